@@ -1,0 +1,39 @@
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test migrate makemigrations worker bench schema clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Serve the API on http://127.0.0.1:8000/graphql (migrates and seeds the demo city first).
+run: $(STAMP)
+	$(BIN)/python -m api.manage serve
+
+## Run the whole test suite against DATABASE_URL / REDIS_URL (default: SQLite + in-process broker).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/python -m api.manage migrate
+
+makemigrations: $(STAMP)
+	$(BIN)/tortoise makemigrations
+
+worker: $(STAMP)
+	$(BIN)/python -m api.manage worker
+
+bench: $(STAMP)
+	$(BIN)/python bench/http_baseline.py
+
+schema: $(STAMP)
+	$(BIN)/python -m mobile_contract.snapshot --write
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,110 @@
+"""Typed failures of registration, sign-in and tokens."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from domain.common.errors import DomainError, InvalidInput
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    message_zh = "手机号或密码错误"
+    message_en = "Wrong phone number or password"
+
+
+class AccountLocked(DomainError):
+    code = "ACCOUNT_LOCKED"
+    message_zh = "登录失败次数过多，账户已锁定至 {locked_until}（北京时间）"
+    message_en = "Too many failed sign-ins; the account is locked until {locked_until} (Beijing time)"
+    exposed: ClassVar[dict[str, str]] = {"locked_until": "datetime"}
+
+
+class AccountDisabled(DomainError):
+    code = "ACCOUNT_DISABLED"
+    message_zh = "账户已停用"
+    message_en = "This account is disabled"
+
+
+class SmsCodeInvalid(DomainError):
+    code = "SMS_CODE_INVALID"
+    message_zh = "验证码错误或已过期"
+    message_en = "The code is wrong or has expired"
+
+
+class SmsCodeExhausted(DomainError):
+    code = "SMS_CODE_EXHAUSTED"
+    message_zh = "验证码尝试次数已用完，请重新获取"
+    message_en = "Too many wrong codes; request a new one"
+
+
+class RefreshTokenInvalid(DomainError):
+    code = "REFRESH_TOKEN_INVALID"
+    message_zh = "登录已失效，请重新登录"
+    message_en = "The session has ended; sign in again"
+
+
+class RefreshTokenReused(DomainError):
+    code = "REFRESH_TOKEN_REUSED"
+    message_zh = "检测到刷新令牌被重复使用，该登录会话已全部注销，请重新登录"
+    message_en = "A refresh token was used twice; every token of this session is revoked"
+
+
+class WeakPassword(InvalidInput):
+    code = "WEAK_PASSWORD"
+    message_zh = "密码至少 8 位，且须同时包含字母和数字"
+    message_en = "A password needs at least 8 characters with both letters and digits"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(field="password")
+
+
+class InvalidRegionCode(InvalidInput):
+    code = "INVALID_REGION_CODE"
+    message_zh = "行政区划代码“{value}”无效（GB/T 2260，6 位）"
+    message_en = "'{value}' is not a GB/T 2260 region code (6 digits)"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(field="regionCode", value=value)
+
+
+class InvalidIdNumber(InvalidInput):
+    code = "INVALID_ID_NUMBER"
+    message_zh = "居民身份证号码无效（GB 11643）"
+    message_en = "Not a valid resident identity number (GB 11643)"
+
+    def __init__(self) -> None:
+        super().__init__(field="idNumber")
+
+
+class CreditCodeTaken(DomainError):
+    code = "CREDIT_CODE_TAKEN"
+    message_zh = "该统一社会信用代码已注册"
+    message_en = "An organisation with this credit code is already registered"
+
+
+class PhoneTaken(DomainError):
+    code = "PHONE_TAKEN"
+    message_zh = "该手机号已注册"
+    message_en = "This phone number is already registered"
+
+
+class KindNotSelfService(DomainError):
+    code = "KIND_NOT_SELF_SERVICE"
+    message_zh = "监督部门和交易中心主体只能由交易中心开设"
+    message_en = "Supervisor and operator organisations are opened by the operator only"
+
+
+class UnknownScope(InvalidInput):
+    code = "UNKNOWN_SCOPE"
+    message_zh = "未知的授权范围：{value}"
+    message_en = "Unknown scope: {value}"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(field="scopes", value=value)
+
+
+class InvalidClient(DomainError):
+    code = "INVALID_CLIENT"
+    message_zh = "客户端标识或密钥错误"
+    message_en = "Wrong client id or secret"

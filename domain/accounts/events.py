@@ -1,0 +1,72 @@
+"""What happens to market entities, users and sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.common.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationRegistered(DomainEvent):
+    type = "organisation.registered"
+    object_type = "Organisation"
+    credit_code: str
+    name: str
+    kinds: tuple[str, ...]
+    user_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationApproved(DomainEvent):
+    type = "organisation.approved"
+    object_type = "Organisation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationRejected(DomainEvent):
+    type = "organisation.rejected"
+    object_type = "Organisation"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserSignedIn(DomainEvent):
+    type = "user.signed_in"
+    object_type = "User"
+    method: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserLocked(DomainEvent):
+    type = "user.locked"
+    object_type = "User"
+    locked_until: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserUnlocked(DomainEvent):
+    type = "user.unlocked"
+    object_type = "User"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRevoked(DomainEvent):
+    type = "session.revoked"
+    object_type = "Session"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegratorClientCreated(DomainEvent):
+    type = "integrator_client.created"
+    object_type = "IntegratorClient"
+    name: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertAdded(DomainEvent):
+    type = "expert.added"
+    object_type = "Expert"
+    specialties: tuple[str, ...]

@@ -1,0 +1,191 @@
+"""ES256 access tokens: a key ring kept in the database, published as JWKS, rotated in place.
+
+A new key is published `publish_lead` before it starts signing (so that every verifier's cached
+JWKS already holds it), and an old key stays published until the last token it signed expired.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+from tortoise.transactions import in_transaction
+
+from domain.common import clock
+from domain.common.actors import Actor, Role
+from domain.common.storage import lock_named
+from domain.accounts.models import SigningKey
+
+ALGORITHMS = ["ES256"]  # explicit allow-list: the token header never chooses the algorithm
+
+
+class InvalidToken(Exception):
+    """No, a malformed, expired or foreign access token."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    issuer: str = "palmtrade"
+    audience: str = "palmtrade-api"
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=30)
+    publish_lead: timedelta = timedelta(minutes=15)
+    rotate_every: timedelta = timedelta(days=30)
+    leeway_seconds: int = 30
+
+
+class KeyRing:
+    """The signing keys as this process last read them; reloads when a kid is unknown."""
+
+    def __init__(self, policy: TokenPolicy | None = None) -> None:
+        self.policy = policy or TokenPolicy()
+        self._rows: list[SigningKey] = []
+        self._keys: dict[str, ECKey] = {}
+        self._loaded_at: datetime | None = None
+
+    async def load(self, create_if_empty: bool = True) -> None:
+        """Reads the keys; on a fresh database creates the first one, active at once."""
+        rows = await SigningKey.all().order_by("activates_at")
+        if not rows and create_if_empty:
+            async with in_transaction():
+                await lock_named("signing_key")
+                if not await SigningKey.exists():
+                    await _create_key(clock.now(), clock.now())
+            rows = await SigningKey.all().order_by("activates_at")
+        self._rows = rows
+        self._keys = {
+            r.kid: ECKey.import_key(dict(r.private_jwk), {"kid": r.kid, "alg": "ES256", "use": "sig"})
+            for r in rows
+        }
+        self._loaded_at = clock.now()
+
+    async def refresh_if_older_than(self, age: timedelta) -> None:
+        if self._loaded_at is None or clock.now() - self._loaded_at >= age:
+            await self.load(create_if_empty=False)
+
+    def _published(self, now: datetime) -> list[SigningKey]:
+        return [r for r in self._rows if r.retires_at is None or r.retires_at > now]
+
+    def signing_kid(self, now: datetime) -> str:
+        active = [r for r in self._published(now) if r.activates_at <= now]
+        if not active:
+            raise RuntimeError("no active signing key; run `python -m api.manage rotate-keys`")
+        return active[-1].kid
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys a verifier may meet: active, about to sign, or still honoured."""
+        now = clock.now()
+        keys = []
+        for row in self._published(now):
+            public = self._keys[row.kid].as_dict(private=False)
+            keys.append({**public, "kid": row.kid, "alg": "ES256", "use": "sig"})
+        return {"keys": keys}
+
+    def issue(self, subject: str, claims: dict[str, Any], ttl: timedelta | None = None) -> tuple[str, datetime]:
+        """Signs an access token for `subject`; returns it and its expiry."""
+        now = clock.now()
+        expires = now + (ttl or self.policy.access_ttl)
+        kid = self.signing_kid(now)
+        body = {
+            **claims,
+            "iss": self.policy.issuer,
+            "aud": self.policy.audience,
+            "sub": subject,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": secrets.token_urlsafe(12),
+        }
+        token = jwt.encode({"alg": "ES256", "kid": kid}, body, self._keys[kid], algorithms=ALGORITHMS)
+        return token, expires
+
+    def kid_of(self, token: str) -> str | None:
+        try:
+            kid = jws.extract_compact(token.encode()).headers().get("kid")
+        except (JoseError, ValueError):
+            return None
+        return kid if isinstance(kid, str) else None
+
+    def knows(self, kid: str | None) -> bool:
+        return kid is not None and kid in self._keys
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a valid token, or InvalidToken."""
+        now = clock.now()
+        keyset = KeySet([self._keys[r.kid] for r in self._published(now)])
+        try:
+            decoded = jwt.decode(token, keyset, algorithms=ALGORITHMS)
+            if decoded.header.get("alg") != "ES256" or "kid" not in decoded.header:
+                raise InvalidToken("unexpected header")
+            registry = jwt.JWTClaimsRegistry(
+                now=int(now.timestamp()),
+                leeway=self.policy.leeway_seconds,
+                iss={"essential": True, "value": self.policy.issuer},
+                aud={"essential": True, "value": self.policy.audience},
+                sub={"essential": True},
+                exp={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError, KeyError) as err:
+            raise InvalidToken(str(err) or type(err).__name__) from err
+        return decoded.claims
+
+
+async def _create_key(now: datetime, activates_at: datetime) -> SigningKey:
+    key = ECKey.generate_key("P-256", private=True)
+    kid = f"{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    return await SigningKey.create(
+        kid=kid,
+        private_jwk=key.as_dict(private=True),
+        created_at=now,
+        activates_at=activates_at,
+        retires_at=None,
+    )
+
+
+async def rotate(policy: TokenPolicy, now: datetime | None = None) -> SigningKey:
+    """Publishes a new key that signs from now + publish_lead; retires the others after that."""
+    when = now or clock.now()
+    async with in_transaction():
+        await lock_named("signing_key")
+        new = await _create_key(when, when + policy.publish_lead)
+        retire_at = new.activates_at + policy.access_ttl + timedelta(seconds=policy.leeway_seconds)
+        await SigningKey.filter(retires_at=None).exclude(kid=new.kid).update(retires_at=retire_at)
+    return new
+
+
+async def rotate_if_due(policy: TokenPolicy, now: datetime) -> SigningKey | None:
+    """Rotates when the newest key is older than the rotation period; drops long-retired keys."""
+    newest = await SigningKey.all().order_by("-created_at").first()
+    await SigningKey.filter(retires_at__lt=now - timedelta(days=7)).delete()
+    if newest is None or now - newest.created_at >= policy.rotate_every:
+        return await rotate(policy, now)
+    return None
+
+
+def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:
+    """The principal a verified access token speaks for."""
+    subject = str(claims["sub"])
+    roles = frozenset(Role(r) for r in claims.get("roles", ()) if r in Role._value2member_map_)
+    if subject.startswith("client:"):
+        return Actor(
+            client_id=subject.removeprefix("client:"),
+            roles=roles,
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            ip=ip,
+        )
+    if not subject.startswith("user:"):
+        raise InvalidToken("unknown subject")
+    return Actor(
+        user_id=int(subject.removeprefix("user:")),
+        org_id=claims.get("org"),
+        roles=roles,
+        session_id=claims.get("sid"),
+        ip=ip,
+        supervised_categories=frozenset(claims.get("cats", ())),
+    )

@@ -1,0 +1,201 @@
+"""Appending to and verifying the hash-chained audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from domain.common import clock
+from domain.common.events import canonical_json, digest
+from domain.common.models import OutboxEvent
+from domain.common.storage import lock_named, using_postgres
+from domain.audit.models import AuditEntry, AuditHeadExport
+
+GENESIS = "0" * 64
+_VERIFY_CHUNK = 2000
+
+
+def entry_hash(
+    *,
+    seq: int,
+    event_id: str,
+    at: datetime,
+    actor: str,
+    actor_user_id: int | None,
+    actor_org_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    outcome: str,
+    digest: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over every field of an entry and the previous entry's hash."""
+    body = [
+        seq,
+        str(event_id),
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor,
+        actor_user_id,
+        actor_org_id,
+        action,
+        object_type,
+        object_id,
+        outcome,
+        digest,
+        prev_hash,
+    ]
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def _hash_of(entry: AuditEntry) -> str:
+    return entry_hash(
+        seq=entry.seq,
+        event_id=str(entry.event_id),
+        at=entry.at,
+        actor=entry.actor,
+        actor_user_id=entry.actor_user_id,
+        actor_org_id=entry.actor_org_id,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        outcome=entry.outcome,
+        digest=entry.digest,
+        prev_hash=entry.prev_hash,
+    )
+
+
+async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:
+    """Chains events onto the trail, once each (an event already there is skipped).
+
+    Call inside a transaction; on PostgreSQL a transaction-scoped advisory lock serialises
+    appenders so that several dispatcher processes extend one chain.
+    """
+    if not events:
+        return []
+    await lock_named("audit_chain")
+    ids = [e.event_id for e in events]
+    present = set(
+        str(i) for i in await AuditEntry.filter(event_id__in=ids).values_list("event_id", flat=True)
+    )
+    last = await AuditEntry.all().order_by("-seq").first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    created: list[AuditEntry] = []
+    for event in events:
+        if str(event.event_id) in present:
+            continue
+        seq += 1
+        fields = {
+            "seq": seq,
+            "event_id": str(event.event_id),
+            "at": event.occurred_at.astimezone(UTC),
+            "actor": event.actor_label,
+            "actor_user_id": event.actor_user_id,
+            "actor_org_id": event.actor_org_id,
+            "action": event.type,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "outcome": event.outcome,
+            "digest": digest(event.payload),
+            "prev_hash": prev,
+        }
+        prev = entry_hash(**fields)  # type: ignore[arg-type]
+        created.append(AuditEntry(**fields, hash=prev))
+    if created:
+        await AuditEntry.bulk_create(created)
+    return created
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+async def verify(exported_heads: Iterable[tuple[int, str]] = ()) -> Verification:
+    """Walks the whole chain; names the first entry whose link, hash or position is wrong.
+
+    Exported heads (from the database and from the export file) must still be on the chain,
+    so that deleting the newest entries is detected too.
+    """
+    expected_seq, prev, checked = 1, GENESIS, 0
+    last_seq = 0
+    while True:
+        chunk = await AuditEntry.filter(seq__gte=expected_seq).order_by("seq").limit(_VERIFY_CHUNK)
+        if not chunk:
+            break
+        for entry in chunk:
+            checked += 1
+            if entry.seq != expected_seq:
+                return Verification(
+                    False, checked, last_seq, prev, expected_seq,
+                    f"entry {expected_seq} is missing (next is {entry.seq})",
+                )
+            if entry.prev_hash != prev:
+                return Verification(
+                    False, checked, last_seq, prev, entry.seq,
+                    "does not link to the previous entry",
+                )
+            if _hash_of(entry) != entry.hash:
+                return Verification(
+                    False, checked, last_seq, prev, entry.seq, "content does not match its hash"
+                )
+            prev, last_seq = entry.hash, entry.seq
+            expected_seq += 1
+    heads = list(exported_heads) + [
+        (h.seq, h.hash) for h in await AuditHeadExport.all().order_by("-seq").limit(5)
+    ]
+    for seq, hash_ in sorted(heads, reverse=True):
+        if seq > last_seq:
+            return Verification(
+                False, checked, last_seq, prev, last_seq + 1,
+                f"the chain ends at {last_seq} but head {seq} was exported: entries were removed",
+            )
+        entry = await AuditEntry.get_or_none(seq=seq)
+        if entry is None or entry.hash != hash_:
+            return Verification(
+                False, checked, last_seq, prev, seq, "differs from the exported head"
+            )
+    return Verification(True, checked, last_seq, prev)
+
+
+async def export_head(path: Path | None) -> AuditHeadExport | None:
+    """Copies the chain head to the database and appends it to an export file outside it."""
+    async with in_transaction():
+        last = await AuditEntry.all().order_by("-seq").first()
+        if last is None:
+            return None
+        latest = await AuditHeadExport.all().order_by("-seq").first()
+        if latest is not None and latest.seq == last.seq:
+            return latest
+        head = await AuditHeadExport.create(seq=last.seq, hash=last.hash, exported_at=clock.now())
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = {"seq": head.seq, "hash": head.hash, "exportedAt": head.exported_at.isoformat()}
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+    return head
+
+
+def read_export_file(path: Path | None) -> list[tuple[int, str]]:
+    if path is None or not path.exists():
+        return []
+    heads = []
+    for line in path.read_text(encoding="utf-8").splitlines()[-5:]:
+        if line.strip():
+            item = json.loads(line)
+            heads.append((int(item["seq"]), str(item["hash"])))
+    return heads
+
+
+__all__ = ["append", "export_head", "read_export_file", "using_postgres", "verify"]

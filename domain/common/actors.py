@@ -1,0 +1,57 @@
+"""Who is acting: a user of an organisation, an integrator client, the system, or nobody."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    BIDDER = "bidder"
+    TENDERER = "tenderer"
+    AGENCY = "agency"
+    GUARANTOR = "guarantor"
+    SUPERVISOR = "supervisor"
+    OPERATOR = "operator"
+    EXPERT = "expert"
+    TERMINAL = "terminal"
+    INTEGRATOR = "integrator"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int | None = None
+    org_id: int | None = None
+    roles: frozenset[Role] = frozenset()
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    session_id: str | None = None
+    ip: str | None = None
+    supervised_categories: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None and self.client_id is None and not self.is_system
+
+    @property
+    def is_system(self) -> bool:
+        return Role.OPERATOR in self.roles and self.user_id is None and self.client_id == "system"
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    @property
+    def label(self) -> str:
+        if self.client_id:
+            return f"client:{self.client_id}"
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return "anonymous"
+
+    def key(self) -> str:
+        """A stable key for per-caller records (idempotency, rate limits)."""
+        return self.label if not self.is_anonymous else f"anonymous:{self.ip or '-'}"
+
+
+ANONYMOUS = Actor()
+SYSTEM = Actor(roles=frozenset({Role.OPERATOR}), client_id="system")

@@ -1,0 +1,86 @@
+"""Business failures: a stable code and a message in Chinese and English.
+
+Every business outcome that is not a success is one of these; the schema layer maps each class
+to one GraphQL type implementing `Error`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from domain.common.clock import shanghai_text
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "DOMAIN_ERROR"
+    message_zh: ClassVar[str] = "操作失败"
+    message_en: ClassVar[str] = "The operation failed"
+    # params shown to clients as typed fields: name -> "str" | "int" | "datetime"
+    exposed: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, locale: str = "zh") -> str:
+        template = self.message_en if locale.startswith("en") else self.message_zh
+        shown = {k: shanghai_text(v) if isinstance(v, datetime) else v for k, v in self.params.items()}
+        return template.format(**shown)
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    message_zh = "对象不存在或无权访问"
+    message_en = "The object does not exist or you may not see it"
+
+
+class PermissionDenied(DomainError):
+    code = "PERMISSION_DENIED"
+    message_zh = "无权执行此操作"
+    message_en = "You may not do this"
+
+
+class InvalidInput(DomainError):
+    """A field failed validation; `field` names it (camelCase, as the client sent it)."""
+
+    code = "INVALID_INPUT"
+    message_zh = "输入不合法：{field}"
+    message_en = "Invalid input: {field}"
+    exposed: ClassVar[dict[str, str]] = {"field": "str"}
+
+    def __init__(self, field: str, **params: Any) -> None:
+        super().__init__(field=field, **params)
+
+    @property
+    def field(self) -> str:
+        return str(self.params["field"])
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message_zh = "该幂等键已用于另一请求，请使用新的幂等键"
+    message_en = "This idempotency key was already used for a different request"
+
+
+class InvalidIdempotencyKey(InvalidInput):
+    code = "INVALID_IDEMPOTENCY_KEY"
+    message_zh = "幂等键须为 1 至 255 个字符"
+    message_en = "An idempotency key must be 1 to 255 characters"
+
+    def __init__(self) -> None:
+        super().__init__(field="idempotencyKey")
+
+
+class InvalidTransition(DomainError):
+    code = "INVALID_TRANSITION"
+    message_zh = "当前状态“{state}”不允许此操作"
+    message_en = "This is not allowed in state '{state}'"
+    exposed: ClassVar[dict[str, str]] = {"state": "str"}
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    message_zh = "操作过于频繁，请于 {retry_at} 后重试"
+    message_en = "Too many attempts; try again after {retry_at}"
+    exposed: ClassVar[dict[str, str]] = {"retry_at": "datetime"}

@@ -1,0 +1,86 @@
+"""Idempotency keys: a mobile client's retry returns the first result and acts only once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.common import clock
+from domain.common.actors import Actor
+from domain.common.errors import IdempotencyKeyReused, InvalidIdempotencyKey
+from domain.common.events import digest
+from domain.common.models import IdempotencyRecord
+
+KEY_LIFETIME = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+async def run_once(
+    actor: Actor,
+    key: str | None,
+    operation: str,
+    request: dict[str, Any],
+    action: Callable[[], Awaitable[dict[str, Any]]],
+) -> tuple[dict[str, Any], bool]:
+    """Runs `action` in a transaction that also claims the key; returns (result, replayed).
+
+    A replay with the same input returns the stored result without acting; the same key with a
+    different input raises IdempotencyKeyReused. The key is kept at least 24 hours.
+    """
+    if key is None:
+        async with in_transaction():
+            return await action(), False
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise InvalidIdempotencyKey()
+    caller = actor.key()
+    request_hash = digest({"operation": operation, "request": request})
+    for _ in range(3):
+        stored = await _stored(caller, key, clock.now())
+        if stored is not None:
+            if stored.operation != operation or stored.request_hash != request_hash:
+                raise IdempotencyKeyReused()
+            return dict(stored.result), True
+        try:
+            async with in_transaction():
+                now = clock.now()
+                try:
+                    record = await IdempotencyRecord.create(
+                        caller=caller,
+                        key=key,
+                        operation=operation,
+                        request_hash=request_hash,
+                        result={},
+                        created_at=now,
+                        expires_at=now + KEY_LIFETIME,
+                    )
+                except IntegrityError as err:
+                    raise _KeyTaken from err
+                result = await action()
+                record.result = result
+                await record.save(update_fields=["result"])
+                return result, False
+        except _KeyTaken:
+            # Another request claimed this key first and has committed by now: read its result.
+            continue
+    raise IdempotencyKeyReused()
+
+
+class _KeyTaken(Exception):
+    pass
+
+
+async def _stored(caller: str, key: str, now: datetime) -> IdempotencyRecord | None:
+    record = await IdempotencyRecord.get_or_none(caller=caller, key=key)
+    if record is not None and record.expires_at <= now:
+        await IdempotencyRecord.filter(id=record.id).delete()
+        return None
+    return record
+
+
+async def purge_expired(now: datetime) -> int:
+    """Deletes keys past their lifetime; run periodically by the scheduler."""
+    return int(await IdempotencyRecord.filter(expires_at__lte=now).delete())

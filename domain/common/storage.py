@@ -1,0 +1,39 @@
+"""What differs between SQLite and PostgreSQL, in one place."""
+
+from __future__ import annotations
+
+import zlib
+from typing import TypeVar
+
+from tortoise import connections
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+M = TypeVar("M", bound=Model)
+
+
+def using_postgres() -> bool:
+    return connections.get("default").capabilities.dialect == "postgres"
+
+
+async def lock_named(name: str) -> None:
+    """Holds a transaction-scoped lock by name (PostgreSQL); SQLite has a single writer anyway."""
+    if using_postgres():
+        key = zlib.crc32(name.encode())
+        await connections.get("default").execute_query(
+            "SELECT pg_advisory_xact_lock($1)", [key]
+        )
+
+
+def claim(query: QuerySet[M]) -> QuerySet[M]:
+    """Rows for this worker alone: FOR UPDATE SKIP LOCKED on PostgreSQL, as is on SQLite."""
+    if using_postgres():
+        return query.select_for_update(skip_locked=True)
+    return query
+
+
+def lock(query: QuerySet[M]) -> QuerySet[M]:
+    """FOR UPDATE on PostgreSQL; on SQLite the transaction already has the single writer."""
+    if using_postgres():
+        return query.select_for_update()
+    return query

@@ -1,0 +1,180 @@
+"""Credit records and joint punishment (一处受罚，处处受限)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tortoise.expressions import Q
+
+from domain.common import clock, events
+from domain.common.actors import Actor, Role
+from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.idempotency import run_once
+from domain.common.storage import lock
+from domain.accounts.models import Organisation
+from domain.credit.models import CreditRecord, JointPunishment
+
+
+class CreditKind(StrEnum):
+    GOOD = "good"
+    BAD = "bad"
+
+
+class PunishmentAlreadyLifted(DomainError):
+    code = "PUNISHMENT_ALREADY_LIFTED"
+    message_zh = "该惩戒已解除"
+    message_en = "This punishment was already lifted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreditRecorded(DomainEvent):
+    type = "credit.recorded"
+    object_type = "CreditRecord"
+    organisation_id: int
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PunishmentListed(DomainEvent):
+    type = "punishment.listed"
+    object_type = "JointPunishment"
+    organisation_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PunishmentLifted(DomainEvent):
+    type = "punishment.lifted"
+    object_type = "JointPunishment"
+    organisation_id: int
+
+
+def _ensure_keeper(actor: Actor) -> None:
+    if not actor.has(Role.OPERATOR, Role.SUPERVISOR):
+        raise PermissionDenied()
+
+
+def _text(value: str, field: str, max_len: int) -> str:
+    text = value.strip()
+    if not text or len(text) > max_len:
+        raise InvalidInput(field=field)
+    return text
+
+
+@use_case("credit.record", "CreditRecord")
+async def add_credit_record(
+    actor: Actor, organisation_id: int, kind: str, category: str, description: str, source: str,
+    idempotency_key: str | None = None,
+) -> CreditRecord:
+    """Adds a good or bad credit record to an organisation; operators and supervisors only."""
+    _ensure_keeper(actor)
+    try:
+        kind_ = CreditKind(kind)
+    except ValueError:
+        raise InvalidInput(field="kind") from None
+    request = {
+        "org": organisation_id, "kind": kind_.value, "category": _text(category, "category", 64),
+        "description": _text(description, "description", 4000), "source": _text(source, "source", 200),
+    }
+
+    async def create() -> dict[str, Any]:
+        if not await Organisation.exists(id=organisation_id):
+            raise NotFound()
+        record = await CreditRecord.create(
+            organisation_id=organisation_id, kind=kind_.value, category=request["category"],
+            description=request["description"], source=request["source"],
+            recorded_by=actor.user_id or 0, recorded_at=clock.now(),
+        )
+        await events.record(
+            CreditRecorded(object_id=str(record.id), organisation_id=organisation_id, kind=kind_.value,
+                           audience=Audience(orgs=(organisation_id,), roles=("operator", "supervisor"))),
+            actor,
+        )
+        return {"id": record.id}
+
+    result, _ = await run_once(actor, idempotency_key, "credit.record", request, create)
+    return await CreditRecord.get(id=result["id"])
+
+
+@use_case("punishment.list", "JointPunishment")
+async def list_punishment(
+    actor: Actor, organisation_id: int, reason: str, authority: str, document_no: str,
+    starts_at: datetime, ends_at: datetime | None, idempotency_key: str | None = None,
+) -> JointPunishment:
+    """Puts an organisation on the joint-punishment list: it may not register for any lot."""
+    _ensure_keeper(actor)
+    if starts_at.tzinfo is None or (ends_at is not None and (ends_at.tzinfo is None or ends_at <= starts_at)):
+        raise InvalidInput(field="endsAt")
+    request = {
+        "org": organisation_id, "reason": _text(reason, "reason", 4000),
+        "authority": _text(authority, "authority", 200), "document_no": _text(document_no, "documentNo", 100),
+        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat() if ends_at else None,
+    }
+
+    async def create() -> dict[str, Any]:
+        if not await Organisation.exists(id=organisation_id):
+            raise NotFound()
+        entry = await JointPunishment.create(
+            organisation_id=organisation_id, reason=request["reason"], authority=request["authority"],
+            document_no=request["document_no"], starts_at=starts_at, ends_at=ends_at,
+            recorded_by=actor.user_id or 0, recorded_at=clock.now(),
+        )
+        await events.record(
+            PunishmentListed(object_id=str(entry.id), organisation_id=organisation_id,
+                             audience=Audience(orgs=(organisation_id,), roles=("operator", "supervisor"))),
+            actor,
+        )
+        return {"id": entry.id}
+
+    result, _ = await run_once(actor, idempotency_key, "punishment.list", request, create)
+    return await JointPunishment.get(id=result["id"])
+
+
+@use_case("punishment.lift", "JointPunishment", lambda actor, pid, *a, **k: pid)
+async def lift_punishment(
+    actor: Actor, punishment_id: int, reason: str, idempotency_key: str | None = None
+) -> JointPunishment:
+    """Lifts a punishment early (e.g. after credit repair), with the reason on record."""
+    _ensure_keeper(actor)
+    why = _text(reason, "reason", 4000)
+
+    async def change() -> dict[str, Any]:
+        entry = await lock(JointPunishment.filter(id=punishment_id)).first()
+        if entry is None:
+            raise NotFound()
+        if entry.lifted_at is not None:
+            raise PunishmentAlreadyLifted()
+        entry.lifted_at, entry.lifted_reason = clock.now(), why
+        await entry.save(update_fields=["lifted_at", "lifted_reason"])
+        await events.record(
+            PunishmentLifted(object_id=str(entry.id), organisation_id=entry.organisation_id,
+                             audience=Audience(orgs=(entry.organisation_id,), roles=("operator", "supervisor"))),
+            actor,
+        )
+        return {"id": entry.id}
+
+    result, _ = await run_once(actor, idempotency_key, "punishment.lift", {"id": punishment_id, "reason": why}, change)
+    return await JointPunishment.get(id=result["id"])
+
+
+def _in_force(now: datetime) -> Q:
+    return Q(lifted_at=None, starts_at__lte=now) & (Q(ends_at=None) | Q(ends_at__gt=now))
+
+
+async def is_punished(organisation_id: int, now: datetime | None = None) -> bool:
+    """Whether the organisation is on the joint-punishment list right now."""
+    return await JointPunishment.filter(_in_force(now or clock.now()), organisation_id=organisation_id).exists()
+
+
+async def punishments_of(organisation_id: int, in_force_only: bool = False) -> list[JointPunishment]:
+    query = JointPunishment.filter(organisation_id=organisation_id)
+    if in_force_only:
+        query = query.filter(_in_force(clock.now()))
+    return await query.order_by("-starts_at")
+
+
+async def records_of(organisation_id: int) -> list[CreditRecord]:
+    return await CreditRecord.filter(organisation_id=organisation_id).order_by("-recorded_at")
