@@ -50,7 +50,7 @@ class User(Model):
 
 
 class SmsCode(Model):
-    """A one-time sign-in code, stored as an HMAC; 5 minutes, 5 attempts."""
+    """A one-time sign-in code, stored as an HMAC, 5 minutes, 5 attempts."""
 
     id = fields.BigIntField(primary_key=True)
     phone = fields.CharField(max_length=11, db_index=True)
@@ -66,7 +66,7 @@ class SmsCode(Model):
 
 
 class RefreshToken(Model):
-    """One refresh token of a sign-in session (family); only its SHA-256 is kept."""
+    """One refresh token of a sign-in session (family), only its SHA-256 is kept."""
 
     id = fields.BigIntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)

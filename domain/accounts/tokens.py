@@ -65,8 +65,8 @@ class KeyRing:
         }
         self._loaded_at = clock.now()
 
-    async def refresh_if_older_than(self, age: timedelta) -> None:
-        if self._loaded_at is None or clock.now() - self._loaded_at >= age:
+    async def refresh_if_older_than_seconds(self, seconds: float) -> None:
+        if self._loaded_at is None or (clock.now() - self._loaded_at).total_seconds() >= seconds:
             await self.load(create_if_empty=False)
 
     def _published(self, now: datetime) -> list[SigningKey]:
@@ -178,6 +178,7 @@ def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:
             roles=roles,
             scopes=frozenset(str(claims.get("scope", "")).split()),
             ip=ip,
+            rate_limit=int(claims["rpm"]) if isinstance(claims.get("rpm"), int) else None,
         )
     if not subject.startswith("user:"):
         raise InvalidToken("unknown subject")

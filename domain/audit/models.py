@@ -13,7 +13,7 @@ class AppendOnlyError(RuntimeError):
 
 
 class AuditEntry(Model):
-    """One state change or refused attempt; `hash` covers every field and the previous hash."""
+    """One state change or refused attempt, the hash covers every field and the previous hash."""
 
     seq = fields.BigIntField(primary_key=True, generated=False)
     event_id = fields.UUIDField(unique=True)
@@ -44,7 +44,7 @@ class AuditEntry(Model):
 
 
 class AuditHeadExport(Model):
-    """A periodic copy of the chain head; the same line is written to the export file."""
+    """A periodic copy of the chain head, the same line is written to the export file."""
 
     id = fields.BigIntField(primary_key=True)
     seq = fields.BigIntField()

@@ -28,6 +28,7 @@ class Actor:
     session_id: str | None = None
     ip: str | None = None
     supervised_categories: frozenset[str] = field(default_factory=frozenset)
+    rate_limit: int | None = None
 
     @property
     def is_anonymous(self) -> bool:

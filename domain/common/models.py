@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 
 class IdempotencyRecord(Model):
-    """A claimed idempotency key: who, for which operation, the input's hash and the result."""
+    """A claimed idempotency key: who, for which operation, the input hash and the result."""
 
     id = fields.BigIntField(primary_key=True)
     caller = fields.CharField(max_length=128)
@@ -47,7 +47,7 @@ class OutboxEvent(Model):
 
 
 class SchedulerLease(Model):
-    """Who may run a periodic job until when; one row per job, taken with a conditional update."""
+    """Who may run a periodic job until when, one row per job, taken with a conditional update."""
 
     name = fields.CharField(max_length=64, primary_key=True)
     holder = fields.CharField(max_length=128)

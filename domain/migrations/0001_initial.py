@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('prev_hash', fields.CharField(max_length=64)),
                 ('hash', fields.CharField(unique=True, max_length=64)),
             ],
-            options={'table': 'audit_entry', 'app': 'palmtrade', 'indexes': [Index(fields=['object_type', 'object_id'])], 'pk_attr': 'seq', 'table_description': 'One state change or refused attempt; `hash` covers every field and the previous hash.'},
+            options={'table': 'audit_entry', 'app': 'palmtrade', 'indexes': [Index(fields=['object_type', 'object_id'])], 'pk_attr': 'seq', 'table_description': 'One state change or refused attempt, the hash covers every field and the previous hash.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('hash', fields.CharField(max_length=64)),
                 ('exported_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'audit_head_export', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'A periodic copy of the chain head; the same line is written to the export file.'},
+            options={'table': 'audit_head_export', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'A periodic copy of the chain head, the same line is written to the export file.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'idempotency_record', 'app': 'palmtrade', 'unique_together': (('caller', 'key'),), 'pk_attr': 'id', 'table_description': "A claimed idempotency key: who, for which operation, the input's hash and the result."},
+            options={'table': 'idempotency_record', 'app': 'palmtrade', 'unique_together': (('caller', 'key'),), 'pk_attr': 'id', 'table_description': 'A claimed idempotency key: who, for which operation, the input hash and the result.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -171,7 +171,7 @@ class Migration(migrations.Migration):
                 ('leased_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('last_run_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'scheduler_lease', 'app': 'palmtrade', 'pk_attr': 'name', 'table_description': 'Who may run a periodic job until when; one row per job, taken with a conditional update.'},
+            options={'table': 'scheduler_lease', 'app': 'palmtrade', 'pk_attr': 'name', 'table_description': 'Who may run a periodic job until when, one row per job, taken with a conditional update.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -198,7 +198,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'sms_code', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'A one-time sign-in code, stored as an HMAC; 5 minutes, 5 attempts.'},
+            options={'table': 'sms_code', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'A one-time sign-in code, stored as an HMAC, 5 minutes, 5 attempts.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -232,7 +232,7 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('revoked_reason', fields.CharField(null=True, max_length=32)),
             ],
-            options={'table': 'refresh_token', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'One refresh token of a sign-in session (family); only its SHA-256 is kept.'},
+            options={'table': 'refresh_token', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'One refresh token of a sign-in session (family), only its SHA-256 is kept.'},
             bases=['Model'],
         ),
     ]

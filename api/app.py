@@ -1,0 +1,325 @@
+"""The composition root: settings in, a running ASGI app out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise import Tortoise
+
+from api.auth import authenticate, bearer_token, client_ip
+from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from api.settings import Settings
+from domain.accounts import services as accounts
+from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy, rotate_if_due
+from domain.audit import services as audit
+from domain.common import chronograph, clock, idempotency
+from domain.common.actors import ANONYMOUS, Actor
+from domain.common.errors import DomainError
+from domain.db import tortoise_config
+from notifications.broker import InProcessBroker, RedisBroker
+from notifications.dispatch import AuditConsumer, Dispatcher, LiveConsumer, run_forever
+from schema.build import build_schema
+from schema.context import Context, locale_from
+
+log = logging.getLogger("palmtrade.api")
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@dataclass
+class Services:
+    """Everything the process wires once and shares between requests."""
+
+    settings: Settings
+    keyring: KeyRing
+    bus: InProcessBroker
+    limiter: RateLimiter
+    dispatcher: Dispatcher
+    periodic: list[chronograph.PeriodicJob] = field(default_factory=list)
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def audit_export_path(self) -> Path | None:
+        return self.settings.audit_export_path
+
+
+def token_policy(settings: Settings) -> TokenPolicy:
+    return TokenPolicy(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=timedelta(minutes=settings.access_token_minutes),
+        refresh_ttl=timedelta(days=settings.refresh_token_days),
+        rotate_every=timedelta(days=settings.key_rotation_days),
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    bus: InProcessBroker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
+    limiter: RateLimiter = (
+        RedisRateLimiter(bus._redis) if isinstance(bus, RedisBroker) else MemoryRateLimiter()
+    )
+    keyring = KeyRing(token_policy(settings))
+    services = Services(
+        settings=settings,
+        keyring=keyring,
+        bus=bus,
+        limiter=limiter,
+        dispatcher=Dispatcher([AuditConsumer(), LiveConsumer(bus)]),
+    )
+    services.periodic = [
+        chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
+        chronograph.PeriodicJob(
+            "audit.export_head",
+            timedelta(minutes=settings.audit_export_minutes),
+            lambda now: audit.export_head(settings.audit_export_path),
+        ),
+        chronograph.PeriodicJob(
+            "signing_key.rotate", timedelta(hours=1), lambda now: rotate_if_due(keyring.policy, now)
+        ),
+    ]
+    return services
+
+
+async def start(services: Services, with_workers: bool) -> None:
+    """Connects the database and the broker, loads keys and starts the background workers."""
+    settings = services.settings
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    await services.keyring.load()
+    accounts.configure(services.keyring, accounts.deps.sms, settings.secret_key)
+    await services.bus.start()
+    if with_workers:
+        services.tasks = [
+            asyncio.create_task(
+                run_forever(services.dispatcher.run_once, settings.dispatch_interval, "dispatcher", services.stop)
+            ),
+            asyncio.create_task(
+                run_forever(lambda: scheduler_tick(services), settings.scheduler_interval, "scheduler", services.stop)
+            ),
+        ]
+
+
+async def scheduler_tick(services: Services) -> int:
+    """Fires due transitions; runs periodic jobs whose lease this process wins."""
+    fired = await chronograph.fire_due()
+    await chronograph.run_periodic(services.periodic, services.holder)
+    # the key ring is per process: reload it here as well, whoever holds the lease
+    await services.keyring.refresh_if_older_than_seconds(60)
+    return 0 if fired == 0 else fired
+
+
+async def stop(services: Services) -> None:
+    services.stop.set()
+    for task in services.tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await services.bus.close()
+    await Tortoise.close_connections()
+
+
+class PalmTradeGraphQL(GraphQL[Context, None]):
+    """The GraphQL endpoint: context from the auth middleware, tokens for subscriptions."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        settings = services.settings
+        schema = build_schema(
+            max_depth=settings.max_depth, max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens, max_cost=settings.max_cost,
+            page_cap=settings.max_page_size, anonymous_introspection=settings.introspection,
+        )
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            keep_alive=True,
+            keep_alive_interval=20,
+            **kwargs,
+        )
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        state = request.scope.get("state", {})
+        return Context(
+            request=request,
+            response=response,
+            actor=state.get("actor", ANONYMOUS),
+            locale=locale_from(request.headers.get("accept-language")),
+            request_id=state.get("request_id", "-"),
+            bus=self.services.bus,
+            max_page_size=self.services.settings.max_page_size,
+            services=self.services,
+        )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """The token arrives in connection_init: {"authorization": "Bearer ..."} or {"token": ...}."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = params.get("token")
+        try:
+            token = bearer_token(raw) if raw else token
+            if token is not None and not isinstance(token, str):
+                raise InvalidToken("token must be a string")
+            context.actor = await authenticate(self.services.keyring, token, client_ip(context.request))
+        except InvalidToken as err:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "reason": str(err)}) from err
+        return None
+
+
+class AuthMiddleware:
+    """Request id and bearer token for every HTTP request; 401 for a bad token, 429 over limits."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id_var.set(request_id)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        ip = scope["client"][0] if scope.get("client") else None
+        actor: Actor = ANONYMOUS
+        if scope["type"] == "http":
+            try:
+                actor = await authenticate(self.services.keyring, bearer_token(headers.get("authorization")), ip)
+            except InvalidToken as err:
+                await _reply(scope, receive, send, 401, request_id, "UNAUTHENTICATED",
+                             f"Invalid or expired access token ({err}) / 访问令牌无效或已过期")
+                return
+            if actor.client_id:
+                limit = _client_rate(self.services, actor)
+                allowed, reset = await self.services.limiter.hit(f"client:{actor.client_id}", limit)
+                if not allowed:
+                    await _reply(scope, receive, send, 429, request_id, "RATE_LIMITED",
+                                 f"Rate limit of {limit}/min exceeded; retry in {reset}s / 请求过于频繁",
+                                 {"retry-after": str(reset)})
+                    return
+        state["actor"] = actor
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _client_rate(services: Services, actor: Actor) -> int:
+    return actor.rate_limit or 600
+
+
+async def _reply(
+    scope: Scope, receive: Receive, send: Send, status: int, request_id: str, code: str, message: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    body = {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
+    extra = {"x-request-id": request_id, **(headers or {})}
+    if status == 401:
+        extra["www-authenticate"] = 'Bearer error="invalid_token"'
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 4401})
+        return
+    await JSONResponse(body, status_code=status, headers=extra)(scope, receive, send)
+
+
+async def jwks(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return Response(
+        json.dumps(services.keyring.jwks()),
+        media_type="application/jwk-set+json",
+        headers={"cache-control": "public, max-age=300"},
+    )
+
+
+async def oauth_token(request: Request) -> Response:
+    """OAuth 2.0 client credentials grant (RFC 6749 4.4) for integrators."""
+    form = await request.form()
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("basic "):
+        import base64
+
+        try:
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            client_id = secret = None
+    if form.get("grant_type") != "client_credentials":
+        return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        return JSONResponse({"error": "invalid_client"}, status_code=401)
+    try:
+        token, expires, client = await accounts.client_credentials_token(
+            request.scope["state"].get("actor", ANONYMOUS), client_id, secret
+        )
+    except DomainError as err:
+        return JSONResponse(
+            {"error": "invalid_client", "error_description": err.message(locale_from(request.headers.get("accept-language")))},
+            status_code=401,
+        )
+    return JSONResponse(
+        {"access_token": token, "token_type": "Bearer", "scope": " ".join(client.scopes),
+         "expires_in": int((expires - clock.now()).total_seconds())},
+        headers={"cache-control": "no-store"},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "time": clock.now().isoformat()})
+
+
+def create_app(settings: Settings | None = None, *, with_workers: bool | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    services = build_services(settings)
+    workers = settings.run_workers if with_workers is None else with_workers
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await start(services, workers)
+        try:
+            yield
+        finally:
+            await stop(services)
+
+    graphql = PalmTradeGraphQL(services)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/.well-known/jwks.json", jwks),
+            Route("/oauth/token", oauth_token, methods=["POST"]),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(AuthMiddleware, services=services)
+    return app

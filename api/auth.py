@@ -1,0 +1,32 @@
+"""Bearer tokens to principals, for HTTP requests and WebSocket connections."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from domain.accounts.tokens import InvalidToken, KeyRing, actor_from_claims
+from domain.common.actors import ANONYMOUS, Actor
+
+
+def client_ip(conn: HTTPConnection) -> str | None:
+    return conn.client.host if conn.client else None
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("expected 'Bearer <token>'")
+    return token.strip()
+
+
+async def authenticate(keyring: KeyRing, token: str | None, ip: str | None) -> Actor:
+    """The actor of a token (anonymous without one); InvalidToken for a bad one."""
+    if token is None:
+        return Actor(ip=ip) if ip else ANONYMOUS
+    kid = keyring.kid_of(token)
+    if kid is not None and not keyring.knows(kid):
+        # a key published by another process since we last looked
+        await keyring.refresh_if_older_than_seconds(5)
+    return actor_from_claims(keyring.verify(token), ip=ip)

@@ -1,0 +1,106 @@
+"""Settings, all from environment variables; defaults are the embedded development setup."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from domain.db import DEFAULT_DATABASE_URL
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    production: bool = False
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: bytes = b""
+    jwt_issuer: str = "palmtrade"
+    jwt_audience: str = "palmtrade-api"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    key_rotation_days: int = 30
+    graphiql: bool = True
+    introspection: bool = True
+    run_workers: bool = True
+    seed_demo: bool = True
+    dispatch_interval: float = 0.1
+    scheduler_interval: float = 1.0
+    audit_export_path: Path | None = Path("data/audit-heads.jsonl")
+    audit_export_minutes: int = 5
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_cost: int = 5000
+    max_page_size: int = 100
+    fcm_credentials: str | None = None
+    fcm_project_id: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        production = _bool("PALMTRADE_PRODUCTION", False)
+        secret = os.environ.get("SECRET_KEY", "")
+        if production and len(secret) < 32:
+            raise SettingsError("SECRET_KEY of at least 32 characters is required in production")
+        database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        export = os.environ.get("AUDIT_EXPORT_PATH", "data/audit-heads.jsonl")
+        return cls(
+            production=production,
+            database_url=database_url,
+            redis_url=os.environ.get("REDIS_URL") or None,
+            secret_key=(secret or _dev_secret()).encode(),
+            jwt_issuer=os.environ.get("JWT_ISSUER", "palmtrade"),
+            jwt_audience=os.environ.get("JWT_AUDIENCE", "palmtrade-api"),
+            access_token_minutes=_int("ACCESS_TOKEN_MINUTES", 15),
+            refresh_token_days=_int("REFRESH_TOKEN_DAYS", 30),
+            key_rotation_days=_int("KEY_ROTATION_DAYS", 30),
+            graphiql=_bool("GRAPHIQL", not production),
+            introspection=_bool("ANONYMOUS_INTROSPECTION", not production),
+            run_workers=_bool("RUN_WORKERS", True),
+            seed_demo=_bool("SEED_DEMO", not production),
+            dispatch_interval=float(os.environ.get("DISPATCH_INTERVAL", "0.1")),
+            scheduler_interval=float(os.environ.get("SCHEDULER_INTERVAL", "1.0")),
+            audit_export_path=Path(export) if export else None,
+            audit_export_minutes=_int("AUDIT_EXPORT_MINUTES", 5),
+            max_depth=_int("GRAPHQL_MAX_DEPTH", 12),
+            max_aliases=_int("GRAPHQL_MAX_ALIASES", 30),
+            max_tokens=_int("GRAPHQL_MAX_TOKENS", 3000),
+            max_cost=_int("GRAPHQL_MAX_COST", 5000),
+            fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
+            fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=_int("PORT", 8000),
+            log_level=os.environ.get("LOG_LEVEL", "info"),
+        )
+
+
+def _dev_secret() -> str:
+    """Development only: a random secret kept under ./data so codes survive a restart."""
+    path = Path("data/dev-secret")
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    return value

@@ -1,0 +1,94 @@
+"""Live event brokers: in-process by default, Redis pub/sub when several processes serve."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as redis
+
+log = logging.getLogger("palmtrade.broker")
+CHANNEL = "palmtrade:events"
+
+
+class InProcessBroker:
+    """Fans messages out to this process's subscribers; bounded queues drop the slowest reader."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._queue_size = queue_size
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        self.deliver_local(message)
+
+    def deliver_local(self, message: dict[str, Any]) -> None:
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(message)
+            except asyncio.QueueFull:
+                log.warning("a live subscriber is too slow; dropping its oldest message")
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+                queue.put_nowait(message)
+
+    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
+        self._subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisBroker(InProcessBroker):
+    """Publishes to a Redis channel; one listener per process feeds the local subscribers."""
+
+    def __init__(self, url: str, queue_size: int = 1000) -> None:
+        super().__init__(queue_size)
+        self._redis = redis.from_url(url)
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        await self._redis.publish(CHANNEL, json.dumps(message, ensure_ascii=False))
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="redis-broker")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self._ready.set()
+                    async for item in pubsub.listen():
+                        if item.get("type") == "message":
+                            self.deliver_local(json.loads(item["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("redis listener failed; reconnecting in 1 s")
+                await asyncio.sleep(1)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._redis.aclose()

@@ -1,0 +1,272 @@
+"""One-form registration, review, sign-in, sessions, integrator clients and experts."""
+
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from domain.accounts import errors as acc
+from domain.accounts import services
+from domain.common.errors import DomainError, RateLimited
+from domain.common.ids import InvalidCreditCode, InvalidPhoneNumber
+from schema.accounts.types import (
+    CatalogueCategory,
+    Expert,
+    IntegratorClient,
+    Organisation,
+    OrganisationKind,
+    Session,
+    User,
+)
+from schema.errors import as_error, result_union
+from schema.permissions import IsOperator
+from schema.relay import int_id
+
+
+@strawberry.input(description="The one form (一表申请): the organisation and its first user.")
+class OrganisationRegisterInput:
+    credit_code: str = strawberry.field(description="Unified social credit code (GB 32100-2015).")
+    name: str = strawberry.field(description="Registered name.")
+    region_code: str = strawberry.field(description="GB/T 2260 region code, 6 digits.")
+    kinds: list[OrganisationKind] = strawberry.field(description="bidder, tenderer, agency, guarantor.")
+    contact_name: str = strawberry.field(description="Name of the first user.")
+    phone: str = strawberry.field(description="Mainland mobile number of the first user (their login).")
+    password: str = strawberry.field(description="At least 8 characters with letters and digits.")
+    supervised_categories: list[CatalogueCategory] = strawberry.field(
+        default_factory=list, description="Supervisors only (opened by the operator)."
+    )
+    idempotency_key: Optional[str] = strawberry.field(default=None, description="Retry safely (≤ 255 chars).")
+
+
+@strawberry.type(description="The organisation awaits review; its user can sign in meanwhile.")
+class OrganisationRegistered:
+    organisation: Organisation
+    user: User
+
+
+REGISTER_ERRORS = [
+    InvalidCreditCode, InvalidPhoneNumber, acc.WeakPassword, acc.InvalidRegionCode,
+    acc.CreditCodeTaken, acc.PhoneTaken, acc.KindNotSelfService,
+]
+OrganisationRegisterResult = result_union("OrganisationRegisterResult", OrganisationRegistered, REGISTER_ERRORS)
+
+
+@strawberry.input(description="Approve a pending organisation.")
+class OrganisationApproveInput:
+    organisation_id: strawberry.ID
+    idempotency_key: Optional[str] = None
+
+
+@strawberry.input(description="Reject a pending organisation with a reason.")
+class OrganisationRejectInput:
+    organisation_id: strawberry.ID
+    reason: str
+    idempotency_key: Optional[str] = None
+
+
+@strawberry.type(description="The review was recorded.")
+class OrganisationReviewed:
+    organisation: Organisation
+
+
+OrganisationReviewResult = result_union("OrganisationReviewResult", OrganisationReviewed, [])
+
+
+@strawberry.input(description="Sign in with phone and password.")
+class AuthLoginInput:
+    phone: str
+    password: str
+
+
+@strawberry.type(description="Signed in.")
+class SignedIn:
+    session: Session
+
+
+LOGIN_ERRORS = [InvalidPhoneNumber, acc.InvalidCredentials, acc.AccountLocked, acc.AccountDisabled]
+AuthLoginResult = result_union("AuthLoginResult", SignedIn, LOGIN_ERRORS)
+
+
+@strawberry.input(description="Ask for a 6-digit sign-in code by SMS.")
+class AuthSmsCodeRequestInput:
+    phone: str
+
+
+@strawberry.type(description="If the number has an account, a code is on its way.")
+class SmsCodeSent:
+    code_expires_at: datetime = strawberry.field(description="When the code expires.")
+    next_request_at: datetime = strawberry.field(description="When another code may be requested.")
+
+
+AuthSmsCodeRequestResult = result_union("AuthSmsCodeRequestResult", SmsCodeSent, [InvalidPhoneNumber, RateLimited])
+
+
+@strawberry.input(description="Sign in with an SMS code.")
+class AuthSmsLoginInput:
+    phone: str
+    code: str
+
+
+SMS_LOGIN_ERRORS = [InvalidPhoneNumber, acc.SmsCodeInvalid, acc.SmsCodeExhausted, acc.AccountLocked, acc.AccountDisabled]
+AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, SMS_LOGIN_ERRORS)
+
+
+@strawberry.input(description="Exchange a refresh token for new tokens (the old one stops working).")
+class AuthRefreshInput:
+    refresh_token: str
+
+
+REFRESH_ERRORS = [acc.RefreshTokenInvalid, acc.RefreshTokenReused, acc.AccountLocked, acc.AccountDisabled]
+AuthRefreshResult = result_union("AuthRefreshResult", SignedIn, REFRESH_ERRORS)
+
+
+@strawberry.input(description="End a session.")
+class AuthLogoutInput:
+    refresh_token: Optional[str] = strawberry.field(default=None, description="Defaults to the caller's session.")
+
+
+@strawberry.type(description="Every refresh token of the session is revoked.")
+class LoggedOut:
+    ok: bool = True
+
+
+AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [acc.RefreshTokenInvalid])
+
+
+@strawberry.input(description="Create client credentials for an integrator.")
+class IntegratorClientCreateInput:
+    name: str
+    scopes: list[str]
+    rate_per_minute: int = 600
+    idempotency_key: Optional[str] = None
+
+
+@strawberry.type(description="Created; the secret is shown this once.")
+class IntegratorClientCreated:
+    client: IntegratorClient
+    client_secret: Optional[str] = strawberry.field(description="Shown once; null on an idempotent replay.")
+
+
+IntegratorClientCreateResult = result_union(
+    "IntegratorClientCreateResult", IntegratorClientCreated, [acc.UnknownScope]
+)
+
+
+@strawberry.input(description="Add an expert to the pool.")
+class ExpertAddInput:
+    name: str
+    id_number: str = strawberry.field(description="Resident identity number; stored only as a keyed hash.")
+    phone: str
+    specialties: list[str]
+    employer_id: Optional[strawberry.ID] = None
+    idempotency_key: Optional[str] = None
+
+
+@strawberry.type(description="The expert is in the pool.")
+class ExpertAdded:
+    expert: Expert
+
+
+ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, [acc.InvalidIdNumber, InvalidPhoneNumber])
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="One-form registration of an organisation and its first user.")
+    async def organisation_register(self, info: Info, input: OrganisationRegisterInput) -> OrganisationRegisterResult:
+        form = services.RegistrationForm(
+            credit_code=input.credit_code, name=input.name, region_code=input.region_code,
+            kinds=[k.value for k in input.kinds], contact_name=input.contact_name, phone=input.phone,
+            password=input.password, supervised_categories=[c.value for c in input.supervised_categories],
+        )
+        try:
+            org, user, _ = await services.register_organisation(info.context.actor, form, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, REGISTER_ERRORS)
+        return OrganisationRegistered(organisation=Organisation.from_model(org), user=User.from_model(user))
+
+    @strawberry.mutation(description="Approve a pending organisation (operator).", permission_classes=[IsOperator])
+    async def organisation_approve(self, info: Info, input: OrganisationApproveInput) -> OrganisationReviewResult:
+        try:
+            org_id = int_id(input.organisation_id, "Organisation", "organisationId")
+            org = await services.approve_organisation(info.context.actor, org_id, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return OrganisationReviewed(organisation=Organisation.from_model(org))
+
+    @strawberry.mutation(description="Reject a pending organisation (operator).", permission_classes=[IsOperator])
+    async def organisation_reject(self, info: Info, input: OrganisationRejectInput) -> OrganisationReviewResult:
+        try:
+            org_id = int_id(input.organisation_id, "Organisation", "organisationId")
+            org = await services.reject_organisation(info.context.actor, org_id, input.reason, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return OrganisationReviewed(organisation=Organisation.from_model(org))
+
+    @strawberry.mutation(description="Sign in with phone number and password.")
+    async def auth_login(self, info: Info, input: AuthLoginInput) -> AuthLoginResult:
+        try:
+            session = await services.login_with_password(info.context.actor, input.phone, input.password)
+        except DomainError as err:
+            return as_error(err, info, LOGIN_ERRORS)
+        return SignedIn(session=Session.from_domain(session))
+
+    @strawberry.mutation(description="Send a one-time sign-in code by SMS (5 minutes, 5 tries).")
+    async def auth_sms_code_request(self, info: Info, input: AuthSmsCodeRequestInput) -> AuthSmsCodeRequestResult:
+        try:
+            sent = await services.request_sms_code(info.context.actor, input.phone)
+        except DomainError as err:
+            return as_error(err, info, [InvalidPhoneNumber, RateLimited])
+        return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
+
+    @strawberry.mutation(description="Sign in with an SMS code.")
+    async def auth_sms_login(self, info: Info, input: AuthSmsLoginInput) -> AuthSmsLoginResult:
+        try:
+            session = await services.login_with_sms_code(info.context.actor, input.phone, input.code)
+        except DomainError as err:
+            return as_error(err, info, SMS_LOGIN_ERRORS)
+        return SignedIn(session=Session.from_domain(session))
+
+    @strawberry.mutation(description="Rotate the refresh token; a reused one revokes the session.")
+    async def auth_refresh(self, info: Info, input: AuthRefreshInput) -> AuthRefreshResult:
+        try:
+            session = await services.refresh_session(info.context.actor, input.refresh_token)
+        except DomainError as err:
+            return as_error(err, info, REFRESH_ERRORS)
+        return SignedIn(session=Session.from_domain(session))
+
+    @strawberry.mutation(description="Sign out: the session's refresh tokens stop working.")
+    async def auth_logout(self, info: Info, input: AuthLogoutInput) -> AuthLogoutResult:
+        try:
+            await services.logout(info.context.actor, input.refresh_token)
+        except DomainError as err:
+            return as_error(err, info, [acc.RefreshTokenInvalid])
+        return LoggedOut()
+
+    @strawberry.mutation(description="Create integrator client credentials (operator).", permission_classes=[IsOperator])
+    async def integrator_client_create(self, info: Info, input: IntegratorClientCreateInput) -> IntegratorClientCreateResult:
+        try:
+            client, secret = await services.create_integrator_client(
+                info.context.actor, input.name, input.scopes, input.rate_per_minute, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [acc.UnknownScope])
+        return IntegratorClientCreated(
+            client=IntegratorClient(client_id=client.client_id, name=client.name, scopes=list(client.scopes),
+                                    rate_per_minute=client.rate_limit_per_minute),
+            client_secret=secret,
+        )
+
+    @strawberry.mutation(description="Add an expert to the pool (operator).", permission_classes=[IsOperator])
+    async def expert_add(self, info: Info, input: ExpertAddInput) -> ExpertAddResult:
+        try:
+            employer = int_id(input.employer_id, "Organisation", "employerId") if input.employer_id else None
+            expert = await services.add_expert(
+                info.context.actor, input.name, input.id_number, input.phone, input.specialties,
+                employer, input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [acc.InvalidIdNumber, InvalidPhoneNumber])
+        return ExpertAdded(expert=Expert.from_model(expert))
+

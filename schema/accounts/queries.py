@@ -1,0 +1,59 @@
+"""Reading market entities, the signed-in user and the expert pool."""
+
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from domain.accounts import models, services
+from domain.accounts.states import OrgStatus
+from domain.common.errors import DomainError, NotFound
+from schema.accounts.types import Expert, Organisation, OrganisationStatus, User
+from schema.permissions import IsAuthenticated, IsOperator, IsSupervisorOrOperator
+from schema.relay import Connection, int_id, paginate
+
+
+@strawberry.type(description="The signed-in caller.")
+class Me:
+    user: User
+    organisation: Organisation
+    roles: list[str] = strawberry.field(description="Roles in the access token.")
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="Who is signed in.", permission_classes=[IsAuthenticated])
+    async def me(self, info: Info) -> Optional[Me]:
+        actor = info.context.actor
+        if actor.user_id is None:
+            return None
+        try:
+            user = await services.user_of(actor)
+            org = await services.visible_organisation(actor, user.organisation_id)
+        except NotFound:
+            return None
+        return Me(user=User.from_model(user), organisation=Organisation.from_model(org),
+                  roles=sorted(r.value for r in actor.roles))
+
+    @strawberry.field(description="Market entities, newest first (operators and supervisors).",
+                      permission_classes=[IsSupervisorOrOperator])
+    async def organisations(
+        self, info: Info, status: Optional[OrganisationStatus] = None,
+        first: Optional[int] = None, after: Optional[str] = None,
+    ) -> Connection[Organisation]:
+        query = models.Organisation.all()
+        if status is not None:
+            query = query.filter(status=OrgStatus(status.value).value)
+        return await paginate(info, query, first, after, Organisation.from_model)
+
+    @strawberry.field(description="One organisation, if the caller may see it.")
+    async def organisation(self, info: Info, id: strawberry.ID) -> Optional[Organisation]:
+        try:
+            org = await services.visible_organisation(info.context.actor, int_id(id, "Organisation"))
+        except DomainError:
+            return None
+        return Organisation.from_model(org)
+
+    @strawberry.field(description="The expert pool (operators).", permission_classes=[IsOperator])
+    async def experts(self, info: Info, first: Optional[int] = None, after: Optional[str] = None) -> Connection[Expert]:
+        return await paginate(info, models.Expert.all(), first, after, Expert.from_model)

@@ -1,0 +1,198 @@
+"""GraphQL types of market entities, users and sessions."""
+
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from domain.accounts import models, services
+from domain.accounts.states import OrgKind, OrgStatus
+from domain.common.actors import Role
+from domain.common.catalogue import Category
+from domain.common.errors import NotFound
+from domain.common.ids import mask_mobile
+from domain.credit import services as credit
+from schema.relay import Node, node_resolver, to_global_id
+
+OrganisationStatus = strawberry.enum(OrgStatus, name="OrganisationStatus", description="Review state.")
+OrganisationKind = strawberry.enum(OrgKind, name="OrganisationKind", description="What an entity does.")
+CatalogueCategory = strawberry.enum(Category, name="CatalogueCategory", description="交易目录.")
+
+
+@strawberry.type(description="A credit record (信用记录).")
+class CreditRecord(Node):
+    _pk: strawberry.Private[int]
+    kind: str = strawberry.field(description="good or bad")
+    category: str = strawberry.field(description="What kind of behaviour.")
+    description: str = strawberry.field(description="What happened.")
+    source: str = strawberry.field(description="Who reported it.")
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CreditRecord", self._pk))
+
+    @classmethod
+    def from_model(cls, m: models.Model) -> "CreditRecord":
+        return cls(_pk=m.pk, kind=m.kind, category=m.category, description=m.description,
+                   source=m.source, recorded_at=m.recorded_at)
+
+
+@strawberry.type(description="An entry of the joint-punishment list (失信联合惩戒).")
+class JointPunishment(Node):
+    _pk: strawberry.Private[int]
+    reason: str = strawberry.field(description="Why.")
+    authority: str = strawberry.field(description="Who decided.")
+    document_no: str = strawberry.field(description="Decision document number.")
+    starts_at: datetime = strawberry.field(description="In force from.")
+    ends_at: datetime | None = strawberry.field(description="In force until (none: indefinite).")
+    lifted_at: datetime | None = strawberry.field(description="Lifted early at.")
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("JointPunishment", self._pk))
+
+    @classmethod
+    def from_model(cls, m: models.Model) -> "JointPunishment":
+        return cls(_pk=m.pk, reason=m.reason, authority=m.authority, document_no=m.document_no,
+                   starts_at=m.starts_at, ends_at=m.ends_at, lifted_at=m.lifted_at)
+
+
+@strawberry.type(description="A market entity (市场主体).")
+class Organisation(Node):
+    _pk: strawberry.Private[int]
+    credit_code: str = strawberry.field(description="Unified social credit code (18 characters).")
+    name: str = strawberry.field(description="Registered name.")
+    region_code: str = strawberry.field(description="GB/T 2260 region code.")
+    kinds: list[OrganisationKind] = strawberry.field(description="What it does on the platform.")
+    supervised_categories: list[CatalogueCategory] = strawberry.field(
+        description="Catalogue categories a supervisor oversees."
+    )
+    status: OrganisationStatus = strawberry.field(description="Review state.")
+    review_reason: str | None = strawberry.field(description="The operator's reason, if rejected.")
+    created_at: datetime = strawberry.field(description="When the form was submitted.")
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Organisation", self._pk))
+
+    @strawberry.field(description="Credit records; the organisation itself, operators and supervisors.")
+    async def credit_records(self, info: Info) -> list[CreditRecord]:
+        if not _may_see_credit(info, self._pk):
+            return []
+        return [CreditRecord.from_model(r) for r in await credit.records_of(self._pk)]
+
+    @strawberry.field(description="Joint punishments; the organisation itself, operators and supervisors.")
+    async def punishments(self, info: Info) -> list[JointPunishment]:
+        if not _may_see_credit(info, self._pk):
+            return []
+        return [JointPunishment.from_model(p) for p in await credit.punishments_of(self._pk)]
+
+    @strawberry.field(description="Whether it is under joint punishment now (barred from registering).")
+    async def under_punishment(self) -> bool:
+        return await credit.is_punished(self._pk)
+
+    @classmethod
+    def from_model(cls, m: models.Organisation) -> "Organisation":
+        return cls(
+            _pk=m.id, credit_code=m.credit_code, name=m.name, region_code=m.region_code,
+            kinds=[OrgKind(k) for k in m.kinds],
+            supervised_categories=[Category(c) for c in m.supervised_categories],
+            status=OrgStatus(m.status), review_reason=m.review_reason, created_at=m.created_at,
+        )
+
+
+def _may_see_credit(info: Info, org_id: int) -> bool:
+    actor = info.context.actor
+    return actor.org_id == org_id or actor.has(*_KEEPERS)
+
+
+_KEEPERS = (Role.OPERATOR, Role.SUPERVISOR)
+
+
+@strawberry.type(description="A person who signs in for an organisation.")
+class User(Node):
+    _pk: strawberry.Private[int]
+    _org: strawberry.Private[int]
+    name: str = strawberry.field(description="Name.")
+    phone_masked: str = strawberry.field(description="Mobile number with the middle digits hidden.")
+    last_login_at: datetime | None = strawberry.field(description="Last successful sign-in.")
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("User", self._pk))
+
+    @strawberry.field(description="The organisation the user acts for.")
+    async def organisation(self, info: Info) -> Organisation:
+        org = await info.context.loaders.organisation.load(self._org)
+        if org is None:
+            raise NotFound()
+        return Organisation.from_model(org)
+
+    @classmethod
+    def from_model(cls, m: models.User) -> "User":
+        return cls(_pk=m.id, _org=m.organisation_id, name=m.name, phone_masked=mask_mobile(m.phone),
+                   last_login_at=m.last_login_at)
+
+
+@strawberry.type(description="Tokens of a signed-in session.")
+class Session:
+    access_token: str = strawberry.field(description="ES256 JWT; send as `Authorization: Bearer`.")
+    access_token_expires_at: datetime = strawberry.field(description="When the access token expires.")
+    refresh_token: str = strawberry.field(description="Single use; exchange with authRefresh.")
+    refresh_token_expires_at: datetime = strawberry.field(description="When the session ends at the latest.")
+    user: User = strawberry.field(description="Who signed in.")
+
+    @classmethod
+    def from_domain(cls, s: services.Session) -> "Session":
+        return cls(access_token=s.access_token, access_token_expires_at=s.access_expires_at,
+                   refresh_token=s.refresh_token, refresh_token_expires_at=s.refresh_expires_at,
+                   user=User.from_model(s.user))
+
+
+@strawberry.type(description="An expert of the pool (评标专家).")
+class Expert(Node):
+    _pk: strawberry.Private[int]
+    name: str = strawberry.field(description="Name.")
+    specialties: list[str] = strawberry.field(description="Specialties for the draw.")
+    employer_id: Optional[strawberry.ID] = strawberry.field(description="Employer organisation, for conflicts.")
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Expert", self._pk))
+
+    @classmethod
+    def from_model(cls, m: models.Expert) -> "Expert":
+        employer = strawberry.ID(to_global_id("Organisation", m.employer_id)) if m.employer_id else None
+        return cls(_pk=m.id, name=m.name, specialties=list(m.specialties), employer_id=employer)
+
+
+@strawberry.type(description="An integrator's client credentials.")
+class IntegratorClient:
+    client_id: str = strawberry.field(description="Public client id.")
+    name: str = strawberry.field(description="Who it is.")
+    scopes: list[str] = strawberry.field(description="What it may read.")
+    rate_per_minute: int = strawberry.field(description="Requests per minute allowed.")
+
+
+@node_resolver("Organisation")
+async def _organisation_node(info: Info, pk: str) -> Organisation | None:
+    if not pk.isdigit():
+        return None
+    try:
+        return Organisation.from_model(await services.visible_organisation(info.context.actor, int(pk)))
+    except NotFound:
+        return None
+
+
+@node_resolver("User")
+async def _user_node(info: Info, pk: str) -> User | None:
+    actor = info.context.actor
+    if not pk.isdigit():
+        return None
+    user = await models.User.get_or_none(id=int(pk))
+    if user is None or not (user.id == actor.user_id or actor.has(Role.OPERATOR)):
+        return None
+    return User.from_model(user)
+

@@ -1,0 +1,66 @@
+"""The audit trail for supervisors and operators: browse it and verify its chain."""
+
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from domain.audit import services as audit
+from domain.audit.models import AuditEntry as AuditEntryModel
+from schema.permissions import IsSupervisorOrOperator
+from schema.relay import Connection, paginate
+
+
+@strawberry.type(description="One audited state change or refused attempt.")
+class AuditEntry:
+    seq: int = strawberry.field(description="Position in the chain.")
+    at: datetime = strawberry.field(description="When it happened.")
+    actor: str = strawberry.field(description="user:<id>, client:<id> or anonymous.")
+    action: str = strawberry.field(description="What was done, e.g. organisation.approved.")
+    object_type: str
+    object_id: str
+    outcome: str = strawberry.field(description="success or failure.")
+    digest: str = strawberry.field(description="SHA-256 of the change's content.")
+    hash: str = strawberry.field(description="SHA-256 over this entry and the previous hash.")
+
+    @classmethod
+    def from_model(cls, m: AuditEntryModel) -> "AuditEntry":
+        return cls(seq=m.seq, at=m.at, actor=m.actor, action=m.action, object_type=m.object_type,
+                   object_id=m.object_id, outcome=m.outcome, digest=m.digest, hash=m.hash)
+
+
+@strawberry.type(description="The result of walking the whole chain.")
+class AuditVerification:
+    ok: bool
+    checked: int = strawberry.field(description="Entries read.")
+    head_seq: int
+    head_hash: str
+    first_broken_seq: Optional[int] = strawberry.field(description="The first entry that fails.")
+    reason: Optional[str]
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(description="Audit entries, newest first; filter by object.",
+                      permission_classes=[IsSupervisorOrOperator])
+    async def audit_trail(
+        self, info: Info, object_type: Optional[str] = None, object_id: Optional[str] = None,
+        first: Optional[int] = None, after: Optional[str] = None,
+    ) -> Connection[AuditEntry]:
+        query = AuditEntryModel.all()
+        if object_type:
+            query = query.filter(object_type=object_type)
+        if object_id:
+            query = query.filter(object_id=object_id)
+        return await paginate(info, query, first, after, AuditEntry.from_model)
+
+    @strawberry.field(description="Verify the hash chain and the exported heads.",
+                      permission_classes=[IsSupervisorOrOperator])
+    async def audit_verify(self, info: Info) -> AuditVerification:
+        path = getattr(info.context.services, "audit_export_path", None)
+        result = await audit.verify(audit.read_export_file(path))
+        return AuditVerification(
+            ok=result.ok, checked=result.checked, head_seq=result.head_seq, head_hash=result.head_hash,
+            first_broken_seq=result.first_broken_seq, reason=result.reason,
+        )

@@ -1,0 +1,69 @@
+"""The schema, assembled from per-area classes."""
+
+from typing import Optional
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import Info
+
+from schema.accounts.mutations import AccountMutations
+from schema.accounts.queries import AccountQueries
+from schema.accounts.types import CreditRecord, Expert, JointPunishment, Organisation, User
+from schema.audit.queries import AuditQueries
+from schema.credit.mutations import CreditMutations
+from schema.errors import Error, error_type
+from schema.limits import MaskUnexpected, limit_extensions
+from schema.live.subscriptions import LiveSubscriptions
+from schema.relay import Node, resolve_node
+
+
+@strawberry.type
+class Query(AccountQueries, AuditQueries):
+    @strawberry.field(description="Any object by its global id, if the caller may see it.")
+    async def node(self, info: Info, id: strawberry.ID) -> Optional[Node]:
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="The server's time (UTC); clients align countdowns to it.")
+    def server_time(self) -> str:
+        from domain.common import clock
+
+        return clock.now().isoformat()
+
+
+@strawberry.type
+class Mutation(AccountMutations, CreditMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(LiveSubscriptions):
+    pass
+
+
+def build_schema(
+    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 3000, max_cost: int = 5000,
+    page_cap: int = 100, anonymous_introspection: bool = True,
+) -> strawberry.Schema:
+    extensions = [
+        *limit_extensions(
+            max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens, max_cost=max_cost,
+            page_cap=page_cap, anonymous_introspection=anonymous_introspection,
+        ),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        MaskUnexpected,
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Organisation, User, Expert, CreditRecord, JointPunishment, Error,
+               *(error_type(e) for e in _all_errors())],
+        extensions=extensions,
+    )
+
+
+def _all_errors() -> list[type]:
+    from schema.errors import _types
+
+    return list(_types)

@@ -1,0 +1,49 @@
+"""Live events over graphql-transport-ws: what the caller may see, each event once."""
+
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.common.events import can_see
+from schema.permissions import IsAuthenticated
+
+
+@strawberry.type(description="A committed domain event.")
+class LiveEvent:
+    event_id: str = strawberry.field(description="Unique; a repeat is never delivered twice.")
+    type: str = strawberry.field(description="e.g. organisation.registered")
+    object_type: str
+    object_id: str
+    occurred_at: datetime
+    payload: JSON
+
+
+@strawberry.type
+class LiveSubscriptions:
+    @strawberry.subscription(description="Events visible to the caller, as they are committed.",
+                             permission_classes=[IsAuthenticated])
+    async def events(self, info: Info, types: Optional[list[str]] = None) -> AsyncGenerator[LiveEvent, None]:
+        actor = info.context.actor
+        wanted = set(types or ())
+        seen: OrderedDict[str, None] = OrderedDict()
+        async for message in info.context.bus.subscribe():
+            if wanted and message["type"] not in wanted:
+                continue
+            if not can_see(message.get("audience", {}), actor):
+                continue
+            event_id = message["eventId"]
+            if event_id in seen:
+                continue
+            seen[event_id] = None
+            if len(seen) > 10_000:
+                seen.popitem(last=False)
+            yield LiveEvent(
+                event_id=event_id, type=message["type"], object_type=message["objectType"],
+                object_id=message["objectId"], occurred_at=datetime.fromisoformat(message["occurredAt"]),
+                payload=message["payload"],
+            )

@@ -1,0 +1,35 @@
+"""Role gates: a caller whose role may never use a field gets a top-level error."""
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from domain.common.actors import Role
+
+
+class IsAuthenticated(BasePermission):
+    message = "UNAUTHENTICATED: sign in first / 请先登录"
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return not info.context.actor.is_anonymous
+
+
+def has_role(*roles: Role) -> type[BasePermission]:
+    names = "/".join(r.value for r in roles)
+
+    class HasRole(BasePermission):
+        message = f"FORBIDDEN: only {names} may do this / 无权访问"
+        error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
+
+        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            return info.context.actor.has(*roles)
+
+    HasRole.__name__ = f"HasRole_{'_'.join(r.value for r in roles)}"
+    return HasRole
+
+
+IsOperator = has_role(Role.OPERATOR)
+IsKeeperOfCredit = has_role(Role.OPERATOR, Role.SUPERVISOR)
+IsSupervisorOrOperator = has_role(Role.OPERATOR, Role.SUPERVISOR)

@@ -1,0 +1,122 @@
+"""Relay global ids, the Node interface and keyset-paginated connections."""
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+from tortoise.queryset import QuerySet
+
+from domain.common.errors import InvalidInput
+
+T = TypeVar("T")
+DEFAULT_PAGE = 20
+
+
+def to_global_id(type_name: str, pk: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def from_global_id(value: str, expected: str | None = None, field: str = "id") -> tuple[str, str]:
+    """(type name, primary key) of a global id; InvalidInput when malformed or of another type."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput(field=field) from None
+    if not type_name or not pk or (expected is not None and type_name != expected):
+        raise InvalidInput(field=field)
+    return type_name, pk
+
+
+def int_id(value: str, expected: str, field: str = "id") -> int:
+    _, pk = from_global_id(value, expected, field)
+    if not pk.isdigit():
+        raise InvalidInput(field=field)
+    return int(pk)
+
+
+@strawberry.interface(description="An object with a global id (Relay).")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global id, opaque to clients.")
+
+
+NodeResolver = Callable[[Info, str], Awaitable[Any]]
+_node_resolvers: dict[str, NodeResolver] = {}
+
+
+def node_resolver(type_name: str) -> Callable[[NodeResolver], NodeResolver]:
+    def register(fn: NodeResolver) -> NodeResolver:
+        _node_resolvers[type_name] = fn
+        return fn
+
+    return register
+
+
+async def resolve_node(info: Info, global_id: str) -> Any:
+    """The object behind a global id, or None when it does not exist or may not be seen."""
+    try:
+        type_name, pk = from_global_id(global_id)
+    except InvalidInput:
+        return None
+    resolver = _node_resolvers.get(type_name)
+    return await resolver(info, pk) if resolver else None
+
+
+@strawberry.type(description="Where a page ends.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a connection with its cursor.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of items, newest first; `first` is capped by the server.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The items of this page without their cursors.")
+    def nodes(self) -> list[T]:
+        return [e.node for e in self.edges]
+
+
+def _cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"c:{pk}".encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        tag, _, pk = text.partition(":")
+        if tag != "c" or not pk.isdigit():
+            raise ValueError
+        return int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput(field="after") from None
+
+
+async def paginate(
+    info: Info, query: QuerySet[Any], first: int | None, after: str | None, convert: Callable[[Any], T]
+) -> Connection[T]:
+    """Keyset pagination on the primary key, newest first, at most max_page_size per page."""
+    cap = info.context.max_page_size
+    size = DEFAULT_PAGE if first is None else first
+    if size < 1:
+        raise InvalidInput(field="first")
+    size = min(size, cap)
+    if after:
+        query = query.filter(pk__lt=_after(after))
+    rows = await query.order_by("-pk").limit(size + 1)
+    page = rows[:size]
+    edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None),
+    )
