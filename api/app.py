@@ -61,6 +61,7 @@ class Services:
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    owns_database: bool = False
 
     @property
     def audit_export_path(self) -> Path | None:
@@ -107,7 +108,9 @@ def build_services(settings: Settings) -> Services:
 async def start(services: Services, with_workers: bool) -> None:
     """Connects the database and the broker, loads keys and starts the background workers."""
     settings = services.settings
-    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    if not Tortoise.is_inited():
+        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        services.owns_database = True
     await services.keyring.load()
     accounts.configure(services.keyring, accounts.deps.sms, settings.secret_key)
     await services.bus.start()
@@ -138,7 +141,8 @@ async def stop(services: Services) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await services.bus.close()
-    await Tortoise.close_connections()
+    if services.owns_database:
+        await Tortoise.close_connections()
 
 
 class PalmTradeGraphQL(GraphQL[Context, None]):

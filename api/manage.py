@@ -106,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port,
+            log_level=settings.log_level, ws="websockets-sansio",
+        )
     elif args.command == "worker":
         asyncio.run(_run_worker(settings))
     elif args.command == "seed-demo":

@@ -11,7 +11,7 @@ from schema.accounts.queries import AccountQueries
 from schema.accounts.types import CreditRecord, Expert, JointPunishment, Organisation, User
 from schema.audit.queries import AuditQueries
 from schema.credit.mutations import CreditMutations
-from schema.errors import Error, error_type
+from schema.errors import Error, FieldError, error_type
 from schema.limits import MaskUnexpected, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
 from schema.relay import Node, resolve_node
@@ -57,7 +57,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Organisation, User, Expert, CreditRecord, JointPunishment, Error,
+        types=[Organisation, User, Expert, CreditRecord, JointPunishment, Error, FieldError,
                *(error_type(e) for e in _all_errors())],
         extensions=extensions,
     )

@@ -28,6 +28,11 @@ class Error:
     message: str = strawberry.field(description="Human-readable explanation.")
 
 
+@strawberry.interface(description="A failure caused by one input field, named as the client sent it.")
+class FieldError(Error):
+    field: str = strawberry.field(description="The input field at fault, e.g. creditCode.")
+
+
 _KINDS: dict[str, type] = {"str": str, "int": int, "datetime": datetime}
 _types: dict[type[DomainError], type] = {}
 
@@ -50,9 +55,10 @@ def error_type(cls: type[DomainError]) -> type:
     annotations: dict[str, Any] = {"code": str, "message": str}
     for name, kind in cls.exposed.items():
         annotations[name] = _KINDS[kind]
+    base = FieldError if "field" in cls.exposed else Error
     namespace = {"__annotations__": annotations, "__module__": __name__}
     made = strawberry.type(
-        type(cls.__name__, (Error,), namespace),
+        type(cls.__name__, (base,), namespace),
         description=f"{cls.code}: {cls.message_en}.",
     )
     _types[cls] = made

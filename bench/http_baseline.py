@@ -1,0 +1,426 @@
+"""HTTP baseline: requests per second of the full PalmTrade app against a plain Starlette endpoint.
+
+One run:
+
+1. a fresh SQLite database in a temporary directory, migrated and seeded with the demo city;
+2. ONE uvicorn server process (this file run with ``--serve PORT``) serving ``create_app(settings)``
+   plus a plain ``GET /bench/plain`` JSON route on the same server;
+3. a sign-in as the demo operator (13800000001) for a bearer token;
+4. closed-loop load from separate client processes (httpx.AsyncClient, HTTP/1.1 keep-alive,
+   ``--concurrency`` connections in total) against ``GET /bench/plain`` and an authenticated
+   ``query Me`` on ``POST /graphql``: a warm-up, then a fixed measured window per target.
+
+Output, one figure a line, ``name: value unit``. The server's CPU use during each window is printed as
+well: well under 100 % of one core means the load generator, not the server, was the limit, and the
+req/s figure is a lower bound for the server.
+
+    .venv/bin/python bench/http_baseline.py                # 5 s per target, 32 connections
+    .venv/bin/python bench/http_baseline.py --scale tiny   # smoke test for CI
+
+Exits non-zero if any request fails (non-200, GraphQL ``errors``, transport error) or setup fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+OPERATOR_PHONE = "13800000001"
+LOGIN = """mutation Login($phone: String!, $password: String!) {
+  authLogin(input: {phone: $phone, password: $password}) {
+    __typename
+    ... on SignedIn { session { accessToken } }
+  }
+}"""
+ME_QUERY = "query Me { me { user { name } organisation { name status } roles } }"
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 10.0
+MAX_ERROR_SAMPLES = 5
+
+
+# --------------------------------------------------------------------------- server side
+
+
+def serve(port: int) -> None:
+    """Child process: the full app plus a plain Starlette route, one uvicorn worker."""
+    import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    async def plain(request: Request) -> JSONResponse:
+        return JSONResponse({"hello": "world"})
+
+    settings = Settings.from_env()
+    app = create_app(settings)
+    # first, so the plain route is matched before anything else; it still passes the app's middleware
+    app.router.routes.insert(0, Route("/bench/plain", plain, methods=["GET"]))
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+async def prepare_database(database_url: str, secret_key: bytes) -> None:
+    from tortoise import Tortoise
+
+    from api.manage import migrate
+    from api.seed import seed_demo_city
+    from api.settings import Settings
+    from domain.db import tortoise_config
+
+    await migrate(Settings(database_url=database_url, secret_key=secret_key))
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        if not await seed_demo_city(secret_key):
+            raise RuntimeError("the fresh database was not empty; demo city not seeded")
+    finally:
+        await Tortoise.close_connections()
+
+
+def wait_for_server(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{tail(log_path)}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready after {SERVER_START_TIMEOUT:.0f}s:\n{tail(log_path)}")
+
+
+def sign_in(base: str, password: str) -> str:
+    import httpx
+
+    reply = httpx.post(
+        f"{base}/graphql",
+        json={"query": LOGIN, "variables": {"phone": OPERATOR_PHONE, "password": password}},
+        timeout=10.0,
+    )
+    body = reply.json()
+    if reply.status_code != 200 or "errors" in body:
+        raise RuntimeError(f"sign-in failed: HTTP {reply.status_code} {body}")
+    result = body["data"]["authLogin"]
+    if result["__typename"] != "SignedIn":
+        raise RuntimeError(f"sign-in refused: {result}")
+    return str(result["session"]["accessToken"])
+
+
+def check_me(base: str, token: str) -> dict[str, Any]:
+    import httpx
+
+    reply = httpx.post(f"{base}/graphql", json={"query": ME_QUERY},
+                       headers={"authorization": f"Bearer {token}"}, timeout=10.0)
+    body = reply.json()
+    if reply.status_code != 200 or "errors" in body or not body.get("data", {}).get("me"):
+        raise RuntimeError(f"query Me failed: HTTP {reply.status_code} {body}")
+    return dict(body["data"]["me"])
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no server log)"
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=SERVER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=SERVER_STOP_TIMEOUT)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc); NaN elsewhere."""
+    try:
+        fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return math.nan
+
+
+# --------------------------------------------------------------------------- load generator
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    graphql: bool = False
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    samples: list[str] = field(default_factory=list)
+
+
+def client_process(args: tuple[str, Target, int, float, float, float]) -> dict[str, Any]:
+    """One client process: ``connections`` workers, warm-up until ``t0``, measured until ``t1``.
+
+    ``t0``/``t1`` are wall-clock (time.time) so every client process measures the same window.
+    """
+    base, target, connections, start_at, t0, t1 = args
+    coro = _drive(base, target, connections, start_at, t0, t1)
+    try:
+        import uvloop  # the client's own overhead is part of the measurement: keep it low
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+async def _drive(base: str, target: Target, connections: int, start_at: float, t0: float, t1: float) -> dict[str, Any]:
+    import httpx
+
+    tally = Tally()
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    headers = {"content-type": "application/json", **target.headers} if target.body else dict(target.headers)
+
+    def fail(message: str) -> None:
+        tally.errors += 1
+        if len(tally.samples) < MAX_ERROR_SAMPLES:
+            tally.samples.append(message[:300])
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, http1=True, http2=False,
+                                 timeout=httpx.Timeout(10.0)) as client:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+
+        async def worker() -> None:
+            # bounded: stops at t1 (every request has a 10 s timeout)
+            while True:
+                started = time.time()
+                if started >= t1:
+                    return
+                began = time.perf_counter()
+                try:
+                    reply = await client.request(target.method, target.path, content=target.body, headers=headers)
+                    elapsed = time.perf_counter() - began
+                    if reply.status_code != 200:
+                        fail(f"HTTP {reply.status_code}: {reply.text}")
+                        continue
+                    if target.graphql:
+                        payload = reply.json()
+                        if "errors" in payload or not payload.get("data", {}).get("me"):
+                            fail(f"GraphQL: {reply.text}")
+                            continue
+                except (httpx.HTTPError, ValueError) as err:
+                    fail(f"{type(err).__name__}: {err}")
+                    continue
+                done = time.time()
+                if t0 <= started and done <= t1:
+                    tally.count += 1
+                    tally.latencies.append(elapsed)
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    return {"count": tally.count, "errors": tally.errors, "latencies": tally.latencies, "samples": tally.samples}
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    server_cpu_pct: float
+    samples: list[str]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return math.nan
+    rank = max(0, min(len(sorted_values) - 1, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[rank]
+
+
+def measure(pool: Any, base: str, target: Target, concurrency: int, clients: int,
+            warmup: float, duration: float, server_pid: int) -> Result:
+    per_client = [concurrency // clients + (1 if i < concurrency % clients else 0) for i in range(clients)]
+    per_client = [n for n in per_client if n > 0]
+    start_at = time.time() + 0.3  # time for the client processes to open their clients
+    t0 = start_at + warmup
+    t1 = t0 + duration
+    pending = pool.map_async(client_process, [(base, target, n, start_at, t0, t1) for n in per_client])
+    # the server's CPU seconds over the measured window
+    time.sleep(max(0.0, t0 - time.time()))
+    cpu0, w0 = cpu_seconds(server_pid), time.monotonic()
+    time.sleep(max(0.0, t1 - time.time()))
+    cpu1, w1 = cpu_seconds(server_pid), time.monotonic()
+    parts = pending.get(timeout=warmup + duration + 60.0)
+    latencies = sorted(x for part in parts for x in part["latencies"])
+    count = sum(part["count"] for part in parts)
+    return Result(
+        name=target.name,
+        rps=count / duration,
+        p50_ms=percentile(latencies, 0.50) * 1000.0,
+        p99_ms=percentile(latencies, 0.99) * 1000.0,
+        errors=sum(part["errors"] for part in parts),
+        server_cpu_pct=100.0 * (cpu1 - cpu0) / (w1 - w0) if w1 > w0 else math.nan,
+        samples=[s for part in parts for s in part["samples"]][:MAX_ERROR_SAMPLES],
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--duration", type=float, default=None, help="measured seconds per target (default 5)")
+    parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds per target (default 1)")
+    parser.add_argument("--concurrency", type=int, default=None, help="connections in total (default 32)")
+    parser.add_argument("--clients", type=int, default=None,
+                        help="load generator processes sharing the connections (default 2, tiny 1)")
+    parser.add_argument("--scale", choices=["default", "tiny"], default="default",
+                        help="tiny: a smoke test (0.5 s, 4 connections, 1 client process)")
+    args = parser.parse_args(argv)
+    tiny = args.scale == "tiny"
+    args.duration = args.duration if args.duration is not None else (0.5 if tiny else 5.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.2 if tiny else 1.0)
+    args.concurrency = args.concurrency if args.concurrency is not None else (4 if tiny else 32)
+    args.clients = args.clients if args.clients is not None else (1 if tiny else 2)
+    if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or args.clients < 1:
+        parser.error("--duration must be > 0, --warmup >= 0, --concurrency and --clients >= 1")
+    args.clients = min(args.clients, args.concurrency)
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    from api.seed import DEMO_PASSWORD
+
+    tmp = Path(tempfile.mkdtemp(prefix="palmtrade-bench-"))
+    proc: subprocess.Popen[bytes] | None = None
+    log_file = None
+    try:
+        database_url = f"sqlite://{tmp}/bench.sqlite3"
+        secret = secrets.token_urlsafe(48)
+        asyncio.run(prepare_database(database_url, secret.encode()))
+
+        port = free_port()
+        base = f"http://{HOST}:{port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secret,
+            "AUDIT_EXPORT_PATH": str(tmp / "audit-heads.jsonl"),
+            "RUN_WORKERS": "1",
+            "SEED_DEMO": "0",
+            "LOG_LEVEL": "warning",
+            "PALMTRADE_PRODUCTION": "0",
+            "REDIS_URL": "",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        }
+        log_path = tmp / "server.log"
+        log_file = log_path.open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)],
+            cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        wait_for_server(proc, base, log_path)
+        token = sign_in(base, DEMO_PASSWORD)
+        check_me(base, token)
+
+        targets = [
+            Target("plain_starlette_json", "GET", "/bench/plain"),
+            Target("graphql_authenticated_me", "POST", "/graphql",
+                   body=json.dumps({"query": ME_QUERY, "operationName": "Me"}).encode(),
+                   headers={"authorization": f"Bearer {token}"}, graphql=True),
+        ]
+        results: list[Result] = []
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(processes=args.clients) as pool:
+            for target in targets:
+                results.append(measure(pool, base, target, args.concurrency, args.clients,
+                                       args.warmup, args.duration, proc.pid))
+        if proc.poll() is not None:
+            raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
+
+        for r in results:
+            print(f"{r.name}: {r.rps:.1f} req/s")
+            print(f"{r.name}_p50: {r.p50_ms:.2f} ms")
+            print(f"{r.name}_p99: {r.p99_ms:.2f} ms")
+            print(f"{r.name}_server_cpu: {r.server_cpu_pct:.0f} %")
+        plain, graphql = results
+        ratio = graphql.rps / plain.rps if plain.rps > 0 else math.nan
+        print(f"graphql_vs_plain_ratio: {ratio:.3f} x")
+        errors = sum(r.errors for r in results)
+        print(f"errors: {errors} count")
+        print(f"# concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
+              f"duration={args.duration}s cores={os.cpu_count()}", file=sys.stderr)
+        for r in results:
+            for sample in r.samples:
+                print(f"# {r.name} error: {sample}", file=sys.stderr)
+        server_noise = [line for line in tail(log_path, 20).splitlines() if line.strip()]
+        if server_noise:
+            print("# server log (last lines):", file=sys.stderr)
+            for line in server_noise:
+                print(f"#   {line}", file=sys.stderr)
+        if any(r.rps <= 0 for r in results):
+            print("error: a target completed no request in the measured window", file=sys.stderr)
+            return 1
+        return 1 if errors else 0
+    finally:
+        if proc is not None:
+            stop_server(proc)
+        if log_file is not None:
+            log_file.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve is not None:
+        serve(args.serve)
+        return 0
+    try:
+        return run(args)
+    except Exception as err:  # setup failures: say so and exit non-zero
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

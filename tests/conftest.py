@@ -1,0 +1,208 @@
+"""Real databases for every test: a fresh SQLite file, or a fresh PostgreSQL database.
+
+DATABASE_URL names the server to use (its database name is the prefix of the one created);
+REDIS_URL, when set, makes the app use Redis for the broker and rate limits. Migrations are the
+committed ones, applied once per session; tables are emptied before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+import uvicorn
+from tortoise import Tortoise, connections
+
+from api.app import Services, create_app
+from api.manage import migrate
+from api.settings import Settings
+from domain.accounts import services as accounts
+from domain.common import clock
+from domain.common.clock import ManualClock
+from domain.db import is_postgres, tortoise_config
+
+KEEP_TABLES = {"signing_key", "tortoise_migrations", "tortoise_migration"}
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    return url if url and is_postgres(url) else None
+
+
+async def _create_pg_database(server_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    parts = urlsplit(server_url)
+    base = parts.path.lstrip("/") or "palmtrade"
+    name = f"{base}_t{uuid.uuid4().hex[:10]}"
+    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return urlunsplit(("postgres", parts.netloc, f"/{name}", parts.query, "")), name
+
+
+async def _drop_pg_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(server_url)
+    conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", "", "")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class TestDatabase:
+    url: str
+    postgres: bool
+    tables: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TestDatabase]:
+    server = _server_url()
+    if server:
+        url, name = await _create_pg_database(server)
+    else:
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        name = ""
+    await migrate(Settings(database_url=url))
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    db = TestDatabase(url=url, postgres=bool(server))
+    db.tables = [
+        m._meta.db_table
+        for m in Tortoise.apps.get_models_iterable()  # type: ignore[union-attr]
+        if m._meta.db_table not in KEEP_TABLES
+    ]
+    try:
+        yield db
+    finally:
+        await Tortoise.close_connections()
+        if server:
+            await _drop_pg_database(server, name)
+
+
+async def empty_tables(db: TestDatabase) -> None:
+    conn = connections.get("default")
+    if db.postgres:
+        names = ", ".join(f'"{t}"' for t in db.tables)
+        await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        deletes = "".join(f'DELETE FROM "{t}";' for t in db.tables)
+        await conn.execute_script(
+            f"PRAGMA foreign_keys=OFF;{deletes}DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;"
+        )
+
+
+@pytest.fixture
+async def db(database: TestDatabase) -> AsyncIterator[TestDatabase]:
+    """An empty database with the real schema."""
+    await empty_tables(database)
+    yield database
+
+
+@pytest.fixture
+def manual_clock() -> Any:
+    """A clock tests move by hand; every service, token and the server read it."""
+    fake = ManualClock(datetime.now(UTC))
+    previous = clock.set_clock(fake)
+    yield fake
+    clock.set_clock(previous)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Api:
+    """The app served by a real uvicorn on loopback, as clients meet it."""
+
+    base_url: str
+    services: Services
+    http: httpx.AsyncClient
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/graphql"
+
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
+        headers: dict[str, str] | None = None, expect_errors: bool = False,
+    ) -> dict[str, Any]:
+        sent = dict(headers or {})
+        if token:
+            sent["authorization"] = f"Bearer {token}"
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
+        body: dict[str, Any] = response.json()
+        if not expect_errors:
+            assert response.status_code == 200, body
+            assert "errors" not in body, body
+        return body
+
+    async def dispatch(self) -> int:
+        """Delivers the outbox now (the background dispatcher is off in tests)."""
+        return await self.services.dispatcher.drain()
+
+    @property
+    def sms(self) -> list[tuple[str, str]]:
+        return accounts.deps.sms.sent  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def server(database: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, Services]]:
+    settings = Settings(
+        database_url=database.url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        secret_key=b"test-secret-key-of-sufficient-length-0123456789",
+        run_workers=False,
+        seed_demo=False,
+        audit_export_path=tmp_path_factory.mktemp("audit") / "heads.jsonl",
+    )
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    for _ in range(200):
+        if uv.started:
+            break
+        await asyncio.sleep(0.05)
+    assert uv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", app.state.services
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+
+
+@pytest.fixture
+async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[Api]:
+    base_url, services = server
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        yield Api(base_url=base_url, services=services, http=http)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    url = os.environ.get("DATABASE_URL") or "sqlite (temporary file)"
+    redis = os.environ.get("REDIS_URL") or "in-process broker"
+    return [f"palmtrade: database={url.split('@')[-1]} broker={redis}"]
+
+
+ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,92 @@
+"""Factories: make the people and organisations a test needs, the way clients would."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from api.seed import credit_code, create_operator
+from domain.accounts.models import Organisation
+
+PASSWORD = "palmtrade2026"
+_seq = itertools.count(1)
+
+REGISTER = """
+mutation Register($input: OrganisationRegisterInput!) {
+  organisationRegister(input: $input) {
+    __typename
+    ... on OrganisationRegistered { organisation { id name status creditCode } user { id name phoneMasked } }
+    ... on Error { code message }
+    ... on FieldError { field }
+  }
+}"""
+
+LOGIN = """
+mutation Login($input: AuthLoginInput!) {
+  authLogin(input: $input) {
+    __typename
+    ... on SignedIn { session { accessToken refreshToken accessTokenExpiresAt user { name } } }
+    ... on Error { code message }
+    ... on AccountLocked { lockedUntil }
+  }
+}"""
+
+APPROVE = """
+mutation Approve($input: OrganisationApproveInput!) {
+  organisationApprove(input: $input) {
+    __typename
+    ... on OrganisationReviewed { organisation { id status } }
+    ... on Error { code message }
+  }
+}"""
+
+
+def new_credit_code() -> str:
+    n = next(_seq)
+    return credit_code(f"91370200MA{n:07d}")
+
+
+def new_phone() -> str:
+    return f"137{next(_seq) + 10_000_000:08d}"
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    form = {
+        "creditCode": new_credit_code(),
+        "name": "青岛测试建设有限公司",
+        "regionCode": "370202",
+        "kinds": ["BIDDER"],
+        "contactName": "测试员",
+        "phone": new_phone(),
+        "password": PASSWORD,
+    }
+    form.update(overrides)
+    return form
+
+
+async def operator_token(api: Any) -> str:
+    """Opens the operator organisation (bootstrap, as `manage create-operator` does) and signs in."""
+    phone = new_phone()
+    await create_operator(phone=phone, name="运营管理员", password=PASSWORD)
+    return await login(api, phone)
+
+
+async def login(api: Any, phone: str, password: str = PASSWORD) -> str:
+    body = await api.gql(LOGIN, {"input": {"phone": phone, "password": password}})
+    result = body["data"]["authLogin"]
+    assert result["__typename"] == "SignedIn", result
+    return str(result["session"]["accessToken"])
+
+
+async def approved_org(api: Any, operator: str, kinds: list[str] | None = None) -> tuple[str, str, str]:
+    """(organisation global id, phone, access token) of a freshly approved organisation."""
+    form = registration(kinds=kinds or ["BIDDER"])
+    body = await api.gql(REGISTER, {"input": form})
+    org_id = body["data"]["organisationRegister"]["organisation"]["id"]
+    approved = await api.gql(APPROVE, {"input": {"organisationId": org_id}}, token=operator)
+    assert approved["data"]["organisationApprove"]["__typename"] == "OrganisationReviewed"
+    return org_id, form["phone"], await login(api, form["phone"])
+
+
+async def org_count() -> int:
+    return await Organisation.all().count()
