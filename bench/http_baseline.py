@@ -55,6 +55,9 @@ ME_QUERY = "query Me { me { user { name } organisation { name status } roles } }
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 10.0
 MAX_ERROR_SAMPLES = 5
+REQUEST_TIMEOUT = 10.0
+MAX_CHUNKS = 10_000
+MAX_BODY = 1 << 20
 
 
 # --------------------------------------------------------------------------- server side
@@ -189,6 +192,21 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     graphql: bool = False
 
+    def check(self, status: int, body: bytes) -> str | None:
+        """None if the reply is a success; otherwise why not."""
+        if status != 200:
+            return f"HTTP {status}: {body[:200]!r}"
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return f"not JSON: {body[:200]!r}"
+        if self.graphql:
+            if not isinstance(payload, dict) or "errors" in payload or not (payload.get("data") or {}).get("me"):
+                return f"GraphQL: {body[:300]!r}"
+        elif payload != {"hello": "world"}:
+            return f"unexpected body: {body[:200]!r}"
+        return None
+
 
 @dataclass
 class Tally:
@@ -197,65 +215,146 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
 
+    def fail(self, message: str) -> None:
+        self.errors += 1
+        if len(self.samples) < MAX_ERROR_SAMPLES:
+            self.samples.append(message[:300])
 
-def client_process(args: tuple[str, Target, int, float, float, float]) -> dict[str, Any]:
-    """One client process: ``connections`` workers, warm-up until ``t0``, measured until ``t1``.
 
-    ``t0``/``t1`` are wall-clock (time.time) so every client process measures the same window.
-    """
-    base, target, connections, start_at, t0, t1 = args
-    coro = _drive(base, target, connections, start_at, t0, t1)
+@dataclass(frozen=True)
+class Job:
+    host: str
+    port: int
+    target: Target
+    connections: int
+    client: str  # "raw" or "httpx"
+    start_at: float  # wall clock (time.time): every client process uses the same windows
+    t0: float
+    t1: float
+
+
+def client_process(job: Job) -> dict[str, Any]:
+    """One load generator process: ``job.connections`` closed-loop workers, one connection each."""
     try:
-        import uvloop  # the client's own overhead is part of the measurement: keep it low
+        import uvloop  # the client's own overhead limits what it can measure: keep it low
     except ImportError:
-        return asyncio.run(coro)
-    return uvloop.run(coro)
+        return asyncio.run(_drive(job))
+    return uvloop.run(_drive(job))
 
 
-async def _drive(base: str, target: Target, connections: int, start_at: float, t0: float, t1: float) -> dict[str, Any]:
+async def _drive(job: Job) -> dict[str, Any]:
+    tally = Tally()
+    cpu: list[float] = []
+
+    async def cpu_sampler() -> None:
+        await asyncio.sleep(max(0.0, job.t0 - time.time()))
+        cpu.append(time.process_time())
+        await asyncio.sleep(max(0.0, job.t1 - time.time()))
+        cpu.append(time.process_time())
+
+    worker = _raw_worker if job.client == "raw" else _httpx_worker
+    await asyncio.gather(cpu_sampler(), *(worker(job, tally) for _ in range(job.connections)))
+    return {"count": tally.count, "errors": tally.errors, "latencies": tally.latencies,
+            "samples": tally.samples, "cpu_seconds": cpu[1] - cpu[0] if len(cpu) == 2 else math.nan}
+
+
+def _record(job: Job, tally: Tally, started: float, began: float, problem: str | None) -> None:
+    if problem is not None:
+        tally.fail(problem)
+        return
+    elapsed = time.perf_counter() - began
+    if job.t0 <= started and time.time() <= job.t1:
+        tally.count += 1
+        tally.latencies.append(elapsed)
+
+
+async def _httpx_worker(job: Job, tally: Tally) -> None:
+    """httpx.AsyncClient with one keep-alive connection (a shared pool of 32 is ~2.5x slower)."""
     import httpx
 
-    tally = Tally()
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    target = job.target
     headers = {"content-type": "application/json", **target.headers} if target.body else dict(target.headers)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=f"http://{job.host}:{job.port}", limits=limits,
+                                 http1=True, http2=False, timeout=httpx.Timeout(REQUEST_TIMEOUT)) as client:
+        await asyncio.sleep(max(0.0, job.start_at - time.time()))
+        while (started := time.time()) < job.t1:  # bounded by the window; each request by its timeout
+            began = time.perf_counter()
+            try:
+                reply = await client.request(target.method, target.path, content=target.body, headers=headers)
+                problem = target.check(reply.status_code, reply.content)
+            except httpx.HTTPError as err:
+                problem = f"{type(err).__name__}: {err}"
+            _record(job, tally, started, began, problem)
 
-    def fail(message: str) -> None:
-        tally.errors += 1
-        if len(tally.samples) < MAX_ERROR_SAMPLES:
-            tally.samples.append(message[:300])
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, http1=True, http2=False,
-                                 timeout=httpx.Timeout(10.0)) as client:
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+def _raw_request(job: Job) -> bytes:
+    target = job.target
+    lines = [f"{target.method} {target.path} HTTP/1.1", f"Host: {job.host}:{job.port}",
+             "User-Agent: palmtrade-bench", "Accept: application/json"]
+    lines += [f"{k}: {v}" for k, v in target.headers.items()]
+    if target.body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(target.body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (target.body or b"")
 
-        async def worker() -> None:
-            # bounded: stops at t1 (every request has a 10 s timeout)
-            while True:
-                started = time.time()
-                if started >= t1:
-                    return
-                began = time.perf_counter()
-                try:
-                    reply = await client.request(target.method, target.path, content=target.body, headers=headers)
-                    elapsed = time.perf_counter() - began
-                    if reply.status_code != 200:
-                        fail(f"HTTP {reply.status_code}: {reply.text}")
-                        continue
-                    if target.graphql:
-                        payload = reply.json()
-                        if "errors" in payload or not payload.get("data", {}).get("me"):
-                            fail(f"GraphQL: {reply.text}")
-                            continue
-                except (httpx.HTTPError, ValueError) as err:
-                    fail(f"{type(err).__name__}: {err}")
-                    continue
-                done = time.time()
-                if t0 <= started and done <= t1:
-                    tally.count += 1
-                    tally.latencies.append(elapsed)
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
-    return {"count": tally.count, "errors": tally.errors, "latencies": tally.latencies, "samples": tally.samples}
+async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """One HTTP/1.1 response: status, body, whether the server keeps the connection."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head[:-4].split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length, chunked, keep = None, False, True
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            keep = False
+    if chunked:
+        parts = []
+        for _ in range(MAX_CHUNKS):
+            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")  # no trailers expected
+                return status, b"".join(parts), keep
+            parts.append(await reader.readexactly(size + 2))
+            parts[-1] = parts[-1][:-2]
+        raise ValueError("too many chunks")
+    if length is None:
+        return status, await reader.read(MAX_BODY), False
+    return status, await reader.readexactly(length), keep
+
+
+async def _raw_worker(job: Job, tally: Tally) -> None:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: one connection, one request at a time."""
+    request = _raw_request(job)
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+    await asyncio.sleep(max(0.0, job.start_at - time.time()))
+    try:
+        while (started := time.time()) < job.t1:  # bounded by the window; each request by its timeout
+            began = time.perf_counter()
+            keep = False
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT):
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection(job.host, job.port)
+                    writer.write(request)
+                    status, body, keep = await _read_reply(reader)  # type: ignore[arg-type]
+                problem = job.target.check(status, body)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                    ValueError, IndexError) as err:
+                problem = f"{type(err).__name__}: {err}"
+            _record(job, tally, started, began, problem)
+            if not keep and writer is not None:
+                writer.close()
+                reader = writer = None
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 @dataclass
@@ -266,6 +365,7 @@ class Result:
     p99_ms: float
     errors: int
     server_cpu_pct: float
+    client_cpu_pct: float
     samples: list[str]
 
 
@@ -276,29 +376,29 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank]
 
 
-def measure(pool: Any, base: str, target: Target, concurrency: int, clients: int,
-            warmup: float, duration: float, server_pid: int) -> Result:
+def measure(pool: Any, port: int, target: Target, args: argparse.Namespace, server_pid: int) -> Result:
+    concurrency, clients = args.concurrency, args.clients
     per_client = [concurrency // clients + (1 if i < concurrency % clients else 0) for i in range(clients)]
-    per_client = [n for n in per_client if n > 0]
-    start_at = time.time() + 0.3  # time for the client processes to open their clients
-    t0 = start_at + warmup
-    t1 = t0 + duration
-    pending = pool.map_async(client_process, [(base, target, n, start_at, t0, t1) for n in per_client])
+    start_at = time.time() + 0.3  # time for the client processes to pick the job up
+    t0 = start_at + args.warmup
+    t1 = t0 + args.duration
+    jobs = [Job(HOST, port, target, n, args.client, start_at, t0, t1) for n in per_client if n > 0]
+    pending = pool.map_async(client_process, jobs)
     # the server's CPU seconds over the measured window
     time.sleep(max(0.0, t0 - time.time()))
     cpu0, w0 = cpu_seconds(server_pid), time.monotonic()
     time.sleep(max(0.0, t1 - time.time()))
     cpu1, w1 = cpu_seconds(server_pid), time.monotonic()
-    parts = pending.get(timeout=warmup + duration + 60.0)
+    parts = pending.get(timeout=args.warmup + args.duration + REQUEST_TIMEOUT + 30.0)
     latencies = sorted(x for part in parts for x in part["latencies"])
-    count = sum(part["count"] for part in parts)
     return Result(
         name=target.name,
-        rps=count / duration,
+        rps=sum(part["count"] for part in parts) / args.duration,
         p50_ms=percentile(latencies, 0.50) * 1000.0,
         p99_ms=percentile(latencies, 0.99) * 1000.0,
         errors=sum(part["errors"] for part in parts),
         server_cpu_pct=100.0 * (cpu1 - cpu0) / (w1 - w0) if w1 > w0 else math.nan,
+        client_cpu_pct=100.0 * sum(part["cpu_seconds"] for part in parts) / args.duration,
         samples=[s for part in parts for s in part["samples"]][:MAX_ERROR_SAMPLES],
     )
 
@@ -312,16 +412,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=None, help="measured seconds per target (default 5)")
     parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds per target (default 1)")
     parser.add_argument("--concurrency", type=int, default=None, help="connections in total (default 32)")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                        help="load generator: raw = minimal asyncio HTTP/1.1 keep-alive client (default; "
+                             "can saturate the server), httpx = httpx.AsyncClient (~1k req/s per core, "
+                             "so it measures itself on fast endpoints)")
     parser.add_argument("--clients", type=int, default=None,
-                        help="load generator processes sharing the connections (default 2, tiny 1)")
+                        help="load generator processes sharing the connections (default 1 raw, 2 httpx)")
     parser.add_argument("--scale", choices=["default", "tiny"], default="default",
-                        help="tiny: a smoke test (0.5 s, 4 connections, 1 client process)")
+                        help="tiny: a smoke test (0.5 s after 0.2 s warm-up, 4 connections)")
     args = parser.parse_args(argv)
     tiny = args.scale == "tiny"
     args.duration = args.duration if args.duration is not None else (0.5 if tiny else 5.0)
     args.warmup = args.warmup if args.warmup is not None else (0.2 if tiny else 1.0)
     args.concurrency = args.concurrency if args.concurrency is not None else (4 if tiny else 32)
-    args.clients = args.clients if args.clients is not None else (1 if tiny else 2)
+    args.clients = args.clients if args.clients is not None else (1 if tiny or args.client == "raw" else 2)
     if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or args.clients < 1:
         parser.error("--duration must be > 0, --warmup >= 0, --concurrency and --clients >= 1")
     args.clients = min(args.clients, args.concurrency)
@@ -373,8 +477,7 @@ def run(args: argparse.Namespace) -> int:
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(processes=args.clients) as pool:
             for target in targets:
-                results.append(measure(pool, base, target, args.concurrency, args.clients,
-                                       args.warmup, args.duration, proc.pid))
+                results.append(measure(pool, port, target, args, proc.pid))
         if proc.poll() is not None:
             raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
 
@@ -383,12 +486,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r.name}_p50: {r.p50_ms:.2f} ms")
             print(f"{r.name}_p99: {r.p99_ms:.2f} ms")
             print(f"{r.name}_server_cpu: {r.server_cpu_pct:.0f} %")
+            print(f"{r.name}_client_cpu: {r.client_cpu_pct:.0f} %")
         plain, graphql = results
         ratio = graphql.rps / plain.rps if plain.rps > 0 else math.nan
         print(f"graphql_vs_plain_ratio: {ratio:.3f} x")
         errors = sum(r.errors for r in results)
         print(f"errors: {errors} count")
-        print(f"# concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
+        print(f"# client={args.client} concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
               f"duration={args.duration}s cores={os.cpu_count()}", file=sys.stderr)
         for r in results:
             for sample in r.samples:

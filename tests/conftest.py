@@ -199,6 +199,13 @@ async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[A
         yield Api(base_url=base_url, services=services, http=http)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PALMTRADE_CI_SERVICES") == "1" and not (
+        _server_url() and os.environ.get("REDIS_URL")
+    ):
+        raise pytest.UsageError("PALMTRADE_CI_SERVICES=1 needs DATABASE_URL on PostgreSQL and REDIS_URL")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("DATABASE_URL") or "sqlite (temporary file)"
     redis = os.environ.get("REDIS_URL") or "in-process broker"
