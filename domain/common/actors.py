@@ -50,8 +50,12 @@ class Actor:
         return "anonymous"
 
     def key(self) -> str:
-        """A stable key for per-caller records (idempotency, rate limits)."""
-        return self.label if not self.is_anonymous else f"anonymous:{self.ip or '-'}"
+        """The scope of a caller's idempotency keys.
+
+        Anonymous callers share one scope: a phone that retries over another network has another
+        address, and a stored result is only returned for the identical input anyway.
+        """
+        return self.label
 
 
 ANONYMOUS = Actor()
