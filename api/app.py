@@ -80,9 +80,7 @@ def token_policy(settings: Settings) -> TokenPolicy:
 
 def build_services(settings: Settings) -> Services:
     bus: InProcessBroker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
-    limiter: RateLimiter = (
-        RedisRateLimiter(bus._redis) if isinstance(bus, RedisBroker) else MemoryRateLimiter()
-    )
+    limiter: RateLimiter = RedisRateLimiter(bus._redis) if isinstance(bus, RedisBroker) else MemoryRateLimiter()
     keyring = KeyRing(token_policy(settings))
     services = Services(
         settings=settings,
@@ -151,9 +149,12 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         settings = services.settings
         schema = build_schema(
-            max_depth=settings.max_depth, max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens, max_cost=settings.max_cost,
-            page_cap=settings.max_page_size, anonymous_introspection=settings.introspection,
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
+            page_cap=settings.max_page_size,
+            anonymous_introspection=settings.introspection,
         )
         super().__init__(
             schema,
@@ -216,16 +217,30 @@ class AuthMiddleware:
             try:
                 actor = await authenticate(self.services.keyring, bearer_token(headers.get("authorization")), ip)
             except InvalidToken as err:
-                await _reply(scope, receive, send, 401, request_id, "UNAUTHENTICATED",
-                             f"Invalid or expired access token ({err}) / 访问令牌无效或已过期")
+                await _reply(
+                    scope,
+                    receive,
+                    send,
+                    401,
+                    request_id,
+                    "UNAUTHENTICATED",
+                    f"Invalid or expired access token ({err}) / 访问令牌无效或已过期",
+                )
                 return
             if actor.client_id:
                 limit = _client_rate(self.services, actor)
                 allowed, reset = await self.services.limiter.hit(f"client:{actor.client_id}", limit)
                 if not allowed:
-                    await _reply(scope, receive, send, 429, request_id, "RATE_LIMITED",
-                                 f"Rate limit of {limit}/min exceeded; retry in {reset}s / 请求过于频繁",
-                                 {"retry-after": str(reset)})
+                    await _reply(
+                        scope,
+                        receive,
+                        send,
+                        429,
+                        request_id,
+                        "RATE_LIMITED",
+                        f"Rate limit of {limit}/min exceeded; retry in {reset}s / 请求过于频繁",
+                        {"retry-after": str(reset)},
+                    )
                     return
         state["actor"] = actor
 
@@ -242,7 +257,13 @@ def _client_rate(services: Services, actor: Actor) -> int:
 
 
 async def _reply(
-    scope: Scope, receive: Receive, send: Send, status: int, request_id: str, code: str, message: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    request_id: str,
+    code: str,
+    message: str,
     headers: dict[str, str] | None = None,
 ) -> None:
     body = {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
@@ -286,12 +307,19 @@ async def oauth_token(request: Request) -> Response:
         )
     except DomainError as err:
         return JSONResponse(
-            {"error": "invalid_client", "error_description": err.message(locale_from(request.headers.get("accept-language")))},
+            {
+                "error": "invalid_client",
+                "error_description": err.message(locale_from(request.headers.get("accept-language"))),
+            },
             status_code=401,
         )
     return JSONResponse(
-        {"access_token": token, "token_type": "Bearer", "scope": " ".join(client.scopes),
-         "expires_in": int((expires - clock.now()).total_seconds())},
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": " ".join(client.scopes),
+            "expires_in": int((expires - clock.now()).total_seconds()),
+        },
         headers={"cache-control": "no-store"},
     )
 

@@ -77,8 +77,13 @@ async def _verify(settings: Settings) -> dict[str, object]:
     from domain.audit import services as audit
 
     result = await audit.verify(audit.read_export_file(settings.audit_export_path))
-    return {"ok": result.ok, "checked": result.checked, "head": result.head_seq,
-            "firstBroken": result.first_broken_seq, "reason": result.reason}
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "head": result.head_seq,
+        "firstBroken": result.first_broken_seq,
+        "reason": result.reason,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         from api.app import create_app
 
         uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port,
-            log_level=settings.log_level, ws="websockets-sansio",
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            ws="websockets-sansio",
         )
     elif args.command == "worker":
         asyncio.run(_run_worker(settings))

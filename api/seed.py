@@ -22,8 +22,15 @@ def credit_code(first17: str) -> str:
 DEMO_ENTITIES = [
     # (first 17 of the credit code, name, region, kinds, supervised categories, contact, phone)
     ("12370200MB1234567", "青岛市公共资源交易中心", "370200", ["operator"], [], "王晓", "13800000001"),
-    ("11370200MB0012345", "青岛市住房和城乡建设局", "370200", ["supervisor"],
-     ["engineering_construction"], "李监", "13800000002"),
+    (
+        "11370200MB0012345",
+        "青岛市住房和城乡建设局",
+        "370200",
+        ["supervisor"],
+        ["engineering_construction"],
+        "李监",
+        "13800000002",
+    ),
     ("11370200MB0023456", "青岛市财政局", "370200", ["supervisor"], ["government_procurement"], "赵政", "13800000003"),
     ("91370200MA3C12345", "青岛海湾路桥建设有限公司", "370211", ["bidder"], [], "张伟", "13900000001"),
     ("91370200MA3D23456", "山东鲁信工程集团有限公司", "370102", ["bidder"], [], "刘洋", "13900000002"),
@@ -37,8 +44,13 @@ DEMO_ENTITIES = [
 async def create_operator(phone: str, name: str, password: str) -> Organisation:
     """Opens the platform's operator organisation (bootstrap: no operator exists yet)."""
     form = accounts.RegistrationForm(
-        credit_code=credit_code("12370200MB1234567"), name="公共资源交易中心", region_code="370200",
-        kinds=["operator"], contact_name=name, phone=phone, password=password,
+        credit_code=credit_code("12370200MB1234567"),
+        name="公共资源交易中心",
+        region_code="370200",
+        kinds=["operator"],
+        contact_name=name,
+        phone=phone,
+        password=password,
     )
     org, _, _ = await accounts.register_organisation(SYSTEM, form)
     operator = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
@@ -51,8 +63,14 @@ async def seed_demo_city(secret_key: bytes) -> bool:
         return False
     for first17, name, region, kinds, categories, contact, phone in DEMO_ENTITIES:
         form = accounts.RegistrationForm(
-            credit_code=credit_code(first17), name=name, region_code=region, kinds=kinds,
-            contact_name=contact, phone=phone, password=DEMO_PASSWORD, supervised_categories=categories,
+            credit_code=credit_code(first17),
+            name=name,
+            region_code=region,
+            kinds=kinds,
+            contact_name=contact,
+            phone=phone,
+            password=DEMO_PASSWORD,
+            supervised_categories=categories,
         )
         org, _, _ = await accounts.register_organisation(SYSTEM, form)
         if phone != "13900000006":  # one bidder is left pending, for the operator's review queue

@@ -28,8 +28,10 @@ def drift() -> str:
         return ""
     return "".join(
         difflib.unified_diff(
-            committed.splitlines(keepends=True), served.splitlines(keepends=True),
-            "mobile_contract/schema.graphql", "served schema",
+            committed.splitlines(keepends=True),
+            served.splitlines(keepends=True),
+            "mobile_contract/schema.graphql",
+            "served schema",
         )
     )
 
@@ -45,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     diff = drift()
     if diff:
         print(diff)
-        print("the served schema differs from mobile_contract/schema.graphql; "
-              "if the change is deliberate, run `make schema`", file=sys.stderr)
+        print(
+            "the served schema differs from mobile_contract/schema.graphql; "
+            "if the change is deliberate, run `make schema`",
+            file=sys.stderr,
+        )
         return 1
     print("schema matches the snapshot")
     return 0

@@ -59,9 +59,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Delivers one batch; returns how many events it dispatched."""
         async with in_transaction():
-            batch = await claim(
-                OutboxEvent.filter(dispatched_at=None).order_by("id").limit(self.batch_size)
-            )
+            batch = await claim(OutboxEvent.filter(dispatched_at=None).order_by("id").limit(self.batch_size))
             if not batch:
                 return 0
             for consumer in self.consumers:
@@ -80,9 +78,7 @@ class Dispatcher:
         return total
 
 
-async def run_forever(
-    step: Callable[[], Awaitable[int]], idle: float, name: str, stop: asyncio.Event
-) -> None:
+async def run_forever(step: Callable[[], Awaitable[int]], idle: float, name: str, stop: asyncio.Event) -> None:
     """Calls `step` until stopped, sleeping `idle` seconds whenever it found nothing to do."""
     while not stop.is_set():
         try:

@@ -1,7 +1,5 @@
 """The schema, assembled from per-area classes."""
 
-from typing import Optional
-
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
@@ -20,7 +18,7 @@ from schema.relay import Node, resolve_node
 @strawberry.type
 class Query(AccountQueries, AuditQueries):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
-    async def node(self, info: Info, id: strawberry.ID) -> Optional[Node]:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
     @strawberry.field(description="The server's time (UTC); clients align countdowns to it.")
@@ -41,13 +39,22 @@ class Subscription(LiveSubscriptions):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 3000, max_cost: int = 5000,
-    page_cap: int = 100, anonymous_introspection: bool = True,
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 3000,
+    max_cost: int = 5000,
+    page_cap: int = 100,
+    anonymous_introspection: bool = True,
 ) -> strawberry.Schema:
     extensions = [
         *limit_extensions(
-            max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens, max_cost=max_cost,
-            page_cap=page_cap, anonymous_introspection=anonymous_introspection,
+            max_depth=max_depth,
+            max_aliases=max_aliases,
+            max_tokens=max_tokens,
+            max_cost=max_cost,
+            page_cap=page_cap,
+            anonymous_introspection=anonymous_introspection,
         ),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
@@ -57,8 +64,16 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Organisation, User, Expert, CreditRecord, JointPunishment, Error, FieldError,
-               *(error_type(e) for e in _all_errors())],
+        types=[
+            Organisation,
+            User,
+            Expert,
+            CreditRecord,
+            JointPunishment,
+            Error,
+            FieldError,
+            *(error_type(e) for e in _all_errors()),
+        ],
         extensions=extensions,
     )
 

@@ -112,7 +112,7 @@ async def empty_tables(db: TestDatabase) -> None:
 async def db(database: TestDatabase) -> AsyncIterator[TestDatabase]:
     """An empty database with the real schema."""
     await empty_tables(database)
-    yield database
+    return database
 
 
 @pytest.fixture
@@ -143,8 +143,12 @@ class Api:
         return self.base_url.replace("http://", "ws://") + "/graphql"
 
     async def gql(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
-        headers: dict[str, str] | None = None, expect_errors: bool = False,
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        expect_errors: bool = False,
     ) -> dict[str, Any]:
         sent = dict(headers or {})
         if token:
@@ -166,7 +170,9 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-async def server(database: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, Services]]:
+async def server(
+    database: TestDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, Services]]:
     settings = Settings(
         database_url=database.url,
         redis_url=os.environ.get("REDIS_URL") or None,
@@ -177,7 +183,9 @@ async def server(database: TestDatabase, tmp_path_factory: pytest.TempPathFactor
     )
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+    )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
     for _ in range(200):
@@ -200,9 +208,7 @@ async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[A
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("PALMTRADE_CI_SERVICES") == "1" and not (
-        _server_url() and os.environ.get("REDIS_URL")
-    ):
+    if os.environ.get("PALMTRADE_CI_SERVICES") == "1" and not (_server_url() and os.environ.get("REDIS_URL")):
         raise pytest.UsageError("PALMTRADE_CI_SERVICES=1 needs DATABASE_URL on PostgreSQL and REDIS_URL")
 
 

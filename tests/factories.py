@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from api.seed import credit_code, create_operator
+from api.seed import create_operator, credit_code
 from domain.accounts.models import Organisation
 
 PASSWORD = "palmtrade2026"

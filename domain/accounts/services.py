@@ -16,14 +16,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
-from domain.common import chronograph, clock, events
-from domain.common.actors import Actor, Role
-from domain.common.catalogue import Category
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
-from domain.common.events import Audience, use_case
-from domain.common.idempotency import run_once
-from domain.common.ids import normalize_mobile, normalize_uscc
-from domain.common.storage import lock
 from domain.accounts import errors
 from domain.accounts import events as ev
 from domain.accounts.models import (
@@ -36,6 +28,14 @@ from domain.accounts.models import (
 )
 from domain.accounts.states import SELF_SERVICE_KINDS, OrgKind, OrgStatus, ensure_transition, roles_of
 from domain.accounts.tokens import KeyRing
+from domain.common import chronograph, clock, events
+from domain.common.actors import Actor, Role
+from domain.common.catalogue import Category
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
+from domain.common.events import Audience, use_case
+from domain.common.idempotency import run_once
+from domain.common.ids import normalize_mobile, normalize_uscc
+from domain.common.storage import lock
 
 log = logging.getLogger("palmtrade.accounts")
 
@@ -45,9 +45,7 @@ SMS_CODE_TTL = timedelta(minutes=5)
 SMS_MAX_ATTEMPTS = 5
 SMS_MIN_INTERVAL = timedelta(seconds=60)
 SMS_MAX_PER_DAY = 10
-INTEGRATOR_SCOPES = frozenset(
-    {"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"}
-)
+INTEGRATOR_SCOPES = frozenset({"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"})
 _REGION = re.compile(r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])\d{4}$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -165,8 +163,13 @@ async def register_organisation(
         raise InvalidInput(field="supervisedCategories")
     check_password(form.password)
     request = {
-        "credit_code": credit_code, "name": name, "region": region, "kinds": kinds,
-        "contact": contact, "phone": phone, "categories": categories,
+        "credit_code": credit_code,
+        "name": name,
+        "region": region,
+        "kinds": kinds,
+        "contact": contact,
+        "phone": phone,
+        "categories": categories,
         "password": hashlib.sha256(form.password.encode()).hexdigest(),
     }
     password_hash = _hasher.hash(form.password)
@@ -178,17 +181,28 @@ async def register_organisation(
             raise errors.PhoneTaken()
         now = clock.now()
         org = await Organisation.create(
-            credit_code=credit_code, name=name, region_code=region, kinds=kinds,
-            supervised_categories=categories, contact_name=contact, contact_phone=phone,
-            status=OrgStatus.PENDING.value, created_at=now, updated_at=now,
+            credit_code=credit_code,
+            name=name,
+            region_code=region,
+            kinds=kinds,
+            supervised_categories=categories,
+            contact_name=contact,
+            contact_phone=phone,
+            status=OrgStatus.PENDING.value,
+            created_at=now,
+            updated_at=now,
         )
         user = await User.create(
             organisation=org, phone=phone, name=contact, password_hash=password_hash, created_at=now
         )
         await events.record(
             ev.OrganisationRegistered(
-                object_id=str(org.id), credit_code=credit_code, name=name, kinds=tuple(kinds),
-                user_id=user.id, audience=Audience(orgs=(org.id,)),
+                object_id=str(org.id),
+                credit_code=credit_code,
+                name=name,
+                kinds=tuple(kinds),
+                user_id=user.id,
+                audience=Audience(orgs=(org.id,)),
             ),
             actor,
         )
@@ -200,9 +214,7 @@ async def register_organisation(
     return org, user, replayed
 
 
-async def _review(
-    actor: Actor, org_id: int, target: OrgStatus, reason: str | None, key: str | None
-) -> Organisation:
+async def _review(actor: Actor, org_id: int, target: OrgStatus, reason: str | None, key: str | None) -> Organisation:
     if not actor.has(Role.OPERATOR):
         raise PermissionDenied()
 
@@ -314,7 +326,8 @@ async def _count_failure(actor: Actor, user_id: int) -> datetime | None:
         await user.save(update_fields=["failed_logins", "locked_until", "next_check_at"])
         await events.record(
             ev.UserLocked(
-                object_id=str(user.id), locked_until=user.locked_until.isoformat(),
+                object_id=str(user.id),
+                locked_until=user.locked_until.isoformat(),
                 audience=Audience(users=(user.id,)),
             ),
             actor,
@@ -378,8 +391,11 @@ async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
             raise RateLimited(retry_at=recent[-1].created_at + timedelta(days=1))
         code = f"{secrets.randbelow(1_000_000):06d}"
         await SmsCode.create(
-            phone=number, purpose="login", code_hash=_code_hash(number, code),
-            created_at=now, expires_at=now + SMS_CODE_TTL,
+            phone=number,
+            purpose="login",
+            code_hash=_code_hash(number, code),
+            created_at=now,
+            expires_at=now + SMS_CODE_TTL,
         )
     if await User.exists(phone=number):
         await deps.sms.send(number, f"【掌上交易】您的登录验证码为 {code}，5 分钟内有效。请勿告诉他人。")
@@ -392,9 +408,7 @@ async def login_with_sms_code(actor: Actor, phone: str, code: str) -> Session:
     number = normalize_mobile(phone)
     now = clock.now()
     async with in_transaction():
-        sms = await lock(
-            SmsCode.filter(phone=number, used_at=None, expires_at__gt=now)
-        ).order_by("-created_at").first()
+        sms = await lock(SmsCode.filter(phone=number, used_at=None, expires_at__gt=now)).order_by("-created_at").first()
         if sms is None:
             raise errors.SmsCodeInvalid()
         if sms.attempts >= SMS_MAX_ATTEMPTS:
@@ -500,9 +514,13 @@ async def create_integrator_client(
 
     async def create() -> dict[str, Any]:
         client = await IntegratorClient.create(
-            client_id="ptc_" + secrets.token_hex(8), secret_hash=_hasher.hash(secret), name=label,
-            scopes=sorted(set(scopes)), rate_limit_per_minute=rate_per_minute,
-            created_by=actor.user_id, created_at=clock.now(),
+            client_id="ptc_" + secrets.token_hex(8),
+            secret_hash=_hasher.hash(secret),
+            name=label,
+            scopes=sorted(set(scopes)),
+            rate_limit_per_minute=rate_per_minute,
+            created_by=actor.user_id,
+            created_at=clock.now(),
         )
         await events.record(
             ev.IntegratorClientCreated(object_id=client.client_id, name=label, scopes=tuple(sorted(set(scopes)))),
@@ -539,8 +557,13 @@ async def client_credentials_token(actor: Actor, client_id: str, secret: str) ->
 
 @use_case("expert.add", "Expert")
 async def add_expert(
-    actor: Actor, name: str, id_number: str, phone: str, specialties: list[str],
-    employer_id: int | None, idempotency_key: str | None = None,
+    actor: Actor,
+    name: str,
+    id_number: str,
+    phone: str,
+    specialties: list[str],
+    employer_id: int | None,
+    idempotency_key: str | None = None,
 ) -> Expert:
     """Adds a person to the expert pool; the identity number is kept only as a keyed hash."""
     if not actor.has(Role.OPERATOR):
@@ -559,8 +582,12 @@ async def add_expert(
         if await Expert.exists(id_number_hash=id_hash):
             raise InvalidInput(field="idNumber")
         expert = await Expert.create(
-            name=person, id_number_hash=id_hash, phone=mobile, specialties=fields_,
-            employer_id=employer_id, created_at=clock.now(),
+            name=person,
+            id_number_hash=id_hash,
+            phone=mobile,
+            specialties=fields_,
+            employer_id=employer_id,
+            created_at=clock.now(),
         )
         await events.record(ev.ExpertAdded(object_id=str(expert.id), specialties=tuple(fields_)), actor)
         return {"expert_id": expert.id}

@@ -63,9 +63,7 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         data = {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in ("object_id", "audience")
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("object_id", "audience")
         }
         return json.loads(json.dumps(data, default=_json_default))
 
@@ -79,9 +77,7 @@ def _json_default(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode()
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
 
 
 def digest(value: Any) -> str:
@@ -106,9 +102,7 @@ async def record(event: DomainEvent, actor: Actor) -> OutboxEvent:
     )
 
 
-async def record_failure(
-    actor: Actor, action: str, object_type: str, object_id: str, error: DomainError
-) -> None:
+async def record_failure(actor: Actor, action: str, object_type: str, object_id: str, error: DomainError) -> None:
     """Records a refused attempt in its own transaction, so the audit trail shows it."""
     try:
         async with in_transaction():

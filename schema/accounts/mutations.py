@@ -1,7 +1,6 @@
 """One-form registration, review, sign-in, sessions, integrator clients and experts."""
 
 from datetime import datetime
-from typing import Optional
 
 import strawberry
 from strawberry.types import Info
@@ -36,7 +35,7 @@ class OrganisationRegisterInput:
     supervised_categories: list[CatalogueCategory] = strawberry.field(
         default_factory=list, description="Supervisors only (opened by the operator)."
     )
-    idempotency_key: Optional[str] = strawberry.field(default=None, description="Retry safely (≤ 255 chars).")
+    idempotency_key: str | None = strawberry.field(default=None, description="Retry safely (≤ 255 chars).")
 
 
 @strawberry.type(description="The organisation awaits review; its user can sign in meanwhile.")
@@ -46,8 +45,13 @@ class OrganisationRegistered:
 
 
 REGISTER_ERRORS = [
-    InvalidCreditCode, InvalidPhoneNumber, acc.WeakPassword, acc.InvalidRegionCode,
-    acc.CreditCodeTaken, acc.PhoneTaken, acc.KindNotSelfService,
+    InvalidCreditCode,
+    InvalidPhoneNumber,
+    acc.WeakPassword,
+    acc.InvalidRegionCode,
+    acc.CreditCodeTaken,
+    acc.PhoneTaken,
+    acc.KindNotSelfService,
 ]
 OrganisationRegisterResult = result_union("OrganisationRegisterResult", OrganisationRegistered, REGISTER_ERRORS)
 
@@ -55,14 +59,14 @@ OrganisationRegisterResult = result_union("OrganisationRegisterResult", Organisa
 @strawberry.input(description="Approve a pending organisation.")
 class OrganisationApproveInput:
     organisation_id: strawberry.ID
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
 
 @strawberry.input(description="Reject a pending organisation with a reason.")
 class OrganisationRejectInput:
     organisation_id: strawberry.ID
     reason: str
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
 
 @strawberry.type(description="The review was recorded.")
@@ -108,7 +112,13 @@ class AuthSmsLoginInput:
     code: str
 
 
-SMS_LOGIN_ERRORS = [InvalidPhoneNumber, acc.SmsCodeInvalid, acc.SmsCodeExhausted, acc.AccountLocked, acc.AccountDisabled]
+SMS_LOGIN_ERRORS = [
+    InvalidPhoneNumber,
+    acc.SmsCodeInvalid,
+    acc.SmsCodeExhausted,
+    acc.AccountLocked,
+    acc.AccountDisabled,
+]
 AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, SMS_LOGIN_ERRORS)
 
 
@@ -123,7 +133,7 @@ AuthRefreshResult = result_union("AuthRefreshResult", SignedIn, REFRESH_ERRORS)
 
 @strawberry.input(description="End a session.")
 class AuthLogoutInput:
-    refresh_token: Optional[str] = strawberry.field(default=None, description="Defaults to the caller's session.")
+    refresh_token: str | None = strawberry.field(default=None, description="Defaults to the caller's session.")
 
 
 @strawberry.type(description="Every refresh token of the session is revoked.")
@@ -139,18 +149,16 @@ class IntegratorClientCreateInput:
     name: str
     scopes: list[str]
     rate_per_minute: int = 600
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
 
 @strawberry.type(description="Created; the secret is shown this once.")
 class IntegratorClientCreated:
     client: IntegratorClient
-    client_secret: Optional[str] = strawberry.field(description="Shown once; null on an idempotent replay.")
+    client_secret: str | None = strawberry.field(description="Shown once; null on an idempotent replay.")
 
 
-IntegratorClientCreateResult = result_union(
-    "IntegratorClientCreateResult", IntegratorClientCreated, [acc.UnknownScope]
-)
+IntegratorClientCreateResult = result_union("IntegratorClientCreateResult", IntegratorClientCreated, [acc.UnknownScope])
 
 
 @strawberry.input(description="Add an expert to the pool.")
@@ -159,8 +167,8 @@ class ExpertAddInput:
     id_number: str = strawberry.field(description="Resident identity number; stored only as a keyed hash.")
     phone: str
     specialties: list[str]
-    employer_id: Optional[strawberry.ID] = None
-    idempotency_key: Optional[str] = None
+    employer_id: strawberry.ID | None = None
+    idempotency_key: str | None = None
 
 
 @strawberry.type(description="The expert is in the pool.")
@@ -176,9 +184,14 @@ class AccountMutations:
     @strawberry.mutation(description="One-form registration of an organisation and its first user.")
     async def organisation_register(self, info: Info, input: OrganisationRegisterInput) -> OrganisationRegisterResult:
         form = services.RegistrationForm(
-            credit_code=input.credit_code, name=input.name, region_code=input.region_code,
-            kinds=[k.value for k in input.kinds], contact_name=input.contact_name, phone=input.phone,
-            password=input.password, supervised_categories=[c.value for c in input.supervised_categories],
+            credit_code=input.credit_code,
+            name=input.name,
+            region_code=input.region_code,
+            kinds=[k.value for k in input.kinds],
+            contact_name=input.contact_name,
+            phone=input.phone,
+            password=input.password,
+            supervised_categories=[c.value for c in input.supervised_categories],
         )
         try:
             org, user, _ = await services.register_organisation(info.context.actor, form, input.idempotency_key)
@@ -244,8 +257,12 @@ class AccountMutations:
             return as_error(err, info, [acc.RefreshTokenInvalid])
         return LoggedOut()
 
-    @strawberry.mutation(description="Create integrator client credentials (operator).", permission_classes=[IsOperator])
-    async def integrator_client_create(self, info: Info, input: IntegratorClientCreateInput) -> IntegratorClientCreateResult:
+    @strawberry.mutation(
+        description="Create integrator client credentials (operator).", permission_classes=[IsOperator]
+    )
+    async def integrator_client_create(
+        self, info: Info, input: IntegratorClientCreateInput
+    ) -> IntegratorClientCreateResult:
         try:
             client, secret = await services.create_integrator_client(
                 info.context.actor, input.name, input.scopes, input.rate_per_minute, input.idempotency_key
@@ -253,8 +270,12 @@ class AccountMutations:
         except DomainError as err:
             return as_error(err, info, [acc.UnknownScope])
         return IntegratorClientCreated(
-            client=IntegratorClient(client_id=client.client_id, name=client.name, scopes=list(client.scopes),
-                                    rate_per_minute=client.rate_limit_per_minute),
+            client=IntegratorClient(
+                client_id=client.client_id,
+                name=client.name,
+                scopes=list(client.scopes),
+                rate_per_minute=client.rate_limit_per_minute,
+            ),
             client_secret=secret,
         )
 
@@ -263,10 +284,14 @@ class AccountMutations:
         try:
             employer = int_id(input.employer_id, "Organisation", "employerId") if input.employer_id else None
             expert = await services.add_expert(
-                info.context.actor, input.name, input.id_number, input.phone, input.specialties,
-                employer, input.idempotency_key,
+                info.context.actor,
+                input.name,
+                input.id_number,
+                input.phone,
+                input.specialties,
+                employer,
+                input.idempotency_key,
             )
         except DomainError as err:
             return as_error(err, info, [acc.InvalidIdNumber, InvalidPhoneNumber])
         return ExpertAdded(expert=Expert.from_model(expert))
-

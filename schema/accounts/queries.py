@@ -1,7 +1,5 @@
 """Reading market entities, the signed-in user and the expert pool."""
 
-from typing import Optional
-
 import strawberry
 from strawberry.types import Info
 
@@ -23,7 +21,7 @@ class Me:
 @strawberry.type
 class AccountQueries:
     @strawberry.field(description="Who is signed in.", permission_classes=[IsAuthenticated])
-    async def me(self, info: Info) -> Optional[Me]:
+    async def me(self, info: Info) -> Me | None:
         actor = info.context.actor
         if actor.user_id is None:
             return None
@@ -32,14 +30,22 @@ class AccountQueries:
             org = await services.visible_organisation(actor, user.organisation_id)
         except NotFound:
             return None
-        return Me(user=User.from_model(user), organisation=Organisation.from_model(org),
-                  roles=sorted(r.value for r in actor.roles))
+        return Me(
+            user=User.from_model(user),
+            organisation=Organisation.from_model(org),
+            roles=sorted(r.value for r in actor.roles),
+        )
 
-    @strawberry.field(description="Market entities, newest first (operators and supervisors).",
-                      permission_classes=[IsSupervisorOrOperator])
+    @strawberry.field(
+        description="Market entities, newest first (operators and supervisors).",
+        permission_classes=[IsSupervisorOrOperator],
+    )
     async def organisations(
-        self, info: Info, status: Optional[OrganisationStatus] = None,
-        first: Optional[int] = None, after: Optional[str] = None,
+        self,
+        info: Info,
+        status: OrganisationStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[Organisation]:
         query = models.Organisation.all()
         if status is not None:
@@ -47,7 +53,7 @@ class AccountQueries:
         return await paginate(info, query, first, after, Organisation.from_model)
 
     @strawberry.field(description="One organisation, if the caller may see it.")
-    async def organisation(self, info: Info, id: strawberry.ID) -> Optional[Organisation]:
+    async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:
         try:
             org = await services.visible_organisation(info.context.actor, int_id(id, "Organisation"))
         except DomainError:
@@ -55,5 +61,5 @@ class AccountQueries:
         return Organisation.from_model(org)
 
     @strawberry.field(description="The expert pool (operators).", permission_classes=[IsOperator])
-    async def experts(self, info: Info, first: Optional[int] = None, after: Optional[str] = None) -> Connection[Expert]:
+    async def experts(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Expert]:
         return await paginate(info, models.Expert.all(), first, after, Expert.from_model)

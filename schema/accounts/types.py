@@ -1,7 +1,6 @@
 """GraphQL types of market entities, users and sessions."""
 
 from datetime import datetime
-from typing import Optional
 
 import strawberry
 from strawberry.types import Info
@@ -35,8 +34,14 @@ class CreditRecord(Node):
 
     @classmethod
     def from_model(cls, m: models.Model) -> "CreditRecord":
-        return cls(_pk=m.pk, kind=m.kind, category=m.category, description=m.description,
-                   source=m.source, recorded_at=m.recorded_at)
+        return cls(
+            _pk=m.pk,
+            kind=m.kind,
+            category=m.category,
+            description=m.description,
+            source=m.source,
+            recorded_at=m.recorded_at,
+        )
 
 
 @strawberry.type(description="An entry of the joint-punishment list (失信联合惩戒).")
@@ -55,8 +60,15 @@ class JointPunishment(Node):
 
     @classmethod
     def from_model(cls, m: models.Model) -> "JointPunishment":
-        return cls(_pk=m.pk, reason=m.reason, authority=m.authority, document_no=m.document_no,
-                   starts_at=m.starts_at, ends_at=m.ends_at, lifted_at=m.lifted_at)
+        return cls(
+            _pk=m.pk,
+            reason=m.reason,
+            authority=m.authority,
+            document_no=m.document_no,
+            starts_at=m.starts_at,
+            ends_at=m.ends_at,
+            lifted_at=m.lifted_at,
+        )
 
 
 @strawberry.type(description="A market entity (市场主体).")
@@ -96,10 +108,15 @@ class Organisation(Node):
     @classmethod
     def from_model(cls, m: models.Organisation) -> "Organisation":
         return cls(
-            _pk=m.id, credit_code=m.credit_code, name=m.name, region_code=m.region_code,
+            _pk=m.id,
+            credit_code=m.credit_code,
+            name=m.name,
+            region_code=m.region_code,
             kinds=[OrgKind(k) for k in m.kinds],
             supervised_categories=[Category(c) for c in m.supervised_categories],
-            status=OrgStatus(m.status), review_reason=m.review_reason, created_at=m.created_at,
+            status=OrgStatus(m.status),
+            review_reason=m.review_reason,
+            created_at=m.created_at,
         )
 
 
@@ -132,8 +149,13 @@ class User(Node):
 
     @classmethod
     def from_model(cls, m: models.User) -> "User":
-        return cls(_pk=m.id, _org=m.organisation_id, name=m.name, phone_masked=mask_mobile(m.phone),
-                   last_login_at=m.last_login_at)
+        return cls(
+            _pk=m.id,
+            _org=m.organisation_id,
+            name=m.name,
+            phone_masked=mask_mobile(m.phone),
+            last_login_at=m.last_login_at,
+        )
 
 
 @strawberry.type(description="Tokens of a signed-in session.")
@@ -146,9 +168,13 @@ class Session:
 
     @classmethod
     def from_domain(cls, s: services.Session) -> "Session":
-        return cls(access_token=s.access_token, access_token_expires_at=s.access_expires_at,
-                   refresh_token=s.refresh_token, refresh_token_expires_at=s.refresh_expires_at,
-                   user=User.from_model(s.user))
+        return cls(
+            access_token=s.access_token,
+            access_token_expires_at=s.access_expires_at,
+            refresh_token=s.refresh_token,
+            refresh_token_expires_at=s.refresh_expires_at,
+            user=User.from_model(s.user),
+        )
 
 
 @strawberry.type(description="An expert of the pool (评标专家).")
@@ -156,7 +182,7 @@ class Expert(Node):
     _pk: strawberry.Private[int]
     name: str = strawberry.field(description="Name.")
     specialties: list[str] = strawberry.field(description="Specialties for the draw.")
-    employer_id: Optional[strawberry.ID] = strawberry.field(description="Employer organisation, for conflicts.")
+    employer_id: strawberry.ID | None = strawberry.field(description="Employer organisation, for conflicts.")
 
     @strawberry.field(description="Global id.")
     def id(self) -> strawberry.ID:
@@ -195,4 +221,3 @@ async def _user_node(info: Info, pk: str) -> User | None:
     if user is None or not (user.id == actor.user_id or actor.has(Role.OPERATOR)):
         return None
     return User.from_model(user)
-

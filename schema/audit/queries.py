@@ -1,7 +1,6 @@
 """The audit trail for supervisors and operators: browse it and verify its chain."""
 
 from datetime import datetime
-from typing import Optional
 
 import strawberry
 from strawberry.types import Info
@@ -26,8 +25,17 @@ class AuditEntry:
 
     @classmethod
     def from_model(cls, m: AuditEntryModel) -> "AuditEntry":
-        return cls(seq=m.seq, at=m.at, actor=m.actor, action=m.action, object_type=m.object_type,
-                   object_id=m.object_id, outcome=m.outcome, digest=m.digest, hash=m.hash)
+        return cls(
+            seq=m.seq,
+            at=m.at,
+            actor=m.actor,
+            action=m.action,
+            object_type=m.object_type,
+            object_id=m.object_id,
+            outcome=m.outcome,
+            digest=m.digest,
+            hash=m.hash,
+        )
 
 
 @strawberry.type(description="The result of walking the whole chain.")
@@ -36,17 +44,22 @@ class AuditVerification:
     checked: int = strawberry.field(description="Entries read.")
     head_seq: int
     head_hash: str
-    first_broken_seq: Optional[int] = strawberry.field(description="The first entry that fails.")
-    reason: Optional[str]
+    first_broken_seq: int | None = strawberry.field(description="The first entry that fails.")
+    reason: str | None
 
 
 @strawberry.type
 class AuditQueries:
-    @strawberry.field(description="Audit entries, newest first; filter by object.",
-                      permission_classes=[IsSupervisorOrOperator])
+    @strawberry.field(
+        description="Audit entries, newest first; filter by object.", permission_classes=[IsSupervisorOrOperator]
+    )
     async def audit_trail(
-        self, info: Info, object_type: Optional[str] = None, object_id: Optional[str] = None,
-        first: Optional[int] = None, after: Optional[str] = None,
+        self,
+        info: Info,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[AuditEntry]:
         query = AuditEntryModel.all()
         if object_type:
@@ -55,12 +68,17 @@ class AuditQueries:
             query = query.filter(object_id=object_id)
         return await paginate(info, query, first, after, AuditEntry.from_model)
 
-    @strawberry.field(description="Verify the hash chain and the exported heads.",
-                      permission_classes=[IsSupervisorOrOperator])
+    @strawberry.field(
+        description="Verify the hash chain and the exported heads.", permission_classes=[IsSupervisorOrOperator]
+    )
     async def audit_verify(self, info: Info) -> AuditVerification:
         path = getattr(info.context.services, "audit_export_path", None)
         result = await audit.verify(audit.read_export_file(path))
         return AuditVerification(
-            ok=result.ok, checked=result.checked, head_seq=result.head_seq, head_hash=result.head_hash,
-            first_broken_seq=result.first_broken_seq, reason=result.reason,
+            ok=result.ok,
+            checked=result.checked,
+            head_seq=result.head_seq,
+            head_hash=result.head_hash,
+            first_broken_seq=result.first_broken_seq,
+            reason=result.reason,
         )

@@ -1,7 +1,6 @@
 """Credit records and the joint-punishment list, kept by operators and supervisors."""
 
 from datetime import datetime
-from typing import Optional
 
 import strawberry
 from strawberry.types import Info
@@ -21,7 +20,7 @@ class CreditRecordAddInput:
     category: str
     description: str
     source: str
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
 
 @strawberry.type(description="Recorded.")
@@ -39,15 +38,15 @@ class JointPunishmentAddInput:
     authority: str
     document_no: str
     starts_at: datetime
-    ends_at: Optional[datetime] = None
-    idempotency_key: Optional[str] = None
+    ends_at: datetime | None = None
+    idempotency_key: str | None = None
 
 
 @strawberry.input(description="Lift a punishment early.")
 class JointPunishmentLiftInput:
     punishment_id: strawberry.ID
     reason: str
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
 
 @strawberry.type(description="The list was changed.")
@@ -55,9 +54,7 @@ class JointPunishmentChanged:
     punishment: JointPunishment
 
 
-JointPunishmentResult = result_union(
-    "JointPunishmentResult", JointPunishmentChanged, [credit.PunishmentAlreadyLifted]
-)
+JointPunishmentResult = result_union("JointPunishmentResult", JointPunishmentChanged, [credit.PunishmentAlreadyLifted])
 
 
 @strawberry.type
@@ -67,20 +64,33 @@ class CreditMutations:
         try:
             org_id = int_id(input.organisation_id, "Organisation", "organisationId")
             record = await credit.add_credit_record(
-                info.context.actor, org_id, input.kind, input.category, input.description,
-                input.source, input.idempotency_key,
+                info.context.actor,
+                org_id,
+                input.kind,
+                input.category,
+                input.description,
+                input.source,
+                input.idempotency_key,
             )
         except DomainError as err:
             return as_error(err, info, [])
         return CreditRecordAdded(record=CreditRecord.from_model(record))
 
-    @strawberry.mutation(description="Put an organisation under joint punishment.", permission_classes=[IsKeeperOfCredit])
+    @strawberry.mutation(
+        description="Put an organisation under joint punishment.", permission_classes=[IsKeeperOfCredit]
+    )
     async def joint_punishment_add(self, info: Info, input: JointPunishmentAddInput) -> JointPunishmentResult:
         try:
             org_id = int_id(input.organisation_id, "Organisation", "organisationId")
             entry = await credit.list_punishment(
-                info.context.actor, org_id, input.reason, input.authority, input.document_no,
-                input.starts_at, input.ends_at, input.idempotency_key,
+                info.context.actor,
+                org_id,
+                input.reason,
+                input.authority,
+                input.document_no,
+                input.starts_at,
+                input.ends_at,
+                input.idempotency_key,
             )
         except DomainError as err:
             return as_error(err, info, [])

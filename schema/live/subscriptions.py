@@ -3,7 +3,6 @@
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Optional
 
 import strawberry
 from strawberry.scalars import JSON
@@ -25,9 +24,10 @@ class LiveEvent:
 
 @strawberry.type
 class LiveSubscriptions:
-    @strawberry.subscription(description="Events visible to the caller, as they are committed.",
-                             permission_classes=[IsAuthenticated])
-    async def events(self, info: Info, types: Optional[list[str]] = None) -> AsyncGenerator[LiveEvent, None]:
+    @strawberry.subscription(
+        description="Events visible to the caller, as they are committed.", permission_classes=[IsAuthenticated]
+    )
+    async def events(self, info: Info, types: list[str] | None = None) -> AsyncGenerator[LiveEvent, None]:
         actor = info.context.actor
         wanted = set(types or ())
         seen: OrderedDict[str, None] = OrderedDict()
@@ -43,7 +43,10 @@ class LiveSubscriptions:
             if len(seen) > 10_000:
                 seen.popitem(last=False)
             yield LiveEvent(
-                event_id=event_id, type=message["type"], object_type=message["objectType"],
-                object_id=message["objectId"], occurred_at=datetime.fromisoformat(message["occurredAt"]),
+                event_id=event_id,
+                type=message["type"],
+                object_type=message["objectType"],
+                object_id=message["objectId"],
+                occurred_at=datetime.fromisoformat(message["occurredAt"]),
                 payload=message["payload"],
             )

@@ -11,7 +11,7 @@ import websockets
 
 from tests import factories as f
 
-SUBSCRIBE = "subscription { events(types: [\"organisation.registered\"]) { eventId type objectType objectId payload } }"
+SUBSCRIBE = 'subscription { events(types: ["organisation.registered"]) { eventId type objectType objectId payload } }'
 
 
 async def ws_connect(url: str, payload: dict[str, Any] | None) -> Any:
@@ -20,9 +20,9 @@ async def ws_connect(url: str, payload: dict[str, Any] | None) -> Any:
     return ws
 
 
-async def next_message(ws: Any, timeout: float = 5) -> dict[str, Any]:
+async def next_message(ws: Any, within: float = 5) -> dict[str, Any]:
     while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        message = json.loads(await asyncio.wait_for(ws.recv(), within))
         if message["type"] not in ("ping", "pong"):
             return message  # type: ignore[no-any-return]
 
@@ -50,7 +50,7 @@ async def test_operator_sees_a_registration_live_once(api):
         assert event["type"] == "organisation.registered"
         assert event["payload"]["credit_code"] == form["creditCode"]
         with pytest.raises(TimeoutError):
-            await next_message(ws, timeout=0.5)
+            await next_message(ws, within=0.5)
     finally:
         await ws.close()
 
@@ -63,8 +63,11 @@ async def test_a_bidder_does_not_see_other_organisations_events(api):
     ws = await ws_connect(api.ws_url, {"token": bidder})
     try:
         assert (await next_message(ws))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                  "payload": {"query": "subscription { events { type objectId } }"}}))
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "subscribe", "payload": {"query": "subscription { events { type objectId } }"}}
+            )
+        )
         await asyncio.sleep(0.2)
 
         # when someone else registers
@@ -73,7 +76,7 @@ async def test_a_bidder_does_not_see_other_organisations_events(api):
 
         # then nothing reaches the bidder
         with pytest.raises(TimeoutError):
-            await next_message(ws, timeout=0.7)
+            await next_message(ws, within=0.7)
     finally:
         await ws.close()
 
@@ -85,7 +88,8 @@ async def test_a_bad_token_in_connection_init_is_rejected(api):
     # then the server closes the connection without acknowledging it
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await next_message(ws)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
 
 
 async def test_an_anonymous_subscription_is_refused(api):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+
 from domain.accounts.models import Organisation, RefreshToken, User
 from domain.audit.models import AuditEntry
 from domain.common import chronograph
@@ -46,7 +47,8 @@ async def test_one_form_to_signed_in_bidder(api, manual_clock):
     # while pending, the user can sign in but holds no trading role
     pending_token = await f.login(api, form["phone"])
     me = (await api.gql(ME, token=pending_token))["data"]["me"]
-    assert me["roles"] == [] and me["organisation"]["status"] == "PENDING"
+    assert me["roles"] == []
+    assert me["organisation"]["status"] == "PENDING"
 
     # when the operator approves it
     approved = await api.gql(f.APPROVE, {"input": {"organisationId": first["organisation"]["id"]}}, token=operator)
@@ -85,14 +87,16 @@ async def test_typed_errors_in_both_languages_change_nothing(api):
 
     # when they are sent in Chinese and in English
     zh = (await api.gql(f.REGISTER, {"input": bad_code}))["data"]["organisationRegister"]
-    en = (await api.gql(f.REGISTER, {"input": bad_phone}, headers={"accept-language": "en-GB,en"}))
+    en = await api.gql(f.REGISTER, {"input": bad_phone}, headers={"accept-language": "en-GB,en"})
     en = en["data"]["organisationRegister"]
 
     # then each is a typed error naming the field, and nothing was created
     assert zh["__typename"] == "InvalidCreditCode"
-    assert zh["code"] == "INVALID_CREDIT_CODE" and zh["field"] == "creditCode"
+    assert zh["code"] == "INVALID_CREDIT_CODE"
+    assert zh["field"] == "creditCode"
     assert "统一社会信用代码" in zh["message"]
-    assert en["__typename"] == "InvalidPhoneNumber" and en["field"] == "phone"
+    assert en["__typename"] == "InvalidPhoneNumber"
+    assert en["field"] == "phone"
     assert "mainland China mobile number" in en["message"]
     assert await f.org_count() == 0
     assert await User.all().count() == 0
@@ -112,16 +116,19 @@ async def test_wrong_password_then_lock_then_unlock_by_the_chronograph(api, manu
     # then the account is locked and says until when, even for the right password
     assert fifth["__typename"] == "AccountLocked"
     assert fifth["lockedUntil"]
-    right = (await api.gql(f.LOGIN, {"input": {"phone": phone, "password": f.PASSWORD}},
-                           headers={"accept-language": "en"}))["data"]["authLogin"]
+    right = (
+        await api.gql(f.LOGIN, {"input": {"phone": phone, "password": f.PASSWORD}}, headers={"accept-language": "en"})
+    )["data"]["authLogin"]
     assert right["code"] == "ACCOUNT_LOCKED"
-    assert "locked until" in right["message"] and "Beijing time" in right["message"]
+    assert "locked until" in right["message"]
+    assert "Beijing time" in right["message"]
 
     # when 15 minutes pass, the chronograph lifts the lock without any request
     manual_clock.advance(minutes=15, seconds=1)
     assert await chronograph.fire_due() == 1
     user = await User.get(phone=phone)
-    assert user.locked_until is None and user.next_check_at is None
+    assert user.locked_until is None
+    assert user.next_check_at is None
     assert await f.login(api, phone)
 
 
@@ -183,13 +190,16 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api, manual_clock):
     # given a signed-in bidder
     operator = await f.operator_token(api)
     _, phone, _ = await f.approved_org(api, operator)
-    session = (await api.gql(f.LOGIN, {"input": {"phone": phone, "password": f.PASSWORD}}))["data"]["authLogin"]["session"]
+    session = (await api.gql(f.LOGIN, {"input": {"phone": phone, "password": f.PASSWORD}}))["data"]["authLogin"][
+        "session"
+    ]
     first_refresh = session["refreshToken"]
 
     # when the app refreshes, it receives a new pair that works
     manual_clock.advance(minutes=16)  # the first access token has expired
-    expired = await api.http.post("/graphql", json={"query": ME},
-                                  headers={"authorization": f"Bearer {session['accessToken']}"})
+    expired = await api.http.post(
+        "/graphql", json={"query": ME}, headers={"authorization": f"Bearer {session['accessToken']}"}
+    )
     assert expired.status_code == 401
     rotated = (await api.gql(REFRESH, {"input": {"refreshToken": first_refresh}}))["data"]["authRefresh"]
     assert rotated["__typename"] == "SignedIn"
@@ -201,7 +211,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api, manual_clock):
 
     # then it is refused and the whole family is revoked, the legitimate new token included
     assert stolen["code"] == "REFRESH_TOKEN_REUSED"
-    after = (await api.gql(REFRESH, {"input": {"refreshToken": rotated["session"]["refreshToken"]}}))
+    after = await api.gql(REFRESH, {"input": {"refreshToken": rotated["session"]["refreshToken"]}})
     assert after["data"]["authRefresh"]["code"] == "REFRESH_TOKEN_INVALID"
     family = (await RefreshToken.get(token_hash=hashlib.sha256(first_refresh.encode()).hexdigest())).family
     assert await RefreshToken.filter(family=family).count() == 2
@@ -213,7 +223,9 @@ async def test_logout_revokes_the_session(api):
     # given a signed-in bidder
     operator = await f.operator_token(api)
     _, phone, _ = await f.approved_org(api, operator)
-    session = (await api.gql(f.LOGIN, {"input": {"phone": phone, "password": f.PASSWORD}}))["data"]["authLogin"]["session"]
+    session = (await api.gql(f.LOGIN, {"input": {"phone": phone, "password": f.PASSWORD}}))["data"]["authLogin"][
+        "session"
+    ]
 
     # when they sign out
     out = await api.gql("mutation { authLogout(input: {}) { __typename } }", token=session["accessToken"])
@@ -240,8 +252,13 @@ async def test_operator_rejects_with_a_reason_and_others_may_not_review(api):
     # when the operator rejects it with a reason, then approving afterwards is an invalid transition
     reject = """mutation($input: OrganisationRejectInput!) { organisationReject(input: $input) {
         __typename ... on OrganisationReviewed { organisation { status reviewReason } } ... on Error { code } } }"""
-    rejected = await api.gql(reject, {"input": {"organisationId": org_id, "reason": "营业执照照片不清晰"}}, token=operator)
-    assert rejected["data"]["organisationReject"]["organisation"] == {"status": "REJECTED", "reviewReason": "营业执照照片不清晰"}
+    rejected = await api.gql(
+        reject, {"input": {"organisationId": org_id, "reason": "营业执照照片不清晰"}}, token=operator
+    )
+    assert rejected["data"]["organisationReject"]["organisation"] == {
+        "status": "REJECTED",
+        "reviewReason": "营业执照照片不清晰",
+    }
     again = await api.gql(f.APPROVE, {"input": {"organisationId": org_id}}, token=operator)
     assert again["data"]["organisationApprove"]["code"] == "INVALID_TRANSITION"
 

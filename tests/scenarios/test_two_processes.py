@@ -77,7 +77,10 @@ async def test_subscriber_on_one_process_sees_a_mutation_on_the_other(two_server
         # given an operator signed in on B and subscribed on A
         phone = f.new_phone()
         await f.create_operator(phone=phone, name="运营管理员", password=f.PASSWORD)
-        login = await http.post(f"http://{b}/graphql", json={"query": f.LOGIN, "variables": {"input": {"phone": phone, "password": f.PASSWORD}}})
+        login = await http.post(
+            f"http://{b}/graphql",
+            json={"query": f.LOGIN, "variables": {"input": {"phone": phone, "password": f.PASSWORD}}},
+        )
         token = login.json()["data"]["authLogin"]["session"]["accessToken"]
         ws = await ws_connect(f"ws://{a}/graphql", {"authorization": f"Bearer {token}"})
         try:
@@ -91,11 +94,11 @@ async def test_subscriber_on_one_process_sees_a_mutation_on_the_other(two_server
             assert body.json()["data"]["organisationRegister"]["__typename"] == "OrganisationRegistered"
 
             # then A's subscriber receives it, once, although both processes run a dispatcher
-            message = await next_message(ws, timeout=10)
+            message = await next_message(ws, within=10)
             assert message["type"] == "next", message
             assert message["payload"]["data"]["events"]["payload"]["credit_code"] == form["creditCode"]
             with pytest.raises(TimeoutError):
-                await next_message(ws, timeout=1.0)
+                await next_message(ws, within=1.0)
         finally:
             await ws.close()
 
