@@ -149,8 +149,9 @@ def sign_in(base: str, password: str) -> str:
 def check_me(base: str, token: str) -> dict[str, Any]:
     import httpx
 
-    reply = httpx.post(f"{base}/graphql", json={"query": ME_QUERY},
-                       headers={"authorization": f"Bearer {token}"}, timeout=10.0)
+    reply = httpx.post(
+        f"{base}/graphql", json={"query": ME_QUERY}, headers={"authorization": f"Bearer {token}"}, timeout=10.0
+    )
     body = reply.json()
     if reply.status_code != 200 or "errors" in body or not body.get("data", {}).get("me"):
         raise RuntimeError(f"query Me failed: HTTP {reply.status_code} {body}")
@@ -198,17 +199,18 @@ class Target:
 
     def check(self, status: int, body: bytes) -> str | None:
         """None if the reply is a success; otherwise why not."""
+        text = body[:300].decode("utf-8", "replace")
         if status != 200:
-            return f"HTTP {status}: {body[:200]!r}"
+            return f"HTTP {status}: {text}"
         try:
             payload = json.loads(body)
         except ValueError:
-            return f"not JSON: {body[:200]!r}"
+            return f"not JSON: {text}"
         if self.graphql:
             if not isinstance(payload, dict) or "errors" in payload or not (payload.get("data") or {}).get("me"):
-                return f"GraphQL: {body[:300]!r}"
+                return f"GraphQL: {text}"
         elif payload != {"hello": "world"}:
-            return f"unexpected body: {body[:200]!r}"
+            return f"unexpected body: {text}"
         return None
 
 
@@ -258,8 +260,13 @@ async def _drive(job: Job) -> dict[str, Any]:
 
     worker = _raw_worker if job.client == "raw" else _httpx_worker
     await asyncio.gather(cpu_sampler(), *(worker(job, tally) for _ in range(job.connections)))
-    return {"count": tally.count, "errors": tally.errors, "latencies": tally.latencies,
-            "samples": tally.samples, "cpu_seconds": cpu[1] - cpu[0] if len(cpu) == 2 else math.nan}
+    return {
+        "count": tally.count,
+        "errors": tally.errors,
+        "latencies": tally.latencies,
+        "samples": tally.samples,
+        "cpu_seconds": cpu[1] - cpu[0] if len(cpu) == 2 else math.nan,
+    }
 
 
 def _record(job: Job, tally: Tally, started: float, began: float, problem: str | None) -> None:
@@ -279,8 +286,13 @@ async def _httpx_worker(job: Job, tally: Tally) -> None:
     target = job.target
     headers = {"content-type": "application/json", **target.headers} if target.body else dict(target.headers)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=f"http://{job.host}:{job.port}", limits=limits,
-                                 http1=True, http2=False, timeout=httpx.Timeout(REQUEST_TIMEOUT)) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://{job.host}:{job.port}",
+        limits=limits,
+        http1=True,
+        http2=False,
+        timeout=httpx.Timeout(REQUEST_TIMEOUT),
+    ) as client:
         await asyncio.sleep(max(0.0, job.start_at - time.time()))
         while (started := time.time()) < job.t1:  # bounded by the window; each request by its timeout
             began = time.perf_counter()
@@ -294,8 +306,12 @@ async def _httpx_worker(job: Job, tally: Tally) -> None:
 
 def _raw_request(job: Job) -> bytes:
     target = job.target
-    lines = [f"{target.method} {target.path} HTTP/1.1", f"Host: {job.host}:{job.port}",
-             "User-Agent: palmtrade-bench", "Accept: application/json"]
+    lines = [
+        f"{target.method} {target.path} HTTP/1.1",
+        f"Host: {job.host}:{job.port}",
+        "User-Agent: palmtrade-bench",
+        "Accept: application/json",
+    ]
     lines += [f"{k}: {v}" for k, v in target.headers.items()]
     if target.body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(target.body)}"]
@@ -349,8 +365,14 @@ async def _raw_worker(job: Job, tally: Tally) -> None:
                     writer.write(request)
                     status, body, keep = await _read_reply(reader)  # type: ignore[arg-type]
                 problem = job.target.check(status, body)
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                    ValueError, IndexError) as err:
+            except (
+                OSError,
+                TimeoutError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+                IndexError,
+            ) as err:
                 problem = f"{type(err).__name__}: {err}"
             _record(job, tally, started, began, problem)
             if not keep and writer is not None:
@@ -416,14 +438,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=None, help="measured seconds per target (default 5)")
     parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds per target (default 1)")
     parser.add_argument("--concurrency", type=int, default=None, help="connections in total (default 32)")
-    parser.add_argument("--client", choices=["raw", "httpx"], default="raw",
-                        help="load generator: raw = minimal asyncio HTTP/1.1 keep-alive client (default; "
-                             "can saturate the server), httpx = httpx.AsyncClient (~1k req/s per core, "
-                             "so it measures itself on fast endpoints)")
-    parser.add_argument("--clients", type=int, default=None,
-                        help="load generator processes sharing the connections (default 1 raw, 2 httpx)")
-    parser.add_argument("--scale", choices=["default", "tiny"], default="default",
-                        help="tiny: a smoke test (0.5 s after 0.2 s warm-up, 4 connections)")
+    parser.add_argument(
+        "--client",
+        choices=["raw", "httpx"],
+        default="raw",
+        help="load generator: raw = minimal asyncio HTTP/1.1 keep-alive client (default; "
+        "can saturate the server), httpx = httpx.AsyncClient (~1k req/s per core, "
+        "so it measures itself on fast endpoints)",
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=None,
+        help="load generator processes sharing the connections (default 1 raw, 2 httpx)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=["default", "tiny"],
+        default="default",
+        help="tiny: a smoke test (0.5 s after 0.2 s warm-up, 4 connections)",
+    )
     args = parser.parse_args(argv)
     tiny = args.scale == "tiny"
     args.duration = args.duration if args.duration is not None else (0.5 if tiny else 5.0)
@@ -465,7 +499,11 @@ def run(args: argparse.Namespace) -> int:
         log_file = log_path.open("wb")
         proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)],
-            cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=tmp,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         wait_for_server(proc, base, log_path)
         token = sign_in(base, DEMO_PASSWORD)
@@ -473,9 +511,14 @@ def run(args: argparse.Namespace) -> int:
 
         targets = [
             Target("plain_starlette_json", "GET", "/bench/plain"),
-            Target("graphql_authenticated_me", "POST", "/graphql",
-                   body=json.dumps({"query": ME_QUERY, "operationName": "Me"}).encode(),
-                   headers={"authorization": f"Bearer {token}"}, graphql=True),
+            Target(
+                "graphql_authenticated_me",
+                "POST",
+                "/graphql",
+                body=json.dumps({"query": ME_QUERY, "operationName": "Me"}).encode(),
+                headers={"authorization": f"Bearer {token}"},
+                graphql=True,
+            ),
         ]
         results: list[Result] = []
         ctx = multiprocessing.get_context("spawn")
@@ -496,8 +539,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphql_vs_plain_ratio: {ratio:.3f} x")
         errors = sum(r.errors for r in results)
         print(f"errors: {errors} count")
-        print(f"# client={args.client} concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
-              f"duration={args.duration}s cores={os.cpu_count()}", file=sys.stderr)
+        print(
+            f"# client={args.client} concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
+            f"duration={args.duration}s cores={os.cpu_count()}",
+            file=sys.stderr,
+        )
         for r in results:
             for sample in r.samples:
                 print(f"# {r.name} error: {sample}", file=sys.stderr)
