@@ -613,9 +613,10 @@ async def visible_organisation(actor: Actor, org_id: int) -> Organisation:
 
 
 async def user_of(actor: Actor) -> User:
+    """The signed-in user with their organisation, in one query."""
     if actor.user_id is None:
         raise NotFound()
-    user = await User.get_or_none(id=actor.user_id)
+    user = await User.filter(id=actor.user_id).select_related("organisation").first()
     if user is None:
         raise NotFound()
     return user

@@ -27,12 +27,11 @@ class AccountQueries:
             return None
         try:
             user = await services.user_of(actor)
-            org = await services.visible_organisation(actor, user.organisation_id)
         except NotFound:
             return None
         return Me(
             user=User.from_model(user),
-            organisation=Organisation.from_model(org),
+            organisation=Organisation.from_model(user.organisation),
             roles=sorted(r.value for r in actor.roles),
         )
 
