@@ -5,11 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.manager import Manager
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 
 class AppendOnlyError(RuntimeError):
     pass
+
+
+class _AppendOnlyQuerySet(QuerySet[Any]):
+    """Queries that read and insert, but refuse bulk updates and deletes."""
+
+    def update(self, **kwargs: Any) -> Any:
+        raise AppendOnlyError("audit entries are never updated")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("audit entries are never updated")
+
+    def delete(self) -> Any:
+        raise AppendOnlyError("audit entries are never deleted")
+
+
+class _AppendOnlyManager(Manager):
+    def get_queryset(self) -> QuerySet[Any]:
+        return _AppendOnlyQuerySet(self._model)
 
 
 class AuditEntry(Model):
@@ -32,6 +52,7 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         indexes = (("object_type", "object_id"),)
+        manager = _AppendOnlyManager()
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._saved_in_db:

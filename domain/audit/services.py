@@ -90,6 +90,7 @@ async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:
     for event in events:
         if str(event.event_id) in present:
             continue
+        present.add(str(event.event_id))
         seq += 1
         fields = {
             "seq": seq,
@@ -130,6 +131,9 @@ async def verify(exported_heads: Iterable[tuple[int, str]] = ()) -> Verification
     """
     expected_seq, prev, checked = 1, GENESIS, 0
     last_seq = 0
+    stray = await AuditEntry.filter(seq__lt=expected_seq).order_by("seq").first()
+    if stray is not None:
+        return Verification(False, 0, 0, GENESIS, stray.seq, f"entry {stray.seq} is before the start of the chain")
     while True:
         chunk = await AuditEntry.filter(seq__gte=expected_seq).order_by("seq").limit(_VERIFY_CHUNK)
         if not chunk:

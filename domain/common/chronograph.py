@@ -61,11 +61,17 @@ async def fire_due(now: datetime | None = None, batch: int = 100) -> int:
                 transition.model.filter(next_check_at__lte=when).order_by("next_check_at").limit(batch)
             )
             for obj in due:
-                before = obj.next_check_at  # type: ignore[attr-defined]
-                await transition.fire(obj, when)
-                if obj.next_check_at == before:  # type: ignore[attr-defined]
-                    log.error("%s left next_check_at unchanged on %s; cleared", transition.name, obj.pk)
-                    await transition.model.filter(pk=obj.pk).update(next_check_at=None)
+                try:
+                    # a savepoint: an object whose transition fails stays due and holds back no other
+                    async with in_transaction():
+                        before = obj.next_check_at  # type: ignore[attr-defined]
+                        await transition.fire(obj, when)
+                        if obj.next_check_at == before:  # type: ignore[attr-defined]
+                            log.error("%s left next_check_at unchanged on %s; cleared", transition.name, obj.pk)
+                            await transition.model.filter(pk=obj.pk).update(next_check_at=None)
+                except Exception:
+                    log.exception("%s failed on %s; retried at the next tick", transition.name, obj.pk)
+                    continue
                 fired += 1
     return fired
 

@@ -9,8 +9,10 @@ from domain.common.errors import InvalidInput
 # GB 32100-2015: 31 characters (no I, O, S, V, Z), weights 3^(i) mod 31 for positions 1..17.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(r"^[1-9A-GY][1-9]\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Registration departments (first character): 1-9, A (military), N (agriculture: rural
+# collective economic organisations), Y (other); ASCII only, the check sum indexes USCC_CHARSET.
+_USCC_SHAPE = re.compile(r"[1-9ANY][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 class InvalidCreditCode(InvalidInput):
@@ -41,7 +43,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def is_valid_uscc(value: str) -> bool:
-    if not _USCC_SHAPE.match(value):
+    if not _USCC_SHAPE.fullmatch(value):
         return False
     return uscc_check_char(value[:17]) == value[17]
 
@@ -63,7 +65,7 @@ def normalize_mobile(value: str, field: str = "phone") -> str:
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    if not _MOBILE.match(digits):
+    if not _MOBILE.fullmatch(digits):
         raise InvalidPhoneNumber(value, field=field)
     return digits
 

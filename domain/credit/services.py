@@ -106,7 +106,9 @@ async def list_punishment(
 ) -> JointPunishment:
     """Puts an organisation on the joint-punishment list: it may not register for any lot."""
     _ensure_keeper(actor)
-    if starts_at.tzinfo is None or (ends_at is not None and (ends_at.tzinfo is None or ends_at <= starts_at)):
+    if starts_at.tzinfo is None:
+        raise InvalidInput(field="startsAt")
+    if ends_at is not None and (ends_at.tzinfo is None or ends_at <= starts_at):
         raise InvalidInput(field="endsAt")
     request = {
         "org": organisation_id, "reason": _text(reason, "reason", 4000),
@@ -133,7 +135,7 @@ async def list_punishment(
     return await JointPunishment.get(id=result["id"])
 
 
-@use_case("punishment.lift", "JointPunishment", lambda actor, pid, *a, **k: pid)
+@use_case("punishment.lift", "JointPunishment", lambda actor, punishment_id, *a, **k: punishment_id)
 async def lift_punishment(
     actor: Actor, punishment_id: int, reason: str, idempotency_key: str | None = None
 ) -> JointPunishment:
