@@ -125,11 +125,18 @@ async def start(services: Services, with_workers: bool) -> None:
 
 async def scheduler_tick(services: Services) -> int:
     """Fires due transitions; runs periodic jobs whose lease this process wins."""
-    fired = await chronograph.fire_due()
-    await chronograph.run_periodic(services.periodic, services.holder)
+    fired = 0
+    try:
+        fired = await chronograph.fire_due()
+    except Exception:
+        log.exception("firing due transitions failed")
+    try:
+        await chronograph.run_periodic(services.periodic, services.holder)
+    except Exception:
+        log.exception("periodic jobs failed")
     # the key ring is per process: reload it here as well, whoever holds the lease
     await services.keyring.refresh_if_older_than_seconds(60)
-    return 0 if fired == 0 else fired
+    return fired
 
 
 async def stop(services: Services) -> None:

@@ -12,8 +12,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Protocol
 
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.audit import services as audit
@@ -23,6 +26,7 @@ from domain.common.models import OutboxEvent
 from domain.common.storage import claim
 
 log = logging.getLogger("palmtrade.dispatch")
+MAX_BACKOFF_SECONDS = 60
 
 
 class Consumer(Protocol):
@@ -57,15 +61,52 @@ class Dispatcher:
         self.batch_size = batch_size
 
     async def run_once(self) -> int:
-        """Delivers one batch; returns how many events it dispatched."""
+        """Delivers one batch; returns how many events it dispatched.
+
+        When the batch fails, each of its events is tried alone, so that one event no consumer
+        can take is retried later with backoff while the others go through.
+        """
+        try:
+            return await self._deliver(None)
+        except Exception:
+            log.exception("dispatching a batch failed; trying its events one by one")
+        delivered = 0
+        for event_id in await self._due().limit(self.batch_size).values_list("id", flat=True):
+            try:
+                delivered += await self._deliver(int(event_id))
+            except Exception as err:
+                await self._postpone(int(event_id), err)
+        return delivered
+
+    def _due(self) -> QuerySet[OutboxEvent]:
+        now = clock.now()
+        return OutboxEvent.filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=now), dispatched_at=None).order_by(
+            "id"
+        )
+
+    async def _deliver(self, only: int | None) -> int:
         async with in_transaction():
-            batch = await claim(OutboxEvent.filter(dispatched_at=None).order_by("id").limit(self.batch_size))
+            query = self._due() if only is None else self._due().filter(id=only)
+            batch = await claim(query.limit(self.batch_size))
             if not batch:
                 return 0
             for consumer in self.consumers:
                 await consumer.consume(batch)
             await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
         return len(batch)
+
+    async def _postpone(self, event_id: int, err: Exception) -> None:
+        event = await OutboxEvent.get_or_none(id=event_id)
+        if event is None:
+            return
+        attempts = event.attempts + 1
+        delay = min(2**attempts, MAX_BACKOFF_SECONDS)
+        log.error("event %s failed %d times (%r); next try in %d s", event.event_id, attempts, err, delay)
+        await OutboxEvent.filter(id=event_id, dispatched_at=None).update(
+            attempts=attempts,
+            next_attempt_at=clock.now() + timedelta(seconds=delay),
+            last_error=repr(err)[:2000],
+        )
 
     async def drain(self, limit: int = 100) -> int:
         """Dispatches until the outbox is empty (or `limit` batches); for tests and shutdown."""

@@ -141,7 +141,10 @@ def use_case(
             except DomainError as err:
                 actor = args[0] if args and isinstance(args[0], Actor) else kwargs.get("actor")
                 if isinstance(actor, Actor):
-                    oid = object_id(*args, **kwargs) if object_id else ""
+                    try:
+                        oid = object_id(*args, **kwargs) if object_id else ""
+                    except Exception:
+                        oid = ""
                     await record_failure(actor, action, object_type, str(oid), err)
                 raise
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from tortoise.transactions import in_transaction
 from domain.common import clock
 from domain.common.actors import Actor
 from domain.common.errors import IdempotencyKeyReused, InvalidIdempotencyKey
-from domain.common.events import digest
+from domain.common.events import canonical_json, digest
 from domain.common.models import IdempotencyRecord
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -59,7 +60,8 @@ async def run_once(
                     )
                 except IntegrityError as err:
                     raise _KeyTaken from err
-                result = await action()
+                # what a replay will read back: the same JSON, also for the first caller
+                result = json.loads(canonical_json(await action()))
                 record.result = result
                 await record.save(update_fields=["result"])
                 return result, False

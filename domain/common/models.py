@@ -41,6 +41,9 @@ class OutboxEvent(Model):
     occurred_at = fields.DatetimeField()
     dispatched_at = fields.DatetimeField(null=True, db_index=True)
     attempts = fields.IntField(default=0, db_default=0)
+    # a delivery that failed is retried from this time on, with backoff, without blocking others
+    next_attempt_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
 
     class Meta:
         table = "outbox_event"

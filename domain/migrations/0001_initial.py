@@ -159,6 +159,8 @@ class Migration(migrations.Migration):
                 ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('dispatched_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
                 ('attempts', fields.IntField(default=0, db_default=0)),
+                ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.TextField(null=True, unique=False)),
             ],
             options={'table': 'outbox_event', 'app': 'palmtrade', 'pk_attr': 'id', 'table_description': 'A domain event written in the same transaction as the change that caused it.'},
             bases=['Model'],

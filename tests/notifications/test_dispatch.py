@@ -134,7 +134,7 @@ async def test_refused_attempts_are_audited_but_not_published(db):
     assert await OutboxEvent.filter(dispatched_at=None).count() == 0
 
 
-async def test_a_failing_consumer_rolls_the_batch_back_and_a_later_run_delivers_it(db):
+async def test_a_failing_consumer_rolls_the_batch_back_and_a_later_run_delivers_it(db, manual_clock):
     # given two events and a consumer that fails after the audit and the live channel took them
     broker = InProcessBroker()
     exploding = Exploding()
@@ -144,25 +144,63 @@ async def test_a_failing_consumer_rolls_the_batch_back_and_a_later_run_delivers_
     subscriber = await Subscriber.on(broker)
 
     # when the dispatcher runs
-    with pytest.raises(RuntimeError, match="channel down"):
-        await dispatcher.drain()
+    assert await dispatcher.drain() == 0
 
-    # then nothing is marked dispatched and the audit entries were rolled back
+    # then nothing is marked dispatched, the audit entries were rolled back, and both wait to retry
     assert await OutboxEvent.filter(dispatched_at=None).count() == 2
     assert await AuditEntry.all().count() == 0
-    # (the live channel is published to before the commit, so it has seen them once)
-    assert [m["eventId"] for m in await subscriber.receive(2)] == ids
+    postponed = await OutboxEvent.all().order_by("id")
+    assert [e.attempts for e in postponed] == [1, 1]
+    assert all(e.next_attempt_at is not None and e.next_attempt_at > manual_clock.now() for e in postponed)
+    assert all("channel down" in (e.last_error or "") for e in postponed)
+    # (the live channel is published to before the commit, so it has seen them at least once)
+    assert {m["eventId"] for m in await subscriber.receive(2)} == set(ids)
 
-    # when the channel recovers and the dispatcher runs again
+    # when the channel recovers, a run before the backoff ends does nothing, one after delivers
     exploding.armed = False
+    assert await dispatcher.drain() == 0
+    manual_clock.advance(seconds=3)
     assert await dispatcher.drain() == 2
 
-    # then every consumer got the batch again: at least once, audited exactly once
-    assert [m["eventId"] for m in await subscriber.receive(2)] == ids
-    assert exploding.seen == 4
+    # then every consumer got the events again: at least once, audited exactly once
     assert await OutboxEvent.filter(dispatched_at=None).count() == 0
     assert [str(i) for i in await AuditEntry.all().order_by("seq").values_list("event_id", flat=True)] == ids
     assert (await audit.verify()).ok
+
+
+class Poisoned:
+    """A consumer that can never take one particular event."""
+
+    name = "poisoned"
+
+    def __init__(self, poison: str) -> None:
+        self.poison = poison
+
+    async def consume(self, batch: Sequence[OutboxEvent]) -> None:
+        if any(str(e.event_id) == self.poison for e in batch):
+            raise ValueError("cannot handle this event")
+
+
+async def test_one_event_no_consumer_can_take_does_not_block_the_others(db, manual_clock):
+    # given five events, the second of which a consumer always refuses
+    recorded = await df.outbox(5)
+    poison = str(recorded[1].event_id)
+    dispatcher = Dispatcher([AuditConsumer(), Poisoned(poison)])
+
+    # when the dispatcher runs
+    delivered = await dispatcher.drain()
+
+    # then the other four are delivered and the poisoned one waits with a growing backoff
+    assert delivered == 4
+    stuck = await OutboxEvent.get(event_id=poison)
+    assert stuck.dispatched_at is None
+    assert stuck.attempts == 1
+    manual_clock.advance(seconds=3)
+    await dispatcher.drain()
+    stuck = await OutboxEvent.get(event_id=poison)
+    assert stuck.attempts == 2
+    assert (stuck.next_attempt_at - manual_clock.now()).total_seconds() == pytest.approx(4, abs=0.01)
+    assert await AuditEntry.all().count() == 4
 
 
 async def test_concurrent_dispatchers_never_audit_an_event_twice(db):
