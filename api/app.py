@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -222,7 +224,10 @@ class AuthMiddleware:
         actor: Actor = ANONYMOUS
         if scope["type"] == "http":
             try:
-                actor = await authenticate(self.services.keyring, bearer_token(headers.get("authorization")), ip)
+                authorization = headers.get("authorization")
+                if scope["path"] == "/oauth/token" and (authorization or "").lower().startswith("basic "):
+                    authorization = None  # client credentials (RFC 6749 2.3.1), read by oauth_token
+                actor = await authenticate(self.services.keyring, bearer_token(authorization), ip)
             except InvalidToken as err:
                 await _reply(
                     scope,
@@ -298,10 +303,9 @@ async def oauth_token(request: Request) -> Response:
     client_id, secret = form.get("client_id"), form.get("client_secret")
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("basic "):
-        import base64
-
         try:
             client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            client_id, secret = unquote_plus(client_id), unquote_plus(secret)
         except (ValueError, UnicodeDecodeError):
             client_id = secret = None
     if form.get("grant_type") != "client_credentials":

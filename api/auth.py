@@ -7,6 +7,8 @@ from starlette.requests import HTTPConnection
 from domain.accounts.tokens import InvalidToken, KeyRing, actor_from_claims
 from domain.common.actors import ANONYMOUS, Actor
 
+KEYRING_MAX_AGE_SECONDS = 60
+
 
 def client_ip(conn: HTTPConnection) -> str | None:
     return conn.client.host if conn.client else None
@@ -23,6 +25,9 @@ def bearer_token(header: str | None) -> str | None:
 
 async def authenticate(keyring: KeyRing, token: str | None, ip: str | None) -> Actor:
     """The actor of a token (anonymous without one); InvalidToken for a bad one."""
+    # another process may have rotated the keys: re-read them at least once a minute even where no
+    # scheduler runs (RUN_WORKERS=0), or this process would sign with a key the others retired
+    await keyring.refresh_if_older_than_seconds(KEYRING_MAX_AGE_SECONDS)
     if token is None:
         return Actor(ip=ip) if ip else ANONYMOUS
     kid = keyring.kid_of(token)

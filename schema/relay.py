@@ -13,6 +13,12 @@ from domain.common.errors import InvalidInput
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
+MAX_PK = 2**63 - 1  # a numeric key beyond a signed 64-bit integer overflows the database driver
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits of a key the database can hold (str.isdigit also accepts '²' and '٣')."""
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_PK
 
 
 def to_global_id(type_name: str, pk: int | str) -> str:
@@ -28,12 +34,14 @@ def from_global_id(value: str, expected: str | None = None, field: str = "id") -
         raise InvalidInput(field=field) from None
     if not type_name or not pk or (expected is not None and type_name != expected):
         raise InvalidInput(field=field)
+    if pk.isdigit() and not _digits(pk):
+        raise InvalidInput(field=field)
     return type_name, pk
 
 
 def int_id(value: str, expected: str, field: str = "id") -> int:
     _, pk = from_global_id(value, expected, field)
-    if not pk.isdigit():
+    if not _digits(pk):
         raise InvalidInput(field=field)
     return int(pk)
 
@@ -95,7 +103,7 @@ def _after(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         tag, _, pk = text.partition(":")
-        if tag != "c" or not pk.isdigit():
+        if tag != "c" or not _digits(pk):
             raise ValueError
         return int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -111,9 +119,10 @@ async def paginate(
     if size < 1:
         raise InvalidInput(field="first")
     size = min(size, cap)
+    key = query.model._meta.pk_attr  # order_by does not accept the "pk" alias
     if after:
-        query = query.filter(pk__lt=_after(after))
-    rows = await query.order_by("-pk").limit(size + 1)
+        query = query.filter(**{f"{key}__lt": _after(after)})
+    rows = await query.order_by(f"-{key}").limit(size + 1)
     page = rows[:size]
     edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
     return Connection(

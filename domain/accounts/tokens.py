@@ -6,6 +6,7 @@ JWKS already holds it), and an old key stays published until the last token it s
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -17,10 +18,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from tortoise.transactions import in_transaction
 
+from domain.accounts.models import SigningKey
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.storage import lock_named
-from domain.accounts.models import SigningKey
 
 ALGORITHMS = ["ES256"]  # explicit allow-list: the token header never chooses the algorithm
 
@@ -48,6 +49,7 @@ class KeyRing:
         self._rows: list[SigningKey] = []
         self._keys: dict[str, ECKey] = {}
         self._loaded_at: datetime | None = None
+        self._reloading = asyncio.Lock()
 
     async def load(self, create_if_empty: bool = True) -> None:
         """Reads the keys; on a fresh database creates the first one, active at once."""
@@ -60,14 +62,23 @@ class KeyRing:
             rows = await SigningKey.all().order_by("activates_at")
         self._rows = rows
         self._keys = {
-            r.kid: ECKey.import_key(dict(r.private_jwk), {"kid": r.kid, "alg": "ES256", "use": "sig"})
-            for r in rows
+            r.kid: ECKey.import_key(dict(r.private_jwk), {"kid": r.kid, "alg": "ES256", "use": "sig"}) for r in rows
         }
         self._loaded_at = clock.now()
 
+    def _stale(self, seconds: float) -> bool:
+        if self._loaded_at is None:
+            return True
+        age = (clock.now() - self._loaded_at).total_seconds()
+        return age >= seconds or age < 0  # a clock set back must not freeze the ring
+
     async def refresh_if_older_than_seconds(self, seconds: float) -> None:
-        if self._loaded_at is None or (clock.now() - self._loaded_at).total_seconds() >= seconds:
-            await self.load(create_if_empty=False)
+        """Re-reads the keys when the last read is that old; concurrent callers share one read."""
+        if not self._stale(seconds):
+            return
+        async with self._reloading:
+            if self._stale(seconds):
+                await self.load(create_if_empty=False)
 
     def _published(self, now: datetime) -> list[SigningKey]:
         return [r for r in self._rows if r.retires_at is None or r.retires_at > now]
