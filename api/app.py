@@ -41,7 +41,14 @@ from domain.common.actors import ANONYMOUS, Actor
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
 from notifications.broker import InProcessBroker, RedisBroker
-from notifications.dispatch import AuditConsumer, Dispatcher, LiveConsumer, run_forever
+from notifications.dispatch import (
+    AuditConsumer,
+    Dispatcher,
+    FeedConsumer,
+    LiveConsumer,
+    SavedSearchConsumer,
+    run_forever,
+)
 from schema.build import build_schema
 from schema.context import Context, locale_from
 
@@ -89,7 +96,7 @@ def build_services(settings: Settings) -> Services:
         keyring=keyring,
         bus=bus,
         limiter=limiter,
-        dispatcher=Dispatcher([AuditConsumer(), LiveConsumer(bus)]),
+        dispatcher=Dispatcher([AuditConsumer(), FeedConsumer(), SavedSearchConsumer(), LiveConsumer(bus)]),
     )
     services.periodic = [
         chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),

@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "domain.audit.models",
     "domain.accounts.models",
     "domain.credit.models",
+    "domain.publication.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

@@ -24,6 +24,8 @@ from domain.common import clock
 from domain.common.events import EventBus, live_message
 from domain.common.models import OutboxEvent
 from domain.common.storage import claim
+from domain.publication import feed
+from domain.publication import services as publication
 
 log = logging.getLogger("palmtrade.dispatch")
 MAX_BACKOFF_SECONDS = 60
@@ -41,6 +43,25 @@ class AuditConsumer:
 
     async def consume(self, events: Sequence[OutboxEvent]) -> None:
         await audit.append(events)
+
+
+class FeedConsumer:
+    """The integrator change feed, in commit order."""
+
+    name = "feed"
+
+    async def consume(self, events: Sequence[OutboxEvent]) -> None:
+        await feed.append(events)
+
+
+class SavedSearchConsumer:
+    """Each newly published announcement is matched against saved searches (events for their users)."""
+
+    name = "saved_searches"
+
+    async def consume(self, events: Sequence[OutboxEvent]) -> None:
+        published = [int(e.object_id) for e in events if e.type == "announcement.published"]
+        await publication.match_saved_searches(published)
 
 
 class LiveConsumer:

@@ -31,7 +31,7 @@ from domain.common import clock
 from domain.common.clock import ManualClock
 from domain.db import is_postgres, tortoise_config
 
-KEEP_TABLES = {"signing_key", "tortoise_migrations", "tortoise_migration"}
+KEEP_TABLES = {"signing_key", "tortoise_migrations", "tortoise_migration", "region"}
 
 
 def _server_url() -> str | None:

@@ -1,0 +1,63 @@
+"""What happens to projects, lots and announcements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.common.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectCreated(DomainEvent):
+    type = "project.created"
+    object_type = "Project"
+    trade_code: str
+    lots: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnouncementDrafted(DomainEvent):
+    type = "announcement.drafted"
+    object_type = "Announcement"
+    trade_code: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnouncementPublished(DomainEvent):
+    """Public the moment it is committed: feeds, kiosks, saved searches and the audit trail."""
+
+    type = "announcement.published"
+    object_type = "Announcement"
+    trade_code: str
+    kind: str
+    title: str
+    category: str
+    region_code: str
+    project_id: int
+    lot_id: int | None
+    corrects_id: int | None
+    published_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotStatusChanged(DomainEvent):
+    type = "lot.status_changed"
+    object_type = "Lot"
+    trade_code: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedSearchMatched(DomainEvent):
+    """A new announcement matches a user's saved search (delivered by notifications)."""
+
+    type = "saved_search.matched"
+    object_type = "SavedSearch"
+    announcement_id: int
+    title: str
+    trade_code: str
+
+
+FEED_KINDS = frozenset({AnnouncementPublished.type, LotStatusChanged.type})

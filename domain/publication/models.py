@@ -1,0 +1,151 @@
+"""Regions, projects and lots, announcements, saved searches and the integrator change feed."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Region(Model):
+    """An administrative division by GB/T 2260 code."""
+
+    code = fields.CharField(max_length=6, primary_key=True)
+    name = fields.CharField(max_length=64)
+    parent_code = fields.CharField(max_length=6, null=True, db_index=True)
+    level = fields.SmallIntField()
+
+    class Meta:
+        table = "region"
+
+
+class Project(Model):
+    """A project (项目) of a tenderer, with one or more lots."""
+
+    id = fields.BigIntField(primary_key=True)
+    trade_code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=200)
+    category = fields.CharField(max_length=32, db_index=True)
+    region_code = fields.CharField(max_length=6, db_index=True)
+    tenderer_id = fields.BigIntField(db_index=True)
+    agency_id = fields.BigIntField(null=True, db_index=True)
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "project"
+
+
+class Lot(Model):
+    """A lot (标段/包/标的) with its procedure and per-procedure configuration."""
+
+    id = fields.BigIntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "palmtrade.Project", related_name="lots", on_delete=fields.RESTRICT
+    )
+    project_id: int
+    lot_no = fields.IntField()
+    trade_code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=200)
+    procedure = fields.CharField(max_length=32)
+    estimated_price_fen = fields.BigIntField()
+    config = fields.JSONField()
+    eligibility = fields.JSONField(default=list)
+    status = fields.CharField(max_length=24, db_index=True)
+    next_check_at = fields.DatetimeField(null=True, db_index=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "lot"
+        unique_together = (("project_id", "lot_no"),)
+
+
+class Announcement(Model):
+    """A public notice (公告). Once published it never changes: corrections are new notices."""
+
+    id = fields.BigIntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "palmtrade.Project", related_name="announcements", on_delete=fields.RESTRICT
+    )
+    project_id: int
+    lot: fields.ForeignKeyNullableRelation[Lot] = fields.ForeignKeyField(
+        "palmtrade.Lot", related_name="announcements", null=True, on_delete=fields.RESTRICT
+    )
+    lot_id: int | None
+    trade_code = fields.CharField(max_length=32, db_index=True)
+    type = fields.CharField(max_length=32)
+    status = fields.CharField(max_length=16)
+    title = fields.CharField(max_length=300)
+    body_html = fields.TextField()
+    body_text = fields.TextField()
+    search_text = fields.TextField()
+    category = fields.CharField(max_length=32)
+    region_code = fields.CharField(max_length=6)
+    lot_status = fields.CharField(max_length=24, null=True)
+    corrects: fields.ForeignKeyNullableRelation[Announcement] = fields.ForeignKeyField(
+        "palmtrade.Announcement", related_name="corrections", null=True, on_delete=fields.RESTRICT
+    )
+    corrects_id: int | None
+    publicity_starts_at = fields.DatetimeField(null=True)
+    publicity_ends_at = fields.DatetimeField(null=True)
+    published_at = fields.DatetimeField(null=True)
+    published_by = fields.BigIntField(null=True)
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "announcement"
+        indexes = (
+            ("status", "published_at"),
+            ("status", "category", "published_at"),
+            ("status", "region_code", "published_at"),
+            ("status", "type", "published_at"),
+        )
+
+
+class AnnouncementAttachment(Model):
+    id = fields.BigIntField(primary_key=True)
+    announcement: fields.ForeignKeyRelation[Announcement] = fields.ForeignKeyField(
+        "palmtrade.Announcement", related_name="attachments", on_delete=fields.CASCADE
+    )
+    announcement_id: int
+    name = fields.CharField(max_length=255)
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64)
+    content_type = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "announcement_attachment"
+
+
+class SavedSearch(Model):
+    """A standing query of a user: new matching announcements produce an event for them."""
+
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.BigIntField(db_index=True)
+    org_id = fields.BigIntField()
+    name = fields.CharField(max_length=100)
+    keywords = fields.CharField(max_length=200)
+    terms = fields.JSONField()
+    categories = fields.JSONField()
+    regions = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "saved_search"
+
+
+class FeedEntry(Model):
+    """The integrator change feed: `seq` is assigned in commit order, so readers never miss one."""
+
+    seq = fields.BigIntField(primary_key=True, generated=False)
+    event_id = fields.UUIDField(unique=True)
+    kind = fields.CharField(max_length=64)
+    object_type = fields.CharField(max_length=64)
+    object_id = fields.CharField(max_length=64)
+    trade_code = fields.CharField(max_length=32, null=True)
+    payload = fields.JSONField()
+    committed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "feed_entry"

@@ -1,0 +1,176 @@
+"""Procedure types and their configuration: national defaults, overridable within legal bounds.
+
+As Prozorro does with procedure types plus config flags: every lot carries a full configuration
+whose defaults come from its procedure and whose overrides are checked against the bounds here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from domain.common.errors import DomainError, InvalidInput
+
+
+class Procedure(StrEnum):
+    OPEN_TENDER = "open_tender"  # 公开招标
+    INVITED_TENDER = "invited_tender"  # 邀请招标
+    COMPETITIVE_NEGOTIATION = "competitive_negotiation"  # 竞争性谈判
+    INQUIRY = "inquiry"  # 询价
+    LISTING = "listing"  # 挂牌
+    ONLINE_AUCTION = "online_auction"  # 网络竞价 / 拍卖
+
+
+TENDERING = frozenset({Procedure.OPEN_TENDER, Procedure.INVITED_TENDER})
+SALES = frozenset({Procedure.LISTING, Procedure.ONLINE_AUCTION})
+
+
+class ConfigOutOfBounds(InvalidInput):
+    code = "CONFIG_OUT_OF_BOUNDS"
+    message_zh = "配置项 {field} 须在 {low} 至 {high} 之间"
+    message_en = "Setting {field} must be between {low} and {high}"
+
+    def __init__(self, field: str, low: Any, high: Any) -> None:
+        super().__init__(field=field, low=low, high=high)
+
+
+class LocalProtectionBanned(DomainError):
+    """Qingdao 2(二)1: no locality restrictions without a legal basis."""
+
+    code = "LOCAL_PROTECTION_BANNED"
+    message_zh = (
+        "资格条件“{rule}”构成地方保护：严禁设置在本地注册登记、设立分支机构（办事处）、强制要求在当地投资、"
+        "具备当地业绩等没有法律法规依据的限制性条件（青政办字〔2020〕50号 二（二）1）"
+    )
+    message_en = (
+        "Eligibility rule '{rule}' is local protection: requiring local registration, a local branch, local "
+        "investment, local performance or similar without a legal basis is banned (Qingdao plan 2(II)1)"
+    )
+    exposed = {"rule": "str"}  # noqa: RUF012
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    default: int
+    low: int
+    high: int
+
+
+# Integer settings: (default, lowest allowed, highest allowed), per procedure where they differ.
+# Sources: 招标投标法 / 实施条例 (>= 20 days to submit, >= 3 bidders, candidates publicised >= 3 days,
+# security <= 2% of the estimate, complaints within 10 days), 政府采购法 and 竞价/挂牌 practice.
+_COMMON: dict[str, Bound] = {
+    "min_bids": Bound(3, 3, 50),
+    "candidate_publicity_days": Bound(3, 3, 30),
+    "complaint_window_days": Bound(10, 10, 30),
+    "objection_answer_days": Bound(3, 1, 3),
+    "deposit_cap_basis_points": Bound(200, 0, 200),
+    "auction_countdown_seconds": Bound(300, 60, 1800),
+    "min_submission_days": Bound(20, 20, 180),
+    "decryption_window_minutes": Bound(60, 15, 240),
+}
+_PER_PROCEDURE: dict[Procedure, dict[str, Bound]] = {
+    Procedure.COMPETITIVE_NEGOTIATION: {
+        "min_submission_days": Bound(3, 3, 60),
+        "candidate_publicity_days": Bound(1, 1, 30),
+    },
+    Procedure.INQUIRY: {"min_submission_days": Bound(3, 3, 60), "candidate_publicity_days": Bound(1, 1, 30)},
+    Procedure.LISTING: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(10, 10, 180)},
+    Procedure.ONLINE_AUCTION: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(20, 20, 180)},
+}
+TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadline", "opening_at")
+FLAG_SETTINGS = ("deposit_required", "registrants_secret")
+
+
+def bounds(procedure: Procedure) -> dict[str, Bound]:
+    return {**_COMMON, **_PER_PROCEDURE.get(procedure, {})}
+
+
+def configure(procedure: Procedure, overrides: dict[str, Any], published_at: datetime | None = None) -> dict[str, Any]:
+    """The full configuration of a lot: defaults, then overrides checked against legal bounds."""
+    limits = bounds(procedure)
+    config: dict[str, Any] = {name: b.default for name, b in limits.items()}
+    config["deposit_required"] = procedure in TENDERING or procedure in SALES
+    config["registrants_secret"] = procedure in TENDERING  # sealed tenders: list secret until opening
+    for name, value in overrides.items():
+        field = _camel(name)
+        if name in limits:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidInput(field=field)
+            bound = limits[name]
+            if not bound.low <= value <= bound.high:
+                raise ConfigOutOfBounds(field, bound.low, bound.high)
+            config[name] = value
+        elif name in FLAG_SETTINGS:
+            if not isinstance(value, bool):
+                raise InvalidInput(field=field)
+            config[name] = value
+        elif name in TIME_SETTINGS:
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise InvalidInput(field=field)
+            config[name] = value.isoformat()
+        else:
+            raise InvalidInput(field=field)
+    _check_times(config, published_at)
+    return config
+
+
+def _check_times(config: dict[str, Any], published_at: datetime | None) -> None:
+    times = {k: datetime.fromisoformat(config[k]) for k in TIME_SETTINGS if k in config}
+    order = [k for k in TIME_SETTINGS if k in times]
+    for earlier, later in itertools.pairwise(order):
+        if times[later] < times[earlier]:
+            raise InvalidInput(field=_camel(later))
+    deadline = times.get("bid_deadline")
+    if deadline is not None and published_at is not None:
+        # documents available >= min_submission_days before the deadline (招标投标法 第二十四条)
+        if (deadline - published_at).total_seconds() < config["min_submission_days"] * 86400:
+            raise ConfigOutOfBounds("bidDeadline", f"{config['min_submission_days']} days", "-")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+# ---------------------------------------------------------------- eligibility rules
+
+_BANNED_KINDS = frozenset(
+    {
+        "local_registration",
+        "local_branch",
+        "local_office",
+        "local_performance",
+        "local_investment",
+        "local_tax",
+        "local_social_insurance",
+        "local_qualification",
+        "forced_guarantee",
+    }
+)
+_LOCAL = r"(本地|本市|本省|本区|本县|当地|属地|驻地|青岛|山东|[^\s，。,]{1,8}(市|省|区|县)(内|范围内))"
+_LOCALITY_PATTERNS = [
+    re.compile(_LOCAL + r".{0,12}(注册|登记|设立|成立|注册地|营业执照)"),
+    re.compile(r"(设立|设有|成立|开设).{0,12}(分支机构|分公司|办事处|子公司|常驻机构)"),
+    re.compile(_LOCAL + r".{0,12}(业绩|项目经验|类似项目|纳税|缴纳社保|社保|投资|入库|备案)"),
+    re.compile(r"(在|于)" + _LOCAL + r".{0,6}(投资|纳税|缴纳社保)"),
+    re.compile(r"\b(local(ly)?\s+(registration|registered|branch|office|performance|investment|tax))\b", re.I),
+]
+
+
+def check_eligibility(rules: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Keeps lawful eligibility rules; any locality restriction is refused (Qingdao 2(二)1)."""
+    checked = []
+    for rule in rules:
+        kind = str(rule.get("kind", "")).strip()
+        text = str(rule.get("text", "")).strip()
+        if not kind or not text or len(text) > 1000:
+            raise InvalidInput(field="eligibility")
+        if kind in _BANNED_KINDS or any(p.search(text) for p in _LOCALITY_PATTERNS):
+            raise LocalProtectionBanned(rule=text)
+        checked.append({"kind": kind, "text": text})
+    return checked

@@ -1,0 +1,70 @@
+"""Announcement types, their lifecycle, and the lot status each publication moves to."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.common.errors import InvalidTransition
+
+
+class AnnouncementType(StrEnum):
+    TENDER = "tender"  # 招标/采购/出让公告
+    QUALIFICATION_RESULT = "qualification_result"  # 资格预审结果
+    CHANGE = "change"  # 变更/澄清公告
+    CANDIDATE_PUBLICITY = "candidate_publicity"  # 中标候选人公示
+    RESULT = "result"  # 中标/成交结果公告
+    CONTRACT = "contract"  # 合同公告
+    PERFORMANCE = "performance"  # 履约信息
+    TERMINATION = "termination"  # 终止公告
+
+
+class AnnouncementStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class LotStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"  # announced, registration and bidding
+    EVALUATING = "evaluating"
+    PUBLICITY = "publicity"  # candidates publicised
+    AWARDED = "awarded"
+    CONTRACTED = "contracted"
+    COMPLETED = "completed"
+    FAILED = "failed"  # 流标
+    TERMINATED = "terminated"
+
+
+# publishing an announcement of a type moves its lot: type -> (from statuses, to status)
+LOT_MOVES: dict[AnnouncementType, tuple[frozenset[LotStatus], LotStatus]] = {
+    AnnouncementType.TENDER: (frozenset({LotStatus.DRAFT}), LotStatus.OPEN),
+    AnnouncementType.CANDIDATE_PUBLICITY: (
+        frozenset({LotStatus.OPEN, LotStatus.EVALUATING}),
+        LotStatus.PUBLICITY,
+    ),
+    AnnouncementType.RESULT: (
+        frozenset({LotStatus.OPEN, LotStatus.EVALUATING, LotStatus.PUBLICITY}),
+        LotStatus.AWARDED,
+    ),
+    AnnouncementType.CONTRACT: (frozenset({LotStatus.AWARDED}), LotStatus.CONTRACTED),
+    AnnouncementType.PERFORMANCE: (frozenset({LotStatus.CONTRACTED, LotStatus.COMPLETED}), LotStatus.COMPLETED),
+    AnnouncementType.TERMINATION: (
+        frozenset({LotStatus.OPEN, LotStatus.EVALUATING, LotStatus.PUBLICITY, LotStatus.FAILED}),
+        LotStatus.TERMINATED,
+    ),
+}
+# types that need a published announcement of the same lot first
+NEEDS_TENDER = frozenset(set(AnnouncementType) - {AnnouncementType.TENDER})
+# types with a publicity window (days taken from the lot's configuration)
+PUBLICITY_DAYS_SETTING = {AnnouncementType.CANDIDATE_PUBLICITY: "candidate_publicity_days"}
+
+
+def lot_after(kind: AnnouncementType, current: str) -> LotStatus | None:
+    """The lot's status after publishing `kind` (None: unchanged); raises if not allowed now."""
+    move = LOT_MOVES.get(kind)
+    if move is None:
+        return None
+    allowed, target = move
+    if LotStatus(current) not in allowed:
+        raise InvalidTransition(state=current)
+    return target
