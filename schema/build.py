@@ -12,11 +12,14 @@ from schema.credit.mutations import CreditMutations
 from schema.errors import Error, FieldError, error_type
 from schema.limits import MaskUnexpected, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
+from schema.publication.mutations import PublicationMutations
+from schema.publication.queries import PublicationQueries
+from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.relay import Node, resolve_node
 
 
 @strawberry.type
-class Query(AccountQueries, AuditQueries):
+class Query(AccountQueries, AuditQueries, PublicationQueries):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -29,7 +32,7 @@ class Query(AccountQueries, AuditQueries):
 
 
 @strawberry.type
-class Mutation(AccountMutations, CreditMutations):
+class Mutation(AccountMutations, CreditMutations, PublicationMutations):
     pass
 
 
@@ -70,6 +73,10 @@ def build_schema(
             Expert,
             CreditRecord,
             JointPunishment,
+            Announcement,
+            Lot,
+            Project,
+            SavedSearch,
             Error,
             FieldError,
             *(error_type(e) for e in _all_errors()),

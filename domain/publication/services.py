@@ -470,6 +470,15 @@ def _times_of(config: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- reading, for anyone
 
+_regions: dict[str, Region] = {}
+
+
+async def regions() -> dict[str, Region]:
+    """The shipped GB/T 2260 divisions by code (migration data: read once per process)."""
+    if not _regions:
+        _regions.update({r.code: r for r in await Region.all()})
+    return _regions
+
 
 @dataclass(frozen=True, slots=True)
 class AnnouncementFilter:

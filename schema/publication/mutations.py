@@ -1,0 +1,266 @@
+"""Projects, lots, announcements and saved searches: decode, call one service, map the outcome."""
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.actors import Role
+from domain.common.errors import DomainError
+from domain.publication import services
+from domain.publication.procedures import ConfigOutOfBounds, LocalProtectionBanned
+from schema.accounts.types import CatalogueCategory
+from schema.errors import as_error, result_union
+from schema.permissions import IsAuthenticated, has_role
+from schema.publication.types import Announcement, AnnouncementKind, Lot, ProcedureType, Project, SavedSearch
+from schema.relay import int_id
+
+CanManageProjects = has_role(Role.TENDERER, Role.AGENCY, Role.OPERATOR)
+
+
+@strawberry.input(description="Eligibility condition; locality restrictions are refused (Qingdao 2(二)1).")
+class EligibilityRuleInput:
+    kind: str = strawberry.field(description="e.g. qualification, performance, personnel, finance.")
+    text: str
+
+
+@strawberry.input(description="Overrides of the procedure's defaults, within legal bounds.")
+class LotConfigInput:
+    min_bids: int | None = None
+    candidate_publicity_days: int | None = None
+    complaint_window_days: int | None = None
+    objection_answer_days: int | None = None
+    deposit_cap_basis_points: int | None = None
+    auction_countdown_seconds: int | None = None
+    min_submission_days: int | None = None
+    decryption_window_minutes: int | None = None
+    deposit_required: bool | None = None
+    registrants_secret: bool | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    bid_deadline: datetime | None = None
+    opening_at: datetime | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@strawberry.input(description="A lot of a new project.")
+class LotInput:
+    name: str
+    procedure: ProcedureType
+    estimated_price_fen: int = strawberry.field(description="Estimated price in fen (分).")
+    config: LotConfigInput | None = None
+    eligibility: list[EligibilityRuleInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A new project with its lots.")
+class ProjectCreateInput:
+    name: str
+    category: CatalogueCategory
+    region_code: str
+    lots: list[LotInput]
+    tenderer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Agencies and operators: the tenderer they act for."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The project exists with its lots and trade identifiers.")
+class ProjectCreated:
+    project: Project
+
+
+PROJECT_ERRORS = [services.RegionUnknown, services.NotATenderer, ConfigOutOfBounds, LocalProtectionBanned]
+ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, PROJECT_ERRORS)
+
+
+@strawberry.input(description="Change a draft lot's configuration or eligibility.")
+class LotConfigureInput:
+    lot_id: strawberry.ID
+    config: LotConfigInput | None = None
+    eligibility: list[EligibilityRuleInput] | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The lot's configuration was changed.")
+class LotConfigured:
+    lot: Lot
+
+
+LotConfigureResult = result_union("LotConfigureResult", LotConfigured, [ConfigOutOfBounds, LocalProtectionBanned])
+
+
+@strawberry.input(description="An attached file: name, size and SHA-256 of its content.")
+class AttachmentInput:
+    name: str
+    size: int
+    sha256: str
+    content_type: str = "application/pdf"
+
+
+@strawberry.input(description="A draft announcement; change announcements name what they correct.")
+class AnnouncementDraftInput:
+    project_id: strawberry.ID
+    type: AnnouncementKind
+    title: str
+    body_html: str = strawberry.field(description="Rich text; sanitised on the way in.")
+    lot_id: strawberry.ID | None = None
+    corrects_id: strawberry.ID | None = None
+    attachments: list[AttachmentInput] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The draft is saved; nothing is public yet.")
+class AnnouncementDrafted:
+    announcement: Announcement
+
+
+AnnouncementDraftResult = result_union("AnnouncementDraftResult", AnnouncementDrafted, [])
+
+
+@strawberry.input(description="Publish a draft: public at once, never changed again.")
+class AnnouncementPublishInput:
+    announcement_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Published.")
+class AnnouncementPublished:
+    announcement: Announcement
+
+
+PUBLISH_ERRORS = [services.AnnouncementImmutable, services.TenderNotPublished, ConfigOutOfBounds]
+AnnouncementPublishResult = result_union("AnnouncementPublishResult", AnnouncementPublished, PUBLISH_ERRORS)
+
+
+@strawberry.input(description="Save a search: keywords, categories and regions.")
+class SavedSearchCreateInput:
+    name: str
+    keywords: str = ""
+    categories: list[CatalogueCategory] = strawberry.field(default_factory=list)
+    regions: list[str] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Saved; new matching announcements will be notified.")
+class SavedSearchCreated:
+    saved_search: SavedSearch
+
+
+SavedSearchCreateResult = result_union("SavedSearchCreateResult", SavedSearchCreated, [services.RegionUnknown])
+
+
+@strawberry.input(description="Delete a saved search.")
+class SavedSearchDeleteInput:
+    saved_search_id: strawberry.ID
+
+
+@strawberry.type(description="Deleted.")
+class SavedSearchDeleted:
+    ok: bool = True
+
+
+SavedSearchDeleteResult = result_union("SavedSearchDeleteResult", SavedSearchDeleted, [])
+
+
+def _rules(items: list[EligibilityRuleInput]) -> list[dict[str, str]]:
+    return [{"kind": r.kind, "text": r.text} for r in items]
+
+
+@strawberry.type
+class PublicationMutations:
+    @strawberry.mutation(
+        description="Create a project with its lots (tenderer, its agency, operator).",
+        permission_classes=[CanManageProjects],
+    )
+    async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectCreateResult:
+        try:
+            tenderer = int_id(input.tenderer_id, "Organisation", "tendererId") if input.tenderer_id else None
+            form = services.ProjectForm(
+                name=input.name,
+                category=input.category.value,
+                region_code=input.region_code,
+                tenderer_id=tenderer,
+                lots=[
+                    services.LotForm(
+                        name=lot.name,
+                        procedure=lot.procedure.value,
+                        estimated_price_fen=lot.estimated_price_fen,
+                        config=lot.config.overrides() if lot.config else {},
+                        eligibility=_rules(lot.eligibility),
+                    )
+                    for lot in input.lots
+                ],
+            )
+            project = await services.create_project(info.context.actor, form, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, PROJECT_ERRORS)
+        return ProjectCreated(project=Project.from_model(project))
+
+    @strawberry.mutation(description="Change a draft lot's configuration.", permission_classes=[CanManageProjects])
+    async def lot_configure(self, info: Info, input: LotConfigureInput) -> LotConfigureResult:
+        try:
+            lot = await services.configure_lot(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                input.config.overrides() if input.config else {},
+                _rules(input.eligibility) if input.eligibility is not None else None,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [ConfigOutOfBounds, LocalProtectionBanned])
+        return LotConfigured(lot=Lot.from_model(lot))
+
+    @strawberry.mutation(description="Save a draft announcement.", permission_classes=[CanManageProjects])
+    async def announcement_draft(self, info: Info, input: AnnouncementDraftInput) -> AnnouncementDraftResult:
+        try:
+            form = services.AnnouncementForm(
+                project_id=int_id(input.project_id, "Project", "projectId"),
+                type=input.type.value,
+                title=input.title,
+                body_html=input.body_html,
+                lot_id=int_id(input.lot_id, "Lot", "lotId") if input.lot_id else None,
+                corrects_id=int_id(input.corrects_id, "Announcement", "correctsId") if input.corrects_id else None,
+                attachments=[
+                    services.AttachmentForm(name=a.name, size=a.size, sha256=a.sha256, content_type=a.content_type)
+                    for a in input.attachments
+                ],
+            )
+            ann = await services.draft_announcement(info.context.actor, form, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return AnnouncementDrafted(announcement=Announcement.from_model(ann))
+
+    @strawberry.mutation(description="Publish a draft announcement.", permission_classes=[CanManageProjects])
+    async def announcement_publish(self, info: Info, input: AnnouncementPublishInput) -> AnnouncementPublishResult:
+        try:
+            ann_id = int_id(input.announcement_id, "Announcement", "announcementId")
+            ann = await services.publish_announcement(info.context.actor, ann_id, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, PUBLISH_ERRORS)
+        return AnnouncementPublished(announcement=Announcement.from_model(ann))
+
+    @strawberry.mutation(description="Save a search.", permission_classes=[IsAuthenticated])
+    async def saved_search_create(self, info: Info, input: SavedSearchCreateInput) -> SavedSearchCreateResult:
+        try:
+            saved = await services.save_search(
+                info.context.actor,
+                input.name,
+                input.keywords,
+                [c.value for c in input.categories],
+                list(input.regions),
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [services.RegionUnknown])
+        return SavedSearchCreated(saved_search=SavedSearch.from_model(saved))
+
+    @strawberry.mutation(description="Delete one of the caller's saved searches.", permission_classes=[IsAuthenticated])
+    async def saved_search_delete(self, info: Info, input: SavedSearchDeleteInput) -> SavedSearchDeleteResult:
+        try:
+            await services.delete_saved_search(info.context.actor, int_id(input.saved_search_id, "SavedSearch"))
+        except DomainError as err:
+            return as_error(err, info, [])
+        return SavedSearchDeleted()

@@ -1,0 +1,133 @@
+"""Public trading information: no token needed, safe for kiosks and anonymous phones."""
+
+import base64
+import binascii
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+from tortoise.expressions import Q
+
+from domain.common.catalogue import Category
+from domain.common.errors import DomainError, InvalidInput
+from domain.publication import models, services
+from domain.publication.models import Announcement as AnnouncementModel
+from schema.accounts.types import CatalogueCategory
+from schema.permissions import IsAuthenticated
+from schema.publication.types import (
+    CATEGORY_NAMES,
+    Announcement,
+    AnnouncementKind,
+    CategoryInfo,
+    LotState,
+    Region,
+    SavedSearch,
+)
+from schema.relay import DEFAULT_PAGE, Connection, Edge, PageInfo, int_id
+
+
+@strawberry.enum(description="Order of a list of announcements.")
+class AnnouncementSort(Enum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+@strawberry.input(description="Filters for public announcements; all given filters must hold.")
+class AnnouncementFilter:
+    categories: list[CatalogueCategory] = strawberry.field(default_factory=list)
+    regions: list[str] = strawberry.field(
+        default_factory=list, description="GB/T 2260 codes; a city includes its districts."
+    )
+    types: list[AnnouncementKind] = strawberry.field(default_factory=list)
+    lot_statuses: list[LotState] = strawberry.field(default_factory=list)
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    trade_code: str | None = strawberry.field(default=None, description="Everything of one deal.")
+
+    def to_domain(self) -> services.AnnouncementFilter:
+        for when in (self.published_from, self.published_to):
+            if when is not None and when.tzinfo is None:
+                raise InvalidInput(field="publishedFrom")
+        return services.AnnouncementFilter(
+            categories=[c.value for c in self.categories],
+            regions=list(self.regions),
+            types=[t.value for t in self.types],
+            lot_statuses=[s.value for s in self.lot_statuses],
+            published_from=self.published_from,
+            published_to=self.published_to,
+            trade_code=self.trade_code,
+        )
+
+
+def _cursor(ann: AnnouncementModel) -> str:
+    assert ann.published_at is not None
+    raw = f"a:{ann.published_at.isoformat()}|{ann.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        tag, _, rest = raw.partition(":")
+        when, _, pk = rest.rpartition("|")
+        if tag != "a" or not pk.isascii() or not pk.isdigit():
+            raise ValueError
+        return datetime.fromisoformat(when), int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput(field="after") from None
+
+
+@strawberry.type
+class PublicationQueries:
+    @strawberry.field(description="Published announcements, newest first by default; no token needed.")
+    async def announcements(
+        self,
+        info: Info,
+        filter: AnnouncementFilter | None = None,
+        sort: AnnouncementSort = AnnouncementSort.NEWEST,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Announcement]:
+        size = DEFAULT_PAGE if first is None else first
+        if size < 1:
+            raise InvalidInput(field="first")
+        size = min(size, info.context.max_page_size)
+        query = services.public_announcements((filter or AnnouncementFilter()).to_domain())
+        newest = sort is AnnouncementSort.NEWEST
+        if after:
+            when, pk = _after(after)
+            if newest:
+                query = query.filter(Q(published_at__lt=when) | Q(published_at=when, id__lt=pk))
+            else:
+                query = query.filter(Q(published_at__gt=when) | Q(published_at=when, id__gt=pk))
+        order = ("-published_at", "-id") if newest else ("published_at", "id")
+        rows = await query.order_by(*order).limit(size + 1)
+        page = rows[:size]
+        edges = [Edge(cursor=_cursor(r), node=Announcement.from_model(r)) for r in page]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="One announcement: published ones for anyone, drafts for their authors.")
+    async def announcement(self, info: Info, id: strawberry.ID) -> Announcement | None:
+        try:
+            ann = await services.visible_announcement(info.context.actor, int_id(id, "Announcement"))
+        except DomainError:
+            return None
+        return Announcement.from_model(ann)
+
+    @strawberry.field(description="The catalogue categories with their Chinese names.")
+    def catalogue(self) -> list[CategoryInfo]:
+        return [CategoryInfo(category=c, name=CATEGORY_NAMES[c]) for c in Category]
+
+    @strawberry.field(description="Administrative divisions; children of `parent`, or the top level.")
+    async def regions(self, parent: str | None = None) -> list[Region]:
+        found = (await services.regions()).values()
+        return [Region.from_model(r) for r in sorted(found, key=lambda r: r.code) if r.parent_code == parent]
+
+    @strawberry.field(description="The caller's saved searches.", permission_classes=[IsAuthenticated])
+    async def my_saved_searches(self, info: Info) -> list[SavedSearch]:
+        rows = await models.SavedSearch.filter(user_id=info.context.actor.user_id).order_by("-id")
+        return [SavedSearch.from_model(m) for m in rows]

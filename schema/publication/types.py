@@ -1,0 +1,303 @@
+"""GraphQL types of the public trading information: regions, projects, lots, announcements."""
+
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.catalogue import Category
+from domain.common.errors import DomainError
+from domain.common.money import Money
+from domain.publication import models, services
+from domain.publication.procedures import Procedure
+from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from schema.accounts.types import CatalogueCategory
+from schema.relay import Node, node_resolver, to_global_id
+
+ProcedureType = strawberry.enum(Procedure, name="ProcedureType", description="Trading procedure (交易方式).")
+AnnouncementKind = strawberry.enum(AnnouncementType, name="AnnouncementType", description="Kind of announcement.")
+AnnouncementState = strawberry.enum(AnnouncementStatus, name="AnnouncementStatus", description="Draft or published.")
+LotState = strawberry.enum(LotStatus, name="LotStatus", description="Where a lot stands.")
+
+CATEGORY_NAMES = {
+    Category.ENGINEERING_CONSTRUCTION: "工程建设",
+    Category.GOVERNMENT_PROCUREMENT: "政府采购",
+    Category.LAND_USE_RIGHTS: "土地使用权",
+    Category.MINING_RIGHTS: "矿业权",
+    Category.STATE_OWNED_PROPERTY: "国有产权",
+    Category.NATURAL_RESOURCE_ASSETS: "自然资源资产",
+    Category.ENVIRONMENTAL_RIGHTS: "环境权益（排污权、碳排放权、用能权）",
+    Category.RURAL_COLLECTIVE_PROPERTY: "农村集体产权",
+    Category.MEDICAL_CONSUMABLES: "药品和医用耗材",
+    Category.OTHER: "其他",
+}
+TYPE_NAMES = {
+    AnnouncementType.TENDER: "招标（采购、出让）公告",
+    AnnouncementType.QUALIFICATION_RESULT: "资格预审结果公告",
+    AnnouncementType.CHANGE: "变更（澄清）公告",
+    AnnouncementType.CANDIDATE_PUBLICITY: "中标（成交）候选人公示",
+    AnnouncementType.RESULT: "中标（成交）结果公告",
+    AnnouncementType.CONTRACT: "合同公告",
+    AnnouncementType.PERFORMANCE: "履约信息公告",
+    AnnouncementType.TERMINATION: "终止公告",
+}
+
+
+@strawberry.type(description="A catalogue category (交易目录) with its Chinese name.")
+class CategoryInfo:
+    category: CatalogueCategory
+    name: str
+
+
+@strawberry.type(description="An administrative division (GB/T 2260).")
+class Region:
+    code: str = strawberry.field(description="6-digit GB/T 2260 code.")
+    name: str
+    parent_code: str | None
+    level: int = strawberry.field(description="1 province, 2 city, 3 district or county.")
+
+    @classmethod
+    def from_model(cls, m: models.Region) -> "Region":
+        return cls(code=m.code, name=m.name, parent_code=m.parent_code, level=m.level)
+
+
+@strawberry.type(description="A lot's configuration: national defaults, overridden within legal bounds.")
+class LotConfig:
+    min_bids: int = strawberry.field(description="Fewer bids at the deadline: the lot fails (流标).")
+    candidate_publicity_days: int
+    complaint_window_days: int
+    objection_answer_days: int
+    deposit_cap_basis_points: int = strawberry.field(description="Security cap, 200 = 2% of the estimate.")
+    deposit_cap_fen: int = strawberry.field(description="The security cap in fen for this lot.")
+    deposit_required: bool
+    registrants_secret: bool = strawberry.field(description="Registrants stay secret until the opening.")
+    auction_countdown_seconds: int
+    min_submission_days: int
+    decryption_window_minutes: int
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    bid_deadline: datetime | None
+    opening_at: datetime | None
+
+    @classmethod
+    def from_lot(cls, lot: models.Lot) -> "LotConfig":
+        c = lot.config
+
+        def at(name: str) -> datetime | None:
+            return datetime.fromisoformat(c[name]) if c.get(name) else None
+
+        return cls(
+            min_bids=c["min_bids"],
+            candidate_publicity_days=c["candidate_publicity_days"],
+            complaint_window_days=c["complaint_window_days"],
+            objection_answer_days=c["objection_answer_days"],
+            deposit_cap_basis_points=c["deposit_cap_basis_points"],
+            deposit_cap_fen=Money(lot.estimated_price_fen).percent(c["deposit_cap_basis_points"]).fen,
+            deposit_required=c["deposit_required"],
+            registrants_secret=c["registrants_secret"],
+            auction_countdown_seconds=c["auction_countdown_seconds"],
+            min_submission_days=c["min_submission_days"],
+            decryption_window_minutes=c["decryption_window_minutes"],
+            registration_opens_at=at("registration_opens_at"),
+            registration_closes_at=at("registration_closes_at"),
+            bid_deadline=at("bid_deadline"),
+            opening_at=at("opening_at"),
+        )
+
+
+@strawberry.type(description="A lawful eligibility condition (no locality restrictions).")
+class EligibilityRule:
+    kind: str
+    text: str
+
+
+@strawberry.type(description="A lot (标段/包/标的).")
+class Lot(Node):
+    _pk: strawberry.Private[int]
+    _project: strawberry.Private[int]
+    _model: strawberry.Private[models.Lot]
+    trade_code: str = strawberry.field(description="Unified trade identifier (统一交易标识码) of the deal.")
+    lot_no: int
+    name: str
+    procedure: ProcedureType
+    estimated_price_fen: int = strawberry.field(description="Estimated price in fen (分).")
+    status: LotState
+    eligibility: list[EligibilityRule]
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Lot", self._pk))
+
+    @strawberry.field(description="Procedure settings and deadlines.")
+    def config(self) -> LotConfig:
+        return LotConfig.from_lot(self._model)
+
+    @classmethod
+    def from_model(cls, m: models.Lot) -> "Lot":
+        return cls(
+            _pk=m.id,
+            _project=m.project_id,
+            _model=m,
+            trade_code=m.trade_code,
+            lot_no=m.lot_no,
+            name=m.name,
+            procedure=Procedure(m.procedure),
+            estimated_price_fen=m.estimated_price_fen,
+            status=LotStatus(m.status),
+            eligibility=[EligibilityRule(kind=r["kind"], text=r["text"]) for r in m.eligibility],
+        )
+
+
+@strawberry.type(description="A project (项目) with its lots.")
+class Project(Node):
+    _pk: strawberry.Private[int]
+    trade_code: str = strawberry.field(description="Unified trade identifier of the project (lot 000).")
+    name: str
+    category: CatalogueCategory
+    region_code: str
+    created_at: datetime
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Project", self._pk))
+
+    @strawberry.field(description="The lots, in order.")
+    async def lots(self) -> list[Lot]:
+        return [Lot.from_model(m) for m in await models.Lot.filter(project_id=self._pk).order_by("lot_no")]
+
+    @classmethod
+    def from_model(cls, m: models.Project) -> "Project":
+        return cls(
+            _pk=m.id,
+            trade_code=m.trade_code,
+            name=m.name,
+            category=Category(m.category),
+            region_code=m.region_code,
+            created_at=m.created_at,
+        )
+
+
+@strawberry.type(description="An attached file, identified by its SHA-256.")
+class Attachment:
+    name: str
+    size: int = strawberry.field(description="Bytes.")
+    sha256: str
+    content_type: str
+
+
+@strawberry.type(description="A public announcement (公告). Published ones never change.")
+class Announcement(Node):
+    _pk: strawberry.Private[int]
+    _project: strawberry.Private[int]
+    _lot: strawberry.Private[int | None]
+    _corrects: strawberry.Private[int | None]
+    trade_code: str = strawberry.field(description="Unified trade identifier of its lot or project.")
+    type: AnnouncementKind
+    status: AnnouncementState
+    title: str
+    body_html: str = strawberry.field(description="Sanitised rich text: safe to render.")
+    category: CatalogueCategory
+    region_code: str
+    lot_status: LotState | None = strawberry.field(description="The lot's status when published.")
+    published_at: datetime | None
+    publicity_starts_at: datetime | None
+    publicity_ends_at: datetime | None
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Announcement", self._pk))
+
+    @strawberry.field(description="The Chinese name of the announcement type.")
+    def type_name(self) -> str:
+        return TYPE_NAMES[AnnouncementType(self.type.value)]
+
+    @strawberry.field(description="Region with its name.")
+    async def region(self) -> Region | None:
+        region = (await services.regions()).get(self.region_code)
+        return Region.from_model(region) if region else None
+
+    @strawberry.field(description="Attached files.")
+    async def attachments(self) -> list[Attachment]:
+        rows = await models.AnnouncementAttachment.filter(announcement_id=self._pk).order_by("id")
+        return [Attachment(name=a.name, size=a.size, sha256=a.sha256, content_type=a.content_type) for a in rows]
+
+    @strawberry.field(description="The announcement this one corrects (change announcements).")
+    async def corrects(self) -> Optional["Announcement"]:
+        if self._corrects is None:
+            return None
+        m = await models.Announcement.get_or_none(id=self._corrects, status=AnnouncementStatus.PUBLISHED.value)
+        return Announcement.from_model(m) if m else None
+
+    @strawberry.field(description="Published change announcements that correct this one.")
+    async def corrections(self) -> list["Announcement"]:
+        rows = await models.Announcement.filter(
+            corrects_id=self._pk, status=AnnouncementStatus.PUBLISHED.value
+        ).order_by("published_at")
+        return [Announcement.from_model(m) for m in rows]
+
+    @strawberry.field(description="The lot it belongs to, if any.")
+    async def lot(self) -> Lot | None:
+        if self._lot is None:
+            return None
+        m = await models.Lot.get_or_none(id=self._lot)
+        return Lot.from_model(m) if m else None
+
+    @strawberry.field(description="The project it belongs to.")
+    async def project(self) -> Project:
+        return Project.from_model(await models.Project.get(id=self._project))
+
+    @classmethod
+    def from_model(cls, m: models.Announcement) -> "Announcement":
+        return cls(
+            _pk=m.id,
+            _project=m.project_id,
+            _lot=m.lot_id,
+            _corrects=m.corrects_id,
+            trade_code=m.trade_code,
+            type=AnnouncementType(m.type),
+            status=AnnouncementStatus(m.status),
+            title=m.title,
+            body_html=m.body_html,
+            category=Category(m.category),
+            region_code=m.region_code,
+            lot_status=LotStatus(m.lot_status) if m.lot_status else None,
+            published_at=m.published_at,
+            publicity_starts_at=m.publicity_starts_at,
+            publicity_ends_at=m.publicity_ends_at,
+        )
+
+
+@strawberry.type(description="A saved search: new matching announcements are notified to its owner.")
+class SavedSearch(Node):
+    _pk: strawberry.Private[int]
+    name: str
+    keywords: str
+    categories: list[CatalogueCategory]
+    regions: list[str]
+    created_at: datetime
+
+    @strawberry.field(description="Global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("SavedSearch", self._pk))
+
+    @classmethod
+    def from_model(cls, m: models.SavedSearch) -> "SavedSearch":
+        return cls(
+            _pk=m.id,
+            name=m.name,
+            keywords=m.keywords,
+            categories=[Category(c) for c in m.categories],
+            regions=list(m.regions),
+            created_at=m.created_at,
+        )
+
+
+@node_resolver("Announcement")
+async def _announcement_node(info: Info, pk: str) -> Announcement | None:
+    if not pk.isascii() or not pk.isdigit():
+        return None
+    try:
+        return Announcement.from_model(await services.visible_announcement(info.context.actor, int(pk)))
+    except DomainError:
+        return None
