@@ -97,9 +97,11 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     assert created["__typename"] == "ProjectCreated", created
     project = created["project"]
     lot = project["lots"][0]
-    assert is_valid_trade_code(project["tradeCode"]) and is_valid_trade_code(lot["tradeCode"])
+    assert is_valid_trade_code(project["tradeCode"])
+    assert is_valid_trade_code(lot["tradeCode"])
     assert lot["tradeCode"][:18] == project["tradeCode"][:18]
-    assert lot["config"]["minBids"] == 3 and lot["config"]["candidatePublicityDays"] == 3
+    assert lot["config"]["minBids"] == 3
+    assert lot["config"]["candidatePublicityDays"] == 3
     assert lot["config"]["depositCapFen"] == 25_600_000
     assert lot["status"] == "DRAFT"
 
@@ -122,7 +124,8 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     drafted = draft["data"]["announcementDraft"]["announcement"]
 
     # then the draft is stored safely and is invisible to the public
-    assert "<script>" not in drafted["bodyHtml"] and "javascript:" not in drafted["bodyHtml"]
+    assert "<script>" not in drafted["bodyHtml"]
+    assert "javascript:" not in drafted["bodyHtml"]
     anonymous = await api.gql("query($id: ID!) { announcement(id: $id) { id } }", {"id": drafted["id"]})
     assert anonymous["data"]["announcement"] is None
     assert (await api.gql(LIST))["data"]["announcements"]["edges"] == []
@@ -132,7 +135,8 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     tender = published["data"]["announcementPublish"]["announcement"]
 
     # then the lot is open, and the announcement can never be published or changed again
-    assert tender["status"] == "PUBLISHED" and tender["lotStatus"] == "OPEN"
+    assert tender["status"] == "PUBLISHED"
+    assert tender["lotStatus"] == "OPEN"
     again = await api.gql(PUBLISH, {"input": {"announcementId": drafted["id"]}}, token=tenderer)
     assert again["data"]["announcementPublish"]["code"] == "ANNOUNCEMENT_IMMUTABLE"
 
@@ -155,7 +159,8 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     assert nodes[0]["corrects"] == {"id": tender["id"]}
     assert nodes[1]["corrections"] == [{"id": change["id"]}]
     assert nodes[1]["attachments"] == [{"name": "招标文件.pdf", "sha256": "a" * 64}]
-    assert nodes[1]["region"] == {"name": "黄岛区"} and nodes[1]["typeName"] == "招标（采购、出让）公告"
+    assert nodes[1]["region"] == {"name": "黄岛区"}
+    assert nodes[1]["typeName"] == "招标（采购、出让）公告"
     assert {n["tradeCode"] for n in nodes} == {lot["tradeCode"]}
 
     # and filters exclude what does not match, and pages do not overlap
@@ -165,7 +170,8 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     assert [e["node"]["id"] for e in only_changes["data"]["announcements"]["edges"]] == [change["id"]]
     page1 = (await api.gql(LIST, {"first": 1}))["data"]["announcements"]
     page2 = (await api.gql(LIST, {"first": 1, "after": page1["pageInfo"]["endCursor"]}))["data"]["announcements"]
-    assert page1["pageInfo"]["hasNextPage"] is True and page2["pageInfo"]["hasNextPage"] is False
+    assert page1["pageInfo"]["hasNextPage"] is True
+    assert page2["pageInfo"]["hasNextPage"] is False
     assert [page1["edges"][0]["node"]["id"], page2["edges"][0]["node"]["id"]] == [change["id"], tender["id"]]
 
     # and the bidder's saved search matched both announcements once the outbox was dispatched
@@ -196,8 +202,10 @@ async def test_locality_restrictions_and_illegal_settings_are_refused(api, manua
     # then each is refused with a typed error citing the rule, and nothing was created
     assert results[0]["code"] == "LOCAL_PROTECTION_BANNED"
     assert "青政办字〔2020〕50号" in results[0]["message"]
-    assert results[1]["code"] == "CONFIG_OUT_OF_BOUNDS" and results[1]["field"] == "minBids"
-    assert results[2]["code"] == "CONFIG_OUT_OF_BOUNDS" and results[2]["field"] == "depositCapBasisPoints"
+    assert results[1]["code"] == "CONFIG_OUT_OF_BOUNDS"
+    assert results[1]["field"] == "minBids"
+    assert results[2]["code"] == "CONFIG_OUT_OF_BOUNDS"
+    assert results[2]["field"] == "depositCapBasisPoints"
     assert await OutboxEvent.filter(type="project.created").count() == 0
 
 
