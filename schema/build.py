@@ -12,6 +12,7 @@ from schema.credit.mutations import CreditMutations
 from schema.errors import Error, FieldError, error_type
 from schema.limits import MaskUnexpected, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
+from schema.publication.feed import FeedQueries
 from schema.publication.mutations import PublicationMutations
 from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
@@ -19,7 +20,7 @@ from schema.relay import Node, resolve_node
 
 
 @strawberry.type
-class Query(AccountQueries, AuditQueries, PublicationQueries):
+class Query(AccountQueries, AuditQueries, PublicationQueries, FeedQueries):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
