@@ -73,6 +73,13 @@ async def _create_operator(settings: Settings, phone: str, name: str, password: 
     return f"operator organisation {org.id} with user {phone}"
 
 
+async def _ocds_export(prefix: str, out: str) -> int:
+    from domain.publication import ocds
+
+    with open(out, "w", encoding="utf-8") as stream:  # noqa: ASYNC230 (a command, not a server)
+        return await ocds.export_all(prefix, ocds.jsonl_writer(stream))
+
+
 async def _verify(settings: Settings) -> dict[str, object]:
     from domain.audit import services as audit
 
@@ -95,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed-demo", help="load the demo city into an empty database")
     sub.add_parser("rotate-keys", help="publish a new signing key (signs after the publish lead)")
     sub.add_parser("verify-audit", help="verify the audit chain")
+    export = sub.add_parser("ocds-export", help="write an OCDS record per public lot, one JSON per line")
+    export.add_argument("--prefix", default=None, help="registered ocid prefix (default: OCDS_PREFIX)")
+    export.add_argument("--out", required=True)
     op = sub.add_parser("create-operator", help="open the operator organisation and its first user")
     op.add_argument("--phone", required=True)
     op.add_argument("--name", default="交易中心管理员")
@@ -128,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(_with_db(settings, _verify(settings)))
         print(json.dumps(result, ensure_ascii=False))
         return 0 if result["ok"] else 1
+    elif args.command == "ocds-export":
+        count = asyncio.run(_with_db(settings, _ocds_export(args.prefix or settings.ocds_prefix, args.out)))
+        print(f"{count} records written to {args.out}")
     elif args.command == "create-operator":
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
         print(asyncio.run(_with_db(settings, _create_operator(settings, args.phone, args.name, password))))

@@ -50,6 +50,7 @@ class Settings:
     max_tokens: int = 3000
     max_cost: int = 5000
     max_page_size: int = 100
+    ocds_prefix: str = "ocds-xxxxxx"
     fcm_credentials: str | None = None
     fcm_project_id: str | None = None
     host: str = "127.0.0.1"
@@ -87,6 +88,7 @@ class Settings:
             max_aliases=_int("GRAPHQL_MAX_ALIASES", 30),
             max_tokens=_int("GRAPHQL_MAX_TOKENS", 3000),
             max_cost=_int("GRAPHQL_MAX_COST", 5000),
+            ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
             fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
             fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
             host=os.environ.get("HOST", "127.0.0.1"),

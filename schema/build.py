@@ -14,13 +14,14 @@ from schema.limits import MaskUnexpected, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
 from schema.publication.feed import FeedQueries
 from schema.publication.mutations import PublicationMutations
+from schema.publication.ocds import OcdsQueries
 from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.relay import Node, resolve_node
 
 
 @strawberry.type
-class Query(AccountQueries, AuditQueries, PublicationQueries, FeedQueries):
+class Query(AccountQueries, AuditQueries, PublicationQueries, FeedQueries, OcdsQueries):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

@@ -1,0 +1,35 @@
+"""OCDS 1.1 releases and records of a lot, for integrators and open-data portals; public."""
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.publication import ocds
+from schema.relay import int_id
+
+
+def _prefix(info: Info) -> str:
+    settings = getattr(info.context.services, "settings", None)
+    return getattr(settings, "ocds_prefix", None) or ocds.PLACEHOLDER_PREFIX
+
+
+@strawberry.type
+class OcdsQueries:
+    @strawberry.field(description="OCDS releases of a lot, one per published announcement (null if nothing public).")
+    async def ocds_releases(self, info: Info, lot_id: strawberry.ID) -> JSON | None:
+        try:
+            found: Any = await ocds.releases(int_id(lot_id, "Lot", "lotId"), _prefix(info))
+        except DomainError:
+            return None
+        return found
+
+    @strawberry.field(description="The OCDS record of a lot: its releases and the compiled release.")
+    async def ocds_record(self, info: Info, lot_id: strawberry.ID) -> JSON | None:
+        try:
+            found: Any = await ocds.record(int_id(lot_id, "Lot", "lotId"), _prefix(info))
+        except DomainError:
+            return None
+        return found
