@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from domain.common.actors import Actor, Role
 from domain.common.storage import lock_named
 
 ALGORITHMS = ["ES256"]  # explicit allow-list: the token header never chooses the algorithm
+VERIFIED_CACHE_SIZE = 1024  # tokens whose signature this process checked (per key-ring load)
 
 
 class InvalidToken(Exception):
@@ -50,6 +52,18 @@ class KeyRing:
         self._keys: dict[str, ECKey] = {}
         self._loaded_at: datetime | None = None
         self._reloading = asyncio.Lock()
+        # signature checks of the current load: token -> (kid, claims). Only tokens that passed
+        # the full verification enter; the time-dependent checks (the key still published, exp,
+        # nbf, iat against the injected clock) are made again on every hit. Cleared by load().
+        self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        self._claims = jwt.JWTClaimsRegistry(
+            now=_clock_seconds,
+            leeway=self.policy.leeway_seconds,
+            iss={"essential": True, "value": self.policy.issuer},
+            aud={"essential": True, "value": self.policy.audience},
+            sub={"essential": True},
+            exp={"essential": True},
+        )
 
     async def load(self, create_if_empty: bool = True) -> None:
         """Reads the keys; on a fresh database creates the first one, active at once."""
@@ -64,6 +78,7 @@ class KeyRing:
         self._keys = {
             r.kid: ECKey.import_key(dict(r.private_jwk), {"kid": r.kid, "alg": "ES256", "use": "sig"}) for r in rows
         }
+        self._verified.clear()  # checked against the keys as they were: check again
         self._loaded_at = clock.now()
 
     def _stale(self, seconds: float) -> bool:
@@ -116,6 +131,9 @@ class KeyRing:
         return token, expires
 
     def kid_of(self, token: str) -> str | None:
+        hit = self._verified.get(token)
+        if hit is not None:
+            return hit[0]
         try:
             kid = jws.extract_compact(token.encode()).headers().get("kid")
         except (JoseError, ValueError):
@@ -126,25 +144,47 @@ class KeyRing:
         return kid is not None and kid in self._keys
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a valid token, or InvalidToken."""
+        """The claims of a valid token, or InvalidToken.
+
+        The signature of a token is checked once per key-ring load; everything that depends on
+        the time (its key still published, exp and the other time claims) on every call.
+        """
         now = clock.now()
-        keyset = KeySet([self._keys[r.kid] for r in self._published(now)])
+        published = self._published(now)
+        hit = self._verified.get(token)
+        if hit is not None:
+            kid, claims = hit
+            if any(r.kid == kid for r in published):
+                try:
+                    self._claims.validate(claims)
+                except (JoseError, ValueError, KeyError) as err:
+                    del self._verified[token]
+                    raise InvalidToken(str(err) or type(err).__name__) from err
+                self._verified.move_to_end(token)
+                return dict(claims)
+            del self._verified[token]  # its key retired: the full check below refuses it
+        keyset = KeySet([self._keys[r.kid] for r in published])
         try:
             decoded = jwt.decode(token, keyset, algorithms=ALGORITHMS)
             if decoded.header.get("alg") != "ES256" or "kid" not in decoded.header:
                 raise InvalidToken("unexpected header")
-            registry = jwt.JWTClaimsRegistry(
-                now=int(now.timestamp()),
-                leeway=self.policy.leeway_seconds,
-                iss={"essential": True, "value": self.policy.issuer},
-                aud={"essential": True, "value": self.policy.audience},
-                sub={"essential": True},
-                exp={"essential": True},
-            )
-            registry.validate(decoded.claims)
+            self._claims.validate(decoded.claims)
         except (JoseError, ValueError, KeyError) as err:
             raise InvalidToken(str(err) or type(err).__name__) from err
-        return decoded.claims
+        self._remember(token, decoded.header["kid"], decoded.claims)
+        return dict(decoded.claims)
+
+    def _remember(self, token: str, kid: Any, claims: dict[str, Any]) -> None:
+        if not isinstance(kid, str) or kid not in self._keys:
+            return
+        self._verified[token] = (kid, claims)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+
+
+def _clock_seconds() -> int:
+    """Now for the claims checks, from the injected clock (tests move it)."""
+    return int(clock.now().timestamp())
 
 
 async def _create_key(now: datetime, activates_at: datetime) -> SigningKey:
