@@ -104,7 +104,8 @@ async def empty_tables(db: TestDatabase) -> None:
     else:
         deletes = "".join(f'DELETE FROM "{t}";' for t in db.tables)
         await conn.execute_script(
-            f"PRAGMA foreign_keys=OFF;{deletes}DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;"
+            f"PRAGMA foreign_keys=OFF;{deletes}DELETE FROM announcement_fts;"
+            "DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;"
         )
 
 

@@ -1,14 +1,71 @@
-"""Chinese full-text search: jieba segmentation, SQLite FTS5 or a PostgreSQL GIN tsvector."""
+"""Chinese full-text search over published announcements: jieba words in SQLite FTS5 or a PostgreSQL GIN tsvector.
+
+jieba segments once, in Python, so both databases see the same space-separated words: the
+index only splits on spaces and ranks. SQLite keeps an FTS5 table `announcement_fts`
+(rowid = announcement id, columns `title` and `body`, tokenizer
+`unicode61 remove_diacritics 0`: a space-free run of Chinese characters is one token, so each
+jieba word stays whole, and ASCII words and numbers are tokens too). Diacritics are kept
+because PostgreSQL's `simple` configuration keeps them: the same query finds the same rows on
+both databases. PostgreSQL keeps a side table `announcement_search(announcement_id, vector)`
+with a GIN index, cascading from `announcement`, rather than a generated column: a generated
+column can only read `search_text`, which mixes title and body, and a title match must outrank
+a match in the body (title words carry weight A there, body words D; FTS5 weights the title
+column ten times the body). The index holds published announcements only; `index` writes to it
+in the publishing transaction, so a rolled-back publication is never found.
+
+Matching is AND over the query's words (jieba's precise mode), each quoted as a phrase (FTS5)
+or turned into `phraseto_tsquery` (PostgreSQL), so no user input is ever read as query syntax;
+values reach SQL as parameters only. Ranking: bm25 (SQLite) or ts_rank_cd (PostgreSQL), then
+newest, then highest id. Highlighting is done here on the original title and body text, so it
+reads the same on both databases.
+
+Pagination is by offset in an opaque cursor, up to the first 1000 hits: a relevance order has
+no stable key (scores move as announcements are published) and every match must be scored
+before the first page anyway, so a keyset on (score, published_at, id) would save nothing and
+could skip rows when scores shift. `total` is the exact number of matches (a COUNT over the
+same match, skipped when the page shows the last hit).
+
+Measured on 5,000 announcements of ~1,200 characters: SQLite 5-11 ms for typical queries and
+~30 ms when every row matches; PostgreSQL 25-80 ms. Ranking reads every match's index row, so
+the cost grows with the number of matches (at 100,000 rows, 7,000 matches: ~60 ms SQLite,
+~250 ms PostgreSQL). PostgreSQL stores the tsvectors out of line (TOAST), which its planner does
+not cost: with the default random_page_cost = 4 it may scan all vectors rather than use the GIN
+index; SSD settings (random_page_cost = 1.1) make it pick the index.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 import jieba
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from domain.common.errors import InvalidInput
+from domain.common.storage import using_postgres
+
+if TYPE_CHECKING:
+    from domain.publication.models import Announcement
+    from domain.publication.services import AnnouncementFilter
 
 jieba.setLogLevel(60)
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]+")
+
+MAX_PAGE = 100
+MAX_RESULTS = 1000
+MAX_QUERY_LENGTH = 200
+SNIPPET_LENGTH = 60
+SNIPPET_LEAD = 12
+TITLE_WEIGHT = 10.0  # FTS5 column weight; on PostgreSQL weight A (1.0) against D (0.1)
+PUBLISHED = "published"
 
 
 @lru_cache(maxsize=1)
@@ -41,3 +98,277 @@ def query_terms(query: str) -> list[str]:
         if word and _KEEP.fullmatch(word) and word not in terms:
             terms.append(word)
     return terms
+
+
+# ---------------------------------------------------------------- indexing
+
+
+def _title_and_body(title: str, body_text: str, search_text: str) -> tuple[str, str]:
+    """The indexed words of the title and of the body, reusing the stored segmentation when it fits."""
+    head = tokens(title)
+    words = search_text.split()
+    if words[: len(head)] == head:
+        return " ".join(head), " ".join(words[len(head) :])
+    return " ".join(head), segment(body_text)
+
+
+_INSERT_SQLITE = "INSERT OR REPLACE INTO announcement_fts (rowid, title, body) VALUES (?, ?, ?)"
+_INSERT_POSTGRES = (
+    "INSERT INTO announcement_search (announcement_id, vector) "
+    "VALUES ($1, setweight(to_tsvector('simple', $2), 'A') || setweight(to_tsvector('simple', $3), 'D')) "
+    "ON CONFLICT (announcement_id) DO UPDATE SET vector = EXCLUDED.vector"
+)
+
+
+async def _write(client: BaseDBAsyncClient, ann_id: int, title: str, body_text: str, search_text: str) -> None:
+    title_words, body_words = _title_and_body(title, body_text, search_text)
+    postgres = client.capabilities.dialect == "postgres"
+    await client.execute_query(_INSERT_POSTGRES if postgres else _INSERT_SQLITE, [ann_id, title_words, body_words])
+
+
+async def index(ann: Announcement) -> None:
+    """Makes a published announcement findable, in the caller's transaction (idempotent)."""
+    if ann.status != PUBLISHED:
+        raise ValueError(f"announcement {ann.id} is not published")
+    await _write(connections.get("default"), ann.id, ann.title, ann.body_text, ann.search_text)
+
+
+async def reindex(client: BaseDBAsyncClient) -> int:
+    """Indexes every published announcement again (after a migration or a dictionary change)."""
+    param = "$1" if client.capabilities.dialect == "postgres" else "?"
+    rows = await client.execute_query_dict(
+        f"SELECT id, title, body_text, search_text FROM announcement WHERE status = {param}", [PUBLISHED]
+    )
+    for row in rows:
+        await _write(client, row["id"], row["title"], row["body_text"], row["search_text"] or "")
+    return len(rows)
+
+
+# ---------------------------------------------------------------- searching
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    announcement_id: int
+    score: float
+    title: str  # HTML: the title escaped, matched words in <em>
+    snippet: str  # HTML: ~60 characters of the body around the matches, escaped, matches in <em>
+    cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int  # exact number of matching announcements (only the first MAX_RESULTS can be paged to)
+    has_next_page: bool
+    end_cursor: str | None
+    terms: list[str]
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"s:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        tag, _, number = text.partition(":")
+        if tag != "s" or not number.isascii() or not number.isdigit() or int(number) > MAX_RESULTS:
+            raise ValueError
+        return int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput(field="after") from None
+
+
+def search_terms(query: str) -> list[str]:
+    """The words a search must all match; InvalidInput(query) when there are none or it is too long."""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise InvalidInput(field="query")
+    terms = [t for t in query_terms(query) if any(c.isalnum() for c in t)]
+    if not terms:
+        raise InvalidInput(field="query")
+    return terms
+
+
+class _Params:
+    """Collects parameters and writes their placeholders in the dialect's style."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.postgres else "?"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _filters(filt: AnnouncementFilter, p: _Params) -> list[str]:
+    """The same conditions as services.public_announcements, as SQL on the alias `a`."""
+    from domain.publication.services import _region_prefix
+
+    where = [f"a.status = {p(PUBLISHED)}"]
+    for column, values in (("category", filt.categories), ("type", filt.types), ("lot_status", filt.lot_statuses)):
+        if values:
+            where.append(f"a.{column} IN ({', '.join(p(v) for v in values)})")
+    if filt.regions:
+        alternatives = []
+        for code in filt.regions:
+            prefix = _region_prefix(code)
+            alternatives.append(f"a.region_code = {p(code)}")
+            alternatives.append(f"substr(a.region_code, 1, {len(prefix)}) = {p(prefix)}")
+        where.append(f"({' OR '.join(alternatives)})")
+    if filt.published_from:
+        where.append(f"a.published_at >= {p(_utc(filt.published_from))}")
+    if filt.published_to:
+        where.append(f"a.published_at < {p(_utc(filt.published_to))}")
+    if filt.trade_code:
+        prefix = filt.trade_code[:18]
+        where.append(f"substr(a.trade_code, 1, {len(prefix)}) = {p(prefix)}")
+    return where
+
+
+def _fts5_query(terms: list[str]) -> str:
+    """Each term a quoted FTS5 string: `"a" "b"` means a AND b, and nothing inside is syntax."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _match_sql(terms: list[str], p: _Params) -> tuple[str, str, str]:
+    """(FROM clause, match condition, score expression) for the dialect."""
+    if p.postgres:
+        tsquery = " && ".join(f"phraseto_tsquery('simple', {p(term)})" for term in terms)
+        return (
+            "announcement_search s JOIN announcement a ON a.id = s.announcement_id",
+            f"s.vector @@ ({tsquery})",
+            f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}'::float4[], s.vector, {tsquery}, 1)",
+        )
+    # CROSS JOIN fixes SQLite's join order: the FTS match first, then rows by primary key (counting by
+    # the status index instead probes the FTS index once per announcement: 50x slower at 5000 rows)
+    return (
+        "announcement_fts CROSS JOIN announcement a ON a.id = announcement_fts.rowid",
+        f"announcement_fts MATCH {p(_fts5_query(terms))}",
+        f"-bm25(announcement_fts, {TITLE_WEIGHT}, 1.0)",
+    )
+
+
+async def search(query: str, filt: AnnouncementFilter, first: int, after: str | None) -> SearchPage:
+    """Published announcements containing every word of the query, most relevant first, highlighted."""
+    terms = search_terms(query)
+    if first < 1:
+        raise InvalidInput(field="first")
+    start = _offset(after)
+    size = min(first, MAX_PAGE, MAX_RESULTS - start)
+    client = connections.get("default")
+    p = _Params(using_postgres())
+    source, match, score = _match_sql(terms, p)
+    where = " AND ".join([match, *_filters(filt, p)])
+    count_params = list(p.values)
+    ranked = await client.execute_query_dict(
+        f"SELECT a.id AS id, {score} AS score FROM {source} WHERE {where} "
+        f"ORDER BY score DESC, a.published_at DESC, a.id DESC LIMIT {p(size + 1)} OFFSET {p(start)}",
+        p.values,
+    )
+    if len(ranked) <= size and (ranked or start == 0):
+        total = start + len(ranked)
+    else:
+        counted = await client.execute_query_dict(f"SELECT count(*) AS n FROM {source} WHERE {where}", count_params)
+        total = int(counted[0]["n"])
+    page = ranked[:size]
+    texts = await _texts([int(r["id"]) for r in page], p.postgres)
+    pattern = _pattern(terms)
+    hits = []
+    for i, row in enumerate(page, start=1):
+        title, body = texts[int(row["id"])]
+        hits.append(
+            SearchHit(
+                announcement_id=int(row["id"]),
+                score=float(row["score"]),
+                title=highlight(title, pattern),
+                snippet=snippet(body, pattern),
+                cursor=_cursor(start + i),
+            )
+        )
+    return SearchPage(
+        hits=hits,
+        total=total,
+        has_next_page=len(ranked) > size and start + size < MAX_RESULTS,
+        end_cursor=hits[-1].cursor if hits else None,
+        terms=terms,
+    )
+
+
+async def _texts(ids: list[int], postgres: bool) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    p = _Params(postgres)
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT id, title, body_text FROM announcement WHERE id IN ({', '.join(p(i) for i in ids)})", p.values
+    )
+    return {int(r["id"]): (r["title"], r["body_text"]) for r in rows}
+
+
+# ---------------------------------------------------------------- highlighting
+
+
+def _pattern(terms: list[str]) -> re.Pattern[str]:
+    """Occurrences of the terms in original text; ASCII words only where they stand alone."""
+    parts = []
+    for term in sorted(terms, key=len, reverse=True):
+        escaped = re.escape(term)
+        if term.isascii():
+            escaped = rf"(?<![0-9A-Za-z]){escaped}(?![0-9A-Za-z])"
+        parts.append(escaped)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _plain(text: str) -> str:
+    return html.escape(re.sub(r"\s+", " ", text))
+
+
+def _render(text: str, matches: list[re.Match[str]], start: int, end: int) -> str:
+    out = []
+    pos = start
+    for m in matches:
+        if m.start() < pos or m.end() > end:
+            continue
+        out.append(_plain(text[pos : m.start()]))
+        out.append(f"<em>{html.escape(m.group())}</em>")
+        pos = m.end()
+    out.append(_plain(text[pos:end]))
+    return "".join(out)
+
+
+def highlight(text: str, pattern: re.Pattern[str]) -> str:
+    """The whole text, HTML-escaped, every match in <em>."""
+    return _render(text, list(pattern.finditer(text)), 0, len(text))
+
+
+def snippet(text: str, pattern: re.Pattern[str], length: int = SNIPPET_LENGTH) -> str:
+    """About `length` characters of the text where the most distinct terms meet, escaped, matches in <em>."""
+    text = text.strip()
+    matches = list(islice(pattern.finditer(text), 500))
+    if not matches:
+        end = min(len(text), length)
+        return _plain(text[:end]) + ("…" if end < len(text) else "")
+    best, best_seen = matches[0], 0
+    for i, m in enumerate(matches):
+        seen = set()
+        for n in matches[i:]:
+            if n.end() > m.start() + length:
+                break
+            seen.add(n.group().lower())
+        if len(seen) > best_seen:
+            best, best_seen = m, len(seen)
+    start = max(0, min(best.start() - SNIPPET_LEAD, len(text) - length))
+    end = min(len(text), max(start + length, best.end()))
+    for m in matches:
+        if m.start() < end < m.end():
+            end = m.end()
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + _render(text, matches, start, end) + suffix
