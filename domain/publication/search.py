@@ -210,7 +210,7 @@ def _utc(value: datetime) -> datetime:
 
 def _filters(filt: AnnouncementFilter, p: _Params) -> list[str]:
     """The same conditions as services.public_announcements, as SQL on the alias `a`."""
-    from domain.publication.services import _region_prefix
+    from domain.publication.services import region_prefix
 
     where = [f"a.status = {p(PUBLISHED)}"]
     for column, values in (("category", filt.categories), ("type", filt.types), ("lot_status", filt.lot_statuses)):
@@ -219,7 +219,7 @@ def _filters(filt: AnnouncementFilter, p: _Params) -> list[str]:
     if filt.regions:
         alternatives = []
         for code in filt.regions:
-            prefix = _region_prefix(code)
+            prefix = region_prefix(code)
             alternatives.append(f"a.region_code = {p(code)}")
             alternatives.append(f"substr(a.region_code, 1, {len(prefix)}) = {p(prefix)}")
         where.append(f"({' OR '.join(alternatives)})")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nh3
@@ -288,15 +289,10 @@ def sanitize(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"})
 
 
-def plain_text(html: str) -> str:
-    text = re.sub(r"<(br|/p|/div|/li|/tr|/h\d)\s*/?>", "\n", html, flags=re.I)
-    text = re.sub(r"<[^>]+>", "", text)
-    text = nh3.clean_text(text).replace("&#32;", " ")
-    text = re.sub(
-        r"&(amp|lt|gt|quot|#39);",
-        lambda m: {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "#39": "'"}[m.group(1)],
-        text,
-    )
+def plain_text(html_text: str) -> str:
+    """The readable text of sanitised rich text: tags removed, entities decoded, blank lines folded."""
+    text = re.sub(r"<(br|/p|/div|/li|/tr|/h\d)\s*/?>", "\n", html_text, flags=re.I)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
     return re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n+", "\n", text)).strip()
 
 
@@ -499,22 +495,22 @@ def public_announcements(f: AnnouncementFilter) -> QuerySet[Announcement]:
     if f.regions:
         region_q = Q()
         for code in f.regions:
-            region_q |= Q(region_code=code) | Q(region_code__startswith=_region_prefix(code))
+            region_q |= Q(region_code=code) | Q(region_code__startswith=region_prefix(code))
         query = query.filter(region_q)
     if f.types:
         query = query.filter(type__in=f.types)
     if f.lot_statuses:
         query = query.filter(lot_status__in=f.lot_statuses)
     if f.published_from:
-        query = query.filter(published_at__gte=f.published_from)
+        query = query.filter(published_at__gte=f.published_from.astimezone(UTC))
     if f.published_to:
-        query = query.filter(published_at__lt=f.published_to)
+        query = query.filter(published_at__lt=f.published_to.astimezone(UTC))
     if f.trade_code:
         query = query.filter(trade_code__startswith=f.trade_code[:18])
     return query
 
 
-def _region_prefix(code: str) -> str:
+def region_prefix(code: str) -> str:
     """370000 -> 37, 370200 -> 3702, 370211 -> 370211."""
     if code.endswith("0000"):
         return code[:2]
@@ -601,7 +597,7 @@ def matches(saved: SavedSearch, ann: Announcement) -> bool:
     if saved.categories and ann.category not in saved.categories:
         return False
     if saved.regions and not any(
-        ann.region_code == r or ann.region_code.startswith(_region_prefix(r)) for r in saved.regions
+        ann.region_code == r or ann.region_code.startswith(region_prefix(r)) for r in saved.regions
     ):
         return False
     tokens = set(ann.search_text.split())
@@ -612,7 +608,7 @@ async def match_saved_searches(announcement_ids: list[int]) -> int:
     """Records a SavedSearchMatched event per (saved search, new announcement) that match."""
     if not announcement_ids:
         return 0
-    anns = await Announcement.filter(id__in=announcement_ids, status=AnnouncementStatus.PUBLISHED.value)
+    anns = await Announcement.filter(id__in=announcement_ids, status=AnnouncementStatus.PUBLISHED.value).order_by("id")
     recorded = 0
     saved_searches = await SavedSearch.all()
     for ann in anns:

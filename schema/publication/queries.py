@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 
 from domain.common.catalogue import Category
 from domain.common.errors import DomainError, InvalidInput
-from domain.publication import models, services
+from domain.publication import models, search, services
 from domain.publication.models import Announcement as AnnouncementModel
 from schema.accounts.types import CatalogueCategory
 from schema.permissions import IsAuthenticated
@@ -78,8 +78,57 @@ def _after(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput(field="after") from None
 
 
+@strawberry.type(description="One search result: the announcement and why it matched.")
+class SearchHit:
+    announcement: Announcement
+    score: float = strawberry.field(description="Relevance; higher is better.")
+    title_html: str = strawberry.field(description="The title, HTML-escaped, matched words in <em>.")
+    snippet_html: str = strawberry.field(description="About 60 characters of the body around the matches.")
+    cursor: str
+
+
+@strawberry.type(description="A page of search results, most relevant first.")
+class SearchResult:
+    hits: list[SearchHit]
+    total: int = strawberry.field(description="Number of matching announcements (the first 1000 can be paged).")
+    has_next_page: bool
+    end_cursor: str | None
+    terms: list[str] = strawberry.field(description="The words searched for, as segmented.")
+
+
 @strawberry.type
 class PublicationQueries:
+    @strawberry.field(description="Chinese full-text search over published announcements; no token needed.")
+    async def search_announcements(
+        self,
+        info: Info,
+        query: str,
+        filter: AnnouncementFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SearchResult:
+        page = await search.search(
+            query, (filter or AnnouncementFilter()).to_domain(), DEFAULT_PAGE if first is None else first, after
+        )
+        found = {a.id: a for a in await models.Announcement.filter(id__in=[h.announcement_id for h in page.hits])}
+        return SearchResult(
+            hits=[
+                SearchHit(
+                    announcement=Announcement.from_model(found[h.announcement_id]),
+                    score=h.score,
+                    title_html=h.title,
+                    snippet_html=h.snippet,
+                    cursor=h.cursor,
+                )
+                for h in page.hits
+                if h.announcement_id in found
+            ],
+            total=page.total,
+            has_next_page=page.has_next_page,
+            end_cursor=page.end_cursor,
+            terms=page.terms,
+        )
+
     @strawberry.field(description="Published announcements, newest first by default; no token needed.")
     async def announcements(
         self,

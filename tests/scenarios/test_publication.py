@@ -24,6 +24,9 @@ PUBLISH = """
 mutation($input: AnnouncementPublishInput!) { announcementPublish(input: $input) {
   __typename ... on AnnouncementPublished { announcement { id status publishedAt lotStatus } }
   ... on Error { code message } } }"""
+SEARCH = """
+query($query: String!, $filter: AnnouncementFilter) { searchAnnouncements(query: $query, filter: $filter) {
+  total terms hits { score titleHtml snippetHtml announcement { id title } } } }"""
 LIST = """
 query($filter: AnnouncementFilter, $first: Int, $after: String) {
   announcements(filter: $filter, first: $first, after: $after) {
@@ -173,6 +176,18 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     assert page1["pageInfo"]["hasNextPage"] is True
     assert page2["pageInfo"]["hasNextPage"] is False
     assert [page1["edges"][0]["node"]["id"], page2["edges"][0]["node"]["id"]] == [change["id"], tender["id"]]
+
+    # and an anonymous phone finds them by Chinese keywords, most relevant first, highlighted
+    found = await api.gql(SEARCH, {"query": "道路 维修 招标", "filter": {"regions": ["370200"]}})
+    result = found["data"]["searchAnnouncements"]
+    assert result["total"] == 2
+    assert {h["announcement"]["id"] for h in result["hits"]} == {tender["id"], change["id"]}
+    assert all("<em>道路</em>" in h["titleHtml"] for h in result["hits"])
+    only_tender = (await api.gql(SEARCH, {"query": "黄岛区 道路"}))["data"]["searchAnnouncements"]
+    assert [h["announcement"]["id"] for h in only_tender["hits"]] == [tender["id"]]
+    assert "<em>黄岛区</em>" in only_tender["hits"][0]["snippetHtml"]
+    nothing = await api.gql(SEARCH, {"query": "道路 维修", "filter": {"categories": ["LAND_USE_RIGHTS"]}})
+    assert nothing["data"]["searchAnnouncements"]["total"] == 0
 
     # and the bidder's saved search matched both announcements once the outbox was dispatched
     await api.dispatch()
