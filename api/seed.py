@@ -1,14 +1,14 @@
-"""The demo city: a small set of real-looking market entities so a new user sees something.
-
-Later issues add announcements, projects and lots to it. Every account's password is
-DEMO_PASSWORD; the operator signs in as 13800000001.
+"""The demo city: real-looking market entities, projects, lots and announcements of every type,
+so a new user sees something. Every account's password is DEMO_PASSWORD; the operator signs in
+as 13800000001.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from domain.accounts import services as accounts
 from domain.accounts.models import Organisation, User
-from domain.accounts.states import OrgStatus
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.ids import uscc_check_char
 
@@ -75,5 +75,133 @@ async def seed_demo_city(secret_key: bytes) -> bool:
         org, _, _ = await accounts.register_organisation(SYSTEM, form)
         if phone != "13900000006":  # one bidder is left pending, for the operator's review queue
             await accounts.approve_organisation(SYSTEM, org.id)
-    pending = await Organisation.filter(status=OrgStatus.PENDING.value).count()
-    return pending >= 0
+    await seed_demo_publication()
+    return True
+
+
+# (project name, category, region, [(lot name, procedure, estimate in fen)], [announcement types for lot 1])
+DEMO_PROJECTS = [
+    (
+        "胶州湾大道（双积路至204国道段）维修改造工程",
+        "engineering_construction",
+        "370211",
+        [("第一标段：道路施工", "open_tender", 2_680_000_000), ("第二标段：交通设施", "open_tender", 460_000_000)],
+        ["tender", "qualification_result", "change", "candidate_publicity", "result", "contract", "performance"],
+    ),
+    (
+        "青岛市市南区中小学智慧教室设备采购项目",
+        "government_procurement",
+        "370202",
+        [("智慧黑板及配套设备", "open_tender", 1_150_000_000)],
+        ["tender", "change", "candidate_publicity"],
+    ),
+    (
+        "崂山区沙子口街道2026年道路绿化养护服务",
+        "government_procurement",
+        "370212",
+        [("绿化养护服务", "competitive_negotiation", 86_000_000)],
+        ["tender", "termination"],
+    ),
+    (
+        "即墨区温泉街道工业用地国有建设用地使用权挂牌出让",
+        "land_use_rights",
+        "370215",
+        [("JM2026-015地块", "listing", 5_320_000_000)],
+        ["tender"],
+    ),
+    (
+        "胶州市排污权有偿使用网络竞价交易",
+        "environmental_rights",
+        "370281",
+        [("化学需氧量排污权 120 吨", "online_auction", 36_000_000)],
+        ["tender"],
+    ),
+]
+TITLES = {
+    "tender": "{project}招标公告",
+    "qualification_result": "{project}资格预审结果公告",
+    "change": "{project}变更公告（第1号）",
+    "candidate_publicity": "{project}中标候选人公示",
+    "result": "{project}中标结果公告",
+    "contract": "{project}合同公告",
+    "performance": "{project}合同履约信息公告",
+    "termination": "{project}终止公告",
+}
+BODIES = {
+    "tender": "<p>{project}已由相关部门批准建设，资金已落实，现对该项目进行公开招标，欢迎符合条件的投标人参加投标。</p>"
+    "<p>投标人须具备相应资质，投标文件递交截止时间见交易平台。本项目实行不见面开标，投标人通过掌上交易远程解密。</p>",
+    "qualification_result": "<p>{project}资格预审已结束，通过资格预审的申请人名单已在交易平台公布。</p>",
+    "change": "<p>现对{project}招标文件作如下澄清和修改：投标文件递交截止时间及开标时间顺延，其他内容不变。</p>",
+    "candidate_publicity": "<p>{project}评标工作已结束，现将中标候选人公示如下，公示期不少于3日。"
+    "投标人或者其他利害关系人对评标结果有异议的，应当在公示期间提出。</p>",
+    "result": "<p>{project}中标结果已确定，中标人为青岛海湾路桥建设有限公司。</p>",
+    "contract": "<p>{project}合同已签订，合同金额及主要条款已在交易平台公开。</p>",
+    "performance": "<p>{project}合同履约情况：工程已按期完工并通过验收。</p>",
+    "termination": "<p>因采购需求发生重大变化，{project}终止采购活动。</p>",
+}
+
+
+def _title(kind: str, project: str) -> str:
+    if kind == "tender" and project.endswith(("出让", "交易")):
+        return f"{project}公告"  # sales announce a listing or an auction, not a tender
+    return TITLES[kind].format(project=project)
+
+
+async def seed_demo_publication() -> None:
+    """Projects of the demo tenderer with announcements of every type, spread over recent weeks."""
+    from datetime import timedelta
+
+    from domain.common import clock
+    from domain.common.clock import ManualClock
+    from domain.publication import services as publication
+
+    tenderer = await Organisation.get(credit_code=credit_code("91370200MA3E34567"))
+    user = await User.get(organisation_id=tenderer.id)
+    actor = Actor(user_id=user.id, org_id=tenderer.id, roles=frozenset({Role.TENDERER}))
+    real = clock.now()
+    moving = ManualClock(real - timedelta(days=60))
+    previous = clock.set_clock(moving)
+    try:
+        for name, category, region, lots, kinds in DEMO_PROJECTS:
+            forms = [
+                publication.LotForm(
+                    name=lot_name,
+                    procedure=procedure,
+                    estimated_price_fen=estimate,
+                    config={"bid_deadline": moving.now() + timedelta(days=30)},
+                    eligibility=[
+                        {"kind": "qualification", "text": "具有独立承担民事责任的能力，近三年内无重大违法记录"}
+                    ],
+                )
+                for lot_name, procedure, estimate in lots
+            ]
+            project = await publication.create_project(
+                actor, publication.ProjectForm(name=name, category=category, region_code=region, lots=forms)
+            )
+            first_lot = await project.lots.all().order_by("lot_no").first()
+            tender_id = None
+            for kind in kinds:
+                moving.advance(days=2, hours=3)
+                draft = await publication.draft_announcement(
+                    actor,
+                    publication.AnnouncementForm(
+                        project_id=project.id,
+                        lot_id=first_lot.id if first_lot else None,
+                        type=kind,
+                        title=_title(kind, name),
+                        body_html=BODIES[kind].format(project=name),
+                        corrects_id=tender_id if kind == "change" else None,
+                        attachments=[
+                            publication.AttachmentForm(
+                                name=f"{_title(kind, name)}.pdf",
+                                size=524_288,
+                                sha256=hashlib.sha256(f"{name}{kind}".encode()).hexdigest(),
+                            )
+                        ],
+                    ),
+                )
+                published = await publication.publish_announcement(actor, draft.id)
+                if kind == "tender":
+                    tender_id = published.id
+    finally:
+        clock.set_clock(previous)
