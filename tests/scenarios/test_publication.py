@@ -189,6 +189,12 @@ async def test_a_tender_and_its_change_reach_anyone(api, manual_clock):
     nothing = await api.gql(SEARCH, {"query": "道路 维修", "filter": {"categories": ["LAND_USE_RIGHTS"]}})
     assert nothing["data"]["searchAnnouncements"]["total"] == 0
 
+    # and an open-data portal reads the lot as an OCDS record: a tender and its amendment
+    record = (await api.gql("query($id: ID!) { ocdsRecord(lotId: $id) }", {"id": lot["id"]}))["data"]["ocdsRecord"]
+    assert record["ocid"].endswith(lot["tradeCode"])
+    assert [r["tag"] for r in record["releases"]] == [["tender"], ["tenderAmendment"]]
+    assert record["compiledRelease"]["tender"]["value"] == {"amount": 12_800_000, "currency": "CNY"}
+
     # and the bidder's saved search matched both announcements once the outbox was dispatched
     await api.dispatch()
     await api.dispatch()
