@@ -27,7 +27,7 @@ from graphql import (
     VariableNode,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from domain.common.errors import DomainError
 
@@ -162,14 +162,21 @@ def limit_extensions(
     closed = (*rules, NoSchemaIntrospectionCustomRule)
 
     class Limits(SchemaExtension):
+        """The token limit for the parser and the rules for validation, in one per-request hook.
+
+        (strawberry's MaxTokensLimiter does only the first; each extension costs every request
+        its own hook set-up.)
+        """
+
         def on_operation(self) -> Iterator[None]:
             ctx = self.execution_context
+            ctx.parse_options["max_tokens"] = max_tokens
             actor = getattr(ctx.context, "actor", None)
             allow = anonymous_introspection or (actor is not None and not actor.is_anonymous)
             ctx.validation_rules = ctx.validation_rules + (rules if allow else closed)
             yield
 
-    return [Limits, lambda: MaxTokensLimiter(max_token_count=max_tokens)]
+    return [Limits]
 
 
 _EXPECTED_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
@@ -195,6 +202,13 @@ class MaskUnexpected(MaskErrors):
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_should_mask)
+
+    def _process_result(self, result: object) -> None:
+        # as MaskErrors does, without its isinstance() against a runtime-checkable Protocol,
+        # which alone cost more than the rest of this extension on every request
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
