@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, run the worker, seed the demo city, rotate keys, verify audit."""
+"""Command line: serve, migrate, run the worker, seed the demo city or bulk announcements, rotate keys, verify audit."""
 
 from __future__ import annotations
 
@@ -80,6 +80,16 @@ async def _ocds_export(prefix: str, out: str) -> int:
         return await ocds.export_all(prefix, ocds.jsonl_writer(stream))
 
 
+async def _seed_announcements(settings: Settings, n: int, batch: int, seed: int) -> str:
+    from api.bulk_seed import seed_announcements
+
+    report = await seed_announcements(n, batch=batch, seed=seed, progress=sys.stderr.isatty())
+    return (
+        f"{report.announcements} announcements of {report.projects} new projects, {report.feed_entries} feed entries "
+        f"in {report.seconds:.1f} s ({report.rate:.0f} announcements/s)"
+    )
+
+
 async def _verify(settings: Settings) -> dict[str, object]:
     from domain.audit import services as audit
 
@@ -105,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("ocds-export", help="write an OCDS record per public lot, one JSON per line")
     export.add_argument("--prefix", default=None, help="registered ocid prefix (default: OCDS_PREFIX)")
     export.add_argument("--out", required=True)
+    bulk = sub.add_parser("seed-announcements", help="publish N generated announcements in bulk (scale tests)")
+    bulk.add_argument("--announcements", type=int, required=True, metavar="N")
+    bulk.add_argument("--batch", type=int, default=5000, help="announcements per transaction (default 5000)")
+    bulk.add_argument("--seed", type=int, default=2026, help="random seed: the same seed, the same announcements")
     op = sub.add_parser("create-operator", help="open the operator organisation and its first user")
     op.add_argument("--phone", required=True)
     op.add_argument("--name", default="交易中心管理员")
@@ -132,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_run_worker(settings))
     elif args.command == "seed-demo":
         print("loaded" if asyncio.run(_with_db(settings, _seed(settings))) else "database not empty; nothing done")
+    elif args.command == "seed-announcements":
+        if args.announcements < 0 or not 1 <= args.batch <= 50_000:
+            parser.error("--announcements must be >= 0 and --batch between 1 and 50000")
+        print(asyncio.run(_with_db(settings, _seed_announcements(settings, args.announcements, args.batch, args.seed))))
     elif args.command == "rotate-keys":
         print(asyncio.run(_with_db(settings, _rotate(settings))))
     elif args.command == "verify-audit":
