@@ -16,7 +16,9 @@ tops out near 1-2k req/s and would measure itself rather than the plain endpoint
 
 Output, one figure a line, ``name: value unit``. The server's and the clients' CPU use during each
 window are printed as well: a server well under 100 % of one core means the load generator, not the
-server, was the limit, and the req/s figure is then only a lower bound for the server.
+server, was the limit, and the req/s figure is then only a lower bound for the server. The server's
+CPU per request (its CPU seconds in the window over the requests completed in it) is the figure to
+compare between runs when the machine is noisy.
 
     .venv/bin/python bench/http_baseline.py                # 5 s per target, 32 connections
     .venv/bin/python bench/http_baseline.py --scale tiny   # smoke test for CI
@@ -394,6 +396,11 @@ class Result:
     client_cpu_pct: float
     samples: list[str]
 
+    @property
+    def server_cpu_per_request_us(self) -> float:
+        """Server CPU (all its threads, background workers included) per completed request."""
+        return self.server_cpu_pct / 100.0 / self.rps * 1e6 if self.rps > 0 else math.nan
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
@@ -533,6 +540,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r.name}_p50: {r.p50_ms:.2f} ms")
             print(f"{r.name}_p99: {r.p99_ms:.2f} ms")
             print(f"{r.name}_server_cpu: {r.server_cpu_pct:.0f} %")
+            print(f"{r.name}_server_cpu_per_request: {r.server_cpu_per_request_us:.0f} us")
             print(f"{r.name}_client_cpu: {r.client_cpu_pct:.0f} %")
         plain, graphql = results
         ratio = graphql.rps / plain.rps if plain.rps > 0 else math.nan
