@@ -8,7 +8,8 @@ One run:
 2. N announcements bulk-seeded with ``api.bulk_seed`` (default 1,000,000; ``--scale tiny`` 2,000),
    the same rows publishing produces, then ANALYZE;
 3. measured in this process, one query at a time, after a warm-up, each as p50/p99 over
-   ``--repeat`` calls, rotating over several filters and keywords:
+   ``--repeat`` calls (fewer when a query exceeds ``--budget`` seconds; then ``_samples`` says how
+   many), rotating over several filters and keywords:
 
    - baselines: ``SELECT 1`` and the primary-key fetch of one announcement;
    - the first page (20) of the public list: the GraphQL ``announcements`` query executed in process
@@ -142,19 +143,28 @@ class Timing:
     name: str
     p50_ms: float
     p99_ms: float
+    samples: int
 
 
-async def measure(name: str, call: Callable[[int], Awaitable[Any]], warmup: int, repeat: int) -> Timing:
-    """p50/p99 of `call(i)` over `repeat` calls after `warmup` unmeasured ones."""
-    for i in range(warmup):
-        await call(i)
-    samples = []
-    for i in range(repeat):
-        began = time.perf_counter()
-        await call(warmup + i)
-        samples.append(time.perf_counter() - began)
+MIN_SAMPLES = 5
+
+
+async def measure(name: str, call: Callable[[int], Awaitable[Any]], args: argparse.Namespace) -> Timing:
+    """p50/p99 of `call(i)` over `repeat` calls after `warmup` unmeasured ones; a slow query stops
+    early, after `budget` seconds (a fifth of it for the warm-up), with at least 5 samples."""
+    began = time.perf_counter()
+    done = 0
+    while done < args.warmup and (done == 0 or time.perf_counter() - began < args.budget / 5):
+        await call(done)
+        done += 1
+    samples: list[float] = []
+    began = time.perf_counter()
+    while len(samples) < args.repeat and (len(samples) < MIN_SAMPLES or time.perf_counter() - began < args.budget):
+        t0 = time.perf_counter()
+        await call(done + len(samples))
+        samples.append(time.perf_counter() - t0)
     samples.sort()
-    return Timing(name, percentile(samples, 0.50) * 1000, percentile(samples, 0.99) * 1000)
+    return Timing(name, percentile(samples, 0.50) * 1000, percentile(samples, 0.99) * 1000, len(samples))
 
 
 class Failed(Exception):
@@ -180,7 +190,7 @@ async def run_queries(args: argparse.Namespace, lines: list[str]) -> list[Timing
     rng = random.Random(7)
     ids = [int(i) for i in await Announcement.all().order_by("id").limit(10_000).values_list("id", flat=True)]
     ensure(bool(ids), "no announcements were seeded")
-    picks = [rng.choice(ids) for _ in range(args.warmup + args.repeat)]
+    picks = [rng.choice(ids) for _ in range(args.warmup + args.repeat + MIN_SAMPLES)]
 
     async def gql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
         result = await schema.execute(
@@ -235,7 +245,7 @@ async def run_queries(args: argparse.Namespace, lines: list[str]) -> list[Timing
         ("search_keyword", search_domain),
         ("search_keyword_graphql", search_graphql),
     ):
-        timings.append(await measure(name, call, args.warmup, args.repeat))
+        timings.append(await measure(name, call, args))
     ensure(min(found) > 0, "a keyword search found nothing")
     lines.append(f"search_keyword_matches_median: {sorted(found)[len(found) // 2]} count")
 
@@ -301,6 +311,8 @@ async def run(args: argparse.Namespace) -> int:
     for t in timings:
         print(f"{t.name}_p50: {t.p50_ms:.3f} ms")
         print(f"{t.name}_p99: {t.p99_ms:.3f} ms")
+        if t.samples < args.repeat:
+            print(f"{t.name}_samples: {t.samples} count")
     for line in lines[5:]:
         print(line)
     base = by_name["baseline_pk_fetch"].p50_ms
@@ -335,6 +347,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=5000, help="announcements per seeding transaction")
     parser.add_argument("--warmup", type=int, default=None, help="unmeasured calls per query (default 20; tiny 3)")
     parser.add_argument("--repeat", type=int, default=None, help="measured calls per query (default 200; tiny 30)")
+    parser.add_argument("--budget", type=float, default=None, help="seconds per query at most (default 60; tiny 10)")
     parser.add_argument("--feed-items", type=int, default=200_000, help="read at most this many feed entries")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -342,8 +355,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.announcements = args.announcements if args.announcements is not None else SCALES[args.scale]
     args.warmup = args.warmup if args.warmup is not None else (3 if tiny else 20)
     args.repeat = args.repeat if args.repeat is not None else (30 if tiny else 200)
-    if args.announcements < 1 or args.repeat < 1 or args.warmup < 0 or args.feed_items < 1:
-        parser.error("--announcements, --repeat and --feed-items must be >= 1, --warmup >= 0")
+    args.budget = args.budget if args.budget is not None else (10.0 if tiny else 60.0)
+    if args.announcements < 1 or args.repeat < 1 or args.warmup < 0 or args.feed_items < 1 or args.budget <= 0:
+        parser.error("--announcements, --repeat and --feed-items must be >= 1, --warmup >= 0, --budget > 0")
     if not 1 <= args.batch <= 50_000:
         parser.error("--batch must be between 1 and 50000")
     return args
