@@ -31,7 +31,7 @@ from domain.accounts.tokens import KeyRing
 from domain.common import chronograph, clock, events
 from domain.common.actors import Actor, Role
 from domain.common.catalogue import Category
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import normalize_mobile, normalize_uscc
@@ -110,13 +110,6 @@ def check_id_number(value: str) -> str:
     return number
 
 
-def _text(value: str, field_name: str, max_len: int) -> str:
-    text = value.strip()
-    if not text or len(text) > max_len:
-        raise InvalidInput(field=field_name)
-    return text
-
-
 def _kinds(kinds: list[str], actor: Actor) -> list[str]:
     if not kinds:
         raise InvalidInput(field="kinds")
@@ -151,8 +144,8 @@ async def register_organisation(
     """Creates a pending organisation and its first user in one step (一表申请), exactly once."""
     credit_code = normalize_uscc(form.credit_code)
     phone = normalize_mobile(form.phone)
-    name = _text(form.name, "name", 200)
-    contact = _text(form.contact_name, "contactName", 50)
+    name = required_text(form.name, "name", 200)
+    contact = required_text(form.contact_name, "contactName", 50)
     region = check_region(form.region_code)
     kinds = _kinds(form.kinds, actor)
     try:
@@ -252,7 +245,7 @@ async def reject_organisation(
     actor: Actor, org_id: int, reason: str, idempotency_key: str | None = None
 ) -> Organisation:
     """Rejects a pending entity with a reason the applicant sees."""
-    return await _review(actor, org_id, OrgStatus.REJECTED, _text(reason, "reason", 1000), idempotency_key)
+    return await _review(actor, org_id, OrgStatus.REJECTED, required_text(reason, "reason", 1000), idempotency_key)
 
 
 # ---------------------------------------------------------------- sessions
@@ -501,7 +494,7 @@ async def create_integrator_client(
     """Creates client credentials; the secret is shown once and stored only as a hash."""
     if not actor.has(Role.OPERATOR):
         raise PermissionDenied()
-    label = _text(name, "name", 200)
+    label = required_text(name, "name", 200)
     for scope in scopes:
         if scope not in INTEGRATOR_SCOPES:
             raise errors.UnknownScope(scope)
@@ -568,10 +561,10 @@ async def add_expert(
     """Adds a person to the expert pool; the identity number is kept only as a keyed hash."""
     if not actor.has(Role.OPERATOR):
         raise PermissionDenied()
-    person = _text(name, "name", 50)
+    person = required_text(name, "name", 50)
     number = check_id_number(id_number)
     mobile = normalize_mobile(phone)
-    fields_ = sorted({_text(s, "specialties", 64) for s in specialties})
+    fields_ = sorted({required_text(s, "specialties", 64) for s in specialties})
     if not fields_:
         raise InvalidInput(field="specialties")
     id_hash = hmac.new(deps.code_secret, number.encode(), hashlib.sha256).hexdigest()

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
+from domain.audit.models import AuditEntry, AuditHeadExport
 from domain.common import clock
 from domain.common.events import canonical_json, digest
 from domain.common.models import OutboxEvent
 from domain.common.storage import lock_named, using_postgres
-from domain.audit.models import AuditEntry, AuditHeadExport
 
 GENESIS = "0" * 64
 _VERIFY_CHUNK = 2000

@@ -84,3 +84,11 @@ class RateLimited(DomainError):
     message_zh = "操作过于频繁，请于 {retry_at} 后重试"
     message_en = "Too many attempts; try again after {retry_at}"
     exposed: ClassVar[dict[str, str]] = {"retry_at": "datetime"}
+
+
+def required_text(value: str, field: str, max_len: int) -> str:
+    """The stripped text, or InvalidInput(field) when it is empty or longer than max_len."""
+    text = value.strip()
+    if not text or len(text) > max_len:
+        raise InvalidInput(field=field)
+    return text

@@ -9,13 +9,13 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.accounts.models import Organisation
 from domain.credit.models import CreditRecord, JointPunishment
 
 
@@ -57,16 +57,14 @@ def _ensure_keeper(actor: Actor) -> None:
         raise PermissionDenied()
 
 
-def _text(value: str, field: str, max_len: int) -> str:
-    text = value.strip()
-    if not text or len(text) > max_len:
-        raise InvalidInput(field=field)
-    return text
-
-
 @use_case("credit.record", "CreditRecord")
 async def add_credit_record(
-    actor: Actor, organisation_id: int, kind: str, category: str, description: str, source: str,
+    actor: Actor,
+    organisation_id: int,
+    kind: str,
+    category: str,
+    description: str,
+    source: str,
     idempotency_key: str | None = None,
 ) -> CreditRecord:
     """Adds a good or bad credit record to an organisation; operators and supervisors only."""
@@ -76,21 +74,32 @@ async def add_credit_record(
     except ValueError:
         raise InvalidInput(field="kind") from None
     request = {
-        "org": organisation_id, "kind": kind_.value, "category": _text(category, "category", 64),
-        "description": _text(description, "description", 4000), "source": _text(source, "source", 200),
+        "org": organisation_id,
+        "kind": kind_.value,
+        "category": required_text(category, "category", 64),
+        "description": required_text(description, "description", 4000),
+        "source": required_text(source, "source", 200),
     }
 
     async def create() -> dict[str, Any]:
         if not await Organisation.exists(id=organisation_id):
             raise NotFound()
         record = await CreditRecord.create(
-            organisation_id=organisation_id, kind=kind_.value, category=request["category"],
-            description=request["description"], source=request["source"],
-            recorded_by=actor.user_id or 0, recorded_at=clock.now(),
+            organisation_id=organisation_id,
+            kind=kind_.value,
+            category=request["category"],
+            description=request["description"],
+            source=request["source"],
+            recorded_by=actor.user_id or 0,
+            recorded_at=clock.now(),
         )
         await events.record(
-            CreditRecorded(object_id=str(record.id), organisation_id=organisation_id, kind=kind_.value,
-                           audience=Audience(orgs=(organisation_id,), roles=("operator", "supervisor"))),
+            CreditRecorded(
+                object_id=str(record.id),
+                organisation_id=organisation_id,
+                kind=kind_.value,
+                audience=Audience(orgs=(organisation_id,), roles=("operator", "supervisor")),
+            ),
             actor,
         )
         return {"id": record.id}
@@ -101,8 +110,14 @@ async def add_credit_record(
 
 @use_case("punishment.list", "JointPunishment")
 async def list_punishment(
-    actor: Actor, organisation_id: int, reason: str, authority: str, document_no: str,
-    starts_at: datetime, ends_at: datetime | None, idempotency_key: str | None = None,
+    actor: Actor,
+    organisation_id: int,
+    reason: str,
+    authority: str,
+    document_no: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    idempotency_key: str | None = None,
 ) -> JointPunishment:
     """Puts an organisation on the joint-punishment list: it may not register for any lot."""
     _ensure_keeper(actor)
@@ -111,22 +126,33 @@ async def list_punishment(
     if ends_at is not None and (ends_at.tzinfo is None or ends_at <= starts_at):
         raise InvalidInput(field="endsAt")
     request = {
-        "org": organisation_id, "reason": _text(reason, "reason", 4000),
-        "authority": _text(authority, "authority", 200), "document_no": _text(document_no, "documentNo", 100),
-        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat() if ends_at else None,
+        "org": organisation_id,
+        "reason": required_text(reason, "reason", 4000),
+        "authority": required_text(authority, "authority", 200),
+        "document_no": required_text(document_no, "documentNo", 100),
+        "starts_at": starts_at.isoformat(),
+        "ends_at": ends_at.isoformat() if ends_at else None,
     }
 
     async def create() -> dict[str, Any]:
         if not await Organisation.exists(id=organisation_id):
             raise NotFound()
         entry = await JointPunishment.create(
-            organisation_id=organisation_id, reason=request["reason"], authority=request["authority"],
-            document_no=request["document_no"], starts_at=starts_at, ends_at=ends_at,
-            recorded_by=actor.user_id or 0, recorded_at=clock.now(),
+            organisation_id=organisation_id,
+            reason=request["reason"],
+            authority=request["authority"],
+            document_no=request["document_no"],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            recorded_by=actor.user_id or 0,
+            recorded_at=clock.now(),
         )
         await events.record(
-            PunishmentListed(object_id=str(entry.id), organisation_id=organisation_id,
-                             audience=Audience(orgs=(organisation_id,), roles=("operator", "supervisor"))),
+            PunishmentListed(
+                object_id=str(entry.id),
+                organisation_id=organisation_id,
+                audience=Audience(orgs=(organisation_id,), roles=("operator", "supervisor")),
+            ),
             actor,
         )
         return {"id": entry.id}
@@ -141,7 +167,7 @@ async def lift_punishment(
 ) -> JointPunishment:
     """Lifts a punishment early (e.g. after credit repair), with the reason on record."""
     _ensure_keeper(actor)
-    why = _text(reason, "reason", 4000)
+    why = required_text(reason, "reason", 4000)
 
     async def change() -> dict[str, Any]:
         entry = await lock(JointPunishment.filter(id=punishment_id)).first()
@@ -152,8 +178,11 @@ async def lift_punishment(
         entry.lifted_at, entry.lifted_reason = clock.now(), why
         await entry.save(update_fields=["lifted_at", "lifted_reason"])
         await events.record(
-            PunishmentLifted(object_id=str(entry.id), organisation_id=entry.organisation_id,
-                             audience=Audience(orgs=(entry.organisation_id,), roles=("operator", "supervisor"))),
+            PunishmentLifted(
+                object_id=str(entry.id),
+                organisation_id=entry.organisation_id,
+                audience=Audience(orgs=(entry.organisation_id,), roles=("operator", "supervisor")),
+            ),
             actor,
         )
         return {"id": entry.id}

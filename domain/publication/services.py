@@ -17,7 +17,7 @@ from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.catalogue import Category
-from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_named
@@ -117,13 +117,6 @@ class ProjectForm:
     tenderer_id: int | None = None
 
 
-def _text(value: str, field_name: str, max_len: int) -> str:
-    text = value.strip()
-    if not text or len(text) > max_len:
-        raise InvalidInput(field=field_name)
-    return text
-
-
 async def _tenderer_for(actor: Actor, tenderer_id: int | None) -> tuple[int, int | None]:
     """(tenderer, agency) of a new project: the caller's own org, or the one it acts for."""
     if actor.has(Role.TENDERER) and (tenderer_id is None or tenderer_id == actor.org_id):
@@ -144,7 +137,7 @@ def _lot_values(form: LotForm, index: int) -> dict[str, Any]:
     if form.estimated_price_fen <= 0 or form.estimated_price_fen > 10**15:
         raise InvalidInput(field=f"lots.{index}.estimatedPriceFen")
     return {
-        "name": _text(form.name, f"lots.{index}.name", 200),
+        "name": required_text(form.name, f"lots.{index}.name", 200),
         "procedure": procedure.value,
         "estimated_price_fen": form.estimated_price_fen,
         "config": configure(procedure, form.config),
@@ -155,7 +148,7 @@ def _lot_values(form: LotForm, index: int) -> dict[str, Any]:
 @use_case("project.create", "Project")
 async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str | None = None) -> Project:
     """Creates a project with its lots, each with a lifelong trade identifier and a checked configuration."""
-    name = _text(form.name, "name", 200)
+    name = required_text(form.name, "name", 200)
     try:
         category = Category(form.category)
     except ValueError:
@@ -289,7 +282,7 @@ def sanitize(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"})
 
 
-def plain_text(html_text: str) -> str:
+def plainrequired_text(html_text: str) -> str:
     """The readable text of sanitised rich text: tags removed, entities decoded, blank lines folded."""
     text = re.sub(r"<(br|/p|/div|/li|/tr|/h\d)\s*/?>", "\n", html_text, flags=re.I)
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
@@ -305,10 +298,10 @@ def _attachments(forms: list[AttachmentForm]) -> list[dict[str, Any]]:
             raise InvalidInput(field=f"attachments.{i}.size")
         checked.append(
             {
-                "name": _text(a.name, f"attachments.{i}.name", 255),
+                "name": required_text(a.name, f"attachments.{i}.name", 255),
                 "size": a.size,
                 "sha256": a.sha256.lower(),
-                "content_type": _text(a.content_type, f"attachments.{i}.contentType", 128),
+                "content_type": required_text(a.content_type, f"attachments.{i}.contentType", 128),
             }
         )
     return checked
@@ -339,7 +332,7 @@ async def draft_announcement(actor: Actor, form: AnnouncementForm, idempotency_k
         lot = lot or (await Lot.get_or_none(id=corrects.lot_id) if corrects.lot_id else None)
     elif form.corrects_id is not None:
         raise InvalidInput(field="correctsId")
-    title = _text(form.title, "title", 300)
+    title = required_text(form.title, "title", 300)
     body = sanitize(form.body_html)
     if not body.strip() or len(body) > 500_000:
         raise InvalidInput(field="bodyHtml")
@@ -355,7 +348,7 @@ async def draft_announcement(actor: Actor, form: AnnouncementForm, idempotency_k
     }
 
     async def create() -> dict[str, Any]:
-        text = plain_text(body)
+        text = plainrequired_text(body)
         ann = await Announcement.create(
             project=project,
             lot=lot,
@@ -554,7 +547,7 @@ async def save_search(
     """Stores a standing query; each newly published announcement that matches produces an event."""
     if actor.user_id is None or actor.org_id is None:
         raise PermissionDenied()
-    label = _text(name, "name", 100)
+    label = required_text(name, "name", 100)
     words = keywords.strip()
     if len(words) > 200:
         raise InvalidInput(field="keywords")
