@@ -6,11 +6,12 @@ index only splits on spaces and ranks. SQLite keeps an FTS5 table `announcement_
 `unicode61 remove_diacritics 0`: a space-free run of Chinese characters is one token, so each
 jieba word stays whole, and ASCII words and numbers are tokens too). Diacritics are kept
 because PostgreSQL's `simple` configuration keeps them: the same query finds the same rows on
-both databases. PostgreSQL keeps a side table `announcement_search(announcement_id, vector)`
-with a GIN index, cascading from `announcement`, rather than a generated column: a generated
-column can only read `search_text`, which mixes title and body, and a title match must outrank
-a match in the body (title words carry weight A there, body words D; FTS5 weights the title
-column ten times the body). The index holds published announcements only; `index` writes to it
+both databases. PostgreSQL keeps a side table
+`announcement_search(announcement_id, vector, published_at)` with a GIN index, cascading from
+`announcement`, rather than a generated column: a generated column can only read `search_text`,
+which mixes title and body, and a title match must outrank a match in the body (title words
+carry weight A there, body words D; FTS5 weights the title column ten times the body). The
+index holds published announcements only; `index` writes to it
 in the publishing transaction, so a rolled-back publication is never found.
 
 Matching is AND over the query's words (jieba's precise mode), each quoted as a phrase (FTS5)
@@ -19,18 +20,29 @@ values reach SQL as parameters only. Ranking: bm25 (SQLite) or ts_rank_cd (Postg
 newest, then highest id. Highlighting is done here on the original title and body text, so it
 reads the same on both databases.
 
-Pagination is by offset in an opaque cursor, up to the first 1000 hits: a relevance order has
-no stable key (scores move as announcements are published) and every match must be scored
-before the first page anyway, so a keyset on (score, published_at, id) would save nothing and
-could skip rows when scores shift. `total` is the exact number of matches (a COUNT over the
-same match, skipped when the page shows the last hit).
+Bounded work per query: a common word matches tens of thousands of announcements, and scoring
+every one of them (PostgreSQL detoasts each tsvector for ts_rank_cd) cost ~540 ms p50 and ~4 s p99
+at 1,000,000 announcements. So a search first takes the newest CANDIDATES (2000) matches using
+cheap columns only (PostgreSQL: the GIN index and `announcement_search.published_at`, migration
+0004, so announcements are joined only when a filter needs them; SQLite: the FTS5 match and the
+announcement row by primary key), then scores only those and orders them by score, then newest,
+then highest id. For a query with more than CANDIDATES matches, relevance is therefore computed
+among its newest CANDIDATES matches: an older, more relevant announcement is not returned (narrow
+the query or filter by date to reach it). `total` is exact up to CANDIDATES; beyond that it is
+CANDIDATES with `total_is_estimate` (a lower bound), counted in the same query as the page.
 
-Measured on 5,000 announcements of ~1,200 characters: SQLite 5-11 ms for typical queries and
-~30 ms when every row matches; PostgreSQL 25-80 ms. Ranking reads every match's index row, so
-the cost grows with the number of matches (at 100,000 rows, 7,000 matches: ~60 ms SQLite,
-~250 ms PostgreSQL). PostgreSQL stores the tsvectors out of line (TOAST), which its planner does
-not cost: with the default random_page_cost = 4 it may scan all vectors rather than use the GIN
-index; SSD settings (random_page_cost = 1.1) make it pick the index.
+Pagination is by offset in an opaque cursor, up to the first MAX_RESULTS (1000) hits: a relevance
+order has no stable key (scores move as announcements are published) and every candidate must be
+scored before the first page anyway, so a keyset on (score, published_at, id) would save nothing
+and could skip rows when scores shift.
+
+Measured on 5,000 announcements of ~1,200 characters (before the candidate bound): SQLite 5-11 ms
+for typical queries and ~30 ms when every row matches; PostgreSQL 25-80 ms. Picking candidates
+still visits every match's index entry and, on PostgreSQL, its search-table row (published_at,
+not the out-of-line tsvector), so that part still grows with the number of matches; scoring is
+bounded by CANDIDATES. PostgreSQL stores the tsvectors out of line (TOAST),
+which its planner does not cost: with the default random_page_cost = 4 it may scan all vectors
+rather than use the GIN index; SSD settings (random_page_cost = 1.1) make it pick the index.
 """
 
 from __future__ import annotations
@@ -61,6 +73,7 @@ _KEEP = re.compile(r"[\w\u4e00-\u9fff]+")
 
 MAX_PAGE = 100
 MAX_RESULTS = 1000
+CANDIDATES = 2000  # the newest matches that are ranked; also the cap of an exact total
 MAX_QUERY_LENGTH = 200
 SNIPPET_LENGTH = 60
 SNIPPET_LEAD = 12
@@ -113,34 +126,71 @@ def _title_and_body(title: str, body_text: str, search_text: str) -> tuple[str, 
 
 
 _INSERT_SQLITE = "INSERT OR REPLACE INTO announcement_fts (rowid, title, body) VALUES (?, ?, ?)"
+_VECTOR = "setweight(to_tsvector('simple', $2), 'A') || setweight(to_tsvector('simple', $3), 'D')"
 _INSERT_POSTGRES = (
-    "INSERT INTO announcement_search (announcement_id, vector) "
-    "VALUES ($1, setweight(to_tsvector('simple', $2), 'A') || setweight(to_tsvector('simple', $3), 'D')) "
+    "INSERT INTO announcement_search (announcement_id, vector, published_at) "
+    f"VALUES ($1, {_VECTOR}, $4) "
+    "ON CONFLICT (announcement_id) DO UPDATE SET vector = EXCLUDED.vector, published_at = EXCLUDED.published_at"
+)
+# before migration 0004 the table has no published_at (0003 reindexes with this module's code)
+_INSERT_POSTGRES_0003 = (
+    f"INSERT INTO announcement_search (announcement_id, vector) VALUES ($1, {_VECTOR}) "
     "ON CONFLICT (announcement_id) DO UPDATE SET vector = EXCLUDED.vector"
 )
 
 
-async def _write(client: BaseDBAsyncClient, ann_id: int, title: str, body_text: str, search_text: str) -> None:
+async def _has_published_at(client: BaseDBAsyncClient) -> bool:
+    rows = await client.execute_query_dict(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'announcement_search' AND column_name = 'published_at'"
+    )
+    return bool(rows)
+
+
+async def _write(
+    client: BaseDBAsyncClient,
+    ann_id: int,
+    title: str,
+    body_text: str,
+    search_text: str,
+    published_at: datetime,
+    *,
+    legacy: bool = False,
+) -> None:
     title_words, body_words = _title_and_body(title, body_text, search_text)
-    postgres = client.capabilities.dialect == "postgres"
-    await client.execute_query(_INSERT_POSTGRES if postgres else _INSERT_SQLITE, [ann_id, title_words, body_words])
+    if client.capabilities.dialect != "postgres":
+        await client.execute_query(_INSERT_SQLITE, [ann_id, title_words, body_words])
+    elif legacy:
+        await client.execute_query(_INSERT_POSTGRES_0003, [ann_id, title_words, body_words])
+    else:
+        await client.execute_query(_INSERT_POSTGRES, [ann_id, title_words, body_words, published_at])
 
 
 async def index(ann: Announcement) -> None:
     """Makes a published announcement findable, in the caller's transaction (idempotent)."""
-    if ann.status != PUBLISHED:
+    if ann.status != PUBLISHED or ann.published_at is None:
         raise ValueError(f"announcement {ann.id} is not published")
-    await _write(connections.get("default"), ann.id, ann.title, ann.body_text, ann.search_text)
+    await _write(connections.get("default"), ann.id, ann.title, ann.body_text, ann.search_text, ann.published_at)
 
 
 async def reindex(client: BaseDBAsyncClient) -> int:
     """Indexes every published announcement again (after a migration or a dictionary change)."""
-    param = "$1" if client.capabilities.dialect == "postgres" else "?"
+    postgres = client.capabilities.dialect == "postgres"
+    legacy = postgres and not await _has_published_at(client)
+    param = "$1" if postgres else "?"
     rows = await client.execute_query_dict(
-        f"SELECT id, title, body_text, search_text FROM announcement WHERE status = {param}", [PUBLISHED]
+        f"SELECT id, title, body_text, search_text, published_at FROM announcement WHERE status = {param}", [PUBLISHED]
     )
     for row in rows:
-        await _write(client, row["id"], row["title"], row["body_text"], row["search_text"] or "")
+        await _write(
+            client,
+            row["id"],
+            row["title"],
+            row["body_text"],
+            row["search_text"] or "",
+            row["published_at"],
+            legacy=legacy,
+        )
     return len(rows)
 
 
@@ -159,10 +209,11 @@ class SearchHit:
 @dataclass(frozen=True, slots=True)
 class SearchPage:
     hits: list[SearchHit]
-    total: int  # exact number of matching announcements (only the first MAX_RESULTS can be paged to)
+    total: int  # matching announcements, exact up to CANDIDATES (only the first MAX_RESULTS can be paged to)
     has_next_page: bool
     end_cursor: str | None
     terms: list[str]
+    total_is_estimate: bool = False  # more than CANDIDATES match: total is CANDIDATES, a lower bound
 
 
 def _cursor(offset: int) -> str:
@@ -208,6 +259,19 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _narrowed(filt: AnnouncementFilter) -> bool:
+    """Whether the filter asks for more than the index holds (every published announcement)."""
+    return bool(
+        filt.categories
+        or filt.types
+        or filt.lot_statuses
+        or filt.regions
+        or filt.published_from
+        or filt.published_to
+        or filt.trade_code
+    )
+
+
 def _filters(filt: AnnouncementFilter, p: _Params) -> list[str]:
     """The same conditions as services.public_announcements, as SQL on the alias `a`."""
     from domain.publication.services import region_prefix
@@ -238,47 +302,79 @@ def _fts5_query(terms: list[str]) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def _match_sql(terms: list[str], p: _Params) -> tuple[str, str, str]:
-    """(FROM clause, match condition, score expression) for the dialect."""
+def _tsquery(terms: list[str], p: _Params) -> str:
+    return " && ".join(f"phraseto_tsquery('simple', {p(term)})" for term in terms)
+
+
+def _matches(terms: list[str], filt: AnnouncementFilter, p: _Params) -> str:
+    """SELECT id, published_at of every match, as the dialect's SQL (cheap columns only)."""
     if p.postgres:
-        tsquery = " && ".join(f"phraseto_tsquery('simple', {p(term)})" for term in terms)
+        # announcement_search carries published_at, so without filters the announcements are not read
+        source = "announcement_search s"
+        if _narrowed(filt):
+            source += " JOIN announcement a ON a.id = s.announcement_id"
+        where = [f"s.vector @@ ({_tsquery(terms, p)})"]
+        if _narrowed(filt):
+            where += _filters(filt, p)
         return (
-            "announcement_search s JOIN announcement a ON a.id = s.announcement_id",
-            f"s.vector @@ ({tsquery})",
-            f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}'::float4[], s.vector, {tsquery}, 1)",
+            f"SELECT s.announcement_id AS id, s.published_at AS published_at FROM {source} WHERE {' AND '.join(where)}"
         )
     # CROSS JOIN fixes SQLite's join order: the FTS match first, then rows by primary key (counting by
     # the status index instead probes the FTS index once per announcement: 50x slower at 5000 rows)
+    where = [f"announcement_fts MATCH {p(_fts5_query(terms))}", *_filters(filt, p)]
     return (
-        "announcement_fts CROSS JOIN announcement a ON a.id = announcement_fts.rowid",
-        f"announcement_fts MATCH {p(_fts5_query(terms))}",
-        f"-bm25(announcement_fts, {TITLE_WEIGHT}, 1.0)",
+        "SELECT a.id AS id, a.published_at AS published_at "
+        f"FROM announcement_fts CROSS JOIN announcement a ON a.id = announcement_fts.rowid WHERE {' AND '.join(where)}"
+    )
+
+
+def _scored(terms: list[str], p: _Params) -> str:
+    """SELECT id, score, published_at of the candidates `k`: the only rows whose index entry is read."""
+    if p.postgres:
+        return (
+            f"SELECT k.id AS id, ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}'::float4[], s.vector, ({_tsquery(terms, p)}), 1)"
+            " AS score, k.published_at AS published_at FROM k JOIN announcement_search s ON s.announcement_id = k.id"
+        )
+    # one pass over the match (bm25 reads its statistics once), scoring only the rows that are candidates
+    return (
+        f"SELECT k.id AS id, -bm25(announcement_fts, {TITLE_WEIGHT}, 1.0) AS score, k.published_at AS published_at"
+        " FROM announcement_fts CROSS JOIN k ON k.id = announcement_fts.rowid"
+        f" WHERE announcement_fts MATCH {p(_fts5_query(terms))}"
     )
 
 
 async def search(query: str, filt: AnnouncementFilter, first: int, after: str | None) -> SearchPage:
-    """Published announcements containing every word of the query, most relevant first, highlighted."""
+    """Published announcements containing every word of the query, most relevant first, highlighted.
+
+    Only the newest CANDIDATES matches are ranked (see the module docstring), and `total` is exact
+    up to CANDIDATES; beyond that it is CANDIDATES with `total_is_estimate`.
+    """
     terms = search_terms(query)
     if first < 1:
         raise InvalidInput(field="first")
     start = _offset(after)
     size = min(first, MAX_PAGE, MAX_RESULTS - start)
     client = connections.get("default")
+    cap = CANDIDATES
     p = _Params(using_postgres())
-    source, match, score = _match_sql(terms, p)
-    where = " AND ".join([match, *_filters(filt, p)])
+    matches = _matches(terms, filt, p)
     count_params = list(p.values)
-    ranked = await client.execute_query_dict(
-        f"SELECT a.id AS id, {score} AS score FROM {source} WHERE {where} "
-        f"ORDER BY score DESC, a.published_at DESC, a.id DESC LIMIT {p(size + 1)} OFFSET {p(start)}",
+    newest = f"ORDER BY published_at DESC, id DESC LIMIT {cap + 1}"
+    rows = await client.execute_query_dict(
+        f"WITH m AS ({matches} {newest}), "
+        f"k AS (SELECT id, published_at FROM m ORDER BY published_at DESC, id DESC LIMIT {cap}) "
+        f"SELECT r.id AS id, r.score AS score, (SELECT count(*) FROM m) AS matched FROM ({_scored(terms, p)}) r "
+        f"ORDER BY r.score DESC, r.published_at DESC, r.id DESC LIMIT {p(size + 1)} OFFSET {p(start)}",
         p.values,
     )
-    if len(ranked) <= size and (ranked or start == 0):
-        total = start + len(ranked)
+    if rows or start == 0:
+        matched = int(rows[0]["matched"]) if rows else 0
     else:
-        counted = await client.execute_query_dict(f"SELECT count(*) AS n FROM {source} WHERE {where}", count_params)
-        total = int(counted[0]["n"])
-    page = ranked[:size]
+        counted = await client.execute_query_dict(
+            f"SELECT count(*) AS n FROM ({matches} LIMIT {cap + 1}) c", count_params
+        )
+        matched = int(counted[0]["n"])
+    page = rows[:size]
     texts = await _texts([int(r["id"]) for r in page], p.postgres)
     pattern = _pattern(terms)
     hits = []
@@ -295,10 +391,11 @@ async def search(query: str, filt: AnnouncementFilter, first: int, after: str | 
         )
     return SearchPage(
         hits=hits,
-        total=total,
-        has_next_page=len(ranked) > size and start + size < MAX_RESULTS,
+        total=min(matched, cap),
+        has_next_page=len(rows) > size and start + size < MAX_RESULTS,
         end_cursor=hits[-1].cursor if hits else None,
         terms=terms,
+        total_is_estimate=matched > cap,
     )
 
 

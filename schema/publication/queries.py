@@ -90,7 +90,13 @@ class SearchHit:
 @strawberry.type(description="A page of search results, most relevant first.")
 class SearchResult:
     hits: list[SearchHit]
-    total: int = strawberry.field(description="Number of matching announcements (the first 1000 can be paged).")
+    total: int = strawberry.field(
+        description="Number of matching announcements, exact up to 2000; beyond that 2000 and totalIsEstimate "
+        "(the first 1000 can be paged; very common queries rank only the newest 2000 matches)."
+    )
+    total_is_estimate: bool = strawberry.field(
+        description="True when more announcements match than are counted: total is then a lower bound."
+    )
     has_next_page: bool
     end_cursor: str | None
     terms: list[str] = strawberry.field(description="The words searched for, as segmented.")
@@ -124,6 +130,7 @@ class PublicationQueries:
                 if h.announcement_id in found
             ],
             total=page.total,
+            total_is_estimate=page.total_is_estimate,
             has_next_page=page.has_next_page,
             end_cursor=page.end_cursor,
             terms=page.terms,

@@ -432,3 +432,55 @@ async def test_the_index_is_rebuilt_from_published_announcements(db, clock):
     # then
     assert indexed == 1
     assert await found("道路") == [road.id]
+
+
+async def test_only_the_newest_candidates_are_ranked_and_a_larger_total_is_an_estimate(db, clock, monkeypatch):
+    # given: 8 matches; the oldest and the 6th newest are title matches, the best scores of all
+    monkeypatch.setattr(search, "CANDIDATES", 5)
+    actor = await tenderer()
+    oldest_best = await published(actor, clock, "道路施工招标公告", "本段为说明。")
+    older = [await published(actor, clock, f"第{i}号公告", "本段为道路施工说明。") for i in range(2)]
+    newer = [await published(actor, clock, f"第{i}号公告", "本段为道路施工说明。") for i in range(2, 6)]
+    best = await published(actor, clock, "道路养护招标公告", "本段为说明。")
+
+    # when
+    pages: list[SearchPage] = []
+    after = None
+    while True:
+        page = await search.search("道路", EVERYTHING, 2, after)
+        pages.append(page)
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+
+    # then: the newest 5 by relevance; the older matches are not reached, however relevant
+    ids = [hit.announcement_id for page in pages for hit in page.hits]
+    assert ids == [best.id] + [a.id for a in reversed(newer)]
+    assert oldest_best.id not in ids
+    assert not {a.id for a in older} & set(ids)
+    assert {(page.total, page.total_is_estimate) for page in pages} == {(5, True)}
+    beyond = await search.search("道路", EVERYTHING, 2, search._cursor(6))
+    assert (beyond.hits, beyond.total, beyond.total_is_estimate, beyond.has_next_page) == ([], 5, True, False)
+
+
+async def test_a_total_up_to_the_candidate_limit_is_exact(db, clock, monkeypatch):
+    # given
+    monkeypatch.setattr(search, "CANDIDATES", 5)
+    actor = await tenderer()
+    anns = [await published(actor, clock, f"第{i}号道路施工招标公告", "道路。") for i in range(5)]
+    await published(actor, clock, "桥梁施工招标公告", "桥梁。")
+
+    # when
+    first = await search.search("道路", EVERYTHING, 2, None)
+    everything = await search.search("道路", EVERYTHING, 10, None)
+
+    # then
+    assert (first.total, first.total_is_estimate, first.has_next_page) == (5, False, True)
+    assert (everything.total, everything.total_is_estimate, everything.has_next_page) == (5, False, False)
+    assert {hit.announcement_id for hit in everything.hits} == {a.id for a in anns}
+    narrowed = await search.search("道路", AnnouncementFilter(trade_code=anns[0].trade_code), 10, None)
+    assert ([h.announcement_id for h in narrowed.hits], narrowed.total, narrowed.total_is_estimate) == (
+        [anns[0].id],
+        1,
+        False,
+    )
