@@ -282,7 +282,7 @@ def sanitize(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"})
 
 
-def plainrequired_text(html_text: str) -> str:
+def plain_text(html_text: str) -> str:
     """The readable text of sanitised rich text: tags removed, entities decoded, blank lines folded."""
     text = re.sub(r"<(br|/p|/div|/li|/tr|/h\d)\s*/?>", "\n", html_text, flags=re.I)
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
@@ -348,7 +348,7 @@ async def draft_announcement(actor: Actor, form: AnnouncementForm, idempotency_k
     }
 
     async def create() -> dict[str, Any]:
-        text = plainrequired_text(body)
+        text = plain_text(body)
         ann = await Announcement.create(
             project=project,
             lot=lot,
