@@ -48,7 +48,11 @@ def int_id(value: str, expected: str, field: str = "id") -> int:
 
 @strawberry.interface(description="An object with a global id (Relay).")
 class Node:
-    id: strawberry.ID = strawberry.field(description="Global id, opaque to clients.")
+    _pk: strawberry.Private[int]
+
+    @strawberry.field(description="Global id, opaque to clients.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type(self).__name__, self._pk))
 
 
 NodeResolver = Callable[[Info, str], Awaitable[Any]]

@@ -21,16 +21,11 @@ CatalogueCategory = strawberry.enum(Category, name="CatalogueCategory", descript
 
 @strawberry.type(description="A credit record (信用记录).")
 class CreditRecord(Node):
-    _pk: strawberry.Private[int]
     kind: str = strawberry.field(description="good or bad")
     category: str = strawberry.field(description="What kind of behaviour.")
     description: str = strawberry.field(description="What happened.")
     source: str = strawberry.field(description="Who reported it.")
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("CreditRecord", self._pk))
 
     @classmethod
     def from_model(cls, m: models.Model) -> "CreditRecord":
@@ -46,17 +41,12 @@ class CreditRecord(Node):
 
 @strawberry.type(description="An entry of the joint-punishment list (失信联合惩戒).")
 class JointPunishment(Node):
-    _pk: strawberry.Private[int]
     reason: str = strawberry.field(description="Why.")
     authority: str = strawberry.field(description="Who decided.")
     document_no: str = strawberry.field(description="Decision document number.")
     starts_at: datetime = strawberry.field(description="In force from.")
     ends_at: datetime | None = strawberry.field(description="In force until (none: indefinite).")
     lifted_at: datetime | None = strawberry.field(description="Lifted early at.")
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("JointPunishment", self._pk))
 
     @classmethod
     def from_model(cls, m: models.Model) -> "JointPunishment":
@@ -73,7 +63,6 @@ class JointPunishment(Node):
 
 @strawberry.type(description="A market entity (市场主体).")
 class Organisation(Node):
-    _pk: strawberry.Private[int]
     credit_code: str = strawberry.field(description="Unified social credit code (18 characters).")
     name: str = strawberry.field(description="Registered name.")
     region_code: str = strawberry.field(description="GB/T 2260 region code.")
@@ -84,10 +73,6 @@ class Organisation(Node):
     status: OrganisationStatus = strawberry.field(description="Review state.")
     review_reason: str | None = strawberry.field(description="The operator's reason, if rejected.")
     created_at: datetime = strawberry.field(description="When the form was submitted.")
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Organisation", self._pk))
 
     @strawberry.field(description="Credit records; the organisation itself, operators and supervisors.")
     async def credit_records(self, info: Info) -> list[CreditRecord]:
@@ -130,15 +115,10 @@ _KEEPERS = (Role.OPERATOR, Role.SUPERVISOR)
 
 @strawberry.type(description="A person who signs in for an organisation.")
 class User(Node):
-    _pk: strawberry.Private[int]
     _org: strawberry.Private[int]
     name: str = strawberry.field(description="Name.")
     phone_masked: str = strawberry.field(description="Mobile number with the middle digits hidden.")
     last_login_at: datetime | None = strawberry.field(description="Last successful sign-in.")
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("User", self._pk))
 
     @strawberry.field(description="The organisation the user acts for.")
     async def organisation(self, info: Info) -> Organisation:
@@ -179,14 +159,9 @@ class Session:
 
 @strawberry.type(description="An expert of the pool (评标专家).")
 class Expert(Node):
-    _pk: strawberry.Private[int]
     name: str = strawberry.field(description="Name.")
     specialties: list[str] = strawberry.field(description="Specialties for the draw.")
     employer_id: strawberry.ID | None = strawberry.field(description="Employer organisation, for conflicts.")
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Expert", self._pk))
 
     @classmethod
     def from_model(cls, m: models.Expert) -> "Expert":

@@ -13,7 +13,7 @@ from domain.publication import models, services
 from domain.publication.procedures import Procedure
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from schema.accounts.types import CatalogueCategory
-from schema.relay import Node, node_resolver, to_global_id
+from schema.relay import Node, node_resolver
 
 ProcedureType = strawberry.enum(Procedure, name="ProcedureType", description="Trading procedure (交易方式).")
 AnnouncementKind = strawberry.enum(AnnouncementType, name="AnnouncementType", description="Kind of announcement.")
@@ -114,7 +114,6 @@ class EligibilityRule:
 
 @strawberry.type(description="A lot (标段/包/标的).")
 class Lot(Node):
-    _pk: strawberry.Private[int]
     _project: strawberry.Private[int]
     _model: strawberry.Private[models.Lot]
     trade_code: str = strawberry.field(description="Unified trade identifier (统一交易标识码) of the deal.")
@@ -124,10 +123,6 @@ class Lot(Node):
     estimated_price_fen: int = strawberry.field(description="Estimated price in fen (分).")
     status: LotState
     eligibility: list[EligibilityRule]
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Lot", self._pk))
 
     @strawberry.field(description="Procedure settings and deadlines.")
     def config(self) -> LotConfig:
@@ -151,16 +146,11 @@ class Lot(Node):
 
 @strawberry.type(description="A project (项目) with its lots.")
 class Project(Node):
-    _pk: strawberry.Private[int]
     trade_code: str = strawberry.field(description="Unified trade identifier of the project (lot 000).")
     name: str
     category: CatalogueCategory
     region_code: str
     created_at: datetime
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Project", self._pk))
 
     @strawberry.field(description="The lots, in order.")
     async def lots(self) -> list[Lot]:
@@ -188,7 +178,6 @@ class Attachment:
 
 @strawberry.type(description="A public announcement (公告). Published ones never change.")
 class Announcement(Node):
-    _pk: strawberry.Private[int]
     _project: strawberry.Private[int]
     _lot: strawberry.Private[int | None]
     _corrects: strawberry.Private[int | None]
@@ -203,10 +192,6 @@ class Announcement(Node):
     published_at: datetime | None
     publicity_starts_at: datetime | None
     publicity_ends_at: datetime | None
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Announcement", self._pk))
 
     @strawberry.field(description="The Chinese name of the announcement type.")
     def type_name(self) -> str:
@@ -270,16 +255,11 @@ class Announcement(Node):
 
 @strawberry.type(description="A saved search: new matching announcements are notified to its owner.")
 class SavedSearch(Node):
-    _pk: strawberry.Private[int]
     name: str
     keywords: str
     categories: list[CatalogueCategory]
     regions: list[str]
     created_at: datetime
-
-    @strawberry.field(description="Global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("SavedSearch", self._pk))
 
     @classmethod
     def from_model(cls, m: models.SavedSearch) -> "SavedSearch":
