@@ -31,6 +31,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
+from api.callbacks import bank_callback
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.settings import Settings
 from domain.accounts import services as accounts
@@ -40,15 +41,24 @@ from domain.common import chronograph, clock, idempotency
 from domain.common.actors import ANONYMOUS, Actor
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
+from domain.publication import search
 from notifications.broker import InProcessBroker, RedisBroker
+from notifications.channels.base import Channel
+from notifications.channels.fcm import channel_from_settings
 from notifications.dispatch import (
+    AuctionResultConsumer,
     AuditConsumer,
+    Consumer,
     Dispatcher,
     FeedConsumer,
     LiveConsumer,
     SavedSearchConsumer,
+    SecurityConsumer,
+    TenderingConsumer,
     run_forever,
 )
+from notifications.inbox import NotificationConsumer
+from notifications.push import PushSender
 from schema.build import build_schema
 from schema.context import Context, locale_from
 
@@ -66,6 +76,7 @@ class Services:
     bus: InProcessBroker
     limiter: RateLimiter
     dispatcher: Dispatcher
+    push: PushSender
     periodic: list[chronograph.PeriodicJob] = field(default_factory=list)
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -87,6 +98,20 @@ def token_policy(settings: Settings) -> TokenPolicy:
     )
 
 
+def outbox_consumers(bus: InProcessBroker) -> list[Consumer]:
+    """Everything a committed event feeds, in order: the audit trail first, live subscribers last."""
+    return [
+        AuditConsumer(),
+        FeedConsumer(),
+        SavedSearchConsumer(),
+        AuctionResultConsumer(),
+        TenderingConsumer(),
+        SecurityConsumer(),
+        NotificationConsumer(bus),
+        LiveConsumer(bus),
+    ]
+
+
 def build_services(settings: Settings) -> Services:
     bus: InProcessBroker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
     limiter: RateLimiter = RedisRateLimiter(bus._redis) if isinstance(bus, RedisBroker) else MemoryRateLimiter()
@@ -96,8 +121,11 @@ def build_services(settings: Settings) -> Services:
         keyring=keyring,
         bus=bus,
         limiter=limiter,
-        dispatcher=Dispatcher([AuditConsumer(), FeedConsumer(), SavedSearchConsumer(), LiveConsumer(bus)]),
+        dispatcher=Dispatcher(outbox_consumers(bus)),
+        push=PushSender({}, owner="", batch_size=settings.push_batch),
     )
+    services.push.owner = services.holder
+    services.push.channels = push_channels(settings)
     services.periodic = [
         chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
         chronograph.PeriodicJob(
@@ -108,8 +136,23 @@ def build_services(settings: Settings) -> Services:
         chronograph.PeriodicJob(
             "signing_key.rotate", timedelta(hours=1), lambda now: rotate_if_due(keyring.policy, now)
         ),
+        chronograph.PeriodicJob("search.roll_recent_index", timedelta(hours=6), search.roll_recent_index),
     ]
     return services
+
+
+def push_channels(settings: Settings) -> dict[str, Channel]:
+    """The push channels configured; a device of a provider without one gets no push (README)."""
+    channels: dict[str, Channel] = {}
+    fcm = channel_from_settings(
+        project_id=settings.fcm_project_id,
+        credentials_path=settings.fcm_credentials,
+        access_token=settings.fcm_access_token,
+        endpoint=settings.fcm_endpoint,
+    )
+    if fcm is not None:
+        channels[fcm.name] = fcm
+    return channels
 
 
 async def start(services: Services, with_workers: bool) -> None:
@@ -129,6 +172,11 @@ async def start(services: Services, with_workers: bool) -> None:
             asyncio.create_task(
                 run_forever(lambda: scheduler_tick(services), settings.scheduler_interval, "scheduler", services.stop)
             ),
+        ]
+        # without channels the senders still run: they mark pushes to unsupported providers skipped
+        services.tasks += [
+            asyncio.create_task(run_forever(services.push.run_once, settings.push_interval, "push", services.stop))
+            for _ in range(max(1, settings.push_senders))
         ]
 
 
@@ -155,6 +203,8 @@ async def stop(services: Services) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await services.bus.close()
+    for channel in services.push.channels.values():
+        await channel.close()
     if services.owns_database:
         await Tortoise.close_connections()
 
@@ -366,6 +416,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             WebSocketRoute("/graphql", graphql),
             Route("/.well-known/jwks.json", jwks),
             Route("/oauth/token", oauth_token, methods=["POST"]),
+            Route("/callbacks/bank", bank_callback, methods=["POST"]),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="migrate, seed the demo city on first start, serve the API")
     sub.add_parser("migrate", help="apply migrations")
-    sub.add_parser("worker", help="run the outbox dispatcher and the scheduler")
+    sub.add_parser("worker", help="run the outbox dispatcher, the scheduler and the push senders")
     sub.add_parser("seed-demo", help="load the demo city into an empty database")
     sub.add_parser("rotate-keys", help="publish a new signing key (signs after the publish lead)")
     sub.add_parser("verify-audit", help="verify the audit chain")

@@ -53,6 +53,11 @@ class Settings:
     ocds_prefix: str = "ocds-xxxxxx"
     fcm_credentials: str | None = None
     fcm_project_id: str | None = None
+    fcm_access_token: str | None = None
+    fcm_endpoint: str | None = None
+    push_interval: float = 0.2
+    push_batch: int = 500
+    push_senders: int = 2
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -91,6 +96,11 @@ class Settings:
             ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
             fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
             fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
+            fcm_access_token=os.environ.get("FCM_ACCESS_TOKEN") or None,
+            fcm_endpoint=os.environ.get("FCM_ENDPOINT") or None,
+            push_interval=float(os.environ.get("PUSH_INTERVAL", "0.2")),
+            push_batch=_int("PUSH_BATCH", 500),
+            push_senders=_int("PUSH_SENDERS", 2),
             host=os.environ.get("HOST", "127.0.0.1"),
             port=_int("PORT", 8000),
             log_level=os.environ.get("LOG_LEVEL", "info"),

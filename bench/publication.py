@@ -277,18 +277,25 @@ async def run_queries(args: argparse.Namespace, lines: list[str]) -> list[Timing
 async def run(args: argparse.Namespace) -> int:
     from tortoise import Tortoise, connections
 
-    from api.bulk_seed import seed_announcements
+    from api.bulk_seed import SeedReport, seed_announcements
     from api.manage import migrate
     from api.settings import Settings
-    from domain.db import tortoise_config
-    from domain.publication.models import FeedEntry
+    from domain.db import is_postgres, tortoise_config
+    from domain.publication.models import Announcement, FeedEntry
 
-    db = await create_database(os.environ.get("DATABASE_URL"))
+    if args.reuse:
+        _loopback_only(args.reuse)
+        db = BenchDatabase(url=args.reuse, postgres=is_postgres(args.reuse))
+    else:
+        db = await create_database(os.environ.get("DATABASE_URL"))
     try:
         await migrate(Settings(database_url=db.url))
         await Tortoise.init(config=tortoise_config(db.url))
         try:
-            report = await seed_announcements(args.announcements, batch=args.batch, progress=not args.quiet)
+            if args.reuse:
+                report = SeedReport(announcements=await Announcement.all().count())
+            else:
+                report = await seed_announcements(args.announcements, batch=args.batch, progress=not args.quiet)
             analyze_began = time.perf_counter()
             await connections.get("default").execute_script("ANALYZE")
             analyze = time.perf_counter() - analyze_began
@@ -303,7 +310,10 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             await Tortoise.close_connections()
     finally:
-        await drop_database(db)
+        if args.keep or args.reuse:
+            print(f"# kept the database: --reuse {db.url}", file=sys.stderr)
+        else:
+            await drop_database(db)
 
     by_name = {t.name: t for t in timings}
     for line in lines[:5]:
@@ -350,6 +360,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=None, help="seconds per query at most (default 60; tiny 10)")
     parser.add_argument("--feed-items", type=int, default=200_000, help="read at most this many feed entries")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database and print its URL")
+    parser.add_argument("--reuse", metavar="URL", help="measure a database kept by --keep instead of seeding one")
     args = parser.parse_args(argv)
     tiny = args.scale == "tiny"
     args.announcements = args.announcements if args.announcements is not None else SCALES[args.scale]

@@ -11,6 +11,13 @@ MODEL_MODULES = [
     "domain.accounts.models",
     "domain.credit.models",
     "domain.publication.models",
+    "domain.notifications.models",
+    "domain.registration.models",
+    "domain.deposits.models",
+    "domain.guarantees.models",
+    "domain.auctions.models",
+    "domain.tendering.models",
+    "domain.evaluation.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

@@ -6,27 +6,38 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as redis
 
 log = logging.getLogger("palmtrade.broker")
+Accept = Callable[[dict[str, Any]], bool]
 CHANNEL = "palmtrade:events"
+
+
+def _accepts(accept: Accept, message: dict[str, Any]) -> bool:
+    try:
+        return bool(accept(message))
+    except Exception:  # a filter that cannot read a message does not want it; the others still get it
+        return False
 
 
 class InProcessBroker:
     """Fans messages out to this process's subscribers; bounded queues drop the slowest reader."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        # each reader's queue with the filter it asked for: a message it would drop never wakes it
+        self._subscribers: dict[asyncio.Queue[dict[str, Any]], Accept | None] = {}
         self._queue_size = queue_size
 
     async def publish(self, message: dict[str, Any]) -> None:
         self.deliver_local(message)
 
     def deliver_local(self, message: dict[str, Any]) -> None:
-        for queue in list(self._subscribers):
+        for queue, accept in list(self._subscribers.items()):
+            if accept is not None and not _accepts(accept, message):
+                continue
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
@@ -35,14 +46,14 @@ class InProcessBroker:
                     queue.get_nowait()
                 queue.put_nowait(message)
 
-    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, accept: Accept | None = None) -> AsyncIterator[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
-        self._subscribers.add(queue)
+        self._subscribers[queue] = accept
         try:
             while True:
                 yield await queue.get()
         finally:
-            self._subscribers.discard(queue)
+            self._subscribers.pop(queue, None)
 
     @property
     def subscriber_count(self) -> int:

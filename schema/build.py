@@ -2,26 +2,62 @@
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.accounts.types import CreditRecord, Expert, JointPunishment, Organisation, User
+from schema.auctions.mutations import AuctionMutations
+from schema.auctions.queries import AuctionQueries
+from schema.auctions.subscriptions import AuctionSubscriptions
 from schema.audit.queries import AuditQueries
 from schema.credit.mutations import CreditMutations
+from schema.deposits.mutations import DepositMutations
+from schema.deposits.queries import DepositQueries
 from schema.errors import Error, FieldError, error_type
+from schema.evaluation.mutations import EvaluationMutations
+from schema.evaluation.queries import EvaluationQueries
+from schema.guarantees.mutations import GuaranteeMutations
+from schema.guarantees.queries import GuaranteeQueries
+from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
 from schema.limits import MaskUnexpected, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
+from schema.notifications.mutations import NotificationMutations
+from schema.notifications.queries import NotificationQueries
+from schema.notifications.subscriptions import NotificationSubscriptions
+from schema.notifications.types import Device, Notification
 from schema.publication.feed import FeedQueries
 from schema.publication.mutations import PublicationMutations
 from schema.publication.ocds import OcdsQueries
 from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
+from schema.registration.mutations import RegistrationMutations
+from schema.registration.queries import RegistrationQueries
 from schema.relay import Node, resolve_node
+from schema.scalars import SCALARS
+from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
+from schema.tendering.queries import OpeningQueries, TenderingQueries
+from schema.tendering.subscriptions import OpeningSubscriptions
 
 
 @strawberry.type
-class Query(AccountQueries, AuditQueries, PublicationQueries, FeedQueries, OcdsQueries):
+class Query(
+    AccountQueries,
+    AuditQueries,
+    PublicationQueries,
+    FeedQueries,
+    OcdsQueries,
+    NotificationQueries,
+    RegistrationQueries,
+    DepositQueries,
+    GuaranteeQueries,
+    PartnerKeyQueries,
+    AuctionQueries,
+    TenderingQueries,
+    OpeningQueries,
+    EvaluationQueries,
+):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -34,12 +70,26 @@ class Query(AccountQueries, AuditQueries, PublicationQueries, FeedQueries, OcdsQ
 
 
 @strawberry.type
-class Mutation(AccountMutations, CreditMutations, PublicationMutations):
+class Mutation(
+    AccountMutations,
+    CreditMutations,
+    PublicationMutations,
+    NotificationMutations,
+    RegistrationMutations,
+    DepositMutations,
+    GuaranteeMutations,
+    PartnerKeyMutations,
+    AuctionMutations,
+    TenderingMutations,
+    OpeningMutations,
+    OpeningFaultMutations,
+    EvaluationMutations,
+):
     pass
 
 
 @strawberry.type
-class Subscription(LiveSubscriptions):
+class Subscription(LiveSubscriptions, NotificationSubscriptions, AuctionSubscriptions, OpeningSubscriptions):
     pass
 
 
@@ -66,6 +116,7 @@ def build_schema(
         MaskUnexpected,
     ]
     return strawberry.Schema(
+        config=StrawberryConfig(scalar_map=SCALARS),
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -78,6 +129,8 @@ def build_schema(
             Announcement,
             Lot,
             Project,
+            Notification,
+            Device,
             SavedSearch,
             Error,
             FieldError,

@@ -17,6 +17,7 @@ from domain.common.errors import (
     PermissionDenied,
     RateLimited,
 )
+from schema.scalars import Fen
 
 
 @strawberry.interface(
@@ -33,7 +34,7 @@ class FieldError(Error):
     field: str = strawberry.field(description="The input field at fault, e.g. creditCode.")
 
 
-_KINDS: dict[str, type] = {"str": str, "int": int, "datetime": datetime}
+_KINDS: dict[str, Any] = {"str": str, "int": int, "datetime": datetime, "fen": Fen}
 _types: dict[type[DomainError], type] = {}
 
 # Every mutation result may carry these.

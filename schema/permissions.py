@@ -33,3 +33,13 @@ def has_role(*roles: Role) -> type[BasePermission]:
 IsOperator = has_role(Role.OPERATOR)
 IsKeeperOfCredit = has_role(Role.OPERATOR, Role.SUPERVISOR)
 IsSupervisorOrOperator = has_role(Role.OPERATOR, Role.SUPERVISOR)
+
+
+class IsUser(BasePermission):
+    """A signed-in person (not an integrator client): inboxes, devices and preferences are theirs."""
+
+    message = "UNAUTHENTICATED: sign in as a user / 请以用户身份登录"
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.actor.user_id is not None

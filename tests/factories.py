@@ -90,3 +90,19 @@ async def approved_org(api: Any, operator: str, kinds: list[str] | None = None) 
 
 async def org_count() -> int:
     return await Organisation.all().count()
+
+
+CREDIT_RECORD = """mutation Credit($input: CreditRecordAddInput!) {
+  creditRecordAdd(input: $input) { __typename ... on CreditRecordAdded { record { id } } ... on Error { code message } }
+}"""
+
+
+def credit_record(org_id: str, kind: str = "bad") -> dict[str, Any]:
+    """A credit record input for the operator's creditRecordAdd."""
+    return {
+        "organisationId": org_id,
+        "kind": kind,
+        "category": "投标违规",
+        "description": "提供虚假业绩材料",
+        "source": "青岛市住建局 青建罚〔2026〕12号",
+    }

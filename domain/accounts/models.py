@@ -98,6 +98,25 @@ class SigningKey(Model):
         table = "signing_key"
 
 
+class PartnerKey(Model):
+    """A public key an organisation registered to sign what it sends: guarantee letters or bank callbacks."""
+
+    id = fields.BigIntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "palmtrade.Organisation", related_name="partner_keys", on_delete=fields.RESTRICT
+    )
+    organisation_id: int
+    purpose = fields.CharField(max_length=24)
+    kid = fields.CharField(max_length=128, unique=True)
+    public_jwk = fields.JSONField()
+    created_by = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "partner_key"
+
+
 class IntegratorClient(Model):
     """A third-party or provincial platform with client credentials and scopes."""
 

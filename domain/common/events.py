@@ -84,10 +84,14 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
-async def record(event: DomainEvent, actor: Actor) -> OutboxEvent:
-    """Writes the event to the outbox; call it inside the transaction of the change."""
+async def record(event: DomainEvent, actor: Actor, event_id: uuid.UUID | None = None) -> OutboxEvent:
+    """Writes the event to the outbox; call it inside the transaction of the change.
+
+    A caller that may run twice for one fact (a consumer on redelivery) passes an event id derived
+    from the fact and skips the ones that exist: event ids are unique.
+    """
     return await OutboxEvent.create(
-        event_id=uuid.uuid4(),
+        event_id=event_id or uuid.uuid4(),
         type=event.type,
         object_type=event.object_type,
         object_id=str(event.object_id),
@@ -158,7 +162,9 @@ class EventBus(Protocol):
 
     async def publish(self, message: dict[str, Any]) -> None: ...
 
-    def subscribe(self) -> AsyncIterator[dict[str, Any]]: ...
+    def subscribe(self, accept: Callable[[dict[str, Any]], bool] | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Messages from now on; with `accept`, only those it accepts (checked before waking the reader)."""
+        ...
 
 
 def live_message(event: OutboxEvent) -> dict[str, Any]:

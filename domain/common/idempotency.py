@@ -83,6 +83,14 @@ async def _stored(caller: str, key: str, now: datetime) -> IdempotencyRecord | N
     return record
 
 
+async def answered(actor: Actor, key: str | None) -> bool:
+    """Whether this key already holds a result for the caller: a retry that will only replay it."""
+    if not key or not 0 < len(key) <= MAX_KEY_LENGTH:
+        return False
+    record = await IdempotencyRecord.get_or_none(caller=actor.key(), key=key)
+    return record is not None and record.expires_at > clock.now()
+
+
 async def purge_expired(now: datetime) -> int:
     """Deletes keys past their lifetime; run periodically by the scheduler."""
     return int(await IdempotencyRecord.filter(expires_at__lte=now).delete())

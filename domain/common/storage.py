@@ -37,3 +37,12 @@ def lock(query: QuerySet[M]) -> QuerySet[M]:
     if using_postgres():
         return query.select_for_update()
     return query
+
+
+async def lock_shared(model: type[Model], pk: int) -> None:
+    """FOR SHARE on one row (PostgreSQL): many readers at once, a writer waits for them all;
+    SQLite's single writer needs nothing."""
+    if using_postgres():
+        await connections.get("default").execute_query(
+            f'SELECT 1 FROM "{model._meta.db_table}" WHERE "{model._meta.pk_attr}" = $1 FOR SHARE', [pk]
+        )

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.common.errors import DomainError, InvalidInput
 
@@ -36,6 +36,18 @@ class ConfigOutOfBounds(InvalidInput):
 
     def __init__(self, field: str, low: Any, high: Any) -> None:
         super().__init__(field=field, low=low, high=high)
+
+
+class SecurityOverCap(InvalidInput):
+    """招标投标法实施条例 第二十六条: bid security at most 2% of the estimated price."""
+
+    code = "SECURITY_OVER_CAP"
+    message_zh = "投标保证金不得超过估算价的 2%（本标段上限 {cap_fen} 分）"
+    message_en = "Bid security may not exceed 2% of the estimated price (at most {cap_fen} fen for this lot)"
+    exposed: ClassVar[dict[str, str]] = {"field": "str", "cap_fen": "fen"}
+
+    def __init__(self, cap_fen: int) -> None:
+        super().__init__(field="securityAmountFen", cap_fen=cap_fen)
 
 
 class LocalProtectionBanned(DomainError):
@@ -72,6 +84,7 @@ _COMMON: dict[str, Bound] = {
     "auction_countdown_seconds": Bound(300, 60, 1800),
     "min_submission_days": Bound(20, 20, 180),
     "decryption_window_minutes": Bound(60, 15, 240),
+    "bid_validity_days": Bound(90, 30, 365),
 }
 _PER_PROCEDURE: dict[Procedure, dict[str, Bound]] = {
     Procedure.COMPETITIVE_NEGOTIATION: {
@@ -90,7 +103,25 @@ def bounds(procedure: Procedure) -> dict[str, Bound]:
     return {**_COMMON, **_PER_PROCEDURE.get(procedure, {})}
 
 
-def configure(procedure: Procedure, overrides: dict[str, Any], published_at: datetime | None = None) -> dict[str, Any]:
+def security_cap_fen(estimated_price_fen: int, config: dict[str, Any]) -> int:
+    """The most a lot may ask as bid security: deposit_cap_basis_points of the estimate (2% by law)."""
+    return estimated_price_fen * int(config["deposit_cap_basis_points"]) // 10000
+
+
+def security_amount_fen(estimated_price_fen: int, config: dict[str, Any]) -> int:
+    """The security each bidder must put up (deposit or guarantee); 0 when none is required."""
+    if not config.get("deposit_required"):
+        return 0
+    amount = config.get("security_amount_fen")
+    return int(amount) if amount is not None else security_cap_fen(estimated_price_fen, config)
+
+
+def configure(
+    procedure: Procedure,
+    overrides: dict[str, Any],
+    published_at: datetime | None = None,
+    estimated_price_fen: int | None = None,
+) -> dict[str, Any]:
     """The full configuration of a lot: defaults, then overrides checked against legal bounds."""
     limits = bounds(procedure)
     config: dict[str, Any] = {name: b.default for name, b in limits.items()}
@@ -98,7 +129,14 @@ def configure(procedure: Procedure, overrides: dict[str, Any], published_at: dat
     config["registrants_secret"] = procedure in TENDERING  # sealed tenders: list secret until opening
     for name, value in overrides.items():
         field = _camel(name)
-        if name in limits:
+        if name == "security_amount_fen":
+            if value is None:
+                config.pop(name, None)
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidInput(field=field)
+            config[name] = value
+        elif name in limits:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidInput(field=field)
             bound = limits[name]
@@ -116,6 +154,10 @@ def configure(procedure: Procedure, overrides: dict[str, Any], published_at: dat
         else:
             raise InvalidInput(field=field)
     _check_times(config, published_at)
+    if estimated_price_fen is not None and config.get("security_amount_fen") is not None:
+        cap = security_cap_fen(estimated_price_fen, config)
+        if config["security_amount_fen"] > cap:
+            raise SecurityOverCap(cap)
     return config
 
 

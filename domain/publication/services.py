@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from domain.common.catalogue import Category
 from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
+from domain.common.models import OutboxEvent
 from domain.common.storage import lock, lock_named
 from domain.publication import events as ev
 from domain.publication import search
@@ -140,7 +142,7 @@ def _lot_values(form: LotForm, index: int) -> dict[str, Any]:
         "name": required_text(form.name, f"lots.{index}.name", 200),
         "procedure": procedure.value,
         "estimated_price_fen": form.estimated_price_fen,
-        "config": configure(procedure, form.config),
+        "config": configure(procedure, form.config, estimated_price_fen=form.estimated_price_fen),
         "eligibility": check_eligibility(form.eligibility),
     }
 
@@ -240,7 +242,7 @@ async def configure_lot(
         raise InvalidTransition(state=lot.status)
     merged = {**lot.config, **config}
     merged = {k: (datetime.fromisoformat(v) if isinstance(v, str) else v) for k, v in merged.items()}
-    new_config = configure(Procedure(lot.procedure), merged)
+    new_config = configure(Procedure(lot.procedure), merged, estimated_price_fen=lot.estimated_price_fen)
     rules = check_eligibility(eligibility) if eligibility is not None else list(lot.eligibility)
 
     async def change() -> dict[str, Any]:
@@ -453,6 +455,26 @@ async def publish_announcement(actor: Actor, ann_id: int, idempotency_key: str |
     return await Announcement.get(id=result["announcement_id"])
 
 
+async def move_lot(actor: Actor, lot_id: int, allowed: set[LotStatus], target: LotStatus) -> bool:
+    """Moves a lot by a time-driven step that no announcement makes (the opening starts, the lot
+    fails at the deadline); in the caller's transaction; False when it is not in an allowed status."""
+    lot = await lock(Lot.filter(id=lot_id)).get()
+    if LotStatus(lot.status) not in allowed:
+        return False
+    await Lot.filter(id=lot.id).update(status=target.value, updated_at=clock.now())
+    await events.record(
+        ev.LotStatusChanged(
+            object_id=str(lot.id),
+            trade_code=lot.trade_code,
+            before=lot.status,
+            after=target.value,
+            audience=Audience(public=True),
+        ),
+        actor,
+    )
+    return True
+
+
 def _times_of(config: dict[str, Any]) -> dict[str, Any]:
     return {k: datetime.fromisoformat(v) for k, v in config.items() if k.endswith("_at") or k == "bid_deadline"}
 
@@ -597,25 +619,35 @@ def matches(saved: SavedSearch, ann: Announcement) -> bool:
     return all(term in tokens for term in saved.terms)
 
 
+_MATCH_NAMESPACE = uuid.UUID("0f5b8a52-3c1e-4f6a-9d2b-7e4c1a9b3d60")
+
+
 async def match_saved_searches(announcement_ids: list[int]) -> int:
-    """Records a SavedSearchMatched event per (saved search, new announcement) that match."""
+    """Records one SavedSearchMatched event per (saved search, new announcement) that match, once
+    ever: the event id is derived from the pair, so a redelivered publication matches nothing new."""
     if not announcement_ids:
         return 0
     anns = await Announcement.filter(id__in=announcement_ids, status=AnnouncementStatus.PUBLISHED.value).order_by("id")
-    recorded = 0
     saved_searches = await SavedSearch.all()
-    for ann in anns:
-        for saved in saved_searches:
-            if matches(saved, ann):
-                await events.record(
-                    ev.SavedSearchMatched(
-                        object_id=str(saved.id),
-                        announcement_id=ann.id,
-                        title=ann.title,
-                        trade_code=ann.trade_code,
-                        audience=Audience(users=(saved.user_id,), roles=()),
-                    ),
-                    Actor(client_id="system", roles=frozenset({Role.OPERATOR})),
-                )
-                recorded += 1
+    pairs = [(saved, ann) for ann in anns for saved in saved_searches if matches(saved, ann)]
+    ids = {(saved.id, ann.id): uuid.uuid5(_MATCH_NAMESPACE, f"{saved.id}:{ann.id}") for saved, ann in pairs}
+    known = set(await OutboxEvent.filter(event_id__in=list(ids.values())).values_list("event_id", flat=True))
+    known = {uuid.UUID(str(k)) for k in known}
+    recorded = 0
+    for saved, ann in pairs:
+        event_id = ids[(saved.id, ann.id)]
+        if event_id in known:
+            continue
+        await events.record(
+            ev.SavedSearchMatched(
+                object_id=str(saved.id),
+                announcement_id=ann.id,
+                title=ann.title,
+                trade_code=ann.trade_code,
+                audience=Audience(users=(saved.user_id,), roles=()),
+            ),
+            Actor(client_id="system", roles=frozenset({Role.OPERATOR})),
+            event_id=event_id,
+        )
+        recorded += 1
     return recorded

@@ -9,12 +9,13 @@ from strawberry.types import Info
 from domain.common.actors import Role
 from domain.common.errors import DomainError
 from domain.publication import services
-from domain.publication.procedures import ConfigOutOfBounds, LocalProtectionBanned
+from domain.publication.procedures import ConfigOutOfBounds, LocalProtectionBanned, SecurityOverCap
 from schema.accounts.types import CatalogueCategory
 from schema.errors import as_error, result_union
 from schema.permissions import IsAuthenticated, has_role
 from schema.publication.types import Announcement, AnnouncementKind, Lot, ProcedureType, Project, SavedSearch
 from schema.relay import int_id
+from schema.scalars import Fen
 
 CanManageProjects = has_role(Role.TENDERER, Role.AGENCY, Role.OPERATOR)
 
@@ -36,6 +37,10 @@ class LotConfigInput:
     min_submission_days: int | None = None
     decryption_window_minutes: int | None = None
     deposit_required: bool | None = None
+    security_amount_fen: Fen | None = strawberry.field(
+        default=None, description="Security per bidder in fen, at most the cap (2% of the estimate)."
+    )
+    bid_validity_days: int | None = None
     registrants_secret: bool | None = None
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
@@ -50,7 +55,7 @@ class LotConfigInput:
 class LotInput:
     name: str
     procedure: ProcedureType
-    estimated_price_fen: int = strawberry.field(description="Estimated price in fen (分).")
+    estimated_price_fen: Fen = strawberry.field(description="Estimated price in fen (分).")
     config: LotConfigInput | None = None
     eligibility: list[EligibilityRuleInput] = strawberry.field(default_factory=list)
 
@@ -72,7 +77,14 @@ class ProjectCreated:
     project: Project
 
 
-PROJECT_ERRORS = [services.RegionUnknown, services.NotATenderer, ConfigOutOfBounds, LocalProtectionBanned]
+PROJECT_ERRORS = [
+    services.RegionUnknown,
+    services.NotATenderer,
+    ConfigOutOfBounds,
+    SecurityOverCap,
+    LocalProtectionBanned,
+]
+LOT_ERRORS = [ConfigOutOfBounds, SecurityOverCap, LocalProtectionBanned]
 ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, PROJECT_ERRORS)
 
 
@@ -89,7 +101,7 @@ class LotConfigured:
     lot: Lot
 
 
-LotConfigureResult = result_union("LotConfigureResult", LotConfigured, [ConfigOutOfBounds, LocalProtectionBanned])
+LotConfigureResult = result_union("LotConfigureResult", LotConfigured, LOT_ERRORS)
 
 
 @strawberry.input(description="An attached file: name, size and SHA-256 of its content.")
@@ -210,7 +222,7 @@ class PublicationMutations:
                 input.idempotency_key,
             )
         except DomainError as err:
-            return as_error(err, info, [ConfigOutOfBounds, LocalProtectionBanned])
+            return as_error(err, info, LOT_ERRORS)
         return LotConfigured(lot=Lot.from_model(lot))
 
     @strawberry.mutation(description="Save a draft announcement.", permission_classes=[CanManageProjects])

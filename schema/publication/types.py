@@ -10,10 +10,11 @@ from domain.common.catalogue import Category
 from domain.common.errors import DomainError
 from domain.common.money import Money
 from domain.publication import models, services
-from domain.publication.procedures import Procedure
+from domain.publication.procedures import Procedure, security_amount_fen
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from schema.accounts.types import CatalogueCategory
 from schema.relay import Node, node_resolver
+from schema.scalars import Fen
 
 ProcedureType = strawberry.enum(Procedure, name="ProcedureType", description="Trading procedure (交易方式).")
 AnnouncementKind = strawberry.enum(AnnouncementType, name="AnnouncementType", description="Kind of announcement.")
@@ -69,8 +70,12 @@ class LotConfig:
     complaint_window_days: int
     objection_answer_days: int
     deposit_cap_basis_points: int = strawberry.field(description="Security cap, 200 = 2% of the estimate.")
-    deposit_cap_fen: int = strawberry.field(description="The security cap in fen for this lot.")
+    deposit_cap_fen: Fen = strawberry.field(description="The security cap in fen for this lot.")
     deposit_required: bool
+    security_amount_fen: Fen = strawberry.field(
+        description="The deposit or guarantee each bidder must put up, in fen; 0: none (at most the cap)."
+    )
+    bid_validity_days: int = strawberry.field(description="Bids stay valid this long after the deadline.")
     registrants_secret: bool = strawberry.field(description="Registrants stay secret until the opening.")
     auction_countdown_seconds: int
     min_submission_days: int
@@ -95,6 +100,8 @@ class LotConfig:
             deposit_cap_basis_points=c["deposit_cap_basis_points"],
             deposit_cap_fen=Money(lot.estimated_price_fen).percent(c["deposit_cap_basis_points"]).fen,
             deposit_required=c["deposit_required"],
+            security_amount_fen=security_amount_fen(lot.estimated_price_fen, c),
+            bid_validity_days=c.get("bid_validity_days", 90),
             registrants_secret=c["registrants_secret"],
             auction_countdown_seconds=c["auction_countdown_seconds"],
             min_submission_days=c["min_submission_days"],
@@ -120,7 +127,7 @@ class Lot(Node):
     lot_no: int
     name: str
     procedure: ProcedureType
-    estimated_price_fen: int = strawberry.field(description="Estimated price in fen (分).")
+    estimated_price_fen: Fen = strawberry.field(description="Estimated price in fen (分).")
     status: LotState
     eligibility: list[EligibilityRule]
 
@@ -281,3 +288,18 @@ async def _announcement_node(info: Info, pk: str) -> Announcement | None:
         return Announcement.from_model(await services.visible_announcement(info.context.actor, int(pk)))
     except DomainError:
         return None
+
+
+@node_resolver("Lot")
+async def _lot_node(info: Info, pk: str) -> Lot | None:
+    if not pk.isascii() or not pk.isdigit():
+        return None
+    lot = await models.Lot.get_or_none(id=int(pk)).prefetch_related("project")
+    if lot is None:
+        return None
+    if lot.status == LotStatus.DRAFT.value:
+        try:
+            await services.managed_project(info.context.actor, lot.project_id)
+        except DomainError:
+            return None
+    return Lot.from_model(lot)

@@ -80,9 +80,9 @@ async def test_protected_query_needs_a_valid_token(api):
 
 async def test_typed_errors_in_both_languages_change_nothing(api):
     # given a bad credit code (wrong check character) and a bad phone number
-    bad_code = f.registration(creditCode=f.new_credit_code()[:17] + "0")
-    if bad_code["creditCode"] == f.registration()["creditCode"]:
-        bad_code["creditCode"] = bad_code["creditCode"][:17] + "1"
+    valid = f.new_credit_code()
+    wrong = "1" if valid[17] == "0" else "0"  # any check character but the right one
+    bad_code = f.registration(creditCode=valid[:17] + wrong)
     bad_phone = f.registration(phone="12345")
 
     # when they are sent in Chinese and in English

@@ -484,3 +484,68 @@ async def test_a_total_up_to_the_candidate_limit_is_exact(db, clock, monkeypatch
         1,
         False,
     )
+
+
+def _on_postgres() -> bool:
+    return connections.get("default").capabilities.dialect == "postgres"
+
+
+async def test_the_recent_index_is_read_first_and_the_whole_index_when_it_holds_too_few(db, clock, monkeypatch):
+    if not _on_postgres():
+        pytest.skip("the recent partial index exists on PostgreSQL only")
+    # given the recent index for today, three older and three recent announcements about roads
+    await search.roll_recent_index(clock.now())
+    bound = await search.recent_index_bound()
+    assert bound == search.recent_bound(clock.now())
+    actor = await tenderer()
+    clock.set(bound - timedelta(days=40))
+    old = [await published(actor, clock, f"道路工程{i}施工招标公告", "市政道路。") for i in range(3)]
+    clock.set(bound + timedelta(days=2))
+    new = [await published(actor, clock, f"道路工程{i + 3}施工招标公告", "市政道路。") for i in range(3)]
+    # when only the newest two are ranked, they come from the recent index alone
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    narrow = await search.search("道路", EVERYTHING, 10, None)
+    # then
+    assert {h.announcement_id for h in narrow.hits} == {new[1].id, new[2].id}
+    assert narrow.total_is_estimate
+    # when more are ranked than the recent index holds, the whole index is read
+    monkeypatch.setattr(search, "CANDIDATES", 10)
+    wide = await search.search("道路", EVERYTHING, 10, None)
+    assert {h.announcement_id for h in wide.hits} == {a.id for a in old + new}
+    assert (wide.total, wide.total_is_estimate) == (6, False)
+
+
+async def test_the_recent_index_moves_on_once_a_month(db, clock):
+    if not _on_postgres():
+        pytest.skip("the recent partial index exists on PostgreSQL only")
+    # given
+    await search.roll_recent_index(clock.now())
+    first = await search.recent_index_bound()
+    # when the job runs again the same month, then a month later
+    again = await search.roll_recent_index(clock.now())
+    clock.advance(days=31)
+    moved = await search.roll_recent_index(clock.now())
+    # then one index exists, for the new month
+    assert again is False
+    assert moved is True
+    indexes = await search._recent_indexes(connections.get("default"))
+    assert list(indexes.values()) == [search.recent_bound(clock.now())]
+    assert first is not None
+    assert indexes[next(iter(indexes))] > first
+
+
+async def test_a_saved_search_matches_a_publication_once_however_often_it_is_delivered(db, clock):
+    # given a bidder's saved search and a matching published tender
+    from domain.common.models import OutboxEvent
+    from tests.domain import factories as df
+
+    bidder_user = await df.user(await df.organisation())
+    bidder = Actor(user_id=bidder_user.id, org_id=bidder_user.organisation_id, roles=frozenset({Role.BIDDER}))
+    await publication.save_search(bidder, "道路", "道路", [], [])
+    ann = await published(await tenderer(), clock, "市政道路施工招标公告", "黄岛区。")
+    # when the publication is matched twice (a redelivered event)
+    first = await publication.match_saved_searches([ann.id])
+    second = await publication.match_saved_searches([ann.id])
+    # then one event exists for the pair
+    assert (first, second) == (1, 0)
+    assert await OutboxEvent.filter(type="saved_search.matched").count() == 1

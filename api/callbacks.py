@@ -1,0 +1,67 @@
+"""Signed callbacks from banks (deposit payments and refunds): POST /callbacks/bank.
+
+The body is the compact JWS itself (application/jose or text/plain), signed with the bank's
+registered `bank_callback` key; no bearer token. The answer is JSON:
+
+- 200 `{"status": "accepted"}`: credited.
+- 200 `{"status": "rejected", "code", "message_zh", "message_en"}` for a business rejection
+  (UNKNOWN_REFERENCE, DEPOSIT_AMOUNT_MISMATCH, DEPOSIT_TOO_LATE, DEPOSIT_ALREADY_PAID,
+  REFUND_NOT_DUE): the callback was understood and the answer will not change, so the bank must
+  not retry; the money goes back to the payer. CALLBACK_REPLAYED (also 200) means the same bank
+  transaction was credited before: nothing to send back, stop retrying.
+- 400 with the same body for SIGNATURE_INVALID and INVALID_CALLBACK: the bank's side must fix
+  its key or message (retrying the same bytes cannot succeed either).
+
+Every callback, accepted or rejected, is recorded in bank_callback. Before anything is read or
+recorded, each sending address is limited to CALLBACKS_PER_MINUTE (429 above it), so a flood of
+forged callbacks cannot fill the table.
+"""
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from domain.accounts import keys
+from domain.common.errors import DomainError
+from domain.deposits import services as deposits
+
+_MALFORMED = frozenset({keys.SignatureInvalid.code, deposits.InvalidCallback.code})
+CALLBACKS_PER_MINUTE = 600
+
+
+async def _body(request: Request) -> str:
+    """The body as text, read no further than one character past the largest JWS accepted."""
+    limit = keys.MAX_JWS_LENGTH + 1
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit].decode("utf-8", "replace")
+
+
+async def bank_callback(request: Request) -> JSONResponse:
+    ip = request.client.host if request.client else None
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        allowed, reset = await services.limiter.hit(f"callback:{ip}", CALLBACKS_PER_MINUTE)
+        if not allowed:
+            return JSONResponse(
+                {"status": "rejected", "code": "RATE_LIMITED", "message_zh": "请求过于频繁", "message_en": "Too many"},
+                status_code=429,
+                headers={"Retry-After": str(reset)},
+            )
+    try:
+        await deposits.receive_callback(await _body(request), ip=ip)
+    except DomainError as err:
+        return JSONResponse(
+            {
+                "status": "rejected",
+                "code": err.code,
+                "message_zh": err.message("zh"),
+                "message_en": err.message("en"),
+            },
+            status_code=400 if err.code in _MALFORMED else 200,
+        )
+    return JSONResponse({"status": "accepted"})

@@ -1,0 +1,1451 @@
+"""Online auctions: bids on one hot lot and live price updates to thousands of watchers, in one run.
+
+One run:
+
+1. a fresh database (PostgreSQL when DATABASE_URL names a loopback server, dropped at the end;
+   otherwise a SQLite file in a temporary directory), migrated; rows written directly: a tenderer,
+   three lots whose online auctions are in free bidding (started a minute ago, free bidding for a
+   day), B bidder organisations each with a user, a registration and an entry (bidder number) on
+   every lot, and an access token per bidder signed with the database's key. Lot and organisation
+   ids are random and large, so that other users of the same Redis (its pub/sub channel and
+   rate-limit keys are global) do not meet this run's lots or bidders;
+2. ``sql``: the raw SQL ceiling of the bid transaction on one hot row, for N concurrent connections
+   (asyncpg; SQLite: one sqlite3 connection): ``SELECT ... FROM auction WHERE id=$1 FOR UPDATE``,
+   insert into auction_bid, update auction (seq, price, leader, ends_at), insert an outbox_event
+   row, commit; bids/s (every transaction is an accepted bid);
+3. ``raw``: a plain ``websockets`` broadcast server in its own process and W sockets held by watcher
+   processes; U messages, one at a time; latency from the moment the server starts the broadcast to
+   receipt at each socket (p50/p99 over every socket and message);
+4. a PalmTrade server process (``python -m api.manage serve``, RUN_WORKERS=1, REDIS_URL as given):
+
+   - ``live``: W graphql-transport-ws watchers of ``auctionUpdates(lotId)`` (no token) held by the
+     same watcher processes, U bids placed one at a time by this process (the next once every
+     watcher has the last and the server answers /healthz quickly again); latency from the moment
+     the bid's acknowledgement (the bidPlace response) was read to receipt at each socket, measured
+     like the raw broadcast (same client code, same message shape); also from the moment the bid
+     request was written (the acknowledgement can wait behind part of the fan-out), and the bid's
+     own round trip;
+   - ``bids``: client processes with C connections in total (a minimal HTTP/1.1 client on asyncio
+     streams), each connection cycling through its share of the B bidders and bidding the current
+     price plus one increment as its process last learnt it (from its own answers: an accepted bid,
+     or BID_TOO_LOW with the current price); accepted and refused counted separately (by code), for
+     each C of the sweep; the server's CPU over the window; the outbox drained between steps;
+   - the bids checked afterwards: sequences 1..N without a gap, prices strictly increasing, the
+     auction row equal to the last bid, as many stored as the clients saw accepted.
+
+Output, one figure a line, ``name: value unit``, then the ratios. Goals (stated on stderr, met or
+not): accepted bidPlace >= 1,000 bids/s and >= 60 % of the SQL ceiling; live update p99 within 2x
+of the raw broadcast's p99.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/palmtrade REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/auction.py
+    .venv/bin/python bench/auction.py --scale tiny     # CI smoke test: SQLite + in-process broker if unset
+
+Exits non-zero if setup fails, a watcher misses an update, or the stored bids are inconsistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import math
+import os
+import random
+import resource
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.http_baseline import _read_reply, cpu_seconds, percentile  # noqa: E402
+from bench.publication import BenchDatabase, create_database, drop_database  # noqa: E402
+
+HOST = "127.0.0.1"
+START_PRICE = 100_000_000
+STEP = 100_000
+GOAL_BIDS = 1_000.0
+GOAL_SQL_RATIO = 0.6
+GOAL_P99_RATIO = 2.0
+BIDS_PER_SECOND = 5  # the server's per-bidder limit (schema/auctions/mutations.py)
+SCALES: dict[str, dict[str, Any]] = {
+    "default": {
+        "bidders": 500,
+        "watchers": 5000,
+        "watcher_processes": 4,
+        "updates": 20,
+        "sql_connections": [1, 4, 16, 32],
+        "bid_connections": [1, 4, 16, 64],
+        "client_processes": 2,
+        "sql_seconds": 3.0,
+        "bid_seconds": 5.0,
+        "warmup": 1.0,
+    },
+    "tiny": {
+        "bidders": 60,
+        "watchers": 50,
+        "watcher_processes": 1,
+        "updates": 5,
+        "sql_connections": [1, 4],
+        "bid_connections": [1, 4],
+        "client_processes": 1,
+        "sql_seconds": 1.0,
+        "bid_seconds": 2.0,
+        "warmup": 0.5,
+    },
+}
+BID = (
+    "mutation($input: BidPlaceInput!) { bidPlace(input: $input) { __typename "
+    "... on BidPlaced { bid { seq amountFen } } ... on BidTooLow { minNextFen } ... on Error { code } } }"
+)
+WATCH = "subscription($lotId: ID!) { auctionUpdates(lotId: $lotId) { kind seq phase priceFen leadingBidderNo endsAt } }"
+
+
+def log(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+def raise_nofile() -> int:
+    """Raises the soft file-descriptor limit to the hard one (children inherit it); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def run_loop(coro: Any) -> Any:
+    """asyncio.run on uvloop when installed (uvicorn serves on uvloop: the clients should not be slower)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def stats(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return percentile(ordered, 0.50), percentile(ordered, 0.99)
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+@dataclass
+class Seeded:
+    lots: dict[str, int]  # purpose -> lot pk ("sql", "bids", "live")
+    auctions: dict[str, int]  # purpose -> auction pk
+    entries: list[tuple[int, str]]  # (entry id on the sql lot, bidder number)
+    tokens: list[str]  # one access token per bidder
+
+
+async def seed(bidders: int) -> Seeded:
+    """A tenderer, three lots with live auctions and `bidders` qualified bidders with tokens, written directly."""
+    from tortoise.transactions import in_transaction
+
+    from domain.accounts.models import Organisation, User
+    from domain.accounts.tokens import KeyRing, TokenPolicy
+    from domain.auctions.models import Auction, AuctionEntry
+    from domain.publication.models import Lot, Project
+    from domain.registration.models import Registration
+
+    now = datetime.now(UTC)
+    base = random.randrange(10**12, 9 * 10**12)  # ids nobody else on a shared Redis uses
+    numbers = random.sample(range(1000, 10000), bidders)
+
+    def org(i: int, kinds: list[str]) -> Organisation:
+        return Organisation(
+            id=base + i,
+            credit_code=f"91B{base % 10**9:09d}{i:06d}"[:18],
+            name=f"压测竞买人{i:04d}有限公司",
+            region_code="370202",
+            kinds=kinds,
+            contact_name="压测",
+            contact_phone=f"139{i:08d}",
+            status="approved",
+            created_at=now,
+            updated_at=now,
+        )
+
+    async with in_transaction():
+        await Organisation.bulk_create([org(0, ["tenderer"])] + [org(i + 1, ["bidder"]) for i in range(bidders)])
+        await User.bulk_create(
+            [
+                User(
+                    id=base + i + 1,
+                    organisation_id=base + i + 1,
+                    phone=f"139{i + 1:08d}",
+                    name="压测用户",
+                    password_hash="-",
+                    created_at=now,
+                )
+                for i in range(bidders)
+            ]
+        )
+        project = await Project.create(
+            trade_code=f"B{base}",
+            name="压测网络竞价项目",
+            category="land_use_rights",
+            region_code="370211",
+            tenderer_id=base,
+            created_at=now,
+        )
+        lots: dict[str, int] = {}
+        auctions: dict[str, int] = {}
+        for n, purpose in enumerate(("sql", "bids", "live")):
+            lot = await Lot.create(
+                id=base + n,
+                project_id=project.id,
+                lot_no=n + 1,
+                trade_code=f"B{base}{n}",
+                name=f"压测标的{n + 1}",
+                procedure="online_auction",
+                estimated_price_fen=START_PRICE,
+                config={"depositRequired": False},
+                status="published",
+                created_at=now,
+                updated_at=now,
+            )
+            auction = await Auction.create(
+                lot_id=lot.id,
+                starting_price_fen=START_PRICE,
+                increment_fen=STEP,
+                reserve_price_fen=START_PRICE,
+                starts_at=now - timedelta(minutes=1),
+                free_ends_at=now + timedelta(days=1),
+                countdown_seconds=300,
+                entry_deadline=now - timedelta(minutes=2),
+                phase="free",
+                seq=0,
+                next_check_at=now + timedelta(days=1),
+                created_at=now,
+                updated_at=now,
+            )
+            lots[purpose], auctions[purpose] = lot.id, auction.id
+            await Registration.bulk_create(
+                [
+                    Registration(
+                        lot_id=lot.id,
+                        organisation_id=base + i + 1,
+                        user_id=base + i + 1,
+                        status="registered",
+                        registered_at=now,
+                        updated_at=now,
+                    )
+                    for i in range(bidders)
+                ]
+            )
+            regs = dict(await Registration.filter(lot_id=lot.id).values_list("organisation_id", "id"))
+            await AuctionEntry.bulk_create(
+                [
+                    AuctionEntry(
+                        auction_id=auction.id,
+                        organisation_id=base + i + 1,
+                        registration_id=regs[base + i + 1],
+                        bidder_no=str(numbers[i]),
+                        qualified_at=now,
+                    )
+                    for i in range(bidders)
+                ]
+            )
+    entries = [
+        (int(i), str(no))
+        for i, no in await AuctionEntry.filter(auction_id=auctions["sql"]).order_by("id").values_list("id", "bidder_no")
+    ]
+    # tokens as a sign-in issues them (api/app.py token_policy with the default issuer and audience)
+    ring = KeyRing(TokenPolicy())
+    await ring.load()
+    tokens = [
+        ring.issue(
+            f"user:{base + i + 1}",
+            {"org": base + i + 1, "roles": ["bidder"], "sid": str(uuid.uuid4())},
+            ttl=timedelta(hours=3),
+        )[0]
+        for i in range(bidders)
+    ]
+    return Seeded(lots=lots, auctions=auctions, entries=entries, tokens=tokens)
+
+
+# --------------------------------------------------------------------------- (1) the raw SQL ceiling
+
+
+async def sql_ceiling_pg(
+    url: str, auction_id: int, entries: list[tuple[int, str]], connections: int, seconds: float
+) -> float:
+    """Accepted bids/s of the bare bid transaction on one hot auction row, `connections` asyncpg connections."""
+    import asyncpg
+
+    dsn = "postgresql://" + url.split("://", 1)[1].split("?", 1)[0]
+    conns = [await asyncpg.connect(dsn) for _ in range(connections)]
+    payload_keys = {"lot_id": 0, "seq": 0, "price_fen": 0, "bidder_no": "", "phase": "free", "ends_at": None}
+    audience = json.dumps({"orgs": [], "users": [], "roles": [], "public": True})
+
+    async def one(conn: Any, k: int) -> None:
+        entry_id, bidder_no = entries[k % len(entries)]
+        async with conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT id, lot_id, seq, current_price_fen, starting_price_fen, increment_fen, phase, ends_at,"
+                " countdown_seconds FROM auction WHERE id = $1 FOR UPDATE",
+                auction_id,
+            )
+            now = datetime.now(UTC)
+            seq = row["seq"] + 1
+            price = row["starting_price_fen"] if row["current_price_fen"] is None else row["current_price_fen"] + STEP
+            ends_at = row["ends_at"]
+            await conn.execute(
+                "INSERT INTO auction_bid (auction_id, entry_id, bidder_no, seq, amount_fen, placed_at, ends_at, phase)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                auction_id,
+                entry_id,
+                bidder_no,
+                seq,
+                price,
+                now,
+                ends_at,
+                row["phase"],
+            )
+            await conn.execute(
+                "UPDATE auction SET seq = $2, current_price_fen = $3, leading_entry_id = $4, leading_bidder_no = $5,"
+                " ends_at = $6, updated_at = $7 WHERE id = $1",
+                auction_id,
+                seq,
+                price,
+                entry_id,
+                bidder_no,
+                ends_at,
+                now,
+            )
+            payload = dict(
+                payload_keys,
+                lot_id=row["lot_id"],
+                seq=seq,
+                price_fen=price,
+                bidder_no=bidder_no,
+                placed_at=now.isoformat(),
+            )
+            await conn.execute(
+                "INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id,"
+                " actor_org_id, actor_label, payload, audience, occurred_at, attempts)"
+                " VALUES ($1, 'bench.sql_bid', 'Auction', $2, 'success', 1, 1, 'bench', $3, $4, $5, 0)",
+                uuid.uuid4(),
+                str(auction_id),
+                json.dumps(payload),
+                audience,
+                now,
+            )
+
+    async def worker(conn: Any, until: float, offset: int) -> int:
+        done = 0
+        while time.perf_counter() < until:
+            await one(conn, offset + done * connections)
+            done += 1
+        return done
+
+    try:
+        await asyncio.gather(*(worker(c, time.perf_counter() + 0.3, i) for i, c in enumerate(conns)))
+        began = time.perf_counter()
+        counts = await asyncio.gather(*(worker(c, began + seconds, i) for i, c in enumerate(conns)))
+        rate = sum(counts) / (time.perf_counter() - began)
+        # the dispatcher of the server started later must not spend its time on these
+        await conns[0].execute("DELETE FROM outbox_event WHERE type = 'bench.sql_bid'")
+        return rate
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+def sql_ceiling_sqlite(path: str, auction_id: int, entries: list[tuple[int, str]], seconds: float) -> float:
+    """The same transaction on SQLite: one connection (SQLite has one writer), BEGIN IMMEDIATE ... COMMIT."""
+    db = sqlite3.connect(path, isolation_level=None)
+    audience = json.dumps({"orgs": [], "users": [], "roles": [], "public": True})
+
+    def one(k: int) -> None:
+        entry_id, bidder_no = entries[k % len(entries)]
+        db.execute("BEGIN IMMEDIATE")
+        lot_id, seq, current, start, phase, ends_at = db.execute(
+            "SELECT lot_id, seq, current_price_fen, starting_price_fen, phase, ends_at FROM auction WHERE id = ?",
+            (auction_id,),
+        ).fetchone()
+        now = datetime.now(UTC).isoformat()
+        seq += 1
+        price = start if current is None else current + STEP
+        db.execute(
+            "INSERT INTO auction_bid (auction_id, entry_id, bidder_no, seq, amount_fen, placed_at, ends_at, phase)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (auction_id, entry_id, bidder_no, seq, price, now, ends_at, phase),
+        )
+        db.execute(
+            "UPDATE auction SET seq = ?, current_price_fen = ?, leading_entry_id = ?, leading_bidder_no = ?,"
+            " ends_at = ?, updated_at = ? WHERE id = ?",
+            (seq, price, entry_id, bidder_no, ends_at, now, auction_id),
+        )
+        payload = {
+            "lot_id": lot_id,
+            "seq": seq,
+            "price_fen": price,
+            "bidder_no": bidder_no,
+            "phase": phase,
+            "ends_at": ends_at,
+            "placed_at": now,
+        }
+        db.execute(
+            "INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id, actor_org_id,"
+            " actor_label, payload, audience, occurred_at, attempts)"
+            " VALUES (?, 'bench.sql_bid', 'Auction', ?, 'success', 1, 1, 'bench', ?, ?, ?, 0)",
+            (str(uuid.uuid4()), str(auction_id), json.dumps(payload), audience, now),
+        )
+        db.execute("COMMIT")
+
+    try:
+        k = 0
+        until = time.perf_counter() + 0.3
+        while time.perf_counter() < until:
+            one(k)
+            k += 1
+        began = time.perf_counter()
+        done = 0
+        while time.perf_counter() < began + seconds:
+            one(k + done)
+            done += 1
+        rate = done / (time.perf_counter() - began)
+        db.execute("DELETE FROM outbox_event WHERE type = 'bench.sql_bid'")
+        return rate
+    finally:
+        db.close()
+
+
+# --------------------------------------------------------------------------- WebSocket watchers (own processes)
+
+
+def update_message(kind: str, seq: int, price: int | None) -> str:
+    """A graphql-transport-ws "next" message as the server sends it (the raw broadcast sends the same shape)."""
+    update = {"kind": kind, "seq": seq, "phase": "FREE", "priceFen": price, "leadingBidderNo": "1234", "endsAt": None}
+    return json.dumps(
+        {"id": "1", "type": "next", "payload": {"data": {"auctionUpdates": update}}}, separators=(",", ":")
+    )
+
+
+class WsSocket(asyncio.Protocol):
+    """A minimal WebSocket client (RFC 6455) on an asyncio protocol: cheap enough for thousands per process.
+
+    Receipt time is taken once per data_received, before any parsing, for every message in it.
+    """
+
+    def __init__(self, group: Watchers) -> None:
+        self.group = group
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.fragments: list[bytes] = []
+        self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.seen: set[int] = set()
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [
+            f"GET {self.group.path} HTTP/1.1",
+            f"Host: {self.group.host}:{self.group.port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+        ]
+        if self.group.graphql:
+            lines.append("Sec-WebSocket-Protocol: graphql-transport-ws")
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(f"closed before ready: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        self.buffer += data
+        if not self.upgraded:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end])
+            del self.buffer[: end + 4]
+            if not head.startswith(b"HTTP/1.1 101"):
+                if not self.ready.done():
+                    self.ready.set_exception(ConnectionError(head[:200].decode("latin-1")))
+                return
+            self.upgraded = True
+            if self.group.graphql:
+                self.send_text('{"type":"connection_init","payload":{}}')
+        self.frames(now)
+
+    def frames(self, now: float) -> None:
+        buf = self.buffer
+        while len(buf) >= 2:
+            first, second = buf[0], buf[1]
+            length, pos = second & 0x7F, 2
+            if length == 126:
+                if len(buf) < 4:
+                    return
+                length, pos = int.from_bytes(buf[2:4], "big"), 4
+            elif length == 127:
+                if len(buf) < 10:
+                    return
+                length, pos = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < pos + length:
+                return
+            payload = bytes(buf[pos : pos + length])
+            del buf[: pos + length]
+            opcode, fin = first & 0x0F, first & 0x80
+            if opcode in (0x0, 0x1, 0x2):
+                self.fragments.append(payload)
+                if fin:
+                    message, self.fragments = b"".join(self.fragments), []
+                    self.group.on_message(self, message, now)
+            elif opcode == 0x9:  # ping: pong with the same payload
+                self.send_frame(0xA, payload)
+            elif opcode == 0x8:
+                self.closed = True
+                if self.transport is not None:
+                    self.transport.close()
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        mask = os.urandom(4)
+        n = len(payload)
+        if n < 126:
+            header = bytes([0x80 | opcode, 0x80 | n])
+        elif n < 1 << 16:
+            header = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            header = bytes([0x80 | opcode, 0x80 | 127]) + n.to_bytes(8, "big")
+        key = int.from_bytes((mask * (n // 4 + 1))[:n], "big") if n else 0
+        masked = (int.from_bytes(payload, "big") ^ key).to_bytes(n, "big") if n else b""
+        self.transport.write(header + mask + masked)
+
+    def send_text(self, text: str) -> None:
+        self.send_frame(0x1, text.encode())
+
+
+class Watchers:
+    """One watcher process: `count` sockets, receipt times per update sequence number."""
+
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.host, self.port, self.path = cfg["host"], int(cfg["port"]), cfg["path"]
+        self.graphql = cfg["mode"] == "graphql"
+        self.count = int(cfg["count"])
+        self.subscribe = json.dumps(
+            {"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"lotId": cfg.get("lot", "")}}}
+        )
+        self.times: dict[int, list[float]] = defaultdict(list)
+        self.duplicates = 0
+        self.errors: list[str] = []
+
+    def on_message(self, sock: WsSocket, raw: bytes, now: float) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            self.errors.append(f"not JSON: {raw[:100]!r}")
+            return
+        kind = message.get("type")
+        if kind == "next":
+            update = ((message.get("payload") or {}).get("data") or {}).get("auctionUpdates") or {}
+            if update.get("kind") == "snapshot":
+                if not sock.ready.done():
+                    sock.ready.set_result(True)
+            elif update.get("kind") == "bid":
+                seq = int(update["seq"])
+                if seq in sock.seen:
+                    self.duplicates += 1
+                    return
+                sock.seen.add(seq)
+                times = self.times[seq]
+                times.append(now)
+                if len(times) == self.count:
+                    print(f"got {seq}", flush=True)
+        elif kind == "connection_ack":
+            sock.send_text(self.subscribe)
+        elif kind == "ping":
+            sock.send_text('{"type":"pong"}')
+        elif kind != "pong":
+            self.errors.append(raw[:300].decode("utf-8", "replace"))
+            if not sock.ready.done():
+                sock.ready.set_exception(ConnectionError(raw[:300].decode("utf-8", "replace")))
+
+
+async def stdin_reader() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 26)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+async def watcher_main(cfg: dict[str, Any]) -> None:
+    """Child process: opens its sockets (a bounded number of handshakes at a time), says "ready N",
+    prints "got SEQ" once every socket has update SEQ, and on "stop" prints its receipt times as JSON."""
+    loop = asyncio.get_running_loop()
+    group = Watchers(cfg)
+    gate = asyncio.Semaphore(int(cfg.get("parallel", 50)))
+    sockets: list[WsSocket] = []
+
+    async def open_one() -> None:
+        async with gate:
+            for attempt in range(5):
+                try:
+                    _, sock = await loop.create_connection(lambda: WsSocket(group), group.host, group.port)
+                    await asyncio.wait_for(sock.ready, 60)
+                    sockets.append(sock)
+                    return
+                except (OSError, ConnectionError, TimeoutError) as err:
+                    if attempt == 4:
+                        raise RuntimeError(f"could not open a watcher: {err}") from err
+                    await asyncio.sleep(0.2 * (attempt + 1))
+
+    reader = await stdin_reader()
+    await asyncio.gather(*(open_one() for _ in range(group.count)))
+    print(f"ready {len(sockets)}", flush=True)
+    await reader.readline()
+    result = {
+        "count": group.count,
+        "received": {str(seq): times for seq, times in group.times.items()},
+        "duplicates": group.duplicates,
+        "closed": sum(s.closed for s in sockets),
+        "errors": group.errors[:5],
+    }
+    print(json.dumps(result), flush=True)
+    for sock in sockets:
+        if sock.transport is not None:
+            sock.transport.close()
+    await asyncio.sleep(0.2)
+
+
+@dataclass
+class WatcherFleet:
+    """The controller's handle on the watcher processes."""
+
+    procs: list[asyncio.subprocess.Process]
+    sizes: list[int]
+    got: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    events: dict[int, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
+    results: list[dict[str, Any]] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+    ready: int = 0
+    ready_event: asyncio.Event = field(default_factory=asyncio.Event)
+    failed: str | None = None
+
+    @classmethod
+    async def start(cls, mode: str, port: int, path: str, total: int, processes: int, lot: str = "") -> WatcherFleet:
+        sizes = [total // processes + (1 if i < total % processes else 0) for i in range(processes)]
+        sizes = [s for s in sizes if s > 0]
+        procs = []
+        for size in sizes:
+            cfg = {"mode": mode, "host": HOST, "port": port, "path": path, "count": size, "lot": lot, "parallel": 50}
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--watcher",
+                    json.dumps(cfg),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    cwd=ROOT,
+                    limit=1 << 26,
+                )
+            )
+        fleet = cls(procs=procs, sizes=sizes)
+        fleet.readers = [asyncio.create_task(fleet._read(p)) for p in procs]
+        return fleet
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        while line := await proc.stdout.readline():
+            text = line.decode().strip()
+            if text.startswith("got "):
+                seq = int(text.split()[1])
+                self.got[seq] += 1
+                if self.got[seq] == len(self.procs):
+                    self.events[seq].set()
+            elif text.startswith("ready "):
+                self.ready += int(text.split()[1])
+                if self.ready == sum(self.sizes):
+                    self.ready_event.set()
+            elif text.startswith("{"):
+                self.results.append(json.loads(text))
+        await proc.wait()
+        if proc.returncode != 0:
+            self.failed = f"a watcher process exited with {proc.returncode}"
+            self.ready_event.set()
+
+    async def wait_ready(self, within: float) -> None:
+        await asyncio.wait_for(self.ready_event.wait(), within)
+        if self.failed:
+            raise RuntimeError(self.failed)
+
+    async def received(self, seq: int, within: float) -> bool:
+        try:
+            await asyncio.wait_for(self.events[seq].wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> list[dict[str, Any]]:
+        for proc in self.procs:
+            assert proc.stdin is not None
+            with contextlib.suppress(ConnectionError):
+                proc.stdin.write(b"stop\n")
+                await proc.stdin.drain()
+        await asyncio.wait_for(asyncio.gather(*self.readers), 120)
+        for proc in self.procs:
+            await asyncio.wait_for(proc.wait(), 60)
+        return self.results
+
+
+def latencies(results: list[dict[str, Any]], base: dict[int, float]) -> tuple[list[float], int, int]:
+    """(receipt - base in ms for every socket and update, receipts missing, duplicates)."""
+    values: list[float] = []
+    for result in results:
+        for seq, times in result["received"].items():
+            if int(seq) in base:
+                values.extend((t - base[int(seq)]) * 1000.0 for t in times)
+    expected = len(base) * sum(int(r["count"]) for r in results)
+    duplicates = sum(r["duplicates"] for r in results)
+    return values, expected - len(values), duplicates
+
+
+# --------------------------------------------------------------------------- (3) the raw broadcast
+
+
+async def raw_server_main(port: int) -> None:
+    """Child process: a plain websockets server; on "send SEQ" (stdin) broadcasts one update to every socket."""
+    from websockets.asyncio.server import broadcast, serve
+
+    clients: set[Any] = set()
+
+    async def handler(ws: Any) -> None:
+        clients.add(ws)
+        try:
+            await ws.send(update_message("snapshot", 0, None))
+            await ws.wait_closed()
+        finally:
+            clients.discard(ws)
+
+    async with serve(handler, HOST, port, compression=None, max_queue=None, backlog=4096):
+        print("listening", flush=True)
+        reader = await stdin_reader()
+        while line := await reader.readline():
+            words = line.split()
+            if words and words[0] == b"send":
+                seq = int(words[1])
+                sent = time.time()
+                broadcast(clients, update_message("bid", seq, START_PRICE + seq * STEP))
+                print(f"sent {seq} {sent!r} {len(clients)}", flush=True)
+
+
+async def measure_raw(args: argparse.Namespace) -> tuple[list[float], int, int]:
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--raw-server", str(port), stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    fleet: WatcherFleet | None = None
+    try:
+        if (await asyncio.wait_for(server.stdout.readline(), 30)).strip() != b"listening":
+            raise RuntimeError("the raw websockets server did not start")
+        fleet = await WatcherFleet.start("raw", port, "/", args.watchers, args.watcher_processes)
+        began = time.perf_counter()
+        await fleet.wait_ready(300)
+        log(f"raw: {args.watchers} sockets open in {time.perf_counter() - began:.1f} s")
+        sent: dict[int, float] = {}
+        missed = 0
+        for seq in range(1, args.updates + 1):
+            server.stdin.write(f"send {seq}\n".encode())
+            await server.stdin.drain()
+            words = (await asyncio.wait_for(server.stdout.readline(), 30)).split()
+            sent[seq] = float(words[2])
+            if not await fleet.received(seq, 30):
+                missed += 1
+            await asyncio.sleep(args.gap)
+        results = await fleet.stop()
+        fleet = None
+        values, missing, duplicates = latencies(results, sent)
+        return values, missing + missed, duplicates
+    finally:
+        if fleet is not None:
+            for proc in fleet.procs:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+        server.stdin.close()
+        with contextlib.suppress(ProcessLookupError):
+            server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+
+
+# --------------------------------------------------------------------------- the PalmTrade server
+
+
+def start_server(db: BenchDatabase, port: int, tmp: Path, redis_url: str | None) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.url,
+        "REDIS_URL": redis_url or "",
+        "PORT": str(port),
+        "HOST": HOST,
+        "RUN_WORKERS": "1",
+        "SEED_DEMO": "0",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "AUDIT_EXPORT_PATH": str(tmp / "audit-heads.jsonl"),
+        "LOG_LEVEL": "warning",
+        "PALMTRADE_PRODUCTION": "0",
+        "JWT_ISSUER": "palmtrade",
+        "JWT_AUDIENCE": "palmtrade-api",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    }
+    out = (tmp / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.manage", "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+    )
+    out.close()
+    return proc
+
+
+async def wait_healthy(proc: subprocess.Popen[bytes], port: int, tmp: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{server_log(tmp)}")
+        try:
+            status, _ = await http_request(port, "GET", "/healthz", None, {})
+            if status == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the server did not come up:\n{server_log(tmp)}")
+
+
+def server_log(tmp: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join((tmp / "server.log").read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no server log)"
+
+
+def bid_request(port: int, lot: str, token: str, amount: int) -> bytes:
+    body = json.dumps({"query": BID, "variables": {"input": {"lotId": lot, "amountFen": amount}}}).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def http_request(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """One request on its own connection (setup and the live measurement's bids)."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b""))
+        status, reply, _ = await asyncio.wait_for(_read_reply(reader), 30)
+        return status, reply
+    finally:
+        writer.close()
+
+
+def classify(status: int, body: bytes) -> tuple[str, int | None, int | None]:
+    """(outcome, accepted seq, price to bid next) of a bidPlace answer; outcome is ACCEPTED or an error code."""
+    if status != 200:
+        return f"HTTP_{status}", None, None
+    reply = json.loads(body)
+    if reply.get("errors"):
+        return str(reply["errors"][0].get("extensions", {}).get("code", "ERROR")), None, None
+    result = reply["data"]["bidPlace"]
+    if result["__typename"] == "BidPlaced":
+        return "ACCEPTED", int(result["bid"]["seq"]), int(result["bid"]["amountFen"]) + STEP
+    if result["__typename"] == "BidTooLow":
+        return "BID_TOO_LOW", None, int(result["minNextFen"])
+    return str(result.get("code") or result["__typename"]), None, None
+
+
+# --------------------------------------------------------------------------- (2) bids through the full stack
+
+
+async def bid_client_main() -> None:
+    """Child process: reads its job (JSON) from stdin, bids through `connections` keep-alive connections, each
+    cycling through its bidders, and prints its tally as JSON."""
+    job = json.loads(sys.stdin.readline())
+    port, lot, tokens, connections = job["port"], job["lot"], job["tokens"], int(job["connections"])
+    t0, t1 = float(job["t0"]), float(job["t1"])
+    known = {"next": int(job["next"])}
+    outcomes: dict[str, int] = defaultdict(int)
+    accepted_total = 0
+    per_bidder_second: dict[tuple[int, int], int] = defaultdict(int)
+    latencies_ms: list[float] = []
+    errors: list[str] = []
+
+    async def worker(index: int) -> None:
+        nonlocal accepted_total
+        mine = list(range(index, len(tokens), connections))
+        reader = writer = None
+        k = 0
+        await asyncio.sleep(max(0.0, float(job["start_at"]) - time.time()))
+        try:
+            while (started := time.time()) < t1:
+                bidder = mine[k % len(mine)]
+                k += 1
+                request = bid_request(port, lot, tokens[bidder], known["next"])
+                began = time.perf_counter()
+                try:
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection(HOST, port)
+                    writer.write(request)
+                    status, body, keep = await asyncio.wait_for(_read_reply(reader), 30)  # type: ignore[arg-type]
+                    outcome, _, next_price = classify(status, body)
+                except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, KeyError) as err:
+                    outcome, next_price, keep = "TRANSPORT", None, False
+                    if len(errors) < 5:
+                        errors.append(f"{type(err).__name__}: {err}")
+                if outcome == "ACCEPTED":
+                    accepted_total += 1
+                if next_price is not None and next_price > known["next"]:
+                    known["next"] = next_price
+                finished = time.time()
+                if t0 <= started and finished <= t1:
+                    outcomes[outcome] += 1
+                    latencies_ms.append((time.perf_counter() - began) * 1000.0)
+                    per_bidder_second[(bidder, int(started))] += 1
+                if not keep and writer is not None:
+                    writer.close()
+                    reader = writer = None
+        finally:
+            if writer is not None:
+                writer.close()
+
+    await asyncio.gather(*(worker(i) for i in range(connections)))
+    print(
+        json.dumps(
+            {
+                "outcomes": outcomes,
+                "accepted_total": accepted_total,
+                "latencies": latencies_ms,
+                "max_per_bidder_second": max(per_bidder_second.values(), default=0),
+                "errors": errors,
+            }
+        ),
+        flush=True,
+    )
+
+
+@dataclass
+class BidStep:
+    connections: int
+    seconds: float
+    requests: int
+    accepted: int
+    outcomes: dict[str, int]
+    p50_ms: float
+    p99_ms: float
+    server_cpu_pct: float
+    max_per_bidder_second: int
+    accepted_total: int
+    drain_seconds: float
+    backlog: int
+    errors: list[str]
+
+    @property
+    def accepted_rate(self) -> float:
+        return self.accepted / self.seconds
+
+    @property
+    def request_rate(self) -> float:
+        return self.requests / self.seconds
+
+
+async def outbox_backlog(db: BenchDatabase) -> int:
+    from tortoise import connections
+
+    _, rows = await connections.get("default").execute_query(
+        "SELECT count(*) FROM outbox_event WHERE dispatched_at IS NULL"
+    )
+    return int(rows[0][0])
+
+
+async def drain_outbox(db: BenchDatabase, within: float = 600) -> tuple[float, int]:
+    """Seconds until the server's dispatcher has delivered everything (and the backlog found at the start)."""
+    began = time.perf_counter()
+    backlog = await outbox_backlog(db)
+    while await outbox_backlog(db) > 0:
+        if time.perf_counter() - began > within:
+            raise RuntimeError("the outbox did not drain")
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - began, backlog
+
+
+async def current_min_next(auction_id: int) -> int:
+    from domain.auctions.models import Auction
+
+    auction = await Auction.get(id=auction_id)
+    return START_PRICE if auction.current_price_fen is None else auction.current_price_fen + STEP
+
+
+async def measure_bids(
+    args: argparse.Namespace, db: BenchDatabase, port: int, server_pid: int, seeded: Seeded, lot: str, connections: int
+) -> BidStep:
+    processes = max(1, min(args.client_processes, connections))
+    per_process = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
+    start_at = time.time() + 0.5
+    t0 = start_at + args.warmup
+    t1 = t0 + args.bid_seconds
+    next_price = await current_min_next(seeded.auctions["bids"])
+    procs = []
+    for p, conns in enumerate(per_process):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--bid-client",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+            limit=1 << 26,
+        )
+        job = {
+            "port": port,
+            "lot": lot,
+            "tokens": seeded.tokens[p::processes],
+            "connections": conns,
+            "start_at": start_at,
+            "t0": t0,
+            "t1": t1,
+            "next": next_price,
+        }
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(job) + "\n").encode())
+        await proc.stdin.drain()
+        proc.stdin.close()
+        procs.append(proc)
+    await asyncio.sleep(max(0.0, t0 - time.time()))
+    cpu0, w0 = cpu_seconds(server_pid), time.monotonic()
+    await asyncio.sleep(max(0.0, t1 - time.time()))
+    cpu1, w1 = cpu_seconds(server_pid), time.monotonic()
+    backlog = await outbox_backlog(db)
+    tallies = []
+    for proc in procs:
+        out, _ = await asyncio.wait_for(proc.communicate(), 120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"a bid client failed ({proc.returncode})")
+        tallies.append(json.loads(out.decode().strip().splitlines()[-1]))
+    outcomes: dict[str, int] = defaultdict(int)
+    for tally in tallies:
+        for k, v in tally["outcomes"].items():
+            outcomes[k] += v
+    p50, p99 = stats([x for t in tallies for x in t["latencies"]])
+    drain, _ = await drain_outbox(db)
+    return BidStep(
+        connections=connections,
+        seconds=args.bid_seconds,
+        requests=sum(outcomes.values()),
+        accepted=outcomes.get("ACCEPTED", 0),
+        outcomes=dict(outcomes),
+        p50_ms=p50,
+        p99_ms=p99,
+        server_cpu_pct=100.0 * (cpu1 - cpu0) / (w1 - w0) if w1 > w0 else math.nan,
+        max_per_bidder_second=max(t["max_per_bidder_second"] for t in tallies),
+        accepted_total=sum(t["accepted_total"] for t in tallies),
+        drain_seconds=drain,
+        backlog=backlog,
+        errors=[e for t in tallies for e in t["errors"]][:5],
+    )
+
+
+async def check_bids(auction_id: int, accepted_total: int) -> list[str]:
+    """Sequences 1..N without a gap, prices strictly increasing, the auction row = the last bid, N = accepted."""
+    from domain.auctions.models import Auction, AuctionBid
+
+    rows = await AuctionBid.filter(auction_id=auction_id).order_by("seq").values_list("seq", "amount_fen")
+    auction = await Auction.get(id=auction_id)
+    problems = []
+    if [s for s, _ in rows] != list(range(1, len(rows) + 1)):
+        problems.append("sequence numbers are not 1..N")
+    if any(b[1] <= a[1] for a, b in itertools.pairwise(rows)):
+        problems.append("prices do not strictly increase")
+    if rows and (auction.seq, auction.current_price_fen) != tuple(rows[-1]):
+        problems.append(f"auction row {auction.seq}/{auction.current_price_fen} is not the last bid {rows[-1]}")
+    if len(rows) != accepted_total:
+        problems.append(f"{len(rows)} bids stored, {accepted_total} acknowledged")
+    return problems
+
+
+# --------------------------------------------------------------------------- (3) live updates through PalmTrade
+
+
+async def settle(port: int, within: float = 60.0) -> None:
+    """Waits until the server answers /healthz within 10 ms twice in a row (its event loop is idle)."""
+    deadline = time.monotonic() + within
+    quick = 0
+    while quick < 2 and time.monotonic() < deadline:
+        began = time.perf_counter()
+        await http_request(port, "GET", "/healthz", None, {})
+        quick = quick + 1 if time.perf_counter() - began < 0.010 else 0
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Live:
+    from_ack: list[float]  # receipt - the moment the bidder had read its acknowledgement, ms
+    from_request: list[float]  # receipt - the moment the bid request was written, ms
+    round_trips: list[float]  # the bidder's wait for its acknowledgement, ms
+    missing: int
+    duplicates: int
+
+
+async def measure_live(args: argparse.Namespace, port: int, seeded: Seeded, lot: str) -> Live:
+    fleet = await WatcherFleet.start("graphql", port, "/graphql", args.watchers, args.watcher_processes, lot)
+    try:
+        began = time.perf_counter()
+        await fleet.wait_ready(600)
+        log(f"live: {args.watchers} subscriptions open in {time.perf_counter() - began:.1f} s")
+        await asyncio.sleep(0.5)
+        acked: dict[int, float] = {}
+        sent: dict[int, float] = {}
+        missed = 0
+        price = START_PRICE
+        for n in range(args.updates):
+            token = seeded.tokens[n % 2]  # two bidders in turn: never ALREADY_LEADING, far below 5 bids/s each
+            request = bid_request(port, lot, token, price)
+            reader, writer = await asyncio.open_connection(HOST, port)
+            try:
+                started = time.time()
+                writer.write(request)
+                status, body, _ = await asyncio.wait_for(_read_reply(reader), 30)
+                at = time.time()
+            finally:
+                writer.close()
+            outcome, seq, next_price = classify(status, body)
+            if outcome != "ACCEPTED" or seq is None or next_price is None:
+                raise RuntimeError(f"a live-measurement bid was not accepted: {outcome} {body[:300]!r}")
+            acked[seq], sent[seq] = at, started
+            price = next_price
+            if not await fleet.received(seq, 60):
+                missed += 1
+            # two more messages follow each bid on the bus (the dispatcher repeats it, and the outbid notice travels
+            # the same way) and every subscriber wakes for them: the next bid waits until the server is idle again
+            await asyncio.sleep(args.gap)
+            await settle(port)
+        results = await fleet.stop()
+        from_ack, missing, duplicates = latencies(results, acked)
+        from_request, _, _ = latencies(results, sent)
+        trips = [(acked[s] - sent[s]) * 1000.0 for s in acked]
+        return Live(from_ack, from_request, trips, missing + missed, duplicates)
+    except BaseException:
+        for proc in fleet.procs:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        raise
+
+
+# --------------------------------------------------------------------------- main
+
+
+def backend(args: argparse.Namespace) -> tuple[str | None, str | None, str]:
+    """(DATABASE_URL to create the database on, REDIS_URL, description), or SystemExit(0) with a message."""
+    from domain.db import is_postgres
+
+    url = os.environ.get("DATABASE_URL") or None
+    redis_url = os.environ.get("REDIS_URL") or None
+    postgres = bool(url and is_postgres(url))
+    if not postgres:
+        url = None
+    if not (postgres and redis_url) and args.scale != "tiny" and not args.allow_fallback:
+        print(
+            "skipped: the full benchmark needs DATABASE_URL on a loopback PostgreSQL and REDIS_URL "
+            "(or --scale tiny / --allow-fallback for SQLite and the in-process broker)",
+            file=sys.stderr,
+        )
+        raise SystemExit(0)
+    return url, redis_url, ("postgresql" if postgres else "sqlite") + ("+redis" if redis_url else "+in-process broker")
+
+
+async def run(args: argparse.Namespace) -> int:
+    from tortoise import Tortoise
+
+    from api.manage import migrate
+    from api.settings import Settings
+    from domain.db import tortoise_config
+    from schema.relay import to_global_id
+
+    source, redis_url, description = backend(args)
+    nofile = raise_nofile()
+    if nofile < args.watchers + 1000:
+        log(f"RLIMIT_NOFILE is {nofile}: fewer watchers ({max(10, nofile - 1000)})")
+        args.watchers = max(10, nofile - 1000)
+    tmp = Path(tempfile.mkdtemp(prefix="palmtrade-bench-auction-"))
+    db = await create_database(source)
+    server: subprocess.Popen[bytes] | None = None
+    lines: list[str] = []
+    failures: list[str] = []
+    try:
+        began = time.perf_counter()
+        await migrate(Settings(database_url=db.url))
+        await Tortoise.init(config=tortoise_config(db.url))
+        seeded = await seed(args.bidders)
+        log(f"database {description}: migrated and seeded in {time.perf_counter() - began:.1f} s")
+
+        # (1) the raw SQL ceiling
+        sql_rates: dict[int, float] = {}
+        for n in args.sql_connections if db.postgres else [1]:
+            if db.postgres:
+                sql_rates[n] = await sql_ceiling_pg(db.url, seeded.auctions["sql"], seeded.entries, n, args.sql_seconds)
+            else:
+                path = db.url.removeprefix("sqlite://")
+                sql_rates[n] = sql_ceiling_sqlite(path, seeded.auctions["sql"], seeded.entries, args.sql_seconds)
+            log(f"sql: {n} connections {sql_rates[n]:.0f} bids/s")
+
+        # (3) the raw broadcast, before the PalmTrade server runs
+        raw_values, raw_missing, _raw_dup = await measure_raw(args)
+        if raw_missing:
+            failures.append(f"raw broadcast: {raw_missing} receipts missing")
+
+        # the PalmTrade server
+        port = free_port()
+        server = start_server(db, port, tmp, redis_url)
+        await wait_healthy(server, port, tmp)
+
+        # (3) live updates through PalmTrade
+        live_lot = to_global_id("Lot", seeded.lots["live"])
+        live = await measure_live(args, port, seeded, live_lot)
+        if live.missing:
+            failures.append(f"live updates: {live.missing} receipts missing")
+        if live.duplicates:
+            failures.append(f"live updates: {live.duplicates} updates delivered twice to one socket")
+        await asyncio.sleep(1.0)
+        await drain_outbox(db)
+
+        # (2) bids through the full stack
+        bids_lot = to_global_id("Lot", seeded.lots["bids"])
+        steps: list[BidStep] = []
+        for c in args.bid_connections:
+            step = await measure_bids(args, db, port, server.pid, seeded, bids_lot, c)
+            steps.append(step)
+            log(
+                f"bids: {c} connections {step.request_rate:.0f} requests/s, {step.accepted_rate:.0f} accepted/s, "
+                f"{dict(sorted(step.outcomes.items()))}, server cpu {step.server_cpu_pct:.0f} %, "
+                f"outbox backlog {step.backlog} drained in {step.drain_seconds:.1f} s"
+            )
+            for error in step.errors:
+                log(f"bid client error: {error}")
+        if server.poll() is not None:
+            raise RuntimeError(f"the server died during the run:\n{server_log(tmp)}")
+        failures += await check_bids(seeded.auctions["bids"], sum(s.accepted_total for s in steps))
+
+        # the figures
+        lines.append(f"bidders: {args.bidders} count")
+        for n, rate in sql_rates.items():
+            lines.append(f"sql_bid_tx_c{n}: {rate:.0f} bids/s")
+        sql_best = max(sql_rates.values())
+        lines.append(f"sql_bid_tx_ceiling: {sql_best:.0f} bids/s")
+        for s in steps:
+            c = s.connections
+            lines.append(f"graphql_bid_requests_c{c}: {s.request_rate:.0f} requests/s")
+            lines.append(f"graphql_bids_accepted_c{c}: {s.accepted_rate:.0f} bids/s")
+            lines.append(f"graphql_bids_refused_c{c}: {(s.requests - s.accepted) / s.seconds:.0f} bids/s")
+            for code, count in sorted(s.outcomes.items()):
+                if code != "ACCEPTED":
+                    lines.append(f"graphql_bids_refused_c{c}_{code.lower()}: {count / s.seconds:.0f} bids/s")
+            lines.append(f"graphql_bid_p50_c{c}: {s.p50_ms:.2f} ms")
+            lines.append(f"graphql_bid_p99_c{c}: {s.p99_ms:.2f} ms")
+            lines.append(f"graphql_bid_server_cpu_c{c}: {s.server_cpu_pct:.0f} %")
+            cpu_per = s.server_cpu_pct / 100.0 / s.request_rate * 1e6 if s.request_rate else math.nan
+            lines.append(f"graphql_bid_server_cpu_per_request_c{c}: {cpu_per:.0f} us")
+            lines.append(f"outbox_drain_after_c{c}: {s.drain_seconds:.1f} s")
+        best = max(steps, key=lambda s: s.accepted_rate)
+        lines.append(f"graphql_bids_accepted_best: {best.accepted_rate:.0f} bids/s")
+        lines.append(f"graphql_bids_best_connections: {best.connections} count")
+        rate_limited = sum(s.outcomes.get("BID_RATE_LIMITED", 0) for s in steps)
+        lines.append(f"bid_rate_limited: {rate_limited} count")
+        lines.append(f"max_bids_per_bidder_second: {max(s.max_per_bidder_second for s in steps)} count")
+        lines.append(f"watchers: {args.watchers} count")
+        lines.append(f"updates: {args.updates} count")
+        raw_p50, raw_p99 = stats(raw_values)
+        live_p50, live_p99 = stats(live.from_ack)
+        request_p50, request_p99 = stats(live.from_request)
+        trip_p50, _ = stats(live.round_trips)
+        lines.append(f"raw_broadcast_p50: {raw_p50:.1f} ms")
+        lines.append(f"raw_broadcast_p99: {raw_p99:.1f} ms")
+        lines.append(f"raw_broadcast_max: {max(raw_values, default=math.nan):.1f} ms")
+        lines.append(f"graphql_update_p50: {live_p50:.1f} ms")
+        lines.append(f"graphql_update_p99: {live_p99:.1f} ms")
+        lines.append(f"graphql_update_max: {max(live.from_ack, default=math.nan):.1f} ms")
+        lines.append(f"graphql_update_min: {min(live.from_ack, default=math.nan):.1f} ms")
+        lines.append(f"graphql_update_from_request_p50: {request_p50:.1f} ms")
+        lines.append(f"graphql_update_from_request_p99: {request_p99:.1f} ms")
+        lines.append(f"graphql_live_bid_roundtrip_p50: {trip_p50:.1f} ms")
+        lines.append(f"graphql_live_bid_roundtrip_max: {max(live.round_trips, default=math.nan):.1f} ms")
+        bid_vs_sql = best.accepted_rate / sql_best if sql_best else math.nan
+        p99_ratio = live_p99 / raw_p99 if raw_p99 > 0 else math.nan
+        lines.append(f"graphql_bids_vs_sql_ceiling: {bid_vs_sql:.2f} x")
+        lines.append(f"graphql_update_vs_raw_p99: {p99_ratio:.2f} x")
+        lines.append(f"graphql_update_vs_raw_p50: {live_p50 / raw_p50 if raw_p50 > 0 else math.nan:.2f} x")
+        for line in lines:
+            print(line, flush=True)
+
+        met = best.accepted_rate >= GOAL_BIDS
+        log(
+            f"goal accepted bidPlace >= {GOAL_BIDS:.0f} bids/s: {'met' if met else 'NOT met'} "
+            f"({best.accepted_rate:.0f} at {best.connections} connections)"
+        )
+        met = bid_vs_sql >= GOAL_SQL_RATIO
+        log(
+            f"goal accepted bidPlace >= {GOAL_SQL_RATIO:.0%} of the SQL ceiling: {'met' if met else 'NOT met'} "
+            f"({bid_vs_sql:.2f} x of {sql_best:.0f} bids/s)"
+        )
+        met = p99_ratio <= GOAL_P99_RATIO
+        log(
+            f"goal live update p99 within {GOAL_P99_RATIO:.0f}x of the raw broadcast: {'met' if met else 'NOT met'} "
+            f"({live_p99:.1f} ms vs {raw_p99:.1f} ms = {p99_ratio:.2f} x; from the bid request instead of its "
+            f"acknowledgement: p99 {request_p99:.1f} ms = {request_p99 / raw_p99 if raw_p99 > 0 else math.nan:.2f} x)"
+        )
+        if min(live.from_ack, default=0.0) < 0:
+            log(
+                f"some watchers had the update before the bidder had its acknowledgement (by up to "
+                f"{-min(live.from_ack):.0f} ms): the bid's answer waited for part of the fan-out"
+            )
+        busiest = max(s.max_per_bidder_second for s in steps)
+        if rate_limited or busiest >= BIDS_PER_SECOND:
+            log(
+                f"the per-bidder limit ({BIDS_PER_SECOND}/s) was reached ({rate_limited} refused, busiest bidder "
+                f"{busiest} in one second): more bidders (--bidders) would take it out of the run"
+            )
+        else:
+            log(f"the per-bidder limit ({BIDS_PER_SECOND}/s) did not cap the run (busiest bidder: {busiest} a second)")
+        log(
+            f"database={description} scale={args.scale} bidders={args.bidders} watchers={args.watchers} "
+            f"watcher_processes={args.watcher_processes} client_processes={args.client_processes} "
+            f"updates={args.updates} gap={args.gap}s bid_window={args.bid_seconds}s warmup={args.warmup}s "
+            f"nofile={nofile} cores={os.cpu_count()} loadavg={' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
+        for failure in failures:
+            print(f"error: {failure}", file=sys.stderr)
+        return 1 if failures else 0
+    finally:
+        if server is not None and server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+        if Tortoise.is_inited():
+            await Tortoise.close_connections()
+        if args.keep_log:
+            log(f"server log kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+        await drop_database(db)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="default", help="default or tiny (CI)")
+    parser.add_argument("--bidders", type=int, default=None)
+    parser.add_argument("--watchers", type=int, default=None)
+    parser.add_argument("--watcher-processes", type=int, default=None)
+    parser.add_argument("--updates", type=int, default=None, help="live updates measured")
+    parser.add_argument("--gap", type=float, default=0.5, help="pause after an update reached every watcher (s)")
+    parser.add_argument("--sql-connections", default=None, help="comma-separated sweep, e.g. 1,4,16,32")
+    parser.add_argument("--bid-connections", default=None, help="comma-separated sweep, e.g. 1,4,16,64")
+    parser.add_argument("--client-processes", type=int, default=None)
+    parser.add_argument("--sql-seconds", type=float, default=None)
+    parser.add_argument("--bid-seconds", type=float, default=None)
+    parser.add_argument("--warmup", type=float, default=None)
+    parser.add_argument("--allow-fallback", action="store_true", help="run the full scale on SQLite if need be")
+    parser.add_argument("--keep-log", action="store_true", help="keep the server log directory")
+    parser.add_argument("--watcher", help=argparse.SUPPRESS)
+    parser.add_argument("--raw-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bid-client", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    scale = SCALES[args.scale]
+    for name in (
+        "bidders",
+        "watchers",
+        "watcher_processes",
+        "updates",
+        "client_processes",
+        "sql_seconds",
+        "bid_seconds",
+        "warmup",
+    ):
+        if getattr(args, name) is None:
+            setattr(args, name, scale[name])
+    for name in ("sql_connections", "bid_connections"):
+        value = getattr(args, name)
+        setattr(args, name, [int(x) for x in value.split(",")] if value else list(scale[name]))
+    if not 2 <= args.bidders <= 9000:
+        parser.error("--bidders must be 2..9000 (4-digit bidder numbers)")
+    if (
+        min(
+            args.watchers,
+            args.watcher_processes,
+            args.updates,
+            args.client_processes,
+            *args.sql_connections,
+            *args.bid_connections,
+        )
+        < 1
+    ):
+        parser.error("counts must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.watcher:
+        run_loop(watcher_main(json.loads(args.watcher)))
+        return 0
+    if args.raw_server:
+        run_loop(raw_server_main(args.raw_server))
+        return 0
+    if args.bid_client:
+        run_loop(bid_client_main())
+        return 0
+    try:
+        return int(run_loop(run(args)))
+    except SystemExit:
+        raise
+    except Exception as err:  # setup failures: say so and exit non-zero
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,584 @@
+"""Online auctions (网络竞价): free bidding, then timed bidding in which every bid restarts the countdown.
+
+An auction belongs to a lot whose procedure is online_auction; the tenderer configures it while
+the lot is a draft: starting price, increment (加价幅度), a reserve price (保留价) that no role can
+read before the end, when bidding starts, how long free bidding lasts, the countdown (default the
+lot's auction_countdown_seconds, 300 s). Registrations whose deposit or guarantee is in place at
+the entry deadline (the lot's registration close, else its bid deadline) are qualified when the
+auction starts and receive a random bidder number (竞买号); everyone else sees bidder numbers only.
+
+Bids are serialised per auction by a row lock (PostgreSQL; SQLite has one writer) and judged on
+server time taken under that lock: a bid must be the current price plus a whole multiple of the
+increment (the first: the starting price plus a multiple); each accepted bid gets the next
+sequence number and, during timed bidding, moves ends_at to max(ends_at, now + countdown) in the
+same transaction. The auction ends at ends_at whether or not a request arrives: the chronograph
+closes it, and a bid at or after ends_at is refused even before that. The highest bid at or above
+the reserve wins; otherwise the auction fails.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from domain.accounts.models import Organisation
+from domain.auctions.models import Auction, AuctionBid, AuctionEntry
+from domain.common import chronograph, clock, events
+from domain.common.actors import Actor, Role
+from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.idempotency import run_once
+from domain.common.models import OutboxEvent
+from domain.common.money import Money
+from domain.common.storage import lock
+from domain.publication.models import Lot
+from domain.publication.procedures import Procedure, bounds
+from domain.publication.services import managed_project
+from domain.publication.states import LotStatus
+from domain.registration import services as registration
+from domain.registration.models import Registration
+
+MAX_PRICE_FEN = 10**15
+REMIND_BEFORE = timedelta(minutes=10)
+MAX_FREE_MINUTES = 7 * 24 * 60
+
+
+class Phase(StrEnum):
+    SCHEDULED = "scheduled"
+    FREE = "free"  # 自由竞价
+    TIMED = "timed"  # 限时竞价: every bid restarts the countdown
+    SOLD = "sold"
+    FAILED = "failed"
+
+
+LIVE = frozenset({Phase.FREE, Phase.TIMED})
+OVER = frozenset({Phase.SOLD, Phase.FAILED})
+
+
+class AuctionNotLive(DomainError):
+    code = "AUCTION_NOT_LIVE"
+    message_zh = "竞价未在进行中（当前阶段：{phase}）"
+    message_en = "The auction is not live (phase: {phase})"
+    exposed: ClassVar[dict[str, str]] = {"phase": "str"}
+
+
+class NotQualified(DomainError):
+    code = "NOT_QUALIFIED"
+    message_zh = "未取得竞买资格：须在报名截止前报名并缴纳保证金或提交保函"
+    message_en = "Not qualified: register and put up the deposit or a guarantee before the entry deadline"
+
+
+class BidTooLow(DomainError):
+    code = "BID_TOO_LOW"
+    message_zh = "出价过低：当前价 {current_text} 元，最低应价 {min_next_text} 元"
+    message_en = "Bid too low: the current price is CNY {current_text}, the lowest next bid CNY {min_next_text}"
+    exposed: ClassVar[dict[str, str]] = {"current_price_fen": "fen", "min_next_fen": "fen", "seq": "int"}
+
+
+class BidNotOnIncrement(BidTooLow):
+    code = "BID_NOT_ON_INCREMENT"
+    message_zh = "出价须为当前价加整数倍加价幅度：当前价 {current_text} 元，最低应价 {min_next_text} 元"
+    message_en = (
+        "A bid must be the current price plus whole increments: current CNY {current_text}, next CNY {min_next_text}"
+    )
+
+
+class AlreadyLeading(DomainError):
+    code = "ALREADY_LEADING"
+    message_zh = "您已是最高出价者"
+    message_en = "You already hold the highest bid"
+
+
+class BidRateLimited(DomainError):
+    code = "BID_RATE_LIMITED"
+    message_zh = "出价过于频繁，请稍后再试"
+    message_en = "Too many bids; try again in a moment"
+
+
+class AuctionNotConfigurable(DomainError):
+    code = "AUCTION_NOT_CONFIGURABLE"
+    message_zh = "只有草稿状态的网络竞价标的可以设置竞价规则"
+    message_en = "Only a draft lot sold by online auction can be given auction rules"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuctionConfigured(DomainEvent):
+    type = "auction.configured"
+    object_type = "Auction"
+    lot_id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuctionPhaseChanged(DomainEvent):
+    """Public: the phase, the price and the leading bidder number; the reserve only once it is over."""
+
+    type = "auction.phase_changed"
+    object_type = "Auction"
+    lot_id: int
+    phase: str
+    seq: int
+    price_fen: int | None
+    leading_bidder_no: str | None
+    ends_at: datetime | None
+    reserve_price_fen: int | None = None
+    qualified: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BidPlaced(DomainEvent):
+    """Public: price, bidder number, sequence and the new end; never who bid."""
+
+    type = "auction.bid_placed"
+    object_type = "Auction"
+    lot_id: int
+    seq: int
+    price_fen: int
+    bidder_no: str
+    phase: str
+    ends_at: datetime | None
+    placed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outbid(DomainEvent):
+    """To the bidder who led until now."""
+
+    type = "auction.outbid"
+    object_type = "Auction"
+    lot_id: int
+    seq: int
+    price_fen: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuctionStartingSoon(DomainEvent):
+    """To every registered bidder, REMIND_BEFORE the start."""
+
+    type = "auction.starting_soon"
+    object_type = "Auction"
+    lot_id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuctionWon(DomainEvent):
+    type = "auction.won"
+    object_type = "Auction"
+    lot_id: int
+    price_fen: int
+    bidder_no: str
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@use_case("auction.configure", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def configure_auction(
+    actor: Actor,
+    lot_id: int,
+    *,
+    starting_price_fen: int,
+    increment_fen: int,
+    reserve_price_fen: int,
+    starts_at: datetime,
+    free_bidding_minutes: int,
+    countdown_seconds: int | None = None,
+    idempotency_key: str | None = None,
+) -> Auction:
+    """Sets (or changes) the auction rules of a draft online-auction lot the actor manages."""
+    lot = await Lot.get_or_none(id=lot_id)
+    if lot is None:
+        raise NotFound()
+    await managed_project(actor, lot.project_id)
+    if lot.procedure != Procedure.ONLINE_AUCTION.value or lot.status != LotStatus.DRAFT.value:
+        raise AuctionNotConfigurable()
+    for name, value in (("startingPriceFen", starting_price_fen), ("incrementFen", increment_fen)):
+        if not 0 < value <= MAX_PRICE_FEN:
+            raise InvalidInput(field=name)
+    if not starting_price_fen <= reserve_price_fen <= MAX_PRICE_FEN:
+        raise InvalidInput(field="reservePriceFen")
+    if not 1 <= free_bidding_minutes <= MAX_FREE_MINUTES:
+        raise InvalidInput(field="freeBiddingMinutes")
+    countdown = countdown_seconds if countdown_seconds is not None else int(lot.config["auction_countdown_seconds"])
+    limit = bounds(Procedure.ONLINE_AUCTION)["auction_countdown_seconds"]
+    if not limit.low <= countdown <= limit.high:
+        raise InvalidInput(field="countdownSeconds")
+    if starts_at.tzinfo is None:
+        raise InvalidInput(field="startsAt")
+    entry_deadline = entry_deadline_of(lot)
+    if entry_deadline is None or starts_at < entry_deadline:
+        raise InvalidInput(field="startsAt")
+    values = {
+        "starting_price_fen": starting_price_fen,
+        "increment_fen": increment_fen,
+        "reserve_price_fen": reserve_price_fen,
+        "starts_at": starts_at,
+        "free_ends_at": starts_at + timedelta(minutes=free_bidding_minutes),
+        "countdown_seconds": countdown,
+        "entry_deadline": entry_deadline,
+        "phase": Phase.SCHEDULED.value,
+        "reminded_at": None,
+        "next_check_at": starts_at - REMIND_BEFORE,
+    }
+    request = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()} | {"lot": lot_id}
+
+    async def save() -> dict[str, Any]:
+        now = clock.now()
+        auction = await lock(Auction.filter(lot_id=lot_id)).first()
+        if auction is None:
+            auction = await Auction.create(lot_id=lot_id, created_at=now, updated_at=now, **values)
+        else:
+            auction.update_from_dict({**values, "updated_at": now})
+            await auction.save()
+        await events.record(
+            AuctionConfigured(object_id=str(auction.id), lot_id=lot_id, starts_at=starts_at, audience=Audience()),
+            actor,
+        )
+        return {"id": auction.id}
+
+    result, _ = await run_once(actor, idempotency_key, "auction.configure", request, save)
+    return await Auction.get(id=result["id"])
+
+
+def entry_deadline_of(lot: Lot) -> datetime | None:
+    value = lot.config.get("registration_closes_at") or lot.config.get("bid_deadline")
+    return datetime.fromisoformat(value) if value else None
+
+
+# ---------------------------------------------------------------- the clock of an auction
+
+
+async def _qualify(auction: Auction, now: datetime) -> int:
+    """Gives a bidder number to every registration with its security in place at the entry deadline."""
+    regs = await Registration.filter(lot_id=auction.lot_id, status="registered").order_by("id")
+    taken = set(await AuctionEntry.filter(auction_id=auction.id).values_list("bidder_no", flat=True))
+    made = 0
+    for reg in regs:
+        if await AuctionEntry.exists(auction_id=auction.id, organisation_id=reg.organisation_id):
+            continue
+        if not await registration.security_in_place(auction.lot_id, reg.organisation_id, auction.entry_deadline):
+            continue
+        number = _bidder_number(taken)
+        taken.add(number)
+        await AuctionEntry.create(
+            auction_id=auction.id,
+            organisation_id=reg.organisation_id,
+            registration_id=reg.id,
+            bidder_no=number,
+            qualified_at=now,
+        )
+        made += 1
+    return made
+
+
+def _bidder_number(taken: set[str]) -> str:
+    """A random 4-digit bidder number not yet used in this auction (random, so it says nothing)."""
+    while True:
+        number = f"{secrets.randbelow(9000) + 1000}"
+        if number not in taken:
+            return number
+
+
+def _public_state(auction: Auction) -> dict[str, Any]:
+    return {
+        "lot_id": auction.lot_id,
+        "phase": auction.phase,
+        "seq": auction.seq,
+        "price_fen": auction.current_price_fen,
+        "leading_bidder_no": auction.leading_bidder_no,
+        "ends_at": auction.ends_at,
+    }
+
+
+async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
+    """Applies every phase change that is due at `now` to a locked auction and saves it; returns the
+    events recorded. Used by the chronograph and by bids that arrive before it ran."""
+    recorded: list[OutboxEvent] = []
+    system = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
+    while True:
+        phase = Phase(auction.phase)
+        qualified = 0
+        if phase is Phase.SCHEDULED and auction.reminded_at is None and now >= auction.starts_at - REMIND_BEFORE:
+            auction.reminded_at, auction.next_check_at, auction.updated_at = now, auction.starts_at, now
+            await auction.save()
+            if now < auction.starts_at:
+                orgs = await Registration.filter(lot_id=auction.lot_id, status="registered").values_list(
+                    "organisation_id", flat=True
+                )
+                recorded.append(
+                    await events.record(
+                        AuctionStartingSoon(
+                            object_id=str(auction.id),
+                            lot_id=auction.lot_id,
+                            starts_at=auction.starts_at,
+                            audience=Audience(orgs=tuple(sorted({int(o) for o in orgs})), roles=()),
+                        ),
+                        system,
+                    )
+                )
+            continue
+        if phase is Phase.SCHEDULED and now >= auction.starts_at:
+            qualified = await _qualify(auction, now)
+            if qualified == 0 and not await AuctionEntry.exists(auction_id=auction.id):
+                auction.phase, auction.closed_at, auction.next_check_at = Phase.FAILED.value, now, None
+            else:
+                auction.phase, auction.next_check_at = Phase.FREE.value, auction.free_ends_at
+        elif phase is Phase.FREE and now >= auction.free_ends_at:
+            auction.phase = Phase.TIMED.value
+            auction.ends_at = auction.free_ends_at + timedelta(seconds=auction.countdown_seconds)
+            auction.next_check_at = auction.ends_at
+        elif phase is Phase.TIMED and auction.ends_at is not None and now >= auction.ends_at:
+            sold = auction.current_price_fen is not None and auction.current_price_fen >= auction.reserve_price_fen
+            auction.phase = Phase.SOLD.value if sold else Phase.FAILED.value
+            auction.winner_entry_id = auction.leading_entry_id if sold else None
+            if sold:
+                lot = await Lot.get(id=auction.lot_id)
+                auction.confirmation_no = f"CJ{lot.trade_code}"
+            auction.closed_at, auction.next_check_at = auction.ends_at, None
+        else:
+            if phase in OVER:
+                auction.next_check_at = None
+            break
+        auction.updated_at = now
+        await auction.save()
+        over = Phase(auction.phase) in OVER
+        recorded.append(
+            await events.record(
+                AuctionPhaseChanged(
+                    object_id=str(auction.id),
+                    **_public_state(auction),
+                    reserve_price_fen=auction.reserve_price_fen if over else None,
+                    qualified=qualified,
+                    audience=Audience(public=True),
+                ),
+                system,
+            )
+        )
+        if Phase(auction.phase) is Phase.SOLD and auction.winner_entry_id is not None:
+            entry = await AuctionEntry.get(id=auction.winner_entry_id)
+            recorded.append(
+                await events.record(
+                    AuctionWon(
+                        object_id=str(auction.id),
+                        lot_id=auction.lot_id,
+                        price_fen=auction.current_price_fen or 0,
+                        bidder_no=entry.bidder_no,
+                        audience=Audience(orgs=(entry.organisation_id,)),
+                    ),
+                    system,
+                )
+            )
+    if auction.next_check_at is None and Phase(auction.phase) not in OVER:
+        auction.next_check_at = auction.ends_at or auction.free_ends_at
+        await auction.save()
+    return recorded
+
+
+async def _fire(auction: Auction, now: datetime) -> None:
+    locked = await lock(Auction.filter(id=auction.id)).get()
+    await advance(locked, now)
+    auction.next_check_at = locked.next_check_at
+
+
+chronograph.register("auction.advance", Auction, _fire)
+
+
+# ---------------------------------------------------------------- bidding
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    bid: AuctionBid
+    event: OutboxEvent  # the public bid event, for live delivery right after the commit
+
+
+def _yuan(fen: int) -> str:
+    return Money(fen).yuan_text()
+
+
+def _too_low(cls: type[BidTooLow], auction: Auction, min_next: int) -> BidTooLow:
+    current = auction.current_price_fen or 0
+    return cls(
+        current_price_fen=current,
+        min_next_fen=min_next,
+        seq=auction.seq,
+        current_text=_yuan(current),
+        min_next_text=_yuan(min_next),
+    )
+
+
+@use_case("auction.bid", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key: str | None = None) -> Placed:
+    """Accepts the bid iff the auction is live, the caller qualified, and the amount is the current
+    price plus whole increments; returns it with its sequence number and the new end."""
+    if actor.org_id is None or actor.user_id is None:
+        raise PermissionDenied()
+    if not isinstance(amount_fen, int) or not 0 < amount_fen <= MAX_PRICE_FEN:
+        raise InvalidInput(field="amountFen")
+    made: list[Placed] = []
+
+    async def bid() -> dict[str, Any]:
+        auction = await lock(Auction.filter(lot_id=lot_id)).first()
+        if auction is None:
+            raise NotFound()
+        now = clock.now()  # taken under the lock: bids are judged in the order they got it
+        await advance(auction, now)
+        phase = Phase(auction.phase)
+        if phase not in LIVE:
+            raise AuctionNotLive(phase=phase.value)
+        entry = await AuctionEntry.get_or_none(auction_id=auction.id, organisation_id=actor.org_id)
+        if entry is None:
+            raise NotQualified()
+        if auction.leading_entry_id == entry.id:
+            raise AlreadyLeading()
+        base = auction.current_price_fen if auction.current_price_fen is not None else auction.starting_price_fen
+        min_next = base if auction.current_price_fen is None else base + auction.increment_fen
+        if amount_fen < min_next:
+            raise _too_low(BidTooLow, auction, min_next)
+        if (amount_fen - base) % auction.increment_fen:
+            raise _too_low(BidNotOnIncrement, auction, min_next)
+        previous = auction.leading_entry_id
+        auction.seq += 1
+        auction.current_price_fen = amount_fen
+        auction.leading_entry_id = entry.id
+        auction.leading_bidder_no = entry.bidder_no
+        if phase is Phase.TIMED and auction.ends_at is not None:
+            # 限时竞价: every valid bid restarts the countdown
+            auction.ends_at = max(auction.ends_at, now + timedelta(seconds=auction.countdown_seconds))
+            auction.next_check_at = auction.ends_at
+        auction.updated_at = now
+        await auction.save()
+        placed = await AuctionBid.create(
+            auction_id=auction.id,
+            entry_id=entry.id,
+            bidder_no=entry.bidder_no,
+            seq=auction.seq,
+            amount_fen=amount_fen,
+            placed_at=now,
+            ends_at=auction.ends_at,
+            phase=phase.value,
+        )
+        event = await events.record(
+            BidPlaced(
+                object_id=str(auction.id),
+                lot_id=lot_id,
+                seq=auction.seq,
+                price_fen=amount_fen,
+                bidder_no=entry.bidder_no,
+                phase=phase.value,
+                ends_at=auction.ends_at,
+                placed_at=now,
+                audience=Audience(public=True),
+            ),
+            actor,
+        )
+        if previous is not None and previous != entry.id:
+            loser = await AuctionEntry.get(id=previous)
+            await events.record(
+                Outbid(
+                    object_id=str(auction.id),
+                    lot_id=lot_id,
+                    seq=auction.seq,
+                    price_fen=amount_fen,
+                    audience=Audience(orgs=(loser.organisation_id,), roles=()),
+                ),
+                actor,
+            )
+        made.append(Placed(bid=placed, event=event))
+        return {"bid_id": placed.id, "event_id": event.id}
+
+    result, replayed = await run_once(actor, idempotency_key, "auction.bid", {"lot": lot_id, "amount": amount_fen}, bid)
+    if made and not replayed:
+        return made[-1]  # saves two reads on the hot path; a replay reads what the first request stored
+    return Placed(bid=await AuctionBid.get(id=result["bid_id"]), event=await OutboxEvent.get(id=result["event_id"]))
+
+
+# ---------------------------------------------------------------- the result
+
+
+async def publish_result(lot_id: int) -> bool:
+    """Publishes the auction's outcome once it is over (idempotent): a result announcement naming the
+    winner, the price and the confirmation number (成交确认书), which awards the lot; or, when it
+    failed (流拍), a termination announcement. True when it published one now."""
+    from domain.publication import services as publication
+    from domain.publication.models import Announcement
+
+    auction = await Auction.get_or_none(lot_id=lot_id)
+    if auction is None or auction.phase not in (Phase.SOLD.value, Phase.FAILED.value):
+        return False
+    lot = await Lot.get(id=lot_id)
+    kind = "result" if auction.phase == Phase.SOLD.value else "termination"
+    if await Announcement.exists(lot_id=lot_id, type=kind, status="published"):
+        return False
+    system = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
+    when = clock.to_shanghai(auction.closed_at or clock.now()).strftime("%Y年%m月%d日 %H:%M:%S")
+    if kind == "result":
+        winner = await winner_of(auction)
+        price = Money(auction.current_price_fen or 0).yuan_text()
+        title = f"{lot.name}网络竞价成交结果公告"
+        body = (
+            f"<p>{lot.name}（交易标识码 {lot.trade_code}）网络竞价于{when}结束。</p>"
+            f"<p>竞得人：{winner.name if winner else ''}；成交价：人民币 {price} 元；"
+            f"保留价：人民币 {Money(auction.reserve_price_fen).yuan_text()} 元。</p>"
+            f"<p>成交确认书编号：{auction.confirmation_no}。</p>"
+        )
+    else:
+        title = f"{lot.name}网络竞价流拍公告"
+        body = (
+            f"<p>{lot.name}（交易标识码 {lot.trade_code}）网络竞价于{when}结束，"
+            "无有效出价达到保留价，本次竞价流拍。</p>"
+        )
+    draft = await publication.draft_announcement(
+        system,
+        publication.AnnouncementForm(project_id=lot.project_id, lot_id=lot.id, type=kind, title=title, body_html=body),
+    )
+    await publication.publish_announcement(system, draft.id)
+    if kind == "result":
+        from domain.deposits import services as deposits
+
+        winner_org = winner.id if winner else None
+        await deposits.refund_all_but(lot_id, winner_org)  # the others get their deposits back now
+    return True
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def auction_of(lot_id: int) -> Auction:
+    auction = await Auction.get_or_none(lot_id=lot_id)
+    if auction is None:
+        raise NotFound()
+    return auction
+
+
+async def bids_after(lot_id: int, seq: int, limit: int = 500) -> list[AuctionBid]:
+    """Accepted bids after a sequence number, in order: how a reconnecting client re-syncs."""
+    auction = await auction_of(lot_id)
+    if seq < 0:
+        raise InvalidInput(field="afterSeq")
+    return await AuctionBid.filter(auction_id=auction.id, seq__gt=seq).order_by("seq").limit(min(limit, 500))
+
+
+async def entry_of(actor: Actor, lot_id: int) -> AuctionEntry | None:
+    """The caller organisation's entry (its bidder number), if it qualified."""
+    auction = await auction_of(lot_id)
+    if actor.org_id is None:
+        return None
+    return await AuctionEntry.get_or_none(auction_id=auction.id, organisation_id=actor.org_id)
+
+
+async def winner_of(auction: Auction) -> Organisation | None:
+    """The winning organisation, public once the auction is over."""
+    if auction.phase != Phase.SOLD.value or auction.winner_entry_id is None:
+        return None
+    entry = await AuctionEntry.get(id=auction.winner_entry_id)
+    return await Organisation.get(id=entry.organisation_id)
+
+
+def reserve_shown(auction: Auction) -> int | None:
+    """The reserve price: hidden from every role until the auction is over."""
+    return auction.reserve_price_fen if auction.phase in (Phase.SOLD.value, Phase.FAILED.value) else None

@@ -1,0 +1,586 @@
+"""Devices, the inbox and preferences; storing notifications and leasing their pushes.
+
+Every notification lands in its user's inbox whatever happens to push; each of the user's
+devices then gets a PushDelivery, unless the user muted that kind for push. Outside quiet hours
+a push is due at once; inside them only time-critical ones are, the others wait for the end of
+the quiet hours. A push not sent before it expires is dropped (the inbox still has it).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from domain.accounts.models import User
+from domain.common import clock
+from domain.common.actors import Actor
+from domain.common.errors import InvalidInput, PermissionDenied
+from domain.common.storage import claim
+from domain.notifications.models import Device, Notification, NotificationPreference, PushDelivery
+
+MESSAGE_NAMESPACE = uuid.UUID("5b0c3c9e-8f0a-4d7e-9a51-6f1d2b7c4e10")
+MAX_DEVICES_PER_USER = 10
+PUSH_TTL = timedelta(hours=24)
+TIME_CRITICAL_PUSH_TTL = timedelta(hours=1)
+MAX_IDS = 500
+
+
+class Kind(StrEnum):
+    """What a notification is about; users mute pushes per kind. Later issues add their kinds here."""
+
+    SAVED_SEARCH_MATCHED = "saved_search_matched"
+    ENTITY_REVIEWED = "entity_reviewed"
+    CREDIT_RECORDED = "credit_recorded"
+    PUNISHMENT_LISTED = "punishment_listed"
+    REGISTRATION_RESULT = "registration_result"
+    AUCTION_STARTING_SOON = "auction_starting_soon"
+    AUCTION_OUTBID = "auction_outbid"
+    AUCTION_ENDED = "auction_ended"
+    AUCTION_WON = "auction_won"
+    DEPOSIT_RECEIVED = "deposit_received"
+    DEPOSIT_REFUNDED = "deposit_refunded"
+    GUARANTEE = "guarantee"
+
+
+
+class Channel(StrEnum):
+    """Where a notification may go besides the inbox, which always has it."""
+
+    PUSH = "push"
+    LIVE = "live"
+
+
+class Provider(StrEnum):
+    """Push services a device can be registered with; README says which have a channel."""
+
+    FCM = "fcm"
+    HUAWEI = "huawei"
+    HONOR = "honor"
+    XIAOMI = "xiaomi"
+    OPPO = "oppo"
+    VIVO = "vivo"
+
+
+class Platform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+    HARMONY = "harmony"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # refused for good by the provider
+    INVALID_TOKEN = "invalid_token"  # the device was removed
+    EXPIRED = "expired"  # not accepted before expires_at
+    SKIPPED = "skipped"  # no channel for the device's provider, or the device is gone
+
+
+LOCALES = ("zh-CN", "en")
+_TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")
+_APP_VERSION = re.compile(r"^\d{1,4}(\.\d{1,4}){0,3}([-+][0-9A-Za-z.-]{1,16})?$")
+_INSTALLATION = re.compile(r"^[0-9A-Za-z_.:-]{1,64}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class InvalidQuietHours(InvalidInput):
+    code = "INVALID_QUIET_HOURS"
+    message_zh = "免打扰时段须为两个不同的 HH:MM 时间（北京时间），或都不填"
+    message_en = "Quiet hours need two different HH:MM times (Beijing time), or neither"
+
+    def __init__(self) -> None:
+        super().__init__(field="quietHours")
+
+
+class TooManyIds(InvalidInput):
+    code = "TOO_MANY_IDS"
+    message_zh = "一次最多处理 {limit} 条"
+    message_en = "At most {limit} items at a time"
+    exposed: ClassVar[dict[str, str]] = {"field": "str", "limit": "int"}
+
+    def __init__(self) -> None:
+        super().__init__(field="ids", limit=MAX_IDS)
+
+
+def normalise_locale(value: str | None) -> str:
+    """zh, zh-Hans, zh_CN, zh-TW... -> zh-CN; en, en-GB... -> en; anything else -> zh-CN."""
+    text = (value or "").strip().lower().replace("_", "-")
+    return "en" if text == "en" or text.startswith("en-") else "zh-CN"
+
+
+def message_id(event_id: uuid.UUID | str, user_id: int) -> uuid.UUID:
+    """The same event for the same user always gets the same message id."""
+    return uuid.uuid5(MESSAGE_NAMESPACE, f"{event_id}:{user_id}")
+
+
+def _user(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise PermissionDenied()
+    return actor.user_id
+
+
+# ---------------------------------------------------------------- devices
+
+
+async def register_device(
+    actor: Actor,
+    provider: str,
+    token: str,
+    platform: str,
+    app_version: str,
+    locale: str | None = None,
+    installation_id: str | None = None,
+) -> Device:
+    """Registers the caller's device, or refreshes it: one row per (provider, token), moved to
+    the caller if another account had it, and a new token replaces the old one of the same
+    installation. At most MAX_DEVICES_PER_USER; the least recently seen go first."""
+    user_id = _user(actor)
+    try:
+        provider_ = Provider(provider)
+    except ValueError:
+        raise InvalidInput(field="provider") from None
+    try:
+        platform_ = Platform(platform)
+    except ValueError:
+        raise InvalidInput(field="platform") from None
+    if not _TOKEN.fullmatch(token):
+        raise InvalidInput(field="token")
+    if not _APP_VERSION.fullmatch(app_version):
+        raise InvalidInput(field="appVersion")
+    if installation_id is not None and not _INSTALLATION.fullmatch(installation_id):
+        raise InvalidInput(field="installationId")
+    now = clock.now()
+    values: dict[str, Any] = {
+        "user_id": user_id,
+        "platform": platform_.value,
+        "app_version": app_version,
+        "locale": normalise_locale(locale),
+        "installation_id": installation_id,
+        "last_seen_at": now,
+    }
+    async with in_transaction():
+        device = await Device.get_or_none(provider=provider_.value, token=token)
+        if device is None and installation_id is not None:
+            device = await Device.get_or_none(
+                user_id=user_id, installation_id=installation_id, provider=provider_.value
+            )
+            if device is not None:
+                values["token"] = token
+        if device is None:
+            device = await Device.create(provider=provider_.value, token=token, created_at=now, **values)
+        else:
+            if installation_id is not None:
+                # the same install signed in again under this account: its other rows are stale
+                await Device.filter(user_id=user_id, installation_id=installation_id).exclude(id=device.id).delete()
+            device.update_from_dict(values)
+            await device.save()
+        stale = (
+            await Device.filter(user_id=user_id)
+            .order_by("-last_seen_at", "-id")
+            .offset(MAX_DEVICES_PER_USER)
+            .values_list("id", flat=True)
+        )
+        if stale:
+            await remove_devices([int(i) for i in stale])
+    return device
+
+
+async def unregister_device(actor: Actor, token: str) -> bool:
+    """Removes the caller's device with this token; False when the caller has none (idempotent)."""
+    user_id = _user(actor)
+    ids = await Device.filter(user_id=user_id, token=token).values_list("id", flat=True)
+    await remove_devices([int(i) for i in ids])
+    return bool(ids)
+
+
+async def remove_devices(device_ids: Sequence[int]) -> None:
+    """Deletes devices; their pushes not yet sent are skipped."""
+    if not device_ids:
+        return
+    await PushDelivery.filter(device_id__in=device_ids, status=DeliveryStatus.PENDING.value).update(
+        status=DeliveryStatus.SKIPPED.value, last_error="device removed", lease_until=None
+    )
+    await Device.filter(id__in=device_ids).delete()
+
+
+def devices_of(actor: Actor) -> QuerySet[Device]:
+    return Device.filter(user_id=_user(actor))
+
+
+# ---------------------------------------------------------------- preferences
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    muted: frozenset[tuple[str, str]] = frozenset()  # (kind, channel)
+    quiet_from: int | None = None  # minutes after midnight, Beijing time
+    quiet_to: int | None = None
+
+    def allows(self, kind: str, channel: Channel) -> bool:
+        return (kind, channel.value) not in self.muted
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """The end of the quiet hours `now` falls in, or None when it is outside them."""
+        if self.quiet_from is None or self.quiet_to is None:
+            return None
+        local = clock.to_shanghai(now)
+        minute = local.hour * 60 + local.minute
+        start, end = self.quiet_from, self.quiet_to
+        inside = start <= minute < end if start < end else minute >= start or minute < end
+        if not inside:
+            return None
+        day = local.date() if minute < end else local.date() + timedelta(days=1)
+        return datetime.combine(day, time(end // 60, end % 60), tzinfo=clock.SHANGHAI)
+
+
+def _minutes(text: str | None) -> int | None:
+    if text is None:
+        return None
+    match = _HHMM.fullmatch(text)
+    if not match:
+        raise InvalidQuietHours()
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def hhmm(minutes: int | None) -> str | None:
+    return None if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _from_row(row: NotificationPreference | None) -> Preferences:
+    if row is None:
+        return Preferences()
+    return Preferences(
+        muted=frozenset((str(k), str(c)) for k, c in row.muted),
+        quiet_from=row.quiet_from,
+        quiet_to=row.quiet_to,
+    )
+
+
+async def preferences(user_id: int) -> Preferences:
+    return _from_row(await NotificationPreference.get_or_none(user_id=user_id))
+
+
+async def update_preferences(
+    actor: Actor, muted: Iterable[tuple[str, str]], quiet_from: str | None, quiet_to: str | None
+) -> Preferences:
+    """Replaces the caller's preferences: muted (kind, channel) pairs and quiet hours (both or neither)."""
+    user_id = _user(actor)
+    pairs: set[tuple[str, str]] = set()
+    for kind, channel in muted:
+        try:
+            pairs.add((Kind(kind).value, Channel(channel).value))
+        except ValueError:
+            raise InvalidInput(field="muted") from None
+    start, end = _minutes(quiet_from), _minutes(quiet_to)
+    if (start is None) != (end is None) or (start is not None and start == end):
+        raise InvalidQuietHours()
+    values = {
+        "muted": sorted([k, c] for k, c in pairs),
+        "quiet_from": start,
+        "quiet_to": end,
+        "updated_at": clock.now(),
+    }
+    async with in_transaction():
+        row = await NotificationPreference.get_or_none(user_id=user_id)
+        if row is None:
+            row = await NotificationPreference.create(user_id=user_id, **values)
+        else:
+            row.update_from_dict(values)
+            await row.save()
+    return _from_row(row)
+
+
+async def preferences_of(user_ids: Iterable[int]) -> dict[int, Preferences]:
+    rows = await NotificationPreference.filter(user_id__in=list(set(user_ids)))
+    return {row.user_id: _from_row(row) for row in rows}
+
+
+# ---------------------------------------------------------------- storing
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    """What a rule makes of an event for one user, rendered in both languages."""
+
+    user_id: int
+    kind: Kind
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+    object_type: str
+    object_id: str
+    event_id: uuid.UUID
+    time_critical: bool = False
+    data: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message_id(self) -> uuid.UUID:
+        return message_id(self.event_id, self.user_id)
+
+
+async def store(items: Sequence[NewNotification]) -> list[Notification]:
+    """Puts each notification in its user's inbox once (by message id) and schedules its pushes;
+    returns the ones that are new. Runs in the caller's transaction."""
+    if not items:
+        return []
+    wanted = {item.message_id: item for item in items}
+    known = set(await Notification.filter(message_id__in=list(wanted)).values_list("message_id", flat=True))
+    fresh = [item for mid, item in wanted.items() if mid not in known and uuid.UUID(str(mid)) not in known]
+    if not fresh:
+        return []
+    users = {item.user_id for item in fresh}
+    active = set(await User.filter(id__in=list(users), is_active=True).values_list("id", flat=True))
+    fresh = [item for item in fresh if item.user_id in active]
+    now = clock.now()
+    created = []
+    for item in fresh:
+        created.append(
+            await Notification.create(
+                message_id=item.message_id,
+                user_id=item.user_id,
+                kind=item.kind.value,
+                title_zh=item.title_zh[:200],
+                body_zh=item.body_zh,
+                title_en=item.title_en[:200],
+                body_en=item.body_en,
+                object_type=item.object_type,
+                object_id=item.object_id,
+                event_id=item.event_id,
+                time_critical=item.time_critical,
+                created_at=now,
+            )
+        )
+    prefs = await preferences_of(users)
+    devices: dict[int, list[int]] = {}
+    for device_id, user_id in await Device.filter(user_id__in=list(users)).values_list("id", "user_id"):
+        devices.setdefault(int(user_id), []).append(int(device_id))
+    deliveries = []
+    for notification in created:
+        pref = prefs.get(notification.user_id, Preferences())
+        if not pref.allows(notification.kind, Channel.PUSH):
+            continue
+        quiet = None if notification.time_critical else pref.quiet_until(now)
+        due = quiet or now
+        ttl = TIME_CRITICAL_PUSH_TTL if notification.time_critical else PUSH_TTL
+        for device_id in devices.get(notification.user_id, ()):
+            deliveries.append(
+                PushDelivery(
+                    notification_id=notification.id,
+                    device_id=device_id,
+                    status=DeliveryStatus.PENDING.value,
+                    attempts=0,
+                    due_at=due,
+                    expires_at=due + ttl,
+                    created_at=now,
+                )
+            )
+    if deliveries:
+        await PushDelivery.bulk_create(deliveries, batch_size=500)
+    return created
+
+
+async def active_users_of(org_ids: Iterable[int]) -> list[int]:
+    """The active users of these organisations, the recipients of what happens to them."""
+    ids = list(set(org_ids))
+    if not ids:
+        return []
+    rows = await User.filter(organisation_id__in=ids, is_active=True).order_by("id").values_list("id", flat=True)
+    return [int(i) for i in rows]
+
+
+# ---------------------------------------------------------------- the inbox
+
+LIVE_TYPE = "notification.created"  # the bus message type of a new notification
+
+
+def live_notification(n: Notification) -> dict[str, Any]:
+    """The message the `notifications` subscription of the notification's user receives."""
+    return {
+        "eventId": str(n.message_id),
+        "type": LIVE_TYPE,
+        "objectType": "Notification",
+        "objectId": str(n.id),
+        "occurredAt": n.created_at.isoformat(),
+        "payload": {
+            "id": n.id,
+            "messageId": str(n.message_id),
+            "userId": n.user_id,
+            "kind": n.kind,
+            "titleZh": n.title_zh,
+            "bodyZh": n.body_zh,
+            "titleEn": n.title_en,
+            "bodyEn": n.body_en,
+            "objectType": n.object_type,
+            "objectId": n.object_id,
+            "timeCritical": n.time_critical,
+            "createdAt": n.created_at.isoformat(),
+        },
+        "audience": {"orgs": [], "users": [n.user_id], "roles": [], "public": False},
+    }
+
+
+def inbox(actor: Actor, unread_only: bool = False) -> QuerySet[Notification]:
+    query = Notification.filter(user_id=_user(actor), deleted_at=None)
+    return query.filter(read_at=None) if unread_only else query
+
+
+async def unread_count(actor: Actor) -> int:
+    return await inbox(actor, unread_only=True).count()
+
+
+def _ids(ids: Sequence[int]) -> list[int]:
+    if len(ids) > MAX_IDS:
+        raise TooManyIds()
+    return list(ids)
+
+
+async def mark_read(actor: Actor, ids: Sequence[int]) -> int:
+    """Marks the caller's notifications read; others' ids are ignored. Returns how many changed."""
+    return await inbox(actor, unread_only=True).filter(id__in=_ids(ids)).update(read_at=clock.now())
+
+
+async def mark_all_read(actor: Actor, up_to: int | None = None) -> int:
+    """Marks every unread notification read, or only those up to the newest one the client showed."""
+    query = inbox(actor, unread_only=True)
+    if up_to is not None:
+        query = query.filter(id__lte=up_to)
+    return await query.update(read_at=clock.now())
+
+
+async def delete(actor: Actor, ids: Sequence[int]) -> int:
+    """Removes notifications from the caller's inbox (kept hidden, so a redelivery cannot revive them)."""
+    return await inbox(actor).filter(id__in=_ids(ids)).update(deleted_at=clock.now())
+
+
+def text(notification: Notification, locale: str) -> tuple[str, str]:
+    """(title, body) in the reader's language."""
+    if locale.startswith("en"):
+        return notification.title_en, notification.body_en
+    return notification.title_zh, notification.body_zh
+
+
+# ---------------------------------------------------------------- pushing
+
+
+@dataclass(frozen=True, slots=True)
+class DuePush:
+    delivery_id: int
+    attempts: int
+    expires_at: datetime
+    provider: str
+    token: str
+    device_id: int
+    message_id: str
+    kind: str
+    title: str
+    body: str
+    object_type: str
+    object_id: str
+    notification_id: int
+    time_critical: bool
+
+
+_DUE_FIELDS = (
+    "id",
+    "attempts",
+    "expires_at",
+    "device_id",
+    "device__provider",
+    "device__token",
+    "device__locale",
+    "notification_id",
+    "notification__message_id",
+    "notification__kind",
+    "notification__title_zh",
+    "notification__body_zh",
+    "notification__title_en",
+    "notification__body_en",
+    "notification__object_type",
+    "notification__object_id",
+    "notification__time_critical",
+)
+
+
+async def lease_due(owner: str, limit: int, lease: timedelta) -> list[DuePush]:
+    """Leases up to `limit` due pushes to `owner` for `lease`; no other sender gets them meanwhile."""
+    now = clock.now()
+    async with in_transaction():
+        due = (
+            PushDelivery.filter(status=DeliveryStatus.PENDING.value, due_at__lte=now)
+            .filter(Q(lease_until=None) | Q(lease_until__lt=now))
+            .order_by("due_at", "id")
+            .limit(limit)
+        )
+        ids = [row.id for row in await claim(due)]
+        if not ids:
+            return []
+        await PushDelivery.filter(id__in=ids).update(lease_until=now + lease, lease_owner=owner)
+    rows = await PushDelivery.filter(id__in=ids).values(*_DUE_FIELDS)
+    pushes = []
+    orphans = []
+    for row in rows:
+        if row["device_id"] is None:
+            orphans.append(row["id"])
+            continue
+        english = str(row["device__locale"]).startswith("en")
+        pushes.append(
+            DuePush(
+                delivery_id=row["id"],
+                attempts=row["attempts"],
+                expires_at=row["expires_at"],
+                provider=row["device__provider"],
+                token=row["device__token"],
+                device_id=row["device_id"],
+                message_id=str(row["notification__message_id"]),
+                kind=row["notification__kind"],
+                title=row["notification__title_en" if english else "notification__title_zh"],
+                body=row["notification__body_en" if english else "notification__body_zh"],
+                object_type=row["notification__object_type"],
+                object_id=row["notification__object_id"],
+                notification_id=row["notification_id"],
+                time_critical=bool(row["notification__time_critical"]),
+            )
+        )
+    if orphans:
+        await finish(owner, orphans, DeliveryStatus.SKIPPED, "device removed")
+    return sorted(pushes, key=lambda p: p.delivery_id)
+
+
+async def finish(owner: str, delivery_ids: Sequence[int], status: DeliveryStatus, error: str | None = None) -> int:
+    """Records a final outcome for pushes this owner leased."""
+    if not delivery_ids:
+        return 0
+    values: dict[str, Any] = {"status": status.value, "lease_until": None, "last_error": error}
+    if status is DeliveryStatus.SENT:
+        values["sent_at"] = clock.now()
+    return await PushDelivery.filter(id__in=list(delivery_ids), lease_owner=owner).update(**values)
+
+
+async def retry_later(owner: str, pushes: Sequence[DuePush], delay: timedelta, error: str) -> None:
+    """Schedules another attempt after `delay`; a push whose next attempt would come after its expiry expires."""
+    due = clock.now() + delay
+    late = [p.delivery_id for p in pushes if due >= p.expires_at]
+    again = [p.delivery_id for p in pushes if due < p.expires_at]
+    await finish(owner, late, DeliveryStatus.EXPIRED, error[:200])
+    if again:
+        await PushDelivery.filter(id__in=again, lease_owner=owner).update(
+            attempts=F("attempts") + 1, due_at=due, lease_until=None, last_error=error[:200]
+        )
+
+
+async def expire_overdue(owner: str, pushes: Sequence[DuePush]) -> list[DuePush]:
+    """Expires the leased pushes past their expiry; returns the others."""
+    now = clock.now()
+    late = [p.delivery_id for p in pushes if p.expires_at <= now]
+    await finish(owner, late, DeliveryStatus.EXPIRED, "expired before it could be sent")
+    return [p for p in pushes if p.expires_at > now]

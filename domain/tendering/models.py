@@ -1,0 +1,80 @@
+"""Sealed electronic bids (电子投标文件): ciphertext only, until the bidder decrypts at the opening."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class SealedBid(Model):
+    """One submission of a sealed bid. A replacement supersedes the previous row, a withdrawal ends it.
+
+    The platform holds no key: price_fen and documents stay empty until the bidder hands its key
+    over at the opening and the ciphertext decrypts.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    lot: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.Lot", related_name="sealed_bids", on_delete=fields.RESTRICT
+    )
+    lot_id: int
+    registration_id = fields.BigIntField()
+    organisation_id = fields.BigIntField()
+    submitted_by = fields.BigIntField()
+    ciphertext = fields.TextField()
+    ciphertext_sha256 = fields.CharField(max_length=64)
+    size = fields.IntField()
+    status = fields.CharField(max_length=16)
+    submitted_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    decrypted_at = fields.DatetimeField(null=True)
+    price_fen = fields.BigIntField(null=True)
+    documents = fields.JSONField(null=True)
+    decrypt_error = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "sealed_bid"
+        indexes = (("lot_id", "organisation_id", "status"),)
+
+
+class Opening(Model):
+    """The remote opening (不见面开标) of one lot: scheduled at the bid deadline, then a decryption
+    window in which each bidder hands over its key, then closed with its record published."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot: fields.OneToOneRelation[Model] = fields.OneToOneField(
+        "palmtrade.Lot", related_name="opening", on_delete=fields.RESTRICT
+    )
+    lot_id: int
+    status = fields.CharField(max_length=16)
+    deadline = fields.DatetimeField()
+    window_ends_at = fields.DatetimeField(null=True)
+    bids = fields.IntField(default=0)
+    started_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    next_check_at = fields.DatetimeField(null=True, db_index=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "opening"
+
+
+class OpeningObjection(Model):
+    """An objection raised on the spot during the opening, and the answer given in the record."""
+
+    id = fields.BigIntField(primary_key=True)
+    opening: fields.ForeignKeyRelation[Opening] = fields.ForeignKeyField(
+        "palmtrade.Opening", related_name="objections", on_delete=fields.CASCADE
+    )
+    opening_id: int
+    organisation_id = fields.BigIntField()
+    raised_by = fields.BigIntField()
+    text = fields.TextField()
+    raised_at = fields.DatetimeField()
+    answer = fields.TextField(null=True)
+    answered_by = fields.BigIntField(null=True)
+    answered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "opening_objection"

@@ -1,0 +1,462 @@
+"""The remote opening (不见面开标): the deadline, the decryption window, the record, objections on the spot.
+
+When a sealed tender is published its opening is scheduled for the bid deadline. At the deadline
+the chronograph counts the standing bids: fewer than the lot's min_bids (3 by default) and the lot
+fails (流标): nothing is opened, and a termination announcement follows. Otherwise the lot moves to
+evaluation and the decryption window opens (decryption_window_minutes, 60 by default): each bidder
+hands over its key, the server decrypts and checks the inner document, and the bidder and price
+join the opening record, which the bidders, the tenderer and operators watch live. When the window
+closes, bids never decrypted are invalid (撤销: the bidder did not decrypt) and the record becomes
+public. A bidder may object on the spot; the tenderer answers in the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from domain.accounts.models import Organisation
+from domain.common import chronograph, clock, events
+from domain.common.actors import Actor, Role
+from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
+from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.storage import lock, lock_shared
+from domain.publication import services as publication
+from domain.publication.models import Lot, Project
+from domain.publication.procedures import TENDERING, Procedure
+from domain.publication.states import LotStatus
+from domain.tendering.models import Opening, OpeningObjection, SealedBid
+from domain.tendering.sealing import open_sealed
+from domain.tendering.services import BidStatus
+
+SYSTEM = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
+
+
+class OpeningStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    DECRYPTING = "decrypting"
+    CLOSED = "closed"
+    FAILED = "failed"  # 流标: too few bids at the deadline
+
+
+class DecryptionClosed(DomainError):
+    code = "DECRYPTION_CLOSED"
+    message_zh = "当前不在解密时间内"
+    message_en = "Decryption is not open now"
+
+
+class NoBidToDecrypt(DomainError):
+    code = "NO_BID_TO_DECRYPT"
+    message_zh = "您在本标段没有待解密的投标文件"
+    message_en = "You have no bid to decrypt for this lot"
+
+
+class ObjectionNotAllowed(DomainError):
+    code = "OBJECTION_NOT_ALLOWED"
+    message_zh = "只有本标段投标人可在开标过程中提出异议"
+    message_en = "Only bidders of this lot may object during the opening"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpeningStarted(DomainEvent):
+    type = "opening.started"
+    object_type = "Opening"
+    lot_id: int
+    bids: int
+    window_ends_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpeningFailed(DomainEvent):
+    """流标: fewer bids than the lot needs; no bid is opened."""
+
+    type = "opening.failed"
+    object_type = "Opening"
+    lot_id: int
+    bids: int
+    min_bids: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BidDecrypted(DomainEvent):
+    """A line of the opening record, for those watching the opening."""
+
+    type = "opening.bid_decrypted"
+    object_type = "Opening"
+    lot_id: int
+    bidder: str
+    price_fen: int
+    documents: int
+    decrypted_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpeningClosed(DomainEvent):
+    type = "opening.closed"
+    object_type = "Opening"
+    lot_id: int
+    decrypted: int
+    invalid: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectionRaised(DomainEvent):
+    type = "opening.objection_raised"
+    object_type = "Opening"
+    lot_id: int
+    objection_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectionAnswered(DomainEvent):
+    type = "opening.objection_answered"
+    object_type = "Opening"
+    lot_id: int
+    objection_id: int
+
+
+def _at(config: dict[str, Any], name: str) -> datetime | None:
+    value = config.get(name)
+    return datetime.fromisoformat(value) if value else None
+
+
+async def schedule(lot_id: int) -> Opening | None:
+    """The opening of a newly published sealed tender, due at its bid deadline (idempotent)."""
+    lot = await Lot.get_or_none(id=lot_id)
+    if lot is None or Procedure(lot.procedure) not in TENDERING:
+        return None
+    deadline = _at(lot.config, "bid_deadline")
+    if deadline is None:
+        return None
+    existing = await Opening.get_or_none(lot_id=lot_id)
+    if existing is not None:
+        return existing
+    now = clock.now()
+    return await Opening.create(
+        lot_id=lot_id,
+        status=OpeningStatus.SCHEDULED.value,
+        deadline=deadline,
+        next_check_at=deadline,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _watchers(lot: Lot) -> Audience:
+    """Who an opening event is addressed to: the tenderer (and agency) and the keepers. Bidders
+    follow the opening through openingUpdates, which checks once that they bid; listing every
+    bidder here made each of thousands of decryptions read and write all of them."""
+    project = await Project.get(id=lot.project_id)
+    return Audience(
+        orgs=tuple(o for o in (project.tenderer_id, project.agency_id) if o),
+        roles=(Role.OPERATOR.value, Role.SUPERVISOR.value),
+    )
+
+
+async def advance(opening: Opening, now: datetime) -> None:
+    """The time-driven steps of a locked opening: start or fail at the deadline, close after the window."""
+    lot = await Lot.get(id=opening.lot_id)
+    if opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
+        standing = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).count()
+        opening.bids = standing
+        min_bids = int(lot.config.get("min_bids", 3))
+        if standing < min_bids:
+            # 招标投标法 第二十八条: fewer than three bidders, the tender is held again; nothing is opened
+            opening.status, opening.closed_at, opening.next_check_at = OpeningStatus.FAILED.value, now, None
+            await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
+            await events.record(
+                OpeningFailed(
+                    object_id=str(opening.id),
+                    lot_id=lot.id,
+                    bids=standing,
+                    min_bids=min_bids,
+                    audience=Audience(public=True),
+                ),
+                SYSTEM,
+            )
+        else:
+            window = timedelta(minutes=int(lot.config.get("decryption_window_minutes", 60)))
+            opening.status, opening.started_at = OpeningStatus.DECRYPTING.value, opening.deadline
+            opening.window_ends_at = opening.deadline + window
+            opening.next_check_at = opening.window_ends_at
+            await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.EVALUATING)
+            await events.record(
+                OpeningStarted(
+                    object_id=str(opening.id),
+                    lot_id=lot.id,
+                    bids=standing,
+                    window_ends_at=opening.window_ends_at,
+                    audience=await _watchers(lot),
+                ),
+                SYSTEM,
+            )
+    elif (
+        opening.status == OpeningStatus.DECRYPTING.value
+        and opening.window_ends_at is not None
+        and now >= opening.window_ends_at
+    ):
+        invalid = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).update(
+            status=BidStatus.INVALID.value, decrypt_error="not decrypted in the window", ended_at=now
+        )
+        decrypted = await SealedBid.filter(lot_id=lot.id, status=BidStatus.DECRYPTED.value).count()
+        opening.status, opening.closed_at, opening.next_check_at = OpeningStatus.CLOSED.value, now, None
+        await events.record(
+            OpeningClosed(
+                object_id=str(opening.id),
+                lot_id=lot.id,
+                decrypted=decrypted,
+                invalid=invalid,
+                audience=Audience(public=True),
+            ),
+            SYSTEM,
+        )
+    else:
+        return
+    opening.updated_at = now
+    await opening.save()
+
+
+async def _fire(opening: Opening, now: datetime) -> None:
+    locked = await lock(Opening.filter(id=opening.id)).get()
+    await advance(locked, now)
+    opening.next_check_at = locked.next_check_at
+
+
+chronograph.register("opening.advance", Opening, _fire)
+
+
+async def _decrypting(lot_id: int, now: datetime) -> Opening:
+    """The opening, in its decryption window, held so that it cannot close under this submission.
+
+    Submissions share the row (FOR SHARE), so thousands of bidders decrypt at once; the close
+    takes it exclusively and waits for them. Only when a step is due does a submission take the
+    exclusive lock itself and apply it.
+    """
+    opening = await Opening.get_or_none(lot_id=lot_id)
+    if opening is None:
+        raise NotFound()
+    due = (opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline) or (
+        opening.status == OpeningStatus.DECRYPTING.value
+        and opening.window_ends_at is not None
+        and now >= opening.window_ends_at
+    )
+    if due:
+        opening = await lock(Opening.filter(id=opening.id)).get()
+        await advance(opening, now)
+    else:
+        await lock_shared(Opening, opening.id)
+        opening = await Opening.get(id=opening.id)
+    if opening.status != OpeningStatus.DECRYPTING.value:
+        raise DecryptionClosed()
+    return opening
+
+
+@use_case("opening.decrypt", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any]) -> SealedBid:
+    """Decrypts the caller's standing bid with its key, inside the window; the price joins the record.
+    A key that does not decrypt is refused and may be submitted again until the window closes."""
+    from tortoise.transactions import in_transaction
+
+    if actor.org_id is None:
+        raise PermissionDenied()
+    async with in_transaction():
+        now = clock.now()
+        opening = await _decrypting(lot_id, now)
+        bid = await lock(
+            SealedBid.filter(lot_id=lot_id, organisation_id=actor.org_id, status=BidStatus.SUBMITTED.value)
+        ).first()
+        if bid is None:
+            raise NoBidToDecrypt()
+        lot = await Lot.get(id=lot_id)
+        opened = open_sealed(bid.ciphertext, key_jwk, lot.trade_code)
+        bid.status, bid.decrypted_at = BidStatus.DECRYPTED.value, now
+        bid.price_fen, bid.documents = opened.price_fen, opened.documents
+        await bid.save(update_fields=["status", "decrypted_at", "price_fen", "documents"])
+        org = await Organisation.get(id=bid.organisation_id)
+        await events.record(
+            BidDecrypted(
+                object_id=str(opening.id),
+                lot_id=lot_id,
+                bidder=org.name,
+                price_fen=opened.price_fen,
+                documents=len(opened.documents),
+                decrypted_at=now,
+                audience=await _watchers(lot),
+            ),
+            actor,
+        )
+    return bid
+
+
+@use_case("opening.object", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def raise_objection(actor: Actor, lot_id: int, text: str) -> OpeningObjection:
+    """A bidder of the lot objects on the spot, during the decryption window."""
+    body = required_text(text, "text", 2000)
+    if actor.org_id is None or actor.user_id is None:
+        raise PermissionDenied()
+    opening = await Opening.get_or_none(lot_id=lot_id)
+    if opening is None or opening.status != OpeningStatus.DECRYPTING.value:
+        raise DecryptionClosed()
+    if not await SealedBid.exists(lot_id=lot_id, organisation_id=actor.org_id):
+        raise ObjectionNotAllowed()
+    objection = await OpeningObjection.create(
+        opening_id=opening.id, organisation_id=actor.org_id, raised_by=actor.user_id, text=body, raised_at=clock.now()
+    )
+    lot = await Lot.get(id=lot_id)
+    await events.record(
+        ObjectionRaised(
+            object_id=str(opening.id), lot_id=lot_id, objection_id=objection.id, audience=await _watchers(lot)
+        ),
+        actor,
+    )
+    return objection
+
+
+@use_case("opening.answer", "Lot", lambda actor, objection_id, *a, **k: str(objection_id))
+async def answer_objection(actor: Actor, objection_id: int, answer: str) -> OpeningObjection:
+    """The tenderer (or its agency) answers an objection; the answer goes into the record."""
+    body = required_text(answer, "answer", 2000)
+    objection = await OpeningObjection.get_or_none(id=objection_id).prefetch_related("opening")
+    if objection is None:
+        raise NotFound()
+    lot = await Lot.get(id=objection.opening.lot_id)  # type: ignore[attr-defined]
+    await publication.managed_project(actor, lot.project_id)
+    objection.answer, objection.answered_by, objection.answered_at = body, actor.user_id, clock.now()
+    await objection.save()
+    await events.record(
+        ObjectionAnswered(
+            object_id=str(objection.opening_id),
+            lot_id=lot.id,
+            objection_id=objection.id,
+            audience=await _watchers(lot),
+        ),
+        actor,
+    )
+    return objection
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformFaultRecorded(DomainEvent):
+    """撤回: a bid could not be decrypted because of the platform, recorded by an operator with the reason."""
+
+    type = "opening.platform_fault"
+    object_type = "Opening"
+    lot_id: int
+    organisation_id: int
+    reason: str
+
+
+class NothingToExcuse(DomainError):
+    code = "NO_UNDECRYPTED_BID"
+    message_zh = "该投标人没有未解密的投标文件"
+    message_en = "This bidder has no undecrypted bid"
+
+
+@use_case("opening.platform_fault", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def record_platform_fault(actor: Actor, lot_id: int, organisation_id: int, reason: str) -> SealedBid:
+    """An operator records that a bid was not decrypted because of the platform (撤回), during the
+    window or after it closed; the bid is then not counted as the bidder's failure (撤销)."""
+    from tortoise.transactions import in_transaction
+
+    if not actor.has(Role.OPERATOR):
+        raise PermissionDenied()
+    text = required_text(reason, "reason", 500)
+    async with in_transaction():
+        opening = await lock(Opening.filter(lot_id=lot_id)).first()
+        if opening is None or opening.status not in (OpeningStatus.DECRYPTING.value, OpeningStatus.CLOSED.value):
+            raise NotFound()
+        bid = await lock(
+            SealedBid.filter(
+                lot_id=lot_id,
+                organisation_id=organisation_id,
+                status__in=[BidStatus.SUBMITTED.value, BidStatus.INVALID.value],
+            )
+        ).first()
+        if bid is None:
+            raise NothingToExcuse()
+        bid.status, bid.decrypt_error = BidStatus.PLATFORM_FAULT.value, "platform fault (撤回)"
+        bid.ended_at = bid.ended_at or clock.now()
+        await bid.save(update_fields=["status", "decrypt_error", "ended_at"])
+        lot = await Lot.get(id=lot_id)
+        watchers = await _watchers(lot)
+        await events.record(
+            PlatformFaultRecorded(
+                object_id=str(opening.id),
+                lot_id=lot_id,
+                organisation_id=organisation_id,
+                reason=text,
+                audience=Audience(orgs=(*watchers.orgs, organisation_id), roles=watchers.roles),
+            ),
+            actor,
+        )
+    return bid
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    opening: Opening
+    lines: list[tuple[SealedBid, str]]  # decrypted or invalid bids with the bidder name
+    objections: list[OpeningObjection]
+
+
+class RecordNotVisible(DomainError):
+    code = "OPENING_RECORD_NOT_VISIBLE"
+    message_zh = "开标记录在开标结束后公开；开标过程中仅本标段投标人、招标人可见"
+    message_en = "The opening record is public once the opening closes; until then only its bidders and tenderer see it"
+    exposed: ClassVar[dict[str, str]] = {}
+
+
+async def may_watch(actor: Actor, lot: Lot) -> bool:
+    if actor.has(Role.OPERATOR, Role.SUPERVISOR):
+        return True
+    if actor.org_id is None:
+        return False
+    project = await Project.get(id=lot.project_id)
+    return actor.org_id in (project.tenderer_id, project.agency_id) or await SealedBid.exists(
+        lot_id=lot.id, organisation_id=actor.org_id
+    )
+
+
+async def record(actor: Actor, lot_id: int) -> Record:
+    """The opening record: public once closed; during the window only to its bidders, tenderer and operators."""
+    opening = await Opening.get_or_none(lot_id=lot_id)
+    lot = await Lot.get_or_none(id=lot_id)
+    if opening is None or lot is None or opening.status == OpeningStatus.SCHEDULED.value:
+        raise NotFound()
+    if opening.status == OpeningStatus.DECRYPTING.value and not await may_watch(actor, lot):
+        raise RecordNotVisible()
+    shown = [BidStatus.DECRYPTED.value, BidStatus.INVALID.value, BidStatus.PLATFORM_FAULT.value]
+    bids = await SealedBid.filter(lot_id=lot_id, status__in=shown).order_by("decrypted_at", "id")
+    names = {o.id: o.name for o in await Organisation.filter(id__in=[b.organisation_id for b in bids])}
+    objections = await OpeningObjection.filter(opening_id=opening.id).order_by("id")
+    return Record(opening=opening, lines=[(b, names.get(b.organisation_id, "")) for b in bids], objections=objections)
+
+
+async def announce_failure(lot_id: int) -> bool:
+    """Publishes the termination announcement of a lot that failed at its deadline (idempotent)."""
+    from domain.publication.models import Announcement
+
+    opening = await Opening.get_or_none(lot_id=lot_id)
+    if opening is None or opening.status != OpeningStatus.FAILED.value:
+        return False
+    if await Announcement.exists(lot_id=lot_id, type="termination", status="published"):
+        return False
+    lot = await Lot.get(id=lot_id)
+    when = clock.to_shanghai(opening.deadline).strftime("%Y年%m月%d日 %H:%M")
+    draft = await publication.draft_announcement(
+        SYSTEM,
+        publication.AnnouncementForm(
+            project_id=lot.project_id,
+            lot_id=lot.id,
+            type="termination",
+            title=f"{lot.name}流标公告",
+            body_html=(
+                f"<p>{lot.name}（交易标识码 {lot.trade_code}）于投标截止时间{when}共收到投标文件 {opening.bids} 份，"
+                f"少于 {lot.config.get('min_bids', 3)} 份，依法不予开标，本次招标失败（流标）。</p>"
+            ),
+        ),
+    )
+    await publication.publish_announcement(SYSTEM, draft.id)
+    return True

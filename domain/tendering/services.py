@@ -1,0 +1,191 @@
+"""Sealed bids: submit, replace and withdraw until the deadline; a receipt for every submission.
+
+The platform never holds a bid's key before the opening, so nothing it stores, logs, audits or
+answers can reveal a price: it keeps the ciphertext, its SHA-256 and the server time. A bid needs
+a standing registration and the lot's security in place; the bid deadline is judged on server time,
+and a bid at or after it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from domain.common import clock, events
+from domain.common.actors import Actor, Role
+from domain.common.errors import DomainError, NotFound, PermissionDenied
+from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.idempotency import run_once
+from domain.common.storage import lock
+from domain.publication.models import Lot
+from domain.publication.procedures import TENDERING, Procedure
+from domain.publication.states import LotStatus
+from domain.registration import services as registration
+from domain.registration.services import NotRegistered
+from domain.tendering.models import SealedBid
+from domain.tendering.sealing import check_sealed
+
+
+class BidStatus(StrEnum):
+    SUBMITTED = "submitted"
+    SUPERSEDED = "superseded"  # replaced by a later submission
+    WITHDRAWN = "withdrawn"
+    DECRYPTED = "decrypted"
+    INVALID = "invalid"  # not decrypted in the window through the bidder's fault (撤销)
+    PLATFORM_FAULT = "platform_fault"  # not decrypted because the platform failed (撤回): not held against the bidder
+
+
+class BidDeadlinePassed(DomainError):
+    code = "BID_DEADLINE_PASSED"
+    message_zh = "已过投标截止时间（{deadline}）"
+    message_en = "The bid deadline has passed ({deadline})"
+    exposed: ClassVar[dict[str, str]] = {"deadline": "datetime"}
+
+
+class SecurityMissing(DomainError):
+    code = "SECURITY_MISSING"
+    message_zh = "投标保证金未到账或电子保函未出具"
+    message_en = "The bid deposit has not arrived or the guarantee is not issued"
+
+
+class NotSealedTender(DomainError):
+    code = "NOT_A_SEALED_TENDER"
+    message_zh = "该标段不采用电子密封投标"
+    message_en = "This lot does not take sealed bids"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SealedBidSubmitted(DomainEvent):
+    """To the bidder only: the receipt. Never a price, never who else bid."""
+
+    type = "sealed_bid.submitted"
+    object_type = "SealedBid"
+    lot_id: int
+    sha256: str
+    replaces: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SealedBidWithdrawn(DomainEvent):
+    type = "sealed_bid.withdrawn"
+    object_type = "SealedBid"
+    lot_id: int
+    sha256: str
+
+
+def _deadline(lot: Lot) -> datetime | None:
+    value = lot.config.get("bid_deadline")
+    return datetime.fromisoformat(value) if value else None
+
+
+async def _open_lot(actor: Actor, lot_id: int) -> Lot:
+    if actor.user_id is None or actor.org_id is None or not actor.has(Role.BIDDER):
+        raise PermissionDenied()
+    lot = await Lot.get_or_none(id=lot_id)
+    if lot is None or lot.status == LotStatus.DRAFT.value:
+        raise NotFound()
+    if Procedure(lot.procedure) not in TENDERING:
+        raise NotSealedTender()
+    return lot
+
+
+def _check_deadline(lot: Lot, now: datetime) -> None:
+    deadline = _deadline(lot)
+    if lot.status != LotStatus.OPEN.value or deadline is None or now >= deadline:
+        raise BidDeadlinePassed(deadline=deadline or now)
+
+
+@use_case("sealed_bid.submit", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def submit(actor: Actor, lot_id: int, sealed: str, idempotency_key: str | None = None) -> SealedBid:
+    """Stores a sealed bid (replacing the caller's previous one) and returns it as the receipt:
+    the SHA-256 of the ciphertext and the server time."""
+    lot = await _open_lot(actor, lot_id)
+    digest = check_sealed(sealed)
+    org_id, user_id = int(actor.org_id or 0), int(actor.user_id or 0)  # both checked by _open_lot
+
+    async def store() -> dict[str, Any]:
+        locked = await lock(Lot.filter(id=lot.id)).get()
+        now = clock.now()
+        _check_deadline(locked, now)
+        reg = await registration.active(lot.id, org_id)
+        if reg is None:
+            raise NotRegistered()
+        if not await registration.security_in_place(lot.id, org_id, now):
+            raise SecurityMissing()
+        previous = await lock(
+            SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.SUBMITTED.value)
+        ).first()
+        if previous is not None:
+            previous.status, previous.ended_at = BidStatus.SUPERSEDED.value, now
+            await previous.save()
+        bid = await SealedBid.create(
+            lot_id=lot.id,
+            registration_id=reg.id,
+            organisation_id=org_id,
+            submitted_by=user_id,
+            ciphertext=sealed,
+            ciphertext_sha256=digest,
+            size=len(sealed),
+            status=BidStatus.SUBMITTED.value,
+            submitted_at=now,
+        )
+        await events.record(
+            SealedBidSubmitted(
+                object_id=str(bid.id),
+                lot_id=lot.id,
+                sha256=digest,
+                replaces=previous.id if previous else None,
+                audience=Audience(orgs=(org_id,), roles=()),
+            ),
+            actor,
+        )
+        return {"id": bid.id}
+
+    result, _ = await run_once(actor, idempotency_key, "sealed_bid.submit", {"lot": lot.id, "sha256": digest}, store)
+    return await SealedBid.get(id=result["id"])
+
+
+@use_case("sealed_bid.withdraw", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def withdraw(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> SealedBid:
+    """Withdraws the caller's standing bid before the deadline."""
+    lot = await _open_lot(actor, lot_id)
+    org_id = actor.org_id
+
+    async def change() -> dict[str, Any]:
+        locked = await lock(Lot.filter(id=lot.id)).get()
+        now = clock.now()
+        _check_deadline(locked, now)
+        bid = await lock(
+            SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.SUBMITTED.value)
+        ).first()
+        if bid is None:
+            raise NotFound()
+        bid.status, bid.ended_at = BidStatus.WITHDRAWN.value, now
+        await bid.save()
+        await events.record(
+            SealedBidWithdrawn(
+                object_id=str(bid.id),
+                lot_id=lot.id,
+                sha256=bid.ciphertext_sha256,
+                audience=Audience(orgs=(org_id,) if org_id else (), roles=()),
+            ),
+            actor,
+        )
+        return {"id": bid.id}
+
+    result, _ = await run_once(actor, idempotency_key, "sealed_bid.withdraw", {"lot": lot.id}, change)
+    return await SealedBid.get(id=result["id"])
+
+
+async def my_bids(actor: Actor, lot_id: int) -> list[SealedBid]:
+    """The caller's submissions for a lot, newest first: receipts only."""
+    if actor.org_id is None:
+        raise PermissionDenied()
+    return await SealedBid.filter(lot_id=lot_id, organisation_id=actor.org_id).order_by("-id")
+
+
+async def standing_count(lot_id: int) -> int:
+    """How many bids stand for the lot (one per bidder); what the deadline compares with min_bids."""
+    return await SealedBid.filter(lot_id=lot_id, status=BidStatus.SUBMITTED.value).count()

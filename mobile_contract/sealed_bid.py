@@ -1,0 +1,43 @@
+"""Sealing a bid on the bidder's side: what the apps do, for tests, integrators and the demo.
+
+Only joserfc is needed (any JOSE library with A256GCM works: see SEALED_BID.md).
+
+    key = new_key()                                   # keep it on the device until the opening
+    token = seal(key, "Z3702112026000042001", 128_000_000_00, {"商务标.pdf": pdf_bytes})
+    ...bidSubmit(input: {lotId, sealedBid: token}) -> receipt { sha256 serverTime }
+    ...at the opening: bidDecryptionKeySubmit(input: {lotId, key: key})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from joserfc import jwe
+from joserfc.jwk import OctKey
+
+HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/vnd.palmtrade.bid.v1+json"}
+
+
+def new_key() -> dict[str, Any]:
+    """A fresh 256-bit content key as a JWK {"kty": "oct", "k": ...}."""
+    return dict(OctKey.generate_key(256).as_dict(private=True))
+
+
+def document(lot_trade_code: str, price_fen: int, files: dict[str, bytes]) -> dict[str, Any]:
+    """The plaintext of a bid: the lot, the price in fen and the SHA-256 of each bid document."""
+    return {
+        "v": 1,
+        "lotTradeCode": lot_trade_code,
+        "priceFen": price_fen,
+        "documents": [{"name": name, "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()],
+        "nonce": secrets.token_urlsafe(16),
+    }
+
+
+def seal(key: dict[str, Any], lot_trade_code: str, price_fen: int, files: dict[str, bytes]) -> str:
+    """The compact JWE the bidder uploads."""
+    plain = json.dumps(document(lot_trade_code, price_fen, files), ensure_ascii=False).encode()
+    return jwe.encrypt_compact(HEADER, plain, OctKey.import_key(key))

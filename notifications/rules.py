@@ -1,0 +1,268 @@
+"""Which events notify whom, with which template: the one place a new trigger is added.
+
+A rule reads what it needs to address and word the notification and returns one
+NewNotification per recipient; the store makes each once per (event, user).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from domain.accounts.models import Organisation
+from domain.auctions.models import Auction, AuctionEntry
+from domain.common.clock import shanghai_text
+from domain.common.models import OutboxEvent
+from domain.common.money import Money
+from domain.credit.models import CreditRecord, JointPunishment
+from domain.deposits.models import DepositAccount
+from domain.notifications.services import Kind, NewNotification, active_users_of
+from domain.publication.models import Lot, SavedSearch
+from domain.registration.models import Registration
+from notifications.templates import TEMPLATES
+
+Rule = Callable[[OutboxEvent], Awaitable[list[NewNotification]]]
+
+
+def _make(
+    event: OutboxEvent,
+    users: Sequence[int],
+    kind: Kind,
+    template: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    time_critical: bool = False,
+    **fields: object,
+) -> list[NewNotification]:
+    title_zh, body_zh, title_en, body_en = TEMPLATES[template].render(**fields)
+    return [
+        NewNotification(
+            user_id=user_id,
+            kind=kind,
+            title_zh=title_zh,
+            body_zh=body_zh,
+            title_en=title_en,
+            body_en=body_en,
+            object_type=object_type or event.object_type,
+            object_id=object_id or event.object_id,
+            event_id=event.event_id,
+            time_critical=time_critical,
+        )
+        for user_id in users
+    ]
+
+
+async def saved_search_matched(event: OutboxEvent) -> list[NewNotification]:
+    saved = await SavedSearch.get_or_none(id=int(event.object_id))
+    if saved is None:
+        return []
+    return _make(
+        event,
+        [saved.user_id],
+        Kind.SAVED_SEARCH_MATCHED,
+        event.type,
+        object_type="Announcement",
+        object_id=str(event.payload["announcement_id"]),
+        search=saved.name,
+        title=event.payload["title"],
+        trade_code=event.payload["trade_code"],
+    )
+
+
+async def organisation_reviewed(event: OutboxEvent) -> list[NewNotification]:
+    org = await Organisation.get_or_none(id=int(event.object_id))
+    if org is None:
+        return []
+    reason = str(event.payload.get("reason", ""))
+    return _make(event, await active_users_of([org.id]), Kind.ENTITY_REVIEWED, event.type, name=org.name, reason=reason)
+
+
+async def credit_recorded(event: OutboxEvent) -> list[NewNotification]:
+    record = await CreditRecord.get_or_none(id=int(event.object_id)).prefetch_related("organisation")
+    if record is None:
+        return []
+    org: Organisation = record.organisation  # type: ignore[assignment]
+    return _make(
+        event,
+        await active_users_of([org.id]),
+        Kind.CREDIT_RECORDED,
+        f"credit.recorded.{record.kind}",
+        name=org.name,
+        category=record.category,
+        description=record.description,
+    )
+
+
+async def punishment_listed(event: OutboxEvent) -> list[NewNotification]:
+    entry = await JointPunishment.get_or_none(id=int(event.object_id)).prefetch_related("organisation")
+    if entry is None:
+        return []
+    org: Organisation = entry.organisation  # type: ignore[assignment]
+    until = shanghai_text(entry.ends_at) if entry.ends_at else None
+    return _make(
+        event,
+        await active_users_of([org.id]),
+        Kind.PUNISHMENT_LISTED,
+        event.type,
+        name=org.name,
+        reason=entry.reason,
+        until_zh=f"至{until}前" if until else "在解除前",
+        until_en=f"until {until}" if until else "until it is lifted",
+    )
+
+
+async def registered(event: OutboxEvent) -> list[NewNotification]:
+    reg = await Registration.get_or_none(id=int(event.object_id)).prefetch_related("lot")
+    if reg is None:
+        return []
+    lot: Lot = reg.lot  # type: ignore[assignment]
+    account = await DepositAccount.get_or_none(registration_id=reg.id)
+    if account is None:
+        security_zh, security_en = "本标段无需投标保证金。", "This lot asks no bid security."
+    else:
+        yuan = Money(account.amount_due_fen).yuan_text()
+        security_zh = f"请在投标截止前缴纳保证金 {yuan} 元至子账号 {account.reference}，或提交电子保函。"
+        security_en = (
+            f"Pay the deposit of CNY {yuan} into sub-account {account.reference} before the bid deadline, "
+            "or provide an electronic guarantee."
+        )
+    return _make(
+        event,
+        await active_users_of([reg.organisation_id]),
+        Kind.REGISTRATION_RESULT,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        security_zh=security_zh,
+        security_en=security_en,
+    )
+
+
+async def _auction_lot(event: OutboxEvent) -> tuple[Auction, Lot] | None:
+    auction = await Auction.get_or_none(id=int(event.object_id))
+    if auction is None:
+        return None
+    return auction, await Lot.get(id=auction.lot_id)
+
+
+AUCTION_NOTICES = {
+    "auction.starting_soon": Kind.AUCTION_STARTING_SOON,
+    "auction.outbid": Kind.AUCTION_OUTBID,
+    "auction.won": Kind.AUCTION_WON,
+}
+
+
+async def auction_notice(event: OutboxEvent) -> list[NewNotification]:
+    """Starting soon, outbid, won: time-critical, to the organisations the event names."""
+    found = await _auction_lot(event)
+    if found is None:
+        return []
+    auction, lot = found
+    return _make(
+        event,
+        await active_users_of(event.audience.get("orgs", [])),
+        AUCTION_NOTICES[event.type],
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=True,
+        lot=lot.name,
+        starts_at=shanghai_text(auction.starts_at),
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        confirmation_no=auction.confirmation_no or "",
+    )
+
+
+async def auction_ended(event: OutboxEvent) -> list[NewNotification]:
+    phase = event.payload.get("phase")
+    if phase not in ("sold", "failed"):
+        return []
+    found = await _auction_lot(event)
+    if found is None:
+        return []
+    auction, lot = found
+    orgs = await AuctionEntry.filter(auction_id=auction.id).values_list("organisation_id", flat=True)
+    return _make(
+        event,
+        await active_users_of(int(o) for o in orgs),
+        Kind.AUCTION_ENDED,
+        f"auction.ended.{phase}",
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        bidder_no=event.payload.get("leading_bidder_no") or "",
+    )
+
+
+async def deposit_changed(event: OutboxEvent) -> list[NewNotification]:
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    due = event.payload.get("refund_due_at")
+    return _make(
+        event,
+        await active_users_of([int(event.payload["organisation_id"])]),
+        Kind.DEPOSIT_RECEIVED if event.type == "deposit.paid" else Kind.DEPOSIT_REFUNDED,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        amount=Money(int(event.payload.get("amount_fen") or 0)).yuan_text(),
+        reference=event.payload.get("reference", ""),
+        due=shanghai_text(datetime.fromisoformat(due)) if due else "",
+    )
+
+
+async def guarantee_changed(event: OutboxEvent) -> list[NewNotification]:
+    """Every step of a guarantee, to the organisations its event was meant for (secrecy already applied)."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    orgs = [int(o) for o in event.audience.get("orgs", [])]
+    if event.type == "guarantee.applied":
+        orgs = [int(event.payload["guarantor_id"])]
+    return _make(
+        event,
+        await active_users_of(orgs),
+        Kind.GUARANTEE,
+        event.type,
+        object_type="Guarantee",
+        object_id=event.object_id,
+        lot=lot.name,
+        amount=Money(int(event.payload.get("amount_fen") or 0)).yuan_text(),
+        letter_no=event.payload.get("letter_no") or "",
+        reason=event.payload.get("reason") or "",
+    )
+
+
+RULES: dict[str, Rule] = {
+    **{
+        f"guarantee.{step}": guarantee_changed
+        for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
+    },
+    "deposit.paid": deposit_changed,
+    "deposit.refund_scheduled": deposit_changed,
+    "deposit.refunded": deposit_changed,
+    **dict.fromkeys(AUCTION_NOTICES, auction_notice),
+    "auction.phase_changed": auction_ended,
+    "registration.created": registered,
+    "saved_search.matched": saved_search_matched,
+    "organisation.approved": organisation_reviewed,
+    "organisation.rejected": organisation_reviewed,
+    "credit.recorded": credit_recorded,
+    "punishment.listed": punishment_listed,
+}
+
+
+async def notifications_for(events: Sequence[OutboxEvent]) -> list[NewNotification]:
+    """Everything the committed events in this batch notify."""
+    out: list[NewNotification] = []
+    for event in events:
+        rule = RULES.get(event.type)
+        if rule is not None and event.outcome == "success":
+            out.extend(await rule(event))
+    return out

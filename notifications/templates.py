@@ -1,0 +1,158 @@
+"""What each notification says, in Chinese and English; rules fill in the fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+
+    def render(self, **fields: Any) -> tuple[str, str, str, str]:
+        return (
+            self.title_zh.format(**fields),
+            self.body_zh.format(**fields),
+            self.title_en.format(**fields),
+            self.body_en.format(**fields),
+        )
+
+
+TEMPLATES: dict[str, Template] = {
+    "saved_search.matched": Template(
+        "订阅“{search}”有新公告",
+        "{title}（{trade_code}）",
+        "New announcement for “{search}”",
+        "{title} ({trade_code})",
+    ),
+    "organisation.approved": Template(
+        "主体信息审核通过",
+        "{name}已通过审核，现在可以报名参与交易。",
+        "Registration approved",
+        "{name} was approved and may now take part in trading.",
+    ),
+    "organisation.rejected": Template(
+        "主体信息审核未通过",
+        "{name}未通过审核：{reason}。请修改后重新提交。",
+        "Registration rejected",
+        "{name} was not approved: {reason}. Please correct it and submit again.",
+    ),
+    "credit.recorded.bad": Template(
+        "新增不良信用记录",
+        "{name}被记录一条不良信用记录（{category}）：{description}",
+        "Bad credit record added",
+        "A bad credit record was added for {name} ({category}): {description}",
+    ),
+    "credit.recorded.good": Template(
+        "新增良好信用记录",
+        "{name}获得一条良好信用记录（{category}）：{description}",
+        "Good credit record added",
+        "A good credit record was added for {name} ({category}): {description}",
+    ),
+    "registration.created": Template(
+        "报名成功",
+        "已报名“{lot}”（{trade_code}）。{security_zh}",
+        "Registered",
+        "You registered for “{lot}” ({trade_code}). {security_en}",
+    ),
+    "auction.starting_soon": Template(
+        "网络竞价即将开始",
+        "“{lot}”将于{starts_at}开始竞价，请准时进入竞价大厅。",
+        "Auction starting soon",
+        "Bidding on “{lot}” starts at {starts_at}. Be in the auction room on time.",
+    ),
+    "auction.outbid": Template(
+        "您的出价已被超越",
+        "“{lot}”当前价 {price} 元，您已不是最高出价者。",
+        "You were outbid",
+        "“{lot}” is now at CNY {price}; you no longer hold the highest bid.",
+    ),
+    "auction.ended.sold": Template(
+        "网络竞价已结束",
+        "“{lot}”竞价结束，成交价 {price} 元，竞得人竞买号 {bidder_no}。",
+        "Auction ended",
+        "Bidding on “{lot}” ended at CNY {price}; bidder number {bidder_no} won.",
+    ),
+    "auction.ended.failed": Template(
+        "网络竞价已结束（流拍）",
+        "“{lot}”竞价结束，未达到保留价，本次竞价流拍。",
+        "Auction ended without a sale",
+        "Bidding on “{lot}” ended below the reserve price; the lot was not sold.",
+    ),
+    "auction.won": Template(
+        "恭喜竞得",
+        "您以 {price} 元竞得“{lot}”，成交确认书编号 {confirmation_no}。",
+        "You won",
+        "You won “{lot}” at CNY {price}. Confirmation number {confirmation_no}.",
+    ),
+    "deposit.paid": Template(
+        "投标保证金已到账",
+        "“{lot}”的投标保证金 {amount} 元已到账（子账号 {reference}）。",
+        "Bid deposit received",
+        "Your deposit of CNY {amount} for “{lot}” arrived (sub-account {reference}).",
+    ),
+    "deposit.refund_scheduled": Template(
+        "投标保证金将退还",
+        "“{lot}”的投标保证金 {amount} 元将于{due}前退还。",
+        "Bid deposit to be refunded",
+        "Your deposit of CNY {amount} for “{lot}” will be refunded by {due}.",
+    ),
+    "deposit.refunded": Template(
+        "投标保证金已退还",
+        "“{lot}”的投标保证金已退还 {amount} 元。",
+        "Bid deposit refunded",
+        "CNY {amount} of your deposit for “{lot}” was refunded.",
+    ),
+    "guarantee.applied": Template(
+        "收到电子保函申请",
+        "“{lot}”有一份保函申请待处理，金额 {amount} 元。",
+        "New guarantee application",
+        "A guarantee application for “{lot}” awaits you: CNY {amount}.",
+    ),
+    "guarantee.issued": Template(
+        "电子保函已出具",
+        "“{lot}”的投标保函 {letter_no} 已出具，金额 {amount} 元。",
+        "Guarantee issued",
+        "Bid guarantee {letter_no} for “{lot}” was issued: CNY {amount}.",
+    ),
+    "guarantee.declined": Template(
+        "电子保函申请未通过",
+        "“{lot}”的保函申请被拒绝：{reason}",
+        "Guarantee declined",
+        "Your guarantee application for “{lot}” was declined: {reason}",
+    ),
+    "guarantee.claimed": Template(
+        "电子保函被索赔",
+        "保函 {letter_no}（“{lot}”）被提出索赔：{reason}",
+        "Claim on a guarantee",
+        "A claim was made on guarantee {letter_no} (“{lot}”): {reason}",
+    ),
+    "guarantee.claim_paid": Template(
+        "保函索赔已赔付",
+        "保函 {letter_no}（“{lot}”）的索赔已赔付。",
+        "Guarantee claim paid",
+        "The claim on guarantee {letter_no} (“{lot}”) was paid.",
+    ),
+    "guarantee.claim_rejected": Template(
+        "保函索赔被拒绝",
+        "保函 {letter_no}（“{lot}”）的索赔被拒绝：{reason}",
+        "Guarantee claim rejected",
+        "The claim on guarantee {letter_no} (“{lot}”) was rejected: {reason}",
+    ),
+    "guarantee.released": Template(
+        "电子保函已解除",
+        "“{lot}”已有结果，保函 {letter_no} 已解除。",
+        "Guarantee released",
+        "“{lot}” has its result; guarantee {letter_no} is released.",
+    ),
+    "punishment.listed": Template(
+        "已被列入联合惩戒名单",
+        "{name}已被列入联合惩戒名单（{reason}），{until_zh}不能报名参与交易。",
+        "Placed under joint punishment",
+        "{name} is under joint punishment ({reason}) and may not register for lots {until_en}.",
+    ),
+}

@@ -1,0 +1,117 @@
+"""An auction as phones and kiosks see it: bidder numbers only, the reserve only after the end."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from domain.auctions import models
+from domain.auctions import services as auctions
+from domain.common import clock
+from schema.scalars import Fen
+
+AuctionPhase = strawberry.enum(
+    Enum("AuctionPhase", {p.name: p.value for p in auctions.Phase}),  # type: ignore[misc]
+    description="scheduled, free bidding (自由竞价), timed bidding (限时竞价), sold, failed.",
+)
+
+
+@strawberry.type(description="The live state of an auction.")
+class Auction:
+    lot_id: strawberry.ID
+    phase: AuctionPhase
+    starting_price_fen: Fen
+    increment_fen: Fen = strawberry.field(description="加价幅度: a bid is the current price plus whole increments.")
+    starts_at: datetime
+    free_ends_at: datetime = strawberry.field(description="When timed bidding starts.")
+    countdown_seconds: int
+    entry_deadline: datetime
+    ends_at: datetime | None = strawberry.field(description="Set in timed bidding; each bid may move it later.")
+    seq: int = strawberry.field(description="Accepted bids so far; each bid carries its number.")
+    current_price_fen: Fen | None
+    leading_bidder_no: str | None = strawberry.field(description="竞买号 of the highest bid.")
+    min_next_bid_fen: Fen
+    reserve_price_fen: Fen | None = strawberry.field(description="保留价: null until the auction is over.")
+    winner_name: str | None = strawberry.field(description="Public once sold.")
+    server_time: datetime = strawberry.field(description="Align countdowns to this.")
+
+    @classmethod
+    async def from_model(cls, m: models.Auction, lot_global_id: str) -> "Auction":
+        winner = await auctions.winner_of(m)
+        current = m.current_price_fen
+        return cls(
+            lot_id=strawberry.ID(lot_global_id),
+            phase=AuctionPhase(m.phase),
+            starting_price_fen=m.starting_price_fen,
+            increment_fen=m.increment_fen,
+            starts_at=m.starts_at,
+            free_ends_at=m.free_ends_at,
+            countdown_seconds=m.countdown_seconds,
+            entry_deadline=m.entry_deadline,
+            ends_at=m.ends_at,
+            seq=m.seq,
+            current_price_fen=current,
+            leading_bidder_no=m.leading_bidder_no,
+            min_next_bid_fen=m.starting_price_fen if current is None else current + m.increment_fen,
+            reserve_price_fen=auctions.reserve_shown(m),
+            winner_name=winner.name if winner else None,
+            server_time=clock.now(),
+        )
+
+
+@strawberry.type(description="An accepted bid: bidder number, price, sequence.")
+class AuctionBid:
+    seq: int
+    amount_fen: Fen
+    bidder_no: str
+    placed_at: datetime
+    ends_at: datetime | None
+
+    @classmethod
+    def from_model(cls, m: models.AuctionBid) -> "AuctionBid":
+        return cls(seq=m.seq, amount_fen=m.amount_fen, bidder_no=m.bidder_no, placed_at=m.placed_at, ends_at=m.ends_at)
+
+
+@strawberry.type(description="One change of a live auction: a bid or a phase change.")
+class AuctionUpdate:
+    lot_id: strawberry.ID
+    kind: str = strawberry.field(description="snapshot, bid or phase.")
+    seq: int
+    phase: AuctionPhase
+    price_fen: Fen | None
+    leading_bidder_no: str | None
+    ends_at: datetime | None
+    reserve_price_fen: Fen | None = strawberry.field(description="Only once the auction is over.")
+    server_time: datetime
+
+    @classmethod
+    def from_message(cls, lot_global_id: str, message: dict[str, Any]) -> "AuctionUpdate":
+        p = message["payload"]
+        bid = message["type"] == auctions.BidPlaced.type
+        ends = p.get("ends_at")
+        return cls(
+            lot_id=strawberry.ID(lot_global_id),
+            kind="bid" if bid else "phase",
+            seq=int(p["seq"]),
+            phase=AuctionPhase(p["phase"]),
+            price_fen=p.get("price_fen"),
+            leading_bidder_no=p.get("bidder_no") if bid else p.get("leading_bidder_no"),
+            ends_at=datetime.fromisoformat(ends) if ends else None,
+            reserve_price_fen=p.get("reserve_price_fen"),
+            server_time=clock.now(),
+        )
+
+    @classmethod
+    def snapshot(cls, lot_global_id: str, m: models.Auction) -> "AuctionUpdate":
+        return cls(
+            lot_id=strawberry.ID(lot_global_id),
+            kind="snapshot",
+            seq=m.seq,
+            phase=AuctionPhase(m.phase),
+            price_fen=m.current_price_fen,
+            leading_bidder_no=m.leading_bidder_no,
+            ends_at=m.ends_at,
+            reserve_price_fen=auctions.reserve_shown(m),
+            server_time=clock.now(),
+        )

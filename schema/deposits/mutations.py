@@ -1,0 +1,48 @@
+"""Deposits: operators keep (forfeit) a deposit where the rules say so. Decode, call one service, map."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.deposits import services as deposits
+from schema.errors import as_error, result_union
+from schema.permissions import IsOperator
+from schema.registration.types import DepositAccount
+from schema.relay import int_id
+
+
+@strawberry.input(description="Keep a paid deposit instead of refunding it, with the rule that says so.")
+class DepositKeepInput:
+    deposit_id: strawberry.ID = strawberry.field(description="The DepositAccount's global id.")
+    reason: str = strawberry.field(
+        description="Why, citing the rule (e.g. 中标人无正当理由不与招标人订立合同, 实施条例第七十四条); "
+        "at most 500 characters."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The deposit is kept; it will not be refunded.")
+class DepositKept:
+    deposit: DepositAccount
+
+
+DepositKeepResult = result_union("DepositKeepResult", DepositKept, [])
+
+
+@strawberry.type
+class DepositMutations:
+    @strawberry.mutation(
+        description="Keep (forfeit) a paid deposit where the rules say so (operators).",
+        permission_classes=[IsOperator],
+    )
+    async def deposit_keep(self, info: Info, input: DepositKeepInput) -> DepositKeepResult:
+        try:
+            account = await deposits.keep_deposit(
+                info.context.actor,
+                int_id(input.deposit_id, "DepositAccount", "depositId"),
+                input.reason,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return DepositKept(deposit=DepositAccount.from_model(account))

@@ -1,0 +1,150 @@
+"""The expert draw: commit, reveal, replace (operators). Decode, call one service, map the outcome."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError, InvalidInput
+from domain.evaluation import draw as evaluation
+from domain.tendering.services import NotSealedTender
+from schema.errors import as_error, result_union
+from schema.evaluation.queries import ExpertDraw, draw_view
+from schema.permissions import IsOperator
+from schema.relay import int_id
+
+COMMIT_ERRORS = [
+    evaluation.CommitmentTooLate,
+    evaluation.DrawExists,
+    evaluation.NotEnoughExperts,
+    NotSealedTender,
+]
+REVEAL_ERRORS = [
+    evaluation.RevealTooEarly,
+    evaluation.SecretMismatch,
+    evaluation.NotEnoughExperts,
+    evaluation.DrawPending,
+    NotSealedTender,
+]
+REPLACE_ERRORS = [
+    evaluation.NoCommittee,
+    evaluation.DrawPending,
+    evaluation.NotOnCommittee,
+    evaluation.NotEnoughExperts,
+    NotSealedTender,
+]
+
+
+@strawberry.input(description="Commit the lot's expert draw before its bid deadline.")
+class ExpertDrawCommitInput:
+    lot_id: strawberry.ID
+    specialty: str = strawberry.field(description="The specialty to draw from, as experts list it.")
+    size: int = strawberry.field(description="Committee size: odd, at least 5.")
+    commitment: str = strawberry.field(description="SHA-256 (hex) of the secret revealed after the deadline.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Committed; reveal the secret after the bid deadline.")
+class ExpertDrawCommitted:
+    draw: ExpertDraw
+
+
+ExpertDrawCommitResult = result_union("ExpertDrawCommitResult", ExpertDrawCommitted, COMMIT_ERRORS)
+
+
+@strawberry.input(description="Reveal a round's secret after the bid deadline: by drawId, or by lotId and round.")
+class ExpertDrawRevealInput:
+    secret: str = strawberry.field(description="The secret whose SHA-256 was committed.")
+    draw_id: strawberry.ID | None = None
+    lot_id: strawberry.ID | None = None
+    round: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Revealed and drawn.")
+class ExpertDrawRevealed:
+    draw: ExpertDraw
+
+
+ExpertDrawRevealResult = result_union("ExpertDrawRevealResult", ExpertDrawRevealed, REVEAL_ERRORS)
+
+
+@strawberry.input(description="Replace members of the committee (补抽): a new round with its own commitment.")
+class ExpertDrawReplaceInput:
+    lot_id: strawberry.ID
+    expert_ids: list[strawberry.ID] = strawberry.field(description="Global ids of the committee members replaced.")
+    reason: str = strawberry.field(description="Why (declined, conflict found...).")
+    commitment: str = strawberry.field(description="SHA-256 (hex) of the secret of the new round.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The replacement round is committed; reveal it like the first.")
+class ExpertDrawReplaceCommitted:
+    draw: ExpertDraw
+
+
+ExpertDrawReplaceResult = result_union("ExpertDrawReplaceResult", ExpertDrawReplaceCommitted, REPLACE_ERRORS)
+
+
+async def _draw_id(input: ExpertDrawRevealInput) -> int:
+    if input.draw_id is not None:
+        return int_id(input.draw_id, "ExpertDraw", "drawId")
+    if input.lot_id is None or input.round is None:
+        raise InvalidInput(field="drawId")
+    return await evaluation.find(int_id(input.lot_id, "Lot", "lotId"), input.round)
+
+
+async def _shown(info: Info, draw_id: int) -> ExpertDraw:
+    view = await draw_view(info, draw_id)
+    assert view is not None  # the operator who changed it may see it
+    return view
+
+
+@strawberry.type
+class EvaluationMutations:
+    @strawberry.mutation(
+        description="Commit a lot's expert draw (专家抽取) before the bid deadline (operator).",
+        permission_classes=[IsOperator],
+    )
+    async def expert_draw_commit(self, info: Info, input: ExpertDrawCommitInput) -> ExpertDrawCommitResult:
+        try:
+            draw = await evaluation.commit(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                input.specialty,
+                input.size,
+                input.commitment,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, COMMIT_ERRORS)
+        return ExpertDrawCommitted(draw=await _shown(info, draw.id))
+
+    @strawberry.mutation(
+        description="Reveal a round's secret after the bid deadline and draw its experts (operator).",
+        permission_classes=[IsOperator],
+    )
+    async def expert_draw_reveal(self, info: Info, input: ExpertDrawRevealInput) -> ExpertDrawRevealResult:
+        try:
+            draw = await evaluation.reveal(
+                info.context.actor, await _draw_id(input), input.secret, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, REVEAL_ERRORS)
+        return ExpertDrawRevealed(draw=await _shown(info, draw.id))
+
+    @strawberry.mutation(
+        description="Replace committee members by a new round (补抽), committed like the first (operator).",
+        permission_classes=[IsOperator],
+    )
+    async def expert_draw_replace(self, info: Info, input: ExpertDrawReplaceInput) -> ExpertDrawReplaceResult:
+        try:
+            draw = await evaluation.replace(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                [int_id(e, "Expert", "expertIds") for e in input.expert_ids],
+                input.reason,
+                input.commitment,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, REPLACE_ERRORS)
+        return ExpertDrawReplaceCommitted(draw=await _shown(info, draw.id))

@@ -1,0 +1,228 @@
+"""Guarantees: a bidder applies, the guarantor issues or declines, the tenderer claims, the guarantor
+pays or rejects the claim. Decode, call one service, map the outcome."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.actors import Role
+from domain.common.errors import DomainError
+from domain.guarantees import errors
+from domain.guarantees import services as guarantees
+from domain.guarantees.models import Guarantee as GuaranteeModel
+from schema.errors import as_error, result_union
+from schema.guarantees.types import Guarantee
+from schema.permissions import has_role
+from schema.relay import int_id
+from schema.scalars import Fen
+
+IsBidder = has_role(Role.BIDDER)
+IsGuarantor = has_role(Role.GUARANTOR)
+IsTenderer = has_role(Role.TENDERER)
+
+APPLY_ERRORS = [
+    errors.NotRegistered,
+    errors.NoSecurityRequired,
+    errors.GuaranteeTooLate,
+    errors.NotAGuarantor,
+    errors.GuaranteeAmountTooLow,
+    errors.GuaranteeValidityTooShort,
+    errors.GuaranteeExists,
+]
+ISSUE_ERRORS = [
+    errors.SignatureInvalid,
+    errors.LetterMalformed,
+    errors.LetterMismatch,
+    errors.LetterNoTaken,
+    errors.GuaranteeTooLate,
+    errors.NotRegistered,
+    errors.GuaranteeAmountTooLow,
+    errors.GuaranteeValidityTooShort,
+]
+CLAIM_ERRORS = [errors.GuaranteeAlreadyClaimed, errors.ClaimTooEarly, errors.ClaimExceedsGuarantee]
+
+
+def _guarantee_id(value: strawberry.ID) -> int:
+    return int_id(value, "Guarantee", "guaranteeId")
+
+
+@strawberry.input(description="Apply to a guarantor for a bid guarantee for a lot the caller registered for.")
+class GuaranteeApplyInput:
+    lot_id: strawberry.ID
+    guarantor_id: strawberry.ID = strawberry.field(description="The guarantor Organisation's id (see `guarantors`).")
+    amount_fen: Fen = strawberry.field(description="At least the lot's security (securityAmountFen), in fen.")
+    valid_until: datetime = strawberry.field(
+        description="At least the bid deadline plus the lot's bid validity days (投标有效期)."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Applied; the guarantor's users see the application.")
+class GuaranteeApplied:
+    guarantee: Guarantee
+
+
+GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, APPLY_ERRORS)
+
+
+@strawberry.input(description="Issue the guarantee: the letter signed with one of the guarantor's registered keys.")
+class GuaranteeIssueInput:
+    guarantee_id: strawberry.ID
+    letter_jws: str = strawberry.field(
+        description="The letter as a compact JWS: header `alg` ES256 or RS256 and the `kid` of one of the guarantor's "
+        "GUARANTEE_LETTER keys; payload {letterNo, applicationNo, lotTradeCode, applicant, beneficiary, guarantor "
+        "(each {creditCode, name}), amountFen, currency: CNY, validFrom, validUntil, issuedAt}, every field as the "
+        "application says."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The letter is verified and accepted: the bidder's security is in place.")
+class GuaranteeIssued:
+    guarantee: Guarantee
+
+
+GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, ISSUE_ERRORS)
+
+
+@strawberry.input(description="Decline an application, saying why.")
+class GuaranteeDeclineInput:
+    guarantee_id: strawberry.ID
+    reason: str = strawberry.field(description="Why, at most 500 characters.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Declined; the bidder may apply again.")
+class GuaranteeDeclined:
+    guarantee: Guarantee
+
+
+GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDeclined, [])
+
+
+@strawberry.input(description="Claim (索赔) an issued guarantee: once, after the bid deadline, while it is valid.")
+class GuaranteeClaimInput:
+    guarantee_id: strawberry.ID
+    amount_fen: Fen = strawberry.field(description="At most the guaranteed amount, in fen.")
+    reason: str = strawberry.field(
+        description="Why, citing the rule (e.g. 投标截止后撤销投标文件, 实施条例第三十五条); at most 500 characters."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Claimed; the guarantor pays or rejects the claim.")
+class GuaranteeClaimed:
+    guarantee: Guarantee
+
+
+GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, CLAIM_ERRORS)
+
+
+@strawberry.input(description="Record that the guarantor paid the claim.")
+class GuaranteeClaimPayInput:
+    guarantee_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The claim is paid.")
+class GuaranteeClaimPaid:
+    guarantee: Guarantee
+
+
+GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaimPaid, [])
+
+
+@strawberry.input(description="Reject the claim, saying why.")
+class GuaranteeClaimRejectInput:
+    guarantee_id: strawberry.ID
+    reason: str = strawberry.field(description="Why, at most 500 characters.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The claim is rejected; the guarantee cannot be claimed again.")
+class GuaranteeClaimRejected:
+    guarantee: Guarantee
+
+
+GuaranteeClaimRejectResult = result_union("GuaranteeClaimRejectResult", GuaranteeClaimRejected, [])
+
+
+def _node(g: GuaranteeModel) -> Guarantee:
+    return Guarantee.from_model(g)
+
+
+@strawberry.type
+class GuaranteeMutations:
+    @strawberry.mutation(description="Apply for an electronic bid guarantee (bidders).", permission_classes=[IsBidder])
+    async def guarantee_apply(self, info: Info, input: GuaranteeApplyInput) -> GuaranteeApplyResult:
+        try:
+            g = await guarantees.apply(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                int_id(input.guarantor_id, "Organisation", "guarantorId"),
+                input.amount_fen,
+                input.valid_until,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, APPLY_ERRORS)
+        return GuaranteeApplied(guarantee=_node(g))
+
+    @strawberry.mutation(
+        description="Issue a guarantee with the signed letter; the platform verifies signature, amount, "
+        "beneficiary and validity before accepting it (guarantors).",
+        permission_classes=[IsGuarantor],
+    )
+    async def guarantee_issue(self, info: Info, input: GuaranteeIssueInput) -> GuaranteeIssueResult:
+        try:
+            g = await guarantees.issue(
+                info.context.actor, _guarantee_id(input.guarantee_id), input.letter_jws, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, ISSUE_ERRORS)
+        return GuaranteeIssued(guarantee=_node(g))
+
+    @strawberry.mutation(description="Decline a guarantee application (guarantors).", permission_classes=[IsGuarantor])
+    async def guarantee_decline(self, info: Info, input: GuaranteeDeclineInput) -> GuaranteeDeclineResult:
+        try:
+            g = await guarantees.decline(
+                info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return GuaranteeDeclined(guarantee=_node(g))
+
+    @strawberry.mutation(
+        description="Claim an issued guarantee (the tenderer, its beneficiary).", permission_classes=[IsTenderer]
+    )
+    async def guarantee_claim(self, info: Info, input: GuaranteeClaimInput) -> GuaranteeClaimResult:
+        try:
+            g = await guarantees.claim(
+                info.context.actor,
+                _guarantee_id(input.guarantee_id),
+                input.amount_fen,
+                input.reason,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, CLAIM_ERRORS)
+        return GuaranteeClaimed(guarantee=_node(g))
+
+    @strawberry.mutation(description="Record a claim as paid (guarantors).", permission_classes=[IsGuarantor])
+    async def guarantee_claim_pay(self, info: Info, input: GuaranteeClaimPayInput) -> GuaranteeClaimPayResult:
+        try:
+            g = await guarantees.pay_claim(info.context.actor, _guarantee_id(input.guarantee_id), input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return GuaranteeClaimPaid(guarantee=_node(g))
+
+    @strawberry.mutation(description="Reject a claim with a reason (guarantors).", permission_classes=[IsGuarantor])
+    async def guarantee_claim_reject(self, info: Info, input: GuaranteeClaimRejectInput) -> GuaranteeClaimRejectResult:
+        try:
+            g = await guarantees.reject_claim(
+                info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return GuaranteeClaimRejected(guarantee=_node(g))

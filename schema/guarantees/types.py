@@ -1,0 +1,158 @@
+"""Electronic bid guarantees: the application with its letter, and what a letter check reveals."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import NotFound
+from domain.guarantees import services as guarantees
+from domain.guarantees.letter import Party as PartyModel
+from domain.guarantees.models import Guarantee as GuaranteeModel
+from domain.guarantees.states import GuaranteeStatus
+from domain.publication.models import Lot as LotModel
+from schema.accounts.types import Organisation
+from schema.publication.types import Lot
+from schema.relay import Node, node_resolver
+from schema.scalars import Fen
+
+GuaranteeState = strawberry.enum(
+    GuaranteeStatus,
+    name="GuaranteeStatus",
+    description="applied -> issued -> (claimed -> paid | rejected) | released | expired; or declined.",
+)
+
+
+async def _organisation(info: Info, pk: int) -> Organisation:
+    org = await info.context.loaders.organisation.load(pk)
+    return Organisation.from_model(org)
+
+
+@strawberry.type(
+    description="An electronic bid guarantee (电子投标保函): a bidder's application to a guarantor and, "
+    "once issued, the guarantor-signed letter that stands as the bidder's security for the lot."
+)
+class Guarantee(Node):
+    _model: strawberry.Private[GuaranteeModel]
+    application_no: str = strawberry.field(description="The number the letter's `applicationNo` must carry.")
+    status: GuaranteeState
+    amount_fen: Fen = strawberry.field(description="The guaranteed amount in fen; the letter says exactly this.")
+    valid_until: datetime = strawberry.field(description="Valid until; the letter's `validUntil` is this instant.")
+    applied_at: datetime
+    decided_at: datetime | None = strawberry.field(description="When the letter was accepted, or the decline.")
+    decline_reason: str | None
+    letter_no: str | None = strawberry.field(description="The guarantor's letter number (保函编号).")
+    verification_code: str | None = strawberry.field(
+        description="With the letter number, lets anyone check the letter (guaranteeVerify): print it on the letter."
+    )
+    letter_jws: str | None = strawberry.field(description="The letter as the guarantor signed it (compact JWS).")
+    letter_sha256: str | None = strawberry.field(description="SHA-256 (hex) of the letter as received.")
+    key_id: str | None = strawberry.field(description="The `kid` of the guarantor key that signed the letter.")
+    claim_amount_fen: Fen | None
+    claim_reason: str | None
+    claimed_at: datetime | None
+    claim_decided_at: datetime | None = strawberry.field(description="When the guarantor paid or rejected the claim.")
+    claim_reject_reason: str | None
+    released_at: datetime | None
+    expired_at: datetime | None
+
+    @strawberry.field(description="The lot the guarantee secures a bid for.")
+    async def lot(self) -> Lot:
+        return Lot.from_model(await LotModel.get(id=self._model.lot_id))
+
+    @strawberry.field(description="The bidder (投标人) that applied.")
+    async def applicant(self, info: Info) -> Organisation:
+        return await _organisation(info, self._model.applicant_id)
+
+    @strawberry.field(description="The guarantor (bank, insurer or guarantee company) asked to sign.")
+    async def guarantor(self, info: Info) -> Organisation:
+        return await _organisation(info, self._model.guarantor_id)
+
+    @strawberry.field(description="The beneficiary: the project's tenderer (招标人).")
+    async def beneficiary(self, info: Info) -> Organisation:
+        return await _organisation(info, self._model.beneficiary_id)
+
+    @classmethod
+    def from_model(cls, m: GuaranteeModel) -> "Guarantee":
+        return cls(
+            _pk=m.id,
+            _model=m,
+            application_no=guarantees.application_no(m),
+            status=GuaranteeStatus(m.status),
+            amount_fen=m.amount_fen,
+            valid_until=m.valid_until,
+            applied_at=m.applied_at,
+            decided_at=m.decided_at,
+            decline_reason=m.decline_reason,
+            letter_no=m.letter_no,
+            verification_code=m.verification_code,
+            letter_jws=m.letter_jws,
+            letter_sha256=m.letter_sha256,
+            key_id=m.key_id,
+            claim_amount_fen=m.claim_amount_fen,
+            claim_reason=m.claim_reason,
+            claimed_at=m.claimed_at,
+            claim_decided_at=m.claim_decided_at,
+            claim_reject_reason=m.claim_reject_reason,
+            released_at=m.released_at,
+            expired_at=m.expired_at,
+        )
+
+
+@strawberry.type(description="An organisation as the letter names it.")
+class LetterParty:
+    credit_code: str = strawberry.field(description="Unified social credit code.")
+    name: str
+
+    @classmethod
+    def of(cls, p: PartyModel) -> "LetterParty":
+        return cls(credit_code=p.credit_code, name=p.name)
+
+
+@strawberry.type(
+    description="A genuine letter accepted by the platform, as its holder may check it: only what the letter "
+    "itself says, and where the guarantee stands."
+)
+class GuaranteeCheck:
+    status: GuaranteeState = strawberry.field(description="Where the guarantee stands now.")
+    letter_no: str
+    lot_trade_code: str = strawberry.field(description="The lot's unified trade identifier (统一交易标识码).")
+    applicant: LetterParty
+    beneficiary: LetterParty
+    guarantor: LetterParty
+    amount_fen: Fen
+    currency: str
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime = strawberry.field(description="When the guarantor says it issued the letter.")
+    accepted_at: datetime = strawberry.field(description="When the platform verified and accepted it.")
+    letter_sha256: str = strawberry.field(description="SHA-256 (hex) of the signed letter, to match a copy.")
+
+    @classmethod
+    def of(cls, a: guarantees.Authenticity) -> "GuaranteeCheck":
+        letter = a.letter
+        return cls(
+            status=GuaranteeStatus(a.status),
+            letter_no=letter.letter_no,
+            lot_trade_code=letter.lot_trade_code,
+            applicant=LetterParty.of(letter.applicant),
+            beneficiary=LetterParty.of(letter.beneficiary),
+            guarantor=LetterParty.of(letter.guarantor),
+            amount_fen=letter.amount_fen,
+            currency=letter.currency,
+            valid_from=letter.valid_from,
+            valid_until=letter.valid_until,
+            issued_at=letter.issued_at,
+            accepted_at=a.accepted_at,
+            letter_sha256=a.letter_sha256,
+        )
+
+
+@node_resolver("Guarantee")
+async def _guarantee_node(info: Info, pk: str) -> Guarantee | None:
+    if not pk.isascii() or not pk.isdigit():
+        return None
+    try:
+        return Guarantee.from_model(await guarantees.visible(info.context.actor, int(pk)))
+    except NotFound:
+        return None

@@ -1,0 +1,100 @@
+"""Partner keys: guarantors and banks register the public keys they sign letters and callbacks with."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.accounts import keys
+from domain.accounts.models import PartnerKey as PartnerKeyModel
+from domain.common.errors import DomainError
+from schema.errors import as_error, result_union
+from schema.permissions import IsUser
+from schema.relay import Node, int_id
+
+KeyPurposeType = strawberry.enum(
+    Enum("KeyPurpose", {p.name: p.value for p in keys.KeyPurpose}),  # type: ignore[misc]
+    description="What the key signs: guarantee letters or bank callbacks.",
+)
+
+
+@strawberry.type(description="A public key an organisation signs with; the private key never reaches the platform.")
+class PartnerKey(Node):
+    kid: str = strawberry.field(description="The key id (its RFC 7638 thumbprint): the `kid` header of each JWS.")
+    purpose: KeyPurposeType
+    public_jwk: JSON
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_model(cls, m: PartnerKeyModel) -> "PartnerKey":
+        return cls(
+            _pk=m.id,
+            kid=m.kid,
+            purpose=KeyPurposeType(m.purpose),
+            public_jwk=dict(m.public_jwk),
+            created_at=m.created_at,
+            revoked_at=m.revoked_at,
+        )
+
+
+@strawberry.input(description="A public JWK (P-256 EC or RSA >= 2048 bits) and what it will sign.")
+class PartnerKeyRegisterInput:
+    purpose: KeyPurposeType
+    jwk: JSON
+
+
+@strawberry.type(description="Registered.")
+class PartnerKeyRegistered:
+    key: PartnerKey
+
+
+PartnerKeyRegisterResult = result_union(
+    "PartnerKeyRegisterResult", PartnerKeyRegistered, [keys.InvalidPublicKey, keys.KeyAlreadyRegistered]
+)
+
+
+@strawberry.input(description="Revoke a key: nothing signed with it is accepted afterwards.")
+class PartnerKeyRevokeInput:
+    key_id: strawberry.ID
+
+
+@strawberry.type(description="Revoked.")
+class PartnerKeyRevoked:
+    key: PartnerKey
+
+
+PartnerKeyRevokeResult = result_union("PartnerKeyRevokeResult", PartnerKeyRevoked, [])
+
+
+@strawberry.type
+class PartnerKeyQueries:
+    @strawberry.field(description="The keys of the caller's organisation.", permission_classes=[IsUser])
+    async def my_partner_keys(self, info: Info) -> list[PartnerKey]:
+        rows = await PartnerKeyModel.filter(organisation_id=info.context.actor.org_id or -1).order_by("-id")
+        return [PartnerKey.from_model(r) for r in rows]
+
+
+@strawberry.type
+class PartnerKeyMutations:
+    @strawberry.mutation(
+        description="Register a public signing key (guarantors and banks).", permission_classes=[IsUser]
+    )
+    async def partner_key_register(self, info: Info, input: PartnerKeyRegisterInput) -> PartnerKeyRegisterResult:
+        jwk: Any = input.jwk
+        try:
+            row = await keys.register_key(info.context.actor, input.purpose.value, jwk)
+        except DomainError as err:
+            return as_error(err, info, [keys.InvalidPublicKey, keys.KeyAlreadyRegistered])
+        return PartnerKeyRegistered(key=PartnerKey.from_model(row))
+
+    @strawberry.mutation(description="Revoke one of the caller organisation's keys.", permission_classes=[IsUser])
+    async def partner_key_revoke(self, info: Info, input: PartnerKeyRevokeInput) -> PartnerKeyRevokeResult:
+        try:
+            row = await keys.revoke_key(info.context.actor, int_id(input.key_id, "PartnerKey", "keyId"))
+        except DomainError as err:
+            return as_error(err, info, [])
+        return PartnerKeyRevoked(key=PartnerKey.from_model(row))

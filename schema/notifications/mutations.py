@@ -1,0 +1,171 @@
+"""Devices, reading and deleting notifications, preferences: decode, call one service, map the outcome."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.notifications import services as notifications
+from schema.errors import as_error, result_union
+from schema.notifications.types import (
+    Device,
+    DevicePlatform,
+    NotificationChannel,
+    NotificationKind,
+    NotificationPreferences,
+    PushProvider,
+)
+from schema.permissions import IsUser
+from schema.relay import int_id
+
+
+@strawberry.input(description="Register this device for pushes, or refresh it (call on every app start).")
+class DeviceRegisterInput:
+    provider: PushProvider
+    token: str = strawberry.field(description="The push token (FCM registration token, or the vendor's).")
+    platform: DevicePlatform
+    app_version: str = strawberry.field(description="e.g. 3.2.0")
+    locale: str | None = strawberry.field(default=None, description="zh-CN (default) or en: the language of pushes.")
+    installation_id: str | None = strawberry.field(
+        default=None, description="Stable per app install; a new token replaces the install's old one."
+    )
+
+
+@strawberry.type(description="Registered.")
+class DeviceRegistered:
+    device: Device
+
+
+DeviceRegisterResult = result_union("DeviceRegisterResult", DeviceRegistered, [])
+
+
+@strawberry.input(description="Stop pushes to this device (on sign-out).")
+class DeviceUnregisterInput:
+    token: str
+
+
+@strawberry.type(description="Unregistered (also when it was not registered).")
+class DeviceUnregistered:
+    removed: bool
+
+
+DeviceUnregisterResult = result_union("DeviceUnregisterResult", DeviceUnregistered, [])
+
+
+@strawberry.input(description="Notifications of the caller, by global id.")
+class NotificationIdsInput:
+    ids: list[strawberry.ID]
+
+
+@strawberry.input(description="Mark every unread notification read, or only up to one the app has shown.")
+class NotificationsMarkAllReadInput:
+    up_to: strawberry.ID | None = None
+
+
+@strawberry.type(description="Done.")
+class NotificationsChanged:
+    changed: int = strawberry.field(description="How many notifications changed.")
+    unread_count: int
+
+
+NotificationsChangeResult = result_union("NotificationsChangeResult", NotificationsChanged, [notifications.TooManyIds])
+
+
+@strawberry.input(description="A kind of notification to mute on a channel.")
+class MutedKindInput:
+    kind: NotificationKind
+    channel: NotificationChannel
+
+
+@strawberry.input(description="Replaces the caller's preferences.")
+class NotificationPreferencesInput:
+    muted: list[MutedKindInput] = strawberry.field(default_factory=list)
+    quiet_hours_starts: str | None = strawberry.field(default=None, description="HH:MM Beijing time, or null.")
+    quiet_hours_ends: str | None = strawberry.field(default=None, description="HH:MM Beijing time, or null.")
+
+
+@strawberry.type(description="Saved.")
+class NotificationPreferencesUpdated:
+    preferences: NotificationPreferences
+
+
+NotificationPreferencesUpdateResult = result_union(
+    "NotificationPreferencesUpdateResult", NotificationPreferencesUpdated, [notifications.InvalidQuietHours]
+)
+
+
+def _ids(values: list[strawberry.ID]) -> list[int]:
+    if len(values) > notifications.MAX_IDS:
+        raise notifications.TooManyIds()
+    return [int_id(v, "Notification", "ids") for v in values]
+
+
+@strawberry.type
+class NotificationMutations:
+    @strawberry.mutation(description="Register or refresh a device for pushes.", permission_classes=[IsUser])
+    async def device_register(self, info: Info, input: DeviceRegisterInput) -> DeviceRegisterResult:
+        try:
+            device = await notifications.register_device(
+                info.context.actor,
+                input.provider.value,
+                input.token,
+                input.platform.value,
+                input.app_version,
+                input.locale,
+                input.installation_id,
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return DeviceRegistered(device=Device.from_model(device))
+
+    @strawberry.mutation(description="Stop pushes to one of the caller's devices.", permission_classes=[IsUser])
+    async def device_unregister(self, info: Info, input: DeviceUnregisterInput) -> DeviceUnregisterResult:
+        try:
+            removed = await notifications.unregister_device(info.context.actor, input.token)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return DeviceUnregistered(removed=removed)
+
+    @strawberry.mutation(description="Mark notifications read.", permission_classes=[IsUser])
+    async def notifications_mark_read(self, info: Info, input: NotificationIdsInput) -> NotificationsChangeResult:
+        actor = info.context.actor
+        try:
+            changed = await notifications.mark_read(actor, _ids(input.ids))
+        except DomainError as err:
+            return as_error(err, info, [notifications.TooManyIds])
+        return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
+
+    @strawberry.mutation(description="Mark all (or all up to one) notifications read.", permission_classes=[IsUser])
+    async def notifications_mark_all_read(
+        self, info: Info, input: NotificationsMarkAllReadInput
+    ) -> NotificationsChangeResult:
+        actor = info.context.actor
+        try:
+            up_to = None if input.up_to is None else int_id(input.up_to, "Notification", "upTo")
+            changed = await notifications.mark_all_read(actor, up_to)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
+
+    @strawberry.mutation(description="Delete notifications from the inbox.", permission_classes=[IsUser])
+    async def notifications_delete(self, info: Info, input: NotificationIdsInput) -> NotificationsChangeResult:
+        actor = info.context.actor
+        try:
+            changed = await notifications.delete(actor, _ids(input.ids))
+        except DomainError as err:
+            return as_error(err, info, [notifications.TooManyIds])
+        return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
+
+    @strawberry.mutation(description="Replace notification preferences.", permission_classes=[IsUser])
+    async def notification_preferences_update(
+        self, info: Info, input: NotificationPreferencesInput
+    ) -> NotificationPreferencesUpdateResult:
+        try:
+            prefs = await notifications.update_preferences(
+                info.context.actor,
+                [(m.kind.value, m.channel.value) for m in input.muted],
+                input.quiet_hours_starts,
+                input.quiet_hours_ends,
+            )
+        except DomainError as err:
+            return as_error(err, info, [notifications.InvalidQuietHours])
+        return NotificationPreferencesUpdated(preferences=NotificationPreferences.from_domain(prefs))

@@ -1,0 +1,40 @@
+"""The caller's inbox, devices and preferences."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.notifications import services as notifications
+from schema.notifications.types import Device, Notification, NotificationPreferences
+from schema.permissions import IsUser
+from schema.relay import Connection, paginate
+
+
+@strawberry.type
+class NotificationQueries:
+    @strawberry.field(description="The caller's inbox, newest first.", permission_classes=[IsUser])
+    async def my_notifications(
+        self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
+    ) -> Connection[Notification]:
+        locale = info.context.locale
+        return await paginate(
+            info,
+            notifications.inbox(info.context.actor, unread_only),
+            first,
+            after,
+            lambda m: Notification.from_model(m, locale),
+        )
+
+    @strawberry.field(description="How many notifications the caller has not read.", permission_classes=[IsUser])
+    async def my_unread_notification_count(self, info: Info) -> int:
+        return await notifications.unread_count(info.context.actor)
+
+    @strawberry.field(description="The caller's registered devices.", permission_classes=[IsUser])
+    async def my_devices(self, info: Info) -> list[Device]:
+        rows = await notifications.devices_of(info.context.actor).order_by("-last_seen_at", "-id")
+        return [Device.from_model(m) for m in rows]
+
+    @strawberry.field(description="The caller's notification preferences.", permission_classes=[IsUser])
+    async def my_notification_preferences(self, info: Info) -> NotificationPreferences:
+        user_id = info.context.actor.user_id
+        assert user_id is not None
+        return NotificationPreferences.from_domain(await notifications.preferences(user_id))

@@ -1,0 +1,64 @@
+"""Registering for a lot and withdrawing: decode, call one service, map the outcome."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.registration import services as registration
+from schema.errors import as_error, result_union
+from schema.permissions import IsUser
+from schema.registration.types import Registration
+from schema.relay import int_id
+
+REGISTER_ERRORS = [registration.RegistrationClosed, registration.NotEligible]
+
+
+@strawberry.input(description="Register the caller's organisation for a lot.")
+class LotRegisterInput:
+    lot_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Registered; approval is automatic.")
+class LotRegistered:
+    registration: Registration
+
+
+LotRegisterResult = result_union("LotRegisterResult", LotRegistered, REGISTER_ERRORS)
+
+
+@strawberry.input(description="Withdraw the caller's registration before the bid deadline.")
+class LotWithdrawInput:
+    lot_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Withdrawn.")
+class LotWithdrawn:
+    registration: Registration
+
+
+LotWithdrawResult = result_union("LotWithdrawResult", LotWithdrawn, [registration.RegistrationLocked])
+
+
+@strawberry.type
+class RegistrationMutations:
+    @strawberry.mutation(description="Register for a lot (报名).", permission_classes=[IsUser])
+    async def lot_register(self, info: Info, input: LotRegisterInput) -> LotRegisterResult:
+        try:
+            reg = await registration.register(
+                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, REGISTER_ERRORS)
+        return LotRegistered(registration=Registration.from_model(reg))
+
+    @strawberry.mutation(description="Withdraw a registration before the bid deadline.", permission_classes=[IsUser])
+    async def lot_withdraw(self, info: Info, input: LotWithdrawInput) -> LotWithdrawResult:
+        try:
+            reg = await registration.withdraw(
+                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [registration.RegistrationLocked])
+        return LotWithdrawn(registration=Registration.from_model(reg))

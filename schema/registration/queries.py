@@ -1,0 +1,32 @@
+"""The caller's registrations, and who registered for a lot where that may be seen."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.registration import services as registration
+from schema.permissions import IsUser
+from schema.registration.types import Registration
+from schema.relay import Connection, int_id, paginate
+
+
+@strawberry.type
+class RegistrationQueries:
+    @strawberry.field(description="The caller organisation's registrations, newest first.", permission_classes=[IsUser])
+    async def my_registrations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Registration]:
+        return await paginate(info, registration.mine(info.context.actor), first, after, Registration.from_model)
+
+    @strawberry.field(
+        description="Who registered for a lot: the tenderer once the list is not secret; operators and supervisors.",
+        permission_classes=[IsUser],
+    )
+    async def lot_registrations(
+        self, info: Info, lot_id: strawberry.ID, first: int | None = None, after: str | None = None
+    ) -> Connection[Registration] | None:
+        try:
+            query = await registration.registrants(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+        except DomainError:
+            return None
+        return await paginate(info, query, first, after, Registration.from_model)

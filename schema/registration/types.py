@@ -1,0 +1,86 @@
+"""Registrations for lots, with their deposit account when the lot asks for security."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from domain.accounts.models import Organisation as OrganisationModel
+from domain.deposits.models import DepositAccount as DepositAccountModel
+from domain.publication.models import Lot as LotModel
+from domain.registration import models
+from domain.registration import services as registration
+from schema.accounts.types import Organisation
+from schema.publication.types import Lot
+from schema.relay import Node
+from schema.scalars import Fen
+
+RegistrationState = strawberry.enum(
+    Enum("RegistrationState", {s.name: s.value for s in registration.RegistrationStatus}),  # type: ignore[misc]
+    description="Registered, or withdrawn by the bidder.",
+)
+
+
+@strawberry.type(description="The virtual sub-account a bidder pays the lot's deposit into.")
+class DepositAccount(Node):
+    reference: str = strawberry.field(description="The 19-digit virtual sub-account number (收款子账号).")
+    amount_due_fen: Fen
+    paid_fen: Fen
+    status: str = strawberry.field(description="awaiting, paid, refund_due, refunded or kept.")
+    paid_at: datetime | None
+    refund_due_at: datetime | None
+    refunded_at: datetime | None
+
+    @classmethod
+    def from_model(cls, m: DepositAccountModel) -> "DepositAccount":
+        return cls(
+            _pk=m.id,
+            reference=m.reference,
+            amount_due_fen=m.amount_due_fen,
+            paid_fen=m.paid_fen,
+            status=m.status,
+            paid_at=m.paid_at,
+            refund_due_at=m.refund_due_at,
+            refunded_at=m.refunded_at,
+        )
+
+
+@strawberry.type(description="An organisation registered for a lot (报名).")
+class Registration(Node):
+    _lot: strawberry.Private[int]
+    _org: strawberry.Private[int]
+    status: RegistrationState
+    registered_at: datetime
+    withdrawn_at: datetime | None
+
+    @strawberry.field(description="The lot.")
+    async def lot(self) -> Lot:
+        return Lot.from_model(await LotModel.get(id=self._lot))
+
+    @strawberry.field(description="The registered organisation.")
+    async def organisation(self) -> Organisation:
+        return Organisation.from_model(await OrganisationModel.get(id=self._org))
+
+    @strawberry.field(description="The deposit account; only the bidder, operators and supervisors see it.")
+    async def deposit(self, info: Info) -> DepositAccount | None:
+        actor = info.context.actor
+        if actor.org_id != self._org and not actor.has(*registration.SEES_ALL):
+            return None
+        account = await DepositAccountModel.get_or_none(registration_id=self._pk)
+        return DepositAccount.from_model(account) if account else None
+
+    @strawberry.field(description="Whether a paid deposit or an issued guarantee is in place now.")
+    async def security_in_place(self) -> bool:
+        return await registration.security_in_place(self._lot, self._org)
+
+    @classmethod
+    def from_model(cls, m: models.Registration) -> "Registration":
+        return cls(
+            _pk=m.id,
+            _lot=m.lot_id,
+            _org=m.organisation_id,
+            status=RegistrationState(m.status),
+            registered_at=m.registered_at,
+            withdrawn_at=m.withdrawn_at,
+        )

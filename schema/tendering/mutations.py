@@ -1,0 +1,191 @@
+"""Submitting, replacing and withdrawing sealed bids: decode, call one service, map the outcome."""
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.tendering import opening
+from domain.tendering import services as tendering
+from domain.tendering.sealing import BadBidDocument, CannotDecrypt, NotSealed
+from schema.errors import as_error, result_union
+from schema.permissions import IsOperator, IsUser
+from schema.relay import int_id, to_global_id
+from schema.scalars import Fen
+from schema.tendering.types import SealedBidReceipt
+
+SUBMIT_ERRORS = [
+    NotSealed,
+    tendering.BidDeadlinePassed,
+    tendering.NotRegistered,
+    tendering.SecurityMissing,
+    tendering.NotSealedTender,
+]
+
+
+@strawberry.input(
+    description="A bid sealed on the device (see mobile_contract/SEALED_BID.md); replaces any earlier one."
+)
+class BidSubmitInput:
+    lot_id: strawberry.ID
+    sealed_bid: str = strawberry.field(description="Compact JWE: dir + A256GCM; plaintext is refused.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Received: keep the receipt.")
+class BidSubmitted:
+    receipt: SealedBidReceipt
+
+
+BidSubmitResult = result_union("BidSubmitResult", BidSubmitted, SUBMIT_ERRORS)
+
+
+@strawberry.input(description="Withdraw the caller's standing bid before the deadline.")
+class BidWithdrawInput:
+    lot_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Withdrawn.")
+class BidWithdrawn:
+    receipt: SealedBidReceipt
+
+
+BidWithdrawResult = result_union(
+    "BidWithdrawResult", BidWithdrawn, [tendering.BidDeadlinePassed, tendering.NotSealedTender]
+)
+
+
+@strawberry.type
+class TenderingMutations:
+    @strawberry.mutation(description="Submit or replace a sealed bid (投标).", permission_classes=[IsUser])
+    async def bid_submit(self, info: Info, input: BidSubmitInput) -> BidSubmitResult:
+        try:
+            bid = await tendering.submit(
+                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.sealed_bid, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, SUBMIT_ERRORS)
+        return BidSubmitted(receipt=SealedBidReceipt.from_model(bid))
+
+    @strawberry.mutation(description="Withdraw a sealed bid before the deadline.", permission_classes=[IsUser])
+    async def bid_withdraw(self, info: Info, input: BidWithdrawInput) -> BidWithdrawResult:
+        try:
+            bid = await tendering.withdraw(
+                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [tendering.BidDeadlinePassed, tendering.NotSealedTender])
+        return BidWithdrawn(receipt=SealedBidReceipt.from_model(bid))
+
+
+@strawberry.input(description="Hand over the key of the caller's sealed bid during the decryption window.")
+class BidDecryptInput:
+    lot_id: strawberry.ID
+    key: JSON = strawberry.field(description='The JWK the bid was sealed with: {"kty": "oct", "k": "..."}.')
+
+
+@strawberry.type(description="Decrypted: the price is in the opening record.")
+class BidDecrypted:
+    price_fen: Fen
+    documents: int
+
+
+DECRYPT_ERRORS = [opening.DecryptionClosed, opening.NoBidToDecrypt, CannotDecrypt, BadBidDocument]
+BidDecryptResult = result_union("BidDecryptResult", BidDecrypted, DECRYPT_ERRORS)
+
+
+@strawberry.input(description="An objection raised on the spot during the opening.")
+class OpeningObjectInput:
+    lot_id: strawberry.ID
+    text: str
+
+
+@strawberry.type(description="Raised: the tenderer answers in the record.")
+class OpeningObjected:
+    objection_id: strawberry.ID
+
+
+OpeningObjectResult = result_union(
+    "OpeningObjectResult", OpeningObjected, [opening.DecryptionClosed, opening.ObjectionNotAllowed]
+)
+
+
+@strawberry.input(description="The tenderer's answer to an objection raised during the opening.")
+class OpeningAnswerInput:
+    objection_id: strawberry.ID
+    answer: str
+
+
+@strawberry.type(description="Answered.")
+class OpeningAnswered:
+    objection_id: strawberry.ID
+
+
+OpeningAnswerResult = result_union("OpeningAnswerResult", OpeningAnswered, [])
+
+
+@strawberry.type
+class OpeningMutations:
+    @strawberry.mutation(description="Decrypt the caller's bid at the opening (解密).", permission_classes=[IsUser])
+    async def bid_decrypt(self, info: Info, input: BidDecryptInput) -> BidDecryptResult:
+        key: Any = input.key
+        try:
+            bid = await opening.submit_key(info.context.actor, int_id(input.lot_id, "Lot", "lotId"), key)
+        except DomainError as err:
+            return as_error(err, info, DECRYPT_ERRORS)
+        return BidDecrypted(price_fen=int(bid.price_fen or 0), documents=len(bid.documents or []))
+
+    @strawberry.mutation(description="Object on the spot during the opening.", permission_classes=[IsUser])
+    async def opening_object(self, info: Info, input: OpeningObjectInput) -> OpeningObjectResult:
+        try:
+            x = await opening.raise_objection(info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.text)
+        except DomainError as err:
+            return as_error(err, info, [opening.DecryptionClosed, opening.ObjectionNotAllowed])
+        return OpeningObjected(objection_id=strawberry.ID(to_global_id("OpeningObjection", x.id)))
+
+    @strawberry.mutation(
+        description="Answer an objection in the opening record (tenderer).", permission_classes=[IsUser]
+    )
+    async def opening_answer(self, info: Info, input: OpeningAnswerInput) -> OpeningAnswerResult:
+        try:
+            pk = int_id(input.objection_id, "OpeningObjection", "objectionId")
+            await opening.answer_objection(info.context.actor, pk, input.answer)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return OpeningAnswered(objection_id=input.objection_id)
+
+
+@strawberry.input(description="撤回: record that a bid could not be decrypted because of the platform (operators).")
+class OpeningPlatformFaultInput:
+    lot_id: strawberry.ID
+    organisation_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type(description="Recorded: the bid is shown as a platform fault, not as the bidder's failure.")
+class OpeningPlatformFaultRecorded:
+    receipt: SealedBidReceipt
+
+
+OpeningPlatformFaultResult = result_union(
+    "OpeningPlatformFaultResult", OpeningPlatformFaultRecorded, [opening.NothingToExcuse]
+)
+
+
+@strawberry.type
+class OpeningFaultMutations:
+    @strawberry.mutation(description="Record a platform fault at the opening (撤回).", permission_classes=[IsOperator])
+    async def opening_platform_fault(self, info: Info, input: OpeningPlatformFaultInput) -> OpeningPlatformFaultResult:
+        try:
+            bid = await opening.record_platform_fault(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                int_id(input.organisation_id, "Organisation", "organisationId"),
+                input.reason,
+            )
+        except DomainError as err:
+            return as_error(err, info, [opening.NothingToExcuse])
+        return OpeningPlatformFaultRecorded(receipt=SealedBidReceipt.from_model(bid))

@@ -1,0 +1,65 @@
+"""The caller's own sealed-bid receipts."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.tendering import opening
+from domain.tendering import services as tendering
+from schema.permissions import IsUser
+from schema.relay import int_id
+from schema.tendering.types import (
+    OpeningObjection,
+    OpeningRecord,
+    OpeningRecordLine,
+    SealedBidReceipt,
+    SealedBidState,
+)
+
+
+@strawberry.type
+class TenderingQueries:
+    @strawberry.field(description="The caller's submissions for a lot, newest first.", permission_classes=[IsUser])
+    async def my_sealed_bids(self, info: Info, lot_id: strawberry.ID) -> list[SealedBidReceipt]:
+        try:
+            rows = await tendering.my_bids(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+        except DomainError:
+            return []
+        return [SealedBidReceipt.from_model(m) for m in rows]
+
+
+def record_of(r: opening.Record) -> OpeningRecord:
+    o = r.opening
+    return OpeningRecord(
+        status=o.status,
+        deadline=o.deadline,
+        bids=o.bids,
+        window_ends_at=o.window_ends_at,
+        closed_at=o.closed_at,
+        lines=[
+            OpeningRecordLine(
+                bidder=name,
+                status=SealedBidState(b.status),
+                price_fen=b.price_fen,
+                documents=len(b.documents or []),
+                decrypted_at=b.decrypted_at,
+                sha256=b.ciphertext_sha256,
+            )
+            for b, name in r.lines
+        ],
+        objections=[
+            OpeningObjection(_pk=x.id, text=x.text, raised_at=x.raised_at, answer=x.answer, answered_at=x.answered_at)
+            for x in r.objections
+        ],
+    )
+
+
+@strawberry.type
+class OpeningQueries:
+    @strawberry.field(description="The opening record: public once closed; live to bidders and the tenderer.")
+    async def opening_record(self, info: Info, lot_id: strawberry.ID) -> OpeningRecord | None:
+        try:
+            r = await opening.record(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+        except DomainError:
+            return None
+        return record_of(r)

@@ -1,0 +1,162 @@
+"""Sealed bids from phones: receipts, replace and withdraw until the deadline, and nobody reads a price."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from tortoise import Tortoise, connections
+
+from mobile_contract.sealed_bid import new_key, seal
+from tests import factories as f
+from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+
+SUBMIT = """mutation($input: BidSubmitInput!) { bidSubmit(input: $input) {
+  __typename ... on BidSubmitted { receipt { id sha256 submittedAt size status } } ... on Error { code message } } }"""
+WITHDRAW = """mutation($input: BidWithdrawInput!) { bidWithdraw(input: $input) {
+  __typename ... on BidWithdrawn { receipt { status } } ... on Error { code message } } }"""
+MINE = "query($lotId: ID!) { mySealedBids(lotId: $lotId) { sha256 status } }"
+REGISTER = """mutation($input: LotRegisterInput!) { lotRegister(input: $input) { __typename } }"""
+PRICE = 987_654_321_07  # digits that appear nowhere else
+
+
+async def sealed_lot(api: Any, clock: Any, operator: str) -> tuple[dict[str, Any], str, str]:
+    """An open tender without security, deadline in 25 days; its tenderer's token and phone."""
+    _, phone, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    form = road_project(
+        clock.now() + timedelta(days=25),
+        config={"bidDeadline": (clock.now() + timedelta(days=25)).isoformat(), "depositRequired": False},
+    )
+    created = (await api.gql(PROJECT_CREATE, {"input": form}, token=tenderer))["data"]["projectCreate"]
+    assert created["__typename"] == "ProjectCreated", created
+    await publish(
+        api, tenderer, created["project"], "TENDER", "2026年青岛市道路维修工程施工招标公告", "<p>黄岛区。</p>"
+    )
+    return created["project"], tenderer, phone
+
+
+async def registered_bidder(api: Any, operator: str, lot_id: str) -> tuple[str, str]:
+    _, phone, token = await f.approved_org(api, operator)
+    assert (await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=token))["data"]["lotRegister"][
+        "__typename"
+    ] == "LotRegistered"
+    return phone, token
+
+
+async def submit(api: Any, token: str, lot_id: str, sealed: str) -> dict[str, Any]:
+    body = await api.gql(SUBMIT, {"input": {"lotId": lot_id, "sealedBid": sealed}}, token=token)
+    return body["data"]["bidSubmit"]  # type: ignore[no-any-return]
+
+
+async def test_a_bidder_seals_replaces_and_withdraws_until_the_deadline(api, manual_clock):
+    # given a registered bidder with a key only its phone holds
+    operator = await f.operator_token(api)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    phone, bidder = await registered_bidder(api, operator, lot["id"])
+    key = new_key()
+    first = seal(key, lot["tradeCode"], PRICE, {"商务标.pdf": b"%PDF-1.7 ..."})
+    # when it submits, replaces, withdraws and submits again
+    receipt = await submit(api, bidder, lot["id"], first)
+    second = seal(key, lot["tradeCode"], PRICE - 100, {"商务标.pdf": b"%PDF-1.7 v2"})
+    replaced = await submit(api, bidder, lot["id"], second)
+    withdrawn = (await api.gql(WITHDRAW, {"input": {"lotId": lot["id"]}}, token=bidder))["data"]["bidWithdraw"]
+    again = await submit(api, bidder, lot["id"], second)
+    # then each submission has a receipt: the SHA-256 of exactly what was sent, and the server time
+    assert receipt["__typename"] == "BidSubmitted", receipt
+    assert receipt["receipt"]["sha256"] == hashlib.sha256(first.encode()).hexdigest()
+    assert receipt["receipt"]["submittedAt"]
+    assert replaced["receipt"]["status"] == "SUBMITTED"
+    assert withdrawn["receipt"]["status"] == "WITHDRAWN"
+    history = (await api.gql(MINE, {"lotId": lot["id"]}, token=bidder))["data"]["mySealedBids"]
+    assert [h["status"] for h in history] == ["SUBMITTED", "WITHDRAWN", "SUPERSEDED"]
+    assert again["__typename"] == "BidSubmitted"
+    # when the deadline passes, nothing more is accepted
+    manual_clock.advance(timedelta(days=25))
+    bidder = await f.login(api, phone)
+    late = await submit(api, bidder, lot["id"], seal(key, lot["tradeCode"], PRICE, {}))
+    late_withdrawal = (await api.gql(WITHDRAW, {"input": {"lotId": lot["id"]}}, token=bidder))["data"]["bidWithdraw"]
+    assert late["code"] == "BID_DEADLINE_PASSED"
+    assert late_withdrawal["code"] == "BID_DEADLINE_PASSED"
+
+
+def _b64(data: dict[str, Any] | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_a_plaintext_or_wrongly_sealed_bid_is_refused_and_nothing_is_stored(api, manual_clock):
+    # given
+    operator = await f.operator_token(api)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    _, bidder = await registered_bidder(api, operator, lot["id"])
+    wrong = [
+        json.dumps({"priceFen": PRICE}),  # plain JSON
+        f"{_b64({'alg': 'HS256'})}.{_b64({'priceFen': PRICE})}.c2ln",  # a JWS
+        f"{_b64({'alg': 'dir', 'enc': 'A128CBC-HS256', 'cty': 'application/vnd.palmtrade.bid.v1+json'})}"
+        f"..{_b64(b'x' * 16)}.{_b64(b'secret')}.{_b64(b't' * 16)}",  # another algorithm
+        f"{_b64({'alg': 'none', 'enc': 'A256GCM', 'cty': 'application/vnd.palmtrade.bid.v1+json'})}"
+        f"..{_b64(b'x' * 12)}.{_b64(json.dumps({'priceFen': PRICE}).encode())}.{_b64(b't' * 16)}",
+    ]
+    # when / then
+    for token in wrong:
+        refused = await submit(api, bidder, lot["id"], token)
+        assert refused["code"] == "BID_NOT_SEALED", (token, refused)
+    assert (await api.gql(MINE, {"lotId": lot["id"]}, token=bidder))["data"]["mySealedBids"] == []
+
+
+async def test_only_a_registered_bidder_may_bid(api, manual_clock):
+    operator = await f.operator_token(api)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    _, _, stranger = await f.approved_org(api, operator)
+    refused = await submit(api, stranger, lot["id"], seal(new_key(), lot["tradeCode"], PRICE, {}))
+    assert refused["code"] == "NOT_REGISTERED"
+
+
+async def _everything_in_the_database() -> str:
+    """Every row of every table, as text: where a leaked price would be."""
+    conn = connections.get("default")
+    dump = []
+    for model in Tortoise.apps["palmtrade"].values():
+        rows = await conn.execute_query_dict(f'SELECT * FROM "{model._meta.db_table}"')
+        dump.append(json.dumps(rows, default=str, ensure_ascii=False))
+    return "\n".join(dump)
+
+
+async def test_no_role_and_no_table_can_read_a_sealed_price_before_the_opening(api, manual_clock):
+    # given a sealed bid with a distinctive price and document name
+    operator = await f.operator_token(api)
+    project, tenderer, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    _, bidder = await registered_bidder(api, operator, lot["id"])
+    _, rival = await registered_bidder(api, operator, lot["id"])
+    sealed = seal(new_key(), lot["tradeCode"], PRICE, {"绝密报价单.xlsx": b"price sheet"})
+    receipt = await submit(api, bidder, lot["id"], sealed)
+    await api.dispatch()
+    secrets_ = [str(PRICE), f"{PRICE / 100:,.2f}", "绝密报价单"]
+    # when every role asks everything it may ask
+    asks = [
+        (bidder, MINE, {"lotId": lot["id"]}),
+        (rival, MINE, {"lotId": lot["id"]}),
+        (tenderer, MINE, {"lotId": lot["id"]}),
+        (operator, "query { auditTrail(first: 100) { edges { node { action digest objectId } } } }", {}),
+        (operator, "query($id: ID!) { node(id: $id) { id } }", {"id": receipt["receipt"]["id"]}),
+        (bidder, "query { myNotifications { edges { node { title body } } } }", {}),
+        (
+            tenderer,
+            "query($lotId: ID!) { lotRegistrations(lotId: $lotId) { edges { node { status } } } }",
+            {"lotId": lot["id"]},
+        ),
+    ]
+    answers = [json.dumps(await api.gql(q, v, token=t, expect_errors=True), ensure_ascii=False) for t, q, v in asks]
+    stored = await _everything_in_the_database()
+    # then the price and the documents appear nowhere: not in answers, not in any table
+    for secret in secrets_:
+        assert all(secret not in answer for answer in answers), secret
+        assert secret not in stored, secret
+    assert sealed in stored  # the ciphertext is kept, and it is all that is kept
