@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "domain.auctions.models",
     "domain.tendering.models",
     "domain.evaluation.models",
+    "domain.results.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

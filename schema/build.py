@@ -18,6 +18,7 @@ from schema.deposits.queries import DepositQueries
 from schema.errors import Error, FieldError, error_type
 from schema.evaluation.mutations import EvaluationMutations
 from schema.evaluation.queries import EvaluationQueries
+from schema.evaluation.scoring import ScoringMutations, ScoringQueries
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
@@ -35,6 +36,8 @@ from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
 from schema.relay import Node, resolve_node
+from schema.results.mutations import ResultMutations
+from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
@@ -57,6 +60,8 @@ class Query(
     TenderingQueries,
     OpeningQueries,
     EvaluationQueries,
+    ScoringQueries,
+    ResultQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -84,6 +89,8 @@ class Mutation(
     OpeningMutations,
     OpeningFaultMutations,
     EvaluationMutations,
+    ScoringMutations,
+    ResultMutations,
 ):
     pass
 

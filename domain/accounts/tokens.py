@@ -231,6 +231,13 @@ def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:
             ip=ip,
             rate_limit=int(claims["rpm"]) if isinstance(claims.get("rpm"), int) else None,
         )
+    if subject.startswith("expert:"):
+        return Actor(
+            expert_id=int(subject.removeprefix("expert:")),
+            roles=frozenset({Role.EXPERT}),
+            session_id=claims.get("sid"),
+            ip=ip,
+        )
     if not subject.startswith("user:"):
         raise InvalidToken("unknown subject")
     return Actor(

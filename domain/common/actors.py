@@ -29,10 +29,12 @@ class Actor:
     ip: str | None = None
     supervised_categories: frozenset[str] = field(default_factory=frozenset)
     rate_limit: int | None = None
+    # an evaluation expert signed in by SMS code (experts are not users of an organisation)
+    expert_id: int | None = None
 
     @property
     def is_anonymous(self) -> bool:
-        return self.user_id is None and self.client_id is None and not self.is_system
+        return self.user_id is None and self.client_id is None and self.expert_id is None and not self.is_system
 
     @property
     def is_system(self) -> bool:
@@ -47,6 +49,8 @@ class Actor:
             return f"client:{self.client_id}"
         if self.user_id is not None:
             return f"user:{self.user_id}"
+        if self.expert_id is not None:
+            return f"expert:{self.expert_id}"
         return "anonymous"
 
     def key(self) -> str:

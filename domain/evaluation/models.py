@@ -37,3 +37,50 @@ class ExpertDraw(Model):
     class Meta:
         table = "expert_draw"
         unique_together = (("lot_id", "round"),)
+
+
+class Evaluation(Model):
+    """The committee's evaluation of one lot: the method and weights fixed when it starts (from the
+    lot's configuration), then the report once every member handed in a complete score sheet.
+
+    report holds the ranking with every figure that led to it, report_sha256 its digest.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    lot: fields.OneToOneRelation[Model] = fields.OneToOneField(
+        "palmtrade.Lot", related_name="evaluation", on_delete=fields.RESTRICT
+    )
+    lot_id: int
+    method = fields.CharField(max_length=24)
+    weights = fields.JSONField()
+    committee = fields.JSONField()
+    status = fields.CharField(max_length=16)
+    started_at = fields.DatetimeField()
+    reported_at = fields.DatetimeField(null=True)
+    report = fields.JSONField(null=True)
+    report_sha256 = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "evaluation"
+
+
+class Score(Model):
+    """The judgement by one expert of one decrypted bid: compliant or not (with the reason), and for
+    comprehensive scoring the technical and commercial points in hundredths of a point."""
+
+    id = fields.BigIntField(primary_key=True)
+    evaluation: fields.ForeignKeyRelation[Evaluation] = fields.ForeignKeyField(
+        "palmtrade.Evaluation", related_name="scores", on_delete=fields.CASCADE
+    )
+    evaluation_id: int
+    expert_id = fields.BigIntField()
+    sealed_bid_id = fields.BigIntField()
+    compliant = fields.BooleanField()
+    reason = fields.TextField(null=True)
+    technical_centi = fields.IntField(null=True)
+    commercial_centi = fields.IntField(null=True)
+    submitted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "evaluation_score"
+        unique_together = (("evaluation_id", "expert_id", "sealed_bid_id"),)
