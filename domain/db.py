@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "domain.tendering.models",
     "domain.evaluation.models",
     "domain.results.models",
+    "domain.complaints.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

@@ -1,0 +1,100 @@
+"""Working days (工作日) for legal deadlines: weekends and public holidays off, adjusted working days
+(调休) on. The State Council's schedule for a year is shipped as a file (calendar_cn_<year>.json) and
+operators may set or correct any day in the database (CalendarDay), which wins over the file.
+
+A deadline of N working days after an event ends at the end (24:00, Asia/Shanghai) of the N-th
+working day after the day of the event; the day of the event itself is not counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+
+from domain.common import clock
+from domain.common.clock import SHANGHAI
+
+SHIPPED = Path(__file__).with_name("calendar_cn_{year}.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    day: date
+    working: bool
+    name: str
+
+
+@dataclass(slots=True)
+class WorkingCalendar:
+    """Exceptions to the weekend rule; years lists the years whose official schedule is known."""
+
+    exceptions: dict[date, Day] = field(default_factory=dict)
+    years: set[int] = field(default_factory=set)
+
+    def is_working_day(self, day: date) -> bool:
+        special = self.exceptions.get(day)
+        if special is not None:
+            return special.working
+        return day.weekday() < 5
+
+    def knows(self, year: int) -> bool:
+        """Whether the official schedule of that year is in the calendar (else weekends only)."""
+        return year in self.years
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The end of the `days`-th working day after the day (in Shanghai) of `start`, in UTC."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        day = clock.to_shanghai(start).date()
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return end_of(day)
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Working days after the day of `start` up to and including the day of `end` (Shanghai)."""
+        first, last = clock.to_shanghai(start).date(), clock.to_shanghai(end).date()
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+
+def end_of(day: date) -> datetime:
+    """24:00 of a Shanghai calendar day, as an aware UTC time."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@cache
+def _shipped(year: int) -> dict[date, Day] | None:
+    path = Path(str(SHIPPED).format(year=year))
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    days = {date.fromisoformat(d): Day(date.fromisoformat(d), False, n) for d, n in data["holidays"].items()}
+    days.update({date.fromisoformat(d): Day(date.fromisoformat(d), True, n) for d, n in data["workdays"].items()})
+    return days
+
+
+def shipped_years() -> list[int]:
+    return sorted(int(p.stem.rsplit("_", 1)[1]) for p in Path(__file__).parent.glob("calendar_cn_*.json"))
+
+
+async def current() -> WorkingCalendar:
+    """The shipped schedules with the operators' days from the database over them."""
+    from domain.complaints.models import CalendarDay
+
+    calendar = WorkingCalendar()
+    for year in shipped_years():
+        calendar.exceptions.update(_shipped(year) or {})
+        calendar.years.add(year)
+    for row in await CalendarDay.all():
+        calendar.exceptions[row.day] = Day(row.day, row.working, row.name)
+        calendar.years.add(row.day.year)
+    return calendar
