@@ -43,3 +43,14 @@ class IsUser(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.actor.user_id is not None
+
+
+class IsExpert(BasePermission):
+    """An evaluation expert signed in by SMS code (an `expert:<id>` token), not a user or a client."""
+
+    message = "FORBIDDEN: only a signed-in evaluation expert may do this / 仅限已登录的评标专家"
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        return actor.expert_id is not None and actor.has(Role.EXPERT)

@@ -108,3 +108,15 @@ class InvalidClient(DomainError):
     code = "INVALID_CLIENT"
     message_zh = "客户端标识或密钥错误"
     message_en = "Wrong client id or secret"
+
+
+class ExpertPhoneTaken(DomainError):
+    code = "EXPERT_PHONE_TAKEN"
+    message_zh = "该手机号已被另一位在库专家使用，专家凭手机号登录，号码不得重复"
+    message_en = "Another active expert has this phone number; experts sign in by phone, so it must be unique"
+
+
+class ExpertPhoneShared(DomainError):
+    code = "EXPERT_PHONE_SHARED"
+    message_zh = "该手机号对应多位在库专家，无法确定登录身份，请联系交易中心"
+    message_en = "Several active experts have this phone number, so it cannot tell who signs in; contact the operator"

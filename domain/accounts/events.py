@@ -70,3 +70,10 @@ class ExpertAdded(DomainEvent):
     type = "expert.added"
     object_type = "Expert"
     specialties: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertSignedIn(DomainEvent):
+    type = "expert.signed_in"
+    object_type = "Expert"
+    method: str

@@ -8,9 +8,10 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,7 +36,10 @@ from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateL
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import normalize_mobile, normalize_uscc
-from domain.common.storage import lock
+from domain.common.storage import lock, lock_named
+from domain.evaluation.draw import DrawStatus, committee
+from domain.evaluation.models import ExpertDraw
+from domain.publication.models import Lot
 
 log = logging.getLogger("palmtrade.accounts")
 
@@ -45,9 +49,16 @@ SMS_CODE_TTL = timedelta(minutes=5)
 SMS_MAX_ATTEMPTS = 5
 SMS_MIN_INTERVAL = timedelta(seconds=60)
 SMS_MAX_PER_DAY = 10
+SMS_PURPOSE_LOGIN = "login"
+SMS_PURPOSE_EXPERT = "expert"
+# An expert signs in once for a whole evaluation sitting (评标会) and gets no refresh token: the
+# session ends with this access token, 4 hours after the sign-in, and a new SMS code starts another.
+EXPERT_SESSION_TTL = timedelta(hours=4)
 INTEGRATOR_SCOPES = frozenset({"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"})
 _REGION = re.compile(r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])\d{4}$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+H = TypeVar("H")
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("palmtrade-timing-equaliser-0")
@@ -365,14 +376,16 @@ class CodeSent:
     retry_after: datetime
 
 
-@use_case("sms_code.request", "SmsCode")
-async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
-    """Sends a 6-digit sign-in code; at most one a minute and 10 a day per number.
+SMS_LOGIN_TEXT = "【掌上交易】您的登录验证码为 {code}，5 分钟内有效。请勿告诉他人。"
+SMS_EXPERT_TEXT = "【掌上交易】您的评标专家登录验证码为 {code}，5 分钟内有效。请勿告诉他人。"
 
-    The answer is the same whether or not the number has an account, so that nobody can probe
-    which numbers are registered; only a registered number receives a message.
+
+async def _send_code(number: str, purpose: str, text: str, has_holder: Callable[[], Awaitable[bool]]) -> CodeSent:
+    """Stores a new code for (number, purpose) within the number's limits, texts it if the number
+    has a holder, and answers the same either way.
+
+    The limits count every code of the number whatever its purpose: they protect the phone's owner.
     """
-    number = normalize_mobile(phone)
     now = clock.now()
     async with in_transaction():
         recent = await lock(SmsCode.filter(phone=number, created_at__gt=now - timedelta(days=1))).order_by(
@@ -385,38 +398,68 @@ async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
         code = f"{secrets.randbelow(1_000_000):06d}"
         await SmsCode.create(
             phone=number,
-            purpose="login",
+            purpose=purpose,
             code_hash=_code_hash(number, code),
             created_at=now,
             expires_at=now + SMS_CODE_TTL,
         )
-    if await User.exists(phone=number):
-        await deps.sms.send(number, f"【掌上交易】您的登录验证码为 {code}，5 分钟内有效。请勿告诉他人。")
+    if await has_holder():
+        await deps.sms.send(number, text.format(code=code))
     return CodeSent(expires_at=now + SMS_CODE_TTL, retry_after=now + SMS_MIN_INTERVAL)
+
+
+async def _redeem_code(number: str, purpose: str, code: str, holder: Callable[[datetime], Awaitable[H | None]]) -> H:
+    """The holder of the number if `code` is its latest unexpired code for `purpose`; uses the code up.
+
+    `holder` runs under the code's lock once the code may still be tried; a wrong code, or a number
+    without a holder, costs one of the code's 5 tries.
+    """
+    now = clock.now()
+    async with in_transaction():
+        sms = (
+            await lock(SmsCode.filter(phone=number, purpose=purpose, used_at=None, expires_at__gt=now))
+            .order_by("-created_at")
+            .first()
+        )
+        if sms is None:
+            raise errors.SmsCodeInvalid()
+        if sms.attempts >= SMS_MAX_ATTEMPTS:
+            raise errors.SmsCodeExhausted()
+        who = await holder(now)
+        good = hmac.compare_digest(sms.code_hash, _code_hash(number, code.strip())) and who is not None
+        if good:
+            sms.used_at = now
+        else:
+            sms.attempts += 1
+        await sms.save(update_fields=["used_at", "attempts"])
+    if not good or who is None:
+        raise errors.SmsCodeExhausted() if sms.attempts >= SMS_MAX_ATTEMPTS else errors.SmsCodeInvalid()
+    return who
+
+
+@use_case("sms_code.request", "SmsCode")
+async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
+    """Sends a 6-digit sign-in code; at most one a minute and 10 a day per number.
+
+    The answer is the same whether or not the number has an account, so that nobody can probe
+    which numbers are registered; only a registered number receives a message.
+    """
+    number = normalize_mobile(phone)
+    return await _send_code(number, SMS_PURPOSE_LOGIN, SMS_LOGIN_TEXT, lambda: User.exists(phone=number))
 
 
 @use_case("user.sign_in", "User")
 async def login_with_sms_code(actor: Actor, phone: str, code: str) -> Session:
     """A session for the latest unexpired code of the number; 5 tries per code."""
     number = normalize_mobile(phone)
-    now = clock.now()
-    async with in_transaction():
-        sms = await lock(SmsCode.filter(phone=number, used_at=None, expires_at__gt=now)).order_by("-created_at").first()
-        if sms is None:
-            raise errors.SmsCodeInvalid()
-        if sms.attempts >= SMS_MAX_ATTEMPTS:
-            raise errors.SmsCodeExhausted()
+
+    async def holder(now: datetime) -> User | None:
         user = await User.get_or_none(phone=number)
         if user is not None:
             _ensure_not_locked(user, now)
-        good = hmac.compare_digest(sms.code_hash, _code_hash(number, code.strip())) and user is not None
-        if good:
-            sms.used_at = now
-        else:
-            sms.attempts += 1
-        await sms.save(update_fields=["used_at", "attempts"])
-    if not good or user is None:
-        raise errors.SmsCodeExhausted() if sms.attempts >= SMS_MAX_ATTEMPTS else errors.SmsCodeInvalid()
+        return user
+
+    user = await _redeem_code(number, SMS_PURPOSE_LOGIN, code, holder)
     return await _open_session(actor, user, "sms")
 
 
@@ -574,6 +617,10 @@ async def add_expert(
             raise NotFound()
         if await Expert.exists(id_number_hash=id_hash):
             raise InvalidInput(field="idNumber")
+        # experts sign in by SMS code: one active expert per number, or a code could not say who
+        await lock_named(f"expert.phone:{mobile}")
+        if await Expert.exists(phone=mobile, is_active=True):
+            raise errors.ExpertPhoneTaken()
         expert = await Expert.create(
             name=person,
             id_number_hash=id_hash,
@@ -588,6 +635,75 @@ async def add_expert(
     request = {"name": person, "id": id_hash, "phone": mobile, "specialties": fields_, "employer": employer_id}
     result, _ = await run_once(actor, idempotency_key, "expert.add", request, create)
     return await Expert.get(id=result["expert_id"])
+
+
+@use_case("expert_code.request", "SmsCode")
+async def request_expert_code(actor: Actor, phone: str) -> CodeSent:
+    """Sends an expert's 6-digit sign-in code, within the same limits per number as users' codes.
+
+    The answer is the same whether or not the number is an active expert's; only such a number
+    receives a message.
+    """
+    number = normalize_mobile(phone)
+    return await _send_code(
+        number, SMS_PURPOSE_EXPERT, SMS_EXPERT_TEXT, lambda: Expert.exists(phone=number, is_active=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertSession:
+    access_token: str
+    access_expires_at: datetime
+    expert: Expert
+
+
+@use_case("expert.sign_in", "Expert")
+async def login_expert(actor: Actor, phone: str, code: str) -> ExpertSession:
+    """An expert session (EXPERT_SESSION_TTL, no refresh token) for the latest unexpired expert code
+    of the number; 5 tries per code, and never for a number that several active experts share."""
+    number = normalize_mobile(phone)
+
+    async def holders(now: datetime) -> list[Expert] | None:
+        return list(await Expert.filter(phone=number, is_active=True).order_by("id").limit(2)) or None
+
+    experts = await _redeem_code(number, SMS_PURPOSE_EXPERT, code, holders)
+    if len(experts) > 1:
+        raise errors.ExpertPhoneShared()
+    (expert,) = experts
+    session_id = str(uuid.uuid4())
+    async with in_transaction():
+        await events.record(
+            ev.ExpertSignedIn(object_id=str(expert.id), method="sms"),
+            Actor(expert_id=expert.id, roles=frozenset({Role.EXPERT}), session_id=session_id, ip=actor.ip),
+        )
+    token, expires = deps.keyring.issue(
+        f"expert:{expert.id}", {"roles": [Role.EXPERT.value], "sid": session_id}, ttl=EXPERT_SESSION_TTL
+    )
+    return ExpertSession(token, expires, expert)
+
+
+async def expert_of(actor: Actor) -> Expert:
+    """The signed-in expert, while still active in the pool."""
+    if actor.expert_id is None:
+        raise NotFound()
+    expert = await Expert.get_or_none(id=actor.expert_id, is_active=True)
+    if expert is None:
+        raise NotFound()
+    return expert
+
+
+async def committee_lots(actor: Actor) -> list[Lot]:
+    """The lots whose standing evaluation committee has the signed-in expert, newest first."""
+    expert = await expert_of(actor)
+    rounds = await ExpertDraw.filter(status=DrawStatus.REVEALED.value).values_list("lot_id", "selected")
+    drawn_for = {int(lot_id) for lot_id, selected in rounds if expert.id in (selected or [])}
+    if not drawn_for:
+        return []
+    draws: dict[int, list[ExpertDraw]] = {}
+    for d in await ExpertDraw.filter(lot_id__in=drawn_for):
+        draws.setdefault(d.lot_id, []).append(d)
+    sitting = [lot_id for lot_id, ds in draws.items() if expert.id in committee(ds)]
+    return list(await Lot.filter(id__in=sitting).order_by("-id")) if sitting else []
 
 
 # ---------------------------------------------------------------- reading

@@ -12,6 +12,7 @@ from domain.common.ids import InvalidCreditCode, InvalidPhoneNumber
 from schema.accounts.types import (
     CatalogueCategory,
     Expert,
+    ExpertSession,
     IntegratorClient,
     Organisation,
     OrganisationKind,
@@ -176,7 +177,31 @@ class ExpertAdded:
     expert: Expert
 
 
-ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, [acc.InvalidIdNumber, InvalidPhoneNumber])
+EXPERT_ADD_ERRORS = [acc.InvalidIdNumber, InvalidPhoneNumber, acc.ExpertPhoneTaken]
+ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, EXPERT_ADD_ERRORS)
+
+
+@strawberry.input(description="Ask for an expert's 6-digit sign-in code by SMS.")
+class ExpertCodeRequestInput:
+    phone: str = strawberry.field(description="The mobile number the expert is registered with in the pool.")
+
+
+ExpertCodeRequestResult = result_union("ExpertCodeRequestResult", SmsCodeSent, [InvalidPhoneNumber, RateLimited])
+
+
+@strawberry.input(description="Sign in as an evaluation expert with an SMS code.")
+class ExpertLoginInput:
+    phone: str
+    code: str = strawberry.field(description="The 6-digit code from expertCodeRequest.")
+
+
+@strawberry.type(description="The expert is signed in for an evaluation sitting.")
+class ExpertSignedIn:
+    session: ExpertSession
+
+
+EXPERT_LOGIN_ERRORS = [InvalidPhoneNumber, acc.SmsCodeInvalid, acc.SmsCodeExhausted, acc.ExpertPhoneShared]
+ExpertLoginResult = result_union("ExpertLoginResult", ExpertSignedIn, EXPERT_LOGIN_ERRORS)
 
 
 @strawberry.type
@@ -293,5 +318,24 @@ class AccountMutations:
                 input.idempotency_key,
             )
         except DomainError as err:
-            return as_error(err, info, [acc.InvalidIdNumber, InvalidPhoneNumber])
+            return as_error(err, info, EXPERT_ADD_ERRORS)
         return ExpertAdded(expert=Expert.from_model(expert))
+
+    @strawberry.mutation(
+        description="Send an evaluation expert a one-time sign-in code by SMS (5 minutes, 5 tries); "
+        "the answer is the same whether or not the number is an expert's."
+    )
+    async def expert_code_request(self, info: Info, input: ExpertCodeRequestInput) -> ExpertCodeRequestResult:
+        try:
+            sent = await services.request_expert_code(info.context.actor, input.phone)
+        except DomainError as err:
+            return as_error(err, info, [InvalidPhoneNumber, RateLimited])
+        return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
+
+    @strawberry.mutation(description="Sign in as an evaluation expert with an SMS code (a 4-hour session).")
+    async def expert_login(self, info: Info, input: ExpertLoginInput) -> ExpertLoginResult:
+        try:
+            session = await services.login_expert(info.context.actor, input.phone, input.code)
+        except DomainError as err:
+            return as_error(err, info, EXPERT_LOGIN_ERRORS)
+        return ExpertSignedIn(session=ExpertSession.from_domain(session))

@@ -7,7 +7,8 @@ from domain.accounts import models, services
 from domain.accounts.states import OrgStatus
 from domain.common.errors import DomainError, NotFound
 from schema.accounts.types import Expert, Organisation, OrganisationStatus, User
-from schema.permissions import IsAuthenticated, IsOperator, IsSupervisorOrOperator
+from schema.permissions import IsAuthenticated, IsExpert, IsOperator, IsSupervisorOrOperator
+from schema.publication.types import Lot
 from schema.relay import Connection, int_id, paginate
 
 
@@ -16,6 +17,14 @@ class Me:
     user: User
     organisation: Organisation
     roles: list[str] = strawberry.field(description="Roles in the access token.")
+
+
+@strawberry.type(description="The signed-in evaluation expert and what they are to evaluate.")
+class ExpertMe:
+    expert: Expert = strawberry.field(description="The expert (name and specialties).")
+    lots: list[Lot] = strawberry.field(
+        description="The lots whose standing evaluation committee has the expert, newest first."
+    )
 
 
 @strawberry.type
@@ -34,6 +43,18 @@ class AccountQueries:
             organisation=Organisation.from_model(user.organisation),
             roles=sorted(r.value for r in actor.roles),
         )
+
+    @strawberry.field(
+        description="The signed-in evaluation expert and the lots whose committee they sit on (expert token).",
+        permission_classes=[IsExpert],
+    )
+    async def expert_me(self, info: Info) -> ExpertMe | None:
+        try:
+            expert = await services.expert_of(info.context.actor)
+            lots = await services.committee_lots(info.context.actor)
+        except NotFound:
+            return None
+        return ExpertMe(expert=Expert.from_model(expert), lots=[Lot.from_model(m) for m in lots])
 
     @strawberry.field(
         description="Market entities, newest first (operators and supervisors).",

@@ -169,6 +169,25 @@ class Expert(Node):
         return cls(_pk=m.id, name=m.name, specialties=list(m.specialties), employer_id=employer)
 
 
+@strawberry.type(
+    description="An expert's sign-in: one access token for an evaluation sitting (4 hours), no refresh token."
+)
+class ExpertSession:
+    access_token: str = strawberry.field(description="ES256 JWT; send as `Authorization: Bearer`.")
+    access_token_expires_at: datetime = strawberry.field(
+        description="When the access token, and with it the session, ends; sign in again by SMS after it."
+    )
+    expert: Expert = strawberry.field(description="Who signed in.")
+
+    @classmethod
+    def from_domain(cls, s: services.ExpertSession) -> "ExpertSession":
+        return cls(
+            access_token=s.access_token,
+            access_token_expires_at=s.access_expires_at,
+            expert=Expert.from_model(s.expert),
+        )
+
+
 @strawberry.type(description="An integrator's client credentials.")
 class IntegratorClient:
     client_id: str = strawberry.field(description="Public client id.")
