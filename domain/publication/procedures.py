@@ -65,6 +65,18 @@ class LocalProtectionBanned(DomainError):
     exposed = {"rule": "str"}  # noqa: RUF012
 
 
+class EvaluationWeightsNot100(InvalidInput):
+    """综合评估法: the price, technical and commercial weights share 100 points."""
+
+    code = "EVALUATION_WEIGHTS_NOT_100"
+    message_zh = "价格、技术、商务分值权重之和须为 100（当前为 {total}）"
+    message_en = "The price, technical and commercial weights must add up to 100 (they add up to {total})"
+    exposed: ClassVar[dict[str, str]] = {"field": "str", "total": "int"}
+
+    def __init__(self, total: int) -> None:
+        super().__init__(field="priceWeight", total=total)
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
     default: int
@@ -95,12 +107,53 @@ _PER_PROCEDURE: dict[Procedure, dict[str, Bound]] = {
     Procedure.LISTING: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(10, 10, 180)},
     Procedure.ONLINE_AUCTION: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(20, 20, 180)},
 }
+
+
+# Evaluation (评标) of sealed tenders: the method and, for 综合评估法, the weights of the price, technical and
+# commercial parts in points out of 100. The price weight is at least 10 (政府采购货物和服务招标投标管理办法
+# 第五十五条: price at least 10% for services, 30% for goods); the parts always add up to 100.
+class EvaluationMethod(StrEnum):
+    LOWEST_PRICE = "lowest_price"  # 经评审的最低投标价法
+    COMPREHENSIVE = "comprehensive"  # 综合评估法
+
+
+_EVALUATION: dict[str, Bound] = {
+    "price_weight": Bound(30, 10, 100),
+    "technical_weight": Bound(50, 0, 90),
+    "commercial_weight": Bound(20, 0, 90),
+}
+WEIGHT_SETTINGS = tuple(_EVALUATION)
 TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadline", "opening_at")
 FLAG_SETTINGS = ("deposit_required", "registrants_secret")
 
 
 def bounds(procedure: Procedure) -> dict[str, Bound]:
-    return {**_COMMON, **_PER_PROCEDURE.get(procedure, {})}
+    evaluation = _EVALUATION if procedure in TENDERING else {}
+    return {**_COMMON, **_PER_PROCEDURE.get(procedure, {}), **evaluation}
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationSettings:
+    method: EvaluationMethod
+    price_weight: int
+    technical_weight: int
+    commercial_weight: int
+
+    def weights(self) -> dict[str, int]:
+        return {"price": self.price_weight, "technical": self.technical_weight, "commercial": self.commercial_weight}
+
+
+def evaluation_settings(procedure: Procedure, config: dict[str, Any]) -> EvaluationSettings | None:
+    """How a sealed tender is evaluated (None for other procedures); defaults for lots configured before
+    the settings existed."""
+    if procedure not in TENDERING:
+        return None
+    return EvaluationSettings(
+        method=EvaluationMethod(config.get("evaluation_method", EvaluationMethod.COMPREHENSIVE.value)),
+        price_weight=int(config.get("price_weight", _EVALUATION["price_weight"].default)),
+        technical_weight=int(config.get("technical_weight", _EVALUATION["technical_weight"].default)),
+        commercial_weight=int(config.get("commercial_weight", _EVALUATION["commercial_weight"].default)),
+    )
 
 
 def security_cap_fen(estimated_price_fen: int, config: dict[str, Any]) -> int:
@@ -127,6 +180,8 @@ def configure(
     config: dict[str, Any] = {name: b.default for name, b in limits.items()}
     config["deposit_required"] = procedure in TENDERING or procedure in SALES
     config["registrants_secret"] = procedure in TENDERING  # sealed tenders: list secret until opening
+    if procedure in TENDERING:
+        config["evaluation_method"] = EvaluationMethod.COMPREHENSIVE.value
     for name, value in overrides.items():
         field = _camel(name)
         if name == "security_amount_fen":
@@ -147,6 +202,10 @@ def configure(
             if not isinstance(value, bool):
                 raise InvalidInput(field=field)
             config[name] = value
+        elif name == "evaluation_method" and procedure in TENDERING:
+            if value not in {m.value for m in EvaluationMethod}:
+                raise InvalidInput(field=field)
+            config[name] = str(value)
         elif name in TIME_SETTINGS:
             if not isinstance(value, datetime) or value.tzinfo is None:
                 raise InvalidInput(field=field)
@@ -154,6 +213,10 @@ def configure(
         else:
             raise InvalidInput(field=field)
     _check_times(config, published_at)
+    if procedure in TENDERING:
+        total = sum(int(config[w]) for w in WEIGHT_SETTINGS)
+        if total != 100:
+            raise EvaluationWeightsNot100(total)
     if estimated_price_fen is not None and config.get("security_amount_fen") is not None:
         cap = security_cap_fen(estimated_price_fen, config)
         if config["security_amount_fen"] > cap:

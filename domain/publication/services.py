@@ -27,7 +27,7 @@ from domain.publication import events as ev
 from domain.publication import search
 from domain.publication.identifiers import CATEGORY_CODES, lot_code, trade_code
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project, Region, SavedSearch
-from domain.publication.procedures import Procedure, check_eligibility, configure
+from domain.publication.procedures import TIME_SETTINGS, Procedure, check_eligibility, configure
 from domain.publication.states import (
     NEEDS_TENDER,
     PUBLICITY_DAYS_SETTING,
@@ -241,7 +241,10 @@ async def configure_lot(
     if lot.status != LotStatus.DRAFT:
         raise InvalidTransition(state=lot.status)
     merged = {**lot.config, **config}
-    merged = {k: (datetime.fromisoformat(v) if isinstance(v, str) else v) for k, v in merged.items()}
+    # only the times are stored as text to parse back; evaluation_method is text too and stays so
+    merged = {
+        k: (datetime.fromisoformat(v) if k in TIME_SETTINGS and isinstance(v, str) else v) for k, v in merged.items()
+    }
     new_config = configure(Procedure(lot.procedure), merged, estimated_price_fen=lot.estimated_price_fen)
     rules = check_eligibility(eligibility) if eligibility is not None else list(lot.eligibility)
 

@@ -9,11 +9,24 @@ from strawberry.types import Info
 from domain.common.actors import Role
 from domain.common.errors import DomainError
 from domain.publication import services
-from domain.publication.procedures import ConfigOutOfBounds, LocalProtectionBanned, SecurityOverCap
+from domain.publication.procedures import (
+    ConfigOutOfBounds,
+    EvaluationWeightsNot100,
+    LocalProtectionBanned,
+    SecurityOverCap,
+)
 from schema.accounts.types import CatalogueCategory
 from schema.errors import as_error, result_union
 from schema.permissions import IsAuthenticated, has_role
-from schema.publication.types import Announcement, AnnouncementKind, Lot, ProcedureType, Project, SavedSearch
+from schema.publication.types import (
+    Announcement,
+    AnnouncementKind,
+    EvaluationMethodType,
+    Lot,
+    ProcedureType,
+    Project,
+    SavedSearch,
+)
 from schema.relay import int_id
 from schema.scalars import Fen
 
@@ -46,6 +59,14 @@ class LotConfigInput:
     registration_closes_at: datetime | None = None
     bid_deadline: datetime | None = None
     opening_at: datetime | None = None
+    evaluation_method: EvaluationMethodType | None = strawberry.field(
+        default=None, description="Sealed tenders only: LOWEST_PRICE or COMPREHENSIVE (the default)."
+    )
+    price_weight: int | None = strawberry.field(
+        default=None, description="Sealed tenders: price points of 100 (10 to 100); the three weights add up to 100."
+    )
+    technical_weight: int | None = strawberry.field(default=None, description="Technical points of 100 (0 to 90).")
+    commercial_weight: int | None = strawberry.field(default=None, description="Commercial points of 100 (0 to 90).")
 
     def overrides(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
@@ -83,8 +104,9 @@ PROJECT_ERRORS = [
     ConfigOutOfBounds,
     SecurityOverCap,
     LocalProtectionBanned,
+    EvaluationWeightsNot100,
 ]
-LOT_ERRORS = [ConfigOutOfBounds, SecurityOverCap, LocalProtectionBanned]
+LOT_ERRORS = [ConfigOutOfBounds, SecurityOverCap, LocalProtectionBanned, EvaluationWeightsNot100]
 ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, PROJECT_ERRORS)
 
 

@@ -10,7 +10,7 @@ from domain.common.catalogue import Category
 from domain.common.errors import DomainError
 from domain.common.money import Money
 from domain.publication import models, services
-from domain.publication.procedures import Procedure, security_amount_fen
+from domain.publication.procedures import EvaluationMethod, Procedure, evaluation_settings, security_amount_fen
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from schema.accounts.types import CatalogueCategory
 from schema.relay import Node, node_resolver
@@ -20,6 +20,11 @@ ProcedureType = strawberry.enum(Procedure, name="ProcedureType", description="Tr
 AnnouncementKind = strawberry.enum(AnnouncementType, name="AnnouncementType", description="Kind of announcement.")
 AnnouncementState = strawberry.enum(AnnouncementStatus, name="AnnouncementStatus", description="Draft or published.")
 LotState = strawberry.enum(LotStatus, name="LotStatus", description="Where a lot stands.")
+EvaluationMethodType = strawberry.enum(
+    EvaluationMethod,
+    name="EvaluationMethod",
+    description="How a sealed tender is evaluated: LOWEST_PRICE (经评审的最低投标价法) or COMPREHENSIVE (综合评估法).",
+)
 
 CATEGORY_NAMES = {
     Category.ENGINEERING_CONSTRUCTION: "工程建设",
@@ -84,10 +89,19 @@ class LotConfig:
     registration_closes_at: datetime | None
     bid_deadline: datetime | None
     opening_at: datetime | None
+    evaluation_method: EvaluationMethodType | None = strawberry.field(
+        description="Sealed tenders: how the committee evaluates (null for other procedures)."
+    )
+    price_weight: int | None = strawberry.field(
+        description="Comprehensive evaluation: points of 100 for the price (10 to 100); null for other procedures."
+    )
+    technical_weight: int | None = strawberry.field(description="Points of 100 for the technical part (0 to 90).")
+    commercial_weight: int | None = strawberry.field(description="Points of 100 for the commercial part (0 to 90).")
 
     @classmethod
     def from_lot(cls, lot: models.Lot) -> "LotConfig":
         c = lot.config
+        evaluation = evaluation_settings(Procedure(lot.procedure), c)
 
         def at(name: str) -> datetime | None:
             return datetime.fromisoformat(c[name]) if c.get(name) else None
@@ -110,6 +124,10 @@ class LotConfig:
             registration_closes_at=at("registration_closes_at"),
             bid_deadline=at("bid_deadline"),
             opening_at=at("opening_at"),
+            evaluation_method=evaluation.method if evaluation else None,
+            price_weight=evaluation.price_weight if evaluation else None,
+            technical_weight=evaluation.technical_weight if evaluation else None,
+            commercial_weight=evaluation.commercial_weight if evaluation else None,
         )
 
 
