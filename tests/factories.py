@@ -106,3 +106,26 @@ def credit_record(org_id: str, kind: str = "bad") -> dict[str, Any]:
         "description": "提供虚假业绩材料",
         "source": "青岛市住建局 青建罚〔2026〕12号",
     }
+
+
+EXPERT_CODE_REQUEST = """mutation($input: ExpertCodeRequestInput!) { expertCodeRequest(input: $input) {
+  __typename ... on SmsCodeSent { codeExpiresAt nextRequestAt } ... on Error { code message } } }"""
+EXPERT_LOGIN = """mutation($input: ExpertLoginInput!) { expertLogin(input: $input) {
+  __typename ... on ExpertSignedIn { session { accessToken accessTokenExpiresAt expert { id name } } }
+  ... on Error { code message } } }"""
+
+
+async def expert_token(api: Any, expert_id: int) -> str:
+    """Signs an expert of the pool in by SMS code through the API; returns the access token."""
+    import re
+
+    from domain.accounts.models import Expert
+
+    phone = (await Expert.get(id=expert_id)).phone
+    sent = (await api.gql(EXPERT_CODE_REQUEST, {"input": {"phone": phone}}))["data"]["expertCodeRequest"]
+    assert sent["__typename"] == "SmsCodeSent", sent
+    text = [t for to, t in api.sms if to == phone][-1]
+    code = re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+    signed = (await api.gql(EXPERT_LOGIN, {"input": {"phone": phone, "code": code}}))["data"]["expertLogin"]
+    assert signed["__typename"] == "ExpertSignedIn", signed
+    return str(signed["session"]["accessToken"])
