@@ -4,11 +4,14 @@ typed errors), the last sheet makes the report; who sees what of it."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from domain.common.actors import Actor, Role
 from domain.evaluation.models import Score
 from schema.relay import to_global_id
+from tests import factories as f
+from tests.scenarios.test_publication import PROJECT_CREATE, road_project
 from tests.support.tendering import OPERATOR, Tender, evaluating_tender
 
 EVALUATION = """lotId method weights { price technical commercial } status members submitted reportedAt
@@ -181,3 +184,31 @@ async def test_the_committee_evaluates_over_http_and_the_report_is_shown_as_each
     # and after the report no sheet is taken
     late = await sheet(api, members[0], lot_id, entries(bids))
     assert late["code"] == "EVALUATION_FINISHED"
+
+
+CONFIGURE = """mutation($input: LotConfigureInput!) { lotConfigure(input: $input) {
+  __typename ... on LotConfigured { lot { config { evaluationMethod priceWeight technicalWeight commercialWeight } } }
+  ... on Error { code message } ... on EvaluationWeightsNot100 { field total } } }"""
+
+
+async def test_a_lot_is_created_and_configured_with_its_evaluation_settings(api, manual_clock):
+    # given a tenderer creating a tender evaluated at the lowest price
+    operator = await f.operator_token(api)
+    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    deadline = manual_clock.now() + timedelta(days=25)
+    form = road_project(deadline, config={"bidDeadline": deadline.isoformat(), "evaluationMethod": "LOWEST_PRICE"})
+    created = (await api.gql(PROJECT_CREATE, {"input": form}, token=tenderer))["data"]["projectCreate"]
+    lot_id = created["project"]["lots"][0]["id"]
+    # when the weights change, wrongly then rightly
+    wrong = {"lotId": lot_id, "config": {"priceWeight": 60}}
+    right = {"lotId": lot_id, "config": {"evaluationMethod": "COMPREHENSIVE", "priceWeight": 60, "technicalWeight": 20}}
+    refused = (await api.gql(CONFIGURE, {"input": wrong}, token=tenderer))["data"]["lotConfigure"]
+    done = (await api.gql(CONFIGURE, {"input": right}, token=tenderer))["data"]["lotConfigure"]
+    # then
+    assert (refused["code"], refused["field"], refused["total"]) == ("EVALUATION_WEIGHTS_NOT_100", "priceWeight", 130)
+    assert done["lot"]["config"] == {
+        "evaluationMethod": "COMPREHENSIVE",
+        "priceWeight": 60,
+        "technicalWeight": 20,
+        "commercialWeight": 20,
+    }

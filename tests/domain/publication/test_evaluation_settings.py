@@ -1,0 +1,130 @@
+"""The evaluation settings of a sealed tender: method and weights, defaults, bounds, a sum of 100."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.common import clock
+from domain.common.actors import Role
+from domain.common.errors import InvalidInput
+from domain.publication import services as pub
+from domain.publication.models import Lot
+from domain.publication.procedures import (
+    ConfigOutOfBounds,
+    EvaluationMethod,
+    EvaluationWeightsNot100,
+    Procedure,
+    configure,
+    evaluation_settings,
+)
+from tests.domain.factories import organisation
+from tests.support.tendering import person
+
+
+@pytest.mark.parametrize("procedure", [Procedure.OPEN_TENDER, Procedure.INVITED_TENDER])
+def test_tenders_default_to_comprehensive_evaluation_30_50_20(procedure):
+    config = configure(procedure, {})
+    assert config["evaluation_method"] == "comprehensive"
+    assert (config["price_weight"], config["technical_weight"], config["commercial_weight"]) == (30, 50, 20)
+    settings = evaluation_settings(procedure, config)
+    assert settings is not None
+    assert settings.method is EvaluationMethod.COMPREHENSIVE
+    assert settings.weights() == {"price": 30, "technical": 50, "commercial": 20}
+
+
+@pytest.mark.parametrize("procedure", sorted(set(Procedure) - {Procedure.OPEN_TENDER, Procedure.INVITED_TENDER}))
+def test_other_procedures_have_no_evaluation_settings(procedure):
+    config = configure(procedure, {})
+    assert "evaluation_method" not in config
+    assert "price_weight" not in config
+    assert evaluation_settings(procedure, config) is None
+    with pytest.raises(InvalidInput) as refused:
+        configure(procedure, {"evaluation_method": "lowest_price"})
+    assert refused.value.field == "evaluationMethod"
+
+
+def test_lots_configured_before_the_settings_existed_read_the_defaults():
+    settings = evaluation_settings(Procedure.OPEN_TENDER, {"min_bids": 3})
+    assert settings is not None
+    assert (settings.method, settings.price_weight) == (EvaluationMethod.COMPREHENSIVE, 30)
+
+
+def test_lowest_price_and_other_weights_that_add_up_to_100_are_kept():
+    config = configure(
+        Procedure.OPEN_TENDER,
+        {"evaluation_method": "lowest_price", "price_weight": 10, "technical_weight": 90, "commercial_weight": 0},
+    )
+    assert config["evaluation_method"] == "lowest_price"
+    assert (config["price_weight"], config["technical_weight"], config["commercial_weight"]) == (10, 90, 0)
+    whole = configure(Procedure.OPEN_TENDER, {"price_weight": 100, "technical_weight": 0, "commercial_weight": 0})
+    assert whole["price_weight"] == 100
+
+
+@pytest.mark.parametrize(
+    ("overrides", "total"),
+    [({"price_weight": 40}, 110), ({"technical_weight": 40}, 90), ({"commercial_weight": 0}, 80)],
+)
+def test_weights_must_add_up_to_100(overrides, total):
+    with pytest.raises(EvaluationWeightsNot100) as refused:
+        configure(Procedure.OPEN_TENDER, overrides)
+    assert refused.value.params == {"field": "priceWeight", "total": total}
+    assert refused.value.code == "EVALUATION_WEIGHTS_NOT_100"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "field"),
+    [
+        ("price_weight", 9, "priceWeight"),
+        ("price_weight", 101, "priceWeight"),
+        ("technical_weight", 91, "technicalWeight"),
+        ("commercial_weight", -1, "commercialWeight"),
+    ],
+)
+def test_weights_outside_their_bounds_are_refused(setting, value, field):
+    with pytest.raises(ConfigOutOfBounds) as refused:
+        configure(Procedure.OPEN_TENDER, {setting: value})
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("evaluation_method", "cheapest"), ("evaluation_method", 1), ("price_weight", "30"), ("price_weight", True)],
+)
+def test_unknown_methods_and_mistyped_weights_are_invalid(setting, value):
+    with pytest.raises(InvalidInput):
+        configure(Procedure.OPEN_TENDER, {setting: value})
+
+
+async def test_a_draft_tender_lot_is_reconfigured_with_its_method_kept(db):
+    # given a draft tender lot set to lowest price
+    tenderer = person(await organisation(kinds=["tenderer"]), Role.TENDERER)
+    deadline = clock.now() + timedelta(days=30)
+    form = pub.ProjectForm(
+        name="青岛市道路维修工程",
+        category="engineering_construction",
+        region_code="370200",
+        lots=[
+            pub.LotForm(
+                name="第1标段",
+                procedure="open_tender",
+                estimated_price_fen=100_000_000,
+                config={"bid_deadline": deadline, "evaluation_method": "lowest_price"},
+            )
+        ],
+    )
+    project = await pub.create_project(tenderer, form)
+    lot = (await Lot.filter(project_id=project.id))[0]
+    # when another setting changes, then the weights, then a sum that is wrong
+    changed = await pub.configure_lot(tenderer, lot.id, {"min_bids": 5})
+    weighted = await pub.configure_lot(
+        tenderer, lot.id, {"evaluation_method": "comprehensive", "price_weight": 40, "technical_weight": 40}
+    )
+    with pytest.raises(EvaluationWeightsNot100):
+        await pub.configure_lot(tenderer, lot.id, {"price_weight": 50})
+    # then
+    assert (changed.config["evaluation_method"], changed.config["min_bids"]) == ("lowest_price", 5)
+    assert changed.config["bid_deadline"] == deadline.isoformat()
+    assert weighted.config["evaluation_method"] == "comprehensive"
+    assert (await Lot.get(id=lot.id)).config["price_weight"] == 40
