@@ -34,6 +34,7 @@ from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.settings import Settings
+from api.ws import PalmTradeTransportWS
 from domain.accounts import services as accounts
 from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy, rotate_if_due
 from domain.audit import services as audit
@@ -211,6 +212,8 @@ async def stop(services: Services) -> None:
 
 class PalmTradeGraphQL(GraphQL[Context, None]):
     """The GraphQL endpoint: context from the auth middleware, tokens for subscriptions."""
+
+    graphql_transport_ws_handler_class = PalmTradeTransportWS
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         settings = services.settings

@@ -726,6 +726,16 @@ class WatcherFleet:
         return self.results
 
 
+def per_update(results: list[dict[str, Any]], base: dict[int, float]) -> str:
+    """p50/max per update in ms, in sequence order: shows whether a tail is one slow update or all of them."""
+    parts = []
+    for seq in sorted(base):
+        times = sorted((t - base[seq]) * 1000.0 for r in results for t in r["received"].get(str(seq), []))
+        if times:
+            parts.append(f"{seq}:{percentile(times, 0.5):.0f}/{times[-1]:.0f}")
+    return " ".join(parts)
+
+
 def latencies(results: list[dict[str, Any]], base: dict[int, float]) -> tuple[list[float], int, int]:
     """(receipt - base in ms for every socket and update, receipts missing, duplicates)."""
     values: list[float] = []
@@ -795,6 +805,7 @@ async def measure_raw(args: argparse.Namespace) -> tuple[list[float], int, int]:
         results = await fleet.stop()
         fleet = None
         values, missing, duplicates = latencies(results, sent)
+        log(f"raw: per update p50/max ms {per_update(results, sent)}")
         return values, missing + missed, duplicates
     finally:
         if fleet is not None:
@@ -1164,6 +1175,7 @@ async def measure_live(args: argparse.Namespace, port: int, seeded: Seeded, lot:
             await settle(port)
         results = await fleet.stop()
         from_ack, missing, duplicates = latencies(results, acked)
+        log(f"live: per update p50/max ms from the acknowledgement {per_update(results, acked)}")
         from_request, _, _ = latencies(results, sent)
         trips = [(acked[s] - sent[s]) * 1000.0 for s in acked]
         return Live(from_ack, from_request, trips, missing + missed, duplicates)

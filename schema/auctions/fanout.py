@@ -1,0 +1,224 @@
+"""One live feed per auction and process: the bus is read, deduplicated and gap-filled once, and every
+watcher of the lot receives the same update objects, which a transport may render once per document.
+
+A watcher joins the feed before it reads its snapshot (so nothing committed after the snapshot can pass
+it by), then receives every bid after the snapshot's sequence, in order: the feed fills a gap in what the
+bus delivered from the database once for everyone, and a watcher whose own queue overflowed fills its gap
+from the database itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+from domain.auctions import services as auctions
+from domain.common.events import EventBus
+from schema.auctions.types import AuctionUpdate
+
+log = logging.getLogger("palmtrade.auctions.fanout")
+TYPES = frozenset({auctions.BidPlaced.type, auctions.AuctionPhaseChanged.type})
+QUEUE_SIZE = 1000
+# an auction update carries bidder numbers only and no field depends on who watches: one rendering for all
+VISIBILITY = "public"
+
+
+class Shared:
+    """An update every watcher of the lot receives as the same object; `wire` caches its rendered forms."""
+
+    __slots__ = ("kind", "phase", "seq", "update", "wire")
+
+    def __init__(self, update: AuctionUpdate) -> None:
+        self.update = update
+        self.kind = update.kind
+        self.seq = update.seq
+        self.phase = update.phase.value
+        self.wire: dict[Any, Any] = {}
+
+
+class Channel(Protocol):
+    """A transport that sends a shared update itself, rendered once per (visibility, document, variables)."""
+
+    async def send(self, shared: Shared, visibility: str) -> bool:
+        """True when sent; False when this update must go through ordinary execution instead."""
+        ...
+
+
+# set by a transport (api/ws.py) in the task that runs the subscription; unset: updates are yielded
+direct_channel: ContextVar[Channel | None] = ContextVar("auction_direct_channel", default=None)
+
+
+def _bid_message(bid: Any, lot_pk: int) -> dict[str, Any]:
+    return {
+        "type": auctions.BidPlaced.type,
+        "payload": {
+            "lot_id": lot_pk,
+            "seq": bid.seq,
+            "phase": bid.phase,
+            "price_fen": bid.amount_fen,
+            "bidder_no": bid.bidder_no,
+            "ends_at": bid.ends_at.isoformat() if bid.ends_at else None,
+        },
+    }
+
+
+async def _bids_between(lot_pk: int, lot_id: str, after: int, before: int) -> AsyncIterator[Shared]:
+    """Bids with after < seq < before from the database, page by page, as updates."""
+    while before > after + 1:
+        page = [b for b in await auctions.bids_after(lot_pk, after) if b.seq < before]
+        if not page:
+            return
+        for bid in page:
+            yield Shared(AuctionUpdate.from_message(lot_id, _bid_message(bid, lot_pk)))
+        after = page[-1].seq
+
+
+class Watcher:
+    """One subscriber's view of a feed: a bounded queue (the oldest update dropped when it overflows)."""
+
+    def __init__(self, feed: LotFeed) -> None:
+        self.feed = feed
+        self.queue: asyncio.Queue[Shared] = asyncio.Queue(QUEUE_SIZE)
+        self.seq = 0
+        self.phase = ""
+
+    def put(self, shared: Shared) -> None:
+        try:
+            self.queue.put_nowait(shared)
+        except asyncio.QueueFull:
+            log.warning("an auction watcher is too slow; dropping its oldest update")
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+            self.queue.put_nowait(shared)
+
+    def start(self, seq: int, phase: str) -> None:
+        self.seq, self.phase = seq, phase
+        self.feed.baseline(seq, phase)
+
+    async def updates(self) -> AsyncIterator[Shared]:
+        """Every bid after the snapshot in sequence (gaps filled from the database) and each phase change."""
+        feed = self.feed
+        while True:
+            shared = await self.queue.get()
+            if shared.kind == "bid":
+                if shared.seq <= self.seq:
+                    continue
+                if shared.seq > self.seq + 1:  # this watcher's queue overflowed: fill its gap itself
+                    async for missed in _bids_between(feed.lot_pk, feed.lot_id, self.seq, shared.seq):
+                        self.seq = missed.seq
+                        yield missed
+                self.seq = shared.seq
+            elif shared.phase == self.phase or shared.seq < self.seq:
+                continue
+            else:
+                self.phase = shared.phase
+            yield shared
+
+    def close(self) -> None:
+        self.feed.leave(self)
+
+
+class LotFeed:
+    """The process's single bus subscription for one auction, shared by all its watchers."""
+
+    def __init__(self, bus: EventBus, lot_pk: int, lot_id: str, registry: dict[tuple[int, str], LotFeed]) -> None:
+        self.bus, self.lot_pk, self.lot_id = bus, lot_pk, lot_id
+        self.registry = registry
+        self.watchers: set[Watcher] = set()
+        self.seq: int | None = None
+        self.phase: str | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        pk = self.lot_pk
+        stream = self.bus.subscribe(lambda m: m.get("type") in TYPES and m.get("payload", {}).get("lot_id") == pk)
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)  # the broker registers the feed before any watcher reads its snapshot
+        self.task = asyncio.create_task(self._run(stream, first), name=f"auction-feed-{pk}")
+        self.ready.set()
+
+    def baseline(self, seq: int, phase: str) -> None:
+        if self.seq is None:
+            self.seq, self.phase = seq, phase
+
+    def join(self) -> Watcher:
+        watcher = Watcher(self)
+        self.watchers.add(watcher)
+        return watcher
+
+    def leave(self, watcher: Watcher) -> None:
+        self.watchers.discard(watcher)
+        key = (self.lot_pk, self.lot_id)
+        if not self.watchers and self.registry.get(key) is self:
+            del self.registry[key]
+            if self.task is not None:
+                self.task.cancel()
+
+    def _emit(self, shared: Shared) -> None:
+        for watcher in list(self.watchers):
+            watcher.put(shared)
+
+    async def _run(self, stream: AsyncIterator[dict[str, Any]], pending: asyncio.Future[dict[str, Any]]) -> None:
+        try:
+            while True:
+                message = await pending
+                pending = asyncio.ensure_future(anext(stream))
+                try:
+                    await self._handle(message)
+                except Exception:  # one bad message must not stop the lot's feed; watchers fill gaps
+                    log.exception("auction feed %s could not handle a message", self.lot_pk)
+        finally:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
+            await stream.aclose()  # type: ignore[attr-defined]
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        payload = message["payload"]
+        if message["type"] == auctions.BidPlaced.type:
+            seq = int(payload["seq"])
+            if self.seq is not None:
+                if seq <= self.seq:
+                    return  # already sent (the dispatcher repeats what the mutation published)
+                # a gap (the feed's bus queue lost messages): filled from the database once for every watcher
+                async for missed in _bids_between(self.lot_pk, self.lot_id, self.seq, seq):
+                    self.seq = missed.seq
+                    self._emit(missed)
+            self.seq = seq
+        elif payload["phase"] == self.phase or (self.seq is not None and int(payload["seq"]) < self.seq):
+            return
+        else:
+            self.phase = payload["phase"]
+        self._emit(Shared(AuctionUpdate.from_message(self.lot_id, message)))
+
+
+_feeds: weakref.WeakKeyDictionary[EventBus, dict[tuple[int, str], LotFeed]] = weakref.WeakKeyDictionary()
+
+
+async def watch(bus: EventBus, lot_pk: int, lot_id: str) -> Watcher:
+    """Joins the lot's feed in this process (starting it for the first watcher) once it reads the bus."""
+    feeds = _feeds.setdefault(bus, {})
+    feed = feeds.get((lot_pk, lot_id))
+    if feed is None:
+        feed = feeds[(lot_pk, lot_id)] = LotFeed(bus, lot_pk, lot_id, feeds)
+        watcher = feed.join()
+        try:
+            await feed.start()
+        except BaseException:
+            feed.ready.set()
+            feed.leave(watcher)
+            raise
+        return watcher
+    watcher = feed.join()
+    try:
+        await feed.ready.wait()
+    except BaseException:
+        feed.leave(watcher)
+        raise
+    return watcher
