@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -79,13 +80,23 @@ async def _bids_between(lot_pk: int, lot_id: str, after: int, before: int) -> As
 
 
 class Watcher:
-    """One subscriber's view of a feed: a bounded queue (the oldest update dropped when it overflows)."""
+    """One subscriber's view of a feed.
+
+    Queued: a bounded queue (the oldest update dropped when it overflows) read by the subscription's task.
+    Direct (a transport channel attached while the watcher is caught up): the feed's task hands each update
+    to the channel itself, so a price update does not wake one task per watcher; a send that has to wait
+    for a slow socket finishes in a task of its own while later updates wait in order behind it.
+    """
 
     def __init__(self, feed: LotFeed) -> None:
         self.feed = feed
         self.queue: asyncio.Queue[Shared] = asyncio.Queue(QUEUE_SIZE)
         self.seq = 0
         self.phase = ""
+        self.channel: Channel | None = None
+        self.detached: asyncio.Future[None] | None = None
+        self.backlog: deque[Shared] = deque()
+        self.sending: asyncio.Task[None] | None = None
 
     def put(self, shared: Shared) -> None:
         try:
@@ -96,30 +107,123 @@ class Watcher:
                 self.queue.get_nowait()
             self.queue.put_nowait(shared)
 
+    def offer(self, shared: Shared) -> None:
+        if self.channel is None:
+            self.put(shared)
+        elif self.sending is not None or self.backlog:
+            if len(self.backlog) >= QUEUE_SIZE:
+                self._detach(None)  # too slow for direct delivery: the queue (and its gap filling) takes over
+                self.put(shared)
+            else:
+                self.backlog.append(shared)
+        else:
+            self._deliver(shared)
+
     def start(self, seq: int, phase: str) -> None:
         self.seq, self.phase = seq, phase
         self.feed.baseline(seq, phase)
 
-    async def updates(self) -> AsyncIterator[Shared]:
-        """Every bid after the snapshot in sequence (gaps filled from the database) and each phase change."""
+    def _accept(self, shared: Shared) -> bool:
+        """Advances seq/phase for an update this watcher must get now; False for a repeat or a stale phase."""
+        if shared.kind == "bid":
+            if shared.seq <= self.seq:
+                return False
+            self.seq = shared.seq
+        elif shared.phase == self.phase or shared.seq < self.seq:
+            return False
+        else:
+            self.phase = shared.phase
+        return True
+
+    def _deliver(self, shared: Shared) -> None:
+        """Direct mode, nothing in flight: sends `shared` (and then the backlog) from the calling task."""
+        while True:
+            if shared.kind == "bid" and shared.seq > self.seq + 1:
+                self._detach(None, shared)  # a gap: the subscription's task fills it from the database
+                return
+            seq, phase = self.seq, self.phase
+            if self._accept(shared):
+                assert self.channel is not None
+                coro = self.channel.send(shared, VISIBILITY)
+                try:
+                    waiting = coro.send(None)
+                except StopIteration as done:
+                    if done.value is False:  # not renderable as shared: ordinary execution reports it
+                        self.seq, self.phase = seq, phase
+                        self._detach(None, shared)
+                        return
+                except BaseException as err:
+                    coro.close()
+                    self._detach(err)
+                    return
+                else:
+                    self.sending = asyncio.ensure_future(self._finish(coro, waiting))
+                    return
+            if not self.backlog:
+                return
+            shared = self.backlog.popleft()
+
+    async def _finish(self, coro: Any, waiting: Any) -> None:
+        """Completes a send that suspended (the socket's buffer was full), then delivers the backlog."""
+        try:
+            while True:
+                try:
+                    if waiting is None:
+                        await asyncio.sleep(0)
+                    else:
+                        await waiting
+                except BaseException as err:
+                    waiting = coro.throw(err)
+                else:
+                    waiting = coro.send(None)
+        except StopIteration:
+            pass
+        except BaseException as err:
+            coro.close()
+            self.sending = None
+            self._detach(err)
+            if isinstance(err, asyncio.CancelledError):
+                raise
+            return
+        self.sending = None
+        if self.channel is not None and self.backlog:
+            self._deliver(self.backlog.popleft())
+
+    def _detach(self, error: BaseException | None, *pending: Shared) -> None:
+        """Leaves direct mode: what was not sent goes to the queue, in order; the subscription's task resumes."""
+        self.channel = None
+        for shared in (*pending, *self.backlog):
+            self.put(shared)
+        self.backlog.clear()
+        if self.detached is not None and not self.detached.done():
+            if error is None:
+                self.detached.set_result(None)
+            else:
+                self.detached.set_exception(error)
+
+    async def updates(self, channel: Channel | None = None) -> AsyncIterator[Shared]:
+        """Every bid after the snapshot in sequence (gaps filled from the database) and each phase change;
+        with a channel, only what the channel could not send itself."""
         feed = self.feed
         while True:
-            shared = await self.queue.get()
-            if shared.kind == "bid":
-                if shared.seq <= self.seq:
-                    continue
-                if shared.seq > self.seq + 1:  # this watcher's queue overflowed: fill its gap itself
-                    async for missed in _bids_between(feed.lot_pk, feed.lot_id, self.seq, shared.seq):
-                        self.seq = missed.seq
-                        yield missed
-                self.seq = shared.seq
-            elif shared.phase == self.phase or shared.seq < self.seq:
+            if channel is not None and self.queue.empty():
+                self.detached = asyncio.get_running_loop().create_future()
+                self.channel = channel
+                await self.detached
                 continue
-            else:
-                self.phase = shared.phase
-            yield shared
+            shared = await self.queue.get()
+            if shared.kind == "bid" and shared.seq > self.seq + 1:
+                # this watcher lost updates (its queue overflowed, or the feed skipped): fill the gap itself
+                async for missed in _bids_between(feed.lot_pk, feed.lot_id, self.seq, shared.seq):
+                    if self._accept(missed) and not (channel is not None and await channel.send(missed, VISIBILITY)):
+                        yield missed
+            if self._accept(shared) and not (channel is not None and await channel.send(shared, VISIBILITY)):
+                yield shared
 
     def close(self) -> None:
+        self.channel = None
+        if self.sending is not None:
+            self.sending.cancel()
         self.feed.leave(self)
 
 
@@ -162,7 +266,7 @@ class LotFeed:
 
     def _emit(self, shared: Shared) -> None:
         for watcher in list(self.watchers):
-            watcher.put(shared)
+            watcher.offer(shared)
 
     async def _run(self, stream: AsyncIterator[dict[str, Any]], pending: asyncio.Future[dict[str, Any]]) -> None:
         try:

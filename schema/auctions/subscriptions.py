@@ -27,11 +27,9 @@ class AuctionSubscriptions:
                 return
             watcher.start(state.seq, state.phase)
             yield AuctionUpdate.snapshot(lot_id, state)
-            # a transport that can send the shared rendering itself does so: one execution per document
-            channel = fanout.direct_channel.get()
-            async for shared in watcher.updates():
-                if channel is not None and await channel.send(shared, fanout.VISIBILITY):
-                    continue
+            # a transport that can send the shared rendering itself does so: one execution per document,
+            # and only what it could not send is yielded for ordinary execution
+            async for shared in watcher.updates(fanout.direct_channel.get()):
                 yield shared.update
         finally:
             watcher.close()

@@ -4,6 +4,7 @@ whose own queue overflowed filled in from the database."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -42,6 +43,7 @@ async def test_watchers_share_one_feed_and_each_gets_its_own_document_and_id(api
             assert snapshot["seq"] == 0
         # then the process reads the bus once for this lot, however many watch it
         assert api.services.bus.subscriber_count - before == 1
+        [feed] = [feed for feed in fanout._feeds[api.services.bus].values() if feed.lot_id == lot_id]
 
         # when two bids are placed
         assert (await a.bid(lot_id, START_PRICE))["__typename"] == "BidPlaced"
@@ -62,6 +64,9 @@ async def test_watchers_share_one_feed_and_each_gets_its_own_document_and_id(api
             {"seq": 1, "priceFen": START_PRICE},
             {"seq": 2, "priceFen": START_PRICE + STEP},
         ]
+        # and the feed's task sent them itself (direct mode), no watcher's own task had to wake for them
+        assert len(feed.watchers) == 3
+        assert all(w.channel is not None for w in feed.watchers)
     finally:
         for ws in (*kiosks, phone):
             await ws.close()
@@ -76,17 +81,14 @@ async def test_a_watcher_whose_queue_overflowed_is_filled_in_from_the_database(a
     await at(manual_clock, starts)
     await a.fresh()
     await b.fresh()
-    feed_state: dict[str, Any] = {}
+    feed_state: dict[str, asyncio.Event] = {}
     original = fanout.Watcher.updates
 
-    async def stalled(self: fanout.Watcher) -> Any:
-        feed_state.setdefault("stalled", self)
-        if feed_state["stalled"] is self:
-            await feed_state["go"].wait()  # this watcher reads nothing until the bids are in
-        async for shared in original(self):
+    async def stalled(self: fanout.Watcher, channel: Any = None) -> Any:
+        # this watcher reads nothing until the bids are in, and only through its queue
+        await feed_state["go"].wait()
+        async for shared in original(self, None):
             yield shared
-
-    import asyncio
 
     feed_state["go"] = asyncio.Event()
     monkeypatch.setattr(fanout.Watcher, "updates", stalled)
