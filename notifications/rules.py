@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from domain.accounts.models import Organisation
+from domain.accounts.states import OrgKind, OrgStatus
 from domain.auctions.models import Auction, AuctionEntry
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
@@ -17,8 +18,10 @@ from domain.common.money import Money
 from domain.credit.models import CreditRecord, JointPunishment
 from domain.deposits.models import DepositAccount
 from domain.notifications.services import Kind, NewNotification, active_users_of
-from domain.publication.models import Lot, SavedSearch
+from domain.publication.models import Lot, Project, SavedSearch
 from domain.registration.models import Registration
+from domain.results import services as results
+from domain.results.models import Award
 from notifications.templates import TEMPLATES
 
 Rule = Callable[[OutboxEvent], Awaitable[list[NewNotification]]]
@@ -239,7 +242,120 @@ async def guarantee_changed(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def _lot_and_project(lot_id: object) -> tuple[Lot, Project] | None:
+    lot = await Lot.get_or_none(id=int(str(lot_id)))
+    if lot is None:
+        return None
+    return lot, await Project.get(id=lot.project_id)
+
+
+def _managers(project: Project) -> list[int]:
+    return [o for o in (project.tenderer_id, project.agency_id) if o]
+
+
+async def supervisors_of(category: str) -> list[int]:
+    """Approved supervisor organisations whose supervised categories include this one."""
+    orgs = await Organisation.filter(status=OrgStatus.APPROVED.value)
+    return [
+        o.id
+        for o in orgs
+        if OrgKind.SUPERVISOR.value in (o.kinds or []) and category in (o.supervised_categories or [])
+    ]
+
+
+async def evaluation_reported(event: OutboxEvent) -> list[NewNotification]:
+    """To the tenderer (and its agency): the report is ready, publish the candidates; or the lot failed."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    failed = bool(event.payload.get("failed"))
+    return _make(
+        event,
+        await active_users_of(_managers(project)),
+        Kind.EVALUATION_REPORTED,
+        "evaluation.reported.failed" if failed else "evaluation.reported",
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        candidates=int(event.payload.get("candidates") or 0),
+    )
+
+
+async def candidates_published(event: OutboxEvent) -> list[NewNotification]:
+    """To every bidder whose bid took part in the opening: the candidates are publicised until the end date."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    ends = event.payload.get("publicity_ends_at")
+    return _make(
+        event,
+        await active_users_of(await results.bidders_of(lot.id)),
+        Kind.CANDIDATE_PUBLICITY,
+        event.type,
+        object_type="Announcement",
+        object_id=str(event.payload["announcement_id"]),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        ends=shanghai_text(datetime.fromisoformat(ends)) if ends else "",
+    )
+
+
+async def result_notice(event: OutboxEvent) -> list[NewNotification]:
+    """The award notice (中标通知书) to the winner, a result notice (结果通知书) to each other bidder."""
+    award = await Award.get_or_none(id=int(event.object_id))
+    if award is None:
+        return []
+    lot = await Lot.get(id=award.lot_id)
+    awarded = event.type == "result.awarded"
+    due = event.payload.get("contract_due_at")
+    return _make(
+        event,
+        await active_users_of([int(event.payload["organisation_id"])]),
+        Kind.AWARD_NOTICE if awarded else Kind.RESULT_NOTICE,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        confirmation_no=award.confirmation_no,
+        due=shanghai_text(datetime.fromisoformat(due)) if due else "",
+        winner=event.payload.get("winner") or "",
+    )
+
+
+async def contract_overdue(event: OutboxEvent) -> list[NewNotification]:
+    """To the tenderer (and its agency) and the supervisors of the lot's category."""
+    award = await Award.get_or_none(id=int(event.object_id))
+    if award is None:
+        return []
+    found = await _lot_and_project(award.lot_id)
+    if found is None:
+        return []
+    lot, project = found
+    orgs = _managers(project) + await supervisors_of(project.category)
+    return _make(
+        event,
+        await active_users_of(orgs),
+        Kind.CONTRACT_OVERDUE,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        confirmation_no=award.confirmation_no,
+        due=shanghai_text(award.contract_due_at),
+    )
+
+
 RULES: dict[str, Rule] = {
+    "evaluation.reported": evaluation_reported,
+    "result.candidates_published": candidates_published,
+    "result.awarded": result_notice,
+    "result.not_awarded": result_notice,
+    "result.contract_overdue": contract_overdue,
     **{
         f"guarantee.{step}": guarantee_changed
         for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")

@@ -149,6 +149,49 @@ TEMPLATES: dict[str, Template] = {
         "Guarantee released",
         "“{lot}” has its result; guarantee {letter_no} is released.",
     ),
+    "evaluation.reported": Template(
+        "评标报告已提交",
+        "“{lot}”（{trade_code}）评标结束，评标委员会推荐中标候选人 {candidates} 名。请及时发布中标候选人公示。",
+        "Evaluation report ready",
+        "The committee reported on “{lot}” ({trade_code}) with {candidates} candidate(s). "
+        "Publish the candidate publicity.",
+    ),
+    "evaluation.reported.failed": Template(
+        "评标结束：全部投标被否决",
+        "“{lot}”（{trade_code}）评标结束，无投标通过符合性审查，本次招标失败（流标）。",
+        "Evaluation ended: every bid rejected",
+        "No bid for “{lot}” ({trade_code}) complied; the tender failed.",
+    ),
+    "result.candidates_published": Template(
+        "中标候选人公示已发布",
+        "“{lot}”（{trade_code}）中标候选人公示已发布，公示期至{ends}。如有异议，请在公示期内提出。",
+        "Candidates publicised",
+        "The candidates for “{lot}” ({trade_code}) are publicised until {ends}. "
+        "Raise any objection within that period.",
+    ),
+    "result.awarded": Template(
+        "中标通知书",
+        "恭喜！您已中标“{lot}”（{trade_code}），中标价 {price} 元，成交确认书编号 {confirmation_no}。"
+        "请于{due}前与招标人签订书面合同。",
+        "Award notice",
+        "You won “{lot}” ({trade_code}) at CNY {price}; confirmation number {confirmation_no}. "
+        "Sign the written contract with the tenderer by {due}.",
+    ),
+    "result.not_awarded": Template(
+        "中标结果通知书",
+        "“{lot}”（{trade_code}）已确定中标人：{winner}，中标价 {price} 元。"
+        "您未中标，投标保证金将退还、投标保函将解除。",
+        "Result notice",
+        "“{lot}” ({trade_code}) was awarded to {winner} at CNY {price}. Your bid did not win; "
+        "your bid security will be returned.",
+    ),
+    "result.contract_overdue": Template(
+        "合同逾期未签订",
+        "“{lot}”（{trade_code}）应于{due}前签订书面合同（成交确认书 {confirmation_no}），至今未登记合同。",
+        "Contract overdue",
+        "The contract for “{lot}” ({trade_code}, confirmation {confirmation_no}) was due by {due} "
+        "and has not been recorded.",
+    ),
     "punishment.listed": Template(
         "已被列入联合惩戒名单",
         "{name}已被列入联合惩戒名单（{reason}），{until_zh}不能报名参与交易。",

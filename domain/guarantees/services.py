@@ -600,7 +600,15 @@ async def on_registration_withdrawn(lot_id: int, organisation_id: int) -> None:
     await _release(lot_id, "withdrawn", organisation_id)
 
 
-async def _release(lot_id: int, reason: str, applicant_id: int | None = None) -> None:
+async def release_all_but(lot_id: int, keep_organisation_id: int | None) -> None:
+    """At the award, every issued guarantee of the lot is released except the winner's, which stays as
+    security until the contract. Idempotent: only guarantees still `issued` move."""
+    await _release(lot_id, LotStatus.AWARDED.value, keep_applicant_id=keep_organisation_id)
+
+
+async def _release(
+    lot_id: int, reason: str, applicant_id: int | None = None, *, keep_applicant_id: int | None = None
+) -> None:
     async with in_transaction():
         lot = await Lot.get_or_none(id=lot_id)
         if lot is None:
@@ -609,6 +617,8 @@ async def _release(lot_id: int, reason: str, applicant_id: int | None = None) ->
         query = Guarantee.filter(lot_id=lot_id, status=S.ISSUED.value)
         if applicant_id is not None:
             query = query.filter(applicant_id=applicant_id)
+        if keep_applicant_id is not None:
+            query = query.exclude(applicant_id=keep_applicant_id)
         for g in await lock(query):
             ensure_transition(g.status, S.RELEASED, Party.SYSTEM)
             g.status = S.RELEASED.value

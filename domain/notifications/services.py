@@ -49,7 +49,11 @@ class Kind(StrEnum):
     DEPOSIT_RECEIVED = "deposit_received"
     DEPOSIT_REFUNDED = "deposit_refunded"
     GUARANTEE = "guarantee"
-
+    EVALUATION_REPORTED = "evaluation_reported"
+    CANDIDATE_PUBLICITY = "candidate_publicity"
+    AWARD_NOTICE = "award_notice"
+    RESULT_NOTICE = "result_notice"
+    CONTRACT_OVERDUE = "contract_overdue"
 
 
 class Channel(StrEnum):

@@ -1,8 +1,169 @@
 """Candidate publicity, award, result confirmation, contract record, performance record."""
 
+from datetime import date
+
 import strawberry
+from strawberry.types import Info
+
+from domain.common.actors import Role
+from domain.common.errors import DomainError
+from domain.results import services as results
+from schema.errors import as_error, result_union
+from schema.permissions import IsUser, has_role
+from schema.relay import int_id
+from schema.results.queries import LotResult, shown
+from schema.scalars import Fen
+
+CanManageResults = has_role(Role.TENDERER, Role.AGENCY, Role.OPERATOR)
+
+PUBLISH_ERRORS = [results.CandidatesMissing]
+AWARD_ERRORS = [results.PublicityNotOver, results.LotPaused, results.CandidatesMissing]
+CONFIRM_ERRORS = [results.AlreadyConfirmed]
+CONTRACT_ERRORS = [results.ContractAmountMismatch]
+
+
+@strawberry.input(description="Publish the candidate publicity (中标候选人公示) of an evaluated lot.")
+class CandidatesPublishInput:
+    lot_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The candidates are publicised.")
+class CandidatesPublished:
+    result: LotResult
+
+
+CandidatesPublishResult = result_union("CandidatesPublishResult", CandidatesPublished, PUBLISH_ERRORS)
+
+
+@strawberry.input(description="Award the lot to its first candidate after the publicity (定标).")
+class ResultAwardInput:
+    lot_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Awarded: the result announcement is published and the notices sent.")
+class LotAwarded:
+    result: LotResult
+
+
+ResultAwardResult = result_union("ResultAwardResult", LotAwarded, AWARD_ERRORS)
+
+
+@strawberry.input(description="The winner acknowledges the result confirmation (成交确认书).")
+class ResultConfirmInput:
+    lot_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Acknowledged.")
+class ResultConfirmed:
+    result: LotResult
+
+
+ResultConfirmResult = result_union("ResultConfirmResult", ResultConfirmed, CONFIRM_ERRORS)
+
+
+@strawberry.input(description="Record the signed contract; publishes the contract announcement.")
+class ContractRecordInput:
+    lot_id: strawberry.ID
+    contract_no: str = strawberry.field(description="The contract's number, up to 64 characters.")
+    amount_fen: Fen = strawberry.field(description="The contract amount: the winning price.")
+    signed_on: date = strawberry.field(description="The day it was signed (Beijing), not in the future.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Recorded and announced; the winner's security is let go.")
+class ContractRecorded:
+    result: LotResult
+
+
+ContractRecordResult = result_union("ContractRecordResult", ContractRecorded, CONTRACT_ERRORS)
+
+
+@strawberry.input(description="Publish the performance record (履约信息) of a contracted lot.")
+class PerformanceRecordInput:
+    lot_id: strawberry.ID
+    summary: str = strawberry.field(description="What was delivered, up to 2000 characters.")
+    completed_on: date = strawberry.field(description="The day performance was completed, not in the future.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Published; the lot is completed.")
+class PerformanceRecorded:
+    result: LotResult
+
+
+PerformanceRecordResult = result_union("PerformanceRecordResult", PerformanceRecorded, [])
 
 
 @strawberry.type
 class ResultMutations:
-    pass
+    @strawberry.mutation(
+        description="Publish the candidate publicity of an evaluated lot (tenderer or its agency).",
+        permission_classes=[CanManageResults],
+    )
+    async def candidates_publish(self, info: Info, input: CandidatesPublishInput) -> CandidatesPublishResult:
+        try:
+            lot_id = int_id(input.lot_id, "Lot", "lotId")
+            await results.publish_candidates(info.context.actor, lot_id, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, PUBLISH_ERRORS)
+        return CandidatesPublished(result=await shown(info, lot_id))
+
+    @strawberry.mutation(
+        description="Award the lot to its first candidate once the publicity has ended and nothing pauses it "
+        "(tenderer or its agency).",
+        permission_classes=[CanManageResults],
+    )
+    async def result_award(self, info: Info, input: ResultAwardInput) -> ResultAwardResult:
+        try:
+            lot_id = int_id(input.lot_id, "Lot", "lotId")
+            await results.award(info.context.actor, lot_id, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, AWARD_ERRORS)
+        return LotAwarded(result=await shown(info, lot_id))
+
+    @strawberry.mutation(
+        description="Acknowledge the result confirmation (the winner), once.", permission_classes=[IsUser]
+    )
+    async def result_confirm(self, info: Info, input: ResultConfirmInput) -> ResultConfirmResult:
+        try:
+            lot_id = int_id(input.lot_id, "Lot", "lotId")
+            await results.confirm(info.context.actor, lot_id, input.idempotency_key)
+        except DomainError as err:
+            return as_error(err, info, CONFIRM_ERRORS)
+        return ResultConfirmed(result=await shown(info, lot_id))
+
+    @strawberry.mutation(
+        description="Record the signed contract and publish the contract announcement (tenderer or its agency).",
+        permission_classes=[CanManageResults],
+    )
+    async def contract_record(self, info: Info, input: ContractRecordInput) -> ContractRecordResult:
+        try:
+            lot_id = int_id(input.lot_id, "Lot", "lotId")
+            await results.record_contract(
+                info.context.actor,
+                lot_id,
+                input.contract_no,
+                int(input.amount_fen),
+                input.signed_on,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, CONTRACT_ERRORS)
+        return ContractRecorded(result=await shown(info, lot_id))
+
+    @strawberry.mutation(
+        description="Publish the performance record; the lot is completed (tenderer or its agency).",
+        permission_classes=[CanManageResults],
+    )
+    async def performance_record(self, info: Info, input: PerformanceRecordInput) -> PerformanceRecordResult:
+        try:
+            lot_id = int_id(input.lot_id, "Lot", "lotId")
+            await results.record_performance(
+                info.context.actor, lot_id, input.summary, input.completed_on, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return PerformanceRecorded(result=await shown(info, lot_id))

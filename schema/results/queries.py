@@ -1,8 +1,176 @@
 """Results of a tendered lot: candidates, award, confirmation, contract and performance records."""
 
+from datetime import date, datetime
+from enum import Enum
+
 import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.results import services as results
+from schema.relay import int_id, to_global_id
+from schema.scalars import Fen
+
+AwardState = strawberry.enum(
+    Enum("AwardState", {s.name: s.value for s in results.AwardStatus}),  # type: ignore[misc]
+    description="AWARDED (result announced), CONFIRMED (the winner acknowledged), CONTRACTED, COMPLETED.",
+)
+
+
+def _lot_id(pk: int) -> strawberry.ID:
+    return strawberry.ID(to_global_id("Lot", pk))
+
+
+def _org_id(pk: int) -> strawberry.ID:
+    return strawberry.ID(to_global_id("Organisation", pk))
+
+
+@strawberry.type(description="A winning-bid candidate (中标候选人) as publicised.")
+class ResultCandidate:
+    rank: int = strawberry.field(description="1 to 3, the committee's ranking.")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the bidder's organisation.")
+    bidder: str = strawberry.field(description="The bidder's name.")
+    price_fen: Fen = strawberry.field(description="The bid price.")
+    score_centi: int | None = strawberry.field(
+        description="Total score in hundredths (comprehensive evaluation); null for lowest price."
+    )
+
+
+@strawberry.type(description="The candidate publicity (中标候选人公示): its announcement and window.")
+class CandidatePublicity:
+    announcement_id: strawberry.ID = strawberry.field(description="Global id of the announcement.")
+    starts_at: datetime = strawberry.field(description="Server time the publicity began.")
+    ends_at: datetime = strawberry.field(description="Server time it ends; the lot may be awarded after it.")
+
+
+@strawberry.type(description="The award of a lot (中标), public once the result announcement is published.")
+class Award:
+    status: AwardState = strawberry.field(description="Where the award stands.")
+    confirmation_no: str = strawberry.field(description="The result confirmation number (成交确认书编号).")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the winner.")
+    winner: str = strawberry.field(description="The winner's name.")
+    price_fen: Fen = strawberry.field(description="The winning price.")
+    awarded_at: datetime = strawberry.field(description="Server time of the award.")
+    contract_due_at: datetime = strawberry.field(description="The written contract is due by then (30 days).")
+    contract_no: str | None = strawberry.field(description="The contract number, once recorded.")
+    contract_amount_fen: Fen | None = strawberry.field(description="The contract amount, once recorded.")
+    contract_signed_on: date | None = strawberry.field(description="The day the contract was signed.")
+    contract_recorded_at: datetime | None = strawberry.field(description="Server time the contract was recorded.")
+    performance_recorded_at: datetime | None = strawberry.field(
+        description="Server time the performance record was published."
+    )
+
+
+@strawberry.type(
+    description="The result confirmation (成交确认书): for the winner, the tenderer (and its agency), operators "
+    "and supervisors of the lot's category."
+)
+class ResultConfirmation:
+    confirmation_no: str = strawberry.field(description="Its number.")
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    lot_name: str = strawberry.field(description="The lot's name.")
+    trade_code: str = strawberry.field(description="The lot's unified trade identifier.")
+    tenderer: str = strawberry.field(description="The tenderer's name.")
+    winner: str = strawberry.field(description="The winner's name.")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the winner.")
+    price_fen: Fen = strawberry.field(description="The winning price.")
+    awarded_at: datetime = strawberry.field(description="Server time of the award.")
+    confirmed_at: datetime | None = strawberry.field(description="When the winner acknowledged it.")
+    contract_due_at: datetime = strawberry.field(description="The written contract is due by then.")
+    contract_overdue_at: datetime | None = strawberry.field(
+        description="When the chronograph flagged the contract overdue; null while it is not."
+    )
+
+
+@strawberry.type(description="A lot's results as the caller may see them.")
+class LotResult:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    publicity: CandidatePublicity | None = strawberry.field(description="The candidate publicity, once published.")
+    candidates: list[ResultCandidate] = strawberry.field(
+        description="Public once publicised; before that only for the tenderer, operators and supervisors."
+    )
+    award: Award | None = strawberry.field(description="The award, once the result is announced.")
+    confirmation: ResultConfirmation | None = strawberry.field(
+        description="The result confirmation: for the winner and the keepers of the lot, else null."
+    )
+
+
+def lot_result_of(view: results.ResultView) -> LotResult:
+    publicity = None
+    p = view.publicity
+    if p is not None and p.publicity_starts_at is not None and p.publicity_ends_at is not None:
+        publicity = CandidatePublicity(
+            announcement_id=strawberry.ID(to_global_id("Announcement", p.id)),
+            starts_at=p.publicity_starts_at,
+            ends_at=p.publicity_ends_at,
+        )
+    award = None
+    a = view.award
+    if a is not None:
+        award = Award(
+            status=AwardState(a.status),
+            confirmation_no=a.confirmation_no,
+            organisation_id=_org_id(a.organisation_id),
+            winner=view.winner or "",
+            price_fen=Fen(a.price_fen),
+            awarded_at=a.awarded_at,
+            contract_due_at=a.contract_due_at,
+            contract_no=a.contract_no,
+            contract_amount_fen=Fen(a.contract_amount_fen) if a.contract_amount_fen is not None else None,
+            contract_signed_on=a.contract_signed_on,
+            contract_recorded_at=a.contract_recorded_at,
+            performance_recorded_at=a.performance_recorded_at,
+        )
+    confirmation = None
+    c = view.confirmation
+    if c is not None:
+        confirmation = ResultConfirmation(
+            confirmation_no=c.award.confirmation_no,
+            lot_id=_lot_id(c.lot.id),
+            lot_name=c.lot.name,
+            trade_code=c.lot.trade_code,
+            tenderer=c.tenderer,
+            winner=c.winner,
+            organisation_id=_org_id(c.award.organisation_id),
+            price_fen=Fen(c.award.price_fen),
+            awarded_at=c.award.awarded_at,
+            confirmed_at=c.award.confirmed_at,
+            contract_due_at=c.award.contract_due_at,
+            contract_overdue_at=c.award.contract_overdue_at if view.keeper else None,
+        )
+    return LotResult(
+        lot_id=_lot_id(view.lot.id),
+        publicity=publicity,
+        candidates=[
+            ResultCandidate(
+                rank=line.candidate.rank,
+                organisation_id=_org_id(line.candidate.organisation_id),
+                bidder=line.bidder,
+                price_fen=Fen(line.candidate.price_fen),
+                score_centi=line.candidate.score_centi,
+            )
+            for line in view.candidates
+        ],
+        award=award,
+        confirmation=confirmation,
+    )
+
+
+async def shown(info: Info, lot_id: int) -> LotResult:
+    """The lot's results for the caller who just changed them (who may see them)."""
+    return lot_result_of(await results.lot_result(info.context.actor, lot_id))
 
 
 @strawberry.type
 class ResultQueries:
-    pass
+    @strawberry.field(
+        description="A lot's results: candidates once publicised, the award once announced, the result "
+        "confirmation for the winner and the lot's keepers. No token needed for what is public; null for a "
+        "lot that does not exist or is a draft."
+    )
+    async def lot_result(self, info: Info, lot_id: strawberry.ID) -> LotResult | None:
+        try:
+            view = await results.lot_result(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+        except DomainError:
+            return None
+        return lot_result_of(view)

@@ -1,0 +1,717 @@
+"""After the evaluation: candidate publicity, the award, its confirmation, the contract and performance records.
+
+The committee's report leaves up to three ranked candidates on an EVALUATING lot. The tenderer (or its
+agency) publishes them (中标候选人公示) for the lot's candidate_publicity_days; only when that window has
+ended on server time, and nothing pauses the lot (an objection still unanswered, later a complaint),
+may it award the lot to the first candidate: the result announcement (中标结果公告) names the winner, the
+price and the confirmation number (成交确认书), the winner gets its award notice (中标通知书) and every
+other bidder with a valid bid its result notice, and their deposits and guarantees are let go at once.
+The winner acknowledges the confirmation; the contract must be recorded within 30 days of the award
+(the chronograph flags it to the tenderer and the supervisors when it is not), which publishes the
+contract announcement and lets the winner's security go too (the deposits and guarantees consumers);
+the performance record (履约信息) completes the lot.
+
+Every step runs in one transaction with its announcement and its events, takes an idempotency key
+where a retry could act twice, and refuses with a typed error otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from domain.accounts.models import Organisation
+from domain.common import chronograph, clock, events
+from domain.common.actors import SYSTEM, Actor, Role
+from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.idempotency import run_once
+from domain.common.models import OutboxEvent
+from domain.common.money import Money
+from domain.common.storage import lock
+from domain.deposits import services as deposits
+from domain.guarantees import services as guarantees
+from domain.publication import services as publication
+from domain.publication.models import Announcement, Lot, Project
+from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from domain.results.models import Award, Candidate
+from domain.tendering.models import Opening, OpeningObjection, SealedBid
+from domain.tendering.services import BidStatus
+
+# 招标投标法 第四十六条: the written contract within 30 days of the award notice
+CONTRACT_DAYS = 30
+MAX_PRICE_FEN = 10**15
+MAX_SUMMARY = 2000
+KEEPERS = (Role.OPERATOR.value, Role.SUPERVISOR.value)
+# bids that took part in the opening: their bidders hear of the publicity
+_BIDDING = (BidStatus.DECRYPTED.value, BidStatus.INVALID.value, BidStatus.PLATFORM_FAULT.value)
+_EVENT_NAMESPACE = uuid.UUID("8d3c2f0e-61a4-4b7e-9c25-0f4e7a1b9d36")
+
+
+class AwardStatus(StrEnum):
+    AWARDED = "awarded"  # result announced, notices sent
+    CONFIRMED = "confirmed"  # the winner acknowledged the result confirmation
+    CONTRACTED = "contracted"  # the contract is recorded and announced
+    COMPLETED = "completed"  # the performance record is published
+
+
+# ---------------------------------------------------------------- errors
+
+
+class CandidatesMissing(DomainError):
+    code = "CANDIDATES_MISSING"
+    message_zh = "该标段尚无评标委员会推荐的中标候选人，不能公示"
+    message_en = "The lot has no candidates from the committee's report to publicise"
+
+
+class PublicityNotOver(DomainError):
+    code = "PUBLICITY_NOT_OVER"
+    message_zh = "中标候选人公示期至 {ends_at} 结束，公示期满后方可确定中标人"
+    message_en = "The candidate publicity runs until {ends_at}; the lot can be awarded only after it"
+    exposed: ClassVar[dict[str, str]] = {"ends_at": "datetime"}
+
+
+class LotPaused(DomainError):
+    code = "LOT_PAUSED"
+    message_zh = "招标投标活动已暂停，暂不能确定中标人：{reason_zh}"
+    message_en = "The lot is paused and cannot be awarded now: {reason_en}"
+    exposed: ClassVar[dict[str, str]] = {"reason": "str"}
+
+
+class AlreadyConfirmed(DomainError):
+    code = "ALREADY_CONFIRMED"
+    message_zh = "成交确认书已于 {confirmed_at} 确认"
+    message_en = "The result confirmation was acknowledged at {confirmed_at}"
+    exposed: ClassVar[dict[str, str]] = {"confirmed_at": "datetime"}
+
+
+class ContractAmountMismatch(InvalidInput):
+    code = "CONTRACT_AMOUNT_MISMATCH"
+    message_zh = "合同价款 {amount_text} 元须与中标价 {price_text} 元一致"
+    message_en = "The contract amount CNY {amount_text} must equal the winning price CNY {price_text}"
+    exposed: ClassVar[dict[str, str]] = {"field": "str", "amount_fen": "fen", "price_fen": "fen"}
+
+
+# ---------------------------------------------------------------- what pauses an award
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Why a lot may not be awarded now: a stable key and the words for people."""
+
+    reason: str
+    zh: str
+    en: str
+
+
+AwardBlocker = Callable[[int], Awaitable[Pause | str | None]]
+_blockers: list[AwardBlocker] = []
+
+
+def register_award_blocker(fn: AwardBlocker) -> AwardBlocker:
+    """Adds a check run before every award: fn(lot_id) returns why the lot is paused, or None.
+    Usable as a decorator; registering the same function twice keeps one."""
+    if fn not in _blockers:
+        _blockers.append(fn)
+    return fn
+
+
+def unregister_award_blocker(fn: AwardBlocker) -> None:
+    """Removes a check added by register_award_blocker (nothing when it is not there)."""
+    if fn in _blockers:
+        _blockers.remove(fn)
+
+
+async def pause_of(lot_id: int) -> Pause | None:
+    """The first reason that pauses the lot's award, or None."""
+    for blocker in list(_blockers):
+        found = await blocker(lot_id)
+        if found:
+            return found if isinstance(found, Pause) else Pause(reason=found, zh=found, en=found)
+    return None
+
+
+@register_award_blocker
+async def unanswered_opening_objection(lot_id: int) -> Pause | None:
+    """招标投标法实施条例 第四十四条、第五十四条: an objection is answered before the tender goes on."""
+    opening = await Opening.get_or_none(lot_id=lot_id)
+    if opening is None:
+        return None
+    waiting = await OpeningObjection.filter(opening_id=opening.id, answered_at__isnull=True).count()
+    if not waiting:
+        return None
+    return Pause(
+        reason="opening_objection_unanswered",
+        zh=f"开标异议 {waiting} 件尚未答复",
+        en=f"{waiting} objection(s) raised at the opening not answered yet",
+    )
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, kw_only=True)
+class CandidatesPublished(DomainEvent):
+    """The candidate publicity is out: public, and each bidder of the lot is told."""
+
+    type = "result.candidates_published"
+    object_type = "Lot"
+    lot_id: int
+    announcement_id: int
+    candidates: int
+    publicity_ends_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotAwarded(DomainEvent):
+    """To the winner: the award notice (中标通知书)."""
+
+    type = "result.awarded"
+    object_type = "Award"
+    lot_id: int
+    organisation_id: int
+    price_fen: int
+    confirmation_no: str
+    announcement_id: int
+    contract_due_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotNotAwarded(DomainEvent):
+    """To one other bidder with a valid bid: the result notice (结果通知书)."""
+
+    type = "result.not_awarded"
+    object_type = "Award"
+    lot_id: int
+    organisation_id: int
+    rank: int | None
+    winner: str
+    price_fen: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultConfirmed(DomainEvent):
+    type = "result.confirmed"
+    object_type = "Award"
+    lot_id: int
+    organisation_id: int
+    confirmation_no: str
+    confirmed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractRecorded(DomainEvent):
+    type = "result.contract_recorded"
+    object_type = "Award"
+    lot_id: int
+    contract_no: str
+    amount_fen: int
+    signed_on: str
+    announcement_id: int
+    late: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractOverdue(DomainEvent):
+    """To the tenderer and the supervisors: no contract recorded within 30 days of the award."""
+
+    type = "result.contract_overdue"
+    object_type = "Award"
+    lot_id: int
+    organisation_id: int
+    contract_due_at: datetime
+    category: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerformanceRecorded(DomainEvent):
+    type = "result.performance_recorded"
+    object_type = "Award"
+    lot_id: int
+    completed_on: str
+    announcement_id: int
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _yuan(fen: int) -> str:
+    return Money(fen).yuan_text()
+
+
+def _when(at: datetime) -> str:
+    return clock.to_shanghai(at).strftime("%Y年%m月%d日 %H:%M")
+
+
+def _score(centi: int | None) -> str:
+    return "—" if centi is None else f"{centi // 100}.{centi % 100:02d}"
+
+
+def _managers(project: Project) -> tuple[int, ...]:
+    return tuple(o for o in (project.tenderer_id, project.agency_id) if o)
+
+
+async def _managed_lot(actor: Actor, lot_id: int) -> tuple[Lot, Project]:
+    """A lot of a project the actor manages (tenderer, its agency, operator); else NotFound."""
+    lot = await Lot.get_or_none(id=lot_id)
+    if lot is None:
+        raise NotFound()
+    return lot, await publication.managed_project(actor, lot.project_id)
+
+
+async def _published(lot_id: int, kind: AnnouncementType) -> Announcement | None:
+    return (
+        await Announcement.filter(lot_id=lot_id, type=kind.value, status=AnnouncementStatus.PUBLISHED.value)
+        .order_by("-published_at")
+        .first()
+    )
+
+
+async def _announce(actor: Actor, lot: Lot, kind: AnnouncementType, title: str, body: str) -> Announcement:
+    """Drafts and publishes an announcement of the lot in the caller's transaction: the lot moves with it."""
+    draft = await publication.draft_announcement(
+        actor,
+        publication.AnnouncementForm(
+            project_id=lot.project_id, lot_id=lot.id, type=kind.value, title=title, body_html=body
+        ),
+    )
+    return await publication.publish_announcement(actor, draft.id)
+
+
+async def _names(org_ids: list[int]) -> dict[int, str]:
+    return {o.id: o.name for o in await Organisation.filter(id__in=org_ids)}
+
+
+async def _candidates(lot_id: int) -> list[Candidate]:
+    return list(await Candidate.filter(lot_id=lot_id).order_by("rank"))
+
+
+def _today() -> date:
+    return clock.to_shanghai(clock.now()).date()
+
+
+# ---------------------------------------------------------------- candidate publicity
+
+
+@use_case("result.publish_candidates", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Announcement:
+    """Publishes the candidate publicity (中标候选人公示) of an evaluated lot, once: rank, bidder, price and
+    score of each candidate and the publicity period; the lot is then in publicity."""
+    await _managed_lot(actor, lot_id)
+
+    async def publish() -> dict[str, Any]:
+        locked = await lock(Lot.filter(id=lot_id)).get()
+        existing = await _published(lot_id, AnnouncementType.CANDIDATE_PUBLICITY)
+        if existing is not None:
+            return {"announcement_id": existing.id}
+        if locked.status != LotStatus.EVALUATING.value:
+            raise InvalidTransition(state=locked.status)
+        candidates = await _candidates(lot_id)
+        if not candidates:
+            raise CandidatesMissing()
+        names = await _names([c.organisation_id for c in candidates])
+        now = clock.now()
+        # 招标投标法实施条例 第五十四条: candidates publicised for at least 3 days (the lot's setting, bounded)
+        days = int(locked.config["candidate_publicity_days"])
+        rows = "".join(
+            f"<tr><td>{c.rank}</td><td>{html.escape(names.get(c.organisation_id, ''))}</td>"
+            f"<td>{_yuan(c.price_fen)}</td><td>{_score(c.score_centi)}</td></tr>"
+            for c in candidates
+        )
+        body = (
+            f"<p>{html.escape(locked.name)}（交易标识码 {locked.trade_code}）评标工作已经结束，"
+            "根据评标委员会的评标报告，现将中标候选人公示如下：</p>"
+            "<table><thead><tr><th>排名</th><th>中标候选人</th><th>投标报价（元）</th><th>评标得分</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+            f"<p>公示期：{_when(now)}至{_when(now + timedelta(days=days))}（{days} 日）。</p>"
+            "<p>投标人或者其他利害关系人对评标结果有异议的，应当在公示期间向招标人提出。</p>"
+        )
+        title = f"{locked.name}中标候选人公示"
+        ann = await _announce(actor, locked, AnnouncementType.CANDIDATE_PUBLICITY, title, body)
+        assert ann.publicity_ends_at is not None  # set by publishing a candidate publicity
+        await events.record(
+            CandidatesPublished(
+                object_id=str(lot_id),
+                lot_id=lot_id,
+                announcement_id=ann.id,
+                candidates=len(candidates),
+                publicity_ends_at=ann.publicity_ends_at,
+                audience=Audience(public=True),
+            ),
+            actor,
+        )
+        return {"announcement_id": ann.id}
+
+    result, _ = await run_once(actor, idempotency_key, "result.publish_candidates", {"lot": lot_id}, publish)
+    return await Announcement.get(id=result["announcement_id"])
+
+
+# ---------------------------------------------------------------- the award
+
+
+@use_case("result.award", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Award:
+    """Awards the lot to its first candidate once the publicity has ended on server time and nothing
+    pauses it: result announcement, Award with its confirmation number, award and result notices, and
+    the other bidders' deposits and guarantees let go; all in one transaction."""
+    await _managed_lot(actor, lot_id)
+
+    async def decide() -> dict[str, Any]:
+        lot = await lock(Lot.filter(id=lot_id)).get()
+        if await Award.exists(lot_id=lot_id) or lot.status != LotStatus.PUBLICITY.value:
+            raise InvalidTransition(state=lot.status)
+        publicity = await _published(lot_id, AnnouncementType.CANDIDATE_PUBLICITY)
+        if publicity is None or publicity.publicity_ends_at is None:
+            raise InvalidTransition(state=lot.status)
+        now = clock.now()
+        if now < publicity.publicity_ends_at:
+            raise PublicityNotOver(ends_at=publicity.publicity_ends_at)
+        # 招标投标法实施条例 第五十四条: an objection during the publicity pauses the tender until answered
+        pause = await pause_of(lot_id)
+        if pause is not None:
+            raise LotPaused(reason=pause.reason, reason_zh=pause.zh, reason_en=pause.en)
+        candidates = await _candidates(lot_id)
+        if not candidates:
+            raise CandidatesMissing()
+        # 第五十五条: the tenderer awards the candidate ranked first
+        winner = candidates[0]
+        project = await Project.get(id=lot.project_id)
+        names = await _names([winner.organisation_id, project.tenderer_id])
+        winner_name = names.get(winner.organisation_id, "")
+        confirmation_no = f"CJ{lot.trade_code}"
+        due = now + timedelta(days=CONTRACT_DAYS)
+        body = (
+            f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）中标候选人公示期已满，"
+            "招标人依法确定中标人如下：</p>"
+            f"<p>中标人：{html.escape(winner_name)}；中标价：人民币 {_yuan(winner.price_fen)} 元。</p>"
+            f"<p>成交确认书编号：{confirmation_no}。</p>"
+            f"<p>招标人与中标人应当自中标通知书发出之日起 {CONTRACT_DAYS} 日内订立书面合同。</p>"
+        )
+        ann = await _announce(actor, lot, AnnouncementType.RESULT, f"{lot.name}中标结果公告", body)
+        made = await Award.create(
+            lot_id=lot_id,
+            candidate_id=winner.id,
+            organisation_id=winner.organisation_id,
+            price_fen=winner.price_fen,
+            confirmation_no=confirmation_no,
+            status=AwardStatus.AWARDED.value,
+            awarded_by=actor.user_id,
+            awarded_at=now,
+            contract_due_at=due,
+            next_check_at=due,
+            updated_at=now,
+        )
+        await events.record(
+            LotAwarded(
+                object_id=str(made.id),
+                lot_id=lot_id,
+                organisation_id=winner.organisation_id,
+                price_fen=winner.price_fen,
+                confirmation_no=confirmation_no,
+                announcement_id=ann.id,
+                contract_due_at=due,
+                audience=Audience(orgs=(winner.organisation_id,), roles=KEEPERS),
+            ),
+            actor,
+        )
+        ranks = {c.organisation_id: c.rank for c in candidates}
+        others = await SealedBid.filter(lot_id=lot_id, status=BidStatus.DECRYPTED.value).values_list(
+            "organisation_id", flat=True
+        )
+        for org_id in sorted({int(o) for o in others} - {winner.organisation_id}):
+            await events.record(
+                LotNotAwarded(
+                    object_id=str(made.id),
+                    lot_id=lot_id,
+                    organisation_id=org_id,
+                    rank=ranks.get(org_id),
+                    winner=winner_name,
+                    price_fen=winner.price_fen,
+                    audience=Audience(orgs=(org_id,), roles=()),
+                ),
+                actor,
+            )
+        # the winner's security stays until the contract; everyone else's is let go now
+        await deposits.refund_all_but(lot_id, winner.organisation_id)
+        await guarantees.release_all_but(lot_id, winner.organisation_id)
+        return {"award_id": made.id}
+
+    result, _ = await run_once(actor, idempotency_key, "result.award", {"lot": lot_id}, decide)
+    return await Award.get(id=result["award_id"])
+
+
+@use_case("result.confirm", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Award:
+    """The winner acknowledges the result confirmation (成交确认书), once."""
+    if actor.org_id is None or actor.user_id is None:
+        raise PermissionDenied()
+
+    async def acknowledge() -> dict[str, Any]:
+        made = await lock(Award.filter(lot_id=lot_id)).first()
+        if made is None:
+            raise NotFound()
+        if made.organisation_id != actor.org_id:
+            raise PermissionDenied()
+        if made.confirmed_at is not None:
+            raise AlreadyConfirmed(confirmed_at=made.confirmed_at)
+        now = clock.now()
+        made.confirmed_by, made.confirmed_at, made.updated_at = actor.user_id, now, now
+        if made.status == AwardStatus.AWARDED.value:
+            made.status = AwardStatus.CONFIRMED.value
+        await made.save()
+        project = await Project.get(id=(await Lot.get(id=lot_id)).project_id)
+        await events.record(
+            ResultConfirmed(
+                object_id=str(made.id),
+                lot_id=lot_id,
+                organisation_id=made.organisation_id,
+                confirmation_no=made.confirmation_no,
+                confirmed_at=now,
+                audience=Audience(orgs=(made.organisation_id, *_managers(project)), roles=KEEPERS),
+            ),
+            actor,
+        )
+        return {"award_id": made.id}
+
+    result, _ = await run_once(actor, idempotency_key, "result.confirm", {"lot": lot_id}, acknowledge)
+    return await Award.get(id=result["award_id"])
+
+
+# ---------------------------------------------------------------- contract and performance
+
+
+def _check_day(value: date, field: str, not_before: date | None) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime) or value > _today():
+        raise InvalidInput(field=field)
+    if not_before is not None and value < not_before:
+        raise InvalidInput(field=field)
+    return value
+
+
+@use_case("result.record_contract", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def record_contract(
+    actor: Actor,
+    lot_id: int,
+    contract_no: str,
+    amount_fen: int,
+    signed_on: date,
+    idempotency_key: str | None = None,
+) -> Award:
+    """Records the signed contract and publishes the contract announcement; the lot is contracted, so
+    the winner's deposit falls due for refund within 5 days and its guarantee is released."""
+    number = required_text(contract_no, "contractNo", 64)
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= MAX_PRICE_FEN:
+        raise InvalidInput(field="amountFen")
+    await _managed_lot(actor, lot_id)
+    request = {"lot": lot_id, "no": number, "amount": amount_fen, "signed_on": str(signed_on)}
+
+    async def record() -> dict[str, Any]:
+        lot = await lock(Lot.filter(id=lot_id)).get()
+        made = await lock(Award.filter(lot_id=lot_id)).first()
+        if made is None or made.contract_recorded_at is not None or lot.status != LotStatus.AWARDED.value:
+            raise InvalidTransition(state=lot.status)
+        _check_day(signed_on, "signedOn", clock.to_shanghai(made.awarded_at).date())
+        # 招标投标法实施条例 第五十七条: the price agreed is the price of the winning bid
+        if amount_fen != made.price_fen:
+            raise ContractAmountMismatch(
+                field="amountFen",
+                amount_fen=amount_fen,
+                price_fen=made.price_fen,
+                amount_text=_yuan(amount_fen),
+                price_text=_yuan(made.price_fen),
+            )
+        project = await Project.get(id=lot.project_id)
+        names = await _names([made.organisation_id, project.tenderer_id])
+        body = (
+            f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同已签订。</p>"
+            f"<p>合同编号：{html.escape(number)}；采购人/招标人：{html.escape(names.get(project.tenderer_id, ''))}；"
+            f"中标人：{html.escape(names.get(made.organisation_id, ''))}；"
+            f"合同金额：人民币 {_yuan(amount_fen)} 元；签订日期：{signed_on.isoformat()}。</p>"
+            f"<p>成交确认书编号：{made.confirmation_no}。</p>"
+        )
+        ann = await _announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
+        now = clock.now()
+        made.contract_no, made.contract_amount_fen, made.contract_signed_on = number, amount_fen, signed_on
+        made.contract_recorded_at, made.next_check_at, made.updated_at = now, None, now
+        made.status = AwardStatus.CONTRACTED.value
+        await made.save()
+        await events.record(
+            ContractRecorded(
+                object_id=str(made.id),
+                lot_id=lot_id,
+                contract_no=number,
+                amount_fen=amount_fen,
+                signed_on=signed_on.isoformat(),
+                announcement_id=ann.id,
+                late=made.contract_overdue_at is not None,
+                audience=Audience(orgs=(made.organisation_id, *_managers(project)), roles=KEEPERS),
+            ),
+            actor,
+        )
+        return {"award_id": made.id}
+
+    result, _ = await run_once(actor, idempotency_key, "result.record_contract", request, record)
+    return await Award.get(id=result["award_id"])
+
+
+@use_case("result.record_performance", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def record_performance(
+    actor: Actor, lot_id: int, summary: str, completed_on: date, idempotency_key: str | None = None
+) -> Award:
+    """Publishes the performance record (履约信息) of a contracted lot, once; the lot is completed."""
+    text = required_text(summary, "summary", MAX_SUMMARY)
+    await _managed_lot(actor, lot_id)
+    request = {"lot": lot_id, "summary": text, "completed_on": str(completed_on)}
+
+    async def record() -> dict[str, Any]:
+        lot = await lock(Lot.filter(id=lot_id)).get()
+        made = await lock(Award.filter(lot_id=lot_id)).first()
+        if made is None or made.performance_recorded_at is not None or lot.status != LotStatus.CONTRACTED.value:
+            raise InvalidTransition(state=lot.status)
+        _check_day(completed_on, "completedOn", made.contract_signed_on)
+        number = html.escape(made.contract_no or "")
+        body = (
+            f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {number}）"
+            f"已于{completed_on.isoformat()}履行完毕。</p><p>{html.escape(text)}</p>"
+        )
+        ann = await _announce(actor, lot, AnnouncementType.PERFORMANCE, f"{lot.name}履约信息", body)
+        now = clock.now()
+        made.performance_recorded_at, made.status, made.updated_at = now, AwardStatus.COMPLETED.value, now
+        await made.save()
+        await events.record(
+            PerformanceRecorded(
+                object_id=str(made.id),
+                lot_id=lot_id,
+                completed_on=completed_on.isoformat(),
+                announcement_id=ann.id,
+                audience=Audience(public=True),
+            ),
+            actor,
+        )
+        return {"award_id": made.id}
+
+    result, _ = await run_once(actor, idempotency_key, "result.record_performance", request, record)
+    return await Award.get(id=result["award_id"])
+
+
+# ---------------------------------------------------------------- the contract deadline
+
+
+async def flag_contract_overdue(made: Award, now: datetime) -> None:
+    """Chronograph transition: no contract recorded by contract_due_at is flagged once, to the tenderer
+    and the supervisors of the lot's category."""
+    current = await lock(Award.filter(id=made.id)).get()
+    due: datetime | None = None
+    if current.contract_recorded_at is None and current.contract_overdue_at is None:
+        if current.contract_due_at > now:
+            due = current.contract_due_at
+        else:
+            current.contract_overdue_at, current.updated_at = now, now
+            lot = await Lot.get(id=current.lot_id)
+            project = await Project.get(id=lot.project_id)
+            event_id = uuid.uuid5(_EVENT_NAMESPACE, f"result.contract_overdue:{current.id}")
+            if not await OutboxEvent.exists(event_id=event_id):
+                await events.record(
+                    ContractOverdue(
+                        object_id=str(current.id),
+                        lot_id=lot.id,
+                        organisation_id=current.organisation_id,
+                        contract_due_at=current.contract_due_at,
+                        category=project.category,
+                        audience=Audience(orgs=_managers(project), roles=KEEPERS),
+                    ),
+                    SYSTEM,
+                    event_id=event_id,
+                )
+    current.next_check_at = due
+    await current.save()
+    made.next_check_at = due
+
+
+chronograph.register("award.contract_due", Award, flag_contract_overdue)
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateLine:
+    candidate: Candidate
+    bidder: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The result confirmation (成交确认书) as a document."""
+
+    award: Award
+    lot: Lot
+    project: Project
+    winner: str
+    tenderer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultView:
+    lot: Lot
+    publicity: Announcement | None
+    candidates: list[CandidateLine]
+    award: Award | None
+    winner: str | None
+    confirmation: Confirmation | None
+    keeper: bool  # the caller sees the supervisory facts (contract overdue)
+
+
+def _supervises(actor: Actor, project: Project) -> bool:
+    return actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories
+
+
+def _keeper(actor: Actor, project: Project) -> bool:
+    """The tenderer (and its agency), operators, supervisors of the lot's category."""
+    if actor.has(Role.OPERATOR) or _supervises(actor, project):
+        return True
+    return actor.org_id is not None and actor.org_id in _managers(project)
+
+
+async def lot_result(actor: Actor, lot_id: int) -> ResultView:
+    """A lot's results as the caller may see them: candidates once publicised (before, to its keepers),
+    the award once announced, the confirmation to the winner and the keepers."""
+    lot = await Lot.get_or_none(id=lot_id)
+    if lot is None or lot.status == LotStatus.DRAFT.value:
+        raise NotFound()
+    project = await Project.get(id=lot.project_id)
+    keeper = _keeper(actor, project)
+    publicity = await _published(lot_id, AnnouncementType.CANDIDATE_PUBLICITY)
+    candidates = await _candidates(lot_id) if publicity is not None or keeper else []
+    made = await Award.get_or_none(lot_id=lot_id)
+    ids = [c.organisation_id for c in candidates] + ([made.organisation_id] if made else [])
+    names = await _names([*ids, project.tenderer_id])
+    confirmation = None
+    if made is not None and (keeper or actor.org_id == made.organisation_id):
+        confirmation = Confirmation(
+            award=made,
+            lot=lot,
+            project=project,
+            winner=names.get(made.organisation_id, ""),
+            tenderer=names.get(project.tenderer_id, ""),
+        )
+    return ResultView(
+        lot=lot,
+        publicity=publicity,
+        candidates=[CandidateLine(c, names.get(c.organisation_id, "")) for c in candidates],
+        award=made,
+        winner=names.get(made.organisation_id, "") if made else None,
+        confirmation=confirmation,
+        keeper=keeper,
+    )
+
+
+async def bidders_of(lot_id: int) -> list[int]:
+    """Organisations whose bid took part in the lot's opening."""
+    rows = await SealedBid.filter(lot_id=lot_id, status__in=_BIDDING).values_list("organisation_id", flat=True)
+    return sorted({int(o) for o in rows})
