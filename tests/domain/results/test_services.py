@@ -3,6 +3,7 @@ contract and its deadline, the performance record."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -318,3 +319,19 @@ async def test_reading_candidates_award_and_confirmation_as_each_caller_may(db, 
     assert (await results.lot_result(keeper, t.lot.id)).confirmation is not None
     with pytest.raises(NotFound):
         await results.lot_result(public, 10**12)
+
+
+async def test_two_awards_racing_make_one(db, manual_clock):
+    # given a lot whose publicity is over
+    t, _ = await publicised(manual_clock)
+    manual_clock.advance(days=3, seconds=1)
+    # when the tenderer and its colleague award at the same moment with different keys
+    colleague = t.tenderer.__class__(user_id=t.tenderer.user_id + 1, org_id=t.tenderer.org_id, roles=t.tenderer.roles)
+    outcomes = await asyncio.gather(
+        results.award(t.tenderer, t.lot.id, "a"), results.award(colleague, t.lot.id, "b"), return_exceptions=True
+    )
+    # then one award, one result announcement, one refusal
+    assert sorted(type(o).__name__ for o in outcomes) == ["Award", "InvalidTransition"]
+    assert await Award.all().count() == 1
+    assert await Announcement.filter(lot_id=t.lot.id, type="result").count() == 1
+    assert await OutboxEvent.filter(type="result.awarded").count() == 1
