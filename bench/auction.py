@@ -10,9 +10,11 @@ One run:
    ids are random and large, so that other users of the same Redis (its pub/sub channel and
    rate-limit keys are global) do not meet this run's lots or bidders;
 2. ``sql``: the raw SQL ceiling of the bid transaction on one hot row, for N concurrent connections
-   (asyncpg; SQLite: one sqlite3 connection): ``SELECT ... FROM auction WHERE id=$1 FOR UPDATE``,
-   insert into auction_bid, update auction (seq, price, leader, ends_at), insert an outbox_event
-   row, commit; bids/s (every transaction is an accepted bid);
+   (asyncpg; SQLite: one sqlite3 connection), statement for statement what place_bid runs:
+   ``SELECT * FROM auction WHERE lot_id=$1 FOR UPDATE``, the bidder's and the leader's entries in one
+   select, update auction (seq, price, leader, ends_at, next check), insert into auction_bid, insert
+   the public bid event and the outbid notice into outbox_event, commit; bids/s (every transaction is
+   an accepted bid);
 3. ``raw``: a plain ``websockets`` broadcast server in its own process and W sockets held by watcher
    processes; U messages, one at a time; latency from the moment the server starts the broadcast to
    receipt at each socket (p50/p99 over every socket and message);
@@ -160,7 +162,7 @@ def stats(values: list[float]) -> tuple[float, float]:
 class Seeded:
     lots: dict[str, int]  # purpose -> lot pk ("sql", "bids", "live")
     auctions: dict[str, int]  # purpose -> auction pk
-    entries: list[tuple[int, str]]  # (entry id on the sql lot, bidder number)
+    entries: list[tuple[int, str, int]]  # (entry id on the sql lot, bidder number, organisation id)
     tokens: list[str]  # one access token per bidder
 
 
@@ -273,10 +275,12 @@ async def seed(bidders: int) -> Seeded:
                     for i in range(bidders)
                 ]
             )
-    entries = [
-        (int(i), str(no))
-        for i, no in await AuctionEntry.filter(auction_id=auctions["sql"]).order_by("id").values_list("id", "bidder_no")
-    ]
+    rows = (
+        await AuctionEntry.filter(auction_id=auctions["sql"])
+        .order_by("id")
+        .values_list("id", "bidder_no", "organisation_id")
+    )
+    entries = [(int(i), str(no), int(org)) for i, no, org in rows]
     # tokens as a sign-in issues them (api/app.py token_policy with the default issuer and audience)
     ring = KeyRing(TokenPolicy())
     await ring.load()
@@ -295,32 +299,46 @@ async def seed(bidders: int) -> Seeded:
 
 
 async def sql_ceiling_pg(
-    url: str, auction_id: int, entries: list[tuple[int, str]], connections: int, seconds: float
+    url: str, lot_id: int, entries: list[tuple[int, str, int]], connections: int, seconds: float
 ) -> float:
     """Accepted bids/s of the bare bid transaction on one hot auction row, `connections` asyncpg connections."""
     import asyncpg
 
     dsn = "postgresql://" + url.split("://", 1)[1].split("?", 1)[0]
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
-    payload_keys = {"lot_id": 0, "seq": 0, "price_fen": 0, "bidder_no": "", "phase": "free", "ends_at": None}
-    audience = json.dumps({"orgs": [], "users": [], "roles": [], "public": True})
+    public = json.dumps({"orgs": [], "users": [], "roles": [], "public": True})
 
     async def one(conn: Any, k: int) -> None:
-        entry_id, bidder_no = entries[k % len(entries)]
+        entry_id, bidder_no, org_id = entries[k % len(entries)]
         async with conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT id, lot_id, seq, current_price_fen, starting_price_fen, increment_fen, phase, ends_at,"
-                " countdown_seconds FROM auction WHERE id = $1 FOR UPDATE",
-                auction_id,
+            row = await conn.fetchrow("SELECT * FROM auction WHERE lot_id = $1 FOR UPDATE", lot_id)
+            mine = await conn.fetch(
+                "SELECT * FROM auction_entry WHERE auction_id = $1 AND (organisation_id = $2 OR id = $3)",
+                row["id"],
+                org_id,
+                row["leading_entry_id"] or 0,
             )
+            loser = next((e for e in mine if e["id"] == row["leading_entry_id"] and e["id"] != entry_id), None)
             now = datetime.now(UTC)
             seq = row["seq"] + 1
             price = row["starting_price_fen"] if row["current_price_fen"] is None else row["current_price_fen"] + STEP
             ends_at = row["ends_at"]
             await conn.execute(
+                "UPDATE auction SET seq = $2, current_price_fen = $3, leading_entry_id = $4, leading_bidder_no = $5,"
+                " ends_at = $6, next_check_at = $7, updated_at = $8 WHERE id = $1",
+                row["id"],
+                seq,
+                price,
+                entry_id,
+                bidder_no,
+                ends_at,
+                row["next_check_at"],
+                now,
+            )
+            await conn.execute(
                 "INSERT INTO auction_bid (auction_id, entry_id, bidder_no, seq, amount_fen, placed_at, ends_at, phase)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                auction_id,
+                row["id"],
                 entry_id,
                 bidder_no,
                 seq,
@@ -329,35 +347,25 @@ async def sql_ceiling_pg(
                 ends_at,
                 row["phase"],
             )
-            await conn.execute(
-                "UPDATE auction SET seq = $2, current_price_fen = $3, leading_entry_id = $4, leading_bidder_no = $5,"
-                " ends_at = $6, updated_at = $7 WHERE id = $1",
-                auction_id,
-                seq,
-                price,
-                entry_id,
-                bidder_no,
-                ends_at,
-                now,
-            )
-            payload = dict(
-                payload_keys,
-                lot_id=row["lot_id"],
-                seq=seq,
-                price_fen=price,
-                bidder_no=bidder_no,
-                placed_at=now.isoformat(),
-            )
-            await conn.execute(
+            payload = {
+                "lot_id": lot_id,
+                "seq": seq,
+                "price_fen": price,
+                "bidder_no": bidder_no,
+                "phase": row["phase"],
+                "ends_at": None,
+                "placed_at": now.isoformat(),
+            }
+            insert = (
                 "INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id,"
                 " actor_org_id, actor_label, payload, audience, occurred_at, attempts)"
-                " VALUES ($1, 'bench.sql_bid', 'Auction', $2, 'success', 1, 1, 'bench', $3, $4, $5, 0)",
-                uuid.uuid4(),
-                str(auction_id),
-                json.dumps(payload),
-                audience,
-                now,
+                " VALUES ($1, 'bench.sql_bid', 'Auction', $2, 'success', 1, 1, 'bench', $3, $4, $5, 0)"
             )
+            await conn.execute(insert, uuid.uuid4(), str(row["id"]), json.dumps(payload), public, now)
+            if loser is not None:
+                audience = json.dumps({"orgs": [loser["organisation_id"]], "users": [], "roles": [], "public": False})
+                notice = {"lot_id": lot_id, "seq": seq, "price_fen": price}
+                await conn.execute(insert, uuid.uuid4(), str(row["id"]), json.dumps(notice), audience, now)
 
     async def worker(conn: Any, until: float, offset: int) -> int:
         done = 0
@@ -379,46 +387,54 @@ async def sql_ceiling_pg(
             await conn.close()
 
 
-def sql_ceiling_sqlite(path: str, auction_id: int, entries: list[tuple[int, str]], seconds: float) -> float:
+def sql_ceiling_sqlite(path: str, lot_id: int, entries: list[tuple[int, str, int]], seconds: float) -> float:
     """The same transaction on SQLite: one connection (SQLite has one writer), BEGIN IMMEDIATE ... COMMIT."""
     db = sqlite3.connect(path, isolation_level=None)
-    audience = json.dumps({"orgs": [], "users": [], "roles": [], "public": True})
+    db.row_factory = sqlite3.Row
+    public = json.dumps({"orgs": [], "users": [], "roles": [], "public": True})
+    insert = (
+        "INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id, actor_org_id,"
+        " actor_label, payload, audience, occurred_at, attempts)"
+        " VALUES (?, 'bench.sql_bid', 'Auction', ?, 'success', 1, 1, 'bench', ?, ?, ?, 0)"
+    )
 
     def one(k: int) -> None:
-        entry_id, bidder_no = entries[k % len(entries)]
+        entry_id, bidder_no, org_id = entries[k % len(entries)]
         db.execute("BEGIN IMMEDIATE")
-        lot_id, seq, current, start, phase, ends_at = db.execute(
-            "SELECT lot_id, seq, current_price_fen, starting_price_fen, phase, ends_at FROM auction WHERE id = ?",
-            (auction_id,),
-        ).fetchone()
+        row = db.execute("SELECT * FROM auction WHERE lot_id = ?", (lot_id,)).fetchone()
+        mine = db.execute(
+            "SELECT * FROM auction_entry WHERE auction_id = ? AND (organisation_id = ? OR id = ?)",
+            (row["id"], org_id, row["leading_entry_id"] or 0),
+        ).fetchall()
+        loser = next((e for e in mine if e["id"] == row["leading_entry_id"] and e["id"] != entry_id), None)
         now = datetime.now(UTC).isoformat()
-        seq += 1
+        seq = row["seq"] + 1
+        current, start = row["current_price_fen"], row["starting_price_fen"]
         price = start if current is None else current + STEP
+        db.execute(
+            "UPDATE auction SET seq = ?, current_price_fen = ?, leading_entry_id = ?, leading_bidder_no = ?,"
+            " ends_at = ?, next_check_at = ?, updated_at = ? WHERE id = ?",
+            (seq, price, entry_id, bidder_no, row["ends_at"], row["next_check_at"], now, row["id"]),
+        )
         db.execute(
             "INSERT INTO auction_bid (auction_id, entry_id, bidder_no, seq, amount_fen, placed_at, ends_at, phase)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (auction_id, entry_id, bidder_no, seq, price, now, ends_at, phase),
-        )
-        db.execute(
-            "UPDATE auction SET seq = ?, current_price_fen = ?, leading_entry_id = ?, leading_bidder_no = ?,"
-            " ends_at = ?, updated_at = ? WHERE id = ?",
-            (seq, price, entry_id, bidder_no, ends_at, now, auction_id),
+            (row["id"], entry_id, bidder_no, seq, price, now, row["ends_at"], row["phase"]),
         )
         payload = {
             "lot_id": lot_id,
             "seq": seq,
             "price_fen": price,
             "bidder_no": bidder_no,
-            "phase": phase,
-            "ends_at": ends_at,
+            "phase": row["phase"],
+            "ends_at": row["ends_at"],
             "placed_at": now,
         }
-        db.execute(
-            "INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id, actor_org_id,"
-            " actor_label, payload, audience, occurred_at, attempts)"
-            " VALUES (?, 'bench.sql_bid', 'Auction', ?, 'success', 1, 1, 'bench', ?, ?, ?, 0)",
-            (str(uuid.uuid4()), str(auction_id), json.dumps(payload), audience, now),
-        )
+        db.execute(insert, (str(uuid.uuid4()), str(row["id"]), json.dumps(payload), public, now))
+        if loser is not None:
+            audience = json.dumps({"orgs": [loser["organisation_id"]], "users": [], "roles": [], "public": False})
+            notice = {"lot_id": lot_id, "seq": seq, "price_fen": price}
+            db.execute(insert, (str(uuid.uuid4()), str(row["id"]), json.dumps(notice), audience, now))
         db.execute("COMMIT")
 
     try:
@@ -630,8 +646,10 @@ async def watcher_main(cfg: dict[str, Any]) -> None:
     reader = await stdin_reader()
     await asyncio.gather(*(open_one() for _ in range(group.count)))
     print(f"ready {len(sockets)}", flush=True)
+    cpu_ready = time.process_time()
     await reader.readline()
     result = {
+        "cpu_seconds": time.process_time() - cpu_ready,  # what receiving the updates cost this process
         "count": group.count,
         "received": {str(seq): times for seq, times in group.times.items()},
         "duplicates": group.duplicates,
@@ -736,6 +754,14 @@ def per_update(results: list[dict[str, Any]], base: dict[int, float]) -> str:
     return " ".join(parts)
 
 
+def client_cost(results: list[dict[str, Any]]) -> str:
+    """The watcher processes' CPU while the updates arrived, in total and per message received."""
+    cpu = sum(float(r.get("cpu_seconds", 0.0)) for r in results)
+    received = sum(len(times) for r in results for times in r["received"].values())
+    per = cpu / received * 1e6 if received else math.nan
+    return f"{cpu:.2f} s cpu in {len(results)} processes, {per:.0f} us/message"
+
+
 def latencies(results: list[dict[str, Any]], base: dict[int, float]) -> tuple[list[float], int, int]:
     """(receipt - base in ms for every socket and update, receipts missing, duplicates)."""
     values: list[float] = []
@@ -806,6 +832,7 @@ async def measure_raw(args: argparse.Namespace) -> tuple[list[float], int, int]:
         fleet = None
         values, missing, duplicates = latencies(results, sent)
         log(f"raw: per update p50/max ms {per_update(results, sent)}")
+        log(f"raw: watcher clients {client_cost(results)}")
         return values, missing + missed, duplicates
     finally:
         if fleet is not None:
@@ -821,16 +848,64 @@ async def measure_raw(args: argparse.Namespace) -> tuple[list[float], int, int]:
 # --------------------------------------------------------------------------- the PalmTrade server
 
 
-def start_server(db: BenchDatabase, port: int, tmp: Path, redis_url: str | None) -> subprocess.Popen[bytes]:
+@dataclass
+class Servers:
+    """The PalmTrade processes: API servers (one port each) and, when separate, the outbox worker."""
+
+    procs: list[subprocess.Popen[bytes]]
+    ports: list[int]
+    worker: subprocess.Popen[bytes] | None = None
+
+    @property
+    def port(self) -> int:
+        return self.ports[0]
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.procs)
+
+    def worker_cpu(self) -> float:
+        return cpu_seconds(self.worker.pid) if self.worker is not None else 0.0
+
+    def all(self) -> list[subprocess.Popen[bytes]]:
+        return self.procs + ([self.worker] if self.worker is not None else [])
+
+
+async def start_servers(
+    db: BenchDatabase, tmp: Path, redis_url: str | None, processes: int, separate_worker: bool
+) -> Servers:
+    """`processes` API servers on their own ports; with a separate worker they run no dispatcher themselves."""
+    ports = [free_port() for _ in range(processes)]
+    secret = secrets.token_urlsafe(48)
+    procs = [
+        start_server(db, port, tmp, redis_url, workers=not separate_worker, name=f"server{i}", secret=secret)
+        for i, port in enumerate(ports)
+    ]
+    servers = Servers(procs=procs, ports=ports)
+    if separate_worker:
+        servers.worker = start_server(db, 0, tmp, redis_url, workers=True, name="worker", secret=secret)
+    for proc, port in zip(procs, ports, strict=True):
+        await wait_healthy(proc, port, tmp)
+    return servers
+
+
+def start_server(
+    db: BenchDatabase,
+    port: int,
+    tmp: Path,
+    redis_url: str | None,
+    workers: bool = True,
+    name: str = "server",
+    secret: str | None = None,
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": db.url,
         "REDIS_URL": redis_url or "",
         "PORT": str(port),
         "HOST": HOST,
-        "RUN_WORKERS": "1",
+        "RUN_WORKERS": "1" if workers else "0",
         "SEED_DEMO": "0",
-        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SECRET_KEY": secret or secrets.token_urlsafe(48),
         "AUDIT_EXPORT_PATH": str(tmp / "audit-heads.jsonl"),
         "LOG_LEVEL": "warning",
         "PALMTRADE_PRODUCTION": "0",
@@ -838,9 +913,10 @@ def start_server(db: BenchDatabase, port: int, tmp: Path, redis_url: str | None)
         "JWT_AUDIENCE": "palmtrade-api",
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
     }
-    out = (tmp / "server.log").open("wb")
+    out = (tmp / f"{name}.log").open("ab")
+    command = "worker" if name == "worker" else "serve"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.manage", "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "api.manage", command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
     )
     out.close()
     return proc
@@ -862,10 +938,9 @@ async def wait_healthy(proc: subprocess.Popen[bytes], port: int, tmp: Path) -> N
 
 
 def server_log(tmp: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join((tmp / "server.log").read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no server log)"
+    logs = sorted(tmp.glob("server*.log")) + sorted(tmp.glob("worker.log"))
+    tails = ["\n".join(p.read_text(errors="replace").splitlines()[-lines:]) for p in logs]
+    return "\n".join(tails) or "(no server log)"
 
 
 def bid_request(port: int, lot: str, token: str, amount: int) -> bytes:
@@ -916,8 +991,9 @@ async def bid_client_main() -> None:
     """Child process: reads its job (JSON) from stdin, bids through `connections` keep-alive connections, each
     cycling through its bidders, and prints its tally as JSON."""
     job = json.loads(sys.stdin.readline())
-    port, lot, tokens, connections = job["port"], job["lot"], job["tokens"], int(job["connections"])
+    ports, lot, tokens, connections = job["ports"], job["lot"], job["tokens"], int(job["connections"])
     t0, t1 = float(job["t0"]), float(job["t1"])
+    cpu: dict[str, float] = {}
     known = {"next": int(job["next"])}
     outcomes: dict[str, int] = defaultdict(int)
     accepted_total = 0
@@ -928,6 +1004,7 @@ async def bid_client_main() -> None:
     async def worker(index: int) -> None:
         nonlocal accepted_total
         mine = list(range(index, len(tokens), connections))
+        port = ports[index % len(ports)]  # connections spread over the server processes
         reader = writer = None
         k = 0
         await asyncio.sleep(max(0.0, float(job["start_at"]) - time.time()))
@@ -952,6 +1029,10 @@ async def bid_client_main() -> None:
                 if next_price is not None and next_price > known["next"]:
                     known["next"] = next_price
                 finished = time.time()
+                if "t0" not in cpu and finished >= t0:
+                    cpu["t0"] = time.process_time()
+                if "t1" not in cpu and finished >= t1:
+                    cpu["t1"] = time.process_time()
                 if t0 <= started and finished <= t1:
                     outcomes[outcome] += 1
                     latencies_ms.append((time.perf_counter() - began) * 1000.0)
@@ -972,6 +1053,7 @@ async def bid_client_main() -> None:
                 "latencies": latencies_ms,
                 "max_per_bidder_second": max(per_bidder_second.values(), default=0),
                 "errors": errors,
+                "cpu_seconds": cpu.get("t1", time.process_time()) - cpu.get("t0", 0.0),
             }
         ),
         flush=True,
@@ -988,6 +1070,8 @@ class BidStep:
     p50_ms: float
     p99_ms: float
     server_cpu_pct: float
+    worker_cpu_pct: float
+    client_cpu_pct: float
     max_per_bidder_second: int
     accepted_total: int
     drain_seconds: float
@@ -1031,7 +1115,7 @@ async def current_min_next(auction_id: int) -> int:
 
 
 async def measure_bids(
-    args: argparse.Namespace, db: BenchDatabase, port: int, server_pid: int, seeded: Seeded, lot: str, connections: int
+    args: argparse.Namespace, db: BenchDatabase, servers: Servers, seeded: Seeded, lot: str, connections: int
 ) -> BidStep:
     processes = max(1, min(args.client_processes, connections))
     per_process = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
@@ -1051,7 +1135,7 @@ async def measure_bids(
             limit=1 << 26,
         )
         job = {
-            "port": port,
+            "ports": servers.ports,
             "lot": lot,
             "tokens": seeded.tokens[p::processes],
             "connections": conns,
@@ -1066,9 +1150,9 @@ async def measure_bids(
         proc.stdin.close()
         procs.append(proc)
     await asyncio.sleep(max(0.0, t0 - time.time()))
-    cpu0, w0 = cpu_seconds(server_pid), time.monotonic()
+    cpu0, wcpu0, w0 = servers.cpu(), servers.worker_cpu(), time.monotonic()
     await asyncio.sleep(max(0.0, t1 - time.time()))
-    cpu1, w1 = cpu_seconds(server_pid), time.monotonic()
+    cpu1, wcpu1, w1 = servers.cpu(), servers.worker_cpu(), time.monotonic()
     backlog = await outbox_backlog(db)
     tallies = []
     for proc in procs:
@@ -1091,6 +1175,8 @@ async def measure_bids(
         p50_ms=p50,
         p99_ms=p99,
         server_cpu_pct=100.0 * (cpu1 - cpu0) / (w1 - w0) if w1 > w0 else math.nan,
+        worker_cpu_pct=100.0 * (wcpu1 - wcpu0) / (w1 - w0) if w1 > w0 else math.nan,
+        client_cpu_pct=100.0 * sum(t["cpu_seconds"] for t in tallies) / args.bid_seconds,
         max_per_bidder_second=max(t["max_per_bidder_second"] for t in tallies),
         accepted_total=sum(t["accepted_total"] for t in tallies),
         drain_seconds=drain,
@@ -1176,6 +1262,7 @@ async def measure_live(args: argparse.Namespace, port: int, seeded: Seeded, lot:
         results = await fleet.stop()
         from_ack, missing, duplicates = latencies(results, acked)
         log(f"live: per update p50/max ms from the acknowledgement {per_update(results, acked)}")
+        log(f"live: watcher clients {client_cost(results)}")
         from_request, _, _ = latencies(results, sent)
         trips = [(acked[s] - sent[s]) * 1000.0 for s in acked]
         return Live(from_ack, from_request, trips, missing + missed, duplicates)
@@ -1223,7 +1310,7 @@ async def run(args: argparse.Namespace) -> int:
         args.watchers = max(10, nofile - 1000)
     tmp = Path(tempfile.mkdtemp(prefix="palmtrade-bench-auction-"))
     db = await create_database(source)
-    server: subprocess.Popen[bytes] | None = None
+    servers: Servers | None = None
     lines: list[str] = []
     failures: list[str] = []
     try:
@@ -1237,10 +1324,10 @@ async def run(args: argparse.Namespace) -> int:
         sql_rates: dict[int, float] = {}
         for n in args.sql_connections if db.postgres else [1]:
             if db.postgres:
-                sql_rates[n] = await sql_ceiling_pg(db.url, seeded.auctions["sql"], seeded.entries, n, args.sql_seconds)
+                sql_rates[n] = await sql_ceiling_pg(db.url, seeded.lots["sql"], seeded.entries, n, args.sql_seconds)
             else:
                 path = db.url.removeprefix("sqlite://")
-                sql_rates[n] = sql_ceiling_sqlite(path, seeded.auctions["sql"], seeded.entries, args.sql_seconds)
+                sql_rates[n] = sql_ceiling_sqlite(path, seeded.lots["sql"], seeded.entries, args.sql_seconds)
             log(f"sql: {n} connections {sql_rates[n]:.0f} bids/s")
 
         # (3) the raw broadcast, before the PalmTrade server runs
@@ -1249,9 +1336,9 @@ async def run(args: argparse.Namespace) -> int:
             failures.append(f"raw broadcast: {raw_missing} receipts missing")
 
         # the PalmTrade server
-        port = free_port()
-        server = start_server(db, port, tmp, redis_url)
-        await wait_healthy(server, port, tmp)
+        separate = args.separate_worker or args.server_processes > 1
+        servers = await start_servers(db, tmp, redis_url, args.server_processes, separate)
+        port = servers.port  # the live measurement watches one process, like the raw broadcast
 
         # (3) live updates through PalmTrade
         live_lot = to_global_id("Lot", seeded.lots["live"])
@@ -1267,21 +1354,24 @@ async def run(args: argparse.Namespace) -> int:
         bids_lot = to_global_id("Lot", seeded.lots["bids"])
         steps: list[BidStep] = []
         for c in args.bid_connections:
-            step = await measure_bids(args, db, port, server.pid, seeded, bids_lot, c)
+            step = await measure_bids(args, db, servers, seeded, bids_lot, c)
             steps.append(step)
             log(
                 f"bids: {c} connections {step.request_rate:.0f} requests/s, {step.accepted_rate:.0f} accepted/s, "
                 f"{dict(sorted(step.outcomes.items()))}, server cpu {step.server_cpu_pct:.0f} %, "
+                f"worker cpu {step.worker_cpu_pct:.0f} %, bid clients cpu {step.client_cpu_pct:.0f} %, "
                 f"outbox backlog {step.backlog} drained in {step.drain_seconds:.1f} s"
             )
             for error in step.errors:
                 log(f"bid client error: {error}")
-        if server.poll() is not None:
-            raise RuntimeError(f"the server died during the run:\n{server_log(tmp)}")
+        if any(p.poll() is not None for p in servers.all()):
+            raise RuntimeError(f"a server died during the run:\n{server_log(tmp)}")
         failures += await check_bids(seeded.auctions["bids"], sum(s.accepted_total for s in steps))
 
         # the figures
         lines.append(f"bidders: {args.bidders} count")
+        lines.append(f"server_processes: {args.server_processes} count")
+        lines.append(f"separate_worker: {int(separate)} count")
         for n, rate in sql_rates.items():
             lines.append(f"sql_bid_tx_c{n}: {rate:.0f} bids/s")
         sql_best = max(sql_rates.values())
@@ -1299,6 +1389,11 @@ async def run(args: argparse.Namespace) -> int:
             lines.append(f"graphql_bid_server_cpu_c{c}: {s.server_cpu_pct:.0f} %")
             cpu_per = s.server_cpu_pct / 100.0 / s.request_rate * 1e6 if s.request_rate else math.nan
             lines.append(f"graphql_bid_server_cpu_per_request_c{c}: {cpu_per:.0f} us")
+            if separate:
+                lines.append(f"graphql_bid_worker_cpu_c{c}: {s.worker_cpu_pct:.0f} %")
+                per_bid = s.worker_cpu_pct / 100.0 / s.accepted_rate * 1e6 if s.accepted_rate else math.nan
+                lines.append(f"graphql_bid_worker_cpu_per_accepted_c{c}: {per_bid:.0f} us")
+            lines.append(f"graphql_bid_client_cpu_c{c}: {s.client_cpu_pct:.0f} %")
             lines.append(f"outbox_drain_after_c{c}: {s.drain_seconds:.1f} s")
         best = max(steps, key=lambda s: s.accepted_rate)
         lines.append(f"graphql_bids_accepted_best: {best.accepted_rate:.0f} bids/s")
@@ -1370,13 +1465,15 @@ async def run(args: argparse.Namespace) -> int:
             print(f"error: {failure}", file=sys.stderr)
         return 1 if failures else 0
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
+        for proc in servers.all() if servers is not None else []:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in servers.all() if servers is not None else []:
             try:
-                server.wait(timeout=15)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+                proc.kill()
+                proc.wait(timeout=10)
         if Tortoise.is_inited():
             await Tortoise.close_connections()
         if args.keep_log:
@@ -1400,6 +1497,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sql-seconds", type=float, default=None)
     parser.add_argument("--bid-seconds", type=float, default=None)
     parser.add_argument("--warmup", type=float, default=None)
+    parser.add_argument("--server-processes", type=int, default=1, help="API server processes (own ports)")
+    parser.add_argument(
+        "--separate-worker", action="store_true", help="outbox dispatcher in its own process (always with 2+ servers)"
+    )
     parser.add_argument("--allow-fallback", action="store_true", help="run the full scale on SQLite if need be")
     parser.add_argument("--keep-log", action="store_true", help="keep the server log directory")
     parser.add_argument("--watcher", help=argparse.SUPPRESS)
@@ -1430,6 +1531,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             args.watcher_processes,
             args.updates,
             args.client_processes,
+            args.server_processes,
             *args.sql_connections,
             *args.bid_connections,
         )

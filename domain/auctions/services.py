@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from tortoise.expressions import Q
+
 from domain.accounts.models import Organisation
 from domain.auctions.models import Auction, AuctionBid, AuctionEntry
 from domain.common import chronograph, clock, events
@@ -390,6 +392,18 @@ chronograph.register("auction.advance", Auction, _fire)
 # ---------------------------------------------------------------- bidding
 
 
+# what a bid changes on the auction row (advance() saves its own changes)
+BID_FIELDS = (
+    "seq",
+    "current_price_fen",
+    "leading_entry_id",
+    "leading_bidder_no",
+    "ends_at",
+    "next_check_at",
+    "updated_at",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Placed:
     bid: AuctionBid
@@ -430,7 +444,11 @@ async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key:
         phase = Phase(auction.phase)
         if phase not in LIVE:
             raise AuctionNotLive(phase=phase.value)
-        entry = await AuctionEntry.get_or_none(auction_id=auction.id, organisation_id=actor.org_id)
+        # the caller's entry and the leader's (to tell it it was outbid) in one round trip
+        entries = await AuctionEntry.filter(
+            Q(organisation_id=actor.org_id) | Q(id=auction.leading_entry_id or 0), auction_id=auction.id
+        )
+        entry = next((e for e in entries if e.organisation_id == actor.org_id), None)
         if entry is None:
             raise NotQualified()
         if auction.leading_entry_id == entry.id:
@@ -451,7 +469,7 @@ async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key:
             auction.ends_at = max(auction.ends_at, now + timedelta(seconds=auction.countdown_seconds))
             auction.next_check_at = auction.ends_at
         auction.updated_at = now
-        await auction.save()
+        await auction.save(update_fields=BID_FIELDS)
         placed = await AuctionBid.create(
             auction_id=auction.id,
             entry_id=entry.id,
@@ -476,8 +494,8 @@ async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key:
             ),
             actor,
         )
-        if previous is not None and previous != entry.id:
-            loser = await AuctionEntry.get(id=previous)
+        loser = next((e for e in entries if e.id == previous), None)
+        if loser is not None and loser.id != entry.id:
             await events.record(
                 Outbid(
                     object_id=str(auction.id),
