@@ -37,9 +37,6 @@ from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import normalize_mobile, normalize_uscc
 from domain.common.storage import lock, lock_named
-from domain.evaluation.draw import DrawStatus, committee
-from domain.evaluation.models import ExpertDraw
-from domain.publication.models import Lot
 
 log = logging.getLogger("palmtrade.accounts")
 
@@ -690,20 +687,6 @@ async def expert_of(actor: Actor) -> Expert:
     if expert is None:
         raise NotFound()
     return expert
-
-
-async def committee_lots(actor: Actor) -> list[Lot]:
-    """The lots whose standing evaluation committee has the signed-in expert, newest first."""
-    expert = await expert_of(actor)
-    rounds = await ExpertDraw.filter(status=DrawStatus.REVEALED.value).values_list("lot_id", "selected")
-    drawn_for = {int(lot_id) for lot_id, selected in rounds if expert.id in (selected or [])}
-    if not drawn_for:
-        return []
-    draws: dict[int, list[ExpertDraw]] = {}
-    for d in await ExpertDraw.filter(lot_id__in=drawn_for):
-        draws.setdefault(d.lot_id, []).append(d)
-    sitting = [lot_id for lot_id, ds in draws.items() if expert.id in committee(ds)]
-    return list(await Lot.filter(id__in=sitting).order_by("-id")) if sitting else []
 
 
 # ---------------------------------------------------------------- reading

@@ -44,7 +44,7 @@ from domain.common.errors import DomainError, InvalidInput, InvalidTransition, N
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.evaluation.models import ExpertDraw
+from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
@@ -117,6 +117,12 @@ class NoCommittee(DomainError):
     code = "NO_COMMITTEE"
     message_zh = "该标段尚未抽取评标委员会"
     message_en = "The lot has no drawn committee yet"
+
+
+class CommitteeSitting(DomainError):
+    code = "COMMITTEE_SITTING"
+    message_zh = "评标已开始，评标委员会成员不能再补抽更换"
+    message_en = "The evaluation has started: the committee can no longer be replaced"
 
 
 class NotOnCommittee(DomainError):
@@ -448,6 +454,8 @@ async def replace(
             raise NoCommittee()
         if draws[-1].status != DrawStatus.REVEALED.value:
             raise DrawPending()
+        if await Evaluation.exists(lot_id=lot.id):
+            raise CommitteeSitting()  # the evaluation scores with the committee it started with
         standing = committee(draws)
         if not set(leaving) <= set(standing):
             raise NotOnCommittee()
@@ -512,3 +520,16 @@ async def lot_draws(actor: Actor, lot_id: int) -> tuple[list[ExpertDraw], Disclo
     ids = {int(i) for d in draws for i in (*(d.eligible or []), *(d.replaces or []))}
     rows = await Expert.filter(id__in=ids).values_list("id", "name") if ids else []
     return draws, Disclosure(experts_shown=True, names={int(i): str(n) for i, n in rows})
+
+
+async def committee_lots(expert_id: int) -> list[Lot]:
+    """The lots whose standing evaluation committee has this expert, newest first."""
+    rounds = await ExpertDraw.filter(status=DrawStatus.REVEALED.value).values_list("lot_id", "selected")
+    drawn_for = {int(lot_id) for lot_id, selected in rounds if expert_id in (selected or [])}
+    if not drawn_for:
+        return []
+    draws: dict[int, list[ExpertDraw]] = {}
+    for d in await ExpertDraw.filter(lot_id__in=drawn_for):
+        draws.setdefault(d.lot_id, []).append(d)
+    sitting = [lot_id for lot_id, ds in draws.items() if expert_id in committee(ds)]
+    return list(await Lot.filter(id__in=sitting).order_by("-id")) if sitting else []

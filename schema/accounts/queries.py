@@ -6,6 +6,7 @@ from strawberry.types import Info
 from domain.accounts import models, services
 from domain.accounts.states import OrgStatus
 from domain.common.errors import DomainError, NotFound
+from domain.evaluation import draw
 from schema.accounts.types import Expert, Organisation, OrganisationStatus, User
 from schema.permissions import IsAuthenticated, IsExpert, IsOperator, IsSupervisorOrOperator
 from schema.publication.types import Lot
@@ -51,7 +52,7 @@ class AccountQueries:
     async def expert_me(self, info: Info) -> ExpertMe | None:
         try:
             expert = await services.expert_of(info.context.actor)
-            lots = await services.committee_lots(info.context.actor)
+            lots = await draw.committee_lots(expert.id)
         except NotFound:
             return None
         return ExpertMe(expert=Expert.from_model(expert), lots=[Lot.from_model(m) for m in lots])

@@ -26,6 +26,7 @@ REVEAL_ERRORS = [
 ]
 REPLACE_ERRORS = [
     evaluation.NoCommittee,
+    evaluation.CommitteeSitting,
     evaluation.DrawPending,
     evaluation.NotOnCommittee,
     evaluation.NotEnoughExperts,

@@ -416,3 +416,14 @@ async def test_bids_are_read_by_the_committee_the_tenderer_and_keepers_of_the_ca
     for refused in (expert_actor(outsider), bidder, other_supervisor, Actor()):
         with pytest.raises(NotFound):
             await scoring.bids_for(refused, t.lot.id)
+
+
+async def test_the_committee_cannot_be_replaced_once_the_evaluation_started(db, manual_clock):
+    # given an evaluation scoring with the committee it started with
+    t = await evaluating_tender(manual_clock, [800_000_00, 700_000_00, 750_000_00], pool=8)
+    await scoring.start(OPERATOR, t.lot.id)
+    # when a member would be replaced, then it is refused and no round is added
+    with pytest.raises(draw.CommitteeSitting):
+        await draw.replace(OPERATOR, t.lot.id, [t.committee[0]], "回避", draw.commitment_of("s" * 64))
+    assert await draw.committee_lots(t.committee[0]) == [await Lot.get(id=t.lot.id)]
+    assert len(await draw.ExpertDraw.filter(lot_id=t.lot.id)) == 1
