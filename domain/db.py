@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "domain.evaluation.models",
     "domain.results.models",
     "domain.complaints.models",
+    "domain.terminals.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 
