@@ -298,6 +298,20 @@ async def seed(bidders: int) -> Seeded:
 # --------------------------------------------------------------------------- (1) the raw SQL ceiling
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every local process named postgres (the server and its backends; loopback only)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            text = stat.read_text()
+            if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+                total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
+SQL_CPU: dict[int, float] = {}  # connections -> PostgreSQL CPU seconds per transaction in the ceiling run
+
+
 async def sql_ceiling_pg(
     url: str, lot_id: int, entries: list[tuple[int, str, int]], connections: int, seconds: float
 ) -> float:
@@ -376,9 +390,10 @@ async def sql_ceiling_pg(
 
     try:
         await asyncio.gather(*(worker(c, time.perf_counter() + 0.3, i) for i, c in enumerate(conns)))
-        began = time.perf_counter()
+        began, pg0 = time.perf_counter(), postgres_cpu()
         counts = await asyncio.gather(*(worker(c, began + seconds, i) for i, c in enumerate(conns)))
         rate = sum(counts) / (time.perf_counter() - began)
+        SQL_CPU[connections] = (postgres_cpu() - pg0) / max(1, sum(counts))
         # the dispatcher of the server started later must not spend its time on these
         await conns[0].execute("DELETE FROM outbox_event WHERE type = 'bench.sql_bid'")
         return rate
@@ -876,15 +891,20 @@ async def start_servers(
     """`processes` API servers on their own ports; with a separate worker they run no dispatcher themselves."""
     ports = [free_port() for _ in range(processes)]
     secret = secrets.token_urlsafe(48)
-    procs = [
-        start_server(db, port, tmp, redis_url, workers=not separate_worker, name=f"server{i}", secret=secret)
-        for i, port in enumerate(ports)
-    ]
-    servers = Servers(procs=procs, ports=ports)
-    if separate_worker:
-        servers.worker = start_server(db, 0, tmp, redis_url, workers=True, name="worker", secret=secret)
-    for proc, port in zip(procs, ports, strict=True):
-        await wait_healthy(proc, port, tmp)
+    servers = Servers(procs=[], ports=ports)
+    try:
+        for i, port in enumerate(ports):  # one after the other: each runs the (idempotent) migrations first
+            proc = start_server(db, port, tmp, redis_url, workers=not separate_worker, name=f"server{i}", secret=secret)
+            servers.procs.append(proc)
+            await wait_healthy(proc, port, tmp)
+        if separate_worker:
+            servers.worker = start_server(db, 0, tmp, redis_url, workers=True, name="worker", secret=secret)
+    except BaseException:
+        for proc in servers.all():
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait(timeout=10)
+        raise
     return servers
 
 
@@ -1072,6 +1092,7 @@ class BidStep:
     server_cpu_pct: float
     worker_cpu_pct: float
     client_cpu_pct: float
+    db_cpu_pct: float
     max_per_bidder_second: int
     accepted_total: int
     drain_seconds: float
@@ -1150,9 +1171,9 @@ async def measure_bids(
         proc.stdin.close()
         procs.append(proc)
     await asyncio.sleep(max(0.0, t0 - time.time()))
-    cpu0, wcpu0, w0 = servers.cpu(), servers.worker_cpu(), time.monotonic()
+    cpu0, wcpu0, pg0, w0 = servers.cpu(), servers.worker_cpu(), postgres_cpu(), time.monotonic()
     await asyncio.sleep(max(0.0, t1 - time.time()))
-    cpu1, wcpu1, w1 = servers.cpu(), servers.worker_cpu(), time.monotonic()
+    cpu1, wcpu1, pg1, w1 = servers.cpu(), servers.worker_cpu(), postgres_cpu(), time.monotonic()
     backlog = await outbox_backlog(db)
     tallies = []
     for proc in procs:
@@ -1177,6 +1198,7 @@ async def measure_bids(
         server_cpu_pct=100.0 * (cpu1 - cpu0) / (w1 - w0) if w1 > w0 else math.nan,
         worker_cpu_pct=100.0 * (wcpu1 - wcpu0) / (w1 - w0) if w1 > w0 else math.nan,
         client_cpu_pct=100.0 * sum(t["cpu_seconds"] for t in tallies) / args.bid_seconds,
+        db_cpu_pct=100.0 * (pg1 - pg0) / (w1 - w0) if w1 > w0 and db.postgres else math.nan,
         max_per_bidder_second=max(t["max_per_bidder_second"] for t in tallies),
         accepted_total=sum(t["accepted_total"] for t in tallies),
         drain_seconds=drain,
@@ -1374,6 +1396,8 @@ async def run(args: argparse.Namespace) -> int:
         lines.append(f"separate_worker: {int(separate)} count")
         for n, rate in sql_rates.items():
             lines.append(f"sql_bid_tx_c{n}: {rate:.0f} bids/s")
+            if n in SQL_CPU:
+                lines.append(f"sql_bid_tx_postgres_cpu_per_tx_c{n}: {SQL_CPU[n] * 1e6:.0f} us")
         sql_best = max(sql_rates.values())
         lines.append(f"sql_bid_tx_ceiling: {sql_best:.0f} bids/s")
         for s in steps:
@@ -1394,6 +1418,11 @@ async def run(args: argparse.Namespace) -> int:
                 per_bid = s.worker_cpu_pct / 100.0 / s.accepted_rate * 1e6 if s.accepted_rate else math.nan
                 lines.append(f"graphql_bid_worker_cpu_per_accepted_c{c}: {per_bid:.0f} us")
             lines.append(f"graphql_bid_client_cpu_c{c}: {s.client_cpu_pct:.0f} %")
+            if db.postgres:
+                lines.append(f"graphql_bid_postgres_cpu_c{c}: {s.db_cpu_pct:.0f} %")
+                total = (s.server_cpu_pct + s.worker_cpu_pct + s.db_cpu_pct + s.client_cpu_pct) / 100.0
+                per_bid = total / s.accepted_rate * 1e6 if s.accepted_rate else math.nan
+                lines.append(f"graphql_bid_all_cpu_per_accepted_c{c}: {per_bid:.0f} us")
             lines.append(f"outbox_drain_after_c{c}: {s.drain_seconds:.1f} s")
         best = max(steps, key=lambda s: s.accepted_rate)
         lines.append(f"graphql_bids_accepted_best: {best.accepted_rate:.0f} bids/s")
