@@ -33,28 +33,36 @@ def _document(query: str) -> DocumentNode:
 class SharedChannel:
     """Sends shared updates of one subscription operation as pre-rendered `next` messages."""
 
-    __slots__ = ("group", "handler", "operation", "prefix")
+    __slots__ = ("group", "handler", "keys", "operation", "prefix", "ws")
 
     def __init__(self, handler: PalmTradeTransportWS, operation: Operation[Context, None]) -> None:
         self.handler = handler
         self.operation = operation
+        self.ws = handler.ws
         variables = json.dumps(operation.variables, sort_keys=True) if operation.variables else ""
         self.group = (operation.query, variables, operation.operation_name)
+        self.keys: dict[str, tuple[Any, ...]] = {}
         self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
 
     async def send(self, shared: fanout.Shared, visibility: str) -> bool:
         operation = self.operation
         if operation.completed:
             return True
-        key = (visibility, *self.group)
-        payload = shared.wire.get(key)
-        if payload is None:
-            payload = await self.handler.render(operation, shared.update)
+        key = self.keys.get(visibility)
+        if key is None:
+            key = self.keys[visibility] = (visibility, *self.group)
+        # the ASGI message for this rendering and operation id (most clients number their operations alike)
+        message = shared.wire.get((key, operation.id))
+        if message is None:
+            payload = shared.wire.get(key)
             if payload is None:
-                return False  # errors: ordinary execution reports them as strawberry would
-            shared.wire[key] = payload
+                payload = await self.handler.render(operation, shared.update)
+                if payload is None:
+                    return False  # errors: ordinary execution reports them as strawberry would
+                shared.wire[key] = payload
+            message = shared.wire[(key, operation.id)] = {"type": "websocket.send", "text": self.prefix + payload + "}"}
         try:
-            await self.handler.ws.send_text(self.prefix + payload + "}")
+            await self.ws.send(message)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
         return True

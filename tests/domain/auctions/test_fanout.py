@@ -109,3 +109,17 @@ async def test_a_watcher_whose_queue_overflowed_is_filled_in_from_the_database(a
         assert seen == [1, 2, 3, 4, 5, 6]
     finally:
         await slow.close()
+
+
+def test_an_auction_update_is_the_same_for_every_watcher():
+    """Shared rendering (api/ws.py) sends one execution of a document to every watcher of the lot, anonymous
+    kiosks included: so no field of AuctionUpdate may depend on who watches (no permission, no resolver)."""
+    from strawberry.types.base import get_object_definition
+
+    from schema.auctions.types import AuctionUpdate
+
+    definition = get_object_definition(AuctionUpdate, strict=True)
+    assert fanout.VISIBILITY == "public"
+    for field in definition.fields:
+        assert not field.permission_classes, field.name
+        assert field.base_resolver is None, field.name
