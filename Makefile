@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate makemigrations worker bench schema clean
+.PHONY: run test migrate makemigrations worker bench schema contract clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
@@ -34,6 +34,10 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m mobile_contract.snapshot --write
+
+## Regenerate mobile_contract/manifest.json and ERRORS.md from operations/ and the schema, then run the gate.
+contract: $(STAMP)
+	$(BIN)/python -m mobile_contract.gate --write
 
 clean:
 	rm -rf $(VENV) data
