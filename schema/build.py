@@ -22,6 +22,7 @@ from schema.evaluation.scoring import ScoringMutations, ScoringQueries
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
+from schema.kiosk_guard import KioskGuard
 from schema.limits import MaskUnexpected, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
 from schema.notifications.mutations import NotificationMutations
@@ -42,6 +43,9 @@ from schema.scalars import SCALARS
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
 from schema.tendering.subscriptions import OpeningSubscriptions
+from schema.terminals.mutations import TerminalMutations
+from schema.terminals.queries import TerminalQueries
+from schema.terminals.types import Terminal
 
 
 @strawberry.type
@@ -62,6 +66,7 @@ class Query(
     EvaluationQueries,
     ScoringQueries,
     ResultQueries,
+    TerminalQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -91,6 +96,7 @@ class Mutation(
     EvaluationMutations,
     ScoringMutations,
     ResultMutations,
+    TerminalMutations,
 ):
     pass
 
@@ -120,6 +126,7 @@ def build_schema(
         ),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
+        KioskGuard,
         MaskUnexpected,
     ]
     return strawberry.Schema(
@@ -139,6 +146,7 @@ def build_schema(
             Notification,
             Device,
             SavedSearch,
+            Terminal,
             Error,
             FieldError,
             *(error_type(e) for e in _all_errors()),

@@ -24,6 +24,7 @@ from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.storage import lock_named
 
+KIOSK_SELF_SCOPE = "kiosk:self"  # a QR kiosk session: the user's own data, read-only, on one terminal
 ALGORITHMS = ["ES256"]  # explicit allow-list: the token header never chooses the algorithm
 VERIFIED_CACHE_SIZE = 1024  # tokens whose signature this process checked (per key-ring load)
 
@@ -238,8 +239,23 @@ def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:
             session_id=claims.get("sid"),
             ip=ip,
         )
+    if subject.startswith("terminal:"):
+        return Actor(terminal_id=int(subject.removeprefix("terminal:")), roles=frozenset({Role.TERMINAL}), ip=ip)
     if not subject.startswith("user:"):
         raise InvalidToken("unknown subject")
+    terminal = claims.get("tid")
+    if terminal is not None or KIOSK_SELF_SCOPE in str(claims.get("scope", "")).split():
+        # a QR kiosk session (domain/terminals): fail closed, it always carries its scope and terminal
+        if not isinstance(terminal, int) or isinstance(terminal, bool):
+            raise InvalidToken("kiosk session without its terminal")
+        return Actor(
+            user_id=int(subject.removeprefix("user:")),
+            org_id=claims.get("org"),
+            roles=roles,
+            scopes=frozenset({KIOSK_SELF_SCOPE}),
+            terminal_id=terminal,
+            ip=ip,
+        )
     return Actor(
         user_id=int(subject.removeprefix("user:")),
         org_id=claims.get("org"),

@@ -1,4 +1,5 @@
-"""Who is acting: a user of an organisation, an integrator client, the system, or nobody."""
+"""Who is acting: a user of an organisation, an integrator client, a self-service terminal, the system,
+or nobody."""
 
 from __future__ import annotations
 
@@ -31,9 +32,12 @@ class Actor:
     rate_limit: int | None = None
     # an evaluation expert signed in by SMS code (experts are not users of an organisation)
     expert_id: int | None = None
+    # a self-service terminal (`terminal:<id>` token), or the terminal a QR kiosk session runs on
+    terminal_id: int | None = None
 
     @property
     def is_anonymous(self) -> bool:
+        # a terminal alone stays anonymous here: it reads what anyone may read (schema/kiosk_guard.py)
         return self.user_id is None and self.client_id is None and self.expert_id is None and not self.is_system
 
     @property
@@ -51,6 +55,8 @@ class Actor:
             return f"user:{self.user_id}"
         if self.expert_id is not None:
             return f"expert:{self.expert_id}"
+        if self.terminal_id is not None:
+            return f"terminal:{self.terminal_id}"
         return "anonymous"
 
     def key(self) -> str:
