@@ -12,6 +12,8 @@ from schema.auctions.mutations import AuctionMutations
 from schema.auctions.queries import AuctionQueries
 from schema.auctions.subscriptions import AuctionSubscriptions
 from schema.audit.queries import AuditQueries
+from schema.complaints.mutations import ComplaintMutations
+from schema.complaints.queries import ComplaintQueries
 from schema.credit.mutations import CreditMutations
 from schema.deposits.mutations import DepositMutations
 from schema.deposits.queries import DepositQueries
@@ -66,6 +68,7 @@ class Query(
     EvaluationQueries,
     ScoringQueries,
     ResultQueries,
+    ComplaintQueries,
     TerminalQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
@@ -96,6 +99,7 @@ class Mutation(
     EvaluationMutations,
     ScoringMutations,
     ResultMutations,
+    ComplaintMutations,
     TerminalMutations,
 ):
     pass

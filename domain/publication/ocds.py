@@ -62,6 +62,7 @@ _TAG: dict[AnnouncementType, str] = {
     _A.CONTRACT: "contract",
     _A.PERFORMANCE: "implementation",
     _A.TERMINATION: "tenderCancellation",
+    _A.COMPLAINT_DECISION: "tenderUpdate",
 }
 # the tag of a change notice, by the type of the notice it corrects
 _CHANGE_TAG: dict[AnnouncementType, str] = {
@@ -72,6 +73,7 @@ _CHANGE_TAG: dict[AnnouncementType, str] = {
     _A.CONTRACT: "contractUpdate",
     _A.PERFORMANCE: "implementationUpdate",
     _A.TERMINATION: "tenderUpdate",
+    _A.COMPLAINT_DECISION: "tenderUpdate",
 }
 # documentType codelist (open, OCDS 1.1), by the type of the notice (a change: of what it corrects)
 _DOCUMENT_TYPE: dict[AnnouncementType, str] = {
@@ -82,6 +84,7 @@ _DOCUMENT_TYPE: dict[AnnouncementType, str] = {
     _A.CONTRACT: "contractNotice",
     _A.PERFORMANCE: "physicalProgressReport",
     _A.TERMINATION: "cancellationDetails",
+    _A.COMPLAINT_DECISION: "complaints",
 }
 # tenderStatus codelist (closed): planning, planned, active, cancelled, unsuccessful, complete, withdrawn
 _TENDER_STATUS: dict[LotStatus, str] = {

@@ -92,6 +92,23 @@ class AnnouncementImmutable(InvalidTransition):
     message_en = "A published announcement never changes; publish a change announcement instead"
 
 
+class LotSuspended(InvalidTransition):
+    """The supervisor handling a complaint suspended the lot: no transition until it is lifted."""
+
+    code = "LOT_SUSPENDED"
+    message_zh = "该标段已被行政监督部门暂停（{reason}），解除暂停前不能变更状态"
+    message_en = "The lot is suspended by its supervisor ({reason}); it cannot move until the suspension is lifted"
+
+
+async def ensure_not_suspended(lot: Lot) -> None:
+    """Raises LotSuspended while a suspension of the lot is in force (domain/complaints suspends)."""
+    from domain.complaints.models import LotSuspension
+
+    active = await LotSuspension.filter(lot_id=lot.id, lifted_at__isnull=True).order_by("id").first()
+    if active is not None:
+        raise LotSuspended(state=lot.status, reason=active.reason)
+
+
 class TenderNotPublished(InvalidTransition):
     code = "TENDER_NOT_PUBLISHED"
     message_zh = "须先发布该标段的招标公告"
@@ -412,6 +429,8 @@ async def publish_announcement(actor: Actor, ann_id: int, idempotency_key: str |
             raise TenderNotPublished(state=lot.status)
         before = lot.status if lot else None
         after = lot_after(kind, lot.status) if lot else None
+        if lot is not None and after is not None and after != before:
+            await ensure_not_suspended(lot)
         if lot is not None and kind is AnnouncementType.TENDER:
             configure(Procedure(lot.procedure), _times_of(lot.config), published_at=now)
         setting = PUBLICITY_DAYS_SETTING.get(kind)
@@ -464,6 +483,8 @@ async def move_lot(actor: Actor, lot_id: int, allowed: set[LotStatus], target: L
     lot = await lock(Lot.filter(id=lot_id)).get()
     if LotStatus(lot.status) not in allowed:
         return False
+    # raised to the chronograph too: its savepoint rolls the step back and it is retried at the next tick
+    await ensure_not_suspended(lot)
     await Lot.filter(id=lot.id).update(status=target.value, updated_at=clock.now())
     await events.record(
         ev.LotStatusChanged(

@@ -16,6 +16,7 @@ class AnnouncementType(StrEnum):
     CONTRACT = "contract"  # 合同公告
     PERFORMANCE = "performance"  # 履约信息
     TERMINATION = "termination"  # 终止公告
+    COMPLAINT_DECISION = "complaint_decision"  # 投诉处理决定: published by the supervisor, moves no lot
 
 
 class AnnouncementStatus(StrEnum):

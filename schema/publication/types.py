@@ -47,6 +47,7 @@ TYPE_NAMES = {
     AnnouncementType.CONTRACT: "合同公告",
     AnnouncementType.PERFORMANCE: "履约信息公告",
     AnnouncementType.TERMINATION: "终止公告",
+    AnnouncementType.COMPLAINT_DECISION: "投诉处理决定公告",
 }
 
 

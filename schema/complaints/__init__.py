@@ -1,0 +1,1 @@
+"""GraphQL for objections, complaints and reports."""

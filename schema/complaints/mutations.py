@@ -1,0 +1,390 @@
+"""Objections, complaints, suspensions and reports: decode, call one service, map the outcome."""
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.actors import Role
+from domain.common.errors import DomainError
+from domain.complaints import services as complaints
+from schema.complaints.queries import within_budget
+from schema.complaints.types import (
+    Complaint,
+    ComplaintDecisionKind,
+    ComplaintSubjectKind,
+    EvidenceInput,
+    LotSuspension,
+    Objection,
+    ObjectionStageKind,
+    Report,
+    evidence_of,
+)
+from schema.errors import as_error, result_union
+from schema.permissions import IsUser, has_role
+from schema.relay import int_id
+
+IsSupervisor = has_role(Role.SUPERVISOR)
+REPORTS_PER_MINUTE = 10
+
+RAISE_ERRORS = [complaints.ObjectionWindowClosed, complaints.NotAnInterestedParty]
+FILE_ERRORS = [complaints.ComplaintTooLate, complaints.ObjectionRequired, complaints.NotAnInterestedParty]
+SUSPEND_ERRORS = [complaints.LotAlreadySuspended]
+LIFT_ERRORS = [complaints.NotSuspended]
+
+
+# ---------------------------------------------------------------- objections
+
+
+@strawberry.input(description="Object to the tenderer (异议) on a lot, within the stage's window.")
+class ObjectionRaiseInput:
+    lot_id: strawberry.ID
+    stage: ObjectionStageKind
+    reasons: str = strawberry.field(description="The objection and its grounds, up to 4000 characters.")
+    evidence: list[EvidenceInput] | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The objection is with the tenderer, to be answered by answerDueAt.")
+class ObjectionRaised:
+    objection: Objection
+
+
+ObjectionRaiseResult = result_union("ObjectionRaiseResult", ObjectionRaised, RAISE_ERRORS)
+
+
+@strawberry.input(description="The tenderer (or its agency) answers an objection.")
+class ObjectionAnswerInput:
+    objection_id: strawberry.ID
+    answer: str = strawberry.field(description="The answer, up to 4000 characters.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Answered; the objector is told.")
+class ObjectionAnswered:
+    objection: Objection
+
+
+ObjectionAnswerResult = result_union("ObjectionAnswerResult", ObjectionAnswered, [])
+
+
+@strawberry.input(description="The objector withdraws its unanswered objection.")
+class ObjectionWithdrawInput:
+    objection_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Withdrawn.")
+class ObjectionWithdrawn:
+    objection: Objection
+
+
+ObjectionWithdrawResult = result_union("ObjectionWithdrawResult", ObjectionWithdrawn, [])
+
+
+# ---------------------------------------------------------------- complaints
+
+
+@strawberry.input(description="Complain (投诉) to the supervisor of the lot's category.")
+class ComplaintFileInput:
+    lot_id: strawberry.ID
+    subject: ComplaintSubjectKind
+    knew_on: date = strawberry.field(
+        description="The day the complainant knew or should have known (Beijing); not in the future, not before "
+        "the tender was published. The complaint is due within the lot's complaintWindowDays of it."
+    )
+    reasons: str = strawberry.field(description="Facts and grounds, up to 4000 characters.")
+    requests: str = strawberry.field(description="What the complainant asks for, up to 4000 characters.")
+    evidence: list[EvidenceInput] | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Filed: the supervisor accepts or refuses it by acceptDueAt.")
+class ComplaintFiled:
+    complaint: Complaint
+
+
+ComplaintFileResult = result_union("ComplaintFileResult", ComplaintFiled, FILE_ERRORS)
+
+
+@strawberry.input(description="A supervisor acts on a complaint of its category.")
+class ComplaintActInput:
+    complaint_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.input(description="The supervisor refuses (不予受理) a submitted complaint, with the reason.")
+class ComplaintRefuseInput:
+    complaint_id: strawberry.ID
+    reason: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input(description="The supervisor suspends the lot of an accepted complaint, with the reason.")
+class ComplaintSuspendLotInput:
+    complaint_id: strawberry.ID
+    reason: str = strawberry.field(description="Why, up to 500 characters; shown to anyone with the lot.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input(description="The supervisor decides an accepted complaint; the decision is published.")
+class ComplaintDecideInput:
+    complaint_id: strawberry.ID
+    decision: ComplaintDecisionKind
+    reasons: str = strawberry.field(description="The grounds of the decision, up to 4000 characters; published.")
+    malicious: bool = strawberry.field(
+        default=False,
+        description="Only with DISMISSED: the complaint was malicious or false; adds a bad credit record.",
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The complaint after the step.")
+class ComplaintUpdated:
+    complaint: Complaint
+
+
+@strawberry.type(description="The lot is suspended (or the suspension lifted).")
+class LotSuspensionChanged:
+    suspension: LotSuspension
+    complaint: Complaint
+
+
+ComplaintActResult = result_union("ComplaintActResult", ComplaintUpdated, [])
+ComplaintSuspendResult = result_union("ComplaintSuspendResult", LotSuspensionChanged, SUSPEND_ERRORS)
+ComplaintLiftResult = result_union("ComplaintLiftResult", LotSuspensionChanged, LIFT_ERRORS)
+
+
+# ---------------------------------------------------------------- reports
+
+
+@strawberry.input(description="Report (举报) about a lot or an organisation; no sign-in needed.")
+class ReportFileInput:
+    lot_id: strawberry.ID | None = strawberry.field(default=None, description="The lot; or organisationId.")
+    organisation_id: strawberry.ID | None = strawberry.field(default=None, description="The organisation.")
+    text: str = strawberry.field(description="What happened, up to 4000 characters.")
+    evidence: list[EvidenceInput] | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="Received. Keep the tracking code: it is shown only now and is the only way to follow it.")
+class ReportFiled:
+    tracking_code: str | None = strawberry.field(
+        description="The code for reportStatus; null on the replay of an idempotency key (only its hash is kept)."
+    )
+    status: str
+
+
+@strawberry.input(description="A supervisor moves a report of its category on.")
+class ReportActInput:
+    report_id: strawberry.ID
+    outcome: str | None = strawberry.field(default=None, description="Required to close: the outcome.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The report after the step.")
+class ReportUpdated:
+    report: Report
+
+
+ReportFileResult = result_union("ReportFileResult", ReportFiled, [])
+ReportActResult = result_union("ReportActResult", ReportUpdated, [])
+
+
+def _cid(value: strawberry.ID) -> int:
+    return int_id(value, "Complaint", "complaintId")
+
+
+@strawberry.type
+class ComplaintMutations:
+    @strawberry.mutation(
+        description="Object to the tenderer on the documents, the opening or the candidates (bidders and other "
+        "interested parties).",
+        permission_classes=[IsUser],
+    )
+    async def objection_raise(self, info: Info, input: ObjectionRaiseInput) -> ObjectionRaiseResult:
+        try:
+            made = await complaints.raise_objection(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                input.stage.value,
+                input.reasons,
+                evidence_of(input.evidence),
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, RAISE_ERRORS)
+        return ObjectionRaised(objection=Objection.from_model(made))
+
+    @strawberry.mutation(description="Answer an objection (the tenderer or its agency).", permission_classes=[IsUser])
+    async def objection_answer(self, info: Info, input: ObjectionAnswerInput) -> ObjectionAnswerResult:
+        try:
+            made = await complaints.answer_objection(
+                info.context.actor,
+                int_id(input.objection_id, "Objection", "objectionId"),
+                input.answer,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ObjectionAnswered(objection=Objection.from_model(made))
+
+    @strawberry.mutation(description="Withdraw one's unanswered objection.", permission_classes=[IsUser])
+    async def objection_withdraw(self, info: Info, input: ObjectionWithdrawInput) -> ObjectionWithdrawResult:
+        try:
+            made = await complaints.withdraw_objection(
+                info.context.actor, int_id(input.objection_id, "Objection", "objectionId"), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ObjectionWithdrawn(objection=Objection.from_model(made))
+
+    @strawberry.mutation(
+        description="Complain to the supervisor of the lot's category (bidders and other interested parties).",
+        permission_classes=[IsUser],
+    )
+    async def complaint_file(self, info: Info, input: ComplaintFileInput) -> ComplaintFileResult:
+        try:
+            made = await complaints.file_complaint(
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                input.subject.value,
+                input.knew_on,
+                input.reasons,
+                input.requests,
+                evidence_of(input.evidence),
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, FILE_ERRORS)
+        return ComplaintFiled(complaint=Complaint.from_model(made))
+
+    @strawberry.mutation(description="Withdraw one's complaint before the decision.", permission_classes=[IsUser])
+    async def complaint_withdraw(self, info: Info, input: ComplaintActInput) -> ComplaintActResult:
+        try:
+            made = await complaints.withdraw_complaint(
+                info.context.actor, _cid(input.complaint_id), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ComplaintUpdated(complaint=Complaint.from_model(made))
+
+    @strawberry.mutation(
+        description="Accept a submitted complaint (a supervisor of its category); due in 3 working days.",
+        permission_classes=[IsSupervisor],
+    )
+    async def complaint_accept(self, info: Info, input: ComplaintActInput) -> ComplaintActResult:
+        try:
+            made = await complaints.accept_complaint(
+                info.context.actor, _cid(input.complaint_id), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ComplaintUpdated(complaint=Complaint.from_model(made))
+
+    @strawberry.mutation(
+        description="Refuse a submitted complaint with the reason (a supervisor of its category).",
+        permission_classes=[IsSupervisor],
+    )
+    async def complaint_refuse(self, info: Info, input: ComplaintRefuseInput) -> ComplaintActResult:
+        try:
+            made = await complaints.refuse_complaint(
+                info.context.actor, _cid(input.complaint_id), input.reason, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ComplaintUpdated(complaint=Complaint.from_model(made))
+
+    @strawberry.mutation(
+        description="Suspend the lot of an accepted complaint: no transition of the lot until lifted.",
+        permission_classes=[IsSupervisor],
+    )
+    async def complaint_suspend_lot(self, info: Info, input: ComplaintSuspendLotInput) -> ComplaintSuspendResult:
+        try:
+            cid = _cid(input.complaint_id)
+            made = await complaints.suspend_lot(info.context.actor, cid, input.reason, input.idempotency_key)
+            found = await complaints.complaint(info.context.actor, cid)
+        except DomainError as err:
+            return as_error(err, info, SUSPEND_ERRORS)
+        return LotSuspensionChanged(suspension=LotSuspension.from_model(made), complaint=Complaint.from_model(found))
+
+    @strawberry.mutation(
+        description="Lift the suspension made for a complaint; the lot may move again.",
+        permission_classes=[IsSupervisor],
+    )
+    async def complaint_lift_suspension(self, info: Info, input: ComplaintActInput) -> ComplaintLiftResult:
+        try:
+            cid = _cid(input.complaint_id)
+            made = await complaints.lift_suspension(info.context.actor, cid, input.idempotency_key)
+            found = await complaints.complaint(info.context.actor, cid)
+        except DomainError as err:
+            return as_error(err, info, LIFT_ERRORS)
+        return LotSuspensionChanged(suspension=LotSuspension.from_model(made), complaint=Complaint.from_model(found))
+
+    @strawberry.mutation(
+        description="Decide an accepted complaint; the decision is published as an announcement of the lot.",
+        permission_classes=[IsSupervisor],
+    )
+    async def complaint_decide(self, info: Info, input: ComplaintDecideInput) -> ComplaintActResult:
+        try:
+            made = await complaints.decide_complaint(
+                info.context.actor,
+                _cid(input.complaint_id),
+                input.decision.value,
+                input.reasons,
+                input.malicious,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ComplaintUpdated(complaint=Complaint.from_model(made))
+
+    @strawberry.mutation(
+        description="Report about a lot or an organisation, with evidence; anyone, no sign-in needed. Returns the "
+        "tracking code once. Rate-limited per address."
+    )
+    async def report_file(self, info: Info, input: ReportFileInput) -> ReportFileResult:
+        await within_budget(info, "report-file", REPORTS_PER_MINUTE)
+        try:
+            filed = await complaints.file_report(
+                info.context.actor,
+                input.text,
+                evidence_of(input.evidence),
+                int_id(input.lot_id, "Lot", "lotId") if input.lot_id is not None else None,
+                int_id(input.organisation_id, "Organisation", "organisationId")
+                if input.organisation_id is not None
+                else None,
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ReportFiled(tracking_code=filed.tracking_code, status=filed.report.status)
+
+    @strawberry.mutation(
+        description="Start investigating a received report (a supervisor of its category).",
+        permission_classes=[IsSupervisor],
+    )
+    async def report_investigate(self, info: Info, input: ReportActInput) -> ReportActResult:
+        try:
+            made = await complaints.investigate_report(
+                info.context.actor, int_id(input.report_id, "Report", "reportId"), input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ReportUpdated(report=Report.from_model(made))
+
+    @strawberry.mutation(
+        description="Close a report with its outcome, which the reporter reads with the code.",
+        permission_classes=[IsSupervisor],
+    )
+    async def report_close(self, info: Info, input: ReportActInput) -> ReportActResult:
+        try:
+            made = await complaints.close_report(
+                info.context.actor,
+                int_id(input.report_id, "Report", "reportId"),
+                input.outcome or "",
+                input.idempotency_key,
+            )
+        except DomainError as err:
+            return as_error(err, info, [])
+        return ReportUpdated(report=Report.from_model(made))

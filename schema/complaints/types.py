@@ -1,0 +1,261 @@
+"""Objections, complaints, suspensions and reports as their parties, supervisors and the public see them."""
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.complaints import services as complaints
+from domain.complaints.models import Complaint as ComplaintModel
+from domain.complaints.models import LotSuspension as SuspensionModel
+from domain.complaints.models import Objection as ObjectionModel
+from domain.complaints.models import Report as ReportModel
+from schema.relay import Node, node_resolver, to_global_id
+
+ObjectionStageKind = strawberry.enum(
+    complaints.ObjectionStage,
+    name="ObjectionStage",
+    description="DOCUMENTS (tender documents, 10+ days before the bid deadline), OPENING (during the opening), "
+    "PUBLICITY (the candidates, during their publicity).",
+)
+ObjectionState = strawberry.enum(
+    complaints.ObjectionStatus,
+    name="ObjectionStatus",
+    description="PENDING -> ANSWERED | WITHDRAWN; OVERDUE when not answered in time (may still be answered).",
+)
+ComplaintSubjectKind = strawberry.enum(
+    complaints.ComplaintSubject,
+    name="ComplaintSubject",
+    description="DOCUMENTS, OPENING, CANDIDATES (each needs an objection first, answered or overdue), OTHER.",
+)
+ComplaintState = strawberry.enum(
+    complaints.ComplaintStatus,
+    name="ComplaintStatus",
+    description="SUBMITTED -> ACCEPTED -> DECIDED; or REFUSED; WITHDRAWN by the complainant before the decision.",
+)
+ComplaintDecisionKind = strawberry.enum(
+    complaints.Decision, name="ComplaintDecision", description="UPHELD, PARTLY_UPHELD or DISMISSED."
+)
+ReportState = strawberry.enum(
+    complaints.ReportStatus, name="ReportStatus", description="RECEIVED -> INVESTIGATING -> CLOSED."
+)
+
+
+def _gid(kind: str, pk: int | None) -> strawberry.ID | None:
+    return None if pk is None else strawberry.ID(to_global_id(kind, pk))
+
+
+@strawberry.type(description="An attachment given as evidence: its name, size and SHA-256.")
+class EvidenceFile:
+    name: str
+    size: int
+    sha256: str = strawberry.field(description="SHA-256 of the file, 64 lowercase hex digits.")
+
+
+@strawberry.input(description="An attachment given as evidence: the file itself is kept by the client's storage.")
+class EvidenceInput:
+    name: str = strawberry.field(description="File name, up to 255 characters.")
+    size: int = strawberry.field(description="Size in bytes, 1 to 2 GiB.")
+    sha256: str = strawberry.field(description="SHA-256 of the file, 64 hex digits.")
+
+    def to_domain(self) -> complaints.Evidence:
+        return complaints.Evidence(name=self.name, size=self.size, sha256=self.sha256)
+
+
+def evidence_of(items: list[EvidenceInput] | None) -> list[complaints.Evidence]:
+    return [i.to_domain() for i in items or []]
+
+
+def _files(raw: list[dict]) -> list[EvidenceFile]:  # type: ignore[type-arg]
+    return [EvidenceFile(name=f["name"], size=int(f["size"]), sha256=f["sha256"]) for f in raw or []]
+
+
+@strawberry.type(description="An objection (异议) to the tenderer, and its answer.")
+class Objection(Node):
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    stage: ObjectionStageKind
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the objecting organisation.")
+    reasons: str
+    evidence: list[EvidenceFile]
+    status: ObjectionState
+    raised_at: datetime
+    answer_due_at: datetime = strawberry.field(description="The tenderer answers by then (24:00 Beijing time).")
+    answer: str | None
+    answered_at: datetime | None
+    withdrawn_at: datetime | None
+    overdue_at: datetime | None = strawberry.field(description="When the chronograph flagged it overdue.")
+
+    @classmethod
+    def from_model(cls, m: ObjectionModel) -> "Objection":
+        return cls(
+            _pk=m.id,
+            lot_id=strawberry.ID(to_global_id("Lot", m.lot_id)),
+            stage=complaints.ObjectionStage(m.stage),
+            organisation_id=strawberry.ID(to_global_id("Organisation", m.organisation_id)),
+            reasons=m.reasons,
+            evidence=_files(m.evidence),
+            status=complaints.ObjectionStatus(m.status),
+            raised_at=m.raised_at,
+            answer_due_at=m.answer_due_at,
+            answer=m.answer,
+            answered_at=m.answered_at,
+            withdrawn_at=m.withdrawn_at,
+            overdue_at=m.overdue_at,
+        )
+
+
+@strawberry.type(description="A suspension of a lot (暂停招标投标活动) by the supervisor handling a complaint.")
+class LotSuspension:
+    lot_id: strawberry.ID
+    complaint_id: strawberry.ID | None
+    reason: str
+    suspended_at: datetime
+    lifted_at: datetime | None = strawberry.field(description="Null while in force: the lot cannot move.")
+
+    @classmethod
+    def from_model(cls, m: SuspensionModel) -> "LotSuspension":
+        return cls(
+            lot_id=strawberry.ID(to_global_id("Lot", m.lot_id)),
+            complaint_id=_gid("Complaint", m.complaint_id),
+            reason=m.reason,
+            suspended_at=m.suspended_at,
+            lifted_at=m.lifted_at,
+        )
+
+
+@strawberry.type(
+    description="A complaint (投诉) to the supervisor of the lot's category: for the complainant, the respondent "
+    "(tenderer, agency), the supervisors of the category and operators. The public reads the published decision."
+)
+class Complaint(Node):
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    category: str
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the complainant.")
+    objection_id: strawberry.ID | None = strawberry.field(description="The objection it follows, where needed.")
+    subject: ComplaintSubjectKind
+    knew_on: date = strawberry.field(description="The day the complainant knew or should have known.")
+    reasons: str
+    requests: str
+    evidence: list[EvidenceFile]
+    status: ComplaintState
+    filed_at: datetime
+    accept_due_at: datetime = strawberry.field(description="Accepted or refused by then (3 working days).")
+    accepted_at: datetime | None
+    refused_reason: str | None
+    decide_due_at: datetime | None = strawberry.field(description="Decided by then (30 working days).")
+    decision: ComplaintDecisionKind | None
+    decision_reasons: str | None
+    decided_at: datetime | None
+    announcement_id: strawberry.ID | None = strawberry.field(description="The published decision announcement.")
+    malicious: bool = strawberry.field(description="Dismissed as malicious or false (a bad credit record).")
+    withdrawn_at: datetime | None
+    overdue_at: datetime | None = strawberry.field(
+        description="When the chronograph flagged the current deadline (acceptance or decision) overdue."
+    )
+
+    @strawberry.field(description="The lot's suspension made for this complaint, in force or lifted.")
+    async def suspension(self) -> LotSuspension | None:
+        found = await SuspensionModel.filter(complaint_id=self._pk).order_by("-id").first()
+        return LotSuspension.from_model(found) if found else None
+
+    @classmethod
+    def from_model(cls, m: ComplaintModel) -> "Complaint":
+        return cls(
+            _pk=m.id,
+            lot_id=strawberry.ID(to_global_id("Lot", m.lot_id)),
+            category=m.category,
+            organisation_id=strawberry.ID(to_global_id("Organisation", m.organisation_id)),
+            objection_id=_gid("Objection", m.objection_id),
+            subject=complaints.ComplaintSubject(m.subject),
+            knew_on=m.knew_on,
+            reasons=m.reasons,
+            requests=m.requests,
+            evidence=_files(m.evidence),
+            status=complaints.ComplaintStatus(m.status),
+            filed_at=m.filed_at,
+            accept_due_at=m.accept_due_at,
+            accepted_at=m.accepted_at,
+            refused_reason=m.refused_reason,
+            decide_due_at=m.decide_due_at,
+            decision=complaints.Decision(m.decision) if m.decision else None,
+            decision_reasons=m.decision_reasons,
+            decided_at=m.decided_at,
+            announcement_id=_gid("Announcement", m.announcement_id),
+            malicious=m.malicious,
+            withdrawn_at=m.withdrawn_at,
+            overdue_at=m.overdue_at,
+        )
+
+
+@strawberry.type(description="A report (举报) as its supervisors see it.")
+class Report(Node):
+    lot_id: strawberry.ID | None
+    organisation_id: strawberry.ID | None
+    category: str | None
+    anonymous: bool
+    text: str
+    evidence: list[EvidenceFile]
+    status: ReportState
+    outcome: str | None
+    received_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, m: ReportModel) -> "Report":
+        return cls(
+            _pk=m.id,
+            lot_id=_gid("Lot", m.lot_id),
+            organisation_id=_gid("Organisation", m.organisation_id),
+            category=m.category,
+            anonymous=m.reporter_user_id is None,
+            text=m.text,
+            evidence=_files(m.evidence),
+            status=complaints.ReportStatus(m.status),
+            outcome=m.outcome,
+            received_at=m.received_at,
+            updated_at=m.updated_at,
+        )
+
+
+@strawberry.type(description="Where a report stands, as its reporter reads it with the tracking code.")
+class ReportProgress:
+    status: ReportState
+    outcome: str | None = strawberry.field(description="The supervisor's outcome, once closed.")
+    received_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, m: ReportModel) -> "ReportProgress":
+        return cls(
+            status=complaints.ReportStatus(m.status),
+            outcome=m.outcome if m.status == complaints.ReportStatus.CLOSED.value else None,
+            received_at=m.received_at,
+            updated_at=m.updated_at,
+        )
+
+
+def _pk(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+@node_resolver("Complaint")
+async def _complaint_node(info: Info, pk: str) -> Complaint | None:
+    number = _pk(pk)
+    if number is None:
+        return None
+    try:
+        return Complaint.from_model(await complaints.complaint(info.context.actor, number))
+    except DomainError:
+        return None
+
+
+@node_resolver("Objection")
+async def _objection_node(info: Info, pk: str) -> Objection | None:
+    number = _pk(pk)
+    if number is None:
+        return None
+    try:
+        return Objection.from_model(await complaints.objection(info.context.actor, number))
+    except DomainError:
+        return None
