@@ -229,3 +229,33 @@ async def test_an_expired_or_unknown_challenge_is_refused_and_a_deactivated_term
     assert after["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert again["code"] == "TERMINAL_CREDENTIALS_INVALID"
     assert not (await Terminal.get(device_id=terminal["deviceId"])).is_active
+
+
+async def test_a_terminal_and_a_kiosk_session_subscribe_only_to_live_auctions(api, manual_clock):
+    # given a terminal's actor and a kiosk session on it, as the WebSocket handler would make them
+    from domain.common.actors import Actor, Role
+    from schema.build import build_schema
+    from schema.context import Context
+
+    operator = await f.operator_token(api)
+    registered, _ = await kiosk_terminal(api, operator)
+    made = await Terminal.get(device_id=registered["deviceId"])
+    terminal = Actor(terminal_id=made.id, roles=frozenset({Role.TERMINAL}))
+    session = Actor(user_id=1, roles=frozenset({Role.BIDDER}), scopes=frozenset({"kiosk:self"}), terminal_id=made.id)
+    schema = build_schema()
+
+    async def first(actor: Actor, query: str) -> Any:
+        stream = await schema.subscribe(query, context_value=Context(request=None, response=None, actor=actor))
+        async for result in stream:  # type: ignore[union-attr]
+            return result
+        return None
+
+    # when each subscribes to the inbox, and to an auction
+    inbox = "subscription { notifications { id } }"
+    watch = 'subscription { auctionUpdates(lotId: "bm90LWEtbG90") { __typename } }'
+    refused = [await first(actor, inbox) for actor in (terminal, session)]
+    watched = await first(terminal, watch)
+
+    # then the inbox is refused before anything runs, the auction is not
+    assert all(r.errors[0].extensions["code"] == "FORBIDDEN" for r in refused)
+    assert not watched or all(e.extensions.get("code") != "FORBIDDEN" for e in watched.errors or [])
