@@ -38,9 +38,9 @@ class Kiosk(StrEnum):
     SESSION = "session"  # an app user's QR session on a terminal
 
 
-# Public reading a kiosk in a trading hall offers: announcements and search, lots (through
-# announcements and `node`), results, guarantee verification, live auctions, opening records,
-# expert draws, published complaint decisions once they have a public field.
+# Public reading a kiosk in a trading hall offers: announcements and search (published complaint
+# decisions are announcements of type COMPLAINT_DECISION), lots (through announcements and `node`),
+# a lot's suspension, results, guarantee verification, live auctions, opening records, expert draws.
 _KIOSK_QUERIES: Final = frozenset(
     {
         "__typename",
@@ -50,6 +50,7 @@ _KIOSK_QUERIES: Final = frozenset(
         "catalogue",
         "regions",
         "lotResult",
+        "lotSuspension",
         "guaranteeVerify",
         "auction",
         "auctionBids",
