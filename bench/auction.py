@@ -298,13 +298,18 @@ async def seed(bidders: int) -> Seeded:
 # --------------------------------------------------------------------------- (1) the raw SQL ceiling
 
 
-def postgres_cpu() -> float:
-    """CPU seconds of every local process named postgres (the server and its backends; loopback only)."""
+def postgres_cpu(url: str) -> float:
+    """CPU seconds of the local PostgreSQL backends serving the database of `url` (loopback only; other
+    databases' backends, e.g. other test runs on the machine, and the shared background processes excluded)."""
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    marker = f" {name} ".encode()
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             text = stat.read_text()
-            if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+            if text[text.index("(") + 1 : text.rindex(")")] != "postgres":
+                continue
+            if marker in (stat.parent / "cmdline").read_bytes():  # "postgres: 15/main: user DB host(port) ..."
                 total += cpu_seconds(int(stat.parent.name))
     return total
 
@@ -390,10 +395,10 @@ async def sql_ceiling_pg(
 
     try:
         await asyncio.gather(*(worker(c, time.perf_counter() + 0.3, i) for i, c in enumerate(conns)))
-        began, pg0 = time.perf_counter(), postgres_cpu()
+        began, pg0 = time.perf_counter(), postgres_cpu(url)
         counts = await asyncio.gather(*(worker(c, began + seconds, i) for i, c in enumerate(conns)))
         rate = sum(counts) / (time.perf_counter() - began)
-        SQL_CPU[connections] = (postgres_cpu() - pg0) / max(1, sum(counts))
+        SQL_CPU[connections] = (postgres_cpu(url) - pg0) / max(1, sum(counts))
         # the dispatcher of the server started later must not spend its time on these
         await conns[0].execute("DELETE FROM outbox_event WHERE type = 'bench.sql_bid'")
         return rate
@@ -1171,9 +1176,10 @@ async def measure_bids(
         proc.stdin.close()
         procs.append(proc)
     await asyncio.sleep(max(0.0, t0 - time.time()))
-    cpu0, wcpu0, pg0, w0 = servers.cpu(), servers.worker_cpu(), postgres_cpu(), time.monotonic()
+    pg_cpu = (lambda: postgres_cpu(db.url)) if db.postgres else (lambda: 0.0)
+    cpu0, wcpu0, pg0, w0 = servers.cpu(), servers.worker_cpu(), pg_cpu(), time.monotonic()
     await asyncio.sleep(max(0.0, t1 - time.time()))
-    cpu1, wcpu1, pg1, w1 = servers.cpu(), servers.worker_cpu(), postgres_cpu(), time.monotonic()
+    cpu1, wcpu1, pg1, w1 = servers.cpu(), servers.worker_cpu(), pg_cpu(), time.monotonic()
     backlog = await outbox_backlog(db)
     tallies = []
     for proc in procs:
