@@ -93,7 +93,7 @@ DEMO_PROJECTS = [
         "government_procurement",
         "370202",
         [("智慧黑板及配套设备", "open_tender", 1_150_000_000)],
-        ["tender", "change", "candidate_publicity"],
+        ["tender", "change", "candidate_publicity", "complaint_decision"],
     ),
     (
         "崂山区沙子口街道2026年道路绿化养护服务",
@@ -126,6 +126,7 @@ TITLES = {
     "contract": "{project}合同公告",
     "performance": "{project}合同履约信息公告",
     "termination": "{project}终止公告",
+    "complaint_decision": "{project}投诉处理决定公告",
 }
 BODIES = {
     "tender": "<p>{project}已由相关部门批准建设，资金已落实，现对该项目进行公开招标，欢迎符合条件的投标人参加投标。</p>"
@@ -138,6 +139,8 @@ BODIES = {
     "contract": "<p>{project}合同已签订，合同金额及主要条款已在交易平台公开。</p>",
     "performance": "<p>{project}合同履约情况：工程已按期完工并通过验收。</p>",
     "termination": "<p>因采购需求发生重大变化，{project}终止采购活动。</p>",
+    "complaint_decision": "<p>投诉人就{project}中标候选人公示提出的投诉，经审查，投诉事项缺乏事实依据，"
+    "根据《政府采购质疑和投诉办法》第二十九条，驳回投诉。</p>",
 }
 
 
@@ -182,8 +185,10 @@ async def seed_demo_publication() -> None:
             tender_id = None
             for kind in kinds:
                 moving.advance(days=2, hours=3)
+                # a complaint decision is the supervisor's, published by the platform
+                publisher = SYSTEM if kind == "complaint_decision" else actor
                 draft = await publication.draft_announcement(
-                    actor,
+                    publisher,
                     publication.AnnouncementForm(
                         project_id=project.id,
                         lot_id=first_lot.id if first_lot else None,
@@ -200,7 +205,7 @@ async def seed_demo_publication() -> None:
                         ],
                     ),
                 )
-                published = await publication.publish_announcement(actor, draft.id)
+                published = await publication.publish_announcement(publisher, draft.id)
                 if kind == "tender":
                     tender_id = published.id
     finally:

@@ -229,6 +229,10 @@ async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str |
     return await Project.get(id=result["project_id"])
 
 
+# types only the platform publishes, on a supervisor's decision (domain/complaints)
+SUPERVISORS_ONLY = frozenset({AnnouncementType.COMPLAINT_DECISION})
+
+
 async def _manages(actor: Actor, project: Project) -> bool:
     return actor.has(Role.OPERATOR) or (
         actor.org_id is not None and actor.org_id in (project.tenderer_id, project.agency_id)
@@ -337,6 +341,8 @@ async def draft_announcement(actor: Actor, form: AnnouncementForm, idempotency_k
         kind = AnnouncementType(form.type)
     except ValueError:
         raise InvalidInput(field="type") from None
+    if kind in SUPERVISORS_ONLY and not actor.is_system:
+        raise PermissionDenied()  # the complaint's handling publishes its decision, never a party
     lot = None
     if form.lot_id is not None:
         lot = await Lot.get_or_none(id=form.lot_id, project_id=project.id)
