@@ -22,6 +22,7 @@ import httpx
 import pytest
 import uvicorn
 from tortoise import Tortoise, connections
+from tortoise.expressions import Q
 
 from api.app import Services, create_app
 from api.manage import migrate
@@ -201,11 +202,30 @@ async def server(
         await asyncio.wait_for(task, timeout=10)
 
 
+async def _settle() -> None:
+    """Lets the session's server deliver what a test left in the outbox before the next test empties
+    the tables and reuses the same ids: a live message arriving late (through Redis) would otherwise
+    reach the next test's subscribers of the object that now has that id."""
+    from domain.common.models import OutboxEvent
+
+    deadline = asyncio.get_running_loop().time() + 2
+    while asyncio.get_running_loop().time() < deadline:
+        due = OutboxEvent.filter(dispatched_at=None).filter(
+            Q(next_attempt_at=None) | Q(next_attempt_at__lte=clock.now())
+        )
+        if not await due.exists():
+            break
+        await asyncio.sleep(0.02)
+    if os.environ.get("REDIS_URL"):
+        await asyncio.sleep(0.05)  # what was just published is still on its way through Redis
+
+
 @pytest.fixture
 async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[Api]:
     base_url, services = server
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         yield Api(base_url=base_url, services=services, http=http)
+    await _settle()
 
 
 def pytest_configure(config: pytest.Config) -> None:
