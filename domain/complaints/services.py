@@ -52,6 +52,7 @@ from domain.publication.models import Announcement, Lot, Project
 from domain.publication.services import LotSuspended
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from domain.results import services as results
+from domain.tendering import opening as openings
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 
 __all__ = ["LotSuspended"]
@@ -922,6 +923,7 @@ async def lift_suspension(actor: Actor, complaint_id: int, idempotency_key: str 
         active.lifted_by, active.lifted_at = actor.user_id, clock.now()
         await active.save()
         lot = await Lot.get(id=current.lot_id)
+        await openings.resume(lot.id, active.suspended_at, active.lifted_at)  # held past its deadline
         await events.record(
             LotSuspensionLifted(
                 object_id=str(lot.id),

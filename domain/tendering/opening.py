@@ -156,8 +156,16 @@ async def _watchers(lot: Lot) -> Audience:
 
 
 async def advance(opening: Opening, now: datetime) -> None:
-    """The time-driven steps of a locked opening: start or fail at the deadline, close after the window."""
+    """The time-driven steps of a locked opening: start or fail at the deadline, close after the window.
+    While the lot is suspended nothing moves: the opening is parked until `resume` re-plans it."""
     lot = await Lot.get(id=opening.lot_id)
+    try:
+        await publication.ensure_not_suspended(lot)
+    except publication.LotSuspended:
+        if opening.next_check_at is not None:
+            opening.next_check_at, opening.updated_at = None, now
+            await opening.save()
+        return
     if opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
         standing = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).count()
         opening.bids = standing
@@ -178,8 +186,10 @@ async def advance(opening: Opening, now: datetime) -> None:
             )
         else:
             window = timedelta(minutes=int(lot.config.get("decryption_window_minutes", 60)))
-            opening.status, opening.started_at = OpeningStatus.DECRYPTING.value, opening.deadline
-            opening.window_ends_at = opening.deadline + window
+            # at the deadline, or when a suspension that held it past the deadline was lifted (resume)
+            start = max(opening.deadline, opening.started_at or opening.deadline)
+            opening.status, opening.started_at = OpeningStatus.DECRYPTING.value, start
+            opening.window_ends_at = start + window
             opening.next_check_at = opening.window_ends_at
             await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.EVALUATING)
             await events.record(
@@ -227,6 +237,28 @@ async def _fire(opening: Opening, now: datetime) -> None:
 chronograph.register("opening.advance", Opening, _fire)
 
 
+async def resume(lot_id: int, suspended_at: datetime, lifted_at: datetime) -> None:
+    """Re-plans the opening of a lot whose suspension was lifted (in the caller's transaction): an
+    opening held past its deadline starts now with its whole decryption window; a window the
+    suspension interrupted is extended by the time it was suspended."""
+    opening = await lock(Opening.filter(lot_id=lot_id)).first()
+    if opening is None:
+        return
+    if opening.status == OpeningStatus.SCHEDULED.value:
+        if lifted_at > opening.deadline:
+            opening.started_at = lifted_at  # advance starts the window here rather than at the deadline
+        opening.next_check_at = max(opening.deadline, lifted_at)
+    elif opening.status == OpeningStatus.DECRYPTING.value and opening.window_ends_at is not None:
+        held = lifted_at - max(suspended_at, opening.started_at or suspended_at)
+        if held > timedelta(0):
+            opening.window_ends_at += held
+        opening.next_check_at = opening.window_ends_at
+    else:
+        return
+    opening.updated_at = lifted_at
+    await opening.save()
+
+
 async def _decrypting(lot_id: int, now: datetime) -> Opening:
     """The opening, in its decryption window, held so that it cannot close under this submission.
 
@@ -237,6 +269,7 @@ async def _decrypting(lot_id: int, now: datetime) -> Opening:
     opening = await Opening.get_or_none(lot_id=lot_id)
     if opening is None:
         raise NotFound()
+    await publication.ensure_not_suspended(await Lot.get(id=lot_id))  # no decryption while suspended
     due = (opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline) or (
         opening.status == OpeningStatus.DECRYPTING.value
         and opening.window_ends_at is not None

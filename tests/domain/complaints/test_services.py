@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from domain.common import chronograph
+from domain.common.actors import Role
 from domain.common.clock import SHANGHAI, to_shanghai
 from domain.common.errors import PermissionDenied
 from domain.common.models import OutboxEvent
@@ -18,10 +19,15 @@ from domain.credit.models import CreditRecord
 from domain.publication import services as pub
 from domain.publication.models import Announcement, Lot
 from domain.publication.states import LotStatus
+from domain.registration import services as registration
 from domain.results import services as results
+from domain.tendering import opening
+from domain.tendering import services as tendering
 from domain.tendering.models import Opening
+from mobile_contract.sealed_bid import new_key, seal
+from tests.domain.factories import organisation
 from tests.support.complaints import evidence, interested_party, supervisor
-from tests.support.tendering import published_tender
+from tests.support.tendering import person, published_tender
 
 
 def _today(clock) -> date:
@@ -175,11 +181,13 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
     with pytest.raises(pub.LotSuspended):
         await pub.move_lot(complaints.SYSTEM, tender.lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
     assert (await results.pause_of(tender.lot.id)).reason == "lot_suspended"
-    # and the chronograph's opening at the deadline is held back (retried at every tick)
+    # and the chronograph's opening at the deadline is held back (parked until the suspension is lifted)
     manual_clock.set(datetime.fromisoformat(tender.lot.config["bid_deadline"]) + timedelta(seconds=1))
     await chronograph.fire_due()
     assert (await Lot.get(id=tender.lot.id)).status == "open"
-    assert (await Opening.get(lot_id=tender.lot.id)).status == "scheduled"
+    parked = await Opening.get(lot_id=tender.lot.id)
+    assert parked.status == "scheduled"
+    assert parked.next_check_at is None
 
     # when the suspension is lifted
     await complaints.lift_suspension(watcher, filed.id)
@@ -243,3 +251,54 @@ async def test_late_acceptance_and_late_decision_are_each_flagged_once(db, manua
     flagged = await OutboxEvent.filter(type="complaint.overdue").order_by("id")
     assert [e.payload["stage"] for e in flagged] == ["accept", "decide"]
     assert [c.id for c in await complaints.overdue_complaints(watcher)] == [filed.id]
+
+
+async def test_an_opening_held_past_its_deadline_by_a_suspension_gets_its_whole_window_after_the_lift(db, manual_clock):
+    # given three sealed bids and a complaint that suspends the lot before its deadline
+    tender = await published_tender()
+    bidders = []
+    for price in (800_000_00, 700_000_00, 750_000_00):
+        org = await organisation(kinds=["bidder"])
+        actor, key = person(org, Role.BIDDER), new_key()
+        await registration.register(actor, tender.lot.id)
+        await tendering.submit(actor, tender.lot.id, seal(key, tender.lot.trade_code, price, {"a.pdf": b"x"}))
+        bidders.append((actor, key))
+    watcher = await supervisor()
+    filed = await complaints.file_complaint(
+        await interested_party(), tender.lot.id, "other", _today(manual_clock), "串标", "调查", []
+    )
+    await complaints.accept_complaint(watcher, filed.id)
+    await complaints.suspend_lot(watcher, filed.id, "调查串标")
+
+    # when the deadline passes two hours into the suspension
+    deadline = datetime.fromisoformat(tender.lot.config["bid_deadline"])
+    manual_clock.set(deadline + timedelta(hours=2))
+    await chronograph.fire_due()
+    # then nothing opened and no key is taken
+    assert (await Opening.get(lot_id=tender.lot.id)).status == "scheduled"
+    with pytest.raises(pub.LotSuspended):
+        await opening.submit_key(bidders[0][0], tender.lot.id, bidders[0][1])
+
+    # when the supervisor lifts it
+    await complaints.lift_suspension(watcher, filed.id)
+    lifted = manual_clock.now()
+    await chronograph.fire_due()
+    # then the opening starts now, with its whole decryption window, and keys are taken
+    started = await Opening.get(lot_id=tender.lot.id)
+    window = timedelta(minutes=int(tender.lot.config["decryption_window_minutes"]))
+    assert started.status == "decrypting"
+    assert started.started_at == lifted
+    assert started.window_ends_at == lifted + window
+    decrypted = await opening.submit_key(bidders[0][0], tender.lot.id, bidders[0][1])
+    assert decrypted.price_fen == 800_000_00
+
+    # and a suspension during the window extends it by the time it lasted
+    refiled = await complaints.file_complaint(
+        await interested_party(), tender.lot.id, "other", _today(manual_clock), "再查", "调查", []
+    )
+    await complaints.accept_complaint(watcher, refiled.id)
+    manual_clock.advance(minutes=10)
+    await complaints.suspend_lot(watcher, refiled.id, "再查")
+    manual_clock.advance(minutes=30)
+    await complaints.lift_suspension(watcher, refiled.id)
+    assert (await Opening.get(lot_id=tender.lot.id)).window_ends_at == lifted + window + timedelta(minutes=30)
