@@ -12,6 +12,7 @@ from schema.auctions.mutations import AuctionMutations
 from schema.auctions.queries import AuctionQueries
 from schema.auctions.subscriptions import AuctionSubscriptions
 from schema.audit.queries import AuditQueries
+from schema.complaints.calendar import CalendarMutations, CalendarQueries
 from schema.complaints.mutations import ComplaintMutations
 from schema.complaints.queries import ComplaintQueries
 from schema.credit.mutations import CreditMutations
@@ -69,6 +70,7 @@ class Query(
     ScoringQueries,
     ResultQueries,
     ComplaintQueries,
+    CalendarQueries,
     TerminalQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
@@ -100,6 +102,7 @@ class Mutation(
     ScoringMutations,
     ResultMutations,
     ComplaintMutations,
+    CalendarMutations,
     TerminalMutations,
 ):
     pass

@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
-from domain.common import clock
+from tortoise.transactions import in_transaction
+
+from domain.common import clock, events
+from domain.common.actors import Actor, Role
 from domain.common.clock import SHANGHAI
+from domain.common.errors import InvalidInput, PermissionDenied, required_text
+from domain.common.events import Audience, DomainEvent, use_case
+from domain.complaints.models import CalendarDay
 
 SHIPPED = Path(__file__).with_name("calendar_cn_{year}.json")
 
@@ -88,8 +95,6 @@ def shipped_years() -> list[int]:
 
 async def current() -> WorkingCalendar:
     """The shipped schedules with the operators' days from the database over them."""
-    from domain.complaints.models import CalendarDay
-
     calendar = WorkingCalendar()
     for year in shipped_years():
         calendar.exceptions.update(_shipped(year) or {})
@@ -98,3 +103,69 @@ async def current() -> WorkingCalendar:
         calendar.exceptions[row.day] = Day(row.day, row.working, row.name)
         calendar.years.add(row.day.year)
     return calendar
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarDaySet(DomainEvent):
+    type: ClassVar[str] = "calendar.day_set"
+    object_type: ClassVar[str] = "CalendarDay"
+    day: str
+    working: bool | None
+    name: str
+
+
+def _operator(actor: Actor) -> None:
+    if not actor.has(Role.OPERATOR):
+        raise PermissionDenied()
+
+
+@use_case("calendar.set_day", "CalendarDay", lambda actor, day, *a, **k: day.isoformat())
+async def set_day(actor: Actor, day: date, working: bool, name: str) -> CalendarDay:
+    """An operator sets a day: a public holiday (working false) or an adjusted working day (调休),
+    for example when the State Council publishes next year's schedule. Deadlines computed later use it."""
+    _operator(actor)
+    label = required_text(name, "name", 32)
+    async with in_transaction():
+        row, _ = await CalendarDay.update_or_create(
+            day=day, defaults={"working": working, "name": label, "set_by": actor.user_id, "set_at": clock.now()}
+        )
+        await events.record(
+            CalendarDaySet(
+                object_id=day.isoformat(),
+                day=day.isoformat(),
+                working=working,
+                name=label,
+                audience=Audience(roles=(Role.OPERATOR.value, Role.SUPERVISOR.value)),
+            ),
+            actor,
+        )
+    return row
+
+
+@use_case("calendar.clear_day", "CalendarDay", lambda actor, day, *a, **k: day.isoformat())
+async def clear_day(actor: Actor, day: date) -> bool:
+    """Removes an operator's day: the shipped schedule (or the weekend rule) applies again."""
+    _operator(actor)
+    async with in_transaction():
+        removed = await CalendarDay.filter(day=day).delete()
+        if removed:
+            await events.record(
+                CalendarDaySet(
+                    object_id=day.isoformat(),
+                    day=day.isoformat(),
+                    working=None,
+                    name="",
+                    audience=Audience(roles=(Role.OPERATOR.value, Role.SUPERVISOR.value)),
+                ),
+                actor,
+            )
+    return bool(removed)
+
+
+async def days_of(year: int) -> tuple[list[Day], bool]:
+    """The exceptions to the weekend rule in a year, and whether its official schedule is known."""
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(field="year")
+    calendar = await current()
+    days = sorted((d for d in calendar.exceptions.values() if d.day.year == year), key=lambda d: d.day)
+    return days, calendar.knows(year)

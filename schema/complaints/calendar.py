@@ -1,0 +1,78 @@
+"""The working-day calendar behind complaint and objection deadlines: read by anyone, set by operators."""
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.complaints import calendar
+from schema.errors import as_error, result_union
+from schema.permissions import IsOperator
+
+
+@strawberry.type(description="A day unlike the weekend rule: a public holiday or an adjusted working day (调休).")
+class CalendarDay:
+    day: date
+    working: bool
+    name: str
+
+
+@strawberry.type(description="The exceptions of one year and whether its official schedule is in the calendar.")
+class WorkingCalendarYear:
+    year: int
+    official_schedule_known: bool = strawberry.field(
+        description="False: no schedule for the year yet, deadlines count weekends only until operators set it."
+    )
+    days: list[CalendarDay]
+
+
+@strawberry.input(description="Set a day of the calendar (operators), e.g. when next year's schedule is published.")
+class CalendarDaySetInput:
+    day: date
+    working: bool = strawberry.field(description="false: a public holiday; true: an adjusted working day.")
+    name: str = strawberry.field(description="e.g. 春节, 国庆节调休上班 (at most 32 characters).")
+
+
+@strawberry.type(description="The day is set; deadlines computed from now on use it.")
+class CalendarDayUpdated:
+    day: CalendarDay | None = strawberry.field(description="The day as set; null when it was cleared.")
+
+
+CalendarDayResult = result_union("CalendarDayResult", CalendarDayUpdated, [])
+
+
+@strawberry.type
+class CalendarQueries:
+    @strawberry.field(description="The working-day calendar of a year (public).")
+    async def working_calendar(self, year: int) -> WorkingCalendarYear:
+        days, known = await calendar.days_of(year)
+        return WorkingCalendarYear(
+            year=year,
+            official_schedule_known=known,
+            days=[CalendarDay(day=d.day, working=d.working, name=d.name) for d in days],
+        )
+
+
+@strawberry.type
+class CalendarMutations:
+    @strawberry.mutation(
+        description="Set a day of the working-day calendar (operators).", permission_classes=[IsOperator]
+    )
+    async def calendar_day_set(self, info: Info, input: CalendarDaySetInput) -> CalendarDayResult:
+        try:
+            row = await calendar.set_day(info.context.actor, input.day, input.working, input.name)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return CalendarDayUpdated(day=CalendarDay(day=row.day, working=row.working, name=row.name))
+
+    @strawberry.mutation(
+        description="Clear an operator's day: the shipped schedule or the weekend rule applies again (operators).",
+        permission_classes=[IsOperator],
+    )
+    async def calendar_day_clear(self, info: Info, day: date) -> CalendarDayResult:
+        try:
+            await calendar.clear_day(info.context.actor, day)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return CalendarDayUpdated(day=None)
