@@ -1,7 +1,9 @@
 """Every stored operation runs against the served API, sent as its client sends it.
 
-The app sends with a bidder's (or, for the evaluation screens, an expert's) access token, an
-integrator with its client-credentials token, a kiosk without a token (terminal tokens come later).
+The app sends with a bidder's access token (the evaluation screens an expert's, the objection answer
+the tenderer's, the supervisor screens a supervisor's, reports none), an integrator with its
+client-credentials token, a kiosk with its terminal token (none to sign in), and the kiosk's QR
+session reads with the session token the kiosk redeemed after the app approved its QR code.
 A typed Error member or a null for an object the caller may not see is a fine answer; a top-level
 GraphQL error is not.
 """
@@ -19,10 +21,14 @@ from mobile_contract import gate
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
 from tests.scenarios.test_auction import START_PRICE, auction_lot
+from tests.scenarios.test_deposits import supervisor_phone
 from tests.scenarios.test_expert_draw import EXPERT_ADD, SPECIALTY, id_number
+from tests.scenarios.test_kiosk import kiosk_terminal
 from tests.scenarios.test_live_events import next_message, ws_connect
+from tests.scenarios.test_results import today
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.schema.test_integrators import client_token, create_client
+from tests.support.complaints import evidence_input
 from tests.support.guarantor import Guarantor
 
 DOCUMENTS = {op.name: op for op in gate.load_operations()}
@@ -31,7 +37,8 @@ PRICE = 1_199_000_000
 
 @dataclass
 class World:
-    """What the operations need: a published sealed tender, an auction, a bidder, an expert, an integrator."""
+    """What the operations need: a published sealed tender, an auction, a bidder, an expert, an integrator,
+    the tender's supervisor and a signed-in terminal."""
 
     lot_id: str
     trade_code: str
@@ -41,13 +48,16 @@ class World:
     bidder_phone: str
     expert_phone: str
     guarantor_id: str
+    today: str
+    terminal_device_id: str
+    terminal_secret: str
     tokens: dict[str, str | None]
     got: dict[str, Any] = field(default_factory=dict)
 
 
 async def build_world(api: Any, clock: Any) -> World:
     operator = await f.operator_token(api)
-    project, _, _ = await sealed_lot(api, clock, operator)
+    project, tenderer, _ = await sealed_lot(api, clock, operator)
     lot = project["lots"][0]
     bidder_phone, bidder = await registered_bidder(api, operator, lot["id"])
     auction_id, _, _ = await auction_lot(api, clock, operator, reserve=START_PRICE)
@@ -59,6 +69,11 @@ async def build_world(api: Any, clock: Any) -> World:
     scopes = ["announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"]
     client = await create_client(api, operator, scopes=scopes)
     integrator = (await client_token(api, client["client"]["clientId"], client["clientSecret"]))["access_token"]
+    supervisor = await f.login(api, await supervisor_phone(api, operator))
+    terminal, secret = await kiosk_terminal(api, operator)
+    credential = {"input": {"deviceId": terminal["deviceId"], "secret": secret}}
+    signed = (await send(api, "TerminalSignIn", credential, None))["data"]["terminalSignIn"]
+    assert signed["__typename"] == "TerminalSignedIn", signed
     await api.dispatch()
     listed = await api.gql("query { announcements(first: 1) { nodes { id } } }")
     return World(
@@ -70,7 +85,18 @@ async def build_world(api: Any, clock: Any) -> World:
         bidder_phone=bidder_phone,
         expert_phone=expert_phone,
         guarantor_id=guarantor.org_id,
-        tokens={"app": bidder, "kiosk": None, "integrator": integrator},
+        today=today(clock),
+        terminal_device_id=terminal["deviceId"],
+        terminal_secret=secret,
+        tokens={
+            "app": bidder,
+            TENDERER: tenderer,
+            SUPERVISOR: supervisor,
+            ANONYMOUS: None,
+            "kiosk": signed["session"]["accessToken"],
+            KIOSK_DEVICE: None,
+            "integrator": integrator,
+        },
     )
 
 
@@ -81,6 +107,22 @@ def sms_code(api: Any, phone: str) -> str:
 
 Vars = Callable[[World], dict[str, Any]]
 EXPERT = "expert"  # the app's evaluation screens send the expert's token
+TENDERER = "tenderer"  # the app's tenderer answers objections
+SUPERVISOR = "supervisor"  # the app's supervisor screens (complaints of its category)
+ANONYMOUS = "anonymous"  # the app without a token (reports)
+KIOSK_DEVICE = "kiosk-device"  # a kiosk before it signs in
+KIOSK_SESSION = "kiosk-session"  # a kiosk's QR session for the app user who approved it
+CLIENT_OF = {
+    "app": "app",
+    EXPERT: "app",
+    TENDERER: "app",
+    SUPERVISOR: "app",
+    ANONYMOUS: "app",
+    "kiosk": "kiosk",
+    KIOSK_DEVICE: "kiosk",
+    KIOSK_SESSION: "kiosk",
+    "integrator": "integrator",
+}
 
 # In the order a client would send them: later ones use what earlier answers gave (world.got).
 APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
@@ -165,8 +207,61 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ),
     ("DeviceUnregister", lambda w: {"input": {"token": "contract-test-push-token-000001"}}),
     ("SignOut", lambda w: {"input": {"refreshToken": w.got["SmsSignIn"]["session"]["refreshToken"]}}),
+    # objections: raised and withdrawn, raised again and answered by the tenderer
+    ("ObjectionRaise", lambda w: objection_form(w, "contract-objection-1")),
+    ("ObjectionWithdraw", lambda w: {"input": {"objectionId": w.got["ObjectionRaise"]["objection"]["id"]}}),
+    ("ObjectionRaise", lambda w: objection_form(w, "contract-objection-2")),
+    (
+        "ObjectionAnswer",
+        lambda w: {"input": {"objectionId": w.got["ObjectionRaise"]["objection"]["id"], "answer": "评分标准已修改"}},
+        TENDERER,
+    ),
+    ("MyObjections", lambda w: {}),
+    ("Objection", lambda w: {"id": w.got["ObjectionRaise"]["objection"]["id"]}),
+    ("OverdueObjections", lambda w: {}, SUPERVISOR),
+    # complaints: filed and withdrawn, filed again, accepted, the lot suspended and lifted, decided
+    ("ComplaintFile", lambda w: complaint_form(w, "contract-complaint-1")),
+    ("ComplaintWithdraw", lambda w: complaint_act(w)),
+    ("ComplaintFile", lambda w: complaint_form(w, "contract-complaint-2")),
+    ("MyComplaints", lambda w: {}),
+    ("Complaint", lambda w: {"id": w.got["ComplaintFile"]["complaint"]["id"]}),
+    ("SupervisedComplaints", lambda w: {"status": "SUBMITTED"}, SUPERVISOR),
+    ("ComplaintAccept", lambda w: complaint_act(w), SUPERVISOR),
+    (
+        "ComplaintSuspendLot",
+        lambda w: {"input": {"complaintId": w.got["ComplaintFile"]["complaint"]["id"], "reason": SUSPENDED}},
+        SUPERVISOR,
+    ),
+    ("KioskLotSuspension", lambda w: {"lotId": w.lot_id}, "kiosk"),  # the hall shows it while in force
+    ("ComplaintLiftSuspension", lambda w: complaint_act(w), SUPERVISOR),
+    (
+        "ComplaintDecide",
+        lambda w: {
+            "input": {
+                "complaintId": w.got["ComplaintFile"]["complaint"]["id"],
+                "decision": "UPHELD",
+                "reasons": "招标人与投标人存在控股关系，投诉成立",
+            }
+        },
+        SUPERVISOR,
+    ),
+    ("OverdueComplaints", lambda w: {}, SUPERVISOR),
+    # reports: anyone, without signing in
+    (
+        "ReportFile",
+        lambda w: {
+            "input": {"lotId": w.lot_id, "text": "有投标人借用资质投标", "evidence": evidence_input("照片.jpg")}
+        },
+        ANONYMOUS,
+    ),
+    ("ReportStatus", lambda w: {"trackingCode": w.got["ReportFile"]["trackingCode"]}, ANONYMOUS),
 ]
-KIOSK: list[tuple[str, Vars]] = [
+KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
+    (
+        "TerminalSignIn",
+        lambda w: {"input": {"deviceId": w.terminal_device_id, "secret": w.terminal_secret}},
+        KIOSK_DEVICE,
+    ),
     ("KioskCatalogue", lambda w: {}),
     ("KioskAnnouncements", lambda w: {"filter": {"regions": ["370200"]}}),
     ("KioskAnnouncementSearch", lambda w: {"query": "道路"}),
@@ -176,6 +271,17 @@ KIOSK: list[tuple[str, Vars]] = [
     ("KioskAuction", lambda w: {"lotId": w.auction_id}),
     ("KioskAuctionBids", lambda w: {"lotId": w.auction_id, "afterSeq": 0}),
     ("KioskOpeningRecord", lambda w: {"lotId": w.lot_id}),
+    ("KioskComplaintDecisions", lambda w: {}),
+    # QR sign-in: the kiosk shows a code and polls, the bidder approves it on the app, the kiosk redeems it
+    ("TerminalQrChallenge", lambda w: {}),
+    ("TerminalQrRedeem", lambda w: {"input": {"challenge": w.got["TerminalQrChallenge"]["qr"]["challenge"]}}),
+    ("QrApprove", lambda w: {"input": {"challenge": w.got["TerminalQrChallenge"]["qr"]["qrPayload"]}}, "app"),
+    ("TerminalQrRedeem", lambda w: {"input": {"challenge": w.got["TerminalQrChallenge"]["qr"]["challenge"]}}),
+    ("KioskMyRegistrations", lambda w: {}, KIOSK_SESSION),
+    ("KioskMySealedBids", lambda w: {"lotId": w.lot_id}, KIOSK_SESSION),
+    ("KioskMyGuarantees", lambda w: {"lotId": w.lot_id}, KIOSK_SESSION),
+    ("KioskMyNotifications", lambda w: {}, KIOSK_SESSION),
+    ("KioskMyUnreadNotificationCount", lambda w: {}, KIOSK_SESSION),
 ]
 INTEGRATOR: list[tuple[str, Vars]] = [
     ("PublicAnnouncements", lambda w: {"first": 10}),
@@ -191,6 +297,31 @@ SUBSCRIPTIONS: dict[str, Callable[[World], dict[str, Any]]] = {
     "Notifications": lambda w: {},
     "KioskAuctionUpdates": lambda w: {"lotId": w.auction_id},
 }
+
+
+SUSPENDED = "投诉调查期间暂停"
+
+
+def objection_form(w: World, key: str) -> dict[str, Any]:
+    reasons = "评分标准倾向特定品牌"
+    form = {"lotId": w.lot_id, "stage": "DOCUMENTS", "reasons": reasons, "evidence": evidence_input("招标文件.pdf")}
+    return {"input": {**form, "idempotencyKey": key}}
+
+
+def complaint_form(w: World, key: str) -> dict[str, Any]:
+    form = {
+        "lotId": w.lot_id,
+        "subject": "OTHER",
+        "knewOn": w.today,
+        "reasons": "招标人与某投标人存在利害关系",
+        "requests": "暂停招标并调查",
+        "evidence": evidence_input(),
+    }
+    return {"input": {**form, "idempotencyKey": key}}
+
+
+def complaint_act(w: World) -> dict[str, Any]:
+    return {"input": {"complaintId": w.got["ComplaintFile"]["complaint"]["id"]}}
 
 
 async def send(api: Any, name: str, variables: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -217,6 +348,13 @@ def remember(world: World, api: Any, name: str, data: dict[str, Any]) -> None:
         world.got["inbox"] = [e["node"]["id"] for e in data["myNotifications"]["edges"]]
     elif name == "ChangeFeed":
         world.got["change"] = root["entries"][0]["objectId"]
+    elif name == "TerminalSignIn":
+        assert root["__typename"] == "TerminalSignedIn", root
+        world.tokens["kiosk"] = root["session"]["accessToken"]
+    elif name == "TerminalQrRedeem":
+        world.got[root["__typename"]] = root
+        if root["__typename"] == "KioskSignedIn":
+            world.tokens[KIOSK_SESSION] = root["session"]["accessToken"]
 
 
 async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
@@ -225,7 +363,7 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     key = new_key()
     world.got.update(key=key, sealed=seal(key, world.trade_code, PRICE, {"商务标.pdf": b"%PDF-1.7"}))
     plan = [(n, v, c[0] if c else "app") for n, v, *c in APP]
-    plan += [(n, v, "kiosk") for n, v in KIOSK] + [(n, v, "integrator") for n, v in INTEGRATOR]
+    plan += [(n, v, c[0] if c else "kiosk") for n, v, *c in KIOSK] + [(n, v, "integrator") for n, v in INTEGRATOR]
 
     # when each operation is sent with its client's token
     failures: dict[str, Any] = {}
@@ -249,7 +387,34 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     ran = {name for name, _, _ in plan} | set(SUBSCRIPTIONS)
     assert ran == set(DOCUMENTS), f"operations without a run: {sorted(set(DOCUMENTS) - ran)}"
     for name, _, sender in plan:
-        assert DOCUMENTS[name].client == ("app" if sender == EXPERT else sender), name
+        assert DOCUMENTS[name].client == CLIENT_OF[sender], name
+
+    # and the complaints journey went through: objections, complaints, the suspension, the decision, a report
+    assert world.got["ObjectionWithdraw"]["objection"]["status"] == "WITHDRAWN", world.got["ObjectionWithdraw"]
+    assert world.got["ObjectionAnswer"]["objection"]["status"] == "ANSWERED", world.got["ObjectionAnswer"]
+    assert world.got["Objection"]["status"] == "ANSWERED"
+    assert world.got["ComplaintWithdraw"]["complaint"]["status"] == "WITHDRAWN", world.got["ComplaintWithdraw"]
+    assert world.got["ComplaintAccept"]["complaint"]["status"] == "ACCEPTED", world.got["ComplaintAccept"]
+    assert world.got["ComplaintSuspendLot"]["__typename"] == "LotSuspensionChanged", world.got["ComplaintSuspendLot"]
+    assert world.got["KioskLotSuspension"]["reason"] == SUSPENDED
+    assert world.got["ComplaintLiftSuspension"]["suspension"]["liftedAt"], world.got["ComplaintLiftSuspension"]
+    decided = world.got["ComplaintDecide"]["complaint"]
+    assert decided["decision"] == "UPHELD", world.got["ComplaintDecide"]
+    assert decided["id"] in {e["node"]["id"] for e in world.got["SupervisedComplaints"]["edges"]}
+    assert len(world.got["MyComplaints"]["edges"]) == 2
+    assert world.got["ReportFile"]["__typename"] == "ReportFiled", world.got["ReportFile"]
+    assert world.got["ReportStatus"]["status"] == "RECEIVED"
+    # and the kiosk shows the published decision, signs a bidder in by QR and reads only what is theirs
+    assert decided["announcementId"] in {a["id"] for a in world.got["KioskComplaintDecisions"]["nodes"]}
+    assert world.got["QrPending"]["expiresAt"] == world.got["TerminalQrChallenge"]["qr"]["expiresAt"]
+    assert world.got["QrApprove"]["__typename"] == "QrApproved", world.got["QrApprove"]
+    assert world.got["KioskSignedIn"]["session"]["userName"]
+    assert registered_lot_ids(world.got["KioskMyRegistrations"]) >= {world.lot_id}
+    assert isinstance(world.got["KioskMyUnreadNotificationCount"], int)
+
+
+def registered_lot_ids(registrations: dict[str, Any]) -> set[str]:
+    return {e["node"]["lot"]["id"] for e in registrations["edges"]}
 
 
 async def test_every_subscription_starts_and_closes_over_websocket(api, manual_clock):
