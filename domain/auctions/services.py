@@ -550,11 +550,7 @@ async def publish_result(lot_id: int) -> bool:
             f"<p>{lot.name}（交易标识码 {lot.trade_code}）网络竞价于{when}结束，"
             "无有效出价达到保留价，本次竞价流拍。</p>"
         )
-    draft = await publication.draft_announcement(
-        system,
-        publication.AnnouncementForm(project_id=lot.project_id, lot_id=lot.id, type=kind, title=title, body_html=body),
-    )
-    await publication.publish_announcement(system, draft.id)
+    await publication.announce(system, lot, kind, title, body)
     if kind == "result":
         from domain.deposits import services as deposits
 

@@ -980,17 +980,13 @@ async def decide_complaint(
         lot = await Lot.get(id=current.lot_id)
         complainant = await Organisation.get(id=current.organisation_id)
         # published in the supervisor's name by the platform: supervisors manage no project
-        draft = await publication.draft_announcement(
+        ann = await publication.announce(
             SYSTEM,
-            publication.AnnouncementForm(
-                project_id=lot.project_id,
-                lot_id=lot.id,
-                type=AnnouncementType.COMPLAINT_DECISION.value,
-                title=f"{lot.name}投诉处理决定",
-                body_html=_decision_body(current, lot, complainant.name, decision_, why),
-            ),
+            lot,
+            AnnouncementType.COMPLAINT_DECISION,
+            f"{lot.name}投诉处理决定",
+            _decision_body(current, lot, complainant.name, decision_, why),
         )
-        ann = await publication.publish_announcement(SYSTEM, draft.id)
         now = clock.now()
         current.status, current.decision, current.decision_reasons = ComplaintStatus.DECIDED.value, decision_.value, why
         current.decided_at, current.announcement_id, current.malicious = now, ann.id, malicious

@@ -550,20 +550,14 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
 async def _fail(lot: Lot, bids: int) -> None:
     """流标 at the evaluation: the lot fails and a termination announcement ends it, as at the opening."""
     await publication.move_lot(SYSTEM, lot.id, {LotStatus.EVALUATING}, LotStatus.FAILED)
-    draft = await publication.draft_announcement(
+    await publication.announce(
         SYSTEM,
-        publication.AnnouncementForm(
-            project_id=lot.project_id,
-            lot_id=lot.id,
-            type="termination",
-            title=f"{lot.name}流标公告",
-            body_html=(
-                f"<p>{lot.name}（交易标识码 {lot.trade_code}）经评标委员会评审，{bids} 份有效投标均未通过"
-                "符合性审查，依法否决全部投标，本次招标失败（流标）。</p>"
-            ),
-        ),
+        lot,
+        "termination",
+        f"{lot.name}流标公告",
+        f"<p>{lot.name}（交易标识码 {lot.trade_code}）经评标委员会评审，{bids} 份有效投标均未通过"
+        "符合性审查，依法否决全部投标，本次招标失败（流标）。</p>",
     )
-    await publication.publish_announcement(SYSTEM, draft.id)
 
 
 # ---------------------------------------------------------------- reading

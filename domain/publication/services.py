@@ -483,6 +483,16 @@ async def publish_announcement(actor: Actor, ann_id: int, idempotency_key: str |
     return await Announcement.get(id=result["announcement_id"])
 
 
+async def announce(actor: Actor, lot: Lot, kind: AnnouncementType | str, title: str, body_html: str) -> Announcement:
+    """Drafts and publishes an announcement of a lot at once, in the caller's transaction (the lot moves
+    with it): what the platform publishes itself (failures, results, complaint decisions) or a service on
+    a party's behalf."""
+    form = AnnouncementForm(
+        project_id=lot.project_id, lot_id=lot.id, type=AnnouncementType(kind).value, title=title, body_html=body_html
+    )
+    return await publish_announcement(actor, (await draft_announcement(actor, form)).id)
+
+
 async def move_lot(actor: Actor, lot_id: int, allowed: set[LotStatus], target: LotStatus) -> bool:
     """Moves a lot by a time-driven step that no announcement makes (the opening starts, the lot
     fails at the deadline); in the caller's transaction; False when it is not in an allowed status."""

@@ -272,17 +272,6 @@ async def _published(lot_id: int, kind: AnnouncementType) -> Announcement | None
     )
 
 
-async def _announce(actor: Actor, lot: Lot, kind: AnnouncementType, title: str, body: str) -> Announcement:
-    """Drafts and publishes an announcement of the lot in the caller's transaction: the lot moves with it."""
-    draft = await publication.draft_announcement(
-        actor,
-        publication.AnnouncementForm(
-            project_id=lot.project_id, lot_id=lot.id, type=kind.value, title=title, body_html=body
-        ),
-    )
-    return await publication.publish_announcement(actor, draft.id)
-
-
 async def _names(org_ids: list[int]) -> dict[int, str]:
     return {o.id: o.name for o in await Organisation.filter(id__in=org_ids)}
 
@@ -332,7 +321,7 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
             "<p>投标人或者其他利害关系人对评标结果有异议的，应当在公示期间向招标人提出。</p>"
         )
         title = f"{locked.name}中标候选人公示"
-        ann = await _announce(actor, locked, AnnouncementType.CANDIDATE_PUBLICITY, title, body)
+        ann = await publication.announce(actor, locked, AnnouncementType.CANDIDATE_PUBLICITY, title, body)
         assert ann.publicity_ends_at is not None  # set by publishing a candidate publicity
         await events.record(
             CandidatesPublished(
@@ -392,7 +381,7 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             f"<p>成交确认书编号：{confirmation_no}。</p>"
             f"<p>招标人与中标人应当自中标通知书发出之日起 {CONTRACT_DAYS} 日内订立书面合同。</p>"
         )
-        ann = await _announce(actor, lot, AnnouncementType.RESULT, f"{lot.name}中标结果公告", body)
+        ann = await publication.announce(actor, lot, AnnouncementType.RESULT, f"{lot.name}中标结果公告", body)
         made = await Award.create(
             lot_id=lot_id,
             candidate_id=winner.id,
@@ -534,7 +523,7 @@ async def record_contract(
             f"合同金额：人民币 {_yuan(amount_fen)} 元；签订日期：{signed_on.isoformat()}。</p>"
             f"<p>成交确认书编号：{made.confirmation_no}。</p>"
         )
-        ann = await _announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
+        ann = await publication.announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
         now = clock.now()
         made.contract_no, made.contract_amount_fen, made.contract_signed_on = number, amount_fen, signed_on
         made.contract_recorded_at, made.next_check_at, made.updated_at = now, None, now
@@ -579,7 +568,7 @@ async def record_performance(
             f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {number}）"
             f"已于{completed_on.isoformat()}履行完毕。</p><p>{html.escape(text)}</p>"
         )
-        ann = await _announce(actor, lot, AnnouncementType.PERFORMANCE, f"{lot.name}履约信息", body)
+        ann = await publication.announce(actor, lot, AnnouncementType.PERFORMANCE, f"{lot.name}履约信息", body)
         now = clock.now()
         made.performance_recorded_at, made.status, made.updated_at = now, AwardStatus.COMPLETED.value, now
         await made.save()

@@ -478,18 +478,12 @@ async def announce_failure(lot_id: int) -> bool:
         return False
     lot = await Lot.get(id=lot_id)
     when = clock.to_shanghai(opening.deadline).strftime("%Y年%m月%d日 %H:%M")
-    draft = await publication.draft_announcement(
+    await publication.announce(
         SYSTEM,
-        publication.AnnouncementForm(
-            project_id=lot.project_id,
-            lot_id=lot.id,
-            type="termination",
-            title=f"{lot.name}流标公告",
-            body_html=(
-                f"<p>{lot.name}（交易标识码 {lot.trade_code}）于投标截止时间{when}共收到投标文件 {opening.bids} 份，"
-                f"少于 {lot.config.get('min_bids', 3)} 份，依法不予开标，本次招标失败（流标）。</p>"
-            ),
-        ),
+        lot,
+        "termination",
+        f"{lot.name}流标公告",
+        f"<p>{lot.name}（交易标识码 {lot.trade_code}）于投标截止时间{when}共收到投标文件 {opening.bids} 份，"
+        f"少于 {lot.config.get('min_bids', 3)} 份，依法不予开标，本次招标失败（流标）。</p>",
     )
-    await publication.publish_announcement(SYSTEM, draft.id)
     return True
