@@ -9,20 +9,29 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from domain.accounts.models import Organisation
+from domain.accounts.models import Organisation, User
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.auctions.models import Auction, AuctionEntry
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
+from domain.complaints.models import Report
 from domain.credit.models import CreditRecord, JointPunishment
 from domain.deposits.models import DepositAccount
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from domain.publication.models import Lot, Project, SavedSearch
 from domain.registration.models import Registration
+from domain.registration.services import RegistrationStatus
 from domain.results import services as results
 from domain.results.models import Award
-from notifications.templates import TEMPLATES
+from notifications.templates import (
+    DECISION_WORDS,
+    REPORT_STATUS_WORDS,
+    STAGE_WORDS,
+    SUBJECT_WORDS,
+    TEMPLATES,
+    words,
+)
 
 Rule = Callable[[OutboxEvent], Awaitable[list[NewNotification]]]
 
@@ -350,7 +359,159 @@ async def contract_overdue(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+def _time(event: OutboxEvent, name: str) -> str:
+    value = event.payload.get(name)
+    return shanghai_text(datetime.fromisoformat(str(value))) if value else ""
+
+
+async def _objection(event: OutboxEvent, orgs: list[int], lot: Lot, kind: Kind) -> list[NewNotification]:
+    stage_zh, stage_en = words(STAGE_WORDS, event.payload.get("stage"))
+    return _make(
+        event,
+        await active_users_of(orgs),
+        kind,
+        event.type,
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        stage_zh=stage_zh,
+        stage_en=stage_en,
+        due=_time(event, "answer_due_at"),
+    )
+
+
+async def objection_raised(event: OutboxEvent) -> list[NewNotification]:
+    """To the tenderer (and its agency): answer by the due time."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    return await _objection(event, _managers(project), lot, Kind.OBJECTION)
+
+
+async def objection_answered(event: OutboxEvent) -> list[NewNotification]:
+    """To the objector: the tenderer answered."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    return await _objection(event, [int(event.payload["organisation_id"])], found[0], Kind.OBJECTION)
+
+
+async def objection_overdue(event: OutboxEvent) -> list[NewNotification]:
+    """To the objector, the tenderer (and its agency) and the supervisors of the event's category."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    orgs = [int(event.payload["organisation_id"]), *_managers(project)]
+    orgs += await supervisors_of(str(event.payload["category"]))
+    return await _objection(event, orgs, lot, Kind.OBJECTION_OVERDUE)
+
+
+async def complaint_notice(event: OutboxEvent) -> list[NewNotification]:
+    """Filed: to the supervisors of the category; accepted or decided: to the complainant and the tenderer
+    (and its agency); refused: to the complainant."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    complainant = [int(event.payload["organisation_id"])]
+    if event.type == "complaint.filed":
+        orgs = await supervisors_of(str(event.payload["category"]))
+    elif event.type == "complaint.refused":
+        orgs = complainant
+    else:
+        orgs = complainant + _managers(project)
+    subject_zh, subject_en = words(SUBJECT_WORDS, event.payload.get("subject"))
+    decision_zh, decision_en = words(DECISION_WORDS, event.payload.get("decision"))
+    announcement = event.payload.get("announcement_id")
+    return _make(
+        event,
+        await active_users_of(orgs),
+        Kind.COMPLAINT,
+        event.type,
+        object_type="Announcement" if announcement else None,
+        object_id=str(announcement) if announcement else None,
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        subject_zh=subject_zh,
+        subject_en=subject_en,
+        due=_time(event, "accept_due_at") or _time(event, "decide_due_at"),
+        reason=event.payload.get("reason") or "",
+        decision_zh=decision_zh,
+        decision_en=decision_en,
+    )
+
+
+async def complaint_overdue(event: OutboxEvent) -> list[NewNotification]:
+    """To the supervisors of the event's category: acceptance or decision late."""
+    stage = event.payload.get("stage")
+    if stage not in ("accept", "decide"):
+        return []
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    return _make(
+        event,
+        await active_users_of(await supervisors_of(str(event.payload["category"]))),
+        Kind.COMPLAINT_OVERDUE,
+        f"complaint.overdue.{stage}",
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        due=_time(event, "due_at"),
+    )
+
+
+async def lot_suspension(event: OutboxEvent) -> list[NewNotification]:
+    """Suspended or resumed: to the lot's registered bidders and the tenderer (and its agency)."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    bidders = await Registration.filter(lot_id=lot.id, status=RegistrationStatus.REGISTERED.value).values_list(
+        "organisation_id", flat=True
+    )
+    return _make(
+        event,
+        await active_users_of([*(int(o) for o in bidders), *_managers(project)]),
+        Kind.LOT_SUSPENSION,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        reason=event.payload.get("reason") or "",
+    )
+
+
+async def report_status_changed(event: OutboxEvent) -> list[NewNotification]:
+    """To the reporter when it reported signed in (an anonymous one follows with its tracking code)."""
+    report = await Report.get_or_none(id=int(event.object_id))
+    if report is None or report.reporter_user_id is None:
+        return []
+    if not await User.exists(id=report.reporter_user_id, is_active=True):
+        return []
+    status_zh, status_en = words(REPORT_STATUS_WORDS, event.payload.get("status"))
+    return _make(
+        event,
+        [report.reporter_user_id],
+        Kind.REPORT_STATUS,
+        event.type,
+        status_zh=status_zh,
+        status_en=status_en,
+    )
+
+
 RULES: dict[str, Rule] = {
+    "objection.raised": objection_raised,
+    "objection.answered": objection_answered,
+    "objection.overdue": objection_overdue,
+    **dict.fromkeys(
+        ("complaint.filed", "complaint.accepted", "complaint.refused", "complaint.decided"), complaint_notice
+    ),
+    "complaint.overdue": complaint_overdue,
+    "lot.suspended": lot_suspension,
+    "lot.suspension_lifted": lot_suspension,
+    "report.status_changed": report_status_changed,
     "evaluation.reported": evaluation_reported,
     "result.candidates_published": candidates_published,
     "result.awarded": result_notice,

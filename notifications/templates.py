@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.complaints.services import (
+    DECISION_ZH,
+    STAGE_ZH,
+    SUBJECT_ZH,
+    ComplaintSubject,
+    Decision,
+    ObjectionStage,
+    ReportStatus,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Template:
@@ -192,6 +202,78 @@ TEMPLATES: dict[str, Template] = {
         "The contract for “{lot}” ({trade_code}, confirmation {confirmation_no}) was due by {due} "
         "and has not been recorded.",
     ),
+    "objection.raised": Template(
+        "收到异议",
+        "“{lot}”（{trade_code}）收到对{stage_zh}的异议，请于{due}前答复。",
+        "Objection received",
+        "An objection to {stage_en} of “{lot}” ({trade_code}) was raised. Answer it by {due}.",
+    ),
+    "objection.answered": Template(
+        "异议已获答复",
+        "您对“{lot}”（{trade_code}）提出的{stage_zh}异议已获招标人答复。",
+        "Objection answered",
+        "The tenderer answered your objection to {stage_en} of “{lot}” ({trade_code}).",
+    ),
+    "objection.overdue": Template(
+        "异议逾期未答复",
+        "“{lot}”（{trade_code}）的{stage_zh}异议逾期未答复（应于{due}前答复）。",
+        "Objection not answered in time",
+        "The objection to {stage_en} of “{lot}” ({trade_code}) was to be answered by {due} and has no answer.",
+    ),
+    "complaint.filed": Template(
+        "收到投诉",
+        "收到对“{lot}”（{trade_code}）的投诉（{subject_zh}），请于{due}前决定是否受理。",
+        "Complaint received",
+        "A complaint about “{lot}” ({trade_code}) was filed ({subject_en}). Accept or refuse it by {due}.",
+    ),
+    "complaint.accepted": Template(
+        "投诉已受理",
+        "对“{lot}”（{trade_code}）的投诉已受理，将于{due}前作出处理决定。",
+        "Complaint accepted",
+        "The complaint about “{lot}” ({trade_code}) was accepted; the decision is due by {due}.",
+    ),
+    "complaint.refused": Template(
+        "投诉不予受理",
+        "您对“{lot}”（{trade_code}）的投诉不予受理：{reason}",
+        "Complaint not accepted",
+        "Your complaint about “{lot}” ({trade_code}) was not accepted: {reason}",
+    ),
+    "complaint.decided": Template(
+        "投诉处理决定已公布",
+        "“{lot}”（{trade_code}）投诉处理决定已公布：{decision_zh}。",
+        "Complaint decided",
+        "The decision on the complaint about “{lot}” ({trade_code}) is published: {decision_en}.",
+    ),
+    "complaint.overdue.accept": Template(
+        "投诉受理逾期",
+        "对“{lot}”（{trade_code}）的投诉受理已逾期，应于{due}前完成。",
+        "Complaint acceptance overdue",
+        "Accepting or refusing the complaint about “{lot}” ({trade_code}) was due by {due}.",
+    ),
+    "complaint.overdue.decide": Template(
+        "投诉处理逾期",
+        "对“{lot}”（{trade_code}）的投诉处理已逾期，应于{due}前完成。",
+        "Complaint decision overdue",
+        "The decision on the complaint about “{lot}” ({trade_code}) was due by {due}.",
+    ),
+    "lot.suspended": Template(
+        "标段已暂停",
+        "“{lot}”（{trade_code}）已被行政监督部门暂停：{reason}",
+        "Lot suspended",
+        "“{lot}” ({trade_code}) was suspended by the supervisory authority: {reason}",
+    ),
+    "lot.suspension_lifted": Template(
+        "标段已恢复",
+        "“{lot}”（{trade_code}）已恢复招标投标活动。",
+        "Lot resumed",
+        "The suspension of “{lot}” ({trade_code}) was lifted; tendering resumes.",
+    ),
+    "report.status_changed": Template(
+        "举报状态已更新",
+        "您的举报状态已更新为{status_zh}。",
+        "Report status updated",
+        "Your report is now {status_en}.",
+    ),
     "punishment.listed": Template(
         "已被列入联合惩戒名单",
         "{name}已被列入联合惩戒名单（{reason}），{until_zh}不能报名参与交易。",
@@ -199,3 +281,32 @@ TEMPLATES: dict[str, Template] = {
         "{name} is under joint punishment ({reason}) and may not register for lots {until_en}.",
     ),
 }
+
+# the words for the values the complaint events carry: (zh, en); zh as domain/complaints words them
+STAGE_WORDS: dict[str, tuple[str, str]] = {
+    ObjectionStage.DOCUMENTS: (STAGE_ZH[ObjectionStage.DOCUMENTS], "the tender documents"),
+    ObjectionStage.OPENING: (STAGE_ZH[ObjectionStage.OPENING], "the bid opening"),
+    ObjectionStage.PUBLICITY: (STAGE_ZH[ObjectionStage.PUBLICITY], "the evaluation result"),
+}
+SUBJECT_WORDS: dict[str, tuple[str, str]] = {
+    ComplaintSubject.DOCUMENTS: (SUBJECT_ZH[ComplaintSubject.DOCUMENTS], "tender documents"),
+    ComplaintSubject.OPENING: (SUBJECT_ZH[ComplaintSubject.OPENING], "bid opening"),
+    ComplaintSubject.CANDIDATES: (SUBJECT_ZH[ComplaintSubject.CANDIDATES], "evaluation result (candidates)"),
+    ComplaintSubject.OTHER: (SUBJECT_ZH[ComplaintSubject.OTHER], "other matters"),
+}
+DECISION_WORDS: dict[str, tuple[str, str]] = {
+    Decision.UPHELD: (DECISION_ZH[Decision.UPHELD], "complaint upheld"),
+    Decision.PARTLY_UPHELD: (DECISION_ZH[Decision.PARTLY_UPHELD], "complaint partly upheld"),
+    Decision.DISMISSED: (DECISION_ZH[Decision.DISMISSED], "complaint dismissed"),
+}
+REPORT_STATUS_WORDS: dict[str, tuple[str, str]] = {
+    ReportStatus.RECEIVED: ("已收到", "received"),
+    ReportStatus.INVESTIGATING: ("调查中", "under investigation"),
+    ReportStatus.CLOSED: ("已办结", "closed"),
+}
+
+
+def words(table: dict[str, tuple[str, str]], value: object) -> tuple[str, str]:
+    """The zh and en words for a value, the value itself when the table has none."""
+    text = str(value or "")
+    return table.get(text, (text, text))

@@ -54,6 +54,12 @@ class Kind(StrEnum):
     AWARD_NOTICE = "award_notice"
     RESULT_NOTICE = "result_notice"
     CONTRACT_OVERDUE = "contract_overdue"
+    OBJECTION = "objection"
+    OBJECTION_OVERDUE = "objection_overdue"
+    COMPLAINT = "complaint"
+    COMPLAINT_OVERDUE = "complaint_overdue"
+    LOT_SUSPENSION = "lot_suspension"
+    REPORT_STATUS = "report_status"
 
 
 class Channel(StrEnum):
