@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -314,7 +314,8 @@ class AuthMiddleware:
                         {"retry-after": str(reset)},
                     )
                     return
-        state["actor"] = actor
+        device = headers.get("x-device-id", "").strip()[:128]  # the app's device id, for collusion checks
+        state["actor"] = replace(actor, device_id=device) if device else actor
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":

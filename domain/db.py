@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "domain.results.models",
     "domain.complaints.models",
     "domain.terminals.models",
+    "domain.supervision.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

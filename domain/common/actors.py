@@ -34,6 +34,8 @@ class Actor:
     expert_id: int | None = None
     # a self-service terminal (`terminal:<id>` token), or the terminal a QR kiosk session runs on
     terminal_id: int | None = None
+    # the app's device id (X-Device-Id header), kept for collusion checks (domain/supervision)
+    device_id: str | None = None
 
     @property
     def is_anonymous(self) -> bool:

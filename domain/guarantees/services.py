@@ -68,6 +68,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
+from domain.supervision import network
 
 S = GuaranteeStatus
 DEFAULT_BID_VALIDITY_DAYS = 90
@@ -378,6 +379,7 @@ async def apply(
             created_at=now,
             updated_at=now,
         )
+        await network.record(actor, lot.id, "guarantee.apply")
         await events.record(
             GuaranteeApplied(**_facts(g, lot), audience=_audience(g, lot, beneficiary=True)),
             actor,

@@ -31,6 +31,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
+from domain.supervision import network
 
 BAD_CREDIT_YEARS = 3
 SEES_ALL = (Role.OPERATOR, Role.SUPERVISOR)
@@ -190,6 +191,7 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
             await reg.save()
         if security_amount_fen(lot.estimated_price_fen, lot.config) > 0:
             await deposits.open_account(reg, lot)
+        await network.record(actor, lot.id, "registration.create")
         await events.record(
             LotRegistered(
                 object_id=str(reg.id),

@@ -27,6 +27,7 @@ from domain.publication import services as publication
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
+from domain.supervision import network
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import open_sealed
 from domain.tendering.services import BidStatus
@@ -307,6 +308,7 @@ async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any]) -> Seal
         bid.status, bid.decrypted_at = BidStatus.DECRYPTED.value, now
         bid.price_fen, bid.documents = opened.price_fen, opened.documents
         await bid.save(update_fields=["status", "decrypted_at", "price_fen", "documents"])
+        await network.record(actor, lot_id, "opening.decrypt")
         org = await Organisation.get(id=bid.organisation_id)
         await events.record(
             BidDecrypted(

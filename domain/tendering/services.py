@@ -24,6 +24,7 @@ from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
 from domain.registration.services import NotRegistered
+from domain.supervision import network
 from domain.tendering.models import SealedBid
 from domain.tendering.sealing import check_sealed
 
@@ -131,6 +132,7 @@ async def submit(actor: Actor, lot_id: int, sealed: str, idempotency_key: str | 
             status=BidStatus.SUBMITTED.value,
             submitted_at=now,
         )
+        await network.record(actor, lot.id, "sealed_bid.submit")
         await events.record(
             SealedBidSubmitted(
                 object_id=str(bid.id),
