@@ -43,6 +43,7 @@ from domain.common.actors import ANONYMOUS, Actor
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
 from domain.publication import search
+from domain.supervision.consumer import SupervisionConsumer
 from notifications.broker import InProcessBroker, RedisBroker
 from notifications.channels.base import Channel
 from notifications.channels.fcm import channel_from_settings
@@ -108,6 +109,7 @@ def outbox_consumers(bus: InProcessBroker) -> list[Consumer]:
         AuctionResultConsumer(),
         TenderingConsumer(),
         SecurityConsumer(),
+        SupervisionConsumer(),
         NotificationConsumer(bus),
         LiveConsumer(bus),
     ]

@@ -27,6 +27,7 @@ from domain.results.models import Award
 from notifications.templates import (
     DECISION_WORDS,
     REPORT_STATUS_WORDS,
+    SIGNAL_WORDS,
     STAGE_WORDS,
     SUBJECT_WORDS,
     TEMPLATES,
@@ -501,7 +502,26 @@ async def report_status_changed(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def collusion_alert(event: OutboxEvent) -> list[NewNotification]:
+    """To the supervisors of the lot's category only (围标串标预警)."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    signal_zh, signal_en = words(SIGNAL_WORDS, event.payload.get("signal"))
+    return _make(
+        event,
+        await active_users_of(await supervisors_of(str(event.payload["category"]))),
+        Kind.COLLUSION_ALERT,
+        event.type,
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        signal_zh=signal_zh,
+        signal_en=signal_en,
+    )
+
+
 RULES: dict[str, Rule] = {
+    "supervision.alert_raised": collusion_alert,
     "objection.raised": objection_raised,
     "objection.answered": objection_answered,
     "objection.overdue": objection_overdue,

@@ -274,6 +274,12 @@ TEMPLATES: dict[str, Template] = {
         "Report status updated",
         "Your report is now {status_en}.",
     ),
+    "supervision.alert_raised": Template(
+        "围标串标预警",
+        "“{lot}”（{trade_code}）出现预警信号：{signal_zh}，请核查。",
+        "Collusion alert",
+        "“{lot}” ({trade_code}) shows a collusion signal: {signal_en}. Please review it.",
+    ),
     "punishment.listed": Template(
         "已被列入联合惩戒名单",
         "{name}已被列入联合惩戒名单（{reason}），{until_zh}不能报名参与交易。",
@@ -303,6 +309,22 @@ REPORT_STATUS_WORDS: dict[str, tuple[str, str]] = {
     ReportStatus.RECEIVED: ("已收到", "received"),
     ReportStatus.INVESTIGATING: ("调查中", "under investigation"),
     ReportStatus.CLOSED: ("已办结", "closed"),
+}
+
+# the words for the collusion signals of domain/supervision/alerts.py
+SIGNAL_WORDS: dict[str, tuple[str, str]] = {
+    "same_device": ("不同投标人使用同一设备", "different bidders used one device"),
+    "same_network": ("不同投标人使用同一网络地址", "different bidders used one network address"),
+    "identical_documents": ("不同投标人的投标文件哈希相同", "identical bid documents across bidders"),
+    "shared_payment_account": (
+        "不同投标人的保证金从同一账户缴纳",
+        "deposits of different bidders paid from one account",
+    ),
+    "price_band": ("报价异常接近", "prices suspiciously close to each other"),
+    "price_spacing": ("报价呈等差排列", "prices equally spaced"),
+    "price_near_estimate": ("报价均异常接近估算价", "all prices suspiciously close to the estimate"),
+    "shared_contact": ("不同投标人联系电话相同", "the same contact phone across bidders"),
+    "bid_rotation": ("投标人总是同时出现并轮流中标", "bidders that always bid together and take turns winning"),
 }
 
 

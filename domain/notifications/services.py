@@ -60,6 +60,7 @@ class Kind(StrEnum):
     COMPLAINT_OVERDUE = "complaint_overdue"
     LOT_SUSPENSION = "lot_suspension"
     REPORT_STATUS = "report_status"
+    COLLUSION_ALERT = "collusion_alert"
 
 
 class Channel(StrEnum):

@@ -1,0 +1,215 @@
+"""Collusion alerts on the database: signals with their evidence, once per lot and signal, the queue of a
+supervisor's categories and the status transitions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from domain.common import chronograph, clock
+from domain.common.actors import Actor, Role
+from domain.common.errors import InvalidInput, NotFound
+from domain.common.models import OutboxEvent
+from domain.registration import services as registration
+from domain.results.models import Award
+from domain.supervision import alerts
+from domain.supervision.alerts import AlertStatus, Signal, Thresholds, price_findings
+from domain.supervision.consumer import SupervisionConsumer
+from domain.supervision.models import CollusionAlert, NetworkFact
+from domain.tendering import opening
+from domain.tendering import services as tendering
+from domain.tendering.models import SealedBid
+from mobile_contract.sealed_bid import new_key, seal
+from tests.domain.factories import organisation
+from tests.support.tendering import published_tender
+
+SUPERVISOR = Actor(
+    user_id=9001,
+    org_id=9001,
+    roles=frozenset({Role.SUPERVISOR}),
+    supervised_categories=frozenset({"engineering_construction"}),
+)
+OTHER_SUPERVISOR = replace(
+    SUPERVISOR, user_id=9002, org_id=9002, supervised_categories=frozenset({"government_procurement"})
+)
+
+
+def test_prices_within_half_a_percent_of_each_other_are_a_band():
+    # given / when
+    found = price_findings({1: 100_000_000, 2: 100_400_000}, 0)
+    # then
+    assert [f.signal for f in found] == [Signal.PRICE_BAND]
+    assert found[0].evidence[0]["spread"] == pytest.approx(400_000 / 100_400_000, abs=1e-6)
+
+
+def test_equally_spaced_prices_and_prices_hugging_the_estimate_are_signals():
+    spaced = price_findings({1: 90_000_000, 2: 95_000_000, 3: 100_000_000}, 0)
+    near = price_findings({1: 99_800_000, 2: 99_600_000}, 99_700_000)
+    assert [f.signal for f in spaced] == [Signal.PRICE_SPACING]
+    assert Signal.PRICE_NEAR_ESTIMATE in [f.signal for f in near]
+
+
+def test_ordinary_prices_raise_nothing_and_thresholds_are_configurable():
+    prices = {1: 90_000_000, 2: 95_500_000, 3: 99_000_000}
+    assert price_findings(prices, 120_000_000) == []
+    loose = Thresholds(price_band=0.1)
+    assert [f.signal for f in price_findings(prices, 120_000_000, loose)] == [Signal.PRICE_BAND]
+
+
+async def _opened_tender(manual_clock, bidders):
+    """A tender opened and closed; `bidders` are (actor patch, price, files) per bidder."""
+    t = await published_tender()
+    orgs = []
+    for patch, price, files in bidders:
+        org = await organisation(kinds=["bidder"])
+        actor = replace(Actor(user_id=70_000 + org.id, org_id=org.id, roles=frozenset({Role.BIDDER})), **patch)
+        key = new_key()
+        await registration.register(actor, t.lot.id)
+        await tendering.submit(actor, t.lot.id, seal(key, t.lot.trade_code, price, files))
+        orgs.append((org, actor, key))
+    deadline = registration.bid_deadline(t.lot)
+    manual_clock.set(deadline + timedelta(seconds=1))
+    await chronograph.fire_due()
+    for _, actor, key in orgs:
+        await opening.submit_key(actor, t.lot.id, key)
+    manual_clock.advance(minutes=int(t.lot.config["decryption_window_minutes"]) + 1)
+    await chronograph.fire_due()
+    return t, [o for o, _, _ in orgs]
+
+
+async def test_two_bidders_on_one_device_with_near_identical_prices_raise_alerts_with_evidence(db, manual_clock):
+    # given two bidders acting from one phone and one address, bidding within 0.1%, and an honest third
+    phone = {"device_id": "device-abc", "ip": "10.0.0.7"}
+    shared = secrets.token_bytes(16)
+    t, (a, b, c) = await _opened_tender(
+        manual_clock,
+        [
+            (phone, 100_000_000, {"技术标.pdf": shared}),
+            (phone, 100_100_000, {"技术标.pdf": shared}),
+            ({"device_id": "device-xyz", "ip": "10.9.9.9"}, 93_000_000, {"技术标.pdf": secrets.token_bytes(16)}),
+        ],
+    )
+    closed = await OutboxEvent.filter(type="opening.closed").get()
+    # when the dispatcher hands the closed opening to the consumer
+    await SupervisionConsumer().consume([closed])
+    # then
+    raised = {x.signal: x for x in await CollusionAlert.filter(lot_id=t.lot.id)}
+    assert set(raised) == {Signal.SAME_DEVICE, Signal.SAME_NETWORK, Signal.IDENTICAL_DOCUMENTS}
+    device = raised[Signal.SAME_DEVICE]
+    assert [o["id"] for o in device.organisations] == sorted([a.id, b.id])
+    assert device.evidence[0]["device_id"] == "device-abc"
+    assert {act["action"] for act in device.evidence[0]["acts"]} == {
+        "registration.create",
+        "sealed_bid.submit",
+        "opening.decrypt",
+    }
+    assert device.status == "new"
+    assert device.category == "engineering_construction"
+    assert await NetworkFact.filter(lot_id=t.lot.id, organisation_id=c.id).count() == 3
+    event = await OutboxEvent.filter(type="supervision.alert_raised").first()
+    assert event is not None
+    assert event.audience["roles"] == []
+    # and evaluating again raises nothing twice
+    assert await alerts.evaluate_lot(t.lot.id) == []
+    assert await CollusionAlert.filter(lot_id=t.lot.id).count() == 3
+
+
+async def test_near_identical_prices_alone_raise_a_price_band_alert(db, manual_clock):
+    # given three bidders on their own devices whose prices lie within 0.2% of each other
+    t, _ = await _opened_tender(
+        manual_clock,
+        [
+            ({"device_id": f"d{i}", "ip": f"10.0.0.{i}"}, price, {f"{i}.pdf": secrets.token_bytes(8)})
+            for i, price in enumerate([90_000_000, 90_150_000, 90_200_000], start=1)
+        ],
+    )
+    # when
+    raised = await alerts.evaluate_lot(t.lot.id)
+    # then
+    assert [x.signal for x in raised] == [Signal.PRICE_BAND]
+    assert len(raised[0].evidence[0]["prices"]) == 3
+
+
+async def test_the_queue_and_the_status_changes_belong_to_the_categorys_supervisors(db, manual_clock):
+    # given an alert of engineering construction
+    phone = {"device_id": "device-abc"}
+    t, _ = await _opened_tender(
+        manual_clock,
+        [(phone, 90_000_000, {"a.pdf": b"a"}), (phone, 95_500_000, {"b.pdf": b"b"}), ({}, 99_000_000, {})],
+    )
+    (raised,) = await alerts.evaluate_lot(t.lot.id)
+    # when / then the other category's supervisor sees nothing
+    assert await alerts.queue(OTHER_SUPERVISOR).count() == 0
+    with pytest.raises(NotFound):
+        await alerts.change_status(OTHER_SUPERVISOR, raised.id, AlertStatus.INVESTIGATING, "看看")
+    assert [x.id for x in await alerts.queue(SUPERVISOR, AlertStatus.NEW)] == [raised.id]
+    # a note is required, and transitions follow the table
+    with pytest.raises(InvalidInput):
+        await alerts.change_status(SUPERVISOR, raised.id, AlertStatus.INVESTIGATING, "  ")
+    moved = await alerts.change_status(SUPERVISOR, raised.id, AlertStatus.INVESTIGATING, "调取设备信息")
+    referred = await alerts.change_status(SUPERVISOR, raised.id, AlertStatus.REFERRED, "移送公安机关")
+    with pytest.raises(alerts.AlertTransitionNotAllowed):
+        await alerts.change_status(SUPERVISOR, raised.id, AlertStatus.DISMISSED, "撤销")
+    assert moved.status == "investigating"
+    assert referred.status == "referred"
+    assert [(h["from"], h["to"], h["note"]) for h in referred.history] == [
+        ("new", "investigating", "调取设备信息"),
+        ("investigating", "referred", "移送公安机关"),
+    ]
+    assert await OutboxEvent.filter(type="supervision.alert_status_changed").count() == 2
+
+
+async def test_bidders_that_always_bid_together_and_take_turns_winning_are_flagged(db, manual_clock):
+    # given two bidders who bid together in three earlier lots, each winning some, and a bystander
+    a, b, bystander = [await organisation(kinds=["bidder"]) for _ in range(3)]
+    now = clock.now()
+    for round_no, winner in enumerate([a, b, a]):
+        past = await published_tender()
+        for org in (a, b):
+            await SealedBid.create(
+                lot_id=past.lot.id,
+                registration_id=0,
+                organisation_id=org.id,
+                submitted_by=0,
+                ciphertext="-",
+                ciphertext_sha256="0" * 64,
+                size=1,
+                status="decrypted",
+                submitted_at=now,
+                price_fen=90_000_000 + round_no,
+            )
+        await Award.create(
+            lot_id=past.lot.id,
+            candidate_id=0,
+            organisation_id=winner.id,
+            price_fen=90_000_000,
+            confirmation_no=f"C-{past.lot.id}",
+            status="awarded",
+            awarded_at=now,
+            contract_due_at=now + timedelta(days=30),
+            updated_at=now,
+        )
+    current = await published_tender()
+    for org, price in ((a, 80_000_000), (b, 85_000_000), (bystander, 99_000_000)):
+        await SealedBid.create(
+            lot_id=current.lot.id,
+            registration_id=0,
+            organisation_id=org.id,
+            submitted_by=0,
+            ciphertext="-",
+            ciphertext_sha256="0" * 64,
+            size=1,
+            status="decrypted",
+            submitted_at=now,
+            price_fen=price,
+        )
+    # when
+    raised = await alerts.evaluate_lot(current.lot.id)
+    # then
+    assert [x.signal for x in raised] == [Signal.BID_ROTATION]
+    assert [o["id"] for o in raised[0].organisations] == sorted([a.id, b.id])
+    assert len(raised[0].evidence[0]["lotsTogether"]) == 4
+    assert {w["organisationId"] for w in raised[0].evidence[0]["winners"]} == {a.id, b.id}
