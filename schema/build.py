@@ -43,6 +43,7 @@ from schema.relay import Node, resolve_node
 from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
+from schema.supervision.root import SupervisionMutations, SupervisionQueries
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
 from schema.tendering.subscriptions import OpeningSubscriptions
@@ -72,6 +73,7 @@ class Query(
     ComplaintQueries,
     CalendarQueries,
     TerminalQueries,
+    SupervisionQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -104,6 +106,7 @@ class Mutation(
     ComplaintMutations,
     CalendarMutations,
     TerminalMutations,
+    SupervisionMutations,
 ):
     pass
 

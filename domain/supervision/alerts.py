@@ -37,6 +37,7 @@ from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.deposits.models import DepositAccount
 from domain.publication.models import Lot, Project
@@ -192,7 +193,8 @@ async def _shared_network(facts: LotFacts) -> list[Finding]:
                 for r in rows
                 if getattr(r, attr) == key
             ]
-            evidence.append({attr: key, "organisations": sorted(orgs), "acts": acts})
+            prices = {str(o): facts.prices[o] for o in sorted(orgs) if o in facts.prices}
+            evidence.append({attr: key, "organisations": sorted(orgs), "acts": acts, "pricesFen": prices})
         out.append(Finding(signal, frozenset(o for g in groups.values() for o in g), evidence))
     return out
 
@@ -408,14 +410,15 @@ async def alert(actor: Actor, alert_id: int) -> CollusionAlert:
 
 
 @use_case("supervision.alert_status", "CollusionAlert", lambda actor, alert_id, *a, **k: str(alert_id))
-async def change_status(actor: Actor, alert_id: int, status: AlertStatus, note: str) -> CollusionAlert:
+async def change_status(
+    actor: Actor, alert_id: int, status: AlertStatus, note: str, idempotency_key: str | None = None
+) -> CollusionAlert:
     """Moves an alert of the supervisor's categories along TRANSITIONS, keeping the note in its history."""
-    from tortoise.transactions import in_transaction
-
     if actor.user_id is None or not actor.has(Role.SUPERVISOR):
         raise PermissionDenied()
     text = required_text(note, "note", 2000)
-    async with in_transaction():
+
+    async def change() -> dict[str, Any]:
         found = await lock(CollusionAlert.filter(id=alert_id)).first()
         if found is None or not _may_see(actor, found):
             raise NotFound()
@@ -438,4 +441,8 @@ async def change_status(actor: Actor, alert_id: int, status: AlertStatus, note: 
             ),
             actor,
         )
-    return found
+        return {"id": found.id}
+
+    request = {"id": alert_id, "status": status.value, "note": text}
+    result, _ = await run_once(actor, idempotency_key, "supervision.alert_status", request, change)
+    return await CollusionAlert.get(id=result["id"])
