@@ -3,10 +3,11 @@
 import strawberry
 
 from schema.supervision.alerts import AlertMutations, AlertQueries
+from schema.supervision.statistics import StatisticsQueries
 
 
 @strawberry.type
-class SupervisionQueries(AlertQueries):
+class SupervisionQueries(AlertQueries, StatisticsQueries):
     pass
 
 

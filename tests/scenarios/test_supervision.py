@@ -4,12 +4,18 @@ evidence package."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.common import chronograph
+from domain.publication.models import Announcement, Lot, Project
+from domain.results.models import Award
+from domain.tendering.models import Opening
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
+from tests.domain.factories import organisation
 from tests.scenarios.test_deposits import supervisor_phone
 from tests.scenarios.test_sealed_bids import SUBMIT, registered_bidder, sealed_lot
 
@@ -127,3 +133,213 @@ async def test_two_bidders_on_one_phone_raise_an_alert_to_the_categorys_supervis
     assert done["alert"]["history"] == [{"note": "调取两家投标人的设备登记信息"}, {"note": "移送公安机关"}]
     assert refused_move["code"] == "ALERT_TRANSITION_NOT_ALLOWED"
     assert foreign["code"] == "NOT_FOUND"
+
+
+# ---------------------------------------------------------------- statistics
+
+STATS = """query($period: StatisticsPeriod!, $from: Date!, $to: Date!) {
+  tradingStatistics(period: $period, startsOn: $from, endsOn: $to) {
+    period category regionCode lots awarded failed failureRate amountFen averageBidders estimateFen savingsFen
+    savingsRate averageDaysToAward } }"""
+STATS_CSV = (
+    """query($from: Date!, $to: Date!) { tradingStatisticsCsv(period: QUARTER, startsOn: $from, endsOn: $to) }"""
+)
+BJ = ZoneInfo("Asia/Shanghai")
+EC, GP = "engineering_construction", "government_procurement"
+# (category, region, tender published, concluded, outcome, estimate, price, bids), Beijing time
+SEEDED = [
+    (
+        EC,
+        "370211",
+        datetime(2026, 1, 5, 10, tzinfo=BJ),
+        datetime(2026, 2, 10, 9, tzinfo=BJ),
+        "result",
+        100_000_000,
+        95_000_000,
+        4,
+    ),
+    (
+        EC,
+        "370211",
+        datetime(2026, 1, 20, 9, tzinfo=BJ),
+        datetime(2026, 3, 15, 16, tzinfo=BJ),
+        "result",
+        200_000_000,
+        190_000_000,
+        3,
+    ),
+    (
+        EC,
+        "370211",
+        datetime(2026, 2, 1, 9, tzinfo=BJ),
+        datetime(2026, 2, 25, 9, tzinfo=BJ),
+        "termination",
+        80_000_000,
+        0,
+        2,
+    ),
+    (
+        EC,
+        "370202",
+        datetime(2025, 12, 20, 9, tzinfo=BJ),
+        datetime(2026, 1, 8, 8, 30, tzinfo=BJ),
+        "result",
+        50_000_000,
+        51_000_000,
+        5,
+    ),
+    (
+        GP,
+        "370211",
+        datetime(2026, 1, 2, 9, tzinfo=BJ),
+        datetime(2026, 3, 1, 9, tzinfo=BJ),
+        "result",
+        30_000_000,
+        27_000_000,
+        6,
+    ),
+    (
+        EC,
+        "370211",
+        datetime(2026, 2, 2, 9, tzinfo=BJ),
+        datetime(2026, 4, 2, 9, tzinfo=BJ),
+        "result",
+        70_000_000,
+        60_000_000,
+        3,
+    ),
+    (
+        EC,
+        "370211",
+        datetime(2025, 11, 2, 9, tzinfo=BJ),
+        datetime(2025, 12, 31, 23, 30, tzinfo=BJ),
+        "result",
+        10_000_000,
+        9_000_000,
+        3,
+    ),
+]
+
+
+async def seed_concluded_lots() -> None:
+    """Lots with their tender and result (or termination) announcements, awards and openings, as stored."""
+    tenderer = await organisation(kinds=["tenderer"])
+    for n, (category, region, announced, concluded, outcome, estimate, price, bids) in enumerate(SEEDED):
+        code = f"SEED{n:04d}{secrets.token_hex(4)}"
+        project = await Project.create(
+            trade_code=code,
+            name=f"统计项目{n}",
+            category=category,
+            region_code=region,
+            tenderer_id=tenderer.id,
+            created_at=announced,
+        )
+        lot = await Lot.create(
+            project=project,
+            lot_no=1,
+            trade_code=code + "L1",
+            name="第1标段",
+            procedure="open_tender",
+            estimated_price_fen=estimate,
+            config={},
+            status="awarded" if outcome == "result" else "terminated",
+            created_at=announced,
+            updated_at=concluded,
+        )
+        for kind, at in (("tender", announced), (outcome, concluded)):
+            await Announcement.create(
+                project=project,
+                lot=lot,
+                trade_code=lot.trade_code,
+                type=kind,
+                status="published",
+                title=kind,
+                body_html="<p>-</p>",
+                body_text="-",
+                search_text="-",
+                category=category,
+                region_code=region,
+                published_at=at,
+                created_at=at,
+            )
+        await Opening.create(
+            lot=lot, status="closed", deadline=announced, bids=bids, created_at=announced, updated_at=announced
+        )
+        if outcome == "result":
+            await Award.create(
+                lot=lot,
+                candidate_id=0,
+                organisation_id=tenderer.id,
+                price_fen=price,
+                confirmation_no=code,
+                status="awarded",
+                awarded_at=concluded,
+                contract_due_at=concluded,
+                updated_at=concluded,
+            )
+
+
+def expected_quarter(categories: set[str]) -> list[dict[str, Any]]:
+    """The figures of 2026-Q1 worked out from SEEDED by hand's rules, without the service."""
+    groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for seed in SEEDED:
+        category, region, _, concluded, *_ = seed
+        if category in categories and datetime(2026, 1, 1, tzinfo=BJ) <= concluded < datetime(2026, 4, 1, tzinfo=BJ):
+            groups.setdefault((category, region), []).append(seed)
+    rows = []
+    for (category, region), seeds in sorted(groups.items()):
+        won = [s for s in seeds if s[4] == "result"]
+        estimate = sum(s[5] for s in won)
+        savings = sum(s[5] - s[6] for s in won)
+        days = [(s[3] - s[2]).total_seconds() / 86400 for s in won]
+        rows.append(
+            {
+                "period": "2026-Q1",
+                "category": category.upper(),
+                "regionCode": region,
+                "lots": len(seeds),
+                "awarded": len(won),
+                "failed": len(seeds) - len(won),
+                "failureRate": round((len(seeds) - len(won)) / len(seeds), 4),
+                "amountFen": sum(s[6] for s in won),
+                "averageBidders": round(sum(s[7] for s in seeds) / len(seeds), 2),
+                "estimateFen": estimate,
+                "savingsFen": savings,
+                "savingsRate": round(savings / estimate, 4),
+                "averageDaysToAward": round(sum(days) / len(days), 2),
+            }
+        )
+    return rows
+
+
+async def test_statistics_of_a_seeded_quarter_match_figures_worked_out_by_hand(api):
+    # given lots concluded in and around the first quarter of 2026, in two categories and two regions
+    await seed_concluded_lots()
+    operator = await f.operator_token(api)
+    supervisor = await f.login(api, await supervisor_phone(api, operator))
+    bidder = (await f.approved_org(api, operator))[2]
+    quarter = {"period": "QUARTER", "from": "2026-01-01", "to": "2026-04-01"}
+    # when the supervisor of engineering construction and an operator ask for the quarter
+    mine = (await api.gql(STATS, quarter, token=supervisor))["data"]["tradingStatistics"]
+    everything = (await api.gql(STATS, quarter, token=operator))["data"]["tradingStatistics"]
+    months = (await api.gql(STATS, {**quarter, "period": "MONTH"}, token=supervisor))["data"]["tradingStatistics"]
+    text = (await api.gql(STATS_CSV, {"from": "2026-01-01", "to": "2026-04-01"}, token=supervisor))["data"]
+    refused = await api.gql(STATS, quarter, token=bidder, expect_errors=True)
+    anonymous = await api.gql(STATS, quarter, expect_errors=True)
+    # then the figures are those worked out independently: the supervisor's category only, the operator all
+    assert mine == expected_quarter({EC})
+    assert everything == expected_quarter({EC, GP})
+    assert mine[1]["failureRate"] == round(1 / 3, 4)
+    assert mine[1]["averageDaysToAward"] == round(((36 * 24 - 1) / 24 + (54 * 24 + 7) / 24) / 2, 2)
+    assert [(m["period"], m["regionCode"], m["lots"]) for m in months] == [
+        ("2026-01", "370202", 1),
+        ("2026-02", "370211", 2),
+        ("2026-03", "370211", 1),
+    ]
+    lines = text["tradingStatisticsCsv"].splitlines()
+    assert lines[0].startswith("period,category,region_code,lots,awarded,failed,failure_rate,amount_fen")
+    assert lines[1:] == [
+        ",".join(str(v) for v in ["2026-Q1", EC, r["regionCode"], *list(r.values())[3:]]) for r in mine
+    ]
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
