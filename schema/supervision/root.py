@@ -3,11 +3,12 @@
 import strawberry
 
 from schema.supervision.alerts import AlertMutations, AlertQueries
+from schema.supervision.evidence import EvidenceQueries
 from schema.supervision.statistics import StatisticsQueries
 
 
 @strawberry.type
-class SupervisionQueries(AlertQueries, StatisticsQueries):
+class SupervisionQueries(AlertQueries, StatisticsQueries, EvidenceQueries):
     pass
 
 

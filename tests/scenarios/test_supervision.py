@@ -3,6 +3,7 @@ evidence package."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -10,8 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.common import chronograph
+from domain.common.events import canonical_json
 from domain.publication.models import Announcement, Lot, Project
 from domain.results.models import Award
+from domain.supervision import evidence
 from domain.tendering.models import Opening
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
@@ -343,3 +346,54 @@ async def test_statistics_of_a_seeded_quarter_match_figures_worked_out_by_hand(a
     ]
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# ---------------------------------------------------------------- audit and evidence
+
+TRAIL = """query($lotId: ID!, $after: String) { lotAuditTrail(lotId: $lotId, first: 5, after: $after) {
+  edges { node { seq action objectType hash } } pageInfo { hasNextPage endCursor } } }"""
+PACKAGE = "query($lotId: ID!) { evidencePackage(lotId: $lotId) { jws sha256 kid auditEntries } }"
+VERIFY = """query($jws: String!) { evidencePackageVerify(jws: $jws) {
+  ok reason lotId auditEntries firstEntryOffChain } }"""
+
+
+async def test_a_supervisor_pages_a_lots_trail_and_takes_an_evidence_package_that_verifies(api, manual_clock):
+    # given a closed opening, its events on the audit trail
+    seen = await opened_lot_with_one_phone_for_two_bidders(api, manual_clock)
+    lot_id = seen["lot"]["id"]
+    supervisor = await f.login(api, seen["watching"])
+    other = await f.login(api, seen["elsewhere"])
+    # when the supervisor pages through the lot's trail and takes its evidence
+    trail, after = [], None
+    while True:
+        page = (await api.gql(TRAIL, {"lotId": lot_id, "after": after}, token=supervisor))["data"]["lotAuditTrail"]
+        trail += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    made = (await api.gql(PACKAGE, {"lotId": lot_id}, token=supervisor))["data"]["evidencePackage"]
+    checked = (await api.gql(VERIFY, {"jws": made["jws"]}, token=supervisor))["data"]["evidencePackageVerify"]
+    header, payload, signature = made["jws"].split(".")
+    content = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    content["bidReceipts"][0]["sha256"] = "0" * 64
+    forged = ".".join([header, base64.urlsafe_b64encode(canonical_json(content)).decode().rstrip("="), signature])
+    tampered = (await api.gql(VERIFY, {"jws": forged}, token=supervisor))["data"]["evidencePackageVerify"]
+    jwks = (await api.http.get("/.well-known/jwks.json")).json()
+    hidden = (await api.gql(PACKAGE, {"lotId": lot_id}, token=other))["data"]["evidencePackage"]
+    # then the trail holds the lot's story newest first, the package verifies online and offline, a forgery does not
+    actions = [e["action"] for e in trail]
+    assert {"registration.created", "sealed_bid.submitted", "opening.started", "opening.closed"} <= set(actions)
+    assert [e["seq"] for e in trail] == sorted((e["seq"] for e in trail), reverse=True)
+    assert checked == {
+        "ok": True,
+        "reason": None,
+        "lotId": lot_id,
+        "auditEntries": made["auditEntries"],
+        "firstEntryOffChain": None,
+    }
+    offline = evidence.verify_package(made["jws"], jwks)
+    assert sorted(e["hash"] for e in offline["auditTrail"]) == sorted(e["hash"] for e in trail)
+    assert made["kid"] in {k["kid"] for k in jwks["keys"]}
+    assert tampered["ok"] is False
+    assert "signature" in tampered["reason"]
+    assert hidden is None
