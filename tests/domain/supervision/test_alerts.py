@@ -17,7 +17,7 @@ from domain.registration import services as registration
 from domain.results.models import Award
 from domain.supervision import alerts
 from domain.supervision.alerts import AlertStatus, Signal, Thresholds, price_findings
-from domain.supervision.consumer import SupervisionConsumer
+from domain.supervision.consumer import SupervisionConsumer, lot_to_check
 from domain.supervision.models import CollusionAlert, NetworkFact
 from domain.tendering import opening
 from domain.tendering import services as tendering
@@ -213,3 +213,14 @@ async def test_bidders_that_always_bid_together_and_take_turns_winning_are_flagg
     assert [o["id"] for o in raised[0].organisations] == sorted([a.id, b.id])
     assert len(raised[0].evidence[0]["lotsTogether"]) == 4
     assert {w["organisationId"] for w in raised[0].evidence[0]["winners"]} == {a.id, b.id}
+
+
+def test_the_consumer_checks_a_lot_when_its_opening_closes_or_its_auction_ends():
+    def event(type_: str, **payload: object) -> OutboxEvent:
+        return OutboxEvent(type=type_, outcome="success", payload={"lot_id": 7, **payload})
+
+    assert lot_to_check(event("opening.closed")) == 7
+    assert lot_to_check(event("auction.phase_changed", phase="sold")) == 7
+    assert lot_to_check(event("auction.phase_changed", phase="failed")) == 7
+    assert lot_to_check(event("auction.phase_changed", phase="timed")) is None
+    assert lot_to_check(event("opening.started")) is None
