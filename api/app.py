@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -32,9 +33,9 @@ from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback
+from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.settings import Settings
-from api.ws import PalmTradeTransportWS
 from domain.accounts import services as accounts
 from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy, rotate_if_due
 from domain.audit import services as audit
@@ -80,6 +81,7 @@ class Services:
     dispatcher: Dispatcher
     push: PushSender
     periodic: list[chronograph.PeriodicJob] = field(default_factory=list)
+    persisted: PersistedStore = field(default_factory=PersistedStore)
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -128,6 +130,7 @@ def build_services(settings: Settings) -> Services:
         push=PushSender({}, owner="", batch_size=settings.push_batch),
     )
     services.push.owner = services.holder
+    services.persisted = PersistedStore.from_contract(automatic=settings.persisted_automatic)
     services.push.channels = push_channels(settings)
     services.periodic = [
         chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
@@ -213,9 +216,10 @@ async def stop(services: Services) -> None:
 
 
 class PalmTradeGraphQL(GraphQL[Context, None]):
-    """The GraphQL endpoint: context from the auth middleware, tokens for subscriptions."""
+    """The GraphQL endpoint: context from the auth middleware, tokens for subscriptions, persisted
+    operations by hash (api/persisted.py) over POST, GET and the WebSocket."""
 
-    graphql_transport_ws_handler_class = PalmTradeTransportWS
+    graphql_transport_ws_handler_class = PersistedTransportWS
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         settings = services.settings
@@ -227,6 +231,14 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             page_cap=settings.max_page_size,
             anonymous_introspection=settings.introspection,
         )
+        policy = OperationPolicy(
+            kiosk=settings.allowlist_kiosk,
+            integrator=settings.allowlist_integrator,
+            anonymous=settings.allowlist_anonymous,
+        )
+        # first: it must see the hash before strawberry asks for a query, and refuse before any other hook
+        schema.extensions = (lambda: PersistedOperations(services.persisted, policy), *schema.extensions)
+        self.sdl = schema.as_str().rstrip() + "\n"  # what /schema.graphql publishes
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -249,6 +261,10 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             max_page_size=self.services.settings.max_page_size,
             services=self.services,
         )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # a GET carrying only `extensions` (a persisted query, as Apollo sends it) is an operation
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
     async def on_ws_connect(self, context: Context) -> Any:
         """The token arrives in connection_init: {"authorization": "Bearer ..."} or {"token": ...}."""
@@ -312,8 +328,9 @@ class AuthMiddleware:
                         429,
                         request_id,
                         "RATE_LIMITED",
-                        f"Rate limit of {limit}/min exceeded; retry in {reset}s / 请求过于频繁",
+                        f"Rate limit of {limit}/min exceeded; retry in {reset}s / 请求过于频繁，请 {reset} 秒后重试",
                         {"retry-after": str(reset)},
+                        {"retryAfter": reset},
                     )
                     return
         device = headers.get("x-device-id", "").strip()[:128]  # the app's device id, for collusion checks
@@ -340,8 +357,11 @@ async def _reply(
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> None:
-    body = {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
+    body = {
+        "errors": [{"message": message, "extensions": {"code": code, "requestId": request_id, **(extensions or {})}}]
+    }
     extra = {"x-request-id": request_id, **(headers or {})}
     if status == 401:
         extra["www-authenticate"] = 'Bearer error="invalid_token"'
@@ -358,6 +378,20 @@ async def jwks(request: Request) -> Response:
         media_type="application/jwk-set+json",
         headers={"cache-control": "public, max-age=300"},
     )
+
+
+def published_schema(sdl: str) -> Any:
+    """GET /schema.graphql: the SDL this process serves (equal to mobile_contract/schema.graphql, which
+    a test keeps), for integrators next to the JWKS."""
+    etag = '"' + hashlib.sha256(sdl.encode()).hexdigest()[:32] + '"'
+    headers = {"cache-control": "public, max-age=300", "etag": etag}
+
+    async def endpoint(request: Request) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(sdl, media_type="text/plain; charset=utf-8", headers=headers)
+
+    return endpoint
 
 
 async def oauth_token(request: Request) -> Response:
@@ -421,6 +455,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/.well-known/jwks.json", jwks),
+            Route("/schema.graphql", published_schema(graphql.sdl)),
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/callbacks/bank", bank_callback, methods=["POST"]),
             Route("/healthz", healthz),

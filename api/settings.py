@@ -50,6 +50,12 @@ class Settings:
     max_tokens: int = 3000
     max_cost: int = 5000
     max_page_size: int = 100
+    # persisted operations (api/persisted.py): Apollo-style registration at run time, development only
+    persisted_automatic: bool = True
+    # production: these callers run only their client's operations from mobile_contract/manifest.json
+    allowlist_kiosk: bool = False
+    allowlist_integrator: bool = False
+    allowlist_anonymous: bool = False
     ocds_prefix: str = "ocds-xxxxxx"
     fcm_credentials: str | None = None
     fcm_project_id: str | None = None
@@ -93,6 +99,10 @@ class Settings:
             max_aliases=_int("GRAPHQL_MAX_ALIASES", 30),
             max_tokens=_int("GRAPHQL_MAX_TOKENS", 3000),
             max_cost=_int("GRAPHQL_MAX_COST", 5000),
+            persisted_automatic=_bool("PERSISTED_QUERIES_AUTOMATIC", not production),
+            allowlist_kiosk=_bool("ALLOWLIST_KIOSK", production),
+            allowlist_integrator=_bool("ALLOWLIST_INTEGRATOR", production),
+            allowlist_anonymous=_bool("ALLOWLIST_ANONYMOUS", production),
             ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
             fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
             fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
