@@ -40,6 +40,7 @@ class OpeningStatus(StrEnum):
     DECRYPTING = "decrypting"
     CLOSED = "closed"
     FAILED = "failed"  # 流标: too few bids at the deadline
+    VOID = "void"  # the lot had left bidding by its deadline (terminated, or moved on by hand): nothing to open
 
 
 class DecryptionClosed(DomainError):
@@ -167,7 +168,9 @@ async def advance(opening: Opening, now: datetime) -> None:
             opening.next_check_at, opening.updated_at = None, now
             await opening.save()
         return
-    if opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
+    if opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline and lot.status != LotStatus.OPEN:
+        opening.status, opening.closed_at, opening.next_check_at = OpeningStatus.VOID.value, now, None
+    elif opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
         standing = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).count()
         opening.bids = standing
         min_bids = int(lot.config.get("min_bids", 3))
