@@ -198,6 +198,7 @@ class Target:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     graphql: bool = False
+    expect: str = "me"  # the root field a GraphQL answer must carry (non-empty)
 
     def check(self, status: int, body: bytes) -> str | None:
         """None if the reply is a success; otherwise why not."""
@@ -209,7 +210,7 @@ class Target:
         except ValueError:
             return f"not JSON: {text}"
         if self.graphql:
-            if not isinstance(payload, dict) or "errors" in payload or not (payload.get("data") or {}).get("me"):
+            if not isinstance(payload, dict) or "errors" in payload or not (payload.get("data") or {}).get(self.expect):
                 return f"GraphQL: {text}"
         elif payload != {"hello": "world"}:
             return f"unexpected body: {text}"

@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 from api.app import Services, create_app
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, sha256_hex
 from api.settings import Settings
+from domain.accounts import services as accounts
 from mobile_contract import gate
 from schema.build import build_schema
 from schema.context import Context
@@ -201,6 +202,8 @@ async def restricted(server: tuple[str, Services], db: Any) -> AsyncIterator[Any
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+        # the second server's start() pointed the accounts services at its key ring: give them back
+        accounts.configure(services.keyring, accounts.deps.sms, services.settings.secret_key)
 
 
 class _Pair:

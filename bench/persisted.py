@@ -1,0 +1,217 @@
+"""Persisted operations: a typical app screen query sent as full text and as a persisted hash, against a
+plain Starlette JSON endpoint served by the same process.
+
+One run, on the embedded default (a fresh SQLite file, in-process broker) and, with ``--postgres URL``,
+again on a fresh PostgreSQL database on that server (dropped afterwards):
+
+1. the database migrated and seeded with the demo city;
+2. one uvicorn server process, exactly as ``bench/http_baseline.py`` serves it (``create_app`` plus
+   ``GET /bench/plain``);
+3. a sign-in as the demo operator (the app sends its user's bearer token);
+4. closed-loop load (http_baseline's load generator) against: ``GET /bench/plain``; the app's home
+   screen ``AnnouncementList`` (20 cards) as the manifest's full text; the same by its SHA-256 alone
+   (``extensions.persistedQuery``); and the same text with one extra space, which no manifest knows,
+   so it takes strawberry's ParserCache/ValidationCache path (shown for comparison).
+
+Output, one figure a line, ``name: value unit``: req/s of each, the ratios, and whether the issue's
+goal (the persisted path at least 40 % of plain Starlette) is met. Figures per database are prefixed
+``sqlite_`` / ``postgres_``.
+
+    .venv/bin/python bench/persisted.py                    # 5 s per target, 32 connections
+    .venv/bin/python bench/persisted.py --scale tiny       # smoke test for CI (a few seconds)
+    .venv/bin/python bench/persisted.py --postgres postgres://postgres@127.0.0.1:5432/palmtrade
+
+Exits non-zero if any request fails or setup fails; a missed goal is reported, not an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import http_baseline as hb  # the server, setup helpers and the load generator
+
+ROOT = hb.ROOT
+GOAL = 0.40
+SCREEN = "AnnouncementList"
+VARIABLES = {"first": 20}
+
+
+def screen_document() -> tuple[str, str]:
+    """The stored screen query as the app sends it, and its manifest hash."""
+    from mobile_contract import gate
+
+    op = next(o for o in gate.load_operations() if o.name == SCREEN)
+    return op.text, op.sha256
+
+
+def targets(token: str) -> list[hb.Target]:
+    text, sha256 = screen_document()
+    auth = {"authorization": f"Bearer {token}"}
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+
+    def screen(name: str, body: dict[str, object]) -> hb.Target:
+        payload = json.dumps({**body, "operationName": SCREEN, "variables": VARIABLES}).encode()
+        return hb.Target(name, "POST", "/graphql", body=payload, headers=auth, graphql=True, expect="announcements")
+
+    return [
+        hb.Target("plain_starlette_json", "GET", "/bench/plain"),
+        screen("screen_query_text", {"query": text}),
+        screen("screen_query_persisted", {"extensions": persisted}),
+        screen("screen_query_ad_hoc_text", {"query": text.replace("{", "{ ", 1)}),
+    ]
+
+
+async def create_pg_database(server_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    parts = urlsplit(server_url)
+    name = f"{(parts.path.lstrip('/') or 'palmtrade')}_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", "", "")))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return urlunsplit(("postgres", parts.netloc, f"/{name}", parts.query, "")), name
+
+
+async def drop_pg_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(server_url)
+    conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", "", "")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, pool: object) -> int:
+    """Seeds, serves and measures one database; prints its figures; returns the failed requests."""
+    from api.seed import DEMO_PASSWORD
+
+    secret = secrets.token_urlsafe(48)
+    asyncio.run(hb.prepare_database(database_url, secret.encode()))
+    port = hb.free_port()
+    base = f"http://{hb.HOST}:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret,
+        "AUDIT_EXPORT_PATH": str(tmp / f"{label}-audit-heads.jsonl"),
+        "RUN_WORKERS": "1",
+        "SEED_DEMO": "0",
+        "LOG_LEVEL": "warning",
+        "PALMTRADE_PRODUCTION": "0",
+        "REDIS_URL": "",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    }
+    log_path = tmp / f"{label}-server.log"
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(hb.__file__).resolve()), "--serve", str(port)],
+            cwd=tmp,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            hb.wait_for_server(proc, base, log_path)
+            token = hb.sign_in(base, DEMO_PASSWORD)
+            results = [hb.measure(pool, port, target, args, proc.pid) for target in targets(token)]
+            if proc.poll() is not None:
+                raise RuntimeError(f"server died during the run:\n{hb.tail(log_path)}")
+        finally:
+            hb.stop_server(proc)
+
+    by_name = {r.name: r for r in results}
+    for r in results:
+        print(f"{label}_{r.name}: {r.rps:.1f} req/s")
+        print(f"{label}_{r.name}_p50: {r.p50_ms:.2f} ms")
+        print(f"{label}_{r.name}_server_cpu_per_request: {r.server_cpu_per_request_us:.0f} us")
+
+    def ratio(a: str, b: str) -> float:
+        return by_name[a].rps / by_name[b].rps if by_name[b].rps > 0 else math.nan
+
+    persisted_vs_plain = ratio("screen_query_persisted", "plain_starlette_json")
+    print(f"{label}_text_vs_plain_ratio: {ratio('screen_query_text', 'plain_starlette_json'):.3f} x")
+    print(f"{label}_persisted_vs_plain_ratio: {persisted_vs_plain:.3f} x")
+    print(f"{label}_persisted_vs_text_ratio: {ratio('screen_query_persisted', 'screen_query_text'):.3f} x")
+    print(
+        f"{label}_persisted_vs_ad_hoc_text_ratio: {ratio('screen_query_persisted', 'screen_query_ad_hoc_text'):.3f} x"
+    )
+    met = "yes" if persisted_vs_plain >= GOAL else "no"
+    print(f"{label}_persisted_goal_met: {met} (goal {GOAL:.2f} x of plain)")
+    errors = sum(r.errors for r in results)
+    print(f"{label}_errors: {errors} count")
+    for r in results:
+        for sample in r.samples:
+            print(f"# {label} {r.name} error: {sample}", file=sys.stderr)
+    if any(r.rps <= 0 for r in results):
+        print(f"error: a {label} target completed no request in the measured window", file=sys.stderr)
+        return errors + 1
+    return errors
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=["default", "tiny"], default="default")
+    parser.add_argument("--duration", type=float, default=None, help="measured seconds per target (default 5)")
+    parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds per target (default 1)")
+    parser.add_argument("--concurrency", type=int, default=None, help="connections in total (default 32)")
+    parser.add_argument("--clients", type=int, default=None, help="load generator processes (default 1)")
+    parser.add_argument("--postgres", metavar="URL", help="also measure on a fresh database on this server")
+    args = parser.parse_args(argv)
+    tiny = args.scale == "tiny"
+    args.duration = args.duration if args.duration is not None else (0.5 if tiny else 5.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.2 if tiny else 1.0)
+    args.concurrency = args.concurrency if args.concurrency is not None else (4 if tiny else 32)
+    args.clients = min(args.clients or 1, args.concurrency)
+    args.client = "raw"
+    if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1:
+        parser.error("--duration must be > 0, --warmup >= 0, --concurrency >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="palmtrade-bench-persisted-"))
+    pg: tuple[str, str] | None = None
+    try:
+        failed = 0
+        with multiprocessing.get_context("spawn").Pool(processes=args.clients) as pool:
+            failed += run_one("sqlite", f"sqlite://{tmp}/bench.sqlite3", tmp, args, pool)
+            if args.postgres:
+                pg = asyncio.run(create_pg_database(args.postgres))
+                failed += run_one("postgres", pg[0], tmp, args, pool)
+        print(
+            f"# concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
+            f"duration={args.duration}s cores={os.cpu_count()} screen={SCREEN} {json.dumps(VARIABLES)}",
+            file=sys.stderr,
+        )
+        return 1 if failed else 0
+    except Exception as err:  # setup failures: say so and exit non-zero
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if pg is not None and args.postgres:
+            asyncio.run(drop_pg_database(args.postgres, pg[1]))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
