@@ -1,9 +1,10 @@
 """Every stored operation runs against the served API, sent as its client sends it.
 
 The app sends with a bidder's access token (the evaluation screens an expert's, the objection answer
-the tenderer's, the supervisor screens a supervisor's, reports none), an integrator with its
-client-credentials token, a kiosk with its terminal token (none to sign in), and the kiosk's QR
-session reads with the session token the kiosk redeemed after the app approved its QR code.
+the tenderer's, the supervisor screens a supervisor's, the working calendar an operator's, reports
+none), an integrator with its client-credentials token, a kiosk with its terminal token (none to
+sign in), and the kiosk's QR session reads with the session token the kiosk redeemed after the app
+approved its QR code.
 A typed Error member or a null for an object the caller may not see is a fine answer; a top-level
 GraphQL error is not.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from mobile_contract import gate
 from mobile_contract.sealed_bid import new_key, seal
+from schema.relay import to_global_id
 from tests import factories as f
 from tests.scenarios.test_auction import START_PRICE, auction_lot
 from tests.scenarios.test_deposits import supervisor_phone
@@ -92,6 +94,7 @@ async def build_world(api: Any, clock: Any) -> World:
             "app": bidder,
             TENDERER: tenderer,
             SUPERVISOR: supervisor,
+            OPERATOR: operator,
             ANONYMOUS: None,
             "kiosk": signed["session"]["accessToken"],
             KIOSK_DEVICE: None,
@@ -108,7 +111,8 @@ def sms_code(api: Any, phone: str) -> str:
 Vars = Callable[[World], dict[str, Any]]
 EXPERT = "expert"  # the app's evaluation screens send the expert's token
 TENDERER = "tenderer"  # the app's tenderer answers objections
-SUPERVISOR = "supervisor"  # the app's supervisor screens (complaints of its category)
+SUPERVISOR = "supervisor"  # the app's supervisor screens (complaints, reports, alerts of its category)
+OPERATOR = "operator"  # the app's operator screens (the working-day calendar)
 ANONYMOUS = "anonymous"  # the app without a token (reports)
 KIOSK_DEVICE = "kiosk-device"  # a kiosk before it signs in
 KIOSK_SESSION = "kiosk-session"  # a kiosk's QR session for the app user who approved it
@@ -117,6 +121,7 @@ CLIENT_OF = {
     EXPERT: "app",
     TENDERER: "app",
     SUPERVISOR: "app",
+    OPERATOR: "app",
     ANONYMOUS: "app",
     "kiosk": "kiosk",
     KIOSK_DEVICE: "kiosk",
@@ -219,6 +224,7 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("MyObjections", lambda w: {}),
     ("Objection", lambda w: {"id": w.got["ObjectionRaise"]["objection"]["id"]}),
     ("OverdueObjections", lambda w: {}, SUPERVISOR),
+    ("SupervisedObjections", lambda w: {"status": "ANSWERED"}, SUPERVISOR),
     # complaints: filed and withdrawn, filed again, accepted, the lot suspended and lifted, decided
     ("ComplaintFile", lambda w: complaint_form(w, "contract-complaint-1")),
     ("ComplaintWithdraw", lambda w: complaint_act(w)),
@@ -246,6 +252,13 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
         SUPERVISOR,
     ),
     ("OverdueComplaints", lambda w: {}, SUPERVISOR),
+    # a third complaint, refused (不予受理)
+    ("ComplaintFile", lambda w: complaint_form(w, "contract-complaint-3")),
+    (
+        "ComplaintRefuse",
+        lambda w: {"input": {"complaintId": w.got["ComplaintFile"]["complaint"]["id"], "reason": REFUSED}},
+        SUPERVISOR,
+    ),
     # reports: anyone, without signing in
     (
         "ReportFile",
@@ -255,6 +268,31 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
         ANONYMOUS,
     ),
     ("ReportStatus", lambda w: {"trackingCode": w.got["ReportFile"]["trackingCode"]}, ANONYMOUS),
+    # the supervisor investigates the report and closes it
+    ("SupervisedReports", lambda w: {"status": "RECEIVED"}, SUPERVISOR),
+    ("ReportInvestigate", lambda w: {"input": {"reportId": report_id(w)}}, SUPERVISOR),
+    ("ReportClose", lambda w: {"input": {"reportId": report_id(w), "outcome": CLOSED}}, SUPERVISOR),
+    # supervision: collusion alerts (none raised on this lot: a missing one reads null, moves NOT_FOUND)
+    ("CollusionAlerts", lambda w: {"lotId": w.lot_id}, SUPERVISOR),
+    ("CollusionAlert", lambda w: {"id": alert_id(w)}, SUPERVISOR),
+    (
+        "CollusionAlertUpdate",
+        lambda w: {"input": {"alertId": alert_id(w), "status": "INVESTIGATING", "note": "调取设备登记信息"}},
+        SUPERVISOR,
+    ),
+    ("TradingStatistics", lambda w: statistics_range(w), SUPERVISOR),
+    ("TradingStatisticsCsv", lambda w: statistics_range(w), SUPERVISOR),
+    ("LotAuditTrail", lambda w: {"lotId": w.lot_id}, SUPERVISOR),
+    ("EvidencePackage", lambda w: {"lotId": w.lot_id}, SUPERVISOR),
+    ("EvidencePackageVerify", lambda w: {"jws": w.got["EvidencePackage"]["jws"]}, SUPERVISOR),
+    # the operator sets a day of a far year's calendar, reads it and clears it again
+    (
+        "CalendarDaySet",
+        lambda w: {"input": {"day": CALENDAR_DAY, "working": False, "name": "合同测试休息日"}},
+        OPERATOR,
+    ),
+    ("WorkingCalendar", lambda w: {"year": int(CALENDAR_DAY[:4])}, OPERATOR),
+    ("CalendarDayClear", lambda w: {"day": CALENDAR_DAY}, OPERATOR),
 ]
 KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     (
@@ -300,6 +338,9 @@ SUBSCRIPTIONS: dict[str, Callable[[World], dict[str, Any]]] = {
 
 
 SUSPENDED = "投诉调查期间暂停"
+REFUSED = "投诉事项已经处理，不予受理"
+CLOSED = "经查，投标人未借用资质"
+CALENDAR_DAY = "2099-06-15"  # far from any deadline the journey computes
 
 
 def objection_form(w: World, key: str) -> dict[str, Any]:
@@ -322,6 +363,21 @@ def complaint_form(w: World, key: str) -> dict[str, Any]:
 
 def complaint_act(w: World) -> dict[str, Any]:
     return {"input": {"complaintId": w.got["ComplaintFile"]["complaint"]["id"]}}
+
+
+def report_id(w: World) -> str:
+    return str(w.got["SupervisedReports"]["edges"][0]["node"]["id"])
+
+
+def alert_id(w: World) -> str:
+    """The lot's first alert, or one that does not exist."""
+    edges = w.got["CollusionAlerts"]["edges"]
+    return str(edges[0]["node"]["id"]) if edges else to_global_id("CollusionAlert", 0)
+
+
+def statistics_range(w: World) -> dict[str, Any]:
+    year = int(w.today[:4])
+    return {"period": "QUARTER", "startsOn": f"{year}-01-01", "endsOn": f"{year + 1}-01-01"}
 
 
 async def send(api: Any, name: str, variables: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -404,6 +460,22 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     assert len(world.got["MyComplaints"]["edges"]) == 2
     assert world.got["ReportFile"]["__typename"] == "ReportFiled", world.got["ReportFile"]
     assert world.got["ReportStatus"]["status"] == "RECEIVED"
+    assert world.got["ComplaintRefuse"]["complaint"]["status"] == "REFUSED", world.got["ComplaintRefuse"]
+    assert world.got["ComplaintRefuse"]["complaint"]["refusedReason"] == REFUSED
+    assert world.got["SupervisedObjections"]["edges"], world.got["SupervisedObjections"]
+    assert world.got["ReportInvestigate"]["report"]["status"] == "INVESTIGATING", world.got["ReportInvestigate"]
+    assert world.got["ReportClose"]["report"]["outcome"] == CLOSED, world.got["ReportClose"]
+    # and the supervision screens read the lot: its audit trail, a signed evidence package that verifies
+    assert world.got["LotAuditTrail"]["edges"], world.got["LotAuditTrail"]
+    verified = world.got["EvidencePackageVerify"]
+    assert verified["ok"], verified
+    assert verified["lotId"] == world.lot_id, verified
+    assert isinstance(world.got["TradingStatistics"], list)
+    assert world.got["TradingStatisticsCsv"].splitlines()[0], world.got["TradingStatisticsCsv"]
+    # and the operator's calendar day was set, shown and cleared
+    assert world.got["CalendarDaySet"]["day"]["day"] == CALENDAR_DAY, world.got["CalendarDaySet"]
+    assert CALENDAR_DAY in {d["day"] for d in world.got["WorkingCalendar"]["days"]}
+    assert world.got["CalendarDayClear"]["__typename"] == "CalendarDayUpdated", world.got["CalendarDayClear"]
     # and the kiosk shows the published decision, signs a bidder in by QR and reads only what is theirs
     assert decided["announcementId"] in {a["id"] for a in world.got["KioskComplaintDecisions"]["nodes"]}
     assert world.got["QrPending"]["expiresAt"] == world.got["TerminalQrChallenge"]["qr"]["expiresAt"]
