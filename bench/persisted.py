@@ -99,12 +99,21 @@ async def drop_pg_database(server_url: str, name: str) -> None:
         await conn.close()
 
 
+def prepare(database_url: str, secret: str) -> None:
+    asyncio.run(hb.prepare_database(database_url, secret.encode()))
+
+
 def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, pool: object) -> int:
     """Seeds, serves and measures one database; prints its figures; returns the failed requests."""
     from api.seed import DEMO_PASSWORD
 
     secret = secrets.token_urlsafe(48)
-    asyncio.run(hb.prepare_database(database_url, secret.encode()))
+    # in a process of its own: the ORM and the storage dialect are chosen once per process
+    setup = multiprocessing.get_context("spawn").Process(target=prepare, args=(database_url, secret))
+    setup.start()
+    setup.join()
+    if setup.exitcode != 0:
+        raise RuntimeError(f"preparing {label} failed ({setup.exitcode})")
     port = hb.free_port()
     base = f"http://{hb.HOST}:{port}"
     env = {
