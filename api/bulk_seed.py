@@ -451,6 +451,10 @@ class Stream:
         if self.emitted >= self.n:
             raise StopIteration
         while not self.pending or self.pending[0][0] > self.next_arrival:
+            if not self.pending and self.next_arrival > self.end:
+                # the window ran out short of n (arrivals are random): the rest arrive at its end, rather
+                # than arrivals running on past the end, where nothing is scheduled, until dates overflow
+                self.next_arrival = self.end
             self._arrive()
         at, _, kind, plan = heapq.heappop(self.pending)
         self.emitted += 1

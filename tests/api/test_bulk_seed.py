@@ -22,3 +22,21 @@ async def test_seeded_announcements_are_public_searchable_and_in_the_feed(db):
     word = search.query_terms(sample.title)[0]
     page = await search.search(word, AnnouncementFilter(), 20, None)
     assert page.total >= 1
+
+
+def test_the_stream_gives_n_announcements_even_when_its_window_runs_out_first():
+    # a window far too short for n: arrivals used to run on past its end until the dates overflowed
+    import itertools
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from api.bulk_seed import Publisher, Stream
+    from domain.common.catalogue import Category
+
+    end = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    tenderer = Publisher(org_id=1, user_id=1, name="招标人", categories=tuple(Category))
+    stream = Stream(random.Random(1), end - timedelta(hours=1), end, 200, [tenderer], [])
+    stream.interval = timedelta(days=3)  # as if the window had been planned much longer
+    made = list(itertools.islice(stream, 300))
+    assert len(made) == 200
+    assert all(p.at <= end for p in made)
