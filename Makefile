@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate makemigrations worker bench schema contract clean
+.PHONY: run test migrate makemigrations worker bench schema contract resilience clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
@@ -31,6 +31,11 @@ worker: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/http_baseline.py
+
+## The bidding day under load with faults (tests/resilience/test_bidding_day.py) on PostgreSQL + Redis:
+## DATABASE_URL and REDIS_URL must point at them; PALMTRADE_LOAD_CLIENTS=3000 for the full run.
+resilience: $(STAMP)
+	$(BIN)/python -m pytest -s -p no:randomly tests/resilience/test_bidding_day.py $(PYTEST_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -m mobile_contract.snapshot --write

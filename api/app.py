@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
+import httpx
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,14 +35,17 @@ from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback
+from api.lifecycle import DrainMiddleware, Lifecycle, readiness, server_checks
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from api.response_cache import ResponseCache, ResponseCacheMiddleware, shared_max_age
 from api.settings import Settings
 from domain.accounts import services as accounts
 from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy, rotate_if_due
 from domain.audit import services as audit
+from domain.certificates import services as certificates
 from domain.common import chronograph, clock, idempotency
-from domain.common.actors import ANONYMOUS, Actor
+from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
 from domain.publication import search
@@ -68,6 +73,9 @@ from schema.context import Context, locale_from
 log = logging.getLogger("palmtrade.api")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# answered without looking at a token: authentication may reload the key ring from the database, and a
+# probe must neither wait for that nor fail with it (a database outage is what /readyz reports)
+PROBES = frozenset({"/healthz", "/readyz"})
 
 
 @dataclass
@@ -82,10 +90,13 @@ class Services:
     push: PushSender
     periodic: list[chronograph.PeriodicJob] = field(default_factory=list)
     persisted: PersistedStore = field(default_factory=PersistedStore)
+    response_cache: ResponseCache = field(default_factory=lambda: ResponseCache(0, 0))
+    shared_ages: dict[str, int] = field(default_factory=dict)  # persisted hash -> seconds its answer is shared
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     owns_database: bool = False
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)  # draining, open WebSockets, worker loops' beats
 
     @property
     def audit_export_path(self) -> Path | None:
@@ -131,6 +142,7 @@ def build_services(settings: Settings) -> Services:
     )
     services.push.owner = services.holder
     services.persisted = PersistedStore.from_contract(automatic=settings.persisted_automatic)
+    services.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_seconds)
     services.push.channels = push_channels(settings)
     services.periodic = [
         chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
@@ -143,8 +155,22 @@ def build_services(settings: Settings) -> Services:
             "signing_key.rotate", timedelta(hours=1), lambda now: rotate_if_due(keyring.policy, now)
         ),
         chronograph.PeriodicJob("search.roll_recent_index", timedelta(hours=6), search.roll_recent_index),
+        chronograph.PeriodicJob("certificate_challenge.purge", timedelta(hours=1), certificates.purge_challenges),
+        chronograph.PeriodicJob(
+            "certificate_authority.refresh_crls",
+            timedelta(hours=1),
+            lambda now: certificates.refresh_crls(fetch_crl, now),
+        ),
     ]
     return services
+
+
+async def fetch_crl(url: str) -> bytes:
+    """Fetches a CA's CRL from its configured URL (certificate_authority.refresh_crls)."""
+    async with httpx.AsyncClient(timeout=30, follow_redirects=True) as client:
+        response = await client.get(url)
+        response.raise_for_status()
+        return response.content
 
 
 def push_channels(settings: Settings) -> dict[str, Channel]:
@@ -169,21 +195,29 @@ async def start(services: Services, with_workers: bool) -> None:
         services.owns_database = True
     await services.keyring.load()
     accounts.configure(services.keyring, accounts.deps.sms, settings.secret_key)
+    accounts.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     await services.bus.start()
     if with_workers:
-        services.tasks = [
-            asyncio.create_task(
-                run_forever(services.dispatcher.run_once, settings.dispatch_interval, "dispatcher", services.stop)
-            ),
-            asyncio.create_task(
-                run_forever(lambda: scheduler_tick(services), settings.scheduler_interval, "scheduler", services.stop)
-            ),
+        # tasks named loop:* are the workers: stop() lets each finish the step in hand
+        loops: list[tuple[str, Any, float]] = [
+            ("dispatcher", services.dispatcher.run_once, settings.dispatch_interval),
+            ("scheduler", lambda: scheduler_tick(services), settings.scheduler_interval),
         ]
         # without channels the senders still run: they mark pushes to unsupported providers skipped
-        services.tasks += [
-            asyncio.create_task(run_forever(services.push.run_once, settings.push_interval, "push", services.stop))
-            for _ in range(max(1, settings.push_senders))
+        loops += [
+            (f"push-{i}", services.push.run_once, settings.push_interval) for i in range(max(1, settings.push_senders))
         ]
+        services.tasks = [
+            asyncio.create_task(
+                run_forever(services.lifecycle.beating(name, step), idle, name, services.stop), name=f"loop:{name}"
+            )
+            for name, step, idle in loops
+        ]
+    if services.response_cache.enabled:
+        # every server process, workers or not: a published announcement clears the shared answers
+        services.tasks.append(
+            asyncio.create_task(services.response_cache.watch(services.bus, services.stop), name="cache-watch")
+        )
 
 
 async def scheduler_tick(services: Services) -> int:
@@ -203,16 +237,37 @@ async def scheduler_tick(services: Services) -> int:
 
 
 async def stop(services: Services) -> None:
+    """Stops the workers after the step in hand (a claimed outbox batch is delivered and committed, leased
+    pushes are recorded), cancelling what is still running after SHUTDOWN_GRACE_SECONDS (an outbox batch
+    then rolls back for the next dispatcher, pushes leased here are given back), then disconnects."""
     services.stop.set()
+    loops = [t for t in services.tasks if t.get_name().startswith("loop:")]
+    if loops:
+        _, late = await asyncio.wait(loops, timeout=services.settings.shutdown_grace_seconds)
+        if late:
+            log.warning("cancelling %s after the grace period", ", ".join(sorted(t.get_name() for t in late)))
     for task in services.tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    if loops:
+        try:
+            await services.push.release()
+        except Exception:
+            log.exception("could not give back the push leases of %s; they expire", services.holder)
     await services.bus.close()
     for channel in services.push.channels.values():
         await channel.close()
     if services.owns_database:
         await Tortoise.close_connections()
+
+
+def operation_policy(settings: Settings) -> OperationPolicy:
+    return OperationPolicy(
+        kiosk=settings.allowlist_kiosk,
+        integrator=settings.allowlist_integrator,
+        anonymous=settings.allowlist_anonymous,
+    )
 
 
 class PalmTradeGraphQL(GraphQL[Context, None]):
@@ -231,11 +286,12 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             page_cap=settings.max_page_size,
             anonymous_introspection=settings.introspection,
         )
-        policy = OperationPolicy(
-            kiosk=settings.allowlist_kiosk,
-            integrator=settings.allowlist_integrator,
-            anonymous=settings.allowlist_anonymous,
-        )
+        policy = operation_policy(settings)
+        services.shared_ages = {
+            sha256: age
+            for sha256, stored in services.persisted.manifest.items()
+            if (age := shared_max_age(stored.document, schema._schema)) is not None
+        }
         # first: it must see the hash before strawberry asks for a query, and refuse before any other hook
         schema.extensions = (lambda: PersistedOperations(services.persisted, policy), *schema.extensions)
         self.sdl = schema.as_str().rstrip() + "\n"  # what /schema.graphql publishes
@@ -248,6 +304,7 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             **kwargs,
         )
         self.services = services
+        self.policy = policy  # the socket's subscribe applies it too (api/persisted.py)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.scope.get("state", {})
@@ -261,6 +318,36 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             max_page_size=self.services.settings.max_page_size,
             services=self.services,
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, with its HTTP refusals (a body that is not JSON, an unsupported content type, a
+        mutation over GET) as typed JSON errors instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as err:
+            response = http_refusal(scope, err.status_code, err.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request's JSON (the body, or GET's `variables` and `extensions`): an object or an array,
+        null read as {}. Anything else, or text json cannot read (bad UTF-8, a number of 5,000 digits,
+        nesting deeper than the interpreter's stack), is a 400, never a 500."""
+        try:
+            value = self.decode_json(data)
+        except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise HTTPException(400, "Unable to parse request body as JSON") from err
+        if value is None:
+            return {}
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request must be a JSON object")
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+        if _SURROGATE_ESCAPE.search(raw) and not _unicode(value):
+            # a lone surrogate (\ud800) is valid JSON but no text: encoding it for the database failed
+            raise HTTPException(400, "The request must be valid Unicode text")
+        return value
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # a GET carrying only `extensions` (a persisted query, as Apollo sends it) is an operation
@@ -281,6 +368,41 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         return None
 
 
+_REFUSALS = {
+    400: ("BAD_REQUEST", "请求格式不正确"),
+    404: ("NOT_FOUND", "未找到"),
+    405: ("METHOD_NOT_ALLOWED", "不支持此请求方法"),
+}
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _unicode(value: Any) -> bool:
+    """Whether every string in a decoded JSON value (keys too) is encodable text; a loop, not recursion,
+    as the value may be nested as deep as json could read."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and any("\ud800" <= c <= "\udfff" for c in item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def http_refusal(scope: Scope, status: int, reason: str) -> Response:
+    """A request refused before GraphQL runs, as a typed error in English and Chinese."""
+    code, chinese = _REFUSALS.get(status, ("BAD_REQUEST", "请求格式不正确"))
+    request_id = scope.get("state", {}).get("request_id", "-")
+    error = {"message": f"{reason} / {chinese}", "extensions": {"code": code, "requestId": request_id}}
+    return JSONResponse({"errors": [error]}, status_code=status)
+
+
 class AuthMiddleware:
     """Request id and bearer token for every HTTP request; 401 for a bad token, 429 over limits."""
 
@@ -289,7 +411,7 @@ class AuthMiddleware:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -433,7 +555,17 @@ async def oauth_token(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: the process answers (restart it when it does not)."""
     return JSONResponse({"status": "ok", "time": clock.now().isoformat()})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness, for the balancer: 200 when the database and the broker answer, the signing keys are loaded
+    and the process is not draining; 503 naming what is not (each check within READINESS_TIMEOUT)."""
+    services: Services = request.app.state.services
+    checks = server_checks(services.bus, services.keyring, services.lifecycle)
+    ready, body = await readiness(checks, services.settings.readiness_timeout)
+    return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})
 
 
 def create_app(settings: Settings | None = None, *, with_workers: bool | None = None) -> Starlette:
@@ -459,9 +591,19 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/callbacks/bank", bank_callback, methods=["POST"]),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    # inside the auth middleware: a cached answer is replayed only to a caller whose token checked out
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        cache=services.response_cache,
+        store=services.persisted,
+        policy=operation_policy(settings),
+        max_ages=lambda: services.shared_ages,
+    )
     app.add_middleware(AuthMiddleware, services=services)
+    app.add_middleware(DrainMiddleware, lifecycle=services.lifecycle)  # outermost: sees every socket
     return app

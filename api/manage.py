@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
+import signal
 import sys
+from collections.abc import AsyncIterator
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api.settings import Settings
-from domain.db import tortoise_config
+from domain.db import is_postgres, tortoise_config
+
+MIGRATION_LOCK = 0x7061_6C6D  # pg_advisory_lock key held while migrating ("palm")
 
 
 async def migrate(settings: Settings) -> None:
-    """Applies every committed migration (the same ones on SQLite and PostgreSQL)."""
+    """Applies every committed migration (the same ones on SQLite and PostgreSQL), one process at a time."""
     if settings.database_url.startswith("sqlite://"):
         from pathlib import Path
 
@@ -26,9 +31,36 @@ async def migrate(settings: Settings) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     config = tortoise_config(settings.database_url)
     try:
-        await tortoise_migrate(config=config)
+        async with _one_migrator(settings.database_url):
+            await tortoise_migrate(config=config)
     finally:
         await Tortoise.close_connections()
+
+
+@contextlib.asynccontextmanager
+async def _one_migrator(database_url: str) -> AsyncIterator[None]:
+    """PostgreSQL: a session advisory lock, so servers started together migrate one after the other (the
+    later ones find nothing left to do; two at once failed on duplicate types). SQLite: one process anyway."""
+    if not is_postgres(database_url):
+        yield
+        return
+    import asyncpg
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    credentials = expand_db_url(tortoise_config(database_url)["connections"]["default"])["credentials"]
+    conn = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        ssl=credentials.get("ssl"),
+    )
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        yield
+    finally:
+        await conn.close()  # the session ends, and its lock with it
 
 
 async def _with_db(settings: Settings, job: object) -> object:
@@ -46,16 +78,93 @@ async def _seed(settings: Settings) -> bool:
 
 
 async def _run_worker(settings: Settings) -> None:
-    """The dispatcher and the scheduler as their own process (several may run at once)."""
+    """The dispatcher, the scheduler and the push senders as their own process (several may run at once).
+
+    SIGTERM or SIGINT: each loop finishes the step in hand (within SHUTDOWN_GRACE_SECONDS), then the
+    process exits 0; a second signal ends it at once. With WORKER_HEALTH_PORT it answers /healthz and
+    /readyz; under a systemd Type=notify unit it reports READY, STOPPING and the watchdog.
+    """
+    from api import lifecycle
     from api.app import build_services, start, stop
 
+    log = logging.getLogger("palmtrade.worker")
     services = build_services(settings)
     await start(services, with_workers=True)
-    logging.getLogger("palmtrade").info("worker %s running", services.holder)
+    loop = asyncio.get_running_loop()
+
+    def leave(sig: signal.Signals) -> None:
+        log.info("%s: finishing the work in hand, then stopping (again to stop at once)", sig.name)
+        services.lifecycle.drain()
+        services.stop.set()
+        for each in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(each)  # the default action again: a second signal ends the process
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, leave, sig)
+    probes = None
+    if settings.worker_health_port:
+        checks = lifecycle.server_checks(services.bus, services.keyring, services.lifecycle)
+        checks["loops"] = lifecycle.loops_working(services.lifecycle, services.tasks, settings.worker_stall_seconds)
+        probes = await lifecycle.serve_probes(
+            settings.host, settings.worker_health_port, checks, settings.readiness_timeout
+        )
+    watchdog = asyncio.create_task(_watchdog(services.stop)) if lifecycle.watchdog_interval() else None
+    lifecycle.notify("READY=1")
+    log.info("worker %s running", services.holder)
     try:
         await services.stop.wait()
     finally:
+        lifecycle.notify("STOPPING=1")
+        if probes is not None:
+            probes.close()  # an orchestrator sees it gone, not ready
         await stop(services)
+        if watchdog is not None:
+            watchdog.cancel()
+        log.info("worker %s stopped", services.holder)
+
+
+async def _watchdog(stop: asyncio.Event) -> None:
+    """WATCHDOG=1 to systemd while the event loop turns (WatchdogSec= restarts a hung worker)."""
+    from api import lifecycle
+
+    interval = lifecycle.watchdog_interval() or 1.0
+    while not stop.is_set():
+        lifecycle.notify("WATCHDOG=1")
+        await asyncio.sleep(interval)
+
+
+def _serve(settings: Settings) -> None:
+    """uvicorn, leaving gracefully (api/lifecycle.py GracefulServer)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.lifecycle import GracefulServer
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]  # a float works
+    )
+    server = GracefulServer(config, app.state.services.lifecycle, settings.shutdown_drain_seconds)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE
+
+
+def _needs_redis(settings: Settings, command: str) -> str | None:
+    """In production, processes that split the work must share live events through Redis."""
+    if not settings.production or settings.redis_url:
+        return None
+    if command == "worker" or (command == "serve" and not settings.run_workers):
+        return (
+            f"`{command}` in production needs REDIS_URL: without it the live events of the dispatchers never "
+            "reach the servers' subscribers, and rate limits are per process"
+        )
+    return None
 
 
 async def _rotate(settings: Settings) -> str:
@@ -126,22 +235,14 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if problem := _needs_redis(settings, args.command):
+        parser.error(problem)
     if args.command in ("serve", "migrate"):
         asyncio.run(migrate(settings))
     if args.command == "serve":
         if settings.seed_demo and asyncio.run(_with_db(settings, _seed(settings))):
             print("demo city loaded: see README.md for its accounts")
-        import uvicorn
-
-        from api.app import create_app
-
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            ws="websockets-sansio",
-        )
+        _serve(settings)
     elif args.command == "worker":
         asyncio.run(_run_worker(settings))
     elif args.command == "seed-demo":

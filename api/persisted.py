@@ -234,20 +234,25 @@ class PersistedTransportWS(PalmTradeTransportWS):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload: Any = message.get("payload")
+        store: PersistedStore = self.view.services.persisted  # type: ignore[attr-defined]
         wanted = requested_hash(payload.get("extensions")) if isinstance(payload, dict) else None
+        text = payload.get("query") if isinstance(payload, dict) else None
+        stored = store.get(wanted) if wanted is not None else store.known_text(text) if isinstance(text, str) else None
+        problem = None
         if wanted is not None and isinstance(payload, dict):
-            store: PersistedStore = self.view.services.persisted  # type: ignore[attr-defined]
-            stored = store.get(wanted)
-            text = payload.get("query")
-            problem = None
             if stored is None and text is None:
                 problem = not_found()
             elif text is not None and (stored.text != text if stored is not None else sha256_hex(text) != wanted):
                 problem = hash_mismatch()
-            if problem is not None:
-                if self.connection_acknowledged and message["id"] not in self.operations:
-                    await self.send_message({"id": message["id"], "type": "error", "payload": [problem.formatted]})
-                    return
             elif stored is not None:
                 message = {**message, "payload": {**payload, "query": stored.text}}
+        if problem is None and isinstance(payload, dict):
+            # the allow-list, here as well: a refusal raised inside strawberry's stream reaches a socket
+            # only as a bare `complete`, and the client would not know why
+            actor = getattr(self.context, "actor", None)
+            policy: OperationPolicy = self.view.policy  # type: ignore[attr-defined]
+            problem = policy.refusal(actor, stored) if actor is not None else None
+        if problem is not None and self.connection_acknowledged and message["id"] not in self.operations:
+            await self.send_message({"id": message["id"], "type": "error", "payload": [problem.formatted]})
+            return
         await super().handle_subscribe(message)

@@ -26,6 +26,18 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _roles(name: str) -> tuple[str, ...]:
+    """A comma-separated list of roles, each checked."""
+    from domain.common.actors import Role
+
+    value = os.environ.get(name, "")
+    roles = tuple(r.strip().lower() for r in value.split(",") if r.strip())
+    for role in roles:
+        if role not in Role._value2member_map_:
+            raise SettingsError(f"{name}: unknown role {role!r}")
+    return roles
+
+
 @dataclass(frozen=True)
 class Settings:
     production: bool = False
@@ -56,7 +68,12 @@ class Settings:
     allowlist_kiosk: bool = False
     allowlist_integrator: bool = False
     allowlist_anonymous: bool = False
+    # shared answers of public persisted queries (api/response_cache.py); 0 entries or seconds: off
+    response_cache_entries: int = 2000
+    response_cache_seconds: int = 10
     ocds_prefix: str = "ocds-xxxxxx"
+    # roles granted only to sessions signed in with a certificate and an SMS code (README: Certificates)
+    two_factor_roles: tuple[str, ...] = ()
     fcm_credentials: str | None = None
     fcm_project_id: str | None = None
     fcm_access_token: str | None = None
@@ -67,6 +84,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # leaving (api/lifecycle.py): not ready but serving for the drain, then in-flight work gets the grace
+    shutdown_drain_seconds: float = 0.0
+    shutdown_grace_seconds: float = 30.0
+    readiness_timeout: float = 1.0  # each readiness check (database, broker) answers within this or fails
+    worker_health_port: int | None = None  # `worker` serves /healthz and /readyz here (on HOST)
+    worker_stall_seconds: float = 300.0  # a worker loop without a finished step for this long is not ready
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -103,7 +126,10 @@ class Settings:
             allowlist_kiosk=_bool("ALLOWLIST_KIOSK", production),
             allowlist_integrator=_bool("ALLOWLIST_INTEGRATOR", production),
             allowlist_anonymous=_bool("ALLOWLIST_ANONYMOUS", production),
+            response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2000),
+            response_cache_seconds=_int("RESPONSE_CACHE_SECONDS", 10),
             ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
+            two_factor_roles=_roles("TWO_FACTOR_ROLES"),
             fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
             fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
             fcm_access_token=os.environ.get("FCM_ACCESS_TOKEN") or None,
@@ -114,6 +140,11 @@ class Settings:
             host=os.environ.get("HOST", "127.0.0.1"),
             port=_int("PORT", 8000),
             log_level=os.environ.get("LOG_LEVEL", "info"),
+            shutdown_drain_seconds=float(os.environ.get("SHUTDOWN_DRAIN_SECONDS") or (5 if production else 0)),
+            shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or 30),
+            readiness_timeout=float(os.environ.get("READINESS_TIMEOUT") or 1),
+            worker_health_port=_int("WORKER_HEALTH_PORT", 0) or None,
+            worker_stall_seconds=float(os.environ.get("WORKER_STALL_SECONDS") or 300),
         )
 
 

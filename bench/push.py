@@ -362,7 +362,7 @@ async def measure_dispatch(args: argparse.Namespace, port: int, lines: list[str]
             worker.stdin.write("go\n")
             worker.stdin.flush()
         for worker in workers:
-            out, _ = worker.communicate(timeout=3600)
+            worker.communicate(timeout=3600)
             if worker.returncode != 0:
                 raise SystemExit(f"a sender process failed ({worker.returncode})")
         elapsed = time.perf_counter() - began
@@ -429,7 +429,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.notifications = args.notifications or notifications
     args.devices = args.devices or devices
     args.seconds = args.seconds or (1.0 if args.scale == "tiny" else 5.0)
-    if min(args.notifications, args.devices, args.processes, args.senders, args.batch, args.in_flight, args.fcm_in_flight) < 1:
+    if (
+        min(
+            args.notifications,
+            args.devices,
+            args.processes,
+            args.senders,
+            args.batch,
+            args.in_flight,
+            args.fcm_in_flight,
+        )
+        < 1
+    ):
         parser.error("counts must be >= 1")
     return args
 

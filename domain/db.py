@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "domain.complaints.models",
     "domain.terminals.models",
     "domain.supervision.models",
+    "domain.certificates.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

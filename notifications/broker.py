@@ -62,6 +62,9 @@ class InProcessBroker:
     async def start(self) -> None:
         return None
 
+    async def ping(self) -> None:
+        """Returns when the broker can carry messages between processes (readiness); raises otherwise."""
+
     async def close(self) -> None:
         return None
 
@@ -74,6 +77,7 @@ class RedisBroker(InProcessBroker):
         self._redis = redis.from_url(url)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._listening = False  # subscribed now (false while reconnecting after a failure)
 
     async def publish(self, message: dict[str, Any]) -> None:
         await self._redis.publish(CHANNEL, json.dumps(message, ensure_ascii=False))
@@ -87,6 +91,7 @@ class RedisBroker(InProcessBroker):
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    self._listening = True
                     self._ready.set()
                     async for item in pubsub.listen():
                         if item.get("type") == "message":
@@ -94,8 +99,14 @@ class RedisBroker(InProcessBroker):
             except asyncio.CancelledError:
                 raise
             except Exception:
+                self._listening = False
                 log.exception("redis listener failed; reconnecting in 1 s")
                 await asyncio.sleep(1)
+
+    async def ping(self) -> None:
+        if not self._listening:
+            raise RuntimeError("not subscribed to Redis")
+        await self._redis.ping()
 
     async def close(self) -> None:
         if self._task is not None:

@@ -85,6 +85,10 @@ class PushSender:
         await asyncio.gather(*sends)
         return len(leased)
 
+    async def release(self) -> int:
+        """Gives back what this sender still holds leased (after a batch was cut short by a shutdown)."""
+        return await services.release_leases(self.owner)
+
     async def _send(self, channel: Channel, group: Sequence[DuePush]) -> None:
         try:
             results = await channel.send([as_push(d) for d in group])

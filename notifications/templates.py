@@ -317,13 +317,17 @@ SIGNAL_WORDS: dict[str, tuple[str, str]] = {
     "same_network": ("不同投标人使用同一网络地址", "different bidders used one network address"),
     "identical_documents": ("不同投标人的投标文件哈希相同", "identical bid documents across bidders"),
     "shared_payment_account": (
-        "不同投标人的保证金从同一账户缴纳",
-        "deposits of different bidders paid from one account",
+        "不同投标人的保证金或保函保费从同一账户缴纳",
+        "deposits or guarantee premiums of different bidders paid from one account",
     ),
     "price_band": ("报价异常接近", "prices suspiciously close to each other"),
     "price_spacing": ("报价呈等差排列", "prices equally spaced"),
     "price_near_estimate": ("报价均异常接近估算价", "all prices suspiciously close to the estimate"),
     "shared_contact": ("不同投标人联系电话相同", "the same contact phone across bidders"),
+    "shared_contact_name": (
+        "不同投标人的联系人同名且另有关联",
+        "the same contact person across bidders linked in another way",
+    ),
     "bid_rotation": ("投标人总是同时出现并轮流中标", "bidders that always bid together and take turns winning"),
 }
 

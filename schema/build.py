@@ -1,7 +1,7 @@
 """The schema, assembled from per-area classes."""
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -12,6 +12,9 @@ from schema.auctions.mutations import AuctionMutations
 from schema.auctions.queries import AuctionQueries
 from schema.auctions.subscriptions import AuctionSubscriptions
 from schema.audit.queries import AuditQueries
+from schema.certificates.mutations import CertificateMutations
+from schema.certificates.queries import CertificateQueries
+from schema.certificates.types import ActSignature, BoundCertificate, CertificateAuthority
 from schema.complaints.calendar import CalendarMutations, CalendarQueries
 from schema.complaints.mutations import ComplaintMutations
 from schema.complaints.queries import ComplaintQueries
@@ -26,7 +29,7 @@ from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
 from schema.kiosk_guard import KioskGuard
-from schema.limits import MaskUnexpected, limit_extensions
+from schema.limits import MaskUnexpected, Parser, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
 from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
@@ -74,6 +77,7 @@ class Query(
     CalendarQueries,
     TerminalQueries,
     SupervisionQueries,
+    CertificateQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -107,6 +111,7 @@ class Mutation(
     CalendarMutations,
     TerminalMutations,
     SupervisionMutations,
+    CertificateMutations,
 ):
     pass
 
@@ -134,7 +139,7 @@ def build_schema(
             page_cap=page_cap,
             anonymous_introspection=anonymous_introspection,
         ),
-        lambda: ParserCache(maxsize=1024),
+        lambda: Parser(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         KioskGuard,
         MaskUnexpected,
@@ -157,6 +162,9 @@ def build_schema(
             Device,
             SavedSearch,
             Terminal,
+            CertificateAuthority,
+            BoundCertificate,
+            ActSignature,
             Error,
             FieldError,
             *(error_type(e) for e in _all_errors()),

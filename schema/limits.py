@@ -8,6 +8,7 @@ in the number of nested fragments (a few hundred tokens of `...F1 ...F1` blocked
 """
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -27,7 +29,8 @@ from graphql import (
     VariableNode,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from domain.common.errors import DomainError
 
@@ -171,6 +174,9 @@ def limit_extensions(
         def on_operation(self) -> Iterator[None]:
             ctx = self.execution_context
             ctx.parse_options["max_tokens"] = max_tokens
+            if getattr(getattr(ctx.context, "request", None), "scope", {}).get("type") == "http":
+                # subscriptions are served over the WebSocket only; over HTTP strawberry ran one as a query
+                ctx.allowed_operations = set(ctx.allowed_operations) - {OperationType.SUBSCRIPTION}
             actor = getattr(ctx.context, "actor", None)
             allow = anonymous_introspection or (actor is not None and not actor.is_anonymous)
             ctx.validation_rules = ctx.validation_rules + (rules if allow else closed)
@@ -179,7 +185,22 @@ def limit_extensions(
     return [Limits]
 
 
+class Parser(ParserCache):
+    """strawberry's ParserCache, except that a document that does not parse is left to strawberry's own
+    parse, which reports it inside the operation: raised here, the error escaped every extension's
+    on_operation, so MaskUnexpected never saw it (a syntax error reached clients without a code)."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        try:
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        except Exception:
+            ctx.graphql_document = None
+        yield
+
+
 _EXPECTED_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
+_TOKEN_LIMIT = re.compile(r"more than \d+ tokens")
 
 
 def _plain(value: Any) -> Any:
@@ -193,15 +214,39 @@ def _should_mask(error: GraphQLError) -> bool:
     return (error.extensions or {}).get("code") not in _EXPECTED_CODES
 
 
+def _typed(error: GraphQLError) -> GraphQLError:
+    """The error with a code: graphql-core gives none to a syntax error (or a document over the token
+    limit), a document that does not validate, or variables that do not fit their types."""
+    if (error.extensions or {}).get("code"):
+        return error
+    if isinstance(error, GraphQLSyntaxError):
+        code = "TOO_MANY_TOKENS" if _TOKEN_LIMIT.search(error.message) else "GRAPHQL_PARSE_FAILED"
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
+    return GraphQLError(
+        error.message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        {**(error.extensions or {}), "code": code},
+    )
+
+
 class MaskUnexpected(MaskErrors):
     """Hides bugs from clients; the log keeps them, with the request id the client is shown.
 
     A domain error escaping a resolver (e.g. InvalidInput from a bad `first`) is the caller's
-    fault, not a bug: it keeps its code and message in the caller's language.
+    fault, not a bug: it keeps its code and message in the caller's language. Every other error
+    gets a code too (GRAPHQL_PARSE_FAILED, TOO_MANY_TOKENS, GRAPHQL_VALIDATION_FAILED).
     """
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_should_mask)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self.anonymise_error(e) if _should_mask(e) else _typed(e) for e in errors]
 
     def _process_result(self, result: object) -> None:
         # as MaskErrors does, without its isinstance() against a runtime-checkable Protocol,

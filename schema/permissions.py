@@ -5,6 +5,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from domain.certificates.errors import TwoFactorRequired
 from domain.common.actors import Role
 
 
@@ -24,7 +25,13 @@ def has_role(*roles: Role) -> type[BasePermission]:
         error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
 
         def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            return info.context.actor.has(*roles)
+            actor = info.context.actor
+            if actor.has(*roles):
+                return True
+            if any(r in actor.withheld_roles for r in roles):
+                # the role is the caller's, but the platform grants it to two-factor sessions only
+                raise TwoFactorRequired()
+            return False
 
     HasRole.__name__ = f"HasRole_{'_'.join(r.value for r in roles)}"
     return HasRole

@@ -213,6 +213,7 @@ async def _settle() -> None:
 @pytest.fixture
 async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[Api]:
     base_url, services = server
+    services.response_cache.clear()  # like the tables: answers kept for the last test are not this one's
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         yield Api(base_url=base_url, services=services, http=http)
     await _settle()

@@ -80,6 +80,8 @@ class RefreshToken(Model):
     used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     revoked_reason = fields.CharField(max_length=32, null=True)
+    # how the session was signed in (space-separated amr values: pwd, sms, cert), kept by every refresh
+    amr = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "refresh_token"

@@ -30,7 +30,7 @@ from domain.accounts.models import (
 from domain.accounts.states import SELF_SERVICE_KINDS, OrgKind, OrgStatus, ensure_transition, roles_of
 from domain.accounts.tokens import KeyRing
 from domain.common import chronograph, clock, events
-from domain.common.actors import Actor, Role
+from domain.common.actors import Actor, Role, two_factor
 from domain.common.catalogue import Category
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, required_text
 from domain.common.events import Audience, use_case
@@ -48,6 +48,8 @@ SMS_MIN_INTERVAL = timedelta(seconds=60)
 SMS_MAX_PER_DAY = 10
 SMS_PURPOSE_LOGIN = "login"
 SMS_PURPOSE_EXPERT = "expert"
+# authentication method references of a session (RFC 8176 names where one exists; "cert" is a certificate)
+AMR_OF_METHOD = {"password": "pwd", "sms": "sms", "cert": "cert"}
 # An expert signs in once for a whole evaluation sitting (评标会) and gets no refresh token: the
 # session ends with this access token, 4 hours after the sign-in, and a new SMS code starts another.
 EXPERT_SESSION_TTL = timedelta(hours=4)
@@ -83,6 +85,8 @@ class Deps:
     keyring: KeyRing = field(default_factory=KeyRing)
     sms: SmsSender = field(default_factory=LogSmsSender)
     code_secret: bytes = b"development-only-secret"
+    # roles granted only to a two-factor session (certificate plus SMS code); TWO_FACTOR_ROLES in api/settings
+    two_factor_roles: frozenset[Role] = frozenset()
 
 
 deps = Deps()
@@ -266,43 +270,59 @@ class Session:
     refresh_token: str
     refresh_expires_at: datetime
     user: User
+    amr: tuple[str, ...] = ()
+    withheld_roles: tuple[str, ...] = ()
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _access_token(user: User, family: str) -> tuple[str, datetime]:
+async def _access_token(user: User, family: str, amr: tuple[str, ...]) -> tuple[str, datetime, tuple[str, ...]]:
+    """The access token of a session signed in by `amr`; roles that need two factors are withheld from a
+    session without them (claim `mfa` names them). Returns the token, its expiry and the withheld roles."""
     org = await Organisation.get(id=user.organisation_id)
     roles = roles_of(org.status, list(org.kinds))
-    claims: dict[str, Any] = {"org": org.id, "roles": sorted(roles), "sid": family}
-    if Role.SUPERVISOR in roles:
+    withheld = set() if two_factor(amr) else roles & deps.two_factor_roles
+    granted = roles - withheld
+    claims: dict[str, Any] = {"org": org.id, "roles": sorted(granted), "sid": family, "amr": list(amr)}
+    if withheld:
+        claims["mfa"] = sorted(withheld)
+    if Role.SUPERVISOR in granted:
         claims["cats"] = list(org.supervised_categories)
-    return deps.keyring.issue(f"user:{user.id}", claims)
+    token, expires = deps.keyring.issue(f"user:{user.id}", claims)
+    return token, expires, tuple(sorted(withheld))
 
 
-async def _new_refresh(user: User, family: str, now: datetime) -> tuple[str, datetime]:
+async def _new_refresh(user: User, family: str, now: datetime, amr: tuple[str, ...]) -> tuple[str, datetime]:
     token = "ptr_" + secrets.token_urlsafe(32)
     expires = now + deps.keyring.policy.refresh_ttl
     await RefreshToken.create(
-        token_hash=_token_hash(token), family=family, user=user, created_at=now, expires_at=expires
+        token_hash=_token_hash(token),
+        family=family,
+        user=user,
+        created_at=now,
+        expires_at=expires,
+        amr=" ".join(amr),
     )
     return token, expires
 
 
-async def _open_session(actor: Actor, user: User, method: str) -> Session:
+async def _open_session(actor: Actor, user: User, method: str, amr: tuple[str, ...] | None = None) -> Session:
+    """A new session (refresh family) for the user, marked with the methods it was signed in by."""
+    methods = tuple(sorted(set(amr or (AMR_OF_METHOD[method],))))
     now = clock.now()
     family = str(uuid.uuid4())
     async with in_transaction():
         user.failed_logins, user.last_login_at = 0, now
         await user.save(update_fields=["failed_logins", "last_login_at"])
-        refresh, refresh_exp = await _new_refresh(user, family, now)
+        refresh, refresh_exp = await _new_refresh(user, family, now, methods)
         await events.record(
             ev.UserSignedIn(object_id=str(user.id), method=method, audience=Audience(users=(user.id,))),
             Actor(user_id=user.id, org_id=user.organisation_id, ip=actor.ip),
         )
-    access, access_exp = await _access_token(user, family)
-    return Session(access, access_exp, refresh, refresh_exp, user)
+    access, access_exp, withheld = await _access_token(user, family, methods)
+    return Session(access, access_exp, refresh, refresh_exp, user, methods, withheld)
 
 
 def _ensure_not_locked(user: User, now: datetime) -> None:
@@ -474,12 +494,13 @@ async def refresh_session(actor: Actor, refresh_token: str) -> Session:
             await row.save(update_fields=["used_at"])
             user = await User.get(id=row.user_id)
             _ensure_not_locked(user, now)
-            new_token, new_exp = await _new_refresh(user, str(row.family), now)
+            amr = tuple(row.amr.split())
+            new_token, new_exp = await _new_refresh(user, str(row.family), now, amr)
     if reused:
         await _revoke_family(actor, str(row.family), "reuse", row.user_id)
         raise errors.RefreshTokenReused()
-    access, access_exp = await _access_token(user, str(row.family))
-    return Session(access, access_exp, new_token, new_exp, user)
+    access, access_exp, withheld = await _access_token(user, str(row.family), amr)
+    return Session(access, access_exp, new_token, new_exp, user, amr, withheld)
 
 
 async def _revoke_family(actor: Actor, family: str, reason: str, user_id: int) -> int:

@@ -263,4 +263,6 @@ def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:
         session_id=claims.get("sid"),
         ip=ip,
         supervised_categories=frozenset(claims.get("cats", ())),
+        amr=frozenset(str(m) for m in claims.get("amr", ())),
+        withheld_roles=frozenset(Role(r) for r in claims.get("mfa", ()) if r in Role._value2member_map_),
     )

@@ -10,7 +10,9 @@ class Auction(Model):
     """The live state of one lot auction. Every accepted bid updates this row under a lock.
 
     reserve_price_fen is never shown before the end. ends_at is set when timed bidding starts
-    and moved by each bid in timed bidding. seq counts accepted bids.
+    and moved by each bid in timed bidding. seq counts accepted bids. The lot's bidder rules
+    (require_signed_bids, require_two_factor_for_bids) are copied here when bidding starts, when the
+    lot's configuration can no longer change, so a bid reads them from the row it locks anyway.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -36,6 +38,8 @@ class Auction(Model):
     reminded_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
     next_check_at = fields.DatetimeField(null=True, db_index=True)
+    require_signed_bids = fields.BooleanField(default=False, db_default=False)
+    require_two_factor_for_bids = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -14,6 +14,11 @@ sequence number and, during timed bidding, moves ends_at to max(ends_at, now + c
 same transaction. The auction ends at ends_at whether or not a request arrives: the chronograph
 closes it, and a bid at or after ends_at is refused even before that. The highest bid at or above
 the reserve wins; otherwise the auction fails.
+
+A lot may require bids signed with a bound certificate (require_signed_bids: the signature is checked
+before the row lock and stored with the bid) and bidders signed in with two factors
+(require_two_factor_for_bids: the access token's amr). Both are copied onto the auction when bidding
+starts, so a bid reads them from the row it locks and not from the lot.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from tortoise.expressions import Q
 
 from domain.accounts.models import Organisation
 from domain.auctions.models import Auction, AuctionBid, AuctionEntry
+from domain.certificates import acts, signatures
+from domain.certificates.errors import SignatureRequired, TwoFactorRequired
+from domain.certificates.signatures import Signed, Verified
 from domain.common import chronograph, clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -42,6 +50,7 @@ from domain.publication.services import managed_project
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
 from domain.registration.models import Registration
+from domain.supervision import network
 
 MAX_PRICE_FEN = 10**15
 REMIND_BEFORE = timedelta(minutes=10)
@@ -277,6 +286,21 @@ async def _qualify(auction: Auction, now: datetime) -> int:
     return made
 
 
+async def _copy_bidder_rules(auction: Auction) -> None:
+    """The lot's bidder rules onto the auction (saved with the start): the lot is published by then, and a
+    published lot's configuration no longer changes."""
+    lot = await Lot.get(id=auction.lot_id)
+    auction.require_signed_bids = bool(lot.config.get("require_signed_bids"))
+    auction.require_two_factor_for_bids = bool(lot.config.get("require_two_factor_for_bids"))
+
+
+def _check_bidder(auction: Auction, actor: Actor, verified: Verified | None) -> None:
+    if auction.require_two_factor_for_bids and not actor.two_factor:
+        raise TwoFactorRequired()
+    if auction.require_signed_bids and verified is None:
+        raise SignatureRequired()
+
+
 def _bidder_number(taken: set[str]) -> str:
     """A random 4-digit bidder number not yet used in this auction (random, so it says nothing)."""
     while True:
@@ -324,6 +348,7 @@ async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
                 )
             continue
         if phase is Phase.SCHEDULED and now >= auction.starts_at:
+            await _copy_bidder_rules(auction)
             qualified = await _qualify(auction, now)
             if qualified == 0 and not await AuctionEntry.exists(auction_id=auction.id):
                 auction.phase, auction.closed_at, auction.next_check_at = Phase.FAILED.value, now, None
@@ -426,14 +451,25 @@ def _too_low(cls: type[BidTooLow], auction: Auction, min_next: int) -> BidTooLow
 
 
 @use_case("auction.bid", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key: str | None = None) -> Placed:
-    """Accepts the bid iff the auction is live, the caller qualified, and the amount is the current
-    price plus whole increments; returns it with its sequence number and the new end."""
+async def place_bid(
+    actor: Actor, lot_id: int, amount_fen: int, idempotency_key: str | None = None, signed: Signed | None = None
+) -> Placed:
+    """Accepts the bid iff the auction is live, the caller qualified (signed in with two factors and
+    signing the bid when the lot requires it), and the amount is the current price plus whole
+    increments; returns it with its sequence number and the new end."""
     if actor.org_id is None or actor.user_id is None:
         raise PermissionDenied()
     if not isinstance(amount_fen, int) or not 0 < amount_fen <= MAX_PRICE_FEN:
         raise InvalidInput(field="amountFen")
+    verified: Verified | None = None
+    if signed is not None:
+        # checked before the row lock: certificate path validation must not hold up other bidders
+        lot = await Lot.get_or_none(id=lot_id)
+        if lot is None or lot.status == LotStatus.DRAFT.value:
+            raise NotFound()
+        verified = await signatures.check(actor, acts.auction_bid(lot.trade_code, amount_fen), signed, required=False)
     made: list[Placed] = []
+    facts: list[network.Key | None] = []
 
     async def bid() -> dict[str, Any]:
         auction = await lock(Auction.filter(lot_id=lot_id)).first()
@@ -444,6 +480,7 @@ async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key:
         phase = Phase(auction.phase)
         if phase not in LIVE:
             raise AuctionNotLive(phase=phase.value)
+        _check_bidder(auction, actor, verified)
         # the caller's entry and the leader's (to tell it it was outbid) in one round trip
         entries = await AuctionEntry.filter(
             Q(organisation_id=actor.org_id) | Q(id=auction.leading_entry_id or 0), auction_id=auction.id
@@ -480,6 +517,11 @@ async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key:
             ends_at=auction.ends_at,
             phase=phase.value,
         )
+        if verified is not None:
+            await signatures.record(actor, verified, "AuctionBid", placed.id, lot_id)
+        # with its creation time: an id alone comes back after a database is restored or emptied
+        scope = (auction.id, auction.created_at.isoformat())
+        facts.append(await network.record_first(actor, lot_id, "auction.bid", scope))
         event = await events.record(
             BidPlaced(
                 object_id=str(auction.id),
@@ -509,7 +551,12 @@ async def place_bid(actor: Actor, lot_id: int, amount_fen: int, idempotency_key:
         made.append(Placed(bid=placed, event=event))
         return {"bid_id": placed.id, "event_id": event.id}
 
-    result, replayed = await run_once(actor, idempotency_key, "auction.bid", {"lot": lot_id, "amount": amount_fen}, bid)
+    request: dict[str, Any] = {"lot": lot_id, "amount": amount_fen}
+    if verified is not None:
+        request["signature"] = verified.signature
+    result, replayed = await run_once(actor, idempotency_key, "auction.bid", request, bid)
+    if facts and not replayed:
+        network.kept(facts[-1])  # the attempt that committed
     if made and not replayed:
         return made[-1]  # saves two reads on the hot path; a replay reads what the first request stored
     return Placed(bid=await AuctionBid.get(id=result["bid_id"]), event=await OutboxEvent.get(id=result["event_id"]))

@@ -81,9 +81,7 @@ async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:
         return []
     await lock_named("audit_chain")
     ids = [e.event_id for e in events]
-    present = set(
-        str(i) for i in await AuditEntry.filter(event_id__in=ids).values_list("event_id", flat=True)
-    )
+    present = set(str(i) for i in await AuditEntry.filter(event_id__in=ids).values_list("event_id", flat=True))
     last = await AuditEntry.all().order_by("-seq").first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
     created: list[AuditEntry] = []
@@ -142,34 +140,40 @@ async def verify(exported_heads: Iterable[tuple[int, str]] = ()) -> Verification
             checked += 1
             if entry.seq != expected_seq:
                 return Verification(
-                    False, checked, last_seq, prev, expected_seq,
+                    False,
+                    checked,
+                    last_seq,
+                    prev,
+                    expected_seq,
                     f"entry {expected_seq} is missing (next is {entry.seq})",
                 )
             if entry.prev_hash != prev:
                 return Verification(
-                    False, checked, last_seq, prev, entry.seq,
+                    False,
+                    checked,
+                    last_seq,
+                    prev,
+                    entry.seq,
                     "does not link to the previous entry",
                 )
             if _hash_of(entry) != entry.hash:
-                return Verification(
-                    False, checked, last_seq, prev, entry.seq, "content does not match its hash"
-                )
+                return Verification(False, checked, last_seq, prev, entry.seq, "content does not match its hash")
             prev, last_seq = entry.hash, entry.seq
             expected_seq += 1
-    heads = list(exported_heads) + [
-        (h.seq, h.hash) for h in await AuditHeadExport.all().order_by("-seq").limit(5)
-    ]
+    heads = list(exported_heads) + [(h.seq, h.hash) for h in await AuditHeadExport.all().order_by("-seq").limit(5)]
     for seq, hash_ in sorted(heads, reverse=True):
         if seq > last_seq:
             return Verification(
-                False, checked, last_seq, prev, last_seq + 1,
+                False,
+                checked,
+                last_seq,
+                prev,
+                last_seq + 1,
                 f"the chain ends at {last_seq} but head {seq} was exported: entries were removed",
             )
         entry = await AuditEntry.get_or_none(seq=seq)
         if entry is None or entry.hash != hash_:
-            return Verification(
-                False, checked, last_seq, prev, seq, "differs from the exported head"
-            )
+            return Verification(False, checked, last_seq, prev, seq, "differs from the exported head")
     return Verification(True, checked, last_seq, prev)
 
 

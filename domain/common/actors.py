@@ -36,6 +36,10 @@ class Actor:
     terminal_id: int | None = None
     # the app's device id (X-Device-Id header), kept for collusion checks (domain/supervision)
     device_id: str | None = None
+    # how the session was signed in (the token's amr: pwd, sms, cert) and the roles its organisation has
+    # that the platform grants only to a two-factor session (README: Certificates)
+    amr: frozenset[str] = field(default_factory=frozenset)
+    withheld_roles: frozenset[Role] = field(default_factory=frozenset)
 
     @property
     def is_anonymous(self) -> bool:
@@ -45,6 +49,11 @@ class Actor:
     @property
     def is_system(self) -> bool:
         return Role.OPERATOR in self.roles and self.user_id is None and self.client_id == "system"
+
+    @property
+    def two_factor(self) -> bool:
+        """Signed in with a certificate and a second factor (certificate plus SMS code)."""
+        return two_factor(self.amr)
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -68,6 +77,13 @@ class Actor:
         address, and a stored result is only returned for the identical input anyway.
         """
         return self.label
+
+
+def two_factor(amr: frozenset[str] | set[str] | list[str] | tuple[str, ...]) -> bool:
+    """Two authentication factors, one of them cryptographic: the certificate's key and an SMS code
+    (等保三级: two factors, at least one by cryptographic technique)."""
+    methods = set(amr)
+    return "cert" in methods and "sms" in methods
 
 
 ANONYMOUS = Actor()

@@ -8,7 +8,9 @@ each job per period.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,7 +49,24 @@ def register(name: str, model: type[Model], fire: Callable[[Any, datetime], Awai
     _transitions[name] = TimedTransition(name, model, fire)
 
 
+# Every module that registers a timed transition when it is imported. fire_due imports them all first, so
+# that a process that never imported one of them (a worker builds no GraphQL schema) still fires it: a
+# worker process once fired no auction phase change, the schema being the only importer of the auctions.
+MODULES: tuple[str, ...] = (
+    "domain.accounts.services",
+    "domain.auctions.services",
+    "domain.complaints.services",
+    "domain.deposits.services",
+    "domain.guarantees.services",
+    "domain.results.services",
+    "domain.tendering.opening",
+)
+
+
 def transitions() -> list[TimedTransition]:
+    for module in MODULES:
+        if module not in sys.modules:
+            importlib.import_module(module)
     return list(_transitions.values())
 
 
@@ -57,9 +76,7 @@ async def fire_due(now: datetime | None = None, batch: int = 100) -> int:
     fired = 0
     for transition in transitions():
         async with in_transaction():
-            due = await claim(
-                transition.model.filter(next_check_at__lte=when).order_by("next_check_at").limit(batch)
-            )
+            due = await claim(transition.model.filter(next_check_at__lte=when).order_by("next_check_at").limit(batch))
             for obj in due:
                 try:
                     # a savepoint: an object whose transition fails stays due and holds back no other
@@ -87,9 +104,7 @@ async def take_lease(job: PeriodicJob, holder: str, now: datetime | None = None)
     if await SchedulerLease.exists(name=job.name):
         return False
     try:
-        await SchedulerLease.create(
-            name=job.name, holder=holder, leased_until=when + job.every, last_run_at=when
-        )
+        await SchedulerLease.create(name=job.name, holder=holder, leased_until=when + job.every, last_run_at=when)
     except IntegrityError:
         return False
     return True

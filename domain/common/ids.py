@@ -1,8 +1,10 @@
-"""Identifiers the platform validates: unified social credit codes and mainland mobile numbers."""
+"""Identifiers the platform validates: unified social credit codes, mainland mobile numbers and bank account
+numbers."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from domain.common.errors import InvalidInput
 
@@ -13,6 +15,8 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # collective economic organisations), Y (other); ASCII only, the check sum indexes USCC_CHARSET.
 _USCC_SHAPE = re.compile(r"[1-9ANY][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# no national standard fixes the length: personal cards have 16 to 19 digits, settlement accounts 12 to 25
+_BANK_ACCOUNT = re.compile(r"[0-9]{8,32}")
 
 
 class InvalidCreditCode(InvalidInput):
@@ -34,6 +38,15 @@ class InvalidPhoneNumber(InvalidInput):
 
     def __init__(self, value: str, field: str = "phone") -> None:
         super().__init__(field=field, value=value)
+
+
+class InvalidBankAccount(InvalidInput):
+    code = "INVALID_BANK_ACCOUNT"
+    message_zh = "银行账号须为 8 至 32 位数字（可含空格或连字符）"
+    message_en = "A bank account number has 8 to 32 digits (spaces and hyphens allowed)"
+
+    def __init__(self, field: str = "payerAccount") -> None:
+        super().__init__(field=field)
 
 
 def uscc_check_char(first17: str) -> str:
@@ -72,3 +85,18 @@ def normalize_mobile(value: str, field: str = "phone") -> str:
 
 def mask_mobile(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:]
+
+
+def bank_account_key(value: str) -> str:
+    """An account number as it is compared: full-width characters made half-width, spaces and hyphens
+    dropped, letters upper-cased (for numbers as banks send them, which the platform does not validate)."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value)).upper()
+
+
+def normalize_bank_account(value: str, field: str = "payerAccount") -> str:
+    """Accepts 6222 0216 0001 2345 678, full-width digits or hyphens; returns the digits, or raises
+    InvalidBankAccount."""
+    digits = bank_account_key(value)
+    if not _BANK_ACCOUNT.fullmatch(digits):
+        raise InvalidBankAccount(field=field)
+    return digits

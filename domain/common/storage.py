@@ -20,9 +20,7 @@ async def lock_named(name: str) -> None:
     """Holds a transaction-scoped lock by name (PostgreSQL); SQLite has a single writer anyway."""
     if using_postgres():
         key = zlib.crc32(name.encode())
-        await connections.get("default").execute_query(
-            "SELECT pg_advisory_xact_lock($1)", [key]
-        )
+        await connections.get("default").execute_query("SELECT pg_advisory_xact_lock($1)", [key])
 
 
 def claim(query: QuerySet[M]) -> QuerySet[M]:

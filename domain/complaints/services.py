@@ -37,6 +37,9 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from domain.accounts.models import Organisation
+from domain.certificates import acts
+from domain.certificates import signatures as act_signatures
+from domain.certificates.signatures import Signed
 from domain.common import chronograph, clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
@@ -468,9 +471,11 @@ async def raise_objection(
     reasons: str,
     evidence: list[Evidence],
     idempotency_key: str | None = None,
+    signed: Signed | None = None,
 ) -> Objection:
     """A bidder or interested party objects to the tenderer within the stage's window; the tenderer
-    must answer within the lot's objection_answer_days; the lot's award is paused until then."""
+    must answer within the lot's objection_answer_days; the lot's award is paused until then. The
+    objector's certificate signature over it is kept with it when given."""
     try:
         stage_ = ObjectionStage(stage)
     except ValueError:
@@ -479,7 +484,12 @@ async def raise_objection(
     files = checked_evidence(evidence)
     _lot, project, _ = await _public_lot(lot_id)
     org_id = _party(actor, project)
+    act_signature = await act_signatures.check(
+        actor, acts.objection_raise(_lot.trade_code, stage_.value, reasons), signed, required=False
+    )
     request = {"lot": lot_id, "stage": stage_.value, "reasons": text, "evidence": files}
+    if act_signature is not None:
+        request["signature"] = act_signature.signature
 
     async def create() -> dict[str, Any]:
         locked = await lock(Lot.filter(id=lot_id)).get()
@@ -509,6 +519,8 @@ async def raise_objection(
             ),
             actor,
         )
+        if act_signature is not None:
+            await act_signatures.record(actor, act_signature, "Objection", made.id, lot_id)
         return {"id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "objection.raise", request, create)
@@ -694,9 +706,11 @@ async def file_complaint(
     requests: str,
     evidence: list[Evidence],
     idempotency_key: str | None = None,
+    signed: Signed | None = None,
 ) -> Complaint:
     """A complaint to the supervisors of the lot's category, within complaint_window_days of knew_on,
-    after the objection the subject needs; to be accepted or refused within 3 working days."""
+    after the objection the subject needs; to be accepted or refused within 3 working days. The
+    complainant's certificate signature over it is kept with it when given."""
     try:
         subject_ = ComplaintSubject(subject)
     except ValueError:
@@ -708,6 +722,9 @@ async def file_complaint(
     org_id = _party(actor, project)
     if knew_on > _today() or knew_on < clock.to_shanghai(tender.published_at).date():
         raise InvalidInput(field="knewOn")
+    act_signature = await act_signatures.check(
+        actor, acts.complaint_file(lot.trade_code, subject_.value, reasons, requests), signed, required=False
+    )
     request = {
         "lot": lot_id,
         "subject": subject_.value,
@@ -716,6 +733,8 @@ async def file_complaint(
         "requests": asked,
         "evidence": files,
     }
+    if act_signature is not None:
+        request["signature"] = act_signature.signature
 
     async def create() -> dict[str, Any]:
         now = clock.now()
@@ -757,6 +776,8 @@ async def file_complaint(
             ),
             actor,
         )
+        if act_signature is not None:
+            await act_signatures.record(actor, act_signature, "Complaint", made.id, lot_id)
         return {"id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "complaint.file", request, create)

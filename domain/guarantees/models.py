@@ -30,6 +30,8 @@ class Guarantee(Model):
     letter_jws = fields.TextField(null=True)
     letter_sha256 = fields.CharField(max_length=64, null=True)
     key_id = fields.CharField(max_length=128, null=True)
+    # the account the premium is paid from (digits only); read by collusion checks, never shown to other bidders
+    payer_account = fields.CharField(max_length=64, null=True)
     applied_by = fields.BigIntField()
     applied_at = fields.DatetimeField()
     decided_by = fields.BigIntField(null=True)

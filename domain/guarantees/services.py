@@ -15,6 +15,10 @@ termination) every issued guarantee is released; one still issued at valid_until
 chronograph). An application nobody decided stays `applied`: it never counts as security (it has no
 letter), the guarantor may still decline it, and the bidder may apply again once it is declined.
 
+The bidder may name the bank account it pays the guarantor's premium from: kept as digits for the
+guarantor's reconciliation and the collusion checks (domain.supervision.alerts), read only by the
+applicant, the guarantor, operators and supervisors, never carried in events.
+
 Every step takes an idempotency key, locks the guarantee's row for its transition, and records an
 event in the same transaction. Events go to the applicant, the guarantor, operators and
 supervisors, and to the beneficiary where it concerns it and it may know who bids: never before the
@@ -37,11 +41,15 @@ from tortoise.transactions import in_transaction
 from domain.accounts import keys
 from domain.accounts.models import Organisation, PartnerKey
 from domain.accounts.states import OrgKind, OrgStatus
+from domain.certificates import acts
+from domain.certificates import signatures as act_signatures
+from domain.certificates.signatures import Signed
 from domain.common import chronograph, clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
+from domain.common.ids import normalize_bank_account
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
 from domain.common.storage import lock
@@ -278,6 +286,11 @@ def _may_see(actor: Actor, g: Guarantee, lot: Lot, project: Project, now: dateti
     )
 
 
+def sees_payer(actor: Actor, g: Guarantee) -> bool:
+    """Who may read the premium's payer account: operators and supervisors, the applicant and the guarantor."""
+    return actor.has(*SEES_ALL) or (actor.org_id is not None and actor.org_id in (g.applicant_id, g.guarantor_id))
+
+
 async def visible(actor: Actor, guarantee_id: int) -> Guarantee:
     """A guarantee the actor may see; NotFound otherwise."""
     g = await Guarantee.get_or_none(id=guarantee_id)
@@ -334,15 +347,19 @@ async def apply(
     amount_fen: int,
     valid_until: datetime,
     idempotency_key: str | None = None,
+    *,
+    payer_account: str | None = None,
 ) -> Guarantee:
     """Records a registered bidder's application to a guarantor for a lot that asks for security, with
-    at least the lot's security amount and validity; one pending or issued guarantee per bidder and lot."""
+    at least the lot's security amount and validity; one pending or issued guarantee per bidder and lot.
+    The premium's payer account, when given, is kept as digits (InvalidBankAccount otherwise)."""
     if actor.user_id is None or actor.org_id is None or not actor.has(Role.BIDDER):
         raise PermissionDenied()
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen < 2**63:
         raise InvalidInput(field="amountFen")
     if valid_until.tzinfo is None:
         raise InvalidInput(field="validUntil")
+    account = normalize_bank_account(payer_account) if payer_account and payer_account.strip() else None
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
@@ -356,7 +373,14 @@ async def apply(
     if guarantor is None or guarantor.id in (actor.org_id, project.tenderer_id):
         raise NotAGuarantor()
     _ensure_terms(amount_fen, valid_until, rule)
-    request = {"lot": lot.id, "guarantor": guarantor.id, "amount": amount_fen, "validUntil": valid_until}
+    request: dict[str, Any] = {
+        "lot": lot.id,
+        "guarantor": guarantor.id,
+        "amount": amount_fen,
+        "validUntil": valid_until,
+    }
+    if account is not None:
+        request["payerAccount"] = account
 
     async def create() -> dict[str, Any]:
         # the registration's row serialises one bidder's applications for the lot
@@ -374,6 +398,7 @@ async def apply(
             amount_fen=amount_fen,
             valid_until=valid_until,
             status=S.APPLIED.value,
+            payer_account=account,
             applied_by=actor.user_id,
             applied_at=now,
             created_at=now,
@@ -394,13 +419,21 @@ async def apply(
 
 
 @use_case("guarantee.issue", "Guarantee", lambda actor, guarantee_id, *a, **k: str(guarantee_id))
-async def issue(actor: Actor, guarantee_id: int, letter_jws: str, idempotency_key: str | None = None) -> Guarantee:
+async def issue(
+    actor: Actor, guarantee_id: int, letter_jws: str, idempotency_key: str | None = None, signed: Signed | None = None
+) -> Guarantee:
     """Accepts the guarantor's signed letter as the bidder's security iff it is signed by a registered,
     unrevoked letter key of that guarantor, says exactly what the application says, has a letter number
     not used before, and arrives before the bid deadline; otherwise nothing changes. The same letter
-    sent again returns the guarantee."""
+    sent again returns the guarantee. The issuing user's certificate signature over the letter is kept
+    with it when given."""
     g = await _as_party(actor, guarantee_id, Party.GUARANTOR)
-    token = letter_jws.strip() if isinstance(letter_jws, str) else ""
+    sent = letter_jws if isinstance(letter_jws, str) else ""
+    token = sent.strip()
+    # the signed content hashes the letter exactly as sent (mobile_contract/SIGNATURES.md), not trimmed
+    act_signature = await act_signatures.check(
+        actor, acts.guarantee_issue(application_no(g), sent), signed, required=False
+    )
     verified = await keys.verify(token, keys.KeyPurpose.GUARANTEE_LETTER)
     if verified.key.organisation_id != g.guarantor_id:
         raise SignatureInvalid()  # a registered key, but another guarantor's: a forgery
@@ -445,6 +478,8 @@ async def issue(actor: Actor, guarantee_id: int, letter_jws: str, idempotency_ke
             ),
             actor,
         )
+        if act_signature is not None:
+            await act_signatures.record(actor, act_signature, "Guarantee", current.id, lot.id)
         return {"id": current.id}
 
     try:
@@ -487,13 +522,22 @@ async def decline(actor: Actor, guarantee_id: int, reason: str, idempotency_key:
 
 @use_case("guarantee.claim", "Guarantee", lambda actor, guarantee_id, *a, **k: str(guarantee_id))
 async def claim(
-    actor: Actor, guarantee_id: int, amount_fen: int, reason: str, idempotency_key: str | None = None
+    actor: Actor,
+    guarantee_id: int,
+    amount_fen: int,
+    reason: str,
+    idempotency_key: str | None = None,
+    signed: Signed | None = None,
 ) -> Guarantee:
     """The beneficiary claims (索赔) an issued guarantee once, after the bid deadline and while it is
     valid, for at most the guaranteed amount; e.g. 实施条例 第三十五条 (a bid withdrawn after the
-    deadline) or 第七十四条 (the winner refuses to sign the contract)."""
+    deadline) or 第七十四条 (the winner refuses to sign the contract). The claimant's certificate
+    signature over the claim is kept with it when given."""
     g = await _as_party(actor, guarantee_id, Party.BENEFICIARY)
     why = required_text(reason, "reason", MAX_REASON)
+    act_signature = await act_signatures.check(
+        actor, acts.guarantee_claim(application_no(g), reason), signed, required=False
+    )
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise InvalidInput(field="amountFen")
 
@@ -530,6 +574,8 @@ async def claim(
             ),
             actor,
         )
+        if act_signature is not None:
+            await act_signatures.record(actor, act_signature, "Guarantee", current.id, lot.id)
         return {"id": current.id}
 
     request = {"id": g.id, "amount": amount_fen, "reason": why}
@@ -679,6 +725,8 @@ async def check_authenticity(letter_no: str, verification_code: str) -> Authenti
     number, code = letter_no.strip(), normalise_code(verification_code)
     if not 0 < len(number) <= letters.MAX_LETTER_NO or not 0 < len(code) <= 16:
         return None
+    if any(ch.isspace() or not ch.isprintable() for ch in number):
+        return None  # no letter has such a number (letter.parse refuses it), and PostgreSQL refuses a NUL
     g = await Guarantee.get_or_none(letter_no=number)
     expected = g.verification_code if g is not None and g.verification_code else new_verification_code()
     if not secrets.compare_digest(expected.encode(), code.encode()) or g is None or g.letter_jws is None:

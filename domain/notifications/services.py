@@ -208,6 +208,8 @@ async def register_device(
 async def unregister_device(actor: Actor, token: str) -> bool:
     """Removes the caller's device with this token; False when the caller has none (idempotent)."""
     user_id = _user(actor)
+    if not _TOKEN.fullmatch(token):
+        return False  # never registered (register_device checks the same), and too long to look up
     ids = await Device.filter(user_id=user_id, token=token).values_list("id", flat=True)
     await remove_devices([int(i) for i in ids])
     return bool(ids)
@@ -575,6 +577,14 @@ async def finish(owner: str, delivery_ids: Sequence[int], status: DeliveryStatus
     if status is DeliveryStatus.SENT:
         values["sent_at"] = clock.now()
     return await PushDelivery.filter(id__in=list(delivery_ids), lease_owner=owner).update(**values)
+
+
+async def release_leases(owner: str) -> int:
+    """Gives back the pending pushes this owner leased (a sender stopped before it sent them): other senders
+    may take them at once instead of when the lease runs out."""
+    return await PushDelivery.filter(
+        lease_owner=owner, status=DeliveryStatus.PENDING.value, lease_until__isnull=False
+    ).update(lease_until=None)
 
 
 async def retry_later(owner: str, pushes: Sequence[DuePush], delay: timedelta, error: str) -> None:

@@ -124,7 +124,9 @@ _EVALUATION: dict[str, Bound] = {
 }
 WEIGHT_SETTINGS = tuple(_EVALUATION)
 TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadline", "opening_at")
-FLAG_SETTINGS = ("deposit_required", "registrants_secret")
+# require_signed_bids: bids carry a certificate signature; require_two_factor_for_bids: bidders signed in with a
+# certificate and an SMS code (domain/certificates)
+FLAG_SETTINGS = ("deposit_required", "registrants_secret", "require_signed_bids", "require_two_factor_for_bids")
 
 
 def bounds(procedure: Procedure) -> dict[str, Bound]:
@@ -231,10 +233,13 @@ def _check_times(config: dict[str, Any], published_at: datetime | None) -> None:
         if times[later] < times[earlier]:
             raise InvalidInput(field=_camel(later))
     deadline = times.get("bid_deadline")
-    if deadline is not None and published_at is not None:
-        # documents available >= min_submission_days before the deadline (招标投标法 第二十四条)
-        if (deadline - published_at).total_seconds() < config["min_submission_days"] * 86400:
-            raise ConfigOutOfBounds("bidDeadline", f"{config['min_submission_days']} days", "-")
+    # documents available >= min_submission_days before the deadline (招标投标法 第二十四条)
+    if (
+        deadline is not None
+        and published_at is not None
+        and (deadline - published_at).total_seconds() < config["min_submission_days"] * 86400
+    ):
+        raise ConfigOutOfBounds("bidDeadline", f"{config['min_submission_days']} days", "-")
 
 
 def _camel(name: str) -> str:

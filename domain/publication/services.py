@@ -531,6 +531,11 @@ async def regions() -> dict[str, Region]:
     return _regions
 
 
+def loaded_regions() -> dict[str, Region] | None:
+    """The divisions if this process has read them already (no await needed), else None."""
+    return _regions or None
+
+
 @dataclass(frozen=True, slots=True)
 class AnnouncementFilter:
     categories: list[str] = field(default_factory=list)
@@ -540,6 +545,18 @@ class AnnouncementFilter:
     published_from: datetime | None = None
     published_to: datetime | None = None
     trade_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if not all(is_division_code(code) for code in self.regions):
+            raise InvalidInput(field="regions")
+        if self.trade_code and not (self.trade_code.isascii() and self.trade_code.isalnum()):
+            raise InvalidInput(field="tradeCode")
+
+
+def is_division_code(code: str) -> bool:
+    """A GB/T 2260 administrative division code: six ASCII digits (a longer value would overflow the
+    column's length check, a NUL would fail PostgreSQL's text encoding)."""
+    return len(code) == 6 and code.isascii() and code.isdigit()
 
 
 def public_announcements(f: AnnouncementFilter) -> QuerySet[Announcement]:
@@ -618,7 +635,7 @@ async def save_search(
     except ValueError:
         raise InvalidInput(field="categories") from None
     for code in regions:
-        if not await Region.exists(code=code):
+        if not is_division_code(code) or not await Region.exists(code=code):
             raise RegionUnknown(code)
     if not words and not cats and not regions:
         raise InvalidInput(field="keywords")

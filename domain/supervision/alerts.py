@@ -4,14 +4,28 @@ through a queue (Qingdao 3(三)3, Wuhan 2(4)4, Xiamen 27).
 
 Signals, each a `Signal` value:
 - same_device / same_network: different bidders of the lot registered, applied for a guarantee, submitted
-  a bid or handed over a key from one device id (X-Device-Id) / one IP address (network_fact);
+  a bid, handed over a key or bid in its auction from one device id (X-Device-Id) / one IP address
+  (network_fact);
 - identical_documents: a bid document with the same SHA-256 in the bids of different bidders;
-- shared_payment_account: deposits of different bidders paid from one bank account;
+- shared_payment_account: the security of different bidders paid from one bank account: a deposit's payer
+  account (as the bank reported it) or the account a guarantee's premium was paid from (as the bidder gave
+  it, for guarantees that were issued), compared as `bank_account_key`; the evidence names each instrument
+  (deposit reference, or guarantee application and letter number) and its bidder;
 - price_band: every price within `price_band` of each other ((max - min) / max);
 - price_spacing: at least `spacing_min_prices` prices equally spaced (steps differ by at most
   `spacing_tolerance` of the largest step);
 - price_near_estimate: every price within `estimate_band` of the lot's estimated price;
 - shared_contact: the same contact phone on the organisations of different bidders;
+- shared_contact_name: the same contact person (the name compared after `person_key`: full-width made
+  half-width, spaces dropped, case folded, the middle dots of transliterated names made one) on the
+  organisations of different bidders that also share at least `contact_name_links` kinds of link (contact
+  phone, device, address, payer account). A name alone says little: 王伟 and 张伟 are each the name of
+  some 300,000 people, so two unrelated bidders share a contact name often enough in one city that a
+  supervisor would learn to ignore the alert. A name that comes with one device, one address or one
+  account points at one person acting for both, which an investigator can ask about by name; so it is a
+  signal of its own (the device or account alert says how they are linked, this one says who), naming
+  only the bidders the links join, never a third bidder who merely has the same name. Set
+  `contact_name_links` to 0 to raise on the name alone.
 - bid_rotation: two bidders of the lot who bid together in at least `rotation_min_shared_lots` lots
   (and in at least `rotation_together_share` of the lots the rarer of them bid in), each of whom won
   at least one of those lots.
@@ -19,10 +33,11 @@ Signals, each a `Signal` value:
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import combinations, pairwise
 from typing import Any, ClassVar
@@ -38,8 +53,11 @@ from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
+from domain.common.ids import bank_account_key
 from domain.common.storage import lock
 from domain.deposits.models import DepositAccount
+from domain.guarantees.models import Guarantee
+from domain.guarantees.states import WITH_LETTER
 from domain.publication.models import Lot, Project
 from domain.results.models import Award
 from domain.supervision.models import CollusionAlert, NetworkFact
@@ -58,6 +76,7 @@ class Thresholds:
     estimate_min_prices: int = 2
     rotation_min_shared_lots: int = 3
     rotation_together_share: float = 0.8
+    contact_name_links: int = 1
 
 
 THRESHOLDS = Thresholds()
@@ -72,6 +91,7 @@ class Signal(StrEnum):
     PRICE_SPACING = "price_spacing"
     PRICE_NEAR_ESTIMATE = "price_near_estimate"
     SHARED_CONTACT = "shared_contact"
+    SHARED_CONTACT_NAME = "shared_contact_name"
     BID_ROTATION = "bid_rotation"
 
 
@@ -132,6 +152,16 @@ class Finding:
 # ---------------------------------------------------------------- what a lot's bidders did
 
 
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Security paid from a bank account: a deposit, or the premium of a guarantee."""
+
+    instrument: str  # "deposit" or "guarantee"
+    organisation_id: int
+    account: str  # bank_account_key of the payer account
+    evidence: dict[str, Any]
+
+
 @dataclass
 class LotFacts:
     lot: Lot
@@ -139,10 +169,37 @@ class LotFacts:
     bidders: set[int]
     prices: dict[int, int]  # organisation -> price (decrypted bid, or highest auction bid)
     documents: dict[int, list[dict[str, str]]]
+    network: list[NetworkFact] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+
+async def payments(lot_id: int) -> list[Payment]:
+    """The lot's deposits paid and the premiums of its issued guarantees, with the accounts they came from."""
+    out = [
+        Payment(
+            "deposit",
+            d.organisation_id,
+            bank_account_key(d.payer_account or ""),
+            {"instrument": "deposit", "organisationId": d.organisation_id, "reference": d.reference},
+        )
+        for d in await DepositAccount.filter(lot_id=lot_id, payer_account__not_isnull=True).order_by("id")
+    ]
+    issued = [s.value for s in WITH_LETTER]
+    for g in await Guarantee.filter(lot_id=lot_id, payer_account__not_isnull=True, status__in=issued).order_by("id"):
+        evidence = {
+            "instrument": "guarantee",
+            "organisationId": g.applicant_id,
+            "applicationNo": str(g.id),
+            "letterNo": g.letter_no,
+            "guarantorId": g.guarantor_id,
+        }
+        out.append(Payment("guarantee", g.applicant_id, bank_account_key(g.payer_account or ""), evidence))
+    return out
 
 
 async def lot_facts(lot: Lot) -> LotFacts:
-    """The bidders of a lot (standing sealed bids or auction entries), their prices and documents."""
+    """The bidders of a lot (standing sealed bids or auction entries), their prices and documents, the
+    devices and addresses they acted from and the accounts their security came from."""
     project = await Project.get(id=lot.project_id)
     bidders: set[int] = set()
     prices: dict[int, int] = {}
@@ -161,7 +218,8 @@ async def lot_facts(lot: Lot) -> LotFacts:
             org = entries.get(bid.entry_id)
             if org is not None and bid.amount_fen > prices.get(org, 0):
                 prices[org] = bid.amount_fen
-    return LotFacts(lot, project, bidders, prices, documents)
+    network = await NetworkFact.filter(lot_id=lot.id).order_by("id")
+    return LotFacts(lot, project, bidders, prices, documents, network, await payments(lot.id))
 
 
 async def _names(ids: Iterable[int]) -> dict[int, str]:
@@ -179,8 +237,8 @@ def _groups(pairs: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
 # ---------------------------------------------------------------- the signals
 
 
-async def _shared_network(facts: LotFacts) -> list[Finding]:
-    rows = await NetworkFact.filter(lot_id=facts.lot.id).order_by("id")
+def _shared_network(facts: LotFacts) -> list[Finding]:
+    rows = facts.network
     out = []
     for signal, attr in ((Signal.SAME_DEVICE, "device_id"), (Signal.SAME_NETWORK, "ip")):
         groups = _groups((getattr(r, attr) or "", r.organisation_id) for r in rows)
@@ -215,16 +273,16 @@ def _identical_documents(facts: LotFacts) -> list[Finding]:
     return [Finding(Signal.IDENTICAL_DOCUMENTS, frozenset(o for g in groups.values() for o in g), evidence)]
 
 
-async def _shared_account(facts: LotFacts) -> list[Finding]:
-    deposits = await DepositAccount.filter(lot_id=facts.lot.id, payer_account__not_isnull=True)
-    groups = _groups((d.payer_account or "", d.organisation_id) for d in deposits)
+def _shared_account(facts: LotFacts) -> list[Finding]:
+    groups = _groups((p.account, p.organisation_id) for p in facts.payments)
     if not groups:
         return []
     evidence = [
         {
             "payerAccount": account,
             "organisations": sorted(orgs),
-            "deposits": [d.reference for d in deposits if d.payer_account == account],
+            "instruments": sorted({p.instrument for p in facts.payments if p.account == account}),
+            "payments": [p.evidence for p in facts.payments if p.account == account],
         }
         for account, orgs in sorted(groups.items())
     ]
@@ -254,13 +312,59 @@ def price_findings(prices: dict[int, int], estimate_fen: int, t: Thresholds = TH
     return out
 
 
-async def _shared_contact(facts: LotFacts) -> list[Finding]:
-    orgs = await Organisation.filter(id__in=sorted(facts.bidders))
+_MIDDLE_DOTS = str.maketrans(dict.fromkeys("·・•‧∙⋅", "·"))
+
+
+def person_key(name: str) -> str:
+    """A person's name as compared: full-width made half-width, spaces dropped, case folded, and the middle
+    dots of transliterated names (阿卜杜·热合曼) made one."""
+    text = unicodedata.normalize("NFKC", name).translate(_MIDDLE_DOTS)
+    return "".join(text.split()).casefold()
+
+
+def _links(facts: LotFacts, orgs: Iterable[Organisation]) -> dict[int, set[tuple[str, str]]]:
+    """What each bidder could share with another: its contact phone, devices, addresses, payer accounts."""
+    links: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for o in orgs:
+        links[o.id].add(("contactPhone", o.contact_phone))
+    for r in facts.network:
+        if r.device_id:
+            links[r.organisation_id].add(("deviceId", r.device_id))
+        if r.ip:
+            links[r.organisation_id].add(("ip", r.ip))
+    for p in facts.payments:
+        if p.account:
+            links[p.organisation_id].add(("payerAccount", p.account))
+    return links
+
+
+async def _shared_contact(facts: LotFacts, t: Thresholds = THRESHOLDS) -> list[Finding]:
+    orgs = await Organisation.filter(id__in=sorted(facts.bidders)).order_by("id")
+    out = []
     groups = _groups((o.contact_phone, o.id) for o in orgs)
-    if not groups:
-        return []
-    evidence = [{"contactPhone": phone, "organisations": sorted(ids)} for phone, ids in sorted(groups.items())]
-    return [Finding(Signal.SHARED_CONTACT, frozenset(o for g in groups.values() for o in g), evidence)]
+    if groups:
+        evidence = [{"contactPhone": phone, "organisations": sorted(ids)} for phone, ids in sorted(groups.items())]
+        out.append(Finding(Signal.SHARED_CONTACT, frozenset(o for g in groups.values() for o in g), evidence))
+    names = {o.id: o.contact_name for o in orgs}
+    links = _links(facts, orgs)
+    flagged: set[int] = set()
+    named = []
+    for key, ids in sorted(_groups((person_key(o.contact_name), o.id) for o in orgs).items()):
+        shared = {(a, b): sorted(links[a] & links[b]) for a, b in combinations(sorted(ids), 2)}
+        linked = {pair: found for pair, found in shared.items() if len({k for k, _ in found}) >= t.contact_name_links}
+        if not linked:
+            continue
+        joined = sorted({o for pair in linked for o in pair})
+        flagged.update(joined)
+        pairs = [
+            {"organisations": list(pair), "links": [{"kind": k, "value": v} for k, v in found]}
+            for pair, found in linked.items()
+        ]
+        shown = {str(o): names[o] for o in joined}
+        named.append({"contactName": key, "names": shown, "organisations": joined, "pairs": pairs})
+    if named:
+        out.append(Finding(Signal.SHARED_CONTACT_NAME, frozenset(flagged), named))
+    return out
 
 
 async def participation(orgs: Sequence[int]) -> dict[int, set[int]]:
@@ -319,11 +423,11 @@ async def findings(lot: Lot, t: Thresholds = THRESHOLDS) -> list[Finding]:
     """Every signal the lot shows now (reads only)."""
     facts = await lot_facts(lot)
     found = [
-        *await _shared_network(facts),
+        *_shared_network(facts),
         *_identical_documents(facts),
-        *await _shared_account(facts),
+        *_shared_account(facts),
         *price_findings(facts.prices, lot.estimated_price_fen, t),
-        *await _shared_contact(facts),
+        *await _shared_contact(facts, t),
         *await _rotation(facts, t),
     ]
     return [f for f in found if len(f.organisations) > 1]

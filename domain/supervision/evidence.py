@@ -11,13 +11,16 @@ keys, no spaces, UTF-8) with:
   fields its hash covers, prevHash and hash;
 - announcements (SHA-256 of each body and attachments), opening (record lines, objections), expertDraws
   (commitment, secret, receipts digest, seed, eligible, selected), bidReceipts (SHA-256 of each sealed
-  bid as submitted), auctionBids.
+  bid as submitted), auctionBids, signatures (each signed act: the canonical content, the signature, the
+  certificate as base64 DER, their SHA-256 and the verification at the time of the act).
 
 To verify, offline: check the JWS signature against the platform's JWKS (keep the JWKS of the day with
 the package, keys retire), then recompute the hash of each audit entry with domain.audit.services.entry_hash
 (SHA-256 over canonical JSON of [seq, eventId, at (UTC ISO 8601 with microseconds), actor, actorUserId,
 actorOrgId, action, objectType, objectId, outcome, digest, prevHash]) and compare it with its `hash`;
-the hashes can also be checked against the live chain (auditVerify). `verify_package` does both checks.
+the hashes can also be checked against the live chain (auditVerify). Each signature verifies with the public
+key of its certificate over the UTF-8 bytes of its `content` (mobile_contract/SIGNATURES.md). `verify_package`
+does all three checks.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from domain.accounts.tokens import KeyRing
 from domain.auctions.models import Auction, AuctionBid
 from domain.audit.models import AuditEntry
 from domain.audit.services import entry_hash
+from domain.certificates import signatures
+from domain.certificates.models import ActSignature
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound
@@ -72,6 +77,7 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Objection", Objection),
     ("Complaint", Complaint),
     ("CollusionAlert", CollusionAlert),
+    ("ActSignature", ActSignature),
 ]
 
 
@@ -251,6 +257,8 @@ async def bundle(actor: Actor, lot: Lot, project: Project) -> dict[str, Any]:
             for b in bids
         ],
         "auctionBids": auction_bids,
+        # electronic signatures on the lot's acts: content, signature and certificate, to verify offline
+        "signatures": [signatures.as_evidence(s) for s in await ActSignature.filter(lot_id=lot.id).order_by("id")],
     }
 
 
@@ -315,6 +323,11 @@ def verify_package(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
         )
         if expected != e["hash"]:
             raise EvidenceInvalid(reason=f"audit entry {e['seq']} does not match its hash")
+    for item in content.get("signatures", []):
+        try:
+            signatures.verify_evidence(item)
+        except DomainError:
+            raise EvidenceInvalid(reason=f"signature {item.get('id')} does not verify") from None
     return content
 
 

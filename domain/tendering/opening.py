@@ -12,16 +12,23 @@ public. A bidder may object on the spot; the tenderer answers in the record.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from domain.accounts.models import Organisation
+from domain.certificates import acts, signatures
+from domain.certificates.errors import CertificateSignatureInvalid
+from domain.certificates.signatures import Signed
 from domain.common import chronograph, clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
+from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_shared
 from domain.publication import services as publication
 from domain.publication.models import Lot, Project
@@ -290,28 +297,61 @@ async def _decrypting(lot_id: int, now: datetime) -> Opening:
     return opening
 
 
+def key_thumbprint(key_jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of a symmetric JWK: base64url(SHA-256 of {"k":...,"kty":"oct"}); empty when it
+    is no such key."""
+    if not isinstance(key_jwk, dict) or key_jwk.get("kty") != "oct" or not isinstance(key_jwk.get("k"), str):
+        return ""
+    digest = hashlib.sha256(json.dumps({"k": key_jwk["k"], "kty": "oct"}, separators=(",", ":")).encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def _key_signature(actor: Actor, lot_id: int, key_jwk: dict[str, Any], signed: Signed | None) -> Any:
+    """The bidder's verified signature over the key handed over for its standing bid (None when unsigned
+    and the lot does not require signed bids)."""
+    lot = await Lot.get_or_none(id=lot_id)
+    if lot is None:
+        raise NoBidToDecrypt()
+    required = bool(lot.config.get("require_signed_bids"))
+    if signed is None and not required:
+        return None
+    bid = await SealedBid.filter(lot_id=lot_id, organisation_id=actor.org_id, status=BidStatus.SUBMITTED.value).first()
+    if bid is None:
+        raise NoBidToDecrypt()
+    content = acts.bid_decrypt(lot.trade_code, bid.ciphertext_sha256, key_thumbprint(key_jwk))
+    return await signatures.check(actor, content, signed, required=required), bid.id
+
+
 @use_case("opening.decrypt", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any]) -> SealedBid:
+async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any], signed: Signed | None = None) -> SealedBid:
     """Decrypts the caller's standing bid with its key, inside the window; the price joins the record.
-    A key that does not decrypt is refused and may be submitted again until the window closes."""
+    A key that does not decrypt is refused and may be submitted again until the window closes. With the
+    bidder's signature over the key's thumbprint when given (required by a lot with require_signed_bids)."""
     from tortoise.transactions import in_transaction
 
     if actor.org_id is None:
         raise PermissionDenied()
+    checked = await _key_signature(actor, lot_id, key_jwk, signed)
     async with in_transaction():
         now = clock.now()
         opening = await _decrypting(lot_id, now)
         bid = await lock(
             SealedBid.filter(lot_id=lot_id, organisation_id=actor.org_id, status=BidStatus.SUBMITTED.value)
         ).first()
-        if bid is None:
-            raise NoBidToDecrypt()
         lot = await Lot.get(id=lot_id)
+        if bid is None:
+            # a phone that resends its key after losing the answer: the bid this key opened, once more
+            return await _decrypted_by(lot, actor.org_id, key_jwk)
         opened = open_sealed(bid.ciphertext, key_jwk, lot.trade_code)
         bid.status, bid.decrypted_at = BidStatus.DECRYPTED.value, now
         bid.price_fen, bid.documents = opened.price_fen, opened.documents
         await bid.save(update_fields=["status", "decrypted_at", "price_fen", "documents"])
         await network.record(actor, lot_id, "opening.decrypt")
+        if checked is not None:
+            verified, signed_bid = checked
+            if signed_bid != bid.id:  # replaced between the check and now: the signature is not this bid's
+                raise CertificateSignatureInvalid()
+            await signatures.record(actor, verified, "SealedBid", bid.id, lot_id)
         org = await Organisation.get(id=bid.organisation_id)
         await events.record(
             BidDecrypted(
@@ -328,28 +368,47 @@ async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any]) -> Seal
     return bid
 
 
+async def _decrypted_by(lot: Lot, org_id: int, key_jwk: dict[str, Any]) -> SealedBid:
+    """The organisation's bid already decrypted with this very key; NoBidToDecrypt otherwise."""
+    done = await SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.DECRYPTED.value).first()
+    if done is None:
+        raise NoBidToDecrypt()
+    try:
+        open_sealed(done.ciphertext, key_jwk, lot.trade_code)
+    except DomainError as err:
+        raise NoBidToDecrypt() from err
+    return done
+
+
 @use_case("opening.object", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def raise_objection(actor: Actor, lot_id: int, text: str) -> OpeningObjection:
-    """A bidder of the lot objects on the spot, during the decryption window."""
+async def raise_objection(actor: Actor, lot_id: int, text: str, idempotency_key: str | None = None) -> OpeningObjection:
+    """A bidder of the lot objects on the spot, during the decryption window. With an idempotency key,
+    a phone that resends after losing the answer gets the same objection, not a second one."""
     body = required_text(text, "text", 2000)
     if actor.org_id is None or actor.user_id is None:
         raise PermissionDenied()
-    opening = await Opening.get_or_none(lot_id=lot_id)
-    if opening is None or opening.status != OpeningStatus.DECRYPTING.value:
-        raise DecryptionClosed()
-    if not await SealedBid.exists(lot_id=lot_id, organisation_id=actor.org_id):
-        raise ObjectionNotAllowed()
-    objection = await OpeningObjection.create(
-        opening_id=opening.id, organisation_id=actor.org_id, raised_by=actor.user_id, text=body, raised_at=clock.now()
-    )
-    lot = await Lot.get(id=lot_id)
-    await events.record(
-        ObjectionRaised(
-            object_id=str(opening.id), lot_id=lot_id, objection_id=objection.id, audience=await _watchers(lot)
-        ),
-        actor,
-    )
-    return objection
+    org_id, user_id = actor.org_id, actor.user_id
+
+    async def create() -> dict[str, Any]:
+        opening = await Opening.get_or_none(lot_id=lot_id)
+        if opening is None or opening.status != OpeningStatus.DECRYPTING.value:
+            raise DecryptionClosed()
+        if not await SealedBid.exists(lot_id=lot_id, organisation_id=org_id):
+            raise ObjectionNotAllowed()
+        objection = await OpeningObjection.create(
+            opening_id=opening.id, organisation_id=org_id, raised_by=user_id, text=body, raised_at=clock.now()
+        )
+        lot = await Lot.get(id=lot_id)
+        await events.record(
+            ObjectionRaised(
+                object_id=str(opening.id), lot_id=lot_id, objection_id=objection.id, audience=await _watchers(lot)
+            ),
+            actor,
+        )
+        return {"id": objection.id}
+
+    result, _ = await run_once(actor, idempotency_key, "opening.object", {"lot": lot_id, "text": body}, create)
+    return await OpeningObjection.get(id=result["id"])
 
 
 @use_case("opening.answer", "Lot", lambda actor, objection_id, *a, **k: str(objection_id))

@@ -13,6 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from domain.certificates import acts, signatures
+from domain.certificates.errors import TwoFactorRequired
+from domain.certificates.signatures import Signed
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound, PermissionDenied
@@ -98,12 +101,25 @@ def _check_deadline(lot: Lot, now: datetime) -> None:
         raise BidDeadlinePassed(deadline=deadline or now)
 
 
+def check_bidder_authentication(actor: Actor, lot: Lot) -> None:
+    """A lot may require bidders signed in with two factors (certificate plus SMS code)."""
+    if lot.config.get("require_two_factor_for_bids") and not actor.two_factor:
+        raise TwoFactorRequired()
+
+
 @use_case("sealed_bid.submit", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def submit(actor: Actor, lot_id: int, sealed: str, idempotency_key: str | None = None) -> SealedBid:
+async def submit(
+    actor: Actor, lot_id: int, sealed: str, idempotency_key: str | None = None, signed: Signed | None = None
+) -> SealedBid:
     """Stores a sealed bid (replacing the caller's previous one) and returns it as the receipt:
-    the SHA-256 of the ciphertext and the server time."""
+    the SHA-256 of the ciphertext and the server time; with the bidder's signature over it when given
+    (required by a lot with require_signed_bids)."""
     lot = await _open_lot(actor, lot_id)
     digest = check_sealed(sealed)
+    check_bidder_authentication(actor, lot)
+    verified = await signatures.check(
+        actor, acts.bid_submit(lot.trade_code, sealed), signed, required=bool(lot.config.get("require_signed_bids"))
+    )
     org_id, user_id = int(actor.org_id or 0), int(actor.user_id or 0)  # both checked by _open_lot
 
     async def store() -> dict[str, Any]:
@@ -133,6 +149,8 @@ async def submit(actor: Actor, lot_id: int, sealed: str, idempotency_key: str | 
             submitted_at=now,
         )
         await network.record(actor, lot.id, "sealed_bid.submit")
+        if verified is not None:
+            await signatures.record(actor, verified, "SealedBid", bid.id, lot.id)
         await events.record(
             SealedBidSubmitted(
                 object_id=str(bid.id),
@@ -145,7 +163,10 @@ async def submit(actor: Actor, lot_id: int, sealed: str, idempotency_key: str | 
         )
         return {"id": bid.id}
 
-    result, _ = await run_once(actor, idempotency_key, "sealed_bid.submit", {"lot": lot.id, "sha256": digest}, store)
+    request: dict[str, Any] = {"lot": lot.id, "sha256": digest}
+    if verified is not None:
+        request["signature"] = verified.signature
+    result, _ = await run_once(actor, idempotency_key, "sealed_bid.submit", request, store)
     return await SealedBid.get(id=result["id"])
 
 

@@ -192,7 +192,9 @@ def terminals(actor: Actor) -> QuerySet[Terminal]:
 @use_case("terminal.sign_in", "Terminal")
 async def sign_in(actor: Actor, device_id: str, secret: str) -> TerminalToken:
     """A 10-minute access token for an active terminal whose secret matches; no refresh token."""
-    terminal = await Terminal.get_or_none(device_id=device_id.strip()[:64])
+    device = device_id.strip()[:64]
+    # device ids are ptd_ and hex digits: other text is unknown without a query (PostgreSQL refuses a NUL)
+    terminal = await Terminal.get_or_none(device_id=device) if device.isascii() and device.isprintable() else None
     if terminal is None:
         accounts._verify(accounts._DUMMY_HASH, secret)  # the same time for an unknown device
         raise errors.TerminalCredentialsInvalid()

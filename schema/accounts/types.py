@@ -145,6 +145,15 @@ class Session:
     refresh_token: str = strawberry.field(description="Single use; exchange with authRefresh.")
     refresh_token_expires_at: datetime = strawberry.field(description="When the session ends at the latest.")
     user: User = strawberry.field(description="Who signed in.")
+    authentication_methods: list[str] = strawberry.field(
+        default_factory=list,
+        description="How the session was signed in (the token's amr): pwd, sms, cert; cert + sms is two-factor.",
+    )
+    withheld_roles: list[str] = strawberry.field(
+        default_factory=list,
+        description="Roles the organisation has that the platform grants only to a two-factor session "
+        "(TWO_FACTOR_ROLES): sign in with a certificate and an SMS code to get them.",
+    )
 
     @classmethod
     def from_domain(cls, s: services.Session) -> "Session":
@@ -154,6 +163,8 @@ class Session:
             refresh_token=s.refresh_token,
             refresh_token_expires_at=s.refresh_expires_at,
             user=User.from_model(s.user),
+            authentication_methods=list(s.amr),
+            withheld_roles=list(s.withheld_roles),
         )
 
 

@@ -1,15 +1,19 @@
 """Configuring an auction and placing bids: decode, call one service, map the outcome."""
 
+import logging
 from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
 
 from domain.auctions import services as auctions
+from domain.certificates.errors import TwoFactorRequired
 from domain.common import idempotency
 from domain.common.errors import DomainError
 from domain.common.events import live_message
 from schema.auctions.types import Auction, AuctionBid
+from schema.certificates.mutations import SIGNATURE_ERRORS
+from schema.certificates.types import SignatureInput, signed
 from schema.errors import as_error, result_union
 from schema.permissions import IsUser
 from schema.relay import int_id
@@ -22,8 +26,12 @@ BID_ERRORS = [
     auctions.BidNotOnIncrement,
     auctions.AlreadyLeading,
     auctions.BidRateLimited,
+    TwoFactorRequired,
+    *SIGNATURE_ERRORS,
 ]
 BIDS_PER_SECOND = 5  # per bidder: enough for a person, not for a script hammering the lot
+
+log = logging.getLogger("palmtrade.schema.auctions")
 
 
 @strawberry.input(description="The rules of an online auction; the reserve price is never shown before the end.")
@@ -51,6 +59,11 @@ class BidPlaceInput:
     lot_id: strawberry.ID
     amount_fen: Fen
     idempotency_key: str | None = None
+    signature: SignatureInput | None = strawberry.field(
+        default=None,
+        description="The bidder's certificate signature over the bid (mobile_contract/SIGNATURES.md); required "
+        "by a lot with requireSignedBids.",
+    )
 
 
 @strawberry.type(description="Accepted: the bid with its sequence number and the auction's new end.")
@@ -93,11 +106,21 @@ class AuctionMutations:
                 return as_error(auctions.BidRateLimited(), info, BID_ERRORS)
         try:
             placed = await auctions.place_bid(
-                actor, int_id(input.lot_id, "Lot", "lotId"), input.amount_fen, input.idempotency_key
+                actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                input.amount_fen,
+                input.idempotency_key,
+                signed(input.signature),
             )
         except DomainError as err:
             return as_error(err, info, BID_ERRORS)
         if info.context.bus is not None:
-            # straight to watchers after the commit; the dispatcher repeats it later (deduplicated by seq)
-            await info.context.bus.publish(live_message(placed.event))
+            # straight to watchers after the commit; the dispatcher repeats it later (deduplicated by seq),
+            # so a broker that is down (Redis restarting) delays the update but never fails the placed bid
+            try:
+                await info.context.bus.publish(live_message(placed.event))
+            except Exception:
+                log.warning(
+                    "live update of bid %s not sent now; the dispatcher sends it", placed.bid.seq, exc_info=True
+                )
         return BidPlaced(bid=AuctionBid.from_model(placed.bid))

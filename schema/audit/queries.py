@@ -7,6 +7,8 @@ from strawberry.types import Info
 
 from domain.audit import services as audit
 from domain.audit.models import AuditEntry as AuditEntryModel
+from domain.certificates import signatures
+from schema.certificates.types import ActSignature
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import Connection, paginate
 
@@ -22,6 +24,14 @@ class AuditEntry:
     outcome: str = strawberry.field(description="success or failure.")
     digest: str = strawberry.field(description="SHA-256 of the change's content.")
     hash: str = strawberry.field(description="SHA-256 over this entry and the previous hash.")
+
+    @strawberry.field(
+        description="For an entry of object type ActSignature (action signature.recorded): the electronic signature "
+        "a trading act carried, with its content and certificate, to verify (see also signatureVerify)."
+    )
+    async def signature(self) -> ActSignature | None:
+        row = await signatures.signature_of_entry(self.object_type, self.object_id)
+        return ActSignature.from_model(row) if row else None
 
     @classmethod
     def from_model(cls, m: AuditEntryModel) -> "AuditEntry":

@@ -8,6 +8,8 @@ from strawberry.types import Info
 from domain.common.actors import Role
 from domain.common.errors import DomainError
 from domain.complaints import services as complaints
+from schema.certificates.mutations import SIGNATURE_ERRORS
+from schema.certificates.types import SignatureInput, signed
 from schema.complaints.queries import within_budget
 from schema.complaints.types import (
     Complaint,
@@ -27,8 +29,13 @@ from schema.relay import int_id
 IsSupervisor = has_role(Role.SUPERVISOR)
 REPORTS_PER_MINUTE = 10
 
-RAISE_ERRORS = [complaints.ObjectionWindowClosed, complaints.NotAnInterestedParty]
-FILE_ERRORS = [complaints.ComplaintTooLate, complaints.ObjectionRequired, complaints.NotAnInterestedParty]
+RAISE_ERRORS = [complaints.ObjectionWindowClosed, complaints.NotAnInterestedParty, *SIGNATURE_ERRORS]
+FILE_ERRORS = [
+    complaints.ComplaintTooLate,
+    complaints.ObjectionRequired,
+    complaints.NotAnInterestedParty,
+    *SIGNATURE_ERRORS,
+]
 SUSPEND_ERRORS = [complaints.LotAlreadySuspended]
 LIFT_ERRORS = [complaints.NotSuspended]
 
@@ -43,6 +50,9 @@ class ObjectionRaiseInput:
     reasons: str = strawberry.field(description="The objection and its grounds, up to 4000 characters.")
     evidence: list[EvidenceInput] | None = None
     idempotency_key: str | None = None
+    signature: SignatureInput | None = strawberry.field(
+        default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
+    )
 
 
 @strawberry.type(description="The objection is with the tenderer, to be answered by answerDueAt.")
@@ -97,6 +107,9 @@ class ComplaintFileInput:
     requests: str = strawberry.field(description="What the complainant asks for, up to 4000 characters.")
     evidence: list[EvidenceInput] | None = None
     idempotency_key: str | None = None
+    signature: SignatureInput | None = strawberry.field(
+        default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
+    )
 
 
 @strawberry.type(description="Filed: the supervisor accepts or refuses it by acceptDueAt.")
@@ -211,6 +224,7 @@ class ComplaintMutations:
                 input.reasons,
                 evidence_of(input.evidence),
                 input.idempotency_key,
+                signed(input.signature),
             )
         except DomainError as err:
             return as_error(err, info, RAISE_ERRORS)
@@ -254,6 +268,7 @@ class ComplaintMutations:
                 input.requests,
                 evidence_of(input.evidence),
                 input.idempotency_key,
+                signed(input.signature),
             )
         except DomainError as err:
             return as_error(err, info, FILE_ERRORS)

@@ -8,9 +8,12 @@ from strawberry.types import Info
 
 from domain.common.actors import Role
 from domain.common.errors import DomainError
+from domain.common.ids import InvalidBankAccount
 from domain.guarantees import errors
 from domain.guarantees import services as guarantees
 from domain.guarantees.models import Guarantee as GuaranteeModel
+from schema.certificates.mutations import SIGNATURE_ERRORS
+from schema.certificates.types import SignatureInput, signed
 from schema.errors import as_error, result_union
 from schema.guarantees.types import Guarantee
 from schema.permissions import has_role
@@ -29,6 +32,7 @@ APPLY_ERRORS = [
     errors.GuaranteeAmountTooLow,
     errors.GuaranteeValidityTooShort,
     errors.GuaranteeExists,
+    InvalidBankAccount,
 ]
 ISSUE_ERRORS = [
     errors.SignatureInvalid,
@@ -39,8 +43,9 @@ ISSUE_ERRORS = [
     errors.NotRegistered,
     errors.GuaranteeAmountTooLow,
     errors.GuaranteeValidityTooShort,
+    *SIGNATURE_ERRORS,
 ]
-CLAIM_ERRORS = [errors.GuaranteeAlreadyClaimed, errors.ClaimTooEarly, errors.ClaimExceedsGuarantee]
+CLAIM_ERRORS = [errors.GuaranteeAlreadyClaimed, errors.ClaimTooEarly, errors.ClaimExceedsGuarantee, *SIGNATURE_ERRORS]
 
 
 def _guarantee_id(value: strawberry.ID) -> int:
@@ -54,6 +59,12 @@ class GuaranteeApplyInput:
     amount_fen: Fen = strawberry.field(description="At least the lot's security (securityAmountFen), in fen.")
     valid_until: datetime = strawberry.field(
         description="At least the bid deadline plus the lot's bid validity days (投标有效期)."
+    )
+    payer_account: str | None = strawberry.field(
+        default=None,
+        description="The bank account the premium (保费) is paid from: 8 to 32 digits, spaces and hyphens "
+        "allowed (INVALID_BANK_ACCOUNT). Shown only to the bidder itself, the guarantor, operators and "
+        "supervisors; supervisors compare it with other bidders' deposits and premiums.",
     )
     idempotency_key: str | None = None
 
@@ -76,6 +87,9 @@ class GuaranteeIssueInput:
         "application says."
     )
     idempotency_key: str | None = None
+    signature: SignatureInput | None = strawberry.field(
+        default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
+    )
 
 
 @strawberry.type(description="The letter is verified and accepted: the bidder's security is in place.")
@@ -109,6 +123,9 @@ class GuaranteeClaimInput:
         description="Why, citing the rule (e.g. 投标截止后撤销投标文件, 实施条例第三十五条); at most 500 characters."
     )
     idempotency_key: str | None = None
+    signature: SignatureInput | None = strawberry.field(
+        default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
+    )
 
 
 @strawberry.type(description="Claimed; the guarantor pays or rejects the claim.")
@@ -164,6 +181,7 @@ class GuaranteeMutations:
                 input.amount_fen,
                 input.valid_until,
                 input.idempotency_key,
+                payer_account=input.payer_account,
             )
         except DomainError as err:
             return as_error(err, info, APPLY_ERRORS)
@@ -177,7 +195,11 @@ class GuaranteeMutations:
     async def guarantee_issue(self, info: Info, input: GuaranteeIssueInput) -> GuaranteeIssueResult:
         try:
             g = await guarantees.issue(
-                info.context.actor, _guarantee_id(input.guarantee_id), input.letter_jws, input.idempotency_key
+                info.context.actor,
+                _guarantee_id(input.guarantee_id),
+                input.letter_jws,
+                input.idempotency_key,
+                signed(input.signature),
             )
         except DomainError as err:
             return as_error(err, info, ISSUE_ERRORS)
@@ -204,6 +226,7 @@ class GuaranteeMutations:
                 input.amount_fen,
                 input.reason,
                 input.idempotency_key,
+                signed(input.signature),
             )
         except DomainError as err:
             return as_error(err, info, CLAIM_ERRORS)

@@ -67,6 +67,15 @@ class LotConfigInput:
     )
     technical_weight: int | None = strawberry.field(default=None, description="Technical points of 100 (0 to 90).")
     commercial_weight: int | None = strawberry.field(default=None, description="Commercial points of 100 (0 to 90).")
+    require_signed_bids: bool | None = strawberry.field(
+        default=None,
+        description="Bids (sealed bids, keys at the opening, auction bids) must carry a certificate signature "
+        "(mobile_contract/SIGNATURES.md).",
+    )
+    require_two_factor_for_bids: bool | None = strawberry.field(
+        default=None,
+        description="Bidding (sealed bids, auction bids) needs a two-factor sign-in (certificate plus SMS code).",
+    )
 
     def overrides(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}

@@ -98,6 +98,14 @@ class LotConfig:
     )
     technical_weight: int | None = strawberry.field(description="Points of 100 for the technical part (0 to 90).")
     commercial_weight: int | None = strawberry.field(description="Points of 100 for the commercial part (0 to 90).")
+    require_signed_bids: bool = strawberry.field(
+        default=False,
+        description="Bids (sealed bids, keys at the opening, auction bids) must carry a certificate signature.",
+    )
+    require_two_factor_for_bids: bool = strawberry.field(
+        default=False,
+        description="Bidding (sealed bids, auction bids) needs a two-factor sign-in (certificate plus SMS code).",
+    )
 
     @classmethod
     def from_lot(cls, lot: models.Lot) -> "LotConfig":
@@ -128,6 +136,8 @@ class LotConfig:
             evaluation_method=evaluation.method if evaluation else None,
             price_weight=evaluation.price_weight if evaluation else None,
             technical_weight=evaluation.technical_weight if evaluation else None,
+            require_signed_bids=bool(c.get("require_signed_bids", False)),
+            require_two_factor_for_bids=bool(c.get("require_two_factor_for_bids", False)),
             commercial_weight=evaluation.commercial_weight if evaluation else None,
         )
 
@@ -224,8 +234,12 @@ class Announcement(Node):
         return TYPE_NAMES[AnnouncementType(self.type.value)]
 
     @strawberry.field(description="Region with its name.")
-    async def region(self) -> Region | None:
-        region = (await services.regions()).get(self.region_code)
+    def region(self) -> Region | None:
+        # synchronous once the divisions are in memory: a list of cards then needs no task per card
+        loaded = services.loaded_regions()
+        if loaded is None:
+            return _region_later(self.region_code)  # type: ignore[return-value]  # awaited by the executor
+        region = loaded.get(self.region_code)
         return Region.from_model(region) if region else None
 
     @strawberry.field(description="Attached files.")
@@ -297,6 +311,11 @@ class SavedSearch(Node):
             regions=list(m.regions),
             created_at=m.created_at,
         )
+
+
+async def _region_later(code: str) -> Region | None:
+    region = (await services.regions()).get(code)
+    return Region.from_model(region) if region else None
 
 
 @node_resolver("Announcement")

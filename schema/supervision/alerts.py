@@ -20,7 +20,9 @@ CollusionSignal = strawberry.enum(
     alerts.Signal,
     name="CollusionSignal",
     description="SAME_DEVICE, SAME_NETWORK (one device id or IP address across bidders), IDENTICAL_DOCUMENTS, "
-    "SHARED_PAYMENT_ACCOUNT, PRICE_BAND, PRICE_SPACING, PRICE_NEAR_ESTIMATE, SHARED_CONTACT, BID_ROTATION.",
+    "SHARED_PAYMENT_ACCOUNT (deposits or guarantee premiums from one account), PRICE_BAND, PRICE_SPACING, "
+    "PRICE_NEAR_ESTIMATE, SHARED_CONTACT (one contact phone), SHARED_CONTACT_NAME (one contact person, for bidders "
+    "also linked by a phone, device, address or account), BID_ROTATION.",
 )
 CollusionAlertStatus = strawberry.enum(
     alerts.AlertStatus,
@@ -55,7 +57,8 @@ class CollusionAlert:
     organisations: list[AlertOrganisation] = strawberry.field(description="The bidders the signal links.")
     evidence_json: str = strawberry.field(
         description="The evidence as JSON: a list of findings (shared device ids or addresses with each act, "
-        "document hashes, payer accounts, prices, spread or steps, lots together and their winners)."
+        "document hashes, payer accounts with each deposit or guarantee paid from them, contact phones or names "
+        "with what else links the bidders, prices, spread or steps, lots together and their winners)."
     )
     history: list[AlertNote]
     raised_at: datetime

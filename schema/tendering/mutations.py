@@ -6,10 +6,13 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.certificates.errors import TwoFactorRequired
 from domain.common.errors import DomainError
 from domain.tendering import opening
 from domain.tendering import services as tendering
 from domain.tendering.sealing import BadBidDocument, CannotDecrypt, NotSealed
+from schema.certificates.mutations import SIGNATURE_ERRORS
+from schema.certificates.types import SignatureInput, signed
 from schema.errors import as_error, result_union
 from schema.permissions import IsOperator, IsUser
 from schema.relay import int_id, to_global_id
@@ -22,6 +25,8 @@ SUBMIT_ERRORS = [
     tendering.NotRegistered,
     tendering.SecurityMissing,
     tendering.NotSealedTender,
+    TwoFactorRequired,
+    *SIGNATURE_ERRORS,
 ]
 
 
@@ -32,6 +37,9 @@ class BidSubmitInput:
     lot_id: strawberry.ID
     sealed_bid: str = strawberry.field(description="Compact JWE: dir + A256GCM; plaintext is refused.")
     idempotency_key: str | None = None
+    signature: SignatureInput | None = strawberry.field(
+        default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
+    )
 
 
 @strawberry.type(description="Received: keep the receipt.")
@@ -64,7 +72,11 @@ class TenderingMutations:
     async def bid_submit(self, info: Info, input: BidSubmitInput) -> BidSubmitResult:
         try:
             bid = await tendering.submit(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.sealed_bid, input.idempotency_key
+                info.context.actor,
+                int_id(input.lot_id, "Lot", "lotId"),
+                input.sealed_bid,
+                input.idempotency_key,
+                signed(input.signature),
             )
         except DomainError as err:
             return as_error(err, info, SUBMIT_ERRORS)
@@ -85,6 +97,9 @@ class TenderingMutations:
 class BidDecryptInput:
     lot_id: strawberry.ID
     key: JSON = strawberry.field(description='The JWK the bid was sealed with: {"kty": "oct", "k": "..."}.')
+    signature: SignatureInput | None = strawberry.field(
+        default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
+    )
 
 
 @strawberry.type(description="Decrypted: the price is in the opening record.")
@@ -93,7 +108,7 @@ class BidDecrypted:
     documents: int
 
 
-DECRYPT_ERRORS = [opening.DecryptionClosed, opening.NoBidToDecrypt, CannotDecrypt, BadBidDocument]
+DECRYPT_ERRORS = [opening.DecryptionClosed, opening.NoBidToDecrypt, CannotDecrypt, BadBidDocument, *SIGNATURE_ERRORS]
 BidDecryptResult = result_union("BidDecryptResult", BidDecrypted, DECRYPT_ERRORS)
 
 
@@ -101,6 +116,9 @@ BidDecryptResult = result_union("BidDecryptResult", BidDecrypted, DECRYPT_ERRORS
 class OpeningObjectInput:
     lot_id: strawberry.ID
     text: str
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Resend with the same key after a lost answer: one objection, not two."
+    )
 
 
 @strawberry.type(description="Raised: the tenderer answers in the record.")
@@ -133,7 +151,9 @@ class OpeningMutations:
     async def bid_decrypt(self, info: Info, input: BidDecryptInput) -> BidDecryptResult:
         key: Any = input.key
         try:
-            bid = await opening.submit_key(info.context.actor, int_id(input.lot_id, "Lot", "lotId"), key)
+            bid = await opening.submit_key(
+                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), key, signed(input.signature)
+            )
         except DomainError as err:
             return as_error(err, info, DECRYPT_ERRORS)
         return BidDecrypted(price_fen=int(bid.price_fen or 0), documents=len(bid.documents or []))
@@ -141,7 +161,9 @@ class OpeningMutations:
     @strawberry.mutation(description="Object on the spot during the opening.", permission_classes=[IsUser])
     async def opening_object(self, info: Info, input: OpeningObjectInput) -> OpeningObjectResult:
         try:
-            x = await opening.raise_objection(info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.text)
+            x = await opening.raise_objection(
+                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.text, input.idempotency_key
+            )
         except DomainError as err:
             return as_error(err, info, [opening.DecryptionClosed, opening.ObjectionNotAllowed])
         return OpeningObjected(objection_id=strawberry.ID(to_global_id("OpeningObjection", x.id)))

@@ -278,6 +278,64 @@ async def test_a_terminal_runs_only_kiosk_operations_and_a_signed_in_user_anythi
     assert operator_ad_hoc["data"]["serverTime"]
 
 
+async def test_a_qr_kiosk_session_is_held_to_the_kiosk_operations(restricted):
+    # given a terminal showing a QR code, approved on the app by a signed-in bidder (all by hash, as
+    # the kiosk and the app send them in production)
+    operator = await f.operator_token(restricted)
+    _, _, bidder = await f.approved_org(restricted, operator)
+    terminal, secret = await kiosk_terminal(restricted, operator)
+    signed = await sign_in(restricted, terminal["deviceId"], secret)
+    kiosk = signed["session"]["accessToken"]
+    issued = await post(restricted, by_hash(DOCUMENTS["TerminalQrChallenge"].sha256), token=kiosk)
+    challenge = issued["data"]["terminalQrChallenge"]["qr"]["challenge"]
+    approved = await post(
+        restricted, by_hash(DOCUMENTS["QrApprove"].sha256, {"input": {"challenge": challenge}}), token=bidder
+    )
+    assert approved["data"]["qrApprove"]["__typename"] == "QrApproved", approved
+    redeemed = await post(
+        restricted, by_hash(DOCUMENTS["TerminalQrRedeem"].sha256, {"input": {"challenge": challenge}}), token=kiosk
+    )
+    session = redeemed["data"]["terminalQrRedeem"]["session"]["accessToken"]
+
+    # when the session reads its registrations by the kiosk's operation, then by the app's, then as text
+    own = await post(restricted, by_hash(DOCUMENTS["KioskMyRegistrations"].sha256), token=session)
+    app_own = await post(restricted, by_hash(DOCUMENTS["MyRegistrations"].sha256), token=session)
+    text = await post(restricted, {"query": "query { myRegistrations { edges { cursor } } }"}, token=session)
+
+    # then only the kiosk's operation runs for the bidder's session on the terminal
+    assert "errors" not in own, own
+    assert code(app_own) == "OPERATION_NOT_ALLOWED"
+    assert code(text) == "PERSISTED_QUERY_REQUIRED"
+
+
+async def test_a_terminal_may_subscribe_over_the_websocket_only_to_its_own_operations(restricted):
+    # given a signed-in terminal connected to the restricted server's socket
+    operator = await f.operator_token(restricted)
+    terminal, secret = await kiosk_terminal(restricted, operator)
+    kiosk = (await sign_in(restricted, terminal["deviceId"], secret))["session"]["accessToken"]
+    url = str(restricted.http.base_url).replace("http://", "ws://") + "/graphql"
+    ws = await ws_connect(url, {"authorization": f"Bearer {kiosk}"})
+    try:
+        assert (await next_message(ws))["type"] == "connection_ack"
+        lot = {"lotId": "TG90OjE="}
+
+        # when it subscribes with the app's auction subscription, then with an ad-hoc text
+        app_sub = DOCUMENTS["AuctionUpdates"]
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": by_hash(app_sub.sha256, lot)}))
+        refused = await next_message(ws)
+        text = 'subscription { auctionUpdates(lotId: "TG90OjE=") { kind } }'
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": text}}))
+        refused_text = await next_message(ws)
+    finally:
+        await ws.close()
+
+    # then both are refused with their typed codes, before anything runs
+    assert refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"]["code"] == "OPERATION_NOT_ALLOWED"
+    assert refused_text["type"] == "error", refused_text
+    assert refused_text["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
 async def test_production_refuses_registration_but_runs_a_signed_in_users_text(restricted):
     # given a signed-in user's ad-hoc text sent with its hash to a server without registration
     operator = await f.operator_token(restricted)

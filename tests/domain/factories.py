@@ -18,15 +18,22 @@ from tests import factories as f
 OPERATOR = Actor(user_id=1, org_id=1, roles=frozenset({Role.OPERATOR}))
 
 
-async def organisation(status: OrgStatus = OrgStatus.APPROVED, kinds: list[str] | None = None) -> Organisation:
+async def organisation(
+    status: OrgStatus = OrgStatus.APPROVED,
+    kinds: list[str] | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+) -> Organisation:
+    """An organisation with a contact person and phone of its own unless given."""
     now = clock.now()
+    phone = contact_phone or f.new_phone()
     return await Organisation.create(
         credit_code=f.new_credit_code(),
         name="青岛测试建设有限公司",
         region_code="370202",
         kinds=kinds or ["bidder"],
-        contact_name="测试员",
-        contact_phone=f.new_phone(),
+        contact_name=contact_name or f"测试员{phone[-4:]}",
+        contact_phone=phone,
         status=status.value,
         created_at=now,
         updated_at=now,

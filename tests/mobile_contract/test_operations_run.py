@@ -32,6 +32,7 @@ from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.schema.test_integrators import client_token, create_client
 from tests.support.complaints import evidence_input
 from tests.support.guarantor import Guarantor
+from tests.support.pki import TestCA, pem
 
 DOCUMENTS = {op.name: op for op in gate.load_operations()}
 PRICE = 1_199_000_000
@@ -143,6 +144,20 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("SmsCodeRequest", lambda w: {"input": {"phone": w.bidder_phone}}),
     ("SmsSignIn", lambda w: {"input": {"phone": w.bidder_phone, "code": w.got["sms"]}}),
     ("Me", lambda w: {}),
+    # certificates (CA互认): the operator recognises a CA with its CRL, the bidder binds a certificate of it,
+    # signs in with it and an SMS code, lists and unbinds it; a supervisor checks a signature
+    ("CertificateAuthorityRegister", lambda w: ca_register(w, "root"), OPERATOR),
+    ("CertificateCrlUpload", lambda w: crl_upload(w, "root"), OPERATOR),
+    ("CertificateAuthorityRegister", lambda w: ca_register(w, "intermediate"), OPERATOR),
+    ("CertificateCrlUpload", lambda w: crl_upload(w, "intermediate"), OPERATOR),
+    ("CertificateAuthorities", lambda w: {"first": 10}, OPERATOR),
+    ("CertificateChallenge", lambda w: {"input": {"purpose": "BIND"}}),
+    ("CertificateBind", lambda w: certificate_proof(w)),
+    ("MyCertificates", lambda w: {}),
+    ("CertificateChallenge", lambda w: {"input": {"purpose": "SIGN_IN"}}, ANONYMOUS),
+    ("CertificateSignIn", lambda w: certificate_proof(w), ANONYMOUS),
+    ("SignatureVerify", lambda w: {"signatureId": to_global_id("ActSignature", 1)}, SUPERVISOR),
+    ("CertificateUnbind", lambda w: {"input": {"certificateId": w.got["CertificateBind"]["certificate"]["id"]}}),
     ("MySavedSearches", lambda w: {}),
     ("SavedSearchCreate", lambda w: {"input": {"name": "道路工程", "keywords": "道路", "regions": ["370200"]}}),
     ("SavedSearchDelete", lambda w: {"input": {"savedSearchId": w.got["SavedSearchCreate"]["savedSearch"]["id"]}}),
@@ -158,6 +173,7 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
                 "guarantorId": w.guarantor_id,
                 "amountFen": 1_000_000,
                 "validUntil": "2099-01-01T00:00:00+00:00",
+                "payerAccount": "6222 0216 0001 2345 678",
             }
         },
     ),
@@ -380,6 +396,39 @@ def statistics_range(w: World) -> dict[str, Any]:
     return {"period": "QUARTER", "startsOn": f"{year}-01-01", "endsOn": f"{year + 1}-01-01"}
 
 
+def contract_ca(w: World) -> TestCA:
+    if "ca" not in w.got:
+        w.got["ca"] = TestCA("合同测试CA")
+    return w.got["ca"]  # type: ignore[no-any-return]
+
+
+def ca_register(w: World, which: str) -> dict[str, Any]:
+    ca = contract_ca(w)
+    cert = ca.root if which == "root" else ca.intermediate
+    return {"input": {"name": f"合同测试CA {which}", "certificate": pem(cert)}}
+
+
+def crl_upload(w: World, which: str) -> dict[str, Any]:
+    ca = contract_ca(w)
+    crl = ca.root_crl() if which == "root" else ca.intermediate_crl()
+    return {"input": {"authorityId": w.got["CertificateAuthorityRegister"]["authority"]["id"], "crl": crl}}
+
+
+def certificate_proof(w: World) -> dict[str, Any]:
+    """The bidder's certificate and its signature of the challenge just issued."""
+    if "leaf" not in w.got:
+        organisation = w.got["Me"]["organisation"]
+        w.got["leaf"] = contract_ca(w).issue(organisation["name"], organisation["creditCode"])
+    leaf, challenge = w.got["leaf"], w.got["CertificateChallenge"]["challenge"]
+    return {
+        "input": {
+            "certificate": leaf.pem,
+            "challenge": challenge["challenge"],
+            "signature": leaf.sign(challenge["toSign"]),
+        }
+    }
+
+
 async def send(api: Any, name: str, variables: dict[str, Any], token: str | None) -> dict[str, Any]:
     """Posts the stored document exactly as the manifest hashes it."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
@@ -440,6 +489,9 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     assert world.got["BidSubmit"]["__typename"] == "BidSubmitted"
     assert world.got["BidWithdraw"]["__typename"] == "BidWithdrawn"
     assert world.got["DeviceRegister"]["__typename"] == "DeviceRegistered"
+    assert world.got["CertificateBind"]["__typename"] == "CertificateBound", world.got["CertificateBind"]
+    assert world.got["CertificateSignIn"]["__typename"] == "SignedIn", world.got["CertificateSignIn"]
+    assert world.got["CertificateUnbind"]["__typename"] == "CertificateUnbound"
     ran = {name for name, _, _ in plan} | set(SUBSCRIPTIONS)
     assert ran == set(DOCUMENTS), f"operations without a run: {sorted(set(DOCUMENTS) - ran)}"
     for name, _, sender in plan:

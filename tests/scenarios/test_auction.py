@@ -46,15 +46,37 @@ class Bidder:
         """Signs in again: the manual clock jumps past the 15-minute access tokens."""
         self.token = await f.login(self.api, self.phone)
 
-    async def bid(self, lot_id: str, amount: int) -> dict[str, Any]:
-        body = await self.api.gql(BID, {"input": {"lotId": lot_id, "amountFen": amount}}, token=self.token)
+    async def bid(
+        self,
+        lot_id: str,
+        amount: int,
+        device: str | None = None,
+        signature: dict[str, str] | None = None,
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        """bidPlace, from the phone whose X-Device-Id is `device` when given, with the certificate signature
+        and the idempotency key when given."""
+        headers = {"X-Device-Id": device} if device else None
+        fields: dict[str, Any] = {"lotId": lot_id, "amountFen": amount}
+        if signature is not None:
+            fields["signature"] = signature
+        if key is not None:
+            fields["idempotencyKey"] = key
+        body = await self.api.gql(BID, {"input": fields}, token=self.token, headers=headers)
         return body["data"]["bidPlace"]  # type: ignore[no-any-return]
 
 
 async def auction_lot(
-    api: Any, clock: Any, operator: str, reserve: int, security: bool = False
+    api: Any,
+    clock: Any,
+    operator: str,
+    reserve: int,
+    security: bool = False,
+    countdown_seconds: int = 300,
+    config: dict[str, Any] | None = None,
 ) -> tuple[str, datetime, datetime]:
-    """An online-auction lot with its rules, published; entry closes in 21 days, bidding starts an hour later."""
+    """An online-auction lot with its rules (and `config` settings of the lot), published; entry closes in 21
+    days, bidding starts an hour later."""
     _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
     entry = clock.now() + timedelta(days=21)
     project = {
@@ -66,7 +88,7 @@ async def auction_lot(
                 "name": "2026-18号地块",
                 "procedure": "ONLINE_AUCTION",
                 "estimatedPriceFen": START_PRICE,
-                "config": {"bidDeadline": entry.isoformat(), "depositRequired": security},
+                "config": {"bidDeadline": entry.isoformat(), "depositRequired": security, **(config or {})},
             }
         ],
     }
@@ -81,7 +103,7 @@ async def auction_lot(
         "reservePriceFen": reserve,
         "startsAt": starts.isoformat(),
         "freeBiddingMinutes": 30,
-        "countdownSeconds": 300,
+        "countdownSeconds": countdown_seconds,
     }
     configured = (await api.gql(CONFIGURE, {"input": rules}, token=tenderer))["data"]["auctionConfigure"]
     assert configured["__typename"] == "AuctionConfigured", configured

@@ -13,6 +13,7 @@ from domain.common.models import OutboxEvent
 from domain.guarantees.models import Guarantee
 from tests import factories as f
 from tests.scenarios.test_deposits import MINE as MY_REGISTRATIONS
+from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 from tests.scenarios.test_registration import register
 from tests.support.guarantor import LOT_GUARANTEES, MINE, Guarantor, apply, claim, verify
@@ -23,7 +24,8 @@ VALIDITY = timedelta(days=90)  # the open tender's default bid validity
 
 @dataclass
 class Tender:
-    """An open tender (bids due in 25 days), its tenderer, a guarantor and the operator."""
+    """An open tender (bids due in 25 days), its tenderer, a guarantor and the operator (its phone, to sign in
+    again after the clock moved)."""
 
     project: dict[str, Any]
     lot_id: str
@@ -31,6 +33,7 @@ class Tender:
     tenderer_phone: str
     operator: str
     guarantor: Guarantor
+    operator_phone: str
 
     @property
     def valid_until(self) -> datetime:
@@ -38,7 +41,8 @@ class Tender:
 
 
 async def open_tender(api: Any, clock: Any, **lot: Any) -> Tender:
-    operator = await f.operator_token(api)
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
     guarantor = await Guarantor.open(api, operator)
     _, phone, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
     created = await api.gql(
@@ -54,6 +58,7 @@ async def open_tender(api: Any, clock: Any, **lot: Any) -> Tender:
         tenderer_phone=phone,
         operator=operator,
         guarantor=guarantor,
+        operator_phone=operator_at,
     )
 
 
@@ -441,3 +446,50 @@ async def test_a_kiosk_guessing_letters_is_slowed_down(api, manual_clock):
     assert refused
     assert {a["errors"][0]["extensions"]["code"] for a in refused} == {"RATE_LIMITED"}
     assert all(a["data"]["guaranteeVerify"] is None for a in answers if not a.get("errors"))
+
+
+async def test_the_premiums_payer_account_is_kept_as_digits_and_shown_to_the_bidder_the_guarantor_and_supervisors(
+    api, manual_clock
+):
+    # given a registered bidder, and a supervisor
+    t = await open_tender(api, manual_clock)
+    _, bidder_phone, bidder = await registered_bidder(api, t)
+    watching = await supervisor_phone(api, t.operator)
+
+    # when it applies with an account that is not one, then with one typed in full-width digits and spaces
+    bad = await apply(api, bidder, t.lot_id, t.guarantor.org_id, AMOUNT, t.valid_until, payer_account="6222-0216-OK")
+    ok = await apply(
+        api,
+        bidder,
+        t.lot_id,
+        t.guarantor.org_id,
+        AMOUNT,
+        t.valid_until,
+        payer_account="６２２２ ０２１６ 0001-2345-678",
+    )
+
+    # then the first names the field, and the account is kept as its digits for the bidder and the guarantor
+    assert (bad["__typename"], bad["code"], bad["field"]) == (
+        "InvalidBankAccount",
+        "INVALID_BANK_ACCOUNT",
+        "payerAccount",
+    )
+    assert ok["guarantee"]["payerAccount"] == "6222021600012345678"
+    [application] = await t.guarantor.applications("APPLIED")
+    assert application["payerAccount"] == "6222021600012345678"
+
+    # when the letter is issued and, after the deadline, the tenderer and a supervisor list the lot's guarantees
+    assert (await t.guarantor.issue_for(application))["__typename"] == "GuaranteeIssued"
+    manual_clock.advance(timedelta(days=26))
+    tenderer = await f.login(api, t.tenderer_phone)
+    supervisor = await f.login(api, watching)
+    by_tenderer = (await api.gql(LOT_GUARANTEES, {"lotId": t.lot_id}, token=tenderer))["data"]["lotGuarantees"]
+    by_supervisor = (await api.gql(LOT_GUARANTEES, {"lotId": t.lot_id}, token=supervisor))["data"]["lotGuarantees"]
+    mine = (await api.gql(MINE, {"lotId": t.lot_id}, token=await f.login(api, bidder_phone)))["data"]["myGuarantees"]
+
+    # then the tenderer sees the guarantee but not the account; the supervisor and the bidder see it
+    assert [e["node"]["payerAccount"] for e in by_tenderer["edges"]] == [None]
+    assert [e["node"]["payerAccount"] for e in by_supervisor["edges"]] == ["6222021600012345678"]
+    assert [e["node"]["payerAccount"] for e in mine["edges"]] == ["6222021600012345678"]
+    # and no event carries it
+    assert all("6222021600012345678" not in str(e.payload) for e in await OutboxEvent.all())

@@ -19,7 +19,8 @@ mutation($input: ProjectCreateInput!) { projectCreate(input: $input) {
 } }"""
 DRAFT = """
 mutation($input: AnnouncementDraftInput!) { announcementDraft(input: $input) {
-  __typename ... on AnnouncementDrafted { announcement { id status bodyHtml tradeCode } } ... on Error { code message } } }"""
+  __typename ... on AnnouncementDrafted { announcement { id status bodyHtml tradeCode } }
+  ... on Error { code message } } }"""
 PUBLISH = """
 mutation($input: AnnouncementPublishInput!) { announcementPublish(input: $input) {
   __typename ... on AnnouncementPublished { announcement { id status publishedAt lotStatus } }

@@ -1,5 +1,5 @@
-"""Supervision from phones: collusion alerts to the category's supervisors, trading statistics, and a lot's
-evidence package."""
+"""Supervision from phones: collusion alerts to the category's supervisors (after an opening and after an
+auction), trading statistics, and a lot's evidence package."""
 
 from __future__ import annotations
 
@@ -17,10 +17,17 @@ from domain.results.models import Award
 from domain.supervision import evidence
 from domain.tendering.models import Opening
 from mobile_contract.sealed_bid import new_key, seal
+from schema.relay import from_global_id
 from tests import factories as f
 from tests.domain.factories import organisation
+from tests.scenarios import test_auction as auctions
+from tests.scenarios.test_auction import RESYNC, START_PRICE, STATE, STEP
 from tests.scenarios.test_deposits import supervisor_phone
 from tests.scenarios.test_sealed_bids import SUBMIT, registered_bidder, sealed_lot
+from tests.support.bank import Bank
+from tests.support.guarantor import MINE as MY_GUARANTEES
+from tests.support.guarantor import Guarantor
+from tests.support.guarantor import apply as apply_guarantee
 
 DECRYPT = """mutation($input: BidDecryptInput!) { bidDecrypt(input: $input) {
   __typename ... on Error { code message } } }"""
@@ -32,12 +39,17 @@ INBOX = "query { myNotifications(first: 20) { edges { node { kind title body obj
 ORG = "query { me { organisation { id } } }"
 
 
-async def other_supervisor_phone(api: Any, operator: str) -> str:
-    form = f.registration(kinds=["SUPERVISOR"], supervisedCategories=["GOVERNMENT_PROCUREMENT"])
+async def category_supervisor_phone(api: Any, operator: str, category: str) -> str:
+    """The phone of a supervisor of `category` (as GraphQL names it), opened and approved by the operator."""
+    form = f.registration(kinds=["SUPERVISOR"], supervisedCategories=[category])
     body = await api.gql(f.REGISTER, {"input": form}, token=operator)
     org_id = body["data"]["organisationRegister"]["organisation"]["id"]
     await api.gql(f.APPROVE, {"input": {"organisationId": org_id}}, token=operator)
     return str(form["phone"])
+
+
+async def other_supervisor_phone(api: Any, operator: str) -> str:
+    return await category_supervisor_phone(api, operator, "GOVERNMENT_PROCUREMENT")
 
 
 async def opened_lot_with_one_phone_for_two_bidders(api: Any, manual_clock: Any) -> dict[str, Any]:
@@ -136,6 +148,159 @@ async def test_two_bidders_on_one_phone_raise_an_alert_to_the_categorys_supervis
     assert done["alert"]["history"] == [{"note": "调取两家投标人的设备登记信息"}, {"note": "移送公安机关"}]
     assert refused_move["code"] == "ALERT_TRANSITION_NOT_ALLOWED"
     assert foreign["code"] == "NOT_FOUND"
+
+
+# ---------------------------------------------------------------- an auction bid on from one phone
+
+LOT_ALERTS = """query($lotId: ID!) { collusionAlerts(lotId: $lotId, first: 20) { edges { node {
+  id signal status category organisations { id name } evidenceJson } } } }"""
+ONE_ALERT = "query($id: ID!) { collusionAlert(id: $id) { id signal evidenceJson } }"
+
+
+async def test_two_bidders_bidding_from_one_phone_in_a_live_auction_alert_its_supervisor_when_it_ends(
+    api, manual_clock
+):
+    # given a land-use auction, its category's supervisor, and three bidders registered from phones of their own
+    operator = await f.operator_token(api)
+    watching = await category_supervisor_phone(api, operator, "LAND_USE_RIGHTS")
+    elsewhere = await supervisor_phone(api, operator)
+    lot_id, starts, timed = await auctions.auction_lot(api, manual_clock, operator, reserve=START_PRICE)
+    a, b, c = await auctions.bidders(api, operator, lot_id, 3)
+    shared, own = "phone-5d21", "phone-9e07"
+    orgs = [(await api.gql(ORG, token=x.token))["data"]["me"]["organisation"]["id"] for x in (a, b, c)]
+
+    # when bidding opens and A and B take turns from one phone while C bids from its own
+    await auctions.at(manual_clock, starts)
+    for bidder in (a, b, c):
+        await bidder.fresh()
+    placed = [
+        await a.bid(lot_id, START_PRICE, device=shared),
+        await c.bid(lot_id, START_PRICE + STEP, device=own),
+        await b.bid(lot_id, START_PRICE + 2 * STEP, device=shared),
+        await a.bid(lot_id, START_PRICE + 3 * STEP, device=shared),
+    ]
+    await auctions.at(manual_clock, timed)
+    await auctions.at(manual_clock, timed + timedelta(seconds=100))
+    for bidder in (a, b, c):
+        await bidder.fresh()
+    placed.append(await b.bid(lot_id, START_PRICE + 4 * STEP, device=shared))
+    await api.dispatch()
+    supervisor = await f.login(api, watching)
+    while_live = (await api.gql(LOT_ALERTS, {"lotId": lot_id}, token=supervisor))["data"]["collusionAlerts"]["edges"]
+    # and the auction ends with B's bid standing
+    ends = datetime.fromisoformat(placed[-1]["bid"]["endsAt"])
+    await auctions.at(manual_clock, ends)
+    await api.dispatch()
+    await api.dispatch()
+
+    # then nothing was raised while bidding went on, and at the end the supervisor has the device alert
+    assert [p["__typename"] for p in placed] == ["BidPlaced"] * 5
+    assert while_live == []
+    supervisor = await f.login(api, watching)
+    queue = (await api.gql(LOT_ALERTS, {"lotId": lot_id}, token=supervisor))["data"]["collusionAlerts"]["edges"]
+    raised = {e["node"]["signal"]: e["node"] for e in queue}
+    assert "SAME_DEVICE" in raised, raised
+    device = raised["SAME_DEVICE"]
+    assert (device["status"], device["category"]) == ("NEW", "land_use_rights")
+    assert sorted(o["id"] for o in device["organisations"]) == sorted(orgs[:2])
+    (finding,) = json.loads(device["evidenceJson"])
+    assert finding["device_id"] == shared
+    assert {(act["organisationId"], act["action"]) for act in finding["acts"]} == {
+        (int(from_global_id(orgs[0])[1]), "auction.bid"),
+        (int(from_global_id(orgs[1])[1]), "auction.bid"),
+    }
+    assert len(finding["acts"]) == 2  # one fact per bidder and phone, however often it bid
+    assert sorted(finding["pricesFen"].values()) == [START_PRICE + 3 * STEP, START_PRICE + 4 * STEP]
+    inbox = (await api.gql(INBOX, token=supervisor))["data"]["myNotifications"]["edges"]
+    notices = [n["node"] for n in inbox if n["node"]["kind"] == "COLLUSION_ALERT"]
+    assert any("同一设备" in n["body"] for n in notices), notices
+    # and not the other category's supervisor
+    other = await f.login(api, elsewhere)
+    assert (await api.gql(LOT_ALERTS, {"lotId": lot_id}, token=other))["data"]["collusionAlerts"]["edges"] == []
+
+    # and no bidder, of the two or the third, learns of the alert or sees a device id anywhere it may look
+    for bidder in (a, b, c):
+        await bidder.fresh()
+        refused = [
+            await api.gql(LOT_ALERTS, {"lotId": lot_id}, token=bidder.token, expect_errors=True),
+            await api.gql(ONE_ALERT, {"id": device["id"]}, token=bidder.token, expect_errors=True),
+        ]
+        assert [r["errors"][0]["extensions"]["code"] for r in refused] == ["FORBIDDEN", "FORBIDDEN"]
+        seen = [
+            await api.gql(INBOX, token=bidder.token),
+            await api.gql(STATE, {"lotId": lot_id}, token=bidder.token),
+            await api.gql(RESYNC, {"lotId": lot_id, "after": 0}, token=bidder.token),
+        ]
+        assert "COLLUSION_ALERT" not in await auctions.inbox_kinds(api, bidder.token)
+        assert all(shared not in json.dumps(body) and own not in json.dumps(body) for body in seen)
+    state = (await api.gql(STATE, {"lotId": lot_id}))["data"]["auction"]
+    assert state["phase"] == "SOLD"
+
+
+async def test_a_deposit_and_another_bidders_guarantee_premium_from_one_account_alert_the_supervisor(api, manual_clock):
+    # given an auction asking security: A pays its deposit from an account, B has a guarantee whose premium it
+    # pays from the same account (typed with spaces), C pays its deposit from an account of its own
+    operator = await f.operator_token(api)
+    watching = await category_supervisor_phone(api, operator, "LAND_USE_RIGHTS")
+    bank = await Bank.open(api, operator)
+    guarantor = await Guarantor.open(api, operator)
+    lot_id, starts, timed = await auctions.auction_lot(api, manual_clock, operator, reserve=START_PRICE, security=True)
+    bank.payer_account = "6222021600012345678"
+    [a] = await auctions.bidders(api, operator, lot_id, 1, bank=bank)
+    [b] = await auctions.bidders(api, operator, lot_id, 1)
+    valid_until = starts - timedelta(hours=1) + timedelta(days=90)
+    amount = START_PRICE * 2 // 100
+    applied = await apply_guarantee(
+        api, b.token, lot_id, guarantor.org_id, amount, valid_until, payer_account="6222 0216 0001 2345 678"
+    )
+    assert applied["__typename"] == "GuaranteeApplied", applied
+    assert (await guarantor.issue_for(applied["guarantee"]))["__typename"] == "GuaranteeIssued"
+    bank.payer_account = "6217000000000000042"
+    [c] = await auctions.bidders(api, operator, lot_id, 1, bank=bank)
+    orgs = [(await api.gql(ORG, token=x.token))["data"]["me"]["organisation"]["id"] for x in (a, b, c)]
+
+    # when all three bid and the auction ends
+    await auctions.at(manual_clock, starts)
+    for bidder in (a, b, c):
+        await bidder.fresh()
+    placed = [
+        await a.bid(lot_id, START_PRICE),
+        await b.bid(lot_id, START_PRICE + STEP),
+        await c.bid(lot_id, START_PRICE + 2 * STEP),
+    ]
+    await auctions.at(manual_clock, timed)
+    await auctions.at(manual_clock, timed + timedelta(seconds=300))
+    await api.dispatch()
+    await api.dispatch()
+
+    # then the supervisor has one account alert naming A and B, with the deposit and the guarantee paid from it
+    assert [p["__typename"] for p in placed] == ["BidPlaced"] * 3
+    supervisor = await f.login(api, watching)
+    queue = (await api.gql(LOT_ALERTS, {"lotId": lot_id}, token=supervisor))["data"]["collusionAlerts"]["edges"]
+    raised = {e["node"]["signal"]: e["node"] for e in queue}
+    assert "SHARED_PAYMENT_ACCOUNT" in raised, raised
+    shared = raised["SHARED_PAYMENT_ACCOUNT"]
+    assert sorted(o["id"] for o in shared["organisations"]) == sorted(orgs[:2])
+    (finding,) = json.loads(shared["evidenceJson"])
+    assert finding["payerAccount"] == "6222021600012345678"
+    assert finding["instruments"] == ["deposit", "guarantee"]
+    pks = [int(from_global_id(o)[1]) for o in orgs]
+    assert [(p["instrument"], p["organisationId"]) for p in finding["payments"]] == [
+        ("deposit", pks[0]),
+        ("guarantee", pks[1]),
+    ]
+    assert finding["payments"][1]["applicationNo"] == applied["guarantee"]["applicationNo"]
+    # and the account is B's own to read back, while no bidder sees the alert
+    for bidder in (a, b, c):
+        await bidder.fresh()
+    mine = (await api.gql(MY_GUARANTEES, {"lotId": lot_id}, token=b.token))["data"]["myGuarantees"]["edges"]
+    assert [e["node"]["payerAccount"] for e in mine] == ["6222021600012345678"]
+    for bidder in (a, c):
+        assert (await api.gql(MY_GUARANTEES, {"lotId": lot_id}, token=bidder.token))["data"]["myGuarantees"][
+            "edges"
+        ] == []
+        refused = await api.gql(LOT_ALERTS, {"lotId": lot_id}, token=bidder.token, expect_errors=True)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 # ---------------------------------------------------------------- statistics

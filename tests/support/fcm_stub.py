@@ -4,7 +4,8 @@
 error bodies FCM sends, so the SDK raises its typed exceptions. Token prefixes choose an answer:
 `unregistered-` (404 UNREGISTERED), `invalid-` (400 INVALID_ARGUMENT, "not a valid FCM registration
 token") and `mismatch-` (403 SENDER_ID_MISMATCH). Knobs settable at run time: `down`, `failure_rate`,
-`quota_exceeded_for()`, `delay`, `stop()` / `start()`. `GET /_stub/stats` reports the counters.
+`quota_exceeded_for()`, `delay`, `stop()` / `start()`. `GET /_stub/stats` reports the counters;
+`POST /_stub/control` with `{"down": true|false, "failureRate": r}` sets those knobs of a standalone stub.
 
 In process: `async with running_stub() as stub: ...` serves it from the running event loop.
 Standalone: `python -m tests.support.fcm_stub --port N` (see --help).
@@ -140,7 +141,14 @@ class FcmStub:
         return sum(1 for m in self.messages if m.message_id == message_id and (token is None or m.token == token))
 
     def stats(self) -> dict[str, Any]:
-        return {"requests": self.requests, "accepted": self.accepted, "failures": dict(self.failures)}
+        seen = Counter((m.message_id, m.token) for m in self.messages)
+        return {
+            "requests": self.requests,
+            "accepted": self.accepted,
+            "failures": dict(self.failures),
+            # (message id, device) pairs accepted more than once: a push sent twice (needs recording on)
+            "duplicates": sum(n - 1 for n in seen.values() if n > 1),
+        }
 
     def reset(self) -> None:
         """Forgets what it saw and clears every failure knob; the address stays."""
@@ -175,6 +183,15 @@ class FcmStub:
         """The status, JSON body and extra headers for one request; counts it and records an accepted message."""
         if path == "/_stub/stats":
             return 200, self.stats(), []
+        if path == "/_stub/control" and method == "POST":
+            # a standalone stub blocked and unblocked at run time: {"down": true} answers every send 503
+            try:
+                knobs = json.loads(body or b"{}")
+                self.down = bool(knobs.get("down", self.down))
+                self.failure_rate = float(knobs.get("failureRate", self.failure_rate))
+            except (ValueError, TypeError, AttributeError):
+                return 400, fcm_error(400, "INVALID_ARGUMENT", "Invalid control payload."), []
+            return 200, {"down": self.down, "failureRate": self.failure_rate}, []
         self.requests += 1
         status, payload, extra = self._decide(method, path, headers, body)
         if status != 200:

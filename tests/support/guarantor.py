@@ -21,7 +21,7 @@ _letters = itertools.count(1)
 PARTY = "{ id creditCode name }"
 GUARANTEE = f"""id applicationNo status amountFen validUntil appliedAt decidedAt declineReason letterNo
   verificationCode letterSha256 keyId claimAmountFen claimReason claimedAt claimDecidedAt claimRejectReason
-  releasedAt expiredAt lot {{ id tradeCode }} applicant {PARTY} guarantor {PARTY} beneficiary {PARTY}"""
+  releasedAt expiredAt payerAccount lot {{ id tradeCode }} applicant {PARTY} guarantor {PARTY} beneficiary {PARTY}"""
 ERRORS = """... on Error { code message } ... on FieldError { field } ... on InvalidTransition { state }"""
 
 
@@ -160,17 +160,19 @@ async def apply(
     amount_fen: int,
     valid_until: datetime,
     key: str | None = None,
+    payer_account: str | None = None,
 ) -> dict[str, Any]:
-    """A bidder's guaranteeApply."""
-    variables = {
-        "input": {
-            "lotId": lot_id,
-            "guarantorId": guarantor_id,
-            "amountFen": amount_fen,
-            "validUntil": valid_until.isoformat(),
-            "idempotencyKey": key,
-        }
+    """A bidder's guaranteeApply (with the premium's payer account when given)."""
+    fields: dict[str, Any] = {
+        "lotId": lot_id,
+        "guarantorId": guarantor_id,
+        "amountFen": amount_fen,
+        "validUntil": valid_until.isoformat(),
+        "idempotencyKey": key,
     }
+    if payer_account is not None:
+        fields["payerAccount"] = payer_account
+    variables = {"input": fields}
     body = await api.gql(APPLY, variables, token=token)
     return body["data"]["guaranteeApply"]  # type: ignore[no-any-return]
 

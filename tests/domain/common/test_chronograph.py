@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from domain.accounts import services as accounts
 from domain.accounts.models import User
@@ -199,3 +204,23 @@ async def test_two_concurrent_chronographs_fire_each_due_user_once(db, manual_cl
 
 def test_the_user_unlock_transition_is_registered():
     assert ("user.unlock", User, accounts.unlock_due) in [(t.name, t.model, t.fire) for t in chronograph.transitions()]
+
+
+def test_a_process_that_imported_no_domain_service_fires_every_transition():
+    # given every transition registered anywhere in the source
+    root = Path(__file__).resolve().parents[3]
+    registered: dict[str, str] = {}
+    for path in (root / "domain").rglob("*.py"):
+        for name in re.findall(r'chronograph\.register\(\s*"([^"]+)"', path.read_text(encoding="utf-8")):
+            registered[name] = ".".join(path.relative_to(root).with_suffix("").parts)
+    assert "auction.advance" in registered
+
+    # when a fresh interpreter, as a worker process is, asks the chronograph what it fires
+    script = (
+        "import json; from domain.common import chronograph as c; print(json.dumps([t.name for t in c.transitions()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+
+    # then it knows all of them, and MODULES lists every module that registers one
+    assert sorted(json.loads(out.stdout)) == sorted(registered), out.stderr
+    assert set(registered.values()) <= set(chronograph.MODULES)

@@ -1,4 +1,5 @@
-"""Unified social credit codes (GB 32100-2015) and mainland mobile numbers, as users type them."""
+"""Unified social credit codes (GB 32100-2015), mainland mobile numbers and bank account numbers, as users type
+them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import pytest
 
 from domain.common.errors import InvalidInput
 from domain.common.ids import (
+    InvalidBankAccount,
     InvalidCreditCode,
     InvalidPhoneNumber,
+    bank_account_key,
     is_valid_uscc,
     mask_mobile,
+    normalize_bank_account,
     normalize_mobile,
     normalize_uscc,
     uscc_check_char,
@@ -207,3 +211,36 @@ def test_phone_error_names_the_field_and_the_value():
 
 def test_masked_mobile_keeps_the_first_three_and_last_four():
     assert mask_mobile("13812345678") == "138****5678"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("6222021600012345678", "6222021600012345678"),
+        (" 6222 0216 0001 2345 678 ", "6222021600012345678"),
+        ("6222-0216-0001-2345-678", "6222021600012345678"),
+        ("６２２２０２１６０００１２３４５６７８", "6222021600012345678"),  # full-width digits
+        ("6222\u30000216", "62220216"),  # an ideographic space
+        ("38010101040012345", "38010101040012345"),
+    ],
+)
+def test_bank_accounts_as_people_type_them(typed, stored):
+    assert normalize_bank_account(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "   ", "1234567", "1" * 33, "6222O21600012345678", "6222.0216.0001", "٦٢٢٢٠٢١٦٠٠"]
+)
+def test_what_is_no_bank_account(typed):
+    with pytest.raises(InvalidBankAccount) as raised:
+        normalize_bank_account(typed)
+    assert raised.value.code == "INVALID_BANK_ACCOUNT"
+    assert raised.value.field == "payerAccount"
+    assert "8 至 32 位数字" in raised.value.message("zh")
+    assert "8 to 32 digits" in raised.value.message("en")
+
+
+def test_accounts_as_banks_send_them_compare_by_their_characters():
+    # a bank callback's account, however spaced or wide, compares equal to the account typed in the app
+    assert bank_account_key("6222 0216-0001 2345 678") == normalize_bank_account("6222021600012345678")
+    assert bank_account_key("ｃｎ0001 2345") == "CN00012345"

@@ -16,7 +16,8 @@ from domain.accounts.models import Organisation, PartnerKey
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.chronograph import fire_due
-from domain.common.errors import InvalidTransition, NotFound, PermissionDenied
+from domain.common.errors import IdempotencyKeyReused, InvalidTransition, NotFound, PermissionDenied
+from domain.common.ids import InvalidBankAccount
 from domain.common.models import OutboxEvent
 from domain.guarantees import services as guarantees
 from domain.guarantees.errors import (
@@ -277,3 +278,26 @@ async def test_a_pending_application_blocks_another_until_declined(db, manual_cl
     again = await guarantees.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
     assert again.id != g.id
     assert (await Guarantee.get(id=g.id)).decline_reason == "反担保不足"
+
+
+async def test_the_premiums_payer_account_is_kept_as_digits_and_is_part_of_the_request(db, manual_clock):
+    # given a registered bidder
+    w = await world()
+    actor = await bidder(w)
+    apply = guarantees.apply
+    # when it applies naming the account loosely typed, and retries the key naming another account
+    g = await apply(
+        actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until, "k-1", payer_account="6222 0216 0001"
+    )
+    with pytest.raises(IdempotencyKeyReused):
+        await apply(
+            actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until, "k-1", payer_account="62220216 0002"
+        )
+    with pytest.raises(InvalidBankAccount):
+        await apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until, payer_account="账号 6222")
+    # then the account is stored as its digits, readable by the parties and supervision only
+    assert g.payer_account == "622202160001"
+    assert guarantees.sees_payer(actor, g)
+    assert guarantees.sees_payer(w.guarantor, g)
+    assert not guarantees.sees_payer(w.tenderer, g)
+    assert not guarantees.sees_payer(await bidder(w), g)

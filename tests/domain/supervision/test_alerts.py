@@ -6,14 +6,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from domain.accounts.models import Organisation
 from domain.common import chronograph, clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, NotFound
 from domain.common.models import OutboxEvent
+from domain.deposits.models import DepositAccount
+from domain.guarantees.models import Guarantee
+from domain.publication.models import Lot
 from domain.registration import services as registration
+from domain.registration.models import Registration
 from domain.results.models import Award
 from domain.supervision import alerts
 from domain.supervision.alerts import AlertStatus, Signal, Thresholds, price_findings
@@ -224,3 +230,180 @@ def test_the_consumer_checks_a_lot_when_its_opening_closes_or_its_auction_ends()
     assert lot_to_check(event("auction.phase_changed", phase="failed")) == 7
     assert lot_to_check(event("auction.phase_changed", phase="timed")) is None
     assert lot_to_check(event("opening.started")) is None
+
+
+# ---------------------------------------------------------------- one account, one person
+
+
+async def _secured_tender() -> tuple[Any, list[Organisation]]:
+    """A tender asking security, and four registered bidders (none has paid yet)."""
+    t = await published_tender({"deposit_required": True})
+    orgs = []
+    for _ in range(4):
+        org = await organisation(kinds=["bidder"])
+        await registration.register(
+            Actor(user_id=80_000 + org.id, org_id=org.id, roles=frozenset({Role.BIDDER})), t.lot.id
+        )
+        orgs.append(org)
+    return t, orgs
+
+
+async def _deposit_paid(org: Organisation, account: str) -> DepositAccount:
+    deposit = await DepositAccount.get(organisation_id=org.id)
+    deposit.payer_account, deposit.status, deposit.paid_fen = account, "paid", deposit.amount_due_fen
+    await deposit.save()
+    return deposit
+
+
+async def _guarantee(lot_id: int, org: Organisation, account: str, status: str, letter_no: str | None) -> Guarantee:
+    now = clock.now()
+    reg = await Registration.get(lot_id=lot_id, organisation_id=org.id)
+    return await Guarantee.create(
+        lot_id=lot_id,
+        registration_id=reg.id,
+        applicant_id=org.id,
+        guarantor_id=0,
+        beneficiary_id=0,
+        amount_fen=2_000_000,
+        valid_until=now + timedelta(days=120),
+        status=status,
+        letter_no=letter_no,
+        payer_account=account,
+        applied_by=0,
+        applied_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def test_a_deposit_and_another_bidders_guarantee_premium_from_one_account_are_flagged(db, manual_clock):
+    # given A's deposit paid from an account the bank writes with spaces, B's guarantee premium paid from it
+    # (issued), C's declined application naming it too, and D's deposit from an account of its own
+    t, (a, b, c, d) = await _secured_tender()
+    deposit = await _deposit_paid(a, "6222 0216 0001 2345 678")
+    premium = await _guarantee(t.lot.id, b, "6222021600012345678", "issued", "BH2026-000017")
+    await _guarantee(t.lot.id, c, "6222021600012345678", "declined", None)
+    await _deposit_paid(d, "6217000000000000001")
+    # when
+    raised = await alerts.evaluate_lot(t.lot.id)
+    # then one alert names A and B, with the instrument each paid and the account they share
+    assert [x.signal for x in raised] == [Signal.SHARED_PAYMENT_ACCOUNT]
+    assert [o["id"] for o in raised[0].organisations] == sorted([a.id, b.id])
+    (finding,) = raised[0].evidence
+    assert finding["payerAccount"] == "6222021600012345678"
+    assert finding["instruments"] == ["deposit", "guarantee"]
+    assert finding["payments"] == [
+        {"instrument": "deposit", "organisationId": a.id, "reference": deposit.reference},
+        {
+            "instrument": "guarantee",
+            "organisationId": b.id,
+            "applicationNo": str(premium.id),
+            "letterNo": "BH2026-000017",
+            "guarantorId": 0,
+        },
+    ]
+
+
+async def test_one_account_paying_for_two_guarantees_is_flagged_and_one_bidders_own_instruments_are_not(
+    db, manual_clock
+):
+    # given A paid its deposit and its guarantee premium from one account, B and C their premiums from another
+    t, (a, b, c, _) = await _secured_tender()
+    await _deposit_paid(a, "6222021600000000001")
+    await _guarantee(t.lot.id, a, "6222021600000000001", "released", "BH-1")
+    await _guarantee(t.lot.id, b, "38010101040012345", "issued", "BH-2")
+    await _guarantee(t.lot.id, c, "3801-0101-0400-12345", "claimed", "BH-3")
+    # when
+    raised = await alerts.evaluate_lot(t.lot.id)
+    # then only B and C are linked
+    assert [o["id"] for o in raised[0].organisations] == sorted([b.id, c.id])
+    assert [f["instruments"] for f in raised[0].evidence] == [["guarantee"]]
+
+
+def test_names_are_compared_without_width_spaces_case_or_dot_variants():
+    assert alerts.person_key(" 王　伟 ") == alerts.person_key("王伟") == "王伟"
+    assert alerts.person_key("ＬＩ Ｍｉｎｇ") == alerts.person_key("li ming") == "liming"
+    assert (
+        alerts.person_key("阿卜杜・热合曼") == alerts.person_key("阿卜杜•热合曼") == alerts.person_key("阿卜杜·热合曼")
+    )
+    assert alerts.person_key("王伟") != alerts.person_key("王玮")
+
+
+async def _tender_bid_by(manual_clock, bidders):
+    """An opened tender whose bidders are (organisation, actor patch); their prices far apart."""
+    t = await published_tender()
+    for n, (org, patch) in enumerate(bidders):
+        actor = replace(Actor(user_id=90_000 + org.id, org_id=org.id, roles=frozenset({Role.BIDDER})), **patch)
+        await registration.register(actor, t.lot.id)
+        await tendering.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, 60_000_000 + n * 7_000_000, {}))
+    return t
+
+
+async def test_one_contact_person_across_bidders_is_flagged_only_where_something_else_links_them(db, manual_clock):
+    # given three bidders whose contact is 王伟 (typed three ways), two of them on one phone, a fourth named
+    # otherwise on that phone too
+    a = await organisation(contact_name="王伟")
+    b = await organisation(contact_name="王 伟")
+    c = await organisation(contact_name="王伟 ")
+    d = await organisation(contact_name="李娜")
+    phone = {"device_id": "device-77", "ip": None}
+    t = await _tender_bid_by(
+        manual_clock,
+        [(a, phone), (b, phone), (c, {"device_id": "device-c", "ip": None}), (d, phone)],
+    )
+    # when
+    raised = {x.signal: x for x in await alerts.evaluate_lot(t.lot.id)}
+    # then the name alert names A and B, with the device that links them, and not C who only shares the name
+    named = raised[Signal.SHARED_CONTACT_NAME]
+    assert [o["id"] for o in named.organisations] == sorted([a.id, b.id])
+    (finding,) = named.evidence
+    assert finding["contactName"] == "王伟"
+    assert finding["names"] == {str(a.id): "王伟", str(b.id): "王 伟"}
+    assert finding["pairs"] == [
+        {"organisations": sorted([a.id, b.id]), "links": [{"kind": "deviceId", "value": "device-77"}]}
+    ]
+    assert [o["id"] for o in raised[Signal.SAME_DEVICE].organisations] == sorted([a.id, b.id, d.id])
+
+
+async def test_a_shared_name_alone_raises_nothing_unless_the_threshold_says_so(db, manual_clock):
+    # given two bidders with the same contact name and nothing else in common
+    a = await organisation(contact_name="张伟")
+    b = await organisation(contact_name="张伟")
+    t = await _tender_bid_by(
+        manual_clock, [(a, {"device_id": "d-a", "ip": None}), (b, {"device_id": "d-b", "ip": None})]
+    )
+    lot = await Lot.get(id=t.lot.id)
+    # when / then
+    assert await alerts.findings(lot) == []
+    on_name = await alerts.findings(lot, Thresholds(contact_name_links=0))
+    assert [(f.signal, sorted(f.organisations)) for f in on_name] == [
+        (Signal.SHARED_CONTACT_NAME, sorted([a.id, b.id]))
+    ]
+    assert on_name[0].evidence[0]["pairs"][0]["links"] == []
+
+
+async def test_a_shared_name_with_a_shared_account_and_a_stricter_threshold(db, manual_clock):
+    # given two bidders named alike whose deposits came from one account, on phones of their own
+    t, (a, b, _, _) = await _secured_tender()
+    for org in (a, b):
+        org.contact_name = "刘洋"
+        await org.save()
+        await SealedBid.create(
+            lot_id=t.lot.id,
+            registration_id=0,
+            organisation_id=org.id,
+            submitted_by=0,
+            ciphertext="-",
+            ciphertext_sha256="0" * 64,
+            size=1,
+            status="decrypted",
+            submitted_at=clock.now(),
+            price_fen=50_000_000 + org.id * 3_000_000,
+        )
+        await _deposit_paid(org, "6222021600000000009")
+    lot = await Lot.get(id=t.lot.id)
+    # when / then one kind of link is enough by default, two are asked for by a stricter threshold
+    signals = {f.signal for f in await alerts.findings(lot)}
+    assert signals == {Signal.SHARED_PAYMENT_ACCOUNT, Signal.SHARED_CONTACT_NAME}
+    strict = {f.signal for f in await alerts.findings(lot, Thresholds(contact_name_links=2))}
+    assert strict == {Signal.SHARED_PAYMENT_ACCOUNT}

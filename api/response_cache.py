@@ -1,0 +1,336 @@
+"""A shared response cache for public persisted queries: the app's home screen, a kiosk's lists.
+
+Which persisted queries qualify is decided once per process from the document and the schema
+(`shared_max_age`): a query whose every field is declared caller-independent in schema/caching.py.
+Their answers are kept per (hash, operation name, variables, locale) and replayed byte for byte,
+without running the operation, until the shortest max-age of the fields selected has passed or an
+event that may change them (a published announcement) reaches this process over the live bus, which
+with Redis reaches every process. A hit still passes the token check, the integrators' rate limit and
+the operation allow-list; nothing about the caller is stored. Only answers without errors are kept.
+
+Only requests by hash take this path (`extensions.persistedQuery`, POST or GET): the text of a query
+is never looked up here. A client that sends `Cache-Control: no-cache` (pull to refresh) gets a fresh
+answer, which replaces the kept one. A GET from an anonymous caller is answered `Cache-Control: public`
+so that a CDN or the kiosk's own cache can share it as well; every other answer is `private`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+from urllib.parse import parse_qs
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_named_type,
+    visit,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.persisted import OperationPolicy, PersistedStore, requested_hash
+from domain.common.actors import ANONYMOUS, Actor
+from domain.common.events import EventBus
+from schema.caching import INVALIDATED_BY, PUBLIC_ROOT_FIELDS, PUBLIC_TYPES
+from schema.context import locale_from
+
+log = logging.getLogger("palmtrade.api.cache")
+
+MAX_BODY: Final = 64 * 1024  # a request by hash is small; a bigger body goes the normal way unread
+Key = tuple[str, str | None, str, str]
+
+
+def shared_max_age(
+    document: DocumentNode,
+    schema: GraphQLSchema,
+    roots: Mapping[str, int] = PUBLIC_ROOT_FIELDS,
+    public: frozenset[str] = PUBLIC_TYPES,
+) -> int | None:
+    """Seconds the answer of this document may be shared between callers; None: never."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
+        return None
+    info = TypeInfo(schema)
+    ages: list[int] = []
+    refused: list[str] = []
+
+    class Fields(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            name = node.name.value
+            if name == "__typename":
+                return
+            parent = info.get_parent_type()
+            parent_name = get_named_type(parent).name if parent is not None else None
+            if parent is not None and parent is schema.query_type and name in roots:
+                ages.append(roots[name])
+            elif parent_name not in public or name.startswith("__"):
+                refused.append(f"{parent_name}.{name}")
+
+    visit(document, TypeInfoVisitor(info, Fields()))
+    if refused or not ages:
+        return None
+    return min(ages)
+
+
+class ResponseCache:
+    """Answers by key, each until its own expiry; least recently used dropped beyond `capacity`."""
+
+    def __init__(self, capacity: int, max_age_cap: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity = capacity
+        self.max_age_cap = max_age_cap
+        self.clock = clock
+        self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+        self.cleared = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.capacity > 0 and self.max_age_cap > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Key) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self.clock():
+            if entry is not None:
+                del self._entries[key]
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
+    def put(self, key: Key, body: bytes, max_age: int) -> None:
+        self._entries[key] = (self.clock() + min(max_age, self.max_age_cap), body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.cleared += 1
+
+    async def watch(self, bus: EventBus, stop: asyncio.Event) -> None:
+        """Clears on every event that may change a shared answer, until `stop`; re-subscribes after a
+        failure (and clears, since events may have been missed meanwhile)."""
+        while not stop.is_set():
+            try:
+                async for _ in bus.subscribe(lambda m: m.get("type") in INVALIDATED_BY):
+                    self.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the cache's invalidation feed failed; clearing and subscribing again")
+                self.clear()
+                await asyncio.sleep(1)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class ResponseCacheMiddleware:
+    """Inside the auth middleware (the caller is known): replays cached answers of public persisted
+    queries on /graphql and stores new ones; everything else passes through untouched."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        cache: ResponseCache,
+        store: PersistedStore,
+        policy: OperationPolicy,
+        max_ages: Callable[[], Mapping[str, int]],
+        path: str = "/graphql",
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.store = store
+        self.policy = policy
+        self.max_ages = max_ages  # sha256 -> seconds, filled when the schema is built
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or not self.cache.enabled:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        body = b""
+        if method == "GET":
+            raw = scope.get("query_string", b"")
+            request = _from_query_string(raw) if b"persistedQuery" in raw else None
+        elif method == "POST":
+            body, complete = await _read_body(receive)
+            if not complete:
+                await self.app(scope, _replay(body, receive, more=True), send)
+                return
+            # only a body naming a persisted query is decoded here: every other request (mutations,
+            # queries by text) is decoded once, by the view
+            request = _from_json(body) if b"persistedQuery" in body else None
+            receive = _replay(body, receive)
+        else:
+            request = None
+        found = self._cacheable(scope, request) if request is not None else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        key, max_age = found
+        headers = self._cache_headers(scope, method, max_age)
+        # `Cache-Control: no-cache` from the client (pull to refresh): run it, and keep the fresh answer
+        fresh = "no-cache" in (_header(scope, b"cache-control") or "").lower()
+        cached = None if fresh else self.cache.get(key)
+        if cached is not None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(cached)).encode()),
+                        (b"x-palmtrade-cache", b"hit"),
+                        *headers,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": cached})
+            return
+        await self.app(scope, receive, self._storing(key, max_age, headers, send))
+
+    def _cacheable(self, scope: Scope, request: Mapping[str, Any]) -> tuple[Key, int] | None:
+        if request.get("query") is not None:
+            return None  # only by hash: a text is never looked up here
+        extensions = request.get("extensions")
+        wanted = requested_hash(extensions if isinstance(extensions, Mapping) else None)
+        if wanted is None:
+            return None
+        max_age = self.max_ages().get(wanted)
+        stored = self.store.manifest.get(wanted)
+        if max_age is None or stored is None:
+            return None
+        actor: Actor = scope.get("state", {}).get("actor", ANONYMOUS)
+        if self.policy.refusal(actor, stored) is not None:
+            return None  # the normal path gives the typed refusal
+        name = request.get("operationName")
+        variables = request.get("variables")
+        if (name is not None and not isinstance(name, str)) or (
+            variables is not None and not isinstance(variables, Mapping)
+        ):
+            return None
+        locale = locale_from(_header(scope, b"accept-language"))
+        return (wanted, name, _canonical(variables or {}), locale), max_age
+
+    def _cache_headers(self, scope: Scope, method: str, max_age: int) -> list[tuple[bytes, bytes]]:
+        age = min(max_age, self.cache.max_age_cap)
+        anonymous = _header(scope, b"authorization") is None
+        scope_word = "public" if method == "GET" and anonymous else "private"
+        return [
+            (b"cache-control", f"{scope_word}, max-age={age}".encode()),
+            (b"vary", b"Accept-Language, Authorization"),
+        ]
+
+    def _storing(self, key: Key, max_age: int, headers: list[tuple[bytes, bytes]], send: Send) -> Send:
+        """Holds the response start until the body shows whether the answer may be kept."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body" or not start:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            extra: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store")]
+            if start.get("status") == 200 and _answer_without_errors(body):
+                self.cache.put(key, body, max_age)
+                extra = [(b"x-palmtrade-cache", b"miss"), *headers]
+            await send({**start, "headers": [*start.get("headers", []), *extra]})
+            await send({"type": "http.response.body", "body": body})
+
+        return capture
+
+
+def _answer_without_errors(body: bytes) -> bool:
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the stack
+        return False
+    return isinstance(answer, dict) and "errors" not in answer and isinstance(answer.get("data"), dict)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _from_query_string(raw: bytes) -> dict[str, Any] | None:
+    params = parse_qs(raw.decode("latin-1"))
+    request: dict[str, Any] = {}
+    try:
+        for name in ("extensions", "variables"):
+            if name in params:
+                request[name] = json.loads(params[name][0])
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the stack
+        return None
+    if "query" in params:
+        request["query"] = params["query"][0]
+    if "operationName" in params:
+        request["operationName"] = params["operationName"][0]
+    return request
+
+
+def _from_json(body: bytes) -> dict[str, Any] | None:
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the stack
+        return None
+    return request if isinstance(request, dict) else None
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, up to MAX_BODY; complete=False when it is longer (the rest not yet read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), True  # disconnected: the app sees an empty body and gives up
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+        if size > MAX_BODY:
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, receive: Receive, more: bool = False) -> Receive:
+    """Gives the app the body already read (then, if `more`, the rest from the client)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()  # the rest of a long body, or http.disconnect when the client goes
+
+    return replay

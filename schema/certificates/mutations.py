@@ -1,0 +1,259 @@
+"""Recognised CAs and their CRLs (operators), binding certificates, and sign-in by certificate."""
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from domain.accounts import errors as acc
+from domain.certificates import errors as cert
+from domain.certificates import services
+from domain.common.errors import DomainError
+from schema.accounts.mutations import SignedIn
+from schema.accounts.types import Session
+from schema.certificates.types import BoundCertificate, CertificateAuthority, CertificateChallenge, RevocationList
+from schema.errors import as_error, result_union
+from schema.permissions import IsOperator, IsUser
+from schema.relay import int_id
+
+# what a certificate may be refused for, wherever one is presented
+PATH_ERRORS = [
+    cert.CertificateMalformed,
+    cert.CertificateAlgorithmUnsupported,
+    cert.CertificateUnknownCa,
+    cert.CertificateExpired,
+    cert.CertificateNotYetValid,
+    cert.CertificateRevoked,
+    cert.CertificateRevocationUnknown,
+    cert.CertificateWrongKeyUsage,
+    cert.CertificateInvalid,
+    cert.CertificateSignatureInvalid,
+]
+# ... and when it signs an act
+SIGNATURE_ERRORS = [*PATH_ERRORS, cert.CertificateNotBound, cert.CertificateWrongOrganisation, cert.SignatureRequired]
+CHALLENGE_ERRORS = [cert.ChallengeUnknown, cert.ChallengeExpired, cert.ChallengeReplayed]
+
+
+@strawberry.input(description="Recognise a CA certificate (a root or an intermediate).")
+class CertificateAuthorityRegisterInput:
+    name: str = strawberry.field(description="A name for people, e.g. 山东CA 根证书.")
+    certificate: str = strawberry.field(description="The CA certificate, PEM or base64 DER.")
+    crl_url: str | None = strawberry.field(default=None, description="Where to fetch its CRL (http or https), if any.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The CA is recognised.")
+class CertificateAuthorityRegistered:
+    authority: CertificateAuthority
+
+
+REGISTER_ERRORS = [cert.CertificateMalformed, cert.NotACertificateAuthority, cert.CaAlreadyRecognised]
+CertificateAuthorityRegisterResult = result_union(
+    "CertificateAuthorityRegisterResult", CertificateAuthorityRegistered, REGISTER_ERRORS
+)
+
+
+@strawberry.input(description="A recognised CA.")
+class CertificateAuthorityActivationInput:
+    authority_id: strawberry.ID
+
+
+@strawberry.type(description="The CA as it now stands.")
+class CertificateAuthorityUpdated:
+    authority: CertificateAuthority
+
+
+CertificateAuthorityActivationResult = result_union(
+    "CertificateAuthorityActivationResult", CertificateAuthorityUpdated, []
+)
+
+
+@strawberry.input(description="A CRL of a recognised CA.")
+class CertificateCrlUploadInput:
+    authority_id: strawberry.ID
+    crl: str = strawberry.field(description="The CRL, PEM or base64 DER, issued and signed by that CA.")
+
+
+@strawberry.type(description="The CRL is in force.")
+class CertificateCrlUploaded:
+    authority: CertificateAuthority
+    crl: RevocationList
+
+
+CRL_ERRORS = [cert.CrlMalformed, cert.CrlWrongIssuer, cert.CrlOutdated]
+CertificateCrlUploadResult = result_union("CertificateCrlUploadResult", CertificateCrlUploaded, CRL_ERRORS)
+
+
+@strawberry.enum(description="What a challenge is for.")
+class CertificateChallengePurpose(Enum):
+    SIGN_IN = "sign_in"
+    BIND = "bind"
+
+
+@strawberry.input(description="Ask for a one-time challenge (2 minutes).")
+class CertificateChallengeInput:
+    purpose: CertificateChallengePurpose
+
+
+@strawberry.type(description="Sign `challenge.toSign` with the certificate's key and send it back within 2 minutes.")
+class CertificateChallengeIssued:
+    challenge: CertificateChallenge
+
+
+CertificateChallengeResult = result_union("CertificateChallengeResult", CertificateChallengeIssued, [])
+
+
+@strawberry.input(description="Bind a certificate to your account, proving you hold its key.")
+class CertificateBindInput:
+    certificate: str = strawberry.field(description="PEM or base64 DER.")
+    challenge: str = strawberry.field(description="A BIND challenge from certificateChallenge.")
+    signature: str = strawberry.field(description="Base64 signature of the challenge's toSign.")
+
+
+@strawberry.type(description="The certificate is bound: it signs you in and signs your acts.")
+class CertificateBound:
+    certificate: BoundCertificate
+
+
+BIND_ERRORS = [
+    *PATH_ERRORS,
+    *CHALLENGE_ERRORS,
+    cert.CertificateCreditCodeMissing,
+    cert.CertificateWrongOrganisation,
+    cert.CertificateAlreadyBound,
+]
+CertificateBindResult = result_union("CertificateBindResult", CertificateBound, BIND_ERRORS)
+
+
+@strawberry.input(description="Remove one of your bound certificates.")
+class CertificateUnbindInput:
+    certificate_id: strawberry.ID
+
+
+@strawberry.type(description="Unbound: it signs you in no more.")
+class CertificateUnbound:
+    ok: bool = True
+
+
+CertificateUnbindResult = result_union("CertificateUnbindResult", CertificateUnbound, [])
+
+
+@strawberry.input(description="Sign in with a bound certificate; add an SMS code for a two-factor session.")
+class AuthCertificateLoginInput:
+    challenge: str = strawberry.field(description="A SIGN_IN challenge from certificateChallenge.")
+    certificate: str = strawberry.field(description="PEM or base64 DER.")
+    signature: str = strawberry.field(description="Base64 signature of the challenge's toSign.")
+    sms_code: str | None = strawberry.field(
+        default=None,
+        description="The code authSmsCodeRequest sent to the account's phone: makes the session two-factor.",
+    )
+
+
+CERT_LOGIN_ERRORS = [
+    *PATH_ERRORS,
+    *CHALLENGE_ERRORS,
+    cert.CertificateNotBound,
+    cert.CertificateWrongOrganisation,
+    acc.SmsCodeInvalid,
+    acc.SmsCodeExhausted,
+    acc.AccountLocked,
+    acc.AccountDisabled,
+]
+AuthCertificateLoginResult = result_union("AuthCertificateLoginResult", SignedIn, CERT_LOGIN_ERRORS)
+
+
+@strawberry.type
+class CertificateMutations:
+    @strawberry.mutation(
+        description="Recognise a CA certificate, root or intermediate (operator).", permission_classes=[IsOperator]
+    )
+    async def certificate_authority_register(
+        self, info: Info, input: CertificateAuthorityRegisterInput
+    ) -> CertificateAuthorityRegisterResult:
+        try:
+            ca = await services.register_authority(
+                info.context.actor, input.name, input.certificate, input.crl_url, input.idempotency_key
+            )
+        except DomainError as err:
+            return as_error(err, info, REGISTER_ERRORS)
+        return CertificateAuthorityRegistered(authority=CertificateAuthority.from_model(ca))
+
+    @strawberry.mutation(
+        description="Withdraw the recognition of a CA (operator): its certificates validate no more.",
+        permission_classes=[IsOperator],
+    )
+    async def certificate_authority_withdraw(
+        self, info: Info, input: CertificateAuthorityActivationInput
+    ) -> CertificateAuthorityActivationResult:
+        return await _set_active(info, input, False)
+
+    @strawberry.mutation(description="Recognise a withdrawn CA again (operator).", permission_classes=[IsOperator])
+    async def certificate_authority_reinstate(
+        self, info: Info, input: CertificateAuthorityActivationInput
+    ) -> CertificateAuthorityActivationResult:
+        return await _set_active(info, input, True)
+
+    @strawberry.mutation(description="Upload a CA's CRL (operator).", permission_classes=[IsOperator])
+    async def certificate_crl_upload(self, info: Info, input: CertificateCrlUploadInput) -> CertificateCrlUploadResult:
+        try:
+            ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
+            row = await services.upload_crl(info.context.actor, ca_id, input.crl)
+            ca = await services.authorities(info.context.actor).get(id=ca_id)
+        except DomainError as err:
+            return as_error(err, info, CRL_ERRORS)
+        return CertificateCrlUploaded(authority=CertificateAuthority.from_model(ca), crl=RevocationList.from_model(row))
+
+    @strawberry.mutation(description="A one-time challenge to sign with a certificate (sign-in or binding).")
+    async def certificate_challenge(self, info: Info, input: CertificateChallengeInput) -> CertificateChallengeResult:
+        try:
+            issued = await services.issue_challenge(input.purpose.value)
+        except DomainError as err:
+            return as_error(err, info, [])
+        return CertificateChallengeIssued(
+            challenge=CertificateChallenge(
+                challenge=issued.challenge, to_sign=issued.to_sign, expires_at=issued.expires_at
+            )
+        )
+
+    @strawberry.mutation(
+        description="Bind a certificate to your account (an organisation certificate must carry your "
+        "organisation's credit code).",
+        permission_classes=[IsUser],
+    )
+    async def certificate_bind(self, info: Info, input: CertificateBindInput) -> CertificateBindResult:
+        try:
+            bound = await services.bind(info.context.actor, input.certificate, input.challenge, input.signature)
+        except DomainError as err:
+            return as_error(err, info, BIND_ERRORS)
+        return CertificateBound(certificate=BoundCertificate.from_model(bound))
+
+    @strawberry.mutation(description="Remove one of your bound certificates.", permission_classes=[IsUser])
+    async def certificate_unbind(self, info: Info, input: CertificateUnbindInput) -> CertificateUnbindResult:
+        try:
+            await services.unbind(info.context.actor, int_id(input.certificate_id, "BoundCertificate", "certificateId"))
+        except DomainError as err:
+            return as_error(err, info, [])
+        return CertificateUnbound()
+
+    @strawberry.mutation(
+        description="Sign in with a bound certificate (amr cert); with the SMS code too, a two-factor session "
+        "(amr cert + sms)."
+    )
+    async def auth_certificate_login(self, info: Info, input: AuthCertificateLoginInput) -> AuthCertificateLoginResult:
+        try:
+            session = await services.sign_in(
+                info.context.actor, input.challenge, input.certificate, input.signature, input.sms_code
+            )
+        except DomainError as err:
+            return as_error(err, info, CERT_LOGIN_ERRORS)
+        return SignedIn(session=Session.from_domain(session))
+
+
+async def _set_active(info: Info, input: CertificateAuthorityActivationInput, active: bool) -> Any:
+    try:
+        ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
+        ca = await services.set_authority_active(info.context.actor, ca_id, active)
+    except DomainError as err:
+        return as_error(err, info, [])
+    return CertificateAuthorityUpdated(authority=CertificateAuthority.from_model(ca))
