@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -63,6 +63,22 @@ def test_ordinary_prices_raise_nothing_and_thresholds_are_configurable():
     assert price_findings(prices, 120_000_000) == []
     loose = Thresholds(price_band=0.1)
     assert [f.signal for f in price_findings(prices, 120_000_000, loose)] == [Signal.PRICE_BAND]
+
+
+async def _decrypted_bid(lot_id: int, organisation_id: int, price_fen: int, at: datetime) -> SealedBid:
+    """A bid as an opening leaves it (decrypted, its price known), written directly."""
+    return await SealedBid.create(
+        lot_id=lot_id,
+        registration_id=0,
+        organisation_id=organisation_id,
+        submitted_by=0,
+        ciphertext="-",
+        ciphertext_sha256="0" * 64,
+        size=1,
+        status="decrypted",
+        submitted_at=at,
+        price_fen=price_fen,
+    )
 
 
 async def _opened_tender(manual_clock, bidders):
@@ -175,18 +191,7 @@ async def test_bidders_that_always_bid_together_and_take_turns_winning_are_flagg
     for round_no, winner in enumerate([a, b, a]):
         past = await published_tender()
         for org in (a, b):
-            await SealedBid.create(
-                lot_id=past.lot.id,
-                registration_id=0,
-                organisation_id=org.id,
-                submitted_by=0,
-                ciphertext="-",
-                ciphertext_sha256="0" * 64,
-                size=1,
-                status="decrypted",
-                submitted_at=now,
-                price_fen=90_000_000 + round_no,
-            )
+            await _decrypted_bid(past.lot.id, org.id, 90_000_000 + round_no, now)
         await Award.create(
             lot_id=past.lot.id,
             candidate_id=0,
@@ -200,18 +205,7 @@ async def test_bidders_that_always_bid_together_and_take_turns_winning_are_flagg
         )
     current = await published_tender()
     for org, price in ((a, 80_000_000), (b, 85_000_000), (bystander, 99_000_000)):
-        await SealedBid.create(
-            lot_id=current.lot.id,
-            registration_id=0,
-            organisation_id=org.id,
-            submitted_by=0,
-            ciphertext="-",
-            ciphertext_sha256="0" * 64,
-            size=1,
-            status="decrypted",
-            submitted_at=now,
-            price_fen=price,
-        )
+        await _decrypted_bid(current.lot.id, org.id, price, now)
     # when
     raised = await alerts.evaluate_lot(current.lot.id)
     # then
@@ -388,18 +382,7 @@ async def test_a_shared_name_with_a_shared_account_and_a_stricter_threshold(db, 
     for org in (a, b):
         org.contact_name = "刘洋"
         await org.save()
-        await SealedBid.create(
-            lot_id=t.lot.id,
-            registration_id=0,
-            organisation_id=org.id,
-            submitted_by=0,
-            ciphertext="-",
-            ciphertext_sha256="0" * 64,
-            size=1,
-            status="decrypted",
-            submitted_at=clock.now(),
-            price_fen=50_000_000 + org.id * 3_000_000,
-        )
+        await _decrypted_bid(t.lot.id, org.id, 50_000_000 + org.id * 3_000_000, clock.now())
         await _deposit_paid(org, "6222021600000000009")
     lot = await Lot.get(id=t.lot.id)
     # when / then one kind of link is enough by default, two are asked for by a stricter threshold
