@@ -35,6 +35,7 @@ from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback
+from api.files import ROUTES as FILE_ROUTES
 from api.lifecycle import DrainMiddleware, Lifecycle, readiness, server_checks
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -48,6 +49,9 @@ from domain.common import chronograph, clock, idempotency
 from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
+from domain.documents import services as documents
+from domain.documents.blobs import BlobStore
+from domain.documents.scanning import scanner_from_address
 from domain.publication import search
 from domain.supervision.consumer import SupervisionConsumer
 from notifications.broker import InProcessBroker, RedisBroker
@@ -97,6 +101,7 @@ class Services:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     owns_database: bool = False
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # draining, open WebSockets, worker loops' beats
+    store: BlobStore | None = None  # files (domain/documents), configured from STORAGE_URL
 
     @property
     def audit_export_path(self) -> Path | None:
@@ -144,6 +149,9 @@ def build_services(settings: Settings) -> Services:
     services.persisted = PersistedStore.from_contract(automatic=settings.persisted_automatic)
     services.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_seconds)
     services.push.channels = push_channels(settings)
+    services.store = BlobStore.from_url(
+        settings.storage_url, settings.storage_access_key_id, settings.storage_secret_access_key
+    )
     services.periodic = [
         chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
         chronograph.PeriodicJob(
@@ -161,6 +169,9 @@ def build_services(settings: Settings) -> Services:
             timedelta(hours=1),
             lambda now: certificates.refresh_crls(fetch_crl, now),
         ),
+        chronograph.PeriodicJob("documents.expire_uploads", timedelta(minutes=10), documents.expire_uploads),
+        chronograph.PeriodicJob("documents.rescan_pending", timedelta(minutes=2), documents.rescan_pending),
+        chronograph.PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
     ]
     return services
 
@@ -196,6 +207,14 @@ async def start(services: Services, with_workers: bool) -> None:
     await services.keyring.load()
     accounts.configure(services.keyring, accounts.deps.sms, settings.secret_key)
     accounts.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
+    if services.store is not None:
+        documents.configure(
+            services.store,
+            scanner_from_address(settings.clamd_address),
+            settings.secret_key,
+            presigned_downloads=settings.presigned_downloads,
+            upload_ttl=timedelta(hours=settings.upload_hours),
+        )
     await services.bus.start()
     if with_workers:
         # tasks named loop:* are the workers: stop() lets each finish the step in hand
@@ -590,6 +609,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/schema.graphql", published_schema(graphql.sdl)),
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/callbacks/bank", bank_callback, methods=["POST"]),
+            *FILE_ROUTES,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

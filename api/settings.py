@@ -90,6 +90,13 @@ class Settings:
     readiness_timeout: float = 1.0  # each readiness check (database, broker) answers within this or fails
     worker_health_port: int | None = None  # `worker` serves /healthz and /readyz here (on HOST)
     worker_stall_seconds: float = 300.0  # a worker loop without a finished step for this long is not ready
+    # files (domain/documents): a folder by default, or S3-compatible object storage
+    storage_url: str = "fs://data/files"
+    storage_access_key_id: str | None = None
+    storage_secret_access_key: str | None = None
+    presigned_downloads: bool = True  # on object storage, download links go straight to it (presigned GET)
+    clamd_address: str | None = None  # unix:/run/clamav/clamd.ctl or tcp://host:3310; required in production
+    upload_hours: int = 24  # an unfinished upload expires (and its staged bytes are deleted) after this long
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -145,7 +152,21 @@ class Settings:
             readiness_timeout=float(os.environ.get("READINESS_TIMEOUT") or 1),
             worker_health_port=_int("WORKER_HEALTH_PORT", 0) or None,
             worker_stall_seconds=float(os.environ.get("WORKER_STALL_SECONDS") or 300),
+            storage_url=os.environ.get("STORAGE_URL") or "fs://data/files",
+            storage_access_key_id=os.environ.get("STORAGE_ACCESS_KEY_ID") or None,
+            storage_secret_access_key=os.environ.get("STORAGE_SECRET_ACCESS_KEY") or None,
+            presigned_downloads=_bool("STORAGE_PRESIGNED_DOWNLOADS", True),
+            clamd_address=_clamd(production),
+            upload_hours=_int("UPLOAD_HOURS", 24),
         )
+
+
+def _clamd(production: bool) -> str | None:
+    """Where clamd listens; production refuses to start without a scanner (public files are scanned first)."""
+    address = os.environ.get("CLAMD_ADDRESS") or None
+    if production and address is None:
+        raise SettingsError("CLAMD_ADDRESS is required in production: public files are scanned before publication")
+    return address
 
 
 def _dev_secret() -> str:

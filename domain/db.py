@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "domain.terminals.models",
     "domain.supervision.models",
     "domain.certificates.models",
+    "domain.documents.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

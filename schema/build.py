@@ -21,6 +21,9 @@ from schema.complaints.queries import ComplaintQueries
 from schema.credit.mutations import CreditMutations
 from schema.deposits.mutations import DepositMutations
 from schema.deposits.queries import DepositQueries
+from schema.documents.mutations import DocumentMutations
+from schema.documents.queries import DocumentQueries
+from schema.documents.types import Document
 from schema.errors import Error, FieldError, error_type
 from schema.evaluation.mutations import EvaluationMutations
 from schema.evaluation.queries import EvaluationQueries
@@ -78,6 +81,7 @@ class Query(
     TerminalQueries,
     SupervisionQueries,
     CertificateQueries,
+    DocumentQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -112,6 +116,7 @@ class Mutation(
     TerminalMutations,
     SupervisionMutations,
     CertificateMutations,
+    DocumentMutations,
 ):
     pass
 
@@ -165,6 +170,7 @@ def build_schema(
             CertificateAuthority,
             BoundCertificate,
             ActSignature,
+            Document,
             Error,
             FieldError,
             *(error_type(e) for e in _all_errors()),

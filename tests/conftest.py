@@ -11,7 +11,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from domain.accounts import services as accounts
 from domain.common import clock
 from domain.common.clock import ManualClock
 from domain.db import is_postgres, tortoise_config
+from tests.support.clamav import ClamdProcess, start_clamd
 
 KEEP_TABLES = {"signing_key", "tortoise_migrations", "tortoise_migration", "region"}
 
@@ -171,8 +172,26 @@ class Api:
 
 
 @pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClamdProcess]:
+    """A real clamd with a signature database the tests made (it matches the EICAR test file)."""
+    process = start_clamd(tmp_path_factory.mktemp("clamd"))
+    yield process
+    process.stop()
+
+
+def storage_settings(tmp: Path) -> dict[str, Any]:
+    """The blob store the tests use: STORAGE_URL when set (.ci/run's second pass: an S3 server), else a folder."""
+    return {
+        "storage_url": os.environ.get("STORAGE_URL") or f"fs://{tmp}",
+        "storage_access_key_id": os.environ.get("STORAGE_ACCESS_KEY_ID") or None,
+        "storage_secret_access_key": os.environ.get("STORAGE_SECRET_ACCESS_KEY") or None,
+        "presigned_downloads": os.environ.get("STORAGE_PRESIGNED_DOWNLOADS", "1") != "0",
+    }
+
+
+@pytest.fixture(scope="session")
 async def server(
-    database: TestDatabase, tmp_path_factory: pytest.TempPathFactory
+    database: TestDatabase, tmp_path_factory: pytest.TempPathFactory, clamd: ClamdProcess
 ) -> AsyncIterator[tuple[str, Services]]:
     settings = Settings(
         database_url=database.url,
@@ -181,6 +200,8 @@ async def server(
         run_workers=False,
         seed_demo=False,
         audit_export_path=tmp_path_factory.mktemp("audit") / "heads.jsonl",
+        clamd_address=clamd.address,
+        **storage_settings(tmp_path_factory.mktemp("files")),
     )
     app = create_app(settings)
     port = free_port()

@@ -31,6 +31,8 @@ class SealedBid(Model):
     price_fen = fields.BigIntField(null=True)
     documents = fields.JSONField(null=True)
     decrypt_error = fields.CharField(max_length=64, null=True)
+    # the key the bidder handed over at the opening (no secret once the bid is open): its files are opened with it
+    opened_key = fields.JSONField(null=True)
 
     class Meta:
         table = "sealed_bid"

@@ -345,7 +345,8 @@ async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any], signed:
         opened = open_sealed(bid.ciphertext, key_jwk, lot.trade_code)
         bid.status, bid.decrypted_at = BidStatus.DECRYPTED.value, now
         bid.price_fen, bid.documents = opened.price_fen, opened.documents
-        await bid.save(update_fields=["status", "decrypted_at", "price_fen", "documents"])
+        bid.opened_key = {"kty": "oct", "k": key_jwk["k"]}  # its bid files are opened with it (domain/documents)
+        await bid.save(update_fields=["status", "decrypted_at", "price_fen", "documents", "opened_key"])
         await network.record(actor, lot_id, "opening.decrypt")
         if checked is not None:
             verified, signed_bid = checked

@@ -1,0 +1,1 @@
+"""Documents: files in and out of the platform."""

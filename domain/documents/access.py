@@ -1,0 +1,155 @@
+"""Who may hand in a file for an object, and who may fetch it: one rule per purpose, decided here alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.common import clock
+from domain.common.actors import Actor, Role
+from domain.common.errors import InvalidTransition, NotFound, PermissionDenied
+from domain.complaints.models import Complaint
+from domain.documents.errors import BidFileSealed
+from domain.documents.models import Document
+from domain.documents.purposes import Purpose
+from domain.publication.models import Announcement, Lot, Project
+from domain.publication.states import AnnouncementStatus, LotStatus
+from domain.registration import services as registration
+from domain.tendering.models import SealedBid
+
+
+def _manages(actor: Actor, project: Project) -> bool:
+    return actor.has(Role.OPERATOR) or (
+        actor.org_id is not None and actor.org_id in (project.tenderer_id, project.agency_id)
+    )
+
+
+def _supervises(actor: Actor, project: Project) -> bool:
+    return actor.has(Role.OPERATOR) or (actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories)
+
+
+def _bid_deadline(lot: Lot) -> datetime | None:
+    value = lot.config.get("bid_deadline")
+    return datetime.fromisoformat(value) if value else None
+
+
+async def _lot(lot_id: int) -> tuple[Lot, Project]:
+    lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
+    if lot is None:
+        raise NotFound()
+    return lot, lot.project
+
+
+async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | None:
+    """Checks the caller may hand in a file of this purpose for the object; returns the object's lot, if any.
+    An object the caller may not see is NotFound, never a hint that it exists."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    if purpose.name == "announcement_attachment":
+        ann = await Announcement.get_or_none(id=owner_id).prefetch_related("project")
+        if ann is None or not _manages(actor, ann.project):
+            raise NotFound()
+        if ann.status != AnnouncementStatus.DRAFT.value:
+            raise InvalidTransition(state=ann.status)  # a published notice never changes
+        return ann.lot_id
+    if purpose.name in ("tender_document", "contract"):
+        lot, project = await _lot(owner_id)
+        if not _manages(actor, project):
+            raise NotFound()
+        if purpose.name == "tender_document" and lot.status not in (LotStatus.DRAFT.value, LotStatus.OPEN.value):
+            raise InvalidTransition(state=lot.status)
+        return lot.id
+    if purpose.name == "bid_file":
+        lot, _ = await _lot(owner_id)
+        if actor.org_id is None or not actor.has(Role.BIDDER) or lot.status == LotStatus.DRAFT.value:
+            raise NotFound()
+        deadline = _bid_deadline(lot)
+        if lot.status != LotStatus.OPEN.value or deadline is None or clock.now() >= deadline:
+            raise InvalidTransition(state=lot.status)
+        if await registration.active(lot.id, actor.org_id) is None:
+            raise PermissionDenied()
+        return lot.id
+    if purpose.name == "complaint_evidence":
+        complaint = await Complaint.get_or_none(id=owner_id)
+        if complaint is None or complaint.organisation_id != actor.org_id:
+            raise NotFound()
+        return complaint.lot_id
+    if purpose.name == "organisation_licence":
+        if actor.org_id != owner_id:
+            raise NotFound()
+        return None
+    raise PermissionDenied()
+
+
+def public(doc: Document, lot_status: str | None, announcement_status: str | None) -> bool:
+    """Whether anyone, anonymous callers and kiosks included, may fetch the document."""
+    if doc.scan_status not in ("clean", "unscanned"):
+        return False
+    if doc.purpose == "announcement_attachment":
+        return announcement_status == AnnouncementStatus.PUBLISHED.value
+    if doc.purpose == "tender_document":
+        return lot_status not in (None, LotStatus.DRAFT.value)
+    return False
+
+
+async def may_download(actor: Actor, doc: Document) -> None:
+    """Checks the caller may fetch the document now; NotFound (or BidFileSealed to the bidder) otherwise."""
+    if doc.purpose == "announcement_attachment":
+        ann = await Announcement.get(id=doc.owner_id).prefetch_related("project")
+        if public(doc, None, ann.status) or _manages(actor, ann.project) or _supervises(actor, ann.project):
+            return
+        raise NotFound()
+    if doc.purpose in ("tender_document", "contract"):
+        lot, project = await _lot(doc.owner_id)
+        if doc.purpose == "tender_document" and public(doc, lot.status, None):
+            return
+        if _manages(actor, project) or _supervises(actor, project):
+            return
+        if doc.purpose == "contract" and actor.org_id is not None and actor.org_id == doc.organisation_id:
+            return
+        raise NotFound()
+    if doc.purpose == "bid_file":
+        # the ciphertext: nobody before the opening, the bidder's own organisation sees only that it is sealed
+        if actor.org_id is not None and actor.org_id == doc.organisation_id:
+            raise BidFileSealed()
+        raise NotFound()
+    if doc.purpose == "bid_file_opened":
+        await _may_read_opened_bid(actor, doc)
+        return
+    if doc.purpose == "complaint_evidence":
+        complaint = await Complaint.get(id=doc.owner_id)
+        lot, project = await _lot(complaint.lot_id)
+        if actor.org_id is not None and actor.org_id in (
+            complaint.organisation_id,
+            project.tenderer_id,
+            project.agency_id,
+        ):
+            return
+        if _supervises(actor, project):
+            return
+        raise NotFound()
+    if doc.purpose == "organisation_licence":
+        if actor.org_id == doc.owner_id or actor.has(Role.OPERATOR, Role.SUPERVISOR):
+            return
+        raise NotFound()
+    raise NotFound()
+
+
+async def _may_read_opened_bid(actor: Actor, doc: Document) -> None:
+    """A decrypted bid file: the bidder itself, the lot's evaluation committee, operators and supervisors of
+    the lot's category; never another bidder."""
+    from domain.evaluation.scoring import members_of
+
+    lot, project = await _lot(int(doc.lot_id or 0))
+    if actor.org_id is not None and actor.org_id == doc.organisation_id:
+        return
+    if _supervises(actor, project):
+        return
+    if actor.expert_id is not None and actor.has(Role.EXPERT) and actor.expert_id in await members_of(lot.id):
+        return
+    raise NotFound()
+
+
+async def sealed_bid_names(lot_id: int, org_id: int, sha256: str) -> bool:
+    """Whether the organisation's decrypted bid on the lot names a file with this ciphertext SHA-256."""
+    bid = await SealedBid.filter(lot_id=lot_id, organisation_id=org_id, status="decrypted").first()
+    return bid is not None and any(d.get("sha256") == sha256 for d in bid.documents or [])

@@ -1,0 +1,82 @@
+"""What a file may be for: its owner, the kinds of file accepted (sniffed from the bytes), its limits, and
+whether it is scanned for malware before anyone else may fetch it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.documents.errors import PurposeUnknown
+
+MiB = 1024 * 1024
+
+DOCUMENT_KINDS = frozenset({"pdf", "ofd", "docx", "xlsx", "pptx", "ole", "zip", "rar", "7z", "jpeg", "png"})
+DRAWING_KINDS = frozenset({"dwg", "dxf"})
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    name: str
+    owner_type: str
+    kinds: frozenset[str]
+    max_bytes: int
+    max_count: int
+    scanned: bool  # scanned before it may be published; a scanner that is down holds it
+    uploadable: bool = True
+    label_zh: str = ""
+
+
+PURPOSES: dict[str, Purpose] = {
+    p.name: p
+    for p in (
+        Purpose(
+            "announcement_attachment",
+            "Announcement",
+            DOCUMENT_KINDS | DRAWING_KINDS,
+            200 * MiB,
+            20,
+            True,
+            label_zh="公告附件",
+        ),
+        Purpose(
+            "tender_document",
+            "Lot",
+            DOCUMENT_KINDS | DRAWING_KINDS,
+            1024 * MiB,
+            50,
+            True,
+            label_zh="招标文件、图纸、工程量清单",
+        ),
+        # encrypted on the phone with a key derived from the bid's key (mobile_contract/BID_FILES.md)
+        Purpose("bid_file", "Lot", frozenset({"age"}), 1024 * MiB, 20, False, label_zh="投标文件（密文）"),
+        # made by the platform at the opening from a bid file and the key the bidder handed over
+        Purpose(
+            "bid_file_opened",
+            "Document",
+            DOCUMENT_KINDS | DRAWING_KINDS | frozenset({"unknown"}),
+            1024 * MiB,
+            1,
+            False,
+            uploadable=False,
+            label_zh="投标文件（已解密）",
+        ),
+        Purpose("complaint_evidence", "Complaint", DOCUMENT_KINDS, 100 * MiB, 20, True, label_zh="投诉证明材料"),
+        Purpose(
+            "organisation_licence",
+            "Organisation",
+            frozenset({"pdf", "ofd", "jpeg", "png"}),
+            20 * MiB,
+            20,
+            True,
+            label_zh="营业执照、资质证书",
+        ),
+        Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 10, True, label_zh="合同文件"),
+    )
+}
+
+
+def purpose_of(name: str) -> Purpose:
+    """The purpose by name (as the client sends it, lower case); PurposeUnknown otherwise."""
+    purpose = PURPOSES.get(name.strip().lower())
+    if purpose is None or not purpose.uploadable:
+        raise PurposeUnknown()
+    return purpose

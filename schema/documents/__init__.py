@@ -1,0 +1,1 @@
+"""GraphQL for documents: granting uploads, listing files, signed download links."""

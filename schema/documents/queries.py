@@ -1,0 +1,31 @@
+"""Reading documents and uploads."""
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError, InvalidInput
+from domain.documents import services
+from domain.documents.purposes import PURPOSES
+from schema.documents.types import Document, DocumentPurpose, Upload
+from schema.relay import int_id
+
+
+@strawberry.type
+class DocumentQueries:
+    @strawberry.field(
+        description="The current documents of an object for a purpose, those the caller may fetch (public ones for "
+        "anyone); superseded versions are left out."
+    )
+    async def documents(self, info: Info, purpose: DocumentPurpose, owner_id: strawberry.ID) -> list[Document]:
+        try:
+            owner = int_id(owner_id, PURPOSES[purpose.value].owner_type, "ownerId")
+        except InvalidInput:
+            return []
+        return [Document.from_model(d) for d in await services.documents_of(info.context.actor, purpose.value, owner)]
+
+    @strawberry.field(description="One of the caller's uploads, with its outcome (null if unknown or another's).")
+    async def document_upload(self, info: Info, id: str) -> Upload | None:
+        try:
+            return Upload.from_model(await services.upload_of(info.context.actor, id[:64]))
+        except DomainError:
+            return None

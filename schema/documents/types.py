@@ -1,0 +1,157 @@
+"""Documents, upload grants and download links."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.documents import services
+from domain.documents.models import Document as DocumentModel
+from domain.documents.models import Upload as UploadModel
+from schema.relay import Node, node_resolver, to_global_id
+
+
+@strawberry.enum(
+    description="What a file is for; it decides its owner, the kinds and sizes accepted and who may fetch it."
+)
+class DocumentPurpose(Enum):
+    ANNOUNCEMENT_ATTACHMENT = strawberry.enum_value(
+        "announcement_attachment", description="公告附件: owner an Announcement (draft); public once published."
+    )
+    TENDER_DOCUMENT = strawberry.enum_value(
+        "tender_document",
+        description="招标文件, drawings, bills of quantities: owner a Lot; public once the lot is announced; a new "
+        "version supersedes the old one.",
+    )
+    BID_FILE = strawberry.enum_value(
+        "bid_file",
+        description="投标文件 sealed on the phone (age format, mobile_contract/BID_FILES.md): owner a Lot; nobody "
+        "can read it before the opening.",
+    )
+    BID_FILE_OPENED = strawberry.enum_value(
+        "bid_file_opened",
+        description="A bid file decrypted at the opening (made by the platform): the bidder, the evaluation "
+        "committee and the supervisors of the lot's category.",
+    )
+    COMPLAINT_EVIDENCE = strawberry.enum_value(
+        "complaint_evidence", description="投诉证明材料: owner a Complaint; the parties and the category's supervisors."
+    )
+    ORGANISATION_LICENCE = strawberry.enum_value(
+        "organisation_licence",
+        description="营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors.",
+    )
+    CONTRACT = strawberry.enum_value(
+        "contract", description="合同文件: owner a Lot; the parties and the supervisors of the lot's category."
+    )
+
+
+@strawberry.enum(description="Where a file stands with the malware scanner.")
+class ScanStatus(Enum):
+    CLEAN = strawberry.enum_value("clean", description="Scanned, nothing found.")
+    PENDING = strawberry.enum_value(
+        "pending", description="The scanner was unavailable: held, not published, scanned again automatically."
+    )
+    INFECTED = strawberry.enum_value("infected", description="Malware found: never served.")
+    NOT_REQUIRED = strawberry.enum_value(
+        "not_required", description="Not scanned: an encrypted bid file, or a file the platform made."
+    )
+    UNSCANNED = strawberry.enum_value("unscanned", description="No scanner configured (development only).")
+
+
+@strawberry.type(description="A stored file (content-addressed by its SHA-256) with what it is for.")
+class Document(Node):
+    name: str = strawberry.field(description="File name as uploaded (Chinese kept).")
+    size: int = strawberry.field(description="Size in bytes (at most 1 GiB).")
+    sha256: str = strawberry.field(description="SHA-256 of the bytes stored (of the ciphertext, for a bid file).")
+    media_type: str = strawberry.field(description="The media type sniffed from the bytes, e.g. application/pdf.")
+    kind: str = strawberry.field(description="The kind sniffed from the bytes: pdf, ofd, docx, zip, dwg, age, ...")
+    purpose: DocumentPurpose = strawberry.field(description="What it is for.")
+    version: int = strawberry.field(description="1 for the first version; a new version supersedes the previous.")
+    scan_status: ScanStatus = strawberry.field(description="Malware scan outcome.")
+    superseded: bool = strawberry.field(description="A newer version replaced this one.")
+    created_at: datetime = strawberry.field(description="When it was stored.")
+    opened_id: strawberry.ID | None = strawberry.field(
+        description="A bid file: the global id of the document it was decrypted into at the opening."
+    )
+
+    @classmethod
+    def from_model(cls, m: DocumentModel) -> "Document":
+        return cls(
+            _pk=m.id,
+            name=m.name,
+            size=m.size,
+            sha256=m.sha256,
+            media_type=m.media_type,
+            kind=m.kind,
+            purpose=DocumentPurpose(m.purpose),
+            version=m.version,
+            scan_status=ScanStatus(m.scan_status),
+            superseded=m.superseded_by_id is not None,
+            created_at=m.created_at,
+            opened_id=strawberry.ID(to_global_id("Document", m.opened_id)) if m.opened_id else None,
+        )
+
+
+@node_resolver("Document")
+async def _document_node(info: Info, pk: str) -> Document | None:
+    if not pk.isdigit():
+        return None
+    try:
+        return Document.from_model(await services.document(info.context.actor, int(pk)))
+    except DomainError:
+        return None
+
+
+@strawberry.enum(description="Where an upload stands.")
+class UploadStatus(Enum):
+    OPEN = strawberry.enum_value("open", description="Taking bytes: resume from `received`.")
+    COMPLETE = strawberry.enum_value("complete", description="Stored: see `document`.")
+    REFUSED = strawberry.enum_value("refused", description="Refused when complete: see `errorCode`; nothing kept.")
+    EXPIRED = strawberry.enum_value("expired", description="Not finished in time; its bytes were deleted.")
+    TERMINATED = strawberry.enum_value("terminated", description="Ended by the client; its bytes were deleted.")
+
+
+@strawberry.type(description="An upload and its outcome.")
+class Upload:
+    id: str = strawberry.field(description="The upload id (also the last segment of its tus URL).")
+    status: UploadStatus = strawberry.field(description="Where it stands.")
+    name: str = strawberry.field(description="The file name declared.")
+    size: int = strawberry.field(description="The size declared, in bytes.")
+    received: int = strawberry.field(description="Bytes stored so far: resume from here.")
+    error_code: str | None = strawberry.field(description="Why it was refused (e.g. DOCUMENT_HASH_MISMATCH).")
+    expires_at: datetime = strawberry.field(description="An unfinished upload is deleted after this.")
+    document_id: strawberry.ID | None = strawberry.field(description="Global id of the document once complete.")
+
+    @classmethod
+    def from_model(cls, m: UploadModel) -> "Upload":
+        return cls(
+            id=m.id,
+            status=UploadStatus(m.status),
+            name=m.name,
+            size=m.declared_size,
+            received=m.received,
+            error_code=m.error_code,
+            expires_at=m.expires_at,
+            document_id=strawberry.ID(to_global_id("Document", m.document_id)) if m.document_id else None,
+        )
+
+
+@strawberry.type(
+    description="Permission to upload one file over tus 1.0 (resumable): POST `creationUrl` (or PATCH `uploadUrl` "
+    "directly) with the header `Upload-Grant: <grant>` on every request."
+)
+class UploadGrant:
+    upload: Upload = strawberry.field(description="The upload granted.")
+    grant: str = strawberry.field(description="Send as the `Upload-Grant` header (or tus metadata `grant`).")
+    creation_url: str = strawberry.field(description="The tus creation endpoint (POST with Upload-Length).")
+    upload_url: str = strawberry.field(description="This upload's tus resource: HEAD for the offset, PATCH bytes.")
+    expires_at: datetime = strawberry.field(description="The grant and the upload end then.")
+
+
+@strawberry.type(description="A short-lived link to a document's bytes (Range requests resume a download).")
+class DocumentLink:
+    url: str = strawberry.field(description="GET it (no token needed) before `expiresAt`.")
+    expires_at: datetime = strawberry.field(description="The link stops working then (10 minutes).")
+    document: Document = strawberry.field(description="The document.")
