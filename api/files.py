@@ -26,6 +26,7 @@ from domain.documents import errors
 from domain.documents import services as documents
 from domain.documents.purposes import PURPOSES
 from domain.documents.services import content_disposition
+from domain.tendering.bid_files import BidFileEnvelopeInvalid
 from schema.context import locale_from
 
 TUS_VERSION = "1.0.0"
@@ -42,6 +43,7 @@ _STATUS: dict[type[DomainError], int] = {
     errors.FileHashMismatch: 422,
     errors.FileTypeRefused: 415,
     errors.FileInfected: 422,
+    BidFileEnvelopeInvalid: 422,
     errors.StorageUnavailable: 503,
     NotFound: 404,
 }

@@ -26,18 +26,29 @@ def new_key() -> dict[str, Any]:
     return dict(OctKey.generate_key(256).as_dict(private=True))
 
 
-def document(lot_trade_code: str, price_fen: int, files: dict[str, bytes]) -> dict[str, Any]:
-    """The plaintext of a bid: the lot, the price in fen and the SHA-256 of each bid document."""
+def document(
+    lot_trade_code: str, price_fen: int, files: dict[str, bytes], sealed_files: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The plaintext of a bid: the lot, the price in fen and each bid file with the SHA-256 of the bytes uploaded
+    (`sealed_files`: name -> SHA-256 of its age ciphertext, BID_FILES.md; `files`: bytes hashed here)."""
+    named = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    named.update(sealed_files or {})
     return {
         "v": 1,
         "lotTradeCode": lot_trade_code,
         "priceFen": price_fen,
-        "documents": [{"name": name, "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()],
+        "documents": [{"name": name, "sha256": sha} for name, sha in named.items()],
         "nonce": secrets.token_urlsafe(16),
     }
 
 
-def seal(key: dict[str, Any], lot_trade_code: str, price_fen: int, files: dict[str, bytes]) -> str:
+def seal(
+    key: dict[str, Any],
+    lot_trade_code: str,
+    price_fen: int,
+    files: dict[str, bytes],
+    sealed_files: dict[str, str] | None = None,
+) -> str:
     """The compact JWE the bidder uploads."""
-    plain = json.dumps(document(lot_trade_code, price_fen, files), ensure_ascii=False).encode()
+    plain = json.dumps(document(lot_trade_code, price_fen, files, sealed_files), ensure_ascii=False).encode()
     return jwe.encrypt_compact(HEADER, plain, OctKey.import_key(key))

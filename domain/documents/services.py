@@ -58,6 +58,7 @@ from domain.documents.models import Document, DocumentDownload, StoredObject, Up
 from domain.documents.purposes import PURPOSES, Purpose, purpose_of
 from domain.documents.scanning import Scanner, ScannerUnavailable
 from domain.documents.sniffing import SNIFF_BYTES, sniff
+from domain.tendering.bid_files import BidFileEnvelopeInvalid, check_envelope
 
 log = logging.getLogger("palmtrade.documents")
 
@@ -409,6 +410,11 @@ async def finish(upload: Upload) -> Document:
     kind = sniff(head, tail)
     if kind.kind not in purpose.kinds:
         await _refuse(upload, FileTypeRefused(detected=kind.kind, allowed=", ".join(sorted(purpose.kinds))))
+    if purpose.name == "bid_file":
+        try:
+            check_envelope(head, size)
+        except BidFileEnvelopeInvalid as err:
+            await _refuse(upload, err)
     scan_status, signature = ("not_required", None)
     if purpose.scanned:
         scan_status, signature = await _scan(_stream_parts(parts))
@@ -689,7 +695,7 @@ async def _open_bid_file(doc: Document, key_jwk: dict[str, Any]) -> None:
             return
         plain.seek(0)
         head = plain.read(SNIFF_BYTES)
-        plain.seek(max(0, opened.size - SNIFF_BYTES))
+        plain.seek(max(0, opened.plaintext_size - SNIFF_BYTES))
         tail = plain.read(SNIFF_BYTES)
         plain.seek(0)
 
@@ -697,17 +703,17 @@ async def _open_bid_file(doc: Document, key_jwk: dict[str, Any]) -> None:
             while block := await asyncio.to_thread(plain.read, 1024 * 1024):
                 yield block
 
-        target = object_path(opened.sha256)
+        target = object_path(opened.plaintext_sha256)
         if await store.size(target) is None:
             await store.write_part(target, chunks())
     kind = sniff(head, tail)
     async with in_transaction():
         now = clock.now()
-        if not await StoredObject.exists(sha256=opened.sha256):
-            await StoredObject.create(sha256=opened.sha256, size=opened.size, created_at=now)
+        if not await StoredObject.exists(sha256=opened.plaintext_sha256):
+            await StoredObject.create(sha256=opened.plaintext_sha256, size=opened.plaintext_size, created_at=now)
         plain_doc = await Document.create(
-            sha256=opened.sha256,
-            size=opened.size,
+            sha256=opened.plaintext_sha256,
+            size=opened.plaintext_size,
             name=doc.name.removesuffix(".age"),
             media_type=kind.media_type,
             kind=kind.kind,

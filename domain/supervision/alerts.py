@@ -6,6 +6,10 @@ Signals, each a `Signal` value:
 - same_device / same_network: different bidders of the lot registered, applied for a guarantee, submitted
   a bid, handed over a key or bid in its auction from one device id (X-Device-Id) / one IP address
   (network_fact);
+- shared_download_device: at least `download_device_bidders` different bidders of the lot had its tender
+  documents downloaded from one device id (document_download; a download without an organisation, such as a
+  kiosk's, or by anyone not bidding, or on a self-service terminal shared by the public, links nobody); the
+  evidence names the device, the bidders and each of their downloads (who, which document, when);
 - identical_documents: a bid document with the same SHA-256 in the bids of different bidders;
 - shared_payment_account: the security of different bidders paid from one bank account: a deposit's payer
   account (as the bank reported it) or the account a guarantee's premium was paid from (as the bidder gave
@@ -56,6 +60,7 @@ from domain.common.idempotency import run_once
 from domain.common.ids import bank_account_key
 from domain.common.storage import lock
 from domain.deposits.models import DepositAccount
+from domain.documents.models import DocumentDownload
 from domain.guarantees.models import Guarantee
 from domain.guarantees.states import WITH_LETTER
 from domain.publication.models import Lot, Project
@@ -77,6 +82,7 @@ class Thresholds:
     rotation_min_shared_lots: int = 3
     rotation_together_share: float = 0.8
     contact_name_links: int = 1
+    download_device_bidders: int = 2
 
 
 THRESHOLDS = Thresholds()
@@ -85,6 +91,7 @@ THRESHOLDS = Thresholds()
 class Signal(StrEnum):
     SAME_DEVICE = "same_device"
     SAME_NETWORK = "same_network"
+    SHARED_DOWNLOAD_DEVICE = "shared_download_device"
     IDENTICAL_DOCUMENTS = "identical_documents"
     SHARED_PAYMENT_ACCOUNT = "shared_payment_account"
     PRICE_BAND = "price_band"
@@ -111,6 +118,8 @@ TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
 }
 
 LIVE_BIDS = ("submitted", "decrypted", "invalid", "platform_fault")
+# the downloads (document_download.purpose) that may link the bidders of a lot
+DOWNLOAD_PURPOSES = ("tender_document",)
 _ALERT_NAMESPACE = uuid.UUID("6f1d3c1e-9f0b-4c55-9a53-2c1f6e3b7a10")
 
 
@@ -171,6 +180,7 @@ class LotFacts:
     documents: dict[int, list[dict[str, str]]]
     network: list[NetworkFact] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    downloads: list[DocumentDownload] = field(default_factory=list)
 
 
 async def payments(lot_id: int) -> list[Payment]:
@@ -197,9 +207,25 @@ async def payments(lot_id: int) -> list[Payment]:
     return out
 
 
+async def downloads(lot_id: int, bidders: Iterable[int]) -> list[DocumentDownload]:
+    """The downloads of the lot's tender documents by its bidders from a device they named, oldest first (a
+    self-service terminal in the trading hall serves everyone, so its downloads are left out)."""
+    orgs = sorted(set(bidders))
+    if not orgs:
+        return []
+    return await DocumentDownload.filter(
+        lot_id=lot_id,
+        purpose__in=DOWNLOAD_PURPOSES,
+        organisation_id__in=orgs,
+        terminal_id__isnull=True,
+        device_id__not_isnull=True,
+    ).order_by("at", "id")
+
+
 async def lot_facts(lot: Lot) -> LotFacts:
     """The bidders of a lot (standing sealed bids or auction entries), their prices and documents, the
-    devices and addresses they acted from and the accounts their security came from."""
+    devices and addresses they acted from, the accounts their security came from and the devices they
+    downloaded its tender documents on."""
     project = await Project.get(id=lot.project_id)
     bidders: set[int] = set()
     prices: dict[int, int] = {}
@@ -219,7 +245,9 @@ async def lot_facts(lot: Lot) -> LotFacts:
             if org is not None and bid.amount_fen > prices.get(org, 0):
                 prices[org] = bid.amount_fen
     network = await NetworkFact.filter(lot_id=lot.id).order_by("id")
-    return LotFacts(lot, project, bidders, prices, documents, network, await payments(lot.id))
+    return LotFacts(
+        lot, project, bidders, prices, documents, network, await payments(lot.id), await downloads(lot.id, bidders)
+    )
 
 
 async def _names(ids: Iterable[int]) -> dict[int, str]:
@@ -255,6 +283,32 @@ def _shared_network(facts: LotFacts) -> list[Finding]:
             evidence.append({attr: key, "organisations": sorted(orgs), "acts": acts, "pricesFen": prices})
         out.append(Finding(signal, frozenset(o for g in groups.values() for o in g), evidence))
     return out
+
+
+def _shared_download_device(facts: LotFacts, t: Thresholds = THRESHOLDS) -> list[Finding]:
+    rows = [r for r in facts.downloads if r.organisation_id in facts.bidders]
+    groups = {
+        device: orgs
+        for device, orgs in _groups((r.device_id or "", r.organisation_id) for r in rows).items()
+        if len(orgs) >= t.download_device_bidders
+    }
+    if not groups:
+        return []
+    evidence = []
+    for device, orgs in sorted(groups.items()):
+        fetched = [
+            {
+                "organisationId": r.organisation_id,
+                "userId": r.user_id,
+                "documentId": r.document_id,
+                "at": r.at.isoformat(),
+            }
+            for r in rows
+            if r.device_id == device
+        ]
+        prices = {str(o): facts.prices[o] for o in sorted(orgs) if o in facts.prices}
+        evidence.append({"device_id": device, "organisations": sorted(orgs), "downloads": fetched, "pricesFen": prices})
+    return [Finding(Signal.SHARED_DOWNLOAD_DEVICE, frozenset(o for g in groups.values() for o in g), evidence)]
 
 
 def _identical_documents(facts: LotFacts) -> list[Finding]:
@@ -424,6 +478,7 @@ async def findings(lot: Lot, t: Thresholds = THRESHOLDS) -> list[Finding]:
     facts = await lot_facts(lot)
     found = [
         *_shared_network(facts),
+        *_shared_download_device(facts, t),
         *_identical_documents(facts),
         *_shared_account(facts),
         *price_findings(facts.prices, lot.estimated_price_fen, t),

@@ -51,6 +51,36 @@ def padded_size(n: int) -> int:
     return -(-m // step) * step
 
 
+class BidFileEnvelopeInvalid(DomainError):
+    code = "BID_FILE_ENVELOPE_INVALID"
+    message_zh = "投标文件须在本机以 age 格式加密给唯一的派生接收方，且按规定填充（见 BID_FILES.md）"
+    message_en = "A bid file must be an age file to exactly one derived X25519 recipient, padded to a size bucket"
+
+
+AGE_CHUNK = 64 * 1024
+_HEADER_END = re.compile(rb"\n--- [A-Za-z0-9+/]{43}\n")
+
+
+def check_envelope(head: bytes, size: int) -> None:
+    """Checks, before the opening and without the key, that an uploaded bid file is sealed as BID_FILES.md says:
+    an age file to exactly one X25519 recipient (rage's random grease stanzas allowed, nothing another key could
+    open) whose payload is that of a padded size, so its size tells nothing but the bucket."""
+    end = _HEADER_END.search(head)
+    if not head.startswith(b"age-encryption.org/v1\n") or end is None:
+        raise BidFileEnvelopeInvalid()
+    header = head[: end.end()].decode("ascii", "replace")
+    kinds = [line.split(" ")[1] for line in header.split("\n") if line.startswith("-> ") and " " in line[3:]]
+    if kinds.count("X25519") != 1 or any(k != "X25519" and not k.endswith("-grease") for k in kinds):
+        raise BidFileEnvelopeInvalid()
+    payload = size - end.end() - 16  # the 16-byte stream nonce
+    if payload <= 0:
+        raise BidFileEnvelopeInvalid()
+    chunks = -(-payload // (AGE_CHUNK + 16))
+    padded = payload - 16 * chunks
+    if padded <= 0 or padded_size(padded - 1) != padded:
+        raise BidFileEnvelopeInvalid()
+
+
 def _key_bytes(key_jwk: Mapping[str, Any]) -> bytes:
     k = key_jwk.get("k") if isinstance(key_jwk, Mapping) and key_jwk.get("kty") == "oct" else None
     if not isinstance(k, str) or not _B64URL.fullmatch(k):
