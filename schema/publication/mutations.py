@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.common.actors import Role
 from domain.common.errors import DomainError
+from domain.documents.errors import ScanPending
 from domain.publication import services
 from domain.publication.procedures import (
     ConfigOutOfBounds,
@@ -174,7 +175,7 @@ class AnnouncementPublished:
     announcement: Announcement
 
 
-PUBLISH_ERRORS = [services.AnnouncementImmutable, services.TenderNotPublished, ConfigOutOfBounds]
+PUBLISH_ERRORS = [services.AnnouncementImmutable, services.TenderNotPublished, ConfigOutOfBounds, ScanPending]
 AnnouncementPublishResult = result_union("AnnouncementPublishResult", AnnouncementPublished, PUBLISH_ERRORS)
 
 

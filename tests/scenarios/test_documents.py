@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 from tusclient.exceptions import TusCommunicationError
 
+from domain.documents import services as documents
 from domain.documents.models import Document, DocumentDownload, StoredObject, Upload
+from domain.documents.scanning import ClamdScanner
 from tests import factories as f
-from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, publish, road_project
 from tests.support import documents as docs
 from tests.support.clamav import EICAR
 
@@ -272,3 +274,55 @@ async def test_tus_client_errors_surface(api, manual_clock, tmp_path):
         status = err.status_code
     # then it reports the 403
     assert status == 403
+
+
+async def test_a_scanner_that_is_down_holds_publication_until_the_file_is_scanned(api, manual_clock, tmp_path):
+    # given a draft lot and clamd unreachable when its tender document arrives
+    operator = await f.operator_token(api)
+    project, tenderer = await draft_lot(api, manual_clock, operator)
+    lot_id = project["lots"][0]["id"]
+    working = documents.deps.scanner
+    documents.deps.scanner = ClamdScanner(f"unix:{tmp_path / 'no-clamd.ctl'}", timeout=1)
+    try:
+        source = pdf(tmp_path / "图纸.pdf", 20_000)
+        granted = await docs.grant(api, tenderer, "TENDER_DOCUMENT", lot_id, source)
+        await docs.tus_upload(granted, source)
+        # when the tenderer publishes the tender
+        held = await publish_raw(api, tenderer, project)
+    finally:
+        documents.deps.scanner = working
+
+    # then the file is stored but held, and the publication refused, saying why
+    [doc] = (await api.gql(docs.LIST, {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id}, token=tenderer))["data"][
+        "documents"
+    ]
+    assert doc["scanStatus"] == "PENDING"
+    assert held["code"] == "DOCUMENT_SCAN_PENDING"
+
+    # when the scanner is back and the chronograph scans again, the same publication goes through
+    assert await documents.rescan_pending(manual_clock.now()) == 1
+    published = await publish_raw(api, tenderer, project, draft=held["draftId"])
+    assert published["__typename"] == "AnnouncementPublished", published
+    [public] = (await api.gql(docs.LIST, {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id}))["data"]["documents"]
+    assert public["scanStatus"] == "CLEAN"
+
+
+async def publish_raw(api: Any, token: str, project: dict[str, Any], draft: str | None = None) -> dict[str, Any]:
+    """Drafts (unless given) and publishes the lot's tender notice; the publish result with the draft's id."""
+    if draft is None:
+        drafted = await api.gql(
+            DRAFT,
+            {
+                "input": {
+                    "projectId": project["id"],
+                    "lotId": project["lots"][0]["id"],
+                    "type": "TENDER",
+                    "title": "2026年青岛市道路维修工程施工招标公告",
+                    "bodyHtml": "<p>黄岛区。</p>",
+                }
+            },
+            token=token,
+        )
+        draft = drafted["data"]["announcementDraft"]["announcement"]["id"]
+    done = await api.gql(PUBLISH, {"input": {"announcementId": draft}}, token=token)
+    return {**done["data"]["announcementPublish"], "draftId": draft}
