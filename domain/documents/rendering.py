@@ -9,6 +9,7 @@ the file id derives from the content), so the SHA-256 of a rendered PDF can go i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -30,8 +31,14 @@ FONT_DIR = "static/weblate_fonts/kurinto/ttf"
 PLATFORM = "PalmTrade 掌上交易"
 GREY = (235, 235, 235)
 BODY_PT = 10.5
+TABLE_PT = 9.5
 LINE_MM = 6.5
 HEADINGS = FontFace(emphasis="BOLD", fill_color=GREY)
+# a run of printable ASCII (a code, a number, a Latin word) breaks as one; any other character alone
+_TOKEN = re.compile(r"[!-~¥]+|.", re.DOTALL)
+# 禁则: what may not begin a line, and what may not end one
+_NO_START = frozenset("，。、；：？！）》」』】〕〉…—·％,.;:?!)]%")
+_NO_END = frozenset("（《「『【〔〈([")
 _CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _CAPITAL_UNITS = ("", "拾", "佰", "仟")
 _CAPITAL_GROUPS = ("", "万", "亿", "万亿")
