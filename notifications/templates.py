@@ -315,6 +315,10 @@ REPORT_STATUS_WORDS: dict[str, tuple[str, str]] = {
 SIGNAL_WORDS: dict[str, tuple[str, str]] = {
     "same_device": ("不同投标人使用同一设备", "different bidders used one device"),
     "same_network": ("不同投标人使用同一网络地址", "different bidders used one network address"),
+    "shared_download_device": (
+        "不同投标人的招标文件由同一设备下载",
+        "one device downloaded the tender documents of different bidders",
+    ),
     "identical_documents": ("不同投标人的投标文件哈希相同", "identical bid documents across bidders"),
     "shared_payment_account": (
         "不同投标人的保证金或保函保费从同一账户缴纳",

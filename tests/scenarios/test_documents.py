@@ -18,9 +18,13 @@ from domain.documents import services as documents
 from domain.documents.models import Document, DocumentDownload, StoredObject, Upload
 from domain.documents.scanning import ClamdScanner
 from tests import factories as f
+from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, publish, road_project
+from tests.scenarios.test_results import today
+from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.support import documents as docs
 from tests.support.clamav import EICAR
+from tests.support.complaints import COMPLAINT_FILE, evidence_input
 
 
 def pdf(path: Path, size: int, marker: bytes = b"") -> Path:
@@ -326,3 +330,51 @@ async def publish_raw(api: Any, token: str, project: dict[str, Any], draft: str 
         draft = drafted["data"]["announcementDraft"]["announcement"]["id"]
     done = await api.gql(PUBLISH, {"input": {"announcementId": draft}}, token=token)
     return {**done["data"]["announcementPublish"], "draftId": draft}
+
+
+async def test_complaint_evidence_reaches_the_supervisor_of_the_category_only(api, manual_clock, tmp_path):
+    # given a bidder's complaint on an engineering lot, its supervisor and a supervisor of procurement
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
+    supervisor_at = await supervisor_phone(api, operator)
+    other_form = f.registration(kinds=["SUPERVISOR"], supervisedCategories=["GOVERNMENT_PROCUREMENT"])
+    org = (await api.gql(f.REGISTER, {"input": other_form}, token=operator))["data"]["organisationRegister"]
+    await api.gql(f.APPROVE, {"input": {"organisationId": org["organisation"]["id"]}}, token=operator)
+    project, tenderer, _ = await sealed_lot(api, manual_clock, operator)
+    lot_id = project["lots"][0]["id"]
+    _, bidder = await registered_bidder(api, operator, lot_id)
+    _, rival = await registered_bidder(api, operator, lot_id)
+    form = {
+        "lotId": lot_id,
+        "subject": "OTHER",
+        "knewOn": today(manual_clock),
+        "reasons": "招标人与某投标人存在利害关系",
+        "requests": "暂停招标并调查",
+        "evidence": evidence_input(),
+    }
+    filed = (await api.gql(COMPLAINT_FILE, {"input": form}, token=bidder))["data"]["complaintFile"]
+    complaint_id = filed["complaint"]["id"]
+
+    # when the complainant uploads its evidence (a scanned letter) for the complaint
+    letter = pdf(tmp_path / "证据一：往来函件.pdf", 300_000)
+    granted = await docs.grant(api, bidder, "COMPLAINT_EVIDENCE", complaint_id, letter)
+    assert granted["__typename"] == "UploadGrant", granted
+    await docs.tus_upload(granted, letter)
+    # and a rival bidder tries to hand in evidence for someone else's complaint
+    foreign = await docs.grant(api, rival, "COMPLAINT_EVIDENCE", complaint_id, letter)
+
+    # then the supervisor of the category lists and downloads it, intact
+    supervisor = await f.login(api, supervisor_at)
+    [doc] = (await api.gql(docs.LIST, {"purpose": "COMPLAINT_EVIDENCE", "ownerId": complaint_id}, token=supervisor))[
+        "data"
+    ]["documents"]
+    fetched = await docs.fetch((await docs.link(api, supervisor, doc["id"]))["link"]["url"])
+    assert hashlib.sha256(fetched.content).hexdigest() == docs.sha256_file(letter)
+    # and the tenderer, a party to it, may read it too; the other supervisor, the rival and anonymous callers not
+    assert (await docs.link(api, tenderer, doc["id"]))["__typename"] == "DocumentDownloadGranted"
+    other = await f.login(api, str(other_form["phone"]))
+    for token in (other, rival, None):
+        assert (await docs.link(api, token, doc["id"]))["code"] == "NOT_FOUND"
+        listed = await api.gql(docs.LIST, {"purpose": "COMPLAINT_EVIDENCE", "ownerId": complaint_id}, token=token)
+        assert listed["data"]["documents"] == []
+    assert foreign["code"] == "NOT_FOUND"
