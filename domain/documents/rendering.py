@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF, FontFace
-from fpdf.enums import Align, TableCellFillMode, WrapMode, XPos, YPos
+from fpdf.enums import Align, WrapMode, XPos, YPos
 
 from domain.common.clock import SHANGHAI
 from domain.common.money import Money
@@ -84,6 +84,9 @@ class OpeningObjectionData:
     answer: str | None = None
     answered_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        _aware(self.raised_at, self.answered_at)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpeningRecordData:
@@ -95,6 +98,9 @@ class OpeningRecordData:
     closed_at: datetime | None
     lines: tuple[OpeningLine, ...]
     objections: tuple[OpeningObjectionData, ...] = ()
+
+    def __post_init__(self) -> None:
+        _aware(self.opened_at, self.closed_at)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +134,9 @@ class EvaluationReportData:
     report_sha256: str
     reported_at: datetime
     candidates: int = 3
+
+    def __post_init__(self) -> None:
+        _aware(self.reported_at)
 
     @classmethod
     def from_report(
@@ -245,10 +254,14 @@ def _capital_group(group: int) -> str:
     return text
 
 
+def _aware(*times: datetime | None) -> None:
+    if any(when is not None and when.utcoffset() is None for when in times):
+        raise ValueError("a time in a document must be timezone-aware")
+
+
 def shanghai_time(when: datetime) -> str:
     """An aware time in Asia/Shanghai with the zone named: 2026-03-01 09:30:00 Asia/Shanghai (UTC+08:00)."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError("a time in a document must be timezone-aware")
+    _aware(when)
     local = when.astimezone(SHANGHAI)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M:%S} Asia/Shanghai (UTC{offset[:3]}:{offset[3:]})"
@@ -291,7 +304,7 @@ class _Document(FPDF):
         self._document_title = title
         self.add_font(FAMILY, "", font_path(""))
         self.add_font(FAMILY, "B", font_path("B"))
-        self.set_creation_date(dated)
+        self.set_creation_date(dated.astimezone(SHANGHAI))
         self.set_title(title)
         self.set_lang("zh-CN")
         self.set_creator(PLATFORM)
@@ -326,57 +339,111 @@ class _Document(FPDF):
         self.cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FAMILY, size=BODY_PT)
 
-    def paragraph(self, text: str, align: Align = Align.L, bold: bool = False) -> None:
-        """Running text across the page, wrapped at any character."""
-        self.set_font(FAMILY, "B" if bold else "", BODY_PT)
-        self.multi_cell(0, LINE_MM, text, align=align, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    def wrap(self, text: str, width: float) -> str:
+        """Text broken into lines that fit width in the current font, keeping the line-breaking rules (禁则)."""
+        return "\n".join(line for part in text.split("\n") for line in self._lines(part, width))
+
+    def _lines(self, text: str, width: float) -> list[str]:
+        lines: list[list[str]] = [[]]
+        used = 0.0
+        for token in self._fitting(_TOKEN.findall(text), width):
+            size = self.get_string_width(token)
+            line = lines[-1]
+            if line and used + size > width and not token.isspace():
+                carry: list[str] = []
+                if token[0] in _NO_START:
+                    while len(line) > 1 and (not carry or carry[0][0] in _NO_START):
+                        carry.insert(0, line.pop())
+                while len(line) > 1 and line[-1][-1] in _NO_END:
+                    carry.insert(0, line.pop())
+                while line and line[-1].isspace():
+                    line.pop()
+                line = carry
+                lines.append(line)
+                used = sum(self.get_string_width(t) for t in line)
+            if token.isspace() and not line and len(lines) > 1:
+                continue
+            line.append(token)
+            used += size
+        return ["".join(line) for line in lines]
+
+    def _fitting(self, tokens: Sequence[str], width: float) -> list[str]:
+        pieces: list[str] = []
+        for token in tokens:
+            if len(token) == 1 or self.get_string_width(token) <= width:
+                pieces.append(token)
+                continue
+            chunk = ""
+            for char in token:
+                if chunk and self.get_string_width(chunk + char) > width:
+                    pieces.append(chunk)
+                    chunk = ""
+                chunk += char
+            pieces.append(chunk)
+        return pieces
+
+    def paragraph(self, text: str, align: Align = Align.L, bold: bool = False, size: float = BODY_PT) -> None:
+        """Running text across the page."""
+        self.set_font(FAMILY, "B" if bold else "", size)
+        lines = self.wrap(text, self.epw - 2 * self.c_margin - 0.1)
+        self.multi_cell(0, LINE_MM * size / BODY_PT, lines, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FAMILY, size=BODY_PT)
 
     def fields(self, rows: Sequence[tuple[str, str]]) -> None:
         """Labelled facts, two columns, the labels shaded."""
-        with self.table(
-            col_widths=(28, 72),
-            first_row_as_headings=False,
-            text_align=("LEFT", "LEFT"),
-            wrapmode=WrapMode.CHAR,
-            line_height=LINE_MM,
-            padding=(1.2, 2),
-        ) as table:
-            for label, value in rows:
-                row = table.row()
-                row.cell(label, style=HEADINGS)
-                row.cell(value)
+        self._table((28, 72), "LL", rows, headings=None, label_column=True, size=BODY_PT)
 
     def grid(
         self, headings: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], aligns: str
     ) -> None:
         """A table with a shaded heading row; aligns has one letter (L, C, R) per column."""
+        self._table(widths, aligns, rows, headings=headings, label_column=False, size=TABLE_PT)
+
+    def _table(
+        self,
+        widths: Sequence[float],
+        aligns: str,
+        rows: Sequence[Sequence[str]],
+        *,
+        headings: Sequence[str] | None,
+        label_column: bool,
+        size: float,
+    ) -> None:
+        padding = (1.2, 1.5)
+        room = [w / sum(widths) * self.epw - 2 * padding[1] - self.line_width - 0.1 for w in widths]
+        self.set_font(FAMILY, "B", size)
+        titles = [self.wrap(text, room[column]) for column, text in enumerate(headings or ())]
+        self.set_font(FAMILY, size=size)
         text_align = tuple({"L": "LEFT", "C": "CENTER", "R": "RIGHT"}[a] for a in aligns)
         with self.table(
             col_widths=tuple(widths),
+            first_row_as_headings=headings is not None,
             headings_style=HEADINGS,
             text_align=text_align,
             wrapmode=WrapMode.CHAR,
-            line_height=LINE_MM,
-            padding=(1.2, 1.5),
-            cell_fill_mode=TableCellFillMode.NONE,
+            line_height=LINE_MM * size / BODY_PT,
+            padding=padding,
         ) as table:
-            heading = table.row()
-            for text in headings:
-                heading.cell(text, align=Align.C)
+            if headings is not None:
+                heading = table.row()
+                for text in titles:
+                    heading.cell(text, align=Align.C)
             for cells in rows:
                 row = table.row()
-                for text in cells:
-                    row.cell(text)
+                for column, text in enumerate(cells):
+                    if label_column and column == 0:
+                        row.cell(text, style=HEADINGS)
+                    else:
+                        row.cell(self.wrap(text, room[column]))
+        self.set_font(FAMILY, size=BODY_PT)
+        self.ln(1.5)
 
     def closing(self, text: str) -> None:
         """The note that ends every document: how to check it."""
         self.ln(6)
-        self.set_font(FAMILY, size=8.5)
         self.set_text_color(90)
-        self.multi_cell(0, 5, text, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.paragraph(text, size=8.5)
         self.set_text_color(0)
-        self.set_font(FAMILY, size=BODY_PT)
 
     def render(self) -> bytes:
         """The PDF file."""
@@ -417,7 +484,7 @@ def opening_record_pdf(record: OpeningRecordData) -> bytes:
                 )
                 for number, line in enumerate(record.lines, start=1)
             ],
-            (8, 36, 20, 24, 26),
+            (12, 48, 31, 33, 46),
             "CLCRC",
         )
     else:
@@ -459,7 +526,10 @@ def evaluation_report_pdf(report: EvaluationReportData) -> bytes:
     members = "、".join(str(m) for m in report.committee)
     facts += [
         ("评标委员会", f"专家库编号 {members}（共 {len(report.committee)} 人）"),
-        ("最低有效报价", yuan(report.lowest_compliant_price_fen) if report.lowest_compliant_price_fen else "—"),
+        (
+            "最低有效报价",
+            yuan(report.lowest_compliant_price_fen) if report.lowest_compliant_price_fen is not None else "—",
+        ),
         ("报告形成时间", shanghai_time(report.reported_at)),
     ]
     pdf.fields(facts)
@@ -485,12 +555,12 @@ def evaluation_report_pdf(report: EvaluationReportData) -> bytes:
                 )
                 for line in ranked
             ],
-            (7, 30, 22, 10, 10, 10, 10, 19),
+            (12, 44, 30, 14, 14, 14, 14, 28),
             "CLRRRRRC",
         )
     else:
         pdf.grid(
-            ("排名", "投标人", "投标报价（元）", "符合性表决（合格/不合格）", "推荐"),
+            ("排名", "投标人", "投标报价（元）", "表决（合格/不合格）", "推荐"),
             [
                 (
                     str(line.rank),
@@ -501,25 +571,26 @@ def evaluation_report_pdf(report: EvaluationReportData) -> bytes:
                 )
                 for line in ranked
             ],
-            (8, 38, 24, 22, 22),
+            (12, 58, 34, 36, 30),
             "CLRCC",
         )
     pdf.section("二、被否决的投标")
     if rejected:
         pdf.grid(
-            ("投标人", "投标报价（元）", "符合性表决（合格/不合格）"),
+            ("投标人", "投标报价（元）", "表决（合格/不合格）"),
             [
                 (line.bidder, yuan(line.price_fen), f"{line.compliant_votes} / {line.non_compliant_votes}")
                 for line in rejected
             ],
-            (50, 25, 25),
+            (70, 45, 55),
             "LRC",
         )
         pdf.paragraph("投标须经评标委员会成员过半数认定为合格，方进入评审排名。")
     else:
         pdf.paragraph("无。")
     pdf.section("三、报告摘要")
-    pdf.paragraph(f"评标报告 SHA-256：{report.report_sha256.lower()}")
+    pdf.paragraph("评标报告 SHA-256：")
+    pdf.paragraph(report.report_sha256.lower())
     pdf.closing(
         "报告摘要为评标报告完整数据（各评委的评审意见、表决与评分）的规范 JSON 的 SHA-256，"
         "持有报告数据者可据此核验。" + _AUDIT_NOTE
@@ -557,7 +628,7 @@ def award_notice_pdf(notice: AwardNoticeData) -> bytes:
         ]
     )
     pdf.ln(2)
-    due = f"（即 {chinese_date(notice.contract_due_on)} 前）" if notice.contract_due_on else ""
+    due = f"（即{chinese_date(notice.contract_due_on)}前）" if notice.contract_due_on else ""
     pdf.paragraph(
         f"　　请你单位自本通知书发出之日起 {notice.contract_days} 日内{due}，按照招标文件和你单位的投标文件"
         "与招标人订立书面合同。"

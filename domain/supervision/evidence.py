@@ -50,6 +50,7 @@ from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, DomainEvent, canonical_json
 from domain.complaints.models import Complaint, Objection
 from domain.deposits.models import DepositAccount
+from domain.documents.models import Document, Upload
 from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
@@ -78,6 +79,8 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Complaint", Complaint),
     ("CollusionAlert", CollusionAlert),
     ("ActSignature", ActSignature),
+    ("Document", Document),
+    ("Upload", Upload),
 ]
 
 
@@ -259,6 +262,25 @@ async def bundle(actor: Actor, lot: Lot, project: Project) -> dict[str, Any]:
         "auctionBids": auction_bids,
         # electronic signatures on the lot's acts: content, signature and certificate, to verify offline
         "signatures": [signatures.as_evidence(s) for s in await ActSignature.filter(lot_id=lot.id).order_by("id")],
+        # every file of the lot by its SHA-256 (a sealed bid file's size is left out: it is not shown before the
+        # opening, and its hash binds it)
+        "documents": [
+            {
+                "id": d.id,
+                "purpose": d.purpose,
+                "ownerType": d.owner_type,
+                "ownerId": d.owner_id,
+                "name": d.name,
+                "sha256": d.sha256,
+                **({} if d.purpose == "bid_file" else {"size": d.size}),
+                "kind": d.kind,
+                "version": d.version,
+                "supersededBy": d.superseded_by_id,
+                "scanStatus": d.scan_status,
+                "createdAt": _iso(d.created_at),
+            }
+            for d in await Document.filter(lot_id=lot.id).order_by("id")
+        ],
     }
 
 
@@ -269,12 +291,7 @@ async def package(actor: Actor, lot_id: int, keyring: KeyRing) -> Package:
     lot, project = await visible_lot(actor, lot_id)
     content = await bundle(actor, lot, project)
     now = clock.now()
-    kid = keyring.signing_kid(now)
-    row = await SigningKey.get(kid=kid)
-    key = ECKey.import_key(dict(row.private_jwk))
-    token = jws.serialize_compact(
-        {"alg": "ES256", "kid": kid, "typ": TYP}, canonical_json(content), key, algorithms=ALGORITHMS
-    )
+    token, kid = await sign(content, keyring, TYP)
     sha = hashlib.sha256(token.encode()).hexdigest()
     async with in_transaction():
         await events.record(
@@ -288,6 +305,17 @@ async def package(actor: Actor, lot_id: int, keyring: KeyRing) -> Package:
             actor,
         )
     return Package(jws=token, sha256=sha, kid=kid, generated_at=now, audit_entries=len(content["auditTrail"]))
+
+
+async def sign(content: dict[str, Any], keyring: KeyRing, typ: str) -> tuple[str, str]:
+    """Canonical JSON signed as a compact JWS (ES256) with the platform's current signing key; (token, kid)."""
+    kid = keyring.signing_kid(clock.now())
+    row = await SigningKey.get(kid=kid)
+    key = ECKey.import_key(dict(row.private_jwk))
+    token = jws.serialize_compact(
+        {"alg": "ES256", "kid": kid, "typ": typ}, canonical_json(content), key, algorithms=ALGORITHMS
+    )
+    return token, kid
 
 
 def verify_package(token: str, jwks: dict[str, Any]) -> dict[str, Any]:

@@ -19,8 +19,8 @@ IsSupervisor = has_role(Role.SUPERVISOR)
 CollusionSignal = strawberry.enum(
     alerts.Signal,
     name="CollusionSignal",
-    description="SAME_DEVICE, SAME_NETWORK (one device id or IP address across bidders), SHARED_DOWNLOAD_DEVICE (one device "
-    "downloading the tender documents of several bidders), IDENTICAL_DOCUMENTS, "
+    description="SAME_DEVICE, SAME_NETWORK (one device id or IP address across bidders), "
+    "SHARED_DOWNLOAD_DEVICE (one device downloading the tender documents of several bidders), IDENTICAL_DOCUMENTS, "
     "SHARED_PAYMENT_ACCOUNT (deposits or guarantee premiums from one account), PRICE_BAND, PRICE_SPACING, "
     "PRICE_NEAR_ESTIMATE, SHARED_CONTACT (one contact phone), SHARED_CONTACT_NAME (one contact person, for bidders "
     "also linked by a phone, device, address or account), BID_ROTATION.",
