@@ -49,6 +49,7 @@ from domain.common import chronograph, clock, idempotency
 from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
+from domain.documents import records
 from domain.documents import services as documents
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
@@ -172,6 +173,7 @@ def build_services(settings: Settings) -> Services:
         chronograph.PeriodicJob("documents.expire_uploads", timedelta(minutes=10), documents.expire_uploads),
         chronograph.PeriodicJob("documents.rescan_pending", timedelta(minutes=2), documents.rescan_pending),
         chronograph.PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
+        chronograph.PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
     ]
     return services
 

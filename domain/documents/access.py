@@ -131,6 +131,40 @@ async def may_download(actor: Actor, doc: Document) -> None:
         if actor.org_id == doc.owner_id or actor.has(Role.OPERATOR, Role.SUPERVISOR):
             return
         raise NotFound()
+    if doc.purpose in RECORDS:
+        await _may_read_record(actor, doc)
+        return
+    raise NotFound()
+
+
+RECORDS = frozenset({"opening_record", "evaluation_report", "award_notice", "lot_archive"})
+
+
+async def _may_read_record(actor: Actor, doc: Document) -> None:
+    """The lot's records: operators and the category's supervisors always; the opening record also to the lot's
+    bidders and its tenderer (it was read out to them); the report to the tenderer and the committee; the award
+    notice to the tenderer and the winner; the archive to operators and supervisors alone."""
+    from domain.evaluation.scoring import members_of
+    from domain.results.models import Award
+
+    lot, project = await _lot(doc.owner_id)
+    if _supervises(actor, project):
+        return
+    if doc.purpose == "lot_archive":
+        raise NotFound()
+    tenderer = actor.org_id is not None and actor.org_id in (project.tenderer_id, project.agency_id)
+    if doc.purpose == "opening_record" and (
+        tenderer or (actor.org_id is not None and await SealedBid.exists(lot_id=lot.id, organisation_id=actor.org_id))
+    ):
+        return
+    if doc.purpose == "evaluation_report" and (
+        tenderer or (actor.expert_id is not None and actor.expert_id in await members_of(lot.id))
+    ):
+        return
+    if doc.purpose == "award_notice" and (
+        tenderer or (actor.org_id is not None and await Award.exists(lot_id=lot.id, organisation_id=actor.org_id))
+    ):
+        return
     raise NotFound()
 
 

@@ -70,6 +70,22 @@ PURPOSES: dict[str, Purpose] = {
             label_zh="营业执照、资质证书",
         ),
         Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 10, True, label_zh="合同文件"),
+        # rendered by the platform (records.py) and packed by it (archive.py): never uploaded
+        Purpose("opening_record", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="开标记录"),
+        Purpose(
+            "evaluation_report", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="评标报告"
+        ),
+        Purpose("award_notice", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="中标通知书"),
+        Purpose(
+            "lot_archive",
+            "Lot",
+            frozenset({"zip"}),
+            64 * 1024 * MiB,
+            1000,
+            False,
+            uploadable=False,
+            label_zh="电子档案",
+        ),
     )
 }
 

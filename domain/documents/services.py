@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from tortoise.transactions import in_transaction
@@ -677,56 +677,105 @@ async def open_bid_files(now: datetime) -> int:
     return done
 
 
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A file the platform made (a decrypted bid file, a rendered record, a lot archive), to keep as a document."""
+
+    name: str
+    purpose: str
+    owner_type: str
+    owner_id: int
+    lot_id: int | None
+    organisation_id: int | None = None
+
+
+async def keep_file(source: BinaryIO, made: Made) -> Document:
+    """Stores a file the platform made (read from a seekable file, streamed) under its SHA-256, as a document with
+    its sniffed kind; its hash enters the audit chain (document.stored) in the same transaction."""
+    store = _store()
+    source.seek(0)
+    hasher, size = hashlib.sha256(), 0
+    while block := await asyncio.to_thread(source.read, 1024 * 1024):
+        hasher.update(block)
+        size += len(block)
+    sha = hasher.hexdigest()
+    source.seek(0)
+    head = source.read(SNIFF_BYTES)
+    source.seek(max(0, size - SNIFF_BYTES))
+    tail = source.read(SNIFF_BYTES)
+    source.seek(0)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while block := await asyncio.to_thread(source.read, 1024 * 1024):
+            yield block
+
+    if await store.size(object_path(sha)) is None:
+        await store.write_part(object_path(sha), chunks())
+    kind = sniff(head, tail)
+    async with in_transaction():
+        now = clock.now()
+        if not await StoredObject.exists(sha256=sha):
+            await StoredObject.create(sha256=sha, size=size, created_at=now)
+        doc = await Document.create(
+            sha256=sha,
+            size=size,
+            name=made.name,
+            media_type=kind.media_type,
+            kind=kind.kind,
+            purpose=made.purpose,
+            owner_type=made.owner_type,
+            owner_id=made.owner_id,
+            lot_id=made.lot_id,
+            organisation_id=made.organisation_id,
+            uploaded_by=None,
+            scan_status="not_required",
+            created_at=now,
+        )
+        await events.record(
+            DocumentStored(
+                object_id=str(doc.id),
+                purpose=doc.purpose,
+                owner_type=doc.owner_type,
+                owner_id=doc.owner_id,
+                lot_id=doc.lot_id,
+                name=doc.name,
+                size=size,
+                sha256=sha,
+                media_type=doc.media_type,
+                scan_status=doc.scan_status,
+                version=doc.version,
+                supersedes=None,
+                audience=Audience(),
+            ),
+            SYSTEM,
+        )
+    return doc
+
+
 async def _open_bid_file(doc: Document, key_jwk: dict[str, Any]) -> None:
     import tempfile
 
     from domain.tendering.bid_files import open_file
     from domain.tendering.sealing import CannotDecrypt
 
-    store = _store()
     with tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
-        async for block in store.read(object_path(doc.sha256)):
-            sealed.write(block)
+        async for block in _store().read(object_path(doc.sha256)):
+            await asyncio.to_thread(sealed.write, block)
         sealed.seek(0)
         try:
-            opened = await asyncio.to_thread(open_file, sealed, plain, key_jwk)
+            await asyncio.to_thread(open_file, sealed, plain, key_jwk)
         except (CannotDecrypt, DomainError) as err:
             await _bid_file_outcome(doc, None, err.code)
             return
-        plain.seek(0)
-        head = plain.read(SNIFF_BYTES)
-        plain.seek(max(0, opened.plaintext_size - SNIFF_BYTES))
-        tail = plain.read(SNIFF_BYTES)
-        plain.seek(0)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            while block := await asyncio.to_thread(plain.read, 1024 * 1024):
-                yield block
-
-        target = object_path(opened.plaintext_sha256)
-        if await store.size(target) is None:
-            await store.write_part(target, chunks())
-    kind = sniff(head, tail)
-    async with in_transaction():
-        now = clock.now()
-        if not await StoredObject.exists(sha256=opened.plaintext_sha256):
-            await StoredObject.create(sha256=opened.plaintext_sha256, size=opened.plaintext_size, created_at=now)
-        plain_doc = await Document.create(
-            sha256=opened.plaintext_sha256,
-            size=opened.plaintext_size,
+        made = Made(
             name=doc.name.removesuffix(".age"),
-            media_type=kind.media_type,
-            kind=kind.kind,
             purpose="bid_file_opened",
             owner_type="Document",
             owner_id=doc.id,
             lot_id=doc.lot_id,
             organisation_id=doc.organisation_id,
-            uploaded_by=None,
-            scan_status="not_required",
-            created_at=now,
         )
-        await _bid_file_outcome(doc, plain_doc, None)
+        await _bid_file_outcome(doc, await keep_file(plain, made), None)
 
 
 async def _bid_file_outcome(doc: Document, opened: Document | None, error: str | None) -> None:

@@ -45,6 +45,26 @@ class DocumentPurpose(Enum):
     CONTRACT = strawberry.enum_value(
         "contract", description="合同文件: owner a Lot; the parties and the supervisors of the lot's category."
     )
+    OPENING_RECORD = strawberry.enum_value(
+        "opening_record",
+        description="开标记录 as a PDF the platform renders when the opening closes: owner a Lot; its bidders, "
+        "tenderer, operators and the category's supervisors.",
+    )
+    EVALUATION_REPORT = strawberry.enum_value(
+        "evaluation_report",
+        description="评标报告 as a PDF the platform renders from the committee's report: owner a Lot; the tenderer, "
+        "the committee, operators and the category's supervisors.",
+    )
+    AWARD_NOTICE = strawberry.enum_value(
+        "award_notice",
+        description="中标通知书 as a PDF the platform renders at the award: owner a Lot; the tenderer, the winner, "
+        "operators and the category's supervisors.",
+    )
+    LOT_ARCHIVE = strawberry.enum_value(
+        "lot_archive",
+        description="电子档案: the lot's archive (every file and record with a signed manifest), a zip; owner a Lot; "
+        "operators and the category's supervisors; never deleted.",
+    )
 
 
 @strawberry.enum(description="Where a file stands with the malware scanner.")

@@ -7,11 +7,15 @@ the notices arrive, the losers' deposits fall due and the winner confirms."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from datetime import timedelta
 from typing import Any
 
+from pypdf import PdfReader
+
 from domain.common import chronograph
+from domain.documents import records
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
 from tests.scenarios.test_deposits import AMOUNT, my_deposit, operator_phone, registered
@@ -23,6 +27,7 @@ from tests.scenarios.test_registration import open_lot
 from tests.scenarios.test_results import AWARD, CONFIRM, PUBLISH, RESULT, inbox, status_of
 from tests.scenarios.test_sealed_bids import submit
 from tests.schema.test_scoring import BIDS, START, SUBMIT
+from tests.support import documents as docs
 from tests.support.bank import Bank
 
 PRICES = [1_250_000_000, 1_199_000_000, 1_230_000_000, 1_260_000_000]
@@ -255,3 +260,21 @@ async def test_a_tender_from_its_announcement_to_the_award(api, manual_clock):
     document = (await api.gql(RESULT, {"lotId": lot_id}, token=tokens[winner]))["data"]["lotResult"]["confirmation"]
     assert (document["confirmationNo"], document["priceFen"]) == (award["confirmationNo"], winner_price)
     assert document["confirmedAt"] == confirmed["result"]["confirmation"]["confirmedAt"]
+
+    # when the worker renders the lot's records
+    assert await records.render_due(manual_clock.now()) == 3
+    # then the winner downloads its award notice (中标通知书) and a loser the opening record, as PDFs with the
+    # Chinese text and the figures in them; the losers never see the award notice or the report
+    for purpose, token, expected in (
+        ("AWARD_NOTICE", tokens[winner], [award["confirmationNo"], "中标通知书"]),
+        ("OPENING_RECORD", tokens[losers[0]], ["开标记录", code]),
+        ("EVALUATION_REPORT", tenderer, ["评标报告", code]),
+    ):
+        [doc] = (await api.gql(docs.LIST, {"purpose": purpose, "ownerId": lot_id}, token=token))["data"]["documents"]
+        fetched = await docs.fetch((await docs.link(api, token, doc["id"]))["link"]["url"])
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(fetched.content)).pages)
+        assert all(word in text for word in expected), text[:300]
+    for purpose in ("AWARD_NOTICE", "EVALUATION_REPORT"):
+        assert (await api.gql(docs.LIST, {"purpose": purpose, "ownerId": lot_id}, token=tokens[losers[0]]))["data"][
+            "documents"
+        ] == []

@@ -1,0 +1,128 @@
+"""The lot's records as files: the opening record, the evaluation report and the award notice, rendered to PDF
+(domain/documents/rendering.py) once their facts are final and kept as documents of the lot, their SHA-256 on the
+audit chain. The chronograph makes them (a render costs about a second of CPU, so never in a request)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import datetime
+
+from domain.accounts.models import Organisation
+from domain.common.clock import SHANGHAI
+from domain.documents import rendering
+from domain.documents.models import Document
+from domain.documents.services import Made, keep_file
+from domain.evaluation.models import Evaluation
+from domain.publication.models import Lot, Project
+from domain.results.models import Award
+from domain.tendering.models import Opening, OpeningObjection, SealedBid
+
+RECORDED_BIDS = ("decrypted", "invalid", "platform_fault")
+
+
+async def _names(org_ids: set[int]) -> dict[int, str]:
+    return {o.id: o.name for o in await Organisation.filter(id__in=list(org_ids))}
+
+
+async def _missing(purpose: str, lot_ids: list[int]) -> list[int]:
+    done = set(await Document.filter(purpose=purpose, lot_id__in=lot_ids).values_list("lot_id", flat=True))
+    return [lot_id for lot_id in lot_ids if lot_id not in done]
+
+
+async def _keep(pdf: bytes, name: str, purpose: str, lot_id: int) -> Document:
+    return await keep_file(
+        io.BytesIO(pdf), Made(name=name, purpose=purpose, owner_type="Lot", owner_id=lot_id, lot_id=lot_id)
+    )
+
+
+async def opening_record(opening: Opening) -> Document:
+    """The closed opening's record (开标记录) as a PDF document of the lot."""
+    lot = await Lot.get(id=opening.lot_id)
+    bids = await SealedBid.filter(lot_id=lot.id, status__in=RECORDED_BIDS).order_by("id")
+    objections = await OpeningObjection.filter(opening_id=opening.id).order_by("id")
+    names = await _names({b.organisation_id for b in bids} | {o.organisation_id for o in objections})
+    data = rendering.OpeningRecordData(
+        trade_code=lot.trade_code,
+        lot_name=lot.name,
+        opened_at=opening.started_at or opening.deadline,
+        closed_at=opening.closed_at,
+        lines=tuple(
+            rendering.OpeningLine(
+                bidder=names.get(b.organisation_id, ""),
+                status=rendering.BidLineStatus(b.status),
+                receipt_sha256=b.ciphertext_sha256,
+                price_fen=b.price_fen,
+            )
+            for b in bids
+        ),
+        objections=tuple(
+            rendering.OpeningObjectionData(
+                bidder=names.get(o.organisation_id, ""),
+                text=o.text,
+                raised_at=o.raised_at,
+                answer=o.answer,
+                answered_at=o.answered_at,
+            )
+            for o in objections
+        ),
+    )
+    pdf = await asyncio.to_thread(rendering.opening_record_pdf, data)
+    return await _keep(pdf, f"开标记录-{lot.trade_code}.pdf", "opening_record", lot.id)
+
+
+async def evaluation_report(evaluation: Evaluation) -> Document:
+    """The committee's report (评标报告) as a PDF document of the lot."""
+    lot = await Lot.get(id=evaluation.lot_id)
+    report = dict(evaluation.report or {})
+    names = await _names({int(line["organisation_id"]) for line in report.get("bids", [])})
+    data = rendering.EvaluationReportData.from_report(
+        report,
+        trade_code=lot.trade_code,
+        lot_name=lot.name,
+        report_sha256=str(evaluation.report_sha256),
+        reported_at=evaluation.reported_at or evaluation.started_at,
+        bidders=names,
+    )
+    pdf = await asyncio.to_thread(rendering.evaluation_report_pdf, data)
+    return await _keep(pdf, f"评标报告-{lot.trade_code}.pdf", "evaluation_report", lot.id)
+
+
+async def award_notice(award: Award) -> Document:
+    """The award notice (中标通知书) as a PDF document of the lot."""
+    lot = await Lot.get(id=award.lot_id)
+    project = await Project.get(id=lot.project_id)
+    names = await _names({award.organisation_id, project.tenderer_id})
+    data = rendering.AwardNoticeData(
+        notice_no=award.confirmation_no,
+        trade_code=lot.trade_code,
+        lot_name=lot.name,
+        tenderer=names.get(project.tenderer_id, ""),
+        winner=names.get(award.organisation_id, ""),
+        price_fen=award.price_fen,
+        issued_on=award.awarded_at.astimezone(SHANGHAI).date(),
+        contract_due_on=award.contract_due_at.astimezone(SHANGHAI).date(),
+    )
+    pdf = await asyncio.to_thread(rendering.award_notice_pdf, data)
+    return await _keep(pdf, f"中标通知书-{award.confirmation_no}.pdf", "award_notice", lot.id)
+
+
+async def render_due(now: datetime) -> int:
+    """Renders the records whose facts are final and not yet kept: closed openings, reported evaluations, awards
+    (a few per run; the next run takes the rest)."""
+    made = 0
+    openings = await Opening.filter(status="closed").order_by("-id").limit(50)
+    for lot_id in (await _missing("opening_record", [o.lot_id for o in openings]))[:5]:
+        await opening_record(next(o for o in openings if o.lot_id == lot_id))
+        made += 1
+    evaluations = (
+        await Evaluation.filter(status__in=["reported", "failed"], report__not_isnull=True).order_by("-id").limit(50)
+    )
+    for lot_id in (await _missing("evaluation_report", [e.lot_id for e in evaluations]))[:5]:
+        await evaluation_report(next(e for e in evaluations if e.lot_id == lot_id))
+        made += 1
+    awards = await Award.all().order_by("-id").limit(50)
+    for lot_id in (await _missing("award_notice", [a.lot_id for a in awards]))[:5]:
+        await award_notice(next(a for a in awards if a.lot_id == lot_id))
+        made += 1
+    return made
