@@ -4,7 +4,7 @@ per operation on its root fields before anything executes.
 A terminal's token (`terminal:<id>`) runs only the kiosk fields; a kiosk session (the app user who
 approved a terminal's QR code, scope `kiosk:self`) reads only the user's own registrations (with
 their deposits), sealed bids, guarantees and notifications, plus the kiosk fields, and runs no
-mutation. Anything else is a top-level FORBIDDEN error. Both stop working as soon as the terminal
+mutation but documentDownload (a link to a file it may read). Anything else is a top-level FORBIDDEN error. Both stop working as soon as the terminal
 is deactivated (in this process at once, in others within a minute).
 """
 
@@ -40,7 +40,8 @@ class Kiosk(StrEnum):
 
 # Public reading a kiosk in a trading hall offers: announcements and search (published complaint
 # decisions are announcements of type COMPLAINT_DECISION), lots (through announcements and `node`),
-# a lot's suspension, results, guarantee verification, live auctions, opening records, expert draws.
+# a lot's suspension, results, guarantee verification, live auctions, opening records, expert draws, and the
+# public files (tender documents, attachments) with a download link each.
 _KIOSK_QUERIES: Final = frozenset(
     {
         "__typename",
@@ -56,6 +57,7 @@ _KIOSK_QUERIES: Final = frozenset(
         "auctionBids",
         "openingRecord",
         "expertDraws",
+        "documents",
         "serverTime",
         "node",
     }
@@ -69,12 +71,14 @@ _OWN_READS: Final = frozenset(
 ALLOW_LIST: Final[dict[Kiosk, dict[OperationType, frozenset[str]]]] = {
     Kiosk.TERMINAL: {
         OperationType.QUERY: _KIOSK_QUERIES,
-        OperationType.MUTATION: frozenset({"__typename", "terminalSignIn", "terminalQrChallenge", "terminalQrRedeem"}),
+        OperationType.MUTATION: frozenset(
+            {"__typename", "terminalSignIn", "terminalQrChallenge", "terminalQrRedeem", "documentDownload"}
+        ),
         OperationType.SUBSCRIPTION: _KIOSK_SUBSCRIPTIONS,
     },
     Kiosk.SESSION: {
         OperationType.QUERY: _KIOSK_QUERIES | _OWN_READS,
-        OperationType.MUTATION: frozenset(),
+        OperationType.MUTATION: frozenset({"documentDownload"}),
         OperationType.SUBSCRIPTION: _KIOSK_SUBSCRIPTIONS,
     },
 }

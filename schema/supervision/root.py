@@ -3,6 +3,7 @@
 import strawberry
 
 from schema.supervision.alerts import AlertMutations, AlertQueries
+from schema.supervision.archive import ArchiveMutations
 from schema.supervision.evidence import EvidenceQueries
 from schema.supervision.statistics import StatisticsQueries
 
@@ -13,5 +14,5 @@ class SupervisionQueries(AlertQueries, StatisticsQueries, EvidenceQueries):
 
 
 @strawberry.type
-class SupervisionMutations(AlertMutations):
+class SupervisionMutations(AlertMutations, ArchiveMutations):
     pass

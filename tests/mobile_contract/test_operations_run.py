@@ -301,6 +301,23 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("LotAuditTrail", lambda w: {"lotId": w.lot_id}, SUPERVISOR),
     ("EvidencePackage", lambda w: {"lotId": w.lot_id}, SUPERVISOR),
     ("EvidencePackageVerify", lambda w: {"jws": w.got["EvidencePackage"]["jws"]}, SUPERVISOR),
+    ("LotArchiveBuild", lambda w: {"input": {"lotId": w.lot_id}}, SUPERVISOR),
+    # files: the bidder asks for an upload grant for a bid file, reads the upload, lists and asks for a link
+    (
+        "DocumentUploadStart",
+        lambda w: {
+            "input": {
+                "purpose": "BID_FILE",
+                "ownerId": w.lot_id,
+                "name": "技术标.pdf.age",
+                "size": 2_000_000,
+                "sha256": "ab" * 32,
+            }
+        },
+    ),
+    ("DocumentUpload", lambda w: {"id": (w.got["DocumentUploadStart"].get("upload") or {}).get("id", "none")}),
+    ("Documents", lambda w: {"purpose": "TENDER_DOCUMENT", "ownerId": w.lot_id}),
+    ("DocumentDownload", lambda w: {"input": {"documentId": to_global_id("Document", 1)}}),
     # the operator sets a day of a far year's calendar, reads it and clears it again
     (
         "CalendarDaySet",
@@ -325,6 +342,8 @@ KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("KioskAuction", lambda w: {"lotId": w.auction_id}),
     ("KioskAuctionBids", lambda w: {"lotId": w.auction_id, "afterSeq": 0}),
     ("KioskOpeningRecord", lambda w: {"lotId": w.lot_id}),
+    ("KioskDocuments", lambda w: {"purpose": "TENDER_DOCUMENT", "ownerId": w.lot_id}),
+    ("KioskDocumentDownload", lambda w: {"input": {"documentId": to_global_id("Document", 1)}}),
     ("KioskComplaintDecisions", lambda w: {}),
     # QR sign-in: the kiosk shows a code and polls, the bidder approves it on the app, the kiosk redeems it
     ("TerminalQrChallenge", lambda w: {}),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import os
 import secrets
 from datetime import timedelta
@@ -14,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from domain.common import chronograph, clock
 from domain.documents import services as documents
 from domain.documents.models import Document
+from domain.supervision import archive
+from domain.supervision.evidence import EvidenceInvalid
 from domain.tendering.models import SealedBid
 from mobile_contract.bid_files import seal_file
 from mobile_contract.sealed_bid import new_key, seal
@@ -30,6 +34,8 @@ from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot, subm
 from tests.support import documents as docs
 
 MB = 1024 * 1024
+ARCHIVE = """mutation($input: LotArchiveBuildInput!) { lotArchiveBuild(input: $input) {
+  __typename ... on LotArchiveBuilt { document { id name purpose sha256 } } ... on Error { code message } } }"""
 
 
 def plain_bid(path: Path, size: int, marker: bytes) -> Path:
@@ -170,3 +176,23 @@ async def test_a_sealed_bid_file_is_read_by_nobody_until_the_opening_then_by_the
     assert link["link"]["document"]["mediaType"] == "application/pdf"
     # and another bidder still cannot read it
     assert (await docs.link(api, await f.login(api, b_at), opened_gid))["code"] == "NOT_FOUND"
+
+    # when the supervisor of the category packs the lot's electronic archive (电子档案) and downloads it
+    supervisor = await f.login(api, supervisor_at)
+    built = (await api.gql(ARCHIVE, {"input": {"lotId": lot_id}}, token=supervisor))["data"]["lotArchiveBuild"]
+    assert built["__typename"] == "LotArchiveBuilt", built
+    fetched = await docs.fetch((await docs.link(api, supervisor, built["document"]["id"]))["link"]["url"])
+    jwks = (await api.http.get("/.well-known/jwks.json")).json()
+
+    # then it verifies offline against the published keys: signed manifest, every file, the evidence package
+    manifest = archive.verify(io.BytesIO(fetched.content), jwks)
+    by_purpose = {item["purpose"]: item for item in manifest["files"]}
+    assert by_purpose["bid_file"]["sha256"] == receipt.sha256
+    assert by_purpose["bid_file_opened"]["sha256"] == receipt.plaintext_sha256
+    # and a single byte changed in one file is caught
+    tampered = bytearray(fetched.content)
+    tampered[tampered.find(marker) + 3] ^= 0x01
+    with pytest.raises(EvidenceInvalid):
+        archive.verify(io.BytesIO(bytes(tampered)), jwks)
+    # and bidders may not take it
+    assert (await docs.link(api, await f.login(api, a_at), built["document"]["id"]))["code"] == "NOT_FOUND"
