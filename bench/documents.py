@@ -12,7 +12,9 @@ One run, on the embedded default:
    temporary directory, so on the same disk as the storage folder;
 5. the baseline: a raw copy of that file on the same disk, Python file I/O (``readinto`` / ``write``) in
    1 MiB chunks, no fsync: one untimed (fresh VM memory makes a first copy several times slower, and the upload
-   then reuses the pages the copies freed), then the best of three, each copy deleted after it;
+   then reuses the pages the copies freed), then the best of three, each copy deleted after it. For comparison
+   only, the same with an fsync every 8 MiB (``documents_raw_copy_fsync``): the server's folder store (OpenDAL)
+   fsyncs the staged file when each PATCH's writer closes;
 6. the upload: ``documentUploadStart`` (purpose TENDER_DOCUMENT, declared size and SHA-256), then tus PATCHes
    of 8 MiB straight to the upload URL (httpx, each body streamed from the file in 1 MiB pieces with its
    Content-Length), timed from the first byte sent to the 204 of the last PATCH, which includes the server's
@@ -68,7 +70,7 @@ import http_baseline as hb  # the server, its start and stop, the database set-u
 ROOT = hb.ROOT
 MiB = 1024 * 1024
 SCALES = {"full": 200, "tiny": 8}  # file size in MB
-PATCH_BYTES = 8 * MiB
+PATCH_MB = 8  # tus PATCH size
 READ_BYTES = MiB  # the client's reads of the file, the raw copy's chunk
 RSS_INTERVAL = 0.05
 COPIES = 3  # timed raw copies after an untimed one; the best is the baseline
@@ -283,15 +285,36 @@ def make_file(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
-def raw_copy(source: Path, target: Path) -> float:
-    """Seconds to copy the file with Python file I/O in 1 MiB chunks (readinto / write, no fsync)."""
+def raw_copy(source: Path, target: Path, fsync_every: int = 0) -> float:
+    """Seconds to copy the file with Python file I/O in 1 MiB chunks (readinto / write); no fsync, or with
+    `fsync_every` one after every so many bytes and one at the end."""
     buffer = bytearray(READ_BYTES)
     view = memoryview(buffer)
+    unsynced = 0
     began = time.perf_counter()
     with source.open("rb", buffering=0) as src, target.open("wb", buffering=0) as dst:
         while n := src.readinto(buffer):
             dst.write(view[:n])
+            unsynced += n
+            if fsync_every and unsynced >= fsync_every:
+                os.fsync(dst.fileno())
+                unsynced = 0
+        if fsync_every and unsynced:
+            os.fsync(dst.fileno())
     return time.perf_counter() - began
+
+
+def best_copy(source: Path, target: Path, fsync_every: int = 0) -> list[float]:
+    """COPIES timed copies after an untimed one (a VM backs fresh guest pages lazily: a first copy can run at a
+    third of the speed of the next), each deleted after it; their seconds."""
+    times = []
+    for i in range(COPIES + 1):
+        os.sync()
+        seconds = raw_copy(source, target, fsync_every)
+        target.unlink()
+        if i:
+            times.append(seconds)
+    return times
 
 
 # --------------------------------------------------------------------------- upload and download
@@ -301,6 +324,7 @@ def raw_copy(source: Path, target: Path) -> float:
 class Upload:
     seconds: float
     cpu_seconds: float
+    client_cpu_seconds: float  # this process (the httpx client, the RSS sampler)
     rss_before: int
     rss_peak: int
     rss_samples: int
@@ -321,18 +345,20 @@ def file_body(path: Path, offset: int, length: int) -> Iterator[bytes]:
             yield block
 
 
-def upload(http: httpx.Client, server: Server, granted: dict[str, Any], path: Path, size: int) -> Upload:
-    """tus PATCHes of PATCH_BYTES from offset 0, timed from the first byte to the last 204."""
+def upload(
+    http: httpx.Client, server: Server, granted: dict[str, Any], path: Path, size: int, patch_bytes: int
+) -> Upload:
+    """tus PATCHes of `patch_bytes` from offset 0, timed from the first byte to the last 204."""
     url = granted["uploadUrl"]
     patches: list[float] = []
     document_id = None
     rss_before = rss_bytes(server.pid)
     with RssSampler(server.pid) as rss:
-        cpu0 = cpu_seconds(server.pid)
+        cpu0, client0 = cpu_seconds(server.pid), time.process_time()
         began = time.perf_counter()
         offset = 0
         while offset < size:
-            length = min(PATCH_BYTES, size - offset)
+            length = min(patch_bytes, size - offset)
             sent = time.perf_counter()
             reply = http.patch(
                 url,
@@ -353,10 +379,10 @@ def upload(http: httpx.Client, server: Server, granted: dict[str, Any], path: Pa
             offset += length
             document_id = reply.headers.get("upload-document-id")
         seconds = time.perf_counter() - began
-        cpu1 = cpu_seconds(server.pid)
+        cpu1, client1 = cpu_seconds(server.pid), time.process_time()
     if not document_id:
         raise CheckFailed("the last PATCH named no document (Upload-Document-Id)")
-    return Upload(seconds, cpu1 - cpu0, rss_before, rss.peak, rss.samples, patches, document_id)
+    return Upload(seconds, cpu1 - cpu0, client1 - client0, rss_before, rss.peak, rss.samples, patches, document_id)
 
 
 @dataclass
@@ -431,22 +457,16 @@ def run(args: argparse.Namespace) -> int:
             token = sign_in(http, TENDERER_PHONE)
             lot_id = draft_lot(http, token)
 
-            # the baseline: a raw copy on the same disk (the storage folder is beside the source file); one
-            # untimed first (a VM backs fresh guest pages lazily: a first copy runs at a third of the speed of the
-            # next, and the upload that follows reuses the pages the copies freed), then the best of COPIES
-            copies = []
-            for i in range(COPIES + 1):
-                os.sync()
-                seconds = raw_copy(source, tmp / "copy.pdf")
-                (tmp / "copy.pdf").unlink()
-                if i:
-                    copies.append(seconds)
+            # the baseline: a raw copy on the same disk (the storage folder is beside the source file); and one
+            # as durable as the server's (OpenDAL's folder writer fsyncs when a PATCH's writer closes)
+            copies = best_copy(source, tmp / "copy.pdf")
             copy_seconds = min(copies)
+            synced_seconds = min(best_copy(source, tmp / "copy.pdf", args.patch_bytes))
 
             form = {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id, "name": FILE_NAME, "size": size, "sha256": sha256}
             granted = result(gql(http, UPLOAD_START, {"input": form}, token), "documentUploadStart", "UploadGrant")
             os.sync()
-            up = upload(http, server, granted, source, size)
+            up = upload(http, server, granted, source, size, args.patch_bytes)
             server.check_alive()
             document_gid = to_global_id("Document", up.document_id)
             outcome = gql(http, UPLOAD_OUTCOME, {"id": granted["upload"]["id"]}, token)["documentUpload"]
@@ -472,8 +492,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"documents_file_size: {mb(size):.0f} MB")
         print(f"documents_raw_copy: {copy_rate:.1f} MB/s")
         print(f"documents_raw_copy_median: {mb(size) / statistics.median(copies):.1f} MB/s")
+        print(f"documents_raw_copy_fsync: {mb(size) / synced_seconds:.1f} MB/s")
         print(f"documents_upload: {upload_rate:.1f} MB/s")
         print(f"documents_upload_vs_copy: {upload_ratio:.3f} x")
+        print(f"documents_upload_vs_copy_fsync: {upload_rate * synced_seconds / mb(size):.3f} x")
         print(f"documents_upload_goal: {'met' if upload_ratio >= UPLOAD_GOAL else 'not met'} (>= {UPLOAD_GOAL})")
         print(f"documents_upload_patches: {len(up.patch_seconds)} count")
         print(f"documents_upload_patch_median: {statistics.median(up.patch_seconds) * 1000:.1f} ms")
@@ -484,13 +506,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"documents_upload_server_cpu: {up.cpu_seconds:.2f} s")
         print(f"documents_upload_cpu_per_mb: {up.cpu_seconds * 1000 / mb(size):.2f} ms/MB")
         print(f"documents_upload_server_cpu_share: {100 * up.cpu_seconds / up.seconds:.0f} %")
+        print(f"documents_upload_client_cpu: {up.client_cpu_seconds:.2f} s")
         print(f"documents_download: {download_rate:.1f} MB/s")
         print(f"documents_download_vs_copy: {download_rate / copy_rate:.3f} x")
         print(f"documents_download_ttfb: {down.ttfb * 1000:.2f} ms")
         print(f"documents_range_ttfb_median: {statistics.median(ranges) * 1000:.2f} ms")
         print(
-            f"# file={mb(size):.0f} MB patch={mb(PATCH_BYTES):.0f} MB copy=python readinto/write 1 MiB no fsync, best of "
-            f"{COPIES} after 1 untimed "
+            f"# file={mb(size):.0f} MB patch={mb(args.patch_bytes):.0f} MB "
+            f"copy=readinto/write 1 MiB, best of {COPIES} after 1 untimed, "
+            f"copy_fsync=the same with fsync every {mb(args.patch_bytes):.0f} MB; "
             f"rss_samples={up.rss_samples} ranges={args.ranges}x{args.range_bytes} B cores={os.cpu_count()} "
             f"storage=fs://{tmp / 'files'}",
             file=sys.stderr,
@@ -513,14 +537,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--scale", choices=[*SCALES, "default"], default="full", help="full (default): 200 MB; tiny: 8 MB (CI)"
     )
     parser.add_argument("--mb", type=int, default=None, help="override the scale's file size, in MB (MiB)")
+    parser.add_argument("--patch-mb", type=int, default=PATCH_MB, help="tus PATCH size in MB (MiB; default 8)")
     parser.add_argument("--ranges", type=int, default=None, help="Range requests for the median TTFB (default 20)")
     parser.add_argument("--range-bytes", type=int, default=64 * 1024, help="bytes per Range request (default 64 KiB)")
     args = parser.parse_args(argv)
     scale = "full" if args.scale == "default" else args.scale
     args.mb = args.mb if args.mb is not None else SCALES[scale]
     args.ranges = args.ranges if args.ranges is not None else (5 if scale == "tiny" else 20)
-    if args.mb < 1 or args.ranges < 1 or args.range_bytes < 1:
-        parser.error("--mb, --ranges and --range-bytes must be >= 1")
+    if args.mb < 1 or args.patch_mb < 1 or args.ranges < 1 or args.range_bytes < 1:
+        parser.error("--mb, --patch-mb, --ranges and --range-bytes must be >= 1")
+    args.patch_bytes = args.patch_mb * MiB
     return args
 
 

@@ -4,8 +4,9 @@ per operation on its root fields before anything executes.
 A terminal's token (`terminal:<id>`) runs only the kiosk fields; a kiosk session (the app user who
 approved a terminal's QR code, scope `kiosk:self`) reads only the user's own registrations (with
 their deposits), sealed bids, guarantees and notifications, plus the kiosk fields, and runs no
-mutation but documentDownload (a link to a file it may read). Anything else is a top-level FORBIDDEN error. Both stop working as soon as the terminal
-is deactivated (in this process at once, in others within a minute).
+mutation but documentDownload (a link to a file it may read). Anything else is a top-level FORBIDDEN
+error. Both stop working as soon as the terminal is deactivated (in this process at once, in others
+within a minute).
 """
 
 from __future__ import annotations
