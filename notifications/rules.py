@@ -484,6 +484,29 @@ async def lot_suspension(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def tender_document_changed(event: OutboxEvent) -> list[NewNotification]:
+    """A new version of a tender document (with a change notice or clarification): to every registered bidder."""
+    if event.payload.get("purpose") != "tender_document" or not event.payload.get("supersedes"):
+        return []
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, _ = found
+    bidders = await Registration.filter(lot_id=lot.id, status=RegistrationStatus.REGISTERED.value).values_list(
+        "organisation_id", flat=True
+    )
+    return _make(
+        event,
+        await active_users_of([int(o) for o in bidders]),
+        Kind.TENDER_DOCUMENT_CHANGED,
+        "document.tender_document_changed",
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        name=event.payload["name"],
+        version=event.payload["version"],
+    )
+
+
 async def report_status_changed(event: OutboxEvent) -> list[NewNotification]:
     """To the reporter when it reported signed in (an anonymous one follows with its tracking code)."""
     report = await Report.get_or_none(id=int(event.object_id))
@@ -529,6 +552,7 @@ RULES: dict[str, Rule] = {
         ("complaint.filed", "complaint.accepted", "complaint.refused", "complaint.decided"), complaint_notice
     ),
     "complaint.overdue": complaint_overdue,
+    "document.stored": tender_document_changed,
     "lot.suspended": lot_suspension,
     "lot.suspension_lifted": lot_suspension,
     "report.status_changed": report_status_changed,

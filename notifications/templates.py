@@ -262,6 +262,13 @@ TEMPLATES: dict[str, Template] = {
         "Lot suspended",
         "“{lot}” ({trade_code}) was suspended by the supervisory authority: {reason}",
     ),
+    "document.tender_document_changed": Template(
+        "招标文件已更新",
+        "您报名的“{lot}”（{trade_code}）的招标文件“{name}”已更新为第 {version} 版，请下载最新版本。",
+        "Tender documents updated",
+        "The tender document “{name}” of “{lot}” ({trade_code}), which you registered for, is now version {version}; "
+        "download the new version.",
+    ),
     "lot.suspension_lifted": Template(
         "标段已恢复",
         "“{lot}”（{trade_code}）已恢复招标投标活动。",

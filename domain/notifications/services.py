@@ -61,6 +61,7 @@ class Kind(StrEnum):
     LOT_SUSPENSION = "lot_suspension"
     REPORT_STATUS = "report_status"
     COLLUSION_ALERT = "collusion_alert"
+    TENDER_DOCUMENT_CHANGED = "tender_document_changed"
 
 
 class Channel(StrEnum):

@@ -20,7 +20,7 @@ from domain.documents.scanning import ClamdScanner
 from tests import factories as f
 from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, publish, road_project
-from tests.scenarios.test_results import today
+from tests.scenarios.test_results import inbox, today
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.support import documents as docs
 from tests.support.clamav import EICAR
@@ -378,3 +378,30 @@ async def test_complaint_evidence_reaches_the_supervisor_of_the_category_only(ap
         listed = await api.gql(docs.LIST, {"purpose": "COMPLAINT_EVIDENCE", "ownerId": complaint_id}, token=token)
         assert listed["data"]["documents"] == []
     assert foreign["code"] == "NOT_FOUND"
+
+
+async def test_a_new_version_of_the_tender_documents_supersedes_the_old_and_registrants_are_told(
+    api, manual_clock, tmp_path
+):
+    # given a published tender with its documents, and a registered bidder
+    operator = await f.operator_token(api)
+    project, tenderer, _ = await sealed_lot(api, manual_clock, operator)
+    lot_id = project["lots"][0]["id"]
+    first = pdf(tmp_path / "招标文件.pdf", 50_000)
+    await docs.tus_upload(await docs.grant(api, tenderer, "TENDER_DOCUMENT", lot_id, first), first)
+    [v1] = (await api.gql(docs.LIST, {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id}))["data"]["documents"]
+    _, bidder = await registered_bidder(api, operator, lot_id)
+    await api.dispatch()
+
+    # when the tenderer uploads a corrected version (with its change notice) that supersedes the first
+    second = pdf(tmp_path / "招标文件（修改后）.pdf", 60_000)
+    granted = await docs.grant(api, tenderer, "TENDER_DOCUMENT", lot_id, second, supersedesId=v1["id"])
+    await docs.tus_upload(granted, second)
+    await api.dispatch()
+
+    # then anyone lists only the new version, and the bidder is told in its inbox
+    [v2] = (await api.gql(docs.LIST, {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id}))["data"]["documents"]
+    assert (v2["name"], v2["version"], v2["superseded"]) == (second.name, 2, False)
+    told = [n for n in await inbox(api, bidder) if n["kind"] == "TENDER_DOCUMENT_CHANGED"]
+    assert len(told) == 1
+    assert "第 2 版" in told[0]["body"]
