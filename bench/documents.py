@@ -187,6 +187,7 @@ def start_server(tmp: Path) -> Server:
             "DATABASE_URL": database_url,
             "SECRET_KEY": secret,
             "STORAGE_URL": f"fs://{tmp / 'files'}",
+            "BENCH_DRAIN_DIR": str(tmp),
             "AUDIT_EXPORT_PATH": str(tmp / "audit-heads.jsonl"),
             "RUN_WORKERS": "0",
             "SEED_DEMO": "0",
@@ -385,6 +386,31 @@ def upload(
     return Upload(seconds, cpu1 - cpu0, client1 - client0, rss_before, rss.peak, rss.samples, patches, document_id)
 
 
+@dataclass(frozen=True)
+class Plain:
+    seconds: float
+    cpu_seconds: float
+
+
+def plain_upload(http: httpx.Client, server: Server, path: Path, size: int, patch_bytes: int) -> Plain:
+    """The same PATCHes to plain Starlette in the same server process (`/bench/drain`: the body appended to a
+    file, nothing checked): what an ASGI server on this machine can take in at all."""
+    cpu0 = cpu_seconds(server.pid)
+    began = time.perf_counter()
+    offset = 0
+    while offset < size:
+        length = min(patch_bytes, size - offset)
+        reply = http.patch(
+            "/bench/drain",
+            content=file_body(path, offset, length),
+            headers={"Content-Type": "application/offset+octet-stream", "Content-Length": str(length)},
+        )
+        if reply.status_code != 204:
+            raise CheckFailed(f"plain PATCH at {offset}: HTTP {reply.status_code}")
+        offset += length
+    return Plain(time.perf_counter() - began, cpu_seconds(server.pid) - cpu0)
+
+
 @dataclass
 class Download:
     seconds: float
@@ -466,6 +492,11 @@ def run(args: argparse.Namespace) -> int:
             form = {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id, "name": FILE_NAME, "size": size, "sha256": sha256}
             granted = result(gql(http, UPLOAD_START, {"input": form}, token), "documentUploadStart", "UploadGrant")
             os.sync()
+            plain = min(
+                (plain_upload(http, server, source, size, args.patch_bytes) for _ in range(2)),
+                key=lambda p: p.seconds,
+            )
+            os.sync()
             up = upload(http, server, granted, source, size, args.patch_bytes)
             server.check_alive()
             document_gid = to_global_id("Document", up.document_id)
@@ -497,6 +528,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"documents_upload_vs_copy: {upload_ratio:.3f} x")
         print(f"documents_upload_vs_copy_fsync: {upload_rate * synced_seconds / mb(size):.3f} x")
         print(f"documents_upload_goal: {'met' if upload_ratio >= UPLOAD_GOAL else 'not met'} (>= {UPLOAD_GOAL})")
+        plain_rate = mb(size) / plain.seconds
+        print(f"documents_plain_starlette_upload: {plain_rate:.1f} MB/s")
+        print(f"documents_plain_starlette_vs_copy: {plain_rate / copy_rate:.3f} x")
+        print(f"documents_upload_vs_plain_starlette: {upload_rate / plain_rate:.3f} x")
+        print(f"documents_plain_starlette_cpu_per_mb: {plain.cpu_seconds * 1000 / mb(size):.2f} ms/MB")
+        print(f"documents_upload_cpu_vs_plain_starlette: {up.cpu_seconds / max(plain.cpu_seconds, 1e-6):.2f} x")
         print(f"documents_upload_patches: {len(up.patch_seconds)} count")
         print(f"documents_upload_patch_median: {statistics.median(up.patch_seconds) * 1000:.1f} ms")
         print(f"documents_upload_last_patch: {up.patch_seconds[-1] * 1000:.1f} ms")

@@ -73,7 +73,7 @@ def serve(port: int) -> None:
     """Child process: the full app plus a plain Starlette route, one uvicorn worker."""
     import uvicorn
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     from api.app import create_app
@@ -82,10 +82,19 @@ def serve(port: int) -> None:
     async def plain(request: Request) -> JSONResponse:
         return JSONResponse({"hello": "world"})
 
+    async def drain(request: Request) -> Response:
+        """Plain Starlette taking an upload: the body appended to a file, nothing checked (bench/documents.py)."""
+        target = Path(os.environ.get("BENCH_DRAIN_DIR") or tempfile.gettempdir()) / "drain.bin"
+        with target.open("ab") as out:
+            async for chunk in request.stream():
+                out.write(chunk)
+        return Response(status_code=204)
+
     settings = Settings.from_env()
     app = create_app(settings)
     # first, so the plain route is matched before anything else; it still passes the app's middleware
     app.router.routes.insert(0, Route("/bench/plain", plain, methods=["GET"]))
+    app.router.routes.insert(0, Route("/bench/drain", drain, methods=["PATCH"]))
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on")
 
 

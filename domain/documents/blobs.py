@@ -7,7 +7,6 @@ Objects are named by their SHA-256 (`objects/ab/cd/<sha256>`); an upload under w
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -87,10 +86,10 @@ class BlobStore:
             opendal.AsyncOperator(service, **options), description=f"{service} {parts.netloc} {endpoint}".strip()
         )
 
-    async def write_part(self, path: str, chunks: AsyncIterator[bytes], *, append: bool = False) -> tuple[int, str]:
-        """Writes what the stream yields (what arrived before a broken connection too); returns the bytes written
-        and the SHA-256 of them. The writer is closed in any case, so every byte received is kept."""
-        written, hasher = 0, hashlib.sha256()
+    async def write_part(self, path: str, chunks: AsyncIterator[bytes], *, append: bool = False) -> int:
+        """Writes what the stream yields (what arrived before a broken connection too); returns the bytes written.
+        The writer is closed in any case, so every byte received is kept."""
+        written = 0
         try:
             writer = await (self.op.open(path, "wb", append=True) if append else self.op.open(path, "wb"))
         except FAILURES as err:
@@ -101,7 +100,6 @@ class BlobStore:
             async for chunk in chunks:
                 buffered.append(chunk)
                 size += len(chunk)
-                hasher.update(chunk)
                 if size >= CHUNK:
                     await writer.write(b"".join(buffered))
                     written += size
@@ -115,7 +113,7 @@ class BlobStore:
             except FAILURES as err:
                 log.warning("storage write of %s failed: %s", path, err)
                 raise StorageUnavailable() from err
-        return written, hasher.hexdigest()
+        return written
 
     async def read(self, path: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """The bytes of an object from `offset`, `length` of them (all when None), a chunk at a time."""

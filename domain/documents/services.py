@@ -320,7 +320,7 @@ async def receive(
         # one staged file appended to where the store can append (unless a checksum may make us drop the chunk)
         append = store.can_append and check is None and len(parts) == 1
         path = parts[0].path if append else staging_path(upload.id, len(parts))
-        written, _ = await store.write_part(
+        written = await store.write_part(
             path, _bounded(chunks, upload.declared_size - offset, hasher, check), append=append
         )
         if check is not None and checksum is not None and check.digest() != checksum[1]:
