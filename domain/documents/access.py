@@ -57,7 +57,7 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
             raise NotFound()
         if purpose.name == "tender_document" and lot.status not in (LotStatus.DRAFT.value, LotStatus.OPEN.value):
             raise InvalidTransition(state=lot.status)
-        return lot.id
+        return int(lot.id)
     if purpose.name == "bid_file":
         lot, _ = await _lot(owner_id)
         if actor.org_id is None or not actor.has(Role.BIDDER) or lot.status == LotStatus.DRAFT.value:
@@ -67,7 +67,7 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
             raise InvalidTransition(state=lot.status)
         if await registration.active(lot.id, actor.org_id) is None:
             raise PermissionDenied()
-        return lot.id
+        return int(lot.id)
     if purpose.name == "complaint_evidence":
         complaint = await Complaint.get_or_none(id=owner_id)
         if complaint is None or complaint.organisation_id != actor.org_id:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -66,7 +68,7 @@ class Upload(Model):
     user_id = fields.BigIntField()
     organisation_id = fields.BigIntField(null=True)
     received = fields.BigIntField(default=0)
-    parts = fields.JSONField(default=list)
+    parts: list[dict[str, Any]] = fields.JSONField(default=list)
     status = fields.CharField(max_length=16, db_index=True)
     error_code = fields.CharField(max_length=64, null=True)
     document_id = fields.BigIntField(null=True)

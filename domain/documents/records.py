@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import datetime
+from typing import cast
 
 from domain.accounts.models import Organisation
 from domain.common.clock import SHANGHAI
@@ -26,7 +27,9 @@ async def _names(org_ids: set[int]) -> dict[int, str]:
 
 
 async def _missing(purpose: str, lot_ids: list[int]) -> list[int]:
-    done = set(await Document.filter(purpose=purpose, lot_id__in=lot_ids).values_list("lot_id", flat=True))
+    done = set(
+        cast(list[int], await Document.filter(purpose=purpose, lot_id__in=lot_ids).values_list("lot_id", flat=True))
+    )
     return [lot_id for lot_id in lot_ids if lot_id not in done]
 
 

@@ -32,6 +32,7 @@ from domain.common.storage import lock
 from domain.documents import access
 from domain.documents.blobs import BlobStore, Part, object_path, staging_path
 from domain.documents.errors import (
+    BidFileSealed,
     DeclaredHashInvalid,
     DocumentNotReady,
     FileHashMismatch,
@@ -522,7 +523,7 @@ async def document(actor: Actor, doc_id: int) -> Document:
     doc = await Document.get_or_none(id=doc_id)
     if doc is None:
         raise NotFound()
-    with contextlib.suppress(access.BidFileSealed):
+    with contextlib.suppress(BidFileSealed):
         await access.may_download(actor, doc)
     return doc
 
