@@ -7,10 +7,11 @@ from datetime import datetime
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidTransition, NotFound, PermissionDenied
-from domain.complaints.models import Complaint
+from domain.complaints.models import Complaint, Objection
 from domain.documents.errors import BidFileSealed
 from domain.documents.models import Document
 from domain.documents.purposes import Purpose
+from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, LotStatus
 from domain.registration import services as registration
@@ -53,7 +54,7 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         return ann.lot_id
     if purpose.name in ("tender_document", "contract"):
         lot, project = await _lot(owner_id)
-        if not _manages(actor, project):
+        if not _manages(actor, project) and not (purpose.name == "contract" and await _won(actor, lot.id)):
             raise NotFound()
         if purpose.name == "tender_document" and lot.status not in (LotStatus.DRAFT.value, LotStatus.OPEN.value):
             raise InvalidTransition(state=lot.status)
@@ -73,6 +74,16 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         if complaint is None or complaint.organisation_id != actor.org_id:
             raise NotFound()
         return complaint.lot_id
+    if purpose.name == "objection_evidence":
+        objection = await Objection.get_or_none(id=owner_id)
+        if objection is None or objection.organisation_id != actor.org_id:
+            raise NotFound()
+        return objection.lot_id
+    if purpose.name == "guarantee_letter":
+        guarantee = await Guarantee.get_or_none(id=owner_id)
+        if guarantee is None or guarantee.guarantor_id != actor.org_id or not actor.has(Role.GUARANTOR):
+            raise NotFound()
+        return guarantee.lot_id
     if purpose.name == "organisation_licence":
         if actor.org_id != owner_id:
             raise NotFound()
@@ -104,7 +115,7 @@ async def may_download(actor: Actor, doc: Document) -> None:
             return
         if _manages(actor, project) or _supervises(actor, project):
             return
-        if doc.purpose == "contract" and actor.org_id is not None and actor.org_id == doc.organisation_id:
+        if doc.purpose == "contract" and await _won(actor, lot.id):
             return
         raise NotFound()
     if doc.purpose == "bid_file":
@@ -129,6 +140,21 @@ async def may_download(actor: Actor, doc: Document) -> None:
         raise NotFound()
     if doc.purpose == "organisation_licence":
         if actor.org_id == doc.owner_id or actor.has(Role.OPERATOR, Role.SUPERVISOR):
+            return
+        raise NotFound()
+    if doc.purpose == "objection_evidence":
+        objection = await Objection.get(id=doc.owner_id)
+        _, project = await _lot(objection.lot_id)
+        parties = (objection.organisation_id, project.tenderer_id, project.agency_id)
+        if (actor.org_id is not None and actor.org_id in parties) or _supervises(actor, project):
+            return
+        raise NotFound()
+    if doc.purpose == "guarantee_letter":
+        # the guarantor, the bidder it guarantees, the beneficiary (the tenderer) and the category's supervisors
+        guarantee = await Guarantee.get(id=doc.owner_id)
+        _, project = await _lot(guarantee.lot_id)
+        parties = (guarantee.guarantor_id, guarantee.applicant_id, guarantee.beneficiary_id, project.agency_id)
+        if (actor.org_id is not None and actor.org_id in parties) or _supervises(actor, project):
             return
         raise NotFound()
     if doc.purpose in RECORDS:
@@ -166,6 +192,13 @@ async def _may_read_record(actor: Actor, doc: Document) -> None:
     ):
         return
     raise NotFound()
+
+
+async def _won(actor: Actor, lot_id: int) -> bool:
+    """Whether the caller's organisation was awarded the lot (the other party to its contract)."""
+    from domain.results.models import Award
+
+    return actor.org_id is not None and await Award.exists(lot_id=lot_id, organisation_id=actor.org_id)
 
 
 async def _may_read_opened_bid(actor: Actor, doc: Document) -> None:

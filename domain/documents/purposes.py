@@ -60,6 +60,16 @@ PURPOSES: dict[str, Purpose] = {
             label_zh="投标文件（已解密）",
         ),
         Purpose("complaint_evidence", "Complaint", DOCUMENT_KINDS, 100 * MiB, 20, True, label_zh="投诉证明材料"),
+        Purpose("objection_evidence", "Objection", DOCUMENT_KINDS, 100 * MiB, 20, True, label_zh="异议证明材料"),
+        Purpose(
+            "guarantee_letter",
+            "Guarantee",
+            frozenset({"pdf", "ofd"}),
+            20 * MiB,
+            5,
+            True,
+            label_zh="电子保函（版式文件）",
+        ),
         Purpose(
             "organisation_licence",
             "Organisation",

@@ -38,6 +38,15 @@ class DocumentPurpose(Enum):
     COMPLAINT_EVIDENCE = strawberry.enum_value(
         "complaint_evidence", description="投诉证明材料: owner a Complaint; the parties and the category's supervisors."
     )
+    OBJECTION_EVIDENCE = strawberry.enum_value(
+        "objection_evidence",
+        description="异议证明材料: owner an Objection; its parties and the category's supervisors.",
+    )
+    GUARANTEE_LETTER = strawberry.enum_value(
+        "guarantee_letter",
+        description="电子保函 as a PDF or OFD file, uploaded by its guarantor: owner a Guarantee; the guarantor, the "
+        "bidder, the beneficiary and the category's supervisors.",
+    )
     ORGANISATION_LICENCE = strawberry.enum_value(
         "organisation_licence",
         description="营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors.",

@@ -19,12 +19,15 @@ from domain.documents.models import Document, DocumentDownload, StoredObject, Up
 from domain.documents.scanning import ClamdScanner
 from tests import factories as f
 from tests.scenarios.test_deposits import operator_phone, supervisor_phone
+from tests.scenarios.test_guarantees import AMOUNT, open_tender
+from tests.scenarios.test_guarantees import registered_bidder as guarantee_bidder
 from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, publish, road_project
 from tests.scenarios.test_results import inbox, today
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.support import documents as docs
 from tests.support.clamav import EICAR
 from tests.support.complaints import COMPLAINT_FILE, evidence_input
+from tests.support.guarantor import apply
 
 
 def pdf(path: Path, size: int, marker: bytes = b"") -> Path:
@@ -405,3 +408,58 @@ async def test_a_new_version_of_the_tender_documents_supersedes_the_old_and_regi
     told = [n for n in await inbox(api, bidder) if n["kind"] == "TENDER_DOCUMENT_CHANGED"]
     assert len(told) == 1
     assert "第 2 版" in told[0]["body"]
+
+
+async def test_a_guarantee_letter_as_pdf_reaches_its_parties_only(api, manual_clock, tmp_path):
+    # given a guarantee issued to a bidder, a rival bidder on the same lot
+    t = await open_tender(api, manual_clock)
+    _, _, bidder = await guarantee_bidder(api, t)
+    _, _, rival = await guarantee_bidder(api, t)
+    await apply(api, bidder, t.lot_id, t.guarantor.org_id, AMOUNT, t.valid_until)
+    [application] = await t.guarantor.applications("APPLIED")
+    assert (await t.guarantor.issue_for(application))["__typename"] == "GuaranteeIssued"
+
+    # when the guarantor uploads the letter's PDF (电子保函版式文件) for the guarantee, and the bidder tries to
+    letter = pdf(tmp_path / "投标保函.pdf", 40_000)
+    granted = await docs.grant(api, t.guarantor.token, "GUARANTEE_LETTER", application["id"], letter)
+    assert granted["__typename"] == "UploadGrant", granted
+    await docs.tus_upload(granted, letter)
+    by_bidder = await docs.grant(api, bidder, "GUARANTEE_LETTER", application["id"], letter)
+
+    # then the bidder and the tenderer (the beneficiary) fetch it, the rival does not see it
+    [doc] = (await api.gql(docs.LIST, {"purpose": "GUARANTEE_LETTER", "ownerId": application["id"]}, token=bidder))[
+        "data"
+    ]["documents"]
+    for token in (bidder, await f.login(api, t.tenderer_phone)):
+        fetched = await docs.fetch((await docs.link(api, token, doc["id"]))["link"]["url"])
+        assert hashlib.sha256(fetched.content).hexdigest() == docs.sha256_file(letter)
+    assert (await docs.link(api, rival, doc["id"]))["code"] == "NOT_FOUND"
+    assert by_bidder["code"] == "NOT_FOUND"
+
+
+async def test_an_applicant_hands_in_its_business_licence_and_the_operator_reviews_it(api, tmp_path):
+    # given an organisation whose registration waits for review, and another organisation
+    operator = await f.operator_token(api)
+    form = f.registration()
+    registered = (await api.gql(f.REGISTER, {"input": form}, token=operator))["data"]["organisationRegister"]
+    org_id = registered["organisation"]["id"]
+    applicant = await f.login(api, str(form["phone"]))
+    _, _, stranger = await f.approved_org(api, operator)
+
+    # when the applicant uploads its business licence (营业执照) as a scanned image
+    scan = tmp_path / "营业执照.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(30_000))
+    granted = await docs.grant(api, applicant, "ORGANISATION_LICENCE", org_id, scan)
+    assert granted["__typename"] == "UploadGrant", granted
+    await docs.tus_upload(granted, scan)
+
+    # then the operator reviewing it downloads it; another organisation neither lists nor fetches it
+    [doc] = (await api.gql(docs.LIST, {"purpose": "ORGANISATION_LICENCE", "ownerId": org_id}, token=operator))["data"][
+        "documents"
+    ]
+    assert doc["mediaType"] == "image/png"
+    fetched = await docs.fetch((await docs.link(api, operator, doc["id"]))["link"]["url"])
+    assert fetched.content == scan.read_bytes()
+    assert (await docs.link(api, stranger, doc["id"]))["code"] == "NOT_FOUND"
+    listed = await api.gql(docs.LIST, {"purpose": "ORGANISATION_LICENCE", "ownerId": org_id}, token=stranger)
+    assert listed["data"]["documents"] == []
