@@ -260,9 +260,19 @@ async def start_upload(actor: Actor, form: UploadForm, idempotency_key: str | No
     return Grant(upload=upload, grant=upload_grant(upload.id, upload.expires_at))
 
 
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+async def _upload(upload_id: str) -> Upload | None:
+    """The upload of a well-formed id (128 random bits in hex); None for anything else."""
+    if not isinstance(upload_id, str) or not _UPLOAD_ID.fullmatch(upload_id):
+        return None
+    return await Upload.get_or_none(id=upload_id)
+
+
 async def open_upload(upload_id: str) -> Upload:
     """An upload that may still take bytes; UploadExpired, or NotFound for an unknown id."""
-    upload = await Upload.get_or_none(id=upload_id)
+    upload = await _upload(upload_id)
     if upload is None:
         raise NotFound()
     if upload.status == "open" and upload.expires_at <= clock.now():
@@ -339,7 +349,10 @@ async def receive(
         if hasher is not None:
             deps.hashers[upload_id] = (upload.received, hasher)
         if upload.received == upload.declared_size:
-            await finish(upload)
+            try:
+                await finish(upload)
+            finally:
+                deps.locks.pop(upload_id, None)
         return upload
 
 
@@ -480,18 +493,19 @@ async def finish(upload: Upload) -> Document:
 async def terminate(upload_id: str) -> None:
     """Ends an upload at the client's request (tus termination): its staged bytes are deleted."""
     async with _lock(upload_id):
-        upload = await Upload.get_or_none(id=upload_id)
+        upload = await _upload(upload_id)
         if upload is None or upload.status != "open":
             raise NotFound()
         upload.status = "terminated"
         await upload.save(update_fields=["status"])
         deps.hashers.pop(upload_id, None)
+        deps.locks.pop(upload_id, None)
         await _store().discard_staging(upload_id, [Part(**p) for p in upload.parts])
 
 
 async def upload_of(actor: Actor, upload_id: str) -> Upload:
     """The caller's own upload, with its outcome."""
-    upload = await Upload.get_or_none(id=upload_id)
+    upload = await _upload(upload_id)
     if upload is None or upload.user_id != actor.user_id:
         raise NotFound()
     return upload
@@ -619,6 +633,7 @@ async def expire_uploads(now: datetime) -> int:
         upload.status = "expired"
         await upload.save(update_fields=["status"])
         deps.hashers.pop(upload.id, None)
+        deps.locks.pop(upload.id, None)
         await _store().discard_staging(upload.id, [Part(**p) for p in upload.parts])
     return len(expired)
 
