@@ -153,8 +153,8 @@ async def may_download(actor: Actor, doc: Document) -> None:
         # the guarantor, the bidder it guarantees, the beneficiary (the tenderer) and the category's supervisors
         guarantee = await Guarantee.get(id=doc.owner_id)
         _, project = await _lot(guarantee.lot_id)
-        parties = (guarantee.guarantor_id, guarantee.applicant_id, guarantee.beneficiary_id, project.agency_id)
-        if (actor.org_id is not None and actor.org_id in parties) or _supervises(actor, project):
+        named = (guarantee.guarantor_id, guarantee.applicant_id, guarantee.beneficiary_id, project.agency_id)
+        if (actor.org_id is not None and actor.org_id in named) or _supervises(actor, project):
             return
         raise NotFound()
     if doc.purpose in RECORDS:

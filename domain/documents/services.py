@@ -58,7 +58,7 @@ from domain.documents.events import (
 from domain.documents.models import Document, DocumentDownload, StoredObject, Upload
 from domain.documents.purposes import PURPOSES, Purpose, purpose_of
 from domain.documents.scanning import Scanner, ScannerUnavailable
-from domain.documents.sniffing import SNIFF_BYTES, sniff
+from domain.documents.sniffing import SNIFF_BYTES, Sniffed, sniff
 from domain.tendering.bid_files import BidFileEnvelopeInvalid, check_envelope
 
 log = logging.getLogger("palmtrade.documents")
@@ -441,51 +441,27 @@ async def finish(upload: Upload) -> Document:
         locked = await lock(Upload.filter(id=upload.id)).get()
         if locked.status != "open":  # another process finished it first
             return await Document.get(id=int(locked.document_id or 0))
-        now = clock.now()
-        if not await StoredObject.exists(sha256=sha):
-            await StoredObject.create(sha256=sha, size=size, created_at=now)
         previous = await Document.get_or_none(id=upload.supersedes_id) if upload.supersedes_id else None
-        doc = await Document.create(
-            sha256=sha,
-            size=size,
-            name=upload.name,
-            media_type=kind.media_type,
-            kind=kind.kind,
-            purpose=purpose.name,
-            owner_type=upload.owner_type,
-            owner_id=upload.owner_id,
-            lot_id=upload.lot_id,
-            organisation_id=upload.organisation_id,
+        doc = await _new_document(
+            Made(
+                name=upload.name,
+                purpose=purpose.name,
+                owner_type=upload.owner_type,
+                owner_id=upload.owner_id,
+                lot_id=upload.lot_id,
+                organisation_id=upload.organisation_id,
+            ),
+            sha,
+            size,
+            kind,
+            scan_status,
             uploaded_by=upload.user_id,
-            scan_status=scan_status,
-            scanned_at=now if scan_status in ("clean",) else None,
-            version=(previous.version + 1) if previous else 1,
-            supersedes_id=previous.id if previous else None,
-            created_at=now,
+            previous=previous,
+            actor=actor,
+            audience=Audience(users=(upload.user_id,), roles=()),
         )
-        if previous is not None:
-            previous.superseded_by_id = doc.id
-            await previous.save(update_fields=["superseded_by_id"])
         locked.status, locked.document_id = "complete", doc.id
         await locked.save(update_fields=["status", "document_id"])
-        await events.record(
-            DocumentStored(
-                object_id=str(doc.id),
-                purpose=purpose.name,
-                owner_type=doc.owner_type,
-                owner_id=doc.owner_id,
-                lot_id=doc.lot_id,
-                name=doc.name,
-                size=size,
-                sha256=sha,
-                media_type=doc.media_type,
-                scan_status=scan_status,
-                version=doc.version,
-                supersedes=doc.supersedes_id,
-                audience=Audience(users=(upload.user_id,), roles=()),
-            ),
-            actor,
-        )
     upload.status, upload.document_id = "complete", doc.id
     return doc
 
@@ -705,6 +681,65 @@ class Made:
     organisation_id: int | None = None
 
 
+async def _new_document(
+    made: Made,
+    sha: str,
+    size: int,
+    kind: Sniffed,
+    scan_status: str,
+    *,
+    actor: Actor,
+    audience: Audience,
+    uploaded_by: int | None = None,
+    previous: Document | None = None,
+) -> Document:
+    """A document naming stored bytes (kept once per SHA-256), a new version of `previous` if given, and its
+    document.stored event; inside the caller's transaction."""
+    now = clock.now()
+    if not await StoredObject.exists(sha256=sha):
+        await StoredObject.create(sha256=sha, size=size, created_at=now)
+    doc = await Document.create(
+        sha256=sha,
+        size=size,
+        name=made.name,
+        media_type=kind.media_type,
+        kind=kind.kind,
+        purpose=made.purpose,
+        owner_type=made.owner_type,
+        owner_id=made.owner_id,
+        lot_id=made.lot_id,
+        organisation_id=made.organisation_id,
+        uploaded_by=uploaded_by,
+        scan_status=scan_status,
+        scanned_at=now if scan_status == "clean" else None,
+        version=(previous.version + 1) if previous else 1,
+        supersedes_id=previous.id if previous else None,
+        created_at=now,
+    )
+    if previous is not None:
+        previous.superseded_by_id = doc.id
+        await previous.save(update_fields=["superseded_by_id"])
+    await events.record(
+        DocumentStored(
+            object_id=str(doc.id),
+            purpose=doc.purpose,
+            owner_type=doc.owner_type,
+            owner_id=doc.owner_id,
+            lot_id=doc.lot_id,
+            name=doc.name,
+            size=size,
+            sha256=sha,
+            media_type=doc.media_type,
+            scan_status=scan_status,
+            version=doc.version,
+            supersedes=doc.supersedes_id,
+            audience=audience,
+        ),
+        actor,
+    )
+    return doc
+
+
 async def keep_file(source: BinaryIO, made: Made) -> Document:
     """Stores a file the platform made (read from a seekable file, streamed) under its SHA-256, as a document with
     its sniffed kind; its hash enters the audit chain (document.stored) in the same transaction."""
@@ -727,45 +762,10 @@ async def keep_file(source: BinaryIO, made: Made) -> Document:
 
     if await store.size(object_path(sha)) is None:
         await store.write_part(object_path(sha), chunks())
-    kind = sniff(head, tail)
     async with in_transaction():
-        now = clock.now()
-        if not await StoredObject.exists(sha256=sha):
-            await StoredObject.create(sha256=sha, size=size, created_at=now)
-        doc = await Document.create(
-            sha256=sha,
-            size=size,
-            name=made.name,
-            media_type=kind.media_type,
-            kind=kind.kind,
-            purpose=made.purpose,
-            owner_type=made.owner_type,
-            owner_id=made.owner_id,
-            lot_id=made.lot_id,
-            organisation_id=made.organisation_id,
-            uploaded_by=None,
-            scan_status="not_required",
-            created_at=now,
+        return await _new_document(
+            made, sha, size, sniff(head, tail), "not_required", actor=SYSTEM, audience=Audience()
         )
-        await events.record(
-            DocumentStored(
-                object_id=str(doc.id),
-                purpose=doc.purpose,
-                owner_type=doc.owner_type,
-                owner_id=doc.owner_id,
-                lot_id=doc.lot_id,
-                name=doc.name,
-                size=size,
-                sha256=sha,
-                media_type=doc.media_type,
-                scan_status=doc.scan_status,
-                version=doc.version,
-                supersedes=None,
-                audience=Audience(),
-            ),
-            SYSTEM,
-        )
-    return doc
 
 
 async def _open_bid_file(doc: Document, key_jwk: dict[str, Any]) -> None:

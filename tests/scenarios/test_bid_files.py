@@ -4,17 +4,15 @@ decrypted for the evaluation committee, whose download matches the bidder's orig
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import io
 import os
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from domain.common import chronograph, clock
@@ -50,38 +48,21 @@ def plain_bid(path: Path, size: int, marker: bytes) -> Path:
     return path
 
 
+def halves(sealed: Path) -> Iterator[bytes]:
+    """The first half of the file, a megabyte at a time."""
+    half = sealed.stat().st_size // 2
+    with sealed.open("rb") as fh:
+        sent = 0
+        while sent < half:
+            block = fh.read(min(MB, half - sent))
+            sent += len(block)
+            yield block
+
+
 async def cut_then_resume(granted: dict[str, Any], sealed: Path) -> int:
-    """Sends half the file in one PATCH whose connection drops, reads the offset the server kept, then lets the
-    tus client resume; returns the offset it resumed from."""
-    half = sealed.stat().st_size // 2  # noqa: ASYNC240 (the test's own file)
-
-    async def body() -> Any:
-        with sealed.open("rb") as fh:
-            sent = 0
-            while sent < half:
-                block = fh.read(min(MB, half - sent))
-                sent += len(block)
-                yield block
-        raise ConnectionResetError("the building site's 4G link dropped")
-
-    async with httpx.AsyncClient(timeout=60) as http:
-        with contextlib.suppress(httpx.HTTPError, ConnectionResetError):
-            await http.patch(
-                granted["uploadUrl"],
-                content=body(),
-                headers={
-                    "Tus-Resumable": "1.0.0",
-                    "Upload-Offset": "0",
-                    "Content-Type": "application/offset+octet-stream",
-                    "Upload-Grant": granted["grant"],
-                },
-            )
-        offset = 0
-        for _ in range(100):
-            offset = int((await docs.head(http, granted)).headers["upload-offset"])
-            if offset:
-                break
-            await asyncio.sleep(0.05)
+    """Sends half the file in one PATCH whose connection drops, then lets the tus client resume from the offset
+    the server kept; returns that offset."""
+    offset = await docs.dropped_patch(granted, halves(sealed))
     await docs.tus_upload(granted, sealed, chunk_size=8 * MB, resume=True)
     return offset
 

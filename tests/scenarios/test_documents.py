@@ -3,8 +3,6 @@ published, fetched by anyone with Range; and every bad file refused with a typed
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import os
 from datetime import timedelta
@@ -126,30 +124,8 @@ async def test_an_upload_cut_halfway_resumes_from_the_last_byte_stored(api, manu
 
     # when the connection drops after 60% of one PATCH has been sent
     cut = int(len(data) * 0.6)
-
-    async def body() -> Any:
-        yield data[: cut // 2]
-        yield data[cut // 2 : cut]
-        raise ConnectionResetError("the 4G link dropped")
-
-    async with httpx.AsyncClient(timeout=30) as http:
-        with contextlib.suppress(httpx.HTTPError, ConnectionResetError):
-            await http.patch(
-                granted["uploadUrl"],
-                content=body(),
-                headers={
-                    "Tus-Resumable": "1.0.0",
-                    "Upload-Offset": "0",
-                    "Content-Type": "application/offset+octet-stream",
-                    "Upload-Grant": granted["grant"],
-                },
-            )
-        # then HEAD reports what was stored (the server kept every byte that arrived)
-        for _ in range(50):
-            offset = int((await docs.head(http, granted)).headers["upload-offset"])
-            if offset:
-                break
-            await asyncio.sleep(0.05)
+    offset = await docs.dropped_patch(granted, [data[: cut // 2], data[cut // 2 : cut]])
+    # then HEAD reports what was stored (the server kept every byte that arrived)
     assert 0 < offset <= cut
 
     # when the tus client resumes from that URL

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,36 @@ async def patch(http: httpx.AsyncClient, granted: dict[str, Any], offset: int, d
             "Upload-Grant": granted["grant"],
         },
     )
+
+
+async def dropped_patch(granted: dict[str, Any], blocks: Iterable[bytes]) -> int:
+    """One PATCH from offset 0 whose connection drops after `blocks` were sent (a phone losing its 4G link);
+    then the offset the server reports it kept, once it has noticed."""
+    offset = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        for block in blocks:
+            yield block
+        raise ConnectionResetError("the 4G link dropped")
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        with contextlib.suppress(httpx.HTTPError, ConnectionResetError):
+            await http.patch(
+                granted["uploadUrl"],
+                content=body(),
+                headers={
+                    "Tus-Resumable": "1.0.0",
+                    "Upload-Offset": "0",
+                    "Content-Type": "application/offset+octet-stream",
+                    "Upload-Grant": granted["grant"],
+                },
+            )
+        for _ in range(100):
+            offset = int((await head(http, granted)).headers["upload-offset"])
+            if offset:
+                break
+            await asyncio.sleep(0.05)
+    return offset
 
 
 async def head(http: httpx.AsyncClient, granted: dict[str, Any]) -> httpx.Response:
