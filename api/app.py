@@ -34,7 +34,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
-from api.callbacks import bank_callback
+from api.callbacks import bank_callback, sms_receipts
 from api.files import ROUTES as FILE_ROUTES
 from api.lifecycle import DrainMiddleware, Lifecycle, readiness, server_checks
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
@@ -53,6 +53,8 @@ from domain.documents import records
 from domain.documents import services as documents
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
+from domain.notifications import sms
+from domain.notifications.sms import LogOutbox
 from domain.publication import search
 from domain.supervision.consumer import SupervisionConsumer
 from notifications.broker import InProcessBroker, RedisBroker
@@ -72,6 +74,8 @@ from notifications.dispatch import (
 )
 from notifications.inbox import NotificationConsumer
 from notifications.push import PushSender
+from notifications.sms.config import providers as sms_providers
+from notifications.sms.dispatch import SmsDispatcher
 from schema.build import build_schema
 from schema.context import Context, locale_from
 
@@ -103,6 +107,7 @@ class Services:
     owns_database: bool = False
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # draining, open WebSockets, worker loops' beats
     store: BlobStore | None = None  # files (domain/documents), configured from STORAGE_URL
+    sms: LogOutbox | SmsDispatcher = field(default_factory=LogOutbox)  # the SMS outbox (SMS_PROVIDERS)
 
     @property
     def audit_export_path(self) -> Path | None:
@@ -150,6 +155,11 @@ def build_services(settings: Settings) -> Services:
     services.persisted = PersistedStore.from_contract(automatic=settings.persisted_automatic)
     services.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_seconds)
     services.push.channels = push_channels(settings)
+    services.sms = (
+        SmsDispatcher(sms_providers(settings.sms_providers, settings.sms), settings.secret_key, services.holder)
+        if settings.sms_providers
+        else LogOutbox(settings.secret_key)
+    )
     services.store = BlobStore.from_url(
         settings.storage_url, settings.storage_access_key_id, settings.storage_secret_access_key
     )
@@ -174,6 +184,7 @@ def build_services(settings: Settings) -> Services:
         chronograph.PeriodicJob("documents.rescan_pending", timedelta(minutes=2), documents.rescan_pending),
         chronograph.PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
         chronograph.PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
+        chronograph.PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
     ]
     return services
 
@@ -207,7 +218,7 @@ async def start(services: Services, with_workers: bool) -> None:
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
         services.owns_database = True
     await services.keyring.load()
-    accounts.configure(services.keyring, accounts.deps.sms, settings.secret_key)
+    accounts.configure(services.keyring, services.sms, settings.secret_key)
     accounts.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     if services.store is not None:
         documents.configure(
@@ -223,6 +234,7 @@ async def start(services: Services, with_workers: bool) -> None:
         loops: list[tuple[str, Any, float]] = [
             ("dispatcher", services.dispatcher.run_once, settings.dispatch_interval),
             ("scheduler", lambda: scheduler_tick(services), settings.scheduler_interval),
+            ("sms", services.sms.run_once, settings.push_interval),
         ]
         # without channels the senders still run: they mark pushes to unsupported providers skipped
         loops += [
@@ -279,6 +291,8 @@ async def stop(services: Services) -> None:
     await services.bus.close()
     for channel in services.push.channels.values():
         await channel.close()
+    if isinstance(services.sms, SmsDispatcher):
+        await services.sms.close()
     if services.owns_database:
         await Tortoise.close_connections()
 
@@ -611,6 +625,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/schema.graphql", published_schema(graphql.sdl)),
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/callbacks/bank", bank_callback, methods=["POST"]),
+            Route("/callbacks/sms/{provider:str}", sms_receipts, methods=["POST"]),
             *FILE_ROUTES,
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -17,12 +17,15 @@ recorded, each sending address is limited to CALLBACKS_PER_MINUTE (429 above it)
 forged callbacks cannot fill the table.
 """
 
+import hmac
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from domain.accounts import keys
 from domain.common.errors import DomainError
 from domain.deposits import services as deposits
+from domain.notifications import sms
 
 _MALFORMED = frozenset({keys.SignatureInvalid.code, deposits.InvalidCallback.code})
 CALLBACKS_PER_MINUTE = 600
@@ -65,3 +68,47 @@ async def bank_callback(request: Request) -> JSONResponse:
             status_code=400 if err.code in _MALFORMED else 200,
         )
     return JSONResponse({"status": "accepted"})
+
+
+SMS_RECEIPT_MAX_BYTES = 1_000_000
+
+
+async def sms_receipts(request: Request) -> Response:
+    """Delivery receipts pushed by an SMS provider: POST /callbacks/sms/{aliyun|tencent}?token=SMS_CALLBACK_TOKEN
+    (the URL registered in the provider's console). Each receipt marks its message delivered or undelivered; the
+    answer is the body the provider expects, so it stops pushing them."""
+    services = request.app.state.services
+    provider = request.path_params["provider"]
+    token = services.settings.sms_callback_token
+    given = request.query_params.get("token", "")
+    if provider not in ("aliyun", "tencent") or not token or not hmac.compare_digest(given, token):
+        return JSONResponse({"error": "not found"}, status_code=404)
+    ip = request.client.host if request.client else None
+    allowed, reset = await services.limiter.hit(f"sms-callback:{ip}", CALLBACKS_PER_MINUTE)
+    if not allowed:
+        return JSONResponse({"error": "rate limited"}, status_code=429, headers={"Retry-After": str(reset)})
+    body = (await _body_bytes(request, SMS_RECEIPT_MAX_BYTES)) or b"[]"
+    if provider == "aliyun":
+        from notifications.sms.aliyun import RECEIPT_ACK_BODY as ack
+        from notifications.sms.aliyun import parse_receipts
+    else:
+        from notifications.sms.tencent import CALLBACK_ANSWER as ack
+        from notifications.sms.tencent import parse_receipts
+    try:
+        receipts = parse_receipts(body)
+    except ValueError:
+        return JSONResponse({"error": "not a receipt batch"}, status_code=400)
+    for receipt in receipts:
+        await sms.apply_receipt(provider, receipt.provider_id, receipt.delivered, receipt.code)
+    return Response(ack, media_type="application/json")
+
+
+async def _body_bytes(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)[:limit]

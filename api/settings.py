@@ -97,6 +97,11 @@ class Settings:
     presigned_downloads: bool = True  # on object storage, download links go straight to it (presigned GET)
     clamd_address: str | None = None  # unix:/run/clamav/clamd.ctl or tcp://host:3310; required in production
     upload_hours: int = 24  # an unfinished upload expires (and its staged bytes are deleted) after this long
+    # SMS (notifications/sms): providers in failover order; none in development (the log sender), required in
+    # production
+    sms_providers: tuple[str, ...] = ()
+    sms: dict[str, str] = field(default_factory=dict)  # ALIYUN_SMS_* and TENCENT_SMS_* as read
+    sms_callback_token: str | None = None  # the secret in the receipt callback URLs (/callbacks/sms/...?token=)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -158,7 +163,40 @@ class Settings:
             presigned_downloads=_bool("STORAGE_PRESIGNED_DOWNLOADS", True),
             clamd_address=_clamd(production),
             upload_hours=_int("UPLOAD_HOURS", 24),
+            sms_providers=_sms_providers(production),
+            sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
+            sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,
         )
+
+
+SMS_PROVIDERS = ("aliyun", "tencent")
+SMS_SETTINGS = (
+    "ALIYUN_SMS_ACCESS_KEY_ID",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET",
+    "ALIYUN_SMS_SIGN_NAME",
+    "ALIYUN_SMS_TEMPLATES",
+    "ALIYUN_SMS_ENDPOINT",
+    "ALIYUN_SMS_PROTOCOL",
+    "TENCENT_SMS_SECRET_ID",
+    "TENCENT_SMS_SECRET_KEY",
+    "TENCENT_SMS_SDK_APP_ID",
+    "TENCENT_SMS_SIGN_NAME",
+    "TENCENT_SMS_TEMPLATES",
+    "TENCENT_SMS_ENDPOINT",
+    "TENCENT_SMS_SCHEME",
+)
+
+
+def _sms_providers(production: bool) -> tuple[str, ...]:
+    """SMS_PROVIDERS in failover order; production refuses to start without one (codes would only be logged)."""
+    value = os.environ.get("SMS_PROVIDERS", "")
+    names = tuple(n.strip().lower() for n in value.split(",") if n.strip())
+    for name in names:
+        if name not in SMS_PROVIDERS:
+            raise SettingsError(f"SMS_PROVIDERS: unknown provider {name!r} (aliyun, tencent)")
+    if production and not names:
+        raise SettingsError("SMS_PROVIDERS is required in production (aliyun, tencent): the log sender sends nothing")
+    return names
 
 
 def _clamd(production: bool) -> str | None:

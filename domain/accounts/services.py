@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,6 +37,7 @@ from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import normalize_mobile, normalize_uscc
 from domain.common.storage import lock, lock_named
+from domain.notifications import sms
 
 log = logging.getLogger("palmtrade.accounts")
 
@@ -45,6 +46,7 @@ LOCK_DURATION = timedelta(minutes=15)
 SMS_CODE_TTL = timedelta(minutes=5)
 SMS_MAX_ATTEMPTS = 5
 SMS_MIN_INTERVAL = timedelta(seconds=60)
+SMS_MAX_PER_HOUR = 5
 SMS_MAX_PER_DAY = 10
 SMS_PURPOSE_LOGIN = "login"
 SMS_PURPOSE_EXPERT = "expert"
@@ -63,19 +65,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("palmtrade-timing-equaliser-0")
 
 
-class SmsSender(Protocol):
-    async def send(self, phone: str, text: str) -> None: ...
-
-
-class LogSmsSender:
-    """The development sender: writes the message to the log instead of sending it."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(self, phone: str, text: str) -> None:
-        self.sent.append((phone, text))
-        log.warning("SMS to %s: %s", phone, text)
+# the SMS outbox wired at the composition root (notifications/sms/dispatch.py); the development one logs
+SmsSender = sms.SmsOutbox
+LogSmsSender = sms.LogOutbox
 
 
 @dataclass
@@ -83,7 +75,7 @@ class Deps:
     """Adapters wired at the composition root (api/)."""
 
     keyring: KeyRing = field(default_factory=KeyRing)
-    sms: SmsSender = field(default_factory=LogSmsSender)
+    sms: SmsSender = field(default_factory=LogSmsSender)  # type: ignore[assignment]
     code_secret: bytes = b"development-only-secret"
     # roles granted only to a two-factor session (certificate plus SMS code); TWO_FACTOR_ROLES in api/settings
     two_factor_roles: frozenset[Role] = frozenset()
@@ -92,8 +84,10 @@ class Deps:
 deps = Deps()
 
 
-def configure(keyring: KeyRing, sms: SmsSender, code_secret: bytes) -> None:
-    deps.keyring, deps.sms, deps.code_secret = keyring, sms, code_secret
+def configure(keyring: KeyRing, outbox: SmsSender, code_secret: bytes) -> None:
+    deps.keyring, deps.sms, deps.code_secret = keyring, outbox, code_secret
+    if isinstance(outbox, sms.LogOutbox):
+        outbox.secret = code_secret  # it opens what _send_code sealed
 
 
 # ---------------------------------------------------------------- validation
@@ -393,23 +387,24 @@ class CodeSent:
     retry_after: datetime
 
 
-SMS_LOGIN_TEXT = "【掌上交易】您的登录验证码为 {code}，5 分钟内有效。请勿告诉他人。"
-SMS_EXPERT_TEXT = "【掌上交易】您的评标专家登录验证码为 {code}，5 分钟内有效。请勿告诉他人。"
+async def _send_code(number: str, purpose: str, template: str, has_holder: Callable[[], Awaitable[bool]]) -> CodeSent:
+    """Stores a new code for (number, purpose) within the number's limits, queues its text (templates in
+    domain/notifications/sms.py) if the number has a holder, and answers the same either way.
 
-
-async def _send_code(number: str, purpose: str, text: str, has_holder: Callable[[], Awaitable[bool]]) -> CodeSent:
-    """Stores a new code for (number, purpose) within the number's limits, texts it if the number
-    has a holder, and answers the same either way.
-
-    The limits count every code of the number whatever its purpose: they protect the phone's owner.
+    The limits count every code of the number whatever its purpose: they protect the phone's owner, and match
+    the providers' own per-number flow control (one a minute, five an hour, ten a day).
     """
     now = clock.now()
+    holder = await has_holder()
     async with in_transaction():
         recent = await lock(SmsCode.filter(phone=number, created_at__gt=now - timedelta(days=1))).order_by(
             "-created_at"
         )
         if recent and recent[0].created_at > now - SMS_MIN_INTERVAL:
             raise RateLimited(retry_at=recent[0].created_at + SMS_MIN_INTERVAL)
+        last_hour = [c for c in recent if c.created_at > now - timedelta(hours=1)]
+        if len(last_hour) >= SMS_MAX_PER_HOUR:
+            raise RateLimited(retry_at=last_hour[-1].created_at + timedelta(hours=1))
         if len(recent) >= SMS_MAX_PER_DAY:
             raise RateLimited(retry_at=recent[-1].created_at + timedelta(days=1))
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -420,8 +415,16 @@ async def _send_code(number: str, purpose: str, text: str, has_holder: Callable[
             created_at=now,
             expires_at=now + SMS_CODE_TTL,
         )
-    if await has_holder():
-        await deps.sms.send(number, text.format(code=code))
+        message = (
+            await sms.queue(number, template, {"code": code}, secret=deps.code_secret, ttl=SMS_CODE_TTL)
+            if holder
+            else None
+        )
+    if message is not None:
+        try:
+            await deps.sms.send_now(message.id)
+        except Exception:  # queued: a worker's SMS dispatcher sends it (README: SMS)
+            log.exception("sending SMS %s at once failed; it stays queued", message.id)
     return CodeSent(expires_at=now + SMS_CODE_TTL, retry_after=now + SMS_MIN_INTERVAL)
 
 
@@ -462,7 +465,7 @@ async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
     which numbers are registered; only a registered number receives a message.
     """
     number = normalize_mobile(phone)
-    return await _send_code(number, SMS_PURPOSE_LOGIN, SMS_LOGIN_TEXT, lambda: User.exists(phone=number))
+    return await _send_code(number, SMS_PURPOSE_LOGIN, "login_code", lambda: User.exists(phone=number))
 
 
 @use_case("user.sign_in", "User")
@@ -664,7 +667,7 @@ async def request_expert_code(actor: Actor, phone: str) -> CodeSent:
     """
     number = normalize_mobile(phone)
     return await _send_code(
-        number, SMS_PURPOSE_EXPERT, SMS_EXPERT_TEXT, lambda: Expert.exists(phone=number, is_active=True)
+        number, SMS_PURPOSE_EXPERT, "expert_login_code", lambda: Expert.exists(phone=number, is_active=True)
     )
 
 

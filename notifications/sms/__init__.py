@@ -1,0 +1,1 @@
+"""SMS: the providers (Aliyun, Tencent) behind one interface, failover, templates and delivery receipts."""
