@@ -57,6 +57,7 @@ from domain.notifications import sms
 from domain.notifications.sms import LogOutbox
 from domain.publication import search
 from domain.supervision.consumer import SupervisionConsumer
+from domain.tendering import reminders
 from notifications.broker import InProcessBroker, RedisBroker
 from notifications.channels.base import Channel
 from notifications.channels.fcm import channel_from_settings
@@ -185,6 +186,7 @@ def build_services(settings: Settings) -> Services:
         chronograph.PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
         chronograph.PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
         chronograph.PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
+        chronograph.PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
     ]
     return services
 

@@ -24,6 +24,7 @@ from domain.registration.models import Registration
 from domain.registration.services import RegistrationStatus
 from domain.results import services as results
 from domain.results.models import Award
+from domain.tendering.models import SealedBid
 from notifications.templates import (
     DECISION_WORDS,
     REPORT_STATUS_WORDS,
@@ -484,6 +485,103 @@ async def lot_suspension(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def _registrants(lot_id: int) -> list[int]:
+    return [
+        int(o)
+        for o in await Registration.filter(lot_id=lot_id, status=RegistrationStatus.REGISTERED.value).values_list(
+            "organisation_id", flat=True
+        )
+    ]
+
+
+async def _sealed_bidders(lot_id: int) -> list[int]:
+    """Organisations whose bid on the lot is still sealed (submitted, not yet decrypted)."""
+    return [
+        int(o)
+        for o in await SealedBid.filter(lot_id=lot_id, status="submitted").values_list("organisation_id", flat=True)
+    ]
+
+
+async def decryption_window(event: OutboxEvent) -> list[NewNotification]:
+    """The opening began, or its window is closing: time-critical, to every bidder whose bid is still sealed
+    (a bidder who misses the window loses its bid), on every channel it has, quiet hours or not."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    kind = Kind.DECRYPTION_WINDOW if event.type == "opening.started" else Kind.DECRYPTION_REMINDER
+    return _make(
+        event,
+        await active_users_of(await _sealed_bidders(lot.id)),
+        kind,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=True,
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        ends=_time(event, "window_ends_at"),
+    )
+
+
+async def deadline_approaching(event: OutboxEvent) -> list[NewNotification]:
+    """To registrants that have not sealed a bid yet."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    sealed = set(await _sealed_bidders(lot.id))
+    orgs = [o for o in await _registrants(lot.id) if o not in sealed]
+    return _make(
+        event,
+        await active_users_of(orgs),
+        Kind.BID_DEADLINE_APPROACHING,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=True,
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        deadline=_time(event, "deadline"),
+    )
+
+
+async def announcement_to_registrants(event: OutboxEvent) -> list[NewNotification]:
+    """A change or clarification notice (变更/澄清公告) of a lot: to everyone registered for it."""
+    if event.payload.get("kind") != "change" or not event.payload.get("lot_id"):
+        return []
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    return _make(
+        event,
+        await active_users_of(await _registrants(lot.id)),
+        Kind.LOT_CHANGED,
+        "announcement.change",
+        object_type="Announcement",
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        title=str(event.payload.get("title", "")),
+    )
+
+
+async def lot_ended(event: OutboxEvent) -> list[NewNotification]:
+    """A lot failed (流标) or was terminated: to everyone registered for it."""
+    after = event.payload.get("after")
+    if after not in ("failed", "terminated") or (after == "terminated" and event.payload.get("before") == "failed"):
+        return []  # a failed lot's termination notice follows its failure: the registrants were told once
+    lot = await Lot.get_or_none(id=int(event.object_id))
+    if lot is None:
+        return []
+    return _make(
+        event,
+        await active_users_of(await _registrants(lot.id)),
+        Kind.LOT_ENDED,
+        f"lot.ended.{after}",
+        object_type="Lot",
+        lot=lot.name,
+        trade_code=lot.trade_code,
+    )
+
+
 async def tender_document_changed(event: OutboxEvent) -> list[NewNotification]:
     """A new version of a tender document (with a change notice or clarification): to every registered bidder."""
     if event.payload.get("purpose") != "tender_document" or not event.payload.get("supersedes"):
@@ -553,6 +651,11 @@ RULES: dict[str, Rule] = {
     ),
     "complaint.overdue": complaint_overdue,
     "document.stored": tender_document_changed,
+    "opening.started": decryption_window,
+    "tendering.decryption_closing": decryption_window,
+    "tendering.deadline_approaching": deadline_approaching,
+    "announcement.published": announcement_to_registrants,
+    "lot.status_changed": lot_ended,
     "lot.suspended": lot_suspension,
     "lot.suspension_lifted": lot_suspension,
     "report.status_changed": report_status_changed,

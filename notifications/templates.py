@@ -262,6 +262,42 @@ TEMPLATES: dict[str, Template] = {
         "Lot suspended",
         "“{lot}” ({trade_code}) was suspended by the supervisory authority: {reason}",
     ),
+    "opening.started": Template(
+        "开标解密已开始",
+        "“{lot}”（{trade_code}）已开标，请在 {ends} 前在手机上完成投标文件解密，逾期未解密的投标将被视为撤销。",
+        "Decrypt your bid now",
+        "The opening of “{lot}” ({trade_code}) has begun: hand over your key by {ends}, or your bid is void.",
+    ),
+    "tendering.decryption_closing": Template(
+        "解密即将截止",
+        "“{lot}”（{trade_code}）的解密将于 {ends} 截止，您的投标尚未解密，请立即操作。",
+        "Decryption closes soon",
+        "Decryption for “{lot}” ({trade_code}) closes at {ends} and your bid is still sealed: decrypt it now.",
+    ),
+    "tendering.deadline_approaching": Template(
+        "投标即将截止",
+        "您报名的“{lot}”（{trade_code}）将于 {deadline} 截止投标，您尚未递交投标文件。",
+        "Bid deadline approaching",
+        "Bids for “{lot}” ({trade_code}), which you registered for, close at {deadline}; you have not sealed a bid.",
+    ),
+    "announcement.change": Template(
+        "招标公告有变更",
+        "您报名的“{lot}”（{trade_code}）发布了变更/澄清公告：{title}",
+        "The tender was changed",
+        "A change or clarification was published for “{lot}” ({trade_code}), which you registered for: {title}",
+    ),
+    "lot.ended.failed": Template(
+        "标段流标",
+        "您报名的“{lot}”（{trade_code}）因有效投标不足已流标。",
+        "Lot failed",
+        "“{lot}” ({trade_code}), which you registered for, failed for lack of valid bids.",
+    ),
+    "lot.ended.terminated": Template(
+        "标段已终止",
+        "您报名的“{lot}”（{trade_code}）已终止招标。",
+        "Lot terminated",
+        "The procedure for “{lot}” ({trade_code}), which you registered for, was terminated.",
+    ),
     "document.tender_document_changed": Template(
         "招标文件已更新",
         "您报名的“{lot}”（{trade_code}）的招标文件“{name}”已更新为第 {version} 版，请下载最新版本。",

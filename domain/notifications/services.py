@@ -62,6 +62,11 @@ class Kind(StrEnum):
     REPORT_STATUS = "report_status"
     COLLUSION_ALERT = "collusion_alert"
     TENDER_DOCUMENT_CHANGED = "tender_document_changed"
+    DECRYPTION_WINDOW = "decryption_window"
+    DECRYPTION_REMINDER = "decryption_reminder"
+    BID_DEADLINE_APPROACHING = "bid_deadline_approaching"
+    LOT_CHANGED = "lot_changed"
+    LOT_ENDED = "lot_ended"
 
 
 class Channel(StrEnum):
