@@ -59,8 +59,10 @@ from domain.publication import search
 from domain.supervision.consumer import SupervisionConsumer
 from domain.tendering import reminders
 from notifications.broker import InProcessBroker, RedisBroker
+from notifications.channels.apns import ApnsChannel
 from notifications.channels.base import Channel
 from notifications.channels.fcm import channel_from_settings
+from notifications.channels.jpush import channel_from_settings as jpush_channel
 from notifications.dispatch import (
     AuctionResultConsumer,
     AuditConsumer,
@@ -210,6 +212,22 @@ def push_channels(settings: Settings) -> dict[str, Channel]:
     )
     if fcm is not None:
         channels[fcm.name] = fcm
+    if settings.apns_key_file and settings.apns_key_id and settings.apns_team_id and settings.apns_topic:
+        channels["apns"] = ApnsChannel(
+            Path(settings.apns_key_file).read_text(),
+            settings.apns_key_id,
+            settings.apns_team_id,
+            settings.apns_topic,
+            endpoint=settings.apns_endpoint,
+        )
+    jpush = jpush_channel(
+        settings.jpush_app_key,
+        settings.jpush_master_secret,
+        endpoint=settings.jpush_endpoint,
+        production=settings.jpush_production,
+    )
+    if jpush is not None:
+        channels[jpush.name] = jpush
     return channels
 
 

@@ -78,6 +78,16 @@ class Settings:
     fcm_project_id: str | None = None
     fcm_access_token: str | None = None
     fcm_endpoint: str | None = None
+    # APNs (token authentication) and JPush (mainland Android vendors): notifications/channels/
+    apns_key_file: str | None = None
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_topic: str | None = None
+    apns_endpoint: str = "https://api.push.apple.com"
+    jpush_app_key: str | None = None
+    jpush_master_secret: str | None = None
+    jpush_endpoint: str | None = None
+    jpush_production: bool = False
     push_interval: float = 0.2
     push_batch: int = 500
     push_senders: int = 2
@@ -146,6 +156,15 @@ class Settings:
             fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,
             fcm_access_token=os.environ.get("FCM_ACCESS_TOKEN") or None,
             fcm_endpoint=os.environ.get("FCM_ENDPOINT") or None,
+            apns_key_file=os.environ.get("APNS_KEY_FILE") or None,
+            apns_key_id=os.environ.get("APNS_KEY_ID") or None,
+            apns_team_id=os.environ.get("APNS_TEAM_ID") or None,
+            apns_topic=os.environ.get("APNS_TOPIC") or None,
+            apns_endpoint=os.environ.get("APNS_ENDPOINT") or "https://api.push.apple.com",
+            jpush_app_key=os.environ.get("JPUSH_APP_KEY") or None,
+            jpush_master_secret=os.environ.get("JPUSH_MASTER_SECRET") or None,
+            jpush_endpoint=os.environ.get("JPUSH_ENDPOINT") or None,
+            jpush_production=_bool("JPUSH_PRODUCTION", production),
             push_interval=float(os.environ.get("PUSH_INTERVAL", "0.2")),
             push_batch=_int("PUSH_BATCH", 500),
             push_senders=_int("PUSH_SENDERS", 2),

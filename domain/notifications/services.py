@@ -79,7 +79,9 @@ class Channel(StrEnum):
 class Provider(StrEnum):
     """Push services a device can be registered with; README says which have a channel."""
 
-    FCM = "fcm"
+    FCM = "fcm"  # abroad: Android with Google services
+    APNS = "apns"  # iOS, straight to Apple
+    JPUSH = "jpush"  # mainland Android through JPush, which routes to Huawei, Honor, Xiaomi, OPPO, vivo
     HUAWEI = "huawei"
     HONOR = "honor"
     XIAOMI = "xiaomi"
