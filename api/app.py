@@ -34,7 +34,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
-from api.callbacks import bank_callback, sms_receipts
+from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.files import ROUTES as FILE_ROUTES
 from api.lifecycle import DrainMiddleware, Lifecycle, readiness, server_checks
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
@@ -53,6 +53,7 @@ from domain.documents import records
 from domain.documents import services as documents
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
+from domain.evaluation import notices as expert_notices
 from domain.notifications import sms
 from domain.notifications.sms import LogOutbox
 from domain.publication import search
@@ -79,6 +80,8 @@ from notifications.inbox import NotificationConsumer
 from notifications.push import PushSender
 from notifications.sms.config import providers as sms_providers
 from notifications.sms.dispatch import SmsDispatcher
+from notifications.voice.dispatch import VoiceDispatcher
+from notifications.voice.dispatch import provider_from_settings as voice_provider
 from schema.build import build_schema
 from schema.context import Context, locale_from
 
@@ -111,6 +114,7 @@ class Services:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # draining, open WebSockets, worker loops' beats
     store: BlobStore | None = None  # files (domain/documents), configured from STORAGE_URL
     sms: LogOutbox | SmsDispatcher = field(default_factory=LogOutbox)  # the SMS outbox (SMS_PROVIDERS)
+    voice: VoiceDispatcher | None = None  # calls to drawn experts (ALIYUN_VOICE_*)
 
     @property
     def audit_export_path(self) -> Path | None:
@@ -163,6 +167,8 @@ def build_services(settings: Settings) -> Services:
         if settings.sms_providers
         else LogOutbox(settings.secret_key)
     )
+    voice = voice_provider(settings.sms)
+    services.voice = VoiceDispatcher(voice, services.holder) if voice is not None else None
     services.store = BlobStore.from_url(
         settings.storage_url, settings.storage_access_key_id, settings.storage_secret_access_key
     )
@@ -189,6 +195,7 @@ def build_services(settings: Settings) -> Services:
         chronograph.PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
         chronograph.PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
         chronograph.PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
+        chronograph.PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
     ]
     return services
 
@@ -239,6 +246,7 @@ async def start(services: Services, with_workers: bool) -> None:
         services.owns_database = True
     await services.keyring.load()
     accounts.configure(services.keyring, services.sms, settings.secret_key)
+    expert_notices.configure(calls=services.voice is not None)
     accounts.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     if services.store is not None:
         documents.configure(
@@ -256,6 +264,8 @@ async def start(services: Services, with_workers: bool) -> None:
             ("scheduler", lambda: scheduler_tick(services), settings.scheduler_interval),
             ("sms", services.sms.run_once, settings.push_interval),
         ]
+        if services.voice is not None:
+            loops.append(("voice", services.voice.run_once, settings.push_interval))
         # without channels the senders still run: they mark pushes to unsupported providers skipped
         loops += [
             (f"push-{i}", services.push.run_once, settings.push_interval) for i in range(max(1, settings.push_senders))
@@ -313,6 +323,8 @@ async def stop(services: Services) -> None:
         await channel.close()
     if isinstance(services.sms, SmsDispatcher):
         await services.sms.close()
+    if services.voice is not None:
+        await services.voice.close()
     if services.owns_database:
         await Tortoise.close_connections()
 
@@ -646,6 +658,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/callbacks/bank", bank_callback, methods=["POST"]),
             Route("/callbacks/sms/{provider:str}", sms_receipts, methods=["POST"]),
+            Route("/callbacks/voice/{provider:str}", voice_reports, methods=["POST"]),
             *FILE_ROUTES,
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -103,6 +103,33 @@ async def sms_receipts(request: Request) -> Response:
     return Response(ack, media_type="application/json")
 
 
+async def voice_reports(request: Request) -> Response:
+    """Call reports pushed by the voice provider: POST /callbacks/voice/aliyun?token=SMS_CALLBACK_TOKEN. A key an
+    expert pressed answers its notice (1 confirms, 2 declines); an unanswered call counts once the window ends."""
+    from domain.evaluation import notices
+    from notifications.voice.aliyun import REPORT_ACK_BODY, parse_reports
+    from notifications.voice.base import Answer
+
+    services = request.app.state.services
+    token = services.settings.sms_callback_token
+    given = request.query_params.get("token", "")
+    if request.path_params["provider"] != "aliyun" or not token or not hmac.compare_digest(given, token):
+        return JSONResponse({"error": "not found"}, status_code=404)
+    ip = request.client.host if request.client else None
+    allowed, reset = await services.limiter.hit(f"voice-callback:{ip}", CALLBACKS_PER_MINUTE)
+    if not allowed:
+        return JSONResponse({"error": "rate limited"}, status_code=429, headers={"Retry-After": str(reset)})
+    try:
+        reports = parse_reports((await _body_bytes(request, SMS_RECEIPT_MAX_BYTES)) or b"[]")
+    except ValueError:
+        return JSONResponse({"error": "not a report batch"}, status_code=400)
+    answers = {Answer.CONFIRMED: "confirmed", Answer.DECLINED: "declined", Answer.NO_ANSWER: "no_answer"}
+    for report in reports:
+        if report.answer in answers:
+            await notices.apply_call_report("aliyun", report.provider_id, answers[report.answer])
+    return Response(REPORT_ACK_BODY, media_type="application/json")
+
+
 async def _body_bytes(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0

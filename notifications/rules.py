@@ -582,6 +582,34 @@ async def lot_ended(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def operators() -> list[int]:
+    """Approved operator organisations (the trading centre)."""
+    orgs = await Organisation.filter(status=OrgStatus.APPROVED.value)
+    return [o.id for o in orgs if OrgKind.OPERATOR.value in (o.kinds or [])]
+
+
+async def expert_replacement_needed(event: OutboxEvent) -> list[NewNotification]:
+    """A drawn expert declined or did not answer: the operators are asked for a replacement draw (补抽)."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    declined = event.payload.get("answer") == "declined"
+    return _make(
+        event,
+        await active_users_of(await operators()),
+        Kind.EXPERT_REPLACEMENT_NEEDED,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=True,
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        expert=event.payload["expert_id"],
+        answer="已拒绝" if declined else "未在规定时间内答复",
+        answer_en="declined" if declined else "did not answer in time",
+    )
+
+
 async def tender_document_changed(event: OutboxEvent) -> list[NewNotification]:
     """A new version of a tender document (with a change notice or clarification): to every registered bidder."""
     if event.payload.get("purpose") != "tender_document" or not event.payload.get("supersedes"):
@@ -651,6 +679,7 @@ RULES: dict[str, Rule] = {
     ),
     "complaint.overdue": complaint_overdue,
     "document.stored": tender_document_changed,
+    "expert_notice.replacement_needed": expert_replacement_needed,
     "opening.started": decryption_window,
     "tendering.decryption_closing": decryption_window,
     "tendering.deadline_approaching": deadline_approaching,

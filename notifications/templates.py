@@ -262,6 +262,12 @@ TEMPLATES: dict[str, Template] = {
         "Lot suspended",
         "“{lot}” ({trade_code}) was suspended by the supervisory authority: {reason}",
     ),
+    "expert_notice.replacement_needed": Template(
+        "需要补抽评标专家",
+        "“{lot}”（{trade_code}）抽取的专家（专家库编号 {expert}）{answer}，请发起补抽。",
+        "An expert must be replaced",
+        "The expert drawn for “{lot}” ({trade_code}) (pool number {expert}) {answer_en}: commit a replacement draw.",
+    ),
     "opening.started": Template(
         "开标解密已开始",
         "“{lot}”（{trade_code}）已开标，请在 {ends} 前在手机上完成投标文件解密，逾期未解密的投标将被视为撤销。",

@@ -26,6 +26,7 @@ from schema.documents.queries import DocumentQueries
 from schema.documents.types import Document
 from schema.errors import Error, FieldError, error_type
 from schema.evaluation.mutations import EvaluationMutations
+from schema.evaluation.notices import ExpertNoticeMutations
 from schema.evaluation.queries import EvaluationQueries
 from schema.evaluation.scoring import ScoringMutations, ScoringQueries
 from schema.guarantees.mutations import GuaranteeMutations
@@ -110,6 +111,7 @@ class Mutation(
     OpeningFaultMutations,
     EvaluationMutations,
     ScoringMutations,
+    ExpertNoticeMutations,
     ResultMutations,
     ComplaintMutations,
     CalendarMutations,

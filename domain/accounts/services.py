@@ -86,6 +86,7 @@ deps = Deps()
 
 def configure(keyring: KeyRing, outbox: SmsSender, code_secret: bytes) -> None:
     deps.keyring, deps.sms, deps.code_secret = keyring, outbox, code_secret
+    sms.configure(code_secret)
     if isinstance(outbox, sms.LogOutbox):
         outbox.secret = code_secret  # it opens what _send_code sealed
 

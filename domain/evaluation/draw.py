@@ -44,6 +44,7 @@ from domain.common.errors import DomainError, InvalidInput, InvalidTransition, N
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
+from domain.evaluation import notices
 from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
@@ -416,6 +417,7 @@ async def reveal(actor: Actor, draw_id: int, secret: str, idempotency_key: str |
             ),
             actor,
         )
+        await notices.open_for(draw)  # each selected expert is told: a text, a voice call (notices.py)
         return {"id": draw.id}
 
     request = {"draw": draw_id, "commitment": commitment_of(secret)}

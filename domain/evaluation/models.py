@@ -84,3 +84,33 @@ class Score(Model):
     class Meta:
         table = "evaluation_score"
         unique_together = (("evaluation_id", "expert_id", "sealed_bid_id"),)
+
+
+class ExpertNotice(Model):
+    """An expert drawn for a lot being told (voice call, SMS, the app) and answering: confirmed, declined or not
+    answered by `answer_due_at`; a decline or no answer asks the operator for a replacement draw.
+
+    The notice names the lot's time and place to report, never its bidders.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    draw_id = fields.BigIntField(db_index=True)
+    lot_id = fields.BigIntField(db_index=True)
+    expert_id = fields.BigIntField(db_index=True)
+    phone = fields.CharField(max_length=11)
+    status = fields.CharField(max_length=16)
+    call_status = fields.CharField(max_length=16)
+    call_provider = fields.CharField(max_length=16, null=True)
+    call_id = fields.CharField(max_length=64, null=True, db_index=True)
+    call_attempts = fields.IntField(default=0)
+    call_due_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    lease_owner = fields.CharField(max_length=80, null=True)
+    answer_due_at = fields.DatetimeField(db_index=True)
+    answered_at = fields.DatetimeField(null=True)
+    answered_by = fields.CharField(max_length=16, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "expert_notice"
+        unique_together = (("draw_id", "expert_id"),)

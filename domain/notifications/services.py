@@ -67,6 +67,7 @@ class Kind(StrEnum):
     BID_DEADLINE_APPROACHING = "bid_deadline_approaching"
     LOT_CHANGED = "lot_changed"
     LOT_ENDED = "lot_ended"
+    EXPERT_REPLACEMENT_NEEDED = "expert_replacement_needed"
 
 
 class Channel(StrEnum):

@@ -51,6 +51,13 @@ TEMPLATES: dict[str, SmsTemplate] = {
     "expert_login_code": SmsTemplate(
         "您的评标专家登录验证码为 ${code}，5 分钟内有效。请勿告诉他人。", ("code",), "验证码"
     ),
+    # to an expert drawn for a lot: when and where to report, never the lot's bidders
+    "expert_drawn": SmsTemplate(
+        "您已被抽取为“${lot}”的评标专家，请于 ${time} 到 ${place} 报到。请接听语音电话按 1 确认、按 2 拒绝，"
+        "或在专家端确认。",
+        ("lot", "time", "place"),
+        "通知",
+    ),
 }
 
 _PARAM = re.compile(r"\$\{(\w+)\}")
@@ -102,10 +109,25 @@ def unseal(token: str, secret: bytes, message_ref: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
 
 
+_sealing = {"secret": b""}
+
+
+def configure(secret: bytes) -> None:
+    """The key that seals queued parameters (SECRET_KEY), for callers that do not hold it."""
+    _sealing["secret"] = secret
+
+
 async def queue(
-    phone: str, template: str, params: Mapping[str, str], *, secret: bytes, ttl: timedelta, time_critical: bool = True
+    phone: str,
+    template: str,
+    params: Mapping[str, str],
+    *,
+    ttl: timedelta,
+    secret: bytes | None = None,
+    time_critical: bool = True,
 ) -> SmsMessage:
     """Queues a message in the caller's transaction; it is worthless (never sent) after `ttl`."""
+    secret = secret if secret is not None else _sealing["secret"]
     if template not in TEMPLATES or set(params) != set(TEMPLATES[template].params):
         raise ValueError(f"SMS template {template!r} takes {TEMPLATES.get(template)}")
     now = clock.now()

@@ -189,6 +189,7 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("ExpertMe", lambda w: {}, EXPERT),
     ("Evaluation", lambda w: {"lotId": w.lot_id}, EXPERT),
     ("EvaluationBids", lambda w: {"lotId": w.lot_id}, EXPERT),
+    ("ExpertNoticeAnswer", lambda w: {"input": {"lotId": w.lot_id, "confirm": True}}, EXPERT),
     ("MyScoreSheet", lambda w: {"lotId": w.lot_id}, EXPERT),
     ("EvaluationSheetSubmit", lambda w: {"input": {"lotId": w.lot_id, "entries": []}}, EXPERT),
     ("AuctionState", lambda w: {"lotId": w.auction_id}),

@@ -1,0 +1,143 @@
+"""Drawn experts are told by text and by an automatic voice call (自动语音通知), and answer with the keypad or in the
+app; a decline asks the operators for a replacement, whose expert is told the same way. Aliyun's official voice
+SDK against a local server speaking its protocol; the texts through the development sender."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from domain.accounts.models import Expert
+from domain.common import chronograph
+from domain.evaluation import notices
+from domain.publication.models import Lot
+from mobile_contract.sealed_bid import new_key, seal
+from notifications.voice.aliyun import AliyunVoice
+from notifications.voice.dispatch import VoiceDispatcher
+from tests import factories as f
+from tests.scenarios.test_deposits import operator_phone
+from tests.scenarios.test_expert_draw import COMMIT, REPLACE, SPECIALTY, add_expert, new_secret, reveal
+from tests.scenarios.test_results import inbox
+from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot, submit
+from tests.support import aliyun_voice_stub as voice_stub
+
+ANSWER = """mutation($input: ExpertNoticeAnswerInput!) { expertNoticeAnswer(input: $input) {
+  __typename ... on ExpertNoticeAnswered { answer } ... on Error { code message } } }"""
+
+
+@pytest.fixture
+async def voice(api: Any) -> AsyncIterator[tuple[voice_stub.AliyunVoiceStub, VoiceDispatcher]]:
+    templates = {
+        voice_stub.EXPERT_DRAWN: ("lot", "time", "place"),
+        voice_stub.CONFIRMED_TTS: (),
+        voice_stub.DECLINED_TTS: (),
+    }
+    async with voice_stub.running_stub(templates=templates) as stub:
+        provider = AliyunVoice(
+            stub.access_key_id,
+            stub.access_key_secret,
+            voice_stub.DEFAULT_SHOW_NUMBER,
+            {"expert_drawn": voice_stub.EXPERT_DRAWN},
+            endpoint=stub.endpoint,
+            protocol="http",
+        )
+        dispatcher = VoiceDispatcher(provider, "voice-test")
+        settings = api.services.settings
+        api.services.settings = dataclasses.replace(settings, sms_callback_token="receipt-token-2")
+        notices.configure(calls=True)
+        try:
+            yield stub, dispatcher
+        finally:
+            notices.configure(calls=False)
+            api.services.settings = settings
+            await dispatcher.close()
+
+
+async def test_drawn_experts_are_called_one_declines_and_the_replacement_is_called(api, manual_clock, voice):
+    # given a sealed tender with three bids, a pool of 7 experts, and a draw committed before the deadline
+    stub, dispatcher = voice
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    bidder_names = []
+    for price in (1_200_000_000, 1_210_000_000, 1_220_000_000):
+        _, token = await registered_bidder(api, operator, lot["id"])
+        assert (await submit(api, token, lot["id"], seal(new_key(), lot["tradeCode"], price, {})))["__typename"] == (
+            "BidSubmitted"
+        )
+        me = await api.gql("query { me { organisation { name } } }", token=token)
+        bidder_names.append(me["data"]["me"]["organisation"]["name"])
+    for n in range(7):
+        await add_expert(api, operator, f"专家{n}", [SPECIALTY])
+    secret, commitment = new_secret()
+    form = {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}
+    await api.gql(COMMIT, {"input": form}, token=operator)
+
+    # when the deadline passes and the operator reveals the draw, and the voice dispatcher runs
+    manual_clock.advance(timedelta(days=25, seconds=1))
+    await chronograph.fire_due()
+    operator = await f.login(api, operator_at)
+    revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
+    drawn = [e["poolNumber"] for e in revealed["draw"]["selected"]]
+    global_ids = {e["poolNumber"]: e["expertId"] for e in revealed["draw"]["selected"]}
+    await api.services.sms.run_once()
+    assert await dispatcher.run_once() == 5
+
+    # then each drawn expert got a text and a call naming the lot, when and where to report, never a bidder
+    phones = {e.id: e.phone for e in await Expert.filter(id__in=drawn)}
+    texts = {to: text for to, text in api.sms if to in phones.values()}
+    assert set(texts) == set(phones.values())
+    lot_name = (await Lot.get(trade_code=lot["tradeCode"])).name
+    assert all(lot_name in t and "报到" in t for t in texts.values())
+    assert not any(name in t for t in texts.values() for name in bidder_names)
+    assert {c.phone for c in stub.calls} == set(phones.values())
+    assert all(c.params["lot"] == lot_name for c in stub.calls)
+
+    # when the first presses 2 on the call, and the second confirms in the app
+    declining, confirming = drawn[0], drawn[1]
+    stub.answer(phones[declining], key="2")
+    pushed = await stub.push_reports(f"{api.base_url}/callbacks/voice/aliyun?token=receipt-token-2")
+    confirmed = await api.gql(
+        ANSWER, {"input": {"lotId": lot["id"], "confirm": True}}, token=await f.expert_token(api, confirming)
+    )
+    await api.dispatch()
+
+    # then the decline is recorded from the keypad, the confirmation from the app, and the operators are asked
+    assert pushed.status_code == 200
+    answers = {n.expert_id: (n.status, n.answered_by) for n in await notices.of_lot(await _lot_pk(lot["id"]))}
+    assert answers[declining] == ("declined", "voice")
+    assert answers[confirming] == ("confirmed", "app")
+    assert confirmed["data"]["expertNoticeAnswer"]["answer"] == "confirmed"
+    asked = [n for n in await inbox(api, operator) if n["kind"] == "EXPERT_REPLACEMENT_NEEDED"]
+    assert len(asked) == 1
+
+    # when the operator draws a replacement for the declining expert
+    secret2, commitment2 = new_secret()
+    replace = {
+        "lotId": lot["id"],
+        "expertIds": [global_ids[declining]],
+        "reason": "专家拒绝参加",
+        "commitment": commitment2,
+    }
+    replaced = (await api.gql(REPLACE, {"input": replace}, token=operator))["data"]["expertDrawReplace"]
+    assert replaced["__typename"] == "ExpertDrawReplaceCommitted", replaced
+    second = await reveal(api, operator, secret2, lotId=lot["id"], round=2)
+    [newcomer] = [e["poolNumber"] for e in second["draw"]["selected"]]
+    await api.services.sms.run_once()
+    assert await dispatcher.run_once() == 1
+
+    # then the replacement expert is texted and called the same way
+    newcomer_phone = (await Expert.get(id=newcomer)).phone
+    assert [c.phone for c in stub.calls][-1] == newcomer_phone
+    assert any(to == newcomer_phone for to, _ in api.sms)
+
+
+async def _lot_pk(global_id: str) -> int:
+    from schema.relay import int_id
+
+    return int_id(global_id, "Lot")
