@@ -4,12 +4,13 @@ import strawberry
 
 from schema.supervision.alerts import AlertMutations, AlertQueries
 from schema.supervision.archive import ArchiveMutations
+from schema.supervision.deliveries import DeliveryQueries
 from schema.supervision.evidence import EvidenceQueries
 from schema.supervision.statistics import StatisticsQueries
 
 
 @strawberry.type
-class SupervisionQueries(AlertQueries, StatisticsQueries, EvidenceQueries):
+class SupervisionQueries(AlertQueries, StatisticsQueries, EvidenceQueries, DeliveryQueries):
     pass
 
 

@@ -141,3 +141,44 @@ async def _lot_pk(global_id: str) -> int:
     from schema.relay import int_id
 
     return int_id(global_id, "Lot")
+
+
+async def test_the_operator_sees_each_experts_call_and_answer(api, manual_clock, voice):
+    # given a revealed draw whose experts were called, one declining on the keypad
+    stub, dispatcher = voice
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    for price in (1_200_000_000, 1_210_000_000, 1_220_000_000):
+        _, token = await registered_bidder(api, operator, lot["id"])
+        await submit(api, token, lot["id"], seal(new_key(), lot["tradeCode"], price, {}))
+    for n in range(7):
+        await add_expert(api, operator, f"专家{n}", [SPECIALTY])
+    secret, commitment = new_secret()
+    await api.gql(
+        COMMIT,
+        {"input": {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}},
+        token=operator,
+    )
+    manual_clock.advance(timedelta(days=25, seconds=1))
+    await chronograph.fire_due()
+    operator = await f.login(api, operator_at)
+    revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
+    await dispatcher.run_once()
+    first = revealed["draw"]["selected"][0]["poolNumber"]
+    stub.answer((await Expert.get(id=first)).phone, key="2")
+    await stub.push_reports(f"{api.base_url}/callbacks/voice/aliyun?token=receipt-token-2")
+
+    # when the operator asks how the experts were told
+    seen = await api.gql(
+        """query($lotId: ID!) { expertNotices(lotId: $lotId) { poolNumber status answeredBy callStatus } }""",
+        {"lotId": lot["id"]},
+        token=operator,
+    )
+
+    # then every call was placed, and the first expert's decline came by the keypad
+    rows = {r["poolNumber"]: r for r in seen["data"]["expertNotices"]}
+    assert len(rows) == 5
+    assert all(r["callStatus"] == "placed" for r in rows.values())
+    assert (rows[first]["status"], rows[first]["answeredBy"]) == ("declined", "voice")

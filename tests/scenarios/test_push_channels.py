@@ -16,6 +16,7 @@ from notifications.channels.apns import ApnsChannel
 from notifications.channels.jpush import JPushChannel
 from notifications.push import PushSender
 from tests import factories as f
+from tests.scenarios.test_deposits import operator_phone
 from tests.scenarios.test_push import push_all
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot, submit
 from tests.schema.test_notifications import REGISTER_DEVICE, a_device
@@ -39,7 +40,8 @@ async def channels() -> AsyncIterator[tuple[Any, Any, PushSender]]:
 async def test_huawei_xiaomi_oppo_and_iphone_bidders_are_told_the_decryption_window_opened(api, manual_clock, channels):
     # given a sealed tender and four bidders, each with a phone: three mainland Android vendors and an iPhone
     jp, ap, sender = channels
-    operator = await f.operator_token(api)
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
     project, _, _ = await sealed_lot(api, manual_clock, operator)
     lot = project["lots"][0]
     tokens = {}
@@ -60,6 +62,7 @@ async def test_huawei_xiaomi_oppo_and_iphone_bidders_are_told_the_decryption_win
 
     # when the deadline passes and the opening begins
     manual_clock.advance(timedelta(days=25, seconds=1))
+    operator = await f.login(api, operator_at)
     await chronograph.fire_due()
     await api.dispatch()
     await push_all([sender], manual_clock)
@@ -76,3 +79,15 @@ async def test_huawei_xiaomi_oppo_and_iphone_bidders_are_told_the_decryption_win
     assert notice.aps["interruption-level"] == "time-sensitive"
     assert notice.headers["apns-priority"] == "10"
     assert notice.headers["apns-push-type"] == "alert"
+    # and the operator sees who was told and when each vendor accepted it
+    records = await api.gql(
+        """query($lotId: ID!) { lotNotices(lotId: $lotId, kind: "decryption_window") {
+          userName timeCritical pushes { provider status sentAt } } }""",
+        {"lotId": lot["id"]},
+        token=operator,
+    )
+    told = records["data"]["lotNotices"]
+    assert len(told) == 4
+    assert all(n["timeCritical"] for n in told)
+    assert sorted(p["provider"] for n in told for p in n["pushes"]) == ["apns", "jpush", "jpush", "jpush"]
+    assert all(p["status"] == "sent" and p["sentAt"] for n in told for p in n["pushes"])

@@ -1,0 +1,84 @@
+"""Was everyone told? The notices of a lot with each push's delivery record, and the drawn experts' notices with
+their calls and answers: for operators and the supervisors of the lot's category."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.accounts.models import User
+from domain.common.actors import Actor
+from domain.evaluation.models import ExpertNotice
+from domain.notifications.models import Device, Notification, PushDelivery
+from domain.supervision.evidence import visible_lot
+
+
+@dataclass(frozen=True, slots=True)
+class PushRecord:
+    provider: str
+    platform: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    kind: str
+    title: str
+    user_id: int
+    user_name: str
+    organisation_id: int | None
+    time_critical: bool
+    created_at: datetime
+    read_at: datetime | None
+    pushes: list[PushRecord] = field(default_factory=list)
+
+
+async def lot_notices(actor: Actor, lot_id: int, kind: str | None = None) -> list[NoticeRecord]:
+    """Every notice about the lot (the lot's own object), oldest first, with the vendors' answers to each push."""
+    lot, _ = await visible_lot(actor, lot_id)
+    query = Notification.filter(object_type="Lot", object_id=str(lot.id))
+    if kind:
+        query = query.filter(kind=kind)
+    notes = await query.order_by("id").limit(2000)
+    users = {u.id: u for u in await User.filter(id__in=list({n.user_id for n in notes}))}
+    pushes = await PushDelivery.filter(notification_id__in=[n.id for n in notes]).order_by("id")
+    devices = {d.id: d for d in await Device.filter(id__in=list({p.device_id for p in pushes if p.device_id}))}
+    by_note: dict[int, list[PushRecord]] = {}
+    for p in pushes:
+        device = devices.get(p.device_id or 0)
+        by_note.setdefault(p.notification_id, []).append(
+            PushRecord(
+                provider=device.provider if device else "-",
+                platform=device.platform if device else "-",
+                status=p.status,
+                attempts=p.attempts,
+                sent_at=p.sent_at,
+                last_error=p.last_error,
+            )
+        )
+    records = []
+    for n in notes:
+        user = users.get(n.user_id)
+        records.append(
+            NoticeRecord(
+                kind=n.kind,
+                title=n.title_zh,
+                user_id=n.user_id,
+                user_name=user.name if user else "",
+                organisation_id=user.organisation_id if user else None,
+                time_critical=n.time_critical,
+                created_at=n.created_at,
+                read_at=n.read_at,
+                pushes=by_note.get(n.id, []),
+            )
+        )
+    return records
+
+
+async def expert_notices(actor: Actor, lot_id: int) -> list[ExpertNotice]:
+    """The drawn experts' notices of the lot: answered how and when, and their calls."""
+    lot, _ = await visible_lot(actor, lot_id)
+    return list(await ExpertNotice.filter(lot_id=lot.id).order_by("id"))

@@ -1,0 +1,108 @@
+"""Delivery records of a lot's notices, for operators and the supervisors of its category."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from domain.common.errors import DomainError
+from domain.supervision import deliveries
+from schema.permissions import IsSupervisorOrOperator
+from schema.relay import int_id, to_global_id
+
+
+@strawberry.type(description="One push of a notice to one device, as the vendor answered it.")
+class PushRecord:
+    provider: str = strawberry.field(description="fcm, apns, jpush, ...")
+    platform: str = strawberry.field(description="android, ios, harmony.")
+    status: str = strawberry.field(description="pending, sent (the vendor accepted it), failed, invalid_token, ...")
+    attempts: int = strawberry.field(description="Tries so far.")
+    sent_at: datetime | None = strawberry.field(description="When the vendor accepted it.")
+    last_error: str | None = strawberry.field(description="The vendor's last error code, if any.")
+
+
+@strawberry.type(description="A notice about the lot to one user, with its pushes.")
+class NoticeRecord:
+    kind: str = strawberry.field(description="The notification kind, e.g. decryption_window.")
+    title: str = strawberry.field(description="Its title (Chinese).")
+    user_name: str = strawberry.field(description="Who was told.")
+    organisation_id: strawberry.ID | None = strawberry.field(description="Their organisation's global id.")
+    time_critical: bool = strawberry.field(description="Sent on every channel, quiet hours or not.")
+    created_at: datetime = strawberry.field(description="When it reached the inbox.")
+    read_at: datetime | None = strawberry.field(description="When it was read in the app.")
+    pushes: list[PushRecord] = strawberry.field(description="Each push and the vendor's answer.")
+
+
+@strawberry.type(description="A drawn expert's notice: the call and the answer.")
+class ExpertNoticeRecord:
+    pool_number: int = strawberry.field(description="The expert's pool number.")
+    status: str = strawberry.field(description="pending, confirmed, declined, no_answer.")
+    answered_by: str | None = strawberry.field(description="voice (keypad), app, or timeout.")
+    answered_at: datetime | None
+    call_status: str = strawberry.field(description="due, placed, failed, none (no voice provider).")
+    call_attempts: int
+    answer_due_at: datetime = strawberry.field(description="No answer by then asks for a replacement.")
+
+
+@strawberry.type
+class DeliveryQueries:
+    @strawberry.field(
+        description="Every notice about a lot with the delivery record of each push (was the bidder told the window "
+        "opened, and when did the vendor accept it); null for a lot the caller may not supervise.",
+        permission_classes=[IsSupervisorOrOperator],
+    )
+    async def lot_notices(
+        self, info: Info, lot_id: strawberry.ID, kind: str | None = None
+    ) -> list[NoticeRecord] | None:
+        try:
+            records = await deliveries.lot_notices(info.context.actor, int_id(lot_id, "Lot", "lotId"), kind)
+        except DomainError:
+            return None
+        return [
+            NoticeRecord(
+                kind=r.kind,
+                title=r.title,
+                user_name=r.user_name,
+                organisation_id=strawberry.ID(to_global_id("Organisation", r.organisation_id))
+                if r.organisation_id
+                else None,
+                time_critical=r.time_critical,
+                created_at=r.created_at,
+                read_at=r.read_at,
+                pushes=[
+                    PushRecord(
+                        provider=p.provider,
+                        platform=p.platform,
+                        status=p.status,
+                        attempts=p.attempts,
+                        sent_at=p.sent_at,
+                        last_error=p.last_error,
+                    )
+                    for p in r.pushes
+                ],
+            )
+            for r in records
+        ]
+
+    @strawberry.field(
+        description="The drawn experts' notices of a lot: calls and answers; null for a lot the caller may not "
+        "supervise.",
+        permission_classes=[IsSupervisorOrOperator],
+    )
+    async def expert_notices(self, info: Info, lot_id: strawberry.ID) -> list[ExpertNoticeRecord] | None:
+        try:
+            rows = await deliveries.expert_notices(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+        except DomainError:
+            return None
+        return [
+            ExpertNoticeRecord(
+                pool_number=n.expert_id,
+                status=n.status,
+                answered_by=n.answered_by,
+                answered_at=n.answered_at,
+                call_status=n.call_status,
+                call_attempts=n.call_attempts,
+                answer_due_at=n.answer_due_at,
+            )
+            for n in rows
+        ]
