@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from domain.accounts.models import User
+from domain.common.clock import shanghai_text
 from domain.common.events import EventBus
 from domain.common.models import OutboxEvent
-from domain.notifications import services
+from domain.notifications import services, sms
+from domain.notifications.models import Notification
 from domain.notifications.services import Channel, Preferences, live_notification
+from domain.publication.models import Lot
 from notifications.rules import notifications_for
+
+# time-critical kinds that also go by text, to the phone of the user's account: a bidder who misses the decryption
+# window loses its bid, whatever its push settings (the texts' templates: domain/notifications/sms.py)
+TEXTED = {"decryption_window": "decryption_window", "decryption_reminder": "decryption_reminder"}
+TEXT_TTL = timedelta(hours=1)
+
+
+async def texts(created: Sequence[Notification], events: Sequence[OutboxEvent]) -> int:
+    """Queues the text of each new time-critical notice that has one, in the dispatcher's transaction (a
+    redelivered event makes no new notice, so no second text)."""
+    wanted = [n for n in created if n.time_critical and n.kind in TEXTED and n.object_type == "Lot"]
+    if not wanted:
+        return 0
+    by_event = {e.event_id: e for e in events}
+    phones = {u.id: u.phone for u in await User.filter(id__in=list({n.user_id for n in wanted}))}
+    lots = {lot.id: lot for lot in await Lot.filter(id__in=list({int(n.object_id) for n in wanted}))}
+    queued = 0
+    for n in wanted:
+        event, lot, phone = by_event.get(n.event_id), lots.get(int(n.object_id)), phones.get(n.user_id)
+        if event is None or lot is None or not phone:
+            continue
+        ends = event.payload.get("window_ends_at")
+        params = {"lot": lot.name, "ends": shanghai_text(datetime.fromisoformat(ends)) if ends else ""}
+        await sms.queue(phone, TEXTED[n.kind], params, ttl=TEXT_TTL)
+        queued += 1
+    return queued
 
 
 class NotificationConsumer:
@@ -23,6 +54,7 @@ class NotificationConsumer:
         created = await services.store(await notifications_for(events))
         if not created:
             return
+        await texts(created, events)
         prefs = await services.preferences_of(n.user_id for n in created)
         for n in created:
             if prefs.get(n.user_id, Preferences()).allows(n.kind, Channel.LIVE):

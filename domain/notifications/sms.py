@@ -51,6 +51,13 @@ TEMPLATES: dict[str, SmsTemplate] = {
     "expert_login_code": SmsTemplate(
         "您的评标专家登录验证码为 ${code}，5 分钟内有效。请勿告诉他人。", ("code",), "验证码"
     ),
+    # time-critical notices that also go by text (notifications/inbox.py): a bidder who misses them loses its bid
+    "decryption_window": SmsTemplate(
+        "您投标的“${lot}”已开标，请于 ${ends} 前在手机上完成解密，逾期视为撤销投标。", ("lot", "ends"), "通知"
+    ),
+    "decryption_reminder": SmsTemplate(
+        "“${lot}”的解密将于 ${ends} 截止，您的投标尚未解密，请立即操作。", ("lot", "ends"), "通知"
+    ),
     # to an expert drawn for a lot: when and where to report, never the lot's bidders
     "expert_drawn": SmsTemplate(
         "您已被抽取为“${lot}”的评标专家，请于 ${time} 到 ${place} 报到。请接听语音电话按 1 确认、按 2 拒绝，"
