@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import json
 import re
-import socket
 import time
 import uuid
 from collections import Counter, deque
@@ -36,11 +35,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote
 
 import httpx
 import uvicorn
+
+from tests.support.serving import LoopbackServed
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -114,8 +115,10 @@ class SentSms:
 
 
 @dataclass
-class AliyunSmsStub:
+class AliyunSmsStub(LoopbackServed):
     """An ASGI app speaking Dysmsapi SendSms; every knob may change while it serves."""
+
+    label: ClassVar[str] = "the Aliyun SMS stub"
 
     access_key_id: str = "LTAI5tStubAccessKeyId"
     access_key_secret: str = "stub-access-key-secret"
@@ -357,37 +360,6 @@ class AliyunSmsStub:
             if sum(1 for at in sent if now - at < window) >= allowed:
                 return message
         return None
-
-    async def start(self) -> None:
-        """Serves on host:port (a free port the first time); returns once it accepts connections."""
-        if self._server is not None:
-            return
-        if not self.port:
-            with socket.socket() as s:
-                s.bind((self.host, 0))
-                self.port = int(s.getsockname()[1])
-        config = uvicorn.Config(
-            self, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        self._server, self._task = server, asyncio.create_task(server.serve())
-        for _ in range(500):
-            if server.started:
-                return
-            if self._task.done():
-                break
-            await asyncio.sleep(0.01)
-        await self.stop()
-        raise RuntimeError(f"the Aliyun SMS stub did not start on {self.base_url}")
-
-    async def stop(self) -> None:
-        """Stops serving: connections to its port are refused until start()."""
-        server, task = self._server, self._task
-        self._server = self._task = None
-        if server is None or task is None:
-            return
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
 
 
 def _error(code: str, request_id: str, message: str | None = None, extra: str = "") -> Answer:

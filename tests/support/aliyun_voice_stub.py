@@ -30,14 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -54,6 +53,7 @@ from tests.support.aliyun_sms_stub import (
     _shanghai_now,
 )
 from tests.support.aliyun_sms_stub import Answer as Reply
+from tests.support.serving import LoopbackServed
 
 ACTION = "IvrCall"
 VERSION = "2017-05-25"
@@ -144,8 +144,10 @@ class PlacedCall:
 
 
 @dataclass
-class AliyunVoiceStub:
+class AliyunVoiceStub(LoopbackServed):
     """An ASGI app speaking Dyvmsapi IvrCall; every knob may change while it serves."""
+
+    label: ClassVar[str] = "the Aliyun voice stub"
 
     access_key_id: str = "LTAI5tStubVoiceKeyId"
     access_key_secret: str = "stub-voice-key-secret"
@@ -419,37 +421,6 @@ class AliyunVoiceStub:
             if sum(1 for at in placed if now - at < window) >= allowed:
                 return message
         return None
-
-    async def start(self) -> None:
-        """Serves on host:port (a free port the first time); returns once it accepts connections."""
-        if self._server is not None:
-            return
-        if not self.port:
-            with socket.socket() as s:
-                s.bind((self.host, 0))
-                self.port = int(s.getsockname()[1])
-        config = uvicorn.Config(
-            self, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        self._server, self._task = server, asyncio.create_task(server.serve())
-        for _ in range(500):
-            if server.started:
-                return
-            if self._task.done():
-                break
-            await asyncio.sleep(0.01)
-        await self.stop()
-        raise RuntimeError(f"the Aliyun voice stub did not start on {self.base_url}")
-
-    async def stop(self) -> None:
-        """Stops serving: connections to its port are refused until start()."""
-        server, task = self._server, self._task
-        self._server = self._task = None
-        if server is None or task is None:
-            return
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
 
 
 def _error(code: str, request_id: str, message: str | None = None) -> Reply:

@@ -17,15 +17,16 @@ import argparse
 import asyncio
 import json
 import random
-import socket
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import uvicorn
+
+from tests.support.serving import LoopbackServed
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -94,8 +95,10 @@ class Delivered:
 
 
 @dataclass
-class FcmStub:
+class FcmStub(LoopbackServed):
     """An ASGI app speaking FCM HTTP v1; every knob may change while it serves."""
+
+    label: ClassVar[str] = "the FCM stub"
 
     project: str = "palmtrade-test"
     access_token: str = "stub-access-token"
@@ -121,10 +124,6 @@ class FcmStub:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
         self._path = f"/v1/projects/{self.project}/messages:send"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def quota_exceeded_for(self, requests: int = 0, seconds: float = 0.0, retry_after: int | None = None) -> None:
         """The next `requests` sends, and every send for `seconds` from now, get 429 QUOTA_EXCEEDED."""
@@ -243,37 +242,6 @@ class FcmStub:
         if self.record:
             self.messages.append(_delivered(name, token, data, message))
         return 200, {"name": name}, []
-
-    async def start(self) -> None:
-        """Serves on host:port (a free port the first time); returns once it accepts connections."""
-        if self._server is not None:
-            return
-        if not self.port:
-            with socket.socket() as s:
-                s.bind((self.host, 0))
-                self.port = int(s.getsockname()[1])
-        config = uvicorn.Config(
-            self, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        self._server, self._task = server, asyncio.create_task(server.serve())
-        for _ in range(500):
-            if server.started:
-                return
-            if self._task.done():
-                break
-            await asyncio.sleep(0.01)
-        await self.stop()
-        raise RuntimeError(f"the FCM stub did not start on {self.base_url}")
-
-    async def stop(self) -> None:
-        """Stops serving: connections to its port are refused until start()."""
-        server, task = self._server, self._task
-        self._server = self._task = None
-        if server is None or task is None:
-            return
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
 
 
 def _delivered(name: str, token: str, data: dict[str, str], message: dict[str, Any]) -> Delivered:

@@ -34,17 +34,18 @@ import asyncio
 import base64
 import binascii
 import json
-import socket
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import uvicorn
+
+from tests.support.serving import LoopbackServed
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -245,8 +246,10 @@ class FailNext:
 
 
 @dataclass
-class JPushStub:
+class JPushStub(LoopbackServed):
     """An ASGI app speaking JPush's Push API v3; every knob may change while it serves."""
+
+    label: ClassVar[str] = "the JPush stub"
 
     app_key: str = "2f1c0b6a8d9e4f7a1b3c5d7e"
     master_secret: str = "9a8b7c6d5e4f3a2b1c0d9e8f"
@@ -277,10 +280,6 @@ class JPushStub:
     _next_msg_id: int = field(default=18_100_000_000_000_000, init=False, repr=False)
     _server: uvicorn.Server | None = field(default=None, init=False, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def register(self, registration_id: str, vendor: str, online: bool = False) -> Device:
         """Makes a registration id known, on a phone of `vendor`."""
@@ -614,37 +613,6 @@ class JPushStub:
         if self.record:
             self.messages += [_delivered(msg_id, device, request) for device in devices]
         return 200, answer
-
-    async def start(self) -> None:
-        """Serves on host:port (a free port the first time); returns once it accepts connections."""
-        if self._server is not None:
-            return
-        if not self.port:
-            with socket.socket() as s:
-                s.bind((self.host, 0))
-                self.port = int(s.getsockname()[1])
-        config = uvicorn.Config(
-            self, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        self._server, self._task = server, asyncio.create_task(server.serve())
-        for _ in range(500):
-            if server.started:
-                return
-            if self._task.done():
-                break
-            await asyncio.sleep(0.01)
-        await self.stop()
-        raise RuntimeError(f"the JPush stub did not start on {self.base_url}")
-
-    async def stop(self) -> None:
-        """Stops serving: connections to its port are refused until start()."""
-        server, task = self._server, self._task
-        self._server = self._task = None
-        if server is None or task is None:
-            return
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
 
 
 def _route(device: Device, vendor_options: dict[str, Any]) -> str:

@@ -37,7 +37,6 @@ import hmac
 import json
 import math
 import re
-import socket
 import time
 import uuid
 from collections import Counter, deque
@@ -45,10 +44,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import uvicorn
+
+from tests.support.serving import LoopbackServed
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -164,8 +165,10 @@ class _Forced:
 
 
 @dataclass
-class TencentSmsStub:
+class TencentSmsStub(LoopbackServed):
     """An ASGI app speaking Tencent Cloud API 3.0 for SendSms; every knob may change while it serves."""
+
+    label: ClassVar[str] = "the Tencent SMS stub"
 
     secret_id: str = "AKIDstub00000000000000000000000000"
     secret_key: str = "stub-secret-key-0000000000000000"
@@ -194,10 +197,6 @@ class TencentSmsStub:
     _sent_at: dict[str, list[float]] = field(default_factory=dict, init=False, repr=False)
     _server: uvicorn.Server | None = field(default=None, init=False, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def endpoint(self) -> str:
@@ -466,37 +465,6 @@ class TencentSmsStub:
         except (ValueError, TypeError, AttributeError):
             return _json(400, {"error": "invalid control payload"})
         return _json(200, {"down": self.down, "downAnswer": self.down_answer, "delay": self.delay})
-
-    async def start(self) -> None:
-        """Serves on host:port (a free port the first time); returns once it accepts connections."""
-        if self._server is not None:
-            return
-        if not self.port:
-            with socket.socket() as s:
-                s.bind((self.host, 0))
-                self.port = int(s.getsockname()[1])
-        config = uvicorn.Config(
-            self, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        self._server, self._task = server, asyncio.create_task(server.serve())
-        for _ in range(500):
-            if server.started:
-                return
-            if self._task.done():
-                break
-            await asyncio.sleep(0.01)
-        await self.stop()
-        raise RuntimeError(f"the Tencent SMS stub did not start on {self.base_url}")
-
-    async def stop(self) -> None:
-        """Stops serving: connections to its port are refused until start()."""
-        server, task = self._server, self._task
-        self._server = self._task = None
-        if server is None or task is None:
-            return
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
 
 
 def tc3_signature(
