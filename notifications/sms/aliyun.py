@@ -22,17 +22,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_dysmsapi20170525.models import SendSmsRequest
-from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import ResponseException, UnretryableException
-from darabonba.policy.retry import RetryOptions
-from darabonba.runtime import RuntimeOptions
 
+from notifications import aliyun_openapi as openapi
+from notifications.aliyun_openapi import cause_of, mask_phone, scrub, status_of, text_of
 from notifications.sms.base import Receipt, SmsMessage, SmsOutcome, SmsResult
 
 PROVIDER = "aliyun"
@@ -53,8 +51,6 @@ RETRY_CODES = frozenset(
         "InvalidTimeStamp.Expired",
     }
 )
-_SERVER_STRINGS = re.compile(r"\s*server (?:string to sign|StringToSign|CanonicalRequest).*", re.IGNORECASE | re.DOTALL)
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
 
 log = logging.getLogger("palmtrade.sms.aliyun")
 
@@ -72,18 +68,6 @@ def outcome_for(code: str | None, status: int | None = None) -> SmsOutcome:
     if status is not None and (status >= 500 or status == 429):
         return SmsOutcome.RETRY
     return SmsOutcome.FAILED
-
-
-def mask_phone(phone: str) -> str:
-    """A number as it may be logged: 138****0001 (nothing of a number shorter than 11 characters)."""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 11 else "****"
-
-
-def scrub(text: str | None) -> str | None:
-    """Aliyun's message without the server's string to sign (which echoes the query) and with numbers masked."""
-    if text is None:
-        return None
-    return _MOBILE_IN_TEXT.sub(r"\1****\2", _SERVER_STRINGS.sub("", text)) or None
 
 
 class AliyunSms:
@@ -105,21 +89,8 @@ class AliyunSms:
         self._sign_name = sign_name
         self._templates = dict(templates)
         self._timeout = timeout_ms / 1000
-        self._client = Client(
-            Config(
-                access_key_id=access_key_id,
-                access_key_secret=access_key_secret,
-                endpoint=endpoint,
-                region_id=region,
-                protocol=protocol,
-                connect_timeout=timeout_ms,
-                read_timeout=timeout_ms,
-                retry_options=RetryOptions({"retryable": False}),
-            )
-        )
-        self._runtime = RuntimeOptions(
-            autoretry=False, max_attempts=0, connect_timeout=timeout_ms, read_timeout=timeout_ms
-        )
+        self._client = Client(openapi.config(access_key_id, access_key_secret, endpoint, region, protocol, timeout_ms))
+        self._runtime = openapi.runtime(timeout_ms)
 
     async def send(self, message: SmsMessage) -> SmsResult:
         """Sends `message` once (OutId = its message_id) and says what Aliyun answered; never retries."""
@@ -139,17 +110,17 @@ class AliyunSms:
                 response = await self._client.send_sms_with_options_async(request, self._runtime)
         except ResponseException as err:
             data = err.data if isinstance(err.data, dict) else {}
-            code = _text(data.get("Code") or data.get("code")) or _text(err.code)
+            code = text_of(data.get("Code") or data.get("code")) or text_of(err.code)
             status = err.status_code if isinstance(err.status_code, int) else None
-            text = scrub(_text(data.get("Message") or data.get("message")))
+            text = scrub(text_of(data.get("Message") or data.get("message")))
             return self._logged(message, SmsResult(outcome_for(code, status), PROVIDER, None, code, text))
         except (UnretryableException, TimeoutError, OSError) as err:
-            reason = "timed out" if isinstance(err, TimeoutError) else type(_cause(err)).__name__
+            reason = "timed out" if isinstance(err, TimeoutError) else type(cause_of(err)).__name__
             return self._logged(message, SmsResult(SmsOutcome.RETRY, PROVIDER, message=reason))
         body = response.body
-        code = _text(body.code)
-        biz_id = _text(body.biz_id) if code == "OK" else None
-        result = SmsResult(outcome_for(code, _status(response)), PROVIDER, biz_id, code, scrub(_text(body.message)))
+        code = text_of(body.code)
+        biz_id = text_of(body.biz_id) if code == "OK" else None
+        result = SmsResult(outcome_for(code, status_of(response)), PROVIDER, biz_id, code, scrub(text_of(body.message)))
         return self._logged(message, result)
 
     async def close(self) -> None:
@@ -182,32 +153,12 @@ def parse_receipts(body: bytes) -> list[Receipt]:
         receipts.append(
             Receipt(
                 provider=PROVIDER,
-                provider_id=_text(item.get("biz_id")),
+                provider_id=text_of(item.get("biz_id")),
                 phone=item["phone_number"],
                 delivered=success is True or (isinstance(success, str) and success.lower() == "true"),
-                code=_text(item.get("err_code")),
-                reported_at=_text(item.get("report_time")),
-                out_id=_text(item.get("out_id")),
+                code=text_of(item.get("err_code")),
+                reported_at=text_of(item.get("report_time")),
+                out_id=text_of(item.get("out_id")),
             )
         )
     return receipts
-
-
-def _text(value: object) -> str | None:
-    """A non-empty string, else None (the SDK formats a missing code as the string "None")."""
-    if value is None or value == "" or value == "None":
-        return None
-    return str(value)
-
-
-def _status(response: Any) -> int | None:
-    status = getattr(response, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def _cause(err: BaseException) -> BaseException:
-    """The transport error behind the SDK's wrappers (UnretryableException, then RetryError)."""
-    inner = getattr(err, "inner_exception", None)
-    if not isinstance(inner, BaseException):
-        return err
-    return inner.__context__ or inner

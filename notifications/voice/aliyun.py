@@ -40,12 +40,10 @@ from typing import Any, Final
 
 from alibabacloud_dyvmsapi20170525.client import Client
 from alibabacloud_dyvmsapi20170525.models import IvrCallRequest, IvrCallRequestMenuKeyMap
-from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import ResponseException, UnretryableException
-from darabonba.policy.retry import RetryOptions
-from darabonba.runtime import RuntimeOptions
 
-from notifications.sms.aliyun import _cause, _status, _text, mask_phone, scrub
+from notifications import aliyun_openapi as openapi
+from notifications.aliyun_openapi import cause_of, mask_phone, scrub, status_of, text_of
 from notifications.voice.base import Answer, CallReport, VoiceCall, VoiceOutcome, VoiceResult
 
 PROVIDER = "aliyun"
@@ -131,21 +129,8 @@ class AliyunVoice:
         self._play_times = play_times
         self._key_timeout_ms = key_timeout_ms
         self._timeout = timeout_ms / 1000
-        self._client = Client(
-            Config(
-                access_key_id=access_key_id,
-                access_key_secret=access_key_secret,
-                endpoint=endpoint,
-                region_id=region,
-                protocol=protocol,
-                connect_timeout=timeout_ms,
-                read_timeout=timeout_ms,
-                retry_options=RetryOptions({"retryable": False}),
-            )
-        )
-        self._runtime = RuntimeOptions(
-            autoretry=False, max_attempts=0, connect_timeout=timeout_ms, read_timeout=timeout_ms
-        )
+        self._client = Client(openapi.config(access_key_id, access_key_secret, endpoint, region, protocol, timeout_ms))
+        self._runtime = openapi.runtime(timeout_ms)
 
     async def call(self, call: VoiceCall) -> VoiceResult:
         """Places `call` once (OutId = out_id_for(call_id)) and says what Aliyun answered; never retries."""
@@ -169,17 +154,19 @@ class AliyunVoice:
                 response = await self._client.ivr_call_with_options_async(request, self._runtime)
         except ResponseException as err:
             data = err.data if isinstance(err.data, dict) else {}
-            code = _text(data.get("Code") or data.get("code")) or _text(err.code)
+            code = text_of(data.get("Code") or data.get("code")) or text_of(err.code)
             status = err.status_code if isinstance(err.status_code, int) else None
-            text = scrub(_text(data.get("Message") or data.get("message")))
+            text = scrub(text_of(data.get("Message") or data.get("message")))
             return self._logged(call, VoiceResult(outcome_for(code, status), PROVIDER, None, code, text))
         except (UnretryableException, TimeoutError, OSError) as err:
-            reason = "timed out" if isinstance(err, TimeoutError) else type(_cause(err)).__name__
+            reason = "timed out" if isinstance(err, TimeoutError) else type(cause_of(err)).__name__
             return self._logged(call, VoiceResult(VoiceOutcome.RETRY, PROVIDER, message=reason))
         body = response.body
-        code = _text(body.code)
-        call_id = _text(body.call_id) if code == "OK" else None
-        result = VoiceResult(outcome_for(code, _status(response)), PROVIDER, call_id, code, scrub(_text(body.message)))
+        code = text_of(body.code)
+        call_id = text_of(body.call_id) if code == "OK" else None
+        result = VoiceResult(
+            outcome_for(code, status_of(response)), PROVIDER, call_id, code, scrub(text_of(body.message))
+        )
         return self._logged(call, result)
 
     def parse_reports(self, body: bytes) -> list[CallReport]:
@@ -216,7 +203,7 @@ def parse_reports(body: bytes, confirm_key: str = CONFIRM_KEY, decline_key: str 
         if not isinstance(item, dict) or not isinstance(item.get("status_code"), str):
             raise ValueError("a voice receipt entry is an object with a status_code")
         status = item["status_code"]
-        dtmf = _text(item.get("dtmf")) or ""
+        dtmf = text_of(item.get("dtmf")) or ""
         key = next((k for k in dtmf if k in (confirm_key, decline_key)), None)
         is_record = any(name in item for name in ("end_time", "duration", "callee", "start_time"))
         if key is not None:
@@ -228,12 +215,12 @@ def parse_reports(body: bytes, confirm_key: str = CONFIRM_KEY, decline_key: str 
         reports.append(
             CallReport(
                 provider=PROVIDER,
-                provider_id=_text(item.get("call_id")),
-                out_id=_text(item.get("out_id")),
-                phone=_text(item.get("callee")) or "",
+                provider_id=text_of(item.get("call_id")),
+                out_id=text_of(item.get("out_id")),
+                phone=text_of(item.get("callee")) or "",
                 answer=answer,
                 key=key or (dtmf or None),
-                ended_at=_text(item.get("end_time") if is_record else item.get("status_time")),
+                ended_at=text_of(item.get("end_time") if is_record else item.get("status_time")),
                 code=status,
             )
         )
