@@ -20,8 +20,19 @@ One run:
 Output, one figure a line, ``name: value unit``, then the ratios. Goal (issue 4): dispatch at least
 50 % of the stub's raw capacity (stated on stderr against both clients).
 
+5. then every other channel in turn (``bench/channels.py``): APNs, JPush, Aliyun SMS, Tencent SMS and Aliyun
+   voice, each with its stub in its own process (limits and quotas off), its raw capacity from a minimal client
+   that speaks the protocol correctly (httpx; HTTP/2 + TLS + provider JWT for APNs, basic auth for JPush, each
+   request signed anew for the SMS and voice APIs), and PalmTrade's dispatch rate through the real channel or
+   provider class without a database (``channel.send`` of PushSender-sized batches by ``--senders`` loops;
+   ``provider.send`` / ``provider.call`` in rounds of the SmsDispatcher's / VoiceDispatcher's batch). For each:
+   ``push_apns_raw``, ``push_apns_dispatch`` (/s), ``push_apns_ratio`` (x) and ``push_apns_goal`` (met or not met,
+   >= 0.5); likewise ``push_jpush_*``, ``sms_aliyun_*``, ``sms_tencent_*`` and ``voice_aliyun_*``. CPU of the
+   clients and of each stub goes to stderr. ``--channels`` picks some (fcm is steps 1-4).
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/palmtrade .venv/bin/python bench/push.py
     .venv/bin/python bench/push.py --scale tiny            # SQLite smoke test for CI
+    .venv/bin/python bench/push.py --channels apns,jpush   # only those channels (no database)
 """
 
 from __future__ import annotations
@@ -42,9 +53,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import channels  # noqa: E402
 from bench.publication import BenchDatabase, create_database, drop_database  # noqa: E402
 
 SCALES = {"default": (100_000, 20_000), "tiny": (1_000, 200)}
+# pushes per push channel, and SMS messages / voice calls per provider, through the other channels
+CHANNEL_SCALES = {"default": (10_000, 5_000), "tiny": (400, 200)}
+ALL_CHANNELS = ("fcm", *channels.CHANNELS)
 PROJECT = "palmtrade-bench"
 ACCESS_TOKEN = "bench-access-token"
 GOAL_RATIO = 0.5
@@ -377,6 +392,27 @@ async def measure_dispatch(args: argparse.Namespace, port: int, lines: list[str]
 
 
 async def run(args: argparse.Namespace) -> int:
+    if "fcm" in args.channels:
+        await run_fcm(args)
+    others = [name for name in args.channels if name != "fcm"]
+    if others:
+        settings = channels.Settings(
+            seconds=args.seconds,
+            in_flight=args.in_flight,
+            apns_streams=args.apns_streams,
+            senders=args.senders,
+            batch=args.batch,
+            pushes=args.channel_pushes,
+            sms_batch=args.sms_batch,
+            voice_batch=args.voice_batch,
+            messages=args.sms_messages,
+        )
+        for line in await channels.run(others, settings):
+            print(line, flush=True)
+    return 0
+
+
+async def run_fcm(args: argparse.Namespace) -> None:
     port = free_port()
     stub = start_stub(port)
     db: BenchDatabase | None = None
@@ -407,7 +443,7 @@ async def run(args: argparse.Namespace) -> int:
         f"senders={args.senders} batch={args.batch} in_flight={args.in_flight} cores={os.cpu_count()}",
         file=sys.stderr,
     )
-    return 0
+    sys.stdout.flush()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -421,6 +457,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--in-flight", type=int, default=4, help="concurrent requests of the capacity clients")
     parser.add_argument("--fcm-in-flight", type=int, default=4, help="FcmChannel in_flight (FCM_IN_FLIGHT)")
     parser.add_argument("--seconds", type=float, default=None, help="capacity window (default 5; tiny 1)")
+    parser.add_argument(
+        "--channels",
+        default=",".join(ALL_CHANNELS),
+        help=f"comma-separated, of {', '.join(ALL_CHANNELS)} (default all)",
+    )
+    parser.add_argument("--channel-pushes", type=int, default=None, help="pushes per APNs/JPush (10,000; tiny 400)")
+    parser.add_argument(
+        "--sms-messages", type=int, default=None, help="SMS per provider and voice calls (5,000; tiny 200)"
+    )
+    parser.add_argument("--apns-streams", type=int, default=16, help="HTTP/2 streams of the APNs capacity client")
+    parser.add_argument("--sms-batch", type=int, default=50, help="concurrent sends a round (SmsDispatcher batch)")
+    parser.add_argument("--voice-batch", type=int, default=20, help="concurrent calls a round (VoiceDispatcher batch)")
     parser.add_argument("--send-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--name", default="p0", help=argparse.SUPPRESS)
@@ -429,6 +477,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.notifications = args.notifications or notifications
     args.devices = args.devices or devices
     args.seconds = args.seconds or (1.0 if args.scale == "tiny" else 5.0)
+    pushes, messages = CHANNEL_SCALES[args.scale]
+    args.channel_pushes = args.channel_pushes or pushes
+    args.sms_messages = args.sms_messages or messages
+    chosen = [name.strip() for name in args.channels.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(ALL_CHANNELS))
+    if unknown or not chosen:
+        parser.error(f"--channels takes some of {', '.join(ALL_CHANNELS)}, not {', '.join(unknown) or 'nothing'}")
+    args.channels = [name for name in ALL_CHANNELS if name in chosen]
     if (
         min(
             args.notifications,
@@ -438,6 +494,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             args.batch,
             args.in_flight,
             args.fcm_in_flight,
+            args.channel_pushes,
+            args.sms_messages,
+            args.apns_streams,
+            args.sms_batch,
+            args.voice_batch,
         )
         < 1
     ):
