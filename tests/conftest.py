@@ -166,6 +166,11 @@ class Api:
         """Delivers the outbox now (the background dispatcher is off in tests)."""
         return await self.services.dispatcher.drain()
 
+    async def send_texts(self) -> int:
+        """Sends the queued texts now (the workers' SMS dispatcher is off in tests), through the outbox the server
+        uses."""
+        return await accounts.deps.sms.run_once()  # type: ignore[attr-defined,no-any-return]
+
     @property
     def sms(self) -> list[tuple[str, str]]:
         return accounts.deps.sms.sent  # type: ignore[attr-defined,no-any-return]

@@ -85,7 +85,7 @@ async def test_drawn_experts_are_called_one_declines_and_the_replacement_is_call
     revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
     drawn = [e["poolNumber"] for e in revealed["draw"]["selected"]]
     global_ids = {e["poolNumber"]: e["expertId"] for e in revealed["draw"]["selected"]}
-    await api.services.sms.run_once()
+    await api.send_texts()
     assert await dispatcher.run_once() == 5
 
     # then each drawn expert got a text and a call naming the lot, when and where to report, never a bidder
@@ -128,7 +128,7 @@ async def test_drawn_experts_are_called_one_declines_and_the_replacement_is_call
     assert replaced["__typename"] == "ExpertDrawReplaceCommitted", replaced
     second = await reveal(api, operator, secret2, lotId=lot["id"], round=2)
     [newcomer] = [e["poolNumber"] for e in second["draw"]["selected"]]
-    await api.services.sms.run_once()
+    await api.send_texts()
     assert await dispatcher.run_once() == 1
 
     # then the replacement expert is texted and called the same way

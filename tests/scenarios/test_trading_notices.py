@@ -73,7 +73,7 @@ async def test_deadline_decryption_and_change_notices_reach_the_right_bidders(ap
     assert all("解密" in o[0]["title"] for o in opened[:3])
     assert [sum(n["kind"] == "DECRYPTION_REMINDER" for n in mine) for mine in notices] == [0, 1, 1, 0]
     # and, being time-critical, the window's notices went by text as well, to the same bidders
-    await api.services.sms.run_once()
+    await api.send_texts()
     texted = [[t for to, t in api.sms if to == phone] for phone in phones]
     assert [sum("已开标" in t for t in mine) for mine in texted] == [1, 1, 1, 0]
     assert [sum("截止" in t for t in mine) for mine in texted] == [0, 1, 1, 0]
