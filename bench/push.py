@@ -406,6 +406,7 @@ async def run(args: argparse.Namespace) -> int:
             sms_batch=args.sms_batch,
             voice_batch=args.voice_batch,
             messages=args.sms_messages,
+            rounds=args.rounds,
         )
         for line in await channels.run(others, settings):
             print(line, flush=True)
@@ -467,6 +468,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sms-messages", type=int, default=None, help="SMS per provider and voice calls (5,000; tiny 200)"
     )
     parser.add_argument("--apns-streams", type=int, default=16, help="HTTP/2 streams of the APNs capacity client")
+    parser.add_argument("--rounds", type=int, default=None, help="alternations of raw and dispatch (5; tiny 2)")
     parser.add_argument("--sms-batch", type=int, default=50, help="concurrent sends a round (SmsDispatcher batch)")
     parser.add_argument("--voice-batch", type=int, default=20, help="concurrent calls a round (VoiceDispatcher batch)")
     parser.add_argument("--send-worker", metavar="DATABASE_URL", help=argparse.SUPPRESS)
@@ -480,6 +482,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pushes, messages = CHANNEL_SCALES[args.scale]
     args.channel_pushes = args.channel_pushes or pushes
     args.sms_messages = args.sms_messages or messages
+    args.rounds = args.rounds or (2 if args.scale == "tiny" else 5)
     chosen = [name.strip() for name in args.channels.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(ALL_CHANNELS))
     if unknown or not chosen:
@@ -499,6 +502,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             args.apns_streams,
             args.sms_batch,
             args.voice_batch,
+            args.rounds,
         )
         < 1
     ):
