@@ -610,6 +610,25 @@ async def expert_replacement_needed(event: OutboxEvent) -> list[NewNotification]
     )
 
 
+async def committee_complete(event: OutboxEvent) -> list[NewNotification]:
+    """Every drawn expert confirmed: the operators and the tenderer (and its agency) are told."""
+    found = await _lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    return _make(
+        event,
+        await active_users_of([*await operators(), *_managers(project)]),
+        Kind.COMMITTEE_COMPLETE,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        size=event.payload["size"],
+    )
+
+
 async def tender_document_changed(event: OutboxEvent) -> list[NewNotification]:
     """A new version of a tender document (with a change notice or clarification): to every registered bidder."""
     if event.payload.get("purpose") != "tender_document" or not event.payload.get("supersedes"):
@@ -680,6 +699,7 @@ RULES: dict[str, Rule] = {
     "complaint.overdue": complaint_overdue,
     "document.stored": tender_document_changed,
     "expert_notice.replacement_needed": expert_replacement_needed,
+    "expert_notice.committee_complete": committee_complete,
     "opening.started": decryption_window,
     "tendering.decryption_closing": decryption_window,
     "tendering.deadline_approaching": deadline_approaching,

@@ -268,6 +268,12 @@ TEMPLATES: dict[str, Template] = {
         "An expert must be replaced",
         "The expert drawn for “{lot}” ({trade_code}) (pool number {expert}) {answer_en}: commit a replacement draw.",
     ),
+    "expert_notice.committee_complete": Template(
+        "评标委员会已组建",
+        "“{lot}”（{trade_code}）抽取的 {size} 名评标专家均已确认参加评标。",
+        "The committee is complete",
+        "All {size} experts drawn for “{lot}” ({trade_code}) have confirmed.",
+    ),
     "opening.started": Template(
         "开标解密已开始",
         "“{lot}”（{trade_code}）已开标，请在 {ends} 前在手机上完成投标文件解密，逾期未解密的投标将被视为撤销。",

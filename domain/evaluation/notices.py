@@ -7,6 +7,7 @@ where to report, never its bidders.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from domain.notifications import sms
 from domain.publication.models import Lot
 
 ANSWER_WINDOW = timedelta(minutes=30)
+_COMPLETE = uuid.UUID("0c6d0f59-2b8e-4b8a-9d4f-1f0b8f3e6a21")
 CALL_LEASE = timedelta(seconds=30)
 CALL_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=5))
 DEFAULT_PLACE = "公共资源交易中心评标区"
@@ -64,6 +66,16 @@ class ReplacementNeeded(DomainEvent):
     lot_id: int
     expert_id: int
     answer: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitteeComplete(DomainEvent):
+    """Every seat of the lot's committee is held by an expert who confirmed."""
+
+    type = "expert_notice.committee_complete"
+    object_type = "Lot"
+    lot_id: int
+    size: int
 
 
 class NoticeAnswered(DomainError):
@@ -173,6 +185,8 @@ async def _answer(notice: ExpertNotice, answer: str, channel: str, actor: Actor)
         ),
         actor,
     )
+    if answer == Answer.CONFIRMED:
+        await _complete(notice.lot_id, actor)
     if answer in (Answer.DECLINED, Answer.NO_ANSWER):
         await events.record(
             ReplacementNeeded(
@@ -185,6 +199,21 @@ async def _answer(notice: ExpertNotice, answer: str, channel: str, actor: Actor)
             actor,
         )
     return notice
+
+
+async def _complete(lot_id: int, actor: Actor) -> None:
+    """Records, once per lot, that the committee is complete: as many confirmations as the first draw's seats."""
+    first = await ExpertDraw.filter(lot_id=lot_id).order_by("round").first()
+    if first is None:
+        return
+    confirmed = await ExpertNotice.filter(lot_id=lot_id, status=Answer.CONFIRMED).count()
+    if confirmed != first.size:
+        return
+    await events.record(
+        CommitteeComplete(object_id=str(lot_id), lot_id=lot_id, size=first.size, audience=Audience()),
+        actor,
+        event_id=uuid.uuid5(_COMPLETE, str(lot_id)),
+    )
 
 
 async def answer_in_app(actor: Actor, lot_id: int, confirm: bool) -> ExpertNotice:

@@ -68,6 +68,7 @@ class Kind(StrEnum):
     LOT_CHANGED = "lot_changed"
     LOT_ENDED = "lot_ended"
     EXPERT_REPLACEMENT_NEEDED = "expert_replacement_needed"
+    COMMITTEE_COMPLETE = "committee_complete"
 
 
 class Channel(StrEnum):

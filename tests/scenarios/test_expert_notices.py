@@ -182,3 +182,39 @@ async def test_the_operator_sees_each_experts_call_and_answer(api, manual_clock,
     assert len(rows) == 5
     assert all(r["callStatus"] == "placed" for r in rows.values())
     assert (rows[first]["status"], rows[first]["answeredBy"]) == ("declined", "voice")
+
+
+async def test_when_every_drawn_expert_confirms_the_committee_is_complete(api, manual_clock, voice):
+    # given a revealed draw of five experts
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
+    project, _tenderer, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    for price in (1_200_000_000, 1_210_000_000, 1_220_000_000):
+        _, token = await registered_bidder(api, operator, lot["id"])
+        await submit(api, token, lot["id"], seal(new_key(), lot["tradeCode"], price, {}))
+    for n in range(7):
+        await add_expert(api, operator, f"专家{n}", [SPECIALTY])
+    secret, commitment = new_secret()
+    await api.gql(
+        COMMIT,
+        {"input": {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}},
+        token=operator,
+    )
+    manual_clock.advance(timedelta(days=25, seconds=1))
+    await chronograph.fire_due()
+    operator = await f.login(api, operator_at)
+    revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
+
+    # when each confirms in the app (one of them twice)
+    for expert in (e["poolNumber"] for e in revealed["draw"]["selected"]):
+        token = await f.expert_token(api, expert)
+        await api.gql(ANSWER, {"input": {"lotId": lot["id"], "confirm": True}}, token=token)
+    again = await api.gql(ANSWER, {"input": {"lotId": lot["id"], "confirm": False}}, token=token)
+    await api.dispatch()
+
+    # then a second answer is refused, and the operators are told once that the committee is complete
+    assert again["data"]["expertNoticeAnswer"]["code"] == "EXPERT_NOTICE_ANSWERED"
+    complete = [n for n in await inbox(api, operator) if n["kind"] == "COMMITTEE_COMPLETE"]
+    assert len(complete) == 1
+    assert "5 名" in complete[0]["body"]
