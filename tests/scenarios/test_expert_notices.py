@@ -57,12 +57,21 @@ async def voice(api: Any) -> AsyncIterator[tuple[voice_stub.AliyunVoiceStub, Voi
             await dispatcher.close()
 
 
-async def test_drawn_experts_are_called_one_declines_and_the_replacement_is_called(api, manual_clock, voice):
-    # given a sealed tender with three bids, a pool of 7 experts, and a draw committed before the deadline
-    stub, dispatcher = voice
+@dataclasses.dataclass
+class Drawn:
+    operator: str
+    operator_at: str
+    lot: dict[str, Any]
+    revealed: dict[str, Any]
+    bidder_names: list[str]
+
+
+async def revealed_draw(api: Any, clock: Any) -> Drawn:
+    """A sealed tender with three bids and a pool of 7 experts; a draw of 5 committed before the deadline and
+    revealed after it (the operator signed in again)."""
     operator_at = await operator_phone()
     operator = await f.login(api, operator_at)
-    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    project, _, _ = await sealed_lot(api, clock, operator)
     lot = project["lots"][0]
     bidder_names = []
     for price in (1_200_000_000, 1_210_000_000, 1_220_000_000):
@@ -77,12 +86,19 @@ async def test_drawn_experts_are_called_one_declines_and_the_replacement_is_call
     secret, commitment = new_secret()
     form = {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}
     await api.gql(COMMIT, {"input": form}, token=operator)
-
-    # when the deadline passes and the operator reveals the draw, and the voice dispatcher runs
-    manual_clock.advance(timedelta(days=25, seconds=1))
+    clock.advance(timedelta(days=25, seconds=1))
     await chronograph.fire_due()
     operator = await f.login(api, operator_at)
     revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
+    return Drawn(operator, operator_at, lot, revealed, bidder_names)
+
+
+async def test_drawn_experts_are_called_one_declines_and_the_replacement_is_called(api, manual_clock, voice):
+    # given a sealed tender with three bids and a draw of 5 experts, revealed after the deadline (the voice
+    # dispatcher then runs)
+    stub, dispatcher = voice
+    d = await revealed_draw(api, manual_clock)
+    operator, lot, revealed, bidder_names = d.operator, d.lot, d.revealed, d.bidder_names
     drawn = [e["poolNumber"] for e in revealed["draw"]["selected"]]
     global_ids = {e["poolNumber"]: e["expertId"] for e in revealed["draw"]["selected"]}
     await api.send_texts()
@@ -146,25 +162,8 @@ async def _lot_pk(global_id: str) -> int:
 async def test_the_operator_sees_each_experts_call_and_answer(api, manual_clock, voice):
     # given a revealed draw whose experts were called, one declining on the keypad
     stub, dispatcher = voice
-    operator_at = await operator_phone()
-    operator = await f.login(api, operator_at)
-    project, _, _ = await sealed_lot(api, manual_clock, operator)
-    lot = project["lots"][0]
-    for price in (1_200_000_000, 1_210_000_000, 1_220_000_000):
-        _, token = await registered_bidder(api, operator, lot["id"])
-        await submit(api, token, lot["id"], seal(new_key(), lot["tradeCode"], price, {}))
-    for n in range(7):
-        await add_expert(api, operator, f"专家{n}", [SPECIALTY])
-    secret, commitment = new_secret()
-    await api.gql(
-        COMMIT,
-        {"input": {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}},
-        token=operator,
-    )
-    manual_clock.advance(timedelta(days=25, seconds=1))
-    await chronograph.fire_due()
-    operator = await f.login(api, operator_at)
-    revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
+    d = await revealed_draw(api, manual_clock)
+    operator, lot, revealed = d.operator, d.lot, d.revealed
     await dispatcher.run_once()
     first = revealed["draw"]["selected"][0]["poolNumber"]
     stub.answer((await Expert.get(id=first)).phone, key="2")
@@ -186,25 +185,8 @@ async def test_the_operator_sees_each_experts_call_and_answer(api, manual_clock,
 
 async def test_when_every_drawn_expert_confirms_the_committee_is_complete(api, manual_clock, voice):
     # given a revealed draw of five experts
-    operator_at = await operator_phone()
-    operator = await f.login(api, operator_at)
-    project, _tenderer, _ = await sealed_lot(api, manual_clock, operator)
-    lot = project["lots"][0]
-    for price in (1_200_000_000, 1_210_000_000, 1_220_000_000):
-        _, token = await registered_bidder(api, operator, lot["id"])
-        await submit(api, token, lot["id"], seal(new_key(), lot["tradeCode"], price, {}))
-    for n in range(7):
-        await add_expert(api, operator, f"专家{n}", [SPECIALTY])
-    secret, commitment = new_secret()
-    await api.gql(
-        COMMIT,
-        {"input": {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}},
-        token=operator,
-    )
-    manual_clock.advance(timedelta(days=25, seconds=1))
-    await chronograph.fire_due()
-    operator = await f.login(api, operator_at)
-    revealed = await reveal(api, operator, secret, lotId=lot["id"], round=1)
+    d = await revealed_draw(api, manual_clock)
+    operator, lot, revealed = d.operator, d.lot, d.revealed
 
     # when each confirms in the app (one of them twice)
     for expert in (e["poolNumber"] for e in revealed["draw"]["selected"]):
