@@ -469,12 +469,9 @@ async def lot_suspension(event: OutboxEvent) -> list[NewNotification]:
     if found is None:
         return []
     lot, project = found
-    bidders = await Registration.filter(lot_id=lot.id, status=RegistrationStatus.REGISTERED.value).values_list(
-        "organisation_id", flat=True
-    )
     return _make(
         event,
-        await active_users_of([*(int(o) for o in bidders), *_managers(project)]),
+        await active_users_of([*await _registrants(lot.id), *_managers(project)]),
         Kind.LOT_SUSPENSION,
         event.type,
         object_type="Lot",
@@ -637,12 +634,9 @@ async def tender_document_changed(event: OutboxEvent) -> list[NewNotification]:
     if found is None:
         return []
     lot, _ = found
-    bidders = await Registration.filter(lot_id=lot.id, status=RegistrationStatus.REGISTERED.value).values_list(
-        "organisation_id", flat=True
-    )
     return _make(
         event,
-        await active_users_of([int(o) for o in bidders]),
+        await active_users_of(await _registrants(lot.id)),
         Kind.TENDER_DOCUMENT_CHANGED,
         "document.tender_document_changed",
         lot=lot.name,
