@@ -22,6 +22,12 @@ Choices the codelists leave open, so that a reader of the data can rely on them:
   cancels that award as well (`awardCancellation`).
 - Attachments carry their SHA-256 in `description` ("SHA-256: <hex>"): OCDS 1.1 has no hash field
   in core and no registered extension for one, and a description keeps the release valid.
+- Awards name their supplier and value from the results themselves: the candidate ranked first
+  (中标候选人公示, 招标投标法实施条例 第五十五条: the award goes to it) for the pending award, the
+  Award row (中标结果) for the active one, the winner and hammer price of a sold online auction
+  (竞得人, 成交价). The contract's value is the amount recorded with it. The supplier is a party
+  with role `supplier` from the release that first names it; in a sale the winner pays the seller,
+  so it is also `payer` (OCDS has no role for the buyer of an asset, and `buyer` is the procurer).
 - Amounts: `amount` is yuan as a JSON number, exact for every price the platform accepts (integer
   fen <= 10^15: at most 15 significant digits, which a binary double round-trips), `currency` CNY.
 """
@@ -39,12 +45,14 @@ from typing import IO, Any
 from tortoise.expressions import Q
 
 from domain.accounts.models import Organisation
+from domain.auctions.models import Auction, AuctionEntry
 from domain.common.catalogue import Category
 from domain.common.clock import to_shanghai
 from domain.common.errors import NotFound
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
 from domain.publication.procedures import SALES, Procedure
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from domain.results.models import Award, Candidate
 
 # Not a registered prefix. OCDS publishers register one (`ocds-` and six characters) with the Open
 # Contracting Partnership and pass it as `prefix`; until then this marks the data as unofficial.
@@ -169,16 +177,47 @@ class _Process:
     announcements: list[Announcement] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """Who a lot's award names and at what price (fen), per stage; the contract's amount once recorded."""
+
+    proposed: tuple[int, int] | None = None  # (organisation id, price) of the candidate ranked first
+    awarded: tuple[int, int] | None = None  # (organisation id, price) of the award or the auction's winner
+    contract_fen: int | None = None
+
+
 @dataclass
 class _Page:
     processes: list[_Process]
     attachments: dict[int, list[AnnouncementAttachment]]
     orgs: dict[int, Organisation]
     stages: dict[int, AnnouncementType]  # announcement id -> its stage (never CHANGE)
+    outcomes: dict[int, _Outcome] = field(default_factory=dict)  # lot id -> what its results say
+
+
+async def _outcomes(lot_ids: list[int]) -> dict[int, _Outcome]:
+    """The first candidates, awards and sold auctions of the lots, in four queries."""
+    proposed = {c.lot_id: (c.organisation_id, c.price_fen) for c in await Candidate.filter(lot_id__in=lot_ids, rank=1)}
+    awarded: dict[int, tuple[int, int]] = {}
+    contracts: dict[int, int] = {}
+    for made in await Award.filter(lot_id__in=lot_ids):
+        awarded[made.lot_id] = (made.organisation_id, made.price_fen)
+        if made.contract_amount_fen is not None:
+            contracts[made.lot_id] = made.contract_amount_fen
+    sold = await Auction.filter(lot_id__in=lot_ids, phase="sold", winner_entry_id__isnull=False)
+    entries = {e.id: e for e in await AuctionEntry.filter(id__in=[a.winner_entry_id for a in sold])}
+    for auction in sold:
+        entry = entries.get(auction.winner_entry_id or 0)
+        if entry is not None and auction.current_price_fen is not None:
+            awarded.setdefault(auction.lot_id, (entry.organisation_id, auction.current_price_fen))
+    return {
+        lot_id: _Outcome(proposed.get(lot_id), awarded.get(lot_id), contracts.get(lot_id))
+        for lot_id in {*proposed, *awarded}
+    }
 
 
 async def _load(lots: Sequence[Lot]) -> _Page:
-    """The lots' projects, published announcements, attachments and parties, in four queries.
+    """The lots' projects, published announcements, attachments, parties and results, in ten queries.
 
     (More only when a change notice corrects one outside these lots: one query per link of that chain.)
     """
@@ -194,7 +233,9 @@ async def _load(lots: Sequence[Lot]) -> _Page:
     attachments: dict[int, list[AnnouncementAttachment]] = defaultdict(list)
     for att in await AnnouncementAttachment.filter(announcement_id__in=[a.id for a in anns]).order_by("id"):
         attachments[att.announcement_id].append(att)
+    outcomes = await _outcomes([lot.id for lot in lots])
     org_ids = {o for p in projects.values() for o in (p.tenderer_id, p.agency_id) if o}
+    org_ids |= {named[0] for out in outcomes.values() for named in (out.proposed, out.awarded) if named}
     orgs = {o.id: o for o in await Organisation.filter(id__in=sorted(org_ids))}
     kinds = {a.id: AnnouncementType(a.type) for a in anns}
     corrects = {a.id: a.corrects_id for a in anns}
@@ -218,7 +259,7 @@ async def _load(lots: Sequence[Lot]) -> _Page:
         for lot in lots
     ]
     stages = {a.id: _stage_of(a.id, kinds, corrects) for a in anns}
-    return _Page(processes=processes, attachments=attachments, orgs=orgs, stages=stages)
+    return _Page(processes=processes, attachments=attachments, orgs=orgs, stages=stages, outcomes=outcomes)
 
 
 def _stage_of(
@@ -320,10 +361,25 @@ def _documents(ann: Announcement, kind: AnnouncementType, page: _Page) -> list[d
     return docs
 
 
-def _release(
-    process: _Process, ann: Announcement, page: _Page, prefix: str, award_open: bool
-) -> tuple[dict[str, Any], bool]:
-    """The release of one announcement, and whether an award is pending or active after it."""
+@dataclass
+class _Progress:
+    """What the releases of a process so far have made public."""
+
+    award_open: bool = False  # an award is pending or active
+    supplier: int | None = None  # the organisation an award has named
+
+
+def _value(fen: int) -> dict[str, Any]:
+    return {"amount": yuan(fen), "currency": "CNY"}
+
+
+def _supplier_party(org: Organisation, selling: bool) -> dict[str, Any]:
+    roles = ["supplier", "payer"] if selling else ["supplier"]
+    return {"id": _party_id(org), "name": org.name, "identifier": _identifier(org), "roles": roles}
+
+
+def _release(process: _Process, ann: Announcement, page: _Page, prefix: str, progress: _Progress) -> dict[str, Any]:
+    """The release of one announcement; `progress` moves on with what it makes public."""
     lot = process.lot
     process_id = ocid(prefix, lot)
     is_change = ann.type == _A.CHANGE
@@ -356,6 +412,7 @@ def _release(
         if ann.corrects_id is not None:
             amendment["amendsReleaseID"] = f"{process_id}-{ann.corrects_id}"
     award_id, contract_id = f"{lot.trade_code}-award", f"{lot.trade_code}-contract"
+    outcome = page.outcomes.get(lot.id, _Outcome())
     target: dict[str, Any] = tender
     if stage in (_A.CANDIDATE_PUBLICITY, _A.RESULT):
         award: dict[str, Any] = {"id": award_id, "title": lot.name}
@@ -363,38 +420,45 @@ def _release(
             award["status"] = "pending" if stage is _A.CANDIDATE_PUBLICITY else "active"
             if stage is _A.RESULT:
                 award["date"] = release["date"]
-            award_open = True
+            progress.award_open = True
+            deal = outcome.proposed if stage is _A.CANDIDATE_PUBLICITY else outcome.awarded or outcome.proposed
+            supplier = page.orgs.get(deal[0]) if deal else None
+            if deal and supplier is not None:
+                award["value"] = _value(deal[1])
+                award["suppliers"] = [{"id": _party_id(supplier), "name": supplier.name}]
+                progress.supplier = supplier.id
         release["awards"] = [award]
         target = award
     elif stage in (_A.CONTRACT, _A.PERFORMANCE):
         contract: dict[str, Any] = {"id": contract_id, "awardID": award_id, "title": lot.name}
         if not is_change and stage is _A.CONTRACT:
             contract["status"] = "active"
+            if outcome.contract_fen is not None:
+                contract["value"] = _value(outcome.contract_fen)
         if not is_change and stage is _A.PERFORMANCE and ann.lot_status == LotStatus.COMPLETED:
             contract["status"] = "terminated"  # contractStatus: "in force, and has now come to a close"
         release["contracts"] = [contract]
         target = contract
         if stage is _A.PERFORMANCE:
             target = contract.setdefault("implementation", {})
-    elif stage is _A.TERMINATION and not is_change and award_open:
+    elif stage is _A.TERMINATION and not is_change and progress.award_open:
         release["awards"] = [{"id": award_id, "status": "cancelled"}]
         tags.append("awardCancellation")
-        award_open = False
+        progress.award_open = False
+    named = page.orgs.get(progress.supplier) if progress.supplier is not None else None
+    if named is not None and all(p["id"] != _party_id(named) for p in parties):
+        parties.append(_supplier_party(named, Procedure(lot.procedure) in SALES))
     if documents:
         target["documents"] = documents
     if amendment is not None:
         holder = release["contracts"][0] if stage is _A.PERFORMANCE else target
         holder["amendments"] = [amendment]
-    return release, award_open
+    return release
 
 
 def _releases(process: _Process, page: _Page, prefix: str) -> list[dict[str, Any]]:
-    out = []
-    award_open = False
-    for ann in process.announcements:
-        release, award_open = _release(process, ann, page, prefix, award_open)
-        out.append(release)
-    return out
+    progress = _Progress()
+    return [_release(process, ann, page, prefix, progress) for ann in process.announcements]
 
 
 # ---------------------------------------------------------------- merging (OCDS 1.1 merge rules)

@@ -541,3 +541,95 @@ def test_the_validator_refuses_what_ocds_refuses(field, value):
 
     # then validation fails, so the checks above are not vacuous
     assert list(VALIDATOR.iter_errors(release))
+
+
+# ---------------------------------------------------------------- awards and contracts from the real results
+
+
+async def test_awards_name_their_supplier_and_value_and_the_contract_its_value(db, manual_clock):
+    # given a tender brought through a real opening and evaluation (lowest price 95,500,000.07 yuan)
+    from domain.results import services as results
+    from tests.support.results import evaluated_lot
+
+    tender, candidates = await evaluated_lot(manual_clock, [98_000_000_00, 95_500_000_07, 97_250_000_00])
+    winner = await Organisation.get(id=candidates[0].organisation_id)
+    # when the candidates are publicised, the lot awarded and the contract recorded
+    await results.publish_candidates(tender.tenderer, tender.lot.id)
+    manual_clock.advance(days=3, seconds=1)
+    made = await results.award(tender.tenderer, tender.lot.id)
+    manual_clock.advance(days=5)
+    signed_on = clock.to_shanghai(manual_clock.now()).date()
+    await results.record_contract(tender.tenderer, tender.lot.id, "HT-2026-007", made.price_fen, signed_on)
+    record = await ocds.record(tender.lot.id, PREFIX)
+    releases = record["releases"]
+
+    # then the pending and the active award name the first candidate as supplier, at its price in yuan
+    supplier = {"id": f"CN-SAIC-{winner.credit_code}", "name": winner.name}
+    value = {"amount": 95_500_000.07, "currency": "CNY"}
+    pending, active, contract = releases[-3], releases[-2], releases[-1]
+    assert pending["awards"][0]["status"] == "pending"
+    assert pending["awards"][0]["suppliers"] == [supplier]
+    assert pending["awards"][0]["value"] == value
+    assert (active["awards"][0]["status"], active["awards"][0]["suppliers"]) == ("active", [supplier])
+    assert active["awards"][0]["value"] == value
+    # and the contract states its amount
+    assert contract["contracts"][0]["value"] == value
+    # and every organisation referenced is a party with the supplier role
+    for release in (pending, active, contract):
+        parties = {p["id"]: p for p in release["parties"]}
+        assert parties[supplier["id"]]["roles"] == ["supplier"]
+        assert parties[supplier["id"]]["name"] == winner.name
+    compiled = record["compiledRelease"]
+    assert compiled["awards"][0]["suppliers"] == [supplier]
+    assert compiled["contracts"][0]["value"] == value
+    # and the dates run in order: bids due, the award, the contract
+    bids_due = datetime.fromisoformat(compiled["tender"]["tenderPeriod"]["endDate"])
+    assert bids_due < datetime.fromisoformat(active["awards"][0]["date"]) < datetime.fromisoformat(contract["date"])
+    for release in [*releases, compiled]:
+        assert_valid(release)
+
+
+async def test_a_sold_auction_names_its_winner_and_hammer_price(db, manual_clock):
+    # given an online auction of a land-use right, entry closing in 21 days and bidding an hour later
+    from domain.auctions import services as auctions
+    from domain.common import chronograph
+    from domain.registration import services as registration
+
+    org = await organisation(["tenderer"])
+    actor = tenderer_actor(org)
+    entry = manual_clock.now() + timedelta(days=21)
+    config = {"bid_deadline": entry, "deposit_required": False}
+    proj, (lot,) = await project(
+        actor, category="land_use_rights", procedure="online_auction", price_fen=100_000_000, config=config
+    )
+    await auctions.configure_auction(
+        actor,
+        lot.id,
+        starting_price_fen=100_000_000,
+        increment_fen=1_000_000,
+        reserve_price_fen=100_000_000,
+        starts_at=entry + timedelta(hours=1),
+        free_bidding_minutes=30,
+    )
+    await publish(actor, proj.id, "tender", lot_id=lot.id)
+    buyer = await organisation(["bidder"], name="青岛海湾置业有限公司")
+    bidder = Actor(user_id=next(_seq), org_id=buyer.id, roles=frozenset({Role.BIDDER}))
+    await registration.register(bidder, lot.id)
+    # when it bids once and the auction ends sold, and the result is published
+    manual_clock.set(entry + timedelta(hours=1))
+    await chronograph.fire_due()
+    await auctions.place_bid(bidder, lot.id, 101_000_000)
+    manual_clock.advance(hours=2)
+    await chronograph.fire_due()
+    await auctions.publish_result(lot.id)
+    releases = await ocds.releases(lot.id, PREFIX)
+
+    # then the award names the winner at the hammer price; in a sale the winner also pays
+    award = releases[-1]["awards"][0]
+    assert award["status"] == "active"
+    assert award["suppliers"] == [{"id": f"CN-SAIC-{buyer.credit_code}", "name": buyer.name}]
+    assert award["value"] == {"amount": 1_010_000, "currency": "CNY"}
+    roles = {p["name"]: p["roles"] for p in releases[-1]["parties"]}
+    assert roles[buyer.name] == ["supplier", "payer"]
+    for release in releases:
+        assert_valid(release)
