@@ -1,8 +1,8 @@
 """X.509 for certificate sign-in and signed acts: reading certificates and CRLs, path validation against
-the recognised CAs only (pyhanko-certvalidator), and signature checks (ECDSA P-256, RSA).
+the recognised CAs only (pyhanko-certvalidator), and signature checks (ECDSA P-256, RSA, SM2 with SM3).
 
-SM2 is not supported: `cryptography` (OpenSSL's EVP interface as it exposes it) has no SM2, and the
-path validator checks certificate signatures through `cryptography`; see README, Certificates.
+`cryptography` reads every certificate and CRL but has no SM2 key: SM2 signatures on certificates, CRLs and
+acts are checked by domain/certificates/sm2.py over the DER that asn1crypto gives.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as pv
 
-from domain.certificates import errors
+from domain.certificates import errors, sm2
 from domain.common.ids import is_valid_uscc
 
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
@@ -100,12 +101,20 @@ def is_organisation_certificate(cert: x509.Certificate) -> bool:
     return bool(cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)) or credit_code_of(cert) is not None
 
 
+def public_key_info(cert: x509.Certificate) -> asn1_keys.PublicKeyInfo:
+    return asn1_x509.Certificate.load(der_of(cert)).public_key
+
+
 def key_type(cert: x509.Certificate) -> str:
-    """ec-p256, rsa-<bits>; CertificateAlgorithmUnsupported for anything else (SM2 among them)."""
+    """ec-p256, rsa-<bits>, sm2; CertificateAlgorithmUnsupported for anything else."""
     try:
         key = cert.public_key()
-    except (ValueError, TypeError, UnsupportedAlgorithm):  # SM2 among them
-        raise errors.CertificateAlgorithmUnsupported() from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # cryptography has no SM2 curve
+        try:
+            sm2.public_key(public_key_info(cert))
+        except ValueError:
+            raise errors.CertificateAlgorithmUnsupported() from None
+        return "sm2"
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return "ec-p256"
     if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
@@ -114,7 +123,11 @@ def key_type(cert: x509.Certificate) -> str:
 
 
 def algorithm_of(cert: x509.Certificate) -> str:
-    return "ES256" if key_type(cert) == "ec-p256" else "RS256"
+    """ES256, RS256, or SM3withSM2 (the name Chinese CA SDKs and BouncyCastle give SM2 with SM3)."""
+    kind = key_type(cert)
+    if kind == "sm2":
+        return "SM3withSM2"
+    return "ES256" if kind == "ec-p256" else "RS256"
 
 
 def is_ca(cert: x509.Certificate) -> bool:
@@ -131,14 +144,30 @@ def is_ca(cert: x509.Certificate) -> bool:
     return bool(usage.key_cert_sign)
 
 
+def _signed_by(signed: asn1_x509.Certificate | asn1_crl.CertificateList, issuer: x509.Certificate) -> bool:
+    """Whether the issuer's key made the signature of a certificate or CRL (any supported algorithm)."""
+    if isinstance(signed, asn1_x509.Certificate):
+        value, tbs = signed["signature_value"].native, signed["tbs_certificate"].dump()
+    else:
+        value, tbs = signed["signature"].native, signed["tbs_cert_list"].dump()
+    try:
+        sm2.VALIDATOR.validate_signature(value, tbs, public_key_info(issuer), signed["signature_algorithm"])
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm, pv.AlgorithmNotSupported):
+        return False
+    return True
+
+
 def is_self_signed(cert: x509.Certificate) -> bool:
     if cert.issuer != cert.subject:
         return False
-    try:
-        cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature):
+    return _signed_by(asn1_x509.Certificate.load(der_of(cert)), cert)
+
+
+def crl_issued_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """The CRL names the issuer and carries the issuer key's signature."""
+    if crl.issuer != issuer.subject:
         return False
-    return True
+    return _signed_by(asn1_crl.CertificateList.load(crl.public_bytes(serialization.Encoding.DER)), issuer)
 
 
 def valid_dates(cert: x509.Certificate) -> tuple[datetime, datetime]:
@@ -148,14 +177,19 @@ def valid_dates(cert: x509.Certificate) -> tuple[datetime, datetime]:
 def verify_signature(cert: x509.Certificate, content: bytes, signature_b64: str) -> None:
     """CertificateSignatureInvalid unless `signature_b64` is the certificate key's signature over `content`:
     ECDSA P-256 with SHA-256 (DER, or raw r||s of 64 bytes as WebCrypto gives it), RSA with SHA-256
-    (PKCS#1 v1.5 or PSS)."""
+    (PKCS#1 v1.5 or PSS), SM2 with SM3 and the default user ID (DER, or raw r||s of 64 bytes)."""
     try:
         signature = base64.b64decode("".join(signature_b64.split()), validate=True)
     except (binascii.Error, ValueError):
         raise errors.CertificateSignatureInvalid() from None
     if not signature or len(signature) > 2048:
         raise errors.CertificateSignatureInvalid()
-    key_type(cert)
+    if key_type(cert) == "sm2":
+        try:
+            sm2.verify(public_key_info(cert), signature, content)
+        except InvalidSignature:
+            raise errors.CertificateSignatureInvalid() from None
+        return
     key: Any = cert.public_key()
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -217,6 +251,7 @@ async def validate(cert: x509.Certificate, trust: Trust, moment: datetime) -> Va
         revocation_mode="require",
         allow_fetching=False,
         moment=moment,
+        signature_validator=sm2.VALIDATOR,
     )
     validator = CertificateValidator(asn1_x509.Certificate.load(der_of(cert)), validation_context=context)
     for usage in SIGNING_USAGES:
