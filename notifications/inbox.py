@@ -24,7 +24,9 @@ TEXT_TTL = timedelta(hours=1)
 async def texts(created: Sequence[Notification], events: Sequence[OutboxEvent]) -> int:
     """Queues the text of each new time-critical notice that has one, in the dispatcher's transaction (a
     redelivered event makes no new notice, so no second text)."""
-    wanted = [n for n in created if n.time_critical and n.kind in TEXTED and n.object_type == "Lot"]
+    wanted = [
+        n for n in created if n.time_critical and n.kind in TEXTED and n.object_type == "Lot" and n.user_id is not None
+    ]
     if not wanted:
         return 0
     by_event = {e.event_id: e for e in events}
@@ -55,7 +57,9 @@ class NotificationConsumer:
         if not created:
             return
         await texts(created, events)
-        prefs = await services.preferences_of(n.user_id for n in created)
+        prefs = await services.preferences_of(n.user_id for n in created if n.user_id is not None)
         for n in created:
+            if n.user_id is None:
+                continue  # a drawn expert's notice: the expert app gets it by push and in its inbox, not live
             if prefs.get(n.user_id, Preferences()).allows(n.kind, Channel.LIVE):
                 await self.bus.publish(live_notification(n))

@@ -18,6 +18,8 @@ from domain.common.money import Money
 from domain.complaints.models import Report
 from domain.credit.models import CreditRecord, JointPunishment
 from domain.deposits.models import DepositAccount
+from domain.evaluation.models import ExpertNotice
+from domain.evaluation.notices import report_at
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from domain.publication.models import Lot, Project, SavedSearch
 from domain.registration.models import Registration
@@ -47,12 +49,16 @@ def _make(
     object_type: str | None = None,
     object_id: str | None = None,
     time_critical: bool = False,
+    experts: Sequence[int] = (),
     **fields: object,
 ) -> list[NewNotification]:
+    """One notification per user, and per expert (experts are not users: their inbox and devices are their own)."""
     title_zh, body_zh, title_en, body_en = TEMPLATES[template].render(**fields)
+    recipients = [(user_id, None) for user_id in users] + [(None, expert_id) for expert_id in experts]
     return [
         NewNotification(
             user_id=user_id,
+            expert_id=expert_id,
             kind=kind,
             title_zh=title_zh,
             body_zh=body_zh,
@@ -63,7 +69,7 @@ def _make(
             event_id=event.event_id,
             time_critical=time_critical,
         )
-        for user_id in users
+        for user_id, expert_id in recipients
     ]
 
 
@@ -585,6 +591,30 @@ async def operators() -> list[int]:
     return [o.id for o in orgs if OrgKind.OPERATOR.value in (o.kinds or [])]
 
 
+async def expert_drawn(event: OutboxEvent) -> list[NewNotification]:
+    """A revealed draw (or replacement draw): a time-critical push to each expert it selected, on the expert app,
+    beside the text and the voice call; it names the lot, when and where to report, never a bidder."""
+    notices = await ExpertNotice.filter(draw_id=int(event.object_id)).order_by("id")
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if not notices or lot is None:
+        return []
+    time_text, place = report_at(lot)
+    return _make(
+        event,
+        (),
+        Kind.EXPERT_DRAWN,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=True,
+        experts=[n.expert_id for n in notices],
+        lot=lot.name,
+        time=time_text,
+        place=place,
+        answer_by=shanghai_text(notices[0].answer_due_at),
+    )
+
+
 async def expert_replacement_needed(event: OutboxEvent) -> list[NewNotification]:
     """A drawn expert declined or did not answer: the operators are asked for a replacement draw (补抽)."""
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
@@ -692,6 +722,7 @@ RULES: dict[str, Rule] = {
     ),
     "complaint.overdue": complaint_overdue,
     "document.stored": tender_document_changed,
+    "expert_draw.revealed": expert_drawn,
     "expert_notice.replacement_needed": expert_replacement_needed,
     "expert_notice.committee_complete": committee_complete,
     "opening.started": decryption_window,

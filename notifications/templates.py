@@ -268,6 +268,12 @@ TEMPLATES: dict[str, Template] = {
         "An expert must be replaced",
         "The expert drawn for “{lot}” ({trade_code}) (pool number {expert}) {answer_en}: commit a replacement draw.",
     ),
+    "expert_draw.revealed": Template(
+        "评标专家抽取通知",
+        "您已被抽取为“{lot}”的评标专家，请于 {time} 到 {place} 报到。请在 {answer_by} 前确认或拒绝参加。",
+        "You have been drawn as an evaluation expert",
+        "You were drawn to evaluate “{lot}”: report at {place} at {time}. Confirm or decline by {answer_by}.",
+    ),
     "expert_notice.committee_complete": Template(
         "评标委员会已组建",
         "“{lot}”（{trade_code}）抽取的 {size} 名评标专家均已确认参加评标。",

@@ -52,6 +52,17 @@ class IsUser(BasePermission):
         return info.context.actor.user_id is not None
 
 
+class IsUserOrExpert(BasePermission):
+    """A signed-in person with an inbox and devices of its own: a user, or an expert in an expert session."""
+
+    message = "UNAUTHENTICATED: sign in as a user or an expert / 请以用户或评标专家身份登录"
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        return actor.user_id is not None or (actor.expert_id is not None and actor.has(Role.EXPERT))
+
+
 class IsExpert(BasePermission):
     """An evaluation expert signed in by SMS code (an `expert:<id>` token), not a user or a client."""
 

@@ -92,7 +92,7 @@ def configure(calls: bool) -> None:
     _voice["calls"] = calls
 
 
-def _report_at(lot: Lot) -> tuple[str, str]:
+def report_at(lot: Lot) -> tuple[str, str]:
     """When and where the committee reports: the lot's evaluation time and place, else its opening."""
     when = lot.config.get("evaluation_at") or lot.config.get("opening_at") or lot.config.get("bid_deadline")
     time_text = shanghai_text(datetime.fromisoformat(when)) if when else "另行通知的时间"
@@ -104,7 +104,7 @@ async def open_for(draw: ExpertDraw) -> list[ExpertNotice]:
     a voice call due when a voice provider is configured."""
     calls = _voice["calls"]
     lot = await Lot.get(id=draw.lot_id)
-    time_text, place = _report_at(lot)
+    time_text, place = report_at(lot)
     now = clock.now()
     made = []
     for expert in await Expert.filter(id__in=list(draw.selected or [])):
@@ -135,7 +135,7 @@ async def open_for(draw: ExpertDraw) -> list[ExpertNotice]:
 
 def call_params(notice: ExpertNotice, lot: Lot) -> dict[str, str]:
     """What the voice call says: the lot's name, when and where to report."""
-    time_text, place = _report_at(lot)
+    time_text, place = report_at(lot)
     return {"lot": lot.name, "time": time_text, "place": place}
 
 

@@ -7,13 +7,21 @@ from tortoise.models import Model
 
 
 class Device(Model):
-    """A phone or kiosk app install that receives pushes through one provider (FCM, or a vendor)."""
+    """A phone or kiosk app install that receives pushes through one provider (FCM, or a vendor).
+
+    It belongs to a user, or to an evaluation expert signed in by SMS code (experts are not users of an
+    organisation): exactly one of the two is set.
+    """
 
     id = fields.BigIntField(primary_key=True)
-    user: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
-        "palmtrade.User", related_name="devices", on_delete=fields.CASCADE
+    user: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.User", related_name="devices", on_delete=fields.CASCADE, null=True
     )
-    user_id: int
+    user_id: int | None
+    expert: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.Expert", related_name="devices", on_delete=fields.CASCADE, null=True
+    )
+    expert_id: int | None
     provider = fields.CharField(max_length=16)
     token = fields.CharField(max_length=512)
     installation_id = fields.CharField(max_length=64, null=True)
@@ -26,22 +34,27 @@ class Device(Model):
     class Meta:
         table = "device"
         unique_together = (("provider", "token"),)
-        indexes = (("user_id", "installation_id"),)
+        indexes = (("user_id", "installation_id"), ("expert_id", "installation_id"))
 
 
 class Notification(Model):
-    """One notification in one user inbox, rendered in Chinese and English when it was made.
+    """One notification in one inbox (a user's, or a drawn expert's), rendered in Chinese and English when it
+    was made.
 
-    message_id is derived from the source event and the user, so a redelivered event finds the
+    message_id is derived from the source event and the recipient, so a redelivered event finds the
     row it already made. Deleting only hides the row, which keeps that guarantee.
     """
 
     id = fields.BigIntField(primary_key=True)
     message_id = fields.UUIDField(unique=True)
-    user: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
-        "palmtrade.User", related_name="notifications", on_delete=fields.CASCADE
+    user: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.User", related_name="notifications", on_delete=fields.CASCADE, null=True
     )
-    user_id: int
+    user_id: int | None
+    expert: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.Expert", related_name="notifications", on_delete=fields.CASCADE, null=True
+    )
+    expert_id: int | None
     kind = fields.CharField(max_length=40)
     title_zh = fields.CharField(max_length=200)
     body_zh = fields.TextField()
@@ -57,7 +70,7 @@ class Notification(Model):
 
     class Meta:
         table = "notification"
-        indexes = (("user_id", "id"),)
+        indexes = (("user_id", "id"), ("expert_id", "id"))
 
 
 class PushDelivery(Model):

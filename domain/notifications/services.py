@@ -20,9 +20,9 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.accounts.models import User
+from domain.accounts.models import Expert, User
 from domain.common import clock
-from domain.common.actors import Actor
+from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, PermissionDenied
 from domain.common.storage import claim
 from domain.notifications.models import Device, Notification, NotificationPreference, PushDelivery
@@ -69,6 +69,7 @@ class Kind(StrEnum):
     LOT_ENDED = "lot_ended"
     EXPERT_REPLACEMENT_NEEDED = "expert_replacement_needed"
     COMMITTEE_COMPLETE = "committee_complete"
+    EXPERT_DRAWN = "expert_drawn"
 
 
 class Channel(StrEnum):
@@ -138,8 +139,10 @@ def normalise_locale(value: str | None) -> str:
     return "en" if text == "en" or text.startswith("en-") else "zh-CN"
 
 
-def message_id(event_id: uuid.UUID | str, user_id: int) -> uuid.UUID:
-    """The same event for the same user always gets the same message id."""
+def message_id(event_id: uuid.UUID | str, user_id: int | None, expert_id: int | None = None) -> uuid.UUID:
+    """The same event for the same recipient always gets the same message id."""
+    if expert_id is not None:
+        return uuid.uuid5(MESSAGE_NAMESPACE, f"{event_id}:expert:{expert_id}")
     return uuid.uuid5(MESSAGE_NAMESPACE, f"{event_id}:{user_id}")
 
 
@@ -147,6 +150,15 @@ def _user(actor: Actor) -> int:
     if actor.user_id is None:
         raise PermissionDenied()
     return actor.user_id
+
+
+def _recipient(actor: Actor) -> dict[str, int]:
+    """Whose devices and inbox these are: a signed-in user's, or a drawn expert's (an expert session)."""
+    if actor.user_id is not None:
+        return {"user_id": actor.user_id}
+    if actor.expert_id is not None and actor.has(Role.EXPERT):
+        return {"expert_id": actor.expert_id}
+    raise PermissionDenied()
 
 
 # ---------------------------------------------------------------- devices
@@ -163,8 +175,9 @@ async def register_device(
 ) -> Device:
     """Registers the caller's device, or refreshes it: one row per (provider, token), moved to
     the caller if another account had it, and a new token replaces the old one of the same
-    installation. At most MAX_DEVICES_PER_USER; the least recently seen go first."""
-    user_id = _user(actor)
+    installation. At most MAX_DEVICES_PER_USER; the least recently seen go first. A drawn expert registers the
+    expert app's device the same way, in its expert session."""
+    owner = _recipient(actor)
     try:
         provider_ = Provider(provider)
     except ValueError:
@@ -181,7 +194,9 @@ async def register_device(
         raise InvalidInput(field="installationId")
     now = clock.now()
     values: dict[str, Any] = {
-        "user_id": user_id,
+        "user_id": None,
+        "expert_id": None,
+        **owner,
         "platform": platform_.value,
         "app_version": app_version,
         "locale": normalise_locale(locale),
@@ -191,9 +206,7 @@ async def register_device(
     async with in_transaction():
         device = await Device.get_or_none(provider=provider_.value, token=token)
         if device is None and installation_id is not None:
-            device = await Device.get_or_none(
-                user_id=user_id, installation_id=installation_id, provider=provider_.value
-            )
+            device = await Device.get_or_none(**owner, installation_id=installation_id, provider=provider_.value)
             if device is not None:
                 values["token"] = token
         if device is None:
@@ -201,11 +214,11 @@ async def register_device(
         else:
             if installation_id is not None:
                 # the same install signed in again under this account: its other rows are stale
-                await Device.filter(user_id=user_id, installation_id=installation_id).exclude(id=device.id).delete()
+                await Device.filter(**owner, installation_id=installation_id).exclude(id=device.id).delete()
             device.update_from_dict(values)
             await device.save()
         stale = (
-            await Device.filter(user_id=user_id)
+            await Device.filter(**owner)
             .order_by("-last_seen_at", "-id")
             .offset(MAX_DEVICES_PER_USER)
             .values_list("id", flat=True)
@@ -217,10 +230,10 @@ async def register_device(
 
 async def unregister_device(actor: Actor, token: str) -> bool:
     """Removes the caller's device with this token; False when the caller has none (idempotent)."""
-    user_id = _user(actor)
+    owner = _recipient(actor)
     if not _TOKEN.fullmatch(token):
         return False  # never registered (register_device checks the same), and too long to look up
-    ids = await Device.filter(user_id=user_id, token=token).values_list("id", flat=True)
+    ids = await Device.filter(**owner, token=token).values_list("id", flat=True)
     await remove_devices([int(i) for i in ids])
     return bool(ids)
 
@@ -236,7 +249,7 @@ async def remove_devices(device_ids: Sequence[int]) -> None:
 
 
 def devices_of(actor: Actor) -> QuerySet[Device]:
-    return Device.filter(user_id=_user(actor))
+    return Device.filter(**_recipient(actor))
 
 
 # ---------------------------------------------------------------- preferences
@@ -332,9 +345,10 @@ async def preferences_of(user_ids: Iterable[int]) -> dict[int, Preferences]:
 
 @dataclass(frozen=True, slots=True)
 class NewNotification:
-    """What a rule makes of an event for one user, rendered in both languages."""
+    """What a rule makes of an event for one recipient (a user, or a drawn expert: exactly one of user_id and
+    expert_id), rendered in both languages."""
 
-    user_id: int
+    user_id: int | None
     kind: Kind
     title_zh: str
     body_zh: str
@@ -345,10 +359,15 @@ class NewNotification:
     event_id: uuid.UUID
     time_critical: bool = False
     data: dict[str, str] = field(default_factory=dict)
+    expert_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.expert_id is None):
+            raise ValueError("a notification goes to one user or one expert")
 
     @property
     def message_id(self) -> uuid.UUID:
-        return message_id(self.event_id, self.user_id)
+        return message_id(self.event_id, self.user_id, self.expert_id)
 
 
 async def store(items: Sequence[NewNotification]) -> list[Notification]:
@@ -361,9 +380,15 @@ async def store(items: Sequence[NewNotification]) -> list[Notification]:
     fresh = [item for mid, item in wanted.items() if mid not in known and uuid.UUID(str(mid)) not in known]
     if not fresh:
         return []
-    users = {item.user_id for item in fresh}
+    users = {item.user_id for item in fresh if item.user_id is not None}
+    experts = {item.expert_id for item in fresh if item.expert_id is not None}
     active = set(await User.filter(id__in=list(users), is_active=True).values_list("id", flat=True))
-    fresh = [item for item in fresh if item.user_id in active]
+    active_experts = (
+        set(await Expert.filter(id__in=list(experts), is_active=True).values_list("id", flat=True))
+        if experts
+        else set()
+    )
+    fresh = [item for item in fresh if item.user_id in active or item.expert_id in active_experts]
     now = clock.now()
     created = []
     for item in fresh:
@@ -371,6 +396,7 @@ async def store(items: Sequence[NewNotification]) -> list[Notification]:
             await Notification.create(
                 message_id=item.message_id,
                 user_id=item.user_id,
+                expert_id=item.expert_id,
                 kind=item.kind.value,
                 title_zh=item.title_zh[:200],
                 body_zh=item.body_zh,
@@ -384,18 +410,26 @@ async def store(items: Sequence[NewNotification]) -> list[Notification]:
             )
         )
     prefs = await preferences_of(users)
-    devices: dict[int, list[int]] = {}
+    devices: dict[tuple[str, int | None], list[int]] = {}
     for device_id, user_id in await Device.filter(user_id__in=list(users)).values_list("id", "user_id"):
-        devices.setdefault(int(user_id), []).append(int(device_id))
+        devices.setdefault(("user", int(user_id)), []).append(int(device_id))
+    if experts:
+        for device_id, expert_id in await Device.filter(expert_id__in=list(experts)).values_list("id", "expert_id"):
+            devices.setdefault(("expert", int(expert_id)), []).append(int(device_id))
     deliveries = []
     for notification in created:
-        pref = prefs.get(notification.user_id, Preferences())
+        # an expert has no preferences: what reaches an expert is the draw's notice, which nobody may mute
+        pref = prefs.get(notification.user_id, Preferences()) if notification.user_id is not None else Preferences()
         if not pref.allows(notification.kind, Channel.PUSH):
             continue
         quiet = None if notification.time_critical else pref.quiet_until(now)
         due = quiet or now
         ttl = TIME_CRITICAL_PUSH_TTL if notification.time_critical else PUSH_TTL
-        for device_id in devices.get(notification.user_id, ()):
+        if notification.user_id is not None:
+            recipient = ("user", notification.user_id)
+        else:
+            recipient = ("expert", notification.expert_id)
+        for device_id in devices.get(recipient, ()):
             deliveries.append(
                 PushDelivery(
                     notification_id=notification.id,
@@ -453,7 +487,7 @@ def live_notification(n: Notification) -> dict[str, Any]:
 
 
 def inbox(actor: Actor, unread_only: bool = False) -> QuerySet[Notification]:
-    query = Notification.filter(user_id=_user(actor), deleted_at=None)
+    query = Notification.filter(**_recipient(actor), deleted_at=None)
     return query.filter(read_at=None) if unread_only else query
 
 

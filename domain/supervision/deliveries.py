@@ -27,13 +27,14 @@ class PushRecord:
 class NoticeRecord:
     kind: str
     title: str
-    user_id: int
+    user_id: int | None
     user_name: str
     organisation_id: int | None
     time_critical: bool
     created_at: datetime
     read_at: datetime | None
     pushes: list[PushRecord] = field(default_factory=list)
+    expert_id: int | None = None  # a drawn expert's own notice (expert_drawn), told in the expert app
 
 
 async def lot_notices(actor: Actor, lot_id: int, kind: str | None = None) -> list[NoticeRecord]:
@@ -43,7 +44,7 @@ async def lot_notices(actor: Actor, lot_id: int, kind: str | None = None) -> lis
     if kind:
         query = query.filter(kind=kind)
     notes = await query.order_by("id").limit(2000)
-    users = {u.id: u for u in await User.filter(id__in=list({n.user_id for n in notes}))}
+    users = {u.id: u for u in await User.filter(id__in=list({n.user_id for n in notes if n.user_id is not None}))}
     pushes = await PushDelivery.filter(notification_id__in=[n.id for n in notes]).order_by("id")
     devices = {d.id: d for d in await Device.filter(id__in=list({p.device_id for p in pushes if p.device_id}))}
     by_note: dict[int, list[PushRecord]] = {}
@@ -61,18 +62,19 @@ async def lot_notices(actor: Actor, lot_id: int, kind: str | None = None) -> lis
         )
     records = []
     for n in notes:
-        user = users.get(n.user_id)
+        user = users.get(n.user_id) if n.user_id is not None else None
         records.append(
             NoticeRecord(
                 kind=n.kind,
                 title=n.title_zh,
                 user_id=n.user_id,
-                user_name=user.name if user else "",
+                user_name=user.name if user else (f"评标专家（专家库编号 {n.expert_id}）" if n.expert_id else ""),
                 organisation_id=user.organisation_id if user else None,
                 time_critical=n.time_critical,
                 created_at=n.created_at,
                 read_at=n.read_at,
                 pushes=by_note.get(n.id, []),
+                expert_id=n.expert_id,
             )
         )
     return records

@@ -14,7 +14,7 @@ from schema.notifications.types import (
     NotificationPreferences,
     PushProvider,
 )
-from schema.permissions import IsUser
+from schema.permissions import IsUser, IsUserOrExpert
 from schema.relay import int_id
 
 
@@ -101,7 +101,7 @@ def _ids(values: list[strawberry.ID]) -> list[int]:
 
 @strawberry.type
 class NotificationMutations:
-    @strawberry.mutation(description="Register or refresh a device for pushes.", permission_classes=[IsUser])
+    @strawberry.mutation(description="Register or refresh a device for pushes.", permission_classes=[IsUserOrExpert])
     async def device_register(self, info: Info, input: DeviceRegisterInput) -> DeviceRegisterResult:
         try:
             device = await notifications.register_device(
@@ -117,7 +117,7 @@ class NotificationMutations:
             return as_error(err, info, [])
         return DeviceRegistered(device=Device.from_model(device))
 
-    @strawberry.mutation(description="Stop pushes to one of the caller's devices.", permission_classes=[IsUser])
+    @strawberry.mutation(description="Stop pushes to one of the caller's devices.", permission_classes=[IsUserOrExpert])
     async def device_unregister(self, info: Info, input: DeviceUnregisterInput) -> DeviceUnregisterResult:
         try:
             removed = await notifications.unregister_device(info.context.actor, input.token)
@@ -125,7 +125,7 @@ class NotificationMutations:
             return as_error(err, info, [])
         return DeviceUnregistered(removed=removed)
 
-    @strawberry.mutation(description="Mark notifications read.", permission_classes=[IsUser])
+    @strawberry.mutation(description="Mark notifications read.", permission_classes=[IsUserOrExpert])
     async def notifications_mark_read(self, info: Info, input: NotificationIdsInput) -> NotificationsChangeResult:
         actor = info.context.actor
         try:
@@ -134,7 +134,9 @@ class NotificationMutations:
             return as_error(err, info, [notifications.TooManyIds])
         return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
 
-    @strawberry.mutation(description="Mark all (or all up to one) notifications read.", permission_classes=[IsUser])
+    @strawberry.mutation(
+        description="Mark all (or all up to one) notifications read.", permission_classes=[IsUserOrExpert]
+    )
     async def notifications_mark_all_read(
         self, info: Info, input: NotificationsMarkAllReadInput
     ) -> NotificationsChangeResult:
@@ -146,7 +148,7 @@ class NotificationMutations:
             return as_error(err, info, [])
         return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
 
-    @strawberry.mutation(description="Delete notifications from the inbox.", permission_classes=[IsUser])
+    @strawberry.mutation(description="Delete notifications from the inbox.", permission_classes=[IsUserOrExpert])
     async def notifications_delete(self, info: Info, input: NotificationIdsInput) -> NotificationsChangeResult:
         actor = info.context.actor
         try:

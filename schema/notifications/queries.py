@@ -5,13 +5,13 @@ from strawberry.types import Info
 
 from domain.notifications import services as notifications
 from schema.notifications.types import Device, Notification, NotificationPreferences
-from schema.permissions import IsUser
+from schema.permissions import IsUser, IsUserOrExpert
 from schema.relay import Connection, paginate
 
 
 @strawberry.type
 class NotificationQueries:
-    @strawberry.field(description="The caller's inbox, newest first.", permission_classes=[IsUser])
+    @strawberry.field(description="The caller's inbox, newest first.", permission_classes=[IsUserOrExpert])
     async def my_notifications(
         self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
     ) -> Connection[Notification]:
@@ -24,11 +24,13 @@ class NotificationQueries:
             lambda m: Notification.from_model(m, locale),
         )
 
-    @strawberry.field(description="How many notifications the caller has not read.", permission_classes=[IsUser])
+    @strawberry.field(
+        description="How many notifications the caller has not read.", permission_classes=[IsUserOrExpert]
+    )
     async def my_unread_notification_count(self, info: Info) -> int:
         return await notifications.unread_count(info.context.actor)
 
-    @strawberry.field(description="The caller's registered devices.", permission_classes=[IsUser])
+    @strawberry.field(description="The caller's registered devices.", permission_classes=[IsUserOrExpert])
     async def my_devices(self, info: Info) -> list[Device]:
         rows = await notifications.devices_of(info.context.actor).order_by("-last_seen_at", "-id")
         return [Device.from_model(m) for m in rows]

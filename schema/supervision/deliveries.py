@@ -26,6 +26,9 @@ class NoticeRecord:
     kind: str = strawberry.field(description="The notification kind, e.g. decryption_window.")
     title: str = strawberry.field(description="Its title (Chinese).")
     user_name: str = strawberry.field(description="Who was told.")
+    expert_pool_number: int | None = strawberry.field(
+        default=None, description="The drawn expert told (pool number), for a notice to an expert's own app."
+    )
     organisation_id: strawberry.ID | None = strawberry.field(description="Their organisation's global id.")
     time_critical: bool = strawberry.field(description="Sent on every channel, quiet hours or not.")
     created_at: datetime = strawberry.field(description="When it reached the inbox.")
@@ -63,6 +66,7 @@ class DeliveryQueries:
                 kind=r.kind,
                 title=r.title,
                 user_name=r.user_name,
+                expert_pool_number=r.expert_id,
                 organisation_id=strawberry.ID(to_global_id("Organisation", r.organisation_id))
                 if r.organisation_id
                 else None,

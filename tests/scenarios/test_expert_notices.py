@@ -5,7 +5,7 @@ SDK against a local server speaking its protocol; the texts through the developm
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +21,11 @@ from notifications.voice.dispatch import VoiceDispatcher
 from tests import factories as f
 from tests.scenarios.test_deposits import operator_phone
 from tests.scenarios.test_expert_draw import COMMIT, REPLACE, SPECIALTY, add_expert, new_secret, reveal
+from tests.scenarios.test_push import push_all
+from tests.scenarios.test_push_channels import channels  # noqa: F401 (the JPush and APNs stubs' fixture)
 from tests.scenarios.test_results import inbox
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot, submit
+from tests.schema.test_notifications import DEVICES, REGISTER_DEVICE, a_device
 from tests.support import aliyun_voice_stub as voice_stub
 
 ANSWER = """mutation($input: ExpertNoticeAnswerInput!) { expertNoticeAnswer(input: $input) {
@@ -66,9 +69,11 @@ class Drawn:
     bidder_names: list[str]
 
 
-async def revealed_draw(api: Any, clock: Any) -> Drawn:
+async def revealed_draw(
+    api: Any, clock: Any, before_reveal: Callable[[list[int]], Awaitable[None]] | None = None
+) -> Drawn:
     """A sealed tender with three bids and a pool of 7 experts; a draw of 5 committed before the deadline and
-    revealed after it (the operator signed in again)."""
+    revealed after it (the operator signed in again). `before_reveal` gets the pool's expert ids first."""
     operator_at = await operator_phone()
     operator = await f.login(api, operator_at)
     project, _, _ = await sealed_lot(api, clock, operator)
@@ -81,8 +86,9 @@ async def revealed_draw(api: Any, clock: Any) -> Drawn:
         )
         me = await api.gql("query { me { organisation { name } } }", token=token)
         bidder_names.append(me["data"]["me"]["organisation"]["name"])
-    for n in range(7):
-        await add_expert(api, operator, f"专家{n}", [SPECIALTY])
+    pool = [await add_expert(api, operator, f"专家{n}", [SPECIALTY]) for n in range(7)]
+    if before_reveal is not None:
+        await before_reveal(pool)
     secret, commitment = new_secret()
     form = {"lotId": lot["id"], "specialty": SPECIALTY, "size": 5, "commitment": commitment}
     await api.gql(COMMIT, {"input": form}, token=operator)
@@ -200,3 +206,98 @@ async def test_when_every_drawn_expert_confirms_the_committee_is_complete(api, m
     complete = [n for n in await inbox(api, operator) if n["kind"] == "COMMITTEE_COMPLETE"]
     assert len(complete) == 1
     assert "5 名" in complete[0]["body"]
+
+
+async def test_drawn_experts_get_a_push_on_the_expert_app_and_find_it_in_their_inbox(api, manual_clock, channels):  # noqa: F811
+    # given a pool of seven experts, each signed in to the expert app on a phone: Huawei phones through JPush
+    # (routed to Huawei's channel) and iPhones through APNs
+    jp, ap, sender = channels
+    phones: dict[int, tuple[str, str]] = {}
+
+    async def register_phones(pool: list[int]) -> None:
+        for n, expert in enumerate(pool):
+            token = await f.expert_token(api, expert)
+            if n % 2:
+                device = a_device("b2" * 32, provider="APNS", platform="IOS")
+                device["token"] = f"{n:02d}" * 32
+            else:
+                device = a_device(f"huawei-expert-{expert}", provider="JPUSH", platform="ANDROID")
+                jp.register(device["token"], "huawei")
+            registered = await api.gql(REGISTER_DEVICE, {"input": device}, token=token)
+            assert registered["data"]["deviceRegister"]["__typename"] == "DeviceRegistered", registered
+            mine = await api.gql(DEVICES, token=token)
+            assert len(mine["data"]["myDevices"]) == 1
+            phones[expert] = (str(device["provider"]), str(device["token"]))
+
+    # when five of them are drawn and the draw is revealed
+    d = await revealed_draw(api, manual_clock, before_reveal=register_phones)
+    drawn = [e["poolNumber"] for e in d.revealed["draw"]["selected"]]
+    await api.dispatch()
+    await push_all([sender], manual_clock)
+
+    # then each drawn expert's phone got one time-critical push naming the lot and where to report, no bidder;
+    # the two experts not drawn got nothing
+    lot_name = (await Lot.get(trade_code=d.lot["tradeCode"])).name
+    for expert, (provider, token) in phones.items():
+        if provider == "JPUSH":
+            got = [(x.title, x.body, x.priority) for x in jp.delivered_to("huawei") if x.registration_id == token]
+        else:
+            got = [
+                (x.aps["alert"]["title"], x.aps["alert"]["body"], x.aps["interruption-level"])
+                for x in ap.delivered_to(token)
+            ]
+        if expert not in drawn:
+            assert got == [], expert
+            continue
+        [(title, body, urgency)] = got
+        assert title == "评标专家抽取通知"
+        assert lot_name in body
+        assert "报到" in body
+        assert not any(name in body for name in d.bidder_names)
+        assert urgency in (2, "time-sensitive")
+
+    # and the expert finds it in the expert app's inbox, signed in again, and answers there
+    token = await f.expert_token(api, drawn[0])
+    inbox_ = await api.gql("query { myNotifications { edges { node { kind title body } } } }", token=token)
+    [notice] = [e["node"] for e in inbox_["data"]["myNotifications"]["edges"]]
+    assert notice["kind"] == "EXPERT_DRAWN"
+    assert lot_name in notice["body"]
+    answered = await api.gql(ANSWER, {"input": {"lotId": d.lot["id"], "confirm": True}}, token=token)
+    assert answered["data"]["expertNoticeAnswer"]["answer"] == "confirmed"
+
+    # and the operator sees the five expert notices with the vendors' acceptance, told once each
+    records = await api.gql(
+        """query($lotId: ID!) { lotNotices(lotId: $lotId, kind: "expert_drawn") {
+          expertPoolNumber timeCritical pushes { provider status } } }""",
+        {"lotId": d.lot["id"]},
+        token=d.operator,
+    )
+    told = records["data"]["lotNotices"]
+    assert sorted(n["expertPoolNumber"] for n in told) == sorted(drawn)
+    assert all(n["timeCritical"] and [p["status"] for p in n["pushes"]] == ["sent"] for n in told)
+
+
+async def test_an_expert_session_sees_only_its_own_inbox_and_devices(api, manual_clock):
+    # given two experts, one with a device
+    d_operator = await f.login(api, await operator_phone())
+    first, second = [await add_expert(api, d_operator, f"专家{n}", [SPECIALTY]) for n in range(2)]
+    token_a, token_b = await f.expert_token(api, first), await f.expert_token(api, second)
+    registered = await api.gql(REGISTER_DEVICE, {"input": a_device("expert-a-token-0001")}, token=token_a)
+    assert registered["data"]["deviceRegister"]["__typename"] == "DeviceRegistered"
+
+    # when the second lists its devices and unregisters the first one's token
+    mine = await api.gql(DEVICES, token=token_b)
+    gone = await api.gql(
+        """mutation($input: DeviceUnregisterInput!) { deviceUnregister(input: $input) {
+          ... on DeviceUnregistered { removed } } }""",
+        {"input": {"token": "expert-a-token-0001"}},
+        token=token_b,
+    )
+
+    # then it sees none and removes nothing; an expert has no notification preferences (those are a user's)
+    assert mine["data"]["myDevices"] == []
+    assert gone["data"]["deviceUnregister"]["removed"] is False
+    prefs = await api.gql(
+        "query { myNotificationPreferences { quietHours { starts } } }", token=token_a, expect_errors=True
+    )
+    assert prefs["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
