@@ -46,7 +46,7 @@ from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
-from schema.relay import Node, resolve_node
+from schema.relay import Node, resolve_node, resolve_nodes
 from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
@@ -87,6 +87,13 @@ class Query(
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
+
+    @strawberry.field(
+        description="Objects by their global ids, in the order asked (null where the caller may not see one); "
+        "at most the server's page size at once."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_nodes(info, ids)
 
     @strawberry.field(description="The server's time (UTC); clients align countdowns to it.")
     def server_time(self) -> str:

@@ -77,6 +77,13 @@ async def resolve_node(info: Info, global_id: str) -> Any:
     return await resolver(info, pk) if resolver else None
 
 
+async def resolve_nodes(info: Info, global_ids: list[str]) -> list[Any]:
+    """The objects behind the ids in order, None for each one missing or hidden; at most max_page_size."""
+    if len(global_ids) > info.context.max_page_size:
+        raise InvalidInput(field="ids")
+    return [await resolve_node(info, value) for value in global_ids]
+
+
 @strawberry.type(description="Where a page ends.")
 class PageInfo:
     has_next_page: bool

@@ -11,6 +11,7 @@ from domain.common.actors import Role
 from domain.common.catalogue import Category
 from domain.common.errors import NotFound
 from domain.common.ids import mask_mobile
+from domain.credit import models as credit_models
 from domain.credit import services as credit
 from schema.relay import Node, node_resolver, to_global_id
 
@@ -226,3 +227,32 @@ async def _user_node(info: Info, pk: str) -> User | None:
     if user is None or not (user.id == actor.user_id or actor.has(Role.OPERATOR)):
         return None
     return User.from_model(user)
+
+
+@node_resolver("Expert")
+async def _expert_node(info: Info, pk: str) -> Expert | None:
+    actor = info.context.actor
+    if not pk.isdigit() or not (actor.has(Role.OPERATOR) or actor.expert_id == int(pk)):
+        return None
+    found = await models.Expert.get_or_none(id=int(pk))
+    return Expert.from_model(found) if found else None
+
+
+@node_resolver("CreditRecord")
+async def _credit_record_node(info: Info, pk: str) -> CreditRecord | None:
+    if not pk.isdigit():
+        return None
+    found = await credit_models.CreditRecord.get_or_none(id=int(pk))
+    if found is None or not _may_see_credit(info, found.organisation_id):
+        return None
+    return CreditRecord.from_model(found)
+
+
+@node_resolver("JointPunishment")
+async def _punishment_node(info: Info, pk: str) -> JointPunishment | None:
+    if not pk.isdigit():
+        return None
+    found = await credit_models.JointPunishment.get_or_none(id=int(pk))
+    if found is None or not _may_see_credit(info, found.organisation_id):
+        return None
+    return JointPunishment.from_model(found)

@@ -5,10 +5,12 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
 from domain.auctions import models
 from domain.auctions import services as auctions
 from domain.common import clock
+from schema.relay import Node, node_resolver, to_global_id
 from schema.scalars import Fen
 
 AuctionPhase = strawberry.enum(
@@ -18,7 +20,7 @@ AuctionPhase = strawberry.enum(
 
 
 @strawberry.type(description="The live state of an auction.")
-class Auction:
+class Auction(Node):
     lot_id: strawberry.ID
     phase: AuctionPhase
     starting_price_fen: Fen
@@ -41,6 +43,7 @@ class Auction:
         winner = await auctions.winner_of(m)
         current = m.current_price_fen
         return cls(
+            _pk=m.id,
             lot_id=strawberry.ID(lot_global_id),
             phase=AuctionPhase(m.phase),
             starting_price_fen=m.starting_price_fen,
@@ -61,7 +64,7 @@ class Auction:
 
 
 @strawberry.type(description="An accepted bid: bidder number, price, sequence.")
-class AuctionBid:
+class AuctionBid(Node):
     seq: int
     amount_fen: Fen
     bidder_no: str
@@ -70,7 +73,14 @@ class AuctionBid:
 
     @classmethod
     def from_model(cls, m: models.AuctionBid) -> "AuctionBid":
-        return cls(seq=m.seq, amount_fen=m.amount_fen, bidder_no=m.bidder_no, placed_at=m.placed_at, ends_at=m.ends_at)
+        return cls(
+            _pk=m.id,
+            seq=m.seq,
+            amount_fen=m.amount_fen,
+            bidder_no=m.bidder_no,
+            placed_at=m.placed_at,
+            ends_at=m.ends_at,
+        )
 
 
 @strawberry.type(description="One change of a live auction: a bid or a phase change.")
@@ -115,3 +125,15 @@ class AuctionUpdate:
             reserve_price_fen=auctions.reserve_shown(m),
             server_time=clock.now(),
         )
+
+
+@node_resolver("Auction")
+async def _auction_node(info: Info, pk: str) -> Auction | None:
+    found = await models.Auction.get_or_none(id=int(pk)) if pk.isdigit() else None
+    return await Auction.from_model(found, to_global_id("Lot", found.lot_id)) if found else None
+
+
+@node_resolver("AuctionBid")
+async def _auction_bid_node(info: Info, pk: str) -> AuctionBid | None:
+    found = await models.AuctionBid.get_or_none(id=int(pk)) if pk.isdigit() else None
+    return AuctionBid.from_model(found) if found else None

@@ -259,3 +259,15 @@ async def _objection_node(info: Info, pk: str) -> Objection | None:
         return Objection.from_model(await complaints.objection(info.context.actor, number))
     except DomainError:
         return None
+
+
+@node_resolver("Report")
+async def _report_node(info: Info, pk: str) -> Report | None:
+    number = _pk(pk)
+    if number is None:
+        return None
+    try:
+        found = await complaints.supervised_reports(info.context.actor).get_or_none(id=number)
+    except DomainError:
+        return None
+    return Report.from_model(found) if found else None

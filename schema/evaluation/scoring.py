@@ -10,13 +10,14 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.common.events import canonical_json
 from domain.evaluation import scoring
+from domain.evaluation.models import Evaluation as EvaluationModel
 from domain.evaluation.models import Score
 from domain.publication.procedures import EvaluationMethod
 from domain.tendering.services import NotSealedTender
 from schema.errors import as_error, result_union
 from schema.permissions import IsExpert, IsOperator
 from schema.publication.types import EvaluationMethodType
-from schema.relay import int_id, to_global_id
+from schema.relay import Node, int_id, node_resolver, to_global_id
 from schema.scalars import Fen
 
 EvaluationState = strawberry.enum(
@@ -121,7 +122,7 @@ class EvaluationCandidate:
 
 
 @strawberry.type(description="A lot's evaluation (评标): method, progress, and the report once every member scored.")
-class Evaluation:
+class Evaluation(Node):
     lot_id: strawberry.ID
     method: EvaluationMethodType
     weights: EvaluationWeights
@@ -169,6 +170,7 @@ async def evaluation_of(info: Info, view: scoring.View) -> Evaluation | None:
             canonical_json=canonical_json(m.report).decode() if view.experts_shown else None,
         )
     return Evaluation(
+        _pk=m.id,
         lot_id=strawberry.ID(to_global_id("Lot", m.lot_id)),
         method=EvaluationMethod(m.method),
         weights=EvaluationWeights(**{k: int(v) for k, v in m.weights.items()}),
@@ -375,3 +377,15 @@ class ScoringMutations:
             return as_error(err, info, SHEET_ERRORS)
         assert mine is not None  # just handed in
         return ScoreSheetSubmitted(evaluation=await _shown(info, lot_id), sheet=_sheet(mine[1]))
+
+
+@node_resolver("Evaluation")
+async def _evaluation_node(info: Info, pk: str) -> Evaluation | None:
+    found = await EvaluationModel.get_or_none(id=int(pk)) if pk.isdigit() else None
+    if found is None:
+        return None
+    try:
+        view = await scoring.view(info.context.actor, found.lot_id)
+    except DomainError:
+        return None
+    return await evaluation_of(info, view)

@@ -13,7 +13,7 @@ from domain.accounts.models import PartnerKey as PartnerKeyModel
 from domain.common.errors import DomainError
 from schema.errors import as_error, result_union
 from schema.permissions import IsUser
-from schema.relay import Node, int_id
+from schema.relay import Node, int_id, node_resolver
 
 KeyPurposeType = strawberry.enum(
     Enum("KeyPurpose", {p.name: p.value for p in keys.KeyPurpose}),  # type: ignore[misc]
@@ -98,3 +98,12 @@ class PartnerKeyMutations:
         except DomainError as err:
             return as_error(err, info, [])
         return PartnerKeyRevoked(key=PartnerKey.from_model(row))
+
+
+@node_resolver("PartnerKey")
+async def _partner_key_node(info: Info, pk: str) -> PartnerKey | None:
+    org_id = info.context.actor.org_id
+    if not pk.isdigit() or org_id is None:
+        return None
+    found = await PartnerKeyModel.get_or_none(id=int(pk), organisation_id=org_id)
+    return PartnerKey.from_model(found) if found else None

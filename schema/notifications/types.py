@@ -4,10 +4,12 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
+from strawberry.types import Info
 
+from domain.common.errors import DomainError
 from domain.notifications import models
 from domain.notifications import services as notifications
-from schema.relay import Node
+from schema.relay import Node, node_resolver
 
 NotificationKind = strawberry.enum(
     Enum("NotificationKind", {k.name: k.value for k in notifications.Kind}),  # type: ignore[misc]
@@ -108,3 +110,25 @@ class NotificationPreferences:
             muted=[MutedKind(kind=NotificationKind(k), channel=NotificationChannel(c)) for k, c in sorted(p.muted)],
             quiet_hours=quiet,
         )
+
+
+@node_resolver("Notification")
+async def _notification_node(info: Info, pk: str) -> Notification | None:
+    if not pk.isdigit():
+        return None
+    try:
+        found = await notifications.inbox(info.context.actor).get_or_none(id=int(pk))
+    except DomainError:
+        return None
+    return Notification.from_model(found, info.context.locale) if found else None
+
+
+@node_resolver("Device")
+async def _device_node(info: Info, pk: str) -> Device | None:
+    if not pk.isdigit():
+        return None
+    try:
+        found = await notifications.devices_of(info.context.actor).get_or_none(id=int(pk))
+    except DomainError:
+        return None
+    return Device.from_model(found) if found else None

@@ -341,3 +341,27 @@ async def _lot_node(info: Info, pk: str) -> Lot | None:
         except DomainError:
             return None
     return Lot.from_model(lot)
+
+
+@node_resolver("SavedSearch")
+async def _saved_search_node(info: Info, pk: str) -> SavedSearch | None:
+    user_id = info.context.actor.user_id
+    if not pk.isascii() or not pk.isdigit() or user_id is None:
+        return None
+    found = await models.SavedSearch.get_or_none(id=int(pk), user_id=user_id)
+    return SavedSearch.from_model(found) if found else None
+
+
+@node_resolver("Project")
+async def _project_node(info: Info, pk: str) -> Project | None:
+    if not pk.isascii() or not pk.isdigit():
+        return None
+    project = await models.Project.get_or_none(id=int(pk))
+    if project is None:
+        return None
+    if not await models.Lot.filter(project_id=project.id).exclude(status=LotStatus.DRAFT.value).exists():
+        try:
+            await services.managed_project(info.context.actor, project.id)
+        except DomainError:
+            return None
+    return Project.from_model(project)

@@ -7,13 +7,14 @@ import strawberry
 from strawberry.types import Info
 
 from domain.accounts.models import Organisation as OrganisationModel
+from domain.common.errors import DomainError
 from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
 from domain.registration import models
 from domain.registration import services as registration
 from schema.accounts.types import Organisation
 from schema.publication.types import Lot
-from schema.relay import Node
+from schema.relay import Node, node_resolver
 from schema.scalars import Fen
 
 RegistrationState = strawberry.enum(
@@ -84,3 +85,30 @@ class Registration(Node):
             registered_at=m.registered_at,
             withdrawn_at=m.withdrawn_at,
         )
+
+
+async def visible_registration(info: Info, registration_id: int) -> models.Registration | None:
+    """The registration if the caller's organisation made it or the caller may list the lot's registrants."""
+    found = await models.Registration.get_or_none(id=registration_id)
+    if found is None or found.organisation_id == info.context.actor.org_id:
+        return found
+    try:
+        listed = await registration.registrants(info.context.actor, found.lot_id)
+    except DomainError:
+        return None
+    return found if await listed.filter(id=found.id).exists() else None
+
+
+@node_resolver("Registration")
+async def _registration_node(info: Info, pk: str) -> Registration | None:
+    found = await visible_registration(info, int(pk)) if pk.isdigit() else None
+    return Registration.from_model(found) if found else None
+
+
+@node_resolver("DepositAccount")
+async def _deposit_account_node(info: Info, pk: str) -> DepositAccount | None:
+    if not pk.isdigit():
+        return None
+    account = await DepositAccountModel.get_or_none(id=int(pk))
+    found = await visible_registration(info, account.registration_id) if account else None
+    return await Registration.from_model(found).deposit(info) if found else None

@@ -7,8 +7,9 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
+from domain.results import models as result_models
 from domain.results import services as results
-from schema.relay import int_id, to_global_id
+from schema.relay import Node, int_id, node_resolver, to_global_id
 from schema.scalars import Fen
 
 AwardState = strawberry.enum(
@@ -44,7 +45,7 @@ class CandidatePublicity:
 
 
 @strawberry.type(description="The award of a lot (中标), public once the result announcement is published.")
-class Award:
+class Award(Node):
     status: AwardState = strawberry.field(description="Where the award stands.")
     confirmation_no: str = strawberry.field(description="The result confirmation number (成交确认书编号).")
     organisation_id: strawberry.ID = strawberry.field(description="Global id of the winner.")
@@ -108,6 +109,7 @@ def lot_result_of(view: results.ResultView) -> LotResult:
     a = view.award
     if a is not None:
         award = Award(
+            _pk=a.id,
             status=AwardState(a.status),
             confirmation_no=a.confirmation_no,
             organisation_id=_org_id(a.organisation_id),
@@ -174,3 +176,14 @@ class ResultQueries:
         except DomainError:
             return None
         return lot_result_of(view)
+
+
+@node_resolver("Award")
+async def _award_node(info: Info, pk: str) -> Award | None:
+    found = await result_models.Award.get_or_none(id=int(pk)) if pk.isdigit() else None
+    if found is None:
+        return None
+    try:
+        return lot_result_of(await results.lot_result(info.context.actor, found.lot_id)).award
+    except DomainError:
+        return None

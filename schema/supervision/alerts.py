@@ -12,7 +12,7 @@ from domain.supervision import alerts
 from domain.supervision.models import CollusionAlert as AlertModel
 from schema.errors import as_error, result_union
 from schema.permissions import has_role
-from schema.relay import Connection, int_id, paginate, to_global_id
+from schema.relay import Connection, Node, int_id, node_resolver, paginate, to_global_id
 
 IsSupervisor = has_role(Role.SUPERVISOR)
 
@@ -48,8 +48,7 @@ class AlertNote:
 
 
 @strawberry.type(description="A collusion signal (围标串标预警) raised on a lot, with its evidence; supervisors only.")
-class CollusionAlert:
-    id: strawberry.ID = strawberry.field(description="Global id (CollusionAlert).")
+class CollusionAlert(Node):
     lot_id: strawberry.ID = strawberry.field(description="The lot's global id.")
     signal: CollusionSignal
     status: CollusionAlertStatus
@@ -68,7 +67,7 @@ class CollusionAlert:
     @classmethod
     def from_model(cls, m: AlertModel) -> "CollusionAlert":
         return cls(
-            id=strawberry.ID(to_global_id("CollusionAlert", m.id)),
+            _pk=m.id,
             lot_id=strawberry.ID(to_global_id("Lot", m.lot_id)),
             signal=alerts.Signal(m.signal),
             status=alerts.AlertStatus(m.status),
@@ -120,6 +119,16 @@ class AlertQueries:
             return CollusionAlert.from_model(await alerts.alert(info.context.actor, int_id(id, "CollusionAlert")))
         except DomainError:
             return None
+
+
+@node_resolver("CollusionAlert")
+async def _alert_node(info: Info, pk: str) -> CollusionAlert | None:
+    if not pk.isdigit():
+        return None
+    try:
+        return CollusionAlert.from_model(await alerts.alert(info.context.actor, int(pk)))
+    except DomainError:
+        return None
 
 
 UPDATE_ERRORS = [alerts.AlertTransitionNotAllowed]

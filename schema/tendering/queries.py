@@ -4,10 +4,10 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
-from domain.tendering import opening
+from domain.tendering import models, opening
 from domain.tendering import services as tendering
 from schema.permissions import IsUser
-from schema.relay import int_id
+from schema.relay import int_id, node_resolver
 from schema.tendering.types import (
     OpeningObjection,
     OpeningRecord,
@@ -31,6 +31,7 @@ class TenderingQueries:
 def record_of(r: opening.Record) -> OpeningRecord:
     o = r.opening
     return OpeningRecord(
+        _pk=o.id,
         status=o.status,
         deadline=o.deadline,
         bids=o.bids,
@@ -63,3 +64,36 @@ class OpeningQueries:
         except DomainError:
             return None
         return record_of(r)
+
+
+@node_resolver("SealedBidReceipt")
+async def _receipt_node(info: Info, pk: str) -> SealedBidReceipt | None:
+    org_id = info.context.actor.org_id
+    if not pk.isdigit() or org_id is None:
+        return None
+    found = await models.SealedBid.get_or_none(id=int(pk), organisation_id=org_id)
+    return SealedBidReceipt.from_model(found) if found else None
+
+
+async def _visible_record(info: Info, opening_id: int) -> OpeningRecord | None:
+    found = await models.Opening.get_or_none(id=opening_id)
+    if found is None:
+        return None
+    try:
+        return record_of(await opening.record(info.context.actor, found.lot_id))
+    except DomainError:
+        return None
+
+
+@node_resolver("OpeningRecord")
+async def _opening_record_node(info: Info, pk: str) -> OpeningRecord | None:
+    return await _visible_record(info, int(pk)) if pk.isdigit() else None
+
+
+@node_resolver("OpeningObjection")
+async def _opening_objection_node(info: Info, pk: str) -> OpeningObjection | None:
+    if not pk.isdigit():
+        return None
+    found = await models.OpeningObjection.get_or_none(id=int(pk))
+    record = await _visible_record(info, found.opening_id) if found else None
+    return next((x for x in record.objections if x._pk == int(pk)), None) if record else None

@@ -53,7 +53,7 @@ class OpeningObjection(Node):
 
 
 @strawberry.type(description="The remote opening of a lot and its record.")
-class OpeningRecord:
+class OpeningRecord(Node):
     status: str = strawberry.field(description="decrypting, closed, or failed (流标).")
     deadline: datetime
     bids: int = strawberry.field(description="Bids standing at the deadline.")
