@@ -1,11 +1,18 @@
 """The demo city: real-looking market entities, projects, lots and announcements of every type,
-so a new user sees something. Every account's password is DEMO_PASSWORD; the operator signs in
-as 13800000001.
+so a new user sees something, and in every procedure something to try right after `make run`
+(README, "The demo city"). Every account's password is DEMO_PASSWORD; the operator signs in as
+13800000001.
+
+Times are relative to the moment of seeding: finished procedures lie in the past, in the order the
+law gives them (bids due, then the results, then the contract); the live ones are open now or start
+soon: the online auction's bidding starts AUCTION_STARTS_IN after seeding, with two demo bidders
+already entered.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from domain.accounts import services as accounts
 from domain.accounts.models import Organisation, User
@@ -79,44 +86,66 @@ async def seed_demo_city(secret_key: bytes) -> bool:
     return True
 
 
-# (project name, category, region, [(lot name, procedure, estimate in fen)], [announcement types for lot 1])
-DEMO_PROJECTS = [
+# A finished procedure's bids were due this long after the project started (the tender is published
+# 2 days 3 hours in: 招标投标法 第二十四条, at least 20 days to prepare bids).
+PAST_DEADLINE = timedelta(days=23, hours=6)
+# the online auction: entries close, then bidding starts, soon after seeding; free bidding lasts an hour
+AUCTION_ENTRY_CLOSES_IN = timedelta(minutes=20)
+AUCTION_STARTS_IN = timedelta(minutes=30)
+AUCTION_FREE_MINUTES = 60
+# announcement types that follow the opening of bids: published only once the bids were due
+AFTER_OPENING = frozenset({"candidate_publicity", "result", "contract", "performance", "complaint_decision"})
+
+# (project name, category, region,
+#  [(lot name, procedure, estimate in fen, bids due: None for PAST_DEADLINE after the start, else from now)],
+#  [announcement types for lot 1], [lots (by position) that also get a tender notice just before now])
+DEMO_PROJECTS: list[tuple[str, str, str, list[tuple[str, str, int, timedelta | None]], list[str], list[int]]] = [
     (
         "胶州湾大道（双积路至204国道段）维修改造工程",
         "engineering_construction",
         "370211",
-        [("第一标段：道路施工", "open_tender", 2_680_000_000), ("第二标段：交通设施", "open_tender", 460_000_000)],
+        [
+            ("第一标段：道路施工", "open_tender", 2_680_000_000, None),
+            ("第二标段：交通设施", "open_tender", 460_000_000, timedelta(days=21)),  # open for bids
+        ],
         ["tender", "qualification_result", "change", "candidate_publicity", "result", "contract", "performance"],
+        [1],
     ),
     (
         "青岛市市南区中小学智慧教室设备采购项目",
         "government_procurement",
         "370202",
-        [("智慧黑板及配套设备", "open_tender", 1_150_000_000)],
+        [("智慧黑板及配套设备", "open_tender", 1_150_000_000, None)],
         ["tender", "change", "candidate_publicity", "complaint_decision"],
+        [],
     ),
     (
         "崂山区沙子口街道2026年道路绿化养护服务",
         "government_procurement",
         "370212",
-        [("绿化养护服务", "competitive_negotiation", 86_000_000)],
+        [("绿化养护服务", "competitive_negotiation", 86_000_000, None)],
         ["tender", "termination"],
+        [],
     ),
     (
         "即墨区温泉街道工业用地国有建设用地使用权挂牌出让",
         "land_use_rights",
         "370215",
-        [("JM2026-015地块", "listing", 5_320_000_000)],
+        [("JM2026-015地块", "listing", 5_320_000_000, timedelta(days=14))],  # open for registration
         ["tender"],
+        [],
     ),
     (
         "胶州市排污权有偿使用网络竞价交易",
         "environmental_rights",
         "370281",
-        [("化学需氧量排污权 120 吨", "online_auction", 36_000_000)],
+        [("化学需氧量排污权 120 吨", "online_auction", 36_000_000, AUCTION_ENTRY_CLOSES_IN)],
         ["tender"],
+        [],
     ),
 ]
+# the demo bidders entered in the online auction (their contacts' phones)
+AUCTION_BIDDERS = ("13900000001", "13900000002")
 TITLES = {
     "tender": "{project}招标公告",
     "qualification_result": "{project}资格预审结果公告",
@@ -151,9 +180,9 @@ def _title(kind: str, project: str) -> str:
 
 
 async def seed_demo_publication() -> None:
-    """Projects of the demo tenderer with announcements of every type, spread over recent weeks."""
-    from datetime import timedelta
-
+    """Projects of the demo tenderer with announcements of every type, spread over recent weeks, in the
+    order of the law; a tender open for bids, a listing open for registration and an auction about to start."""
+    from domain.auctions import services as auctions
     from domain.common import clock
     from domain.common.clock import ManualClock
     from domain.publication import services as publication
@@ -165,25 +194,42 @@ async def seed_demo_publication() -> None:
     moving = ManualClock(real - timedelta(days=60))
     previous = clock.set_clock(moving)
     try:
-        for name, category, region, lots, kinds in DEMO_PROJECTS:
+        for name, category, region, lots, kinds, opened_now in DEMO_PROJECTS:
+            start = real - timedelta(days=60)
+            moving.set(start)
+            deadlines = [start + PAST_DEADLINE if due is None else real + due for *_, due in lots]
             forms = [
                 publication.LotForm(
                     name=lot_name,
                     procedure=procedure,
                     estimated_price_fen=estimate,
-                    config={"bid_deadline": moving.now() + timedelta(days=30)},
+                    config={"bid_deadline": deadline}
+                    | ({"deposit_required": False} if procedure == "online_auction" else {}),
                     eligibility=[
                         {"kind": "qualification", "text": "具有独立承担民事责任的能力，近三年内无重大违法记录"}
                     ],
                 )
-                for lot_name, procedure, estimate in lots
+                for (lot_name, procedure, estimate, _), deadline in zip(lots, deadlines, strict=True)
             ]
             project = await publication.create_project(
                 actor, publication.ProjectForm(name=name, category=category, region_code=region, lots=forms)
             )
-            first_lot = await project.lots.all().order_by("lot_no").first()
+            project_lots = list(await project.lots.all().order_by("lot_no"))
+            first_lot = project_lots[0] if project_lots else None
+            if first_lot is not None and first_lot.procedure == "online_auction":
+                await auctions.configure_auction(
+                    actor,
+                    first_lot.id,
+                    starting_price_fen=first_lot.estimated_price_fen,
+                    increment_fen=first_lot.estimated_price_fen // 100,
+                    reserve_price_fen=first_lot.estimated_price_fen,
+                    starts_at=real + AUCTION_STARTS_IN,
+                    free_bidding_minutes=AUCTION_FREE_MINUTES,
+                )
             tender_id = None
             for kind in kinds:
+                if kind in AFTER_OPENING and moving.now() < deadlines[0]:
+                    moving.set(deadlines[0] + timedelta(days=1))  # bids opened and evaluated first
                 moving.advance(days=2, hours=3)
                 # a complaint decision is the supervisor's, published by the platform
                 publisher = SYSTEM if kind == "complaint_decision" else actor
@@ -208,5 +254,39 @@ async def seed_demo_publication() -> None:
                 published = await publication.publish_announcement(publisher, draft.id)
                 if kind == "tender":
                     tender_id = published.id
+            for position in opened_now:
+                lot = project_lots[position]
+                moving.set(real - timedelta(days=1))
+                await _publish_tender(actor, project.id, lot.id, f"{name}{lot.name}")
+            if first_lot is not None and first_lot.procedure == "online_auction":
+                await _enter_auction_bidders(first_lot.id)
     finally:
         clock.set_clock(previous)
+
+
+async def _publish_tender(actor: Actor, project_id: int, lot_id: int, name: str) -> None:
+    from domain.publication import services as publication
+
+    form = publication.AnnouncementForm(
+        project_id=project_id,
+        lot_id=lot_id,
+        type="tender",
+        title=_title("tender", name),
+        body_html=BODIES["tender"].format(project=name),
+        attachments=[
+            publication.AttachmentForm(
+                name=f"{_title('tender', name)}.pdf", size=524_288, sha256=hashlib.sha256(name.encode()).hexdigest()
+            )
+        ],
+    )
+    await publication.publish_announcement(actor, (await publication.draft_announcement(actor, form)).id)
+
+
+async def _enter_auction_bidders(lot_id: int) -> None:
+    """The demo bidders register for the auction, so they qualify when bidding starts."""
+    from domain.registration import services as registration
+
+    for phone in AUCTION_BIDDERS:
+        user = await User.get(phone=phone)
+        bidder = Actor(user_id=user.id, org_id=user.organisation_id, roles=frozenset({Role.BIDDER}))
+        await registration.register(bidder, lot_id)
