@@ -287,9 +287,11 @@ def build_certificate(
     ca: bool = False,
     path_length: int | None = None,
     algorithm: str | None = None,
+    issuer_key: Key | None = None,
 ) -> x509.Certificate:
     """An X.509 v3 certificate signed by `signer` with its own algorithm (SM2 with SM3 for an SM2 key), or
-    labelled `algorithm`; `key` may be a prepared SubjectPublicKeyInfo."""
+    labelled `algorithm`; `key` may be a prepared SubjectPublicKeyInfo, and the authority key identifier
+    names `issuer_key` (by default the signer's) for a certificate forged with another key."""
     spki = key if isinstance(key, asn1_keys.PublicKeyInfo) else public_key_info(key)
     constraints: dict[str, object] = {"ca": ca}
     if ca and path_length is not None:
@@ -300,7 +302,7 @@ def build_certificate(
         {"extn_id": "key_identifier", "critical": False, "extn_value": spki.sha1},
     ]
     if not ca or subject != issuer:
-        aki = {"key_identifier": public_key_info(signer).sha1}
+        aki = {"key_identifier": public_key_info(issuer_key or signer).sha1}
         extensions.append({"extn_id": "authority_key_identifier", "critical": False, "extn_value": aki})
     tbs = asn1_x509.TbsCertificate(
         {
