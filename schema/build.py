@@ -33,7 +33,7 @@ from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
 from schema.kiosk_guard import KioskGuard
-from schema.limits import MaskUnexpected, Parser, limit_extensions
+from schema.limits import BoundedLogSchema, MaskUnexpected, Parser, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
 from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
@@ -158,7 +158,7 @@ def build_schema(
         KioskGuard,
         MaskUnexpected,
     ]
-    return strawberry.Schema(
+    return BoundedLogSchema(
         config=StrawberryConfig(scalar_map=SCALARS),
         query=Query,
         mutation=Mutation,
