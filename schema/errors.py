@@ -35,6 +35,57 @@ class FieldError(Error):
 
 
 _KINDS: dict[str, Any] = {"str": str, "int": int, "datetime": datetime, "fen": Fen}
+
+# What each exposed parameter of a domain error tells the client, by parameter name; where one name
+# means different things in different errors, _PARAMS_OF gives the error's own wording.
+_PARAMS: dict[str, str] = {
+    "field": "The input field at fault, named as the client sent it (e.g. creditCode).",
+    "state": "The state the object is in, which does not allow the action.",
+    "deadline": "The deadline that decides the outcome (Beijing time offset, +08:00).",
+    "reason": "Why, in words for people.",
+    "rule": "The text of the eligibility rule at stake.",
+    "amount_fen": "The amount at stake, in fen.",
+    "current_price_fen": "The auction's current price when the bid arrived, in fen.",
+    "min_next_fen": "The lowest bid accepted next (current price plus one increment), in fen.",
+    "seq": "The auction's sequence number when the bid was refused: bids after it are newer.",
+    "retry_at": "When the next attempt is allowed.",
+    "locked_until": "When the account can sign in again.",
+    "phase": "The auction's phase: scheduled, free, timed, sold or failed.",
+    "stage": "The stage the objection concerns (tender documents, opening or evaluation result).",
+    "days": "The number of days the rule allows.",
+    "subject": "What the complaint is about.",
+    "max_bytes": "The largest file allowed for this purpose, in bytes.",
+    "max_count": "The most files of this purpose one object may have.",
+    "eligible": "How many experts of the pool are eligible for the draw.",
+    "size": "How many experts the committee needs.",
+    "missing": "How many valid bids the sheet does not judge.",
+    "unexpected": "How many entries of the sheet name an unknown bid or repeat one.",
+    "max_centi": "The highest value allowed, in hundredths of a point.",
+    "required_fen": "The lot's bid security, the least a guarantee may cover, in fen.",
+    "required_until": "The earliest end of validity accepted: the bid deadline plus the bid validity days.",
+    "letter_no": "The letter number already used by another guarantee.",
+    "limit": "The most items one request may name.",
+    "cap_fen": "The largest bid security this lot may ask for (2% of the estimate), in fen.",
+    "total": "What the weights add up to now.",
+    "opens_at": "When registration opens.",
+    "closes_at": "When registration closes.",
+    "ends_at": "When the candidate publicity ends.",
+    "confirmed_at": "When the winner acknowledged the result confirmation.",
+    "price_fen": "The winning price, which the contract amount must equal, in fen.",
+}
+_PARAMS_OF: dict[tuple[str, str], str] = {
+    ("ClaimExceedsGuarantee", "amount_fen"): "The guaranteed amount, the most a claim may ask for, in fen.",
+    ("ContractAmountMismatch", "amount_fen"): "The contract amount sent, in fen.",
+    ("ComplaintTooLate", "deadline"): "When the period for complaining ended.",
+    ("ComplaintTooLate", "days"): "The days a complaint is allowed after the complainant knew of the act.",
+    ("RegistrationClosed", "opens_at"): "When registration opens (or opened).",
+    ("CertificateInvalid", "reason"): "Why the certificate path does not validate.",
+    ("LotPaused", "reason"): "What pauses the lot: an unanswered objection or a suspension by the supervisor.",
+    ("LocalProtectionBanned", "rule"): "The eligibility rule that amounts to local protection.",
+    ("NotEligible", "rule"): "The eligibility rule the organisation does not meet.",
+}
+_CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."
+_MESSAGE = "Human-readable explanation, in the caller's language (zh-CN by default, English on request)."
 _types: dict[type[DomainError], type] = {}
 
 # Every mutation result may carry these.
@@ -54,10 +105,16 @@ def error_type(cls: type[DomainError]) -> type:
     if cls in _types:
         return _types[cls]
     annotations: dict[str, Any] = {"code": str, "message": str}
+    namespace: dict[str, Any] = {
+        "code": strawberry.field(description=_CODE),
+        "message": strawberry.field(description=_MESSAGE),
+    }
     for name, kind in cls.exposed.items():
         annotations[name] = _KINDS[kind]
+        described = _PARAMS_OF.get((cls.__name__, name)) or _PARAMS.get(name)
+        namespace[name] = strawberry.field(description=described)
     base = FieldError if "field" in cls.exposed else Error
-    namespace = {"__annotations__": annotations, "__module__": __name__}
+    namespace |= {"__annotations__": annotations, "__module__": __name__}
     made = strawberry.type(
         type(cls.__name__, (base,), namespace),
         description=f"{cls.code}: {cls.message_en}.",
@@ -68,7 +125,11 @@ def error_type(cls: type[DomainError]) -> type:
 
 def result_union(name: str, success: type, errors: Sequence[type[DomainError]]) -> Any:
     members = [success, *(error_type(e) for e in dict.fromkeys([*errors, *COMMON]))]
-    return Annotated[Union[tuple(members)], strawberry.union(name)]  # noqa: UP007
+    description = (
+        f"The outcome of the mutation: {success.__name__} when it succeeded, otherwise a business failure "
+        "implementing Error (a stable code and a message), in which case nothing has changed."
+    )
+    return Annotated[Union[tuple(members)], strawberry.union(name, description=description)]  # noqa: UP007
 
 
 def as_error(err: DomainError, info: Info, allowed: Sequence[type[DomainError]]) -> Any:
