@@ -86,20 +86,26 @@ async def resolve_nodes(info: Info, global_ids: list[str]) -> list[Any]:
 
 @strawberry.type(description="Where a page ends.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether more items follow this page: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item of this page; null when the page is empty."
+    )
 
 
 @strawberry.type(description="One item of a connection with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque position of this item: pass it as `after` to read the items that follow."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of items, newest first; `first` is capped by the server.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, each with its cursor.")
+    page_info: PageInfo = strawberry.field(description="Whether more items follow, and where to continue from.")
 
     @strawberry.field(description="The items of this page without their cursors.")
     def nodes(self) -> list[T]:
