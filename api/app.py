@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus
 import httpx
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -30,12 +31,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.files import ROUTES as FILE_ROUTES
+from api.graphql_http import (
+    GRAPHQL_RESPONSE,
+    Refusal,
+    batching_refused,
+    is_request_error,
+    mutation_over_get,
+    response_media_type,
+)
+from api.graphql_http import header as raw_header
 from api.lifecycle import DrainMiddleware, Lifecycle, readiness, server_checks
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -388,15 +400,47 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, with its HTTP refusals (a body that is not JSON, an unsupported content type, a
-        mutation over GET) as typed JSON errors instead of plain text."""
+        mutation over GET) as typed JSON errors instead of plain text, and the media type and status of
+        GraphQL over HTTP (api/graphql_http.py)."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except HTTPException as err:
-            response = http_refusal(scope, err.status_code, err.reason)
+            response = http_refusal(scope, err.status_code, err.reason, err)
+        else:
+            if response.media_type == "application/json" and response_media_type(
+                raw_header(scope["headers"], b"accept")
+            ) == GRAPHQL_RESPONSE:
+                response.headers["content-type"] = GRAPHQL_RESPONSE
+                if getattr(request.state, "request_error", False):
+                    response.status_code = 400
         await response(scope, receive, send)
+
+    async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
+        """A request error (nothing executed) answered as application/graphql-response+json has no `data`
+        entry and a 400 (set in __call__); as application/json it keeps `data: null` and a 200."""
+        answer = await super().process_result(request, result)
+        if is_request_error(result.data, result.errors) and response_media_type(
+            request.headers.get("accept")
+        ) == GRAPHQL_RESPONSE:
+            request.state.request_error = True
+            answer.pop("data", None)  # type: ignore[misc]
+        return answer
+
+    async def execute_single(self, request: Request, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        """A mutation (or subscription) over GET is the spec's 405 with `Allow: POST`, not a 400."""
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as err:
+            if isinstance(err.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
+                raise mutation_over_get() from err
+            raise
+
+    def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
+        raise batching_refused()  # README: GraphQL over HTTP, why batching is off
 
     def parse_json(self, data: str | bytes) -> Any:
         """The request's JSON (the body, or GET's `variables` and `extensions`): an object or an array,
@@ -462,12 +506,23 @@ def _unicode(value: Any) -> bool:
     return True
 
 
-def http_refusal(scope: Scope, status: int, reason: str) -> Response:
-    """A request refused before GraphQL runs, as a typed error in English and Chinese."""
+def http_refusal(scope: Scope, status: int, reason: str, err: HTTPException | None = None) -> Response:
+    """A request refused before GraphQL runs, as a typed error in English and Chinese, in the media type the
+    client accepts."""
     code, chinese = _REFUSALS.get(status, ("BAD_REQUEST", "请求格式不正确"))
+    headers: dict[str, str] = {}
+    if isinstance(err, Refusal):
+        code, chinese, headers = err.code, err.chinese, err.headers
+    elif status == 405:
+        headers = {"allow": "GET, POST"}
     request_id = scope.get("state", {}).get("request_id", "-")
     error = {"message": f"{reason} / {chinese}", "extensions": {"code": code, "requestId": request_id}}
-    return JSONResponse({"errors": [error]}, status_code=status)
+    return JSONResponse(
+        {"errors": [error]},
+        status_code=status,
+        headers=headers,
+        media_type=response_media_type(raw_header(scope.get("headers", []), b"accept")),
+    )
 
 
 class AuthMiddleware:
@@ -557,7 +612,8 @@ async def _reply(
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 4401})
         return
-    await JSONResponse(body, status_code=status, headers=extra)(scope, receive, send)
+    media_type = response_media_type(raw_header(scope.get("headers", []), b"accept"))
+    await JSONResponse(body, status_code=status, headers=extra, media_type=media_type)(scope, receive, send)
 
 
 async def jwks(request: Request) -> Response:
@@ -635,6 +691,37 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})
 
 
+# what the clients send: Apollo's client-awareness headers, the device id, pull to refresh, tus uploads
+CORS_REQUEST_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept-language",
+    "x-request-id",
+    "x-device-id",
+    "cache-control",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+    "tus-resumable",
+    "upload-length",
+    "upload-metadata",
+    "upload-offset",
+    "upload-checksum",
+]
+CORS_EXPOSED_HEADERS = [
+    "x-request-id",
+    "retry-after",
+    "x-palmtrade-cache",
+    "location",
+    "upload-offset",
+    "upload-length",
+    "tus-resumable",
+    "tus-version",
+    "tus-extension",
+    "tus-max-size",
+]
+
+
 def create_app(settings: Settings | None = None, *, with_workers: bool | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     services = build_services(settings)
@@ -675,5 +762,16 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
         max_ages=lambda: services.shared_ages,
     )
     app.add_middleware(AuthMiddleware, services=services)
+    if settings.cors_origins:
+        # outside the auth middleware: a browser reads the body of a 401 or a 429 only with these headers
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=settings.cors_allow_credentials,
+            allow_methods=["GET", "POST", "HEAD", "PATCH", "DELETE"],  # /graphql, and tus uploads of /files
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=settings.cors_max_age,
+        )
     app.add_middleware(DrainMiddleware, lifecycle=services.lifecycle)  # outermost: sees every socket
     return app

@@ -187,8 +187,8 @@ class PersistedOperations(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
-        text = ctx.query
         wanted = requested_hash(ctx.operation_extensions)
+        text = ctx.query if ctx.query or wanted is None else None  # Apollo clients may send "" with a hash
         stored: Stored | None = None
         if wanted is not None:
             stored = self.store.get(wanted)
@@ -236,7 +236,7 @@ class PersistedTransportWS(PalmTradeTransportWS):
         payload: Any = message.get("payload")
         store: PersistedStore = self.view.services.persisted  # type: ignore[attr-defined]
         wanted = requested_hash(payload.get("extensions")) if isinstance(payload, dict) else None
-        text = payload.get("query") if isinstance(payload, dict) else None
+        text = (payload.get("query") or None) if isinstance(payload, dict) else None  # absent, null or ""
         stored = store.get(wanted) if wanted is not None else store.known_text(text) if isinstance(text, str) else None
         problem = None
         if wanted is not None and isinstance(payload, dict):

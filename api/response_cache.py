@@ -39,6 +39,7 @@ from graphql import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.graphql_http import response_media_type
 from api.persisted import OperationPolicy, PersistedStore, requested_hash
 from domain.common.actors import ANONYMOUS, Actor
 from domain.common.events import EventBus
@@ -197,7 +198,7 @@ class ResponseCacheMiddleware:
                     "type": "http.response.start",
                     "status": 200,
                     "headers": [
-                        (b"content-type", b"application/json"),
+                        (b"content-type", response_media_type(_header(scope, b"accept")).encode()),
                         (b"content-length", str(len(cached)).encode()),
                         (b"x-palmtrade-cache", b"hit"),
                         *headers,
@@ -237,7 +238,7 @@ class ResponseCacheMiddleware:
         scope_word = "public" if method == "GET" and anonymous else "private"
         return [
             (b"cache-control", f"{scope_word}, max-age={age}".encode()),
-            (b"vary", b"Accept-Language, Authorization"),
+            (b"vary", b"Accept, Accept-Language, Authorization"),
         ]
 
     def _storing(self, key: Key, max_age: int, headers: list[tuple[bytes, bytes]], send: Send) -> Send:

@@ -50,6 +50,10 @@ class Settings:
     refresh_token_days: int = 30
     key_rotation_days: int = 30
     graphiql: bool = True
+    # CORS (README: Browsers and CORS): origins whose pages may call the API; none, no CORS header at all
+    cors_origins: tuple[str, ...] = ()
+    cors_allow_credentials: bool = False
+    cors_max_age: int = 600  # seconds a browser keeps a preflight's answer
     introspection: bool = True
     run_workers: bool = True
     seed_demo: bool = True
@@ -133,6 +137,9 @@ class Settings:
             refresh_token_days=_int("REFRESH_TOKEN_DAYS", 30),
             key_rotation_days=_int("KEY_ROTATION_DAYS", 30),
             graphiql=_bool("GRAPHIQL", not production),
+            cors_origins=cors_origins_from_env(production),
+            cors_allow_credentials=_bool("CORS_ALLOW_CREDENTIALS", False),
+            cors_max_age=_int("CORS_MAX_AGE", 600),
             introspection=_bool("ANONYMOUS_INTROSPECTION", not production),
             run_workers=_bool("RUN_WORKERS", True),
             seed_demo=_bool("SEED_DEMO", not production),
@@ -222,6 +229,14 @@ def _sms_providers(production: bool) -> tuple[str, ...]:
     if production and not names:
         raise SettingsError("SMS_PROVIDERS is required in production (aliyun, tencent): the log sender sends nothing")
     return names
+
+
+def cors_origins_from_env(production: bool) -> tuple[str, ...]:
+    """CORS_ALLOWED_ORIGINS, comma-separated (`*` any); by default any origin in development, none in production."""
+    value = os.environ.get("CORS_ALLOWED_ORIGINS")
+    if value is None:
+        return () if production else ("*",)
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
 
 
 def _clamd(production: bool) -> str | None:
