@@ -1,5 +1,7 @@
 """Devices, reading and deleting notifications, preferences: decode, call one service, map the outcome."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -20,9 +22,9 @@ from schema.relay import int_id
 
 @strawberry.input(description="Register this device for pushes, or refresh it (call on every app start).")
 class DeviceRegisterInput:
-    provider: PushProvider
+    provider: PushProvider = strawberry.field(description="The push service that issued the token.")
     token: str = strawberry.field(description="The push token (FCM registration token, or the vendor's).")
-    platform: DevicePlatform
+    platform: DevicePlatform = strawberry.field(description="The device's operating system.")
     app_version: str = strawberry.field(description="e.g. 3.2.0")
     locale: str | None = strawberry.field(default=None, description="zh-CN (default) or en: the language of pushes.")
     installation_id: str | None = strawberry.field(
@@ -32,7 +34,7 @@ class DeviceRegisterInput:
 
 @strawberry.type(description="Registered.")
 class DeviceRegistered:
-    device: Device
+    device: Device = strawberry.field(description="The device as registered now.")
 
 
 DeviceRegisterResult = result_union("DeviceRegisterResult", DeviceRegistered, [])
@@ -40,12 +42,14 @@ DeviceRegisterResult = result_union("DeviceRegisterResult", DeviceRegistered, []
 
 @strawberry.input(description="Stop pushes to this device (on sign-out).")
 class DeviceUnregisterInput:
-    token: str
+    token: str = strawberry.field(description="The push token of the device to remove, as registered.")
 
 
 @strawberry.type(description="Unregistered (also when it was not registered).")
 class DeviceUnregistered:
-    removed: bool
+    removed: bool = strawberry.field(
+        description="True when a device with that token was removed, false when none was registered."
+    )
 
 
 DeviceUnregisterResult = result_union("DeviceUnregisterResult", DeviceUnregistered, [])
@@ -53,18 +57,23 @@ DeviceUnregisterResult = result_union("DeviceUnregisterResult", DeviceUnregister
 
 @strawberry.input(description="Notifications of the caller, by global id.")
 class NotificationIdsInput:
-    ids: list[strawberry.ID]
+    ids: list[strawberry.ID] = strawberry.field(
+        description="Global ids of the caller's notifications; others' ids are ignored."
+    )
 
 
 @strawberry.input(description="Mark every unread notification read, or only up to one the app has shown.")
 class NotificationsMarkAllReadInput:
-    up_to: strawberry.ID | None = None
+    up_to: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The newest notification to mark read (the one the app last showed); null marks all.",
+    )
 
 
 @strawberry.type(description="Done.")
 class NotificationsChanged:
     changed: int = strawberry.field(description="How many notifications changed.")
-    unread_count: int
+    unread_count: int = strawberry.field(description="How many unread notifications the caller has now.")
 
 
 NotificationsChangeResult = result_union("NotificationsChangeResult", NotificationsChanged, [notifications.TooManyIds])
@@ -72,20 +81,23 @@ NotificationsChangeResult = result_union("NotificationsChangeResult", Notificati
 
 @strawberry.input(description="A kind of notification to mute on a channel.")
 class MutedKindInput:
-    kind: NotificationKind
-    channel: NotificationChannel
+    kind: NotificationKind = strawberry.field(description="The kind of notification to mute.")
+    channel: NotificationChannel = strawberry.field(description="The channel to mute it on.")
 
 
 @strawberry.input(description="Replaces the caller's preferences.")
 class NotificationPreferencesInput:
-    muted: list[MutedKindInput] = strawberry.field(default_factory=list)
+    muted: list[MutedKindInput] = strawberry.field(
+        default_factory=list,
+        description="The kinds to mute, each on one channel; an empty list mutes nothing.",
+    )
     quiet_hours_starts: str | None = strawberry.field(default=None, description="HH:MM Beijing time, or null.")
     quiet_hours_ends: str | None = strawberry.field(default=None, description="HH:MM Beijing time, or null.")
 
 
 @strawberry.type(description="Saved.")
 class NotificationPreferencesUpdated:
-    preferences: NotificationPreferences
+    preferences: NotificationPreferences = strawberry.field(description="The preferences in force now.")
 
 
 NotificationPreferencesUpdateResult = result_union(
@@ -102,7 +114,13 @@ def _ids(values: list[strawberry.ID]) -> list[int]:
 @strawberry.type
 class NotificationMutations:
     @strawberry.mutation(description="Register or refresh a device for pushes.", permission_classes=[IsUserOrExpert])
-    async def device_register(self, info: Info, input: DeviceRegisterInput) -> DeviceRegisterResult:
+    async def device_register(
+        self,
+        info: Info,
+        input: Annotated[
+            DeviceRegisterInput, strawberry.argument(description="The device's push token, provider and platform.")
+        ],
+    ) -> DeviceRegisterResult:
         try:
             device = await notifications.register_device(
                 info.context.actor,
@@ -118,7 +136,11 @@ class NotificationMutations:
         return DeviceRegistered(device=Device.from_model(device))
 
     @strawberry.mutation(description="Stop pushes to one of the caller's devices.", permission_classes=[IsUserOrExpert])
-    async def device_unregister(self, info: Info, input: DeviceUnregisterInput) -> DeviceUnregisterResult:
+    async def device_unregister(
+        self,
+        info: Info,
+        input: Annotated[DeviceUnregisterInput, strawberry.argument(description="The push token to forget.")],
+    ) -> DeviceUnregisterResult:
         try:
             removed = await notifications.unregister_device(info.context.actor, input.token)
         except DomainError as err:
@@ -126,7 +148,11 @@ class NotificationMutations:
         return DeviceUnregistered(removed=removed)
 
     @strawberry.mutation(description="Mark notifications read.", permission_classes=[IsUserOrExpert])
-    async def notifications_mark_read(self, info: Info, input: NotificationIdsInput) -> NotificationsChangeResult:
+    async def notifications_mark_read(
+        self,
+        info: Info,
+        input: Annotated[NotificationIdsInput, strawberry.argument(description="The notifications to mark read.")],
+    ) -> NotificationsChangeResult:
         actor = info.context.actor
         try:
             changed = await notifications.mark_read(actor, _ids(input.ids))
@@ -138,7 +164,12 @@ class NotificationMutations:
         description="Mark all (or all up to one) notifications read.", permission_classes=[IsUserOrExpert]
     )
     async def notifications_mark_all_read(
-        self, info: Info, input: NotificationsMarkAllReadInput
+        self,
+        info: Info,
+        input: Annotated[
+            NotificationsMarkAllReadInput,
+            strawberry.argument(description="Up to which notification to mark everything read."),
+        ],
     ) -> NotificationsChangeResult:
         actor = info.context.actor
         try:
@@ -149,7 +180,13 @@ class NotificationMutations:
         return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
 
     @strawberry.mutation(description="Delete notifications from the inbox.", permission_classes=[IsUserOrExpert])
-    async def notifications_delete(self, info: Info, input: NotificationIdsInput) -> NotificationsChangeResult:
+    async def notifications_delete(
+        self,
+        info: Info,
+        input: Annotated[
+            NotificationIdsInput, strawberry.argument(description="The notifications to delete from the inbox.")
+        ],
+    ) -> NotificationsChangeResult:
         actor = info.context.actor
         try:
             changed = await notifications.delete(actor, _ids(input.ids))
@@ -159,7 +196,12 @@ class NotificationMutations:
 
     @strawberry.mutation(description="Replace notification preferences.", permission_classes=[IsUser])
     async def notification_preferences_update(
-        self, info: Info, input: NotificationPreferencesInput
+        self,
+        info: Info,
+        input: Annotated[
+            NotificationPreferencesInput,
+            strawberry.argument(description="The new preferences; they replace the old ones whole."),
+        ],
     ) -> NotificationPreferencesUpdateResult:
         try:
             prefs = await notifications.update_preferences(

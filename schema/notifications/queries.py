@@ -1,5 +1,7 @@
 """The caller's inbox, devices and preferences."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -13,7 +15,21 @@ from schema.relay import Connection, paginate
 class NotificationQueries:
     @strawberry.field(description="The caller's inbox, newest first.", permission_classes=[IsUserOrExpert])
     async def my_notifications(
-        self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many notifications to return, newest first (capped by the server)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last notification already read: the page continues after it."
+            ),
+        ] = None,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only notifications not yet marked read.")
+        ] = False,
     ) -> Connection[Notification]:
         locale = info.context.locale
         return await paginate(
