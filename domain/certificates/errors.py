@@ -99,8 +99,8 @@ class CertificateInvalid(DomainError):
 
 class CertificateAlgorithmUnsupported(DomainError):
     code = "CERTIFICATE_ALGORITHM_UNSUPPORTED"
-    message_zh = "不支持该证书的密钥算法（支持 ECDSA P-256 与 RSA 2048 位以上）"
-    message_en = "The certificate's key algorithm is not supported (ECDSA P-256 and RSA of 2048 bits or more are)"
+    message_zh = "不支持该证书的密钥算法（支持 SM2、ECDSA P-256 与 RSA 2048 位以上）"
+    message_en = "The certificate's key algorithm is not supported (SM2, ECDSA P-256 and RSA of 2048 bits or more are)"
 
 
 class CertificateNotBound(DomainError):

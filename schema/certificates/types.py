@@ -96,7 +96,7 @@ class BoundCertificate(Node):
     credit_code: str | None = strawberry.field(
         description="The organisation's credit code it carries (none: personal)."
     )
-    key_type: str = strawberry.field(description="ec-p256 or rsa-<bits>.")
+    key_type: str = strawberry.field(description="ec-p256, rsa-<bits> or sm2.")
     not_before: datetime
     not_after: datetime
     bound_at: datetime
@@ -136,7 +136,9 @@ class ActSignature(Node):
     content: str = strawberry.field(description="The canonical content signed (UTF-8 JSON).")
     content_sha256: str
     signature: str = strawberry.field(description="Base64.")
-    algorithm: str = strawberry.field(description="ES256 or RS256 (RSA PKCS#1 v1.5 or PSS).")
+    algorithm: str = strawberry.field(
+        description="ES256, RS256 (RSA PKCS#1 v1.5 or PSS) or SM3withSM2 (SM2 with SM3, GB/T 35276)."
+    )
     certificate: str = strawberry.field(description="The signing certificate, base64 DER.")
     certificate_sha256: str
     subject: str = strawberry.field(description="The signing certificate's subject.")
