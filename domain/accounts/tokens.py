@@ -20,7 +20,7 @@ from joserfc.jwk import ECKey, KeySet
 from tortoise.transactions import in_transaction
 
 from domain.accounts.models import SigningKey
-from domain.common import clock
+from domain.common import clock, ecdsa
 from domain.common.actors import Actor, Role
 from domain.common.storage import lock_named
 
@@ -128,7 +128,7 @@ class KeyRing:
             "exp": int(expires.timestamp()),
             "jti": secrets.token_urlsafe(12),
         }
-        token = jwt.encode({"alg": "ES256", "kid": kid}, body, self._keys[kid], algorithms=ALGORITHMS)
+        token = jwt.encode({"alg": "ES256", "kid": kid}, body, self._keys[kid], registry=ecdsa.ES256)
         return token, expires
 
     def kid_of(self, token: str) -> str | None:
@@ -166,7 +166,7 @@ class KeyRing:
             del self._verified[token]  # its key retired: the full check below refuses it
         keyset = KeySet([self._keys[r.kid] for r in published])
         try:
-            decoded = jwt.decode(token, keyset, algorithms=ALGORITHMS)
+            decoded = jwt.decode(token, keyset, registry=ecdsa.ES256)  # low-S only: one string per token
             if decoded.header.get("alg") != "ES256" or "kid" not in decoded.header:
                 raise InvalidToken("unexpected header")
             self._claims.validate(decoded.claims)

@@ -28,7 +28,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from domain.accounts.tokens import KeyRing
-from domain.common import clock
+from domain.common import clock, ecdsa
 from domain.common.actors import Actor
 from domain.common.events import canonical_json
 from domain.documents import services as documents
@@ -109,7 +109,7 @@ def verify(archive: IO[bytes], jwks: dict[str, Any]) -> dict[str, Any]:
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as err:
         raise evidence.EvidenceInvalid(reason=f"archive: {type(err).__name__}") from None
     try:
-        decoded = jws.deserialize_compact(signed, KeySet.import_key_set(jwks), algorithms=evidence.ALGORITHMS)  # type: ignore[arg-type]
+        decoded = jws.deserialize_compact(signed, KeySet.import_key_set(jwks), registry=ecdsa.ES256)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as err:
         raise evidence.EvidenceInvalid(reason=f"manifest signature: {type(err).__name__}") from None
     if decoded.headers().get("typ") != TYP or decoded.payload != plain:

@@ -44,7 +44,7 @@ from domain.audit.models import AuditEntry
 from domain.audit.services import entry_hash
 from domain.certificates import signatures
 from domain.certificates.models import ActSignature
-from domain.common import clock, events
+from domain.common import clock, ecdsa, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, DomainEvent, canonical_json
@@ -313,7 +313,7 @@ async def sign(content: dict[str, Any], keyring: KeyRing, typ: str) -> tuple[str
     row = await SigningKey.get(kid=kid)
     key = ECKey.import_key(dict(row.private_jwk))
     token = jws.serialize_compact(
-        {"alg": "ES256", "kid": kid, "typ": typ}, canonical_json(content), key, algorithms=ALGORITHMS
+        {"alg": "ES256", "kid": kid, "typ": typ}, canonical_json(content), key, registry=ecdsa.ES256
     )
     return token, kid
 
@@ -323,7 +323,7 @@ def verify_package(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
     hash to their recorded hash; EvidenceInvalid naming the first failure otherwise."""
     try:
         keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
-        decoded = jws.deserialize_compact(token, keys, algorithms=ALGORITHMS)
+        decoded = jws.deserialize_compact(token, keys, registry=ecdsa.ES256)
     except (JoseError, ValueError, TypeError, KeyError) as err:
         raise EvidenceInvalid(reason=f"signature: {type(err).__name__}") from None
     if decoded.headers().get("typ") != TYP:

@@ -17,7 +17,7 @@ from joserfc.jwk import ECKey, KeySet
 from api.auth import authenticate
 from domain.accounts.models import SigningKey
 from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy, rotate, rotate_if_due
-from domain.common import clock
+from domain.common import clock, ecdsa
 from tests import factories as f
 
 ME = "query { me { user { name } roles } }"
@@ -139,7 +139,8 @@ def _hs256_with_public_key(kid: str, key: ECKey, claims: dict[str, Any]) -> str:
 def _real_key(**changes: Any) -> Callable[[str, ECKey, dict[str, Any]], str]:
     def forge(kid: str, key: ECKey, claims: dict[str, Any]) -> str:
         body = {k: v for k, v in {**claims, **changes}.items() if v is not None}
-        return "Bearer " + jwt.encode({"alg": "ES256", "kid": kid}, body, key, algorithms=["ES256"])
+        # signed as the platform signs (low-S): the server accepts no other form
+        return "Bearer " + jwt.encode({"alg": "ES256", "kid": kid}, body, key, registry=ecdsa.ES256)
 
     return forge
 
