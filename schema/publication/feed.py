@@ -1,7 +1,7 @@
 """The change feed for integrators: every public change in commit order, resumable from a cursor."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -71,7 +71,19 @@ class FeedQueries:
         "`first` is capped at 1000.",
         permission_classes=[IsAuthenticated, CanReadFeed],
     )
-    async def changes(self, info: Info, after: str | None = None, first: int | None = DEFAULT_FIRST) -> ChangePage:
+    async def changes(
+        self,
+        info: Info,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `endCursor` of the last page read; null starts from the first change."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many changes to return, at most 1000.")
+        ] = DEFAULT_FIRST,
+    ) -> ChangePage:
         wanted = DEFAULT_FIRST if first is None else first
         if wanted < 1:
             raise InvalidInput(field="first")

@@ -1,7 +1,7 @@
 """Projects, lots, announcements and saved searches: decode, call one service, map the outcome."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -37,29 +37,75 @@ CanManageProjects = has_role(Role.TENDERER, Role.AGENCY, Role.OPERATOR)
 @strawberry.input(description="Eligibility condition; locality restrictions are refused (Qingdao 2(二)1).")
 class EligibilityRuleInput:
     kind: str = strawberry.field(description="e.g. qualification, performance, personnel, finance.")
-    text: str
+    text: str = strawberry.field(description="The condition as the tender documents state it.")
 
 
 @strawberry.input(description="Overrides of the procedure's defaults, within legal bounds.")
 class LotConfigInput:
-    min_bids: int | None = None
-    candidate_publicity_days: int | None = None
-    complaint_window_days: int | None = None
-    objection_answer_days: int | None = None
-    deposit_cap_basis_points: int | None = None
-    auction_countdown_seconds: int | None = None
-    min_submission_days: int | None = None
-    decryption_window_minutes: int | None = None
-    deposit_required: bool | None = None
+    min_bids: int | None = strawberry.field(
+        default=None,
+        description="The fewest valid bids for the lot to go on (at least 3 for tenders).",
+    )
+    candidate_publicity_days: int | None = strawberry.field(
+        default=None,
+        description="Days the winning-bid candidates are publicised (at least 3 for tenders).",
+    )
+    complaint_window_days: int | None = strawberry.field(
+        default=None,
+        description="Days after knowing of an act in which a complaint may be filed (at least 10).",
+    )
+    objection_answer_days: int | None = strawberry.field(
+        default=None,
+        description="Days the tenderer has to answer an objection (1 to 3).",
+    )
+    deposit_cap_basis_points: int | None = strawberry.field(
+        default=None,
+        description="The cap on bid security in hundredths of a percent of the estimate (at most 200: 2%).",
+    )
+    auction_countdown_seconds: int | None = strawberry.field(
+        default=None,
+        description="Online auctions: length of each countdown in seconds (60 to 1800).",
+    )
+    min_submission_days: int | None = strawberry.field(
+        default=None,
+        description="The least number of days from the tender notice to the bid deadline (at least 20 for tenders).",
+    )
+    decryption_window_minutes: int | None = strawberry.field(
+        default=None,
+        description="Minutes bidders have to decrypt their bids at the opening (15 to 240).",
+    )
+    deposit_required: bool | None = strawberry.field(
+        default=None,
+        description="Whether bidders must give security (a deposit or a guarantee).",
+    )
     security_amount_fen: Fen | None = strawberry.field(
         default=None, description="Security per bidder in fen, at most the cap (2% of the estimate)."
     )
-    bid_validity_days: int | None = None
-    registrants_secret: bool | None = None
-    registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = None
-    bid_deadline: datetime | None = None
-    opening_at: datetime | None = None
+    bid_validity_days: int | None = strawberry.field(
+        default=None,
+        description="How many days a bid stays binding after the deadline (30 to 365).",
+    )
+    registrants_secret: bool | None = strawberry.field(
+        default=None,
+        description="Keep the list of registrants from the tenderer and its agency until the opening (operators and "
+        "supervisors always see it).",
+    )
+    registration_opens_at: datetime | None = strawberry.field(
+        default=None,
+        description="When registration opens; null: when the tender notice is published.",
+    )
+    registration_closes_at: datetime | None = strawberry.field(
+        default=None,
+        description="When registration closes; null: at the bid deadline.",
+    )
+    bid_deadline: datetime | None = strawberry.field(
+        default=None,
+        description="When bids are due (for an auction: when entries close).",
+    )
+    opening_at: datetime | None = strawberry.field(
+        default=None,
+        description="When sealed bids are opened; null: at the bid deadline.",
+    )
     evaluation_method: EvaluationMethodType | None = strawberry.field(
         default=None, description="Sealed tenders only: LOWEST_PRICE or COMPREHENSIVE (the default)."
     )
@@ -84,28 +130,39 @@ class LotConfigInput:
 
 @strawberry.input(description="A lot of a new project.")
 class LotInput:
-    name: str
-    procedure: ProcedureType
+    name: str = strawberry.field(description="The lot's name.")
+    procedure: ProcedureType = strawberry.field(description="How the lot is traded.")
     estimated_price_fen: Fen = strawberry.field(description="Estimated price in fen (分).")
-    config: LotConfigInput | None = None
-    eligibility: list[EligibilityRuleInput] = strawberry.field(default_factory=list)
+    config: LotConfigInput | None = strawberry.field(
+        default=None,
+        description="Overrides of the procedure's defaults; null keeps them all.",
+    )
+    eligibility: list[EligibilityRuleInput] = strawberry.field(
+        default_factory=list,
+        description="Conditions a bidder must meet; local protection is refused.",
+    )
 
 
 @strawberry.input(description="A new project with its lots.")
 class ProjectCreateInput:
-    name: str
-    category: CatalogueCategory
-    region_code: str
-    lots: list[LotInput]
+    name: str = strawberry.field(description="The project's name, as it will be published.")
+    category: CatalogueCategory = strawberry.field(
+        description="The trading catalogue category; it decides who supervises the project."
+    )
+    region_code: str = strawberry.field(description="GB/T 2260 code of the project's region.")
+    lots: list[LotInput] = strawberry.field(description="The lots (标段/包), at least one.")
     tenderer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Agencies and operators: the tenderer they act for."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The project exists with its lots and trade identifiers.")
 class ProjectCreated:
-    project: Project
+    project: Project = strawberry.field(description="The new project with its lots and their trade identifiers.")
 
 
 PROJECT_ERRORS = [
@@ -122,15 +179,24 @@ ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, PROJEC
 
 @strawberry.input(description="Change a draft lot's configuration or eligibility.")
 class LotConfigureInput:
-    lot_id: strawberry.ID
-    config: LotConfigInput | None = None
-    eligibility: list[EligibilityRuleInput] | None = None
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of a draft lot of a project the caller manages.")
+    config: LotConfigInput | None = strawberry.field(
+        default=None,
+        description="Settings to change; null leaves them as they are.",
+    )
+    eligibility: list[EligibilityRuleInput] | None = strawberry.field(
+        default=None,
+        description="New eligibility conditions, replacing the old ones; null leaves them.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The lot's configuration was changed.")
 class LotConfigured:
-    lot: Lot
+    lot: Lot = strawberry.field(description="The lot with its configuration as it now stands.")
 
 
 LotConfigureResult = result_union("LotConfigureResult", LotConfigured, LOT_ERRORS)
@@ -138,27 +204,42 @@ LotConfigureResult = result_union("LotConfigureResult", LotConfigured, LOT_ERROR
 
 @strawberry.input(description="An attached file: name, size and SHA-256 of its content.")
 class AttachmentInput:
-    name: str
-    size: int
-    sha256: str
-    content_type: str = "application/pdf"
+    name: str = strawberry.field(description="The file name to show.")
+    size: int = strawberry.field(description="Size of the file in bytes.")
+    sha256: str = strawberry.field(description="SHA-256 of the file's content, 64 hex digits.")
+    content_type: str = strawberry.field(
+        default="application/pdf",
+        description="MIME type of the file; PDF by default.",
+    )
 
 
 @strawberry.input(description="A draft announcement; change announcements name what they correct.")
 class AnnouncementDraftInput:
-    project_id: strawberry.ID
-    type: AnnouncementKind
-    title: str
+    project_id: strawberry.ID = strawberry.field(description="Global id of a project the caller manages.")
+    type: AnnouncementKind = strawberry.field(description="What kind of notice it is.")
+    title: str = strawberry.field(description="The title to publish.")
     body_html: str = strawberry.field(description="Rich text; sanitised on the way in.")
-    lot_id: strawberry.ID | None = None
-    corrects_id: strawberry.ID | None = None
-    attachments: list[AttachmentInput] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global id of the lot it concerns; null for the whole project.",
+    )
+    corrects_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Change notices: global id of the published notice they correct.",
+    )
+    attachments: list[AttachmentInput] = strawberry.field(
+        default_factory=list,
+        description="Files published with the notice.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The draft is saved; nothing is public yet.")
 class AnnouncementDrafted:
-    announcement: Announcement
+    announcement: Announcement = strawberry.field(description="The saved draft.")
 
 
 AnnouncementDraftResult = result_union("AnnouncementDraftResult", AnnouncementDrafted, [])
@@ -166,13 +247,16 @@ AnnouncementDraftResult = result_union("AnnouncementDraftResult", AnnouncementDr
 
 @strawberry.input(description="Publish a draft: public at once, never changed again.")
 class AnnouncementPublishInput:
-    announcement_id: strawberry.ID
-    idempotency_key: str | None = None
+    announcement_id: strawberry.ID = strawberry.field(description="Global id of the draft.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Published.")
 class AnnouncementPublished:
-    announcement: Announcement
+    announcement: Announcement = strawberry.field(description="The announcement as published.")
 
 
 PUBLISH_ERRORS = [services.AnnouncementImmutable, services.TenderNotPublished, ConfigOutOfBounds, ScanPending]
@@ -181,16 +265,28 @@ AnnouncementPublishResult = result_union("AnnouncementPublishResult", Announceme
 
 @strawberry.input(description="Save a search: keywords, categories and regions.")
 class SavedSearchCreateInput:
-    name: str
-    keywords: str = ""
-    categories: list[CatalogueCategory] = strawberry.field(default_factory=list)
-    regions: list[str] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = None
+    name: str = strawberry.field(description="A name to recognise the search by.")
+    keywords: str = strawberry.field(
+        default="",
+        description="Words a new announcement must contain; empty matches any text.",
+    )
+    categories: list[CatalogueCategory] = strawberry.field(
+        default_factory=list,
+        description="Categories to watch; empty: all.",
+    )
+    regions: list[str] = strawberry.field(
+        default_factory=list,
+        description="GB/T 2260 codes to watch (a city includes its districts); empty: all.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Saved; new matching announcements will be notified.")
 class SavedSearchCreated:
-    saved_search: SavedSearch
+    saved_search: SavedSearch = strawberry.field(description="The saved search.")
 
 
 SavedSearchCreateResult = result_union("SavedSearchCreateResult", SavedSearchCreated, [services.RegionUnknown])
@@ -198,12 +294,12 @@ SavedSearchCreateResult = result_union("SavedSearchCreateResult", SavedSearchCre
 
 @strawberry.input(description="Delete a saved search.")
 class SavedSearchDeleteInput:
-    saved_search_id: strawberry.ID
+    saved_search_id: strawberry.ID = strawberry.field(description="Global id of one of the caller's saved searches.")
 
 
 @strawberry.type(description="Deleted.")
 class SavedSearchDeleted:
-    ok: bool = True
+    ok: bool = strawberry.field(default=True, description="True once the search is gone.")
 
 
 SavedSearchDeleteResult = result_union("SavedSearchDeleteResult", SavedSearchDeleted, [])
@@ -219,7 +315,13 @@ class PublicationMutations:
         description="Create a project with its lots (tenderer, its agency, operator).",
         permission_classes=[CanManageProjects],
     )
-    async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectCreateResult:
+    async def project_create(
+        self,
+        info: Info,
+        input: Annotated[
+            ProjectCreateInput, strawberry.argument(description="The project, its lots and their configuration.")
+        ],
+    ) -> ProjectCreateResult:
         try:
             tenderer = int_id(input.tenderer_id, "Organisation", "tendererId") if input.tenderer_id else None
             form = services.ProjectForm(
@@ -244,7 +346,14 @@ class PublicationMutations:
         return ProjectCreated(project=Project.from_model(project))
 
     @strawberry.mutation(description="Change a draft lot's configuration.", permission_classes=[CanManageProjects])
-    async def lot_configure(self, info: Info, input: LotConfigureInput) -> LotConfigureResult:
+    async def lot_configure(
+        self,
+        info: Info,
+        input: Annotated[
+            LotConfigureInput,
+            strawberry.argument(description="The draft lot and its new configuration or eligibility."),
+        ],
+    ) -> LotConfigureResult:
         try:
             lot = await services.configure_lot(
                 info.context.actor,
@@ -258,7 +367,13 @@ class PublicationMutations:
         return LotConfigured(lot=Lot.from_model(lot))
 
     @strawberry.mutation(description="Save a draft announcement.", permission_classes=[CanManageProjects])
-    async def announcement_draft(self, info: Info, input: AnnouncementDraftInput) -> AnnouncementDraftResult:
+    async def announcement_draft(
+        self,
+        info: Info,
+        input: Annotated[
+            AnnouncementDraftInput, strawberry.argument(description="The announcement to save as a draft.")
+        ],
+    ) -> AnnouncementDraftResult:
         try:
             form = services.AnnouncementForm(
                 project_id=int_id(input.project_id, "Project", "projectId"),
@@ -278,7 +393,11 @@ class PublicationMutations:
         return AnnouncementDrafted(announcement=Announcement.from_model(ann))
 
     @strawberry.mutation(description="Publish a draft announcement.", permission_classes=[CanManageProjects])
-    async def announcement_publish(self, info: Info, input: AnnouncementPublishInput) -> AnnouncementPublishResult:
+    async def announcement_publish(
+        self,
+        info: Info,
+        input: Annotated[AnnouncementPublishInput, strawberry.argument(description="The draft to publish.")],
+    ) -> AnnouncementPublishResult:
         try:
             ann_id = int_id(input.announcement_id, "Announcement", "announcementId")
             ann = await services.publish_announcement(info.context.actor, ann_id, input.idempotency_key)
@@ -287,7 +406,11 @@ class PublicationMutations:
         return AnnouncementPublished(announcement=Announcement.from_model(ann))
 
     @strawberry.mutation(description="Save a search.", permission_classes=[IsAuthenticated])
-    async def saved_search_create(self, info: Info, input: SavedSearchCreateInput) -> SavedSearchCreateResult:
+    async def saved_search_create(
+        self,
+        info: Info,
+        input: Annotated[SavedSearchCreateInput, strawberry.argument(description="The search to save.")],
+    ) -> SavedSearchCreateResult:
         try:
             saved = await services.save_search(
                 info.context.actor,
@@ -302,7 +425,11 @@ class PublicationMutations:
         return SavedSearchCreated(saved_search=SavedSearch.from_model(saved))
 
     @strawberry.mutation(description="Delete one of the caller's saved searches.", permission_classes=[IsAuthenticated])
-    async def saved_search_delete(self, info: Info, input: SavedSearchDeleteInput) -> SavedSearchDeleteResult:
+    async def saved_search_delete(
+        self,
+        info: Info,
+        input: Annotated[SavedSearchDeleteInput, strawberry.argument(description="The saved search to delete.")],
+    ) -> SavedSearchDeleteResult:
         try:
             await services.delete_saved_search(info.context.actor, int_id(input.saved_search_id, "SavedSearch"))
         except DomainError as err:

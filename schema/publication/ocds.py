@@ -1,6 +1,6 @@
 """OCDS 1.1 releases and records of a lot, for integrators and open-data portals; public."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,7 +19,14 @@ def _prefix(info: Info) -> str:
 @strawberry.type
 class OcdsQueries:
     @strawberry.field(description="OCDS releases of a lot, one per published announcement (null if nothing public).")
-    async def ocds_releases(self, info: Info, lot_id: strawberry.ID) -> JSON | None:
+    async def ocds_releases(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Global id of the lot (one lot is one OCDS contracting process)."),
+        ],
+    ) -> JSON | None:
         try:
             found: Any = await ocds.releases(int_id(lot_id, "Lot", "lotId"), _prefix(info))
         except DomainError:
@@ -27,7 +34,14 @@ class OcdsQueries:
         return found
 
     @strawberry.field(description="The OCDS record of a lot: its releases and the compiled release.")
-    async def ocds_record(self, info: Info, lot_id: strawberry.ID) -> JSON | None:
+    async def ocds_record(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Global id of the lot (one lot is one OCDS contracting process)."),
+        ],
+    ) -> JSON | None:
         try:
             found: Any = await ocds.record(int_id(lot_id, "Lot", "lotId"), _prefix(info))
         except DomainError:

@@ -4,6 +4,7 @@ import base64
 import binascii
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -29,20 +30,35 @@ from schema.relay import DEFAULT_PAGE, Connection, Edge, PageInfo, int_id
 
 @strawberry.enum(description="Order of a list of announcements.")
 class AnnouncementSort(Enum):
-    NEWEST = "newest"
-    OLDEST = "oldest"
+    NEWEST = strawberry.enum_value("newest", description="Most recently published first.")
+    OLDEST = strawberry.enum_value("oldest", description="Earliest published first.")
 
 
 @strawberry.input(description="Filters for public announcements; all given filters must hold.")
 class AnnouncementFilter:
-    categories: list[CatalogueCategory] = strawberry.field(default_factory=list)
+    categories: list[CatalogueCategory] = strawberry.field(
+        default_factory=list,
+        description="Only these trading catalogue categories; empty: all.",
+    )
     regions: list[str] = strawberry.field(
         default_factory=list, description="GB/T 2260 codes; a city includes its districts."
     )
-    types: list[AnnouncementKind] = strawberry.field(default_factory=list)
-    lot_statuses: list[LotState] = strawberry.field(default_factory=list)
-    published_from: datetime | None = None
-    published_to: datetime | None = None
+    types: list[AnnouncementKind] = strawberry.field(
+        default_factory=list,
+        description="Only these kinds of announcement; empty: all.",
+    )
+    lot_statuses: list[LotState] = strawberry.field(
+        default_factory=list,
+        description="Only announcements whose lot stood in one of these statuses when published; empty: all.",
+    )
+    published_from: datetime | None = strawberry.field(
+        default=None,
+        description="Only announcements published at or after this time.",
+    )
+    published_to: datetime | None = strawberry.field(
+        default=None,
+        description="Only announcements published before this time.",
+    )
     trade_code: str | None = strawberry.field(default=None, description="Everything of one deal.")
 
     def to_domain(self) -> services.AnnouncementFilter:
@@ -80,16 +96,20 @@ def _after(cursor: str) -> tuple[datetime, int]:
 
 @strawberry.type(description="One search result: the announcement and why it matched.")
 class SearchHit:
-    announcement: Announcement
+    announcement: Announcement = strawberry.field(description="The matching announcement.")
     score: float = strawberry.field(description="Relevance; higher is better.")
     title_html: str = strawberry.field(description="The title, HTML-escaped, matched words in <em>.")
     snippet_html: str = strawberry.field(description="About 60 characters of the body around the matches.")
-    cursor: str
+    cursor: str = strawberry.field(
+        description="Opaque position of this hit: pass it as `after` to read the hits that follow."
+    )
 
 
 @strawberry.type(description="A page of search results, most relevant first.")
 class SearchResult:
-    hits: list[SearchHit]
+    hits: list[SearchHit] = strawberry.field(
+        description="The matching announcements of this page, most relevant first."
+    )
     total: int = strawberry.field(
         description="Number of matching announcements, exact up to 2000; beyond that 2000 and totalIsEstimate "
         "(the first 1000 can be paged; very common queries rank only the newest 2000 matches)."
@@ -97,8 +117,12 @@ class SearchResult:
     total_is_estimate: bool = strawberry.field(
         description="True when more announcements match than are counted: total is then a lower bound."
     )
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether more hits follow this page: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last hit of this page; null when the page is empty."
+    )
     terms: list[str] = strawberry.field(description="The words searched for, as segmented.")
 
 
@@ -108,10 +132,19 @@ class PublicationQueries:
     async def search_announcements(
         self,
         info: Info,
-        query: str,
-        filter: AnnouncementFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        query: Annotated[
+            str, strawberry.argument(description="Words to search for in titles and bodies, in Chinese or English.")
+        ],
+        filter: Annotated[
+            AnnouncementFilter | None, strawberry.argument(description="Filters the matches must also meet.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many hits to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last hit already read: the page continues after it."),
+        ] = None,
     ) -> SearchResult:
         page = await search.search(
             query, (filter or AnnouncementFilter()).to_domain(), DEFAULT_PAGE if first is None else first, after
@@ -140,10 +173,22 @@ class PublicationQueries:
     async def announcements(
         self,
         info: Info,
-        filter: AnnouncementFilter | None = None,
-        sort: AnnouncementSort = AnnouncementSort.NEWEST,
-        first: int | None = None,
-        after: str | None = None,
+        filter: Annotated[
+            AnnouncementFilter | None,
+            strawberry.argument(description="Filters the announcements must meet; none: every public announcement."),
+        ] = None,
+        sort: Annotated[
+            AnnouncementSort, strawberry.argument(description="Newest or oldest first (by publication time).")
+        ] = AnnouncementSort.NEWEST,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many announcements to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last announcement already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Announcement]:
         size = DEFAULT_PAGE if first is None else first
         if size < 1:
@@ -167,7 +212,11 @@ class PublicationQueries:
         )
 
     @strawberry.field(description="One announcement: published ones for anyone, drafts for their authors.")
-    async def announcement(self, info: Info, id: strawberry.ID) -> Announcement | None:
+    async def announcement(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the announcement.")],
+    ) -> Announcement | None:
         try:
             ann = await services.visible_announcement(info.context.actor, int_id(id, "Announcement"))
         except DomainError:
@@ -179,7 +228,13 @@ class PublicationQueries:
         return [CategoryInfo(category=c, name=CATEGORY_NAMES[c]) for c in Category]
 
     @strawberry.field(description="Administrative divisions; children of `parent`, or the top level.")
-    async def regions(self, parent: str | None = None) -> list[Region]:
+    async def regions(
+        self,
+        parent: Annotated[
+            str | None,
+            strawberry.argument(description="GB/T 2260 code whose regions to list; null lists the provinces."),
+        ] = None,
+    ) -> list[Region]:
         found = (await services.regions()).values()
         return [Region.from_model(r) for r in sorted(found, key=lambda r: r.code) if r.parent_code == parent]
 

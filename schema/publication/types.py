@@ -13,17 +13,73 @@ from domain.publication import models, services
 from domain.publication.procedures import EvaluationMethod, Procedure, evaluation_settings, security_amount_fen
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from schema.accounts.types import CatalogueCategory
+from schema.describe import describe_values
 from schema.relay import Node, node_resolver
 from schema.scalars import Fen
 
 ProcedureType = strawberry.enum(Procedure, name="ProcedureType", description="Trading procedure (交易方式).")
+describe_values(
+    ProcedureType,
+    {
+        "OPEN_TENDER": "Open tender (公开招标): anyone eligible may bid, sealed bids opened together.",
+        "INVITED_TENDER": "Invited tender (邀请招标): only invited bidders, at least three, may bid.",
+        "COMPETITIVE_NEGOTIATION": (
+            "Competitive negotiation (竞争性谈判): the purchaser negotiates with chosen suppliers."
+        ),
+        "INQUIRY": "Inquiry (询价): chosen suppliers quote one price each, the lowest wins.",
+        "LISTING": "Listing (挂牌): an asset or right is listed at a price for a period; bidders register.",
+        "ONLINE_AUCTION": "Online auction (网络竞价): open ascending bidding, ending with timed countdowns.",
+    },
+)
 AnnouncementKind = strawberry.enum(AnnouncementType, name="AnnouncementType", description="Kind of announcement.")
+describe_values(
+    AnnouncementKind,
+    {
+        "TENDER": "Tender, listing or auction notice (招标/挂牌/竞价公告): opens the procedure.",
+        "QUALIFICATION_RESULT": "Result of the prequalification (资格预审结果公告).",
+        "CHANGE": "Change or clarification (变更/澄清公告) of an earlier notice, which it names.",
+        "CANDIDATE_PUBLICITY": "Winning-bid candidates publicised (中标候选人公示), at least 3 days for works tenders.",
+        "RESULT": "The result (中标/成交结果公告): the winner and the price.",
+        "CONTRACT": "The signed contract (合同公告).",
+        "PERFORMANCE": "How the contract was performed (履约信息).",
+        "TERMINATION": "The procedure is terminated or failed (终止/流标公告).",
+        "COMPLAINT_DECISION": "A supervisor's decision on a complaint (投诉处理决定), published by the platform.",
+    },
+)
 AnnouncementState = strawberry.enum(AnnouncementStatus, name="AnnouncementStatus", description="Draft or published.")
+describe_values(
+    AnnouncementState,
+    {
+        "DRAFT": "Saved but not public; it may still change.",
+        "PUBLISHED": "Public, and never changed again (a change notice corrects it).",
+    },
+)
 LotState = strawberry.enum(LotStatus, name="LotStatus", description="Where a lot stands.")
+describe_values(
+    LotState,
+    {
+        "DRAFT": "Being prepared; nothing is public yet and the configuration may change.",
+        "OPEN": "The tender notice is out: registration and bids are taken until the deadline.",
+        "EVALUATING": "Bids are opened and the committee evaluates them.",
+        "PUBLICITY": "The winning-bid candidates are publicised; objections may be raised.",
+        "AWARDED": "The winner is decided; the contract is due within 30 days.",
+        "CONTRACTED": "The contract is signed and recorded.",
+        "COMPLETED": "The contract was performed; the procedure is closed.",
+        "FAILED": "No valid outcome (流标/流拍), e.g. too few bids.",
+        "TERMINATED": "Stopped by the tenderer or a supervisor before an outcome.",
+    },
+)
 EvaluationMethodType = strawberry.enum(
     EvaluationMethod,
     name="EvaluationMethod",
     description="How a sealed tender is evaluated: LOWEST_PRICE (经评审的最低投标价法) or COMPREHENSIVE (综合评估法).",
+)
+describe_values(
+    EvaluationMethodType,
+    {
+        "LOWEST_PRICE": "经评审的最低投标价法: the lowest evaluated price among qualified bids wins.",
+        "COMPREHENSIVE": "综合评估法: price, technical and commercial parts are scored, the highest total wins.",
+    },
 )
 
 CATEGORY_NAMES = {
@@ -53,15 +109,17 @@ TYPE_NAMES = {
 
 @strawberry.type(description="A catalogue category (交易目录) with its Chinese name.")
 class CategoryInfo:
-    category: CatalogueCategory
-    name: str
+    category: CatalogueCategory = strawberry.field(description="The category's code.")
+    name: str = strawberry.field(description="The category's name in Chinese, as the catalogue lists it.")
 
 
 @strawberry.type(description="An administrative division (GB/T 2260).")
 class Region:
     code: str = strawberry.field(description="6-digit GB/T 2260 code.")
-    name: str
-    parent_code: str | None
+    name: str = strawberry.field(description="The region's name in Chinese, e.g. 青岛市.")
+    parent_code: str | None = strawberry.field(
+        description="GB/T 2260 code of the region it belongs to; null for a province."
+    )
     level: int = strawberry.field(description="1 province, 2 city, 3 district or county.")
 
     @classmethod
@@ -72,24 +130,44 @@ class Region:
 @strawberry.type(description="A lot's configuration: national defaults, overridden within legal bounds.")
 class LotConfig:
     min_bids: int = strawberry.field(description="Fewer bids at the deadline: the lot fails (流标).")
-    candidate_publicity_days: int
-    complaint_window_days: int
-    objection_answer_days: int
+    candidate_publicity_days: int = strawberry.field(
+        description="How many days the winning-bid candidates are publicised."
+    )
+    complaint_window_days: int = strawberry.field(
+        description="How many days after knowing of an act a complaint may be filed."
+    )
+    objection_answer_days: int = strawberry.field(description="How many days the tenderer has to answer an objection.")
     deposit_cap_basis_points: int = strawberry.field(description="Security cap, 200 = 2% of the estimate.")
     deposit_cap_fen: Fen = strawberry.field(description="The security cap in fen for this lot.")
-    deposit_required: bool
+    deposit_required: bool = strawberry.field(
+        description="Whether bidders must give security (a deposit or a guarantee) to bid."
+    )
     security_amount_fen: Fen = strawberry.field(
         description="The deposit or guarantee each bidder must put up, in fen; 0: none (at most the cap)."
     )
     bid_validity_days: int = strawberry.field(description="Bids stay valid this long after the deadline.")
     registrants_secret: bool = strawberry.field(description="Registrants stay secret until the opening.")
-    auction_countdown_seconds: int
-    min_submission_days: int
-    decryption_window_minutes: int
-    registration_opens_at: datetime | None
-    registration_closes_at: datetime | None
-    bid_deadline: datetime | None
-    opening_at: datetime | None
+    auction_countdown_seconds: int = strawberry.field(
+        description="Online auctions: the length of each countdown of timed bidding, in seconds."
+    )
+    min_submission_days: int = strawberry.field(
+        description="The least number of days between the tender notice and the bid deadline."
+    )
+    decryption_window_minutes: int = strawberry.field(
+        description="How many minutes bidders have to decrypt their sealed bids at the opening."
+    )
+    registration_opens_at: datetime | None = strawberry.field(
+        description="When registration opens; null: when the tender notice is published."
+    )
+    registration_closes_at: datetime | None = strawberry.field(
+        description="When registration closes; null: at the bid deadline."
+    )
+    bid_deadline: datetime | None = strawberry.field(
+        description="When bids are due (and, for an auction, when entries close)."
+    )
+    opening_at: datetime | None = strawberry.field(
+        description="When the sealed bids are opened; null: at the bid deadline."
+    )
     evaluation_method: EvaluationMethodType | None = strawberry.field(
         description="Sealed tenders: how the committee evaluates (null for other procedures)."
     )
@@ -144,8 +222,10 @@ class LotConfig:
 
 @strawberry.type(description="A lawful eligibility condition (no locality restrictions).")
 class EligibilityRule:
-    kind: str
-    text: str
+    kind: str = strawberry.field(
+        description="What the rule is about, e.g. qualification, performance, personnel, finance."
+    )
+    text: str = strawberry.field(description="The rule as the tender documents state it.")
 
 
 @strawberry.type(description="A lot (标段/包/标的).")
@@ -153,12 +233,14 @@ class Lot(Node):
     _project: strawberry.Private[int]
     _model: strawberry.Private[models.Lot]
     trade_code: str = strawberry.field(description="Unified trade identifier (统一交易标识码) of the deal.")
-    lot_no: int
-    name: str
-    procedure: ProcedureType
+    lot_no: int = strawberry.field(description="The lot's number within its project, from 1.")
+    name: str = strawberry.field(description="The lot's name, e.g. 第一标段：道路施工.")
+    procedure: ProcedureType = strawberry.field(
+        description="How the lot is traded: open or invited tender, negotiation, inquiry, listing or online auction."
+    )
     estimated_price_fen: Fen = strawberry.field(description="Estimated price in fen (分).")
-    status: LotState
-    eligibility: list[EligibilityRule]
+    status: LotState = strawberry.field(description="Where the lot stands in its procedure.")
+    eligibility: list[EligibilityRule] = strawberry.field(description="The conditions a bidder must meet to register.")
 
     @strawberry.field(description="Procedure settings and deadlines.")
     def config(self) -> LotConfig:
@@ -183,10 +265,10 @@ class Lot(Node):
 @strawberry.type(description="A project (项目) with its lots.")
 class Project(Node):
     trade_code: str = strawberry.field(description="Unified trade identifier of the project (lot 000).")
-    name: str
-    category: CatalogueCategory
-    region_code: str
-    created_at: datetime
+    name: str = strawberry.field(description="The project's name.")
+    category: CatalogueCategory = strawberry.field(description="Its trading catalogue category (交易目录).")
+    region_code: str = strawberry.field(description="GB/T 2260 code of the project's region.")
+    created_at: datetime = strawberry.field(description="When the project was created.")
 
     @strawberry.field(description="The lots, in order.")
     async def lots(self) -> list[Lot]:
@@ -206,10 +288,10 @@ class Project(Node):
 
 @strawberry.type(description="An attached file, identified by its SHA-256.")
 class Attachment:
-    name: str
+    name: str = strawberry.field(description="The file name as uploaded.")
     size: int = strawberry.field(description="Bytes.")
-    sha256: str
-    content_type: str
+    sha256: str = strawberry.field(description="SHA-256 of the file's content, in hex: check a download against it.")
+    content_type: str = strawberry.field(description="MIME type of the file, e.g. application/pdf.")
 
 
 @strawberry.type(description="A public announcement (公告). Published ones never change.")
@@ -218,16 +300,26 @@ class Announcement(Node):
     _lot: strawberry.Private[int | None]
     _corrects: strawberry.Private[int | None]
     trade_code: str = strawberry.field(description="Unified trade identifier of its lot or project.")
-    type: AnnouncementKind
-    status: AnnouncementState
-    title: str
+    type: AnnouncementKind = strawberry.field(
+        description="What kind of notice it is: tender, change, candidate publicity, result and so on."
+    )
+    status: AnnouncementState = strawberry.field(
+        description="Draft (seen only by those who manage the project) or published (public)."
+    )
+    title: str = strawberry.field(description="The title as published.")
     body_html: str = strawberry.field(description="Sanitised rich text: safe to render.")
-    category: CatalogueCategory
-    region_code: str
+    category: CatalogueCategory = strawberry.field(
+        description="The trading catalogue category (交易目录) of its project."
+    )
+    region_code: str = strawberry.field(description="GB/T 2260 code of the project's region.")
     lot_status: LotState | None = strawberry.field(description="The lot's status when published.")
-    published_at: datetime | None
-    publicity_starts_at: datetime | None
-    publicity_ends_at: datetime | None
+    published_at: datetime | None = strawberry.field(description="When it was published; null for a draft.")
+    publicity_starts_at: datetime | None = strawberry.field(
+        description="For a publicity (公示) such as the candidate publicity: when the period starts."
+    )
+    publicity_ends_at: datetime | None = strawberry.field(
+        description="For a publicity (公示): when the period ends; objections are taken until then."
+    )
 
     @strawberry.field(description="The Chinese name of the announcement type.")
     def type_name(self) -> str:
@@ -295,11 +387,15 @@ class Announcement(Node):
 
 @strawberry.type(description="A saved search: new matching announcements are notified to its owner.")
 class SavedSearch(Node):
-    name: str
-    keywords: str
-    categories: list[CatalogueCategory]
-    regions: list[str]
-    created_at: datetime
+    name: str = strawberry.field(description="The name the user gave the search.")
+    keywords: str = strawberry.field(description="Words a new announcement must contain; empty matches any text.")
+    categories: list[CatalogueCategory] = strawberry.field(
+        description="Categories a new announcement must be in; empty matches all."
+    )
+    regions: list[str] = strawberry.field(
+        description="GB/T 2260 codes a new announcement must be in (a city includes its districts); empty matches all."
+    )
+    created_at: datetime = strawberry.field(description="When the search was saved.")
 
     @classmethod
     def from_model(cls, m: models.SavedSearch) -> "SavedSearch":
