@@ -1,5 +1,7 @@
 """The expert draw: commit, reveal, replace (operators). Decode, call one service, map the outcome."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -36,16 +38,19 @@ REPLACE_ERRORS = [
 
 @strawberry.input(description="Commit the lot's expert draw before its bid deadline.")
 class ExpertDrawCommitInput:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot the committee is drawn for.")
     specialty: str = strawberry.field(description="The specialty to draw from, as experts list it.")
     size: int = strawberry.field(description="Committee size: odd, at least 5.")
     commitment: str = strawberry.field(description="SHA-256 (hex) of the secret revealed after the deadline.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Committed; reveal the secret after the bid deadline.")
 class ExpertDrawCommitted:
-    draw: ExpertDraw
+    draw: ExpertDraw = strawberry.field(description="The draw with its published commitment.")
 
 
 ExpertDrawCommitResult = result_union("ExpertDrawCommitResult", ExpertDrawCommitted, COMMIT_ERRORS)
@@ -54,15 +59,27 @@ ExpertDrawCommitResult = result_union("ExpertDrawCommitResult", ExpertDrawCommit
 @strawberry.input(description="Reveal a round's secret after the bid deadline: by drawId, or by lotId and round.")
 class ExpertDrawRevealInput:
     secret: str = strawberry.field(description="The secret whose SHA-256 was committed.")
-    draw_id: strawberry.ID | None = None
-    lot_id: strawberry.ID | None = None
-    round: int | None = None
-    idempotency_key: str | None = None
+    draw_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global id of the round to reveal; or give lotId and round instead.",
+    )
+    lot_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global id of the lot, with round, when drawId is not given.",
+    )
+    round: int | None = strawberry.field(
+        default=None,
+        description="With lotId: the round to reveal (1 for the first draw, then one per replacement round).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Revealed and drawn.")
 class ExpertDrawRevealed:
-    draw: ExpertDraw
+    draw: ExpertDraw = strawberry.field(description="The draw with the experts drawn.")
 
 
 ExpertDrawRevealResult = result_union("ExpertDrawRevealResult", ExpertDrawRevealed, REVEAL_ERRORS)
@@ -70,16 +87,19 @@ ExpertDrawRevealResult = result_union("ExpertDrawRevealResult", ExpertDrawReveal
 
 @strawberry.input(description="Replace members of the committee (补抽): a new round with its own commitment.")
 class ExpertDrawReplaceInput:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot whose committee changes.")
     expert_ids: list[strawberry.ID] = strawberry.field(description="Global ids of the committee members replaced.")
     reason: str = strawberry.field(description="Why (declined, conflict found...).")
     commitment: str = strawberry.field(description="SHA-256 (hex) of the secret of the new round.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The replacement round is committed; reveal it like the first.")
 class ExpertDrawReplaceCommitted:
-    draw: ExpertDraw
+    draw: ExpertDraw = strawberry.field(description="The new round of the draw with its published commitment.")
 
 
 ExpertDrawReplaceResult = result_union("ExpertDrawReplaceResult", ExpertDrawReplaceCommitted, REPLACE_ERRORS)
@@ -105,7 +125,14 @@ class EvaluationMutations:
         description="Commit a lot's expert draw (专家抽取) before the bid deadline (operator).",
         permission_classes=[IsOperator],
     )
-    async def expert_draw_commit(self, info: Info, input: ExpertDrawCommitInput) -> ExpertDrawCommitResult:
+    async def expert_draw_commit(
+        self,
+        info: Info,
+        input: Annotated[
+            ExpertDrawCommitInput,
+            strawberry.argument(description="The lot, the specialty, the committee size and the commitment."),
+        ],
+    ) -> ExpertDrawCommitResult:
         try:
             draw = await evaluation.commit(
                 info.context.actor,
@@ -123,7 +150,11 @@ class EvaluationMutations:
         description="Reveal a round's secret after the bid deadline and draw its experts (operator).",
         permission_classes=[IsOperator],
     )
-    async def expert_draw_reveal(self, info: Info, input: ExpertDrawRevealInput) -> ExpertDrawRevealResult:
+    async def expert_draw_reveal(
+        self,
+        info: Info,
+        input: Annotated[ExpertDrawRevealInput, strawberry.argument(description="The draw to reveal and its secret.")],
+    ) -> ExpertDrawRevealResult:
         try:
             draw = await evaluation.reveal(
                 info.context.actor, await _draw_id(input), input.secret, input.idempotency_key
@@ -136,7 +167,14 @@ class EvaluationMutations:
         description="Replace committee members by a new round (补抽), committed like the first (operator).",
         permission_classes=[IsOperator],
     )
-    async def expert_draw_replace(self, info: Info, input: ExpertDrawReplaceInput) -> ExpertDrawReplaceResult:
+    async def expert_draw_replace(
+        self,
+        info: Info,
+        input: Annotated[
+            ExpertDrawReplaceInput,
+            strawberry.argument(description="The members to replace and the commitment of the new round."),
+        ],
+    ) -> ExpertDrawReplaceResult:
         try:
             draw = await evaluation.replace(
                 info.context.actor,

@@ -1,6 +1,7 @@
 """A drawn expert answers its notice in the app (the voice call's keypad is the other way)."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -34,7 +35,13 @@ class ExpertNoticeMutations:
         description="A drawn expert confirms or declines (once); a decline asks the operators for a replacement.",
         permission_classes=[IsExpert],
     )
-    async def expert_notice_answer(self, info: Info, input: ExpertNoticeAnswerInput) -> ExpertNoticeAnswerResult:
+    async def expert_notice_answer(
+        self,
+        info: Info,
+        input: Annotated[
+            ExpertNoticeAnswerInput, strawberry.argument(description="The lot and whether the expert confirms.")
+        ],
+    ) -> ExpertNoticeAnswerResult:
         try:
             notice = await notices.answer_in_app(
                 info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.confirm

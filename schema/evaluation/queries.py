@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -9,11 +10,19 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.evaluation import draw as evaluation
 from domain.evaluation.models import ExpertDraw as ExpertDrawModel
+from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
 
 ExpertDrawState = strawberry.enum(
     Enum("ExpertDrawState", {s.name: s.value for s in evaluation.DrawStatus}),  # type: ignore[misc]
     description="Committed (the secret still hidden), or revealed (drawn).",
+)
+describe_values(
+    ExpertDrawState,
+    {
+        "COMMITTED": "The commitment is published; the secret, and so who is drawn, is still hidden.",
+        "REVEALED": "The secret is revealed after the bid deadline and the experts are drawn.",
+    },
 )
 
 
@@ -132,7 +141,13 @@ class EvaluationQueries:
         description="A lot's expert draws, in round order, for anyone to recompute; the experts are numbered, "
         "not named, until the lot is awarded (operators and supervisors always see them)."
     )
-    async def expert_draws(self, info: Info, lot_id: strawberry.ID) -> list[ExpertDraw]:
+    async def expert_draws(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the lot whose expert draws to list.")
+        ],
+    ) -> list[ExpertDraw]:
         try:
             models, shown = await evaluation.lot_draws(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:

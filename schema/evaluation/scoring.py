@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,6 +14,7 @@ from domain.evaluation.models import Evaluation as EvaluationModel
 from domain.evaluation.models import Score
 from domain.publication.procedures import EvaluationMethod
 from domain.tendering.services import NotSealedTender
+from schema.describe import describe_values
 from schema.errors import as_error, result_union
 from schema.permissions import IsExpert, IsOperator
 from schema.publication.types import EvaluationMethodType
@@ -23,6 +24,14 @@ from schema.scalars import Fen
 EvaluationState = strawberry.enum(
     Enum("EvaluationState", {s.name: s.value for s in scoring.EvaluationStatus}),  # type: ignore[misc]
     description="SCORING while sheets come in; REPORTED with candidates; FAILED when no bid complied (流标).",
+)
+describe_values(
+    EvaluationState,
+    {
+        "SCORING": "The committee is scoring: sheets are coming in.",
+        "REPORTED": "Every member scored: the report and its candidates are made.",
+        "FAILED": "No bid was found compliant: the lot fails (流标).",
+    },
 )
 
 START_ERRORS = [scoring.OpeningNotClosed, scoring.CommitteeIncomplete, NotSealedTender]
@@ -46,24 +55,24 @@ def _org_id(pk: int) -> strawberry.ID:
 
 @strawberry.type(description="Points of 100 for each part of a comprehensive evaluation.")
 class EvaluationWeights:
-    price: int
-    technical: int
-    commercial: int
+    price: int = strawberry.field(description="Points of 100 for the price part.")
+    technical: int = strawberry.field(description="Points of 100 for the technical part.")
+    commercial: int = strawberry.field(description="Points of 100 for the commercial part.")
 
 
 @strawberry.type(description="A bid document named in a sealed bid, with its SHA-256.")
 class BidDocument:
-    name: str
-    sha256: str
+    name: str = strawberry.field(description="The document's file name.")
+    sha256: str = strawberry.field(description="SHA-256 of the document's content, in hex.")
 
 
 @strawberry.type(description="A valid (decrypted) bid as the committee evaluates it.")
 class EvaluationBid:
     sealed_bid_id: strawberry.ID = strawberry.field(description="Global id of the sealed bid (its receipt).")
-    organisation_id: strawberry.ID
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the bidder's organisation.")
     bidder: str = strawberry.field(description="The bidder's name.")
-    price_fen: Fen
-    documents: list[BidDocument]
+    price_fen: Fen = strawberry.field(description="The bid price, in fen.")
+    documents: list[BidDocument] = strawberry.field(description="The documents of the bid, each with its SHA-256.")
     submitted_at: datetime = strawberry.field(description="Server time the standing bid was received.")
 
 
@@ -73,36 +82,44 @@ class MemberJudgement:
     expert_id: strawberry.ID | None = strawberry.field(
         description="The expert's global id: operators and supervisors of the category only, else null."
     )
-    compliant: bool
-    reason: str | None
+    compliant: bool = strawberry.field(description="Whether this member found the bid compliant.")
+    reason: str | None = strawberry.field(description="The member's reason when not compliant.")
     technical_centi: int | None = strawberry.field(description="Hundredths of a point; null for lowest price.")
-    commercial_centi: int | None
+    commercial_centi: int | None = strawberry.field(
+        description="Commercial points in hundredths of a point; null for lowest price."
+    )
 
 
 @strawberry.type(description="A bid in the evaluation report, with the votes, every member's figures and the scores.")
 class ReportBid:
-    sealed_bid_id: strawberry.ID
-    organisation_id: strawberry.ID
-    bidder: str
-    price_fen: Fen
-    submitted_at: datetime
+    sealed_bid_id: strawberry.ID = strawberry.field(description="Global id of the sealed bid (its receipt).")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the bidder's organisation.")
+    bidder: str = strawberry.field(description="The bidder's name.")
+    price_fen: Fen = strawberry.field(description="The price of the bid, in fen.")
+    submitted_at: datetime = strawberry.field(description="Server time the standing bid was received.")
     compliant: bool = strawberry.field(description="Whether a majority of the committee found it compliant.")
-    compliant_votes: int
-    non_compliant_votes: int
+    compliant_votes: int = strawberry.field(description="How many members found the bid compliant.")
+    non_compliant_votes: int = strawberry.field(description="How many members found it not compliant.")
     price_score_centi: int | None = strawberry.field(
         description="price weight x 100 x lowest compliant price / price, floored; comprehensive, compliant only."
     )
     technical_centi: int | None = strawberry.field(description="Mean of the members' points, floored.")
     commercial_centi: int | None = strawberry.field(description="Mean of the members' points, floored.")
-    total_centi: int | None
+    total_centi: int | None = strawberry.field(
+        description="Price, technical and commercial scores added, in hundredths of a point; null when not scored."
+    )
     rank: int | None = strawberry.field(description="Place among compliant bids; null when not compliant.")
-    judgements: list[MemberJudgement]
+    judgements: list[MemberJudgement] = strawberry.field(
+        description="Every member's judgement and figures for this bid."
+    )
 
 
 @strawberry.type(description="The committee's evaluation report (评标报告) and its digest.")
 class EvaluationReport:
     sha256: str = strawberry.field(description="SHA-256 of the canonical JSON of the report (sorted keys, no spaces).")
-    lowest_compliant_price_fen: Fen | None
+    lowest_compliant_price_fen: Fen | None = strawberry.field(
+        description="The lowest price among compliant bids, in fen; null when none complied."
+    )
     bids: list[ReportBid] = strawberry.field(description="Every valid bid, by sealed bid.")
     canonical_json: str | None = strawberry.field(
         description="The report exactly as digested (names experts): operators and supervisors only, else null."
@@ -111,11 +128,11 @@ class EvaluationReport:
 
 @strawberry.type(description="A winning-bid candidate (中标候选人) of the report.")
 class EvaluationCandidate:
-    rank: int
-    sealed_bid_id: strawberry.ID
-    organisation_id: strawberry.ID
-    bidder: str
-    price_fen: Fen
+    rank: int = strawberry.field(description="1 to 3: the candidate ranked 1 is awarded unless the law says otherwise.")
+    sealed_bid_id: strawberry.ID = strawberry.field(description="Global id of the candidate's sealed bid.")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the candidate's organisation.")
+    bidder: str = strawberry.field(description="The candidate's name.")
+    price_fen: Fen = strawberry.field(description="The candidate's bid price, in fen.")
     score_centi: int | None = strawberry.field(
         description="Total in hundredths (comprehensive); null for lowest price."
     )
@@ -123,31 +140,43 @@ class EvaluationCandidate:
 
 @strawberry.type(description="A lot's evaluation (评标): method, progress, and the report once every member scored.")
 class Evaluation(Node):
-    lot_id: strawberry.ID
-    method: EvaluationMethodType
-    weights: EvaluationWeights
-    status: EvaluationState
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot evaluated.")
+    method: EvaluationMethodType = strawberry.field(
+        description="The evaluation method of the lot: lowest price or comprehensive."
+    )
+    weights: EvaluationWeights = strawberry.field(
+        description="Points of 100 for price, technical and commercial parts (comprehensive evaluation)."
+    )
+    status: EvaluationState = strawberry.field(description="Scoring, reported, or failed when no bid complied.")
     members: int = strawberry.field(description="Committee size.")
     submitted: int = strawberry.field(description="Members who handed in a complete sheet.")
-    started_at: datetime
-    reported_at: datetime | None
-    report: EvaluationReport | None
+    started_at: datetime = strawberry.field(description="When the operator started the evaluation.")
+    reported_at: datetime | None = strawberry.field(
+        description="When the last member's sheet made the report; null before."
+    )
+    report: EvaluationReport | None = strawberry.field(
+        description="The committee's report once every member has scored; null before."
+    )
     candidates: list[EvaluationCandidate] = strawberry.field(description="At most 3, once reported.")
 
 
 @strawberry.type(description="A line of an expert's own score sheet.")
 class ScoreSheetEntry:
-    sealed_bid_id: strawberry.ID
-    compliant: bool
-    reason: str | None
-    technical_centi: int | None
-    commercial_centi: int | None
+    sealed_bid_id: strawberry.ID = strawberry.field(description="Global id of the sealed bid judged.")
+    compliant: bool = strawberry.field(description="Whether the expert found the bid compliant.")
+    reason: str | None = strawberry.field(description="The expert's reason when not compliant.")
+    technical_centi: int | None = strawberry.field(
+        description="Technical points in hundredths of a point; null for lowest price."
+    )
+    commercial_centi: int | None = strawberry.field(
+        description="Commercial points in hundredths of a point; null for lowest price."
+    )
 
 
 @strawberry.type(description="The signed-in expert's own score sheet for a lot.")
 class ScoreSheet:
-    submitted_at: datetime
-    entries: list[ScoreSheetEntry]
+    submitted_at: datetime = strawberry.field(description="When the expert last handed in the sheet.")
+    entries: list[ScoreSheetEntry] = strawberry.field(description="One entry for every valid bid.")
 
 
 async def _names(info: Info, ids: list[int]) -> dict[int, str]:
@@ -241,13 +270,16 @@ def _sheet(scores: list[Score]) -> ScoreSheet:
 
 @strawberry.input(description="Start the evaluation of a lot whose opening closed and whose committee is complete.")
 class EvaluationStartInput:
-    lot_id: strawberry.ID
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The evaluation started (or had started): the committee may score.")
 class EvaluationStarted:
-    evaluation: Evaluation
+    evaluation: Evaluation = strawberry.field(description="The evaluation as it now stands.")
 
 
 EvaluationStartResult = result_union("EvaluationStartResult", EvaluationStarted, START_ERRORS)
@@ -256,7 +288,9 @@ EvaluationStartResult = result_union("EvaluationStartResult", EvaluationStarted,
 @strawberry.input(description="One member's judgement of one valid bid.")
 class ScoreSheetEntryInput:
     sealed_bid_id: strawberry.ID = strawberry.field(description="Global id of the sealed bid, from evaluationBids.")
-    compliant: bool
+    compliant: bool = strawberry.field(
+        description="Whether the bid meets the tender documents' substantive requirements."
+    )
     reason: str | None = strawberry.field(default=None, description="Required when not compliant.")
     technical_centi: int | None = strawberry.field(
         default=None, description="Comprehensive: hundredths of a point, 0 to technical weight x 100; else null."
@@ -268,15 +302,22 @@ class ScoreSheetEntryInput:
 
 @strawberry.input(description="A complete score sheet: one entry for every valid bid; replaces the previous one.")
 class EvaluationSheetSubmitInput:
-    lot_id: strawberry.ID
-    entries: list[ScoreSheetEntryInput]
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    entries: list[ScoreSheetEntryInput] = strawberry.field(
+        description="One judgement for every valid bid, each exactly once."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The sheet is in; the last member's sheet makes the report.")
 class ScoreSheetSubmitted:
-    evaluation: Evaluation
-    sheet: ScoreSheet
+    evaluation: Evaluation = strawberry.field(
+        description="The evaluation as it now stands (reported if this was the last sheet)."
+    )
+    sheet: ScoreSheet = strawberry.field(description="The expert's sheet as recorded.")
 
 
 EvaluationSheetSubmitResult = result_union("EvaluationSheetSubmitResult", ScoreSheetSubmitted, SHEET_ERRORS)
@@ -308,7 +349,9 @@ class ScoringQueries:
         "For its committee, tenderer, operators and supervisors of its category; null for anyone else "
         "and before it starts."
     )
-    async def evaluation(self, info: Info, lot_id: strawberry.ID) -> Evaluation | None:
+    async def evaluation(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> Evaluation | None:
         try:
             view = await scoring.view(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
@@ -319,7 +362,13 @@ class ScoringQueries:
         description="The valid (decrypted) bids of a lot whose opening closed, for its committee, tenderer, "
         "operators and supervisors of its category; empty for anyone else."
     )
-    async def evaluation_bids(self, info: Info, lot_id: strawberry.ID) -> list[EvaluationBid]:
+    async def evaluation_bids(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the lot whose opening has closed.")
+        ],
+    ) -> list[EvaluationBid]:
         try:
             bids = await scoring.bids_for(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
@@ -340,7 +389,13 @@ class ScoringQueries:
         description="The signed-in expert's own score sheet for a lot; null before one is handed in.",
         permission_classes=[IsExpert],
     )
-    async def my_score_sheet(self, info: Info, lot_id: strawberry.ID) -> ScoreSheet | None:
+    async def my_score_sheet(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the lot the signed-in expert evaluates.")
+        ],
+    ) -> ScoreSheet | None:
         try:
             mine = await scoring.my_sheet(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
@@ -354,7 +409,11 @@ class ScoringMutations:
         description="Start a lot's evaluation after its opening closed, with its committee complete (operator).",
         permission_classes=[IsOperator],
     )
-    async def evaluation_start(self, info: Info, input: EvaluationStartInput) -> EvaluationStartResult:
+    async def evaluation_start(
+        self,
+        info: Info,
+        input: Annotated[EvaluationStartInput, strawberry.argument(description="The lot to evaluate.")],
+    ) -> EvaluationStartResult:
         try:
             lot_id = int_id(input.lot_id, "Lot", "lotId")
             await scoring.start(info.context.actor, lot_id, input.idempotency_key)
@@ -367,7 +426,11 @@ class ScoringMutations:
         permission_classes=[IsExpert],
     )
     async def evaluation_sheet_submit(
-        self, info: Info, input: EvaluationSheetSubmitInput
+        self,
+        info: Info,
+        input: Annotated[
+            EvaluationSheetSubmitInput, strawberry.argument(description="The expert's complete score sheet.")
+        ],
     ) -> EvaluationSheetSubmitResult:
         try:
             lot_id = int_id(input.lot_id, "Lot", "lotId")
