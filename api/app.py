@@ -89,6 +89,7 @@ from notifications.dispatch import (
     run_forever,
 )
 from notifications.inbox import NotificationConsumer
+from notifications.keyspace import Keyspace
 from notifications.push import PushSender
 from notifications.sms.config import providers as sms_providers
 from notifications.sms.dispatch import SmsDispatcher
@@ -158,9 +159,16 @@ def outbox_consumers(bus: InProcessBroker) -> list[Consumer]:
     ]
 
 
+def broker_and_limiter(settings: Settings) -> tuple[InProcessBroker, RateLimiter]:
+    """In this process without REDIS_URL; else both in the deployment's Keyspace of the Redis server."""
+    if not settings.redis_url:
+        return InProcessBroker(), MemoryRateLimiter()
+    space = Keyspace(settings.redis_url, settings.redis_namespace)
+    return RedisBroker(space), RedisRateLimiter(space)
+
+
 def build_services(settings: Settings) -> Services:
-    bus: InProcessBroker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
-    limiter: RateLimiter = RedisRateLimiter(bus._redis) if isinstance(bus, RedisBroker) else MemoryRateLimiter()
+    bus, limiter = broker_and_limiter(settings)
     keyring = KeyRing(token_policy(settings))
     services = Services(
         settings=settings,

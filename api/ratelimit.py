@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Protocol
 
-import redis.asyncio as redis
+from notifications.keyspace import Keyspace, RedisError
 
 log = logging.getLogger("palmtrade.api.ratelimit")
 
@@ -34,24 +34,22 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    def __init__(self, client: redis.Redis) -> None:
-        self._redis = client
+    """Counts in the deployment's Keyspace (`<prefix>:rl:<key>:<window>`), shared by its processes only."""
+
+    def __init__(self, space: Keyspace) -> None:
+        self.space = space
         self._warned = -60.0
 
     async def hit(self, key: str, limit: int, window_seconds: int = 60) -> tuple[bool, int]:
         now = int(time.time())
         window = now // window_seconds
-        name = f"palmtrade:rl:{key}:{window}"
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(name)
-                pipe.expire(name, window_seconds + 1)
-                count, _ = await pipe.execute()
-        except redis.RedisError:
+            count = await self.space.count(f"rl:{key}:{window}", window_seconds + 1)
+        except RedisError:
             # Redis unreachable (restarting, failing over): let the request through rather than fail it;
             # the limits guard against abuse, and a few seconds without them is the lesser harm
             if time.monotonic() - self._warned > 10:
                 self._warned = time.monotonic()
                 log.warning("rate limits not enforced: Redis is unreachable", exc_info=True)
             return True, window_seconds - now % window_seconds
-        return int(count) <= limit, window_seconds - now % window_seconds
+        return count <= limit, window_seconds - now % window_seconds

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from domain.db import DEFAULT_DATABASE_URL
+from notifications.keyspace import PREFIX_PATTERN, default_prefix
 
 
 class SettingsError(RuntimeError):
@@ -43,6 +44,8 @@ class Settings:
     production: bool = False
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    # every Redis key and channel starts with this (notifications/keyspace.py); empty: derived per deployment
+    redis_prefix: str = ""
     secret_key: bytes = b""
     jwt_issuer: str = "palmtrade"
     jwt_audience: str = "palmtrade-api"
@@ -118,6 +121,11 @@ class Settings:
     sms_callback_token: str | None = None  # the secret in the receipt callback URLs (/callbacks/sms/...?token=)
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def redis_namespace(self) -> str:
+        """REDIS_PREFIX, or a prefix derived from the Redis database number and the database."""
+        return self.redis_prefix or default_prefix(self.redis_url or "redis://", self.database_url)
+
     @classmethod
     def from_env(cls) -> Settings:
         production = _bool("PALMTRADE_PRODUCTION", False)
@@ -130,6 +138,7 @@ class Settings:
             production=production,
             database_url=database_url,
             redis_url=os.environ.get("REDIS_URL") or None,
+            redis_prefix=_redis_prefix(),
             secret_key=(secret or _dev_secret()).encode(),
             jwt_issuer=os.environ.get("JWT_ISSUER", "palmtrade"),
             jwt_audience=os.environ.get("JWT_AUDIENCE", "palmtrade-api"),
@@ -237,6 +246,14 @@ def cors_origins_from_env(production: bool) -> tuple[str, ...]:
     if value is None:
         return () if production else ("*",)
     return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+
+
+def _redis_prefix() -> str:
+    """REDIS_PREFIX, checked: it goes into every key name and SCAN pattern."""
+    value = os.environ.get("REDIS_PREFIX", "").strip()
+    if value and not PREFIX_PATTERN.fullmatch(value):
+        raise SettingsError(f"REDIS_PREFIX {value!r}: up to 100 letters, digits and . _ : -, first a letter or digit")
+    return value
 
 
 def _clamd(production: bool) -> str | None:

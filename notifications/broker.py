@@ -9,11 +9,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import redis.asyncio as redis
+from notifications.keyspace import Keyspace
 
 log = logging.getLogger("palmtrade.broker")
 Accept = Callable[[dict[str, Any]], bool]
-CHANNEL = "palmtrade:events"
+CHANNEL = "events"  # within the deployment's Keyspace: <prefix>:events
 
 
 def _accepts(accept: Accept, message: dict[str, Any]) -> bool:
@@ -70,17 +70,17 @@ class InProcessBroker:
 
 
 class RedisBroker(InProcessBroker):
-    """Publishes to a Redis channel; one listener per process feeds the local subscribers."""
+    """Publishes to the deployment's Redis channel; one listener per process feeds the local subscribers."""
 
-    def __init__(self, url: str, queue_size: int = 1000) -> None:
+    def __init__(self, space: Keyspace, queue_size: int = 1000) -> None:
         super().__init__(queue_size)
-        self._redis = redis.from_url(url)
+        self.space = space
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._listening = False  # subscribed now (false while reconnecting after a failure)
 
     async def publish(self, message: dict[str, Any]) -> None:
-        await self._redis.publish(CHANNEL, json.dumps(message, ensure_ascii=False))
+        await self.space.publish(CHANNEL, json.dumps(message, ensure_ascii=False))
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="redis-broker")
@@ -89,13 +89,13 @@ class RedisBroker(InProcessBroker):
     async def _listen(self) -> None:
         while True:
             try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                async with self.space.subscription(CHANNEL) as messages:
+                    if not self._ready.is_set():
+                        log.info("live events on Redis channel %s", self.space.name(CHANNEL))
                     self._listening = True
                     self._ready.set()
-                    async for item in pubsub.listen():
-                        if item.get("type") == "message":
-                            self.deliver_local(json.loads(item["data"]))
+                    async for data in messages:
+                        self.deliver_local(json.loads(data))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -106,11 +106,11 @@ class RedisBroker(InProcessBroker):
     async def ping(self) -> None:
         if not self._listening:
             raise RuntimeError("not subscribed to Redis")
-        await self._redis.ping()
+        await self.space.ping()
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._redis.aclose()
+        await self.space.aclose()

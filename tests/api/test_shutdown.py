@@ -22,15 +22,16 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as redis
 import websockets
 
 from api.lifecycle import RECONNECT_AFTER_MS, SERVICE_RESTART
 from api.seed import create_operator
+from api.settings import Settings
 from domain.accounts.models import User
 from domain.audit.models import AuditEntry
 from domain.common.models import OutboxEvent
 from notifications.broker import CHANNEL
+from notifications.keyspace import Keyspace
 from tests import factories as f
 from tests.support.processes import Process, holding_audit_chain, holding_user_row, until_waiting
 
@@ -131,32 +132,34 @@ async def test_sigterm_drains_answers_the_request_in_flight_and_tells_sockets_to
 
 
 @contextlib.asynccontextmanager
-async def _live_messages() -> AsyncIterator[list[dict[str, Any]]]:
-    """Every live message published to Redis meanwhile (nothing without REDIS_URL)."""
+async def _live_messages(database_url: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every live message the deployment on `database_url` published to Redis meanwhile (nothing without
+    REDIS_URL)."""
     received: list[dict[str, Any]] = []
     url = os.environ.get("REDIS_URL")
     if not url:
         yield received
         return
-    client = redis.from_url(url)
-    pubsub = client.pubsub()
-    await pubsub.subscribe(CHANNEL)
-
-    async def listen() -> None:
-        async for item in pubsub.listen():
-            if item.get("type") == "message":
-                received.append(json.loads(item["data"]))
-
-    task = asyncio.create_task(listen())
+    # the worker's Keyspace: its settings come from this environment with DATABASE_URL=database_url
+    settings = Settings(database_url=database_url, redis_url=url, redis_prefix=os.environ.get("REDIS_PREFIX", ""))
+    space = Keyspace(url, settings.redis_namespace)
     try:
-        yield received
+        async with space.subscription(CHANNEL) as messages:
+
+            async def listen() -> None:
+                async for data in messages:
+                    received.append(json.loads(data))
+
+            task = asyncio.create_task(listen())
+            try:
+                yield received
+            finally:
+                await asyncio.sleep(0.3)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
-        await asyncio.sleep(0.3)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await pubsub.aclose()
-        await client.aclose()
+        await space.aclose()
 
 
 async def _delivered_once(event_ids: list[str], live: list[dict[str, Any]]) -> None:
@@ -193,7 +196,7 @@ async def test_a_worker_on_sigterm_finishes_the_batch_in_hand(db, tmp_path):
     # SQLite fails a transaction that reads and then finds the write lock taken at once, so there the worker
     # just gets SIGTERM while it works)
     events = await _pending_events()
-    async with _live_messages() as live:
+    async with _live_messages(db.url) as live:
         async with holding_audit_chain(db.postgres) as release:
             worker = Process("worker", db.url, tmp_path, SHUTDOWN_GRACE_SECONDS="15").start()
             try:
@@ -228,7 +231,7 @@ async def test_a_worker_on_sigterm_finishes_the_batch_in_hand(db, tmp_path):
 async def test_a_worker_past_its_grace_rolls_the_batch_back_for_the_next_worker(db, tmp_path):
     # given committed events and a worker with a 1 s grace whose dispatcher holds them
     events = await _pending_events()
-    async with _live_messages() as live:
+    async with _live_messages(db.url) as live:
         async with holding_audit_chain(db.postgres) as release:
             first = Process("worker", db.url, tmp_path, SHUTDOWN_GRACE_SECONDS="1").start()
             try:

@@ -141,9 +141,10 @@ async def reset_rate_limits(services: Any) -> None:
     if isinstance(limiter, MemoryRateLimiter):
         limiter._windows.clear()
         return
-    keys = [key async for key in limiter._redis.scan_iter(match="palmtrade:rl:*")]
+    client = limiter.space._client
+    keys = [key async for key in client.scan_iter(match=limiter.space.name("rl", "*"))]
     if keys:
-        await limiter._redis.delete(*keys)
+        await client.delete(*keys)
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""One deployment's share of a Redis server: every key and channel it names starts with its prefix.
+
+Pub/sub channels ignore the Redis database number, and two deployments may even share a database
+number, so the prefix, not the database, keeps deployments apart: without it a deployment receives
+another's live events and notifications and counts its callers against the other's rate limits.
+The product reaches Redis only through `Keyspace` (an import-linter contract in pyproject.toml), so a
+new key or channel cannot leave the prefix out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import redis.asyncio as redis
+from redis.asyncio.connection import parse_url
+from redis.exceptions import RedisError
+
+__all__ = ["PREFIX_PATTERN", "Keyspace", "RedisError", "default_prefix"]
+
+PREFIX_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")  # no glob characters: SCAN patterns stay exact
+DEFAULT_PORTS: Final = {"postgres": 5432, "mysql": 3306}
+
+
+def default_prefix(redis_url: str, database_url: str) -> str:
+    """`palmtrade:<12 hex>`: equal for every process of a deployment (same Redis database number, same
+    database), different for another Redis database number or another database.
+
+    The Redis host is left out on purpose: deployments on different Redis servers cannot collide,
+    and processes that reach one server by different addresses must still hear each other."""
+    db = int(parse_url(redis_url).get("db") or 0)
+    identity = f"redis-db={db}\ndatabase={_database_identity(database_url)}"
+    return "palmtrade:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+def _database_identity(url: str) -> str:
+    """Where the deployment keeps its data, without credentials or options (scheme://host:port/name)."""
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    if scheme.startswith("sqlite"):
+        path = rest.split("?", 1)[0]
+        return f"sqlite:{path if path in ('', ':memory:') else os.path.abspath(path)}"
+    family = "postgres" if scheme.startswith(("postgres", "asyncpg", "psycopg")) else scheme
+    parts = urlsplit(url)
+    port = parts.port or DEFAULT_PORTS.get(family, 0)
+    return f"{family}://{(parts.hostname or '').lower()}:{port}/{parts.path.lstrip('/')}"
+
+
+class Keyspace:
+    """A Redis client that names every key and channel `<prefix>:<name>`."""
+
+    def __init__(self, url: str, prefix: str, **options: Any) -> None:
+        if not PREFIX_PATTERN.fullmatch(prefix):
+            raise ValueError(f"Redis prefix {prefix!r}: letters, digits and . _ : - only")
+        self.prefix = prefix.rstrip(":")
+        self._client = redis.from_url(url, **options)
+
+    def name(self, *parts: str | int) -> str:
+        return ":".join((self.prefix, *(str(p) for p in parts)))
+
+    async def publish(self, channel: str, data: str) -> None:
+        await self._client.publish(self.name(channel), data)
+
+    @asynccontextmanager
+    async def subscription(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """The messages published to `channel` from the moment this is entered, until it is left."""
+        async with self._client.pubsub() as pubsub:
+            await pubsub.subscribe(self.name(channel))
+
+            async def messages() -> AsyncIterator[bytes]:
+                async for item in pubsub.listen():
+                    if item.get("type") == "message":
+                        yield item["data"]
+
+            yield messages()
+
+    async def count(self, key: str, ttl_seconds: int) -> int:
+        """Adds one to `key` and returns the count; the key expires `ttl_seconds` after its last count."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(self.name(key))
+            pipe.expire(self.name(key), ttl_seconds)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def ping(self) -> None:
+        await self._client.ping()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
