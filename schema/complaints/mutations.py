@@ -1,6 +1,7 @@
 """Objections, complaints, suspensions and reports: decode, call one service, map the outcome."""
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -45,11 +46,17 @@ LIFT_ERRORS = [complaints.NotSuspended]
 
 @strawberry.input(description="Object to the tenderer (异议) on a lot, within the stage's window.")
 class ObjectionRaiseInput:
-    lot_id: strawberry.ID
-    stage: ObjectionStageKind
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    stage: ObjectionStageKind = strawberry.field(description="The stage objected to; it must be open now.")
     reasons: str = strawberry.field(description="The objection and its grounds, up to 4000 characters.")
-    evidence: list[EvidenceInput] | None = None
-    idempotency_key: str | None = None
+    evidence: list[EvidenceInput] | None = strawberry.field(
+        default=None,
+        description="Files given as evidence (name, size, SHA-256).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
     signature: SignatureInput | None = strawberry.field(
         default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
     )
@@ -57,7 +64,7 @@ class ObjectionRaiseInput:
 
 @strawberry.type(description="The objection is with the tenderer, to be answered by answerDueAt.")
 class ObjectionRaised:
-    objection: Objection
+    objection: Objection = strawberry.field(description="The objection as raised.")
 
 
 ObjectionRaiseResult = result_union("ObjectionRaiseResult", ObjectionRaised, RAISE_ERRORS)
@@ -65,14 +72,17 @@ ObjectionRaiseResult = result_union("ObjectionRaiseResult", ObjectionRaised, RAI
 
 @strawberry.input(description="The tenderer (or its agency) answers an objection.")
 class ObjectionAnswerInput:
-    objection_id: strawberry.ID
+    objection_id: strawberry.ID = strawberry.field(description="Global id of the objection.")
     answer: str = strawberry.field(description="The answer, up to 4000 characters.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Answered; the objector is told.")
 class ObjectionAnswered:
-    objection: Objection
+    objection: Objection = strawberry.field(description="The objection with its answer.")
 
 
 ObjectionAnswerResult = result_union("ObjectionAnswerResult", ObjectionAnswered, [])
@@ -80,13 +90,16 @@ ObjectionAnswerResult = result_union("ObjectionAnswerResult", ObjectionAnswered,
 
 @strawberry.input(description="The objector withdraws its unanswered objection.")
 class ObjectionWithdrawInput:
-    objection_id: strawberry.ID
-    idempotency_key: str | None = None
+    objection_id: strawberry.ID = strawberry.field(description="Global id of the caller's unanswered objection.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Withdrawn.")
 class ObjectionWithdrawn:
-    objection: Objection
+    objection: Objection = strawberry.field(description="The objection as withdrawn.")
 
 
 ObjectionWithdrawResult = result_union("ObjectionWithdrawResult", ObjectionWithdrawn, [])
@@ -97,16 +110,24 @@ ObjectionWithdrawResult = result_union("ObjectionWithdrawResult", ObjectionWithd
 
 @strawberry.input(description="Complain (投诉) to the supervisor of the lot's category.")
 class ComplaintFileInput:
-    lot_id: strawberry.ID
-    subject: ComplaintSubjectKind
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot complained about.")
+    subject: ComplaintSubjectKind = strawberry.field(
+        description="What the complaint is about; all but OTHER need an objection first."
+    )
     knew_on: date = strawberry.field(
         description="The day the complainant knew or should have known (Beijing); not in the future, not before "
         "the tender was published. The complaint is due within the lot's complaintWindowDays of it."
     )
     reasons: str = strawberry.field(description="Facts and grounds, up to 4000 characters.")
     requests: str = strawberry.field(description="What the complainant asks for, up to 4000 characters.")
-    evidence: list[EvidenceInput] | None = None
-    idempotency_key: str | None = None
+    evidence: list[EvidenceInput] | None = strawberry.field(
+        default=None,
+        description="Files given as evidence (name, size, SHA-256).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
     signature: SignatureInput | None = strawberry.field(
         default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
     )
@@ -114,7 +135,7 @@ class ComplaintFileInput:
 
 @strawberry.type(description="Filed: the supervisor accepts or refuses it by acceptDueAt.")
 class ComplaintFiled:
-    complaint: Complaint
+    complaint: Complaint = strawberry.field(description="The complaint as filed.")
 
 
 ComplaintFileResult = result_union("ComplaintFileResult", ComplaintFiled, FILE_ERRORS)
@@ -122,45 +143,57 @@ ComplaintFileResult = result_union("ComplaintFileResult", ComplaintFiled, FILE_E
 
 @strawberry.input(description="A supervisor acts on a complaint of its category.")
 class ComplaintActInput:
-    complaint_id: strawberry.ID
-    idempotency_key: str | None = None
+    complaint_id: strawberry.ID = strawberry.field(description="Global id of the complaint.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.input(description="The supervisor refuses (不予受理) a submitted complaint, with the reason.")
 class ComplaintRefuseInput:
-    complaint_id: strawberry.ID
-    reason: str
-    idempotency_key: str | None = None
+    complaint_id: strawberry.ID = strawberry.field(description="Global id of the submitted complaint.")
+    reason: str = strawberry.field(description="Why it is refused; the complainant reads it.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.input(description="The supervisor suspends the lot of an accepted complaint, with the reason.")
 class ComplaintSuspendLotInput:
-    complaint_id: strawberry.ID
+    complaint_id: strawberry.ID = strawberry.field(description="Global id of the accepted complaint.")
     reason: str = strawberry.field(description="Why, up to 500 characters; shown to anyone with the lot.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.input(description="The supervisor decides an accepted complaint; the decision is published.")
 class ComplaintDecideInput:
-    complaint_id: strawberry.ID
-    decision: ComplaintDecisionKind
+    complaint_id: strawberry.ID = strawberry.field(description="Global id of the accepted complaint.")
+    decision: ComplaintDecisionKind = strawberry.field(description="Upheld, partly upheld or dismissed.")
     reasons: str = strawberry.field(description="The grounds of the decision, up to 4000 characters; published.")
     malicious: bool = strawberry.field(
         default=False,
         description="Only with DISMISSED: the complaint was malicious or false; adds a bad credit record.",
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The complaint after the step.")
 class ComplaintUpdated:
-    complaint: Complaint
+    complaint: Complaint = strawberry.field(description="The complaint as it now stands.")
 
 
 @strawberry.type(description="The lot is suspended (or the suspension lifted).")
 class LotSuspensionChanged:
-    suspension: LotSuspension
-    complaint: Complaint
+    suspension: LotSuspension = strawberry.field(description="The suspension as it now stands.")
+    complaint: Complaint = strawberry.field(description="The complaint it was made for.")
 
 
 ComplaintActResult = result_union("ComplaintActResult", ComplaintUpdated, [])
@@ -176,8 +209,14 @@ class ReportFileInput:
     lot_id: strawberry.ID | None = strawberry.field(default=None, description="The lot; or organisationId.")
     organisation_id: strawberry.ID | None = strawberry.field(default=None, description="The organisation.")
     text: str = strawberry.field(description="What happened, up to 4000 characters.")
-    evidence: list[EvidenceInput] | None = None
-    idempotency_key: str | None = None
+    evidence: list[EvidenceInput] | None = strawberry.field(
+        default=None,
+        description="Files given as evidence (name, size, SHA-256).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Received. Keep the tracking code: it is shown only now and is the only way to follow it.")
@@ -185,19 +224,22 @@ class ReportFiled:
     tracking_code: str | None = strawberry.field(
         description="The code for reportStatus; null on the replay of an idempotency key (only its hash is kept)."
     )
-    status: str
+    status: str = strawberry.field(description="The report's status: received.")
 
 
 @strawberry.input(description="A supervisor moves a report of its category on.")
 class ReportActInput:
-    report_id: strawberry.ID
+    report_id: strawberry.ID = strawberry.field(description="Global id of the report.")
     outcome: str | None = strawberry.field(default=None, description="Required to close: the outcome.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The report after the step.")
 class ReportUpdated:
-    report: Report
+    report: Report = strawberry.field(description="The report as it now stands.")
 
 
 ReportFileResult = result_union("ReportFileResult", ReportFiled, [])
@@ -215,7 +257,13 @@ class ComplaintMutations:
         "interested parties).",
         permission_classes=[IsUser],
     )
-    async def objection_raise(self, info: Info, input: ObjectionRaiseInput) -> ObjectionRaiseResult:
+    async def objection_raise(
+        self,
+        info: Info,
+        input: Annotated[
+            ObjectionRaiseInput, strawberry.argument(description="The lot, the stage and the grounds of the objection.")
+        ],
+    ) -> ObjectionRaiseResult:
         try:
             made = await complaints.raise_objection(
                 info.context.actor,
@@ -231,7 +279,13 @@ class ComplaintMutations:
         return ObjectionRaised(objection=Objection.from_model(made))
 
     @strawberry.mutation(description="Answer an objection (the tenderer or its agency).", permission_classes=[IsUser])
-    async def objection_answer(self, info: Info, input: ObjectionAnswerInput) -> ObjectionAnswerResult:
+    async def objection_answer(
+        self,
+        info: Info,
+        input: Annotated[
+            ObjectionAnswerInput, strawberry.argument(description="The objection and the tenderer's answer.")
+        ],
+    ) -> ObjectionAnswerResult:
         try:
             made = await complaints.answer_objection(
                 info.context.actor,
@@ -244,7 +298,11 @@ class ComplaintMutations:
         return ObjectionAnswered(objection=Objection.from_model(made))
 
     @strawberry.mutation(description="Withdraw one's unanswered objection.", permission_classes=[IsUser])
-    async def objection_withdraw(self, info: Info, input: ObjectionWithdrawInput) -> ObjectionWithdrawResult:
+    async def objection_withdraw(
+        self,
+        info: Info,
+        input: Annotated[ObjectionWithdrawInput, strawberry.argument(description="The objection to withdraw.")],
+    ) -> ObjectionWithdrawResult:
         try:
             made = await complaints.withdraw_objection(
                 info.context.actor, int_id(input.objection_id, "Objection", "objectionId"), input.idempotency_key
@@ -257,7 +315,14 @@ class ComplaintMutations:
         description="Complain to the supervisor of the lot's category (bidders and other interested parties).",
         permission_classes=[IsUser],
     )
-    async def complaint_file(self, info: Info, input: ComplaintFileInput) -> ComplaintFileResult:
+    async def complaint_file(
+        self,
+        info: Info,
+        input: Annotated[
+            ComplaintFileInput,
+            strawberry.argument(description="The lot, the subject, the facts and the requests of the complaint."),
+        ],
+    ) -> ComplaintFileResult:
         try:
             made = await complaints.file_complaint(
                 info.context.actor,
@@ -275,7 +340,13 @@ class ComplaintMutations:
         return ComplaintFiled(complaint=Complaint.from_model(made))
 
     @strawberry.mutation(description="Withdraw one's complaint before the decision.", permission_classes=[IsUser])
-    async def complaint_withdraw(self, info: Info, input: ComplaintActInput) -> ComplaintActResult:
+    async def complaint_withdraw(
+        self,
+        info: Info,
+        input: Annotated[
+            ComplaintActInput, strawberry.argument(description="The complaint to withdraw (the complainant).")
+        ],
+    ) -> ComplaintActResult:
         try:
             made = await complaints.withdraw_complaint(
                 info.context.actor, _cid(input.complaint_id), input.idempotency_key
@@ -288,7 +359,11 @@ class ComplaintMutations:
         description="Accept a submitted complaint (a supervisor of its category); due in 3 working days.",
         permission_classes=[IsSupervisor],
     )
-    async def complaint_accept(self, info: Info, input: ComplaintActInput) -> ComplaintActResult:
+    async def complaint_accept(
+        self,
+        info: Info,
+        input: Annotated[ComplaintActInput, strawberry.argument(description="The submitted complaint to accept.")],
+    ) -> ComplaintActResult:
         try:
             made = await complaints.accept_complaint(
                 info.context.actor, _cid(input.complaint_id), input.idempotency_key
@@ -301,7 +376,13 @@ class ComplaintMutations:
         description="Refuse a submitted complaint with the reason (a supervisor of its category).",
         permission_classes=[IsSupervisor],
     )
-    async def complaint_refuse(self, info: Info, input: ComplaintRefuseInput) -> ComplaintActResult:
+    async def complaint_refuse(
+        self,
+        info: Info,
+        input: Annotated[
+            ComplaintRefuseInput, strawberry.argument(description="The submitted complaint to refuse, and why.")
+        ],
+    ) -> ComplaintActResult:
         try:
             made = await complaints.refuse_complaint(
                 info.context.actor, _cid(input.complaint_id), input.reason, input.idempotency_key
@@ -314,7 +395,14 @@ class ComplaintMutations:
         description="Suspend the lot of an accepted complaint: no transition of the lot until lifted.",
         permission_classes=[IsSupervisor],
     )
-    async def complaint_suspend_lot(self, info: Info, input: ComplaintSuspendLotInput) -> ComplaintSuspendResult:
+    async def complaint_suspend_lot(
+        self,
+        info: Info,
+        input: Annotated[
+            ComplaintSuspendLotInput,
+            strawberry.argument(description="The accepted complaint whose lot to suspend, and why."),
+        ],
+    ) -> ComplaintSuspendResult:
         try:
             cid = _cid(input.complaint_id)
             made = await complaints.suspend_lot(info.context.actor, cid, input.reason, input.idempotency_key)
@@ -327,7 +415,13 @@ class ComplaintMutations:
         description="Lift the suspension made for a complaint; the lot may move again.",
         permission_classes=[IsSupervisor],
     )
-    async def complaint_lift_suspension(self, info: Info, input: ComplaintActInput) -> ComplaintLiftResult:
+    async def complaint_lift_suspension(
+        self,
+        info: Info,
+        input: Annotated[
+            ComplaintActInput, strawberry.argument(description="The complaint whose lot suspension to lift.")
+        ],
+    ) -> ComplaintLiftResult:
         try:
             cid = _cid(input.complaint_id)
             made = await complaints.lift_suspension(info.context.actor, cid, input.idempotency_key)
@@ -340,7 +434,13 @@ class ComplaintMutations:
         description="Decide an accepted complaint; the decision is published as an announcement of the lot.",
         permission_classes=[IsSupervisor],
     )
-    async def complaint_decide(self, info: Info, input: ComplaintDecideInput) -> ComplaintActResult:
+    async def complaint_decide(
+        self,
+        info: Info,
+        input: Annotated[
+            ComplaintDecideInput, strawberry.argument(description="The accepted complaint and the decision.")
+        ],
+    ) -> ComplaintActResult:
         try:
             made = await complaints.decide_complaint(
                 info.context.actor,
@@ -358,7 +458,13 @@ class ComplaintMutations:
         description="Report about a lot or an organisation, with evidence; anyone, no sign-in needed. Returns the "
         "tracking code once. Rate-limited per address."
     )
-    async def report_file(self, info: Info, input: ReportFileInput) -> ReportFileResult:
+    async def report_file(
+        self,
+        info: Info,
+        input: Annotated[
+            ReportFileInput, strawberry.argument(description="What the report is about and what happened.")
+        ],
+    ) -> ReportFileResult:
         await within_budget(info, "report-file", REPORTS_PER_MINUTE)
         try:
             filed = await complaints.file_report(
@@ -379,7 +485,9 @@ class ComplaintMutations:
         description="Start investigating a received report (a supervisor of its category).",
         permission_classes=[IsSupervisor],
     )
-    async def report_investigate(self, info: Info, input: ReportActInput) -> ReportActResult:
+    async def report_investigate(
+        self, info: Info, input: Annotated[ReportActInput, strawberry.argument(description="The report to take up.")]
+    ) -> ReportActResult:
         try:
             made = await complaints.investigate_report(
                 info.context.actor, int_id(input.report_id, "Report", "reportId"), input.idempotency_key
@@ -392,7 +500,11 @@ class ComplaintMutations:
         description="Close a report with its outcome, which the reporter reads with the code.",
         permission_classes=[IsSupervisor],
     )
-    async def report_close(self, info: Info, input: ReportActInput) -> ReportActResult:
+    async def report_close(
+        self,
+        info: Info,
+        input: Annotated[ReportActInput, strawberry.argument(description="The report to close and its outcome.")],
+    ) -> ReportActResult:
         try:
             made = await complaints.close_report(
                 info.context.actor,

@@ -1,6 +1,8 @@
 """Reading objections, complaints and reports: each party its own, supervisors their categories, anyone
 a report's progress by its tracking code."""
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -43,7 +45,9 @@ class ComplaintQueries:
         "operators; null for anyone else.",
         permission_classes=[IsUser],
     )
-    async def complaint(self, info: Info, id: strawberry.ID) -> Complaint | None:
+    async def complaint(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the complaint.")]
+    ) -> Complaint | None:
         try:
             return Complaint.from_model(await complaints.complaint(info.context.actor, int_id(id, "Complaint")))
         except DomainError:
@@ -54,7 +58,9 @@ class ComplaintQueries:
         "operators; null for anyone else.",
         permission_classes=[IsUser],
     )
-    async def objection(self, info: Info, id: strawberry.ID) -> Objection | None:
+    async def objection(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the objection.")]
+    ) -> Objection | None:
         try:
             return Objection.from_model(await complaints.objection(info.context.actor, int_id(id, "Objection")))
         except DomainError:
@@ -65,7 +71,18 @@ class ComplaintQueries:
         permission_classes=[IsUser],
     )
     async def my_complaints(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many complaints to return, newest first (capped by the server)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last complaint already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Complaint]:
         return await paginate(info, complaints.my_complaints(info.context.actor), first, after, Complaint.from_model)
 
@@ -74,7 +91,18 @@ class ComplaintQueries:
         permission_classes=[IsUser],
     )
     async def my_objections(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many objections to return, newest first (capped by the server)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last objection already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Objection]:
         return await paginate(info, complaints.my_objections(info.context.actor), first, after, Objection.from_model)
 
@@ -83,7 +111,20 @@ class ComplaintQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def supervised_complaints(
-        self, info: Info, status: ComplaintState | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            ComplaintState | None, strawberry.argument(description="Only complaints in this status; null: all.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many complaints to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last complaint already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Complaint]:
         query = complaints.supervised_complaints(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Complaint.from_model)
@@ -93,7 +134,20 @@ class ComplaintQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def supervised_objections(
-        self, info: Info, status: ObjectionState | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            ObjectionState | None, strawberry.argument(description="Only objections in this status; null: all.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many objections to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last objection already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Objection]:
         query = complaints.supervised_objections(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Objection.from_model)
@@ -103,7 +157,17 @@ class ComplaintQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def overdue_complaints(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many complaints to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last complaint already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Complaint]:
         query = complaints.overdue_complaints(info.context.actor)
         return await paginate(info, query, first, after, Complaint.from_model)
@@ -113,7 +177,17 @@ class ComplaintQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def overdue_objections(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many objections to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last objection already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Objection]:
         query = complaints.overdue_objections(info.context.actor)
         return await paginate(info, query, first, after, Objection.from_model)
@@ -123,7 +197,18 @@ class ComplaintQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def supervised_reports(
-        self, info: Info, status: ReportState | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            ReportState | None, strawberry.argument(description="Only reports in this status; null: all.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many reports to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last report already read: the page continues after it."),
+        ] = None,
     ) -> Connection[Report]:
         query = complaints.supervised_reports(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Report.from_model)
@@ -132,12 +217,20 @@ class ComplaintQueries:
         description="Where a report stands, by the tracking code given when it was filed; no sign-in needed. "
         "Null when the code is unknown. Rate-limited per address."
     )
-    async def report_status(self, info: Info, tracking_code: str) -> ReportProgress | None:
+    async def report_status(
+        self,
+        info: Info,
+        tracking_code: Annotated[
+            str, strawberry.argument(description="The tracking code given when the report was filed.")
+        ],
+    ) -> ReportProgress | None:
         await within_budget(info, "report-status", STATUS_CHECKS_PER_MINUTE)
         found = await complaints.report_by_code(tracking_code)
         return ReportProgress.from_model(found) if found else None
 
     @strawberry.field(description="The suspension of a lot in force (the lot cannot move), or null; public.")
-    async def lot_suspension(self, info: Info, lot_id: strawberry.ID) -> LotSuspension | None:
+    async def lot_suspension(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> LotSuspension | None:
         found = await complaints.suspension_of(int_id(lot_id, "Lot", "lotId"))
         return LotSuspension.from_model(found) if found else None

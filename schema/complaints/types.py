@@ -11,6 +11,7 @@ from domain.complaints.models import Complaint as ComplaintModel
 from domain.complaints.models import LotSuspension as SuspensionModel
 from domain.complaints.models import Objection as ObjectionModel
 from domain.complaints.models import Report as ReportModel
+from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
 ObjectionStageKind = strawberry.enum(
@@ -19,26 +20,78 @@ ObjectionStageKind = strawberry.enum(
     description="DOCUMENTS (tender documents, 10+ days before the bid deadline), OPENING (during the opening), "
     "PUBLICITY (the candidates, during their publicity).",
 )
+describe_values(
+    ObjectionStageKind,
+    {
+        "DOCUMENTS": "The tender documents: at least 10 days before the bid deadline.",
+        "OPENING": "The opening: during the opening itself.",
+        "PUBLICITY": "The winning-bid candidates: during their publicity.",
+    },
+)
 ObjectionState = strawberry.enum(
     complaints.ObjectionStatus,
     name="ObjectionStatus",
     description="PENDING -> ANSWERED | WITHDRAWN; OVERDUE when not answered in time (may still be answered).",
+)
+describe_values(
+    ObjectionState,
+    {
+        "PENDING": "Waiting for the tenderer's answer.",
+        "ANSWERED": "Answered by the tenderer.",
+        "WITHDRAWN": "Withdrawn by the objector.",
+        "OVERDUE": "Not answered in time; it may still be answered, and a complaint may follow.",
+    },
 )
 ComplaintSubjectKind = strawberry.enum(
     complaints.ComplaintSubject,
     name="ComplaintSubject",
     description="DOCUMENTS, OPENING, CANDIDATES (each needs an objection first, answered or overdue), OTHER.",
 )
+describe_values(
+    ComplaintSubjectKind,
+    {
+        "DOCUMENTS": "The tender documents (needs an objection to the tenderer first).",
+        "OPENING": "The opening of bids (needs an objection during the opening first).",
+        "CANDIDATES": "The winning-bid candidates (needs an objection during their publicity first).",
+        "OTHER": "Anything else about the lot's procedure; no objection needed first.",
+    },
+)
 ComplaintState = strawberry.enum(
     complaints.ComplaintStatus,
     name="ComplaintStatus",
     description="SUBMITTED -> ACCEPTED -> DECIDED; or REFUSED; WITHDRAWN by the complainant before the decision.",
 )
+describe_values(
+    ComplaintState,
+    {
+        "SUBMITTED": "Filed: the supervisor accepts or refuses it within 3 working days.",
+        "ACCEPTED": "Accepted (受理): the supervisor decides within 30 working days.",
+        "REFUSED": "Refused (不予受理), with the reason.",
+        "DECIDED": "Decided; the decision is published.",
+        "WITHDRAWN": "Withdrawn by the complainant before the decision.",
+    },
+)
 ComplaintDecisionKind = strawberry.enum(
     complaints.Decision, name="ComplaintDecision", description="UPHELD, PARTLY_UPHELD or DISMISSED."
 )
+describe_values(
+    ComplaintDecisionKind,
+    {
+        "UPHELD": "The complaint is upheld (投诉成立).",
+        "PARTLY_UPHELD": "The complaint is partly upheld (部分成立).",
+        "DISMISSED": "The complaint is dismissed (驳回).",
+    },
+)
 ReportState = strawberry.enum(
     complaints.ReportStatus, name="ReportStatus", description="RECEIVED -> INVESTIGATING -> CLOSED."
+)
+describe_values(
+    ReportState,
+    {
+        "RECEIVED": "Received; no supervisor has taken it up yet.",
+        "INVESTIGATING": "A supervisor is investigating.",
+        "CLOSED": "Closed with an outcome.",
+    },
 )
 
 
@@ -48,8 +101,8 @@ def _gid(kind: str, pk: int | None) -> strawberry.ID | None:
 
 @strawberry.type(description="An attachment given as evidence: its name, size and SHA-256.")
 class EvidenceFile:
-    name: str
-    size: int
+    name: str = strawberry.field(description="The file name as given.")
+    size: int = strawberry.field(description="Size of the file in bytes.")
     sha256: str = strawberry.field(description="SHA-256 of the file, 64 lowercase hex digits.")
 
 
@@ -74,16 +127,20 @@ def _files(raw: list[dict]) -> list[EvidenceFile]:  # type: ignore[type-arg]
 @strawberry.type(description="An objection (异议) to the tenderer, and its answer.")
 class Objection(Node):
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
-    stage: ObjectionStageKind
+    stage: ObjectionStageKind = strawberry.field(
+        description="The stage objected to: tender documents, the opening, or the candidate publicity."
+    )
     organisation_id: strawberry.ID = strawberry.field(description="Global id of the objecting organisation.")
-    reasons: str
-    evidence: list[EvidenceFile]
-    status: ObjectionState
-    raised_at: datetime
+    reasons: str = strawberry.field(description="The objection and its grounds.")
+    evidence: list[EvidenceFile] = strawberry.field(description="Files given as evidence.")
+    status: ObjectionState = strawberry.field(description="Where the objection stands.")
+    raised_at: datetime = strawberry.field(description="When the objection was raised.")
     answer_due_at: datetime = strawberry.field(description="The tenderer answers by then (24:00 Beijing time).")
-    answer: str | None
-    answered_at: datetime | None
-    withdrawn_at: datetime | None
+    answer: str | None = strawberry.field(description="The tenderer's answer; null until answered.")
+    answered_at: datetime | None = strawberry.field(description="When it was answered; null before.")
+    withdrawn_at: datetime | None = strawberry.field(
+        description="When the objector withdrew it; null unless withdrawn."
+    )
     overdue_at: datetime | None = strawberry.field(description="When the chronograph flagged it overdue.")
 
     @classmethod
@@ -107,10 +164,12 @@ class Objection(Node):
 
 @strawberry.type(description="A suspension of a lot (暂停招标投标活动) by the supervisor handling a complaint.")
 class LotSuspension:
-    lot_id: strawberry.ID
-    complaint_id: strawberry.ID | None
-    reason: str
-    suspended_at: datetime
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the suspended lot.")
+    complaint_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the complaint the suspension was made for, if any."
+    )
+    reason: str = strawberry.field(description="Why the lot is suspended, as the supervisor wrote it.")
+    suspended_at: datetime = strawberry.field(description="When the suspension began.")
     lifted_at: datetime | None = strawberry.field(description="Null while in force: the lot cannot move.")
 
     @classmethod
@@ -130,26 +189,40 @@ class LotSuspension:
 )
 class Complaint(Node):
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
-    category: str
+    category: str = strawberry.field(
+        description="The trading catalogue category of the lot; its supervisors handle the complaint."
+    )
     organisation_id: strawberry.ID = strawberry.field(description="Global id of the complainant.")
     objection_id: strawberry.ID | None = strawberry.field(description="The objection it follows, where needed.")
-    subject: ComplaintSubjectKind
+    subject: ComplaintSubjectKind = strawberry.field(
+        description="What the complaint is about: tender documents, the opening, the candidates, or something else."
+    )
     knew_on: date = strawberry.field(description="The day the complainant knew or should have known.")
-    reasons: str
-    requests: str
-    evidence: list[EvidenceFile]
-    status: ComplaintState
-    filed_at: datetime
+    reasons: str = strawberry.field(description="The facts and grounds the complainant gives.")
+    requests: str = strawberry.field(description="What the complainant asks the supervisor for.")
+    evidence: list[EvidenceFile] = strawberry.field(description="Files given as evidence.")
+    status: ComplaintState = strawberry.field(description="Where the complaint stands.")
+    filed_at: datetime = strawberry.field(description="When the complaint was filed.")
     accept_due_at: datetime = strawberry.field(description="Accepted or refused by then (3 working days).")
-    accepted_at: datetime | None
-    refused_reason: str | None
+    accepted_at: datetime | None = strawberry.field(
+        description="When the supervisor accepted it; null before or if refused."
+    )
+    refused_reason: str | None = strawberry.field(
+        description="Why the supervisor refused it (不予受理); null unless refused."
+    )
     decide_due_at: datetime | None = strawberry.field(description="Decided by then (30 working days).")
-    decision: ComplaintDecisionKind | None
-    decision_reasons: str | None
-    decided_at: datetime | None
+    decision: ComplaintDecisionKind | None = strawberry.field(
+        description="The supervisor's decision; null until decided."
+    )
+    decision_reasons: str | None = strawberry.field(
+        description="The grounds of the decision, as published; null until decided."
+    )
+    decided_at: datetime | None = strawberry.field(description="When it was decided; null before.")
     announcement_id: strawberry.ID | None = strawberry.field(description="The published decision announcement.")
     malicious: bool = strawberry.field(description="Dismissed as malicious or false (a bad credit record).")
-    withdrawn_at: datetime | None
+    withdrawn_at: datetime | None = strawberry.field(
+        description="When the complainant withdrew it; null unless withdrawn."
+    )
     overdue_at: datetime | None = strawberry.field(
         description="When the chronograph flagged the current deadline (acceptance or decision) overdue."
     )
@@ -190,16 +263,20 @@ class Complaint(Node):
 
 @strawberry.type(description="A report (举报) as its supervisors see it.")
 class Report(Node):
-    lot_id: strawberry.ID | None
-    organisation_id: strawberry.ID | None
-    category: str | None
-    anonymous: bool
-    text: str
-    evidence: list[EvidenceFile]
-    status: ReportState
-    outcome: str | None
-    received_at: datetime
-    updated_at: datetime
+    lot_id: strawberry.ID | None = strawberry.field(description="Global id of the lot reported about, if any.")
+    organisation_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the organisation reported about, if any."
+    )
+    category: str | None = strawberry.field(
+        description="The trading catalogue category of the lot reported about; null for an organisation."
+    )
+    anonymous: bool = strawberry.field(description="Whether the reporter was not signed in (nobody knows who it is).")
+    text: str = strawberry.field(description="What the reporter says happened.")
+    evidence: list[EvidenceFile] = strawberry.field(description="Files given as evidence.")
+    status: ReportState = strawberry.field(description="Where the report stands.")
+    outcome: str | None = strawberry.field(description="The supervisor's outcome, once closed.")
+    received_at: datetime = strawberry.field(description="When the report was received.")
+    updated_at: datetime = strawberry.field(description="When its status last changed.")
 
     @classmethod
     def from_model(cls, m: ReportModel) -> "Report":
@@ -220,10 +297,10 @@ class Report(Node):
 
 @strawberry.type(description="Where a report stands, as its reporter reads it with the tracking code.")
 class ReportProgress:
-    status: ReportState
+    status: ReportState = strawberry.field(description="Where the report stands.")
     outcome: str | None = strawberry.field(description="The supervisor's outcome, once closed.")
-    received_at: datetime
-    updated_at: datetime
+    received_at: datetime = strawberry.field(description="When the report was received.")
+    updated_at: datetime = strawberry.field(description="When its status last changed.")
 
     @classmethod
     def from_model(cls, m: ReportModel) -> "ReportProgress":
