@@ -1,6 +1,7 @@
 """One-form registration, review, sign-in, sessions, integrator clients and experts."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -41,8 +42,8 @@ class OrganisationRegisterInput:
 
 @strawberry.type(description="The organisation awaits review; its user can sign in meanwhile.")
 class OrganisationRegistered:
-    organisation: Organisation
-    user: User
+    organisation: Organisation = strawberry.field(description="The organisation as registered, pending review.")
+    user: User = strawberry.field(description="Its first user, who signs in with the phone number given.")
 
 
 REGISTER_ERRORS = [
@@ -59,20 +60,26 @@ OrganisationRegisterResult = result_union("OrganisationRegisterResult", Organisa
 
 @strawberry.input(description="Approve a pending organisation.")
 class OrganisationApproveInput:
-    organisation_id: strawberry.ID
-    idempotency_key: str | None = None
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the pending organisation.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.input(description="Reject a pending organisation with a reason.")
 class OrganisationRejectInput:
-    organisation_id: strawberry.ID
-    reason: str
-    idempotency_key: str | None = None
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the pending organisation.")
+    reason: str = strawberry.field(description="Why it is rejected; the applicant reads it.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The review was recorded.")
 class OrganisationReviewed:
-    organisation: Organisation
+    organisation: Organisation = strawberry.field(description="The organisation after the review.")
 
 
 OrganisationReviewResult = result_union("OrganisationReviewResult", OrganisationReviewed, [])
@@ -80,13 +87,13 @@ OrganisationReviewResult = result_union("OrganisationReviewResult", Organisation
 
 @strawberry.input(description="Sign in with phone and password.")
 class AuthLoginInput:
-    phone: str
-    password: str
+    phone: str = strawberry.field(description="The mainland mobile number the user signs in with.")
+    password: str = strawberry.field(description="The user's password.")
 
 
 @strawberry.type(description="Signed in.")
 class SignedIn:
-    session: Session
+    session: Session = strawberry.field(description="The new session's access and refresh tokens.")
 
 
 LOGIN_ERRORS = [InvalidPhoneNumber, acc.InvalidCredentials, acc.AccountLocked, acc.AccountDisabled]
@@ -95,7 +102,7 @@ AuthLoginResult = result_union("AuthLoginResult", SignedIn, LOGIN_ERRORS)
 
 @strawberry.input(description="Ask for a 6-digit sign-in code by SMS.")
 class AuthSmsCodeRequestInput:
-    phone: str
+    phone: str = strawberry.field(description="The mainland mobile number of the account.")
 
 
 @strawberry.type(description="If the number has an account, a code is on its way.")
@@ -109,8 +116,8 @@ AuthSmsCodeRequestResult = result_union("AuthSmsCodeRequestResult", SmsCodeSent,
 
 @strawberry.input(description="Sign in with an SMS code.")
 class AuthSmsLoginInput:
-    phone: str
-    code: str
+    phone: str = strawberry.field(description="The mobile number the code was sent to.")
+    code: str = strawberry.field(description="The 6-digit code from the text.")
 
 
 SMS_LOGIN_ERRORS = [
@@ -125,7 +132,7 @@ AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, SMS_LOGIN_ERRO
 
 @strawberry.input(description="Exchange a refresh token for new tokens (the old one stops working).")
 class AuthRefreshInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="The refresh token of the session.")
 
 
 REFRESH_ERRORS = [acc.RefreshTokenInvalid, acc.RefreshTokenReused, acc.AccountLocked, acc.AccountDisabled]
@@ -139,7 +146,7 @@ class AuthLogoutInput:
 
 @strawberry.type(description="Every refresh token of the session is revoked.")
 class LoggedOut:
-    ok: bool = True
+    ok: bool = strawberry.field(default=True, description="Always true: the session is over.")
 
 
 AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [acc.RefreshTokenInvalid])
@@ -147,15 +154,18 @@ AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [acc.RefreshToken
 
 @strawberry.input(description="Create client credentials for an integrator.")
 class IntegratorClientCreateInput:
-    name: str
-    scopes: list[str]
-    rate_per_minute: int = 600
-    idempotency_key: str | None = None
+    name: str = strawberry.field(description="A name for the integrator's client, for people.")
+    scopes: list[str] = strawberry.field(description="What the client may do, e.g. feed:read.")
+    rate_per_minute: int = strawberry.field(default=600, description="Requests per minute the client may make.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Created; the secret is shown this once.")
 class IntegratorClientCreated:
-    client: IntegratorClient
+    client: IntegratorClient = strawberry.field(description="The new client and its client id.")
     client_secret: str | None = strawberry.field(description="Shown once; null on an idempotent replay.")
 
 
@@ -164,17 +174,26 @@ IntegratorClientCreateResult = result_union("IntegratorClientCreateResult", Inte
 
 @strawberry.input(description="Add an expert to the pool.")
 class ExpertAddInput:
-    name: str
+    name: str = strawberry.field(description="The expert's name.")
     id_number: str = strawberry.field(description="Resident identity number; stored only as a keyed hash.")
-    phone: str
-    specialties: list[str]
-    employer_id: strawberry.ID | None = None
-    idempotency_key: str | None = None
+    phone: str = strawberry.field(
+        description="The expert's mainland mobile number: sign-in codes and notices go there."
+    )
+    specialties: list[str] = strawberry.field(description="The specialties the expert is drawn for.")
+    employer_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global id of the expert's employer, if registered: the expert is not drawn for lots it takes part "
+        "in (回避).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The expert is in the pool.")
 class ExpertAdded:
-    expert: Expert
+    expert: Expert = strawberry.field(description="The expert as added to the pool.")
 
 
 EXPERT_ADD_ERRORS = [acc.InvalidIdNumber, InvalidPhoneNumber, acc.ExpertPhoneTaken]
@@ -191,13 +210,13 @@ ExpertCodeRequestResult = result_union("ExpertCodeRequestResult", SmsCodeSent, [
 
 @strawberry.input(description="Sign in as an evaluation expert with an SMS code.")
 class ExpertLoginInput:
-    phone: str
+    phone: str = strawberry.field(description="The mobile number the expert is registered with.")
     code: str = strawberry.field(description="The 6-digit code from expertCodeRequest.")
 
 
 @strawberry.type(description="The expert is signed in for an evaluation sitting.")
 class ExpertSignedIn:
-    session: ExpertSession
+    session: ExpertSession = strawberry.field(description="The expert's session tokens.")
 
 
 EXPERT_LOGIN_ERRORS = [InvalidPhoneNumber, acc.SmsCodeInvalid, acc.SmsCodeExhausted, acc.ExpertPhoneShared]
@@ -207,7 +226,14 @@ ExpertLoginResult = result_union("ExpertLoginResult", ExpertSignedIn, EXPERT_LOG
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="One-form registration of an organisation and its first user.")
-    async def organisation_register(self, info: Info, input: OrganisationRegisterInput) -> OrganisationRegisterResult:
+    async def organisation_register(
+        self,
+        info: Info,
+        input: Annotated[
+            OrganisationRegisterInput,
+            strawberry.argument(description="The organisation and its first user (一表申请)."),
+        ],
+    ) -> OrganisationRegisterResult:
         form = services.RegistrationForm(
             credit_code=input.credit_code,
             name=input.name,
@@ -225,7 +251,13 @@ class AccountMutations:
         return OrganisationRegistered(organisation=Organisation.from_model(org), user=User.from_model(user))
 
     @strawberry.mutation(description="Approve a pending organisation (operator).", permission_classes=[IsOperator])
-    async def organisation_approve(self, info: Info, input: OrganisationApproveInput) -> OrganisationReviewResult:
+    async def organisation_approve(
+        self,
+        info: Info,
+        input: Annotated[
+            OrganisationApproveInput, strawberry.argument(description="The pending organisation to approve.")
+        ],
+    ) -> OrganisationReviewResult:
         try:
             org_id = int_id(input.organisation_id, "Organisation", "organisationId")
             org = await services.approve_organisation(info.context.actor, org_id, input.idempotency_key)
@@ -234,7 +266,13 @@ class AccountMutations:
         return OrganisationReviewed(organisation=Organisation.from_model(org))
 
     @strawberry.mutation(description="Reject a pending organisation (operator).", permission_classes=[IsOperator])
-    async def organisation_reject(self, info: Info, input: OrganisationRejectInput) -> OrganisationReviewResult:
+    async def organisation_reject(
+        self,
+        info: Info,
+        input: Annotated[
+            OrganisationRejectInput, strawberry.argument(description="The pending organisation to reject, and why.")
+        ],
+    ) -> OrganisationReviewResult:
         try:
             org_id = int_id(input.organisation_id, "Organisation", "organisationId")
             org = await services.reject_organisation(info.context.actor, org_id, input.reason, input.idempotency_key)
@@ -243,7 +281,11 @@ class AccountMutations:
         return OrganisationReviewed(organisation=Organisation.from_model(org))
 
     @strawberry.mutation(description="Sign in with phone number and password.")
-    async def auth_login(self, info: Info, input: AuthLoginInput) -> AuthLoginResult:
+    async def auth_login(
+        self,
+        info: Info,
+        input: Annotated[AuthLoginInput, strawberry.argument(description="Phone number and password.")],
+    ) -> AuthLoginResult:
         try:
             session = await services.login_with_password(info.context.actor, input.phone, input.password)
         except DomainError as err:
@@ -251,7 +293,13 @@ class AccountMutations:
         return SignedIn(session=Session.from_domain(session))
 
     @strawberry.mutation(description="Send a one-time sign-in code by SMS (5 minutes, 5 tries).")
-    async def auth_sms_code_request(self, info: Info, input: AuthSmsCodeRequestInput) -> AuthSmsCodeRequestResult:
+    async def auth_sms_code_request(
+        self,
+        info: Info,
+        input: Annotated[
+            AuthSmsCodeRequestInput, strawberry.argument(description="The phone number to text a code to.")
+        ],
+    ) -> AuthSmsCodeRequestResult:
         try:
             sent = await services.request_sms_code(info.context.actor, input.phone)
         except DomainError as err:
@@ -259,7 +307,11 @@ class AccountMutations:
         return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
 
     @strawberry.mutation(description="Sign in with an SMS code.")
-    async def auth_sms_login(self, info: Info, input: AuthSmsLoginInput) -> AuthSmsLoginResult:
+    async def auth_sms_login(
+        self,
+        info: Info,
+        input: Annotated[AuthSmsLoginInput, strawberry.argument(description="Phone number and the code received.")],
+    ) -> AuthSmsLoginResult:
         try:
             session = await services.login_with_sms_code(info.context.actor, input.phone, input.code)
         except DomainError as err:
@@ -267,7 +319,11 @@ class AccountMutations:
         return SignedIn(session=Session.from_domain(session))
 
     @strawberry.mutation(description="Rotate the refresh token; a reused one revokes the session.")
-    async def auth_refresh(self, info: Info, input: AuthRefreshInput) -> AuthRefreshResult:
+    async def auth_refresh(
+        self,
+        info: Info,
+        input: Annotated[AuthRefreshInput, strawberry.argument(description="The refresh token to exchange.")],
+    ) -> AuthRefreshResult:
         try:
             session = await services.refresh_session(info.context.actor, input.refresh_token)
         except DomainError as err:
@@ -275,7 +331,13 @@ class AccountMutations:
         return SignedIn(session=Session.from_domain(session))
 
     @strawberry.mutation(description="Sign out: the session's refresh tokens stop working.")
-    async def auth_logout(self, info: Info, input: AuthLogoutInput) -> AuthLogoutResult:
+    async def auth_logout(
+        self,
+        info: Info,
+        input: Annotated[
+            AuthLogoutInput, strawberry.argument(description="The session to end; the caller's by default.")
+        ],
+    ) -> AuthLogoutResult:
         try:
             await services.logout(info.context.actor, input.refresh_token)
         except DomainError as err:
@@ -286,7 +348,12 @@ class AccountMutations:
         description="Create integrator client credentials (operator).", permission_classes=[IsOperator]
     )
     async def integrator_client_create(
-        self, info: Info, input: IntegratorClientCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            IntegratorClientCreateInput,
+            strawberry.argument(description="The integrator's name, scopes and rate limit."),
+        ],
     ) -> IntegratorClientCreateResult:
         try:
             client, secret = await services.create_integrator_client(
@@ -305,7 +372,11 @@ class AccountMutations:
         )
 
     @strawberry.mutation(description="Add an expert to the pool (operator).", permission_classes=[IsOperator])
-    async def expert_add(self, info: Info, input: ExpertAddInput) -> ExpertAddResult:
+    async def expert_add(
+        self,
+        info: Info,
+        input: Annotated[ExpertAddInput, strawberry.argument(description="The expert to add to the pool.")],
+    ) -> ExpertAddResult:
         try:
             employer = int_id(input.employer_id, "Organisation", "employerId") if input.employer_id else None
             expert = await services.add_expert(
@@ -325,7 +396,13 @@ class AccountMutations:
         description="Send an evaluation expert a one-time sign-in code by SMS (5 minutes, 5 tries); "
         "the answer is the same whether or not the number is an expert's."
     )
-    async def expert_code_request(self, info: Info, input: ExpertCodeRequestInput) -> ExpertCodeRequestResult:
+    async def expert_code_request(
+        self,
+        info: Info,
+        input: Annotated[
+            ExpertCodeRequestInput, strawberry.argument(description="The expert's registered mobile number.")
+        ],
+    ) -> ExpertCodeRequestResult:
         try:
             sent = await services.request_expert_code(info.context.actor, input.phone)
         except DomainError as err:
@@ -333,7 +410,13 @@ class AccountMutations:
         return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
 
     @strawberry.mutation(description="Sign in as an evaluation expert with an SMS code (a 4-hour session).")
-    async def expert_login(self, info: Info, input: ExpertLoginInput) -> ExpertLoginResult:
+    async def expert_login(
+        self,
+        info: Info,
+        input: Annotated[
+            ExpertLoginInput, strawberry.argument(description="The expert's mobile number and the code received.")
+        ],
+    ) -> ExpertLoginResult:
         try:
             session = await services.login_expert(info.context.actor, input.phone, input.code)
         except DomainError as err:

@@ -13,11 +13,47 @@ from domain.common.errors import NotFound
 from domain.common.ids import mask_mobile
 from domain.credit import models as credit_models
 from domain.credit import services as credit
+from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
 OrganisationStatus = strawberry.enum(OrgStatus, name="OrganisationStatus", description="Review state.")
+describe_values(
+    OrganisationStatus,
+    {
+        "PENDING": "Registered, waiting for the trading centre's review.",
+        "APPROVED": "Approved: may trade in its kinds.",
+        "REJECTED": "Rejected by the review, with a reason.",
+        "SUSPENDED": "Suspended: may not trade until reinstated.",
+    },
+)
 OrganisationKind = strawberry.enum(OrgKind, name="OrganisationKind", description="What an entity does.")
+describe_values(
+    OrganisationKind,
+    {
+        "BIDDER": "Bids for lots (投标人/竞买人).",
+        "TENDERER": "Tenders, procures or sells through the platform (招标人/采购人/出让人).",
+        "AGENCY": "Runs procedures for tenderers (招标代理机构).",
+        "GUARANTOR": "Issues bid guarantees (保函): a bank, insurer or guarantee company.",
+        "SUPERVISOR": "Supervises trading in its categories (行政监督部门); created by operators.",
+        "OPERATOR": "Runs the platform (公共资源交易中心); created by operators.",
+    },
+)
 CatalogueCategory = strawberry.enum(Category, name="CatalogueCategory", description="交易目录.")
+describe_values(
+    CatalogueCategory,
+    {
+        "ENGINEERING_CONSTRUCTION": "工程建设: works tendered under the Tendering and Bidding Law.",
+        "GOVERNMENT_PROCUREMENT": "政府采购: goods, works and services bought with public funds.",
+        "LAND_USE_RIGHTS": "土地使用权: state-owned land use rights sold by listing or auction.",
+        "MINING_RIGHTS": "矿业权: exploration and mining rights.",
+        "STATE_OWNED_PROPERTY": "国有产权: equity and assets of state-owned enterprises.",
+        "NATURAL_RESOURCE_ASSETS": "自然资源资产: forests, grassland, sea areas and other natural resources.",
+        "ENVIRONMENTAL_RIGHTS": "环境权益: emission rights, carbon allowances, water rights and the like.",
+        "RURAL_COLLECTIVE_PROPERTY": "农村集体产权: property rights of rural collectives.",
+        "MEDICAL_CONSUMABLES": "医疗耗材: volume-based procurement of drugs and medical consumables.",
+        "OTHER": "其他: anything the catalogue lists under no other heading.",
+    },
+)
 
 
 @strawberry.type(description="A credit record (信用记录).")
@@ -117,7 +153,7 @@ _KEEPERS = (Role.OPERATOR, Role.SUPERVISOR)
 @strawberry.type(description="A person who signs in for an organisation.")
 class User(Node):
     _org: strawberry.Private[int]
-    name: str = strawberry.field(description="Name.")
+    name: str = strawberry.field(description="The person's name, as registered.")
     phone_masked: str = strawberry.field(description="Mobile number with the middle digits hidden.")
     last_login_at: datetime | None = strawberry.field(description="Last successful sign-in.")
 
@@ -171,7 +207,7 @@ class Session:
 
 @strawberry.type(description="An expert of the pool (评标专家).")
 class Expert(Node):
-    name: str = strawberry.field(description="Name.")
+    name: str = strawberry.field(description="The expert's name, as registered in the pool.")
     specialties: list[str] = strawberry.field(description="Specialties for the draw.")
     employer_id: strawberry.ID | None = strawberry.field(description="Employer organisation, for conflicts.")
 

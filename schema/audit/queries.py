@@ -1,6 +1,7 @@
 """The audit trail for supervisors and operators: browse it and verify its chain."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -19,8 +20,8 @@ class AuditEntry:
     at: datetime = strawberry.field(description="When it happened.")
     actor: str = strawberry.field(description="user:<id>, client:<id> or anonymous.")
     action: str = strawberry.field(description="What was done, e.g. organisation.approved.")
-    object_type: str
-    object_id: str
+    object_type: str = strawberry.field(description="The type of object acted on, e.g. Lot or Announcement.")
+    object_id: str = strawberry.field(description="The database id of the object acted on.")
     outcome: str = strawberry.field(description="success or failure.")
     digest: str = strawberry.field(description="SHA-256 of the change's content.")
     hash: str = strawberry.field(description="SHA-256 over this entry and the previous hash.")
@@ -50,12 +51,14 @@ class AuditEntry:
 
 @strawberry.type(description="The result of walking the whole chain.")
 class AuditVerification:
-    ok: bool
+    ok: bool = strawberry.field(description="True when every entry read is intact and chained to the one before.")
     checked: int = strawberry.field(description="Entries read.")
-    head_seq: int
-    head_hash: str
+    head_seq: int = strawberry.field(description="The sequence number of the newest entry.")
+    head_hash: str = strawberry.field(
+        description="The hash of the newest entry, which seals the whole chain: keep it to compare later."
+    )
     first_broken_seq: int | None = strawberry.field(description="The first entry that fails.")
-    reason: str | None
+    reason: str | None = strawberry.field(description="Why the chain is broken at firstBrokenSeq; null when ok.")
 
 
 @strawberry.type
@@ -66,10 +69,21 @@ class AuditQueries:
     async def audit_trail(
         self,
         info: Info,
-        object_type: str | None = None,
-        object_id: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        object_type: Annotated[
+            str | None,
+            strawberry.argument(description="Only entries about objects of this type, e.g. Lot; null: all types."),
+        ] = None,
+        object_id: Annotated[
+            str | None,
+            strawberry.argument(description="With objectType: only entries about the object with this database id."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many entries to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last entry already read: the page continues after it."),
+        ] = None,
     ) -> Connection[AuditEntry]:
         query = AuditEntryModel.all()
         if object_type:

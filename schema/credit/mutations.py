@@ -1,6 +1,7 @@
 """Credit records and the joint-punishment list, kept by operators and supervisors."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -15,17 +16,24 @@ from schema.relay import int_id
 
 @strawberry.input(description="Record good or bad behaviour of an organisation.")
 class CreditRecordAddInput:
-    organisation_id: strawberry.ID
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the organisation.")
     kind: str = strawberry.field(description="good or bad")
-    category: str
-    description: str
-    source: str
-    idempotency_key: str | None = None
+    category: str = strawberry.field(
+        description="What kind of behaviour it is, e.g. 违约 or 表彰 (up to 64 characters)."
+    )
+    description: str = strawberry.field(description="What happened, in words for people.")
+    source: str = strawberry.field(
+        description="Where the record comes from, e.g. the authority or the decision (up to 200 characters)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Recorded.")
 class CreditRecordAdded:
-    record: CreditRecord
+    record: CreditRecord = strawberry.field(description="The credit record as added.")
 
 
 CreditRecordAddResult = result_union("CreditRecordAddResult", CreditRecordAdded, [])
@@ -33,25 +41,31 @@ CreditRecordAddResult = result_union("CreditRecordAddResult", CreditRecordAdded,
 
 @strawberry.input(description="Put an organisation on the joint-punishment list.")
 class JointPunishmentAddInput:
-    organisation_id: strawberry.ID
-    reason: str
-    authority: str
-    document_no: str
-    starts_at: datetime
-    ends_at: datetime | None = None
-    idempotency_key: str | None = None
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the organisation punished.")
+    reason: str = strawberry.field(description="Why it is punished.")
+    authority: str = strawberry.field(description="The authority that imposed the punishment.")
+    document_no: str = strawberry.field(description="The number of the authority's decision document.")
+    starts_at: datetime = strawberry.field(description="When the punishment begins.")
+    ends_at: datetime | None = strawberry.field(default=None, description="When it ends; null: until lifted.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.input(description="Lift a punishment early.")
 class JointPunishmentLiftInput:
-    punishment_id: strawberry.ID
-    reason: str
-    idempotency_key: str | None = None
+    punishment_id: strawberry.ID = strawberry.field(description="Global id of the punishment.")
+    reason: str = strawberry.field(description="Why it is lifted early.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The list was changed.")
 class JointPunishmentChanged:
-    punishment: JointPunishment
+    punishment: JointPunishment = strawberry.field(description="The punishment as it now stands.")
 
 
 JointPunishmentResult = result_union("JointPunishmentResult", JointPunishmentChanged, [credit.PunishmentAlreadyLifted])
@@ -60,7 +74,13 @@ JointPunishmentResult = result_union("JointPunishmentResult", JointPunishmentCha
 @strawberry.type
 class CreditMutations:
     @strawberry.mutation(description="Add a credit record.", permission_classes=[IsKeeperOfCredit])
-    async def credit_record_add(self, info: Info, input: CreditRecordAddInput) -> CreditRecordAddResult:
+    async def credit_record_add(
+        self,
+        info: Info,
+        input: Annotated[
+            CreditRecordAddInput, strawberry.argument(description="The organisation and the behaviour to record.")
+        ],
+    ) -> CreditRecordAddResult:
         try:
             org_id = int_id(input.organisation_id, "Organisation", "organisationId")
             record = await credit.add_credit_record(
@@ -79,7 +99,14 @@ class CreditMutations:
     @strawberry.mutation(
         description="Put an organisation under joint punishment.", permission_classes=[IsKeeperOfCredit]
     )
-    async def joint_punishment_add(self, info: Info, input: JointPunishmentAddInput) -> JointPunishmentResult:
+    async def joint_punishment_add(
+        self,
+        info: Info,
+        input: Annotated[
+            JointPunishmentAddInput,
+            strawberry.argument(description="The organisation, the punishment and the authority that imposed it."),
+        ],
+    ) -> JointPunishmentResult:
         try:
             org_id = int_id(input.organisation_id, "Organisation", "organisationId")
             entry = await credit.list_punishment(
@@ -97,7 +124,11 @@ class CreditMutations:
         return JointPunishmentChanged(punishment=JointPunishment.from_model(entry))
 
     @strawberry.mutation(description="Lift a joint punishment.", permission_classes=[IsKeeperOfCredit])
-    async def joint_punishment_lift(self, info: Info, input: JointPunishmentLiftInput) -> JointPunishmentResult:
+    async def joint_punishment_lift(
+        self,
+        info: Info,
+        input: Annotated[JointPunishmentLiftInput, strawberry.argument(description="The punishment to lift, and why.")],
+    ) -> JointPunishmentResult:
         try:
             pid = int_id(input.punishment_id, "JointPunishment", "punishmentId")
             entry = await credit.lift_punishment(info.context.actor, pid, input.reason, input.idempotency_key)

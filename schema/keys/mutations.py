@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,6 +11,7 @@ from strawberry.types import Info
 from domain.accounts import keys
 from domain.accounts.models import PartnerKey as PartnerKeyModel
 from domain.common.errors import DomainError
+from schema.describe import describe_values
 from schema.errors import as_error, result_union
 from schema.permissions import IsUser
 from schema.relay import Node, int_id, node_resolver
@@ -19,15 +20,22 @@ KeyPurposeType = strawberry.enum(
     Enum("KeyPurpose", {p.name: p.value for p in keys.KeyPurpose}),  # type: ignore[misc]
     description="What the key signs: guarantee letters or bank callbacks.",
 )
+describe_values(
+    KeyPurposeType,
+    {
+        "GUARANTEE_LETTER": "Signs guarantee letters (保函) a guarantor issues.",
+        "BANK_CALLBACK": "Signs a bank's callbacks about deposits paid into lots' virtual accounts.",
+    },
+)
 
 
 @strawberry.type(description="A public key an organisation signs with; the private key never reaches the platform.")
 class PartnerKey(Node):
     kid: str = strawberry.field(description="The key id (its RFC 7638 thumbprint): the `kid` header of each JWS.")
-    purpose: KeyPurposeType
-    public_jwk: JSON
-    created_at: datetime
-    revoked_at: datetime | None
+    purpose: KeyPurposeType = strawberry.field(description="What the key may sign.")
+    public_jwk: JSON = strawberry.field(description="The public key as a JWK.")
+    created_at: datetime = strawberry.field(description="When the key was registered.")
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked; null while in use.")
 
     @classmethod
     def from_model(cls, m: PartnerKeyModel) -> "PartnerKey":
@@ -43,13 +51,15 @@ class PartnerKey(Node):
 
 @strawberry.input(description="A public JWK (P-256 EC or RSA >= 2048 bits) and what it will sign.")
 class PartnerKeyRegisterInput:
-    purpose: KeyPurposeType
-    jwk: JSON
+    purpose: KeyPurposeType = strawberry.field(description="What the key will sign.")
+    jwk: JSON = strawberry.field(
+        description="The public key as a JWK: P-256 EC or RSA of at least 2048 bits; never a private key."
+    )
 
 
 @strawberry.type(description="Registered.")
 class PartnerKeyRegistered:
-    key: PartnerKey
+    key: PartnerKey = strawberry.field(description="The key as registered.")
 
 
 PartnerKeyRegisterResult = result_union(
@@ -59,12 +69,12 @@ PartnerKeyRegisterResult = result_union(
 
 @strawberry.input(description="Revoke a key: nothing signed with it is accepted afterwards.")
 class PartnerKeyRevokeInput:
-    key_id: strawberry.ID
+    key_id: strawberry.ID = strawberry.field(description="Global id of one of the organisation's keys.")
 
 
 @strawberry.type(description="Revoked.")
 class PartnerKeyRevoked:
-    key: PartnerKey
+    key: PartnerKey = strawberry.field(description="The key as revoked.")
 
 
 PartnerKeyRevokeResult = result_union("PartnerKeyRevokeResult", PartnerKeyRevoked, [])
@@ -83,7 +93,13 @@ class PartnerKeyMutations:
     @strawberry.mutation(
         description="Register a public signing key (guarantors and banks).", permission_classes=[IsUser]
     )
-    async def partner_key_register(self, info: Info, input: PartnerKeyRegisterInput) -> PartnerKeyRegisterResult:
+    async def partner_key_register(
+        self,
+        info: Info,
+        input: Annotated[
+            PartnerKeyRegisterInput, strawberry.argument(description="The public key and what it will sign.")
+        ],
+    ) -> PartnerKeyRegisterResult:
         jwk: Any = input.jwk
         try:
             row = await keys.register_key(info.context.actor, input.purpose.value, jwk)
@@ -92,7 +108,9 @@ class PartnerKeyMutations:
         return PartnerKeyRegistered(key=PartnerKey.from_model(row))
 
     @strawberry.mutation(description="Revoke one of the caller organisation's keys.", permission_classes=[IsUser])
-    async def partner_key_revoke(self, info: Info, input: PartnerKeyRevokeInput) -> PartnerKeyRevokeResult:
+    async def partner_key_revoke(
+        self, info: Info, input: Annotated[PartnerKeyRevokeInput, strawberry.argument(description="The key to revoke.")]
+    ) -> PartnerKeyRevokeResult:
         try:
             row = await keys.revoke_key(info.context.actor, int_id(input.key_id, "PartnerKey", "keyId"))
         except DomainError as err:
