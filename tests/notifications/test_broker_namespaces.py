@@ -58,7 +58,8 @@ class Deployment:
 async def deployment(settings: Settings) -> AsyncIterator[Deployment]:
     """The Redis half of one process of a deployment, as api/app.py wires it."""
     bus, limiter = broker_and_limiter(settings)
-    assert isinstance(bus, RedisBroker) and isinstance(limiter, RedisRateLimiter)
+    assert isinstance(bus, RedisBroker)
+    assert isinstance(limiter, RedisRateLimiter)
     await bus.start()
     try:
         yield Deployment(bus, limiter)
@@ -71,14 +72,16 @@ async def first_seen(receiver: Deployment, other: Deployment, message: dict[str,
     publishes its own: Redis delivers in the order it was sent, so the other's message comes first
     iff it crossed."""
     stream = receiver.bus.subscribe(lambda m: m.get("type") == message["type"])
-    first = stream.__anext__()
-    pending = asyncio.ensure_future(first)
+    pending = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0)  # the subscriber is registered before anything is published
     try:
         await other.bus.publish({**message, "eventId": "from-the-other-deployment"})
         await receiver.bus.publish({**message, "eventId": "own"})
         return await pending
     finally:
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pending
         await stream.aclose()
 
 
