@@ -5,6 +5,10 @@ next sequence number inside that transaction. A later entry can therefore only c
 earlier one has: a reader that has seen `seq` n has seen everything below n. (A feed ordered by
 timestamps or by ids taken before commit loses updates under concurrent writers: Prozorro measured
 2.25% at ~72 writes/s.)
+
+`committed_at` is taken in that same transaction under that lock, and never before the previous
+entry's, so it grows with `seq`. (It was the event's own time, which an entry committed later can
+hold earlier: a client resuming by time missed it.)
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 
+from domain.common import clock
 from domain.common.errors import InvalidInput
 from domain.common.models import OutboxEvent
 from domain.common.storage import lock_named
@@ -32,6 +37,7 @@ async def append(events: Sequence[OutboxEvent]) -> list[FeedEntry]:
     }
     last = await FeedEntry.all().order_by("-seq").first()
     seq = last.seq if last else 0
+    at = clock.now() if last is None else max(clock.now(), last.committed_at)
     entries = []
     for event in wanted:
         if str(event.event_id) in present:
@@ -47,7 +53,7 @@ async def append(events: Sequence[OutboxEvent]) -> list[FeedEntry]:
                 object_id=event.object_id,
                 trade_code=event.payload.get("trade_code"),
                 payload=event.payload,
-                committed_at=event.occurred_at,
+                committed_at=at,
             )
         )
     if entries:

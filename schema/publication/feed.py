@@ -38,7 +38,12 @@ class Change:
     object_type: str = strawberry.field(description="The changed object's type: Announcement or Lot.")
     object_id: strawberry.ID = strawberry.field(description="The changed object's global id (readable with node).")
     trade_code: str | None = strawberry.field(description="The trade identifier of the project or lot.")
-    committed_at: datetime = strawberry.field(description="When the change was made (UTC).")
+    committed_at: datetime = strawberry.field(
+        description="When the change entered the feed (UTC), in the transaction that gave it its seq: never earlier "
+        "than the entry before it, so it grows with seq (not the time the change happened inside its own "
+        "transaction, which a later entry can hold earlier). Resume with the cursor; resuming by time, keep the "
+        "entries at or after the last time seen."
+    )
     payload: JSON = strawberry.field(description="The change as recorded, e.g. title, category and regionCode.")
 
     @classmethod
