@@ -84,13 +84,19 @@ async def resolve_nodes(info: Info, global_ids: list[str]) -> list[Any]:
     return [await resolve_node(info, value) for value in global_ids]
 
 
-@strawberry.type(description="Where a page ends.")
+@strawberry.type(description="Where a page starts and ends (Relay cursor connections).")
 class PageInfo:
     has_next_page: bool = strawberry.field(
         description="Whether more items follow this page: ask again with `after: endCursor`."
     )
     end_cursor: str | None = strawberry.field(
         description="The cursor of the last item of this page; null when the page is empty."
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False, description="Whether items precede this page: ask again with `before: startCursor`."
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="The cursor of the first item of this page; null when the page is empty."
     )
 
 
@@ -116,7 +122,7 @@ def _cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"c:{pk}".encode()).decode().rstrip("=")
 
 
-def _after(cursor: str) -> int:
+def _after(cursor: str, field: str = "after") -> int:
     try:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         tag, _, pk = text.partition(":")
@@ -124,25 +130,65 @@ def _after(cursor: str) -> int:
             raise ValueError
         return int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput(field="after") from None
+        raise InvalidInput(field=field) from None
 
 
 async def paginate(
-    info: Info, query: QuerySet[Any], first: int | None, after: str | None, convert: Callable[[Any], T]
+    info: Info,
+    query: QuerySet[Any],
+    first: int | None,
+    after: str | None,
+    convert: Callable[[Any], T],
+    last: int | None = None,
+    before: str | None = None,
 ) -> Connection[T]:
-    """Keyset pagination on the primary key, newest first, at most max_page_size per page."""
-    cap = info.context.max_page_size
-    size = DEFAULT_PAGE if first is None else first
-    if size < 1:
-        raise InvalidInput(field="first")
-    size = min(size, cap)
+    """Keyset pagination on the primary key, newest first, at most max_page_size per page: the `first`
+    items after `after`, or the `last` items before `before`, each page in list order."""
+    if last is not None or before is not None:
+        if first is not None or after is not None:
+            raise InvalidInput(field="last")
+        return await _paginate_back(info, query, last, before, convert)
+    size = _size(info, first, "first")
     key = query.model._meta.pk_attr  # order_by does not accept the "pk" alias
+    whole = query
     if after:
         query = query.filter(**{f"{key}__lt": _after(after)})
     rows = await query.order_by(f"-{key}").limit(size + 1)
     page = rows[:size]
     edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
+    earlier = bool(after) and await whole.filter(**{f"{key}__gte": _after(after)}).exists()
+    return _connection(edges, has_next=len(rows) > size, has_previous=earlier)
+
+
+async def _paginate_back(
+    info: Info, query: QuerySet[Any], last: int | None, before: str | None, convert: Callable[[Any], T]
+) -> Connection[T]:
+    size = _size(info, last, "last")
+    key = query.model._meta.pk_attr
+    whole = query
+    if before:
+        query = query.filter(**{f"{key}__gt": _after(before, "before")})
+    rows = await query.order_by(key).limit(size + 1)
+    page = list(reversed(rows[:size]))
+    edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
+    later = bool(before) and await whole.filter(**{f"{key}__lte": _after(before, "before")}).exists()
+    return _connection(edges, has_next=later, has_previous=len(rows) > size)
+
+
+def _size(info: Info, asked: int | None, field: str) -> int:
+    size = DEFAULT_PAGE if asked is None else asked
+    if size < 1:
+        raise InvalidInput(field=field)
+    return min(size, info.context.max_page_size)
+
+
+def _connection(edges: list[Edge[T]], has_next: bool, has_previous: bool) -> Connection[T]:
     return Connection(
         edges=edges,
-        page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo(
+            has_next_page=has_next,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
     )

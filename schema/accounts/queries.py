@@ -1,5 +1,7 @@
 """Reading market entities, the signed-in user and the expert pool."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -67,11 +69,17 @@ class AccountQueries:
         status: OrganisationStatus | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="How many to read back before `before` (capped by the server).")
+        ] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="The cursor of the first item already read: page backwards.")
+        ] = None,
     ) -> Connection[Organisation]:
         query = models.Organisation.all()
         if status is not None:
             query = query.filter(status=OrgStatus(status.value).value)
-        return await paginate(info, query, first, after, Organisation.from_model)
+        return await paginate(info, query, first, after, Organisation.from_model, last, before)
 
     @strawberry.field(description="One organisation, if the caller may see it.")
     async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:

@@ -125,3 +125,66 @@ async def test_nodes_refuses_more_ids_than_a_page_holds(db):
     # then the caller is told which argument is too long
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "INVALID_INPUT", "field": "ids"}
+
+
+PAGE = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  organisations(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { id } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+async def test_pages_forward_then_backward_return_the_same_items_in_order(db):
+    # given five organisations
+    for _ in range(5):
+        await organisation()
+
+    # when an operator reads them two at a time forward, then backward from the end
+    forward, after = [], None
+    while True:
+        page = (await run(PAGE, OPERATOR, first=2, after=after))["organisations"]
+        forward.append(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backward, before = [], None
+    while True:
+        page = (await run(PAGE, OPERATOR, last=2, before=before))["organisations"]
+        backward.append(page)
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+
+    # then both walks give the same items in the same order
+    ids = [e["node"]["id"] for p in forward for e in p["edges"]]
+    assert len(ids) == 5
+    assert [e["node"]["id"] for p in reversed(backward) for e in p["edges"]] == ids
+    # and the flags and cursors mark the boundaries
+    assert [(p["pageInfo"]["hasPreviousPage"], p["pageInfo"]["hasNextPage"]) for p in forward] == [
+        (False, True),
+        (True, True),
+        (True, False),
+    ]
+    assert [(p["pageInfo"]["hasPreviousPage"], p["pageInfo"]["hasNextPage"]) for p in backward] == [
+        (True, False),
+        (True, True),
+        (False, True),
+    ]
+    for p in forward + backward:
+        assert p["pageInfo"]["startCursor"] == p["edges"][0]["cursor"]
+        assert p["pageInfo"]["endCursor"] == p["edges"][-1]["cursor"]
+
+
+async def test_first_with_last_and_a_bad_before_are_the_callers_errors(db):
+    # when both directions are asked at once, or `before` is not one of ours
+    context = Context(request=None, response=None, actor=OPERATOR)
+    both = await build_schema().execute(PAGE, variable_values={"first": 1, "last": 1}, context_value=context)
+    forged = await build_schema().execute(PAGE, variable_values={"before": "bm9wZQ"}, context_value=context)
+
+    # then each names the argument
+    assert both.errors is not None
+    assert both.errors[0].extensions == {"code": "INVALID_INPUT", "field": "last"}
+    assert forged.errors is not None
+    assert forged.errors[0].extensions == {"code": "INVALID_INPUT", "field": "before"}
