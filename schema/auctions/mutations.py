@@ -2,6 +2,7 @@
 
 import logging
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -36,19 +37,29 @@ log = logging.getLogger("palmtrade.schema.auctions")
 
 @strawberry.input(description="The rules of an online auction; the reserve price is never shown before the end.")
 class AuctionConfigureInput:
-    lot_id: strawberry.ID
-    starting_price_fen: Fen
-    increment_fen: Fen
-    reserve_price_fen: Fen
-    starts_at: datetime
-    free_bidding_minutes: int
-    countdown_seconds: int | None = None
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of a draft online-auction lot the caller manages.")
+    starting_price_fen: Fen = strawberry.field(description="起拍价 in fen: the first bid may be this much.")
+    increment_fen: Fen = strawberry.field(
+        description="加价幅度 in fen: every later bid is the current price plus whole increments."
+    )
+    reserve_price_fen: Fen = strawberry.field(
+        description="保留价 in fen, at least the starting price: below it the auction fails; hidden until the end."
+    )
+    starts_at: datetime = strawberry.field(description="When bidding opens; not before the lot's entry deadline.")
+    free_bidding_minutes: int = strawberry.field(description="Minutes of free bidding before timed bidding starts.")
+    countdown_seconds: int | None = strawberry.field(
+        default=None,
+        description="Length of each countdown of timed bidding (60 to 1800); null: the lot's setting.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Configured.")
 class AuctionConfigured:
-    auction: Auction
+    auction: Auction = strawberry.field(description="The auction as configured (the reserve price stays hidden).")
 
 
 AuctionConfigureResult = result_union("AuctionConfigureResult", AuctionConfigured, [auctions.AuctionNotConfigurable])
@@ -56,9 +67,14 @@ AuctionConfigureResult = result_union("AuctionConfigureResult", AuctionConfigure
 
 @strawberry.input(description="A bid in fen: the current price plus whole increments.")
 class BidPlaceInput:
-    lot_id: strawberry.ID
-    amount_fen: Fen
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of a live online-auction lot the caller entered.")
+    amount_fen: Fen = strawberry.field(
+        description="The bid in fen: the current price (or the starting price) plus whole increments."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome: one bid (≤ 255 chars).",
+    )
     signature: SignatureInput | None = strawberry.field(
         default=None,
         description="The bidder's certificate signature over the bid (mobile_contract/SIGNATURES.md); required "
@@ -68,7 +84,9 @@ class BidPlaceInput:
 
 @strawberry.type(description="Accepted: the bid with its sequence number and the auction's new end.")
 class BidPlaced:
-    bid: AuctionBid
+    bid: AuctionBid = strawberry.field(
+        description="The accepted bid with its sequence number and the auction's new end."
+    )
 
 
 BidPlaceResult = result_union("BidPlaceResult", BidPlaced, BID_ERRORS)
@@ -77,7 +95,11 @@ BidPlaceResult = result_union("BidPlaceResult", BidPlaced, BID_ERRORS)
 @strawberry.type
 class AuctionMutations:
     @strawberry.mutation(description="Set the auction rules of a draft lot (tenderer).", permission_classes=[IsUser])
-    async def auction_configure(self, info: Info, input: AuctionConfigureInput) -> AuctionConfigureResult:
+    async def auction_configure(
+        self,
+        info: Info,
+        input: Annotated[AuctionConfigureInput, strawberry.argument(description="The lot and its auction rules.")],
+    ) -> AuctionConfigureResult:
         try:
             m = await auctions.configure_auction(
                 info.context.actor,
@@ -95,7 +117,11 @@ class AuctionMutations:
         return AuctionConfigured(auction=await Auction.from_model(m, input.lot_id))
 
     @strawberry.mutation(description="Place a bid (出价).", permission_classes=[IsUser])
-    async def bid_place(self, info: Info, input: BidPlaceInput) -> BidPlaceResult:
+    async def bid_place(
+        self,
+        info: Info,
+        input: Annotated[BidPlaceInput, strawberry.argument(description="The lot and the amount bid.")],
+    ) -> BidPlaceResult:
         actor = info.context.actor
         services = info.context.services
         if services is not None:

@@ -1,6 +1,7 @@
 """Live auction updates for every watcher, signed in or not (kiosks): price, bidder number, sequence, end."""
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -17,7 +18,13 @@ class AuctionSubscriptions:
     @strawberry.subscription(
         description="A snapshot, then every bid (in sequence, none missing) and phase change of the lot auction."
     )
-    async def auction_updates(self, info: Info, lot_id: strawberry.ID) -> AsyncGenerator[AuctionUpdate, None]:
+    async def auction_updates(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the online-auction lot to watch.")
+        ],
+    ) -> AsyncGenerator[AuctionUpdate, None]:
         pk = int_id(lot_id, "Lot", "lotId")
         watcher = await fanout.watch(info.context.bus, pk, lot_id)
         try:

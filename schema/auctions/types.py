@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain.auctions import models
 from domain.auctions import services as auctions
 from domain.common import clock
+from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 from schema.scalars import Fen
 
@@ -17,23 +18,41 @@ AuctionPhase = strawberry.enum(
     Enum("AuctionPhase", {p.name: p.value for p in auctions.Phase}),  # type: ignore[misc]
     description="scheduled, free bidding (自由竞价), timed bidding (限时竞价), sold, failed.",
 )
+describe_values(
+    AuctionPhase,
+    {
+        "SCHEDULED": "Not started: entries are being taken or bidding opens at startsAt.",
+        "FREE": "Free bidding (自由竞价): bids are taken until freeEndsAt.",
+        "TIMED": "Timed bidding (限时竞价): the auction ends when a countdown runs out without a bid.",
+        "SOLD": "Over: the highest bid met the reserve price, and its bidder won.",
+        "FAILED": "Over without a sale (流拍): no bid, or none reached the reserve price.",
+    },
+)
 
 
 @strawberry.type(description="The live state of an auction.")
 class Auction(Node):
-    lot_id: strawberry.ID
-    phase: AuctionPhase
-    starting_price_fen: Fen
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot auctioned.")
+    phase: AuctionPhase = strawberry.field(description="Scheduled, free bidding, timed bidding, sold or failed.")
+    starting_price_fen: Fen = strawberry.field(description="起拍价: the price the first bid may be, in fen.")
     increment_fen: Fen = strawberry.field(description="加价幅度: a bid is the current price plus whole increments.")
-    starts_at: datetime
+    starts_at: datetime = strawberry.field(description="When bidding opens; entered bidders get their numbers then.")
     free_ends_at: datetime = strawberry.field(description="When timed bidding starts.")
-    countdown_seconds: int
-    entry_deadline: datetime
+    countdown_seconds: int = strawberry.field(
+        description="Length of each countdown of timed bidding, in seconds; every bid restarts it."
+    )
+    entry_deadline: datetime = strawberry.field(
+        description="When entries closed: only organisations registered by then may bid."
+    )
     ends_at: datetime | None = strawberry.field(description="Set in timed bidding; each bid may move it later.")
     seq: int = strawberry.field(description="Accepted bids so far; each bid carries its number.")
-    current_price_fen: Fen | None
+    current_price_fen: Fen | None = strawberry.field(
+        description="The highest accepted bid, in fen; null before the first bid."
+    )
     leading_bidder_no: str | None = strawberry.field(description="竞买号 of the highest bid.")
-    min_next_bid_fen: Fen
+    min_next_bid_fen: Fen = strawberry.field(
+        description="The lowest bid accepted next: the starting price, then the current price plus one increment."
+    )
     reserve_price_fen: Fen | None = strawberry.field(description="保留价: null until the auction is over.")
     winner_name: str | None = strawberry.field(description="Public once sold.")
     server_time: datetime = strawberry.field(description="Align countdowns to this.")
@@ -65,11 +84,15 @@ class Auction(Node):
 
 @strawberry.type(description="An accepted bid: bidder number, price, sequence.")
 class AuctionBid(Node):
-    seq: int
-    amount_fen: Fen
-    bidder_no: str
-    placed_at: datetime
-    ends_at: datetime | None
+    seq: int = strawberry.field(description="The bid's number in the auction: 1, 2, 3, with no gaps.")
+    amount_fen: Fen = strawberry.field(description="The bid, in fen.")
+    bidder_no: str = strawberry.field(
+        description="The bidder's number (竞买号): bidders are known to each other only by it."
+    )
+    placed_at: datetime = strawberry.field(description="Server time the bid was accepted.")
+    ends_at: datetime | None = strawberry.field(
+        description="In timed bidding: when the auction ends unless another bid comes; null in free bidding."
+    )
 
     @classmethod
     def from_model(cls, m: models.AuctionBid) -> "AuctionBid":
@@ -85,15 +108,25 @@ class AuctionBid(Node):
 
 @strawberry.type(description="One change of a live auction: a bid or a phase change.")
 class AuctionUpdate:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
     kind: str = strawberry.field(description="snapshot, bid or phase.")
-    seq: int
-    phase: AuctionPhase
-    price_fen: Fen | None
-    leading_bidder_no: str | None
-    ends_at: datetime | None
+    seq: int = strawberry.field(
+        description="The auction's sequence number after this change: bids are numbered without gaps."
+    )
+    phase: AuctionPhase = strawberry.field(description="The auction's phase after this change.")
+    price_fen: Fen | None = strawberry.field(
+        description="The current price after this change, in fen; null before the first bid."
+    )
+    leading_bidder_no: str | None = strawberry.field(
+        description="The bidder number of the highest bid; null before the first bid."
+    )
+    ends_at: datetime | None = strawberry.field(
+        description="In timed bidding: when the auction ends unless another bid comes."
+    )
     reserve_price_fen: Fen | None = strawberry.field(description="Only once the auction is over.")
-    server_time: datetime
+    server_time: datetime = strawberry.field(
+        description="Server time when the update was made: align countdowns to it."
+    )
 
     @classmethod
     def from_message(cls, lot_global_id: str, message: dict[str, Any]) -> "AuctionUpdate":

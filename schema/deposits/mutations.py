@@ -1,5 +1,7 @@
 """Deposits: operators keep (forfeit) a deposit where the rules say so. Decode, call one service, map."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -18,12 +20,15 @@ class DepositKeepInput:
         description="Why, citing the rule (e.g. 中标人无正当理由不与招标人订立合同, 实施条例第七十四条); "
         "at most 500 characters."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The deposit is kept; it will not be refunded.")
 class DepositKept:
-    deposit: DepositAccount
+    deposit: DepositAccount = strawberry.field(description="The deposit account, now kept.")
 
 
 DepositKeepResult = result_union("DepositKeepResult", DepositKept, [])
@@ -35,7 +40,13 @@ class DepositMutations:
         description="Keep (forfeit) a paid deposit where the rules say so (operators).",
         permission_classes=[IsOperator],
     )
-    async def deposit_keep(self, info: Info, input: DepositKeepInput) -> DepositKeepResult:
+    async def deposit_keep(
+        self,
+        info: Info,
+        input: Annotated[
+            DepositKeepInput, strawberry.argument(description="The deposit to keep and the rule that allows it.")
+        ],
+    ) -> DepositKeepResult:
         try:
             account = await deposits.keep_deposit(
                 info.context.actor,

@@ -1,6 +1,7 @@
 """Deposits of a lot, and refunds overdue: who paid, who is owed, who is late."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -55,7 +56,18 @@ class DepositQueries:
         permission_classes=[IsUser],
     )
     async def lot_deposits(
-        self, info: Info, lot_id: strawberry.ID, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")],
+        first: Annotated[
+            int | None, strawberry.argument(description="How many deposit accounts to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last deposit account already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[LotDeposit] | None:
         try:
             query = await deposits.lot_deposits(info.context.actor, int_id(lot_id, "Lot", "lotId"))
@@ -68,6 +80,16 @@ class DepositQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def overdue_refunds(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many deposit accounts to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last deposit account already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[LotDeposit]:
         return await paginate(info, deposits.overdue_refunds(info.context.actor), first, after, LotDeposit.from_model)

@@ -1,5 +1,7 @@
 """Registering for a lot and withdrawing: decode, call one service, map the outcome."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -15,13 +17,18 @@ REGISTER_ERRORS = [registration.RegistrationClosed, registration.NotEligible]
 
 @strawberry.input(description="Register the caller's organisation for a lot.")
 class LotRegisterInput:
-    lot_id: strawberry.ID
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of an open lot.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Registered; approval is automatic.")
 class LotRegistered:
-    registration: Registration
+    registration: Registration = strawberry.field(
+        description="The registration, with its deposit account when the lot asks for security."
+    )
 
 
 LotRegisterResult = result_union("LotRegisterResult", LotRegistered, REGISTER_ERRORS)
@@ -29,13 +36,16 @@ LotRegisterResult = result_union("LotRegisterResult", LotRegistered, REGISTER_ER
 
 @strawberry.input(description="Withdraw the caller's registration before the bid deadline.")
 class LotWithdrawInput:
-    lot_id: strawberry.ID
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Withdrawn.")
 class LotWithdrawn:
-    registration: Registration
+    registration: Registration = strawberry.field(description="The registration as withdrawn.")
 
 
 LotWithdrawResult = result_union("LotWithdrawResult", LotWithdrawn, [registration.RegistrationLocked])
@@ -44,7 +54,11 @@ LotWithdrawResult = result_union("LotWithdrawResult", LotWithdrawn, [registratio
 @strawberry.type
 class RegistrationMutations:
     @strawberry.mutation(description="Register for a lot (报名).", permission_classes=[IsUser])
-    async def lot_register(self, info: Info, input: LotRegisterInput) -> LotRegisterResult:
+    async def lot_register(
+        self,
+        info: Info,
+        input: Annotated[LotRegisterInput, strawberry.argument(description="The lot to register for.")],
+    ) -> LotRegisterResult:
         try:
             reg = await registration.register(
                 info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
@@ -54,7 +68,11 @@ class RegistrationMutations:
         return LotRegistered(registration=Registration.from_model(reg))
 
     @strawberry.mutation(description="Withdraw a registration before the bid deadline.", permission_classes=[IsUser])
-    async def lot_withdraw(self, info: Info, input: LotWithdrawInput) -> LotWithdrawResult:
+    async def lot_withdraw(
+        self,
+        info: Info,
+        input: Annotated[LotWithdrawInput, strawberry.argument(description="The lot whose registration to withdraw.")],
+    ) -> LotWithdrawResult:
         try:
             reg = await registration.withdraw(
                 info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key

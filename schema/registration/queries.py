@@ -1,5 +1,7 @@
 """The caller's registrations, and who registered for a lot where that may be seen."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -14,7 +16,18 @@ from schema.relay import Connection, int_id, paginate
 class RegistrationQueries:
     @strawberry.field(description="The caller organisation's registrations, newest first.", permission_classes=[IsUser])
     async def my_registrations(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="How many registrations to return, newest first (capped by the server)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last registration already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Registration]:
         return await paginate(info, registration.mine(info.context.actor), first, after, Registration.from_model)
 
@@ -23,7 +36,18 @@ class RegistrationQueries:
         permission_classes=[IsUser],
     )
     async def lot_registrations(
-        self, info: Info, lot_id: strawberry.ID, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")],
+        first: Annotated[
+            int | None, strawberry.argument(description="How many registrations to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last registration already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Registration] | None:
         try:
             query = await registration.registrants(info.context.actor, int_id(lot_id, "Lot", "lotId"))

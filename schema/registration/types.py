@@ -13,6 +13,7 @@ from domain.publication.models import Lot as LotModel
 from domain.registration import models
 from domain.registration import services as registration
 from schema.accounts.types import Organisation
+from schema.describe import describe_values
 from schema.publication.types import Lot
 from schema.relay import Node, node_resolver
 from schema.scalars import Fen
@@ -21,17 +22,26 @@ RegistrationState = strawberry.enum(
     Enum("RegistrationState", {s.name: s.value for s in registration.RegistrationStatus}),  # type: ignore[misc]
     description="Registered, or withdrawn by the bidder.",
 )
+describe_values(
+    RegistrationState,
+    {
+        "REGISTERED": "Registered for the lot: may give security and bid.",
+        "WITHDRAWN": "Withdrawn by the bidder before the deadline; it may register again.",
+    },
+)
 
 
 @strawberry.type(description="The virtual sub-account a bidder pays the lot's deposit into.")
 class DepositAccount(Node):
     reference: str = strawberry.field(description="The 19-digit virtual sub-account number (收款子账号).")
-    amount_due_fen: Fen
-    paid_fen: Fen
+    amount_due_fen: Fen = strawberry.field(description="The deposit the lot asks of this bidder, in fen.")
+    paid_fen: Fen = strawberry.field(description="What the bank has reported paid in, in fen.")
     status: str = strawberry.field(description="awaiting, paid, refund_due, refunded or kept.")
-    paid_at: datetime | None
-    refund_due_at: datetime | None
-    refunded_at: datetime | None
+    paid_at: datetime | None = strawberry.field(description="When the bank reported the payment; null before.")
+    refund_due_at: datetime | None = strawberry.field(
+        description="By when the deposit must be refunded (5 days after it fell due); null until the result is in."
+    )
+    refunded_at: datetime | None = strawberry.field(description="When it was refunded; null before.")
 
     @classmethod
     def from_model(cls, m: DepositAccountModel) -> "DepositAccount":
@@ -51,9 +61,9 @@ class DepositAccount(Node):
 class Registration(Node):
     _lot: strawberry.Private[int]
     _org: strawberry.Private[int]
-    status: RegistrationState
-    registered_at: datetime
-    withdrawn_at: datetime | None
+    status: RegistrationState = strawberry.field(description="Registered, or withdrawn by the bidder.")
+    registered_at: datetime = strawberry.field(description="When the organisation (last) registered.")
+    withdrawn_at: datetime | None = strawberry.field(description="When it withdrew; null while registered.")
 
     @strawberry.field(description="The lot.")
     async def lot(self) -> Lot:

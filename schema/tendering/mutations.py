@@ -1,6 +1,6 @@
 """Submitting, replacing and withdrawing sealed bids: decode, call one service, map the outcome."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -34,9 +34,14 @@ SUBMIT_ERRORS = [
     description="A bid sealed on the device (see mobile_contract/SEALED_BID.md); replaces any earlier one."
 )
 class BidSubmitInput:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(
+        description="Global id of an open sealed-tender lot the caller registered for."
+    )
     sealed_bid: str = strawberry.field(description="Compact JWE: dir + A256GCM; plaintext is refused.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
     signature: SignatureInput | None = strawberry.field(
         default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
     )
@@ -44,7 +49,9 @@ class BidSubmitInput:
 
 @strawberry.type(description="Received: keep the receipt.")
 class BidSubmitted:
-    receipt: SealedBidReceipt
+    receipt: SealedBidReceipt = strawberry.field(
+        description="The receipt: keep its SHA-256 and time to prove what was submitted and when."
+    )
 
 
 BidSubmitResult = result_union("BidSubmitResult", BidSubmitted, SUBMIT_ERRORS)
@@ -52,13 +59,16 @@ BidSubmitResult = result_union("BidSubmitResult", BidSubmitted, SUBMIT_ERRORS)
 
 @strawberry.input(description="Withdraw the caller's standing bid before the deadline.")
 class BidWithdrawInput:
-    lot_id: strawberry.ID
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Withdrawn.")
 class BidWithdrawn:
-    receipt: SealedBidReceipt
+    receipt: SealedBidReceipt = strawberry.field(description="The receipt of the withdrawn bid.")
 
 
 BidWithdrawResult = result_union(
@@ -69,7 +79,11 @@ BidWithdrawResult = result_union(
 @strawberry.type
 class TenderingMutations:
     @strawberry.mutation(description="Submit or replace a sealed bid (投标).", permission_classes=[IsUser])
-    async def bid_submit(self, info: Info, input: BidSubmitInput) -> BidSubmitResult:
+    async def bid_submit(
+        self,
+        info: Info,
+        input: Annotated[BidSubmitInput, strawberry.argument(description="The lot and the sealed bid.")],
+    ) -> BidSubmitResult:
         try:
             bid = await tendering.submit(
                 info.context.actor,
@@ -83,7 +97,11 @@ class TenderingMutations:
         return BidSubmitted(receipt=SealedBidReceipt.from_model(bid))
 
     @strawberry.mutation(description="Withdraw a sealed bid before the deadline.", permission_classes=[IsUser])
-    async def bid_withdraw(self, info: Info, input: BidWithdrawInput) -> BidWithdrawResult:
+    async def bid_withdraw(
+        self,
+        info: Info,
+        input: Annotated[BidWithdrawInput, strawberry.argument(description="The lot whose standing bid to withdraw.")],
+    ) -> BidWithdrawResult:
         try:
             bid = await tendering.withdraw(
                 info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
@@ -95,7 +113,7 @@ class TenderingMutations:
 
 @strawberry.input(description="Hand over the key of the caller's sealed bid during the decryption window.")
 class BidDecryptInput:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot whose decryption window is open.")
     key: JSON = strawberry.field(description='The JWK the bid was sealed with: {"kty": "oct", "k": "..."}.')
     signature: SignatureInput | None = strawberry.field(
         default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
@@ -104,8 +122,8 @@ class BidDecryptInput:
 
 @strawberry.type(description="Decrypted: the price is in the opening record.")
 class BidDecrypted:
-    price_fen: Fen
-    documents: int
+    price_fen: Fen = strawberry.field(description="The price the bid contained, in fen.")
+    documents: int = strawberry.field(description="How many bid documents the bid lists.")
 
 
 DECRYPT_ERRORS = [opening.DecryptionClosed, opening.NoBidToDecrypt, CannotDecrypt, BadBidDocument, *SIGNATURE_ERRORS]
@@ -114,8 +132,8 @@ BidDecryptResult = result_union("BidDecryptResult", BidDecrypted, DECRYPT_ERRORS
 
 @strawberry.input(description="An objection raised on the spot during the opening.")
 class OpeningObjectInput:
-    lot_id: strawberry.ID
-    text: str
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot being opened.")
+    text: str = strawberry.field(description="The objection, in words for the record.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="Resend with the same key after a lost answer: one objection, not two."
     )
@@ -123,7 +141,7 @@ class OpeningObjectInput:
 
 @strawberry.type(description="Raised: the tenderer answers in the record.")
 class OpeningObjected:
-    objection_id: strawberry.ID
+    objection_id: strawberry.ID = strawberry.field(description="Global id of the objection raised.")
 
 
 OpeningObjectResult = result_union(
@@ -133,13 +151,13 @@ OpeningObjectResult = result_union(
 
 @strawberry.input(description="The tenderer's answer to an objection raised during the opening.")
 class OpeningAnswerInput:
-    objection_id: strawberry.ID
-    answer: str
+    objection_id: strawberry.ID = strawberry.field(description="Global id of the objection.")
+    answer: str = strawberry.field(description="The answer, as it goes into the opening record.")
 
 
 @strawberry.type(description="Answered.")
 class OpeningAnswered:
-    objection_id: strawberry.ID
+    objection_id: strawberry.ID = strawberry.field(description="Global id of the objection answered.")
 
 
 OpeningAnswerResult = result_union("OpeningAnswerResult", OpeningAnswered, [])
@@ -148,7 +166,13 @@ OpeningAnswerResult = result_union("OpeningAnswerResult", OpeningAnswered, [])
 @strawberry.type
 class OpeningMutations:
     @strawberry.mutation(description="Decrypt the caller's bid at the opening (解密).", permission_classes=[IsUser])
-    async def bid_decrypt(self, info: Info, input: BidDecryptInput) -> BidDecryptResult:
+    async def bid_decrypt(
+        self,
+        info: Info,
+        input: Annotated[
+            BidDecryptInput, strawberry.argument(description="The lot and the key the bid was sealed with.")
+        ],
+    ) -> BidDecryptResult:
         key: Any = input.key
         try:
             bid = await opening.submit_key(
@@ -159,7 +183,11 @@ class OpeningMutations:
         return BidDecrypted(price_fen=int(bid.price_fen or 0), documents=len(bid.documents or []))
 
     @strawberry.mutation(description="Object on the spot during the opening.", permission_classes=[IsUser])
-    async def opening_object(self, info: Info, input: OpeningObjectInput) -> OpeningObjectResult:
+    async def opening_object(
+        self,
+        info: Info,
+        input: Annotated[OpeningObjectInput, strawberry.argument(description="The lot and the objection.")],
+    ) -> OpeningObjectResult:
         try:
             x = await opening.raise_objection(
                 info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.text, input.idempotency_key
@@ -171,7 +199,11 @@ class OpeningMutations:
     @strawberry.mutation(
         description="Answer an objection in the opening record (tenderer).", permission_classes=[IsUser]
     )
-    async def opening_answer(self, info: Info, input: OpeningAnswerInput) -> OpeningAnswerResult:
+    async def opening_answer(
+        self,
+        info: Info,
+        input: Annotated[OpeningAnswerInput, strawberry.argument(description="The objection and the answer.")],
+    ) -> OpeningAnswerResult:
         try:
             pk = int_id(input.objection_id, "OpeningObjection", "objectionId")
             await opening.answer_objection(info.context.actor, pk, input.answer)
@@ -182,14 +214,16 @@ class OpeningMutations:
 
 @strawberry.input(description="撤回: record that a bid could not be decrypted because of the platform (operators).")
 class OpeningPlatformFaultInput:
-    lot_id: strawberry.ID
-    organisation_id: strawberry.ID
-    reason: str
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    organisation_id: strawberry.ID = strawberry.field(
+        description="Global id of the bidder whose bid the platform failed to decrypt."
+    )
+    reason: str = strawberry.field(description="What went wrong on the platform's side, for the record.")
 
 
 @strawberry.type(description="Recorded: the bid is shown as a platform fault, not as the bidder's failure.")
 class OpeningPlatformFaultRecorded:
-    receipt: SealedBidReceipt
+    receipt: SealedBidReceipt = strawberry.field(description="The receipt of the bid, now marked as a platform fault.")
 
 
 OpeningPlatformFaultResult = result_union(
@@ -200,7 +234,13 @@ OpeningPlatformFaultResult = result_union(
 @strawberry.type
 class OpeningFaultMutations:
     @strawberry.mutation(description="Record a platform fault at the opening (撤回).", permission_classes=[IsOperator])
-    async def opening_platform_fault(self, info: Info, input: OpeningPlatformFaultInput) -> OpeningPlatformFaultResult:
+    async def opening_platform_fault(
+        self,
+        info: Info,
+        input: Annotated[
+            OpeningPlatformFaultInput, strawberry.argument(description="The lot, the bidder and what went wrong.")
+        ],
+    ) -> OpeningPlatformFaultResult:
         try:
             bid = await opening.record_platform_fault(
                 info.context.actor,

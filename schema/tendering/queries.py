@@ -1,5 +1,7 @@
 """The caller's own sealed-bid receipts."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -20,7 +22,9 @@ from schema.tendering.types import (
 @strawberry.type
 class TenderingQueries:
     @strawberry.field(description="The caller's submissions for a lot, newest first.", permission_classes=[IsUser])
-    async def my_sealed_bids(self, info: Info, lot_id: strawberry.ID) -> list[SealedBidReceipt]:
+    async def my_sealed_bids(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> list[SealedBidReceipt]:
         try:
             rows = await tendering.my_bids(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
@@ -58,7 +62,11 @@ def record_of(r: opening.Record) -> OpeningRecord:
 @strawberry.type
 class OpeningQueries:
     @strawberry.field(description="The opening record: public once closed; live to bidders and the tenderer.")
-    async def opening_record(self, info: Info, lot_id: strawberry.ID) -> OpeningRecord | None:
+    async def opening_record(
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of a sealed-tender lot.")],
+    ) -> OpeningRecord | None:
         try:
             r = await opening.record(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -28,7 +29,13 @@ class OpeningSubscriptions:
         description="The lot's opening as it happens: for its bidders, its tenderer and operators.",
         permission_classes=[IsUser],
     )
-    async def opening_updates(self, info: Info, lot_id: strawberry.ID) -> AsyncGenerator[OpeningUpdate, None]:
+    async def opening_updates(
+        self,
+        info: Info,
+        lot_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the lot whose opening to watch.")
+        ],
+    ) -> AsyncGenerator[OpeningUpdate, None]:
         pk = int_id(lot_id, "Lot", "lotId")
         lot = await Lot.get_or_none(id=pk)
         if lot is None or not await opening.may_watch(info.context.actor, lot):

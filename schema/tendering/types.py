@@ -7,12 +7,24 @@ import strawberry
 
 from domain.tendering import models
 from domain.tendering import services as tendering
+from schema.describe import describe_values
 from schema.relay import Node
 from schema.scalars import Fen
 
 SealedBidState = strawberry.enum(
     Enum("SealedBidState", {s.name: s.value for s in tendering.BidStatus}),  # type: ignore[misc]
     description="submitted, superseded by a replacement, withdrawn, decrypted at the opening, or invalid.",
+)
+describe_values(
+    SealedBidState,
+    {
+        "SUBMITTED": "Received and standing, still sealed.",
+        "SUPERSEDED": "Replaced by a later bid of the same bidder.",
+        "WITHDRAWN": "Withdrawn by the bidder before the deadline.",
+        "DECRYPTED": "Decrypted at the opening: its price is in the record.",
+        "INVALID": "Not decrypted within the window, or its content did not open: it does not count.",
+        "PLATFORM_FAULT": "Could not be decrypted because of the platform (撤回), not the bidder's failure.",
+    },
 )
 
 
@@ -21,7 +33,7 @@ class SealedBidReceipt(Node):
     sha256: str = strawberry.field(description="SHA-256 (hex) of the compact JWE exactly as received.")
     submitted_at: datetime = strawberry.field(description="Server time of receipt (authoritative).")
     size: int = strawberry.field(description="Length of the JWE in characters.")
-    status: SealedBidState
+    status: SealedBidState = strawberry.field(description="Where the sealed bid stands.")
 
     @classmethod
     def from_model(cls, m: models.SealedBid) -> "SealedBidReceipt":
@@ -36,36 +48,46 @@ class SealedBidReceipt(Node):
 
 @strawberry.type(description="A line of the opening record (开标记录).")
 class OpeningRecordLine:
-    bidder: str
+    bidder: str = strawberry.field(description="The bidder's name.")
     status: SealedBidState = strawberry.field(description="DECRYPTED, or INVALID when not decrypted in the window.")
-    price_fen: Fen | None
+    price_fen: Fen | None = strawberry.field(
+        description="The bid price once decrypted, in fen; null before or when not decrypted."
+    )
     documents: int = strawberry.field(description="How many bid documents the sealed bid lists.")
-    decrypted_at: datetime | None
-    sha256: str
+    decrypted_at: datetime | None = strawberry.field(description="When the bid was decrypted; null when not.")
+    sha256: str = strawberry.field(
+        description="SHA-256 of the sealed bid as received, to compare with the bidder's receipt."
+    )
 
 
 @strawberry.type(description="An objection raised during the opening and its answer.")
 class OpeningObjection(Node):
-    text: str
-    raised_at: datetime
-    answer: str | None
-    answered_at: datetime | None
+    text: str = strawberry.field(description="The objection as raised.")
+    raised_at: datetime = strawberry.field(description="When it was raised.")
+    answer: str | None = strawberry.field(description="The tenderer's answer; null until answered.")
+    answered_at: datetime | None = strawberry.field(description="When it was answered; null before.")
 
 
 @strawberry.type(description="The remote opening of a lot and its record.")
 class OpeningRecord(Node):
     status: str = strawberry.field(description="decrypting, closed, or failed (流标).")
-    deadline: datetime
+    deadline: datetime = strawberry.field(description="The bid deadline: the bids standing then are opened.")
     bids: int = strawberry.field(description="Bids standing at the deadline.")
-    window_ends_at: datetime | None
-    closed_at: datetime | None
-    lines: list[OpeningRecordLine]
-    objections: list[OpeningObjection]
+    window_ends_at: datetime | None = strawberry.field(
+        description="When the decryption window ends; null before it opened."
+    )
+    closed_at: datetime | None = strawberry.field(description="When the opening closed; null while it goes on.")
+    lines: list[OpeningRecordLine] = strawberry.field(
+        description="One line per bid opened, with the bidder and the price once decrypted."
+    )
+    objections: list[OpeningObjection] = strawberry.field(
+        description="Objections raised during the opening and their answers."
+    )
 
 
 @strawberry.type(description="A change in a live opening.")
 class OpeningUpdate:
     kind: str = strawberry.field(description="decrypted, objection, answer or closed.")
-    bidder: str | None
-    price_fen: Fen | None
-    occurred_at: datetime
+    bidder: str | None = strawberry.field(description="The bidder concerned, for a decryption; null otherwise.")
+    price_fen: Fen | None = strawberry.field(description="The decrypted price, in fen; null for other changes.")
+    occurred_at: datetime = strawberry.field(description="When the change happened.")
