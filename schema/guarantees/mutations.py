@@ -2,6 +2,7 @@
 pays or rejects the claim. Decode, call one service, map the outcome."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -54,7 +55,9 @@ def _guarantee_id(value: strawberry.ID) -> int:
 
 @strawberry.input(description="Apply to a guarantor for a bid guarantee for a lot the caller registered for.")
 class GuaranteeApplyInput:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(
+        description="Global id of a lot the caller registered for that takes bids."
+    )
     guarantor_id: strawberry.ID = strawberry.field(description="The guarantor Organisation's id (see `guarantors`).")
     amount_fen: Fen = strawberry.field(description="At least the lot's security (securityAmountFen), in fen.")
     valid_until: datetime = strawberry.field(
@@ -66,12 +69,15 @@ class GuaranteeApplyInput:
         "allowed (INVALID_BANK_ACCOUNT). Shown only to the bidder itself, the guarantor, operators and "
         "supervisors; supervisors compare it with other bidders' deposits and premiums.",
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Applied; the guarantor's users see the application.")
 class GuaranteeApplied:
-    guarantee: Guarantee
+    guarantee: Guarantee = strawberry.field(description="The application as made.")
 
 
 GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, APPLY_ERRORS)
@@ -79,14 +85,19 @@ GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, AP
 
 @strawberry.input(description="Issue the guarantee: the letter signed with one of the guarantor's registered keys.")
 class GuaranteeIssueInput:
-    guarantee_id: strawberry.ID
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of an application made to the caller's organisation."
+    )
     letter_jws: str = strawberry.field(
         description="The letter as a compact JWS: header `alg` ES256 or RS256 and the `kid` of one of the guarantor's "
         "GUARANTEE_LETTER keys; payload {letterNo, applicationNo, lotTradeCode, applicant, beneficiary, guarantor "
         "(each {creditCode, name}), amountFen, currency: CNY, validFrom, validUntil, issuedAt}, every field as the "
         "application says."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
     signature: SignatureInput | None = strawberry.field(
         default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
     )
@@ -94,7 +105,7 @@ class GuaranteeIssueInput:
 
 @strawberry.type(description="The letter is verified and accepted: the bidder's security is in place.")
 class GuaranteeIssued:
-    guarantee: Guarantee
+    guarantee: Guarantee = strawberry.field(description="The guarantee, now issued.")
 
 
 GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, ISSUE_ERRORS)
@@ -102,14 +113,19 @@ GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, ISS
 
 @strawberry.input(description="Decline an application, saying why.")
 class GuaranteeDeclineInput:
-    guarantee_id: strawberry.ID
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of an application made to the caller's organisation."
+    )
     reason: str = strawberry.field(description="Why, at most 500 characters.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="Declined; the bidder may apply again.")
 class GuaranteeDeclined:
-    guarantee: Guarantee
+    guarantee: Guarantee = strawberry.field(description="The application, now declined.")
 
 
 GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDeclined, [])
@@ -117,12 +133,17 @@ GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDecline
 
 @strawberry.input(description="Claim (索赔) an issued guarantee: once, after the bid deadline, while it is valid.")
 class GuaranteeClaimInput:
-    guarantee_id: strawberry.ID
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of an issued guarantee of which the caller is the beneficiary."
+    )
     amount_fen: Fen = strawberry.field(description="At most the guaranteed amount, in fen.")
     reason: str = strawberry.field(
         description="Why, citing the rule (e.g. 投标截止后撤销投标文件, 实施条例第三十五条); at most 500 characters."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
     signature: SignatureInput | None = strawberry.field(
         default=None, description="The actor's certificate signature over the act (mobile_contract/SIGNATURES.md)."
     )
@@ -130,7 +151,7 @@ class GuaranteeClaimInput:
 
 @strawberry.type(description="Claimed; the guarantor pays or rejects the claim.")
 class GuaranteeClaimed:
-    guarantee: Guarantee
+    guarantee: Guarantee = strawberry.field(description="The guarantee, now claimed.")
 
 
 GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, CLAIM_ERRORS)
@@ -138,13 +159,18 @@ GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, CL
 
 @strawberry.input(description="Record that the guarantor paid the claim.")
 class GuaranteeClaimPayInput:
-    guarantee_id: strawberry.ID
-    idempotency_key: str | None = None
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of a claimed guarantee of the caller's organisation."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The claim is paid.")
 class GuaranteeClaimPaid:
-    guarantee: Guarantee
+    guarantee: Guarantee = strawberry.field(description="The guarantee with its claim paid.")
 
 
 GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaimPaid, [])
@@ -152,14 +178,19 @@ GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaim
 
 @strawberry.input(description="Reject the claim, saying why.")
 class GuaranteeClaimRejectInput:
-    guarantee_id: strawberry.ID
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of a claimed guarantee of the caller's organisation."
+    )
     reason: str = strawberry.field(description="Why, at most 500 characters.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The claim is rejected; the guarantee cannot be claimed again.")
 class GuaranteeClaimRejected:
-    guarantee: Guarantee
+    guarantee: Guarantee = strawberry.field(description="The guarantee with its claim rejected.")
 
 
 GuaranteeClaimRejectResult = result_union("GuaranteeClaimRejectResult", GuaranteeClaimRejected, [])
@@ -172,7 +203,14 @@ def _node(g: GuaranteeModel) -> Guarantee:
 @strawberry.type
 class GuaranteeMutations:
     @strawberry.mutation(description="Apply for an electronic bid guarantee (bidders).", permission_classes=[IsBidder])
-    async def guarantee_apply(self, info: Info, input: GuaranteeApplyInput) -> GuaranteeApplyResult:
+    async def guarantee_apply(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeApplyInput,
+            strawberry.argument(description="The lot, the guarantor and the amount and validity asked for."),
+        ],
+    ) -> GuaranteeApplyResult:
         try:
             g = await guarantees.apply(
                 info.context.actor,
@@ -192,7 +230,13 @@ class GuaranteeMutations:
         "beneficiary and validity before accepting it (guarantors).",
         permission_classes=[IsGuarantor],
     )
-    async def guarantee_issue(self, info: Info, input: GuaranteeIssueInput) -> GuaranteeIssueResult:
+    async def guarantee_issue(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeIssueInput, strawberry.argument(description="The application and the signed letter.")
+        ],
+    ) -> GuaranteeIssueResult:
         try:
             g = await guarantees.issue(
                 info.context.actor,
@@ -206,7 +250,13 @@ class GuaranteeMutations:
         return GuaranteeIssued(guarantee=_node(g))
 
     @strawberry.mutation(description="Decline a guarantee application (guarantors).", permission_classes=[IsGuarantor])
-    async def guarantee_decline(self, info: Info, input: GuaranteeDeclineInput) -> GuaranteeDeclineResult:
+    async def guarantee_decline(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeDeclineInput, strawberry.argument(description="The application and why it is declined.")
+        ],
+    ) -> GuaranteeDeclineResult:
         try:
             g = await guarantees.decline(
                 info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
@@ -218,7 +268,13 @@ class GuaranteeMutations:
     @strawberry.mutation(
         description="Claim an issued guarantee (the tenderer, its beneficiary).", permission_classes=[IsTenderer]
     )
-    async def guarantee_claim(self, info: Info, input: GuaranteeClaimInput) -> GuaranteeClaimResult:
+    async def guarantee_claim(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeClaimInput, strawberry.argument(description="The issued guarantee, the amount claimed and why.")
+        ],
+    ) -> GuaranteeClaimResult:
         try:
             g = await guarantees.claim(
                 info.context.actor,
@@ -233,7 +289,13 @@ class GuaranteeMutations:
         return GuaranteeClaimed(guarantee=_node(g))
 
     @strawberry.mutation(description="Record a claim as paid (guarantors).", permission_classes=[IsGuarantor])
-    async def guarantee_claim_pay(self, info: Info, input: GuaranteeClaimPayInput) -> GuaranteeClaimPayResult:
+    async def guarantee_claim_pay(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeClaimPayInput, strawberry.argument(description="The claimed guarantee the guarantor paid.")
+        ],
+    ) -> GuaranteeClaimPayResult:
         try:
             g = await guarantees.pay_claim(info.context.actor, _guarantee_id(input.guarantee_id), input.idempotency_key)
         except DomainError as err:
@@ -241,7 +303,14 @@ class GuaranteeMutations:
         return GuaranteeClaimPaid(guarantee=_node(g))
 
     @strawberry.mutation(description="Reject a claim with a reason (guarantors).", permission_classes=[IsGuarantor])
-    async def guarantee_claim_reject(self, info: Info, input: GuaranteeClaimRejectInput) -> GuaranteeClaimRejectResult:
+    async def guarantee_claim_reject(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeClaimRejectInput,
+            strawberry.argument(description="The claimed guarantee and why the claim is rejected."),
+        ],
+    ) -> GuaranteeClaimRejectResult:
         try:
             g = await guarantees.reject_claim(
                 info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key

@@ -1,5 +1,7 @@
 """Guarantees as each party sees them, and the letter check anyone may make without signing in."""
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -26,10 +28,22 @@ class GuaranteeQueries:
     async def my_guarantees(
         self,
         info: Info,
-        status: GuaranteeState | None = None,
-        lot_id: strawberry.ID | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            GuaranteeState | None, strawberry.argument(description="Only guarantees in this status; null: all.")
+        ] = None,
+        lot_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only guarantees for this lot (global id); null: all lots."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many guarantees to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last guarantee already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Guarantee]:
         lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
         query = guarantees.mine(info.context.actor, status.value if status else None, lot)
@@ -40,7 +54,20 @@ class GuaranteeQueries:
         permission_classes=[IsGuarantor],
     )
     async def guarantee_applications(
-        self, info: Info, status: GuaranteeState | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            GuaranteeState | None, strawberry.argument(description="Only applications in this status; null: all.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many applications to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last application already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Guarantee]:
         query = guarantees.applications(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Guarantee.from_model)
@@ -52,7 +79,18 @@ class GuaranteeQueries:
         permission_classes=[IsUser],
     )
     async def lot_guarantees(
-        self, info: Info, lot_id: strawberry.ID, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")],
+        first: Annotated[
+            int | None, strawberry.argument(description="How many guarantees to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last guarantee already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[Guarantee] | None:
         try:
             query = await guarantees.lot_guarantees(info.context.actor, int_id(lot_id, "Lot", "lotId"))
@@ -64,7 +102,16 @@ class GuaranteeQueries:
         description="Check a guarantee letter by its number and verification code; no sign-in needed (kiosks). "
         "Null when either is wrong. Reveals only what the letter itself says and its status."
     )
-    async def guarantee_verify(self, info: Info, letter_no: str, verification_code: str) -> GuaranteeCheck | None:
+    async def guarantee_verify(
+        self,
+        info: Info,
+        letter_no: Annotated[
+            str, strawberry.argument(description="The letter number (保函编号) printed on the letter.")
+        ],
+        verification_code: Annotated[
+            str, strawberry.argument(description="The verification code printed on the letter.")
+        ],
+    ) -> GuaranteeCheck | None:
         services, request = info.context.services, info.context.request
         if services is not None and request is not None and request.client is not None:
             # 10 random characters are not guessable, but a public endpoint still gets a budget per address

@@ -12,6 +12,7 @@ from domain.guarantees.models import Guarantee as GuaranteeModel
 from domain.guarantees.states import GuaranteeStatus
 from domain.publication.models import Lot as LotModel
 from schema.accounts.types import Organisation
+from schema.describe import describe_values
 from schema.publication.types import Lot
 from schema.relay import Node, node_resolver
 from schema.scalars import Fen
@@ -20,6 +21,19 @@ GuaranteeState = strawberry.enum(
     GuaranteeStatus,
     name="GuaranteeStatus",
     description="applied -> issued -> (claimed -> paid | rejected) | released | expired; or declined.",
+)
+describe_values(
+    GuaranteeState,
+    {
+        "APPLIED": "The bidder applied; the guarantor has not decided.",
+        "ISSUED": "The guarantor's signed letter passed the platform's checks: the bidder's security is in place.",
+        "DECLINED": "The guarantor declined, with a reason.",
+        "CLAIMED": "The beneficiary claimed (索赔); the guarantor pays or rejects.",
+        "PAID": "The guarantor paid the claim.",
+        "REJECTED": "The guarantor rejected the claim, with a reason.",
+        "RELEASED": "The lot has its result (contract, failure or termination): the liability has ended.",
+        "EXPIRED": "Its validity ended while it was issued.",
+    },
 )
 
 
@@ -35,12 +49,12 @@ async def _organisation(info: Info, pk: int) -> Organisation:
 class Guarantee(Node):
     _model: strawberry.Private[GuaranteeModel]
     application_no: str = strawberry.field(description="The number the letter's `applicationNo` must carry.")
-    status: GuaranteeState
+    status: GuaranteeState = strawberry.field(description="Where the guarantee stands.")
     amount_fen: Fen = strawberry.field(description="The guaranteed amount in fen; the letter says exactly this.")
     valid_until: datetime = strawberry.field(description="Valid until; the letter's `validUntil` is this instant.")
-    applied_at: datetime
+    applied_at: datetime = strawberry.field(description="When the bidder applied.")
     decided_at: datetime | None = strawberry.field(description="When the letter was accepted, or the decline.")
-    decline_reason: str | None
+    decline_reason: str | None = strawberry.field(description="Why the guarantor declined; null unless declined.")
     letter_no: str | None = strawberry.field(description="The guarantor's letter number (保函编号).")
     verification_code: str | None = strawberry.field(
         description="With the letter number, lets anyone check the letter (guaranteeVerify): print it on the letter."
@@ -48,13 +62,21 @@ class Guarantee(Node):
     letter_jws: str | None = strawberry.field(description="The letter as the guarantor signed it (compact JWS).")
     letter_sha256: str | None = strawberry.field(description="SHA-256 (hex) of the letter as received.")
     key_id: str | None = strawberry.field(description="The `kid` of the guarantor key that signed the letter.")
-    claim_amount_fen: Fen | None
-    claim_reason: str | None
-    claimed_at: datetime | None
+    claim_amount_fen: Fen | None = strawberry.field(
+        description="What the beneficiary claimed, in fen; null unless claimed."
+    )
+    claim_reason: str | None = strawberry.field(
+        description="Why the beneficiary claimed, citing the rule; null unless claimed."
+    )
+    claimed_at: datetime | None = strawberry.field(description="When the claim was made; null unless claimed.")
     claim_decided_at: datetime | None = strawberry.field(description="When the guarantor paid or rejected the claim.")
-    claim_reject_reason: str | None
-    released_at: datetime | None
-    expired_at: datetime | None
+    claim_reject_reason: str | None = strawberry.field(
+        description="Why the guarantor rejected the claim; null unless rejected."
+    )
+    released_at: datetime | None = strawberry.field(
+        description="When the liability ended because the lot has its result; null before."
+    )
+    expired_at: datetime | None = strawberry.field(description="When it expired while issued; null unless expired.")
 
     @strawberry.field(
         description="The bank account the premium is paid from, as the bidder gave it (digits): the bidder "
@@ -109,7 +131,7 @@ class Guarantee(Node):
 @strawberry.type(description="An organisation as the letter names it.")
 class LetterParty:
     credit_code: str = strawberry.field(description="Unified social credit code.")
-    name: str
+    name: str = strawberry.field(description="The organisation's registered name.")
 
     @classmethod
     def of(cls, p: PartyModel) -> "LetterParty":
@@ -122,15 +144,15 @@ class LetterParty:
 )
 class GuaranteeCheck:
     status: GuaranteeState = strawberry.field(description="Where the guarantee stands now.")
-    letter_no: str
+    letter_no: str = strawberry.field(description="The letter number (保函编号).")
     lot_trade_code: str = strawberry.field(description="The lot's unified trade identifier (统一交易标识码).")
-    applicant: LetterParty
-    beneficiary: LetterParty
-    guarantor: LetterParty
-    amount_fen: Fen
-    currency: str
-    valid_from: datetime
-    valid_until: datetime
+    applicant: LetterParty = strawberry.field(description="The bidder the letter guarantees.")
+    beneficiary: LetterParty = strawberry.field(description="The tenderer the guarantor would pay.")
+    guarantor: LetterParty = strawberry.field(description="The bank, insurer or guarantee company that signed.")
+    amount_fen: Fen = strawberry.field(description="The guaranteed amount, in fen.")
+    currency: str = strawberry.field(description="The currency of the amount: CNY.")
+    valid_from: datetime = strawberry.field(description="When the letter takes effect.")
+    valid_until: datetime = strawberry.field(description="When the letter ends.")
     issued_at: datetime = strawberry.field(description="When the guarantor says it issued the letter.")
     accepted_at: datetime = strawberry.field(description="When the platform verified and accepted it.")
     letter_sha256: str = strawberry.field(description="SHA-256 (hex) of the signed letter, to match a copy.")

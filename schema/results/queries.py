@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -9,12 +10,22 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.results import models as result_models
 from domain.results import services as results
+from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
 from schema.scalars import Fen
 
 AwardState = strawberry.enum(
     Enum("AwardState", {s.name: s.value for s in results.AwardStatus}),  # type: ignore[misc]
     description="AWARDED (result announced), CONFIRMED (the winner acknowledged), CONTRACTED, COMPLETED.",
+)
+describe_values(
+    AwardState,
+    {
+        "AWARDED": "The result is announced and the notices sent.",
+        "CONFIRMED": "The winner acknowledged the result confirmation (成交确认书).",
+        "CONTRACTED": "The contract is recorded and announced.",
+        "COMPLETED": "The performance record is published.",
+    },
 )
 
 
@@ -170,7 +181,9 @@ class ResultQueries:
         "confirmation for the winner and the lot's keepers. No token needed for what is public; null for a "
         "lot that does not exist or is a draft."
     )
-    async def lot_result(self, info: Info, lot_id: strawberry.ID) -> LotResult | None:
+    async def lot_result(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> LotResult | None:
         try:
             view = await results.lot_result(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
