@@ -36,6 +36,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
+from api import graphiql
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.files import ROUTES as FILE_ROUTES
@@ -468,6 +469,9 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "The request must be valid Unicode text")
         return value
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # its assets served here, no CDN (api/graphiql.py)
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         # a GET carrying only `extensions` (a persisted query, as Apollo sends it) is an operation
         return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
@@ -755,6 +759,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/callbacks/sms/{provider:str}", sms_receipts, methods=["POST"]),
             Route("/callbacks/voice/{provider:str}", voice_reports, methods=["POST"]),
             *FILE_ROUTES,
+            *graphiql.routes(settings.graphiql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
