@@ -1,5 +1,7 @@
 """The schema, assembled from per-area classes."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
@@ -59,7 +61,7 @@ from schema.terminals.queries import TerminalQueries
 from schema.terminals.types import Terminal
 
 
-@strawberry.type
+@strawberry.type(description="Everything a client can read: public listings without a token, the rest by role.")
 class Query(
     AccountQueries,
     AuditQueries,
@@ -85,14 +87,20 @@ class Query(
     DocumentQueries,
 ):
     @strawberry.field(description="Any object by its global id, if the caller may see it.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
+    ) -> Node | None:
         return await resolve_node(info, id)
 
     @strawberry.field(
         description="Objects by their global ids, in the order asked (null where the caller may not see one); "
         "at most the server's page size at once."
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="The objects' global ids.")],
+    ) -> list[Node | None]:
         return await resolve_nodes(info, ids)
 
     @strawberry.field(description="The server's time (UTC); clients align countdowns to it.")
@@ -102,7 +110,9 @@ class Query(
         return clock.now().isoformat()
 
 
-@strawberry.type
+@strawberry.type(
+    description="Everything a client can do; a mutation answers with its success type or a typed business error."
+)
 class Mutation(
     AccountMutations,
     CreditMutations,
@@ -130,7 +140,9 @@ class Mutation(
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live streams over WebSocket (graphql-transport-ws): events, notifications, auctions and openings."
+)
 class Subscription(LiveSubscriptions, NotificationSubscriptions, AuctionSubscriptions, OpeningSubscriptions):
     pass
 

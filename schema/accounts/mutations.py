@@ -91,7 +91,7 @@ class AuthLoginInput:
     password: str = strawberry.field(description="The user's password.")
 
 
-@strawberry.type(description="Signed in.")
+@strawberry.type(description="The user is signed in: the new session and its tokens.")
 class SignedIn:
     session: Session = strawberry.field(description="The new session's access and refresh tokens.")
 

@@ -17,8 +17,8 @@ from schema.relay import Connection, int_id, paginate
 
 @strawberry.type(description="The signed-in caller.")
 class Me:
-    user: User
-    organisation: Organisation
+    user: User = strawberry.field(description="The signed-in user.")
+    organisation: Organisation = strawberry.field(description="The organisation the user acts for.")
     roles: list[str] = strawberry.field(description="Roles in the access token.")
 
 
@@ -66,9 +66,19 @@ class AccountQueries:
     async def organisations(
         self,
         info: Info,
-        status: OrganisationStatus | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            OrganisationStatus | None,
+            strawberry.argument(description="Only organisations in this review status; null: all."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many organisations to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last organisation already read: the page continues after it."
+            ),
+        ] = None,
         last: Annotated[
             int | None, strawberry.argument(description="How many to read back before `before` (capped by the server).")
         ] = None,
@@ -82,7 +92,11 @@ class AccountQueries:
         return await paginate(info, query, first, after, Organisation.from_model, last, before)
 
     @strawberry.field(description="One organisation, if the caller may see it.")
-    async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:
+    async def organisation(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the organisation.")],
+    ) -> Organisation | None:
         try:
             org = await services.visible_organisation(info.context.actor, int_id(id, "Organisation"))
         except DomainError:
@@ -90,5 +104,15 @@ class AccountQueries:
         return Organisation.from_model(org)
 
     @strawberry.field(description="The expert pool (operators).", permission_classes=[IsOperator])
-    async def experts(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Expert]:
+    async def experts(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many experts to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last expert already read: the page continues after it."),
+        ] = None,
+    ) -> Connection[Expert]:
         return await paginate(info, models.Expert.all(), first, after, Expert.from_model)

@@ -1,7 +1,7 @@
 """Recognised CAs and their CRLs (operators), binding certificates, and sign-in by certificate."""
 
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -40,12 +40,15 @@ class CertificateAuthorityRegisterInput:
     name: str = strawberry.field(description="A name for people, e.g. 山东CA 根证书.")
     certificate: str = strawberry.field(description="The CA certificate, PEM or base64 DER.")
     crl_url: str | None = strawberry.field(default=None, description="Where to fetch its CRL (http or https), if any.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
 
 
 @strawberry.type(description="The CA is recognised.")
 class CertificateAuthorityRegistered:
-    authority: CertificateAuthority
+    authority: CertificateAuthority = strawberry.field(description="The CA as recognised.")
 
 
 REGISTER_ERRORS = [cert.CertificateMalformed, cert.NotACertificateAuthority, cert.CaAlreadyRecognised]
@@ -56,12 +59,12 @@ CertificateAuthorityRegisterResult = result_union(
 
 @strawberry.input(description="A recognised CA.")
 class CertificateAuthorityActivationInput:
-    authority_id: strawberry.ID
+    authority_id: strawberry.ID = strawberry.field(description="Global id of the CA.")
 
 
 @strawberry.type(description="The CA as it now stands.")
 class CertificateAuthorityUpdated:
-    authority: CertificateAuthority
+    authority: CertificateAuthority = strawberry.field(description="The CA as it now stands.")
 
 
 CertificateAuthorityActivationResult = result_union(
@@ -71,14 +74,14 @@ CertificateAuthorityActivationResult = result_union(
 
 @strawberry.input(description="A CRL of a recognised CA.")
 class CertificateCrlUploadInput:
-    authority_id: strawberry.ID
+    authority_id: strawberry.ID = strawberry.field(description="Global id of the CA that issued the CRL.")
     crl: str = strawberry.field(description="The CRL, PEM or base64 DER, issued and signed by that CA.")
 
 
 @strawberry.type(description="The CRL is in force.")
 class CertificateCrlUploaded:
-    authority: CertificateAuthority
-    crl: RevocationList
+    authority: CertificateAuthority = strawberry.field(description="The CA the CRL belongs to.")
+    crl: RevocationList = strawberry.field(description="The CRL now in force.")
 
 
 CRL_ERRORS = [cert.CrlMalformed, cert.CrlWrongIssuer, cert.CrlOutdated]
@@ -87,18 +90,20 @@ CertificateCrlUploadResult = result_union("CertificateCrlUploadResult", Certific
 
 @strawberry.enum(description="What a challenge is for.")
 class CertificateChallengePurpose(Enum):
-    SIGN_IN = "sign_in"
-    BIND = "bind"
+    SIGN_IN = strawberry.enum_value("sign_in", description="Sign in with a certificate already bound to an account.")
+    BIND = strawberry.enum_value("bind", description="Bind a certificate to the signed-in user's account.")
 
 
 @strawberry.input(description="Ask for a one-time challenge (2 minutes).")
 class CertificateChallengeInput:
-    purpose: CertificateChallengePurpose
+    purpose: CertificateChallengePurpose = strawberry.field(
+        description="Sign in with a certificate, or bind one to your account."
+    )
 
 
 @strawberry.type(description="Sign `challenge.toSign` with the certificate's key and send it back within 2 minutes.")
 class CertificateChallengeIssued:
-    challenge: CertificateChallenge
+    challenge: CertificateChallenge = strawberry.field(description="The challenge to sign.")
 
 
 CertificateChallengeResult = result_union("CertificateChallengeResult", CertificateChallengeIssued, [])
@@ -113,7 +118,7 @@ class CertificateBindInput:
 
 @strawberry.type(description="The certificate is bound: it signs you in and signs your acts.")
 class CertificateBound:
-    certificate: BoundCertificate
+    certificate: BoundCertificate = strawberry.field(description="The certificate as bound.")
 
 
 BIND_ERRORS = [
@@ -128,12 +133,12 @@ CertificateBindResult = result_union("CertificateBindResult", CertificateBound, 
 
 @strawberry.input(description="Remove one of your bound certificates.")
 class CertificateUnbindInput:
-    certificate_id: strawberry.ID
+    certificate_id: strawberry.ID = strawberry.field(description="Global id of one of the caller's bound certificates.")
 
 
 @strawberry.type(description="Unbound: it signs you in no more.")
 class CertificateUnbound:
-    ok: bool = True
+    ok: bool = strawberry.field(default=True, description="Always true: the certificate is unbound.")
 
 
 CertificateUnbindResult = result_union("CertificateUnbindResult", CertificateUnbound, [])
@@ -169,7 +174,12 @@ class CertificateMutations:
         description="Recognise a CA certificate, root or intermediate (operator).", permission_classes=[IsOperator]
     )
     async def certificate_authority_register(
-        self, info: Info, input: CertificateAuthorityRegisterInput
+        self,
+        info: Info,
+        input: Annotated[
+            CertificateAuthorityRegisterInput,
+            strawberry.argument(description="The CA certificate and its CRL address."),
+        ],
     ) -> CertificateAuthorityRegisterResult:
         try:
             ca = await services.register_authority(
@@ -184,18 +194,30 @@ class CertificateMutations:
         permission_classes=[IsOperator],
     )
     async def certificate_authority_withdraw(
-        self, info: Info, input: CertificateAuthorityActivationInput
+        self,
+        info: Info,
+        input: Annotated[
+            CertificateAuthorityActivationInput, strawberry.argument(description="The CA to stop recognising.")
+        ],
     ) -> CertificateAuthorityActivationResult:
         return await _set_active(info, input, False)
 
     @strawberry.mutation(description="Recognise a withdrawn CA again (operator).", permission_classes=[IsOperator])
     async def certificate_authority_reinstate(
-        self, info: Info, input: CertificateAuthorityActivationInput
+        self,
+        info: Info,
+        input: Annotated[
+            CertificateAuthorityActivationInput, strawberry.argument(description="The CA to recognise again.")
+        ],
     ) -> CertificateAuthorityActivationResult:
         return await _set_active(info, input, True)
 
     @strawberry.mutation(description="Upload a CA's CRL (operator).", permission_classes=[IsOperator])
-    async def certificate_crl_upload(self, info: Info, input: CertificateCrlUploadInput) -> CertificateCrlUploadResult:
+    async def certificate_crl_upload(
+        self,
+        info: Info,
+        input: Annotated[CertificateCrlUploadInput, strawberry.argument(description="The CA and its new CRL.")],
+    ) -> CertificateCrlUploadResult:
         try:
             ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
             row = await services.upload_crl(info.context.actor, ca_id, input.crl)
@@ -205,7 +227,11 @@ class CertificateMutations:
         return CertificateCrlUploaded(authority=CertificateAuthority.from_model(ca), crl=RevocationList.from_model(row))
 
     @strawberry.mutation(description="A one-time challenge to sign with a certificate (sign-in or binding).")
-    async def certificate_challenge(self, info: Info, input: CertificateChallengeInput) -> CertificateChallengeResult:
+    async def certificate_challenge(
+        self,
+        info: Info,
+        input: Annotated[CertificateChallengeInput, strawberry.argument(description="What the challenge is for.")],
+    ) -> CertificateChallengeResult:
         try:
             issued = await services.issue_challenge(input.purpose.value)
         except DomainError as err:
@@ -221,7 +247,13 @@ class CertificateMutations:
         "organisation's credit code).",
         permission_classes=[IsUser],
     )
-    async def certificate_bind(self, info: Info, input: CertificateBindInput) -> CertificateBindResult:
+    async def certificate_bind(
+        self,
+        info: Info,
+        input: Annotated[
+            CertificateBindInput, strawberry.argument(description="The certificate and the signed challenge.")
+        ],
+    ) -> CertificateBindResult:
         try:
             bound = await services.bind(info.context.actor, input.certificate, input.challenge, input.signature)
         except DomainError as err:
@@ -229,7 +261,11 @@ class CertificateMutations:
         return CertificateBound(certificate=BoundCertificate.from_model(bound))
 
     @strawberry.mutation(description="Remove one of your bound certificates.", permission_classes=[IsUser])
-    async def certificate_unbind(self, info: Info, input: CertificateUnbindInput) -> CertificateUnbindResult:
+    async def certificate_unbind(
+        self,
+        info: Info,
+        input: Annotated[CertificateUnbindInput, strawberry.argument(description="The certificate to unbind.")],
+    ) -> CertificateUnbindResult:
         try:
             await services.unbind(info.context.actor, int_id(input.certificate_id, "BoundCertificate", "certificateId"))
         except DomainError as err:
@@ -240,7 +276,14 @@ class CertificateMutations:
         description="Sign in with a bound certificate (amr cert); with the SMS code too, a two-factor session "
         "(amr cert + sms)."
     )
-    async def auth_certificate_login(self, info: Info, input: AuthCertificateLoginInput) -> AuthCertificateLoginResult:
+    async def auth_certificate_login(
+        self,
+        info: Info,
+        input: Annotated[
+            AuthCertificateLoginInput,
+            strawberry.argument(description="The certificate and the signed sign-in challenge."),
+        ],
+    ) -> AuthCertificateLoginResult:
         try:
             session = await services.sign_in(
                 info.context.actor, input.challenge, input.certificate, input.signature, input.sms_code

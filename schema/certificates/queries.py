@@ -1,5 +1,7 @@
 """Recognised CAs, the caller's certificates, and checking a stored act signature again."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -17,7 +19,17 @@ class CertificateQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def certificate_authorities(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many authorities to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last authority already read: the page continues after it."
+            ),
+        ] = None,
     ) -> Connection[CertificateAuthority]:
         return await paginate(
             info, services.authorities(info.context.actor), first, after, CertificateAuthority.from_model
@@ -31,7 +43,11 @@ class CertificateQueries:
         description="Check a stored act signature again: the signature over its content with its certificate, and "
         "its audit entry's digest. Null for a signature the caller may not see.",
     )
-    async def signature_verify(self, info: Info, signature_id: strawberry.ID) -> SignatureVerification | None:
+    async def signature_verify(
+        self,
+        info: Info,
+        signature_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the act signature.")],
+    ) -> SignatureVerification | None:
         try:
             row = await signatures.visible_signature(
                 info.context.actor, int_id(signature_id, "ActSignature", "signatureId")

@@ -38,10 +38,10 @@ def signed(value: SignatureInput | None) -> signatures.Signed | None:
 @strawberry.type(description="A certificate revocation list (CRL) of a recognised CA.")
 class RevocationList:
     sha256: str = strawberry.field(description="SHA-256 of the DER CRL.")
-    this_update: datetime
+    this_update: datetime = strawberry.field(description="When the CA issued this CRL.")
     next_update: datetime | None = strawberry.field(description="After this the CRL is stale and validates nothing.")
-    revoked_count: int
-    uploaded_at: datetime
+    revoked_count: int = strawberry.field(description="How many certificates it revokes.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded to the platform.")
 
     @classmethod
     def from_model(cls, m: RevocationListModel) -> "RevocationList":
@@ -56,15 +56,15 @@ class RevocationList:
 
 @strawberry.type(description="A certificate authority the platform recognises (CA互认): a root or an intermediate.")
 class CertificateAuthority(Node):
-    name: str
+    name: str = strawberry.field(description="A name for people, e.g. 山东CA 根证书.")
     subject: str = strawberry.field(description="The CA certificate's subject (RFC 4514).")
     fingerprint: str = strawberry.field(description="SHA-256 of the DER certificate.")
     is_root: bool = strawberry.field(description="A self-signed root: a trust anchor.")
-    not_before: datetime
-    not_after: datetime
+    not_before: datetime = strawberry.field(description="When the CA certificate becomes valid.")
+    not_after: datetime = strawberry.field(description="When the CA certificate expires.")
     crl_url: str | None = strawberry.field(description="Where its CRL is fetched from, if configured.")
     is_active: bool = strawberry.field(description="A withdrawn CA validates nothing.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the platform recognised it.")
 
     @classmethod
     def from_model(cls, m: AuthorityModel) -> "CertificateAuthority":
@@ -90,16 +90,16 @@ class CertificateAuthority(Node):
 @strawberry.type(description="A certificate bound to the signed-in user's account.")
 class BoundCertificate(Node):
     fingerprint: str = strawberry.field(description="SHA-256 of the DER certificate.")
-    subject: str
-    issuer: str
+    subject: str = strawberry.field(description="The certificate's subject (RFC 4514).")
+    issuer: str = strawberry.field(description="The issuing CA's subject (RFC 4514).")
     serial: str = strawberry.field(description="Serial number, hex.")
     credit_code: str | None = strawberry.field(
         description="The organisation's credit code it carries (none: personal)."
     )
     key_type: str = strawberry.field(description="ec-p256, rsa-<bits> or sm2.")
-    not_before: datetime
-    not_after: datetime
-    bound_at: datetime
+    not_before: datetime = strawberry.field(description="When the certificate becomes valid.")
+    not_after: datetime = strawberry.field(description="When the certificate expires.")
+    bound_at: datetime = strawberry.field(description="When it was bound to the account.")
 
     @classmethod
     def from_model(cls, m: BoundCertificateModel) -> "BoundCertificate":
@@ -123,7 +123,7 @@ class CertificateChallenge:
     to_sign: str = strawberry.field(
         description="The exact text to sign (UTF-8): canonical JSON naming act and challenge."
     )
-    expires_at: datetime
+    expires_at: datetime = strawberry.field(description="When the challenge expires (2 minutes after it was made).")
 
 
 @strawberry.type(description="The electronic signature a trading act carried, as verified when the act was done.")
@@ -132,19 +132,19 @@ class ActSignature(Node):
     object_type: str = strawberry.field(
         description="What was signed: SealedBid, AuctionBid, Guarantee, Objection, Complaint."
     )
-    object_id: str
+    object_id: str = strawberry.field(description="The database id of the object signed.")
     content: str = strawberry.field(description="The canonical content signed (UTF-8 JSON).")
-    content_sha256: str
+    content_sha256: str = strawberry.field(description="SHA-256 of the canonical content, in hex.")
     signature: str = strawberry.field(description="Base64.")
     algorithm: str = strawberry.field(
         description="ES256, RS256 (RSA PKCS#1 v1.5 or PSS) or SM3withSM2 (SM2 with SM3, GB/T 35276)."
     )
     certificate: str = strawberry.field(description="The signing certificate, base64 DER.")
-    certificate_sha256: str
+    certificate_sha256: str = strawberry.field(description="SHA-256 of the signing certificate (DER), in hex.")
     subject: str = strawberry.field(description="The signing certificate's subject.")
     verified: bool = strawberry.field(description="The signature, path and binding verified at the time of the act.")
     verification: JSON = strawberry.field(description="The validated path, key usage and time of the check.")
-    signed_at: datetime
+    signed_at: datetime = strawberry.field(description="Server time the signed act was accepted.")
 
     @classmethod
     def from_model(cls, m: ActSignatureModel) -> "ActSignature":
@@ -198,7 +198,7 @@ class SignatureVerification:
         description="The audit entry's digest equals the digest of the stored signature (null: not audited yet)."
     )
     audit_seq: int | None = strawberry.field(description="The audit entry recording the signature.")
-    signature: ActSignature
+    signature: ActSignature = strawberry.field(description="The act signature checked.")
 
     @classmethod
     def from_domain(cls, r: Any) -> "SignatureVerification":

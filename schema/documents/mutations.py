@@ -1,5 +1,7 @@
 """Granting an upload and asking for a download link."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -67,7 +69,14 @@ class DocumentMutations:
         "endpoint. The file is checked against its declared size and SHA-256, its real type and, for public files, "
         "malware before anything may use it."
     )
-    async def document_upload_start(self, info: Info, input: DocumentUploadStartInput) -> DocumentUploadStartResult:
+    async def document_upload_start(
+        self,
+        info: Info,
+        input: Annotated[
+            DocumentUploadStartInput,
+            strawberry.argument(description="What the file is for, whom it belongs to, its name, size and hash."),
+        ],
+    ) -> DocumentUploadStartResult:
         try:
             owner_type = _owner_type(input.purpose)
             owner_id = int_id(input.owner_id, owner_type, "ownerId")
@@ -99,7 +108,11 @@ class DocumentMutations:
         description="A short-lived download link for a document the caller may fetch (public tender documents and "
         "announcement attachments: anyone, kiosks included). Downloads of a lot's documents are recorded."
     )
-    async def document_download(self, info: Info, input: DocumentDownloadInput) -> DocumentDownloadResult:
+    async def document_download(
+        self,
+        info: Info,
+        input: Annotated[DocumentDownloadInput, strawberry.argument(description="The document to download.")],
+    ) -> DocumentDownloadResult:
         try:
             doc_id = int_id(input.document_id, "Document", "documentId")
             link = await services.download_link(info.context.actor, doc_id, _base_url(info))

@@ -3,6 +3,7 @@
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,10 +17,10 @@ from schema.permissions import IsAuthenticated
 class LiveEvent:
     event_id: str = strawberry.field(description="Unique; a repeat is never delivered twice.")
     type: str = strawberry.field(description="e.g. organisation.registered")
-    object_type: str
-    object_id: str
-    occurred_at: datetime
-    payload: JSON
+    object_type: str = strawberry.field(description="The type of object the event is about, e.g. Lot.")
+    object_id: str = strawberry.field(description="The database id of that object.")
+    occurred_at: datetime = strawberry.field(description="When the event happened.")
+    payload: JSON = strawberry.field(description="The event's public fields, as JSON.")
 
 
 @strawberry.type
@@ -27,7 +28,16 @@ class LiveSubscriptions:
     @strawberry.subscription(
         description="Events visible to the caller, as they are committed.", permission_classes=[IsAuthenticated]
     )
-    async def events(self, info: Info, types: list[str] | None = None) -> AsyncGenerator[LiveEvent, None]:
+    async def events(
+        self,
+        info: Info,
+        types: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Only events of these types, e.g. organisation.registered; null: every type."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[LiveEvent, None]:
         actor = info.context.actor
         wanted = set(types or ())
         seen: OrderedDict[str, None] = OrderedDict()

@@ -91,7 +91,7 @@ DevicePlatform = strawberry.enum(
 describe_values(
     DevicePlatform,
     {
-        "ANDROID": "Android.",
+        "ANDROID": "Android phones and tablets (with or without Google services).",
         "IOS": "Apple iOS or iPadOS.",
         "HARMONY": "Huawei HarmonyOS.",
     },

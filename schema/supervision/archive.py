@@ -1,5 +1,7 @@
 """A lot's electronic archive (电子档案): packed on request by operators and the supervisors of its category."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -35,7 +37,11 @@ class ArchiveMutations:
         "supervisors).",
         permission_classes=[IsSupervisorOrOperator],
     )
-    async def lot_archive_build(self, info: Info, input: LotArchiveBuildInput) -> LotArchiveBuildResult:
+    async def lot_archive_build(
+        self,
+        info: Info,
+        input: Annotated[LotArchiveBuildInput, strawberry.argument(description="The lot whose archive to build.")],
+    ) -> LotArchiveBuildResult:
         try:
             made = await archive.build(
                 info.context.actor, int_id(input.lot_id, "Lot", "lotId"), info.context.services.keyring

@@ -1,6 +1,7 @@
 """Delivery records of a lot's notices, for operators and the supervisors of its category."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -41,9 +42,9 @@ class ExpertNoticeRecord:
     pool_number: int = strawberry.field(description="The expert's pool number.")
     status: str = strawberry.field(description="pending, confirmed, declined, no_answer.")
     answered_by: str | None = strawberry.field(description="voice (keypad), app, or timeout.")
-    answered_at: datetime | None
+    answered_at: datetime | None = strawberry.field(description="When the expert answered; null before.")
     call_status: str = strawberry.field(description="due, placed, failed, none (no voice provider).")
-    call_attempts: int
+    call_attempts: int = strawberry.field(description="How many voice calls were placed.")
     answer_due_at: datetime = strawberry.field(description="No answer by then asks for a replacement.")
 
 
@@ -55,7 +56,12 @@ class DeliveryQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def lot_notices(
-        self, info: Info, lot_id: strawberry.ID, kind: str | None = None
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")],
+        kind: Annotated[
+            str | None, strawberry.argument(description="Only notices of this kind, e.g. decryption_window; null: all.")
+        ] = None,
     ) -> list[NoticeRecord] | None:
         try:
             records = await deliveries.lot_notices(info.context.actor, int_id(lot_id, "Lot", "lotId"), kind)
@@ -93,7 +99,9 @@ class DeliveryQueries:
         "supervise.",
         permission_classes=[IsSupervisorOrOperator],
     )
-    async def expert_notices(self, info: Info, lot_id: strawberry.ID) -> list[ExpertNoticeRecord] | None:
+    async def expert_notices(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> list[ExpertNoticeRecord] | None:
         try:
             rows = await deliveries.expert_notices(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:

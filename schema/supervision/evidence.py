@@ -1,6 +1,7 @@
 """A lot's audit trail and its signed evidence package, for operators and the supervisors of its category."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -17,16 +18,18 @@ class EvidencePackage:
     jws: str = strawberry.field(description="The signed package: header.payload.signature (base64url).")
     sha256: str = strawberry.field(description="SHA-256 of the JWS text, as recorded in the audit trail.")
     kid: str = strawberry.field(description="The signing key's id in /.well-known/jwks.json.")
-    generated_at: datetime
+    generated_at: datetime = strawberry.field(description="When the package was made and signed.")
     audit_entries: int = strawberry.field(description="Audit entries the package carries.")
 
 
 @strawberry.type(description="Whether a package's signature and every audit entry's hash hold.")
 class EvidenceVerification:
-    ok: bool
+    ok: bool = strawberry.field(description="True when the signature and every carried audit entry's hash hold.")
     reason: str | None = strawberry.field(description="The first failure, when not ok.")
-    lot_id: strawberry.ID | None
-    audit_entries: int
+    lot_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the lot the package is about; null when it cannot be read."
+    )
+    audit_entries: int = strawberry.field(description="How many audit entries the package carries.")
     first_entry_off_chain: int | None = strawberry.field(
         description="The first carried entry that differs from the live audit chain (seq), if any."
     )
@@ -39,7 +42,16 @@ class EvidenceQueries:
         permission_classes=[IsSupervisorOrOperator],
     )
     async def lot_audit_trail(
-        self, info: Info, lot_id: strawberry.ID, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")],
+        first: Annotated[
+            int | None, strawberry.argument(description="How many entries to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last entry already read: the page continues after it."),
+        ] = None,
     ) -> Connection[AuditEntry] | None:
         try:
             lot, _ = await evidence.visible_lot(info.context.actor, int_id(lot_id, "Lot", "lotId"))
@@ -52,7 +64,9 @@ class EvidenceQueries:
         "inputs, bid receipts), signed; the export is audited. Null for a lot the caller may not supervise.",
         permission_classes=[IsSupervisorOrOperator],
     )
-    async def evidence_package(self, info: Info, lot_id: strawberry.ID) -> EvidencePackage | None:
+    async def evidence_package(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> EvidencePackage | None:
         try:
             made = await evidence.package(
                 info.context.actor, int_id(lot_id, "Lot", "lotId"), info.context.services.keyring
@@ -71,7 +85,11 @@ class EvidenceQueries:
         description="Verify an evidence package against the platform's published keys and the audit chain.",
         permission_classes=[IsSupervisorOrOperator],
     )
-    async def evidence_package_verify(self, info: Info, jws: str) -> EvidenceVerification:
+    async def evidence_package_verify(
+        self,
+        info: Info,
+        jws: Annotated[str, strawberry.argument(description="The evidence package as received: its compact JWS text.")],
+    ) -> EvidenceVerification:
         try:
             content = evidence.verify_package(jws, info.context.services.keyring.jwks())
         except evidence.EvidenceInvalid as err:

@@ -1,6 +1,7 @@
 """Trading statistics for supervisors (their categories) and operators, as rows or as CSV."""
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -10,22 +11,31 @@ from domain.common.catalogue import Category
 from domain.common.errors import DomainError
 from domain.supervision import statistics
 from schema.accounts.types import CatalogueCategory
+from schema.describe import describe_values
 from schema.permissions import IsSupervisorOrOperator
 from schema.scalars import Fen
 
 StatisticsPeriod = strawberry.enum(
     statistics.Period, name="StatisticsPeriod", description="MONTH (2026-01), QUARTER (2026-Q1) or YEAR (2026)."
 )
+describe_values(
+    StatisticsPeriod,
+    {
+        "MONTH": "One row per calendar month.",
+        "QUARTER": "One row per calendar quarter.",
+        "YEAR": "One row per calendar year.",
+    },
+)
 
 
 @strawberry.type(description="The trading figures of one period, category and region (lots by when they concluded).")
 class TradingFigures:
     period: str = strawberry.field(description="2026-01, 2026-Q1 or 2026 (Beijing time).")
-    category: CatalogueCategory
-    region_code: str
+    category: CatalogueCategory = strawberry.field(description="The catalogue category the figures are for.")
+    region_code: str = strawberry.field(description="GB/T 2260 code of the region the figures are for.")
     lots: int = strawberry.field(description="Lots concluded: awarded or failed.")
-    awarded: int
-    failed: int
+    awarded: int = strawberry.field(description="Lots awarded (or sold) in the period.")
+    failed: int = strawberry.field(description="Lots that failed (流标/流拍) in the period.")
     failure_rate: float = strawberry.field(description="failed / lots.")
     amount_fen: Fen = strawberry.field(description="Sum of the awarded prices.")
     average_bidders: float = strawberry.field(description="Bids at the opening or auction entries, per lot.")
@@ -86,11 +96,21 @@ class StatisticsQueries:
     async def trading_statistics(
         self,
         info: Info,
-        period: StatisticsPeriod,
-        starts_on: date,
-        ends_on: date,
-        category: CatalogueCategory | None = None,
-        region_code: str | None = None,
+        period: Annotated[
+            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter or year.")
+        ],
+        starts_on: Annotated[date, strawberry.argument(description="The first day counted (Beijing date, inclusive).")],
+        ends_on: Annotated[
+            date, strawberry.argument(description="The day after the last one counted (Beijing date, exclusive).")
+        ],
+        category: Annotated[
+            CatalogueCategory | None,
+            strawberry.argument(description="Only this catalogue category; null: every category the caller may see."),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(description="Only this GB/T 2260 region (a city includes its districts); null: all."),
+        ] = None,
     ) -> list[TradingFigures]:
         rows = await _rows(info, period, starts_on, ends_on, category, region_code)
         return [TradingFigures.from_row(r) for r in rows]
@@ -102,10 +122,20 @@ class StatisticsQueries:
     async def trading_statistics_csv(
         self,
         info: Info,
-        period: StatisticsPeriod,
-        starts_on: date,
-        ends_on: date,
-        category: CatalogueCategory | None = None,
-        region_code: str | None = None,
+        period: Annotated[
+            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter or year.")
+        ],
+        starts_on: Annotated[date, strawberry.argument(description="The first day counted (Beijing date, inclusive).")],
+        ends_on: Annotated[
+            date, strawberry.argument(description="The day after the last one counted (Beijing date, exclusive).")
+        ],
+        category: Annotated[
+            CatalogueCategory | None,
+            strawberry.argument(description="Only this catalogue category; null: every category the caller may see."),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(description="Only this GB/T 2260 region (a city includes its districts); null: all."),
+        ] = None,
     ) -> str:
         return statistics.as_csv(await _rows(info, period, starts_on, ends_on, category, region_code))

@@ -48,7 +48,7 @@ class TerminalRegisterInput:
 
 @strawberry.type(description="The terminal is registered; install its device id and secret on it.")
 class TerminalRegistered:
-    terminal: Terminal
+    terminal: Terminal = strawberry.field(description="The terminal as registered.")
     secret: str | None = strawberry.field(description="The device secret: shown once; null on an idempotent replay.")
 
 
@@ -63,7 +63,7 @@ class TerminalActivationInput:
 
 @strawberry.type(description="The terminal as it now stands.")
 class TerminalUpdated:
-    terminal: Terminal
+    terminal: Terminal = strawberry.field(description="The terminal as it now stands.")
 
 
 TerminalActivationResult = result_union("TerminalActivationResult", TerminalUpdated, [])
@@ -77,7 +77,7 @@ class TerminalSignInInput:
 
 @strawberry.type(description="The terminal is signed in for 10 minutes.")
 class TerminalSignedIn:
-    session: TerminalSession
+    session: TerminalSession = strawberry.field(description="The terminal's session token.")
 
 
 SIGN_IN_ERRORS = [term.TerminalCredentialsInvalid]
@@ -86,7 +86,7 @@ TerminalSignInResult = result_union("TerminalSignInResult", TerminalSignedIn, SI
 
 @strawberry.type(description="A new QR sign-in challenge: show `qrPayload` as a QR code, then poll terminalQrRedeem.")
 class QrChallengeIssued:
-    qr: QrChallenge
+    qr: QrChallenge = strawberry.field(description="The challenge to show as a QR code.")
 
 
 TerminalQrChallengeResult = result_union("TerminalQrChallengeResult", QrChallengeIssued, [])
@@ -120,7 +120,7 @@ class QrPending:
 
 @strawberry.type(description="The app user approved: a short session of theirs on this terminal.")
 class KioskSignedIn:
-    session: KioskSession
+    session: KioskSession = strawberry.field(description="The app user's short session on this terminal.")
 
 
 REDEEM_ERRORS = [term.QrChallengeUnknown, term.QrChallengeExpired, term.QrChallengeRedeemed]
@@ -128,7 +128,11 @@ TerminalQrRedeemResult = Annotated[
     Union[  # noqa: UP007
         tuple([KioskSignedIn, QrPending, *(error_type(e) for e in dict.fromkeys([*REDEEM_ERRORS, *COMMON]))])
     ],
-    strawberry.union("TerminalQrRedeemResult"),
+    strawberry.union(
+        "TerminalQrRedeemResult",
+        description="The outcome of terminalQrRedeem: KioskSignedIn once the app user approved, QrPending until "
+        "then, otherwise a business failure implementing Error.",
+    ),
 ]
 
 
@@ -138,7 +142,11 @@ class TerminalMutations:
         description="Register a self-service terminal (operator); its secret is shown once.",
         permission_classes=[IsOperator],
     )
-    async def terminal_register(self, info: Info, input: TerminalRegisterInput) -> TerminalRegisterResult:
+    async def terminal_register(
+        self,
+        info: Info,
+        input: Annotated[TerminalRegisterInput, strawberry.argument(description="The terminal's name and location.")],
+    ) -> TerminalRegisterResult:
         try:
             terminal, secret = await services.register_terminal(
                 info.context.actor, input.name, input.location, input.region_code, input.idempotency_key
@@ -151,17 +159,33 @@ class TerminalMutations:
         description="Deactivate a terminal (operator): it can no longer sign in, its tokens stop working.",
         permission_classes=[IsOperator],
     )
-    async def terminal_deactivate(self, info: Info, input: TerminalActivationInput) -> TerminalActivationResult:
+    async def terminal_deactivate(
+        self,
+        info: Info,
+        input: Annotated[
+            TerminalActivationInput, strawberry.argument(description="The terminal to take out of service.")
+        ],
+    ) -> TerminalActivationResult:
         return await _set_active(info, input, False)
 
     @strawberry.mutation(description="Reactivate a terminal (operator).", permission_classes=[IsOperator])
-    async def terminal_reactivate(self, info: Info, input: TerminalActivationInput) -> TerminalActivationResult:
+    async def terminal_reactivate(
+        self,
+        info: Info,
+        input: Annotated[
+            TerminalActivationInput, strawberry.argument(description="The terminal to put back in service.")
+        ],
+    ) -> TerminalActivationResult:
         return await _set_active(info, input, True)
 
     @strawberry.mutation(
         description="A terminal signs in with its device credential: a 10-minute token, no refresh token."
     )
-    async def terminal_sign_in(self, info: Info, input: TerminalSignInInput) -> TerminalSignInResult:
+    async def terminal_sign_in(
+        self,
+        info: Info,
+        input: Annotated[TerminalSignInInput, strawberry.argument(description="The terminal's device id and secret.")],
+    ) -> TerminalSignInResult:
         try:
             signed = await services.sign_in(info.context.actor, input.device_id, input.secret)
         except DomainError as err:
@@ -190,7 +214,13 @@ class TerminalMutations:
         "session reading the user's own data.",
         permission_classes=[IsAppUser],
     )
-    async def qr_approve(self, info: Info, input: QrApproveInput) -> QrApproveResult:
+    async def qr_approve(
+        self,
+        info: Info,
+        input: Annotated[
+            QrApproveInput, strawberry.argument(description="The challenge scanned from the terminal's screen.")
+        ],
+    ) -> QrApproveResult:
         try:
             approval = await services.approve_challenge(info.context.actor, input.challenge)
         except DomainError as err:
@@ -206,7 +236,11 @@ class TerminalMutations:
         "of at most 5 minutes.",
         permission_classes=[IsTerminal],
     )
-    async def terminal_qr_redeem(self, info: Info, input: TerminalQrRedeemInput) -> TerminalQrRedeemResult:
+    async def terminal_qr_redeem(
+        self,
+        info: Info,
+        input: Annotated[TerminalQrRedeemInput, strawberry.argument(description="The challenge this terminal showed.")],
+    ) -> TerminalQrRedeemResult:
         try:
             outcome = await services.redeem_challenge(info.context.actor, input.challenge)
         except DomainError as err:

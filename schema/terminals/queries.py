@@ -1,5 +1,7 @@
 """Terminals as operators see them."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -14,5 +16,17 @@ class TerminalQueries:
     @strawberry.field(
         description="The registered terminals, newest first (operators).", permission_classes=[IsOperator]
     )
-    async def terminals(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Terminal]:
+    async def terminals(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many terminals to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last terminal already read: the page continues after it."
+            ),
+        ] = None,
+    ) -> Connection[Terminal]:
         return await paginate(info, services.terminals(info.context.actor), first, after, Terminal.from_model)
