@@ -39,6 +39,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
+from domain.supervision import scope
 
 # 招标投标法实施条例 第五十七条: deposits are refunded within 5 days of the written contract
 REFUND_DAYS = 5
@@ -686,14 +687,14 @@ async def keep_deposit(
 
 
 async def lot_deposits(actor: Actor, lot_id: int) -> QuerySet[DepositAccount]:
-    """A lot's deposit accounts: operators and supervisors always; the tenderer (or its agency) once the
-    opening has begun, since who paid reveals who bids; NotFound for anyone else."""
+    """A lot's deposit accounts: operators and the supervisors of its category always; the tenderer (or its
+    agency) once the opening has begun, since who paid reveals who bids; NotFound for anyone else."""
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    if actor.has(Role.OPERATOR, Role.SUPERVISOR):
-        return DepositAccount.filter(lot_id=lot.id)
     project = await Project.get(id=lot.project_id)
+    if scope.keeps_project(actor, project):
+        return DepositAccount.filter(lot_id=lot.id)
     if actor.org_id is None or actor.org_id not in (project.tenderer_id, project.agency_id):
         raise NotFound()
     opening = lot.config.get("opening_at") or lot.config.get("bid_deadline")
@@ -703,7 +704,10 @@ async def lot_deposits(actor: Actor, lot_id: int) -> QuerySet[DepositAccount]:
 
 
 def overdue_refunds(actor: Actor) -> QuerySet[DepositAccount]:
-    """Deposits not refunded by their due date (flagged by the chronograph), for supervisors and operators."""
+    """Deposits not refunded by their due date (flagged by the chronograph), for operators and the supervisors
+    of their lots' categories."""
     if not actor.has(Role.OPERATOR, Role.SUPERVISOR):
         raise PermissionDenied()
-    return DepositAccount.filter(status=DepositStatus.REFUND_DUE.value, overdue_flagged_at__isnull=False)
+    return DepositAccount.filter(
+        scope.kept_lots(actor), status=DepositStatus.REFUND_DUE.value, overdue_flagged_at__isnull=False
+    )

@@ -51,6 +51,7 @@ from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
 from domain.registration.services import bid_deadline
+from domain.supervision import scope
 from domain.tendering.models import SealedBid
 from domain.tendering.services import BidStatus, NotSealedTender
 
@@ -63,7 +64,6 @@ STANDING_BIDS = (
     BidStatus.INVALID.value,
     BidStatus.PLATFORM_FAULT.value,  # a bid stood at the deadline whatever became of it at the opening
 )
-SEES_NAMES = (Role.OPERATOR, Role.SUPERVISOR)
 NAMES_PUBLIC = frozenset({LotStatus.AWARDED.value, LotStatus.CONTRACTED.value, LotStatus.COMPLETED.value})
 REPLACEABLE = frozenset({LotStatus.OPEN.value, LotStatus.EVALUATING.value})
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -510,14 +510,14 @@ class Disclosure:
 
 
 async def lot_draws(actor: Actor, lot_id: int) -> tuple[list[ExpertDraw], Disclosure]:
-    """A lot's draws in round order, to anyone: the inputs and results always, the experts (ids,
-    names, the reasons for replacements) to operators and supervisors, and to everyone once the lot
-    is awarded, so that nobody can approach the committee while it evaluates."""
+    """A lot's draws in round order, to anyone: the inputs and results always, the experts (ids, names, the
+    reasons for replacements) to operators and the supervisors of the lot's category, and to everyone once the
+    lot is awarded, so that nobody can approach the committee while it evaluates."""
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
     draws = list(await ExpertDraw.filter(lot_id=lot.id).order_by("round"))
-    if not (actor.has(*SEES_NAMES) or lot.status in NAMES_PUBLIC):
+    if not (lot.status in NAMES_PUBLIC or await scope.keeps_lot(actor, lot.id)):
         return draws, Disclosure(experts_shown=False, names={})
     ids = {int(i) for d in draws for i in (*(d.eligible or []), *(d.replaces or []))}
     rows = await Expert.filter(id__in=ids).values_list("id", "name") if ids else []

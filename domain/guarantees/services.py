@@ -76,7 +76,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
-from domain.supervision import network
+from domain.supervision import network, scope
 
 S = GuaranteeStatus
 DEFAULT_BID_VALIDITY_DAYS = 90
@@ -271,9 +271,9 @@ async def _lot_of(g: Guarantee) -> tuple[Lot, Project]:
 
 
 def _may_see(actor: Actor, g: Guarantee, lot: Lot, project: Project, now: datetime) -> bool:
-    """Operators and supervisors; the applicant and the guarantor; the beneficiary (or its agency) once
-    there is a letter and it may know who bids."""
-    if actor.has(*SEES_ALL):
+    """Operators and the supervisors of the lot's category; the applicant and the guarantor; the beneficiary
+    (or its agency) once there is a letter and it may know who bids."""
+    if scope.keeps_project(actor, project):
         return True
     if actor.org_id is None:
         return False
@@ -286,9 +286,12 @@ def _may_see(actor: Actor, g: Guarantee, lot: Lot, project: Project, now: dateti
     )
 
 
-def sees_payer(actor: Actor, g: Guarantee) -> bool:
-    """Who may read the premium's payer account: operators and supervisors, the applicant and the guarantor."""
-    return actor.has(*SEES_ALL) or (actor.org_id is not None and actor.org_id in (g.applicant_id, g.guarantor_id))
+async def sees_payer(actor: Actor, g: Guarantee) -> bool:
+    """Who may read the premium's payer account: operators and the supervisors of the lot's category, the
+    applicant and the guarantor."""
+    if actor.org_id is not None and actor.org_id in (g.applicant_id, g.guarantor_id):
+        return True
+    return await scope.keeps_lot(actor, g.lot_id)
 
 
 async def visible(actor: Actor, guarantee_id: int) -> Guarantee:
@@ -765,15 +768,15 @@ def applications(actor: Actor, status: str | None = None) -> QuerySet[Guarantee]
 
 
 async def lot_guarantees(actor: Actor, lot_id: int) -> QuerySet[Guarantee]:
-    """A lot's guarantees: operators and supervisors all of them; the tenderer (the beneficiary) or its
-    agency those with an accepted letter, once it may know who bids (after the opening where the lot
-    keeps registrants secret); NotFound for anyone else and before that."""
+    """A lot's guarantees: operators and the supervisors of its category all of them; the tenderer (the
+    beneficiary) or its agency those with an accepted letter, once it may know who bids (after the opening
+    where the lot keeps registrants secret); NotFound for anyone else and before that."""
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    if actor.has(*SEES_ALL):
-        return Guarantee.filter(lot_id=lot.id)
     project: Project = lot.project  # type: ignore[assignment]
+    if scope.keeps_project(actor, project):
+        return Guarantee.filter(lot_id=lot.id)
     if actor.org_id is None or actor.org_id not in (project.tenderer_id, project.agency_id):
         raise NotFound()
     if registrants_hidden(lot, clock.now()):

@@ -31,7 +31,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
-from domain.supervision import network
+from domain.supervision import network, scope
 
 BAD_CREDIT_YEARS = 3
 SEES_ALL = (Role.OPERATOR, Role.SUPERVISOR)
@@ -252,10 +252,10 @@ def mine(actor: Actor) -> QuerySet[Registration]:
 
 
 async def registrants(actor: Actor, lot_id: int) -> QuerySet[Registration]:
-    """Who registered for a lot: operators and supervisors always; the tenderer (or its agency) only
-    where the lot does not keep the list secret, or once the opening has begun."""
+    """Who registered for a lot: operators and the supervisors of its category always; the tenderer (or its
+    agency) only where the lot does not keep the list secret, or once the opening has begun."""
     lot, project = await _lot_for_registration(lot_id)
-    if actor.has(Role.OPERATOR, Role.SUPERVISOR):
+    if scope.keeps_project(actor, project):
         return Registration.filter(lot_id=lot.id)
     if actor.org_id is None or actor.org_id not in (project.tenderer_id, project.agency_id):
         raise NotFound()

@@ -34,7 +34,7 @@ from domain.publication import services as publication
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
-from domain.supervision import network
+from domain.supervision import network, scope
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import open_sealed
 from domain.tendering.services import BidStatus
@@ -507,11 +507,13 @@ class RecordNotVisible(DomainError):
 
 
 async def may_watch(actor: Actor, lot: Lot) -> bool:
-    if actor.has(Role.OPERATOR, Role.SUPERVISOR):
+    """Who watches the opening while it runs: operators, the supervisors of the lot's category, its tenderer
+    (and agency) and its bidders."""
+    project = await Project.get(id=lot.project_id)
+    if scope.keeps_project(actor, project):
         return True
     if actor.org_id is None:
         return False
-    project = await Project.get(id=lot.project_id)
     return actor.org_id in (project.tenderer_id, project.agency_id) or await SealedBid.exists(
         lot_id=lot.id, organisation_id=actor.org_id
     )

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from domain.audit import services as audit
 from domain.audit.models import AuditEntry as AuditEntryModel
 from domain.certificates import signatures
+from domain.supervision import scope
 from schema.certificates.types import ActSignature
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import Connection, paginate
@@ -85,11 +86,7 @@ class AuditQueries:
             strawberry.argument(description="The cursor of the last entry already read: the page continues after it."),
         ] = None,
     ) -> Connection[AuditEntry]:
-        query = AuditEntryModel.all()
-        if object_type:
-            query = query.filter(object_type=object_type)
-        if object_id:
-            query = query.filter(object_id=object_id)
+        query = scope.audit_entries(info.context.actor, object_type, object_id)
         return await paginate(info, query, first, after, AuditEntry.from_model)
 
     @strawberry.field(

@@ -11,7 +11,7 @@ from domain.common.errors import DomainError
 from domain.deposits import services as deposits
 from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
-from domain.registration import services as registration
+from domain.supervision import scope
 from schema.accounts.types import Organisation
 from schema.permissions import IsSupervisorOrOperator, IsUser
 from schema.publication.types import Lot
@@ -36,12 +36,12 @@ class LotDeposit:
         return Lot.from_model(await LotModel.get(id=self._model.lot_id))
 
     @strawberry.field(description="Who paid, from which account: refunds go back there. Operators and supervisors.")
-    def payer_name(self, info: Info) -> str | None:
-        return self._model.payer_name if info.context.actor.has(*registration.SEES_ALL) else None
+    async def payer_name(self, info: Info) -> str | None:
+        return self._model.payer_name if await scope.keeps_lot(info.context.actor, self._model.lot_id) else None
 
     @strawberry.field(description="The account the deposit came from. Operators and supervisors.")
-    def payer_account(self, info: Info) -> str | None:
-        return self._model.payer_account if info.context.actor.has(*registration.SEES_ALL) else None
+    async def payer_account(self, info: Info) -> str | None:
+        return self._model.payer_account if await scope.keeps_lot(info.context.actor, self._model.lot_id) else None
 
     @classmethod
     def from_model(cls, m: DepositAccountModel) -> "LotDeposit":

@@ -82,8 +82,8 @@ class Guarantee(Node):
         description="The bank account the premium is paid from, as the bidder gave it (digits): the bidder "
         "itself, the guarantor, operators and supervisors; null for anyone else."
     )
-    def payer_account(self, info: Info) -> str | None:
-        return self._model.payer_account if guarantees.sees_payer(info.context.actor, self._model) else None
+    async def payer_account(self, info: Info) -> str | None:
+        return self._model.payer_account if await guarantees.sees_payer(info.context.actor, self._model) else None
 
     @strawberry.field(description="The lot the guarantee secures a bid for.")
     async def lot(self) -> Lot:

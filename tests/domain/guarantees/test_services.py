@@ -297,7 +297,7 @@ async def test_the_premiums_payer_account_is_kept_as_digits_and_is_part_of_the_r
         await apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until, payer_account="账号 6222")
     # then the account is stored as its digits, readable by the parties and supervision only
     assert g.payer_account == "622202160001"
-    assert guarantees.sees_payer(actor, g)
-    assert guarantees.sees_payer(w.guarantor, g)
-    assert not guarantees.sees_payer(w.tenderer, g)
-    assert not guarantees.sees_payer(await bidder(w), g)
+    assert await guarantees.sees_payer(actor, g)
+    assert await guarantees.sees_payer(w.guarantor, g)
+    assert not await guarantees.sees_payer(w.tenderer, g)
+    assert not await guarantees.sees_payer(await bidder(w), g)

@@ -1,0 +1,160 @@
+"""The one category scope of every supervisor read.
+
+A supervisor (行政监督部门) oversees the trading of the categories it is responsible for (《招标投标法》第七条,
+《公共资源交易平台管理暂行办法》第七条): it reads everything about the lots of those categories and nothing
+about any other lot. Every read of an object that belongs to a lot asks here, by the lot's category; operators
+see every lot. Functions answer for the supervisory role only: a caller who is also, say, the lot's tenderer
+is let in by the reader's own rule for that role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.queryset import QuerySet
+
+from domain.audit.models import AuditEntry
+from domain.common.actors import Actor, Role
+from domain.publication.models import Announcement, Lot, Project
+
+
+def supervises(actor: Actor, category: str | None) -> bool:
+    """A supervisor of this category."""
+    return actor.has(Role.SUPERVISOR) and category is not None and category in actor.supervised_categories
+
+
+def keeps(actor: Actor, category: str | None) -> bool:
+    """An operator, or a supervisor of this category: who reads everything about a lot of it."""
+    return actor.has(Role.OPERATOR) or supervises(actor, category)
+
+
+def keeps_project(actor: Actor, project: Project) -> bool:
+    return keeps(actor, project.category)
+
+
+async def lot_category(lot_id: int | None) -> str | None:
+    if lot_id is None:
+        return None
+    found = await Project.filter(lots__id=lot_id).values_list("category", flat=True)
+    return str(found[0]) if found else None
+
+
+async def keeps_lot(actor: Actor, lot_id: int | None) -> bool:
+    """An operator, or a supervisor of the lot's category (False for no lot or an unknown one)."""
+    if actor.has(Role.OPERATOR):
+        return True
+    if not actor.has(Role.SUPERVISOR) or lot_id is None:
+        return False
+    return supervises(actor, await lot_category(lot_id))
+
+
+def _supervised_lots(actor: Actor) -> QuerySet[Lot]:
+    return Lot.filter(project__category__in=sorted(actor.supervised_categories))
+
+
+def kept_lots(actor: Actor, field: str = "lot_id") -> Q:
+    """A filter on rows that belong to a lot (by `field`): every row for operators, the rows of the supervised
+    categories' lots for a supervisor, none for anyone else."""
+    if actor.has(Role.OPERATOR):
+        return Q()
+    if not actor.has(Role.SUPERVISOR) or not actor.supervised_categories:
+        return Q(**{f"{field}__in": []})
+    return Q(**{f"{field}__in": Subquery(_supervised_lots(actor).values("id"))})
+
+
+# ---------------------------------------------------------------- the audit trail
+
+# Audit entries about objects that belong to no lot: a supervisor of any category reads them.
+NOT_LOT_BOUND = frozenset(
+    {
+        "Organisation",
+        "User",
+        "Expert",
+        "CreditRecord",
+        "JointPunishment",
+        "CertificateAuthority",
+        "BoundCertificate",
+        "Terminal",
+        "PartnerKey",
+        "IntegratorClient",
+        "Session",
+        "SavedSearch",
+        "QrChallenge",
+        "CalendarDay",
+        "SmsCode",
+    }
+)
+
+
+FILES = frozenset({"Document", "Upload"})
+
+
+def _lot_bound_models() -> dict[str, Any]:
+    """The audit object types that belong to a lot, with their model (each has a lot_id)."""
+    from domain.evaluation.models import ExpertNotice
+    from domain.supervision.evidence import LOT_OBJECTS
+
+    return {**dict(LOT_OBJECTS), "ExpertNotice": ExpertNotice}
+
+
+def lot_bound_types() -> frozenset[str]:
+    """Audit object types a supervisor reads only for the lots of its categories (Lot, Project and their objects).
+    Any type in neither this set nor NOT_LOT_BOUND is shown to operators alone."""
+    return frozenset({"Lot", "Project", "Report", *_lot_bound_models()})
+
+
+def _ids_as_text(query: QuerySet[Any]) -> Subquery:
+    """The ids of a query as text, to compare with AuditEntry.object_id."""
+    table = query.model._meta.db_table
+    return Subquery(query.annotate(text_id=RawSQL(f'CAST("{table}"."id" AS TEXT)')).values("text_id"))
+
+
+def _kept_entries(actor: Actor, object_type: str) -> Q | None:
+    """The condition on the audit entries of one object type a supervisor may read; None for none of them."""
+    cats = sorted(actor.supervised_categories)
+    if object_type in NOT_LOT_BOUND:
+        return Q(object_type=object_type)
+    if not cats:
+        return None
+    if object_type == "Lot":
+        return Q(object_type="Lot", object_id__in=_ids_as_text(_supervised_lots(actor)))
+    if object_type == "Project":
+        return Q(object_type="Project", object_id__in=_ids_as_text(Project.filter(category__in=cats)))
+    if object_type == "Report":
+        # a report about no lot goes to every supervisor (as supervisedReports shows it)
+        from domain.complaints.models import Report
+
+        reports = Report.filter(Q(category__in=cats) | Q(category__isnull=True))
+        return Q(object_type="Report", object_id__in=_ids_as_text(reports))
+    if object_type == "Announcement":
+        notices = Announcement.filter(project__category__in=cats)
+        return Q(object_type="Announcement", object_id__in=_ids_as_text(notices))
+    model = _lot_bound_models().get(object_type)
+    if model is None:
+        return None
+    kept = kept_lots(actor)
+    if object_type in FILES:
+        kept |= Q(lot_id__isnull=True)  # a file of no lot: an organisation's licence
+    return Q(object_type=object_type, object_id__in=_ids_as_text(model.filter(kept)))
+
+
+def audit_entries(actor: Actor, object_type: str | None = None, object_id: str | None = None) -> QuerySet[AuditEntry]:
+    """The audit entries the actor may browse: all for operators; for a supervisor, those of objects that belong
+    to no lot and those of the lots of its categories and their objects; none for anyone else."""
+    query = AuditEntry.all()
+    if object_type:
+        query = query.filter(object_type=object_type)
+    if object_id:
+        query = query.filter(object_id=object_id)
+    if actor.has(Role.OPERATOR):
+        return query
+    if not actor.has(Role.SUPERVISOR):
+        return query.filter(seq__in=[])
+    types = [object_type] if object_type else sorted(NOT_LOT_BOUND | lot_bound_types())
+    condition: Q | None = None
+    for name in types:
+        kept = _kept_entries(actor, name)
+        if kept is not None:
+            condition = kept if condition is None else condition | kept
+    return query.filter(condition) if condition is not None else query.filter(seq__in=[])
