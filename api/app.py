@@ -170,7 +170,7 @@ def broker_and_limiter(settings: Settings) -> tuple[InProcessBroker, RateLimiter
 
 def build_services(settings: Settings) -> Services:
     bus, limiter = broker_and_limiter(settings)
-    keyring = KeyRing(token_policy(settings))
+    keyring = KeyRing(token_policy(settings), settings.kek_ring())
     services = Services(
         settings=settings,
         keyring=keyring,
@@ -201,7 +201,7 @@ def build_services(settings: Settings) -> Services:
             lambda now: audit.export_head(settings.audit_export_path),
         ),
         chronograph.PeriodicJob(
-            "signing_key.rotate", timedelta(hours=1), lambda now: rotate_if_due(keyring.policy, now)
+            "signing_key.rotate", timedelta(hours=1), lambda now: rotate_if_due(keyring.policy, now, keyring.keks)
         ),
         chronograph.PeriodicJob("search.roll_recent_index", timedelta(hours=6), search.roll_recent_index),
         chronograph.PeriodicJob("certificate_challenge.purge", timedelta(hours=1), certificates.purge_challenges),

@@ -29,10 +29,13 @@ async def migrate(settings: Settings) -> None:
         path = settings.database_url.removeprefix("sqlite://")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    from domain.accounts.key_encryption import ring_for_migrations
+
     config = tortoise_config(settings.database_url)
     try:
         async with _one_migrator(settings.database_url):
-            await tortoise_migrate(config=config)
+            with ring_for_migrations(settings.kek_ring()):  # 0022 seals plaintext signing keys under it
+                await tortoise_migrate(config=config)
     finally:
         await Tortoise.close_connections()
 
@@ -171,8 +174,16 @@ async def _rotate(settings: Settings) -> str:
     from api.app import token_policy
     from domain.accounts.tokens import rotate
 
-    key = await rotate(token_policy(settings))
+    key = await rotate(token_policy(settings), keks=settings.kek_ring())
     return f"new key {key.kid} signs from {key.activates_at.isoformat()}"
+
+
+async def _rewrap(settings: Settings) -> str:
+    from domain.accounts.tokens import rewrap_keys
+
+    keks = settings.kek_ring()
+    changed = await rewrap_keys(keks)
+    return f"{changed} signing keys re-wrapped under {keks.current.id}; KEKs other than it may now leave the ring"
 
 
 async def _create_operator(settings: Settings, phone: str, name: str, password: str) -> str:
@@ -220,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run the outbox dispatcher, the scheduler and the push senders")
     sub.add_parser("seed-demo", help="load the demo city into an empty database")
     sub.add_parser("rotate-keys", help="publish a new signing key (signs after the publish lead)")
+    sub.add_parser(
+        "rewrap-keys", help="re-seal every stored signing key under the newest key-encryption key (KEK rotation)"
+    )
     sub.add_parser("verify-audit", help="verify the audit chain")
     export = sub.add_parser("ocds-export", help="write an OCDS record per public lot, one JSON per line")
     export.add_argument("--prefix", default=None, help="registered ocid prefix (default: OCDS_PREFIX)")
@@ -253,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_with_db(settings, _seed_announcements(settings, args.announcements, args.batch, args.seed))))
     elif args.command == "rotate-keys":
         print(asyncio.run(_with_db(settings, _rotate(settings))))
+    elif args.command == "rewrap-keys":
+        print(asyncio.run(_with_db(settings, _rewrap(settings))))
     elif args.command == "verify-audit":
         result = asyncio.run(_with_db(settings, _verify(settings)))
         print(json.dumps(result, ensure_ascii=False))

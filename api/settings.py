@@ -6,9 +6,13 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from domain.db import DEFAULT_DATABASE_URL
 from notifications.keyspace import PREFIX_PATTERN, default_prefix
+
+if TYPE_CHECKING:
+    from domain.accounts.key_encryption import KekRing
 
 
 class SettingsError(RuntimeError):
@@ -119,7 +123,18 @@ class Settings:
     sms_providers: tuple[str, ...] = ()
     sms: dict[str, str] = field(default_factory=dict)  # ALIYUN_SMS_* and TENCENT_SMS_* as read
     sms_callback_token: str | None = None  # the secret in the receipt callback URLs (/callbacks/sms/...?token=)
+    # key-encryption keys sealing the private signing keys (domain/accounts/key_encryption.py): KEY_ENCRYPTION_KEYS
+    # ("id:<32 bytes base64url>", comma-separated, newest first) else KEY_ENCRYPTION_KEY_FILE (one a line); production
+    # names one, development makes data/key-encryption-keys (mode 0600) on first run
+    key_encryption_keys: tuple[str, ...] = ()
+    key_encryption_key_file: str | None = "data/key-encryption-keys"
     extra: dict[str, str] = field(default_factory=dict)
+
+    def kek_ring(self) -> KekRing:
+        """The key-encryption keys of this deployment (the file is made only outside production)."""
+        from domain.accounts.key_encryption import local_ring
+
+        return local_ring(self.key_encryption_keys, self.key_encryption_key_file, create=not self.production)
 
     @property
     def redis_namespace(self) -> str:
@@ -201,6 +216,7 @@ class Settings:
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,
+            **_key_encryption(production),
         )
 
 
@@ -240,12 +256,24 @@ def _sms_providers(production: bool) -> tuple[str, ...]:
     return names
 
 
-def cors_origins_from_env(production: bool) -> tuple[str, ...]:
-    """CORS_ALLOWED_ORIGINS, comma-separated (`*` any); by default any origin in development, none in production."""
-    value = os.environ.get("CORS_ALLOWED_ORIGINS")
-    if value is None:
-        return () if production else ("*",)
-    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+def _key_encryption(production: bool) -> dict[str, Any]:
+    """KEY_ENCRYPTION_KEYS or KEY_ENCRYPTION_KEY_FILE, checked; production refuses to start without one named
+    (a key file made beside the database would be copied with it)."""
+    from domain.accounts.key_encryption import KekConfigurationError, parse_entries
+
+    keys = tuple(k.strip() for k in os.environ.get("KEY_ENCRYPTION_KEYS", "").split(",") if k.strip())
+    path = os.environ.get("KEY_ENCRYPTION_KEY_FILE") or None
+    if production and not keys and path is None:
+        raise SettingsError(
+            "KEY_ENCRYPTION_KEYS or KEY_ENCRYPTION_KEY_FILE is required in production: the private signing keys are "
+            "stored sealed under it (python -c 'from domain.accounts.key_encryption import new_entry; "
+            "print(new_entry())')"
+        )
+    try:
+        parse_entries(keys)
+    except KekConfigurationError as err:
+        raise SettingsError(f"KEY_ENCRYPTION_KEYS: {err}") from None
+    return {"key_encryption_keys": keys, "key_encryption_key_file": path or "data/key-encryption-keys"}
 
 
 def _redis_prefix() -> str:
@@ -254,6 +282,14 @@ def _redis_prefix() -> str:
     if value and not PREFIX_PATTERN.fullmatch(value):
         raise SettingsError(f"REDIS_PREFIX {value!r}: up to 100 letters, digits and . _ : -, first a letter or digit")
     return value
+
+
+def cors_origins_from_env(production: bool) -> tuple[str, ...]:
+    """CORS_ALLOWED_ORIGINS, comma-separated (`*` any); by default any origin in development, none in production."""
+    value = os.environ.get("CORS_ALLOWED_ORIGINS")
+    if value is None:
+        return () if production else ("*",)
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
 
 
 def _clamd(production: bool) -> str | None:

@@ -88,10 +88,14 @@ class RefreshToken(Model):
 
 
 class SigningKey(Model):
-    """An ES256 key: published from created_at, signs from activates_at, gone after retires_at."""
+    """An ES256 key: published from created_at, signs from activates_at, gone after retires_at.
+
+    The private JWK is stored only sealed under the deployment's key-encryption key (key_encryption.py).
+    """
 
     kid = fields.CharField(max_length=64, primary_key=True)
-    private_jwk = fields.JSONField()
+    sealed_jwk = fields.TextField(db_default="")  # a key_encryption envelope bound to the kid
+    kek_id = fields.CharField(max_length=40, db_default="")  # the KEK that wrapped it (re-wrap finds the rest)
     created_at = fields.DatetimeField()
     activates_at = fields.DatetimeField()
     retires_at = fields.DatetimeField(null=True)

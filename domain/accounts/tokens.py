@@ -2,11 +2,13 @@
 
 A new key is published `publish_lead` before it starts signing (so that every verifier's cached
 JWKS already holds it), and an old key stays published until the last token it signed expired.
+Private keys are stored only sealed under the deployment's key-encryption keys (key_encryption.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import uuid
 from collections import OrderedDict
@@ -19,6 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from tortoise.transactions import in_transaction
 
+from domain.accounts.key_encryption import KekRing, default_ring
 from domain.accounts.models import SigningKey
 from domain.common import clock, ecdsa
 from domain.common.actors import Actor, Role
@@ -47,8 +50,9 @@ class TokenPolicy:
 class KeyRing:
     """The signing keys as this process last read them; reloads when a kid is unknown."""
 
-    def __init__(self, policy: TokenPolicy | None = None) -> None:
+    def __init__(self, policy: TokenPolicy | None = None, keks: KekRing | None = None) -> None:
         self.policy = policy or TokenPolicy()
+        self.keks = keks or default_ring()
         self._rows: list[SigningKey] = []
         self._keys: dict[str, ECKey] = {}
         self._loaded_at: datetime | None = None
@@ -67,18 +71,24 @@ class KeyRing:
         )
 
     async def load(self, create_if_empty: bool = True) -> None:
-        """Reads the keys; on a fresh database creates the first one, active at once."""
+        """Reads and unseals the keys; on a fresh database creates the first one, active at once.
+
+        SigningKeyUnreadable when a key is sealed under a KEK this ring does not hold (another deployment's
+        database, or a KEK dropped before `rewrap-keys`): the process does not start rather than sign nothing.
+        """
         rows = await SigningKey.all().order_by("activates_at")
         if not rows and create_if_empty:
             async with in_transaction():
                 await lock_named("signing_key")
                 if not await SigningKey.exists():
-                    await _create_key(clock.now(), clock.now())
+                    await _create_key(clock.now(), clock.now(), self.keks)
             rows = await SigningKey.all().order_by("activates_at")
+        keys = {}
+        for r in rows:
+            jwk = json.loads(await self.keks.open(r.sealed_jwk, r.kid))
+            keys[r.kid] = ECKey.import_key(jwk, {"kid": r.kid, "alg": "ES256", "use": "sig"})
         self._rows = rows
-        self._keys = {
-            r.kid: ECKey.import_key(dict(r.private_jwk), {"kid": r.kid, "alg": "ES256", "use": "sig"}) for r in rows
-        }
+        self._keys = keys
         self._verified.clear()  # checked against the keys as they were: check again
         self._loaded_at = clock.now()
 
@@ -104,6 +114,10 @@ class KeyRing:
         if not active:
             raise RuntimeError("no active signing key; run `python -m api.manage rotate-keys`")
         return active[-1].kid
+
+    def private_key(self, kid: str) -> ECKey:
+        """The unsealed private key of a loaded kid (for what the platform signs besides tokens)."""
+        return self._keys[kid]
 
     def jwks(self) -> dict[str, Any]:
         """The public keys a verifier may meet: active, about to sign, or still honoured."""
@@ -188,36 +202,51 @@ def _clock_seconds() -> int:
     return int(clock.now().timestamp())
 
 
-async def _create_key(now: datetime, activates_at: datetime) -> SigningKey:
+async def _create_key(now: datetime, activates_at: datetime, keks: KekRing) -> SigningKey:
     key = ECKey.generate_key("P-256", private=True)
     kid = f"{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     return await SigningKey.create(
         kid=kid,
-        private_jwk=key.as_dict(private=True),
+        sealed_jwk=await keks.seal(json.dumps(key.as_dict(private=True)).encode(), kid),
+        kek_id=keks.current.id,
         created_at=now,
         activates_at=activates_at,
         retires_at=None,
     )
 
 
-async def rotate(policy: TokenPolicy, now: datetime | None = None) -> SigningKey:
+async def rotate(policy: TokenPolicy, now: datetime | None = None, keks: KekRing | None = None) -> SigningKey:
     """Publishes a new key that signs from now + publish_lead; retires the others after that."""
     when = now or clock.now()
     async with in_transaction():
         await lock_named("signing_key")
-        new = await _create_key(when, when + policy.publish_lead)
+        new = await _create_key(when, when + policy.publish_lead, keks or default_ring())
         retire_at = new.activates_at + policy.access_ttl + timedelta(seconds=policy.leeway_seconds)
         await SigningKey.filter(retires_at=None).exclude(kid=new.kid).update(retires_at=retire_at)
     return new
 
 
-async def rotate_if_due(policy: TokenPolicy, now: datetime) -> SigningKey | None:
+async def rotate_if_due(policy: TokenPolicy, now: datetime, keks: KekRing | None = None) -> SigningKey | None:
     """Rotates when the newest key is older than the rotation period; drops long-retired keys."""
     newest = await SigningKey.all().order_by("-created_at").first()
     await SigningKey.filter(retires_at__lt=now - timedelta(days=7)).delete()
     if newest is None or now - newest.created_at >= policy.rotate_every:
-        return await rotate(policy, now)
+        return await rotate(policy, now, keks)
     return None
+
+
+async def rewrap_keys(keks: KekRing) -> int:
+    """Re-seals every stored signing key under the ring's newest KEK; how many changed. Afterwards the older
+    KEKs may leave the ring. SigningKeyUnreadable (nothing changed) if a key opens with none of them."""
+    changed = 0
+    async with in_transaction():
+        await lock_named("signing_key")
+        for row in await SigningKey.exclude(kek_id=keks.current.id):
+            row.sealed_jwk = await keks.rewrap(row.sealed_jwk, row.kid)
+            row.kek_id = keks.current.id
+            await row.save(update_fields=["sealed_jwk", "kek_id"])
+            changed += 1
+    return changed
 
 
 def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:

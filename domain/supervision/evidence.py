@@ -33,11 +33,11 @@ from typing import Any, ClassVar
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import KeySet
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from domain.accounts.models import Organisation, SigningKey
+from domain.accounts.models import Organisation
 from domain.accounts.tokens import KeyRing
 from domain.auctions.models import Auction, AuctionBid
 from domain.audit.models import AuditEntry
@@ -247,12 +247,12 @@ async def bundle(actor: Actor, lot: Lot, project: Project) -> dict[str, Any]:
         "announcements": announcements,
         "opening": opening_record,
         "expertDraws": draws,
+        # a sealed bid by its SHA-256, never its size: before the opening a length would hint at the price
         "bidReceipts": [
             {
                 "id": b.id,
                 "organisationId": b.organisation_id,
                 "sha256": b.ciphertext_sha256,
-                "size": b.size,
                 "status": b.status,
                 "submittedAt": _iso(b.submitted_at),
                 "endedAt": _iso(b.ended_at),
@@ -310,8 +310,7 @@ async def package(actor: Actor, lot_id: int, keyring: KeyRing) -> Package:
 async def sign(content: dict[str, Any], keyring: KeyRing, typ: str) -> tuple[str, str]:
     """Canonical JSON signed as a compact JWS (ES256) with the platform's current signing key; (token, kid)."""
     kid = keyring.signing_kid(clock.now())
-    row = await SigningKey.get(kid=kid)
-    key = ECKey.import_key(dict(row.private_jwk))
+    key = keyring.private_key(kid)
     token = jws.serialize_compact(
         {"alg": "ES256", "kid": kid, "typ": typ}, canonical_json(content), key, registry=ecdsa.ES256
     )

@@ -57,6 +57,7 @@ def test_production_refuses_to_split_the_work_without_redis(monkeypatch, capsys,
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("CLAMD_ADDRESS", "tcp://127.0.0.1:3310")
     monkeypatch.setenv("SMS_PROVIDERS", "aliyun,tencent")
+    monkeypatch.setenv("KEY_ENCRYPTION_KEYS", "kek-1:" + "A" * 43)
     monkeypatch.setenv("RUN_WORKERS", run_workers)
     monkeypatch.delenv("REDIS_URL", raising=False)
 

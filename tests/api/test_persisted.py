@@ -366,6 +366,7 @@ def test_production_turns_the_allow_lists_on_and_registration_off(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("CLAMD_ADDRESS", "tcp://127.0.0.1:3310")
     monkeypatch.setenv("SMS_PROVIDERS", "aliyun,tencent")
+    monkeypatch.setenv("KEY_ENCRYPTION_KEYS", "kek-1:" + "A" * 43)
     monkeypatch.setenv("ALLOWLIST_ANONYMOUS", "0")
 
     # when the settings are read

@@ -66,16 +66,19 @@ async def status_with(api: Any, authorization: str) -> tuple[int, dict[str, Any]
 @pytest.fixture
 async def keys_restored(api: Any) -> AsyncIterator[None]:
     """signing_key survives between tests (the server's ring reads it): put it back as it was."""
-    before = [(r.kid, r.private_jwk, r.created_at, r.activates_at, r.retires_at) for r in await SigningKey.all()]
+    before = [
+        (r.kid, (r.sealed_jwk, r.kek_id), r.created_at, r.activates_at, r.retires_at) for r in await SigningKey.all()
+    ]
     try:
         yield
     finally:
         await SigningKey.exclude(kid__in=[kid for kid, *_ in before]).delete()
-        for kid, jwk, created_at, activates_at, retires_at in before:
+        for kid, (sealed, kek_id), created_at, activates_at, retires_at in before:
             await SigningKey.update_or_create(
                 kid=kid,
                 defaults={
-                    "private_jwk": jwk,
+                    "sealed_jwk": sealed,
+                    "kek_id": kek_id,
                     "created_at": created_at,
                     "activates_at": activates_at,
                     "retires_at": retires_at,
@@ -173,8 +176,7 @@ async def test_forged_or_foreign_tokens_get_401(api, forge):
     token = await signed_in_bidder(api)
     claims = (await verified_independently(api, token)).claims
     kid = api.services.keyring.signing_kid(clock.now())
-    row = await SigningKey.get(kid=kid)
-    key = ECKey.import_key(dict(row.private_jwk))
+    key = api.services.keyring.private_key(kid)
     control, _ = await status_with(api, _real_key()(kid, key, claims))
     assert control == 200
 

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 from joserfc import jws
-from joserfc.jwk import ECKey
 
-from domain.accounts.models import SigningKey
 from domain.accounts.tokens import KeyRing
 from domain.audit import services as audit
+from domain.common import clock
+from domain.common.actors import Role
 from domain.common.errors import NotFound
 from domain.common.events import canonical_json
 from domain.common.models import OutboxEvent
+from domain.registration import services as registration
 from domain.supervision import evidence
+from domain.tendering import services as tendering
+from mobile_contract.sealed_bid import new_key, seal
+from tests.domain.factories import organisation
 from tests.support.complaints import supervisor
-from tests.support.tendering import OPERATOR, evaluating_tender
+from tests.support.tendering import OPERATOR, evaluating_tender, person, published_tender
 
 
 async def _keyring() -> KeyRing:
@@ -70,11 +75,10 @@ async def test_a_tampered_package_does_not_verify(db, manual_clock):
     # and when an audit entry is changed and the package re-signed with the platform's own key
     original = evidence.verify_package(made.jws, ring.jwks())
     original["auditTrail"][0]["actor"] = "user:1"
-    row = await SigningKey.get(kid=made.kid)
     resigned = jws.serialize_compact(
         {"alg": "ES256", "kid": made.kid, "typ": evidence.TYP},
         canonical_json(original),
-        ECKey.import_key(dict(row.private_jwk)),
+        ring.private_key(made.kid),
         algorithms=["ES256"],
     )
     # then neither verifies
@@ -91,3 +95,39 @@ async def test_only_operators_and_the_categorys_supervisors_get_a_package(db, ma
     ring = await _keyring()
     with pytest.raises(NotFound):
         await evidence.package(await supervisor("government_procurement"), t.lot.id, ring)
+
+
+def _sizes(value, path=""):
+    """Every member named like a size or length anywhere in the package content."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k.lower() in ("size", "length", "bytes", "declaredsize"):
+                yield f"{path}.{k}"
+            yield from _sizes(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _sizes(v, f"{path}[{i}]")
+
+
+async def test_a_package_taken_before_the_opening_shows_no_size_of_a_sealed_bid(db, manual_clock):
+    # given a tender with sealed bids whose deadline has not passed (the clock past the signing keys other tests
+    # of this file made, at their own later times)
+    t = await published_tender({"bid_deadline": clock.now() + timedelta(days=60)})
+    manual_clock.advance(days=30)
+    for price in (1, 999_999_999_999):
+        org = await organisation(kinds=["bidder"])
+        actor = person(org, Role.BIDDER)
+        await registration.register(actor, t.lot.id)
+        await tendering.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"%PDF"}))
+    await audit.append(await OutboxEvent.all().order_by("id"))
+    ring = await _keyring()
+
+    # when an operator takes the lot's evidence package before the opening
+    made = await evidence.package(OPERATOR, t.lot.id, ring)
+    content = evidence.verify_package(made.jws, ring.jwks())
+
+    # then the sealed bids are there by their hashes, and no size or length of any of them appears
+    assert len(content["bidReceipts"]) == 2
+    assert all(r["sha256"] for r in content["bidReceipts"])
+    assert [p for p in _sizes(content) if "bidReceipts" in p or "opening" in p] == []
+    assert list(_sizes(content["bidReceipts"])) == []
