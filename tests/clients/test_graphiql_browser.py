@@ -38,4 +38,5 @@ async def test_the_graphiql_page_names_no_cdn(api):
 
     assert page.status_code == 200
     assert "/graphiql/assets/graphiql.js" in page.text
-    assert "https://" not in page.text and "http://" not in page.text
+    assert "https://" not in page.text
+    assert "http://" not in page.text
