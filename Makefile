@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate makemigrations worker bench schema contract resilience clean
+.PHONY: run test graphiql clients migrate makemigrations worker bench schema contract resilience clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
@@ -12,8 +12,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+GRAPHIQL_ASSETS := api/graphiql_assets/node_modules/.package-lock.json
+CLIENTS := tests/clients/node/node_modules/.package-lock.json
+
+## GraphiQL's React/GraphiQL assets from the npm registry (served at /graphiql/assets/, no CDN).
+graphiql: $(GRAPHIQL_ASSETS)
+$(GRAPHIQL_ASSETS): api/graphiql_assets/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found (apt-get install npm): GraphiQL will say its assets are missing"; exit 0; }; \
+	npm ci --prefix api/graphiql_assets --ignore-scripts --no-audit --no-fund
+
+## The client libraries the tests in tests/clients drive (Apollo Client, graphql-ws, graphql-codegen, playwright-core).
+clients: $(CLIENTS)
+$(CLIENTS): tests/clients/node/package-lock.json
+	npm ci --prefix tests/clients/node --no-audit --no-fund
+
 ## Serve the API on http://127.0.0.1:8000/graphql (migrates and seeds the demo city first).
-run: $(STAMP)
+run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/python -m api.manage serve
 
 ## Run the whole test suite against DATABASE_URL / REDIS_URL (default: SQLite + in-process broker).
