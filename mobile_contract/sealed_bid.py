@@ -1,6 +1,7 @@
 """Sealing a bid on the bidder's side: what the apps do, for tests, integrators and the demo.
 
-Only joserfc is needed (any JOSE library with A256GCM works: see SEALED_BID.md).
+Only joserfc is needed (any JOSE library with A256GCM works: see SEALED_BID.md); the plaintext is padded
+with spaces to its size bucket first (padded_plaintext), or the server refuses it with BID_NOT_PADDED.
 
     key = new_key()                                   # keep it on the device until the opening
     token = seal(key, "Z3702112026000042001", 128_000_000_00, {"商务标.pdf": pdf_bytes})
@@ -17,6 +18,8 @@ from typing import Any
 
 from joserfc import jwe
 from joserfc.jwk import OctKey
+
+from domain.tendering.sealing import padded_plaintext
 
 HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/vnd.palmtrade.bid.v1+json"}
 
@@ -49,6 +52,6 @@ def seal(
     files: dict[str, bytes],
     sealed_files: dict[str, str] | None = None,
 ) -> str:
-    """The compact JWE the bidder uploads."""
+    """The compact JWE the bidder uploads: the JSON padded with spaces to its size bucket, then encrypted."""
     plain = json.dumps(document(lot_trade_code, price_fen, files, sealed_files), ensure_ascii=False).encode()
-    return jwe.encrypt_compact(HEADER, plain, OctKey.import_key(key))
+    return jwe.encrypt_compact(HEADER, padded_plaintext(plain), OctKey.import_key(key))

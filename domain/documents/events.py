@@ -16,7 +16,7 @@ class UploadStarted(DomainEvent):
     owner_id: int
     lot_id: int | None
     name: str
-    size: int
+    size: int | None  # None for a sealed bid file: nobody learns its size before the opening
     sha256: str
 
 
@@ -29,7 +29,7 @@ class DocumentStored(DomainEvent):
     owner_id: int
     lot_id: int | None
     name: str
-    size: int
+    size: int | None  # None for a sealed bid file: nobody learns its size before the opening
     sha256: str
     media_type: str
     scan_status: str

@@ -239,7 +239,7 @@ async def start_upload(actor: Actor, form: UploadForm, idempotency_key: str | No
                 owner_id=form.owner_id,
                 lot_id=lot_id,
                 name=name,
-                size=form.size,
+                size=None if purpose.name == "bid_file" else form.size,  # no size of a sealed bid file, even hashed
                 sha256=sha,
                 audience=Audience(users=(int(actor.user_id or 0),), roles=()),
             ),
@@ -727,7 +727,7 @@ async def _new_document(
             owner_id=doc.owner_id,
             lot_id=doc.lot_id,
             name=doc.name,
-            size=size,
+            size=None if doc.purpose == "bid_file" else size,  # the audit chain hashes it: no bucket to match
             sha256=sha,
             media_type=doc.media_type,
             scan_status=scan_status,

@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.common.errors import DomainError
+from domain.tendering.padding import bucket_size
 from domain.tendering.sealing import CannotDecrypt
 
 HKDF_INFO = b"palmtrade bid-file v1 x25519"
 MIB = 1 << 20
-STEP_LIMIT = 16 * MIB
 _B64URL = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _ZEROS = bytes(64 * 1024)
@@ -44,11 +44,7 @@ class BadBidFile(DomainError):
 
 def padded_size(n: int) -> int:
     """The padded length of n bytes: n + 1 rounded up to whole MiB up to 16 MiB, above it adding at most (n + 1) / 8."""
-    if n < 0:
-        raise ValueError("a size is not negative")
-    m = n + 1
-    step = MIB if m <= STEP_LIMIT else 1 << (m.bit_length() - 4)
-    return -(-m // step) * step
+    return bucket_size(n, MIB)
 
 
 class BidFileEnvelopeInvalid(DomainError):

@@ -4,11 +4,13 @@
     key        32 random bytes made on the bidder's device (JWK {"kty": "oct", "k": ...}), never sent
                before the opening
     plaintext  {"v": 1, "lotTradeCode": "...", "priceFen": 123456, "documents":
-               [{"name": "商务标.pdf", "sha256": "<64 hex>"}, ...], "nonce": "<random>"}
+               [{"name": "商务标.pdf", "sha256": "<64 hex>"}, ...], "nonce": "<random>"}, then ASCII spaces
+               up to its size bucket (padding.bucket_size of the JSON's length, in KiB), JSON's own whitespace
 
 The server accepts only this shape: five base64url parts, an empty encrypted-key part (dir), a
-96-bit IV, a 128-bit tag, a non-empty ciphertext, and the header above. Anything else, a JWS or
-plain JSON in particular, is refused: a plaintext bid would be readable before the opening. At
+96-bit IV, a 128-bit tag, a ciphertext whose length is a bucket, and the header above. Anything else, a JWS
+or plain JSON in particular, is refused: a plaintext bid would be readable before the opening, and an
+unpadded one would tell the number of digits of its price by its length (AES-GCM keeps lengths). At
 the opening the bidder's key decrypts it and the plaintext must name the lot and carry a price.
 mobile_contract/SEALED_BID.md documents it for app developers; mobile_contract/sealed_bid.py seals.
 """
@@ -28,10 +30,12 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from domain.common.errors import DomainError
+from domain.tendering.padding import bucket_size, is_bucket
 
 ALG, ENC, CTY, VERSION = "dir", "A256GCM", "application/vnd.palmtrade.bid.v1+json", 1
 MAX_LENGTH = 64_000
 MAX_DOCUMENTS = 50
+PAD_UNIT = 1024  # plaintext buckets: whole KiB up to 16 KiB, then at most an eighth more (padding.py)
 _B64 = re.compile(r"^[A-Za-z0-9_-]*$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -40,6 +44,20 @@ class NotSealed(DomainError):
     code = "BID_NOT_SEALED"
     message_zh = "投标文件须在本机加密（JWE，dir + A256GCM）后提交，明文不予接收"
     message_en = "A bid must be sealed on the device (JWE, dir + A256GCM); plaintext is refused"
+
+
+class NotPadded(NotSealed):
+    """A well-formed JWE whose ciphertext length is not a bucket: its length would tell the price's digits.
+    Answered as the NotSealed member of bidSubmit's result, with its own code."""
+
+    code = "BID_NOT_PADDED"
+    message_zh = "投标文件的明文须先用空格补齐到规定长度档位再加密（见 SEALED_BID.md），否则密文长度会泄露报价位数"
+    message_en = "A sealed bid's plaintext must be padded with spaces to a size bucket before it is encrypted"
+
+
+def padded_plaintext(document: bytes) -> bytes:
+    """The JSON of a bid followed by spaces up to its bucket: what the device encrypts."""
+    return document + b" " * (bucket_size(len(document), PAD_UNIT) - len(document))
 
 
 class CannotDecrypt(DomainError):
@@ -61,7 +79,8 @@ def _b64(part: str) -> bytes:
 
 
 def check_sealed(token: str) -> str:
-    """The SHA-256 (hex) of a well-formed sealed bid; NotSealed for anything else."""
+    """The SHA-256 (hex) of a well-formed sealed bid; NotPadded when its length is not a bucket, NotSealed for
+    anything else."""
     if not isinstance(token, str) or not 0 < len(token) <= MAX_LENGTH:
         raise NotSealed()
     parts = token.split(".")
@@ -78,6 +97,8 @@ def check_sealed(token: str) -> str:
         raise NotSealed()
     if encrypted_key or len(iv) != 12 or len(tag) != 16 or not ciphertext:
         raise NotSealed()
+    if not is_bucket(len(ciphertext), PAD_UNIT):
+        raise NotPadded()
     return hashlib.sha256(token.encode()).hexdigest()
 
 

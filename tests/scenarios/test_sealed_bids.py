@@ -8,9 +8,11 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from joserfc import jwe
+from joserfc.jwk import OctKey
 from tortoise import Tortoise, connections
 
-from mobile_contract.sealed_bid import new_key, seal
+from mobile_contract.sealed_bid import HEADER, document, new_key, seal
 from tests import factories as f
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 
@@ -107,6 +109,28 @@ async def test_a_plaintext_or_wrongly_sealed_bid_is_refused_and_nothing_is_store
         refused = await submit(api, bidder, lot["id"], token)
         assert refused["code"] == "BID_NOT_SEALED", (token, refused)
     assert (await api.gql(MINE, {"lotId": lot["id"]}, token=bidder))["data"]["mySealedBids"] == []
+
+
+async def test_an_unpadded_sealed_bid_is_refused_and_padded_ones_are_one_length(api, manual_clock):
+    # given a registered bidder, and a bid sealed the old way: its JSON encrypted unpadded
+    operator = await f.operator_token(api)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    _, bidder = await registered_bidder(api, operator, lot["id"])
+    key = new_key()
+    plain = json.dumps(document(lot["tradeCode"], PRICE, {}), ensure_ascii=False).encode()
+    unpadded = jwe.encrypt_compact(HEADER, plain, OctKey.import_key(key))
+
+    # when it is submitted, then it is refused as the NotSealed member with its own code, and nothing is kept
+    refused = await submit(api, bidder, lot["id"], unpadded)
+    assert refused["__typename"] == "NotSealed"
+    assert refused["code"] == "BID_NOT_PADDED"
+    assert (await api.gql(MINE, {"lotId": lot["id"]}, token=bidder))["data"]["mySealedBids"] == []
+    # and padded bids of 1 fen and of 999,999,999,999 fen are received at the same size
+    low = await submit(api, bidder, lot["id"], seal(key, lot["tradeCode"], 1, {}))
+    high = await submit(api, bidder, lot["id"], seal(key, lot["tradeCode"], 999_999_999_999, {}))
+    assert low["__typename"] == high["__typename"] == "BidSubmitted"
+    assert low["receipt"]["size"] == high["receipt"]["size"]
 
 
 async def test_only_a_registered_bidder_may_bid(api, manual_clock):
