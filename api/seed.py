@@ -146,6 +146,8 @@ DEMO_PROJECTS: list[tuple[str, str, str, list[tuple[str, str, int, timedelta | N
 ]
 # the demo bidders entered in the online auction (their contacts' phones)
 AUCTION_BIDDERS = ("13900000001", "13900000002")
+# the demo bidder whose complaint about the open road-works lot waits for the supervisor (13800000002)
+COMPLAINANT = "13900000002"
 TITLES = {
     "tender": "{project}招标公告",
     "qualification_result": "{project}资格预审结果公告",
@@ -194,6 +196,7 @@ async def seed_demo_publication() -> None:
     moving = ManualClock(real - timedelta(days=60))
     previous = clock.set_clock(moving)
     try:
+        complained = 0
         for name, category, region, lots, kinds, opened_now in DEMO_PROJECTS:
             start = real - timedelta(days=60)
             moving.set(start)
@@ -260,8 +263,11 @@ async def seed_demo_publication() -> None:
                 await _publish_tender(actor, project.id, lot.id, f"{name}{lot.name}")
             if first_lot is not None and first_lot.procedure == "online_auction":
                 await _enter_auction_bidders(first_lot.id)
+            if opened_now:
+                complained = project_lots[opened_now[0]].id
     finally:
         clock.set_clock(previous)
+    await _file_demo_complaint(complained)
 
 
 async def _publish_tender(actor: Actor, project_id: int, lot_id: int, name: str) -> None:
@@ -280,6 +286,24 @@ async def _publish_tender(actor: Actor, project_id: int, lot_id: int, name: str)
         ],
     )
     await publication.publish_announcement(actor, (await publication.draft_announcement(actor, form)).id)
+
+
+async def _file_demo_complaint(lot_id: int) -> None:
+    """A bidder complains about the lot open for bids, now, so its supervisor has a complaint to handle."""
+    from domain.common import clock
+    from domain.complaints import services as complaints
+
+    user = await User.get(phone=COMPLAINANT)
+    bidder = Actor(user_id=user.id, org_id=user.organisation_id, roles=frozenset({Role.BIDDER}))
+    await complaints.file_complaint(
+        bidder,
+        lot_id,
+        "other",
+        clock.to_shanghai(clock.now()).date(),
+        "招标公告要求投标人近三年具有同类工程业绩，但未明确“同类工程”的认定标准，可能排斥潜在投标人。",
+        "请求责令招标人澄清同类工程业绩的认定标准，并相应顺延投标截止时间。",
+        [],
+    )
 
 
 async def _enter_auction_bidders(lot_id: int) -> None:

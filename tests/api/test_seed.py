@@ -33,6 +33,7 @@ async def test_every_procedure_of_the_demo_city_has_something_to_try_and_its_dat
     from api.seed import AUCTION_BIDDERS
     from domain.auctions.models import Auction, AuctionEntry
     from domain.common import clock
+    from domain.complaints.models import Complaint
     from domain.publication import ocds
     from domain.publication.models import Lot
     from domain.publication.procedures import Procedure
@@ -64,6 +65,13 @@ async def test_every_procedure_of_the_demo_city_has_something_to_try_and_its_dat
     assert registration.bid_deadline(tenders[0]) >= now + timedelta(days=20)  # type: ignore[operator]
     (listing,) = lots[Procedure.LISTING]
     assert open_now(listing, await registration._tender_published_at(listing))
+    # and a complaint about the open tender waits for the supervisor of its category
+    (complaint,) = await Complaint.all()
+    assert (complaint.status, complaint.category, complaint.lot_id) == (
+        "submitted",
+        "engineering_construction",
+        tenders[0].id,
+    )
     # and the procedures that finished did so in the order of the law: bids due before any award or contract
     for lot in [*lots[Procedure.OPEN_TENDER], *lots[Procedure.COMPETITIVE_NEGOTIATION]]:
         releases = (await ocds.record(lot.id))["releases"]
