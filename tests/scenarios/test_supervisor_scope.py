@@ -3,15 +3,27 @@ registrants, deposits and their virtual accounts, sealed bids and their audit tr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from domain.accounts.models import Expert
+from domain.certificates.models import ActSignature
+from domain.complaints.models import Complaint, Objection, Report
+from domain.documents.models import Document
+from domain.documents.purposes import PURPOSES
+from domain.evaluation.models import ExpertDraw
+from domain.registration.models import Registration
+from domain.supervision import scope
+from domain.supervision.models import CollusionAlert
+from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
-from schema.relay import int_id
+from schema.relay import int_id, to_global_id
 from tests import factories as f
 from tests.scenarios.test_registration import REGISTER, open_lot
 from tests.scenarios.test_sealed_bids import SUBMIT
 from tests.scenarios.test_supervision import category_supervisor_phone
-from tests.support.results import pay_deposits
+from tests.support.results import evaluated_lot, issue_guarantees, pay_deposits
+from tests.support.tendering import Tender
 
 REGISTRANTS = """query($lotId: ID!) { lotRegistrations(lotId: $lotId) { edges { node { id organisation { name }
   deposit { reference } } } } }"""
@@ -68,3 +80,357 @@ async def test_a_supervisor_of_another_category_reads_no_registrant_deposit_or_s
     assert [r["node"]["deposit"]["reference"] for r in registrants] == [seen["reference"]]
     assert [d["node"]["deposit"]["reference"] for d in deposits] == [seen["reference"]]
     assert [e["node"]["action"] for e in sealed_trail] == ["sealed_bid.submitted"]
+
+
+# ---------------------------------------------------------------- every query a supervisor can call
+
+# Query fields that read nothing bound to a lot, each with the reason; every other field is walked below.
+NOT_LOT_BOUND = {
+    "me": "the caller itself",
+    "expertMe": "the signed-in expert itself",
+    "organisations": "organisations belong to no lot (supervisors review them whatever their category)",
+    "organisation": "an organisation belongs to no lot",
+    "experts": "the expert pool belongs to no lot",
+    "auditVerify": "checks the chain's hashes, returns no entry",
+    "searchAnnouncements": "published announcements are public (公开)",
+    "announcements": "published announcements are public (公开)",
+    "announcement": "a published announcement is public; a draft only to its project's managers",
+    "catalogue": "the catalogue of categories",
+    "regions": "the region codes",
+    "mySavedSearches": "the caller's own searches",
+    "changes": "the public change feed",
+    "myNotifications": "the caller's own inbox",
+    "myUnreadNotificationCount": "the caller's own inbox",
+    "myDevices": "the caller's own devices",
+    "myNotificationPreferences": "the caller's own preferences",
+    "myRegistrations": "the caller organisation's own registrations",
+    "myGuarantees": "the caller organisation's own guarantees",
+    "guaranteeApplications": "a guarantor's own applications",
+    "guaranteeVerify": "answers to whoever holds the letter number and its verification code",
+    "guarantors": "guarantor organisations belong to no lot",
+    "myPartnerKeys": "the caller organisation's own keys",
+    "myBidderNumber": "the caller organisation's own entry",
+    "mySealedBids": "the caller organisation's own bids",
+    "myScoreSheet": "the signed-in expert's own sheet",
+    "myComplaints": "the caller organisation's own complaints",
+    "myObjections": "the caller organisation's own objections",
+    "reportStatus": "answers to whoever holds the tracking code",
+    "workingCalendar": "the working days of a year",
+    "terminals": "self-service terminals belong to no lot",
+    "evidencePackageVerify": "checks a package the caller already holds",
+    "certificateAuthorities": "certificate authorities belong to no lot",
+    "myCertificates": "the caller's own certificates",
+    "serverTime": "the time",
+}
+PUBLIC_WHEN_LOT_IS = "an unrelated bidder reads the same"
+
+
+def _unwrap(ref: dict[str, Any]) -> dict[str, Any]:
+    while ref.get("ofType"):
+        ref = ref["ofType"]
+    return ref
+
+
+def _type_text(ref: dict[str, Any]) -> str:
+    if ref["kind"] == "NON_NULL":
+        return _type_text(ref["ofType"]) + "!"
+    if ref["kind"] == "LIST":
+        return "[" + _type_text(ref["ofType"]) + "]"
+    return str(ref["name"])
+
+
+class Selections:
+    """Selection sets over the served schema: every field that needs no argument, to a depth."""
+
+    def __init__(self, types: list[dict[str, Any]]) -> None:
+        self.types = {t["name"]: t for t in types}
+
+    def of(self, type_name: str, depth: int, only: str | None = None) -> str:
+        """`only`: of an interface or a union, the one possible type to select (fields of two may conflict)."""
+        if only is not None:
+            return f"{{ __typename ... on {only} {self.of(only, depth - 1)} }}"
+        t = self.types[type_name]
+        if t["kind"] in ("SCALAR", "ENUM"):
+            return ""
+        parts = ["__typename"]
+        if depth > 0:
+            for field in t.get("fields") or []:
+                if any(a["type"]["kind"] == "NON_NULL" and a["defaultValue"] is None for a in field["args"]):
+                    continue
+                inner = _unwrap(field["type"])["name"]
+                if self.types[inner]["kind"] in ("SCALAR", "ENUM"):
+                    parts.append(field["name"])
+                elif depth > 1:
+                    parts.append(field["name"] + " " + self.of(inner, depth - 1))
+            for possible in t.get("possibleTypes") or []:
+                parts.append(f"... on {possible['name']} {self.of(possible['name'], depth - 1)}")
+        return "{ " + " ".join(parts) + " }"
+
+    def document(self, field: dict[str, Any], args: dict[str, Any], depth: int, only: str | None = None) -> str:
+        declared = {a["name"]: _type_text(a["type"]) for a in field["args"]}
+        params = ", ".join(f"${name}: {declared[name]}" for name in args)
+        passed = ", ".join(f"{name}: ${name}" for name in args)
+        head = f"query({params})" if params else "query"
+        call = f"{field['name']}({passed})" if passed else field["name"]
+        return f"{head} {{ {call} {self.of(_unwrap(field['type'])['name'], depth, only)} }}"
+
+
+INTROSPECT = """query { __schema { queryType { fields { ...Field } }
+  types { name kind possibleTypes { name } fields { ...Field } } } }
+fragment Field on __Field { name args { name defaultValue type { ...Ref } } type { ...Ref } }
+fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"""
+PURPOSE_VALUES = 'query { __type(name: "DocumentPurpose") { enumValues { name } } }'
+
+
+async def a_lot_with_every_record(manual_clock: Any) -> tuple[Tender, dict[str, list[str]], list[str]]:
+    """An engineering tender in evaluation with everything a lot can hold: registrants with paid deposits and
+    guarantees, sealed bids opened, a committee drawn, candidates, an objection, a complaint, a report, a
+    collusion alert, an overdue refund and a document of every purpose. Returns the tender, the global ids of
+    its objects by type, and the texts that belong to it alone (markers)."""
+    tender, _ = await evaluated_lot(manual_clock, [1_110_000_00, 1_120_000_00, 1_130_000_00])
+    lot_id, now = tender.lot.id, manual_clock.now()
+    deposits = await pay_deposits(lot_id)
+    deposits[0].status, deposits[0].overdue_flagged_at = "refund_due", now
+    await deposits[0].save()
+    letters = await issue_guarantees(lot_id)
+    bidder = tender.bidders[0].org.id
+    objection = await Objection.create(
+        lot_id=lot_id,
+        stage="publicity",
+        organisation_id=bidder,
+        raised_by=1,
+        reasons="异议-scope-marker",
+        evidence=[],
+        status="overdue",
+        raised_at=now,
+        answer_due_at=now,
+        overdue_at=now,
+    )
+    complaint = await Complaint.create(
+        lot_id=lot_id,
+        category="engineering_construction",
+        organisation_id=bidder,
+        filed_by=1,
+        subject="candidates",
+        knew_on=now.date(),
+        reasons="投诉-scope-marker",
+        requests="重新评标",
+        evidence=[],
+        status="submitted",
+        filed_at=now,
+        accept_due_at=now,
+        overdue_at=now,
+    )
+    report = await Report.create(
+        tracking_hash="0" * 64,
+        lot_id=lot_id,
+        category="engineering_construction",
+        text="举报-scope-marker",
+        evidence=[],
+        status="received",
+        received_at=now,
+        updated_at=now,
+    )
+    alert = await CollusionAlert.create(
+        lot_id=lot_id,
+        signal="same_device",
+        category="engineering_construction",
+        region_code="370200",
+        organisations=[{"id": bidder, "name": tender.bidders[0].org.name}],
+        evidence=[{"note": "预警-scope-marker"}],
+        status="new",
+        raised_at=now,
+        updated_at=now,
+    )
+    owners = {"Lot": lot_id, "Complaint": complaint.id, "Objection": objection.id, "Guarantee": letters[0].id}
+    documents = []
+    for name, purpose in PURPOSES.items():
+        if purpose.owner_type not in owners:
+            continue
+        documents.append(
+            await Document.create(
+                sha256="a" * 64,
+                size=1,
+                name=f"{name}-scope-marker.pdf",
+                media_type="application/pdf",
+                kind="pdf",
+                purpose=name,
+                owner_type=purpose.owner_type,
+                owner_id=owners[purpose.owner_type],
+                lot_id=lot_id,
+                organisation_id=bidder,
+                scan_status="clean",
+                created_at=now,
+            )
+        )
+    registrations = await Registration.filter(lot_id=lot_id)
+    bids = await SealedBid.filter(lot_id=lot_id)
+    draws = await ExpertDraw.filter(lot_id=lot_id)
+    ids = {
+        "Lot": [lot_id],
+        "Project": [tender.project.id],
+        "Registration": [r.id for r in registrations],
+        "DepositAccount": [d.id for d in deposits],
+        "Guarantee": [g.id for g in letters],
+        "SealedBidReceipt": [b.id for b in bids],
+        "ExpertDraw": [d.id for d in draws],
+        "Objection": [objection.id],
+        "Complaint": [complaint.id],
+        "Report": [report.id],
+        "CollusionAlert": [alert.id],
+        "Document": [d.id for d in documents],
+        "ActSignature": [s.id for s in await ActSignature.filter(lot_id=lot_id)],
+    }
+    audited = {
+        "Lot": [lot_id],
+        **{k: ids[k] for k in ("Registration", "ExpertDraw")},
+        "SealedBid": ids["SealedBidReceipt"],
+    }
+    gids = {kind: [to_global_id(kind, pk) for pk in pks] for kind, pks in ids.items()}
+    experts = await Expert.filter(id__in=tender.committee).values_list("name", flat=True)
+    markers = [
+        *(g for kind, found in gids.items() if kind not in ("Lot", "Project") for g in found),
+        *(d.reference for d in deposits),
+        *(g.letter_no for g in letters),
+        *(b.ciphertext_sha256 for b in bids),
+        *(str(n) for n in experts),
+        "scope-marker",
+        # the lot's entries in an audit trail
+        *(f'"objectType": "{kind}", "objectId": "{pk}"' for kind, pks in audited.items() for pk in pks),
+    ]
+    return tender, gids, markers
+
+
+def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The arguments each lot-bound query is walked with: the lot, its objects, or none for a list."""
+    lot = {"lotId": gids["Lot"][0]}
+    year = {"period": "YEAR", "startsOn": "2026-01-01", "endsOn": "2027-12-31"}
+    owner_of = {name: p.owner_type for name, p in PURPOSES.items()}
+    return {
+        **{
+            name: [lot]
+            for name in (
+                "ocdsReleases",
+                "ocdsRecord",
+                "lotRegistrations",
+                "lotDeposits",
+                "lotGuarantees",
+                "auction",
+                "auctionBids",
+                "openingRecord",
+                "expertDraws",
+                "evaluation",
+                "evaluationBids",
+                "lotResult",
+                "lotSuspension",
+                "lotAuditTrail",
+                "evidencePackage",
+                "lotNotices",
+                "expertNotices",
+            )
+        },
+        **{
+            name: [{}]
+            for name in (
+                "overdueRefunds",
+                "supervisedComplaints",
+                "supervisedObjections",
+                "overdueComplaints",
+                "overdueObjections",
+                "supervisedReports",
+            )
+        },
+        "collusionAlerts": [{}, lot],
+        "collusionAlert": [{"id": g} for g in gids["CollusionAlert"]],
+        "complaint": [{"id": g} for g in gids["Complaint"]],
+        "objection": [{"id": g} for g in gids["Objection"]],
+        "signatureVerify": [{"signatureId": g} for g in gids["ActSignature"]],
+        "auditTrail": [{}, *({"objectType": t} for t in sorted(scope.lot_bound_types()))],
+        "tradingStatistics": [year, {**year, "category": "ENGINEERING_CONSTRUCTION"}],
+        "tradingStatisticsCsv": [year, {**year, "category": "ENGINEERING_CONSTRUCTION"}],
+        "documents": [
+            {"purpose": purpose, "ownerId": gids[owner_of[purpose.lower()]][0]}
+            for purpose in purposes
+            if owner_of[purpose.lower()] in gids
+        ],
+        "documentUpload": [{"id": "no-such-upload"}],
+        "node": [{"id": g, ON: kind} for kind, found in gids.items() for g in found],
+        "nodes": [{"ids": found, ON: kind} for kind, found in gids.items() if found],
+    }
+
+
+ON = "__on"  # a call's key (not an argument): the Node type its id is of
+REFUSALS = {"FORBIDDEN", "UNAUTHENTICATED", "NOT_FOUND"}
+LIMITS = {"QUERY_TOO_DEEP", "QUERY_TOO_COSTLY", "TOO_MANY_TOKENS", "TOO_MANY_ALIASES"}
+# what the supervisor of the lot's category reads in this walk: the proof that the markers are the lot's
+KEEPER_READS = {
+    "lotRegistrations",
+    "lotDeposits",
+    "lotGuarantees",
+    "lotAuditTrail",
+    "auditTrail",
+    "overdueRefunds",
+    "supervisedComplaints",
+    "supervisedObjections",
+    "overdueComplaints",
+    "overdueObjections",
+    "supervisedReports",
+    "collusionAlerts",
+    "collusionAlert",
+    "complaint",
+    "objection",
+    "documents",
+    "expertDraws",
+    "node",
+    "nodes",
+}
+
+
+async def test_every_query_a_supervisor_can_call_returns_nothing_of_a_lot_of_another_category(api, manual_clock):
+    # given an engineering lot with every kind of record, the supervisors of its category and of another, and
+    # a bidder that has nothing to do with the lot
+    _, gids, markers = await a_lot_with_every_record(manual_clock)
+    await api.dispatch()
+    operator = await f.operator_token(api)
+    keeper = await f.login(api, await category_supervisor_phone(api, operator, "ENGINEERING_CONSTRUCTION"))
+    other = await f.login(api, await category_supervisor_phone(api, operator, "GOVERNMENT_PROCUREMENT"))
+    _, _, outsider = await f.approved_org(api, operator)
+    served = (await api.gql(INTROSPECT, token=other))["data"]["__schema"]
+    fields = {q["name"]: q for q in served["queryType"]["fields"]}
+    purposes = (await api.gql(PURPOSE_VALUES))["data"]["__type"]["enumValues"]
+    calls = lot_bound_calls(gids, [v["name"] for v in purposes])
+    selections = Selections(served["types"])
+    # then every query is classified: walked below, or not bound to a lot for a stated reason
+    assert set(fields) - set(NOT_LOT_BOUND) - set(calls) == set(), "classify the new queries here"
+    assert set(NOT_LOT_BOUND) & set(calls) == set()
+
+    async def ask(token: str, name: str, call: dict[str, Any]) -> Any:
+        args = {k: v for k, v in call.items() if k != ON}
+        for depth in (5, 4, 3, 2):
+            document = selections.document(fields[name], args, depth, call.get(ON))
+            body = await api.gql(document, args, token=token, expect_errors=True)
+            codes = {(e.get("extensions") or {}).get("code") for e in body.get("errors") or []}
+            if not codes & LIMITS:
+                assert codes <= REFUSALS, (name, args, body["errors"])
+                return body.get("data")
+        raise AssertionError(f"{name}: no selection within the limits")
+
+    def leaks(answer: Any) -> list[str]:
+        text = json.dumps(answer, ensure_ascii=False)
+        return [m for m in markers if m in text]
+
+    # when the supervisor of government procurement calls each of them about the lot and its objects
+    kept, leaked = set(), []
+    for name, arguments in calls.items():
+        if name not in fields:
+            continue
+        for args in arguments:
+            seen = await ask(other, name, args)
+            # then nothing of the lot comes back, except what a bidder with no part in it reads as well
+            if leaks(seen) and seen != await ask(outsider, name, args):
+                leaked.append((name, args, leaks(seen)))
+            if leaks(await ask(keeper, name, args)):
+                kept.add(name)
+    assert leaked == [], "\n".join(f"{name} {args}: {found[:3]}" for name, args, found in leaked)
+    # and the supervisor of engineering construction reads the lot's records through the same calls
+    assert KEEPER_READS - kept == set()
