@@ -11,9 +11,9 @@ import logging
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +36,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
-from api import graphiql
+from api import graphiql, metrics
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.files import ROUTES as FILE_ROUTES
@@ -46,10 +46,12 @@ from api.graphql_http import (
     batching_refused,
     is_request_error,
     mutation_over_get,
+    outcome_of,
     response_media_type,
 )
 from api.graphql_http import header as raw_header
 from api.lifecycle import DrainMiddleware, Lifecycle, readiness, server_checks
+from api.logs import request_id_var
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, PersistedTransportWS
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.response_cache import ResponseCache, ResponseCacheMiddleware, shared_max_age
@@ -100,7 +102,6 @@ from schema.build import build_schema
 from schema.context import Context, locale_from
 
 log = logging.getLogger("palmtrade.api")
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # answered without looking at a token: authentication may reload the key ring from the database, and a
 # probe must neither wait for that nor fail with it (a database outage is what /readyz reports)
@@ -414,11 +415,13 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        started = time.perf_counter()
         request = Request(scope=scope, receive=receive)
         try:
             response = await self.run(request)
         except HTTPException as err:
             response = http_refusal(scope, err.status_code, err.reason, err)
+            request.state.outcome = "refused"
         else:
             if response.media_type == "application/json" and response_media_type(
                 raw_header(scope["headers"], b"accept")
@@ -427,11 +430,16 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
                 if getattr(request.state, "request_error", False):
                     response.status_code = 400
         await response(scope, receive, send)
+        state = request.state
+        elapsed = time.perf_counter() - started
+        metrics.observe(getattr(state, "operation", None), getattr(state, "outcome", "ok"), elapsed)
 
     async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
         """A request error (nothing executed) answered as application/graphql-response+json has no `data`
         entry and a 400 (set in __call__); as application/json it keeps `data: null` and a 200."""
         answer = await super().process_result(request, result)
+        if result.errors:
+            request.state.outcome = outcome_of(result.data, result.errors)
         if is_request_error(result.data, result.errors) and response_media_type(
             request.headers.get("accept")
         ) == GRAPHQL_RESPONSE:
@@ -762,6 +770,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             *graphiql.routes(settings.graphiql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint(settings.metrics_token, settings.production)),
         ],
         lifespan=lifespan,
     )

@@ -59,6 +59,16 @@ def is_request_error(data: Any, errors: list[GraphQLError] | None) -> bool:
     return data is None and bool(errors) and all(not e.path for e in errors or [])
 
 
+def outcome_of(data: Any, errors: list[GraphQLError]) -> str:
+    """How a result with errors counts in the metrics (api/metrics.py): `refused` when nothing ran (validation,
+    authentication, a limit), `internal` when a resolver failed unexpectedly, else `error`."""
+    if is_request_error(data, errors):
+        return "refused"
+    if any((e.extensions or {}).get("code") == "INTERNAL" for e in errors):
+        return "internal"
+    return "error"
+
+
 class Refusal(HTTPException):
     """A request refused before GraphQL runs, with a stable code, a Chinese message and extra headers."""
 

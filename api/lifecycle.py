@@ -27,6 +27,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import connections
 
+from api import metrics
 from domain.accounts.tokens import KeyRing
 from domain.common import clock
 from notifications.broker import InProcessBroker
@@ -98,11 +99,13 @@ class Lifecycle:
     @contextlib.contextmanager
     def _tracked(self, sock: _Socket) -> Iterator[None]:
         self._sockets.add(sock)
+        metrics.WEBSOCKETS.inc()
         try:
             yield
         finally:
             sock.gone.set()
             self._sockets.discard(sock)
+            metrics.WEBSOCKETS.dec()
 
 
 class DrainMiddleware:

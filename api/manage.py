@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
+from api import logs
 from api.settings import Settings
 from domain.db import is_postgres, tortoise_config
 
@@ -149,6 +150,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's loggers go through ours (api/logs.py): one format, masked, with request ids
         ws="websockets-sansio",
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]  # a float works
     )
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     if problem := _needs_redis(settings, args.command):
         parser.error(problem)
     if args.command in ("serve", "migrate"):

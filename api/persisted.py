@@ -29,6 +29,7 @@ from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
+from api.logs import operation_var
 from api.ws import PalmTradeTransportWS
 from domain.common.actors import Actor
 from mobile_contract import gate
@@ -207,6 +208,11 @@ class PersistedOperations(SchemaExtension):
         if stored is not None:
             ctx.query = stored.text  # the process's one string object: ParserCache hashes it once
             self.stored = stored
+            # a contract operation names the request in its log lines and metrics (a client's own name would not)
+            operation_var.set(stored.name)
+            state = getattr(getattr(ctx.context, "request", None), "state", None)
+            if state is not None:
+                state.operation = stored.name
         yield
 
     def on_parse(self) -> Iterator[None]:

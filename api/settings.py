@@ -26,6 +26,12 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _log_format(value: str) -> str:
+    if value not in ("json", "text"):
+        raise SettingsError("LOG_FORMAT must be json or text")
+    return value
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
@@ -105,6 +111,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: str = "text"  # json: one JSON object a line with the request id and operation (api/logs.py)
+    metrics_token: str | None = None  # /metrics answers only this bearer; in production, unset hides it
     # leaving (api/lifecycle.py): not ready but serving for the drain, then in-flight work gets the grace
     shutdown_drain_seconds: float = 0.0
     shutdown_grace_seconds: float = 30.0
@@ -202,6 +210,8 @@ class Settings:
             host=os.environ.get("HOST", "127.0.0.1"),
             port=_int("PORT", 8000),
             log_level=os.environ.get("LOG_LEVEL", "info"),
+            log_format=_log_format(os.environ.get("LOG_FORMAT") or ("json" if production else "text")),
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
             shutdown_drain_seconds=float(os.environ.get("SHUTDOWN_DRAIN_SECONDS") or (5 if production else 0)),
             shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or 30),
             readiness_timeout=float(os.environ.get("READINESS_TIMEOUT") or 1),

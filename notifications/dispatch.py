@@ -30,6 +30,7 @@ from domain.guarantees import services as guarantees
 from domain.publication import feed
 from domain.publication import services as publication
 from domain.tendering import opening
+from notifications import metrics
 
 log = logging.getLogger("palmtrade.dispatch")
 MAX_BACKOFF_SECONDS = 60
@@ -164,6 +165,7 @@ class Dispatcher:
             for consumer in self.consumers:
                 await consumer.consume(batch)
             await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
+        metrics.EVENTS.labels("dispatched").inc(len(batch))
         return len(batch)
 
     async def _postpone(self, event_id: int, err: Exception) -> None:
@@ -173,6 +175,7 @@ class Dispatcher:
         attempts = event.attempts + 1
         delay = min(2**attempts, MAX_BACKOFF_SECONDS)
         log.error("event %s failed %d times (%r); next try in %d s", event.event_id, attempts, err, delay)
+        metrics.EVENTS.labels("failed").inc()
         await OutboxEvent.filter(id=event_id, dispatched_at=None).update(
             attempts=attempts,
             next_attempt_at=clock.now() + timedelta(seconds=delay),

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from domain.notifications import services
 from domain.notifications.services import DeliveryStatus, DuePush
+from notifications import metrics
 from notifications.channels.base import Channel, Outcome, Push, PushResult
 
 log = logging.getLogger("palmtrade.push")
@@ -69,6 +70,8 @@ class PushSender:
         if not leased:
             return 0
         pushes = await services.expire_overdue(self.owner, leased)
+        kept = {p.delivery_id for p in pushes}
+        metrics.count(metrics.PUSHES, ((d.provider, "expired") for d in leased if d.delivery_id not in kept))
         by_provider: dict[str, list[DuePush]] = defaultdict(list)
         for due in pushes:
             by_provider[due.provider].append(due)
@@ -79,6 +82,7 @@ class PushSender:
                 await services.finish(
                     self.owner, [d.delivery_id for d in group], DeliveryStatus.SKIPPED, f"no channel for {provider}"
                 )
+                metrics.PUSHES.labels(provider, "skipped").inc(len(group))
                 continue
             for i in range(0, len(group), channel.max_batch):
                 sends.append(self._send(channel, group[i : i + channel.max_batch]))
@@ -98,6 +102,7 @@ class PushSender:
         await self.record(list(zip(group, results, strict=True)))
 
     async def record(self, outcomes: Sequence[tuple[DuePush, PushResult]]) -> None:
+        metrics.count(metrics.PUSHES, ((d.provider, r.outcome.value) for d, r in outcomes))
         sent = [d.delivery_id for d, r in outcomes if r.outcome is Outcome.SENT]
         await services.finish(self.owner, sent, DeliveryStatus.SENT)
         failed: dict[str, list[int]] = defaultdict(list)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from domain.notifications import sms
 from domain.notifications.models import SmsMessage
+from notifications import metrics
 from notifications.sms.base import SmsMessage as Outgoing
 from notifications.sms.base import SmsOutcome, SmsProvider
 
@@ -65,6 +66,7 @@ class SmsDispatcher:
             if result.outcome is SmsOutcome.SENT or result.outcome in FINAL_FOR_MESSAGE:
                 break
         done = await sms.record(message, tries, self.owner)
+        metrics.count(metrics.TEXTS, ((t.provider, t.outcome) for t in tries))
         log.info(
             "SMS %s to %s: %s (%s)",
             message.id,

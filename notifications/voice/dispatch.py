@@ -10,6 +10,7 @@ from domain.evaluation import notices
 from domain.evaluation.models import ExpertNotice
 from domain.notifications.sms import mask
 from domain.publication.models import Lot
+from notifications import metrics
 from notifications.voice.base import VoiceCall, VoiceOutcome, VoiceProvider
 
 log = logging.getLogger("palmtrade.voice")
@@ -40,6 +41,7 @@ class VoiceDispatcher:
         )
         outcome = {VoiceOutcome.PLACED: "placed", VoiceOutcome.RETRY: "retry"}.get(result.outcome, "failed")
         await notices.call_outcome(notice, self.provider.name, outcome, result.provider_id)
+        metrics.CALLS.labels(self.provider.name, outcome).inc()
         log.info("voice call for notice %s to %s: %s %s", notice.id, mask(notice.phone), outcome, result.code or "")
 
     async def close(self) -> None:

@@ -1,0 +1,170 @@
+"""Prometheus metrics at `/metrics`, for the operator who watches the service (README: Operations).
+
+Counted as they happen, in the process that served or sent: GraphQL requests by operation and outcome with a
+latency histogram, open WebSockets, and the channels' outcomes (notifications/metrics.py). Read from the database
+when scraped, so that any one process answers for the whole deployment: the outbox's backlog and lag (how long the
+oldest event has waited for its consumers), the chronograph's lag (how late the most overdue timed transition is),
+queued pushes and texts, and the database pool in use.
+
+Several server and worker processes share one count through prometheus_client's multiprocess mode: set
+PROMETHEUS_MULTIPROC_DIR to an empty folder for all of them (cleared at deploy). Without it each process counts its
+own. In production `/metrics` answers only with `METRICS_TOKEN` as a bearer token; it is not found without one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import REGISTRY, Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from tortoise import connections
+
+from domain.common import chronograph, clock
+from domain.common.models import OutboxEvent
+from domain.notifications.models import PushDelivery, SmsMessage
+from domain.notifications.sms import Status
+
+MANIFEST = Path(__file__).resolve().parent.parent / "mobile_contract" / "manifest.json"
+
+REQUESTS = Counter(
+    "palmtrade_graphql_requests",
+    "GraphQL requests by operation (a name from the mobile contract, else 'other') and outcome: ok, error (a typed "
+    "business error in the answer), refused (a request error: validation, authentication, rate limit), internal.",
+    ["operation", "outcome"],
+)
+LATENCY = Histogram(
+    "palmtrade_graphql_request_seconds",
+    "Time from the request reaching the GraphQL endpoint to its answer, by operation.",
+    ["operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+WEBSOCKETS = Gauge(
+    "palmtrade_websocket_connections",
+    "Open graphql-transport-ws connections (subscriptions: live auctions, notifications).",
+    multiprocess_mode="livesum",
+)
+
+
+@cache
+def contract_operations() -> frozenset[str]:
+    """The operation names app, kiosk and integrator builds send: the only names used as a label (a client's own
+    name would make a label value per caller)."""
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    entries = manifest.get("operations", manifest) if isinstance(manifest, dict) else manifest
+    return frozenset(str(e["name"]) for e in entries if isinstance(e, dict) and "name" in e)
+
+
+def operation_label(name: str | None) -> str:
+    return name if name and name in contract_operations() else "other"
+
+
+def observe(operation: str | None, outcome: str, seconds: float) -> None:
+    """One GraphQL request answered."""
+    label = operation_label(operation)
+    REQUESTS.labels(label, outcome).inc()
+    LATENCY.labels(label).observe(seconds)
+
+
+class _Snapshot(Collector):
+    """Gauges read from the database for one scrape."""
+
+    def __init__(self, families: Iterable[GaugeMetricFamily]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        return self.families
+
+
+def _seconds_since(then: datetime | None, now: datetime) -> float:
+    return max(0.0, (now - then).total_seconds()) if then is not None else 0.0
+
+
+async def database_gauges() -> list[GaugeMetricFamily]:
+    """The backlog the deployment owes, read once per scrape (each an indexed query)."""
+    now = clock.now()
+    pending = OutboxEvent.filter(dispatched_at=None)
+    oldest = await pending.order_by("id").first().values_list("occurred_at", flat=True)
+    outbox = GaugeMetricFamily("palmtrade_outbox_pending_events", "Domain events not yet dispatched.")
+    outbox.add_metric([], await pending.count())
+    outbox_lag = GaugeMetricFamily(
+        "palmtrade_outbox_lag_seconds", "How long the oldest undispatched event has waited (0: none waits)."
+    )
+    outbox_lag.add_metric([], _seconds_since(oldest, now))  # type: ignore[arg-type]
+    lag = GaugeMetricFamily(
+        "palmtrade_chronograph_lag_seconds",
+        "How late the most overdue time-driven transition is, by transition (deadlines, auction phases, windows).",
+        labels=["transition"],
+    )
+    for transition in chronograph.transitions():
+        due = (
+            await transition.model.filter(next_check_at__lte=now)
+            .order_by("next_check_at")
+            .first()
+            .values_list("next_check_at", flat=True)
+        )
+        lag.add_metric([transition.name], _seconds_since(due, now))  # type: ignore[arg-type]
+    pushes = GaugeMetricFamily("palmtrade_push_pending", "Pushes waiting to be sent (due or in quiet hours).")
+    pushes.add_metric([], await PushDelivery.filter(status="pending").count())
+    texts = GaugeMetricFamily("palmtrade_sms_queued", "Texts queued and not yet accepted by a provider.")
+    texts.add_metric([], await SmsMessage.filter(status=Status.QUEUED).count())
+    return [outbox, outbox_lag, lag, pushes, texts, *_pool_gauges()]
+
+
+def _pool_gauges() -> list[GaugeMetricFamily]:
+    """The PostgreSQL connection pool of this process (asyncpg); nothing on SQLite, which has one connection."""
+    pool: Any = getattr(connections.get("default"), "_pool", None)
+    if pool is None or not hasattr(pool, "get_size"):
+        return []
+    family = GaugeMetricFamily(
+        "palmtrade_db_pool_connections", "Database connections of this process's pool.", labels=["state"]
+    )
+    size, idle = pool.get_size(), pool.get_idle_size()
+    family.add_metric(["in_use"], size - idle)
+    family.add_metric(["idle"], idle)
+    family.add_metric(["max"], pool.get_max_size())
+    return [family]
+
+
+def _counted() -> bytes:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)
+    return generate_latest(registry)
+
+
+def allowed(request: Request, token: str | None, production: bool) -> bool:
+    if not token:
+        return not production
+    given = request.headers.get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+async def render() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(await database_gauges()))
+    return _counted() + generate_latest(registry)
+
+
+def endpoint(token: str | None, production: bool) -> Any:
+    async def metrics(request: Request) -> Response:
+        if not allowed(request, token, production):
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        return Response(await render(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
