@@ -24,7 +24,7 @@ from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, digest
-from domain.publication.models import Lot, Project
+from domain.supervision import scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,9 +211,6 @@ async def visible_signature(actor: Actor, signature_id: int) -> ActSignature:
         raise NotFound()
     if actor.has(Role.OPERATOR) or (actor.org_id is not None and actor.org_id == row.organisation_id):
         return row
-    if actor.has(Role.SUPERVISOR) and row.lot_id is not None:
-        lot = await Lot.get_or_none(id=row.lot_id)
-        project = await Project.get_or_none(id=lot.project_id) if lot else None
-        if project is not None and project.category in actor.supervised_categories:
-            return row
+    if row.lot_id is not None and await scope.keeps_lot(actor, row.lot_id):
+        return row
     raise NotFound()

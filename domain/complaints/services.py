@@ -55,6 +55,7 @@ from domain.publication.models import Announcement, Lot, Project
 from domain.publication.services import LotSuspended
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from domain.results import services as results
+from domain.supervision import scope
 from domain.tendering import opening as openings
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 
@@ -376,9 +377,7 @@ def _managers(project: Project) -> tuple[int, ...]:
 
 def supervises(actor: Actor, category: str | None) -> bool:
     """A supervisor of the category (any supervisor for a report about no lot)."""
-    if not actor.has(Role.SUPERVISOR):
-        return False
-    return category is None or category in actor.supervised_categories
+    return (category is None and actor.has(Role.SUPERVISOR)) or scope.supervises(actor, category)
 
 
 def _keeper_roles() -> tuple[str, ...]:
@@ -1147,12 +1146,9 @@ def supervised_complaints(actor: Actor, status: str | None = None) -> QuerySet[C
 
 def supervised_objections(actor: Actor, status: str | None = None) -> QuerySet[Objection]:
     """Every objection of the supervisor's categories (operators: all)."""
-    if actor.has(Role.OPERATOR):
-        query = Objection.all()
-    elif actor.has(Role.SUPERVISOR):
-        query = Objection.filter(lot__project__category__in=sorted(actor.supervised_categories))
-    else:
+    if not actor.has(Role.OPERATOR, Role.SUPERVISOR):
         raise PermissionDenied()
+    query = Objection.filter(scope.kept_lots(actor))
     return query.filter(status=status) if status else query
 
 

@@ -15,6 +15,7 @@ from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, LotStatus
 from domain.registration import services as registration
+from domain.supervision import scope
 from domain.tendering.models import SealedBid
 
 
@@ -25,7 +26,7 @@ def _manages(actor: Actor, project: Project) -> bool:
 
 
 def _supervises(actor: Actor, project: Project) -> bool:
-    return actor.has(Role.OPERATOR) or (actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories)
+    return scope.keeps_project(actor, project)
 
 
 def _bid_deadline(lot: Lot) -> datetime | None:

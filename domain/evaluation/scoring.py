@@ -41,6 +41,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, EvaluationMethod, Procedure, evaluation_settings
 from domain.publication.states import LotStatus
 from domain.results.models import Candidate
+from domain.supervision import scope
 from domain.tendering.models import Opening, SealedBid
 from domain.tendering.opening import OpeningStatus
 from domain.tendering.services import BidStatus, NotSealedTender
@@ -312,9 +313,7 @@ async def members_of(lot_id: int) -> list[int]:
 
 async def may_read(actor: Actor, lot: Lot, project: Project) -> bool:
     """Committee members, the tenderer (and its agency), operators and supervisors of the lot's category."""
-    if actor.has(Role.OPERATOR):
-        return True
-    if actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories:
+    if scope.keeps_project(actor, project):
         return True
     if actor.org_id is not None and actor.org_id in (project.tenderer_id, project.agency_id):
         return True
@@ -323,7 +322,7 @@ async def may_read(actor: Actor, lot: Lot, project: Project) -> bool:
 
 def sees_experts(actor: Actor, project: Project) -> bool:
     """Who may see which expert judged what before the award: operators, supervisors of the category."""
-    return actor.has(Role.OPERATOR) or (actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories)
+    return scope.keeps_project(actor, project)
 
 
 # ---------------------------------------------------------------- services

@@ -40,6 +40,7 @@ from domain.publication import services as publication
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from domain.results.models import Award, Candidate
+from domain.supervision import scope
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.services import BidStatus
 
@@ -656,13 +657,9 @@ class ResultView:
     keeper: bool  # the caller sees the supervisory facts (contract overdue)
 
 
-def _supervises(actor: Actor, project: Project) -> bool:
-    return actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories
-
-
 def _keeper(actor: Actor, project: Project) -> bool:
     """The tenderer (and its agency), operators, supervisors of the lot's category."""
-    if actor.has(Role.OPERATOR) or _supervises(actor, project):
+    if scope.keeps_project(actor, project):
         return True
     return actor.org_id is not None and actor.org_id in _managers(project)
 

@@ -65,6 +65,7 @@ from domain.guarantees.models import Guarantee
 from domain.guarantees.states import WITH_LETTER
 from domain.publication.models import Lot, Project
 from domain.results.models import Award
+from domain.supervision import scope
 from domain.supervision.models import CollusionAlert, NetworkFact
 from domain.tendering.models import SealedBid
 
@@ -545,7 +546,7 @@ async def evaluate_lot(lot_id: int, t: Thresholds = THRESHOLDS) -> list[Collusio
 
 
 def _may_see(actor: Actor, alert: CollusionAlert) -> bool:
-    return actor.has(Role.SUPERVISOR) and alert.category in actor.supervised_categories
+    return scope.supervises(actor, alert.category)
 
 
 def queue(actor: Actor, status: AlertStatus | None = None, lot_id: int | None = None) -> QuerySet[CollusionAlert]:
