@@ -29,6 +29,7 @@ from domain.deposits import services as deposits
 from domain.guarantees import services as guarantees
 from domain.publication import feed
 from domain.publication import services as publication
+from domain.supervision import scope
 from domain.tendering import opening
 from notifications import metrics
 
@@ -124,7 +125,11 @@ class LiveConsumer:
     async def consume(self, events: Sequence[OutboxEvent]) -> None:
         for event in events:
             if event.outcome == "success":
-                await self.bus.publish(live_message(event))
+                message = live_message(event)
+                message["audience"] = await scope.live_audience(
+                    event.object_type, event.object_id, event.payload, event.audience
+                )
+                await self.bus.publish(message)
 
 
 class Dispatcher:

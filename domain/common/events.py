@@ -49,7 +49,16 @@ def can_see(audience: dict[str, Any], actor: Actor) -> bool:
         return True
     if actor.org_id is not None and actor.org_id in audience.get("orgs", ()):
         return True
-    return any(r in actor.roles for r in audience.get("roles", ()))
+    return any(
+        r in actor.roles and (r != Role.SUPERVISOR or _supervises(audience, actor)) for r in audience.get("roles", ())
+    )
+
+
+def _supervises(audience: dict[str, Any], actor: Actor) -> bool:
+    """A supervisor hears of a lot's events only for the categories it supervises (domain/supervision/scope
+    stamps `categories` on the events about a lot)."""
+    categories = audience.get("categories")
+    return categories is None or any(c in actor.supervised_categories for c in categories)
 
 
 @dataclass(frozen=True, kw_only=True)

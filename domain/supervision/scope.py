@@ -63,6 +63,34 @@ def kept_lots(actor: Actor, field: str = "lot_id") -> Q:
     return Q(**{f"{field}__in": Subquery(_supervised_lots(actor).values("id"))})
 
 
+# ---------------------------------------------------------------- live events
+
+
+async def event_category(object_type: str, object_id: str, payload: dict[str, Any]) -> str | None:
+    """The category of the lot (or project) an event is about; None for an event about no lot."""
+    if object_type == "Project" and object_id.isdigit():
+        found = await Project.filter(id=int(object_id)).values_list("category", flat=True)
+        return str(found[0]) if found else None
+    lot_id: Any = object_id if object_type == "Lot" else payload.get("lot_id")
+    if lot_id is None and object_id.isdigit() and object_type in _lot_bound_models():
+        rows = await _lot_bound_models()[object_type].filter(id=int(object_id)).values_list("lot_id", flat=True)
+        lot_id = rows[0] if rows else None
+    if isinstance(lot_id, str) and lot_id.isdigit():
+        lot_id = int(lot_id)
+    return await lot_category(lot_id) if isinstance(lot_id, int) else None
+
+
+async def live_audience(
+    object_type: str, object_id: str, payload: dict[str, Any], audience: dict[str, Any]
+) -> dict[str, Any]:
+    """The audience of a live event with its supervisors narrowed to the category of the event's lot
+    (events.can_see reads `categories`)."""
+    if Role.SUPERVISOR.value not in audience.get("roles", ()):
+        return audience
+    category = await event_category(object_type, object_id, payload)
+    return audience if category is None else {**audience, "categories": [category]}
+
+
 # ---------------------------------------------------------------- the audit trail
 
 # Audit entries about objects that belong to no lot: a supervisor of any category reads them.

@@ -3,6 +3,7 @@ registrants, deposits and their virtual accounts, sealed bids and their audit tr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -19,6 +20,7 @@ from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
 from schema.relay import int_id, to_global_id
 from tests import factories as f
+from tests.scenarios.test_live_events import next_message, ws_connect
 from tests.scenarios.test_registration import REGISTER, open_lot
 from tests.scenarios.test_sealed_bids import SUBMIT
 from tests.scenarios.test_supervision import category_supervisor_phone
@@ -434,3 +436,44 @@ async def test_every_query_a_supervisor_can_call_returns_nothing_of_a_lot_of_ano
     assert leaked == [], "\n".join(f"{name} {args}: {found[:3]}" for name, args, found in leaked)
     # and the supervisor of engineering construction reads the lot's records through the same calls
     assert KEEPER_READS - kept == set()
+
+
+LIVE = """subscription { events(types: ["registration.created", "calendar.day_set"]) { type objectType payload } }"""
+CALENDAR_SET = """mutation($input: CalendarDaySetInput!) { calendarDaySet(input: $input) { __typename } }"""
+
+
+async def test_live_events_of_a_lot_reach_the_supervisors_of_its_category_only(api, manual_clock):
+    # given an engineering lot, and its supervisor and a supervisor of government procurement watching live
+    operator = await f.operator_token(api)
+    project, _, _ = await open_lot(api, manual_clock, operator)
+    lot_id = project["lots"][0]["id"]
+    _, _, bidder = await f.approved_org(api, operator)
+    keeper = await f.login(api, await category_supervisor_phone(api, operator, "ENGINEERING_CONSTRUCTION"))
+    other = await f.login(api, await category_supervisor_phone(api, operator, "GOVERNMENT_PROCUREMENT"))
+    await api.dispatch()
+    watching = []
+    for token in (keeper, other):
+        ws = await ws_connect(api.ws_url, {"authorization": f"Bearer {token}"})
+        assert (await next_message(ws))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": LIVE}}))
+        watching.append(ws)
+    try:
+        # when a bidder registers for the lot, and then the operator sets a day of the calendar (no lot's)
+        await asyncio.sleep(0.2)  # the subscriptions are listening
+        registered = (await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=bidder))["data"]["lotRegister"]
+        assert registered["__typename"] == "LotRegistered", registered
+        await api.dispatch()
+        day = {"day": "2027-01-01", "working": False, "name": "元旦"}
+        assert (await api.gql(CALENDAR_SET, {"input": day}, token=operator))["data"]["calendarDaySet"][
+            "__typename"
+        ] == ("CalendarDayUpdated")
+        await api.dispatch()
+        # then the lot's supervisor hears of the registration, then of the calendar; the other of the calendar only
+        heard = [
+            [(await next_message(ws))["payload"]["data"]["events"]["type"] for _ in range(n)]
+            for ws, n in zip(watching, (2, 1), strict=True)
+        ]
+        assert heard == [["registration.created", "calendar.day_set"], ["calendar.day_set"]]
+    finally:
+        for ws in watching:
+            await ws.close()
