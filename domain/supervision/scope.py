@@ -115,6 +115,8 @@ NOT_LOT_BOUND = frozenset(
 )
 
 
+# Audit entries only operators read: a bank's rejected callback names a virtual account whatever its lot.
+OPERATORS_ONLY = frozenset({"BankCallback"})
 FILES = frozenset({"Document", "Upload"})
 
 
@@ -128,7 +130,8 @@ def _lot_bound_models() -> dict[str, Any]:
 
 def lot_bound_types() -> frozenset[str]:
     """Audit object types a supervisor reads only for the lots of its categories (Lot, Project and their objects).
-    Any type in neither this set nor NOT_LOT_BOUND is shown to operators alone."""
+    A type in neither this set nor NOT_LOT_BOUND is shown to operators alone (OPERATORS_ONLY names those on
+    purpose; tests/domain/supervision/test_scope.py fails on an audited type in none of the three)."""
     return frozenset({"Lot", "Project", "Report", *_lot_bound_models()})
 
 
