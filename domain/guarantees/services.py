@@ -88,7 +88,6 @@ MAX_REASON = 500
 # verification codes: no 0/O, 1/I/L, so that they survive being read aloud or retyped from paper
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
-SEES_ALL = (Role.OPERATOR, Role.SUPERVISOR)
 
 _EVENT_NAMESPACE = uuid.UUID("7c3b0a4e-2f41-4b8e-9d57-1e6a0c9f5b23")
 

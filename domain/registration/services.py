@@ -34,7 +34,6 @@ from domain.registration.models import Registration
 from domain.supervision import network, scope
 
 BAD_CREDIT_YEARS = 3
-SEES_ALL = (Role.OPERATOR, Role.SUPERVISOR)
 
 
 class RegistrationStatus(StrEnum):

@@ -45,7 +45,7 @@ from domain.audit.services import entry_hash
 from domain.certificates import signatures
 from domain.certificates.models import ActSignature
 from domain.common import clock, ecdsa, events
-from domain.common.actors import Actor, Role
+from domain.common.actors import Actor
 from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, DomainEvent, canonical_json
 from domain.complaints.models import Complaint, Objection
@@ -56,6 +56,7 @@ from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
 from domain.registration.models import Registration
 from domain.results.models import Award
+from domain.supervision import scope
 from domain.supervision.models import CollusionAlert
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 
@@ -117,7 +118,7 @@ async def visible_lot(actor: Actor, lot_id: int) -> tuple[Lot, Project]:
     if lot is None:
         raise NotFound()
     project = await Project.get(id=lot.project_id)
-    if actor.has(Role.OPERATOR) or (actor.has(Role.SUPERVISOR) and project.category in actor.supervised_categories):
+    if scope.keeps_project(actor, project):
         return lot, project
     raise NotFound()
 

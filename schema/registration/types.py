@@ -12,6 +12,7 @@ from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
 from domain.registration import models
 from domain.registration import services as registration
+from domain.supervision import scope
 from schema.accounts.types import Organisation
 from schema.describe import describe_values
 from schema.publication.types import Lot
@@ -76,7 +77,7 @@ class Registration(Node):
     @strawberry.field(description="The deposit account; only the bidder, operators and supervisors see it.")
     async def deposit(self, info: Info) -> DepositAccount | None:
         actor = info.context.actor
-        if actor.org_id != self._org and not actor.has(*registration.SEES_ALL):
+        if actor.org_id != self._org and not await scope.keeps_lot(actor, self._lot):
             return None
         account = await DepositAccountModel.get_or_none(registration_id=self._pk)
         return DepositAccount.from_model(account) if account else None
