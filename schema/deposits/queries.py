@@ -35,11 +35,16 @@ class LotDeposit:
     async def lot(self) -> Lot:
         return Lot.from_model(await LotModel.get(id=self._model.lot_id))
 
-    @strawberry.field(description="Who paid, from which account: refunds go back there. Operators and supervisors.")
+    @strawberry.field(
+        description="Who paid, from which account: refunds go back there. Operators and the supervisors of the "
+        "lot's category."
+    )
     async def payer_name(self, info: Info) -> str | None:
         return self._model.payer_name if await scope.keeps_lot(info.context.actor, self._model.lot_id) else None
 
-    @strawberry.field(description="The account the deposit came from. Operators and supervisors.")
+    @strawberry.field(
+        description="The account the deposit came from. Operators and the supervisors of the lot's category."
+    )
     async def payer_account(self, info: Info) -> str | None:
         return self._model.payer_account if await scope.keeps_lot(info.context.actor, self._model.lot_id) else None
 
@@ -51,8 +56,8 @@ class LotDeposit:
 @strawberry.type
 class DepositQueries:
     @strawberry.field(
-        description="The deposits of a lot, newest first: operators and supervisors; the tenderer or its agency "
-        "once the opening has begun. Null for anyone else.",
+        description="The deposits of a lot, newest first: operators and the supervisors of its category; the "
+        "tenderer or its agency once the opening has begun. Null for anyone else.",
         permission_classes=[IsUser],
     )
     async def lot_deposits(

@@ -139,7 +139,7 @@ async def _draw_node(info: Info, pk: str) -> ExpertDraw | None:
 class EvaluationQueries:
     @strawberry.field(
         description="A lot's expert draws, in round order, for anyone to recompute; the experts are numbered, "
-        "not named, until the lot is awarded (operators and supervisors always see them)."
+        "not named, until the lot is awarded (operators and the supervisors of its category always see them)."
     )
     async def expert_draws(
         self,

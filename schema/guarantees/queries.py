@@ -73,8 +73,8 @@ class GuaranteeQueries:
         return await paginate(info, query, first, after, Guarantee.from_model)
 
     @strawberry.field(
-        description="The guarantees of a lot, newest first: operators and supervisors all; the tenderer "
-        "(beneficiary) or its agency those issued, once it may know who bids (after the opening where "
+        description="The guarantees of a lot, newest first: operators and the supervisors of its category all; "
+        "the tenderer (beneficiary) or its agency those issued, once it may know who bids (after the opening where "
         "registrants are secret). Null for anyone else and before that.",
         permission_classes=[IsUser],
     )

@@ -80,7 +80,7 @@ class Guarantee(Node):
 
     @strawberry.field(
         description="The bank account the premium is paid from, as the bidder gave it (digits): the bidder "
-        "itself, the guarantor, operators and supervisors; null for anyone else."
+        "itself, the guarantor, operators and the supervisors of the lot's category; null for anyone else."
     )
     async def payer_account(self, info: Info) -> str | None:
         return self._model.payer_account if await guarantees.sees_payer(info.context.actor, self._model) else None

@@ -32,7 +32,8 @@ class RegistrationQueries:
         return await paginate(info, registration.mine(info.context.actor), first, after, Registration.from_model)
 
     @strawberry.field(
-        description="Who registered for a lot: the tenderer once the list is not secret; operators and supervisors.",
+        description="Who registered for a lot: the tenderer once the list is not secret; operators and the "
+        "supervisors of its category.",
         permission_classes=[IsUser],
     )
     async def lot_registrations(

@@ -74,7 +74,9 @@ class Registration(Node):
     async def organisation(self) -> Organisation:
         return Organisation.from_model(await OrganisationModel.get(id=self._org))
 
-    @strawberry.field(description="The deposit account; only the bidder, operators and supervisors see it.")
+    @strawberry.field(
+        description="The deposit account; only the bidder, operators and the supervisors of its lot's category see it."
+    )
     async def deposit(self, info: Info) -> DepositAccount | None:
         actor = info.context.actor
         if actor.org_id != self._org and not await scope.keeps_lot(actor, self._lot):
