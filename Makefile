@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test graphiql clients migrate makemigrations worker bench schema contract resilience clean
+.PHONY: run test lint graphiql clients migrate makemigrations worker bench schema contract resilience clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
@@ -33,6 +33,12 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 ## Run the whole test suite against DATABASE_URL / REDIS_URL (default: SQLite + in-process broker).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Static checks CI runs before the tests: ruff (lint and format) and the import contracts.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 migrate: $(STAMP)
 	$(BIN)/python -m api.manage migrate
