@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint graphiql clients migrate makemigrations worker bench schema contract resilience clean
+.PHONY: run test lint graphiql clients migrate makemigrations worker bench schema contract resilience lifecycles clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
@@ -56,6 +56,10 @@ bench: $(STAMP)
 ## DATABASE_URL and REDIS_URL must point at them; PALMTRADE_LOAD_CLIENTS=3000 for the full run.
 resilience: $(STAMP)
 	$(BIN)/python -m pytest -s -p no:randomly tests/resilience/test_bidding_day.py $(PYTEST_ARGS)
+
+## Regenerate docs/lifecycles/<area>.md (Markdown + Mermaid) from every domain/<area>/states.py table.
+lifecycles: $(STAMP)
+	$(BIN)/python -m domain.lifecycles --write
 
 schema: $(STAMP)
 	$(BIN)/python -m mobile_contract.snapshot --write

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidTransition, PermissionDenied
+from domain.common.errors import InvalidTransition
+from domain.common.lifecycle import Lifecycle, move
 
 
 class OrgStatus(StrEnum):
@@ -26,23 +27,33 @@ class OrgKind(StrEnum):
 
 SELF_SERVICE_KINDS = frozenset({OrgKind.BIDDER, OrgKind.TENDERER, OrgKind.AGENCY, OrgKind.GUARANTOR})
 
-# (from, to) -> roles that may fire it
+TABLE: Lifecycle[OrgStatus] = Lifecycle(
+    name="Organisation",
+    states=OrgStatus,
+    doc="The review of a market entity: an operator approves, rejects, suspends and reinstates it.",
+    transitions=(
+        move("apply", None, OrgStatus.PENDING, note="the applicant registers the organisation"),
+        move("approve", OrgStatus.PENDING, OrgStatus.APPROVED, by={Role.OPERATOR}),
+        move("reject", OrgStatus.PENDING, OrgStatus.REJECTED, by={Role.OPERATOR}),
+        move("resubmit", OrgStatus.REJECTED, OrgStatus.PENDING, note="resubmission by the applicant"),
+        move("suspend", OrgStatus.APPROVED, OrgStatus.SUSPENDED, by={Role.OPERATOR}),
+        move("reinstate", OrgStatus.SUSPENDED, OrgStatus.APPROVED, by={Role.OPERATOR}),
+    ),
+    initial=frozenset({OrgStatus.PENDING}),
+)
+
+# (from, to) -> roles that may fire it (a view of TABLE)
 TRANSITIONS: dict[tuple[OrgStatus, OrgStatus], frozenset[Role]] = {
-    (OrgStatus.PENDING, OrgStatus.APPROVED): frozenset({Role.OPERATOR}),
-    (OrgStatus.PENDING, OrgStatus.REJECTED): frozenset({Role.OPERATOR}),
-    (OrgStatus.REJECTED, OrgStatus.PENDING): frozenset(),  # resubmission by the applicant
-    (OrgStatus.APPROVED, OrgStatus.SUSPENDED): frozenset({Role.OPERATOR}),
-    (OrgStatus.SUSPENDED, OrgStatus.APPROVED): frozenset({Role.OPERATOR}),
+    (src, t.target): frozenset(Role(r) for r in t.by) for t in TABLE.transitions for src in t.sources
 }
 
 
 def ensure_transition(current: str, target: OrgStatus, actor: Actor) -> None:
     """Raises unless the table allows `current -> target` for one of the actor's roles."""
-    allowed = TRANSITIONS.get((OrgStatus(current), target))
-    if allowed is None:
+    t = TABLE.leading(current, target)
+    if t is None:
         raise InvalidTransition(state=current)
-    if allowed and not actor.has(*allowed):
-        raise PermissionDenied()
+    TABLE.fire(current, t.name, by=actor)
 
 
 def roles_of(status: str, kinds: list[str]) -> frozenset[Role]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.common.errors import InvalidTransition, PermissionDenied
+from domain.common.errors import InvalidTransition
+from domain.common.lifecycle import Lifecycle, move
 
 
 class GuaranteeStatus(StrEnum):
@@ -35,15 +36,27 @@ class Party(StrEnum):
 
 
 S = GuaranteeStatus
-# (from, to) -> the one party that may fire it
+TABLE: Lifecycle[GuaranteeStatus] = Lifecycle(
+    name="Guarantee",
+    states=GuaranteeStatus,
+    doc="An electronic guarantee letter (电子保函): applied for by a bidder, decided by its guarantor, "
+    "claimed at most once by the beneficiary, released with the lot's result or expired.",
+    transitions=(
+        move("apply", None, S.APPLIED, by={Party.APPLICANT}),
+        move("issue", S.APPLIED, S.ISSUED, by={Party.GUARANTOR}),
+        move("decline", S.APPLIED, S.DECLINED, by={Party.GUARANTOR}),
+        move("claim", S.ISSUED, S.CLAIMED, by={Party.BENEFICIARY}),
+        move("pay", S.CLAIMED, S.PAID, by={Party.GUARANTOR}),
+        move("reject", S.CLAIMED, S.REJECTED, by={Party.GUARANTOR}),
+        move("release", S.ISSUED, S.RELEASED, by={Party.SYSTEM}, note="the lot has its result"),
+        move("expire", S.ISSUED, S.EXPIRED, by={Party.SYSTEM}, timed=True, note="valid_until passed"),
+    ),
+    initial=frozenset({S.APPLIED}),
+    final=frozenset({S.DECLINED, S.PAID, S.REJECTED, S.RELEASED, S.EXPIRED}),
+)
+# (from, to) -> the one party that may fire it (a view of TABLE)
 TRANSITIONS: dict[tuple[GuaranteeStatus, GuaranteeStatus], Party] = {
-    (S.APPLIED, S.ISSUED): Party.GUARANTOR,
-    (S.APPLIED, S.DECLINED): Party.GUARANTOR,
-    (S.ISSUED, S.CLAIMED): Party.BENEFICIARY,
-    (S.CLAIMED, S.PAID): Party.GUARANTOR,
-    (S.CLAIMED, S.REJECTED): Party.GUARANTOR,
-    (S.ISSUED, S.RELEASED): Party.SYSTEM,
-    (S.ISSUED, S.EXPIRED): Party.SYSTEM,
+    (src, t.target): Party(next(iter(t.by))) for t in TABLE.transitions for src in t.sources
 }
 
 # one guarantee per bidder and lot may be pending or in force at a time
@@ -52,14 +65,13 @@ LIVE = frozenset({S.APPLIED, S.ISSUED})
 CLAIMED_ONCE = frozenset({S.CLAIMED, S.PAID, S.REJECTED})
 # states that carry an accepted letter (letter number, verification code)
 WITH_LETTER = frozenset({S.ISSUED, S.CLAIMED, S.PAID, S.REJECTED, S.RELEASED, S.EXPIRED})
-FINAL = frozenset({S.DECLINED, S.PAID, S.REJECTED, S.RELEASED, S.EXPIRED})
+FINAL = TABLE.final
 
 
 def ensure_transition(current: str, target: GuaranteeStatus, party: Party) -> None:
     """Raises InvalidTransition unless the table has `current -> target`, PermissionDenied unless
     `party` is the one that may fire it."""
-    allowed = TRANSITIONS.get((GuaranteeStatus(current), target))
-    if allowed is None:
+    t = TABLE.leading(current, target)
+    if t is None:
         raise InvalidTransition(state=current)
-    if allowed is not party:
-        raise PermissionDenied()
+    TABLE.fire(current, t.name, by=party)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.common.errors import InvalidTransition
+from domain.common.lifecycle import SYSTEM, Lifecycle, Transition, move
 
 
 class AnnouncementType(StrEnum):
@@ -60,12 +60,52 @@ NEEDS_TENDER = frozenset(set(AnnouncementType) - {AnnouncementType.TENDER})
 PUBLICITY_DAYS_SETTING = {AnnouncementType.CANDIDATE_PUBLICITY: "candidate_publicity_days"}
 
 
+def _moves() -> tuple[Transition[LotStatus], ...]:
+    by_announcement = tuple(
+        move(f"publish_{kind.value}", allowed, target, note=f"a {kind.value} announcement is published")
+        for kind, (allowed, target) in LOT_MOVES.items()
+    )
+    # time-driven steps no announcement makes (publication.services.move_lot)
+    by_time = (
+        move(
+            "start_opening",
+            LotStatus.OPEN,
+            LotStatus.EVALUATING,
+            by={SYSTEM},
+            timed=True,
+            note="the bid deadline passed with enough bids: the opening starts",
+        ),
+        move(
+            "fail_at_deadline",
+            LotStatus.OPEN,
+            LotStatus.FAILED,
+            by={SYSTEM},
+            timed=True,
+            note="too few bids at the deadline (流标)",
+        ),
+        move(
+            "fail_evaluation",
+            LotStatus.EVALUATING,
+            LotStatus.FAILED,
+            by={SYSTEM},
+            note="the evaluation committee found too few valid bids",
+        ),
+    )
+    return (move("create", None, LotStatus.DRAFT), *by_announcement, *by_time)
+
+
+TABLE: Lifecycle[LotStatus] = Lifecycle(
+    name="Lot",
+    states=LotStatus,
+    doc="A lot's status moves when an announcement of a type is published, and by the opening and the evaluation.",
+    transitions=_moves(),
+    initial=frozenset({LotStatus.DRAFT}),
+    final=frozenset({LotStatus.TERMINATED}),
+)
+
+
 def lot_after(kind: AnnouncementType, current: str) -> LotStatus | None:
     """The lot's status after publishing `kind` (None: unchanged); raises if not allowed now."""
-    move = LOT_MOVES.get(kind)
-    if move is None:
+    if kind not in LOT_MOVES:
         return None
-    allowed, target = move
-    if LotStatus(current) not in allowed:
-        raise InvalidTransition(state=current)
-    return target
+    return TABLE.fire(current, f"publish_{kind.value}")

@@ -1,0 +1,52 @@
+"""Every area's lifecycle tables, for the docs pages (`make lifecycles`) and the test that walks them.
+
+python -m domain.lifecycles --write   # regenerate docs/lifecycles/<area>.md
+python -m domain.lifecycles           # exit 1 when a page is stale
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from domain.accounts import states as accounts
+from domain.common.lifecycle import Lifecycle, render_page
+from domain.guarantees import states as guarantees
+from domain.publication import states as publication
+
+AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
+    ("accounts", (accounts.TABLE,)),
+    ("publication", (publication.TABLE,)),
+    ("guarantees", (guarantees.TABLE,)),
+]
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "lifecycles"
+
+
+def page(area: str) -> str:
+    """The Markdown page of one area's tables."""
+    return render_page(area, dict(AREAS)[area])
+
+
+def main(argv: list[str]) -> int:
+    write = "--write" in argv
+    stale = []
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for area, _ in AREAS:
+        path = DOCS / f"{area}.md"
+        text = page(area)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        if write:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+        else:
+            stale.append(area)
+    for area in stale:
+        print(f"docs/lifecycles/{area}.md is stale: run `make lifecycles`", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
