@@ -3,14 +3,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint graphiql clients migrate makemigrations worker bench schema contract resilience lifecycles clean
+.PHONY: run test lint lock graphiql clients migrate makemigrations worker bench schema contract resilience lifecycles clean
 
-$(STAMP): pyproject.toml
+# the exact versions of requirements.lock first (CI and every machine install the same), then the project itself
+$(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## Refresh requirements.lock from pyproject.toml (runtime and test dependencies, exact versions); commit both.
+## UPGRADE=1 moves every package to its newest allowed version; without it the locked versions stay.
+lock:
+	@test -n "$(PYTHON)" || { echo "need Python 3.11 or newer on PATH"; exit 1; }
+	test -x .lock-venv/bin/pip-compile || { $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools; }
+	.lock-venv/bin/pip-compile --quiet --strip-extras --extra test --no-emit-index-url --no-emit-find-links \
+		$(if $(UPGRADE),--upgrade,) --output-file requirements.lock pyproject.toml
 
 GRAPHIQL_ASSETS := api/graphiql_assets/node_modules/.package-lock.json
 CLIENTS := tests/clients/node/node_modules/.package-lock.json
