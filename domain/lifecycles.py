@@ -14,10 +14,12 @@ from domain.accounts import states as accounts
 from domain.common.lifecycle import Lifecycle, render_page
 from domain.guarantees import states as guarantees
 from domain.publication import states as publication
+from domain.registration import states as registration
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("accounts", (accounts.TABLE,)),
     ("publication", (publication.TABLE,)),
+    ("registration", (registration.TABLE,)),
     ("guarantees", (guarantees.TABLE,)),
 ]
 

@@ -169,6 +169,17 @@ class Lifecycle(Generic[S]):
 
     fire = check  # the guarded transition function services call: returns the new state
 
+    def precheck(self, name: str, *, by: Actor | str | None = None, **facts: Any) -> None:
+        """Raises as `fire` would for the caller and the guards, whatever the state: for the checks a
+        service makes before it locks the row (then it fires on the locked row)."""
+        t = self._by_name[name]
+        if not _may_fire(t.by, by):
+            raise PermissionDenied()
+        for g in t.guards:
+            err = g(facts)
+            if err is not None:
+                raise err
+
     def allows(self, current: str | None, name: str, *, by: Actor | str | None = None, **facts: Any) -> bool:
         """Whether `fire` would succeed."""
         try:

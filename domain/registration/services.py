@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from tortoise.queryset import QuerySet
 
@@ -21,7 +20,7 @@ from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, NotFound, PermissionDenied
+from domain.common.errors import NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -30,47 +29,17 @@ from domain.credit.models import CreditRecord
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
+from domain.registration.errors import NotEligible as NotEligible
+from domain.registration.errors import NotRegistered as NotRegistered
+from domain.registration.errors import RegistrantsSecret
+from domain.registration.errors import RegistrationClosed as RegistrationClosed
+from domain.registration.errors import RegistrationLocked as RegistrationLocked
 from domain.registration.models import Registration
+from domain.registration.states import TABLE
+from domain.registration.states import RegistrationStatus as RegistrationStatus
 from domain.supervision import network, scope
 
 BAD_CREDIT_YEARS = 3
-
-
-class RegistrationStatus(StrEnum):
-    REGISTERED = "registered"
-    WITHDRAWN = "withdrawn"
-
-
-class RegistrationClosed(DomainError):
-    code = "REGISTRATION_CLOSED"
-    message_zh = "不在报名时间内（{opens_at} 至 {closes_at}）"
-    message_en = "Registration is not open ({opens_at} to {closes_at})"
-    exposed: ClassVar[dict[str, str]] = {"opens_at": "datetime", "closes_at": "datetime"}
-
-
-class NotEligible(DomainError):
-    code = "NOT_ELIGIBLE"
-    message_zh = "不符合报名条件：{rule}"
-    message_en = "Not eligible: {rule}"
-    exposed: ClassVar[dict[str, str]] = {"rule": "str"}
-
-
-class RegistrationLocked(DomainError):
-    code = "REGISTRATION_LOCKED"
-    message_zh = "投标截止后不能撤回报名"
-    message_en = "A registration cannot be withdrawn after the bid deadline"
-
-
-class NotRegistered(DomainError):
-    code = "NOT_REGISTERED"
-    message_zh = "须先报名该标段"
-    message_en = "Register for the lot first"
-
-
-class RegistrantsSecret(DomainError):
-    code = "REGISTRANTS_SECRET"
-    message_zh = "开标前报名名单保密"
-    message_en = "Who registered stays secret until the opening"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,12 +129,17 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
     lot, project = await _lot_for_registration(lot_id)
     now = clock.now()
     span = window(lot, await _tender_published_at(lot))
-    if lot.status != LotStatus.OPEN.value or span is None or not span.opens_at <= now < span.closes_at:
-        raise RegistrationClosed(opens_at=span.opens_at if span else now, closes_at=span.closes_at if span else now)
+    facts: dict[str, Any] = {
+        "lot_status": lot.status,
+        "now": now,
+        "opens_at": span.opens_at if span else None,
+        "closes_at": span.closes_at if span else None,
+        "ineligible": None,
+    }
+    TABLE.precheck("register", by=actor, **facts)  # the window first: no eligibility query when closed
     org = await Organisation.get(id=actor.org_id)
-    failure = await _eligibility_failure(org, lot, now)
-    if failure is not None:
-        raise NotEligible(rule=failure)
+    facts["ineligible"] = await _eligibility_failure(org, lot, now)
+    TABLE.precheck("register", by=actor, **facts)
 
     async def create() -> dict[str, Any]:
         existing = await lock(Registration.filter(lot_id=lot.id, organisation_id=org.id)).first()
@@ -176,15 +150,14 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
                 lot_id=lot.id,
                 organisation_id=org.id,
                 user_id=actor.user_id,
-                status=RegistrationStatus.REGISTERED.value,
+                status=TABLE.fire(None, "register", by=actor, **facts).value,
                 registered_at=now,
                 updated_at=now,
             )
         else:
             reg = existing
-            reg.update_from_dict(
-                {"status": RegistrationStatus.REGISTERED.value, "user_id": actor.user_id, "registered_at": now}
-            )
+            again = TABLE.fire(reg.status, "register_again", by=actor, **facts)
+            reg.update_from_dict({"status": again.value, "user_id": actor.user_id, "registered_at": now})
             reg.withdrawn_at = None
             reg.updated_at = now
             await reg.save()
@@ -213,16 +186,15 @@ async def withdraw(actor: Actor, lot_id: int, idempotency_key: str | None = None
         raise PermissionDenied()
     lot, project = await _lot_for_registration(lot_id)
     now = clock.now()
-    deadline = bid_deadline(lot)
-    if deadline is not None and now >= deadline:
-        raise RegistrationLocked()
+    facts = {"now": now, "deadline": bid_deadline(lot)}
+    TABLE.precheck("withdraw", by=actor, **facts)
 
     async def change() -> dict[str, Any]:
         reg = await lock(Registration.filter(lot_id=lot.id, organisation_id=actor.org_id)).first()
         if reg is None:
             raise NotFound()
         if reg.status == RegistrationStatus.REGISTERED.value:
-            reg.status = RegistrationStatus.WITHDRAWN.value
+            reg.status = TABLE.fire(reg.status, "withdraw", by=actor, **facts).value
             reg.withdrawn_at = now
             reg.updated_at = now
             await reg.save()
