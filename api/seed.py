@@ -291,7 +291,7 @@ async def _publish_tender(actor: Actor, project_id: int, lot_id: int, name: str)
 async def _file_demo_complaint(lot_id: int) -> None:
     """A bidder complains about the lot open for bids, now, so its supervisor has a complaint to handle."""
     from domain.common import clock
-    from domain.complaints import services as complaints
+    from domain.complaints import complaints
 
     user = await User.get(phone=COMPLAINANT)
     bidder = Actor(user_id=user.id, org_id=user.organisation_id, roles=frozenset({Role.BIDDER}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.complaints.services import (
+from domain.complaints.states import (
     DECISION_ZH,
     STAGE_ZH,
     SUBJECT_ZH,

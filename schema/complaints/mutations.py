@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from domain.common.actors import Role
 from domain.common.errors import DomainError
-from domain.complaints import services as complaints
+from domain.complaints import complaints, errors, objections, reports, suspension
 from schema.certificates.mutations import SIGNATURE_ERRORS
 from schema.certificates.types import SignatureInput, signed
 from schema.complaints.queries import within_budget
@@ -30,15 +30,15 @@ from schema.relay import int_id
 IsSupervisor = has_role(Role.SUPERVISOR)
 REPORTS_PER_MINUTE = 10
 
-RAISE_ERRORS = [complaints.ObjectionWindowClosed, complaints.NotAnInterestedParty, *SIGNATURE_ERRORS]
+RAISE_ERRORS = [errors.ObjectionWindowClosed, errors.NotAnInterestedParty, *SIGNATURE_ERRORS]
 FILE_ERRORS = [
-    complaints.ComplaintTooLate,
-    complaints.ObjectionRequired,
-    complaints.NotAnInterestedParty,
+    errors.ComplaintTooLate,
+    errors.ObjectionRequired,
+    errors.NotAnInterestedParty,
     *SIGNATURE_ERRORS,
 ]
-SUSPEND_ERRORS = [complaints.LotAlreadySuspended]
-LIFT_ERRORS = [complaints.NotSuspended]
+SUSPEND_ERRORS = [errors.LotAlreadySuspended]
+LIFT_ERRORS = [errors.NotSuspended]
 
 
 # ---------------------------------------------------------------- objections
@@ -265,7 +265,7 @@ class ComplaintMutations:
         ],
     ) -> ObjectionRaiseResult:
         try:
-            made = await complaints.raise_objection(
+            made = await objections.raise_objection(
                 info.context.actor,
                 int_id(input.lot_id, "Lot", "lotId"),
                 input.stage.value,
@@ -287,7 +287,7 @@ class ComplaintMutations:
         ],
     ) -> ObjectionAnswerResult:
         try:
-            made = await complaints.answer_objection(
+            made = await objections.answer_objection(
                 info.context.actor,
                 int_id(input.objection_id, "Objection", "objectionId"),
                 input.answer,
@@ -304,7 +304,7 @@ class ComplaintMutations:
         input: Annotated[ObjectionWithdrawInput, strawberry.argument(description="The objection to withdraw.")],
     ) -> ObjectionWithdrawResult:
         try:
-            made = await complaints.withdraw_objection(
+            made = await objections.withdraw_objection(
                 info.context.actor, int_id(input.objection_id, "Objection", "objectionId"), input.idempotency_key
             )
         except DomainError as err:
@@ -405,7 +405,7 @@ class ComplaintMutations:
     ) -> ComplaintSuspendResult:
         try:
             cid = _cid(input.complaint_id)
-            made = await complaints.suspend_lot(info.context.actor, cid, input.reason, input.idempotency_key)
+            made = await suspension.suspend_lot(info.context.actor, cid, input.reason, input.idempotency_key)
             found = await complaints.complaint(info.context.actor, cid)
         except DomainError as err:
             return as_error(err, info, SUSPEND_ERRORS)
@@ -424,7 +424,7 @@ class ComplaintMutations:
     ) -> ComplaintLiftResult:
         try:
             cid = _cid(input.complaint_id)
-            made = await complaints.lift_suspension(info.context.actor, cid, input.idempotency_key)
+            made = await suspension.lift_suspension(info.context.actor, cid, input.idempotency_key)
             found = await complaints.complaint(info.context.actor, cid)
         except DomainError as err:
             return as_error(err, info, LIFT_ERRORS)
@@ -467,7 +467,7 @@ class ComplaintMutations:
     ) -> ReportFileResult:
         await within_budget(info, "report-file", REPORTS_PER_MINUTE)
         try:
-            filed = await complaints.file_report(
+            filed = await reports.file_report(
                 info.context.actor,
                 input.text,
                 evidence_of(input.evidence),
@@ -489,7 +489,7 @@ class ComplaintMutations:
         self, info: Info, input: Annotated[ReportActInput, strawberry.argument(description="The report to take up.")]
     ) -> ReportActResult:
         try:
-            made = await complaints.investigate_report(
+            made = await reports.investigate_report(
                 info.context.actor, int_id(input.report_id, "Report", "reportId"), input.idempotency_key
             )
         except DomainError as err:
@@ -506,7 +506,7 @@ class ComplaintMutations:
         input: Annotated[ReportActInput, strawberry.argument(description="The report to close and its outcome.")],
     ) -> ReportActResult:
         try:
-            made = await complaints.close_report(
+            made = await reports.close_report(
                 info.context.actor,
                 int_id(input.report_id, "Report", "reportId"),
                 input.outcome or "",

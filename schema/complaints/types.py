@@ -6,16 +6,17 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
-from domain.complaints import services as complaints
+from domain.complaints import complaints, objections, reports, states
 from domain.complaints.models import Complaint as ComplaintModel
 from domain.complaints.models import LotSuspension as SuspensionModel
 from domain.complaints.models import Objection as ObjectionModel
 from domain.complaints.models import Report as ReportModel
+from domain.complaints.shared import Evidence
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
 ObjectionStageKind = strawberry.enum(
-    complaints.ObjectionStage,
+    states.ObjectionStage,
     name="ObjectionStage",
     description="DOCUMENTS (tender documents, 10+ days before the bid deadline), OPENING (during the opening), "
     "PUBLICITY (the candidates, during their publicity).",
@@ -29,7 +30,7 @@ describe_values(
     },
 )
 ObjectionState = strawberry.enum(
-    complaints.ObjectionStatus,
+    states.ObjectionStatus,
     name="ObjectionStatus",
     description="PENDING -> ANSWERED | WITHDRAWN; OVERDUE when not answered in time (may still be answered).",
 )
@@ -43,7 +44,7 @@ describe_values(
     },
 )
 ComplaintSubjectKind = strawberry.enum(
-    complaints.ComplaintSubject,
+    states.ComplaintSubject,
     name="ComplaintSubject",
     description="DOCUMENTS, OPENING, CANDIDATES (each needs an objection first, answered or overdue), OTHER.",
 )
@@ -57,7 +58,7 @@ describe_values(
     },
 )
 ComplaintState = strawberry.enum(
-    complaints.ComplaintStatus,
+    states.ComplaintStatus,
     name="ComplaintStatus",
     description="SUBMITTED -> ACCEPTED -> DECIDED; or REFUSED; WITHDRAWN by the complainant before the decision.",
 )
@@ -72,7 +73,7 @@ describe_values(
     },
 )
 ComplaintDecisionKind = strawberry.enum(
-    complaints.Decision, name="ComplaintDecision", description="UPHELD, PARTLY_UPHELD or DISMISSED."
+    states.Decision, name="ComplaintDecision", description="UPHELD, PARTLY_UPHELD or DISMISSED."
 )
 describe_values(
     ComplaintDecisionKind,
@@ -83,7 +84,7 @@ describe_values(
     },
 )
 ReportState = strawberry.enum(
-    complaints.ReportStatus, name="ReportStatus", description="RECEIVED -> INVESTIGATING -> CLOSED."
+    states.ReportStatus, name="ReportStatus", description="RECEIVED -> INVESTIGATING -> CLOSED."
 )
 describe_values(
     ReportState,
@@ -112,11 +113,11 @@ class EvidenceInput:
     size: int = strawberry.field(description="Size in bytes, 1 to 2 GiB.")
     sha256: str = strawberry.field(description="SHA-256 of the file, 64 hex digits.")
 
-    def to_domain(self) -> complaints.Evidence:
-        return complaints.Evidence(name=self.name, size=self.size, sha256=self.sha256)
+    def to_domain(self) -> Evidence:
+        return Evidence(name=self.name, size=self.size, sha256=self.sha256)
 
 
-def evidence_of(items: list[EvidenceInput] | None) -> list[complaints.Evidence]:
+def evidence_of(items: list[EvidenceInput] | None) -> list[Evidence]:
     return [i.to_domain() for i in items or []]
 
 
@@ -148,11 +149,11 @@ class Objection(Node):
         return cls(
             _pk=m.id,
             lot_id=strawberry.ID(to_global_id("Lot", m.lot_id)),
-            stage=complaints.ObjectionStage(m.stage),
+            stage=states.ObjectionStage(m.stage),
             organisation_id=strawberry.ID(to_global_id("Organisation", m.organisation_id)),
             reasons=m.reasons,
             evidence=_files(m.evidence),
-            status=complaints.ObjectionStatus(m.status),
+            status=states.ObjectionStatus(m.status),
             raised_at=m.raised_at,
             answer_due_at=m.answer_due_at,
             answer=m.answer,
@@ -240,18 +241,18 @@ class Complaint(Node):
             category=m.category,
             organisation_id=strawberry.ID(to_global_id("Organisation", m.organisation_id)),
             objection_id=_gid("Objection", m.objection_id),
-            subject=complaints.ComplaintSubject(m.subject),
+            subject=states.ComplaintSubject(m.subject),
             knew_on=m.knew_on,
             reasons=m.reasons,
             requests=m.requests,
             evidence=_files(m.evidence),
-            status=complaints.ComplaintStatus(m.status),
+            status=states.ComplaintStatus(m.status),
             filed_at=m.filed_at,
             accept_due_at=m.accept_due_at,
             accepted_at=m.accepted_at,
             refused_reason=m.refused_reason,
             decide_due_at=m.decide_due_at,
-            decision=complaints.Decision(m.decision) if m.decision else None,
+            decision=states.Decision(m.decision) if m.decision else None,
             decision_reasons=m.decision_reasons,
             decided_at=m.decided_at,
             announcement_id=_gid("Announcement", m.announcement_id),
@@ -288,7 +289,7 @@ class Report(Node):
             anonymous=m.reporter_user_id is None,
             text=m.text,
             evidence=_files(m.evidence),
-            status=complaints.ReportStatus(m.status),
+            status=states.ReportStatus(m.status),
             outcome=m.outcome,
             received_at=m.received_at,
             updated_at=m.updated_at,
@@ -305,8 +306,8 @@ class ReportProgress:
     @classmethod
     def from_model(cls, m: ReportModel) -> "ReportProgress":
         return cls(
-            status=complaints.ReportStatus(m.status),
-            outcome=m.outcome if m.status == complaints.ReportStatus.CLOSED.value else None,
+            status=states.ReportStatus(m.status),
+            outcome=m.outcome if m.status == states.ReportStatus.CLOSED.value else None,
             received_at=m.received_at,
             updated_at=m.updated_at,
         )
@@ -333,7 +334,7 @@ async def _objection_node(info: Info, pk: str) -> Objection | None:
     if number is None:
         return None
     try:
-        return Objection.from_model(await complaints.objection(info.context.actor, number))
+        return Objection.from_model(await objections.objection(info.context.actor, number))
     except DomainError:
         return None
 
@@ -344,7 +345,7 @@ async def _report_node(info: Info, pk: str) -> Report | None:
     if number is None:
         return None
     try:
-        found = await complaints.supervised_reports(info.context.actor).get_or_none(id=number)
+        found = await reports.supervised_reports(info.context.actor).get_or_none(id=number)
     except DomainError:
         return None
     return Report.from_model(found) if found else None

@@ -12,7 +12,7 @@ from domain.common import chronograph
 from domain.common.actors import Actor, Role
 from domain.common.clock import SHANGHAI
 from domain.common.models import OutboxEvent
-from domain.complaints import services as complaints
+from domain.complaints import complaints, objections, reports, suspension
 from domain.notifications.services import NewNotification
 from domain.publication.models import Project
 from domain.registration import services as registration
@@ -73,7 +73,7 @@ async def test_an_objection_goes_to_the_tenderer_its_answer_to_the_objector_and_
     code = tender.lot.trade_code
 
     # when the objector objects to the documents
-    made = await complaints.raise_objection(objector, tender.lot.id, "documents", "资格条件排斥潜在投标人", evidence())
+    made = await objections.raise_objection(objector, tender.lot.id, "documents", "资格条件排斥潜在投标人", evidence())
     raised = await notices("objection.raised")
     # then the tenderer and its agency are told to answer by 24:00 of Thursday 5 November, Beijing time
     assert recipients(raised) == sorted(managers)
@@ -99,7 +99,7 @@ async def test_an_objection_goes_to_the_tenderer_its_answer_to_the_objector_and_
     assert "was to be answered by 2026-11-06 00:00:00" in overdue[0].body_en
 
     # when the tenderer answers late
-    await complaints.answer_objection(tender.tenderer, made.id, "资格条件符合法律规定")
+    await objections.answer_objection(tender.tenderer, made.id, "资格条件符合法律规定")
     answered = await notices("objection.answered")
     # then only the objector is told
     assert recipients(answered) == objector_users
@@ -219,8 +219,8 @@ async def test_a_suspension_and_its_lifting_reach_the_registered_bidders_and_the
     code = tender.lot.trade_code
 
     # when the supervisor suspends the lot and later lifts the suspension
-    await complaints.suspend_lot(handler, filed.id, "调查串通投标")
-    await complaints.lift_suspension(handler, filed.id)
+    await suspension.suspend_lot(handler, filed.id, "调查串通投标")
+    await suspension.lift_suspension(handler, filed.id)
     suspended = await notices("lot.suspended")
     lifted = await notices("lot.suspension_lifted")
 
@@ -244,13 +244,13 @@ async def test_a_report_status_reaches_its_signed_in_reporter_only(db, manual_cl
     reporter = await user(org)
     signed_in = Actor(user_id=reporter.id, org_id=org.id, roles=frozenset({Role.BIDDER}))
     handler, supervisors = await watcher()
-    mine = await complaints.file_report(signed_in, "疑似围标", [], lot_id=tender.lot.id)
-    anonymous = await complaints.file_report(Actor(), "匿名举报", [], lot_id=tender.lot.id)
+    mine = await reports.file_report(signed_in, "疑似围标", [], lot_id=tender.lot.id)
+    anonymous = await reports.file_report(Actor(), "匿名举报", [], lot_id=tender.lot.id)
 
     # when the supervisor investigates and closes both
     for filed in (mine, anonymous):
-        await complaints.investigate_report(handler, filed.report.id)
-        await complaints.close_report(handler, filed.report.id, "经查属实，已移交处理")
+        await reports.investigate_report(handler, filed.report.id)
+        await reports.close_report(handler, filed.report.id, "经查属实，已移交处理")
     made = await notices("report.status_changed")
 
     # then the signed-in reporter hears of each step of its own report, nobody hears of the anonymous one

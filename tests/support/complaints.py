@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from domain.common.actors import Actor, Role
-from domain.complaints import services as complaints
+from domain.complaints.shared import Evidence
 from tests.domain.factories import organisation
 from tests.support.tendering import person
 
@@ -29,8 +29,8 @@ async def interested_party() -> Actor:
     return person(await organisation(kinds=["bidder"]), Role.BIDDER)
 
 
-def evidence(name: str = "证据.pdf") -> list[complaints.Evidence]:
-    return [complaints.Evidence(name=name, size=2048, sha256=hashlib.sha256(name.encode()).hexdigest())]
+def evidence(name: str = "证据.pdf") -> list[Evidence]:
+    return [Evidence(name=name, size=2048, sha256=hashlib.sha256(name.encode()).hexdigest())]
 
 
 def evidence_input(name: str = "证据.pdf") -> list[dict[str, Any]]:

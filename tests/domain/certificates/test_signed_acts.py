@@ -18,7 +18,7 @@ from domain.certificates.signatures import Signed
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.models import OutboxEvent
-from domain.complaints import services as complaints
+from domain.complaints import complaints, objections
 from domain.guarantees import services as guarantees
 from domain.guarantees.models import Guarantee
 from mobile_contract import signing
@@ -48,7 +48,7 @@ async def test_an_objection_and_a_complaint_carry_verified_signatures(ring, cas)
     objection_text = "资格条件排斥潜在投标人"
     content = signing.objection_content(code, "documents", objection_text)
     # when it raises a signed objection and files a signed complaint
-    objection = await complaints.raise_objection(
+    objection = await objections.raise_objection(
         actor, tender.lot.id, "documents", objection_text, [], None, Signed(leaf.pem, leaf.sign(content))
     )
     knew_on = clock.to_shanghai(clock.now()).date()
@@ -82,17 +82,17 @@ async def test_a_signature_that_is_not_the_actors_changes_nothing(ring, cas):  #
     content = signing.objection_content(tender.lot.trade_code, "documents", "理由")
     # when one signs with the other's certificate, or signs other content, or with an unbound certificate
     with pytest.raises(errors.CertificateWrongOrganisation):
-        await complaints.raise_objection(
+        await objections.raise_objection(
             actor, tender.lot.id, "documents", "理由", [], None, Signed(other_leaf.pem, other_leaf.sign(content))
         )
     with pytest.raises(errors.CertificateSignatureInvalid):
-        await complaints.raise_objection(
+        await objections.raise_objection(
             actor, tender.lot.id, "documents", "另一理由", [], None, Signed(leaf.pem, leaf.sign(content))
         )
     org = await (await df.user(await df.organisation())).organisation
     stranger = a.issue(org.name, org.credit_code)
     with pytest.raises(errors.CertificateNotBound):
-        await complaints.raise_objection(
+        await objections.raise_objection(
             actor, tender.lot.id, "documents", "理由", [], None, Signed(stranger.pem, stranger.sign(content))
         )
     # then no objection and no signature exist

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from domain.common import chronograph
-from domain.common.actors import Role
+from domain.common.actors import SYSTEM, Role
 from domain.common.clock import SHANGHAI, to_shanghai
-from domain.common.errors import PermissionDenied
+from domain.common.errors import NotFound, PermissionDenied
 from domain.common.models import OutboxEvent
-from domain.complaints import calendar
-from domain.complaints import services as complaints
+from domain.complaints import calendar, complaints, errors, objections, suspension
 from domain.complaints.models import Complaint, LotSuspension, Objection
+from domain.complaints.shared import Evidence
 from domain.credit.models import CreditRecord
 from domain.publication import services as pub
 from domain.publication.models import Announcement, Lot
@@ -44,7 +44,7 @@ async def test_an_objection_to_the_documents_is_due_10_days_before_the_deadline_
     bidder = await interested_party()
 
     # when it objects to the documents now, with evidence
-    made = await complaints.raise_objection(bidder, tender.lot.id, "documents", "资格条件排斥潜在投标人", evidence())
+    made = await objections.raise_objection(bidder, tender.lot.id, "documents", "资格条件排斥潜在投标人", evidence())
 
     # then the tenderer must answer by 24:00 of the third day, and the award is paused meanwhile
     assert made.status == "pending"
@@ -55,20 +55,20 @@ async def test_an_objection_to_the_documents_is_due_10_days_before_the_deadline_
     assert pause.reason == "objection_unanswered"
 
     # when the tenderer answers
-    answered = await complaints.answer_objection(tender.tenderer, made.id, "资格条件符合法律规定")
+    answered = await objections.answer_objection(tender.tenderer, made.id, "资格条件符合法律规定")
     # then nothing pauses the lot any more
     assert answered.status == "answered"
     assert await results.pause_of(tender.lot.id) is None
 
     # when another objection comes 9 days before the deadline, or from the tenderer itself, or with a bad hash
     manual_clock.advance(timedelta(days=12))
-    with pytest.raises(complaints.ObjectionWindowClosed):
-        await complaints.raise_objection(bidder, tender.lot.id, "documents", "太晚了", [])
-    with pytest.raises(complaints.NotAnInterestedParty):
-        await complaints.raise_objection(tender.tenderer, tender.lot.id, "publicity", "自己", [])
-    bad = [complaints.Evidence(name="a.pdf", size=1, sha256="not-a-hash")]
+    with pytest.raises(errors.ObjectionWindowClosed):
+        await objections.raise_objection(bidder, tender.lot.id, "documents", "太晚了", [])
+    with pytest.raises(errors.NotAnInterestedParty):
+        await objections.raise_objection(tender.tenderer, tender.lot.id, "publicity", "自己", [])
+    bad = [Evidence(name="a.pdf", size=1, sha256="not-a-hash")]
     with pytest.raises(pub.InvalidInput) as err:
-        await complaints.raise_objection(bidder, tender.lot.id, "documents", "格式", bad)
+        await objections.raise_objection(bidder, tender.lot.id, "documents", "格式", bad)
     # then each is refused and nothing was added
     assert err.value.field == "evidence.0.sha256"
     assert await Objection.all().count() == 1
@@ -77,7 +77,7 @@ async def test_an_objection_to_the_documents_is_due_10_days_before_the_deadline_
 async def test_an_unanswered_objection_is_flagged_overdue_to_the_supervisor_once(db, manual_clock):
     # given a pending objection
     tender = await published_tender()
-    made = await complaints.raise_objection(await interested_party(), tender.lot.id, "documents", "理由", [])
+    made = await objections.raise_objection(await interested_party(), tender.lot.id, "documents", "理由", [])
 
     # when the chronograph runs before and after the answer is due, twice after
     await chronograph.fire_due(made.answer_due_at - timedelta(seconds=1))
@@ -96,12 +96,12 @@ async def test_an_unanswered_objection_is_flagged_overdue_to_the_supervisor_once
     assert "supervisor" in event.audience["roles"]
     assert event.payload["category"] == "engineering_construction"
     watcher = await supervisor()
-    assert [o.id for o in await complaints.overdue_objections(watcher)] == [made.id]
-    assert [o.id for o in await complaints.overdue_objections(await supervisor("government_procurement"))] == []
+    assert [o.id for o in await objections.overdue_objections(watcher)] == [made.id]
+    assert [o.id for o in await objections.overdue_objections(await supervisor("government_procurement"))] == []
     assert (await results.pause_of(tender.lot.id)).reason == "objection_unanswered"
 
     # and a late answer is still taken
-    assert (await complaints.answer_objection(tender.tenderer, made.id, "迟复")).status == "answered"
+    assert (await objections.answer_objection(tender.tenderer, made.id, "迟复")).status == "answered"
 
 
 async def test_a_complaint_needs_its_objection_first_and_comes_within_10_days(db, manual_clock):
@@ -112,7 +112,7 @@ async def test_a_complaint_needs_its_objection_first_and_comes_within_10_days(db
     knew = _today(manual_clock)
 
     # when it complains about the documents without objecting first
-    with pytest.raises(complaints.ObjectionRequired) as refused:
+    with pytest.raises(errors.ObjectionRequired) as refused:
         await complaints.file_complaint(bidder, tender.lot.id, "documents", knew, "排斥", "修改招标文件", [])
     # then it is told to object first, and nothing is filed
     assert refused.value.code == "OBJECTION_REQUIRED"
@@ -120,11 +120,11 @@ async def test_a_complaint_needs_its_objection_first_and_comes_within_10_days(db
     assert await Complaint.all().count() == 0
 
     # when it objects, the objection is still pending, and it complains
-    objection = await complaints.raise_objection(bidder, tender.lot.id, "documents", "排斥", evidence())
-    with pytest.raises(complaints.ObjectionRequired):
+    objection = await objections.raise_objection(bidder, tender.lot.id, "documents", "排斥", evidence())
+    with pytest.raises(errors.ObjectionRequired):
         await complaints.file_complaint(bidder, tender.lot.id, "documents", knew, "排斥", "修改招标文件", [])
     # when the tenderer answered and it complains again
-    await complaints.answer_objection(tender.tenderer, objection.id, "不予修改")
+    await objections.answer_objection(tender.tenderer, objection.id, "不予修改")
     filed = await complaints.file_complaint(bidder, tender.lot.id, "documents", knew, "排斥", "修改招标文件", [])
     # then the complaint is filed, to be accepted by the third working day after National Day (Sat 10 Oct)
     assert filed.status == "submitted"
@@ -134,7 +134,7 @@ async def test_a_complaint_needs_its_objection_first_and_comes_within_10_days(db
 
     # when a complaint on "other" needs no objection, but comes 11 days after knowing
     manual_clock.advance(timedelta(days=11))
-    with pytest.raises(complaints.ComplaintTooLate) as late:
+    with pytest.raises(errors.ComplaintTooLate) as late:
         await complaints.file_complaint(bidder, tender.lot.id, "other", knew, "定标", "重新定标", [])
     assert late.value.params["deadline"] == calendar.end_of(knew + timedelta(days=10))
     # and a day in the future or before the tender was published is not a day one knew on
@@ -152,17 +152,17 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
     filed = await complaints.file_complaint(bidder, tender.lot.id, "other", _today(manual_clock), "串标", "调查", [])
     with pytest.raises(PermissionDenied):  # the complainant sees its case but cannot handle it
         await complaints.accept_complaint(bidder, filed.id)
-    with pytest.raises(complaints.NotFound):  # a supervisor of another category does not see it
+    with pytest.raises(NotFound):  # a supervisor of another category does not see it
         await complaints.accept_complaint(await supervisor("government_procurement"), filed.id)
     with pytest.raises(pub.InvalidTransition):  # not accepted yet: no suspension
-        await complaints.suspend_lot(watcher, filed.id, "调查串标")
+        await suspension.suspend_lot(watcher, filed.id, "调查串标")
     accepted = await complaints.accept_complaint(watcher, filed.id)
     assert accepted.decide_due_at == (await calendar.current()).add_working_days(accepted.accepted_at, 30)
 
     # when the supervisor suspends the lot
-    await complaints.suspend_lot(watcher, filed.id, "调查串标")
-    with pytest.raises(complaints.LotAlreadySuspended):
-        await complaints.suspend_lot(watcher, filed.id, "再次")
+    await suspension.suspend_lot(watcher, filed.id, "调查串标")
+    with pytest.raises(errors.LotAlreadySuspended):
+        await suspension.suspend_lot(watcher, filed.id, "再次")
 
     # then no announcement moves it, move_lot refuses, the award is paused
     draft = await pub.draft_announcement(
@@ -179,7 +179,7 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
         await pub.publish_announcement(tender.tenderer, draft.id)
     assert err.value.code == "LOT_SUSPENDED"
     with pytest.raises(pub.LotSuspended):
-        await pub.move_lot(complaints.SYSTEM, tender.lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
+        await pub.move_lot(SYSTEM, tender.lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
     assert (await results.pause_of(tender.lot.id)).reason == "lot_suspended"
     # and the chronograph's opening at the deadline is held back (parked until the suspension is lifted)
     manual_clock.set(datetime.fromisoformat(tender.lot.config["bid_deadline"]) + timedelta(seconds=1))
@@ -190,7 +190,7 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
     assert parked.next_check_at is None
 
     # when the suspension is lifted
-    await complaints.lift_suspension(watcher, filed.id)
+    await suspension.lift_suspension(watcher, filed.id)
     await chronograph.fire_due()
     # then the lot moves again (too few bids: it fails)
     assert (await Lot.get(id=tender.lot.id)).status == "failed"
@@ -268,7 +268,7 @@ async def test_an_opening_held_past_its_deadline_by_a_suspension_gets_its_whole_
         await interested_party(), tender.lot.id, "other", _today(manual_clock), "串标", "调查", []
     )
     await complaints.accept_complaint(watcher, filed.id)
-    await complaints.suspend_lot(watcher, filed.id, "调查串标")
+    await suspension.suspend_lot(watcher, filed.id, "调查串标")
 
     # when the deadline passes two hours into the suspension
     deadline = datetime.fromisoformat(tender.lot.config["bid_deadline"])
@@ -280,7 +280,7 @@ async def test_an_opening_held_past_its_deadline_by_a_suspension_gets_its_whole_
         await opening.submit_key(bidders[0][0], tender.lot.id, bidders[0][1])
 
     # when the supervisor lifts it
-    await complaints.lift_suspension(watcher, filed.id)
+    await suspension.lift_suspension(watcher, filed.id)
     lifted = manual_clock.now()
     await chronograph.fire_due()
     # then the opening starts now, with its whole decryption window, and keys are taken
@@ -298,7 +298,7 @@ async def test_an_opening_held_past_its_deadline_by_a_suspension_gets_its_whole_
     )
     await complaints.accept_complaint(watcher, refiled.id)
     manual_clock.advance(minutes=10)
-    await complaints.suspend_lot(watcher, refiled.id, "再查")
+    await suspension.suspend_lot(watcher, refiled.id, "再查")
     manual_clock.advance(minutes=30)
-    await complaints.lift_suspension(watcher, refiled.id)
+    await suspension.lift_suspension(watcher, refiled.id)
     assert (await Opening.get(lot_id=tender.lot.id)).window_ends_at == lifted + window + timedelta(minutes=30)
