@@ -3,7 +3,7 @@
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +13,19 @@ from domain.common.errors import InvalidInput
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items to read back, those just before `before` (capped by the server); "
+        "not with `first` or `after`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The cursor of the first item already read: the page ends just before it (paging backwards)."
+    ),
+]
 MAX_PK = 2**63 - 1  # a numeric key beyond a signed 64-bit integer overflows the database driver
 
 
@@ -103,7 +116,8 @@ class PageInfo:
 @strawberry.type(description="One item of a connection with its cursor.")
 class Edge(Generic[T]):
     cursor: str = strawberry.field(
-        description="Opaque position of this item: pass it as `after` to read the items that follow."
+        description="Opaque position of this item: pass it as `after` to read the items that follow, "
+        "or as `before` to read those that precede it."
     )
     node: T = strawberry.field(description="The item.")
 
@@ -133,6 +147,15 @@ def _after(cursor: str, field: str = "after") -> int:
         raise InvalidInput(field=field) from None
 
 
+def backwards(first: int | None, after: str | None, last: int | None, before: str | None) -> bool:
+    """Whether a page is asked backwards (`last`/`before`); InvalidInput(last) when both ways are asked."""
+    if last is None and before is None:
+        return False
+    if first is not None or after is not None:
+        raise InvalidInput(field="last")
+    return True
+
+
 async def paginate(
     info: Info,
     query: QuerySet[Any],
@@ -144,11 +167,9 @@ async def paginate(
 ) -> Connection[T]:
     """Keyset pagination on the primary key, newest first, at most max_page_size per page: the `first`
     items after `after`, or the `last` items before `before`, each page in list order."""
-    if last is not None or before is not None:
-        if first is not None or after is not None:
-            raise InvalidInput(field="last")
+    if backwards(first, after, last, before):
         return await _paginate_back(info, query, last, before, convert)
-    size = _size(info, first, "first")
+    size = page_size(info, first, "first")
     key = query.model._meta.pk_attr  # order_by does not accept the "pk" alias
     whole = query
     if after:
@@ -157,13 +178,13 @@ async def paginate(
     page = rows[:size]
     edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
     earlier = bool(after) and await whole.filter(**{f"{key}__gte": _after(after)}).exists()
-    return _connection(edges, has_next=len(rows) > size, has_previous=earlier)
+    return connection(edges, has_next=len(rows) > size, has_previous=earlier)
 
 
 async def _paginate_back(
     info: Info, query: QuerySet[Any], last: int | None, before: str | None, convert: Callable[[Any], T]
 ) -> Connection[T]:
-    size = _size(info, last, "last")
+    size = page_size(info, last, "last")
     key = query.model._meta.pk_attr
     whole = query
     if before:
@@ -172,17 +193,18 @@ async def _paginate_back(
     page = list(reversed(rows[:size]))
     edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
     later = bool(before) and await whole.filter(**{f"{key}__lte": _after(before, "before")}).exists()
-    return _connection(edges, has_next=later, has_previous=len(rows) > size)
+    return connection(edges, has_next=later, has_previous=len(rows) > size)
 
 
-def _size(info: Info, asked: int | None, field: str) -> int:
+def page_size(info: Info, asked: int | None, field: str) -> int:
+    """The page size asked for (DEFAULT_PAGE when none), capped at max_page_size; InvalidInput below 1."""
     size = DEFAULT_PAGE if asked is None else asked
     if size < 1:
         raise InvalidInput(field=field)
     return min(size, info.context.max_page_size)
 
 
-def _connection(edges: list[Edge[T]], has_next: bool, has_previous: bool) -> Connection[T]:
+def connection(edges: list[Edge[T]], has_next: bool, has_previous: bool) -> Connection[T]:
     return Connection(
         edges=edges,
         page_info=PageInfo(

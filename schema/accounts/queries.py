@@ -12,7 +12,7 @@ from domain.evaluation import draw
 from schema.accounts.types import Expert, Organisation, OrganisationStatus, User
 from schema.permissions import IsAuthenticated, IsExpert, IsOperator, IsSupervisorOrOperator
 from schema.publication.types import Lot
-from schema.relay import Connection, int_id, paginate
+from schema.relay import Before, Connection, Last, int_id, paginate
 
 
 @strawberry.type(description="The signed-in caller.")
@@ -114,5 +114,7 @@ class AccountQueries:
             str | None,
             strawberry.argument(description="The cursor of the last expert already read: the page continues after it."),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Expert]:
-        return await paginate(info, models.Expert.all(), first, after, Expert.from_model)
+        return await paginate(info, models.Expert.all(), first, after, Expert.from_model, last, before)

@@ -12,7 +12,7 @@ from domain.certificates import signatures
 from domain.supervision import scope
 from schema.certificates.types import ActSignature
 from schema.permissions import IsSupervisorOrOperator
-from schema.relay import Connection, paginate
+from schema.relay import Before, Connection, Last, paginate
 
 
 @strawberry.type(description="One audited state change or refused attempt.")
@@ -85,9 +85,11 @@ class AuditQueries:
             str | None,
             strawberry.argument(description="The cursor of the last entry already read: the page continues after it."),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditEntry]:
         query = scope.audit_entries(info.context.actor, object_type, object_id)
-        return await paginate(info, query, first, after, AuditEntry.from_model)
+        return await paginate(info, query, first, after, AuditEntry.from_model, last, before)
 
     @strawberry.field(
         description="Verify the hash chain and the exported heads.", permission_classes=[IsSupervisorOrOperator]

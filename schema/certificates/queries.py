@@ -9,7 +9,7 @@ from domain.certificates import services, signatures
 from domain.common.errors import DomainError
 from schema.certificates.types import BoundCertificate, CertificateAuthority, SignatureVerification
 from schema.permissions import IsSupervisorOrOperator, IsUser
-from schema.relay import Connection, int_id, paginate
+from schema.relay import Before, Connection, Last, int_id, paginate
 
 
 @strawberry.type
@@ -30,9 +30,11 @@ class CertificateQueries:
                 description="The cursor of the last authority already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[CertificateAuthority]:
         return await paginate(
-            info, services.authorities(info.context.actor), first, after, CertificateAuthority.from_model
+            info, services.authorities(info.context.actor), first, after, CertificateAuthority.from_model, last, before
         )
 
     @strawberry.field(description="The certificates bound to your account.", permission_classes=[IsUser])

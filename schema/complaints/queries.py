@@ -20,7 +20,7 @@ from schema.complaints.types import (
     ReportState,
 )
 from schema.permissions import IsSupervisorOrOperator, IsUser
-from schema.relay import Connection, int_id, paginate
+from schema.relay import Before, Connection, Last, int_id, paginate
 
 STATUS_CHECKS_PER_MINUTE = 30
 
@@ -83,8 +83,12 @@ class ComplaintQueries:
                 description="The cursor of the last complaint already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Complaint]:
-        return await paginate(info, complaints.my_complaints(info.context.actor), first, after, Complaint.from_model)
+        return await paginate(
+            info, complaints.my_complaints(info.context.actor), first, after, Complaint.from_model, last, before
+        )
 
     @strawberry.field(
         description="Objections the caller's organisation raised or must answer, newest first.",
@@ -103,8 +107,12 @@ class ComplaintQueries:
                 description="The cursor of the last objection already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Objection]:
-        return await paginate(info, complaints.my_objections(info.context.actor), first, after, Objection.from_model)
+        return await paginate(
+            info, complaints.my_objections(info.context.actor), first, after, Objection.from_model, last, before
+        )
 
     @strawberry.field(
         description="Every complaint of the supervisor's categories (operators: all), newest first.",
@@ -125,9 +133,11 @@ class ComplaintQueries:
                 description="The cursor of the last complaint already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Complaint]:
         query = complaints.supervised_complaints(info.context.actor, status.value if status else None)
-        return await paginate(info, query, first, after, Complaint.from_model)
+        return await paginate(info, query, first, after, Complaint.from_model, last, before)
 
     @strawberry.field(
         description="Every objection of the supervisor's categories (operators: all), newest first.",
@@ -148,9 +158,11 @@ class ComplaintQueries:
                 description="The cursor of the last objection already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Objection]:
         query = complaints.supervised_objections(info.context.actor, status.value if status else None)
-        return await paginate(info, query, first, after, Objection.from_model)
+        return await paginate(info, query, first, after, Objection.from_model, last, before)
 
     @strawberry.field(
         description="Complaints of the supervisor's categories not accepted or not decided in time, still open.",
@@ -168,9 +180,11 @@ class ComplaintQueries:
                 description="The cursor of the last complaint already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Complaint]:
         query = complaints.overdue_complaints(info.context.actor)
-        return await paginate(info, query, first, after, Complaint.from_model)
+        return await paginate(info, query, first, after, Complaint.from_model, last, before)
 
     @strawberry.field(
         description="Objections of the supervisor's categories the tenderer did not answer in time.",
@@ -188,9 +202,11 @@ class ComplaintQueries:
                 description="The cursor of the last objection already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Objection]:
         query = complaints.overdue_objections(info.context.actor)
-        return await paginate(info, query, first, after, Objection.from_model)
+        return await paginate(info, query, first, after, Objection.from_model, last, before)
 
     @strawberry.field(
         description="Reports of the supervisor's categories and those about an organisation, newest first.",
@@ -209,9 +225,11 @@ class ComplaintQueries:
             str | None,
             strawberry.argument(description="The cursor of the last report already read: the page continues after it."),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Report]:
         query = complaints.supervised_reports(info.context.actor, status.value if status else None)
-        return await paginate(info, query, first, after, Report.from_model)
+        return await paginate(info, query, first, after, Report.from_model, last, before)
 
     @strawberry.field(
         description="Where a report stands, by the tracking code given when it was filed; no sign-in needed. "

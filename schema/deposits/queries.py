@@ -16,7 +16,7 @@ from schema.accounts.types import Organisation
 from schema.permissions import IsSupervisorOrOperator, IsUser
 from schema.publication.types import Lot
 from schema.registration.types import DepositAccount
-from schema.relay import Connection, int_id, paginate
+from schema.relay import Before, Connection, Last, int_id, paginate
 
 
 @strawberry.type(description="One bidder's deposit for a lot, with whom it belongs to.")
@@ -73,12 +73,14 @@ class DepositQueries:
                 description="The cursor of the last deposit account already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[LotDeposit] | None:
         try:
             query = await deposits.lot_deposits(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
-        return await paginate(info, query, first, after, LotDeposit.from_model)
+        return await paginate(info, query, first, after, LotDeposit.from_model, last, before)
 
     @strawberry.field(
         description="Deposits not refunded by their due date (5 days after the contract), newest first.",
@@ -96,5 +98,9 @@ class DepositQueries:
                 description="The cursor of the last deposit account already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[LotDeposit]:
-        return await paginate(info, deposits.overdue_refunds(info.context.actor), first, after, LotDeposit.from_model)
+        return await paginate(
+            info, deposits.overdue_refunds(info.context.actor), first, after, LotDeposit.from_model, last, before
+        )

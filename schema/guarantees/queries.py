@@ -12,7 +12,7 @@ from domain.guarantees import services as guarantees
 from schema.accounts.types import Organisation
 from schema.guarantees.types import Guarantee, GuaranteeCheck, GuaranteeState
 from schema.permissions import IsUser, has_role
-from schema.relay import Connection, int_id, paginate
+from schema.relay import Before, Connection, Last, int_id, paginate
 
 VERIFY_PER_MINUTE = 30
 
@@ -44,10 +44,12 @@ class GuaranteeQueries:
                 description="The cursor of the last guarantee already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Guarantee]:
         lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
         query = guarantees.mine(info.context.actor, status.value if status else None, lot)
-        return await paginate(info, query, first, after, Guarantee.from_model)
+        return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
     @strawberry.field(
         description="What bidders asked of the caller's guarantor organisation (all states, or one), newest first.",
@@ -68,9 +70,11 @@ class GuaranteeQueries:
                 description="The cursor of the last application already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Guarantee]:
         query = guarantees.applications(info.context.actor, status.value if status else None)
-        return await paginate(info, query, first, after, Guarantee.from_model)
+        return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
     @strawberry.field(
         description="The guarantees of a lot, newest first: operators and the supervisors of its category all; "
@@ -91,12 +95,14 @@ class GuaranteeQueries:
                 description="The cursor of the last guarantee already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Guarantee] | None:
         try:
             query = await guarantees.lot_guarantees(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
-        return await paginate(info, query, first, after, Guarantee.from_model)
+        return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
     @strawberry.field(
         description="Check a guarantee letter by its number and verification code; no sign-in needed (kiosks). "

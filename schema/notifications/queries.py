@@ -8,7 +8,7 @@ from strawberry.types import Info
 from domain.notifications import services as notifications
 from schema.notifications.types import Device, Notification, NotificationPreferences
 from schema.permissions import IsUser, IsUserOrExpert
-from schema.relay import Connection, paginate
+from schema.relay import Before, Connection, Last, paginate
 
 
 @strawberry.type
@@ -30,6 +30,8 @@ class NotificationQueries:
         unread_only: Annotated[
             bool, strawberry.argument(description="Only notifications not yet marked read.")
         ] = False,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Notification]:
         locale = info.context.locale
         return await paginate(
@@ -38,6 +40,8 @@ class NotificationQueries:
             first,
             after,
             lambda m: Notification.from_model(m, locale),
+            last,
+            before,
         )
 
     @strawberry.field(

@@ -25,7 +25,7 @@ from schema.publication.types import (
     Region,
     SavedSearch,
 )
-from schema.relay import DEFAULT_PAGE, Connection, Edge, PageInfo, int_id
+from schema.relay import DEFAULT_PAGE, Before, Connection, Edge, Last, backwards, connection, int_id, page_size
 
 
 @strawberry.enum(description="Order of a list of announcements.")
@@ -82,7 +82,7 @@ def _cursor(ann: AnnouncementModel) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _after(cursor: str) -> tuple[datetime, int]:
+def _after(cursor: str, field: str = "after") -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         tag, _, rest = raw.partition(":")
@@ -91,7 +91,18 @@ def _after(cursor: str) -> tuple[datetime, int]:
             raise ValueError
         return datetime.fromisoformat(when), int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput(field="after") from None
+        raise InvalidInput(field=field) from None
+
+
+def _beyond(cursor: tuple[datetime, int], descending: bool, inclusive: bool = False) -> Q:
+    """The announcements past the cursor in (published_at, id) order, descending or ascending; the cursor's own
+    announcement too when inclusive."""
+    when, pk = cursor
+    if descending:
+        tie = Q(published_at=when, id__lte=pk) if inclusive else Q(published_at=when, id__lt=pk)
+        return Q(published_at__lt=when) | tie
+    tie = Q(published_at=when, id__gte=pk) if inclusive else Q(published_at=when, id__gt=pk)
+    return Q(published_at__gt=when) | tie
 
 
 @strawberry.type(description="One search result: the announcement and why it matched.")
@@ -189,27 +200,24 @@ class PublicationQueries:
                 description="The cursor of the last announcement already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Announcement]:
-        size = DEFAULT_PAGE if first is None else first
-        if size < 1:
-            raise InvalidInput(field="first")
-        size = min(size, info.context.max_page_size)
-        query = services.public_announcements((filter or AnnouncementFilter()).to_domain())
+        back = backwards(first, after, last, before)
+        size = page_size(info, last, "last") if back else page_size(info, first, "first")
+        whole = services.public_announcements((filter or AnnouncementFilter()).to_domain())
         newest = sort is AnnouncementSort.NEWEST
-        if after:
-            when, pk = _after(after)
-            if newest:
-                query = query.filter(Q(published_at__lt=when) | Q(published_at=when, id__lt=pk))
-            else:
-                query = query.filter(Q(published_at__gt=when) | Q(published_at=when, id__gt=pk))
-        order = ("-published_at", "-id") if newest else ("published_at", "id")
+        # keyset on (published_at, id) in the list's order; backwards reads the reversed order and turns it round
+        cursor = _after(before, "before") if back and before else _after(after) if after else None
+        descending = newest != back
+        query = whole if cursor is None else whole.filter(_beyond(cursor, descending))
+        order = ("-published_at", "-id") if descending else ("published_at", "id")
         rows = await query.order_by(*order).limit(size + 1)
-        page = rows[:size]
+        page = list(reversed(rows[:size])) if back else rows[:size]
         edges = [Edge(cursor=_cursor(r), node=Announcement.from_model(r)) for r in page]
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None),
-        )
+        more = len(rows) > size
+        behind = cursor is not None and await whole.filter(_beyond(cursor, not descending, inclusive=True)).exists()
+        return connection(edges, has_next=behind if back else more, has_previous=more if back else behind)
 
     @strawberry.field(description="One announcement: published ones for anyone, drafts for their authors.")
     async def announcement(

@@ -9,7 +9,7 @@ from domain.common.errors import DomainError
 from domain.registration import services as registration
 from schema.permissions import IsUser
 from schema.registration.types import Registration
-from schema.relay import Connection, int_id, paginate
+from schema.relay import Before, Connection, Last, int_id, paginate
 
 
 @strawberry.type
@@ -28,8 +28,12 @@ class RegistrationQueries:
                 description="The cursor of the last registration already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Registration]:
-        return await paginate(info, registration.mine(info.context.actor), first, after, Registration.from_model)
+        return await paginate(
+            info, registration.mine(info.context.actor), first, after, Registration.from_model, last, before
+        )
 
     @strawberry.field(
         description="Who registered for a lot: the tenderer once the list is not secret; operators and the "
@@ -49,9 +53,11 @@ class RegistrationQueries:
                 description="The cursor of the last registration already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Registration] | None:
         try:
             query = await registration.registrants(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
-        return await paginate(info, query, first, after, Registration.from_model)
+        return await paginate(info, query, first, after, Registration.from_model, last, before)

@@ -14,7 +14,7 @@ from domain.supervision.models import CollusionAlert as AlertModel
 from schema.describe import describe_values
 from schema.errors import as_error, result_union
 from schema.permissions import has_role
-from schema.relay import Connection, Node, int_id, node_resolver, paginate, to_global_id
+from schema.relay import Before, Connection, Last, Node, int_id, node_resolver, paginate, to_global_id
 
 IsSupervisor = has_role(Role.SUPERVISOR)
 
@@ -144,10 +144,12 @@ class AlertQueries:
             str | None,
             strawberry.argument(description="The cursor of the last alert already read: the page continues after it."),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[CollusionAlert]:
         lot = int_id(lot_id, "Lot", "lotId") if lot_id else None
         query = alerts.queue(info.context.actor, status, lot)
-        return await paginate(info, query, first, after, CollusionAlert.from_model)
+        return await paginate(info, query, first, after, CollusionAlert.from_model, last, before)
 
     @strawberry.field(
         description="One alert of the caller's supervised categories; null otherwise.",

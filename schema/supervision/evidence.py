@@ -10,7 +10,7 @@ from domain.common.errors import DomainError
 from domain.supervision import evidence
 from schema.audit.queries import AuditEntry
 from schema.permissions import IsSupervisorOrOperator
-from schema.relay import Connection, int_id, paginate, to_global_id
+from schema.relay import Before, Connection, Last, int_id, paginate, to_global_id
 
 
 @strawberry.type(description="A lot's evidence as a compact JWS (ES256, the platform's signing key); see README.")
@@ -52,12 +52,14 @@ class EvidenceQueries:
             str | None,
             strawberry.argument(description="The cursor of the last entry already read: the page continues after it."),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditEntry] | None:
         try:
             lot, _ = await evidence.visible_lot(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
-        return await paginate(info, await evidence.lot_audit(lot.id), first, after, AuditEntry.from_model)
+        return await paginate(info, await evidence.lot_audit(lot.id), first, after, AuditEntry.from_model, last, before)
 
     @strawberry.field(
         description="A lot's evidence package (audit entries with hashes, announcements, opening record, draw "

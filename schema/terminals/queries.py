@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from domain.terminals import services
 from schema.permissions import IsOperator
-from schema.relay import Connection, paginate
+from schema.relay import Before, Connection, Last, paginate
 from schema.terminals.types import Terminal
 
 
@@ -28,5 +28,9 @@ class TerminalQueries:
                 description="The cursor of the last terminal already read: the page continues after it."
             ),
         ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Terminal]:
-        return await paginate(info, services.terminals(info.context.actor), first, after, Terminal.from_model)
+        return await paginate(
+            info, services.terminals(info.context.actor), first, after, Terminal.from_model, last, before
+        )

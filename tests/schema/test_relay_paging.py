@@ -1,0 +1,191 @@
+"""Every connection pages both ways: forward then backward give the same items in order, with the boundary flags."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from domain.audit import services as audit
+from domain.common import clock
+from domain.common.actors import ANONYMOUS, Actor, Role
+from domain.notifications.models import Notification
+from domain.publication.models import Announcement
+from domain.registration.models import Registration
+from schema.build import build_schema
+from schema.context import Context
+from schema.relay import to_global_id
+from tests.domain.factories import organisation, outbox, user
+from tests.support.tendering import OPERATOR, published_tender
+
+CONNECTION_FIELDS = """
+{ __schema { queryType { fields { name args { name description } type { name ofType { name } } } } } }
+"""
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+
+
+async def run(document: str, actor: Actor, **variables: Any) -> dict[str, Any]:
+    result = await build_schema().execute(
+        document, variable_values=variables, context_value=Context(request=None, response=None, actor=actor)
+    )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+def document(field: str, arguments: str = "", declared: str = "", key: str = "id") -> str:
+    return (
+        f"query($first: Int, $after: String, $last: Int, $before: String{declared}) {{"
+        f" {field}(first: $first, after: $after, last: $last, before: $before{arguments})"
+        f" {{ edges {{ cursor node {{ key: {key} }} }} {PAGE_INFO} }} }}"
+    )
+
+
+async def walk(doc: str, field: str, actor: Actor, size: int = 2, **variables: Any) -> tuple[list[Any], list[Any]]:
+    """Reads a connection `size` at a time forward to its end and backward to its start; checks the flags and
+    cursors of every page, and returns the ids of both walks in list order."""
+    forward: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = (await run(doc, actor, first=size, after=after, **variables))[field]
+        forward.append(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backward: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = (await run(doc, actor, last=size, before=before, **variables))[field]
+        backward.append(page)
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    for pages in (forward, list(reversed(backward))):
+        flags = [(p["pageInfo"]["hasPreviousPage"], p["pageInfo"]["hasNextPage"]) for p in pages]
+        assert flags == [(i > 0, i < len(pages) - 1) for i in range(len(pages))], (field, flags)
+        for p in pages:
+            assert p["pageInfo"]["startCursor"] == p["edges"][0]["cursor"], field
+            assert p["pageInfo"]["endCursor"] == p["edges"][-1]["cursor"], field
+            assert 0 < len(p["edges"]) <= size, field
+    ids = [e["node"]["key"] for p in forward for e in p["edges"]]
+    back = [e["node"]["key"] for p in reversed(backward) for e in p["edges"]]
+    return ids, back
+
+
+async def test_every_connection_can_be_paged_backwards(db):
+    # given the query fields of the served schema that answer with a connection
+    fields = (await run(CONNECTION_FIELDS, ANONYMOUS))["__schema"]["queryType"]["fields"]
+    connections = {
+        f["name"]: {a["name"]: a["description"] for a in f["args"]}
+        for f in fields
+        if (f["type"]["name"] or f["type"]["ofType"]["name"] or "").endswith("Connection")
+    }
+    assert len(connections) > 20
+
+    # when their arguments are looked at
+    lacking = {name: sorted({"first", "after", "last", "before"} - set(args)) for name, args in connections.items()}
+
+    # then each takes first/after and last/before, each described
+    assert {name: missing for name, missing in lacking.items() if missing} == {}
+    assert all(args[a] for args in connections.values() for a in ("last", "before"))
+
+
+async def test_announcements_page_both_ways_in_either_order(db):
+    # given five published announcements, two of them published at the same instant
+    t = await published_tender()
+    base = clock.now() - timedelta(days=1)
+    for minutes in (10, 20, 20, 30):
+        await Announcement.create(
+            project=t.project,
+            lot=t.lot,
+            trade_code=t.lot.trade_code,
+            type="tender",
+            status="published",
+            title="补充公告",
+            body_html="<p>-</p>",
+            body_text="-",
+            search_text="-",
+            category="engineering_construction",
+            region_code="370200",
+            published_at=base + timedelta(minutes=minutes),
+            created_at=base,
+        )
+    doc = document("announcements", ", sort: $sort", ", $sort: AnnouncementSort")
+
+    for sort in ("NEWEST", "OLDEST"):
+        # when anyone reads them two at a time forward, then backward
+        ids, back = await walk(doc, "announcements", ANONYMOUS, sort=sort)
+
+        # then both walks give the same five in the same order
+        assert len(set(ids)) == 5, sort
+        assert back == ids, sort
+    newest, _ = await walk(doc, "announcements", ANONYMOUS, sort="NEWEST")
+    oldest, _ = await walk(doc, "announcements", ANONYMOUS, sort="OLDEST")
+    assert oldest == list(reversed(newest))
+
+
+async def test_the_inbox_pages_both_ways(db):
+    # given a user with five notifications and another user's one
+    org = await organisation()
+    me, other = await user(org), await user(org)
+    for owner in (me, me, me, other, me, me):
+        await Notification.create(
+            message_id=uuid.uuid4(),
+            user=owner,
+            kind="saved_search_matched",
+            title_zh="标题",
+            body_zh="正文",
+            title_en="Title",
+            body_en="Body",
+            object_type="Lot",
+            object_id="1",
+            event_id=uuid.uuid4(),
+            created_at=clock.now(),
+        )
+    actor = Actor(user_id=me.id, org_id=org.id, roles=frozenset({Role.BIDDER}))
+
+    # when the user reads the inbox two at a time forward, then backward
+    ids, back = await walk(document("myNotifications"), "myNotifications", actor)
+
+    # then both walks give the user's five, newest first
+    assert len(set(ids)) == 5
+    assert back == ids
+
+
+async def test_the_audit_trail_pages_both_ways(db):
+    # given five audit entries
+    events = await outbox(5)
+    async with in_transaction():
+        await audit.append(events)
+
+    # when an operator reads them two at a time forward, then backward
+    ids, back = await walk(document("auditTrail", key="seq"), "auditTrail", OPERATOR)
+
+    # then both walks give the same entries in order
+    assert len(set(ids)) >= 5
+    assert back == ids
+
+
+async def test_a_lots_registrations_page_both_ways(db):
+    # given a lot with five registered bidders
+    t = await published_tender()
+    for _ in range(5):
+        org = await organisation()
+        await Registration.create(
+            lot=t.lot,
+            organisation=org,
+            user_id=1,
+            status="registered",
+            registered_at=clock.now(),
+            updated_at=clock.now(),
+        )
+    doc = document("lotRegistrations", ", lotId: $lotId", ", $lotId: ID!")
+
+    # when an operator reads them two at a time forward, then backward
+    ids, back = await walk(doc, "lotRegistrations", OPERATOR, lotId=to_global_id("Lot", t.lot.id))
+
+    # then both walks give the five in order
+    assert len(set(ids)) == 5
+    assert back == ids
