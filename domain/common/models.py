@@ -1,4 +1,4 @@
-"""Platform-wide records: idempotency keys, the event outbox and scheduler leases."""
+"""Platform-wide records: idempotency keys, the event outbox, scheduler leases and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -59,3 +59,16 @@ class SchedulerLease(Model):
 
     class Meta:
         table = "scheduler_lease"
+
+
+class CalendarDay(Model):
+    """A day set by an operator: a public holiday (working false) or an adjusted working day (调休)."""
+
+    day = fields.DateField(primary_key=True)
+    working = fields.BooleanField()
+    name = fields.CharField(max_length=32)
+    set_by = fields.BigIntField(null=True)
+    set_at = fields.DatetimeField()
+
+    class Meta:
+        table = "calendar_day"

@@ -1,4 +1,4 @@
-"""Objections (异议), complaints (投诉), reports (举报), lot suspensions and the working-day calendar."""
+"""Objections (异议), complaints (投诉), reports (举报) and lot suspensions."""
 
 from __future__ import annotations
 
@@ -113,16 +113,3 @@ class LotSuspension(Model):
 
     class Meta:
         table = "lot_suspension"
-
-
-class CalendarDay(Model):
-    """A day set by an operator: a public holiday (working false) or an adjusted working day (调休)."""
-
-    day = fields.DateField(primary_key=True)
-    working = fields.BooleanField()
-    name = fields.CharField(max_length=32)
-    set_by = fields.BigIntField(null=True)
-    set_at = fields.DatetimeField()
-
-    class Meta:
-        table = "calendar_day"

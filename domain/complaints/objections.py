@@ -19,13 +19,12 @@ from tortoise.queryset import QuerySet
 from domain.certificates import acts
 from domain.certificates import signatures as act_signatures
 from domain.certificates.signatures import Signed
-from domain.common import clock, events
+from domain.common import calendar, clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.complaints import calendar
 from domain.complaints.errors import NotAnInterestedParty, ObjectionWindowClosed
 from domain.complaints.events import ObjectionAnswered, ObjectionOverdue, ObjectionRaised, ObjectionWithdrawn
 from domain.complaints.models import Objection

@@ -6,8 +6,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from domain.common import calendar
 from domain.common.errors import DomainError
-from domain.complaints import calendar
 from schema.errors import as_error, result_union
 from schema.permissions import IsOperator
 

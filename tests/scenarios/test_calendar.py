@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from domain.audit.models import AuditEntry
-from domain.complaints import calendar
+from domain.common import calendar
 from tests import factories as f
 
 SET = """mutation($input: CalendarDaySetInput!) { calendarDaySet(input: $input) {

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from domain.common import chronograph
+from domain.common import calendar, chronograph
 from domain.common.clock import SHANGHAI
-from domain.complaints import calendar
-from domain.complaints.models import CalendarDay
+from domain.common.models import CalendarDay
 from tests import factories as f
 from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_opening import LOT

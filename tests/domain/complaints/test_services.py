@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain.common import chronograph
+from domain.common import calendar, chronograph
 from domain.common.actors import SYSTEM, Role
 from domain.common.clock import SHANGHAI, to_shanghai
 from domain.common.errors import NotFound, PermissionDenied
 from domain.common.models import OutboxEvent
-from domain.complaints import calendar, complaints, errors, objections, suspension
+from domain.complaints import complaints, errors, objections, suspension
 from domain.complaints.models import Complaint, LotSuspension, Objection
 from domain.complaints.shared import Evidence
 from domain.credit.models import CreditRecord

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from domain.common import calendar
 from domain.common.clock import SHANGHAI
-from domain.complaints import calendar
-from domain.complaints.models import CalendarDay
+from domain.common.models import CalendarDay
 
 
 def shanghai(y: int, m: int, d: int, h: int = 10) -> datetime:

@@ -22,7 +22,7 @@ from domain.common.actors import Actor, Role
 from domain.common.clock import SHANGHAI
 from domain.common.errors import InvalidInput, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
-from domain.complaints.models import CalendarDay
+from domain.common.models import CalendarDay
 
 SHIPPED = Path(__file__).with_name("calendar_cn_{year}.json")
 
