@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.accounts import states as accounts
 from domain.common.lifecycle import Lifecycle, render_page
+from domain.deposits import states as deposits
 from domain.guarantees import states as guarantees
 from domain.publication import states as publication
 from domain.registration import states as registration
@@ -20,6 +21,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("accounts", (accounts.TABLE,)),
     ("publication", (publication.TABLE,)),
     ("registration", (registration.TABLE,)),
+    ("deposits", (deposits.TABLE,)),
     ("guarantees", (guarantees.TABLE,)),
 ]
 
