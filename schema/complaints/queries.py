@@ -8,7 +8,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
-from domain.complaints import services as complaints
+from domain.complaints import complaints, objections, reports, suspension
 from schema.complaints.types import (
     Complaint,
     ComplaintState,
@@ -62,7 +62,7 @@ class ComplaintQueries:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the objection.")]
     ) -> Objection | None:
         try:
-            return Objection.from_model(await complaints.objection(info.context.actor, int_id(id, "Objection")))
+            return Objection.from_model(await objections.objection(info.context.actor, int_id(id, "Objection")))
         except DomainError:
             return None
 
@@ -111,7 +111,7 @@ class ComplaintQueries:
         before: Before = None,
     ) -> Connection[Objection]:
         return await paginate(
-            info, complaints.my_objections(info.context.actor), first, after, Objection.from_model, last, before
+            info, objections.my_objections(info.context.actor), first, after, Objection.from_model, last, before
         )
 
     @strawberry.field(
@@ -161,7 +161,7 @@ class ComplaintQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Objection]:
-        query = complaints.supervised_objections(info.context.actor, status.value if status else None)
+        query = objections.supervised_objections(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Objection.from_model, last, before)
 
     @strawberry.field(
@@ -205,7 +205,7 @@ class ComplaintQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Objection]:
-        query = complaints.overdue_objections(info.context.actor)
+        query = objections.overdue_objections(info.context.actor)
         return await paginate(info, query, first, after, Objection.from_model, last, before)
 
     @strawberry.field(
@@ -228,7 +228,7 @@ class ComplaintQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Report]:
-        query = complaints.supervised_reports(info.context.actor, status.value if status else None)
+        query = reports.supervised_reports(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Report.from_model, last, before)
 
     @strawberry.field(
@@ -243,12 +243,12 @@ class ComplaintQueries:
         ],
     ) -> ReportProgress | None:
         await within_budget(info, "report-status", STATUS_CHECKS_PER_MINUTE)
-        found = await complaints.report_by_code(tracking_code)
+        found = await reports.report_by_code(tracking_code)
         return ReportProgress.from_model(found) if found else None
 
     @strawberry.field(description="The suspension of a lot in force (the lot cannot move), or null; public.")
     async def lot_suspension(
         self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
     ) -> LotSuspension | None:
-        found = await complaints.suspension_of(int_id(lot_id, "Lot", "lotId"))
+        found = await suspension.suspension_of(int_id(lot_id, "Lot", "lotId"))
         return LotSuspension.from_model(found) if found else None
