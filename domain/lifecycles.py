@@ -16,6 +16,7 @@ from domain.deposits import states as deposits
 from domain.guarantees import states as guarantees
 from domain.publication import states as publication
 from domain.registration import states as registration
+from domain.tendering import states as tendering
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("accounts", (accounts.TABLE,)),
@@ -23,6 +24,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("registration", (registration.TABLE,)),
     ("deposits", (deposits.TABLE,)),
     ("guarantees", (guarantees.TABLE,)),
+    ("tendering", (tendering.BID, tendering.OPENING)),
 ]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "lifecycles"

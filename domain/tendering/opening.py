@@ -17,7 +17,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from domain.accounts.models import Organisation

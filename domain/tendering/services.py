@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from domain.certificates import acts, signatures
 from domain.certificates.errors import TwoFactorRequired
 from domain.certificates.signatures import Signed
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, NotFound, PermissionDenied
+from domain.common.errors import NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -26,38 +25,15 @@ from domain.publication.models import Lot
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
-from domain.registration.services import NotRegistered
+from domain.registration.errors import NotRegistered as NotRegistered
 from domain.supervision import network
+from domain.tendering.errors import BidDeadlinePassed as BidDeadlinePassed
+from domain.tendering.errors import NotSealedTender as NotSealedTender
+from domain.tendering.errors import SecurityMissing as SecurityMissing
 from domain.tendering.models import SealedBid
 from domain.tendering.sealing import check_sealed
-
-
-class BidStatus(StrEnum):
-    SUBMITTED = "submitted"
-    SUPERSEDED = "superseded"  # replaced by a later submission
-    WITHDRAWN = "withdrawn"
-    DECRYPTED = "decrypted"
-    INVALID = "invalid"  # not decrypted in the window through the bidder's fault (撤销)
-    PLATFORM_FAULT = "platform_fault"  # not decrypted because the platform failed (撤回): not held against the bidder
-
-
-class BidDeadlinePassed(DomainError):
-    code = "BID_DEADLINE_PASSED"
-    message_zh = "已过投标截止时间（{deadline}）"
-    message_en = "The bid deadline has passed ({deadline})"
-    exposed: ClassVar[dict[str, str]] = {"deadline": "datetime"}
-
-
-class SecurityMissing(DomainError):
-    code = "SECURITY_MISSING"
-    message_zh = "投标保证金未到账或电子保函未出具"
-    message_en = "The bid deposit has not arrived or the guarantee is not issued"
-
-
-class NotSealedTender(DomainError):
-    code = "NOT_A_SEALED_TENDER"
-    message_zh = "该标段不采用电子密封投标"
-    message_en = "This lot does not take sealed bids"
+from domain.tendering.states import BID
+from domain.tendering.states import BidStatus as BidStatus
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,10 +71,8 @@ async def _open_lot(actor: Actor, lot_id: int) -> Lot:
     return lot
 
 
-def _check_deadline(lot: Lot, now: datetime) -> None:
-    deadline = _deadline(lot)
-    if lot.status != LotStatus.OPEN.value or deadline is None or now >= deadline:
-        raise BidDeadlinePassed(deadline=deadline or now)
+def _times(lot: Lot, now: datetime) -> dict[str, Any]:
+    return {"lot_status": lot.status, "now": now, "deadline": _deadline(lot)}
 
 
 def check_bidder_authentication(actor: Actor, lot: Lot) -> None:
@@ -125,17 +99,18 @@ async def submit(
     async def store() -> dict[str, Any]:
         locked = await lock(Lot.filter(id=lot.id)).get()
         now = clock.now()
-        _check_deadline(locked, now)
+        facts = _times(locked, now)
+        BID.precheck("submit", by=actor, **facts, registered=True, security=True)  # no query once too late
         reg = await registration.active(lot.id, org_id)
-        if reg is None:
-            raise NotRegistered()
-        if not await registration.security_in_place(lot.id, org_id, now):
-            raise SecurityMissing()
+        BID.precheck("submit", by=actor, **facts, registered=reg is not None, security=True)
+        assert reg is not None
+        security = await registration.security_in_place(lot.id, org_id, now)
+        submitted = BID.fire(None, "submit", by=actor, **facts, registered=True, security=security)
         previous = await lock(
             SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.SUBMITTED.value)
         ).first()
         if previous is not None:
-            previous.status, previous.ended_at = BidStatus.SUPERSEDED.value, now
+            previous.status, previous.ended_at = BID.fire(previous.status, "supersede", by=actor).value, now
             await previous.save()
         bid = await SealedBid.create(
             lot_id=lot.id,
@@ -145,7 +120,7 @@ async def submit(
             ciphertext=sealed,
             ciphertext_sha256=digest,
             size=len(sealed),
-            status=BidStatus.SUBMITTED.value,
+            status=submitted.value,
             submitted_at=now,
         )
         await network.record(actor, lot.id, "sealed_bid.submit")
@@ -179,13 +154,14 @@ async def withdraw(actor: Actor, lot_id: int, idempotency_key: str | None = None
     async def change() -> dict[str, Any]:
         locked = await lock(Lot.filter(id=lot.id)).get()
         now = clock.now()
-        _check_deadline(locked, now)
+        facts = _times(locked, now)
+        BID.precheck("withdraw", by=actor, **facts)
         bid = await lock(
             SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.SUBMITTED.value)
         ).first()
         if bid is None:
             raise NotFound()
-        bid.status, bid.ended_at = BidStatus.WITHDRAWN.value, now
+        bid.status, bid.ended_at = BID.fire(bid.status, "withdraw", by=actor, **facts).value, now
         await bid.save()
         await events.record(
             SealedBidWithdrawn(
