@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.accounts import states as accounts
 from domain.common.lifecycle import Lifecycle, render_page
+from domain.complaints import states as complaints
 from domain.deposits import states as deposits
 from domain.guarantees import states as guarantees
 from domain.publication import states as publication
@@ -25,6 +26,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("deposits", (deposits.TABLE,)),
     ("guarantees", (guarantees.TABLE,)),
     ("tendering", (tendering.BID, tendering.OPENING)),
+    ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
 ]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "lifecycles"

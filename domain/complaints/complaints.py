@@ -25,11 +25,11 @@ from domain.certificates import signatures as act_signatures
 from domain.certificates.signatures import Signed
 from domain.common import calendar, clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.complaints.errors import ComplaintTooLate, ObjectionRequired
+from domain.complaints.errors import ObjectionRequired
 from domain.complaints.events import (
     ComplaintAccepted,
     ComplaintDecided,
@@ -53,6 +53,7 @@ from domain.complaints.shared import (
     today,
 )
 from domain.complaints.states import (
+    COMPLAINT,
     DECISION_ZH,
     OBJECTION_FIRST,
     OPEN_COMPLAINT,
@@ -72,6 +73,7 @@ from domain.tendering.models import Opening, OpeningObjection
 # 工程建设项目招标投标活动投诉处理办法 第十一条 / 第二十一条: 3 working days to accept, 30 to decide
 ACCEPT_WORKING_DAYS = 3
 DECIDE_WORKING_DAYS = 30
+_OVERDUE_STAGE = {"flag_accept_overdue": "accept", "flag_decide_overdue": "decide"}  # ComplaintOverdue.stage
 
 
 async def _prior_objection(subject: ComplaintSubject, lot: Lot, org_id: int, now: datetime) -> int | None:
@@ -145,8 +147,7 @@ async def file_complaint(
         # 招标投标法实施条例 第六十条: within 10 days of knowing or when one should have known
         days = int(lot.config.get("complaint_window_days", 10))
         last = calendar.end_of(knew_on + timedelta(days=days))
-        if now >= last:
-            raise ComplaintTooLate(deadline=last, days=days)
+        filed = COMPLAINT.fire(None, "file", by=actor, now=now, last=last, days=days)
         objection_id = None
         if subject_ in OBJECTION_FIRST:
             objection_id = await _prior_objection(subject_, lot, org_id, now)
@@ -163,7 +164,7 @@ async def file_complaint(
             reasons=why,
             requests=asked,
             evidence=files,
-            status=ComplaintStatus.SUBMITTED.value,
+            status=filed.value,
             filed_at=now,
             accept_due_at=due,
             next_check_at=due,
@@ -213,11 +214,10 @@ async def accept_complaint(actor: Actor, complaint_id: int, idempotency_key: str
 
     async def change() -> dict[str, Any]:
         current, project = await handled(actor, complaint_id)
-        if current.status != ComplaintStatus.SUBMITTED.value:
-            raise InvalidTransition(state=current.status)
+        accepted = COMPLAINT.fire(current.status, "accept", by=actor)
         now = clock.now()
         due = (await calendar.current()).add_working_days(now, DECIDE_WORKING_DAYS)
-        current.status, current.accepted_at, current.decide_due_at = ComplaintStatus.ACCEPTED.value, now, due
+        current.status, current.accepted_at, current.decide_due_at = accepted.value, now, due
         current.handled_by, current.overdue_at, current.next_check_at = actor.user_id, None, due
         await current.save()
         await events.record(
@@ -246,9 +246,8 @@ async def refuse_complaint(
 
     async def change() -> dict[str, Any]:
         current, _project = await handled(actor, complaint_id)
-        if current.status != ComplaintStatus.SUBMITTED.value:
-            raise InvalidTransition(state=current.status)
-        current.status, current.refused_reason, current.handled_by = ComplaintStatus.REFUSED.value, why, actor.user_id
+        refused = COMPLAINT.fire(current.status, "refuse", by=actor)
+        current.status, current.refused_reason, current.handled_by = refused.value, why, actor.user_id
         current.next_check_at = None
         await current.save()
         await events.record(
@@ -277,9 +276,8 @@ async def withdraw_complaint(actor: Actor, complaint_id: int, idempotency_key: s
 
     async def change() -> dict[str, Any]:
         current = await lock(Complaint.filter(id=complaint_id)).get()
-        if current.status not in OPEN_COMPLAINT:
-            raise InvalidTransition(state=current.status)
-        current.status, current.withdrawn_at, current.next_check_at = ComplaintStatus.WITHDRAWN.value, clock.now(), None
+        withdrawn = COMPLAINT.fire(current.status, "withdraw", by=actor)
+        current.status, current.withdrawn_at, current.next_check_at = withdrawn.value, clock.now(), None
         await current.save()
         project = await Project.get(id=(await Lot.get(id=current.lot_id)).project_id)
         await events.record(
@@ -333,8 +331,7 @@ async def decide_complaint(
 
     async def change() -> dict[str, Any]:
         current, project = await handled(actor, complaint_id)
-        if current.status != ComplaintStatus.ACCEPTED.value:
-            raise InvalidTransition(state=current.status)
+        decided = COMPLAINT.fire(current.status, "decide", by=actor)
         lot = await Lot.get(id=current.lot_id)
         complainant = await Organisation.get(id=current.organisation_id)
         # published in the supervisor's name by the platform: supervisors manage no project
@@ -346,7 +343,7 @@ async def decide_complaint(
             _decision_body(current, lot, complainant.name, decision_, why),
         )
         now = clock.now()
-        current.status, current.decision, current.decision_reasons = ComplaintStatus.DECIDED.value, decision_.value, why
+        current.status, current.decision, current.decision_reasons = decided.value, decision_.value, why
         current.decided_at, current.announcement_id, current.malicious = now, ann.id, malicious
         current.handled_by, current.next_check_at = actor.user_id, None
         await current.save()
@@ -385,15 +382,17 @@ async def flag_complaint_overdue(complaint: Complaint, now: datetime) -> None:
     decide_due_at, is flagged once each to the supervisors of the category."""
     current = await lock(Complaint.filter(id=complaint.id)).get()
     due: datetime | None = None
-    stage, due_at = None, None
+    due_at: datetime | None = None
     if current.status == ComplaintStatus.SUBMITTED.value:
-        stage, due_at = "accept", current.accept_due_at
-    elif current.status == ComplaintStatus.ACCEPTED.value and current.decide_due_at is not None:
-        stage, due_at = "decide", current.decide_due_at
-    if stage is not None and due_at is not None:
-        if due_at > now:
+        due_at = current.accept_due_at
+    elif current.status == ComplaintStatus.ACCEPTED.value:
+        due_at = current.decide_due_at
+    if due_at is not None:
+        step = COMPLAINT.due(current.status, now=now, due_at=due_at)
+        if step is None:
             due = due_at
         elif current.overdue_at is None:
+            stage = _OVERDUE_STAGE[step.name]
             current.overdue_at = now
             await record_once(
                 ComplaintOverdue(

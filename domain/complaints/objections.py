@@ -21,11 +21,10 @@ from domain.certificates import signatures as act_signatures
 from domain.certificates.signatures import Signed
 from domain.common import calendar, clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.complaints.errors import NotAnInterestedParty, ObjectionWindowClosed
 from domain.complaints.events import ObjectionAnswered, ObjectionOverdue, ObjectionRaised, ObjectionWithdrawn
 from domain.complaints.models import Objection
 from domain.complaints.shared import (
@@ -39,16 +38,18 @@ from domain.complaints.shared import (
     record_once,
     supervises,
 )
-from domain.complaints.states import STAGE_ZH, UNANSWERED, ObjectionStage, ObjectionStatus
+from domain.complaints.states import (
+    OBJECTION,
+    UNANSWERED,
+    ObjectionStage,
+    ObjectionStatus,
+)
 from domain.publication import services as publication
 from domain.publication.models import Announcement, Lot, Project
-from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from domain.publication.states import AnnouncementStatus, AnnouncementType
 from domain.results import services as results
 from domain.supervision import scope
 from domain.tendering.models import Opening, SealedBid
-
-# 招标投标法实施条例 第二十二条: objections to the documents at least 10 days before the bid deadline
-DOCUMENTS_OBJECTION_DAYS = 10
 
 
 def _at(config: dict[str, Any], name: str) -> datetime | None:
@@ -56,21 +57,23 @@ def _at(config: dict[str, Any], name: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-async def _check_window(stage: ObjectionStage, lot: Lot, org_id: int, now: datetime) -> None:
-    closed = ObjectionWindowClosed(stage=stage.value, stage_zh=STAGE_ZH[stage])
-    if stage is ObjectionStage.DOCUMENTS:
-        deadline = _at(lot.config, "bid_deadline")
-        if lot.status != LotStatus.OPEN.value or deadline is None:
-            raise closed
-        if now > deadline - timedelta(days=DOCUMENTS_OBJECTION_DAYS):
-            raise closed
-    elif stage is ObjectionStage.OPENING:
+async def _window_facts(stage: ObjectionStage, lot: Lot, org_id: int, now: datetime) -> dict[str, Any]:
+    """What the table's window guards decide on (domain/complaints/states): only the stage's own reads."""
+    facts: dict[str, Any] = {
+        "stage": stage.value,
+        "now": now,
+        "lot_status": lot.status,
+        "bid_deadline": _at(lot.config, "bid_deadline"),
+        "opening_status": None,
+        "sealed_bid": True,
+        "publicity_starts_at": None,
+        "publicity_ends_at": None,
+    }
+    if stage is ObjectionStage.OPENING:
         opening = await Opening.get_or_none(lot_id=lot.id)
-        if opening is None or opening.status != "decrypting":
-            raise closed
-        if not await SealedBid.exists(lot_id=lot.id, organisation_id=org_id):
-            raise NotAnInterestedParty()
-    else:
+        facts["opening_status"] = opening.status if opening is not None else None
+        facts["sealed_bid"] = await SealedBid.exists(lot_id=lot.id, organisation_id=org_id)
+    elif stage is ObjectionStage.PUBLICITY:
         publicity = (
             await Announcement.filter(
                 lot_id=lot.id,
@@ -80,13 +83,10 @@ async def _check_window(stage: ObjectionStage, lot: Lot, org_id: int, now: datet
             .order_by("-published_at")
             .first()
         )
-        if (
-            publicity is None
-            or publicity.publicity_starts_at is None
-            or publicity.publicity_ends_at is None
-            or not publicity.publicity_starts_at <= now < publicity.publicity_ends_at
-        ):
-            raise closed
+        if publicity is not None:
+            facts["publicity_starts_at"] = publicity.publicity_starts_at
+            facts["publicity_ends_at"] = publicity.publicity_ends_at
+    return facts
 
 
 def answer_due(raised_at: datetime, days: int) -> datetime:
@@ -125,7 +125,7 @@ async def raise_objection(
     async def create() -> dict[str, Any]:
         locked = await lock(Lot.filter(id=lot_id)).get()
         now = clock.now()
-        await _check_window(stage_, locked, org_id, now)
+        status = OBJECTION.fire(None, "raise", **await _window_facts(stage_, locked, org_id, now))
         due = answer_due(now, int(locked.config.get("objection_answer_days", 3)))
         made = await Objection.create(
             lot_id=lot_id,
@@ -134,7 +134,7 @@ async def raise_objection(
             raised_by=actor.user_id,
             reasons=text,
             evidence=files,
-            status=ObjectionStatus.PENDING.value,
+            status=status.value,
             raised_at=now,
             answer_due_at=due,
             next_check_at=due,
@@ -172,12 +172,11 @@ async def answer_objection(
 
     async def change() -> dict[str, Any]:
         current = await lock(Objection.filter(id=objection_id)).get()
-        if current.status not in UNANSWERED:
-            raise InvalidTransition(state=current.status)
+        answered = OBJECTION.fire(current.status, "answer", by=actor)
         now = clock.now()
         late = current.status == ObjectionStatus.OVERDUE.value
         current.status, current.answer, current.answered_by, current.answered_at = (
-            ObjectionStatus.ANSWERED.value,
+            answered.value,
             text,
             actor.user_id,
             now,
@@ -213,10 +212,9 @@ async def withdraw_objection(actor: Actor, objection_id: int, idempotency_key: s
 
     async def change() -> dict[str, Any]:
         current = await lock(Objection.filter(id=objection_id)).get()
-        if current.status not in UNANSWERED:
-            raise InvalidTransition(state=current.status)
+        withdrawn = OBJECTION.fire(current.status, "withdraw", by=actor)
         now = clock.now()
-        current.status, current.withdrawn_at, current.next_check_at = ObjectionStatus.WITHDRAWN.value, now, None
+        current.status, current.withdrawn_at, current.next_check_at = withdrawn.value, now, None
         await current.save()
         project = await Project.get(id=(await Lot.get(id=current.lot_id)).project_id)
         await events.record(
@@ -240,25 +238,25 @@ async def flag_objection_overdue(objection: Objection, now: datetime) -> None:
     supervisors of the lot's category and the tenderer."""
     current = await lock(Objection.filter(id=objection.id)).get()
     due: datetime | None = None
-    if current.status == ObjectionStatus.PENDING.value:
-        if current.answer_due_at > now:
-            due = current.answer_due_at
-        else:
-            current.status, current.overdue_at = ObjectionStatus.OVERDUE.value, now
-            lot = await Lot.get(id=current.lot_id)
-            project = await Project.get(id=lot.project_id)
-            await record_once(
-                ObjectionOverdue(
-                    object_id=str(current.id),
-                    lot_id=lot.id,
-                    stage=current.stage,
-                    organisation_id=current.organisation_id,
-                    answer_due_at=current.answer_due_at,
-                    category=project.category,
-                    audience=Audience(orgs=(current.organisation_id, *managers(project)), roles=keeper_roles()),
-                ),
-                f"objection.overdue:{current.id}",
-            )
+    step = OBJECTION.due(current.status, now=now, due_at=current.answer_due_at)
+    if step is not None:
+        current.status, current.overdue_at = step.target.value, now
+        lot = await Lot.get(id=current.lot_id)
+        project = await Project.get(id=lot.project_id)
+        await record_once(
+            ObjectionOverdue(
+                object_id=str(current.id),
+                lot_id=lot.id,
+                stage=current.stage,
+                organisation_id=current.organisation_id,
+                answer_due_at=current.answer_due_at,
+                category=project.category,
+                audience=Audience(orgs=(current.organisation_id, *managers(project)), roles=keeper_roles()),
+            ),
+            f"objection.overdue:{current.id}",
+        )
+    elif current.status == ObjectionStatus.PENDING.value:
+        due = current.answer_due_at
     current.next_check_at = due
     await current.save()
     objection.next_check_at = due

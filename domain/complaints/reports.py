@@ -14,14 +14,14 @@ from tortoise.queryset import QuerySet
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.complaints.events import ReportReceived, ReportStatusChanged
 from domain.complaints.models import Report
 from domain.complaints.shared import MAX_TEXT, Evidence, checked_evidence, keeper_roles, public_lot, supervises
-from domain.complaints.states import ReportStatus
+from domain.complaints.states import REPORT
 
 
 def tracking_hash(code: str) -> str:
@@ -74,7 +74,7 @@ async def file_report(
             reporter_user_id=actor.user_id,
             text=body,
             evidence=files,
-            status=ReportStatus.RECEIVED.value,
+            status=REPORT.fire(None, "file", by=actor).value,
             received_at=now,
             updated_at=now,
         )
@@ -114,14 +114,11 @@ def supervised_reports(actor: Actor, status: str | None = None) -> QuerySet[Repo
     return query.filter(status=status) if status else query
 
 
-async def _move_report(
-    actor: Actor, report_id: int, allowed: tuple[ReportStatus, ...], target: ReportStatus, outcome: str | None
-) -> dict[str, Any]:
+async def _move_report(actor: Actor, report_id: int, transition: str, outcome: str | None) -> dict[str, Any]:
     current = await lock(Report.filter(id=report_id)).first()
     if current is None or not supervises(actor, current.category):
         raise NotFound()
-    if ReportStatus(current.status) not in allowed:
-        raise InvalidTransition(state=current.status)
+    target = REPORT.fire(current.status, transition, by=actor)
     current.status, current.handled_by, current.updated_at = target.value, actor.user_id, clock.now()
     if outcome is not None:
         current.outcome = outcome
@@ -144,7 +141,7 @@ async def investigate_report(actor: Actor, report_id: int, idempotency_key: str 
     """The supervisor starts investigating a received report."""
 
     async def change() -> dict[str, Any]:
-        return await _move_report(actor, report_id, (ReportStatus.RECEIVED,), ReportStatus.INVESTIGATING, None)
+        return await _move_report(actor, report_id, "investigate", None)
 
     result, _ = await run_once(actor, idempotency_key, "report.investigate", {"id": report_id}, change)
     return await Report.get(id=result["id"])
@@ -156,9 +153,7 @@ async def close_report(actor: Actor, report_id: int, outcome: str, idempotency_k
     text = required_text(outcome, "outcome", MAX_TEXT)
 
     async def change() -> dict[str, Any]:
-        return await _move_report(
-            actor, report_id, (ReportStatus.RECEIVED, ReportStatus.INVESTIGATING), ReportStatus.CLOSED, text
-        )
+        return await _move_report(actor, report_id, "close", text)
 
     result, _ = await run_once(actor, idempotency_key, "report.close", {"id": report_id, "o": text}, change)
     return await Report.get(id=result["id"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.common import clock, events
 from domain.common.actors import Actor
-from domain.common.errors import InvalidTransition, required_text
+from domain.common.errors import required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -18,7 +18,7 @@ from domain.complaints.complaints import handled
 from domain.complaints.errors import LotAlreadySuspended, NotSuspended
 from domain.complaints.events import LotSuspendedEvent, LotSuspensionLifted
 from domain.complaints.models import LotSuspension
-from domain.complaints.states import ComplaintStatus
+from domain.complaints.states import COMPLAINT
 from domain.publication.models import Lot
 from domain.publication.services import LotSuspended
 from domain.results import services as results
@@ -36,8 +36,7 @@ async def suspend_lot(
 
     async def change() -> dict[str, Any]:
         current, _project = await handled(actor, complaint_id)
-        if current.status != ComplaintStatus.ACCEPTED.value:
-            raise InvalidTransition(state=current.status)
+        COMPLAINT.fire(current.status, "suspend_lot", by=actor)
         lot = await lock(Lot.filter(id=current.lot_id)).get()
         if await LotSuspension.exists(lot_id=lot.id, lifted_at__isnull=True):
             raise LotAlreadySuspended()
