@@ -297,13 +297,15 @@ class SearchPage:
     end_cursor: str | None
     terms: list[str]
     total_is_estimate: bool = False  # more than CANDIDATES match: total is CANDIDATES, a lower bound
+    has_previous_page: bool = False
+    start_cursor: str | None = None
 
 
 def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"s:{offset}".encode()).decode().rstrip("=")
 
 
-def _offset(cursor: str | None) -> int:
+def _offset(cursor: str | None, field: str = "after") -> int:
     if cursor is None:
         return 0
     try:
@@ -313,7 +315,7 @@ def _offset(cursor: str | None) -> int:
             raise ValueError
         return int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput(field="after") from None
+        raise InvalidInput(field=field) from None
 
 
 def search_terms(query: str) -> list[str]:
@@ -431,17 +433,35 @@ def _scored(terms: list[str], p: _Params) -> str:
     )
 
 
-async def search(query: str, filt: AnnouncementFilter, first: int, after: str | None) -> SearchPage:
-    """Published announcements containing every word of the query, most relevant first, highlighted.
+async def search(
+    query: str,
+    filt: AnnouncementFilter,
+    first: int,
+    after: str | None,
+    before: str | None = None,
+    *,
+    backward: bool = False,
+) -> SearchPage:
+    """Published announcements containing every word of the query, most relevant first, highlighted: the
+    `first` hits after `after`; `backward`, the `first` hits just before `before` (or the last reachable
+    ones without it), in the same order.
 
     Only the newest CANDIDATES matches are ranked (see the module docstring), and `total` is exact
     up to CANDIDATES; beyond that it is CANDIDATES with `total_is_estimate`.
     """
     terms = search_terms(query)
     if first < 1:
-        raise InvalidInput(field="first")
-    start = _offset(after)
-    size = min(first, MAX_PAGE, MAX_RESULTS - start)
+        raise InvalidInput(field="last" if backward else "first")
+    if backward:
+        if before is not None:
+            end = max(_offset(before, "before") - 1, 0)  # the position of the hit `before` names
+        else:
+            end = min((await search(query, filt, 1, None)).total, MAX_RESULTS)  # past the last reachable hit
+        start = max(end - min(first, MAX_PAGE), 0)
+        size = end - start
+    else:
+        start = _offset(after)
+        size = min(first, MAX_PAGE, MAX_RESULTS - start)
     client = connections.get("default")
     cap = CANDIDATES
     postgres = using_postgres()
@@ -491,6 +511,8 @@ async def search(query: str, filt: AnnouncementFilter, first: int, after: str | 
         end_cursor=hits[-1].cursor if hits else None,
         terms=terms,
         total_is_estimate=matched > cap,
+        has_previous_page=start > 0,
+        start_cursor=hits[0].cursor if hits else None,
     )
 
 

@@ -25,7 +25,18 @@ from schema.publication.types import (
     Region,
     SavedSearch,
 )
-from schema.relay import DEFAULT_PAGE, Before, Connection, Edge, Last, backwards, connection, int_id, page_size
+from schema.relay import (
+    DEFAULT_PAGE,
+    Before,
+    Connection,
+    Edge,
+    Last,
+    PageInfo,
+    backwards,
+    connection,
+    int_id,
+    page_size,
+)
 
 
 @strawberry.enum(description="Order of a list of announcements.")
@@ -137,9 +148,49 @@ class SearchResult:
     terms: list[str] = strawberry.field(description="The words searched for, as segmented.")
 
 
+@strawberry.type(description="One search hit: the matching announcement as the node, and why it matched.")
+class AnnouncementSearchEdge:
+    cursor: str = strawberry.field(
+        description="Opaque position of this hit: pass it as `after` to read the hits that follow, or as `before` "
+        "to read those that precede it."
+    )
+    node: Announcement = strawberry.field(description="The matching announcement.")
+    score: float = strawberry.field(description="Relevance; higher is better.")
+    title_html: str = strawberry.field(description="The title, HTML-escaped, matched words in <em>.")
+    snippet_html: str = strawberry.field(description="About 60 characters of the body around the matches.")
+
+
+@strawberry.type(description="A page of search results as a Relay connection, most relevant first.")
+class AnnouncementSearchConnection:
+    edges: list[AnnouncementSearchEdge] = strawberry.field(
+        description="The hits of this page, most relevant first, each with its cursor."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether hits precede or follow this page, and where to continue from (at most the first "
+        "1000 hits can be paged to: past them hasNextPage is false even when totalCount is larger)."
+    )
+    total_count: int = strawberry.field(
+        description="Number of matching announcements, exact up to 2000; beyond that 2000 and totalIsEstimate "
+        "(very common queries rank only the newest 2000 matches, and the first 1000 can be paged: narrow the "
+        "query or filter to reach the rest)."
+    )
+    total_is_estimate: bool = strawberry.field(
+        description="True when more announcements match than are counted: totalCount is then a lower bound."
+    )
+    terms: list[str] = strawberry.field(description="The words searched for, as segmented.")
+
+    @strawberry.field(description="The matching announcements of this page without their cursors.")
+    def nodes(self) -> list[Announcement]:
+        return [e.node for e in self.edges]
+
+
 @strawberry.type
 class PublicationQueries:
-    @strawberry.field(description="Chinese full-text search over published announcements; no token needed.")
+    @strawberry.field(
+        description="Chinese full-text search over published announcements; no token needed.",
+        deprecation_reason="Use searchAnnouncementsConnection: the same hits and order as a Relay connection "
+        "(edges with the announcement as node, pageInfo, totalCount) that also pages backwards.",
+    )
     async def search_announcements(
         self,
         info: Info,
@@ -177,6 +228,59 @@ class PublicationQueries:
             total_is_estimate=page.total_is_estimate,
             has_next_page=page.has_next_page,
             end_cursor=page.end_cursor,
+            terms=page.terms,
+        )
+
+    @strawberry.field(
+        description="Chinese full-text search over published announcements as a connection, most relevant first; "
+        "no token needed."
+    )
+    async def search_announcements_connection(
+        self,
+        info: Info,
+        query: Annotated[
+            str, strawberry.argument(description="Words to search for in titles and bodies, in Chinese or English.")
+        ],
+        filter: Annotated[
+            AnnouncementFilter | None, strawberry.argument(description="Filters the matches must also meet.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many hits to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last hit already read: the page continues after it."),
+        ] = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> AnnouncementSearchConnection:
+        filt = (filter or AnnouncementFilter()).to_domain()
+        if backwards(first, after, last, before):
+            page = await search.search(query, filt, DEFAULT_PAGE if last is None else last, None, before, backward=True)
+        else:
+            page = await search.search(query, filt, DEFAULT_PAGE if first is None else first, after)
+        found = {a.id: a for a in await models.Announcement.filter(id__in=[h.announcement_id for h in page.hits])}
+        edges = [
+            AnnouncementSearchEdge(
+                cursor=h.cursor,
+                node=Announcement.from_model(found[h.announcement_id]),
+                score=h.score,
+                title_html=h.title,
+                snippet_html=h.snippet,
+            )
+            for h in page.hits
+            if h.announcement_id in found
+        ]
+        return AnnouncementSearchConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=page.end_cursor,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.start_cursor,
+            ),
+            total_count=page.total,
+            total_is_estimate=page.total_is_estimate,
             terms=page.terms,
         )
 

@@ -18,6 +18,7 @@ from schema.build import build_schema
 from schema.context import Context
 from schema.relay import to_global_id
 from tests.domain.factories import organisation, outbox, user
+from tests.domain.publication import test_search as search_tests
 from tests.support.tendering import OPERATOR, published_tender
 
 CONNECTION_FIELDS = """
@@ -189,3 +190,35 @@ async def test_a_lots_registrations_page_both_ways(db):
     # then both walks give the five in order
     assert len(set(ids)) == 5
     assert back == ids
+
+
+SEARCH = """
+query($q: String!, $first: Int, $after: String, $last: Int, $before: String) {
+  searchAnnouncementsConnection(query: $q, first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { key: id } score titleHtml }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount totalIsEstimate
+  }
+}"""
+OLD_SEARCH = "query($q: String!) { searchAnnouncements(query: $q, first: 100) { hits { announcement { id } } total } }"
+
+
+async def test_search_results_page_as_a_connection_both_ways_in_rank_order(db, manual_clock):
+    # given seven matching announcements, one of them a title match that ranks first, and one that does not match
+    actor = await search_tests.tenderer()
+    same = [await search_tests.published(actor, manual_clock, f"第{i}号公告", "本段为道路施工说明。") for i in range(6)]
+    best = await search_tests.published(actor, manual_clock, "道路施工招标公告", "本段为说明。")
+    await search_tests.published(actor, manual_clock, "桥梁施工招标公告", "本段为说明。")
+
+    # when anyone reads the hits two at a time forward, then backward, and through the deprecated field
+    ids, back = await walk(SEARCH, "searchAnnouncementsConnection", ANONYMOUS, q="道路")
+    first = (await run(SEARCH, ANONYMOUS, q="道路", first=2))["searchAnnouncementsConnection"]
+    old = (await run(OLD_SEARCH, ANONYMOUS, q="道路"))["searchAnnouncements"]
+
+    # then both walks give the seven in rank order, as the old field ranks them, with the total
+    expected = [to_global_id("Announcement", a.id) for a in [best, *reversed(same)]]
+    assert ids == expected
+    assert back == expected
+    assert [h["announcement"]["id"] for h in old["hits"]] == expected
+    assert (first["totalCount"], first["totalIsEstimate"], old["total"]) == (7, False, 7)
+    assert "<em>" in first["edges"][0]["titleHtml"]
