@@ -14,6 +14,7 @@ from domain.accounts import states as accounts
 from domain.common.lifecycle import Lifecycle, render_page
 from domain.complaints import states as complaints
 from domain.deposits import states as deposits
+from domain.evaluation import states as evaluation
 from domain.guarantees import states as guarantees
 from domain.publication import states as publication
 from domain.registration import states as registration
@@ -26,6 +27,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("deposits", (deposits.TABLE,)),
     ("guarantees", (guarantees.TABLE,)),
     ("tendering", (tendering.BID, tendering.OPENING)),
+    ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
 ]
 

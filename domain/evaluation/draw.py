@@ -34,18 +34,28 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from domain.accounts.models import Expert
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.evaluation import notices
+from domain.evaluation.errors import CommitmentTooLate as CommitmentTooLate
+from domain.evaluation.errors import CommitteeSitting as CommitteeSitting
+from domain.evaluation.errors import DrawExists as DrawExists
+from domain.evaluation.errors import DrawPending as DrawPending
+from domain.evaluation.errors import NoCommittee as NoCommittee
+from domain.evaluation.errors import NotEnoughExperts as NotEnoughExperts
+from domain.evaluation.errors import NotOnCommittee as NotOnCommittee
+from domain.evaluation.errors import RevealTooEarly as RevealTooEarly
+from domain.evaluation.errors import SecretMismatch as SecretMismatch
 from domain.evaluation.models import Evaluation, ExpertDraw
+from domain.evaluation.states import DRAW
+from domain.evaluation.states import DrawStatus as DrawStatus
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
@@ -65,71 +75,8 @@ STANDING_BIDS = (
     BidStatus.PLATFORM_FAULT.value,  # a bid stood at the deadline whatever became of it at the opening
 )
 NAMES_PUBLIC = frozenset({LotStatus.AWARDED.value, LotStatus.CONTRACTED.value, LotStatus.COMPLETED.value})
-REPLACEABLE = frozenset({LotStatus.OPEN.value, LotStatus.EVALUATING.value})
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SECRET = re.compile(r"^[\x21-\x7e]{32,128}$")
-
-
-class DrawStatus(StrEnum):
-    COMMITTED = "committed"
-    REVEALED = "revealed"
-
-
-class CommitmentTooLate(DomainError):
-    code = "COMMITMENT_TOO_LATE"
-    message_zh = "抽取承诺须在投标截止时间（{deadline}）前作出"
-    message_en = "The draw must be committed before the bid deadline ({deadline})"
-    exposed: ClassVar[dict[str, str]] = {"deadline": "datetime"}
-
-
-class RevealTooEarly(DomainError):
-    code = "REVEAL_TOO_EARLY"
-    message_zh = "投标截止时间（{deadline}）后方可公开抽取密钥"
-    message_en = "The secret may be revealed only after the bid deadline ({deadline})"
-    exposed: ClassVar[dict[str, str]] = {"deadline": "datetime"}
-
-
-class SecretMismatch(DomainError):
-    code = "SECRET_MISMATCH"
-    message_zh = "密钥与承诺值不符"
-    message_en = "The secret does not match the commitment"
-
-
-class NotEnoughExperts(DomainError):
-    code = "NOT_ENOUGH_EXPERTS"
-    message_zh = "符合条件的专家只有 {eligible} 名，不足 {size} 名"
-    message_en = "Only {eligible} experts are eligible, {size} are needed"
-    exposed: ClassVar[dict[str, str]] = {"eligible": "int", "size": "int"}
-
-
-class DrawExists(DomainError):
-    code = "EXPERT_DRAW_EXISTS"
-    message_zh = "该标段已作出专家抽取承诺，更换专家请补抽"
-    message_en = "The lot already has a draw; replace experts with a replacement round"
-
-
-class DrawPending(DomainError):
-    code = "EXPERT_DRAW_PENDING"
-    message_zh = "上一轮抽取尚未公开结果"
-    message_en = "The previous round has not been revealed yet"
-
-
-class NoCommittee(DomainError):
-    code = "NO_COMMITTEE"
-    message_zh = "该标段尚未抽取评标委员会"
-    message_en = "The lot has no drawn committee yet"
-
-
-class CommitteeSitting(DomainError):
-    code = "COMMITTEE_SITTING"
-    message_zh = "评标已开始，评标委员会成员不能再补抽更换"
-    message_en = "The evaluation has started: the committee can no longer be replaced"
-
-
-class NotOnCommittee(DomainError):
-    code = "NOT_ON_COMMITTEE"
-    message_zh = "被替换的专家不在该标段的评标委员会中"
-    message_en = "An expert to replace is not on the lot's committee"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,16 +258,12 @@ async def commit(
     async def create() -> dict[str, Any]:
         now = clock.now()
         locked = await lock(Lot.filter(id=lot.id)).get()
-        deadline = bid_deadline(locked)
-        if deadline is None or now >= deadline:
-            raise CommitmentTooLate(deadline=deadline or now)
-        if locked.status != LotStatus.OPEN.value:
-            raise InvalidTransition(state=locked.status)
-        if await ExpertDraw.exists(lot_id=lot.id):
-            raise DrawExists()
+        facts = {"lot_status": locked.status, "now": now, "deadline": bid_deadline(locked), "size": size}
+        DRAW.precheck("commit", by=actor, **facts, drawn=False, eligible=size)  # no query once too late
+        drawn = await ExpertDraw.exists(lot_id=lot.id)
+        DRAW.precheck("commit", by=actor, **facts, drawn=drawn, eligible=size)
         eligible = await _eligible(locked, project, field, now, set())
-        if len(eligible) < size:
-            raise NotEnoughExperts(eligible=len(eligible), size=size)
+        committed = DRAW.fire(None, "commit", by=actor, **facts, drawn=drawn, eligible=len(eligible))
         draw = await ExpertDraw.create(
             lot_id=lot.id,
             round=1,
@@ -329,7 +272,7 @@ async def commit(
             commitment=digest,
             committed_by=user_id,
             committed_at=now,
-            status=DrawStatus.COMMITTED.value,
+            status=committed.value,
         )
         await events.record(
             ExpertDrawCommitted(
@@ -376,14 +319,11 @@ async def reveal(actor: Actor, draw_id: int, secret: str, idempotency_key: str |
             return {"id": draw.id}
         lot, project = await _lot(draw.lot_id)
         now = clock.now()
-        deadline = bid_deadline(lot)
-        if deadline is None or now < deadline:
-            raise RevealTooEarly(deadline=deadline or now)
-        if not matches:
-            raise SecretMismatch()
+        facts = {"now": now, "deadline": bid_deadline(lot), "matches": matches}
+        DRAW.precheck("reveal", by=actor, **facts, pending=False)  # no query before the deadline
         earlier = await ExpertDraw.filter(lot_id=lot.id, round__lt=draw.round)
-        if any(d.status != DrawStatus.REVEALED.value for d in earlier):
-            raise DrawPending()
+        pending = any(d.status != DrawStatus.REVEALED.value for d in earlier)
+        revealed = DRAW.fire(draw.status, "reveal", by=actor, **facts, pending=pending)
         receipts = await SealedBid.filter(lot_id=lot.id, status__in=STANDING_BIDS).values_list(
             "ciphertext_sha256", flat=True
         )
@@ -398,7 +338,7 @@ async def reveal(actor: Actor, draw_id: int, secret: str, idempotency_key: str |
                 "seed": seed,
                 "eligible": eligible,
                 "selected": selected,
-                "status": DrawStatus.REVEALED.value,
+                "status": revealed.value,
                 "revealed_at": now,
             }
         )
@@ -449,22 +389,22 @@ async def replace(
     async def create() -> dict[str, Any]:
         now = clock.now()
         locked = await lock(Lot.filter(id=lot.id)).get()
-        if locked.status not in REPLACEABLE:
-            raise InvalidTransition(state=locked.status)
+        passing = {"rounds": 1, "last_revealed": True, "sitting": False, "on_committee": True}
+        size = {"eligible": len(leaving), "size": len(leaving)}
+        DRAW.precheck("replace", by=actor, lot_status=locked.status, **passing, **size)  # no query on a closed lot
         draws = await ExpertDraw.filter(lot_id=lot.id).order_by("round")
-        if not draws:
-            raise NoCommittee()
-        if draws[-1].status != DrawStatus.REVEALED.value:
-            raise DrawPending()
-        if await Evaluation.exists(lot_id=lot.id):
-            raise CommitteeSitting()  # the evaluation scores with the committee it started with
         standing = committee(draws)
-        if not set(leaving) <= set(standing):
-            raise NotOnCommittee()
+        facts = {
+            "lot_status": locked.status,
+            "rounds": len(draws),
+            "last_revealed": bool(draws) and draws[-1].status == DrawStatus.REVEALED.value,
+            "sitting": bool(draws) and await Evaluation.exists(lot_id=lot.id),
+            "on_committee": set(leaving) <= set(standing),
+        }
+        DRAW.precheck("replace", by=actor, **facts, **size)
         first = draws[0]
         eligible = await _eligible(locked, project, first.specialty, now, _drawn(draws))
-        if len(eligible) < len(leaving):
-            raise NotEnoughExperts(eligible=len(eligible), size=len(leaving))
+        committed = DRAW.fire(None, "replace", by=actor, **facts, eligible=len(eligible), size=len(leaving))
         replaced = [m for m in standing if m in set(leaving)]
         draw = await ExpertDraw.create(
             lot_id=lot.id,
@@ -476,7 +416,7 @@ async def replace(
             committed_at=now,
             replaces=replaced,
             reason=why,
-            status=DrawStatus.COMMITTED.value,
+            status=committed.value,
         )
         await events.record(
             ExpertDrawCommitted(

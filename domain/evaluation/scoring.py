@@ -24,18 +24,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.evaluation.draw import DrawStatus, committee
+from domain.evaluation.draw import committee
+from domain.evaluation.errors import CommitteeIncomplete as CommitteeIncomplete
+from domain.evaluation.errors import EvaluationFinished as EvaluationFinished
+from domain.evaluation.errors import EvaluationNotStarted as EvaluationNotStarted
+from domain.evaluation.errors import NotCommitteeMember as NotCommitteeMember
+from domain.evaluation.errors import OpeningNotClosed as OpeningNotClosed
+from domain.evaluation.errors import PointsOutOfRange as PointsOutOfRange
+from domain.evaluation.errors import ReasonRequired as ReasonRequired
+from domain.evaluation.errors import ScoreSheetMismatch as ScoreSheetMismatch
 from domain.evaluation.models import Evaluation, ExpertDraw, Score
+from domain.evaluation.states import EVALUATION, DrawStatus
+from domain.evaluation.states import EvaluationStatus as EvaluationStatus
 from domain.publication import services as publication
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, EvaluationMethod, Procedure, evaluation_settings
@@ -50,71 +59,7 @@ MAX_CANDIDATES = 3
 MAX_REASON = 500
 
 
-class EvaluationStatus(StrEnum):
-    SCORING = "scoring"  # sheets being handed in
-    REPORTED = "reported"  # the report and its candidates exist
-    FAILED = "failed"  # no bid complied: the lot failed (流标)
-
-
 FINISHED = frozenset({EvaluationStatus.REPORTED.value, EvaluationStatus.FAILED.value})
-
-
-# ---------------------------------------------------------------- errors
-
-
-class OpeningNotClosed(DomainError):
-    code = "OPENING_NOT_CLOSED"
-    message_zh = "开标（解密）尚未结束，不能开始评标"
-    message_en = "The opening (decryption window) has not closed yet"
-
-
-class CommitteeIncomplete(DomainError):
-    code = "COMMITTEE_INCOMPLETE"
-    message_zh = "评标委员会尚未组建完成（抽取或补抽尚未公开结果）"
-    message_en = "The committee is not complete (a draw round has not been revealed)"
-
-
-class EvaluationNotStarted(DomainError):
-    code = "EVALUATION_NOT_STARTED"
-    message_zh = "该标段的评标尚未开始"
-    message_en = "The evaluation of this lot has not started"
-
-
-class EvaluationFinished(DomainError):
-    code = "EVALUATION_FINISHED"
-    message_zh = "评标报告已形成，评分表不能再提交或修改"
-    message_en = "The report exists; sheets can no longer be handed in or changed"
-
-
-class NotCommitteeMember(DomainError):
-    code = "NOT_COMMITTEE_MEMBER"
-    message_zh = "您不是该标段评标委员会成员"
-    message_en = "You are not a member of this lot's committee"
-
-
-class ScoreSheetMismatch(DomainError):
-    """A sheet judges every valid bid exactly once, and nothing else."""
-
-    code = "SCORE_SHEET_MISMATCH"
-    message_zh = "评分表须对每份有效投标各评审一次：缺少 {missing} 份，多出或重复 {unexpected} 项"
-    message_en = "A sheet judges every valid bid exactly once: {missing} missing, {unexpected} unknown or repeated"
-    exposed: ClassVar[dict[str, str]] = {"missing": "int", "unexpected": "int"}
-
-
-class PointsOutOfRange(InvalidInput):
-    code = "POINTS_OUT_OF_RANGE"
-    message_zh = "{field} 须为 0 至 {max_centi} 之间的整数（百分之一分）"
-    message_en = "{field} must be a whole number of hundredths from 0 to {max_centi}"
-    exposed: ClassVar[dict[str, str]] = {"field": "str", "max_centi": "int"}
-
-    def __init__(self, field: str, max_centi: int) -> None:
-        super().__init__(field=field, max_centi=max_centi)
-
-
-class ReasonRequired(InvalidInput):
-    code = "REASON_REQUIRED"
-    message_zh = "否决投标须说明理由（{field}）"
-    message_en = "A bid found non-compliant needs the reason ({field})"
 
 
 # ---------------------------------------------------------------- events
@@ -355,17 +300,17 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
         existing = await Evaluation.get_or_none(lot_id=lot.id)
         if existing is not None:
             return {"id": existing.id}
-        if locked.status != LotStatus.EVALUATING.value:
-            raise InvalidTransition(state=locked.status)
+        passing = {"opening_status": OpeningStatus.CLOSED.value, "committee_complete": True}
+        EVALUATION.precheck("start", by=actor, lot_status=locked.status, **passing)  # no query on a lot not evaluating
         opening = await Opening.get_or_none(lot_id=lot.id)
-        if opening is None or opening.status != OpeningStatus.CLOSED.value:
-            raise OpeningNotClosed()
+        facts = {"lot_status": locked.status, "opening_status": opening.status if opening else None}
+        EVALUATION.precheck("start", by=actor, **facts, committee_complete=True)
         draws = list(await ExpertDraw.filter(lot_id=lot.id).order_by("round"))
-        if not draws or any(d.status != DrawStatus.REVEALED.value for d in draws):
-            raise CommitteeIncomplete()
         members = committee(draws)
-        if len(members) != draws[0].size:
-            raise CommitteeIncomplete()
+        revealed = bool(draws) and all(d.status == DrawStatus.REVEALED.value for d in draws)
+        started = EVALUATION.fire(
+            None, "start", by=actor, **facts, committee_complete=revealed and len(members) == draws[0].size
+        )
         settings = evaluation_settings(Procedure(locked.procedure), locked.config)
         assert settings is not None  # a sealed tender
         evaluation = await Evaluation.create(
@@ -373,7 +318,7 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             method=settings.method.value,
             weights=settings.weights(),
             committee=members,
-            status=EvaluationStatus.SCORING.value,
+            status=started.value,
             started_at=clock.now(),
         )
         await events.record(
@@ -447,10 +392,8 @@ async def submit_sheet(
         if evaluation is None:
             raise EvaluationNotStarted()
         members = [int(m) for m in evaluation.committee]
-        if expert_id not in members:
-            raise NotCommitteeMember()
-        if evaluation.status in FINISHED:
-            raise EvaluationFinished()
+        EVALUATION.precheck("submit_sheet", by=actor, member=expert_id in members)
+        EVALUATION.fire(evaluation.status, "submit_sheet", by=actor, member=True)
         bids = await _valid_bids(lot.id)
         sheet = check_sheet(entries, [b.id for b in bids], evaluation.method, evaluation.weights)
         now = clock.now()
@@ -528,7 +471,7 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
             created_at=now,
         )
     failed = not chosen
-    evaluation.status = (EvaluationStatus.FAILED if failed else EvaluationStatus.REPORTED).value
+    evaluation.status = EVALUATION.fire(evaluation.status, "fail" if failed else "report", by=SYSTEM).value
     evaluation.report, evaluation.report_sha256, evaluation.reported_at = report, events.digest(report), now
     await evaluation.save(update_fields=["status", "report", "report_sha256", "reported_at"])
     await events.record(
