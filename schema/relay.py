@@ -177,7 +177,7 @@ async def paginate(
     rows = await query.order_by(f"-{key}").limit(size + 1)
     page = rows[:size]
     edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
-    earlier = bool(after) and await whole.filter(**{f"{key}__gte": _after(after)}).exists()
+    earlier = await whole.filter(**{f"{key}__gte": _after(after)}).exists() if after else False
     return connection(edges, has_next=len(rows) > size, has_previous=earlier)
 
 
@@ -192,7 +192,7 @@ async def _paginate_back(
     rows = await query.order_by(key).limit(size + 1)
     page = list(reversed(rows[:size]))
     edges = [Edge(cursor=_cursor(r.pk), node=convert(r)) for r in page]
-    later = bool(before) and await whole.filter(**{f"{key}__lte": _after(before, "before")}).exists()
+    later = await whole.filter(**{f"{key}__lte": _after(before, "before")}).exists() if before else False
     return connection(edges, has_next=later, has_previous=len(rows) > size)
 
 
@@ -201,7 +201,7 @@ def page_size(info: Info, asked: int | None, field: str) -> int:
     size = DEFAULT_PAGE if asked is None else asked
     if size < 1:
         raise InvalidInput(field=field)
-    return min(size, info.context.max_page_size)
+    return min(size, int(info.context.max_page_size))
 
 
 def connection(edges: list[Edge[T]], has_next: bool, has_previous: bool) -> Connection[T]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tortoise.queryset import QuerySet
+
 from domain.accounts.models import User
 from domain.common.actors import Actor
 from domain.evaluation.models import ExpertNotice
@@ -37,13 +39,25 @@ class NoticeRecord:
     expert_id: int | None = None  # a drawn expert's own notice (expert_drawn), told in the expert app
 
 
-async def lot_notices(actor: Actor, lot_id: int, kind: str | None = None) -> list[NoticeRecord]:
-    """Every notice about the lot (the lot's own object), oldest first, with the vendors' answers to each push."""
+MAX_NOTICES = 2000  # lot_notices answers at most this many, oldest first; lot_notice_query pages through all
+
+
+async def lot_notice_query(actor: Actor, lot_id: int, kind: str | None = None) -> QuerySet[Notification]:
+    """Every notice about the lot (the lot's own object), of one kind if given; NotFound for a lot the actor may
+    not supervise."""
     lot, _ = await visible_lot(actor, lot_id)
     query = Notification.filter(object_type="Lot", object_id=str(lot.id))
-    if kind:
-        query = query.filter(kind=kind)
-    notes = await query.order_by("id").limit(2000)
+    return query.filter(kind=kind) if kind else query
+
+
+async def lot_notices(actor: Actor, lot_id: int, kind: str | None = None) -> list[NoticeRecord]:
+    """The first MAX_NOTICES notices about the lot, oldest first, with the vendors' answers to each push."""
+    query = await lot_notice_query(actor, lot_id, kind)
+    return await notice_records(list(await query.order_by("id").limit(MAX_NOTICES)))
+
+
+async def notice_records(notes: list[Notification]) -> list[NoticeRecord]:
+    """The notices in the order given, each with who was told and the vendors' answers to each push."""
     users = {u.id: u for u in await User.filter(id__in=list({n.user_id for n in notes if n.user_id is not None}))}
     pushes = await PushDelivery.filter(notification_id__in=[n.id for n in notes]).order_by("id")
     devices = {d.id: d for d in await Device.filter(id__in=list({p.device_id for p in pushes if p.device_id}))}

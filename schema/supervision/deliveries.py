@@ -9,7 +9,7 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.supervision import deliveries
 from schema.permissions import IsSupervisorOrOperator
-from schema.relay import int_id, to_global_id
+from schema.relay import Before, Connection, Edge, Last, int_id, paginate, to_global_id
 
 
 @strawberry.type(description="One push of a notice to one device, as the vendor answered it.")
@@ -48,12 +48,38 @@ class ExpertNoticeRecord:
     answer_due_at: datetime = strawberry.field(description="No answer by then asks for a replacement.")
 
 
+def _record(r: deliveries.NoticeRecord) -> NoticeRecord:
+    return NoticeRecord(
+        kind=r.kind,
+        title=r.title,
+        user_name=r.user_name,
+        expert_pool_number=r.expert_id,
+        organisation_id=strawberry.ID(to_global_id("Organisation", r.organisation_id)) if r.organisation_id else None,
+        time_critical=r.time_critical,
+        created_at=r.created_at,
+        read_at=r.read_at,
+        pushes=[
+            PushRecord(
+                provider=p.provider,
+                platform=p.platform,
+                status=p.status,
+                attempts=p.attempts,
+                sent_at=p.sent_at,
+                last_error=p.last_error,
+            )
+            for p in r.pushes
+        ],
+    )
+
+
 @strawberry.type
 class DeliveryQueries:
     @strawberry.field(
         description="Every notice about a lot with the delivery record of each push (was the bidder told the window "
         "opened, and when did the vendor accept it); null for a lot the caller may not supervise.",
         permission_classes=[IsSupervisorOrOperator],
+        deprecation_reason="Use lotNoticesConnection: this list stops at the first 2000 notices without saying so; "
+        "the connection pages through all of them.",
     )
     async def lot_notices(
         self,
@@ -67,32 +93,40 @@ class DeliveryQueries:
             records = await deliveries.lot_notices(info.context.actor, int_id(lot_id, "Lot", "lotId"), kind)
         except DomainError:
             return None
-        return [
-            NoticeRecord(
-                kind=r.kind,
-                title=r.title,
-                user_name=r.user_name,
-                expert_pool_number=r.expert_id,
-                organisation_id=strawberry.ID(to_global_id("Organisation", r.organisation_id))
-                if r.organisation_id
-                else None,
-                time_critical=r.time_critical,
-                created_at=r.created_at,
-                read_at=r.read_at,
-                pushes=[
-                    PushRecord(
-                        provider=p.provider,
-                        platform=p.platform,
-                        status=p.status,
-                        attempts=p.attempts,
-                        sent_at=p.sent_at,
-                        last_error=p.last_error,
-                    )
-                    for p in r.pushes
-                ],
-            )
-            for r in records
-        ]
+        return [_record(r) for r in records]
+
+    @strawberry.field(
+        description="Every notice about a lot with the delivery record of each push, newest first, paged; null for "
+        "a lot the caller may not supervise.",
+        permission_classes=[IsSupervisorOrOperator],
+    )
+    async def lot_notices_connection(
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")],
+        kind: Annotated[
+            str | None, strawberry.argument(description="Only notices of this kind, e.g. decryption_window; null: all.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many notices to return (capped by the server).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last notice already read: the page continues after it."),
+        ] = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[NoticeRecord] | None:
+        try:
+            query = await deliveries.lot_notice_query(info.context.actor, int_id(lot_id, "Lot", "lotId"), kind)
+        except DomainError:
+            return None
+        page = await paginate(info, query, first, after, lambda n: n, last, before)
+        records = await deliveries.notice_records([e.node for e in page.edges])
+        return Connection(
+            edges=[Edge(cursor=e.cursor, node=_record(r)) for e, r in zip(page.edges, records, strict=True)],
+            page_info=page.page_info,
+        )
 
     @strawberry.field(
         description="The drawn experts' notices of a lot: calls and answers; null for a lot the caller may not "

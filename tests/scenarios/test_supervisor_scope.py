@@ -95,6 +95,7 @@ NOT_LOT_BOUND = {
     "experts": "the expert pool belongs to no lot",
     "auditVerify": "checks the chain's hashes, returns no entry",
     "searchAnnouncements": "published announcements are public (公开)",
+    "searchAnnouncementsConnection": "published announcements are public (公开)",
     "announcements": "published announcements are public (公开)",
     "announcement": "a published announcement is public; a draft only to its project's managers",
     "catalogue": "the catalogue of categories",
@@ -319,6 +320,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "lotGuarantees",
                 "auction",
                 "auctionBids",
+                "auctionBidBatch",
                 "openingRecord",
                 "expertDraws",
                 "evaluation",
@@ -328,6 +330,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "lotAuditTrail",
                 "evidencePackage",
                 "lotNotices",
+                "lotNoticesConnection",
                 "expertNotices",
             )
         },

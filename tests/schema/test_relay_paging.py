@@ -8,10 +8,11 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from domain.auctions.models import Auction, AuctionBid
 from domain.audit import services as audit
 from domain.common import clock
 from domain.common.actors import ANONYMOUS, Actor, Role
-from domain.notifications.models import Notification
+from domain.notifications.models import Notification, PushDelivery
 from domain.publication.models import Announcement
 from domain.registration.models import Registration
 from schema.build import build_schema
@@ -169,6 +170,49 @@ async def test_the_audit_trail_pages_both_ways(db):
     assert back == ids
 
 
+async def notification(owner: Any, object_id: str = "1", title: str = "标题") -> Notification:
+    return await Notification.create(
+        message_id=uuid.uuid4(),
+        user=owner,
+        kind="saved_search_matched",
+        title_zh=title,
+        body_zh="正文",
+        title_en="Title",
+        body_en="Body",
+        object_type="Lot",
+        object_id=object_id,
+        event_id=uuid.uuid4(),
+        created_at=clock.now(),
+    )
+
+
+async def test_a_lots_notices_page_both_ways_with_their_pushes(db):
+    # given five notices about a lot, one of them pushed, and one notice about another lot
+    t = await published_tender()
+    me = await user(await organisation())
+    notes = [await notification(me, str(t.lot.id), f"通知{i}") for i in range(5)]
+    await notification(me, str(t.lot.id + 1))
+    now = clock.now()
+    await PushDelivery.create(
+        notification=notes[0], status="sent", attempts=1, due_at=now, expires_at=now, created_at=now
+    )
+    doc = (
+        "query($first: Int, $after: String, $last: Int, $before: String, $lotId: ID!) {"
+        " lotNoticesConnection(lotId: $lotId, first: $first, after: $after, last: $last, before: $before)"
+        f" {{ edges {{ cursor node {{ key: title pushes {{ status }} }} }} {PAGE_INFO} }} }}"
+    )
+    lot_id = to_global_id("Lot", t.lot.id)
+
+    # when an operator reads them two at a time forward, then backward, and all at once
+    ids, back = await walk(doc, "lotNoticesConnection", OPERATOR, lotId=lot_id)
+    everything = (await run(doc, OPERATOR, lotId=lot_id, first=10))["lotNoticesConnection"]["edges"]
+
+    # then both walks give the five, newest first, the oldest with its push
+    assert ids == [f"通知{i}" for i in reversed(range(5))]
+    assert back == ids
+    assert [len(e["node"]["pushes"]) for e in everything] == [0, 0, 0, 0, 1]
+
+
 async def test_a_lots_registrations_page_both_ways(db):
     # given a lot with five registered bidders
     t = await published_tender()
@@ -222,3 +266,62 @@ async def test_search_results_page_as_a_connection_both_ways_in_rank_order(db, m
     assert [h["announcement"]["id"] for h in old["hits"]] == expected
     assert (first["totalCount"], first["totalIsEstimate"], old["total"]) == (7, False, 7)
     assert "<em>" in first["edges"][0]["titleHtml"]
+
+
+BATCH = """
+query($lotId: ID!, $afterSeq: Int!, $first: Int) {
+  auctionBidBatch(lotId: $lotId, afterSeq: $afterSeq, first: $first) { bids { seq } hasMore lastSeq }
+}"""
+OLD_BIDS = "query($lotId: ID!) { auctionBids(lotId: $lotId, afterSeq: 0) { seq } }"
+
+
+async def test_a_client_catching_up_on_bids_is_told_to_ask_again_past_the_cap(db):
+    # given an auction with 501 accepted bids, more than one answer carries
+    t = await published_tender()
+    now = clock.now()
+    auction = await Auction.create(
+        lot=t.lot,
+        starting_price_fen=100,
+        increment_fen=10,
+        reserve_price_fen=100,
+        starts_at=now,
+        free_ends_at=now,
+        countdown_seconds=60,
+        entry_deadline=now,
+        phase="free",
+        seq=501,
+        created_at=now,
+        updated_at=now,
+    )
+    await AuctionBid.bulk_create(
+        [
+            AuctionBid(
+                auction=auction,
+                entry_id=1,
+                bidder_no="0001",
+                seq=n,
+                amount_fen=100 + 10 * n,
+                placed_at=now,
+                phase="free",
+            )
+            for n in range(1, 502)
+        ]
+    )
+    lot_id = to_global_id("Lot", t.lot.id)
+
+    # when a client catches up from the start, asking again while told there is more
+    batches, after = [], 0
+    while True:
+        batch = (await run(BATCH, ANONYMOUS, lotId=lot_id, afterSeq=after))["auctionBidBatch"]
+        batches.append(batch)
+        if not batch["hasMore"]:
+            break
+        after = batch["lastSeq"]
+    small = (await run(BATCH, ANONYMOUS, lotId=lot_id, afterSeq=499, first=1))["auctionBidBatch"]
+    old = (await run(OLD_BIDS, ANONYMOUS, lotId=lot_id))["auctionBids"]
+
+    # then it gets every bid once, in order: 500, then the last one; the deprecated list stops at 500
+    assert [(len(b["bids"]), b["hasMore"], b["lastSeq"]) for b in batches] == [(500, True, 500), (1, False, 501)]
+    assert [bid["seq"] for b in batches for bid in b["bids"]] == list(range(1, 502))
+    assert small == {"bids": [{"seq": 500}], "hasMore": True, "lastSeq": 500}
+    assert len(old) == 500
