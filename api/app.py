@@ -56,39 +56,31 @@ from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, 
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.response_cache import ResponseCache, ResponseCacheMiddleware, shared_max_age
 from api.settings import Settings
+from domain import wiring
 from domain.accounts import services as accounts
-from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy, rotate_if_due
-from domain.audit import services as audit
-from domain.certificates import services as certificates
-from domain.common import chronograph, clock, idempotency
+from domain.accounts.tokens import InvalidToken, KeyRing, TokenPolicy
+from domain.common import chronograph, clock
 from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.common.errors import DomainError
 from domain.db import tortoise_config
-from domain.documents import records
 from domain.documents import services as documents
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
 from domain.evaluation import notices as expert_notices
-from domain.notifications import sms
 from domain.notifications.sms import LogOutbox
-from domain.publication import search
 from domain.supervision.consumer import SupervisionConsumer
-from domain.tendering import reminders
 from notifications.broker import InProcessBroker, RedisBroker
 from notifications.channels.apns import ApnsChannel
 from notifications.channels.base import Channel
 from notifications.channels.fcm import channel_from_settings
 from notifications.channels.jpush import channel_from_settings as jpush_channel
 from notifications.dispatch import (
-    AuctionResultConsumer,
     AuditConsumer,
     Consumer,
     Dispatcher,
     FeedConsumer,
     LiveConsumer,
     SavedSearchConsumer,
-    SecurityConsumer,
-    TenderingConsumer,
     run_forever,
 )
 from notifications.inbox import NotificationConsumer
@@ -147,14 +139,13 @@ def token_policy(settings: Settings) -> TokenPolicy:
 
 
 def outbox_consumers(bus: InProcessBroker) -> list[Consumer]:
-    """Everything a committed event feeds, in order: the audit trail first, live subscribers last."""
+    """Everything a committed event feeds, in order: the audit trail first, the domain's workflows
+    (domain/wiring.py), live subscribers last."""
     return [
         AuditConsumer(),
         FeedConsumer(),
         SavedSearchConsumer(),
-        AuctionResultConsumer(),
-        TenderingConsumer(),
-        SecurityConsumer(),
+        wiring.wire().reactions,
         SupervisionConsumer(),
         NotificationConsumer(bus),
         LiveConsumer(bus),
@@ -170,6 +161,7 @@ def broker_and_limiter(settings: Settings) -> tuple[InProcessBroker, RateLimiter
 
 
 def build_services(settings: Settings) -> Services:
+    wiring.wire()  # every timed transition and award blocker, for the server and the worker alike
     bus, limiter = broker_and_limiter(settings)
     keyring = KeyRing(token_policy(settings), settings.kek_ring())
     services = Services(
@@ -194,31 +186,12 @@ def build_services(settings: Settings) -> Services:
     services.store = BlobStore.from_url(
         settings.storage_url, settings.storage_access_key_id, settings.storage_secret_access_key
     )
-    services.periodic = [
-        chronograph.PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
-        chronograph.PeriodicJob(
-            "audit.export_head",
-            timedelta(minutes=settings.audit_export_minutes),
-            lambda now: audit.export_head(settings.audit_export_path),
-        ),
-        chronograph.PeriodicJob(
-            "signing_key.rotate", timedelta(hours=1), lambda now: rotate_if_due(keyring.policy, now, keyring.keks)
-        ),
-        chronograph.PeriodicJob("search.roll_recent_index", timedelta(hours=6), search.roll_recent_index),
-        chronograph.PeriodicJob("certificate_challenge.purge", timedelta(hours=1), certificates.purge_challenges),
-        chronograph.PeriodicJob(
-            "certificate_authority.refresh_crls",
-            timedelta(hours=1),
-            lambda now: certificates.refresh_crls(fetch_crl, now),
-        ),
-        chronograph.PeriodicJob("documents.expire_uploads", timedelta(minutes=10), documents.expire_uploads),
-        chronograph.PeriodicJob("documents.rescan_pending", timedelta(minutes=2), documents.rescan_pending),
-        chronograph.PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
-        chronograph.PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
-        chronograph.PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
-        chronograph.PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
-        chronograph.PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
-    ]
+    services.periodic = wiring.periodic_jobs(
+        keyring=keyring,
+        audit_export_path=settings.audit_export_path,
+        audit_export_every=timedelta(minutes=settings.audit_export_minutes),
+        fetch_crl=fetch_crl,
+    )
     return services
 
 

@@ -17,6 +17,7 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api import logs
 from api.settings import Settings
+from domain import wiring
 from domain.db import is_postgres, tortoise_config
 
 MIGRATION_LOCK = 0x7061_6C6D  # pg_advisory_lock key held while migrating ("palm")
@@ -69,6 +70,7 @@ async def _one_migrator(database_url: str) -> AsyncIterator[None]:
 
 async def _with_db(settings: Settings, job: object) -> object:
     await Tortoise.init(config=tortoise_config(settings.database_url))
+    wiring.wire()  # a command runs domain services as the server does (domain/wiring.py)
     try:
         return await job  # type: ignore[misc]
     finally:

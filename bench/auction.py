@@ -1329,6 +1329,7 @@ async def run(args: argparse.Namespace) -> int:
     from api.manage import migrate
     from api.settings import Settings
     from domain.db import tortoise_config
+    from domain.wiring import wire
     from schema.relay import to_global_id
 
     source, redis_url, description = backend(args)
@@ -1345,6 +1346,7 @@ async def run(args: argparse.Namespace) -> int:
         began = time.perf_counter()
         await migrate(Settings(database_url=db.url))
         await Tortoise.init(config=tortoise_config(db.url))
+        wire()  # the domain's composition root: timed transitions, award blockers, security
         seeded = await seed(args.bidders)
         log(f"database {description}: migrated and seeded in {time.perf_counter() - began:.1f} s")
 

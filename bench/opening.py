@@ -433,6 +433,7 @@ async def run(args: argparse.Namespace) -> int:
     from api.settings import Settings
     from domain.common import clock
     from domain.db import tortoise_config
+    from domain.wiring import wire
 
     clock.set_clock(clock.SystemClock())  # real time: the window was seeded around now
     db = await create_database(os.environ.get("DATABASE_URL"))
@@ -443,6 +444,7 @@ async def run(args: argparse.Namespace) -> int:
     try:
         await migrate(Settings(database_url=db.url))
         await Tortoise.init(config=tortoise_config(url))
+        wire()  # the domain's composition root: timed transitions, award blockers, security
         try:
             lots = 2 if args.graphql else 1
             log(f"seeding {args.bidders} bidders with a sealed bid on {lots} lot(s)", args)

@@ -294,6 +294,7 @@ async def run(args: argparse.Namespace) -> int:
     from api.settings import Settings
     from domain.db import is_postgres, tortoise_config
     from domain.publication.models import Announcement, FeedEntry
+    from domain.wiring import wire
 
     if args.reuse:
         _loopback_only(args.reuse)
@@ -303,6 +304,7 @@ async def run(args: argparse.Namespace) -> int:
     try:
         await migrate(Settings(database_url=db.url))
         await Tortoise.init(config=tortoise_config(db.url))
+        wire()  # the domain's composition root: timed transitions, award blockers, security
         try:
             if args.reuse:
                 report = SeedReport(announcements=await Announcement.all().count())

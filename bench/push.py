@@ -287,10 +287,12 @@ async def send_worker(database_url: str, port: int, senders: int, batch: int, na
     from domain.db import tortoise_config
     from domain.notifications.models import PushDelivery
     from domain.notifications.services import DeliveryStatus
+    from domain.wiring import wire
     from notifications.channels.fcm import FcmChannel
     from notifications.push import PushSender
 
     await Tortoise.init(config=tortoise_config(database_url))
+    wire()  # the domain's composition root: timed transitions, award blockers, security
     channel = FcmChannel(
         PROJECT, access_token=ACCESS_TOKEN, endpoint=f"http://127.0.0.1:{port}", timeout=30, in_flight=in_flight
     )
@@ -362,10 +364,12 @@ async def measure_dispatch(args: argparse.Namespace, port: int, lines: list[str]
     from domain.db import tortoise_config
     from domain.notifications.models import PushDelivery
     from domain.notifications.services import DeliveryStatus
+    from domain.wiring import wire
 
     db = await create_database(os.environ.get("DATABASE_URL"))
     await migrate(Settings(database_url=db.url))
     await Tortoise.init(config=tortoise_config(db.url))
+    wire()  # the domain's composition root: timed transitions, award blockers, security
     try:
         seeded = await seed(args.notifications, args.devices)
         lines.append(f"seed_time: {seeded:.1f} s")

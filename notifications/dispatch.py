@@ -1,5 +1,9 @@
 """The outbox dispatcher: delivers every committed event at least once to each consumer.
 
+Business workflows are not consumers here: they are domain/<area>/workflows.py handlers registered in
+domain/wiring.py, and the dispatcher runs them (domain.common.reactions.Reactions is a consumer) in the
+same transaction as every other consumer.
+
 A batch is claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so several dispatcher processes
 share the work without two of them holding one event. Consumers that write to the database do
 it in the claiming transaction and deduplicate by event id; the live broker is published to
@@ -19,18 +23,14 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.auctions import services as auctions
 from domain.audit import services as audit
 from domain.common import clock
 from domain.common.events import EventBus, live_message
 from domain.common.models import OutboxEvent
 from domain.common.storage import claim
-from domain.deposits import services as deposits
-from domain.guarantees import services as guarantees
 from domain.publication import feed
 from domain.publication import services as publication
 from domain.supervision import scope
-from domain.tendering import opening
 from notifications import metrics
 
 log = logging.getLogger("palmtrade.dispatch")
@@ -68,52 +68,6 @@ class SavedSearchConsumer:
     async def consume(self, events: Sequence[OutboxEvent]) -> None:
         published = [int(e.object_id) for e in events if e.type == "announcement.published"]
         await publication.match_saved_searches(published)
-
-
-class SecurityConsumer:
-    """A lot's result (or failure) releases guarantees and schedules deposit refunds; so does a
-    bidder's withdrawal, for that bidder."""
-
-    name = "security"
-
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        for event in events:
-            if event.outcome != "success":
-                continue
-            if event.type == "lot.status_changed":
-                after = str(event.payload.get("after", ""))
-                await deposits.on_lot_status_changed(int(event.object_id), after)
-                await guarantees.on_lot_status_changed(int(event.object_id), after)
-            elif event.type == "registration.withdrawn":
-                lot_id, org_id = int(event.payload["lot_id"]), int(event.payload["organisation_id"])
-                await deposits.on_registration_withdrawn(lot_id, org_id)
-                await guarantees.on_registration_withdrawn(lot_id, org_id)
-
-
-class AuctionResultConsumer:
-    """An auction that ended is announced: the result (awarding the lot) or its failure (流拍)."""
-
-    name = "auction_results"
-
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        for event in events:
-            if event.type == "auction.phase_changed" and event.payload.get("phase") in ("sold", "failed"):
-                await auctions.publish_result(int(event.payload["lot_id"]))
-
-
-class TenderingConsumer:
-    """A published sealed tender gets its opening scheduled; a lot that failed at the deadline is announced."""
-
-    name = "tendering"
-
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        for event in events:
-            if event.outcome != "success":
-                continue
-            if event.type == "lot.status_changed" and event.payload.get("after") == "open":
-                await opening.schedule(int(event.object_id))
-            elif event.type == "opening.failed":
-                await opening.announce_failure(int(event.payload["lot_id"]))
 
 
 class LiveConsumer:

@@ -30,6 +30,7 @@ from domain.accounts import services as accounts
 from domain.common import clock
 from domain.common.clock import ManualClock
 from domain.db import is_postgres, tortoise_config
+from domain.wiring import wire
 from tests.support.clamav import ClamdProcess, start_clamd
 
 KEEP_TABLES = {"signing_key", "tortoise_migrations", "tortoise_migration", "region"}
@@ -83,6 +84,7 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Te
         name = ""
     await migrate(Settings(database_url=url))
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    wire()  # the domain's composition root, as build_services does: tests that fire the chronograph directly
     db = TestDatabase(url=url, postgres=bool(server))
     db.tables = [
         m._meta.db_table

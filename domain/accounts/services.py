@@ -29,7 +29,7 @@ from domain.accounts.models import (
 )
 from domain.accounts.states import SELF_SERVICE_KINDS, OrgKind, OrgStatus, ensure_transition, roles_of
 from domain.accounts.tokens import KeyRing
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import Actor, Role, two_factor
 from domain.common.catalogue import Category
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, required_text
@@ -544,9 +544,6 @@ async def unlock_due(user: User, now: datetime) -> None:
         ev.UserUnlocked(object_id=str(user.id), audience=Audience(users=(user.id,))),
         Actor(client_id="system", roles=frozenset({Role.OPERATOR})),
     )
-
-
-chronograph.register("user.unlock", User, unlock_due)
 
 
 # ---------------------------------------------------------------- integrators

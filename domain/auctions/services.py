@@ -36,7 +36,7 @@ from domain.auctions.models import Auction, AuctionBid, AuctionEntry
 from domain.certificates import acts, signatures
 from domain.certificates.errors import SignatureRequired, TwoFactorRequired
 from domain.certificates.signatures import Signed, Verified
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent, use_case
@@ -409,9 +409,6 @@ async def _fire(auction: Auction, now: datetime) -> None:
     locked = await lock(Auction.filter(id=auction.id)).get()
     await advance(locked, now)
     auction.next_check_at = locked.next_check_at
-
-
-chronograph.register("auction.advance", Auction, _fire)
 
 
 # ---------------------------------------------------------------- bidding

@@ -8,9 +8,7 @@ each job per period.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,28 +43,13 @@ _transitions: dict[str, TimedTransition] = {}
 
 
 def register(name: str, model: type[Model], fire: Callable[[Any, datetime], Awaitable[None]]) -> None:
-    """Registers the time-driven transition of a model; `fire` must move `next_check_at` on."""
+    """Registers the time-driven transition of a model; `fire` must move `next_check_at` on.
+    Called by domain/wiring.wire() alone, so that a process fires what it wired, whatever it imported."""
     _transitions[name] = TimedTransition(name, model, fire)
 
 
-# Every module that registers a timed transition when it is imported. fire_due imports them all first, so
-# that a process that never imported one of them (a worker builds no GraphQL schema) still fires it: a
-# worker process once fired no auction phase change, the schema being the only importer of the auctions.
-MODULES: tuple[str, ...] = (
-    "domain.accounts.services",
-    "domain.auctions.services",
-    "domain.complaints.services",
-    "domain.deposits.services",
-    "domain.guarantees.services",
-    "domain.results.services",
-    "domain.tendering.opening",
-)
-
-
 def transitions() -> list[TimedTransition]:
-    for module in MODULES:
-        if module not in sys.modules:
-            importlib.import_module(module)
+    """The registered transitions; domain/wiring.wire() registers every one (nothing registers on import)."""
     return list(_transitions.values())
 
 

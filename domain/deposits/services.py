@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts import keys
 from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
@@ -637,9 +637,6 @@ async def flag_overdue(account: DepositAccount, now: datetime) -> None:
         )
     account.next_check_at = None
     await DepositAccount.filter(id=account.id).update(next_check_at=None)
-
-
-chronograph.register("deposit.refund_overdue", DepositAccount, flag_overdue)
 
 
 # ---------------------------------------------------------------- operators

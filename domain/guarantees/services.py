@@ -44,7 +44,7 @@ from domain.accounts.states import OrgKind, OrgStatus
 from domain.certificates import acts
 from domain.certificates import signatures as act_signatures
 from domain.certificates.signatures import Signed
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
@@ -702,9 +702,6 @@ async def expire(g: Guarantee, now: datetime) -> None:
     current.next_check_at = due
     await current.save()
     g.next_check_at = due
-
-
-chronograph.register("guarantee.expire", Guarantee, expire)
 
 
 # ---------------------------------------------------------------- reading

@@ -25,7 +25,7 @@ from domain.common.models import OutboxEvent
 from domain.common.storage import lock, lock_named
 from domain.documents.holds import ensure_scanned
 from domain.publication import events as ev
-from domain.publication import search
+from domain.publication import pauses, search
 from domain.publication.identifiers import CATEGORY_CODES, lot_code, trade_code
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project, Region, SavedSearch
 from domain.publication.procedures import TIME_SETTINGS, Procedure, check_eligibility, configure
@@ -102,12 +102,10 @@ class LotSuspended(InvalidTransition):
 
 
 async def ensure_not_suspended(lot: Lot) -> None:
-    """Raises LotSuspended while a suspension of the lot is in force (domain/complaints suspends)."""
-    from domain.complaints.models import LotSuspension
-
-    active = await LotSuspension.filter(lot_id=lot.id, lifted_at__isnull=True).order_by("id").first()
-    if active is not None:
-        raise LotSuspended(state=lot.status, reason=active.reason)
+    """Raises LotSuspended while a suspension of the lot is in force (domain/complaints suspends, via pauses)."""
+    reason = await pauses.reason(lot.id)
+    if reason is not None:
+        raise LotSuspended(state=lot.status, reason=reason)
 
 
 class TenderNotPublished(InvalidTransition):

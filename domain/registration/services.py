@@ -29,6 +29,7 @@ from domain.credit.models import CreditRecord
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
+from domain.registration import security
 from domain.registration.errors import NotEligible as NotEligible
 from domain.registration.errors import NotRegistered as NotRegistered
 from domain.registration.errors import RegistrantsSecret
@@ -122,8 +123,6 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
     """Registers the caller's organisation for an open lot inside its window; approval is automatic.
     Registering again while registered returns the registration; after a withdrawal it reopens it.
     Opens the deposit account when the lot asks for security."""
-    from domain.deposits import services as deposits
-
     if actor.user_id is None or actor.org_id is None or not actor.has(Role.BIDDER):
         raise PermissionDenied()
     lot, project = await _lot_for_registration(lot_id)
@@ -162,7 +161,7 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
             reg.updated_at = now
             await reg.save()
         if security_amount_fen(lot.estimated_price_fen, lot.config) > 0:
-            await deposits.open_account(reg, lot)
+            await security.open_accounts(reg, lot)
         await network.record(actor, lot.id, "registration.create")
         await events.record(
             LotRegistered(
@@ -247,17 +246,9 @@ async def security_in_place(lot_id: int, org_id: int, at: datetime | None = None
     """Whether the organisation has the lot's security in place at `at` (default now): a paid deposit
     or an issued guarantee accepted by the platform. A lot that asks no security always says yes.
     Later issues call this before accepting a bid or an auction entry."""
-    from domain.deposits.models import DepositAccount
-    from domain.guarantees.models import Guarantee
-
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None:
         return False
     if security_amount_fen(lot.estimated_price_fen, lot.config) == 0:
         return True
-    when = at or clock.now()
-    if await DepositAccount.filter(lot_id=lot_id, organisation_id=org_id, status="paid", paid_at__lte=when).exists():
-        return True
-    return await Guarantee.filter(
-        lot_id=lot_id, applicant_id=org_id, status="issued", decided_at__lte=when, valid_until__gt=when
-    ).exists()
+    return await security.held(lot_id, org_id, at or clock.now())

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from domain.accounts.models import Organisation
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
@@ -137,7 +137,6 @@ async def pause_of(lot_id: int) -> Pause | None:
     return None
 
 
-@register_award_blocker
 async def unanswered_opening_objection(lot_id: int) -> Pause | None:
     """招标投标法实施条例 第四十四条、第五十四条: an objection is answered before the tender goes on."""
     opening = await Opening.get_or_none(lot_id=lot_id)
@@ -621,9 +620,6 @@ async def flag_contract_overdue(made: Award, now: datetime) -> None:
     current.next_check_at = due
     await current.save()
     made.next_check_at = due
-
-
-chronograph.register("award.contract_due", Award, flag_contract_overdue)
 
 
 # ---------------------------------------------------------------- reading

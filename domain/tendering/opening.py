@@ -23,7 +23,7 @@ from domain.accounts.models import Organisation
 from domain.certificates import acts, signatures
 from domain.certificates.errors import CertificateSignatureInvalid
 from domain.certificates.signatures import Signed
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
@@ -242,9 +242,6 @@ async def _fire(opening: Opening, now: datetime) -> None:
     locked = await lock(Opening.filter(id=opening.id)).get()
     await advance(locked, now)
     opening.next_check_at = locked.next_check_at
-
-
-chronograph.register("opening.advance", Opening, _fire)
 
 
 async def resume(lot_id: int, suspended_at: datetime, lifted_at: datetime) -> None:

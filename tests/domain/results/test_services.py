@@ -18,7 +18,8 @@ from domain.publication.models import Announcement, Lot
 from domain.results import services as results
 from domain.results.models import Award
 from domain.tendering.models import Opening, OpeningObjection
-from notifications.dispatch import Dispatcher, SecurityConsumer
+from domain.wiring import wire
+from notifications.dispatch import Dispatcher
 from tests.domain.factories import organisation
 from tests.support.results import evaluated_lot, issue_guarantees, pay_deposits
 from tests.support.tendering import person
@@ -224,7 +225,7 @@ async def test_the_contract_is_checked_recorded_and_lets_the_winners_security_go
     assert await lot_status(t.lot.id) == "contracted"
     assert await Announcement.exists(lot_id=t.lot.id, type="contract", status="published")
     # and once the lot's change is dispatched the winner's deposit is due back in 5 days, its guarantee released
-    await Dispatcher([SecurityConsumer()]).drain()
+    await Dispatcher([wire().reactions]).drain()
     deposit = await DepositAccount.get(lot_id=t.lot.id, organisation_id=made.organisation_id)
     assert deposit.status == "refund_due"
     assert deposit.refund_due_at == clock.now() + timedelta(days=5)

@@ -1,0 +1,50 @@
+"""The security a lot asks of its bidders (a paid deposit or an issued guarantee), as registration sees it.
+
+Deposits and guarantees plug in here from domain/wiring.py, so registration imports neither (they import
+registration). A process that did not wire the domain cannot register or check security: it fails loudly
+rather than registering bidders without their deposit account or judging nobody secured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from domain.publication.models import Lot
+from domain.registration.models import Registration
+
+Opener = Callable[[Registration, Lot], Awaitable[object]]
+Held = Callable[[int, int, datetime], Awaitable[bool]]
+
+_openers: list[Opener] = []
+_held: list[Held] = []
+
+
+def plug(*, open_account: Opener | None = None, held: Held | None = None) -> None:
+    """Adds what opens an account for a new registration and what says a bidder's security is in place
+    (idempotent: plugging the same function twice keeps one)."""
+    if open_account is not None and open_account not in _openers:
+        _openers.append(open_account)
+    if held is not None and held not in _held:
+        _held.append(held)
+
+
+def _wired() -> None:
+    if not _openers or not _held:
+        raise RuntimeError("security is not wired: call domain.wiring.wire() at the process's start")
+
+
+async def open_accounts(registration: Registration, lot: Lot) -> None:
+    """Opens the registration's security accounts, in the caller's transaction (a lot asking security)."""
+    _wired()
+    for open_account in _openers:
+        await open_account(registration, lot)
+
+
+async def held(lot_id: int, org_id: int, at: datetime) -> bool:
+    """Whether any plugged kind of security is in place for the organisation at `at`."""
+    _wired()
+    for kind in _held:
+        if await kind(lot_id, org_id, at):
+            return True
+    return False

@@ -1,0 +1,156 @@
+"""The domain's composition root: every timed transition, periodic job and cross-area reaction, in one place.
+
+Nothing in the domain registers itself when it is imported. `wire()` registers the chronograph's
+time-driven transitions and the award blockers, and returns the reactions the outbox dispatcher runs;
+`periodic_jobs()` lists the leased periodic jobs. api/app.build_services calls both, for the web
+server and for the worker (api/manage.py), so a worker that never builds the GraphQL schema still
+fires every transition and runs every workflow.
+
+Where to look: a deadline is a `chronograph.register` line below, a reaction to another area's event
+is a `reactions.on` line below (its handler lives in `domain/<area>/workflows.py`), a check that holds
+an award back is a `results.register_award_blocker` line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from domain.accounts import services as accounts
+from domain.accounts.models import User
+from domain.accounts.tokens import KeyRing, rotate_if_due
+from domain.auctions import services as auctions
+from domain.auctions import workflows as auction_workflows
+from domain.auctions.models import Auction
+from domain.auctions.services import AuctionPhaseChanged
+from domain.audit import services as audit
+from domain.certificates import services as certificates
+from domain.common import chronograph, idempotency
+from domain.common.chronograph import PeriodicJob
+from domain.common.reactions import Reactions
+from domain.complaints import complaints, objections, suspension
+from domain.complaints.models import Complaint, Objection
+from domain.deposits import services as deposits
+from domain.deposits import workflows as deposit_workflows
+from domain.deposits.models import DepositAccount
+from domain.documents import records
+from domain.documents import services as documents
+from domain.evaluation import notices as expert_notices
+from domain.guarantees import services as guarantees
+from domain.guarantees import workflows as guarantee_workflows
+from domain.guarantees.models import Guarantee
+from domain.notifications import sms
+from domain.publication import pauses, search
+from domain.publication.events import LotStatusChanged
+from domain.registration import security as registration_security
+from domain.registration.services import RegistrationWithdrawn
+from domain.results import services as results
+from domain.results.models import Award
+from domain.tendering import opening, reminders
+from domain.tendering import workflows as tendering_workflows
+from domain.tendering.models import Opening
+from domain.tendering.opening import OpeningFailed
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    reactions: Reactions
+
+
+def wire() -> Wiring:
+    """Registers every timed transition, award blocker and security kind (idempotent); returns the reactions."""
+    _timed_transitions()
+    _award_blockers()
+    _security()
+    _lot_pauses()
+    return Wiring(reactions=reactions())
+
+
+def _timed_transitions() -> None:
+    chronograph.register("user.unlock", User, accounts.unlock_due)
+    chronograph.register("auction.advance", Auction, auctions._fire)
+    chronograph.register("objection.answer_due", Objection, objections.flag_objection_overdue)
+    chronograph.register("complaint.deadlines", Complaint, complaints.flag_complaint_overdue)
+    chronograph.register("deposit.refund_overdue", DepositAccount, deposits.flag_overdue)
+    chronograph.register("guarantee.expire", Guarantee, guarantees.expire)
+    chronograph.register("award.contract_due", Award, results.flag_contract_overdue)
+    chronograph.register("opening.advance", Opening, opening._fire)
+
+
+def _award_blockers() -> None:
+    """Checks results asks before every award (domain/results pause_of); the first that answers pauses it.
+    A new check (an area that may hold an award back) is one more line here, never a registration at import."""
+    results.register_award_blocker(results.unanswered_opening_objection)
+    results.register_award_blocker(objections.unanswered_objection)
+    results.register_award_blocker(suspension.suspended)
+
+
+async def _suspension_reason(lot_id: int) -> str | None:
+    found = await suspension.suspension_of(lot_id)
+    return None if found is None else found.reason
+
+
+def _lot_pauses() -> None:
+    """What publication asks before a lot moves (domain/publication/pauses): a supervisor's suspension."""
+    pauses.plug(_suspension_reason)
+
+
+def _security() -> None:
+    """What registration asks of deposits and guarantees without importing them (domain/registration/security):
+    a registration for a lot asking security opens its deposit account in the same transaction; a paid deposit
+    or an issued guarantee is the bidder's security."""
+    registration_security.plug(open_account=deposits.open_account, held=deposit_workflows.paid)
+    registration_security.plug(held=guarantee_workflows.in_force)
+
+
+def reactions() -> Reactions:
+    """Cross-area workflows, run by the outbox dispatcher in its transaction, in this order."""
+    wired = Reactions()
+    # an auction that ended is announced: the result awarding the lot, or its failure (流拍)
+    wired.on(AuctionPhaseChanged, auction_workflows.publish_result_when_ended, workflow="auction_results")
+    # a published sealed tender gets its opening; a lot that failed at its deadline is announced
+    wired.on(LotStatusChanged, tendering_workflows.schedule_opening_when_open, workflow="tendering")
+    wired.on(OpeningFailed, tendering_workflows.announce_failed_opening, workflow="tendering")
+    # a lot's result (or failure) refunds deposits and releases guarantees; a withdrawal does, for that bidder
+    wired.on(LotStatusChanged, deposit_workflows.refund_on_lot_result, workflow="security")
+    wired.on(LotStatusChanged, guarantee_workflows.release_on_lot_result, workflow="security")
+    wired.on(RegistrationWithdrawn, deposit_workflows.refund_on_withdrawal, workflow="security")
+    wired.on(RegistrationWithdrawn, guarantee_workflows.release_on_withdrawal, workflow="security")
+    return wired
+
+
+def periodic_jobs(
+    *,
+    keyring: KeyRing,
+    audit_export_path: Path | None,
+    audit_export_every: timedelta,
+    fetch_crl: Callable[[str], Awaitable[bytes]],
+) -> list[PeriodicJob]:
+    """The leased periodic jobs: each runs in one process per period (domain/common/chronograph)."""
+
+    def export_head(now: datetime) -> Awaitable[object]:
+        return audit.export_head(audit_export_path)
+
+    def rotate(now: datetime) -> Awaitable[object]:
+        return rotate_if_due(keyring.policy, now, keyring.keks)
+
+    def refresh_crls(now: datetime) -> Awaitable[object]:
+        return certificates.refresh_crls(fetch_crl, now)
+
+    return [
+        PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
+        PeriodicJob("audit.export_head", audit_export_every, export_head),
+        PeriodicJob("signing_key.rotate", timedelta(hours=1), rotate),
+        PeriodicJob("search.roll_recent_index", timedelta(hours=6), search.roll_recent_index),
+        PeriodicJob("certificate_challenge.purge", timedelta(hours=1), certificates.purge_challenges),
+        PeriodicJob("certificate_authority.refresh_crls", timedelta(hours=1), refresh_crls),
+        PeriodicJob("documents.expire_uploads", timedelta(minutes=10), documents.expire_uploads),
+        PeriodicJob("documents.rescan_pending", timedelta(minutes=2), documents.rescan_pending),
+        PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
+        PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
+        PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
+        PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
+        PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
+    ]
