@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -28,13 +28,23 @@ from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput as InvalidInput
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
 from domain.common.storage import lock
+from domain.deposits.errors import CallbackReplayed as CallbackReplayed
+from domain.deposits.errors import DepositAlreadyPaid as DepositAlreadyPaid
+from domain.deposits.errors import DepositAmountMismatch as DepositAmountMismatch
+from domain.deposits.errors import DepositTooLate as DepositTooLate
+from domain.deposits.errors import InvalidCallback as InvalidCallback
+from domain.deposits.errors import RefundNotDue as RefundNotDue
+from domain.deposits.errors import UnknownReference as UnknownReference
 from domain.deposits.models import BankCallback, DepositAccount
+from domain.deposits.states import BANK, TABLE
+from domain.deposits.states import DepositStatus as DepositStatus
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
@@ -52,65 +62,12 @@ MAX_REASON = 500
 _EVENT_NAMESPACE = uuid.UUID("2f6a1c52-4d0e-4c59-9a63-5b8f0e7d3a11")
 
 
-class DepositStatus(StrEnum):
-    AWAITING = "awaiting"  # reference issued, nothing received
-    PAID = "paid"  # the full amount arrived before the bid deadline: security in place
-    REFUND_DUE = "refund_due"  # the result is in: to be refunded by refund_due_at
-    REFUNDED = "refunded"  # the bank confirmed the refund
-    KEPT = "kept"  # forfeited where the rules say so (e.g. the winner refused to sign)
-
-
 class CallbackKind(StrEnum):
     PAYMENT = "payment"
     REFUND = "refund"
 
 
 # ---------------------------------------------------------------- errors
-
-
-class InvalidCallback(InvalidInput):
-    code = "INVALID_CALLBACK"
-    message_zh = "银行回调内容不合法：{field}"
-    message_en = "Malformed bank callback: {field}"
-
-
-class UnknownReference(DomainError):
-    code = "UNKNOWN_REFERENCE"
-    message_zh = "保证金子账号不存在"
-    message_en = "No deposit account has this reference"
-
-
-class DepositAmountMismatch(DomainError):
-    code = "DEPOSIT_AMOUNT_MISMATCH"
-    message_zh = "金额 {amount_text} 元与应缴（应退）保证金 {expected_text} 元不符"
-    message_en = "The amount CNY {amount_text} does not match the deposit of CNY {expected_text}"
-    exposed: ClassVar[dict[str, str]] = {"amount_fen": "fen", "expected_fen": "fen"}
-
-
-class DepositTooLate(DomainError):
-    code = "DEPOSIT_TOO_LATE"
-    message_zh = "保证金须在投标截止时间（{deadline}）前到账，本笔款项将退回"
-    message_en = "The deposit had to arrive before the bid deadline ({deadline}); this payment goes back"
-    exposed: ClassVar[dict[str, str]] = {"deadline": "datetime"}
-
-
-class DepositAlreadyPaid(DomainError):
-    code = "DEPOSIT_ALREADY_PAID"
-    message_zh = "该保证金已缴纳，本笔款项将退回"
-    message_en = "This deposit is already paid; this payment goes back"
-
-
-class RefundNotDue(DomainError):
-    code = "REFUND_NOT_DUE"
-    message_zh = "保证金当前状态“{state}”不能退还"
-    message_en = "A deposit in state '{state}' cannot be refunded"
-    exposed: ClassVar[dict[str, str]] = {"state": "str"}
-
-
-class CallbackReplayed(DomainError):
-    code = "CALLBACK_REPLAYED"
-    message_zh = "该银行交易已处理入账，重复回调未作处理"
-    message_en = "This bank transaction was already credited; the repeated callback changed nothing"
 
 
 # codes that concern the bidder's own money: it is told, not only the operators
@@ -434,21 +391,16 @@ async def _apply(callback: Callback, seen: _Seen, bank_id: int, actor: Actor) ->
 async def _credit_payment(
     account: DepositAccount, callback: Callback, row: BankCallback, bank_id: int, actor: Actor, now: datetime
 ) -> None:
-    if account.status != DepositStatus.AWAITING.value:
-        raise DepositAlreadyPaid()
-    if callback.amount_fen != account.amount_due_fen:
-        raise DepositAmountMismatch(
-            amount_fen=callback.amount_fen,
-            expected_fen=account.amount_due_fen,
-            amount_text=_yuan(callback.amount_fen),
-            expected_text=_yuan(account.amount_due_fen),
-        )
     lot = await Lot.get(id=account.lot_id)
-    deadline = deposit_deadline(lot)
-    # 招标投标法实施条例 第二十六条: the deposit is submitted with the bid, i.e. before the bid deadline
-    if deadline is not None and callback.occurred_at >= deadline:
-        raise DepositTooLate(deadline=deadline)
-    account.status = DepositStatus.PAID.value
+    account.status = TABLE.fire(
+        account.status,
+        "pay",
+        by=BANK,
+        amount_fen=callback.amount_fen,
+        expected_fen=account.amount_due_fen,
+        occurred_at=callback.occurred_at,
+        deadline=deposit_deadline(lot),
+    ).value
     account.paid_fen = callback.amount_fen
     account.paid_at = callback.occurred_at
     account.payer_account = callback.payer_account
@@ -476,18 +428,11 @@ async def _credit_refund(
 ) -> None:
     # a confirmed refund is money that has left: recorded from refund_due, and from paid too (e.g. a
     # bidder that withdrew), after which the security is no longer in place
-    if account.status not in (DepositStatus.REFUND_DUE.value, DepositStatus.PAID.value):
-        raise RefundNotDue(state=account.status)
-    # 实施条例 第五十七条: refunded with bank interest, so a refund may exceed the deposit, never fall short
-    if callback.amount_fen < account.paid_fen:
-        raise DepositAmountMismatch(
-            amount_fen=callback.amount_fen,
-            expected_fen=account.paid_fen,
-            amount_text=_yuan(callback.amount_fen),
-            expected_text=_yuan(account.paid_fen),
-        )
+    refunded = TABLE.fire(
+        account.status, "refund", by=BANK, amount_fen=callback.amount_fen, expected_fen=account.paid_fen
+    )
     was_overdue = account.overdue_flagged_at is not None
-    account.status = DepositStatus.REFUNDED.value
+    account.status = refunded.value
     account.refunded_at = callback.occurred_at
     account.next_check_at = None
     account.updated_at = now
@@ -552,7 +497,7 @@ async def _record_rejection(seen: _Seen, err: DomainError, ip: str | None) -> No
 
 async def _schedule_refund(account: DepositAccount, lot_status: str, now: datetime) -> None:
     due = now + timedelta(days=REFUND_DAYS)
-    account.status = DepositStatus.REFUND_DUE.value
+    account.status = TABLE.fire(account.status, "schedule_refund", by=SYSTEM).value
     account.refund_due_at = due
     account.next_check_at = due
     account.updated_at = now
@@ -613,7 +558,7 @@ async def flag_overdue(account: DepositAccount, now: datetime) -> None:
     current = await lock(DepositAccount.filter(id=account.id)).first()
     if (
         current is not None
-        and current.status == DepositStatus.REFUND_DUE.value
+        and TABLE.allows(current.status, "flag_overdue", by=SYSTEM)
         and current.refund_due_at is not None
         and current.refund_due_at <= now
         and current.overdue_flagged_at is None
@@ -659,10 +604,8 @@ async def keep_deposit(
             raise NotFound()
         if account.status == DepositStatus.KEPT.value:
             return {"id": account.id}
-        if account.status not in (DepositStatus.PAID.value, DepositStatus.REFUND_DUE.value):
-            raise InvalidTransition(state=account.status)
+        account.status = TABLE.fire(account.status, "keep", by=actor).value
         now = clock.now()
-        account.status = DepositStatus.KEPT.value
         account.next_check_at = None
         account.updated_at = now
         await account.save()

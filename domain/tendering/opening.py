@@ -37,16 +37,10 @@ from domain.supervision import network, scope
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import open_sealed
 from domain.tendering.services import BidStatus
+from domain.tendering.states import BID, OPENING
+from domain.tendering.states import OpeningStatus as OpeningStatus
 
 SYSTEM = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
-
-
-class OpeningStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    DECRYPTING = "decrypting"
-    CLOSED = "closed"
-    FAILED = "failed"  # 流标: too few bids at the deadline
-    VOID = "void"  # the lot had left bidding by its deadline (terminated, or moved on by hand): nothing to open
 
 
 class DecryptionClosed(DomainError):
@@ -175,14 +169,16 @@ async def advance(opening: Opening, now: datetime) -> None:
             await opening.save()
         return
     if opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline and lot.status != LotStatus.OPEN:
-        opening.status, opening.closed_at, opening.next_check_at = OpeningStatus.VOID.value, now, None
+        opening.status = OPENING.fire(opening.status, "void", by=SYSTEM, lot_status=lot.status).value
+        opening.closed_at, opening.next_check_at = now, None
     elif opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
         standing = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).count()
         opening.bids = standing
         min_bids = int(lot.config.get("min_bids", 3))
         if standing < min_bids:
             # 招标投标法 第二十八条: fewer than three bidders, the tender is held again; nothing is opened
-            opening.status, opening.closed_at, opening.next_check_at = OpeningStatus.FAILED.value, now, None
+            opening.status = OPENING.fire(opening.status, "fail", by=SYSTEM, bids=standing, min_bids=min_bids).value
+            opening.closed_at, opening.next_check_at = now, None
             await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
             await events.record(
                 OpeningFailed(
@@ -198,7 +194,8 @@ async def advance(opening: Opening, now: datetime) -> None:
             window = timedelta(minutes=int(lot.config.get("decryption_window_minutes", 60)))
             # at the deadline, or when a suspension that held it past the deadline was lifted (resume)
             start = max(opening.deadline, opening.started_at or opening.deadline)
-            opening.status, opening.started_at = OpeningStatus.DECRYPTING.value, start
+            opening.status = OPENING.fire(opening.status, "start", by=SYSTEM, bids=standing, min_bids=min_bids).value
+            opening.started_at = start
             opening.window_ends_at = start + window
             opening.next_check_at = opening.window_ends_at
             await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.EVALUATING)
@@ -221,7 +218,8 @@ async def advance(opening: Opening, now: datetime) -> None:
             status=BidStatus.INVALID.value, decrypt_error="not decrypted in the window", ended_at=now
         )
         decrypted = await SealedBid.filter(lot_id=lot.id, status=BidStatus.DECRYPTED.value).count()
-        opening.status, opening.closed_at, opening.next_check_at = OpeningStatus.CLOSED.value, now, None
+        opening.status = OPENING.fire(opening.status, "close", by=SYSTEM).value
+        opening.closed_at, opening.next_check_at = now, None
         await events.record(
             OpeningClosed(
                 object_id=str(opening.id),
@@ -339,7 +337,7 @@ async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any], signed:
             # a phone that resends its key after losing the answer: the bid this key opened, once more
             return await _decrypted_by(lot, actor.org_id, key_jwk)
         opened = open_sealed(bid.ciphertext, key_jwk, lot.trade_code)
-        bid.status, bid.decrypted_at = BidStatus.DECRYPTED.value, now
+        bid.status, bid.decrypted_at = BID.fire(bid.status, "decrypt").value, now
         bid.price_fen, bid.documents = opened.price_fen, opened.documents
         bid.opened_key = {"kty": "oct", "k": key_jwk["k"]}  # its bid files are opened with it (domain/documents)
         await bid.save(update_fields=["status", "decrypted_at", "price_fen", "documents", "opened_key"])
@@ -470,7 +468,8 @@ async def record_platform_fault(actor: Actor, lot_id: int, organisation_id: int,
         ).first()
         if bid is None:
             raise NothingToExcuse()
-        bid.status, bid.decrypt_error = BidStatus.PLATFORM_FAULT.value, "platform fault (撤回)"
+        bid.status = BID.fire(bid.status, "excuse", by=actor).value
+        bid.decrypt_error = "platform fault (撤回)"
         bid.ended_at = bid.ended_at or clock.now()
         await bid.save(update_fields=["status", "decrypt_error", "ended_at"])
         lot = await Lot.get(id=lot_id)
