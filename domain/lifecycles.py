@@ -18,6 +18,7 @@ from domain.evaluation import states as evaluation
 from domain.guarantees import states as guarantees
 from domain.publication import states as publication
 from domain.registration import states as registration
+from domain.results import states as results
 from domain.tendering import states as tendering
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
@@ -28,6 +29,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("guarantees", (guarantees.TABLE,)),
     ("tendering", (tendering.BID, tendering.OPENING)),
     ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
+    ("results", (results.PUBLICITY, results.TABLE)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
 ]
 

@@ -151,13 +151,18 @@ class Lifecycle(Generic[S]):
     def state(self, value: str) -> S:
         return self.states(value)
 
+    def _known(self, value: str) -> bool:
+        """Whether `value` is one of the table's states: a table over part of another object's states (a
+        lot's status, seen by one area) refuses the rest as it refuses a state that is not a source."""
+        return str(value) in self.states._value2member_map_
+
     def check(self, current: str | None, name: str, *, by: Actor | str | None = None, **facts: Any) -> S:
         """The state `name` leads to from `current`, or raises as `fire` does (changes nothing)."""
         t = self._by_name[name]
         if t.creates:
             if current is not None:
                 raise t.refusal(str(current))
-        elif current is None or self.states(current) not in t.sources:
+        elif current is None or not self._known(current) or self.states(current) not in t.sources:
             raise t.refusal(NEW if current is None else str(current))
         if not _may_fire(t.by, by):
             raise PermissionDenied()

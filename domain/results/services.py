@@ -22,13 +22,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from domain.accounts.models import Organisation
-from domain.common import clock, events
+from domain.common import chronograph, clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
@@ -39,63 +38,25 @@ from domain.guarantees import services as guarantees
 from domain.publication import services as publication
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from domain.results.errors import AlreadyConfirmed as AlreadyConfirmed
+from domain.results.errors import CandidatesMissing as CandidatesMissing
+from domain.results.errors import ContractAmountMismatch as ContractAmountMismatch
+from domain.results.errors import LotPaused as LotPaused
+from domain.results.errors import PublicityNotOver as PublicityNotOver
 from domain.results.models import Award, Candidate
+from domain.results.states import CONTRACT_DAYS as CONTRACT_DAYS
+from domain.results.states import PUBLICITY, TABLE
+from domain.results.states import AwardStatus as AwardStatus
 from domain.supervision import scope
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.services import BidStatus
 
-# 招标投标法 第四十六条: the written contract within 30 days of the award notice
-CONTRACT_DAYS = 30
 MAX_PRICE_FEN = 10**15
 MAX_SUMMARY = 2000
 KEEPERS = (Role.OPERATOR.value, Role.SUPERVISOR.value)
 # bids that took part in the opening: their bidders hear of the publicity
 _BIDDING = (BidStatus.DECRYPTED.value, BidStatus.INVALID.value, BidStatus.PLATFORM_FAULT.value)
 _EVENT_NAMESPACE = uuid.UUID("8d3c2f0e-61a4-4b7e-9c25-0f4e7a1b9d36")
-
-
-class AwardStatus(StrEnum):
-    AWARDED = "awarded"  # result announced, notices sent
-    CONFIRMED = "confirmed"  # the winner acknowledged the result confirmation
-    CONTRACTED = "contracted"  # the contract is recorded and announced
-    COMPLETED = "completed"  # the performance record is published
-
-
-# ---------------------------------------------------------------- errors
-
-
-class CandidatesMissing(DomainError):
-    code = "CANDIDATES_MISSING"
-    message_zh = "该标段尚无评标委员会推荐的中标候选人，不能公示"
-    message_en = "The lot has no candidates from the committee's report to publicise"
-
-
-class PublicityNotOver(DomainError):
-    code = "PUBLICITY_NOT_OVER"
-    message_zh = "中标候选人公示期至 {ends_at} 结束，公示期满后方可确定中标人"
-    message_en = "The candidate publicity runs until {ends_at}; the lot can be awarded only after it"
-    exposed: ClassVar[dict[str, str]] = {"ends_at": "datetime"}
-
-
-class LotPaused(DomainError):
-    code = "LOT_PAUSED"
-    message_zh = "招标投标活动已暂停，暂不能确定中标人：{reason_zh}"
-    message_en = "The lot is paused and cannot be awarded now: {reason_en}"
-    exposed: ClassVar[dict[str, str]] = {"reason": "str"}
-
-
-class AlreadyConfirmed(DomainError):
-    code = "ALREADY_CONFIRMED"
-    message_zh = "成交确认书已于 {confirmed_at} 确认"
-    message_en = "The result confirmation was acknowledged at {confirmed_at}"
-    exposed: ClassVar[dict[str, str]] = {"confirmed_at": "datetime"}
-
-
-class ContractAmountMismatch(InvalidInput):
-    code = "CONTRACT_AMOUNT_MISMATCH"
-    message_zh = "合同价款 {amount_text} 元须与中标价 {price_text} 元一致"
-    message_en = "The contract amount CNY {amount_text} must equal the winning price CNY {price_text}"
-    exposed: ClassVar[dict[str, str]] = {"field": "str", "amount_fen": "fen", "price_fen": "fen"}
 
 
 # ---------------------------------------------------------------- what pauses an award
@@ -137,6 +98,7 @@ async def pause_of(lot_id: int) -> Pause | None:
     return None
 
 
+@register_award_blocker
 async def unanswered_opening_objection(lot_id: int) -> Pause | None:
     """招标投标法实施条例 第四十四条、第五十四条: an objection is answered before the tender goes on."""
     opening = await Opening.get_or_none(lot_id=lot_id)
@@ -298,11 +260,9 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
         existing = await _published(lot_id, AnnouncementType.CANDIDATE_PUBLICITY)
         if existing is not None:
             return {"announcement_id": existing.id}
-        if locked.status != LotStatus.EVALUATING.value:
-            raise InvalidTransition(state=locked.status)
+        PUBLICITY.fire(locked.status, "publish_candidates", by=actor, candidates=1)  # no query on a lot not evaluating
         candidates = await _candidates(lot_id)
-        if not candidates:
-            raise CandidatesMissing()
+        PUBLICITY.fire(locked.status, "publish_candidates", by=actor, candidates=len(candidates))
         names = await _names([c.organisation_id for c in candidates])
         now = clock.now()
         # 招标投标法实施条例 第五十四条: candidates publicised for at least 3 days (the lot's setting, bounded)
@@ -352,21 +312,14 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
 
     async def decide() -> dict[str, Any]:
         lot = await lock(Lot.filter(id=lot_id)).get()
-        if await Award.exists(lot_id=lot_id) or lot.status != LotStatus.PUBLICITY.value:
-            raise InvalidTransition(state=lot.status)
+        facts: dict[str, Any] = {"lot_status": lot.status, "awarded": await Award.exists(lot_id=lot_id)}
         publicity = await _published(lot_id, AnnouncementType.CANDIDATE_PUBLICITY)
-        if publicity is None or publicity.publicity_ends_at is None:
-            raise InvalidTransition(state=lot.status)
         now = clock.now()
-        if now < publicity.publicity_ends_at:
-            raise PublicityNotOver(ends_at=publicity.publicity_ends_at)
-        # 招标投标法实施条例 第五十四条: an objection during the publicity pauses the tender until answered
+        facts |= {"publicity_ends_at": publicity.publicity_ends_at if publicity else None, "now": now}
+        TABLE.precheck("award", by=actor, **facts, pause=None, candidates=1)  # before the blockers' queries
         pause = await pause_of(lot_id)
-        if pause is not None:
-            raise LotPaused(reason=pause.reason, reason_zh=pause.zh, reason_en=pause.en)
         candidates = await _candidates(lot_id)
-        if not candidates:
-            raise CandidatesMissing()
+        awarded = TABLE.fire(None, "award", by=actor, **facts, pause=pause, candidates=len(candidates))
         # 第五十五条: the tenderer awards the candidate ranked first
         winner = candidates[0]
         project = await Project.get(id=lot.project_id)
@@ -388,7 +341,7 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             organisation_id=winner.organisation_id,
             price_fen=winner.price_fen,
             confirmation_no=confirmation_no,
-            status=AwardStatus.AWARDED.value,
+            status=awarded.value,
             awarded_by=actor.user_id,
             awarded_at=now,
             contract_due_at=due,
@@ -446,12 +399,11 @@ async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None)
             raise NotFound()
         if made.organisation_id != actor.org_id:
             raise PermissionDenied()
-        if made.confirmed_at is not None:
-            raise AlreadyConfirmed(confirmed_at=made.confirmed_at)
+        TABLE.precheck("confirm", by=actor, confirmed_at=made.confirmed_at)
         now = clock.now()
         made.confirmed_by, made.confirmed_at, made.updated_at = actor.user_id, now, now
-        if made.status == AwardStatus.AWARDED.value:
-            made.status = AwardStatus.CONFIRMED.value
+        if TABLE.allows(made.status, "confirm", by=actor, confirmed_at=None):  # not once the contract is recorded
+            made.status = TABLE.fire(made.status, "confirm", by=actor, confirmed_at=None).value
         await made.save()
         project = await Project.get(id=(await Lot.get(id=lot_id)).project_id)
         await events.record(
@@ -474,14 +426,6 @@ async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None)
 # ---------------------------------------------------------------- contract and performance
 
 
-def _check_day(value: date, field: str, not_before: date | None) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime) or value > _today():
-        raise InvalidInput(field=field)
-    if not_before is not None and value < not_before:
-        raise InvalidInput(field=field)
-    return value
-
-
 @use_case("result.record_contract", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def record_contract(
     actor: Actor,
@@ -502,18 +446,18 @@ async def record_contract(
     async def record() -> dict[str, Any]:
         lot = await lock(Lot.filter(id=lot_id)).get()
         made = await lock(Award.filter(lot_id=lot_id)).first()
-        if made is None or made.contract_recorded_at is not None or lot.status != LotStatus.AWARDED.value:
-            raise InvalidTransition(state=lot.status)
-        _check_day(signed_on, "signedOn", clock.to_shanghai(made.awarded_at).date())
-        # 招标投标法实施条例 第五十七条: the price agreed is the price of the winning bid
-        if amount_fen != made.price_fen:
-            raise ContractAmountMismatch(
-                field="amountFen",
-                amount_fen=amount_fen,
-                price_fen=made.price_fen,
-                amount_text=_yuan(amount_fen),
-                price_text=_yuan(made.price_fen),
-            )
+        facts = {
+            "lot_status": lot.status,
+            "open": made is not None and made.contract_recorded_at is None,
+            "day": signed_on,
+            "today": _today(),
+            "not_before": clock.to_shanghai(made.awarded_at).date() if made else None,
+            "amount_fen": amount_fen,
+            "price_fen": made.price_fen if made else 0,
+        }
+        TABLE.precheck("record_contract", by=actor, **facts)
+        assert made is not None  # still_open
+        contracted = TABLE.fire(made.status, "record_contract", by=actor, **facts)
         project = await Project.get(id=lot.project_id)
         names = await _names([made.organisation_id, project.tenderer_id])
         body = (
@@ -527,7 +471,7 @@ async def record_contract(
         now = clock.now()
         made.contract_no, made.contract_amount_fen, made.contract_signed_on = number, amount_fen, signed_on
         made.contract_recorded_at, made.next_check_at, made.updated_at = now, None, now
-        made.status = AwardStatus.CONTRACTED.value
+        made.status = contracted.value
         await made.save()
         await events.record(
             ContractRecorded(
@@ -560,9 +504,16 @@ async def record_performance(
     async def record() -> dict[str, Any]:
         lot = await lock(Lot.filter(id=lot_id)).get()
         made = await lock(Award.filter(lot_id=lot_id)).first()
-        if made is None or made.performance_recorded_at is not None or lot.status != LotStatus.CONTRACTED.value:
-            raise InvalidTransition(state=lot.status)
-        _check_day(completed_on, "completedOn", made.contract_signed_on)
+        facts = {
+            "lot_status": lot.status,
+            "open": made is not None and made.performance_recorded_at is None,
+            "day": completed_on,
+            "today": _today(),
+            "not_before": made.contract_signed_on if made else None,
+        }
+        TABLE.precheck("record_performance", by=actor, **facts)
+        assert made is not None  # still_open
+        completed = TABLE.fire(made.status, "record_performance", by=actor, **facts)
         number = html.escape(made.contract_no or "")
         body = (
             f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {number}）"
@@ -570,7 +521,7 @@ async def record_performance(
         )
         ann = await publication.announce(actor, lot, AnnouncementType.PERFORMANCE, f"{lot.name}履约信息", body)
         now = clock.now()
-        made.performance_recorded_at, made.status, made.updated_at = now, AwardStatus.COMPLETED.value, now
+        made.performance_recorded_at, made.status, made.updated_at = now, completed.value, now
         await made.save()
         await events.record(
             PerformanceRecorded(
@@ -597,9 +548,12 @@ async def flag_contract_overdue(made: Award, now: datetime) -> None:
     current = await lock(Award.filter(id=made.id)).get()
     due: datetime | None = None
     if current.contract_recorded_at is None and current.contract_overdue_at is None:
-        if current.contract_due_at > now:
-            due = current.contract_due_at
+        facts = {"now": now, "contract_due_at": current.contract_due_at, "flagged": False}
+        step = TABLE.due(current.status, **facts)
+        if step is None:
+            due = current.contract_due_at  # not yet: look again then
         else:
+            current.status = TABLE.fire(current.status, step.name, by=SYSTEM, **facts).value
             current.contract_overdue_at, current.updated_at = now, now
             lot = await Lot.get(id=current.lot_id)
             project = await Project.get(id=lot.project_id)
@@ -620,6 +574,9 @@ async def flag_contract_overdue(made: Award, now: datetime) -> None:
     current.next_check_at = due
     await current.save()
     made.next_check_at = due
+
+
+chronograph.register("award.contract_due", Award, flag_contract_overdue)
 
 
 # ---------------------------------------------------------------- reading
