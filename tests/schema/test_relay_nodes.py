@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from domain.accounts.models import PartnerKey
 from domain.accounts.states import OrgStatus
+from domain.auctions.models import Auction, AuctionBid
+from domain.common import clock
 from domain.common.actors import ANONYMOUS, Actor, Role
+from domain.complaints import reports
+from domain.credit.models import CreditRecord, JointPunishment
 from domain.deposits import services as deposits
+from domain.evaluation import scoring
 from domain.evaluation.models import ExpertDraw as ExpertDrawModel
-from domain.publication.models import Lot
+from domain.notifications.models import Device, Notification
+from domain.publication.models import Lot, SavedSearch
 from domain.registration.models import Registration
+from domain.supervision.models import CollusionAlert
 from domain.tendering.models import Opening
 from schema import relay
 from schema.build import build_schema
 from schema.context import Context
 from schema.relay import to_global_id
-from tests.domain.factories import organisation
+from tests.domain.factories import organisation, user
+from tests.domain.results import test_services as results_tests
+from tests.support.complaints import evidence, supervisor
 from tests.support.tendering import OPERATOR, evaluating_tender, expert_actor, person, published_tender
 
 NODE_TYPES = """
@@ -188,3 +199,154 @@ async def test_first_with_last_and_a_bad_before_are_the_callers_errors(db):
     assert both.errors[0].extensions == {"code": "INVALID_INPUT", "field": "last"}
     assert forged.errors is not None
     assert forged.errors[0].extensions == {"code": "INVALID_INPUT", "field": "before"}
+
+
+async def test_own_public_and_supervised_objects_resolve_for_who_may_see_them_and_no_one_else(db, manual_clock):
+    # given two bidder organisations with a user each, the first's inbox, device, saved search, partner key,
+    # credit record and punishment; an auction with a bid; an evaluation; an engineering lot's collusion alert
+    # and the supervisors of engineering and of government procurement
+    now = clock.now()
+    org, other_org = await organisation(), await organisation()
+    me, other = await user(org), await user(other_org)
+    mine = Actor(user_id=me.id, org_id=org.id, roles=frozenset({Role.BIDDER}))
+    theirs = Actor(user_id=other.id, org_id=other_org.id, roles=frozenset({Role.BIDDER}))
+    note = await Notification.create(
+        message_id=uuid.uuid4(),
+        user=me,
+        kind="saved_search_matched",
+        title_zh="标题",
+        body_zh="正文",
+        title_en="Title",
+        body_en="Body",
+        object_type="Lot",
+        object_id="1",
+        event_id=uuid.uuid4(),
+        created_at=now,
+    )
+    device = await Device.create(
+        user=me,
+        provider="jpush",
+        token="t" * 20,
+        platform="android",
+        app_version="1.0",
+        locale="zh-CN",
+        created_at=now,
+        last_seen_at=now,
+    )
+    saved = await SavedSearch.create(
+        user_id=me.id,
+        org_id=org.id,
+        name="道路",
+        keywords="道路",
+        terms=["道路"],
+        categories=[],
+        regions=[],
+        created_at=now,
+    )
+    key = await PartnerKey.create(
+        organisation=org,
+        purpose="bank_callback",
+        kid=f"kid-{uuid.uuid4()}",
+        public_jwk={"kty": "EC"},
+        created_by=me.id,
+        created_at=now,
+    )
+    record = await CreditRecord.create(
+        organisation=org,
+        kind="bad",
+        category="违约",
+        description="-",
+        source="-",
+        recorded_by=1,
+        recorded_at=now,
+    )
+    punishment = await JointPunishment.create(
+        organisation=org,
+        reason="-",
+        authority="-",
+        document_no="-",
+        starts_at=now,
+        recorded_by=1,
+        recorded_at=now,
+    )
+    t = await evaluating_tender(manual_clock, [90_000_000, 95_000_000, 99_000_000])
+    auction = await Auction.create(
+        lot=(await published_tender()).lot,
+        starting_price_fen=100,
+        increment_fen=10,
+        reserve_price_fen=100,
+        starts_at=now,
+        free_ends_at=now,
+        countdown_seconds=60,
+        entry_deadline=now,
+        phase="free",
+        seq=1,
+        created_at=now,
+        updated_at=now,
+    )
+    bid = await AuctionBid.create(
+        auction=auction, entry_id=1, bidder_no="0001", seq=1, amount_fen=100, placed_at=now, phase="free"
+    )
+    evaluation = await scoring.start(OPERATOR, t.lot.id)
+    alert = await CollusionAlert.create(
+        lot_id=t.lot.id,
+        signal="same_device",
+        category="engineering_construction",
+        region_code="370200",
+        organisations=[],
+        evidence={},
+        status="new",
+        raised_at=now,
+        updated_at=now,
+    )
+    engineering = await supervisor("engineering_construction")
+    procurement = await supervisor("government_procurement")
+    stranger = person(await organisation(kinds=["bidder"]), Role.BIDDER)
+
+    cases: list[tuple[str, int, Actor, Actor]] = [
+        # (type, a pk, who may see it, who may not)
+        ("Notification", note.id, mine, theirs),
+        ("Device", device.id, mine, theirs),
+        ("SavedSearch", saved.id, mine, theirs),
+        ("PartnerKey", key.id, mine, theirs),
+        ("CreditRecord", record.id, mine, theirs),
+        ("JointPunishment", punishment.id, mine, theirs),
+        ("CreditRecord", record.id, procurement, theirs),
+        ("Evaluation", evaluation.id, OPERATOR, stranger),
+        ("Evaluation", evaluation.id, engineering, procurement),
+        ("CollusionAlert", alert.id, engineering, procurement),
+        ("CollusionAlert", alert.id, engineering, stranger),  # alerts are the supervisors' queue
+    ]
+    for type_name, pk, viewer, outsider in cases:
+        # when the viewer and the outsider look the object up by its global id
+        gid = to_global_id(type_name, pk)
+        seen = (await run(NODE, viewer, id=gid))["node"]
+        refused = (await run(NODE, outsider, id=gid))["node"]
+
+        # then the viewer gets it, and the outsider gets null
+        assert seen == {"__typename": type_name, "id": gid}, type_name
+        assert refused is None, (type_name, outsider)
+
+    # and the auction and its bids are public, like the auction itself
+    for type_name, pk in (("Auction", auction.id), ("AuctionBid", bid.id)):
+        gid = to_global_id(type_name, pk)
+        assert (await run(NODE, ANONYMOUS, id=gid))["node"] == {"__typename": type_name, "id": gid}
+
+
+async def test_an_award_is_public_and_a_report_is_for_the_supervisors_of_its_lots_category(db, manual_clock):
+    # given an awarded lot of engineering construction, a report about it, and two supervisors
+    t, _, award = await results_tests.awarded(manual_clock)
+    filed = await reports.file_report(ANONYMOUS, "围标串标线索", evidence(), lot_id=t.lot.id)
+    engineering = await supervisor("engineering_construction")
+    procurement = await supervisor("government_procurement")
+    report_id = to_global_id("Report", filed.report.id)
+
+    # when anyone asks for the award, and each supervisor and a bidder for the report
+    seen_award = (await run(NODE, ANONYMOUS, id=to_global_id("Award", award.id)))["node"]
+    seen = (await run(NODE, engineering, id=report_id))["node"]
+    refused = [(await run(NODE, actor, id=report_id))["node"] for actor in (procurement, t.bidders[0].actor)]
+
+    # then the award is public, and the report only the engineering supervisor's
+    assert seen_award == {"__typename": "Award", "id": to_global_id("Award", award.id)}
+    assert seen == {"__typename": "Report", "id": report_id}
+    assert refused == [None, None]
