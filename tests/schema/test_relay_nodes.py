@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from domain.accounts.models import PartnerKey
 from domain.accounts.states import OrgStatus
 from domain.auctions.models import Auction, AuctionBid
-from domain.common import clock
+from domain.common import chronograph, clock
 from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.complaints import reports
 from domain.credit.models import CreditRecord, JointPunishment
@@ -17,9 +18,13 @@ from domain.evaluation import scoring
 from domain.evaluation.models import ExpertDraw as ExpertDrawModel
 from domain.notifications.models import Device, Notification
 from domain.publication.models import Lot, SavedSearch
+from domain.registration import services as registration
 from domain.registration.models import Registration
 from domain.supervision.models import CollusionAlert
+from domain.tendering import opening
+from domain.tendering import services as tendering
 from domain.tendering.models import Opening
+from mobile_contract.sealed_bid import new_key, seal
 from schema import relay
 from schema.build import build_schema
 from schema.context import Context
@@ -350,3 +355,32 @@ async def test_an_award_is_public_and_a_report_is_for_the_supervisors_of_its_lot
     assert seen_award == {"__typename": "Award", "id": to_global_id("Award", award.id)}
     assert seen == {"__typename": "Report", "id": report_id}
     assert refused == [None, None]
+
+
+async def test_an_opening_objection_is_seen_during_the_window_by_the_lots_bidders_and_not_by_strangers(
+    db, manual_clock
+):
+    # given a tender in its decryption window with three sealed bids (the least that opens), and one objection
+    t = await published_tender()
+    bidders = []
+    for price in (90_000_000, 95_000_000, 99_000_000):
+        org = await organisation(kinds=["bidder"])
+        actor = person(org, Role.BIDDER)
+        await registration.register(actor, t.lot.id)
+        await tendering.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"-"}))
+        bidders.append(actor)
+    deadline = registration.bid_deadline(t.lot)
+    assert deadline is not None
+    manual_clock.set(deadline + timedelta(seconds=1))
+    await chronograph.fire_due()
+    objection = await opening.raise_objection(bidders[0], t.lot.id, "开标时间与公告不符")
+    stranger = person(await organisation(kinds=["bidder"]), Role.BIDDER)
+    gid = to_global_id("OpeningObjection", objection.id)
+
+    # when the other bidder, the operator and a stranger look it up
+    seen = [(await run(NODE, actor, id=gid))["node"] for actor in (bidders[1], OPERATOR)]
+    refused = (await run(NODE, stranger, id=gid))["node"]
+
+    # then the lot's bidder and the operator get it, the stranger null
+    assert seen == [{"__typename": "OpeningObjection", "id": gid}] * 2
+    assert refused is None
