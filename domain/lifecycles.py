@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.accounts import states as accounts
+from domain.auctions import states as auctions
 from domain.common.lifecycle import Lifecycle, render_page
 from domain.complaints import states as complaints
 from domain.deposits import states as deposits
@@ -30,6 +31,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("tendering", (tendering.BID, tendering.OPENING)),
     ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
     ("results", (results.PUBLICITY, results.TABLE)),
+    ("auctions", (auctions.TABLE,)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
 ]
 

@@ -26,13 +26,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from tortoise.expressions import Q
 
 from domain.accounts.models import Organisation
 from domain.auctions.models import Auction, AuctionBid, AuctionEntry
+from domain.auctions.states import REMIND_BEFORE as REMIND_BEFORE
+from domain.auctions.states import TABLE
+from domain.auctions.states import Phase as Phase
 from domain.certificates import acts, signatures
 from domain.certificates.errors import SignatureRequired, TwoFactorRequired
 from domain.certificates.signatures import Signed, Verified
@@ -53,16 +55,7 @@ from domain.registration.models import Registration
 from domain.supervision import network
 
 MAX_PRICE_FEN = 10**15
-REMIND_BEFORE = timedelta(minutes=10)
 MAX_FREE_MINUTES = 7 * 24 * 60
-
-
-class Phase(StrEnum):
-    SCHEDULED = "scheduled"
-    FREE = "free"  # 自由竞价
-    TIMED = "timed"  # 限时竞价: every bid restarts the countdown
-    SOLD = "sold"
-    FAILED = "failed"
 
 
 LIVE = frozenset({Phase.FREE, Phase.TIMED})
@@ -328,7 +321,13 @@ async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
     while True:
         phase = Phase(auction.phase)
         qualified = 0
-        if phase is Phase.SCHEDULED and auction.reminded_at is None and now >= auction.starts_at - REMIND_BEFORE:
+        facts = _clock_facts(auction, now)
+        step = TABLE.due(phase, **facts, bidders=1)  # by the clock; bidders are qualified once the start is due
+        if step is None:
+            if phase in OVER:
+                auction.next_check_at = None
+            break
+        if step.name == "remind":
             auction.reminded_at, auction.next_check_at, auction.updated_at = now, auction.starts_at, now
             await auction.save()
             if now < auction.starts_at:
@@ -347,29 +346,28 @@ async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
                     )
                 )
             continue
-        if phase is Phase.SCHEDULED and now >= auction.starts_at:
+        bidders = 1
+        if step.name == "start":
             await _copy_bidder_rules(auction)
             qualified = await _qualify(auction, now)
-            if qualified == 0 and not await AuctionEntry.exists(auction_id=auction.id):
-                auction.phase, auction.closed_at, auction.next_check_at = Phase.FAILED.value, now, None
-            else:
-                auction.phase, auction.next_check_at = Phase.FREE.value, auction.free_ends_at
-        elif phase is Phase.FREE and now >= auction.free_ends_at:
-            auction.phase = Phase.TIMED.value
+            bidders = qualified or int(await AuctionEntry.exists(auction_id=auction.id))
+            step = TABLE.due(phase, **facts, bidders=bidders)  # start, or fail_unattended
+            assert step is not None
+        auction.phase = TABLE.fire(phase, step.name, by=system, **facts, bidders=bidders).value
+        if step.name == "fail_unattended":
+            auction.closed_at, auction.next_check_at = now, None
+        elif step.name == "start":
+            auction.next_check_at = auction.free_ends_at
+        elif step.name == "start_countdown":
             auction.ends_at = auction.free_ends_at + timedelta(seconds=auction.countdown_seconds)
             auction.next_check_at = auction.ends_at
-        elif phase is Phase.TIMED and auction.ends_at is not None and now >= auction.ends_at:
-            sold = auction.current_price_fen is not None and auction.current_price_fen >= auction.reserve_price_fen
-            auction.phase = Phase.SOLD.value if sold else Phase.FAILED.value
+        else:  # sell or close_unsold
+            sold = step.name == "sell"
             auction.winner_entry_id = auction.leading_entry_id if sold else None
             if sold:
                 lot = await Lot.get(id=auction.lot_id)
                 auction.confirmation_no = f"CJ{lot.trade_code}"
             auction.closed_at, auction.next_check_at = auction.ends_at, None
-        else:
-            if phase in OVER:
-                auction.next_check_at = None
-            break
         auction.updated_at = now
         await auction.save()
         over = Phase(auction.phase) in OVER
@@ -403,6 +401,19 @@ async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
         auction.next_check_at = auction.ends_at or auction.free_ends_at
         await auction.save()
     return recorded
+
+
+def _clock_facts(auction: Auction, now: datetime) -> dict[str, Any]:
+    """What the phase table's time-driven moves read of an auction."""
+    return {
+        "now": now,
+        "starts_at": auction.starts_at,
+        "reminded": auction.reminded_at is not None,
+        "free_ends_at": auction.free_ends_at,
+        "ends_at": auction.ends_at,
+        "price_fen": auction.current_price_fen,
+        "reserve_fen": auction.reserve_price_fen,
+    }
 
 
 async def _fire(auction: Auction, now: datetime) -> None:
