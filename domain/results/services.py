@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.accounts.models import Organisation
-from domain.common import chronograph, clock, events
+from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
@@ -98,7 +98,6 @@ async def pause_of(lot_id: int) -> Pause | None:
     return None
 
 
-@register_award_blocker
 async def unanswered_opening_objection(lot_id: int) -> Pause | None:
     """招标投标法实施条例 第四十四条、第五十四条: an objection is answered before the tender goes on."""
     opening = await Opening.get_or_none(lot_id=lot_id)
@@ -574,9 +573,6 @@ async def flag_contract_overdue(made: Award, now: datetime) -> None:
     current.next_check_at = due
     await current.save()
     made.next_check_at = due
-
-
-chronograph.register("award.contract_due", Award, flag_contract_overdue)
 
 
 # ---------------------------------------------------------------- reading
