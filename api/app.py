@@ -396,9 +396,10 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             response = http_refusal(scope, err.status_code, err.reason, err)
             request.state.outcome = "refused"
         else:
-            if response.media_type == "application/json" and response_media_type(
-                raw_header(scope["headers"], b"accept")
-            ) == GRAPHQL_RESPONSE:
+            if (
+                response.media_type == "application/json"
+                and response_media_type(raw_header(scope["headers"], b"accept")) == GRAPHQL_RESPONSE
+            ):
                 response.headers["content-type"] = GRAPHQL_RESPONSE
                 if getattr(request.state, "request_error", False):
                     response.status_code = 400
@@ -413,9 +414,10 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         answer = await super().process_result(request, result)
         if result.errors:
             request.state.outcome = outcome_of(result.data, result.errors)
-        if is_request_error(result.data, result.errors) and response_media_type(
-            request.headers.get("accept")
-        ) == GRAPHQL_RESPONSE:
+        if (
+            is_request_error(result.data, result.errors)
+            and response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE
+        ):
             request.state.request_error = True
             answer.pop("data", None)  # type: ignore[misc]
         return answer
@@ -743,7 +745,10 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             *graphiql.routes(settings.graphiql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics.endpoint(settings.metrics_token, settings.production)),
+            Route(
+                "/metrics",
+                metrics.endpoint(settings.metrics_token, settings.production, settings.prometheus_multiproc_dir),
+            ),
         ],
         lifespan=lifespan,
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -139,8 +138,7 @@ def _pool_gauges() -> list[GaugeMetricFamily]:
     return [family]
 
 
-def _counted() -> bytes:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+def _counted(directory: str | None) -> bytes:
     if not directory:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
@@ -155,16 +153,16 @@ def allowed(request: Request, token: str | None, production: bool) -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
-async def render() -> bytes:
+async def render(multiproc_dir: str | None = None) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(await database_gauges()))
-    return _counted() + generate_latest(registry)
+    return _counted(multiproc_dir) + generate_latest(registry)
 
 
-def endpoint(token: str | None, production: bool) -> Any:
+def endpoint(token: str | None, production: bool, multiproc_dir: str | None = None) -> Any:
     async def metrics(request: Request) -> Response:
         if not allowed(request, token, production):
             return Response("Not Found", status_code=404, media_type="text/plain")
-        return Response(await render(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await render(multiproc_dir), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

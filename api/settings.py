@@ -113,6 +113,8 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"  # json: one JSON object a line with the request id and operation (api/logs.py)
     metrics_token: str | None = None  # /metrics answers only this bearer; in production, unset hides it
+    # every process's counters in one folder (prometheus_client reads the variable itself, at import)
+    prometheus_multiproc_dir: str | None = None
     # leaving (api/lifecycle.py): not ready but serving for the drain, then in-flight work gets the grace
     shutdown_drain_seconds: float = 0.0
     shutdown_grace_seconds: float = 30.0
@@ -212,6 +214,7 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "info"),
             log_format=_log_format(os.environ.get("LOG_FORMAT") or ("json" if production else "text")),
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
+            prometheus_multiproc_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
             shutdown_drain_seconds=float(os.environ.get("SHUTDOWN_DRAIN_SECONDS") or (5 if production else 0)),
             shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or 30),
             readiness_timeout=float(os.environ.get("READINESS_TIMEOUT") or 1),
