@@ -102,7 +102,9 @@ def test_a_mutation_without_the_error_fallback_fails(tmp_path):
     # given BidPlace without `... on Error { code message }`, its manifest entry updated
     root = _copy_operations(tmp_path)
     path = root / "app" / "BidPlace.graphql"
-    text = path.read_text(encoding="utf-8").replace("    ... on Error {\n      __typename\n      code\n      message\n    }\n", "")
+    text = path.read_text(encoding="utf-8").replace(
+        "    ... on Error {\n      __typename\n      code\n      message\n    }\n", ""
+    )
     path.write_text(text, encoding="utf-8")
     manifest = gate.build_manifest(gate.load_operations(root), _manifest())
 
