@@ -612,8 +612,8 @@ async def every_read(api: Any, cast: Cast, tokens: dict[str, str | None], today:
             sent, Answer(response.status_code, response.headers["content-type"], response.text, body)
         )
         assert not problems, (kind, read.field, problems)
-        if read.field == "searchAnnouncements" and body.get("data"):
-            body["data"]["searchAnnouncements"].pop("terms", None)  # the caller's own words, echoed
+        if read.field in ("searchAnnouncements", "searchAnnouncementsConnection") and body.get("data"):
+            body["data"][read.field].pop("terms", None)  # the caller's own words, echoed
         return kind, read.field, json.dumps(body, ensure_ascii=False)
 
     answers = await asyncio.gather(*(one(k, t, r) for k, t in tokens.items() for r in queries))
