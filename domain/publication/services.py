@@ -32,6 +32,7 @@ from domain.publication.procedures import TIME_SETTINGS, Procedure, check_eligib
 from domain.publication.states import (
     NEEDS_TENDER,
     PUBLICITY_DAYS_SETTING,
+    TABLE,
     AnnouncementStatus,
     AnnouncementType,
     LotStatus,
@@ -258,8 +259,7 @@ async def configure_lot(
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or not await _manages(actor, lot.project):
         raise NotFound()
-    if lot.status != LotStatus.DRAFT:
-        raise InvalidTransition(state=lot.status)
+    TABLE.fire(lot.status, "configure")
     merged = {**lot.config, **config}
     # only the times are stored as text to parse back; evaluation_method is text too and stays so
     merged = {
@@ -270,8 +270,7 @@ async def configure_lot(
 
     async def change() -> dict[str, Any]:
         locked = await lock(Lot.filter(id=lot_id)).get()
-        if locked.status != LotStatus.DRAFT:
-            raise InvalidTransition(state=locked.status)
+        TABLE.fire(locked.status, "configure")
         await Lot.filter(id=lot_id).update(config=new_config, eligibility=rules, updated_at=clock.now())
         return {"lot_id": lot_id}
 

@@ -91,7 +91,13 @@ def _moves() -> tuple[Transition[LotStatus], ...]:
             note="the evaluation committee found too few valid bids",
         ),
     )
-    return (move("create", None, LotStatus.DRAFT), *by_announcement, *by_time)
+    configure = move(
+        "configure",
+        LotStatus.DRAFT,
+        LotStatus.DRAFT,
+        note="its managers change the configuration and eligibility, only before the tender is published",
+    )
+    return (move("create", None, LotStatus.DRAFT), configure, *by_announcement, *by_time)
 
 
 TABLE: Lifecycle[LotStatus] = Lifecycle(

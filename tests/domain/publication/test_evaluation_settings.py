@@ -8,7 +8,7 @@ import pytest
 
 from domain.common import clock
 from domain.common.actors import Role
-from domain.common.errors import InvalidInput
+from domain.common.errors import InvalidInput, InvalidTransition
 from domain.publication import services as pub
 from domain.publication.models import Lot
 from domain.publication.procedures import (
@@ -128,3 +128,22 @@ async def test_a_draft_tender_lot_is_reconfigured_with_its_method_kept(db):
     assert changed.config["bid_deadline"] == deadline.isoformat()
     assert weighted.config["evaluation_method"] == "comprehensive"
     assert (await Lot.get(id=lot.id)).config["price_weight"] == 40
+
+
+async def test_a_lot_past_draft_is_not_reconfigured(db):
+    # given a tender lot whose tender announcement moved it to open
+    tenderer = person(await organisation(kinds=["tenderer"]), Role.TENDERER)
+    form = pub.ProjectForm(
+        name="青岛市道路维修工程",
+        category="engineering_construction",
+        region_code="370200",
+        lots=[pub.LotForm(name="第1标段", procedure="open_tender", estimated_price_fen=100_000_000, config={})],
+    )
+    project = await pub.create_project(tenderer, form)
+    lot = (await Lot.filter(project_id=project.id))[0]
+    await Lot.filter(id=lot.id).update(status="open")
+    # when / then: the lot table's configure move leaves only a draft
+    with pytest.raises(InvalidTransition) as refused:
+        await pub.configure_lot(tenderer, lot.id, {"min_bids": 5})
+    assert (refused.value.code, refused.value.params) == ("INVALID_TRANSITION", {"state": "open"})
+    assert (await Lot.get(id=lot.id)).config.get("min_bids") != 5
