@@ -46,7 +46,7 @@ from domain.certificates import signatures as act_signatures
 from domain.certificates.signatures import Signed
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import normalize_bank_account
@@ -56,9 +56,6 @@ from domain.common.storage import lock
 from domain.deposits.services import deposit_deadline
 from domain.guarantees import letter as letters
 from domain.guarantees.errors import (
-    ClaimExceedsGuarantee,
-    ClaimTooEarly,
-    GuaranteeAlreadyClaimed,
     GuaranteeAmountTooLow,
     GuaranteeExists,
     GuaranteeTooLate,
@@ -71,7 +68,7 @@ from domain.guarantees.errors import (
     SignatureInvalid,
 )
 from domain.guarantees.models import Guarantee
-from domain.guarantees.states import CLAIMED_ONCE, LIVE, WITH_LETTER, GuaranteeStatus, Party, ensure_transition
+from domain.guarantees.states import LIVE, TABLE, WITH_LETTER, GuaranteeStatus, Party, ensure_transition
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
@@ -545,21 +542,18 @@ async def claim(
 
     async def change() -> dict[str, Any]:
         current = await _locked(g.id)
-        if current.status in CLAIMED_ONCE:
-            raise GuaranteeAlreadyClaimed()
-        ensure_transition(current.status, S.CLAIMED, Party.BENEFICIARY)
         now = clock.now()
-        if current.valid_until <= now:
-            raise InvalidTransition(state=S.EXPIRED.value)  # the chronograph has not caught up yet
         lot, _ = await _lot_of(current)
-        deadline = requirement(lot).deadline
-        if deadline is not None and now < deadline:
-            raise ClaimTooEarly(deadline=deadline)
-        if amount_fen > current.amount_fen:
-            raise ClaimExceedsGuarantee(
-                amount_fen=current.amount_fen, amount_text=Money(current.amount_fen).yuan_text()
-            )
-        current.status = S.CLAIMED.value
+        current.status = TABLE.fire(
+            current.status,
+            "claim",
+            by=Party.BENEFICIARY,
+            now=now,
+            valid_until=current.valid_until,
+            deadline=requirement(lot).deadline,
+            amount_fen=amount_fen,
+            guaranteed_fen=current.amount_fen,
+        ).value
         current.claim_reason = why
         current.claim_amount_fen = amount_fen
         current.claimed_by = actor.user_id
