@@ -34,6 +34,7 @@ from domain.accounts.models import Organisation
 from domain.auctions.models import Auction, AuctionBid, AuctionEntry
 from domain.auctions.states import REMIND_BEFORE as REMIND_BEFORE
 from domain.auctions.states import TABLE
+from domain.auctions.states import AuctionNotLive as AuctionNotLive
 from domain.auctions.states import Phase as Phase
 from domain.certificates import acts, signatures
 from domain.certificates.errors import SignatureRequired, TwoFactorRequired
@@ -58,15 +59,7 @@ MAX_PRICE_FEN = 10**15
 MAX_FREE_MINUTES = 7 * 24 * 60
 
 
-LIVE = frozenset({Phase.FREE, Phase.TIMED})
 OVER = frozenset({Phase.SOLD, Phase.FAILED})
-
-
-class AuctionNotLive(DomainError):
-    code = "AUCTION_NOT_LIVE"
-    message_zh = "竞价未在进行中（当前阶段：{phase}）"
-    message_en = "The auction is not live (phase: {phase})"
-    exposed: ClassVar[dict[str, str]] = {"phase": "str"}
 
 
 class NotQualified(DomainError):
@@ -485,9 +478,7 @@ async def place_bid(
             raise NotFound()
         now = clock.now()  # taken under the lock: bids are judged in the order they got it
         await advance(auction, now)
-        phase = Phase(auction.phase)
-        if phase not in LIVE:
-            raise AuctionNotLive(phase=phase.value)
+        phase = TABLE.fire(auction.phase, "bid_in_countdown" if auction.phase == Phase.TIMED else "bid")
         _check_bidder(auction, actor, verified)
         # the caller's entry and the leader's (to tell it it was outbid) in one round trip
         entries = await AuctionEntry.filter(

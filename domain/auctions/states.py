@@ -4,12 +4,15 @@ Facts the chronograph's loop (services.advance) passes: `now`, `starts_at`, `rem
 were reminded already), `free_ends_at`, `ends_at` (the timed countdown's end, None before it starts),
 `price_fen` (the leading price, None without a bid), `reserve_fen`, and `bidders` (the qualified
 bidders at the start: asked only once the start is due, since qualifying them writes their entries).
+A bid is a move too: it keeps the phase (in the countdown it restarts it), and any other phase refuses it
+with AuctionNotLive.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from domain.common.errors import DomainError
 from domain.common.lifecycle import SYSTEM, Facts, Lifecycle, guard, move
@@ -23,6 +26,17 @@ class Phase(StrEnum):
     TIMED = "timed"  # 限时竞价: every bid restarts the countdown
     SOLD = "sold"
     FAILED = "failed"
+
+
+class AuctionNotLive(DomainError):
+    code = "AUCTION_NOT_LIVE"
+    message_zh = "竞价未在进行中（当前阶段：{phase}）"
+    message_en = "The auction is not live (phase: {phase})"
+    exposed: ClassVar[dict[str, str]] = {"phase": "str"}
+
+
+def _not_live(phase: str) -> DomainError:
+    return AuctionNotLive(phase=phase)
 
 
 def _not_yet() -> DomainError:
@@ -82,7 +96,7 @@ TABLE: Lifecycle[Phase] = Lifecycle(
     field_name="phase",
     doc="An online auction: scheduled with its times, free bidding from starts_at to free_ends_at, then a "
     "timed countdown that every bid restarts; sold at the end when the leading price reaches the reserve. "
-    "The chronograph fires every move in this order when due (services.advance).",
+    "The chronograph fires every timed move in this order when due (services.advance); bids keep the phase.",
     transitions=(
         move("schedule", None, P.SCHEDULED, note="the lot's managers or an operator set the auction's times"),
         move(
@@ -123,6 +137,20 @@ TABLE: Lifecycle[Phase] = Lifecycle(
             note="the leading bidder wins; the result confirmation number is set",
         ),
         move("close_unsold", P.TIMED, P.FAILED, by={SYSTEM}, timed=True, guards=[countdown_over, reserve_missed]),
+        move(
+            "bid",
+            P.FREE,
+            P.FREE,
+            refusal=_not_live,
+            note="a qualified bidder raises the price by whole increments (services.place_bid)",
+        ),
+        move(
+            "bid_in_countdown",
+            P.TIMED,
+            P.TIMED,
+            refusal=_not_live,
+            note="as bid; ends_at moves to at least now + countdown_seconds",
+        ),
     ),
     initial=frozenset({P.SCHEDULED}),
     final=frozenset({P.SOLD, P.FAILED}),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.auctions.states import TABLE
+import pytest
+
+from domain.auctions.states import TABLE, AuctionNotLive, Phase
 
 STARTS = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -43,3 +45,14 @@ def test_free_bidding_gives_way_to_the_countdown_which_sells_at_the_reserve_or_c
     assert due("timed", end, ends_at=end) == "close_unsold"
     for over in ("sold", "failed"):
         assert due(over, end, ends_at=end, reminded=False, bidders=0) is None
+
+
+def test_a_bid_keeps_a_live_phase_and_any_other_phase_refuses_it_as_not_live() -> None:
+    # when / then
+    assert TABLE.fire("free", "bid") is Phase.FREE
+    assert TABLE.fire("timed", "bid_in_countdown") is Phase.TIMED
+    for phase in ("scheduled", "sold", "failed"):
+        for name in ("bid", "bid_in_countdown"):
+            with pytest.raises(AuctionNotLive) as refused:
+                TABLE.fire(phase, name)
+            assert (refused.value.code, refused.value.params) == ("AUCTION_NOT_LIVE", {"phase": phase})
