@@ -198,7 +198,7 @@ async def _create_operator(settings: Settings, phone: str, name: str, password: 
 
 
 async def _ocds_export(prefix: str, out: str) -> int:
-    from domain.publication import ocds
+    from domain.disclosure import ocds
 
     with open(out, "w", encoding="utf-8") as stream:  # noqa: ASYNC230 (a command, not a server)
         return await ocds.export_all(prefix, ocds.jsonl_writer(stream))

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "domain.results.models",
     "domain.complaints.models",
     "domain.terminals.models",
+    "domain.access.models",
     "domain.supervision.models",
     "domain.certificates.models",
     "domain.documents.models",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from domain.access import scope
 from domain.accounts import services as accounts
 from domain.accounts.models import User
 from domain.accounts.tokens import KeyRing, rotate_if_due
@@ -30,24 +31,28 @@ from domain.certificates import services as certificates
 from domain.common import chronograph, idempotency
 from domain.common.chronograph import PeriodicJob
 from domain.common.reactions import Reactions
-from domain.complaints import complaints, objections, suspension
+from domain.complaints import complaints, objections, reports, suspension
 from domain.complaints.models import Complaint, Objection
 from domain.deposits import services as deposits
 from domain.deposits import workflows as deposit_workflows
 from domain.deposits.models import DepositAccount
+from domain.documents import holds as document_holds
 from domain.documents import records
 from domain.documents import services as documents
 from domain.evaluation import notices as expert_notices
+from domain.evaluation.models import ExpertNotice
 from domain.guarantees import services as guarantees
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
 from domain.notifications import sms
+from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.publication.events import LotStatusChanged
 from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
 from domain.results import services as results
 from domain.results.models import Award
+from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
 from domain.tendering import workflows as tendering_workflows
 from domain.tendering.models import Opening
@@ -65,6 +70,7 @@ def wire() -> Wiring:
     _award_blockers()
     _security()
     _lot_pauses()
+    _supervisory_scope()
     return Wiring(reactions=reactions())
 
 
@@ -93,8 +99,18 @@ async def _suspension_reason(lot_id: int) -> str | None:
 
 
 def _lot_pauses() -> None:
-    """What publication asks before a lot moves (domain/publication/pauses): a supervisor's suspension."""
+    """What publication asks before a lot moves (domain/publication/pauses): a supervisor's suspension; and before
+    a notice is published (domain/publication/holds): its files scanned."""
     pauses.plug(_suspension_reason)
+    # what holds a notice back: its files (and its lot's tender documents) not yet scanned for malware
+    publication_holds.plug(document_holds.ensure_scanned)
+
+
+def _supervisory_scope() -> None:
+    """What domain/access/scope reads a supervisor's audit trail by without importing the areas: the lot-bound
+    objects an evidence package names (and the experts' notices), and the reports kept by their own category."""
+    scope.plug_lot_bound({**dict(LOT_OBJECTS), "ExpertNotice": ExpertNotice})
+    scope.plug_categorised("Report", reports.of_categories)
 
 
 def _security() -> None:

@@ -23,6 +23,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from domain.access import scope
 from domain.audit import services as audit
 from domain.common import clock
 from domain.common.events import EventBus, live_message
@@ -30,7 +31,6 @@ from domain.common.models import OutboxEvent
 from domain.common.storage import claim
 from domain.publication import feed
 from domain.publication import services as publication
-from domain.supervision import scope
 from notifications import metrics
 
 log = logging.getLogger("palmtrade.dispatch")

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from tortoise.expressions import Q
 
+from domain.access import network
 from domain.accounts.models import Organisation
 from domain.auctions.models import Auction, AuctionBid, AuctionEntry
 from domain.auctions.states import REMIND_BEFORE as REMIND_BEFORE
@@ -53,7 +54,6 @@ from domain.publication.services import managed_project
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
 from domain.registration.models import Registration
-from domain.supervision import network
 
 MAX_PRICE_FEN = 10**15
 MAX_FREE_MINUTES = 7 * 24 * 60

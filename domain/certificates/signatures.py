@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography import x509
 
+from domain.access import scope
 from domain.certificates import acts, errors, pki
 from domain.certificates import events as ev
 from domain.certificates import services as certificates
@@ -24,7 +25,6 @@ from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, digest
-from domain.supervision import scope
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from domain.access import scope
 from domain.certificates import acts
 from domain.certificates import signatures as act_signatures
 from domain.certificates.signatures import Signed
@@ -48,7 +49,6 @@ from domain.publication import services as publication
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, AnnouncementType
 from domain.results import services as results
-from domain.supervision import scope
 from domain.tendering.models import Opening, SealedBid
 
 

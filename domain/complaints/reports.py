@@ -103,12 +103,17 @@ async def report_by_code(code: str) -> Report | None:
     return await Report.get_or_none(tracking_hash=tracking_hash(text))
 
 
+def of_categories(categories: list[str]) -> QuerySet[Report]:
+    """The reports a supervisor of these categories reads: those of its categories and those about no lot."""
+    return Report.filter(Q(category__in=categories) | Q(category__isnull=True))
+
+
 def supervised_reports(actor: Actor, status: str | None = None) -> QuerySet[Report]:
     """Reports of the supervisor's categories and those about an organisation (operators: all)."""
     if actor.has(Role.OPERATOR):
         query = Report.all()
     elif actor.has(Role.SUPERVISOR):
-        query = Report.filter(Q(category__in=sorted(actor.supervised_categories)) | Q(category__isnull=True))
+        query = of_categories(sorted(actor.supervised_categories))
     else:
         raise PermissionDenied()
     return query.filter(status=status) if status else query

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.access import scope
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
@@ -17,7 +18,6 @@ from domain.common.models import OutboxEvent
 from domain.complaints.errors import NotAnInterestedParty
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
-from domain.supervision import scope
 
 MAX_TEXT = 4000
 MAX_EVIDENCE = 20

@@ -23,6 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from domain.access import scope
 from domain.accounts import keys
 from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
@@ -49,7 +50,6 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
-from domain.supervision import scope
 
 # 招标投标法实施条例 第五十七条: deposits are refunded within 5 days of the written contract
 REFUND_DAYS = 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.access import scope
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidTransition, NotFound, PermissionDenied
@@ -15,7 +16,6 @@ from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, LotStatus
 from domain.registration import services as registration
-from domain.supervision import scope
 from domain.tendering.models import SealedBid
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.access import scope
 from domain.accounts.models import Expert
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
@@ -61,7 +62,6 @@ from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
 from domain.registration.services import bid_deadline
-from domain.supervision import scope
 from domain.tendering.models import SealedBid
 from domain.tendering.services import BidStatus, NotSealedTender
 

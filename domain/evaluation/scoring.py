@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
@@ -50,7 +51,6 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, EvaluationMethod, Procedure, evaluation_settings
 from domain.publication.states import LotStatus
 from domain.results.models import Candidate
-from domain.supervision import scope
 from domain.tendering.models import Opening, SealedBid
 from domain.tendering.opening import OpeningStatus
 from domain.tendering.services import BidStatus, NotSealedTender

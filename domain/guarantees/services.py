@@ -38,6 +38,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from domain.access import network, scope
 from domain.accounts import keys
 from domain.accounts.models import Organisation, PartnerKey
 from domain.accounts.states import OrgKind, OrgStatus
@@ -73,7 +74,6 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
-from domain.supervision import network, scope
 
 S = GuaranteeStatus
 DEFAULT_BID_VALIDITY_DAYS = 90

@@ -23,9 +23,8 @@ from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
 from domain.common.storage import lock, lock_named
-from domain.documents.holds import ensure_scanned
 from domain.publication import events as ev
-from domain.publication import pauses, search
+from domain.publication import holds, pauses, search
 from domain.publication.identifiers import CATEGORY_CODES, lot_code, trade_code
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project, Region, SavedSearch
 from domain.publication.procedures import TIME_SETTINGS, Procedure, check_eligibility, configure
@@ -432,7 +431,7 @@ async def publish_announcement(actor: Actor, ann_id: int, idempotency_key: str |
         ):
             raise TenderNotPublished(state=lot.status)
         # a public file is published only once scanned for malware (the scanner down holds it, never skips it)
-        await ensure_scanned(
+        await holds.ensure_released(
             [("Announcement", ann.id), *([("Lot", lot.id)] if lot and kind is AnnouncementType.TENDER else [])]
         )
         before = lot.status if lot else None

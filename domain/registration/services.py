@@ -16,6 +16,7 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from domain.access import network, scope
 from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
@@ -38,7 +39,6 @@ from domain.registration.errors import RegistrationLocked as RegistrationLocked
 from domain.registration.models import Registration
 from domain.registration.states import TABLE
 from domain.registration.states import RegistrationStatus as RegistrationStatus
-from domain.supervision import network, scope
 
 BAD_CREDIT_YEARS = 3
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
@@ -47,7 +48,6 @@ from domain.results.models import Award, Candidate
 from domain.results.states import CONTRACT_DAYS as CONTRACT_DAYS
 from domain.results.states import PUBLICITY, TABLE
 from domain.results.states import AwardStatus as AwardStatus
-from domain.supervision import scope
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.services import BidStatus
 

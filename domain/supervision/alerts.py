@@ -49,6 +49,8 @@ from typing import Any, ClassVar
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from domain.access import scope
+from domain.access.models import NetworkFact
 from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.auctions.models import Auction, AuctionBid, AuctionEntry
@@ -65,8 +67,7 @@ from domain.guarantees.models import Guarantee
 from domain.guarantees.states import WITH_LETTER
 from domain.publication.models import Lot, Project
 from domain.results.models import Award
-from domain.supervision import scope
-from domain.supervision.models import CollusionAlert, NetworkFact
+from domain.supervision.models import CollusionAlert
 from domain.tendering.models import SealedBid
 
 

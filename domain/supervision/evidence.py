@@ -37,6 +37,7 @@ from joserfc.jwk import KeySet
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.accounts.tokens import KeyRing
 from domain.auctions.models import Auction, AuctionBid
@@ -56,7 +57,6 @@ from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
 from domain.registration.models import Registration
 from domain.results.models import Award
-from domain.supervision import scope
 from domain.supervision.models import CollusionAlert
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from domain.access import network, scope
 from domain.accounts.models import Organisation
 from domain.certificates import acts, signatures
 from domain.certificates.errors import CertificateSignatureInvalid
@@ -33,7 +34,6 @@ from domain.publication import services as publication
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
-from domain.supervision import network, scope
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import open_sealed
 from domain.tendering.services import BidStatus

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.access import network
 from domain.certificates import acts, signatures
 from domain.certificates.errors import TwoFactorRequired
 from domain.certificates.signatures import Signed
@@ -26,7 +27,6 @@ from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
 from domain.registration.errors import NotRegistered as NotRegistered
-from domain.supervision import network
 from domain.tendering.errors import BidDeadlinePassed as BidDeadlinePassed
 from domain.tendering.errors import NotSealedTender as NotSealedTender
 from domain.tendering.errors import SecurityMissing as SecurityMissing

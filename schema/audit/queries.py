@@ -6,10 +6,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from domain.access import scope
 from domain.audit import services as audit
 from domain.audit.models import AuditEntry as AuditEntryModel
 from domain.certificates import signatures
-from domain.supervision import scope
 from schema.certificates.types import ActSignature
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import Before, Connection, Last, paginate

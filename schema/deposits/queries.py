@@ -6,12 +6,12 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from domain.access import scope
 from domain.accounts.models import Organisation as OrganisationModel
 from domain.common.errors import DomainError
 from domain.deposits import services as deposits
 from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
-from domain.supervision import scope
 from schema.accounts.types import Organisation
 from schema.permissions import IsSupervisorOrOperator, IsUser
 from schema.publication.types import Lot

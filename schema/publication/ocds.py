@@ -7,7 +7,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
-from domain.publication import ocds
+from domain.disclosure import ocds
 from schema.relay import int_id
 
 

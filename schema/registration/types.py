@@ -6,13 +6,13 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from domain.access import scope
 from domain.accounts.models import Organisation as OrganisationModel
 from domain.common.errors import DomainError
 from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
 from domain.registration import models
 from domain.registration import services as registration
-from domain.supervision import scope
 from schema.accounts.types import Organisation
 from schema.describe import describe_values
 from schema.publication.types import Lot

@@ -34,7 +34,7 @@ async def test_every_procedure_of_the_demo_city_has_something_to_try_and_its_dat
     from domain.auctions.models import Auction, AuctionEntry
     from domain.common import clock
     from domain.complaints.models import Complaint
-    from domain.publication import ocds
+    from domain.disclosure import ocds
     from domain.publication.models import Lot
     from domain.publication.procedures import Procedure
     from domain.registration import services as registration

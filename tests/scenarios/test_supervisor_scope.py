@@ -7,6 +7,7 @@ import asyncio
 import json
 from typing import Any
 
+from domain.access import scope
 from domain.accounts.models import Expert
 from domain.certificates.models import ActSignature
 from domain.complaints.models import Complaint, Objection, Report
@@ -14,7 +15,6 @@ from domain.documents.models import Document
 from domain.documents.purposes import PURPOSES
 from domain.evaluation.models import ExpertDraw
 from domain.registration.models import Registration
-from domain.supervision import scope
 from domain.supervision.models import CollusionAlert
 from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal

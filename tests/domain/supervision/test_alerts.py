@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domain.access.models import NetworkFact
 from domain.accounts.models import Organisation
 from domain.common import chronograph, clock
 from domain.common.actors import Actor, Role
@@ -24,7 +25,7 @@ from domain.results.models import Award
 from domain.supervision import alerts
 from domain.supervision.alerts import AlertStatus, Signal, Thresholds, price_findings
 from domain.supervision.consumer import SupervisionConsumer, lot_to_check
-from domain.supervision.models import CollusionAlert, NetworkFact
+from domain.supervision.models import CollusionAlert
 from domain.tendering import opening
 from domain.tendering import services as tendering
 from domain.tendering.models import SealedBid

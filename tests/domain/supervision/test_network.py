@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from domain.access import network
+from domain.access.models import NetworkFact
 from domain.common.actors import Actor, Role
-from domain.supervision import network
-from domain.supervision.models import NetworkFact
 
 BIDDER = Actor(user_id=1, org_id=41, roles=frozenset({Role.BIDDER}), ip="10.1.2.3", device_id="phone-1")
 

@@ -8,11 +8,12 @@ import pkgutil
 from collections.abc import Iterator
 
 import domain
+from domain.access import scope
 from domain.common.events import DomainEvent
 from domain.evaluation import draw
-from domain.supervision import scope
 from domain.tendering import opening
 from domain.tendering.models import SealedBid
+from domain.wiring import wire
 from tests.support.complaints import supervisor
 from tests.support.tendering import evaluating_tender
 
@@ -28,6 +29,7 @@ def test_every_audited_object_type_is_either_bound_to_a_lot_or_not():
     for module in pkgutil.walk_packages(domain.__path__, "domain."):
         if ".migrations" not in module.name:
             importlib.import_module(module.name)
+    wire()  # the areas plug their lot-bound types into the scope at the composition root
     audited = {
         e.object_type for e in _events(DomainEvent) if e.__module__.startswith("domain.") and hasattr(e, "object_type")
     }

@@ -29,7 +29,7 @@ from domain.accounts.states import OrgStatus
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import NotFound
-from domain.publication import ocds
+from domain.disclosure import ocds
 from domain.publication import services as pub
 from domain.publication.models import Announcement, Lot, Project
 from tests import factories as f

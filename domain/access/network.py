@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from domain.access.models import NetworkFact
 from domain.common import clock
 from domain.common.actors import Actor
-from domain.supervision.models import NetworkFact
 
 MAX_DEVICE_ID = 128
 # how many (scope, organisation, address, device) a process remembers having kept

@@ -9,6 +9,7 @@ is let in by the reader's own rule for that role.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tortoise.expressions import Q, RawSQL, Subquery
@@ -120,19 +121,33 @@ OPERATORS_ONLY = frozenset({"BankCallback"})
 FILES = frozenset({"Document", "Upload"})
 
 
-def _lot_bound_models() -> dict[str, Any]:
-    """The audit object types that belong to a lot, with their model (each has a lot_id)."""
-    from domain.evaluation.models import ExpertNotice
-    from domain.supervision.evidence import LOT_OBJECTS
+# What the areas above plug in at domain/wiring (scope, low in the domain, imports none of them): the audit object
+# types that belong to a lot, with their model (each has a lot_id), and the types kept by a category of their own
+# (a report: its rows of the supervised categories, given those categories).
+_lot_bound: dict[str, Any] = {}
+_of_categories: dict[str, Callable[[list[str]], QuerySet[Any]]] = {}
 
-    return {**dict(LOT_OBJECTS), "ExpertNotice": ExpertNotice}
+
+def plug_lot_bound(models: Mapping[str, Any]) -> None:
+    """Adds audit object types that belong to a lot, with their model (each has a lot_id); idempotent."""
+    _lot_bound.update(models)
+
+
+def plug_categorised(object_type: str, rows_of: Callable[[list[str]], QuerySet[Any]]) -> None:
+    """Names the rows of an object type a supervisor of these categories reads (idempotent)."""
+    _of_categories[object_type] = rows_of
+
+
+def _lot_bound_models() -> dict[str, Any]:
+    """The audit object types that belong to a lot, with their model, as domain/wiring plugged them."""
+    return _lot_bound
 
 
 def lot_bound_types() -> frozenset[str]:
     """Audit object types a supervisor reads only for the lots of its categories (Lot, Project and their objects).
     A type in neither this set nor NOT_LOT_BOUND is shown to operators alone (OPERATORS_ONLY names those on
     purpose; tests/domain/supervision/test_scope.py fails on an audited type in none of the three)."""
-    return frozenset({"Lot", "Project", "Report", *_lot_bound_models()})
+    return frozenset({"Lot", "Project", *_of_categories, *_lot_bound_models()})
 
 
 def _ids_as_text(query: QuerySet[Any]) -> Subquery:
@@ -152,12 +167,9 @@ def _kept_entries(actor: Actor, object_type: str) -> Q | None:
         return Q(object_type="Lot", object_id__in=_ids_as_text(_supervised_lots(actor)))
     if object_type == "Project":
         return Q(object_type="Project", object_id__in=_ids_as_text(Project.filter(category__in=cats)))
-    if object_type == "Report":
-        # a report about no lot goes to every supervisor (as supervisedReports shows it)
-        from domain.complaints.models import Report
-
-        reports = Report.filter(Q(category__in=cats) | Q(category__isnull=True))
-        return Q(object_type="Report", object_id__in=_ids_as_text(reports))
+    if object_type in _of_categories:
+        # a report: those of the supervisor's categories and those about no lot (as supervisedReports shows them)
+        return Q(object_type=object_type, object_id__in=_ids_as_text(_of_categories[object_type](cats)))
     if object_type == "Announcement":
         notices = Announcement.filter(project__category__in=cats)
         return Q(object_type="Announcement", object_id__in=_ids_as_text(notices))
