@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -13,12 +15,12 @@ class Organisation(Model):
     credit_code = fields.CharField(max_length=18, unique=True)
     name = fields.CharField(max_length=200)
     region_code = fields.CharField(max_length=6)
-    kinds = fields.JSONField()
-    supervised_categories = fields.JSONField(default=list)
+    kinds: list[str] = fields.JSONField()
+    supervised_categories: list[str] = fields.JSONField(default=list)
     contact_name = fields.CharField(max_length=50)
     contact_phone = fields.CharField(max_length=11)
     status = fields.CharField(max_length=16, db_index=True)
-    review_reason = fields.TextField(null=True)
+    review_reason: str | None = fields.TextField(null=True)
     reviewed_by = fields.BigIntField(null=True)
     reviewed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
@@ -114,7 +116,7 @@ class PartnerKey(Model):
     organisation_id: int
     purpose = fields.CharField(max_length=24)
     kid = fields.CharField(max_length=128, unique=True)
-    public_jwk = fields.JSONField()
+    public_jwk: dict[str, Any] = fields.JSONField()
     created_by = fields.BigIntField()
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
@@ -130,7 +132,7 @@ class IntegratorClient(Model):
     client_id = fields.CharField(max_length=64, unique=True)
     secret_hash = fields.CharField(max_length=255)
     name = fields.CharField(max_length=200)
-    scopes = fields.JSONField()
+    scopes: list[str] = fields.JSONField()
     rate_limit_per_minute = fields.IntField(default=600, db_default=600)
     is_active = fields.BooleanField(default=True, db_default=True)
     created_by = fields.BigIntField(null=True)
@@ -147,7 +149,7 @@ class Expert(Model):
     name = fields.CharField(max_length=50)
     id_number_hash = fields.CharField(max_length=64, unique=True)
     phone = fields.CharField(max_length=11)
-    specialties = fields.JSONField()
+    specialties: list[str] = fields.JSONField()
     employer: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "palmtrade.Organisation", related_name="experts", null=True, on_delete=fields.SET_NULL
     )

@@ -75,7 +75,7 @@ class Deps:
     """Adapters wired at the composition root (api/)."""
 
     keyring: KeyRing = field(default_factory=KeyRing)
-    sms: SmsSender = field(default_factory=LogSmsSender)  # type: ignore[assignment]
+    sms: SmsSender = field(default_factory=LogSmsSender)
     code_secret: bytes = b"development-only-secret"
     # roles granted only to a two-factor session (certificate plus SMS code); TWO_FACTOR_ROLES in api/settings
     two_factor_roles: frozenset[Role] = frozenset()

@@ -104,7 +104,7 @@ async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:
             "digest": digest(event.payload),
             "prev_hash": prev,
         }
-        prev = entry_hash(**fields)  # type: ignore[arg-type]
+        prev = entry_hash(**fields)
         created.append(AuditEntry(**fields, hash=prev))
     if created:
         await AuditEntry.bulk_create(created)
@@ -171,8 +171,8 @@ async def verify(exported_heads: Iterable[tuple[int, str]] = ()) -> Verification
                 last_seq + 1,
                 f"the chain ends at {last_seq} but head {seq} was exported: entries were removed",
             )
-        entry = await AuditEntry.get_or_none(seq=seq)
-        if entry is None or entry.hash != hash_:
+        head = await AuditEntry.get_or_none(seq=seq)
+        if head is None or head.hash != hash_:
             return Verification(False, checked, last_seq, prev, seq, "differs from the exported head")
     return Verification(True, checked, last_seq, prev)
 

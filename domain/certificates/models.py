@@ -3,6 +3,8 @@ challenges and the signatures carried by trading acts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -109,7 +111,7 @@ class ActSignature(Model):
     content_sha256 = fields.CharField(max_length=64)
     signature = fields.TextField()
     verified = fields.BooleanField()
-    verification = fields.JSONField()
+    verification: dict[str, Any] = fields.JSONField()
     signed_at = fields.DatetimeField()
     event_id = fields.UUIDField(unique=True)
 

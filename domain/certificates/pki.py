@@ -256,7 +256,8 @@ async def validate(cert: x509.Certificate, trust: Trust, moment: datetime) -> Va
     validator = CertificateValidator(asn1_x509.Certificate.load(der_of(cert)), validation_context=context)
     for usage in SIGNING_USAGES:
         try:
-            path = await validator.async_validate_usage({usage})
+            # pyhanko-certvalidator leaves async_validate_usage unannotated
+            path = await validator.async_validate_usage({usage})  # type: ignore[no-untyped-call]
         except pv.InvalidCertificateError as err:
             if isinstance(err, pv.PathValidationError) or "purpose" not in str(err):
                 raise _mapped(err) from None

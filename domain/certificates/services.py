@@ -195,7 +195,9 @@ async def latest_crl(ca_id: int) -> RevocationList | None:
 
 async def trust() -> pki.Trust:
     """The active recognised CAs and the CRL in force of each."""
-    roots, intermediates, crls = [], [], []
+    roots: list[bytes] = []
+    intermediates: list[bytes] = []
+    crls: list[bytes] = []
     for ca in await CertificateAuthority.filter(is_active=True).order_by("id"):
         der = pki.load_certificate(ca.der)
         (roots if ca.is_root else intermediates).append(pki.der_of(der))

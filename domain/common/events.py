@@ -74,7 +74,8 @@ class DomainEvent:
         data = {
             f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("object_id", "audience")
         }
-        return json.loads(json.dumps(data, default=_json_default))
+        payload: dict[str, Any] = json.loads(json.dumps(data, default=_json_default))
+        return payload
 
 
 def _json_default(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -14,7 +16,7 @@ class IdempotencyRecord(Model):
     key = fields.CharField(max_length=255)
     operation = fields.CharField(max_length=64)
     request_hash = fields.CharField(max_length=64)
-    result = fields.JSONField()
+    result: Any = fields.JSONField()
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(db_index=True)
 
@@ -36,8 +38,8 @@ class OutboxEvent(Model):
     actor_org_id = fields.BigIntField(null=True)
     actor_label = fields.CharField(max_length=128)
     actor_ip = fields.CharField(max_length=64, null=True)
-    payload = fields.JSONField()
-    audience = fields.JSONField()
+    payload: dict[str, Any] = fields.JSONField()
+    audience: dict[str, Any] = fields.JSONField()
     occurred_at = fields.DatetimeField()
     dispatched_at = fields.DatetimeField(null=True, db_index=True)
     attempts = fields.IntField(default=0, db_default=0)

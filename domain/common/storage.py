@@ -13,7 +13,8 @@ M = TypeVar("M", bound=Model)
 
 
 def using_postgres() -> bool:
-    return connections.get("default").capabilities.dialect == "postgres"
+    dialect: str = connections.get("default").capabilities.dialect
+    return dialect == "postgres"
 
 
 async def lock_named(name: str) -> None:

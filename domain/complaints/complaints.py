@@ -91,7 +91,7 @@ async def _prior_objection(subject: ComplaintSubject, lot: Lot, org_id: int, now
         .first()
     )
     if found is not None:
-        return found.id
+        return int(found.id)
     if stage is ObjectionStage.OPENING:
         opening = await Opening.get_or_none(lot_id=lot.id)
         if opening is not None:
@@ -126,6 +126,8 @@ async def file_complaint(
     files = checked_evidence(evidence)
     lot, project, tender = await public_lot(lot_id)
     org_id = party(actor, project)
+    if tender.published_at is None:  # a published tender always has its time
+        raise NotFound()
     if knew_on > today() or knew_on < clock.to_shanghai(tender.published_at).date():
         raise InvalidInput(field="knewOn")
     act_signature = await act_signatures.check(

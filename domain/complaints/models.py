@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -20,7 +22,7 @@ class Objection(Model):
     organisation_id = fields.BigIntField(db_index=True)
     raised_by = fields.BigIntField()
     reasons = fields.TextField()
-    evidence = fields.JSONField()
+    evidence: list[dict[str, Any]] = fields.JSONField()
     status = fields.CharField(max_length=16, db_index=True)
     raised_at = fields.DatetimeField()
     answer_due_at = fields.DatetimeField()
@@ -52,7 +54,7 @@ class Complaint(Model):
     knew_on = fields.DateField()
     reasons = fields.TextField()
     requests = fields.TextField()
-    evidence = fields.JSONField()
+    evidence: list[dict[str, Any]] = fields.JSONField()
     status = fields.CharField(max_length=16, db_index=True)
     filed_at = fields.DatetimeField()
     accept_due_at = fields.DatetimeField()
@@ -84,7 +86,7 @@ class Report(Model):
     category = fields.CharField(max_length=32, null=True, db_index=True)
     reporter_user_id = fields.BigIntField(null=True)
     text = fields.TextField()
-    evidence = fields.JSONField()
+    evidence: list[dict[str, Any]] = fields.JSONField()
     status = fields.CharField(max_length=16, db_index=True)
     outcome = fields.TextField(null=True)
     handled_by = fields.BigIntField(null=True)

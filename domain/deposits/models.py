@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -52,7 +54,7 @@ class BankCallback(Model):
     outcome = fields.CharField(max_length=16)
     code = fields.CharField(max_length=64, null=True)
     jws_sha256 = fields.CharField(max_length=64)
-    payload = fields.JSONField(null=True)
+    payload: dict[str, Any] | None = fields.JSONField(null=True)
     accepted_key = fields.CharField(max_length=120, null=True, unique=True)
     received_at = fields.DatetimeField()
 

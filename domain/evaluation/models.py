@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -27,9 +29,9 @@ class ExpertDraw(Model):
     secret = fields.CharField(max_length=128, null=True)
     receipts_digest = fields.CharField(max_length=64, null=True)
     seed = fields.CharField(max_length=64, null=True)
-    eligible = fields.JSONField(null=True)
-    selected = fields.JSONField(null=True)
-    replaces = fields.JSONField(null=True)
+    eligible: list[int] | None = fields.JSONField(null=True)
+    selected: list[int] | None = fields.JSONField(null=True)
+    replaces: list[int] | None = fields.JSONField(null=True)
     reason = fields.TextField(null=True)
     status = fields.CharField(max_length=16)
     revealed_at = fields.DatetimeField(null=True)
@@ -52,12 +54,12 @@ class Evaluation(Model):
     )
     lot_id: int
     method = fields.CharField(max_length=24)
-    weights = fields.JSONField()
-    committee = fields.JSONField()
+    weights: dict[str, Any] = fields.JSONField()
+    committee: list[int] = fields.JSONField()
     status = fields.CharField(max_length=16)
     started_at = fields.DatetimeField()
     reported_at = fields.DatetimeField(null=True)
-    report = fields.JSONField(null=True)
+    report: dict[str, Any] | None = fields.JSONField(null=True)
     report_sha256 = fields.CharField(max_length=64, null=True)
 
     class Meta:

@@ -43,7 +43,7 @@ class Guarantee(Model):
     claimed_at = fields.DatetimeField(null=True)
     claim_decided_by = fields.BigIntField(null=True)
     claim_decided_at = fields.DatetimeField(null=True)
-    claim_reject_reason = fields.TextField(null=True)
+    claim_reject_reason: str | None = fields.TextField(null=True)
     released_at = fields.DatetimeField(null=True)
     expired_at = fields.DatetimeField(null=True)
     next_check_at = fields.DatetimeField(null=True, db_index=True)

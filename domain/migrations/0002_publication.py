@@ -5,9 +5,11 @@ from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 
-async def load_regions(apps, schema_editor):
+async def load_regions(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     """GB/T 2260 divisions shipped with the platform (data, not schema)."""
     from domain.publication.regions import REGIONS, level_of
 
@@ -20,7 +22,7 @@ async def load_regions(apps, schema_editor):
     )
 
 
-async def unload_regions(apps, schema_editor):
+async def unload_regions(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     await schema_editor.client.execute_script("DELETE FROM region")
 
 

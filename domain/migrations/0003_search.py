@@ -6,6 +6,8 @@ this migration writes its DDL by hand and fills it from the announcements alread
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 SQLITE_FORWARD = [
     "CREATE VIRTUAL TABLE announcement_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')",
@@ -22,14 +24,14 @@ POSTGRES_FORWARD = [
 POSTGRES_BACKWARD = ["DROP TABLE IF EXISTS announcement_search"]
 
 
-def _postgres(schema_editor) -> bool:
+def _postgres(schema_editor: BaseSchemaEditor) -> bool:
     dialect = schema_editor.client.capabilities.dialect
     if dialect not in ("sqlite", "postgres"):
         raise RuntimeError(f"no full-text index for {dialect}")
-    return dialect == "postgres"
+    return bool(dialect == "postgres")
 
 
-async def create_index(apps, schema_editor):
+async def create_index(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     from domain.publication.search import reindex
 
     client = schema_editor.client
@@ -38,7 +40,7 @@ async def create_index(apps, schema_editor):
     await reindex(client)
 
 
-async def drop_index(apps, schema_editor):
+async def drop_index(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     for statement in POSTGRES_BACKWARD if _postgres(schema_editor) else SQLITE_BACKWARD:
         await schema_editor.client.execute_script(statement)
 

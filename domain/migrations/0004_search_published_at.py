@@ -7,6 +7,8 @@ table is unchanged: its candidates come from `announcement` by primary key.
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 POSTGRES_FORWARD = [
     "ALTER TABLE announcement_search ADD COLUMN IF NOT EXISTS published_at TIMESTAMPTZ",
@@ -17,20 +19,20 @@ POSTGRES_FORWARD = [
 POSTGRES_BACKWARD = ["ALTER TABLE announcement_search DROP COLUMN IF EXISTS published_at"]
 
 
-def _postgres(schema_editor) -> bool:
+def _postgres(schema_editor: BaseSchemaEditor) -> bool:
     dialect = schema_editor.client.capabilities.dialect
     if dialect not in ("sqlite", "postgres"):
         raise RuntimeError(f"no full-text index for {dialect}")
-    return dialect == "postgres"
+    return bool(dialect == "postgres")
 
 
-async def add_published_at(apps, schema_editor):
+async def add_published_at(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     if _postgres(schema_editor):
         for statement in POSTGRES_FORWARD:
             await schema_editor.client.execute_script(statement)
 
 
-async def drop_published_at(apps, schema_editor):
+async def drop_published_at(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     if _postgres(schema_editor):
         for statement in POSTGRES_BACKWARD:
             await schema_editor.client.execute_script(statement)

@@ -8,16 +8,18 @@ SQLite is unchanged.
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 
-async def build(apps, schema_editor):
+async def build(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     from domain.common import clock
     from domain.publication import search
 
     await search.roll_recent_index(clock.now(), schema_editor.client, concurrently=False)
 
 
-async def drop(apps, schema_editor):
+async def drop(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     from domain.publication import search
 
     client = schema_editor.client

@@ -6,11 +6,13 @@ import json
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 FLAGS = ("require_signed_bids", "require_two_factor_for_bids")
 
 
-async def copy_lot_rules(apps, schema_editor):
+async def copy_lot_rules(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     _, rows = await client.execute_query(
         "SELECT a.id, l.config FROM auction a JOIN lot l ON l.id = a.lot_id"

@@ -7,9 +7,11 @@ import json
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 
-async def seal_private_keys(apps, schema_editor):
+async def seal_private_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     from domain.accounts.key_encryption import migration_ring
 
     ring = migration_ring()

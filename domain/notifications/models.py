@@ -114,7 +114,7 @@ class NotificationPreference(Model):
         "palmtrade.User", related_name="notification_preference", on_delete=fields.CASCADE
     )
     user_id: int
-    muted = fields.JSONField(default=list)
+    muted: list[list[str]] = fields.JSONField(default=list)
     quiet_from = fields.SmallIntField(null=True)
     quiet_to = fields.SmallIntField(null=True)
     updated_at = fields.DatetimeField()

@@ -24,6 +24,7 @@ from domain.accounts.models import Expert, User
 from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, PermissionDenied
+from domain.common.queries import column
 from domain.common.storage import claim
 from domain.notifications.models import Device, Notification, NotificationPreference, PushDelivery
 
@@ -152,7 +153,7 @@ def _user(actor: Actor) -> int:
     return actor.user_id
 
 
-def _recipient(actor: Actor) -> dict[str, int]:
+def _recipient(actor: Actor) -> dict[str, Any]:  # filter keywords: user_id or expert_id
     """Whose devices and inbox these are: a signed-in user's, or a drawn expert's (an expert session)."""
     if actor.user_id is not None:
         return {"user_id": actor.user_id}
@@ -217,11 +218,12 @@ async def register_device(
                 await Device.filter(**owner, installation_id=installation_id).exclude(id=device.id).delete()
             device.update_from_dict(values)
             await device.save()
-        stale = (
-            await Device.filter(**owner)
+        stale = await column(
+            Device.filter(**owner)
             .order_by("-last_seen_at", "-id")
             .offset(MAX_DEVICES_PER_USER)
-            .values_list("id", flat=True)
+            .values_list("id", flat=True),
+            int,
         )
         if stale:
             await remove_devices([int(i) for i in stale])
@@ -233,7 +235,7 @@ async def unregister_device(actor: Actor, token: str) -> bool:
     owner = _recipient(actor)
     if not _TOKEN.fullmatch(token):
         return False  # never registered (register_device checks the same), and too long to look up
-    ids = await Device.filter(**owner, token=token).values_list("id", flat=True)
+    ids = await column(Device.filter(**owner, token=token).values_list("id", flat=True), int)
     await remove_devices([int(i) for i in ids])
     return bool(ids)
 
@@ -319,7 +321,7 @@ async def update_preferences(
     start, end = _minutes(quiet_from), _minutes(quiet_to)
     if (start is None) != (end is None) or (start is not None and start == end):
         raise InvalidQuietHours()
-    values = {
+    values: dict[str, Any] = {
         "muted": sorted([k, c] for k, c in pairs),
         "quiet_from": start,
         "quiet_to": end,
@@ -382,9 +384,9 @@ async def store(items: Sequence[NewNotification]) -> list[Notification]:
         return []
     users = {item.user_id for item in fresh if item.user_id is not None}
     experts = {item.expert_id for item in fresh if item.expert_id is not None}
-    active = set(await User.filter(id__in=list(users), is_active=True).values_list("id", flat=True))
+    active = set(await column(User.filter(id__in=list(users), is_active=True).values_list("id", flat=True), int))
     active_experts = (
-        set(await Expert.filter(id__in=list(experts), is_active=True).values_list("id", flat=True))
+        set(await column(Expert.filter(id__in=list(experts), is_active=True).values_list("id", flat=True), int))
         if experts
         else set()
     )
@@ -425,6 +427,7 @@ async def store(items: Sequence[NewNotification]) -> list[Notification]:
         quiet = None if notification.time_critical else pref.quiet_until(now)
         due = quiet or now
         ttl = TIME_CRITICAL_PUSH_TTL if notification.time_critical else PUSH_TTL
+        recipient: tuple[str, int | None]
         if notification.user_id is not None:
             recipient = ("user", notification.user_id)
         else:
@@ -451,7 +454,9 @@ async def active_users_of(org_ids: Iterable[int]) -> list[int]:
     ids = list(set(org_ids))
     if not ids:
         return []
-    rows = await User.filter(organisation_id__in=ids, is_active=True).order_by("id").values_list("id", flat=True)
+    rows = await column(
+        User.filter(organisation_id__in=ids, is_active=True).order_by("id").values_list("id", flat=True), int
+    )
     return [int(i) for i in rows]
 
 

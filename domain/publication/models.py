@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -31,6 +33,8 @@ class Project(Model):
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField()
 
+    lots: fields.ReverseRelation[Lot]
+
     class Meta:
         table = "project"
 
@@ -48,8 +52,8 @@ class Lot(Model):
     name = fields.CharField(max_length=200)
     procedure = fields.CharField(max_length=32)
     estimated_price_fen = fields.BigIntField()
-    config = fields.JSONField()
-    eligibility = fields.JSONField(default=list)
+    config: dict[str, Any] = fields.JSONField()
+    eligibility: list[dict[str, Any]] = fields.JSONField(default=list)
     status = fields.CharField(max_length=24, db_index=True)
     next_check_at = fields.DatetimeField(null=True, db_index=True)
     created_at = fields.DatetimeField()
@@ -126,9 +130,9 @@ class SavedSearch(Model):
     org_id = fields.BigIntField()
     name = fields.CharField(max_length=100)
     keywords = fields.CharField(max_length=200)
-    terms = fields.JSONField()
-    categories = fields.JSONField()
-    regions = fields.JSONField()
+    terms: list[str] = fields.JSONField()
+    categories: list[str] = fields.JSONField()
+    regions: list[str] = fields.JSONField()
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -144,7 +148,7 @@ class FeedEntry(Model):
     object_type = fields.CharField(max_length=64)
     object_id = fields.CharField(max_length=64)
     trade_code = fields.CharField(max_length=32, null=True)
-    payload = fields.JSONField()
+    payload: dict[str, Any] = fields.JSONField()
     committed_at = fields.DatetimeField()
 
     class Meta:

@@ -109,7 +109,9 @@ async def _concluded(starts_on: date, ends_on: date, categories: set[str] | None
     first: dict[int, Announcement] = {}
     awarded: set[int] = set()
     for a in await query.filter(published_at__lt=end).order_by("published_at", "id"):
-        lot_id = int(a.lot_id)  # type: ignore[attr-defined]
+        if a.lot_id is None:  # excluded by the query (lot_id__not_isnull)
+            continue
+        lot_id = int(a.lot_id)
         first.setdefault(lot_id, a)
         if a.type == "result":
             awarded.add(lot_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -29,10 +31,10 @@ class SealedBid(Model):
     ended_at = fields.DatetimeField(null=True)
     decrypted_at = fields.DatetimeField(null=True)
     price_fen = fields.BigIntField(null=True)
-    documents = fields.JSONField(null=True)
+    documents: list[dict[str, Any]] | None = fields.JSONField(null=True)
     decrypt_error = fields.CharField(max_length=64, null=True)
     # the key the bidder handed over at the opening (no secret once the bid is open): its files are opened with it
-    opened_key = fields.JSONField(null=True)
+    opened_key: dict[str, str] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "sealed_bid"

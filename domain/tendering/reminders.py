@@ -64,8 +64,8 @@ async def remind(now: datetime) -> int:
     ).limit(500)
     for opening in closing:
         ends = opening.window_ends_at or now
-        event = DecryptionClosing(
+        closing_event = DecryptionClosing(
             object_id=str(opening.lot_id), lot_id=opening.lot_id, window_ends_at=ends, audience=Audience()
         )
-        made += await _once(event, f"decryption-closing:{opening.id}:{ends.isoformat()}")
+        made += await _once(closing_event, f"decryption-closing:{opening.id}:{ends.isoformat()}")
     return made
