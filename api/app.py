@@ -419,7 +419,7 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             and response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE
         ):
             request.state.request_error = True
-            answer.pop("data", None)  # type: ignore[misc]
+            answer.pop("data", None)
         return answer
 
     async def execute_single(self, request: Request, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:

@@ -50,7 +50,7 @@ from domain.accounts.states import OrgStatus
 from domain.common import clock
 from domain.common.actors import SYSTEM
 from domain.common.catalogue import Category
-from domain.common.events import Audience
+from domain.common.events import Audience, DomainEvent
 from domain.common.ids import uscc_check_char
 from domain.common.storage import lock_named, using_postgres
 from domain.publication import events as ev
@@ -136,7 +136,8 @@ class Publisher:
 
 async def ensure_organisations() -> tuple[list[Publisher], list[Publisher]]:
     """The seed's tenderers and agencies, registered and approved once (random, unprinted passwords)."""
-    tenderers, agencies = [], []
+    tenderers: list[Publisher] = []
+    agencies: list[Publisher] = []
     for i, (first17, name, region, kind, categories) in enumerate(SEED_ORGANISATIONS, start=1):
         code = first17 + uscc_check_char(first17)
         org = await Organisation.get_or_none(credit_code=code)
@@ -794,7 +795,8 @@ async def _write(batch: list[Publication], postgres: bool) -> Written:
             plan.code = trade_code(plan.region, plan.category, year, serial)
             plan.lot_code = lot_code(plan.code, 1)
 
-        announcements, events, moved = [], [], {}
+        announcements, moved = [], {}
+        events: list[tuple[DomainEvent, datetime]] = []
         for pub, ann_id in zip(batch, ann_ids, strict=True):
             plan = pub.plan
             before = plan.lot_status

@@ -142,7 +142,7 @@ def _counted(directory: str | None) -> bytes:
     if not directory:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=directory)
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     return generate_latest(registry)
 
 

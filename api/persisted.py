@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import SchemaExtension
@@ -209,7 +209,8 @@ class PersistedOperations(SchemaExtension):
             ctx.query = stored.text  # the process's one string object: ParserCache hashes it once
             self.stored = stored
             # a contract operation names the request in its log lines and metrics (a client's own name would not)
-            operation_var.set(stored.name)
+            if stored.name is not None:
+                operation_var.set(stored.name)
             state = getattr(getattr(ctx.context, "request", None), "state", None)
             if state is not None:
                 state.operation = stored.name
@@ -251,7 +252,7 @@ class PersistedTransportWS(PalmTradeTransportWS):
             elif text is not None and (stored.text != text if stored is not None else sha256_hex(text) != wanted):
                 problem = hash_mismatch()
             elif stored is not None:
-                message = {**message, "payload": {**payload, "query": stored.text}}
+                message = cast(SubscribeMessage, {**message, "payload": {**payload, "query": stored.text}})
         if problem is None and isinstance(payload, dict):
             # the allow-list, here as well: a refusal raised inside strawberry's stream reaches a socket
             # only as a bare `complete`, and the client would not know why

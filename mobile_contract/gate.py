@@ -180,7 +180,7 @@ def missing_error_fallbacks(schema: GraphQLSchema, document: Any) -> list[str]:
                     inner = sel.selection_set
                     if sel.type_condition:
                         target = schema.get_type(sel.type_condition.name.value)  # type: ignore[assignment]
-                else:
+                elif isinstance(sel, FragmentSpreadNode):
                     frag = fragments.get(sel.name.value)
                     if frag is None:
                         continue

@@ -29,7 +29,7 @@ MAX_RETRY_AFTER = 3600.0
 
 def backoff(attempts: int, jitter: float) -> float:
     """Seconds before attempt `attempts + 1`: 2, 4, 8 ... up to 10 minutes, times `jitter` (0.8 to 1.2)."""
-    return min(BASE_BACKOFF * 2**attempts, MAX_BACKOFF) * jitter
+    return min(BASE_BACKOFF * 2.0**attempts, MAX_BACKOFF) * jitter
 
 
 def as_push(due: DuePush) -> Push:

@@ -15,6 +15,7 @@ from domain.auctions.models import Auction, AuctionEntry
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
+from domain.common.queries import column
 from domain.complaints.models import Report
 from domain.credit.models import CreditRecord, JointPunishment
 from domain.deposits.models import DepositAccount
@@ -204,7 +205,7 @@ async def auction_ended(event: OutboxEvent) -> list[NewNotification]:
     if found is None:
         return []
     auction, lot = found
-    orgs = await AuctionEntry.filter(auction_id=auction.id).values_list("organisation_id", flat=True)
+    orgs = await column(AuctionEntry.filter(auction_id=auction.id).values_list("organisation_id", flat=True), int)
     return _make(
         event,
         await active_users_of(int(o) for o in orgs),
@@ -491,8 +492,11 @@ async def lot_suspension(event: OutboxEvent) -> list[NewNotification]:
 async def _registrants(lot_id: int) -> list[int]:
     return [
         int(o)
-        for o in await Registration.filter(lot_id=lot_id, status=RegistrationStatus.REGISTERED.value).values_list(
-            "organisation_id", flat=True
+        for o in await column(
+            Registration.filter(lot_id=lot_id, status=RegistrationStatus.REGISTERED.value).values_list(
+                "organisation_id", flat=True
+            ),
+            int,
         )
     ]
 
@@ -501,7 +505,9 @@ async def _sealed_bidders(lot_id: int) -> list[int]:
     """Organisations whose bid on the lot is still sealed (submitted, not yet decrypted)."""
     return [
         int(o)
-        for o in await SealedBid.filter(lot_id=lot_id, status="submitted").values_list("organisation_id", flat=True)
+        for o in await column(
+            SealedBid.filter(lot_id=lot_id, status="submitted").values_list("organisation_id", flat=True), int
+        )
     ]
 
 

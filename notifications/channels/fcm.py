@@ -54,7 +54,7 @@ class StaticToken(OAuthCredentials):
     """
 
     def __init__(self, token: str) -> None:
-        super().__init__(token=token)
+        super().__init__(token=token)  # type: ignore[no-untyped-call]  # google-auth leaves Credentials.__init__ unannotated
 
     def refresh(self, request: Any) -> None:
         return None
