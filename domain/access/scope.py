@@ -60,8 +60,10 @@ def kept_lots(actor: Actor, field: str = "lot_id") -> Q:
     if actor.has(Role.OPERATOR):
         return Q()
     if not actor.has(Role.SUPERVISOR) or not actor.supervised_categories:
-        return Q(**{f"{field}__in": []})
-    return Q(**{f"{field}__in": Subquery(_supervised_lots(actor).values("id"))})
+        nothing: dict[str, Any] = {f"{field}__in": []}
+        return Q(**nothing)
+    supervised: dict[str, Any] = {f"{field}__in": Subquery(_supervised_lots(actor).values("id"))}
+    return Q(**supervised)
 
 
 # ---------------------------------------------------------------- live events

@@ -47,6 +47,7 @@ from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
+from domain.common.queries import column
 from domain.common.storage import lock
 from domain.publication.models import Lot
 from domain.publication.procedures import Procedure, bounds
@@ -209,7 +210,7 @@ async def configure_auction(
     entry_deadline = entry_deadline_of(lot)
     if entry_deadline is None or starts_at < entry_deadline:
         raise InvalidInput(field="startsAt")
-    values = {
+    values: dict[str, Any] = {
         "starting_price_fen": starting_price_fen,
         "increment_fen": increment_fen,
         "reserve_price_fen": reserve_price_fen,
@@ -252,7 +253,7 @@ def entry_deadline_of(lot: Lot) -> datetime | None:
 async def _qualify(auction: Auction, now: datetime) -> int:
     """Gives a bidder number to every registration with its security in place at the entry deadline."""
     regs = await Registration.filter(lot_id=auction.lot_id, status="registered").order_by("id")
-    taken = set(await AuctionEntry.filter(auction_id=auction.id).values_list("bidder_no", flat=True))
+    taken = set(await column(AuctionEntry.filter(auction_id=auction.id).values_list("bidder_no", flat=True), str))
     made = 0
     for reg in regs:
         if await AuctionEntry.exists(auction_id=auction.id, organisation_id=reg.organisation_id):
@@ -324,8 +325,11 @@ async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
             auction.reminded_at, auction.next_check_at, auction.updated_at = now, auction.starts_at, now
             await auction.save()
             if now < auction.starts_at:
-                orgs = await Registration.filter(lot_id=auction.lot_id, status="registered").values_list(
-                    "organisation_id", flat=True
+                orgs = await column(
+                    Registration.filter(lot_id=auction.lot_id, status="registered").values_list(
+                        "organisation_id", flat=True
+                    ),
+                    int,
                 )
                 recorded.append(
                     await events.record(

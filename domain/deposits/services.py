@@ -279,7 +279,7 @@ def _text(payload: dict[str, Any], name: str, max_len: int, required: bool = Tru
 def parse_callback(payload: dict[str, Any], now: datetime) -> Callback:
     """The callback's fields; InvalidCallback naming the first field that is missing or malformed."""
     try:
-        kind = CallbackKind(payload.get("type"))
+        kind = CallbackKind(str(payload.get("type")))
     except ValueError:
         raise InvalidCallback(field="type") from None
     transaction_id = _text(payload, "transactionId", 64)

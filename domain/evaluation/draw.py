@@ -223,7 +223,7 @@ async def _lot(lot_id: int) -> tuple[Lot, Project]:
         raise NotFound()
     if Procedure(lot.procedure) not in TENDERING or bid_deadline(lot) is None:
         raise NotSealedTender()
-    return lot, lot.project  # type: ignore[return-value]
+    return lot, lot.project
 
 
 async def _conflicted(lot: Lot, project: Project) -> set[int]:
@@ -299,7 +299,7 @@ async def find(lot_id: int, round_no: int) -> int:
     draw = await ExpertDraw.get_or_none(lot_id=lot_id, round=round_no)
     if draw is None:
         raise NotFound()
-    return draw.id
+    return int(draw.id)
 
 
 @use_case("expert_draw.reveal", "ExpertDraw", lambda actor, draw_id, *a, **k: str(draw_id))

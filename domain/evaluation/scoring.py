@@ -33,6 +33,7 @@ from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
+from domain.common.queries import column
 from domain.common.storage import lock
 from domain.evaluation.draw import committee
 from domain.evaluation.errors import CommitteeIncomplete as CommitteeIncomplete
@@ -245,7 +246,7 @@ async def _lot(lot_id: int) -> tuple[Lot, Project]:
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    return lot, lot.project  # type: ignore[return-value]
+    return lot, lot.project
 
 
 async def members_of(lot_id: int) -> list[int]:
@@ -413,7 +414,9 @@ async def submit_sheet(
                 for j in sheet
             ]
         )
-        scored = await Score.filter(evaluation_id=evaluation.id).distinct().values_list("expert_id", flat=True)
+        scored = await column(
+            Score.filter(evaluation_id=evaluation.id).distinct().values_list("expert_id", flat=True), int
+        )
         submitted = len({int(e) for e in scored} & set(members))
         await events.record(
             SheetSubmitted(
@@ -525,7 +528,7 @@ async def view(actor: Actor, lot_id: int) -> View:
     if evaluation is None:
         return View(None, lot, project, len(await members_of(lot.id)), 0, [], sees_experts(actor, project))
     members = {int(m) for m in evaluation.committee}
-    scored = await Score.filter(evaluation_id=evaluation.id).distinct().values_list("expert_id", flat=True)
+    scored = await column(Score.filter(evaluation_id=evaluation.id).distinct().values_list("expert_id", flat=True), int)
     candidates = list(await Candidate.filter(lot_id=lot.id).order_by("rank")) if evaluation.status in FINISHED else []
     return View(
         evaluation,

@@ -263,7 +263,7 @@ def application_no(g: Guarantee) -> str:
 
 async def _lot_of(g: Guarantee) -> tuple[Lot, Project]:
     lot = await Lot.get(id=g.lot_id).prefetch_related("project")
-    return lot, lot.project  # type: ignore[return-value]
+    return lot, lot.project
 
 
 def _may_see(actor: Actor, g: Guarantee, lot: Lot, project: Project, now: datetime) -> bool:
@@ -362,7 +362,7 @@ async def apply(
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    project: Project = lot.project  # type: ignore[assignment]
+    project: Project = lot.project
     rule = requirement(lot)
     if rule.amount_fen == 0:
         raise NoSecurityRequired()
@@ -764,7 +764,7 @@ async def lot_guarantees(actor: Actor, lot_id: int) -> QuerySet[Guarantee]:
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    project: Project = lot.project  # type: ignore[assignment]
+    project: Project = lot.project
     if scope.keeps_project(actor, project):
         return Guarantee.filter(lot_id=lot.id)
     if actor.org_id is None or actor.org_id not in (project.tenderer_id, project.agency_id):

@@ -108,7 +108,7 @@ async def _lot_for_registration(lot_id: int) -> tuple[Lot, Project]:
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    return lot, lot.project  # type: ignore[return-value]
+    return lot, lot.project
 
 
 async def _tender_published_at(lot: Lot) -> datetime | None:

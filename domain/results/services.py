@@ -33,6 +33,7 @@ from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
+from domain.common.queries import column
 from domain.common.storage import lock
 from domain.deposits import services as deposits
 from domain.guarantees import services as guarantees
@@ -361,8 +362,9 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             actor,
         )
         ranks = {c.organisation_id: c.rank for c in candidates}
-        others = await SealedBid.filter(lot_id=lot_id, status=BidStatus.DECRYPTED.value).values_list(
-            "organisation_id", flat=True
+        others = await column(
+            SealedBid.filter(lot_id=lot_id, status=BidStatus.DECRYPTED.value).values_list("organisation_id", flat=True),
+            int,
         )
         for org_id in sorted({int(o) for o in others} - {winner.organisation_id}):
             await events.record(
@@ -648,5 +650,7 @@ async def lot_result(actor: Actor, lot_id: int) -> ResultView:
 
 async def bidders_of(lot_id: int) -> list[int]:
     """Organisations whose bid took part in the lot's opening."""
-    rows = await SealedBid.filter(lot_id=lot_id, status__in=_BIDDING).values_list("organisation_id", flat=True)
+    rows = await column(
+        SealedBid.filter(lot_id=lot_id, status__in=_BIDDING).values_list("organisation_id", flat=True), int
+    )
     return sorted({int(o) for o in rows})

@@ -242,10 +242,10 @@ async def lot_facts(lot: Lot) -> LotFacts:
     if auction is not None:
         entries = {e.id: e.organisation_id for e in await AuctionEntry.filter(auction_id=auction.id)}
         bidders.update(entries.values())
-        for bid in await AuctionBid.filter(auction_id=auction.id):
-            org = entries.get(bid.entry_id)
-            if org is not None and bid.amount_fen > prices.get(org, 0):
-                prices[org] = bid.amount_fen
+        for auction_bid in await AuctionBid.filter(auction_id=auction.id):
+            org = entries.get(auction_bid.entry_id)
+            if org is not None and auction_bid.amount_fen > prices.get(org, 0):
+                prices[org] = auction_bid.amount_fen
     network = await NetworkFact.filter(lot_id=lot.id).order_by("id")
     return LotFacts(
         lot, project, bidders, prices, documents, network, await payments(lot.id), await downloads(lot.id, bidders)
@@ -456,7 +456,8 @@ async def _rotation(facts: LotFacts, t: Thresholds = THRESHOLDS) -> list[Finding
         return []
     lots = await participation(bidders)
     won = await winners(set().union(*lots.values()) if lots else set())
-    evidence, flagged = [], set()
+    evidence: list[dict[str, Any]] = []
+    flagged: set[int] = set()
     for a, b in combinations(bidders, 2):
         together = lots.get(a, set()) & lots.get(b, set())
         rarer = min(len(lots.get(a, ())), len(lots.get(b, ()))) or 1

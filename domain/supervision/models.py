@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,10 +19,10 @@ class CollusionAlert(Model):
     signal = fields.CharField(max_length=32)
     category = fields.CharField(max_length=32, db_index=True)
     region_code = fields.CharField(max_length=6)
-    organisations = fields.JSONField()
-    evidence = fields.JSONField()
+    organisations: list[dict[str, Any]] = fields.JSONField()
+    evidence: dict[str, Any] = fields.JSONField()
     status = fields.CharField(max_length=16, db_index=True)
-    history = fields.JSONField(default=list)
+    history: list[dict[str, Any]] = fields.JSONField(default=list)
     raised_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

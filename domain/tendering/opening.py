@@ -413,7 +413,7 @@ async def answer_objection(actor: Actor, objection_id: int, answer: str) -> Open
     objection = await OpeningObjection.get_or_none(id=objection_id).prefetch_related("opening")
     if objection is None:
         raise NotFound()
-    lot = await Lot.get(id=objection.opening.lot_id)  # type: ignore[attr-defined]
+    lot = await Lot.get(id=objection.opening.lot_id)
     await publication.managed_project(actor, lot.project_id)
     objection.answer, objection.answered_by, objection.answered_at = body, actor.user_id, clock.now()
     await objection.save()
