@@ -44,11 +44,12 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Static checks CI runs before the tests: ruff (lint and format) and the import contracts.
+## Static checks CI runs before the tests: ruff (lint and format), the import contracts, mypy --strict (not schema/ yet).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy api domain notifications mobile_contract
 
 migrate: $(STAMP)
 	$(BIN)/python -m api.manage migrate

@@ -10,7 +10,8 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -68,11 +69,14 @@ async def _one_migrator(database_url: str) -> AsyncIterator[None]:
         await conn.close()  # the session ends, and its lock with it
 
 
-async def _with_db(settings: Settings, job: object) -> object:
+T = TypeVar("T")
+
+
+async def _with_db(settings: Settings, job: Awaitable[T]) -> T:
     await Tortoise.init(config=tortoise_config(settings.database_url))
     wiring.wire()  # a command runs domain services as the server does (domain/wiring.py)
     try:
-        return await job  # type: ignore[misc]
+        return await job
     finally:
         await Tortoise.close_connections()
 
@@ -214,7 +218,7 @@ async def _seed_announcements(settings: Settings, n: int, batch: int, seed: int)
     )
 
 
-async def _verify(settings: Settings) -> dict[str, object]:
+async def _verify(settings: Settings) -> dict[str, Any]:
     from domain.audit import services as audit
 
     result = await audit.verify(audit.read_export_file(settings.audit_export_path))

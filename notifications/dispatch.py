@@ -28,6 +28,7 @@ from domain.audit import services as audit
 from domain.common import clock
 from domain.common.events import EventBus, live_message
 from domain.common.models import OutboxEvent
+from domain.common.queries import column
 from domain.common.storage import claim
 from domain.publication import feed
 from domain.publication import services as publication
@@ -102,7 +103,7 @@ class Dispatcher:
         except Exception:
             log.exception("dispatching a batch failed; trying its events one by one")
         delivered = 0
-        for event_id in await self._due().limit(self.batch_size).values_list("id", flat=True):
+        for event_id in await column(self._due().limit(self.batch_size).values_list("id", flat=True), int):
             try:
                 delivered += await self._deliver(int(event_id))
             except Exception as err:

@@ -22,6 +22,7 @@ from domain.common.errors import InvalidInput, InvalidTransition, NotFound, Perm
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
+from domain.common.queries import column
 from domain.common.storage import lock, lock_named
 from domain.publication import events as ev
 from domain.publication import holds, pauses, search
@@ -689,8 +690,8 @@ async def match_saved_searches(announcement_ids: list[int]) -> int:
     saved_searches = await SavedSearch.all()
     pairs = [(saved, ann) for ann in anns for saved in saved_searches if matches(saved, ann)]
     ids = {(saved.id, ann.id): uuid.uuid5(_MATCH_NAMESPACE, f"{saved.id}:{ann.id}") for saved, ann in pairs}
-    known = set(await OutboxEvent.filter(event_id__in=list(ids.values())).values_list("event_id", flat=True))
-    known = {uuid.UUID(str(k)) for k in known}
+    found = OutboxEvent.filter(event_id__in=list(ids.values())).values_list("event_id", flat=True)
+    known = {uuid.UUID(str(k)) for k in await column(found, uuid.UUID)}
     recorded = 0
     for saved, ann in pairs:
         event_id = ids[(saved.id, ann.id)]
