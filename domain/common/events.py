@@ -55,7 +55,7 @@ def can_see(audience: dict[str, Any], actor: Actor) -> bool:
 
 
 def _supervises(audience: dict[str, Any], actor: Actor) -> bool:
-    """A supervisor hears of a lot's events only for the categories it supervises (domain/supervision/scope
+    """A supervisor hears of a lot's events only for the categories it supervises (domain/access/scope
     stamps `categories` on the events about a lot)."""
     categories = audience.get("categories")
     return categories is None or any(c in actor.supervised_categories for c in categories)
