@@ -218,7 +218,7 @@ async def three_weeks_ago(api, manual_clock) -> AsyncIterator[datetime]:
     """The manual clock 21 days and an hour back, with a signing key active since then (removed afterwards)."""
     real_now = datetime.now(UTC)
     then = real_now - timedelta(days=21, hours=1, minutes=5)
-    key = await _create_key(then, then)
+    key = await _create_key(then, then, api.services.settings.kek_ring())
     await api.services.keyring.load()
     manual_clock.set(then)
     try:

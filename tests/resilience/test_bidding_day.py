@@ -119,7 +119,9 @@ class Ledger:
 async def backdated(api, manual_clock) -> AsyncIterator[datetime]:
     """The real now; a signing key active since 26 days back (the set-up runs on the manual clock)."""
     real_now = datetime.now(UTC)
-    key = await _create_key(real_now - timedelta(days=26), real_now - timedelta(days=26))
+    key = await _create_key(
+        real_now - timedelta(days=26), real_now - timedelta(days=26), api.services.settings.kek_ring()
+    )
     await api.services.keyring.load()
     try:
         yield real_now
