@@ -114,9 +114,11 @@ async def prepare_database(database_url: str, secret_key: bytes) -> None:
     from api.seed import seed_demo_city
     from api.settings import Settings
     from domain.db import tortoise_config
+    from domain.wiring import wire
 
     await migrate(Settings(database_url=database_url, secret_key=secret_key))
     await Tortoise.init(config=tortoise_config(database_url))
+    wire()  # the domain's composition root: seeding publishes, which asks the wired holds and pauses
     try:
         if not await seed_demo_city(secret_key):
             raise RuntimeError("the fresh database was not empty; demo city not seeded")
