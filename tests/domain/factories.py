@@ -66,3 +66,25 @@ async def outbox(n: int, actor: Actor = OPERATOR, **payload: Any) -> list[Outbox
     """Records n events in one committed transaction, as a service would."""
     async with in_transaction():
         return [await events.record(Noted(object_id=str(i), **payload), actor) for i in range(1, n + 1)]
+
+
+async def live_auction(lot: Any, seq: int = 1) -> Any:
+    """An auction in free bidding since now, its sequence at `seq` (rows written directly, no bidding rules)."""
+    from domain.auctions.models import Auction
+    from domain.common import clock
+
+    now = clock.now()
+    return await Auction.create(
+        lot=lot,
+        starting_price_fen=100,
+        increment_fen=10,
+        reserve_price_fen=100,
+        starts_at=now,
+        free_ends_at=now,
+        countdown_seconds=60,
+        entry_deadline=now,
+        phase="free",
+        seq=seq,
+        created_at=now,
+        updated_at=now,
+    )

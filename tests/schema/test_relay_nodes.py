@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.accounts.models import PartnerKey
 from domain.accounts.states import OrgStatus
-from domain.auctions.models import Auction, AuctionBid
+from domain.auctions.models import AuctionBid
 from domain.common import chronograph, clock
 from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.complaints import reports
@@ -29,7 +29,7 @@ from schema import relay
 from schema.build import build_schema
 from schema.context import Context
 from schema.relay import to_global_id
-from tests.domain.factories import organisation, user
+from tests.domain.factories import live_auction, organisation, user
 from tests.domain.results import test_services as results_tests
 from tests.support.complaints import evidence, supervisor
 from tests.support.tendering import OPERATOR, evaluating_tender, expert_actor, person, published_tender
@@ -275,20 +275,7 @@ async def test_own_public_and_supervised_objects_resolve_for_who_may_see_them_an
         recorded_at=now,
     )
     t = await evaluating_tender(manual_clock, [90_000_000, 95_000_000, 99_000_000])
-    auction = await Auction.create(
-        lot=(await published_tender()).lot,
-        starting_price_fen=100,
-        increment_fen=10,
-        reserve_price_fen=100,
-        starts_at=now,
-        free_ends_at=now,
-        countdown_seconds=60,
-        entry_deadline=now,
-        phase="free",
-        seq=1,
-        created_at=now,
-        updated_at=now,
-    )
+    auction = await live_auction((await published_tender()).lot, seq=1)
     bid = await AuctionBid.create(
         auction=auction, entry_id=1, bidder_no="0001", seq=1, amount_fen=100, placed_at=now, phase="free"
     )

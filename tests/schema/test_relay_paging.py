@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain.auctions.models import Auction, AuctionBid
+from domain.auctions.models import AuctionBid
 from domain.audit import services as audit
 from domain.common import clock
 from domain.common.actors import ANONYMOUS, Actor, Role
@@ -18,7 +18,7 @@ from domain.registration.models import Registration
 from schema.build import build_schema
 from schema.context import Context
 from schema.relay import to_global_id
-from tests.domain.factories import organisation, outbox, user
+from tests.domain.factories import live_auction, organisation, outbox, user
 from tests.domain.publication import test_search as search_tests
 from tests.support.tendering import OPERATOR, published_tender
 
@@ -279,20 +279,7 @@ async def test_a_client_catching_up_on_bids_is_told_to_ask_again_past_the_cap(db
     # given an auction with 501 accepted bids, more than one answer carries
     t = await published_tender()
     now = clock.now()
-    auction = await Auction.create(
-        lot=t.lot,
-        starting_price_fen=100,
-        increment_fen=10,
-        reserve_price_fen=100,
-        starts_at=now,
-        free_ends_at=now,
-        countdown_seconds=60,
-        entry_deadline=now,
-        phase="free",
-        seq=501,
-        created_at=now,
-        updated_at=now,
-    )
+    auction = await live_auction(t.lot, seq=501)
     await AuctionBid.bulk_create(
         [
             AuctionBid(
