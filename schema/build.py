@@ -7,6 +7,7 @@ from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from schema import fields
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.accounts.types import CreditRecord, Expert, JointPunishment, Organisation, User
@@ -86,13 +87,13 @@ class Query(
     CertificateQueries,
     DocumentQueries,
 ):
-    @strawberry.field(description="Any object by its global id, if the caller may see it.")
+    @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
     ) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(
+    @fields.field(
         description="Objects by their global ids, in the order asked (null where the caller may not see one); "
         "at most the server's page size at once."
     )
@@ -103,7 +104,7 @@ class Query(
     ) -> list[Node | None]:
         return await resolve_nodes(info, ids)
 
-    @strawberry.field(description="The server's time (UTC); clients align countdowns to it.")
+    @fields.field(description="The server's time (UTC); clients align countdowns to it.")
     def server_time(self) -> str:
         from domain.common import clock
 

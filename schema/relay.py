@@ -10,6 +10,7 @@ from strawberry.types import Info
 from tortoise.queryset import QuerySet
 
 from domain.common.errors import InvalidInput
+from schema import fields
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
@@ -63,7 +64,7 @@ def int_id(value: str, expected: str, field: str = "id") -> int:
 class Node:
     _pk: strawberry.Private[int]
 
-    @strawberry.field(description="Global id, opaque to clients.")
+    @fields.field(description="Global id, opaque to clients.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id(type(self).__name__, self._pk))
 
@@ -127,7 +128,7 @@ class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page, each with its cursor.")
     page_info: PageInfo = strawberry.field(description="Whether more items follow, and where to continue from.")
 
-    @strawberry.field(description="The items of this page without their cursors.")
+    @fields.field(description="The items of this page without their cursors.")
     def nodes(self) -> list[T]:
         return [e.node for e in self.edges]
 

@@ -9,6 +9,7 @@ from domain.accounts import models, services
 from domain.accounts.states import OrgStatus
 from domain.common.errors import DomainError, NotFound
 from domain.evaluation import draw
+from schema import fields
 from schema.accounts.types import Expert, Organisation, OrganisationStatus, User
 from schema.permissions import IsAuthenticated, IsExpert, IsOperator, IsSupervisorOrOperator
 from schema.publication.types import Lot
@@ -32,7 +33,7 @@ class ExpertMe:
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(description="Who is signed in.", permission_classes=[IsAuthenticated])
+    @fields.field(description="Who is signed in.", permission_classes=[IsAuthenticated])
     async def me(self, info: Info) -> Me | None:
         actor = info.context.actor
         if actor.user_id is None:
@@ -47,7 +48,7 @@ class AccountQueries:
             roles=sorted(r.value for r in actor.roles),
         )
 
-    @strawberry.field(
+    @fields.field(
         description="The signed-in evaluation expert and the lots whose committee they sit on (expert token).",
         permission_classes=[IsExpert],
     )
@@ -59,7 +60,7 @@ class AccountQueries:
             return None
         return ExpertMe(expert=Expert.from_model(expert), lots=[Lot.from_model(m) for m in lots])
 
-    @strawberry.field(
+    @fields.field(
         description="Market entities, newest first (operators and supervisors).",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -91,7 +92,7 @@ class AccountQueries:
             query = query.filter(status=OrgStatus(status.value).value)
         return await paginate(info, query, first, after, Organisation.from_model, last, before)
 
-    @strawberry.field(description="One organisation, if the caller may see it.")
+    @fields.field(description="One organisation, if the caller may see it.")
     async def organisation(
         self,
         info: Info,
@@ -103,7 +104,7 @@ class AccountQueries:
             return None
         return Organisation.from_model(org)
 
-    @strawberry.field(description="The expert pool (operators).", permission_classes=[IsOperator])
+    @fields.field(description="The expert pool (operators).", permission_classes=[IsOperator])
     async def experts(
         self,
         info: Info,

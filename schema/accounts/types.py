@@ -13,6 +13,7 @@ from domain.common.errors import NotFound
 from domain.common.ids import mask_mobile
 from domain.credit import models as credit_models
 from domain.credit import services as credit
+from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
@@ -111,19 +112,19 @@ class Organisation(Node):
     review_reason: str | None = strawberry.field(description="The operator's reason, if rejected.")
     created_at: datetime = strawberry.field(description="When the form was submitted.")
 
-    @strawberry.field(description="Credit records; the organisation itself, operators and supervisors.")
+    @fields.field(description="Credit records; the organisation itself, operators and supervisors.")
     async def credit_records(self, info: Info) -> list[CreditRecord]:
         if not _may_see_credit(info, self._pk):
             return []
         return [CreditRecord.from_model(r) for r in await credit.records_of(self._pk)]
 
-    @strawberry.field(description="Joint punishments; the organisation itself, operators and supervisors.")
+    @fields.field(description="Joint punishments; the organisation itself, operators and supervisors.")
     async def punishments(self, info: Info) -> list[JointPunishment]:
         if not _may_see_credit(info, self._pk):
             return []
         return [JointPunishment.from_model(p) for p in await credit.punishments_of(self._pk)]
 
-    @strawberry.field(description="Whether it is under joint punishment now (barred from registering).")
+    @fields.field(description="Whether it is under joint punishment now (barred from registering).")
     async def under_punishment(self) -> bool:
         return await credit.is_punished(self._pk)
 
@@ -157,7 +158,7 @@ class User(Node):
     phone_masked: str = strawberry.field(description="Mobile number with the middle digits hidden.")
     last_login_at: datetime | None = strawberry.field(description="Last successful sign-in.")
 
-    @strawberry.field(description="The organisation the user acts for.")
+    @fields.field(description="The organisation the user acts for.")
     async def organisation(self, info: Info) -> Organisation:
         org = await info.context.loaders.organisation.load(self._org)
         if org is None:

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from domain.auctions import services as auctions
 from domain.common.errors import DomainError, InvalidInput, NotFound
+from schema import fields
 from schema.auctions.types import Auction, AuctionBid
 from schema.permissions import IsUser
 from schema.relay import int_id
@@ -28,7 +29,7 @@ class AuctionBidBatch:
 
 @strawberry.type
 class AuctionQueries:
-    @strawberry.field(description="A lot's auction; public (kiosks), bidder numbers only.")
+    @fields.field(description="A lot's auction; public (kiosks), bidder numbers only.")
     async def auction(
         self,
         info: Info,
@@ -40,7 +41,7 @@ class AuctionQueries:
             return None
         return await Auction.from_model(m, lot_id)
 
-    @strawberry.field(
+    @fields.field(
         description="Accepted bids after a sequence number, in order (re-sync after a reconnect).",
         deprecation_reason="Use auctionBidBatch: the same bids, with hasMore saying when to ask again (this list "
         "stops at 500 bids without saying so).",
@@ -62,7 +63,7 @@ class AuctionQueries:
             return []
         return [AuctionBid.from_model(b) for b in rows]
 
-    @strawberry.field(
+    @fields.field(
         description="Accepted bids after a sequence number, in order, and whether more follow (re-sync after a "
         "reconnect); public like the auction. Null for a lot without an auction; a negative afterSeq is INVALID_INPUT."
     )
@@ -91,7 +92,7 @@ class AuctionQueries:
             bids=[AuctionBid.from_model(b) for b in rows], has_more=auction.seq > last, last_seq=last
         )
 
-    @strawberry.field(description="The caller's bidder number (竞买号), once qualified.", permission_classes=[IsUser])
+    @fields.field(description="The caller's bidder number (竞买号), once qualified.", permission_classes=[IsUser])
     async def my_bidder_number(
         self,
         info: Info,

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.auctions import services as auctions
 from domain.common.errors import DomainError
+from schema import fields
 from schema.auctions import fanout
 from schema.auctions.types import AuctionUpdate
 from schema.relay import int_id
@@ -15,7 +16,7 @@ from schema.relay import int_id
 
 @strawberry.type
 class AuctionSubscriptions:
-    @strawberry.subscription(
+    @fields.subscription(
         description="A snapshot, then every bid (in sequence, none missing) and phase change of the lot auction."
     )
     async def auction_updates(

@@ -10,6 +10,7 @@ from domain.access import scope
 from domain.audit import services as audit
 from domain.audit.models import AuditEntry as AuditEntryModel
 from domain.certificates import signatures
+from schema import fields
 from schema.certificates.types import ActSignature
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import Before, Connection, Last, paginate
@@ -27,7 +28,7 @@ class AuditEntry:
     digest: str = strawberry.field(description="SHA-256 of the change's content.")
     hash: str = strawberry.field(description="SHA-256 over this entry and the previous hash.")
 
-    @strawberry.field(
+    @fields.field(
         description="For an entry of object type ActSignature (action signature.recorded): the electronic signature "
         "a trading act carried, with its content and certificate, to verify (see also signatureVerify)."
     )
@@ -64,7 +65,7 @@ class AuditVerification:
 
 @strawberry.type
 class AuditQueries:
-    @strawberry.field(
+    @fields.field(
         description="Audit entries, newest first; filter by object.", permission_classes=[IsSupervisorOrOperator]
     )
     async def audit_trail(
@@ -91,7 +92,7 @@ class AuditQueries:
         query = scope.audit_entries(info.context.actor, object_type, object_id)
         return await paginate(info, query, first, after, AuditEntry.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Verify the hash chain and the exported heads.", permission_classes=[IsSupervisorOrOperator]
     )
     async def audit_verify(self, info: Info) -> AuditVerification:

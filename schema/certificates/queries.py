@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from domain.certificates import services, signatures
 from domain.common.errors import DomainError
+from schema import fields
 from schema.certificates.types import BoundCertificate, CertificateAuthority, SignatureVerification
 from schema.permissions import IsSupervisorOrOperator, IsUser
 from schema.relay import Before, Connection, Last, int_id, paginate
@@ -14,7 +15,7 @@ from schema.relay import Before, Connection, Last, int_id, paginate
 
 @strawberry.type
 class CertificateQueries:
-    @strawberry.field(
+    @fields.field(
         description="The recognised CAs, newest first (operators and supervisors).",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -37,11 +38,11 @@ class CertificateQueries:
             info, services.authorities(info.context.actor), first, after, CertificateAuthority.from_model, last, before
         )
 
-    @strawberry.field(description="The certificates bound to your account.", permission_classes=[IsUser])
+    @fields.field(description="The certificates bound to your account.", permission_classes=[IsUser])
     async def my_certificates(self, info: Info) -> list[BoundCertificate]:
         return [BoundCertificate.from_model(b) for b in await services.my_certificates(info.context.actor)]
 
-    @strawberry.field(
+    @fields.field(
         description="Check a stored act signature again: the signature over its content with its certificate, and "
         "its audit entry's digest. Null for a signature the caller may not see.",
     )

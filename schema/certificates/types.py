@@ -13,6 +13,7 @@ from domain.certificates.models import BoundCertificate as BoundCertificateModel
 from domain.certificates.models import CertificateAuthority as AuthorityModel
 from domain.certificates.models import RevocationList as RevocationListModel
 from domain.common.errors import DomainError
+from schema import fields
 from schema.relay import Node, node_resolver
 
 
@@ -81,7 +82,7 @@ class CertificateAuthority(Node):
             created_at=m.created_at,
         )
 
-    @strawberry.field(description="The CRL in force (the newest uploaded); none: its certificates do not validate.")
+    @fields.field(description="The CRL in force (the newest uploaded); none: its certificates do not validate.")
     async def crl(self) -> RevocationList | None:
         latest = await services.latest_crl(self._pk)
         return RevocationList.from_model(latest) if latest else None

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.common import calendar
 from domain.common.errors import DomainError
+from schema import fields
 from schema.errors import as_error, result_union
 from schema.permissions import IsOperator
 
@@ -49,7 +50,7 @@ CalendarDayResult = result_union("CalendarDayResult", CalendarDayUpdated, [])
 
 @strawberry.type
 class CalendarQueries:
-    @strawberry.field(description="The working-day calendar of a year (public).")
+    @fields.field(description="The working-day calendar of a year (public).")
     async def working_calendar(
         self, year: Annotated[int, strawberry.argument(description="The calendar year, e.g. 2026.")]
     ) -> WorkingCalendarYear:
@@ -63,9 +64,7 @@ class CalendarQueries:
 
 @strawberry.type
 class CalendarMutations:
-    @strawberry.mutation(
-        description="Set a day of the working-day calendar (operators).", permission_classes=[IsOperator]
-    )
+    @fields.mutation(description="Set a day of the working-day calendar (operators).", permission_classes=[IsOperator])
     async def calendar_day_set(
         self,
         info: Info,
@@ -77,7 +76,7 @@ class CalendarMutations:
             return as_error(err, info, [])
         return CalendarDayUpdated(day=CalendarDay(day=row.day, working=row.working, name=row.name))
 
-    @strawberry.mutation(
+    @fields.mutation(
         description="Clear an operator's day: the shipped schedule or the weekend rule applies again (operators).",
         permission_classes=[IsOperator],
     )

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.complaints import complaints, objections, reports, suspension
+from schema import fields
 from schema.complaints.types import (
     Complaint,
     ComplaintState,
@@ -40,7 +41,7 @@ async def within_budget(info: Info, name: str, per_minute: int) -> None:
 
 @strawberry.type
 class ComplaintQueries:
-    @strawberry.field(
+    @fields.field(
         description="A complaint: for its complainant, the respondent, the supervisors of its category and "
         "operators; null for anyone else.",
         permission_classes=[IsUser],
@@ -53,7 +54,7 @@ class ComplaintQueries:
         except DomainError:
             return None
 
-    @strawberry.field(
+    @fields.field(
         description="An objection: for its objector, the tenderer (agency), the supervisors of the category and "
         "operators; null for anyone else.",
         permission_classes=[IsUser],
@@ -66,7 +67,7 @@ class ComplaintQueries:
         except DomainError:
             return None
 
-    @strawberry.field(
+    @fields.field(
         description="Complaints the caller's organisation filed or answers for, newest first.",
         permission_classes=[IsUser],
     )
@@ -90,7 +91,7 @@ class ComplaintQueries:
             info, complaints.my_complaints(info.context.actor), first, after, Complaint.from_model, last, before
         )
 
-    @strawberry.field(
+    @fields.field(
         description="Objections the caller's organisation raised or must answer, newest first.",
         permission_classes=[IsUser],
     )
@@ -114,7 +115,7 @@ class ComplaintQueries:
             info, objections.my_objections(info.context.actor), first, after, Objection.from_model, last, before
         )
 
-    @strawberry.field(
+    @fields.field(
         description="Every complaint of the supervisor's categories (operators: all), newest first.",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -139,7 +140,7 @@ class ComplaintQueries:
         query = complaints.supervised_complaints(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Complaint.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Every objection of the supervisor's categories (operators: all), newest first.",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -164,7 +165,7 @@ class ComplaintQueries:
         query = objections.supervised_objections(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Objection.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Complaints of the supervisor's categories not accepted or not decided in time, still open.",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -186,7 +187,7 @@ class ComplaintQueries:
         query = complaints.overdue_complaints(info.context.actor)
         return await paginate(info, query, first, after, Complaint.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Objections of the supervisor's categories the tenderer did not answer in time.",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -208,7 +209,7 @@ class ComplaintQueries:
         query = objections.overdue_objections(info.context.actor)
         return await paginate(info, query, first, after, Objection.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Reports of the supervisor's categories and those about an organisation, newest first.",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -231,7 +232,7 @@ class ComplaintQueries:
         query = reports.supervised_reports(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Report.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Where a report stands, by the tracking code given when it was filed; no sign-in needed. "
         "Null when the code is unknown. Rate-limited per address."
     )
@@ -246,7 +247,7 @@ class ComplaintQueries:
         found = await reports.report_by_code(tracking_code)
         return ReportProgress.from_model(found) if found else None
 
-    @strawberry.field(description="The suspension of a lot in force (the lot cannot move), or null; public.")
+    @fields.field(description="The suspension of a lot in force (the lot cannot move), or null; public.")
     async def lot_suspension(
         self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
     ) -> LotSuspension | None:

@@ -12,6 +12,7 @@ from domain.complaints.models import LotSuspension as SuspensionModel
 from domain.complaints.models import Objection as ObjectionModel
 from domain.complaints.models import Report as ReportModel
 from domain.complaints.shared import Evidence
+from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
@@ -228,7 +229,7 @@ class Complaint(Node):
         description="When the chronograph flagged the current deadline (acceptance or decision) overdue."
     )
 
-    @strawberry.field(description="The lot's suspension made for this complaint, in force or lifted.")
+    @fields.field(description="The lot's suspension made for this complaint, in force or lifted.")
     async def suspension(self) -> LotSuspension | None:
         found = await SuspensionModel.filter(complaint_id=self._pk).order_by("-id").first()
         return LotSuspension.from_model(found) if found else None

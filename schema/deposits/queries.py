@@ -12,6 +12,7 @@ from domain.common.errors import DomainError
 from domain.deposits import services as deposits
 from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
+from schema import fields
 from schema.accounts.types import Organisation
 from schema.permissions import IsSupervisorOrOperator, IsUser
 from schema.publication.types import Lot
@@ -27,24 +28,22 @@ class LotDeposit:
         description="When the refund was flagged as overdue (not refunded by its due date)."
     )
 
-    @strawberry.field(description="The bidder that owes or paid the deposit.")
+    @fields.field(description="The bidder that owes or paid the deposit.")
     async def organisation(self) -> Organisation:
         return Organisation.from_model(await OrganisationModel.get(id=self._model.organisation_id))
 
-    @strawberry.field(description="The lot.")
+    @fields.field(description="The lot.")
     async def lot(self) -> Lot:
         return Lot.from_model(await LotModel.get(id=self._model.lot_id))
 
-    @strawberry.field(
+    @fields.field(
         description="Who paid, from which account: refunds go back there. Operators and the supervisors of the "
         "lot's category."
     )
     async def payer_name(self, info: Info) -> str | None:
         return self._model.payer_name if await scope.keeps_lot(info.context.actor, self._model.lot_id) else None
 
-    @strawberry.field(
-        description="The account the deposit came from. Operators and the supervisors of the lot's category."
-    )
+    @fields.field(description="The account the deposit came from. Operators and the supervisors of the lot's category.")
     async def payer_account(self, info: Info) -> str | None:
         return self._model.payer_account if await scope.keeps_lot(info.context.actor, self._model.lot_id) else None
 
@@ -55,7 +54,7 @@ class LotDeposit:
 
 @strawberry.type
 class DepositQueries:
-    @strawberry.field(
+    @fields.field(
         description="The deposits of a lot, newest first: operators and the supervisors of its category; the "
         "tenderer or its agency once the opening has begun. Null for anyone else.",
         permission_classes=[IsUser],
@@ -82,7 +81,7 @@ class DepositQueries:
             return None
         return await paginate(info, query, first, after, LotDeposit.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Deposits not refunded by their due date (5 days after the contract), newest first.",
         permission_classes=[IsSupervisorOrOperator],
     )

@@ -8,13 +8,14 @@ from strawberry.types import Info
 from domain.common.errors import DomainError, InvalidInput
 from domain.documents import services
 from domain.documents.purposes import PURPOSES
+from schema import fields
 from schema.documents.types import Document, DocumentPurpose, Upload
 from schema.relay import int_id
 
 
 @strawberry.type
 class DocumentQueries:
-    @strawberry.field(
+    @fields.field(
         description="The current documents of an object for a purpose, those the caller may fetch (public ones for "
         "anyone); superseded versions are left out."
     )
@@ -32,7 +33,7 @@ class DocumentQueries:
             return []
         return [Document.from_model(d) for d in await services.documents_of(info.context.actor, purpose.value, owner)]
 
-    @strawberry.field(description="One of the caller's uploads, with its outcome (null if unknown or another's).")
+    @fields.field(description="One of the caller's uploads, with its outcome (null if unknown or another's).")
     async def document_upload(
         self,
         info: Info,

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.evaluation import notices
+from schema import fields
 from schema.errors import as_error, result_union
 from schema.permissions import IsExpert
 from schema.relay import int_id
@@ -31,7 +32,7 @@ ExpertNoticeAnswerResult = result_union("ExpertNoticeAnswerResult", ExpertNotice
 
 @strawberry.type
 class ExpertNoticeMutations:
-    @strawberry.mutation(
+    @fields.mutation(
         description="A drawn expert confirms or declines (once); a decline asks the operators for a replacement.",
         permission_classes=[IsExpert],
     )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.evaluation import draw as evaluation
 from domain.evaluation.models import ExpertDraw as ExpertDrawModel
+from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
 
@@ -137,7 +138,7 @@ async def _draw_node(info: Info, pk: str) -> ExpertDraw | None:
 
 @strawberry.type
 class EvaluationQueries:
-    @strawberry.field(
+    @fields.field(
         description="A lot's expert draws, in round order, for anyone to recompute; the experts are numbered, "
         "not named, until the lot is awarded (operators and the supervisors of its category always see them)."
     )

@@ -14,6 +14,7 @@ from domain.evaluation.models import Evaluation as EvaluationModel
 from domain.evaluation.models import Score
 from domain.publication.procedures import EvaluationMethod
 from domain.tendering.services import NotSealedTender
+from schema import fields
 from schema.describe import describe_values
 from schema.errors import as_error, result_union
 from schema.permissions import IsExpert, IsOperator
@@ -344,7 +345,7 @@ async def _shown(info: Info, lot_id: int) -> Evaluation:
 
 @strawberry.type
 class ScoringQueries:
-    @strawberry.field(
+    @fields.field(
         description="A lot's evaluation: method, weights, progress, and the report and candidates once made. "
         "For its committee, tenderer, operators and supervisors of its category; null for anyone else "
         "and before it starts."
@@ -358,7 +359,7 @@ class ScoringQueries:
             return None
         return await evaluation_of(info, view)
 
-    @strawberry.field(
+    @fields.field(
         description="The valid (decrypted) bids of a lot whose opening closed, for its committee, tenderer, "
         "operators and supervisors of its category; empty for anyone else."
     )
@@ -385,7 +386,7 @@ class ScoringQueries:
             for b in bids
         ]
 
-    @strawberry.field(
+    @fields.field(
         description="The signed-in expert's own score sheet for a lot; null before one is handed in.",
         permission_classes=[IsExpert],
     )
@@ -405,7 +406,7 @@ class ScoringQueries:
 
 @strawberry.type
 class ScoringMutations:
-    @strawberry.mutation(
+    @fields.mutation(
         description="Start a lot's evaluation after its opening closed, with its committee complete (operator).",
         permission_classes=[IsOperator],
     )
@@ -421,7 +422,7 @@ class ScoringMutations:
             return as_error(err, info, START_ERRORS)
         return EvaluationStarted(evaluation=await _shown(info, lot_id))
 
-    @strawberry.mutation(
+    @fields.mutation(
         description="Hand in (or replace, until the report exists) a complete score sheet (committee member).",
         permission_classes=[IsExpert],
     )

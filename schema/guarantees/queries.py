@@ -9,6 +9,7 @@ from strawberry.types import Info
 from domain.common.actors import Role
 from domain.common.errors import DomainError
 from domain.guarantees import services as guarantees
+from schema import fields
 from schema.accounts.types import Organisation
 from schema.guarantees.types import Guarantee, GuaranteeCheck, GuaranteeState
 from schema.permissions import IsUser, has_role
@@ -21,7 +22,7 @@ IsGuarantor = has_role(Role.GUARANTOR)
 
 @strawberry.type
 class GuaranteeQueries:
-    @strawberry.field(
+    @fields.field(
         description="The caller organisation's guarantee applications and guarantees as bidder, newest first.",
         permission_classes=[IsUser],
     )
@@ -51,7 +52,7 @@ class GuaranteeQueries:
         query = guarantees.mine(info.context.actor, status.value if status else None, lot)
         return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="What bidders asked of the caller's guarantor organisation (all states, or one), newest first.",
         permission_classes=[IsGuarantor],
     )
@@ -76,7 +77,7 @@ class GuaranteeQueries:
         query = guarantees.applications(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="The guarantees of a lot, newest first: operators and the supervisors of its category all; "
         "the tenderer (beneficiary) or its agency those issued, once it may know who bids (after the opening where "
         "registrants are secret). Null for anyone else and before that.",
@@ -104,7 +105,7 @@ class GuaranteeQueries:
             return None
         return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="Check a guarantee letter by its number and verification code; no sign-in needed (kiosks). "
         "Null when either is wrong. Reveals only what the letter itself says and its status."
     )
@@ -130,7 +131,7 @@ class GuaranteeQueries:
         found = await guarantees.check_authenticity(letter_no, verification_code)
         return GuaranteeCheck.of(found) if found else None
 
-    @strawberry.field(
+    @fields.field(
         description="Approved guarantors that sign letters electronically: whom a bidder may apply to.",
         permission_classes=[IsUser],
     )

@@ -11,6 +11,7 @@ from domain.guarantees.letter import Party as PartyModel
 from domain.guarantees.models import Guarantee as GuaranteeModel
 from domain.guarantees.states import GuaranteeStatus
 from domain.publication.models import Lot as LotModel
+from schema import fields
 from schema.accounts.types import Organisation
 from schema.describe import describe_values
 from schema.publication.types import Lot
@@ -78,26 +79,26 @@ class Guarantee(Node):
     )
     expired_at: datetime | None = strawberry.field(description="When it expired while issued; null unless expired.")
 
-    @strawberry.field(
+    @fields.field(
         description="The bank account the premium is paid from, as the bidder gave it (digits): the bidder "
         "itself, the guarantor, operators and the supervisors of the lot's category; null for anyone else."
     )
     async def payer_account(self, info: Info) -> str | None:
         return self._model.payer_account if await guarantees.sees_payer(info.context.actor, self._model) else None
 
-    @strawberry.field(description="The lot the guarantee secures a bid for.")
+    @fields.field(description="The lot the guarantee secures a bid for.")
     async def lot(self) -> Lot:
         return Lot.from_model(await LotModel.get(id=self._model.lot_id))
 
-    @strawberry.field(description="The bidder (投标人) that applied.")
+    @fields.field(description="The bidder (投标人) that applied.")
     async def applicant(self, info: Info) -> Organisation:
         return await _organisation(info, self._model.applicant_id)
 
-    @strawberry.field(description="The guarantor (bank, insurer or guarantee company) asked to sign.")
+    @fields.field(description="The guarantor (bank, insurer or guarantee company) asked to sign.")
     async def guarantor(self, info: Info) -> Organisation:
         return await _organisation(info, self._model.guarantor_id)
 
-    @strawberry.field(description="The beneficiary: the project's tenderer (招标人).")
+    @fields.field(description="The beneficiary: the project's tenderer (招标人).")
     async def beneficiary(self, info: Info) -> Organisation:
         return await _organisation(info, self._model.beneficiary_id)
 

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain.common.events import can_see
+from schema import fields
 from schema.permissions import IsAuthenticated
 
 
@@ -25,7 +26,7 @@ class LiveEvent:
 
 @strawberry.type
 class LiveSubscriptions:
-    @strawberry.subscription(
+    @fields.subscription(
         description="Events visible to the caller, as they are committed.", permission_classes=[IsAuthenticated]
     )
     async def events(

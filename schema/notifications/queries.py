@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.notifications import services as notifications
+from schema import fields
 from schema.notifications.types import Device, Notification, NotificationPreferences
 from schema.permissions import IsUser, IsUserOrExpert
 from schema.relay import Before, Connection, Last, paginate
@@ -13,7 +14,7 @@ from schema.relay import Before, Connection, Last, paginate
 
 @strawberry.type
 class NotificationQueries:
-    @strawberry.field(description="The caller's inbox, newest first.", permission_classes=[IsUserOrExpert])
+    @fields.field(description="The caller's inbox, newest first.", permission_classes=[IsUserOrExpert])
     async def my_notifications(
         self,
         info: Info,
@@ -44,18 +45,16 @@ class NotificationQueries:
             before,
         )
 
-    @strawberry.field(
-        description="How many notifications the caller has not read.", permission_classes=[IsUserOrExpert]
-    )
+    @fields.field(description="How many notifications the caller has not read.", permission_classes=[IsUserOrExpert])
     async def my_unread_notification_count(self, info: Info) -> int:
         return await notifications.unread_count(info.context.actor)
 
-    @strawberry.field(description="The caller's registered devices.", permission_classes=[IsUserOrExpert])
+    @fields.field(description="The caller's registered devices.", permission_classes=[IsUserOrExpert])
     async def my_devices(self, info: Info) -> list[Device]:
         rows = await notifications.devices_of(info.context.actor).order_by("-last_seen_at", "-id")
         return [Device.from_model(m) for m in rows]
 
-    @strawberry.field(description="The caller's notification preferences.", permission_classes=[IsUser])
+    @fields.field(description="The caller's notification preferences.", permission_classes=[IsUser])
     async def my_notification_preferences(self, info: Info) -> NotificationPreferences:
         user_id = info.context.actor.user_id
         assert user_id is not None

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.notifications.services import LIVE_TYPE
+from schema import fields
 from schema.notifications.types import Notification, NotificationKind
 from schema.permissions import IsUser
 
@@ -16,7 +17,7 @@ REMEMBERED = 10_000
 
 @strawberry.type
 class NotificationSubscriptions:
-    @strawberry.subscription(description="The caller's notifications as they arrive.", permission_classes=[IsUser])
+    @fields.subscription(description="The caller's notifications as they arrive.", permission_classes=[IsUser])
     async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
         user_id = info.context.actor.user_id
         english = info.context.locale.startswith("en")

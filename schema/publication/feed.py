@@ -12,6 +12,7 @@ from domain.common.actors import Role
 from domain.common.errors import InvalidInput
 from domain.publication import feed
 from domain.publication.models import FeedEntry
+from schema import fields
 from schema.permissions import IsAuthenticated
 from schema.relay import to_global_id
 
@@ -70,7 +71,7 @@ class ChangePage:
 
 @strawberry.type
 class FeedQueries:
-    @strawberry.field(
+    @fields.field(
         description="Every public change in commit order, for integrators with feed:read and operators. "
         "A reader that resumes from `endCursor` never misses a change and never sees one twice. "
         "`first` is capped at 1000.",

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.disclosure import ocds
+from schema import fields
 from schema.relay import int_id
 
 
@@ -18,7 +19,7 @@ def _prefix(info: Info) -> str:
 
 @strawberry.type
 class OcdsQueries:
-    @strawberry.field(description="OCDS releases of a lot, one per published announcement (null if nothing public).")
+    @fields.field(description="OCDS releases of a lot, one per published announcement (null if nothing public).")
     async def ocds_releases(
         self,
         info: Info,
@@ -33,7 +34,7 @@ class OcdsQueries:
             return None
         return found
 
-    @strawberry.field(description="The OCDS record of a lot: its releases and the compiled release.")
+    @fields.field(description="The OCDS record of a lot: its releases and the compiled release.")
     async def ocds_record(
         self,
         info: Info,

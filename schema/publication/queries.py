@@ -14,6 +14,7 @@ from domain.common.catalogue import Category
 from domain.common.errors import DomainError, InvalidInput
 from domain.publication import models, search, services
 from domain.publication.models import Announcement as AnnouncementModel
+from schema import fields
 from schema.accounts.types import CatalogueCategory
 from schema.permissions import IsAuthenticated
 from schema.publication.types import (
@@ -179,14 +180,14 @@ class AnnouncementSearchConnection:
     )
     terms: list[str] = strawberry.field(description="The words searched for, as segmented.")
 
-    @strawberry.field(description="The matching announcements of this page without their cursors.")
+    @fields.field(description="The matching announcements of this page without their cursors.")
     def nodes(self) -> list[Announcement]:
         return [e.node for e in self.edges]
 
 
 @strawberry.type
 class PublicationQueries:
-    @strawberry.field(
+    @fields.field(
         description="Chinese full-text search over published announcements; no token needed.",
         deprecation_reason="Use searchAnnouncementsConnection: the same hits and order as a Relay connection "
         "(edges with the announcement as node, pageInfo, totalCount) that also pages backwards.",
@@ -231,7 +232,7 @@ class PublicationQueries:
             terms=page.terms,
         )
 
-    @strawberry.field(
+    @fields.field(
         description="Chinese full-text search over published announcements as a connection, most relevant first; "
         "no token needed."
     )
@@ -284,7 +285,7 @@ class PublicationQueries:
             terms=page.terms,
         )
 
-    @strawberry.field(description="Published announcements, newest first by default; no token needed.")
+    @fields.field(description="Published announcements, newest first by default; no token needed.")
     async def announcements(
         self,
         info: Info,
@@ -323,7 +324,7 @@ class PublicationQueries:
         behind = cursor is not None and await whole.filter(_beyond(cursor, not descending, inclusive=True)).exists()
         return connection(edges, has_next=behind if back else more, has_previous=more if back else behind)
 
-    @strawberry.field(description="One announcement: published ones for anyone, drafts for their authors.")
+    @fields.field(description="One announcement: published ones for anyone, drafts for their authors.")
     async def announcement(
         self,
         info: Info,
@@ -335,11 +336,11 @@ class PublicationQueries:
             return None
         return Announcement.from_model(ann)
 
-    @strawberry.field(description="The catalogue categories with their Chinese names.")
+    @fields.field(description="The catalogue categories with their Chinese names.")
     def catalogue(self) -> list[CategoryInfo]:
         return [CategoryInfo(category=c, name=CATEGORY_NAMES[c]) for c in Category]
 
-    @strawberry.field(description="Administrative divisions; children of `parent`, or the top level.")
+    @fields.field(description="Administrative divisions; children of `parent`, or the top level.")
     async def regions(
         self,
         parent: Annotated[
@@ -350,7 +351,7 @@ class PublicationQueries:
         found = (await services.regions()).values()
         return [Region.from_model(r) for r in sorted(found, key=lambda r: r.code) if r.parent_code == parent]
 
-    @strawberry.field(description="The caller's saved searches.", permission_classes=[IsAuthenticated])
+    @fields.field(description="The caller's saved searches.", permission_classes=[IsAuthenticated])
     async def my_saved_searches(self, info: Info) -> list[SavedSearch]:
         rows = await models.SavedSearch.filter(user_id=info.context.actor.user_id).order_by("-id")
         return [SavedSearch.from_model(m) for m in rows]

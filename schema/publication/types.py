@@ -12,6 +12,7 @@ from domain.common.money import Money
 from domain.publication import models, services
 from domain.publication.procedures import EvaluationMethod, Procedure, evaluation_settings, security_amount_fen
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from schema import fields
 from schema.accounts.types import CatalogueCategory
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver
@@ -242,7 +243,7 @@ class Lot(Node):
     status: LotState = strawberry.field(description="Where the lot stands in its procedure.")
     eligibility: list[EligibilityRule] = strawberry.field(description="The conditions a bidder must meet to register.")
 
-    @strawberry.field(description="Procedure settings and deadlines.")
+    @fields.field(description="Procedure settings and deadlines.")
     def config(self) -> LotConfig:
         return LotConfig.from_lot(self._model)
 
@@ -270,7 +271,7 @@ class Project(Node):
     region_code: str = strawberry.field(description="GB/T 2260 code of the project's region.")
     created_at: datetime = strawberry.field(description="When the project was created.")
 
-    @strawberry.field(description="The lots, in order.")
+    @fields.field(description="The lots, in order.")
     async def lots(self) -> list[Lot]:
         return [Lot.from_model(m) for m in await models.Lot.filter(project_id=self._pk).order_by("lot_no")]
 
@@ -321,11 +322,11 @@ class Announcement(Node):
         description="For a publicity (公示): when the period ends; objections are taken until then."
     )
 
-    @strawberry.field(description="The Chinese name of the announcement type.")
+    @fields.field(description="The Chinese name of the announcement type.")
     def type_name(self) -> str:
         return TYPE_NAMES[AnnouncementType(self.type.value)]
 
-    @strawberry.field(description="Region with its name.")
+    @fields.field(description="Region with its name.")
     def region(self) -> Region | None:
         # synchronous once the divisions are in memory: a list of cards then needs no task per card
         loaded = services.loaded_regions()
@@ -334,33 +335,33 @@ class Announcement(Node):
         region = loaded.get(self.region_code)
         return Region.from_model(region) if region else None
 
-    @strawberry.field(description="Attached files.")
+    @fields.field(description="Attached files.")
     async def attachments(self) -> list[Attachment]:
         rows = await models.AnnouncementAttachment.filter(announcement_id=self._pk).order_by("id")
         return [Attachment(name=a.name, size=a.size, sha256=a.sha256, content_type=a.content_type) for a in rows]
 
-    @strawberry.field(description="The announcement this one corrects (change announcements).")
+    @fields.field(description="The announcement this one corrects (change announcements).")
     async def corrects(self) -> Optional["Announcement"]:
         if self._corrects is None:
             return None
         m = await models.Announcement.get_or_none(id=self._corrects, status=AnnouncementStatus.PUBLISHED.value)
         return Announcement.from_model(m) if m else None
 
-    @strawberry.field(description="Published change announcements that correct this one.")
+    @fields.field(description="Published change announcements that correct this one.")
     async def corrections(self) -> list["Announcement"]:
         rows = await models.Announcement.filter(
             corrects_id=self._pk, status=AnnouncementStatus.PUBLISHED.value
         ).order_by("published_at")
         return [Announcement.from_model(m) for m in rows]
 
-    @strawberry.field(description="The lot it belongs to, if any.")
+    @fields.field(description="The lot it belongs to, if any.")
     async def lot(self) -> Lot | None:
         if self._lot is None:
             return None
         m = await models.Lot.get_or_none(id=self._lot)
         return Lot.from_model(m) if m else None
 
-    @strawberry.field(description="The project it belongs to.")
+    @fields.field(description="The project it belongs to.")
     async def project(self) -> Project:
         return Project.from_model(await models.Project.get(id=self._project))
 

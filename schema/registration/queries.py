@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.registration import services as registration
+from schema import fields
 from schema.permissions import IsUser
 from schema.registration.types import Registration
 from schema.relay import Before, Connection, Last, int_id, paginate
@@ -14,7 +15,7 @@ from schema.relay import Before, Connection, Last, int_id, paginate
 
 @strawberry.type
 class RegistrationQueries:
-    @strawberry.field(description="The caller organisation's registrations, newest first.", permission_classes=[IsUser])
+    @fields.field(description="The caller organisation's registrations, newest first.", permission_classes=[IsUser])
     async def my_registrations(
         self,
         info: Info,
@@ -35,7 +36,7 @@ class RegistrationQueries:
             info, registration.mine(info.context.actor), first, after, Registration.from_model, last, before
         )
 
-    @strawberry.field(
+    @fields.field(
         description="Who registered for a lot: the tenderer once the list is not secret; operators and the "
         "supervisors of its category.",
         permission_classes=[IsUser],

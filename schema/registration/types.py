@@ -13,6 +13,7 @@ from domain.deposits.models import DepositAccount as DepositAccountModel
 from domain.publication.models import Lot as LotModel
 from domain.registration import models
 from domain.registration import services as registration
+from schema import fields
 from schema.accounts.types import Organisation
 from schema.describe import describe_values
 from schema.publication.types import Lot
@@ -66,15 +67,15 @@ class Registration(Node):
     registered_at: datetime = strawberry.field(description="When the organisation (last) registered.")
     withdrawn_at: datetime | None = strawberry.field(description="When it withdrew; null while registered.")
 
-    @strawberry.field(description="The lot.")
+    @fields.field(description="The lot.")
     async def lot(self) -> Lot:
         return Lot.from_model(await LotModel.get(id=self._lot))
 
-    @strawberry.field(description="The registered organisation.")
+    @fields.field(description="The registered organisation.")
     async def organisation(self) -> Organisation:
         return Organisation.from_model(await OrganisationModel.get(id=self._org))
 
-    @strawberry.field(
+    @fields.field(
         description="The deposit account; only the bidder, operators and the supervisors of its lot's category see it."
     )
     async def deposit(self, info: Info) -> DepositAccount | None:
@@ -84,7 +85,7 @@ class Registration(Node):
         account = await DepositAccountModel.get_or_none(registration_id=self._pk)
         return DepositAccount.from_model(account) if account else None
 
-    @strawberry.field(description="Whether a paid deposit or an issued guarantee is in place now.")
+    @fields.field(description="Whether a paid deposit or an issued guarantee is in place now.")
     async def security_in_place(self) -> bool:
         return await registration.security_in_place(self._lot, self._org)
 

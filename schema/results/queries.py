@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.results import models as result_models
 from domain.results import services as results
+from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
 from schema.scalars import Fen
@@ -176,7 +177,7 @@ async def shown(info: Info, lot_id: int) -> LotResult:
 
 @strawberry.type
 class ResultQueries:
-    @strawberry.field(
+    @fields.field(
         description="A lot's results: candidates once publicised, the award once announced, the result "
         "confirmation for the winner and the lot's keepers. No token needed for what is public; null for a "
         "lot that does not exist or is a draft."

@@ -11,6 +11,7 @@ from domain.common.actors import Role
 from domain.common.errors import DomainError
 from domain.supervision import alerts
 from domain.supervision.models import CollusionAlert as AlertModel
+from schema import fields
 from schema.describe import describe_values
 from schema.errors import as_error, result_union
 from schema.permissions import has_role
@@ -123,7 +124,7 @@ class CollusionAlert(Node):
 
 @strawberry.type
 class AlertQueries:
-    @strawberry.field(
+    @fields.field(
         description="The collusion alerts of the caller's supervised categories, newest first.",
         permission_classes=[IsSupervisor],
     )
@@ -151,7 +152,7 @@ class AlertQueries:
         query = alerts.queue(info.context.actor, status, lot)
         return await paginate(info, query, first, after, CollusionAlert.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="One alert of the caller's supervised categories; null otherwise.",
         permission_classes=[IsSupervisor],
     )
@@ -201,7 +202,7 @@ CollusionAlertUpdateResult = result_union("CollusionAlertUpdateResult", Collusio
 
 @strawberry.type
 class AlertMutations:
-    @strawberry.mutation(
+    @fields.mutation(
         description="Change an alert's status (investigating, dismissed, referred) with a note.",
         permission_classes=[IsSupervisor],
     )

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.supervision import archive
+from schema import fields
 from schema.documents.types import Document
 from schema.errors import as_error, result_union
 from schema.permissions import IsSupervisorOrOperator
@@ -31,7 +32,7 @@ LotArchiveBuildResult = result_union("LotArchiveBuildResult", LotArchiveBuilt, [
 
 @strawberry.type
 class ArchiveMutations:
-    @strawberry.mutation(
+    @fields.mutation(
         description="Pack the lot's electronic archive now: every file and record of the lot with a manifest of their "
         "SHA-256 signed by the platform, and the evidence package; kept for good (operators and the category's "
         "supervisors).",

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.supervision import deliveries
+from schema import fields
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import Before, Connection, Edge, Last, int_id, paginate, to_global_id
 
@@ -74,7 +75,7 @@ def _record(r: deliveries.NoticeRecord) -> NoticeRecord:
 
 @strawberry.type
 class DeliveryQueries:
-    @strawberry.field(
+    @fields.field(
         description="Every notice about a lot with the delivery record of each push (was the bidder told the window "
         "opened, and when did the vendor accept it); null for a lot the caller may not supervise.",
         permission_classes=[IsSupervisorOrOperator],
@@ -95,7 +96,7 @@ class DeliveryQueries:
             return None
         return [_record(r) for r in records]
 
-    @strawberry.field(
+    @fields.field(
         description="Every notice about a lot with the delivery record of each push, newest first, paged; null for "
         "a lot the caller may not supervise.",
         permission_classes=[IsSupervisorOrOperator],
@@ -128,7 +129,7 @@ class DeliveryQueries:
             page_info=page.page_info,
         )
 
-    @strawberry.field(
+    @fields.field(
         description="The drawn experts' notices of a lot: calls and answers; null for a lot the caller may not "
         "supervise.",
         permission_classes=[IsSupervisorOrOperator],

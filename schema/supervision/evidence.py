@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.common.errors import DomainError
 from domain.supervision import evidence
+from schema import fields
 from schema.audit.queries import AuditEntry
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import Before, Connection, Last, int_id, paginate, to_global_id
@@ -37,7 +38,7 @@ class EvidenceVerification:
 
 @strawberry.type
 class EvidenceQueries:
-    @strawberry.field(
+    @fields.field(
         description="The audit trail of a lot and everything that belongs to it, newest first.",
         permission_classes=[IsSupervisorOrOperator],
     )
@@ -61,7 +62,7 @@ class EvidenceQueries:
             return None
         return await paginate(info, await evidence.lot_audit(lot.id), first, after, AuditEntry.from_model, last, before)
 
-    @strawberry.field(
+    @fields.field(
         description="A lot's evidence package (audit entries with hashes, announcements, opening record, draw "
         "inputs, bid receipts), signed; the export is audited. Null for a lot the caller may not supervise.",
         permission_classes=[IsSupervisorOrOperator],
@@ -83,7 +84,7 @@ class EvidenceQueries:
             audit_entries=made.audit_entries,
         )
 
-    @strawberry.field(
+    @fields.field(
         description="Verify an evidence package against the platform's published keys and the audit chain.",
         permission_classes=[IsSupervisorOrOperator],
     )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain.common.catalogue import Category
 from domain.common.errors import DomainError
 from domain.supervision import statistics
+from schema import fields
 from schema.accounts.types import CatalogueCategory
 from schema.describe import describe_values
 from schema.permissions import IsSupervisorOrOperator
@@ -88,7 +89,7 @@ async def _rows(
 
 @strawberry.type
 class StatisticsQueries:
-    @strawberry.field(
+    @fields.field(
         description="Trading figures of lots concluded from startsOn to endsOn (exclusive, Beijing dates, at most "
         "ten years) by period, category and region; supervisors see their categories only.",
         permission_classes=[IsSupervisorOrOperator],
@@ -115,7 +116,7 @@ class StatisticsQueries:
         rows = await _rows(info, period, starts_on, ends_on, category, region_code)
         return [TradingFigures.from_row(r) for r in rows]
 
-    @strawberry.field(
+    @fields.field(
         description="The same figures as CSV text (a header line; amounts in fen; empty cells for no value).",
         permission_classes=[IsSupervisorOrOperator],
     )

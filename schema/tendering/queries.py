@@ -8,6 +8,7 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.tendering import models, opening
 from domain.tendering import services as tendering
+from schema import fields
 from schema.permissions import IsUser
 from schema.relay import int_id, node_resolver
 from schema.tendering.types import (
@@ -21,7 +22,7 @@ from schema.tendering.types import (
 
 @strawberry.type
 class TenderingQueries:
-    @strawberry.field(description="The caller's submissions for a lot, newest first.", permission_classes=[IsUser])
+    @fields.field(description="The caller's submissions for a lot, newest first.", permission_classes=[IsUser])
     async def my_sealed_bids(
         self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
     ) -> list[SealedBidReceipt]:
@@ -61,7 +62,7 @@ def record_of(r: opening.Record) -> OpeningRecord:
 
 @strawberry.type
 class OpeningQueries:
-    @strawberry.field(description="The opening record: public once closed; live to bidders and the tenderer.")
+    @fields.field(description="The opening record: public once closed; live to bidders and the tenderer.")
     async def opening_record(
         self,
         info: Info,

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from domain.publication.models import Lot
 from domain.tendering import opening
+from schema import fields
 from schema.permissions import IsUser
 from schema.relay import int_id
 from schema.tendering.types import OpeningUpdate
@@ -25,7 +26,7 @@ KINDS = {
 
 @strawberry.type
 class OpeningSubscriptions:
-    @strawberry.subscription(
+    @fields.subscription(
         description="The lot's opening as it happens: for its bidders, its tenderer and operators.",
         permission_classes=[IsUser],
     )

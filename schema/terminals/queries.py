@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.terminals import services
+from schema import fields
 from schema.permissions import IsOperator
 from schema.relay import Before, Connection, Last, paginate
 from schema.terminals.types import Terminal
@@ -13,9 +14,7 @@ from schema.terminals.types import Terminal
 
 @strawberry.type
 class TerminalQueries:
-    @strawberry.field(
-        description="The registered terminals, newest first (operators).", permission_classes=[IsOperator]
-    )
+    @fields.field(description="The registered terminals, newest first (operators).", permission_classes=[IsOperator])
     async def terminals(
         self,
         info: Info,
