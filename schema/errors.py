@@ -1,22 +1,17 @@
 """Business failures as data: one GraphQL type per domain error class, all implementing Error."""
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, ParamSpec, TypeVar, Union, get_args
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission
 from strawberry.types import Info
+from strawberry.types.union import StrawberryUnion
 
-from domain.common.errors import (
-    DomainError,
-    IdempotencyKeyReused,
-    InvalidIdempotencyKey,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-)
+from domain.common.errors import COMMON, DomainError, declared
 from schema.scalars import Fen
 
 
@@ -87,17 +82,10 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."
 _MESSAGE = "Human-readable explanation, in the caller's language (zh-CN by default, English on request)."
 _types: dict[type[DomainError], type] = {}
-
-# Every mutation result may carry these.
-COMMON: tuple[type[DomainError], ...] = (
-    InvalidInput,
-    InvalidIdempotencyKey,
-    IdempotencyKeyReused,
-    NotFound,
-    PermissionDenied,
-    InvalidTransition,
-    RateLimited,
-)
+# The errors each result union may carry, by the union's GraphQL name (COMMON included).
+_allowed: dict[str, tuple[type[DomainError], ...]] = {}
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def error_type(cls: type[DomainError]) -> type:
@@ -123,13 +111,56 @@ def error_type(cls: type[DomainError]) -> type:
     return made
 
 
-def result_union(name: str, success: type, errors: Sequence[type[DomainError]]) -> Any:
-    members = [success, *(error_type(e) for e in dict.fromkeys([*errors, *COMMON]))]
+def result_union(name: str, success: type, raised: Sequence[type[DomainError] | Callable[..., Any]]) -> Any:
+    """The union of a mutation's success type and every error it may answer: COMMON, and what the services it calls
+    declare with @raises (an error class is named here only where the resolver itself raises it)."""
+    errors: list[type[DomainError]] = []
+    for source in raised:
+        errors.extend([source] if isinstance(source, type) else declared(source))
+    allowed = tuple(dict.fromkeys([*errors, *COMMON]))
+    members = [success, *(error_type(e) for e in allowed)]
     description = (
         f"The outcome of the mutation: {success.__name__} when it succeeded, otherwise a business failure "
         "implementing Error (a stable code and a message), in which case nothing has changed."
     )
+    _allowed[name] = allowed
     return Annotated[Union[tuple(members)], strawberry.union(name, description=description)]  # noqa: UP007
+
+
+def mutation(
+    result: Any,
+    *,
+    description: str,
+    permission_classes: list[type[BasePermission]] | None = None,
+    extensions: list[FieldExtension] | None = None,
+    name: str | None = None,
+) -> Callable[[Callable[P, Awaitable[T]]], T]:
+    """A mutation answering the result union `result`: the resolver returns its success and lets the services raise;
+    a DomainError becomes the union's error member (see as_error). The resolver must take `info`."""
+    union = get_args(result)[1]
+    if not isinstance(union, StrawberryUnion) or union.graphql_name not in _allowed:
+        raise TypeError(f"{result!r} is not a result union made by result_union()")
+    allowed = _allowed[union.graphql_name]
+
+    def decorate(resolver: Callable[P, Awaitable[T]]) -> T:
+        @functools.wraps(resolver)
+        async def answer(*args: P.args, **kwargs: P.kwargs) -> Any:
+            try:
+                return await resolver(*args, **kwargs)
+            except DomainError as err:
+                return as_error(err, kwargs["info"], allowed)  # type: ignore[arg-type]
+
+        field: T = strawberry.mutation(
+            resolver=answer,
+            graphql_type=result,
+            description=description,
+            permission_classes=permission_classes,
+            extensions=extensions,
+            name=name,
+        )
+        return field
+
+    return decorate
 
 
 def as_error(err: DomainError, info: Info, allowed: Sequence[type[DomainError]]) -> Any:

@@ -6,8 +6,9 @@ to one GraphQL type implementing `Error`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from domain.common.clock import shanghai_text
 
@@ -84,6 +85,42 @@ class RateLimited(DomainError):
     message_zh = "操作过于频繁，请于 {retry_at} 后重试"
     message_en = "Too many attempts; try again after {retry_at}"
     exposed: ClassVar[dict[str, str]] = {"retry_at": "datetime"}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Raised anywhere (input decoding, permissions, idempotency, state checks, rate limits): every caller expects them, so
+# a service does not declare them.
+COMMON: tuple[type[DomainError], ...] = (
+    InvalidInput,
+    InvalidIdempotencyKey,
+    IdempotencyKeyReused,
+    NotFound,
+    PermissionDenied,
+    InvalidTransition,
+    RateLimited,
+)
+
+
+def raises(*errors: type[DomainError]) -> Callable[[F], F]:
+    """Declare the business errors a service may raise besides COMMON: the one list the API's result union of the
+    mutation is built from (schema/errors.py). tests/domain/test_raises.py reads every service's body and the services
+    it calls, and fails when a raise is not declared. No wrapper: the function is returned as it is."""
+
+    def declare(fn: F) -> F:
+        fn.__raises__ = tuple(dict.fromkeys(errors))  # type: ignore[attr-defined]
+        return fn
+
+    return declare
+
+
+def declared(service: Callable[..., Any]) -> tuple[type[DomainError], ...]:
+    """What a service declared with @raises; a service that did not declare is a programming error."""
+    try:
+        errors: tuple[type[DomainError], ...] = service.__raises__  # type: ignore[attr-defined]
+    except AttributeError:
+        raise TypeError(f"{service.__module__}.{service.__qualname__} declares no errors (@raises)") from None
+    return errors
 
 
 def required_text(value: str, field: str, max_len: int) -> str:

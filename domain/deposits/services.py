@@ -29,7 +29,7 @@ from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
+from domain.common.errors import DomainError, NotFound, PermissionDenied, raises, required_text
 from domain.common.errors import InvalidInput as InvalidInput
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
@@ -587,6 +587,7 @@ async def flag_overdue(account: DepositAccount, now: datetime) -> None:
 # ---------------------------------------------------------------- operators
 
 
+@raises()
 @use_case("deposit.keep", "DepositAccount", lambda actor, account_id, *a, **k: str(account_id))
 async def keep_deposit(
     actor: Actor, account_id: int, reason: str, idempotency_key: str | None = None

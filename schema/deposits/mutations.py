@@ -5,9 +5,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
 from domain.deposits import services as deposits
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsOperator
 from schema.registration.types import DepositAccount
 from schema.relay import int_id
@@ -31,12 +30,13 @@ class DepositKept:
     deposit: DepositAccount = strawberry.field(description="The deposit account, now kept.")
 
 
-DepositKeepResult = result_union("DepositKeepResult", DepositKept, [])
+DepositKeepResult = result_union("DepositKeepResult", DepositKept, [deposits.keep_deposit])
 
 
 @strawberry.type
 class DepositMutations:
-    @strawberry.mutation(
+    @mutation(
+        DepositKeepResult,
         description="Keep (forfeit) a paid deposit where the rules say so (operators).",
         permission_classes=[IsOperator],
     )
@@ -46,14 +46,11 @@ class DepositMutations:
         input: Annotated[
             DepositKeepInput, strawberry.argument(description="The deposit to keep and the rule that allows it.")
         ],
-    ) -> DepositKeepResult:
-        try:
-            account = await deposits.keep_deposit(
-                info.context.actor,
-                int_id(input.deposit_id, "DepositAccount", "depositId"),
-                input.reason,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> DepositKept:
+        account = await deposits.keep_deposit(
+            info.context.actor,
+            int_id(input.deposit_id, "DepositAccount", "depositId"),
+            input.reason,
+            input.idempotency_key,
+        )
         return DepositKept(deposit=DepositAccount.from_model(account))
