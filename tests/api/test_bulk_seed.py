@@ -30,7 +30,8 @@ def test_the_stream_gives_n_announcements_even_when_its_window_runs_out_first():
     import random
     from datetime import UTC, datetime, timedelta
 
-    from api.bulk_seed import Publisher, Stream
+    from api.bulk_seed.publishers import Publisher
+    from api.bulk_seed.stream import Stream
     from domain.common.catalogue import Category
 
     end = datetime(2026, 11, 24, 8, tzinfo=UTC)
