@@ -1,6 +1,7 @@
 """GraphQL types of market entities, users and sessions."""
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -17,7 +18,8 @@ from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
-OrganisationStatus = strawberry.enum(OrgStatus, name="OrganisationStatus", description="Review state.")
+OrganisationStatus: TypeAlias = OrgStatus
+strawberry.enum(OrganisationStatus, name="OrganisationStatus", description="Review state.")
 describe_values(
     OrganisationStatus,
     {
@@ -27,7 +29,8 @@ describe_values(
         "SUSPENDED": "Suspended: may not trade until reinstated.",
     },
 )
-OrganisationKind = strawberry.enum(OrgKind, name="OrganisationKind", description="What an entity does.")
+OrganisationKind: TypeAlias = OrgKind
+strawberry.enum(OrganisationKind, name="OrganisationKind", description="What an entity does.")
 describe_values(
     OrganisationKind,
     {
@@ -39,7 +42,8 @@ describe_values(
         "OPERATOR": "Runs the platform (公共资源交易中心); created by operators.",
     },
 )
-CatalogueCategory = strawberry.enum(Category, name="CatalogueCategory", description="交易目录.")
+CatalogueCategory: TypeAlias = Category
+strawberry.enum(CatalogueCategory, name="CatalogueCategory", description="交易目录.")
 describe_values(
     CatalogueCategory,
     {

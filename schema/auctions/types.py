@@ -1,8 +1,7 @@
 """An auction as phones and kiosks see it: bidder numbers only, the reserve only after the end."""
 
 from datetime import datetime
-from enum import Enum
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -14,8 +13,10 @@ from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 from schema.scalars import Fen
 
-AuctionPhase = strawberry.enum(
-    Enum("AuctionPhase", {p.name: p.value for p in auctions.Phase}),  # type: ignore[misc]
+AuctionPhase: TypeAlias = auctions.Phase
+strawberry.enum(
+    AuctionPhase,
+    name="AuctionPhase",
     description="scheduled, free bidding (自由竞价), timed bidding (限时竞价), sold, failed.",
 )
 describe_values(

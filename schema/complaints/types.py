@@ -1,6 +1,7 @@
 """Objections, complaints, suspensions and reports as their parties, supervisors and the public see them."""
 
 from datetime import date, datetime
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -16,8 +17,9 @@ from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
-ObjectionStageKind = strawberry.enum(
-    states.ObjectionStage,
+ObjectionStageKind: TypeAlias = states.ObjectionStage
+strawberry.enum(
+    ObjectionStageKind,
     name="ObjectionStage",
     description="DOCUMENTS (tender documents, 10+ days before the bid deadline), OPENING (during the opening), "
     "PUBLICITY (the candidates, during their publicity).",
@@ -30,8 +32,9 @@ describe_values(
         "PUBLICITY": "The winning-bid candidates: during their publicity.",
     },
 )
-ObjectionState = strawberry.enum(
-    states.ObjectionStatus,
+ObjectionState: TypeAlias = states.ObjectionStatus
+strawberry.enum(
+    ObjectionState,
     name="ObjectionStatus",
     description="PENDING -> ANSWERED | WITHDRAWN; OVERDUE when not answered in time (may still be answered).",
 )
@@ -44,8 +47,9 @@ describe_values(
         "OVERDUE": "Not answered in time; it may still be answered, and a complaint may follow.",
     },
 )
-ComplaintSubjectKind = strawberry.enum(
-    states.ComplaintSubject,
+ComplaintSubjectKind: TypeAlias = states.ComplaintSubject
+strawberry.enum(
+    ComplaintSubjectKind,
     name="ComplaintSubject",
     description="DOCUMENTS, OPENING, CANDIDATES (each needs an objection first, answered or overdue), OTHER.",
 )
@@ -58,8 +62,9 @@ describe_values(
         "OTHER": "Anything else about the lot's procedure; no objection needed first.",
     },
 )
-ComplaintState = strawberry.enum(
-    states.ComplaintStatus,
+ComplaintState: TypeAlias = states.ComplaintStatus
+strawberry.enum(
+    ComplaintState,
     name="ComplaintStatus",
     description="SUBMITTED -> ACCEPTED -> DECIDED; or REFUSED; WITHDRAWN by the complainant before the decision.",
 )
@@ -73,9 +78,8 @@ describe_values(
         "WITHDRAWN": "Withdrawn by the complainant before the decision.",
     },
 )
-ComplaintDecisionKind = strawberry.enum(
-    states.Decision, name="ComplaintDecision", description="UPHELD, PARTLY_UPHELD or DISMISSED."
-)
+ComplaintDecisionKind: TypeAlias = states.Decision
+strawberry.enum(ComplaintDecisionKind, name="ComplaintDecision", description="UPHELD, PARTLY_UPHELD or DISMISSED.")
 describe_values(
     ComplaintDecisionKind,
     {
@@ -84,9 +88,8 @@ describe_values(
         "DISMISSED": "The complaint is dismissed (驳回).",
     },
 )
-ReportState = strawberry.enum(
-    states.ReportStatus, name="ReportStatus", description="RECEIVED -> INVESTIGATING -> CLOSED."
-)
+ReportState: TypeAlias = states.ReportStatus
+strawberry.enum(ReportState, name="ReportStatus", description="RECEIVED -> INVESTIGATING -> CLOSED.")
 describe_values(
     ReportState,
     {

@@ -1,8 +1,7 @@
 """The expert draw in public: its inputs and results, the experts named only where they may be."""
 
 from datetime import datetime
-from enum import Enum
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -14,9 +13,9 @@ from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
 
-ExpertDrawState = strawberry.enum(
-    Enum("ExpertDrawState", {s.name: s.value for s in evaluation.DrawStatus}),  # type: ignore[misc]
-    description="Committed (the secret still hidden), or revealed (drawn).",
+ExpertDrawState: TypeAlias = evaluation.DrawStatus
+strawberry.enum(
+    ExpertDrawState, name="ExpertDrawState", description="Committed (the secret still hidden), or revealed (drawn)."
 )
 describe_values(
     ExpertDrawState,

@@ -1,8 +1,7 @@
 """Evaluation by the committee: start, score sheets by experts, the report and its candidates."""
 
 from datetime import datetime
-from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -22,8 +21,10 @@ from schema.publication.types import EvaluationMethodType
 from schema.relay import Node, int_id, node_resolver, to_global_id
 from schema.scalars import Fen
 
-EvaluationState = strawberry.enum(
-    Enum("EvaluationState", {s.name: s.value for s in scoring.EvaluationStatus}),  # type: ignore[misc]
+EvaluationState: TypeAlias = scoring.EvaluationStatus
+strawberry.enum(
+    EvaluationState,
+    name="EvaluationState",
     description="SCORING while sheets come in; REPORTED with candidates; FAILED when no bid complied (流标).",
 )
 describe_values(

@@ -1,6 +1,7 @@
 """Electronic bid guarantees: the application with its letter, and what a letter check reveals."""
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -18,8 +19,9 @@ from schema.publication.types import Lot
 from schema.relay import Node, node_resolver
 from schema.scalars import Fen
 
-GuaranteeState = strawberry.enum(
-    GuaranteeStatus,
+GuaranteeState: TypeAlias = GuaranteeStatus
+strawberry.enum(
+    GuaranteeState,
     name="GuaranteeStatus",
     description="applied -> issued -> (claimed -> paid | rejected) | released | expired; or declined.",
 )

@@ -1,7 +1,7 @@
 """Notifications, devices and preferences as the app sees them."""
 
 from datetime import datetime
-from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -12,9 +12,9 @@ from domain.notifications import services as notifications
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver
 
-NotificationKind = strawberry.enum(
-    Enum("NotificationKind", {k.name: k.value for k in notifications.Kind}),  # type: ignore[misc]
-    description="What a notification is about; pushes can be muted per kind.",
+NotificationKind: TypeAlias = notifications.Kind
+strawberry.enum(
+    NotificationKind, name="NotificationKind", description="What a notification is about; pushes can be muted per kind."
 )
 describe_values(
     NotificationKind,
@@ -54,8 +54,10 @@ describe_values(
         "EXPERT_DRAWN": "The caller (an expert) was drawn for an evaluation committee: when and where to report.",
     },
 )
-NotificationChannel = strawberry.enum(
-    Enum("NotificationChannel", {c.name: c.value for c in notifications.Channel}),  # type: ignore[misc]
+NotificationChannel: TypeAlias = notifications.Channel
+strawberry.enum(
+    NotificationChannel,
+    name="NotificationChannel",
     description="Where a notification goes besides the inbox, which always keeps it.",
 )
 describe_values(
@@ -65,10 +67,8 @@ describe_values(
         "LIVE": "Live delivery to the caller's open app over WebSocket.",
     },
 )
-PushProvider = strawberry.enum(
-    Enum("PushProvider", {p.name: p.value for p in notifications.Provider}),  # type: ignore[misc]
-    description="The push service a device is registered with.",
-)
+PushProvider: TypeAlias = notifications.Provider
+strawberry.enum(PushProvider, name="PushProvider", description="The push service a device is registered with.")
 describe_values(
     PushProvider,
     {
@@ -84,10 +84,8 @@ describe_values(
         "VIVO": "vivo Push, a token registered directly with vivo.",
     },
 )
-DevicePlatform = strawberry.enum(
-    Enum("DevicePlatform", {p.name: p.value for p in notifications.Platform}),  # type: ignore[misc]
-    description="The device's operating system.",
-)
+DevicePlatform: TypeAlias = notifications.Platform
+strawberry.enum(DevicePlatform, name="DevicePlatform", description="The device's operating system.")
 describe_values(
     DevicePlatform,
     {

@@ -1,7 +1,7 @@
 """GraphQL types of the public trading information: regions, projects, lots, announcements."""
 
 from datetime import datetime
-from typing import Optional
+from typing import Optional, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -18,7 +18,8 @@ from schema.describe import describe_values
 from schema.relay import Node, node_resolver
 from schema.scalars import Fen
 
-ProcedureType = strawberry.enum(Procedure, name="ProcedureType", description="Trading procedure (交易方式).")
+ProcedureType: TypeAlias = Procedure
+strawberry.enum(ProcedureType, name="ProcedureType", description="Trading procedure (交易方式).")
 describe_values(
     ProcedureType,
     {
@@ -32,7 +33,8 @@ describe_values(
         "ONLINE_AUCTION": "Online auction (网络竞价): open ascending bidding, ending with timed countdowns.",
     },
 )
-AnnouncementKind = strawberry.enum(AnnouncementType, name="AnnouncementType", description="Kind of announcement.")
+AnnouncementKind: TypeAlias = AnnouncementType
+strawberry.enum(AnnouncementKind, name="AnnouncementType", description="Kind of announcement.")
 describe_values(
     AnnouncementKind,
     {
@@ -47,7 +49,8 @@ describe_values(
         "COMPLAINT_DECISION": "A supervisor's decision on a complaint (投诉处理决定), published by the platform.",
     },
 )
-AnnouncementState = strawberry.enum(AnnouncementStatus, name="AnnouncementStatus", description="Draft or published.")
+AnnouncementState: TypeAlias = AnnouncementStatus
+strawberry.enum(AnnouncementState, name="AnnouncementStatus", description="Draft or published.")
 describe_values(
     AnnouncementState,
     {
@@ -55,7 +58,8 @@ describe_values(
         "PUBLISHED": "Public, and never changed again (a change notice corrects it).",
     },
 )
-LotState = strawberry.enum(LotStatus, name="LotStatus", description="Where a lot stands.")
+LotState: TypeAlias = LotStatus
+strawberry.enum(LotState, name="LotStatus", description="Where a lot stands.")
 describe_values(
     LotState,
     {
@@ -70,8 +74,9 @@ describe_values(
         "TERMINATED": "Stopped by the tenderer or a supervisor before an outcome.",
     },
 )
-EvaluationMethodType = strawberry.enum(
-    EvaluationMethod,
+EvaluationMethodType: TypeAlias = EvaluationMethod
+strawberry.enum(
+    EvaluationMethodType,
     name="EvaluationMethod",
     description="How a sealed tender is evaluated: LOWEST_PRICE (经评审的最低投标价法) or COMPREHENSIVE (综合评估法).",
 )

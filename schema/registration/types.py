@@ -1,7 +1,7 @@
 """Registrations for lots, with their deposit account when the lot asks for security."""
 
 from datetime import datetime
-from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -20,10 +20,8 @@ from schema.publication.types import Lot
 from schema.relay import Node, node_resolver
 from schema.scalars import Fen
 
-RegistrationState = strawberry.enum(
-    Enum("RegistrationState", {s.name: s.value for s in registration.RegistrationStatus}),  # type: ignore[misc]
-    description="Registered, or withdrawn by the bidder.",
-)
+RegistrationState: TypeAlias = registration.RegistrationStatus
+strawberry.enum(RegistrationState, name="RegistrationState", description="Registered, or withdrawn by the bidder.")
 describe_values(
     RegistrationState,
     {

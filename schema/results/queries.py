@@ -1,8 +1,7 @@
 """Results of a tendered lot: candidates, award, confirmation, contract and performance records."""
 
 from datetime import date, datetime
-from enum import Enum
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -15,8 +14,10 @@ from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
 from schema.scalars import Fen
 
-AwardState = strawberry.enum(
-    Enum("AwardState", {s.name: s.value for s in results.AwardStatus}),  # type: ignore[misc]
+AwardState: TypeAlias = results.AwardStatus
+strawberry.enum(
+    AwardState,
+    name="AwardState",
     description="AWARDED (result announced), CONFIRMED (the winner acknowledged), CONTRACTED, COMPLETED.",
 )
 describe_values(

@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -19,8 +19,9 @@ from schema.relay import Before, Connection, Last, Node, int_id, node_resolver, 
 
 IsSupervisor = has_role(Role.SUPERVISOR)
 
-CollusionSignal = strawberry.enum(
-    alerts.Signal,
+CollusionSignal: TypeAlias = alerts.Signal
+strawberry.enum(
+    CollusionSignal,
     name="CollusionSignal",
     description="SAME_DEVICE, SAME_NETWORK (one device id or IP address across bidders), "
     "SHARED_DOWNLOAD_DEVICE (one device downloading the tender documents of several bidders), IDENTICAL_DOCUMENTS, "
@@ -44,8 +45,9 @@ describe_values(
         "BID_ROTATION": "Two bidders often bid together and take turns winning (陪标/轮流中标).",
     },
 )
-CollusionAlertStatus = strawberry.enum(
-    alerts.AlertStatus,
+CollusionAlertStatus: TypeAlias = alerts.AlertStatus
+strawberry.enum(
+    CollusionAlertStatus,
     name="CollusionAlertStatus",
     description="NEW -> INVESTIGATING | DISMISSED | REFERRED; INVESTIGATING -> DISMISSED | REFERRED; "
     "DISMISSED -> INVESTIGATING (reopened); REFERRED is final.",

@@ -1,7 +1,7 @@
 """Trading statistics for supervisors (their categories) and operators, as rows or as CSV."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from graphql import GraphQLError
@@ -16,8 +16,9 @@ from schema.describe import describe_values
 from schema.permissions import IsSupervisorOrOperator
 from schema.scalars import Fen
 
-StatisticsPeriod = strawberry.enum(
-    statistics.Period, name="StatisticsPeriod", description="MONTH (2026-01), QUARTER (2026-Q1) or YEAR (2026)."
+StatisticsPeriod: TypeAlias = statistics.Period
+strawberry.enum(
+    StatisticsPeriod, name="StatisticsPeriod", description="MONTH (2026-01), QUARTER (2026-Q1) or YEAR (2026)."
 )
 describe_values(
     StatisticsPeriod,

@@ -1,7 +1,7 @@
 """A sealed bid as its bidder sees it before the opening: a receipt, nothing that could be read."""
 
 from datetime import datetime
-from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 
@@ -11,8 +11,10 @@ from schema.describe import describe_values
 from schema.relay import Node
 from schema.scalars import Fen
 
-SealedBidState = strawberry.enum(
-    Enum("SealedBidState", {s.name: s.value for s in tendering.BidStatus}),  # type: ignore[misc]
+SealedBidState: TypeAlias = tendering.BidStatus
+strawberry.enum(
+    SealedBidState,
+    name="SealedBidState",
     description="submitted, superseded by a replacement, withdrawn, decrypted at the opening, or invalid.",
 )
 describe_values(
