@@ -1,0 +1,91 @@
+"""Which events notify whom, with which template: the one place a new trigger is added.
+
+A rule reads what it needs to address and word the notification and returns one
+NewNotification per recipient; the store makes each once per (event, user).
+
+The rules live by area (accounts, publication, registration, auctions, tendering, experts, results,
+complaints), the recipients they share in common.py; RULES below is the one registry the dispatcher reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.common.models import OutboxEvent
+from domain.notifications.services import NewNotification
+from notifications.rules.accounts import credit_recorded, organisation_reviewed, punishment_listed
+from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notice
+from notifications.rules.common import Rule
+from notifications.rules.complaints import (
+    collusion_alert,
+    complaint_notice,
+    complaint_overdue,
+    lot_suspension,
+    objection_answered,
+    objection_overdue,
+    objection_raised,
+    report_status_changed,
+)
+from notifications.rules.experts import committee_complete, expert_drawn, expert_replacement_needed
+from notifications.rules.publication import (
+    announcement_to_registrants,
+    lot_ended,
+    saved_search_matched,
+    tender_document_changed,
+)
+from notifications.rules.registration import deposit_changed, guarantee_changed, registered
+from notifications.rules.results import candidates_published, contract_overdue, evaluation_reported, result_notice
+from notifications.rules.tendering import deadline_approaching, decryption_window
+
+RULES: dict[str, Rule] = {
+    "supervision.alert_raised": collusion_alert,
+    "objection.raised": objection_raised,
+    "objection.answered": objection_answered,
+    "objection.overdue": objection_overdue,
+    **dict.fromkeys(
+        ("complaint.filed", "complaint.accepted", "complaint.refused", "complaint.decided"), complaint_notice
+    ),
+    "complaint.overdue": complaint_overdue,
+    "document.stored": tender_document_changed,
+    "expert_draw.revealed": expert_drawn,
+    "expert_notice.replacement_needed": expert_replacement_needed,
+    "expert_notice.committee_complete": committee_complete,
+    "opening.started": decryption_window,
+    "tendering.decryption_closing": decryption_window,
+    "tendering.deadline_approaching": deadline_approaching,
+    "announcement.published": announcement_to_registrants,
+    "lot.status_changed": lot_ended,
+    "lot.suspended": lot_suspension,
+    "lot.suspension_lifted": lot_suspension,
+    "report.status_changed": report_status_changed,
+    "evaluation.reported": evaluation_reported,
+    "result.candidates_published": candidates_published,
+    "result.awarded": result_notice,
+    "result.not_awarded": result_notice,
+    "result.contract_overdue": contract_overdue,
+    **{
+        f"guarantee.{step}": guarantee_changed
+        for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
+    },
+    "deposit.paid": deposit_changed,
+    "deposit.refund_scheduled": deposit_changed,
+    "deposit.refunded": deposit_changed,
+    **dict.fromkeys(AUCTION_NOTICES, auction_notice),
+    "auction.phase_changed": auction_ended,
+    "registration.created": registered,
+    "saved_search.matched": saved_search_matched,
+    "organisation.approved": organisation_reviewed,
+    "organisation.rejected": organisation_reviewed,
+    "credit.recorded": credit_recorded,
+    "punishment.listed": punishment_listed,
+}
+
+
+async def notifications_for(events: Sequence[OutboxEvent]) -> list[NewNotification]:
+    """Everything the committed events in this batch notify."""
+    out: list[NewNotification] = []
+    for event in events:
+        rule = RULES.get(event.type)
+        if rule is not None and event.outcome == "success":
+            out.extend(await rule(event))
+    return out

@@ -1,0 +1,69 @@
+"""Online auctions: starting soon, outbid, won, ended."""
+
+from __future__ import annotations
+
+from domain.auctions.models import Auction, AuctionEntry
+from domain.common.clock import shanghai_text
+from domain.common.models import OutboxEvent
+from domain.common.money import Money
+from domain.common.queries import column
+from domain.notifications.services import Kind, NewNotification, active_users_of
+from domain.publication.models import Lot
+from notifications.rules.common import notify
+
+
+async def _auction_lot(event: OutboxEvent) -> tuple[Auction, Lot] | None:
+    auction = await Auction.get_or_none(id=int(event.object_id))
+    if auction is None:
+        return None
+    return auction, await Lot.get(id=auction.lot_id)
+
+
+AUCTION_NOTICES = {
+    "auction.starting_soon": Kind.AUCTION_STARTING_SOON,
+    "auction.outbid": Kind.AUCTION_OUTBID,
+    "auction.won": Kind.AUCTION_WON,
+}
+
+
+async def auction_notice(event: OutboxEvent) -> list[NewNotification]:
+    """Starting soon, outbid, won: time-critical, to the organisations the event names."""
+    found = await _auction_lot(event)
+    if found is None:
+        return []
+    auction, lot = found
+    return notify(
+        event,
+        await active_users_of(event.audience.get("orgs", [])),
+        AUCTION_NOTICES[event.type],
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=True,
+        lot=lot.name,
+        starts_at=shanghai_text(auction.starts_at),
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        confirmation_no=auction.confirmation_no or "",
+    )
+
+
+async def auction_ended(event: OutboxEvent) -> list[NewNotification]:
+    phase = event.payload.get("phase")
+    if phase not in ("sold", "failed"):
+        return []
+    found = await _auction_lot(event)
+    if found is None:
+        return []
+    auction, lot = found
+    orgs = await column(AuctionEntry.filter(auction_id=auction.id).values_list("organisation_id", flat=True), int)
+    return notify(
+        event,
+        await active_users_of(int(o) for o in orgs),
+        Kind.AUCTION_ENDED,
+        f"auction.ended.{phase}",
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        bidder_no=event.payload.get("leading_bidder_no") or "",
+    )

@@ -1,0 +1,101 @@
+"""Evaluation and results: the report, the candidates' publicity, award and result notices, late contracts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.common.clock import shanghai_text
+from domain.common.models import OutboxEvent
+from domain.common.money import Money
+from domain.notifications.services import Kind, NewNotification, active_users_of
+from domain.publication.models import Lot
+from domain.results import services as results
+from domain.results.models import Award
+from notifications.rules.common import lot_and_project, managers, notify, supervisors_of
+
+
+async def evaluation_reported(event: OutboxEvent) -> list[NewNotification]:
+    """To the tenderer (and its agency): the report is ready, publish the candidates; or the lot failed."""
+    found = await lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    failed = bool(event.payload.get("failed"))
+    return notify(
+        event,
+        await active_users_of(managers(project)),
+        Kind.EVALUATION_REPORTED,
+        "evaluation.reported.failed" if failed else "evaluation.reported",
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        candidates=int(event.payload.get("candidates") or 0),
+    )
+
+
+async def candidates_published(event: OutboxEvent) -> list[NewNotification]:
+    """To every bidder whose bid took part in the opening: the candidates are publicised until the end date."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    ends = event.payload.get("publicity_ends_at")
+    return notify(
+        event,
+        await active_users_of(await results.bidders_of(lot.id)),
+        Kind.CANDIDATE_PUBLICITY,
+        event.type,
+        object_type="Announcement",
+        object_id=str(event.payload["announcement_id"]),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        ends=shanghai_text(datetime.fromisoformat(ends)) if ends else "",
+    )
+
+
+async def result_notice(event: OutboxEvent) -> list[NewNotification]:
+    """The award notice (中标通知书) to the winner, a result notice (结果通知书) to each other bidder."""
+    award = await Award.get_or_none(id=int(event.object_id))
+    if award is None:
+        return []
+    lot = await Lot.get(id=award.lot_id)
+    awarded = event.type == "result.awarded"
+    due = event.payload.get("contract_due_at")
+    return notify(
+        event,
+        await active_users_of([int(event.payload["organisation_id"])]),
+        Kind.AWARD_NOTICE if awarded else Kind.RESULT_NOTICE,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        confirmation_no=award.confirmation_no,
+        due=shanghai_text(datetime.fromisoformat(due)) if due else "",
+        winner=event.payload.get("winner") or "",
+    )
+
+
+async def contract_overdue(event: OutboxEvent) -> list[NewNotification]:
+    """To the tenderer (and its agency) and the supervisors of the lot's category."""
+    award = await Award.get_or_none(id=int(event.object_id))
+    if award is None:
+        return []
+    found = await lot_and_project(award.lot_id)
+    if found is None:
+        return []
+    lot, project = found
+    orgs = managers(project) + await supervisors_of(project.category)
+    return notify(
+        event,
+        await active_users_of(orgs),
+        Kind.CONTRACT_OVERDUE,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        confirmation_no=award.confirmation_no,
+        due=shanghai_text(award.contract_due_at),
+    )
