@@ -36,7 +36,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise
 
-from api import graphiql, metrics
+from api import graphiql, metrics, tracing
 from api.auth import authenticate, bearer_token, client_ip
 from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.files import ROUTES as FILE_ROUTES
@@ -162,6 +162,7 @@ def broker_and_limiter(settings: Settings) -> tuple[InProcessBroker, RateLimiter
 
 def build_services(settings: Settings) -> Services:
     wiring.wire()  # every timed transition and award blocker, for the server and the worker alike
+    tracing.configure(settings)  # OpenTelemetry, when an OTLP endpoint is set
     bus, limiter = broker_and_limiter(settings)
     keyring = KeyRing(token_policy(settings), settings.kek_ring())
     services = Services(
@@ -774,4 +775,5 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             max_age=settings.cors_max_age,
         )
     app.add_middleware(DrainMiddleware, lifecycle=services.lifecycle)  # outermost: sees every socket
+    tracing.instrument(app, graphql)  # traces on: the request's span around all of it, a span per operation
     return app

@@ -1,6 +1,6 @@
 """How every process logs: one line per record, JSON in production (`LOG_FORMAT=json`), text in development, each
-line with the request id and the GraphQL operation it belongs to, and never a whole phone number, identity number
-or sign-in code (README: Operations).
+line with the request id and the GraphQL operation it belongs to (JSON lines also the trace and span ids when traces
+are on: api/tracing.py), and never a whole phone number, identity number or sign-in code (README: Operations).
 
 The request id is the client's `X-Request-Id` when it is well formed, else a new one; it is answered in the same
 header and in every error's `extensions.requestId`, so a user's screenshot of an error leads to its log lines.
@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 operation_var: ContextVar[str] = ContextVar("operation", default="-")
+# the current span's (trace id, span id) in hex, set by api/tracing.py when traces are on; None: off
+trace_ids: Callable[[], tuple[str, str] | None] | None = None
 
 # a mainland mobile number (11 digits from 13x to 19x), an identity number (18 characters), a code after the words
 # that announce one; digits inside longer digit runs (ids, amounts in fen) are left alone
@@ -57,6 +60,8 @@ class JsonFormatter(logging.Formatter):
             "operation": operation_var.get(),
             "process": record.process,
         }
+        if trace_ids is not None and (ids := trace_ids()) is not None:
+            entry["trace_id"], entry["span_id"] = ids
         if record.exc_info:
             entry["exception"] = mask(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)

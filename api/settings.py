@@ -115,6 +115,9 @@ class Settings:
     metrics_token: str | None = None  # /metrics answers only this bearer; in production, unset hides it
     # every process's counters in one folder (prometheus_client reads the variable itself, at import)
     prometheus_multiproc_dir: str | None = None
+    # OpenTelemetry traces (api/tracing.py) go over OTLP/HTTP protobuf to this URL; None: off, the SDK not imported
+    traces_endpoint: str | None = None
+    traces_service_name: str = "palmtrade"
     # leaving (api/lifecycle.py): not ready but serving for the drain, then in-flight work gets the grace
     shutdown_drain_seconds: float = 0.0
     shutdown_grace_seconds: float = 30.0
@@ -215,6 +218,8 @@ class Settings:
             log_format=_log_format(os.environ.get("LOG_FORMAT") or ("json" if production else "text")),
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
             prometheus_multiproc_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            traces_endpoint=_traces_endpoint(),
+            traces_service_name=os.environ.get("OTEL_SERVICE_NAME") or "palmtrade",
             shutdown_drain_seconds=float(os.environ.get("SHUTDOWN_DRAIN_SECONDS") or (5 if production else 0)),
             shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or 30),
             readiness_timeout=float(os.environ.get("READINESS_TIMEOUT") or 1),
@@ -287,6 +292,29 @@ def _key_encryption(production: bool) -> dict[str, Any]:
     except KekConfigurationError as err:
         raise SettingsError(f"KEY_ENCRYPTION_KEYS: {err}") from None
     return {"key_encryption_keys": keys, "key_encryption_key_file": path or "data/key-encryption-keys"}
+
+
+def _traces_endpoint() -> str | None:
+    """Where spans go, by OpenTelemetry's own variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else
+    OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces; neither, OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none: off (the
+    SDK's own default, otlp to localhost, would need a collector on every machine)."""
+    exporter = (os.environ.get("OTEL_TRACES_EXPORTER") or "otlp").strip().lower()
+    if _bool("OTEL_SDK_DISABLED", False) or exporter == "none":
+        return None
+    base = (os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip()
+    url = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or "").strip() or (
+        base.rstrip("/") + "/v1/traces" if base else ""
+    )
+    if not url:
+        return None
+    protocol = (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
+    ).strip() or "http/protobuf"
+    if exporter != "otlp" or protocol != "http/protobuf":
+        raise SettingsError(
+            f"traces: only OTLP over http/protobuf is built in (OTEL_TRACES_EXPORTER={exporter}, protocol {protocol})"
+        )
+    return url
 
 
 def _redis_prefix() -> str:
