@@ -32,12 +32,12 @@ async def migrate(settings: Settings) -> None:
         path = settings.database_url.removeprefix("sqlite://")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    from domain.accounts.key_encryption import ring_for_migrations
+    from domain.migrations._deployment import lending_kek
 
     config = tortoise_config(settings.database_url)
     try:
         async with _one_migrator(settings.database_url):
-            with ring_for_migrations(settings.kek_ring()):  # 0022 seals plaintext signing keys under it
+            with lending_kek(settings.kek_ring().current):  # 0022 seals plaintext signing keys under it
                 await tortoise_migrate(config=config)
     finally:
         await Tortoise.close_connections()

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -202,26 +200,9 @@ _default: dict[str, KekRing] = {}
 
 
 def default_ring() -> KekRing:
-    """The ring of callers that are given none (tests, benches, the migration run without settings): the
+    """The ring of callers that are given none (tests, benches): the
     development key file. The composition root always passes the ring of its settings."""
     key = str(DEFAULT_FILE.resolve())
     if key not in _default:
         _default[key] = local_ring()
     return _default[key]
-
-
-_migrating: ContextVar[KekRing | None] = ContextVar("kek_ring_for_migrations", default=None)
-
-
-@contextlib.contextmanager
-def ring_for_migrations(ring: KekRing) -> Iterator[None]:
-    """The ring migrations seal with while they run (api.manage.migrate passes the settings' ring)."""
-    token = _migrating.set(ring)
-    try:
-        yield
-    finally:
-        _migrating.reset(token)
-
-
-def migration_ring() -> KekRing:
-    return _migrating.get() or default_ring()

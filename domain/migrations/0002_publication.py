@@ -9,13 +9,57 @@ from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
 
+# GB/T 2260 divisions shipped with the platform, as they were when this migration was written (frozen: a later
+# change to domain/publication/regions.py needs a migration of its own): code, name, parent code, level
+# (1 province, 2 city, 3 district or county)
+REGIONS: list[tuple[str, str, str | None, int]] = [
+    ('370000', '山东省', None, 1),
+    ('370100', '济南市', '370000', 2),
+    ('370102', '历下区', '370100', 3),
+    ('370103', '市中区', '370100', 3),
+    ('370104', '槐荫区', '370100', 3),
+    ('370105', '天桥区', '370100', 3),
+    ('370112', '历城区', '370100', 3),
+    ('370113', '长清区', '370100', 3),
+    ('370114', '章丘区', '370100', 3),
+    ('370115', '济阳区', '370100', 3),
+    ('370116', '莱芜区', '370100', 3),
+    ('370117', '钢城区', '370100', 3),
+    ('370124', '平阴县', '370100', 3),
+    ('370126', '商河县', '370100', 3),
+    ('370200', '青岛市', '370000', 2),
+    ('370202', '市南区', '370200', 3),
+    ('370203', '市北区', '370200', 3),
+    ('370211', '黄岛区', '370200', 3),
+    ('370212', '崂山区', '370200', 3),
+    ('370213', '李沧区', '370200', 3),
+    ('370214', '城阳区', '370200', 3),
+    ('370215', '即墨区', '370200', 3),
+    ('370281', '胶州市', '370200', 3),
+    ('370283', '平度市', '370200', 3),
+    ('370285', '莱西市', '370200', 3),
+    ('370300', '淄博市', '370000', 2),
+    ('370400', '枣庄市', '370000', 2),
+    ('370500', '东营市', '370000', 2),
+    ('370600', '烟台市', '370000', 2),
+    ('370700', '潍坊市', '370000', 2),
+    ('370800', '济宁市', '370000', 2),
+    ('370900', '泰安市', '370000', 2),
+    ('371000', '威海市', '370000', 2),
+    ('371100', '日照市', '370000', 2),
+    ('371300', '临沂市', '370000', 2),
+    ('371400', '德州市', '370000', 2),
+    ('371500', '聊城市', '370000', 2),
+    ('371600', '滨州市', '370000', 2),
+    ('371700', '菏泽市', '370000', 2),
+]
+
+
 async def load_regions(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     """GB/T 2260 divisions shipped with the platform (data, not schema)."""
-    from domain.publication.regions import REGIONS, level_of
-
     values = ", ".join(
-        "('{}', '{}', {}, {})".format(code, name, f"'{parent}'" if parent else "NULL", level_of(code))
-        for code, name, parent in REGIONS
+        "('{}', '{}', {}, {})".format(code, name, f"'{parent}'" if parent else "NULL", level)
+        for code, name, parent, level in REGIONS
     )
     await schema_editor.client.execute_script(
         f"INSERT INTO region (code, name, parent_code, level) VALUES {values}"
