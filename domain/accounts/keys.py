@@ -22,7 +22,7 @@ from domain.accounts.models import Organisation, PartnerKey
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import Actor
-from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 
 MAX_JWS_LENGTH = 64_000
@@ -93,6 +93,7 @@ def public_key(jwk: dict[str, Any]) -> ECKey | RSAKey:
     raise InvalidPublicKey()
 
 
+@raises(InvalidPublicKey, KeyAlreadyRegistered)
 @use_case("partner_key.register", "PartnerKey")
 async def register_key(actor: Actor, purpose: str, jwk: dict[str, Any]) -> PartnerKey:
     """Registers a public signing key for the caller's approved guarantor organisation; kid = its thumbprint."""
@@ -131,6 +132,7 @@ async def register_key(actor: Actor, purpose: str, jwk: dict[str, Any]) -> Partn
     return row
 
 
+@raises()
 @use_case("partner_key.revoke", "PartnerKey")
 async def revoke_key(actor: Actor, key_id: int) -> PartnerKey:
     """Revokes one of the caller organisation's keys: nothing signed with it is accepted afterwards."""

@@ -21,7 +21,7 @@ from domain.accounts.models import Organisation
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import NotFound, PermissionDenied
+from domain.common.errors import NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -118,6 +118,7 @@ async def _tender_published_at(lot: Lot) -> datetime | None:
     return first.published_at if first else None
 
 
+@raises(RegistrationClosed, NotEligible)
 @use_case("registration.create", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Registration:
     """Registers the caller's organisation for an open lot inside its window; approval is automatic.
@@ -178,6 +179,7 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
     return await Registration.get(id=result["id"])
 
 
+@raises(RegistrationLocked)
 @use_case("registration.withdraw", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def withdraw(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Registration:
     """Withdraws the caller's registration until the bid deadline (idempotent)."""

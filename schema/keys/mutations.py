@@ -10,9 +10,8 @@ from strawberry.types import Info
 
 from domain.accounts import keys
 from domain.accounts.models import PartnerKey as PartnerKeyModel
-from domain.common.errors import DomainError
 from schema.describe import describe_values
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsUser
 from schema.relay import Node, int_id, node_resolver
 
@@ -62,9 +61,7 @@ class PartnerKeyRegistered:
     key: PartnerKey = strawberry.field(description="The key as registered.")
 
 
-PartnerKeyRegisterResult = result_union(
-    "PartnerKeyRegisterResult", PartnerKeyRegistered, [keys.InvalidPublicKey, keys.KeyAlreadyRegistered]
-)
+PartnerKeyRegisterResult = result_union("PartnerKeyRegisterResult", PartnerKeyRegistered, [keys.register_key])
 
 
 @strawberry.input(description="Revoke a key: nothing signed with it is accepted afterwards.")
@@ -77,7 +74,7 @@ class PartnerKeyRevoked:
     key: PartnerKey = strawberry.field(description="The key as revoked.")
 
 
-PartnerKeyRevokeResult = result_union("PartnerKeyRevokeResult", PartnerKeyRevoked, [])
+PartnerKeyRevokeResult = result_union("PartnerKeyRevokeResult", PartnerKeyRevoked, [keys.revoke_key])
 
 
 @strawberry.type
@@ -90,8 +87,10 @@ class PartnerKeyQueries:
 
 @strawberry.type
 class PartnerKeyMutations:
-    @strawberry.mutation(
-        description="Register a public signing key (guarantors and banks).", permission_classes=[IsUser]
+    @mutation(
+        PartnerKeyRegisterResult,
+        description="Register a public signing key (guarantors and banks).",
+        permission_classes=[IsUser],
     )
     async def partner_key_register(
         self,
@@ -99,22 +98,20 @@ class PartnerKeyMutations:
         input: Annotated[
             PartnerKeyRegisterInput, strawberry.argument(description="The public key and what it will sign.")
         ],
-    ) -> PartnerKeyRegisterResult:
+    ) -> PartnerKeyRegistered:
         jwk: Any = input.jwk
-        try:
-            row = await keys.register_key(info.context.actor, input.purpose.value, jwk)
-        except DomainError as err:
-            return as_error(err, info, [keys.InvalidPublicKey, keys.KeyAlreadyRegistered])
+        row = await keys.register_key(info.context.actor, input.purpose.value, jwk)
         return PartnerKeyRegistered(key=PartnerKey.from_model(row))
 
-    @strawberry.mutation(description="Revoke one of the caller organisation's keys.", permission_classes=[IsUser])
+    @mutation(
+        PartnerKeyRevokeResult,
+        description="Revoke one of the caller organisation's keys.",
+        permission_classes=[IsUser],
+    )
     async def partner_key_revoke(
         self, info: Info, input: Annotated[PartnerKeyRevokeInput, strawberry.argument(description="The key to revoke.")]
-    ) -> PartnerKeyRevokeResult:
-        try:
-            row = await keys.revoke_key(info.context.actor, int_id(input.key_id, "PartnerKey", "keyId"))
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> PartnerKeyRevoked:
+        row = await keys.revoke_key(info.context.actor, int_id(input.key_id, "PartnerKey", "keyId"))
         return PartnerKeyRevoked(key=PartnerKey.from_model(row))
 
 

@@ -5,14 +5,11 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
 from domain.registration import services as registration
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsUser
 from schema.registration.types import Registration
 from schema.relay import int_id
-
-REGISTER_ERRORS = [registration.RegistrationClosed, registration.NotEligible]
 
 
 @strawberry.input(description="Register the caller's organisation for a lot.")
@@ -31,7 +28,7 @@ class LotRegistered:
     )
 
 
-LotRegisterResult = result_union("LotRegisterResult", LotRegistered, REGISTER_ERRORS)
+LotRegisterResult = result_union("LotRegisterResult", LotRegistered, [registration.register])
 
 
 @strawberry.input(description="Withdraw the caller's registration before the bid deadline.")
@@ -48,35 +45,31 @@ class LotWithdrawn:
     registration: Registration = strawberry.field(description="The registration as withdrawn.")
 
 
-LotWithdrawResult = result_union("LotWithdrawResult", LotWithdrawn, [registration.RegistrationLocked])
+LotWithdrawResult = result_union("LotWithdrawResult", LotWithdrawn, [registration.withdraw])
 
 
 @strawberry.type
 class RegistrationMutations:
-    @strawberry.mutation(description="Register for a lot (报名).", permission_classes=[IsUser])
+    @mutation(LotRegisterResult, description="Register for a lot (报名).", permission_classes=[IsUser])
     async def lot_register(
         self,
         info: Info,
         input: Annotated[LotRegisterInput, strawberry.argument(description="The lot to register for.")],
-    ) -> LotRegisterResult:
-        try:
-            reg = await registration.register(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, REGISTER_ERRORS)
+    ) -> LotRegistered:
+        reg = await registration.register(
+            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
+        )
         return LotRegistered(registration=Registration.from_model(reg))
 
-    @strawberry.mutation(description="Withdraw a registration before the bid deadline.", permission_classes=[IsUser])
+    @mutation(
+        LotWithdrawResult, description="Withdraw a registration before the bid deadline.", permission_classes=[IsUser]
+    )
     async def lot_withdraw(
         self,
         info: Info,
         input: Annotated[LotWithdrawInput, strawberry.argument(description="The lot whose registration to withdraw.")],
-    ) -> LotWithdrawResult:
-        try:
-            reg = await registration.withdraw(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [registration.RegistrationLocked])
+    ) -> LotWithdrawn:
+        reg = await registration.withdraw(
+            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
+        )
         return LotWithdrawn(registration=Registration.from_model(reg))
