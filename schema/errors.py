@@ -150,6 +150,7 @@ def mutation(
             except DomainError as err:
                 return as_error(err, kwargs["info"], allowed)  # type: ignore[arg-type]
 
+        answer.__allowed__ = allowed  # type: ignore[attr-defined]  # read by tests/schema/test_error_unions.py
         field: T = strawberry.mutation(
             resolver=answer,
             graphql_type=result,
