@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts.models import Expert, User
 from domain.common import clock
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, PermissionDenied
+from domain.common.errors import InvalidInput, PermissionDenied, raises
 from domain.common.queries import column
 from domain.common.storage import claim
 from domain.notifications.models import Device, Notification, NotificationPreference, PushDelivery
@@ -165,6 +165,7 @@ def _recipient(actor: Actor) -> dict[str, Any]:  # filter keywords: user_id or e
 # ---------------------------------------------------------------- devices
 
 
+@raises()
 async def register_device(
     actor: Actor,
     provider: str,
@@ -230,6 +231,7 @@ async def register_device(
     return device
 
 
+@raises()
 async def unregister_device(actor: Actor, token: str) -> bool:
     """Removes the caller's device with this token; False when the caller has none (idempotent)."""
     owner = _recipient(actor)
@@ -307,6 +309,7 @@ async def preferences(user_id: int) -> Preferences:
     return _from_row(await NotificationPreference.get_or_none(user_id=user_id))
 
 
+@raises(InvalidQuietHours)
 async def update_preferences(
     actor: Actor, muted: Iterable[tuple[str, str]], quiet_from: str | None, quiet_to: str | None
 ) -> Preferences:
@@ -506,11 +509,13 @@ def _ids(ids: Sequence[int]) -> list[int]:
     return list(ids)
 
 
+@raises(TooManyIds)
 async def mark_read(actor: Actor, ids: Sequence[int]) -> int:
     """Marks the caller's notifications read; others' ids are ignored. Returns how many changed."""
     return await inbox(actor, unread_only=True).filter(id__in=_ids(ids)).update(read_at=clock.now())
 
 
+@raises()
 async def mark_all_read(actor: Actor, up_to: int | None = None) -> int:
     """Marks every unread notification read, or only those up to the newest one the client showed."""
     query = inbox(actor, unread_only=True)
@@ -519,6 +524,7 @@ async def mark_all_read(actor: Actor, up_to: int | None = None) -> int:
     return await query.update(read_at=clock.now())
 
 
+@raises(TooManyIds)
 async def delete(actor: Actor, ids: Sequence[int]) -> int:
     """Removes notifications from the caller's inbox (kept hidden, so a redelivery cannot revive them)."""
     return await inbox(actor).filter(id__in=_ids(ids)).update(deleted_at=clock.now())

@@ -5,9 +5,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
 from domain.notifications import services as notifications
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.notifications.types import (
     Device,
     DevicePlatform,
@@ -37,7 +36,7 @@ class DeviceRegistered:
     device: Device = strawberry.field(description="The device as registered now.")
 
 
-DeviceRegisterResult = result_union("DeviceRegisterResult", DeviceRegistered, [])
+DeviceRegisterResult = result_union("DeviceRegisterResult", DeviceRegistered, [notifications.register_device])
 
 
 @strawberry.input(description="Stop pushes to this device (on sign-out).")
@@ -52,7 +51,7 @@ class DeviceUnregistered:
     )
 
 
-DeviceUnregisterResult = result_union("DeviceUnregisterResult", DeviceUnregistered, [])
+DeviceUnregisterResult = result_union("DeviceUnregisterResult", DeviceUnregistered, [notifications.unregister_device])
 
 
 @strawberry.input(description="Notifications of the caller, by global id.")
@@ -76,7 +75,11 @@ class NotificationsChanged:
     unread_count: int = strawberry.field(description="How many unread notifications the caller has now.")
 
 
-NotificationsChangeResult = result_union("NotificationsChangeResult", NotificationsChanged, [notifications.TooManyIds])
+NotificationsChangeResult = result_union(
+    "NotificationsChangeResult",
+    NotificationsChanged,
+    [notifications.TooManyIds, notifications.mark_read, notifications.mark_all_read, notifications.delete],
+)
 
 
 @strawberry.input(description="A kind of notification to mute on a channel.")
@@ -101,7 +104,7 @@ class NotificationPreferencesUpdated:
 
 
 NotificationPreferencesUpdateResult = result_union(
-    "NotificationPreferencesUpdateResult", NotificationPreferencesUpdated, [notifications.InvalidQuietHours]
+    "NotificationPreferencesUpdateResult", NotificationPreferencesUpdated, [notifications.update_preferences]
 )
 
 
@@ -113,55 +116,56 @@ def _ids(values: list[strawberry.ID]) -> list[int]:
 
 @strawberry.type
 class NotificationMutations:
-    @strawberry.mutation(description="Register or refresh a device for pushes.", permission_classes=[IsUserOrExpert])
+    @mutation(
+        DeviceRegisterResult,
+        description="Register or refresh a device for pushes.",
+        permission_classes=[IsUserOrExpert],
+    )
     async def device_register(
         self,
         info: Info,
         input: Annotated[
             DeviceRegisterInput, strawberry.argument(description="The device's push token, provider and platform.")
         ],
-    ) -> DeviceRegisterResult:
-        try:
-            device = await notifications.register_device(
-                info.context.actor,
-                input.provider.value,
-                input.token,
-                input.platform.value,
-                input.app_version,
-                input.locale,
-                input.installation_id,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> DeviceRegistered:
+        device = await notifications.register_device(
+            info.context.actor,
+            input.provider.value,
+            input.token,
+            input.platform.value,
+            input.app_version,
+            input.locale,
+            input.installation_id,
+        )
         return DeviceRegistered(device=Device.from_model(device))
 
-    @strawberry.mutation(description="Stop pushes to one of the caller's devices.", permission_classes=[IsUserOrExpert])
+    @mutation(
+        DeviceUnregisterResult,
+        description="Stop pushes to one of the caller's devices.",
+        permission_classes=[IsUserOrExpert],
+    )
     async def device_unregister(
         self,
         info: Info,
         input: Annotated[DeviceUnregisterInput, strawberry.argument(description="The push token to forget.")],
-    ) -> DeviceUnregisterResult:
-        try:
-            removed = await notifications.unregister_device(info.context.actor, input.token)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> DeviceUnregistered:
+        removed = await notifications.unregister_device(info.context.actor, input.token)
         return DeviceUnregistered(removed=removed)
 
-    @strawberry.mutation(description="Mark notifications read.", permission_classes=[IsUserOrExpert])
+    @mutation(NotificationsChangeResult, description="Mark notifications read.", permission_classes=[IsUserOrExpert])
     async def notifications_mark_read(
         self,
         info: Info,
         input: Annotated[NotificationIdsInput, strawberry.argument(description="The notifications to mark read.")],
-    ) -> NotificationsChangeResult:
+    ) -> NotificationsChanged:
         actor = info.context.actor
-        try:
-            changed = await notifications.mark_read(actor, _ids(input.ids))
-        except DomainError as err:
-            return as_error(err, info, [notifications.TooManyIds])
+        changed = await notifications.mark_read(actor, _ids(input.ids))
         return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
 
-    @strawberry.mutation(
-        description="Mark all (or all up to one) notifications read.", permission_classes=[IsUserOrExpert]
+    @mutation(
+        NotificationsChangeResult,
+        description="Mark all (or all up to one) notifications read.",
+        permission_classes=[IsUserOrExpert],
     )
     async def notifications_mark_all_read(
         self,
@@ -170,31 +174,33 @@ class NotificationMutations:
             NotificationsMarkAllReadInput,
             strawberry.argument(description="Up to which notification to mark everything read."),
         ],
-    ) -> NotificationsChangeResult:
+    ) -> NotificationsChanged:
         actor = info.context.actor
-        try:
-            up_to = None if input.up_to is None else int_id(input.up_to, "Notification", "upTo")
-            changed = await notifications.mark_all_read(actor, up_to)
-        except DomainError as err:
-            return as_error(err, info, [])
+        up_to = None if input.up_to is None else int_id(input.up_to, "Notification", "upTo")
+        changed = await notifications.mark_all_read(actor, up_to)
         return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
 
-    @strawberry.mutation(description="Delete notifications from the inbox.", permission_classes=[IsUserOrExpert])
+    @mutation(
+        NotificationsChangeResult,
+        description="Delete notifications from the inbox.",
+        permission_classes=[IsUserOrExpert],
+    )
     async def notifications_delete(
         self,
         info: Info,
         input: Annotated[
             NotificationIdsInput, strawberry.argument(description="The notifications to delete from the inbox.")
         ],
-    ) -> NotificationsChangeResult:
+    ) -> NotificationsChanged:
         actor = info.context.actor
-        try:
-            changed = await notifications.delete(actor, _ids(input.ids))
-        except DomainError as err:
-            return as_error(err, info, [notifications.TooManyIds])
+        changed = await notifications.delete(actor, _ids(input.ids))
         return NotificationsChanged(changed=changed, unread_count=await notifications.unread_count(actor))
 
-    @strawberry.mutation(description="Replace notification preferences.", permission_classes=[IsUser])
+    @mutation(
+        NotificationPreferencesUpdateResult,
+        description="Replace notification preferences.",
+        permission_classes=[IsUser],
+    )
     async def notification_preferences_update(
         self,
         info: Info,
@@ -202,14 +208,11 @@ class NotificationMutations:
             NotificationPreferencesInput,
             strawberry.argument(description="The new preferences; they replace the old ones whole."),
         ],
-    ) -> NotificationPreferencesUpdateResult:
-        try:
-            prefs = await notifications.update_preferences(
-                info.context.actor,
-                [(m.kind.value, m.channel.value) for m in input.muted],
-                input.quiet_hours_starts,
-                input.quiet_hours_ends,
-            )
-        except DomainError as err:
-            return as_error(err, info, [notifications.InvalidQuietHours])
+    ) -> NotificationPreferencesUpdated:
+        prefs = await notifications.update_preferences(
+            info.context.actor,
+            [(m.kind.value, m.channel.value) for m in input.muted],
+            input.quiet_hours_starts,
+            input.quiet_hours_ends,
+        )
         return NotificationPreferencesUpdated(preferences=NotificationPreferences.from_domain(prefs))
