@@ -40,7 +40,7 @@ from domain.access import scope
 from domain.accounts.models import Expert
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -243,6 +243,7 @@ def _drawn(draws: Iterable[ExpertDraw]) -> set[int]:
     return {int(i) for d in draws for i in (d.selected or [])}
 
 
+@raises(CommitmentTooLate, DrawExists, NotEnoughExperts, NotSealedTender)
 @use_case("expert_draw.commit", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def commit(
     actor: Actor, lot_id: int, specialty: str, size: int, commitment: str, idempotency_key: str | None = None
@@ -294,6 +295,7 @@ async def commit(
     return await ExpertDraw.get(id=result["id"])
 
 
+@raises()
 async def find(lot_id: int, round_no: int) -> int:
     """The id of a lot's round; NotFound when there is none."""
     draw = await ExpertDraw.get_or_none(lot_id=lot_id, round=round_no)
@@ -302,6 +304,7 @@ async def find(lot_id: int, round_no: int) -> int:
     return int(draw.id)
 
 
+@raises(RevealTooEarly, SecretMismatch, NotEnoughExperts, DrawPending, NotSealedTender)
 @use_case("expert_draw.reveal", "ExpertDraw", lambda actor, draw_id, *a, **k: str(draw_id))
 async def reveal(actor: Actor, draw_id: int, secret: str, idempotency_key: str | None = None) -> ExpertDraw:
     """Publishes the secret, after the bid deadline and only if it matches the commitment, and draws the
@@ -365,6 +368,7 @@ async def reveal(actor: Actor, draw_id: int, secret: str, idempotency_key: str |
     return await ExpertDraw.get(id=result["id"])
 
 
+@raises(NoCommittee, CommitteeSitting, DrawPending, NotOnCommittee, NotEnoughExperts, NotSealedTender)
 @use_case("expert_draw.replace", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def replace(
     actor: Actor,

@@ -5,35 +5,12 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError, InvalidInput
+from domain.common.errors import InvalidInput
 from domain.evaluation import draw as evaluation
-from domain.tendering.services import NotSealedTender
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.evaluation.queries import ExpertDraw, draw_view
 from schema.permissions import IsOperator
 from schema.relay import int_id
-
-COMMIT_ERRORS = [
-    evaluation.CommitmentTooLate,
-    evaluation.DrawExists,
-    evaluation.NotEnoughExperts,
-    NotSealedTender,
-]
-REVEAL_ERRORS = [
-    evaluation.RevealTooEarly,
-    evaluation.SecretMismatch,
-    evaluation.NotEnoughExperts,
-    evaluation.DrawPending,
-    NotSealedTender,
-]
-REPLACE_ERRORS = [
-    evaluation.NoCommittee,
-    evaluation.CommitteeSitting,
-    evaluation.DrawPending,
-    evaluation.NotOnCommittee,
-    evaluation.NotEnoughExperts,
-    NotSealedTender,
-]
 
 
 @strawberry.input(description="Commit the lot's expert draw before its bid deadline.")
@@ -53,7 +30,7 @@ class ExpertDrawCommitted:
     draw: ExpertDraw = strawberry.field(description="The draw with its published commitment.")
 
 
-ExpertDrawCommitResult = result_union("ExpertDrawCommitResult", ExpertDrawCommitted, COMMIT_ERRORS)
+ExpertDrawCommitResult = result_union("ExpertDrawCommitResult", ExpertDrawCommitted, [evaluation.commit])
 
 
 @strawberry.input(description="Reveal a round's secret after the bid deadline: by drawId, or by lotId and round.")
@@ -82,7 +59,9 @@ class ExpertDrawRevealed:
     draw: ExpertDraw = strawberry.field(description="The draw with the experts drawn.")
 
 
-ExpertDrawRevealResult = result_union("ExpertDrawRevealResult", ExpertDrawRevealed, REVEAL_ERRORS)
+ExpertDrawRevealResult = result_union(
+    "ExpertDrawRevealResult", ExpertDrawRevealed, [evaluation.find, evaluation.reveal]
+)
 
 
 @strawberry.input(description="Replace members of the committee (补抽): a new round with its own commitment.")
@@ -102,7 +81,7 @@ class ExpertDrawReplaceCommitted:
     draw: ExpertDraw = strawberry.field(description="The new round of the draw with its published commitment.")
 
 
-ExpertDrawReplaceResult = result_union("ExpertDrawReplaceResult", ExpertDrawReplaceCommitted, REPLACE_ERRORS)
+ExpertDrawReplaceResult = result_union("ExpertDrawReplaceResult", ExpertDrawReplaceCommitted, [evaluation.replace])
 
 
 async def _draw_id(input: ExpertDrawRevealInput) -> int:
@@ -121,7 +100,8 @@ async def _shown(info: Info, draw_id: int) -> ExpertDraw:
 
 @strawberry.type
 class EvaluationMutations:
-    @strawberry.mutation(
+    @mutation(
+        ExpertDrawCommitResult,
         description="Commit a lot's expert draw (专家抽取) before the bid deadline (operator).",
         permission_classes=[IsOperator],
     )
@@ -132,21 +112,19 @@ class EvaluationMutations:
             ExpertDrawCommitInput,
             strawberry.argument(description="The lot, the specialty, the committee size and the commitment."),
         ],
-    ) -> ExpertDrawCommitResult:
-        try:
-            draw = await evaluation.commit(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                input.specialty,
-                input.size,
-                input.commitment,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, COMMIT_ERRORS)
+    ) -> ExpertDrawCommitted:
+        draw = await evaluation.commit(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            input.specialty,
+            input.size,
+            input.commitment,
+            input.idempotency_key,
+        )
         return ExpertDrawCommitted(draw=await _shown(info, draw.id))
 
-    @strawberry.mutation(
+    @mutation(
+        ExpertDrawRevealResult,
         description="Reveal a round's secret after the bid deadline and draw its experts (operator).",
         permission_classes=[IsOperator],
     )
@@ -154,16 +132,12 @@ class EvaluationMutations:
         self,
         info: Info,
         input: Annotated[ExpertDrawRevealInput, strawberry.argument(description="The draw to reveal and its secret.")],
-    ) -> ExpertDrawRevealResult:
-        try:
-            draw = await evaluation.reveal(
-                info.context.actor, await _draw_id(input), input.secret, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, REVEAL_ERRORS)
+    ) -> ExpertDrawRevealed:
+        draw = await evaluation.reveal(info.context.actor, await _draw_id(input), input.secret, input.idempotency_key)
         return ExpertDrawRevealed(draw=await _shown(info, draw.id))
 
-    @strawberry.mutation(
+    @mutation(
+        ExpertDrawReplaceResult,
         description="Replace committee members by a new round (补抽), committed like the first (operator).",
         permission_classes=[IsOperator],
     )
@@ -174,16 +148,13 @@ class EvaluationMutations:
             ExpertDrawReplaceInput,
             strawberry.argument(description="The members to replace and the commitment of the new round."),
         ],
-    ) -> ExpertDrawReplaceResult:
-        try:
-            draw = await evaluation.replace(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                [int_id(e, "Expert", "expertIds") for e in input.expert_ids],
-                input.reason,
-                input.commitment,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, REPLACE_ERRORS)
+    ) -> ExpertDrawReplaceCommitted:
+        draw = await evaluation.replace(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            [int_id(e, "Expert", "expertIds") for e in input.expert_ids],
+            input.reason,
+            input.commitment,
+            input.idempotency_key,
+        )
         return ExpertDrawReplaceCommitted(draw=await _shown(info, draw.id))
