@@ -60,8 +60,8 @@ def configure(settings: Settings) -> bool:
 
 
 def instrument(app: Starlette, graphql: Any) -> None:
-    """When configured: the HTTP server span outside every middleware, an operation span in the GraphQL schema."""
-    if _provider is None:
+    """When on: the HTTP server span outside every middleware, an operation span in the GraphQL schema."""
+    if _provider is None or not app.state.services.settings.traces_endpoint:
         return
     app.add_middleware(HttpSpans, provider=_provider, routes=app.routes)
     # first: its span holds the others' work, and it ends after the errors are masked and typed

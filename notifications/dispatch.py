@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
+from opentelemetry import trace
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -122,9 +123,13 @@ class Dispatcher:
             batch = await claim(query.limit(self.batch_size))
             if not batch:
                 return 0
-            for consumer in self.consumers:
-                await consumer.consume(batch)
-            await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
+            # a span per batch delivered when traces are on (api/tracing.py); the API alone records nothing
+            with trace.get_tracer(__name__).start_as_current_span(
+                "process outbox", kind=trace.SpanKind.CONSUMER, attributes={"messaging.batch.message_count": len(batch)}
+            ):
+                for consumer in self.consumers:
+                    await consumer.consume(batch)
+                await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
         metrics.EVENTS.labels("dispatched").inc(len(batch))
         return len(batch)
 
