@@ -164,3 +164,27 @@ class TwoFactorRequired(DomainError):
     code = "TWO_FACTOR_REQUIRED"
     message_zh = "本操作须使用数字证书加短信验证码双因素登录后进行"
     message_en = "This needs a two-factor sign-in (digital certificate plus SMS code)"
+
+
+# what a certificate may be refused for, wherever one is presented
+PATH_ERRORS: tuple[type[DomainError], ...] = (
+    CertificateMalformed,
+    CertificateAlgorithmUnsupported,
+    CertificateUnknownCa,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateRevocationUnknown,
+    CertificateWrongKeyUsage,
+    CertificateInvalid,
+    CertificateSignatureInvalid,
+)
+# ... and when it signs an act (signatures.check)
+SIGNATURE_ERRORS: tuple[type[DomainError], ...] = (
+    *PATH_ERRORS,
+    CertificateNotBound,
+    CertificateWrongOrganisation,
+    SignatureRequired,
+)
+# what a one-time challenge may be refused for
+CHALLENGE_ERRORS: tuple[type[DomainError], ...] = (ChallengeUnknown, ChallengeExpired, ChallengeReplayed)

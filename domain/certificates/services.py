@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from domain.accounts import errors as account_errors
 from domain.accounts import services as accounts
 from domain.accounts.models import Organisation, User
 from domain.certificates import acts, errors, pki
@@ -29,7 +30,7 @@ from domain.certificates import events as ev
 from domain.certificates.models import BoundCertificate, CertificateAuthority, CertificateChallenge, RevocationList
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 
@@ -50,6 +51,7 @@ def _operator(actor: Actor) -> int:
     return actor.user_id
 
 
+@raises(errors.CertificateMalformed, errors.NotACertificateAuthority, errors.CaAlreadyRecognised)
 @use_case("certificate_authority.register", "CertificateAuthority")
 async def register_authority(
     actor: Actor, name: str, certificate: str, crl_url: str | None = None, idempotency_key: str | None = None
@@ -96,6 +98,7 @@ async def register_authority(
     return await CertificateAuthority.get(id=result["id"])
 
 
+@raises()
 @use_case("certificate_authority.set_active", "CertificateAuthority", lambda actor, ca_id, *a, **k: str(ca_id))
 async def set_authority_active(actor: Actor, ca_id: int, active: bool) -> CertificateAuthority:
     """Withdraws or reinstates the recognition of a CA: a withdrawn CA validates no certificate."""
@@ -112,6 +115,7 @@ async def set_authority_active(actor: Actor, ca_id: int, active: bool) -> Certif
     return ca
 
 
+@raises(errors.CrlMalformed, errors.CrlWrongIssuer, errors.CrlOutdated)
 @use_case("certificate_authority.crl_upload", "CertificateAuthority", lambda actor, ca_id, *a, **k: str(ca_id))
 async def upload_crl(actor: Actor, ca_id: int, crl_text: str) -> RevocationList:
     """Stores a CRL of a recognised CA after checking its issuer and signature; the newest by
@@ -231,6 +235,7 @@ def _hash(challenge: str) -> str:
     return hashlib.sha256(challenge.encode()).hexdigest()
 
 
+@raises()
 async def issue_challenge(purpose: str) -> Challenge:
     """A one-time challenge (256 random bits) for certificate sign-in or binding, valid 2 minutes; only
     its SHA-256 is stored, in the database, so any server process can take it back."""
@@ -286,6 +291,13 @@ def check_organisation(cert: x509.Certificate, org: Organisation) -> str | None:
     return code
 
 
+@raises(
+    *errors.PATH_ERRORS,
+    *errors.CHALLENGE_ERRORS,
+    errors.CertificateCreditCodeMissing,
+    errors.CertificateWrongOrganisation,
+    errors.CertificateAlreadyBound,
+)
 @use_case("certificate.bind", "BoundCertificate")
 async def bind(actor: Actor, certificate: str, challenge: str, signature: str) -> BoundCertificate:
     """Binds a certificate to the signed-in user once they proved they hold its key (a signed `bind`
@@ -341,6 +353,7 @@ async def bind(actor: Actor, certificate: str, challenge: str, signature: str) -
     return bound
 
 
+@raises()
 @use_case("certificate.unbind", "BoundCertificate", lambda actor, bound_id, *a, **k: str(bound_id))
 async def unbind(actor: Actor, bound_id: int) -> None:
     """Removes one of the caller's bound certificates: it signs the caller in no more."""
@@ -371,6 +384,17 @@ async def my_certificates(actor: Actor) -> list[BoundCertificate]:
 # ---------------------------------------------------------------- sign-in
 
 
+@raises(
+    *errors.PATH_ERRORS,
+    *errors.CHALLENGE_ERRORS,
+    errors.CertificateNotBound,
+    errors.CertificateWrongOrganisation,
+    account_errors.SmsCodeInvalid,
+    account_errors.SmsCodeExhausted,
+    account_errors.AccountLocked,
+    account_errors.AccountDisabled,
+    errors.CertificateCreditCodeMissing,
+)
 @use_case("user.sign_in", "User")
 async def sign_in(
     actor: Actor, challenge: str, certificate: str, signature: str, sms_code: str | None = None

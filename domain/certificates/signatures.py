@@ -23,7 +23,7 @@ from domain.certificates import services as certificates
 from domain.certificates.models import ActSignature, BoundCertificate
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, NotFound
+from domain.common.errors import DomainError, NotFound, raises
 from domain.common.events import Audience, digest
 
 
@@ -49,6 +49,7 @@ class Verified:
         return pki.fingerprint(self.cert)
 
 
+@raises(*errors.SIGNATURE_ERRORS)
 async def check(actor: Actor, content: dict[str, Any], signed: Signed | None, *, required: bool) -> Verified | None:
     """The verified signature of an act (None when unsigned and not required): the certificate is bound
     to the actor, belongs to the actor's organisation, validates now, and signed exactly `content`."""

@@ -1,38 +1,22 @@
 """Recognised CAs and their CRLs (operators), binding certificates, and sign-in by certificate."""
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from domain.accounts import errors as acc
 from domain.certificates import errors as cert
 from domain.certificates import services
-from domain.common.errors import DomainError
 from schema.accounts.mutations import SignedIn
 from schema.accounts.types import Session
 from schema.certificates.types import BoundCertificate, CertificateAuthority, CertificateChallenge, RevocationList
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsOperator, IsUser
 from schema.relay import int_id
 
-# what a certificate may be refused for, wherever one is presented
-PATH_ERRORS = [
-    cert.CertificateMalformed,
-    cert.CertificateAlgorithmUnsupported,
-    cert.CertificateUnknownCa,
-    cert.CertificateExpired,
-    cert.CertificateNotYetValid,
-    cert.CertificateRevoked,
-    cert.CertificateRevocationUnknown,
-    cert.CertificateWrongKeyUsage,
-    cert.CertificateInvalid,
-    cert.CertificateSignatureInvalid,
-]
-# ... and when it signs an act
-SIGNATURE_ERRORS = [*PATH_ERRORS, cert.CertificateNotBound, cert.CertificateWrongOrganisation, cert.SignatureRequired]
-CHALLENGE_ERRORS = [cert.ChallengeUnknown, cert.ChallengeExpired, cert.ChallengeReplayed]
+# what a signed act may be refused for (schema/tendering builds its union from it until its services declare)
+SIGNATURE_ERRORS = list(cert.SIGNATURE_ERRORS)
 
 
 @strawberry.input(description="Recognise a CA certificate (a root or an intermediate).")
@@ -51,9 +35,8 @@ class CertificateAuthorityRegistered:
     authority: CertificateAuthority = strawberry.field(description="The CA as recognised.")
 
 
-REGISTER_ERRORS = [cert.CertificateMalformed, cert.NotACertificateAuthority, cert.CaAlreadyRecognised]
 CertificateAuthorityRegisterResult = result_union(
-    "CertificateAuthorityRegisterResult", CertificateAuthorityRegistered, REGISTER_ERRORS
+    "CertificateAuthorityRegisterResult", CertificateAuthorityRegistered, [services.register_authority]
 )
 
 
@@ -68,7 +51,7 @@ class CertificateAuthorityUpdated:
 
 
 CertificateAuthorityActivationResult = result_union(
-    "CertificateAuthorityActivationResult", CertificateAuthorityUpdated, []
+    "CertificateAuthorityActivationResult", CertificateAuthorityUpdated, [services.set_authority_active]
 )
 
 
@@ -84,8 +67,7 @@ class CertificateCrlUploaded:
     crl: RevocationList = strawberry.field(description="The CRL now in force.")
 
 
-CRL_ERRORS = [cert.CrlMalformed, cert.CrlWrongIssuer, cert.CrlOutdated]
-CertificateCrlUploadResult = result_union("CertificateCrlUploadResult", CertificateCrlUploaded, CRL_ERRORS)
+CertificateCrlUploadResult = result_union("CertificateCrlUploadResult", CertificateCrlUploaded, [services.upload_crl])
 
 
 @strawberry.enum(description="What a challenge is for.")
@@ -106,7 +88,9 @@ class CertificateChallengeIssued:
     challenge: CertificateChallenge = strawberry.field(description="The challenge to sign.")
 
 
-CertificateChallengeResult = result_union("CertificateChallengeResult", CertificateChallengeIssued, [])
+CertificateChallengeResult = result_union(
+    "CertificateChallengeResult", CertificateChallengeIssued, [services.issue_challenge]
+)
 
 
 @strawberry.input(description="Bind a certificate to your account, proving you hold its key.")
@@ -121,14 +105,7 @@ class CertificateBound:
     certificate: BoundCertificate = strawberry.field(description="The certificate as bound.")
 
 
-BIND_ERRORS = [
-    *PATH_ERRORS,
-    *CHALLENGE_ERRORS,
-    cert.CertificateCreditCodeMissing,
-    cert.CertificateWrongOrganisation,
-    cert.CertificateAlreadyBound,
-]
-CertificateBindResult = result_union("CertificateBindResult", CertificateBound, BIND_ERRORS)
+CertificateBindResult = result_union("CertificateBindResult", CertificateBound, [services.bind])
 
 
 @strawberry.input(description="Remove one of your bound certificates.")
@@ -141,7 +118,7 @@ class CertificateUnbound:
     ok: bool = strawberry.field(default=True, description="Always true: the certificate is unbound.")
 
 
-CertificateUnbindResult = result_union("CertificateUnbindResult", CertificateUnbound, [])
+CertificateUnbindResult = result_union("CertificateUnbindResult", CertificateUnbound, [services.unbind])
 
 
 @strawberry.input(description="Sign in with a bound certificate; add an SMS code for a two-factor session.")
@@ -155,23 +132,15 @@ class AuthCertificateLoginInput:
     )
 
 
-CERT_LOGIN_ERRORS = [
-    *PATH_ERRORS,
-    *CHALLENGE_ERRORS,
-    cert.CertificateNotBound,
-    cert.CertificateWrongOrganisation,
-    acc.SmsCodeInvalid,
-    acc.SmsCodeExhausted,
-    acc.AccountLocked,
-    acc.AccountDisabled,
-]
-AuthCertificateLoginResult = result_union("AuthCertificateLoginResult", SignedIn, CERT_LOGIN_ERRORS)
+AuthCertificateLoginResult = result_union("AuthCertificateLoginResult", SignedIn, [services.sign_in])
 
 
 @strawberry.type
 class CertificateMutations:
-    @strawberry.mutation(
-        description="Recognise a CA certificate, root or intermediate (operator).", permission_classes=[IsOperator]
+    @mutation(
+        CertificateAuthorityRegisterResult,
+        description="Recognise a CA certificate, root or intermediate (operator).",
+        permission_classes=[IsOperator],
     )
     async def certificate_authority_register(
         self,
@@ -180,16 +149,14 @@ class CertificateMutations:
             CertificateAuthorityRegisterInput,
             strawberry.argument(description="The CA certificate and its CRL address."),
         ],
-    ) -> CertificateAuthorityRegisterResult:
-        try:
-            ca = await services.register_authority(
-                info.context.actor, input.name, input.certificate, input.crl_url, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, REGISTER_ERRORS)
+    ) -> CertificateAuthorityRegistered:
+        ca = await services.register_authority(
+            info.context.actor, input.name, input.certificate, input.crl_url, input.idempotency_key
+        )
         return CertificateAuthorityRegistered(authority=CertificateAuthority.from_model(ca))
 
-    @strawberry.mutation(
+    @mutation(
+        CertificateAuthorityActivationResult,
         description="Withdraw the recognition of a CA (operator): its certificates validate no more.",
         permission_classes=[IsOperator],
     )
@@ -199,50 +166,52 @@ class CertificateMutations:
         input: Annotated[
             CertificateAuthorityActivationInput, strawberry.argument(description="The CA to stop recognising.")
         ],
-    ) -> CertificateAuthorityActivationResult:
+    ) -> CertificateAuthorityUpdated:
         return await _set_active(info, input, False)
 
-    @strawberry.mutation(description="Recognise a withdrawn CA again (operator).", permission_classes=[IsOperator])
+    @mutation(
+        CertificateAuthorityActivationResult,
+        description="Recognise a withdrawn CA again (operator).",
+        permission_classes=[IsOperator],
+    )
     async def certificate_authority_reinstate(
         self,
         info: Info,
         input: Annotated[
             CertificateAuthorityActivationInput, strawberry.argument(description="The CA to recognise again.")
         ],
-    ) -> CertificateAuthorityActivationResult:
+    ) -> CertificateAuthorityUpdated:
         return await _set_active(info, input, True)
 
-    @strawberry.mutation(description="Upload a CA's CRL (operator).", permission_classes=[IsOperator])
+    @mutation(CertificateCrlUploadResult, description="Upload a CA's CRL (operator).", permission_classes=[IsOperator])
     async def certificate_crl_upload(
         self,
         info: Info,
         input: Annotated[CertificateCrlUploadInput, strawberry.argument(description="The CA and its new CRL.")],
-    ) -> CertificateCrlUploadResult:
-        try:
-            ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
-            row = await services.upload_crl(info.context.actor, ca_id, input.crl)
-            ca = await services.authorities(info.context.actor).get(id=ca_id)
-        except DomainError as err:
-            return as_error(err, info, CRL_ERRORS)
+    ) -> CertificateCrlUploaded:
+        ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
+        row = await services.upload_crl(info.context.actor, ca_id, input.crl)
+        ca = await services.authorities(info.context.actor).get(id=ca_id)
         return CertificateCrlUploaded(authority=CertificateAuthority.from_model(ca), crl=RevocationList.from_model(row))
 
-    @strawberry.mutation(description="A one-time challenge to sign with a certificate (sign-in or binding).")
+    @mutation(
+        CertificateChallengeResult,
+        description="A one-time challenge to sign with a certificate (sign-in or binding).",
+    )
     async def certificate_challenge(
         self,
         info: Info,
         input: Annotated[CertificateChallengeInput, strawberry.argument(description="What the challenge is for.")],
-    ) -> CertificateChallengeResult:
-        try:
-            issued = await services.issue_challenge(input.purpose.value)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> CertificateChallengeIssued:
+        issued = await services.issue_challenge(input.purpose.value)
         return CertificateChallengeIssued(
             challenge=CertificateChallenge(
                 challenge=issued.challenge, to_sign=issued.to_sign, expires_at=issued.expires_at
             )
         )
 
-    @strawberry.mutation(
+    @mutation(
+        CertificateBindResult,
         description="Bind a certificate to your account (an organisation certificate must carry your "
         "organisation's credit code).",
         permission_classes=[IsUser],
@@ -253,28 +222,25 @@ class CertificateMutations:
         input: Annotated[
             CertificateBindInput, strawberry.argument(description="The certificate and the signed challenge.")
         ],
-    ) -> CertificateBindResult:
-        try:
-            bound = await services.bind(info.context.actor, input.certificate, input.challenge, input.signature)
-        except DomainError as err:
-            return as_error(err, info, BIND_ERRORS)
+    ) -> CertificateBound:
+        bound = await services.bind(info.context.actor, input.certificate, input.challenge, input.signature)
         return CertificateBound(certificate=BoundCertificate.from_model(bound))
 
-    @strawberry.mutation(description="Remove one of your bound certificates.", permission_classes=[IsUser])
+    @mutation(
+        CertificateUnbindResult, description="Remove one of your bound certificates.", permission_classes=[IsUser]
+    )
     async def certificate_unbind(
         self,
         info: Info,
         input: Annotated[CertificateUnbindInput, strawberry.argument(description="The certificate to unbind.")],
-    ) -> CertificateUnbindResult:
-        try:
-            await services.unbind(info.context.actor, int_id(input.certificate_id, "BoundCertificate", "certificateId"))
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> CertificateUnbound:
+        await services.unbind(info.context.actor, int_id(input.certificate_id, "BoundCertificate", "certificateId"))
         return CertificateUnbound()
 
-    @strawberry.mutation(
+    @mutation(
+        AuthCertificateLoginResult,
         description="Sign in with a bound certificate (amr cert); with the SMS code too, a two-factor session "
-        "(amr cert + sms)."
+        "(amr cert + sms).",
     )
     async def auth_certificate_login(
         self,
@@ -283,20 +249,16 @@ class CertificateMutations:
             AuthCertificateLoginInput,
             strawberry.argument(description="The certificate and the signed sign-in challenge."),
         ],
-    ) -> AuthCertificateLoginResult:
-        try:
-            session = await services.sign_in(
-                info.context.actor, input.challenge, input.certificate, input.signature, input.sms_code
-            )
-        except DomainError as err:
-            return as_error(err, info, CERT_LOGIN_ERRORS)
+    ) -> SignedIn:
+        session = await services.sign_in(
+            info.context.actor, input.challenge, input.certificate, input.signature, input.sms_code
+        )
         return SignedIn(session=Session.from_domain(session))
 
 
-async def _set_active(info: Info, input: CertificateAuthorityActivationInput, active: bool) -> Any:
-    try:
-        ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
-        ca = await services.set_authority_active(info.context.actor, ca_id, active)
-    except DomainError as err:
-        return as_error(err, info, [])
+async def _set_active(
+    info: Info, input: CertificateAuthorityActivationInput, active: bool
+) -> CertificateAuthorityUpdated:
+    ca_id = int_id(input.authority_id, "CertificateAuthority", "authorityId")
+    ca = await services.set_authority_active(info.context.actor, ca_id, active)
     return CertificateAuthorityUpdated(authority=CertificateAuthority.from_model(ca))
