@@ -38,11 +38,11 @@ from domain.auctions.states import TABLE
 from domain.auctions.states import AuctionNotLive as AuctionNotLive
 from domain.auctions.states import Phase as Phase
 from domain.certificates import acts, signatures
-from domain.certificates.errors import SignatureRequired, TwoFactorRequired
+from domain.certificates.errors import SIGNATURE_ERRORS, SignatureRequired, TwoFactorRequired
 from domain.certificates.signatures import Signed, Verified
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
@@ -174,6 +174,7 @@ class AuctionWon(DomainEvent):
 # ---------------------------------------------------------------- configuration
 
 
+@raises(AuctionNotConfigurable)
 @use_case("auction.configure", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def configure_auction(
     actor: Actor,
@@ -455,6 +456,9 @@ def _too_low(cls: type[BidTooLow], auction: Auction, min_next: int) -> BidTooLow
     )
 
 
+@raises(
+    AuctionNotLive, NotQualified, BidTooLow, BidNotOnIncrement, AlreadyLeading, TwoFactorRequired, *SIGNATURE_ERRORS
+)
 @use_case("auction.bid", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def place_bid(
     actor: Actor, lot_id: int, amount_fen: int, idempotency_key: str | None = None, signed: Signed | None = None

@@ -8,28 +8,15 @@ import strawberry
 from strawberry.types import Info
 
 from domain.auctions import services as auctions
-from domain.certificates.errors import TwoFactorRequired
 from domain.common import idempotency
-from domain.common.errors import DomainError
 from domain.common.events import live_message
 from schema.auctions.types import Auction, AuctionBid
-from schema.certificates.mutations import SIGNATURE_ERRORS
 from schema.certificates.types import SignatureInput, signed
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsUser
 from schema.relay import int_id
 from schema.scalars import Fen
 
-BID_ERRORS = [
-    auctions.AuctionNotLive,
-    auctions.NotQualified,
-    auctions.BidTooLow,
-    auctions.BidNotOnIncrement,
-    auctions.AlreadyLeading,
-    auctions.BidRateLimited,
-    TwoFactorRequired,
-    *SIGNATURE_ERRORS,
-]
 BIDS_PER_SECOND = 5  # per bidder: enough for a person, not for a script hammering the lot
 
 log = logging.getLogger("palmtrade.schema.auctions")
@@ -62,7 +49,7 @@ class AuctionConfigured:
     auction: Auction = strawberry.field(description="The auction as configured (the reserve price stays hidden).")
 
 
-AuctionConfigureResult = result_union("AuctionConfigureResult", AuctionConfigured, [auctions.AuctionNotConfigurable])
+AuctionConfigureResult = result_union("AuctionConfigureResult", AuctionConfigured, [auctions.configure_auction])
 
 
 @strawberry.input(description="A bid in fen: the current price plus whole increments.")
@@ -89,39 +76,41 @@ class BidPlaced:
     )
 
 
-BidPlaceResult = result_union("BidPlaceResult", BidPlaced, BID_ERRORS)
+# BidRateLimited: the resolver's own limit (it holds the limiter)
+BidPlaceResult = result_union("BidPlaceResult", BidPlaced, [auctions.place_bid, auctions.BidRateLimited])
 
 
 @strawberry.type
 class AuctionMutations:
-    @strawberry.mutation(description="Set the auction rules of a draft lot (tenderer).", permission_classes=[IsUser])
+    @mutation(
+        AuctionConfigureResult,
+        description="Set the auction rules of a draft lot (tenderer).",
+        permission_classes=[IsUser],
+    )
     async def auction_configure(
         self,
         info: Info,
         input: Annotated[AuctionConfigureInput, strawberry.argument(description="The lot and its auction rules.")],
-    ) -> AuctionConfigureResult:
-        try:
-            m = await auctions.configure_auction(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                starting_price_fen=input.starting_price_fen,
-                increment_fen=input.increment_fen,
-                reserve_price_fen=input.reserve_price_fen,
-                starts_at=input.starts_at,
-                free_bidding_minutes=input.free_bidding_minutes,
-                countdown_seconds=input.countdown_seconds,
-                idempotency_key=input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [auctions.AuctionNotConfigurable])
+    ) -> AuctionConfigured:
+        m = await auctions.configure_auction(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            starting_price_fen=input.starting_price_fen,
+            increment_fen=input.increment_fen,
+            reserve_price_fen=input.reserve_price_fen,
+            starts_at=input.starts_at,
+            free_bidding_minutes=input.free_bidding_minutes,
+            countdown_seconds=input.countdown_seconds,
+            idempotency_key=input.idempotency_key,
+        )
         return AuctionConfigured(auction=await Auction.from_model(m, input.lot_id))
 
-    @strawberry.mutation(description="Place a bid (出价).", permission_classes=[IsUser])
+    @mutation(BidPlaceResult, description="Place a bid (出价).", permission_classes=[IsUser])
     async def bid_place(
         self,
         info: Info,
         input: Annotated[BidPlaceInput, strawberry.argument(description="The lot and the amount bid.")],
-    ) -> BidPlaceResult:
+    ) -> BidPlaced:
         actor = info.context.actor
         services = info.context.services
         if services is not None:
@@ -129,17 +118,14 @@ class AuctionMutations:
             # a retry of an answered bid only replays its result: not another bid to limit (looked up only
             # when the limit bites, so the hot path reads the key once, in place_bid)
             if not allowed and not await idempotency.answered(actor, input.idempotency_key):
-                return as_error(auctions.BidRateLimited(), info, BID_ERRORS)
-        try:
-            placed = await auctions.place_bid(
-                actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                input.amount_fen,
-                input.idempotency_key,
-                signed(input.signature),
-            )
-        except DomainError as err:
-            return as_error(err, info, BID_ERRORS)
+                raise auctions.BidRateLimited()
+        placed = await auctions.place_bid(
+            actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            input.amount_fen,
+            input.idempotency_key,
+            signed(input.signature),
+        )
         if info.context.bus is not None:
             # straight to watchers after the commit; the dispatcher repeats it later (deduplicated by seq),
             # so a broker that is down (Redis restarting) delays the update but never fails the placed bid
