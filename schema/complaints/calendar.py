@@ -7,9 +7,8 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common import calendar
-from domain.common.errors import DomainError
 from schema import fields
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsOperator
 
 
@@ -64,19 +63,21 @@ class CalendarQueries:
 
 @strawberry.type
 class CalendarMutations:
-    @fields.mutation(description="Set a day of the working-day calendar (operators).", permission_classes=[IsOperator])
+    @mutation(
+        CalendarDayResult,
+        description="Set a day of the working-day calendar (operators).",
+        permission_classes=[IsOperator],
+    )
     async def calendar_day_set(
         self,
         info: Info,
         input: Annotated[CalendarDaySetInput, strawberry.argument(description="The day and whether it is worked.")],
-    ) -> CalendarDayResult:
-        try:
-            row = await calendar.set_day(info.context.actor, input.day, input.working, input.name)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> CalendarDayUpdated:
+        row = await calendar.set_day(info.context.actor, input.day, input.working, input.name)
         return CalendarDayUpdated(day=CalendarDay(day=row.day, working=row.working, name=row.name))
 
-    @fields.mutation(
+    @mutation(
+        CalendarDayResult,
         description="Clear an operator's day: the shipped schedule or the weekend rule applies again (operators).",
         permission_classes=[IsOperator],
     )
@@ -84,9 +85,6 @@ class CalendarMutations:
         self,
         info: Info,
         day: Annotated[date, strawberry.argument(description="The date whose operator setting to remove.")],
-    ) -> CalendarDayResult:
-        try:
-            await calendar.clear_day(info.context.actor, day)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> CalendarDayUpdated:
+        await calendar.clear_day(info.context.actor, day)
         return CalendarDayUpdated(day=None)

@@ -6,10 +6,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
 from domain.evaluation import notices
-from schema import fields
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsExpert
 from schema.relay import int_id
 
@@ -32,7 +30,8 @@ ExpertNoticeAnswerResult = result_union("ExpertNoticeAnswerResult", ExpertNotice
 
 @strawberry.type
 class ExpertNoticeMutations:
-    @fields.mutation(
+    @mutation(
+        ExpertNoticeAnswerResult,
         description="A drawn expert confirms or declines (once); a decline asks the operators for a replacement.",
         permission_classes=[IsExpert],
     )
@@ -42,11 +41,6 @@ class ExpertNoticeMutations:
         input: Annotated[
             ExpertNoticeAnswerInput, strawberry.argument(description="The lot and whether the expert confirms.")
         ],
-    ) -> ExpertNoticeAnswerResult:
-        try:
-            notice = await notices.answer_in_app(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.confirm
-            )
-        except DomainError as err:
-            return as_error(err, info, ANSWER_ERRORS)
+    ) -> ExpertNoticeAnswered:
+        notice = await notices.answer_in_app(info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.confirm)
         return ExpertNoticeAnswered(answer=notice.status, answered_at=notice.answered_at or notice.created_at)

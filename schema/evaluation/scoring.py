@@ -15,7 +15,7 @@ from domain.publication.procedures import EvaluationMethod
 from domain.tendering.services import NotSealedTender
 from schema import fields
 from schema.describe import describe_values
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsExpert, IsOperator
 from schema.publication.types import EvaluationMethodType
 from schema.relay import Node, int_id, node_resolver, to_global_id
@@ -230,7 +230,7 @@ def _report_bid(line: dict[str, Any], names: dict[int, str], experts_shown: bool
         sealed_bid_id=_bid_id(int(line["sealed_bid_id"])),
         organisation_id=_org_id(int(line["organisation_id"])),
         bidder=names.get(int(line["organisation_id"]), ""),
-        price_fen=int(line["price_fen"]),
+        price_fen=Fen(int(line["price_fen"])),
         submitted_at=datetime.fromisoformat(line["submitted_at"]),
         compliant=bool(line["compliant"]),
         compliant_votes=int(line["compliant_votes"]),
@@ -380,7 +380,7 @@ class ScoringQueries:
                 sealed_bid_id=_bid_id(b.sealed_bid_id),
                 organisation_id=_org_id(b.organisation_id),
                 bidder=b.organisation_name,
-                price_fen=b.price_fen,
+                price_fen=Fen(b.price_fen),
                 documents=[BidDocument(name=d["name"], sha256=d["sha256"]) for d in b.documents],
                 submitted_at=b.submitted_at,
             )
@@ -407,7 +407,8 @@ class ScoringQueries:
 
 @strawberry.type
 class ScoringMutations:
-    @fields.mutation(
+    @mutation(
+        EvaluationStartResult,
         description="Start a lot's evaluation after its opening closed, with its committee complete (operator).",
         permission_classes=[IsOperator],
     )
@@ -415,15 +416,13 @@ class ScoringMutations:
         self,
         info: Info,
         input: Annotated[EvaluationStartInput, strawberry.argument(description="The lot to evaluate.")],
-    ) -> EvaluationStartResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await scoring.start(info.context.actor, lot_id, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, START_ERRORS)
+    ) -> EvaluationStarted:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await scoring.start(info.context.actor, lot_id, input.idempotency_key)
         return EvaluationStarted(evaluation=await _shown(info, lot_id))
 
-    @fields.mutation(
+    @mutation(
+        EvaluationSheetSubmitResult,
         description="Hand in (or replace, until the report exists) a complete score sheet (committee member).",
         permission_classes=[IsExpert],
     )
@@ -433,13 +432,10 @@ class ScoringMutations:
         input: Annotated[
             EvaluationSheetSubmitInput, strawberry.argument(description="The expert's complete score sheet.")
         ],
-    ) -> EvaluationSheetSubmitResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await scoring.submit_sheet(info.context.actor, lot_id, _entries(input.entries), input.idempotency_key)
-            mine = await scoring.my_sheet(info.context.actor, lot_id)
-        except DomainError as err:
-            return as_error(err, info, SHEET_ERRORS)
+    ) -> ScoreSheetSubmitted:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await scoring.submit_sheet(info.context.actor, lot_id, _entries(input.entries), input.idempotency_key)
+        mine = await scoring.my_sheet(info.context.actor, lot_id)
         assert mine is not None  # just handed in
         return ScoreSheetSubmitted(evaluation=await _shown(info, lot_id), sheet=_sheet(mine[1]))
 

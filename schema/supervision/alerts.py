@@ -13,7 +13,7 @@ from domain.supervision import alerts
 from domain.supervision.models import CollusionAlert as AlertModel
 from schema import fields
 from schema.describe import describe_values
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import has_role
 from schema.relay import Before, Connection, Last, Node, int_id, node_resolver, paginate, to_global_id
 
@@ -204,7 +204,8 @@ CollusionAlertUpdateResult = result_union("CollusionAlertUpdateResult", Collusio
 
 @strawberry.type
 class AlertMutations:
-    @fields.mutation(
+    @mutation(
+        CollusionAlertUpdateResult,
         description="Change an alert's status (investigating, dismissed, referred) with a note.",
         permission_classes=[IsSupervisor],
     )
@@ -215,11 +216,8 @@ class AlertMutations:
             CollusionAlertUpdateInput,
             strawberry.argument(description="The alert, its new status and the supervisor's note."),
         ],
-    ) -> CollusionAlertUpdateResult:  # type: ignore[valid-type]
-        try:
-            alert_id = int_id(input.alert_id, "CollusionAlert", "alertId")
-            status = alerts.AlertStatus(input.status)
-            found = await alerts.change_status(info.context.actor, alert_id, status, input.note, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, UPDATE_ERRORS)
+    ) -> CollusionAlertUpdated:
+        alert_id = int_id(input.alert_id, "CollusionAlert", "alertId")
+        status = alerts.AlertStatus(input.status)
+        found = await alerts.change_status(info.context.actor, alert_id, status, input.note, input.idempotency_key)
         return CollusionAlertUpdated(alert=CollusionAlert.from_model(found))

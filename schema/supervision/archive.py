@@ -5,11 +5,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
 from domain.supervision import archive
-from schema import fields
 from schema.documents.types import Document
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import int_id
 
@@ -32,7 +30,8 @@ LotArchiveBuildResult = result_union("LotArchiveBuildResult", LotArchiveBuilt, [
 
 @strawberry.type
 class ArchiveMutations:
-    @fields.mutation(
+    @mutation(
+        LotArchiveBuildResult,
         description="Pack the lot's electronic archive now: every file and record of the lot with a manifest of their "
         "SHA-256 signed by the platform, and the evidence package; kept for good (operators and the category's "
         "supervisors).",
@@ -42,11 +41,8 @@ class ArchiveMutations:
         self,
         info: Info,
         input: Annotated[LotArchiveBuildInput, strawberry.argument(description="The lot whose archive to build.")],
-    ) -> LotArchiveBuildResult:
-        try:
-            made = await archive.build(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), info.context.services.keyring
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> LotArchiveBuilt:
+        made = await archive.build(
+            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), info.context.services.keyring
+        )
         return LotArchiveBuilt(document=Document.from_model(made))
