@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
@@ -69,19 +69,20 @@ class Node:
         return strawberry.ID(to_global_id(type(self).__name__, self._pk))
 
 
-NodeResolver = Callable[[Info, str], Awaitable[Any]]
+NodeResolver = Callable[[Info, str], Awaitable[Node | None]]
+Resolver = TypeVar("Resolver", bound=NodeResolver)
 _node_resolvers: dict[str, NodeResolver] = {}
 
 
-def node_resolver(type_name: str) -> Callable[[NodeResolver], NodeResolver]:
-    def register(fn: NodeResolver) -> NodeResolver:
+def node_resolver(type_name: str) -> Callable[[Resolver], Resolver]:
+    def register(fn: Resolver) -> Resolver:
         _node_resolvers[type_name] = fn
         return fn
 
     return register
 
 
-async def resolve_node(info: Info, global_id: str) -> Any:
+async def resolve_node(info: Info, global_id: str) -> Node | None:
     """The object behind a global id, or None when it does not exist or may not be seen."""
     try:
         type_name, pk = from_global_id(global_id)
@@ -91,7 +92,7 @@ async def resolve_node(info: Info, global_id: str) -> Any:
     return await resolver(info, pk) if resolver else None
 
 
-async def resolve_nodes(info: Info, global_ids: list[str]) -> list[Any]:
+async def resolve_nodes(info: Info, global_ids: Sequence[str]) -> list[Node | None]:
     """The objects behind the ids in order, None for each one missing or hidden; at most max_page_size."""
     if len(global_ids) > info.context.max_page_size:
         raise InvalidInput(field="ids")

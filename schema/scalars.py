@@ -9,11 +9,17 @@ from typing import Any, NewType
 
 import strawberry
 from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
+from strawberry.types.scalar import ScalarDefinition
 
 MAX_SAFE = 2**53 - 1
 _SHOWN = 40  # characters of a refused value echoed back
 
 Fen = NewType("Fen", int)
+
+
+def optional_fen(value: int | None) -> Fen | None:
+    return None if value is None else Fen(value)
+
 
 _FEN_REFUSED = "Fen must be an integer number of fen within ±(2^53 - 1) / 金额须为 ±(2^53 - 1) 以内的整数（分）"
 
@@ -39,7 +45,7 @@ def _parse_fen_literal(node: ValueNode, _variables: dict[str, Any] | None = None
     return value
 
 
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     Fen: strawberry.scalar(
         name="Fen",
         serialize=int,

@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from domain.accounts import models, services
 from domain.accounts.states import OrgKind, OrgStatus
-from domain.common.actors import Role
+from domain.common.actors import Actor, Role
 from domain.common.catalogue import Category
 from domain.common.errors import NotFound
 from domain.common.ids import mask_mobile
@@ -70,7 +70,7 @@ class CreditRecord(Node):
     recorded_at: datetime = strawberry.field(description="When it was recorded.")
 
     @classmethod
-    def from_model(cls, m: models.Model) -> "CreditRecord":
+    def from_model(cls, m: credit_models.CreditRecord) -> "CreditRecord":
         return cls(
             _pk=m.pk,
             kind=m.kind,
@@ -91,7 +91,7 @@ class JointPunishment(Node):
     lifted_at: datetime | None = strawberry.field(description="Lifted early at.")
 
     @classmethod
-    def from_model(cls, m: models.Model) -> "JointPunishment":
+    def from_model(cls, m: credit_models.JointPunishment) -> "JointPunishment":
         return cls(
             _pk=m.pk,
             reason=m.reason,
@@ -148,7 +148,7 @@ class Organisation(Node):
 
 
 def _may_see_credit(info: Info, org_id: int) -> bool:
-    actor = info.context.actor
+    actor: Actor = info.context.actor
     return actor.org_id == org_id or actor.has(*_KEEPERS)
 
 

@@ -11,7 +11,7 @@ from domain.auctions import services as auctions
 from domain.common import clock
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
-from schema.scalars import Fen
+from schema.scalars import Fen, optional_fen
 
 AuctionPhase: TypeAlias = auctions.Phase
 strawberry.enum(
@@ -77,7 +77,7 @@ class Auction(Node):
             current_price_fen=current,
             leading_bidder_no=m.leading_bidder_no,
             min_next_bid_fen=m.starting_price_fen if current is None else current + m.increment_fen,
-            reserve_price_fen=auctions.reserve_shown(m),
+            reserve_price_fen=optional_fen(auctions.reserve_shown(m)),
             winner_name=winner.name if winner else None,
             server_time=clock.now(),
         )
@@ -156,7 +156,7 @@ class AuctionUpdate:
             price_fen=m.current_price_fen,
             leading_bidder_no=m.leading_bidder_no,
             ends_at=m.ends_at,
-            reserve_price_fen=auctions.reserve_shown(m),
+            reserve_price_fen=optional_fen(auctions.reserve_shown(m)),
             server_time=clock.now(),
         )
 

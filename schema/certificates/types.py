@@ -162,7 +162,7 @@ class ActSignature(Node):
             certificate_sha256=m.fingerprint,
             subject=m.subject,
             verified=m.verified,
-            verification=m.verification,
+            verification=JSON(m.verification),
             signed_at=m.signed_at,
         )
 

@@ -10,6 +10,7 @@ from domain.common.errors import DomainError
 from domain.documents import services
 from domain.documents.models import Document as DocumentModel
 from domain.documents.models import Upload as UploadModel
+from schema.describe import describe_values
 from schema.relay import Node, node_resolver, to_global_id
 
 
@@ -17,63 +18,65 @@ from schema.relay import Node, node_resolver, to_global_id
     description="What a file is for; it decides its owner, the kinds and sizes accepted and who may fetch it."
 )
 class DocumentPurpose(Enum):
-    ANNOUNCEMENT_ATTACHMENT = strawberry.enum_value(
-        "announcement_attachment", description="公告附件: owner an Announcement (draft); public once published."
-    )
-    TENDER_DOCUMENT = strawberry.enum_value(
-        "tender_document",
-        description="招标文件, drawings, bills of quantities: owner a Lot; public once the lot is announced; a new "
-        "version supersedes the old one.",
-    )
-    BID_FILE = strawberry.enum_value(
-        "bid_file",
-        description="投标文件 sealed on the phone (age format, mobile_contract/BID_FILES.md): owner a Lot; nobody "
-        "can read it before the opening.",
-    )
-    BID_FILE_OPENED = strawberry.enum_value(
-        "bid_file_opened",
-        description="A bid file decrypted at the opening (made by the platform): the bidder, the evaluation "
-        "committee and the supervisors of the lot's category.",
-    )
-    COMPLAINT_EVIDENCE = strawberry.enum_value(
-        "complaint_evidence", description="投诉证明材料: owner a Complaint; the parties and the category's supervisors."
-    )
-    OBJECTION_EVIDENCE = strawberry.enum_value(
-        "objection_evidence",
-        description="异议证明材料: owner an Objection; its parties and the category's supervisors.",
-    )
-    GUARANTEE_LETTER = strawberry.enum_value(
-        "guarantee_letter",
-        description="电子保函 as a PDF or OFD file, uploaded by its guarantor: owner a Guarantee; the guarantor, the "
-        "bidder, the beneficiary and the category's supervisors.",
-    )
-    ORGANISATION_LICENCE = strawberry.enum_value(
-        "organisation_licence",
-        description="营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors.",
-    )
-    CONTRACT = strawberry.enum_value(
-        "contract", description="合同文件: owner a Lot; the parties and the supervisors of the lot's category."
-    )
-    OPENING_RECORD = strawberry.enum_value(
-        "opening_record",
-        description="开标记录 as a PDF the platform renders when the opening closes: owner a Lot; its bidders, "
-        "tenderer, operators and the category's supervisors.",
-    )
-    EVALUATION_REPORT = strawberry.enum_value(
-        "evaluation_report",
-        description="评标报告 as a PDF the platform renders from the committee's report: owner a Lot; the tenderer, "
-        "the committee, operators and the category's supervisors.",
-    )
-    AWARD_NOTICE = strawberry.enum_value(
-        "award_notice",
-        description="中标通知书 as a PDF the platform renders at the award: owner a Lot; the tenderer, the winner, "
-        "operators and the category's supervisors.",
-    )
-    LOT_ARCHIVE = strawberry.enum_value(
-        "lot_archive",
-        description="电子档案: the lot's archive (every file and record with a signed manifest), a zip; owner a Lot; "
-        "operators and the category's supervisors; never deleted.",
-    )
+    ANNOUNCEMENT_ATTACHMENT = "announcement_attachment"
+    TENDER_DOCUMENT = "tender_document"
+    BID_FILE = "bid_file"
+    BID_FILE_OPENED = "bid_file_opened"
+    COMPLAINT_EVIDENCE = "complaint_evidence"
+    OBJECTION_EVIDENCE = "objection_evidence"
+    GUARANTEE_LETTER = "guarantee_letter"
+    ORGANISATION_LICENCE = "organisation_licence"
+    CONTRACT = "contract"
+    OPENING_RECORD = "opening_record"
+    EVALUATION_REPORT = "evaluation_report"
+    AWARD_NOTICE = "award_notice"
+    LOT_ARCHIVE = "lot_archive"
+
+
+describe_values(
+    DocumentPurpose,
+    {
+        "ANNOUNCEMENT_ATTACHMENT": "公告附件: owner an Announcement (draft); public once published.",
+        "TENDER_DOCUMENT": (
+            "招标文件, drawings, bills of quantities: owner a Lot; public once the lot is announced; a new "
+            "version supersedes the old one."
+        ),
+        "BID_FILE": (
+            "投标文件 sealed on the phone (age format, mobile_contract/BID_FILES.md): owner a Lot; nobody "
+            "can read it before the opening."
+        ),
+        "BID_FILE_OPENED": (
+            "A bid file decrypted at the opening (made by the platform): the bidder, the evaluation "
+            "committee and the supervisors of the lot's category."
+        ),
+        "COMPLAINT_EVIDENCE": "投诉证明材料: owner a Complaint; the parties and the category's supervisors.",
+        "OBJECTION_EVIDENCE": "异议证明材料: owner an Objection; its parties and the category's supervisors.",
+        "GUARANTEE_LETTER": (
+            "电子保函 as a PDF or OFD file, uploaded by its guarantor: owner a Guarantee; the guarantor, the "
+            "bidder, the beneficiary and the category's supervisors."
+        ),
+        "ORGANISATION_LICENCE": (
+            "营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors."
+        ),
+        "CONTRACT": "合同文件: owner a Lot; the parties and the supervisors of the lot's category.",
+        "OPENING_RECORD": (
+            "开标记录 as a PDF the platform renders when the opening closes: owner a Lot; its bidders, "
+            "tenderer, operators and the category's supervisors."
+        ),
+        "EVALUATION_REPORT": (
+            "评标报告 as a PDF the platform renders from the committee's report: owner a Lot; the tenderer, "
+            "the committee, operators and the category's supervisors."
+        ),
+        "AWARD_NOTICE": (
+            "中标通知书 as a PDF the platform renders at the award: owner a Lot; the tenderer, the winner, "
+            "operators and the category's supervisors."
+        ),
+        "LOT_ARCHIVE": (
+            "电子档案: the lot's archive (every file and record with a signed manifest), a zip; owner a Lot; "
+            "operators and the category's supervisors; never deleted."
+        ),
+    },
+)
 
 
 @strawberry.enum(description="Where a file stands with the malware scanner.")

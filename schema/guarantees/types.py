@@ -170,7 +170,7 @@ class GuaranteeCheck:
             applicant=LetterParty.of(letter.applicant),
             beneficiary=LetterParty.of(letter.beneficiary),
             guarantor=LetterParty.of(letter.guarantor),
-            amount_fen=letter.amount_fen,
+            amount_fen=Fen(letter.amount_fen),
             currency=letter.currency,
             valid_from=letter.valid_from,
             valid_until=letter.valid_until,

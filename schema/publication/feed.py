@@ -56,7 +56,7 @@ class Change:
             object_id=strawberry.ID(to_global_id(m.object_type, m.object_id)),
             trade_code=m.trade_code,
             committed_at=m.committed_at,
-            payload=m.payload,
+            payload=JSON(m.payload),
         )
 
 

@@ -29,10 +29,9 @@ class OcdsQueries:
         ],
     ) -> JSON | None:
         try:
-            found: Any = await ocds.releases(int_id(lot_id, "Lot", "lotId"), _prefix(info))
+            return JSON(await ocds.releases(int_id(lot_id, "Lot", "lotId"), _prefix(info)))
         except DomainError:
             return None
-        return found
 
     @fields.field(description="The OCDS record of a lot: its releases and the compiled release.")
     async def ocds_record(
@@ -44,7 +43,6 @@ class OcdsQueries:
         ],
     ) -> JSON | None:
         try:
-            found: Any = await ocds.record(int_id(lot_id, "Lot", "lotId"), _prefix(info))
+            return JSON(await ocds.record(int_id(lot_id, "Lot", "lotId"), _prefix(info)))
         except DomainError:
             return None
-        return found
