@@ -67,7 +67,7 @@ from domain.documents import services as documents
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
 from domain.evaluation import notices as expert_notices
-from domain.notifications.sms import LogOutbox
+from domain.sms.services import LogOutbox
 from domain.supervision.consumer import SupervisionConsumer
 from notifications.broker import InProcessBroker, RedisBroker
 from notifications.channels.apns import ApnsChannel

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from domain.accounts import keys
 from domain.common.errors import DomainError
 from domain.deposits import services as deposits
-from domain.notifications import sms
+from domain.sms import services as sms
 
 _MALFORMED = frozenset({keys.SignatureInvalid.code, deposits.InvalidCallback.code})
 CALLBACKS_PER_MINUTE = 600

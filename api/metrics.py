@@ -31,8 +31,9 @@ from tortoise import connections
 
 from domain.common import chronograph, clock
 from domain.common.models import OutboxEvent
-from domain.notifications.models import PushDelivery, SmsMessage
-from domain.notifications.sms import Status
+from domain.notifications.models import PushDelivery
+from domain.sms.models import SmsMessage
+from domain.sms.services import Status
 
 MANIFEST = Path(__file__).resolve().parent.parent / "mobile_contract" / "manifest.json"
 

@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "domain.credit.models",
     "domain.publication.models",
     "domain.notifications.models",
+    "domain.sms.models",
     "domain.registration.models",
     "domain.deposits.models",
     "domain.guarantees.models",

@@ -44,7 +44,6 @@ from domain.evaluation.models import ExpertNotice
 from domain.guarantees import services as guarantees
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
-from domain.notifications import sms
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.publication.events import LotStatusChanged
@@ -52,6 +51,7 @@ from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
 from domain.results import services as results
 from domain.results.models import Award
+from domain.sms import services as sms
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
 from domain.tendering import workflows as tendering_workflows

@@ -9,14 +9,15 @@ from domain.accounts.models import User
 from domain.common.clock import shanghai_text
 from domain.common.events import EventBus
 from domain.common.models import OutboxEvent
-from domain.notifications import services, sms
+from domain.notifications import services
 from domain.notifications.models import Notification
 from domain.notifications.services import Channel, Preferences, live_notification
 from domain.publication.models import Lot
+from domain.sms import services as sms
 from notifications.rules import notifications_for
 
 # time-critical kinds that also go by text, to the phone of the user's account: a bidder who misses the decryption
-# window loses its bid, whatever its push settings (the texts' templates: domain/notifications/sms.py)
+# window loses its bid, whatever its push settings (the texts' templates: domain/sms/services.py)
 TEXTED = {"decryption_window": "decryption_window", "decryption_reminder": "decryption_reminder"}
 TEXT_TTL = timedelta(hours=1)
 

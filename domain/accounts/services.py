@@ -37,7 +37,7 @@ from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import normalize_mobile, normalize_uscc
 from domain.common.storage import lock, lock_named
-from domain.notifications import sms
+from domain.sms import services as sms
 
 log = logging.getLogger("palmtrade.accounts")
 
@@ -390,7 +390,7 @@ class CodeSent:
 
 async def _send_code(number: str, purpose: str, template: str, has_holder: Callable[[], Awaitable[bool]]) -> CodeSent:
     """Stores a new code for (number, purpose) within the number's limits, queues its text (templates in
-    domain/notifications/sms.py) if the number has a holder, and answers the same either way.
+    domain/sms/services.py) if the number has a holder, and answers the same either way.
 
     The limits count every code of the number whatever its purpose: they protect the phone's owner, and match
     the providers' own per-number flow control (one a minute, five an hour, ten a day).

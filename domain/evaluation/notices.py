@@ -22,8 +22,8 @@ from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, DomainEvent
 from domain.common.storage import claim, lock
 from domain.evaluation.models import ExpertDraw, ExpertNotice
-from domain.notifications import sms
 from domain.publication.models import Lot
+from domain.sms import services as sms
 
 ANSWER_WINDOW = timedelta(minutes=30)
 _COMPLETE = uuid.UUID("0c6d0f59-2b8e-4b8a-9d4f-1f0b8f3e6a21")

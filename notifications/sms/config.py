@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.notifications.sms import SIGN_NAME, TEMPLATES
+from domain.sms.services import SIGN_NAME, TEMPLATES
 from notifications.sms.base import SmsProvider
 
 
@@ -14,7 +14,7 @@ class SmsConfigError(ValueError):
 
 def templates(value: str | None, provider: str) -> dict[str, str]:
     """`login_code=SMS_123,expert_login_code=SMS_456` -> {key: provider template}; every key must be a template
-    the platform has (domain/notifications/sms.py), and every platform template must be mapped."""
+    the platform has (domain/sms/services.py), and every platform template must be mapped."""
     pairs = {}
     for item in (value or "").split(","):
         key, _, code = item.strip().partition("=")

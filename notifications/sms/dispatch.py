@@ -1,4 +1,4 @@
-"""The SMS dispatcher: sends queued messages (domain/notifications/sms.py) through the providers in order,
+"""The SMS dispatcher: sends queued messages (domain/sms/services.py) through the providers in order,
 failing over to the next when one errors, times out or refuses for its own reasons (a template or account
 problem there); an invalid number or a per-number limit ends the message. Every try is recorded."""
 
@@ -8,8 +8,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from domain.notifications import sms
-from domain.notifications.models import SmsMessage
+from domain.sms import services as sms
+from domain.sms.models import SmsMessage
 from notifications import metrics
 from notifications.sms.base import SmsMessage as Outgoing
 from notifications.sms.base import SmsOutcome, SmsProvider

@@ -8,8 +8,8 @@ import logging
 
 from domain.evaluation import notices
 from domain.evaluation.models import ExpertNotice
-from domain.notifications.sms import mask
 from domain.publication.models import Lot
+from domain.sms.services import mask
 from notifications import metrics
 from notifications.voice.base import VoiceCall, VoiceOutcome, VoiceProvider
 

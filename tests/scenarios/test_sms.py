@@ -14,7 +14,7 @@ import pytest
 
 from api.settings import Settings, SettingsError
 from domain.accounts import services as accounts
-from domain.notifications.models import SmsAttempt, SmsMessage
+from domain.sms.models import SmsAttempt, SmsMessage
 from notifications.sms.aliyun import AliyunSms
 from notifications.sms.dispatch import SmsDispatcher
 from notifications.sms.tencent import TencentSms

@@ -32,7 +32,7 @@ from tortoise.transactions import in_transaction
 
 from domain.common import clock
 from domain.common.storage import claim
-from domain.notifications.models import SmsAttempt, SmsMessage
+from domain.sms.models import SmsAttempt, SmsMessage
 
 log = logging.getLogger("palmtrade.sms")
 
