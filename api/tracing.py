@@ -11,6 +11,7 @@ Off, nothing here imports the SDK and no hook is installed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 EXCLUDED_URLS = r"/healthz$,/readyz$,/metrics$"
 
 _provider: TracerProvider | None = None
+_CONVERTER = re.compile(r":[^}]*}")
 
 
 def configure(settings: Settings) -> bool:
@@ -158,7 +160,8 @@ def _span_details(routes: list[BaseRoute], scope: Scope) -> tuple[str, dict[str,
     method = scope.get("method") or "HTTP"
     for route in routes:
         match, _ = route.matches(scope)
-        if match is Match.FULL and (template := getattr(route, "path", None)):
+        if match is Match.FULL and (path := getattr(route, "path", None)):
+            template = _CONVERTER.sub("}", path)  # /files/{doc_id}/{name}, as http.route is written
             return f"{method} {template}", {"http.route": template}
     return method, {}
 

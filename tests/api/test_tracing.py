@@ -256,3 +256,14 @@ def test_an_exporter_that_is_not_built_in_is_refused_at_start(monkeypatch, env):
         monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match="http/protobuf"):
         Settings.from_env()
+
+
+def test_a_request_span_is_named_by_its_route_template_not_its_path():
+    from api.files import ROUTES
+
+    # when a download's span is named, then ids and file names stay out of the name (one name per route)
+    scope = {"type": "http", "method": "GET", "path": "/files/8f3a/招标文件.pdf", "root_path": ""}
+    assert tracing._span_details(ROUTES, scope) == (
+        "GET /files/{doc_id}/{name}",
+        {"http.route": "/files/{doc_id}/{name}"},
+    )
