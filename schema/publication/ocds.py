@@ -1,6 +1,6 @@
 """OCDS 1.1 releases and records of a lot, for integrators and open-data portals; public."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
