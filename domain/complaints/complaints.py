@@ -22,14 +22,15 @@ from tortoise.queryset import QuerySet
 from domain.accounts.models import Organisation
 from domain.certificates import acts
 from domain.certificates import signatures as act_signatures
+from domain.certificates.errors import SIGNATURE_ERRORS
 from domain.certificates.signatures import Signed
 from domain.common import calendar, clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.complaints.errors import ObjectionRequired
+from domain.complaints.errors import ComplaintTooLate, NotAnInterestedParty, ObjectionRequired
 from domain.complaints.events import (
     ComplaintAccepted,
     ComplaintDecided,
@@ -102,6 +103,7 @@ async def _prior_objection(subject: ComplaintSubject, lot: Lot, org_id: int, now
     raise ObjectionRequired(subject=subject.value, subject_zh=SUBJECT_ZH[subject])
 
 
+@raises(ComplaintTooLate, ObjectionRequired, NotAnInterestedParty, *SIGNATURE_ERRORS)
 @use_case("complaint.file", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def file_complaint(
     actor: Actor,
@@ -210,6 +212,7 @@ def _parties(complaint: Complaint, project: Project) -> tuple[int, ...]:
     return (complaint.organisation_id, *managers(project))
 
 
+@raises()
 @use_case("complaint.accept", "Complaint", lambda actor, complaint_id, *a, **k: str(complaint_id))
 async def accept_complaint(actor: Actor, complaint_id: int, idempotency_key: str | None = None) -> Complaint:
     """The supervisor accepts a submitted complaint; the decision is due within 30 working days."""
@@ -239,6 +242,7 @@ async def accept_complaint(actor: Actor, complaint_id: int, idempotency_key: str
     return await Complaint.get(id=result["id"])
 
 
+@raises()
 @use_case("complaint.refuse", "Complaint", lambda actor, complaint_id, *a, **k: str(complaint_id))
 async def refuse_complaint(
     actor: Actor, complaint_id: int, reason: str, idempotency_key: str | None = None
@@ -269,6 +273,7 @@ async def refuse_complaint(
     return await Complaint.get(id=result["id"])
 
 
+@raises()
 @use_case("complaint.withdraw", "Complaint", lambda actor, complaint_id, *a, **k: str(complaint_id))
 async def withdraw_complaint(actor: Actor, complaint_id: int, idempotency_key: str | None = None) -> Complaint:
     """The complainant withdraws a complaint not yet decided."""
@@ -310,6 +315,7 @@ def _decision_body(complaint: Complaint, lot: Lot, complainant: str, decision: D
     )
 
 
+@raises()
 @use_case("complaint.decide", "Complaint", lambda actor, complaint_id, *a, **k: str(complaint_id))
 async def decide_complaint(
     actor: Actor,

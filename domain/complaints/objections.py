@@ -19,13 +19,15 @@ from tortoise.queryset import QuerySet
 from domain.access import scope
 from domain.certificates import acts
 from domain.certificates import signatures as act_signatures
+from domain.certificates.errors import SIGNATURE_ERRORS
 from domain.certificates.signatures import Signed
 from domain.common import calendar, clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
+from domain.complaints.errors import NotAnInterestedParty, ObjectionWindowClosed
 from domain.complaints.events import ObjectionAnswered, ObjectionOverdue, ObjectionRaised, ObjectionWithdrawn
 from domain.complaints.models import Objection
 from domain.complaints.shared import (
@@ -94,6 +96,7 @@ def answer_due(raised_at: datetime, days: int) -> datetime:
     return calendar.end_of(clock.to_shanghai(raised_at).date() + timedelta(days=days))
 
 
+@raises(ObjectionWindowClosed, NotAnInterestedParty, *SIGNATURE_ERRORS)
 @use_case("objection.raise", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def raise_objection(
     actor: Actor,
@@ -158,6 +161,7 @@ async def raise_objection(
     return await Objection.get(id=result["id"])
 
 
+@raises()
 @use_case("objection.answer", "Objection", lambda actor, objection_id, *a, **k: str(objection_id))
 async def answer_objection(
     actor: Actor, objection_id: int, answer: str, idempotency_key: str | None = None
@@ -203,6 +207,7 @@ async def answer_objection(
     return await Objection.get(id=result["id"])
 
 
+@raises()
 @use_case("objection.withdraw", "Objection", lambda actor, objection_id, *a, **k: str(objection_id))
 async def withdraw_objection(actor: Actor, objection_id: int, idempotency_key: str | None = None) -> Objection:
     """The objector withdraws its unanswered objection; the lot is no longer paused by it."""

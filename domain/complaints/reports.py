@@ -14,7 +14,7 @@ from tortoise.queryset import QuerySet
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -40,6 +40,7 @@ class FiledReport:
     tracking_code: str | None  # given once; None on the replay of an idempotency key
 
 
+@raises()
 @use_case("report.file", "Report")
 async def file_report(
     actor: Actor,
@@ -141,6 +142,7 @@ async def _move_report(actor: Actor, report_id: int, transition: str, outcome: s
     return {"id": current.id}
 
 
+@raises()
 @use_case("report.investigate", "Report", lambda actor, report_id, *a, **k: str(report_id))
 async def investigate_report(actor: Actor, report_id: int, idempotency_key: str | None = None) -> Report:
     """The supervisor starts investigating a received report."""
@@ -152,6 +154,7 @@ async def investigate_report(actor: Actor, report_id: int, idempotency_key: str 
     return await Report.get(id=result["id"])
 
 
+@raises()
 @use_case("report.close", "Report", lambda actor, report_id, *a, **k: str(report_id))
 async def close_report(actor: Actor, report_id: int, outcome: str, idempotency_key: str | None = None) -> Report:
     """The supervisor closes a report with its outcome, which the reporter reads with the code."""

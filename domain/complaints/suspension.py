@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.common import clock, events
 from domain.common.actors import Actor
-from domain.common.errors import required_text
+from domain.common.errors import raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -27,6 +27,7 @@ from domain.tendering import opening as openings
 __all__ = ["LotSuspended", "lift_suspension", "suspend_lot", "suspended", "suspension_of"]
 
 
+@raises(LotAlreadySuspended)
 @use_case("complaint.suspend_lot", "Complaint", lambda actor, complaint_id, *a, **k: str(complaint_id))
 async def suspend_lot(
     actor: Actor, complaint_id: int, reason: str, idempotency_key: str | None = None
@@ -64,6 +65,7 @@ async def suspend_lot(
     return await LotSuspension.get(id=result["id"])
 
 
+@raises(NotSuspended)
 @use_case("complaint.lift_suspension", "Complaint", lambda actor, complaint_id, *a, **k: str(complaint_id))
 async def lift_suspension(actor: Actor, complaint_id: int, idempotency_key: str | None = None) -> LotSuspension:
     """The supervisor lifts the suspension made for this complaint; the lot may move again."""

@@ -7,9 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.actors import Role
-from domain.common.errors import DomainError
-from domain.complaints import complaints, errors, objections, reports, suspension
-from schema.certificates.mutations import SIGNATURE_ERRORS
+from domain.complaints import complaints, objections, reports, suspension
 from schema.certificates.types import SignatureInput, signed
 from schema.complaints.queries import within_budget
 from schema.complaints.types import (
@@ -23,22 +21,12 @@ from schema.complaints.types import (
     Report,
     evidence_of,
 )
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsUser, has_role
 from schema.relay import int_id
 
 IsSupervisor = has_role(Role.SUPERVISOR)
 REPORTS_PER_MINUTE = 10
-
-RAISE_ERRORS = [errors.ObjectionWindowClosed, errors.NotAnInterestedParty, *SIGNATURE_ERRORS]
-FILE_ERRORS = [
-    errors.ComplaintTooLate,
-    errors.ObjectionRequired,
-    errors.NotAnInterestedParty,
-    *SIGNATURE_ERRORS,
-]
-SUSPEND_ERRORS = [errors.LotAlreadySuspended]
-LIFT_ERRORS = [errors.NotSuspended]
 
 
 # ---------------------------------------------------------------- objections
@@ -67,7 +55,7 @@ class ObjectionRaised:
     objection: Objection = strawberry.field(description="The objection as raised.")
 
 
-ObjectionRaiseResult = result_union("ObjectionRaiseResult", ObjectionRaised, RAISE_ERRORS)
+ObjectionRaiseResult = result_union("ObjectionRaiseResult", ObjectionRaised, [objections.raise_objection])
 
 
 @strawberry.input(description="The tenderer (or its agency) answers an objection.")
@@ -85,7 +73,7 @@ class ObjectionAnswered:
     objection: Objection = strawberry.field(description="The objection with its answer.")
 
 
-ObjectionAnswerResult = result_union("ObjectionAnswerResult", ObjectionAnswered, [])
+ObjectionAnswerResult = result_union("ObjectionAnswerResult", ObjectionAnswered, [objections.answer_objection])
 
 
 @strawberry.input(description="The objector withdraws its unanswered objection.")
@@ -102,7 +90,7 @@ class ObjectionWithdrawn:
     objection: Objection = strawberry.field(description="The objection as withdrawn.")
 
 
-ObjectionWithdrawResult = result_union("ObjectionWithdrawResult", ObjectionWithdrawn, [])
+ObjectionWithdrawResult = result_union("ObjectionWithdrawResult", ObjectionWithdrawn, [objections.withdraw_objection])
 
 
 # ---------------------------------------------------------------- complaints
@@ -138,7 +126,7 @@ class ComplaintFiled:
     complaint: Complaint = strawberry.field(description="The complaint as filed.")
 
 
-ComplaintFileResult = result_union("ComplaintFileResult", ComplaintFiled, FILE_ERRORS)
+ComplaintFileResult = result_union("ComplaintFileResult", ComplaintFiled, [complaints.file_complaint])
 
 
 @strawberry.input(description="A supervisor acts on a complaint of its category.")
@@ -196,9 +184,18 @@ class LotSuspensionChanged:
     complaint: Complaint = strawberry.field(description="The complaint it was made for.")
 
 
-ComplaintActResult = result_union("ComplaintActResult", ComplaintUpdated, [])
-ComplaintSuspendResult = result_union("ComplaintSuspendResult", LotSuspensionChanged, SUSPEND_ERRORS)
-ComplaintLiftResult = result_union("ComplaintLiftResult", LotSuspensionChanged, LIFT_ERRORS)
+ComplaintActResult = result_union(
+    "ComplaintActResult",
+    ComplaintUpdated,
+    [
+        complaints.withdraw_complaint,
+        complaints.accept_complaint,
+        complaints.refuse_complaint,
+        complaints.decide_complaint,
+    ],
+)
+ComplaintSuspendResult = result_union("ComplaintSuspendResult", LotSuspensionChanged, [suspension.suspend_lot])
+ComplaintLiftResult = result_union("ComplaintLiftResult", LotSuspensionChanged, [suspension.lift_suspension])
 
 
 # ---------------------------------------------------------------- reports
@@ -242,8 +239,8 @@ class ReportUpdated:
     report: Report = strawberry.field(description="The report as it now stands.")
 
 
-ReportFileResult = result_union("ReportFileResult", ReportFiled, [])
-ReportActResult = result_union("ReportActResult", ReportUpdated, [])
+ReportFileResult = result_union("ReportFileResult", ReportFiled, [reports.file_report])
+ReportActResult = result_union("ReportActResult", ReportUpdated, [reports.investigate_report, reports.close_report])
 
 
 def _cid(value: strawberry.ID) -> int:
@@ -252,7 +249,8 @@ def _cid(value: strawberry.ID) -> int:
 
 @strawberry.type
 class ComplaintMutations:
-    @strawberry.mutation(
+    @mutation(
+        ObjectionRaiseResult,
         description="Object to the tenderer on the documents, the opening or the candidates (bidders and other "
         "interested parties).",
         permission_classes=[IsUser],
@@ -263,55 +261,51 @@ class ComplaintMutations:
         input: Annotated[
             ObjectionRaiseInput, strawberry.argument(description="The lot, the stage and the grounds of the objection.")
         ],
-    ) -> ObjectionRaiseResult:
-        try:
-            made = await objections.raise_objection(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                input.stage.value,
-                input.reasons,
-                evidence_of(input.evidence),
-                input.idempotency_key,
-                signed(input.signature),
-            )
-        except DomainError as err:
-            return as_error(err, info, RAISE_ERRORS)
+    ) -> ObjectionRaised:
+        made = await objections.raise_objection(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            input.stage.value,
+            input.reasons,
+            evidence_of(input.evidence),
+            input.idempotency_key,
+            signed(input.signature),
+        )
         return ObjectionRaised(objection=Objection.from_model(made))
 
-    @strawberry.mutation(description="Answer an objection (the tenderer or its agency).", permission_classes=[IsUser])
+    @mutation(
+        ObjectionAnswerResult,
+        description="Answer an objection (the tenderer or its agency).",
+        permission_classes=[IsUser],
+    )
     async def objection_answer(
         self,
         info: Info,
         input: Annotated[
             ObjectionAnswerInput, strawberry.argument(description="The objection and the tenderer's answer.")
         ],
-    ) -> ObjectionAnswerResult:
-        try:
-            made = await objections.answer_objection(
-                info.context.actor,
-                int_id(input.objection_id, "Objection", "objectionId"),
-                input.answer,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ObjectionAnswered:
+        made = await objections.answer_objection(
+            info.context.actor,
+            int_id(input.objection_id, "Objection", "objectionId"),
+            input.answer,
+            input.idempotency_key,
+        )
         return ObjectionAnswered(objection=Objection.from_model(made))
 
-    @strawberry.mutation(description="Withdraw one's unanswered objection.", permission_classes=[IsUser])
+    @mutation(ObjectionWithdrawResult, description="Withdraw one's unanswered objection.", permission_classes=[IsUser])
     async def objection_withdraw(
         self,
         info: Info,
         input: Annotated[ObjectionWithdrawInput, strawberry.argument(description="The objection to withdraw.")],
-    ) -> ObjectionWithdrawResult:
-        try:
-            made = await objections.withdraw_objection(
-                info.context.actor, int_id(input.objection_id, "Objection", "objectionId"), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ObjectionWithdrawn:
+        made = await objections.withdraw_objection(
+            info.context.actor, int_id(input.objection_id, "Objection", "objectionId"), input.idempotency_key
+        )
         return ObjectionWithdrawn(objection=Objection.from_model(made))
 
-    @strawberry.mutation(
+    @mutation(
+        ComplaintFileResult,
         description="Complain to the supervisor of the lot's category (bidders and other interested parties).",
         permission_classes=[IsUser],
     )
@@ -322,40 +316,35 @@ class ComplaintMutations:
             ComplaintFileInput,
             strawberry.argument(description="The lot, the subject, the facts and the requests of the complaint."),
         ],
-    ) -> ComplaintFileResult:
-        try:
-            made = await complaints.file_complaint(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                input.subject.value,
-                input.knew_on,
-                input.reasons,
-                input.requests,
-                evidence_of(input.evidence),
-                input.idempotency_key,
-                signed(input.signature),
-            )
-        except DomainError as err:
-            return as_error(err, info, FILE_ERRORS)
+    ) -> ComplaintFiled:
+        made = await complaints.file_complaint(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            input.subject.value,
+            input.knew_on,
+            input.reasons,
+            input.requests,
+            evidence_of(input.evidence),
+            input.idempotency_key,
+            signed(input.signature),
+        )
         return ComplaintFiled(complaint=Complaint.from_model(made))
 
-    @strawberry.mutation(description="Withdraw one's complaint before the decision.", permission_classes=[IsUser])
+    @mutation(
+        ComplaintActResult, description="Withdraw one's complaint before the decision.", permission_classes=[IsUser]
+    )
     async def complaint_withdraw(
         self,
         info: Info,
         input: Annotated[
             ComplaintActInput, strawberry.argument(description="The complaint to withdraw (the complainant).")
         ],
-    ) -> ComplaintActResult:
-        try:
-            made = await complaints.withdraw_complaint(
-                info.context.actor, _cid(input.complaint_id), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ComplaintUpdated:
+        made = await complaints.withdraw_complaint(info.context.actor, _cid(input.complaint_id), input.idempotency_key)
         return ComplaintUpdated(complaint=Complaint.from_model(made))
 
-    @strawberry.mutation(
+    @mutation(
+        ComplaintActResult,
         description="Accept a submitted complaint (a supervisor of its category); due in 3 working days.",
         permission_classes=[IsSupervisor],
     )
@@ -363,16 +352,12 @@ class ComplaintMutations:
         self,
         info: Info,
         input: Annotated[ComplaintActInput, strawberry.argument(description="The submitted complaint to accept.")],
-    ) -> ComplaintActResult:
-        try:
-            made = await complaints.accept_complaint(
-                info.context.actor, _cid(input.complaint_id), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ComplaintUpdated:
+        made = await complaints.accept_complaint(info.context.actor, _cid(input.complaint_id), input.idempotency_key)
         return ComplaintUpdated(complaint=Complaint.from_model(made))
 
-    @strawberry.mutation(
+    @mutation(
+        ComplaintActResult,
         description="Refuse a submitted complaint with the reason (a supervisor of its category).",
         permission_classes=[IsSupervisor],
     )
@@ -382,16 +367,14 @@ class ComplaintMutations:
         input: Annotated[
             ComplaintRefuseInput, strawberry.argument(description="The submitted complaint to refuse, and why.")
         ],
-    ) -> ComplaintActResult:
-        try:
-            made = await complaints.refuse_complaint(
-                info.context.actor, _cid(input.complaint_id), input.reason, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ComplaintUpdated:
+        made = await complaints.refuse_complaint(
+            info.context.actor, _cid(input.complaint_id), input.reason, input.idempotency_key
+        )
         return ComplaintUpdated(complaint=Complaint.from_model(made))
 
-    @strawberry.mutation(
+    @mutation(
+        ComplaintSuspendResult,
         description="Suspend the lot of an accepted complaint: no transition of the lot until lifted.",
         permission_classes=[IsSupervisor],
     )
@@ -402,16 +385,14 @@ class ComplaintMutations:
             ComplaintSuspendLotInput,
             strawberry.argument(description="The accepted complaint whose lot to suspend, and why."),
         ],
-    ) -> ComplaintSuspendResult:
-        try:
-            cid = _cid(input.complaint_id)
-            made = await suspension.suspend_lot(info.context.actor, cid, input.reason, input.idempotency_key)
-            found = await complaints.complaint(info.context.actor, cid)
-        except DomainError as err:
-            return as_error(err, info, SUSPEND_ERRORS)
+    ) -> LotSuspensionChanged:
+        cid = _cid(input.complaint_id)
+        made = await suspension.suspend_lot(info.context.actor, cid, input.reason, input.idempotency_key)
+        found = await complaints.complaint(info.context.actor, cid)
         return LotSuspensionChanged(suspension=LotSuspension.from_model(made), complaint=Complaint.from_model(found))
 
-    @strawberry.mutation(
+    @mutation(
+        ComplaintLiftResult,
         description="Lift the suspension made for a complaint; the lot may move again.",
         permission_classes=[IsSupervisor],
     )
@@ -421,16 +402,14 @@ class ComplaintMutations:
         input: Annotated[
             ComplaintActInput, strawberry.argument(description="The complaint whose lot suspension to lift.")
         ],
-    ) -> ComplaintLiftResult:
-        try:
-            cid = _cid(input.complaint_id)
-            made = await suspension.lift_suspension(info.context.actor, cid, input.idempotency_key)
-            found = await complaints.complaint(info.context.actor, cid)
-        except DomainError as err:
-            return as_error(err, info, LIFT_ERRORS)
+    ) -> LotSuspensionChanged:
+        cid = _cid(input.complaint_id)
+        made = await suspension.lift_suspension(info.context.actor, cid, input.idempotency_key)
+        found = await complaints.complaint(info.context.actor, cid)
         return LotSuspensionChanged(suspension=LotSuspension.from_model(made), complaint=Complaint.from_model(found))
 
-    @strawberry.mutation(
+    @mutation(
+        ComplaintActResult,
         description="Decide an accepted complaint; the decision is published as an announcement of the lot.",
         permission_classes=[IsSupervisor],
     )
@@ -440,23 +419,21 @@ class ComplaintMutations:
         input: Annotated[
             ComplaintDecideInput, strawberry.argument(description="The accepted complaint and the decision.")
         ],
-    ) -> ComplaintActResult:
-        try:
-            made = await complaints.decide_complaint(
-                info.context.actor,
-                _cid(input.complaint_id),
-                input.decision.value,
-                input.reasons,
-                input.malicious,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ComplaintUpdated:
+        made = await complaints.decide_complaint(
+            info.context.actor,
+            _cid(input.complaint_id),
+            input.decision.value,
+            input.reasons,
+            input.malicious,
+            input.idempotency_key,
+        )
         return ComplaintUpdated(complaint=Complaint.from_model(made))
 
-    @strawberry.mutation(
+    @mutation(
+        ReportFileResult,
         description="Report about a lot or an organisation, with evidence; anyone, no sign-in needed. Returns the "
-        "tracking code once. Rate-limited per address."
+        "tracking code once. Rate-limited per address.",
     )
     async def report_file(
         self,
@@ -464,39 +441,35 @@ class ComplaintMutations:
         input: Annotated[
             ReportFileInput, strawberry.argument(description="What the report is about and what happened.")
         ],
-    ) -> ReportFileResult:
+    ) -> ReportFiled:
         await within_budget(info, "report-file", REPORTS_PER_MINUTE)
-        try:
-            filed = await reports.file_report(
-                info.context.actor,
-                input.text,
-                evidence_of(input.evidence),
-                int_id(input.lot_id, "Lot", "lotId") if input.lot_id is not None else None,
-                int_id(input.organisation_id, "Organisation", "organisationId")
-                if input.organisation_id is not None
-                else None,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+        filed = await reports.file_report(
+            info.context.actor,
+            input.text,
+            evidence_of(input.evidence),
+            int_id(input.lot_id, "Lot", "lotId") if input.lot_id is not None else None,
+            int_id(input.organisation_id, "Organisation", "organisationId")
+            if input.organisation_id is not None
+            else None,
+            input.idempotency_key,
+        )
         return ReportFiled(tracking_code=filed.tracking_code, status=filed.report.status)
 
-    @strawberry.mutation(
+    @mutation(
+        ReportActResult,
         description="Start investigating a received report (a supervisor of its category).",
         permission_classes=[IsSupervisor],
     )
     async def report_investigate(
         self, info: Info, input: Annotated[ReportActInput, strawberry.argument(description="The report to take up.")]
-    ) -> ReportActResult:
-        try:
-            made = await reports.investigate_report(
-                info.context.actor, int_id(input.report_id, "Report", "reportId"), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ReportUpdated:
+        made = await reports.investigate_report(
+            info.context.actor, int_id(input.report_id, "Report", "reportId"), input.idempotency_key
+        )
         return ReportUpdated(report=Report.from_model(made))
 
-    @strawberry.mutation(
+    @mutation(
+        ReportActResult,
         description="Close a report with its outcome, which the reporter reads with the code.",
         permission_classes=[IsSupervisor],
     )
@@ -504,14 +477,11 @@ class ComplaintMutations:
         self,
         info: Info,
         input: Annotated[ReportActInput, strawberry.argument(description="The report to close and its outcome.")],
-    ) -> ReportActResult:
-        try:
-            made = await reports.close_report(
-                info.context.actor,
-                int_id(input.report_id, "Report", "reportId"),
-                input.outcome or "",
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> ReportUpdated:
+        made = await reports.close_report(
+            info.context.actor,
+            int_id(input.report_id, "Report", "reportId"),
+            input.outcome or "",
+            input.idempotency_key,
+        )
         return ReportUpdated(report=Report.from_model(made))
