@@ -95,7 +95,7 @@ async def _run_worker(settings: Settings) -> None:
     /readyz; under a systemd Type=notify unit it reports READY, STOPPING and the watchdog.
     """
     from api import lifecycle
-    from api.app import build_services, start, stop
+    from api.services import build_services, start, stop
 
     log = logging.getLogger("palmtrade.worker")
     services = build_services(settings)
@@ -179,7 +179,7 @@ def _needs_redis(settings: Settings, command: str) -> str | None:
 
 
 async def _rotate(settings: Settings) -> str:
-    from api.app import token_policy
+    from api.services import token_policy
     from domain.accounts.tokens import rotate
 
     key = await rotate(token_policy(settings), keks=settings.kek_ring())

@@ -281,7 +281,7 @@ async def seed(bidders: int) -> Seeded:
         .values_list("id", "bidder_no", "organisation_id")
     )
     entries = [(int(i), str(no), int(org)) for i, no, org in rows]
-    # tokens as a sign-in issues them (api/app.py token_policy with the default issuer and audience)
+    # tokens as a sign-in issues them (api/services.py token_policy with the default issuer and audience)
     ring = KeyRing(TokenPolicy())
     await ring.load()
     tokens = [

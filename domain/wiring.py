@@ -2,7 +2,7 @@
 
 Nothing in the domain registers itself when it is imported. `wire()` registers the chronograph's
 time-driven transitions and the award blockers, and returns the reactions the outbox dispatcher runs;
-`periodic_jobs()` lists the leased periodic jobs. api/app.build_services calls both, for the web
+`periodic_jobs()` lists the leased periodic jobs. api/services.build_services calls both, for the web
 server and for the worker (api/manage.py), so a worker that never builds the GraphQL schema still
 fires every transition and runs every workflow.
 

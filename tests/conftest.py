@@ -23,8 +23,9 @@ import pytest
 import uvicorn
 from tortoise import Tortoise, connections
 
-from api.app import Services, create_app
+from api.app import create_app
 from api.manage import migrate
+from api.services import Services
 from api.settings import Settings
 from domain.accounts import services as accounts
 from domain.common import clock

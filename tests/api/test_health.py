@@ -21,7 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from api.app import Services, create_app, start, stop
+from api.app import create_app
+from api.services import Services, start, stop
 from domain.accounts import services as accounts
 from tests.conftest import free_port
 from tests.support.processes import Process

@@ -14,8 +14,9 @@ import pytest
 import uvicorn
 from strawberry.extensions import SchemaExtension
 
-from api.app import Services, create_app
+from api.app import create_app
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, sha256_hex
+from api.services import Services
 from api.settings import Settings
 from domain.accounts import services as accounts
 from mobile_contract import gate

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 
-from api.app import broker_and_limiter
 from api.ratelimit import RedisRateLimiter
+from api.services import broker_and_limiter
 from api.settings import Settings
 from notifications.broker import RedisBroker
 from schema.caching import INVALIDATED_BY
@@ -56,7 +56,7 @@ class Deployment:
 
 @contextlib.asynccontextmanager
 async def deployment(settings: Settings) -> AsyncIterator[Deployment]:
-    """The Redis half of one process of a deployment, as api/app.py wires it."""
+    """The Redis half of one process of a deployment, as api/services.py wires it."""
     bus, limiter = broker_and_limiter(settings)
     assert isinstance(bus, RedisBroker)
     assert isinstance(limiter, RedisRateLimiter)

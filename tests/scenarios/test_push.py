@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from api.app import outbox_consumers
+from api.services import outbox_consumers
 from domain.common.actors import Actor, Role
 from domain.common.models import OutboxEvent
 from domain.credit import services as credit

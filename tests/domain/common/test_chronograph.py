@@ -230,7 +230,7 @@ def test_a_worker_process_that_builds_no_schema_fires_every_transition():
 
     # when a fresh interpreter builds its services as the worker does (api/manage.py), never the GraphQL schema
     script = (
-        "import json; from api.app import build_services; from api.settings import Settings; "
+        "import json; from api.services import build_services; from api.settings import Settings; "
         "from domain.common import chronograph as c; build_services(Settings()); "
         "print(json.dumps([f'{t.model.__module__}.{t.model.__name__}' for t in c.transitions()]))"
     )

@@ -1,0 +1,96 @@
+"""The small HTTP endpoints beside /graphql: the JWKS, the published SDL, the OAuth client-credentials grant,
+liveness and readiness."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.lifecycle import readiness, server_checks
+from api.services import Services
+from domain.accounts import services as accounts
+from domain.common import clock
+from domain.common.actors import ANONYMOUS
+from domain.common.errors import DomainError
+from schema.context import locale_from
+
+
+async def jwks(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return Response(
+        json.dumps(services.keyring.jwks()),
+        media_type="application/jwk-set+json",
+        headers={"cache-control": "public, max-age=300"},
+    )
+
+
+def published_schema(sdl: str) -> Any:
+    """GET /schema.graphql: the SDL this process serves (equal to mobile_contract/schema.graphql, which
+    a test keeps), for integrators next to the JWKS."""
+    etag = '"' + hashlib.sha256(sdl.encode()).hexdigest()[:32] + '"'
+    headers = {"cache-control": "public, max-age=300", "etag": etag}
+
+    async def endpoint(request: Request) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(sdl, media_type="text/plain; charset=utf-8", headers=headers)
+
+    return endpoint
+
+
+async def oauth_token(request: Request) -> Response:
+    """OAuth 2.0 client credentials grant (RFC 6749 4.4) for integrators."""
+    form = await request.form()
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("basic "):
+        try:
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        except (ValueError, UnicodeDecodeError):
+            client_id = secret = None
+    if form.get("grant_type") != "client_credentials":
+        return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        return JSONResponse({"error": "invalid_client"}, status_code=401)
+    try:
+        token, expires, client = await accounts.client_credentials_token(
+            request.scope["state"].get("actor", ANONYMOUS), client_id, secret
+        )
+    except DomainError as err:
+        return JSONResponse(
+            {
+                "error": "invalid_client",
+                "error_description": err.message(locale_from(request.headers.get("accept-language"))),
+            },
+            status_code=401,
+        )
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": " ".join(client.scopes),
+            "expires_in": int((expires - clock.now()).total_seconds()),
+        },
+        headers={"cache-control": "no-store"},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers (restart it when it does not)."""
+    return JSONResponse({"status": "ok", "time": clock.now().isoformat()})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness, for the balancer: 200 when the database and the broker answer, the signing keys are loaded
+    and the process is not draining; 503 naming what is not (each check within READINESS_TIMEOUT)."""
+    services: Services = request.app.state.services
+    checks = server_checks(services.bus, services.keyring, services.lifecycle)
+    ready, body = await readiness(checks, services.settings.readiness_timeout)
+    return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})

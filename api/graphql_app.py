@@ -1,0 +1,236 @@
+"""The GraphQL endpoint over HTTP and the WebSocket: strawberry's ASGI app with the request's context,
+persisted operations and allow-lists, and the status codes and refusals of GraphQL over HTTP."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api import graphiql, metrics
+from api.auth import authenticate, bearer_token, client_ip
+from api.graphql_http import (
+    GRAPHQL_RESPONSE,
+    Refusal,
+    batching_refused,
+    is_request_error,
+    mutation_over_get,
+    outcome_of,
+    response_media_type,
+)
+from api.graphql_http import header as raw_header
+from api.persisted import OperationPolicy, PersistedOperations, PersistedTransportWS
+from api.response_cache import shared_max_age
+from api.services import Services
+from api.settings import Settings
+from domain.accounts.tokens import InvalidToken
+from domain.common.actors import ANONYMOUS
+from schema.build import build_schema
+from schema.context import Context, locale_from
+
+
+def operation_policy(settings: Settings) -> OperationPolicy:
+    return OperationPolicy(
+        kiosk=settings.allowlist_kiosk,
+        integrator=settings.allowlist_integrator,
+        anonymous=settings.allowlist_anonymous,
+    )
+
+
+class PalmTradeGraphQL(GraphQL[Context, None]):
+    """The GraphQL endpoint: context from the auth middleware, tokens for subscriptions, persisted
+    operations by hash (api/persisted.py) over POST, GET and the WebSocket."""
+
+    graphql_transport_ws_handler_class = PersistedTransportWS
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        settings = services.settings
+        schema = build_schema(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
+            page_cap=settings.max_page_size,
+            anonymous_introspection=settings.introspection,
+        )
+        policy = operation_policy(settings)
+        services.shared_ages = {
+            sha256: age
+            for sha256, stored in services.persisted.manifest.items()
+            if (age := shared_max_age(stored.document, schema._schema)) is not None
+        }
+        # first: it must see the hash before strawberry asks for a query, and refuse before any other hook
+        schema.extensions = (lambda: PersistedOperations(services.persisted, policy), *schema.extensions)
+        self.sdl = schema.as_str().rstrip() + "\n"  # what /schema.graphql publishes
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            keep_alive=True,
+            keep_alive_interval=20,
+            **kwargs,
+        )
+        self.services = services
+        self.policy = policy  # the socket's subscribe applies it too (api/persisted.py)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        state = request.scope.get("state", {})
+        return Context(
+            request=request,
+            response=response,
+            actor=state.get("actor", ANONYMOUS),
+            locale=locale_from(request.headers.get("accept-language")),
+            request_id=state.get("request_id", "-"),
+            bus=self.services.bus,
+            max_page_size=self.services.settings.max_page_size,
+            services=self.services,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, with its HTTP refusals (a body that is not JSON, an unsupported content type, a
+        mutation over GET) as typed JSON errors instead of plain text, and the media type and status of
+        GraphQL over HTTP (api/graphql_http.py)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as err:
+            response = http_refusal(scope, err.status_code, err.reason, err)
+            request.state.outcome = "refused"
+        else:
+            if (
+                response.media_type == "application/json"
+                and response_media_type(raw_header(scope["headers"], b"accept")) == GRAPHQL_RESPONSE
+            ):
+                response.headers["content-type"] = GRAPHQL_RESPONSE
+                if getattr(request.state, "request_error", False):
+                    response.status_code = 400
+        await response(scope, receive, send)
+        state = request.state
+        elapsed = time.perf_counter() - started
+        metrics.observe(getattr(state, "operation", None), getattr(state, "outcome", "ok"), elapsed)
+
+    async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
+        """A request error (nothing executed) answered as application/graphql-response+json has no `data`
+        entry and a 400 (set in __call__); as application/json it keeps `data: null` and a 200."""
+        answer = await super().process_result(request, result)
+        if result.errors:
+            request.state.outcome = outcome_of(result.data, result.errors)
+        if (
+            is_request_error(result.data, result.errors)
+            and response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE
+        ):
+            request.state.request_error = True
+            answer.pop("data", None)
+        return answer
+
+    async def execute_single(self, request: Request, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        """A mutation (or subscription) over GET is the spec's 405 with `Allow: POST`, not a 400."""
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as err:
+            if isinstance(err.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
+                raise mutation_over_get() from err
+            raise
+
+    def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
+        raise batching_refused()  # README: GraphQL over HTTP, why batching is off
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request's JSON (the body, or GET's `variables` and `extensions`): an object or an array,
+        null read as {}. Anything else, or text json cannot read (bad UTF-8, a number of 5,000 digits,
+        nesting deeper than the interpreter's stack), is a 400, never a 500."""
+        try:
+            value = self.decode_json(data)
+        except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise HTTPException(400, "Unable to parse request body as JSON") from err
+        if value is None:
+            return {}
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request must be a JSON object")
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+        if _SURROGATE_ESCAPE.search(raw) and not _unicode(value):
+            # a lone surrogate (\ud800) is valid JSON but no text: encoding it for the database failed
+            raise HTTPException(400, "The request must be valid Unicode text")
+        return value
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # its assets served here, no CDN (api/graphiql.py)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # a GET carrying only `extensions` (a persisted query, as Apollo sends it) is an operation
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """The token arrives in connection_init: {"authorization": "Bearer ..."} or {"token": ...}."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = params.get("token")
+        try:
+            token = bearer_token(raw) if raw else token
+            if token is not None and not isinstance(token, str):
+                raise InvalidToken("token must be a string")
+            context.actor = await authenticate(self.services.keyring, token, client_ip(context.request))
+        except InvalidToken as err:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "reason": str(err)}) from err
+        return None
+
+
+_REFUSALS = {
+    400: ("BAD_REQUEST", "请求格式不正确"),
+    404: ("NOT_FOUND", "未找到"),
+    405: ("METHOD_NOT_ALLOWED", "不支持此请求方法"),
+}
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _unicode(value: Any) -> bool:
+    """Whether every string in a decoded JSON value (keys too) is encodable text; a loop, not recursion,
+    as the value may be nested as deep as json could read."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and any("\ud800" <= c <= "\udfff" for c in item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def http_refusal(scope: Scope, status: int, reason: str, err: HTTPException | None = None) -> Response:
+    """A request refused before GraphQL runs, as a typed error in English and Chinese, in the media type the
+    client accepts."""
+    code, chinese = _REFUSALS.get(status, ("BAD_REQUEST", "请求格式不正确"))
+    headers: dict[str, str] = {}
+    if isinstance(err, Refusal):
+        code, chinese, headers = err.code, err.chinese, err.headers
+    elif status == 405:
+        headers = {"allow": "GET, POST"}
+    request_id = scope.get("state", {}).get("request_id", "-")
+    error = {"message": f"{reason} / {chinese}", "extensions": {"code": code, "requestId": request_id}}
+    return JSONResponse(
+        {"errors": [error]},
+        status_code=status,
+        headers=headers,
+        media_type=response_media_type(raw_header(scope.get("headers", []), b"accept")),
+    )
