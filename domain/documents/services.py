@@ -69,7 +69,7 @@ _FORBIDDEN_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 
 @dataclass
 class Deps:
-    """Wired once by the composition root (api/app.py)."""
+    """Wired once by the composition root (api/services.py)."""
 
     store: BlobStore | None = None
     scanner: Scanner | None = None
