@@ -28,7 +28,7 @@ from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
@@ -249,6 +249,7 @@ def _today() -> date:
 # ---------------------------------------------------------------- candidate publicity
 
 
+@raises(CandidatesMissing)
 @use_case("result.publish_candidates", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Announcement:
     """Publishes the candidate publicity (中标候选人公示) of an evaluated lot, once: rank, bidder, price and
@@ -303,6 +304,7 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
 # ---------------------------------------------------------------- the award
 
 
+@raises(PublicityNotOver, LotPaused, CandidatesMissing)
 @use_case("result.award", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Award:
     """Awards the lot to its first candidate once the publicity has ended on server time and nothing
@@ -388,6 +390,7 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
     return await Award.get(id=result["award_id"])
 
 
+@raises(AlreadyConfirmed)
 @use_case("result.confirm", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Award:
     """The winner acknowledges the result confirmation (成交确认书), once."""
@@ -427,6 +430,7 @@ async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None)
 # ---------------------------------------------------------------- contract and performance
 
 
+@raises(ContractAmountMismatch)
 @use_case("result.record_contract", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def record_contract(
     actor: Actor,
@@ -493,6 +497,7 @@ async def record_contract(
     return await Award.get(id=result["award_id"])
 
 
+@raises()
 @use_case("result.record_performance", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def record_performance(
     actor: Actor, lot_id: int, summary: str, completed_on: date, idempotency_key: str | None = None

@@ -7,20 +7,14 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.actors import Role
-from domain.common.errors import DomainError
 from domain.results import services as results
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsUser, has_role
 from schema.relay import int_id
 from schema.results.queries import LotResult, shown
 from schema.scalars import Fen
 
 CanManageResults = has_role(Role.TENDERER, Role.AGENCY, Role.OPERATOR)
-
-PUBLISH_ERRORS = [results.CandidatesMissing]
-AWARD_ERRORS = [results.PublicityNotOver, results.LotPaused, results.CandidatesMissing]
-CONFIRM_ERRORS = [results.AlreadyConfirmed]
-CONTRACT_ERRORS = [results.ContractAmountMismatch]
 
 
 @strawberry.input(description="Publish the candidate publicity (中标候选人公示) of an evaluated lot.")
@@ -39,7 +33,7 @@ class CandidatesPublished:
     )
 
 
-CandidatesPublishResult = result_union("CandidatesPublishResult", CandidatesPublished, PUBLISH_ERRORS)
+CandidatesPublishResult = result_union("CandidatesPublishResult", CandidatesPublished, [results.publish_candidates])
 
 
 @strawberry.input(description="Award the lot to its first candidate after the publicity (定标).")
@@ -56,7 +50,7 @@ class LotAwarded:
     result: LotResult = strawberry.field(description="The lot's result with its award.")
 
 
-ResultAwardResult = result_union("ResultAwardResult", LotAwarded, AWARD_ERRORS)
+ResultAwardResult = result_union("ResultAwardResult", LotAwarded, [results.award])
 
 
 @strawberry.input(description="The winner acknowledges the result confirmation (成交确认书).")
@@ -73,7 +67,7 @@ class ResultConfirmed:
     result: LotResult = strawberry.field(description="The lot's result with the acknowledgement.")
 
 
-ResultConfirmResult = result_union("ResultConfirmResult", ResultConfirmed, CONFIRM_ERRORS)
+ResultConfirmResult = result_union("ResultConfirmResult", ResultConfirmed, [results.confirm])
 
 
 @strawberry.input(description="Record the signed contract; publishes the contract announcement.")
@@ -93,7 +87,7 @@ class ContractRecorded:
     result: LotResult = strawberry.field(description="The lot's result with its contract.")
 
 
-ContractRecordResult = result_union("ContractRecordResult", ContractRecorded, CONTRACT_ERRORS)
+ContractRecordResult = result_union("ContractRecordResult", ContractRecorded, [results.record_contract])
 
 
 @strawberry.input(description="Publish the performance record (履约信息) of a contracted lot.")
@@ -112,12 +106,13 @@ class PerformanceRecorded:
     result: LotResult = strawberry.field(description="The lot's result with the performance record.")
 
 
-PerformanceRecordResult = result_union("PerformanceRecordResult", PerformanceRecorded, [])
+PerformanceRecordResult = result_union("PerformanceRecordResult", PerformanceRecorded, [results.record_performance])
 
 
 @strawberry.type
 class ResultMutations:
-    @strawberry.mutation(
+    @mutation(
+        CandidatesPublishResult,
         description="Publish the candidate publicity of an evaluated lot (tenderer or its agency).",
         permission_classes=[CanManageResults],
     )
@@ -125,31 +120,28 @@ class ResultMutations:
         self,
         info: Info,
         input: Annotated[CandidatesPublishInput, strawberry.argument(description="The evaluated lot.")],
-    ) -> CandidatesPublishResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await results.publish_candidates(info.context.actor, lot_id, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, PUBLISH_ERRORS)
+    ) -> CandidatesPublished:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await results.publish_candidates(info.context.actor, lot_id, input.idempotency_key)
         return CandidatesPublished(result=await shown(info, lot_id))
 
-    @strawberry.mutation(
+    @mutation(
+        ResultAwardResult,
         description="Award the lot to its first candidate once the publicity has ended and nothing pauses it "
         "(tenderer or its agency).",
         permission_classes=[CanManageResults],
     )
     async def result_award(
         self, info: Info, input: Annotated[ResultAwardInput, strawberry.argument(description="The lot to award.")]
-    ) -> ResultAwardResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await results.award(info.context.actor, lot_id, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, AWARD_ERRORS)
+    ) -> LotAwarded:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await results.award(info.context.actor, lot_id, input.idempotency_key)
         return LotAwarded(result=await shown(info, lot_id))
 
-    @strawberry.mutation(
-        description="Acknowledge the result confirmation (the winner), once.", permission_classes=[IsUser]
+    @mutation(
+        ResultConfirmResult,
+        description="Acknowledge the result confirmation (the winner), once.",
+        permission_classes=[IsUser],
     )
     async def result_confirm(
         self,
@@ -158,15 +150,13 @@ class ResultMutations:
             ResultConfirmInput,
             strawberry.argument(description="The lot whose result confirmation the winner acknowledges."),
         ],
-    ) -> ResultConfirmResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await results.confirm(info.context.actor, lot_id, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, CONFIRM_ERRORS)
+    ) -> ResultConfirmed:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await results.confirm(info.context.actor, lot_id, input.idempotency_key)
         return ResultConfirmed(result=await shown(info, lot_id))
 
-    @strawberry.mutation(
+    @mutation(
+        ContractRecordResult,
         description="Record the signed contract and publish the contract announcement (tenderer or its agency).",
         permission_classes=[CanManageResults],
     )
@@ -174,22 +164,20 @@ class ResultMutations:
         self,
         info: Info,
         input: Annotated[ContractRecordInput, strawberry.argument(description="The lot and its signed contract.")],
-    ) -> ContractRecordResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await results.record_contract(
-                info.context.actor,
-                lot_id,
-                input.contract_no,
-                int(input.amount_fen),
-                input.signed_on,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, CONTRACT_ERRORS)
+    ) -> ContractRecorded:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await results.record_contract(
+            info.context.actor,
+            lot_id,
+            input.contract_no,
+            int(input.amount_fen),
+            input.signed_on,
+            input.idempotency_key,
+        )
         return ContractRecorded(result=await shown(info, lot_id))
 
-    @strawberry.mutation(
+    @mutation(
+        PerformanceRecordResult,
         description="Publish the performance record; the lot is completed (tenderer or its agency).",
         permission_classes=[CanManageResults],
     )
@@ -199,12 +187,9 @@ class ResultMutations:
         input: Annotated[
             PerformanceRecordInput, strawberry.argument(description="The lot and how its contract was performed.")
         ],
-    ) -> PerformanceRecordResult:
-        try:
-            lot_id = int_id(input.lot_id, "Lot", "lotId")
-            await results.record_performance(
-                info.context.actor, lot_id, input.summary, input.completed_on, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> PerformanceRecorded:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await results.record_performance(
+            info.context.actor, lot_id, input.summary, input.completed_on, input.idempotency_key
+        )
         return PerformanceRecorded(result=await shown(info, lot_id))
