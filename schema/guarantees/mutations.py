@@ -8,14 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.actors import Role
-from domain.common.errors import DomainError
-from domain.common.ids import InvalidBankAccount
-from domain.guarantees import errors
 from domain.guarantees import services as guarantees
 from domain.guarantees.models import Guarantee as GuaranteeModel
-from schema.certificates.mutations import SIGNATURE_ERRORS
 from schema.certificates.types import SignatureInput, signed
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.guarantees.types import Guarantee
 from schema.permissions import has_role
 from schema.relay import int_id
@@ -24,29 +20,6 @@ from schema.scalars import Fen
 IsBidder = has_role(Role.BIDDER)
 IsGuarantor = has_role(Role.GUARANTOR)
 IsTenderer = has_role(Role.TENDERER)
-
-APPLY_ERRORS = [
-    errors.NotRegistered,
-    errors.NoSecurityRequired,
-    errors.GuaranteeTooLate,
-    errors.NotAGuarantor,
-    errors.GuaranteeAmountTooLow,
-    errors.GuaranteeValidityTooShort,
-    errors.GuaranteeExists,
-    InvalidBankAccount,
-]
-ISSUE_ERRORS = [
-    errors.SignatureInvalid,
-    errors.LetterMalformed,
-    errors.LetterMismatch,
-    errors.LetterNoTaken,
-    errors.GuaranteeTooLate,
-    errors.NotRegistered,
-    errors.GuaranteeAmountTooLow,
-    errors.GuaranteeValidityTooShort,
-    *SIGNATURE_ERRORS,
-]
-CLAIM_ERRORS = [errors.GuaranteeAlreadyClaimed, errors.ClaimTooEarly, errors.ClaimExceedsGuarantee, *SIGNATURE_ERRORS]
 
 
 def _guarantee_id(value: strawberry.ID) -> int:
@@ -80,7 +53,7 @@ class GuaranteeApplied:
     guarantee: Guarantee = strawberry.field(description="The application as made.")
 
 
-GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, APPLY_ERRORS)
+GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, [guarantees.apply])
 
 
 @strawberry.input(description="Issue the guarantee: the letter signed with one of the guarantor's registered keys.")
@@ -108,7 +81,7 @@ class GuaranteeIssued:
     guarantee: Guarantee = strawberry.field(description="The guarantee, now issued.")
 
 
-GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, ISSUE_ERRORS)
+GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, [guarantees.issue])
 
 
 @strawberry.input(description="Decline an application, saying why.")
@@ -128,7 +101,7 @@ class GuaranteeDeclined:
     guarantee: Guarantee = strawberry.field(description="The application, now declined.")
 
 
-GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDeclined, [])
+GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDeclined, [guarantees.decline])
 
 
 @strawberry.input(description="Claim (索赔) an issued guarantee: once, after the bid deadline, while it is valid.")
@@ -154,7 +127,7 @@ class GuaranteeClaimed:
     guarantee: Guarantee = strawberry.field(description="The guarantee, now claimed.")
 
 
-GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, CLAIM_ERRORS)
+GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, [guarantees.claim])
 
 
 @strawberry.input(description="Record that the guarantor paid the claim.")
@@ -173,7 +146,7 @@ class GuaranteeClaimPaid:
     guarantee: Guarantee = strawberry.field(description="The guarantee with its claim paid.")
 
 
-GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaimPaid, [])
+GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaimPaid, [guarantees.pay_claim])
 
 
 @strawberry.input(description="Reject the claim, saying why.")
@@ -193,7 +166,9 @@ class GuaranteeClaimRejected:
     guarantee: Guarantee = strawberry.field(description="The guarantee with its claim rejected.")
 
 
-GuaranteeClaimRejectResult = result_union("GuaranteeClaimRejectResult", GuaranteeClaimRejected, [])
+GuaranteeClaimRejectResult = result_union(
+    "GuaranteeClaimRejectResult", GuaranteeClaimRejected, [guarantees.reject_claim]
+)
 
 
 def _node(g: GuaranteeModel) -> Guarantee:
@@ -202,7 +177,11 @@ def _node(g: GuaranteeModel) -> Guarantee:
 
 @strawberry.type
 class GuaranteeMutations:
-    @strawberry.mutation(description="Apply for an electronic bid guarantee (bidders).", permission_classes=[IsBidder])
+    @mutation(
+        GuaranteeApplyResult,
+        description="Apply for an electronic bid guarantee (bidders).",
+        permission_classes=[IsBidder],
+    )
     async def guarantee_apply(
         self,
         info: Info,
@@ -210,22 +189,20 @@ class GuaranteeMutations:
             GuaranteeApplyInput,
             strawberry.argument(description="The lot, the guarantor and the amount and validity asked for."),
         ],
-    ) -> GuaranteeApplyResult:
-        try:
-            g = await guarantees.apply(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                int_id(input.guarantor_id, "Organisation", "guarantorId"),
-                input.amount_fen,
-                input.valid_until,
-                input.idempotency_key,
-                payer_account=input.payer_account,
-            )
-        except DomainError as err:
-            return as_error(err, info, APPLY_ERRORS)
+    ) -> GuaranteeApplied:
+        g = await guarantees.apply(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            int_id(input.guarantor_id, "Organisation", "guarantorId"),
+            input.amount_fen,
+            input.valid_until,
+            input.idempotency_key,
+            payer_account=input.payer_account,
+        )
         return GuaranteeApplied(guarantee=_node(g))
 
-    @strawberry.mutation(
+    @mutation(
+        GuaranteeIssueResult,
         description="Issue a guarantee with the signed letter; the platform verifies signature, amount, "
         "beneficiary and validity before accepting it (guarantors).",
         permission_classes=[IsGuarantor],
@@ -236,37 +213,37 @@ class GuaranteeMutations:
         input: Annotated[
             GuaranteeIssueInput, strawberry.argument(description="The application and the signed letter.")
         ],
-    ) -> GuaranteeIssueResult:
-        try:
-            g = await guarantees.issue(
-                info.context.actor,
-                _guarantee_id(input.guarantee_id),
-                input.letter_jws,
-                input.idempotency_key,
-                signed(input.signature),
-            )
-        except DomainError as err:
-            return as_error(err, info, ISSUE_ERRORS)
+    ) -> GuaranteeIssued:
+        g = await guarantees.issue(
+            info.context.actor,
+            _guarantee_id(input.guarantee_id),
+            input.letter_jws,
+            input.idempotency_key,
+            signed(input.signature),
+        )
         return GuaranteeIssued(guarantee=_node(g))
 
-    @strawberry.mutation(description="Decline a guarantee application (guarantors).", permission_classes=[IsGuarantor])
+    @mutation(
+        GuaranteeDeclineResult,
+        description="Decline a guarantee application (guarantors).",
+        permission_classes=[IsGuarantor],
+    )
     async def guarantee_decline(
         self,
         info: Info,
         input: Annotated[
             GuaranteeDeclineInput, strawberry.argument(description="The application and why it is declined.")
         ],
-    ) -> GuaranteeDeclineResult:
-        try:
-            g = await guarantees.decline(
-                info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> GuaranteeDeclined:
+        g = await guarantees.decline(
+            info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
+        )
         return GuaranteeDeclined(guarantee=_node(g))
 
-    @strawberry.mutation(
-        description="Claim an issued guarantee (the tenderer, its beneficiary).", permission_classes=[IsTenderer]
+    @mutation(
+        GuaranteeClaimResult,
+        description="Claim an issued guarantee (the tenderer, its beneficiary).",
+        permission_classes=[IsTenderer],
     )
     async def guarantee_claim(
         self,
@@ -274,35 +251,35 @@ class GuaranteeMutations:
         input: Annotated[
             GuaranteeClaimInput, strawberry.argument(description="The issued guarantee, the amount claimed and why.")
         ],
-    ) -> GuaranteeClaimResult:
-        try:
-            g = await guarantees.claim(
-                info.context.actor,
-                _guarantee_id(input.guarantee_id),
-                input.amount_fen,
-                input.reason,
-                input.idempotency_key,
-                signed(input.signature),
-            )
-        except DomainError as err:
-            return as_error(err, info, CLAIM_ERRORS)
+    ) -> GuaranteeClaimed:
+        g = await guarantees.claim(
+            info.context.actor,
+            _guarantee_id(input.guarantee_id),
+            input.amount_fen,
+            input.reason,
+            input.idempotency_key,
+            signed(input.signature),
+        )
         return GuaranteeClaimed(guarantee=_node(g))
 
-    @strawberry.mutation(description="Record a claim as paid (guarantors).", permission_classes=[IsGuarantor])
+    @mutation(
+        GuaranteeClaimPayResult, description="Record a claim as paid (guarantors).", permission_classes=[IsGuarantor]
+    )
     async def guarantee_claim_pay(
         self,
         info: Info,
         input: Annotated[
             GuaranteeClaimPayInput, strawberry.argument(description="The claimed guarantee the guarantor paid.")
         ],
-    ) -> GuaranteeClaimPayResult:
-        try:
-            g = await guarantees.pay_claim(info.context.actor, _guarantee_id(input.guarantee_id), input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> GuaranteeClaimPaid:
+        g = await guarantees.pay_claim(info.context.actor, _guarantee_id(input.guarantee_id), input.idempotency_key)
         return GuaranteeClaimPaid(guarantee=_node(g))
 
-    @strawberry.mutation(description="Reject a claim with a reason (guarantors).", permission_classes=[IsGuarantor])
+    @mutation(
+        GuaranteeClaimRejectResult,
+        description="Reject a claim with a reason (guarantors).",
+        permission_classes=[IsGuarantor],
+    )
     async def guarantee_claim_reject(
         self,
         info: Info,
@@ -310,11 +287,8 @@ class GuaranteeMutations:
             GuaranteeClaimRejectInput,
             strawberry.argument(description="The claimed guarantee and why the claim is rejected."),
         ],
-    ) -> GuaranteeClaimRejectResult:
-        try:
-            g = await guarantees.reject_claim(
-                info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> GuaranteeClaimRejected:
+        g = await guarantees.reject_claim(
+            info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
+        )
         return GuaranteeClaimRejected(guarantee=_node(g))
