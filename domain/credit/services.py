@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, required_text
+from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -57,6 +57,7 @@ def _ensure_keeper(actor: Actor) -> None:
         raise PermissionDenied()
 
 
+@raises()
 @use_case("credit.record", "CreditRecord")
 async def add_credit_record(
     actor: Actor,
@@ -108,6 +109,7 @@ async def add_credit_record(
     return await CreditRecord.get(id=result["id"])
 
 
+@raises()
 @use_case("punishment.list", "JointPunishment")
 async def list_punishment(
     actor: Actor,
@@ -161,6 +163,7 @@ async def list_punishment(
     return await JointPunishment.get(id=result["id"])
 
 
+@raises(PunishmentAlreadyLifted)
 @use_case("punishment.lift", "JointPunishment", lambda actor, punishment_id, *a, **k: punishment_id)
 async def lift_punishment(
     actor: Actor, punishment_id: int, reason: str, idempotency_key: str | None = None

@@ -6,10 +6,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
 from domain.credit import services as credit
 from schema.accounts.types import CreditRecord, JointPunishment
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsKeeperOfCredit
 from schema.relay import int_id
 
@@ -36,7 +35,7 @@ class CreditRecordAdded:
     record: CreditRecord = strawberry.field(description="The credit record as added.")
 
 
-CreditRecordAddResult = result_union("CreditRecordAddResult", CreditRecordAdded, [])
+CreditRecordAddResult = result_union("CreditRecordAddResult", CreditRecordAdded, [credit.add_credit_record])
 
 
 @strawberry.input(description="Put an organisation on the joint-punishment list.")
@@ -68,36 +67,37 @@ class JointPunishmentChanged:
     punishment: JointPunishment = strawberry.field(description="The punishment as it now stands.")
 
 
-JointPunishmentResult = result_union("JointPunishmentResult", JointPunishmentChanged, [credit.PunishmentAlreadyLifted])
+JointPunishmentResult = result_union(
+    "JointPunishmentResult", JointPunishmentChanged, [credit.list_punishment, credit.lift_punishment]
+)
 
 
 @strawberry.type
 class CreditMutations:
-    @strawberry.mutation(description="Add a credit record.", permission_classes=[IsKeeperOfCredit])
+    @mutation(CreditRecordAddResult, description="Add a credit record.", permission_classes=[IsKeeperOfCredit])
     async def credit_record_add(
         self,
         info: Info,
         input: Annotated[
             CreditRecordAddInput, strawberry.argument(description="The organisation and the behaviour to record.")
         ],
-    ) -> CreditRecordAddResult:
-        try:
-            org_id = int_id(input.organisation_id, "Organisation", "organisationId")
-            record = await credit.add_credit_record(
-                info.context.actor,
-                org_id,
-                input.kind,
-                input.category,
-                input.description,
-                input.source,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> CreditRecordAdded:
+        org_id = int_id(input.organisation_id, "Organisation", "organisationId")
+        record = await credit.add_credit_record(
+            info.context.actor,
+            org_id,
+            input.kind,
+            input.category,
+            input.description,
+            input.source,
+            input.idempotency_key,
+        )
         return CreditRecordAdded(record=CreditRecord.from_model(record))
 
-    @strawberry.mutation(
-        description="Put an organisation under joint punishment.", permission_classes=[IsKeeperOfCredit]
+    @mutation(
+        JointPunishmentResult,
+        description="Put an organisation under joint punishment.",
+        permission_classes=[IsKeeperOfCredit],
     )
     async def joint_punishment_add(
         self,
@@ -106,32 +106,26 @@ class CreditMutations:
             JointPunishmentAddInput,
             strawberry.argument(description="The organisation, the punishment and the authority that imposed it."),
         ],
-    ) -> JointPunishmentResult:
-        try:
-            org_id = int_id(input.organisation_id, "Organisation", "organisationId")
-            entry = await credit.list_punishment(
-                info.context.actor,
-                org_id,
-                input.reason,
-                input.authority,
-                input.document_no,
-                input.starts_at,
-                input.ends_at,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> JointPunishmentChanged:
+        org_id = int_id(input.organisation_id, "Organisation", "organisationId")
+        entry = await credit.list_punishment(
+            info.context.actor,
+            org_id,
+            input.reason,
+            input.authority,
+            input.document_no,
+            input.starts_at,
+            input.ends_at,
+            input.idempotency_key,
+        )
         return JointPunishmentChanged(punishment=JointPunishment.from_model(entry))
 
-    @strawberry.mutation(description="Lift a joint punishment.", permission_classes=[IsKeeperOfCredit])
+    @mutation(JointPunishmentResult, description="Lift a joint punishment.", permission_classes=[IsKeeperOfCredit])
     async def joint_punishment_lift(
         self,
         info: Info,
         input: Annotated[JointPunishmentLiftInput, strawberry.argument(description="The punishment to lift, and why.")],
-    ) -> JointPunishmentResult:
-        try:
-            pid = int_id(input.punishment_id, "JointPunishment", "punishmentId")
-            entry = await credit.lift_punishment(info.context.actor, pid, input.reason, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, [credit.PunishmentAlreadyLifted])
+    ) -> JointPunishmentChanged:
+        pid = int_id(input.punishment_id, "JointPunishment", "punishmentId")
+        entry = await credit.lift_punishment(info.context.actor, pid, input.reason, input.idempotency_key)
         return JointPunishmentChanged(punishment=JointPunishment.from_model(entry))
