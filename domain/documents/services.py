@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor
-from domain.common.errors import DomainError, NotFound
+from domain.common.errors import DomainError, NotFound, raises
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -40,6 +40,7 @@ from domain.documents.errors import (
     FileNameInvalid,
     FileTooLarge,
     FileTypeRefused,
+    PurposeUnknown,
     ScanPending,
     TooManyFiles,
     UploadChecksumMismatch,
@@ -178,6 +179,7 @@ class Grant:
     grant: str
 
 
+@raises(PurposeUnknown, FileNameInvalid, DeclaredHashInvalid, FileTooLarge, TooManyFiles, DocumentNotReady)
 @use_case("document.upload_start", "Upload")
 async def start_upload(actor: Actor, form: UploadForm, idempotency_key: str | None = None) -> Grant:
     """Grants one upload of a declared file for an object the caller may hand files in for; nothing is stored
@@ -525,6 +527,7 @@ class Link:
     document: Document
 
 
+@raises(BidFileSealed, ScanPending)
 @use_case("document.download", "Document", lambda actor, doc_id, *a, **k: str(doc_id))
 async def download_link(actor: Actor, doc_id: int, base_url: str = "") -> Link:
     """A short-lived link to the document's bytes for a caller allowed to fetch it, recorded (who, organisation,

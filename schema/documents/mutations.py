@@ -5,11 +5,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.common.errors import DomainError
-from domain.documents import errors, services
+from domain.documents import services
 from domain.documents.purposes import PURPOSES
 from schema.documents.types import Document, DocumentLink, DocumentPurpose, Upload, UploadGrant
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.relay import int_id
 
 
@@ -29,15 +28,7 @@ class DocumentUploadStartInput:
     idempotency_key: str | None = strawberry.field(default=None, description="Retry safely (≤ 255 chars).")
 
 
-START_ERRORS = [
-    errors.PurposeUnknown,
-    errors.FileNameInvalid,
-    errors.DeclaredHashInvalid,
-    errors.FileTooLarge,
-    errors.TooManyFiles,
-    errors.DocumentNotReady,
-]
-DocumentUploadStartResult = result_union("DocumentUploadStartResult", UploadGrant, START_ERRORS)
+DocumentUploadStartResult = result_union("DocumentUploadStartResult", UploadGrant, [services.start_upload])
 
 
 @strawberry.input(description="The document to download.")
@@ -50,8 +41,7 @@ class DocumentDownloadGranted:
     link: DocumentLink = strawberry.field(description="The link.")
 
 
-DOWNLOAD_ERRORS = [errors.BidFileSealed, errors.ScanPending]
-DocumentDownloadResult = result_union("DocumentDownloadResult", DocumentDownloadGranted, DOWNLOAD_ERRORS)
+DocumentDownloadResult = result_union("DocumentDownloadResult", DocumentDownloadGranted, [services.download_link])
 
 
 def _owner_type(purpose: DocumentPurpose) -> str:
@@ -64,10 +54,11 @@ def _base_url(info: Info) -> str:
 
 @strawberry.type
 class DocumentMutations:
-    @strawberry.mutation(
+    @mutation(
+        DocumentUploadStartResult,
         description="Start an upload: declares the file and gets a short-lived grant for the resumable (tus 1.0) "
         "endpoint. The file is checked against its declared size and SHA-256, its real type and, for public files, "
-        "malware before anything may use it."
+        "malware before anything may use it.",
     )
     async def document_upload_start(
         self,
@@ -76,25 +67,22 @@ class DocumentMutations:
             DocumentUploadStartInput,
             strawberry.argument(description="What the file is for, whom it belongs to, its name, size and hash."),
         ],
-    ) -> DocumentUploadStartResult:
-        try:
-            owner_type = _owner_type(input.purpose)
-            owner_id = int_id(input.owner_id, owner_type, "ownerId")
-            supersedes = int_id(input.supersedes_id, "Document", "supersedesId") if input.supersedes_id else None
-            granted = await services.start_upload(
-                info.context.actor,
-                services.UploadForm(
-                    purpose=input.purpose.value,
-                    owner_id=owner_id,
-                    name=input.name,
-                    size=input.size,
-                    sha256=input.sha256,
-                    supersedes_id=supersedes,
-                ),
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, START_ERRORS)
+    ) -> UploadGrant:
+        owner_type = _owner_type(input.purpose)
+        owner_id = int_id(input.owner_id, owner_type, "ownerId")
+        supersedes = int_id(input.supersedes_id, "Document", "supersedesId") if input.supersedes_id else None
+        granted = await services.start_upload(
+            info.context.actor,
+            services.UploadForm(
+                purpose=input.purpose.value,
+                owner_id=owner_id,
+                name=input.name,
+                size=input.size,
+                sha256=input.sha256,
+                supersedes_id=supersedes,
+            ),
+            input.idempotency_key,
+        )
         base = _base_url(info)
         return UploadGrant(
             upload=Upload.from_model(granted.upload),
@@ -104,20 +92,18 @@ class DocumentMutations:
             expires_at=granted.upload.expires_at,
         )
 
-    @strawberry.mutation(
+    @mutation(
+        DocumentDownloadResult,
         description="A short-lived download link for a document the caller may fetch (public tender documents and "
-        "announcement attachments: anyone, kiosks included). Downloads of a lot's documents are recorded."
+        "announcement attachments: anyone, kiosks included). Downloads of a lot's documents are recorded.",
     )
     async def document_download(
         self,
         info: Info,
         input: Annotated[DocumentDownloadInput, strawberry.argument(description="The document to download.")],
-    ) -> DocumentDownloadResult:
-        try:
-            doc_id = int_id(input.document_id, "Document", "documentId")
-            link = await services.download_link(info.context.actor, doc_id, _base_url(info))
-        except DomainError as err:
-            return as_error(err, info, DOWNLOAD_ERRORS)
+    ) -> DocumentDownloadGranted:
+        doc_id = int_id(input.document_id, "Document", "documentId")
+        link = await services.download_link(info.context.actor, doc_id, _base_url(info))
         return DocumentDownloadGranted(
             link=DocumentLink(url=link.url, expires_at=link.expires_at, document=Document.from_model(link.document))
         )
