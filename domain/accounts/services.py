@@ -32,10 +32,10 @@ from domain.accounts.tokens import KeyRing
 from domain.common import clock, events
 from domain.common.actors import Actor, Role, two_factor
 from domain.common.catalogue import Category
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, required_text
+from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
-from domain.common.ids import normalize_mobile, normalize_uscc
+from domain.common.ids import InvalidCreditCode, InvalidPhoneNumber, normalize_mobile, normalize_uscc
 from domain.common.storage import lock, lock_named
 from domain.sms import services as sms
 
@@ -144,6 +144,15 @@ class RegistrationForm:
     supervised_categories: list[str] = field(default_factory=list)
 
 
+@raises(
+    InvalidCreditCode,
+    InvalidPhoneNumber,
+    errors.WeakPassword,
+    errors.InvalidRegionCode,
+    errors.CreditCodeTaken,
+    errors.PhoneTaken,
+    errors.KindNotSelfService,
+)
 @use_case("organisation.register", "Organisation")
 async def register_organisation(
     actor: Actor, form: RegistrationForm, idempotency_key: str | None = None
@@ -241,12 +250,14 @@ async def _review(actor: Actor, org_id: int, target: OrgStatus, reason: str | No
     return await Organisation.get(id=result["organisation_id"])
 
 
+@raises()
 @use_case("organisation.approve", "Organisation", lambda actor, org_id, *a, **k: org_id)
 async def approve_organisation(actor: Actor, org_id: int, idempotency_key: str | None = None) -> Organisation:
     """Approves a pending entity: from now on it may trade in every category."""
     return await _review(actor, org_id, OrgStatus.APPROVED, None, idempotency_key)
 
 
+@raises()
 @use_case("organisation.reject", "Organisation", lambda actor, org_id, *a, **k: org_id)
 async def reject_organisation(
     actor: Actor, org_id: int, reason: str, idempotency_key: str | None = None
@@ -351,6 +362,7 @@ async def _count_failure(actor: Actor, user_id: int) -> datetime | None:
         return user.locked_until
 
 
+@raises(InvalidPhoneNumber, errors.InvalidCredentials, errors.AccountLocked, errors.AccountDisabled)
 @use_case("user.sign_in", "User")
 async def login_with_password(actor: Actor, phone: str, password: str) -> Session:
     """A session for the right phone and password; locks the account after 5 failures."""
@@ -458,6 +470,7 @@ async def _redeem_code(number: str, purpose: str, code: str, holder: Callable[[d
     return who
 
 
+@raises(InvalidPhoneNumber, RateLimited)
 @use_case("sms_code.request", "SmsCode")
 async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
     """Sends a 6-digit sign-in code; at most one a minute and 10 a day per number.
@@ -469,6 +482,9 @@ async def request_sms_code(actor: Actor, phone: str) -> CodeSent:
     return await _send_code(number, SMS_PURPOSE_LOGIN, "login_code", lambda: User.exists(phone=number))
 
 
+@raises(
+    InvalidPhoneNumber, errors.SmsCodeInvalid, errors.SmsCodeExhausted, errors.AccountLocked, errors.AccountDisabled
+)
 @use_case("user.sign_in", "User")
 async def login_with_sms_code(actor: Actor, phone: str, code: str) -> Session:
     """A session for the latest unexpired code of the number; 5 tries per code."""
@@ -484,6 +500,7 @@ async def login_with_sms_code(actor: Actor, phone: str, code: str) -> Session:
     return await _open_session(actor, user, "sms")
 
 
+@raises(errors.RefreshTokenInvalid, errors.RefreshTokenReused, errors.AccountLocked, errors.AccountDisabled)
 @use_case("session.refresh", "Session")
 async def refresh_session(actor: Actor, refresh_token: str) -> Session:
     """Rotates the refresh token; presenting a used one revokes its whole family."""
@@ -519,6 +536,7 @@ async def _revoke_family(actor: Actor, family: str, reason: str, user_id: int) -
     return int(count)
 
 
+@raises(errors.RefreshTokenInvalid)
 @use_case("session.logout", "Session")
 async def logout(actor: Actor, refresh_token: str | None = None) -> None:
     """Ends the caller's session: every refresh token of its family stops working."""
@@ -549,6 +567,7 @@ async def unlock_due(user: User, now: datetime) -> None:
 # ---------------------------------------------------------------- integrators
 
 
+@raises(errors.UnknownScope)
 @use_case("integrator_client.create", "IntegratorClient")
 async def create_integrator_client(
     actor: Actor, name: str, scopes: list[str], rate_per_minute: int, idempotency_key: str | None = None
@@ -610,6 +629,7 @@ async def client_credentials_token(actor: Actor, client_id: str, secret: str) ->
 # ---------------------------------------------------------------- experts
 
 
+@raises(errors.InvalidIdNumber, InvalidPhoneNumber, errors.ExpertPhoneTaken)
 @use_case("expert.add", "Expert")
 async def add_expert(
     actor: Actor,
@@ -656,6 +676,7 @@ async def add_expert(
     return await Expert.get(id=result["expert_id"])
 
 
+@raises(InvalidPhoneNumber, RateLimited)
 @use_case("expert_code.request", "SmsCode")
 async def request_expert_code(actor: Actor, phone: str) -> CodeSent:
     """Sends an expert's 6-digit sign-in code, within the same limits per number as users' codes.
@@ -676,6 +697,7 @@ class ExpertSession:
     expert: Expert
 
 
+@raises(InvalidPhoneNumber, errors.SmsCodeInvalid, errors.SmsCodeExhausted, errors.ExpertPhoneShared)
 @use_case("expert.sign_in", "Expert")
 async def login_expert(actor: Actor, phone: str, code: str) -> ExpertSession:
     """An expert session (EXPERT_SESSION_TTL, no refresh token) for the latest unexpired expert code

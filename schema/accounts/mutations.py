@@ -6,10 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.accounts import errors as acc
 from domain.accounts import services
-from domain.common.errors import DomainError, RateLimited
-from domain.common.ids import InvalidCreditCode, InvalidPhoneNumber
 from schema.accounts.types import (
     CatalogueCategory,
     Expert,
@@ -20,7 +17,7 @@ from schema.accounts.types import (
     Session,
     User,
 )
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsOperator
 from schema.relay import int_id
 
@@ -46,16 +43,9 @@ class OrganisationRegistered:
     user: User = strawberry.field(description="Its first user, who signs in with the phone number given.")
 
 
-REGISTER_ERRORS = [
-    InvalidCreditCode,
-    InvalidPhoneNumber,
-    acc.WeakPassword,
-    acc.InvalidRegionCode,
-    acc.CreditCodeTaken,
-    acc.PhoneTaken,
-    acc.KindNotSelfService,
-]
-OrganisationRegisterResult = result_union("OrganisationRegisterResult", OrganisationRegistered, REGISTER_ERRORS)
+OrganisationRegisterResult = result_union(
+    "OrganisationRegisterResult", OrganisationRegistered, [services.register_organisation]
+)
 
 
 @strawberry.input(description="Approve a pending organisation.")
@@ -82,7 +72,9 @@ class OrganisationReviewed:
     organisation: Organisation = strawberry.field(description="The organisation after the review.")
 
 
-OrganisationReviewResult = result_union("OrganisationReviewResult", OrganisationReviewed, [])
+OrganisationReviewResult = result_union(
+    "OrganisationReviewResult", OrganisationReviewed, [services.approve_organisation, services.reject_organisation]
+)
 
 
 @strawberry.input(description="Sign in with phone and password.")
@@ -96,8 +88,7 @@ class SignedIn:
     session: Session = strawberry.field(description="The new session's access and refresh tokens.")
 
 
-LOGIN_ERRORS = [InvalidPhoneNumber, acc.InvalidCredentials, acc.AccountLocked, acc.AccountDisabled]
-AuthLoginResult = result_union("AuthLoginResult", SignedIn, LOGIN_ERRORS)
+AuthLoginResult = result_union("AuthLoginResult", SignedIn, [services.login_with_password])
 
 
 @strawberry.input(description="Ask for a 6-digit sign-in code by SMS.")
@@ -111,7 +102,7 @@ class SmsCodeSent:
     next_request_at: datetime = strawberry.field(description="When another code may be requested.")
 
 
-AuthSmsCodeRequestResult = result_union("AuthSmsCodeRequestResult", SmsCodeSent, [InvalidPhoneNumber, RateLimited])
+AuthSmsCodeRequestResult = result_union("AuthSmsCodeRequestResult", SmsCodeSent, [services.request_sms_code])
 
 
 @strawberry.input(description="Sign in with an SMS code.")
@@ -120,14 +111,7 @@ class AuthSmsLoginInput:
     code: str = strawberry.field(description="The 6-digit code from the text.")
 
 
-SMS_LOGIN_ERRORS = [
-    InvalidPhoneNumber,
-    acc.SmsCodeInvalid,
-    acc.SmsCodeExhausted,
-    acc.AccountLocked,
-    acc.AccountDisabled,
-]
-AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, SMS_LOGIN_ERRORS)
+AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, [services.login_with_sms_code])
 
 
 @strawberry.input(description="Exchange a refresh token for new tokens (the old one stops working).")
@@ -135,8 +119,7 @@ class AuthRefreshInput:
     refresh_token: str = strawberry.field(description="The refresh token of the session.")
 
 
-REFRESH_ERRORS = [acc.RefreshTokenInvalid, acc.RefreshTokenReused, acc.AccountLocked, acc.AccountDisabled]
-AuthRefreshResult = result_union("AuthRefreshResult", SignedIn, REFRESH_ERRORS)
+AuthRefreshResult = result_union("AuthRefreshResult", SignedIn, [services.refresh_session])
 
 
 @strawberry.input(description="End a session.")
@@ -149,7 +132,7 @@ class LoggedOut:
     ok: bool = strawberry.field(default=True, description="Always true: the session is over.")
 
 
-AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [acc.RefreshTokenInvalid])
+AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [services.logout])
 
 
 @strawberry.input(description="Create client credentials for an integrator.")
@@ -169,7 +152,9 @@ class IntegratorClientCreated:
     client_secret: str | None = strawberry.field(description="Shown once; null on an idempotent replay.")
 
 
-IntegratorClientCreateResult = result_union("IntegratorClientCreateResult", IntegratorClientCreated, [acc.UnknownScope])
+IntegratorClientCreateResult = result_union(
+    "IntegratorClientCreateResult", IntegratorClientCreated, [services.create_integrator_client]
+)
 
 
 @strawberry.input(description="Add an expert to the pool.")
@@ -196,8 +181,7 @@ class ExpertAdded:
     expert: Expert = strawberry.field(description="The expert as added to the pool.")
 
 
-EXPERT_ADD_ERRORS = [acc.InvalidIdNumber, InvalidPhoneNumber, acc.ExpertPhoneTaken]
-ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, EXPERT_ADD_ERRORS)
+ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, [services.add_expert])
 
 
 @strawberry.input(description="Ask for an expert's 6-digit sign-in code by SMS.")
@@ -205,7 +189,7 @@ class ExpertCodeRequestInput:
     phone: str = strawberry.field(description="The mobile number the expert is registered with in the pool.")
 
 
-ExpertCodeRequestResult = result_union("ExpertCodeRequestResult", SmsCodeSent, [InvalidPhoneNumber, RateLimited])
+ExpertCodeRequestResult = result_union("ExpertCodeRequestResult", SmsCodeSent, [services.request_expert_code])
 
 
 @strawberry.input(description="Sign in as an evaluation expert with an SMS code.")
@@ -219,13 +203,12 @@ class ExpertSignedIn:
     session: ExpertSession = strawberry.field(description="The expert's session tokens.")
 
 
-EXPERT_LOGIN_ERRORS = [InvalidPhoneNumber, acc.SmsCodeInvalid, acc.SmsCodeExhausted, acc.ExpertPhoneShared]
-ExpertLoginResult = result_union("ExpertLoginResult", ExpertSignedIn, EXPERT_LOGIN_ERRORS)
+ExpertLoginResult = result_union("ExpertLoginResult", ExpertSignedIn, [services.login_expert])
 
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="One-form registration of an organisation and its first user.")
+    @mutation(OrganisationRegisterResult, description="One-form registration of an organisation and its first user.")
     async def organisation_register(
         self,
         info: Info,
@@ -233,7 +216,7 @@ class AccountMutations:
             OrganisationRegisterInput,
             strawberry.argument(description="The organisation and its first user (一表申请)."),
         ],
-    ) -> OrganisationRegisterResult:
+    ) -> OrganisationRegistered:
         form = services.RegistrationForm(
             credit_code=input.credit_code,
             name=input.name,
@@ -244,108 +227,94 @@ class AccountMutations:
             password=input.password,
             supervised_categories=[c.value for c in input.supervised_categories],
         )
-        try:
-            org, user, _ = await services.register_organisation(info.context.actor, form, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, REGISTER_ERRORS)
+        org, user, _ = await services.register_organisation(info.context.actor, form, input.idempotency_key)
         return OrganisationRegistered(organisation=Organisation.from_model(org), user=User.from_model(user))
 
-    @strawberry.mutation(description="Approve a pending organisation (operator).", permission_classes=[IsOperator])
+    @mutation(
+        OrganisationReviewResult,
+        description="Approve a pending organisation (operator).",
+        permission_classes=[IsOperator],
+    )
     async def organisation_approve(
         self,
         info: Info,
         input: Annotated[
             OrganisationApproveInput, strawberry.argument(description="The pending organisation to approve.")
         ],
-    ) -> OrganisationReviewResult:
-        try:
-            org_id = int_id(input.organisation_id, "Organisation", "organisationId")
-            org = await services.approve_organisation(info.context.actor, org_id, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> OrganisationReviewed:
+        org_id = int_id(input.organisation_id, "Organisation", "organisationId")
+        org = await services.approve_organisation(info.context.actor, org_id, input.idempotency_key)
         return OrganisationReviewed(organisation=Organisation.from_model(org))
 
-    @strawberry.mutation(description="Reject a pending organisation (operator).", permission_classes=[IsOperator])
+    @mutation(
+        OrganisationReviewResult,
+        description="Reject a pending organisation (operator).",
+        permission_classes=[IsOperator],
+    )
     async def organisation_reject(
         self,
         info: Info,
         input: Annotated[
             OrganisationRejectInput, strawberry.argument(description="The pending organisation to reject, and why.")
         ],
-    ) -> OrganisationReviewResult:
-        try:
-            org_id = int_id(input.organisation_id, "Organisation", "organisationId")
-            org = await services.reject_organisation(info.context.actor, org_id, input.reason, input.idempotency_key)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> OrganisationReviewed:
+        org_id = int_id(input.organisation_id, "Organisation", "organisationId")
+        org = await services.reject_organisation(info.context.actor, org_id, input.reason, input.idempotency_key)
         return OrganisationReviewed(organisation=Organisation.from_model(org))
 
-    @strawberry.mutation(description="Sign in with phone number and password.")
+    @mutation(AuthLoginResult, description="Sign in with phone number and password.")
     async def auth_login(
         self,
         info: Info,
         input: Annotated[AuthLoginInput, strawberry.argument(description="Phone number and password.")],
-    ) -> AuthLoginResult:
-        try:
-            session = await services.login_with_password(info.context.actor, input.phone, input.password)
-        except DomainError as err:
-            return as_error(err, info, LOGIN_ERRORS)
+    ) -> SignedIn:
+        session = await services.login_with_password(info.context.actor, input.phone, input.password)
         return SignedIn(session=Session.from_domain(session))
 
-    @strawberry.mutation(description="Send a one-time sign-in code by SMS (5 minutes, 5 tries).")
+    @mutation(AuthSmsCodeRequestResult, description="Send a one-time sign-in code by SMS (5 minutes, 5 tries).")
     async def auth_sms_code_request(
         self,
         info: Info,
         input: Annotated[
             AuthSmsCodeRequestInput, strawberry.argument(description="The phone number to text a code to.")
         ],
-    ) -> AuthSmsCodeRequestResult:
-        try:
-            sent = await services.request_sms_code(info.context.actor, input.phone)
-        except DomainError as err:
-            return as_error(err, info, [InvalidPhoneNumber, RateLimited])
+    ) -> SmsCodeSent:
+        sent = await services.request_sms_code(info.context.actor, input.phone)
         return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
 
-    @strawberry.mutation(description="Sign in with an SMS code.")
+    @mutation(AuthSmsLoginResult, description="Sign in with an SMS code.")
     async def auth_sms_login(
         self,
         info: Info,
         input: Annotated[AuthSmsLoginInput, strawberry.argument(description="Phone number and the code received.")],
-    ) -> AuthSmsLoginResult:
-        try:
-            session = await services.login_with_sms_code(info.context.actor, input.phone, input.code)
-        except DomainError as err:
-            return as_error(err, info, SMS_LOGIN_ERRORS)
+    ) -> SignedIn:
+        session = await services.login_with_sms_code(info.context.actor, input.phone, input.code)
         return SignedIn(session=Session.from_domain(session))
 
-    @strawberry.mutation(description="Rotate the refresh token; a reused one revokes the session.")
+    @mutation(AuthRefreshResult, description="Rotate the refresh token; a reused one revokes the session.")
     async def auth_refresh(
         self,
         info: Info,
         input: Annotated[AuthRefreshInput, strawberry.argument(description="The refresh token to exchange.")],
-    ) -> AuthRefreshResult:
-        try:
-            session = await services.refresh_session(info.context.actor, input.refresh_token)
-        except DomainError as err:
-            return as_error(err, info, REFRESH_ERRORS)
+    ) -> SignedIn:
+        session = await services.refresh_session(info.context.actor, input.refresh_token)
         return SignedIn(session=Session.from_domain(session))
 
-    @strawberry.mutation(description="Sign out: the session's refresh tokens stop working.")
+    @mutation(AuthLogoutResult, description="Sign out: the session's refresh tokens stop working.")
     async def auth_logout(
         self,
         info: Info,
         input: Annotated[
             AuthLogoutInput, strawberry.argument(description="The session to end; the caller's by default.")
         ],
-    ) -> AuthLogoutResult:
-        try:
-            await services.logout(info.context.actor, input.refresh_token)
-        except DomainError as err:
-            return as_error(err, info, [acc.RefreshTokenInvalid])
+    ) -> LoggedOut:
+        await services.logout(info.context.actor, input.refresh_token)
         return LoggedOut()
 
-    @strawberry.mutation(
-        description="Create integrator client credentials (operator).", permission_classes=[IsOperator]
+    @mutation(
+        IntegratorClientCreateResult,
+        description="Create integrator client credentials (operator).",
+        permission_classes=[IsOperator],
     )
     async def integrator_client_create(
         self,
@@ -354,13 +323,10 @@ class AccountMutations:
             IntegratorClientCreateInput,
             strawberry.argument(description="The integrator's name, scopes and rate limit."),
         ],
-    ) -> IntegratorClientCreateResult:
-        try:
-            client, secret = await services.create_integrator_client(
-                info.context.actor, input.name, input.scopes, input.rate_per_minute, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [acc.UnknownScope])
+    ) -> IntegratorClientCreated:
+        client, secret = await services.create_integrator_client(
+            info.context.actor, input.name, input.scopes, input.rate_per_minute, input.idempotency_key
+        )
         return IntegratorClientCreated(
             client=IntegratorClient(
                 client_id=client.client_id,
@@ -371,30 +337,28 @@ class AccountMutations:
             client_secret=secret,
         )
 
-    @strawberry.mutation(description="Add an expert to the pool (operator).", permission_classes=[IsOperator])
+    @mutation(ExpertAddResult, description="Add an expert to the pool (operator).", permission_classes=[IsOperator])
     async def expert_add(
         self,
         info: Info,
         input: Annotated[ExpertAddInput, strawberry.argument(description="The expert to add to the pool.")],
-    ) -> ExpertAddResult:
-        try:
-            employer = int_id(input.employer_id, "Organisation", "employerId") if input.employer_id else None
-            expert = await services.add_expert(
-                info.context.actor,
-                input.name,
-                input.id_number,
-                input.phone,
-                input.specialties,
-                employer,
-                input.idempotency_key,
-            )
-        except DomainError as err:
-            return as_error(err, info, EXPERT_ADD_ERRORS)
+    ) -> ExpertAdded:
+        employer = int_id(input.employer_id, "Organisation", "employerId") if input.employer_id else None
+        expert = await services.add_expert(
+            info.context.actor,
+            input.name,
+            input.id_number,
+            input.phone,
+            input.specialties,
+            employer,
+            input.idempotency_key,
+        )
         return ExpertAdded(expert=Expert.from_model(expert))
 
-    @strawberry.mutation(
+    @mutation(
+        ExpertCodeRequestResult,
         description="Send an evaluation expert a one-time sign-in code by SMS (5 minutes, 5 tries); "
-        "the answer is the same whether or not the number is an expert's."
+        "the answer is the same whether or not the number is an expert's.",
     )
     async def expert_code_request(
         self,
@@ -402,23 +366,17 @@ class AccountMutations:
         input: Annotated[
             ExpertCodeRequestInput, strawberry.argument(description="The expert's registered mobile number.")
         ],
-    ) -> ExpertCodeRequestResult:
-        try:
-            sent = await services.request_expert_code(info.context.actor, input.phone)
-        except DomainError as err:
-            return as_error(err, info, [InvalidPhoneNumber, RateLimited])
+    ) -> SmsCodeSent:
+        sent = await services.request_expert_code(info.context.actor, input.phone)
         return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
 
-    @strawberry.mutation(description="Sign in as an evaluation expert with an SMS code (a 4-hour session).")
+    @mutation(ExpertLoginResult, description="Sign in as an evaluation expert with an SMS code (a 4-hour session).")
     async def expert_login(
         self,
         info: Info,
         input: Annotated[
             ExpertLoginInput, strawberry.argument(description="The expert's mobile number and the code received.")
         ],
-    ) -> ExpertLoginResult:
-        try:
-            session = await services.login_expert(info.context.actor, input.phone, input.code)
-        except DomainError as err:
-            return as_error(err, info, EXPERT_LOGIN_ERRORS)
+    ) -> ExpertSignedIn:
+        session = await services.login_expert(info.context.actor, input.phone, input.code)
         return ExpertSignedIn(session=ExpertSession.from_domain(session))
