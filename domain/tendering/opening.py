@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 from domain.access import network, scope
 from domain.accounts.models import Organisation
 from domain.certificates import acts, signatures
-from domain.certificates.errors import CertificateSignatureInvalid
+from domain.certificates.errors import SIGNATURE_ERRORS, CertificateSignatureInvalid
 from domain.certificates.signatures import Signed
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import DomainError, NotFound, PermissionDenied, required_text
+from domain.common.errors import DomainError, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_shared
@@ -35,7 +35,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
 from domain.publication.states import LotStatus
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
-from domain.tendering.sealing import open_sealed
+from domain.tendering.sealing import BadBidDocument, CannotDecrypt, open_sealed
 from domain.tendering.services import BidStatus
 from domain.tendering.states import BID, OPENING
 from domain.tendering.states import OpeningStatus as OpeningStatus
@@ -316,6 +316,7 @@ async def _key_signature(actor: Actor, lot_id: int, key_jwk: dict[str, Any], sig
     return await signatures.check(actor, content, signed, required=required), bid.id
 
 
+@raises(DecryptionClosed, NoBidToDecrypt, CannotDecrypt, BadBidDocument, *SIGNATURE_ERRORS)
 @use_case("opening.decrypt", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def submit_key(actor: Actor, lot_id: int, key_jwk: dict[str, Any], signed: Signed | None = None) -> SealedBid:
     """Decrypts the caller's standing bid with its key, inside the window; the price joins the record.
@@ -375,6 +376,7 @@ async def _decrypted_by(lot: Lot, org_id: int, key_jwk: dict[str, Any]) -> Seale
     return done
 
 
+@raises(DecryptionClosed, ObjectionNotAllowed)
 @use_case("opening.object", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def raise_objection(actor: Actor, lot_id: int, text: str, idempotency_key: str | None = None) -> OpeningObjection:
     """A bidder of the lot objects on the spot, during the decryption window. With an idempotency key,
@@ -406,6 +408,7 @@ async def raise_objection(actor: Actor, lot_id: int, text: str, idempotency_key:
     return await OpeningObjection.get(id=result["id"])
 
 
+@raises()
 @use_case("opening.answer", "Lot", lambda actor, objection_id, *a, **k: str(objection_id))
 async def answer_objection(actor: Actor, objection_id: int, answer: str) -> OpeningObjection:
     """The tenderer (or its agency) answers an objection; the answer goes into the record."""
@@ -446,6 +449,7 @@ class NothingToExcuse(DomainError):
     message_en = "This bidder has no undecrypted bid"
 
 
+@raises(NothingToExcuse)
 @use_case("opening.platform_fault", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def record_platform_fault(actor: Actor, lot_id: int, organisation_id: int, reason: str) -> SealedBid:
     """An operator records that a bid was not decrypted because of the platform (撤回), during the

@@ -14,11 +14,11 @@ from typing import Any
 
 from domain.access import network
 from domain.certificates import acts, signatures
-from domain.certificates.errors import TwoFactorRequired
+from domain.certificates.errors import SIGNATURE_ERRORS, TwoFactorRequired
 from domain.certificates.signatures import Signed
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import NotFound, PermissionDenied
+from domain.common.errors import NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -31,7 +31,7 @@ from domain.tendering.errors import BidDeadlinePassed as BidDeadlinePassed
 from domain.tendering.errors import NotSealedTender as NotSealedTender
 from domain.tendering.errors import SecurityMissing as SecurityMissing
 from domain.tendering.models import SealedBid
-from domain.tendering.sealing import check_sealed
+from domain.tendering.sealing import NotSealed, check_sealed
 from domain.tendering.states import BID
 from domain.tendering.states import BidStatus as BidStatus
 
@@ -81,6 +81,15 @@ def check_bidder_authentication(actor: Actor, lot: Lot) -> None:
         raise TwoFactorRequired()
 
 
+@raises(
+    NotSealed,
+    BidDeadlinePassed,
+    NotRegistered,
+    SecurityMissing,
+    NotSealedTender,
+    TwoFactorRequired,
+    *SIGNATURE_ERRORS,
+)
 @use_case("sealed_bid.submit", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def submit(
     actor: Actor, lot_id: int, sealed: str, idempotency_key: str | None = None, signed: Signed | None = None
@@ -145,6 +154,7 @@ async def submit(
     return await SealedBid.get(id=result["id"])
 
 
+@raises(BidDeadlinePassed, NotSealedTender)
 @use_case("sealed_bid.withdraw", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def withdraw(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> SealedBid:
     """Withdraws the caller's standing bid before the deadline."""

@@ -6,28 +6,14 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain.certificates.errors import TwoFactorRequired
-from domain.common.errors import DomainError
 from domain.tendering import opening
 from domain.tendering import services as tendering
-from domain.tendering.sealing import BadBidDocument, CannotDecrypt, NotSealed
-from schema.certificates.mutations import SIGNATURE_ERRORS
 from schema.certificates.types import SignatureInput, signed
-from schema.errors import as_error, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsOperator, IsUser
 from schema.relay import int_id, to_global_id
 from schema.scalars import Fen
 from schema.tendering.types import SealedBidReceipt
-
-SUBMIT_ERRORS = [
-    NotSealed,
-    tendering.BidDeadlinePassed,
-    tendering.NotRegistered,
-    tendering.SecurityMissing,
-    tendering.NotSealedTender,
-    TwoFactorRequired,
-    *SIGNATURE_ERRORS,
-]
 
 
 @strawberry.input(
@@ -54,7 +40,7 @@ class BidSubmitted:
     )
 
 
-BidSubmitResult = result_union("BidSubmitResult", BidSubmitted, SUBMIT_ERRORS)
+BidSubmitResult = result_union("BidSubmitResult", BidSubmitted, [tendering.submit])
 
 
 @strawberry.input(description="Withdraw the caller's standing bid before the deadline.")
@@ -71,43 +57,33 @@ class BidWithdrawn:
     receipt: SealedBidReceipt = strawberry.field(description="The receipt of the withdrawn bid.")
 
 
-BidWithdrawResult = result_union(
-    "BidWithdrawResult", BidWithdrawn, [tendering.BidDeadlinePassed, tendering.NotSealedTender]
-)
+BidWithdrawResult = result_union("BidWithdrawResult", BidWithdrawn, [tendering.withdraw])
 
 
 @strawberry.type
 class TenderingMutations:
-    @strawberry.mutation(description="Submit or replace a sealed bid (投标).", permission_classes=[IsUser])
+    @mutation(BidSubmitResult, description="Submit or replace a sealed bid (投标).", permission_classes=[IsUser])
     async def bid_submit(
         self,
         info: Info,
         input: Annotated[BidSubmitInput, strawberry.argument(description="The lot and the sealed bid.")],
-    ) -> BidSubmitResult:
-        try:
-            bid = await tendering.submit(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                input.sealed_bid,
-                input.idempotency_key,
-                signed(input.signature),
-            )
-        except DomainError as err:
-            return as_error(err, info, SUBMIT_ERRORS)
+    ) -> BidSubmitted:
+        bid = await tendering.submit(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            input.sealed_bid,
+            input.idempotency_key,
+            signed(input.signature),
+        )
         return BidSubmitted(receipt=SealedBidReceipt.from_model(bid))
 
-    @strawberry.mutation(description="Withdraw a sealed bid before the deadline.", permission_classes=[IsUser])
+    @mutation(BidWithdrawResult, description="Withdraw a sealed bid before the deadline.", permission_classes=[IsUser])
     async def bid_withdraw(
         self,
         info: Info,
         input: Annotated[BidWithdrawInput, strawberry.argument(description="The lot whose standing bid to withdraw.")],
-    ) -> BidWithdrawResult:
-        try:
-            bid = await tendering.withdraw(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [tendering.BidDeadlinePassed, tendering.NotSealedTender])
+    ) -> BidWithdrawn:
+        bid = await tendering.withdraw(info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key)
         return BidWithdrawn(receipt=SealedBidReceipt.from_model(bid))
 
 
@@ -126,8 +102,7 @@ class BidDecrypted:
     documents: int = strawberry.field(description="How many bid documents the bid lists.")
 
 
-DECRYPT_ERRORS = [opening.DecryptionClosed, opening.NoBidToDecrypt, CannotDecrypt, BadBidDocument, *SIGNATURE_ERRORS]
-BidDecryptResult = result_union("BidDecryptResult", BidDecrypted, DECRYPT_ERRORS)
+BidDecryptResult = result_union("BidDecryptResult", BidDecrypted, [opening.submit_key])
 
 
 @strawberry.input(description="An objection raised on the spot during the opening.")
@@ -144,9 +119,7 @@ class OpeningObjected:
     objection_id: strawberry.ID = strawberry.field(description="Global id of the objection raised.")
 
 
-OpeningObjectResult = result_union(
-    "OpeningObjectResult", OpeningObjected, [opening.DecryptionClosed, opening.ObjectionNotAllowed]
-)
+OpeningObjectResult = result_union("OpeningObjectResult", OpeningObjected, [opening.raise_objection])
 
 
 @strawberry.input(description="The tenderer's answer to an objection raised during the opening.")
@@ -160,55 +133,50 @@ class OpeningAnswered:
     objection_id: strawberry.ID = strawberry.field(description="Global id of the objection answered.")
 
 
-OpeningAnswerResult = result_union("OpeningAnswerResult", OpeningAnswered, [])
+OpeningAnswerResult = result_union("OpeningAnswerResult", OpeningAnswered, [opening.answer_objection])
 
 
 @strawberry.type
 class OpeningMutations:
-    @strawberry.mutation(description="Decrypt the caller's bid at the opening (解密).", permission_classes=[IsUser])
+    @mutation(
+        BidDecryptResult, description="Decrypt the caller's bid at the opening (解密).", permission_classes=[IsUser]
+    )
     async def bid_decrypt(
         self,
         info: Info,
         input: Annotated[
             BidDecryptInput, strawberry.argument(description="The lot and the key the bid was sealed with.")
         ],
-    ) -> BidDecryptResult:
+    ) -> BidDecrypted:
         key: Any = input.key
-        try:
-            bid = await opening.submit_key(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), key, signed(input.signature)
-            )
-        except DomainError as err:
-            return as_error(err, info, DECRYPT_ERRORS)
+        bid = await opening.submit_key(
+            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), key, signed(input.signature)
+        )
         return BidDecrypted(price_fen=int(bid.price_fen or 0), documents=len(bid.documents or []))
 
-    @strawberry.mutation(description="Object on the spot during the opening.", permission_classes=[IsUser])
+    @mutation(OpeningObjectResult, description="Object on the spot during the opening.", permission_classes=[IsUser])
     async def opening_object(
         self,
         info: Info,
         input: Annotated[OpeningObjectInput, strawberry.argument(description="The lot and the objection.")],
-    ) -> OpeningObjectResult:
-        try:
-            x = await opening.raise_objection(
-                info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.text, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, [opening.DecryptionClosed, opening.ObjectionNotAllowed])
+    ) -> OpeningObjected:
+        x = await opening.raise_objection(
+            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.text, input.idempotency_key
+        )
         return OpeningObjected(objection_id=strawberry.ID(to_global_id("OpeningObjection", x.id)))
 
-    @strawberry.mutation(
-        description="Answer an objection in the opening record (tenderer).", permission_classes=[IsUser]
+    @mutation(
+        OpeningAnswerResult,
+        description="Answer an objection in the opening record (tenderer).",
+        permission_classes=[IsUser],
     )
     async def opening_answer(
         self,
         info: Info,
         input: Annotated[OpeningAnswerInput, strawberry.argument(description="The objection and the answer.")],
-    ) -> OpeningAnswerResult:
-        try:
-            pk = int_id(input.objection_id, "OpeningObjection", "objectionId")
-            await opening.answer_objection(info.context.actor, pk, input.answer)
-        except DomainError as err:
-            return as_error(err, info, [])
+    ) -> OpeningAnswered:
+        pk = int_id(input.objection_id, "OpeningObjection", "objectionId")
+        await opening.answer_objection(info.context.actor, pk, input.answer)
         return OpeningAnswered(objection_id=input.objection_id)
 
 
@@ -227,27 +195,28 @@ class OpeningPlatformFaultRecorded:
 
 
 OpeningPlatformFaultResult = result_union(
-    "OpeningPlatformFaultResult", OpeningPlatformFaultRecorded, [opening.NothingToExcuse]
+    "OpeningPlatformFaultResult", OpeningPlatformFaultRecorded, [opening.record_platform_fault]
 )
 
 
 @strawberry.type
 class OpeningFaultMutations:
-    @strawberry.mutation(description="Record a platform fault at the opening (撤回).", permission_classes=[IsOperator])
+    @mutation(
+        OpeningPlatformFaultResult,
+        description="Record a platform fault at the opening (撤回).",
+        permission_classes=[IsOperator],
+    )
     async def opening_platform_fault(
         self,
         info: Info,
         input: Annotated[
             OpeningPlatformFaultInput, strawberry.argument(description="The lot, the bidder and what went wrong.")
         ],
-    ) -> OpeningPlatformFaultResult:
-        try:
-            bid = await opening.record_platform_fault(
-                info.context.actor,
-                int_id(input.lot_id, "Lot", "lotId"),
-                int_id(input.organisation_id, "Organisation", "organisationId"),
-                input.reason,
-            )
-        except DomainError as err:
-            return as_error(err, info, [opening.NothingToExcuse])
+    ) -> OpeningPlatformFaultRecorded:
+        bid = await opening.record_platform_fault(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            int_id(input.organisation_id, "Organisation", "organisationId"),
+            input.reason,
+        )
         return OpeningPlatformFaultRecorded(receipt=SealedBidReceipt.from_model(bid))
