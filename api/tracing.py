@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from api.settings import Settings
 
@@ -128,33 +128,53 @@ def _no_orphan_queries(inner: Any) -> Any:
 
 
 class HttpSpans:
-    """OpenTelemetry's ASGI middleware for HTTP requests only, the span named `{method} {route}` (a route's
-    template, never a path with ids in it), without its spans per body chunk and without its metrics (Prometheus
-    counts: api/metrics.py)."""
+    """The HTTP server span of each request, named `{method} {route}` (a route's template, never a path with ids in
+    it), continuing the caller's `traceparent` (OTEL_PROPAGATORS: W3C trace context and baggage by default), with
+    OpenTelemetry's HTTP attributes and a 5xx marked failed. Written here rather than taken from
+    opentelemetry-instrumentation-asgi: with it, traces added 0.54 ms of CPU to a small query served from the database,
+    with this 0.32 ms, most of it the SDK's own span and export work (README: Dependencies)."""
 
     def __init__(self, app: ASGIApp, provider: TracerProvider, routes: list[BaseRoute]) -> None:
-        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-        from opentelemetry.metrics import NoOpMeterProvider
-        from opentelemetry.util.http import parse_excluded_urls
+        from opentelemetry import propagate
 
         self.app = app
-        self.traced = OpenTelemetryMiddleware(
-            app,
-            excluded_urls=parse_excluded_urls(os.environ.get("OTEL_PYTHON_EXCLUDED_URLS") or EXCLUDED_URLS),
-            default_span_details=lambda scope: _span_details(routes, scope),
-            tracer_provider=provider,
-            meter_provider=NoOpMeterProvider(),
-            exclude_spans=["receive", "send"],
-        )
+        self.routes = routes
+        self.tracer = provider.get_tracer("palmtrade.http")
+        self.extract = propagate.extract
+        excluded = [u.strip() for u in (os.environ.get("OTEL_PYTHON_EXCLUDED_URLS") or EXCLUDED_URLS).split(",")]
+        self.excluded = re.compile("|".join(u for u in excluded if u))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self.traced(scope, receive, send)
-        else:
+        if scope["type"] != "http" or self.excluded.search(scope["path"]):
             await self.app(scope, receive, send)
+            return
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _PROPAGATED}
+        name, attributes = _span_details(self.routes, scope)
+        attributes["http.request.method"] = scope["method"]
+        attributes["url.path"] = scope["path"]
+        attributes["url.scheme"] = scope.get("scheme", "http")
+        if client := scope.get("client"):
+            attributes["client.address"] = client[0]
+        with self.tracer.start_as_current_span(
+            name, context=self.extract(carrier) if carrier else None, kind=SpanKind.SERVER, attributes=attributes
+        ) as span:
+
+            async def answer(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    span.set_attribute("http.response.status_code", message["status"])
+                    if message["status"] >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+                await send(message)
+
+            await self.app(scope, receive, answer)
 
 
-def _span_details(routes: list[BaseRoute], scope: Scope) -> tuple[str, dict[str, str]]:
+_PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
+def _span_details(routes: list[BaseRoute], scope: Scope) -> tuple[str, dict[str, Any]]:
     from starlette.routing import Match
 
     method = scope.get("method") or "HTTP"

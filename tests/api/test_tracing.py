@@ -126,6 +126,7 @@ async def test_a_request_continues_the_phones_trace_down_to_the_database_and_the
     (server,) = [s for s in spans if s.kind == "server"]
     assert (server.name, server.trace_id, server.parent_span_id) == ("POST /graphql", trace_id, parent_id)
     assert server.attributes["http.route"] == "/graphql"
+    assert server.attributes["http.response.status_code"] == 200
     assert server.resource["service.name"] == "palmtrade-test"
     # the operation's span is its child, with the operation's name and type, the request id and the outcome
     (operation,) = [s for s in spans if s.name == "mutation SmsCodeRequest"]
