@@ -18,7 +18,7 @@ from domain.accounts.states import OrgKind, OrgStatus
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.catalogue import Category
-from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, required_text
+from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
@@ -28,7 +28,16 @@ from domain.publication import events as ev
 from domain.publication import holds, pauses, search
 from domain.publication.identifiers import CATEGORY_CODES, lot_code, trade_code
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project, Region, SavedSearch
-from domain.publication.procedures import TIME_SETTINGS, Procedure, check_eligibility, configure
+from domain.publication.procedures import (
+    TIME_SETTINGS,
+    ConfigOutOfBounds,
+    EvaluationWeightsNot100,
+    LocalProtectionBanned,
+    Procedure,
+    SecurityOverCap,
+    check_eligibility,
+    configure,
+)
 from domain.publication.states import (
     NEEDS_TENDER,
     PUBLICITY_DAYS_SETTING,
@@ -164,6 +173,7 @@ def _lot_values(form: LotForm, index: int) -> dict[str, Any]:
     }
 
 
+@raises(RegionUnknown, NotATenderer, ConfigOutOfBounds, SecurityOverCap, LocalProtectionBanned, EvaluationWeightsNot100)
 @use_case("project.create", "Project")
 async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str | None = None) -> Project:
     """Creates a project with its lots, each with a lifelong trade identifier and a checked configuration."""
@@ -247,6 +257,7 @@ async def managed_project(actor: Actor, project_id: int) -> Project:
     return project
 
 
+@raises(ConfigOutOfBounds, SecurityOverCap, LocalProtectionBanned, EvaluationWeightsNot100)
 @use_case("lot.configure", "Lot", lambda actor, lot_id, *a, **k: lot_id)
 async def configure_lot(
     actor: Actor,
@@ -331,6 +342,7 @@ def _attachments(forms: list[AttachmentForm]) -> list[dict[str, Any]]:
     return checked
 
 
+@raises()
 @use_case("announcement.draft", "Announcement")
 async def draft_announcement(actor: Actor, form: AnnouncementForm, idempotency_key: str | None = None) -> Announcement:
     """Saves a draft announcement of a project the actor manages; nothing is public yet."""
@@ -407,6 +419,9 @@ async def draft_announcement(actor: Actor, form: AnnouncementForm, idempotency_k
     return await Announcement.get(id=result["announcement_id"])
 
 
+# besides what a hold plugged into publication/holds raises (documents' ScanPending: named by the API's union, since
+# publication does not import documents)
+@raises(AnnouncementImmutable, TenderNotPublished, ConfigOutOfBounds)
 @use_case("announcement.publish", "Announcement", lambda actor, ann_id, *a, **k: ann_id)
 async def publish_announcement(actor: Actor, ann_id: int, idempotency_key: str | None = None) -> Announcement:
     """Publishes a draft: public at once, never changed again; moves its lot; one event, same transaction."""
@@ -616,6 +631,7 @@ async def visible_announcement(actor: Actor, ann_id: int) -> Announcement:
 # ---------------------------------------------------------------- saved searches
 
 
+@raises(RegionUnknown)
 @use_case("saved_search.create", "SavedSearch")
 async def save_search(
     actor: Actor,
@@ -661,6 +677,7 @@ async def save_search(
     return await SavedSearch.get(id=result["id"])
 
 
+@raises()
 async def delete_saved_search(actor: Actor, saved_id: int) -> None:
     deleted = await SavedSearch.filter(id=saved_id, user_id=actor.user_id).delete()
     if not deleted:
