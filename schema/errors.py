@@ -111,16 +111,23 @@ def error_type(cls: type[DomainError]) -> type:
     return made
 
 
-def result_union(name: str, success: type, raised: Sequence[type[DomainError] | Callable[..., Any]]) -> Any:
-    """The union of a mutation's success type and every error it may answer: COMMON, and what the services it calls
-    declare with @raises (an error class is named here only where the resolver itself raises it)."""
+def result_union(
+    name: str,
+    success: type | tuple[type, ...],
+    raised: Sequence[type[DomainError] | Callable[..., Any]],
+    description: str | None = None,
+) -> Any:
+    """The union of a mutation's success type (or types: each an outcome that is not a failure) and every error it
+    may answer: COMMON, and what the services it calls declare with @raises (an error class is named here only where
+    the resolver itself raises it)."""
     errors: list[type[DomainError]] = []
     for source in raised:
         errors.extend([source] if isinstance(source, type) else declared(source))
     allowed = tuple(dict.fromkeys([*errors, *COMMON]))
-    members = [success, *(error_type(e) for e in allowed)]
-    description = (
-        f"The outcome of the mutation: {success.__name__} when it succeeded, otherwise a business failure "
+    successes = success if isinstance(success, tuple) else (success,)
+    members = [*successes, *(error_type(e) for e in allowed)]
+    description = description or (
+        f"The outcome of the mutation: {successes[0].__name__} when it succeeded, otherwise a business failure "
         "implementing Error (a stable code and a message), in which case nothing has changed."
     )
     _allowed[name] = allowed
