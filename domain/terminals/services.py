@@ -15,12 +15,13 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.accounts import services as accounts
+from domain.accounts.errors import InvalidRegionCode
 from domain.accounts.models import Organisation, User
 from domain.accounts.states import roles_of
 from domain.accounts.tokens import KIOSK_SELF_SCOPE
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import NotFound, PermissionDenied, required_text
+from domain.common.errors import NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.terminals import errors
@@ -119,6 +120,7 @@ def is_app_user(actor: Actor) -> bool:
 # ---------------------------------------------------------------- operators
 
 
+@raises(InvalidRegionCode)
 @use_case("terminal.register", "Terminal")
 async def register_terminal(
     actor: Actor, name: str, location: str, region_code: str | None, idempotency_key: str | None = None
@@ -161,6 +163,7 @@ async def register_terminal(
     return terminal, None if replayed else holder["secret"]
 
 
+@raises()
 @use_case("terminal.set_active", "Terminal", lambda actor, terminal_id, active: str(terminal_id))
 async def set_terminal_active(actor: Actor, terminal_id: int, active: bool) -> Terminal:
     """Deactivates or reactivates a terminal; a deactivated one can neither sign in nor use its tokens."""
@@ -189,6 +192,7 @@ def terminals(actor: Actor) -> QuerySet[Terminal]:
 # ---------------------------------------------------------------- the terminal's own sign-in
 
 
+@raises(errors.TerminalCredentialsInvalid)
 @use_case("terminal.sign_in", "Terminal")
 async def sign_in(actor: Actor, device_id: str, secret: str) -> TerminalToken:
     """A 10-minute access token for an active terminal whose secret matches; no refresh token."""
@@ -237,6 +241,7 @@ async def check_in(terminal_id: int) -> bool:
 # ---------------------------------------------------------------- QR sign-in
 
 
+@raises()
 async def issue_challenge(actor: Actor) -> ChallengeIssued:
     """A fresh random challenge (256 bits, URL-safe) of this terminal, valid for 2 minutes."""
     if not is_terminal(actor) or actor.terminal_id is None:
@@ -252,6 +257,7 @@ async def issue_challenge(actor: Actor) -> ChallengeIssued:
     return ChallengeIssued(challenge=challenge, expires_at=expires)
 
 
+@raises(errors.QrChallengeUnknown, errors.QrChallengeExpired, errors.QrChallengeAlreadyApproved)
 @use_case("qr_challenge.approve", "QrChallenge")
 async def approve_challenge(actor: Actor, challenge: str) -> Approval:
     """Approves a pending, unexpired challenge for the signed-in app user; changes nothing otherwise."""
@@ -290,6 +296,7 @@ async def approve_challenge(actor: Actor, challenge: str) -> Approval:
     return Approval(terminal=terminal, expires_at=row.expires_at)
 
 
+@raises(errors.QrChallengeUnknown, errors.QrChallengeExpired, errors.QrChallengeRedeemed)
 @use_case("qr_challenge.redeem", "QrChallenge")
 async def redeem_challenge(actor: Actor, challenge: str) -> KioskSession | Pending:
     """For the terminal that asked: Pending until approved, then once a 5-minute session of the user

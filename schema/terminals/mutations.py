@@ -2,17 +2,14 @@
 terminal redeems."""
 
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from domain.accounts import errors as acc
-from domain.common.errors import DomainError
-from domain.terminals import errors as term
 from domain.terminals import services
-from schema.errors import COMMON, as_error, error_type, result_union
+from schema.errors import mutation, result_union
 from schema.permissions import IsOperator
 from schema.relay import int_id
 from schema.terminals.types import KioskSession, QrChallenge, Terminal, TerminalSession
@@ -52,8 +49,7 @@ class TerminalRegistered:
     secret: str | None = strawberry.field(description="The device secret: shown once; null on an idempotent replay.")
 
 
-REGISTER_ERRORS = [acc.InvalidRegionCode]
-TerminalRegisterResult = result_union("TerminalRegisterResult", TerminalRegistered, REGISTER_ERRORS)
+TerminalRegisterResult = result_union("TerminalRegisterResult", TerminalRegistered, [services.register_terminal])
 
 
 @strawberry.input(description="A terminal to deactivate or reactivate.")
@@ -66,7 +62,7 @@ class TerminalUpdated:
     terminal: Terminal = strawberry.field(description="The terminal as it now stands.")
 
 
-TerminalActivationResult = result_union("TerminalActivationResult", TerminalUpdated, [])
+TerminalActivationResult = result_union("TerminalActivationResult", TerminalUpdated, [services.set_terminal_active])
 
 
 @strawberry.input(description="A terminal's device credential.")
@@ -80,8 +76,7 @@ class TerminalSignedIn:
     session: TerminalSession = strawberry.field(description="The terminal's session token.")
 
 
-SIGN_IN_ERRORS = [term.TerminalCredentialsInvalid]
-TerminalSignInResult = result_union("TerminalSignInResult", TerminalSignedIn, SIGN_IN_ERRORS)
+TerminalSignInResult = result_union("TerminalSignInResult", TerminalSignedIn, [services.sign_in])
 
 
 @strawberry.type(description="A new QR sign-in challenge: show `qrPayload` as a QR code, then poll terminalQrRedeem.")
@@ -89,7 +84,7 @@ class QrChallengeIssued:
     qr: QrChallenge = strawberry.field(description="The challenge to show as a QR code.")
 
 
-TerminalQrChallengeResult = result_union("TerminalQrChallengeResult", QrChallengeIssued, [])
+TerminalQrChallengeResult = result_union("TerminalQrChallengeResult", QrChallengeIssued, [services.issue_challenge])
 
 
 @strawberry.input(description="A QR code scanned on a terminal.")
@@ -104,8 +99,7 @@ class QrApproved:
     expires_at: datetime = strawberry.field(description="The terminal must redeem the approval before then.")
 
 
-APPROVE_ERRORS = [term.QrChallengeUnknown, term.QrChallengeExpired, term.QrChallengeAlreadyApproved]
-QrApproveResult = result_union("QrApproveResult", QrApproved, APPROVE_ERRORS)
+QrApproveResult = result_union("QrApproveResult", QrApproved, [services.approve_challenge])
 
 
 @strawberry.input(description="The challenge this terminal showed.")
@@ -123,22 +117,19 @@ class KioskSignedIn:
     session: KioskSession = strawberry.field(description="The app user's short session on this terminal.")
 
 
-REDEEM_ERRORS = [term.QrChallengeUnknown, term.QrChallengeExpired, term.QrChallengeRedeemed]
-TerminalQrRedeemResult = Annotated[
-    Union[  # noqa: UP007
-        tuple([KioskSignedIn, QrPending, *(error_type(e) for e in dict.fromkeys([*REDEEM_ERRORS, *COMMON]))])
-    ],
-    strawberry.union(
-        "TerminalQrRedeemResult",
-        description="The outcome of terminalQrRedeem: KioskSignedIn once the app user approved, QrPending until "
-        "then, otherwise a business failure implementing Error.",
-    ),
-]
+TerminalQrRedeemResult = result_union(
+    "TerminalQrRedeemResult",
+    (KioskSignedIn, QrPending),
+    [services.redeem_challenge],
+    description="The outcome of terminalQrRedeem: KioskSignedIn once the app user approved, QrPending until then, "
+    "otherwise a business failure implementing Error.",
+)
 
 
 @strawberry.type
 class TerminalMutations:
-    @strawberry.mutation(
+    @mutation(
+        TerminalRegisterResult,
         description="Register a self-service terminal (operator); its secret is shown once.",
         permission_classes=[IsOperator],
     )
@@ -146,16 +137,14 @@ class TerminalMutations:
         self,
         info: Info,
         input: Annotated[TerminalRegisterInput, strawberry.argument(description="The terminal's name and location.")],
-    ) -> TerminalRegisterResult:
-        try:
-            terminal, secret = await services.register_terminal(
-                info.context.actor, input.name, input.location, input.region_code, input.idempotency_key
-            )
-        except DomainError as err:
-            return as_error(err, info, REGISTER_ERRORS)
+    ) -> TerminalRegistered:
+        terminal, secret = await services.register_terminal(
+            info.context.actor, input.name, input.location, input.region_code, input.idempotency_key
+        )
         return TerminalRegistered(terminal=Terminal.from_model(terminal), secret=secret)
 
-    @strawberry.mutation(
+    @mutation(
+        TerminalActivationResult,
         description="Deactivate a terminal (operator): it can no longer sign in, its tokens stop working.",
         permission_classes=[IsOperator],
     )
@@ -165,31 +154,31 @@ class TerminalMutations:
         input: Annotated[
             TerminalActivationInput, strawberry.argument(description="The terminal to take out of service.")
         ],
-    ) -> TerminalActivationResult:
+    ) -> TerminalUpdated:
         return await _set_active(info, input, False)
 
-    @strawberry.mutation(description="Reactivate a terminal (operator).", permission_classes=[IsOperator])
+    @mutation(
+        TerminalActivationResult, description="Reactivate a terminal (operator).", permission_classes=[IsOperator]
+    )
     async def terminal_reactivate(
         self,
         info: Info,
         input: Annotated[
             TerminalActivationInput, strawberry.argument(description="The terminal to put back in service.")
         ],
-    ) -> TerminalActivationResult:
+    ) -> TerminalUpdated:
         return await _set_active(info, input, True)
 
-    @strawberry.mutation(
-        description="A terminal signs in with its device credential: a 10-minute token, no refresh token."
+    @mutation(
+        TerminalSignInResult,
+        description="A terminal signs in with its device credential: a 10-minute token, no refresh token.",
     )
     async def terminal_sign_in(
         self,
         info: Info,
         input: Annotated[TerminalSignInInput, strawberry.argument(description="The terminal's device id and secret.")],
-    ) -> TerminalSignInResult:
-        try:
-            signed = await services.sign_in(info.context.actor, input.device_id, input.secret)
-        except DomainError as err:
-            return as_error(err, info, SIGN_IN_ERRORS)
+    ) -> TerminalSignedIn:
+        signed = await services.sign_in(info.context.actor, input.device_id, input.secret)
         return TerminalSignedIn(
             session=TerminalSession(
                 access_token=signed.access_token,
@@ -198,18 +187,17 @@ class TerminalMutations:
             )
         )
 
-    @strawberry.mutation(
+    @mutation(
+        TerminalQrChallengeResult,
         description="A terminal asks for a QR sign-in challenge (2 minutes) to show on its screen.",
         permission_classes=[IsTerminal],
     )
-    async def terminal_qr_challenge(self, info: Info) -> TerminalQrChallengeResult:
-        try:
-            issued = await services.issue_challenge(info.context.actor)
-        except DomainError as err:
-            return as_error(err, info, [])
+    async def terminal_qr_challenge(self, info: Info) -> QrChallengeIssued:
+        issued = await services.issue_challenge(info.context.actor)
         return QrChallengeIssued(qr=QrChallenge.from_domain(issued))
 
-    @strawberry.mutation(
+    @mutation(
+        QrApproveResult,
         description="The app user approves the QR code a terminal shows: the terminal may then open one short "
         "session reading the user's own data.",
         permission_classes=[IsAppUser],
@@ -220,18 +208,16 @@ class TerminalMutations:
         input: Annotated[
             QrApproveInput, strawberry.argument(description="The challenge scanned from the terminal's screen.")
         ],
-    ) -> QrApproveResult:
-        try:
-            approval = await services.approve_challenge(info.context.actor, input.challenge)
-        except DomainError as err:
-            return as_error(err, info, APPROVE_ERRORS)
+    ) -> QrApproved:
+        approval = await services.approve_challenge(info.context.actor, input.challenge)
         return QrApproved(
             terminal_name=approval.terminal.name,
             terminal_location=approval.terminal.location,
             expires_at=approval.expires_at,
         )
 
-    @strawberry.mutation(
+    @mutation(
+        TerminalQrRedeemResult,
         description="The terminal polls its challenge: QrPending until the app approves it, then once a session "
         "of at most 5 minutes.",
         permission_classes=[IsTerminal],
@@ -240,20 +226,14 @@ class TerminalMutations:
         self,
         info: Info,
         input: Annotated[TerminalQrRedeemInput, strawberry.argument(description="The challenge this terminal showed.")],
-    ) -> TerminalQrRedeemResult:
-        try:
-            outcome = await services.redeem_challenge(info.context.actor, input.challenge)
-        except DomainError as err:
-            return as_error(err, info, REDEEM_ERRORS)
+    ) -> KioskSignedIn | QrPending:
+        outcome = await services.redeem_challenge(info.context.actor, input.challenge)
         if isinstance(outcome, services.Pending):
             return QrPending(expires_at=outcome.expires_at)
         return KioskSignedIn(session=KioskSession.from_domain(outcome))
 
 
-async def _set_active(info: Info, input: TerminalActivationInput, active: bool) -> Any:
-    try:
-        terminal_id = int_id(input.terminal_id, "Terminal", "terminalId")
-        terminal = await services.set_terminal_active(info.context.actor, terminal_id, active)
-    except DomainError as err:
-        return as_error(err, info, [])
+async def _set_active(info: Info, input: TerminalActivationInput, active: bool) -> TerminalUpdated:
+    terminal_id = int_id(input.terminal_id, "Terminal", "terminalId")
+    terminal = await services.set_terminal_active(info.context.actor, terminal_id, active)
     return TerminalUpdated(terminal=Terminal.from_model(terminal))
