@@ -207,8 +207,10 @@ class _Reader(ast.NodeVisitor):
             if isinstance(table, Lifecycle):
                 at = 0 if func.attr == "precheck" else 1
                 literal = node.args[at] if len(node.args) > at else None
-                named = literal.value if isinstance(literal, ast.Constant) and isinstance(literal.value, str) else None
-                self.add(self.analysis.transition(table, named))
+                # `"fail" if failed else "report"` fires one of two named transitions, not any of the table's
+                for option in [literal.body, literal.orelse] if isinstance(literal, ast.IfExp) else [literal]:
+                    named = option.value if isinstance(option, ast.Constant) and isinstance(option.value, str) else None
+                    self.add(self.analysis.transition(table, named))
                 self.generic_visit(node)
                 return
         obj = self.resolve(func)
