@@ -1,8 +1,7 @@
 """Partner keys: guarantors and banks register the public keys they sign letters and callbacks with."""
 
 from datetime import datetime
-from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
@@ -10,14 +9,15 @@ from strawberry.types import Info
 
 from domain.accounts import keys
 from domain.accounts.models import PartnerKey as PartnerKeyModel
+from schema import fields
 from schema.describe import describe_values
 from schema.errors import mutation, result_union
 from schema.permissions import IsUser
 from schema.relay import Node, int_id, node_resolver
 
-KeyPurposeType = strawberry.enum(
-    Enum("KeyPurpose", {p.name: p.value for p in keys.KeyPurpose}),  # type: ignore[misc]
-    description="What the key signs: guarantee letters or bank callbacks.",
+KeyPurposeType: TypeAlias = keys.KeyPurpose
+strawberry.enum(
+    KeyPurposeType, name="KeyPurpose", description="What the key signs: guarantee letters or bank callbacks."
 )
 describe_values(
     KeyPurposeType,
@@ -42,7 +42,7 @@ class PartnerKey(Node):
             _pk=m.id,
             kid=m.kid,
             purpose=KeyPurposeType(m.purpose),
-            public_jwk=dict(m.public_jwk),
+            public_jwk=JSON(dict(m.public_jwk)),
             created_at=m.created_at,
             revoked_at=m.revoked_at,
         )
@@ -79,7 +79,7 @@ PartnerKeyRevokeResult = result_union("PartnerKeyRevokeResult", PartnerKeyRevoke
 
 @strawberry.type
 class PartnerKeyQueries:
-    @strawberry.field(description="The keys of the caller's organisation.", permission_classes=[IsUser])
+    @fields.field(description="The keys of the caller's organisation.", permission_classes=[IsUser])
     async def my_partner_keys(self, info: Info) -> list[PartnerKey]:
         rows = await PartnerKeyModel.filter(organisation_id=info.context.actor.org_id or -1).order_by("-id")
         return [PartnerKey.from_model(r) for r in rows]

@@ -152,7 +152,7 @@ class OpeningMutations:
         bid = await opening.submit_key(
             info.context.actor, int_id(input.lot_id, "Lot", "lotId"), key, signed(input.signature)
         )
-        return BidDecrypted(price_fen=int(bid.price_fen or 0), documents=len(bid.documents or []))
+        return BidDecrypted(price_fen=Fen(int(bid.price_fen or 0)), documents=len(bid.documents or []))
 
     @mutation(OpeningObjectResult, description="Object on the spot during the opening.", permission_classes=[IsUser])
     async def opening_object(
