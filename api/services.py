@@ -152,6 +152,7 @@ def build_services(settings: Settings) -> Services:
         audit_export_path=settings.audit_export_path,
         audit_export_every=timedelta(minutes=settings.audit_export_minutes),
         fetch_crl=fetch_crl,
+        keep=settings.retention(),
     )
     return services
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from notifications.keyspace import PREFIX_PATTERN, default_prefix
 
 if TYPE_CHECKING:
     from domain.accounts.key_encryption import KekRing
+    from domain.common.retention import Retention
 
 
 class SettingsError(RuntimeError):
@@ -131,6 +133,11 @@ class Settings:
     presigned_downloads: bool = True  # on object storage, download links go straight to it (presigned GET)
     clamd_address: str | None = None  # unix:/run/clamav/clamd.ctl or tcp://host:3310; required in production
     upload_hours: int = 24  # an unfinished upload expires (and its staged bytes are deleted) after this long
+    # retention of the tables that only grow (domain/common/retention; README: Settings)
+    outbox_retention_hours: int = 168
+    push_delivery_retention_days: int = 90
+    notification_retention_days: int = 365
+    refresh_token_retention_days: int = 7
     # SMS (notifications/sms): providers in failover order; none in development (the log sender), required in
     # production
     sms_providers: tuple[str, ...] = ()
@@ -148,6 +155,20 @@ class Settings:
         from domain.accounts.key_encryption import local_ring
 
         return local_ring(self.key_encryption_keys, self.key_encryption_key_file, create=not self.production)
+
+    def retention(self) -> Retention:
+        """How long the tables that only grow keep their rows; SettingsError for a retention the domain refuses."""
+        from domain.common.retention import Retention
+
+        try:
+            return Retention(
+                outbox=timedelta(hours=self.outbox_retention_hours),
+                push_delivery=timedelta(days=self.push_delivery_retention_days),
+                notification=timedelta(days=self.notification_retention_days),
+                refresh_token=timedelta(days=self.refresh_token_retention_days),
+            )
+        except ValueError as err:
+            raise SettingsError(f"*_RETENTION_*: {err}") from None
 
     @property
     def redis_namespace(self) -> str:
@@ -231,6 +252,10 @@ class Settings:
             presigned_downloads=_bool("STORAGE_PRESIGNED_DOWNLOADS", True),
             clamd_address=_clamd(production),
             upload_hours=_int("UPLOAD_HOURS", 24),
+            outbox_retention_hours=_int("OUTBOX_RETENTION_HOURS", 168),
+            push_delivery_retention_days=_int("PUSH_DELIVERY_RETENTION_DAYS", 90),
+            notification_retention_days=_int("NOTIFICATION_RETENTION_DAYS", 365),
+            refresh_token_retention_days=_int("REFRESH_TOKEN_RETENTION_DAYS", 7),
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,

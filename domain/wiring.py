@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from domain.access import scope
+from domain.accounts import retention as account_retention
 from domain.accounts import services as accounts
 from domain.accounts.models import User
 from domain.accounts.tokens import KeyRing, rotate_if_due
@@ -28,9 +29,10 @@ from domain.auctions.models import Auction
 from domain.auctions.services import AuctionPhaseChanged
 from domain.audit import services as audit
 from domain.certificates import services as certificates
-from domain.common import chronograph, idempotency
+from domain.common import chronograph, idempotency, retention
 from domain.common.chronograph import PeriodicJob
 from domain.common.reactions import Reactions
+from domain.common.retention import Retention
 from domain.complaints import complaints, objections, reports, suspension
 from domain.complaints.models import Complaint, Objection
 from domain.deposits import services as deposits
@@ -44,6 +46,7 @@ from domain.evaluation.models import ExpertNotice
 from domain.guarantees import services as guarantees
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
+from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.publication.events import LotStatusChanged
@@ -143,8 +146,11 @@ def periodic_jobs(
     audit_export_path: Path | None,
     audit_export_every: timedelta,
     fetch_crl: Callable[[str], Awaitable[bytes]],
+    keep: Retention | None = None,
 ) -> list[PeriodicJob]:
-    """The leased periodic jobs: each runs in one process per period (domain/common/chronograph)."""
+    """The leased periodic jobs: each runs in one process per period (domain/common/chronograph); `keep` is how long
+    the tables that only grow keep their rows (domain/common/retention, the defaults when None)."""
+    kept = keep or Retention()
 
     def export_head(now: datetime) -> Awaitable[object]:
         return audit.export_head(audit_export_path)
@@ -154,6 +160,9 @@ def periodic_jobs(
 
     def refresh_crls(now: datetime) -> Awaitable[object]:
         return certificates.refresh_crls(fetch_crl, now)
+
+    def purging(purge: Callable[[datetime, Retention], Awaitable[int]]) -> Callable[[datetime], Awaitable[object]]:
+        return lambda now: purge(now, kept)
 
     return [
         PeriodicJob("idempotency.purge", timedelta(hours=1), idempotency.purge_expired),
@@ -169,4 +178,11 @@ def periodic_jobs(
         PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
         PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
         PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
+        # retention (README: Settings, *_RETENTION_*): bounded batches, a backlog goes over several runs
+        PeriodicJob("outbox.purge", timedelta(minutes=10), purging(retention.purge_outbox)),
+        PeriodicJob(
+            "push_delivery.purge", timedelta(minutes=10), purging(notification_retention.purge_push_deliveries)
+        ),
+        PeriodicJob("notification.purge", timedelta(hours=1), purging(notification_retention.purge_notifications)),
+        PeriodicJob("refresh_token.purge", timedelta(hours=1), purging(account_retention.purge_refresh_tokens)),
     ]
