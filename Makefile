@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy api domain notifications mobile_contract
+	$(BIN)/mypy api schema domain notifications mobile_contract
 
 migrate: $(STAMP)
 	$(BIN)/python -m api.manage migrate

@@ -3,7 +3,7 @@
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, ParamSpec, TypeVar, Union, get_args
+from typing import Annotated, Any, ParamSpec, TypeVar, Union, cast, get_args
 
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
@@ -141,15 +141,16 @@ def mutation(
     permission_classes: list[type[BasePermission]] | None = None,
     extensions: list[FieldExtension] | None = None,
     name: str | None = None,
-) -> Callable[[Callable[P, Awaitable[T]]], T]:
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
     """A mutation answering the result union `result`: the resolver returns its success and lets the services raise;
-    a DomainError becomes the union's error member (see as_error). The resolver must take `info`."""
+    a DomainError becomes the union's error member (see as_error). The resolver must take `info`. Typed as the
+    method itself, as schema/fields.py types strawberry's other decorators (strawberry.type puts it back)."""
     union = get_args(result)[1]
     if not isinstance(union, StrawberryUnion) or union.graphql_name not in _allowed:
         raise TypeError(f"{result!r} is not a result union made by result_union()")
     allowed = _allowed[union.graphql_name]
 
-    def decorate(resolver: Callable[P, Awaitable[T]]) -> T:
+    def decorate(resolver: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         @functools.wraps(resolver)
         async def answer(*args: P.args, **kwargs: P.kwargs) -> Any:
             try:
@@ -158,7 +159,7 @@ def mutation(
                 return as_error(err, kwargs["info"], allowed)  # type: ignore[arg-type]
 
         answer.__allowed__ = allowed  # type: ignore[attr-defined]  # read by tests/schema/test_error_unions.py
-        field: T = strawberry.mutation(
+        field = strawberry.mutation(
             resolver=answer,
             graphql_type=result,
             description=description,
@@ -166,7 +167,7 @@ def mutation(
             extensions=extensions,
             name=name,
         )
-        return field
+        return cast("Callable[P, Awaitable[T]]", field)
 
     return decorate
 

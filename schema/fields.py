@@ -1,4 +1,5 @@
-"""Typed forms of strawberry's field, mutation and subscription decorators when they take arguments.
+"""Typed forms of strawberry's field and subscription decorators when they take arguments (mutations:
+schema/errors.mutation).
 
 strawberry 0.341 types `strawberry.field(description=...)` (no resolver yet) as returning Any, so under
 `mypy --strict` every method it decorates becomes untyped (strawberry issue #1929; its mypy plugin only
@@ -38,29 +39,6 @@ def field(
     """`@strawberry.field(...)` on a resolver method, typed as that method."""
     return _decorator(
         strawberry.field,
-        name=name,
-        description=description,
-        permission_classes=permission_classes,
-        deprecation_reason=deprecation_reason,
-        directives=directives,
-        extensions=extensions,
-        graphql_type=graphql_type,
-    )
-
-
-def mutation(
-    *,
-    description: str,
-    name: str | None = None,
-    permission_classes: list[type[BasePermission]] | None = None,
-    deprecation_reason: str | None = None,
-    directives: Sequence[object] = (),
-    extensions: list[FieldExtension] | None = None,
-    graphql_type: Any | None = None,
-) -> Callable[[Resolver], Resolver]:
-    """`@strawberry.mutation(...)` on a resolver method, typed as that method."""
-    return _decorator(
-        strawberry.mutation,
         name=name,
         description=description,
         permission_classes=permission_classes,

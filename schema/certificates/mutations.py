@@ -11,6 +11,7 @@ from domain.certificates import services
 from schema.accounts.mutations import SignedIn
 from schema.accounts.types import Session
 from schema.certificates.types import BoundCertificate, CertificateAuthority, CertificateChallenge, RevocationList
+from schema.describe import describe_values
 from schema.errors import mutation, result_union
 from schema.permissions import IsOperator, IsUser
 from schema.relay import int_id
@@ -72,8 +73,17 @@ CertificateCrlUploadResult = result_union("CertificateCrlUploadResult", Certific
 
 @strawberry.enum(description="What a challenge is for.")
 class CertificateChallengePurpose(Enum):
-    SIGN_IN = strawberry.enum_value("sign_in", description="Sign in with a certificate already bound to an account.")
-    BIND = strawberry.enum_value("bind", description="Bind a certificate to the signed-in user's account.")
+    SIGN_IN = "sign_in"
+    BIND = "bind"
+
+
+describe_values(
+    CertificateChallengePurpose,
+    {
+        "SIGN_IN": "Sign in with a certificate already bound to an account.",
+        "BIND": "Bind a certificate to the signed-in user's account.",
+    },
+)
 
 
 @strawberry.input(description="Ask for a one-time challenge (2 minutes).")

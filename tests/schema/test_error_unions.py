@@ -62,3 +62,17 @@ def test_a_union_that_forgets_an_error_is_caught() -> None:
     assert BidDeadlinePassed in raised  # from the withdraw transition's guard, through the service
     assert BidDeadlinePassed in uncovered(raised, frozenset())
     assert not uncovered(raised, frozenset({BidDeadlinePassed, *raised}))
+
+
+def test_resolvers_map_errors_only_through_mutation() -> None:
+    """The boilerplate is one decorator: no resolver maps a DomainError to a union member by hand. (Queries may
+    still catch one to answer null for an object the caller may not see.)"""
+    from pathlib import Path
+
+    root = Path(schema.__file__).parent
+    by_hand = [
+        str(path.relative_to(root.parent))
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "errors.py" and "as_error(" in path.read_text()
+    ]
+    assert not by_hand, f"resolvers that map business errors by hand instead of @mutation: {by_hand}"
