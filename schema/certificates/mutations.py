@@ -6,7 +6,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.certificates import errors as cert
 from domain.certificates import services
 from schema.accounts.mutations import SignedIn
 from schema.accounts.types import Session
@@ -15,9 +14,6 @@ from schema.describe import describe_values
 from schema.errors import mutation, result_union
 from schema.permissions import IsOperator, IsUser
 from schema.relay import int_id
-
-# what a signed act may be refused for (schema/tendering builds its union from it until its services declare)
-SIGNATURE_ERRORS = list(cert.SIGNATURE_ERRORS)
 
 
 @strawberry.input(description="Recognise a CA certificate (a root or an intermediate).")
