@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,7 +29,7 @@ from domain.accounts.models import (
 )
 from domain.accounts.states import SELF_SERVICE_KINDS, OrgKind, OrgStatus, ensure_transition, roles_of
 from domain.accounts.tokens import KeyRing
-from domain.common import clock, events
+from domain.common import clock, cpu, events
 from domain.common.actors import Actor, Role, two_factor
 from domain.common.catalogue import Category
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, raises, required_text
@@ -63,6 +63,20 @@ H = TypeVar("H")
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("palmtrade-timing-equaliser-0")
+# failed password sign-ins counted per client address (a minute) and per number (15 minutes), checked before any
+# hashing: each costs an argon2 verification (64 MiB, about 200 ms of CPU) and a refused attempt in the audit trail
+SIGNIN_ADDRESS_WINDOW = 60
+SIGNIN_NUMBER_WINDOW = 15 * 60
+
+
+class FailureCounter(Protocol):
+    """Fixed-window counts shared by the deployment's processes (api/ratelimit.py)."""
+
+    async def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """(count in the current window, seconds until it resets), counting nothing."""
+        ...
+
+    async def hit(self, key: str, limit: int, window_seconds: int = 60) -> tuple[bool, int]: ...
 
 
 # the SMS outbox wired at the composition root (notifications/sms/dispatch.py); the development one logs
@@ -79,6 +93,10 @@ class Deps:
     code_secret: bytes = b"development-only-secret"
     # roles granted only to a two-factor session (certificate plus SMS code); TWO_FACTOR_ROLES in api/settings
     two_factor_roles: frozenset[Role] = frozenset()
+    # failed password sign-ins allowed per window (SIGNIN_FAILURES_PER_ADDRESS / _PER_NUMBER); 0: no limit
+    failures: FailureCounter | None = None
+    signin_failures_per_address: int = 30
+    signin_failures_per_number: int = 10
 
 
 deps = Deps()
@@ -181,7 +199,7 @@ async def register_organisation(
         "categories": categories,
         "password": hashlib.sha256(form.password.encode()).hexdigest(),
     }
-    password_hash = _hasher.hash(form.password)
+    password_hash = await hash_secret(form.password)
 
     async def create() -> dict[str, Any]:
         if await Organisation.exists(credit_code=credit_code):
@@ -363,24 +381,77 @@ async def _count_failure(actor: Actor, user_id: int) -> datetime | None:
 
 
 @raises(InvalidPhoneNumber, errors.InvalidCredentials, errors.AccountLocked, errors.AccountDisabled)
-@use_case("user.sign_in", "User")
 async def login_with_password(actor: Actor, phone: str, password: str) -> Session:
-    """A session for the right phone and password; locks the account after 5 failures."""
+    """A session for the right phone and password; locks the account after 5 failures. Past the failed sign-ins
+    allowed from the address or for the number, RateLimited before any hashing and with nothing recorded."""
+    keys = _sign_in_keys(actor, phone)
+    await _ensure_sign_in_allowed(keys)
+    try:
+        return await _login_with_password(actor, phone, password)
+    except (errors.InvalidCredentials, errors.AccountLocked, errors.AccountDisabled):
+        await _count_sign_in_failure(keys)
+        raise
+
+
+def _sign_in_keys(actor: Actor, phone: str) -> list[tuple[str, int, int]]:
+    """(counter, limit, window) of a password sign-in: its client address and its number."""
+    try:
+        number = normalize_mobile(phone)
+    except InvalidPhoneNumber:
+        number = phone.strip()[:32]
+    keys = [(f"signin-number:{number}", deps.signin_failures_per_number, SIGNIN_NUMBER_WINDOW)]
+    if actor.ip:
+        keys.append((f"signin-address:{actor.ip}", deps.signin_failures_per_address, SIGNIN_ADDRESS_WINDOW))
+    return [k for k in keys if k[1] > 0]
+
+
+async def _ensure_sign_in_allowed(keys: list[tuple[str, int, int]]) -> None:
+    if deps.failures is None:
+        return
+    for key, limit, window in keys:
+        count, reset = await deps.failures.peek(key, window)
+        if count >= limit:
+            raise RateLimited(retry_at=clock.now() + timedelta(seconds=reset))
+
+
+async def _count_sign_in_failure(keys: list[tuple[str, int, int]]) -> None:
+    if deps.failures is not None:
+        for key, limit, window in keys:
+            await deps.failures.hit(key, limit, window)
+
+
+@use_case("user.sign_in", "User")
+async def _login_with_password(actor: Actor, phone: str, password: str) -> Session:
     number = normalize_mobile(phone)
     user = await User.get_or_none(phone=number)
     if user is None:
-        _verify(_DUMMY_HASH, password)
+        await verify_nothing(password)
         raise errors.InvalidCredentials()
     _ensure_not_locked(user, clock.now())
-    if not _verify(user.password_hash, password):
+    if not await verify_secret(user.password_hash, password):
         locked_until = await _count_failure(actor, user.id)
         if locked_until is not None:
             raise errors.AccountLocked(locked_until=locked_until)
         raise errors.InvalidCredentials()
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = await hash_secret(password)
         await user.save(update_fields=["password_hash"])
     return await _open_session(actor, user, "password")
+
+
+async def hash_secret(secret: str) -> str:
+    """The argon2id hash of a password or device secret, computed on the CPU pool (domain/common/cpu.py)."""
+    return await cpu.run(_hasher.hash, secret)
+
+
+async def verify_secret(secret_hash: str, secret: str) -> bool:
+    """Whether `secret` matches its argon2 hash, checked on the CPU pool."""
+    return await cpu.run(_verify, secret_hash, secret)
+
+
+async def verify_nothing(secret: str) -> None:
+    """The same work as verify_secret for a name that has no hash, so that the answer's time does not tell."""
+    await cpu.run(_verify, _DUMMY_HASH, secret)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -584,12 +655,13 @@ async def create_integrator_client(
     if not 1 <= rate_per_minute <= 100_000:
         raise InvalidInput(field="ratePerMinute")
     secret = "pts_" + secrets.token_urlsafe(32)
+    secret_hash = await hash_secret(secret)
     holder: dict[str, str] = {}
 
     async def create() -> dict[str, Any]:
         client = await IntegratorClient.create(
             client_id="ptc_" + secrets.token_hex(8),
-            secret_hash=_hasher.hash(secret),
+            secret_hash=secret_hash,
             name=label,
             scopes=sorted(set(scopes)),
             rate_limit_per_minute=rate_per_minute,
@@ -615,9 +687,9 @@ async def client_credentials_token(actor: Actor, client_id: str, secret: str) ->
     """An access token for an integrator (OAuth 2.0 client credentials grant)."""
     client = await IntegratorClient.get_or_none(client_id=client_id, is_active=True)
     if client is None:
-        _verify(_DUMMY_HASH, secret)
+        await verify_nothing(secret)
         raise errors.InvalidClient()
-    if not _verify(client.secret_hash, secret):
+    if not await verify_secret(client.secret_hash, secret):
         raise errors.InvalidClient()
     token, expires = deps.keyring.issue(
         f"client:{client.client_id}",

@@ -132,12 +132,13 @@ async def register_terminal(
     place = required_text(location, "location", 200)
     region = accounts.check_region(region_code) if region_code else None
     secret = "ptk_" + secrets.token_urlsafe(32)
+    secret_hash = await accounts.hash_secret(secret)
     holder: dict[str, str] = {}
 
     async def create() -> dict[str, Any]:
         terminal = await Terminal.create(
             device_id="ptd_" + secrets.token_hex(8),
-            secret_hash=accounts._hasher.hash(secret),
+            secret_hash=secret_hash,
             name=label,
             location=place,
             region_code=region,
@@ -200,9 +201,9 @@ async def sign_in(actor: Actor, device_id: str, secret: str) -> TerminalToken:
     # device ids are ptd_ and hex digits: other text is unknown without a query (PostgreSQL refuses a NUL)
     terminal = await Terminal.get_or_none(device_id=device) if device.isascii() and device.isprintable() else None
     if terminal is None:
-        accounts._verify(accounts._DUMMY_HASH, secret)  # the same time for an unknown device
+        await accounts.verify_nothing(secret)  # the same time for an unknown device
         raise errors.TerminalCredentialsInvalid()
-    if not accounts._verify(terminal.secret_hash, secret) or not terminal.is_active:
+    if not await accounts.verify_secret(terminal.secret_hash, secret) or not terminal.is_active:
         raise errors.TerminalCredentialsInvalid()
     token, expires = accounts.deps.keyring.issue(
         f"terminal:{terminal.id}", {"roles": [Role.TERMINAL.value]}, ttl=TERMINAL_TOKEN_TTL
