@@ -6,7 +6,8 @@ Their answers are kept per (hash, operation name, variables, locale) and replaye
 without running the operation, until the shortest max-age of the fields selected has passed or an
 event that may change them (a published announcement) reaches this process over the live bus, which
 with Redis reaches every process. A hit still passes the token check, the integrators' rate limit and
-the operation allow-list; nothing about the caller is stored. Only answers without errors are kept.
+the operation allow-list; nothing about the caller is stored. Only answers without errors are kept, within
+RESPONSE_CACHE_BYTES (and RESPONSE_CACHE_ENTRIES) per process, the least recently used dropped first.
 
 Only requests by hash take this path (`extensions.persistedQuery`, POST or GET): the text of a query
 is never looked up here. A client that sends `Cache-Control: no-cache` (pull to refresh) gets a fresh
@@ -85,20 +86,36 @@ def shared_max_age(
 
 
 class ResponseCache:
-    """Answers by key, each until its own expiry; least recently used dropped beyond `capacity`."""
+    """Answers by key, each until its own expiry, within two bounds: `capacity` entries and `max_bytes` (the
+    answers' bytes plus their keys and a fixed allowance per entry); the least recently used go first. An answer
+    larger than a sixteenth of `max_bytes` is never kept: one page of a hundred cards is about 60 KB, so such an
+    answer is an outlier that would push out many of the answers the cache is for."""
 
-    def __init__(self, capacity: int, max_age_cap: int, clock: Callable[[], float] = time.monotonic) -> None:
+    ENTRY_OVERHEAD: Final = 400  # bytes per entry besides its answer and variables (the dict slot, tuples, hash)
+    LARGEST_SHARE: Final = 16  # an answer may take at most 1/16 of `max_bytes`
+
+    def __init__(
+        self,
+        capacity: int,
+        max_age_cap: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.capacity = capacity
         self.max_age_cap = max_age_cap
+        self.max_bytes = max_bytes
         self.clock = clock
-        self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[float, bytes, int]] = OrderedDict()
+        self.size = 0  # bytes accounted to the entries kept
         self.hits = 0
         self.misses = 0
         self.cleared = 0
+        self.evicted = 0  # dropped to stay within a bound (expired entries are not counted)
+        self.too_large = 0  # answers not kept for their size
 
     @property
     def enabled(self) -> bool:
-        return self.capacity > 0 and self.max_age_cap > 0
+        return self.capacity > 0 and self.max_age_cap > 0 and self.max_bytes > 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -107,7 +124,7 @@ class ResponseCache:
         entry = self._entries.get(key)
         if entry is None or entry[0] <= self.clock():
             if entry is not None:
-                del self._entries[key]
+                self._drop(key)
             self.misses += 1
             return None
         self._entries.move_to_end(key)
@@ -115,13 +132,25 @@ class ResponseCache:
         return entry[1]
 
     def put(self, key: Key, body: bytes, max_age: int) -> None:
-        self._entries[key] = (self.clock() + min(max_age, self.max_age_cap), body)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        if key in self._entries:
+            self._drop(key)
+        cost = len(body) + len(key[2]) + self.ENTRY_OVERHEAD
+        if cost * self.LARGEST_SHARE > self.max_bytes:
+            self.too_large += 1
+            return
+        self._entries[key] = (self.clock() + min(max_age, self.max_age_cap), body, cost)
+        self.size += cost
+        while len(self._entries) > self.capacity or self.size > self.max_bytes:
+            _, (_, _, dropped) = self._entries.popitem(last=False)
+            self.size -= dropped
+            self.evicted += 1
+
+    def _drop(self, key: Key) -> None:
+        self.size -= self._entries.pop(key)[2]
 
     def clear(self) -> None:
         self._entries.clear()
+        self.size = 0
         self.cleared += 1
 
     async def watch(self, bus: EventBus, stop: asyncio.Event) -> None:

@@ -135,7 +135,9 @@ def build_services(settings: Settings) -> Services:
     )
     services.push.owner = services.holder
     services.persisted = PersistedStore.from_contract(automatic=settings.persisted_automatic)
-    services.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_seconds)
+    services.response_cache = ResponseCache(
+        settings.response_cache_entries, settings.response_cache_seconds, max_bytes=settings.response_cache_bytes
+    )
     services.push.channels = push_channels(settings)
     services.sms = (
         SmsDispatcher(sms_providers(settings.sms_providers, settings.sms), settings.secret_key, services.holder)

@@ -87,8 +87,9 @@ class Settings:
     allowlist_kiosk: bool = False
     allowlist_integrator: bool = False
     allowlist_anonymous: bool = False
-    # shared answers of public persisted queries (api/response_cache.py); 0 entries or seconds: off
+    # shared answers of public persisted queries (api/response_cache.py); 0 entries, bytes or seconds: off
     response_cache_entries: int = 2000
+    response_cache_bytes: int = 64 * 1024 * 1024
     response_cache_seconds: int = 10
     ocds_prefix: str = "ocds-xxxxxx"
     # roles granted only to sessions signed in with a certificate and an SMS code (README: Certificates)
@@ -214,6 +215,7 @@ class Settings:
             allowlist_integrator=_bool("ALLOWLIST_INTEGRATOR", production),
             allowlist_anonymous=_bool("ALLOWLIST_ANONYMOUS", production),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2000),
+            response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
             response_cache_seconds=_int("RESPONSE_CACHE_SECONDS", 10),
             ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
             two_factor_roles=_roles("TWO_FACTOR_ROLES"),
