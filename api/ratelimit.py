@@ -15,6 +15,9 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int = 60) -> tuple[bool, int]:
         """(allowed, seconds until the window resets)."""
 
+    async def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """(hits in the current window, seconds until it resets), counting nothing."""
+
 
 class MemoryRateLimiter:
     def __init__(self) -> None:
@@ -31,6 +34,11 @@ class MemoryRateLimiter:
         if len(self._windows) > 100_000:
             self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
         return count <= limit, window_seconds - now % window_seconds
+
+    async def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        now = int(time.monotonic())
+        window, count = self._windows.get(key, (0, 0))
+        return (count if window == now // window_seconds else 0), window_seconds - now % window_seconds
 
 
 class RedisRateLimiter:
@@ -53,3 +61,11 @@ class RedisRateLimiter:
                 log.warning("rate limits not enforced: Redis is unreachable", exc_info=True)
             return True, window_seconds - now % window_seconds
         return count <= limit, window_seconds - now % window_seconds
+
+    async def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        now = int(time.time())
+        try:
+            count = await self.space.peek(f"rl:{key}:{now // window_seconds}")
+        except RedisError:
+            return 0, window_seconds - now % window_seconds  # as hit(): unreachable Redis limits nothing
+        return count, window_seconds - now % window_seconds

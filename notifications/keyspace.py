@@ -87,6 +87,10 @@ class Keyspace:
             count, _ = await pipe.execute()
         return int(count)
 
+    async def peek(self, key: str) -> int:
+        """The count of `key` (0 if none), counting nothing."""
+        return int(await self._client.get(self.name(key)) or 0)
+
     async def ping(self) -> None:
         await self._client.ping()
 
