@@ -26,7 +26,7 @@ from api.settings import Settings
 from domain import wiring
 from domain.accounts import services as accounts
 from domain.accounts.tokens import KeyRing, TokenPolicy
-from domain.common import chronograph
+from domain.common import chronograph, cpu
 from domain.common.actors import Role
 from domain.db import tortoise_config
 from domain.documents import services as documents
@@ -207,6 +207,10 @@ async def start(services: Services, with_workers: bool) -> None:
     accounts.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
     accounts.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
+    accounts.deps.failures = services.limiter
+    accounts.deps.signin_failures_per_address = settings.signin_failures_per_address
+    accounts.deps.signin_failures_per_number = settings.signin_failures_per_number
+    cpu.configure(settings.cpu_pool_size)
     if services.store is not None:
         documents.configure(
             services.store,
@@ -284,5 +288,6 @@ async def stop(services: Services) -> None:
         await services.sms.close()
     if services.voice is not None:
         await services.voice.close()
+    cpu.shutdown()
     if services.owns_database:
         await Tortoise.close_connections()

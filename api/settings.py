@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.common import cpu
 from domain.db import DEFAULT_DATABASE_URL
 from notifications.keyspace import PREFIX_PATTERN, default_prefix
 
@@ -127,6 +128,11 @@ class Settings:
     readiness_timeout: float = 1.0  # each readiness check (database, broker) answers within this or fails
     worker_health_port: int | None = None  # `worker` serves /healthz and /readyz here (on HOST)
     worker_stall_seconds: float = 300.0  # a worker loop without a finished step for this long is not ready
+    # CPU-bound calls (argon2, certificate paths, files) off the event loop, at most this many at once; 0: inline
+    cpu_pool_size: int = field(default_factory=cpu.default_size)
+    # failed password sign-ins per client address a minute and per number in 15 minutes, then RATE_LIMITED; 0: off
+    signin_failures_per_address: int = 30
+    signin_failures_per_number: int = 10
     # files (domain/documents): a folder by default, or S3-compatible object storage
     storage_url: str = "fs://data/files"
     storage_access_key_id: str | None = None
@@ -248,6 +254,9 @@ class Settings:
             readiness_timeout=float(os.environ.get("READINESS_TIMEOUT") or 1),
             worker_health_port=_int("WORKER_HEALTH_PORT", 0) or None,
             worker_stall_seconds=float(os.environ.get("WORKER_STALL_SECONDS") or 300),
+            cpu_pool_size=_int("CPU_POOL_SIZE", cpu.default_size()),
+            signin_failures_per_address=_int("SIGNIN_FAILURES_PER_ADDRESS", 30),
+            signin_failures_per_number=_int("SIGNIN_FAILURES_PER_NUMBER", 10),
             storage_url=os.environ.get("STORAGE_URL") or "fs://data/files",
             storage_access_key_id=os.environ.get("STORAGE_ACCESS_KEY_ID") or None,
             storage_secret_access_key=os.environ.get("STORAGE_SECRET_ACCESS_KEY") or None,
