@@ -14,8 +14,10 @@ from domain.documents.models import Document
 from domain.documents.purposes import Purpose
 from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, Lot, Project
+from domain.publication.services import AnnouncementImmutable
 from domain.publication.states import AnnouncementStatus, LotStatus
 from domain.registration import services as registration
+from domain.tendering.errors import BidDeadlinePassed
 from domain.tendering.models import SealedBid
 
 
@@ -51,7 +53,7 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         if ann is None or not _manages(actor, ann.project):
             raise NotFound()
         if ann.status != AnnouncementStatus.DRAFT.value:
-            raise InvalidTransition(state=ann.status)  # a published notice never changes
+            raise AnnouncementImmutable(state=ann.status)  # a published notice never changes
         return ann.lot_id
     if purpose.name in ("tender_document", "contract"):
         lot, project = await _lot(owner_id)
@@ -64,9 +66,9 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         lot, _ = await _lot(owner_id)
         if actor.org_id is None or not actor.has(Role.BIDDER) or lot.status == LotStatus.DRAFT.value:
             raise NotFound()
-        deadline = _bid_deadline(lot)
-        if lot.status != LotStatus.OPEN.value or deadline is None or clock.now() >= deadline:
-            raise InvalidTransition(state=lot.status)
+        deadline, now = _bid_deadline(lot), clock.now()
+        if lot.status != LotStatus.OPEN.value or deadline is None or now >= deadline:
+            raise BidDeadlinePassed(deadline=deadline or now)  # as the sealed bid itself is refused
         if await registration.active(lot.id, actor.org_id) is None:
             raise PermissionDenied()
         return int(lot.id)

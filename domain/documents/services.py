@@ -60,7 +60,9 @@ from domain.documents.models import Document, DocumentDownload, StoredObject, Up
 from domain.documents.purposes import PURPOSES, Purpose, purpose_of
 from domain.documents.scanning import Scanner, ScannerUnavailable
 from domain.documents.sniffing import SNIFF_BYTES, Sniffed, sniff
+from domain.publication.services import AnnouncementImmutable
 from domain.tendering.bid_files import BidFileEnvelopeInvalid, check_envelope
+from domain.tendering.errors import BidDeadlinePassed
 
 log = logging.getLogger("palmtrade.documents")
 
@@ -179,7 +181,16 @@ class Grant:
     grant: str
 
 
-@raises(PurposeUnknown, FileNameInvalid, DeclaredHashInvalid, FileTooLarge, TooManyFiles, DocumentNotReady)
+@raises(
+    PurposeUnknown,
+    FileNameInvalid,
+    DeclaredHashInvalid,
+    FileTooLarge,
+    TooManyFiles,
+    DocumentNotReady,
+    BidDeadlinePassed,
+    AnnouncementImmutable,
+)
 @use_case("document.upload_start", "Upload")
 async def start_upload(actor: Actor, form: UploadForm, idempotency_key: str | None = None) -> Grant:
     """Grants one upload of a declared file for an object the caller may hand files in for; nothing is stored

@@ -186,3 +186,22 @@ async def test_a_sealed_bid_file_is_read_by_nobody_until_the_opening_then_by_the
         archive.verify(io.BytesIO(bytes(tampered)), jwks)
     # and bidders may not take it
     assert (await docs.link(api, await f.login(api, a_at), built["document"]["id"]))["code"] == "NOT_FOUND"
+
+
+async def test_a_bid_file_after_the_deadline_is_refused_as_the_bid_itself_is(api, manual_clock, tmp_path):
+    # given a registered bidder of a sealed tender whose deadline is in 25 days
+    operator = await f.login(api, await operator_phone())
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot_id = project["lots"][0]["id"]
+    phone, _ = await registered_bidder(api, operator, lot_id)
+    sealed = tmp_path / "商务标.pdf.age"
+    with io.BytesIO(b"%PDF-1.7\n" + os.urandom(4000)) as src, sealed.open("wb") as dst:
+        seal_file(src, dst, new_key())
+
+    # when it starts a bid file upload a minute after the deadline
+    manual_clock.advance(timedelta(days=25, minutes=1))
+    late = await docs.grant(api, await f.login(api, phone), "BID_FILE", lot_id, sealed)
+
+    # then it hears the deadline passed (the code bidSubmit answers), and no upload was started
+    assert (late["__typename"], late["code"]) == ("BidDeadlinePassed", "BID_DEADLINE_PASSED"), late
+    assert await Document.filter(purpose="bid_file").count() == 0
