@@ -27,6 +27,7 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as pv
 
 from domain.certificates import errors, sm2
+from domain.common import cpu
 from domain.common.ids import is_valid_uscc
 
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
@@ -241,7 +242,12 @@ class ValidPath:
 async def validate(cert: x509.Certificate, trust: Trust, moment: datetime) -> ValidPath:
     """The path from `cert` to a recognised root at `moment`, checked for validity periods, CA
     constraints, revocation (a current CRL of every CA on the path is required) and a signing key usage;
-    a typed error naming the first failure otherwise."""
+    a typed error naming the first failure otherwise. Computed on the CPU pool (domain/common/cpu.py):
+    nothing is fetched, so pyhanko-certvalidator's coroutine only computes."""
+    return await cpu.run_coroutine(_validate, der_of(cert), trust, moment)
+
+
+async def _validate(leaf: bytes, trust: Trust, moment: datetime) -> ValidPath:
     if not trust.roots:
         raise errors.CertificateUnknownCa()
     context = ValidationContext(
@@ -253,7 +259,7 @@ async def validate(cert: x509.Certificate, trust: Trust, moment: datetime) -> Va
         moment=moment,
         signature_validator=sm2.VALIDATOR,
     )
-    validator = CertificateValidator(asn1_x509.Certificate.load(der_of(cert)), validation_context=context)
+    validator = CertificateValidator(asn1_x509.Certificate.load(leaf), validation_context=context)
     for usage in SIGNING_USAGES:
         try:
             # pyhanko-certvalidator leaves async_validate_usage unannotated

@@ -14,9 +14,9 @@ import asyncio
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -63,6 +63,14 @@ async def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return fn(*args, **kwargs)
     call = functools.partial(fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_pool.get(), call)
+
+
+async def run_coroutine(fn: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs) -> T:
+    """A coroutine that only computes (an `async` library API that awaits no I/O) run to its end in an event loop
+    of its own on the pool; inline on this loop when the pool's size is 0."""
+    if _pool.size == 0:
+        return await fn(*args, **kwargs)
+    return await run(asyncio.run, fn(*args, **kwargs))
 
 
 def shutdown() -> None:
