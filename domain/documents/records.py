@@ -1,15 +1,16 @@
 """The lot's records as files: the opening record, the evaluation report and the award notice, rendered to PDF
 (domain/documents/rendering.py) once their facts are final and kept as documents of the lot, their SHA-256 on the
-audit chain. The chronograph makes them (a render costs about a second of CPU, so never in a request)."""
+audit chain. The chronograph makes them (a render costs about a second of CPU, so never in a request), on the
+CPU pool (domain/common/cpu.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import datetime
 from typing import cast
 
 from domain.accounts.models import Organisation
+from domain.common import cpu
 from domain.common.clock import SHANGHAI
 from domain.documents import rendering
 from domain.documents.models import Document
@@ -70,7 +71,7 @@ async def opening_record(opening: Opening) -> Document:
             for o in objections
         ),
     )
-    pdf = await asyncio.to_thread(rendering.opening_record_pdf, data)
+    pdf = await cpu.run(rendering.opening_record_pdf, data)
     return await _keep(pdf, f"开标记录-{lot.trade_code}.pdf", "opening_record", lot.id)
 
 
@@ -87,7 +88,7 @@ async def evaluation_report(evaluation: Evaluation) -> Document:
         reported_at=evaluation.reported_at or evaluation.started_at,
         bidders=names,
     )
-    pdf = await asyncio.to_thread(rendering.evaluation_report_pdf, data)
+    pdf = await cpu.run(rendering.evaluation_report_pdf, data)
     return await _keep(pdf, f"评标报告-{lot.trade_code}.pdf", "evaluation_report", lot.id)
 
 
@@ -106,7 +107,7 @@ async def award_notice(award: Award) -> Document:
         issued_on=award.awarded_at.astimezone(SHANGHAI).date(),
         contract_due_on=award.contract_due_at.astimezone(SHANGHAI).date(),
     )
-    pdf = await asyncio.to_thread(rendering.award_notice_pdf, data)
+    pdf = await cpu.run(rendering.award_notice_pdf, data)
     return await _keep(pdf, f"中标通知书-{award.confirmation_no}.pdf", "award_notice", lot.id)
 
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from tortoise.transactions import in_transaction
 
-from domain.common import clock, events
+from domain.common import clock, cpu, events
 from domain.common.actors import SYSTEM, Actor
 from domain.common.errors import DomainError, NotFound, raises
 from domain.common.events import Audience, use_case
@@ -793,7 +793,7 @@ async def _open_bid_file(doc: Document, key_jwk: dict[str, Any]) -> None:
             await asyncio.to_thread(sealed.write, block)
         sealed.seek(0)
         try:
-            await asyncio.to_thread(open_file, sealed, plain, key_jwk)
+            await cpu.run(open_file, sealed, plain, key_jwk)
         except (CannotDecrypt, DomainError) as err:
             await _bid_file_outcome(doc, None, err.code)
             return
