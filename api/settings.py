@@ -56,6 +56,8 @@ def _roles(name: str) -> tuple[str, ...]:
 class Settings:
     production: bool = False
     database_url: str = DEFAULT_DATABASE_URL
+    # processes of the deployment that open a pool on PostgreSQL, every machine's (api/pool_layout.py); 0: unchecked
+    database_processes: int = 1
     redis_url: str | None = None
     # every Redis key and channel starts with this (notifications/keyspace.py); empty: derived per deployment
     redis_prefix: str = ""
@@ -190,9 +192,10 @@ class Settings:
             raise SettingsError("SECRET_KEY of at least 32 characters is required in production")
         database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         export = os.environ.get("AUDIT_EXPORT_PATH", "data/audit-heads.jsonl")
-        return cls(
+        settings = cls(
             production=production,
             database_url=database_url,
+            database_processes=_int("DATABASE_PROCESSES", 1),
             redis_url=os.environ.get("REDIS_URL") or None,
             redis_prefix=_redis_prefix(),
             secret_key=(secret or _dev_secret()).encode(),
@@ -272,6 +275,8 @@ class Settings:
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,
             **_key_encryption(production),
         )
+        settings.retention()  # a retention the domain refuses stops the start here, saying which
+        return settings
 
 
 SMS_PROVIDERS = ("aliyun", "tencent")
