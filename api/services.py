@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from tortoise import Tortoise
 
-from api import tracing
+from api import pool_layout, tracing
 from api.lifecycle import Lifecycle
 from api.persisted import PersistedStore
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -203,6 +203,7 @@ async def start(services: Services, with_workers: bool) -> None:
     if not Tortoise.is_inited():
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
         services.owns_database = True
+        await pool_layout.check(settings.database_url, settings.database_processes)
     await services.keyring.load()
     accounts.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
