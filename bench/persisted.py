@@ -73,8 +73,10 @@ def targets(token: str) -> list[hb.Target]:
         payload = json.dumps({**body, "operationName": SCREEN, "variables": VARIABLES}).encode()
         return hb.Target(name, "POST", "/graphql", body=payload, headers=headers, graphql=True, expect="announcements")
 
+    me = json.dumps({"query": hb.ME_QUERY, "operationName": "Me"}).encode()
     return [
         hb.Target("plain_starlette_json", "GET", "/bench/plain"),
+        hb.Target("graphql_authenticated_me", "POST", "/graphql", body=me, headers=auth, graphql=True),
         screen("screen_query_text", {"query": text}),
         screen("screen_query_persisted", {"extensions": persisted}),
         # the same hash asking for a fresh answer (pull to refresh): the operation runs every time
@@ -107,8 +109,40 @@ async def drop_pg_database(server_url: str, name: str) -> None:
         await conn.close()
 
 
-def prepare(database_url: str, secret: str) -> None:
-    asyncio.run(hb.prepare_database(database_url, secret.encode()))
+def prepare(database_url: str, secret: str, announcements: int) -> None:
+    asyncio.run(prepare_database(database_url, secret, announcements))
+
+
+async def prepare_database(database_url: str, secret: str, announcements: int) -> None:
+    """The demo city, plus `announcements` generated ones (api/bulk_seed): the demo city's 15 do not fill the
+    screen's 20 cards."""
+    from tortoise import Tortoise
+
+    from api.bulk_seed import seed_announcements
+    from domain.db import tortoise_config
+
+    await hb.prepare_database(database_url, secret.encode())
+    if announcements:
+        await Tortoise.init(config=tortoise_config(database_url))
+        try:
+            await seed_announcements(announcements, batch=max(1, announcements), seed=2026, progress=False)
+        finally:
+            await Tortoise.close_connections()
+
+
+def screen_cards(base: str, token: str) -> int:
+    """How many cards the screen shows (the figures are for a full screen)."""
+    import httpx
+
+    text, _ = screen_document()
+    reply = httpx.post(
+        f"{base}/graphql",
+        json={"query": text, "operationName": SCREEN, "variables": VARIABLES},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=10.0,
+    )
+    data = reply.json()["data"]["announcements"]
+    return len(data.get("edges") or data.get("nodes") or [])
 
 
 def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, pool: object) -> int:
@@ -117,7 +151,9 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
 
     secret = secrets.token_urlsafe(48)
     # in a process of its own: the ORM and the storage dialect are chosen once per process
-    setup = multiprocessing.get_context("spawn").Process(target=prepare, args=(database_url, secret))
+    setup = multiprocessing.get_context("spawn").Process(
+        target=prepare, args=(database_url, secret, args.announcements)
+    )
     setup.start()
     setup.join()
     if setup.exitcode != 0:
@@ -149,6 +185,7 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
         try:
             hb.wait_for_server(proc, base, log_path)
             token = hb.sign_in(base, DEMO_PASSWORD)
+            cards = screen_cards(base, token)
             results = [hb.measure(pool, port, target, args, proc.pid) for target in targets(token)]
             if proc.poll() is not None:
                 raise RuntimeError(f"server died during the run:\n{hb.tail(log_path)}")
@@ -175,6 +212,23 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
     print(
         f"{label}_persisted_vs_ad_hoc_text_ratio: {ratio('screen_query_persisted', 'screen_query_ad_hoc_text'):.3f} x"
     )
+
+    def cpu_ratio(a: str, b: str) -> float:
+        x, y = by_name[a].server_cpu_per_request_us, by_name[b].server_cpu_per_request_us
+        return x / y if y > 0 else math.nan
+
+    # issue 21: CPU per request against plain Starlette's in this run; the cached screen by req/s
+    executed = cpu_ratio("screen_query_persisted_executed", "plain_starlette_json")
+    me = cpu_ratio("graphql_authenticated_me", "plain_starlette_json")
+    print(f"{label}_screen_cards: {cards} count")
+    print(f"{label}_screen_executed_cpu_vs_plain: {executed:.1f} x")
+    print(f"{label}_screen_cached_cpu_vs_plain: {cpu_ratio('screen_query_persisted', 'plain_starlette_json'):.1f} x")
+    print(f"{label}_screen_cached_rps_vs_plain: {persisted_vs_plain:.2f} x")
+    print(f"{label}_me_cpu_vs_plain: {me:.1f} x")
+    if label == "postgres" or not args.postgres:
+        print(f"screen_executed_cpu_vs_plain: {executed:.1f} x")
+        print(f"screen_cached_rps_vs_plain: {persisted_vs_plain:.2f} x")
+        print(f"me_cpu_vs_plain: {me:.1f} x")
     met = "yes" if persisted_vs_plain >= GOAL else "no"
     print(f"{label}_persisted_goal_met: {met} (goal {GOAL:.2f} x of plain)")
     errors = sum(r.errors for r in results)
@@ -196,12 +250,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=None, help="connections in total (default 32)")
     parser.add_argument("--clients", type=int, default=None, help="load generator processes (default 1)")
     parser.add_argument("--postgres", metavar="URL", help="also measure on a fresh database on this server")
+    parser.add_argument(
+        "--announcements", type=int, default=None, help="generated announcements besides the demo city's (default 40)"
+    )
     args = parser.parse_args(argv)
     tiny = args.scale == "tiny"
     args.duration = args.duration if args.duration is not None else (0.5 if tiny else 5.0)
     args.warmup = args.warmup if args.warmup is not None else (0.2 if tiny else 1.0)
     args.concurrency = args.concurrency if args.concurrency is not None else (4 if tiny else 32)
     args.clients = min(args.clients or 1, args.concurrency)
+    args.announcements = args.announcements if args.announcements is not None else (10 if tiny else 40)
     args.client = "raw"
     if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1:
         parser.error("--duration must be > 0, --warmup >= 0, --concurrency >= 1")
