@@ -58,8 +58,6 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     # processes of the deployment that open a pool on PostgreSQL, every machine's (api/pool_layout.py); 0: unchecked
     database_processes: int = 1
-    # processes of the deployment that open a pool on PostgreSQL, every machine's (api/pool_layout.py); 0: unchecked
-    database_processes: int = 1
     redis_url: str | None = None
     # every Redis key and channel starts with this (notifications/keyspace.py); empty: derived per deployment
     redis_prefix: str = ""
@@ -197,7 +195,6 @@ class Settings:
         settings = cls(
             production=production,
             database_url=database_url,
-            database_processes=_int("DATABASE_PROCESSES", 1),
             database_processes=_int("DATABASE_PROCESSES", 1),
             redis_url=os.environ.get("REDIS_URL") or None,
             redis_prefix=_redis_prefix(),
