@@ -10,11 +10,12 @@ One run:
    ids are random and large, so that other users of the same Redis (its pub/sub channel and
    rate-limit keys are global) do not meet this run's lots or bidders;
 2. ``sql``: the raw SQL ceiling of the bid transaction on one hot row, for N concurrent connections
-   (asyncpg; SQLite: one sqlite3 connection), statement for statement what place_bid runs:
-   ``SELECT * FROM auction WHERE lot_id=$1 FOR UPDATE``, the bidder's and the leader's entries in one
-   select, update auction (seq, price, leader, ends_at, next check), insert into auction_bid, insert
-   the public bid event and the outbid notice into outbox_event, commit; bids/s (every transaction is
-   an accepted bid);
+   (asyncpg; SQLite: one sqlite3 connection), statement for statement what a warm accepted bid sends
+   (checked with log_statement=all, bench/README.md): BEGIN, ``SELECT * FROM auction WHERE lot_id=$1
+   FOR UPDATE``, the bidder's and the leader's entries in one select, update auction (seq, price,
+   leader, ends_at, next check), insert into auction_bid, insert the public bid event and the outbid
+   notice into outbox_event, COMMIT, then the pool's ``SELECT pg_advisory_unlock_all()``; bids/s (every
+   transaction is an accepted bid). ``hot_lot_vs_sql_ceiling`` divides by the one-connection figure;
 3. ``raw``: a plain ``websockets`` broadcast server in its own process and W sockets held by watcher
    processes; U messages, one at a time; latency from the moment the server starts the broadcast to
    receipt at each socket (p50/p99 over every socket and message);
@@ -60,6 +61,7 @@ import random
 import resource
 import secrets
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -394,6 +396,8 @@ async def sql_ceiling_pg(
                 audience = json.dumps({"orgs": [loser["organisation_id"]], "users": [], "roles": [], "public": False})
                 notice = {"lot_id": lot_id, "seq": seq, "price_fen": price}
                 await conn.execute(insert, uuid.uuid4(), str(row["id"]), json.dumps(notice), audience, now)
+        # what the server's asyncpg pool sends when the connection goes back after the transaction (outside the lock)
+        await conn.execute("SELECT pg_advisory_unlock_all()")
 
     async def worker(conn: Any, until: float, offset: int) -> int:
         done = 0
@@ -1236,6 +1240,24 @@ def platform_cpu(db: BenchDatabase, servers: Servers | None, extra: list[int] | 
     }
 
 
+def spy(args: argparse.Namespace, pid: int, name: str) -> subprocess.Popen[bytes] | None:
+    """With --profile DIR: py-spy samples `pid` (CPU only, 200/s) into DIR/<name>.txt until `unspy`."""
+    if not args.profile:
+        return None
+    out = Path(args.profile) / f"{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-r", "200", "-f", "raw"]
+    return subprocess.Popen(
+        [*command, "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def unspy(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its samples on SIGINT
+        proc.wait(timeout=120)
+
+
 def cpu_delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
     return {k: after[k] - before.get(k, 0.0) for k in after}
 
@@ -1300,12 +1322,14 @@ async def measure_bids(
     if mode != "once":
         await asyncio.sleep(max(0.0, t0 - time.time()))
     cpu0, wcpu0, pg0, w0 = servers.cpu(), servers.worker_cpu(), pg_cpu(), time.monotonic()
+    profile = spy(args, servers.procs[0].pid, f"server_{mode}_c{connections}") if drain else None
     tallies = []
     if mode != "once":
         await asyncio.sleep(max(0.0, t1 - time.time()))
     else:
         tallies = [await collect_tally(p) for p in procs]
     cpu1, wcpu1, pg1, w1 = servers.cpu(), servers.worker_cpu(), pg_cpu(), time.monotonic()
+    unspy(profile)
     backlog = await outbox_backlog(db)
     if mode != "once":
         tallies = [await collect_tally(p) for p in procs]
@@ -1453,7 +1477,9 @@ async def make_backlog(
     return await outbox_backlog(db), step.accepted_total
 
 
-async def measure_outbox(db: BenchDatabase, tmp: Path, redis_url: str | None, workers: int) -> OutboxRun:
+async def measure_outbox(
+    args: argparse.Namespace, db: BenchDatabase, tmp: Path, redis_url: str | None, workers: int
+) -> OutboxRun:
     """`workers` outbox worker processes (python -m api.manage worker), started and ready while the backlog is
     held, then released at once: events/s from the release until the backlog is empty."""
     await hold_outbox(db, True)
@@ -1468,6 +1494,7 @@ async def measure_outbox(db: BenchDatabase, tmp: Path, redis_url: str | None, wo
         await asyncio.sleep(1.0)  # past the first idle turn of every loop
         events = await outbox_backlog(db)
         before = platform_cpu(db, None, [p.pid for p in procs])
+        profile = spy(args, procs[0].pid, f"worker_outbox_w{workers}")
         began = time.perf_counter()
         await hold_outbox(db, False)
         deadline = time.monotonic() + 600
@@ -1477,13 +1504,14 @@ async def measure_outbox(db: BenchDatabase, tmp: Path, redis_url: str | None, wo
             await asyncio.sleep(0.005)
         seconds = time.perf_counter() - began
         cpu = cpu_delta(platform_cpu(db, None, [p.pid for p in procs]), before)
+        unspy(profile)
         return OutboxRun(workers=workers, events=events, seconds=seconds, cpu=cpu)
     finally:
         stop_processes(procs)
 
 
 async def measure_batches(
-    db: BenchDatabase, redis_url: str | None, batches: list[int], per_batch: int
+    args: argparse.Namespace, db: BenchDatabase, redis_url: str | None, batches: list[int], per_batch: int
 ) -> dict[int, tuple[float, dict[str, float]]]:
     """The dispatcher in this process (api/services.py's consumers, the deployment's broker) at each batch size,
     over `per_batch` waiting events each: (events, CPU seconds per process kind; "worker" is this process)."""
@@ -1496,11 +1524,14 @@ async def measure_batches(
     out: dict[int, tuple[float, dict[str, float]]] = {}
     for size in batches:
         dispatcher = Dispatcher(consumers, batch_size=size)
+        profile = spy(args, os.getpid(), f"dispatcher_batch{size}")
+        await asyncio.sleep(0.3)  # py-spy attached
         before, mine = platform_cpu(db, None), time.process_time()
         done = 0
         while done < per_batch and (n := await dispatcher.run_once()):
             done += n
         cpu = cpu_delta(platform_cpu(db, None), before)
+        unspy(profile)
         cpu["worker"] = time.process_time() - mine
         out[size] = (float(done), cpu)
     while await Dispatcher(consumers, batch_size=200).run_once():
@@ -1782,14 +1813,14 @@ async def run(args: argparse.Namespace) -> int:
         for workers in (1, 2) if args.outbox_seconds > 0 else ():
             backlog, accepted = await make_backlog(args, db, tmp, redis_url, seeded, bids_lot)
             backlog_accepted += accepted
-            run_ = await measure_outbox(db, tmp, redis_url, workers)
+            run_ = await measure_outbox(args, db, tmp, redis_url, workers)
             outbox_runs.append(run_)
             log(f"outbox: {workers} workers, {run_.events} of {backlog} events in {run_.seconds:.2f} s")
         if args.outbox_seconds > 0 and args.outbox_batches:
             backlog, accepted = await make_backlog(args, db, tmp, redis_url, seeded, bids_lot)
             backlog_accepted += accepted
             per_batch = max(1, backlog // len(args.outbox_batches))
-            batch_costs = await measure_batches(db, redis_url, args.outbox_batches, per_batch)
+            batch_costs = await measure_batches(args, db, redis_url, args.outbox_batches, per_batch)
         accepted_all = cold.accepted_total + sum(s.accepted_total for s in steps) + backlog_accepted
         failures += await check_bids(seeded.auctions["bids"], accepted_all)
 
@@ -1938,6 +1969,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--outbox-seconds", type=float, default=None, help="bids left for the outbox workers per run (0: no outbox)"
     )
     parser.add_argument("--outbox-batches", default="200,20,2", help="in-process dispatcher batch sizes ('' for none)")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the server in each bid step and the workers (py-spy installed)"
+    )
     parser.add_argument("--server-processes", type=int, default=1, help="API server processes (own ports)")
     parser.add_argument(
         "--separate-worker", action="store_true", help="outbox dispatcher in its own process (always with 2+ servers)"

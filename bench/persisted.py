@@ -186,7 +186,7 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
             hb.wait_for_server(proc, base, log_path)
             token = hb.sign_in(base, DEMO_PASSWORD)
             cards = screen_cards(base, token)
-            results = [hb.measure(pool, port, target, args, proc.pid) for target in targets(token)]
+            results = [measure(pool, port, target, args, proc.pid, label) for target in targets(token)]
             if proc.poll() is not None:
                 raise RuntimeError(f"server died during the run:\n{hb.tail(log_path)}")
         finally:
@@ -242,6 +242,26 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
     return errors
 
 
+def measure(pool: object, port: int, target: hb.Target, args: argparse.Namespace, pid: int, label: str) -> hb.Result:
+    """http_baseline's measurement; with --profile, py-spy samples the server over the same window (its
+    collapsed stacks in DIR/<label>_<target>.txt; py-spy is not a dependency: install it to profile)."""
+    if not args.profile:
+        return hb.measure(pool, port, target, args, pid)
+    out = Path(args.profile) / f"{label}_{target.name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seconds = str(math.ceil(args.warmup + args.duration))
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-r", "200", "-f", "raw"]
+    spy = subprocess.Popen(
+        [*command, "-d", seconds, "--nonblocking", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        return hb.measure(pool, port, target, args, pid)
+    finally:
+        spy.wait(timeout=60)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=["default", "tiny"], default="default")
@@ -250,6 +270,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=None, help="connections in total (default 32)")
     parser.add_argument("--clients", type=int, default=None, help="load generator processes (default 1)")
     parser.add_argument("--postgres", metavar="URL", help="also measure on a fresh database on this server")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy each target's window into DIR (py-spy installed)")
     parser.add_argument(
         "--announcements", type=int, default=None, help="generated announcements besides the demo city's (default 40)"
     )
