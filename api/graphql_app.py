@@ -3,10 +3,12 @@ persisted operations and allow-lists, and the status codes and refusals of Graph
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,7 +33,7 @@ from api.graphql_http import (
 )
 from api.graphql_http import header as raw_header
 from api.persisted import OperationPolicy, PersistedOperations, PersistedTransportWS
-from api.response_cache import shared_max_age
+from api.response_cache import ANSWERED_WITHOUT_ERRORS, shared_max_age
 from api.services import Services
 from api.settings import Settings
 from domain.accounts.tokens import InvalidToken
@@ -128,6 +130,9 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         """A request error (nothing executed) answered as application/graphql-response+json has no `data`
         entry and a 400 (set in __call__); as application/json it keeps `data: null` and a 200."""
         answer = await super().process_result(request, result)
+        request.scope.setdefault("state", {})[ANSWERED_WITHOUT_ERRORS] = not result.errors and isinstance(
+            result.data, dict
+        )
         if result.errors:
             request.state.outcome = outcome_of(result.data, result.errors)
         if (
@@ -146,6 +151,20 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             if isinstance(err.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
                 raise mutation_over_get() from err
             raise
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """As strawberry's, with the body encoded once, as UTF-8 bytes (`_encode`)."""
+        response = Response(_encode(response_data), status_code=200, media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+    def encode_json(self, data: object) -> str:
+        """The WebSocket's messages (and shared live updates, api/ws.py): text frames, as the protocol wants."""
+        return _encode(data).decode()
 
     def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
         raise batching_refused()  # README: GraphQL over HTTP, why batching is off
@@ -195,6 +214,16 @@ _REFUSALS = {
     404: ("NOT_FOUND", "未找到"),
     405: ("METHOD_NOT_ALLOWED", "不支持此请求方法"),
 }
+
+
+def _encode(data: object) -> bytes:
+    """Compact JSON with text as UTF-8 (not \\u escapes), by orjson: about 20 times faster than `json` on a
+    screen's answer. What orjson refuses (an integer beyond 64 bits or a key that is not a string, possible only in
+    a JSON scalar's value; a lone surrogate) is written by `json` as before, with \\u escapes."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

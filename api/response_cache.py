@@ -51,6 +51,9 @@ log = logging.getLogger("palmtrade.api.cache")
 
 MAX_BODY: Final = 64 * 1024  # a request by hash is small; a bigger body goes the normal way unread
 Key = tuple[str, str | None, str, str]
+# set in the request's state by the GraphQL view (api/graphql_app.py): True when the operation ran and answered
+# `data` without `errors`; the body is then kept without being parsed again to find out
+ANSWERED_WITHOUT_ERRORS: Final = "answered_without_errors"
 
 
 def shared_max_age(
@@ -236,7 +239,9 @@ class ResponseCacheMiddleware:
             )
             await send({"type": "http.response.body", "body": cached})
             return
-        await self.app(scope, receive, self._storing(key, max_age, headers, send))
+        state = scope.setdefault("state", {})
+        state.pop(ANSWERED_WITHOUT_ERRORS, None)
+        await self.app(scope, receive, self._storing(key, max_age, headers, state, send))
 
     def _cacheable(self, scope: Scope, request: Mapping[str, Any]) -> tuple[Key, int] | None:
         if request.get("query") is not None:
@@ -270,7 +275,9 @@ class ResponseCacheMiddleware:
             (b"vary", b"Accept, Accept-Language, Authorization"),
         ]
 
-    def _storing(self, key: Key, max_age: int, headers: list[tuple[bytes, bytes]], send: Send) -> Send:
+    def _storing(
+        self, key: Key, max_age: int, headers: list[tuple[bytes, bytes]], state: dict[str, Any], send: Send
+    ) -> Send:
         """Holds the response start until the body shows whether the answer may be kept."""
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -287,21 +294,13 @@ class ResponseCacheMiddleware:
                 return
             body = b"".join(chunks)
             extra: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store")]
-            if start.get("status") == 200 and _answer_without_errors(body):
+            if start.get("status") == 200 and state.get(ANSWERED_WITHOUT_ERRORS) is True:
                 self.cache.put(key, body, max_age)
                 extra = [(b"x-palmtrade-cache", b"miss"), *headers]
             await send({**start, "headers": [*start.get("headers", []), *extra]})
             await send({"type": "http.response.body", "body": body})
 
         return capture
-
-
-def _answer_without_errors(body: bytes) -> bool:
-    try:
-        answer = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the stack
-        return False
-    return isinstance(answer, dict) and "errors" not in answer and isinstance(answer.get("data"), dict)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
