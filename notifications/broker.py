@@ -9,6 +9,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import orjson
+
 from notifications.keyspace import Keyspace
 
 log = logging.getLogger("palmtrade.broker")
@@ -80,7 +82,11 @@ class RedisBroker(InProcessBroker):
         self._listening = False  # subscribed now (false while reconnecting after a failure)
 
     async def publish(self, message: dict[str, Any]) -> None:
-        await self.space.publish(CHANNEL, json.dumps(message, ensure_ascii=False))
+        try:  # orjson: every process decodes every message, ~5x faster than json (README: Dependencies)
+            data = orjson.dumps(message).decode()
+        except TypeError:  # what orjson refuses (an integer beyond 64 bits, a key that is not a string)
+            data = json.dumps(message, ensure_ascii=False)
+        await self.space.publish(CHANNEL, data)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="redis-broker")
@@ -95,7 +101,7 @@ class RedisBroker(InProcessBroker):
                     self._listening = True
                     self._ready.set()
                     async for data in messages:
-                        self.deliver_local(json.loads(data))
+                        self.deliver_local(orjson.loads(data))
             except asyncio.CancelledError:
                 raise
             except Exception:
