@@ -1,6 +1,6 @@
 """Password sign-ins against everything else: the latency of ``query Me`` while sign-ins run, with the CPU pool
-(``CPU_POOL_SIZE``, default 2: argon2 off the event loop) and with hashing inline on the loop (``CPU_POOL_SIZE=0``,
-the behaviour before the pool), in one run.
+(``CPU_POOL_SIZE``, by default 2, 1 on two cores: argon2 off the event loop) and with hashing inline on the loop
+(``CPU_POOL_SIZE=0``, the behaviour before the pool), in one run.
 
 One run, on the embedded default (a fresh SQLite file, in-process broker, workers in the server):
 
@@ -44,6 +44,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import http_baseline as hb  # the server, setup helpers and percentile
+
+from domain.common import cpu
 
 MODES = (("inline", "0"), ("pool", ""))  # "" keeps the default CPU_POOL_SIZE
 
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"argon2_verify_cpu: {argon2_verify_cpu():.1f} ms")
         print(
             f"# me={args.me} signins={args.signins} warmup={args.warmup}s duration={args.duration}s "
-            f"cores={os.cpu_count()} pool=CPU_POOL_SIZE default ({min(2, os.cpu_count() or 1)})",
+            f"cores={os.cpu_count()} pool=CPU_POOL_SIZE default ({cpu.default_size()})",
             file=sys.stderr,
         )
         return 1 if failed else 0

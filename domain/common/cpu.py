@@ -25,8 +25,10 @@ THREAD_PREFIX = "cpu"
 
 
 def default_size() -> int:
-    """Two, or one on a single core: argon2 alone keeps a core busy."""
-    return min(2, os.cpu_count() or 1)
+    """Two, leaving at least one core to the event loop: one on a machine of two cores or fewer. Each argon2 call
+    keeps a core busy; with as many threads as cores the loop waits for the kernel to give it one (bench/signin.py,
+    two cores: query Me p99 during sign-ins 133 ms with one thread, 298 ms with two, 942 ms inline)."""
+    return max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
 class _Pool:
