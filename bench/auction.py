@@ -29,16 +29,25 @@ One run:
      request was written (the acknowledgement can wait behind part of the fan-out), and the bid's
      own round trip;
    - ``bids``: client processes with C connections in total (a minimal HTTP/1.1 client on asyncio
-     streams), each connection cycling through its share of the B bidders and bidding the current
-     price plus one increment as its process last learnt it (from its own answers: an accepted bid,
-     or BID_TOO_LOW with the current price); accepted and refused counted separately (by code), for
-     each C of the sweep; the server's CPU over the window; the outbox drained between steps;
+     streams), each connection cycling through its share of the B bidders. Each bid takes a ticket from
+     a counter shared by the client processes right before it is written and bids the step's starting
+     price plus one increment per ticket: every bid is what the price allows when it leaves, and it
+     comes back too low only when the platform let a later bid reach the row lock first. First a cold
+     step (each bidder bids once: its first bid on the lot), then the warm sweep over C, then a refused
+     step (the starting price: BID_TOO_LOW). Accepted and refused counted separately (by code); CPU of
+     the servers, the worker, this database's PostgreSQL backends and Redis from each step's start until
+     the outbox is drained; plain Starlette's CPU per request (bench/http_baseline.py's route, its own
+     server process) measured before, as the unit of the ratios;
+   - ``outbox``: a server without a dispatcher takes bids for --outbox-seconds; their events are held
+     not due while 1, then 2, worker processes start, then released at once: events/s until empty; then
+     this process's dispatcher at batch sizes 200, 20 and 2 over a fresh backlog (CPU per event);
    - the bids checked afterwards: sequences 1..N without a gap, prices strictly increasing, the
      auction row equal to the last bid, as many stored as the clients saw accepted.
 
-Output, one figure a line, ``name: value unit``, then the ratios. Goals (stated on stderr, met or
-not): accepted bidPlace >= 1,000 bids/s and >= 60 % of the SQL ceiling; live update p99 within 2x
-of the raw broadcast's p99.
+Output, one figure a line, ``name: value unit``, then the ratios (bench/README.md says what each means).
+Goals (stated on stderr, met or not): accepted bidPlace >= 1,000 bids/s and >= 60 % of the SQL ceiling at
+one connection; live update p99 within 2x of the raw broadcast's p99. ``--profile DIR`` (py-spy installed
+in .venv) samples the server in each bid step, the outbox workers and the dispatcher per batch size.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/palmtrade REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/auction.py
