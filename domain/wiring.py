@@ -43,7 +43,7 @@ from domain.documents import records
 from domain.documents import services as documents
 from domain.evaluation import notices as expert_notices
 from domain.evaluation.models import ExpertNotice
-from domain.guarantees import services as guarantees
+from domain.guarantees import release as guarantee_release
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
 from domain.notifications import retention as notification_retention
@@ -83,7 +83,7 @@ def _timed_transitions() -> None:
     chronograph.register("objection.answer_due", Objection, objections.flag_objection_overdue)
     chronograph.register("complaint.deadlines", Complaint, complaints.flag_complaint_overdue)
     chronograph.register("deposit.refund_overdue", DepositAccount, deposits.flag_overdue)
-    chronograph.register("guarantee.expire", Guarantee, guarantees.expire)
+    chronograph.register("guarantee.expire", Guarantee, guarantee_release.expire)
     chronograph.register("award.contract_due", Award, results.flag_contract_overdue)
     chronograph.register("opening.advance", Opening, opening._fire)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.guarantees import services
+from domain.guarantees import release
 from domain.guarantees.models import Guarantee
 from domain.publication.events import LotStatusChanged
 from domain.registration.services import RegistrationWithdrawn
@@ -12,12 +12,12 @@ from domain.registration.services import RegistrationWithdrawn
 
 async def release_on_lot_result(event: LotStatusChanged) -> None:
     """A lot with its result (contract, failure, termination) releases every issued guarantee."""
-    await services.on_lot_status_changed(int(event.object_id), event.after)
+    await release.on_lot_status_changed(int(event.object_id), event.after)
 
 
 async def release_on_withdrawal(event: RegistrationWithdrawn) -> None:
     """A bidder that withdrew no longer bids: its issued guarantee is released."""
-    await services.on_registration_withdrawn(event.lot_id, event.organisation_id)
+    await release.on_registration_withdrawn(event.lot_id, event.organisation_id)
 
 
 async def in_force(lot_id: int, org_id: int, at: datetime) -> bool:

@@ -36,7 +36,7 @@ from domain.common.money import Money
 from domain.common.queries import column
 from domain.common.storage import lock
 from domain.deposits import services as deposits
-from domain.guarantees import services as guarantees
+from domain.guarantees import release as guarantee_release
 from domain.publication import services as publication
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
@@ -383,7 +383,7 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             )
         # the winner's security stays until the contract; everyone else's is let go now
         await deposits.refund_all_but(lot_id, winner.organisation_id)
-        await guarantees.release_all_but(lot_id, winner.organisation_id)
+        await guarantee_release.release_all_but(lot_id, winner.organisation_id)
         return {"award_id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "result.award", {"lot": lot_id}, decide)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.actors import Role
-from domain.guarantees import services as guarantees
+from domain.guarantees import claims, issuance
 from domain.guarantees.models import Guarantee as GuaranteeModel
 from schema.certificates.types import SignatureInput, signed
 from schema.errors import mutation, result_union
@@ -53,7 +53,7 @@ class GuaranteeApplied:
     guarantee: Guarantee = strawberry.field(description="The application as made.")
 
 
-GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, [guarantees.apply])
+GuaranteeApplyResult = result_union("GuaranteeApplyResult", GuaranteeApplied, [issuance.apply])
 
 
 @strawberry.input(description="Issue the guarantee: the letter signed with one of the guarantor's registered keys.")
@@ -81,7 +81,7 @@ class GuaranteeIssued:
     guarantee: Guarantee = strawberry.field(description="The guarantee, now issued.")
 
 
-GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, [guarantees.issue])
+GuaranteeIssueResult = result_union("GuaranteeIssueResult", GuaranteeIssued, [issuance.issue])
 
 
 @strawberry.input(description="Decline an application, saying why.")
@@ -101,7 +101,7 @@ class GuaranteeDeclined:
     guarantee: Guarantee = strawberry.field(description="The application, now declined.")
 
 
-GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDeclined, [guarantees.decline])
+GuaranteeDeclineResult = result_union("GuaranteeDeclineResult", GuaranteeDeclined, [issuance.decline])
 
 
 @strawberry.input(description="Claim (索赔) an issued guarantee: once, after the bid deadline, while it is valid.")
@@ -127,7 +127,7 @@ class GuaranteeClaimed:
     guarantee: Guarantee = strawberry.field(description="The guarantee, now claimed.")
 
 
-GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, [guarantees.claim])
+GuaranteeClaimResult = result_union("GuaranteeClaimResult", GuaranteeClaimed, [claims.claim])
 
 
 @strawberry.input(description="Record that the guarantor paid the claim.")
@@ -146,7 +146,7 @@ class GuaranteeClaimPaid:
     guarantee: Guarantee = strawberry.field(description="The guarantee with its claim paid.")
 
 
-GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaimPaid, [guarantees.pay_claim])
+GuaranteeClaimPayResult = result_union("GuaranteeClaimPayResult", GuaranteeClaimPaid, [claims.pay_claim])
 
 
 @strawberry.input(description="Reject the claim, saying why.")
@@ -166,9 +166,7 @@ class GuaranteeClaimRejected:
     guarantee: Guarantee = strawberry.field(description="The guarantee with its claim rejected.")
 
 
-GuaranteeClaimRejectResult = result_union(
-    "GuaranteeClaimRejectResult", GuaranteeClaimRejected, [guarantees.reject_claim]
-)
+GuaranteeClaimRejectResult = result_union("GuaranteeClaimRejectResult", GuaranteeClaimRejected, [claims.reject_claim])
 
 
 def _node(g: GuaranteeModel) -> Guarantee:
@@ -190,7 +188,7 @@ class GuaranteeMutations:
             strawberry.argument(description="The lot, the guarantor and the amount and validity asked for."),
         ],
     ) -> GuaranteeApplied:
-        g = await guarantees.apply(
+        g = await issuance.apply(
             info.context.actor,
             int_id(input.lot_id, "Lot", "lotId"),
             int_id(input.guarantor_id, "Organisation", "guarantorId"),
@@ -214,7 +212,7 @@ class GuaranteeMutations:
             GuaranteeIssueInput, strawberry.argument(description="The application and the signed letter.")
         ],
     ) -> GuaranteeIssued:
-        g = await guarantees.issue(
+        g = await issuance.issue(
             info.context.actor,
             _guarantee_id(input.guarantee_id),
             input.letter_jws,
@@ -235,7 +233,7 @@ class GuaranteeMutations:
             GuaranteeDeclineInput, strawberry.argument(description="The application and why it is declined.")
         ],
     ) -> GuaranteeDeclined:
-        g = await guarantees.decline(
+        g = await issuance.decline(
             info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
         )
         return GuaranteeDeclined(guarantee=_node(g))
@@ -252,7 +250,7 @@ class GuaranteeMutations:
             GuaranteeClaimInput, strawberry.argument(description="The issued guarantee, the amount claimed and why.")
         ],
     ) -> GuaranteeClaimed:
-        g = await guarantees.claim(
+        g = await claims.claim(
             info.context.actor,
             _guarantee_id(input.guarantee_id),
             input.amount_fen,
@@ -272,7 +270,7 @@ class GuaranteeMutations:
             GuaranteeClaimPayInput, strawberry.argument(description="The claimed guarantee the guarantor paid.")
         ],
     ) -> GuaranteeClaimPaid:
-        g = await guarantees.pay_claim(info.context.actor, _guarantee_id(input.guarantee_id), input.idempotency_key)
+        g = await claims.pay_claim(info.context.actor, _guarantee_id(input.guarantee_id), input.idempotency_key)
         return GuaranteeClaimPaid(guarantee=_node(g))
 
     @mutation(
@@ -288,7 +286,7 @@ class GuaranteeMutations:
             strawberry.argument(description="The claimed guarantee and why the claim is rejected."),
         ],
     ) -> GuaranteeClaimRejected:
-        g = await guarantees.reject_claim(
+        g = await claims.reject_claim(
             info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
         )
         return GuaranteeClaimRejected(guarantee=_node(g))

@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from domain.common.actors import Role
 from domain.common.errors import DomainError
-from domain.guarantees import services as guarantees
+from domain.guarantees import issuance, reading
 from schema import fields
 from schema.accounts.types import Organisation
 from schema.guarantees.types import Guarantee, GuaranteeCheck, GuaranteeState
@@ -49,7 +49,7 @@ class GuaranteeQueries:
         before: Before = None,
     ) -> Connection[Guarantee]:
         lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
-        query = guarantees.mine(info.context.actor, status.value if status else None, lot)
+        query = reading.mine(info.context.actor, status.value if status else None, lot)
         return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
     @fields.field(
@@ -74,7 +74,7 @@ class GuaranteeQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Guarantee]:
-        query = guarantees.applications(info.context.actor, status.value if status else None)
+        query = reading.applications(info.context.actor, status.value if status else None)
         return await paginate(info, query, first, after, Guarantee.from_model, last, before)
 
     @fields.field(
@@ -100,7 +100,7 @@ class GuaranteeQueries:
         before: Before = None,
     ) -> Connection[Guarantee] | None:
         try:
-            query = await guarantees.lot_guarantees(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+            query = await reading.lot_guarantees(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
         return await paginate(info, query, first, after, Guarantee.from_model, last, before)
@@ -128,7 +128,7 @@ class GuaranteeQueries:
                     "RATE_LIMITED: too many checks, try again in a minute / 查询过于频繁",
                     extensions={"code": "RATE_LIMITED"},
                 )
-        found = await guarantees.check_authenticity(letter_no, verification_code)
+        found = await reading.check_authenticity(letter_no, verification_code)
         return GuaranteeCheck.of(found) if found else None
 
     @fields.field(
@@ -136,4 +136,4 @@ class GuaranteeQueries:
         permission_classes=[IsUser],
     )
     async def guarantors(self) -> list[Organisation]:
-        return [Organisation.from_model(o) for o in await guarantees.guarantors()]
+        return [Organisation.from_model(o) for o in await issuance.guarantors()]

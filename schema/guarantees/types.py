@@ -7,7 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import NotFound
-from domain.guarantees import services as guarantees
+from domain.guarantees import reading, shared
 from domain.guarantees.letter import Party as PartyModel
 from domain.guarantees.models import Guarantee as GuaranteeModel
 from domain.guarantees.states import GuaranteeStatus
@@ -86,7 +86,7 @@ class Guarantee(Node):
         "itself, the guarantor, operators and the supervisors of the lot's category; null for anyone else."
     )
     async def payer_account(self, info: Info) -> str | None:
-        return self._model.payer_account if await guarantees.sees_payer(info.context.actor, self._model) else None
+        return self._model.payer_account if await shared.sees_payer(info.context.actor, self._model) else None
 
     @fields.field(description="The lot the guarantee secures a bid for.")
     async def lot(self) -> Lot:
@@ -109,7 +109,7 @@ class Guarantee(Node):
         return cls(
             _pk=m.id,
             _model=m,
-            application_no=guarantees.application_no(m),
+            application_no=shared.application_no(m),
             status=GuaranteeStatus(m.status),
             amount_fen=m.amount_fen,
             valid_until=m.valid_until,
@@ -161,7 +161,7 @@ class GuaranteeCheck:
     letter_sha256: str = strawberry.field(description="SHA-256 (hex) of the signed letter, to match a copy.")
 
     @classmethod
-    def of(cls, a: guarantees.Authenticity) -> "GuaranteeCheck":
+    def of(cls, a: reading.Authenticity) -> "GuaranteeCheck":
         letter = a.letter
         return cls(
             status=GuaranteeStatus(a.status),
@@ -185,6 +185,6 @@ async def _guarantee_node(info: Info, pk: str) -> Guarantee | None:
     if not pk.isascii() or not pk.isdigit():
         return None
     try:
-        return Guarantee.from_model(await guarantees.visible(info.context.actor, int(pk)))
+        return Guarantee.from_model(await shared.visible(info.context.actor, int(pk)))
     except NotFound:
         return None

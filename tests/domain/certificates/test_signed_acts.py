@@ -19,7 +19,7 @@ from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.models import OutboxEvent
 from domain.complaints import complaints, objections
-from domain.guarantees import services as guarantees
+from domain.guarantees import claims, issuance, shared
 from domain.guarantees.models import Guarantee
 from mobile_contract import signing
 from tests.domain import factories as df
@@ -134,17 +134,17 @@ async def test_a_guarantees_issue_and_claim_carry_verified_signatures(ring, cas,
     _, g = await applied(w)
     issuer, issuer_leaf = await signer_of(w.guarantor.org_id or 0, Role.GUARANTOR, a)
     claimant, claimant_leaf = await signer_of(w.tenderer.org_id or 0, Role.TENDERER, b)
-    number = guarantees.application_no(g)
+    number = shared.application_no(g)
     sent = await letter(w, g) + "\n"  # as the guarantor's system sends it, a newline included
     issue_content = signing.guarantee_issue_content(number, sent)
     # when the guarantor issues it, signing the letter exactly as sent
-    done = await guarantees.issue(issuer, g.id, sent, signed=Signed(issuer_leaf.pem, issuer_leaf.sign(issue_content)))
+    done = await issuance.issue(issuer, g.id, sent, signed=Signed(issuer_leaf.pem, issuer_leaf.sign(issue_content)))
     # and, after the bid deadline, the tenderer claims it, signing the claim
     manual_clock.set(w.deadline + timedelta(days=1))
     await current_crls(a, b)
     reason = "投标截止后撤销投标文件（实施条例第三十五条）"
     claim_content = signing.guarantee_claim_content(number, reason)
-    claimed = await guarantees.claim(
+    claimed = await claims.claim(
         claimant, g.id, AMOUNT, reason, signed=Signed(claimant_leaf.pem, claimant_leaf.sign(claim_content))
     )
     # then both acts happened, each with its signature stored over the content the client built
@@ -182,7 +182,7 @@ async def test_a_wrong_signature_on_a_guarantees_issue_or_claim_changes_nothing(
     claimant, claimant_leaf = await signer_of(w.tenderer.org_id or 0, Role.TENDERER, a)
     _, other_leaf = await signer_of((await df.organisation(kinds=["guarantor"])).id, Role.GUARANTOR, a)
     token = await letter(w, g)
-    number = guarantees.application_no(g)
+    number = shared.application_no(g)
     content = signing.guarantee_issue_content(number, token)
     # when the guarantor signs another letter, the claim's content, with another guarantor's certificate, or
     # sends a signature altered on the way
@@ -195,7 +195,7 @@ async def test_a_wrong_signature_on_a_guarantees_issue_or_claim_changes_nothing(
     expected = {"invalid": errors.CertificateSignatureInvalid, "organisation": errors.CertificateWrongOrganisation}
     for signed, kind in refused:
         with pytest.raises(expected[kind]):
-            await guarantees.issue(issuer, g.id, token, signed=signed)
+            await issuance.issue(issuer, g.id, token, signed=signed)
     # then the guarantee is still an application, and no issue and no signature were recorded
     assert (await Guarantee.get(id=g.id)).status == "applied"
     assert not await ActSignature.exists()
@@ -203,17 +203,15 @@ async def test_a_wrong_signature_on_a_guarantees_issue_or_claim_changes_nothing(
 
     # when, once the letter is issued correctly signed and the deadline passed, the tenderer signs another
     # reason, or the right reason with the guarantor's certificate
-    await guarantees.issue(issuer, g.id, token, signed=Signed(leaf.pem, leaf.sign(content)))
+    await issuance.issue(issuer, g.id, token, signed=Signed(leaf.pem, leaf.sign(content)))
     manual_clock.set(w.deadline + timedelta(days=1))
     await current_crls(a)
     reason = "中标人拒签合同（实施条例第七十四条）"
     with pytest.raises(errors.CertificateSignatureInvalid):
-        await guarantees.claim(
-            claimant, g.id, AMOUNT, reason, signed=Signed(claimant_leaf.pem, claimant_leaf.sign(reason))
-        )
+        await claims.claim(claimant, g.id, AMOUNT, reason, signed=Signed(claimant_leaf.pem, claimant_leaf.sign(reason)))
     guarantors = Signed(leaf.pem, leaf.sign(signing.guarantee_claim_content(number, reason)))
     with pytest.raises(errors.CertificateWrongOrganisation):
-        await guarantees.claim(claimant, g.id, AMOUNT, reason, signed=guarantors)
+        await claims.claim(claimant, g.id, AMOUNT, reason, signed=guarantors)
     # then the guarantee stays issued and unclaimed, with only the issue's signature
     after = await Guarantee.get(id=g.id)
     assert (after.status, after.claim_reason, after.claimed_at) == ("issued", None, None)

@@ -19,7 +19,7 @@ from domain.common.chronograph import fire_due
 from domain.common.errors import IdempotencyKeyReused, InvalidTransition, NotFound, PermissionDenied
 from domain.common.ids import InvalidBankAccount
 from domain.common.models import OutboxEvent
-from domain.guarantees import services as guarantees
+from domain.guarantees import claims, issuance, reading, release, shared
 from domain.guarantees.errors import (
     ClaimTooEarly,
     GuaranteeExists,
@@ -95,7 +95,7 @@ async def bidder(w: World) -> Actor:
 
 async def applied(w: World) -> tuple[Actor, Guarantee]:
     actor = await bidder(w)
-    return actor, await guarantees.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
+    return actor, await issuance.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
 
 
 def party(org: Organisation) -> dict[str, str]:
@@ -106,7 +106,7 @@ async def letter(w: World, g: Guarantee, private_jwk: dict[str, Any] | None = No
     orgs = {o.id: o for o in await Organisation.filter(id__in=[g.applicant_id, g.beneficiary_id, g.guarantor_id])}
     payload = {
         "letterNo": f"L{next(_letters):08d}",
-        "applicationNo": guarantees.application_no(g),
+        "applicationNo": shared.application_no(g),
         "lotTradeCode": w.lot.trade_code,
         "applicant": party(orgs[g.applicant_id]),
         "beneficiary": party(orgs[g.beneficiary_id]),
@@ -123,7 +123,7 @@ async def letter(w: World, g: Guarantee, private_jwk: dict[str, Any] | None = No
 
 async def issued(w: World) -> tuple[Actor, Guarantee]:
     actor, g = await applied(w)
-    return actor, await guarantees.issue(w.guarantor, g.id, await letter(w, g))
+    return actor, await issuance.issue(w.guarantor, g.id, await letter(w, g))
 
 
 async def test_two_letters_racing_for_one_letter_number_issue_one(db, manual_clock):
@@ -133,7 +133,7 @@ async def test_two_letters_racing_for_one_letter_number_issue_one(db, manual_clo
     tokens = [await letter(w, g, letterNo="BH-SAME-1") for g in (first, second)]
     # when both are issued at the same moment
     results = await asyncio.gather(
-        *(guarantees.issue(w.guarantor, g.id, t) for g, t in zip((first, second), tokens, strict=True)),
+        *(issuance.issue(w.guarantor, g.id, t) for g, t in zip((first, second), tokens, strict=True)),
         return_exceptions=True,
     )
     # then one is issued and the other refused, with nothing kept of it
@@ -150,7 +150,7 @@ async def test_one_bidder_applying_twice_at_once_gets_one_application(db, manual
     actor = await bidder(w)
     # when the bidder's two phones apply at the same moment
     results = await asyncio.gather(
-        *(guarantees.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until) for _ in range(2)),
+        *(issuance.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until) for _ in range(2)),
         return_exceptions=True,
     )
     # then
@@ -164,8 +164,8 @@ async def test_the_same_letter_sent_twice_is_accepted_once(db, manual_clock):
     _, g = await applied(w)
     token = await letter(w, g)
     # when the guarantor's system sends the letter twice, without an idempotency key
-    first = await guarantees.issue(w.guarantor, g.id, token)
-    again = await guarantees.issue(w.guarantor, g.id, token)
+    first = await issuance.issue(w.guarantor, g.id, token)
+    again = await issuance.issue(w.guarantor, g.id, token)
     # then the second returns the guarantee as issued, with the same code; one event
     assert (first.status, again.status) == ("issued", "issued")
     assert first.verification_code == again.verification_code
@@ -173,7 +173,7 @@ async def test_the_same_letter_sent_twice_is_accepted_once(db, manual_clock):
     assert await OutboxEvent.filter(type="guarantee.issued").count() == 1
     # and another letter for the issued guarantee is refused
     with pytest.raises(InvalidTransition):
-        await guarantees.issue(w.guarantor, g.id, await letter(w, g))
+        await issuance.issue(w.guarantor, g.id, await letter(w, g))
 
 
 async def test_a_revoked_key_a_future_letter_and_a_withdrawn_bidder_are_refused(db, manual_clock):
@@ -187,14 +187,14 @@ async def test_a_revoked_key_a_future_letter_and_a_withdrawn_bidder_are_refused(
     # when / then: a letter that claims to be issued in 5 minutes, a bidder that withdrew meanwhile,
     # and a letter signed before its key was revoked
     with pytest.raises(LetterMalformed) as caught:
-        await guarantees.issue(w.guarantor, future_case.id, future)
+        await issuance.issue(w.guarantor, future_case.id, future)
     assert caught.value.field == "issuedAt"
     await registration.withdraw(withdrawn_bidder, w.lot.id)
     with pytest.raises(NotRegistered):
-        await guarantees.issue(w.guarantor, withdrawn_case.id, await letter(w, withdrawn_case))
+        await issuance.issue(w.guarantor, withdrawn_case.id, await letter(w, withdrawn_case))
     await keys.revoke_key(w.guarantor, (await PartnerKey.get(kid=w.kid)).id)
     with pytest.raises(SignatureInvalid):
-        await guarantees.issue(w.guarantor, revoked_case.id, token)
+        await issuance.issue(w.guarantor, revoked_case.id, token)
     assert {g.status for g in await Guarantee.all()} == {"applied"}
 
 
@@ -205,16 +205,16 @@ async def test_only_the_parties_act_and_a_claim_waits_for_the_deadline(db, manua
     stranger = actor_of(await organisation(kinds=["tenderer"]), Role.TENDERER)
     # when / then: the applicant may not claim, a stranger may not see it, the tenderer must wait
     with pytest.raises(PermissionDenied):
-        await guarantees.claim(applicant, g.id, AMOUNT, "撤销投标")
+        await claims.claim(applicant, g.id, AMOUNT, "撤销投标")
     with pytest.raises(NotFound):
-        await guarantees.claim(stranger, g.id, AMOUNT, "撤销投标")
+        await claims.claim(stranger, g.id, AMOUNT, "撤销投标")
     with pytest.raises(ClaimTooEarly) as caught:
-        await guarantees.claim(w.tenderer, g.id, AMOUNT, "撤销投标")
+        await claims.claim(w.tenderer, g.id, AMOUNT, "撤销投标")
     assert caught.value.params["deadline"] == w.deadline
     with pytest.raises(PermissionDenied):
-        await guarantees.decline(applicant, g.id, "不是我能拒绝的")
+        await issuance.decline(applicant, g.id, "不是我能拒绝的")
     # and the tenderer sees the issued guarantee at once, and was told of it
-    assert [r.id for r in await (await guarantees.lot_guarantees(w.tenderer, w.lot.id))] == [g.id]
+    assert [r.id for r in await (await reading.lot_guarantees(w.tenderer, w.lot.id))] == [g.id]
     [event] = await OutboxEvent.filter(type="guarantee.issued")
     assert w.tenderer.org_id in event.audience["orgs"]
 
@@ -226,13 +226,13 @@ async def test_release_happens_once_however_often_the_result_arrives_and_a_claim
     _, claimed = await issued(w)
     _, pending = await applied(w)
     manual_clock.advance(timedelta(days=21))
-    await guarantees.claim(w.tenderer, claimed.id, AMOUNT, "中标人拒签合同")
+    await claims.claim(w.tenderer, claimed.id, AMOUNT, "中标人拒签合同")
     # when the lot's events arrive: awarded (no result yet), then terminated three times
-    await guarantees.on_lot_status_changed(w.lot.id, "awarded")
+    await release.on_lot_status_changed(w.lot.id, "awarded")
     before = (await Guarantee.get(id=plain.id)).status
     for _ in range(3):
-        await guarantees.on_lot_status_changed(w.lot.id, "terminated")
-    await guarantees.on_lot_status_changed(w.lot.id, "no-such-status")
+        await release.on_lot_status_changed(w.lot.id, "terminated")
+    await release.on_lot_status_changed(w.lot.id, "no-such-status")
     # then
     assert before == "issued"
     statuses = {g.id: g.status for g in await Guarantee.all()}
@@ -249,7 +249,7 @@ async def test_the_chronograph_expires_issued_guarantees_only(db, manual_clock):
     _, claimed = await issued(w)
     _, pending = await applied(w)
     manual_clock.advance(timedelta(days=21))
-    await guarantees.claim(w.tenderer, claimed.id, AMOUNT, "中标人拒签合同")
+    await claims.claim(w.tenderer, claimed.id, AMOUNT, "中标人拒签合同")
     # when the validity ends and the chronograph runs twice
     manual_clock.set(w.valid_until + timedelta(seconds=1))
     await fire_due()
@@ -261,10 +261,10 @@ async def test_the_chronograph_expires_issued_guarantees_only(db, manual_clock):
     assert await Guarantee.filter(next_check_at__isnull=False).count() == 0
     # and the expired letter still checks out as expired, an application has nothing to check
     row = await Guarantee.get(id=plain.id)
-    found = await guarantees.check_authenticity(row.letter_no or "", row.verification_code or "")
+    found = await reading.check_authenticity(row.letter_no or "", row.verification_code or "")
     assert found is not None
     assert found.status == "expired"
-    assert await guarantees.check_authenticity("", "") is None
+    assert await reading.check_authenticity("", "") is None
 
 
 async def test_a_pending_application_blocks_another_until_declined(db, manual_clock):
@@ -273,9 +273,9 @@ async def test_a_pending_application_blocks_another_until_declined(db, manual_cl
     actor, g = await applied(w)
     # when / then
     with pytest.raises(GuaranteeExists):
-        await guarantees.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
-    await guarantees.decline(w.guarantor, g.id, "反担保不足")
-    again = await guarantees.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
+        await issuance.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
+    await issuance.decline(w.guarantor, g.id, "反担保不足")
+    again = await issuance.apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until)
     assert again.id != g.id
     assert (await Guarantee.get(id=g.id)).decline_reason == "反担保不足"
 
@@ -284,7 +284,7 @@ async def test_the_premiums_payer_account_is_kept_as_digits_and_is_part_of_the_r
     # given a registered bidder
     w = await world()
     actor = await bidder(w)
-    apply = guarantees.apply
+    apply = issuance.apply
     # when it applies naming the account loosely typed, and retries the key naming another account
     g = await apply(
         actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until, "k-1", payer_account="6222 0216 0001"
@@ -297,7 +297,7 @@ async def test_the_premiums_payer_account_is_kept_as_digits_and_is_part_of_the_r
         await apply(actor, w.lot.id, w.guarantor.org_id or 0, AMOUNT, w.valid_until, payer_account="账号 6222")
     # then the account is stored as its digits, readable by the parties and supervision only
     assert g.payer_account == "622202160001"
-    assert await guarantees.sees_payer(actor, g)
-    assert await guarantees.sees_payer(w.guarantor, g)
-    assert not await guarantees.sees_payer(w.tenderer, g)
-    assert not await guarantees.sees_payer(await bidder(w), g)
+    assert await shared.sees_payer(actor, g)
+    assert await shared.sees_payer(w.guarantor, g)
+    assert not await shared.sees_payer(w.tenderer, g)
+    assert not await shared.sees_payer(await bidder(w), g)
