@@ -187,7 +187,7 @@ async def seed_demo_publication() -> None:
     from domain.auctions import services as auctions
     from domain.common import clock
     from domain.common.clock import ManualClock
-    from domain.publication import services as publication
+    from domain.publication import announcements, projects
 
     tenderer = await Organisation.get(credit_code=credit_code("91370200MA3E34567"))
     user = await User.get(organisation_id=tenderer.id)
@@ -202,7 +202,7 @@ async def seed_demo_publication() -> None:
             moving.set(start)
             deadlines = [start + PAST_DEADLINE if due is None else real + due for *_, due in lots]
             forms = [
-                publication.LotForm(
+                projects.LotForm(
                     name=lot_name,
                     procedure=procedure,
                     estimated_price_fen=estimate,
@@ -214,8 +214,8 @@ async def seed_demo_publication() -> None:
                 )
                 for (lot_name, procedure, estimate, _), deadline in zip(lots, deadlines, strict=True)
             ]
-            project = await publication.create_project(
-                actor, publication.ProjectForm(name=name, category=category, region_code=region, lots=forms)
+            project = await projects.create_project(
+                actor, projects.ProjectForm(name=name, category=category, region_code=region, lots=forms)
             )
             project_lots = list(await project.lots.all().order_by("lot_no"))
             first_lot = project_lots[0] if project_lots else None
@@ -236,9 +236,9 @@ async def seed_demo_publication() -> None:
                 moving.advance(days=2, hours=3)
                 # a complaint decision is the supervisor's, published by the platform
                 publisher = SYSTEM if kind == "complaint_decision" else actor
-                draft = await publication.draft_announcement(
+                draft = await announcements.draft_announcement(
                     publisher,
-                    publication.AnnouncementForm(
+                    announcements.AnnouncementForm(
                         project_id=project.id,
                         lot_id=first_lot.id if first_lot else None,
                         type=kind,
@@ -246,7 +246,7 @@ async def seed_demo_publication() -> None:
                         body_html=BODIES[kind].format(project=name),
                         corrects_id=tender_id if kind == "change" else None,
                         attachments=[
-                            publication.AttachmentForm(
+                            announcements.AttachmentForm(
                                 name=f"{_title(kind, name)}.pdf",
                                 size=524_288,
                                 sha256=hashlib.sha256(f"{name}{kind}".encode()).hexdigest(),
@@ -254,7 +254,7 @@ async def seed_demo_publication() -> None:
                         ],
                     ),
                 )
-                published = await publication.publish_announcement(publisher, draft.id)
+                published = await announcements.publish_announcement(publisher, draft.id)
                 if kind == "tender":
                     tender_id = published.id
             for position in opened_now:
@@ -271,21 +271,21 @@ async def seed_demo_publication() -> None:
 
 
 async def _publish_tender(actor: Actor, project_id: int, lot_id: int, name: str) -> None:
-    from domain.publication import services as publication
+    from domain.publication import announcements
 
-    form = publication.AnnouncementForm(
+    form = announcements.AnnouncementForm(
         project_id=project_id,
         lot_id=lot_id,
         type="tender",
         title=_title("tender", name),
         body_html=BODIES["tender"].format(project=name),
         attachments=[
-            publication.AttachmentForm(
+            announcements.AttachmentForm(
                 name=f"{_title('tender', name)}.pdf", size=524_288, sha256=hashlib.sha256(name.encode()).hexdigest()
             )
         ],
     )
-    await publication.publish_announcement(actor, (await publication.draft_announcement(actor, form)).id)
+    await announcements.publish_announcement(actor, (await announcements.draft_announcement(actor, form)).id)
 
 
 async def _file_demo_complaint(lot_id: int) -> None:

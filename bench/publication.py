@@ -181,7 +181,7 @@ async def run_queries(args: argparse.Namespace, lines: list[str]) -> list[Timing
 
     from domain.publication import feed, search
     from domain.publication.models import Announcement
-    from domain.publication.services import AnnouncementFilter, public_announcements
+    from domain.publication.reading import AnnouncementFilter, public_announcements
     from schema.build import build_schema
     from schema.context import Context
 

@@ -31,8 +31,7 @@ from domain.common.events import EventBus, live_message
 from domain.common.models import OutboxEvent
 from domain.common.queries import column
 from domain.common.storage import claim
-from domain.publication import feed
-from domain.publication import services as publication
+from domain.publication import feed, saved_searches
 from notifications import metrics
 
 log = logging.getLogger("palmtrade.dispatch")
@@ -69,7 +68,7 @@ class SavedSearchConsumer:
 
     async def consume(self, events: Sequence[OutboxEvent]) -> None:
         published = [int(e.object_id) for e in events if e.type == "announcement.published"]
-        await publication.match_saved_searches(published)
+        await saved_searches.match_saved_searches(published)
 
 
 class LiveConsumer:

@@ -34,8 +34,8 @@ from api.bulk_seed.vocabulary import (
 )
 from domain.common import clock
 from domain.common.catalogue import Category
+from domain.publication.announcements import plain_text, sanitize
 from domain.publication.procedures import SALES, configure
-from domain.publication.services import plain_text, sanitize
 from domain.publication.states import AnnouncementType
 
 ANNOUNCEMENTS_PER_PROJECT = 2.5

@@ -51,7 +51,7 @@ from domain.common.queries import column
 from domain.common.storage import lock
 from domain.publication.models import Lot
 from domain.publication.procedures import Procedure, bounds
-from domain.publication.services import managed_project
+from domain.publication.projects import managed_project
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
 from domain.registration.models import Registration
@@ -576,7 +576,7 @@ async def publish_result(lot_id: int) -> bool:
     """Publishes the auction's outcome once it is over (idempotent): a result announcement naming the
     winner, the price and the confirmation number (成交确认书), which awards the lot; or, when it
     failed (流拍), a termination announcement. True when it published one now."""
-    from domain.publication import services as publication
+    from domain.publication.announcements import announce
     from domain.publication.models import Announcement
 
     auction = await Auction.get_or_none(lot_id=lot_id)
@@ -604,7 +604,7 @@ async def publish_result(lot_id: int) -> bool:
             f"<p>{lot.name}（交易标识码 {lot.trade_code}）网络竞价于{when}结束，"
             "无有效出价达到保留价，本次竞价流拍。</p>"
         )
-    await publication.announce(system, lot, kind, title, body)
+    await announce(system, lot, kind, title, body)
     if kind == "result":
         from domain.deposits import services as deposits
 

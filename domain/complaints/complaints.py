@@ -66,7 +66,7 @@ from domain.complaints.states import (
     ObjectionStatus,
 )
 from domain.credit import services as credit
-from domain.publication import services as publication
+from domain.publication.announcements import announce
 from domain.publication.models import Lot, Project
 from domain.publication.states import AnnouncementType
 from domain.tendering.models import Opening, OpeningObjection
@@ -343,7 +343,7 @@ async def decide_complaint(
         lot = await Lot.get(id=current.lot_id)
         complainant = await Organisation.get(id=current.organisation_id)
         # published in the supervisor's name by the platform: supervisors manage no project
-        ann = await publication.announce(
+        ann = await announce(
             SYSTEM,
             lot,
             AnnouncementType.COMPLAINT_DECISION,

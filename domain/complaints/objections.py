@@ -47,8 +47,8 @@ from domain.complaints.states import (
     ObjectionStage,
     ObjectionStatus,
 )
-from domain.publication import services as publication
 from domain.publication.models import Announcement, Lot, Project
+from domain.publication.projects import managed_project
 from domain.publication.states import AnnouncementStatus, AnnouncementType
 from domain.results import services as results
 from domain.tendering.models import Opening, SealedBid
@@ -172,7 +172,7 @@ async def answer_objection(
     if found is None:
         raise NotFound()
     lot = await Lot.get(id=found.lot_id)
-    project = await publication.managed_project(actor, lot.project_id)
+    project = await managed_project(actor, lot.project_id)
 
     async def change() -> dict[str, Any]:
         current = await lock(Objection.filter(id=objection_id)).get()

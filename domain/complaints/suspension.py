@@ -19,8 +19,8 @@ from domain.complaints.errors import LotAlreadySuspended, NotSuspended
 from domain.complaints.events import LotSuspendedEvent, LotSuspensionLifted
 from domain.complaints.models import LotSuspension
 from domain.complaints.states import COMPLAINT
+from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot
-from domain.publication.services import LotSuspended
 from domain.results import services as results
 from domain.tendering import opening as openings
 

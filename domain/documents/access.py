@@ -13,8 +13,8 @@ from domain.documents.errors import BidFileSealed
 from domain.documents.models import Document
 from domain.documents.purposes import Purpose
 from domain.guarantees.models import Guarantee
+from domain.publication.errors import AnnouncementImmutable
 from domain.publication.models import Announcement, Lot, Project
-from domain.publication.services import AnnouncementImmutable
 from domain.publication.states import AnnouncementStatus, LotStatus
 from domain.registration import services as registration
 from domain.tendering.errors import BidDeadlinePassed

@@ -60,7 +60,7 @@ from domain.documents.models import Document, DocumentDownload, StoredObject, Up
 from domain.documents.purposes import PURPOSES, Purpose, purpose_of
 from domain.documents.scanning import Scanner, ScannerUnavailable
 from domain.documents.sniffing import SNIFF_BYTES, Sniffed, sniff
-from domain.publication.services import AnnouncementImmutable
+from domain.publication.errors import AnnouncementImmutable
 from domain.tendering.bid_files import BidFileEnvelopeInvalid, check_envelope
 from domain.tendering.errors import BidDeadlinePassed
 

@@ -47,9 +47,10 @@ from domain.evaluation.errors import ScoreSheetMismatch as ScoreSheetMismatch
 from domain.evaluation.models import Evaluation, ExpertDraw, Score
 from domain.evaluation.states import EVALUATION, DrawStatus
 from domain.evaluation.states import EvaluationStatus as EvaluationStatus
-from domain.publication import services as publication
+from domain.publication.announcements import announce
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, EvaluationMethod, Procedure, evaluation_settings
+from domain.publication.projects import move_lot
 from domain.publication.states import LotStatus
 from domain.results.models import Candidate
 from domain.tendering.models import Opening, SealedBid
@@ -494,8 +495,8 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
 
 async def _fail(lot: Lot, bids: int) -> None:
     """流标 at the evaluation: the lot fails and a termination announcement ends it, as at the opening."""
-    await publication.move_lot(SYSTEM, lot.id, {LotStatus.EVALUATING}, LotStatus.FAILED)
-    await publication.announce(
+    await move_lot(SYSTEM, lot.id, {LotStatus.EVALUATING}, LotStatus.FAILED)
+    await announce(
         SYSTEM,
         lot,
         "termination",

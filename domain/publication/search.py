@@ -72,7 +72,7 @@ from domain.common.storage import using_postgres
 
 if TYPE_CHECKING:
     from domain.publication.models import Announcement
-    from domain.publication.services import AnnouncementFilter
+    from domain.publication.reading import AnnouncementFilter
 
 jieba.setLogLevel(60)
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]+")
@@ -358,8 +358,8 @@ def _narrowed(filt: AnnouncementFilter) -> bool:
 
 
 def _filters(filt: AnnouncementFilter, p: _Params) -> list[str]:
-    """The same conditions as services.public_announcements, as SQL on the alias `a`."""
-    from domain.publication.services import region_prefix
+    """The same conditions as reading.public_announcements, as SQL on the alias `a`."""
+    from domain.publication.reading import region_prefix
 
     where = [f"a.status = {p(PUBLISHED)}"]
     for column, values in (("category", filt.categories), ("type", filt.types), ("lot_status", filt.lot_statuses)):

@@ -65,7 +65,7 @@ def _moves() -> tuple[Transition[LotStatus], ...]:
         move(f"publish_{kind.value}", allowed, target, note=f"a {kind.value} announcement is published")
         for kind, (allowed, target) in LOT_MOVES.items()
     )
-    # time-driven steps no announcement makes (publication.services.move_lot)
+    # time-driven steps no announcement makes (publication.projects.move_lot)
     by_time = (
         move(
             "start_opening",

@@ -37,8 +37,9 @@ from domain.common.queries import column
 from domain.common.storage import lock
 from domain.deposits import services as deposits
 from domain.guarantees import release as guarantee_release
-from domain.publication import services as publication
+from domain.publication.announcements import announce
 from domain.publication.models import Announcement, Lot, Project
+from domain.publication.projects import managed_project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from domain.results.errors import AlreadyConfirmed as AlreadyConfirmed
 from domain.results.errors import CandidatesMissing as CandidatesMissing
@@ -223,7 +224,7 @@ async def _managed_lot(actor: Actor, lot_id: int) -> tuple[Lot, Project]:
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None:
         raise NotFound()
-    return lot, await publication.managed_project(actor, lot.project_id)
+    return lot, await managed_project(actor, lot.project_id)
 
 
 async def _published(lot_id: int, kind: AnnouncementType) -> Announcement | None:
@@ -282,7 +283,7 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
             "<p>投标人或者其他利害关系人对评标结果有异议的，应当在公示期间向招标人提出。</p>"
         )
         title = f"{locked.name}中标候选人公示"
-        ann = await publication.announce(actor, locked, AnnouncementType.CANDIDATE_PUBLICITY, title, body)
+        ann = await announce(actor, locked, AnnouncementType.CANDIDATE_PUBLICITY, title, body)
         assert ann.publicity_ends_at is not None  # set by publishing a candidate publicity
         await events.record(
             CandidatesPublished(
@@ -336,7 +337,7 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             f"<p>成交确认书编号：{confirmation_no}。</p>"
             f"<p>招标人与中标人应当自中标通知书发出之日起 {CONTRACT_DAYS} 日内订立书面合同。</p>"
         )
-        ann = await publication.announce(actor, lot, AnnouncementType.RESULT, f"{lot.name}中标结果公告", body)
+        ann = await announce(actor, lot, AnnouncementType.RESULT, f"{lot.name}中标结果公告", body)
         made = await Award.create(
             lot_id=lot_id,
             candidate_id=winner.id,
@@ -472,7 +473,7 @@ async def record_contract(
             f"合同金额：人民币 {_yuan(amount_fen)} 元；签订日期：{signed_on.isoformat()}。</p>"
             f"<p>成交确认书编号：{made.confirmation_no}。</p>"
         )
-        ann = await publication.announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
+        ann = await announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
         now = clock.now()
         made.contract_no, made.contract_amount_fen, made.contract_signed_on = number, amount_fen, signed_on
         made.contract_recorded_at, made.next_check_at, made.updated_at = now, None, now
@@ -525,7 +526,7 @@ async def record_performance(
             f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {number}）"
             f"已于{completed_on.isoformat()}履行完毕。</p><p>{html.escape(text)}</p>"
         )
-        ann = await publication.announce(actor, lot, AnnouncementType.PERFORMANCE, f"{lot.name}履约信息", body)
+        ann = await announce(actor, lot, AnnouncementType.PERFORMANCE, f"{lot.name}履约信息", body)
         now = clock.now()
         made.performance_recorded_at, made.status, made.updated_at = now, completed.value, now
         await made.save()

@@ -30,9 +30,11 @@ from domain.common.errors import DomainError, NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_shared
-from domain.publication import services as publication
+from domain.publication.announcements import announce
+from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import TENDERING, Procedure
+from domain.publication.projects import ensure_not_suspended, managed_project, move_lot
 from domain.publication.states import LotStatus
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import BadBidDocument, CannotDecrypt, open_sealed
@@ -162,8 +164,8 @@ async def advance(opening: Opening, now: datetime) -> None:
     While the lot is suspended nothing moves: the opening is parked until `resume` re-plans it."""
     lot = await Lot.get(id=opening.lot_id)
     try:
-        await publication.ensure_not_suspended(lot)
-    except publication.LotSuspended:
+        await ensure_not_suspended(lot)
+    except LotSuspended:
         if opening.next_check_at is not None:
             opening.next_check_at, opening.updated_at = None, now
             await opening.save()
@@ -179,7 +181,7 @@ async def advance(opening: Opening, now: datetime) -> None:
             # 招标投标法 第二十八条: fewer than three bidders, the tender is held again; nothing is opened
             opening.status = OPENING.fire(opening.status, "fail", by=SYSTEM, bids=standing, min_bids=min_bids).value
             opening.closed_at, opening.next_check_at = now, None
-            await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
+            await move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
             await events.record(
                 OpeningFailed(
                     object_id=str(opening.id),
@@ -198,7 +200,7 @@ async def advance(opening: Opening, now: datetime) -> None:
             opening.started_at = start
             opening.window_ends_at = start + window
             opening.next_check_at = opening.window_ends_at
-            await publication.move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.EVALUATING)
+            await move_lot(SYSTEM, lot.id, {LotStatus.OPEN}, LotStatus.EVALUATING)
             await events.record(
                 OpeningStarted(
                     object_id=str(opening.id),
@@ -274,7 +276,7 @@ async def _decrypting(lot_id: int, now: datetime) -> Opening:
     opening = await Opening.get_or_none(lot_id=lot_id)
     if opening is None:
         raise NotFound()
-    await publication.ensure_not_suspended(await Lot.get(id=lot_id))  # no decryption while suspended
+    await ensure_not_suspended(await Lot.get(id=lot_id))  # no decryption while suspended
     due = (opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline) or (
         opening.status == OpeningStatus.DECRYPTING.value
         and opening.window_ends_at is not None
@@ -417,7 +419,7 @@ async def answer_objection(actor: Actor, objection_id: int, answer: str) -> Open
     if objection is None:
         raise NotFound()
     lot = await Lot.get(id=objection.opening.lot_id)
-    await publication.managed_project(actor, lot.project_id)
+    await managed_project(actor, lot.project_id)
     objection.answer, objection.answered_by, objection.answered_at = body, actor.user_id, clock.now()
     await objection.save()
     await events.record(
@@ -544,7 +546,7 @@ async def announce_failure(lot_id: int) -> bool:
         return False
     lot = await Lot.get(id=lot_id)
     when = clock.to_shanghai(opening.deadline).strftime("%Y年%m月%d日 %H:%M")
-    await publication.announce(
+    await announce(
         SYSTEM,
         lot,
         "termination",

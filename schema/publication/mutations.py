@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from domain.common.actors import Role
 from domain.documents.errors import ScanPending
-from domain.publication import services
+from domain.publication import announcements, projects, saved_searches
 from schema.accounts.types import CatalogueCategory
 from schema.errors import mutation, result_union
 from schema.permissions import IsAuthenticated, has_role
@@ -158,7 +158,7 @@ class ProjectCreated:
     project: Project = strawberry.field(description="The new project with its lots and their trade identifiers.")
 
 
-ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, [services.create_project])
+ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, [projects.create_project])
 
 
 @strawberry.input(description="Change a draft lot's configuration or eligibility.")
@@ -183,7 +183,7 @@ class LotConfigured:
     lot: Lot = strawberry.field(description="The lot with its configuration as it now stands.")
 
 
-LotConfigureResult = result_union("LotConfigureResult", LotConfigured, [services.configure_lot])
+LotConfigureResult = result_union("LotConfigureResult", LotConfigured, [projects.configure_lot])
 
 
 @strawberry.input(description="An attached file: name, size and SHA-256 of its content.")
@@ -226,7 +226,9 @@ class AnnouncementDrafted:
     announcement: Announcement = strawberry.field(description="The saved draft.")
 
 
-AnnouncementDraftResult = result_union("AnnouncementDraftResult", AnnouncementDrafted, [services.draft_announcement])
+AnnouncementDraftResult = result_union(
+    "AnnouncementDraftResult", AnnouncementDrafted, [announcements.draft_announcement]
+)
 
 
 @strawberry.input(description="Publish a draft: public at once, never changed again.")
@@ -246,7 +248,7 @@ class AnnouncementPublished:
 # ScanPending: raised by documents' malware hold, which publication asks through publication/holds (plugged at
 # domain/wiring) without importing documents, so publish_announcement cannot name it
 AnnouncementPublishResult = result_union(
-    "AnnouncementPublishResult", AnnouncementPublished, [services.publish_announcement, ScanPending]
+    "AnnouncementPublishResult", AnnouncementPublished, [announcements.publish_announcement, ScanPending]
 )
 
 
@@ -276,7 +278,7 @@ class SavedSearchCreated:
     saved_search: SavedSearch = strawberry.field(description="The saved search.")
 
 
-SavedSearchCreateResult = result_union("SavedSearchCreateResult", SavedSearchCreated, [services.save_search])
+SavedSearchCreateResult = result_union("SavedSearchCreateResult", SavedSearchCreated, [saved_searches.save_search])
 
 
 @strawberry.input(description="Delete a saved search.")
@@ -289,7 +291,9 @@ class SavedSearchDeleted:
     ok: bool = strawberry.field(default=True, description="True once the search is gone.")
 
 
-SavedSearchDeleteResult = result_union("SavedSearchDeleteResult", SavedSearchDeleted, [services.delete_saved_search])
+SavedSearchDeleteResult = result_union(
+    "SavedSearchDeleteResult", SavedSearchDeleted, [saved_searches.delete_saved_search]
+)
 
 
 def _rules(items: list[EligibilityRuleInput]) -> list[dict[str, str]]:
@@ -311,13 +315,13 @@ class PublicationMutations:
         ],
     ) -> ProjectCreated:
         tenderer = int_id(input.tenderer_id, "Organisation", "tendererId") if input.tenderer_id else None
-        form = services.ProjectForm(
+        form = projects.ProjectForm(
             name=input.name,
             category=input.category.value,
             region_code=input.region_code,
             tenderer_id=tenderer,
             lots=[
-                services.LotForm(
+                projects.LotForm(
                     name=lot.name,
                     procedure=lot.procedure.value,
                     estimated_price_fen=lot.estimated_price_fen,
@@ -327,7 +331,7 @@ class PublicationMutations:
                 for lot in input.lots
             ],
         )
-        project = await services.create_project(info.context.actor, form, input.idempotency_key)
+        project = await projects.create_project(info.context.actor, form, input.idempotency_key)
         return ProjectCreated(project=Project.from_model(project))
 
     @mutation(
@@ -341,7 +345,7 @@ class PublicationMutations:
             strawberry.argument(description="The draft lot and its new configuration or eligibility."),
         ],
     ) -> LotConfigured:
-        lot = await services.configure_lot(
+        lot = await projects.configure_lot(
             info.context.actor,
             int_id(input.lot_id, "Lot", "lotId"),
             input.config.overrides() if input.config else {},
@@ -358,7 +362,7 @@ class PublicationMutations:
             AnnouncementDraftInput, strawberry.argument(description="The announcement to save as a draft.")
         ],
     ) -> AnnouncementDrafted:
-        form = services.AnnouncementForm(
+        form = announcements.AnnouncementForm(
             project_id=int_id(input.project_id, "Project", "projectId"),
             type=input.type.value,
             title=input.title,
@@ -366,11 +370,11 @@ class PublicationMutations:
             lot_id=int_id(input.lot_id, "Lot", "lotId") if input.lot_id else None,
             corrects_id=int_id(input.corrects_id, "Announcement", "correctsId") if input.corrects_id else None,
             attachments=[
-                services.AttachmentForm(name=a.name, size=a.size, sha256=a.sha256, content_type=a.content_type)
+                announcements.AttachmentForm(name=a.name, size=a.size, sha256=a.sha256, content_type=a.content_type)
                 for a in input.attachments
             ],
         )
-        ann = await services.draft_announcement(info.context.actor, form, input.idempotency_key)
+        ann = await announcements.draft_announcement(info.context.actor, form, input.idempotency_key)
         return AnnouncementDrafted(announcement=Announcement.from_model(ann))
 
     @mutation(
@@ -382,7 +386,7 @@ class PublicationMutations:
         input: Annotated[AnnouncementPublishInput, strawberry.argument(description="The draft to publish.")],
     ) -> AnnouncementPublished:
         ann_id = int_id(input.announcement_id, "Announcement", "announcementId")
-        ann = await services.publish_announcement(info.context.actor, ann_id, input.idempotency_key)
+        ann = await announcements.publish_announcement(info.context.actor, ann_id, input.idempotency_key)
         return AnnouncementPublished(announcement=Announcement.from_model(ann))
 
     @mutation(SavedSearchCreateResult, description="Save a search.", permission_classes=[IsAuthenticated])
@@ -391,7 +395,7 @@ class PublicationMutations:
         info: Info,
         input: Annotated[SavedSearchCreateInput, strawberry.argument(description="The search to save.")],
     ) -> SavedSearchCreated:
-        saved = await services.save_search(
+        saved = await saved_searches.save_search(
             info.context.actor,
             input.name,
             input.keywords,
@@ -411,5 +415,5 @@ class PublicationMutations:
         info: Info,
         input: Annotated[SavedSearchDeleteInput, strawberry.argument(description="The saved search to delete.")],
     ) -> SavedSearchDeleted:
-        await services.delete_saved_search(info.context.actor, int_id(input.saved_search_id, "SavedSearch"))
+        await saved_searches.delete_saved_search(info.context.actor, int_id(input.saved_search_id, "SavedSearch"))
         return SavedSearchDeleted()

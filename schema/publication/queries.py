@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 
 from domain.common.catalogue import Category
 from domain.common.errors import DomainError, InvalidInput
-from domain.publication import models, search, services
+from domain.publication import models, reading, search
 from domain.publication.models import Announcement as AnnouncementModel
 from schema import fields
 from schema.accounts.types import CatalogueCategory
@@ -73,11 +73,11 @@ class AnnouncementFilter:
     )
     trade_code: str | None = strawberry.field(default=None, description="Everything of one deal.")
 
-    def to_domain(self) -> services.AnnouncementFilter:
+    def to_domain(self) -> reading.AnnouncementFilter:
         for when in (self.published_from, self.published_to):
             if when is not None and when.tzinfo is None:
                 raise InvalidInput(field="publishedFrom")
-        return services.AnnouncementFilter(
+        return reading.AnnouncementFilter(
             categories=[c.value for c in self.categories],
             regions=list(self.regions),
             types=[t.value for t in self.types],
@@ -310,7 +310,7 @@ class PublicationQueries:
     ) -> Connection[Announcement]:
         back = backwards(first, after, last, before)
         size = page_size(info, last, "last") if back else page_size(info, first, "first")
-        whole = services.public_announcements((filter or AnnouncementFilter()).to_domain())
+        whole = reading.public_announcements((filter or AnnouncementFilter()).to_domain())
         newest = sort is AnnouncementSort.NEWEST
         # keyset on (published_at, id) in the list's order; backwards reads the reversed order and turns it round
         cursor = _after(before, "before") if back and before else _after(after) if after else None
@@ -331,7 +331,7 @@ class PublicationQueries:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the announcement.")],
     ) -> Announcement | None:
         try:
-            ann = await services.visible_announcement(info.context.actor, int_id(id, "Announcement"))
+            ann = await reading.visible_announcement(info.context.actor, int_id(id, "Announcement"))
         except DomainError:
             return None
         return Announcement.from_model(ann)
@@ -348,7 +348,7 @@ class PublicationQueries:
             strawberry.argument(description="GB/T 2260 code whose regions to list; null lists the provinces."),
         ] = None,
     ) -> list[Region]:
-        found = (await services.regions()).values()
+        found = (await reading.regions()).values()
         return [Region.from_model(r) for r in sorted(found, key=lambda r: r.code) if r.parent_code == parent]
 
     @fields.field(description="The caller's saved searches.", permission_classes=[IsAuthenticated])

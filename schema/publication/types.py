@@ -9,7 +9,7 @@ from strawberry.types import Info
 from domain.common.catalogue import Category
 from domain.common.errors import DomainError
 from domain.common.money import Money
-from domain.publication import models, services
+from domain.publication import models, projects, reading
 from domain.publication.procedures import EvaluationMethod, Procedure, evaluation_settings, security_amount_fen
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from schema import fields
@@ -334,7 +334,7 @@ class Announcement(Node):
     @fields.field(description="Region with its name.")
     def region(self) -> Region | None:
         # synchronous once the divisions are in memory: a list of cards then needs no task per card
-        loaded = services.loaded_regions()
+        loaded = reading.loaded_regions()
         if loaded is None:
             return _region_later(self.region_code)  # type: ignore[return-value]  # awaited by the executor
         region = loaded.get(self.region_code)
@@ -416,7 +416,7 @@ class SavedSearch(Node):
 
 
 async def _region_later(code: str) -> Region | None:
-    region = (await services.regions()).get(code)
+    region = (await reading.regions()).get(code)
     return Region.from_model(region) if region else None
 
 
@@ -425,7 +425,7 @@ async def _announcement_node(info: Info, pk: str) -> Announcement | None:
     if not pk.isascii() or not pk.isdigit():
         return None
     try:
-        return Announcement.from_model(await services.visible_announcement(info.context.actor, int(pk)))
+        return Announcement.from_model(await reading.visible_announcement(info.context.actor, int(pk)))
     except DomainError:
         return None
 
@@ -439,7 +439,7 @@ async def _lot_node(info: Info, pk: str) -> Lot | None:
         return None
     if lot.status == LotStatus.DRAFT.value:
         try:
-            await services.managed_project(info.context.actor, lot.project_id)
+            await projects.managed_project(info.context.actor, lot.project_id)
         except DomainError:
             return None
     return Lot.from_model(lot)
@@ -463,7 +463,7 @@ async def _project_node(info: Info, pk: str) -> Project | None:
         return None
     if not await models.Lot.filter(project_id=project.id).exclude(status=LotStatus.DRAFT.value).exists():
         try:
-            await services.managed_project(info.context.actor, project.id)
+            await projects.managed_project(info.context.actor, project.id)
         except DomainError:
             return None
     return Project.from_model(project)

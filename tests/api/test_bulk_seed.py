@@ -3,7 +3,7 @@
 from api.bulk_seed import seed_announcements
 from domain.publication import search
 from domain.publication.models import Announcement, FeedEntry
-from domain.publication.services import AnnouncementFilter
+from domain.publication.reading import AnnouncementFilter
 
 
 async def test_seeded_announcements_are_public_searchable_and_in_the_feed(db):

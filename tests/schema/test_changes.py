@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.accounts.models import User
 from domain.common.actors import Actor, Role
-from domain.publication import services
+from domain.publication import announcements, projects
 from domain.publication.models import Announcement, FeedEntry, Lot
 from schema.relay import from_global_id, int_id
 from tests import factories as f
@@ -34,19 +34,19 @@ async def tenderer(api: Any, operator: str) -> Actor:
 async def publish_tender(actor: Actor) -> Announcement:
     """A project with one lot and its published tender: two changes (published, lot draft -> open)."""
     n = next(_titles)
-    project = await services.create_project(
+    project = await projects.create_project(
         actor,
-        services.ProjectForm(
+        projects.ProjectForm(
             name=f"2026年青岛市市北区第{n}批道路改造工程",
             category="engineering_construction",
             region_code="370203",
-            lots=[services.LotForm(name="施工", procedure="open_tender", estimated_price_fen=980_000_000)],
+            lots=[projects.LotForm(name="施工", procedure="open_tender", estimated_price_fen=980_000_000)],
         ),
     )
     lot = await Lot.get(project_id=project.id)
-    draft = await services.draft_announcement(
+    draft = await announcements.draft_announcement(
         actor,
-        services.AnnouncementForm(
+        announcements.AnnouncementForm(
             project_id=project.id,
             lot_id=lot.id,
             type="tender",
@@ -54,7 +54,7 @@ async def publish_tender(actor: Actor) -> Announcement:
             body_html="<p>项目概况：市北区道路改造，计划工期180日历天。</p>",
         ),
     )
-    return await services.publish_announcement(actor, draft.id)
+    return await announcements.publish_announcement(actor, draft.id)
 
 
 async def integrator(api: Any, operator: str, scopes: list[str]) -> str:

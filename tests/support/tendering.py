@@ -16,7 +16,7 @@ from domain.common import chronograph, clock
 from domain.common.actors import Actor, Role
 from domain.common.clock import ManualClock
 from domain.evaluation import draw
-from domain.publication import services as pub
+from domain.publication import announcements, projects
 from domain.publication.models import Lot, Project
 from domain.registration import services as registration
 from domain.tendering import opening
@@ -86,12 +86,12 @@ async def published_tender(config: dict[str, Any] | None = None, estimated_price
     org = await organisation(kinds=["tenderer"])
     tenderer = person(org, Role.TENDERER)
     deadline = clock.now() + timedelta(days=21)
-    form = pub.ProjectForm(
+    form = projects.ProjectForm(
         name="青岛市市北区管网改造工程",
         category="engineering_construction",
         region_code="370200",
         lots=[
-            pub.LotForm(
+            projects.LotForm(
                 name="第1标段",
                 procedure="open_tender",
                 estimated_price_fen=estimated_price_fen,
@@ -99,12 +99,12 @@ async def published_tender(config: dict[str, Any] | None = None, estimated_price
             )
         ],
     )
-    project = await pub.create_project(tenderer, form)
+    project = await projects.create_project(tenderer, form)
     lot = await Lot.get(project_id=project.id)
-    tender = pub.AnnouncementForm(
+    tender = announcements.AnnouncementForm(
         project_id=project.id, type="tender", title="招标公告", body_html="<p>招标</p>", lot_id=lot.id
     )
-    await pub.publish_announcement(tenderer, (await pub.draft_announcement(tenderer, tender)).id)
+    await announcements.publish_announcement(tenderer, (await announcements.draft_announcement(tenderer, tender)).id)
     await opening.schedule(lot.id)  # what the dispatcher does on the lot's opening
     return Tender(await Lot.get(id=lot.id), project, tenderer, [], [])
 

@@ -10,13 +10,14 @@ import pytest
 from domain.common import calendar, chronograph
 from domain.common.actors import SYSTEM, Role
 from domain.common.clock import SHANGHAI, to_shanghai
-from domain.common.errors import NotFound, PermissionDenied
+from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from domain.common.models import OutboxEvent
 from domain.complaints import complaints, errors, objections, suspension
 from domain.complaints.models import Complaint, LotSuspension, Objection
 from domain.complaints.shared import Evidence
 from domain.credit.models import CreditRecord
-from domain.publication import services as pub
+from domain.publication import announcements, projects
+from domain.publication.errors import LotSuspended
 from domain.publication.models import Announcement, Lot
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
@@ -67,7 +68,7 @@ async def test_an_objection_to_the_documents_is_due_10_days_before_the_deadline_
     with pytest.raises(errors.NotAnInterestedParty):
         await objections.raise_objection(tender.tenderer, tender.lot.id, "publicity", "自己", [])
     bad = [Evidence(name="a.pdf", size=1, sha256="not-a-hash")]
-    with pytest.raises(pub.InvalidInput) as err:
+    with pytest.raises(InvalidInput) as err:
         await objections.raise_objection(bidder, tender.lot.id, "documents", "格式", bad)
     # then each is refused and nothing was added
     assert err.value.field == "evidence.0.sha256"
@@ -139,7 +140,7 @@ async def test_a_complaint_needs_its_objection_first_and_comes_within_10_days(db
     assert late.value.params["deadline"] == calendar.end_of(knew + timedelta(days=10))
     # and a day in the future or before the tender was published is not a day one knew on
     for day in (_today(manual_clock) + timedelta(days=1), knew - timedelta(days=1)):
-        with pytest.raises(pub.InvalidInput):
+        with pytest.raises(InvalidInput):
             await complaints.file_complaint(bidder, tender.lot.id, "other", day, "定标", "重新定标", [])
     assert await Complaint.all().count() == 1
 
@@ -154,7 +155,7 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
         await complaints.accept_complaint(bidder, filed.id)
     with pytest.raises(NotFound):  # a supervisor of another category does not see it
         await complaints.accept_complaint(await supervisor("government_procurement"), filed.id)
-    with pytest.raises(pub.InvalidTransition):  # not accepted yet: no suspension
+    with pytest.raises(InvalidTransition):  # not accepted yet: no suspension
         await suspension.suspend_lot(watcher, filed.id, "调查串标")
     accepted = await complaints.accept_complaint(watcher, filed.id)
     assert accepted.decide_due_at == (await calendar.current()).add_working_days(accepted.accepted_at, 30)
@@ -165,9 +166,9 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
         await suspension.suspend_lot(watcher, filed.id, "再次")
 
     # then no announcement moves it, move_lot refuses, the award is paused
-    draft = await pub.draft_announcement(
+    draft = await announcements.draft_announcement(
         tender.tenderer,
-        pub.AnnouncementForm(
+        announcements.AnnouncementForm(
             project_id=tender.project.id,
             lot_id=tender.lot.id,
             type="termination",
@@ -175,11 +176,11 @@ async def test_a_suspended_lot_cannot_move_until_the_suspension_is_lifted(db, ma
             body_html="<p>终止</p>",
         ),
     )
-    with pytest.raises(pub.LotSuspended) as err:
-        await pub.publish_announcement(tender.tenderer, draft.id)
+    with pytest.raises(LotSuspended) as err:
+        await announcements.publish_announcement(tender.tenderer, draft.id)
     assert err.value.code == "LOT_SUSPENDED"
-    with pytest.raises(pub.LotSuspended):
-        await pub.move_lot(SYSTEM, tender.lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
+    with pytest.raises(LotSuspended):
+        await projects.move_lot(SYSTEM, tender.lot.id, {LotStatus.OPEN}, LotStatus.FAILED)
     assert (await results.pause_of(tender.lot.id)).reason == "lot_suspended"
     # and the chronograph's opening at the deadline is held back (parked until the suspension is lifted)
     manual_clock.set(datetime.fromisoformat(tender.lot.config["bid_deadline"]) + timedelta(seconds=1))
@@ -218,7 +219,7 @@ async def test_the_decision_is_published_and_a_malicious_complaint_costs_credit(
     assert set(event.audience["orgs"]) == {bidder.org_id, tender.project.tenderer_id}
     assert await CreditRecord.filter(organisation_id=bidder.org_id, kind="bad").count() == 1
     # and it is decided once
-    with pytest.raises(pub.InvalidTransition):
+    with pytest.raises(InvalidTransition):
         await complaints.decide_complaint(watcher, filed.id, "upheld", "再决定")
 
 
@@ -276,7 +277,7 @@ async def test_an_opening_held_past_its_deadline_by_a_suspension_gets_its_whole_
     await chronograph.fire_due()
     # then nothing opened and no key is taken
     assert (await Opening.get(lot_id=tender.lot.id)).status == "scheduled"
-    with pytest.raises(pub.LotSuspended):
+    with pytest.raises(LotSuspended):
         await opening.submit_key(bidders[0][0], tender.lot.id, bidders[0][1])
 
     # when the supervisor lifts it

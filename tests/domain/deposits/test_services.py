@@ -21,7 +21,7 @@ from domain.common.errors import InvalidTransition
 from domain.common.models import OutboxEvent
 from domain.deposits import services as deposits
 from domain.deposits.models import BankCallback, DepositAccount
-from domain.publication import services as pub
+from domain.publication import announcements, projects
 from domain.publication.models import Lot
 from domain.registration import services as registration
 from tests.domain.factories import organisation
@@ -65,12 +65,12 @@ async def world() -> World:
     """An open tender of 1,000,000 yuan (bids due in 20 days) and a bank with a registered key."""
     tenderer = actor_of(await organisation(kinds=["tenderer"]), Role.TENDERER)
     deadline = clock.now() + timedelta(days=20)
-    form = pub.ProjectForm(
+    form = projects.ProjectForm(
         name="青岛市市北区管网改造工程",
         category="engineering_construction",
         region_code="370200",
         lots=[
-            pub.LotForm(
+            projects.LotForm(
                 name="第1标段",
                 procedure="open_tender",
                 estimated_price_fen=100_000_000,
@@ -78,13 +78,13 @@ async def world() -> World:
             )
         ],
     )
-    project = await pub.create_project(tenderer, form)
+    project = await projects.create_project(tenderer, form)
     lot = await Lot.get(project_id=project.id)
-    tender = pub.AnnouncementForm(
+    tender = announcements.AnnouncementForm(
         project_id=project.id, type="tender", title="招标公告", body_html="<p>招标</p>", lot_id=lot.id
     )
-    draft = await pub.draft_announcement(tenderer, tender)
-    await pub.publish_announcement(tenderer, draft.id)
+    draft = await announcements.draft_announcement(tenderer, tender)
+    await announcements.publish_announcement(tenderer, draft.id)
     bank = await organisation(kinds=["guarantor"])
     bank_actor = actor_of(bank, Role.GUARANTOR)
     private = new_key()
@@ -101,10 +101,12 @@ async def bidder(w: World) -> DepositAccount:
 
 async def move_lot(w: World, *kinds: str) -> None:
     for kind in kinds:
-        form = pub.AnnouncementForm(
+        form = announcements.AnnouncementForm(
             project_id=w.project_id, type=kind, title=kind, body_html="<p>x</p>", lot_id=w.lot.id
         )
-        await pub.publish_announcement(w.tenderer, (await pub.draft_announcement(w.tenderer, form)).id)
+        await announcements.publish_announcement(
+            w.tenderer, (await announcements.draft_announcement(w.tenderer, form)).id
+        )
 
 
 # ---------------------------------------------------------------- parsing

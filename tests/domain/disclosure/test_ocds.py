@@ -30,7 +30,7 @@ from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import NotFound
 from domain.disclosure import ocds
-from domain.publication import services as pub
+from domain.publication import announcements, projects
 from domain.publication.models import Announcement, Lot, Project
 from tests import factories as f
 
@@ -101,13 +101,13 @@ async def project(
     tenderer_id: int | None = None,
     config: dict[str, Any] | None = None,
 ) -> tuple[Project, list[Lot]]:
-    form = pub.ProjectForm(
+    form = projects.ProjectForm(
         name="青岛市黄岛区道路改造工程",
         category=category,
         region_code="370200",
         tenderer_id=tenderer_id,
         lots=[
-            pub.LotForm(
+            projects.LotForm(
                 name=f"第{n}标段",
                 procedure=procedure,
                 estimated_price_fen=price_fen,
@@ -117,7 +117,7 @@ async def project(
             for n in range(1, lots + 1)
         ],
     )
-    created = await pub.create_project(actor, form)
+    created = await projects.create_project(actor, form)
     return created, list(await Lot.filter(project_id=created.id).order_by("lot_no"))
 
 
@@ -130,7 +130,7 @@ async def publish(
     corrects: int | None = None,
     files: int = 1,
 ) -> Announcement:
-    form = pub.AnnouncementForm(
+    form = announcements.AnnouncementForm(
         project_id=project_id,
         type=kind,
         title=f"{kind} 公告",
@@ -138,12 +138,12 @@ async def publish(
         lot_id=lot_id,
         corrects_id=corrects,
         attachments=[
-            pub.AttachmentForm(name=f"{kind}-{i}.pdf", size=1024, sha256=SHA, content_type="application/pdf")
+            announcements.AttachmentForm(name=f"{kind}-{i}.pdf", size=1024, sha256=SHA, content_type="application/pdf")
             for i in range(files)
         ],
     )
-    draft = await pub.draft_announcement(actor, form)
-    return await pub.publish_announcement(actor, draft.id)
+    draft = await announcements.draft_announcement(actor, form)
+    return await announcements.publish_announcement(actor, draft.id)
 
 
 # ---------------------------------------------------------------- the journey of one lot

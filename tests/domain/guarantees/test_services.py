@@ -28,7 +28,7 @@ from domain.guarantees.errors import (
     SignatureInvalid,
 )
 from domain.guarantees.models import Guarantee
-from domain.publication import services as pub
+from domain.publication import announcements, projects
 from domain.publication.models import Lot
 from domain.registration import services as registration
 from tests.domain.factories import organisation
@@ -62,12 +62,12 @@ async def world(**config: Any) -> World:
     """An open tender of 1,000,000 yuan (bids due in 20 days) and a guarantor with a registered letter key."""
     tenderer = actor_of(await organisation(kinds=["tenderer"]), Role.TENDERER)
     deadline = clock.now() + timedelta(days=20)
-    form = pub.ProjectForm(
+    form = projects.ProjectForm(
         name="青岛市市北区管网改造工程",
         category="engineering_construction",
         region_code="370200",
         lots=[
-            pub.LotForm(
+            projects.LotForm(
                 name="第1标段",
                 procedure="open_tender",
                 estimated_price_fen=100_000_000,
@@ -75,12 +75,12 @@ async def world(**config: Any) -> World:
             )
         ],
     )
-    project = await pub.create_project(tenderer, form)
+    project = await projects.create_project(tenderer, form)
     lot = await Lot.get(project_id=project.id)
-    tender = pub.AnnouncementForm(
+    tender = announcements.AnnouncementForm(
         project_id=project.id, type="tender", title="招标公告", body_html="<p>招标</p>", lot_id=lot.id
     )
-    await pub.publish_announcement(tenderer, (await pub.draft_announcement(tenderer, tender)).id)
+    await announcements.publish_announcement(tenderer, (await announcements.draft_announcement(tenderer, tender)).id)
     guarantor = actor_of(await organisation(kinds=["guarantor"]), Role.GUARANTOR)
     private = new_key()
     key = await keys.register_key(guarantor, "guarantee_letter", {k: v for k, v in private.items() if k != "d"})

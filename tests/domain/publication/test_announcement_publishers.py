@@ -7,14 +7,14 @@ import pytest
 
 from domain.common.actors import SYSTEM
 from domain.common.errors import PermissionDenied
-from domain.publication import services as pub
+from domain.publication import announcements
 from domain.publication.models import Announcement
 from tests.support.tendering import published_tender
 
 
 async def test_only_the_platform_publishes_a_complaint_decision(db, manual_clock):
     t = await published_tender()
-    form = pub.AnnouncementForm(
+    form = announcements.AnnouncementForm(
         project_id=t.project.id,
         lot_id=t.lot.id,
         type="complaint_decision",
@@ -23,9 +23,11 @@ async def test_only_the_platform_publishes_a_complaint_decision(db, manual_clock
     )
     # the tenderer (a party) may not, not even as a draft
     with pytest.raises(PermissionDenied):
-        await pub.draft_announcement(t.tenderer, form)
+        await announcements.draft_announcement(t.tenderer, form)
     assert not await Announcement.exists(type="complaint_decision")
     # the platform may, and the lot does not move
-    published = await pub.publish_announcement(SYSTEM, (await pub.draft_announcement(SYSTEM, form)).id)
+    published = await announcements.publish_announcement(
+        SYSTEM, (await announcements.draft_announcement(SYSTEM, form)).id
+    )
     assert published.status == "published"
     assert published.lot_status == "open"

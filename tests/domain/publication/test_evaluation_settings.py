@@ -9,7 +9,7 @@ import pytest
 from domain.common import clock
 from domain.common.actors import Role
 from domain.common.errors import InvalidInput, InvalidTransition
-from domain.publication import services as pub
+from domain.publication import projects
 from domain.publication.models import Lot
 from domain.publication.procedures import (
     ConfigOutOfBounds,
@@ -101,12 +101,12 @@ async def test_a_draft_tender_lot_is_reconfigured_with_its_method_kept(db):
     # given a draft tender lot set to lowest price
     tenderer = person(await organisation(kinds=["tenderer"]), Role.TENDERER)
     deadline = clock.now() + timedelta(days=30)
-    form = pub.ProjectForm(
+    form = projects.ProjectForm(
         name="青岛市道路维修工程",
         category="engineering_construction",
         region_code="370200",
         lots=[
-            pub.LotForm(
+            projects.LotForm(
                 name="第1标段",
                 procedure="open_tender",
                 estimated_price_fen=100_000_000,
@@ -114,15 +114,15 @@ async def test_a_draft_tender_lot_is_reconfigured_with_its_method_kept(db):
             )
         ],
     )
-    project = await pub.create_project(tenderer, form)
+    project = await projects.create_project(tenderer, form)
     lot = (await Lot.filter(project_id=project.id))[0]
     # when another setting changes, then the weights, then a sum that is wrong
-    changed = await pub.configure_lot(tenderer, lot.id, {"min_bids": 5})
-    weighted = await pub.configure_lot(
+    changed = await projects.configure_lot(tenderer, lot.id, {"min_bids": 5})
+    weighted = await projects.configure_lot(
         tenderer, lot.id, {"evaluation_method": "comprehensive", "price_weight": 40, "technical_weight": 40}
     )
     with pytest.raises(EvaluationWeightsNot100):
-        await pub.configure_lot(tenderer, lot.id, {"price_weight": 50})
+        await projects.configure_lot(tenderer, lot.id, {"price_weight": 50})
     # then
     assert (changed.config["evaluation_method"], changed.config["min_bids"]) == ("lowest_price", 5)
     assert changed.config["bid_deadline"] == deadline.isoformat()
@@ -133,17 +133,17 @@ async def test_a_draft_tender_lot_is_reconfigured_with_its_method_kept(db):
 async def test_a_lot_past_draft_is_not_reconfigured(db):
     # given a tender lot whose tender announcement moved it to open
     tenderer = person(await organisation(kinds=["tenderer"]), Role.TENDERER)
-    form = pub.ProjectForm(
+    form = projects.ProjectForm(
         name="青岛市道路维修工程",
         category="engineering_construction",
         region_code="370200",
-        lots=[pub.LotForm(name="第1标段", procedure="open_tender", estimated_price_fen=100_000_000, config={})],
+        lots=[projects.LotForm(name="第1标段", procedure="open_tender", estimated_price_fen=100_000_000, config={})],
     )
-    project = await pub.create_project(tenderer, form)
+    project = await projects.create_project(tenderer, form)
     lot = (await Lot.filter(project_id=project.id))[0]
     await Lot.filter(id=lot.id).update(status="open")
     # when / then: the lot table's configure move leaves only a draft
     with pytest.raises(InvalidTransition) as refused:
-        await pub.configure_lot(tenderer, lot.id, {"min_bids": 5})
+        await projects.configure_lot(tenderer, lot.id, {"min_bids": 5})
     assert (refused.value.code, refused.value.params) == ("INVALID_TRANSITION", {"state": "open"})
     assert (await Lot.get(id=lot.id)).config.get("min_bids") != 5

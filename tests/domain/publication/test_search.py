@@ -12,11 +12,11 @@ from tortoise import connections
 from domain.common.actors import Actor, Role
 from domain.common.clock import SHANGHAI
 from domain.common.errors import InvalidInput
-from domain.publication import search
-from domain.publication import services as publication
+from domain.publication import announcements, projects, saved_searches, search
+from domain.publication.errors import TenderNotPublished
 from domain.publication.models import Announcement
+from domain.publication.reading import AnnouncementFilter
 from domain.publication.search import SearchPage
-from domain.publication.services import AnnouncementFilter, TenderNotPublished
 from tests.domain import factories
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -37,20 +37,20 @@ async def draft(
     region: str = "370211",
 ) -> Announcement:
     """A project with one lot and a draft tender announcement for it."""
-    project = await publication.create_project(
+    project = await projects.create_project(
         actor,
-        publication.ProjectForm(
+        projects.ProjectForm(
             name="测试项目",
             category=category,
             region_code=region,
-            lots=[publication.LotForm(name="一标段", procedure="open_tender", estimated_price_fen=10_000_000)],
+            lots=[projects.LotForm(name="一标段", procedure="open_tender", estimated_price_fen=10_000_000)],
         ),
     )
     lot = await project.lots.all().first()
     assert lot is not None
-    return await publication.draft_announcement(
+    return await announcements.draft_announcement(
         actor,
-        publication.AnnouncementForm(
+        announcements.AnnouncementForm(
             project_id=project.id, lot_id=lot.id, type="tender", title=title, body_html=f"<p>{body}</p>"
         ),
     )
@@ -60,7 +60,7 @@ async def published(actor: Actor, clock: Any, title: str, body: str, **kwargs: s
     """A tender announcement published an hour after the previous one."""
     clock.advance(hours=1)
     ann = await draft(actor, title, body, **kwargs)
-    return await publication.publish_announcement(actor, ann.id)
+    return await announcements.publish_announcement(actor, ann.id)
 
 
 async def found(query: str, filt: AnnouncementFilter = EVERYTHING, first: int = 100) -> list[int]:
@@ -170,9 +170,9 @@ async def test_filters_apply_together_with_the_words(db, clock):
 
 async def _candidate_publicity(actor: Actor, clock: Any, tender: Announcement, title: str) -> Announcement:
     clock.advance(hours=1)
-    ann = await publication.draft_announcement(
+    ann = await announcements.draft_announcement(
         actor,
-        publication.AnnouncementForm(
+        announcements.AnnouncementForm(
             project_id=tender.project_id,
             lot_id=tender.lot_id,
             type="candidate_publicity",
@@ -180,7 +180,7 @@ async def _candidate_publicity(actor: Actor, clock: Any, tender: Announcement, t
             body_html="<p>道路施工中标候选人如下。</p>",
         ),
     )
-    return await publication.publish_announcement(actor, ann.id)
+    return await announcements.publish_announcement(actor, ann.id)
 
 
 async def test_a_date_range_in_any_time_zone_selects_by_the_publication_instant(db, clock):
@@ -203,9 +203,9 @@ async def test_drafts_and_refused_publications_are_never_found(db, clock):
     actor = await tenderer()
     waiting = await draft(actor, "道路施工招标公告", "尚未发布的道路公告。")
     tender = await draft(actor, "桥梁施工招标公告", "桥梁。")
-    refused = await publication.draft_announcement(
+    refused = await announcements.draft_announcement(
         actor,
-        publication.AnnouncementForm(
+        announcements.AnnouncementForm(
             project_id=tender.project_id,
             lot_id=tender.lot_id,
             type="candidate_publicity",
@@ -214,7 +214,7 @@ async def test_drafts_and_refused_publications_are_never_found(db, clock):
         ),
     )
     with pytest.raises(TenderNotPublished):
-        await publication.publish_announcement(actor, refused.id)
+        await announcements.publish_announcement(actor, refused.id)
 
     # when / then
     assert await found("道路") == []
@@ -223,7 +223,7 @@ async def test_drafts_and_refused_publications_are_never_found(db, clock):
         await search.index(waiting)
 
     # and once published it is
-    await publication.publish_announcement(actor, waiting.id)
+    await announcements.publish_announcement(actor, waiting.id)
     assert await found("道路") == [waiting.id]
 
 
@@ -235,11 +235,11 @@ async def test_a_publication_rolled_back_after_indexing_is_not_found(db, clock, 
     async def fail(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(publication.events, "record", fail)
+    monkeypatch.setattr(announcements.events, "record", fail)
 
     # when
     with pytest.raises(RuntimeError, match="outbox"):
-        await publication.publish_announcement(actor, ann.id)
+        await announcements.publish_announcement(actor, ann.id)
 
     # then
     assert (await Announcement.get(id=ann.id)).status == "draft"
@@ -541,11 +541,11 @@ async def test_a_saved_search_matches_a_publication_once_however_often_it_is_del
 
     bidder_user = await df.user(await df.organisation())
     bidder = Actor(user_id=bidder_user.id, org_id=bidder_user.organisation_id, roles=frozenset({Role.BIDDER}))
-    await publication.save_search(bidder, "道路", "道路", [], [])
+    await saved_searches.save_search(bidder, "道路", "道路", [], [])
     ann = await published(await tenderer(), clock, "市政道路施工招标公告", "黄岛区。")
     # when the publication is matched twice (a redelivered event)
-    first = await publication.match_saved_searches([ann.id])
-    second = await publication.match_saved_searches([ann.id])
+    first = await saved_searches.match_saved_searches([ann.id])
+    second = await saved_searches.match_saved_searches([ann.id])
     # then one event exists for the pair
     assert (first, second) == (1, 0)
     assert await OutboxEvent.filter(type="saved_search.matched").count() == 1

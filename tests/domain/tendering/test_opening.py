@@ -9,7 +9,7 @@ import pytest
 from domain.common import chronograph
 from domain.common.actors import SYSTEM, Role
 from domain.common.models import OutboxEvent
-from domain.publication import services as pub
+from domain.publication import announcements
 from domain.publication.models import Announcement, Lot
 from domain.registration import services as registration
 from domain.tendering import opening
@@ -23,7 +23,7 @@ from tests.support.tendering import Bidder, person, published_tender
 async def test_a_lot_terminated_before_its_deadline_voids_its_opening(db, manual_clock):
     # given a tender terminated before its bid deadline
     t = await published_tender()
-    await pub.announce(SYSTEM, t.lot, "termination", "终止公告", "<p>采购需求变化，终止。</p>")
+    await announcements.announce(SYSTEM, t.lot, "termination", "终止公告", "<p>采购需求变化，终止。</p>")
     # when the deadline passes
     manual_clock.set(datetime.fromisoformat(t.lot.config["bid_deadline"]) + timedelta(seconds=1))
     await chronograph.fire_due()

@@ -1,0 +1,105 @@
+"""Reading, for anyone: the shipped divisions, published announcements by filter, one announcement (drafts only
+for who manages the project)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from domain.common.actors import Actor
+from domain.common.errors import InvalidInput, NotFound
+from domain.publication.models import Announcement, Project, Region
+from domain.publication.projects import manages
+from domain.publication.states import AnnouncementStatus
+
+_regions: dict[str, Region] = {}
+
+
+async def regions() -> dict[str, Region]:
+    """The shipped GB/T 2260 divisions by code (migration data: read once per process)."""
+    if not _regions:
+        _regions.update({r.code: r for r in await Region.all()})
+    return _regions
+
+
+def loaded_regions() -> dict[str, Region] | None:
+    """The divisions if this process has read them already (no await needed), else None."""
+    return _regions or None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementFilter:
+    categories: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    lot_statuses: list[str] = field(default_factory=list)
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    trade_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if not all(is_division_code(code) for code in self.regions):
+            raise InvalidInput(field="regions")
+        if self.trade_code and not (self.trade_code.isascii() and self.trade_code.isalnum()):
+            raise InvalidInput(field="tradeCode")
+
+
+def is_division_code(code: str) -> bool:
+    """A GB/T 2260 administrative division code: six ASCII digits (a longer value would overflow the
+    column's length check, a NUL would fail PostgreSQL's text encoding)."""
+    return len(code) == 6 and code.isascii() and code.isdigit()
+
+
+def public_announcements(f: AnnouncementFilter) -> QuerySet[Announcement]:
+    """Published announcements matching a filter; regions match a city and all its districts."""
+    query = Announcement.filter(status=AnnouncementStatus.PUBLISHED.value)
+    if f.categories:
+        query = query.filter(category__in=f.categories)
+    if f.regions:
+        region_q = Q()
+        for code in f.regions:
+            region_q |= Q(region_code=code) | Q(region_code__startswith=region_prefix(code))
+        query = query.filter(region_q)
+    if f.types:
+        query = query.filter(type__in=f.types)
+    if f.lot_statuses:
+        query = query.filter(lot_status__in=f.lot_statuses)
+    if f.published_from:
+        query = query.filter(published_at__gte=f.published_from.astimezone(UTC))
+    if f.published_to:
+        query = query.filter(published_at__lt=f.published_to.astimezone(UTC))
+    if f.trade_code:
+        query = query.filter(trade_code__startswith=f.trade_code[:18])
+    return query
+
+
+def region_prefix(code: str) -> str:
+    """370000 -> 37, 370200 -> 3702, 370211 -> 370211."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+async def public_announcement(ann_id: int) -> Announcement:
+    ann = await Announcement.get_or_none(id=ann_id, status=AnnouncementStatus.PUBLISHED.value)
+    if ann is None:
+        raise NotFound()
+    return ann
+
+
+async def visible_announcement(actor: Actor, ann_id: int) -> Announcement:
+    """Published ones for anyone; drafts only for who manages the project."""
+    ann = await Announcement.get_or_none(id=ann_id)
+    if ann is None:
+        raise NotFound()
+    if ann.status == AnnouncementStatus.PUBLISHED:
+        return ann
+    project = await Project.get(id=ann.project_id)
+    if not await manages(actor, project):
+        raise NotFound()
+    return ann
