@@ -44,7 +44,7 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Static checks CI runs before the tests: ruff (lint and format), the import contracts, mypy --strict (not schema/ yet).
+## Static checks CI runs before the tests: ruff (lint and format), the import contracts, mypy --strict.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
