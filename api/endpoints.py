@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.lifecycle import readiness, server_checks
 from api.services import Services
-from domain.accounts import services as accounts
+from domain.accounts import integrators
 from domain.common import clock
 from domain.common.actors import ANONYMOUS
 from domain.common.errors import DomainError
@@ -60,7 +60,7 @@ async def oauth_token(request: Request) -> Response:
     if not isinstance(client_id, str) or not isinstance(secret, str):
         return JSONResponse({"error": "invalid_client"}, status_code=401)
     try:
-        token, expires, client = await accounts.client_credentials_token(
+        token, expires, client = await integrators.client_credentials_token(
             request.scope["state"].get("actor", ANONYMOUS), client_id, secret
         )
     except DomainError as err:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from domain.accounts import services as accounts
+from domain.accounts import organisations
 from domain.accounts.models import Organisation, User
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.ids import uscc_check_char
@@ -50,7 +50,7 @@ DEMO_ENTITIES = [
 
 async def create_operator(phone: str, name: str, password: str) -> Organisation:
     """Opens the platform's operator organisation (bootstrap: no operator exists yet)."""
-    form = accounts.RegistrationForm(
+    form = organisations.RegistrationForm(
         credit_code=credit_code("12370200MB1234567"),
         name="公共资源交易中心",
         region_code="370200",
@@ -59,9 +59,9 @@ async def create_operator(phone: str, name: str, password: str) -> Organisation:
         phone=phone,
         password=password,
     )
-    org, _, _ = await accounts.register_organisation(SYSTEM, form)
+    org, _, _ = await organisations.register_organisation(SYSTEM, form)
     operator = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
-    return await accounts.approve_organisation(operator, org.id)
+    return await organisations.approve_organisation(operator, org.id)
 
 
 async def seed_demo_city(secret_key: bytes) -> bool:
@@ -69,7 +69,7 @@ async def seed_demo_city(secret_key: bytes) -> bool:
     if await Organisation.exists() or await User.exists():
         return False
     for first17, name, region, kinds, categories, contact, phone in DEMO_ENTITIES:
-        form = accounts.RegistrationForm(
+        form = organisations.RegistrationForm(
             credit_code=credit_code(first17),
             name=name,
             region_code=region,
@@ -79,9 +79,9 @@ async def seed_demo_city(secret_key: bytes) -> bool:
             password=DEMO_PASSWORD,
             supervised_categories=categories,
         )
-        org, _, _ = await accounts.register_organisation(SYSTEM, form)
+        org, _, _ = await organisations.register_organisation(SYSTEM, form)
         if phone != "13900000006":  # one bidder is left pending, for the operator's review queue
-            await accounts.approve_organisation(SYSTEM, org.id)
+            await organisations.approve_organisation(SYSTEM, org.id)
     await seed_demo_publication()
     return True
 

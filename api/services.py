@@ -24,7 +24,7 @@ from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.response_cache import ResponseCache
 from api.settings import Settings
 from domain import wiring
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from domain.accounts.tokens import KeyRing, TokenPolicy
 from domain.common import chronograph, cpu
 from domain.common.actors import Role
@@ -205,12 +205,12 @@ async def start(services: Services, with_workers: bool) -> None:
         services.owns_database = True
         await pool_layout.check(settings.database_url, settings.database_processes)
     await services.keyring.load()
-    accounts.configure(services.keyring, services.sms, settings.secret_key)
+    adapters.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
-    accounts.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
-    accounts.deps.failures = services.limiter
-    accounts.deps.signin_failures_per_address = settings.signin_failures_per_address
-    accounts.deps.signin_failures_per_number = settings.signin_failures_per_number
+    adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
+    adapters.deps.failures = services.limiter
+    adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
+    adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
     cpu.configure(settings.cpu_pool_size)
     if services.store is not None:
         documents.configure(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from domain.access import scope
 from domain.accounts import retention as account_retention
-from domain.accounts import services as accounts
+from domain.accounts import sessions
 from domain.accounts.models import User
 from domain.accounts.tokens import KeyRing, rotate_if_due
 from domain.auctions import services as auctions
@@ -78,7 +78,7 @@ def wire() -> Wiring:
 
 
 def _timed_transitions() -> None:
-    chronograph.register("user.unlock", User, accounts.unlock_due)
+    chronograph.register("user.unlock", User, sessions.unlock_due)
     chronograph.register("auction.advance", Auction, auctions._fire)
     chronograph.register("objection.answer_due", Objection, objections.flag_objection_overdue)
     chronograph.register("complaint.deadlines", Complaint, complaints.flag_complaint_overdue)

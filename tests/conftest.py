@@ -27,7 +27,7 @@ from api.app import create_app
 from api.manage import migrate
 from api.services import Services
 from api.settings import Settings
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from domain.common import clock
 from domain.common.clock import ManualClock
 from domain.db import is_postgres, tortoise_config
@@ -172,11 +172,11 @@ class Api:
     async def send_texts(self) -> int:
         """Sends the queued texts now (the workers' SMS dispatcher is off in tests), through the outbox the server
         uses."""
-        return await accounts.deps.sms.run_once()  # type: ignore[attr-defined,no-any-return]
+        return await adapters.deps.sms.run_once()  # type: ignore[attr-defined,no-any-return]
 
     @property
     def sms(self) -> list[tuple[str, str]]:
-        return accounts.deps.sms.sent  # type: ignore[attr-defined,no-any-return]
+        return adapters.deps.sms.sent  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture(scope="session")

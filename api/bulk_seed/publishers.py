@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from domain.accounts import services as accounts
+from domain.accounts import organisations
 from domain.accounts.models import Organisation, User
 from domain.accounts.states import OrgStatus
 from domain.common.actors import SYSTEM
@@ -83,7 +83,7 @@ async def ensure_organisations() -> tuple[list[Publisher], list[Publisher]]:
         code = first17 + uscc_check_char(first17)
         org = await Organisation.get_or_none(credit_code=code)
         if org is None:
-            form = accounts.RegistrationForm(
+            form = organisations.RegistrationForm(
                 credit_code=code,
                 name=name,
                 region_code=region,
@@ -92,9 +92,9 @@ async def ensure_organisations() -> tuple[list[Publisher], list[Publisher]]:
                 phone=SEED_PHONE.format(i),
                 password=secrets.token_urlsafe(24) + "a1",  # letters and digits, as check_password wants
             )
-            org, _, _ = await accounts.register_organisation(SYSTEM, form)
+            org, _, _ = await organisations.register_organisation(SYSTEM, form)
         if org.status != OrgStatus.APPROVED:
-            org = await accounts.approve_organisation(SYSTEM, org.id)
+            org = await organisations.approve_organisation(SYSTEM, org.id)
         user = await User.filter(organisation_id=org.id).order_by("id").first()
         if user is None:
             raise RuntimeError(f"seed organisation {name} has no user")

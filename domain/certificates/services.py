@@ -23,7 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.accounts import errors as account_errors
-from domain.accounts import services as accounts
+from domain.accounts import sessions, sms_codes
 from domain.accounts.models import Organisation, User
 from domain.certificates import acts, errors, pki
 from domain.certificates import events as ev
@@ -398,7 +398,7 @@ async def my_certificates(actor: Actor) -> list[BoundCertificate]:
 @use_case("user.sign_in", "User")
 async def sign_in(
     actor: Actor, challenge: str, certificate: str, signature: str, sms_code: str | None = None
-) -> accounts.Session:
+) -> sessions.Session:
     """A session for the user the certificate is bound to, when it signed the one-time challenge and its
     path validates now; with the latest SMS code of the user's phone as well, a two-factor session
     (amr cert + sms). The challenge is used up by the attempt, whatever its outcome."""
@@ -413,7 +413,7 @@ async def sign_in(
     user = await User.filter(id=bound.user_id).select_related("organisation").first()
     if user is None:
         raise errors.CertificateNotBound()
-    accounts._ensure_not_locked(user, now)
+    sessions.ensure_not_locked(user, now)
     if user.organisation_id != bound.organisation_id:
         raise errors.CertificateWrongOrganisation()
     check_organisation(cert, user.organisation)
@@ -423,9 +423,9 @@ async def sign_in(
         async def holder(at: datetime) -> User | None:
             fresh = await User.get_or_none(id=bound.user_id)
             if fresh is not None:
-                accounts._ensure_not_locked(fresh, at)
+                sessions.ensure_not_locked(fresh, at)
             return fresh
 
-        user = await accounts._redeem_code(user.phone, accounts.SMS_PURPOSE_LOGIN, sms_code, holder)
+        user = await sms_codes.redeem_code(user.phone, sms_codes.SMS_PURPOSE_LOGIN, sms_code, holder)
         amr = ("cert", "sms")
-    return await accounts._open_session(actor, user, "cert", amr)
+    return await sessions.open_session(actor, user, "cert", amr)

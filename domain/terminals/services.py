@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.accounts import services as accounts
+from domain.accounts import adapters, organisations, passwords
 from domain.accounts.errors import InvalidRegionCode
 from domain.accounts.models import Organisation, User
 from domain.accounts.states import roles_of
@@ -130,9 +130,9 @@ async def register_terminal(
         raise PermissionDenied()
     label = required_text(name, "name", 100)
     place = required_text(location, "location", 200)
-    region = accounts.check_region(region_code) if region_code else None
+    region = organisations.check_region(region_code) if region_code else None
     secret = "ptk_" + secrets.token_urlsafe(32)
-    secret_hash = await accounts.hash_secret(secret)
+    secret_hash = await passwords.hash_secret(secret)
     holder: dict[str, str] = {}
 
     async def create() -> dict[str, Any]:
@@ -201,11 +201,11 @@ async def sign_in(actor: Actor, device_id: str, secret: str) -> TerminalToken:
     # device ids are ptd_ and hex digits: other text is unknown without a query (PostgreSQL refuses a NUL)
     terminal = await Terminal.get_or_none(device_id=device) if device.isascii() and device.isprintable() else None
     if terminal is None:
-        await accounts.verify_nothing(secret)  # the same time for an unknown device
+        await passwords.verify_nothing(secret)  # the same time for an unknown device
         raise errors.TerminalCredentialsInvalid()
-    if not await accounts.verify_secret(terminal.secret_hash, secret) or not terminal.is_active:
+    if not await passwords.verify_secret(terminal.secret_hash, secret) or not terminal.is_active:
         raise errors.TerminalCredentialsInvalid()
-    token, expires = accounts.deps.keyring.issue(
+    token, expires = adapters.deps.keyring.issue(
         f"terminal:{terminal.id}", {"roles": [Role.TERMINAL.value]}, ttl=TERMINAL_TOKEN_TTL
     )
     now = clock.now()
@@ -325,7 +325,7 @@ async def redeem_challenge(actor: Actor, challenge: str) -> KioskSession | Pendi
         org = user.organisation
         roles = roles_of(org.status, list(org.kinds)) & KIOSK_SESSION_ROLES
         claims = {"org": org.id, "roles": sorted(roles), "scope": KIOSK_SELF_SCOPE, "tid": actor.terminal_id}
-        token, expires = accounts.deps.keyring.issue(f"user:{user.id}", claims, ttl=KIOSK_SESSION_TTL)
+        token, expires = adapters.deps.keyring.issue(f"user:{user.id}", claims, ttl=KIOSK_SESSION_TTL)
         await events.record(
             ev.QrChallengeRedeemed(
                 object_id=str(row.id),

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.accounts import services
+from domain.accounts import experts, integrators, organisations, sessions
 from schema.accounts.types import (
     CatalogueCategory,
     Expert,
@@ -44,7 +44,7 @@ class OrganisationRegistered:
 
 
 OrganisationRegisterResult = result_union(
-    "OrganisationRegisterResult", OrganisationRegistered, [services.register_organisation]
+    "OrganisationRegisterResult", OrganisationRegistered, [organisations.register_organisation]
 )
 
 
@@ -73,7 +73,9 @@ class OrganisationReviewed:
 
 
 OrganisationReviewResult = result_union(
-    "OrganisationReviewResult", OrganisationReviewed, [services.approve_organisation, services.reject_organisation]
+    "OrganisationReviewResult",
+    OrganisationReviewed,
+    [organisations.approve_organisation, organisations.reject_organisation],
 )
 
 
@@ -88,7 +90,7 @@ class SignedIn:
     session: Session = strawberry.field(description="The new session's access and refresh tokens.")
 
 
-AuthLoginResult = result_union("AuthLoginResult", SignedIn, [services.login_with_password])
+AuthLoginResult = result_union("AuthLoginResult", SignedIn, [sessions.login_with_password])
 
 
 @strawberry.input(description="Ask for a 6-digit sign-in code by SMS.")
@@ -102,7 +104,7 @@ class SmsCodeSent:
     next_request_at: datetime = strawberry.field(description="When another code may be requested.")
 
 
-AuthSmsCodeRequestResult = result_union("AuthSmsCodeRequestResult", SmsCodeSent, [services.request_sms_code])
+AuthSmsCodeRequestResult = result_union("AuthSmsCodeRequestResult", SmsCodeSent, [sessions.request_sms_code])
 
 
 @strawberry.input(description="Sign in with an SMS code.")
@@ -111,7 +113,7 @@ class AuthSmsLoginInput:
     code: str = strawberry.field(description="The 6-digit code from the text.")
 
 
-AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, [services.login_with_sms_code])
+AuthSmsLoginResult = result_union("AuthSmsLoginResult", SignedIn, [sessions.login_with_sms_code])
 
 
 @strawberry.input(description="Exchange a refresh token for new tokens (the old one stops working).")
@@ -119,7 +121,7 @@ class AuthRefreshInput:
     refresh_token: str = strawberry.field(description="The refresh token of the session.")
 
 
-AuthRefreshResult = result_union("AuthRefreshResult", SignedIn, [services.refresh_session])
+AuthRefreshResult = result_union("AuthRefreshResult", SignedIn, [sessions.refresh_session])
 
 
 @strawberry.input(description="End a session.")
@@ -132,7 +134,7 @@ class LoggedOut:
     ok: bool = strawberry.field(default=True, description="Always true: the session is over.")
 
 
-AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [services.logout])
+AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [sessions.logout])
 
 
 @strawberry.input(description="Create client credentials for an integrator.")
@@ -153,7 +155,7 @@ class IntegratorClientCreated:
 
 
 IntegratorClientCreateResult = result_union(
-    "IntegratorClientCreateResult", IntegratorClientCreated, [services.create_integrator_client]
+    "IntegratorClientCreateResult", IntegratorClientCreated, [integrators.create_integrator_client]
 )
 
 
@@ -181,7 +183,7 @@ class ExpertAdded:
     expert: Expert = strawberry.field(description="The expert as added to the pool.")
 
 
-ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, [services.add_expert])
+ExpertAddResult = result_union("ExpertAddResult", ExpertAdded, [experts.add_expert])
 
 
 @strawberry.input(description="Ask for an expert's 6-digit sign-in code by SMS.")
@@ -189,7 +191,7 @@ class ExpertCodeRequestInput:
     phone: str = strawberry.field(description="The mobile number the expert is registered with in the pool.")
 
 
-ExpertCodeRequestResult = result_union("ExpertCodeRequestResult", SmsCodeSent, [services.request_expert_code])
+ExpertCodeRequestResult = result_union("ExpertCodeRequestResult", SmsCodeSent, [experts.request_expert_code])
 
 
 @strawberry.input(description="Sign in as an evaluation expert with an SMS code.")
@@ -203,7 +205,7 @@ class ExpertSignedIn:
     session: ExpertSession = strawberry.field(description="The expert's session tokens.")
 
 
-ExpertLoginResult = result_union("ExpertLoginResult", ExpertSignedIn, [services.login_expert])
+ExpertLoginResult = result_union("ExpertLoginResult", ExpertSignedIn, [experts.login_expert])
 
 
 @strawberry.type
@@ -217,7 +219,7 @@ class AccountMutations:
             strawberry.argument(description="The organisation and its first user (一表申请)."),
         ],
     ) -> OrganisationRegistered:
-        form = services.RegistrationForm(
+        form = organisations.RegistrationForm(
             credit_code=input.credit_code,
             name=input.name,
             region_code=input.region_code,
@@ -227,7 +229,7 @@ class AccountMutations:
             password=input.password,
             supervised_categories=[c.value for c in input.supervised_categories],
         )
-        org, user, _ = await services.register_organisation(info.context.actor, form, input.idempotency_key)
+        org, user, _ = await organisations.register_organisation(info.context.actor, form, input.idempotency_key)
         return OrganisationRegistered(organisation=Organisation.from_model(org), user=User.from_model(user))
 
     @mutation(
@@ -243,7 +245,7 @@ class AccountMutations:
         ],
     ) -> OrganisationReviewed:
         org_id = int_id(input.organisation_id, "Organisation", "organisationId")
-        org = await services.approve_organisation(info.context.actor, org_id, input.idempotency_key)
+        org = await organisations.approve_organisation(info.context.actor, org_id, input.idempotency_key)
         return OrganisationReviewed(organisation=Organisation.from_model(org))
 
     @mutation(
@@ -259,7 +261,7 @@ class AccountMutations:
         ],
     ) -> OrganisationReviewed:
         org_id = int_id(input.organisation_id, "Organisation", "organisationId")
-        org = await services.reject_organisation(info.context.actor, org_id, input.reason, input.idempotency_key)
+        org = await organisations.reject_organisation(info.context.actor, org_id, input.reason, input.idempotency_key)
         return OrganisationReviewed(organisation=Organisation.from_model(org))
 
     @mutation(AuthLoginResult, description="Sign in with phone number and password.")
@@ -268,7 +270,7 @@ class AccountMutations:
         info: Info,
         input: Annotated[AuthLoginInput, strawberry.argument(description="Phone number and password.")],
     ) -> SignedIn:
-        session = await services.login_with_password(info.context.actor, input.phone, input.password)
+        session = await sessions.login_with_password(info.context.actor, input.phone, input.password)
         return SignedIn(session=Session.from_domain(session))
 
     @mutation(AuthSmsCodeRequestResult, description="Send a one-time sign-in code by SMS (5 minutes, 5 tries).")
@@ -279,7 +281,7 @@ class AccountMutations:
             AuthSmsCodeRequestInput, strawberry.argument(description="The phone number to text a code to.")
         ],
     ) -> SmsCodeSent:
-        sent = await services.request_sms_code(info.context.actor, input.phone)
+        sent = await sessions.request_sms_code(info.context.actor, input.phone)
         return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
 
     @mutation(AuthSmsLoginResult, description="Sign in with an SMS code.")
@@ -288,7 +290,7 @@ class AccountMutations:
         info: Info,
         input: Annotated[AuthSmsLoginInput, strawberry.argument(description="Phone number and the code received.")],
     ) -> SignedIn:
-        session = await services.login_with_sms_code(info.context.actor, input.phone, input.code)
+        session = await sessions.login_with_sms_code(info.context.actor, input.phone, input.code)
         return SignedIn(session=Session.from_domain(session))
 
     @mutation(AuthRefreshResult, description="Rotate the refresh token; a reused one revokes the session.")
@@ -297,7 +299,7 @@ class AccountMutations:
         info: Info,
         input: Annotated[AuthRefreshInput, strawberry.argument(description="The refresh token to exchange.")],
     ) -> SignedIn:
-        session = await services.refresh_session(info.context.actor, input.refresh_token)
+        session = await sessions.refresh_session(info.context.actor, input.refresh_token)
         return SignedIn(session=Session.from_domain(session))
 
     @mutation(AuthLogoutResult, description="Sign out: the session's refresh tokens stop working.")
@@ -308,7 +310,7 @@ class AccountMutations:
             AuthLogoutInput, strawberry.argument(description="The session to end; the caller's by default.")
         ],
     ) -> LoggedOut:
-        await services.logout(info.context.actor, input.refresh_token)
+        await sessions.logout(info.context.actor, input.refresh_token)
         return LoggedOut()
 
     @mutation(
@@ -324,7 +326,7 @@ class AccountMutations:
             strawberry.argument(description="The integrator's name, scopes and rate limit."),
         ],
     ) -> IntegratorClientCreated:
-        client, secret = await services.create_integrator_client(
+        client, secret = await integrators.create_integrator_client(
             info.context.actor, input.name, input.scopes, input.rate_per_minute, input.idempotency_key
         )
         return IntegratorClientCreated(
@@ -344,7 +346,7 @@ class AccountMutations:
         input: Annotated[ExpertAddInput, strawberry.argument(description="The expert to add to the pool.")],
     ) -> ExpertAdded:
         employer = int_id(input.employer_id, "Organisation", "employerId") if input.employer_id else None
-        expert = await services.add_expert(
+        expert = await experts.add_expert(
             info.context.actor,
             input.name,
             input.id_number,
@@ -367,7 +369,7 @@ class AccountMutations:
             ExpertCodeRequestInput, strawberry.argument(description="The expert's registered mobile number.")
         ],
     ) -> SmsCodeSent:
-        sent = await services.request_expert_code(info.context.actor, input.phone)
+        sent = await experts.request_expert_code(info.context.actor, input.phone)
         return SmsCodeSent(code_expires_at=sent.expires_at, next_request_at=sent.retry_after)
 
     @mutation(ExpertLoginResult, description="Sign in as an evaluation expert with an SMS code (a 4-hour session).")
@@ -378,5 +380,5 @@ class AccountMutations:
             ExpertLoginInput, strawberry.argument(description="The expert's mobile number and the code received.")
         ],
     ) -> ExpertSignedIn:
-        session = await services.login_expert(info.context.actor, input.phone, input.code)
+        session = await experts.login_expert(info.context.actor, input.phone, input.code)
         return ExpertSignedIn(session=ExpertSession.from_domain(session))

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.accounts import models, services
+from domain.accounts import experts, models, organisations
 from domain.accounts.states import OrgStatus
 from domain.common.errors import DomainError, NotFound
 from domain.evaluation import draw
@@ -39,7 +39,7 @@ class AccountQueries:
         if actor.user_id is None:
             return None
         try:
-            user = await services.user_of(actor)
+            user = await organisations.user_of(actor)
         except NotFound:
             return None
         return Me(
@@ -54,7 +54,7 @@ class AccountQueries:
     )
     async def expert_me(self, info: Info) -> ExpertMe | None:
         try:
-            expert = await services.expert_of(info.context.actor)
+            expert = await experts.expert_of(info.context.actor)
             lots = await draw.committee_lots(expert.id)
         except NotFound:
             return None
@@ -99,7 +99,7 @@ class AccountQueries:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the organisation.")],
     ) -> Organisation | None:
         try:
-            org = await services.visible_organisation(info.context.actor, int_id(id, "Organisation"))
+            org = await organisations.visible_organisation(info.context.actor, int_id(id, "Organisation"))
         except DomainError:
             return None
         return Organisation.from_model(org)

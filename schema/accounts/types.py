@@ -6,7 +6,7 @@ from typing import TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from domain.accounts import models, services
+from domain.accounts import experts, models, organisations, sessions
 from domain.accounts.states import OrgKind, OrgStatus
 from domain.common.actors import Actor, Role
 from domain.common.catalogue import Category
@@ -198,7 +198,7 @@ class Session:
     )
 
     @classmethod
-    def from_domain(cls, s: services.Session) -> "Session":
+    def from_domain(cls, s: sessions.Session) -> "Session":
         return cls(
             access_token=s.access_token,
             access_token_expires_at=s.access_expires_at,
@@ -233,7 +233,7 @@ class ExpertSession:
     expert: Expert = strawberry.field(description="Who signed in.")
 
     @classmethod
-    def from_domain(cls, s: services.ExpertSession) -> "ExpertSession":
+    def from_domain(cls, s: experts.ExpertSession) -> "ExpertSession":
         return cls(
             access_token=s.access_token,
             access_token_expires_at=s.access_expires_at,
@@ -254,7 +254,7 @@ async def _organisation_node(info: Info, pk: str) -> Organisation | None:
     if not pk.isdigit():
         return None
     try:
-        return Organisation.from_model(await services.visible_organisation(info.context.actor, int(pk)))
+        return Organisation.from_model(await organisations.visible_organisation(info.context.actor, int(pk)))
     except NotFound:
         return None
 

@@ -23,7 +23,7 @@ import pytest
 
 from api.app import create_app
 from api.services import Services, start, stop
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from tests.conftest import free_port
 from tests.support.processes import Process
 
@@ -112,7 +112,7 @@ async def _own_app(services_of: Services, **changes: Any) -> AsyncIterator[tuple
     finally:
         await stop(services)
         # start() pointed the accounts services at this app's key ring: give them back
-        accounts.configure(services_of.keyring, accounts.deps.sms, services_of.settings.secret_key)
+        adapters.configure(services_of.keyring, adapters.deps.sms, services_of.settings.secret_key)
 
 
 async def test_a_serving_process_is_alive_and_ready(api):

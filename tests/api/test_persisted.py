@@ -18,7 +18,7 @@ from api.app import create_app
 from api.persisted import OperationPolicy, PersistedOperations, PersistedStore, sha256_hex
 from api.services import Services
 from api.settings import Settings
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from mobile_contract import gate
 from schema.build import build_schema
 from schema.context import Context
@@ -204,7 +204,7 @@ async def restricted(server: tuple[str, Services], db: Any) -> AsyncIterator[Any
         uv.should_exit = True
         await asyncio.wait_for(task, timeout=10)
         # the second server's start() pointed the accounts services at its key ring: give them back
-        accounts.configure(services.keyring, accounts.deps.sms, services.settings.secret_key)
+        adapters.configure(services.keyring, adapters.deps.sms, services.settings.secret_key)
 
 
 class _Pair:

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from domain.certificates import signatures
 from domain.common.actors import Role
 from mobile_contract.gate import OPERATIONS
@@ -221,8 +221,8 @@ async def test_a_platform_setting_keeps_supervisor_powers_for_two_factor_session
     ca = TestCA("山东CA")
     await recognise(api, operator, ca)
     phone = await supervisor_phone(api, operator)
-    before = accounts.deps.two_factor_roles
-    accounts.deps.two_factor_roles = frozenset({Role.SUPERVISOR})
+    before = adapters.deps.two_factor_roles
+    adapters.deps.two_factor_roles = frozenset({Role.SUPERVISOR})
     try:
         # when the supervisor signs in by password, binds a certificate, then signs in with it and an SMS code
         password = await f.login(api, phone)
@@ -233,7 +233,7 @@ async def test_a_platform_setting_keeps_supervisor_powers_for_two_factor_session
         session = (await cert_login(api, leaf, await sms_code(api, phone)))["session"]
         allowed = await api.gql(SUPERVISED, token=session["accessToken"])
     finally:
-        accounts.deps.two_factor_roles = before
+        adapters.deps.two_factor_roles = before
     # then the password session is refused with TWO_FACTOR_REQUIRED, the two-factor one is let in
     assert refused["errors"][0]["extensions"]["code"] == "TWO_FACTOR_REQUIRED"
     assert session["withheldRoles"] == []

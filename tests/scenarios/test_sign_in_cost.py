@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from domain.accounts import services as accounts
+from domain.accounts import adapters, passwords
 from domain.audit.models import AuditEntry
 from domain.common import cpu
 from domain.common.models import OutboxEvent
@@ -50,7 +50,7 @@ class HeldHasher(PasswordHasher):
 def hasher(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], HeldHasher]:
     def install(hold: bool) -> HeldHasher:
         seam = HeldHasher(hold)
-        monkeypatch.setattr(accounts, "_hasher", seam)
+        monkeypatch.setattr(passwords, "_hasher", seam)
         return seam
 
     return install
@@ -118,7 +118,7 @@ async def test_past_the_failures_allowed_for_an_unknown_number_a_sign_in_is_refu
     api, hasher, fresh_counts, monkeypatch
 ):
     # given at most 3 failed sign-ins per number, and a number nobody has
-    monkeypatch.setattr(accounts.deps, "signin_failures_per_number", 3)
+    monkeypatch.setattr(adapters.deps, "signin_failures_per_number", 3)
     counted = hasher(False)
     phone = f.new_phone()
 
@@ -141,7 +141,7 @@ async def test_past_the_failures_allowed_for_an_unknown_number_a_sign_in_is_refu
 
 async def test_past_the_failures_allowed_from_one_address_any_number_is_refused(api, hasher, fresh_counts, monkeypatch):
     # given at most 2 failed sign-ins per address, and an approved bidder
-    monkeypatch.setattr(accounts.deps, "signin_failures_per_address", 2)
+    monkeypatch.setattr(adapters.deps, "signin_failures_per_address", 2)
     operator = await f.operator_token(api)
     _, phone, _ = await f.approved_org(api, operator)
     counted = hasher(False)
@@ -159,7 +159,7 @@ async def test_past_the_failures_allowed_from_one_address_any_number_is_refused(
 
 async def test_successful_sign_ins_do_not_use_up_the_failures_allowed(api, fresh_counts, monkeypatch):
     # given at most 2 failed sign-ins per number, and an approved bidder
-    monkeypatch.setattr(accounts.deps, "signin_failures_per_number", 2)
+    monkeypatch.setattr(adapters.deps, "signin_failures_per_number", 2)
     operator = await f.operator_token(api)
     _, phone, _ = await f.approved_org(api, operator)
 

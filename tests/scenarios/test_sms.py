@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from api.settings import Settings, SettingsError
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from domain.sms.models import SmsAttempt, SmsMessage
 from notifications.sms.aliyun import AliyunSms
 from notifications.sms.dispatch import SmsDispatcher
@@ -68,15 +68,15 @@ async def providers(api: Any) -> AsyncIterator[Providers]:
             api.services.settings.secret_key,
             "test-sms",
         )
-        before = accounts.deps.sms
-        accounts.configure(accounts.deps.keyring, dispatcher, accounts.deps.code_secret)
+        before = adapters.deps.sms
+        adapters.configure(adapters.deps.keyring, dispatcher, adapters.deps.code_secret)
         settings = api.services.settings
         api.services.settings = dataclasses.replace(settings, sms_callback_token="receipt-token-1")
         try:
             yield Providers(ali, ten, dispatcher)
         finally:
             api.services.settings = settings
-            accounts.configure(accounts.deps.keyring, before, accounts.deps.code_secret)
+            adapters.configure(adapters.deps.keyring, before, adapters.deps.code_secret)
             await dispatcher.close()
 
 

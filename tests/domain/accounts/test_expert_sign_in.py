@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from domain.accounts import errors, services
+from domain.accounts import adapters, errors, experts, sessions, sms_codes
 from domain.accounts.models import Expert, RefreshToken
 from domain.accounts.states import OrgStatus
 from domain.accounts.tokens import KeyRing, actor_from_claims
 from domain.common import clock
 from domain.common.actors import Actor, Role
+from domain.common.errors import NotFound, RateLimited
 from domain.common.models import OutboxEvent
 from domain.evaluation.draw import DrawStatus, committee_lots
 from domain.evaluation.models import ExpertDraw
@@ -36,18 +37,18 @@ def id_number() -> str:
 
 
 @pytest.fixture
-async def sms(db: Any) -> AsyncIterator[services.LogSmsSender]:
+async def sms(db: Any) -> AsyncIterator[adapters.LogSmsSender]:
     """The accounts services wired to a loaded key ring and a recording SMS sender."""
     ring = KeyRing()
     await ring.load()
-    sender = services.LogSmsSender()
-    before = (services.deps.keyring, services.deps.sms, services.deps.code_secret)
-    services.configure(ring, sender, b"domain-test-secret-of-sufficient-length")
+    sender = adapters.LogSmsSender()
+    before = (adapters.deps.keyring, adapters.deps.sms, adapters.deps.code_secret)
+    adapters.configure(ring, sender, b"domain-test-secret-of-sufficient-length")
     yield sender
-    services.configure(*before)
+    adapters.configure(*before)
 
 
-def last_code(sender: services.LogSmsSender, phone: str) -> str:
+def last_code(sender: adapters.LogSmsSender, phone: str) -> str:
     text = [t for to, t in sender.sent if to == phone][-1]
     return re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
 
@@ -57,7 +58,7 @@ def wrong(code: str) -> str:
 
 
 async def add(phone: str, name: str = "王工") -> Expert:
-    return await services.add_expert(OPERATOR, name, id_number(), phone, ["市政公用工程"], None)
+    return await experts.add_expert(OPERATOR, name, id_number(), phone, ["市政公用工程"], None)
 
 
 async def test_a_phone_of_another_active_expert_is_refused(sms):
@@ -81,16 +82,16 @@ async def test_an_expert_signs_in_with_a_four_hour_token_and_no_refresh(sms, man
     # given an expert who asked for a code
     phone = f.new_phone()
     expert = await add(phone)
-    sent = await services.request_expert_code(ANYONE, phone)
+    sent = await experts.request_expert_code(ANYONE, phone)
 
     # when the expert signs in with it
-    session = await services.login_expert(ANYONE, phone, last_code(sms, phone))
+    session = await experts.login_expert(ANYONE, phone, last_code(sms, phone))
 
     # then the token is the expert's, lives 4 hours, and no refresh token exists
-    assert sent.expires_at == clock.now() + services.SMS_CODE_TTL
+    assert sent.expires_at == clock.now() + sms_codes.SMS_CODE_TTL
     assert session.expert.id == expert.id
-    assert session.access_expires_at - clock.now() == services.EXPERT_SESSION_TTL == timedelta(hours=4)
-    claims = services.deps.keyring.verify(session.access_token)
+    assert session.access_expires_at - clock.now() == experts.EXPERT_SESSION_TTL == timedelta(hours=4)
+    claims = adapters.deps.keyring.verify(session.access_token)
     actor = actor_from_claims(claims)
     assert (actor.expert_id, actor.roles, actor.user_id) == (expert.id, frozenset({Role.EXPERT}), None)
     assert actor.session_id
@@ -104,43 +105,43 @@ async def test_a_wrong_code_costs_a_try_and_five_exhaust_it(sms):
     # given an expert with a code
     phone = f.new_phone()
     await add(phone)
-    await services.request_expert_code(ANYONE, phone)
+    await experts.request_expert_code(ANYONE, phone)
     code = last_code(sms, phone)
 
     # when it is tried wrong five times
     for _ in range(4):
         with pytest.raises(errors.SmsCodeInvalid):
-            await services.login_expert(ANYONE, phone, wrong(code))
+            await experts.login_expert(ANYONE, phone, wrong(code))
     with pytest.raises(errors.SmsCodeExhausted):
-        await services.login_expert(ANYONE, phone, wrong(code))
+        await experts.login_expert(ANYONE, phone, wrong(code))
 
     # then even the right code is refused
     with pytest.raises(errors.SmsCodeExhausted):
-        await services.login_expert(ANYONE, phone, code)
+        await experts.login_expert(ANYONE, phone, code)
 
 
 async def test_a_code_expires_after_five_minutes(sms, manual_clock):
     phone = f.new_phone()
     await add(phone)
-    await services.request_expert_code(ANYONE, phone)
+    await experts.request_expert_code(ANYONE, phone)
     manual_clock.advance(timedelta(minutes=5, seconds=1))
     with pytest.raises(errors.SmsCodeInvalid):
-        await services.login_expert(ANYONE, phone, last_code(sms, phone))
+        await experts.login_expert(ANYONE, phone, last_code(sms, phone))
 
 
 async def test_the_limits_per_number_cover_both_kinds_of_code(sms, manual_clock):
     # given a number that is both a user's and an expert's, who just asked for a user code
     user = await df.user(await df.organisation(OrgStatus.APPROVED))
     await add(user.phone)
-    await services.request_sms_code(ANYONE, user.phone)
+    await sessions.request_sms_code(ANYONE, user.phone)
 
     # when an expert code is asked for at once
-    with pytest.raises(services.RateLimited):
-        await services.request_expert_code(ANYONE, user.phone)
+    with pytest.raises(RateLimited):
+        await experts.request_expert_code(ANYONE, user.phone)
 
     # then a minute later it is sent
     manual_clock.advance(timedelta(seconds=61))
-    await services.request_expert_code(ANYONE, user.phone)
+    await experts.request_expert_code(ANYONE, user.phone)
     assert len([to for to, _ in sms.sent if to == user.phone]) == 2
 
 
@@ -150,19 +151,19 @@ async def test_a_user_code_never_signs_in_an_expert_nor_the_other_way(sms, manua
     await add(user.phone)
 
     # when a user code is used for the expert sign-in, and an expert code for the user sign-in
-    await services.request_sms_code(ANYONE, user.phone)
+    await sessions.request_sms_code(ANYONE, user.phone)
     user_code = last_code(sms, user.phone)
     with pytest.raises(errors.SmsCodeInvalid):
-        await services.login_expert(ANYONE, user.phone, user_code)
+        await experts.login_expert(ANYONE, user.phone, user_code)
     manual_clock.advance(timedelta(seconds=61))
-    await services.request_expert_code(ANYONE, user.phone)
+    await experts.request_expert_code(ANYONE, user.phone)
     expert_code = last_code(sms, user.phone)
     with pytest.raises(errors.SmsCodeInvalid):
-        await services.login_with_sms_code(ANYONE, user.phone, expert_code)
+        await sessions.login_with_sms_code(ANYONE, user.phone, expert_code)
 
     # then each code still works for its own purpose
-    assert (await services.login_with_sms_code(ANYONE, user.phone, user_code)).user.id == user.id
-    assert (await services.login_expert(ANYONE, user.phone, expert_code)).expert.phone == user.phone
+    assert (await sessions.login_with_sms_code(ANYONE, user.phone, user_code)).user.id == user.id
+    assert (await experts.login_expert(ANYONE, user.phone, expert_code)).expert.phone == user.phone
 
 
 async def test_a_number_without_an_active_expert_gets_no_message_and_cannot_sign_in(sms, manual_clock):
@@ -173,14 +174,14 @@ async def test_a_number_without_an_active_expert_gets_no_message_and_cannot_sign
     await gone.save(update_fields=["is_active"])
 
     # when codes are asked for
-    answers = [await services.request_expert_code(ANYONE, p) for p in (nobody, gone.phone)]
+    answers = [await experts.request_expert_code(ANYONE, p) for p in (nobody, gone.phone)]
 
     # then the answers look the same as for an expert, no message is sent, and no code signs in
-    assert all(a.expires_at == clock.now() + services.SMS_CODE_TTL for a in answers)
+    assert all(a.expires_at == clock.now() + sms_codes.SMS_CODE_TTL for a in answers)
     assert sms.sent == []
     for phone in (nobody, gone.phone):
         with pytest.raises(errors.SmsCodeInvalid):
-            await services.login_expert(ANYONE, phone, "123456")
+            await experts.login_expert(ANYONE, phone, "123456")
 
 
 async def test_a_number_shared_by_two_active_experts_signs_in_neither(sms):
@@ -188,17 +189,17 @@ async def test_a_number_shared_by_two_active_experts_signs_in_neither(sms):
     phone = f.new_phone()
     await add(phone)
     await Expert.create(name="李工", id_number_hash="x" * 64, phone=phone, specialties=["造价"], created_at=clock.now())
-    await services.request_expert_code(ANYONE, phone)
+    await experts.request_expert_code(ANYONE, phone)
     code = last_code(sms, phone)
 
     # when the right code is given, and a wrong one
     with pytest.raises(errors.ExpertPhoneShared):
-        await services.login_expert(ANYONE, phone, code)
+        await experts.login_expert(ANYONE, phone, code)
 
     # then nobody is signed in, the code is used up, and a wrong code says no more than it does elsewhere
     assert not await OutboxEvent.exists(type="expert.signed_in")
     with pytest.raises(errors.SmsCodeInvalid):
-        await services.login_expert(ANYONE, phone, code)
+        await experts.login_expert(ANYONE, phone, code)
 
 
 async def lot(n: int) -> Lot:
@@ -254,7 +255,7 @@ async def test_the_lots_are_those_of_the_standing_committees(sms):
     actor = Actor(expert_id=me.id, roles=frozenset({Role.EXPERT}))
 
     # when the expert's lots are read
-    lots = await committee_lots((await services.expert_of(actor)).id)
+    lots = await committee_lots((await experts.expert_of(actor)).id)
 
     # then they are the lots the expert sits on now, newest first
     assert [m.id for m in lots] == [later.id, sits.id]
@@ -268,7 +269,7 @@ async def test_an_expert_who_left_the_pool_is_nobody(sms):
     gone = await add(f.new_phone())
     gone.is_active = False
     await gone.save(update_fields=["is_active"])
-    with pytest.raises(services.NotFound):
-        await services.expert_of(Actor(expert_id=gone.id, roles=frozenset({Role.EXPERT})))
-    with pytest.raises(services.NotFound):
-        await services.expert_of(Actor(user_id=1, roles=frozenset({Role.EXPERT})))
+    with pytest.raises(NotFound):
+        await experts.expert_of(Actor(expert_id=gone.id, roles=frozenset({Role.EXPERT})))
+    with pytest.raises(NotFound):
+        await experts.expert_of(Actor(user_id=1, roles=frozenset({Role.EXPERT})))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cryptography.x509.oid import NameOID
 
-from domain.accounts import services as accounts
+from domain.accounts import adapters, sessions
 from domain.accounts.models import User
 from domain.accounts.tokens import KeyRing, actor_from_claims
 from domain.certificates import acts, errors, services
@@ -30,10 +30,10 @@ OPERATOR = Actor(user_id=1, org_id=1, roles=frozenset({Role.OPERATOR}))
 async def ring(db: Any, manual_clock: Any) -> AsyncIterator[KeyRing]:
     keys = KeyRing()
     await keys.load()
-    before = (accounts.deps.keyring, accounts.deps.sms, accounts.deps.code_secret)
-    accounts.configure(keys, accounts.deps.sms, accounts.deps.code_secret)
+    before = (adapters.deps.keyring, adapters.deps.sms, adapters.deps.code_secret)
+    adapters.configure(keys, adapters.deps.sms, adapters.deps.code_secret)
     yield keys
-    accounts.configure(*before)
+    adapters.configure(*before)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ async def bind(actor: Actor, leaf: Leaf) -> BoundCertificate:
     return await services.bind(actor, leaf.pem, issued.challenge, leaf.sign(issued.to_sign))
 
 
-async def sign_in(leaf: Leaf, sms_code: str | None = None) -> accounts.Session:
+async def sign_in(leaf: Leaf, sms_code: str | None = None) -> sessions.Session:
     issued = await services.issue_challenge("sign_in")
     return await services.sign_in(Actor(), issued.challenge, leaf.pem, leaf.sign(issued.to_sign), sms_code)
 
@@ -110,11 +110,11 @@ async def test_certificate_and_sms_code_make_a_two_factor_session_kept_by_refres
     org = await person.organisation
     leaf = a.issue(org.name, org.credit_code)
     await bind(actor, leaf)
-    await accounts.request_sms_code(Actor(), person.phone)
-    code = accounts.deps.sms.sent[-1][1].split("验证码为 ")[1][:6]  # type: ignore[attr-defined]
+    await sessions.request_sms_code(Actor(), person.phone)
+    code = adapters.deps.sms.sent[-1][1].split("验证码为 ")[1][:6]  # type: ignore[attr-defined]
     # when the user signs in with both, then refreshes the session
     session = await sign_in(leaf, code)
-    refreshed = await accounts.refresh_session(Actor(), session.refresh_token)
+    refreshed = await sessions.refresh_session(Actor(), session.refresh_token)
     # then both tokens carry cert + sms: two factors
     assert session.amr == ("cert", "sms")
     for token in (session.access_token, refreshed.access_token):

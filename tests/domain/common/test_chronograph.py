@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tortoise.models import Model
 
-from domain.accounts import services as accounts
+from domain.accounts import sessions
 from domain.accounts.models import User
 from domain.common import chronograph
 from domain.common.chronograph import PeriodicJob, TimedTransition, fire_due, run_periodic, take_lease
@@ -154,7 +154,7 @@ async def test_one_failing_object_does_not_hold_back_the_others(db, manual_clock
         if user.id == poisoned.id:
             await User.filter(id=user.id).update(failed_logins=0, locked_until=None)
             raise RuntimeError("half done")
-        await accounts.unlock_due(user, now)
+        await sessions.unlock_due(user, now)
 
     monkeypatch.setitem(chronograph._transitions, "user.unlock", TimedTransition("user.unlock", User, flaky))
 
@@ -208,7 +208,7 @@ async def test_two_concurrent_chronographs_fire_each_due_user_once(db, manual_cl
 
 def test_the_user_unlock_transition_is_registered():
     wire()
-    assert ("user.unlock", User, accounts.unlock_due) in [(t.name, t.model, t.fire) for t in chronograph.transitions()]
+    assert ("user.unlock", User, sessions.unlock_due) in [(t.name, t.model, t.fire) for t in chronograph.transitions()]
 
 
 def _run(script: str) -> list[str]:

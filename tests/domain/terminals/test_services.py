@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.accounts import services as accounts
+from domain.accounts import adapters
 from domain.accounts.models import Organisation, User
 from domain.accounts.tokens import KIOSK_SELF_SCOPE, InvalidToken, KeyRing, actor_from_claims
 from domain.common.actors import Actor, Role
@@ -27,11 +27,11 @@ async def ring(db: Any, manual_clock: Any) -> AsyncIterator[KeyRing]:
     """The accounts services (which sign every token) wired to a loaded key ring."""
     keys = KeyRing()
     await keys.load()
-    before = (accounts.deps.keyring, accounts.deps.sms, accounts.deps.code_secret)
-    accounts.configure(keys, accounts.deps.sms, accounts.deps.code_secret)
+    before = (adapters.deps.keyring, adapters.deps.sms, adapters.deps.code_secret)
+    adapters.configure(keys, adapters.deps.sms, adapters.deps.code_secret)
     services._active_seen.clear()
     yield keys
-    accounts.configure(*before)
+    adapters.configure(*before)
 
 
 async def terminal(name: str = "一楼大厅 1 号机") -> tuple[Terminal, str]:

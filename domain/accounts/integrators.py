@@ -1,0 +1,81 @@
+"""Integrators' client credentials: creating a client, its secret shown once, and its access token (OAuth 2.0
+client credentials grant)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from domain.accounts import errors
+from domain.accounts import events as ev
+from domain.accounts.adapters import deps
+from domain.accounts.models import IntegratorClient
+from domain.accounts.passwords import hash_secret, verify_nothing, verify_secret
+from domain.common import clock, events
+from domain.common.actors import Actor, Role
+from domain.common.errors import InvalidInput, PermissionDenied, raises, required_text
+from domain.common.events import use_case
+from domain.common.idempotency import run_once
+
+INTEGRATOR_SCOPES = frozenset({"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"})
+
+
+@raises(errors.UnknownScope)
+@use_case("integrator_client.create", "IntegratorClient")
+async def create_integrator_client(
+    actor: Actor, name: str, scopes: list[str], rate_per_minute: int, idempotency_key: str | None = None
+) -> tuple[IntegratorClient, str | None]:
+    """Creates client credentials; the secret is shown once and stored only as a hash."""
+    if not actor.has(Role.OPERATOR):
+        raise PermissionDenied()
+    label = required_text(name, "name", 200)
+    for scope in scopes:
+        if scope not in INTEGRATOR_SCOPES:
+            raise errors.UnknownScope(scope)
+    if not scopes:
+        raise InvalidInput(field="scopes")
+    if not 1 <= rate_per_minute <= 100_000:
+        raise InvalidInput(field="ratePerMinute")
+    secret = "pts_" + secrets.token_urlsafe(32)
+    secret_hash = await hash_secret(secret)
+    holder: dict[str, str] = {}
+
+    async def create() -> dict[str, Any]:
+        client = await IntegratorClient.create(
+            client_id="ptc_" + secrets.token_hex(8),
+            secret_hash=secret_hash,
+            name=label,
+            scopes=sorted(set(scopes)),
+            rate_limit_per_minute=rate_per_minute,
+            created_by=actor.user_id,
+            created_at=clock.now(),
+        )
+        await events.record(
+            ev.IntegratorClientCreated(object_id=client.client_id, name=label, scopes=tuple(sorted(set(scopes)))),
+            actor,
+        )
+        holder["secret"] = secret
+        return {"client_id": client.client_id}
+
+    request = {"name": label, "scopes": sorted(set(scopes)), "rate": rate_per_minute}
+    result, replayed = await run_once(actor, idempotency_key, "integrator_client.create", request, create)
+    client = await IntegratorClient.get(client_id=result["client_id"])
+    # a replay cannot show the secret again: it was never stored
+    return client, None if replayed else holder["secret"]
+
+
+@use_case("integrator_client.token", "IntegratorClient")
+async def client_credentials_token(actor: Actor, client_id: str, secret: str) -> tuple[str, datetime, IntegratorClient]:
+    """An access token for an integrator (OAuth 2.0 client credentials grant)."""
+    client = await IntegratorClient.get_or_none(client_id=client_id, is_active=True)
+    if client is None:
+        await verify_nothing(secret)
+        raise errors.InvalidClient()
+    if not await verify_secret(client.secret_hash, secret):
+        raise errors.InvalidClient()
+    token, expires = deps.keyring.issue(
+        f"client:{client.client_id}",
+        {"roles": [Role.INTEGRATOR.value], "scope": " ".join(client.scopes), "rpm": client.rate_limit_per_minute},
+    )
+    return token, expires, client
