@@ -22,10 +22,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from domain.common.errors import DomainError, NotFound
-from domain.documents import errors
-from domain.documents import services as documents
+from domain.documents import downloads, errors, links, uploads
+from domain.documents.links import content_disposition
 from domain.documents.purposes import PURPOSES
-from domain.documents.services import content_disposition
 from domain.tendering.bid_files import BidFileEnvelopeInvalid
 from schema.context import locale_from
 
@@ -86,7 +85,7 @@ def _grant(request: Request, upload_id: str | None) -> str:
     grant = request.headers.get("upload-grant") or _metadata(request.headers.get("upload-metadata", "")).get("grant")
     if not grant:
         raise errors.UploadGrantInvalid()
-    return documents.check_grant(grant, upload_id)
+    return links.check_grant(grant, upload_id)
 
 
 def _http_date(value: datetime) -> str:
@@ -122,7 +121,7 @@ async def tus_create(request: Request) -> Response:
         return _version_refused(request)
     try:
         upload_id = _grant(request, None)
-        upload = await documents.open_upload(upload_id)
+        upload = await uploads.open_upload(upload_id)
     except DomainError as err:
         return _error(request, err)
     length = request.headers.get("upload-length", "")
@@ -153,9 +152,9 @@ async def tus_upload(request: Request) -> Response:
     try:
         _grant(request, upload_id)
         if request.method == "DELETE":
-            await documents.terminate(upload_id)
+            await uploads.terminate(upload_id)
             return Response(status_code=204, headers=_tus_headers())
-        upload = await documents.open_upload(upload_id)
+        upload = await uploads.open_upload(upload_id)
     except DomainError as err:
         return _error(request, err)
     if request.method == "HEAD":
@@ -193,7 +192,7 @@ async def _patch(request: Request, upload_id: str) -> Response:
                 "Unsupported checksum algorithm (sha1, sha256, md5)",
             )
     try:
-        upload = await documents.receive(upload_id, int(offset), _body(request), checksum)
+        upload = await uploads.receive(upload_id, int(offset), _body(request), checksum)
     except DomainError as err:
         return _error(request, err)
     headers = _tus_headers({"upload-offset": str(upload.received)})
@@ -241,7 +240,7 @@ async def download(request: Request) -> Response:
     except ValueError:
         doc_id = 0
     exp, sig = request.query_params.get("e", ""), request.query_params.get("s", "")
-    if not doc_id or not documents.check_download_signature(doc_id, exp, sig):
+    if not doc_id or not links.check_download_signature(doc_id, exp, sig):
         return _refusal(
             request,
             403,
@@ -250,7 +249,7 @@ async def download(request: Request) -> Response:
             "The download link is invalid or expired; ask for a new one",
         )
     try:
-        doc = await documents.served(doc_id)
+        doc = await downloads.served(doc_id)
     except DomainError as err:
         return _error(request, err)
     etag = f'"{doc.sha256}"'
@@ -281,7 +280,7 @@ async def download(request: Request) -> Response:
         return Response(status_code=status, headers=headers, media_type=doc.media_type)
     if not doc.size:
         return Response(b"", status_code=status, headers=headers, media_type=doc.media_type)
-    body = documents.read(doc, start, end - start + 1)
+    body = downloads.read(doc, start, end - start + 1)
     return StreamingResponse(body, status_code=status, headers=headers, media_type=doc.media_type)
 
 

@@ -24,12 +24,12 @@ from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.response_cache import ResponseCache
 from api.settings import Settings
 from domain import wiring
-from domain.accounts import adapters
+from domain.accounts import adapters as account_adapters
 from domain.accounts.tokens import KeyRing, TokenPolicy
 from domain.common import chronograph, cpu
 from domain.common.actors import Role
 from domain.db import tortoise_config
-from domain.documents import services as documents
+from domain.documents import adapters as document_adapters
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
 from domain.evaluation import notices as expert_notices
@@ -205,15 +205,15 @@ async def start(services: Services, with_workers: bool) -> None:
         services.owns_database = True
         await pool_layout.check(settings.database_url, settings.database_processes)
     await services.keyring.load()
-    adapters.configure(services.keyring, services.sms, settings.secret_key)
+    account_adapters.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
-    adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
-    adapters.deps.failures = services.limiter
-    adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
-    adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
+    account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
+    account_adapters.deps.failures = services.limiter
+    account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
+    account_adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
     cpu.configure(settings.cpu_pool_size)
     if services.store is not None:
-        documents.configure(
+        document_adapters.configure(
             services.store,
             scanner_from_address(settings.clamd_address),
             settings.secret_key,

@@ -38,9 +38,8 @@ from domain.complaints.models import Complaint, Objection
 from domain.deposits import services as deposits
 from domain.deposits import workflows as deposit_workflows
 from domain.deposits.models import DepositAccount
+from domain.documents import bid_files, malware, records, uploads
 from domain.documents import holds as document_holds
-from domain.documents import records
-from domain.documents import services as documents
 from domain.evaluation import notices as expert_notices
 from domain.evaluation.models import ExpertNotice
 from domain.guarantees import release as guarantee_release
@@ -171,9 +170,9 @@ def periodic_jobs(
         PeriodicJob("search.roll_recent_index", timedelta(hours=6), search.roll_recent_index),
         PeriodicJob("certificate_challenge.purge", timedelta(hours=1), certificates.purge_challenges),
         PeriodicJob("certificate_authority.refresh_crls", timedelta(hours=1), refresh_crls),
-        PeriodicJob("documents.expire_uploads", timedelta(minutes=10), documents.expire_uploads),
-        PeriodicJob("documents.rescan_pending", timedelta(minutes=2), documents.rescan_pending),
-        PeriodicJob("documents.open_bid_files", timedelta(minutes=1), documents.open_bid_files),
+        PeriodicJob("documents.expire_uploads", timedelta(minutes=10), uploads.expire_uploads),
+        PeriodicJob("documents.rescan_pending", timedelta(minutes=2), malware.rescan_pending),
+        PeriodicJob("documents.open_bid_files", timedelta(minutes=1), bid_files.open_bid_files),
         PeriodicJob("documents.render_records", timedelta(minutes=1), records.render_due),
         PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
         PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),

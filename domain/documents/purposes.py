@@ -106,3 +106,7 @@ def purpose_of(name: str) -> Purpose:
     if purpose is None or not purpose.uploadable:
         raise PurposeUnknown()
     return purpose
+
+
+def purpose_label(purpose: Purpose) -> str:
+    return purpose.label_zh

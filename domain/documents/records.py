@@ -14,7 +14,7 @@ from domain.common import cpu
 from domain.common.clock import SHANGHAI
 from domain.documents import rendering
 from domain.documents.models import Document
-from domain.documents.services import Made, keep_file
+from domain.documents.storing import Made, keep_file
 from domain.evaluation.models import Evaluation
 from domain.publication.models import Lot, Project
 from domain.results.models import Award

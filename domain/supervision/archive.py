@@ -31,7 +31,7 @@ from domain.accounts.tokens import KeyRing
 from domain.common import clock, ecdsa
 from domain.common.actors import Actor
 from domain.common.events import canonical_json
-from domain.documents import services as documents
+from domain.documents import downloads, storing
 from domain.documents.models import Document
 from domain.supervision import evidence
 
@@ -85,17 +85,17 @@ async def build(actor: Actor, lot_id: int, keyring: KeyRing) -> Document:
             z.writestr("evidence.jws", package.jws)
             for doc in files:
                 with z.open(_member(doc), "w", force_zip64=True) as member:
-                    async for block in documents.read(doc):
+                    async for block in downloads.read(doc):
                         await asyncio.to_thread(member.write, block)
         stamp = now.astimezone(clock.SHANGHAI).strftime("%Y%m%d%H%M%S")
-        made = documents.Made(
+        made = storing.Made(
             name=f"电子档案-{lot.trade_code}-{stamp}.zip",
             purpose="lot_archive",
             owner_type="Lot",
             owner_id=lot.id,
             lot_id=lot.id,
         )
-        return await documents.keep_file(out, made)
+        return await storing.keep_file(out, made)
 
 
 def verify(archive: IO[bytes], jwks: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.documents import services
+from domain.documents import downloads, uploads
 from domain.documents.purposes import PURPOSES
 from schema.documents.types import Document, DocumentLink, DocumentPurpose, Upload, UploadGrant
 from schema.errors import mutation, result_union
@@ -28,7 +28,7 @@ class DocumentUploadStartInput:
     idempotency_key: str | None = strawberry.field(default=None, description="Retry safely (≤ 255 chars).")
 
 
-DocumentUploadStartResult = result_union("DocumentUploadStartResult", UploadGrant, [services.start_upload])
+DocumentUploadStartResult = result_union("DocumentUploadStartResult", UploadGrant, [uploads.start_upload])
 
 
 @strawberry.input(description="The document to download.")
@@ -41,7 +41,7 @@ class DocumentDownloadGranted:
     link: DocumentLink = strawberry.field(description="The link.")
 
 
-DocumentDownloadResult = result_union("DocumentDownloadResult", DocumentDownloadGranted, [services.download_link])
+DocumentDownloadResult = result_union("DocumentDownloadResult", DocumentDownloadGranted, [downloads.download_link])
 
 
 def _owner_type(purpose: DocumentPurpose) -> str:
@@ -71,9 +71,9 @@ class DocumentMutations:
         owner_type = _owner_type(input.purpose)
         owner_id = int_id(input.owner_id, owner_type, "ownerId")
         supersedes = int_id(input.supersedes_id, "Document", "supersedesId") if input.supersedes_id else None
-        granted = await services.start_upload(
+        granted = await uploads.start_upload(
             info.context.actor,
-            services.UploadForm(
+            uploads.UploadForm(
                 purpose=input.purpose.value,
                 owner_id=owner_id,
                 name=input.name,
@@ -103,7 +103,7 @@ class DocumentMutations:
         input: Annotated[DocumentDownloadInput, strawberry.argument(description="The document to download.")],
     ) -> DocumentDownloadGranted:
         doc_id = int_id(input.document_id, "Document", "documentId")
-        link = await services.download_link(info.context.actor, doc_id, _base_url(info))
+        link = await downloads.download_link(info.context.actor, doc_id, _base_url(info))
         return DocumentDownloadGranted(
             link=DocumentLink(url=link.url, expires_at=link.expires_at, document=Document.from_model(link.document))
         )

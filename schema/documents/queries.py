@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError, InvalidInput
-from domain.documents import services
+from domain.documents import downloads, uploads
 from domain.documents.purposes import PURPOSES
 from schema import fields
 from schema.documents.types import Document, DocumentPurpose, Upload
@@ -31,7 +31,7 @@ class DocumentQueries:
             owner = int_id(owner_id, PURPOSES[purpose.value].owner_type, "ownerId")
         except InvalidInput:
             return []
-        return [Document.from_model(d) for d in await services.documents_of(info.context.actor, purpose.value, owner)]
+        return [Document.from_model(d) for d in await downloads.documents_of(info.context.actor, purpose.value, owner)]
 
     @fields.field(description="One of the caller's uploads, with its outcome (null if unknown or another's).")
     async def document_upload(
@@ -40,6 +40,6 @@ class DocumentQueries:
         id: Annotated[str, strawberry.argument(description="The upload id returned by documentUploadStart.")],
     ) -> Upload | None:
         try:
-            return Upload.from_model(await services.upload_of(info.context.actor, id[:64]))
+            return Upload.from_model(await uploads.upload_of(info.context.actor, id[:64]))
         except DomainError:
             return None

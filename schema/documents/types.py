@@ -7,7 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
-from domain.documents import services
+from domain.documents import downloads
 from domain.documents.models import Document as DocumentModel
 from domain.documents.models import Upload as UploadModel
 from schema.describe import describe_values
@@ -131,7 +131,7 @@ async def _document_node(info: Info, pk: str) -> Document | None:
     if not pk.isdigit():
         return None
     try:
-        return Document.from_model(await services.document(info.context.actor, int(pk)))
+        return Document.from_model(await downloads.document(info.context.actor, int(pk)))
     except DomainError:
         return None
 

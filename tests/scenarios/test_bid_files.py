@@ -17,7 +17,7 @@ import pytest
 
 from domain.common import chronograph, clock
 from domain.common.models import OutboxEvent
-from domain.documents import services as documents
+from domain.documents import bid_files, downloads
 from domain.documents.models import Document
 from domain.supervision import archive
 from domain.supervision.evidence import EvidenceInvalid
@@ -139,7 +139,7 @@ async def test_a_sealed_bid_file_is_read_by_nobody_until_the_opening_then_by_the
         "supervisor": "NOT_FOUND",
         "bidder A": "BID_FILE_SEALED",
     }
-    in_store = b"".join([block async for block in documents.read(stored)])
+    in_store = b"".join([block async for block in downloads.read(stored)])
     assert marker not in in_store
     assert hashlib.sha256(in_store).hexdigest() == receipt.sha256
     assert not await SealedBid.filter(ciphertext__contains=marker.decode()).exists()
@@ -149,7 +149,7 @@ async def test_a_sealed_bid_file_is_read_by_nobody_until_the_opening_then_by_the
     await chronograph.fire_due()
     assert (await decrypt(api, await f.login(api, a_at), lot_id, key))["__typename"] == "BidDecrypted"
     # and the worker opens the bid files of opened bids
-    assert await documents.open_bid_files(clock.now()) == 1
+    assert await bid_files.open_bid_files(clock.now()) == 1
 
     # then the committee, once revealed, downloads the decrypted file and it is A's original byte for byte
     operator = await f.login(api, operator_at)

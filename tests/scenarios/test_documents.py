@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from tusclient.exceptions import TusCommunicationError
 
-from domain.documents import services as documents
+from domain.documents import adapters, malware
 from domain.documents.models import Document, DocumentDownload, StoredObject, Upload
 from domain.documents.scanning import ClamdScanner
 from tests import factories as f
@@ -264,8 +264,8 @@ async def test_a_scanner_that_is_down_holds_publication_until_the_file_is_scanne
     operator = await f.operator_token(api)
     project, tenderer = await draft_lot(api, manual_clock, operator)
     lot_id = project["lots"][0]["id"]
-    working = documents.deps.scanner
-    documents.deps.scanner = ClamdScanner(f"unix:{tmp_path / 'no-clamd.ctl'}", timeout=1)
+    working = adapters.deps.scanner
+    adapters.deps.scanner = ClamdScanner(f"unix:{tmp_path / 'no-clamd.ctl'}", timeout=1)
     try:
         source = pdf(tmp_path / "图纸.pdf", 20_000)
         granted = await docs.grant(api, tenderer, "TENDER_DOCUMENT", lot_id, source)
@@ -273,7 +273,7 @@ async def test_a_scanner_that_is_down_holds_publication_until_the_file_is_scanne
         # when the tenderer publishes the tender
         held = await publish_raw(api, tenderer, project)
     finally:
-        documents.deps.scanner = working
+        adapters.deps.scanner = working
 
     # then the file is stored but held, and the publication refused, saying why
     [doc] = (await api.gql(docs.LIST, {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id}, token=tenderer))["data"][
@@ -283,7 +283,7 @@ async def test_a_scanner_that_is_down_holds_publication_until_the_file_is_scanne
     assert held["code"] == "DOCUMENT_SCAN_PENDING"
 
     # when the scanner is back and the chronograph scans again, the same publication goes through
-    assert await documents.rescan_pending(manual_clock.now()) == 1
+    assert await malware.rescan_pending(manual_clock.now()) == 1
     published = await publish_raw(api, tenderer, project, draft=held["draftId"])
     assert published["__typename"] == "AnnouncementPublished", published
     [public] = (await api.gql(docs.LIST, {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id}))["data"]["documents"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from domain.documents import services as documents
+from domain.documents import adapters, uploads
 from domain.documents.blobs import Part
 from domain.documents.models import Document, Upload
 from tests import factories as f
@@ -27,16 +27,16 @@ async def test_an_abandoned_upload_expires_and_its_staged_bytes_are_deleted(api,
     assert first.status_code == 204
     upload = await Upload.get(id=granted["upload"]["id"])
     [part] = [Part(**p) for p in upload.parts]
-    assert await documents.deps.store.size(part.path) == 100_000  # type: ignore[union-attr]
+    assert await adapters.deps.store.size(part.path) == 100_000  # type: ignore[union-attr]
 
     # when its time runs out and the chronograph runs
     manual_clock.advance(timedelta(hours=24, seconds=1))
-    expired = await documents.expire_uploads(manual_clock.now())
+    expired = await uploads.expire_uploads(manual_clock.now())
 
     # then it is expired, its bytes are gone, the endpoint says so, and no document exists
     assert expired == 1
     assert (await Upload.get(id=upload.id)).status == "expired"
-    assert await documents.deps.store.size(part.path) is None  # type: ignore[union-attr]
+    assert await adapters.deps.store.size(part.path) is None  # type: ignore[union-attr]
     async with httpx.AsyncClient(timeout=30) as http:
         late = await docs.patch(http, granted, 100_000, os.urandom(10))
     assert late.status_code in (403, 410)  # the grant expired with the upload

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from domain.documents.blobs import BlobStore, object_path
-from domain.documents.services import content_disposition
+from domain.documents.links import content_disposition
 
 KEY_ID, SECRET, REGION, BUCKET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "cn-north-1", "palmtrade"
 
