@@ -197,21 +197,19 @@ def push_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
-async def start(services: Services, with_workers: bool) -> None:
-    """Connects the database and the broker, loads keys and starts the background workers."""
+def plug_adapters(services: Services) -> None:
+    """Points the domain's adapters (key ring, SMS outbox, failure counter, CPU pool, blob store, scanner) at this
+    process's. They are process-wide: a second app started in the same process (tests) takes them over until they
+    are plugged back."""
     settings = services.settings
-    if not Tortoise.is_inited():
-        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
-        services.owns_database = True
-        await pool_layout.check(settings.database_url, settings.database_processes)
-    await services.keyring.load()
     account_adapters.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
     account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     account_adapters.deps.failures = services.limiter
     account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
     account_adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
-    cpu.configure(settings.cpu_pool_size)
+    if cpu.size() != settings.cpu_pool_size:
+        cpu.configure(settings.cpu_pool_size)
     if services.store is not None:
         document_adapters.configure(
             services.store,
@@ -220,6 +218,17 @@ async def start(services: Services, with_workers: bool) -> None:
             presigned_downloads=settings.presigned_downloads,
             upload_ttl=timedelta(hours=settings.upload_hours),
         )
+
+
+async def start(services: Services, with_workers: bool) -> None:
+    """Connects the database and the broker, loads keys and starts the background workers."""
+    settings = services.settings
+    if not Tortoise.is_inited():
+        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        services.owns_database = True
+        await pool_layout.check(settings.database_url, settings.database_processes)
+    await services.keyring.load()
+    plug_adapters(services)
     await services.bus.start()
     if with_workers:
         # tasks named loop:* are the workers: stop() lets each finish the step in hand

@@ -25,7 +25,7 @@ from tortoise import Tortoise, connections
 
 from api.app import create_app
 from api.manage import migrate
-from api.services import Services
+from api.services import Services, plug_adapters
 from api.settings import Settings
 from domain.accounts import adapters
 from domain.common import clock
@@ -243,6 +243,7 @@ async def _settle() -> None:
 async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[Api]:
     base_url, services = server
     services.response_cache.clear()  # like the tables: answers kept for the last test are not this one's
+    plug_adapters(services)  # another app a test started (traces, health) may have taken the domain's adapters
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         yield Api(base_url=base_url, services=services, http=http)
     await _settle()
