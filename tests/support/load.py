@@ -129,6 +129,9 @@ class Cluster:
             "SEED_DEMO": "0",
             "LOG_LEVEL": "warning",
             "AUDIT_EXPORT_PATH": str(tmp / "audit-heads.jsonl"),
+            # the set-up runs on a manual clock weeks back: the cluster's outbox purge (real clock) would take its
+            # dispatched events away from the outbox the test compares with the audit chain
+            "OUTBOX_RETENTION_HOURS": str(24 * 365),
             "FCM_PROJECT_ID": FCM_PROJECT,
             "FCM_ACCESS_TOKEN": FCM_TOKEN,
             "FCM_ENDPOINT": f"http://127.0.0.1:{self.stub_port}",
