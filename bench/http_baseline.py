@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +189,45 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=SERVER_STOP_TIMEOUT)
+
+
+def server_env(database_url: str, secret: str, tmp: Path, label: str) -> dict[str, str]:
+    """The environment of a bench server process: its database and secret, workers on, no Redis, no demo seed."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret,
+        "AUDIT_EXPORT_PATH": str(tmp / f"{label}-audit-heads.jsonl"),
+        "RUN_WORKERS": "1",
+        "SEED_DEMO": "0",
+        "LOG_LEVEL": "warning",
+        "PALMTRADE_PRODUCTION": "0",
+        "REDIS_URL": "",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    }
+
+
+@contextlib.contextmanager
+def serving(port: int, env: dict[str, str], tmp: Path, label: str) -> Iterator[subprocess.Popen[bytes]]:
+    """This module's `--serve` on port, its output in tmp/<label>-server.log, up before the body runs; a server that
+    died during the body is an error; stopped afterwards."""
+    log_path = tmp / f"{label}-server.log"
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)],
+            cwd=tmp,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_server(proc, f"http://{HOST}:{port}", log_path)
+            yield proc
+            if proc.poll() is not None:
+                raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
+        finally:
+            stop_server(proc)
 
 
 def cpu_seconds(pid: int) -> float:

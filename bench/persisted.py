@@ -163,37 +163,10 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
         raise RuntimeError(f"preparing {label} failed ({setup.exitcode})")
     port = hb.free_port()
     base = f"http://{hb.HOST}:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secret,
-        "AUDIT_EXPORT_PATH": str(tmp / f"{label}-audit-heads.jsonl"),
-        "RUN_WORKERS": "1",
-        "SEED_DEMO": "0",
-        "LOG_LEVEL": "warning",
-        "PALMTRADE_PRODUCTION": "0",
-        "REDIS_URL": "",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-    }
-    log_path = tmp / f"{label}-server.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, str(Path(hb.__file__).resolve()), "--serve", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            hb.wait_for_server(proc, base, log_path)
-            token = hb.sign_in(base, DEMO_PASSWORD)
-            cards = screen_cards(base, token)
-            results = [measure(pool, port, target, args, proc.pid, label) for target in targets(token)]
-            if proc.poll() is not None:
-                raise RuntimeError(f"server died during the run:\n{hb.tail(log_path)}")
-        finally:
-            hb.stop_server(proc)
+    with hb.serving(port, hb.server_env(database_url, secret, tmp, label), tmp, label) as proc:
+        token = hb.sign_in(base, DEMO_PASSWORD)
+        cards = screen_cards(base, token)
+        results = [measure(pool, port, target, args, proc.pid, label) for target in targets(token)]
 
     by_name = {r.name: r for r in results}
     for r in results:

@@ -33,7 +33,6 @@ import multiprocessing
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -114,47 +113,21 @@ def run_mode(
 
     port = hb.free_port()
     base = f"http://{hb.HOST}:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secret,
-        "AUDIT_EXPORT_PATH": str(tmp / f"{label}-audit-heads.jsonl"),
-        "RUN_WORKERS": "1",
-        "SEED_DEMO": "0",
-        "LOG_LEVEL": "warning",
-        "PALMTRADE_PRODUCTION": "0",
-        "REDIS_URL": "",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(hb.ROOT), os.environ.get("PYTHONPATH", "")) if p),
-    }
+    env = hb.server_env(database_url, secret, tmp, label)
     if pool_size:
         env["CPU_POOL_SIZE"] = pool_size
     else:
         env.pop("CPU_POOL_SIZE", None)
-    log_path = tmp / f"{label}-server.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, str(Path(hb.__file__).resolve()), "--serve", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            hb.wait_for_server(proc, base, log_path)
-            token = hb.sign_in(base, DEMO_PASSWORD)
+    with hb.serving(port, env, tmp, label) as proc:
+        token = hb.sign_in(base, DEMO_PASSWORD)
 
-            def measured(me: int, signins: int) -> Window:
-                asyncio.run(_window(base, token, me, signins, args.warmup, proc.pid))
-                return asyncio.run(_window(base, token, me, signins, args.duration, proc.pid))
+        def measured(me: int, signins: int) -> Window:
+            asyncio.run(_window(base, token, me, signins, args.warmup, proc.pid))
+            return asyncio.run(_window(base, token, me, signins, args.duration, proc.pid))
 
-            alone = measured(args.me, 0)
-            during = measured(args.me, args.signins)
-            signing = measured(0, args.signins)
-            if proc.poll() is not None:
-                raise RuntimeError(f"server died during the run:\n{hb.tail(log_path)}")
-        finally:
-            hb.stop_server(proc)
+        alone = measured(args.me, 0)
+        during = measured(args.me, args.signins)
+        signing = measured(0, args.signins)
 
     figures = {
         "me_p50_alone": _p(alone.me, 0.50),
