@@ -8,6 +8,7 @@ committed ones, applied once per session; tables are emptied before each test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -212,6 +213,13 @@ async def server(
         **storage_settings(tmp_path_factory.mktemp("files")),
     )
     app = create_app(settings)
+    async with serving(app) as base_url:
+        yield base_url, app.state.services
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """The app served by uvicorn on a free loopback port (its lifespan run), until the block ends; its base URL."""
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
@@ -224,7 +232,7 @@ async def server(
         await asyncio.sleep(0.05)
     assert uv.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", app.state.services
+        yield f"http://127.0.0.1:{port}"
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, timeout=10)

@@ -4,7 +4,6 @@ spans, and the trace id in the JSON log lines; off by default, without the SDK."
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -18,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry import trace
 from opentelemetry.util._once import Once
 
@@ -59,19 +57,10 @@ async def traced(
         traces_service_name="palmtrade-test",
     )
     app = create_app(settings)
-    port = conftest.free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(uv.serve())
-    for _ in range(200):
-        if uv.started:
-            break
-        await asyncio.sleep(0.05)
-    assert uv.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", app.state.services
+        async with conftest.serving(app) as base_url:
+            yield base_url, app.state.services
     finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
         tracing.shutdown()
         # the global provider may be set once per process; tests set it again (as OpenTelemetry's own tests do)
         trace._TRACER_PROVIDER_SET_ONCE = Once()
