@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from domain.accounts import errors
+from domain.accounts import attempts, errors
 from domain.accounts import events as ev
 from domain.accounts.adapters import deps
 from domain.accounts.models import IntegratorClient
@@ -65,9 +65,22 @@ async def create_integrator_client(
     return client, None if replayed else holder["secret"]
 
 
-@use_case("integrator_client.token", "IntegratorClient")
+@raises(errors.InvalidClient)
 async def client_credentials_token(actor: Actor, client_id: str, secret: str) -> tuple[str, datetime, IntegratorClient]:
-    """An access token for an integrator (OAuth 2.0 client credentials grant)."""
+    """An access token for an integrator (OAuth 2.0 client credentials grant). Past the failed attempts allowed from
+    the address or for the client id, RateLimited before any hashing and with nothing recorded."""
+    checked = attempts.limits(
+        actor,
+        f"signin-client:{client_id}",
+        attempts.clients.per_id,
+        attempts.CLIENT_ADDRESS,
+        attempts.clients.per_address,
+    )
+    return await attempts.guarded(checked, (errors.InvalidClient,), lambda: _token(actor, client_id, secret))
+
+
+@use_case("integrator_client.token", "IntegratorClient")
+async def _token(actor: Actor, client_id: str, secret: str) -> tuple[str, datetime, IntegratorClient]:
     client = await IntegratorClient.get_or_none(client_id=client_id, is_active=True)
     if client is None:
         await verify_nothing(secret)

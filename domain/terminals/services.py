@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.accounts import adapters, organisations, passwords
+from domain.accounts import adapters, attempts, organisations, passwords
 from domain.accounts.errors import InvalidRegionCode
 from domain.accounts.models import Organisation, User
 from domain.accounts.states import roles_of
@@ -194,10 +194,25 @@ def terminals(actor: Actor) -> QuerySet[Terminal]:
 
 
 @raises(errors.TerminalCredentialsInvalid)
-@use_case("terminal.sign_in", "Terminal")
 async def sign_in(actor: Actor, device_id: str, secret: str) -> TerminalToken:
-    """A 10-minute access token for an active terminal whose secret matches; no refresh token."""
+    """A 10-minute access token for an active terminal whose secret matches; no refresh token. Past the failed
+    sign-ins allowed from the address or for the device id, RateLimited before any hashing and with nothing
+    recorded."""
     device = device_id.strip()[:64]
+    checked = attempts.limits(
+        actor,
+        f"signin-terminal:{device}",
+        attempts.clients.per_id,
+        attempts.CLIENT_ADDRESS,
+        attempts.clients.per_address,
+    )
+    return await attempts.guarded(
+        checked, (errors.TerminalCredentialsInvalid,), lambda: _sign_in(actor, device, secret)
+    )
+
+
+@use_case("terminal.sign_in", "Terminal")
+async def _sign_in(actor: Actor, device: str, secret: str) -> TerminalToken:
     # device ids are ptd_ and hex digits: other text is unknown without a query (PostgreSQL refuses a NUL)
     terminal = await Terminal.get_or_none(device_id=device) if device.isascii() and device.isprintable() else None
     if terminal is None:
