@@ -1,4 +1,5 @@
-"""The CPU pool (domain/common/cpu.py): calls run on its threads, never more at once than its size, inline at 0."""
+"""The CPU pool (domain/common/cpu.py): calls run on its threads, never more at once than its size, inline at 0; past
+the calls its queue allows, a call is refused as Busy (a RateLimited) instead of waiting."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from domain.common import cpu
+from domain.common.errors import RateLimited
 
 
 @pytest.fixture
@@ -107,3 +109,57 @@ async def test_a_computing_coroutine_runs_to_its_end_in_a_loop_of_its_own(pool_o
 def test_a_negative_size_is_refused():
     with pytest.raises(ValueError, match="0"):
         cpu.configure(-1)
+
+
+@pytest.fixture
+def pool_of_one_queue_of_one() -> Iterator[None]:
+    previous, queued = cpu.size(), cpu.queue()
+    cpu.configure(1, queue=1)
+    yield
+    cpu.configure(previous, queue=queued)
+
+
+async def test_past_the_calls_the_queue_allows_a_call_is_refused_busy_at_once_and_after_a_call_ends_admitted(
+    pool_of_one_queue_of_one, manual_clock
+):
+    # given a pool of one thread and a queue of one, its thread held and one call waiting
+    gate = Gate()
+    calls = [asyncio.ensure_future(cpu.run(gate.call, n)) for n in range(2)]
+    await until(lambda: gate.started == 1, "one call started")
+    assert cpu.pending() == 2
+
+    # when a third call comes, then it is refused at once, as a RateLimited saying when to try again, not queued
+    with pytest.raises(cpu.Busy) as refused:
+        await cpu.run(gate.call, 2)
+    assert isinstance(refused.value, RateLimited)
+    assert refused.value.code == "RATE_LIMITED"
+    assert refused.value.params["retry_at"] > manual_clock.now()
+    assert "busy" in refused.value.message("en")
+    assert "繁忙" in refused.value.message("zh")
+    assert cpu.pending() == 2
+
+    # when the held calls end, then the pool is empty, and a call is admitted again
+    gate.release.set()
+    assert await asyncio.gather(*calls) == [0, 1]
+    await until(lambda: cpu.pending() == 0, "the pool emptied")
+    assert await cpu.run(gate.call, 3) == 3
+    assert gate.started == 3
+
+
+async def test_a_call_that_raises_leaves_no_place_taken(pool_of_one_queue_of_one):
+    # given calls that fail on the pool
+    def fail() -> None:
+        raise RuntimeError("bad input")
+
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            await cpu.run(fail)
+
+    # then nothing stays counted: a call still runs
+    assert cpu.pending() == 0
+    assert await cpu.run(lambda: 7) == 7
+
+
+def test_a_negative_queue_is_refused():
+    with pytest.raises(ValueError, match="queue"):
+        cpu.configure(1, queue=-1)
