@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from tortoise import Tortoise
+from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
 
 from api import logs
 from api.settings import Settings
@@ -41,6 +43,42 @@ async def migrate(settings: Settings) -> None:
                 await tortoise_migrate(config=config)
     finally:
         await Tortoise.close_connections()
+
+
+class SchemaBehind(RuntimeError):
+    """The database lacks migrations this release carries, and this process may not apply them."""
+
+
+async def unapplied(settings: Settings) -> list[str]:
+    """The committed migrations the database lacks, in the order they apply (none: its schema is current)."""
+    config = tortoise_config(settings.database_url)
+    await Tortoise.init(config=config, init_connections=False)
+    try:
+        steps = await MigrationExecutor(get_connection("default"), config["apps"]).plan(None)
+    finally:
+        await Tortoise.close_connections()
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
+
+
+async def prepare_database(settings: Settings, migrate_at_start: bool) -> None:
+    """What `serve` does before it serves: with MIGRATE_AT_START (the embedded default) it migrates; without (a
+    deployment that migrates as its own step, e.g. behind PgBouncer, where the migrator's session advisory lock cannot
+    hold) it refuses a database whose schema is behind with SchemaBehind, rather than run on it."""
+    if migrate_at_start:
+        await migrate(settings)
+        return
+    behind = await unapplied(settings)
+    if behind:
+        raise SchemaBehind(
+            f"the database lacks {len(behind)} migration(s) of this release ({behind[0]} first, {behind[-1]} last) "
+            "and MIGRATE_AT_START is off: run `python -m api.manage migrate` against the database itself (not "
+            "through a transaction-mode pooler), then start the servers"
+        )
+
+
+def _migrates_at_start(settings: Settings) -> bool:
+    """MIGRATE_AT_START, on unless api/settings.py reads it off."""
+    return bool(getattr(settings, "migrate_at_start", True))
 
 
 @contextlib.asynccontextmanager
@@ -234,8 +272,12 @@ async def _verify(settings: Settings) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="palmtrade")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="migrate, seed the demo city on first start, serve the API")
-    sub.add_parser("migrate", help="apply migrations")
+    sub.add_parser(
+        "serve",
+        help="migrate (unless MIGRATE_AT_START=0: then refuse a database that lacks migrations), seed the demo city on "
+        "first start, serve the API",
+    )
+    sub.add_parser("migrate", help="apply migrations (one process at a time: a session advisory lock on PostgreSQL)")
     sub.add_parser("worker", help="run the outbox dispatcher, the scheduler and the push senders")
     sub.add_parser("seed-demo", help="load the demo city into an empty database")
     sub.add_parser("rotate-keys", help="publish a new signing key (signs after the publish lead)")
@@ -259,9 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(settings.log_level, settings.log_format)
     if problem := _needs_redis(settings, args.command):
         parser.error(problem)
-    if args.command in ("serve", "migrate"):
+    if args.command == "migrate":
         asyncio.run(migrate(settings))
     if args.command == "serve":
+        try:
+            asyncio.run(prepare_database(settings, _migrates_at_start(settings)))
+        except SchemaBehind as err:
+            print(f"palmtrade serve: {err}", file=sys.stderr)
+            return 3  # as uvicorn's STARTUP_FAILURE
         if settings.seed_demo and asyncio.run(_with_db(settings, _seed(settings))):
             print("demo city loaded: see README.md for its accounts")
         _serve(settings)
