@@ -1,7 +1,8 @@
 """Prometheus metrics at `/metrics`, for the operator who watches the service (README: Operations).
 
 Counted as they happen, in the process that served or sent: GraphQL requests by operation and outcome with a
-latency histogram, open WebSockets, and the channels' outcomes (notifications/metrics.py). Read from the database
+latency histogram, the response cache's hits, misses, evictions and size, open WebSockets, and the channels'
+outcomes (notifications/metrics.py). Read from the database
 when scraped, so that any one process answers for the whole deployment: the outbox's backlog and lag (how long the
 oldest event has waited for its consumers), the chronograph's lag (how late the most overdue timed transition is),
 queued pushes and texts, and the database pool in use.
@@ -48,6 +49,39 @@ LATENCY = Histogram(
     "Time from the request reaching the GraphQL endpoint to its answer, by operation.",
     ["operation"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+# the shared response cache of public persisted queries (api/response_cache.py), counted as it answers
+CACHE_HITS = Counter(
+    "palmtrade_response_cache_hits",
+    "Requests by hash for a public persisted query answered from the response cache, without running the operation.",
+)
+CACHE_MISSES = Counter(
+    "palmtrade_response_cache_misses",
+    "Requests by hash for a public persisted query the response cache had no fresh answer for (the operation ran).",
+)
+CACHE_EVICTIONS = Counter(
+    "palmtrade_response_cache_evictions",
+    "Answers dropped, least recently used first, to stay within RESPONSE_CACHE_BYTES and RESPONSE_CACHE_ENTRIES "
+    "(expired answers are not counted).",
+)
+CACHE_TOO_LARGE = Counter(
+    "palmtrade_response_cache_too_large",
+    "Answers not kept for their size (over a sixteenth of RESPONSE_CACHE_BYTES).",
+)
+CACHE_CLEARS = Counter(
+    "palmtrade_response_cache_clears",
+    "Times the response cache was emptied by an event that may change a shared answer (a published announcement).",
+)
+CACHE_BYTES = Gauge(
+    "palmtrade_response_cache_bytes",
+    "Bytes the kept answers take (each answer, its variables and a fixed allowance per entry), against "
+    "RESPONSE_CACHE_BYTES per process.",
+    multiprocess_mode="livesum",
+)
+CACHE_ENTRIES = Gauge(
+    "palmtrade_response_cache_entries",
+    "Answers kept, against RESPONSE_CACHE_ENTRIES per process.",
+    multiprocess_mode="livesum",
 )
 WEBSOCKETS = Gauge(
     "palmtrade_websocket_connections",

@@ -40,6 +40,7 @@ from graphql import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import metrics
 from api.graphql_http import response_media_type
 from api.persisted import OperationPolicy, PersistedStore, requested_hash
 from domain.common.actors import ANONYMOUS, Actor
@@ -129,9 +130,11 @@ class ResponseCache:
             if entry is not None:
                 self._drop(key)
             self.misses += 1
+            metrics.CACHE_MISSES.inc()
             return None
         self._entries.move_to_end(key)
         self.hits += 1
+        metrics.CACHE_HITS.inc()
         return entry[1]
 
     def put(self, key: Key, body: bytes, max_age: int) -> None:
@@ -140,21 +143,35 @@ class ResponseCache:
         cost = len(body) + len(key[2]) + self.ENTRY_OVERHEAD
         if cost * self.LARGEST_SHARE > self.max_bytes:
             self.too_large += 1
+            metrics.CACHE_TOO_LARGE.inc()
             return
         self._entries[key] = (self.clock() + min(max_age, self.max_age_cap), body, cost)
         self.size += cost
+        added, evicted = cost, 0
         while len(self._entries) > self.capacity or self.size > self.max_bytes:
             _, (_, _, dropped) = self._entries.popitem(last=False)
             self.size -= dropped
-            self.evicted += 1
+            added -= dropped
+            evicted += 1
+        self.evicted += evicted
+        metrics.CACHE_BYTES.inc(added)
+        metrics.CACHE_ENTRIES.inc(1 - evicted)
+        if evicted:
+            metrics.CACHE_EVICTIONS.inc(evicted)
 
     def _drop(self, key: Key) -> None:
-        self.size -= self._entries.pop(key)[2]
+        cost = self._entries.pop(key)[2]
+        self.size -= cost
+        metrics.CACHE_BYTES.dec(cost)
+        metrics.CACHE_ENTRIES.dec()
 
     def clear(self) -> None:
+        metrics.CACHE_BYTES.dec(self.size)
+        metrics.CACHE_ENTRIES.dec(len(self._entries))
         self._entries.clear()
         self.size = 0
         self.cleared += 1
+        metrics.CACHE_CLEARS.inc()
 
     async def watch(self, bus: EventBus, stop: asyncio.Event) -> None:
         """Clears on every event that may change a shared answer, until `stop`; re-subscribes after a
