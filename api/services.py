@@ -25,6 +25,7 @@ from api.response_cache import ResponseCache
 from api.settings import Settings
 from domain import wiring
 from domain.accounts import adapters as account_adapters
+from domain.accounts import attempts
 from domain.accounts.tokens import KeyRing, TokenPolicy
 from domain.common import chronograph, cpu
 from domain.common.actors import Role
@@ -208,8 +209,11 @@ def plug_adapters(services: Services) -> None:
     account_adapters.deps.failures = services.limiter
     account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
     account_adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
-    if cpu.size() != settings.cpu_pool_size:
-        cpu.configure(settings.cpu_pool_size)
+    attempts.clients.per_address = _to_be_read(settings, "client_signin_failures_per_address", 30)
+    attempts.clients.per_id = _to_be_read(settings, "client_signin_failures_per_id", 10)
+    queue = _to_be_read(settings, "cpu_pool_queue", cpu.DEFAULT_QUEUE)
+    if (cpu.size(), cpu.queue()) != (settings.cpu_pool_size, queue):
+        cpu.configure(settings.cpu_pool_size, queue)
     if services.store is not None:
         document_adapters.configure(
             services.store,
@@ -218,6 +222,12 @@ def plug_adapters(services: Services) -> None:
             presigned_downloads=settings.presigned_downloads,
             upload_ttl=timedelta(hours=settings.upload_hours),
         )
+
+
+def _to_be_read(settings: Settings, name: str, default: int) -> int:
+    """A setting of issue 21 that api/settings.py is to read (CLIENT_SIGNIN_FAILURES_PER_ADDRESS / _PER_ID,
+    CPU_POOL_QUEUE): its default until it does."""
+    return int(getattr(settings, name, default))
 
 
 async def start(services: Services, with_workers: bool) -> None:
