@@ -107,7 +107,10 @@ class Fault:
 class Cluster:
     """Servers, workers, Redis and the FCM stub around one database; faults on demand."""
 
-    def __init__(self, database_url: str, tmp: Path, servers: int = 2, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, tmp: Path, servers: int = 2, workers: int = 1, settings: dict[str, str] | None = None
+    ) -> None:
+        """`settings`: environment variables of every server and worker over the cluster's own (a soak's retention)."""
         self.tmp = tmp
         self.redis_port = free_port()
         self.stub_port = free_port()
@@ -136,6 +139,7 @@ class Cluster:
             "FCM_ACCESS_TOKEN": FCM_TOKEN,
             "FCM_ENDPOINT": f"http://127.0.0.1:{self.stub_port}",
             "PYTHONPATH": str(ROOT),
+            **(settings or {}),
         }
         self.servers = [
             Process(
@@ -312,11 +316,18 @@ class Phone:
         self.server = self.random.randrange(len(urls))
 
     async def call(
-        self, operation: str, variables: dict[str, Any] | None = None, give_up_after: float = 180, fresh: bool = False
+        self,
+        operation: str,
+        variables: dict[str, Any] | None = None,
+        give_up_after: float = 180,
+        fresh: bool = False,
+        label: str | None = None,
     ) -> dict[str, Any]:
         """`data` of the persisted operation's answer, sent again (to the next server after a broken
-        connection) until one answers; a typed error is data too. Raises Unanswered."""
+        connection) until one answers; a typed error is data too. Raises Unanswered. Timed under `label`
+        (default: the operation's name)."""
         op = OPERATIONS[operation]
+        name = label or operation
         body = {
             "extensions": {"persistedQuery": {"version": 1, "sha256Hash": op.sha256}},
             "operationName": operation,
@@ -337,14 +348,14 @@ class Phone:
             try:
                 response = await self.http.post(url, json=body, headers=headers)
             except httpx.TransportError as err:
-                self.metrics.record(operation, time.monotonic() - started, f"transport_{type(err).__name__}")
+                self.metrics.record(name, time.monotonic() - started, f"transport_{type(err).__name__}")
                 self.server = (self.server + 1) % len(self.urls)
                 if time.monotonic() > deadline:
                     raise Unanswered(operation) from err
                 continue
             took = time.monotonic() - started
             if response.status_code >= 500:
-                self.metrics.record(operation, took, f"http_{response.status_code}")
+                self.metrics.record(name, took, f"http_{response.status_code}")
                 self.metrics.server_errors.append(f"{operation}: HTTP {response.status_code} {response.text[:300]}")
                 self.server = (self.server + 1) % len(self.urls)
                 if time.monotonic() > deadline:
@@ -356,14 +367,14 @@ class Phone:
             if "INTERNAL" in codes:
                 self.metrics.server_errors.append(f"{operation}: {errors[:1]}")
             if response.status_code != 200 or errors:
-                self.metrics.record(operation, took, f"{response.status_code}_{'_'.join(codes) or 'error'}")
+                self.metrics.record(name, took, f"{response.status_code}_{'_'.join(codes) or 'error'}")
                 if response.status_code == 429:
                     await asyncio.sleep(float(response.headers.get("retry-after", "1")))
                     continue
                 raise AssertionError(f"{operation} answered {response.status_code}: {answer}")
             data = answer["data"]
             typed = next((v.get("code") for v in data.values() if isinstance(v, dict) and "code" in v), None)
-            self.metrics.record(operation, took, f"typed_{typed}" if typed else "ok")
+            self.metrics.record(name, took, f"typed_{typed}" if typed else "ok")
             return dict(data)
 
 
