@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lock graphiql clients migrate makemigrations worker bench schema contract resilience lifecycles clean
+.PHONY: run test lint lock graphiql clients migrate makemigrations worker bench schema contract resilience soak lifecycles clean
 
 # the exact versions of requirements.lock first (CI and every machine install the same), then the project itself
 $(STAMP): pyproject.toml requirements.lock
@@ -67,6 +67,13 @@ bench: $(STAMP)
 ## DATABASE_URL and REDIS_URL must point at them; PALMTRADE_LOAD_CLIENTS=3000 for the full run.
 resilience: $(STAMP)
 	$(BIN)/python -m pytest -s -p no:randomly tests/resilience/test_bidding_day.py $(PYTEST_ARGS)
+
+## Runs for months (bench/soak.py): a steady mixed load, sign-ins included, on two servers and a worker on PostgreSQL
+## + Redis for SOAK_MINUTES (default 60); RSS slope per process, rows past their retention, p99 per operation.
+## DATABASE_URL must name a loopback PostgreSQL (a fresh database is made on it); SOAK_ARGS=--strict fails a missed goal.
+SOAK_MINUTES ?= 60
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 ## Regenerate docs/lifecycles/<area>.md (Markdown + Mermaid) from every domain/<area>/states.py table.
 lifecycles: $(STAMP)
