@@ -76,11 +76,6 @@ async def prepare_database(settings: Settings, migrate_at_start: bool) -> None:
         )
 
 
-def _migrates_at_start(settings: Settings) -> bool:
-    """MIGRATE_AT_START, on unless api/settings.py reads it off."""
-    return bool(getattr(settings, "migrate_at_start", True))
-
-
 @contextlib.asynccontextmanager
 async def _one_migrator(database_url: str) -> AsyncIterator[None]:
     """PostgreSQL: a session advisory lock, so servers started together migrate one after the other (the
@@ -305,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(migrate(settings))
     if args.command == "serve":
         try:
-            asyncio.run(prepare_database(settings, _migrates_at_start(settings)))
+            asyncio.run(prepare_database(settings, settings.migrate_at_start))
         except SchemaBehind as err:
             print(f"palmtrade serve: {err}", file=sys.stderr)
             return 3  # as uvicorn's STARTUP_FAILURE

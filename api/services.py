@@ -209,11 +209,10 @@ def plug_adapters(services: Services) -> None:
     account_adapters.deps.failures = services.limiter
     account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
     account_adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
-    attempts.clients.per_address = _to_be_read(settings, "client_signin_failures_per_address", 30)
-    attempts.clients.per_id = _to_be_read(settings, "client_signin_failures_per_id", 10)
-    queue = _to_be_read(settings, "cpu_pool_queue", cpu.DEFAULT_QUEUE)
-    if (cpu.size(), cpu.queue()) != (settings.cpu_pool_size, queue):
-        cpu.configure(settings.cpu_pool_size, queue)
+    attempts.clients.per_address = settings.client_signin_failures_per_address
+    attempts.clients.per_id = settings.client_signin_failures_per_id
+    if (cpu.size(), cpu.queue()) != (settings.cpu_pool_size, settings.cpu_pool_queue):
+        cpu.configure(settings.cpu_pool_size, settings.cpu_pool_queue)
     if services.store is not None:
         document_adapters.configure(
             services.store,
@@ -222,12 +221,6 @@ def plug_adapters(services: Services) -> None:
             presigned_downloads=settings.presigned_downloads,
             upload_ttl=timedelta(hours=settings.upload_hours),
         )
-
-
-def _to_be_read(settings: Settings, name: str, default: int) -> int:
-    """A setting of issue 21 that api/settings.py is to read (CLIENT_SIGNIN_FAILURES_PER_ADDRESS / _PER_ID,
-    CPU_POOL_QUEUE): its default until it does."""
-    return int(getattr(settings, name, default))
 
 
 async def start(services: Services, with_workers: bool) -> None:

@@ -132,9 +132,18 @@ class Settings:
     worker_stall_seconds: float = 300.0  # a worker loop without a finished step for this long is not ready
     # CPU-bound calls (argon2, certificate paths, files) off the event loop, at most this many at once; 0: inline
     cpu_pool_size: int = field(default_factory=cpu.default_size)
+    # calls that may wait for a CPU pool thread; one more is refused at once as RATE_LIMITED (the server busy)
+    cpu_pool_queue: int = cpu.DEFAULT_QUEUE
     # failed password sign-ins per client address a minute and per number in 15 minutes, then RATE_LIMITED; 0: off
     signin_failures_per_address: int = 30
     signin_failures_per_number: int = 10
+    # the same for machine clients (terminals' device secrets, integrators' client secrets): per client address a
+    # minute, one count for both, and per device or client id in 15 minutes (domain/accounts/attempts.py); 0: off
+    client_signin_failures_per_address: int = 30
+    client_signin_failures_per_id: int = 10
+    # `serve` migrates before it serves; off (behind a transaction-mode pooler), it refuses a database behind its
+    # release and `python -m api.manage migrate` is a deploy step of its own
+    migrate_at_start: bool = True
     # files (domain/documents): a folder by default, or S3-compatible object storage
     storage_url: str = "fs://data/files"
     storage_access_key_id: str | None = None
@@ -258,8 +267,12 @@ class Settings:
             worker_health_port=_int("WORKER_HEALTH_PORT", 0) or None,
             worker_stall_seconds=float(os.environ.get("WORKER_STALL_SECONDS") or 300),
             cpu_pool_size=_int("CPU_POOL_SIZE", cpu.default_size()),
+            cpu_pool_queue=_int("CPU_POOL_QUEUE", cpu.DEFAULT_QUEUE),
             signin_failures_per_address=_int("SIGNIN_FAILURES_PER_ADDRESS", 30),
             signin_failures_per_number=_int("SIGNIN_FAILURES_PER_NUMBER", 10),
+            client_signin_failures_per_address=_int("CLIENT_SIGNIN_FAILURES_PER_ADDRESS", 30),
+            client_signin_failures_per_id=_int("CLIENT_SIGNIN_FAILURES_PER_ID", 10),
+            migrate_at_start=_bool("MIGRATE_AT_START", True),
             storage_url=os.environ.get("STORAGE_URL") or "fs://data/files",
             storage_access_key_id=os.environ.get("STORAGE_ACCESS_KEY_ID") or None,
             storage_secret_access_key=os.environ.get("STORAGE_SECRET_ACCESS_KEY") or None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain.accounts import errors
+from domain.accounts import attempts, errors
 from domain.accounts import events as ev
 from domain.accounts.adapters import deps
 from domain.accounts.models import Organisation, RefreshToken, User
@@ -31,10 +31,6 @@ MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
 # authentication method references of a session (RFC 8176 names where one exists; "cert" is a certificate)
 AMR_OF_METHOD = {"password": "pwd", "sms": "sms", "cert": "cert"}
-# failed password sign-ins counted per client address (a minute) and per number (15 minutes), checked before any
-# hashing: each costs an argon2 verification (64 MiB, about 200 ms of CPU) and a refused attempt in the audit trail
-SIGNIN_ADDRESS_WINDOW = 60
-SIGNIN_NUMBER_WINDOW = 15 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,40 +130,25 @@ async def _count_failure(actor: Actor, user_id: int) -> datetime | None:
 async def login_with_password(actor: Actor, phone: str, password: str) -> Session:
     """A session for the right phone and password; locks the account after 5 failures. Past the failed sign-ins
     allowed from the address or for the number, RateLimited before any hashing and with nothing recorded."""
-    keys = _sign_in_keys(actor, phone)
-    await _ensure_sign_in_allowed(keys)
-    try:
-        return await _login_with_password(actor, phone, password)
-    except (errors.InvalidCredentials, errors.AccountLocked, errors.AccountDisabled):
-        await _count_sign_in_failure(keys)
-        raise
+    failures = (errors.InvalidCredentials, errors.AccountLocked, errors.AccountDisabled)
+    return await attempts.guarded(
+        _sign_in_limits(actor, phone), failures, lambda: _login_with_password(actor, phone, password)
+    )
 
 
-def _sign_in_keys(actor: Actor, phone: str) -> list[tuple[str, int, int]]:
-    """(counter, limit, window) of a password sign-in: its client address and its number."""
+def _sign_in_limits(actor: Actor, phone: str) -> list[attempts.Limit]:
+    """The limits of a password sign-in: its number and its client address."""
     try:
         number = normalize_mobile(phone)
     except InvalidPhoneNumber:
         number = phone.strip()[:32]
-    keys = [(f"signin-number:{number}", deps.signin_failures_per_number, SIGNIN_NUMBER_WINDOW)]
-    if actor.ip:
-        keys.append((f"signin-address:{actor.ip}", deps.signin_failures_per_address, SIGNIN_ADDRESS_WINDOW))
-    return [k for k in keys if k[1] > 0]
-
-
-async def _ensure_sign_in_allowed(keys: list[tuple[str, int, int]]) -> None:
-    if deps.failures is None:
-        return
-    for key, limit, window in keys:
-        count, reset = await deps.failures.peek(key, window)
-        if count >= limit:
-            raise RateLimited(retry_at=clock.now() + timedelta(seconds=reset))
-
-
-async def _count_sign_in_failure(keys: list[tuple[str, int, int]]) -> None:
-    if deps.failures is not None:
-        for key, limit, window in keys:
-            await deps.failures.hit(key, limit, window)
+    return attempts.limits(
+        actor,
+        f"signin-number:{number}",
+        deps.signin_failures_per_number,
+        "signin-address",
+        deps.signin_failures_per_address,
+    )
 
 
 @use_case("user.sign_in", "User")

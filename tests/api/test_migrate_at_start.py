@@ -5,7 +5,6 @@ lacks a migration of their release rather than run on it. On SQLite and on Postg
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from api.settings import Settings
 from tests.conftest import ROOT
 
 # unapplied and prepare_database(migrate_at_start=False) on a fresh database, at the release's last migration but one,
@@ -118,10 +116,6 @@ async def test_a_server_that_does_not_migrate_refuses_a_database_behind_its_rele
     assert out["current_refusal"] is None
 
 
-@pytest.mark.skipif(
-    "migrate_at_start" not in {f.name for f in dataclasses.fields(Settings)},
-    reason="api/settings.py does not read MIGRATE_AT_START yet",
-)
 def test_serve_with_migrate_at_start_off_exits_on_a_database_behind_without_serving(tmp_path):
     # given a fresh SQLite database and MIGRATE_AT_START=0
     database = tmp_path / "fresh.sqlite3"
