@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -17,7 +19,7 @@ from api.services import Services
 from domain.accounts import integrators
 from domain.common import clock
 from domain.common.actors import ANONYMOUS
-from domain.common.errors import DomainError
+from domain.common.errors import DomainError, RateLimited
 from schema.context import locale_from
 
 
@@ -64,13 +66,18 @@ async def oauth_token(request: Request) -> Response:
             request.scope["state"].get("actor", ANONYMOUS), client_id, secret
         )
     except DomainError as err:
-        return JSONResponse(
-            {
-                "error": "invalid_client",
-                "error_description": err.message(locale_from(request.headers.get("accept-language"))),
-            },
-            status_code=401,
-        )
+        described = err.message(locale_from(request.headers.get("accept-language")))
+        if isinstance(err, RateLimited):
+            # too many failures for this address or client id, or the server busy: not a wrong secret (RFC 6749 5.2
+            # has no code for it; RFC 6585's 429 with Retry-After tells the integrator when to come back)
+            retry_at = err.params.get("retry_at")
+            wait = max(1, math.ceil((retry_at - clock.now()).total_seconds())) if isinstance(retry_at, datetime) else 1
+            return JSONResponse(
+                {"error": "temporarily_unavailable", "error_description": described},
+                status_code=429,
+                headers={"retry-after": str(wait), "cache-control": "no-store"},
+            )
+        return JSONResponse({"error": "invalid_client", "error_description": described}, status_code=401)
     return JSONResponse(
         {
             "access_token": token,

@@ -130,8 +130,9 @@ async def test_past_the_failures_allowed_for_a_client_id_the_grant_is_refused_un
 
     # then the third, with the right secret, is refused with when to retry, before any hashing, writing nothing
     limited = await token(api, client_id, secret, **{"accept-language": "en"})
-    assert limited.status_code == 401
-    assert limited.json()["error"] == "invalid_client"
+    assert limited.status_code == 429
+    assert limited.json()["error"] == "temporarily_unavailable"
+    assert 1 <= int(limited.headers["retry-after"]) <= 15 * 60
     assert "try again after" in limited.json()["error_description"]
     await api.dispatch()
     assert len(counted.threads) == 2
