@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from domain.accounts.tokens import InvalidToken, KeyRing, actor_from_claims
+from domain.accounts.tokens import InvalidToken, KeyRing
 from domain.common.actors import ANONYMOUS, Actor
 
 KEYRING_MAX_AGE_SECONDS = 60
@@ -34,4 +34,4 @@ async def authenticate(keyring: KeyRing, token: str | None, ip: str | None) -> A
     if kid is not None and not keyring.knows(kid):
         # a key published by another process since we last looked
         await keyring.refresh_if_older_than_seconds(5)
-    return actor_from_claims(keyring.verify(token), ip=ip)
+    return keyring.actor(token, ip)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -38,9 +38,8 @@ class AuthMiddleware:
         if scope["type"] not in ("http", "websocket") or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        incoming = headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        incoming, authorization, device = _read_headers(scope.get("headers", ()))
+        request_id = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
         request_id_var.set(request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -48,7 +47,6 @@ class AuthMiddleware:
         actor: Actor = ANONYMOUS
         if scope["type"] == "http":
             try:
-                authorization = headers.get("authorization")
                 if scope["path"] == "/oauth/token" and (authorization or "").lower().startswith("basic "):
                     authorization = None  # client credentials (RFC 6749 2.3.1), read by oauth_token
                 actor = await authenticate(self.services.keyring, bearer_token(authorization), ip)
@@ -79,7 +77,7 @@ class AuthMiddleware:
                         {"retryAfter": reset},
                     )
                     return
-        device = headers.get("x-device-id", "").strip()[:128]  # the app's device id, for collusion checks
+        device = device.strip()[:128]  # the app's device id, for collusion checks
         state["actor"] = replace(actor, device_id=device) if device else actor
 
         async def send_with_id(message: Any) -> None:
@@ -88,6 +86,24 @@ class AuthMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def _read_headers(headers: Any) -> tuple[str, str | None, str]:
+    """X-Request-Id, Authorization and X-Device-Id of an ASGI scope's raw list (the last of each, as a dict of them
+    kept), in one pass that decodes only these three."""
+    incoming, authorization, device = b"", None, b""
+    for key, value in headers:
+        if key == b"authorization":
+            authorization = value
+        elif key == b"x-request-id":
+            incoming = value
+        elif key == b"x-device-id":
+            device = value
+    return (
+        incoming.decode("latin-1"),
+        None if authorization is None else authorization.decode("latin-1"),
+        device.decode("latin-1"),
+    )
 
 
 def _client_rate(services: Services, actor: Actor) -> int:

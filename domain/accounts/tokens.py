@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import uuid
 from collections import OrderedDict
@@ -57,10 +58,11 @@ class KeyRing:
         self._keys: dict[str, ECKey] = {}
         self._loaded_at: datetime | None = None
         self._reloading = asyncio.Lock()
-        # signature checks of the current load: token -> (kid, claims). Only tokens that passed
+        # signature checks of the current load: token -> what was verified. Only tokens that passed
         # the full verification enter; the time-dependent checks (the key still published, exp,
-        # nbf, iat against the injected clock) are made again on every hit. Cleared by load().
-        self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        # nbf, iat against the injected clock) are made again on every hit, against the window they
+        # allow, worked out once. Cleared by load().
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
         self._claims = jwt.JWTClaimsRegistry(
             now=_clock_seconds,
             leeway=self.policy.leeway_seconds,
@@ -148,7 +150,7 @@ class KeyRing:
     def kid_of(self, token: str) -> str | None:
         hit = self._verified.get(token)
         if hit is not None:
-            return hit[0]
+            return hit.kid
         try:
             kid = jws.extract_compact(token.encode()).headers().get("kid")
         except (JoseError, ValueError):
@@ -165,20 +167,13 @@ class KeyRing:
         the time (its key still published, exp and the other time claims) on every call.
         """
         now = clock.now()
-        published = self._published(now)
         hit = self._verified.get(token)
         if hit is not None:
-            kid, claims = hit
-            if any(r.kid == kid for r in published):
-                try:
-                    self._claims.validate(claims)
-                except (JoseError, ValueError, KeyError) as err:
-                    del self._verified[token]
-                    raise InvalidToken(str(err) or type(err).__name__) from err
+            if hit.holds(now):
                 self._verified.move_to_end(token)
-                return dict(claims)
-            del self._verified[token]  # its key retired: the full check below refuses it
-        keyset = KeySet([self._keys[r.kid] for r in published])
+                return dict(hit.claims)
+            del self._verified[token]  # expired, not yet valid or its key retired: the full check says why
+        keyset = KeySet([self._keys[r.kid] for r in self._published(now)])
         try:
             decoded = jwt.decode(token, keyset, registry=ecdsa.ES256)  # low-S only: one string per token
             if decoded.header.get("alg") != "ES256" or "kid" not in decoded.header:
@@ -189,12 +184,47 @@ class KeyRing:
         self._remember(token, decoded.header["kid"], decoded.claims)
         return dict(decoded.claims)
 
+    def actor(self, token: str, ip: str | None = None) -> Actor:
+        """The actor of a valid token calling from `ip` (`actor_from_claims(verify(token), ip)`), or InvalidToken;
+        made once per verified token and kept while the caller's address stays the same."""
+        hit = self._verified.get(token)
+        if hit is not None and hit.actor is not None and hit.actor.ip == ip and hit.holds(clock.now()):
+            self._verified.move_to_end(token)
+            return hit.actor
+        actor = actor_from_claims(self.verify(token), ip=ip)
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            remembered.actor = actor
+        return actor
+
     def _remember(self, token: str, kid: Any, claims: dict[str, Any]) -> None:
         if not isinstance(kid, str) or kid not in self._keys:
             return
-        self._verified[token] = (kid, claims)
+        retires_at = next((r.retires_at for r in self._rows if r.kid == kid), None)
+        self._verified[token] = _Verified(kid, claims, self.policy.leeway_seconds, retires_at)
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
+
+
+class _Verified:
+    """A token whose signature and time-independent claims checked out, and the seconds in which its time claims
+    hold as JWTClaimsRegistry checks them with the leeway: from max(nbf, iat) - leeway (inclusive) to exp + leeway
+    (exclusive), and only while its key is published."""
+
+    __slots__ = ("actor", "claims", "kid", "not_after", "not_before", "retires_at")
+
+    def __init__(self, kid: str, claims: dict[str, Any], leeway: int, retires_at: datetime | None) -> None:
+        self.kid = kid
+        self.claims = claims
+        starts = [claims[name] for name in ("nbf", "iat") if name in claims]
+        self.not_before: float = max(starts) - leeway if starts else -math.inf
+        self.not_after: float = claims["exp"] + leeway
+        self.retires_at = retires_at
+        self.actor: Actor | None = None
+
+    def holds(self, now: datetime) -> bool:
+        seconds = int(now.timestamp())  # as _clock_seconds gives the claims registry
+        return self.not_before <= seconds < self.not_after and (self.retires_at is None or self.retires_at > now)
 
 
 def _clock_seconds() -> int:

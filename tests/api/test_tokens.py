@@ -332,3 +332,55 @@ async def test_a_clock_set_back_does_not_freeze_the_key_ring(db, manual_clock, k
 
     # then this process has re-read the keys and signs with the new one
     assert ring.signing_kid(clock.now()) == new.kid
+
+
+async def test_a_verified_token_is_honoured_only_inside_its_window(db, manual_clock, keys_restored):
+    # given a token verified once, its actor remembered
+    policy = TokenPolicy(publish_lead=timedelta(0))
+    ring = KeyRing(policy)
+    await ring.load()
+    token, expires = ring.issue("user:5", {"roles": ["bidder"], "org": 2, "sid": "s-5"})
+    issued = int(clock.now().timestamp())
+    first = ring.actor(token, "10.0.0.1")
+    assert (first.user_id, first.org_id, first.ip) == (5, 2, "10.0.0.1")
+    assert ring.actor(token, "10.0.0.1") is first
+
+    # then another address gets an actor of its own, and the claims are the signed ones
+    assert ring.actor(token, "10.0.0.2").ip == "10.0.0.2"
+    assert ring.verify(token)["sub"] == "user:5"
+
+    # then up to the last second of exp + leeway it holds, and from the next it is refused
+    last = int(expires.timestamp()) + policy.leeway_seconds - 1
+    manual_clock.advance(seconds=last - issued)
+    assert ring.actor(token, "10.0.0.2").user_id == 5
+    manual_clock.advance(seconds=1)
+    with pytest.raises(InvalidToken, match="exp"):
+        ring.actor(token, "10.0.0.2")
+    with pytest.raises(InvalidToken, match="exp"):
+        ring.verify(token)
+
+    # and a clock set back before its iat (less the leeway) refuses it too
+    manual_clock.advance(seconds=issued - last - 1 - policy.leeway_seconds - 1)
+    with pytest.raises(InvalidToken, match="issued in the future"):
+        ring.actor(token, "10.0.0.1")
+
+
+async def test_a_remembered_actor_is_refused_once_its_key_retires(db, manual_clock, keys_restored):
+    # given a long-lived token of the current key, its actor remembered
+    policy = TokenPolicy(publish_lead=timedelta(0))
+    ring = KeyRing(policy)
+    await ring.load()
+    long_lived, _ = ring.issue("user:6", {"roles": ["bidder"]}, ttl=timedelta(hours=2))
+    assert ring.actor(long_lived, "10.0.0.1").user_id == 6
+
+    # when the keys are rotated and the ring re-read, the old key retiring after the access-token life
+    new = await rotate(policy)
+    await ring.load()
+    retires = new.activates_at + policy.access_ttl + timedelta(seconds=policy.leeway_seconds)
+    manual_clock.set(retires - timedelta(seconds=2))
+    assert ring.actor(long_lived, "10.0.0.1").user_id == 6
+
+    # then past its key's retirement the token is refused though not expired
+    manual_clock.set(retires + timedelta(seconds=1))
+    with pytest.raises(InvalidToken, match="kid"):
+        ring.actor(long_lived, "10.0.0.1")
