@@ -37,19 +37,29 @@ from notifications import metrics
 log = logging.getLogger("palmtrade.dispatch")
 MAX_BACKOFF_SECONDS = 60
 
+Finish = Callable[[], Awaitable[object]]
+
 
 class Consumer(Protocol):
     name: str
 
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        """Handles a batch inside the dispatcher's transaction; must ignore repeats."""
+    async def consume(self, events: Sequence[OutboxEvent]) -> Finish | None:
+        """Handles a batch inside the dispatcher's transaction; must ignore repeats.
+
+        What it returns, if anything, the dispatcher awaits after every consumer has consumed, last before the
+        commit: the place for a step that takes a lock held until the commit.
+        """
 
 
 class AuditConsumer:
+    """Chains the batch onto the audit trail: the entries are made first, the chain's lock is taken last, for
+    linking and the insert alone, so that dispatchers overlap everything else they do."""
+
     name = "audit"
 
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        await audit.append(events)
+    async def consume(self, events: Sequence[OutboxEvent]) -> Finish:
+        entries = await audit.prepare(events)
+        return lambda: audit.link(entries)
 
 
 class FeedConsumer:
@@ -126,9 +136,14 @@ class Dispatcher:
             with trace.get_tracer(__name__).start_as_current_span(
                 "process outbox", kind=trace.SpanKind.CONSUMER, attributes={"messaging.batch.message_count": len(batch)}
             ):
+                last: list[Finish] = []
                 for consumer in self.consumers:
-                    await consumer.consume(batch)
+                    finish = await consumer.consume(batch)
+                    if finish is not None:
+                        last.append(finish)
                 await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
+                for finish in last:
+                    await finish()
         metrics.EVENTS.labels("dispatched").inc(len(batch))
         return len(batch)
 

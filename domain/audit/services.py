@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from domain.audit.models import AuditEntry, AuditHeadExport
@@ -71,44 +72,125 @@ def _hash_of(entry: AuditEntry) -> str:
     )
 
 
-async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:
-    """Chains events onto the trail, once each (an event already there is skipped).
+@dataclass(frozen=True, slots=True)
+class Unlinked:
+    """An entry's content before it has a place on the chain: what an event puts there, hashed but for its seq and
+    the previous hash (`middle` is the canonical JSON of the fields between them, so linking only wraps it)."""
 
-    Call inside a transaction; on PostgreSQL a transaction-scoped advisory lock serialises
-    appenders so that several dispatcher processes extend one chain.
+    event_id: str
+    at: datetime
+    actor: str
+    actor_user_id: int | None
+    actor_org_id: int | None
+    action: str
+    object_type: str
+    object_id: str
+    outcome: str
+    digest: str
+    middle: bytes
+
+
+def _unlinked(event: OutboxEvent) -> Unlinked:
+    at = event.occurred_at.astimezone(UTC)
+    content = (
+        str(event.event_id),
+        at,
+        event.actor_label,
+        event.actor_user_id,
+        event.actor_org_id,
+        event.type,
+        event.object_type,
+        event.object_id,
+        event.outcome,
+        digest(event.payload),
+    )
+    body = [content[0], at.isoformat(timespec="microseconds"), *content[2:]]
+    return Unlinked(*content, middle=canonical_json(body)[1:-1])
+
+
+def _linked_hash(seq: int, middle: bytes, prev_hash: str) -> str:
+    """entry_hash of an entry whose other fields are `middle`: the same canonical JSON array, written around it."""
+    return hashlib.sha256(b'[%d,%s,"%s"]' % (seq, middle, prev_hash.encode())).hexdigest()
+
+
+async def prepare(events: Sequence[OutboxEvent]) -> list[Unlinked]:
+    """The entries `events` add to the trail, once each (an event already there, or twice in the batch, is skipped),
+    everything but their links; it takes no lock, so it can run while another appender holds the chain."""
+    fresh: dict[str, OutboxEvent] = {}
+    for event in events:
+        fresh.setdefault(str(event.event_id), event)
+    if not fresh:
+        return []
+    present = {str(i) for i in await AuditEntry.filter(event_id__in=list(fresh)).values_list("event_id", flat=True)}
+    return [_unlinked(event) for key, event in fresh.items() if key not in present]
+
+
+_COLUMNS = (
+    "seq",
+    "event_id",
+    "at",
+    "actor",
+    "actor_user_id",
+    "actor_org_id",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "digest",
+    "prev_hash",
+    "hash",
+)
+_TYPES = ("bigint", "uuid", "timestamptz", "text", "bigint", "bigint", *["text"] * 7)
+_INSERT = (
+    f"INSERT INTO audit_entry ({', '.join(_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'${i}::{t}[]' for i, t in enumerate(_TYPES, 1))})"
+)
+
+
+async def link(entries: Sequence[Unlinked]) -> list[AuditEntry]:
+    """Chains prepared entries onto the trail's head, in one insert.
+
+    Call inside a transaction, as late in it as possible: on PostgreSQL a transaction-scoped advisory lock
+    serialises appenders, so that several dispatcher processes extend one chain, and it is held until the commit.
     """
-    if not events:
+    if not entries:
         return []
     await lock_named("audit_chain")
-    ids = [e.event_id for e in events]
-    present = set(str(i) for i in await AuditEntry.filter(event_id__in=ids).values_list("event_id", flat=True))
-    last = await AuditEntry.all().order_by("-seq").first()
+    last = await AuditEntry.all().order_by("-seq").only("seq", "hash").first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
     created: list[AuditEntry] = []
-    for event in events:
-        if str(event.event_id) in present:
-            continue
-        present.add(str(event.event_id))
+    for item in entries:
         seq += 1
-        fields = {
-            "seq": seq,
-            "event_id": str(event.event_id),
-            "at": event.occurred_at.astimezone(UTC),
-            "actor": event.actor_label,
-            "actor_user_id": event.actor_user_id,
-            "actor_org_id": event.actor_org_id,
-            "action": event.type,
-            "object_type": event.object_type,
-            "object_id": event.object_id,
-            "outcome": event.outcome,
-            "digest": digest(event.payload),
-            "prev_hash": prev,
-        }
-        prev = entry_hash(**fields)
-        created.append(AuditEntry(**fields, hash=prev))
-    if created:
+        hash_ = _linked_hash(seq, item.middle, prev)
+        created.append(
+            AuditEntry(
+                seq=seq,
+                event_id=item.event_id,
+                at=item.at,
+                actor=item.actor,
+                actor_user_id=item.actor_user_id,
+                actor_org_id=item.actor_org_id,
+                action=item.action,
+                object_type=item.object_type,
+                object_id=item.object_id,
+                outcome=item.outcome,
+                digest=item.digest,
+                prev_hash=prev,
+                hash=hash_,
+            )
+        )
+        prev = hash_
+    if using_postgres():
+        columns = [[getattr(entry, name) for entry in created] for name in _COLUMNS]
+        await connections.get("default").execute_query(_INSERT, columns)
+    else:
         await AuditEntry.bulk_create(created)
     return created
+
+
+async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:
+    """Chains events onto the trail, once each (an event already there is skipped); call inside a transaction."""
+    return await link(await prepare(events))
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,4 +288,4 @@ def read_export_file(path: Path | None) -> list[tuple[int, str]]:
     return heads
 
 
-__all__ = ["append", "export_head", "read_export_file", "using_postgres", "verify"]
+__all__ = ["Unlinked", "append", "export_head", "link", "prepare", "read_export_file", "using_postgres", "verify"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from api.services import outbox_consumers
 from domain.audit import services as audit
 from domain.audit.models import AuditEntry
 from domain.common import events
@@ -245,6 +246,67 @@ async def test_concurrent_dispatchers_share_events_arriving_meanwhile(db):
     # then each event is on the chain once
     assert await AuditEntry.all().count() == 18
     assert (await audit.verify()).ok
+
+
+class Gate:
+    """A consumer that holds its dispatcher's first batch, after the audit consumer has seen it, until opened."""
+
+    name = "gate"
+
+    def __init__(self) -> None:
+        self.inside = asyncio.Event()
+        self.open = asyncio.Event()
+
+    async def consume(self, batch: Sequence[OutboxEvent]) -> None:
+        if not self.open.is_set():
+            self.inside.set()
+            await self.open.wait()
+
+
+async def test_a_dispatcher_inside_its_batch_does_not_hold_up_another(db):
+    if not db.postgres:
+        pytest.skip("SQLite has one writer at a time: there is no second dispatcher to overlap")
+    # given a backlog and a dispatcher held in the middle of its first batch, past the audit consumer
+    await df.outbox(6)
+    gate = Gate()
+    held = Dispatcher([AuditConsumer(), gate], batch_size=3)
+    first = asyncio.create_task(held.run_once())
+    await asyncio.wait_for(gate.inside.wait(), timeout=10)
+
+    # when a second dispatcher runs meanwhile
+    other = await asyncio.wait_for(Dispatcher([AuditConsumer()], batch_size=3).run_once(), timeout=10)
+
+    # then it audited and committed the other half (the chain's lock is taken only for linking, before the commit)
+    assert other == 3
+    assert await AuditEntry.all().count() == 3
+    gate.open.set()
+    assert await first == 3
+
+    # and the held batch was chained after it, on one intact chain
+    assert await OutboxEvent.filter(dispatched_at=None).count() == 0
+    audited = await AuditEntry.all().values_list("event_id", flat=True)
+    assert len(audited) == len(set(audited)) == 6
+    result = await audit.verify()
+    assert (result.ok, result.checked, result.head_seq) == (True, 6, 6)
+
+
+async def test_two_dispatchers_share_a_backlog_with_every_consumer(db):
+    # given a backlog of 300 events committed in several transactions
+    for _ in range(10):
+        await df.outbox(30)
+
+    # when two dispatchers with the app's consumers drain it at the same time
+    dispatchers = [Dispatcher(outbox_consumers(InProcessBroker()), batch_size=20) for _ in range(2)]
+    done = await asyncio.gather(*(d.drain() for d in dispatchers))
+
+    # then every event was dispatched once and audited once, on one chain that verifies
+    assert sum(done) == 300
+    assert await OutboxEvent.filter(dispatched_at=None).count() == 0
+    audited = await AuditEntry.all().values_list("event_id", flat=True)
+    assert len(audited) == len(set(audited)) == 300
+    assert {str(i) for i in audited} == {str(i) for i in await OutboxEvent.all().values_list("event_id", flat=True)}
+    result = await audit.verify()
+    assert (result.ok, result.checked, result.head_seq) == (True, 300, 300)
 
 
 async def test_run_forever_survives_a_failing_step_and_stops_when_told():
