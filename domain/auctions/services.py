@@ -561,7 +561,12 @@ async def place_bid(
     request: dict[str, Any] = {"lot": lot_id, "amount": amount_fen}
     if verified is not None:
         request["signature"] = verified.signature
-    result, replayed = await run_once(actor, idempotency_key, "auction.bid", request, bid)
+
+    async def refused(error: DomainError) -> None:
+        # the audit trail's failure event, in the transaction that refused the bid (use_case's fields)
+        await events.record_refusal(actor, "auction.bid", "Lot", str(lot_id), error)
+
+    result, replayed = await run_once(actor, idempotency_key, "auction.bid", request, bid, refused)
     if facts and not replayed:
         network.kept(facts[-1])  # the attempt that committed
     if made and not replayed:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,26 +117,49 @@ async def record(event: DomainEvent, actor: Actor, event_id: uuid.UUID | None = 
     )
 
 
+def _failure_row(actor: Actor, action: str, object_type: str, object_id: str, error: DomainError) -> dict[str, Any]:
+    """The outbox row of a refused attempt: its action, object and code, for the audit trail."""
+    return {
+        "event_id": uuid.uuid4(),
+        "type": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": "failure",
+        "actor_user_id": actor.user_id,
+        "actor_org_id": actor.org_id,
+        "actor_label": actor.label,
+        "actor_ip": actor.ip,
+        "payload": {"code": error.code},
+        "audience": Audience().as_json(),
+        "occurred_at": clock.now(),
+    }
+
+
 async def record_failure(actor: Actor, action: str, object_type: str, object_id: str, error: DomainError) -> None:
     """Records a refused attempt in its own transaction, so the audit trail shows it."""
     try:
         async with in_transaction():
-            await OutboxEvent.create(
-                event_id=uuid.uuid4(),
-                type=action,
-                object_type=object_type,
-                object_id=object_id,
-                outcome="failure",
-                actor_user_id=actor.user_id,
-                actor_org_id=actor.org_id,
-                actor_label=actor.label,
-                actor_ip=actor.ip,
-                payload={"code": error.code},
-                audience=Audience().as_json(),
-                occurred_at=clock.now(),
-            )
+            await OutboxEvent.create(**_failure_row(actor, action, object_type, object_id, error))
     except Exception:
         log.exception("could not record the failure of %s", action)
+
+
+# refusals whose failure event the refusing transaction wrote itself: use_case does not record them again
+_recorded: weakref.WeakSet[DomainError] = weakref.WeakSet()
+
+
+async def record_refusal(actor: Actor, action: str, object_type: str, object_id: str, error: DomainError) -> None:
+    """Records a refused attempt inside the transaction that checked and refused it (after rolling back what the
+    attempt did), the same event record_failure writes; the error is then marked recorded."""
+    await OutboxEvent.create(**_failure_row(actor, action, object_type, object_id, error))
+    _recorded.add(error)
+
+
+def refusal_recorded(error: DomainError) -> DomainError:
+    """Marks an error whose failure event was written where it was refused (one statement on PostgreSQL's bid path):
+    use_case does not record it again."""
+    _recorded.add(error)
+    return error
 
 
 P = ParamSpec("P")
@@ -145,7 +169,8 @@ R = TypeVar("R")
 def use_case(
     action: str, object_type: str, object_id: Callable[..., str] | None = None
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Marks a service that changes state: a DomainError it raises is audited as a failure."""
+    """Marks a service that changes state: a DomainError it raises is audited as a failure (in a transaction of its
+    own, unless the service recorded it where it refused: record_refusal, refusal_recorded)."""
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(fn)
@@ -154,7 +179,7 @@ def use_case(
                 return await fn(*args, **kwargs)
             except DomainError as err:
                 actor = args[0] if args and isinstance(args[0], Actor) else kwargs.get("actor")
-                if isinstance(actor, Actor):
+                if isinstance(actor, Actor) and err not in _recorded:
                     try:
                         oid = object_id(*args, **kwargs) if object_id else ""
                     except Exception:
