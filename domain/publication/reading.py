@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Final
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -74,6 +75,54 @@ def public_announcements(f: AnnouncementFilter) -> QuerySet[Announcement]:
     if f.trade_code:
         query = query.filter(trade_code__startswith=f.trade_code[:18])
     return query
+
+
+# What the public lists show of an announcement: the search columns (body_text, search_text, most of a row's
+# bytes) and who drafted and published it are not read, nor is a model built per row.
+LISTED_COLUMNS: Final = (
+    "id",
+    "project_id",
+    "lot_id",
+    "corrects_id",
+    "trade_code",
+    "type",
+    "status",
+    "title",
+    "body_html",
+    "category",
+    "region_code",
+    "lot_status",
+    "published_at",
+    "publicity_starts_at",
+    "publicity_ends_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAnnouncement:
+    """An announcement as a list shows it: LISTED_COLUMNS of its row, in that order."""
+
+    id: int
+    project_id: int
+    lot_id: int | None
+    corrects_id: int | None
+    trade_code: str
+    type: str
+    status: str
+    title: str
+    body_html: str
+    category: str
+    region_code: str
+    lot_status: str | None
+    published_at: datetime | None
+    publicity_starts_at: datetime | None
+    publicity_ends_at: datetime | None
+
+
+async def listed(query: QuerySet[Announcement], order: tuple[str, ...], limit: int) -> list[ListedAnnouncement]:
+    """The first `limit` announcements of a query in that order, LISTED_COLUMNS only."""
+    rows = await query.order_by(*order).limit(limit).values_list(*LISTED_COLUMNS)
+    return [ListedAnnouncement(*row) for row in rows]
 
 
 def region_prefix(code: str) -> str:

@@ -88,7 +88,7 @@ class AnnouncementFilter:
         )
 
 
-def _cursor(ann: AnnouncementModel) -> str:
+def _cursor(ann: AnnouncementModel | reading.ListedAnnouncement) -> str:
     assert ann.published_at is not None
     raw = f"a:{ann.published_at.isoformat()}|{ann.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -317,7 +317,7 @@ class PublicationQueries:
         descending = newest != back
         query = whole if cursor is None else whole.filter(_beyond(cursor, descending))
         order = ("-published_at", "-id") if descending else ("published_at", "id")
-        rows = await query.order_by(*order).limit(size + 1)
+        rows = await reading.listed(query, order, size + 1)
         page = list(reversed(rows[:size])) if back else rows[:size]
         edges = [Edge(cursor=_cursor(r), node=Announcement.from_model(r)) for r in page]
         more = len(rows) > size

@@ -371,7 +371,7 @@ class Announcement(Node):
         return Project.from_model(await models.Project.get(id=self._project))
 
     @classmethod
-    def from_model(cls, m: models.Announcement) -> "Announcement":
+    def from_model(cls, m: models.Announcement | reading.ListedAnnouncement) -> "Announcement":
         return cls(
             _pk=m.id,
             _project=m.project_id,
