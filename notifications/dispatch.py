@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from opentelemetry import trace
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -30,12 +31,26 @@ from domain.common import clock
 from domain.common.events import EventBus, live_message
 from domain.common.models import OutboxEvent
 from domain.common.queries import column
-from domain.common.storage import claim
+from domain.common.storage import claim, using_postgres
 from domain.publication import feed, saved_searches
 from notifications import metrics
 
 log = logging.getLogger("palmtrade.dispatch")
 MAX_BACKOFF_SECONDS = 60
+
+# the claim and the mark in one round trip (the same rows as _due(), FOR UPDATE SKIP LOCKED); $1 is now
+_DUE_SQL = (
+    "SELECT id FROM outbox_event WHERE dispatched_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1)"
+)
+_CLAIM = (
+    f"UPDATE outbox_event SET dispatched_at = $1 WHERE id IN ({_DUE_SQL} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+    " RETURNING *"
+)
+_CLAIM_ONE = (
+    f"UPDATE outbox_event SET dispatched_at = $1 WHERE id IN ({_DUE_SQL} AND id = $2 FOR UPDATE SKIP LOCKED)"
+    " RETURNING *"
+)
+
 
 Finish = Callable[[], Awaitable[object]]
 
@@ -126,10 +141,23 @@ class Dispatcher:
             "id"
         )
 
-    async def _deliver(self, only: int | None) -> int:
-        async with in_transaction():
+    async def _claim(self, only: int | None) -> list[OutboxEvent]:
+        """Due events for this dispatcher alone, already marked dispatched in its transaction (a rollback unmarks
+        them): on PostgreSQL one statement claims and marks them."""
+        if not using_postgres():
             query = self._due() if only is None else self._due().filter(id=only)
             batch = await claim(query.limit(self.batch_size))
+            if batch:
+                await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
+            return batch
+        rows = await connections.get("default").execute_query_dict(
+            _CLAIM_ONE if only is not None else _CLAIM, [clock.now(), only if only is not None else self.batch_size]
+        )
+        return sorted((OutboxEvent._init_from_db(**dict(row)) for row in rows), key=lambda e: e.id)
+
+    async def _deliver(self, only: int | None) -> int:
+        async with in_transaction():
+            batch = await self._claim(only)
             if not batch:
                 return 0
             # a span per batch delivered when traces are on (api/tracing.py); the API alone records nothing
@@ -141,7 +169,6 @@ class Dispatcher:
                     finish = await consumer.consume(batch)
                     if finish is not None:
                         last.append(finish)
-                await OutboxEvent.filter(id__in=[e.id for e in batch]).update(dispatched_at=clock.now())
                 for finish in last:
                     await finish()
         metrics.EVENTS.labels("dispatched").inc(len(batch))
