@@ -32,6 +32,7 @@ from schema.evaluation.mutations import EvaluationMutations
 from schema.evaluation.notices import ExpertNoticeMutations
 from schema.evaluation.queries import EvaluationQueries
 from schema.evaluation.scoring import ScoringMutations, ScoringQueries
+from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
@@ -156,7 +157,10 @@ def build_schema(
     max_cost: int = 5000,
     page_cap: int = 100,
     anonymous_introspection: bool = True,
+    fragment_cache_entries: int = DEFAULT_ENTRIES,
 ) -> strawberry.Schema:
+    """The schema with its limits; its own fragment cache of `fragment_cache_entries` completed objects
+    (schema/fragment_cache.py; 0: none)."""
     extensions = [
         *limit_extensions(
             max_depth=max_depth,
@@ -198,6 +202,7 @@ def build_schema(
             *(error_type(e) for e in _all_errors()),
         ],
         extensions=extensions,
+        execution_context_class=executor_for(FragmentCache(fragment_cache_entries)) if fragment_cache_entries else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from collections.abc import Hashable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -14,7 +15,7 @@ from domain.common.catalogue import Category
 from domain.common.errors import DomainError, InvalidInput
 from domain.publication import models, reading, search
 from domain.publication.models import Announcement as AnnouncementModel
-from schema import fields
+from schema import fields, fragment_cache
 from schema.accounts.types import CatalogueCategory
 from schema.permissions import IsAuthenticated
 from schema.publication.types import (
@@ -25,6 +26,7 @@ from schema.publication.types import (
     LotState,
     Region,
     SavedSearch,
+    card_values,
 )
 from schema.relay import (
     DEFAULT_PAGE,
@@ -115,6 +117,15 @@ def _beyond(cursor: tuple[datetime, int], descending: bool, inclusive: bool = Fa
         return Q(published_at__lt=when) | tie
     tie = Q(published_at=when, id__gte=pk) if inclusive else Q(published_at=when, id__gt=pk)
     return Q(published_at__gt=when) | tie
+
+
+def _edge_values(edge: Edge[Announcement]) -> Hashable | None:
+    """An announcement's edge in a list: its cursor and its card (fragment cache)."""
+    card = card_values(edge.node) if isinstance(edge.node, Announcement) else None
+    return None if card is None else (edge.cursor, card)
+
+
+fragment_cache.pure("AnnouncementEdge", ["cursor", "node"], key=_edge_values)
 
 
 @strawberry.type(description="One search result: the announcement and why it matched.")

@@ -1,5 +1,6 @@
 """GraphQL types of the public trading information: regions, projects, lots, announcements."""
 
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Optional, TypeAlias
 
@@ -12,7 +13,7 @@ from domain.common.money import Money
 from domain.publication import models, projects, reading
 from domain.publication.procedures import EvaluationMethod, Procedure, evaluation_settings, security_amount_fen
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
-from schema import fields
+from schema import fields, fragment_cache
 from schema.accounts.types import CatalogueCategory
 from schema.describe import describe_values
 from schema.relay import Node, node_resolver
@@ -389,6 +390,52 @@ class Announcement(Node):
             publicity_starts_at=m.publicity_starts_at,
             publicity_ends_at=m.publicity_ends_at,
         )
+
+
+def card_values(a: Announcement) -> Hashable | None:
+    """What the pure fields of an announcement (below) read, for the fragment cache; None for a draft, which
+    still changes and is seen by few."""
+    if a.status is not AnnouncementStatus.PUBLISHED:
+        return None
+    return (
+        a._pk,
+        a.trade_code,
+        a.type,
+        a.status,
+        a.title,
+        a.body_html,
+        a.category,
+        a.region_code,
+        a.lot_status,
+        a.published_at,
+        a.publicity_starts_at,
+        a.publicity_ends_at,
+    )
+
+
+# region reads the shipped divisions (migration data, read once per process) by region_code; the lot, the
+# project, the attachments and the corrections are other rows and are not listed
+fragment_cache.pure("Region", ["code", "name", "parentCode", "level"])
+fragment_cache.pure(
+    "Announcement",
+    [
+        "id",
+        "tradeCode",
+        "type",
+        "typeName",
+        "status",
+        "title",
+        "bodyHtml",
+        "category",
+        "regionCode",
+        "region",
+        "lotStatus",
+        "publishedAt",
+        "publicityStartsAt",
+        "publicityEndsAt",
+    ],
+    key=card_values,
+)
 
 
 @strawberry.type(description="A saved search: new matching announcements are notified to its owner.")
