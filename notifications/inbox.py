@@ -54,11 +54,14 @@ class NotificationConsumer:
         self.bus = bus
 
     async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        created = await services.store(await notifications_for(events))
+        made = await notifications_for(events)
+        if not made:
+            return
+        prefs = await services.preferences_of(n.user_id for n in made if n.user_id is not None)
+        created = await services.store(made, prefs)
         if not created:
             return
         await texts(created, events)
-        prefs = await services.preferences_of(n.user_id for n in created if n.user_id is not None)
         for n in created:
             if n.user_id is None:
                 continue  # a drawn expert's notice: the expert app gets it by push and in its inbox, not live

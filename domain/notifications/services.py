@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -25,7 +26,7 @@ from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, PermissionDenied, raises
 from domain.common.queries import column
-from domain.common.storage import claim
+from domain.common.storage import claim, using_postgres
 from domain.notifications.models import Device, Notification, NotificationPreference, PushDelivery
 
 MESSAGE_NAMESPACE = uuid.UUID("5b0c3c9e-8f0a-4d7e-9a51-6f1d2b7c4e10")
@@ -375,46 +376,98 @@ class NewNotification:
         return message_id(self.event_id, self.user_id, self.expert_id)
 
 
-async def store(items: Sequence[NewNotification]) -> list[Notification]:
-    """Puts each notification in its user's inbox once (by message id) and schedules its pushes;
-    returns the ones that are new. Runs in the caller's transaction."""
-    if not items:
-        return []
-    wanted = {item.message_id: item for item in items}
-    known = set(await Notification.filter(message_id__in=list(wanted)).values_list("message_id", flat=True))
-    fresh = [item for mid, item in wanted.items() if mid not in known and uuid.UUID(str(mid)) not in known]
-    if not fresh:
-        return []
-    users = {item.user_id for item in fresh if item.user_id is not None}
-    experts = {item.expert_id for item in fresh if item.expert_id is not None}
+_COLUMNS = (
+    "message_id",
+    "user_id",
+    "expert_id",
+    "kind",
+    "title_zh",
+    "body_zh",
+    "title_en",
+    "body_en",
+    "object_type",
+    "object_id",
+    "event_id",
+    "time_critical",
+)
+_TYPES = ("uuid", "bigint", "bigint", *["text"] * 7, "uuid", "boolean")
+# the new ones of active recipients, in one statement: a message id already in an inbox (even hidden) is skipped
+_INSERT = (
+    f"INSERT INTO notification ({', '.join(_COLUMNS)}, created_at) SELECT n.*, $13::timestamptz"
+    f" FROM unnest({', '.join(f'${i}::{t}[]' for i, t in enumerate(_TYPES, 1))}) AS n({', '.join(_COLUMNS)})"
+    " WHERE EXISTS (SELECT 1 FROM app_user u WHERE u.id = n.user_id AND u.is_active)"
+    " OR EXISTS (SELECT 1 FROM expert e WHERE e.id = n.expert_id AND e.is_active)"
+    " ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id"
+)
+
+
+def _row(item: NewNotification, now: datetime) -> Notification:
+    return Notification(
+        message_id=item.message_id,
+        user_id=item.user_id,
+        expert_id=item.expert_id,
+        kind=item.kind.value,
+        title_zh=item.title_zh[:200],
+        body_zh=item.body_zh,
+        title_en=item.title_en[:200],
+        body_en=item.body_en,
+        object_type=item.object_type,
+        object_id=item.object_id,
+        event_id=item.event_id,
+        time_critical=item.time_critical,
+        created_at=now,
+    )
+
+
+async def _insert_new(items: Sequence[NewNotification], now: datetime) -> list[Notification]:
+    """The notifications among `items` that are new, to an active user or expert, inserted with their ids: on
+    PostgreSQL in one statement; on SQLite (its single writer, in this process) a read of the known and the active,
+    then one insert a row."""
+    rows = [_row(item, now) for item in items]
+    if using_postgres():
+        columns = [[getattr(row, name) for row in rows] for name in _COLUMNS]
+        inserted = await connections.get("default").execute_query_dict(_INSERT, [*columns, now])
+        ids = {str(r["message_id"]): int(r["id"]) for r in inserted}
+        created = [row for row in rows if str(row.message_id) in ids]
+        for row in created:
+            row.id = ids[str(row.message_id)]
+            row._saved_in_db = True
+        return created
+    known = {
+        str(m)
+        for m in await Notification.filter(message_id__in=[r.message_id for r in rows]).values_list(
+            "message_id", flat=True
+        )
+    }
+    fresh = [row for row in rows if str(row.message_id) not in known]
+    users = {row.user_id for row in fresh if row.user_id is not None}
+    experts = {row.expert_id for row in fresh if row.expert_id is not None}
     active = set(await column(User.filter(id__in=list(users), is_active=True).values_list("id", flat=True), int))
     active_experts = (
         set(await column(Expert.filter(id__in=list(experts), is_active=True).values_list("id", flat=True), int))
         if experts
         else set()
     )
-    fresh = [item for item in fresh if item.user_id in active or item.expert_id in active_experts]
+    created = [row for row in fresh if row.user_id in active or row.expert_id in active_experts]
+    for row in created:
+        await row.save()
+    return created
+
+
+async def store(items: Sequence[NewNotification], prefs: Mapping[int, Preferences] | None = None) -> list[Notification]:
+    """Puts each notification in its user's inbox once (by message id) and schedules its pushes;
+    returns the ones that are new. Runs in the caller's transaction; a few queries whatever the number of items
+    (`prefs`, the recipients' preferences when the caller has read them already, saves one)."""
+    if not items:
+        return []
     now = clock.now()
-    created = []
-    for item in fresh:
-        created.append(
-            await Notification.create(
-                message_id=item.message_id,
-                user_id=item.user_id,
-                expert_id=item.expert_id,
-                kind=item.kind.value,
-                title_zh=item.title_zh[:200],
-                body_zh=item.body_zh,
-                title_en=item.title_en[:200],
-                body_en=item.body_en,
-                object_type=item.object_type,
-                object_id=item.object_id,
-                event_id=item.event_id,
-                time_critical=item.time_critical,
-                created_at=now,
-            )
-        )
-    prefs = await preferences_of(users)
+    created = await _insert_new(list({item.message_id: item for item in items}.values()), now)
+    if not created:
+        return []
+    users = {n.user_id for n in created if n.user_id is not None}
+    experts = {n.expert_id for n in created if n.expert_id is not None}
+    if prefs is None:
+        prefs = await preferences_of(users)
     devices: dict[tuple[str, int | None], list[int]] = {}
     for device_id, user_id in await Device.filter(user_id__in=list(users)).values_list("id", "user_id"):
         devices.setdefault(("user", int(user_id)), []).append(int(device_id))
@@ -461,6 +514,20 @@ async def active_users_of(org_ids: Iterable[int]) -> list[int]:
         User.filter(organisation_id__in=ids, is_active=True).order_by("id").values_list("id", flat=True), int
     )
     return [int(i) for i in rows]
+
+
+async def active_users_by_org(org_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active users of each of these organisations, in one query."""
+    ids = list(set(org_ids))
+    if not ids:
+        return {}
+    users: dict[int, list[int]] = {}
+    rows = (
+        await User.filter(organisation_id__in=ids, is_active=True).order_by("id").values_list("id", "organisation_id")
+    )
+    for user_id, org_id in rows:
+        users.setdefault(int(org_id), []).append(int(user_id))
+    return users
 
 
 # ---------------------------------------------------------------- the inbox

@@ -1,10 +1,13 @@
 """Which events notify whom, with which template: the one place a new trigger is added.
 
 A rule reads what it needs to address and word the notification and returns one
-NewNotification per recipient; the store makes each once per (event, user).
+NewNotification per recipient; the store makes each once per (event, user). A frequent event (an outbid comes with
+nearly every accepted bid) has a batch rule instead, which does the same for all the batch's events of its types in a
+few queries.
 
 The rules live by area (accounts, publication, registration, auctions, tendering, experts, results,
-complaints), the recipients they share in common.py; RULES below is the one registry the dispatcher reads.
+complaints), the recipients they share in common.py; RULES and BATCH_RULES below are the registries the dispatcher
+reads.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from collections.abc import Sequence
 from domain.common.models import OutboxEvent
 from domain.notifications.services import NewNotification
 from notifications.rules.accounts import credit_recorded, organisation_reviewed, punishment_listed
-from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notice
-from notifications.rules.common import Rule
+from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notices
+from notifications.rules.common import BatchRule, Rule
 from notifications.rules.complaints import (
     collusion_alert,
     complaint_notice,
@@ -70,7 +73,6 @@ RULES: dict[str, Rule] = {
     "deposit.paid": deposit_changed,
     "deposit.refund_scheduled": deposit_changed,
     "deposit.refunded": deposit_changed,
-    **dict.fromkeys(AUCTION_NOTICES, auction_notice),
     "auction.phase_changed": auction_ended,
     "registration.created": registered,
     "saved_search.matched": saved_search_matched,
@@ -81,11 +83,24 @@ RULES: dict[str, Rule] = {
 }
 
 
+BATCH_RULES: dict[str, BatchRule] = dict.fromkeys(AUCTION_NOTICES, auction_notices)
+
+
 async def notifications_for(events: Sequence[OutboxEvent]) -> list[NewNotification]:
-    """Everything the committed events in this batch notify."""
-    out: list[NewNotification] = []
-    for event in events:
+    """Everything the committed events in this batch notify, in the events' order."""
+    made: dict[int, list[NewNotification]] = {}
+    batched: dict[BatchRule, list[tuple[int, OutboxEvent]]] = {}
+    for i, event in enumerate(events):
+        if event.outcome != "success":
+            continue
+        batch_rule = BATCH_RULES.get(event.type)
+        if batch_rule is not None:
+            batched.setdefault(batch_rule, []).append((i, event))
+            continue
         rule = RULES.get(event.type)
-        if rule is not None and event.outcome == "success":
-            out.extend(await rule(event))
-    return out
+        if rule is not None:
+            made[i] = await rule(event)
+    for batch_rule, numbered in batched.items():
+        for (i, _), notifications in zip(numbered, await batch_rule([e for _, e in numbered]), strict=True):
+            made[i] = notifications
+    return [n for i in sorted(made) for n in made[i]]

@@ -17,6 +17,8 @@ from domain.registration.services import RegistrationStatus
 from notifications.templates import TEMPLATES
 
 Rule = Callable[[OutboxEvent], Awaitable[list[NewNotification]]]
+# the same for the batch's events of its types at once, with a few queries whatever their number: one list per event
+BatchRule = Callable[[Sequence[OutboxEvent]], Awaitable[list[list[NewNotification]]]]
 
 
 def notify(
