@@ -9,13 +9,16 @@ One run:
    every lot, and an access token per bidder signed with the database's key. Lot and organisation
    ids are random and large, so that other users of the same Redis (its pub/sub channel and
    rate-limit keys are global) do not meet this run's lots or bidders;
-2. ``sql``: the raw SQL ceiling of the bid transaction on one hot row, for N concurrent connections
-   (asyncpg; SQLite: one sqlite3 connection), statement for statement what a warm accepted bid sends
-   (checked with log_statement=all, bench/README.md): BEGIN, ``SELECT * FROM auction WHERE lot_id=$1
-   FOR UPDATE``, the bidder's and the leader's entries in one select, update auction (seq, price,
-   leader, ends_at, next check), insert into auction_bid, insert the public bid event and the outbid
-   notice into outbox_event, COMMIT, then the pool's ``SELECT pg_advisory_unlock_all()``; bids/s (every
-   transaction is an accepted bid). ``hot_lot_vs_sql_ceiling`` divides by the one-connection figure;
+2. ``sql``: the raw SQL ceiling of the bid on one hot row, for N concurrent connections (asyncpg; SQLite:
+   one sqlite3 connection), statement for statement what a warm accepted bid sends (checked with
+   log_statement=all, bench/README.md). PostgreSQL: ``SELECT * FROM auction_bid_place(...)`` (migration
+   0024: lock, judge, update the auction, insert the bid and its two outbox events, in one statement) with
+   the parameters place_bid passes, then the pool's ``SELECT pg_advisory_unlock_all()``; accepted bids/s.
+   SQLite, and PostgreSQL's Python path once at one connection (``sql_bid_tx_python_path_c1``): BEGIN,
+   ``SELECT * FROM auction WHERE lot_id=$1 FOR UPDATE``, the bidder's and the leader's entries in one
+   select, update auction (seq, price, leader, ends_at, next check), insert into auction_bid, insert the
+   public bid event and the outbid notice into outbox_event, COMMIT (and the pool's reset); every
+   transaction is an accepted bid. ``hot_lot_vs_sql_ceiling`` divides by the one-connection figure;
 3. ``raw``: a plain ``websockets`` broadcast server in its own process and W sockets held by watcher
    processes; U messages, one at a time; latency from the moment the server starts the broadcast to
    receipt at each socket (p50/p99 over every socket and message);
@@ -335,12 +338,99 @@ def postgres_cpu(url: str) -> float:
 
 
 SQL_CPU: dict[int, float] = {}  # connections -> PostgreSQL CPU seconds per transaction in the ceiling run
+PYTHON_PATH_CPU: dict[int, float] = {}  # the same for the Python path's statements
 
 
 async def sql_ceiling_pg(
     url: str, lot_id: int, entries: list[tuple[int, str, int]], connections: int, seconds: float
 ) -> float:
-    """Accepted bids/s of the bare bid transaction on one hot auction row, `connections` asyncpg connections."""
+    """Accepted bids/s of what the server sends for a warm accepted bid on PostgreSQL, `connections` asyncpg
+    connections on one hot auction row: place_bid's one statement (``SELECT * FROM auction_bid_place(...)``,
+    migration 0024) with the parameters it passes, then the pool's ``SELECT pg_advisory_unlock_all()``. Each bid
+    takes the next amount when it is sent; a bid another connection overtook on its way to the row lock comes
+    back refused (its failure event written) and is not counted."""
+    import asyncpg
+
+    from domain.auctions.services import ONE_STATEMENT
+    from domain.auctions.states import REMIND_BEFORE
+    from domain.common.events import Audience
+    from domain.common.idempotency import KEY_LIFETIME
+
+    dsn = "postgresql://" + url.split("://", 1)[1].split("?", 1)[0]
+    conns = [await asyncpg.connect(dsn) for _ in range(connections)]
+    public = json.dumps(Audience(public=True).as_json())
+    operators = json.dumps(Audience().as_json())
+    row = await conns[0].fetchrow("SELECT id, created_at, current_price_fen FROM auction WHERE lot_id = $1", lot_id)
+    scope = (row["id"], row["created_at"])
+    amounts = itertools.count(
+        START_PRICE if row["current_price_fen"] is None else row["current_price_fen"] + STEP, STEP
+    )
+    refused = [0]
+
+    async def one(conn: Any, k: int) -> bool:
+        org_id = entries[k % len(entries)][2]
+        answer = await conn.fetchrow(
+            ONE_STATEMENT,
+            lot_id,
+            next(amounts),
+            datetime.now(UTC),
+            True,
+            REMIND_BEFORE,
+            org_id,
+            org_id,  # the seeded users' ids are their organisations'
+            "bench.sql_bid",
+            "127.0.0.1",
+            False,
+            scope[0],
+            scope[1],
+            False,  # a warm bidder: its network fact was kept already
+            "127.0.0.1",
+            None,
+            None,
+            None,
+            None,
+            KEY_LIFETIME,
+            uuid.uuid4(),
+            uuid.uuid4(),
+            uuid.uuid4(),
+            public,
+            operators,
+        )
+        # what the server's asyncpg pool sends when the connection goes back (after the commit)
+        await conn.execute("SELECT pg_advisory_unlock_all()")
+        if answer["verdict"] != "placed":
+            refused[0] += 1
+        return bool(answer["verdict"] == "placed")
+
+    async def worker(conn: Any, until: float, offset: int) -> int:
+        done = sent = 0
+        while time.perf_counter() < until:
+            done += await one(conn, offset + sent * connections)
+            sent += 1
+        return done
+
+    try:
+        await asyncio.gather(*(worker(c, time.perf_counter() + 0.3, i) for i, c in enumerate(conns)))
+        refused[0] = 0
+        began, pg0 = time.perf_counter(), postgres_cpu(url)
+        counts = await asyncio.gather(*(worker(c, began + seconds, i) for i, c in enumerate(conns)))
+        rate = sum(counts) / (time.perf_counter() - began)
+        SQL_CPU[connections] = (postgres_cpu(url) - pg0) / max(1, sum(counts) + refused[0])
+        if refused[0]:
+            log(f"sql: {connections} connections: {refused[0]} bids overtaken on the way to the lock (refused)")
+        # the dispatcher of the server started later must not spend its time on these
+        await conns[0].execute("DELETE FROM outbox_event WHERE actor_label = 'bench.sql_bid'")
+        return rate
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+async def sql_python_path_pg(
+    url: str, lot_id: int, entries: list[tuple[int, str, int]], connections: int, seconds: float
+) -> float:
+    """Accepted bids/s of the Python path's bid transaction (SQLite's, and PostgreSQL's before 0024, 7 statements
+    under the row lock), `connections` asyncpg connections on one hot auction row."""
     import asyncpg
 
     dsn = "postgresql://" + url.split("://", 1)[1].split("?", 1)[0]
@@ -420,7 +510,7 @@ async def sql_ceiling_pg(
         began, pg0 = time.perf_counter(), postgres_cpu(url)
         counts = await asyncio.gather(*(worker(c, began + seconds, i) for i, c in enumerate(conns)))
         rate = sum(counts) / (time.perf_counter() - began)
-        SQL_CPU[connections] = (postgres_cpu(url) - pg0) / max(1, sum(counts))
+        PYTHON_PATH_CPU[connections] = (postgres_cpu(url) - pg0) / max(1, sum(counts))
         # the dispatcher of the server started later must not spend its time on these
         await conns[0].execute("DELETE FROM outbox_event WHERE type = 'bench.sql_bid'")
         return rate
@@ -1759,6 +1849,10 @@ async def run(args: argparse.Namespace) -> int:
 
         if db.postgres and 1 not in sql_rates:  # the ceiling the goal compares with: one connection
             sql_rates[1] = await sql_ceiling_pg(db.url, seeded.lots["sql"], seeded.entries, 1, args.sql_seconds)
+        python_path_rate = math.nan
+        if db.postgres:  # what the statement saves: the Python path's transaction at one connection
+            python_path_rate = await sql_python_path_pg(db.url, seeded.lots["sql"], seeded.entries, 1, args.sql_seconds)
+            log(f"sql: the Python path's transaction, 1 connection {python_path_rate:.0f} bids/s")
 
         # plain Starlette's CPU per request, the unit of the CPU ratios
         plain_us = await measure_plain(args, db, tmp, redis_url)
@@ -1843,6 +1937,10 @@ async def run(args: argparse.Namespace) -> int:
                 lines.append(f"sql_bid_tx_postgres_cpu_per_tx_c{n}: {SQL_CPU[n] * 1e6:.0f} us")
         sql_best = max(sql_rates.values())
         lines.append(f"sql_bid_tx_ceiling: {sql_best:.0f} bids/s")
+        if db.postgres:
+            lines.append(f"sql_bid_tx_python_path_c1: {python_path_rate:.0f} bids/s")
+            if 1 in PYTHON_PATH_CPU:
+                lines.append(f"sql_bid_tx_python_path_postgres_cpu_per_tx_c1: {PYTHON_PATH_CPU[1] * 1e6:.0f} us")
         for s in steps:
             c = s.connections
             lines.append(f"graphql_bid_requests_c{c}: {s.request_rate:.0f} requests/s")
