@@ -3,11 +3,14 @@ for who manages the project)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 from tortoise.expressions import Q
+from tortoise.fields import Field
 from tortoise.queryset import QuerySet
 
 from domain.common.actors import Actor
@@ -46,6 +49,18 @@ class AnnouncementFilter:
             raise InvalidInput(field="regions")
         if self.trade_code and not (self.trade_code.isascii() and self.trade_code.isalnum()):
             raise InvalidInput(field="tradeCode")
+
+    @property
+    def key(self) -> Hashable:
+        return (
+            tuple(self.categories),
+            tuple(self.regions),
+            tuple(self.types),
+            tuple(self.lot_statuses),
+            self.published_from,
+            self.published_to,
+            self.trade_code,
+        )
 
 
 def is_division_code(code: str) -> bool:
@@ -119,10 +134,71 @@ class ListedAnnouncement:
     publicity_ends_at: datetime | None
 
 
-async def listed(query: QuerySet[Announcement], order: tuple[str, ...], limit: int) -> list[ListedAnnouncement]:
-    """The first `limit` announcements of a query in that order, LISTED_COLUMNS only."""
-    rows = await query.order_by(*order).limit(limit).values_list(*LISTED_COLUMNS)
-    return [ListedAnnouncement(*row) for row in rows]
+_STATEMENTS: Final = 256
+_statements: OrderedDict[Hashable, tuple[str, list[Any], list[tuple[int, Any]]]] = OrderedDict()
+
+
+async def listed(
+    f: AnnouncementFilter, cursor: tuple[datetime, int] | None, descending: bool, limit: int
+) -> list[ListedAnnouncement]:
+    """The first `limit` public announcements matching a filter past a (published_at, id) cursor, newest or
+    oldest first, LISTED_COLUMNS only.
+
+    The statement tortoise builds for a filter, cursor and page is kept (the 256 last used): building it
+    cost about as much as running it (~190 us of ~800 on PostgreSQL for the home screen)."""
+    db = Announcement._meta.db
+    # the cursor's time as written (equal instants at other offsets are other parameters on SQLite)
+    key = (db.capabilities.dialect, f.key, cursor and (cursor[0].isoformat(), cursor[1]), descending, limit)
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = _statement(f, cursor, descending, limit)
+        while len(_statements) > _STATEMENTS:
+            _statements.popitem(last=False)
+    else:
+        _statements.move_to_end(key)
+    sql, params, converters = statement
+    _, rows = await db.execute_query(sql, params)
+    if not converters:
+        return [ListedAnnouncement(*row) for row in rows]
+    listed = []
+    for row in rows:
+        values = list(row)
+        for i, to_python in converters:
+            values[i] = to_python(values[i])
+        listed.append(ListedAnnouncement(*values))
+    return listed
+
+
+def _statement(
+    f: AnnouncementFilter, cursor: tuple[datetime, int] | None, descending: bool, limit: int
+) -> tuple[str, list[Any], list[tuple[int, Any]]]:
+    """The SQL and parameters tortoise runs for `listed` (as ValuesListQuery runs them), and the conversions of
+    its columns that are not the driver's value as is (datetimes: SQLite's text, aware in UTC)."""
+    query = public_announcements(f)
+    if cursor is not None:
+        query = query.filter(beyond(cursor, descending))
+    order = ("-published_at", "-id") if descending else ("published_at", "id")
+    values = query.order_by(*order).limit(limit).values_list(*LISTED_COLUMNS)
+    values._make_query()
+    sql, params = values.query.get_parameterized_sql()
+    fields = Announcement._meta.fields_map
+    converters = [
+        (i, fields[name].to_python_value)
+        for i, name in enumerate(LISTED_COLUMNS)
+        if type(fields[name]).to_python_value is not Field.to_python_value
+    ]
+    return sql, list(params), converters
+
+
+def beyond(cursor: tuple[datetime, int], descending: bool, inclusive: bool = False) -> Q:
+    """The announcements past a cursor in (published_at, id) order, descending or ascending; the cursor's own
+    announcement too when inclusive."""
+    when, pk = cursor
+    if descending:
+        tie = Q(published_at=when, id__lte=pk) if inclusive else Q(published_at=when, id__lt=pk)
+        return Q(published_at__lt=when) | tie
+    tie = Q(published_at=when, id__gte=pk) if inclusive else Q(published_at=when, id__gt=pk)
+    return Q(published_at__gt=when) | tie
 
 
 def region_prefix(code: str) -> str:

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
-from tortoise.expressions import Q
 
 from domain.common.catalogue import Category
 from domain.common.errors import DomainError, InvalidInput
@@ -106,17 +105,6 @@ def _after(cursor: str, field: str = "after") -> tuple[datetime, int]:
         return datetime.fromisoformat(when), int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput(field=field) from None
-
-
-def _beyond(cursor: tuple[datetime, int], descending: bool, inclusive: bool = False) -> Q:
-    """The announcements past the cursor in (published_at, id) order, descending or ascending; the cursor's own
-    announcement too when inclusive."""
-    when, pk = cursor
-    if descending:
-        tie = Q(published_at=when, id__lte=pk) if inclusive else Q(published_at=when, id__lt=pk)
-        return Q(published_at__lt=when) | tie
-    tie = Q(published_at=when, id__gte=pk) if inclusive else Q(published_at=when, id__gt=pk)
-    return Q(published_at__gt=when) | tie
 
 
 def _edge_values(edge: Edge[Announcement]) -> Hashable | None:
@@ -321,18 +309,21 @@ class PublicationQueries:
     ) -> Connection[Announcement]:
         back = backwards(first, after, last, before)
         size = page_size(info, last, "last") if back else page_size(info, first, "first")
-        whole = reading.public_announcements((filter or AnnouncementFilter()).to_domain())
+        wanted = (filter or AnnouncementFilter()).to_domain()
         newest = sort is AnnouncementSort.NEWEST
         # keyset on (published_at, id) in the list's order; backwards reads the reversed order and turns it round
         cursor = _after(before, "before") if back and before else _after(after) if after else None
         descending = newest != back
-        query = whole if cursor is None else whole.filter(_beyond(cursor, descending))
-        order = ("-published_at", "-id") if descending else ("published_at", "id")
-        rows = await reading.listed(query, order, size + 1)
+        rows = await reading.listed(wanted, cursor, descending, size + 1)
         page = list(reversed(rows[:size])) if back else rows[:size]
         edges = [Edge(cursor=_cursor(r), node=Announcement.from_model(r)) for r in page]
         more = len(rows) > size
-        behind = cursor is not None and await whole.filter(_beyond(cursor, not descending, inclusive=True)).exists()
+        behind = (
+            cursor is not None
+            and await reading.public_announcements(wanted)
+            .filter(reading.beyond(cursor, not descending, inclusive=True))
+            .exists()
+        )
         return connection(edges, has_next=behind if back else more, has_previous=more if back else behind)
 
     @fields.field(description="One announcement: published ones for anyone, drafts for their authors.")
