@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import graphiql, metrics, tracing
+from api import gc_tuning, graphiql, metrics, tracing
 from api.auth_middleware import AuthMiddleware
 from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.endpoints import healthz, jwks, oauth_token, published_schema, readyz
@@ -62,10 +62,12 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await start(services, workers)
+        collector = gc_tuning.settle(settings.gc_freeze, settings.gc_gen0_threshold)
         try:
             yield
         finally:
             await stop(services)
+            collector.restore()
 
     graphql = PalmTradeGraphQL(services)
     app = Starlette(

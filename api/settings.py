@@ -40,6 +40,13 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _gc_threshold() -> int:
+    value = _int("GC_GEN0_THRESHOLD", 7000)
+    if value < 0:
+        raise SettingsError("GC_GEN0_THRESHOLD must be 0 (Python's own) or more")
+    return value
+
+
 def _roles(name: str) -> tuple[str, ...]:
     """A comma-separated list of roles, each checked."""
     from domain.common.actors import Role
@@ -156,6 +163,11 @@ class Settings:
     push_delivery_retention_days: int = 90
     notification_retention_days: int = 365
     refresh_token_retention_days: int = 7
+    # the garbage collector after start-up (api/gc_tuning.py): freeze what start-up made, and collect the youngest
+    # generation after this many allocations (Python's 700 made full collections of the whole heap several times a
+    # minute under load); 0: Python's own threshold
+    gc_freeze: bool = True
+    gc_gen0_threshold: int = 7000
     # SMS (notifications/sms): providers in failover order; none in development (the log sender), required in
     # production
     sms_providers: tuple[str, ...] = ()
@@ -283,6 +295,8 @@ class Settings:
             push_delivery_retention_days=_int("PUSH_DELIVERY_RETENTION_DAYS", 90),
             notification_retention_days=_int("NOTIFICATION_RETENTION_DAYS", 365),
             refresh_token_retention_days=_int("REFRESH_TOKEN_RETENTION_DAYS", 7),
+            gc_freeze=_bool("GC_FREEZE", True),
+            gc_gen0_threshold=_gc_threshold(),
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,

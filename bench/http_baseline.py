@@ -18,7 +18,9 @@ Output, one figure a line, ``name: value unit``. The server's and the clients' C
 window are printed as well: a server well under 100 % of one core means the load generator, not the
 server, was the limit, and the req/s figure is then only a lower bound for the server. The server's
 CPU per request (its CPU seconds in the window over the requests completed in it) is the figure to
-compare between runs when the machine is noisy.
+compare between runs when the machine is noisy. ``*_server_gc_share`` is the garbage collector's CPU over the
+server's in the window (a gc callback in the server, read over ``GET /bench/gc``), with its full collections and
+longest pause (``GC_FREEZE`` and ``GC_GEN0_THRESHOLD`` set in the environment reach the server: api/gc_tuning.py).
 
     .venv/bin/python bench/http_baseline.py                # 5 s per target, 32 connections
     .venv/bin/python bench/http_baseline.py --scale tiny   # smoke test for CI
@@ -92,12 +94,53 @@ def serve(port: int) -> None:
                 out.write(chunk)
         return Response(status_code=204)
 
+    collected = _watch_gc()
+
+    async def gc_figures(request: Request) -> JSONResponse:
+        """The collector's time and pauses so far; the longest pause starts again from 0."""
+        figures = dict(collected)
+        collected["longest"] = 0.0
+        return JSONResponse(figures)
+
     settings = Settings.from_env()
     app = create_app(settings)
     # first, so the plain route is matched before anything else; it still passes the app's middleware
     app.router.routes.insert(0, Route("/bench/plain", plain, methods=["GET"]))
     app.router.routes.insert(0, Route("/bench/drain", drain, methods=["PATCH"]))
+    app.router.routes.insert(0, Route("/bench/gc", gc_figures, methods=["GET"]))
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+def _watch_gc() -> dict[str, float]:
+    """CPU seconds spent in the garbage collector, full collections and the longest pause (wall clock: on a busy
+    machine it includes time the process waited for a core), kept up to date by a gc callback from now on (the
+    bench reads them over HTTP before and after each window)."""
+    import gc
+
+    figures = {"seconds": 0.0, "full": 0.0, "longest": 0.0}
+    started = [0.0, 0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = time.thread_time(), time.perf_counter()
+            return
+        figures["seconds"] += time.thread_time() - started[0]
+        figures["longest"] = max(figures["longest"], time.perf_counter() - started[1])
+        if info.get("generation") == 2:
+            figures["full"] += 1
+
+    gc.callbacks.append(callback)
+    return figures
+
+
+def gc_figures(port: int) -> dict[str, float]:
+    """The server's collector figures (``GET /bench/gc``); empty if the server does not answer them."""
+    import httpx
+
+    try:
+        return dict(httpx.get(f"http://{HOST}:{port}/bench/gc", timeout=5.0).json())
+    except (httpx.HTTPError, ValueError):
+        return {}
 
 
 # --------------------------------------------------------------------------- setup
@@ -448,11 +491,21 @@ class Result:
     server_cpu_pct: float
     client_cpu_pct: float
     samples: list[str]
+    gc_seconds: float = math.nan  # the server's CPU in the garbage collector during the window
+    gc_full: float = math.nan  # its full (generation 2) collections
+    gc_longest_ms: float = math.nan  # its longest pause
+    window_seconds: float = math.nan
 
     @property
     def server_cpu_per_request_us(self) -> float:
         """Server CPU (all its threads, background workers included) per completed request."""
         return self.server_cpu_pct / 100.0 / self.rps * 1e6 if self.rps > 0 else math.nan
+
+    @property
+    def gc_share_pct(self) -> float:
+        """The garbage collector's share of the server's CPU in the window."""
+        cpu = self.server_cpu_pct / 100.0 * self.window_seconds
+        return 100.0 * self.gc_seconds / cpu if cpu > 0 else math.nan
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -471,10 +524,13 @@ def measure(pool: Any, port: int, target: Target, args: argparse.Namespace, serv
     jobs = [Job(HOST, port, target, n, args.client, start_at, t0, t1) for n in per_client if n > 0]
     pending = pool.map_async(client_process, jobs)
     # the server's CPU seconds over the measured window
+    time.sleep(max(0.0, t0 - time.time() - 0.05))
+    gc0 = gc_figures(port)
     time.sleep(max(0.0, t0 - time.time()))
     cpu0, w0 = cpu_seconds(server_pid), time.monotonic()
     time.sleep(max(0.0, t1 - time.time()))
     cpu1, w1 = cpu_seconds(server_pid), time.monotonic()
+    gc1 = gc_figures(port)
     parts = pending.get(timeout=args.warmup + args.duration + REQUEST_TIMEOUT + 30.0)
     latencies = sorted(x for part in parts for x in part["latencies"])
     return Result(
@@ -486,6 +542,10 @@ def measure(pool: Any, port: int, target: Target, args: argparse.Namespace, serv
         server_cpu_pct=100.0 * (cpu1 - cpu0) / (w1 - w0) if w1 > w0 else math.nan,
         client_cpu_pct=100.0 * sum(part["cpu_seconds"] for part in parts) / args.duration,
         samples=[s for part in parts for s in part["samples"]][:MAX_ERROR_SAMPLES],
+        gc_seconds=gc1.get("seconds", math.nan) - gc0.get("seconds", math.nan),
+        gc_full=gc1.get("full", math.nan) - gc0.get("full", math.nan),
+        gc_longest_ms=gc1.get("longest", math.nan) * 1000.0,
+        window_seconds=w1 - w0,
     )
 
 
@@ -595,6 +655,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r.name}_server_cpu: {r.server_cpu_pct:.0f} %")
             print(f"{r.name}_server_cpu_per_request: {r.server_cpu_per_request_us:.0f} us")
             print(f"{r.name}_client_cpu: {r.client_cpu_pct:.0f} %")
+            print(f"{r.name}_server_gc_share: {r.gc_share_pct:.1f} %")
+            print(f"{r.name}_server_gc_full_collections: {r.gc_full:.0f} count")
+            print(f"{r.name}_server_gc_longest_pause: {r.gc_longest_ms:.1f} ms")
         plain, graphql = results
         ratio = graphql.rps / plain.rps if plain.rps > 0 else math.nan
         print(f"graphql_vs_plain_ratio: {ratio:.3f} x")
