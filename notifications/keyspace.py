@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -21,10 +21,11 @@ import redis.asyncio as redis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
-__all__ = ["PREFIX_PATTERN", "Keyspace", "RedisError", "default_prefix"]
+__all__ = ["PREFIX_PATTERN", "Keyspace", "Listener", "RedisError", "default_prefix"]
 
 PREFIX_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")  # no glob characters: SCAN patterns stay exact
 DEFAULT_PORTS: Final = {"postgres": 5432, "mysql": 3306}
+MARK_SECONDS: Final = 3600  # how long a publication's mark outlives it (an outbox worker an hour behind republishes)
 
 
 def default_prefix(redis_url: str, database_url: str) -> str:
@@ -63,8 +64,23 @@ class Keyspace:
     def name(self, *parts: str | int) -> str:
         return ":".join((self.prefix, *(str(p) for p in parts)))
 
-    async def publish(self, channel: str, data: str) -> None:
-        await self._client.publish(self.name(channel), data)
+    async def publish(self, channel: str, data: str, mark: tuple[str, int] | None = None) -> None:
+        """Publishes `data`; with `mark` (key, value), also sets the key to the value for `MARK_SECONDS`, in the
+        same round trip."""
+        if mark is None:
+            await self._client.publish(self.name(channel), data)
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.publish(self.name(channel), data)
+            pipe.set(self.name(mark[0]), mark[1], ex=MARK_SECONDS)
+            await pipe.execute()
+
+    async def marks(self, keys: Sequence[str]) -> list[int | None]:
+        """The values `publish` set for `keys` (None where none is set), in one round trip."""
+        if not keys:
+            return []
+        values = await self._client.mget([self.name(k) for k in keys])
+        return [None if v is None else int(v) for v in values]
 
     @asynccontextmanager
     async def subscription(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -78,6 +94,12 @@ class Keyspace:
                         yield item["data"]
 
             yield messages()
+
+    @asynccontextmanager
+    async def listener(self) -> AsyncIterator[Listener]:
+        """One pub/sub connection whose channels and patterns change while it is read."""
+        async with self._client.pubsub() as pubsub:
+            yield Listener(self, pubsub)
 
     async def count(self, key: str, ttl_seconds: int) -> int:
         """Adds one to `key` and returns the count; the key expires `ttl_seconds` after its last count."""
@@ -96,3 +118,49 @@ class Keyspace:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class Listener:
+    """A pub/sub connection of the keyspace: names in and out are without the prefix.
+
+    `read` returns what Redis sends in order: `("message", channel, data)`, `("pmessage", channel, data)`
+    (through a pattern), and the confirmations `("subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe",
+    name, None)`. A change is in force once its confirmation is read: Redis answers in the order it was asked.
+    """
+
+    def __init__(self, space: Keyspace, pubsub: Any) -> None:
+        self._pubsub = pubsub
+        self._name = space.name
+        self._cut = len(space.prefix) + 1
+
+    async def change(
+        self,
+        subscribe: Iterable[str] = (),
+        unsubscribe: Iterable[str] = (),
+        psubscribe: Iterable[str] = (),
+        punsubscribe: Iterable[str] = (),
+    ) -> None:
+        """Sends the changes; their confirmations come through `read`."""
+        for names, command in (
+            (subscribe, self._pubsub.subscribe),
+            (unsubscribe, self._pubsub.unsubscribe),
+            (psubscribe, self._pubsub.psubscribe),
+            (punsubscribe, self._pubsub.punsubscribe),
+        ):
+            full = [self._name(n) for n in names]
+            if full:
+                await command(*full)
+
+    async def read(self) -> tuple[str, str, bytes | None]:
+        while True:
+            item = await self._pubsub.get_message(timeout=None)
+            if item is None:
+                continue
+            kind = item["type"]
+            name = item["channel"]  # a pattern's confirmation names the pattern here
+            if isinstance(name, bytes):
+                name = name.decode()
+            if kind in ("message", "pmessage"):
+                return kind, name[self._cut :], item["data"]
+            if kind in ("subscribe", "unsubscribe", "psubscribe", "punsubscribe"):
+                return kind, name[self._cut :], None

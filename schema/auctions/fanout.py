@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from typing import Any, Protocol
 
 from domain.auctions import services as auctions
-from domain.common.events import EventBus
+from domain.common import topics
 from schema.auctions.types import AuctionUpdate
 
 log = logging.getLogger("palmtrade.auctions.fanout")
@@ -230,7 +230,9 @@ class Watcher:
 class LotFeed:
     """The process's single bus subscription for one auction, shared by all its watchers."""
 
-    def __init__(self, bus: EventBus, lot_pk: int, lot_id: str, registry: dict[tuple[int, str], LotFeed]) -> None:
+    def __init__(
+        self, bus: topics.TopicBus, lot_pk: int, lot_id: str, registry: dict[tuple[int, str], LotFeed]
+    ) -> None:
         self.bus, self.lot_pk, self.lot_id = bus, lot_pk, lot_id
         self.registry = registry
         self.watchers: set[Watcher] = set()
@@ -241,10 +243,12 @@ class LotFeed:
 
     async def start(self) -> None:
         pk = self.lot_pk
-        stream = self.bus.subscribe(lambda m: m.get("type") in TYPES and m.get("payload", {}).get("lot_id") == pk)
-        first = asyncio.ensure_future(anext(stream))
-        await asyncio.sleep(0)  # the broker registers the feed before any watcher reads its snapshot
-        self.task = asyncio.create_task(self._run(stream, first), name=f"auction-feed-{pk}")
+        # the lot's topic only: a process reads the bids of the lots its watchers watch (domain/common/topics.py);
+        # open() returns once the bus listens, before any watcher reads its snapshot
+        subscription = await self.bus.open(
+            lambda m: m.get("type") in TYPES and m.get("payload", {}).get("lot_id") == pk, topics=(topics.auction(pk),)
+        )
+        self.task = asyncio.create_task(self._run(subscription), name=f"auction-feed-{pk}")
         self.ready.set()
 
     def baseline(self, seq: int, phase: str) -> None:
@@ -268,20 +272,15 @@ class LotFeed:
         for watcher in list(self.watchers):
             watcher.offer(shared)
 
-    async def _run(self, stream: AsyncIterator[dict[str, Any]], pending: asyncio.Future[dict[str, Any]]) -> None:
+    async def _run(self, subscription: topics.Subscription) -> None:
         try:
-            while True:
-                message = await pending
-                pending = asyncio.ensure_future(anext(stream))
+            async for message in subscription:
                 try:
                     await self._handle(message)
                 except Exception:  # one bad message must not stop the lot's feed; watchers fill gaps
                     log.exception("auction feed %s could not handle a message", self.lot_pk)
         finally:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending
-            await stream.aclose()  # type: ignore[attr-defined]
+            await subscription.aclose()
 
     async def _handle(self, message: dict[str, Any]) -> None:
         payload = message["payload"]
@@ -298,14 +297,21 @@ class LotFeed:
         elif payload["phase"] == self.phase or (self.seq is not None and int(payload["seq"]) < self.seq):
             return
         else:
+            seq = int(payload["seq"])
+            if self.seq is not None and seq > self.seq:
+                # bids the bus did not bring (their publisher died between the commit and the publish, and the
+                # dispatcher's came later): sent before the phase they led to, the last price above all
+                async for missed in _bids_between(self.lot_pk, self.lot_id, self.seq, seq + 1):
+                    self.seq = missed.seq
+                    self._emit(missed)
             self.phase = payload["phase"]
         self._emit(Shared(AuctionUpdate.from_message(self.lot_id, message)))
 
 
-_feeds: weakref.WeakKeyDictionary[EventBus, dict[tuple[int, str], LotFeed]] = weakref.WeakKeyDictionary()
+_feeds: weakref.WeakKeyDictionary[topics.TopicBus, dict[tuple[int, str], LotFeed]] = weakref.WeakKeyDictionary()
 
 
-async def watch(bus: EventBus, lot_pk: int, lot_id: str) -> Watcher:
+async def watch(bus: topics.TopicBus, lot_pk: int, lot_id: str) -> Watcher:
     """Joins the lot's feed in this process (starting it for the first watcher) once it reads the bus."""
     feeds = _feeds.setdefault(bus, {})
     feed = feeds.get((lot_pk, lot_id))

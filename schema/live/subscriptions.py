@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain.common.events import can_see
+from domain.common.topics import ANY
 from schema import fields
 from schema.permissions import IsAuthenticated
 
@@ -42,7 +43,8 @@ class LiveSubscriptions:
         actor = info.context.actor
         wanted = set(types or ())
         seen: OrderedDict[str, None] = OrderedDict()
-        async for message in info.context.bus.subscribe():
+        # every topic: the caller may see events of any lot (a process with such a subscriber reads them all)
+        async for message in info.context.bus.subscribe(topics=(ANY,)):
             if wanted and message["type"] not in wanted:
                 continue
             if not can_see(message.get("audience", {}), actor):

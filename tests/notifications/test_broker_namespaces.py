@@ -18,6 +18,7 @@ import redis
 from api.ratelimit import RedisRateLimiter
 from api.services import broker_and_limiter
 from api.settings import Settings
+from domain.common.topics import topic_of
 from notifications.broker import RedisBroker
 from schema.caching import INVALIDATED_BY
 
@@ -71,17 +72,13 @@ async def first_seen(receiver: Deployment, other: Deployment, message: dict[str,
     """What `receiver`'s subscriber gets first when `other` publishes `message` and then `receiver`
     publishes its own: Redis delivers in the order it was sent, so the other's message comes first
     iff it crossed."""
-    stream = receiver.bus.subscribe(lambda m: m.get("type") == message["type"])
-    pending = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0)  # the subscriber is registered before anything is published
+    # on the message's topic (a bid's is its lot's channel), listened to before anything is published
+    stream = await receiver.bus.open(lambda m: m.get("type") == message["type"], topics=(topic_of(message),))
     try:
         await other.bus.publish({**message, "eventId": "from-the-other-deployment"})
         await receiver.bus.publish({**message, "eventId": "own"})
-        return await pending
+        return await asyncio.wait_for(anext(stream), timeout=5)
     finally:
-        pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pending
         await stream.aclose()
 
 
