@@ -127,8 +127,9 @@ class AuctionMutations:
             signed(input.signature),
         )
         if info.context.bus is not None:
-            # straight to watchers after the commit; the dispatcher repeats it later (deduplicated by seq),
-            # so a broker that is down (Redis restarting) delays the update but never fails the placed bid
+            # straight to watchers after the commit, the bid's one publication: the dispatcher publishes it only
+            # if this did not (notifications/live.py), so a broker that is down (Redis restarting) delays the
+            # update but never fails the placed bid
             try:
                 await info.context.bus.publish(live_message(placed.event))
             except Exception:

@@ -1,0 +1,52 @@
+"""The outbox's live consumer: one publication per bid (issue 21).
+
+The server publishes a bid right after its commit (schema/auctions/mutations.py): watchers see it without
+waiting for a dispatcher. The broker records, per lot, the highest sequence published (`topics.watermark`,
+set in the same Redis round trip as the PUBLISH). The dispatcher publishes every other event as before, and
+a bid only when no bid of its lot with that sequence or a later one was published: the server could not
+(Redis was down, or the process died between the commit and the publish), or the bid was placed by a path
+that does not publish. A bid covered by a later one that was published is not sent again: a watcher's feed
+fills every gap in the sequence from the database (schema/auctions/fanout.py).
+
+The server's publish can still cross the dispatcher's check (the check before the server's PUBLISH reached
+Redis): the bid is then published twice, which the feeds drop by sequence. Without Redis both run in one
+process and the check is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from domain.access import scope
+from domain.common.events import live_message
+from domain.common.models import OutboxEvent
+from domain.common.topics import watermark
+
+
+class MarkingBus(Protocol):
+    async def publish(self, message: dict[str, Any]) -> None: ...
+
+    async def marks(self, names: Iterable[str]) -> dict[str, int]: ...
+
+
+class LiveConsumer:
+    name = "live"
+
+    def __init__(self, bus: MarkingBus) -> None:
+        self.bus = bus
+        self.skipped = 0  # bids the server had published
+
+    async def consume(self, events: Sequence[OutboxEvent]) -> None:
+        messages = [live_message(event) for event in events if event.outcome == "success"]
+        marked = {mark[0] for m in messages if (mark := watermark(m)) is not None}
+        published = await self.bus.marks(sorted(marked)) if marked else {}
+        for message in messages:
+            mark = watermark(message)
+            if mark is not None and published.get(mark[0], 0) >= mark[1]:
+                self.skipped += 1
+                continue
+            message["audience"] = await scope.live_audience(
+                message["objectType"], message["objectId"], message["payload"], message["audience"]
+            )
+            await self.bus.publish(message)
