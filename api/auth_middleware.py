@@ -1,10 +1,11 @@
 """A request id and an actor for every HTTP request and WebSocket, from its bearer token: 401 for a bad token,
-429 over an integrator's rate limit."""
+429 over an integrator's rate limit. It also writes the access log (api/logs.py AccessLog), sampled."""
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import authenticate, bearer_token
 from api.graphql_http import header as raw_header
 from api.graphql_http import response_media_type
-from api.logs import request_id_var
+from api.logs import AccessLog, request_id_var
 from api.services import Services
 from domain.accounts.tokens import InvalidToken
 from domain.common.actors import ANONYMOUS, Actor
@@ -33,11 +34,33 @@ class AuthMiddleware:
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
+        settings = services.settings
+        self.access_log = AccessLog(settings.access_log_sample, settings.access_log_slow_ms / 1000)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":
+            await self._serve(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def answer(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, answer)
+        finally:
+            seconds = time.perf_counter() - started
+            if self.access_log.wanted(status or 500, seconds):
+                self.access_log.write(scope, status or 500, seconds)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming, authorization, device = _read_headers(scope.get("headers", ()))
         request_id = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
         request_id_var.set(request_id)

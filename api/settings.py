@@ -40,6 +40,14 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _share(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    share = float(value) if value else default
+    if not 0 <= share <= 1:
+        raise SettingsError(f"{name} must be between 0 and 1")
+    return share
+
+
 def _gc_threshold() -> int:
     value = _int("GC_GEN0_THRESHOLD", 7000)
     if value < 0:
@@ -168,6 +176,9 @@ class Settings:
     # minute under load); 0: Python's own threshold
     gc_freeze: bool = True
     gc_gen0_threshold: int = 7000
+    # the access log (api/logs.py AccessLog): every error and slow request, and this share of the others
+    access_log_sample: float = 1.0
+    access_log_slow_ms: int = 1000
     # SMS (notifications/sms): providers in failover order; none in development (the log sender), required in
     # production
     sms_providers: tuple[str, ...] = ()
@@ -297,6 +308,8 @@ class Settings:
             refresh_token_retention_days=_int("REFRESH_TOKEN_RETENTION_DAYS", 7),
             gc_freeze=_bool("GC_FREEZE", True),
             gc_gen0_threshold=_gc_threshold(),
+            access_log_sample=_share("ACCESS_LOG_SAMPLE", 1.0),
+            access_log_slow_ms=_int("ACCESS_LOG_SLOW_MS", 1000),
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,

@@ -24,6 +24,7 @@ longest pause (``GC_FREEZE`` and ``GC_GEN0_THRESHOLD`` set in the environment re
 
     .venv/bin/python bench/http_baseline.py                # 5 s per target, 32 connections
     .venv/bin/python bench/http_baseline.py --scale tiny   # smoke test for CI
+    .venv/bin/python bench/http_baseline.py --access-log   # logging as in production (ACCESS_LOG_SAMPLE applies)
 
 Exits non-zero if any request fails (non-200, GraphQL ``errors``, transport error) or setup fails.
 """
@@ -108,6 +109,13 @@ def serve(port: int) -> None:
     app.router.routes.insert(0, Route("/bench/plain", plain, methods=["GET"]))
     app.router.routes.insert(0, Route("/bench/drain", drain, methods=["PATCH"]))
     app.router.routes.insert(0, Route("/bench/gc", gc_figures, methods=["GET"]))
+    if os.environ.get("BENCH_ACCESS_LOG") == "1":
+        # as `python -m api.manage serve` logs in production: JSON lines, info, the access log on (ACCESS_LOG_SAMPLE)
+        from api import logs
+
+        logs.configure("info", "json")
+        uvicorn.run(app, host=HOST, port=port, log_level="info", log_config=None, access_log=True, lifespan="on")
+        return
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on")
 
 
@@ -573,6 +581,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="load generator processes sharing the connections (default 1 raw, 2 httpx)",
     )
     parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="serve with production's logging: JSON lines at info with the access log (ACCESS_LOG_SAMPLE applies)",
+    )
+    parser.add_argument(
         "--scale",
         choices=["default", "tiny"],
         default="default",
@@ -614,6 +627,7 @@ def run(args: argparse.Namespace) -> int:
             "PALMTRADE_PRODUCTION": "0",
             "REDIS_URL": "",
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+            "BENCH_ACCESS_LOG": "1" if args.access_log else "0",
         }
         log_path = tmp / "server.log"
         log_file = log_path.open("wb")
@@ -671,7 +685,7 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             for sample in r.samples:
                 print(f"# {r.name} error: {sample}", file=sys.stderr)
-        server_noise = [line for line in tail(log_path, 20).splitlines() if line.strip()]
+        server_noise = [line for line in tail(log_path, 20).splitlines() if line.strip() and "access" not in line]
         if server_noise:
             print("# server log (last lines):", file=sys.stderr)
             for line in server_noise:
