@@ -17,7 +17,11 @@ The persisted hash of a public screen is answered from the shared response cache
 the answer kept per hash, variables and language until its max-age or the next published announcement);
 ``screen_query_persisted_executed`` sends the same hash with ``Cache-Control: no-cache`` (what the app
 sends on pull to refresh), so the operation runs on every request from its pre-parsed document: that
-figure is the cost of executing the screen, which the cache saves.
+figure is the cost of executing the screen, which the cache saves. Executing still reads the page of
+announcements from the database every time; each card, once completed, is taken from the fragment cache
+(schema/fragment_cache.py: a published announcement's card is a function of its row) while the selection
+and the row's values are the same, so the figure is the steady state of a server that has shown those cards
+once (warm-up included); the first request after a start completes every card.
 
 Output, one figure a line, ``name: value unit``: req/s of each, the ratios, and whether the issue's
 goal (the persisted path at least 40 % of plain Starlette) is met. Figures per database are prefixed
