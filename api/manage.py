@@ -21,7 +21,7 @@ from tortoise.migrations.executor import MigrationExecutor
 from api import logs
 from api.settings import Settings
 from domain import wiring
-from domain.db import is_postgres, tortoise_config
+from domain.db import is_postgres, postgres_credentials, tortoise_config
 
 MIGRATION_LOCK = 0x7061_6C6D  # pg_advisory_lock key held while migrating ("palm")
 
@@ -84,9 +84,8 @@ async def _one_migrator(database_url: str) -> AsyncIterator[None]:
         yield
         return
     import asyncpg
-    from tortoise.backends.base.config_generator import expand_db_url
 
-    credentials = expand_db_url(tortoise_config(database_url)["connections"]["default"])["credentials"]
+    credentials = postgres_credentials(database_url)
     conn = await asyncpg.connect(
         host=credentials.get("host"),
         port=credentials.get("port"),

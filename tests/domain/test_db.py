@@ -1,0 +1,100 @@
+"""The PostgreSQL pool's connections are not reset by a query when released (domain/db.py PooledConnection): that is
+safe only while nothing run through the pool leaves session state behind. These tests hold that promise."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from tortoise import connections
+from tortoise.exceptions import OperationalError
+from tortoise.transactions import in_transaction
+
+from domain.db import PooledConnection, postgres_credentials, tortoise_config
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("api", "schema", "domain", "notifications")
+# the migrator's session lock is taken on a connection of its own (asyncpg.connect), never a pooled one
+OWN_CONNECTION = {Path("api/manage.py")}
+SESSION_STATE = re.compile(  # SQL as this code base writes it: keywords in capitals
+    r"\bpg_(try_)?advisory_lock(_shared)?\s*\(|\bset_config\s*\(|\bCURSOR\s+(WITH|FOR)\b"
+    r"|(?:^|;)\s*(LISTEN\s+\w|SET\s+(?!LOCAL\b)(SESSION\s+)?[a-z_.]+\s*(=|\bTO\b))",
+    re.MULTILINE,
+)
+
+
+def _sql_strings(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+def test_no_code_run_through_the_pool_leaves_session_state() -> None:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if rel in OWN_CONNECTION or "migrations" in rel.parts:
+                continue
+            for line, text in _sql_strings(path):
+                if SESSION_STATE.search(text):
+                    found.append(f"{rel}:{line}: {text.strip()[:80]!r}")
+    assert not found, "session-level state through the pool (use SET LOCAL / pg_advisory_xact_lock):\n" + "\n".join(
+        found
+    )
+
+
+def test_the_check_finds_session_state() -> None:
+    for sql in (
+        "SELECT pg_advisory_lock($1)",
+        "SET statement_timeout = 0",
+        "LISTEN events",
+        "SET search_path TO x",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+        "SELECT set_config('a.b', 'c', false)",
+    ):
+        assert SESSION_STATE.search(sql), sql
+    for sql in ("SET LOCAL synchronous_commit = on", "SELECT pg_advisory_xact_lock($1)", "UPDATE t SET a = 1"):
+        assert not SESSION_STATE.search(sql), sql
+
+
+def test_postgres_pools_use_the_connection_without_reset_query() -> None:
+    config = tortoise_config("postgresql://u:p@db.example:6432/palm?maxsize=7")
+    credentials = config["connections"]["default"]["credentials"]
+    assert credentials["connection_class"] is PooledConnection
+    assert credentials["maxsize"] == 7 or credentials["maxsize"] == "7"
+    assert postgres_credentials("postgres://u:p@db.example:6432/palm")["host"] == "db.example"
+    assert tortoise_config("sqlite://data/x.sqlite3")["connections"]["default"] == "sqlite://data/x.sqlite3"
+
+
+async def test_a_released_connection_keeps_no_lock_and_no_open_transaction(db) -> None:
+    if not db.postgres:
+        pytest.skip("the pool's reset is PostgreSQL's")
+    conn = connections.get("default")
+    # a transaction-scoped lock and setting end with their transaction, reset query or not
+    async with in_transaction() as tx:
+        await tx.execute_query("SELECT pg_advisory_xact_lock(424242)")
+        await tx.execute_query("SET LOCAL statement_timeout = 1234")
+    # a transaction that failed half-way is rolled back before its connection is pooled again
+    async def failing() -> None:
+        async with in_transaction() as tx:
+            await tx.execute_query("SELECT pg_advisory_xact_lock(424243)")
+            await tx.execute_query("SELECT 1/0")
+
+    with pytest.raises(OperationalError, match="division by zero"):
+        await failing()
+    for _ in range(3):  # whichever pooled connection comes next
+        _, rows = await conn.execute_query(
+            "SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid IN (424242, 424243)) AS held,"
+            " current_setting('statement_timeout') AS timeout,"
+            " (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            "  AND state LIKE 'idle in transaction%') AS left_open"
+        )
+        assert rows[0]["held"] == 0
+        assert rows[0]["timeout"] == "0"
+        assert rows[0]["left_open"] == 0
