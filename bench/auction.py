@@ -13,11 +13,12 @@ One run:
    one sqlite3 connection), statement for statement what a warm accepted bid sends (checked with
    log_statement=all, bench/README.md). PostgreSQL: ``SELECT * FROM auction_bid_place(...)`` (migration
    0024: lock, judge, update the auction, insert the bid and its two outbox events, in one statement) with
-   the parameters place_bid passes, then the pool's ``SELECT pg_advisory_unlock_all()``; accepted bids/s.
+   the parameters place_bid passes (the pool sends no reset query since domain/db.py's PooledConnection);
+   accepted bids/s.
    SQLite, and PostgreSQL's Python path once at one connection (``sql_bid_tx_python_path_c1``): BEGIN,
    ``SELECT * FROM auction WHERE lot_id=$1 FOR UPDATE``, the bidder's and the leader's entries in one
    select, update auction (seq, price, leader, ends_at, next check), insert into auction_bid, insert the
-   public bid event and the outbid notice into outbox_event, COMMIT (and the pool's reset); every
+   public bid event and the outbid notice into outbox_event, COMMIT; every
    transaction is an accepted bid. ``hot_lot_vs_sql_ceiling`` divides by the one-connection figure;
 3. ``raw``: a plain ``websockets`` broadcast server in its own process and W sockets held by watcher
    processes; U messages, one at a time; latency from the moment the server starts the broadcast to
@@ -346,7 +347,7 @@ async def sql_ceiling_pg(
 ) -> float:
     """Accepted bids/s of what the server sends for a warm accepted bid on PostgreSQL, `connections` asyncpg
     connections on one hot auction row: place_bid's one statement (``SELECT * FROM auction_bid_place(...)``,
-    migration 0024) with the parameters it passes, then the pool's ``SELECT pg_advisory_unlock_all()``. Each bid
+    migration 0024) with the parameters it passes; the pool sends no reset query after it. Each bid
     takes the next amount when it is sent; a bid another connection overtook on its way to the row lock comes
     back refused (its failure event written) and is not counted."""
     import asyncpg
@@ -396,8 +397,6 @@ async def sql_ceiling_pg(
             public,
             operators,
         )
-        # what the server's asyncpg pool sends when the connection goes back (after the commit)
-        await conn.execute("SELECT pg_advisory_unlock_all()")
         if answer["verdict"] != "placed":
             refused[0] += 1
         return bool(answer["verdict"] == "placed")
@@ -495,8 +494,6 @@ async def sql_python_path_pg(
                 audience = json.dumps({"orgs": [loser["organisation_id"]], "users": [], "roles": [], "public": False})
                 notice = {"lot_id": lot_id, "seq": seq, "price_fen": price}
                 await conn.execute(insert, uuid.uuid4(), str(row["id"]), json.dumps(notice), audience, now)
-        # what the server's asyncpg pool sends when the connection goes back after the transaction (outside the lock)
-        await conn.execute("SELECT pg_advisory_unlock_all()")
 
     async def worker(conn: Any, until: float, offset: int) -> int:
         done = 0
