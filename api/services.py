@@ -46,12 +46,12 @@ from notifications.dispatch import (
     Consumer,
     Dispatcher,
     FeedConsumer,
-    LiveConsumer,
     SavedSearchConsumer,
     run_forever,
 )
 from notifications.inbox import NotificationConsumer
 from notifications.keyspace import Keyspace
+from notifications.live import LiveConsumer
 from notifications.push import PushSender
 from notifications.sms.config import providers as sms_providers
 from notifications.sms.dispatch import SmsDispatcher

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -25,10 +26,8 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.access import scope
 from domain.audit import services as audit
 from domain.common import clock
-from domain.common.events import EventBus, live_message
 from domain.common.models import OutboxEvent
 from domain.common.queries import column
 from domain.common.storage import claim, using_postgres
@@ -55,14 +54,26 @@ _CLAIM_ONE = (
 Finish = Callable[[], Awaitable[object]]
 
 
+@dataclass(frozen=True, slots=True)
+class AfterCommit:
+    """A step the dispatcher awaits once the batch's transaction has committed: what leaves the database (live
+    messages to the broker). Run before the commit, it would reach subscribers for a batch that may still roll
+    back (a worker cancelled past its grace while waiting for the audit chain) and be sent again by the next
+    dispatcher. It runs at most once; if it fails, the batch stays delivered and the failure is logged (live
+    messages are a courtesy: the inbox and a feed's gap-filling from the database are the record)."""
+
+    step: Finish
+
+
 class Consumer(Protocol):
     name: str
 
-    async def consume(self, events: Sequence[OutboxEvent]) -> Finish | None:
+    async def consume(self, events: Sequence[OutboxEvent]) -> Finish | AfterCommit | None:
         """Handles a batch inside the dispatcher's transaction; must ignore repeats.
 
-        What it returns, if anything, the dispatcher awaits after every consumer has consumed, last before the
-        commit: the place for a step that takes a lock held until the commit.
+        What it returns, if anything, the dispatcher awaits after every consumer has consumed: a Finish last before
+        the commit (the place for a step that takes a lock held until the commit), an AfterCommit once the batch
+        has committed.
         """
 
 
@@ -94,22 +105,6 @@ class SavedSearchConsumer:
     async def consume(self, events: Sequence[OutboxEvent]) -> None:
         published = [int(e.object_id) for e in events if e.type == "announcement.published"]
         await saved_searches.match_saved_searches(published)
-
-
-class LiveConsumer:
-    name = "live"
-
-    def __init__(self, bus: EventBus) -> None:
-        self.bus = bus
-
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
-        for event in events:
-            if event.outcome == "success":
-                message = live_message(event)
-                message["audience"] = await scope.live_audience(
-                    event.object_type, event.object_id, event.payload, event.audience
-                )
-                await self.bus.publish(message)
 
 
 class Dispatcher:
@@ -156,6 +151,7 @@ class Dispatcher:
         return sorted((OutboxEvent._init_from_db(**dict(row)) for row in rows), key=lambda e: e.id)
 
     async def _deliver(self, only: int | None) -> int:
+        committed: list[AfterCommit] = []
         async with in_transaction():
             batch = await self._claim(only)
             if not batch:
@@ -167,11 +163,18 @@ class Dispatcher:
                 last: list[Finish] = []
                 for consumer in self.consumers:
                     finish = await consumer.consume(batch)
-                    if finish is not None:
+                    if isinstance(finish, AfterCommit):
+                        committed.append(finish)
+                    elif finish is not None:
                         last.append(finish)
                 for finish in last:
                     await finish()
         metrics.EVENTS.labels("dispatched").inc(len(batch))
+        for after in committed:
+            try:
+                await after.step()
+            except Exception:
+                log.exception("a step after the batch's commit failed; the batch stays delivered")
         return len(batch)
 
     async def _postpone(self, event_id: int, err: Exception) -> None:

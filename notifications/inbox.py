@@ -14,6 +14,7 @@ from domain.notifications.models import Notification
 from domain.notifications.services import Channel, Preferences, live_notification
 from domain.publication.models import Lot
 from domain.sms import services as sms
+from notifications.dispatch import AfterCommit
 from notifications.rules import notifications_for
 
 # time-critical kinds that also go by text, to the phone of the user's account: a bidder who misses the decryption
@@ -53,17 +54,26 @@ class NotificationConsumer:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
 
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
+    async def consume(self, events: Sequence[OutboxEvent]) -> AfterCommit | None:
         made = await notifications_for(events)
         if not made:
-            return
+            return None
         prefs = await services.preferences_of(n.user_id for n in made if n.user_id is not None)
         created = await services.store(made, prefs)
         if not created:
-            return
+            return None
         await texts(created, events)
-        for n in created:
-            if n.user_id is None:
-                continue  # a drawn expert's notice: the expert app gets it by push and in its inbox, not live
-            if prefs.get(n.user_id, Preferences()).allows(n.kind, Channel.LIVE):
-                await self.bus.publish(live_notification(n))
+        live = [
+            live_notification(n)
+            for n in created
+            # a drawn expert's notice (no user) goes by push and to the expert app's inbox, not live
+            if n.user_id is not None and prefs.get(n.user_id, Preferences()).allows(n.kind, Channel.LIVE)
+        ]
+        if not live:
+            return None
+
+        async def publish() -> None:  # once the inbox entries are committed: never a notice that rolled back
+            for message in live:
+                await self.bus.publish(message)
+
+        return AfterCommit(publish)

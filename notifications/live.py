@@ -22,6 +22,7 @@ from domain.access import scope
 from domain.common.events import live_message
 from domain.common.models import OutboxEvent
 from domain.common.topics import watermark
+from notifications.dispatch import AfterCommit
 
 
 class MarkingBus(Protocol):
@@ -37,10 +38,12 @@ class LiveConsumer:
         self.bus = bus
         self.skipped = 0  # bids the server had published
 
-    async def consume(self, events: Sequence[OutboxEvent]) -> None:
+    async def consume(self, events: Sequence[OutboxEvent]) -> AfterCommit | None:
+        """Decides in the batch's transaction what to publish and to whom; publishes once it has committed."""
         messages = [live_message(event) for event in events if event.outcome == "success"]
         marked = {mark[0] for m in messages if (mark := watermark(m)) is not None}
         published = await self.bus.marks(sorted(marked)) if marked else {}
+        outgoing = []
         for message in messages:
             mark = watermark(message)
             if mark is not None and published.get(mark[0], 0) >= mark[1]:
@@ -49,4 +52,12 @@ class LiveConsumer:
             message["audience"] = await scope.live_audience(
                 message["objectType"], message["objectId"], message["payload"], message["audience"]
             )
-            await self.bus.publish(message)
+            outgoing.append(message)
+        if not outgoing:
+            return None
+
+        async def publish() -> None:
+            for message in outgoing:
+                await self.bus.publish(message)
+
+        return AfterCommit(publish)
