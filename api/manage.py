@@ -10,7 +10,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from tortoise import Tortoise
@@ -18,7 +18,7 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
-from api import logs
+from api import gc_tuning, logs
 from api.settings import Settings
 from domain import wiring
 from domain.db import is_postgres, postgres_credentials, tortoise_config
@@ -104,6 +104,16 @@ async def _one_migrator(database_url: str) -> AsyncIterator[None]:
 T = TypeVar("T")
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Runs a long-lived process's loop on uvloop, as uvicorn runs the server's: the worker's socket writes to
+    PostgreSQL and Redis cost about a third of its CPU on the plain asyncio loop (bench/README.md)."""
+    try:
+        import uvloop
+    except ImportError:  # Windows: no uvloop
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 async def _with_db(settings: Settings, job: Awaitable[T]) -> T:
     await Tortoise.init(config=tortoise_config(settings.database_url))
     wiring.wire()  # a command runs domain services as the server does (domain/wiring.py)
@@ -132,6 +142,7 @@ async def _run_worker(settings: Settings) -> None:
     log = logging.getLogger("palmtrade.worker")
     services = build_services(settings)
     await start(services, with_workers=True)
+    gc_tuning.settle(settings.gc_freeze, settings.gc_gen0_threshold)  # as the server's app does after its start
     loop = asyncio.get_running_loop()
 
     def leave(sig: signal.Signals) -> None:
@@ -189,6 +200,7 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         log_config=None,  # uvicorn's loggers go through ours (api/logs.py): one format, masked, with request ids
+        access_log=False,  # the auth middleware writes the access log, sampled (ACCESS_LOG_SAMPLE, api/logs.py)
         ws="websockets-sansio",
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]  # a float works
     )
@@ -307,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             print("demo city loaded: see README.md for its accounts")
         _serve(settings)
     elif args.command == "worker":
-        asyncio.run(_run_worker(settings))
+        run_loop(_run_worker(settings))
     elif args.command == "seed-demo":
         print("loaded" if asyncio.run(_with_db(settings, _seed(settings))) else "database not empty; nothing done")
     elif args.command == "seed-announcements":
