@@ -1,7 +1,8 @@
 """Topics of the live bus: a process receives only the topics its subscribers name (issue 21).
 
 A message's topic follows from its type and payload: a lot's auction feed (bids and phase changes) is
-`auction:<lot id>`, the outbid notices of a lot `outbid:<lot id>`; every other message is on the general
+`auction:<lot id>`, the outbid notices of a lot `outbid:<lot id>`, a user's live notices `user:<user id>`;
+every other message is on the general
 topic. A subscriber names its topics, `ANY` for every message; it never names a message's type here, so
 a type that gets a topic of its own must have its subscribers name it (schema/auctions/fanout.py for the
 auction feed). The Redis broker keeps one channel per topic (notifications/broker.py), so a process with
@@ -27,8 +28,22 @@ def auction(lot_pk: int) -> str:
     return f"auction:{lot_pk}"
 
 
+def user(user_id: int) -> str:
+    """The topic of a user's live notices (domain/notifications/services.py live_notification)."""
+    return f"user:{user_id}"
+
+
+NOTICE: Final = "notification.created"  # domain.notifications.services.LIVE_TYPE
+
+
 def topic_of(message: dict[str, Any]) -> str:
-    family = BY_LOT.get(message.get("type", ""))
+    kind = message.get("type", "")
+    if kind == NOTICE:
+        # a notice is its user's alone: a process without that user's subscription never reads it (an outbid
+        # notice per bid was the last general message a bid made)
+        recipient = message.get("payload", {}).get("userId")
+        return user(recipient) if isinstance(recipient, int) else GENERAL
+    family = BY_LOT.get(kind)
     if family is not None:
         lot = message.get("payload", {}).get("lot_id")
         if isinstance(lot, int):

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from domain.common import topics
 from domain.notifications.services import LIVE_TYPE
 from schema import fields
 from schema.notifications.types import Notification, NotificationKind
@@ -23,7 +24,7 @@ class NotificationSubscriptions:
         english = info.context.locale.startswith("en")
         seen: OrderedDict[str, None] = OrderedDict()
         mine = lambda m: m.get("type") == LIVE_TYPE and m.get("payload", {}).get("userId") == user_id  # noqa: E731
-        async for message in info.context.bus.subscribe(mine):
+        async for message in info.context.bus.subscribe(mine, topics=(topics.user(user_id),)):
             if message.get("type") != LIVE_TYPE:
                 continue
             payload = message["payload"]

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from domain.common.topics import ANY, GENERAL, auction
+from domain.common.topics import ANY, GENERAL, auction, topic_of, user
+from domain.notifications.services import LIVE_TYPE
 from notifications.broker import InProcessBroker, RedisBroker
 from notifications.keyspace import Keyspace
 from tests.notifications.test_broker_namespaces import BASE_URL, _redis_reachable
@@ -180,3 +181,33 @@ async def test_a_full_queue_drops_its_oldest_message():
     assert await received(slow, 2) == ["bid-1-2", "bid-1-3"]
     assert slow.dropped == 1
     await slow.aclose()
+
+
+def live_notice(user_id: int, n: int) -> dict[str, Any]:
+    return {"eventId": f"notice-{user_id}-{n}", "type": LIVE_TYPE, "payload": {"userId": user_id}}
+
+
+@pytest.mark.skipif(not REDIS, reason=f"no Redis at {BASE_URL}")
+async def test_a_users_live_notices_reach_only_the_process_where_that_user_listens():
+    async with processes("redis", 2) as [one, two]:
+        # given user 7's notices subscribed in the first process, and only the general topic in the second
+        mine = await one.open(topics=(user(7),))
+        general = await two.open()
+
+        # when notices for users 7 and 8 are published (an outbid notice per bid), and a general event
+        for message in (live_notice(8, 1), live_notice(7, 1), live_notice(7, 2), NOTICE):
+            await two.publish(message)
+
+        # then user 7's process read its two notices, and neither process read user 8's
+        assert await received(mine, 2) == ["notice-7-1", "notice-7-2"]
+        assert await received(general, 1) == ["notice"]
+        assert one.received == {user(7): 2, GENERAL: 1}
+        assert two.received == {GENERAL: 1}
+        for subscription in (mine, general):
+            await subscription.aclose()
+
+
+def test_a_notice_without_a_user_stays_on_the_general_topic():
+    assert topic_of({"type": LIVE_TYPE, "payload": {"userId": 3}}) == user(3)
+    assert topic_of({"type": LIVE_TYPE, "payload": {}}) == GENERAL
+    assert topic_of({"type": LIVE_TYPE, "payload": {"userId": "3"}}) == GENERAL
