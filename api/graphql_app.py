@@ -65,6 +65,7 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             max_cost=settings.max_cost,
             page_cap=settings.max_page_size,
             anonymous_introspection=settings.introspection,
+            fragment_cache_entries=settings.fragment_cache_entries,
         )
         policy = operation_policy(settings)
         services.shared_ages = {
