@@ -80,6 +80,7 @@ async def test_a_released_connection_keeps_no_lock_and_no_open_transaction(db) -
     async with in_transaction() as tx:
         await tx.execute_query("SELECT pg_advisory_xact_lock(424242)")
         await tx.execute_query("SET LOCAL statement_timeout = 1234")
+
     # a transaction that failed half-way is rolled back before its connection is pooled again
     async def failing() -> None:
         async with in_transaction() as tx:
