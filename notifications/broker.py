@@ -28,7 +28,7 @@ CHANNEL: Final = GENERAL  # within the deployment's Keyspace: <prefix>:events
 TOPIC_CHANNEL: Final = "live"  # <prefix>:live:<topic> (a topic is `auction:<lot id>`, ...)
 PATTERN: Final = f"{TOPIC_CHANNEL}:*"  # the deployment's prefix has no glob characters (keyspace.PREFIX_PATTERN)
 WAIT_FOR_REDIS: Final = 5.0  # seconds a new subscriber waits for Redis to confirm its channel before reading on
-MARKS_KEPT: Final = 10_000  # in-process marks (one per lot that had a bid)
+MARKS_KEPT: Final = 10_000  # in-process marks (one per bid published), the oldest dropped first
 
 
 def _accepts(accept: Accept, message: dict[str, Any]) -> bool:

@@ -25,7 +25,9 @@ __all__ = ["PREFIX_PATTERN", "Keyspace", "Listener", "RedisError", "default_pref
 
 PREFIX_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")  # no glob characters: SCAN patterns stay exact
 DEFAULT_PORTS: Final = {"postgres": 5432, "mysql": 3306}
-MARK_SECONDS: Final = 3600  # how long a publication's mark outlives it (an outbox worker an hour behind republishes)
+# how long a publication's mark outlives it: one key per bid (about 100 bytes; 30 MB at 1,000 bids/s), and an outbox
+# worker five minutes behind publishes the bid again (the feeds drop repeats by sequence)
+MARK_SECONDS: Final = 300
 
 
 def default_prefix(redis_url: str, database_url: str) -> str:

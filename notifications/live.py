@@ -1,12 +1,12 @@
 """The outbox's live consumer: one publication per bid (issue 21).
 
 The server publishes a bid right after its commit (schema/auctions/mutations.py): watchers see it without
-waiting for a dispatcher. The broker records, per lot, the highest sequence published (`topics.watermark`,
-set in the same Redis round trip as the PUBLISH). The dispatcher publishes every other event as before, and
-a bid only when no bid of its lot with that sequence or a later one was published: the server could not
+waiting for a dispatcher. The broker marks each bid it published (`topics.watermark`: the lot's topic and the
+event id, set in the same Redis round trip as the PUBLISH, kept `keyspace.MARK_SECONDS`). The dispatcher
+publishes every other event as before, and a bid only when its mark is not there: the server could not
 (Redis was down, or the process died between the commit and the publish), or the bid was placed by a path
-that does not publish. A bid covered by a later one that was published is not sent again: a watcher's feed
-fills every gap in the sequence from the database (schema/auctions/fanout.py).
+that does not publish. A watcher's feed also fills any gap in the sequence from the database
+(schema/auctions/fanout.py).
 
 The server's publish can still cross the dispatcher's check (the check before the server's PUBLISH reached
 Redis): the bid is then published twice, which the feeds drop by sequence. Without Redis both run in one

@@ -60,12 +60,15 @@ def conflation_key(message: dict[str, Any]) -> str | None:
 
 
 def watermark(message: dict[str, Any]) -> tuple[str, int] | None:
-    """(topic, sequence) of a message whose publication the broker records: a lot's bid. The outbox worker
-    publishes a bid only when no bid of that sequence or later was published (notifications/live.py)."""
+    """(mark, sequence) of a message whose publication the broker records: a lot's bid, marked by its lot's
+    topic and its event id. The outbox worker publishes a bid only when its own mark is not there
+    (notifications/live.py). The event id, not the lot alone: a lot's id and a bid's sequence come back after a
+    database is emptied or restored (every test does it), and a lot-wide mark would then hide new bids."""
     if message.get("type") == BID_PLACED:
         seq = message.get("payload", {}).get("seq")
-        if isinstance(seq, int):
-            return topic_of(message), seq
+        event_id = message.get("eventId")
+        if isinstance(seq, int) and isinstance(event_id, str) and event_id:
+            return f"{topic_of(message)}:{event_id}", seq
     return None
 
 

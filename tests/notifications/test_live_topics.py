@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from domain.common.topics import ANY, GENERAL, auction, topic_of, user
+from domain.common.topics import ANY, GENERAL, auction, topic_of, user, watermark
 from domain.notifications.services import LIVE_TYPE
 from notifications.broker import InProcessBroker, RedisBroker
 from notifications.keyspace import Keyspace
@@ -211,3 +211,19 @@ def test_a_notice_without_a_user_stays_on_the_general_topic():
     assert topic_of({"type": LIVE_TYPE, "payload": {"userId": 3}}) == user(3)
     assert topic_of({"type": LIVE_TYPE, "payload": {}}) == GENERAL
     assert topic_of({"type": LIVE_TYPE, "payload": {"userId": "3"}}) == GENERAL
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_published_bid_marks_itself_not_its_lot(kind):
+    async with processes(kind) as [broker]:
+        # given bid 3 of lot 1 published by a server
+        first = bid(1, 3)
+        await broker.publish(first)
+
+        # then its own mark is there for the worker, and no other bid's: not one with the same lot and sequence
+        # made after the database was emptied or restored (ids and sequences come back), nor a later one
+        again = {**bid(1, 3), "eventId": "bid-1-3-after-a-restore"}
+        later = bid(1, 4)
+        marks = {m[0]: m[1] for m in (watermark(first), watermark(again), watermark(later)) if m is not None}
+        assert len(marks) == 3
+        assert await broker.marks(sorted(marks)) == {watermark(first)[0]: 3}  # type: ignore[index]
