@@ -171,6 +171,9 @@ class Watcher:
                     if waiting is None:
                         await asyncio.sleep(0)
                     else:
+                        # as a task does with the future its coroutine yielded: marked as taken (else awaiting it
+                        # again raises "await wasn't used with future"), then waited for
+                        waiting._asyncio_future_blocking = False
                         await waiting
                 except BaseException as err:
                     waiting = coro.throw(err)
