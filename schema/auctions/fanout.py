@@ -5,6 +5,12 @@ A watcher joins the feed before it reads its snapshot (so nothing committed afte
 it by), then receives every bid after the snapshot's sequence, in order: the feed fills a gap in what the
 bus delivered from the database once for everyone, and a watcher whose own queue overflowed fills its gap
 from the database itself.
+
+A watcher that asked for the latest price only (`latestOnly`) conflates instead: an unsent price in its queue or
+backlog is dropped as soon as a newer one arrives (the newer one goes last, so what stays keeps its order), phase
+changes never are, and no gap is filled. It is the broker's conflation rule (`domain/common/topics.py
+conflation_key`) applied per watcher: the feed's one bus subscription serves every watcher of the lot, most of
+which want every bid, so it cannot conflate itself.
 """
 
 from __future__ import annotations
@@ -79,6 +85,25 @@ async def _bids_between(lot_pk: int, lot_id: str, after: int, before: int) -> As
         after = page[-1].seq
 
 
+def _supersede(pending: deque[Shared], shared: Shared) -> None:
+    """Conflating: drops from `pending` the unsent price that `shared`, a newer price, makes stale."""
+    if shared.kind == "bid":
+        for index in range(len(pending) - 1, -1, -1):  # at most one price waits, behind a few phase changes
+            if pending[index].kind == "bid":
+                del pending[index]
+                return
+
+
+class LatestQueue(asyncio.Queue[Shared]):
+    """A watcher's queue that holds at most one price: a newer price drops the unread one (and queues last)."""
+
+    _queue: deque[Shared]
+
+    def _put(self, item: Shared) -> None:
+        _supersede(self._queue, item)
+        self._queue.append(item)
+
+
 class Watcher:
     """One subscriber's view of a feed.
 
@@ -88,9 +113,10 @@ class Watcher:
     for a slow socket finishes in a task of its own while later updates wait in order behind it.
     """
 
-    def __init__(self, feed: LotFeed) -> None:
+    def __init__(self, feed: LotFeed, latest: bool = False) -> None:
         self.feed = feed
-        self.queue: asyncio.Queue[Shared] = asyncio.Queue(QUEUE_SIZE)
+        self.latest = latest  # conflating: the newest price and every phase change, stale prices dropped
+        self.queue: asyncio.Queue[Shared] = LatestQueue(QUEUE_SIZE) if latest else asyncio.Queue(QUEUE_SIZE)
         self.seq = 0
         self.phase = ""
         self.channel: Channel | None = None
@@ -115,6 +141,8 @@ class Watcher:
                 self._detach(None)  # too slow for direct delivery: the queue (and its gap filling) takes over
                 self.put(shared)
             else:
+                if self.latest:
+                    _supersede(self.backlog, shared)
                 self.backlog.append(shared)
         else:
             self._deliver(shared)
@@ -138,7 +166,7 @@ class Watcher:
     def _deliver(self, shared: Shared) -> None:
         """Direct mode, nothing in flight: sends `shared` (and then the backlog) from the calling task."""
         while True:
-            if shared.kind == "bid" and shared.seq > self.seq + 1:
+            if shared.kind == "bid" and shared.seq > self.seq + 1 and not self.latest:
                 self._detach(None, shared)  # a gap: the subscription's task fills it from the database
                 return
             seq, phase = self.seq, self.phase
@@ -205,8 +233,9 @@ class Watcher:
                 self.detached.set_exception(error)
 
     async def updates(self, channel: Channel | None = None) -> AsyncIterator[Shared]:
-        """Every bid after the snapshot in sequence (gaps filled from the database) and each phase change;
-        with a channel, only what the channel could not send itself."""
+        """Every bid after the snapshot in sequence (gaps filled from the database) and each phase change
+        (conflating: the newest price instead of every bid, no gap filled); with a channel, only what the
+        channel could not send itself."""
         feed = self.feed
         while True:
             if channel is not None and self.queue.empty():
@@ -215,7 +244,7 @@ class Watcher:
                 await self.detached
                 continue
             shared = await self.queue.get()
-            if shared.kind == "bid" and shared.seq > self.seq + 1:
+            if shared.kind == "bid" and shared.seq > self.seq + 1 and not self.latest:
                 # this watcher lost updates (its queue overflowed, or the feed skipped): fill the gap itself
                 async for missed in _bids_between(feed.lot_pk, feed.lot_id, self.seq, shared.seq):
                     if self._accept(missed) and not (channel is not None and await channel.send(missed, VISIBILITY)):
@@ -258,8 +287,8 @@ class LotFeed:
         if self.seq is None:
             self.seq, self.phase = seq, phase
 
-    def join(self) -> Watcher:
-        watcher = Watcher(self)
+    def join(self, latest: bool = False) -> Watcher:
+        watcher = Watcher(self, latest)
         self.watchers.add(watcher)
         return watcher
 
@@ -314,13 +343,14 @@ class LotFeed:
 _feeds: weakref.WeakKeyDictionary[topics.TopicBus, dict[tuple[int, str], LotFeed]] = weakref.WeakKeyDictionary()
 
 
-async def watch(bus: topics.TopicBus, lot_pk: int, lot_id: str) -> Watcher:
-    """Joins the lot's feed in this process (starting it for the first watcher) once it reads the bus."""
+async def watch(bus: topics.TopicBus, lot_pk: int, lot_id: str, latest: bool = False) -> Watcher:
+    """Joins the lot's feed in this process (starting it for the first watcher) once it reads the bus;
+    `latest`: as a conflating watcher (the newest price and every phase change)."""
     feeds = _feeds.setdefault(bus, {})
     feed = feeds.get((lot_pk, lot_id))
     if feed is None:
         feed = feeds[(lot_pk, lot_id)] = LotFeed(bus, lot_pk, lot_id, feeds)
-        watcher = feed.join()
+        watcher = feed.join(latest)
         try:
             await feed.start()
         except BaseException:
@@ -328,7 +358,7 @@ async def watch(bus: topics.TopicBus, lot_pk: int, lot_id: str) -> Watcher:
             feed.leave(watcher)
             raise
         return watcher
-    watcher = feed.join()
+    watcher = feed.join(latest)
     try:
         await feed.ready.wait()
     except BaseException:

@@ -13,11 +13,20 @@ from schema.auctions import fanout
 from schema.auctions.types import AuctionUpdate
 from schema.relay import int_id
 
+LATEST_ONLY = (
+    "For a phone on a slow link: it gets the newest price and every phase change, skipping prices it could not "
+    "show in time; the sequence numbers show what was skipped (auctionBidBatch lists them). The last price and the "
+    "result always arrive, in order. False (the default): every bid, in sequence, none missing."
+)
+
 
 @strawberry.type
 class AuctionSubscriptions:
     @fields.subscription(
-        description="A snapshot, then every bid (in sequence, none missing) and phase change of the lot auction."
+        description=(
+            "A snapshot, then every bid (in sequence, none missing) and phase change of the lot auction; "
+            "with latestOnly, the newest price and every phase change."
+        )
     )
     async def auction_updates(
         self,
@@ -25,9 +34,10 @@ class AuctionSubscriptions:
         lot_id: Annotated[
             strawberry.ID, strawberry.argument(description="Global id of the online-auction lot to watch.")
         ],
+        latest_only: Annotated[bool, strawberry.argument(description=LATEST_ONLY)] = False,
     ) -> AsyncGenerator[AuctionUpdate, None]:
         pk = int_id(lot_id, "Lot", "lotId")
-        watcher = await fanout.watch(info.context.bus, pk, lot_id)
+        watcher = await fanout.watch(info.context.bus, pk, lot_id, latest=latest_only)
         try:
             try:
                 state = await auctions.auction_of(pk)

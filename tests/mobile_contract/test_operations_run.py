@@ -367,6 +367,7 @@ INTEGRATOR: list[tuple[str, Vars]] = [
 ]
 SUBSCRIPTIONS: dict[str, Callable[[World], dict[str, Any]]] = {
     "AuctionUpdates": lambda w: {"lotId": w.auction_id},
+    "AuctionLatestUpdates": lambda w: {"lotId": w.auction_id},
     "OpeningUpdates": lambda w: {"lotId": w.lot_id},
     "Notifications": lambda w: {},
     "KioskAuctionUpdates": lambda w: {"lotId": w.auction_id},
@@ -588,7 +589,7 @@ async def test_every_subscription_starts_and_closes_over_websocket(api, manual_c
             if message is not None:
                 assert message["type"] == "next", (name, message)
                 assert "errors" not in message["payload"], (name, message)
-            if name in ("AuctionUpdates", "KioskAuctionUpdates"):
+            if name in ("AuctionUpdates", "AuctionLatestUpdates", "KioskAuctionUpdates"):
                 assert message is not None, name
                 assert message["payload"]["data"]["auctionUpdates"]["kind"] == "snapshot"
             await ws.send(json.dumps({"id": "1", "type": "complete"}))
