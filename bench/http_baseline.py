@@ -607,8 +607,6 @@ def run(args: argparse.Namespace) -> int:
     from api.seed import DEMO_PASSWORD
 
     tmp = Path(tempfile.mkdtemp(prefix="palmtrade-bench-"))
-    proc: subprocess.Popen[bytes] | None = None
-    log_file = None
     try:
         database_url = f"sqlite://{tmp}/bench.sqlite3"
         secret = secrets.token_urlsafe(48)
@@ -616,89 +614,62 @@ def run(args: argparse.Namespace) -> int:
 
         port = free_port()
         base = f"http://{HOST}:{port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": secret,
-            "AUDIT_EXPORT_PATH": str(tmp / "audit-heads.jsonl"),
-            "RUN_WORKERS": "1",
-            "SEED_DEMO": "0",
-            "LOG_LEVEL": "warning",
-            "PALMTRADE_PRODUCTION": "0",
-            "REDIS_URL": "",
-            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-            "BENCH_ACCESS_LOG": "1" if args.access_log else "0",
-        }
-        log_path = tmp / "server.log"
-        log_file = log_path.open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        wait_for_server(proc, base, log_path)
-        token = sign_in(base, DEMO_PASSWORD)
-        check_me(base, token)
+        env = {**server_env(database_url, secret, tmp, "bench"), "BENCH_ACCESS_LOG": "1" if args.access_log else "0"}
+        log_path = tmp / "bench-server.log"  # serving() writes the server's output there
+        with serving(port, env, tmp, "bench") as proc:
+            token = sign_in(base, DEMO_PASSWORD)
+            check_me(base, token)
 
-        targets = [
-            Target("plain_starlette_json", "GET", "/bench/plain"),
-            Target(
-                "graphql_authenticated_me",
-                "POST",
-                "/graphql",
-                body=json.dumps({"query": ME_QUERY, "operationName": "Me"}).encode(),
-                headers={"authorization": f"Bearer {token}"},
-                graphql=True,
-            ),
-        ]
-        results: list[Result] = []
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(processes=args.clients) as pool:
-            for target in targets:
-                results.append(measure(pool, port, target, args, proc.pid))
-        if proc.poll() is not None:
-            raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
+            targets = [
+                Target("plain_starlette_json", "GET", "/bench/plain"),
+                Target(
+                    "graphql_authenticated_me",
+                    "POST",
+                    "/graphql",
+                    body=json.dumps({"query": ME_QUERY, "operationName": "Me"}).encode(),
+                    headers={"authorization": f"Bearer {token}"},
+                    graphql=True,
+                ),
+            ]
+            results: list[Result] = []
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Pool(processes=args.clients) as pool:
+                for target in targets:
+                    results.append(measure(pool, port, target, args, proc.pid))
 
-        for r in results:
-            print(f"{r.name}: {r.rps:.1f} req/s")
-            print(f"{r.name}_p50: {r.p50_ms:.2f} ms")
-            print(f"{r.name}_p99: {r.p99_ms:.2f} ms")
-            print(f"{r.name}_server_cpu: {r.server_cpu_pct:.0f} %")
-            print(f"{r.name}_server_cpu_per_request: {r.server_cpu_per_request_us:.0f} us")
-            print(f"{r.name}_client_cpu: {r.client_cpu_pct:.0f} %")
-            print(f"{r.name}_server_gc_share: {r.gc_share_pct:.1f} %")
-            print(f"{r.name}_server_gc_full_collections: {r.gc_full:.0f} count")
-            print(f"{r.name}_server_gc_longest_pause: {r.gc_longest_ms:.1f} ms")
-        plain, graphql = results
-        ratio = graphql.rps / plain.rps if plain.rps > 0 else math.nan
-        print(f"graphql_vs_plain_ratio: {ratio:.3f} x")
-        errors = sum(r.errors for r in results)
-        print(f"errors: {errors} count")
-        print(
-            f"# client={args.client} concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
-            f"duration={args.duration}s cores={os.cpu_count()}",
-            file=sys.stderr,
-        )
-        for r in results:
-            for sample in r.samples:
-                print(f"# {r.name} error: {sample}", file=sys.stderr)
-        server_noise = [line for line in tail(log_path, 20).splitlines() if line.strip() and "access" not in line]
-        if server_noise:
-            print("# server log (last lines):", file=sys.stderr)
-            for line in server_noise:
-                print(f"#   {line}", file=sys.stderr)
-        if any(r.rps <= 0 for r in results):
-            print("error: a target completed no request in the measured window", file=sys.stderr)
-            return 1
-        return 1 if errors else 0
+            for r in results:
+                print(f"{r.name}: {r.rps:.1f} req/s")
+                print(f"{r.name}_p50: {r.p50_ms:.2f} ms")
+                print(f"{r.name}_p99: {r.p99_ms:.2f} ms")
+                print(f"{r.name}_server_cpu: {r.server_cpu_pct:.0f} %")
+                print(f"{r.name}_server_cpu_per_request: {r.server_cpu_per_request_us:.0f} us")
+                print(f"{r.name}_client_cpu: {r.client_cpu_pct:.0f} %")
+                print(f"{r.name}_server_gc_share: {r.gc_share_pct:.1f} %")
+                print(f"{r.name}_server_gc_full_collections: {r.gc_full:.0f} count")
+                print(f"{r.name}_server_gc_longest_pause: {r.gc_longest_ms:.1f} ms")
+            plain, graphql = results
+            ratio = graphql.rps / plain.rps if plain.rps > 0 else math.nan
+            print(f"graphql_vs_plain_ratio: {ratio:.3f} x")
+            errors = sum(r.errors for r in results)
+            print(f"errors: {errors} count")
+            print(
+                f"# client={args.client} concurrency={args.concurrency} clients={args.clients} warmup={args.warmup}s "
+                f"duration={args.duration}s cores={os.cpu_count()}",
+                file=sys.stderr,
+            )
+            for r in results:
+                for sample in r.samples:
+                    print(f"# {r.name} error: {sample}", file=sys.stderr)
+            server_noise = [line for line in tail(log_path, 20).splitlines() if line.strip() and "access" not in line]
+            if server_noise:
+                print("# server log (last lines):", file=sys.stderr)
+                for line in server_noise:
+                    print(f"#   {line}", file=sys.stderr)
+            if any(r.rps <= 0 for r in results):
+                print("error: a target completed no request in the measured window", file=sys.stderr)
+                return 1
+            return 1 if errors else 0
     finally:
-        if proc is not None:
-            stop_server(proc)
-        if log_file is not None:
-            log_file.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
