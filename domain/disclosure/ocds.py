@@ -116,9 +116,11 @@ _METHOD: dict[Procedure, tuple[str, str]] = {
     Procedure.OPEN_TENDER: ("open", "公开招标"),
     Procedure.INVITED_TENDER: ("selective", "邀请招标"),
     Procedure.COMPETITIVE_NEGOTIATION: ("limited", "竞争性谈判"),
+    Procedure.COMPETITIVE_CONSULTATION: ("limited", "竞争性磋商"),
     Procedure.INQUIRY: ("limited", "询价"),
     Procedure.LISTING: ("open", "挂牌"),
     Procedure.ONLINE_AUCTION: ("open", "网络竞价"),
+    Procedure.REVERSE_AUCTION: ("open", "反向竞价"),
 }
 # procurementCategory codelist (closed): goods, works, services. Government procurement buys all
 # three, and rights, property and assets are sold, not procured: those carry no category.

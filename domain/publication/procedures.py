@@ -20,9 +20,11 @@ class Procedure(StrEnum):
     OPEN_TENDER = "open_tender"  # 公开招标
     INVITED_TENDER = "invited_tender"  # 邀请招标
     COMPETITIVE_NEGOTIATION = "competitive_negotiation"  # 竞争性谈判
+    COMPETITIVE_CONSULTATION = "competitive_consultation"  # 竞争性磋商
     INQUIRY = "inquiry"  # 询价
     LISTING = "listing"  # 挂牌
     ONLINE_AUCTION = "online_auction"  # 网络竞价 / 拍卖
+    REVERSE_AUCTION = "reverse_auction"  # 反向竞价: procurement, the price goes down
 
 
 TENDERING = frozenset({Procedure.OPEN_TENDER, Procedure.INVITED_TENDER})
@@ -103,9 +105,19 @@ _PER_PROCEDURE: dict[Procedure, dict[str, Bound]] = {
         "min_submission_days": Bound(3, 3, 60),
         "candidate_publicity_days": Bound(1, 1, 30),
     },
+    # 政府采购竞争性磋商采购方式管理暂行办法 第十条: >= 10 days from the consultation documents to the first responses
+    Procedure.COMPETITIVE_CONSULTATION: {
+        "min_submission_days": Bound(10, 10, 60),
+        "candidate_publicity_days": Bound(1, 1, 30),
+    },
     Procedure.INQUIRY: {"min_submission_days": Bound(3, 3, 60), "candidate_publicity_days": Bound(1, 1, 30)},
     Procedure.LISTING: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(10, 10, 180)},
     Procedure.ONLINE_AUCTION: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(20, 20, 180)},
+    Procedure.REVERSE_AUCTION: {
+        "min_bids": Bound(2, 2, 50),
+        "min_submission_days": Bound(3, 3, 60),
+        "candidate_publicity_days": Bound(1, 1, 30),
+    },
 }
 
 

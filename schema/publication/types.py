@@ -29,9 +29,13 @@ describe_values(
         "COMPETITIVE_NEGOTIATION": (
             "Competitive negotiation (竞争性谈判): the purchaser negotiates with chosen suppliers."
         ),
+        "COMPETITIVE_CONSULTATION": (
+            "Competitive consultation (竞争性磋商): rounds with each supplier, then final offers scored."
+        ),
         "INQUIRY": "Inquiry (询价): chosen suppliers quote one price each, the lowest wins.",
         "LISTING": "Listing (挂牌): an asset or right is listed at a price for a period; bidders register.",
         "ONLINE_AUCTION": "Online auction (网络竞价): open ascending bidding, ending with timed countdowns.",
+        "REVERSE_AUCTION": "Reverse auction (反向竞价): procurement bidding downwards by steps, the lowest wins.",
     },
 )
 AnnouncementKind: TypeAlias = AnnouncementType

