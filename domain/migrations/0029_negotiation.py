@@ -8,4 +8,4 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = []  # type: ignore[var-annotated]  # noqa: RUF012
+    operations = []  # noqa: RUF012
