@@ -31,7 +31,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("tendering", (tendering.BID, tendering.OPENING)),
     ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
     ("results", (results.PUBLICITY, results.TABLE)),
-    ("auctions", (auctions.TABLE,)),
+    ("auctions", (auctions.TABLE, auctions.LISTING)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
 ]
 

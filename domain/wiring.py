@@ -23,9 +23,11 @@ from domain.accounts import retention as account_retention
 from domain.accounts import sessions
 from domain.accounts.models import User
 from domain.accounts.tokens import KeyRing, rotate_if_due
+from domain.auctions import listing as listings
 from domain.auctions import services as auctions
 from domain.auctions import workflows as auction_workflows
-from domain.auctions.models import Auction
+from domain.auctions.listing import ListingEnded
+from domain.auctions.models import Auction, Listing
 from domain.auctions.services import AuctionPhaseChanged
 from domain.audit import services as audit
 from domain.certificates import services as certificates
@@ -79,6 +81,7 @@ def wire() -> Wiring:
 def _timed_transitions() -> None:
     chronograph.register("user.unlock", User, sessions.unlock_due)
     chronograph.register("auction.advance", Auction, auctions._fire)
+    chronograph.register("listing.advance", Listing, listings._fire)
     chronograph.register("objection.answer_due", Objection, objections.flag_objection_overdue)
     chronograph.register("complaint.deadlines", Complaint, complaints.flag_complaint_overdue)
     chronograph.register("deposit.refund_overdue", DepositAccount, deposits.flag_overdue)
@@ -128,6 +131,8 @@ def reactions() -> Reactions:
     wired = Reactions()
     # an auction that ended is announced: the result awarding the lot, or its failure (流拍)
     wired.on(AuctionPhaseChanged, auction_workflows.publish_result_when_ended, workflow="auction_results")
+    # a listing sold to its lone offerer or failed is announced (挂牌成交 / 挂牌不成交)
+    wired.on(ListingEnded, auction_workflows.publish_listing_result_when_ended, workflow="auction_results")
     # a published sealed tender gets its opening; a lot that failed at its deadline is announced
     wired.on(LotStatusChanged, tendering_workflows.schedule_opening_when_open, workflow="tendering")
     wired.on(OpeningFailed, tendering_workflows.announce_failed_opening, workflow="tendering")

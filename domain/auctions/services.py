@@ -15,6 +15,18 @@ same transaction. The auction ends at ends_at whether or not a request arrives: 
 closes it, and a bid at or after ends_at is refused even before that. The highest bid at or above
 the reserve wins; otherwise the auction fails.
 
+A reverse auction (反向竞价, procedure reverse_auction, for procurement) is the same auction with the price going
+down: the first bid is the starting price less whole decrements, every later one the current price less whole
+decrements, the countdown rules are the same, and the lowest bid wins. Its reserve is the sealed ceiling (最高限价,
+reserve_price_fen, at most the starting price): a bid above it is refused with BidAboveCeiling, which names no figure.
+The refusal tells the bidder only that the ceiling is below that bid, a bid under the ceiling is binding at once, and
+every later bid must be under the current price, which is under the ceiling: probing the ceiling costs a binding
+offer and learns it to one decrement at most, as the public current price does anyway. Every refusal is on the audit
+trail. The ceiling is shown once the auction is over.
+
+A listing (挂牌, domain/auctions/listing.py) that ends with two or more offerers becomes an auction here
+(from_listing): its offerers are its entries, with their bidder numbers, and its highest offer leads from the start.
+
 On PostgreSQL the common bid (unsigned, no phase change due, no key seen before) is judged and recorded by one
 statement, migration 0024's auction_bid_place, so the row lock is held for one round trip; it answers with the
 outcome, or that the bid needs this module's Python path, which every bid takes on SQLite. Both write the same rows
@@ -71,6 +83,8 @@ MAX_FREE_MINUTES = 7 * 24 * 60
 
 
 OVER = frozenset({Phase.SOLD, Phase.FAILED})
+# the procedures whose lots are configured as an auction here (a listing's auction is made by listing.py)
+AUCTIONED = frozenset({Procedure.ONLINE_AUCTION.value, Procedure.REVERSE_AUCTION.value})
 
 
 class NotQualified(DomainError):
@@ -94,6 +108,33 @@ class BidNotOnIncrement(BidTooLow):
     )
 
 
+class BidTooHigh(DomainError):
+    """Reverse auction: a bid must be under the current price by whole decrements."""
+
+    code = "BID_TOO_HIGH"
+    message_zh = "报价过高：当前价 {current_text} 元，最高应价 {max_next_text} 元"
+    message_en = "Bid too high: the current price is CNY {current_text}, the highest next bid CNY {max_next_text}"
+    exposed: ClassVar[dict[str, str]] = {"current_price_fen": "fen", "max_next_fen": "fen", "seq": "int"}
+
+
+class BidNotOnDecrement(BidTooHigh):
+    code = "BID_NOT_ON_DECREMENT"
+    message_zh = "报价须为当前价减整数倍降价幅度：当前价 {current_text} 元，最高应价 {max_next_text} 元"
+    message_en = (
+        "A bid must be the current price less whole decrements: current CNY {current_text}, next CNY {max_next_text}"
+    )
+
+
+class BidAboveCeiling(DomainError):
+    """Reverse auction: over the sealed ceiling (最高限价). Names no figure: the ceiling stays sealed."""
+
+    code = "BID_ABOVE_CEILING"
+    message_zh = "报价高于采购人设定的最高限价，未被接受；最高限价在竞价结束后公布"
+    message_en = (
+        "The bid is above the buyer's sealed ceiling price and was not accepted; the ceiling is shown at the end"
+    )
+
+
 class AlreadyLeading(DomainError):
     code = "ALREADY_LEADING"
     message_zh = "您已是最高出价者"
@@ -108,8 +149,8 @@ class BidRateLimited(DomainError):
 
 class AuctionNotConfigurable(DomainError):
     code = "AUCTION_NOT_CONFIGURABLE"
-    message_zh = "只有草稿状态的网络竞价标的可以设置竞价规则"
-    message_en = "Only a draft lot sold by online auction can be given auction rules"
+    message_zh = "只有草稿状态的网络竞价或反向竞价标的可以设置竞价规则"
+    message_en = "Only a draft lot sold by online auction or bought by reverse auction can be given auction rules"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,22 +239,26 @@ async def configure_auction(
     countdown_seconds: int | None = None,
     idempotency_key: str | None = None,
 ) -> Auction:
-    """Sets (or changes) the auction rules of a draft online-auction lot the actor manages."""
+    """Sets (or changes) the auction rules of a draft online-auction or reverse-auction lot the actor manages. In a
+    reverse auction the reserve is the sealed ceiling (最高限价): positive and at most the starting price."""
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None:
         raise NotFound()
     await managed_project(actor, lot.project_id)
-    if lot.procedure != Procedure.ONLINE_AUCTION.value or lot.status != LotStatus.DRAFT.value:
+    if lot.procedure not in AUCTIONED or lot.status != LotStatus.DRAFT.value:
         raise AuctionNotConfigurable()
+    descending = lot.procedure == Procedure.REVERSE_AUCTION.value
     for name, value in (("startingPriceFen", starting_price_fen), ("incrementFen", increment_fen)):
         if not 0 < value <= MAX_PRICE_FEN:
             raise InvalidInput(field=name)
-    if not starting_price_fen <= reserve_price_fen <= MAX_PRICE_FEN:
+    if descending and not 0 < reserve_price_fen <= starting_price_fen:
+        raise InvalidInput(field="reservePriceFen")
+    if not descending and not starting_price_fen <= reserve_price_fen <= MAX_PRICE_FEN:
         raise InvalidInput(field="reservePriceFen")
     if not 1 <= free_bidding_minutes <= MAX_FREE_MINUTES:
         raise InvalidInput(field="freeBiddingMinutes")
     countdown = countdown_seconds if countdown_seconds is not None else int(lot.config["auction_countdown_seconds"])
-    limit = bounds(Procedure.ONLINE_AUCTION)["auction_countdown_seconds"]
+    limit = bounds(Procedure(lot.procedure))["auction_countdown_seconds"]
     if not limit.low <= countdown <= limit.high:
         raise InvalidInput(field="countdownSeconds")
     if starts_at.tzinfo is None:
@@ -232,6 +277,7 @@ async def configure_auction(
         "phase": Phase.SCHEDULED.value,
         "reminded_at": None,
         "next_check_at": starts_at - REMIND_BEFORE,
+        "descending": descending,
     }
     request = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()} | {"lot": lot_id}
 
@@ -262,7 +308,10 @@ def entry_deadline_of(lot: Lot) -> datetime | None:
 
 
 async def _qualify(auction: Auction, now: datetime) -> int:
-    """Gives a bidder number to every registration with its security in place at the entry deadline."""
+    """Gives a bidder number to every registration with its security in place at the entry deadline; an auction
+    made from a listing has its bidders already (the listing's offerers) and takes no other."""
+    if auction.from_listing:
+        return 0
     regs = await Registration.filter(lot_id=auction.lot_id, status="registered").order_by("id")
     taken = set(await column(AuctionEntry.filter(auction_id=auction.id).values_list("bidder_no", flat=True), str))
     made = 0
@@ -421,6 +470,7 @@ def _clock_facts(auction: Auction, now: datetime) -> dict[str, Any]:
         "ends_at": auction.ends_at,
         "price_fen": auction.current_price_fen,
         "reserve_fen": auction.reserve_price_fen,
+        "descending": auction.descending,
     }
 
 
@@ -459,6 +509,45 @@ def _too_low(cls: type[BidTooLow], auction: Auction, min_next: int) -> BidTooLow
     return _too_low_at(cls, auction.current_price_fen or 0, min_next, auction.seq)
 
 
+def _too_high_at(cls: type[BidTooHigh], current: int, max_next: int, seq: int) -> BidTooHigh:
+    return cls(
+        current_price_fen=current,
+        max_next_fen=max_next,
+        seq=seq,
+        current_text=_yuan(current),
+        max_next_text=_yuan(max_next),
+    )
+
+
+def next_limit(auction: Auction) -> int:
+    """The bid nearest the current price accepted next: the starting price first, then the current price plus one
+    increment (reverse auction: less one decrement)."""
+    if auction.current_price_fen is None:
+        return int(auction.starting_price_fen)
+    step = -auction.increment_fen if auction.descending else auction.increment_fen
+    return int(auction.current_price_fen + step)
+
+
+def _judge_amount(auction: Auction, amount_fen: int) -> None:
+    """Raises unless the amount is on the auction's grid, beyond the current price in the auction's direction (and,
+    in a reverse auction, not above the sealed ceiling)."""
+    base = auction.current_price_fen if auction.current_price_fen is not None else auction.starting_price_fen
+    limit = next_limit(auction)
+    current = auction.current_price_fen or 0
+    if auction.descending:
+        if amount_fen > limit:
+            raise _too_high_at(BidTooHigh, current, limit, auction.seq)
+        if (base - amount_fen) % auction.increment_fen:
+            raise _too_high_at(BidNotOnDecrement, current, limit, auction.seq)
+        if amount_fen > auction.reserve_price_fen:
+            raise BidAboveCeiling()
+        return
+    if amount_fen < limit:
+        raise _too_low(BidTooLow, auction, limit)
+    if (amount_fen - base) % auction.increment_fen:
+        raise _too_low(BidNotOnIncrement, auction, limit)
+
+
 def _too_low_at(cls: type[BidTooLow], current: int, min_next: int, seq: int) -> BidTooLow:
     return cls(
         current_price_fen=current,
@@ -470,7 +559,16 @@ def _too_low_at(cls: type[BidTooLow], current: int, min_next: int, seq: int) -> 
 
 
 @raises(
-    AuctionNotLive, NotQualified, BidTooLow, BidNotOnIncrement, AlreadyLeading, TwoFactorRequired, *SIGNATURE_ERRORS
+    AuctionNotLive,
+    NotQualified,
+    BidTooLow,
+    BidNotOnIncrement,
+    BidTooHigh,
+    BidNotOnDecrement,
+    BidAboveCeiling,
+    AlreadyLeading,
+    TwoFactorRequired,
+    *SIGNATURE_ERRORS,
 )
 @use_case("auction.bid", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def place_bid(
@@ -478,7 +576,8 @@ async def place_bid(
 ) -> Placed:
     """Accepts the bid iff the auction is live, the caller qualified (signed in with two factors and
     signing the bid when the lot requires it), and the amount is the current price plus whole
-    increments; returns it with its sequence number and the new end."""
+    increments (reverse auction: less whole decrements, at most the sealed ceiling); returns it with its
+    sequence number and the new end."""
     if actor.org_id is None or actor.user_id is None:
         raise PermissionDenied()
     if not isinstance(amount_fen, int) or not 0 < amount_fen <= MAX_PRICE_FEN:
@@ -515,12 +614,7 @@ async def place_bid(
             raise NotQualified()
         if auction.leading_entry_id == entry.id:
             raise AlreadyLeading()
-        base = auction.current_price_fen if auction.current_price_fen is not None else auction.starting_price_fen
-        min_next = base if auction.current_price_fen is None else base + auction.increment_fen
-        if amount_fen < min_next:
-            raise _too_low(BidTooLow, auction, min_next)
-        if (amount_fen - base) % auction.increment_fen:
-            raise _too_low(BidNotOnIncrement, auction, min_next)
+        _judge_amount(auction, amount_fen)
         previous = auction.leading_entry_id
         auction.seq += 1
         auction.current_price_fen = amount_fen
@@ -610,6 +704,9 @@ _REFUSALS: dict[str, type[DomainError]] = {
     AlreadyLeading.code: AlreadyLeading,
     BidTooLow.code: BidTooLow,
     BidNotOnIncrement.code: BidNotOnIncrement,
+    BidTooHigh.code: BidTooHigh,
+    BidNotOnDecrement.code: BidNotOnDecrement,
+    BidAboveCeiling.code: BidAboveCeiling,
 }
 
 # lot -> (auction id, created_at) this process has seen: the scope of a bidder's network fact (network.record_first)
@@ -743,6 +840,8 @@ def _refusal(row: dict[str, Any]) -> DomainError:
     cls = _REFUSALS[row["refusal"]]
     if issubclass(cls, BidTooLow):
         return _too_low_at(cls, row["price_now"], row["min_next"], row["auction_seq"])
+    if issubclass(cls, BidTooHigh):
+        return _too_high_at(cls, row["price_now"], row["min_next"], row["auction_seq"])
     if cls is AuctionNotLive:
         return AuctionNotLive(phase=row["auction_phase"])
     return cls()
@@ -767,21 +866,25 @@ async def publish_result(lot_id: int) -> bool:
         return False
     system = Actor(client_id="system", roles=frozenset({Role.OPERATOR}))
     when = clock.to_shanghai(auction.closed_at or clock.now()).strftime("%Y年%m月%d日 %H:%M:%S")
+    what = "反向竞价" if auction.descending else "挂牌转网络竞价" if auction.from_listing else "网络竞价"
+    reserve = Money(auction.reserve_price_fen).yuan_text()
     if kind == "result":
         winner = await winner_of(auction)
         price = Money(auction.current_price_fen or 0).yuan_text()
-        title = f"{lot.name}网络竞价成交结果公告"
+        title = f"{lot.name}{what}成交结果公告"
+        party, limit = ("成交供应商", "最高限价") if auction.descending else ("竞得人", "保留价")
         body = (
-            f"<p>{lot.name}（交易标识码 {lot.trade_code}）网络竞价于{when}结束。</p>"
-            f"<p>竞得人：{winner.name if winner else ''}；成交价：人民币 {price} 元；"
-            f"保留价：人民币 {Money(auction.reserve_price_fen).yuan_text()} 元。</p>"
+            f"<p>{lot.name}（交易标识码 {lot.trade_code}）{what}于{when}结束。</p>"
+            f"<p>{party}：{winner.name if winner else ''}；成交价：人民币 {price} 元；"
+            f"{limit}：人民币 {reserve} 元。</p>"
             f"<p>成交确认书编号：{auction.confirmation_no}。</p>"
         )
     else:
-        title = f"{lot.name}网络竞价流拍公告"
+        title = f"{lot.name}{what}{'失败' if auction.descending else '流拍'}公告"
+        missed = "无有效报价" if auction.descending else "无有效出价达到保留价"
         body = (
-            f"<p>{lot.name}（交易标识码 {lot.trade_code}）网络竞价于{when}结束，"
-            "无有效出价达到保留价，本次竞价流拍。</p>"
+            f"<p>{lot.name}（交易标识码 {lot.trade_code}）{what}于{when}结束，"
+            f"{missed}，本次竞价{'失败' if auction.descending else '流拍'}。</p>"
         )
     await announce(system, lot, kind, title, body)
     if kind == "result":

@@ -1,6 +1,242 @@
-"""Tables for listing offers and the reverse auction (issue 22)."""
+"""Listing offers (挂牌) and the reverse auction (反向竞价), issue 22.
 
-from tortoise import migrations
+- auction.descending: a reverse auction (the price goes down, the lowest wins, reserve_price_fen is the sealed
+  ceiling 最高限价 and a bid above it is refused); auction.from_listing: an auction made at a listing's end
+  (挂牌转竞价) whose bidders are the listing's offerers.
+- listing and listing_offer: a lot's listing, its offers.
+- PostgreSQL: auction_bid_place (migration 0024) replaced by the same function judging a reverse auction as
+  domain/auctions/services.py does: a bid above the next limit is BID_TOO_HIGH, off the decrements
+  BID_NOT_ON_DECREMENT, over the ceiling BID_ABOVE_CEILING (no figure returned); `min_next` answers the bid nearest
+  the current price accepted next (a reverse auction's highest). Its signature and every other answer are 0024's.
+  tests/domain/auctions/test_bid_paths.py compares both paths in both directions.
+"""
+
+import importlib
+
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
+
+FUNCTION = r"""
+CREATE OR REPLACE FUNCTION auction_bid_place(
+    p_lot_id bigint,
+    p_amount bigint,
+    p_now timestamptz,
+    p_clock_moves boolean,
+    p_remind_before interval,
+    p_org_id bigint,
+    p_user_id bigint,
+    p_actor_label text,
+    p_actor_ip text,
+    p_two_factor boolean,
+    p_scope_auction bigint,
+    p_scope_created timestamptz,
+    p_fact boolean,
+    p_fact_ip text,
+    p_fact_device text,
+    p_caller text,
+    p_key text,
+    p_request_hash text,
+    p_key_lifetime interval,
+    p_bid_event uuid,
+    p_outbid_event uuid,
+    p_failure_event uuid,
+    p_public_audience jsonb,
+    p_failure_audience jsonb,
+    OUT verdict text,
+    OUT refusal text,
+    OUT auction_pk bigint,
+    OUT auction_created timestamptz,
+    OUT auction_phase text,
+    OUT auction_seq integer,
+    OUT price_now bigint,
+    OUT min_next bigint,
+    OUT bid_pk bigint,
+    OUT bid_entry bigint,
+    OUT bid_bidder_no text,
+    OUT judged_at timestamptz,
+    OUT new_ends_at timestamptz,
+    OUT event_pk bigint
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+    started timestamptz := clock_timestamp();
+    a auction%ROWTYPE;
+    mine auction_entry%ROWTYPE;
+    leader auction_entry%ROWTYPE;
+    claimed bigint;
+    base bigint;
+    due boolean;
+BEGIN
+    IF p_key IS NOT NULL THEN
+        -- claimed before the lock, as run_once does; a key seen before goes the Python way (replay or refusal)
+        INSERT INTO idempotency_record (caller, key, operation, request_hash, result, created_at, expires_at)
+        VALUES (p_caller, p_key, 'auction.bid', p_request_hash, '{}'::jsonb, p_now, p_now + p_key_lifetime)
+        ON CONFLICT (caller, key) DO NOTHING
+        RETURNING id INTO claimed;
+        IF claimed IS NULL THEN
+            verdict := 'full';
+            RETURN;
+        END IF;
+    END IF;
+
+    SELECT * INTO a FROM auction WHERE lot_id = p_lot_id FOR UPDATE;
+    judged_at := CASE WHEN p_clock_moves THEN p_now + (clock_timestamp() - started) ELSE p_now END;
+
+    IF a.id IS NULL THEN
+        refusal := 'NOT_FOUND';
+    ELSE
+        auction_pk := a.id;
+        auction_created := a.created_at;
+        auction_phase := a.phase;
+        auction_seq := a.seq;
+        price_now := coalesce(a.current_price_fen, 0);
+        -- what services.advance would do first: any time-driven move due (states.TABLE), or a live auction
+        -- without its next check
+        due := CASE a.phase
+            WHEN 'scheduled' THEN (a.reminded_at IS NULL AND judged_at >= a.starts_at - p_remind_before)
+                                  OR judged_at >= a.starts_at
+            WHEN 'free' THEN judged_at >= a.free_ends_at
+            WHEN 'timed' THEN a.ends_at IS NOT NULL AND judged_at >= a.ends_at
+            WHEN 'sold' THEN false
+            WHEN 'failed' THEN false
+        END;
+        IF due IS NULL OR due OR (a.next_check_at IS NULL AND a.phase NOT IN ('sold', 'failed')) THEN
+            IF claimed IS NOT NULL THEN
+                DELETE FROM idempotency_record WHERE id = claimed;
+            END IF;
+            verdict := 'full';
+            RETURN;
+        END IF;
+
+        IF a.phase NOT IN ('free', 'timed') THEN
+            refusal := 'AUCTION_NOT_LIVE';
+        ELSIF a.require_two_factor_for_bids AND NOT p_two_factor THEN
+            refusal := 'TWO_FACTOR_REQUIRED';
+        ELSIF a.require_signed_bids THEN
+            refusal := 'SIGNATURE_REQUIRED';  -- this path carries no signature
+        ELSE
+            SELECT * INTO mine FROM auction_entry WHERE auction_id = a.id AND organisation_id = p_org_id;
+            base := coalesce(a.current_price_fen, a.starting_price_fen);
+            -- min_next: the bid nearest the current price accepted next (a reverse auction's highest)
+            min_next := CASE WHEN a.current_price_fen IS NULL THEN base
+                             WHEN a.descending THEN base - a.increment_fen
+                             ELSE base + a.increment_fen END;
+            IF mine.id IS NULL THEN
+                refusal := 'NOT_QUALIFIED';
+            ELSIF a.leading_entry_id = mine.id THEN
+                refusal := 'ALREADY_LEADING';
+            ELSIF a.descending THEN
+                IF p_amount > min_next THEN
+                    refusal := 'BID_TOO_HIGH';
+                ELSIF (base - p_amount) % a.increment_fen <> 0 THEN
+                    refusal := 'BID_NOT_ON_DECREMENT';
+                ELSIF p_amount > a.reserve_price_fen THEN
+                    refusal := 'BID_ABOVE_CEILING';  -- the sealed ceiling (最高限价): no figure is returned
+                END IF;
+            ELSIF p_amount < min_next THEN
+                refusal := 'BID_TOO_LOW';
+            ELSIF (p_amount - base) % a.increment_fen <> 0 THEN
+                refusal := 'BID_NOT_ON_INCREMENT';
+            END IF;
+        END IF;
+    END IF;
+
+    IF refusal IS NOT NULL THEN
+        IF claimed IS NOT NULL THEN
+            DELETE FROM idempotency_record WHERE id = claimed;
+        END IF;
+        INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id, actor_org_id,
+                                  actor_label, actor_ip, payload, audience, occurred_at, attempts)
+        VALUES (p_failure_event, 'auction.bid', 'Lot', p_lot_id::text, 'failure', p_user_id, p_org_id,
+                p_actor_label, p_actor_ip, jsonb_build_object('code', refusal), p_failure_audience, judged_at, 0);
+        verdict := 'refused';
+        RETURN;
+    END IF;
+
+    IF p_fact IS NULL OR (p_scope_auction IS NOT NULL
+                          AND (p_scope_auction <> a.id OR p_scope_created <> a.created_at)) THEN
+        -- the caller cannot tell whether this process kept the bidder's network fact for this auction
+        IF claimed IS NOT NULL THEN
+            DELETE FROM idempotency_record WHERE id = claimed;
+        END IF;
+        verdict := 'full';
+        RETURN;
+    END IF;
+
+    IF a.leading_entry_id IS NOT NULL THEN
+        SELECT * INTO leader FROM auction_entry WHERE id = a.leading_entry_id AND auction_id = a.id;
+    END IF;
+    auction_seq := a.seq + 1;
+    price_now := p_amount;
+    new_ends_at := a.ends_at;
+    IF a.phase = 'timed' AND a.ends_at IS NOT NULL THEN
+        -- 限时竞价: every valid bid restarts the countdown
+        new_ends_at := greatest(a.ends_at, judged_at + make_interval(secs => a.countdown_seconds));
+    END IF;
+    UPDATE auction
+       SET seq = auction_seq,
+           current_price_fen = p_amount,
+           leading_entry_id = mine.id,
+           leading_bidder_no = mine.bidder_no,
+           ends_at = new_ends_at,
+           next_check_at = CASE WHEN a.phase = 'timed' AND a.ends_at IS NOT NULL THEN new_ends_at
+                                ELSE a.next_check_at END,
+           updated_at = judged_at
+     WHERE id = a.id;
+    INSERT INTO auction_bid (auction_id, entry_id, bidder_no, seq, amount_fen, placed_at, ends_at, phase)
+    VALUES (a.id, mine.id, mine.bidder_no, auction_seq, p_amount, judged_at, new_ends_at, a.phase)
+    RETURNING id INTO bid_pk;
+    bid_entry := mine.id;
+    bid_bidder_no := mine.bidder_no;
+    IF p_fact THEN
+        INSERT INTO network_fact (lot_id, organisation_id, user_id, action, ip, device_id, recorded_at)
+        VALUES (p_lot_id, p_org_id, p_user_id, 'auction.bid', p_fact_ip, p_fact_device, judged_at);
+    END IF;
+    INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id, actor_org_id,
+                              actor_label, actor_ip, payload, audience, occurred_at, attempts)
+    VALUES (p_bid_event, 'auction.bid_placed', 'Auction', a.id::text, 'success', p_user_id, p_org_id,
+            p_actor_label, p_actor_ip,
+            jsonb_build_object('lot_id', p_lot_id, 'seq', auction_seq, 'price_fen', p_amount,
+                               'bidder_no', mine.bidder_no, 'phase', a.phase,
+                               'ends_at', auction_bid_isoformat(new_ends_at),
+                               'placed_at', auction_bid_isoformat(judged_at)),
+            p_public_audience, judged_at, 0)
+    RETURNING id INTO event_pk;
+    IF leader.id IS NOT NULL AND leader.id <> mine.id THEN
+        INSERT INTO outbox_event (event_id, type, object_type, object_id, outcome, actor_user_id, actor_org_id,
+                                  actor_label, actor_ip, payload, audience, occurred_at, attempts)
+        VALUES (p_outbid_event, 'auction.outbid', 'Auction', a.id::text, 'success', p_user_id, p_org_id,
+                p_actor_label, p_actor_ip,
+                jsonb_build_object('lot_id', p_lot_id, 'seq', auction_seq, 'price_fen', p_amount),
+                jsonb_build_object('orgs', jsonb_build_array(leader.organisation_id), 'users', '[]'::jsonb,
+                                   'roles', '[]'::jsonb, 'public', false),
+                judged_at, 0);
+    END IF;
+    IF claimed IS NOT NULL THEN
+        UPDATE idempotency_record SET result = jsonb_build_object('bid_id', bid_pk, 'event_id', event_pk)
+         WHERE id = claimed;
+    END IF;
+    verdict := 'placed';
+END
+$fn$
+"""
+
+
+def _postgres(schema_editor: BaseSchemaEditor) -> bool:
+    return bool(schema_editor.client.capabilities.dialect == "postgres")
+
+
+async def replace_function(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
+    if _postgres(schema_editor):
+        await schema_editor.client.execute_script(FUNCTION)
+
+
+async def restore_function(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
+    if _postgres(schema_editor):
+        before = importlib.import_module("domain.migrations.0024_bid_in_one_statement")
+        await schema_editor.client.execute_script(before.FUNCTION)
 
 
 class Migration(migrations.Migration):
@@ -8,4 +244,93 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = []  # noqa: RUF012
+    operations = [  # noqa: RUF012
+        ops.AddField(
+            model_name="Auction",
+            name="descending",
+            field=fields.BooleanField(default=False, db_default=False),
+        ),
+        ops.AddField(
+            model_name="Auction",
+            name="from_listing",
+            field=fields.BooleanField(default=False, db_default=False),
+        ),
+        ops.CreateModel(
+            name="Listing",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "lot",
+                    fields.OneToOneField(
+                        "palmtrade.Lot",
+                        source_field="lot_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="listing",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                ("listing_price_fen", fields.BigIntField()),
+                ("increment_fen", fields.BigIntField()),
+                ("reserve_price_fen", fields.BigIntField()),
+                ("starts_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("ends_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("auction_gap_minutes", fields.IntField()),
+                ("auction_free_minutes", fields.IntField()),
+                ("auction_countdown_seconds", fields.IntField()),
+                ("status", fields.CharField(max_length=16)),
+                ("seq", fields.IntField(default=0)),
+                ("current_price_fen", fields.BigIntField(null=True)),
+                ("leading_offer_id", fields.BigIntField(null=True)),
+                ("leading_bidder_no", fields.CharField(null=True, max_length=8)),
+                ("winner_organisation_id", fields.BigIntField(null=True)),
+                ("auction_id", fields.BigIntField(null=True)),
+                ("confirmation_no", fields.CharField(null=True, max_length=40)),
+                ("closed_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("next_check_at", fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "listing",
+                "app": "palmtrade",
+                "pk_attr": "id",
+                "table_description": "A listing (挂牌) of a lot: offers at the listing price or above during the "
+                "listing period.",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="ListingOffer",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "listing",
+                    fields.ForeignKeyField(
+                        "palmtrade.Listing",
+                        source_field="listing_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="offers",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("organisation_id", fields.BigIntField()),
+                ("registration_id", fields.BigIntField()),
+                ("bidder_no", fields.CharField(max_length=8)),
+                ("seq", fields.IntField()),
+                ("amount_fen", fields.BigIntField()),
+                ("placed_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "listing_offer",
+                "app": "palmtrade",
+                "unique_together": (("listing_id", "seq"),),
+                "pk_attr": "id",
+                "table_description": "An accepted listing offer (报价单): seq and price strictly increase, the offerer "
+                "keeps one bidder number.",
+            },
+            bases=["Model"],
+        ),
+        ops.RunPython(replace_function, restore_function),
+    ]

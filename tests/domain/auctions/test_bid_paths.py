@@ -406,3 +406,69 @@ async def test_a_scheduled_auction_refuses_until_it_starts_alike_on_both_paths(d
     assert refused(fast) == [("AUCTION_NOT_LIVE", {"phase": "scheduled"})] * 3
     if using_postgres():
         assert fast.paths == ["statement", "python", "statement"]
+
+
+async def test_a_reverse_auction_goes_down_by_decrements_under_its_sealed_ceiling_alike_on_both_paths(
+    db, manual_clock, paths, monkeypatch
+):
+    ceiling = START - 3 * STEP
+
+    async def script(w: World, clock: Any) -> None:
+        start = clock.now()
+        await bid(w, "a", START)  # the starting price, but above the sealed ceiling
+        await bid(w, "a", START - STEP - STEP // 2)  # under the starting price, off the decrements
+        await bid(w, "a", ceiling)  # at the ceiling: accepted
+        await bid(w, "b", ceiling)  # not under the current price
+        await bid(w, "b", START - 4 * STEP)  # one decrement under: a is outbid
+        await bid(w, "b", START - 5 * STEP)  # the leader again
+        await bid(w, "c", START - 7 * STEP)  # whole decrements under the next price
+        await bid(w, "d", START - 8 * STEP)  # never entered
+        clock.set(start + FREE + timedelta(seconds=10))
+        await bid(w, "a", START - 8 * STEP)  # the countdown is due: the bid starts it (Python), then is placed
+        clock.set(start + FREE + timedelta(seconds=10 + COUNTDOWN))
+        await advance(w)  # the chronograph closes it: the lowest bid, under the ceiling, wins
+
+    # when the same bids are placed on both paths of a reverse auction
+    fast, _ = await both(manual_clock, paths, monkeypatch, script, descending=True, reserve_price_fen=ceiling)
+
+    # then
+    a, b, c = (fast.actors[n].org_id for n in "abc")
+    assert placed(fast) == [
+        (a, 1, ceiling),
+        (b, 2, START - 4 * STEP),
+        (c, 3, START - 7 * STEP),
+        (a, 4, START - 8 * STEP),
+    ]
+    first = {"current_price_fen": 0, "max_next_fen": START, "seq": 0}
+    after = {"current_price_fen": ceiling, "max_next_fen": START - 4 * STEP, "seq": 1}
+    assert refused(fast) == [
+        ("BID_ABOVE_CEILING", {}),  # no figure: the ceiling stays sealed
+        ("BID_NOT_ON_DECREMENT", first | {"current_text": "0.00", "max_next_text": "1,000,000.00"}),
+        ("BID_TOO_HIGH", after | {"current_text": "970,000.00", "max_next_text": "960,000.00"}),
+        ("ALREADY_LEADING", {}),
+        ("NOT_QUALIFIED", {}),
+    ]
+    state = await Auction.get(id=fast.auction.id)
+    assert (state.phase, state.current_price_fen, state.seq) == ("sold", START - 8 * STEP, 4)
+    assert state.winner_entry_id == state.leading_entry_id
+    if using_postgres():
+        # the bid that started the countdown went the Python way (a phase change was due); the rest in one statement
+        assert fast.paths == ["statement"] * 8 + ["python"]
+
+
+async def test_a_reverse_auction_without_a_bid_under_its_ceiling_fails(db, manual_clock, paths, monkeypatch):
+    async def script(w: World, clock: Any) -> None:
+        start = clock.now()
+        await bid(w, "a", START)  # above the ceiling: refused, so no bid stands
+        clock.set(start + FREE)
+        await advance(w)
+        clock.set(start + FREE + timedelta(seconds=COUNTDOWN))
+        await advance(w)
+
+    # when
+    fast, _ = await both(manual_clock, paths, monkeypatch, script, descending=True, reserve_price_fen=START - STEP)
+
+    # then
+    assert [code for code, _ in refused(fast)] == ["BID_ABOVE_CEILING"]
+    state = await Auction.get(id=fast.auction.id)
+    assert (state.phase, state.current_price_fen, state.winner_entry_id) == ("failed", None, None)
