@@ -144,6 +144,8 @@ async def may_download(actor: Actor, doc: Document) -> None:
     if doc.purpose == "organisation_licence":
         if actor.org_id == doc.owner_id or actor.has(Role.OPERATOR, Role.SUPERVISOR):
             return
+        if await _reviews_bidder(actor, doc.owner_id):
+            return
         raise NotFound()
     if doc.purpose == "objection_evidence":
         objection = await Objection.get(id=doc.owner_id)
@@ -195,6 +197,18 @@ async def _may_read_record(actor: Actor, doc: Document) -> None:
     ):
         return
     raise NotFound()
+
+
+async def _reviews_bidder(actor: Actor, org_id: int) -> bool:
+    """Whether the caller sits on the committee of a lot under evaluation that has a valid bid of the organisation:
+    post-qualification (资格后审) judges the bidder with its licences open (domain/evaluation/qualification.py)."""
+    from domain.evaluation.models import Evaluation
+
+    if actor.expert_id is None or not actor.has(Role.EXPERT):
+        return False
+    lots = await SealedBid.filter(organisation_id=org_id, status="decrypted").values_list("lot_id", flat=True)
+    evaluations = await Evaluation.filter(lot_id__in=list(lots), status="scoring") if lots else []
+    return any(actor.expert_id in [int(m) for m in e.committee] for e in evaluations)
 
 
 async def _won(actor: Actor, lot_id: int) -> bool:

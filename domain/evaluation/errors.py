@@ -122,3 +122,32 @@ class ReasonRequired(InvalidInput):
     code = "REASON_REQUIRED"
     message_zh = "否决投标须说明理由（{field}）"
     message_en = "A bid found non-compliant needs the reason ({field})"
+
+
+# ---------------------------------------------------------------- post-qualification (资格后审)
+
+
+class CriterionUnknown(InvalidInput):
+    """A judgement names a criterion the lot does not have."""
+
+    code = "QUALIFICATION_CRITERION_UNKNOWN"
+    message_zh = "资格审查标准不存在或不属于该标段（{field}）"
+    message_en = "No such qualification criterion on this lot ({field})"
+
+
+class QualificationDecided(DomainError):
+    code = "QUALIFICATION_DECIDED"
+    message_zh = "资格审查结论已形成，不能再修改资格审查意见"
+    message_en = "The qualification review is decided; judgements can no longer change"
+
+
+class QualificationPending(DomainError):
+    code = "QUALIFICATION_PENDING"
+    message_zh = "资格审查尚未完成：评标委员会全体成员对每份投标的每项资格条件作出判断后，方可评分"
+    message_en = "The qualification review is not complete: every member judges every bid on every criterion first"
+
+
+class NoQualificationCriteria(DomainError):
+    code = "NO_QUALIFICATION_CRITERIA"
+    message_zh = "该标段未设置资格审查标准（资格后审）"
+    message_en = "The lot has no qualification criteria (post-qualification)"

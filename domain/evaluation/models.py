@@ -116,3 +116,63 @@ class ExpertNotice(Model):
     class Meta:
         table = "expert_notice"
         unique_together = (("draw_id", "expert_id"),)
+
+
+class QualificationCriterion(Model):
+    """A qualification condition of a lot under post-qualification (资格后审), set while the lot is a draft: what
+    kind of condition, what the bidder must show, and whether failing it rejects the bid (mandatory)."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.Lot", related_name="qualification_criteria", on_delete=fields.RESTRICT
+    )
+    lot_id: int
+    position = fields.IntField()
+    kind = fields.CharField(max_length=24)
+    description = fields.TextField()
+    mandatory = fields.BooleanField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "qualification_criterion"
+        unique_together = (("lot_id", "position"),)
+
+
+class QualificationJudgement(Model):
+    """One member's judgement of one bid against one criterion: met or not, with the reason when not."""
+
+    id = fields.BigIntField(primary_key=True)
+    evaluation: fields.ForeignKeyRelation[Evaluation] = fields.ForeignKeyField(
+        "palmtrade.Evaluation", related_name="qualification_judgements", on_delete=fields.CASCADE
+    )
+    evaluation_id: int
+    expert_id = fields.BigIntField()
+    sealed_bid_id = fields.BigIntField()
+    criterion_id = fields.BigIntField()
+    passed = fields.BooleanField()
+    reason = fields.TextField(null=True)
+    judged_at = fields.DatetimeField()
+
+    class Meta:
+        table = "qualification_judgement"
+        unique_together = (("evaluation_id", "expert_id", "sealed_bid_id", "criterion_id"),)
+
+
+class QualificationOutcome(Model):
+    """The committee's conclusion on one bid once every member judged every criterion: qualified, or rejected with
+    the mandatory criteria it failed by a majority, their votes and the members' reasons (failures)."""
+
+    id = fields.BigIntField(primary_key=True)
+    evaluation: fields.ForeignKeyRelation[Evaluation] = fields.ForeignKeyField(
+        "palmtrade.Evaluation", related_name="qualification_outcomes", on_delete=fields.CASCADE
+    )
+    evaluation_id: int
+    sealed_bid_id = fields.BigIntField()
+    organisation_id = fields.BigIntField()
+    qualified = fields.BooleanField()
+    failures: list[dict[str, Any]] = fields.JSONField()
+    decided_at = fields.DatetimeField()
+
+    class Meta:
+        table = "qualification_outcome"
+        unique_together = (("evaluation_id", "sealed_bid_id"),)

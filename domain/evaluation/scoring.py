@@ -360,6 +360,11 @@ async def bids_for(actor: Actor, lot_id: int) -> list[BidView]:
     if opening is None or opening.status != OpeningStatus.CLOSED.value or not await may_read(actor, lot, project):
         raise NotFound()
     bids = await _valid_bids(lot.id)
+    evaluation = await Evaluation.get_or_none(lot_id=lot.id)
+    if evaluation is not None:
+        from domain.evaluation import qualification  # it builds on this module
+
+        bids = await qualification.scored_bids(evaluation, bids)  # once the review rejected some, the others
     names = {o.id: o.name for o in await Organisation.filter(id__in=[b.organisation_id for b in bids])}
     return [
         BidView(
@@ -395,8 +400,11 @@ async def submit_sheet(
             raise EvaluationNotStarted()
         members = [int(m) for m in evaluation.committee]
         EVALUATION.precheck("submit_sheet", by=actor, member=expert_id in members)
-        EVALUATION.fire(evaluation.status, "submit_sheet", by=actor, member=True)
-        bids = await _valid_bids(lot.id)
+        from domain.evaluation import qualification  # it builds on this module
+
+        pending = await qualification.pending(evaluation)
+        EVALUATION.fire(evaluation.status, "submit_sheet", by=actor, member=True, qualification_pending=pending)
+        bids = await qualification.scored_bids(evaluation, await _valid_bids(lot.id))
         sheet = check_sheet(entries, [b.id for b in bids], evaluation.method, evaluation.weights)
         now = clock.now()
         replaced = await Score.filter(evaluation_id=evaluation.id, expert_id=expert_id).delete()
@@ -461,6 +469,11 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
             )
     facts = [BidFacts(b.id, b.organisation_id, int(b.price_fen or 0), b.submitted_at) for b in bids]
     report = rank(facts, members, sheets, evaluation.method, evaluation.weights)
+    from domain.evaluation import qualification  # it builds on this module
+
+    rejected = await qualification.rejected_lines(evaluation.id)
+    if rejected:  # 资格后审: rejected bids stay on the record with the criteria they failed and the reasons
+        report["rejected_at_qualification"] = rejected
     lines = {line["sealed_bid_id"]: line for line in report["bids"]}
     chosen = report["ranking"][:MAX_CANDIDATES]
     for position, bid_id in enumerate(chosen, start=1):
@@ -490,7 +503,7 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
         SYSTEM,
     )
     if failed:
-        await _fail(lot, len(bids))
+        await _fail(lot, len(bids) + len(rejected))
 
 
 async def _fail(lot: Lot, bids: int) -> None:

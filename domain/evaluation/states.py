@@ -8,7 +8,9 @@ evaluation has started), `on_committee` (every expert to replace sits on the sta
 
 Facts the evaluation's services pass: `lot_status`, `opening_status` (None when the lot has no
 opening), `committee_complete` (every round revealed and as many members as the first round drew),
-`member` (the expert sits on the evaluation's committee).
+`member` (the expert sits on the evaluation's committee); under post-qualification (资格后审) `qualification_decided`
+(every member judged every bid on every criterion, so the outcome is fixed) and `qualification_pending` (the lot has
+criteria and they are not decided yet: nothing is scored before).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from domain.evaluation.errors import (
     NotEnoughExperts,
     NotOnCommittee,
     OpeningNotClosed,
+    QualificationDecided,
+    QualificationPending,
     RevealTooEarly,
     SecretMismatch,
 )
@@ -167,6 +171,16 @@ def member(facts: Facts) -> DomainError | None:
     return None if facts["member"] else NotCommitteeMember()
 
 
+@guard("the qualification review is not decided yet (QualificationDecided)")
+def qualification_open(facts: Facts) -> DomainError | None:
+    return QualificationDecided() if facts["qualification_decided"] else None
+
+
+@guard("no qualification review pending: the committee scores only bids it found qualified (QualificationPending)")
+def qualification_done(facts: Facts) -> DomainError | None:
+    return QualificationPending() if facts.get("qualification_pending") else None
+
+
 E = EvaluationStatus
 EVALUATION: Lifecycle[EvaluationStatus] = Lifecycle(
     name="Evaluation",
@@ -187,9 +201,27 @@ EVALUATION: Lifecycle[EvaluationStatus] = Lifecycle(
             E.SCORING,
             E.SCORING,
             by={Role.EXPERT},
-            guards=[member],
+            guards=[member, qualification_done],
             refusal=lambda _: EvaluationFinished(),
             note="a member's complete sheet, replacing its previous one",
+        ),
+        move(
+            "judge_qualification",
+            E.SCORING,
+            E.SCORING,
+            by={Role.EXPERT},
+            guards=[member, qualification_open],
+            refusal=lambda _: EvaluationFinished(),
+            note="资格后审: a member's judgements of bids against the lot's qualification criteria, replacing its "
+            "earlier ones (招标投标法实施条例 第五十一条(三))",
+        ),
+        move(
+            "decide_qualification",
+            E.SCORING,
+            E.SCORING,
+            by={SYSTEM},
+            note="the last judgement: a bid failing a mandatory criterion by a majority of the committee is rejected "
+            "with its reasons; with none qualified the report fails the lot",
         ),
         move(
             "report",
