@@ -58,7 +58,7 @@ from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.evaluation.states import DRAW
 from domain.evaluation.states import DrawStatus as DrawStatus
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import TENDERING, Procedure
+from domain.publication.procedures import SEALED, Procedure
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
 from domain.registration.services import bid_deadline
@@ -221,7 +221,7 @@ async def _lot(lot_id: int) -> tuple[Lot, Project]:
     lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    if Procedure(lot.procedure) not in TENDERING or bid_deadline(lot) is None:
+    if Procedure(lot.procedure) not in SEALED or bid_deadline(lot) is None:
         raise NotSealedTender()
     return lot, lot.project
 

@@ -49,7 +49,7 @@ from domain.evaluation.states import EVALUATION, DrawStatus
 from domain.evaluation.states import EvaluationStatus as EvaluationStatus
 from domain.publication.announcements import announce
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import TENDERING, EvaluationMethod, Procedure, evaluation_settings
+from domain.publication.procedures import EVALUATED, EvaluationMethod, Procedure, evaluation_settings
 from domain.publication.projects import move_lot
 from domain.publication.states import LotStatus
 from domain.results.models import Candidate
@@ -294,7 +294,7 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
     if not actor.has(Role.OPERATOR) or (actor.user_id is None and not actor.is_system):
         raise PermissionDenied()
     lot, project = await _lot(lot_id)
-    if Procedure(lot.procedure) not in TENDERING:
+    if Procedure(lot.procedure) not in EVALUATED:
         raise NotSealedTender()
 
     async def create() -> dict[str, Any]:

@@ -28,6 +28,13 @@ class Procedure(StrEnum):
 
 
 TENDERING = frozenset({Procedure.OPEN_TENDER, Procedure.INVITED_TENDER})
+# 竞争性谈判 and 竞争性磋商: the panel negotiates with each supplier over rounds, then sealed final offers (最后报价)
+NEGOTIATED = frozenset({Procedure.COMPETITIVE_NEGOTIATION, Procedure.COMPETITIVE_CONSULTATION})
+# procedures whose offers are sealed bids opened at a remote opening (domain/tendering): tenders, the inquiry's one
+# quotation (询价: 政府采购法 第四十条 一次报出不得更改的价格) and the first responses of a negotiation or consultation
+SEALED = TENDERING | NEGOTIATED | {Procedure.INQUIRY}
+# procedures the drawn committee evaluates with score sheets after the opening (domain/evaluation/scoring)
+EVALUATED = TENDERING | {Procedure.INQUIRY}
 SALES = frozenset({Procedure.LISTING, Procedure.ONLINE_AUCTION})
 
 
@@ -99,26 +106,72 @@ _COMMON: dict[str, Bound] = {
     "min_submission_days": Bound(20, 20, 180),
     "decryption_window_minutes": Bound(60, 15, 240),
     "bid_validity_days": Bound(90, 30, 365),
+    # 答疑: bidders' questions close this many days before the bid deadline (moving with it). Default 10 as the
+    # objections to the tender documents (招标投标法实施条例 第二十二条: 投标截止时间10日前提出)
+    "question_cutoff_days": Bound(10, 1, 30),
 }
 _PER_PROCEDURE: dict[Procedure, dict[str, Bound]] = {
     Procedure.COMPETITIVE_NEGOTIATION: {
         "min_submission_days": Bound(3, 3, 60),
         "candidate_publicity_days": Bound(1, 1, 30),
+        "question_cutoff_days": Bound(1, 1, 10),
     },
-    # 政府采购竞争性磋商采购方式管理暂行办法 第十条: >= 10 days from the consultation documents to the first responses
+    # 政府采购竞争性磋商采购方式管理暂行办法 第十条: >= 10 days from the consultation documents to the first responses;
+    # 第二十一条: at least 3 final offers, 2 allowed for 政府购买服务 and the cases of 第三条第四项 (the lot's min_bids)
     Procedure.COMPETITIVE_CONSULTATION: {
         "min_submission_days": Bound(10, 10, 60),
         "candidate_publicity_days": Bound(1, 1, 30),
+        "min_bids": Bound(3, 2, 50),
+        "question_cutoff_days": Bound(3, 1, 10),
     },
-    Procedure.INQUIRY: {"min_submission_days": Bound(3, 3, 60), "candidate_publicity_days": Bound(1, 1, 30)},
+    Procedure.INQUIRY: {
+        "min_submission_days": Bound(3, 3, 60),
+        "candidate_publicity_days": Bound(1, 1, 30),
+        "question_cutoff_days": Bound(1, 1, 10),
+    },
     Procedure.LISTING: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(10, 10, 180)},
     Procedure.ONLINE_AUCTION: {"min_bids": Bound(1, 1, 50), "min_submission_days": Bound(20, 20, 180)},
     Procedure.REVERSE_AUCTION: {
         "min_bids": Bound(2, 2, 50),
         "min_submission_days": Bound(3, 3, 60),
         "candidate_publicity_days": Bound(1, 1, 30),
+        "question_cutoff_days": Bound(1, 1, 10),
     },
 }
+
+
+# 澄清、修改: a change that may affect how bids are prepared must reach every bidder at least this long before the
+# bid deadline, else the deadline is moved (顺延) so that it does. Per procedure, with the law that sets it; the
+# open and invited tender cite the procurement rule for government procurement and the tender law otherwise.
+@dataclass(frozen=True, slots=True)
+class ClarificationMinimum:
+    days: int
+    working_days: bool  # counted in working days (工作日, domain/common/calendar) rather than calendar days
+    basis: str
+
+
+_TENDER_LAW = ClarificationMinimum(15, False, "招标投标法 第二十三条；招标投标法实施条例 第二十一条")
+_GP_TENDER = ClarificationMinimum(15, False, "政府采购货物和服务招标投标管理办法（财政部令第87号）第二十七条")
+_CLARIFICATION_MINIMUMS: dict[Procedure, ClarificationMinimum] = {
+    Procedure.OPEN_TENDER: _TENDER_LAW,
+    Procedure.INVITED_TENDER: _TENDER_LAW,
+    Procedure.COMPETITIVE_CONSULTATION: ClarificationMinimum(
+        5, False, "政府采购竞争性磋商采购方式管理暂行办法 第十条"
+    ),
+    Procedure.COMPETITIVE_NEGOTIATION: ClarificationMinimum(
+        3, True, "政府采购非招标采购方式管理办法（财政部令第74号）第二十九条"
+    ),
+    Procedure.INQUIRY: ClarificationMinimum(3, True, "政府采购非招标采购方式管理办法（财政部令第74号）第四十五条"),
+    # listing, auctions and the reverse auction: no statutory minimum; their managers move the times themselves
+}
+
+
+def clarification_minimum(procedure: Procedure, category: str) -> ClarificationMinimum | None:
+    """How long before the bid deadline a change to the documents must reach the bidders, and why (None: no rule)."""
+    minimum = _CLARIFICATION_MINIMUMS.get(procedure)
+    if minimum is _TENDER_LAW and category == "government_procurement":
+        return _GP_TENDER
+    return minimum
 
 
 # Evaluation (评标) of sealed tenders: the method and, for 综合评估法, the weights of the price, technical and
@@ -134,7 +187,23 @@ _EVALUATION: dict[str, Bound] = {
     "technical_weight": Bound(50, 0, 90),
     "commercial_weight": Bound(20, 0, 90),
 }
+# 竞争性磋商 uses 综合评分法 (财库〔2014〕214号 第二十三条); 第二十四条: the price weight is 30% to 60% for goods and
+# 10% to 30% for services, so the lot's price weight stays within 10 to 60
+_CONSULTATION_EVALUATION: dict[str, Bound] = {
+    "price_weight": Bound(30, 10, 60),
+    "technical_weight": Bound(50, 0, 90),
+    "commercial_weight": Bound(20, 0, 90),
+}
 WEIGHT_SETTINGS = tuple(_EVALUATION)
+# Negotiation rounds and the final-offer window (竞争性谈判 / 磋商): 政府采购法 第三十八条 (四)(五) and 财政部令第74号
+# 第三十一条至第三十三条 leave the number of rounds to the negotiation documents; the final offers of every supplier
+# still negotiating are due in one window (第三十三条; 财库〔2014〕214号 第二十一条)
+_NEGOTIATION: dict[str, Bound] = {
+    "negotiation_rounds_min": Bound(1, 1, 10),
+    "negotiation_rounds_max": Bound(3, 1, 10),
+    "final_offer_window_minutes": Bound(60, 15, 1440),
+}
+NEGOTIATION_SETTINGS = tuple(_NEGOTIATION)
 TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadline", "opening_at")
 # require_signed_bids: bids carry a certificate signature; require_two_factor_for_bids: bidders signed in with a
 # certificate and an SMS code (domain/certificates)
@@ -143,7 +212,10 @@ FLAG_SETTINGS = ("deposit_required", "registrants_secret", "require_signed_bids"
 
 def bounds(procedure: Procedure) -> dict[str, Bound]:
     evaluation = _EVALUATION if procedure in TENDERING else {}
-    return {**_COMMON, **_PER_PROCEDURE.get(procedure, {}), **evaluation}
+    if procedure is Procedure.COMPETITIVE_CONSULTATION:
+        evaluation = _CONSULTATION_EVALUATION
+    negotiation = _NEGOTIATION if procedure in NEGOTIATED else {}
+    return {**_COMMON, **_PER_PROCEDURE.get(procedure, {}), **evaluation, **negotiation}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +230,26 @@ class EvaluationSettings:
 
 
 def evaluation_settings(procedure: Procedure, config: dict[str, Any]) -> EvaluationSettings | None:
-    """How a sealed tender is evaluated (None for other procedures); defaults for lots configured before
-    the settings existed."""
+    """How a sealed tender, an inquiry or a negotiation's final offers are evaluated (None for other procedures);
+    defaults for lots configured before the settings existed."""
+    if procedure is Procedure.INQUIRY or procedure is Procedure.COMPETITIVE_NEGOTIATION:
+        # 政府采购法 第三十八条(五)、第四十条(四): 符合采购需求、质量和服务相等且报价最低 (财政部令第74号 第三十五条)
+        default = _EVALUATION
+        return EvaluationSettings(
+            method=EvaluationMethod.LOWEST_PRICE,
+            price_weight=default["price_weight"].default,
+            technical_weight=default["technical_weight"].default,
+            commercial_weight=default["commercial_weight"].default,
+        )
+    if procedure is Procedure.COMPETITIVE_CONSULTATION:
+        # 财库〔2014〕214号 第二十三条: 综合评分法
+        weights = _CONSULTATION_EVALUATION
+        return EvaluationSettings(
+            method=EvaluationMethod.COMPREHENSIVE,
+            price_weight=int(config.get("price_weight", weights["price_weight"].default)),
+            technical_weight=int(config.get("technical_weight", weights["technical_weight"].default)),
+            commercial_weight=int(config.get("commercial_weight", weights["commercial_weight"].default)),
+        )
     if procedure not in TENDERING:
         return None
     return EvaluationSettings(
@@ -193,7 +283,7 @@ def configure(
     limits = bounds(procedure)
     config: dict[str, Any] = {name: b.default for name, b in limits.items()}
     config["deposit_required"] = procedure in TENDERING or procedure in SALES
-    config["registrants_secret"] = procedure in TENDERING  # sealed tenders: list secret until opening
+    config["registrants_secret"] = procedure in SEALED  # sealed offers: list secret until opening
     if procedure in TENDERING:
         config["evaluation_method"] = EvaluationMethod.COMPREHENSIVE.value
     for name, value in overrides.items():
@@ -227,10 +317,12 @@ def configure(
         else:
             raise InvalidInput(field=field)
     _check_times(config, published_at)
-    if procedure in TENDERING:
+    if procedure in TENDERING or procedure is Procedure.COMPETITIVE_CONSULTATION:
         total = sum(int(config[w]) for w in WEIGHT_SETTINGS)
         if total != 100:
             raise EvaluationWeightsNot100(total)
+    if procedure in NEGOTIATED and config["negotiation_rounds_min"] > config["negotiation_rounds_max"]:
+        raise ConfigOutOfBounds("negotiationRoundsMin", 1, config["negotiation_rounds_max"])
     if estimated_price_fen is not None and config.get("security_amount_fen") is not None:
         cap = security_cap_fen(estimated_price_fen, config)
         if config["security_amount_fen"] > cap:

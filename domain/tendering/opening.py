@@ -33,7 +33,7 @@ from domain.common.storage import lock, lock_shared
 from domain.publication.announcements import announce
 from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import TENDERING, Procedure
+from domain.publication.procedures import SEALED, Procedure
 from domain.publication.projects import ensure_not_suspended, managed_project, move_lot
 from domain.publication.states import LotStatus
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
@@ -129,7 +129,7 @@ def _at(config: dict[str, Any], name: str) -> datetime | None:
 async def schedule(lot_id: int) -> Opening | None:
     """The opening of a newly published sealed tender, due at its bid deadline (idempotent)."""
     lot = await Lot.get_or_none(id=lot_id)
-    if lot is None or Procedure(lot.procedure) not in TENDERING:
+    if lot is None or Procedure(lot.procedure) not in SEALED:
         return None
     deadline = _at(lot.config, "bid_deadline")
     if deadline is None:

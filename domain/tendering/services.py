@@ -23,7 +23,7 @@ from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.publication.models import Lot
-from domain.publication.procedures import TENDERING, Procedure
+from domain.publication.procedures import SEALED, Procedure
 from domain.publication.states import LotStatus
 from domain.registration import services as registration
 from domain.registration.errors import NotRegistered as NotRegistered
@@ -66,7 +66,7 @@ async def _open_lot(actor: Actor, lot_id: int) -> Lot:
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
-    if Procedure(lot.procedure) not in TENDERING:
+    if Procedure(lot.procedure) not in SEALED:
         raise NotSealedTender()
     return lot
 

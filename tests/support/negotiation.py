@@ -1,0 +1,87 @@
+"""Lots of the procedures that end in a panel's judgement (询价, 竞争性谈判, 竞争性磋商), brought over HTTP through
+their sealed first responses and the remote opening to a drawn committee, as the app and the operator do; and the
+app's stored negotiation operations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from domain.common import chronograph
+from mobile_contract import gate
+from mobile_contract.sealed_bid import new_key, seal
+from tests import factories as f
+from tests.scenarios.test_deposits import operator_phone
+from tests.scenarios.test_expert_draw import COMMIT, DRAWS, SPECIALTY, add_expert, bidder, new_secret, recompute, reveal
+from tests.scenarios.test_opening import decrypt
+from tests.scenarios.test_registration import open_lot
+from tests.scenarios.test_sealed_bids import submit
+
+OPS = {op.name: op.text for op in gate.load_operations() if op.client == "app"}
+DEADLINE_DAYS = 25
+
+
+@dataclass
+class Opened:
+    """A lot whose first responses were opened and whose committee is revealed."""
+
+    lot_id: str
+    code: str
+    operator_at: str
+    tenderer_at: str
+    suppliers: list[tuple[str, str]]  # (organisation global id, phone), in the order of `prices`
+    committee: list[int]  # expert ids, in draw order
+
+
+async def opened_lot(api: Any, clock: Any, procedure: str, prices: list[int], **config: Any) -> Opened:
+    """A published lot of the procedure, one supplier per price sealing it as its first response, the draw committed
+    before the deadline; then the deadline, every supplier's key, the window's end and the reveal."""
+    operator_at = await operator_phone()
+    operator = await f.login(api, operator_at)
+    form = {"bidDeadline": (clock.now() + timedelta(days=DEADLINE_DAYS)).isoformat(), **config}
+    project, _, tenderer_at = await open_lot(api, clock, operator, procedure=procedure, config=form)
+    lot_id, code = project["lots"][0]["id"], project["lots"][0]["tradeCode"]
+    for n in range(7):
+        await add_expert(api, operator, f"评审专家{n}", [SPECIALTY])
+    suppliers, keys, receipts = [], [], []
+    for price in prices:
+        org, phone, token = await bidder(api, operator, lot_id)
+        key = new_key()
+        done = await submit(api, token, lot_id, seal(key, code, price, {"响应文件.pdf": f"%PDF {price}".encode()}))
+        assert done["__typename"] == "BidSubmitted", done
+        suppliers.append((org, phone))
+        keys.append(key)
+        receipts.append(str(done["receipt"]["sha256"]))
+    secret, commitment = new_secret()
+    form = {"lotId": lot_id, "specialty": SPECIALTY, "size": 5, "commitment": commitment}
+    committed = (await api.gql(COMMIT, {"input": form}, token=operator))["data"]["expertDrawCommit"]
+    assert committed["__typename"] == "ExpertDrawCommitted", committed
+    await api.dispatch()  # the publication scheduled the opening
+    clock.advance(timedelta(days=DEADLINE_DAYS, seconds=1))
+    await chronograph.fire_due()
+    for (_, phone), key in zip(suppliers, keys, strict=True):
+        opened = await decrypt(api, await f.login(api, phone), lot_id, key)
+        assert opened["__typename"] == "BidDecrypted", opened
+    clock.advance(timedelta(minutes=61))
+    await chronograph.fire_due()
+    await api.dispatch()
+    operator = await f.login(api, operator_at)
+    revealed = await reveal(api, operator, secret, lotId=lot_id, round=1)
+    assert revealed["__typename"] == "ExpertDrawRevealed", revealed
+    [drawn] = (await api.gql(DRAWS, {"lotId": lot_id}, token=operator))["data"]["expertDraws"]
+    committee = recompute(drawn, receipts)
+    return Opened(lot_id, code, operator_at, tenderer_at, suppliers, committee)
+
+
+async def op(api: Any, name: str, variables: dict[str, Any], token: str | None) -> Any:
+    """Runs the app's stored operation; the answer of its one root field."""
+    body = await api.gql(OPS[name], variables, token=token)
+    assert "errors" not in body, body
+    [answer] = body["data"].values()
+    return answer
+
+
+def sealed_offer(key: dict[str, Any], code: str, price: int) -> str:
+    """A final offer sealed on the phone, in the sealed-bid format."""
+    return seal(key, code, price, {"最后报价单.pdf": f"%PDF final {price}".encode()})
