@@ -42,6 +42,7 @@ from domain.deposits import workflows as deposit_workflows
 from domain.deposits.models import DepositAccount
 from domain.documents import bid_files, malware, records, uploads
 from domain.documents import holds as document_holds
+from domain.documents import references as document_references
 from domain.evaluation import notices as expert_notices
 from domain.evaluation.models import ExpertNotice
 from domain.guarantees import release as guarantee_release
@@ -53,8 +54,11 @@ from domain.publication import pauses, search
 from domain.publication.events import LotStatusChanged
 from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
+from domain.results import cancellation as cancellations
+from domain.results import files as result_files
+from domain.results import sequence as award_sequence
 from domain.results import services as results
-from domain.results.models import Award
+from domain.results.models import Award, Cancellation
 from domain.sms import services as sms
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
@@ -87,6 +91,7 @@ def _timed_transitions() -> None:
     chronograph.register("deposit.refund_overdue", DepositAccount, deposits.flag_overdue)
     chronograph.register("guarantee.expire", Guarantee, guarantee_release.expire)
     chronograph.register("award.contract_due", Award, results.flag_contract_overdue)
+    chronograph.register("cancellation.take_effect", Cancellation, cancellations.take_effect)
     chronograph.register("opening.advance", Opening, opening._fire)
 
 
@@ -96,6 +101,9 @@ def _award_blockers() -> None:
     results.register_award_blocker(results.unanswered_opening_objection)
     results.register_award_blocker(objections.unanswered_objection)
     results.register_award_blocker(suspension.suspended)
+    cancellations.register_unanswered(objections.cancellation_objection_waits)
+    award_sequence.plug_upheld(complaints.upheld_on)
+    result_files.plug(document_references.current_clean)
 
 
 async def _suspension_reason(lot_id: int) -> str | None:

@@ -95,3 +95,17 @@ def complaint_content(lot_trade_code: str, subject: str, reasons: str, requests:
             "v": VERSION,
         }
     )
+
+
+def contract_sign_content(lot_trade_code: str, contract_no: str, amount_fen: int, documents_sha256: list[str]) -> str:
+    """Both parties sign the same text: the contract's files by SHA-256 (hex), in the contract's order."""
+    return canonical(
+        {
+            "act": "contract.sign",
+            "amountFen": amount_fen,
+            "contractNo": contract_no,
+            "documentsSha256": documents_sha256,
+            "lotTradeCode": lot_trade_code,
+            "v": VERSION,
+        }
+    )

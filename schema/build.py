@@ -51,6 +51,7 @@ from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
 from schema.relay import Node, resolve_node, resolve_nodes
+from schema.results.after_award import AfterAwardMutations
 from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
@@ -132,6 +133,7 @@ class Mutation(
     ScoringMutations,
     ExpertNoticeMutations,
     ResultMutations,
+    AfterAwardMutations,
     ComplaintMutations,
     CalendarMutations,
     TerminalMutations,

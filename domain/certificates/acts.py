@@ -23,6 +23,7 @@ GUARANTEE_ISSUE = "guarantee.issue"
 GUARANTEE_CLAIM = "guarantee.claim"
 OBJECTION_RAISE = "objection.raise"
 COMPLAINT_FILE = "complaint.file"
+CONTRACT_SIGN = "contract.sign"
 
 ACTS = (
     SIGN_IN,
@@ -34,6 +35,7 @@ ACTS = (
     GUARANTEE_CLAIM,
     OBJECTION_RAISE,
     COMPLAINT_FILE,
+    CONTRACT_SIGN,
 )
 
 
@@ -106,5 +108,20 @@ def complaint_file(lot_trade_code: str, subject: str, reasons: str, requests: st
         "subject": subject,
         "reasonsSha256": sha256_text(reasons),
         "requestsSha256": sha256_text(requests),
+        "v": VERSION,
+    }
+
+
+def contract_sign(
+    lot_trade_code: str, contract_no: str, amount_fen: int, documents_sha256: list[str]
+) -> dict[str, Any]:
+    """Both parties sign the same content: the contract's number, amount in fen and its files by SHA-256, in the
+    order the contract lists them."""
+    return {
+        "act": CONTRACT_SIGN,
+        "lotTradeCode": lot_trade_code,
+        "contractNo": contract_no,
+        "amountFen": amount_fen,
+        "documentsSha256": list(documents_sha256),
         "v": VERSION,
     }

@@ -385,6 +385,17 @@ async def decide_complaint(
     return await Complaint.get(id=result["id"])
 
 
+async def upheld_on(lot_id: int, complaint_id: int | None) -> bool:
+    """Whether a complaint on the lot (that one, when named) was decided upheld or partly upheld (domain/results
+    asks before disqualifying a winner, 实施条例 第五十五条)."""
+    query = Complaint.filter(
+        lot_id=lot_id, status=ComplaintStatus.DECIDED.value, decision__in=(Decision.UPHELD, Decision.PARTLY_UPHELD)
+    )
+    if complaint_id is not None:
+        query = query.filter(id=complaint_id)
+    return await query.exists()
+
+
 async def flag_complaint_overdue(complaint: Complaint, now: datetime) -> None:
     """Chronograph transition: acceptance not given by accept_due_at, or decision not made by
     decide_due_at, is flagged once each to the supervisors of the category."""

@@ -50,6 +50,7 @@ from domain.complaints.states import (
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.projects import managed_project
 from domain.publication.states import AnnouncementStatus, AnnouncementType
+from domain.results import cancellation
 from domain.results import services as results
 from domain.tendering.models import Opening, SealedBid
 
@@ -75,6 +76,8 @@ async def _window_facts(stage: ObjectionStage, lot: Lot, org_id: int, now: datet
         opening = await Opening.get_or_none(lot_id=lot.id)
         facts["opening_status"] = opening.status if opening is not None else None
         facts["sealed_bid"] = await SealedBid.exists(lot_id=lot.id, organisation_id=org_id)
+    elif stage is ObjectionStage.CANCELLATION:
+        facts["cancellation_open"] = await cancellation.open_window(lot.id, now) is not None
     elif stage is ObjectionStage.PUBLICITY:
         publicity = (
             await Announcement.filter(
@@ -283,6 +286,13 @@ async def unanswered_objection(lot_id: int) -> results.Pause | None:
 
 
 # ---------------------------------------------------------------- reading
+
+
+async def cancellation_objection_waits(lot_ids: list[int]) -> bool:
+    """Whether an objection to the cancellation of these lots is still unanswered (domain/results/cancellation)."""
+    return await Objection.filter(
+        lot_id__in=lot_ids, stage=ObjectionStage.CANCELLATION.value, status__in=UNANSWERED
+    ).exists()
 
 
 async def objection(actor: Actor, objection_id: int) -> Objection:

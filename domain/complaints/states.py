@@ -25,6 +25,7 @@ class ObjectionStage(StrEnum):
     DOCUMENTS = "documents"  # 对招标文件的异议
     OPENING = "opening"  # 对开标的异议
     PUBLICITY = "publicity"  # 对评标结果（中标候选人）的异议
+    CANCELLATION = "cancellation"  # 对终止招标（废标）的异议, within the cancellation's window (domain/results)
 
 
 class ObjectionStatus(StrEnum):
@@ -76,7 +77,12 @@ SUBJECT_ZH = {
     ComplaintSubject.CANDIDATES: "评标结果（中标候选人）",
     ComplaintSubject.OTHER: "其他事项",
 }
-STAGE_ZH = {ObjectionStage.DOCUMENTS: "招标文件", ObjectionStage.OPENING: "开标", ObjectionStage.PUBLICITY: "评标结果"}
+STAGE_ZH = {
+    ObjectionStage.DOCUMENTS: "招标文件",
+    ObjectionStage.OPENING: "开标",
+    ObjectionStage.PUBLICITY: "评标结果",
+    ObjectionStage.CANCELLATION: "终止招标（废标）",
+}
 
 
 class ReportStatus(StrEnum):
@@ -90,7 +96,8 @@ class ReportStatus(StrEnum):
 
 @guard(
     "inside the stage's window: the documents while the lot is open, up to 10 days before the bid deadline; "
-    "the opening while it decrypts; the candidates during their publicity (ObjectionWindowClosed)"
+    "the opening while it decrypts; the candidates during their publicity; a cancellation during its objection "
+    "window (ObjectionWindowClosed)"
 )
 def objection_window_open(facts: Facts) -> DomainError | None:
     stage, now = ObjectionStage(facts["stage"]), facts["now"]
@@ -103,6 +110,9 @@ def objection_window_open(facts: Facts) -> DomainError | None:
             return closed
     elif stage is ObjectionStage.OPENING:
         if facts["opening_status"] != "decrypting":
+            return closed
+    elif stage is ObjectionStage.CANCELLATION:
+        if not facts.get("cancellation_open"):
             return closed
     else:
         starts, ends = facts["publicity_starts_at"], facts["publicity_ends_at"]

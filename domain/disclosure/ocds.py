@@ -47,12 +47,12 @@ from tortoise.expressions import Q
 from domain.accounts.models import Organisation
 from domain.auctions.models import Auction, AuctionEntry
 from domain.common.catalogue import Category
-from domain.common.clock import to_shanghai
+from domain.common.clock import SHANGHAI, to_shanghai
 from domain.common.errors import NotFound
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
 from domain.publication.procedures import SALES, Procedure
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
-from domain.results.models import Award, Candidate
+from domain.results.models import Award, AwardWithdrawal, Candidate, Contract, ContractChange, ContractPayment
 
 # Not a registered prefix. OCDS publishers register one (`ocds-` and six characters) with the Open
 # Contracting Partnership and pass it as `prefix`; until then this marks the data as unofficial.
@@ -71,6 +71,7 @@ _TAG: dict[AnnouncementType, str] = {
     _A.PERFORMANCE: "implementation",
     _A.TERMINATION: "tenderCancellation",
     _A.COMPLAINT_DECISION: "tenderUpdate",
+    _A.CONTRACT_CHANGE: "contractAmendment",
 }
 # the tag of a change notice, by the type of the notice it corrects
 _CHANGE_TAG: dict[AnnouncementType, str] = {
@@ -82,6 +83,7 @@ _CHANGE_TAG: dict[AnnouncementType, str] = {
     _A.PERFORMANCE: "implementationUpdate",
     _A.TERMINATION: "tenderUpdate",
     _A.COMPLAINT_DECISION: "tenderUpdate",
+    _A.CONTRACT_CHANGE: "contractAmendment",
 }
 # documentType codelist (open, OCDS 1.1), by the type of the notice (a change: of what it corrects)
 _DOCUMENT_TYPE: dict[AnnouncementType, str] = {
@@ -93,6 +95,7 @@ _DOCUMENT_TYPE: dict[AnnouncementType, str] = {
     _A.PERFORMANCE: "physicalProgressReport",
     _A.TERMINATION: "cancellationDetails",
     _A.COMPLAINT_DECISION: "complaints",
+    _A.CONTRACT_CHANGE: "contractAnnexe",
 }
 # tenderStatus codelist (closed): planning, planned, active, cancelled, unsuccessful, complete, withdrawn
 _TENDER_STATUS: dict[LotStatus, str] = {
@@ -186,6 +189,11 @@ class _Outcome:
     proposed: tuple[int, int] | None = None  # (organisation id, price) of the candidate ranked first
     awarded: tuple[int, int] | None = None  # (organisation id, price) of the award or the auction's winner
     contract_fen: int | None = None
+    # the winners that left the award, in order (实施条例 第五十五条): the k-th result notice named the k-th of them
+    withdrawn: tuple[tuple[int, int], ...] = ()
+    contract: Contract | None = None
+    changes: dict[int, ContractChange] = field(default_factory=dict)  # by the announcement that published it
+    payments: tuple[ContractPayment, ...] = ()
 
 
 @dataclass
@@ -198,7 +206,7 @@ class _Page:
 
 
 async def _outcomes(lot_ids: list[int]) -> dict[int, _Outcome]:
-    """The first candidates, awards and sold auctions of the lots, in four queries."""
+    """The first candidates, awards, withdrawals, contracts and sold auctions of the lots, in eight queries."""
     proposed = {c.lot_id: (c.organisation_id, c.price_fen) for c in await Candidate.filter(lot_id__in=lot_ids, rank=1)}
     awarded: dict[int, tuple[int, int]] = {}
     contracts: dict[int, int] = {}
@@ -212,8 +220,26 @@ async def _outcomes(lot_ids: list[int]) -> dict[int, _Outcome]:
         entry = entries.get(auction.winner_entry_id or 0)
         if entry is not None and auction.current_price_fen is not None:
             awarded.setdefault(auction.lot_id, (entry.organisation_id, auction.current_price_fen))
+    withdrawn: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for w in await AwardWithdrawal.filter(lot_id__in=lot_ids).order_by("id"):
+        withdrawn[w.lot_id].append((w.organisation_id, w.price_fen))
+    signed = {c.lot_id: c for c in await Contract.filter(lot_id__in=lot_ids, announcement_id__isnull=False)}
+    changes: dict[int, dict[int, ContractChange]] = defaultdict(dict)
+    for ch in await ContractChange.filter(lot_id__in=list(signed), announcement_id__isnull=False):
+        changes[ch.lot_id][int(ch.announcement_id or 0)] = ch
+    payments: dict[int, list[ContractPayment]] = defaultdict(list)
+    for pay in await ContractPayment.filter(lot_id__in=list(signed)).order_by("paid_on", "id"):
+        payments[pay.lot_id].append(pay)
     return {
-        lot_id: _Outcome(proposed.get(lot_id), awarded.get(lot_id), contracts.get(lot_id))
+        lot_id: _Outcome(
+            proposed.get(lot_id),
+            awarded.get(lot_id),
+            contracts.get(lot_id),
+            tuple(withdrawn.get(lot_id, ())),
+            signed.get(lot_id),
+            changes.get(lot_id, {}),
+            tuple(payments.get(lot_id, ())),
+        )
         for lot_id in {*proposed, *awarded}
     }
 
@@ -238,6 +264,7 @@ async def _load(lots: Sequence[Lot]) -> _Page:
     outcomes = await _outcomes([lot.id for lot in lots])
     org_ids = {o for p in projects.values() for o in (p.tenderer_id, p.agency_id) if o}
     org_ids |= {named[0] for out in outcomes.values() for named in (out.proposed, out.awarded) if named}
+    org_ids |= {org for out in outcomes.values() for org, _ in out.withdrawn}
     orgs = {o.id: o for o in await Organisation.filter(id__in=sorted(org_ids))}
     kinds = {a.id: AnnouncementType(a.type) for a in anns}
     corrects = {a.id: a.corrects_id for a in anns}
@@ -369,6 +396,8 @@ class _Progress:
 
     award_open: bool = False  # an award is pending or active
     supplier: int | None = None  # the organisation an award has named
+    results: int = 0  # result notices so far: the k-th awards the k-th winner (sequential award)
+    award_id: str = ""  # the award in force
 
 
 def _value(fen: int) -> dict[str, Any]:
@@ -413,36 +442,56 @@ def _release(process: _Process, ann: Announcement, page: _Page, prefix: str, pro
         }
         if ann.corrects_id is not None:
             amendment["amendsReleaseID"] = f"{process_id}-{ann.corrects_id}"
-    award_id, contract_id = f"{lot.trade_code}-award", f"{lot.trade_code}-contract"
+    contract_id = f"{lot.trade_code}-contract"
+    award_id = progress.award_id or f"{lot.trade_code}-award"
     outcome = page.outcomes.get(lot.id, _Outcome())
     target: dict[str, Any] = tender
+    earlier: dict[str, Any] | None = None
     if stage in (_A.CANDIDATE_PUBLICITY, _A.RESULT):
+        deal = outcome.proposed if stage is _A.CANDIDATE_PUBLICITY else outcome.awarded or outcome.proposed
+        if stage is _A.RESULT and not is_change:
+            # 实施条例 第五十五条: a later result notice awards the next candidate; the award before it is cancelled
+            progress.results += 1
+            if progress.results > 1:
+                earlier = {"id": award_id, "status": "cancelled"}
+                award_id = f"{lot.trade_code}-award-{progress.results}"
+            if progress.results <= len(outcome.withdrawn):
+                deal = outcome.withdrawn[progress.results - 1]
+            progress.award_id = award_id
         award: dict[str, Any] = {"id": award_id, "title": lot.name}
         if not is_change:
             award["status"] = "pending" if stage is _A.CANDIDATE_PUBLICITY else "active"
             if stage is _A.RESULT:
                 award["date"] = release["date"]
             progress.award_open = True
-            deal = outcome.proposed if stage is _A.CANDIDATE_PUBLICITY else outcome.awarded or outcome.proposed
             supplier = page.orgs.get(deal[0]) if deal else None
             if deal and supplier is not None:
                 award["value"] = _value(deal[1])
                 award["suppliers"] = [{"id": _party_id(supplier), "name": supplier.name}]
                 progress.supplier = supplier.id
-        release["awards"] = [award]
+        release["awards"] = [award] if earlier is None else [earlier, award]
+        if earlier is not None:
+            tags.append("awardCancellation")
         target = award
-    elif stage in (_A.CONTRACT, _A.PERFORMANCE):
+    elif stage in (_A.CONTRACT, _A.PERFORMANCE, _A.CONTRACT_CHANGE):
         contract: dict[str, Any] = {"id": contract_id, "awardID": award_id, "title": lot.name}
+        made = outcome.contract
         if not is_change and stage is _A.CONTRACT:
             contract["status"] = "active"
             if outcome.contract_fen is not None:
                 contract["value"] = _value(outcome.contract_fen)
+            if made is not None and made.signed_on is not None:
+                contract["dateSigned"] = _when(datetime.combine(made.signed_on, datetime.min.time(), SHANGHAI))
+        if not is_change and stage is _A.CONTRACT_CHANGE and made is not None:
+            _contract_change(contract, ann, made, outcome, release["date"], f"{process_id}-{ann.id}")
         if not is_change and stage is _A.PERFORMANCE and ann.lot_status == LotStatus.COMPLETED:
             contract["status"] = "terminated"  # contractStatus: "in force, and has now come to a close"
         release["contracts"] = [contract]
         target = contract
         if stage is _A.PERFORMANCE:
             target = contract.setdefault("implementation", {})
+            if not is_change and made is not None:
+                _implementation(target, ann, made, outcome, page, process)
     elif stage is _A.TERMINATION and not is_change and progress.award_open:
         release["awards"] = [{"id": award_id, "status": "cancelled"}]
         tags.append("awardCancellation")
@@ -456,6 +505,64 @@ def _release(process: _Process, ann: Announcement, page: _Page, prefix: str, pro
         holder = release["contracts"][0] if stage is _A.PERFORMANCE else target
         holder["amendments"] = [amendment]
     return release
+
+
+def _contract_change(
+    contract: dict[str, Any], ann: Announcement, made: Contract, outcome: _Outcome, date: str, release_id: str
+) -> None:
+    """A 合同变更公告 amends the contract (value after it); a 合同终止公告 closes it."""
+    change = outcome.changes.get(ann.id)
+    if change is not None:
+        contract["value"] = _value(change.after_fen)
+        contract["amendments"] = [
+            {
+                "id": f"{contract['id']}-change-{change.seq}",
+                "date": date,
+                "rationale": f"{change.rationale}（{change.basis}）",
+                "description": ann.title,
+                "releaseID": release_id,
+            }
+        ]
+    elif made.termination_announcement_id == ann.id:
+        contract["status"] = "terminated"
+
+
+def _implementation(
+    target: dict[str, Any], ann: Announcement, made: Contract, outcome: _Outcome, page: _Page, process: _Process
+) -> None:
+    """What the performance record makes public: the payments recorded by then (transactions) and the acceptance
+    (验收) as a delivery milestone."""
+    assert ann.published_at is not None
+    supplier = page.orgs.get(made.organisation_id)
+    buyer = page.orgs.get(process.project.tenderer_id)
+    selling = Procedure(process.lot.procedure) in SALES
+    payer, payee = (supplier, buyer) if selling else (buyer, supplier)
+    transactions = []
+    for pay in outcome.payments:
+        if pay.recorded_at > ann.published_at:
+            continue
+        item: dict[str, Any] = {
+            "id": f"{process.lot.trade_code}-payment-{pay.id}",
+            "date": _when(datetime.combine(pay.paid_on, datetime.min.time(), SHANGHAI)),
+            "value": _value(pay.amount_fen),
+        }
+        if payer is not None:
+            item["payer"] = {"id": _party_id(payer), "name": payer.name}
+        if payee is not None:
+            item["payee"] = {"id": _party_id(payee), "name": payee.name}
+        transactions.append(item)
+    if transactions:
+        target["transactions"] = transactions
+    if made.accepted_on is not None and made.accepted_at is not None and made.accepted_at <= ann.published_at:
+        target["milestones"] = [
+            {
+                "id": f"{process.lot.trade_code}-acceptance",
+                "title": "履约验收",
+                "type": "delivery",
+                "status": "met" if made.acceptance_passed else "notMet",
+                "dateMet": _when(datetime.combine(made.accepted_on, datetime.min.time(), SHANGHAI)),
+            }
+        ]
 
 
 def _releases(process: _Process, page: _Page, prefix: str) -> list[dict[str, Any]]:

@@ -55,7 +55,7 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         if ann.status != AnnouncementStatus.DRAFT.value:
             raise AnnouncementImmutable(state=ann.status)  # a published notice never changes
         return ann.lot_id
-    if purpose.name in ("tender_document", "contract"):
+    if purpose.name in ("tender_document", "contract", "cancellation_document"):
         lot, project = await _lot(owner_id)
         if not _manages(actor, project) and not (purpose.name == "contract" and await _won(actor, lot.id)):
             raise NotFound()
@@ -102,6 +102,8 @@ def public(doc: Document, lot_status: str | None, announcement_status: str | Non
         return announcement_status == AnnouncementStatus.PUBLISHED.value
     if doc.purpose == "tender_document":
         return lot_status not in (None, LotStatus.DRAFT.value)
+    if doc.purpose == "cancellation_document":  # published with the termination announcement
+        return lot_status == LotStatus.TERMINATED.value
     return False
 
 
@@ -112,9 +114,9 @@ async def may_download(actor: Actor, doc: Document) -> None:
         if public(doc, None, ann.status) or _manages(actor, ann.project) or _supervises(actor, ann.project):
             return
         raise NotFound()
-    if doc.purpose in ("tender_document", "contract"):
+    if doc.purpose in ("tender_document", "contract", "cancellation_document"):
         lot, project = await _lot(doc.owner_id)
-        if doc.purpose == "tender_document" and public(doc, lot.status, None):
+        if doc.purpose in ("tender_document", "cancellation_document") and public(doc, lot.status, None):
             return
         if _manages(actor, project) or _supervises(actor, project):
             return

@@ -79,7 +79,10 @@ PURPOSES: dict[str, Purpose] = {
             True,
             label_zh="营业执照、资质证书",
         ),
-        Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 10, True, label_zh="合同文件"),
+        # the contract, its changes and its acceptance report (domain/results/contracts)
+        Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 50, True, label_zh="合同文件"),
+        # listed on the termination announcement (domain/results/cancellation)
+        Purpose("cancellation_document", "Lot", DOCUMENT_KINDS, 100 * MiB, 20, True, label_zh="终止（废标）文件"),
         # rendered by the platform (records.py) and packed by it (archive.py): never uploaded
         Purpose("opening_record", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="开标记录"),
         Purpose(

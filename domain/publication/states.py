@@ -16,6 +16,7 @@ class AnnouncementType(StrEnum):
     CONTRACT = "contract"  # 合同公告
     PERFORMANCE = "performance"  # 履约信息
     TERMINATION = "termination"  # 终止公告
+    CONTRACT_CHANGE = "contract_change"  # 合同变更/终止公告 (履约信息): moves no lot
     COMPLAINT_DECISION = "complaint_decision"  # 投诉处理决定: published by the supervisor, moves no lot
 
 
@@ -43,14 +44,16 @@ LOT_MOVES: dict[AnnouncementType, tuple[frozenset[LotStatus], LotStatus]] = {
         frozenset({LotStatus.OPEN, LotStatus.EVALUATING}),
         LotStatus.PUBLICITY,
     ),
+    # AWARDED: a new result notice when the award passes to the next candidate (实施条例 第五十五条)
     AnnouncementType.RESULT: (
-        frozenset({LotStatus.OPEN, LotStatus.EVALUATING, LotStatus.PUBLICITY}),
+        frozenset({LotStatus.OPEN, LotStatus.EVALUATING, LotStatus.PUBLICITY, LotStatus.AWARDED}),
         LotStatus.AWARDED,
     ),
     AnnouncementType.CONTRACT: (frozenset({LotStatus.AWARDED}), LotStatus.CONTRACTED),
     AnnouncementType.PERFORMANCE: (frozenset({LotStatus.CONTRACTED, LotStatus.COMPLETED}), LotStatus.COMPLETED),
+    # AWARDED: only once its award was withdrawn and the tenderer re-tenders instead (domain/results/cancellation)
     AnnouncementType.TERMINATION: (
-        frozenset({LotStatus.OPEN, LotStatus.EVALUATING, LotStatus.PUBLICITY, LotStatus.FAILED}),
+        frozenset({LotStatus.OPEN, LotStatus.EVALUATING, LotStatus.PUBLICITY, LotStatus.AWARDED, LotStatus.FAILED}),
         LotStatus.TERMINATED,
     ),
 }
@@ -82,6 +85,12 @@ def _moves() -> tuple[Transition[LotStatus], ...]:
             by={SYSTEM},
             timed=True,
             note="too few bids at the deadline (流标)",
+        ),
+        move(
+            "fail_award",
+            LotStatus.AWARDED,
+            LotStatus.FAILED,
+            note="the last candidate withdrew or was disqualified: none remains (实施条例 第五十五条)",
         ),
         move(
             "fail_evaluation",

@@ -39,3 +39,56 @@ class ContractAmountMismatch(InvalidInput):
     message_zh = "合同价款 {amount_text} 元须与中标价 {price_text} 元一致"
     message_en = "The contract amount CNY {amount_text} must equal the winning price CNY {price_text}"
     exposed: ClassVar[dict[str, str]] = {"field": "str", "amount_fen": "fen", "price_fen": "fen"}
+
+
+# ---------------------------------------------------------------- sequential award (实施条例 第五十五条)
+
+
+class CandidateWithdrawn(DomainError):
+    code = "CANDIDATE_WITHDRAWN"
+    message_zh = "该中标候选人已放弃中标或被取消中标资格，不能确定为中标人"
+    message_en = "That candidate declined or was disqualified and cannot be awarded"
+    exposed: ClassVar[dict[str, str]] = {"rank": "int"}
+
+
+class CandidateNotNext(DomainError):
+    code = "CANDIDATE_NOT_NEXT"
+    message_zh = "应当按照中标候选人名单排序依次确定中标人，下一名次为第 {next_rank} 名"
+    message_en = "Candidates are awarded in rank order; the next is rank {next_rank}"
+    exposed: ClassVar[dict[str, str]] = {"next_rank": "int"}
+
+
+class AwardStands(DomainError):
+    code = "AWARD_STANDS"
+    message_zh = "当前中标人未放弃中标、也未被取消中标资格，不能另行确定中标人"
+    message_en = "The current award stands: nobody declined or was disqualified"
+
+
+class WithdrawalUnfounded(DomainError):
+    code = "WITHDRAWAL_UNFOUNDED"
+    message_zh = "取消中标资格的事由不成立：{reason_zh}"
+    message_en = "The ground for disqualifying the winner does not hold: {reason_en}"
+    exposed: ClassVar[dict[str, str]] = {"reason": "str"}
+
+
+# ---------------------------------------------------------------- contracts
+
+
+class ContractSignedAlready(DomainError):
+    code = "CONTRACT_SIGNED_ALREADY"
+    message_zh = "合同已由本方签署"
+    message_en = "Your party has signed the contract already"
+
+
+class ContractChangeTooLarge(InvalidInput):
+    code = "CONTRACT_CHANGE_TOO_LARGE"
+    message_zh = "追加金额累计不得超过原合同金额的百分之十（上限 {limit_text} 元）"
+    message_en = "Supplements may add at most 10% of the original amount (up to CNY {limit_text})"
+    exposed: ClassVar[dict[str, str]] = {"field": "str", "limit_fen": "fen"}
+
+
+class PaymentsExceedContract(InvalidInput):
+    code = "PAYMENTS_EXCEED_CONTRACT"
+    message_zh = "累计支付金额不得超过合同金额 {amount_text} 元"
+    message_en = "Payments may not exceed the contract amount of CNY {amount_text}"
+    exposed: ClassVar[dict[str, str]] = {"field": "str", "amount_fen": "fen"}

@@ -57,3 +57,129 @@ class Award(Model):
 
     class Meta:
         table = "result_award"
+
+
+class AwardWithdrawal(Model):
+    """A winner that left its award (招标投标法实施条例 第五十五条): who, on which ground, by whom, and what followed:
+    the next candidate's result notice, or the lot's failure."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot_id = fields.BigIntField(db_index=True)
+    award_id = fields.BigIntField()
+    candidate_id = fields.BigIntField()
+    rank = fields.IntField()
+    organisation_id = fields.BigIntField()
+    price_fen = fields.BigIntField()
+    confirmation_no = fields.CharField(max_length=40)
+    awarded_at = fields.DatetimeField()
+    reason = fields.CharField(max_length=32)
+    detail = fields.TextField()
+    complaint_id = fields.BigIntField(null=True)
+    withdrawn_by = fields.BigIntField(null=True)
+    withdrawn_at = fields.DatetimeField()
+    next_announcement_id = fields.BigIntField(null=True)  # the next candidate's result notice
+    failed = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "result_award_withdrawal"
+
+
+class Cancellation(Model):
+    """A cancellation (终止招标/废标) of one lot or of every open lot of a project: reason and legal basis, documents,
+    one termination announcement per lot, and the objection window after it."""
+
+    id = fields.BigIntField(primary_key=True)
+    project_id = fields.BigIntField(db_index=True)
+    lot_id = fields.BigIntField(null=True, db_index=True)  # None: the whole project
+    lot_ids: list[int] = fields.JSONField()
+    announcement_ids: list[int] = fields.JSONField()
+    reason = fields.CharField(max_length=32)
+    basis = fields.CharField(max_length=200)
+    explanation = fields.TextField()
+    document_ids: list[int] = fields.JSONField()
+    status = fields.CharField(max_length=24)
+    cancelled_by = fields.BigIntField(null=True)
+    cancelled_at = fields.DatetimeField()
+    objection_ends_at = fields.DatetimeField()
+    effective_at = fields.DatetimeField(null=True)
+    next_check_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "result_cancellation"
+
+
+class Contract(Model):
+    """The contract of an award: its file, both parties' signatures, its changes, acceptance and payments."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot_id = fields.BigIntField(unique=True)
+    award_id = fields.BigIntField()
+    organisation_id = fields.BigIntField()  # the supplier (the winner)
+    contract_no = fields.CharField(max_length=64)
+    original_fen = fields.BigIntField()
+    amount_fen = fields.BigIntField()  # after changes
+    document_ids: list[int] = fields.JSONField()
+    documents_sha256: list[str] = fields.JSONField()
+    status = fields.CharField(max_length=16)
+    drafted_by = fields.BigIntField(null=True)
+    drafted_at = fields.DatetimeField()
+    buyer_signature_id = fields.BigIntField(null=True)
+    buyer_signed_at = fields.DatetimeField(null=True)
+    supplier_signature_id = fields.BigIntField(null=True)
+    supplier_signed_at = fields.DatetimeField(null=True)
+    signed_on = fields.DateField(null=True)
+    announcement_id = fields.BigIntField(null=True)
+    accepted_on = fields.DateField(null=True)
+    acceptance_passed = fields.BooleanField(null=True)
+    acceptance_summary = fields.TextField(null=True)
+    acceptance_document_ids: list[int] | None = fields.JSONField(null=True)
+    accepted_at = fields.DatetimeField(null=True)
+    terminated_at = fields.DatetimeField(null=True)
+    termination_reason = fields.CharField(max_length=32, null=True)
+    termination_explanation = fields.TextField(null=True)
+    termination_announcement_id = fields.BigIntField(null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "result_contract"
+
+
+class ContractChange(Model):
+    """A change (变更) of a signed contract: its reason and basis, the amount before and after, its documents and
+    the announcement that published it."""
+
+    id = fields.BigIntField(primary_key=True)
+    contract_id = fields.BigIntField(db_index=True)
+    lot_id = fields.BigIntField()
+    seq = fields.IntField()
+    reason = fields.CharField(max_length=32)
+    basis = fields.CharField(max_length=200)
+    rationale = fields.TextField()
+    before_fen = fields.BigIntField()
+    after_fen = fields.BigIntField()
+    document_ids: list[int] = fields.JSONField()
+    announcement_id = fields.BigIntField(null=True)
+    changed_by = fields.BigIntField(null=True)
+    changed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "result_contract_change"
+        unique_together = (("contract_id", "seq"),)
+
+
+class ContractPayment(Model):
+    """A payment to the supplier under the contract, as the buyer recorded it."""
+
+    id = fields.BigIntField(primary_key=True)
+    contract_id = fields.BigIntField(db_index=True)
+    lot_id = fields.BigIntField()
+    amount_fen = fields.BigIntField()
+    paid_on = fields.DateField()
+    milestone = fields.CharField(max_length=200)
+    reference = fields.CharField(max_length=64)
+    recorded_by = fields.BigIntField(null=True)
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "result_contract_payment"
+        unique_together = (("contract_id", "reference"),)

@@ -46,9 +46,9 @@ from domain.results.errors import CandidatesMissing as CandidatesMissing
 from domain.results.errors import ContractAmountMismatch as ContractAmountMismatch
 from domain.results.errors import LotPaused as LotPaused
 from domain.results.errors import PublicityNotOver as PublicityNotOver
-from domain.results.models import Award, Candidate
+from domain.results.models import Award, Candidate, Contract
+from domain.results.states import CONTRACT, PUBLICITY, TABLE
 from domain.results.states import CONTRACT_DAYS as CONTRACT_DAYS
-from domain.results.states import PUBLICITY, TABLE
 from domain.results.states import AwardStatus as AwardStatus
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.services import BidStatus
@@ -364,31 +364,37 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             ),
             actor,
         )
-        ranks = {c.organisation_id: c.rank for c in candidates}
-        others = await column(
-            SealedBid.filter(lot_id=lot_id, status=BidStatus.DECRYPTED.value).values_list("organisation_id", flat=True),
-            int,
-        )
-        for org_id in sorted({int(o) for o in others} - {winner.organisation_id}):
-            await events.record(
-                LotNotAwarded(
-                    object_id=str(made.id),
-                    lot_id=lot_id,
-                    organisation_id=org_id,
-                    rank=ranks.get(org_id),
-                    winner=winner_name,
-                    price_fen=winner.price_fen,
-                    audience=Audience(orgs=(org_id,), roles=()),
-                ),
-                actor,
-            )
-        # the winner's security stays until the contract; everyone else's is let go now
-        await deposits.refund_all_but(lot_id, winner.organisation_id)
-        await guarantee_release.release_all_but(lot_id, winner.organisation_id)
+        await notify_others(actor, made, candidates, winner_name)
         return {"award_id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "result.award", {"lot": lot_id}, decide)
     return await Award.get(id=result["award_id"])
+
+
+async def notify_others(actor: Actor, made: Award, candidates: list[Candidate], winner_name: str) -> None:
+    """The result notice to every other bidder with a valid bid; their security is let go, the winner's stays
+    until the contract."""
+    lot_id = made.lot_id
+    ranks = {c.organisation_id: c.rank for c in candidates}
+    others = await column(
+        SealedBid.filter(lot_id=lot_id, status=BidStatus.DECRYPTED.value).values_list("organisation_id", flat=True),
+        int,
+    )
+    for org_id in sorted({int(o) for o in others} - {made.organisation_id}):
+        await events.record(
+            LotNotAwarded(
+                object_id=str(made.id),
+                lot_id=lot_id,
+                organisation_id=org_id,
+                rank=ranks.get(org_id),
+                winner=winner_name,
+                price_fen=made.price_fen,
+                audience=Audience(orgs=(org_id,), roles=()),
+            ),
+            actor,
+        )
+    await deposits.refund_all_but(lot_id, made.organisation_id)
+    await guarantee_release.release_all_but(lot_id, made.organisation_id)
 
 
 @raises(AlreadyConfirmed)
@@ -431,6 +437,55 @@ async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None)
 # ---------------------------------------------------------------- contract and performance
 
 
+async def conclude_contract(
+    actor: Actor, lot: Lot, made: Award | None, number: str, amount_fen: int, signed_on: date
+) -> Announcement:
+    """In the caller's transaction, with the lot and award locked: the award is contracted and the contract
+    announcement published (政府采购法实施条例 第五十条: within 2 working days of signing; here at once); the lot is
+    contracted, so the winner's deposit falls due for refund within 5 days and its guarantee is released."""
+    facts = {
+        "lot_status": lot.status,
+        "open": made is not None and made.contract_recorded_at is None,
+        "day": signed_on,
+        "today": _today(),
+        "not_before": clock.to_shanghai(made.awarded_at).date() if made else None,
+        "amount_fen": amount_fen,
+        "price_fen": made.price_fen if made else 0,
+    }
+    TABLE.precheck("record_contract", by=actor, **facts)
+    assert made is not None  # still_open
+    contracted = TABLE.fire(made.status, "record_contract", by=actor, **facts)
+    project = await Project.get(id=lot.project_id)
+    names = await _names([made.organisation_id, project.tenderer_id])
+    body = (
+        f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同已签订。</p>"
+        f"<p>合同编号：{html.escape(number)}；采购人/招标人：{html.escape(names.get(project.tenderer_id, ''))}；"
+        f"中标人：{html.escape(names.get(made.organisation_id, ''))}；"
+        f"合同金额：人民币 {_yuan(amount_fen)} 元；签订日期：{signed_on.isoformat()}。</p>"
+        f"<p>成交确认书编号：{made.confirmation_no}。</p>"
+    )
+    ann = await announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
+    now = clock.now()
+    made.contract_no, made.contract_amount_fen, made.contract_signed_on = number, amount_fen, signed_on
+    made.contract_recorded_at, made.next_check_at, made.updated_at = now, None, now
+    made.status = contracted.value
+    await made.save()
+    await events.record(
+        ContractRecorded(
+            object_id=str(made.id),
+            lot_id=lot.id,
+            contract_no=number,
+            amount_fen=amount_fen,
+            signed_on=signed_on.isoformat(),
+            announcement_id=ann.id,
+            late=made.contract_overdue_at is not None,
+            audience=Audience(orgs=(made.organisation_id, *_managers(project)), roles=KEEPERS),
+        ),
+        actor,
+    )
+    return ann
+
+
 @raises(ContractAmountMismatch)
 @use_case("result.record_contract", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def record_contract(
@@ -452,46 +507,8 @@ async def record_contract(
     async def record() -> dict[str, Any]:
         lot = await lock(Lot.filter(id=lot_id)).get()
         made = await lock(Award.filter(lot_id=lot_id)).first()
-        facts = {
-            "lot_status": lot.status,
-            "open": made is not None and made.contract_recorded_at is None,
-            "day": signed_on,
-            "today": _today(),
-            "not_before": clock.to_shanghai(made.awarded_at).date() if made else None,
-            "amount_fen": amount_fen,
-            "price_fen": made.price_fen if made else 0,
-        }
-        TABLE.precheck("record_contract", by=actor, **facts)
-        assert made is not None  # still_open
-        contracted = TABLE.fire(made.status, "record_contract", by=actor, **facts)
-        project = await Project.get(id=lot.project_id)
-        names = await _names([made.organisation_id, project.tenderer_id])
-        body = (
-            f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同已签订。</p>"
-            f"<p>合同编号：{html.escape(number)}；采购人/招标人：{html.escape(names.get(project.tenderer_id, ''))}；"
-            f"中标人：{html.escape(names.get(made.organisation_id, ''))}；"
-            f"合同金额：人民币 {_yuan(amount_fen)} 元；签订日期：{signed_on.isoformat()}。</p>"
-            f"<p>成交确认书编号：{made.confirmation_no}。</p>"
-        )
-        ann = await announce(actor, lot, AnnouncementType.CONTRACT, f"{lot.name}合同公告", body)
-        now = clock.now()
-        made.contract_no, made.contract_amount_fen, made.contract_signed_on = number, amount_fen, signed_on
-        made.contract_recorded_at, made.next_check_at, made.updated_at = now, None, now
-        made.status = contracted.value
-        await made.save()
-        await events.record(
-            ContractRecorded(
-                object_id=str(made.id),
-                lot_id=lot_id,
-                contract_no=number,
-                amount_fen=amount_fen,
-                signed_on=signed_on.isoformat(),
-                announcement_id=ann.id,
-                late=made.contract_overdue_at is not None,
-                audience=Audience(orgs=(made.organisation_id, *_managers(project)), roles=KEEPERS),
-            ),
-            actor,
-        )
+        await conclude_contract(actor, lot, made, number, amount_fen, signed_on)
+        assert made is not None  # conclude_contract refuses a lot without an award
         return {"award_id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "result.record_contract", request, record)
@@ -530,6 +547,11 @@ async def record_performance(
         now = clock.now()
         made.performance_recorded_at, made.status, made.updated_at = now, completed.value, now
         await made.save()
+        contract = await lock(Contract.filter(lot_id=lot_id)).first()
+        if contract is not None and CONTRACT.allows(contract.status, "complete", by=actor):
+            contract.status = CONTRACT.fire(contract.status, "complete", by=actor).value
+            contract.updated_at = now
+            await contract.save(update_fields=["status", "updated_at"])
         await events.record(
             PerformanceRecorded(
                 object_id=str(made.id),

@@ -56,7 +56,7 @@ from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.guarantees.models import Guarantee
 from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
 from domain.registration.models import Registration
-from domain.results.models import Award
+from domain.results.models import Award, Contract
 from domain.supervision.models import CollusionAlert
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 
@@ -74,6 +74,7 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("ExpertDraw", ExpertDraw),
     ("Evaluation", Evaluation),
     ("Award", Award),
+    ("Contract", Contract),
     ("Auction", Auction),
     ("Announcement", Announcement),
     ("Objection", Objection),

@@ -10,7 +10,8 @@ from domain.common.money import Money
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from domain.publication.models import Lot
 from domain.results import services as results
-from domain.results.models import Award
+from domain.results.models import Award, Contract
+from domain.results.states import WITHDRAWAL_GROUNDS, WithdrawalReason
 from notifications.rules.common import lot_and_project, managers, notify, supervisors_of
 
 
@@ -98,4 +99,74 @@ async def contract_overdue(event: OutboxEvent) -> list[NewNotification]:
         trade_code=lot.trade_code,
         confirmation_no=award.confirmation_no,
         due=shanghai_text(award.contract_due_at),
+    )
+
+
+async def award_withdrawn(event: OutboxEvent) -> list[NewNotification]:
+    """To the withdrawn winner, the tenderer (and its agency): the award left it, and whether the lot failed."""
+    found = await lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, project = found
+    reason = WithdrawalReason(str(event.payload["reason"]))
+    orgs = [int(event.payload["organisation_id"]), *managers(project)]
+    return notify(
+        event,
+        await active_users_of(orgs),
+        Kind.AWARD_WITHDRAWN,
+        "result.award_withdrawn.failed" if event.payload.get("failed") else "result.award_withdrawn",
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        rank=int(event.payload["rank"]),
+        ground=WITHDRAWAL_GROUNDS[reason].zh,
+        basis=str(event.payload.get("basis") or ""),
+    )
+
+
+_CONTRACT_STEPS = {
+    "changed": ("变更", "changed"),
+    "accepted": ("验收", "accepted"),
+    "paid": ("付款登记", "paid"),
+    "terminated": ("终止", "terminated"),
+}
+
+
+async def contract_moved(event: OutboxEvent) -> list[NewNotification]:
+    """A drafted contract to the winner, a half-signed one to the party whose signature is awaited, a change, an
+    acceptance, a payment or a termination to the supplier."""
+    found = await lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, _ = found
+    step = str(event.payload["step"])
+    contract = await Contract.get_or_none(id=int(event.object_id))
+    if contract is None:
+        return []
+    step_zh, step_en = _CONTRACT_STEPS.get(step, ("", ""))
+    if step == "drafted":
+        org, template = contract.organisation_id, "result.contract.drafted"
+    elif step == "signed":
+        waiting = event.payload.get("waiting_for")
+        if waiting is None:
+            return []  # both signed: the contract announcement tells everyone
+        org, template = int(waiting), "result.contract.signed"
+    elif step in _CONTRACT_STEPS:
+        org, template = contract.organisation_id, "result.contract.changed"
+    else:
+        return []
+    return notify(
+        event,
+        await active_users_of([org]),
+        Kind.CONTRACT,
+        template,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        contract_no=contract.contract_no,
+        amount=Money(int(event.payload.get("amount_fen") or 0)).yuan_text(),
+        step_zh=step_zh,
+        step_en=step_en,
     )

@@ -114,6 +114,7 @@ TYPE_NAMES = {
     AnnouncementType.CONTRACT: "合同公告",
     AnnouncementType.PERFORMANCE: "履约信息公告",
     AnnouncementType.TERMINATION: "终止公告",
+    AnnouncementType.CONTRACT_CHANGE: "合同变更（终止）公告",
     AnnouncementType.COMPLAINT_DECISION: "投诉处理决定公告",
 }
 

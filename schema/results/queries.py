@@ -6,19 +6,25 @@ from typing import Annotated, TypeAlias
 import strawberry
 from strawberry.types import Info
 
+from domain.certificates import acts
 from domain.common.errors import DomainError
+from domain.publication import models as lot_models
+from domain.results import cancellation as cancellations
+from domain.results import contracts, sequence
 from domain.results import models as result_models
 from domain.results import services as results
 from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node, int_id, node_resolver, to_global_id
+from schema.results import records
 from schema.scalars import Fen
 
 AwardState: TypeAlias = results.AwardStatus
 strawberry.enum(
     AwardState,
     name="AwardState",
-    description="AWARDED (result announced), CONFIRMED (the winner acknowledged), CONTRACTED, COMPLETED.",
+    description="AWARDED (result announced), CONFIRMED (the winner acknowledged), CONTRACTED, COMPLETED, "
+    "WITHDRAWN (the winner left; the next candidate or the lot fails), FAILED (no candidate remained).",
 )
 describe_values(
     AwardState,
@@ -27,6 +33,8 @@ describe_values(
         "CONFIRMED": "The winner acknowledged the result confirmation (成交确认书).",
         "CONTRACTED": "The contract is recorded and announced.",
         "COMPLETED": "The performance record is published.",
+        "WITHDRAWN": "The winner declined or was disqualified: the tenderer awards the next candidate.",
+        "FAILED": "No candidate remained: the lot failed (流标).",
     },
 )
 
@@ -107,6 +115,32 @@ class LotResult:
     confirmation: ResultConfirmation | None = strawberry.field(
         description="The result confirmation: for the winner and the keepers of the lot, else null."
     )
+
+    @fields.field(description="Winners that left the award, oldest first (sequential award, 第五十五条).")
+    async def withdrawals(self, info: Info) -> list[records.AwardWithdrawal]:
+        actor, lot_pk = info.context.actor, int_id(self.lot_id, "Lot", "lotId")
+        lines = await sequence.withdrawals_of(actor, lot_pk)
+        return [
+            records.withdrawal_of(line, await sequence.sees_detail(actor, lot_pk, line.withdrawal.organisation_id))
+            for line in lines
+        ]
+
+    @fields.field(
+        description="The contract: public once signed by both and announced; while pending, for both parties, "
+        "the agency and the lot's keepers."
+    )
+    async def contract(self, info: Info) -> records.Contract | None:
+        lot_pk = int_id(self.lot_id, "Lot", "lotId")
+        view = await contracts.contract_of(info.context.actor, lot_pk)
+        if view is None:
+            return None
+        lot = await lot_models.Lot.get(id=lot_pk)
+        return records.contract_of(view, acts.encode(contracts.content_of(lot, view.contract)).decode())
+
+    @fields.field(description="The cancellations (终止/废标) that ended the lot, public like their announcements.")
+    async def cancellations(self, info: Info) -> list[records.Cancellation]:
+        rows = await cancellations.cancellations_of(int_id(self.lot_id, "Lot", "lotId"))
+        return [records.cancellation_of(row) for row in rows]
 
 
 def lot_result_of(view: results.ResultView) -> LotResult:
