@@ -42,6 +42,7 @@ _PARAMS: dict[str, str] = {
     "amount_fen": "The amount at stake, in fen.",
     "current_price_fen": "The auction's current price when the bid arrived, in fen.",
     "min_next_fen": "The lowest bid accepted next (current price plus one increment), in fen.",
+    "max_next_fen": "Reverse auction: the highest bid accepted next (current price less one increment), in fen.",
     "seq": "The auction's sequence number when the bid was refused: bids after it are newer.",
     "retry_at": "When the next attempt is allowed.",
     "locked_until": "When the account can sign in again.",
@@ -67,17 +68,10 @@ _PARAMS: dict[str, str] = {
     "ends_at": "When the candidate publicity ends.",
     "confirmed_at": "When the winner acknowledged the result confirmation.",
     "price_fen": "The winning price, which the contract amount must equal, in fen.",
-    "rank": "The candidate's rank in the committee's report.",
-    "next_rank": "The rank of the candidate to award next.",
-    "limit_fen": "The most the supplements may add together (10% of the original amount), in fen.",
 }
 _PARAMS_OF: dict[tuple[str, str], str] = {
     ("ClaimExceedsGuarantee", "amount_fen"): "The guaranteed amount, the most a claim may ask for, in fen.",
     ("ContractAmountMismatch", "amount_fen"): "The contract amount sent, in fen.",
-    (
-        "PaymentsExceedContract",
-        "amount_fen",
-    ): "The contract's current amount, the most all payments may add to, in fen.",
     ("ComplaintTooLate", "deadline"): "When the period for complaining ended.",
     ("ComplaintTooLate", "days"): "The days a complaint is allowed after the complainant knew of the act.",
     ("RegistrationClosed", "opens_at"): "When registration opens (or opened).",
@@ -85,6 +79,7 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("LotPaused", "reason"): "What pauses the lot: an unanswered objection or a suspension by the supervisor.",
     ("LocalProtectionBanned", "rule"): "The eligibility rule that amounts to local protection.",
     ("NotEligible", "rule"): "The eligibility rule the organisation does not meet.",
+    ("ListingNotOpen", "status"): "The listing's status: scheduled (not open yet), sold, auction or failed (ended).",
 }
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."
 _MESSAGE = "Human-readable explanation, in the caller's language (zh-CN by default, English on request)."

@@ -72,8 +72,7 @@ class Kind(StrEnum):
     EXPERT_REPLACEMENT_NEEDED = "expert_replacement_needed"
     COMMITTEE_COMPLETE = "committee_complete"
     EXPERT_DRAWN = "expert_drawn"
-    AWARD_WITHDRAWN = "award_withdrawn"
-    CONTRACT = "contract"
+    LISTING_ENDED = "listing_ended"
 
 
 class Channel(StrEnum):

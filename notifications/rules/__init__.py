@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from domain.common.models import OutboxEvent
 from domain.notifications.services import NewNotification
 from notifications.rules.accounts import credit_recorded, organisation_reviewed, punishment_listed
-from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notices
+from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notices, listing_ended
 from notifications.rules.common import BatchRule, Rule
 from notifications.rules.complaints import (
     collusion_alert,
@@ -37,14 +37,7 @@ from notifications.rules.publication import (
     tender_document_changed,
 )
 from notifications.rules.registration import deposit_changed, guarantee_changed, registered
-from notifications.rules.results import (
-    award_withdrawn,
-    candidates_published,
-    contract_moved,
-    contract_overdue,
-    evaluation_reported,
-    result_notice,
-)
+from notifications.rules.results import candidates_published, contract_overdue, evaluation_reported, result_notice
 from notifications.rules.tendering import deadline_approaching, decryption_window
 
 RULES: dict[str, Rule] = {
@@ -73,8 +66,6 @@ RULES: dict[str, Rule] = {
     "result.awarded": result_notice,
     "result.not_awarded": result_notice,
     "result.contract_overdue": contract_overdue,
-    "result.award_withdrawn": award_withdrawn,
-    "result.contract": contract_moved,
     **{
         f"guarantee.{step}": guarantee_changed
         for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
@@ -83,6 +74,7 @@ RULES: dict[str, Rule] = {
     "deposit.refund_scheduled": deposit_changed,
     "deposit.refunded": deposit_changed,
     "auction.phase_changed": auction_ended,
+    "listing.ended": listing_ended,
     "registration.created": registered,
     "saved_search.matched": saved_search_matched,
     "organisation.approved": organisation_reviewed,

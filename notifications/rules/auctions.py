@@ -1,10 +1,11 @@
-"""Online auctions: starting soon, outbid, won, ended."""
+"""Online auctions: starting soon, outbid, won, ended; listings (挂牌): ended (sold, turned into an auction, failed)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from domain.auctions.models import Auction, AuctionEntry
+from domain.auctions.models import Auction, AuctionEntry, Listing, ListingOffer
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
@@ -83,4 +84,33 @@ async def auction_ended(event: OutboxEvent) -> list[NewNotification]:
         lot=lot.name,
         price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
         bidder_no=event.payload.get("leading_bidder_no") or "",
+    )
+
+
+async def listing_ended(event: OutboxEvent) -> list[NewNotification]:
+    """To every registrant of the listing's lot: sold, turned into an auction (when it starts), or failed."""
+    from domain.registration.models import Registration
+
+    listing = await Listing.get_or_none(id=int(event.object_id))
+    if listing is None:
+        return []
+    lot = await Lot.get(id=listing.lot_id)
+    registered = await column(
+        Registration.filter(lot_id=lot.id, status="registered").values_list("organisation_id", flat=True), int
+    )
+    offered = await column(ListingOffer.filter(listing_id=listing.id).values_list("organisation_id", flat=True), int)
+    starts = event.payload.get("auction_starts_at")
+    return notify(
+        event,
+        await active_users_of(int(o) for o in {*registered, *offered}),
+        Kind.LISTING_ENDED,
+        f"listing.ended.{event.payload.get('status')}",
+        object_type="Lot",
+        object_id=str(lot.id),
+        time_critical=event.payload.get("status") == "auction",
+        lot=lot.name,
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+        bidder_no=event.payload.get("leading_bidder_no") or "",
+        offerers=int(event.payload.get("offerers") or 0),
+        starts_at=shanghai_text(datetime.fromisoformat(starts)) if starts else "",
     )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain.auctions import services as auctions
 from domain.common import idempotency
 from domain.common.events import live_message
+from schema.auctions.listing import ListingMutations
 from schema.auctions.types import Auction, AuctionBid
 from schema.certificates.types import SignatureInput, signed
 from schema.errors import mutation, result_union
@@ -22,15 +23,23 @@ BIDS_PER_SECOND = 5  # per bidder: enough for a person, not for a script hammeri
 log = logging.getLogger("palmtrade.schema.auctions")
 
 
-@strawberry.input(description="The rules of an online auction; the reserve price is never shown before the end.")
+@strawberry.input(
+    description="The rules of an online auction or a reverse auction (反向竞价); the reserve price (the ceiling) is "
+    "never shown before the end."
+)
 class AuctionConfigureInput:
-    lot_id: strawberry.ID = strawberry.field(description="Global id of a draft online-auction lot the caller manages.")
+    lot_id: strawberry.ID = strawberry.field(
+        description="Global id of a draft online-auction or reverse-auction lot the caller manages."
+    )
     starting_price_fen: Fen = strawberry.field(description="起拍价 in fen: the first bid may be this much.")
     increment_fen: Fen = strawberry.field(
-        description="加价幅度 in fen: every later bid is the current price plus whole increments."
+        description="加价幅度 in fen: every later bid is the current price plus whole increments (reverse auction: "
+        "降价幅度, less whole increments)."
     )
     reserve_price_fen: Fen = strawberry.field(
-        description="保留价 in fen, at least the starting price: below it the auction fails; hidden until the end."
+        description="保留价 in fen, at least the starting price: below it the auction fails; hidden until the end. "
+        "Reverse auction: the ceiling (最高限价), positive and at most the starting price: a bid above it is refused "
+        "(BID_ABOVE_CEILING, naming no figure); hidden until the end."
     )
     starts_at: datetime = strawberry.field(description="When bidding opens; not before the lot's entry deadline.")
     free_bidding_minutes: int = strawberry.field(description="Minutes of free bidding before timed bidding starts.")
@@ -52,11 +61,14 @@ class AuctionConfigured:
 AuctionConfigureResult = result_union("AuctionConfigureResult", AuctionConfigured, [auctions.configure_auction])
 
 
-@strawberry.input(description="A bid in fen: the current price plus whole increments.")
+@strawberry.input(
+    description="A bid in fen: the current price plus whole increments (reverse auction: less whole increments)."
+)
 class BidPlaceInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of a live online-auction lot the caller entered.")
     amount_fen: Fen = strawberry.field(
-        description="The bid in fen: the current price (or the starting price) plus whole increments."
+        description="The bid in fen: the current price (or the starting price) plus whole increments; in a reverse "
+        "auction less whole increments, at most the sealed ceiling."
     )
     idempotency_key: str | None = strawberry.field(
         default=None,
@@ -81,7 +93,7 @@ BidPlaceResult = result_union("BidPlaceResult", BidPlaced, [auctions.place_bid, 
 
 
 @strawberry.type
-class AuctionMutations:
+class AuctionMutations(ListingMutations):
     @mutation(
         AuctionConfigureResult,
         description="Set the auction rules of a draft lot (tenderer).",

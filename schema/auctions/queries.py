@@ -8,6 +8,7 @@ from strawberry.types import Info
 from domain.auctions import services as auctions
 from domain.common.errors import DomainError, InvalidInput, NotFound
 from schema import fields
+from schema.auctions.listing import ListingQueries
 from schema.auctions.types import Auction, AuctionBid
 from schema.permissions import IsUser
 from schema.relay import int_id
@@ -28,7 +29,7 @@ class AuctionBidBatch:
 
 
 @strawberry.type
-class AuctionQueries:
+class AuctionQueries(ListingQueries):
     @fields.field(description="A lot's auction; public (kiosks), bidder numbers only.")
     async def auction(
         self,

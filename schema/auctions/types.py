@@ -31,12 +31,25 @@ describe_values(
 )
 
 
-@strawberry.type(description="The live state of an auction.")
+@strawberry.type(
+    description="The live state of an auction: an online auction (the price goes up) or a reverse auction (反向竞价, "
+    "descending: the price goes down, the lowest bid wins)."
+)
 class Auction(Node):
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot auctioned.")
     phase: AuctionPhase = strawberry.field(description="Scheduled, free bidding, timed bidding, sold or failed.")
+    descending: bool = strawberry.field(
+        description="反向竞价 (procurement): the price goes down by whole increments, the lowest bid wins, and the "
+        "reserve is a sealed ceiling (最高限价): a bid above it is refused with BID_ABOVE_CEILING."
+    )
+    from_listing: bool = strawberry.field(
+        description="挂牌转竞价: made at a listing's end; its bidders are the listing's offerers and the highest offer "
+        "leads from the start."
+    )
     starting_price_fen: Fen = strawberry.field(description="起拍价: the price the first bid may be, in fen.")
-    increment_fen: Fen = strawberry.field(description="加价幅度: a bid is the current price plus whole increments.")
+    increment_fen: Fen = strawberry.field(
+        description="加价幅度: a bid is the current price plus whole increments (descending: less whole increments)."
+    )
     starts_at: datetime = strawberry.field(description="When bidding opens; entered bidders get their numbers then.")
     free_ends_at: datetime = strawberry.field(description="When timed bidding starts.")
     countdown_seconds: int = strawberry.field(
@@ -48,24 +61,34 @@ class Auction(Node):
     ends_at: datetime | None = strawberry.field(description="Set in timed bidding; each bid may move it later.")
     seq: int = strawberry.field(description="Accepted bids so far; each bid carries its number.")
     current_price_fen: Fen | None = strawberry.field(
-        description="The highest accepted bid, in fen; null before the first bid."
+        description="The leading accepted bid (the highest; descending: the lowest), in fen; null before the first "
+        "bid (an auction made from a listing starts with its highest offer)."
     )
-    leading_bidder_no: str | None = strawberry.field(description="竞买号 of the highest bid.")
+    leading_bidder_no: str | None = strawberry.field(description="竞买号 of the leading bid.")
     min_next_bid_fen: Fen = strawberry.field(
-        description="The lowest bid accepted next: the starting price, then the current price plus one increment."
+        description="The lowest bid accepted next: the starting price, then the current price plus one increment; "
+        "descending: the lowest positive price on the increments."
     )
-    reserve_price_fen: Fen | None = strawberry.field(description="保留价: null until the auction is over.")
+    max_next_bid_fen: Fen | None = strawberry.field(
+        description="Descending only: the highest bid accepted next (the starting price, then the current price "
+        "less one increment), unless the sealed ceiling is lower; null in an ascending auction."
+    )
+    reserve_price_fen: Fen | None = strawberry.field(
+        description="保留价 (descending: the sealed ceiling 最高限价): null until the auction is over."
+    )
     winner_name: str | None = strawberry.field(description="Public once sold.")
     server_time: datetime = strawberry.field(description="Align countdowns to this.")
 
     @classmethod
     async def from_model(cls, m: models.Auction, lot_global_id: str) -> "Auction":
         winner = await auctions.winner_of(m)
-        current = m.current_price_fen
+        limit = auctions.next_limit(m)
         return cls(
             _pk=m.id,
             lot_id=strawberry.ID(lot_global_id),
             phase=AuctionPhase(m.phase),
+            descending=m.descending,
+            from_listing=m.from_listing,
             starting_price_fen=m.starting_price_fen,
             increment_fen=m.increment_fen,
             starts_at=m.starts_at,
@@ -74,9 +97,10 @@ class Auction(Node):
             entry_deadline=m.entry_deadline,
             ends_at=m.ends_at,
             seq=m.seq,
-            current_price_fen=current,
+            current_price_fen=m.current_price_fen,
             leading_bidder_no=m.leading_bidder_no,
-            min_next_bid_fen=m.starting_price_fen if current is None else current + m.increment_fen,
+            min_next_bid_fen=Fen((limit - 1) % int(m.increment_fen) + 1 if m.descending else limit),
+            max_next_bid_fen=Fen(limit) if m.descending else None,
             reserve_price_fen=optional_fen(auctions.reserve_shown(m)),
             winner_name=winner.name if winner else None,
             server_time=clock.now(),

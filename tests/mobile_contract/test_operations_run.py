@@ -196,6 +196,10 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("MyBidderNumber", lambda w: {"lotId": w.auction_id}),
     ("BidPlace", lambda w: {"input": {"lotId": w.auction_id, "amountFen": START_PRICE}}),
     ("AuctionBidsAfter", lambda w: {"lotId": w.auction_id, "afterSeq": 0}),
+    # a listing's screens, asked of the auction's lot (no listing: null, an empty history, NOT_FOUND)
+    ("ListingState", lambda w: {"lotId": w.auction_id}),
+    ("ListingOffers", lambda w: {"lotId": w.auction_id, "afterSeq": 0}),
+    ("ListingOfferPlace", lambda w: {"input": {"lotId": w.auction_id, "amountFen": START_PRICE}}),
     ("LotResult", lambda w: {"lotId": w.lot_id}),
     ("ResultConfirm", lambda w: {"input": {"lotId": w.lot_id}}),
     (
