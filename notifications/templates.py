@@ -221,6 +221,40 @@ TEMPLATES: dict[str, Template] = {
         "The contract for “{lot}” ({trade_code}, confirmation {confirmation_no}) was due by {due} "
         "and has not been recorded.",
     ),
+    "result.award_withdrawn": Template(
+        "中标资格变更",
+        "“{lot}”（{trade_code}）原排名第 {rank} 名的中标人因{ground}（{basis}）不再作为中标人。"
+        "招标人将依次确定下一名中标候选人为中标人。",
+        "Award withdrawn",
+        "The award of “{lot}” ({trade_code}) left the candidate ranked {rank} ({basis}). "
+        "The tenderer awards the next candidate.",
+    ),
+    "result.award_withdrawn.failed": Template(
+        "中标候选人均不符合中标条件",
+        "“{lot}”（{trade_code}）原排名第 {rank} 名的中标人因{ground}（{basis}）不再作为中标人，"
+        "已无其他中标候选人，本次招标失败（流标）。招标人可依法重新招标。",
+        "No candidate remains",
+        "The award of “{lot}” ({trade_code}) left the candidate ranked {rank} ({basis}) and no candidate "
+        "remains: the lot failed.",
+    ),
+    "result.contract.drafted": Template(
+        "请签署合同",
+        "“{lot}”（{trade_code}）合同（编号 {contract_no}，金额 {amount} 元）已拟定，请使用数字证书签署。",
+        "Contract to sign",
+        "The contract {contract_no} for “{lot}” ({trade_code}), CNY {amount}, awaits your signature.",
+    ),
+    "result.contract.signed": Template(
+        "对方已签署合同",
+        "“{lot}”（{trade_code}）合同（编号 {contract_no}）对方已签署，请使用数字证书签署。",
+        "The other party signed",
+        "The other party signed contract {contract_no} for “{lot}” ({trade_code}); it awaits your signature.",
+    ),
+    "result.contract.changed": Template(
+        "合同{step_zh}",
+        "“{lot}”（{trade_code}）合同（编号 {contract_no}）已{step_zh}，合同金额 {amount} 元。",
+        "Contract {step_en}",
+        "Contract {contract_no} for “{lot}” ({trade_code}) was {step_en}; amount CNY {amount}.",
+    ),
     "objection.raised": Template(
         "收到异议",
         "“{lot}”（{trade_code}）收到对{stage_zh}的异议，请于{due}前答复。",
@@ -373,6 +407,7 @@ STAGE_WORDS: dict[str, tuple[str, str]] = {
     ObjectionStage.DOCUMENTS: (STAGE_ZH[ObjectionStage.DOCUMENTS], "the tender documents"),
     ObjectionStage.OPENING: (STAGE_ZH[ObjectionStage.OPENING], "the bid opening"),
     ObjectionStage.PUBLICITY: (STAGE_ZH[ObjectionStage.PUBLICITY], "the evaluation result"),
+    ObjectionStage.CANCELLATION: (STAGE_ZH[ObjectionStage.CANCELLATION], "the cancellation"),
 }
 SUBJECT_WORDS: dict[str, tuple[str, str]] = {
     ComplaintSubject.DOCUMENTS: (SUBJECT_ZH[ComplaintSubject.DOCUMENTS], "tender documents"),

@@ -68,10 +68,17 @@ _PARAMS: dict[str, str] = {
     "ends_at": "When the candidate publicity ends.",
     "confirmed_at": "When the winner acknowledged the result confirmation.",
     "price_fen": "The winning price, which the contract amount must equal, in fen.",
+    "rank": "The candidate's rank in the committee's report.",
+    "next_rank": "The rank of the candidate to award next.",
+    "limit_fen": "The most the supplements may add together (10% of the original amount), in fen.",
 }
 _PARAMS_OF: dict[tuple[str, str], str] = {
     ("ClaimExceedsGuarantee", "amount_fen"): "The guaranteed amount, the most a claim may ask for, in fen.",
     ("ContractAmountMismatch", "amount_fen"): "The contract amount sent, in fen.",
+    (
+        "PaymentsExceedContract",
+        "amount_fen",
+    ): "The contract's current amount, the most all payments may add to, in fen.",
     ("ComplaintTooLate", "deadline"): "When the period for complaining ended.",
     ("ComplaintTooLate", "days"): "The days a complaint is allowed after the complainant knew of the act.",
     ("RegistrationClosed", "opens_at"): "When registration opens (or opened).",

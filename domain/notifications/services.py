@@ -73,6 +73,8 @@ class Kind(StrEnum):
     COMMITTEE_COMPLETE = "committee_complete"
     EXPERT_DRAWN = "expert_drawn"
     LISTING_ENDED = "listing_ended"
+    AWARD_WITHDRAWN = "award_withdrawn"
+    CONTRACT = "contract"
 
 
 class Channel(StrEnum):

@@ -37,7 +37,14 @@ from notifications.rules.publication import (
     tender_document_changed,
 )
 from notifications.rules.registration import deposit_changed, guarantee_changed, registered
-from notifications.rules.results import candidates_published, contract_overdue, evaluation_reported, result_notice
+from notifications.rules.results import (
+    award_withdrawn,
+    candidates_published,
+    contract_moved,
+    contract_overdue,
+    evaluation_reported,
+    result_notice,
+)
 from notifications.rules.tendering import deadline_approaching, decryption_window
 
 RULES: dict[str, Rule] = {
@@ -66,6 +73,8 @@ RULES: dict[str, Rule] = {
     "result.awarded": result_notice,
     "result.not_awarded": result_notice,
     "result.contract_overdue": contract_overdue,
+    "result.award_withdrawn": award_withdrawn,
+    "result.contract": contract_moved,
     **{
         f"guarantee.{step}": guarantee_changed
         for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
