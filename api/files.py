@@ -133,7 +133,8 @@ async def tus_create(request: Request) -> Response:
             "Upload-Length 须等于申报的文件大小",
             "Upload-Length must equal the size declared when the upload was granted",
         )
-    headers = _tus_headers({"location": _location(request, upload.id), "upload-offset": str(upload.received)})
+    offset = await uploads.resume_offset(upload)
+    headers = _tus_headers({"location": _location(request, upload.id), "upload-offset": str(offset)})
     headers.update(_expires(upload))
     return Response(status_code=201, headers=headers)
 
@@ -158,7 +159,8 @@ async def tus_upload(request: Request) -> Response:
     except DomainError as err:
         return _error(request, err)
     if request.method == "HEAD":
-        headers = _tus_headers({"upload-offset": str(upload.received), "upload-length": str(upload.declared_size)})
+        offset = await uploads.resume_offset(upload)  # what is really staged (a crash may have lost bytes)
+        headers = _tus_headers({"upload-offset": str(offset), "upload-length": str(upload.declared_size)})
         headers.update(_expires(upload))
         if upload.status == "complete" and upload.document_id:
             headers["upload-document-id"] = str(upload.document_id)

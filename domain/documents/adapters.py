@@ -22,8 +22,9 @@ class Deps:
     upload_ttl: timedelta = timedelta(hours=24)
     link_ttl: timedelta = timedelta(minutes=10)
     presigned_downloads: bool = True
-    # per process: the running SHA-256 of an upload fed here, so finishing it need not read it all again
-    hashers: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    # per process: the running SHA-256 of an upload fed here (uploads.RunningDigest), so finishing it need not
+    # read it all again
+    hashers: dict[str, Any] = field(default_factory=dict)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
 

@@ -2,14 +2,38 @@
 object storage (AWS S3, Aliyun OSS, Tencent COS, Huawei OBS, MinIO) are used alike.
 
 Objects are named by their SHA-256 (`objects/ab/cd/<sha256>`); an upload under way is staged under
-`uploads/<id>/`: appended to one file where the store can append (a folder), one part per request otherwise.
+`uploads/<id>/`: one file written at the upload's offset on a folder, one part per request otherwise.
+
+On a folder the staged file is written with plain system calls from a worker thread (`write_at`), not through
+OpenDAL's writer: the event loop keeps receiving the next megabyte while a thread writes (and hashes, see
+`Sink`) the last one, the received chunks reach the file without being joined into one buffer (`os.writev`),
+and nothing is fsynced per request. OpenDAL's folder writer fsyncs on every close (6-9 ms per tus PATCH, the
+client waiting), joins and copies each chunk, and runs its writes on its own runtime (bench/documents.py,
+bench/README.md "Issue 17 upload throughput").
+
+Durability on a folder. A tus PATCH is acknowledged (204) once its bytes are in the file (the page cache), not on
+the disk: a process that dies loses nothing acknowledged; a power loss or kernel crash may. After one, the
+offset the server reports is the smaller of the recorded one and the staged file's size (`staged_size`), so a
+client resumes from bytes that are really there; a staged file longer than recorded (a process that died
+between writing and recording) is cut back to the recorded offset before the next bytes are written; and bytes
+that a crash left damaged inside the file fail the SHA-256 check of the whole file, which refuses it. A
+finished file is fsynced, renamed to its object name and its folder fsynced (`promote`) before the upload is
+recorded complete and the last PATCH answered: an accepted document survives a power loss. Fsyncing every PATCH
+(or every few MiB) would buy nothing a resuming client does not already get from the reported offset, and would
+stop the upload for each flush.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
-from collections.abc import AsyncIterator
+import os
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +45,9 @@ from domain.documents.errors import StorageUnavailable
 log = logging.getLogger("palmtrade.documents")
 
 CHUNK = 1024 * 1024
+# received bytes handed to the worker thread at a time (a folder): the loop fills the next batch meanwhile, so at
+# most two batches (and the server's own read buffer) are held per request
+BATCH = 1024 * 1024
 # what OpenDAL raises: its own classes (no common base) and, from file objects, OSError
 FAILURES: tuple[type[Exception], ...] = (
     OSError,
@@ -44,6 +71,83 @@ def staging_path(upload_id: str, index: int) -> str:
     return f"uploads/{upload_id}/{index:06d}"
 
 
+# what the worker thread does with each batch once it is in the file: its position in the file and its chunks
+# (the running SHA-256 and a request's checksum are fed there, off the event loop: hashlib lets go of the GIL)
+Sink = Callable[[int, list[bytes]], None]
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+WRITERS = 8  # threads writing staged uploads (a folder), per process
+
+
+def _writers() -> ThreadPoolExecutor:
+    """The threads that write staged uploads: their own pool, so an upload neither waits behind the CPU pool's
+    password hashing (domain/common/cpu.py) nor fills asyncio's default executor."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="files")
+        return _pool
+
+
+def _open_at(file: Path, offset: int) -> int:
+    """A staged file opened for writing at `offset` (created with its folder); bytes past `offset` (written by a
+    process that died before recording them) are cut off. A file shorter than `offset` is the caller's error."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    try:
+        size = os.fstat(fd).st_size
+        if size < offset:
+            raise OSError(errno.EINVAL, f"staged file holds {size} bytes, not {offset}")
+        if size > offset:
+            os.ftruncate(fd, offset)
+        os.lseek(fd, offset, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _write_all(fd: int, chunks: list[bytes]) -> None:
+    """All of `chunks` at the file's position, one writev for the batch (no join: no copy in user space)."""
+    total = sum(len(c) for c in chunks)
+    done = os.writev(fd, chunks)
+    if done == total:
+        return
+    rest = memoryview(b"".join(chunks))[done:]  # a short write (a signal, a full disk): finish it piecewise
+    while rest:
+        rest = rest[os.write(fd, rest) :]
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _promote_file(root: Path, source: Path, target: Path) -> None:
+    """The staged file made durable under its object name: fsync it, make the object's folders (each new one
+    fsynced into its parent), rename, fsync the object's folder."""
+    fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    missing = []
+    folder = target.parent
+    while not folder.exists() and folder != root:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(exist_ok=True)
+        _fsync_dir(made.parent)
+    os.replace(source, target)
+    _fsync_dir(target.parent)
+
+
 class BlobStore:
     """Streams bytes in and out of one OpenDAL operator; memory stays at a chunk or two per transfer."""
 
@@ -56,6 +160,8 @@ class BlobStore:
         self.can_rename = bool(capability.rename)
         self.can_presign = bool(capability.presign_read)
         self.description = description
+        # a folder's absolute path: staged uploads are written there with system calls (`write_at`)
+        self.root: Path | None = None
 
     @classmethod
     def from_url(cls, url: str, access_key_id: str | None = None, secret_access_key: str | None = None) -> BlobStore:
@@ -63,9 +169,11 @@ class BlobStore:
         parts = urlsplit(url)
         if parts.scheme in ("", "fs", "file"):
             root = (parts.netloc + parts.path) if parts.scheme else url
-            return cls(
+            store = cls(
                 opendal.AsyncOperator("fs", root=root or "data/files"), description=f"folder {root}", folder=True
             )
+            store.root = Path(root or "data/files").absolute()
+            return store
         service = OBJECT_STORES.get(parts.scheme)
         if service is None:
             raise ValueError(f"STORAGE_URL: unknown scheme {parts.scheme!r} (fs, s3, oss, cos, obs)")
@@ -115,6 +223,73 @@ class BlobStore:
                 raise StorageUnavailable() from err
         return written
 
+    @property
+    def writes_at(self) -> bool:
+        """The store writes a staged upload as one file at an offset (a folder): `write_at`, `staged_size`."""
+        return self.root is not None
+
+    def _local(self, path: str) -> Path:
+        if self.root is None:
+            raise RuntimeError("not a folder store")
+        return self.root / path
+
+    async def staged_size(self, path: str) -> int | None:
+        """The size of a staged file (a folder): what a crash left of it; None when there is none."""
+        try:
+            return (await asyncio.to_thread(os.stat, self._local(path))).st_size
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StorageUnavailable() from err
+
+    async def write_at(self, path: str, offset: int, chunks: AsyncIterator[bytes], sink: Sink | None = None) -> int:
+        """A folder's staged file: writes what the stream yields at `offset` (what arrived before a broken
+        connection too), from a worker thread, a batch at a time while the loop receives the next one; `sink`
+        gets each batch in the thread once it is written. Returns the bytes written. No fsync (see the module's
+        docstring): `promote` makes the finished file durable."""
+        pool = _writers()
+        try:
+            fd = await asyncio.wrap_future(pool.submit(_open_at, self._local(path), offset))
+        except OSError as err:
+            log.warning("storage write of %s failed: %s", path, err)
+            raise StorageUnavailable() from err
+
+        def job(at: int, batch: list[bytes]) -> None:
+            _write_all(fd, batch)
+            if sink is not None:
+                sink(at, batch)
+
+        written = 0
+        pending: Future[None] | None = None  # the thread's batch: one at a time, so the file and the hash in order
+        batch: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in chunks:
+                batch.append(chunk)
+                size += len(chunk)
+                if size >= BATCH:
+                    if pending is not None:
+                        await asyncio.wrap_future(pending)
+                    pending = pool.submit(job, offset + written, batch)
+                    written += size
+                    batch, size = [], 0
+            if pending is not None:
+                await asyncio.wrap_future(pending)
+            if batch:
+                pending = pool.submit(job, offset + written, batch)
+                written += size
+                await asyncio.wrap_future(pending)
+        except OSError as err:
+            log.warning("storage write of %s failed: %s", path, err)
+            raise StorageUnavailable() from err
+        finally:
+            if pending is not None:
+                # closed once the thread is done with it, also when this request was cancelled meanwhile
+                pending.add_done_callback(lambda _: os.close(fd))
+            else:
+                os.close(fd)
+        return written
+
     async def read(self, path: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """The bytes of an object from `offset`, `length` of them (all when None), a chunk at a time."""
         try:
@@ -157,7 +332,7 @@ class BlobStore:
         """Deletes an upload's staged parts (by name: listing is not needed, and not every store lists alike)."""
         for part in parts:
             await self.delete(part.path)
-        if self.can_append:  # a folder: the upload's now empty directory too
+        if self.can_append or self.writes_at:  # a folder: the upload's now empty directory too
             await self.delete(f"uploads/{upload_id}/")
 
     async def promote(self, parts: list[Part], sha256: str) -> None:
@@ -165,6 +340,13 @@ class BlobStore:
         one file, a streamed concatenation otherwise. An object already stored is kept as it is."""
         target = object_path(sha256)
         if await self.size(target) is not None:
+            return
+        if len(parts) == 1 and self.root is not None:
+            try:
+                await asyncio.to_thread(_promote_file, self.root, self._local(parts[0].path), self._local(target))
+            except OSError as err:
+                log.warning("storing %s failed: %s", target, err)
+                raise StorageUnavailable() from err
             return
         if len(parts) == 1 and self.can_rename:
             await self.op.rename(parts[0].path, target)

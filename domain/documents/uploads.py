@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import secrets
+import threading
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -24,7 +27,7 @@ from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.documents import access
 from domain.documents.adapters import blob_store, deps
-from domain.documents.blobs import Part, staging_path
+from domain.documents.blobs import CHUNK, Part, staging_path
 from domain.documents.errors import (
     DeclaredHashInvalid,
     DocumentNotReady,
@@ -34,6 +37,7 @@ from domain.documents.errors import (
     FileTooLarge,
     FileTypeRefused,
     PurposeUnknown,
+    StorageUnavailable,
     TooManyFiles,
     UploadChecksumMismatch,
     UploadExpired,
@@ -49,6 +53,8 @@ from domain.documents.storing import Made, new_document
 from domain.publication.errors import AnnouncementImmutable
 from domain.tendering.bid_files import BidFileEnvelopeInvalid, check_envelope
 from domain.tendering.errors import BidDeadlinePassed
+
+log = logging.getLogger("palmtrade.documents")
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _FORBIDDEN_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
@@ -199,8 +205,38 @@ def _lock(upload_id: str) -> asyncio.Lock:
     return held
 
 
-async def _bounded(chunks: AsyncIterator[bytes], limit: int, hasher: Any, checksum: Any) -> AsyncIterator[bytes]:
-    """The request body up to `limit` bytes, feeding the running hash and the chunk's checksum."""
+class RunningDigest:
+    """The SHA-256 of an upload's first `at` bytes, kept by the process that receives them so that finishing the
+    upload need not read the file again (hashlib's state cannot be stored for another process: one that receives
+    a later PATCH hashes the staged file once at the end, `_sha256_of`). Fed in order by the thread that writes
+    the bytes (a folder) or by the loop (an object store); bytes at another position are not its own."""
+
+    __slots__ = ("at", "lock", "sha")
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+        self.at = 0
+        self.lock = threading.Lock()
+
+    def feed(self, position: int, chunks: list[bytes]) -> None:
+        with self.lock:
+            if position != self.at:
+                return
+            for chunk in chunks:
+                self.sha.update(chunk)  # lets go of the GIL for more than 2 KiB: the loop runs meanwhile
+                self.at += len(chunk)
+
+    def snapshot(self) -> tuple[Any, int]:
+        with self.lock:
+            return self.sha.copy(), self.at
+
+    def restore(self, state: tuple[Any, int]) -> None:
+        with self.lock:
+            self.sha, self.at = state
+
+
+async def _bounded(chunks: AsyncIterator[bytes], limit: int, feed: Any = None) -> AsyncIterator[bytes]:
+    """The request body up to `limit` bytes, each chunk given to `feed` (when set) as it passes."""
     left = limit
     async for chunk in chunks:
         if not chunk:
@@ -208,13 +244,27 @@ async def _bounded(chunks: AsyncIterator[bytes], limit: int, hasher: Any, checks
         if len(chunk) > left:
             chunk = chunk[:left]
         left -= len(chunk)
-        if hasher is not None:
-            hasher.update(chunk)
-        if checksum is not None:
-            checksum.update(chunk)
+        if feed is not None:
+            feed(chunk)
         yield chunk
         if left <= 0:
             return
+
+
+async def _kept(upload: Upload) -> int:
+    """The offset a client may resume from: the recorded one, or less where a crash (power, kernel) lost bytes
+    of the staged file that a PATCH had acknowledged (a folder: nothing is fsynced before the upload finishes,
+    domain/documents/blobs.py)."""
+    store = blob_store()
+    if upload.status != "open" or not store.writes_at or len(upload.parts) != 1:
+        return int(upload.received)
+    size = await store.staged_size(str(upload.parts[0]["path"]))
+    return min(int(upload.received), size or 0)
+
+
+async def resume_offset(upload: Upload) -> int:
+    """Upload-Offset for a HEAD: the bytes really staged (see `_kept`)."""
+    return await _kept(upload)
 
 
 async def receive(
@@ -223,47 +273,104 @@ async def receive(
     chunks: AsyncIterator[bytes],
     checksum: tuple[str, bytes] | None = None,
 ) -> Upload:
-    """Appends the bytes of one request at `offset` (which must be what the server holds); what arrived before a
+    """Writes the bytes of one request at `offset` (which must be what the server holds); what arrived before a
     broken connection is kept, so the client resumes from there. The last byte finishes the upload."""
     store = blob_store()
     async with _lock(upload_id):
         upload = await open_upload(upload_id)
         if upload.status != "open":
             return upload
+        kept = await _kept(upload)
+        if kept != upload.received:  # a crash lost acknowledged bytes: resume from what is there
+            log.warning("upload %s: %d of %d received bytes are staged", upload.id, kept, upload.received)
+            upload.received = kept
+            upload.parts = [{"path": upload.parts[0]["path"], "size": kept}]
+            await upload.save(update_fields=["received", "parts"])
+            deps.hashers.pop(upload_id, None)
         if offset != upload.received:
             raise UploadOffsetMismatch(received=upload.received)
-        known = deps.hashers.get(upload_id)
-        hasher = known[1] if known is not None and known[0] == offset else None
-        if hasher is None and offset == 0:
-            hasher = hashlib.sha256()
+        digest: RunningDigest | None = deps.hashers.get(upload_id)
+        if digest is not None and digest.at != offset:
+            digest = None
+        if digest is None and offset == 0:
+            digest = RunningDigest()
         check = hashlib.new(checksum[0]) if checksum is not None else None
         parts = [Part(**p) for p in upload.parts]
-        # one staged file appended to where the store can append (unless a checksum may make us drop the chunk)
-        append = store.can_append and check is None and len(parts) == 1
-        path = parts[0].path if append else staging_path(upload.id, len(parts))
-        written = await store.write_part(
-            path, _bounded(chunks, upload.declared_size - offset, hasher, check), append=append
-        )
-        if check is not None and checksum is not None and check.digest() != checksum[1]:
-            if not append:
-                await store.delete(path)
-            deps.hashers.pop(upload_id, None)
-            raise UploadChecksumMismatch()
-        if append:
-            parts[0] = Part(path=path, size=parts[0].size + written)
-        elif written:
-            parts.append(Part(path=path, size=written))
+        limit = upload.declared_size - offset
+        if store.writes_at and len(parts) <= 1:
+            # a folder: one staged file, written at the offset from a thread that also hashes
+            path = staging_path(upload.id, 0)
+            before = digest.snapshot() if digest is not None and check is not None else None
+
+            def sink(at: int, batch: list[bytes]) -> None:
+                if digest is not None:
+                    digest.feed(at, batch)
+                if check is not None:
+                    for chunk in batch:
+                        check.update(chunk)
+
+            written = await store.write_at(path, offset, _bounded(chunks, limit), sink)
+            if check is not None and checksum is not None and check.digest() != checksum[1]:
+                if digest is not None and before is not None:
+                    digest.restore(before)  # the next PATCH writes over these bytes
+                raise UploadChecksumMismatch()
+            parts = [Part(path=path, size=offset + written)]
+        else:
+            # an object store (or a folder upload staged in parts by an earlier version): one part per request
+            def feed(chunk: bytes) -> None:
+                if digest is not None:
+                    digest.feed(digest.at, [chunk])
+                if check is not None:
+                    check.update(chunk)
+
+            append = store.can_append and check is None and len(parts) == 1
+            path = parts[0].path if append else staging_path(upload.id, len(parts))
+            written = await store.write_part(path, _bounded(chunks, limit, feed), append=append)
+            if check is not None and checksum is not None and check.digest() != checksum[1]:
+                if not append:
+                    await store.delete(path)
+                deps.hashers.pop(upload_id, None)
+                raise UploadChecksumMismatch()
+            if append:
+                parts[0] = Part(path=path, size=parts[0].size + written)
+            elif written:
+                parts.append(Part(path=path, size=written))
         upload.received = offset + written
         upload.parts = [{"path": p.path, "size": p.size} for p in parts]
         await upload.save(update_fields=["received", "parts"])
-        if hasher is not None:
-            deps.hashers[upload_id] = (upload.received, hasher)
+        if digest is not None:
+            deps.hashers[upload_id] = digest
         if upload.received == upload.declared_size:
             try:
                 await finish(upload)
             finally:
                 deps.locks.pop(upload_id, None)
         return upload
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as src:
+        while n := src.readinto(buffer):
+            digest.update(view[:n])
+    return digest.hexdigest()
+
+
+async def _sha256_of(parts: list[Part]) -> str:
+    """The SHA-256 of the staged bytes, read again (the upload was fed to another process too, or this one
+    restarted): a folder's one file from a thread, otherwise streamed from the store."""
+    store = blob_store()
+    if store.writes_at and len(parts) == 1 and store.root is not None:
+        try:
+            return await asyncio.to_thread(_hash_file, store.root / parts[0].path)
+        except OSError as err:
+            raise StorageUnavailable() from err
+    hasher = hashlib.sha256()
+    async for block in _stream_parts(parts):
+        hasher.update(block)
+    return hasher.hexdigest()
 
 
 async def _read_parts(parts: list[Part], offset: int, length: int) -> bytes:
@@ -306,14 +413,8 @@ async def finish(upload: Upload) -> Document:
     store = blob_store()
     purpose = PURPOSES[upload.purpose]
     parts = [Part(**p) for p in upload.parts]
-    known = deps.hashers.pop(upload.id, None)
-    if known is not None and known[0] == upload.received:
-        sha = known[1].hexdigest()
-    else:
-        hasher = hashlib.sha256()
-        async for block in _stream_parts(parts):
-            hasher.update(block)
-        sha = hasher.hexdigest()
+    known: RunningDigest | None = deps.hashers.pop(upload.id, None)
+    sha = known.sha.hexdigest() if known is not None and known.at == upload.received else await _sha256_of(parts)
     if upload.received != upload.declared_size or sha != upload.declared_sha256:
         await _refuse(upload, FileHashMismatch())
     size = upload.received
