@@ -13,13 +13,18 @@ One run, on the embedded default:
 5. the baseline: a raw copy of that file on the same disk, Python file I/O (``readinto`` / ``write``) in
    1 MiB chunks, no fsync: one untimed (fresh VM memory makes a first copy several times slower, and the upload
    then reuses the pages the copies freed), then the best of three, each copy deleted after it. For comparison
-   only, the same with an fsync every 8 MiB (``documents_raw_copy_fsync``): the server's folder store (OpenDAL)
-   fsyncs the staged file when each PATCH's writer closes;
-6. the upload: ``documentUploadStart`` (purpose TENDER_DOCUMENT, declared size and SHA-256), then tus PATCHes
-   of 8 MiB straight to the upload URL (httpx, each body streamed from the file in 1 MiB pieces with its
-   Content-Length), timed from the first byte sent to the 204 of the last PATCH, which includes the server's
-   SHA-256 check and the move into place. The server's RSS is sampled before it and every 50 ms during it
-   (psutil if installed, else /proc), its CPU seconds (all threads) read before and after;
+   only, the same with an fsync every PATCH's worth of bytes (``documents_raw_copy_fsync``, what the server did
+   until issue 17's levers: OpenDAL's folder writer fsynced each PATCH) and with one fsync at the end
+   (``documents_raw_copy_fsync_end``, as durable as the server now is: a finished file fsynced before the last
+   204, domain/documents/blobs.py);
+6. for each PATCH size (``--patch-mb 8``, or a curve: ``--patch-mb 8,32,64``): plain Starlette taking the same
+   PATCHes (best of two, its file deleted after each), then the upload: ``documentUploadStart`` (purpose
+   TENDER_DOCUMENT, declared size and SHA-256), then tus PATCHes straight to the upload URL (httpx, each body
+   streamed from the file in 1 MiB pieces with its Content-Length), timed from the first byte sent to the 204 of
+   the last PATCH, which includes the server's SHA-256 check, the fsync and the move into place (``--repeat N``:
+   N uploads, the best reported). The server's RSS is sampled before it and every 50 ms during it (psutil if
+   installed, else /proc), its CPU seconds (all threads) read before and after. The figures without a suffix are
+   the first PATCH size's; each size also has its own lines, suffixed ``_patch<MB>``;
 7. the download: ``documentDownload`` for a signed link, one streamed GET of the whole file (its SHA-256 checked
    as it arrives), timed, with its time to first byte; then small Range requests at random offsets (each
    compared with the file's bytes there), their median time to first byte.
@@ -29,12 +34,15 @@ in the next. MB means MiB (1,048,576 bytes) throughout. Output, one figure a lin
 
     documents_upload / documents_raw_copy / documents_download          MB/s
     documents_upload_vs_copy / documents_download_vs_copy               x (goal: upload >= 0.5 of the copy)
+    documents_upload_vs_copy_fsync_end / _vs_plain_starlette            x
+    documents_upload_patch<MB> / documents_upload_vs_copy_patch<MB>     MB/s, x (one pair per PATCH size, ...)
     documents_upload_rss_growth                                         MB (goal: < 64)
     documents_upload_server_cpu / documents_upload_cpu_per_mb           s, ms/MB
     documents_download_ttfb / documents_range_ttfb_median               ms
 
     .venv/bin/python bench/documents.py                 # 200 MB
     .venv/bin/python bench/documents.py --scale tiny    # 8 MB: smoke test for CI
+    .venv/bin/python bench/documents.py --patch-mb 8,32,64 --repeat 2   # the curve over PATCH sizes
 
 Exits non-zero if a check fails (a non-2xx answer, a GraphQL error, a hash or byte mismatch) or setup fails;
 a missed goal is reported, not an error.
@@ -165,6 +173,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     base: str
     log_path: Path
+    drain_dir: Path
 
     @property
     def pid(self) -> int:
@@ -207,7 +216,7 @@ def start_server(tmp: Path) -> Server:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    server = Server(proc, f"http://{hb.HOST}:{port}", log_path)
+    server = Server(proc, f"http://{hb.HOST}:{port}", log_path, tmp)
     try:
         hb.wait_for_server(proc, server.base, log_path)
     except BaseException:
@@ -288,7 +297,7 @@ def make_file(path: Path, size: int) -> str:
 
 def raw_copy(source: Path, target: Path, fsync_every: int = 0) -> float:
     """Seconds to copy the file with Python file I/O in 1 MiB chunks (readinto / write); no fsync, or with
-    `fsync_every` one after every so many bytes and one at the end."""
+    `fsync_every` one after every so many bytes and one at the end (-1: only the one at the end)."""
     buffer = bytearray(READ_BYTES)
     view = memoryview(buffer)
     unsynced = 0
@@ -297,7 +306,7 @@ def raw_copy(source: Path, target: Path, fsync_every: int = 0) -> float:
         while n := src.readinto(buffer):
             dst.write(view[:n])
             unsynced += n
-            if fsync_every and unsynced >= fsync_every:
+            if fsync_every > 0 and unsynced >= fsync_every:
                 os.fsync(dst.fileno())
                 unsynced = 0
         if fsync_every and unsynced:
@@ -394,7 +403,7 @@ class Plain:
 
 def plain_upload(http: httpx.Client, server: Server, path: Path, size: int, patch_bytes: int) -> Plain:
     """The same PATCHes to plain Starlette in the same server process (`/bench/drain`: the body appended to a
-    file, nothing checked): what an ASGI server on this machine can take in at all."""
+    file, nothing checked, the file deleted after): what an ASGI server on this machine can take in at all."""
     cpu0 = cpu_seconds(server.pid)
     began = time.perf_counter()
     offset = 0
@@ -408,7 +417,9 @@ def plain_upload(http: httpx.Client, server: Server, path: Path, size: int, patc
         if reply.status_code != 204:
             raise CheckFailed(f"plain PATCH at {offset}: HTTP {reply.status_code}")
         offset += length
-    return Plain(time.perf_counter() - began, cpu_seconds(server.pid) - cpu0)
+    plain = Plain(time.perf_counter() - began, cpu_seconds(server.pid) - cpu0)
+    (server.drain_dir / "drain.bin").unlink(missing_ok=True)  # each run writes a new file, as each upload does
+    return plain
 
 
 @dataclass
@@ -483,26 +494,41 @@ def run(args: argparse.Namespace) -> int:
             token = sign_in(http, TENDERER_PHONE)
             lot_id = draft_lot(http, token)
 
-            # the baseline: a raw copy on the same disk (the storage folder is beside the source file); and one
-            # as durable as the server's (OpenDAL's folder writer fsyncs when a PATCH's writer closes)
+            # the baseline: a raw copy on the same disk (the storage folder is beside the source file); and two as
+            # durable as a server can be: an fsync every PATCH's worth of bytes, and one at the end
             copies = best_copy(source, tmp / "copy.pdf")
             copy_seconds = min(copies)
-            synced_seconds = min(best_copy(source, tmp / "copy.pdf", args.patch_bytes))
+            synced_seconds = min(best_copy(source, tmp / "copy.pdf", args.patch_sizes[0]))
+            synced_end_seconds = min(best_copy(source, tmp / "copy.pdf", -1))
 
-            form = {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id, "name": FILE_NAME, "size": size, "sha256": sha256}
-            granted = result(gql(http, UPLOAD_START, {"input": form}, token), "documentUploadStart", "UploadGrant")
-            os.sync()
-            plain = min(
-                (plain_upload(http, server, source, size, args.patch_bytes) for _ in range(2)),
-                key=lambda p: p.seconds,
-            )
-            os.sync()
-            up = upload(http, server, granted, source, size, args.patch_bytes)
-            server.check_alive()
+            curve: list[tuple[int, Plain, Upload]] = []
+            for n, patch_bytes in enumerate(args.patch_sizes):
+                os.sync()
+                plain = min(
+                    (plain_upload(http, server, source, size, patch_bytes) for _ in range(2)),
+                    key=lambda p: p.seconds,
+                )
+                tries = []
+                for attempt in range(args.repeat):
+                    name = FILE_NAME if n == attempt == 0 else f"{Path(FILE_NAME).stem}-{n}-{attempt}.pdf"
+                    form = {"purpose": "TENDER_DOCUMENT", "ownerId": lot_id, "name": name, "size": size}
+                    form["sha256"] = sha256
+                    granted = result(
+                        gql(http, UPLOAD_START, {"input": form}, token), "documentUploadStart", "UploadGrant"
+                    )
+                    os.sync()
+                    tried = upload(http, server, granted, source, size, patch_bytes)
+                    server.check_alive()
+                    outcome = gql(http, UPLOAD_OUTCOME, {"id": granted["upload"]["id"]}, token)["documentUpload"]
+                    gid = to_global_id("Document", tried.document_id)
+                    if outcome is None or outcome["status"] != "COMPLETE" or outcome["documentId"] != gid:
+                        raise CheckFailed(f"the upload is not complete as Document {tried.document_id}: {outcome}")
+                    tries.append(tried)
+                best = min(tries, key=lambda u: u.seconds)
+                best.rss_peak = max(u.rss_peak - u.rss_before for u in tries) + best.rss_before  # the worst growth
+                curve.append((patch_bytes, plain, best))
+            _, plain, up = curve[0]
             document_gid = to_global_id("Document", up.document_id)
-            outcome = gql(http, UPLOAD_OUTCOME, {"id": granted["upload"]["id"]}, token)["documentUpload"]
-            if outcome is None or outcome["status"] != "COMPLETE" or outcome["documentId"] != document_gid:
-                raise CheckFailed(f"the upload is not complete as Document {up.document_id}: {outcome}")
 
             answer = gql(http, DOWNLOAD, {"input": {"documentId": document_gid}}, token)
             link = result(answer, "documentDownload", "DocumentDownloadGranted")["link"]
@@ -524,9 +550,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"documents_raw_copy: {copy_rate:.1f} MB/s")
         print(f"documents_raw_copy_median: {mb(size) / statistics.median(copies):.1f} MB/s")
         print(f"documents_raw_copy_fsync: {mb(size) / synced_seconds:.1f} MB/s")
+        print(f"documents_raw_copy_fsync_end: {mb(size) / synced_end_seconds:.1f} MB/s")
         print(f"documents_upload: {upload_rate:.1f} MB/s")
         print(f"documents_upload_vs_copy: {upload_ratio:.3f} x")
         print(f"documents_upload_vs_copy_fsync: {upload_rate * synced_seconds / mb(size):.3f} x")
+        print(f"documents_upload_vs_copy_fsync_end: {upload_rate * synced_end_seconds / mb(size):.3f} x")
         print(f"documents_upload_goal: {'met' if upload_ratio >= UPLOAD_GOAL else 'not met'} (>= {UPLOAD_GOAL})")
         plain_rate = mb(size) / plain.seconds
         print(f"documents_plain_starlette_upload: {plain_rate:.1f} MB/s")
@@ -544,14 +572,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"documents_upload_cpu_per_mb: {up.cpu_seconds * 1000 / mb(size):.2f} ms/MB")
         print(f"documents_upload_server_cpu_share: {100 * up.cpu_seconds / up.seconds:.0f} %")
         print(f"documents_upload_client_cpu: {up.client_cpu_seconds:.2f} s")
+        for patch_bytes, plain_n, up_n in curve:
+            tag = f"patch{patch_bytes // MiB}"
+            rate, plain_rate_n = mb(size) / up_n.seconds, mb(size) / plain_n.seconds
+            print(f"documents_upload_{tag}: {rate:.1f} MB/s")
+            print(f"documents_upload_vs_copy_{tag}: {rate / copy_rate:.3f} x")
+            print(f"documents_upload_vs_copy_fsync_end_{tag}: {rate * synced_end_seconds / mb(size):.3f} x")
+            print(f"documents_plain_starlette_{tag}: {plain_rate_n:.1f} MB/s")
+            print(f"documents_plain_starlette_vs_copy_{tag}: {plain_rate_n / copy_rate:.3f} x")
+            print(f"documents_upload_vs_plain_starlette_{tag}: {rate / plain_rate_n:.3f} x")
+            print(f"documents_upload_cpu_per_mb_{tag}: {up_n.cpu_seconds * 1000 / mb(size):.2f} ms/MB")
+            print(f"documents_upload_rss_growth_{tag}: {mb(up_n.rss_peak - up_n.rss_before):.1f} MB")
         print(f"documents_download: {download_rate:.1f} MB/s")
         print(f"documents_download_vs_copy: {download_rate / copy_rate:.3f} x")
         print(f"documents_download_ttfb: {down.ttfb * 1000:.2f} ms")
         print(f"documents_range_ttfb_median: {statistics.median(ranges) * 1000:.2f} ms")
         print(
-            f"# file={mb(size):.0f} MB patch={mb(args.patch_bytes):.0f} MB "
-            f"copy=readinto/write 1 MiB, best of {COPIES} after 1 untimed, "
-            f"copy_fsync=the same with fsync every {mb(args.patch_bytes):.0f} MB; "
+            f"# file={mb(size):.0f} MB patch={','.join(str(b // MiB) for b in args.patch_sizes)} MB "
+            f"repeat={args.repeat} copy=readinto/write 1 MiB, best of {COPIES} after 1 untimed, "
+            f"copy_fsync=the same with fsync every {mb(args.patch_sizes[0]):.0f} MB, copy_fsync_end=one at the end; "
             f"rss_samples={up.rss_samples} ranges={args.ranges}x{args.range_bytes} B cores={os.cpu_count()} "
             f"storage=fs://{tmp / 'files'}",
             file=sys.stderr,
@@ -574,16 +613,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--scale", choices=[*SCALES, "default"], default="full", help="full (default): 200 MB; tiny: 8 MB (CI)"
     )
     parser.add_argument("--mb", type=int, default=None, help="override the scale's file size, in MB (MiB)")
-    parser.add_argument("--patch-mb", type=int, default=PATCH_MB, help="tus PATCH size in MB (MiB; default 8)")
+    parser.add_argument(
+        "--patch-mb", default=str(PATCH_MB), help="tus PATCH size in MB (MiB; default 8), or sizes: 8,32,64 (a curve)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="uploads per PATCH size, the best reported (default 1)")
     parser.add_argument("--ranges", type=int, default=None, help="Range requests for the median TTFB (default 20)")
     parser.add_argument("--range-bytes", type=int, default=64 * 1024, help="bytes per Range request (default 64 KiB)")
     args = parser.parse_args(argv)
     scale = "full" if args.scale == "default" else args.scale
     args.mb = args.mb if args.mb is not None else SCALES[scale]
     args.ranges = args.ranges if args.ranges is not None else (5 if scale == "tiny" else 20)
-    if args.mb < 1 or args.patch_mb < 1 or args.ranges < 1 or args.range_bytes < 1:
-        parser.error("--mb, --patch-mb, --ranges and --range-bytes must be >= 1")
-    args.patch_bytes = args.patch_mb * MiB
+    try:
+        args.patch_sizes = [int(n) * MiB for n in str(args.patch_mb).split(",")]
+    except ValueError:
+        parser.error("--patch-mb: a size in MB or sizes separated by commas")
+    if args.mb < 1 or min(args.patch_sizes) < 1 or args.ranges < 1 or args.range_bytes < 1 or args.repeat < 1:
+        parser.error("--mb, --patch-mb, --ranges, --range-bytes and --repeat must be >= 1")
     return args
 
 
