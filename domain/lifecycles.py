@@ -25,7 +25,7 @@ from domain.tendering import states as tendering
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("accounts", (accounts.TABLE,)),
     ("publication", (publication.TABLE,)),
-    ("registration", (registration.TABLE,)),
+    ("registration", (registration.TABLE, registration.QUESTION)),
     ("deposits", (deposits.TABLE,)),
     ("guarantees", (guarantees.TABLE,)),
     ("tendering", (tendering.BID, tendering.OPENING)),

@@ -52,6 +52,7 @@ from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.publication.events import LotStatusChanged
+from domain.registration import invitations
 from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
 from domain.results import cancellation as cancellations
@@ -117,6 +118,8 @@ def _lot_pauses() -> None:
     pauses.plug(_suspension_reason)
     # what holds a notice back: its files (and its lot's tender documents) not yet scanned for malware
     publication_holds.plug(document_holds.ensure_scanned)
+    # an invited tender's tender notice waits for its three invitees (招标投标法 第十七条)
+    publication_holds.plug(invitations.ensure_enough)
 
 
 def _supervisory_scope() -> None:
@@ -144,6 +147,8 @@ def reactions() -> Reactions:
     # a published sealed tender gets its opening; a lot that failed at its deadline is announced
     wired.on(LotStatusChanged, tendering_workflows.schedule_opening_when_open, workflow="tendering")
     wired.on(OpeningFailed, tendering_workflows.announce_failed_opening, workflow="tendering")
+    # an invited tender that opened sends the invitations made while it was a draft (投标邀请书)
+    wired.on(LotStatusChanged, invitations.send_when_open, workflow="invitations")
     # a lot's result (or failure) refunds deposits and releases guarantees; a withdrawal does, for that bidder
     wired.on(LotStatusChanged, deposit_workflows.refund_on_lot_result, workflow="security")
     wired.on(LotStatusChanged, guarantee_workflows.release_on_lot_result, workflow="security")

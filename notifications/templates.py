@@ -351,6 +351,41 @@ TEMPLATES: dict[str, Template] = {
         "Bid deadline approaching",
         "Bids for “{lot}” ({trade_code}), which you registered for, close at {deadline}; you have not sealed a bid.",
     ),
+    "clarification.published": Template(
+        "招标文件澄清",
+        "您报名的“{lot}”（{trade_code}）发布了澄清/修改：{title}。投标截止时间 {deadline}。",
+        "Tender clarified",
+        "A clarification was published for “{lot}” ({trade_code}), which you registered for: {title}. "
+        "Bids close at {deadline}.",
+    ),
+    "clarification.deadline_moved": Template(
+        "投标截止时间顺延",
+        "您报名的“{lot}”（{trade_code}）发布了澄清/修改：{title}。依法顺延投标截止时间至 {deadline}，开标时间随之顺延。",
+        "Bid deadline moved",
+        "A change was published for “{lot}” ({trade_code}), which you registered for: {title}. By law the bid "
+        "deadline moves to {deadline}, and the opening with it.",
+    ),
+    "sealed_bid.flagged": Template(
+        "请确认投标文件",
+        "“{lot}”（{trade_code}）的招标文件在您递交投标文件后发生实质性修改，请在 {deadline} 前确认或重新递交，"
+        "否则该投标文件不予开标。",
+        "Confirm your bid",
+        "The documents of “{lot}” ({trade_code}) changed after you sealed your bid: confirm or replace it before "
+        "{deadline}, or it will not be opened.",
+    ),
+    "invitation.sent": Template(
+        "投标邀请书",
+        "贵单位受邀参加“{lot}”（{trade_code}）邀请招标，投标截止时间 {deadline}，请报名并递交投标文件。",
+        "Invitation to tender",
+        "Your organisation is invited to tender for “{lot}” ({trade_code}); bids close at {deadline}. "
+        "Register and seal your bid.",
+    ),
+    "question.asked": Template(
+        "收到投标人提问",
+        "“{lot}”（{trade_code}）收到一条答疑提问，请在澄清中统一答复。",
+        "A bidder asked a question",
+        "A question was asked on “{lot}” ({trade_code}); answer it in a clarification to every registrant.",
+    ),
     "announcement.change": Template(
         "招标公告有变更",
         "您报名的“{lot}”（{trade_code}）发布了变更/澄清公告：{title}",

@@ -43,6 +43,7 @@ from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
 from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.notifications.types import Device, Notification
+from schema.publication.clarifications import ClarificationMutations, ClarificationQueries
 from schema.publication.feed import FeedQueries
 from schema.publication.mutations import PublicationMutations
 from schema.publication.ocds import OcdsQueries
@@ -78,6 +79,7 @@ class Query(
     PartnerKeyQueries,
     AuctionQueries,
     TenderingQueries,
+    ClarificationQueries,
     OpeningQueries,
     EvaluationQueries,
     ScoringQueries,
@@ -127,6 +129,7 @@ class Mutation(
     PartnerKeyMutations,
     AuctionMutations,
     TenderingMutations,
+    ClarificationMutations,
     OpeningMutations,
     OpeningFaultMutations,
     EvaluationMutations,

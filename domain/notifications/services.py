@@ -75,6 +75,9 @@ class Kind(StrEnum):
     LISTING_ENDED = "listing_ended"
     AWARD_WITHDRAWN = "award_withdrawn"
     CONTRACT = "contract"
+    BID_CONFIRMATION_REQUIRED = "bid_confirmation_required"
+    LOT_INVITATION = "lot_invitation"
+    QUESTION_ASKED = "question_asked"
 
 
 class Channel(StrEnum):

@@ -153,3 +153,45 @@ class FeedEntry(Model):
 
     class Meta:
         table = "feed_entry"
+
+
+class Question(Model):
+    """A registered bidder's question on a lot (答疑), until the lot's question deadline; answered in a clarification.
+    Who asked is kept for the lot's keepers and, where the registrants are not secret, its managers; nobody else."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot_id = fields.BigIntField(db_index=True)
+    organisation_id = fields.BigIntField()
+    asked_by = fields.BigIntField()
+    text = fields.TextField()
+    status = fields.CharField(max_length=16)
+    asked_at = fields.DatetimeField()
+    answer = fields.TextField(null=True)
+    answered_by = fields.BigIntField(null=True)
+    answered_at = fields.DatetimeField(null=True)
+    clarification_id = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "lot_question"
+        indexes = (("lot_id", "status"),)
+
+
+class Clarification(Model):
+    """A clarification or change (澄清、修改) of a lot's documents, published as a change notice: the answers it
+    gives, whether it alters the documents, and the deadline it moved by law."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot_id = fields.BigIntField(db_index=True)
+    announcement_id = fields.BigIntField(unique=True)
+    changes_documents = fields.BooleanField()
+    deadline_before = fields.DatetimeField(null=True)
+    deadline_after = fields.DatetimeField(null=True)
+    minimum_days = fields.IntField(null=True)
+    working_days = fields.BooleanField(default=False)
+    legal_basis = fields.CharField(max_length=200, default="")
+    flagged_bids = fields.IntField(default=0)
+    published_by = fields.BigIntField(null=True)
+    published_at = fields.DatetimeField()
+
+    class Meta:
+        table = "clarification"

@@ -37,3 +37,40 @@ class RegistrantsSecret(DomainError):
     code = "REGISTRANTS_SECRET"
     message_zh = "开标前报名名单保密"
     message_en = "Who registered stays secret until the opening"
+
+
+class NotInvited(DomainError):
+    """招标投标法 第十七条: an invited tender takes bids only from the entities it invited (投标邀请书)."""
+
+    code = "NOT_INVITED"
+    message_zh = "该标段为邀请招标，仅受邀请的主体可以报名和投标"
+    message_en = "This lot is an invited tender: only the organisations invited may register and bid"
+
+
+class QuestionsClosed(DomainError):
+    code = "QUESTIONS_CLOSED"
+    message_zh = "已过提问截止时间（{deadline}）"
+    message_en = "Questions on this lot closed at {deadline}"
+    exposed: ClassVar[dict[str, str]] = {"deadline": "datetime"}
+
+
+class TooFewInvitees(DomainError):
+    """招标投标法 第十七条: an invited tender invites at least three entities."""
+
+    code = "TOO_FEW_INVITEES"
+    message_zh = "邀请招标应当向三个以上特定的法人或者其他组织发出投标邀请书（当前 {count} 个）"
+    message_en = "An invited tender must invite at least three organisations ({count} invited)"
+    exposed: ClassVar[dict[str, str]] = {"count": "int"}
+
+
+class NotAnInvitedTender(DomainError):
+    code = "NOT_AN_INVITED_TENDER"
+    message_zh = "该标段不是邀请招标"
+    message_en = "This lot is not an invited tender"
+
+
+class InviteeNotABidder(DomainError):
+    code = "INVITEE_NOT_A_BIDDER"
+    message_zh = "受邀主体须为已审核通过、未受联合惩戒的投标人：{name}"
+    message_en = "An invitee must be an approved bidder not under joint punishment: {name}"
+    exposed: ClassVar[dict[str, str]] = {"name": "str"}

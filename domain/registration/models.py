@@ -28,3 +28,18 @@ class Registration(Model):
         table = "registration"
         unique_together = (("lot_id", "organisation_id"),)
         indexes = (("lot_id", "status"),)
+
+
+class Invitation(Model):
+    """An organisation invited to an invited tender (邀请招标, 投标邀请书): only those invited may register and bid."""
+
+    id = fields.BigIntField(primary_key=True)
+    lot_id = fields.BigIntField(db_index=True)
+    organisation_id = fields.BigIntField()
+    invited_by = fields.BigIntField(null=True)
+    invited_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)  # the invitee was told: when invited on an open lot, else at publication
+
+    class Meta:
+        table = "lot_invitation"
+        unique_together = (("lot_id", "organisation_id"),)

@@ -30,8 +30,9 @@ from domain.credit.models import CreditRecord
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
-from domain.registration import security
+from domain.registration import invitations, security
 from domain.registration.errors import NotEligible as NotEligible
+from domain.registration.errors import NotInvited as NotInvited
 from domain.registration.errors import NotRegistered as NotRegistered
 from domain.registration.errors import RegistrantsSecret
 from domain.registration.errors import RegistrationClosed as RegistrationClosed
@@ -118,7 +119,7 @@ async def _tender_published_at(lot: Lot) -> datetime | None:
     return first.published_at if first else None
 
 
-@raises(RegistrationClosed, NotEligible)
+@raises(RegistrationClosed, NotEligible, NotInvited)
 @use_case("registration.create", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Registration:
     """Registers the caller's organisation for an open lot inside its window; approval is automatic.
@@ -135,8 +136,10 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
         "opens_at": span.opens_at if span else None,
         "closes_at": span.closes_at if span else None,
         "ineligible": None,
+        "invited": True,
     }
     TABLE.precheck("register", by=actor, **facts)  # the window first: no eligibility query when closed
+    facts["invited"] = await invitations.admits(lot, actor.org_id)
     org = await Organisation.get(id=actor.org_id)
     facts["ineligible"] = await _eligibility_failure(org, lot, now)
     TABLE.precheck("register", by=actor, **facts)

@@ -54,7 +54,7 @@ from domain.deposits.models import DepositAccount
 from domain.documents.models import Document, Upload
 from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.guarantees.models import Guarantee
-from domain.publication.models import Announcement, AnnouncementAttachment, Lot, Project
+from domain.publication.models import Announcement, AnnouncementAttachment, Clarification, Lot, Project, Question
 from domain.registration.models import Registration
 from domain.results.models import Award, Contract
 from domain.supervision.models import CollusionAlert
@@ -83,6 +83,8 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("ActSignature", ActSignature),
     ("Document", Document),
     ("Upload", Upload),
+    ("Question", Question),
+    ("Clarification", Clarification),
 ]
 
 

@@ -35,6 +35,11 @@ class SealedBid(Model):
     decrypt_error = fields.CharField(max_length=64, null=True)
     # the key the bidder handed over at the opening (no secret once the bid is open): its files are opened with it
     opened_key: dict[str, str] | None = fields.JSONField(null=True)
+    # a material change of the documents after submission (domain/publication/clarifications): the clarification
+    # that flagged the bid, and when its bidder confirmed it stands
+    flagged_by = fields.BigIntField(null=True)
+    flagged_at = fields.DatetimeField(null=True)
+    confirmed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "sealed_bid"

@@ -36,6 +36,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import SEALED, Procedure
 from domain.publication.projects import ensure_not_suspended, managed_project, move_lot
 from domain.publication.states import LotStatus
+from domain.tendering import clarifications
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import BadBidDocument, CannotDecrypt, open_sealed
 from domain.tendering.services import BidStatus
@@ -174,6 +175,7 @@ async def advance(opening: Opening, now: datetime) -> None:
         opening.status = OPENING.fire(opening.status, "void", by=SYSTEM, lot_status=lot.status).value
         opening.closed_at, opening.next_check_at = now, None
     elif opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
+        await clarifications.lapse_unconfirmed(lot.id, now)  # flagged by a change and never confirmed: not opened
         standing = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).count()
         opening.bids = standing
         min_bids = int(lot.config.get("min_bids", 3))

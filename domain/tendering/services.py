@@ -35,6 +35,9 @@ from domain.tendering.sealing import NotSealed, check_sealed
 from domain.tendering.states import BID
 from domain.tendering.states import BidStatus as BidStatus
 
+# a bidder's bid before the deadline: sealed, or flagged by a change of the documents until it confirms it
+STANDING = (BidStatus.SUBMITTED.value, BidStatus.UNCONFIRMED.value)
+
 
 @dataclass(frozen=True, kw_only=True)
 class SealedBidSubmitted(DomainEvent):
@@ -115,9 +118,7 @@ async def submit(
         assert reg is not None
         security = await registration.security_in_place(lot.id, org_id, now)
         submitted = BID.fire(None, "submit", by=actor, **facts, registered=True, security=security)
-        previous = await lock(
-            SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.SUBMITTED.value)
-        ).first()
+        previous = await lock(SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status__in=STANDING)).first()
         if previous is not None:
             previous.status, previous.ended_at = BID.fire(previous.status, "supersede", by=actor).value, now
             await previous.save()
@@ -166,9 +167,7 @@ async def withdraw(actor: Actor, lot_id: int, idempotency_key: str | None = None
         now = clock.now()
         facts = _times(locked, now)
         BID.precheck("withdraw", by=actor, **facts)
-        bid = await lock(
-            SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status=BidStatus.SUBMITTED.value)
-        ).first()
+        bid = await lock(SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status__in=STANDING)).first()
         if bid is None:
             raise NotFound()
         bid.status, bid.ended_at = BID.fire(bid.status, "withdraw", by=actor, **facts).value, now

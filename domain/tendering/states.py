@@ -24,6 +24,9 @@ class BidStatus(StrEnum):
     DECRYPTED = "decrypted"
     INVALID = "invalid"  # not decrypted in the window through the bidder's fault (撤销)
     PLATFORM_FAULT = "platform_fault"  # not decrypted because the platform failed (撤回): not held against the bidder
+    # submitted before a material change of the documents (澄清、修改): stands again only once its bidder confirms it
+    UNCONFIRMED = "unconfirmed"
+    LAPSED = "lapsed"  # still unconfirmed at the deadline: treated as withdrawn before it, never opened
 
 
 class OpeningStatus(StrEnum):
@@ -59,8 +62,42 @@ BID: Lifecycle[BidStatus] = Lifecycle(
     doc="A bidder's sealed bid: the platform keeps the ciphertext until the bidder decrypts it at the opening.",
     transitions=(
         move("submit", None, B.SUBMITTED, by={Role.BIDDER}, guards=[before_deadline, registered, security_in_place]),
-        move("supersede", B.SUBMITTED, B.SUPERSEDED, by={Role.BIDDER}, note="the same bidder submits again"),
-        move("withdraw", B.SUBMITTED, B.WITHDRAWN, by={Role.BIDDER}, guards=[before_deadline]),
+        move(
+            "supersede",
+            {B.SUBMITTED, B.UNCONFIRMED},
+            B.SUPERSEDED,
+            by={Role.BIDDER},
+            note="the same bidder submits again",
+        ),
+        move("withdraw", {B.SUBMITTED, B.UNCONFIRMED}, B.WITHDRAWN, by={Role.BIDDER}, guards=[before_deadline]),
+        move(
+            "flag",
+            B.SUBMITTED,
+            B.UNCONFIRMED,
+            by={SYSTEM},
+            note="a clarification changed the documents after it was submitted (domain/publication/clarifications)",
+        ),
+        move(
+            "confirm",
+            B.UNCONFIRMED,
+            B.SUBMITTED,
+            by={Role.BIDDER},
+            guards=[before_deadline, registered, security_in_place],
+            note="its bidder confirms it stands under the changed documents, before the (moved) deadline",
+        ),
+        # Prozorro invalidates bids on a change of the tender's conditions until each bidder re-activates its own;
+        # here a bid prepared under documents since changed that its bidder did not stand by at the deadline is
+        # treated as withdrawn before the deadline (招标投标法 第二十九条: 截止时间前可以补充、修改或者撤回): it is not
+        # opened, counts for no min_bids, and costs the bidder no security (实施条例 第三十五条 forfeits it only for a
+        # withdrawal after the deadline)
+        move(
+            "lapse",
+            B.UNCONFIRMED,
+            B.LAPSED,
+            by={SYSTEM},
+            timed=True,
+            note="still unconfirmed at the deadline: treated as withdrawn, never opened",
+        ),
         move("decrypt", B.SUBMITTED, B.DECRYPTED, note="its bidder, inside the opening's decryption window"),
         move(
             "invalidate",
@@ -79,7 +116,7 @@ BID: Lifecycle[BidStatus] = Lifecycle(
         ),
     ),
     initial=frozenset({B.SUBMITTED}),
-    final=frozenset({B.SUPERSEDED, B.WITHDRAWN, B.DECRYPTED, B.PLATFORM_FAULT}),
+    final=frozenset({B.SUPERSEDED, B.WITHDRAWN, B.DECRYPTED, B.PLATFORM_FAULT, B.LAPSED}),
 )
 
 

@@ -18,6 +18,12 @@ from domain.common.models import OutboxEvent
 from domain.notifications.services import NewNotification
 from notifications.rules.accounts import credit_recorded, organisation_reviewed, punishment_listed
 from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notices, listing_ended
+from notifications.rules.clarifications import (
+    clarification_published,
+    invitation_sent,
+    question_asked,
+    sealed_bid_flagged,
+)
 from notifications.rules.common import BatchRule, Rule
 from notifications.rules.complaints import (
     collusion_alert,
@@ -64,6 +70,10 @@ RULES: dict[str, Rule] = {
     "tendering.decryption_closing": decryption_window,
     "tendering.deadline_approaching": deadline_approaching,
     "announcement.published": announcement_to_registrants,
+    "clarification.published": clarification_published,
+    "sealed_bid.flagged": sealed_bid_flagged,
+    "invitation.sent": invitation_sent,
+    "question.asked": question_asked,
     "lot.status_changed": lot_ended,
     "lot.suspended": lot_suspension,
     "lot.suspension_lifted": lot_suspension,

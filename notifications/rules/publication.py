@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.common.models import OutboxEvent
 from domain.notifications.services import Kind, NewNotification, active_users_of
-from domain.publication.models import Lot, SavedSearch
+from domain.publication.models import Clarification, Lot, SavedSearch
 from notifications.rules.common import lot_and_project, notify, registrants
 
 
@@ -30,8 +30,8 @@ async def announcement_to_registrants(event: OutboxEvent) -> list[NewNotificatio
     if event.payload.get("kind") != "change" or not event.payload.get("lot_id"):
         return []
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
-    if lot is None:
-        return []
+    if lot is None or await Clarification.exists(announcement_id=int(event.object_id)):
+        return []  # a clarification's notice: its own rule tells the registrants, with the deadline (clarifications)
     return notify(
         event,
         await active_users_of(await registrants(lot.id)),

@@ -52,6 +52,10 @@ describe_values(
         "EXPERT_REPLACEMENT_NEEDED": "A drawn expert declined or did not answer: draw a replacement.",
         "COMMITTEE_COMPLETE": "Every seat of a lot's evaluation committee has a confirmed expert.",
         "EXPERT_DRAWN": "The caller (an expert) was drawn for an evaluation committee: when and where to report.",
+        "BID_CONFIRMATION_REQUIRED": "A change of the documents came after the caller's sealed bid: confirm or replace "
+        "it before the deadline, or it is not opened (time-critical).",
+        "LOT_INVITATION": "The caller's organisation was invited to an invited tender (投标邀请书).",
+        "QUESTION_ASKED": "A bidder asked a question (答疑) on a lot the caller manages.",
     },
 )
 NotificationChannel: TypeAlias = notifications.Channel

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from domain.common.actors import Role
 from domain.documents.errors import ScanPending
 from domain.publication import announcements, projects, saved_searches
+from domain.registration.errors import TooFewInvitees
 from schema.accounts.types import CatalogueCategory
 from schema.errors import mutation, result_union
 from schema.permissions import IsAuthenticated, has_role
@@ -66,6 +67,10 @@ class LotConfigInput:
     decryption_window_minutes: int | None = strawberry.field(
         default=None,
         description="Minutes bidders have to decrypt their bids at the opening (15 to 240).",
+    )
+    question_cutoff_days: int | None = strawberry.field(
+        default=None,
+        description="Bidders' questions (答疑) close this many days before the bid deadline (1 to 30; 10 for tenders).",
     )
     deposit_required: bool | None = strawberry.field(
         default=None,
@@ -246,9 +251,12 @@ class AnnouncementPublished:
 
 
 # ScanPending: raised by documents' malware hold, which publication asks through publication/holds (plugged at
-# domain/wiring) without importing documents, so publish_announcement cannot name it
+# domain/wiring) without importing documents, so publish_announcement cannot name it; TooFewInvitees likewise, by
+# registration's invitation hold (an invited tender needs three invitees)
 AnnouncementPublishResult = result_union(
-    "AnnouncementPublishResult", AnnouncementPublished, [announcements.publish_announcement, ScanPending]
+    "AnnouncementPublishResult",
+    AnnouncementPublished,
+    [announcements.publish_announcement, ScanPending, TooFewInvitees],
 )
 
 

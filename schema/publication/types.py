@@ -168,6 +168,11 @@ class LotConfig:
     decryption_window_minutes: int = strawberry.field(
         description="How many minutes bidders have to decrypt their sealed bids at the opening."
     )
+    question_cutoff_days: int | None = strawberry.field(
+        default=None,
+        description="Bidders' questions (答疑) close this many days before the bid deadline; null: the procedure's "
+        "default, for lots configured before the setting existed.",
+    )
     registration_opens_at: datetime | None = strawberry.field(
         description="When registration opens; null: when the tender notice is published."
     )
@@ -219,6 +224,7 @@ class LotConfig:
             auction_countdown_seconds=c["auction_countdown_seconds"],
             min_submission_days=c["min_submission_days"],
             decryption_window_minutes=c["decryption_window_minutes"],
+            question_cutoff_days=c.get("question_cutoff_days"),
             registration_opens_at=at("registration_opens_at"),
             registration_closes_at=at("registration_closes_at"),
             bid_deadline=at("bid_deadline"),

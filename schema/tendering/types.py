@@ -26,6 +26,8 @@ describe_values(
         "DECRYPTED": "Decrypted at the opening: its price is in the record.",
         "INVALID": "Not decrypted within the window, or its content did not open: it does not count.",
         "PLATFORM_FAULT": "Could not be decrypted because of the platform (撤回), not the bidder's failure.",
+        "UNCONFIRMED": "The documents changed after it: confirm (bidConfirm) or replace it before the deadline.",
+        "LAPSED": "Still unconfirmed at the deadline: treated as withdrawn, not opened.",
     },
 )
 

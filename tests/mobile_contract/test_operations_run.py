@@ -181,6 +181,20 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("BidSubmit", lambda w: {"input": {"lotId": w.lot_id, "sealedBid": w.got["sealed"]}}),
     ("BidWithdraw", lambda w: {"input": {"lotId": w.lot_id}}),
     ("MySealedBids", lambda w: {"lotId": w.lot_id}),
+    ("QuestionAsk", lambda w: {"input": {"lotId": w.lot_id, "text": "工期能否调整？"}}),
+    ("LotQuestions", lambda w: {"lotId": w.lot_id}),
+    (
+        "ClarificationPublish",
+        lambda w: {
+            "input": {"lotId": w.lot_id, "changesDocuments": False, "title": "澄清（第1号）", "bodyHtml": "<p>说明</p>"}
+        },
+        TENDERER,
+    ),
+    ("LotClarifications", lambda w: {"lotId": w.lot_id}),
+    ("BidConfirm", lambda w: {"input": {"lotId": w.lot_id}}),
+    ("LotInvite", lambda w: {"input": {"lotId": w.lot_id, "organisationIds": []}}, TENDERER),
+    ("LotInvitations", lambda w: {"lotId": w.lot_id}, TENDERER),
+    ("MyInvitations", lambda w: {}),
     ("BidDecrypt", lambda w: {"input": {"lotId": w.lot_id, "key": w.got["key"]}}),
     ("OpeningObject", lambda w: {"input": {"lotId": w.lot_id, "text": "报价明显低于成本"}}),
     ("OpeningRecord", lambda w: {"lotId": w.lot_id}),

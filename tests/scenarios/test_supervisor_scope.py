@@ -114,6 +114,7 @@ NOT_LOT_BOUND = {
     "myPartnerKeys": "the caller organisation's own keys",
     "myBidderNumber": "the caller organisation's own entry",
     "mySealedBids": "the caller organisation's own bids",
+    "myInvitations": "the caller organisation's own invitations",
     "myScoreSheet": "the signed-in expert's own sheet",
     "myComplaints": "the caller organisation's own complaints",
     "myObjections": "the caller organisation's own objections",
@@ -332,6 +333,9 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "lotNotices",
                 "lotNoticesConnection",
                 "expertNotices",
+                "lotQuestions",
+                "lotClarifications",
+                "lotInvitations",
             )
         },
         **{

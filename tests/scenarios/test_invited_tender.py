@@ -1,0 +1,92 @@
+"""An invited tender (邀请招标): published only with three invitees, each told; only the invited register and bid,
+and an uninvited entity is refused with a typed error."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from mobile_contract.sealed_bid import new_key, seal
+from tests import factories as f
+from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, road_project
+from tests.scenarios.test_results import inbox
+from tests.scenarios.test_sealed_bids import submit
+
+INVITE = """mutation($input: LotInviteInput!) { lotInvite(input: $input) {
+  __typename ... on LotInvited { invitations { id organisationName sentAt } }
+  ... on Error { code message } } }"""
+REGISTER = """mutation($input: LotRegisterInput!) { lotRegister(input: $input) {
+  __typename ... on Error { code message } } }"""
+INVITATIONS = "query($lotId: ID!) { lotInvitations(lotId: $lotId) { organisationName } }"
+MINE = "query { myInvitations { organisationName sentAt } }"
+
+
+async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_clock):
+    # given an invited-tender lot of a tenderer, three bidders it means to invite and one it does not
+    operator = await f.operator_token(api)
+    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    deadline = manual_clock.now() + timedelta(days=25)
+    form = road_project(
+        deadline,
+        procedure="INVITED_TENDER",
+        config={"bidDeadline": deadline.isoformat(), "depositRequired": False},
+    )
+    created = (await api.gql(PROJECT_CREATE, {"input": form}, token=tenderer))["data"]["projectCreate"]
+    assert created["__typename"] == "ProjectCreated", created
+    project, lot = created["project"], created["project"]["lots"][0]
+    invited = [await f.approved_org(api, operator) for _ in range(3)]
+    _, _, stranger = await f.approved_org(api, operator)
+
+    # when it invites two and tries to publish the tender
+    two = await api.gql(
+        INVITE, {"input": {"lotId": lot["id"], "organisationIds": [o for o, _, _ in invited[:2]]}}, token=tenderer
+    )
+    assert two["data"]["lotInvite"]["__typename"] == "LotInvited", two
+    draft = await api.gql(
+        DRAFT,
+        {
+            "input": {
+                "projectId": project["id"],
+                "lotId": lot["id"],
+                "type": "TENDER",
+                "title": "第一标段邀请招标公告",
+                "bodyHtml": "<p>邀请招标。</p>",
+            }
+        },
+        token=tenderer,
+    )
+    draft_id = draft["data"]["announcementDraft"]["announcement"]["id"]
+    refused = (await api.gql(PUBLISH, {"input": {"announcementId": draft_id}}, token=tenderer))["data"][
+        "announcementPublish"
+    ]
+    # then the law's three invitees are missing (招标投标法 第十七条), and nothing is published
+    assert refused["code"] == "TOO_FEW_INVITEES", refused
+    # when it invites the third and publishes
+    third = await api.gql(INVITE, {"input": {"lotId": lot["id"], "organisationIds": [invited[2][0]]}}, token=tenderer)
+    assert len(third["data"]["lotInvite"]["invitations"]) == 3
+    published = (await api.gql(PUBLISH, {"input": {"announcementId": draft_id}}, token=tenderer))["data"][
+        "announcementPublish"
+    ]
+    assert published["__typename"] == "AnnouncementPublished", published
+    await api.dispatch()
+
+    # then each invitee is told once, and finds its invitation
+    for _, phone, _ in invited:
+        token = await f.login(api, phone)
+        assert [n["kind"] for n in await inbox(api, token)].count("LOT_INVITATION") == 1
+        assert len((await api.gql(MINE, token=token))["data"]["myInvitations"]) == 1
+    # and the invitation list is the tenderer's, not the stranger's
+    assert len((await api.gql(INVITATIONS, {"lotId": lot["id"]}, token=tenderer))["data"]["lotInvitations"]) == 3
+    assert (await api.gql(INVITATIONS, {"lotId": lot["id"]}, token=stranger))["data"]["lotInvitations"] is None
+
+    # when the stranger registers and bids, and an invitee registers and bids
+    strange = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=stranger))["data"]["lotRegister"]
+    strange_bid = await submit(api, stranger, lot["id"], seal(new_key(), lot["tradeCode"], 1_000_000_00, {}))
+    guest = await f.login(api, invited[0][1])
+    welcome = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=guest))["data"]["lotRegister"]
+    guest_bid = await submit(api, guest, lot["id"], seal(new_key(), lot["tradeCode"], 1_000_000_00, {}))
+    # then the stranger is refused, typed, and cannot bid; the invitee registers and bids
+    assert strange["__typename"] == "NotInvited"
+    assert strange["code"] == "NOT_INVITED"
+    assert strange_bid["code"] == "NOT_REGISTERED"
+    assert welcome["__typename"] == "LotRegistered"
+    assert guest_bid["__typename"] == "BidSubmitted"
