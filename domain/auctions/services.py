@@ -333,12 +333,13 @@ async def _qualify(auction: Auction, now: datetime) -> int:
     return made
 
 
-async def _copy_bidder_rules(auction: Auction) -> None:
+async def _copy_bidder_rules(auction: Auction) -> int:
     """The lot's bidder rules onto the auction (saved with the start): the lot is published by then, and a
-    published lot's configuration no longer changes."""
+    published lot's configuration no longer changes. Returns the lot's min_bids (the fewest bidders to start)."""
     lot = await Lot.get(id=auction.lot_id)
     auction.require_signed_bids = bool(lot.config.get("require_signed_bids"))
     auction.require_two_factor_for_bids = bool(lot.config.get("require_two_factor_for_bids"))
+    return int(lot.config.get("min_bids", 1))
 
 
 def _check_bidder(auction: Auction, actor: Actor, verified: Verified | None) -> None:
@@ -403,14 +404,15 @@ async def advance(auction: Auction, now: datetime) -> list[OutboxEvent]:
                     )
                 )
             continue
-        bidders = 1
+        bidders, min_bidders = 1, 1
         if step.name == "start":
-            await _copy_bidder_rules(auction)
+            min_bidders = await _copy_bidder_rules(auction)
             qualified = await _qualify(auction, now)
-            bidders = qualified or int(await AuctionEntry.exists(auction_id=auction.id))
-            step = TABLE.due(phase, **facts, bidders=bidders)  # start, or fail_unattended
+            bidders = await AuctionEntry.filter(auction_id=auction.id).count()
+            # start, or fail_unattended with fewer bidders than the lot's min_bids
+            step = TABLE.due(phase, **facts, bidders=bidders, min_bidders=min_bidders)
             assert step is not None
-        auction.phase = TABLE.fire(phase, step.name, by=system, **facts, bidders=bidders).value
+        auction.phase = TABLE.fire(phase, step.name, by=system, **facts, bidders=bidders, min_bidders=min_bidders).value
         if step.name == "fail_unattended":
             auction.closed_at, auction.next_check_at = now, None
         elif step.name == "start":

@@ -2,9 +2,10 @@
 
 Facts the chronograph's loop (services.advance) passes: `now`, `starts_at`, `reminded` (the bidders
 were reminded already), `free_ends_at`, `ends_at` (the timed countdown's end, None before it starts),
-`price_fen` (the leading price, None without a bid), `reserve_fen` (the reserve, or in a reverse auction the sealed
-ceiling), `descending` (a reverse auction: the price goes down and the lowest wins), and `bidders` (the qualified
-bidders at the start: asked only once the start is due, since qualifying them writes their entries).
+`price_fen` (the leading price, None without a bid), `reserve_fen` (the reserve, or in a reverse auction
+the sealed ceiling), `descending` (a reverse auction: the price goes down and the lowest wins), `bidders`
+(the qualified bidders at the start: asked only once the start is due, since qualifying them writes their
+entries) and `min_bidders` (the lot's min_bids, read at the start; 1 when absent).
 A bid is a move too: it keeps the phase (in the countdown it restarts it), and any other phase refuses it
 with AuctionNotLive.
 """
@@ -54,14 +55,18 @@ def start_due(facts: Facts) -> DomainError | None:
     return None if facts["now"] >= facts["starts_at"] else _not_yet()
 
 
-@guard("a qualified bidder (a standing registration with its security, or an entry)")
+def _enough(facts: Facts) -> bool:
+    return bool(facts["bidders"] >= max(1, int(facts.get("min_bidders", 1))))
+
+
+@guard("at least the lot's min_bids qualified bidders (1 for an online auction, 2 for a reverse auction)")
 def has_bidders(facts: Facts) -> DomainError | None:
-    return None if facts["bidders"] else _not_yet()
+    return None if _enough(facts) else _not_yet()
 
 
-@guard("nobody qualified")
+@guard("fewer qualified bidders than the lot's min_bids")
 def no_bidders(facts: Facts) -> DomainError | None:
-    return _not_yet() if facts["bidders"] else None
+    return _not_yet() if _enough(facts) else None
 
 
 @guard("free_ends_at has come")

@@ -164,13 +164,13 @@ async def test_a_reverse_auction_runs_down_under_its_sealed_ceiling_and_the_lowe
 
 
 async def test_a_reverse_auction_without_a_bid_under_the_ceiling_fails(api, manual_clock):
-    # given a supplier whose only bid is above the sealed ceiling
+    # given two suppliers, the only bid above the sealed ceiling
     operator = await f.operator_token(api)
     lot_id, _, starts, timed = await reverse_lot(api, manual_clock, operator)
-    [only] = await bidders(api, operator, lot_id, 1)
+    first, _ = await bidders(api, operator, lot_id, 2)
     await at(manual_clock, starts)
-    await only.fresh()
-    refused = await api.gql(BID, {"input": {"lotId": lot_id, "amountFen": CEILING + STEP}}, token=only.token)
+    await first.fresh()
+    refused = await api.gql(BID, {"input": {"lotId": lot_id, "amountFen": CEILING + STEP}}, token=first.token)
 
     # when the countdown runs out
     await at(manual_clock, timed)
@@ -182,4 +182,22 @@ async def test_a_reverse_auction_without_a_bid_under_the_ceiling_fails(api, manu
     # then
     assert refused["data"]["bidPlace"]["code"] == "BID_ABOVE_CEILING"
     assert (state["phase"], state["winnerName"], state["reservePriceFen"]) == ("FAILED", None, CEILING)
+    assert (await api.gql(LOT, {"id": lot_id}))["data"]["node"]["status"] == "TERMINATED"
+
+
+async def test_a_reverse_auction_with_fewer_suppliers_than_its_min_bids_fails_at_the_start(api, manual_clock):
+    # given one registered supplier, where the procedure asks for two (minBids)
+    operator = await f.operator_token(api)
+    lot_id, _, starts, _ = await reverse_lot(api, manual_clock, operator)
+    [only] = await bidders(api, operator, lot_id, 1)
+
+    # when bidding should start
+    await at(manual_clock, starts)
+    await only.fresh()
+    refused = await api.gql(BID, {"input": {"lotId": lot_id, "amountFen": CEILING}}, token=only.token)
+    await api.dispatch()
+
+    # then there is no competition to run: the auction failed and the lot is terminated
+    assert (await api.gql(STATE, {"lotId": lot_id}))["data"]["auction"]["phase"] == "FAILED"
+    assert refused["data"]["bidPlace"]["code"] == "AUCTION_NOT_LIVE"
     assert (await api.gql(LOT, {"id": lot_id}))["data"]["node"]["status"] == "TERMINATED"

@@ -30,6 +30,19 @@ def test_a_scheduled_auction_reminds_ten_minutes_before_then_starts_or_fails_wit
     assert due("scheduled", STARTS - timedelta(seconds=1)) is None
     assert due("scheduled", STARTS) == "start"
     assert due("scheduled", STARTS, bidders=0) == "fail_unattended"
+    # a reverse auction asks for the lot's min_bids (2) at the start
+    assert due("scheduled", STARTS, bidders=1, min_bidders=2) == "fail_unattended"
+    assert due("scheduled", STARTS, bidders=2, min_bidders=2) == "start"
+
+
+def test_a_reverse_auction_sells_at_or_under_its_ceiling() -> None:
+    # given
+    end = STARTS + timedelta(hours=2)
+    # when / then
+    assert due("timed", end, ends_at=end, price_fen=100, descending=True) == "sell"
+    assert due("timed", end, ends_at=end, price_fen=90, descending=True) == "sell"
+    assert due("timed", end, ends_at=end, price_fen=101, descending=True) == "close_unsold"
+    assert due("timed", end, ends_at=end, descending=True) == "close_unsold"
 
 
 def test_free_bidding_gives_way_to_the_countdown_which_sells_at_the_reserve_or_closes_unsold() -> None:
