@@ -30,6 +30,7 @@ from schema.documents.types import Document
 from schema.errors import Error, FieldError, error_type
 from schema.evaluation.mutations import EvaluationMutations
 from schema.evaluation.notices import ExpertNoticeMutations
+from schema.evaluation.qualification import QualificationMutations, QualificationQueries
 from schema.evaluation.queries import EvaluationQueries
 from schema.evaluation.scoring import ScoringMutations, ScoringQueries
 from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
@@ -83,6 +84,7 @@ class Query(
     OpeningQueries,
     EvaluationQueries,
     ScoringQueries,
+    QualificationQueries,
     ResultQueries,
     ComplaintQueries,
     CalendarQueries,
@@ -134,6 +136,7 @@ class Mutation(
     OpeningFaultMutations,
     EvaluationMutations,
     ScoringMutations,
+    QualificationMutations,
     ExpertNoticeMutations,
     ResultMutations,
     AfterAwardMutations,

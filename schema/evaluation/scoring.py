@@ -9,6 +9,7 @@ from strawberry.types import Info
 from domain.common.errors import DomainError
 from domain.common.events import canonical_json
 from domain.evaluation import scoring
+from domain.evaluation.errors import QualificationPending
 from domain.evaluation.models import Evaluation as EvaluationModel
 from domain.evaluation.models import Score
 from domain.publication.procedures import EvaluationMethod
@@ -38,6 +39,7 @@ describe_values(
 
 START_ERRORS = [scoring.OpeningNotClosed, scoring.CommitteeIncomplete, NotSealedTender]
 SHEET_ERRORS = [
+    QualificationPending,
     scoring.EvaluationNotStarted,
     scoring.EvaluationFinished,
     scoring.NotCommitteeMember,

@@ -206,6 +206,31 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("ExpertNoticeAnswer", lambda w: {"input": {"lotId": w.lot_id, "confirm": True}}, EXPERT),
     ("MyScoreSheet", lambda w: {"lotId": w.lot_id}, EXPERT),
     ("EvaluationSheetSubmit", lambda w: {"input": {"lotId": w.lot_id, "entries": []}}, EXPERT),
+    # post-qualification (资格后审): this lot has no criteria, so the judgement answers NO_QUALIFICATION_CRITERIA
+    ("QualificationCriteria", lambda w: {"lotId": w.lot_id}),
+    ("QualificationReview", lambda w: {"lotId": w.lot_id}, EXPERT),
+    (
+        "QualificationJudge",
+        lambda w: {
+            "input": {
+                "lotId": w.lot_id,
+                "entries": [
+                    {
+                        "sealedBidId": to_global_id("SealedBidReceipt", 1),
+                        "criterionId": to_global_id("QualificationCriterion", 1),
+                        "passed": True,
+                    }
+                ],
+            }
+        },
+        EXPERT,
+    ),
+    ("MyQualificationOutcome", lambda w: {"lotId": w.lot_id}),
+    (
+        "LotQualificationCriteriaSet",
+        lambda w: {"input": {"lotId": w.lot_id, "criteria": [{"kind": "QUALIFICATION", "description": "二级资质"}]}},
+        TENDERER,
+    ),
     ("AuctionState", lambda w: {"lotId": w.auction_id}),
     ("MyBidderNumber", lambda w: {"lotId": w.auction_id}),
     ("BidPlace", lambda w: {"input": {"lotId": w.auction_id, "amountFen": START_PRICE}}),
