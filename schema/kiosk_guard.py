@@ -41,8 +41,8 @@ class Kiosk(StrEnum):
 
 # Public reading a kiosk in a trading hall offers: announcements and search (published complaint
 # decisions are announcements of type COMPLAINT_DECISION), lots (through announcements and `node`),
-# a lot's suspension, results, guarantee verification, live auctions, opening records, expert draws, and the
-# public files (tender documents, attachments) with a download link each.
+# a lot's suspension, results, guarantee verification, live auctions and listings, opening records, expert draws,
+# and the public files (tender documents, attachments) with a download link each.
 _KIOSK_QUERIES: Final = frozenset(
     {
         "__typename",
@@ -58,6 +58,8 @@ _KIOSK_QUERIES: Final = frozenset(
         "auction",
         "auctionBids",
         "auctionBidBatch",
+        "listing",
+        "listingOffers",
         "openingRecord",
         "expertDraws",
         "documents",

@@ -339,7 +339,8 @@ async def _copy_bidder_rules(auction: Auction) -> int:
     lot = await Lot.get(id=auction.lot_id)
     auction.require_signed_bids = bool(lot.config.get("require_signed_bids"))
     auction.require_two_factor_for_bids = bool(lot.config.get("require_two_factor_for_bids"))
-    return int(lot.config.get("min_bids", 1))
+    # an auction made from a listing has the listing's offerers, two or more: the listing's rule decided already
+    return 1 if auction.from_listing else int(lot.config.get("min_bids", 1))
 
 
 def _check_bidder(auction: Auction, actor: Actor, verified: Verified | None) -> None:

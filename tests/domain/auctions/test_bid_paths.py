@@ -472,3 +472,30 @@ async def test_a_reverse_auction_without_a_bid_under_its_ceiling_fails(db, manua
     assert [code for code, _ in refused(fast)] == ["BID_ABOVE_CEILING"]
     state = await Auction.get(id=fast.auction.id)
     assert (state.phase, state.current_price_fen, state.winner_entry_id) == ("failed", None, None)
+
+
+async def test_an_auction_made_from_a_listing_starts_from_its_leading_offer_alike_on_both_paths(
+    db, manual_clock, paths, monkeypatch
+):
+    async def script(w: World, clock: Any) -> None:
+        # 挂牌转竞价: the highest listing offer (a's) leads before any bid of the auction
+        a_entry = next(e for e, org in w.entry_org.items() if org == w.actors["a"].org_id)
+        await Auction.filter(id=w.auction.id).update(
+            current_price_fen=START, leading_entry_id=a_entry, leading_bidder_no="1001", from_listing=True
+        )
+        await bid(w, "a", START + STEP)  # the leader of the listing leads the auction
+        await bid(w, "b", START)  # the listing's price is taken
+        await bid(w, "b", START + STEP)  # one increment above it: a is outbid
+        await bid(w, "a", START + 2 * STEP)
+
+    # when
+    fast, _ = await both(manual_clock, paths, monkeypatch, script)
+
+    # then
+    a, b = fast.actors["a"].org_id, fast.actors["b"].org_id
+    assert placed(fast) == [(b, 1, START + STEP), (a, 2, START + 2 * STEP)]
+    assert [code for code, _ in refused(fast)] == ["ALREADY_LEADING", "BID_TOO_LOW"]
+    events = await OutboxEvent.filter(object_id=str(fast.auction.id), type="auction.outbid").order_by("id")
+    assert [e.audience["orgs"] for e in events] == [[a], [b]]
+    if using_postgres():
+        assert fast.paths == ["statement"] * 4
