@@ -237,7 +237,9 @@ async def award_next(
             ),
             actor,
         )
-        await results.notify_others(actor, made, candidates, winner_name)
+        # the others' security went at the first award; a withdrawn winner's stays until the lot's result, so that
+        # the tenderer may claim it where 第七十四条 says so (a guarantee claim, a deposit kept by an operator)
+        await results.notify_others(actor, made, candidates, winner_name, release=False)
         return {"award_id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "result.award_next", request, decide)

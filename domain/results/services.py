@@ -371,9 +371,11 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
     return await Award.get(id=result["award_id"])
 
 
-async def notify_others(actor: Actor, made: Award, candidates: list[Candidate], winner_name: str) -> None:
-    """The result notice to every other bidder with a valid bid; their security is let go, the winner's stays
-    until the contract."""
+async def notify_others(
+    actor: Actor, made: Award, candidates: list[Candidate], winner_name: str, *, release: bool = True
+) -> None:
+    """The result notice to every other bidder with a valid bid; with `release`, their security is let go, the
+    winner's stays until the contract."""
     lot_id = made.lot_id
     ranks = {c.organisation_id: c.rank for c in candidates}
     others = await column(
@@ -393,8 +395,9 @@ async def notify_others(actor: Actor, made: Award, candidates: list[Candidate], 
             ),
             actor,
         )
-    await deposits.refund_all_but(lot_id, made.organisation_id)
-    await guarantee_release.release_all_but(lot_id, made.organisation_id)
+    if release:
+        await deposits.refund_all_but(lot_id, made.organisation_id)
+        await guarantee_release.release_all_but(lot_id, made.organisation_id)
 
 
 @raises(AlreadyConfirmed)

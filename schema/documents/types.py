@@ -27,6 +27,7 @@ class DocumentPurpose(Enum):
     GUARANTEE_LETTER = "guarantee_letter"
     ORGANISATION_LICENCE = "organisation_licence"
     CONTRACT = "contract"
+    CANCELLATION_DOCUMENT = "cancellation_document"
     OPENING_RECORD = "opening_record"
     EVALUATION_REPORT = "evaluation_report"
     AWARD_NOTICE = "award_notice"
@@ -58,7 +59,13 @@ describe_values(
         "ORGANISATION_LICENCE": (
             "营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors."
         ),
-        "CONTRACT": "合同文件: owner a Lot; the parties and the supervisors of the lot's category.",
+        "CONTRACT": (
+            "合同文件 (the contract, its changes, its acceptance report): owner a Lot; the parties and the "
+            "supervisors of the lot's category."
+        ),
+        "CANCELLATION_DOCUMENT": (
+            "终止（废标）文件: owner a Lot, handed in by its tenderer or agency; public once the lot is terminated."
+        ),
         "OPENING_RECORD": (
             "开标记录 as a PDF the platform renders when the opening closes: owner a Lot; its bidders, "
             "tenderer, operators and the category's supervisors."

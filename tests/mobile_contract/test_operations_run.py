@@ -241,6 +241,83 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("ListingOfferPlace", lambda w: {"input": {"lotId": w.auction_id, "amountFen": START_PRICE}}),
     ("LotResult", lambda w: {"lotId": w.lot_id}),
     ("ResultConfirm", lambda w: {"input": {"lotId": w.lot_id}}),
+    # after the award (none here: each answers a union member) and the lot's contract and cancellations
+    ("AwardWithdraw", lambda w: {"input": {"lotId": w.lot_id, "ground": "DECLINED", "detail": "放弃中标"}}),
+    ("AwardNext", lambda w: {"input": {"lotId": w.lot_id, "candidateRank": 2}}, TENDERER),
+    (
+        "CancellationPublish",
+        lambda w: {
+            "input": {
+                "projectId": to_global_id("Project", 10**9),
+                "lotId": w.lot_id,
+                "ground": "TENDER_TERMINATED",
+                "explanation": "终止招标",
+                "documentIds": [to_global_id("Document", 10**9)],
+            }
+        },
+        TENDERER,
+    ),
+    (
+        "ContractDraft",
+        lambda w: {
+            "input": {
+                "lotId": w.lot_id,
+                "contractNo": "HT-1",
+                "amountFen": PRICE,
+                "documentIds": [to_global_id("Document", 10**9)],
+            }
+        },
+        TENDERER,
+    ),
+    (
+        "ContractSign",
+        lambda w: {"input": {"lotId": w.lot_id, "signature": {"certificate": "MIIB", "signature": "AAAA"}}},
+    ),
+    (
+        "ContractChange",
+        lambda w: {
+            "input": {
+                "lotId": w.lot_id,
+                "ground": "SUPPLEMENT",
+                "rationale": "追加",
+                "amountFen": PRICE + 1,
+                "documentIds": [to_global_id("Document", 10**9)],
+            }
+        },
+        TENDERER,
+    ),
+    (
+        "ContractTerminate",
+        lambda w: {"input": {"lotId": w.lot_id, "ground": "BREACH", "explanation": "违约", "documentIds": []}},
+        TENDERER,
+    ),
+    (
+        "ContractAccept",
+        lambda w: {
+            "input": {
+                "lotId": w.lot_id,
+                "acceptedOn": "2026-01-05",
+                "passed": True,
+                "summary": "合格",
+                "documentIds": [to_global_id("Document", 10**9)],
+            }
+        },
+        TENDERER,
+    ),
+    (
+        "ContractPaymentRecord",
+        lambda w: {
+            "input": {
+                "lotId": w.lot_id,
+                "amountFen": 100,
+                "paidOn": "2026-01-05",
+                "milestone": "进度款",
+                "reference": "PZ-1",
+            }
+        },
+        TENDERER,
+    ),
+    ("LotAfterAward", lambda w: {"lotId": w.lot_id}),
     (
         "DeviceRegister",
         lambda w: {
