@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "domain.supervision.models",
     "domain.certificates.models",
     "domain.documents.models",
+    "domain.negotiation.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 

@@ -17,6 +17,7 @@ from domain.complaints import states as complaints
 from domain.deposits import states as deposits
 from domain.evaluation import states as evaluation
 from domain.guarantees import states as guarantees
+from domain.negotiation import states as negotiation
 from domain.publication import states as publication
 from domain.registration import states as registration
 from domain.results import states as results
@@ -30,6 +31,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("guarantees", (guarantees.TABLE,)),
     ("tendering", (tendering.BID, tendering.OPENING)),
     ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
+    ("negotiation", (negotiation.TABLE, negotiation.OFFER)),
     ("results", (results.PUBLICITY, results.TABLE)),
     ("auctions", (auctions.TABLE, auctions.LISTING)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),

@@ -48,6 +48,8 @@ from domain.evaluation.models import ExpertNotice
 from domain.guarantees import release as guarantee_release
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
+from domain.negotiation import services as negotiation
+from domain.negotiation.models import Negotiation
 from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
@@ -94,6 +96,7 @@ def _timed_transitions() -> None:
     chronograph.register("award.contract_due", Award, results.flag_contract_overdue)
     chronograph.register("cancellation.take_effect", Cancellation, cancellations.take_effect)
     chronograph.register("opening.advance", Opening, opening._fire)
+    chronograph.register("negotiation.advance", Negotiation, negotiation.fire_due)
 
 
 def _award_blockers() -> None:

@@ -39,6 +39,8 @@ from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
 from schema.kiosk_guard import KioskGuard
 from schema.limits import BoundedLogSchema, MaskUnexpected, Parser, limit_extensions
+from schema.negotiation.mutations import NegotiationMutations
+from schema.negotiation.queries import NegotiationQueries
 from schema.live.subscriptions import LiveSubscriptions
 from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
@@ -84,6 +86,7 @@ class Query(
     OpeningQueries,
     EvaluationQueries,
     ScoringQueries,
+    NegotiationQueries,
     QualificationQueries,
     ResultQueries,
     ComplaintQueries,
@@ -136,6 +139,7 @@ class Mutation(
     OpeningFaultMutations,
     EvaluationMutations,
     ScoringMutations,
+    NegotiationMutations,
     QualificationMutations,
     ExpertNoticeMutations,
     ResultMutations,

@@ -90,6 +90,11 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("LocalProtectionBanned", "rule"): "The eligibility rule that amounts to local protection.",
     ("NotEligible", "rule"): "The eligibility rule the organisation does not meet.",
     ("ListingNotOpen", "status"): "The listing's status: scheduled (not open yet), sold, auction or failed (ended).",
+    ("RoundLimitReached", "size"): "The most negotiation rounds the lot's documents allow.",
+    ("RoundsNotHeld", "size"): "The rounds the lot's documents require before the final offers.",
+    ("TooFewSuppliers", "size"): "The fewest suppliers the negotiation needs (the lot's min_bids).",
+    ("FinalOfferOutsideWindow", "opens_at"): "When the final-offer window opened.",
+    ("FinalOfferOutsideWindow", "closes_at"): "When the final-offer window closed (or closes): server time.",
 }
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."
 _MESSAGE = "Human-readable explanation, in the caller's language (zh-CN by default, English on request)."

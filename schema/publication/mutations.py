@@ -112,6 +112,18 @@ class LotConfigInput:
     )
     technical_weight: int | None = strawberry.field(default=None, description="Technical points of 100 (0 to 90).")
     commercial_weight: int | None = strawberry.field(default=None, description="Commercial points of 100 (0 to 90).")
+    negotiation_rounds_min: int | None = strawberry.field(
+        default=None,
+        description="Competitive negotiation / consultation: rounds before the final offers may be called (1 to 10).",
+    )
+    negotiation_rounds_max: int | None = strawberry.field(
+        default=None, description="Competitive negotiation / consultation: the most rounds (1 to 10)."
+    )
+    final_offer_window_minutes: int | None = strawberry.field(
+        default=None,
+        description="Competitive negotiation / consultation: minutes every supplier has for its sealed final offer "
+        "(最后报价), 15 to 1440.",
+    )
     require_signed_bids: bool | None = strawberry.field(
         default=None,
         description="Bids (sealed bids, keys at the opening, auction bids) must carry a certificate signature "

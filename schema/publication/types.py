@@ -193,6 +193,15 @@ class LotConfig:
     )
     technical_weight: int | None = strawberry.field(description="Points of 100 for the technical part (0 to 90).")
     commercial_weight: int | None = strawberry.field(description="Points of 100 for the commercial part (0 to 90).")
+    negotiation_rounds_min: int | None = strawberry.field(
+        default=None, description="Negotiation / consultation: rounds before the final offers; null for others."
+    )
+    negotiation_rounds_max: int | None = strawberry.field(
+        default=None, description="Negotiation / consultation: the most rounds; null for other procedures."
+    )
+    final_offer_window_minutes: int | None = strawberry.field(
+        default=None, description="Negotiation / consultation: the final-offer window in minutes; null for others."
+    )
     require_signed_bids: bool = strawberry.field(
         default=False,
         description="Bids (sealed bids, keys at the opening, auction bids) must carry a certificate signature.",
@@ -235,6 +244,9 @@ class LotConfig:
             require_signed_bids=bool(c.get("require_signed_bids", False)),
             require_two_factor_for_bids=bool(c.get("require_two_factor_for_bids", False)),
             commercial_weight=evaluation.commercial_weight if evaluation else None,
+            negotiation_rounds_min=c.get("negotiation_rounds_min"),
+            negotiation_rounds_max=c.get("negotiation_rounds_max"),
+            final_offer_window_minutes=c.get("final_offer_window_minutes"),
         )
 
 

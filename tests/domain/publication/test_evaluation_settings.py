@@ -12,6 +12,8 @@ from domain.common.errors import InvalidInput, InvalidTransition
 from domain.publication import projects
 from domain.publication.models import Lot
 from domain.publication.procedures import (
+    EVALUATED,
+    NEGOTIATED,
     ConfigOutOfBounds,
     EvaluationMethod,
     EvaluationWeightsNot100,
@@ -34,7 +36,7 @@ def test_tenders_default_to_comprehensive_evaluation_30_50_20(procedure):
     assert settings.weights() == {"price": 30, "technical": 50, "commercial": 20}
 
 
-@pytest.mark.parametrize("procedure", sorted(set(Procedure) - {Procedure.OPEN_TENDER, Procedure.INVITED_TENDER}))
+@pytest.mark.parametrize("procedure", sorted(set(Procedure) - EVALUATED - NEGOTIATED))
 def test_other_procedures_have_no_evaluation_settings(procedure):
     config = configure(procedure, {})
     assert "evaluation_method" not in config
@@ -43,6 +45,45 @@ def test_other_procedures_have_no_evaluation_settings(procedure):
     with pytest.raises(InvalidInput) as refused:
         configure(procedure, {"evaluation_method": "lowest_price"})
     assert refused.value.field == "evaluationMethod"
+
+
+@pytest.mark.parametrize("procedure", [Procedure.INQUIRY, Procedure.COMPETITIVE_NEGOTIATION])
+def test_inquiry_and_negotiation_go_to_the_lowest_price_and_take_no_weights(procedure):
+    # 政府采购法 第三十八条(五)、第四十条(四): the lowest price among offers meeting the requirements
+    config = configure(procedure, {})
+    settings = evaluation_settings(procedure, config)
+    assert settings is not None
+    assert settings.method is EvaluationMethod.LOWEST_PRICE
+    for name, value in (("evaluation_method", "comprehensive"), ("price_weight", 40)):
+        with pytest.raises(InvalidInput):
+            configure(procedure, {name: value})
+
+
+def test_a_consultation_is_scored_with_a_price_weight_of_10_to_60():
+    # 财库〔2014〕214号 第二十三条: 综合评分法; 第二十四条: price 30-60% for goods, 10-30% for services
+    weights = {"price_weight": 60, "technical_weight": 30, "commercial_weight": 10}
+    config = configure(Procedure.COMPETITIVE_CONSULTATION, weights)
+    settings = evaluation_settings(Procedure.COMPETITIVE_CONSULTATION, config)
+    assert settings is not None
+    assert settings.method is EvaluationMethod.COMPREHENSIVE
+    assert settings.weights() == {"price": 60, "technical": 30, "commercial": 10}
+    assert evaluation_settings(Procedure.COMPETITIVE_CONSULTATION, configure(Procedure.COMPETITIVE_CONSULTATION, {}))
+    with pytest.raises(ConfigOutOfBounds):
+        configure(Procedure.COMPETITIVE_CONSULTATION, weights | {"price_weight": 70, "technical_weight": 20})
+    with pytest.raises(EvaluationWeightsNot100):
+        configure(Procedure.COMPETITIVE_CONSULTATION, {"price_weight": 10})
+
+
+def test_negotiation_rounds_and_the_final_offer_window_are_bounded():
+    config = configure(Procedure.COMPETITIVE_NEGOTIATION, {})
+    assert (config["negotiation_rounds_min"], config["negotiation_rounds_max"]) == (1, 3)
+    assert config["final_offer_window_minutes"] == 60
+    with pytest.raises(ConfigOutOfBounds):
+        configure(Procedure.COMPETITIVE_NEGOTIATION, {"negotiation_rounds_min": 3, "negotiation_rounds_max": 2})
+    with pytest.raises(ConfigOutOfBounds):
+        configure(Procedure.COMPETITIVE_NEGOTIATION, {"final_offer_window_minutes": 5})
+    with pytest.raises(InvalidInput):
+        configure(Procedure.OPEN_TENDER, {"negotiation_rounds_max": 2})
 
 
 def test_lots_configured_before_the_settings_existed_read_the_defaults():

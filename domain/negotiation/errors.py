@@ -1,0 +1,75 @@
+"""What a negotiation (竞争性谈判) or consultation (竞争性磋商) can refuse."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from domain.common.errors import DomainError
+
+
+class NotNegotiated(DomainError):
+    code = "NOT_A_NEGOTIATION"
+    message_zh = "该标段不采用竞争性谈判或竞争性磋商方式"
+    message_en = "This lot is not traded by competitive negotiation or consultation"
+
+
+class NegotiationNotStarted(DomainError):
+    code = "NEGOTIATION_NOT_STARTED"
+    message_zh = "谈判（磋商）尚未开始"
+    message_en = "The negotiation has not started"
+
+
+class NotOnPanel(DomainError):
+    code = "NOT_ON_PANEL"
+    message_zh = "只有谈判（磋商）小组成员可以进行此操作"
+    message_en = "Only members of the negotiation panel may do this"
+
+
+class NotNegotiating(DomainError):
+    code = "NOT_NEGOTIATING"
+    message_zh = "该供应商未参加本次谈判（磋商）"
+    message_en = "This supplier does not take part in the negotiation"
+
+
+class NegotiationClosed(DomainError):
+    code = "NEGOTIATION_CLOSED"
+    message_zh = "谈判（磋商）轮次已结束，不能再交换谈判文件"
+    message_en = "The negotiation rounds are over: no more documents can be exchanged"
+
+
+class RoundLimitReached(DomainError):
+    code = "NEGOTIATION_ROUNDS_EXHAUSTED"
+    message_zh = "已达到谈判文件规定的最多轮次（{size} 轮）"
+    message_en = "The negotiation already held the most rounds its documents allow ({size})"
+    exposed: ClassVar[dict[str, str]] = {"size": "int"}
+
+
+class RoundsNotHeld(DomainError):
+    code = "NEGOTIATION_ROUNDS_NOT_HELD"
+    message_zh = "谈判文件规定至少进行 {size} 轮谈判后方可要求最后报价"
+    message_en = "The negotiation documents require {size} round(s) before the final offers"
+    exposed: ClassVar[dict[str, str]] = {"size": "int"}
+
+
+class TooFewSuppliers(DomainError):
+    """政府采购法 第三十八条: at least three suppliers negotiate (财库〔2014〕214号 第二十一条: two in its cases)."""
+
+    code = "NEGOTIATION_TOO_FEW_SUPPLIERS"
+    message_zh = "有效响应的供应商少于 {size} 家，不能开始谈判（磋商）"
+    message_en = "Fewer than {size} suppliers responded validly: the negotiation cannot start"
+    exposed: ClassVar[dict[str, str]] = {"size": "int"}
+
+
+class FinalOffersNotCalled(DomainError):
+    code = "FINAL_OFFERS_NOT_CALLED"
+    message_zh = "谈判（磋商）小组尚未要求提交最后报价"
+    message_en = "The panel has not called for final offers yet"
+
+
+class FinalOfferOutsideWindow(DomainError):
+    """财政部令第74号 第三十三条: every supplier offers its final price within the same set time."""
+
+    code = "FINAL_OFFER_OUTSIDE_WINDOW"
+    message_zh = "最后报价须在规定时间内提交（{opens_at} 至 {closes_at}）"
+    message_en = "Final offers are taken only in their window ({opens_at} to {closes_at})"
+    exposed: ClassVar[dict[str, str]] = {"opens_at": "datetime", "closes_at": "datetime"}
