@@ -155,9 +155,7 @@ _GP_TENDER = ClarificationMinimum(15, False, "政府采购货物和服务招标�
 _CLARIFICATION_MINIMUMS: dict[Procedure, ClarificationMinimum] = {
     Procedure.OPEN_TENDER: _TENDER_LAW,
     Procedure.INVITED_TENDER: _TENDER_LAW,
-    Procedure.COMPETITIVE_CONSULTATION: ClarificationMinimum(
-        5, False, "政府采购竞争性磋商采购方式管理暂行办法 第十条"
-    ),
+    Procedure.COMPETITIVE_CONSULTATION: ClarificationMinimum(5, False, "政府采购竞争性磋商采购方式管理暂行办法 第十条"),
     Procedure.COMPETITIVE_NEGOTIATION: ClarificationMinimum(
         3, True, "政府采购非招标采购方式管理办法（财政部令第74号）第二十九条"
     ),
