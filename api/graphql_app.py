@@ -40,6 +40,7 @@ from domain.accounts.tokens import InvalidToken
 from domain.common.actors import ANONYMOUS
 from schema.build import build_schema
 from schema.context import Context, locale_from
+from schema.lean import LeanPlans, lean_extension
 
 
 def operation_policy(settings: Settings) -> OperationPolicy:
@@ -73,8 +74,17 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             for sha256, stored in services.persisted.manifest.items()
             if (age := shared_max_age(stored.document, schema._schema)) is not None
         }
+        # the contract's queries run from a plan (schema/lean.py); its hook is the last, after every refusal
+        documents = {id(stored.document): stored.document for stored in services.persisted.manifest.values()}
+        self.lean = services.lean = LeanPlans(
+            schema, lambda d: documents.get(id(d)) is d, enabled=settings.lean_persisted
+        )
         # first: it must see the hash before strawberry asks for a query, and refuse before any other hook
-        schema.extensions = (lambda: PersistedOperations(services.persisted, policy), *schema.extensions)
+        schema.extensions = (
+            lambda: PersistedOperations(services.persisted, policy),
+            *schema.extensions,
+            lean_extension(self.lean),
+        )
         self.sdl = schema.as_str().rstrip() + "\n"  # what /schema.graphql publishes
         super().__init__(
             schema,

@@ -75,6 +75,7 @@ class Services:
     persisted: PersistedStore = field(default_factory=PersistedStore)
     response_cache: ResponseCache = field(default_factory=lambda: ResponseCache(0, 0))
     shared_ages: dict[str, int] = field(default_factory=dict)  # persisted hash -> seconds its answer is shared
+    lean: Any = None  # the contract queries' plans (schema/lean.py LeanPlans), set when the GraphQL endpoint is built
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)

@@ -111,6 +111,8 @@ class Settings:
     response_cache_seconds: int = 10
     # completed objects (published announcements' cards) reused across requests (schema/fragment_cache.py); 0: off
     fragment_cache_entries: int = 10_000
+    # the mobile contract's queries executed from a plan built once per document (schema/lean.py); False: graphql-core
+    lean_persisted: bool = True
     ocds_prefix: str = "ocds-xxxxxx"
     # roles granted only to sessions signed in with a certificate and an SMS code (README: Certificates)
     two_factor_roles: tuple[str, ...] = ()
@@ -261,6 +263,7 @@ class Settings:
             response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
             response_cache_seconds=_int("RESPONSE_CACHE_SECONDS", 10),
             fragment_cache_entries=max(0, _int("FRAGMENT_CACHE_ENTRIES", 10_000)),
+            lean_persisted=_bool("LEAN_PERSISTED", True),
             ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
             two_factor_roles=_roles("TWO_FACTOR_ROLES"),
             fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
