@@ -7,23 +7,28 @@ from datetime import datetime
 
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
+from domain.common.queries import column
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from domain.publication.models import Announcement, Lot
+from domain.registration.models import Invitation
 from domain.tendering.models import SealedBid
 from notifications.rules.common import lot_and_project, managers, notify, payload_time, registrants
 
 
 async def clarification_published(event: OutboxEvent) -> list[NewNotification]:
-    """To every organisation registered for the lot: the clarification, and the deadline when it moved."""
+    """To every organisation registered for the lot, and for an invited tender every invitee (招标投标法 第二十三条:
+    所有招标文件收受人): the clarification, and the deadline when it moved."""
     found = await lot_and_project(event.payload["lot_id"])
     if found is None:
         return []
     lot, _ = found
     notice = await Announcement.get_or_none(id=int(event.payload["announcement_id"]))
     moved = bool(event.payload.get("moved"))
+    invited = await column(Invitation.filter(lot_id=lot.id).values_list("organisation_id", flat=True), int)
+    orgs = list(dict.fromkeys([*await registrants(lot.id), *invited]))
     return notify(
         event,
-        await active_users_of(await registrants(lot.id)),
+        await active_users_of(orgs),
         Kind.LOT_CHANGED,
         "clarification.deadline_moved" if moved else "clarification.published",
         object_type="Lot",

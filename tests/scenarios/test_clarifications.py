@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from domain.common import chronograph
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
+from tests.scenarios.test_publication import DRAFT, LIST
 from tests.scenarios.test_results import inbox
 from tests.scenarios.test_sealed_bids import MINE, registered_bidder, sealed_lot, submit
 
@@ -160,21 +161,36 @@ async def test_a_clarification_that_changes_nothing_bidders_prepare_moves_no_dea
     ] == "BidSubmitted"
     manual_clock.advance(timedelta(days=15))
     tenderer = await f.login(api, tenderer_phone)
-    # when the tenderer clarifies without changing the documents
-    body = await api.gql(
-        CLARIFY,
+    # when the tenderer drafts a change notice with its file, and publishes it as a clarification that changes nothing
+    # bidders prepare
+    listed = await api.gql(LIST, {"filter": {"tradeCode": lot["tradeCode"], "types": ["TENDER"]}})
+    tender_id = listed["data"]["announcements"]["edges"][0]["node"]["id"]
+    drafted = await api.gql(
+        DRAFT,
         {
             "input": {
+                "projectId": project["id"],
                 "lotId": lot["id"],
-                "changesDocuments": False,
+                "type": "CHANGE",
                 "title": "澄清（第2号）",
                 "bodyHtml": "<p>说明。</p>",
+                "correctsId": tender_id,
+                "attachments": [{"name": "澄清文件.pdf", "size": 2048, "sha256": "b" * 64}],
             }
         },
         token=tenderer,
     )
+    draft_id = drafted["data"]["announcementDraft"]["announcement"]["id"]
+    body = await api.gql(
+        CLARIFY,
+        {"input": {"lotId": lot["id"], "changesDocuments": False, "announcementId": draft_id}},
+        token=tenderer,
+    )
     made = body["data"]["clarificationPublish"]["clarification"]
-    # then the deadline stays, and the sealed bid stands without a confirmation
+    # then its notice is the draft, published with its file; the deadline stays, the sealed bid stands unflagged
+    assert made["announcement"]["id"] == draft_id
+    notice = (await api.gql(LIST, {"filter": {"tradeCode": lot["tradeCode"], "types": ["CHANGE"]}}))["data"]
+    assert notice["announcements"]["edges"][0]["node"]["attachments"] == [{"name": "澄清文件.pdf", "sha256": "b" * 64}]
     assert made["deadlineMoved"] is False
     assert made["deadlineAfter"] == made["deadlineBefore"]
     bidder = await f.login(api, phone)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
+from tests.scenarios.test_clarifications import CLARIFY
 from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, road_project
 from tests.scenarios.test_results import inbox
 from tests.scenarios.test_sealed_bids import submit
@@ -23,7 +24,7 @@ MINE = "query { myInvitations { organisationName sentAt } }"
 async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_clock):
     # given an invited-tender lot of a tenderer, three bidders it means to invite and one it does not
     operator = await f.operator_token(api)
-    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    _, tenderer_phone, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
     deadline = manual_clock.now() + timedelta(days=25)
     form = road_project(
         deadline,
@@ -34,7 +35,7 @@ async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_cl
     assert created["__typename"] == "ProjectCreated", created
     project, lot = created["project"], created["project"]["lots"][0]
     invited = [await f.approved_org(api, operator) for _ in range(3)]
-    _, _, stranger = await f.approved_org(api, operator)
+    _, stranger_phone, stranger = await f.approved_org(api, operator)
 
     # when it invites two and tries to publish the tender
     two = await api.gql(
@@ -90,3 +91,16 @@ async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_cl
     assert strange_bid["code"] == "NOT_REGISTERED"
     assert welcome["__typename"] == "LotRegistered"
     assert guest_bid["__typename"] == "BidSubmitted"
+
+    # when the tenderer clarifies the documents
+    clarified = await api.gql(
+        CLARIFY,
+        {"input": {"lotId": lot["id"], "changesDocuments": False, "title": "澄清（第1号）", "bodyHtml": "<p>说明</p>"}},
+        token=await f.login(api, tenderer_phone),
+    )
+    assert clarified["data"]["clarificationPublish"]["__typename"] == "ClarificationPublished", clarified
+    await api.dispatch()
+    # then every invitee is told, registered or not (招标投标法 第二十三条: 所有招标文件收受人), and not the stranger
+    told = [[n["kind"] for n in await inbox(api, await f.login(api, phone))] for _, phone, _ in invited]
+    assert [kinds.count("LOT_CHANGED") for kinds in told] == [1, 1, 1]
+    assert "LOT_CHANGED" not in [n["kind"] for n in await inbox(api, await f.login(api, stranger_phone))]
