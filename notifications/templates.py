@@ -345,6 +345,36 @@ TEMPLATES: dict[str, Template] = {
         "Decryption closes soon",
         "Decryption for “{lot}” ({trade_code}) closes at {ends} and your bid is still sealed: decrypt it now.",
     ),
+    "negotiation.round_opened": Template(
+        "谈判（磋商）进入第 {round} 轮",
+        "“{lot}”（{trade_code}）的谈判（磋商）小组已开始第 {round} 轮，请留意小组向您发送的谈判文件。",
+        "Negotiation round {round}",
+        "The panel of “{lot}” ({trade_code}) opened round {round}: watch for its documents to you.",
+    ),
+    "negotiation.message_to_supplier": Template(
+        "收到第 {round} 轮谈判文件",
+        "“{lot}”（{trade_code}）的谈判（磋商）小组向您发送了第 {round} 轮谈判文件，请查看并答复。",
+        "A negotiation document for you",
+        "The panel of “{lot}” ({trade_code}) sent you a document of round {round}: read and answer it.",
+    ),
+    "negotiation.message_to_panel": Template(
+        "供应商提交了第 {round} 轮响应",
+        "“{lot}”（{trade_code}）的一家供应商提交了第 {round} 轮谈判响应文件。",
+        "A supplier answered",
+        "A supplier of “{lot}” ({trade_code}) answered in round {round}.",
+    ),
+    "negotiation.final_offers_called": Template(
+        "请提交最后报价",
+        "“{lot}”（{trade_code}）谈判（磋商）结束，请在 {closes} 前在手机上加密提交最后报价，逾期不予接收。",
+        "Submit your final offer",
+        "Negotiation on “{lot}” ({trade_code}) has ended: seal and submit your final offer by {closes}.",
+    ),
+    "negotiation.final_offers_closed": Template(
+        "请解密最后报价",
+        "“{lot}”（{trade_code}）最后报价已截止，请在 {ends} 前完成最后报价解密，逾期未解密的报价无效。",
+        "Decrypt your final offer",
+        "Final offers for “{lot}” ({trade_code}) are closed: hand over your key by {ends}, or your offer is void.",
+    ),
     "tendering.deadline_approaching": Template(
         "投标即将截止",
         "您报名的“{lot}”（{trade_code}）将于 {deadline} 截止投标，您尚未递交投标文件。",

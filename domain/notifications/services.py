@@ -78,6 +78,8 @@ class Kind(StrEnum):
     BID_CONFIRMATION_REQUIRED = "bid_confirmation_required"
     LOT_INVITATION = "lot_invitation"
     QUESTION_ASKED = "question_asked"
+    NEGOTIATION = "negotiation"
+    FINAL_OFFER = "final_offer"
 
 
 class Channel(StrEnum):

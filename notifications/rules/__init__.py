@@ -36,6 +36,7 @@ from notifications.rules.complaints import (
     report_status_changed,
 )
 from notifications.rules.experts import committee_complete, expert_drawn, expert_replacement_needed
+from notifications.rules.negotiation import final_offers, message_posted, round_opened
 from notifications.rules.publication import (
     announcement_to_registrants,
     lot_ended,
@@ -79,6 +80,10 @@ RULES: dict[str, Rule] = {
     "lot.suspension_lifted": lot_suspension,
     "report.status_changed": report_status_changed,
     "evaluation.reported": evaluation_reported,
+    "negotiation.round_opened": round_opened,
+    "negotiation.message_posted": message_posted,
+    "negotiation.final_offers_called": final_offers,
+    "negotiation.final_offers_closed": final_offers,
     "result.candidates_published": candidates_published,
     "result.awarded": result_notice,
     "result.not_awarded": result_notice,

@@ -56,6 +56,8 @@ describe_values(
         "it before the deadline, or it is not opened (time-critical).",
         "LOT_INVITATION": "The caller's organisation was invited to an invited tender (投标邀请书).",
         "QUESTION_ASKED": "A bidder asked a question (答疑) on a lot the caller manages.",
+        "NEGOTIATION": "A negotiation round opened, or a document of a round (谈判/磋商) came for the caller.",
+        "FINAL_OFFER": "Final offers (最后报价) are called, or their keys are due: within a window (time-critical).",
     },
 )
 NotificationChannel: TypeAlias = notifications.Channel

@@ -13,7 +13,7 @@ from typing import Any
 from domain.common import chronograph
 from mobile_contract.sealed_bid import new_key
 from tests import factories as f
-from tests.scenarios.test_results import AWARD, PUBLISH, RESULT, status_of
+from tests.scenarios.test_results import AWARD, PUBLISH, RESULT, inbox, status_of
 from tests.support.negotiation import Opened, op, opened_lot, sealed_offer
 
 RESPONSES = [98_000_000, 95_500_000, 97_300_000]  # the first responses' prices (首次报价)
@@ -154,6 +154,11 @@ async def test_a_competitive_negotiation_over_two_rounds_is_awarded_to_the_lowes
         (2, True),
         (2, False),
     ]
+    # and each supplier was told of round 2 and of the documents the panel sent it, not of those sent to others
+    await api.dispatch()
+    told = [[n["title"] for n in await inbox(api, token) if n["kind"] == "NEGOTIATION"] for token in talks["suppliers"]]
+    assert sorted(told[0]) == sorted(["收到第 1 轮谈判文件", "谈判（磋商）进入第 2 轮", "收到第 2 轮谈判文件"])
+    assert sorted(told[1]) == sorted(["收到第 1 轮谈判文件", "谈判（磋商）进入第 2 轮"])
     # and a supplier's view of the negotiation names no other supplier
     seen = await op(api, "Negotiation", {"lotId": lot.lot_id}, third)
     assert (seen["status"], seen["suppliers"], seen["supplierIds"]) == ("NEGOTIATING", 3, [])
@@ -172,6 +177,9 @@ async def test_a_competitive_negotiation_over_two_rounds_is_awarded_to_the_lowes
     assert (late["__typename"], late["code"]) == ("FinalOfferOutsideWindow", "FINAL_OFFER_OUTSIDE_WINDOW")
     assert (late["opensAt"], late["closesAt"]) == (called["finalOffersOpenAt"], called["finalOffersCloseAt"])
     assert [r["__typename"] for r in opened["receipts"]] == ["FinalOfferSubmitted"] * 3
+    await api.dispatch()
+    calls = [n for n in await inbox(api, await f.login(api, lot.suppliers[0][1])) if n["kind"] == "FINAL_OFFER"]
+    assert sorted(n["title"] for n in calls) == sorted(["请提交最后报价", "请解密最后报价"])
     assert [o["receipt"]["priceFen"] for o in opened["opened"]] == FINAL
 
     # when every expert of the panel hands in a sheet
