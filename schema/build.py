@@ -60,6 +60,7 @@ from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
+from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
 from schema.tendering.subscriptions import OpeningSubscriptions
@@ -134,6 +135,7 @@ class Mutation(
     PartnerKeyMutations,
     AuctionMutations,
     TenderingMutations,
+    MultiLotMutations,
     ClarificationMutations,
     OpeningMutations,
     OpeningFaultMutations,

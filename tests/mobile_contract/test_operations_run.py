@@ -178,6 +178,7 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
         },
     ),
     ("MyGuarantees", lambda w: {"lotId": w.lot_id}),
+    ("BidSubmitLots", lambda w: {"input": {"bids": [{"lotId": w.lot_id, "sealedBid": w.got["sealed"]}]}}),
     ("BidSubmit", lambda w: {"input": {"lotId": w.lot_id, "sealedBid": w.got["sealed"]}}),
     ("BidWithdraw", lambda w: {"input": {"lotId": w.lot_id}}),
     ("MySealedBids", lambda w: {"lotId": w.lot_id}),
@@ -638,6 +639,7 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     assert world.got["SignIn"]["__typename"] == "SignedIn"
     assert world.got["RefreshSession"]["__typename"] == "SignedIn"
     assert world.got["SmsSignIn"]["__typename"] == "SignedIn"
+    assert world.got["BidSubmitLots"]["__typename"] == "LotBidsSubmitted", world.got["BidSubmitLots"]
     assert world.got["BidSubmit"]["__typename"] == "BidSubmitted"
     assert world.got["BidWithdraw"]["__typename"] == "BidWithdrawn"
     assert world.got["DeviceRegister"]["__typename"] == "DeviceRegistered"
