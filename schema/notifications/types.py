@@ -28,6 +28,8 @@ describe_values(
         "AUCTION_OUTBID": "Another bidder outbid the caller in a live auction.",
         "AUCTION_ENDED": "An auction the caller took part in has ended (sold or failed).",
         "AUCTION_WON": "The caller won an auction: the price and what happens next.",
+        "LISTING_ENDED": "A listing (挂牌) the caller registered for ended: sold, turned into an auction (when it "
+        "starts), or not sold.",
         "DEPOSIT_RECEIVED": "The bank reported the caller's bid deposit as paid.",
         "DEPOSIT_REFUNDED": "The caller's bid deposit was refunded.",
         "GUARANTEE": "A step of a bid guarantee (保函): applied, issued, declined, claimed, paid or released.",
