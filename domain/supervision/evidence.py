@@ -54,6 +54,7 @@ from domain.deposits.models import DepositAccount
 from domain.documents.models import Document, Upload
 from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.guarantees.models import Guarantee
+from domain.negotiation.models import FinalOffer, Negotiation
 from domain.publication.models import Announcement, AnnouncementAttachment, Clarification, Lot, Project, Question
 from domain.registration.models import Registration
 from domain.results.models import Award, Contract
@@ -85,6 +86,8 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Upload", Upload),
     ("Question", Question),
     ("Clarification", Clarification),
+    ("Negotiation", Negotiation),
+    ("FinalOffer", FinalOffer),
 ]
 
 

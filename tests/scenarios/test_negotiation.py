@@ -13,6 +13,7 @@ from typing import Any
 from domain.common import chronograph
 from mobile_contract.sealed_bid import new_key
 from tests import factories as f
+from tests.scenarios.test_publication import LIST
 from tests.scenarios.test_results import AWARD, PUBLISH, RESULT, inbox, status_of
 from tests.support.negotiation import Opened, op, opened_lot, sealed_offer
 
@@ -239,3 +240,29 @@ async def test_a_competitive_consultation_is_scored_and_awarded_to_the_best_tota
     # then the best total wins at its final offer
     assert awarded["__typename"] == "LotAwarded", awarded
     assert awarded["result"]["award"]["priceFen"] == ranking[0]
+
+
+async def test_too_few_final_offers_fail_the_lot_with_a_termination_notice(api, manual_clock):
+    # given a competitive negotiation of three suppliers whose final offers are called after one round
+    lot = await opened_lot(api, manual_clock, "COMPETITIVE_NEGOTIATION", RESPONSES)
+    operator = await f.login(api, lot.operator_at)
+    await op(api, "NegotiationStart", {"input": {"lotId": lot.lot_id}}, operator)
+    tenderer = await f.login(api, lot.tenderer_at)
+    called = await op(api, "NegotiationFinalOffersCall", {"input": {"lotId": lot.lot_id}}, tenderer)
+
+    # when only two suppliers offer in the window and it ends
+    for (_, phone), price in zip(lot.suppliers[:2], FINAL, strict=False):
+        offer = {"lotId": lot.lot_id, "sealedOffer": sealed_offer(new_key(), lot.code, price)}
+        sent = await op(api, "FinalOfferSubmit", {"input": offer}, await f.login(api, phone))
+        assert sent["__typename"] == "FinalOfferSubmitted", sent
+    manual_clock.advance(timedelta(minutes=60))
+    await chronograph.fire_due()
+    await api.dispatch()
+
+    # then the negotiation and the lot fail (财政部令第74号 第三十三条: at least three final offers), announced
+    assert called["negotiation"]["status"] == "FINAL_OFFERS"
+    kept = await op(api, "Negotiation", {"lotId": lot.lot_id}, await f.login(api, lot.operator_at))
+    assert kept["status"] == "FAILED"
+    assert await status_of(api, lot.lot_id) == "TERMINATED"
+    announced = await api.gql(LIST, {"filter": {"tradeCode": lot.code, "types": ["TERMINATION"]}})
+    assert len(announced["data"]["announcements"]["edges"]) == 1
