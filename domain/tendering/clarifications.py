@@ -53,8 +53,9 @@ from domain.tendering.services import _open_lot, check_bidder_authentication
 from domain.tendering.states import BID, BidStatus, OpeningStatus
 
 MAX_ANSWER = 5000
-# the time settings that keep their distance to the bid deadline when it moves: registration closes as long before
-# it as it did, the opening follows it as it did
+# the time settings that keep their distance to the bid deadline when it moves: registration, while still open, closes
+# as long before it as it did (a closed registration stays closed: its registrants are the documents' recipients, all
+# told of the change); the opening follows it as it did
 FOLLOW_DEADLINE = ("registration_closes_at", "opening_at")
 
 
@@ -217,7 +218,7 @@ async def _move_deadline(lot: Lot, before: datetime, after: datetime, now: datet
     config["bid_deadline"] = after.isoformat()
     for name in FOLLOW_DEADLINE:
         value = _at(config, name)
-        if value is not None:
+        if value is not None and (name != "registration_closes_at" or value > now):
             config[name] = (value + delta).isoformat()
     await Lot.filter(id=lot.id).update(config=config, updated_at=now)
     lot.config = config

@@ -61,7 +61,9 @@ async def test_a_change_ten_days_before_the_deadline_moves_it_and_the_opening_an
     # while the operator sees the asker
     listed = (await api.gql(QUESTIONS, {"lotId": lot["id"]}, token=operator))["data"]["lotQuestions"]["questions"]
     assert listed[0]["asker"]
+    # and the tenderer is told a question waits for its answer
     await api.dispatch()
+    assert [n["kind"] for n in await inbox(api, tenderer)].count("QUESTION_ASKED") == 1
 
     # when ten days before the deadline a question comes too late
     manual_clock.advance(timedelta(days=15))

@@ -1,0 +1,76 @@
+"""A change of the documents moves the deadline and every time that follows it, in one transaction with its notice;
+a closed registration stays closed; a clarification after the deadline or by a stranger changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from domain.common.actors import Role
+from domain.common.errors import NotFound
+from domain.publication.models import Announcement, Clarification, Lot
+from domain.tendering import clarifications
+from domain.tendering.clarifications import ClarificationForm
+from domain.tendering.errors import ClarificationClosed
+from domain.tendering.models import Opening
+from tests.domain.factories import organisation
+from tests.support.tendering import person, published_tender
+
+
+def _at(lot: Lot, name: str) -> datetime:
+    return datetime.fromisoformat(lot.config[name])
+
+
+async def test_the_deadline_the_opening_and_an_open_registration_move_together(db, manual_clock):
+    # given a tender due in 21 days whose registration closes 2 days before, opened an hour after the deadline
+    now = manual_clock.now()
+    deadline = now + timedelta(days=21)
+    t = await published_tender(
+        {"registration_closes_at": deadline - timedelta(days=2), "opening_at": deadline + timedelta(hours=1)}
+    )
+    # when a change of the documents comes 10 days before the deadline
+    manual_clock.advance(timedelta(days=11))
+    changed = await clarifications.publish(
+        t.tenderer,
+        ClarificationForm(lot_id=t.lot.id, changes_documents=True, title="修改（第1号）", body_html="<p>改</p>"),
+    )
+    # then the deadline is 15 days out and the registration close, the opening and its due time keep their distance
+    lot = await Lot.get(id=t.lot.id)
+    moved = manual_clock.now() + timedelta(days=15)
+    assert _at(lot, "bid_deadline") == moved
+    assert _at(lot, "registration_closes_at") == moved - timedelta(days=2)
+    assert _at(lot, "opening_at") == moved + timedelta(hours=1)
+    opening = await Opening.get(lot_id=lot.id)
+    assert (opening.deadline, opening.next_check_at) == (moved, moved)
+    assert (changed.deadline_before, changed.deadline_after, changed.minimum_days) == (deadline, moved, 15)
+    assert (await Announcement.get(id=changed.announcement_id)).status == "published"
+
+
+async def test_a_closed_registration_stays_closed(db, manual_clock):
+    # given a tender whose registration closed before a late change
+    deadline = manual_clock.now() + timedelta(days=21)
+    t = await published_tender({"registration_closes_at": deadline - timedelta(days=12)})
+    manual_clock.advance(timedelta(days=12))
+    # when the change moves the deadline
+    await clarifications.publish(t.tenderer, ClarificationForm(lot_id=t.lot.id, changes_documents=True, title="修改"))
+    # then registration closed when it did
+    lot = await Lot.get(id=t.lot.id)
+    assert _at(lot, "registration_closes_at") == deadline - timedelta(days=12)
+    assert _at(lot, "bid_deadline") == deadline + timedelta(days=6)
+
+
+async def test_after_the_deadline_or_by_a_stranger_nothing_changes(db, manual_clock):
+    # given a tender
+    t = await published_tender()
+    stranger = person(await organisation(kinds=["tenderer"]), Role.TENDERER)
+    form = ClarificationForm(lot_id=t.lot.id, changes_documents=True, title="修改")
+    # when a stranger clarifies, then it finds no such lot
+    with pytest.raises(NotFound):
+        await clarifications.publish(stranger, form)
+    # when its own tenderer clarifies after the deadline, then it is refused
+    manual_clock.set(_at(t.lot, "bid_deadline"))
+    with pytest.raises(ClarificationClosed):
+        await clarifications.publish(t.tenderer, form)
+    assert await Clarification.filter(lot_id=t.lot.id).count() == 0
+    assert await Announcement.filter(lot_id=t.lot.id, type="change").count() == 0
