@@ -427,8 +427,10 @@ async def scored_bids(evaluation: Evaluation, bids: list[SealedBid]) -> list[Sea
 
 
 async def pending(evaluation: Evaluation) -> bool:
-    """Whether the lot has criteria whose review is not decided yet."""
-    return await QualificationCriterion.exists(lot_id=evaluation.lot_id) and not await _decided(evaluation.id)
+    """Whether the lot has criteria whose review is not decided yet (with no valid bid there is nothing to review)."""
+    if not await QualificationCriterion.exists(lot_id=evaluation.lot_id) or await _decided(evaluation.id):
+        return False
+    return bool(await scoring._valid_bids(evaluation.lot_id))
 
 
 async def rejected_lines(evaluation_id: int) -> list[dict[str, Any]]:
