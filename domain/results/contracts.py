@@ -411,7 +411,7 @@ class ContractView:
     changes: list[ContractChange]
     payments: list[ContractPayment]
     signature_ids: list[int]
-    private: bool  # the caller is a party or a keeper: payments and acceptance details too
+    private: bool  # the caller is a party or a keeper: the acceptance report and the vouchers too
 
 
 async def contract_of(actor: Actor, lot_id: int) -> ContractView | None:
@@ -426,6 +426,7 @@ async def contract_of(actor: Actor, lot_id: int) -> ContractView | None:
     if made.status == ContractStatus.PENDING.value and not private:
         return None
     changes = list(await ContractChange.filter(contract_id=made.id).order_by("seq"))
-    payments = list(await ContractPayment.filter(contract_id=made.id).order_by("paid_on", "id")) if private else []
+    # payments are public, as the OCDS implementation publishes them; their voucher numbers are not
+    payments = list(await ContractPayment.filter(contract_id=made.id).order_by("paid_on", "id"))
     ids = [i for i in (made.buyer_signature_id, made.supplier_signature_id) if i is not None]
     return ContractView(made, changes, payments, ids, private)

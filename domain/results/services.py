@@ -28,7 +28,7 @@ from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
-from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
+from domain.common.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.models import OutboxEvent
@@ -510,6 +510,9 @@ async def record_contract(
     async def record() -> dict[str, Any]:
         lot = await lock(Lot.filter(id=lot_id)).get()
         made = await lock(Award.filter(lot_id=lot_id)).first()
+        drafted = await Contract.get_or_none(lot_id=lot_id)
+        if drafted is not None:  # a contract drafted on the platform is concluded by both signatures only
+            raise InvalidTransition(state=drafted.status)
         await conclude_contract(actor, lot, made, number, amount_fen, signed_on)
         assert made is not None  # conclude_contract refuses a lot without an award
         return {"award_id": made.id}

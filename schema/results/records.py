@@ -183,7 +183,7 @@ class ContractPayment:
     amount_fen: Fen = strawberry.field(description="The amount paid.")
     paid_on: date = strawberry.field(description="The day it was paid (Beijing).")
     milestone: str = strawberry.field(description="What it pays for.")
-    reference: str = strawberry.field(description="The voucher number.")
+    reference: str | None = strawberry.field(description="The voucher number: for the parties and keepers, else null.")
 
 
 @strawberry.type(description="The contract of an award: public once signed by both parties and announced.")
@@ -208,10 +208,8 @@ class Contract:
     acceptance_summary: str | None = strawberry.field(
         description="The acceptance report: for the parties and keepers, else null."
     )
-    payments: list[ContractPayment] = strawberry.field(
-        description="Payments recorded: for the parties and keepers, else empty."
-    )
-    paid_fen: Fen | None = strawberry.field(description="Paid so far: for the parties and keepers, else null.")
+    payments: list[ContractPayment] = strawberry.field(description="Payments recorded, by day paid.")
+    paid_fen: Fen = strawberry.field(description="Paid so far.")
     terminated_at: datetime | None = strawberry.field(description="When it ended early.")
     termination_ground: ContractEndGround | None = strawberry.field(description="Why it ended early.")
 
@@ -252,11 +250,14 @@ def contract_of(view: contracts.ContractView, to_sign: str) -> Contract:
         acceptance_summary=c.acceptance_summary if view.private else None,
         payments=[
             ContractPayment(
-                amount_fen=Fen(p.amount_fen), paid_on=p.paid_on, milestone=p.milestone, reference=p.reference
+                amount_fen=Fen(p.amount_fen),
+                paid_on=p.paid_on,
+                milestone=p.milestone,
+                reference=p.reference if view.private else None,
             )
             for p in view.payments
         ],
-        paid_fen=Fen(sum(p.amount_fen for p in view.payments)) if view.private else None,
+        paid_fen=Fen(sum(p.amount_fen for p in view.payments)),
         terminated_at=c.terminated_at,
         termination_ground=ContractEndGround(c.termination_reason) if c.termination_reason else None,
     )

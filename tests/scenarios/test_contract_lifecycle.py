@@ -16,6 +16,7 @@ from tests import factories as f
 from tests.scenarios.test_certificates import ME, bind, recognise
 from tests.scenarios.test_deposits import operator_phone
 from tests.scenarios.test_results import AWARD, PRICES, PUBLISH, bid, inbox, opened, status_of, today
+from tests.scenarios.test_results import CONTRACT as RECORD
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.support import documents as docs
 from tests.support.pki import TestCA
@@ -134,6 +135,10 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
     assert contract["toSign"] == content
     assert "请签署合同" in [n["title"] for n in await inbox(api, winner)]
     assert (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"] is None  # not public yet
+    # and a contract drafted here is concluded by both signatures only, not recorded by the tenderer alone
+    bypass = {"lotId": lot_id, "contractNo": "HT-2026-0101", "amountFen": PRICE, "signedOn": today(manual_clock)}
+    recorded = (await api.gql(RECORD, {"input": bypass}, token=tenderer))["data"]["contractRecord"]
+    assert (recorded["code"], await status_of(api, lot_id)) == ("INVALID_TRANSITION", "AWARDED")
 
     def signature(leaf: Any, text: str) -> dict[str, Any]:
         return {"input": {"lotId": lot_id, "signature": {"certificate": leaf.pem, "signature": leaf.sign(text)}}}
@@ -250,3 +255,10 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
         }
     ]
     assert compiled["status"] == "terminated"  # in force, and has now come to a close
+    # and anyone reads the payments, without the vouchers, and not the acceptance report
+    public = (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]
+    assert [(p["amountFen"], p["reference"]) for p in public["payments"]] == [
+        (total * 7 // 10, None),
+        (total - total * 7 // 10, None),
+    ]
+    assert (public["paidFen"], public["acceptancePassed"], public["acceptanceSummary"]) == (total, True, None)
