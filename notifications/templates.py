@@ -93,6 +93,12 @@ TEMPLATES: dict[str, Template] = {
         "Auction ended without a sale",
         "Bidding on “{lot}” ended below the reserve price; the lot was not sold.",
     ),
+    "listing.outbid": Template(
+        "您的挂牌报价已被超越",
+        "“{lot}”挂牌价已更新为 {price} 元，您已不是最高报价者。",
+        "Your listing offer was topped",
+        "The listed price of “{lot}” is now CNY {price}; you no longer hold the highest offer.",
+    ),
     "listing.ended.sold": Template(
         "挂牌成交",
         "“{lot}”挂牌期满，仅一名竞买人报价，以 {price} 元挂牌成交，竞得人竞买号 {bidder_no}。",

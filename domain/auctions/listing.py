@@ -87,6 +87,17 @@ class ListingOfferPlaced(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ListingOutbid(DomainEvent):
+    """To the organisation whose offer led until now."""
+
+    type = "listing.outbid"
+    object_type = "Listing"
+    lot_id: int
+    seq: int
+    price_fen: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ListingEnded(DomainEvent):
     """Public: how the listing ended (sold, auction, failed), its price and leading bidder number, the reserve, and
     when the auction starts when it turned into one."""
@@ -273,6 +284,17 @@ async def place_offer(actor: Actor, lot_id: int, amount_fen: int, idempotency_ke
             ),
             actor,
         )
+        if leader is not None:
+            await events.record(
+                ListingOutbid(
+                    object_id=str(listing.id),
+                    lot_id=lot_id,
+                    seq=listing.seq,
+                    price_fen=amount_fen,
+                    audience=Audience(orgs=(leader.organisation_id,), roles=()),
+                ),
+                actor,
+            )
         return {"offer_id": placed.id}
 
     async def refused(error: DomainError) -> None:

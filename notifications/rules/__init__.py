@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from domain.common.models import OutboxEvent
 from domain.notifications.services import NewNotification
 from notifications.rules.accounts import credit_recorded, organisation_reviewed, punishment_listed
-from notifications.rules.auctions import AUCTION_NOTICES, auction_ended, auction_notices, listing_ended
+from notifications.rules.auctions import (
+    AUCTION_NOTICES,
+    auction_ended,
+    auction_notices,
+    listing_ended,
+    listing_outbid,
+)
 from notifications.rules.clarifications import (
     clarification_published,
     invitation_sent,
@@ -99,6 +105,7 @@ RULES: dict[str, Rule] = {
     "deposit.refunded": deposit_changed,
     "auction.phase_changed": auction_ended,
     "listing.ended": listing_ended,
+    "listing.outbid": listing_outbid,
     "registration.created": registered,
     "saved_search.matched": saved_search_matched,
     "organisation.approved": organisation_reviewed,

@@ -114,3 +114,20 @@ async def listing_ended(event: OutboxEvent) -> list[NewNotification]:
         offerers=int(event.payload.get("offerers") or 0),
         starts_at=shanghai_text(datetime.fromisoformat(starts)) if starts else "",
     )
+
+
+async def listing_outbid(event: OutboxEvent) -> list[NewNotification]:
+    """To the organisation whose listing offer was topped."""
+    lot = await Lot.get_or_none(id=int(event.payload.get("lot_id") or 0))
+    if lot is None:
+        return []
+    return notify(
+        event,
+        await active_users_of(int(o) for o in event.audience.get("orgs", [])),
+        Kind.AUCTION_OUTBID,
+        "listing.outbid",
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        price=Money(int(event.payload.get("price_fen") or 0)).yuan_text(),
+    )

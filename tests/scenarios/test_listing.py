@@ -206,7 +206,9 @@ async def test_three_offers_turn_into_an_auction_with_the_same_bidders_which_run
     assert state["winnerName"]
     assert (await api.gql(RESULT, {"lotId": lot_id}))["data"]["node"]["status"] == "AWARDED"
     await b.fresh()
-    assert {"LISTING_ENDED", "AUCTION_WON"} <= await inbox_kinds(api, b.token)
+    await a.fresh()
+    assert {"LISTING_ENDED", "AUCTION_WON", "AUCTION_OUTBID"} <= await inbox_kinds(api, b.token)
+    assert {"LISTING_ENDED", "AUCTION_OUTBID"} <= await inbox_kinds(api, a.token)
 
 
 async def test_a_listing_without_an_offer_fails(api, manual_clock):

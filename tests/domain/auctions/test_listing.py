@@ -145,6 +145,8 @@ async def test_offers_follow_the_listed_price_by_increments_and_refusals_are_on_
     placed = await OutboxEvent.filter(type="listing.offer_placed").values_list("audience", flat=True)
     assert failures == 4
     assert all(audience["public"] for audience in placed)  # type: ignore[index]
+    topped = await OutboxEvent.filter(type="listing.outbid").order_by("id").values_list("audience", flat=True)
+    assert [audience["orgs"] for audience in topped] == [[a.org_id], [b.org_id]]  # type: ignore[index]
 
 
 async def test_two_offerers_become_the_auctions_only_bidders_with_their_numbers_and_the_highest_leading(
