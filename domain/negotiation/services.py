@@ -29,6 +29,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain.access import network, scope
+from domain.certificates import acts, signatures
+from domain.certificates.errors import SIGNATURE_ERRORS, TwoFactorRequired
+from domain.certificates.signatures import Signed
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
@@ -69,7 +72,7 @@ from domain.results.models import Candidate
 from domain.tendering.models import Opening, SealedBid
 from domain.tendering.opening import DecryptionClosed, NoBidToDecrypt
 from domain.tendering.sealing import BadBidDocument, CannotDecrypt, NotSealed, check_sealed, open_sealed
-from domain.tendering.services import BidStatus
+from domain.tendering.services import BidStatus, check_bidder_authentication
 
 KEEPERS = (Role.OPERATOR.value, Role.SUPERVISOR.value)
 MAX_TEXT = 5000
@@ -394,13 +397,29 @@ async def call_final_offers(actor: Actor, lot_id: int, idempotency_key: str | No
 # ---------------------------------------------------------------- final offers
 
 
-@raises(NotSealed, NegotiationNotStarted, FinalOffersNotCalled, FinalOfferOutsideWindow, NotNegotiated)
+@raises(
+    NotSealed,
+    NegotiationNotStarted,
+    FinalOffersNotCalled,
+    FinalOfferOutsideWindow,
+    NotNegotiated,
+    TwoFactorRequired,
+    *SIGNATURE_ERRORS,
+)
 @use_case("negotiation.submit_final_offer", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def submit_final_offer(actor: Actor, lot_id: int, sealed: str, idempotency_key: str | None = None) -> FinalOffer:
+async def submit_final_offer(
+    actor: Actor, lot_id: int, sealed: str, idempotency_key: str | None = None, signed: Signed | None = None
+) -> FinalOffer:
     """Stores a supplier's sealed final offer inside the window, on server time (replacing its earlier one), and
-    returns it as the receipt; outside the window FinalOfferOutsideWindow and nothing is stored."""
+    returns it as the receipt; outside the window FinalOfferOutsideWindow and nothing is stored. A lot's
+    require_two_factor_for_bids and require_signed_bids hold for final offers as for bids (the act signed is the
+    sealed bid's, over this ciphertext)."""
     lot, _ = await _lot(lot_id)
     digest = check_sealed(sealed)
+    check_bidder_authentication(actor, lot)
+    verified = await signatures.check(
+        actor, acts.bid_submit(lot.trade_code, sealed), signed, required=bool(lot.config.get("require_signed_bids"))
+    )
 
     async def store() -> dict[str, Any]:
         negotiation = await _negotiation(lot, locked=True)
@@ -430,6 +449,8 @@ async def submit_final_offer(actor: Actor, lot_id: int, sealed: str, idempotency
             submitted_at=now,
         )
         await network.record(actor, lot.id, "negotiation.final_offer")
+        if verified is not None:
+            await signatures.record(actor, verified, "FinalOffer", offer.id, lot.id)
         await events.record(
             ev.FinalOfferSubmitted(
                 object_id=str(offer.id),
@@ -442,9 +463,10 @@ async def submit_final_offer(actor: Actor, lot_id: int, sealed: str, idempotency
         )
         return {"id": offer.id}
 
-    result, _ = await run_once(
-        actor, idempotency_key, "negotiation.submit_final_offer", {"lot": lot.id, "sha256": digest}, store
-    )
+    request: dict[str, Any] = {"lot": lot.id, "sha256": digest}
+    if verified is not None:
+        request["signature"] = verified.signature
+    result, _ = await run_once(actor, idempotency_key, "negotiation.submit_final_offer", request, store)
     return await FinalOffer.get(id=result["id"])
 
 

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain.evaluation.scoring import Judgement
 from domain.negotiation import services as negotiation
+from schema.certificates.types import SignatureInput, signed
 from schema.errors import mutation, result_union
 from schema.negotiation.types import FinalOfferReceipt, Negotiation, NegotiationMessage, negotiation_of
 from schema.permissions import IsExpert, IsOperator, IsUser, IsUserOrExpert
@@ -76,6 +77,10 @@ class FinalOfferSubmitInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot whose final offers are called.")
     sealed_offer: str = strawberry.field(description="Compact JWE: dir + A256GCM, naming the lot's trade code.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    signature: SignatureInput | None = strawberry.field(
+        default=None,
+        description="The actor's certificate signature over the act, as for bidSubmit (mobile_contract/SIGNATURES.md).",
+    )
 
 
 @strawberry.type(description="Received inside the window: keep the receipt.")
@@ -195,7 +200,11 @@ class NegotiationMutations:
         self, info: Info, input: Annotated[FinalOfferSubmitInput, strawberry.argument(description="The offer.")]
     ) -> FinalOfferSubmitted:
         offer = await negotiation.submit_final_offer(
-            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.sealed_offer, input.idempotency_key
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            input.sealed_offer,
+            input.idempotency_key,
+            signed(input.signature),
         )
         return FinalOfferSubmitted(receipt=FinalOfferReceipt.from_model(offer))
 
