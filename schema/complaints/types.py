@@ -30,6 +30,7 @@ describe_values(
         "DOCUMENTS": "The tender documents: at least 10 days before the bid deadline.",
         "OPENING": "The opening: during the opening itself.",
         "PUBLICITY": "The winning-bid candidates: during their publicity.",
+        "CANCELLATION": "A cancellation (终止招标/废标): during its objection window.",
     },
 )
 ObjectionState: TypeAlias = states.ObjectionStatus

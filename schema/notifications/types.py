@@ -54,6 +54,8 @@ describe_values(
         "EXPERT_REPLACEMENT_NEEDED": "A drawn expert declined or did not answer: draw a replacement.",
         "COMMITTEE_COMPLETE": "Every seat of a lot's evaluation committee has a confirmed expert.",
         "EXPERT_DRAWN": "The caller (an expert) was drawn for an evaluation committee: when and where to report.",
+        "AWARD_WITHDRAWN": "An award left its winner (declined or disqualified), or no candidate remained.",
+        "CONTRACT": "A contract awaits the caller's signature, or was changed, accepted, paid or terminated.",
         "BID_CONFIRMATION_REQUIRED": "A change of the documents came after the caller's sealed bid: confirm or replace "
         "it before the deadline, or it is not opened (time-critical).",
         "LOT_INVITATION": "The caller's organisation was invited to an invited tender (投标邀请书).",

@@ -52,6 +52,7 @@ describe_values(
         "PERFORMANCE": "How the contract was performed (履约信息).",
         "TERMINATION": "The procedure is terminated or failed (终止/流标公告).",
         "COMPLAINT_DECISION": "A supervisor's decision on a complaint (投诉处理决定), published by the platform.",
+        "CONTRACT_CHANGE": "A change or early end of the signed contract (合同变更/终止公告).",
     },
 )
 AnnouncementState: TypeAlias = AnnouncementStatus
