@@ -20,7 +20,8 @@ that a crash left damaged inside the file fail the SHA-256 check of the whole fi
 finished file is fsynced, renamed to its object name and its folder fsynced (`promote`) before the upload is
 recorded complete and the last PATCH answered: an accepted document survives a power loss. Fsyncing every PATCH
 (or every few MiB) would buy nothing a resuming client does not already get from the reported offset, and would
-stop the upload for each flush.
+stop the upload for each flush. The writing thread instead starts the disk writes of every 8 MiB written
+without waiting for them, so the closing fsync has only the last few MiB left to wait for.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ CHUNK = 1024 * 1024
 # received bytes handed to the worker thread at a time (a folder): the loop fills the next batch meanwhile, so at
 # most two batches (and the server's own read buffer) are held per request
 BATCH = 1024 * 1024
+# a staged file's written bytes are sent on to the disk every so many (see `_start_writeback`)
+WRITEBACK = 8 * 1024 * 1024
 # what OpenDAL raises: its own classes (no common base) and, from file objects, OSError
 FAILURES: tuple[type[Exception], ...] = (
     OSError,
@@ -118,6 +121,15 @@ def _write_all(fd: int, chunks: list[bytes]) -> None:
     rest = memoryview(b"".join(chunks))[done:]  # a short write (a signal, a full disk): finish it piecewise
     while rest:
         rest = rest[os.write(fd, rest) :]
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Starts writing a written range to the disk without waiting for it (Linux: POSIX_FADV_DONTNEED writes dirty
+    pages back asynchronously, then drops the clean ones), so the fsync that finishes an upload waits for its
+    last few MiB, not for all of it (bench/README.md, "Issue 17 upload throughput": a 200 MB copy's closing fsync
+    0.14 -> 0.05 s)."""
+    if hasattr(os, "posix_fadvise"):
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -228,10 +240,18 @@ class BlobStore:
         """The store writes a staged upload as one file at an offset (a folder): `write_at`, `staged_size`."""
         return self.root is not None
 
-    def _local(self, path: str) -> Path:
+    def local_path(self, path: str) -> Path:
+        """A folder store's file for an object or staged path."""
         if self.root is None:
             raise RuntimeError("not a folder store")
         return self.root / path
+
+    _local = local_path
+
+    @staticmethod
+    def in_thread(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """fn(*args) on the threads that write staged uploads (a folder's hashing of a staged file too)."""
+        return _writers().submit(fn, *args)
 
     async def staged_size(self, path: str) -> int | None:
         """The size of a staged file (a folder): what a crash left of it; None when there is none."""
@@ -254,10 +274,17 @@ class BlobStore:
             log.warning("storage write of %s failed: %s", path, err)
             raise StorageUnavailable() from err
 
+        kicked = offset
+
         def job(at: int, batch: list[bytes]) -> None:
+            nonlocal kicked
             _write_all(fd, batch)
             if sink is not None:
                 sink(at, batch)
+            end = at + sum(len(c) for c in batch)
+            if end - kicked >= WRITEBACK:
+                _start_writeback(fd, kicked, end - kicked)
+                kicked = end
 
         written = 0
         pending: Future[None] | None = None  # the thread's batch: one at a time, so the file and the hash in order
