@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
 import secrets
 import threading
 import unicodedata
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -207,32 +209,74 @@ def _lock(upload_id: str) -> asyncio.Lock:
 
 class RunningDigest:
     """The SHA-256 of an upload's first `at` bytes, kept by the process that receives them so that finishing the
-    upload need not read the file again (hashlib's state cannot be stored for another process: one that receives
-    a later PATCH hashes the staged file once at the end, `_sha256_of`). Fed in order by the thread that writes
-    the bytes (a folder) or by the loop (an object store); bytes at another position are not its own."""
+    upload need not read the file again (hashlib's state cannot be stored for another process). Fed in order by
+    the thread that writes the bytes (a folder) or by the loop (an object store); `written` is how far the staged
+    file is known to be written. A process that receives a later PATCH of an upload begun elsewhere (a phone
+    reconnecting to another server) starts one behind (`at` 0, `written` the offset) and catches up in a thread,
+    reading the staged file while the new bytes arrive, which it then hashes from memory (`catch_up`)."""
 
-    __slots__ = ("at", "lock", "sha")
+    __slots__ = ("at", "catching", "lock", "sha", "written")
 
-    def __init__(self) -> None:
+    def __init__(self, written: int = 0) -> None:
         self.sha = hashlib.sha256()
         self.at = 0
+        self.written = written
         self.lock = threading.Lock()
+        self.catching: Future[None] | None = None
+
+    def usable(self, offset: int) -> bool:
+        """It covers the staged file's first `offset` bytes: hashed, or being read to be hashed."""
+        return self.written == offset and (self.at == offset or self.catching is not None)
 
     def feed(self, position: int, chunks: list[bytes]) -> None:
         with self.lock:
+            end = position + sum(len(c) for c in chunks)
+            self.written = max(self.written, end)
             if position != self.at:
-                return
+                return  # behind: the catch-up reads these bytes from the file
             for chunk in chunks:
                 self.sha.update(chunk)  # lets go of the GIL for more than 2 KiB: the loop runs meanwhile
                 self.at += len(chunk)
 
-    def snapshot(self) -> tuple[Any, int]:
-        with self.lock:
-            return self.sha.copy(), self.at
+    def catch_up(self, file: Path) -> None:
+        """Hashes the staged file from `at` to `written` (which grows as bytes are written), until caught up."""
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        with file.open("rb", buffering=0) as src:
+            while True:
+                with self.lock:
+                    at, left = self.at, self.written - self.at
+                if left <= 0:
+                    with self.lock:
+                        if self.at >= self.written:
+                            return
+                    continue
+                # read without the lock (bytes below `written` stay as they are): the writer's feed never waits
+                # for the disk
+                n = os.preadv(src.fileno(), [view[: min(CHUNK, left)]], at)
+                if not n:
+                    raise OSError(f"{file} ends at {at}, {at + left} bytes written")
+                with self.lock:
+                    if self.at == at:  # else the feed hashed these bytes from memory meanwhile: read again
+                        self.sha.update(view[:n])
+                        self.at += n
 
-    def restore(self, state: tuple[Any, int]) -> None:
+    async def settled(self) -> int:
+        """The bytes hashed once a catch-up is done (-1 when it failed)."""
+        if self.catching is not None:
+            try:
+                await asyncio.wrap_future(self.catching)
+            except OSError:
+                return -1
+        return self.at
+
+    def snapshot(self) -> tuple[Any, int, int]:
         with self.lock:
-            self.sha, self.at = state
+            return self.sha.copy(), self.at, self.written
+
+    def restore(self, state: tuple[Any, int, int]) -> None:
+        with self.lock:
+            self.sha, self.at, self.written = state
 
 
 async def _bounded(chunks: AsyncIterator[bytes], limit: int, feed: Any = None) -> AsyncIterator[bytes]:
@@ -290,12 +334,16 @@ async def receive(
         if offset != upload.received:
             raise UploadOffsetMismatch(received=upload.received)
         digest: RunningDigest | None = deps.hashers.get(upload_id)
-        if digest is not None and digest.at != offset:
+        if digest is not None and not digest.usable(offset):
             digest = None
+        parts = [Part(**p) for p in upload.parts]
         if digest is None and offset == 0:
             digest = RunningDigest()
+        elif digest is None and store.writes_at and len(parts) == 1:
+            # begun in another process: hash what it staged in a thread while this PATCH's bytes arrive
+            digest = RunningDigest(written=offset)
+            digest.catching = store.in_thread(digest.catch_up, store.local_path(parts[0].path))
         check = hashlib.new(checksum[0]) if checksum is not None else None
-        parts = [Part(**p) for p in upload.parts]
         limit = upload.declared_size - offset
         if store.writes_at and len(parts) <= 1:
             # a folder: one staged file, written at the offset from a thread that also hashes
@@ -359,8 +407,8 @@ def _hash_file(path: Path) -> str:
 
 
 async def _sha256_of(parts: list[Part]) -> str:
-    """The SHA-256 of the staged bytes, read again (the upload was fed to another process too, or this one
-    restarted): a folder's one file from a thread, otherwise streamed from the store."""
+    """The SHA-256 of the staged bytes, read again (an object store's upload fed to another process too, or a
+    folder's whose catch-up failed): a folder's one file from a thread, otherwise streamed from the store."""
     store = blob_store()
     if store.writes_at and len(parts) == 1 and store.root is not None:
         try:
@@ -414,7 +462,10 @@ async def finish(upload: Upload) -> Document:
     purpose = PURPOSES[upload.purpose]
     parts = [Part(**p) for p in upload.parts]
     known: RunningDigest | None = deps.hashers.pop(upload.id, None)
-    sha = known.sha.hexdigest() if known is not None and known.at == upload.received else await _sha256_of(parts)
+    if known is not None and await known.settled() == upload.received:
+        sha = known.sha.hexdigest()
+    else:
+        sha = await _sha256_of(parts)
     if upload.received != upload.declared_size or sha != upload.declared_sha256:
         await _refuse(upload, FileHashMismatch())
     size = upload.received

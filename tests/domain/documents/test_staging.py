@@ -1,8 +1,8 @@
 """A folder's staged upload after the failures its durability rule allows for (domain/documents/blobs.py): bytes a
 PATCH acknowledged but a power loss took (the offset reported is what the file really holds), bytes written by a
 process that died before recording them (cut off before the next PATCH), an upload resumed in another process
-(no running hash there: the file is hashed once at the end), and a PATCH refused for its checksum (its bytes
-written over by the next)."""
+(no running hash there: it reads the staged file back in a thread while the new bytes arrive), and a PATCH
+refused for its checksum (its bytes written over by the next)."""
 
 from __future__ import annotations
 
@@ -103,8 +103,15 @@ async def test_an_upload_resumed_in_another_process_is_hashed_from_its_file(api,
         await docs.patch(http, granted, 0, data[:half])
         # when the rest reaches a process that never saw the first half (no running hash there)
         adapters.deps.hashers.clear()
-        rest = await docs.patch(http, granted, half, data[half:])
-    # then the file is accepted: hashed from the staged file once complete
+        three_quarters = len(data) * 3 // 4
+        more = await docs.patch(http, granted, half, data[half:three_quarters])
+        # then that process has read the first half back from the staged file and hashed the new bytes too
+        assert more.status_code == 204
+        digest = adapters.deps.hashers[granted["upload"]["id"]]
+        assert await digest.settled() == three_quarters
+        assert digest.sha.digest() == hashlib.sha256(data[:three_quarters]).digest()
+        rest = await docs.patch(http, granted, three_quarters, data[three_quarters:])
+    # and the file is accepted
     assert rest.status_code == 204
     await _complete(granted["upload"]["id"], data)
 
