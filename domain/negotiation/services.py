@@ -64,9 +64,10 @@ from domain.negotiation.errors import (
 from domain.negotiation.models import FinalOffer, Negotiation, NegotiationMessage, NegotiationScore
 from domain.negotiation.states import OFFER, TABLE, FinalOfferStatus, NegotiationStatus
 from domain.publication.announcements import announce
+from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import NEGOTIATED, Procedure, evaluation_settings
-from domain.publication.projects import move_lot
+from domain.publication.projects import ensure_not_suspended, move_lot
 from domain.publication.states import LotStatus
 from domain.results.models import Candidate
 from domain.tendering.models import Opening, SealedBid
@@ -358,7 +359,7 @@ async def thread(
     return negotiation, list(messages)
 
 
-@raises(NegotiationNotStarted, NotOnPanel, RoundsNotHeld, NegotiationClosed, NotNegotiated)
+@raises(NegotiationNotStarted, NotOnPanel, RoundsNotHeld, NegotiationClosed, NotNegotiated, LotSuspended)
 @use_case("negotiation.call_final_offers", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def call_final_offers(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Negotiation:
     """The panel ends the rounds: every supplier still negotiating owes its sealed final offer (最后报价) from now
@@ -371,6 +372,7 @@ async def call_final_offers(actor: Actor, lot_id: int, idempotency_key: str | No
             raise NotOnPanel()
         if negotiation.status != NegotiationStatus.NEGOTIATING.value:
             raise NegotiationClosed()
+        await ensure_not_suspended(lot)  # a supervisor's suspension holds the procedure (complaints/suspension)
         now = clock.now()
         called = TABLE.fire(negotiation.status, "call_final_offers", by=actor, **_facts(negotiation, lot, now))
         window = timedelta(minutes=int(lot.config.get("final_offer_window_minutes", 60)))
@@ -403,6 +405,7 @@ async def call_final_offers(actor: Actor, lot_id: int, idempotency_key: str | No
     FinalOffersNotCalled,
     FinalOfferOutsideWindow,
     NotNegotiated,
+    LotSuspended,
     TwoFactorRequired,
     *SIGNATURE_ERRORS,
 )
@@ -426,6 +429,7 @@ async def submit_final_offer(
         supplier = _supplier_of(actor, negotiation)
         if supplier is None:
             raise NotFound()
+        await ensure_not_suspended(lot)
         now = clock.now()
         facts = _facts(negotiation, lot, now)
         TABLE.precheck("submit_offer", by=actor, **facts)
@@ -478,6 +482,7 @@ async def submit_final_offer(
     BadBidDocument,
     TooFewSuppliers,
     NotNegotiated,
+    LotSuspended,
 )
 @use_case("negotiation.decrypt_final_offer", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def decrypt_final_offer(actor: Actor, lot_id: int, key_jwk: dict[str, Any]) -> FinalOffer:
@@ -485,6 +490,7 @@ async def decrypt_final_offer(actor: Actor, lot_id: int, key_jwk: dict[str, Any]
     lot, project = await _lot(lot_id)
     async with in_transaction():
         negotiation = await _negotiation(lot, locked=True)
+        await ensure_not_suspended(lot)
         now = clock.now()
         await _advance(negotiation, lot, now)  # a window that ended is closed first
         if negotiation.status != NegotiationStatus.DECRYPTING.value:
