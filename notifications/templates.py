@@ -197,6 +197,14 @@ TEMPLATES: dict[str, Template] = {
         "Evaluation ended: every bid rejected",
         "No bid for “{lot}” ({trade_code}) complied; the tender failed.",
     ),
+    "qualification.bid_rejected": Template(
+        "投标未通过资格审查",
+        "您对“{lot}”（{trade_code}）的投标经评标委员会资格审查（资格后审），不符合招标文件规定的资格条件，已被否决"
+        "（招标投标法实施条例 第五十一条）。否决理由请在资格审查结果中查看。",
+        "Bid rejected at qualification",
+        "The committee found that your bid for “{lot}” ({trade_code}) does not meet the qualification conditions of "
+        "the tender documents; it is rejected. The reasons are in your qualification outcome.",
+    ),
     "result.candidates_published": Template(
         "中标候选人公示已发布",
         "“{lot}”（{trade_code}）中标候选人公示已发布，公示期至{ends}。如有异议，请在公示期内提出。",

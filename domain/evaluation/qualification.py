@@ -109,6 +109,19 @@ class QualificationDecidedEvent(DomainEvent):
     rejected: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class BidRejectedAtQualification(DomainEvent):
+    """To the bidder alone, once the evaluation ended: its bid was rejected at post-qualification (the criteria and
+    reasons are read with myQualificationOutcome)."""
+
+    type = "qualification.bid_rejected"
+    object_type = "Lot"
+    lot_id: int
+    organisation_id: int
+    sealed_bid_id: int
+    criteria: int
+
+
 # ---------------------------------------------------------------- criteria
 
 
@@ -441,6 +454,23 @@ async def rejected_lines(evaluation_id: int) -> list[dict[str, Any]]:
             "sealed_bid_id"
         )
     ]
+
+
+async def tell_rejected(evaluation: Evaluation, lines: list[dict[str, Any]]) -> None:
+    """Tells each rejected bidder, once the report exists (in its transaction), that its bid was rejected."""
+    for line in lines:
+        org = int(line["organisation_id"])
+        await events.record(
+            BidRejectedAtQualification(
+                object_id=str(evaluation.lot_id),
+                lot_id=evaluation.lot_id,
+                organisation_id=org,
+                sealed_bid_id=int(line["sealed_bid_id"]),
+                criteria=sum(1 for f in line["failures"] if f["mandatory"]),
+                audience=Audience(orgs=(org,), roles=()),
+            ),
+            SYSTEM,
+        )
 
 
 # ---------------------------------------------------------------- reading

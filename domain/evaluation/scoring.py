@@ -502,6 +502,7 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
         ),
         SYSTEM,
     )
+    await qualification.tell_rejected(evaluation, rejected)
     if failed:
         await _fail(lot, len(bids) + len(rejected))
 

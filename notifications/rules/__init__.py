@@ -52,6 +52,7 @@ from notifications.rules.publication import (
 from notifications.rules.registration import deposit_changed, guarantee_changed, registered
 from notifications.rules.results import (
     award_withdrawn,
+    bid_rejected_at_qualification,
     candidates_published,
     contract_moved,
     contract_overdue,
@@ -86,6 +87,7 @@ RULES: dict[str, Rule] = {
     "lot.suspension_lifted": lot_suspension,
     "report.status_changed": report_status_changed,
     "evaluation.reported": evaluation_reported,
+    "qualification.bid_rejected": bid_rejected_at_qualification,
     "negotiation.round_opened": round_opened,
     "negotiation.message_posted": message_posted,
     "negotiation.final_offers_called": final_offers,

@@ -35,6 +35,24 @@ async def evaluation_reported(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def bid_rejected_at_qualification(event: OutboxEvent) -> list[NewNotification]:
+    """To the bidder whose bid the committee rejected at post-qualification, once the evaluation ended."""
+    found = await lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, _ = found
+    return notify(
+        event,
+        await active_users_of([int(event.payload["organisation_id"])]),
+        Kind.RESULT_NOTICE,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+    )
+
+
 async def candidates_published(event: OutboxEvent) -> list[NewNotification]:
     """To every bidder whose bid took part in the opening: the candidates are publicised until the end date."""
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))

@@ -17,7 +17,7 @@ from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_expert_draw import COMMIT, DRAWS, SPECIALTY, add_expert, new_secret, reveal
 from tests.scenarios.test_opening import decrypt
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
-from tests.scenarios.test_results import AWARD, PUBLISH, status_of
+from tests.scenarios.test_results import AWARD, PUBLISH, inbox, status_of
 from tests.scenarios.test_sealed_bids import registered_bidder, submit
 from tests.schema.test_scoring import BIDS, START, SUBMIT
 
@@ -232,6 +232,11 @@ async def test_a_bid_failing_a_mandatory_criterion_by_majority_is_rejected_and_t
     assert (mine["failures"][0]["description"], mine["failures"][0]["reasons"]) == (LICENCE, [EXPIRED] * 3)
     other = (await api.gql(MINE, {"lotId": lot_id}, token=tokens[0]))["data"]["myQualificationOutcome"]
     assert (other["qualified"], other["failures"]) == (True, [])
+    # and it alone is told in its inbox
+    await api.dispatch()
+    told = [n["title"] for n in await inbox(api, tokens[loser]) if n["kind"] == "RESULT_NOTICE"]
+    assert told == ["投标未通过资格审查"]
+    assert "投标未通过资格审查" not in [n["title"] for n in await inbox(api, tokens[0])]
     # and judging after the evaluation is done is refused
     finished = await judge(api, experts[0], lot_id, judgements(review))
     assert (finished["__typename"], finished["code"]) == ("EvaluationFinished", "EVALUATION_FINISHED")

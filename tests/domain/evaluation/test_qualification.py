@@ -241,6 +241,12 @@ async def test_the_committee_rejects_a_bid_failing_a_mandatory_criterion_and_ran
     assert done.status == "reported"
     assert [c.price_fen for c in await Candidate.filter(lot_id=t.lot.id).order_by("rank")] == [750_000_00, 800_000_00]
     [rejected] = done.report["rejected_at_qualification"]
+    [told] = await OutboxEvent.filter(type="qualification.bid_rejected")
+    assert (told.payload["sealed_bid_id"], told.audience["orgs"], told.audience["roles"]) == (
+        cheapest.id,
+        [cheapest.organisation_id],
+        [],
+    )
     assert (rejected["sealed_bid_id"], rejected["failures"][0]["description"]) == (cheapest.id, LICENCE.description)
     # and the rejected bidder sees its own outcome, another bidder its own, nobody the members
     loser = next(b for b in t.bidders if b.bid is not None and b.bid.id == cheapest.id)
