@@ -5,15 +5,15 @@ A lot whose procedure is listing is configured while a draft: the listing price 
 deadline), and the rules of the auction it may turn into. A registrant whose deposit or guarantee is in place offers
 (报价) during the listing period: the first offer the listing price plus whole increments, every later one the
 current price plus whole increments; each accepted offer updates the listed price
-(招标拍卖挂牌出让国有建设用地使用权规定, 国土资源部令第39号, 第十九条). Offerers are known to others by a bidder
+(招标拍卖挂牌出让国有建设用地使用权规定, 国土资源部令第39号, 第十七条). Offerers are known to others by a bidder
 number kept for the whole listing.
 
-At the end of the period the chronograph decides (第二十一条): one offerer at or above the reserve buys at its offer
+At the end of the period the chronograph decides (第十九条): one offerer at or above the reserve buys at its offer
 (挂牌成交), announced as the lot's result; two or more go on to an online auction (this repository's auction, in
 place of 现场竞价) whose bidders are exactly the offerers, with their bidder numbers, and whose highest offer leads
-from the start: if nobody bids, its offerer wins at it, as 第二十一条（二） says; no offer, or a lone offer under
+from the start: if nobody bids, its offerer wins at it, as 第十九条（二） says; no offer, or a lone offer under
 the reserve, fails the listing (挂牌不成交), announced as a termination. The listing period is at least
-min_submission_days (10) days (第二十条: 挂牌时间不得少于10日).
+min_submission_days (10) days (第十八条: 挂牌时间不得少于10日).
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ async def configure_listing(
     if ends_at is None:
         raise InvalidInput(field="bidDeadline")
     days = int(lot.config["min_submission_days"])
-    # 招标拍卖挂牌出让国有建设用地使用权规定 第二十条: 挂牌时间不得少于10日 (the lot's min_submission_days, >= 10)
+    # 招标拍卖挂牌出让国有建设用地使用权规定 第十八条: 挂牌时间不得少于10日 (the lot's min_submission_days, >= 10)
     if ends_at - starts_at < timedelta(days=days):
         raise ConfigOutOfBounds("startsAt", f"{days} days before the bid deadline", "-")
     values: dict[str, Any] = {

@@ -228,7 +228,7 @@ LISTING: Lifecycle[ListingStatus] = Lifecycle(
     name="Listing",
     states=ListingStatus,
     field_name="status",
-    doc="A listing (挂牌, 招标拍卖挂牌出让国有建设用地使用权规定 第十九条至第二十一条): offers at the listing price "
+    doc="A listing (挂牌, 招标拍卖挂牌出让国有建设用地使用权规定 第十七条至第十九条): offers at the listing price "
     "or above during a listing period of at least 10 days; at its end one offerer buys at its offer (at or above "
     "the reserve), two or more go on to an online auction with the same bidders and the highest offer "
     "leading, none fails it.",
@@ -250,7 +250,7 @@ LISTING: Lifecycle[ListingStatus] = Lifecycle(
             by={SYSTEM},
             timed=True,
             guards=[listing_over, lone_offer_met],
-            note="第二十一条（一）: the lone offerer buys at its offer; the result is announced",
+            note="第十九条（一）: the lone offerer buys at its offer; the result is announced",
         ),
         move(
             "turn_to_auction",
@@ -268,7 +268,7 @@ LISTING: Lifecycle[ListingStatus] = Lifecycle(
             by={SYSTEM},
             timed=True,
             guards=[listing_over, nothing_to_sell],
-            note="第二十一条（三）: 挂牌不成交; a termination is announced",
+            note="第十九条（三）: 挂牌不成交; a termination is announced",
         ),
     ),
     initial=frozenset({L.SCHEDULED}),

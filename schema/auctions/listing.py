@@ -122,7 +122,7 @@ class ListingConfigureInput:
     )
     starts_at: datetime = strawberry.field(
         description="When the listing period starts; it ends at the lot's bid deadline, at least the lot's "
-        "minSubmissionDays (10) days later (39号令 第二十条)."
+        "minSubmissionDays (10) days later (39号令 第十八条)."
     )
     auction_free_minutes: int = strawberry.field(
         default=listings.DEFAULT_FREE_MINUTES,

@@ -68,7 +68,7 @@ async def listing_lot(api: Any, clock: Any, operator: str) -> tuple[str, datetim
     }
     short = {**rules, "startsAt": (ends - timedelta(days=9)).isoformat()}
     refused = (await api.gql(CONFIGURE, {"input": short}, token=tenderer))["data"]["listingConfigure"]
-    assert (refused["__typename"], refused["field"]) == ("ConfigOutOfBounds", "startsAt")  # 第二十条: >= 10 days
+    assert (refused["__typename"], refused["field"]) == ("ConfigOutOfBounds", "startsAt")  # 第十八条: >= 10 days
     configured = (await api.gql(CONFIGURE, {"input": rules}, token=tenderer))["data"]["listingConfigure"]
     assert configured["__typename"] == "ListingConfigured", configured
     assert configured["listing"]["status"] == "SCHEDULED"
@@ -125,7 +125,7 @@ async def test_one_offer_at_the_end_sells_at_that_offer_and_a_late_offer_is_refu
         None,
     )
     assert (late["__typename"], late["code"], late["status"]) == ("ListingNotOpen", "LISTING_NOT_OPEN", "sold")
-    # and the lone offer at the reserve bought the lot at that offer (第二十一条（一）), announced, the lot awarded
+    # and the lone offer at the reserve bought the lot at that offer (第十九条（一）), announced, the lot awarded
     assert ended["status"] == "SOLD"
     assert (ended["currentPriceFen"], ended["reservePriceFen"]) == (RESERVE, RESERVE)
     assert ended["winnerName"]
@@ -231,7 +231,7 @@ async def test_a_listing_without_an_offer_fails(api, manual_clock):
 
 
 async def test_an_auction_from_a_listing_without_a_bid_sells_to_the_highest_offer(api, manual_clock):
-    # given two offers, the higher at the reserve (第二十一条（二）: the highest offer wins when no one bids on)
+    # given two offers, the higher at the reserve (第十九条（二）: the highest offer wins when no one bids on)
     operator = await f.operator_token(api)
     bank = await Bank.open(api, operator)
     lot_id, starts, ends = await listing_lot(api, manual_clock, operator)

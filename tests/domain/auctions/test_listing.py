@@ -1,4 +1,4 @@
-"""A listing (挂牌): its table, the offers' rules, and what its end makes of the offers (39号令 第十九至二十一条)."""
+"""A listing (挂牌): its table, the offers' rules, and what its end makes of the offers (39号令 第十七至十九条)."""
 
 from __future__ import annotations
 
@@ -40,10 +40,10 @@ def test_the_listing_opens_at_its_start_and_its_end_sells_turns_into_an_auction_
     assert due("scheduled", STARTS - timedelta(seconds=1)) is None
     assert due("scheduled", STARTS) == "open"
     assert due("open", ENDS - timedelta(seconds=1), offerers=2, price_fen=RESERVE) is None
-    assert due("open", ENDS, offerers=1, price_fen=RESERVE) == "sell"  # 第二十一条（一）
+    assert due("open", ENDS, offerers=1, price_fen=RESERVE) == "sell"  # 第十九条（一）
     assert due("open", ENDS, offerers=1, price_fen=RESERVE - STEP) == "fail"  # a lone offer under the reserve
     assert due("open", ENDS, offerers=2, price_fen=PRICE) == "turn_to_auction"  # the auction decides (the reserve too)
-    assert due("open", ENDS, offerers=0) == "fail"  # 第二十一条（三）
+    assert due("open", ENDS, offerers=0) == "fail"  # 第十九条（三）
     for ended in ("sold", "auction", "failed"):
         assert due(ended, ENDS + timedelta(days=1), offerers=3, price_fen=RESERVE) is None
 
