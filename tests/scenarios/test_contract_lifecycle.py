@@ -13,6 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from mobile_contract.signing import contract_sign_content
 from tests import factories as f
+from tests.domain.disclosure.test_ocds import assert_valid
 from tests.scenarios.test_certificates import ME, bind, recognise
 from tests.scenarios.test_deposits import operator_phone
 from tests.scenarios.test_results import AWARD, PRICES, PUBLISH, bid, inbox, opened, status_of, today
@@ -232,6 +233,8 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
 
     # and the OCDS record carries the contract, its amendment and its implementation
     record = (await api.gql(OCDS, {"lotId": lot_id}))["data"]["ocdsRecord"]
+    for release in [*record["releases"], record["compiledRelease"]]:
+        assert_valid(release)
     tags = [tag for release in record["releases"] for tag in release["tag"]]
     assert {"contract", "contractAmendment", "implementation"} <= set(tags)
     [compiled] = record["compiledRelease"]["contracts"]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests import factories as f
+from tests.domain.disclosure.test_ocds import assert_valid
 from tests.scenarios.test_contract_lifecycle import pdf, upload
 from tests.scenarios.test_deposits import AMOUNT, my_deposit, operator_phone, registered
 from tests.scenarios.test_registration import open_lot
@@ -156,6 +157,8 @@ async def test_the_award_passes_down_the_ranking_and_the_lot_fails_when_none_rem
 
     # and the OCDS record shows three awards, the first two cancelled, the third cancelled with the tender
     record = (await api.gql(OCDS, {"lotId": lot_id}))["data"]["ocdsRecord"]
+    for release in [*record["releases"], record["compiledRelease"]]:
+        assert_valid(release)
     awards = {a["id"]: a for a in record["compiledRelease"]["awards"]}
     assert [awards[f"{code}-award{n}"]["status"] for n in ("", "-2", "-3")] == ["cancelled"] * 3
     assert awards[f"{code}-award-2"]["value"]["amount"] == 12_300_000

@@ -17,6 +17,7 @@ from domain.publication.models import Announcement
 from domain.results import contracts
 from domain.results import services as results
 from domain.results.models import Award, Contract
+from tests.domain.disclosure.test_ocds import assert_valid
 from tests.support.results import evaluated_lot
 
 PRICES = [98_000_000, 95_500_000, 97_250_000, 99_000_000]
@@ -86,6 +87,8 @@ async def test_changes_are_announced_where_the_law_asks_and_a_termination_closes
     with pytest.raises(InvalidTransition):
         await contracts.record_payment(t.tenderer, t.lot.id, 100, clock.now().date(), "进度款", "PZ-9")
     record = await ocds.record(t.lot.id)
+    for release in [*record["releases"], record["compiledRelease"]]:
+        assert_valid(release)
     [compiled] = record["compiledRelease"]["contracts"]
     assert compiled["status"] == "terminated"
     assert [a["id"] for a in compiled["amendments"]] == [f"{t.lot.trade_code}-contract-change-2"]
