@@ -19,6 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from api import graphiql, metrics
 from api.auth import authenticate, bearer_token, client_ip
@@ -32,7 +33,8 @@ from api.graphql_http import (
     response_media_type,
 )
 from api.graphql_http import header as raw_header
-from api.persisted import OperationPolicy, PersistedOperations, PersistedTransportWS
+from api.logs import operation_var
+from api.persisted import OperationPolicy, PersistedOperations, PersistedTransportWS, requested_hash
 from api.response_cache import ANSWERED_WITHOUT_ERRORS, shared_max_age
 from api.services import Services
 from api.settings import Settings
@@ -40,7 +42,8 @@ from domain.accounts.tokens import InvalidToken
 from domain.common.actors import ANONYMOUS
 from schema.build import build_schema
 from schema.context import Context, locale_from
-from schema.lean import LeanPlans, lean_extension
+from schema.kiosk_guard import kiosk_kind
+from schema.lean import LeanPlans, LeanRequest, lean_extension
 
 
 def operation_policy(settings: Settings) -> OperationPolicy:
@@ -85,6 +88,10 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             *schema.extensions,
             lean_extension(self.lean),
         )
+        # a planned query may be answered before the operation pipeline while these are the schema's extensions
+        # (tracing puts its span first, and then every request takes the pipeline)
+        self._lean_schema = schema
+        self._lean_extensions = schema.extensions
         self.sdl = schema.as_str().rstrip() + "\n"  # what /schema.graphql publishes
         super().__init__(
             schema,
@@ -155,13 +162,44 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         return answer
 
     async def execute_single(self, request: Request, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
-        """A mutation (or subscription) over GET is the spec's 405 with `Allow: POST`, not a 400."""
+        """A mutation (or subscription) over GET is the spec's 405 with `Allow: POST`, not a 400. A contract query
+        planned already may be answered by its lean run alone (`_lean_answer`)."""
+        if self.lean.enabled and self._lean_schema.extensions is self._lean_extensions and not args:
+            answer = await self._lean_answer(request, kwargs.get("request_data"), kwargs.get("context"), kwargs)
+            if answer is not None:
+                return answer
         try:
             return await super().execute_single(request, request_adapter, *args, **kwargs)
         except HTTPException as err:
             if isinstance(err.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
                 raise mutation_over_get() from err
             raise
+        finally:
+            self.lean.forget()
+
+    async def _lean_answer(self, request: Request, data: Any, context: Any, kwargs: dict[str, Any]) -> Any:
+        """The answer of a manifest query sent by hash alone, before strawberry's operation pipeline, when the lean
+        run answers it without error (schema/lean.py `LeanPlans.answer`). Only where that pipeline would do nothing
+        else for it: its plan exists (the document validated in this process), the allow-list lets the caller run
+        it, and the caller is no terminal or kiosk session (the kiosk guard runs in the pipeline). What the
+        pipeline's PersistedOperations does for such a request is done here: the operation names the log lines
+        and the metrics. Anything else, a failed run included (replayed there), takes the pipeline."""
+        if data is None or context is None or data.query or not isinstance(data.variables, dict | None):
+            return None
+        wanted = requested_hash(data.extensions)
+        stored = self.services.persisted.manifest.get(wanted) if wanted is not None else None
+        actor = getattr(context, "actor", None)
+        if stored is None or actor is None or kiosk_kind(actor) is not None:
+            return None
+        if self.policy.refusal(actor, stored) is not None:
+            return None
+        name = data.operation_name if data.operation_name is not None else stored.name
+        lean = LeanRequest(stored.document, name, kwargs.get("root_value"), context, data.variables, data.extensions)
+        if stored.name is not None:
+            operation_var.set(stored.name)
+            request.state.operation = stored.name
+        result = await self.lean.answer(lean)
+        return None if result is None else ExecutionResult(data=result.data, errors=None)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """As strawberry's, with the body encoded once, as UTF-8 bytes (`_encode`)."""

@@ -4,7 +4,8 @@ Not a bench of the served stack (bench/persisted.py is): the app is called throu
 SQLite file holding the demo city and 40 generated announcements. The app's own `query Me` and the executed home
 screen (`AnnouncementList`, `Cache-Control: no-cache`) are sent by hash, in rounds alternating LEAN_PERSISTED off
 and on. It prints the main thread's CPU per request (`time.thread_time`, so the SQLite thread's work is not in
-it) of the app call, of strawberry's `Schema.execute`, of its execution step, and of the lean run inside it.
+it) of the app call, of strawberry's `Schema.execute`, of its execution step, and of the lean run (inside that step,
+or before the pipeline when the query is answered early, `Schema.execute` then not called).
 
     .venv/bin/python bench/lean_breakdown.py --requests 300 --rounds 3
 """
@@ -72,6 +73,7 @@ async def measure(bench: Any, requests: int, rounds: int) -> None:
         "execution", strawberry_schema.Schema._execute_operation
     )
     schema.lean.LeanPlans.execute = timed("lean", schema.lean.LeanPlans.execute)  # type: ignore[method-assign]
+    schema.lean.LeanPlans.answer = timed("lean", schema.lean.LeanPlans.answer)  # type: ignore[method-assign]
     app = create_app(Settings.from_env())
     served = timed("app", app.__call__)
 

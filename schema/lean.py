@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import CoroutineType
 from typing import Any, Final, TypeGuard, cast
@@ -251,6 +252,7 @@ class _Run:
         self.is_awaitable = executor.is_awaitable
         self.cache = getattr(executor, "cache", None)
         self.failed = False
+        self.data: dict[str, Any] | None = None
         self.outcomes: dict[tuple[str | int, ...], tuple[bool, bool, Any]] = {}  # path -> (raised, awaited, value)
 
     def fields(self, fields: list[_Field], source: Any, path: Path | None) -> AwaitableOrValue[dict[str, Any]]:
@@ -487,6 +489,7 @@ class LeanStats:
     executed: int = 0  # answered by the lean run alone
     replayed: int = 0  # the lean run failed somewhere; graphql-core answered, replaying its resolvers
     declined: int = 0  # documents planned as not eligible (counted once each)
+    early: int = 0  # of `executed`, answered before strawberry's operation pipeline (LeanPlans.answer)
 
 
 class LeanPlans:
@@ -540,18 +543,55 @@ class LeanPlans:
 
     async def execute(self, ctx: Any) -> ExecutionResult | None:
         """The result of the operation in strawberry's execution context `ctx`, or None when it is not
-        eligible (graphql-core executes it as usual)."""
+        eligible (graphql-core executes it as usual). A run `answer` left pending for this document is replayed."""
+        pending = _PENDING.get()
+        if pending is not None:
+            _PENDING.set(None)
+            if pending.plan.document is ctx.graphql_document:
+                self.stats.replayed += 1
+                return await self._replay(pending, ctx)
         document = ctx.graphql_document
         if document is None or not self.enabled or self.resolving_extensions():
             return None
         plan = self.plan(document, ctx.operation_name)
-        if plan is None:
+        run = None if plan is None else await self._run(plan, ctx)
+        if run is None:
             return None
+        if not run.failed:
+            self.stats.executed += 1
+            return ExecutionResult(run.data, None)
+        self.stats.replayed += 1
+        return await self._replay(run, ctx)
+
+    async def answer(self, request: LeanRequest) -> ExecutionResult | None:
+        """Before strawberry's operation pipeline: the answer of a query planned already (so validated once in
+        this process) when the lean run alone answers it. None otherwise; a failed run is then left pending for
+        this task, and the pipeline's `execute` replays it (the caller runs the pipeline next, then `forget`s)."""
+        if not self.enabled or self.resolving_extensions():
+            return None
+        found = self._plans.get((id(request.graphql_document), request.operation_name))
+        plan = found[1] if found is not None and found[0] is request.graphql_document else None
+        run = None if plan is None else await self._run(plan, request)
+        if run is None:
+            return None
+        if not run.failed:
+            self.stats.executed += 1
+            self.stats.early += 1
+            return ExecutionResult(run.data, None)
+        _PENDING.set(run)
+        return None
+
+    @staticmethod
+    def forget() -> None:
+        """Drops a run `answer` left pending (the pipeline replayed it, or refused before executing)."""
+        _PENDING.set(None)
+
+    async def _run(self, plan: Plan, ctx: Any) -> _Run | None:
+        """The lean run of `plan`; None when it could not start (nothing ran)."""
         schema = self.schema
-        executor_class = schema.execution_context_class
-        executor = executor_class.build(
+        executor = schema.execution_context_class.build(
             schema._schema,
-            document,
+            plan.document,
             ctx.root_value,
             ctx.context,
             ctx.variables,
@@ -567,27 +607,43 @@ class LeanPlans:
         except _Failed:
             return None
         completing = run.fields(fields, ctx.root_value, None)
-        data = await completing if isinstance(completing, CoroutineType) else cast("dict[str, Any]", completing)
-        if not run.failed:
-            self.stats.executed += 1
-            return ExecutionResult(data, None)
-        self.stats.replayed += 1
+        run.data = await completing if isinstance(completing, CoroutineType) else cast("dict[str, Any]", completing)
+        return run
+
+    async def _replay(self, run: _Run, ctx: Any) -> ExecutionResult:
+        """graphql-core's execution of the operation, every resolver `run` called answering as it did then."""
         result = execute(
-            schema._schema,
-            document,
+            self.schema._schema,
+            run.plan.document,
             root_value=ctx.root_value,
             middleware=run.replay(),
             variable_values=ctx.variables,
             operation_name=ctx.operation_name,
             context_value=ctx.context,
             is_awaitable=optimized_is_awaitable,
-            executor_class=executor_class,
+            executor_class=self.schema.execution_context_class,
             operation_extensions=ctx.operation_extensions,
         )
         if isinstance(result, Awaitable):
             result = await result
         assert isinstance(result, ExecutionResult)
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class LeanRequest:
+    """What `LeanPlans.answer` needs of a request (as strawberry's execution context has it)."""
+
+    graphql_document: DocumentNode
+    operation_name: str | None
+    root_value: Any
+    context: Any
+    variables: dict[str, Any] | None
+    operation_extensions: dict[str, Any] | None
+
+
+# a failed early run (LeanPlans.answer) waiting for the pipeline's replay, in this task only
+_PENDING: ContextVar[_Run | None] = ContextVar("lean_pending", default=None)
 
 
 def lean_extension(plans: LeanPlans) -> Callable[[], SchemaExtension]:

@@ -142,3 +142,5 @@ async def test_every_contract_query_answers_alike_on_both_paths_for_every_role(a
     assert differing == {}
     assert lean_without_errors == answered_without_errors  # every answer without errors came from the lean run
     assert answered_without_errors > len(queries)  # most queries answered someone without errors
+    assert stats.early > 0  # planned queries answered before strawberry's pipeline
+    assert stats.replayed > 0  # refusals and errors: graphql-core's answers, in the pipeline
