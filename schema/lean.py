@@ -23,6 +23,11 @@ Everything around execution is unchanged: the schema extensions still parse (fro
 validate (cached), apply the limits, the allow-lists and the kiosk guard, mask errors and trace; the lean run
 is the last `on_execute` hook, so a refusal before it means it never starts. Completed objects of the fragment
 cache's pure types (schema/fragment_cache.py) are taken from and stored in the same cache, by the same keys.
+
+Once a document's plan exists (built in that hook, after the document validated), the GraphQL view may ask
+`LeanPlans.answer` first, before strawberry's operation pipeline, for a request that pipeline would do nothing
+else for (api/graphql_app.py says when); an answer without errors is then the response, and a failed run is
+left pending for the request's task and replayed by the hook when the pipeline runs.
 """
 
 from __future__ import annotations
