@@ -94,7 +94,9 @@ AUCTION_ENTRY_CLOSES_IN = timedelta(minutes=20)
 AUCTION_STARTS_IN = timedelta(minutes=30)
 AUCTION_FREE_MINUTES = 60
 # announcement types that follow the opening of bids: published only once the bids were due
-AFTER_OPENING = frozenset({"candidate_publicity", "result", "contract", "performance", "complaint_decision"})
+AFTER_OPENING = frozenset(
+    {"candidate_publicity", "result", "contract", "contract_change", "performance", "complaint_decision"}
+)
 
 # (project name, category, region,
 #  [(lot name, procedure, estimate in fen, bids due: None for PAST_DEADLINE after the start, else from now)],
@@ -108,7 +110,16 @@ DEMO_PROJECTS: list[tuple[str, str, str, list[tuple[str, str, int, timedelta | N
             ("第一标段：道路施工", "open_tender", 2_680_000_000, None),
             ("第二标段：交通设施", "open_tender", 460_000_000, timedelta(days=21)),  # open for bids
         ],
-        ["tender", "qualification_result", "change", "candidate_publicity", "result", "contract", "performance"],
+        [
+            "tender",
+            "qualification_result",
+            "change",
+            "candidate_publicity",
+            "result",
+            "contract",
+            "contract_change",
+            "performance",
+        ],
         [1],
     ),
     (
@@ -155,6 +166,7 @@ TITLES = {
     "candidate_publicity": "{project}中标候选人公示",
     "result": "{project}中标结果公告",
     "contract": "{project}合同公告",
+    "contract_change": "{project}合同变更公告",
     "performance": "{project}合同履约信息公告",
     "termination": "{project}终止公告",
     "complaint_decision": "{project}投诉处理决定公告",
@@ -168,6 +180,7 @@ BODIES = {
     "投标人或者其他利害关系人对评标结果有异议的，应当在公示期间提出。</p>",
     "result": "<p>{project}中标结果已确定，中标人为青岛海湾路桥建设有限公司。</p>",
     "contract": "<p>{project}合同已签订，合同金额及主要条款已在交易平台公开。</p>",
+    "contract_change": "<p>{project}合同经双方协商变更：增加附属工程，增加金额不超过原合同金额的10%。</p>",
     "performance": "<p>{project}合同履约情况：工程已按期完工并通过验收。</p>",
     "termination": "<p>因采购需求发生重大变化，{project}终止采购活动。</p>",
     "complaint_decision": "<p>投诉人就{project}中标候选人公示提出的投诉，经审查，投诉事项缺乏事实依据，"
