@@ -26,9 +26,10 @@ once (warm-up included); the first request after a start completes every card.
 Output, one figure a line, ``name: value unit``: req/s of each, the ratios, and whether the issue's
 goal (the persisted path at least 40 % of plain Starlette) is met. Figures per database are prefixed
 ``sqlite_`` / ``postgres_``. Issue 21's (bench/README.md): ``screen_executed_cpu_vs_plain``,
-``screen_cached_rps_vs_plain`` and ``me_cpu_vs_plain``, also unprefixed (PostgreSQL's when it ran). The
-database holds the demo city and 40 generated announcements (``--announcements``), so the screen shows 20
-real cards (``*_screen_cards``). ``--profile DIR`` samples the server per target with py-spy.
+``screen_cached_rps_vs_plain``, ``me_cpu_vs_plain`` and ``me_persisted_cpu_vs_plain`` (the app's own Me by
+hash), also unprefixed (PostgreSQL's when it ran). The database holds the demo city and 40 generated
+announcements (``--announcements``), so the screen shows 20 real cards (``*_screen_cards``). ``--profile DIR``
+samples the server per target with py-spy.
 
     .venv/bin/python bench/persisted.py                    # 5 s per target, 32 connections
     .venv/bin/python bench/persisted.py --scale tiny       # smoke test for CI (a few seconds)
