@@ -130,6 +130,7 @@ def _supervisory_scope() -> None:
     objects an evidence package names (and the experts' notices), and the reports kept by their own category."""
     scope.plug_lot_bound({**dict(LOT_OBJECTS), "ExpertNotice": ExpertNotice})
     scope.plug_categorised("Report", reports.of_categories)
+    scope.plug_categorised("Cancellation", cancellations.of_categories)
 
 
 def _security() -> None:

@@ -18,6 +18,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
+
 from domain.common import calendar, clock, events
 from domain.common.actors import SYSTEM, Actor
 from domain.common.catalogue import Category
@@ -26,7 +29,7 @@ from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.publication.announcements import announce
-from domain.publication.models import Lot
+from domain.publication.models import Lot, Project
 from domain.publication.projects import managed_project
 from domain.publication.states import AnnouncementType
 from domain.results import files
@@ -272,3 +275,9 @@ async def cancellations_of(lot_id: int) -> list[Cancellation]:
 
 def reason_of(row: Cancellation) -> Reason:
     return REASONS[CancellationReason(row.reason)]
+
+
+def of_categories(categories: list[str]) -> QuerySet[Cancellation]:
+    """The cancellations a supervisor of these categories reads: those of its categories' projects (a whole
+    project's cancellation belongs to no single lot)."""
+    return Cancellation.filter(project_id__in=Subquery(Project.filter(category__in=categories).values("id")))

@@ -40,7 +40,7 @@ from tortoise.queryset import QuerySet
 from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.accounts.tokens import KeyRing
-from domain.auctions.models import Auction, AuctionBid
+from domain.auctions.models import Auction, AuctionBid, Listing
 from domain.audit.models import AuditEntry
 from domain.audit.services import entry_hash
 from domain.certificates import signatures
@@ -77,6 +77,7 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Award", Award),
     ("Contract", Contract),
     ("Auction", Auction),
+    ("Listing", Listing),
     ("Announcement", Announcement),
     ("Objection", Objection),
     ("Complaint", Complaint),

@@ -115,6 +115,8 @@ NOT_LOT_BOUND = {
     "myBidderNumber": "the caller organisation's own entry",
     "mySealedBids": "the caller organisation's own bids",
     "myInvitations": "the caller organisation's own invitations",
+    "myListingBidderNumber": "the caller organisation's own listing entry",
+    "myQualificationOutcome": "the caller organisation's own bid's qualification outcome",
     "myScoreSheet": "the signed-in expert's own sheet",
     "myComplaints": "the caller organisation's own complaints",
     "myObjections": "the caller organisation's own objections",
@@ -336,6 +338,13 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "lotQuestions",
                 "lotClarifications",
                 "lotInvitations",
+                "listing",
+                "listingOffers",
+                "negotiation",
+                "negotiationThread",
+                "negotiationOffers",
+                "qualificationCriteria",
+                "qualificationReview",
             )
         },
         **{

@@ -125,11 +125,17 @@ def test_the_composition_root_wires_every_business_workflow():
     wired = [(r.workflow, r.event, r.handle.__module__) for r in wire().reactions]
     assert wired == [
         ("auction_results", wired[0][1], "domain.auctions.workflows"),
+        ("auction_results", wired[1][1], "domain.auctions.workflows"),
         ("tendering", LotStatusChanged, "domain.tendering.workflows"),
-        ("tendering", wired[2][1], "domain.tendering.workflows"),
+        ("tendering", wired[3][1], "domain.tendering.workflows"),
+        ("invitations", LotStatusChanged, "domain.registration.invitations"),
         ("security", LotStatusChanged, "domain.deposits.workflows"),
         ("security", LotStatusChanged, "domain.guarantees.workflows"),
         ("security", RegistrationWithdrawn, "domain.deposits.workflows"),
         ("security", RegistrationWithdrawn, "domain.guarantees.workflows"),
     ]
-    assert (wired[0][1].type, wired[2][1].type) == ("auction.phase_changed", "opening.failed")
+    assert (wired[0][1].type, wired[1][1].type, wired[3][1].type) == (
+        "auction.phase_changed",
+        "listing.ended",
+        "opening.failed",
+    )

@@ -32,6 +32,7 @@ from domain.common.errors import NotFound
 from domain.disclosure import ocds
 from domain.publication import announcements, projects
 from domain.publication.models import Announcement, Lot, Project
+from domain.registration import invitations
 from tests import factories as f
 
 PREFIX = "ocds-test01"
@@ -265,6 +266,9 @@ async def test_an_agency_runs_an_invited_tender_that_ends_in_termination(db, man
     proj, (lot,) = await project(
         actor, category="government_procurement", procedure="invited_tender", price_fen=500_000_00, tenderer_id=body.id
     )
+    # and its three invitees (招标投标法 第十七条: an invited tender is published to three or more)
+    invitees = [await organisation(["bidder"], name=f"受邀投标人{n}") for n in range(3)]
+    await invitations.invite(actor, lot.id, [o.id for o in invitees])
     # when candidates are publicised and the procedure is then terminated
     await publish(actor, proj.id, "tender", lot_id=lot.id)
     manual_clock.advance(days=25)
