@@ -404,7 +404,8 @@ TEMPLATES: dict[str, Template] = {
     ),
     "clarification.deadline_moved": Template(
         "投标截止时间顺延",
-        "您报名的“{lot}”（{trade_code}）发布了澄清/修改：{title}。依法顺延投标截止时间至 {deadline}，开标时间随之顺延。",
+        "您报名的“{lot}”（{trade_code}）发布了澄清/修改：{title}。"
+        "依法顺延投标截止时间至 {deadline}，开标时间随之顺延。",
         "Bid deadline moved",
         "A change was published for “{lot}” ({trade_code}), which you registered for: {title}. By law the bid "
         "deadline moves to {deadline}, and the opening with it.",

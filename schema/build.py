@@ -39,9 +39,9 @@ from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
 from schema.kiosk_guard import KioskGuard
 from schema.limits import BoundedLogSchema, MaskUnexpected, Parser, limit_extensions
+from schema.live.subscriptions import LiveSubscriptions
 from schema.negotiation.mutations import NegotiationMutations
 from schema.negotiation.queries import NegotiationQueries
-from schema.live.subscriptions import LiveSubscriptions
 from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
 from schema.notifications.subscriptions import NotificationSubscriptions

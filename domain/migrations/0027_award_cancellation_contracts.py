@@ -3,20 +3,21 @@ cancellations (终止/废标) with their objection window, and the contracts wit
 
 import functools
 from json import dumps, loads
+from typing import Any
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
 
-def _json(**kw):  # type: ignore[no-untyped-def]
+def _json(**kw: Any) -> fields.JSONField[Any]:
     return fields.JSONField(encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads, **kw)
 
 
-def _at(**kw):  # type: ignore[no-untyped-def]
+def _at(**kw: Any) -> fields.DatetimeField[Any]:
     return fields.DatetimeField(auto_now=False, auto_now_add=False, **kw)
 
 
-def _pk():  # type: ignore[no-untyped-def]
+def _pk() -> fields.BigIntField:
     return fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)
 
 
