@@ -23,6 +23,7 @@ class OrgKind(StrEnum):
     GUARANTOR = "guarantor"
     SUPERVISOR = "supervisor"
     OPERATOR = "operator"
+    WITNESS = "witness"
 
 
 SELF_SERVICE_KINDS = frozenset({OrgKind.BIDDER, OrgKind.TENDERER, OrgKind.AGENCY, OrgKind.GUARANTOR})

@@ -17,6 +17,7 @@ class Role(StrEnum):
     EXPERT = "expert"
     TERMINAL = "terminal"
     INTEGRATOR = "integrator"
+    WITNESS = "witness"  # 见证: attends openings and evaluations remotely, read-only, per lot
 
 
 @dataclass(frozen=True, slots=True)
