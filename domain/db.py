@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "domain.auctions.models",
     "domain.tendering.models",
     "domain.evaluation.models",
+    "domain.evaluation.records",
     "domain.results.models",
     "domain.complaints.models",
     "domain.terminals.models",
@@ -30,6 +31,7 @@ MODEL_MODULES = [
     "domain.certificates.models",
     "domain.documents.models",
     "domain.negotiation.models",
+    "domain.experts.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
 
