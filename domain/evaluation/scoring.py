@@ -35,6 +35,8 @@ from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.queries import column
 from domain.common.storage import lock
+from domain.evaluation import alerts as evaluation_alerts
+from domain.evaluation import signing, witnesses
 from domain.evaluation.draw import committee
 from domain.evaluation.errors import CommitteeIncomplete as CommitteeIncomplete
 from domain.evaluation.errors import EvaluationFinished as EvaluationFinished
@@ -259,10 +261,13 @@ async def members_of(lot_id: int) -> list[int]:
 
 
 async def may_read(actor: Actor, lot: Lot, project: Project) -> bool:
-    """Committee members, the tenderer (and its agency), operators and supervisors of the lot's category."""
+    """Committee members, the tenderer (and its agency), operators, supervisors of the lot's category, and the
+    witnesses assigned to the lot (read-only)."""
     if scope.keeps_project(actor, project):
         return True
     if actor.org_id is not None and actor.org_id in (project.tenderer_id, project.agency_id):
+        return True
+    if actor.has(Role.WITNESS) and await witnesses.assigned(actor, lot.id):  # 见证: read-only
         return True
     return actor.expert_id is not None and actor.has(Role.EXPERT) and actor.expert_id in await members_of(lot.id)
 
@@ -365,6 +370,8 @@ async def bids_for(actor: Actor, lot_id: int) -> list[BidView]:
         from domain.evaluation import qualification  # it builds on this module
 
         bids = await qualification.scored_bids(evaluation, bids)  # once the review rejected some, the others
+        if actor.expert_id is not None and actor.expert_id in [int(m) for m in evaluation.committee]:
+            await signing.bids_opened(evaluation, actor.expert_id)  # when its sheet's time starts (alerts)
     names = {o.id: o.name for o in await Organisation.filter(id__in=[b.organisation_id for b in bids])}
     return [
         BidView(
@@ -423,6 +430,7 @@ async def submit_sheet(
                 for j in sheet
             ]
         )
+        await signing.sheet_handed_in(evaluation, lot, expert_id, now)  # the sheet as its member signs it
         scored = await column(
             Score.filter(evaluation_id=evaluation.id).distinct().values_list("expert_id", flat=True), int
         )
@@ -502,6 +510,7 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
         ),
         SYSTEM,
     )
+    await evaluation_alerts.evaluate(evaluation, lot, project)  # 专家评审异常行为 (Wuhan 二(四)4)
     await qualification.tell_rejected(evaluation, rejected)
     if failed:
         await _fail(lot, len(bids) + len(rejected))

@@ -102,6 +102,11 @@ class Signal(StrEnum):
     SHARED_CONTACT = "shared_contact"
     SHARED_CONTACT_NAME = "shared_contact_name"
     BID_ROTATION = "bid_rotation"
+    # abnormal evaluation (专家评审异常行为, Wuhan 二(四)4), raised by domain/evaluation/alerts.py at the report
+    EXPERT_OUTLIER = "expert_outlier"
+    EXPERT_IDENTICAL_SCORES = "expert_identical_scores"
+    EXPERT_TOO_FAST = "expert_too_fast"
+    EXPERT_FAVOURITISM = "expert_favouritism"
 
 
 class AlertStatus(StrEnum):

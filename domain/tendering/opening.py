@@ -30,6 +30,7 @@ from domain.common.errors import DomainError, NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_shared
+from domain.evaluation.records import WitnessAssignment
 from domain.publication.announcements import announce
 from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot, Project
@@ -511,12 +512,14 @@ class RecordNotVisible(DomainError):
 
 async def may_watch(actor: Actor, lot: Lot) -> bool:
     """Who watches the opening while it runs: operators, the supervisors of the lot's category, its tenderer
-    (and agency) and its bidders."""
+    (and agency), its bidders and its assigned witnesses."""
     project = await Project.get(id=lot.project_id)
     if scope.keeps_project(actor, project):
         return True
     if actor.org_id is None:
         return False
+    if actor.has(Role.WITNESS) and await WitnessAssignment.exists(lot_id=lot.id, user_id=actor.user_id):
+        return True  # 见证: the witnesses assigned to the lot, read-only
     return actor.org_id in (project.tenderer_id, project.agency_id) or await SealedBid.exists(
         lot_id=lot.id, organisation_id=actor.org_id
     )

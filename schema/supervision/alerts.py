@@ -27,7 +27,8 @@ strawberry.enum(
     "SHARED_DOWNLOAD_DEVICE (one device downloading the tender documents of several bidders), IDENTICAL_DOCUMENTS, "
     "SHARED_PAYMENT_ACCOUNT (deposits or guarantee premiums from one account), PRICE_BAND, PRICE_SPACING, "
     "PRICE_NEAR_ESTIMATE, SHARED_CONTACT (one contact phone), SHARED_CONTACT_NAME (one contact person, for bidders "
-    "also linked by a phone, device, address or account), BID_ROTATION.",
+    "also linked by a phone, device, address or account), BID_ROTATION; abnormal evaluation (专家评审异常行为): "
+    "EXPERT_OUTLIER, EXPERT_IDENTICAL_SCORES, EXPERT_TOO_FAST, EXPERT_FAVOURITISM.",
 )
 describe_values(
     CollusionSignal,
@@ -43,6 +44,10 @@ describe_values(
         "SHARED_CONTACT": "Different bidders give the same contact phone.",
         "SHARED_CONTACT_NAME": "Different bidders give the same contact person and are linked in other ways too.",
         "BID_ROTATION": "Two bidders often bid together and take turns winning (陪标/轮流中标).",
+        "EXPERT_OUTLIER": "An expert's scores lie far from the committee's median for the same bids.",
+        "EXPERT_IDENTICAL_SCORES": "An expert gave every bid the same scores.",
+        "EXPERT_TOO_FAST": "An expert handed in its sheet implausibly soon after opening the bids.",
+        "EXPERT_FAVOURITISM": "An expert repeatedly scored the same bidder first across lots, against the committee.",
     },
 )
 CollusionAlertStatus: TypeAlias = alerts.AlertStatus
