@@ -102,6 +102,7 @@ NOT_LOT_BOUND = frozenset(
         "Organisation",
         "User",
         "Expert",
+        "ExpertCertificate",
         "CreditRecord",
         "JointPunishment",
         "CertificateAuthority",

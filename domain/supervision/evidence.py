@@ -12,7 +12,9 @@ keys, no spaces, UTF-8) with:
 - announcements (SHA-256 of each body and attachments), opening (record lines, objections), expertDraws
   (commitment, secret, receipts digest, seed, eligible, selected), bidReceipts (SHA-256 of each sealed
   bid as submitted), auctionBids, signatures (each signed act: the canonical content, the signature, the
-  certificate as base64 DER, their SHA-256 and the verification at the time of the act).
+  certificate as base64 DER, their SHA-256 and the verification at the time of the act), evaluationSignatures
+  (each member's signature of its score sheet and of the report: by certificate, or a face verification's
+  attested result bound to the content's SHA-256), witnessRecords (见证: entries, content SHA-256, signature id).
 
 To verify, offline: check the JWS signature against the platform's JWKS (keep the JWKS of the day with
 the package, keys retire), then recompute the hash of each audit entry with domain.audit.services.entry_hash
@@ -52,7 +54,10 @@ from domain.common.events import Audience, DomainEvent, canonical_json
 from domain.complaints.models import Complaint, Objection
 from domain.deposits.models import DepositAccount
 from domain.documents.models import Document, Upload
+from domain.evaluation import signing as evaluation_signing
+from domain.evaluation import witnesses
 from domain.evaluation.models import Evaluation, ExpertDraw
+from domain.evaluation.records import EvaluationSignature, WitnessAssignment, WitnessRecord
 from domain.guarantees.models import Guarantee
 from domain.negotiation.models import FinalOffer, Negotiation
 from domain.publication.models import Announcement, AnnouncementAttachment, Clarification, Lot, Project, Question
@@ -89,6 +94,9 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Clarification", Clarification),
     ("Negotiation", Negotiation),
     ("FinalOffer", FinalOffer),
+    ("EvaluationSignature", EvaluationSignature),
+    ("WitnessAssignment", WitnessAssignment),
+    ("WitnessRecord", WitnessRecord),
 ]
 
 
@@ -270,6 +278,12 @@ async def bundle(actor: Actor, lot: Lot, project: Project) -> dict[str, Any]:
         "auctionBids": auction_bids,
         # electronic signatures on the lot's acts: content, signature and certificate, to verify offline
         "signatures": [signatures.as_evidence(s) for s in await ActSignature.filter(lot_id=lot.id).order_by("id")],
+        # the committee's signatures of its sheets and report (certificate or attested face verification)
+        "evaluationSignatures": [
+            evaluation_signing.as_evidence(s) for s in await EvaluationSignature.filter(lot_id=lot.id).order_by("id")
+        ],
+        # witness records (见证), their signatures among `signatures`
+        "witnessRecords": [witnesses.as_evidence(r) for r in await WitnessRecord.filter(lot_id=lot.id).order_by("id")],
         # every file of the lot by its SHA-256 (a sealed bid file's size is left out: it is not shown before the
         # opening, and its hash binds it)
         "documents": [
@@ -363,6 +377,11 @@ def verify_package(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
             signatures.verify_evidence(item)
         except DomainError:
             raise EvidenceInvalid(reason=f"signature {item.get('id')} does not verify") from None
+    for item in content.get("evaluationSignatures", []):
+        try:
+            evaluation_signing.verify_evidence(item)
+        except DomainError:
+            raise EvidenceInvalid(reason=f"evaluation signature {item.get('id')} does not verify") from None
     return content
 
 
