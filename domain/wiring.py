@@ -43,8 +43,10 @@ from domain.deposits.models import DepositAccount
 from domain.documents import bid_files, malware, records, uploads
 from domain.documents import holds as document_holds
 from domain.documents import references as document_references
+from domain.evaluation import draw as expert_draw
 from domain.evaluation import notices as expert_notices
 from domain.evaluation.models import ExpertNotice
+from domain.experts import service as expert_pool
 from domain.guarantees import release as guarantee_release
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
@@ -105,6 +107,8 @@ def _award_blockers() -> None:
     results.register_award_blocker(results.unanswered_opening_objection)
     results.register_award_blocker(objections.unanswered_objection)
     results.register_award_blocker(suspension.suspended)
+    # the draw leaves out the experts the pool keeps out: suspended, busy that day, a declared conflict (domain/experts)
+    expert_draw.plug_exclusion(expert_pool.excluded)
     cancellations.register_unanswered(objections.cancellation_objection_waits)
     award_sequence.plug_upheld(complaints.upheld_on)
     result_files.plug(document_references.current_clean)

@@ -103,6 +103,7 @@ NOT_LOT_BOUND = frozenset(
         "User",
         "Expert",
         "ExpertCertificate",
+        "ExpertApplication",
         "CreditRecord",
         "JointPunishment",
         "CertificateAuthority",

@@ -91,6 +91,10 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         if actor.org_id != owner_id:
             raise NotFound()
         return None
+    if purpose.name == "expert_qualification":  # a person's own certificates, for its expert application
+        if actor.user_id != owner_id:
+            raise NotFound()
+        return None
     raise PermissionDenied()
 
 
@@ -147,6 +151,10 @@ async def may_download(actor: Actor, doc: Document) -> None:
         if actor.org_id == doc.owner_id or actor.has(Role.OPERATOR, Role.SUPERVISOR):
             return
         if await _reviews_bidder(actor, doc.owner_id):
+            return
+        raise NotFound()
+    if doc.purpose == "expert_qualification":  # the applicant and the operators reviewing it
+        if actor.user_id == doc.owner_id or actor.has(Role.OPERATOR):
             return
         raise NotFound()
     if doc.purpose == "objection_evidence":

@@ -79,6 +79,16 @@ PURPOSES: dict[str, Purpose] = {
             True,
             label_zh="营业执照、资质证书",
         ),
+        # an expert applicant's certificates (职称、执业资格证书), named by its application (domain/experts)
+        Purpose(
+            "expert_qualification",
+            "User",
+            frozenset({"pdf", "ofd", "jpeg", "png"}),
+            20 * MiB,
+            20,
+            True,
+            label_zh="评标专家资格证明材料",
+        ),
         # the contract, its changes and its acceptance report (domain/results/contracts)
         Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 50, True, label_zh="合同文件"),
         # listed on the termination announcement (domain/results/cancellation)

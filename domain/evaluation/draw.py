@@ -18,7 +18,10 @@ and mobile_contract/EXPERT_DRAW.md says the same for integrators:
 - eligible = the ids of the experts, ascending, who at the reveal are active, were in the pool
   when the round was committed (nobody is added after the commitment), list the round's
   specialty, are not employed by the tenderer, its agency or any organisation that registered for
-  or bid on the lot (any status), and were not drawn for the lot in an earlier round (回避).
+  or bid on the lot (any status), and were not drawn for the lot in an earlier round (回避); nor, as
+  the expert pool keeps them out at the reveal (domain/experts, plugged in at domain/wiring): suspended
+  at the reveal, busy on the lot's sitting day (its availability calendar), or having declared a
+  conflict with one of those organisations (a former employer, a relative's employer, a named entity).
 - selected = select(seed, eligible, size): each id ranked by HMAC-SHA256(key = the seed's 32
   bytes, message = the id in decimal ASCII) as lowercase hex, ties by id; the `size` lowest, in
   rank order.
@@ -31,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -234,9 +237,23 @@ async def _conflicted(lot: Lot, project: Project) -> set[int]:
     return {int(o) for o in orgs}
 
 
+# (lot, its conflicted organisations, the candidates' ids, now) -> the ids the expert pool keeps out of the draw
+Exclusion = Callable[[Lot, set[int], list[int], datetime], Awaitable[set[int]]]
+_exclusions: list[Exclusion] = []
+
+
+def plug_exclusion(exclusion: Exclusion) -> None:
+    """domain/experts names the experts it keeps out: suspended, busy that day, declared conflicts (domain/wiring)."""
+    _exclusions[:] = [exclusion]
+
+
 async def _eligible(lot: Lot, project: Project, specialty: str, committed_at: datetime, drawn: set[int]) -> list[int]:
     pool = [Candidate.of(e) for e in await Expert.filter(is_active=True, created_at__lte=committed_at)]
-    return eligible_of(pool, specialty, await _conflicted(lot, project), drawn, committed_at)
+    conflicted = await _conflicted(lot, project)
+    kept_out: set[int] = set()
+    for exclusion in _exclusions:
+        kept_out |= await exclusion(lot, conflicted, [c.id for c in pool if specialty in c.specialties], clock.now())
+    return eligible_of([c for c in pool if c.id not in kept_out], specialty, conflicted, drawn, committed_at)
 
 
 def _drawn(draws: Iterable[ExpertDraw]) -> set[int]:

@@ -58,6 +58,7 @@ from domain.evaluation import signing as evaluation_signing
 from domain.evaluation import witnesses
 from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.evaluation.records import EvaluationSignature, WitnessAssignment, WitnessRecord
+from domain.experts.models import ExpertAppraisal, ExpertConflictReport, ExpertFee
 from domain.guarantees.models import Guarantee
 from domain.negotiation.models import FinalOffer, Negotiation
 from domain.publication.models import Announcement, AnnouncementAttachment, Clarification, Lot, Project, Question
@@ -94,6 +95,9 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Clarification", Clarification),
     ("Negotiation", Negotiation),
     ("FinalOffer", FinalOffer),
+    ("ExpertAppraisal", ExpertAppraisal),
+    ("ExpertConflictReport", ExpertConflictReport),
+    ("ExpertFee", ExpertFee),
     ("EvaluationSignature", EvaluationSignature),
     ("WitnessAssignment", WitnessAssignment),
     ("WitnessRecord", WitnessRecord),
