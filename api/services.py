@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from tortoise import Tortoise
 
-from api import pool_layout, tracing
+from api import faceid, pool_layout, tracing
 from api.lifecycle import Lifecycle
 from api.persisted import PersistedStore
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -33,6 +33,7 @@ from domain.db import tortoise_config
 from domain.documents import adapters as document_adapters
 from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
+from domain.evaluation import face
 from domain.evaluation import notices as expert_notices
 from domain.sms.services import LogOutbox
 from domain.supervision.consumer import SupervisionConsumer
@@ -206,6 +207,7 @@ def plug_adapters(services: Services) -> None:
     settings = services.settings
     account_adapters.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
+    face.configure(faceid.from_env())  # 刷脸签章 (FACEID_*), none by default
     account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     account_adapters.deps.failures = services.limiter
     account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address

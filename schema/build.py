@@ -33,6 +33,8 @@ from schema.evaluation.notices import ExpertNoticeMutations
 from schema.evaluation.qualification import QualificationMutations, QualificationQueries
 from schema.evaluation.queries import EvaluationQueries
 from schema.evaluation.scoring import ScoringMutations, ScoringQueries
+from schema.evaluation.signing import SigningMutations, SigningQueries
+from schema.evaluation.witnesses import WitnessMutations, WitnessQueries
 from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
@@ -87,6 +89,8 @@ class Query(
     OpeningQueries,
     EvaluationQueries,
     ScoringQueries,
+    SigningQueries,
+    WitnessQueries,
     NegotiationQueries,
     QualificationQueries,
     ResultQueries,
@@ -141,6 +145,8 @@ class Mutation(
     OpeningFaultMutations,
     EvaluationMutations,
     ScoringMutations,
+    SigningMutations,
+    WitnessMutations,
     NegotiationMutations,
     QualificationMutations,
     ExpertNoticeMutations,
