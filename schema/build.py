@@ -35,6 +35,8 @@ from schema.evaluation.queries import EvaluationQueries
 from schema.evaluation.scoring import ScoringMutations, ScoringQueries
 from schema.evaluation.signing import SigningMutations, SigningQueries
 from schema.evaluation.witnesses import WitnessMutations, WitnessQueries
+from schema.experts.mutations import ExpertPoolMutations
+from schema.experts.queries import ExpertPoolQueries
 from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
@@ -74,6 +76,7 @@ from schema.terminals.types import Terminal
 @strawberry.type(description="Everything a client can read: public listings without a token, the rest by role.")
 class Query(
     AccountQueries,
+    ExpertPoolQueries,
     AuditQueries,
     PublicationQueries,
     FeedQueries,
@@ -130,6 +133,7 @@ class Query(
 )
 class Mutation(
     AccountMutations,
+    ExpertPoolMutations,
     CreditMutations,
     PublicationMutations,
     NotificationMutations,

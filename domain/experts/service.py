@@ -193,6 +193,14 @@ class ConflictOnLot:
     replaced_in_round: int | None
 
 
+async def describe(report: ExpertConflictReport) -> ConflictOnLot:
+    """A report with its conflict and the replacement round that took the expert's seat, if any yet."""
+    conflict = await ExpertConflict.get(id=report.conflict_id)
+    draws = await _draws(report.lot_id)
+    replaced = next((d.round for d in draws if report.expert_id in (d.replaces or [])), None)
+    return ConflictOnLot(report, conflict, replaced)
+
+
 async def conflicts_of_lot(actor: Actor, lot_id: int) -> list[ConflictOnLot]:
     """The conflicts found after the lot's draw, with the replacement round that took each expert's seat: operators
     and the lot's supervisors."""

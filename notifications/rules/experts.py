@@ -36,11 +36,16 @@ async def expert_drawn(event: OutboxEvent) -> list[NewNotification]:
 
 
 async def expert_replacement_needed(event: OutboxEvent) -> list[NewNotification]:
-    """A drawn expert declined or did not answer: the operators are asked for a replacement draw (补抽)."""
+    """A drawn expert declined, did not answer, or declared a conflict: the operators are asked for a replacement draw
+    (补抽)."""
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
     if lot is None:
         return []
-    declined = event.payload.get("answer") == "declined"
+    answer = event.payload.get("answer")
+    said, said_en = {
+        "declined": ("已拒绝", "declined"),
+        "conflict": ("申报了利益冲突，须回避", "declared a conflict of interest and must withdraw"),
+    }.get(str(answer), ("未在规定时间内答复", "did not answer in time"))
     return notify(
         event,
         await active_users_of(await operators()),
@@ -52,8 +57,8 @@ async def expert_replacement_needed(event: OutboxEvent) -> list[NewNotification]
         lot=lot.name,
         trade_code=lot.trade_code,
         expert=event.payload["expert_id"],
-        answer="已拒绝" if declined else "未在规定时间内答复",
-        answer_en="declined" if declined else "did not answer in time",
+        answer=said,
+        answer_en=said_en,
     )
 
 
