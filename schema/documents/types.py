@@ -26,6 +26,7 @@ class DocumentPurpose(Enum):
     OBJECTION_EVIDENCE = "objection_evidence"
     GUARANTEE_LETTER = "guarantee_letter"
     ORGANISATION_LICENCE = "organisation_licence"
+    EXPERT_QUALIFICATION = "expert_qualification"
     CONTRACT = "contract"
     CANCELLATION_DOCUMENT = "cancellation_document"
     OPENING_RECORD = "opening_record"
@@ -58,6 +59,10 @@ describe_values(
         ),
         "ORGANISATION_LICENCE": (
             "营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors."
+        ),
+        "EXPERT_QUALIFICATION": (
+            "评标专家资格证明材料 (title, practising certificates) for an expert application: owner the applying User; "
+            "that user and operators."
         ),
         "CONTRACT": (
             "合同文件 (the contract, its changes, its acceptance report): owner a Lot; the parties and the "
