@@ -37,6 +37,9 @@ from domain.common.reactions import Reactions
 from domain.common.retention import Retention
 from domain.complaints import complaints, objections, reports, suspension
 from domain.complaints.models import Complaint, Objection
+from domain.credit import exchange as credit_exchange
+from domain.credit import rating as credit_rating
+from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 from domain.deposits import services as deposits
 from domain.deposits import workflows as deposit_workflows
 from domain.deposits.models import DepositAccount
@@ -162,7 +165,18 @@ def reactions() -> Reactions:
     wired.on(LotStatusChanged, guarantee_workflows.release_on_lot_result, workflow="security")
     wired.on(RegistrationWithdrawn, deposit_workflows.refund_on_withdrawal, workflow="security")
     wired.on(RegistrationWithdrawn, guarantee_workflows.release_on_withdrawal, workflow="security")
+    # a credit record or a punishment (listed here or imported from a partner platform) rates its organisation again
+    wired.on(CreditRecorded, credit_rating.rerate_on_record, workflow="credit_rating")
+    wired.on(PunishmentListed, credit_rating.rerate_on_punishment, workflow="credit_rating")
+    wired.on(PunishmentLifted, credit_rating.rerate_on_punishment, workflow="credit_rating")
     return wired
+
+
+async def _credit_daily(now: datetime) -> int:
+    """Imported credit items whose entity has registered since are attached; then every rating is computed again
+    (a rule version published since, records growing old)."""
+    await credit_exchange.attach_pending(now)
+    return await credit_rating.recompute_all(now)
 
 
 def periodic_jobs(
@@ -203,6 +217,7 @@ def periodic_jobs(
         PeriodicJob("sms.expire", timedelta(minutes=5), sms.expire),
         PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
         PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
+        PeriodicJob("credit.daily", timedelta(days=1), _credit_daily),
         # retention (README: Settings, *_RETENTION_*): bounded batches, a backlog goes over several runs
         PeriodicJob("outbox.purge", timedelta(minutes=10), purging(retention.purge_outbox)),
         PeriodicJob(

@@ -18,7 +18,10 @@ from domain.common.errors import InvalidInput, PermissionDenied, raises, require
 from domain.common.events import use_case
 from domain.common.idempotency import run_once
 
-INTEGRATOR_SCOPES = frozenset({"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"})
+# credit:read and credit:write: the credit exchange of an accredited partner platform (domain/credit/exchange.py)
+INTEGRATOR_SCOPES = frozenset(
+    {"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read", "credit:read", "credit:write"}
+)
 
 
 @raises(errors.UnknownScope)

@@ -47,8 +47,8 @@ from domain.deposits.models import BankCallback, DepositAccount
 from domain.deposits.states import BANK, TABLE
 from domain.deposits.states import DepositStatus as DepositStatus
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
+from domain.registration import security as registration_security
 from domain.registration.models import Registration
 
 # 招标投标法实施条例 第五十七条: deposits are refunded within 5 days of the written contract
@@ -186,7 +186,7 @@ async def open_account(registration: Registration, lot: Lot) -> DepositAccount:
         lot_id=lot.id,
         organisation_id=registration.organisation_id,
         reference=reference_for(lot.id, registration.organisation_id),
-        amount_due_fen=security_amount_fen(lot.estimated_price_fen, lot.config),
+        amount_due_fen=await registration_security.amount_owed(lot, registration.organisation_id),
         status=DepositStatus.AWAITING.value,
         created_at=now,
         updated_at=now,

@@ -68,7 +68,7 @@ from domain.guarantees.shared import (
     locked,
     lot_of,
     new_verification_code,
-    requirement,
+    requirement_for,
 )
 from domain.guarantees.states import LIVE, TABLE, Party
 from domain.publication.models import Lot, Project
@@ -152,7 +152,7 @@ async def apply(
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
     project: Project = lot.project
-    rule = requirement(lot)
+    rule = await requirement_for(lot, actor.org_id)
     if rule.amount_fen == 0:
         raise NoSecurityRequired()
     now = clock.now()
@@ -248,7 +248,7 @@ async def issue(
         if letter.issued_at > now + CLOCK_SKEW:
             raise LetterMalformed(field="issuedAt")
         lot, _ = await lot_of(current)
-        rule = requirement(lot)
+        rule = await requirement_for(lot, current.applicant_id)
         deadline = ensure_open(lot, rule, now)
         if not await Registration.exists(id=current.registration_id, status="registered"):
             raise NotRegistered()  # the bidder withdrew meanwhile

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from domain.guarantees.states import WITH_LETTER, GuaranteeStatus, Party
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
+from domain.registration import security as registration_security
 
 S = GuaranteeStatus
 DEFAULT_BID_VALIDITY_DAYS = 90
@@ -106,6 +107,11 @@ def requirement(lot: Lot) -> Requirement:
         valid_until=deadline + timedelta(days=days) if deadline else None,
         validity_days=days,
     )
+
+
+async def requirement_for(lot: Lot, org_id: int) -> Requirement:
+    """The lot's requirement for one bidder: its security less what a credit incentive relieved (守信激励)."""
+    return replace(requirement(lot), amount_fen=await registration_security.amount_owed(lot, org_id))
 
 
 def ensure_open(lot: Lot, rule: Requirement, now: datetime) -> datetime:

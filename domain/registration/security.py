@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from domain.publication.models import Lot
+from domain.publication.procedures import security_amount_fen
+from domain.registration import incentives
 from domain.registration.models import Registration
 
 Opener = Callable[[Registration, Lot], Awaitable[object]]
@@ -35,8 +37,12 @@ def _wired() -> None:
 
 
 async def open_accounts(registration: Registration, lot: Lot) -> None:
-    """Opens the registration's security accounts, in the caller's transaction (a lot asking security)."""
+    """Opens the registration's security accounts, in the caller's transaction (a lot asking security); first the
+    lot's credit incentive decides what the bidder owes, and a waived security opens none."""
     _wired()
+    await incentives.decide(registration, lot, security_amount_fen(lot.estimated_price_fen, lot.config))
+    if await amount_owed(lot, registration.organisation_id) == 0:
+        return
     for open_account in _openers:
         await open_account(registration, lot)
 
@@ -48,3 +54,13 @@ async def held(lot_id: int, org_id: int, at: datetime) -> bool:
         if await kind(lot_id, org_id, at):
             return True
     return False
+
+
+async def amount_owed(lot: Lot, org_id: int) -> int:
+    """The security the organisation owes for the lot: the lot's amount, or less where a credit incentive relieved it
+    at registration (domain/registration/incentives.py, 守信激励)."""
+    base = security_amount_fen(lot.estimated_price_fen, lot.config)
+    if base == 0:
+        return 0
+    relieved = await incentives.owed(lot.id, org_id)
+    return base if relieved is None else min(base, relieved)

@@ -13,6 +13,7 @@ from domain.common.errors import PermissionDenied
 from domain.common.events import Audience, DomainEvent
 from domain.common.models import OutboxEvent, SchedulerLease
 from domain.common.reactions import Reactions, decode
+from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 from domain.publication.events import LotStatusChanged
 from domain.registration.services import RegistrationWithdrawn
 from domain.wiring import wire
@@ -133,6 +134,9 @@ def test_the_composition_root_wires_every_business_workflow():
         ("security", LotStatusChanged, "domain.guarantees.workflows"),
         ("security", RegistrationWithdrawn, "domain.deposits.workflows"),
         ("security", RegistrationWithdrawn, "domain.guarantees.workflows"),
+        ("credit_rating", CreditRecorded, "domain.credit.rating"),
+        ("credit_rating", PunishmentListed, "domain.credit.rating"),
+        ("credit_rating", PunishmentLifted, "domain.credit.rating"),
     ]
     assert (wired[0][1].type, wired[1][1].type, wired[3][1].type) == (
         "auction.phase_changed",
