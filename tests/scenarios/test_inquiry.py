@@ -1,6 +1,7 @@
 """Issue 22's inquiry (询价) over HTTP: three suppliers each seal one quotation they cannot change afterwards
 (政府采购法 第四十条), the quotations are opened at the remote opening, the drawn panel judges compliance, and the
-lowest compliant price is awarded through the same candidates, publicity and award as a tender."""
+lowest compliant price is awarded through the same candidates, publicity and award as a tender; the purchaser and the
+supplier sign the contract with their certificates, it is accepted and its performance published."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from tests import factories as f
 from tests.scenarios.test_publication import LIST
 from tests.scenarios.test_results import AWARD, PUBLISH, RESULT, status_of
 from tests.schema.test_scoring import BIDS, START, SUBMIT
+from tests.support import contract_flow
 from tests.support.negotiation import opened_lot
 
 PRICES = [86_000_000, 79_500_000, 81_200_000]
 
 
-async def test_an_inquiry_from_its_announcement_to_the_result(api, manual_clock):
+async def test_an_inquiry_from_its_announcement_to_the_contract(api, manual_clock, tmp_path):
     # given an inquiry whose three quotations were sealed, opened at the opening, and whose panel is drawn
     lot = await opened_lot(api, manual_clock, "INQUIRY", PRICES)
     operator = await f.login(api, lot.operator_at)
@@ -65,3 +67,15 @@ async def test_an_inquiry_from_its_announcement_to_the_result(api, manual_clock)
     assert result["award"]["priceFen"] == min(PRICES)
     announced = await api.gql(LIST, {"filter": {"tradeCode": lot.code, "types": ["RESULT"]}})
     assert len(announced["data"]["announcements"]["edges"]) == 1
+
+    # when the purchaser drafts the contract at the winning price and both parties sign it, then accept it
+    winner_phone = lot.suppliers[PRICES.index(min(PRICES))][1]
+    parties = await contract_flow.contract_parties(api, manual_clock, lot.tenderer_at, winner_phone)
+    contract = await contract_flow.signed_contract(api, parties, tmp_path, lot.lot_id, lot.code, min(PRICES))
+    done = await contract_flow.accepted_and_performed(api, manual_clock, parties, tmp_path, lot.lot_id)
+
+    # then the contract is in force at the quotation, announced; then completed with its performance published
+    assert (contract["originalFen"], contract["signedOn"] is not None) == (min(PRICES), True)
+    assert done["status"] == "COMPLETED"
+    kinds = await api.gql(LIST, {"filter": {"tradeCode": lot.code, "types": ["CONTRACT", "PERFORMANCE"]}})
+    assert len(kinds["data"]["announcements"]["edges"]) == 2
