@@ -95,7 +95,15 @@ AUCTION_STARTS_IN = timedelta(minutes=30)
 AUCTION_FREE_MINUTES = 60
 # announcement types that follow the opening of bids: published only once the bids were due
 AFTER_OPENING = frozenset(
-    {"candidate_publicity", "result", "contract", "contract_change", "performance", "complaint_decision"}
+    {
+        "candidate_publicity",
+        "result",
+        "contract",
+        "contract_change",
+        "performance",
+        "complaint_decision",
+        "bad_conduct",
+    }
 )
 
 # (project name, category, region,
@@ -127,7 +135,7 @@ DEMO_PROJECTS: list[tuple[str, str, str, list[tuple[str, str, int, timedelta | N
         "government_procurement",
         "370202",
         [("智慧黑板及配套设备", "open_tender", 1_150_000_000, None)],
-        ["tender", "change", "candidate_publicity", "complaint_decision"],
+        ["tender", "change", "candidate_publicity", "complaint_decision", "bad_conduct"],
         [],
     ),
     (
@@ -170,6 +178,7 @@ TITLES = {
     "performance": "{project}合同履约信息公告",
     "termination": "{project}终止公告",
     "complaint_decision": "{project}投诉处理决定公告",
+    "bad_conduct": "{project}不良行为记录公告",
 }
 BODIES = {
     "tender": "<p>{project}已由相关部门批准建设，资金已落实，现对该项目进行公开招标，欢迎符合条件的投标人参加投标。</p>"
@@ -185,6 +194,8 @@ BODIES = {
     "termination": "<p>因采购需求发生重大变化，{project}终止采购活动。</p>",
     "complaint_decision": "<p>投诉人就{project}中标候选人公示提出的投诉，经审查，投诉事项缺乏事实依据，"
     "根据《政府采购质疑和投诉办法》第二十九条，驳回投诉。</p>",
+    "bad_conduct": "<p>市场主体：山东鲁信工程集团有限公司。不良行为：在{project}中提出投诉缺乏事实依据，"
+    "违反其签署的信用承诺书。失信程度：一般失信行为，公示期一年，期满自动撤下。法定代表人：王**。</p>",
 }
 
 
@@ -247,8 +258,8 @@ async def seed_demo_publication() -> None:
                 if kind in AFTER_OPENING and moving.now() < deadlines[0]:
                     moving.set(deadlines[0] + timedelta(days=1))  # bids opened and evaluated first
                 moving.advance(days=2, hours=3)
-                # a complaint decision is the supervisor's, published by the platform
-                publisher = SYSTEM if kind == "complaint_decision" else actor
+                # a complaint decision is the supervisor's, a bad-conduct record the credit keepers': the platform's
+                publisher = SYSTEM if kind in ("complaint_decision", "bad_conduct") else actor
                 draft = await announcements.draft_announcement(
                     publisher,
                     announcements.AnnouncementForm(

@@ -54,6 +54,80 @@ class JointPunishment(Model):
         indexes = (("organisation_id", "starts_at"),)
 
 
+class CreditPublication(Model):
+    """A bad-conduct record or a joint punishment in public view (信用信息公示) until `public_until`, or until a
+    repair or a lift withdraws it early; kept for officials after it is withdrawn."""
+
+    id = fields.BigIntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.Organisation", related_name="credit_publications", on_delete=fields.RESTRICT
+    )
+    organisation_id: int
+    record_id = fields.BigIntField(null=True, unique=True)
+    punishment_id = fields.BigIntField(null=True, unique=True)
+    lot_id = fields.BigIntField(null=True, db_index=True)
+    category = fields.CharField(max_length=32, null=True)
+    severity = fields.CharField(max_length=16)
+    title = fields.CharField(max_length=300)
+    summary = fields.TextField()
+    announcement_id = fields.BigIntField(null=True)
+    published_at = fields.DatetimeField()
+    public_until = fields.DatetimeField()
+    repairable_from = fields.DatetimeField()
+    withdrawn_at = fields.DatetimeField(null=True)
+    withdrawn_reason = fields.CharField(max_length=16, null=True)
+    next_check_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "credit_publication"
+        indexes = (("withdrawn_at", "published_at"),)
+
+
+class CreditCommitment(Model):
+    """A credit commitment (信用承诺书) an organisation signed for a lot, at registration or with its bid."""
+
+    id = fields.BigIntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        "palmtrade.Organisation", related_name="credit_commitments", on_delete=fields.RESTRICT
+    )
+    organisation_id: int
+    lot_id = fields.BigIntField(db_index=True)
+    stage = fields.CharField(max_length=16)
+    version = fields.IntField()
+    text_sha256 = fields.CharField(max_length=64)
+    signature_id = fields.BigIntField(null=True)
+    signed_by = fields.BigIntField()
+    signed_at = fields.DatetimeField()
+    breached_at = fields.DatetimeField(null=True)
+    breach_record_id = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "credit_commitment"
+        unique_together = (("organisation_id", "lot_id", "stage"),)
+
+
+class CreditRepair(Model):
+    """An application for credit repair (信用修复) of one public record, with its documents and the decision."""
+
+    id = fields.BigIntField(primary_key=True)
+    publication: fields.ForeignKeyRelation[CreditPublication] = fields.ForeignKeyField(
+        "palmtrade.CreditPublication", related_name="repairs", on_delete=fields.RESTRICT
+    )
+    publication_id: int
+    organisation_id = fields.BigIntField(db_index=True)
+    statement = fields.TextField()
+    document_ids = fields.JSONField()
+    status = fields.CharField(max_length=16)
+    applied_by = fields.BigIntField()
+    applied_at = fields.DatetimeField()
+    decided_by = fields.BigIntField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+    decision_note = fields.TextField(null=True)
+
+    class Meta:
+        table = "credit_repair"
+
+
 # ---------------------------------------------------------------- rating, incentives, exchange (issue 23)
 
 

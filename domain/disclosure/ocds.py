@@ -250,7 +250,8 @@ async def _load(lots: Sequence[Lot]) -> _Page:
     (More only when a change notice corrects one outside these lots: one query per link of that chain.)
     """
     projects = {p.id: p for p in await Project.filter(id__in=sorted({lot.project_id for lot in lots}))}
-    published = Announcement.filter(status=AnnouncementStatus.PUBLISHED.value)
+    # a bad-conduct record (不良行为记录公告) is about a party, not a stage of the contracting process
+    published = Announcement.filter(status=AnnouncementStatus.PUBLISHED.value).exclude(type=_A.BAD_CONDUCT.value)
     anns = (
         await published.filter(
             Q(lot_id__in=[lot.id for lot in lots]) | Q(lot_id__isnull=True, project_id__in=list(projects))

@@ -60,8 +60,8 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# types only the platform publishes, on a supervisor's decision (domain/complaints)
-SUPERVISORS_ONLY = frozenset({AnnouncementType.COMPLAINT_DECISION})
+# types only the platform publishes: a supervisor's decision (domain/complaints), a credit record (domain/credit_public)
+SUPERVISORS_ONLY = frozenset({AnnouncementType.COMPLAINT_DECISION, AnnouncementType.BAD_CONDUCT})
 
 
 @dataclass(frozen=True, slots=True)

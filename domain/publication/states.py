@@ -18,6 +18,7 @@ class AnnouncementType(StrEnum):
     TERMINATION = "termination"  # 终止公告
     CONTRACT_CHANGE = "contract_change"  # 合同变更/终止公告 (履约信息): moves no lot
     COMPLAINT_DECISION = "complaint_decision"  # 投诉处理决定: published by the supervisor, moves no lot
+    BAD_CONDUCT = "bad_conduct"  # 不良行为记录公告: published by the platform (domain/credit_public), moves no lot
 
 
 class AnnouncementStatus(StrEnum):

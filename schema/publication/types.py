@@ -53,6 +53,8 @@ describe_values(
         "TERMINATION": "The procedure is terminated or failed (终止/流标公告).",
         "COMPLAINT_DECISION": "A supervisor's decision on a complaint (投诉处理决定), published by the platform.",
         "CONTRACT_CHANGE": "A change or early end of the signed contract (合同变更/终止公告).",
+        "BAD_CONDUCT": "A bad-conduct record of a party in the lot (不良行为记录公告), published by the platform "
+        "for its publicity period (creditPublicRecords shows which are still in public view).",
     },
 )
 AnnouncementState: TypeAlias = AnnouncementStatus
@@ -117,6 +119,7 @@ TYPE_NAMES = {
     AnnouncementType.TERMINATION: "终止公告",
     AnnouncementType.CONTRACT_CHANGE: "合同变更（终止）公告",
     AnnouncementType.COMPLAINT_DECISION: "投诉处理决定公告",
+    AnnouncementType.BAD_CONDUCT: "不良行为记录公告",
 }
 
 
