@@ -21,7 +21,9 @@ from schema.certificates.types import ActSignature, BoundCertificate, Certificat
 from schema.complaints.calendar import CalendarMutations, CalendarQueries
 from schema.complaints.mutations import ComplaintMutations
 from schema.complaints.queries import ComplaintQueries
+from schema.credit.exchange import CreditExchangeMutations, CreditExchangeQueries
 from schema.credit.mutations import CreditMutations
+from schema.credit.rating import CreditRatingMutations, CreditRatingQueries
 from schema.deposits.mutations import DepositMutations
 from schema.deposits.queries import DepositQueries
 from schema.documents.mutations import DocumentMutations
@@ -103,6 +105,8 @@ class Query(
     SupervisionQueries,
     CertificateQueries,
     DocumentQueries,
+    CreditRatingQueries,
+    CreditExchangeQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -135,6 +139,8 @@ class Mutation(
     AccountMutations,
     ExpertPoolMutations,
     CreditMutations,
+    CreditRatingMutations,
+    CreditExchangeMutations,
     PublicationMutations,
     NotificationMutations,
     RegistrationMutations,
