@@ -39,7 +39,10 @@ from domain.complaints import complaints, objections, reports, suspension
 from domain.complaints.models import Complaint, Objection
 from domain.credit import exchange as credit_exchange
 from domain.credit import rating as credit_rating
+from domain.credit.models import CreditPublication
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
+from domain.credit_public import commitments as credit_commitments
+from domain.credit_public import publicity as credit_publicity
 from domain.deposits import services as deposits
 from domain.deposits import workflows as deposit_workflows
 from domain.deposits.models import DepositAccount
@@ -67,6 +70,7 @@ from domain.results import files as result_files
 from domain.results import sequence as award_sequence
 from domain.results import services as results
 from domain.results.models import Award, Cancellation
+from domain.results.sequence import AwardWithdrawn
 from domain.sms import services as sms
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
@@ -102,6 +106,7 @@ def _timed_transitions() -> None:
     chronograph.register("cancellation.take_effect", Cancellation, cancellations.take_effect)
     chronograph.register("opening.advance", Opening, opening._fire)
     chronograph.register("negotiation.advance", Negotiation, negotiation.fire_due)
+    chronograph.register("credit.publicity_end", CreditPublication, credit_publicity.end_publicity)
 
 
 def _award_blockers() -> None:
@@ -169,6 +174,12 @@ def reactions() -> Reactions:
     wired.on(CreditRecorded, credit_rating.rerate_on_record, workflow="credit_rating")
     wired.on(PunishmentListed, credit_rating.rerate_on_punishment, workflow="credit_rating")
     wired.on(PunishmentLifted, credit_rating.rerate_on_punishment, workflow="credit_rating")
+    # a bad record or a punishment is published for its period (不良行为记录信息公开发布); a lifted one withdrawn;
+    # a winner that declines or fails to sign breaks the commitment it signed (信用承诺书): a bad record
+    wired.on(CreditRecorded, credit_publicity.publish_recorded, workflow="credit_publicity")
+    wired.on(PunishmentListed, credit_publicity.publish_punishment, workflow="credit_publicity")
+    wired.on(PunishmentLifted, credit_publicity.withdraw_lifted, workflow="credit_publicity")
+    wired.on(AwardWithdrawn, credit_commitments.breach_on_award_withdrawn, workflow="credit_publicity")
     return wired
 
 

@@ -23,6 +23,7 @@ from schema.complaints.mutations import ComplaintMutations
 from schema.complaints.queries import ComplaintQueries
 from schema.credit.exchange import CreditExchangeMutations, CreditExchangeQueries
 from schema.credit.mutations import CreditMutations
+from schema.credit.public import CreditPublicMutations, CreditPublicQueries
 from schema.credit.rating import CreditRatingMutations, CreditRatingQueries
 from schema.deposits.mutations import DepositMutations
 from schema.deposits.queries import DepositQueries
@@ -105,6 +106,7 @@ class Query(
     SupervisionQueries,
     CertificateQueries,
     DocumentQueries,
+    CreditPublicQueries,
     CreditRatingQueries,
     CreditExchangeQueries,
 ):
@@ -139,6 +141,7 @@ class Mutation(
     AccountMutations,
     ExpertPoolMutations,
     CreditMutations,
+    CreditPublicMutations,
     CreditRatingMutations,
     CreditExchangeMutations,
     PublicationMutations,

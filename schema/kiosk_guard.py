@@ -62,6 +62,8 @@ _KIOSK_QUERIES: Final = frozenset(
         "listingOffers",
         "openingRecord",
         "expertDraws",
+        "creditPublicRecords",
+        "creditPublicityPeriods",
         "documents",
         "serverTime",
         "node",

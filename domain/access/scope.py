@@ -106,6 +106,8 @@ NOT_LOT_BOUND = frozenset(
         "ExpertApplication",
         "CreditRecord",
         "JointPunishment",
+        "CreditPublication",
+        "CreditRepair",
         "CreditRatingRules",
         "CreditRating",
         "CreditPartner",

@@ -116,7 +116,7 @@ class CreditRepair(Model):
     publication_id: int
     organisation_id = fields.BigIntField(db_index=True)
     statement = fields.TextField()
-    document_ids = fields.JSONField()
+    document_ids: list[int] = fields.JSONField()
     status = fields.CharField(max_length=16)
     applied_by = fields.BigIntField()
     applied_at = fields.DatetimeField()

@@ -87,7 +87,7 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         if guarantee is None or guarantee.guarantor_id != actor.org_id or not actor.has(Role.GUARANTOR):
             raise NotFound()
         return guarantee.lot_id
-    if purpose.name == "organisation_licence":
+    if purpose.name in ("organisation_licence", "credit_repair_evidence"):
         if actor.org_id != owner_id:
             raise NotFound()
         return None
@@ -145,6 +145,10 @@ async def may_download(actor: Actor, doc: Document) -> None:
         ):
             return
         if _supervises(actor, project):
+            return
+        raise NotFound()
+    if doc.purpose == "credit_repair_evidence":  # the applicant and the officials deciding its repair, no one else
+        if actor.org_id == doc.owner_id or actor.has(Role.OPERATOR, Role.SUPERVISOR):
             return
         raise NotFound()
     if doc.purpose == "organisation_licence":

@@ -89,6 +89,16 @@ PURPOSES: dict[str, Purpose] = {
             True,
             label_zh="评标专家资格证明材料",
         ),
+        # what an organisation hands in to have a public credit record repaired (domain/credit_public/repair)
+        Purpose(
+            "credit_repair_evidence",
+            "Organisation",
+            DOCUMENT_KINDS,
+            50 * MiB,
+            20,
+            True,
+            label_zh="信用修复申请材料",
+        ),
         # the contract, its changes and its acceptance report (domain/results/contracts)
         Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 50, True, label_zh="合同文件"),
         # listed on the termination announcement (domain/results/cancellation)

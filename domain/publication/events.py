@@ -60,4 +60,7 @@ class SavedSearchMatched(DomainEvent):
     trade_code: str
 
 
-FEED_KINDS = frozenset({AnnouncementPublished.type, LotStatusChanged.type})
+# and a credit record entering or leaving public view (domain/credit_public/publicity: masked, public fields only)
+FEED_KINDS = frozenset(
+    {AnnouncementPublished.type, LotStatusChanged.type, "credit.publicised", "credit.publicity_ended"}
+)

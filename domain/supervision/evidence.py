@@ -52,7 +52,7 @@ from domain.common.actors import Actor
 from domain.common.errors import DomainError, NotFound
 from domain.common.events import Audience, DomainEvent, canonical_json
 from domain.complaints.models import Complaint, Objection
-from domain.credit.models import LotCreditIncentive, SecurityRelief
+from domain.credit.models import CreditCommitment, LotCreditIncentive, SecurityRelief
 from domain.deposits.models import DepositAccount
 from domain.documents.models import Document, Upload
 from domain.evaluation import signing as evaluation_signing
@@ -104,6 +104,7 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("EvaluationSignature", EvaluationSignature),
     ("WitnessAssignment", WitnessAssignment),
     ("WitnessRecord", WitnessRecord),
+    ("CreditCommitment", CreditCommitment),
 ]
 
 

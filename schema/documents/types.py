@@ -26,6 +26,7 @@ class DocumentPurpose(Enum):
     OBJECTION_EVIDENCE = "objection_evidence"
     GUARANTEE_LETTER = "guarantee_letter"
     ORGANISATION_LICENCE = "organisation_licence"
+    CREDIT_REPAIR_EVIDENCE = "credit_repair_evidence"
     EXPERT_QUALIFICATION = "expert_qualification"
     CONTRACT = "contract"
     CANCELLATION_DOCUMENT = "cancellation_document"
@@ -59,6 +60,10 @@ describe_values(
         ),
         "ORGANISATION_LICENCE": (
             "营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors."
+        ),
+        "CREDIT_REPAIR_EVIDENCE": (
+            "信用修复申请材料 (proof the conduct was corrected) for creditRepairApply: owner the applying "
+            "Organisation; the organisation, operators and supervisors."
         ),
         "EXPERT_QUALIFICATION": (
             "评标专家资格证明材料 (title, practising certificates) for an expert application: owner the applying User; "
