@@ -127,6 +127,15 @@ NOT_LOT_BOUND = {
     "certificateAuthorities": "certificate authorities belong to no lot",
     "myCertificates": "the caller's own certificates",
     "serverTime": "the time",
+    "creditRatingRules": "the credit rating rules are public (公开)",
+    "creditRatingRuleVersions": "the credit rating rules are public (公开)",
+    "myCreditRating": "the caller organisation's own rating",
+    "organisationCreditRating": "an organisation's credit belongs to no lot",
+    "creditRatingHistory": "an organisation's credit belongs to no lot",
+    "mySecurityRelief": "the caller organisation's own relief",
+    "creditExchangeExport": "the platform's credit records belong to no lot (integrators and operators)",
+    "creditPartners": "partner platforms belong to no lot",
+    "creditImports": "packages from partner platforms belong to no lot",
 }
 PUBLIC_WHEN_LOT_IS = "an unrelated bidder reads the same"
 
@@ -345,6 +354,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "negotiationOffers",
                 "qualificationCriteria",
                 "qualificationReview",
+                "lotCreditIncentives",
             )
         },
         **{
