@@ -74,6 +74,7 @@ _PARAMS: dict[str, str] = {
     "rank": "The candidate's rank in the committee's report.",
     "next_rank": "The rank of the candidate to award next.",
     "limit_fen": "The most the supplements may add together (10% of the original amount), in fen.",
+    "repairable_from": "When the minimum publicity period ends and credit repair may be applied for.",
 }
 _PARAMS_OF: dict[tuple[str, str], str] = {
     ("ClaimExceedsGuarantee", "amount_fen"): "The guaranteed amount, the most a claim may ask for, in fen.",

@@ -7,20 +7,20 @@ from typing import ClassVar
 from domain.common.errors import DomainError
 
 
-class RepairTooEarly(DomainError):
+class CreditRepairTooEarly(DomainError):
     code = "CREDIT_REPAIR_TOO_EARLY"
     message_zh = "未满最短公示期，{repairable_from} 后方可申请信用修复"
     message_en = "The minimum publicity period has not passed; credit repair may be applied for after {repairable_from}"
     exposed: ClassVar[dict[str, str]] = {"repairable_from": "datetime"}
 
 
-class RepairPending(DomainError):
+class CreditRepairPending(DomainError):
     code = "CREDIT_REPAIR_PENDING"
     message_zh = "该记录已有待审核的信用修复申请"
     message_en = "A credit repair application for this record is already waiting for a decision"
 
 
-class RecordNotPublic(DomainError):
+class CreditRecordNotPublic(DomainError):
     code = "CREDIT_RECORD_NOT_PUBLIC"
     message_zh = "该记录已不在公示期内，无需修复"
     message_en = "This record is no longer publicised; there is nothing to repair"

@@ -18,7 +18,7 @@ from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.credit.models import CreditPublication, CreditRepair
 from domain.credit_public import publicity
-from domain.credit_public.errors import RecordNotPublic, RepairPending, RepairTooEarly
+from domain.credit_public.errors import CreditRecordNotPublic, CreditRepairPending, CreditRepairTooEarly
 from domain.documents.models import Document
 
 PURPOSE = "credit_repair_evidence"
@@ -72,7 +72,7 @@ async def _documents(org_id: int, ids: list[int]) -> list[int]:
     return wanted
 
 
-@raises(RepairTooEarly, RepairPending, RecordNotPublic)
+@raises(CreditRepairTooEarly, CreditRepairPending, CreditRecordNotPublic)
 @use_case("credit.repair_apply", "CreditPublication", lambda actor, publication_id, *a, **k: publication_id)
 async def apply(
     actor: Actor, publication_id: int, statement: str, document_ids: list[int], idempotency_key: str | None = None
@@ -93,11 +93,11 @@ async def apply(
         locked = await lock(CreditPublication.filter(id=publication_id)).get()
         now = clock.now()
         if locked.withdrawn_at is not None or locked.public_until <= now:
-            raise RecordNotPublic()
+            raise CreditRecordNotPublic()
         if now < locked.repairable_from:
-            raise RepairTooEarly(repairable_from=locked.repairable_from)
+            raise CreditRepairTooEarly(repairable_from=locked.repairable_from)
         if await CreditRepair.exists(publication_id=publication_id, status=RepairStatus.PENDING.value):
-            raise RepairPending()
+            raise CreditRepairPending()
         row = await CreditRepair.create(
             publication_id=publication_id,
             organisation_id=org_id,

@@ -136,6 +136,12 @@ NOT_LOT_BOUND = {
     "creditExchangeExport": "the platform's credit records belong to no lot (integrators and operators)",
     "creditPartners": "partner platforms belong to no lot",
     "creditImports": "packages from partner platforms belong to no lot",
+    "creditPublicRecords": "bad-conduct records in public view are public (公示), personal data masked",
+    "creditPublicityPeriods": "the table of publicity periods",
+    "creditPublications": "an organisation's credit publications belong to no lot (officials and itself)",
+    "creditCommitmentText": "the commitment text signed on every lot",
+    "myCreditCommitments": "the caller organisation's own commitments",
+    "myCreditRepairs": "the caller organisation's own repair applications",
 }
 PUBLIC_WHEN_LOT_IS = "an unrelated bidder reads the same"
 
@@ -355,6 +361,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "qualificationCriteria",
                 "qualificationReview",
                 "lotCreditIncentives",
+                "lotCreditCommitments",
             )
         },
         **{
@@ -366,6 +373,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "overdueComplaints",
                 "overdueObjections",
                 "supervisedReports",
+                "supervisedCreditRepairs",
             )
         },
         "collusionAlerts": [{}, lot],

@@ -16,6 +16,7 @@ from domain.common.reactions import Reactions, decode
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 from domain.publication.events import LotStatusChanged
 from domain.registration.services import RegistrationWithdrawn
+from domain.results.sequence import AwardWithdrawn
 from domain.wiring import wire
 from notifications.dispatch import Dispatcher
 
@@ -137,6 +138,10 @@ def test_the_composition_root_wires_every_business_workflow():
         ("credit_rating", CreditRecorded, "domain.credit.rating"),
         ("credit_rating", PunishmentListed, "domain.credit.rating"),
         ("credit_rating", PunishmentLifted, "domain.credit.rating"),
+        ("credit_publicity", CreditRecorded, "domain.credit_public.publicity"),
+        ("credit_publicity", PunishmentListed, "domain.credit_public.publicity"),
+        ("credit_publicity", PunishmentLifted, "domain.credit_public.publicity"),
+        ("credit_publicity", AwardWithdrawn, "domain.credit_public.commitments"),
     ]
     assert (wired[0][1].type, wired[1][1].type, wired[3][1].type) == (
         "auction.phase_changed",
