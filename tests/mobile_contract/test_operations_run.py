@@ -69,8 +69,8 @@ async def build_world(api: Any, clock: Any) -> World:
     form = {"name": "王专家", "idNumber": id_number(), "phone": expert_phone, "specialties": [SPECIALTY]}
     added = (await api.gql(EXPERT_ADD, {"input": form}, token=operator))["data"]["expertAdd"]
     assert added["__typename"] == "ExpertAdded", added
-    scopes = ["announcements:read", "results:read", "feed:read", "ocds:read", "entities:read"]
-    client = await create_client(api, operator, scopes=scopes)
+    scopes = ["announcements:read", "results:read", "feed:read", "ocds:read", "entities:read", "credit:read"]
+    client = await create_client(api, operator, scopes=[*scopes, "credit:write"])
     integrator = (await client_token(api, client["client"]["clientId"], client["clientSecret"]))["access_token"]
     supervisor = await f.login(api, await supervisor_phone(api, operator))
     terminal, secret = await kiosk_terminal(api, operator)
@@ -164,6 +164,9 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("LotRegister", lambda w: {"input": {"lotId": w.auction_id}}),
     ("LotWithdraw", lambda w: {"input": {"lotId": w.auction_id}}),
     ("MyRegistrations", lambda w: {}),
+    ("MyCreditRating", lambda w: {}),
+    ("LotCreditIncentives", lambda w: {"lotId": w.lot_id}),
+    ("MySecurityRelief", lambda w: {"lotId": w.lot_id}),
     ("Guarantors", lambda w: {}),
     (
         "GuaranteeApply",
@@ -496,6 +499,9 @@ INTEGRATOR: list[tuple[str, Vars]] = [
     ("OcdsReleases", lambda w: {"lotId": w.lot_id}),
     ("OcdsRecord", lambda w: {"lotId": w.lot_id}),
     ("IntegratorLotResult", lambda w: {"lotId": w.lot_id}),
+    ("CreditExchangeExport", lambda w: {}),
+    # the platform's own package sent back: signed by no partner key, a typed CREDIT_PARTNER_UNKNOWN
+    ("CreditExchangeImport", lambda w: {"input": {"package": w.got["CreditExchangeExport"]["package"]}}),
 ]
 SUBSCRIPTIONS: dict[str, Callable[[World], dict[str, Any]]] = {
     "AuctionUpdates": lambda w: {"lotId": w.auction_id},
