@@ -196,7 +196,7 @@ async def apply(
     return await ExpertApplication.get(id=result["id"])
 
 
-@raises(errors.ApplicationReviewed, account_errors.ExpertPhoneTaken)
+@raises(errors.ApplicationReviewed, errors.ExpertNotInPool, account_errors.ExpertPhoneTaken)
 @use_case("expert.review", "ExpertApplication", lambda actor, application_id, *a, **k: str(application_id))
 async def review(
     actor: Actor, application_id: int, approve: bool, reason: str | None, idempotency_key: str | None = None
