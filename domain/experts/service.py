@@ -371,17 +371,21 @@ async def statistics(actor: Actor, specialty: str | None = None) -> tuple[list[E
     or conflicted), conflicts found after a draw, appraisals and rating, penalties and fees paid (fen)."""
     if not actor.has(Role.OPERATOR, Role.SUPERVISOR):
         raise PermissionDenied()
-    return await _statistics(scope.kept_lots(actor), specialty)
+    return await _statistics(scope.kept_lots(actor), specialty, served_only=not actor.has(Role.OPERATOR))
 
 
-async def _statistics(lots: Q, specialty: str | None) -> tuple[list[ExpertStats], list[SpecialtyStats]]:
+async def _statistics(
+    lots: Q, specialty: str | None, served_only: bool = False
+) -> tuple[list[ExpertStats], list[SpecialtyStats]]:
+    """`served_only`: the experts drawn for one of `lots` alone (a supervisor sees who served its categories)."""
     experts = [e for e in await Expert.all().order_by("id") if specialty is None or specialty in e.specialties]
-    ids = [e.id for e in experts]
-    known = set(ids)
     drawn: Counter[int] = Counter()
     revealed = ExpertDraw.filter(lots, status=DrawStatus.REVEALED.value)
     for selected in await revealed.values_list("selected", flat=True):
-        drawn.update(int(i) for i in (selected or []) if int(i) in known)
+        drawn.update(int(i) for i in (selected or []))
+    if served_only:
+        experts = [e for e in experts if drawn[e.id]]
+    ids = [e.id for e in experts]
     answers: dict[int, Counter[str]] = defaultdict(Counter)
     for expert_id, status in await ExpertNotice.filter(lots, expert_id__in=ids).values_list("expert_id", "status"):
         answers[int(expert_id)][str(status)] += 1
@@ -433,14 +437,19 @@ async def _statistics(lots: Q, specialty: str | None) -> tuple[list[ExpertStats]
 
 
 async def profile(actor: Actor, expert_id: int) -> ExpertStats:
-    """One expert's record: for operators and supervisors (of their categories' lots), and for the expert itself."""
+    """One expert's record: for operators, for the supervisors of a category whose lot it was drawn for (counting
+    those lots), and for the expert itself."""
     own = actor.expert_id == expert_id and actor.has(Role.EXPERT)
     if not own and not actor.has(Role.OPERATOR, Role.SUPERVISOR):
         raise NotFound()
     if not await Expert.exists(id=expert_id):
         raise NotFound()
-    rows, _ = await _statistics(Q() if own else scope.kept_lots(actor), None)
-    return next(r for r in rows if r.expert.id == expert_id)
+    served_only = not own and not actor.has(Role.OPERATOR)
+    rows, _ = await _statistics(Q() if own else scope.kept_lots(actor), None, served_only)
+    found = next((r for r in rows if r.expert.id == expert_id), None)
+    if found is None:  # a supervisor reads the experts who served its categories' lots
+        raise NotFound()
+    return found
 
 
 async def fees_report(actor: Actor, lot_id: int | None = None) -> list[ExpertFee]:
