@@ -138,6 +138,20 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("AnnouncementDetail", lambda w: {"id": w.announcement_id}),
     ("ProjectDetail", lambda w: {"id": w.project_id}),
     ("LotDetail", lambda w: {"id": w.lot_id}),
+    ("CreditPublicRecords", lambda w: {"first": 5}, ANONYMOUS),
+    ("CreditCommitmentText", lambda w: {}),
+    ("CreditCommitmentSign", lambda w: {"input": {"lotId": w.lot_id, "stage": "REGISTRATION", "version": 1}}),
+    ("MyCreditRepairs", lambda w: {}),
+    (
+        "CreditRepairApply",
+        lambda w: {
+            "input": {
+                "publicationId": to_global_id("CreditPublication", 1),
+                "statement": "已整改",
+                "documentIds": [to_global_id("Document", 1)],
+            }
+        },
+    ),
     ("SignUp", lambda w: {"input": f.registration()}),
     ("SignIn", lambda w: {"input": {"phone": w.bidder_phone, "password": f.PASSWORD}}),
     ("RefreshSession", lambda w: {"input": {"refreshToken": w.got["SignIn"]["session"]["refreshToken"]}}),
@@ -470,6 +484,7 @@ KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
         KIOSK_DEVICE,
     ),
     ("KioskCatalogue", lambda w: {}),
+    ("KioskCreditPublicRecords", lambda w: {"first": 5}),
     ("KioskAnnouncements", lambda w: {"filter": {"regions": ["370200"]}}),
     ("KioskAnnouncementSearch", lambda w: {"query": "道路"}),
     ("KioskAnnouncement", lambda w: {"id": w.announcement_id}),

@@ -45,12 +45,12 @@ async def test_a_publication_leaves_public_view_when_the_chronograph_passes_its_
         organisation_id=org.id,
         severity=Severity.GENERAL,
         title="违约",
-        summary="联系人：孙七未按期履约",
+        summary="联系人：孙七，未按期履约",
         decided_at=manual_clock.now() - timedelta(days=10),
     )
     # then it is public until a year after the decision, repairable after three months, masked
     assert pub.public_until == pub.repairable_from + timedelta(days=275)
-    assert pub.summary == "联系人：孙*未按期履约"
+    assert pub.summary == "联系人：孙*，未按期履约"
     assert [p.id for p, _ in await publicity.public_records(20)] == [pub.id]
 
     # when the chronograph runs the day before its end, then on it
