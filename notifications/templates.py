@@ -377,6 +377,14 @@ TEMPLATES: dict[str, Template] = {
         "A supplier answered",
         "A supplier of “{lot}” ({trade_code}) answered in round {round}.",
     ),
+    "negotiation.supplier_eliminated": Template(
+        "您已被谈判（磋商）小组淘汰",
+        "“{lot}”（{trade_code}）的谈判（磋商）小组在第 {round} 轮后淘汰了您的响应，理由：{reason}。"
+        "您不再参加后续谈判和最后报价。",
+        "Eliminated by the panel",
+        "The panel of “{lot}” ({trade_code}) eliminated your response after round {round}: {reason}. You take no "
+        "further part.",
+    ),
     "negotiation.final_offers_called": Template(
         "请提交最后报价",
         "“{lot}”（{trade_code}）谈判（磋商）结束，请在 {closes} 前在手机上加密提交最后报价，逾期不予接收。",

@@ -52,6 +52,12 @@ from domain.documents.models import Document, Upload
 from domain.documents.purposes import PURPOSES, purpose_of
 from domain.documents.sniffing import SNIFF_BYTES, sniff
 from domain.documents.storing import Made, new_document
+from domain.negotiation.errors import (
+    FinalOfferOutsideWindow,
+    FinalOffersNotCalled,
+    NegotiationClosed,
+    SupplierEliminated,
+)
 from domain.publication.errors import AnnouncementImmutable
 from domain.tendering.bid_files import BidFileEnvelopeInvalid, check_envelope
 from domain.tendering.errors import BidDeadlinePassed
@@ -95,6 +101,10 @@ class Grant:
     DocumentNotReady,
     BidDeadlinePassed,
     AnnouncementImmutable,
+    SupplierEliminated,
+    NegotiationClosed,
+    FinalOffersNotCalled,
+    FinalOfferOutsideWindow,
 )
 @use_case("document.upload_start", "Upload")
 async def start_upload(actor: Actor, form: UploadForm, idempotency_key: str | None = None) -> Grant:

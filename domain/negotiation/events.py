@@ -110,3 +110,27 @@ class NegotiationReported(DomainEvent):
     candidates: int
     failed: bool
     report_sha256: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupplierEliminated(DomainEvent):
+    """To the supplier eliminated and the panel's organisations: the round and the panel's reason."""
+
+    type = "negotiation.supplier_eliminated"
+    object_type = "Negotiation"
+    lot_id: int
+    organisation_id: int
+    round: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NegotiationWindowExtended(DomainEvent):
+    """A lifted suspension gave the running window (final offers or keys) back the time it held it."""
+
+    type = "negotiation.window_extended"
+    object_type = "Negotiation"
+    lot_id: int
+    status: str
+    held_seconds: int
+    closes_at: datetime | None

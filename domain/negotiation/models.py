@@ -21,6 +21,9 @@ class Negotiation(Model):
     method = fields.CharField(max_length=24)
     weights: dict[str, Any] = fields.JSONField()
     committee: list[int] = fields.JSONField()
+    # the purchaser's representatives on the panel (users of the tenderer), counted with the experts by the
+    # procedure's panel rule (procedures.panel_rule)
+    representatives: list[int] | None = fields.JSONField(null=True)
     suppliers: list[int] = fields.JSONField()
     round = fields.IntField(default=1)
     rounds_min = fields.IntField()
@@ -37,6 +40,27 @@ class Negotiation(Model):
 
     class Meta:
         table = "negotiation"
+
+
+class NegotiationSupplier(Model):
+    """One supplier in a negotiation: its thread with the panel (the owner of its round documents and final-offer
+    files, domain/documents purposes negotiation_document and final_offer_file) and, when the panel eliminated it
+    between rounds, when, in which round, by whom and why."""
+
+    id = fields.BigIntField(primary_key=True)
+    negotiation_id = fields.BigIntField(db_index=True)
+    lot_id = fields.BigIntField()
+    organisation_id = fields.BigIntField()
+    status = fields.CharField(max_length=16)  # negotiating | eliminated
+    eliminated_at = fields.DatetimeField(null=True)
+    eliminated_round = fields.IntField(null=True)
+    eliminated_by_user = fields.BigIntField(null=True)
+    eliminated_by_expert = fields.BigIntField(null=True)
+    reason = fields.TextField(null=True)
+
+    class Meta:
+        table = "negotiation_supplier"
+        unique_together = (("negotiation_id", "organisation_id"),)
 
 
 class NegotiationMessage(Model):

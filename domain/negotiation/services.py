@@ -29,6 +29,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain.access import network, scope
+from domain.accounts.models import User
 from domain.certificates import acts, signatures
 from domain.certificates.errors import SIGNATURE_ERRORS, TwoFactorRequired
 from domain.certificates.signatures import Signed
@@ -57,18 +58,38 @@ from domain.negotiation.errors import (
     NotNegotiated,
     NotNegotiating,
     NotOnPanel,
+    NotPurchaserRepresentative,
+    PanelComposition,
+    PurchaserRecommendsTooMany,
     RoundLimitReached,
     RoundsNotHeld,
+    SupplierEliminated,
+    TooFewInvited,
     TooFewSuppliers,
 )
-from domain.negotiation.models import FinalOffer, Negotiation, NegotiationMessage, NegotiationScore
+from domain.negotiation.models import (
+    FinalOffer,
+    Negotiation,
+    NegotiationMessage,
+    NegotiationScore,
+    NegotiationSupplier,
+)
 from domain.negotiation.states import OFFER, TABLE, FinalOfferStatus, NegotiationStatus
+from domain.publication import pauses
 from domain.publication.announcements import announce
 from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import NEGOTIATED, Procedure, evaluation_settings
+from domain.publication.procedures import (
+    NEGOTIATED,
+    InvitationMethod,
+    Procedure,
+    evaluation_settings,
+    invitation_rule,
+    panel_rule,
+)
 from domain.publication.projects import ensure_not_suspended, move_lot
 from domain.publication.states import LotStatus
+from domain.registration.models import Invitation
 from domain.results.models import Candidate
 from domain.tendering.models import Opening, SealedBid
 from domain.tendering.opening import DecryptionClosed, NoBidToDecrypt
@@ -76,6 +97,14 @@ from domain.tendering.sealing import BadBidDocument, CannotDecrypt, NotSealed, c
 from domain.tendering.services import BidStatus, check_bidder_authentication
 
 KEEPERS = (Role.OPERATOR.value, Role.SUPERVISOR.value)
+MAX_REPRESENTATIVES = 10
+
+
+class SupplierStatus:
+    NEGOTIATING = "negotiating"
+    ELIMINATED = "eliminated"
+
+
 MAX_TEXT = 5000
 MAX_DOCUMENTS = 50
 MAX_PRICE_FEN = 10**15
@@ -98,9 +127,14 @@ def _managers(project: Project) -> tuple[int, ...]:
     return tuple(o for o in (project.tenderer_id, project.agency_id) if o)
 
 
-def _represents_purchaser(actor: Actor, project: Project) -> bool:
-    """The purchaser's representative on the panel: a user of the tenderer or its agency."""
-    return actor.user_id is not None and actor.org_id is not None and actor.org_id in _managers(project)
+def _represents_purchaser(actor: Actor, negotiation: Negotiation, project: Project) -> bool:
+    """The purchaser's representative on the panel: a user of the tenderer named when the negotiation started."""
+    return (
+        actor.user_id is not None
+        and actor.org_id is not None
+        and actor.org_id == project.tenderer_id
+        and actor.user_id in [int(u) for u in negotiation.representatives or []]
+    )
 
 
 def _expert_member(actor: Actor, negotiation: Negotiation) -> bool:
@@ -108,8 +142,8 @@ def _expert_member(actor: Actor, negotiation: Negotiation) -> bool:
 
 
 def on_panel(actor: Actor, negotiation: Negotiation, project: Project) -> bool:
-    """财政部令第74号 第七条: the panel is the purchaser's representative and the drawn experts."""
-    return _represents_purchaser(actor, project) or _expert_member(actor, negotiation)
+    """财政部令第74号 第七条: the panel is the purchaser's representatives and the drawn experts."""
+    return _represents_purchaser(actor, negotiation, project) or _expert_member(actor, negotiation)
 
 
 def _supplier_of(actor: Actor, negotiation: Negotiation) -> int | None:
@@ -125,6 +159,26 @@ async def _negotiation(lot: Lot, locked: bool = False) -> Negotiation:
     if found is None:
         raise NegotiationNotStarted()
     return found
+
+
+async def _standing(negotiation: Negotiation, org_id: int) -> NegotiationSupplier | None:
+    """The supplier's row, refusing an eliminated supplier (SupplierEliminated)."""
+    row = await NegotiationSupplier.get_or_none(negotiation_id=negotiation.id, organisation_id=org_id)
+    if row is not None and row.status == SupplierStatus.ELIMINATED:
+        raise SupplierEliminated(round=row.eliminated_round or negotiation.round)
+    return row
+
+
+async def active_suppliers(negotiation: Negotiation) -> list[int]:
+    """The suppliers not eliminated, in organisation order."""
+    out = await column(
+        NegotiationSupplier.filter(negotiation_id=negotiation.id, status=SupplierStatus.ELIMINATED).values_list(
+            "organisation_id", flat=True
+        ),
+        int,
+    )
+    gone = {int(o) for o in out}
+    return [int(o) for o in negotiation.suppliers if int(o) not in gone]
 
 
 def _panel_audience(negotiation: Negotiation, project: Project, *orgs: int) -> Audience:
@@ -161,15 +215,58 @@ def _facts(negotiation: Negotiation, lot: Lot, now: datetime) -> dict[str, Any]:
 # ---------------------------------------------------------------- the start
 
 
-@raises(OpeningNotClosed, CommitteeIncomplete, TooFewSuppliers, NotNegotiated)
+async def _representatives(project: Project, user_ids: Sequence[int]) -> list[int]:
+    """The purchaser's representatives: distinct users of the tenderer itself (财政部令第74号 第七条: never the
+    agency's staff), else NotPurchaserRepresentative."""
+    wanted = sorted(dict.fromkeys(int(u) for u in user_ids))
+    if len(wanted) > MAX_REPRESENTATIVES:
+        raise InvalidInput(field="representativeIds")
+    if not wanted:
+        return []
+    found = await column(
+        User.filter(id__in=wanted, organisation_id=project.tenderer_id).values_list("id", flat=True), int
+    )
+    if len(set(found)) != len(wanted):
+        raise NotPurchaserRepresentative()
+    return wanted
+
+
+async def invitation_list(lot: Lot) -> tuple[set[int], int, int]:
+    """The invited organisations of a negotiated lot, and how many of them the purchaser and the experts
+    recommended (registration's invitation list, domain/registration/invitations.py)."""
+    rows = list(await Invitation.filter(lot_id=lot.id).order_by("id"))
+    recommended = [r for r in rows if r.method == InvitationMethod.RECOMMENDATION.value]
+    by_purchaser = sum(1 for r in recommended if r.recommended_by == "purchaser")
+    return {int(r.organisation_id) for r in rows}, by_purchaser, len(recommended)
+
+
+@raises(
+    OpeningNotClosed,
+    CommitteeIncomplete,
+    PanelComposition,
+    NotPurchaserRepresentative,
+    TooFewInvited,
+    PurchaserRecommendsTooMany,
+    TooFewSuppliers,
+    NotNegotiated,
+)
 @use_case("negotiation.start", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Negotiation:
-    """Starts the negotiation of a lot whose opening closed and whose committee is complete, with the suppliers
-    whose first responses opened, the method, weights and round bounds fixed from the lot's configuration; round 1
-    is open. Starting again returns the same negotiation."""
+async def start(
+    actor: Actor,
+    lot_id: int,
+    idempotency_key: str | None = None,
+    representatives: Sequence[int] = (),
+) -> Negotiation:
+    """Starts the negotiation of a lot whose opening closed and whose committee is complete. The panel is the drawn
+    experts and the purchaser's representatives named here (users of the tenderer), composed as the procedure's
+    panel rule requires (procedures.panel_rule); the suppliers are those on the lot's invitation list (at least
+    min_bids, the purchaser recommending at most half of those recommended) whose first responses opened. The
+    method, weights and round bounds are fixed from the lot's configuration; round 1 is open. Starting again
+    returns the same negotiation."""
     if not actor.has(Role.OPERATOR) or (actor.user_id is None and not actor.is_system):
         raise PermissionDenied()
     lot, project = await _lot(lot_id)
+    named = await _representatives(project, representatives)
 
     async def create() -> dict[str, Any]:
         locked = await lock(Lot.filter(id=lot.id)).get()
@@ -180,6 +277,7 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
         draws = list(await ExpertDraw.filter(lot_id=lot.id).order_by("round"))
         members = committee(draws)
         revealed = bool(draws) and all(d.status == DrawStatus.REVEALED.value for d in draws)
+        invited, by_purchaser, recommended = await invitation_list(locked)
         suppliers = sorted(
             {
                 int(o)
@@ -190,7 +288,12 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
                     int,
                 )
             }
+            & invited
         )
+        procedure = Procedure(locked.procedure)
+        rule, invitations = panel_rule(procedure), invitation_rule(procedure)
+        assert rule is not None  # a negotiated procedure
+        assert invitations is not None
         started = TABLE.fire(
             None,
             "start",
@@ -198,9 +301,19 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             lot_status=locked.status,
             opening_status=opening.status if opening else None,
             committee_complete=revealed and len(members) == draws[0].size,
+            panel_fault=rule.fault(len(members), len(named), locked.config),
+            panel_minimum=rule.minimum(locked.config),
+            panel_basis=rule.basis,
+            experts=len(members),
+            representatives=len(named),
+            invited=len(invited),
+            invitation_basis=invitations.basis,
             suppliers=len(suppliers),
             min_bids=int(locked.config.get("min_bids", 3)),
         )
+        num, den = invitations.purchaser_share
+        if by_purchaser * den > recommended * num:
+            raise PurchaserRecommendsTooMany(purchaser=by_purchaser, total=recommended)
         settings = evaluation_settings(Procedure(locked.procedure), locked.config)
         assert settings is not None  # a negotiated procedure
         now = clock.now()
@@ -211,12 +324,24 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
             method=settings.method.value,
             weights=settings.weights(),
             committee=members,
+            representatives=named,
             suppliers=suppliers,
             round=1,
             rounds_min=int(locked.config.get("negotiation_rounds_min", 1)),
             rounds_max=int(locked.config.get("negotiation_rounds_max", 3)),
             started_at=now,
             updated_at=now,
+        )
+        await NegotiationSupplier.bulk_create(
+            [
+                NegotiationSupplier(
+                    negotiation_id=negotiation.id,
+                    lot_id=lot.id,
+                    organisation_id=org,
+                    status=SupplierStatus.NEGOTIATING,
+                )
+                for org in suppliers
+            ]
         )
         await events.record(
             ev.NegotiationStarted(
@@ -230,7 +355,9 @@ async def start(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
         )
         return {"id": negotiation.id}
 
-    result, _ = await run_once(actor, idempotency_key, "negotiation.start", {"lot": lot.id}, create)
+    result, _ = await run_once(
+        actor, idempotency_key, "negotiation.start", {"lot": lot.id, "representatives": named}, create
+    )
     return await Negotiation.get(id=result["id"])
 
 
@@ -258,7 +385,7 @@ async def open_round(actor: Actor, lot_id: int, idempotency_key: str | None = No
                 object_id=str(negotiation.id),
                 lot_id=lot.id,
                 round=negotiation.round,
-                audience=_panel_audience(negotiation, project, *negotiation.suppliers),
+                audience=_panel_audience(negotiation, project, *await active_suppliers(negotiation)),
             ),
             actor,
         )
@@ -268,7 +395,7 @@ async def open_round(actor: Actor, lot_id: int, idempotency_key: str | None = No
     return await Negotiation.get(id=result["id"])
 
 
-@raises(NegotiationNotStarted, NotOnPanel, NotNegotiating, NegotiationClosed, NotNegotiated)
+@raises(NegotiationNotStarted, NotOnPanel, NotNegotiating, NegotiationClosed, SupplierEliminated, NotNegotiated)
 @use_case("negotiation.post", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def post(
     actor: Actor,
@@ -304,6 +431,7 @@ async def post(
         else:
             raise NotFound()
         TABLE.fire(negotiation.status, "exchange", by=actor)
+        await _standing(negotiation, party)
         message = await NegotiationMessage.create(
             negotiation_id=negotiation.id,
             lot_id=lot.id,
@@ -336,10 +464,127 @@ async def post(
     return await NegotiationMessage.get(id=result["id"])
 
 
+@raises(NegotiationNotStarted, NotOnPanel, NotNegotiating, NegotiationClosed, SupplierEliminated, NotNegotiated)
+@use_case("negotiation.eliminate", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def eliminate(
+    actor: Actor, lot_id: int, organisation_id: int, reason: str, idempotency_key: str | None = None
+) -> NegotiationSupplier:
+    """The panel eliminates a supplier between rounds, with its reason (财政部令第74号 第三十一条 and 214号 第二十条
+    leave the rounds to the panel; the reason is on the record and the supplier is told): it may no longer post,
+    nor offer, and is not called to the final offers."""
+    why = required_text(reason, "reason", 1000)
+    lot, project = await _lot(lot_id)
+
+    async def change() -> dict[str, Any]:
+        negotiation = await _negotiation(lot, locked=True)
+        if not on_panel(actor, negotiation, project):
+            raise NotOnPanel()
+        if organisation_id not in [int(o) for o in negotiation.suppliers]:
+            raise NotNegotiating()
+        TABLE.fire(negotiation.status, "eliminate", by=actor)
+        row = await _standing(negotiation, organisation_id)
+        now = clock.now()
+        if row is None:  # a negotiation started before suppliers had rows
+            row = await NegotiationSupplier.create(
+                negotiation_id=negotiation.id,
+                lot_id=lot.id,
+                organisation_id=organisation_id,
+                status=SupplierStatus.NEGOTIATING,
+            )
+        row.status, row.eliminated_at, row.eliminated_round = SupplierStatus.ELIMINATED, now, negotiation.round
+        row.eliminated_by_user, row.eliminated_by_expert, row.reason = actor.user_id, actor.expert_id, why
+        await row.save()
+        negotiation.updated_at = now
+        await negotiation.save(update_fields=["updated_at"])
+        await events.record(
+            ev.SupplierEliminated(
+                object_id=str(negotiation.id),
+                lot_id=lot.id,
+                organisation_id=organisation_id,
+                round=negotiation.round,
+                reason=why,
+                audience=_panel_audience(negotiation, project, organisation_id),
+            ),
+            actor,
+        )
+        return {"id": row.id}
+
+    request = {"lot": lot.id, "org": organisation_id, "reason": why}
+    result, _ = await run_once(actor, idempotency_key, "negotiation.eliminate", request, change)
+    return await NegotiationSupplier.get(id=result["id"])
+
+
+async def suppliers_of(actor: Actor, lot_id: int) -> list[NegotiationSupplier]:
+    """The negotiation's suppliers with their standing (and, when eliminated, the round and reason): to the panel,
+    operators and the category's supervisors all of them, to a supplier its own row; NotFound to anyone else."""
+    lot, project = await _lot(lot_id)
+    negotiation = await Negotiation.get_or_none(lot_id=lot.id)
+    if negotiation is None:
+        raise NotFound()
+    rows = NegotiationSupplier.filter(negotiation_id=negotiation.id).order_by("organisation_id")
+    if on_panel(actor, negotiation, project) or scope.keeps_project(actor, project):
+        return list(await rows)
+    supplier = _supplier_of(actor, negotiation)
+    if supplier is None:
+        raise NotFound()
+    return list(await rows.filter(organisation_id=supplier))
+
+
+async def _thread_owner(actor: Actor, owner_id: int) -> tuple[NegotiationSupplier, Negotiation, Lot, bool]:
+    """A supplier's thread as the files of domain/documents see it: the row, its negotiation and lot, and whether
+    the caller is the panel or keeps the lot (True) or is that supplier (False); NotFound to anyone else, another
+    supplier included."""
+    row = await NegotiationSupplier.get_or_none(id=owner_id)
+    if row is None:
+        raise NotFound()
+    lot = await Lot.get(id=row.lot_id).prefetch_related("project")
+    project = lot.project
+    negotiation = await Negotiation.get(id=row.negotiation_id)
+    if on_panel(actor, negotiation, project) or scope.keeps_project(actor, project):
+        return row, negotiation, lot, True
+    if _supplier_of(actor, negotiation) == row.organisation_id:
+        return row, negotiation, lot, False
+    raise NotFound()
+
+
+async def may_add_file(actor: Actor, purpose: str, owner_id: int) -> int:
+    """Whether the caller may hand in a file for a supplier's thread (domain/documents); the lot. A round document
+    (negotiation_document): the panel or that supplier while the rounds go on and the supplier stands; a final-offer
+    file (final_offer_file): that supplier alone, inside the final-offer window (FinalOfferOutsideWindow)."""
+    row, negotiation, lot, panel_or_keeper = await _thread_owner(actor, owner_id)
+    project = lot.project
+    if row.status == SupplierStatus.ELIMINATED:
+        raise SupplierEliminated(round=row.eliminated_round or negotiation.round)
+    if purpose == "negotiation_document":
+        if panel_or_keeper and not on_panel(actor, negotiation, project):
+            raise PermissionDenied()  # a keeper reads, it does not negotiate
+        if negotiation.status != NegotiationStatus.NEGOTIATING.value:
+            raise NegotiationClosed()
+        return int(lot.id)
+    if panel_or_keeper:
+        raise PermissionDenied()  # only the supplier offers
+    TABLE.precheck("submit_offer", by=actor, **_facts(negotiation, lot, clock.now()))
+    TABLE.fire(negotiation.status, "submit_offer", by=actor, **_facts(negotiation, lot, clock.now()))
+    return int(lot.id)
+
+
+async def may_read_file(actor: Actor, purpose: str, owner_id: int) -> None:
+    """Whether the caller may fetch a file of a supplier's thread: that supplier always; the panel, operators and
+    the category's supervisors a round document at once and a final-offer file once the final-offer window closed
+    (sealed till then, as the offer is); NotFound to anyone else, another supplier above all."""
+    _, negotiation, _, panel_or_keeper = await _thread_owner(actor, owner_id)
+    if (
+        panel_or_keeper
+        and purpose == "final_offer_file"
+        and negotiation.status in (NegotiationStatus.NEGOTIATING.value, NegotiationStatus.FINAL_OFFERS.value)
+    ):
+        raise NotFound()
+
+
 @raises(NotNegotiated)
 async def thread(
     actor: Actor, lot_id: int, organisation_id: int | None
-) -> tuple[Negotiation, list[NegotiationMessage]]:
+) -> tuple[Negotiation, NegotiationSupplier | None, list[NegotiationMessage]]:
     """The rounds between the panel and one supplier, in order: to the panel, operators and the category's
     supervisors for any supplier, to a supplier for itself alone; NotFound to anyone else."""
     lot, project = await _lot(lot_id)
@@ -356,7 +601,8 @@ async def thread(
             raise NotFound()
         party = supplier
     messages = await NegotiationMessage.filter(negotiation_id=negotiation.id, organisation_id=party).order_by("id")
-    return negotiation, list(messages)
+    row = await NegotiationSupplier.get_or_none(negotiation_id=negotiation.id, organisation_id=party)
+    return negotiation, row, list(messages)
 
 
 @raises(NegotiationNotStarted, NotOnPanel, RoundsNotHeld, NegotiationClosed, NotNegotiated, LotSuspended)
@@ -386,7 +632,7 @@ async def call_final_offers(actor: Actor, lot_id: int, idempotency_key: str | No
                 lot_id=lot.id,
                 opens_at=now,
                 closes_at=now + window,
-                audience=_panel_audience(negotiation, project, *negotiation.suppliers),
+                audience=_panel_audience(negotiation, project, *await active_suppliers(negotiation)),
             ),
             actor,
         )
@@ -404,6 +650,7 @@ async def call_final_offers(actor: Actor, lot_id: int, idempotency_key: str | No
     NegotiationNotStarted,
     FinalOffersNotCalled,
     FinalOfferOutsideWindow,
+    SupplierEliminated,
     NotNegotiated,
     LotSuspended,
     TwoFactorRequired,
@@ -429,6 +676,7 @@ async def submit_final_offer(
         supplier = _supplier_of(actor, negotiation)
         if supplier is None:
             raise NotFound()
+        await _standing(negotiation, supplier)
         await ensure_not_suspended(lot)
         now = clock.now()
         facts = _facts(negotiation, lot, now)
@@ -583,9 +831,16 @@ async def _advance(negotiation: Negotiation, lot: Lot, now: datetime) -> None:
 
 
 async def fire_due(negotiation: Negotiation, now: datetime) -> None:
-    """Chronograph transition: moves a due negotiation on (the final-offer window, the key window)."""
+    """Chronograph transition: moves a due negotiation on (the final-offer window, the key window). A suspension of
+    the lot holds it: nothing closes while suspended, and the lift gives the window back its held time
+    (workflows.extend_windows_when_lifted)."""
     locked = await lock(Negotiation.filter(id=negotiation.id)).get()
     lot = await Lot.get(id=locked.lot_id)
+    if await pauses.reason(lot.id) is not None:
+        locked.next_check_at = None
+        await locked.save(update_fields=["next_check_at"])
+        negotiation.next_check_at = None
+        return
     await _advance(locked, lot, now)
     if locked.next_check_at is not None and locked.next_check_at <= now:
         locked.next_check_at = None

@@ -28,8 +28,10 @@ from domain.negotiation.errors import (
     FinalOfferOutsideWindow,
     FinalOffersNotCalled,
     NegotiationClosed,
+    PanelComposition,
     RoundLimitReached,
     RoundsNotHeld,
+    TooFewInvited,
     TooFewSuppliers,
 )
 from domain.publication.states import LotStatus
@@ -66,6 +68,29 @@ def committee_complete(facts: Facts) -> DomainError | None:
 @guard("at least min_bids suppliers' first responses opened (TooFewSuppliers)")
 def enough_suppliers(facts: Facts) -> DomainError | None:
     return None if facts["suppliers"] >= facts["min_bids"] else TooFewSuppliers(size=facts["min_bids"])
+
+
+# 政府采购法 第三十八条(一), 财政部令第74号 第七条, 财库〔2014〕214号 第十四条, as procedures.panel_rule holds them
+@guard("the panel (experts and purchaser's representatives) meets the procedure's panel rule (PanelComposition)")
+def panel_composed(facts: Facts) -> DomainError | None:
+    fault = facts["panel_fault"]
+    if fault is None:
+        return None
+    return PanelComposition(
+        minimum=facts["panel_minimum"],
+        experts=facts["experts"],
+        representatives=facts["representatives"],
+        fault=fault,
+        basis=facts["panel_basis"],
+    )
+
+
+# 财政部令第74号 第十二条 / 财库〔2014〕214号 第六条: at least min_bids qualified suppliers invited
+@guard("at least min_bids suppliers on the invitation list (TooFewInvited)")
+def enough_invited(facts: Facts) -> DomainError | None:
+    if facts["invited"] >= facts["min_bids"]:
+        return None
+    return TooFewInvited(size=facts["min_bids"], count=facts["invited"], basis=facts["invitation_basis"])
 
 
 @guard("fewer rounds held than the documents allow (RoundLimitReached)")
@@ -120,9 +145,12 @@ TABLE: Lifecycle[NegotiationStatus] = Lifecycle(
                 fact_in("lot_status", {LotStatus.EVALUATING}),
                 opening_closed,
                 committee_complete,
+                panel_composed,
+                enough_invited,
                 enough_suppliers,
             ],
-            note="round 1 opens; starting again returns the same negotiation",
+            note="round 1 opens with the invited suppliers whose first responses opened; starting again returns the "
+            "same negotiation",
         ),
         move(
             "exchange",
@@ -130,6 +158,13 @@ TABLE: Lifecycle[NegotiationStatus] = Lifecycle(
             N.NEGOTIATING,
             refusal=lambda _: NegotiationClosed(),
             note="the panel sends a supplier a document of the round, or the supplier its revised response",
+        ),
+        move(
+            "eliminate",
+            N.NEGOTIATING,
+            N.NEGOTIATING,
+            refusal=lambda _: NegotiationClosed(),
+            note="the panel eliminates a supplier between rounds, with its reason; it takes no further part",
         ),
         move("open_round", N.NEGOTIATING, N.NEGOTIATING, guards=[rounds_left], note="the panel opens the next round"),
         move(

@@ -205,7 +205,96 @@ NEGOTIATION_SETTINGS = tuple(_NEGOTIATION)
 TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadline", "opening_at")
 # require_signed_bids: bids carry a certificate signature; require_two_factor_for_bids: bidders signed in with a
 # certificate and an SMS code (domain/certificates)
-FLAG_SETTINGS = ("deposit_required", "registrants_secret", "require_signed_bids", "require_two_factor_for_bids")
+# tender_threshold_reached: a negotiated lot at the public-tender threshold (公开招标数额标准), whose panel needs five
+FLAG_SETTINGS = (
+    "deposit_required",
+    "registrants_secret",
+    "require_signed_bids",
+    "require_two_factor_for_bids",
+    "tender_threshold_reached",
+)
+
+
+# The panel of a negotiation or consultation (谈判小组 / 磋商小组): the purchaser's representatives and drawn experts,
+# an odd number of at least `members` (at least `members_at_threshold` for a lot at the public-tender threshold),
+# the experts at least `expert_share` of them.
+@dataclass(frozen=True, slots=True)
+class PanelRule:
+    members: int
+    members_at_threshold: int
+    odd: bool
+    expert_share: tuple[int, int]  # (numerator, denominator): experts >= members x numerator / denominator
+    basis: str
+
+    def minimum(self, config: dict[str, Any]) -> int:
+        return self.members_at_threshold if config.get("tender_threshold_reached") else self.members
+
+    def fault(self, experts: int, representatives: int, config: dict[str, Any]) -> str | None:
+        """Why a panel of this many experts and purchaser's representatives breaks the rule, or None."""
+        total = experts + representatives
+        if total < self.minimum(config):
+            return "too_few"
+        if self.odd and total % 2 == 0:
+            return "even"
+        num, den = self.expert_share
+        if experts * den < total * num:
+            return "too_few_experts"
+        return None
+
+
+_PANELS: dict[Procedure, PanelRule] = {
+    # 政府采购法 第三十八条(一): 采购人的代表和有关专家共三人以上的单数组成，专家不得少于成员总数的三分之二; 财政部令
+    # 第74号 第七条: the same, and 5人以上单数 for projects at the public-tender threshold
+    Procedure.COMPETITIVE_NEGOTIATION: PanelRule(
+        3, 5, True, (2, 3), "政府采购法 第三十八条；政府采购非招标采购方式管理办法（财政部令第74号）第七条"
+    ),
+    # 财库〔2014〕214号 第十四条: 磋商小组由采购人代表和评审专家共3人以上单数组成，评审专家不得少于成员总数的2/3
+    Procedure.COMPETITIVE_CONSULTATION: PanelRule(
+        3, 3, True, (2, 3), "政府采购竞争性磋商采购方式管理暂行办法（财库〔2014〕214号）第十四条"
+    ),
+}
+
+
+def panel_rule(procedure: Procedure) -> PanelRule | None:
+    """How the panel of a negotiated procedure is composed, with its legal basis (None: not a negotiated one)."""
+    return _PANELS.get(procedure)
+
+
+# How suppliers come to a negotiation or consultation (财政部令第74号 第十二条; 财库〔2014〕214号 第六条): an
+# announcement, a random draw from the supplier pool of a provincial or higher finance department, or written
+# recommendation by the purchaser and the experts (the purchaser's at most half of those recommended); at least
+# min_bids suppliers. An invited tender's are letters (招标投标法 第十七条).
+class InvitationMethod(StrEnum):
+    LETTER = "letter"  # 投标邀请书 (invited tender)
+    ANNOUNCEMENT = "announcement"  # 发布公告
+    POOL_DRAW = "pool_draw"  # 从供应商库中随机抽取
+    RECOMMENDATION = "recommendation"  # 采购人和评审专家书面推荐
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRule:
+    methods: frozenset[InvitationMethod]
+    purchaser_share: tuple[int, int]  # the purchaser's recommendations at most this share of all recommendations
+    basis: str
+
+
+_NON_TENDER_INVITATION = frozenset(
+    {InvitationMethod.ANNOUNCEMENT, InvitationMethod.POOL_DRAW, InvitationMethod.RECOMMENDATION}
+)
+_INVITATIONS: dict[Procedure, InvitationRule] = {
+    Procedure.INVITED_TENDER: InvitationRule(frozenset({InvitationMethod.LETTER}), (1, 1), "招标投标法 第十七条"),
+    Procedure.COMPETITIVE_NEGOTIATION: InvitationRule(
+        _NON_TENDER_INVITATION, (1, 2), "政府采购非招标采购方式管理办法（财政部令第74号）第十二条"
+    ),
+    Procedure.COMPETITIVE_CONSULTATION: InvitationRule(
+        _NON_TENDER_INVITATION, (1, 2), "政府采购竞争性磋商采购方式管理暂行办法（财库〔2014〕214号）第六条"
+    ),
+}
+
+
+def invitation_rule(procedure: Procedure) -> InvitationRule | None:
+    """How a procedure invites its participants (None: anyone may register)."""
+    return _INVITATIONS.get(procedure)
 
 
 def bounds(procedure: Procedure) -> dict[str, Bound]:

@@ -5,6 +5,12 @@ persons or other organisations able to perform the project and of good credit. H
 them on the lot, before or after the lot is published and until the bid deadline; the tender is not published with
 fewer than three (a publication hold, plugged in at domain/wiring); only those invited may register (registration's
 `invited` guard), so only they may bid. Each invitee is told once: at once when the lot is open, else when it opens.
+
+A competitive negotiation or consultation keeps the same list (procedures.invitation_rule): each supplier invited by
+announcement, a random draw from the supplier pool or a written recommendation of the purchaser or an expert
+(财政部令第74号 第十二条; 财库〔2014〕214号 第六条), recorded with the invitation; only those invited register, respond
+and negotiate. Its list grows until the response deadline (an announcement's respondents come after publication), so
+its minimum is checked when the negotiation starts (domain/negotiation), not at publication.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from domain.common.storage import lock
 from domain.credit import services as credit
 from domain.publication.events import LotStatusChanged
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import Procedure
+from domain.publication.procedures import InvitationMethod, Procedure, invitation_rule
 from domain.publication.projects import manages
 from domain.publication.states import LotStatus
 from domain.registration.errors import InviteeNotABidder, NotAnInvitedTender, RegistrationClosed, TooFewInvitees
@@ -46,14 +52,41 @@ class InvitationSent(DomainEvent):
     organisation_id: int
 
 
+RECOMMENDERS = frozenset({"purchaser", "expert"})
+
+
 def _invited_tender(lot: Lot) -> bool:
     return Procedure(lot.procedure) is Procedure.INVITED_TENDER
 
 
+def _by_invitation(lot: Lot) -> bool:
+    """Whether only invited organisations take part: an invited tender, a competitive negotiation or consultation."""
+    return invitation_rule(Procedure(lot.procedure)) is not None
+
+
+def _method(lot: Lot, method: str | None, recommended_by: str | None) -> tuple[str, str | None]:
+    """How the organisations are invited, as the procedure allows (InvalidInput otherwise): an invited tender's
+    letter by default; a negotiation's announcement, pool draw or recommendation (then by the purchaser or an
+    expert)."""
+    rule = invitation_rule(Procedure(lot.procedure))
+    assert rule is not None
+    allowed = {m.value for m in rule.methods}
+    chosen = method if method is not None else (next(iter(allowed)) if len(allowed) == 1 else None)
+    if chosen not in allowed:
+        raise InvalidInput(field="method")
+    if chosen == InvitationMethod.RECOMMENDATION.value:
+        if recommended_by not in RECOMMENDERS:
+            raise InvalidInput(field="recommendedBy")
+        return chosen, recommended_by
+    if recommended_by is not None:
+        raise InvalidInput(field="recommendedBy")
+    return str(chosen), None
+
+
 async def admits(lot: Lot, org_id: int | None) -> bool:
     """Whether the organisation may register for the lot: any for an open procedure, the invited for an invited
-    tender."""
-    if not _invited_tender(lot):
+    tender, a competitive negotiation or consultation."""
+    if not _by_invitation(lot):
         return True
     return org_id is not None and await Invitation.exists(lot_id=lot.id, organisation_id=org_id)
 
@@ -100,14 +133,21 @@ async def _send(lot: Lot, project: Project, invitation: Invitation, actor: Actor
 @raises(NotAnInvitedTender, InviteeNotABidder, RegistrationClosed)
 @use_case("invitation.create", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def invite(
-    actor: Actor, lot_id: int, organisation_ids: list[int], idempotency_key: str | None = None
+    actor: Actor,
+    lot_id: int,
+    organisation_ids: list[int],
+    idempotency_key: str | None = None,
+    method: str | None = None,
+    recommended_by: str | None = None,
 ) -> list[Invitation]:
-    """Adds organisations to an invited tender's list (an organisation invited twice stays once), while the lot is a
-    draft or open before its bid deadline; each is an approved bidder not under joint punishment. Those added to an
-    open lot are told at once, the others when it opens. Returns the whole list."""
+    """Adds organisations to an invited tender's, negotiation's or consultation's list (an organisation invited twice
+    stays once, as first invited), with how they were invited, while the lot is a draft or open before its bid
+    deadline; each is an approved bidder not under joint punishment. Those added to an open lot are told at once, the
+    others when it opens. Returns the whole list."""
     lot, project = await _managed_lot(actor, lot_id)
-    if not _invited_tender(lot):
+    if not _by_invitation(lot):
         raise NotAnInvitedTender()
+    how, recommender = _method(lot, method, recommended_by)
     wanted = list(dict.fromkeys(organisation_ids))
     if not wanted or len(wanted) > MAX_INVITEES:
         raise InvalidInput(field="organisationIds")
@@ -127,13 +167,18 @@ async def invite(
             if org_id in known:
                 continue
             invitation = await Invitation.create(
-                lot_id=lot.id, organisation_id=org_id, invited_by=actor.user_id, invited_at=now
+                lot_id=lot.id,
+                organisation_id=org_id,
+                invited_by=actor.user_id,
+                invited_at=now,
+                method=how,
+                recommended_by=recommender,
             )
             if locked.status == LotStatus.OPEN.value:
                 await _send(locked, project, invitation, actor, now)
         return {"lot": lot.id}
 
-    request = {"lot": lot.id, "organisations": sorted(wanted)}
+    request = {"lot": lot.id, "organisations": sorted(wanted), "method": how, "by": recommender}
     await run_once(actor, idempotency_key, "invitation.create", request, add)
     return list(await Invitation.filter(lot_id=lot.id).order_by("id"))
 
@@ -172,7 +217,7 @@ async def send_when_open(event: LotStatusChanged) -> None:
     if event.after != LotStatus.OPEN.value:
         return
     lot = await Lot.get_or_none(id=int(event.object_id)).prefetch_related("project")
-    if lot is None or not _invited_tender(lot):
+    if lot is None or not _by_invitation(lot):
         return
     now = clock.now()
     for invitation in await lock(Invitation.filter(lot_id=lot.id, sent_at__isnull=True)):

@@ -39,6 +39,10 @@ class Invitation(Model):
     invited_by = fields.BigIntField(null=True)
     invited_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)  # the invitee was told: when invited on an open lot, else at publication
+    # how it was invited (procedures.InvitationMethod): letter (邀请招标), or for a negotiation or consultation an
+    # announcement, a draw from the supplier pool, or a written recommendation by the purchaser or an expert
+    method = fields.CharField(max_length=16, default="letter")
+    recommended_by = fields.CharField(max_length=16, null=True)  # purchaser | expert (a recommendation)
 
     class Meta:
         table = "lot_invitation"

@@ -42,7 +42,7 @@ from notifications.rules.complaints import (
     report_status_changed,
 )
 from notifications.rules.experts import committee_complete, expert_drawn, expert_replacement_needed
-from notifications.rules.negotiation import final_offers, message_posted, round_opened
+from notifications.rules.negotiation import final_offers, message_posted, round_opened, supplier_eliminated
 from notifications.rules.publication import (
     announcement_to_registrants,
     lot_ended,
@@ -90,6 +90,7 @@ RULES: dict[str, Rule] = {
     "qualification.bid_rejected": bid_rejected_at_qualification,
     "negotiation.round_opened": round_opened,
     "negotiation.message_posted": message_posted,
+    "negotiation.supplier_eliminated": supplier_eliminated,
     "negotiation.final_offers_called": final_offers,
     "negotiation.final_offers_closed": final_offers,
     "result.candidates_published": candidates_published,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from domain.common.models import OutboxEvent
 from domain.common.queries import column
 from domain.negotiation.models import FinalOffer, Negotiation
+from domain.negotiation.services import active_suppliers
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from notifications.rules.common import lot_and_project, managers, notify, payload_time
 
@@ -24,7 +25,7 @@ async def round_opened(event: OutboxEvent) -> list[NewNotification]:
     lot, _ = found
     return notify(
         event,
-        await active_users_of(int(s) for s in negotiation.suppliers),
+        await active_users_of(await active_suppliers(negotiation)),
         Kind.NEGOTIATION,
         event.type,
         object_type="Lot",
@@ -64,7 +65,7 @@ async def final_offers(event: OutboxEvent) -> list[NewNotification]:
     if found is None or negotiation is None:
         return []
     lot, _ = found
-    orgs = [int(s) for s in negotiation.suppliers]
+    orgs = await active_suppliers(negotiation)
     if event.type == "negotiation.final_offers_closed":
         sealed = FinalOffer.filter(negotiation_id=negotiation.id).exclude(status="superseded")
         orgs = [int(o) for o in await column(sealed.values_list("organisation_id", flat=True), int)]
@@ -80,4 +81,24 @@ async def final_offers(event: OutboxEvent) -> list[NewNotification]:
         trade_code=lot.trade_code,
         closes=payload_time(event, "closes_at"),
         ends=payload_time(event, "decryption_ends_at"),
+    )
+
+
+async def supplier_eliminated(event: OutboxEvent) -> list[NewNotification]:
+    """To the supplier the panel eliminated: the round and the panel's reason; nobody else is told."""
+    found = await lot_and_project(event.payload["lot_id"])
+    if found is None:
+        return []
+    lot, _ = found
+    return notify(
+        event,
+        await active_users_of([int(event.payload["organisation_id"])]),
+        Kind.NEGOTIATION,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+        round=event.payload["round"],
+        reason=event.payload["reason"],
     )

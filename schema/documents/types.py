@@ -30,6 +30,8 @@ class DocumentPurpose(Enum):
     EXPERT_QUALIFICATION = "expert_qualification"
     CONTRACT = "contract"
     CANCELLATION_DOCUMENT = "cancellation_document"
+    NEGOTIATION_DOCUMENT = "negotiation_document"
+    FINAL_OFFER_FILE = "final_offer_file"
     OPENING_RECORD = "opening_record"
     EVALUATION_REPORT = "evaluation_report"
     AWARD_NOTICE = "award_notice"
@@ -57,6 +59,14 @@ describe_values(
         "GUARANTEE_LETTER": (
             "电子保函 as a PDF or OFD file, uploaded by its guarantor: owner a Guarantee; the guarantor, the "
             "bidder, the beneficiary and the category's supervisors."
+        ),
+        "NEGOTIATION_DOCUMENT": (
+            "谈判（磋商）文件 of a round, the panel's or the supplier's revision: owner a NegotiationSupplier (the "
+            "supplier's thread); that supplier, the panel and the category's supervisors, never another supplier."
+        ),
+        "FINAL_OFFER_FILE": (
+            "最后报价文件 of a supplier, handed in inside the final-offer window: owner its NegotiationSupplier; the "
+            "supplier, and once the window closed the panel and the category's supervisors."
         ),
         "ORGANISATION_LICENCE": (
             "营业执照、资质证书: owner an Organisation; the organisation, operators and supervisors."

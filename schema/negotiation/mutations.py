@@ -10,7 +10,13 @@ from domain.evaluation.scoring import Judgement
 from domain.negotiation import services as negotiation
 from schema.certificates.types import SignatureInput, signed
 from schema.errors import mutation, result_union
-from schema.negotiation.types import FinalOfferReceipt, Negotiation, NegotiationMessage, negotiation_of
+from schema.negotiation.types import (
+    FinalOfferReceipt,
+    Negotiation,
+    NegotiationMessage,
+    NegotiationSupplier,
+    negotiation_of,
+)
 from schema.permissions import IsExpert, IsOperator, IsUser, IsUserOrExpert
 from schema.relay import int_id
 from schema.scalars import Fen
@@ -33,7 +39,37 @@ async def _shown(info: Info, lot_id: int) -> Negotiation:
     return await negotiation_of(info, await negotiation.view(info.context.actor, lot_id))
 
 
+@strawberry.input(description="Start a lot's negotiation with its panel's purchaser's representatives.")
+class NegotiationStartInput:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of a competitive negotiation or consultation lot.")
+    representative_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Global ids (User) of the purchaser's representatives on the panel, users of the tenderer itself "
+        "(never its agency); with the drawn experts an odd number of at least 3 (5 at the public-tender "
+        "threshold), two thirds experts (政府采购法 第三十八条; 财政部令第74号 第七条; 财库〔2014〕214号 第十四条).",
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
 NegotiationStartResult = result_union("NegotiationStartResult", NegotiationChanged, [negotiation.start])
+
+
+@strawberry.input(description="The panel eliminates a supplier between rounds, with its reason.")
+class NegotiationEliminateInput:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot under negotiation.")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the supplier eliminated.")
+    reason: str = strawberry.field(description="Why, on the record and told to the supplier (at most 1000 chars).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.type(description="Eliminated: the supplier may no longer post or offer.")
+class NegotiationSupplierEliminated:
+    supplier: NegotiationSupplier = strawberry.field(description="The supplier's standing.")
+
+
+NegotiationEliminateResult = result_union(
+    "NegotiationEliminateResult", NegotiationSupplierEliminated, [negotiation.eliminate]
+)
 NegotiationRoundOpenResult = result_union("NegotiationRoundOpenResult", NegotiationChanged, [negotiation.open_round])
 NegotiationFinalOffersCallResult = result_union(
     "NegotiationFinalOffersCallResult", NegotiationChanged, [negotiation.call_final_offers]
@@ -142,11 +178,31 @@ class NegotiationMutations:
         permission_classes=[IsOperator],
     )
     async def negotiation_start(
-        self, info: Info, input: Annotated[NegotiationLotInput, strawberry.argument(description="The lot.")]
+        self, info: Info, input: Annotated[NegotiationStartInput, strawberry.argument(description="The lot.")]
     ) -> NegotiationChanged:
         lot_id = int_id(input.lot_id, "Lot", "lotId")
-        await negotiation.start(info.context.actor, lot_id, input.idempotency_key)
+        representatives = [int_id(u, "User", f"representativeIds.{i}") for i, u in enumerate(input.representative_ids)]
+        await negotiation.start(info.context.actor, lot_id, input.idempotency_key, representatives)
         return NegotiationChanged(negotiation=await _shown(info, lot_id))
+
+    @mutation(
+        NegotiationEliminateResult,
+        description="The panel eliminates a supplier between rounds, with its reason; the supplier is told.",
+        permission_classes=[IsUserOrExpert],
+    )
+    async def negotiation_eliminate(
+        self,
+        info: Info,
+        input: Annotated[NegotiationEliminateInput, strawberry.argument(description="The supplier and reason.")],
+    ) -> NegotiationSupplierEliminated:
+        row = await negotiation.eliminate(
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            int_id(input.organisation_id, "Organisation", "organisationId"),
+            input.reason,
+            input.idempotency_key,
+        )
+        return NegotiationSupplierEliminated(supplier=NegotiationSupplier.from_model(row))
 
     @mutation(
         NegotiationRoundOpenResult,

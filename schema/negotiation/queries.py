@@ -13,10 +13,12 @@ from schema.negotiation.types import (
     Negotiation,
     NegotiationMessage,
     NegotiationOffer,
+    NegotiationSupplier,
     NegotiationThread,
     negotiation_of,
     offer_id,
     org_id,
+    thread_id,
 )
 from schema.relay import int_id, to_global_id
 from schema.scalars import Fen
@@ -52,16 +54,34 @@ class NegotiationQueries:
     ) -> NegotiationThread | None:
         try:
             org = int_id(organisation_id, "Organisation", "organisationId") if organisation_id else None
-            found, messages = await negotiation.thread(info.context.actor, int_id(lot_id, "Lot", "lotId"), org)
+            found, row, messages = await negotiation.thread(info.context.actor, int_id(lot_id, "Lot", "lotId"), org)
         except DomainError:
             return None
         party = org if org is not None else int(info.context.actor.org_id or 0)
+        out = row is not None and row.status == negotiation.SupplierStatus.ELIMINATED
         return NegotiationThread(
             lot_id=strawberry.ID(to_global_id("Lot", found.lot_id)),
             organisation_id=org_id(party),
+            thread_id=thread_id(row.id) if row is not None else None,
             round=found.round,
+            eliminated=out,
+            eliminated_round=row.eliminated_round if row is not None and out else None,
+            elimination_reason=row.reason if row is not None and out else None,
             messages=[NegotiationMessage.from_model(m) for m in messages],
         )
+
+    @fields.field(
+        description="The negotiation's suppliers and their standing (eliminated, when and why): the panel and "
+        "keepers all of them, a supplier its own; empty for anyone else."
+    )
+    async def negotiation_suppliers(
+        self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the lot.")]
+    ) -> list[NegotiationSupplier]:
+        try:
+            rows = await negotiation.suppliers_of(info.context.actor, int_id(lot_id, "Lot", "lotId"))
+        except DomainError:
+            return []
+        return [NegotiationSupplier.from_model(r) for r in rows]
 
     @fields.field(
         description="The decrypted final offers once the key window closed, for the panel, operators and the "

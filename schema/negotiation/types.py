@@ -107,8 +107,40 @@ class NegotiationMessage:
 class NegotiationThread:
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
     organisation_id: strawberry.ID = strawberry.field(description="Global id of the supplier.")
+    thread_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the supplier's thread (NegotiationSupplier): the ownerId of its round documents "
+        "(NEGOTIATION_DOCUMENT) and final-offer files (FINAL_OFFER_FILE) in documentUploadStart and documents."
+    )
     round: int = strawberry.field(description="The negotiation's current round.")
+    eliminated: bool = strawberry.field(description="The panel eliminated this supplier.")
+    eliminated_round: int | None = strawberry.field(description="The round after which it was eliminated.")
+    elimination_reason: str | None = strawberry.field(description="The panel's reason, on the record.")
     messages: list[NegotiationMessage] = strawberry.field(description="The documents, oldest first.")
+
+
+def thread_id(pk: int) -> strawberry.ID:
+    return strawberry.ID(to_global_id("NegotiationSupplier", pk))
+
+
+@strawberry.type(description="A supplier of the negotiation and its standing.")
+class NegotiationSupplier:
+    thread_id: strawberry.ID = strawberry.field(description="Global id of the supplier's thread.")
+    organisation_id: strawberry.ID = strawberry.field(description="Global id of the supplier.")
+    eliminated: bool = strawberry.field(description="The panel eliminated it between rounds.")
+    eliminated_round: int | None = strawberry.field(description="The round after which it was eliminated.")
+    eliminated_at: datetime | None = strawberry.field(description="When it was eliminated.")
+    reason: str | None = strawberry.field(description="The panel's reason.")
+
+    @classmethod
+    def from_model(cls, m: models.NegotiationSupplier) -> "NegotiationSupplier":
+        return cls(
+            thread_id=thread_id(m.id),
+            organisation_id=org_id(m.organisation_id),
+            eliminated=m.status == negotiation.SupplierStatus.ELIMINATED,
+            eliminated_round=m.eliminated_round,
+            eliminated_at=m.eliminated_at,
+            reason=m.reason,
+        )
 
 
 @strawberry.type(description="A candidate (成交候选人) of the negotiation's report.")
@@ -149,6 +181,7 @@ class Negotiation:
         description="Global ids of the suppliers negotiating: the panel and keepers only, else empty."
     )
     members: int = strawberry.field(description="Experts on the panel.")
+    representatives: int = strawberry.field(description="Purchaser's representatives on the panel.")
     final_offers_open_at: datetime | None = strawberry.field(description="When the final-offer window opened.")
     final_offers_close_at: datetime | None = strawberry.field(
         description="When the final-offer window closes (server time): an offer at or after it is refused."
@@ -182,6 +215,7 @@ async def negotiation_of(info: Info, view: negotiation.View) -> Negotiation:
         suppliers=len(m.suppliers),
         supplier_ids=[org_id(int(s)) for s in m.suppliers] if view.panel else [],
         members=len(m.committee),
+        representatives=len(m.representatives or []),
         final_offers_open_at=m.offers_open_at,
         final_offers_close_at=m.offers_close_at,
         decryption_ends_at=m.decryption_ends_at,

@@ -122,6 +122,13 @@ class Invitation(Node):
     sent_at: datetime | None = strawberry.field(
         description="When the invitation reached it: at once on an open lot, else when the lot opened."
     )
+    method: str = strawberry.field(
+        description="How it was invited: letter (邀请招标), announcement, pool_draw or recommendation (谈判/磋商, "
+        "财政部令第74号 第十二条)."
+    )
+    recommended_by: str | None = strawberry.field(
+        description="A recommendation: purchaser or expert; null otherwise."
+    )
 
     @fields.field(description="The invited tender's lot.")
     async def lot(self) -> Lot | None:
@@ -136,6 +143,8 @@ class Invitation(Node):
             organisation_name=names.get(m.organisation_id, ""),
             invited_at=m.invited_at,
             sent_at=m.sent_at,
+            method=m.method,
+            recommended_by=m.recommended_by,
         )
 
 
@@ -231,6 +240,14 @@ class LotInviteInput:
         description="Global ids of approved bidder organisations (at least three in all before publication)."
     )
     idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+    method: str | None = strawberry.field(
+        default=None,
+        description="How they were invited: null or letter for an invited tender; for a competitive negotiation or "
+        "consultation announcement, pool_draw (供应商库随机抽取) or recommendation (书面推荐).",
+    )
+    recommended_by: str | None = strawberry.field(
+        default=None, description="A recommendation: purchaser or expert (the purchaser's at most half)."
+    )
 
 
 @strawberry.type(description="Invited; those on an open lot are told at once, the others when it opens.")
@@ -295,7 +312,7 @@ class ClarificationMutations:
 
     @mutation(
         LotInviteResult,
-        description="Invite organisations to an invited tender (邀请招标).",
+        description="Invite organisations to an invited tender (邀请招标), a competitive negotiation or consultation.",
         permission_classes=[CanManageProjects],
     )
     async def lot_invite(
@@ -303,7 +320,12 @@ class ClarificationMutations:
     ) -> LotInvited:
         orgs = [int_id(o, "Organisation", f"organisationIds.{i}") for i, o in enumerate(input.organisation_ids)]
         rows = await invitations.invite(
-            info.context.actor, int_id(input.lot_id, "Lot", "lotId"), orgs, input.idempotency_key
+            info.context.actor,
+            int_id(input.lot_id, "Lot", "lotId"),
+            orgs,
+            input.idempotency_key,
+            input.method,
+            input.recommended_by,
         )
         return LotInvited(invitations=await _invitations(rows))
 

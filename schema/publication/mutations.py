@@ -134,6 +134,12 @@ class LotConfigInput:
         description="Bidding (sealed bids, auction bids) needs a two-factor sign-in (certificate plus SMS code).",
     )
 
+    tender_threshold_reached: bool | None = strawberry.field(
+        default=None,
+        description="Competitive negotiation: the project reaches the public-tender threshold (公开招标数额标准), so "
+        "its panel has at least five members (财政部令第74号 第七条).",
+    )
+
     def overrides(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
 

@@ -14,8 +14,10 @@ from domain.negotiation.errors import (
     FinalOfferOutsideWindow,
     FinalOffersNotCalled,
     NegotiationClosed,
+    PanelComposition,
     RoundLimitReached,
     RoundsNotHeld,
+    TooFewInvited,
     TooFewSuppliers,
 )
 from domain.negotiation.states import OFFER, TABLE, FinalOfferStatus, NegotiationStatus
@@ -28,9 +30,18 @@ EXPERT = Actor(expert_id=7, roles=frozenset({Role.EXPERT}))
 N = NegotiationStatus
 
 
+PANEL = {
+    "panel_fault": None,
+    "panel_minimum": 3,
+    "panel_basis": "政府采购法 第三十八条",
+    "experts": 2,
+    "representatives": 1,
+}
+
+
 def start(**over: Any) -> dict[str, Any]:
-    facts = {"lot_status": "evaluating", "opening_status": "closed", "committee_complete": True}
-    return facts | {"suppliers": 3, "min_bids": 3} | over
+    facts = {"lot_status": "evaluating", "opening_status": "closed", "committee_complete": True} | PANEL
+    return facts | {"invited": 3, "invitation_basis": "财政部令第74号 第十二条", "suppliers": 3, "min_bids": 3} | over
 
 
 def window(**over: Any) -> dict[str, Any]:
@@ -53,6 +64,29 @@ def test_start_checks_the_lot_the_opening_the_committee_then_the_suppliers() -> 
     assert refused.value.params["size"] == 3
     with pytest.raises(PermissionDenied):
         TABLE.fire(None, "start", by=SUPPLIER, **start())
+
+
+def test_start_refuses_a_panel_that_breaks_its_rule_then_too_short_an_invitation_list() -> None:
+    # when / then: the panel is checked before the invitation list, both before the suppliers who responded
+    with pytest.raises(PanelComposition) as refused:
+        TABLE.fire(None, "start", by=OPERATOR, **start(panel_fault="even", experts=3, representatives=1, invited=2))
+    assert refused.value.params == {
+        "minimum": 3,
+        "experts": 3,
+        "representatives": 1,
+        "fault": "even",
+        "basis": "政府采购法 第三十八条",
+    }
+    with pytest.raises(TooFewInvited) as short:
+        TABLE.fire(None, "start", by=OPERATOR, **start(invited=2, suppliers=2))
+    assert (short.value.params["size"], short.value.params["count"]) == (3, 2)
+
+
+def test_the_panel_eliminates_only_while_the_rounds_go_on() -> None:
+    # when / then
+    assert TABLE.fire(N.NEGOTIATING, "eliminate", by=EXPERT) is N.NEGOTIATING
+    with pytest.raises(NegotiationClosed):
+        TABLE.fire(N.FINAL_OFFERS, "eliminate", by=EXPERT)
 
 
 def test_rounds_stay_within_their_bounds_and_close_with_the_call() -> None:
