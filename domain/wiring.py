@@ -36,6 +36,7 @@ from domain.common.chronograph import PeriodicJob
 from domain.common.reactions import Reactions
 from domain.common.retention import Retention
 from domain.complaints import complaints, objections, reports, suspension
+from domain.complaints.events import LotSuspensionLifted
 from domain.complaints.models import Complaint, Objection
 from domain.credit import exchange as credit_exchange
 from domain.credit import rating as credit_rating
@@ -57,6 +58,7 @@ from domain.guarantees import release as guarantee_release
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
 from domain.negotiation import services as negotiation
+from domain.negotiation import workflows as negotiation_workflows
 from domain.negotiation.models import Negotiation
 from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
@@ -165,6 +167,8 @@ def reactions() -> Reactions:
     wired.on(OpeningFailed, tendering_workflows.announce_failed_opening, workflow="tendering")
     # an invited tender that opened sends the invitations made while it was a draft (投标邀请书)
     wired.on(LotStatusChanged, invitations.send_when_open, workflow="invitations")
+    # a lifted suspension gives a negotiation's running window (final offers, keys) back its held time
+    wired.on(LotSuspensionLifted, negotiation_workflows.extend_windows_when_lifted, workflow="negotiation")
     # a lot's result (or failure) refunds deposits and releases guarantees; a withdrawal does, for that bidder
     wired.on(LotStatusChanged, deposit_workflows.refund_on_lot_result, workflow="security")
     wired.on(LotStatusChanged, guarantee_workflows.release_on_lot_result, workflow="security")

@@ -95,6 +95,10 @@ async def may_upload(actor: Actor, purpose: Purpose, owner_id: int) -> int | Non
         if actor.user_id != owner_id:
             raise NotFound()
         return None
+    if purpose.name in NEGOTIATION_FILES:
+        from domain.negotiation import services as negotiation
+
+        return await negotiation.may_add_file(actor, purpose.name, owner_id)
     raise PermissionDenied()
 
 
@@ -179,9 +183,15 @@ async def may_download(actor: Actor, doc: Document) -> None:
     if doc.purpose in RECORDS:
         await _may_read_record(actor, doc)
         return
+    if doc.purpose in NEGOTIATION_FILES:
+        from domain.negotiation import services as negotiation
+
+        await negotiation.may_read_file(actor, doc.purpose, doc.owner_id)
+        return
     raise NotFound()
 
 
+NEGOTIATION_FILES = frozenset({"negotiation_document", "final_offer_file"})
 RECORDS = frozenset({"opening_record", "evaluation_report", "award_notice", "lot_archive"})
 
 

@@ -103,6 +103,21 @@ PURPOSES: dict[str, Purpose] = {
         Purpose("contract", "Lot", frozenset({"pdf", "ofd"}), 200 * MiB, 50, True, label_zh="合同文件"),
         # listed on the termination announcement (domain/results/cancellation)
         Purpose("cancellation_document", "Lot", DOCUMENT_KINDS, 100 * MiB, 20, True, label_zh="终止（废标）文件"),
+        # a negotiation's round documents and revisions between the panel and one supplier, and that supplier's
+        # final-offer files (最后报价): owner its thread (domain/negotiation NegotiationSupplier); the supplier, the
+        # panel and the category's supervisors only, never another supplier (政府采购法 第三十八条(四))
+        Purpose(
+            "negotiation_document",
+            "NegotiationSupplier",
+            DOCUMENT_KINDS | DRAWING_KINDS,
+            200 * MiB,
+            200,
+            True,
+            label_zh="谈判（磋商）文件",
+        ),
+        Purpose(
+            "final_offer_file", "NegotiationSupplier", DOCUMENT_KINDS, 200 * MiB, 20, True, label_zh="最后报价文件"
+        ),
         # rendered by the platform (records.py) and packed by it (archive.py): never uploaded
         Purpose("opening_record", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="开标记录"),
         Purpose(

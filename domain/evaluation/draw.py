@@ -61,7 +61,7 @@ from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.evaluation.states import DRAW
 from domain.evaluation.states import DrawStatus as DrawStatus
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import SEALED, Procedure
+from domain.publication.procedures import NEGOTIATED, SEALED, Procedure
 from domain.publication.states import LotStatus
 from domain.registration.models import Registration
 from domain.registration.services import bid_deadline
@@ -70,6 +70,7 @@ from domain.tendering.services import BidStatus, NotSealedTender
 
 MIN_SIZE = 5
 MAX_SIZE = 99
+MIN_PANEL_EXPERTS = 2  # 政府采购法 第三十八条: a panel of three, two thirds experts
 MAX_REASON = 500
 STANDING_BIDS = (
     BidStatus.SUBMITTED.value,
@@ -147,8 +148,14 @@ def select(seed: str, eligible_ids: Sequence[int], size: int) -> list[int]:
     return sorted(ids, key=lambda i: (rank_of(seed, i), i))[:size]
 
 
-def check_size(size: int) -> int:
-    """A committee size the law allows: odd, at least five (and at most MAX_SIZE)."""
+def check_size(size: int, procedure: Procedure | None = None) -> int:
+    """A committee size the law allows: odd, at least five (and at most MAX_SIZE). A negotiation's or consultation's
+    experts sit on a panel with the purchaser's representatives: at least two here, the panel's own rule
+    (procedures.panel_rule: odd, 3 or 5 at least, two thirds experts) is checked when the negotiation starts."""
+    if procedure in NEGOTIATED:
+        if size < MIN_PANEL_EXPERTS or size > MAX_SIZE:
+            raise InvalidInput(field="size")
+        return size
     # 招标投标法 第三十七条: 评标委员会成员人数为五人以上单数
     if size < MIN_SIZE or size > MAX_SIZE or size % 2 == 0:
         raise InvalidInput(field="size")
@@ -269,9 +276,9 @@ async def commit(
     one first draw per lot, and only when enough experts are eligible so far."""
     user_id = _operator(actor)
     field = _specialty(specialty)
-    check_size(size)
     digest = _commitment(commitment)
     lot, project = await _lot(lot_id)
+    check_size(size, Procedure(lot.procedure))
 
     async def create() -> dict[str, Any]:
         now = clock.now()

@@ -61,7 +61,7 @@ from domain.evaluation.models import Evaluation, ExpertDraw
 from domain.evaluation.records import EvaluationSignature, WitnessAssignment, WitnessRecord
 from domain.experts.models import ExpertAppraisal, ExpertConflictReport, ExpertFee
 from domain.guarantees.models import Guarantee
-from domain.negotiation.models import FinalOffer, Negotiation
+from domain.negotiation.models import FinalOffer, Negotiation, NegotiationSupplier
 from domain.publication.models import Announcement, AnnouncementAttachment, Clarification, Lot, Project, Question
 from domain.registration.models import Registration
 from domain.results.models import Award, Contract
@@ -96,6 +96,7 @@ LOT_OBJECTS: list[tuple[str, Any]] = [
     ("Clarification", Clarification),
     ("Negotiation", Negotiation),
     ("FinalOffer", FinalOffer),
+    ("NegotiationSupplier", NegotiationSupplier),
     ("LotCreditIncentive", LotCreditIncentive),
     ("SecurityRelief", SecurityRelief),
     ("ExpertAppraisal", ExpertAppraisal),

@@ -257,6 +257,12 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("NegotiationRoundOpen", lambda w: {"input": {"lotId": w.lot_id}}, TENDERER),
     ("NegotiationPost", lambda w: {"input": {"lotId": w.lot_id, "text": "第1轮：交货期说明"}}),
     ("NegotiationFinalOffersCall", lambda w: {"input": {"lotId": w.lot_id}}, TENDERER),
+    ("NegotiationSuppliers", lambda w: {"lotId": w.lot_id}, TENDERER),
+    (
+        "NegotiationEliminate",
+        lambda w: {"input": {"lotId": w.lot_id, "organisationId": to_global_id("Organisation", 1), "reason": "技术响应不满足要求"}},
+        TENDERER,
+    ),
     ("FinalOfferSubmit", lambda w: {"input": {"lotId": w.lot_id, "sealedOffer": w.got["sealed"]}}),
     ("FinalOfferDecrypt", lambda w: {"input": {"lotId": w.lot_id, "key": w.got["key"]}}),
     ("NegotiationSheetSubmit", lambda w: {"input": {"lotId": w.lot_id, "entries": []}}, EXPERT),

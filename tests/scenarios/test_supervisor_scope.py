@@ -358,6 +358,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "negotiation",
                 "negotiationThread",
                 "negotiationOffers",
+                "negotiationSuppliers",
                 "qualificationCriteria",
                 "qualificationReview",
                 "lotCreditIncentives",
