@@ -109,3 +109,32 @@ def contract_sign_content(lot_trade_code: str, contract_no: str, amount_fen: int
             "v": VERSION,
         }
     )
+
+
+def contract_change_content(
+    lot_trade_code: str,
+    contract_no: str,
+    seq: int,
+    kind: str,
+    reason: str,
+    before_fen: int,
+    after_fen: int,
+    documents_sha256: list[str],
+) -> str:
+    """Both parties sign the same text for a change (kind "change") or a termination ("termination") of their
+    contract: the proposal's seq, its reason as the API spells it in lower case (e.g. "supplement"), the amounts in
+    fen and its files by SHA-256 (hex), in the proposal's order."""
+    return canonical(
+        {
+            "act": "contract.change",
+            "afterFen": after_fen,
+            "beforeFen": before_fen,
+            "contractNo": contract_no,
+            "documentsSha256": documents_sha256,
+            "kind": kind,
+            "lotTradeCode": lot_trade_code,
+            "reason": reason,
+            "seq": seq,
+            "v": VERSION,
+        }
+    )

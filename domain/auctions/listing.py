@@ -458,6 +458,9 @@ async def publish_result(lot_id: int) -> bool:
         )
     await announce(SYSTEM_ACTOR, lot, kind, title, body)
     if kind == "result":
+        if listing.winner_organisation_id is not None:  # 成交确认书, then the contract signed by both parties
+            number = listing.confirmation_no or f"CJ{lot.trade_code}"
+            await auctions.award_sale(lot, listing.winner_organisation_id, listing.current_price_fen or 0, number)
         await deposits.refund_all_but(lot_id, listing.winner_organisation_id)
     return True
 

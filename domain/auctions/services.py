@@ -45,6 +45,7 @@ import json
 import secrets
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -852,6 +853,22 @@ def _refusal(row: dict[str, Any]) -> DomainError:
 
 # ---------------------------------------------------------------- the result
 
+SaleAward = Callable[[Lot, int, int, str], Awaitable[object]]
+_sale_awards: list[SaleAward] = []
+
+
+def plug_sale(fn: SaleAward) -> None:
+    """Adds what a sale's result does next, fn(lot, winner organisation id, price in fen, confirmation number): the
+    results area's award of the lot (domain/wiring), which sits above this one. Plugging twice keeps one."""
+    if fn not in _sale_awards:
+        _sale_awards.append(fn)
+
+
+async def award_sale(lot: Lot, organisation_id: int, price_fen: int, confirmation_no: str) -> None:
+    """In the result's transaction: a sold auction's or listing's winner is awarded the lot by what is plugged."""
+    for fn in list(_sale_awards):
+        await fn(lot, organisation_id, price_fen, confirmation_no)
+
 
 async def publish_result(lot_id: int) -> bool:
     """Publishes the auction's outcome once it is over (idempotent): a result announcement naming the
@@ -894,6 +911,9 @@ async def publish_result(lot_id: int) -> bool:
         from domain.deposits import services as deposits
 
         winner_org = winner.id if winner else None
+        if winner is not None:  # the contract follows as a tender's: drafted, signed by both, recorded
+            number = auction.confirmation_no or f"CJ{lot.trade_code}"
+            await award_sale(lot, winner.id, auction.current_price_fen or 0, number)
         await deposits.refund_all_but(lot_id, winner_org)  # the others get their deposits back now
     return True
 

@@ -24,6 +24,7 @@ GUARANTEE_CLAIM = "guarantee.claim"
 OBJECTION_RAISE = "objection.raise"
 COMPLAINT_FILE = "complaint.file"
 CONTRACT_SIGN = "contract.sign"
+CONTRACT_CHANGE = "contract.change"
 
 ACTS = (
     SIGN_IN,
@@ -36,6 +37,7 @@ ACTS = (
     OBJECTION_RAISE,
     COMPLAINT_FILE,
     CONTRACT_SIGN,
+    CONTRACT_CHANGE,
 )
 
 
@@ -122,6 +124,33 @@ def contract_sign(
         "lotTradeCode": lot_trade_code,
         "contractNo": contract_no,
         "amountFen": amount_fen,
+        "documentsSha256": list(documents_sha256),
+        "v": VERSION,
+    }
+
+
+def contract_change(
+    lot_trade_code: str,
+    contract_no: str,
+    seq: int,
+    kind: str,
+    reason: str,
+    before_fen: int,
+    after_fen: int,
+    documents_sha256: list[str],
+) -> dict[str, Any]:
+    """Both parties sign the same content for a change or a termination of their contract: its number and the
+    change's sequence number, kind ("change" or "termination"), reason, the amount before and after in fen, and its
+    files by SHA-256 in the order the proposal lists them."""
+    return {
+        "act": CONTRACT_CHANGE,
+        "lotTradeCode": lot_trade_code,
+        "contractNo": contract_no,
+        "seq": seq,
+        "kind": kind,
+        "reason": reason,
+        "beforeFen": before_fen,
+        "afterFen": after_fen,
         "documentsSha256": list(documents_sha256),
         "v": VERSION,
     }

@@ -1,7 +1,12 @@
 """The contract of an award as an object: drafted with its file (documents purpose contract), signed by both parties
 with their bound certificates (act contract.sign), then recorded and announced at once; changed (变更) with a
-reason from the list, amounts and documents, each change published as 合同变更公告; accepted (验收, 政府采购法
-第四十一条); paid; completed by the performance record (services.record_performance) or terminated early.
+reason from the list, amounts and documents, or terminated early, each proposed by one party and in effect only once
+both signed it (act contract.change; the other party may decline it, its proposer withdraw it), a change published as
+合同变更公告 where the law asks and a termination as 合同终止公告; accepted (验收, 政府采购法 第四十一条); paid;
+completed by the performance record (services.record_performance).
+
+A contract signed off the platform and recorded by services.record_contract gets a contract too (origin
+"recorded": no file, no signatures on the platform), so its changes, acceptance, payments and OCDS record work alike.
 
 The 30-day deadline and its overdue flag stay the award's (services.flag_contract_overdue); a contract signed late
 is recorded as late.
@@ -10,7 +15,7 @@ is recorded as late.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -32,16 +37,22 @@ from domain.results import files
 from domain.results import services as results
 from domain.results.errors import (
     ContractAmountMismatch,
+    ContractChangeDecided,
+    ContractChangePending,
     ContractChangeTooLarge,
     ContractSignedAlready,
+    NotContractParty,
     PaymentsExceedContract,
 )
 from domain.results.models import Award, Contract, ContractChange, ContractPayment
 from domain.results.states import (
     CHANGE_BASIS,
     CONTRACT,
+    CONTRACT_CHANGE,
     TERMINATION_BASIS,
+    ChangeKind,
     ChangeReason,
+    ChangeStatus,
     ContractStatus,
     TerminationReason,
 )
@@ -58,9 +69,10 @@ class ContractEvent(DomainEvent):
     object_type = "Contract"
     lot_id: int
     contract_no: str
-    step: str  # drafted, signed, changed, accepted, paid, terminated
+    # drafted, signed, changed, accepted, paid, terminated; change_/termination_ proposed, signed, declined, withdrawn
+    step: str
     amount_fen: int
-    waiting_for: int | None = None  # drafted/signed: the organisation whose signature is awaited
+    waiting_for: int | None = None  # the organisation whose signature is awaited, or told of a decline/withdrawal
 
 
 def _amount(value: int, field: str = "amountFen") -> int:
@@ -216,7 +228,104 @@ async def _publish(actor: Actor, lot: Lot, title: str, body: str, docs: list[Any
     return int(ann.id)
 
 
-@raises(ContractChangeTooLarge)
+async def _party(actor: Actor, lot_id: int, *, signing: bool) -> tuple[Lot, Project, Contract, str]:
+    """The lot, its project and contract, and the caller's side: "buyer" (the tenderer's users; for a proposal, its
+    agency too) or "supplier" (the winner's); anyone else is refused as no party."""
+    lot = await Lot.get_or_none(id=lot_id)
+    made = await Contract.get_or_none(lot_id=lot_id)
+    if lot is None or made is None or actor.org_id is None:
+        raise NotFound()
+    project = await Project.get(id=lot.project_id)
+    buyers = (project.tenderer_id,) if signing else results._managers(project)
+    if actor.org_id in buyers:
+        return lot, project, made, "buyer"
+    if actor.org_id == made.organisation_id:
+        return lot, project, made, "supplier"
+    raise NotContractParty()
+
+
+def change_content(lot: Lot, made: Contract, row: ContractChange) -> dict[str, Any]:
+    """What both parties sign for a change or termination (act contract.change, mobile_contract/SIGNATURES.md)."""
+    return acts.contract_change(
+        lot.trade_code,
+        made.contract_no,
+        row.seq,
+        row.kind,
+        row.reason,
+        row.before_fen,
+        row.after_fen,
+        list(row.documents_sha256 or []),
+    )
+
+
+def _other(side: str, project: Project, made: Contract) -> int:
+    return int(made.organisation_id if side == "buyer" else project.tenderer_id)
+
+
+async def _propose(
+    actor: Actor,
+    lot_id: int,
+    kind: ChangeKind,
+    reason: str,
+    basis: str,
+    text: str,
+    after: int | None,
+    document_ids: list[int],
+    idempotency_key: str | None,
+) -> ContractChange:
+    _, project, _, side = await _party(actor, lot_id, signing=False)
+    request = {"lot": lot_id, "kind": kind.value, "reason": reason, "text": text, "amount": after, "docs": document_ids}
+
+    async def change() -> dict[str, Any]:
+        _, made = await _locked(lot_id)
+        changes = list(await ContractChange.filter(contract_id=made.id).order_by("seq"))
+        waiting = [c for c in changes if c.status == ChangeStatus.PROPOSED.value]
+        if waiting:
+            raise ContractChangePending(seq=waiting[0].seq)
+        amount = made.amount_fen if after is None else after
+        if kind is ChangeKind.CHANGE:
+            CONTRACT.fire(made.status, "change", by=actor, **_change_facts(made, changes, reason, amount))
+        else:
+            CONTRACT.fire(made.status, "terminate", by=actor)
+        docs = await files.named_documents(document_ids, PURPOSE, [lot_id], "documentIds")
+        status = CONTRACT_CHANGE.fire(None, "propose", by=actor)
+        row = await ContractChange.create(
+            contract_id=made.id,
+            lot_id=lot_id,
+            seq=len(changes) + 1,
+            kind=kind.value,
+            status=status.value,
+            reason=reason,
+            basis=basis,
+            rationale=text,
+            before_fen=made.amount_fen,
+            after_fen=amount,
+            document_ids=[d.id for d in docs],
+            documents_sha256=[d.sha256 for d in docs],
+            proposed_by=side,
+            changed_by=actor.user_id,
+            changed_at=clock.now(),
+        )
+        await _event(actor, made, project, f"{kind.value}_proposed", waiting_for=_other(side, project, made))
+        return {"id": row.id}
+
+    result, _ = await run_once(actor, idempotency_key, f"contract.{kind.value}.propose", request, change)
+    return await ContractChange.get(id=result["id"])
+
+
+def _change_facts(made: Contract, changes: list[ContractChange], reason: str, after: int) -> dict[str, Any]:
+    effective = [c for c in changes if c.status == ChangeStatus.EFFECTIVE.value and c.kind == ChangeKind.CHANGE.value]
+    supplemented = sum(c.after_fen - c.before_fen for c in effective if c.reason == ChangeReason.SUPPLEMENT.value)
+    return {
+        "reason": reason,
+        "original_fen": made.original_fen,
+        "before_fen": made.amount_fen,
+        "after_fen": after,
+        "supplemented_fen": supplemented,
+    }
+
+
+@raises(ContractChangeTooLarge, ContractChangePending, NotContractParty)
 @use_case("contract.change", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def change_contract(
     actor: Actor,
@@ -227,8 +336,9 @@ async def change_contract(
     document_ids: list[int],
     idempotency_key: str | None = None,
 ) -> ContractChange:
-    """A change (变更) of the signed contract agreed by both parties, with its reason, the new amount and the
-    agreement's files; published as 合同变更公告 for government procurement (政府采购法 第四十九条、第五十条;
+    """One party (the tenderer, its agency, or the supplier) proposes a change (变更) of the signed contract with its
+    reason, the new amount and the agreement's files; it takes effect only once both parties signed it
+    (sign_change), then is published as 合同变更公告 for government procurement (政府采购法 第四十九条、第五十条;
     政府采购信息发布管理办法) and whenever the amount changes."""
     try:
         why = ChangeReason(reason)
@@ -236,56 +346,13 @@ async def change_contract(
         raise InvalidInput(field="reason") from None
     text = required_text(rationale, "rationale", MAX_TEXT)
     after = _amount(amount_fen)
-    _, project = await results._managed_lot(actor, lot_id)
-    request = {"lot": lot_id, "reason": why.value, "text": text, "amount": after, "docs": document_ids}
-
-    async def change() -> dict[str, Any]:
-        lot, made = await _locked(lot_id)
-        changes = list(await ContractChange.filter(contract_id=made.id).order_by("seq"))
-        supplemented = sum(c.after_fen - c.before_fen for c in changes if c.reason == ChangeReason.SUPPLEMENT.value)
-        facts = {
-            "reason": why.value,
-            "original_fen": made.original_fen,
-            "before_fen": made.amount_fen,
-            "after_fen": after,
-            "supplemented_fen": supplemented,
-        }
-        CONTRACT.fire(made.status, "change", by=actor, **facts)
-        docs = await files.named_documents(document_ids, PURPOSE, [lot_id], "documentIds")
-        zh, basis = CHANGE_BASIS[why]
-        now = clock.now()
-        row = await ContractChange.create(
-            contract_id=made.id,
-            lot_id=lot_id,
-            seq=len(changes) + 1,
-            reason=why.value,
-            basis=basis,
-            rationale=text,
-            before_fen=made.amount_fen,
-            after_fen=after,
-            document_ids=[d.id for d in docs],
-            changed_by=actor.user_id,
-            changed_at=now,
-        )
-        if project.category == Category.GOVERNMENT_PROCUREMENT.value or after != made.amount_fen:
-            body = (
-                f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {html.escape(made.contract_no)}）"
-                f"第 {row.seq} 次变更：{zh}（{basis}）。</p><p>{html.escape(text)}</p>"
-                f"<p>变更前合同金额：人民币 {results._yuan(made.amount_fen)} 元；"
-                f"变更后合同金额：人民币 {results._yuan(after)} 元。</p>"
-            )
-            row.announcement_id = await _publish(actor, lot, f"{lot.name}合同变更公告", body, docs)
-            await row.save(update_fields=["announcement_id"])
-        made.amount_fen, made.updated_at = after, now
-        await made.save(update_fields=["amount_fen", "updated_at"])
-        await _event(actor, made, project, "changed")
-        return {"id": row.id}
-
-    result, _ = await run_once(actor, idempotency_key, "contract.change", request, change)
-    return await ContractChange.get(id=result["id"])
+    _, basis = CHANGE_BASIS[why]
+    return await _propose(
+        actor, lot_id, ChangeKind.CHANGE, why.value, basis, text, after, document_ids, idempotency_key
+    )
 
 
-@raises()
+@raises(ContractChangePending, NotContractParty)
 @use_case("contract.terminate", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def terminate(
     actor: Actor,
@@ -294,35 +361,136 @@ async def terminate(
     explanation: str,
     document_ids: list[int],
     idempotency_key: str | None = None,
-) -> Contract:
-    """Ends the signed contract early with its reason and documents; published as 合同终止公告."""
+) -> ContractChange:
+    """One party proposes to end the signed contract early with its reason and documents; once both parties signed
+    it (sign_change) the contract is terminated and 合同终止公告 published."""
     try:
         why = TerminationReason(reason)
     except ValueError:
         raise InvalidInput(field="reason") from None
     text = required_text(explanation, "explanation", MAX_TEXT)
-    _, project = await results._managed_lot(actor, lot_id)
-    request = {"lot": lot_id, "reason": why.value, "text": text, "docs": document_ids}
+    _, basis = TERMINATION_BASIS[why]
+    return await _propose(
+        actor, lot_id, ChangeKind.TERMINATION, why.value, basis, text, None, document_ids, idempotency_key
+    )
+
+
+async def _take_effect(actor: Actor, lot: Lot, project: Project, made: Contract, row: ContractChange) -> None:
+    """In the signing transaction: the contract follows the change or ends, announced where the law asks (by the
+    platform, whichever party signed last, as the contract itself is)."""
+    docs = await files.named_documents(row.document_ids, PURPOSE, [lot.id], "documentIds")
+    now = clock.now()
+    if row.kind == ChangeKind.CHANGE.value:
+        changes = [c for c in await ContractChange.filter(contract_id=made.id) if c.id != row.id]
+        facts = _change_facts(made, changes, row.reason, row.after_fen)
+        CONTRACT.fire(made.status, "change", by=actor, **facts)
+        zh, basis = CHANGE_BASIS[ChangeReason(row.reason)]
+        if project.category == Category.GOVERNMENT_PROCUREMENT.value or row.after_fen != made.amount_fen:
+            body = (
+                f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {html.escape(made.contract_no)}）"
+                f"第 {row.seq} 次变更：{zh}（{basis}），经合同双方签署生效。</p><p>{html.escape(row.rationale)}</p>"
+                f"<p>变更前合同金额：人民币 {results._yuan(made.amount_fen)} 元；"
+                f"变更后合同金额：人民币 {results._yuan(row.after_fen)} 元。</p>"
+            )
+            row.announcement_id = await _publish(SYSTEM, lot, f"{lot.name}合同变更公告", body, docs)
+        made.amount_fen, made.updated_at = row.after_fen, now
+        await made.save(update_fields=["amount_fen", "updated_at"])
+        await _event(actor, made, project, "changed")
+        return
+    status = CONTRACT.fire(made.status, "terminate", by=actor)
+    zh, basis = TERMINATION_BASIS[TerminationReason(row.reason)]
+    body = (
+        f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {html.escape(made.contract_no)}）"
+        f"因{zh}，依据{basis}，经合同双方签署终止。</p><p>{html.escape(row.rationale)}</p>"
+    )
+    made.termination_announcement_id = await _publish(SYSTEM, lot, f"{lot.name}合同终止公告", body, docs)
+    made.status, made.terminated_at, made.updated_at = status.value, now, now
+    made.termination_reason, made.termination_explanation = row.reason, row.rationale
+    await made.save()
+    await _event(actor, made, project, "terminated")
+
+
+async def _proposal(made: Contract, seq: int) -> ContractChange:
+    row = await lock(ContractChange.filter(contract_id=made.id, seq=seq)).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+@raises(ContractSignedAlready, ContractChangeDecided, NotContractParty, *SIGNATURE_ERRORS)
+@use_case("contract.change_sign", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def sign_change(
+    actor: Actor, lot_id: int, seq: int, signed: Signed | None, idempotency_key: str | None = None
+) -> ContractChange:
+    """One party signs a proposed change or termination with its bound certificate, over the same content for both
+    (the tenderer's own users, not the agency's, or the supplier's); with both signatures it takes effect at once."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise InvalidInput(field="seq")
+    lot, project, made, side = await _party(actor, lot_id, signing=True)
+    row = await ContractChange.get_or_none(contract_id=made.id, seq=seq)
+    if row is None:
+        raise NotFound()
+    if row.status != ChangeStatus.PROPOSED.value:  # settled: refused before the signature is looked at
+        raise ContractChangeDecided(status=row.status)
+    verified = await act_signatures.check(actor, change_content(lot, made, row), signed, required=True)
+    assert verified is not None  # required
+    request = {"lot": lot_id, "seq": seq, "side": side, "signature": verified.signature}
 
     async def change() -> dict[str, Any]:
-        lot, made = await _locked(lot_id)
-        status = CONTRACT.fire(made.status, "terminate", by=actor)
-        docs = await files.named_documents(document_ids, PURPOSE, [lot_id], "documentIds")
-        zh, basis = TERMINATION_BASIS[why]
-        body = (
-            f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同（编号 {html.escape(made.contract_no)}）"
-            f"因{zh}，依据{basis}终止。</p><p>{html.escape(text)}</p>"
-        )
+        locked, current = await _locked(lot_id)
+        proposal = await _proposal(current, seq)
+        mine = proposal.buyer_signature_id if side == "buyer" else proposal.supplier_signature_id
+        other = proposal.supplier_signature_id if side == "buyer" else proposal.buyer_signature_id
+        facts = {"signed_before": mine is not None, "other_signed": other is not None}
+        step = "sign_last" if other is not None else "sign"
+        status = CONTRACT_CHANGE.fire(proposal.status, step, by=actor, **facts)
+        sig = await act_signatures.record(actor, verified, "ContractChange", proposal.id, lot_id)
         now = clock.now()
-        made.termination_announcement_id = await _publish(actor, lot, f"{lot.name}合同终止公告", body, docs)
-        made.status, made.terminated_at, made.updated_at = status.value, now, now
-        made.termination_reason, made.termination_explanation = why.value, text
-        await made.save()
-        await _event(actor, made, project, "terminated")
-        return {"id": made.id}
+        if side == "buyer":
+            proposal.buyer_signature_id, proposal.buyer_signed_at = sig.id, now
+        else:
+            proposal.supplier_signature_id, proposal.supplier_signed_at = sig.id, now
+        proposal.status = status.value
+        if status is ChangeStatus.EFFECTIVE:
+            await _take_effect(actor, locked, project, current, proposal)
+            proposal.decided_at = now
+        else:
+            await _event(actor, current, project, f"{proposal.kind}_signed", waiting_for=_other(side, project, current))
+        await proposal.save()
+        return {"id": proposal.id}
 
-    result, _ = await run_once(actor, idempotency_key, "contract.terminate", request, change)
-    return await Contract.get(id=result["id"])
+    result, _ = await run_once(actor, idempotency_key, "contract.change_sign", request, change)
+    return await ContractChange.get(id=result["id"])
+
+
+@raises(ContractChangeDecided, ContractSignedAlready, NotContractParty)
+@use_case("contract.change_decline", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def decline_change(
+    actor: Actor, lot_id: int, seq: int, note: str, idempotency_key: str | None = None
+) -> ContractChange:
+    """A proposed change or termination is declined by the other party, or withdrawn by its proposer's side, with a
+    note; nothing of the contract changes."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise InvalidInput(field="seq")
+    text = required_text(note, "note", MAX_TEXT)
+    _, project, _, side = await _party(actor, lot_id, signing=False)
+    request = {"lot": lot_id, "seq": seq, "note": text}
+
+    async def change() -> dict[str, Any]:
+        _, current = await _locked(lot_id)
+        proposal = await _proposal(current, seq)
+        step = "withdraw" if proposal.proposed_by == side else "decline"
+        status = CONTRACT_CHANGE.fire(proposal.status, step, by=actor)
+        proposal.status, proposal.decided_by, proposal.decided_at = status.value, actor.user_id, clock.now()
+        proposal.decision_note = text
+        await proposal.save()
+        proposer = project.tenderer_id if proposal.proposed_by == "buyer" else current.organisation_id
+        told = _other(side, project, current) if step == "withdraw" else proposer
+        await _event(actor, current, project, f"{proposal.kind}_{status.value}", waiting_for=told)
+        return {"id": proposal.id}
+
+    result, _ = await run_once(actor, idempotency_key, "contract.change_decline", request, change)
+    return await ContractChange.get(id=result["id"])
 
 
 @raises()
@@ -408,15 +576,18 @@ async def record_payment(
 @dataclass(frozen=True, slots=True)
 class ContractView:
     contract: Contract
-    changes: list[ContractChange]
+    changes: list[ContractChange]  # the changes in effect, oldest first
     payments: list[ContractPayment]
     signature_ids: list[int]
     private: bool  # the caller is a party or a keeper: the acceptance report and the vouchers too
+    proposals: list[ContractChange] = field(default_factory=list)  # every change and termination (parties, keepers)
+    to_sign: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq -> what both parties sign for it
 
 
 async def contract_of(actor: Actor, lot_id: int) -> ContractView | None:
-    """The lot's contract: public once signed and announced (with its changes); pending, and its payments and
-    acceptance, only for both parties, the agency and the lot's keepers."""
+    """The lot's contract: public once signed and announced (with its changes in effect); pending, its proposed,
+    declined and withdrawn changes, its payments' vouchers and acceptance report, only for both parties, the agency
+    and the lot's keepers."""
     made = await Contract.get_or_none(lot_id=lot_id)
     if made is None:
         return None
@@ -425,8 +596,12 @@ async def contract_of(actor: Actor, lot_id: int) -> ContractView | None:
     private = results._keeper(actor, project) or (actor.org_id is not None and actor.org_id == made.organisation_id)
     if made.status == ContractStatus.PENDING.value and not private:
         return None
-    changes = list(await ContractChange.filter(contract_id=made.id).order_by("seq"))
+    rows = list(await ContractChange.filter(contract_id=made.id).order_by("seq"))
+    effective = [r for r in rows if r.status == ChangeStatus.EFFECTIVE.value]
+    changes = [r for r in effective if r.kind == ChangeKind.CHANGE.value]
+    proposals = rows if private else effective
     # payments are public, as the OCDS implementation publishes them; their voucher numbers are not
     payments = list(await ContractPayment.filter(contract_id=made.id).order_by("paid_on", "id"))
     ids = [i for i in (made.buyer_signature_id, made.supplier_signature_id) if i is not None]
-    return ContractView(made, changes, payments, ids, private)
+    to_sign = {r.seq: change_content(lot, made, r) for r in proposals}
+    return ContractView(made, changes, payments, ids, private, proposals, to_sign)

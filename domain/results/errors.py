@@ -92,3 +92,23 @@ class PaymentsExceedContract(InvalidInput):
     message_zh = "累计支付金额不得超过合同金额 {amount_text} 元"
     message_en = "Payments may not exceed the contract amount of CNY {amount_text}"
     exposed: ClassVar[dict[str, str]] = {"field": "str", "amount_fen": "fen"}
+
+
+class NotContractParty(DomainError):
+    code = "NOT_CONTRACT_PARTY"
+    message_zh = "仅合同双方（采购人/招标人/出让人一方与中标人/成交人/竞得人）可以提出或签署合同变更、解除"
+    message_en = "Only the two parties to the contract may propose or sign its change or termination"
+
+
+class ContractChangePending(DomainError):
+    code = "CONTRACT_CHANGE_PENDING"
+    message_zh = "合同第 {seq} 号变更（解除）尚待双方签署，处理完毕后方可提出新的变更"
+    message_en = "Change {seq} of the contract still awaits both signatures; settle it before proposing another"
+    exposed: ClassVar[dict[str, str]] = {"seq": "int"}
+
+
+class ContractChangeDecided(DomainError):
+    code = "CONTRACT_CHANGE_DECIDED"
+    message_zh = "该合同变更（解除）已处理（{status}），不能再签署、拒绝或撤回"
+    message_en = "That change of the contract is already settled ({status}); it cannot be signed, declined or withdrawn"
+    exposed: ClassVar[dict[str, str]] = {"status": "str"}

@@ -36,7 +36,7 @@ class Award(Model):
         "palmtrade.Lot", related_name="award", on_delete=fields.RESTRICT
     )
     lot_id: int
-    candidate_id = fields.BigIntField()
+    candidate_id = fields.BigIntField(null=True)  # None: the winner of an online auction or a listing, no ranking
     organisation_id = fields.BigIntField()
     price_fen = fields.BigIntField()
     confirmation_no = fields.CharField(max_length=40, unique=True)
@@ -109,7 +109,8 @@ class Cancellation(Model):
 
 
 class Contract(Model):
-    """The contract of an award: its file, both parties' signatures, its changes, acceptance and payments."""
+    """The contract of an award: its file, both parties' signatures, its changes, acceptance and payments; or, for a
+    contract signed off the platform and recorded by contractRecord (origin "recorded"), its number, amount and day."""
 
     id = fields.BigIntField(primary_key=True)
     lot_id = fields.BigIntField(unique=True)
@@ -138,6 +139,7 @@ class Contract(Model):
     termination_reason = fields.CharField(max_length=32, null=True)
     termination_explanation = fields.TextField(null=True)
     termination_announcement_id = fields.BigIntField(null=True)
+    origin = fields.CharField(max_length=16, default="platform", db_default="platform")  # platform | recorded
     updated_at = fields.DatetimeField()
 
     class Meta:
@@ -145,22 +147,35 @@ class Contract(Model):
 
 
 class ContractChange(Model):
-    """A change (变更) of a signed contract: its reason and basis, the amount before and after, its documents and
-    the announcement that published it."""
+    """A change (变更) or a termination of a signed contract, proposed by one party and signed by both: its reason
+    and basis, the amount before and after, its documents, both signatures, and once in effect the announcement that
+    published it (a change's; a termination's is the contract's termination_announcement_id)."""
 
     id = fields.BigIntField(primary_key=True)
     contract_id = fields.BigIntField(db_index=True)
     lot_id = fields.BigIntField()
     seq = fields.IntField()
+    kind = fields.CharField(max_length=16, default="change", db_default="change")  # change | termination
+    # proposed, effective, declined, withdrawn (rows from before proposals existed were in effect)
+    status = fields.CharField(max_length=16, default="proposed", db_default="effective")
     reason = fields.CharField(max_length=32)
     basis = fields.CharField(max_length=200)
     rationale = fields.TextField()
     before_fen = fields.BigIntField()
     after_fen = fields.BigIntField()
     document_ids: list[int] = fields.JSONField()
+    documents_sha256: list[str] | None = fields.JSONField(null=True)
+    proposed_by = fields.CharField(max_length=8, null=True)  # the proposing side: buyer | supplier
+    buyer_signature_id = fields.BigIntField(null=True)
+    buyer_signed_at = fields.DatetimeField(null=True)
+    supplier_signature_id = fields.BigIntField(null=True)
+    supplier_signed_at = fields.DatetimeField(null=True)
+    decided_by = fields.BigIntField(null=True)  # who declined or withdrew it
+    decided_at = fields.DatetimeField(null=True)  # when it took effect, was declined or withdrawn
+    decision_note = fields.TextField(null=True)
     announcement_id = fields.BigIntField(null=True)
-    changed_by = fields.BigIntField(null=True)
-    changed_at = fields.DatetimeField()
+    changed_by = fields.BigIntField(null=True)  # who proposed it
+    changed_at = fields.DatetimeField()  # when it was proposed
 
     class Meta:
         table = "result_contract_change"

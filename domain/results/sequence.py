@@ -120,6 +120,8 @@ async def withdraw(
             "upheld": ground is WithdrawalReason.COMPLAINT_UPHELD and await _upheld(lot_id, complaint_id),
             "punished": ground is WithdrawalReason.CREDIT_BLOCKED and await credit.is_punished(made.organisation_id),
         }
+        if made.candidate_id is None:  # an auction's or listing's winner: no ranked candidate to move on to
+            raise InvalidTransition(state=made.status)
         status = TABLE.fire(made.status, "withdraw", by=actor, **facts)
         candidate = await Candidate.get(id=made.candidate_id)
         now = clock.now()

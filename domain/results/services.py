@@ -39,6 +39,7 @@ from domain.deposits import services as deposits
 from domain.guarantees import release as guarantee_release
 from domain.publication.announcements import announce
 from domain.publication.models import Announcement, Lot, Project
+from domain.publication.procedures import SALES, Procedure
 from domain.publication.projects import managed_project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from domain.results.errors import AlreadyConfirmed as AlreadyConfirmed
@@ -47,7 +48,7 @@ from domain.results.errors import ContractAmountMismatch as ContractAmountMismat
 from domain.results.errors import LotPaused as LotPaused
 from domain.results.errors import PublicityNotOver as PublicityNotOver
 from domain.results.models import Award, Candidate, Contract
-from domain.results.states import CONTRACT, PUBLICITY, TABLE
+from domain.results.states import CONTRACT, PUBLICITY, TABLE, ContractStatus
 from domain.results.states import CONTRACT_DAYS as CONTRACT_DAYS
 from domain.results.states import AwardStatus as AwardStatus
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
@@ -460,10 +461,13 @@ async def conclude_contract(
     contracted = TABLE.fire(made.status, "record_contract", by=actor, **facts)
     project = await Project.get(id=lot.project_id)
     names = await _names([made.organisation_id, project.tenderer_id])
+    # a sale (挂牌, 拍卖): the transferor and the buyer (竞得人) sign the transfer contract
+    selling = Procedure(lot.procedure) in SALES
+    seller_side, buyer_side = ("出让人/转让方", "竞得人/受让方") if selling else ("采购人/招标人", "中标人")
     body = (
         f"<p>{html.escape(lot.name)}（交易标识码 {lot.trade_code}）合同已签订。</p>"
-        f"<p>合同编号：{html.escape(number)}；采购人/招标人：{html.escape(names.get(project.tenderer_id, ''))}；"
-        f"中标人：{html.escape(names.get(made.organisation_id, ''))}；"
+        f"<p>合同编号：{html.escape(number)}；{seller_side}：{html.escape(names.get(project.tenderer_id, ''))}；"
+        f"{buyer_side}：{html.escape(names.get(made.organisation_id, ''))}；"
         f"合同金额：人民币 {_yuan(amount_fen)} 元；签订日期：{signed_on.isoformat()}。</p>"
         f"<p>成交确认书编号：{made.confirmation_no}。</p>"
     )
@@ -489,6 +493,54 @@ async def conclude_contract(
     return ann
 
 
+def recorded_contract(made: Award, announcement_id: int, by: int | None) -> dict[str, Any]:
+    """The fields of the contract object of a contract recorded by record_contract (as migration 0031 backfills)."""
+    assert made.contract_no is not None
+    assert made.contract_amount_fen is not None
+    now = clock.now()
+    return {
+        "lot_id": made.lot_id,
+        "award_id": made.id,
+        "organisation_id": made.organisation_id,
+        "contract_no": made.contract_no,
+        "original_fen": made.contract_amount_fen,
+        "amount_fen": made.contract_amount_fen,
+        "document_ids": [],
+        "documents_sha256": [],
+        "status": ContractStatus.ACTIVE.value,
+        "drafted_by": by,
+        "drafted_at": made.contract_recorded_at or now,
+        "signed_on": made.contract_signed_on,
+        "announcement_id": announcement_id,
+        "origin": "recorded",
+        "updated_at": now,
+    }
+
+
+async def award_sale(lot: Lot, organisation_id: int, price_fen: int, confirmation_no: str) -> Award | None:
+    """In the caller's transaction, with the result announcement of a sold online auction, reverse auction or listing:
+    the award to its winner at the hammer price (no candidate ranking), so that the contract (政府采购合同; 国有建设用地
+    使用权出让合同 after the 成交确认书; 产权交易合同) is drafted, signed by both parties and recorded as a tender's is,
+    with the same 30-day deadline and overdue flag (政府采购法 第四十六条). Once per lot: None when awarded already."""
+    if await Award.exists(lot_id=lot.id):
+        return None
+    now = clock.now()
+    due = now + timedelta(days=CONTRACT_DAYS)
+    return await Award.create(
+        lot_id=lot.id,
+        candidate_id=None,
+        organisation_id=organisation_id,
+        price_fen=price_fen,
+        confirmation_no=confirmation_no,
+        status=AwardStatus.AWARDED.value,
+        awarded_by=None,
+        awarded_at=now,
+        contract_due_at=due,
+        next_check_at=due,
+        updated_at=now,
+    )
+
+
 @raises(ContractAmountMismatch)
 @use_case("result.record_contract", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def record_contract(
@@ -499,8 +551,9 @@ async def record_contract(
     signed_on: date,
     idempotency_key: str | None = None,
 ) -> Award:
-    """Records the signed contract and publishes the contract announcement; the lot is contracted, so
-    the winner's deposit falls due for refund within 5 days and its guarantee is released."""
+    """Records a contract signed off the platform and publishes the contract announcement; the lot is contracted, so
+    the winner's deposit falls due for refund within 5 days and its guarantee is released. It becomes the lot's
+    contract (origin "recorded"), whose changes, acceptance and payments follow as a platform-signed one's."""
     number = required_text(contract_no, "contractNo", 64)
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= MAX_PRICE_FEN:
         raise InvalidInput(field="amountFen")
@@ -513,8 +566,9 @@ async def record_contract(
         drafted = await Contract.get_or_none(lot_id=lot_id)
         if drafted is not None:  # a contract drafted on the platform is concluded by both signatures only
             raise InvalidTransition(state=drafted.status)
-        await conclude_contract(actor, lot, made, number, amount_fen, signed_on)
+        ann = await conclude_contract(actor, lot, made, number, amount_fen, signed_on)
         assert made is not None  # conclude_contract refuses a lot without an award
+        await Contract.create(**recorded_contract(made, ann.id, actor.user_id))
         return {"award_id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "result.record_contract", request, record)

@@ -28,6 +28,7 @@ from domain.results.errors import (
     CandidatesMissing,
     CandidateWithdrawn,
     ContractAmountMismatch,
+    ContractChangeDecided,
     ContractChangeTooLarge,
     ContractSignedAlready,
     LotPaused,
@@ -470,6 +471,57 @@ CONTRACT: Lifecycle[ContractStatus] = Lifecycle(
     ),
     initial=frozenset({K.PENDING}),
     final=frozenset({K.COMPLETED, K.TERMINATED}),
+)
+
+
+class ChangeStatus(StrEnum):
+    PROPOSED = "proposed"  # one party proposed it: both parties' signatures awaited
+    EFFECTIVE = "effective"  # signed by both: in force (and announced where the law asks)
+    DECLINED = "declined"  # the other party refused it
+    WITHDRAWN = "withdrawn"  # its proposer took it back
+
+
+class ChangeKind(StrEnum):
+    CHANGE = "change"  # 变更
+    TERMINATION = "termination"  # 解除/终止
+
+
+def _decided(state: str) -> DomainError:
+    return ContractChangeDecided(status=state)
+
+
+G = ChangeStatus
+# 民法典 第五百四十三条: 当事人协商一致，可以变更合同; 第五百六十二条: 协商一致，可以解除合同
+CONTRACT_CHANGE: Lifecycle[ChangeStatus] = Lifecycle(
+    name="ContractChange",
+    states=ChangeStatus,
+    doc="A change (变更) or termination of a signed contract: proposed by one party with its reason, amount and "
+    "documents, it takes effect only once both parties signed it with their bound certificates (民法典 第五百四十三条、"
+    "第五百六十二条: 协商一致), and is then published where the law asks; the other party may decline it and its "
+    "proposer withdraw it while it waits. One proposal waits at a time.",
+    transitions=(
+        move("propose", None, G.PROPOSED, note="the tenderer, its agency, or the supplier"),
+        move(
+            "sign",
+            G.PROPOSED,
+            G.PROPOSED,
+            guards=[party_unsigned, other_unsigned],
+            refusal=_decided,
+            note="the first party signs the change's content (act contract.change) with its certificate",
+        ),
+        move(
+            "sign_last",
+            G.PROPOSED,
+            G.EFFECTIVE,
+            guards=[party_unsigned, other_signed],
+            refusal=_decided,
+            note="the second party signs: in force, the contract's amount or status follows, announced where asked",
+        ),
+        move("decline", G.PROPOSED, G.DECLINED, refusal=_decided, note="the party that did not propose it"),
+        move("withdraw", G.PROPOSED, G.WITHDRAWN, refusal=_decided, note="the party that proposed it"),
+    ),
+    initial=frozenset({G.PROPOSED}),
+    final=frozenset({G.EFFECTIVE, G.DECLINED, G.WITHDRAWN}),
 )
 
 

@@ -149,6 +149,17 @@ _CONTRACT_STEPS = {
     "paid": ("付款登记", "paid"),
     "terminated": ("终止", "terminated"),
 }
+# a proposal waits for the other party's signature, or its decline/withdrawal is told (waiting_for)
+_PROPOSAL_STEPS = {
+    "change_proposed": ("提出变更，待您签署", "proposed for change; it awaits your signature"),
+    "change_signed": ("变更经对方签署，待您签署", "change signed by the other party; it awaits yours"),
+    "termination_proposed": ("提出解除，待您签署", "proposed for termination; it awaits your signature"),
+    "termination_signed": ("解除经对方签署，待您签署", "termination signed by the other party; it awaits yours"),
+    "change_declined": ("变更被对方拒绝", "change declined by the other party"),
+    "change_withdrawn": ("变更被对方撤回", "change withdrawn by the other party"),
+    "termination_declined": ("解除被对方拒绝", "termination declined by the other party"),
+    "termination_withdrawn": ("解除被对方撤回", "termination withdrawn by the other party"),
+}
 
 
 async def contract_moved(event: OutboxEvent) -> list[NewNotification]:
@@ -162,8 +173,10 @@ async def contract_moved(event: OutboxEvent) -> list[NewNotification]:
     contract = await Contract.get_or_none(id=int(event.object_id))
     if contract is None:
         return []
-    step_zh, step_en = _CONTRACT_STEPS.get(step, ("", ""))
-    if step == "drafted":
+    step_zh, step_en = _CONTRACT_STEPS.get(step) or _PROPOSAL_STEPS.get(step) or ("", "")
+    if step in _PROPOSAL_STEPS and event.payload.get("waiting_for") is not None:
+        org, template = int(event.payload["waiting_for"]), "result.contract.changed"
+    elif step == "drafted":
         org, template = contract.organisation_id, "result.contract.drafted"
     elif step == "signed":
         waiting = event.payload.get("waiting_for")

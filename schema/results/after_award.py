@@ -136,7 +136,9 @@ class ContractSignInput:
 ContractSignResult = result_union("ContractSignResult", ContractUpdated, [contracts.sign])
 
 
-@strawberry.input(description="Record a change (变更) of the signed contract agreed by both parties.")
+@strawberry.input(
+    description="Propose a change (变更) of the signed contract (either party); in force once both parties signed it."
+)
 class ContractChangeInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
     ground: records.ContractChangeGround = strawberry.field(description="Why it changes.")
@@ -149,7 +151,9 @@ class ContractChangeInput:
 ContractChangeResult = result_union("ContractChangeResult", ContractUpdated, [contracts.change_contract])
 
 
-@strawberry.input(description="End the signed contract early.")
+@strawberry.input(
+    description="Propose to end the signed contract early (either party); it ends once both parties signed it."
+)
 class ContractTerminateInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
     ground: records.ContractEndGround = strawberry.field(description="Why it ends.")
@@ -159,6 +163,30 @@ class ContractTerminateInput:
 
 
 ContractTerminateResult = result_union("ContractTerminateResult", ContractUpdated, [contracts.terminate])
+
+
+@strawberry.input(description="Sign a proposed change or termination with a bound certificate (either party).")
+class ContractChangeSignInput:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    seq: int = strawberry.field(description="The proposal's seq.")
+    signature: SignatureInput = strawberry.field(
+        description="Over the proposal's toSign content (act contract.change, mobile_contract/SIGNATURES.md)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+ContractChangeSignResult = result_union("ContractChangeSignResult", ContractUpdated, [contracts.sign_change])
+
+
+@strawberry.input(description="Decline a proposed change or termination (the other party), or withdraw it (its side).")
+class ContractChangeDeclineInput:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    seq: int = strawberry.field(description="The proposal's seq.")
+    note: str = strawberry.field(description="Why, up to 2000 characters.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+ContractChangeDeclineResult = result_union("ContractChangeDeclineResult", ContractUpdated, [contracts.decline_change])
 
 
 @strawberry.input(description="Record the acceptance (验收) of the contract's performance, once.")
@@ -273,8 +301,9 @@ class AfterAwardMutations:
 
     @mutation(
         ContractChangeResult,
-        description="Record a change of the signed contract; published as 合同变更公告 where the law asks.",
-        permission_classes=[CanManageResults],
+        description="Propose a change of the signed contract (the tenderer, its agency or the supplier); in force "
+        "once both parties signed it (contractChangeSign), then published as 合同变更公告 where the law asks.",
+        permission_classes=[IsUser],
     )
     async def contract_change(
         self, info: Info, input: Annotated[ContractChangeInput, strawberry.argument(description="The change.")]
@@ -293,8 +322,9 @@ class AfterAwardMutations:
 
     @mutation(
         ContractTerminateResult,
-        description="End the signed contract early; published as 合同终止公告 (tenderer or its agency).",
-        permission_classes=[CanManageResults],
+        description="Propose to end the signed contract early (the tenderer, its agency or the supplier); it ends "
+        "once both parties signed it (contractChangeSign), then published as 合同终止公告.",
+        permission_classes=[IsUser],
     )
     async def contract_terminate(
         self, info: Info, input: Annotated[ContractTerminateInput, strawberry.argument(description="The end.")]
@@ -308,6 +338,34 @@ class AfterAwardMutations:
             _docs(input.document_ids),
             input.idempotency_key,
         )
+        return ContractUpdated(contract=await _contract(info, lot_id))
+
+    @mutation(
+        ContractChangeSignResult,
+        description="Sign a proposed change or termination of the contract (the tenderer's side or the supplier); "
+        "once both have, it takes effect and is announced where the law asks.",
+        permission_classes=[IsUser],
+    )
+    async def contract_change_sign(
+        self, info: Info, input: Annotated[ContractChangeSignInput, strawberry.argument(description="The signature.")]
+    ) -> ContractUpdated:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await contracts.sign_change(
+            info.context.actor, lot_id, input.seq, signed(input.signature), input.idempotency_key
+        )
+        return ContractUpdated(contract=await _contract(info, lot_id))
+
+    @mutation(
+        ContractChangeDeclineResult,
+        description="Decline a proposed change or termination (the other party) or withdraw it (its proposer's "
+        "side); the contract stays as it was.",
+        permission_classes=[IsUser],
+    )
+    async def contract_change_decline(
+        self, info: Info, input: Annotated[ContractChangeDeclineInput, strawberry.argument(description="Why.")]
+    ) -> ContractUpdated:
+        lot_id = int_id(input.lot_id, "Lot", "lotId")
+        await contracts.decline_change(info.context.actor, lot_id, input.seq, input.note, input.idempotency_key)
         return ContractUpdated(contract=await _contract(info, lot_id))
 
     @mutation(

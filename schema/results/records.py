@@ -2,13 +2,16 @@
 acceptance and payments."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TypeAlias
 
 import strawberry
 
+from domain.certificates import acts
 from domain.results import cancellation as cancellations
 from domain.results import contracts, sequence, states
 from domain.results.models import Cancellation as CancellationRow
+from domain.results.models import ContractChange as ContractChangeRow
 from schema.describe import describe_values
 from schema.relay import to_global_id
 from schema.scalars import Fen
@@ -85,6 +88,38 @@ describe_values(
         "FORCE_MAJEURE": "Force majeure defeats the contract's purpose (民法典 第五百六十三条).",
     },
 )
+
+ContractProposalKind: TypeAlias = states.ChangeKind
+strawberry.enum(ContractProposalKind, name="ContractProposalKind", description="What a proposal does to a contract.")
+describe_values(
+    ContractProposalKind,
+    {"CHANGE": "A change (变更) of its terms or amount.", "TERMINATION": "Ending it early (解除/终止)."},
+)
+ContractProposalState: TypeAlias = states.ChangeStatus
+strawberry.enum(
+    ContractProposalState, name="ContractProposalState", description="Where a proposed change or termination stands."
+)
+describe_values(
+    ContractProposalState,
+    {
+        "PROPOSED": "Proposed by one party: waits for both parties' signatures.",
+        "EFFECTIVE": "Signed by both: in force (and announced where the law asks).",
+        "DECLINED": "The other party declined it.",
+        "WITHDRAWN": "Its proposer took it back.",
+    },
+)
+
+
+@strawberry.enum(description="A party to a contract.")
+class ContractSide(StrEnum):
+    BUYER = "buyer"  # the tenderer's side (采购人/招标人/出让人)
+    SUPPLIER = "supplier"  # the winner (中标人/成交供应商/竞得人)
+
+
+@strawberry.enum(description="How a contract came to the platform.")
+class ContractOrigin(StrEnum):
+    PLATFORM = "platform"  # drafted with its file and signed by both parties here
+    RECORDED = "recorded"  # signed elsewhere and recorded by contractRecord: number, amount and day only
 
 
 def _id(kind: str, pk: int) -> strawberry.ID:
@@ -175,7 +210,59 @@ class ContractChange:
     announcement_id: strawberry.ID | None = strawberry.field(
         description="Global id of the 合同变更公告; null where the law asks none (engineering, same amount)."
     )
-    changed_at: datetime = strawberry.field(description="Server time it was recorded.")
+    changed_at: datetime = strawberry.field(description="Server time it took effect (both parties had signed).")
+
+
+@strawberry.type(
+    description="A change or termination one party proposed: in force only once both parties signed its toSign."
+)
+class ContractProposal:
+    seq: int = strawberry.field(description="Its number among the contract's proposals, 1 for the first.")
+    kind: ContractProposalKind = strawberry.field(description="A change or a termination.")
+    status: ContractProposalState = strawberry.field(description="Where it stands.")
+    change_ground: ContractChangeGround | None = strawberry.field(description="Why it changes (a change).")
+    end_ground: ContractEndGround | None = strawberry.field(description="Why it ends (a termination).")
+    basis: str = strawberry.field(description="The rule it stands on.")
+    rationale: str = strawberry.field(description="What changes, or why it ends.")
+    before_fen: Fen = strawberry.field(description="The amount before.")
+    after_fen: Fen = strawberry.field(description="The amount after (a termination: unchanged).")
+    document_ids: list[strawberry.ID] = strawberry.field(description="Global ids of its files.")
+    documents_sha256: list[str] = strawberry.field(description="Their SHA-256, in the order both parties sign.")
+    to_sign: str = strawberry.field(description="The canonical content each party signs (act contract.change).")
+    proposed_by: ContractSide | None = strawberry.field(description="The side that proposed it.")
+    proposed_at: datetime = strawberry.field(description="Server time it was proposed.")
+    buyer_signed_at: datetime | None = strawberry.field(description="When the tenderer's side signed it.")
+    supplier_signed_at: datetime | None = strawberry.field(description="When the supplier signed it.")
+    decided_at: datetime | None = strawberry.field(description="When it took effect, was declined or withdrawn.")
+    decision_note: str | None = strawberry.field(description="Why it was declined or withdrawn.")
+    announcement_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the 合同变更公告 of a change in force; null otherwise."
+    )
+
+
+def _proposal(ch: ContractChangeRow, to_sign: str) -> ContractProposal:
+    change = ch.kind == states.ChangeKind.CHANGE.value
+    return ContractProposal(
+        seq=ch.seq,
+        kind=ContractProposalKind(ch.kind),
+        status=ContractProposalState(ch.status),
+        change_ground=ContractChangeGround(ch.reason) if change else None,
+        end_ground=None if change else ContractEndGround(ch.reason),
+        basis=ch.basis,
+        rationale=ch.rationale,
+        before_fen=Fen(ch.before_fen),
+        after_fen=Fen(ch.after_fen),
+        document_ids=[_id("Document", i) for i in ch.document_ids],
+        documents_sha256=list(ch.documents_sha256 or []),
+        to_sign=to_sign,
+        proposed_by=ContractSide(ch.proposed_by) if ch.proposed_by else None,
+        proposed_at=ch.changed_at,
+        buyer_signed_at=ch.buyer_signed_at,
+        supplier_signed_at=ch.supplier_signed_at,
+        decided_at=ch.decided_at,
+        decision_note=ch.decision_note,
+        announcement_id=_id("Announcement", ch.announcement_id) if ch.announcement_id else None,
+    )
 
 
 @strawberry.type(description="A payment to the supplier under the contract.")
@@ -202,7 +289,14 @@ class Contract:
     signature_ids: list[strawberry.ID] = strawberry.field(description="Global ids of both signatures.")
     signed_on: date | None = strawberry.field(description="The day both had signed (Beijing).")
     announcement_id: strawberry.ID | None = strawberry.field(description="Global id of the 合同公告.")
-    changes: list[ContractChange] = strawberry.field(description="Its changes, oldest first.")
+    changes: list[ContractChange] = strawberry.field(description="Its changes in effect, oldest first.")
+    proposals: list[ContractProposal] = strawberry.field(
+        description="Its proposed changes and terminations, oldest first: all for both parties, the agency and the "
+        "lot's keepers; those in effect for anyone else."
+    )
+    origin: ContractOrigin = strawberry.field(
+        description="PLATFORM: signed by both parties here; RECORDED: signed elsewhere, recorded by contractRecord."
+    )
     accepted_on: date | None = strawberry.field(description="The acceptance (验收) day.")
     acceptance_passed: bool | None = strawberry.field(description="Whether it passed.")
     acceptance_summary: str | None = strawberry.field(
@@ -241,10 +335,12 @@ def contract_of(view: contracts.ContractView, to_sign: str) -> Contract:
                 after_fen=Fen(ch.after_fen),
                 document_ids=[_id("Document", i) for i in ch.document_ids],
                 announcement_id=_id("Announcement", ch.announcement_id) if ch.announcement_id else None,
-                changed_at=ch.changed_at,
+                changed_at=ch.decided_at or ch.changed_at,
             )
             for ch in view.changes
         ],
+        proposals=[_proposal(ch, acts.encode(view.to_sign[ch.seq]).decode()) for ch in view.proposals],
+        origin=ContractOrigin(c.origin),
         accepted_on=c.accepted_on,
         acceptance_passed=c.acceptance_passed,
         acceptance_summary=c.acceptance_summary if view.private else None,

@@ -1,80 +1,29 @@
 """A contract's life over HTTP: the tenderer drafts it with its file, the winner and the tenderer sign it with their
-bound certificates (a signature over other content refused), it is announced; it is changed once (a supplement, a
-second one over 10% refused), accepted, paid (an overpayment refused), its performance record published; the OCDS
-record carries the contract, its amendment and its implementation."""
+bound certificates (a signature over other content refused), it is announced; a change is proposed by one party and
+in force only once both signed it (a stranger's and a repeated signature refused, a second proposal while one waits
+refused, a supplement over 10% refused), a termination proposed by the winner is declined; the contract is accepted,
+paid (an overpayment refused), its performance record published; the OCDS record carries the contract, its one
+amendment in force and its implementation. A termination signed by both ends the contract; a contract recorded by
+contractRecord is a contract object too."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from cryptography.x509.oid import NameOID
-
-from mobile_contract.signing import contract_sign_content
+from mobile_contract.signing import contract_change_content, contract_sign_content
 from tests import factories as f
 from tests.domain.disclosure.test_ocds import assert_valid
-from tests.scenarios.test_certificates import ME, bind, recognise
 from tests.scenarios.test_deposits import operator_phone
 from tests.scenarios.test_results import AWARD, PRICES, PUBLISH, bid, inbox, opened, status_of, today
 from tests.scenarios.test_results import CONTRACT as RECORD
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
-from tests.support import documents as docs
-from tests.support.pki import TestCA
+from tests.support import contract_flow as cf
+from tests.support.contract_flow import ACCEPT, ANNOUNCEMENTS, PAY, PUBLIC, pdf, upload
 
-CONTRACT = """fragment C on Contract { id contractNo status originalFen amountFen documentsSha256 toSign
-  buyerSignedAt supplierSignedAt signatureIds signedOn announcementId
-  changes { seq ground basis beforeFen afterFen announcementId }
-  acceptedOn acceptancePassed acceptanceSummary payments { amountFen paidOn milestone reference } paidFen }"""
-DRAFT = (
-    """mutation($input: ContractDraftInput!) { contractDraft(input: $input) {
-  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
-  ... on FieldError { field } } }"""
-    + CONTRACT
-)
-SIGN = (
-    """mutation($input: ContractSignInput!) { contractSign(input: $input) {
-  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message } } }"""
-    + CONTRACT
-)
-CHANGE = (
-    """mutation($input: ContractChangeInput!) { contractChange(input: $input) {
-  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
-  ... on ContractChangeTooLarge { limitFen } } }"""
-    + CONTRACT
-)
-ACCEPT = (
-    """mutation($input: ContractAcceptInput!) { contractAccept(input: $input) {
-  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message } } }"""
-    + CONTRACT
-)
-PAY = (
-    """mutation($input: ContractPaymentRecordInput!) { contractPaymentRecord(input: $input) {
-  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
-  ... on PaymentsExceedContract { amountFen } } }"""
-    + CONTRACT
-)
-PERFORMANCE = """mutation($input: PerformanceRecordInput!) { performanceRecord(input: $input) {
-  __typename ... on PerformanceRecorded { result { award { status } } } ... on Error { code message } } }"""
-PUBLIC = "query($lotId: ID!) { lotResult(lotId: $lotId) { contract { ...C } } }" + CONTRACT
+__all__ = ["awarded_lot", "pdf", "upload"]  # test_cancellation and test_sequential_award take them from here
 OCDS = "query($lotId: ID!) { ocdsRecord(lotId: $lotId) }"
-ANNOUNCEMENTS = """query($id: ID!) { node(id: $id) { ... on Announcement { type title } } }"""
 PRICE = 1_188_000_000  # the lowest of PRICES wins
-
-
-async def upload(api: Any, token: str, lot_id: str, path: Path, purpose: str = "CONTRACT") -> str:
-    """A PDF handed in for the lot through the resumable endpoint; its document's global id."""
-    granted = await docs.grant(api, token, purpose, lot_id, path)
-    assert granted["__typename"] == "UploadGrant", granted
-    await docs.tus_upload(granted, path)
-    done = (await api.gql(docs.UPLOAD, {"id": granted["upload"]["id"]}, token=token))["data"]["documentUpload"]
-    assert done["status"] == "COMPLETE", done
-    return str(done["documentId"])
-
-
-def pdf(path: Path, text: str) -> Path:
-    path.write_bytes(b"%PDF-1.7\n" + text.encode() + b"\n%%EOF\n")
-    return path
 
 
 async def awarded_lot(api: Any, clock: Any) -> dict[str, Any]:
@@ -106,32 +55,25 @@ async def awarded_lot(api: Any, clock: Any) -> dict[str, Any]:
     }
 
 
-async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_record(api, manual_clock, tmp_path):
+async def test_a_contract_signed_by_both_changed_by_both_accepted_paid_and_in_the_ocds_record(
+    api, manual_clock, tmp_path
+):
     # given an awarded lot, a CA the operator recognises, and certificates the tenderer's and winner's users bound
     t = await awarded_lot(api, manual_clock)
     lot_id, code = t["lot"]["id"], t["lot"]["tradeCode"]
-    operator = await f.login(api, t["operator_phone"])
-    ca = TestCA("湖北CA", key_kind="rsa", code_attribute=NameOID.ORGANIZATIONAL_UNIT_NAME)
-    await recognise(api, operator, ca, at=manual_clock.now())
-    tenderer = await f.login(api, t["tenderer_phone"])
-    winner = await f.login(api, t["phones"][1])  # the second bid was the lowest
-    leaves = {}
-    for who, token in (("tenderer", tenderer), ("winner", winner)):
-        org = (await api.gql(ME, token=token))["data"]["me"]["organisation"]
-        leaves[who] = ca.issue(org["name"], org["creditCode"])
-        assert (await bind(api, token, leaves[who]))["__typename"] == "CertificateBound"
-    contract_file = await upload(api, tenderer, lot_id, pdf(tmp_path / "施工合同.pdf", "contract"))
+    parties = await cf.contract_parties(api, manual_clock, t["tenderer_phone"], t["phones"][1])  # the lowest bid
+    tenderer, winner = await parties.token("tenderer"), await parties.token("winner")
 
     # when the tenderer drafts the contract at another amount, then at the winning price
-    form = {"lotId": lot_id, "contractNo": "HT-2026-0101", "documentIds": [contract_file]}
-    wrong = (await api.gql(DRAFT, {"input": {**form, "amountFen": PRICE + 1}}, token=tenderer))["data"]["contractDraft"]
-    drafted = (await api.gql(DRAFT, {"input": {**form, "amountFen": PRICE}}, token=tenderer))["data"]["contractDraft"]
+    wrong = await cf.draft(api, parties, tmp_path, lot_id, PRICE + 1, "HT-2026-0101")
+    drafted = await cf.draft(api, parties, tmp_path, lot_id, PRICE, "HT-2026-0101")
     await api.dispatch()
     # then the first is refused, the second waits for both signatures, and the winner is asked to sign
     assert wrong["code"] == "CONTRACT_AMOUNT_MISMATCH", wrong
     assert drafted["__typename"] == "ContractUpdated", drafted
     contract = drafted["contract"]
     assert (contract["status"], contract["amountFen"], len(contract["documentsSha256"])) == ("PENDING", PRICE, 1)
+    assert contract["origin"] == "PLATFORM"
     content = contract_sign_content(code, "HT-2026-0101", PRICE, contract["documentsSha256"])
     assert contract["toSign"] == content
     assert "请签署合同" in [n["title"] for n in await inbox(api, winner)]
@@ -141,14 +83,11 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
     recorded = (await api.gql(RECORD, {"input": bypass}, token=tenderer))["data"]["contractRecord"]
     assert (recorded["code"], await status_of(api, lot_id)) == ("INVALID_TRANSITION", "AWARDED")
 
-    def signature(leaf: Any, text: str) -> dict[str, Any]:
-        return {"input": {"lotId": lot_id, "signature": {"certificate": leaf.pem, "signature": leaf.sign(text)}}}
-
     # when the winner signs other content, then the contract; and signs again
     forged = content.replace(str(PRICE), str(PRICE - 100))
-    bad = (await api.gql(SIGN, signature(leaves["winner"], forged), token=winner))["data"]["contractSign"]
-    first = (await api.gql(SIGN, signature(leaves["winner"], content), token=winner))["data"]["contractSign"]
-    twice = (await api.gql(SIGN, signature(leaves["winner"], content), token=winner))["data"]["contractSign"]
+    bad = await cf.sign(api, parties, lot_id, "winner", forged)
+    first = await cf.sign(api, parties, lot_id, "winner", content)
+    twice = await cf.sign(api, parties, lot_id, "winner", content)
     # then the forgery and the repeat are refused; the contract waits for the tenderer
     assert bad["code"] == "CERTIFICATE_SIGNATURE_INVALID", bad
     assert first["__typename"] == "ContractUpdated", first
@@ -157,7 +96,7 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
     assert await status_of(api, lot_id) == "AWARDED"
 
     # when the tenderer signs
-    signed = (await api.gql(SIGN, signature(leaves["tenderer"], content), token=tenderer))["data"]["contractSign"]
+    signed = await cf.sign(api, parties, lot_id, "tenderer", content)
     await api.dispatch()
     # then it is in force: announced at once, the lot contracted, both signatures kept
     assert signed["__typename"] == "ContractUpdated", signed
@@ -170,32 +109,70 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
     public = (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]
     assert (public["status"], public["acceptanceSummary"]) == ("ACTIVE", None)
 
-    # when the parties add 5% (a supplement), then another 6%
-    change_file = await upload(api, tenderer, lot_id, pdf(tmp_path / "补充协议.pdf", "supplement"))
-    supplement = {
-        "lotId": lot_id,
-        "ground": "SUPPLEMENT",
-        "rationale": "增加配套道路 300 米",
-        "amountFen": PRICE + PRICE * 5 // 100,
-        "documentIds": [change_file],
-    }
-    changed = (await api.gql(CHANGE, {"input": supplement}, token=tenderer))["data"]["contractChange"]
-    more = {**supplement, "amountFen": PRICE + PRICE * 11 // 100}
-    too_much = (await api.gql(CHANGE, {"input": more}, token=tenderer))["data"]["contractChange"]
-    # then the first is recorded and published as 合同变更公告; the second passes 10% of the original and is refused
-    assert changed["__typename"] == "ContractUpdated", changed
-    [change] = changed["contract"]["changes"]
-    assert (change["seq"], change["beforeFen"], change["afterFen"]) == (1, PRICE, PRICE + PRICE * 5 // 100)
-    assert "第四十九条" in change["basis"]
-    assert (await api.gql(ANNOUNCEMENTS, {"id": change["announcementId"]}))["data"]["node"]["type"] == (
+    # when the tenderer proposes adding 5% (a supplement), and proposes another change while it waits
+    plus5 = PRICE + PRICE * 5 // 100
+    proposed = await cf.propose_change(
+        api, parties, tmp_path, lot_id, "tenderer", "SUPPLEMENT", plus5, "增加配套道路 300 米"
+    )
+    waiting = await cf.propose_change(api, parties, tmp_path, lot_id, "winner", "NON_SUBSTANTIVE", PRICE, "变更联系人")
+    await api.dispatch()
+    # then the proposal changes nothing yet and is not public; the second waits its turn; the winner is asked to sign
+    assert proposed["__typename"] == "ContractUpdated", proposed
+    change = cf.proposal(proposed["contract"], 1)
+    assert (change["status"], change["kind"], change["proposedBy"]) == ("PROPOSED", "CHANGE", "BUYER")
+    assert (proposed["contract"]["amountFen"], proposed["contract"]["changes"]) == (PRICE, [])
+    assert change["toSign"] == contract_change_content(
+        code, "HT-2026-0101", 1, "change", "supplement", PRICE, plus5, change["documentsSha256"]
+    )
+    assert (waiting["code"], waiting["seq"]) == ("CONTRACT_CHANGE_PENDING", 1)
+    assert (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]["proposals"] == []
+    assert "合同提出变更，待您签署" in [n["title"] for n in await inbox(api, await parties.token("winner"))]
+
+    # when a bidder that is no party signs it, then the tenderer, then the tenderer again
+    stranger = await f.login(api, t["phones"][0])
+    alien = await cf.sign_change(api, parties, lot_id, "winner", 1, change["toSign"], token=stranger)
+    mine = await cf.sign_change(api, parties, lot_id, "tenderer", 1, change["toSign"])
+    again = await cf.sign_change(api, parties, lot_id, "tenderer", 1, change["toSign"])
+    # then the stranger is no party, the tenderer's signature waits for the winner's, a repeat is refused
+    assert alien["code"] == "NOT_CONTRACT_PARTY", alien
+    assert mine["__typename"] == "ContractUpdated", mine
+    assert cf.proposal(mine["contract"], 1)["status"] == "PROPOSED"
+    assert mine["contract"]["amountFen"] == PRICE
+    assert again["code"] == "CONTRACT_SIGNED_ALREADY", again
+
+    # when the winner countersigns, and then signs once more
+    countersigned = await cf.sign_change(api, parties, lot_id, "winner", 1, change["toSign"])
+    late = await cf.sign_change(api, parties, lot_id, "winner", 1, change["toSign"])
+    # then the change is in force, published as 合同变更公告; a decided change takes no more signatures
+    assert countersigned["__typename"] == "ContractUpdated", countersigned
+    [effective] = countersigned["contract"]["changes"]
+    assert (effective["seq"], effective["beforeFen"], effective["afterFen"]) == (1, PRICE, plus5)
+    assert "第四十九条" in effective["basis"]
+    assert countersigned["contract"]["amountFen"] == plus5
+    assert (await api.gql(ANNOUNCEMENTS, {"id": effective["announcementId"]}))["data"]["node"]["type"] == (
         "CONTRACT_CHANGE"
     )
+    assert (late["code"], late["status"]) == ("CONTRACT_CHANGE_DECIDED", "effective")
+
+    # when another 6% is proposed, and the winner proposes a termination the tenderer declines
+    too_much = await cf.propose_change(
+        api, parties, tmp_path, lot_id, "tenderer", "SUPPLEMENT", PRICE + PRICE * 11 // 100
+    )
+    ending = await cf.propose_termination(api, parties, tmp_path, lot_id, "winner", "MUTUAL_AGREEMENT")
+    declined = await cf.decline_change(api, parties, lot_id, "tenderer", 2, "工程尚在施工，不同意解除")
+    undo = await cf.decline_change(api, parties, lot_id, "winner", 2, "撤回")
+    # then the supplement passes 10% of the original and is refused; the termination is declined, nothing ends
     assert too_much["code"] == "CONTRACT_CHANGE_TOO_LARGE", too_much
     assert too_much["limitFen"] == PRICE // 10
+    assert cf.proposal(ending["contract"], 2)["kind"] == "TERMINATION", ending
+    assert declined["__typename"] == "ContractUpdated", declined
+    assert cf.proposal(declined["contract"], 2)["status"] == "DECLINED"
+    assert declined["contract"]["status"] == "ACTIVE"
+    assert (undo["code"], undo["status"]) == ("CONTRACT_CHANGE_DECIDED", "declined")
 
     # when the work is accepted and paid in two instalments, then overpaid
     manual_clock.advance(timedelta(days=90))
-    tenderer = await f.login(api, t["tenderer_phone"])
+    tenderer = await parties.token("tenderer")
     report = await upload(api, tenderer, lot_id, pdf(tmp_path / "验收报告.pdf", "acceptance"))
     accepted = (
         await api.gql(
@@ -212,7 +189,7 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
             token=tenderer,
         )
     )["data"]["contractAccept"]
-    total = PRICE + PRICE * 5 // 100
+    total = plus5
     paid = []
     for amount, ref in ((total * 7 // 10, "PZ-001"), (total - total * 7 // 10, "PZ-002"), (1, "PZ-003")):
         pay = {"lotId": lot_id, "amountFen": amount, "paidOn": today(manual_clock), "milestone": "进度款"}
@@ -225,13 +202,12 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
     assert paid[2]["contractPaymentRecord"]["amountFen"] == total
 
     # when the performance record is published
-    done = {"lotId": lot_id, "summary": "工程按期完工，验收合格，款项结清。", "completedOn": today(manual_clock)}
-    performed = (await api.gql(PERFORMANCE, {"input": done}, token=tenderer))["data"]["performanceRecord"]
+    performed = await cf.perform(api, manual_clock, parties, lot_id, "工程按期完工，验收合格，款项结清。")
     # then the lot and the contract are completed
     assert performed["__typename"] == "PerformanceRecorded", performed
     assert (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]["status"] == "COMPLETED"
 
-    # and the OCDS record carries the contract, its amendment and its implementation
+    # and the OCDS record carries the contract, its one amendment in force and its implementation
     record = (await api.gql(OCDS, {"lotId": lot_id}))["data"]["ocdsRecord"]
     for release in [*record["releases"], record["compiledRelease"]]:
         assert_valid(release)
@@ -258,10 +234,64 @@ async def test_a_contract_signed_by_both_changed_accepted_paid_and_in_the_ocds_r
         }
     ]
     assert compiled["status"] == "terminated"  # in force, and has now come to a close
-    # and anyone reads the payments, without the vouchers, and not the acceptance report
+    # and anyone reads the payments, without the vouchers, and not the acceptance report; the change in force only
     public = (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]
     assert [(p["amountFen"], p["reference"]) for p in public["payments"]] == [
         (total * 7 // 10, None),
         (total - total * 7 // 10, None),
     ]
     assert (public["paidFen"], public["acceptancePassed"], public["acceptanceSummary"]) == (total, True, None)
+    assert [(p["seq"], p["status"]) for p in public["proposals"]] == [(1, "EFFECTIVE")]
+
+
+async def test_a_termination_signed_by_both_ends_the_contract_and_a_withdrawn_one_does_not(api, manual_clock, tmp_path):
+    # given a contract both parties signed
+    t = await awarded_lot(api, manual_clock)
+    lot_id = t["lot"]["id"]
+    parties = await cf.contract_parties(api, manual_clock, t["tenderer_phone"], t["phones"][1])
+    await cf.signed_contract(api, parties, tmp_path, lot_id, t["lot"]["tradeCode"], PRICE)
+
+    # when the winner proposes a termination and withdraws it, then proposes it again and both sign
+    first = await cf.propose_termination(api, parties, tmp_path, lot_id, "winner", "FORCE_MAJEURE", "地震")
+    withdrawn = await cf.decline_change(api, parties, lot_id, "winner", 1, "已恢复施工")
+    again = await cf.propose_termination(api, parties, tmp_path, lot_id, "winner", "MUTUAL_AGREEMENT")
+    content = cf.proposal(again["contract"], 2)["toSign"]
+    half = await cf.sign_change(api, parties, lot_id, "winner", 2, content)
+    done = await cf.sign_change(api, parties, lot_id, "tenderer", 2, content)
+
+    # then the first is withdrawn with the contract in force; the second ends it once both signed, announced
+    assert first["__typename"] == "ContractUpdated", first
+    assert cf.proposal(withdrawn["contract"], 1)["status"] == "WITHDRAWN"
+    assert (half["contract"]["status"], cf.proposal(half["contract"], 2)["status"]) == ("ACTIVE", "PROPOSED")
+    assert done["__typename"] == "ContractUpdated", done
+    assert (done["contract"]["status"], done["contract"]["terminationGround"]) == ("TERMINATED", "MUTUAL_AGREEMENT")
+    assert cf.proposal(done["contract"], 2)["status"] == "EFFECTIVE"
+    assert done["contract"]["changes"] == []  # a termination is no amendment
+    record = (await api.gql(OCDS, {"lotId": lot_id}))["data"]["ocdsRecord"]
+    [compiled] = record["compiledRelease"]["contracts"]
+    assert (compiled["status"], compiled.get("amendments")) == ("terminated", None)
+
+
+async def test_a_contract_recorded_by_contract_record_is_a_contract_object(api, manual_clock):
+    # given an awarded lot
+    t = await awarded_lot(api, manual_clock)
+    lot_id = t["lot"]["id"]
+    tenderer = await f.login(api, t["tenderer_phone"])
+
+    # when the tenderer records a contract signed off the platform
+    form = {"lotId": lot_id, "contractNo": "HT-OFF-1", "amountFen": PRICE, "signedOn": today(manual_clock)}
+    recorded = (await api.gql(RECORD, {"input": form}, token=tenderer))["data"]["contractRecord"]
+
+    # then the lot has its contract, as anyone reads it, and in the OCDS record
+    assert recorded["__typename"] == "ContractRecorded", recorded
+    public = (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]
+    assert (public["origin"], public["status"], public["contractNo"], public["amountFen"]) == (
+        "RECORDED",
+        "ACTIVE",
+        "HT-OFF-1",
+        PRICE,
+    )
+    assert (public["signatureIds"], public["announcementId"] is not None) == ([], True)
+    record = (await api.gql(OCDS, {"lotId": lot_id}))["data"]["ocdsRecord"]
+    [compiled] = record["compiledRelease"]["contracts"]
+    assert compiled["value"] == {"amount": PRICE // 100, "currency": "CNY"}

@@ -32,7 +32,9 @@ CONTRACT = """fragment C on Contract { id contractNo status originalFen amountFe
   buyerSignedAt supplierSignedAt signatureIds signedOn announcementId
   changes { seq ground basis beforeFen afterFen announcementId }
   acceptedOn acceptancePassed acceptanceSummary payments { amountFen paidOn milestone reference } paidFen
-  terminatedAt terminationGround }"""
+  terminatedAt terminationGround origin
+  proposals { seq kind status changeGround endGround beforeFen afterFen documentsSha256 toSign proposedBy
+    buyerSignedAt supplierSignedAt decidedAt decisionNote announcementId } }"""
 DRAFT = (
     """mutation($input: ContractDraftInput!) { contractDraft(input: $input) {
   __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
@@ -49,10 +51,41 @@ ACCEPT = (
   __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message } } }"""
     + CONTRACT
 )
+CHANGE = (
+    """mutation($input: ContractChangeInput!) { contractChange(input: $input) {
+  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
+  ... on ContractChangeTooLarge { limitFen } ... on ContractChangePending { seq } } }"""
+    + CONTRACT
+)
+TERMINATE = (
+    """mutation($input: ContractTerminateInput!) { contractTerminate(input: $input) {
+  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
+  ... on ContractChangePending { seq } } }"""
+    + CONTRACT
+)
+CHANGE_SIGN = (
+    """mutation($input: ContractChangeSignInput!) { contractChangeSign(input: $input) {
+  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
+  ... on ContractChangeDecided { status } } }"""
+    + CONTRACT
+)
+CHANGE_DECLINE = (
+    """mutation($input: ContractChangeDeclineInput!) { contractChangeDecline(input: $input) {
+  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
+  ... on ContractChangeDecided { status } } }"""
+    + CONTRACT
+)
+PAY = (
+    """mutation($input: ContractPaymentRecordInput!) { contractPaymentRecord(input: $input) {
+  __typename ... on ContractUpdated { contract { ...C } } ... on Error { code message }
+  ... on PaymentsExceedContract { amountFen } } }"""
+    + CONTRACT
+)
 PERFORMANCE = """mutation($input: PerformanceRecordInput!) { performanceRecord(input: $input) {
   __typename ... on PerformanceRecorded { result { award { status } } } ... on Error { code message } } }"""
 PUBLIC = "query($lotId: ID!) { lotResult(lotId: $lotId) { contract { ...C } } }" + CONTRACT
 ANNOUNCEMENT = """query($id: ID!) { node(id: $id) { ... on Announcement { type title } } }"""
+ANNOUNCEMENTS = ANNOUNCEMENT
 LOT_STATUS = """query($id: ID!) { node(id: $id) { ... on Lot { status } } }"""
 
 _numbers = itertools.count(1)
@@ -172,6 +205,72 @@ async def signed_contract(
     assert notice["type"] == "CONTRACT", notice
     assert (await api.gql(LOT_STATUS, {"id": lot_id}))["data"]["node"]["status"] == "CONTRACTED"
     return contract  # type: ignore[no-any-return]
+
+
+async def propose_change(
+    api: Any,
+    parties: Parties,
+    tmp_path: Path,
+    lot_id: str,
+    who: str,
+    ground: str,
+    amount_fen: int,
+    rationale: str = "补充协议",
+) -> dict[str, Any]:
+    """contractChange by `who` with an agreement file it uploaded; the mutation's result."""
+    token = await parties.token(who)
+    agreement = await upload(api, token, lot_id, pdf(tmp_path / f"补充协议-{next(_numbers)}.pdf", rationale))
+    form = {"lotId": lot_id, "ground": ground, "rationale": rationale, "amountFen": amount_fen}
+    body = await api.gql(CHANGE, {"input": {**form, "documentIds": [agreement]}}, token=token)
+    return body["data"]["contractChange"]  # type: ignore[no-any-return]
+
+
+async def propose_termination(
+    api: Any, parties: Parties, tmp_path: Path, lot_id: str, who: str, ground: str, explanation: str = "协商解除"
+) -> dict[str, Any]:
+    """contractTerminate by `who` with a file it uploaded; the mutation's result."""
+    token = await parties.token(who)
+    paper = await upload(api, token, lot_id, pdf(tmp_path / f"解除协议-{next(_numbers)}.pdf", explanation))
+    form = {"lotId": lot_id, "ground": ground, "explanation": explanation, "documentIds": [paper]}
+    return (await api.gql(TERMINATE, {"input": form}, token=token))["data"]["contractTerminate"]  # type: ignore[no-any-return]
+
+
+def proposal(contract: dict[str, Any], seq: int) -> dict[str, Any]:
+    """The contract's proposal `seq`."""
+    [found] = [p for p in contract["proposals"] if p["seq"] == seq]
+    return found  # type: ignore[no-any-return]
+
+
+async def sign_change(
+    api: Any, parties: Parties, lot_id: str, who: str, seq: int, content: str, token: str | None = None
+) -> dict[str, Any]:
+    """contractChangeSign by `who` over `content` (with `token` instead of who's own, to try another's hand)."""
+    variables = {"input": {"lotId": lot_id, "seq": seq, "signature": parties.signature(who, content)}}
+    body = await api.gql(CHANGE_SIGN, variables, token=token or await parties.token(who))
+    return body["data"]["contractChangeSign"]  # type: ignore[no-any-return]
+
+
+async def decline_change(api: Any, parties: Parties, lot_id: str, who: str, seq: int, note: str) -> dict[str, Any]:
+    """contractChangeDecline by `who`: a decline by the other party, a withdrawal by the proposer's side."""
+    body = await api.gql(
+        CHANGE_DECLINE, {"input": {"lotId": lot_id, "seq": seq, "note": note}}, token=await parties.token(who)
+    )
+    return body["data"]["contractChangeDecline"]  # type: ignore[no-any-return]
+
+
+async def agreed_change(
+    api: Any, parties: Parties, tmp_path: Path, lot_id: str, ground: str, amount_fen: int, rationale: str = "补充协议"
+) -> dict[str, Any]:
+    """A change the tenderer proposes and both parties sign (the tenderer, then the winner): in force. The contract."""
+    proposed = await propose_change(api, parties, tmp_path, lot_id, "tenderer", ground, amount_fen, rationale)
+    assert proposed["__typename"] == "ContractUpdated", proposed
+    seq = max(p["seq"] for p in proposed["contract"]["proposals"])
+    content = proposal(proposed["contract"], seq)["toSign"]
+    for who in ("tenderer", "winner"):
+        signed = await sign_change(api, parties, lot_id, who, seq, content)
+        assert signed["__typename"] == "ContractUpdated", signed
+    assert proposal(signed["contract"], seq)["status"] == "EFFECTIVE", signed
+    return signed["contract"]  # type: ignore[no-any-return]
 
 
 async def accept(

@@ -1,6 +1,8 @@
 """A signed contract's changes and early end, against the database: a non-substantive change of an engineering
 contract is recorded but not announced, a supplement is announced, a termination is announced and closes the
-contract in the OCDS record; files must be the lot's current contract documents."""
+contract in the OCDS record; files must be the lot's current contract documents. Each is proposed by one party and
+takes effect once both signed (the signatures' checks are the scenario's: here both are taken as given); a proposal
+changes nothing, and only one waits at a time."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from domain.documents.models import Document
 from domain.publication.models import Announcement
 from domain.results import contracts
 from domain.results import services as results
-from domain.results.models import Award, Contract
+from domain.results.errors import ContractChangePending
+from domain.results.models import Award, Contract, ContractChange
 from tests.domain.disclosure.test_ocds import assert_valid
 from tests.support.results import evaluated_lot
 
@@ -57,6 +60,17 @@ async def signed(manual_clock):  # type: ignore[no-untyped-def]
     return t, made
 
 
+async def agreed(t, row: ContractChange) -> ContractChange:  # type: ignore[no-untyped-def]
+    """Both parties' signatures taken as given: the proposal takes effect as contracts.sign_change makes it."""
+    lot = await results.Lot.get(id=t.lot.id)
+    project = await results.Project.get(id=lot.project_id)
+    made = await Contract.get(lot_id=t.lot.id)
+    await contracts._take_effect(t.tenderer, lot, project, made, row)
+    row.status, row.decided_at = "effective", clock.now()
+    await row.save()
+    return row
+
+
 async def test_changes_are_announced_where_the_law_asks_and_a_termination_closes_the_contract(db, manual_clock):
     # given an engineering lot's signed contract and two agreement files
     t, made = await signed(manual_clock)
@@ -65,9 +79,15 @@ async def test_changes_are_announced_where_the_law_asks_and_a_termination_closes
     quiet = await contracts.change_contract(
         t.tenderer, t.lot.id, "non_substantive", "变更项目负责人", made.price_fen, [same.id]
     )
+    with pytest.raises(ContractChangePending):
+        await contracts.change_contract(t.tenderer, t.lot.id, "supplement", "增加", made.price_fen + 1, [more.id])
+    assert (quiet.status, (await Contract.get(lot_id=t.lot.id)).amount_fen) == ("proposed", made.price_fen)
+    quiet = await agreed(t, quiet)
     loud = await contracts.change_contract(
         t.tenderer, t.lot.id, "supplement", "增加配套工程", made.price_fen * 105 // 100, [more.id]
     )
+    assert loud.announcement_id is None  # proposed: nothing announced yet
+    loud = await agreed(t, loud)
     # then only the change of amount is announced (engineering: 招标投标法 第四十六条 has no change notice)
     assert quiet.announcement_id is None
     notice = await Announcement.get(id=loud.announcement_id)
@@ -80,7 +100,10 @@ async def test_changes_are_announced_where_the_law_asks_and_a_termination_closes
         await contracts.terminate(t.tenderer, t.lot.id, "breach", "承包人严重违约", [other.id])
     assert refused.value.field == "documentIds.0"
     manual_clock.advance(timedelta(days=30))
-    ended = await contracts.terminate(t.tenderer, t.lot.id, "breach", "承包人严重违约", [more.id])
+    proposal = await contracts.terminate(t.tenderer, t.lot.id, "breach", "承包人严重违约", [more.id])
+    assert (await Contract.get(lot_id=t.lot.id)).status == "active"
+    await agreed(t, proposal)
+    ended = await Contract.get(lot_id=t.lot.id)
     # then it is closed and announced, and nothing more may change it
     assert ended.status == "terminated"
     assert (await Announcement.get(id=ended.termination_announcement_id)).type == "contract_change"
