@@ -122,6 +122,8 @@ def _award_blockers() -> None:
     cancellations.register_unanswered(objections.cancellation_objection_waits)
     award_sequence.plug_upheld(complaints.upheld_on)
     result_files.plug(document_references.current_clean)
+    # a sold auction, reverse auction or listing awards its winner, whose contract follows as a tender's
+    auctions.plug_sale(results.award_sale)
 
 
 async def _suspension_reason(lot_id: int) -> str | None:
