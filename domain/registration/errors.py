@@ -40,11 +40,15 @@ class RegistrantsSecret(DomainError):
 
 
 class NotInvited(DomainError):
-    """招标投标法 第十七条: an invited tender takes bids only from the entities it invited (投标邀请书)."""
+    """招标投标法 第十七条: an invited tender takes bids only from the entities it invited (投标邀请书); 财政部令第74号
+    第十二条 and 财库〔2014〕214号 第六条: a negotiation or consultation only from the suppliers it invited."""
 
     code = "NOT_INVITED"
-    message_zh = "该标段为邀请招标，仅受邀请的主体可以报名和投标"
-    message_en = "This lot is an invited tender: only the organisations invited may register and bid"
+    message_zh = "该标段采用邀请方式（邀请招标、竞争性谈判或磋商），仅受邀请的主体可以报名和投标（响应）"
+    message_en = (
+        "This lot invites its participants (invited tender, negotiation or consultation): only the organisations "
+        "invited may register and bid"
+    )
 
 
 class QuestionsClosed(DomainError):
