@@ -52,6 +52,7 @@ from domain.documents import holds as document_holds
 from domain.documents import references as document_references
 from domain.evaluation import draw as expert_draw
 from domain.evaluation import notices as expert_notices
+from domain.evaluation import witnesses
 from domain.evaluation.models import ExpertNotice
 from domain.experts import service as expert_pool
 from domain.guarantees import release as guarantee_release
@@ -119,6 +120,7 @@ def _award_blockers() -> None:
     results.register_award_blocker(suspension.suspended)
     # the draw leaves out the experts the pool keeps out: suspended, busy that day, a declared conflict (domain/experts)
     expert_draw.plug_exclusion(expert_pool.excluded)
+    opening.plug_attendee(witnesses.assigned)  # 见证: assigned witnesses watch the opening
     cancellations.register_unanswered(objections.cancellation_objection_waits)
     award_sequence.plug_upheld(complaints.upheld_on)
     result_files.plug(document_references.current_clean)

@@ -35,7 +35,6 @@ from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.queries import column
 from domain.common.storage import lock
-from domain.evaluation import alerts as evaluation_alerts
 from domain.evaluation import signing, witnesses
 from domain.evaluation.draw import committee
 from domain.evaluation.errors import CommitteeIncomplete as CommitteeIncomplete
@@ -371,7 +370,7 @@ async def bids_for(actor: Actor, lot_id: int) -> list[BidView]:
 
         bids = await qualification.scored_bids(evaluation, bids)  # once the review rejected some, the others
         if actor.expert_id is not None and actor.expert_id in [int(m) for m in evaluation.committee]:
-            await signing.bids_opened(evaluation, actor.expert_id)  # when its sheet's time starts (alerts)
+            await signing.bids_opened(evaluation, actor.expert_id)  # its sheet's time starts (evaluation alerts)
     names = {o.id: o.name for o in await Organisation.filter(id__in=[b.organisation_id for b in bids])}
     return [
         BidView(
@@ -510,7 +509,6 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
         ),
         SYSTEM,
     )
-    await evaluation_alerts.evaluate(evaluation, lot, project)  # 专家评审异常行为 (Wuhan 二(四)4)
     await qualification.tell_rejected(evaluation, rejected)
     if failed:
         await _fail(lot, len(bids) + len(rejected))

@@ -1,11 +1,12 @@
-"""The outbox consumer that evaluates collusion signals when a lot's bids are opened or its auction ends."""
+"""The outbox consumer that evaluates collusion signals when a lot's bids are opened or its auction ends, and
+abnormal evaluation signals when its evaluation report is made."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from domain.common.models import OutboxEvent
-from domain.supervision import alerts
+from domain.supervision import alerts, evaluation_alerts
 
 ENDED_AUCTION_PHASES = ("sold", "failed")
 
@@ -31,3 +32,5 @@ class SupervisionConsumer:
             lot_id = lot_to_check(event)
             if lot_id is not None:
                 await alerts.evaluate_lot(lot_id)
+            if event.type == "evaluation.reported" and event.outcome == "success":
+                await evaluation_alerts.evaluate_lot(int(event.payload["lot_id"]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -30,7 +31,6 @@ from domain.common.errors import DomainError, NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_shared
-from domain.evaluation.records import WitnessAssignment
 from domain.publication.announcements import announce
 from domain.publication.errors import LotSuspended
 from domain.publication.models import Lot, Project
@@ -510,6 +510,15 @@ class RecordNotVisible(DomainError):
     exposed: ClassVar[dict[str, str]] = {}
 
 
+_attendees: list[Callable[[Actor, int], Awaitable[bool]]] = []
+
+
+def plug_attendee(check: Callable[[Actor, int], Awaitable[bool]]) -> None:
+    """Lets others watch a lot's opening too (witnesses assigned to it); idempotent."""
+    if check not in _attendees:
+        _attendees.append(check)
+
+
 async def may_watch(actor: Actor, lot: Lot) -> bool:
     """Who watches the opening while it runs: operators, the supervisors of the lot's category, its tenderer
     (and agency), its bidders and its assigned witnesses."""
@@ -518,8 +527,9 @@ async def may_watch(actor: Actor, lot: Lot) -> bool:
         return True
     if actor.org_id is None:
         return False
-    if actor.has(Role.WITNESS) and await WitnessAssignment.exists(lot_id=lot.id, user_id=actor.user_id):
-        return True  # 见证: the witnesses assigned to the lot, read-only
+    for attends in _attendees:  # 见证: the witnesses assigned to the lot, read-only (plugged at domain/wiring)
+        if await attends(actor, lot.id):
+            return True
     return actor.org_id in (project.tenderer_id, project.agency_id) or await SealedBid.exists(
         lot_id=lot.id, organisation_id=actor.org_id
     )

@@ -1,6 +1,7 @@
-"""Abnormal evaluation alerts (专家评审异常行为预警, Wuhan 二(四)4): raised when a lot's report is made, into the
-supervisors' alert queue (domain/supervision/alerts.py) with their evidence, seen by the supervisors of the lot's
-category only. One alert per lot and signal; its evidence names each expert concerned.
+"""Abnormal evaluation alerts (专家评审异常行为预警, Wuhan 二(四)4): raised when a lot's report is made (the outbox
+consumer, on evaluation.reported), into the supervisors' alert queue (domain/supervision/alerts.py) with their
+evidence, seen by the supervisors of the lot's category only. One alert per lot and signal; its evidence names
+each expert concerned.
 
 - expert_outlier (comprehensive scoring): on at least `outlier_min_share` of the bids, an expert's points
   (technical + commercial) lie further from the committee's median than `outlier_iqr_factor` times the
@@ -166,8 +167,13 @@ async def _raise(lot: Lot, project: Project, signal: queue.Signal, evidence: dic
     )
 
 
-async def evaluate(evaluation: Evaluation, lot: Lot, project: Project, t: EvaluationThresholds = THRESHOLDS) -> None:
-    """Raises the abnormal-evaluation alerts the lot's sheets show; in the transaction that makes the report."""
+async def evaluate_lot(lot_id: int, t: EvaluationThresholds = THRESHOLDS) -> None:
+    """Raises the abnormal-evaluation alerts the sheets of the lot's reported evaluation show (once per signal)."""
+    evaluation = await Evaluation.get_or_none(lot_id=lot_id)
+    lot = await Lot.get_or_none(id=lot_id)
+    if evaluation is None or lot is None or evaluation.report is None:
+        return
+    project = await Project.get(id=lot.project_id)
     members = [int(m) for m in evaluation.committee]
     scores = list(await Score.filter(evaluation_id=evaluation.id, expert_id__in=members))
     by_member: dict[int, list[Score]] = defaultdict(list)
