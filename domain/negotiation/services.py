@@ -311,8 +311,7 @@ async def start(
             suppliers=len(suppliers),
             min_bids=int(locked.config.get("min_bids", 3)),
         )
-        num, den = invitations.purchaser_share
-        if by_purchaser * den > recommended * num:
+        if invitations.purchaser_over_share(by_purchaser, recommended):
             raise PurchaserRecommendsTooMany(purchaser=by_purchaser, total=recommended)
         settings = evaluation_settings(Procedure(locked.procedure), locked.config)
         assert settings is not None  # a negotiated procedure

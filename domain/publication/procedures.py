@@ -277,6 +277,11 @@ class InvitationRule:
     purchaser_share: tuple[int, int]  # the purchaser's recommendations at most this share of all recommendations
     basis: str
 
+    def purchaser_over_share(self, by_purchaser: int, recommended: int) -> bool:
+        """Whether the purchaser recommended more than its share of the suppliers recommended."""
+        num, den = self.purchaser_share
+        return by_purchaser * den > recommended * num
+
 
 _NON_TENDER_INVITATION = frozenset(
     {InvitationMethod.ANNOUNCEMENT, InvitationMethod.POOL_DRAW, InvitationMethod.RECOMMENDATION}

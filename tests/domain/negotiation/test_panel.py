@@ -69,3 +69,16 @@ def test_negotiations_invite_by_announcement_pool_draw_or_recommendation_and_inv
     assert "第十二条" in negotiation.basis
     assert tender.methods == {InvitationMethod.LETTER}
     assert invitation_rule(Procedure.OPEN_TENDER) is None
+
+
+def test_the_purchaser_recommends_at_most_half_of_the_suppliers_recommended() -> None:
+    # given the negotiation's invitation rule (财政部令第74号 第十二条: 不得高于推荐供应商总数的50%)
+    rule = invitation_rule(Procedure.COMPETITIVE_NEGOTIATION)
+    assert rule is not None
+
+    # when / then
+    assert not rule.purchaser_over_share(1, 2)
+    assert not rule.purchaser_over_share(0, 0)
+    assert not rule.purchaser_over_share(2, 4)
+    assert rule.purchaser_over_share(2, 3)
+    assert rule.purchaser_over_share(1, 1)
