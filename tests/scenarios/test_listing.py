@@ -1,5 +1,7 @@
 """State-owned property listed (挂牌) for ten days and more: one offer sells at it, three offers turn into an online
-auction with the same bidders (挂牌转竞价), none fails it; an offer once the listing ended is a typed error."""
+auction with the same bidders (挂牌转竞价), none fails it; an offer once the listing ended is a typed error. A sale, by
+listing or by the auction after it, is awarded to its buyer, and the transfer contract (产权交易合同) is signed by the
+transferor and the buyer with their certificates, announced, accepted and its performance published."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 from tests import factories as f
 from tests.scenarios.test_auction import NUMBER, STATE, Bidder, at, bidders, inbox_kinds
 from tests.scenarios.test_publication import PROJECT_CREATE, publish
+from tests.support import contract_flow
 from tests.support.bank import Bank
 
 CONFIGURE = """mutation($input: ListingConfigureInput!) { listingConfigure(input: $input) {
@@ -27,9 +30,11 @@ OFFERS = "query($lotId: ID!) { listingOffers(lotId: $lotId) { seq amountFen bidd
 MY_NUMBER = "query($lotId: ID!) { myListingBidderNumber(lotId: $lotId) }"
 AUCTION = """query($lotId: ID!) { auction(lotId: $lotId) {
   fromListing phase seq currentPriceFen leadingBidderNo minNextBidFen startsAt } }"""
-RESULT = """query($lotId: ID!) { node(id: $lotId) { ... on Lot { status } } }"""
+RESULT = """query($lotId: ID!) { node(id: $lotId) { ... on Lot { status tradeCode } } }"""
+AWARD = """query($lotId: ID!) { lotResult(lotId: $lotId) { award { priceFen confirmationNo winner } } }"""
 ANNOUNCEMENTS = """query { announcements(first: 20) { edges { node { title type } } } }"""
 
+TRANSFERORS: dict[str, str] = {}  # a listed lot's transferor's phone
 PRICE = 50_000_000  # 500,000.00 yuan
 STEP = 500_000
 RESERVE = 52_000_000
@@ -37,8 +42,9 @@ RESERVE = 52_000_000
 
 async def listing_lot(api: Any, clock: Any, operator: str) -> tuple[str, datetime, datetime]:
     """A listing of state-owned property with a 2% deposit, published now: the listing period runs from day 20 to
-    day 31; the auction that may follow starts 30 minutes after it, with 30 minutes of free bidding."""
-    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    day 31; the auction that may follow starts 30 minutes after it, with 30 minutes of free bidding. The transferor's
+    phone is in TRANSFERORS under the lot's id."""
+    _, phone, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
     starts = clock.now() + timedelta(days=20)
     ends = starts + timedelta(days=11)
     project = {
@@ -57,6 +63,7 @@ async def listing_lot(api: Any, clock: Any, operator: str) -> tuple[str, datetim
     created = (await api.gql(PROJECT_CREATE, {"input": project}, token=tenderer))["data"]["projectCreate"]
     assert created["__typename"] == "ProjectCreated", created
     lot_id = created["project"]["lots"][0]["id"]
+    TRANSFERORS[lot_id] = phone
     rules = {
         "lotId": lot_id,
         "listingPriceFen": PRICE,
@@ -86,7 +93,23 @@ async def listing(api: Any, lot_id: str) -> dict[str, Any]:
     return (await api.gql(LISTING, {"lotId": lot_id}))["data"]["listing"]  # type: ignore[no-any-return]
 
 
-async def test_one_offer_at_the_end_sells_at_that_offer_and_a_late_offer_is_refused(api, manual_clock):
+async def sale_to_contract(api: Any, clock: Any, tmp_path: Any, lot_id: str, buyer: Bidder, price: int) -> None:
+    """The sold lot is awarded to `buyer` at `price`; the transferor and the buyer sign the transfer contract, which is
+    announced, accepted and performed."""
+    result = (await api.gql(AWARD, {"lotId": lot_id}))["data"]["lotResult"]
+    assert result["award"]["priceFen"] == price, result
+    code = (await api.gql(RESULT, {"lotId": lot_id}))["data"]["node"]["tradeCode"]
+    parties = await contract_flow.contract_parties(api, clock, TRANSFERORS[lot_id], buyer.phone)
+    contract = await contract_flow.signed_contract(api, parties, tmp_path, lot_id, code, price)
+    assert (contract["originalFen"], contract["status"]) == (price, "ACTIVE")
+    done = await contract_flow.accepted_and_performed(api, clock, parties, tmp_path, lot_id)
+    assert done["status"] == "COMPLETED"
+    titles = [e["node"]["title"] for e in (await api.gql(ANNOUNCEMENTS))["data"]["announcements"]["edges"]]
+    assert any(t.endswith("合同公告") for t in titles)
+    assert any(t.endswith("履约信息") for t in titles)
+
+
+async def test_one_offer_at_the_end_sells_at_that_offer_and_a_late_offer_is_refused(api, manual_clock, tmp_path):
     # given a listing, two registrants who paid their deposits
     operator = await f.operator_token(api)
     bank = await Bank.open(api, operator)
@@ -135,8 +158,14 @@ async def test_one_offer_at_the_end_sells_at_that_offer_and_a_late_offer_is_refu
     await buyer.fresh()
     assert "LISTING_ENDED" in await inbox_kinds(api, buyer.token)
 
+    # when the transferor and the buyer sign the transfer contract (产权交易合同) at the price, then it is performed
+    # then it is in force, announced, and completed with its performance published
+    await sale_to_contract(api, manual_clock, tmp_path, lot_id, buyer, RESERVE)
 
-async def test_three_offers_turn_into_an_auction_with_the_same_bidders_which_runs_to_its_end(api, manual_clock):
+
+async def test_three_offers_turn_into_an_auction_with_the_same_bidders_which_runs_to_its_end(
+    api, manual_clock, tmp_path
+):
     # given a listing with four registrants who paid, one of whom never offers
     operator = await f.operator_token(api)
     bank = await Bank.open(api, operator)
@@ -209,6 +238,10 @@ async def test_three_offers_turn_into_an_auction_with_the_same_bidders_which_run
     await a.fresh()
     assert {"LISTING_ENDED", "AUCTION_WON", "AUCTION_OUTBID"} <= await inbox_kinds(api, b.token)
     assert {"LISTING_ENDED", "AUCTION_OUTBID"} <= await inbox_kinds(api, a.token)
+
+    # when the transferor and the auction's winner sign the transfer contract at the hammer price
+    # then it is in force, announced, and completed with its performance published
+    await sale_to_contract(api, manual_clock, tmp_path, lot_id, b, PRICE + 6 * STEP)
 
 
 async def test_a_listing_without_an_offer_fails(api, manual_clock):
