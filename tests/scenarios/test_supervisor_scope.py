@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from domain.access import scope
@@ -93,6 +94,7 @@ NOT_LOT_BOUND = {
     "organisations": "organisations belong to no lot (supervisors review them whatever their category)",
     "organisation": "an organisation belongs to no lot",
     "experts": "the expert pool belongs to no lot",
+    "expertApplications": "applications to the expert pool belong to no lot (operators, or the applicant's own)",
     "auditVerify": "checks the chain's hashes, returns no entry",
     "searchAnnouncements": "published announcements are public (公开)",
     "searchAnnouncementsConnection": "published announcements are public (公开)",
@@ -118,6 +120,8 @@ NOT_LOT_BOUND = {
     "myListingBidderNumber": "the caller organisation's own listing entry",
     "myQualificationOutcome": "the caller organisation's own bid's qualification outcome",
     "myScoreSheet": "the signed-in expert's own sheet",
+    "myExpertCertificates": "the signed-in expert's own certificates",
+    "myWitnessLots": "the signed-in witness's own assignments",
     "myComplaints": "the caller organisation's own complaints",
     "myObjections": "the caller organisation's own objections",
     "reportStatus": "answers to whoever holds the tracking code",
@@ -322,7 +326,9 @@ async def a_lot_with_every_record(manual_clock: Any) -> tuple[Tender, dict[str, 
     return tender, gids, markers
 
 
-def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str, list[dict[str, Any]]]:
+def lot_bound_calls(
+    gids: dict[str, list[str]], purposes: list[str], committee: Sequence[int] = ()
+) -> dict[str, list[dict[str, Any]]]:
     """The arguments each lot-bound query is walked with: the lot, its objects, or none for a list."""
     lot = {"lotId": gids["Lot"][0]}
     year = {"period": "YEAR", "startsOn": "2026-01-01", "endsOn": "2027-12-31"}
@@ -350,6 +356,7 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "lotNotices",
                 "lotNoticesConnection",
                 "expertNotices",
+                "expertConflictReports",
                 "lotQuestions",
                 "lotClarifications",
                 "lotInvitations",
@@ -363,8 +370,12 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "qualificationReview",
                 "lotCreditIncentives",
                 "lotCreditCommitments",
+                "evaluationSignatures",
+                "witnessRecords",
+                "witnessRecordToSign",
             )
         },
+        "evaluationToSign": [{**lot, "kind": "SHEET"}, {**lot, "kind": "REPORT"}],
         **{
             name: [{}]
             for name in (
@@ -374,10 +385,13 @@ def lot_bound_calls(gids: dict[str, list[str]], purposes: list[str]) -> dict[str
                 "overdueComplaints",
                 "overdueObjections",
                 "supervisedReports",
+                "expertStatistics",
                 "supervisedCreditRepairs",
             )
         },
         "collusionAlerts": [{}, lot],
+        "expertFees": [{}, lot],
+        "expertRecord": [{"expertId": to_global_id("Expert", e)} for e in committee],
         "collusionAlert": [{"id": g} for g in gids["CollusionAlert"]],
         "complaint": [{"id": g} for g in gids["Complaint"]],
         "objection": [{"id": g} for g in gids["Objection"]],
@@ -426,7 +440,7 @@ KEEPER_READS = {
 async def test_every_query_a_supervisor_can_call_returns_nothing_of_a_lot_of_another_category(api, manual_clock):
     # given an engineering lot with every kind of record, the supervisors of its category and of another, and
     # a bidder that has nothing to do with the lot
-    _, gids, markers = await a_lot_with_every_record(manual_clock)
+    tender, gids, markers = await a_lot_with_every_record(manual_clock)
     await api.dispatch()
     operator = await f.operator_token(api)
     keeper = await f.login(api, await category_supervisor_phone(api, operator, "ENGINEERING_CONSTRUCTION"))
@@ -435,7 +449,7 @@ async def test_every_query_a_supervisor_can_call_returns_nothing_of_a_lot_of_ano
     served = (await api.gql(INTROSPECT, token=other))["data"]["__schema"]
     fields = {q["name"]: q for q in served["queryType"]["fields"]}
     purposes = (await api.gql(PURPOSE_VALUES))["data"]["__type"]["enumValues"]
-    calls = lot_bound_calls(gids, [v["name"] for v in purposes])
+    calls = lot_bound_calls(gids, [v["name"] for v in purposes], tender.committee)
     selections = Selections(served["types"])
     # then every query is classified: walked below, or not bound to a lot for a stated reason
     assert set(fields) - set(NOT_LOT_BOUND) - set(calls) == set(), "classify the new queries here"
