@@ -58,6 +58,7 @@ from domain.experts import service as expert_pool
 from domain.guarantees import release as guarantee_release
 from domain.guarantees import workflows as guarantee_workflows
 from domain.guarantees.models import Guarantee
+from domain.negotiation import files as negotiation_files
 from domain.negotiation import services as negotiation
 from domain.negotiation import workflows as negotiation_workflows
 from domain.negotiation.models import Negotiation
@@ -124,6 +125,7 @@ def _award_blockers() -> None:
     cancellations.register_unanswered(objections.cancellation_objection_waits)
     award_sequence.plug_upheld(complaints.upheld_on)
     result_files.plug(document_references.current_clean)
+    negotiation_files.plug(document_references.held_by)  # a round's document names files on its thread
     # a sold auction, reverse auction or listing awards its winner, whose contract follows as a tender's
     auctions.plug_sale(results.award_sale)
 

@@ -50,6 +50,7 @@ from domain.evaluation.models import ExpertDraw
 from domain.evaluation.scoring import MAX_CANDIDATES, BidFacts, Judgement, check_sheet, rank
 from domain.evaluation.states import DrawStatus
 from domain.negotiation import events as ev
+from domain.negotiation import files as negotiation_files
 from domain.negotiation.errors import (
     FinalOfferOutsideWindow,
     FinalOffersNotCalled,
@@ -186,7 +187,8 @@ def _panel_audience(negotiation: Negotiation, project: Project, *orgs: int) -> A
 
 
 def _documents(value: Sequence[dict[str, str]] | None) -> list[dict[str, str]]:
-    """Documents named by their file name and SHA-256 (the files go up through documentUploadStart)."""
+    """Documents named by their file name and SHA-256 (the files go up through documentUploadStart, purpose
+    negotiation_document, on the supplier's thread; post checks they are there)."""
     items = list(value or [])
     if len(items) > MAX_DOCUMENTS:
         raise InvalidInput(field="documents")
@@ -430,7 +432,12 @@ async def post(
         else:
             raise NotFound()
         TABLE.fire(negotiation.status, "exchange", by=actor)
-        await _standing(negotiation, party)
+        row = await _standing(negotiation, party)
+        if files:  # each file named was handed in on this supplier's thread (documentUploadStart)
+            found = await negotiation_files.held(row.id, [d["sha256"] for d in files]) if row is not None else set()
+            for i, d in enumerate(files):
+                if d["sha256"] not in found:
+                    raise InvalidInput(field=f"documents.{i}")
         message = await NegotiationMessage.create(
             negotiation_id=negotiation.id,
             lot_id=lot.id,

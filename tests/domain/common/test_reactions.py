@@ -13,6 +13,7 @@ from domain.common.errors import PermissionDenied
 from domain.common.events import Audience, DomainEvent
 from domain.common.models import OutboxEvent, SchedulerLease
 from domain.common.reactions import Reactions, decode
+from domain.complaints.events import LotSuspensionLifted
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 from domain.publication.events import LotStatusChanged
 from domain.registration.services import RegistrationWithdrawn
@@ -131,6 +132,7 @@ def test_the_composition_root_wires_every_business_workflow():
         ("tendering", LotStatusChanged, "domain.tendering.workflows"),
         ("tendering", wired[3][1], "domain.tendering.workflows"),
         ("invitations", LotStatusChanged, "domain.registration.invitations"),
+        ("negotiation", LotSuspensionLifted, "domain.negotiation.workflows"),
         ("security", LotStatusChanged, "domain.deposits.workflows"),
         ("security", LotStatusChanged, "domain.guarantees.workflows"),
         ("security", RegistrationWithdrawn, "domain.deposits.workflows"),
