@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from domain.common.errors import DomainError
 
 
@@ -17,7 +15,6 @@ class ApplicationReviewed(DomainError):
     code = "EXPERT_APPLICATION_REVIEWED"
     message_zh = "该申请已审核（{status}）"
     message_en = "The application was already reviewed ({status})"
-    exposed: ClassVar[dict[str, str]] = {"status": "str"}
 
 
 class ExpertNotInPool(DomainError):
