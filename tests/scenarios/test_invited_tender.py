@@ -1,5 +1,7 @@
 """An invited tender (邀请招标): published only with three invitees, each told; only the invited register and bid,
-and an uninvited entity is refused with a typed error."""
+and an uninvited entity is refused with a typed error; the three invitees' bids are opened, the candidates publicised,
+the lowest awarded, and the contract signed by the tenderer and the winner with their certificates, announced,
+accepted and performed."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
 from tests.scenarios.test_clarifications import CLARIFY
 from tests.scenarios.test_publication import DRAFT, PROJECT_CREATE, PUBLISH, road_project
-from tests.scenarios.test_results import inbox
+from tests.scenarios.test_results import AWARD, bid, inbox, opened, status_of
+from tests.scenarios.test_results import PUBLISH as CANDIDATES_PUBLISH
 from tests.scenarios.test_sealed_bids import submit
+from tests.support import contract_flow
 
 INVITE = """mutation($input: LotInviteInput!) { lotInvite(input: $input) {
   __typename ... on LotInvited { invitations { id organisationName sentAt } }
@@ -21,7 +25,12 @@ INVITATIONS = "query($lotId: ID!) { lotInvitations(lotId: $lotId) { organisation
 MINE = "query { myInvitations { organisationName sentAt } }"
 
 
-async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_clock):
+PRICES = [1_020_000_00, 998_000_00, 1_005_000_00]  # the invitees' bids, in invitation order
+
+
+async def test_only_the_invited_register_and_bid_and_each_is_told_and_the_tender_runs_to_the_contract(
+    api, manual_clock, tmp_path
+):
     # given an invited-tender lot of a tenderer, three bidders it means to invite and one it does not
     operator = await f.operator_token(api)
     _, tenderer_phone, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
@@ -84,13 +93,12 @@ async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_cl
     strange_bid = await submit(api, stranger, lot["id"], seal(new_key(), lot["tradeCode"], 1_000_000_00, {}))
     guest = await f.login(api, invited[0][1])
     welcome = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=guest))["data"]["lotRegister"]
-    guest_bid = await submit(api, guest, lot["id"], seal(new_key(), lot["tradeCode"], 1_000_000_00, {}))
+    await bid(api, guest, lot["id"], lot["tradeCode"], PRICES[0])
     # then the stranger is refused, typed, and cannot bid; the invitee registers and bids
     assert strange["__typename"] == "NotInvited"
     assert strange["code"] == "NOT_INVITED"
     assert strange_bid["code"] == "NOT_REGISTERED"
     assert welcome["__typename"] == "LotRegistered"
-    assert guest_bid["__typename"] == "BidSubmitted"
 
     # when the tenderer clarifies the documents
     clarified = await api.gql(
@@ -104,3 +112,28 @@ async def test_only_the_invited_register_and_bid_and_each_is_told(api, manual_cl
     told = [[n["kind"] for n in await inbox(api, await f.login(api, phone))] for _, phone, _ in invited]
     assert [kinds.count("LOT_CHANGED") for kinds in told] == [1, 1, 1]
     assert "LOT_CHANGED" not in [n["kind"] for n in await inbox(api, await f.login(api, stranger_phone))]
+
+    # when the two other invitees register and bid, the bids are opened and the candidates publicised, then awarded
+    for (_, phone, _), price in zip(invited[1:], PRICES[1:], strict=True):
+        token = await f.login(api, phone)
+        joined = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=token))["data"]["lotRegister"]
+        assert joined["__typename"] == "LotRegistered", joined
+        await bid(api, token, lot["id"], lot["tradeCode"], price)
+    await opened(api, manual_clock, lot["id"], [phone for _, phone, _ in invited])
+    tenderer = await f.login(api, tenderer_phone)
+    published = (await api.gql(CANDIDATES_PUBLISH, {"input": {"lotId": lot["id"]}}, token=tenderer))["data"]
+    assert published["candidatesPublish"]["__typename"] == "CandidatesPublished", published
+    manual_clock.advance(timedelta(days=3, seconds=1))
+    tenderer = await f.login(api, tenderer_phone)
+    awarded = (await api.gql(AWARD, {"input": {"lotId": lot["id"]}}, token=tenderer))["data"]["resultAward"]
+    assert awarded["__typename"] == "LotAwarded", awarded
+    assert awarded["result"]["award"]["priceFen"] == min(PRICES)
+
+    # and the tenderer and the lowest invitee sign the contract, which is accepted and performed
+    winner_phone = invited[PRICES.index(min(PRICES))][1]
+    parties = await contract_flow.contract_parties(api, manual_clock, tenderer_phone, winner_phone)
+    contract = await contract_flow.signed_contract(api, parties, tmp_path, lot["id"], lot["tradeCode"], min(PRICES))
+    done = await contract_flow.accepted_and_performed(api, manual_clock, parties, tmp_path, lot["id"])
+    # then the contract is in force at the winning bid, announced, and completed with its performance published
+    assert (contract["originalFen"], done["status"]) == (min(PRICES), "COMPLETED")
+    assert await status_of(api, lot["id"]) == "COMPLETED"

@@ -1,5 +1,6 @@
-"""Government procurement by reverse auction (反向竞价): from the announcement to the result, the price going down by
-steps under a sealed ceiling (最高限价), the lowest bid winning."""
+"""Government procurement by reverse auction (反向竞价): from the announcement to the contract, the price going down by
+steps under a sealed ceiling (最高限价), the lowest bid winning; the purchaser and the supplier sign the procurement
+contract (政府采购合同) at the winning bid with their certificates, it is announced, accepted and performed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests import factories as f
 from tests.scenarios.test_auction import CONFIGURE, LOT, NUMBER, at, bidders, inbox_kinds, updates
 from tests.scenarios.test_live_events import next_message, ws_connect
 from tests.scenarios.test_publication import PROJECT_CREATE, publish
+from tests.support import contract_flow
 
 STATE = """query($lotId: ID!) { auction(lotId: $lotId) {
   descending phase seq currentPriceFen leadingBidderNo minNextBidFen maxNextBidFen reservePriceFen endsAt winnerName
@@ -29,12 +31,15 @@ BID = """mutation($input: BidPlaceInput!) { bidPlace(input: $input) {
 BUDGET = 100_000_000  # 1,000,000.00 yuan: the starting price, public
 STEP = 1_000_000  # 降价幅度 10,000.00 yuan
 CEILING = 97_000_000  # 最高限价 970,000.00 yuan: sealed
+BUYERS: dict[str, str] = {}  # a lot's purchaser's phone
+TRADE_CODE = """query($id: ID!) { node(id: $id) { ... on Lot { tradeCode } } }"""
 
 
 async def reverse_lot(api: Any, clock: Any, operator: str) -> tuple[str, str, datetime, datetime]:
     """A procurement lot bought by reverse auction, published now; entries close in 5 days, bidding starts an hour
-    later with 30 minutes of free bidding. Returns the lot, the buyer's token, the start and the countdown's start."""
-    _, _, buyer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    later with 30 minutes of free bidding. Returns the lot, the buyer's token, the start and the countdown's start;
+    the buyer's phone is in BUYERS under the lot's id."""
+    _, buyer_phone, buyer = await f.approved_org(api, operator, kinds=["TENDERER"])
     entry = clock.now() + timedelta(days=5)
     project = {
         "name": "青岛市某医院办公设备采购",
@@ -52,6 +57,7 @@ async def reverse_lot(api: Any, clock: Any, operator: str) -> tuple[str, str, da
     created = (await api.gql(PROJECT_CREATE, {"input": project}, token=buyer))["data"]["projectCreate"]
     assert created["__typename"] == "ProjectCreated", created
     lot_id = created["project"]["lots"][0]["id"]
+    BUYERS[lot_id] = buyer_phone
     starts = entry + timedelta(hours=1)
     rules = {
         "lotId": lot_id,
@@ -71,7 +77,9 @@ async def reverse_lot(api: Any, clock: Any, operator: str) -> tuple[str, str, da
     return lot_id, buyer, starts, starts + timedelta(minutes=30)
 
 
-async def test_a_reverse_auction_runs_down_under_its_sealed_ceiling_and_the_lowest_bid_wins(api, manual_clock):
+async def test_a_reverse_auction_runs_down_under_its_sealed_ceiling_and_the_lowest_bid_wins(
+    api, manual_clock, tmp_path
+):
     # given a reverse auction with a sealed ceiling and three registered suppliers, watched from a kiosk
     operator = await f.operator_token(api)
     lot_id, _, starts, timed = await reverse_lot(api, manual_clock, operator)
@@ -161,6 +169,17 @@ async def test_a_reverse_auction_runs_down_under_its_sealed_ceiling_and_the_lowe
         assert "AUCTION_OUTBID" in await inbox_kinds(api, c.token)
     finally:
         await kiosk.close()
+
+    # when the purchaser drafts the procurement contract at the winning bid and both parties sign it
+    code = (await api.gql(TRADE_CODE, {"id": lot_id}))["data"]["node"]["tradeCode"]
+    parties = await contract_flow.contract_parties(api, manual_clock, BUYERS[lot_id], b.phone)
+    contract = await contract_flow.signed_contract(api, parties, tmp_path, lot_id, code, CEILING - 6 * STEP)
+    done = await contract_flow.accepted_and_performed(api, manual_clock, parties, tmp_path, lot_id)
+    # then it is in force at the winning bid, announced, and completed with its performance published
+    assert (contract["originalFen"], contract["status"]) == (CEILING - 6 * STEP, "ACTIVE")
+    assert done["status"] == "COMPLETED"
+    types = [e["node"]["type"] for e in (await api.gql(ANNOUNCEMENTS))["data"]["announcements"]["edges"]]
+    assert {"CONTRACT", "PERFORMANCE"} <= set(types)
 
 
 async def test_a_reverse_auction_without_a_bid_under_the_ceiling_fails(api, manual_clock):
