@@ -270,7 +270,7 @@ async def test_a_competitive_negotiation_over_two_rounds_ends_in_a_contract_at_t
     # and a document naming a file never handed in on the supplier's thread is refused
     unknown = {"lotId": lot.lot_id, "text": "见附件", "documents": [{"name": "未上传.pdf", "sha256": "ab" * 32}]}
     refused_file = await op(api, "NegotiationPost", {"input": unknown}, second)
-    assert (refused_file["__typename"], refused_file["field"]) == ("FieldError", "documents.0")
+    assert (refused_file["__typename"], refused_file["field"]) == ("InvalidInput", "documents.0")
 
     # and the eliminated supplier knows after which round and why, may no longer post, and was told
     gone = talks["eliminated"]["supplier"]
