@@ -96,6 +96,14 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("TooFewSuppliers", "size"): "The fewest suppliers the negotiation needs (the lot's min_bids).",
     ("FinalOfferOutsideWindow", "opens_at"): "When the final-offer window opened.",
     ("FinalOfferOutsideWindow", "closes_at"): "When the final-offer window closed (or closes): server time.",
+    ("PanelComposition", "minimum"): "The fewest members the panel needs (3, or 5 at the public-tender threshold).",
+    ("PanelComposition", "experts"): "The drawn experts on the panel.",
+    ("PanelComposition", "representatives"): "The purchaser's representatives named for the panel.",
+    ("PanelComposition", "fault"): "What breaks the rule: too_few, even or too_few_experts.",
+    ("PurchaserRecommendsTooMany", "purchaser"): "How many of the suppliers recommended the purchaser recommended.",
+    ("PurchaserRecommendsTooMany", "total"): "How many suppliers were recommended in all.",
+    ("TooFewInvited", "size"): "The fewest suppliers to invite (the lot's min_bids).",
+    ("SupplierEliminated", "round"): "The round after which the panel eliminated the supplier.",
 }
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."
 _MESSAGE = "Human-readable explanation, in the caller's language (zh-CN by default, English on request)."
