@@ -40,7 +40,9 @@ describe_values(
         "GUARANTOR": "Issues bid guarantees (保函): a bank, insurer or guarantee company.",
         "SUPERVISOR": "Supervises trading in its categories (行政监督部门); created by operators.",
         "OPERATOR": "Runs the platform (公共资源交易中心); created by operators.",
-        "WITNESS": "Witnesses openings and evaluations of the lots it is assigned (见证), read-only; created by operators.",
+        "WITNESS": (
+            "Witnesses openings and evaluations of the lots it is assigned (见证), read-only; created by operators."
+        ),
     },
 )
 CatalogueCategory: TypeAlias = Category

@@ -260,7 +260,13 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("NegotiationSuppliers", lambda w: {"lotId": w.lot_id}, TENDERER),
     (
         "NegotiationEliminate",
-        lambda w: {"input": {"lotId": w.lot_id, "organisationId": to_global_id("Organisation", 1), "reason": "技术响应不满足要求"}},
+        lambda w: {
+            "input": {
+                "lotId": w.lot_id,
+                "organisationId": to_global_id("Organisation", 1),
+                "reason": "技术响应不满足要求",
+            }
+        },
         TENDERER,
     ),
     ("FinalOfferSubmit", lambda w: {"input": {"lotId": w.lot_id, "sealedOffer": w.got["sealed"]}}),
