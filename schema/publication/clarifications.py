@@ -126,9 +126,7 @@ class Invitation(Node):
         description="How it was invited: letter (邀请招标), announcement, pool_draw or recommendation (谈判/磋商, "
         "财政部令第74号 第十二条)."
     )
-    recommended_by: str | None = strawberry.field(
-        description="A recommendation: purchaser or expert; null otherwise."
-    )
+    recommended_by: str | None = strawberry.field(description="A recommendation: purchaser or expert; null otherwise.")
 
     @fields.field(description="The invited tender's lot.")
     async def lot(self) -> Lot | None:
