@@ -482,7 +482,8 @@ async def bench_sms_tencent(cfg: Settings, tmp: Path) -> tuple[Phase, Phase]:
 
     from notifications.sms.base import SmsMessage, SmsOutcome
     from notifications.sms.tencent import TencentSms
-    from tests.support.tencent_sms_stub import TencentSmsStub, tc3_signature
+    from tests.support.tencent_sms_stub import SERVICE, TencentSmsStub
+    from tests.support.tencent_tc3 import tc3_signature
 
     secret_id, secret_key, app_id = TencentSmsStub.secret_id, TencentSmsStub.secret_key, TencentSmsStub.sdk_app_id
     no_limit = ("--limit-30s", "0", "--limit-hour", "0", "--limit-day", "0")
@@ -523,7 +524,7 @@ async def bench_sms_tencent(cfg: Settings, tmp: Path) -> tuple[Phase, Phase]:
                     "x-tc-timestamp": str(now),
                     "x-tc-region": "ap-guangzhou",
                 }
-                signature = tc3_signature(secret_key, headers, ["content-type", "host"], "", body, now)
+                signature = tc3_signature(secret_key, SERVICE, headers, ["content-type", "host"], "", body, now)
                 day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
                 headers["authorization"] = (
                     f"TC3-HMAC-SHA256 Credential={secret_id}/{day}/sms/tc3_request, "

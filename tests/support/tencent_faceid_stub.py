@@ -19,7 +19,6 @@ answers the verification as passed (ErrCode 0, Sim 92.5) or failed (ErrCode -120
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import re
@@ -34,6 +33,7 @@ from typing import Any, ClassVar
 import uvicorn
 
 from tests.support.serving import LoopbackServed
+from tests.support.tencent_tc3 import tc3_signature
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -188,28 +188,10 @@ class TencentFaceIdStub(LoopbackServed):
         day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
         if "content-type" not in names or "host" not in names or match["service"] != SERVICE or match["date"] != day:
             return "AuthFailure.SignatureFailure"
-        expected = tc3_signature(self.secret_key, headers, names, query, body, timestamp)
+        expected = tc3_signature(self.secret_key, SERVICE, headers, names, query, body, timestamp)
         if not hmac.compare_digest(expected, match["signature"]):
             return "AuthFailure.SignatureFailure"
         return None
-
-
-def tc3_signature(
-    secret_key: str, headers: Mapping[str, str], signed_headers: list[str], query: str, body: bytes, timestamp: int
-) -> str:
-    """The TC3-HMAC-SHA256 signature of a POST to / for the faceid service."""
-    canonical_headers = "".join(f"{name}:{headers.get(name, '').strip().lower()}\n" for name in signed_headers)
-    unsigned = headers.get("x-tc-content-sha256") == "UNSIGNED-PAYLOAD"
-    payload_hash = hashlib.sha256(b"UNSIGNED-PAYLOAD" if unsigned else body).hexdigest()
-    canonical_request = f"POST\n/\n{query}\n{canonical_headers}\n{';'.join(signed_headers)}\n{payload_hash}"
-    day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    scope = f"{day}/{SERVICE}/tc3_request"
-    digest = hashlib.sha256(canonical_request.encode()).hexdigest()
-    string_to_sign = f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{digest}"
-    key = ("TC3" + secret_key).encode()
-    for part in (day, SERVICE, "tc3_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def _json(payload: Mapping[str, Any]) -> Answer:

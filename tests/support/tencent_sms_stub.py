@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import hmac
 import json
 import math
@@ -50,6 +49,7 @@ import httpx
 import uvicorn
 
 from tests.support.serving import LoopbackServed
+from tests.support.tencent_tc3 import tc3_signature
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -366,7 +366,7 @@ class TencentSmsStub(LoopbackServed):
         day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
         if "content-type" not in names or "host" not in names or match["service"] != SERVICE or match["date"] != day:
             return "AuthFailure.SignatureFailure"
-        expected = tc3_signature(self.secret_key, headers, names, query, body, timestamp)
+        expected = tc3_signature(self.secret_key, SERVICE, headers, names, query, body, timestamp)
         if not hmac.compare_digest(expected, match["signature"]):
             return "AuthFailure.SignatureFailure"
         return None
@@ -465,24 +465,6 @@ class TencentSmsStub(LoopbackServed):
         except (ValueError, TypeError, AttributeError):
             return _json(400, {"error": "invalid control payload"})
         return _json(200, {"down": self.down, "downAnswer": self.down_answer, "delay": self.delay})
-
-
-def tc3_signature(
-    secret_key: str, headers: Mapping[str, str], signed_headers: list[str], query: str, body: bytes, timestamp: int
-) -> str:
-    """The TC3-HMAC-SHA256 signature of a POST to / (header names lower-case, values trimmed and lower-cased)."""
-    canonical_headers = "".join(f"{name}:{headers.get(name, '').strip().lower()}\n" for name in signed_headers)
-    unsigned = headers.get("x-tc-content-sha256") == "UNSIGNED-PAYLOAD"
-    payload_hash = hashlib.sha256(b"UNSIGNED-PAYLOAD" if unsigned else body).hexdigest()
-    canonical_request = f"POST\n/\n{query}\n{canonical_headers}\n{';'.join(signed_headers)}\n{payload_hash}"
-    day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    scope = f"{day}/{SERVICE}/tc3_request"
-    digest = hashlib.sha256(canonical_request.encode()).hexdigest()
-    string_to_sign = f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{digest}"
-    key = ("TC3" + secret_key).encode()
-    for part in (day, SERVICE, "tc3_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def _status(phone: str, code: str, session: Any, serial: str, fee: int) -> dict[str, Any]:
