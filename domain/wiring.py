@@ -44,6 +44,7 @@ from domain.credit.models import CreditPublication
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 from domain.credit_public import commitments as credit_commitments
 from domain.credit_public import publicity as credit_publicity
+from domain.credit_public.repair import RepairDecided
 from domain.deposits import services as deposits
 from domain.deposits import workflows as deposit_workflows
 from domain.deposits.models import DepositAccount
@@ -184,6 +185,7 @@ def reactions() -> Reactions:
     wired.on(CreditRecorded, credit_rating.rerate_on_record, workflow="credit_rating")
     wired.on(PunishmentListed, credit_rating.rerate_on_punishment, workflow="credit_rating")
     wired.on(PunishmentLifted, credit_rating.rerate_on_punishment, workflow="credit_rating")
+    wired.on(RepairDecided, credit_rating.rerate_on_repair, workflow="credit_rating")
     # a bad record or a punishment is published for its period (不良行为记录信息公开发布); a lifted one withdrawn;
     # a winner that declines or fails to sign breaks the commitment it signed (信用承诺书): a bad record
     wired.on(CreditRecorded, credit_publicity.publish_recorded, workflow="credit_publicity")

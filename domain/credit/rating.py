@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise.transactions import in_transaction
 
@@ -24,10 +24,33 @@ from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raise
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
-from domain.credit.models import CreditRating, CreditRatingChange, CreditRatingRules, CreditRecord, JointPunishment
+from domain.credit.models import (
+    CreditPublication,
+    CreditRating,
+    CreditRatingChange,
+    CreditRatingRules,
+    CreditRecord,
+    JointPunishment,
+)
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 
 KINDS = ("good", "bad")
+# a record or punishment whose publication was withdrawn for an approved credit repair (信用修复) no longer counts; the
+# reason is credit_public.publicity.Withdrawal.REPAIRED (a layer above: tests/domain/credit/test_rating.py checks it)
+REPAIRED = "repaired"
+
+
+class RepairDecision(Protocol):
+    """What a re-rating reads of credit_public.repair.RepairDecided."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+
+
 MAX_WEIGHTS = 200
 
 # The first rule table, in force until an operator publishes version 2. A clean entity scores 80 (grade B); a
@@ -327,6 +350,12 @@ async def compute(organisation_id: int, now: datetime | None = None) -> Rating:
     table = await rules()
     records = await CreditRecord.filter(organisation_id=organisation_id)
     punishments = await JointPunishment.filter(organisation_id=organisation_id)
+    repaired = await CreditPublication.filter(organisation_id=organisation_id, withdrawn_reason=REPAIRED).values_list(
+        "record_id", "punishment_id"
+    )
+    if repaired:
+        records = [r for r in records if r.id not in {rec for rec, _ in repaired}]
+        punishments = [p for p in punishments if p.id not in {pun for _, pun in repaired}]
     score, grade, parts = score_of(table.rules, records, punishments, at)
     return Rating(organisation_id, score, grade, table.version, at, parts)
 
@@ -438,3 +467,9 @@ async def rerate_on_record(event: CreditRecorded) -> None:
 async def rerate_on_punishment(event: PunishmentListed | PunishmentLifted) -> None:
     """A punishment listed or lifted (here or imported) rates its organisation again."""
     await recompute(event.organisation_id, event.type)
+
+
+async def rerate_on_repair(event: RepairDecision) -> None:
+    """A credit repair decided (credit_public.repair.RepairDecided): an approved one stops its record counting."""
+    if event.status == "approved":
+        await recompute(event.organisation_id, event.type)

@@ -236,6 +236,11 @@ async def test_a_repair_after_the_minimum_period_is_approved_and_withdraws_the_r
     assert replayed["creditRepairApply"]["repair"]["id"] == repair["id"]
     assert twice["code"] == "CREDIT_REPAIR_PENDING", twice
 
+    # (until then the record weighs on its credit rating)
+    mine = """query { myCreditRating { score contributions { recordId } } }"""
+    before = (await api.gql(mine, token=token))["data"]["myCreditRating"]
+    assert before["contributions"], before
+
     # then a supervisor sees it waiting and approves it
     supervisor = await supervisor_of(api, await f.login(api, operator_at), "ENGINEERING_CONSTRUCTION")
     waiting = (await api.gql(SUPERVISED, token=supervisor))["data"]["supervisedCreditRepairs"]
@@ -246,6 +251,11 @@ async def test_a_repair_after_the_minimum_period_is_approved_and_withdraws_the_r
     again = (await api.gql(DECIDE, {"input": decision}, token=supervisor))["data"]["creditRepairDecide"]
     assert again["code"] == "INVALID_TRANSITION", again
     await api.dispatch()
+
+    # and the repaired record no longer counts in its rating
+    after = (await api.gql(mine, token=token))["data"]["myCreditRating"]
+    assert after["contributions"] == [], after
+    assert after["score"] > before["score"], (before, after)
 
     # and the record leaves public view long before its year, kept for officials as repaired
     assert await public_codes(api) == []

@@ -15,6 +15,7 @@ from domain.common.models import OutboxEvent, SchedulerLease
 from domain.common.reactions import Reactions, decode
 from domain.complaints.events import LotSuspensionLifted
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
+from domain.credit_public.repair import RepairDecided
 from domain.publication.events import LotStatusChanged
 from domain.registration.services import RegistrationWithdrawn
 from domain.results.sequence import AwardWithdrawn
@@ -140,6 +141,7 @@ def test_the_composition_root_wires_every_business_workflow():
         ("credit_rating", CreditRecorded, "domain.credit.rating"),
         ("credit_rating", PunishmentListed, "domain.credit.rating"),
         ("credit_rating", PunishmentLifted, "domain.credit.rating"),
+        ("credit_rating", RepairDecided, "domain.credit.rating"),
         ("credit_publicity", CreditRecorded, "domain.credit_public.publicity"),
         ("credit_publicity", PunishmentListed, "domain.credit_public.publicity"),
         ("credit_publicity", PunishmentLifted, "domain.credit_public.publicity"),

@@ -129,3 +129,10 @@ async def test_a_recomputation_keeps_a_history_of_changes_only(db):
     assert (last.score, last.grade) == (75, "B")
     changes = await CreditRatingChange.filter(organisation_id=org.id).order_by("id").values_list("score", "trigger")
     assert changes == [(90, "credit.recorded"), (75, "credit.recorded")]
+
+
+def test_the_repaired_reason_rating_leaves_out_is_the_one_a_repair_withdraws_with():
+    from domain.credit import rating
+    from domain.credit_public.publicity import Withdrawal
+
+    assert Withdrawal.REPAIRED.value == rating.REPAIRED
