@@ -77,5 +77,6 @@ def test_an_approved_organisation_holds_a_role_per_kind():
         Role.GUARANTOR,
         Role.SUPERVISOR,
         Role.OPERATOR,
+        Role.WITNESS,
     }
     assert roles_of("approved", []) == frozenset()
