@@ -96,6 +96,7 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("TooFewSuppliers", "size"): "The fewest suppliers the negotiation needs (the lot's min_bids).",
     ("FinalOfferOutsideWindow", "opens_at"): "When the final-offer window opened.",
     ("FinalOfferOutsideWindow", "closes_at"): "When the final-offer window closed (or closes): server time.",
+    ("ContractChangeDecided", "status"): "How the change was settled: in effect, declined or withdrawn.",
     ("PanelComposition", "minimum"): "The fewest members the panel needs (3, or 5 at the public-tender threshold).",
     ("PanelComposition", "experts"): "The drawn experts on the panel.",
     ("PanelComposition", "representatives"): "The purchaser's representatives named for the panel.",

@@ -13,6 +13,7 @@ from domain.credit import models as credit_models
 from domain.credit_public import commitments, publicity, repair
 from schema import fields
 from schema.certificates.types import SignatureInput, signed
+from schema.describe import describe_values
 from schema.errors import mutation, result_union
 from schema.permissions import IsUser, has_role
 from schema.relay import int_id, to_global_id
@@ -24,6 +25,15 @@ IsSupervisor = has_role(Role.SUPERVISOR)
 class CreditSeverity(Enum):
     GENERAL = "general"
     SERIOUS = "serious"
+
+
+describe_values(
+    CreditSeverity,
+    {
+        "GENERAL": "一般失信行为: general misconduct, the shorter publicity and repair periods.",
+        "SERIOUS": "严重失信行为: serious misconduct, such as a joint punishment; the longer periods.",
+    },
+)
 
 
 @strawberry.type(description="A bad-conduct record or a joint punishment as published (personal data masked).")
@@ -100,6 +110,15 @@ class CreditCommitmentText:
 class CreditCommitmentStage(Enum):
     REGISTRATION = "registration"
     BID = "bid"
+
+
+describe_values(
+    CreditCommitmentStage,
+    {
+        "REGISTRATION": "Signed when registering for the lot.",
+        "BID": "Signed with the bid.",
+    },
+)
 
 
 @strawberry.type(description="A credit commitment an organisation signed for a lot.")

@@ -122,6 +122,22 @@ class ContractOrigin(StrEnum):
     RECORDED = "recorded"  # signed elsewhere and recorded by contractRecord: number, amount and day only
 
 
+describe_values(
+    ContractSide,
+    {
+        "BUYER": "The tenderer's side: 采购人/招标人/出让人, or its agency acting for it.",
+        "SUPPLIER": "The winner: 中标人/成交供应商/竞得人.",
+    },
+)
+describe_values(
+    ContractOrigin,
+    {
+        "PLATFORM": "Drafted with its file and signed by both parties on the platform.",
+        "RECORDED": "Signed elsewhere and recorded by contractRecord: number, amount and day only.",
+    },
+)
+
+
 def _id(kind: str, pk: int) -> strawberry.ID:
     return strawberry.ID(to_global_id(kind, pk))
 
