@@ -254,8 +254,13 @@ async def export(actor: Actor, issuer: str, keyring: KeyRing, since: datetime | 
     are not passed on (each platform sends what it recorded itself)."""
     if not _may(actor, READ_SCOPE):
         raise PermissionDenied()
-    if since is not None and since.tzinfo is None:
-        raise InvalidInput(field="since")
+    if since is not None:
+        if since.tzinfo is None:
+            raise InvalidInput(field="since")
+        try:  # a time such as 0001-01-01T00:00:00+14:00 has no UTC instant to compare with
+            since = since.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(field="since") from None
     records_q = CreditRecord.filter(source_platform=None)
     punishments_q = JointPunishment.filter(source_platform=None)
     if since is not None:
