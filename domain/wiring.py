@@ -80,8 +80,10 @@ from domain.sms import services as sms
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
 from domain.tendering import workflows as tendering_workflows
+from domain.tendering.clarifications import ClarificationPublished
 from domain.tendering.models import Opening
 from domain.tendering.opening import OpeningFailed
+from domain.venues import workflows as venue_workflows
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,9 @@ def reactions() -> Reactions:
     wired.on(PunishmentListed, credit_publicity.publish_punishment, workflow="credit_publicity")
     wired.on(PunishmentLifted, credit_publicity.withdraw_lifted, workflow="credit_publicity")
     wired.on(AwardWithdrawn, credit_commitments.breach_on_award_withdrawn, workflow="credit_publicity")
+    # a lot's rooms follow its moved deadline (a clarification) and are given back when it fails or is terminated
+    wired.on(ClarificationPublished, venue_workflows.follow_moved_deadline, workflow="venues")
+    wired.on(LotStatusChanged, venue_workflows.release_when_ended, workflow="venues")
     return wired
 
 

@@ -67,6 +67,7 @@ from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
+from schema.tasks.queries import TaskQueries
 from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
@@ -74,6 +75,8 @@ from schema.tendering.subscriptions import OpeningSubscriptions
 from schema.terminals.mutations import TerminalMutations
 from schema.terminals.queries import TerminalQueries
 from schema.terminals.types import Terminal
+from schema.venues.mutations import VenueMutations
+from schema.venues.queries import VenueQueries
 
 
 @strawberry.type(description="Everything a client can read: public listings without a token, the rest by role.")
@@ -109,6 +112,8 @@ class Query(
     CreditPublicQueries,
     CreditRatingQueries,
     CreditExchangeQueries,
+    TaskQueries,
+    VenueQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -171,6 +176,7 @@ class Mutation(
     SupervisionMutations,
     CertificateMutations,
     DocumentMutations,
+    VenueMutations,
 ):
     pass
 

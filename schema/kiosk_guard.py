@@ -67,12 +67,13 @@ _KIOSK_QUERIES: Final = frozenset(
         "documents",
         "serverTime",
         "node",
+        "hallSchedule",
     }
 )
 _KIOSK_SUBSCRIPTIONS: Final = frozenset({"auctionUpdates"})
 # The user's own data a kiosk session may read (deposits are part of each registration).
 _OWN_READS: Final = frozenset(
-    {"myRegistrations", "mySealedBids", "myGuarantees", "myNotifications", "myUnreadNotificationCount"}
+    {"myRegistrations", "mySealedBids", "myGuarantees", "myNotifications", "myUnreadNotificationCount", "myTasks"}
 )
 
 ALLOW_LIST: Final[dict[Kiosk, dict[OperationType, frozenset[str]]]] = {
