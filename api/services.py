@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from tortoise import Tortoise
 
-from api import faceid, pool_layout, tracing
+from api import faceid, pool_layout, provincial, tracing
 from api.lifecycle import Lifecycle
 from api.persisted import PersistedStore
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -35,6 +35,7 @@ from domain.documents.blobs import BlobStore
 from domain.documents.scanning import scanner_from_address
 from domain.evaluation import face
 from domain.evaluation import notices as expert_notices
+from domain.provincial import exchange as provincial_exchange
 from domain.sms.services import LogOutbox
 from domain.supervision.consumer import SupervisionConsumer
 from notifications.broker import InProcessBroker, RedisBroker
@@ -208,6 +209,7 @@ def plug_adapters(services: Services) -> None:
     account_adapters.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
     face.configure(faceid.from_env())  # 刷脸签章 (FACEID_*), none by default
+    provincial_exchange.configure(*provincial.from_env())  # PROVINCIAL_*: none by default, messages kept queued
     account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     account_adapters.deps.failures = services.limiter
     account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
@@ -242,6 +244,7 @@ async def start(services: Services, with_workers: bool) -> None:
             ("dispatcher", services.dispatcher.run_once, settings.dispatch_interval),
             ("scheduler", lambda: scheduler_tick(services), settings.scheduler_interval),
             ("sms", services.sms.run_once, settings.push_interval),
+            ("provincial", lambda: provincial_exchange.send_due(services.holder), settings.scheduler_interval),
         ]
         if services.voice is not None:
             loops.append(("voice", services.voice.run_once, settings.push_interval))

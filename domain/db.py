@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "domain.documents.models",
     "domain.negotiation.models",
     "domain.experts.models",
+    "domain.provincial.models",
     "domain.venues.models",
     "domain.settlement.models",
 ]

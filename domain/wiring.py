@@ -66,7 +66,8 @@ from domain.negotiation.models import Negotiation
 from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
-from domain.publication.events import LotStatusChanged
+from domain.provincial import exchange as provincial
+from domain.publication.events import AnnouncementPublished, LotStatusChanged
 from domain.registration import invitations
 from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
@@ -194,6 +195,8 @@ def reactions() -> Reactions:
     wired.on(PunishmentListed, credit_publicity.publish_punishment, workflow="credit_publicity")
     wired.on(PunishmentLifted, credit_publicity.withdraw_lifted, workflow="credit_publicity")
     wired.on(AwardWithdrawn, credit_commitments.breach_on_award_withdrawn, workflow="credit_publicity")
+    # every published announcement (notice, result, contract) is queued for the provincial platform (domain/provincial)
+    wired.on(AnnouncementPublished, provincial.queue_announcement, workflow="provincial_exchange")
     # a lot's rooms follow its moved deadline (a clarification) and are given back when it fails or is terminated
     wired.on(ClarificationPublished, venue_workflows.follow_moved_deadline, workflow="venues")
     wired.on(LotStatusChanged, venue_workflows.release_when_ended, workflow="venues")
@@ -246,6 +249,10 @@ def periodic_jobs(
         PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
         PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
         PeriodicJob("credit.daily", timedelta(days=1), _credit_daily),
+        # 数据质量核查: every lot checked against the data-quality rules, held messages released; the province asked
+        # what it holds of yesterday and today (domain/provincial)
+        PeriodicJob("data_quality.nightly", timedelta(days=1), provincial.nightly),
+        PeriodicJob("provincial.reconcile", timedelta(days=1), provincial.reconcile_recent),
         # retention (README: Settings, *_RETENTION_*): bounded batches, a backlog goes over several runs
         PeriodicJob("outbox.purge", timedelta(minutes=10), purging(retention.purge_outbox)),
         PeriodicJob(

