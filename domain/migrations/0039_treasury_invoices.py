@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 "table": "treasury_callback",
                 "app": "palmtrade",
                 "pk_attr": "id",
-                "table_description": "Every callback the treasury sent, applied or not, with why; callback_id is unique, so a duplicate ch",
+                "table_description": "Every callback the treasury sent, applied or not, with why, callback_id is unique, so a duplicate ch",
             },
             bases=["Model"],
         ),

@@ -44,7 +44,7 @@ class TreasuryPayment(Model):
 
 
 class TreasuryCallback(Model):
-    """Every callback the treasury sent, applied or not, with why; callback_id is unique, so a duplicate changes
+    """Every callback the treasury sent, applied or not, with why, callback_id is unique, so a duplicate changes
     nothing."""
 
     id = fields.BigIntField(primary_key=True)
@@ -94,7 +94,7 @@ class ServiceFee(Model):
 
 class Invoice(Model):
     """An electronic invoice (数电发票) the provider issued for a fee: blue, or red (红字) reversing a blue one, each
-    with its own number; amounts in fen, price including tax."""
+    with its own number, amounts in fen, price including tax."""
 
     id = fields.BigIntField(primary_key=True)
     serial = fields.CharField(max_length=40, unique=True)  # ours, the provider's idempotency key
