@@ -70,7 +70,8 @@ async def test_a_fee_payment_through_the_treasury() -> None:
 
         # then it was sent once and the treasury received it
         assert (p.id, p.status) == (again.id, "submitted")
-        assert stub.posts == 1 and list(stub.received) == [p.request_no]
+        assert stub.posts == 1
+        assert list(stub.received) == [p.request_no]
 
         # a resend of the same request pays nothing twice
         await TreasuryPayment.filter(id=p.id).update(status="requested")
