@@ -72,6 +72,8 @@ class AuthMiddleware:
             try:
                 if scope["path"] == "/oauth/token" and (authorization or "").lower().startswith("basic "):
                     authorization = None  # client credentials (RFC 6749 2.3.1), read by oauth_token
+                if scope["path"].startswith("/oidc/") and scope["path"] != "/oidc/authorize":
+                    authorization = None  # single sign-on's own credentials, read by api/oidc (client or SSO token)
                 actor = await authenticate(self.services.keyring, bearer_token(authorization), ip)
             except InvalidToken as err:
                 await _reply(
@@ -100,6 +102,13 @@ class AuthMiddleware:
                         {"retryAfter": reset},
                     )
                     return
+            if actor.delegation_id is not None and scope["path"] != "/graphql":
+                # an accredited system acting for a tenderer runs the app's GraphQL mutations only
+                # (schema/delegation_guard.py), never the REST endpoints beside them
+                await _reply(
+                    scope, receive, send, 403, request_id, "FORBIDDEN", "Not for a delegated system / 授权范围不包括此操作"
+                )
+                return
         device = device.strip()[:128]  # the app's device id, for collusion checks
         state["actor"] = replace(actor, device_id=device) if device else actor
 

@@ -17,10 +17,12 @@ from starlette.responses import JSONResponse, Response
 from api.lifecycle import readiness, server_checks
 from api.services import Services
 from domain.accounts import integrators
+from domain.accounts.errors import SystemNotAccredited, SystemNotAuthorised
 from domain.common import clock
 from domain.common.actors import ANONYMOUS
 from domain.common.errors import DomainError, RateLimited
 from schema.context import locale_from
+from schema.relay import int_id
 
 
 async def jwks(request: Request) -> Response:
@@ -61,12 +63,27 @@ async def oauth_token(request: Request) -> Response:
         return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
     if not isinstance(client_id, str) or not isinstance(secret, str):
         return JSONResponse({"error": "invalid_client"}, status_code=401)
+    # an accredited third-party system acting for a tenderer: the tenderer organisation's global id
+    on_behalf_of: int | None = None
+    tenderer = form.get("on_behalf_of")
+    if tenderer is not None:
+        try:
+            on_behalf_of = int_id(str(tenderer), "Organisation", "on_behalf_of")
+        except DomainError:
+            return JSONResponse({"error": "invalid_request", "error_description": "on_behalf_of"}, status_code=400)
     try:
-        token, expires, client = await integrators.client_credentials_token(
-            request.scope["state"].get("actor", ANONYMOUS), client_id, secret
+        token, expires, client, scopes = await integrators.client_credentials_token(
+            request.scope["state"].get("actor", ANONYMOUS), client_id, secret, on_behalf_of
         )
     except DomainError as err:
         described = err.message(locale_from(request.headers.get("accept-language")))
+        if isinstance(err, SystemNotAccredited | SystemNotAuthorised):
+            # the client is who it says, but may not act for this tenderer (RFC 6749 5.2)
+            return JSONResponse(
+                {"error": "unauthorized_client", "error_description": described, "code": err.code},
+                status_code=400,
+                headers={"cache-control": "no-store"},
+            )
         if isinstance(err, RateLimited):
             # too many failures for this address or client id, or the server busy: not a wrong secret (RFC 6749 5.2
             # has no code for it; RFC 6585's 429 with Retry-After tells the integrator when to come back)
@@ -82,7 +99,7 @@ async def oauth_token(request: Request) -> Response:
         {
             "access_token": token,
             "token_type": "Bearer",
-            "scope": " ".join(client.scopes),
+            "scope": " ".join(scopes),
             "expires_in": int((expires - clock.now()).total_seconds()),
         },
         headers={"cache-control": "no-store"},

@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "domain.common.models",
     "domain.audit.models",
     "domain.accounts.models",
+    "domain.accounts.third_party_models",
     "domain.credit.models",
     "domain.publication.models",
     "domain.notifications.models",
@@ -32,8 +33,6 @@ MODEL_MODULES = [
     "domain.documents.models",
     "domain.negotiation.models",
     "domain.experts.models",
-    "domain.provincial.models",
-    "domain.venues.models",
     "domain.settlement.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"

@@ -44,6 +44,8 @@ from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
+from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
+from schema.delegation_guard import DelegationGuard
 from schema.kiosk_guard import KioskGuard
 from schema.limits import BoundedLogSchema, MaskUnexpected, Parser, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
@@ -61,14 +63,12 @@ from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
-from schema.provincial.root import ProvincialMutations, ProvincialQueries
 from schema.relay import Node, resolve_node, resolve_nodes
 from schema.results.after_award import AfterAwardMutations
 from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
-from schema.tasks.queries import TaskQueries
 from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
@@ -76,8 +76,6 @@ from schema.tendering.subscriptions import OpeningSubscriptions
 from schema.terminals.mutations import TerminalMutations
 from schema.terminals.queries import TerminalQueries
 from schema.terminals.types import Terminal
-from schema.venues.mutations import VenueMutations
-from schema.venues.queries import VenueQueries
 
 
 @strawberry.type(description="Everything a client can read: public listings without a token, the rest by role.")
@@ -113,9 +111,7 @@ class Query(
     CreditPublicQueries,
     CreditRatingQueries,
     CreditExchangeQueries,
-    TaskQueries,
-    VenueQueries,
-    ProvincialQueries,
+    ThirdPartyQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -178,8 +174,7 @@ class Mutation(
     SupervisionMutations,
     CertificateMutations,
     DocumentMutations,
-    VenueMutations,
-    ProvincialMutations,
+    ThirdPartyMutations,
 ):
     pass
 
@@ -215,6 +210,7 @@ def build_schema(
         lambda: Parser(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         KioskGuard,
+        DelegationGuard,
         MaskUnexpected,
     ]
     return BoundedLogSchema(

@@ -120,3 +120,19 @@ class ExpertPhoneShared(DomainError):
     code = "EXPERT_PHONE_SHARED"
     message_zh = "该手机号对应多位在库专家，无法确定登录身份，请联系交易中心"
     message_en = "Several active experts have this phone number, so it cannot tell who signs in; contact the operator"
+
+
+class SystemNotAccredited(DomainError):
+    """An accredited system is suspended, revoked or past its validity: it may not act for anyone."""
+
+    code = "SYSTEM_NOT_ACCREDITED"
+    message_zh = "该第三方交易系统未获认证、已暂停或已撤销认证"
+    message_en = "This third-party trading system is not accredited, or its accreditation is suspended or revoked"
+
+
+class SystemNotAuthorised(DomainError):
+    """The tenderer has not authorised the system, or revoked the authorisation, or it expired."""
+
+    code = "SYSTEM_NOT_AUTHORISED"
+    message_zh = "招标人未授权该第三方交易系统代为办理，或授权已撤销、已过期"
+    message_en = "The tenderer has not authorised this system to act for it, or revoked or let the authorisation expire"

@@ -77,3 +77,39 @@ class ExpertSignedIn(DomainEvent):
     type = "expert.signed_in"
     object_type = "Expert"
     method: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemAccredited(DomainEvent):
+    type = "accredited_system.accredited"
+    object_type = "AccreditedSystem"
+    client_id: str
+    accreditation_no: str
+    valid_until: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemStatusChanged(DomainEvent):
+    type = "accredited_system.status_changed"
+    object_type = "AccreditedSystem"
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemAuthorised(DomainEvent):
+    type = "system_authorisation.granted"
+    object_type = "SystemAuthorisation"
+    system_id: int
+    tenderer_id: int
+    scopes: tuple[str, ...]
+    expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemAuthorisationRevoked(DomainEvent):
+    type = "system_authorisation.revoked"
+    object_type = "SystemAuthorisation"
+    system_id: int
+    tenderer_id: int
+    reason: str

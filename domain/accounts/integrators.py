@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from domain.accounts import attempts, errors
+from domain.accounts import attempts, errors, third_party
 from domain.accounts import events as ev
 from domain.accounts.adapters import deps
 from domain.accounts.models import IntegratorClient
@@ -18,9 +18,11 @@ from domain.common.errors import InvalidInput, PermissionDenied, raises, require
 from domain.common.events import use_case
 from domain.common.idempotency import run_once
 
-# credit:read and credit:write: the credit exchange of an accredited partner platform (domain/credit/exchange.py)
+# credit:read and credit:write: the credit exchange of an accredited partner platform (domain/credit/exchange.py);
+# the write scopes: an accredited third-party system acting for tenderers (domain/accounts/third_party.py)
 INTEGRATOR_SCOPES = frozenset(
     {"announcements:read", "results:read", "feed:read", "ocds:read", "entities:read", "credit:read", "credit:write"}
+    | third_party.WRITE_SCOPES
 )
 
 
@@ -68,10 +70,13 @@ async def create_integrator_client(
     return client, None if replayed else holder["secret"]
 
 
-@raises(errors.InvalidClient)
-async def client_credentials_token(actor: Actor, client_id: str, secret: str) -> tuple[str, datetime, IntegratorClient]:
-    """An access token for an integrator (OAuth 2.0 client credentials grant). Past the failed attempts allowed from
-    the address or for the client id, RateLimited before any hashing and with nothing recorded."""
+@raises(errors.InvalidClient, errors.SystemNotAccredited, errors.SystemNotAuthorised)
+async def client_credentials_token(
+    actor: Actor, client_id: str, secret: str, on_behalf_of: int | None = None
+) -> tuple[str, datetime, IntegratorClient, list[str]]:
+    """An access token for an integrator (OAuth 2.0 client credentials grant) and its scopes; with `on_behalf_of`,
+    for an accredited system acting for that tenderer under its authorisation. Past the failed attempts allowed
+    from the address or for the client id, RateLimited before any hashing and with nothing recorded."""
     checked = attempts.limits(
         actor,
         f"signin-client:{client_id}",
@@ -79,19 +84,36 @@ async def client_credentials_token(actor: Actor, client_id: str, secret: str) ->
         attempts.CLIENT_ADDRESS,
         attempts.clients.per_address,
     )
-    return await attempts.guarded(checked, (errors.InvalidClient,), lambda: _token(actor, client_id, secret))
+    return await attempts.guarded(
+        checked, (errors.InvalidClient,), lambda: _token(actor, client_id, secret, on_behalf_of)
+    )
 
 
 @use_case("integrator_client.token", "IntegratorClient")
-async def _token(actor: Actor, client_id: str, secret: str) -> tuple[str, datetime, IntegratorClient]:
+async def _token(
+    actor: Actor, client_id: str, secret: str, on_behalf_of: int | None
+) -> tuple[str, datetime, IntegratorClient, list[str]]:
     client = await IntegratorClient.get_or_none(client_id=client_id, is_active=True)
     if client is None:
         await verify_nothing(secret)
         raise errors.InvalidClient()
     if not await verify_secret(client.secret_hash, secret):
         raise errors.InvalidClient()
+    if on_behalf_of is not None:
+        grant, scopes = await third_party.delegation_for(client, on_behalf_of)
+        token, expires = deps.keyring.issue(
+            f"client:{client.client_id}",
+            {
+                "roles": [Role.INTEGRATOR.value, Role.TENDERER.value],
+                "scope": " ".join(scopes),
+                "rpm": client.rate_limit_per_minute,
+                "obo": on_behalf_of,
+                "dlg": grant.id,
+            },
+        )
+        return token, expires, client, scopes
     token, expires = deps.keyring.issue(
         f"client:{client.client_id}",
         {"roles": [Role.INTEGRATOR.value], "scope": " ".join(client.scopes), "rpm": client.rate_limit_per_minute},
     )
-    return token, expires, client
+    return token, expires, client, list(client.scopes)

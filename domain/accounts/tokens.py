@@ -284,12 +284,16 @@ def actor_from_claims(claims: dict[str, Any], ip: str | None = None) -> Actor:
     subject = str(claims["sub"])
     roles = frozenset(Role(r) for r in claims.get("roles", ()) if r in Role._value2member_map_)
     if subject.startswith("client:"):
+        # an accredited system acting for a tenderer carries the authorisation (dlg) and the tenderer (obo)
+        delegated = isinstance(claims.get("dlg"), int) and isinstance(claims.get("obo"), int)
         return Actor(
             client_id=subject.removeprefix("client:"),
-            roles=roles,
+            roles=roles if delegated else roles - {Role.TENDERER},
             scopes=frozenset(str(claims.get("scope", "")).split()),
             ip=ip,
             rate_limit=int(claims["rpm"]) if isinstance(claims.get("rpm"), int) else None,
+            org_id=int(claims["obo"]) if delegated else None,
+            delegation_id=int(claims["dlg"]) if delegated else None,
         )
     if subject.startswith("expert:"):
         return Actor(

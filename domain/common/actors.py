@@ -41,6 +41,9 @@ class Actor:
     # that the platform grants only to a two-factor session (README: Certificates)
     amr: frozenset[str] = field(default_factory=frozenset)
     withheld_roles: frozenset[Role] = field(default_factory=frozenset)
+    # an accredited third-party system acting for the tenderer `org_id` under this authorisation
+    # (domain/accounts/third_party.py); the system is `client_id`
+    delegation_id: int | None = None
 
     @property
     def is_anonymous(self) -> bool:

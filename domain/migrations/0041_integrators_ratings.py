@@ -1,6 +1,13 @@
 """Accredited third-party systems, scheduled statistics reports, platform ratings (issue 24)."""
 
-from tortoise import migrations
+import functools
+from json import dumps, loads
+
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.migrations import operations as ops
+
+_json = {"encoder": functools.partial(dumps, separators=(",", ":")), "decoder": loads}
 
 
 class Migration(migrations.Migration):
@@ -8,4 +15,50 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = []  # noqa: RUF012
+    operations = [  # noqa: RUF012
+        ops.CreateModel(
+            name="AccreditedSystem",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ("client_id", fields.CharField(max_length=64, unique=True)),
+                ("name", fields.CharField(max_length=200)),
+                ("operator_company", fields.CharField(max_length=200)),
+                ("accreditation_no", fields.CharField(max_length=64, unique=True)),
+                ("valid_until", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("status", fields.CharField(max_length=16, db_index=True)),
+                ("reason", fields.TextField(null=True, unique=False)),
+                ("accredited_by", fields.BigIntField(null=True)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={"table": "accredited_system", "app": "palmtrade", "pk_attr": "id"},
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="SystemAuthorisation",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "system",
+                    fields.ForeignKeyField(
+                        "palmtrade.AccreditedSystem",
+                        source_field="system_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="authorisations",
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                ("tenderer_id", fields.BigIntField(db_index=True)),
+                ("scopes", fields.JSONField(**_json)),
+                ("expires_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("granted_by", fields.BigIntField()),
+                ("granted_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("revoked_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("revoked_by", fields.BigIntField(null=True)),
+                ("revoke_reason", fields.TextField(null=True, unique=False)),
+            ],
+            options={"table": "system_authorisation", "app": "palmtrade", "pk_attr": "id"},
+            bases=["Model"],
+        ),
+    ]

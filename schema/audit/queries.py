@@ -13,7 +13,7 @@ from domain.certificates import signatures
 from schema import fields
 from schema.certificates.types import ActSignature
 from schema.permissions import IsSupervisorOrOperator
-from schema.relay import Before, Connection, Last, paginate
+from schema.relay import Before, Connection, Last, paginate, to_global_id
 
 
 @strawberry.type(description="One audited state change or refused attempt.")
@@ -21,6 +21,10 @@ class AuditEntry:
     seq: int = strawberry.field(description="Position in the chain.")
     at: datetime = strawberry.field(description="When it happened.")
     actor: str = strawberry.field(description="user:<id>, client:<id> or anonymous.")
+    actor_organisation_id: strawberry.ID | None = strawberry.field(
+        description="The organisation the actor acted for: a user's own, or the tenderer an accredited third-party "
+        "system (client:<id>) acted for; null for none."
+    )
     action: str = strawberry.field(description="What was done, e.g. organisation.approved.")
     object_type: str = strawberry.field(description="The type of object acted on, e.g. Lot or Announcement.")
     object_id: str = strawberry.field(description="The database id of the object acted on.")
@@ -42,6 +46,9 @@ class AuditEntry:
             seq=m.seq,
             at=m.at,
             actor=m.actor,
+            actor_organisation_id=(
+                None if m.actor_org_id is None else strawberry.ID(to_global_id("Organisation", m.actor_org_id))
+            ),
             action=m.action,
             object_type=m.object_type,
             object_id=m.object_id,
