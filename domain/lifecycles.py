@@ -21,6 +21,7 @@ from domain.negotiation import states as negotiation
 from domain.publication import states as publication
 from domain.registration import states as registration
 from domain.results import states as results
+from domain.settlement import states as settlement
 from domain.tendering import states as tendering
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
@@ -32,9 +33,10 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("tendering", (tendering.BID, tendering.OPENING)),
     ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
     ("negotiation", (negotiation.TABLE, negotiation.OFFER)),
-    ("results", (results.PUBLICITY, results.TABLE)),
+    ("results", (results.PUBLICITY, results.TABLE, results.CONTRACT, results.CONTRACT_CHANGE, results.CANCELLATION)),
     ("auctions", (auctions.TABLE, auctions.LISTING)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
+    ("settlement", (settlement.TABLE, settlement.INVOICE)),
 ]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "lifecycles"

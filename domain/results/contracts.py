@@ -163,7 +163,7 @@ def content_of(lot: Lot, made: Contract) -> dict[str, Any]:
     return acts.contract_sign(lot.trade_code, made.contract_no, made.amount_fen, made.documents_sha256)
 
 
-@raises(ContractSignedAlready, *SIGNATURE_ERRORS)
+@raises(ContractSignedAlready, NotContractParty, *SIGNATURE_ERRORS)
 @use_case("contract.sign", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def sign(actor: Actor, lot_id: int, signed: Signed | None, idempotency_key: str | None = None) -> Contract:
     """One party signs the drafted contract with its bound certificate: the tenderer's side (its own users, not the
@@ -179,7 +179,7 @@ async def sign(actor: Actor, lot_id: int, signed: Signed | None, idempotency_key
     elif actor.org_id == made.organisation_id:
         side = "supplier"
     else:
-        raise NotFound()
+        raise _not_a_party(actor, project, made)
     verified = await act_signatures.check(actor, content_of(lot, made), signed, required=True)
     assert verified is not None  # required
     request = {"lot": lot_id, "side": side, "signature": verified.signature}
@@ -241,7 +241,16 @@ async def _party(actor: Actor, lot_id: int, *, signing: bool) -> tuple[Lot, Proj
         return lot, project, made, "buyer"
     if actor.org_id == made.organisation_id:
         return lot, project, made, "supplier"
-    raise NotContractParty()
+    raise _not_a_party(actor, project, made)
+
+
+def _not_a_party(actor: Actor, project: Project, made: Contract) -> NotFound | NotContractParty:
+    """Why a caller that is neither party may not sign or propose: NotContractParty where it may read the contract
+    (announced, or it keeps the lot: the agency, operators, supervisors); NotFound while it is pending and the caller
+    may not read it, so a stranger does not learn that a draft exists (contract_of's rule)."""
+    if made.status == ContractStatus.PENDING.value and not results._keeper(actor, project):
+        return NotFound()
+    return NotContractParty()
 
 
 def change_content(lot: Lot, made: Contract, row: ContractChange) -> dict[str, Any]:

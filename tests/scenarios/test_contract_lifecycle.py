@@ -83,6 +83,14 @@ async def test_a_contract_signed_by_both_changed_by_both_accepted_paid_and_in_th
     recorded = (await api.gql(RECORD, {"input": bypass}, token=tenderer))["data"]["contractRecord"]
     assert (recorded["code"], await status_of(api, lot_id)) == ("INVALID_TRANSITION", "AWARDED")
 
+    # when a bidder that is no party signs the pending contract, and the operator, who keeps the lot, tries
+    stranger = await f.login(api, t["phones"][0])
+    hidden = await cf.sign(api, parties, lot_id, "winner", content, token=stranger)
+    keeper = await cf.sign(api, parties, lot_id, "tenderer", content, token=await f.login(api, t["operator_phone"]))
+    # then the stranger does not learn that a draft exists; the keeper, who reads it, is told it is no party
+    assert hidden["code"] == "NOT_FOUND", hidden
+    assert keeper["code"] == "NOT_CONTRACT_PARTY", keeper
+
     # when the winner signs other content, then the contract; and signs again
     forged = content.replace(str(PRICE), str(PRICE - 100))
     bad = await cf.sign(api, parties, lot_id, "winner", forged)
@@ -108,6 +116,10 @@ async def test_a_contract_signed_by_both_changed_by_both_accepted_paid_and_in_th
     assert await status_of(api, lot_id) == "CONTRACTED"
     public = (await api.gql(PUBLIC, {"lotId": lot_id}))["data"]["lotResult"]["contract"]
     assert (public["status"], public["acceptanceSummary"]) == ("ACTIVE", None)
+    # and now that it is public, a stranger's signature is refused as no party's
+    stranger = await f.login(api, t["phones"][0])
+    alien = await cf.sign(api, parties, lot_id, "winner", content, token=stranger)
+    assert alien["code"] == "NOT_CONTRACT_PARTY", alien
 
     # when the tenderer proposes adding 5% (a supplement), and proposes another change while it waits
     plus5 = PRICE + PRICE * 5 // 100
@@ -129,7 +141,6 @@ async def test_a_contract_signed_by_both_changed_by_both_accepted_paid_and_in_th
     assert "合同提出变更，待您签署" in [n["title"] for n in await inbox(api, await parties.token("winner"))]
 
     # when a bidder that is no party signs it, then the tenderer, then the tenderer again
-    stranger = await f.login(api, t["phones"][0])
     alien = await cf.sign_change(api, parties, lot_id, "winner", 1, change["toSign"], token=stranger)
     mine = await cf.sign_change(api, parties, lot_id, "tenderer", 1, change["toSign"])
     again = await cf.sign_change(api, parties, lot_id, "tenderer", 1, change["toSign"])

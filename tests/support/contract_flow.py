@@ -172,10 +172,13 @@ async def draft(
     return (await api.gql(DRAFT, {"input": form}, token=tenderer))["data"]["contractDraft"]  # type: ignore[no-any-return]
 
 
-async def sign(api: Any, parties: Parties, lot_id: str, who: str, content: str) -> dict[str, Any]:
-    """contractSign by `who` ("tenderer" or "winner") over `content`; the mutation's result."""
+async def sign(
+    api: Any, parties: Parties, lot_id: str, who: str, content: str, token: str | None = None
+) -> dict[str, Any]:
+    """contractSign by `who` ("tenderer" or "winner") over `content` (with `token` instead of who's own, to try
+    another's hand); the mutation's result."""
     variables = {"input": {"lotId": lot_id, "signature": parties.signature(who, content)}}
-    body = await api.gql(SIGN, variables, token=await parties.token(who))
+    body = await api.gql(SIGN, variables, token=token or await parties.token(who))
     return body["data"]["contractSign"]  # type: ignore[no-any-return]
 
 
