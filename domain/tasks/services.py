@@ -140,7 +140,7 @@ async def _as_bidder(org_id: int, now: datetime) -> list[Task]:
             if owed and account.lot_id not in guaranteed and _before(due, now):
                 tasks.append(Task(TaskKind.PAY_SECURITY, Role.BIDDER, lot.id, "DepositAccount", account.id, due))
         for lot in lots.values():
-            if lot.status != LotStatus.OPEN.value or Procedure(lot.procedure) not in SEALED:
+            if Procedure(lot.procedure) not in SEALED:
                 continue
             opening, bid = openings.get(lot.id), bid_of.get(lot.id)
             deadline = bid_deadline(lot)
@@ -149,7 +149,11 @@ async def _as_bidder(org_id: int, now: datetime) -> list[Task]:
                     tasks.append(
                         Task(TaskKind.HAND_OVER_KEY, Role.BIDDER, lot.id, "SealedBid", bid.id, opening.window_ends_at)
                     )
-            elif (opening is None or opening.status == OpeningStatus.SCHEDULED.value) and _before(deadline, now):
+            elif (
+                lot.status == LotStatus.OPEN.value
+                and _before(deadline, now)
+                and (opening is None or opening.status == OpeningStatus.SCHEDULED.value)
+            ):
                 if bid is None:
                     tasks.append(Task(TaskKind.SEAL_BID, Role.BIDDER, lot.id, "Lot", lot.id, deadline))
                 elif bid.status == BidStatus.UNCONFIRMED.value:

@@ -5,7 +5,7 @@ shows the day's schedule; the lot failing at its deadline gives its rooms back, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.common import chronograph
@@ -13,6 +13,7 @@ from domain.common.actors import Role
 from domain.common.clock import ManualClock, to_shanghai
 from domain.tendering import clarifications
 from schema.relay import to_global_id
+from tests.domain.factories import organisation
 from tests.schema.test_scoring import token
 from tests.support.tendering import OPERATOR, person, published_tender
 
@@ -36,7 +37,15 @@ async def room(api: Any, op: str, name: str, kind: str, seats: int) -> str:
 
 
 async def book(api: Any, op: str, lot: int, seats: int, **rooms: str) -> dict[str, Any]:
-    variables = {"input": {"lotId": to_global_id("Lot", lot), "seats": seats, "idempotencyKey": f"b-{lot}", **rooms}}
+    variables = {
+        "input": {
+            "lotId": to_global_id("Lot", lot),
+            "seats": seats,
+            "evaluationSeats": 7,
+            "idempotencyKey": f"b-{lot}",
+            **rooms,
+        }
+    }
     return (await api.gql(BOOK, variables, token=op))["data"]["venueBook"]  # type: ignore[no-any-return]
 
 
@@ -48,9 +57,6 @@ async def test_a_lot_is_booked_moved_with_its_deadline_hidden_from_bidders_and_r
     isolated = await room(api, op, "一号评标室", "EVALUATION_ROOM", 9)
     t = await published_tender()
     other = await published_tender()
-    bidder = token(api, person(t.project, Role.BIDDER)) if False else None  # replaced below
-    from tests.domain.factories import organisation
-
     org = await organisation(kinds=["bidder"])
     bidder = token(api, person(org, Role.BIDDER))
 
@@ -85,8 +91,6 @@ async def test_a_lot_is_booked_moved_with_its_deadline_hidden_from_bidders_and_r
 
     # when a clarification moves the deadline by a week
     later = t.lot.config["bid_deadline"]
-    from datetime import datetime
-
     moved_to = datetime.fromisoformat(later) + timedelta(days=7)
     await clarifications.publish(
         t.tenderer,
@@ -125,6 +129,7 @@ async def test_a_lot_is_booked_moved_with_its_deadline_hidden_from_bidders_and_r
     await chronograph.fire_due()
     await api.dispatch()
     await api.dispatch()
+    op, bidder = token(api, OPERATOR), token(api, person(org, Role.BIDDER))  # access tokens last 15 minutes
     seen = (await api.gql(BOOKINGS, {"lotId": to_global_id("Lot", t.lot.id)}, token=op))["data"]["lotBookings"]
     assert [(b["status"], b["cancelReason"]) for b in seen] == [("CANCELLED", "lot_ended"), ("CANCELLED", "lot_ended")]
 
