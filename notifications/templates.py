@@ -184,6 +184,14 @@ TEMPLATES: dict[str, Template] = {
         "Guarantee released",
         "“{lot}” has its result; guarantee {letter_no} is released.",
     ),
+    "guarantee.validity_short": Template(
+        "保函有效期不足",
+        "“{lot}”投标截止时间已顺延至 {deadline}，保函 {letter_no} 的有效期不再覆盖投标有效期，"
+        "须至少至 {required_until}：请申请延期或更换投标保证。",
+        "Guarantee validity too short",
+        "The bid deadline of “{lot}” moved to {deadline}: guarantee {letter_no} no longer covers the bid validity "
+        "period, which needs it valid until at least {required_until}. Have it extended or give other security.",
+    ),
     "evaluation.reported": Template(
         "评标报告已提交",
         "“{lot}”（{trade_code}）评标结束，评标委员会推荐中标候选人 {candidates} 名。请及时发布中标候选人公示。",

@@ -72,3 +72,13 @@ class GuaranteeReleased(GuaranteeEvent):
 @dataclass(frozen=True, kw_only=True)
 class GuaranteeExpired(GuaranteeEvent):
     type = "guarantee.expired"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuaranteeValidityShort(GuaranteeEvent):
+    """To the applicant and its guarantor: the lot's deadline moved and the guarantee's validity no longer covers the
+    new deadline plus the bid validity period; a guarantee extending it (or another security) is needed."""
+
+    type = "guarantee.validity_short"
+    deadline: datetime
+    required_until: datetime

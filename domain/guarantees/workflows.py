@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.guarantees import release
+from domain.guarantees.events import GuaranteeValidityShort
 from domain.guarantees.models import Guarantee
-from domain.publication.events import LotStatusChanged
+from domain.guarantees.shared import S, event_audience, event_facts, record_once, requirement
+from domain.publication.events import LotDeadlineMoved, LotStatusChanged
+from domain.publication.models import Lot
 from domain.registration.services import RegistrationWithdrawn
 
 
@@ -18,6 +21,30 @@ async def release_on_lot_result(event: LotStatusChanged) -> None:
 async def release_on_withdrawal(event: RegistrationWithdrawn) -> None:
     """A bidder that withdrew no longer bids: its issued guarantee is released."""
     await release.on_registration_withdrawn(event.lot_id, event.organisation_id)
+
+
+async def recheck_on_deadline_moved(event: LotDeadlineMoved) -> None:
+    """A moved deadline asks every issued guarantee of the lot to stay valid until the new deadline plus the bid
+    validity period (招标投标法实施条例 第二十六条: the security lasts as long as the bids); one that falls short tells
+    its applicant and guarantor, once per new deadline."""
+    lot = await Lot.get_or_none(id=int(event.object_id))
+    if lot is None:
+        return
+    rule = requirement(lot)
+    if rule.deadline is None or rule.valid_until is None:
+        return
+    short = await Guarantee.filter(lot_id=lot.id, status=S.ISSUED.value, valid_until__lt=rule.valid_until)
+    for g in short:
+        await record_once(
+            GuaranteeValidityShort(
+                **event_facts(g, lot),
+                deadline=rule.deadline,
+                required_until=rule.valid_until,
+                audience=event_audience(g, lot, beneficiary=False),
+            ),
+            f"guarantee.validity_short:{rule.deadline.isoformat()}",
+            g.id,
+        )
 
 
 async def in_force(lot_id: int, org_id: int, at: datetime) -> bool:

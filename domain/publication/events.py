@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.common.events import DomainEvent
 
@@ -47,6 +48,17 @@ class LotStatusChanged(DomainEvent):
     trade_code: str
     before: str
     after: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotDeadlineMoved(DomainEvent):
+    """A lot's bid deadline moved (顺延 by a clarification): what follows the deadline in other areas re-checks
+    itself (guarantees whose validity no longer covers it). For operators only, as the change notice is public."""
+
+    type = "lot.deadline_moved"
+    object_type = "Lot"
+    before: datetime
+    after: datetime
 
 
 @dataclass(frozen=True, kw_only=True)

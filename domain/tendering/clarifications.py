@@ -32,6 +32,7 @@ from domain.common.storage import lock
 from domain.publication import announcements
 from domain.publication.announcements import AnnouncementForm, plain_text, sanitize
 from domain.publication.errors import AnnouncementImmutable, TenderNotPublished
+from domain.publication.events import LotDeadlineMoved
 from domain.publication.models import Announcement, Clarification, Lot, Project, Question
 from domain.publication.procedures import ClarificationMinimum, Procedure, clarification_minimum
 from domain.publication.projects import managed_project
@@ -222,6 +223,7 @@ async def _move_deadline(lot: Lot, before: datetime, after: datetime, now: datet
             config[name] = (value + delta).isoformat()
     await Lot.filter(id=lot.id).update(config=config, updated_at=now)
     lot.config = config
+    await events.record(LotDeadlineMoved(object_id=str(lot.id), before=before, after=after), SYSTEM)
     opening = await lock(Opening.filter(lot_id=lot.id)).first()
     if opening is not None and opening.status == OpeningStatus.SCHEDULED.value:
         opening.deadline = after

@@ -101,7 +101,16 @@ RULES: dict[str, Rule] = {
     "result.contract": contract_moved,
     **{
         f"guarantee.{step}": guarantee_changed
-        for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
+        for step in (
+            "applied",
+            "issued",
+            "declined",
+            "claimed",
+            "claim_paid",
+            "claim_rejected",
+            "released",
+            "validity_short",
+        )
     },
     "deposit.paid": deposit_changed,
     "deposit.refund_scheduled": deposit_changed,

@@ -11,7 +11,7 @@ from domain.deposits.models import DepositAccount
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from domain.publication.models import Lot
 from domain.registration.models import Registration
-from notifications.rules.common import notify
+from notifications.rules.common import notify, payload_time
 
 
 async def registered(event: OutboxEvent) -> list[NewNotification]:
@@ -81,4 +81,6 @@ async def guarantee_changed(event: OutboxEvent) -> list[NewNotification]:
         amount=Money(int(event.payload.get("amount_fen") or 0)).yuan_text(),
         letter_no=event.payload.get("letter_no") or "",
         reason=event.payload.get("reason") or "",
+        deadline=payload_time(event, "deadline"),
+        required_until=payload_time(event, "required_until"),
     )
