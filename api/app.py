@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import gc_tuning, graphiql, metrics, tracing
+from api import gc_tuning, graphiql, metrics, oidc, tracing
 from api.auth_middleware import AuthMiddleware
 from api.callbacks import bank_callback, sms_receipts, voice_reports
 from api.endpoints import healthz, jwks, oauth_token, published_schema, readyz
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/callbacks/sms/{provider:str}", sms_receipts, methods=["POST"]),
             Route("/callbacks/voice/{provider:str}", voice_reports, methods=["POST"]),
             *FILE_ROUTES,
+            *oidc.ROUTES,
             *graphiql.routes(settings.graphiql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -55,6 +55,18 @@ def _gc_threshold() -> int:
     return value
 
 
+def _oidc_issuer(production: bool) -> str | None:
+    """OIDC_ISSUER: https (http only outside production), no query or fragment, not the access tokens' issuer."""
+    value = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith("https://") and (production or not value.startswith("http://")):
+        raise SettingsError("OIDC_ISSUER must be an https URL")
+    if "?" in value or "#" in value:
+        raise SettingsError("OIDC_ISSUER must have no query or fragment")
+    return value
+
+
 def _roles(name: str) -> tuple[str, ...]:
     """A comma-separated list of roles, each checked."""
     from domain.common.actors import Role
@@ -193,6 +205,9 @@ class Settings:
     # names one, development makes data/key-encryption-keys (mode 0600) on first run
     key_encryption_keys: tuple[str, ...] = ()
     key_encryption_key_file: str | None = "data/key-encryption-keys"
+    # single sign-on (api/oidc.py): the provider's issuer URL; unset: the request's address in development, no
+    # provider in production
+    oidc_issuer: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def kek_ring(self) -> KekRing:
@@ -265,6 +280,7 @@ class Settings:
             fragment_cache_entries=max(0, _int("FRAGMENT_CACHE_ENTRIES", 10_000)),
             lean_persisted=_bool("LEAN_PERSISTED", True),
             ocds_prefix=os.environ.get("OCDS_PREFIX", "ocds-xxxxxx"),
+            oidc_issuer=_oidc_issuer(production),
             two_factor_roles=_roles("TWO_FACTOR_ROLES"),
             fcm_credentials=os.environ.get("FCM_CREDENTIALS") or None,
             fcm_project_id=os.environ.get("FCM_PROJECT_ID") or None,

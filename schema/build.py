@@ -44,6 +44,7 @@ from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
+from schema.sso.root import SsoMutations, SsoQueries
 from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
 from schema.delegation_guard import DelegationGuard
 from schema.kiosk_guard import KioskGuard
@@ -91,6 +92,7 @@ class Query(
     DepositQueries,
     GuaranteeQueries,
     PartnerKeyQueries,
+    SsoQueries,
     AuctionQueries,
     TenderingQueries,
     ClarificationQueries,
@@ -153,6 +155,7 @@ class Mutation(
     DepositMutations,
     GuaranteeMutations,
     PartnerKeyMutations,
+    SsoMutations,
     AuctionMutations,
     TenderingMutations,
     MultiLotMutations,

@@ -1,0 +1,1 @@
+"""Single sign-on: operators register client systems, users see and withdraw their consents."""
