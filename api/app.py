@@ -12,7 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from api import gc_tuning, graphiql, metrics, oidc, tracing
 from api.auth_middleware import AuthMiddleware
-from api.callbacks import bank_callback, sms_receipts, voice_reports
+from api.callbacks import bank_callback, sms_receipts, treasury_callback, voice_reports
 from api.endpoints import healthz, jwks, oauth_token, published_schema, readyz
 from api.files import ROUTES as FILE_ROUTES
 from api.graphql_app import PalmTradeGraphQL, operation_policy
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, with_workers: bool | None = 
             Route("/schema.graphql", published_schema(graphql.sdl)),
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/callbacks/bank", bank_callback, methods=["POST"]),
+            Route("/callbacks/treasury", treasury_callback, methods=["POST"]),
             Route("/callbacks/sms/{provider:str}", sms_receipts, methods=["POST"]),
             Route("/callbacks/voice/{provider:str}", voice_reports, methods=["POST"]),
             *FILE_ROUTES,

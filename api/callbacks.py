@@ -70,6 +70,35 @@ async def bank_callback(request: Request) -> JSONResponse:
     return JSONResponse({"status": "accepted"})
 
 
+async def treasury_callback(request: Request) -> JSONResponse:
+    """Signed status callbacks of the treasury's centralised payment system: POST /callbacks/treasury, the body a
+    compact JWS signed with the treasury's key (TREASURY_PUBLIC_JWK). 200 {"status": "applied" | "replayed"} (a
+    callback id seen before changes nothing); 200 rejected for a business refusal (UNKNOWN_PAYMENT_REQUEST,
+    INVALID_TRANSITION: do not retry); 400 for SIGNATURE_INVALID and INVALID_CALLBACK. Every callback is kept in
+    treasury_callback."""
+    from domain.settlement import treasury
+
+    ip = request.client.host if request.client else None
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        allowed, reset = await services.limiter.hit(f"treasury-callback:{ip}", CALLBACKS_PER_MINUTE)
+        if not allowed:
+            return JSONResponse(
+                {"status": "rejected", "code": "RATE_LIMITED"}, status_code=429, headers={"Retry-After": str(reset)}
+            )
+    try:
+        outcome = await treasury.receive_callback(await _body(request))
+    except DomainError as err:
+        body = {
+            "status": "rejected",
+            "code": err.code,
+            "message_zh": err.message("zh"),
+            "message_en": err.message("en"),
+        }
+        return JSONResponse(body, status_code=400 if err.code in _MALFORMED else 200)
+    return JSONResponse({"status": outcome})
+
+
 SMS_RECEIPT_MAX_BYTES = 1_000_000
 
 

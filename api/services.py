@@ -36,6 +36,8 @@ from domain.documents.scanning import scanner_from_address
 from domain.evaluation import face
 from domain.evaluation import notices as expert_notices
 from domain.provincial import exchange as provincial_exchange
+from domain.settlement import adapters as settlement_adapters
+from domain.settlement import treasury as settlement_treasury
 from domain.sms.services import LogOutbox
 from domain.supervision.consumer import SupervisionConsumer
 from notifications.broker import InProcessBroker, RedisBroker
@@ -210,6 +212,7 @@ def plug_adapters(services: Services) -> None:
     expert_notices.configure(calls=services.voice is not None)
     face.configure(faceid.from_env())  # 刷脸签章 (FACEID_*), none by default
     provincial_exchange.configure(*provincial.from_env())  # PROVINCIAL_*: none by default, messages kept queued
+    settlement_adapters.configure(settings.settlement)  # TREASURY_*, INVOICE_*: none by default, requests queued
     account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     account_adapters.deps.failures = services.limiter
     account_adapters.deps.signin_failures_per_address = settings.signin_failures_per_address
@@ -245,6 +248,7 @@ async def start(services: Services, with_workers: bool) -> None:
             ("scheduler", lambda: scheduler_tick(services), settings.scheduler_interval),
             ("sms", services.sms.run_once, settings.push_interval),
             ("provincial", lambda: provincial_exchange.send_due(services.holder), settings.scheduler_interval),
+            ("treasury", settlement_treasury.step, settings.scheduler_interval),
         ]
         if services.voice is not None:
             loops.append(("voice", services.voice.run_once, settings.push_interval))

@@ -200,6 +200,9 @@ class Settings:
     sms_providers: tuple[str, ...] = ()
     sms: dict[str, str] = field(default_factory=dict)  # ALIYUN_SMS_* and TENCENT_SMS_* as read
     sms_callback_token: str | None = None  # the secret in the receipt callback URLs (/callbacks/sms/...?token=)
+    # treasury payments and e-invoices (domain/settlement/adapters.py): TREASURY_* and INVOICE_* as read; none by
+    # default, so payment requests stay queued and invoicing answers INVOICE_PROVIDER_DOWN
+    settlement: dict[str, str] = field(default_factory=dict)
     # key-encryption keys sealing the private signing keys (domain/accounts/key_encryption.py): KEY_ENCRYPTION_KEYS
     # ("id:<32 bytes base64url>", comma-separated, newest first) else KEY_ENCRYPTION_KEY_FILE (one a line); production
     # names one, development makes data/key-encryption-keys (mode 0600) on first run
@@ -335,6 +338,7 @@ class Settings:
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,
+            settlement={name: os.environ[name] for name in SETTLEMENT_SETTINGS if os.environ.get(name)},
             **_key_encryption(production),
         )
         settings.retention()  # a retention the domain refuses stops the start here, saying which
@@ -342,6 +346,18 @@ class Settings:
 
 
 SMS_PROVIDERS = ("aliyun", "tencent")
+SETTLEMENT_SETTINGS = (
+    "TREASURY_URL",
+    "TREASURY_PLATFORM_JWK",
+    "TREASURY_PLATFORM_KID",
+    "TREASURY_PUBLIC_JWK",
+    "TREASURY_CALLBACK_URL",
+    "TREASURY_PAYER_ACCOUNT",
+    "INVOICE_URL",
+    "INVOICE_APP_KEY",
+    "INVOICE_APP_SECRET",
+    "INVOICE_SERVICE_FEE_TAX_RATE_BP",
+)
 SMS_SETTINGS = (
     "ALIYUN_SMS_ACCESS_KEY_ID",
     "ALIYUN_SMS_ACCESS_KEY_SECRET",

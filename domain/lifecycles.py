@@ -22,6 +22,7 @@ from domain.publication import states as publication
 from domain.registration import states as registration
 from domain.results import states as results
 from domain.settlement import states as settlement
+from domain.settlement import states as settlement
 from domain.tendering import states as tendering
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
@@ -36,6 +37,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("results", (results.PUBLICITY, results.TABLE, results.CONTRACT, results.CONTRACT_CHANGE, results.CANCELLATION)),
     ("auctions", (auctions.TABLE, auctions.LISTING)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
+    ("settlement", (settlement.TABLE, settlement.INVOICE)),
     ("settlement", (settlement.TABLE, settlement.INVOICE)),
 ]
 

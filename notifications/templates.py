@@ -265,6 +265,12 @@ TEMPLATES: dict[str, Template] = {
         "Contract to sign",
         "The contract {contract_no} for “{lot}” ({trade_code}), CNY {amount}, awaits your signature.",
     ),
+    "treasury.paid": Template(
+        "国库已支付",
+        "国库集中支付系统已向贵单位支付 {amount} 元（支付申请 {request_no}）。",
+        "Paid by the treasury",
+        "The treasury's centralised payment system paid CNY {amount} to your organisation (request {request_no}).",
+    ),
     "result.contract.signed": Template(
         "对方已签署合同",
         "“{lot}”（{trade_code}）合同（编号 {contract_no}）对方已签署，请使用数字证书签署。",

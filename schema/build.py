@@ -69,6 +69,8 @@ from schema.results.after_award import AfterAwardMutations
 from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
+from schema.settlement.mutations import SettlementMutations
+from schema.settlement.queries import SettlementQueries
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
 from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
@@ -114,6 +116,7 @@ class Query(
     CreditRatingQueries,
     CreditExchangeQueries,
     ThirdPartyQueries,
+    SettlementQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -178,6 +181,7 @@ class Mutation(
     CertificateMutations,
     DocumentMutations,
     ThirdPartyMutations,
+    SettlementMutations,
 ):
     pass
 

@@ -180,6 +180,10 @@ async def may_download(actor: Actor, doc: Document) -> None:
         if (actor.org_id is not None and actor.org_id in named) or _supervises(actor, project):
             return
         raise NotFound()
+    if doc.purpose == "invoice":  # the buyer organisation and operators only
+        if (actor.org_id is not None and actor.org_id == doc.organisation_id) or actor.has(Role.OPERATOR):
+            return
+        raise NotFound()
     if doc.purpose in RECORDS:
         await _may_read_record(actor, doc)
         return

@@ -81,6 +81,7 @@ def configure(values: dict[str, str]) -> None:
         platform_kid=values.get("TREASURY_PLATFORM_KID") or "palmtrade",
         treasury_jwk=json.loads(values["TREASURY_PUBLIC_JWK"]) if values.get("TREASURY_PUBLIC_JWK") else {},
         callback_url=values.get("TREASURY_CALLBACK_URL", ""),
+        payer_account=values.get("TREASURY_PAYER_ACCOUNT", ""),
         invoice_url=values.get("INVOICE_URL", "").rstrip("/"),
         invoice_app_key=values.get("INVOICE_APP_KEY", ""),
         invoice_secret=values.get("INVOICE_APP_SECRET", ""),

@@ -16,6 +16,7 @@ __all__ = [
     "InvoiceSerialDuplicate",
     "PaymentExceedsContract",
     "SignatureInvalid",
+    "TreasuryUnreachable",
     "UnknownPaymentRequest",
 ]
 
@@ -67,3 +68,9 @@ class InvoiceProviderDown(DomainError):
     code = "INVOICE_PROVIDER_DOWN"
     message_zh = "开票服务暂不可用，请稍后重试"
     message_en = "The invoicing service is unavailable: try again later"
+
+
+class TreasuryUnreachable(DomainError):
+    code = "TREASURY_UNREACHABLE"
+    message_zh = "国库集中支付系统暂时无法访问，请稍后重试"
+    message_en = "The treasury's payment system cannot be reached now: try again later"

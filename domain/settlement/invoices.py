@@ -64,6 +64,7 @@ def _operator(actor: Actor) -> None:
         raise PermissionDenied()
 
 
+@raises()
 @use_case("service_fee.create", "Organisation", lambda actor, org_id, *a, **k: str(org_id))
 async def create_fee(actor: Actor, org_id: int, lot_id: int | None, item: str, amount_fen: int) -> ServiceFee:
     """Records a platform service fee an operator charges an organisation, price including tax."""

@@ -25,6 +25,7 @@ from domain.common.errors import InvalidInput, InvalidTransition, NotFound, Perm
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import InvalidBankAccount
+from domain.common.models import OutboxEvent
 from domain.common.storage import lock
 from domain.publication.models import Lot, Project
 from domain.results.models import Contract
@@ -35,6 +36,7 @@ from domain.settlement.errors import (
     InvalidTreasuryCallback,
     PaymentExceedsContract,
     SignatureInvalid,
+    TreasuryUnreachable,
     UnknownPaymentRequest,
 )
 from domain.settlement.models import ServiceFee, TreasuryCallback, TreasuryMismatch, TreasuryPayment
@@ -255,12 +257,28 @@ async def submit(payment_id: int) -> TreasuryPayment:
     return row
 
 
-async def send_queued(now: datetime, limit: int = 50) -> int:
-    """Sends the queued requests that are due (the chronograph's step); how many were tried."""
-    due = await TreasuryPayment.filter(status=S.REQUESTED.value, next_attempt_at__lte=now).order_by("id").limit(limit)
+async def send_queued(now: datetime | None = None, limit: int = 50) -> int:
+    """Sends the queued requests that are due; how many were tried."""
+    when = now or clock.now()
+    due = await TreasuryPayment.filter(status=S.REQUESTED.value, next_attempt_at__lte=when).order_by("id").limit(limit)
     for p in due:
         await submit(p.id)
     return len(due)
+
+
+async def step() -> None:
+    """The treasury worker's step: the queued requests that are due, then yesterday's reconciliation (Beijing days),
+    once, as soon as the treasury serves its statement."""
+    if not adapters.deps.treasury_url:
+        return
+    await send_queued()
+    yesterday = clock.to_shanghai(clock.now()).date() - timedelta(days=1)
+    if await OutboxEvent.exists(type=TreasuryReconciled.type, object_id=yesterday.isoformat()):
+        return
+    try:
+        await reconcile(yesterday)
+    except TreasuryUnreachable:
+        return
 
 
 # ---------------------------------------------------------------- callbacks
@@ -369,14 +387,18 @@ STATEMENT_STATUS = {
 }
 
 
+@raises(TreasuryUnreachable)
 async def reconcile(day: date) -> list[TreasuryMismatch]:
     """Compares the treasury's statement of `day` (Beijing) with the requests it received that day and records each
     difference once: missing (we sent it, the treasury lists none), unknown (listed, not ours), amount, status.
-    TreasuryUnavailable when the statement cannot be had."""
-    statement = await adapters.fetch_statement(day.isoformat())
+    TreasuryUnreachable when the statement cannot be had."""
+    try:
+        statement = await adapters.fetch_statement(day.isoformat())
+    except (adapters.TreasuryUnavailable, SignatureInvalid):
+        raise TreasuryUnreachable() from None
     entries = statement.get("entries") if statement.get("date") == day.isoformat() else None
     if not isinstance(entries, list):
-        raise adapters.TreasuryUnavailable("statement of another day or without entries")
+        raise TreasuryUnreachable()
     theirs = {str(e.get("requestNo")): e for e in entries if isinstance(e, dict)}
     start = datetime.combine(day, datetime.min.time(), tzinfo=clock.SHANGHAI)
     ours = {

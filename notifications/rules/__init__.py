@@ -59,6 +59,7 @@ from notifications.rules.results import (
     evaluation_reported,
     result_notice,
 )
+from notifications.rules.settlement import treasury_paid
 from notifications.rules.tendering import deadline_approaching, decryption_window
 
 RULES: dict[str, Rule] = {
@@ -99,6 +100,7 @@ RULES: dict[str, Rule] = {
     "result.contract_overdue": contract_overdue,
     "result.award_withdrawn": award_withdrawn,
     "result.contract": contract_moved,
+    "treasury.payment": treasury_paid,
     **{
         f"guarantee.{step}": guarantee_changed
         for step in (
