@@ -29,11 +29,11 @@ MODEL_MODULES = [
     "domain.terminals.models",
     "domain.access.models",
     "domain.supervision.models",
+    "domain.supervision.report_models",
     "domain.certificates.models",
     "domain.documents.models",
     "domain.negotiation.models",
     "domain.experts.models",
-    "domain.sso.models",
     "domain.settlement.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"

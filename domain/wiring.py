@@ -67,7 +67,7 @@ from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.provincial import exchange as provincial
-from domain.publication.events import AnnouncementPublished, LotDeadlineMoved, LotStatusChanged
+from domain.publication.events import AnnouncementPublished, LotStatusChanged
 from domain.registration import invitations
 from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
@@ -78,6 +78,7 @@ from domain.results import services as results
 from domain.results.models import Award, Cancellation
 from domain.results.sequence import AwardWithdrawn
 from domain.sms import services as sms
+from domain.supervision import reports as statistics_reports
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
 from domain.tendering import workflows as tendering_workflows
@@ -182,8 +183,6 @@ def reactions() -> Reactions:
     # a lot's result (or failure) refunds deposits and releases guarantees; a withdrawal does, for that bidder
     wired.on(LotStatusChanged, deposit_workflows.refund_on_lot_result, workflow="security")
     wired.on(LotStatusChanged, guarantee_workflows.release_on_lot_result, workflow="security")
-    # a moved deadline (a clarification) re-checks every issued guarantee's validity against it
-    wired.on(LotDeadlineMoved, guarantee_workflows.recheck_on_deadline_moved, workflow="security")
     wired.on(RegistrationWithdrawn, deposit_workflows.refund_on_withdrawal, workflow="security")
     wired.on(RegistrationWithdrawn, guarantee_workflows.release_on_withdrawal, workflow="security")
     # a credit record or a punishment (listed here or imported from a partner platform) rates its organisation again
@@ -251,6 +250,8 @@ def periodic_jobs(
         PeriodicJob("tendering.reminders", timedelta(minutes=1), reminders.remind),
         PeriodicJob("expert_notices.expire", timedelta(minutes=1), expert_notices.expire),
         PeriodicJob("credit.daily", timedelta(days=1), _credit_daily),
+        # scheduled statistics reports to supervisors, made once after each period ends (domain/supervision/reports)
+        PeriodicJob("statistics.reports", timedelta(hours=1), statistics_reports.produce_due),
         # 数据质量核查: every lot checked against the data-quality rules, held messages released; the province asked
         # what it holds of yesterday and today (domain/provincial)
         PeriodicJob("data_quality.nightly", timedelta(days=1), provincial.nightly),

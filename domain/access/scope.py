@@ -118,6 +118,8 @@ NOT_LOT_BOUND = frozenset(
         "Terminal",
         "PartnerKey",
         "IntegratorClient",
+        "AccreditedSystem",
+        "SystemAuthorisation",
         "Session",
         "SavedSearch",
         "QrChallenge",
@@ -127,8 +129,9 @@ NOT_LOT_BOUND = frozenset(
 )
 
 
-# Audit entries only operators read: a bank's rejected callback names a virtual account whatever its lot.
-OPERATORS_ONLY = frozenset({"BankCallback"})
+# Audit entries only operators read: a bank's rejected callback names a virtual account whatever its lot; a
+# statistics report made for one supervisor; a participant's rating of the platform and its agency (who rated whom).
+OPERATORS_ONLY = frozenset({"BankCallback", "StatisticsReport", "PlatformRating"})
 FILES = frozenset({"Document", "Upload"})
 
 

@@ -61,4 +61,26 @@ class Migration(migrations.Migration):
             options={"table": "system_authorisation", "app": "palmtrade", "pk_attr": "id"},
             bases=["Model"],
         ),
+        ops.CreateModel(
+            name="StatisticsReport",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ("supervisor_id", fields.BigIntField(db_index=True)),
+                ("period", fields.CharField(max_length=16)),
+                ("label", fields.CharField(max_length=16)),
+                ("starts_on", fields.DateField()),
+                ("ends_on", fields.DateField()),
+                ("categories", fields.JSONField(**_json)),
+                ("rows", fields.JSONField(**_json)),
+                ("csv", fields.TextField(unique=False)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "statistics_report",
+                "app": "palmtrade",
+                "unique_together": (("supervisor_id", "period", "label"),),
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
     ]

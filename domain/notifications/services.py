@@ -80,6 +80,7 @@ class Kind(StrEnum):
     QUESTION_ASKED = "question_asked"
     NEGOTIATION = "negotiation"
     FINAL_OFFER = "final_offer"
+    STATISTICS_REPORT = "statistics_report"
 
 
 class Channel(StrEnum):

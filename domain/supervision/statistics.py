@@ -1,4 +1,4 @@
-"""Trading statistics for supervisors and operators: monthly, quarterly and yearly figures by category and
+"""Trading statistics for supervisors and operators: monthly, quarterly, half-yearly and yearly figures by category and
 region (sensitive data never public, Qingdao 2(二)6).
 
 A lot counts in the period (Beijing time) in which it concluded: the first result announcement (awarded)
@@ -35,6 +35,7 @@ MAX_DAYS = 3660
 class Period(StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
+    HALF_YEAR = "half_year"
     YEAR = "year"
 
 
@@ -56,13 +57,28 @@ class Row:
 
 
 def period_of(at: datetime, period: Period) -> str:
-    """The period label of a moment in Beijing time: 2026-01, 2026-Q1 or 2026."""
+    """The period label of a moment in Beijing time: 2026-01, 2026-Q1, 2026-H1 or 2026."""
     local = clock.to_shanghai(at)
     if period is Period.MONTH:
         return f"{local.year}-{local.month:02d}"
     if period is Period.QUARTER:
         return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+    if period is Period.HALF_YEAR:
+        return f"{local.year}-H{(local.month - 1) // 6 + 1}"
     return str(local.year)
+
+
+_MONTHS: dict[Period, int] = {Period.MONTH: 1, Period.QUARTER: 3, Period.HALF_YEAR: 6, Period.YEAR: 12}
+
+
+def last_complete(period: Period, now: datetime) -> tuple[date, date]:
+    """The last period of this kind that ended at or before `now` (Beijing dates): (first day, day after)."""
+    local = clock.to_shanghai(now).date()
+    span = _MONTHS[period]
+    index = (local.year * 12 + local.month - 1) // span * span  # months since year 0 at the current period's start
+    end = date(index // 12, index % 12 + 1, 1)
+    start_index = index - span
+    return date(start_index // 12, start_index % 12 + 1, 1), end
 
 
 def region_prefix(code: str) -> str:

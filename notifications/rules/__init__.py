@@ -59,7 +59,7 @@ from notifications.rules.results import (
     evaluation_reported,
     result_notice,
 )
-from notifications.rules.settlement import treasury_paid
+from notifications.rules.supervision import statistics_report_ready
 from notifications.rules.tendering import deadline_approaching, decryption_window
 
 RULES: dict[str, Rule] = {
@@ -100,19 +100,10 @@ RULES: dict[str, Rule] = {
     "result.contract_overdue": contract_overdue,
     "result.award_withdrawn": award_withdrawn,
     "result.contract": contract_moved,
-    "treasury.payment": treasury_paid,
+    "statistics.report_ready": statistics_report_ready,
     **{
         f"guarantee.{step}": guarantee_changed
-        for step in (
-            "applied",
-            "issued",
-            "declined",
-            "claimed",
-            "claim_paid",
-            "claim_rejected",
-            "released",
-            "validity_short",
-        )
+        for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
     },
     "deposit.paid": deposit_changed,
     "deposit.refund_scheduled": deposit_changed,

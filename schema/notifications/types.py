@@ -62,6 +62,7 @@ describe_values(
         "QUESTION_ASKED": "A bidder asked a question (答疑) on a lot the caller manages.",
         "NEGOTIATION": "A negotiation round opened, or a document of a round (谈判/磋商) came for the caller.",
         "FINAL_OFFER": "Final offers (最后报价) are called, or their keys are due: within a window (time-critical).",
+        "STATISTICS_REPORT": "A scheduled statistics report of the supervisor's categories is ready (never public).",
     },
 )
 NotificationChannel: TypeAlias = notifications.Channel

@@ -18,13 +18,14 @@ from schema.scalars import Fen
 
 StatisticsPeriod: TypeAlias = statistics.Period
 strawberry.enum(
-    StatisticsPeriod, name="StatisticsPeriod", description="MONTH (2026-01), QUARTER (2026-Q1) or YEAR (2026)."
+    StatisticsPeriod, name="StatisticsPeriod", description="MONTH (2026-01), QUARTER (2026-Q1), HALF_YEAR (2026-H1) or YEAR (2026)."
 )
 describe_values(
     StatisticsPeriod,
     {
         "MONTH": "One row per calendar month.",
         "QUARTER": "One row per calendar quarter.",
+        "HALF_YEAR": "One row per half-year (January-June, July-December).",
         "YEAR": "One row per calendar year.",
     },
 )
@@ -32,7 +33,7 @@ describe_values(
 
 @strawberry.type(description="The trading figures of one period, category and region (lots by when they concluded).")
 class TradingFigures:
-    period: str = strawberry.field(description="2026-01, 2026-Q1 or 2026 (Beijing time).")
+    period: str = strawberry.field(description="2026-01, 2026-Q1, 2026-H1 or 2026 (Beijing time).")
     category: CatalogueCategory = strawberry.field(description="The catalogue category the figures are for.")
     region_code: str = strawberry.field(description="GB/T 2260 code of the region the figures are for.")
     lots: int = strawberry.field(description="Lots concluded: awarded or failed.")
@@ -99,7 +100,7 @@ class StatisticsQueries:
         self,
         info: Info,
         period: Annotated[
-            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter or year.")
+            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter, half-year or year.")
         ],
         starts_on: Annotated[date, strawberry.argument(description="The first day counted (Beijing date, inclusive).")],
         ends_on: Annotated[
@@ -125,7 +126,7 @@ class StatisticsQueries:
         self,
         info: Info,
         period: Annotated[
-            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter or year.")
+            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter, half-year or year.")
         ],
         starts_on: Annotated[date, strawberry.argument(description="The first day counted (Beijing date, inclusive).")],
         ends_on: Annotated[
