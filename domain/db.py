@@ -34,6 +34,7 @@ MODEL_MODULES = [
     "domain.documents.models",
     "domain.negotiation.models",
     "domain.experts.models",
+    "domain.sso.models",
     "domain.settlement.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"

@@ -67,7 +67,7 @@ from domain.notifications import retention as notification_retention
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.provincial import exchange as provincial
-from domain.publication.events import AnnouncementPublished, LotStatusChanged
+from domain.publication.events import AnnouncementPublished, LotDeadlineMoved, LotStatusChanged
 from domain.registration import invitations
 from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
@@ -183,6 +183,8 @@ def reactions() -> Reactions:
     # a lot's result (or failure) refunds deposits and releases guarantees; a withdrawal does, for that bidder
     wired.on(LotStatusChanged, deposit_workflows.refund_on_lot_result, workflow="security")
     wired.on(LotStatusChanged, guarantee_workflows.release_on_lot_result, workflow="security")
+    # a moved deadline (a clarification) re-checks every issued guarantee's validity against it
+    wired.on(LotDeadlineMoved, guarantee_workflows.recheck_on_deadline_moved, workflow="security")
     wired.on(RegistrationWithdrawn, deposit_workflows.refund_on_withdrawal, workflow="security")
     wired.on(RegistrationWithdrawn, guarantee_workflows.release_on_withdrawal, workflow="security")
     # a credit record or a punishment (listed here or imported from a partner platform) rates its organisation again

@@ -184,6 +184,14 @@ TEMPLATES: dict[str, Template] = {
         "Guarantee released",
         "“{lot}” has its result; guarantee {letter_no} is released.",
     ),
+    "guarantee.validity_short": Template(
+        "保函有效期不足",
+        "“{lot}”投标截止时间已顺延至 {deadline}，保函 {letter_no} 的有效期不再覆盖投标有效期，"
+        "须至少至 {required_until}：请申请延期或更换投标保证。",
+        "Guarantee validity too short",
+        "The bid deadline of “{lot}” moved to {deadline}: guarantee {letter_no} no longer covers the bid validity "
+        "period, which needs it valid until at least {required_until}. Have it extended or give other security.",
+    ),
     "evaluation.reported": Template(
         "评标报告已提交",
         "“{lot}”（{trade_code}）评标结束，评标委员会推荐中标候选人 {candidates} 名。请及时发布中标候选人公示。",
@@ -256,6 +264,12 @@ TEMPLATES: dict[str, Template] = {
         "“{lot}”（{trade_code}）合同（编号 {contract_no}，金额 {amount} 元）已拟定，请使用数字证书签署。",
         "Contract to sign",
         "The contract {contract_no} for “{lot}” ({trade_code}), CNY {amount}, awaits your signature.",
+    ),
+    "treasury.paid": Template(
+        "国库已支付",
+        "国库集中支付系统已向贵单位支付 {amount} 元（支付申请 {request_no}）。",
+        "Paid by the treasury",
+        "The treasury's centralised payment system paid CNY {amount} to your organisation (request {request_no}).",
     ),
     "result.contract.signed": Template(
         "对方已签署合同",

@@ -44,6 +44,7 @@ from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
+from schema.sso.root import SsoMutations, SsoQueries
 from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
 from schema.delegation_guard import DelegationGuard
 from schema.kiosk_guard import KioskGuard
@@ -68,6 +69,8 @@ from schema.results.after_award import AfterAwardMutations
 from schema.results.mutations import ResultMutations
 from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
+from schema.settlement.mutations import SettlementMutations
+from schema.settlement.queries import SettlementQueries
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
 from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
@@ -91,6 +94,7 @@ class Query(
     DepositQueries,
     GuaranteeQueries,
     PartnerKeyQueries,
+    SsoQueries,
     AuctionQueries,
     TenderingQueries,
     ClarificationQueries,
@@ -112,6 +116,7 @@ class Query(
     CreditRatingQueries,
     CreditExchangeQueries,
     ThirdPartyQueries,
+    SettlementQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -153,6 +158,7 @@ class Mutation(
     DepositMutations,
     GuaranteeMutations,
     PartnerKeyMutations,
+    SsoMutations,
     AuctionMutations,
     TenderingMutations,
     MultiLotMutations,
@@ -175,6 +181,7 @@ class Mutation(
     CertificateMutations,
     DocumentMutations,
     ThirdPartyMutations,
+    SettlementMutations,
 ):
     pass
 

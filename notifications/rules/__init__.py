@@ -59,6 +59,7 @@ from notifications.rules.results import (
     evaluation_reported,
     result_notice,
 )
+from notifications.rules.settlement import treasury_paid
 from notifications.rules.supervision import statistics_report_ready
 from notifications.rules.tendering import deadline_approaching, decryption_window
 
@@ -101,9 +102,19 @@ RULES: dict[str, Rule] = {
     "result.award_withdrawn": award_withdrawn,
     "result.contract": contract_moved,
     "statistics.report_ready": statistics_report_ready,
+    "treasury.payment": treasury_paid,
     **{
         f"guarantee.{step}": guarantee_changed
-        for step in ("applied", "issued", "declined", "claimed", "claim_paid", "claim_rejected", "released")
+        for step in (
+            "applied",
+            "issued",
+            "declined",
+            "claimed",
+            "claim_paid",
+            "claim_rejected",
+            "released",
+            "validity_short",
+        )
     },
     "deposit.paid": deposit_changed,
     "deposit.refund_scheduled": deposit_changed,
