@@ -176,6 +176,8 @@ def reactions() -> Reactions:
     # a published sealed tender gets its opening; a lot that failed at its deadline is announced
     wired.on(LotStatusChanged, tendering_workflows.schedule_opening_when_open, workflow="tendering")
     wired.on(OpeningFailed, tendering_workflows.announce_failed_opening, workflow="tendering")
+    # a lot terminated before its opening returns its sealed bids unopened, flagged ones too
+    wired.on(LotStatusChanged, tendering_workflows.return_bids_when_terminated, workflow="tendering")
     # an invited tender that opened sends the invitations made while it was a draft (投标邀请书)
     wired.on(LotStatusChanged, invitations.send_when_open, workflow="invitations")
     # a lifted suspension gives a negotiation's running window (final offers, keys) back its held time

@@ -446,6 +446,13 @@ TEMPLATES: dict[str, Template] = {
         "The documents of “{lot}” ({trade_code}) changed after you sealed your bid: confirm or replace it before "
         "{deadline}, or it will not be opened.",
     ),
+    "sealed_bid.returned": Template(
+        "投标文件已退回",
+        "“{lot}”（{trade_code}）已终止招标，您递交的投标文件未经开启即退回，不再参与开标。",
+        "Bid returned",
+        "The tender “{lot}” ({trade_code}) was terminated: your sealed bid is returned unopened and will not be "
+        "opened.",
+    ),
     "invitation.sent": Template(
         "投标邀请书",
         "贵单位受邀参加“{lot}”（{trade_code}）邀请招标，投标截止时间 {deadline}，请报名并递交投标文件。",

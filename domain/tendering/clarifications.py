@@ -105,6 +105,17 @@ class SealedBidLapsed(DomainEvent):
     sha256: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class SealedBidReturned(DomainEvent):
+    """To its bidder only: the lot was terminated before the opening, and its sealed bid is returned unopened."""
+
+    type = "sealed_bid.returned"
+    object_type = "SealedBid"
+    lot_id: int
+    sha256: str
+    was_flagged: bool
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerForm:
     question_id: int
@@ -413,3 +424,27 @@ async def lapse_unconfirmed(lot_id: int, now: datetime) -> int:
             SYSTEM,
         )
     return len(lapsed)
+
+
+async def return_unopened(lot_id: int, now: datetime) -> int:
+    """A lot terminated before its opening: every sealed bid still standing or flagged by a change is returned
+    unopened and its bidder told, once (a repeat finds none left); how many."""
+    standing = await lock(
+        SealedBid.filter(lot_id=lot_id, status__in=(BidStatus.SUBMITTED.value, BidStatus.UNCONFIRMED.value))
+    )
+    for bid in standing:
+        flagged = bid.status == BidStatus.UNCONFIRMED.value
+        bid.status = BID.fire(bid.status, "return", by=SYSTEM).value
+        bid.ended_at = now
+        await bid.save(update_fields=["status", "ended_at"])
+        await events.record(
+            SealedBidReturned(
+                object_id=str(bid.id),
+                lot_id=lot_id,
+                sha256=bid.ciphertext_sha256,
+                was_flagged=flagged,
+                audience=Audience(orgs=(bid.organisation_id,), roles=()),
+            ),
+            SYSTEM,
+        )
+    return len(standing)

@@ -27,6 +27,7 @@ class BidStatus(StrEnum):
     # submitted before a material change of the documents (澄清、修改): stands again only once its bidder confirms it
     UNCONFIRMED = "unconfirmed"
     LAPSED = "lapsed"  # still unconfirmed at the deadline: treated as withdrawn before it, never opened
+    RETURNED = "returned"  # the lot was terminated before it was opened: returned to its bidder unopened
 
 
 class OpeningStatus(StrEnum):
@@ -98,6 +99,16 @@ BID: Lifecycle[BidStatus] = Lifecycle(
             timed=True,
             note="still unconfirmed at the deadline: treated as withdrawn, never opened",
         ),
+        # 招标投标法实施条例 第三十一条: a terminated tender is announced and what was collected is returned; a sealed
+        # bid (confirmed or still flagged by a change) is returned unopened, as the deposits are (the bid files'
+        # return is this platform's reading of the article: unverified)
+        move(
+            "return",
+            {B.SUBMITTED, B.UNCONFIRMED},
+            B.RETURNED,
+            by={SYSTEM},
+            note="the lot was terminated before its bids were opened: returned unopened",
+        ),
         move("decrypt", B.SUBMITTED, B.DECRYPTED, note="its bidder, inside the opening's decryption window"),
         move(
             "invalidate",
@@ -116,7 +127,7 @@ BID: Lifecycle[BidStatus] = Lifecycle(
         ),
     ),
     initial=frozenset({B.SUBMITTED}),
-    final=frozenset({B.SUPERSEDED, B.WITHDRAWN, B.DECRYPTED, B.PLATFORM_FAULT, B.LAPSED}),
+    final=frozenset({B.SUPERSEDED, B.WITHDRAWN, B.DECRYPTED, B.PLATFORM_FAULT, B.LAPSED, B.RETURNED}),
 )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from domain.common import clock
 from domain.publication.events import LotStatusChanged
-from domain.tendering import opening
+from domain.tendering import clarifications, opening
 from domain.tendering.opening import OpeningFailed
 
 
@@ -16,3 +17,9 @@ async def schedule_opening_when_open(event: LotStatusChanged) -> None:
 async def announce_failed_opening(event: OpeningFailed) -> None:
     """A lot that failed at its deadline (流标) is announced."""
     await opening.announce_failure(event.lot_id)
+
+
+async def return_bids_when_terminated(event: LotStatusChanged) -> None:
+    """A lot terminated before its opening returns its sealed bids unopened, flagged ones included."""
+    if event.after == "terminated":
+        await clarifications.return_unopened(int(event.object_id), clock.now())

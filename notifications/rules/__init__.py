@@ -29,6 +29,7 @@ from notifications.rules.clarifications import (
     invitation_sent,
     question_asked,
     sealed_bid_flagged,
+    sealed_bid_returned,
 )
 from notifications.rules.common import BatchRule, Rule
 from notifications.rules.complaints import (
@@ -82,6 +83,7 @@ RULES: dict[str, Rule] = {
     "announcement.published": announcement_to_registrants,
     "clarification.published": clarification_published,
     "sealed_bid.flagged": sealed_bid_flagged,
+    "sealed_bid.returned": sealed_bid_returned,
     "invitation.sent": invitation_sent,
     "question.asked": question_asked,
     "lot.status_changed": lot_ended,

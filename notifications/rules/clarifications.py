@@ -61,6 +61,24 @@ async def sealed_bid_flagged(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
+async def sealed_bid_returned(event: OutboxEvent) -> list[NewNotification]:
+    """To the bidder whose sealed bid a termination returned unopened (flagged by a change or standing)."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    bid = await SealedBid.get_or_none(id=int(event.object_id))
+    if lot is None or bid is None:
+        return []
+    return notify(
+        event,
+        await active_users_of([bid.organisation_id]),
+        Kind.LOT_ENDED,
+        event.type,
+        object_type="Lot",
+        object_id=str(lot.id),
+        lot=lot.name,
+        trade_code=lot.trade_code,
+    )
+
+
 async def invitation_sent(event: OutboxEvent) -> list[NewNotification]:
     """To the invited organisation's users (投标邀请书)."""
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))

@@ -15,7 +15,8 @@ SealedBidState: TypeAlias = tendering.BidStatus
 strawberry.enum(
     SealedBidState,
     name="SealedBidState",
-    description="submitted, superseded by a replacement, withdrawn, decrypted at the opening, or invalid.",
+    description="submitted, superseded by a replacement, withdrawn, decrypted at the opening, invalid, flagged by a "
+    "change (unconfirmed), lapsed, or returned unopened by a termination.",
 )
 describe_values(
     SealedBidState,
@@ -28,6 +29,7 @@ describe_values(
         "PLATFORM_FAULT": "Could not be decrypted because of the platform (撤回), not the bidder's failure.",
         "UNCONFIRMED": "The documents changed after it: confirm (bidConfirm) or replace it before the deadline.",
         "LAPSED": "Still unconfirmed at the deadline: treated as withdrawn, not opened.",
+        "RETURNED": "The lot was terminated before its opening: returned to its bidder unopened.",
     },
 )
 
