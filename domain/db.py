@@ -34,6 +34,7 @@ MODEL_MODULES = [
     "domain.documents.models",
     "domain.negotiation.models",
     "domain.experts.models",
+    "domain.provincial.models",
     "domain.sso.models",
     "domain.settlement.models",
 ]

@@ -64,6 +64,7 @@ from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
+from schema.provincial.root import ProvincialMutations, ProvincialQueries
 from schema.relay import Node, resolve_node, resolve_nodes
 from schema.results.after_award import AfterAwardMutations
 from schema.results.mutations import ResultMutations
@@ -117,6 +118,7 @@ class Query(
     CreditExchangeQueries,
     ThirdPartyQueries,
     SettlementQueries,
+    ProvincialQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -182,6 +184,7 @@ class Mutation(
     DocumentMutations,
     ThirdPartyMutations,
     SettlementMutations,
+    ProvincialMutations,
 ):
     pass
 

@@ -47,8 +47,8 @@ class Migration(migrations.Migration):
                 "app": "palmtrade",
                 "indexes": [Index(fields=["status", "due_at"]), Index(fields=["published_on"])],
                 "pk_attr": "id",
-                "table_description": "One published object as sent to the provincial platform (省公共资源交易平台): its "
-                "message id (the province",
+                "table_description": "One published object as sent to the provincial platform "
+                "(省公共资源交易平台): its message id (the province",
             },
             bases=["Model"],
         ),

@@ -162,7 +162,6 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
     winner = orgs.get(award.organisation_id) if award else None
     published = clock.to_shanghai(ann.published_at or clock.now()).isoformat(timespec="seconds")
     values: dict[str, Any] = {
-        "PLATFORM_CODE": deps.platform_code or None,
         "TENDER_PROJECT_CODE": project.trade_code,
         "TENDER_PROJECT_NAME": project.name,
         "BID_SECTION_CODE": lot.trade_code if lot else None,
@@ -192,6 +191,11 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
     return of, values
 
 
+def data_of(m: ProvincialMessage) -> dict[str, Any]:
+    """The mapped items as sent: the platform's identifier (the setting when it is sent) first, then the rest."""
+    return {"PLATFORM_CODE": deps.platform_code or None, **{k: v for k, v in m.payload.items() if k != "PLATFORM_CODE"}}
+
+
 def envelope(m: ProvincialMessage) -> dict[str, Any]:
     """The message as sent: its id, the specification version, its data set and the mapped items."""
     return {
@@ -199,7 +203,7 @@ def envelope(m: ProvincialMessage) -> dict[str, Any]:
         "specVersion": spec.SPEC_VERSION,
         "dataType": m.data_type,
         "platformCode": deps.platform_code,
-        "data": m.payload,
+        "data": data_of(m),
     }
 
 
@@ -238,7 +242,8 @@ async def queue_announcement(event: AnnouncementPublished) -> None:
 
 def backoff(attempts: int) -> timedelta:
     """The wait before try `attempts + 1`: 30 s, 1 min, 2 min ... up to an hour."""
-    return min(BASE_BACKOFF * 2 ** max(0, attempts - 1), MAX_BACKOFF)
+    wait: timedelta = BASE_BACKOFF * (2 ** max(0, attempts - 1))
+    return min(wait, MAX_BACKOFF)
 
 
 async def _lease(owner: str, batch: int) -> list[ProvincialMessage]:
@@ -281,7 +286,9 @@ async def send_due(owner: str, batch: int = 50) -> int:
             held = await quality.blocking(m.lot_id)
             if held:
                 rules = ", ".join(sorted({f.rule for f in held}))
-                await _settle(m, owner, f"held by {rules}", status=Status.HELD, last_error=f"data quality: {rules}"[:500])
+                await _settle(
+                    m, owner, f"held by {rules}", status=Status.HELD, last_error=f"data quality: {rules}"[:500]
+                )
                 continue
         attempts = m.attempts + 1
         try:
@@ -293,14 +300,24 @@ async def send_due(owner: str, batch: int = 50) -> int:
             receipt = Receipt(accepted=False, error=f"{type(err).__name__}: {err}"[:500])
         if receipt.accepted:
             await _settle(
-                m, owner, status=Status.SENT, attempts=attempts, receipt_id=receipt.receipt_id, sent_at=clock.now(),
+                m,
+                owner,
+                status=Status.SENT,
+                attempts=attempts,
+                receipt_id=receipt.receipt_id,
+                sent_at=clock.now(),
                 last_error=None,
             )
         elif attempts >= deps.max_attempts:
             await _settle(m, owner, receipt.error, status=Status.DEAD, attempts=attempts, last_error=receipt.error)
         else:
             await _settle(
-                m, owner, receipt.error, status=Status.QUEUED, attempts=attempts, last_error=receipt.error,
+                m,
+                owner,
+                receipt.error,
+                status=Status.QUEUED,
+                attempts=attempts,
+                last_error=receipt.error,
                 due_at=clock.now() + backoff(attempts),
             )
     return len(leased)
@@ -419,13 +436,14 @@ async def reconcile(day: date, actor: Actor = SYSTEM) -> Reconciliation:
     except PlatformUnavailable:
         raise ProvincialPlatformUnavailable() from None
     ours = await ProvincialMessage.filter(published_on=day)
-    missing, differing = [], []
+    missing: list[str] = []
+    differing: list[str] = []
     async with in_transaction():
         for m in ours:
             if m.status != Status.SENT:
                 continue
             theirs = held.get(m.message_id)
-            if theirs == m.digest:
+            if theirs == digest(data_of(m)):
                 continue
             (missing if theirs is None else differing).append(m.message_id)
             m.status, m.due_at, m.updated_at = Status.QUEUED, clock.now(), clock.now()

@@ -17,6 +17,7 @@ from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import PermissionDenied
 from domain.common.ids import is_valid_uscc
+from domain.common.queries import column
 from domain.provincial.models import QualityFinding
 from domain.publication.identifiers import is_valid_trade_code, lot_code
 from domain.publication.models import Announcement, Lot, Project
@@ -40,9 +41,18 @@ RULES: dict[str, Rule] = {
         Rule("DQ-DATE-001", False, "投标截止时间晚于定标时间", "The tender period ends after the award"),
         Rule("DQ-DATE-002", False, "开标早于投标截止时间", "The opening started before the bid deadline"),
         Rule("DQ-DATE-003", False, "合同签订早于定标", "The contract was signed before the award"),
-        Rule("DQ-DATE-004", False, "招标公告发布晚于投标截止时间", "The tender notice was published after the bid deadline"),
-        Rule("DQ-AMT-001", True, "合同金额与中标金额不一致且无合同变更记录",
-             "The contract amount differs from the awarded amount with no recorded change"),
+        Rule(
+            "DQ-DATE-004",
+            False,
+            "招标公告发布晚于投标截止时间",
+            "The tender notice was published after the bid deadline",
+        ),
+        Rule(
+            "DQ-AMT-001",
+            True,
+            "合同金额与中标金额不一致且无合同变更记录",
+            "The contract amount differs from the awarded amount with no recorded change",
+        ),
         Rule("DQ-CODE-001", True, "统一社会信用代码校验不通过", "A unified social credit code does not validate"),
         Rule("DQ-CODE-002", True, "项目或标段交易标识码校验不通过", "A project or lot trade code does not validate"),
     )
@@ -111,7 +121,9 @@ async def findings_of(lot: Lot) -> list[Found]:
         missing.append(("投标截止时间 / bid deadline", "Lot", lot.id, ""))
     if award is not None and (award.organisation_id not in orgs or not orgs[award.organisation_id].name.strip()):
         missing.append(("中标人 / winner", "Award", award.id, ""))
-    if contract is not None and (not contract.contract_no.strip() or (contract.status != "drafted" and contract.signed_on is None)):
+    if contract is not None and (
+        not contract.contract_no.strip() or (contract.status != "drafted" and contract.signed_on is None)
+    ):
         missing.append(("合同编号或签订日期 / contract number or signing day", "Contract", contract.id, ""))
     for name, object_type, object_id, _ in missing:
         zh, en = name.split(" / ")
@@ -120,53 +132,106 @@ async def findings_of(lot: Lot) -> list[Found]:
     # dates in order
     deadline = _deadline(lot)
     if deadline is not None and award is not None and deadline > award.awarded_at:
-        add("DQ-DATE-001", "Award", award.id,
+        add(
+            "DQ-DATE-001",
+            "Award",
+            award.id,
             f"投标截止时间 {_t(deadline)} 晚于定标时间 {_t(award.awarded_at)}",
-            f"The bid deadline {deadline.isoformat()} is after the award at {award.awarded_at.isoformat()}")
+            f"The bid deadline {deadline.isoformat()} is after the award at {award.awarded_at.isoformat()}",
+        )
     opening = await Opening.get_or_none(lot_id=lot.id)
-    if deadline is not None and opening is not None and opening.started_at is not None and opening.started_at < deadline:
-        add("DQ-DATE-002", "Lot", lot.id,
+    if (
+        deadline is not None
+        and opening is not None
+        and opening.started_at is not None
+        and opening.started_at < deadline
+    ):
+        add(
+            "DQ-DATE-002",
+            "Lot",
+            lot.id,
             f"开标时间 {_t(opening.started_at)} 早于投标截止时间 {_t(deadline)}",
-            f"The opening started at {opening.started_at.isoformat()}, before the bid deadline {deadline.isoformat()}")
-    if award is not None and contract is not None and contract.signed_on is not None:
-        if contract.signed_on < _day(award.awarded_at):
-            add("DQ-DATE-003", "Contract", contract.id,
-                f"合同签订日期 {contract.signed_on.isoformat()} 早于定标日期 {_day(award.awarded_at).isoformat()}",
-                f"The contract was signed on {contract.signed_on.isoformat()}, before the award on "
-                f"{_day(award.awarded_at).isoformat()}")
-    if tender is not None and tender.published_at is not None and deadline is not None and tender.published_at > deadline:
-        add("DQ-DATE-004", "Announcement", tender.id,
+            f"The opening started at {opening.started_at.isoformat()}, before the bid deadline {deadline.isoformat()}",
+        )
+    if (
+        award is not None
+        and contract is not None
+        and contract.signed_on is not None
+        and (contract.signed_on < _day(award.awarded_at))
+    ):
+        add(
+            "DQ-DATE-003",
+            "Contract",
+            contract.id,
+            f"合同签订日期 {contract.signed_on.isoformat()} 早于定标日期 {_day(award.awarded_at).isoformat()}",
+            f"The contract was signed on {contract.signed_on.isoformat()}, before the award on "
+            f"{_day(award.awarded_at).isoformat()}",
+        )
+    if (
+        tender is not None
+        and tender.published_at is not None
+        and deadline is not None
+        and tender.published_at > deadline
+    ):
+        add(
+            "DQ-DATE-004",
+            "Announcement",
+            tender.id,
             f"招标公告发布时间 {_t(tender.published_at)} 晚于投标截止时间 {_t(deadline)}",
             f"The tender notice was published at {tender.published_at.isoformat()}, after the bid deadline "
-            f"{deadline.isoformat()}")
+            f"{deadline.isoformat()}",
+        )
 
     # amounts: the contract is the award's price unless a change in effect moved it (政府采购法 第四十六条)
     if award is not None and contract is not None:
         changes = await ContractChange.filter(contract_id=contract.id, status="effective").order_by("seq")
         expected = changes[-1].after_fen if changes else award.price_fen
         if contract.original_fen != award.price_fen or contract.amount_fen != expected:
-            add("DQ-AMT-001", "Contract", contract.id,
-                f"合同金额 {contract.amount_fen / 100:.2f} 元与中标金额 {award.price_fen / 100:.2f} 元不一致，且无生效的合同变更",
+            add(
+                "DQ-AMT-001",
+                "Contract",
+                contract.id,
+                f"合同金额 {contract.amount_fen / 100:.2f} 元与中标金额 {award.price_fen / 100:.2f} 元不一致，"
+                "且无生效的合同变更",
                 f"The contract amount {contract.amount_fen / 100:.2f} yuan differs from the awarded "
-                f"{award.price_fen / 100:.2f} yuan with no change in effect")
+                f"{award.price_fen / 100:.2f} yuan with no change in effect",
+            )
     if award is not None and award.contract_amount_fen is not None and award.contract_amount_fen != award.price_fen:
-        add("DQ-AMT-001", "Award", award.id,
+        add(
+            "DQ-AMT-001",
+            "Award",
+            award.id,
             f"登记的合同金额 {award.contract_amount_fen / 100:.2f} 元与中标金额 {award.price_fen / 100:.2f} 元不一致",
             f"The recorded contract amount {award.contract_amount_fen / 100:.2f} yuan differs from the awarded "
-            f"{award.price_fen / 100:.2f} yuan")
+            f"{award.price_fen / 100:.2f} yuan",
+        )
 
     # codes: GB 32100-2015 check character; the unified trade code (domain/publication/identifiers)
     for org in orgs.values():
         if org.credit_code and not is_valid_uscc(org.credit_code):
-            add("DQ-CODE-001", "Organisation", org.id,
+            add(
+                "DQ-CODE-001",
+                "Organisation",
+                org.id,
                 f"{org.name} 的统一社会信用代码 {org.credit_code} 校验位不正确",
-                f"The unified social credit code {org.credit_code} of {org.name} fails its check character")
+                f"The unified social credit code {org.credit_code} of {org.name} fails its check character",
+            )
     if not is_valid_trade_code(project.trade_code):
-        add("DQ-CODE-002", "Project", project.id, f"项目交易标识码 {project.trade_code} 校验不通过",
-            f"The project trade code {project.trade_code} does not validate")
+        add(
+            "DQ-CODE-002",
+            "Project",
+            project.id,
+            f"项目交易标识码 {project.trade_code} 校验不通过",
+            f"The project trade code {project.trade_code} does not validate",
+        )
     if not is_valid_trade_code(lot.trade_code) or lot.trade_code != lot_code(project.trade_code, lot.lot_no):
-        add("DQ-CODE-002", "Lot", lot.id, f"标段交易标识码 {lot.trade_code} 校验不通过或与项目编号不符",
-            f"The lot trade code {lot.trade_code} does not validate or does not belong to its project's code")
+        add(
+            "DQ-CODE-002",
+            "Lot",
+            lot.id,
+            f"标段交易标识码 {lot.trade_code} 校验不通过或与项目编号不符",
+            f"The lot trade code {lot.trade_code} does not validate or does not belong to its project's code",
+        )
     return found
 
 
@@ -202,15 +267,19 @@ async def check_all(now: datetime, batch: int = 500) -> int:
     """The nightly run: every lot past its draft, checked again; returns how many findings stand."""
     total, last = 0, 0
     while True:
-        ids = list(
-            await Lot.filter(id__gt=last).exclude(status=LotStatus.DRAFT.value).order_by("id").limit(batch)
-            .values_list("id", flat=True)
+        ids = await column(
+            Lot.filter(id__gt=last)
+            .exclude(status=LotStatus.DRAFT.value)
+            .order_by("id")
+            .limit(batch)
+            .values_list("id", flat=True),
+            int,
         )
         if not ids:
             return total
         for lot_id in ids:
-            total += len(await check_lot(int(lot_id)))
-        last = int(ids[-1])
+            total += len(await check_lot(lot_id))
+        last = ids[-1]
 
 
 def _reader(actor: Actor) -> None:

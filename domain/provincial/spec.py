@@ -48,7 +48,9 @@ ITEMS: tuple[Item, ...] = (
     Item("BULLETIN_NAME", "公告标题", "Announcement.title", (NOTICE,)),
     Item("BULLETIN_CONTENT", "公告内容", "Announcement.body_text", (NOTICE,)),
     Item("BULLETIN_ISSUE_TIME", "发布时间", "Announcement.published_at (Beijing time)", ALL),
-    Item("CORRECTS_BULLETIN", "更正公告原公告编号", "the corrected announcement's message id", (NOTICE,), required=False),
+    Item(
+        "CORRECTS_BULLETIN", "更正公告原公告编号", "the corrected announcement's message id", (NOTICE,), required=False
+    ),
     Item("WIN_BIDDER_NAME", "中标人名称", "the award's organisation name", (RESULT, CONTRACT)),
     Item("WIN_BIDDER_CODE", "统一社会信用代码", "the award's organisation credit code", (RESULT, CONTRACT)),
     Item("BID_AMOUNT", "中标金额", "Award.price_fen, in yuan", (RESULT, CONTRACT)),

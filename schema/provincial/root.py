@@ -19,8 +19,6 @@ from schema.errors import mutation, result_union
 from schema.permissions import IsOperator, IsSupervisorOrOperator
 from schema.relay import int_id, to_global_id
 
-LINKED = {"Lot", "Announcement", "Project", "Organisation", "Award", "Contract"}
-
 
 @strawberry.type(description="One finding of a data-quality rule (数据质量核查) on a lot, from its last check.")
 class DataQualityFinding:
@@ -33,12 +31,16 @@ class DataQualityFinding:
     category: CatalogueCategory = strawberry.field(description="The lot's catalogue category.")
     lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
     object_type: str = strawberry.field(description="The type of the object at fault (Lot, Contract, Award, ...).")
-    object_id: strawberry.ID = strawberry.field(description="Global id of the object at fault: the link to it.")
+    object_id: strawberry.ID = strawberry.field(description="Global id of the object at fault (a node).")
+    link: str = strawberry.field(
+        description="The app's deep link to the object at fault: palmtrade://lot/<lot>/data-quality?<objectType>=<id>."
+    )
     found_at: datetime = strawberry.field(description="When the check found it.")
 
     @classmethod
     def of(cls, f: QualityFinding, locale: str) -> DataQualityFinding:
         rule = quality.RULES[f.rule]
+        lot, target = to_global_id("Lot", f.lot_id), to_global_id(f.object_type, f.object_id)
         return cls(
             id=strawberry.ID(to_global_id("DataQualityFinding", f.id)),
             rule=f.rule,
@@ -47,9 +49,10 @@ class DataQualityFinding:
             explanation=str(f.detail.get("zh", "")),
             explanation_en=str(f.detail.get("en", "")),
             category=Category(f.category),
-            lot_id=strawberry.ID(to_global_id("Lot", f.lot_id)),
+            lot_id=strawberry.ID(lot),
             object_type=f.object_type,
-            object_id=strawberry.ID(to_global_id(f.object_type, f.object_id)),
+            object_id=strawberry.ID(target),
+            link=f"palmtrade://lot/{lot}/data-quality?{f.object_type}={target}",
             found_at=f.found_at,
         )
 
@@ -139,7 +142,7 @@ class ProvincialMessageRetryInput:
 
 @strawberry.type(description="The message is queued to go now.")
 class ProvincialMessageQueued:
-    message: ProvincialMessage = strawberry.field(description="The message as it now stands.")
+    provincial_message: ProvincialMessage = strawberry.field(description="The message as it now stands.")
 
 
 @strawberry.input(description="An operator compares what the province holds for a day with what was sent.")
@@ -175,7 +178,9 @@ class ProvincialMutations:
     ) -> ProvincialMessageQueued:
         pk = int_id(input.message_id, "ProvincialMessage", "messageId")
         return ProvincialMessageQueued(
-            message=ProvincialMessage.of(await exchange.retry_now(info.context.actor, pk, input.idempotency_key))
+            provincial_message=ProvincialMessage.of(
+                await exchange.retry_now(info.context.actor, pk, input.idempotency_key)
+            )
         )
 
     @mutation(

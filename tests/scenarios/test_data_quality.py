@@ -19,7 +19,7 @@ from tests.support.results import evaluated_lot
 
 REPORT = """query($rule: String, $category: CatalogueCategory, $lotId: ID) {
   dataQualityReport(rule: $rule, category: $category, lotId: $lotId) {
-    rule ruleTitle blocking explanation explanationEn category lotId objectType objectId } }"""
+    rule ruleTitle blocking explanation explanationEn category lotId objectType objectId link } }"""
 MESSAGES = """query($lotId: ID) { provincialMessages(lotId: $lotId) { kind status lastError receiptId } }"""
 PRICES = [98_000_000, 95_500_000, 97_250_000, 99_000_000]
 
@@ -34,7 +34,9 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
     await results.publish_candidates(t.tenderer, t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-031", made.price_fen, clock.to_shanghai(clock.now()).date())
+    await results.record_contract(
+        t.tenderer, t.lot.id, "HT-2026-031", made.price_fen, clock.to_shanghai(clock.now()).date()
+    )
     await Contract.filter(lot_id=t.lot.id).update(amount_fen=made.price_fen + 500_000)
     contract = await Contract.get(lot_id=t.lot.id)
     operator = await f.operator_token(api)
@@ -46,16 +48,18 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
 
     # then the report names the fault, explained in both languages and linked to the contract
     [finding] = await report(api, operator, lotId=lot_gid)
-    assert finding["rule"] == "DQ-AMT-001" and finding["blocking"] is True
+    assert finding["rule"] == "DQ-AMT-001"
+    assert finding["blocking"] is True
     assert finding["ruleTitle"] == "合同金额与中标金额不一致且无合同变更记录"
-    assert "960,500.00" in finding["explanation"] or "960500.00" in finding["explanation"]
+    assert "合同金额 960000.00 元与中标金额 955000.00 元不一致" in finding["explanation"]
     assert "differs from the awarded 955000.00 yuan" in finding["explanationEn"]
     assert (finding["objectType"], finding["objectId"]) == ("Contract", to_global_id("Contract", contract.id))
     assert (finding["lotId"], finding["category"]) == (lot_gid, "ENGINEERING_CONSTRUCTION")
+    assert finding["link"] == f"palmtrade://lot/{lot_gid}/data-quality?Contract={finding['objectId']}"
     # and the category's supervisor reads it, filtered by rule and category; other rules find nothing
-    assert [x["rule"] for x in await report(api, supervisor, rule="DQ-AMT-001", category="ENGINEERING_CONSTRUCTION")] == [
-        "DQ-AMT-001"
-    ]
+    assert [
+        x["rule"] for x in await report(api, supervisor, rule="DQ-AMT-001", category="ENGINEERING_CONSTRUCTION")
+    ] == ["DQ-AMT-001"]
     assert await report(api, operator, rule="DQ-CODE-001") == []
     assert await report(api, operator, category="GOVERNMENT_PROCUREMENT") == []
     # and a bidder may not read the report
@@ -76,7 +80,8 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
         assert set(kinds) >= {"tender", "candidate_publicity", "result", "contract"}
         assert {m["status"] for m in kinds.values()} == {"held"}
         assert kinds["contract"]["lastError"] == "data quality: DQ-AMT-001"
-        assert province.held == {} and province.requests == 0
+        assert province.held == {}
+        assert province.requests == 0
 
         # when the contract is put right and the nightly check runs again
         await Contract.filter(id=contract.id).update(amount_fen=made.price_fen)
@@ -85,7 +90,8 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
         # then the report is clean and the lot's notices are at the province with their receipts
         assert await report(api, operator, lotId=lot_gid) == []
         sent = (await api.gql(MESSAGES, {"lotId": lot_gid}, token=operator))["data"]["provincialMessages"]
-        assert {m["status"] for m in sent} == {"sent"} and all(m["receiptId"] for m in sent)
+        assert {m["status"] for m in sent} == {"sent"}
+        assert all(m["receiptId"] for m in sent)
         assert len(province.held) == len(sent)
     finally:
         exchange.configure(None)

@@ -18,7 +18,7 @@ from tests.support.provincial_platform import ProvincialPlatformStub
 MESSAGES = """query($status: String, $lotId: ID) { provincialMessages(status: $status, lotId: $lotId) {
   id messageId kind dataType status attempts lastError receiptId sentAt } }"""
 RETRY = """mutation($input: ProvincialMessageRetryInput!) { provincialMessageRetry(input: $input) {
-  __typename ... on ProvincialMessageQueued { message { status } } ... on Error { code message } } }"""
+  __typename ... on ProvincialMessageQueued { provincialMessage { status } } ... on Error { code message } } }"""
 RECONCILE = """mutation($input: ProvincialReconcileInput!) { provincialReconcile(input: $input) {
   __typename ... on ProvincialReconciled { day missing differing unknown } ... on Error { code message } } }"""
 
@@ -43,7 +43,7 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         project = created["data"]["projectCreate"]["project"]
 
         # when the tenderer publishes the tender notice and the worker runs
-        await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
+        notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
         await api.dispatch()
         await exchange.send_due(api.services.holder)
 
@@ -61,11 +61,12 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         assert (data["BULLETIN_TYPE"], data["PLATFORM_CODE"]) == ("1", province.platform_code)
         # and nobody else reads the exchange
         denied = await api.gql(MESSAGES, {}, token=tenderer, expect_errors=True)
-        assert denied["data"] is None and denied["errors"]
+        assert denied["data"] is None
+        assert denied["errors"]
 
         # when a change notice goes out while the province answers 503, then stores it but its answer is lost
         province.fail_next, province.drop_answers = 1, 1
-        await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>")
+        await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>", correctsId=notice["id"])
         await api.dispatch()
         await exchange.send_due(api.services.holder)
         # then it waits with its error, and is sent once the backoff has passed
@@ -75,6 +76,8 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         manual_clock.advance(seconds=31)
         await exchange.send_due(api.services.holder)
         assert change["messageId"] in province.held
+        corrects = province.held[change["messageId"]].message["data"]["CORRECTS_BULLETIN"]
+        assert corrects == tender["messageId"]  # the change names the notice it corrects by its message id
         [lost] = await messages(api, operator, status="queued")
         assert lost["attempts"] == 2
         manual_clock.advance(minutes=1, seconds=1)
@@ -99,14 +102,16 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         assert sorted(province.held) == sorted([tender["messageId"], change["messageId"]])
         assert province.stored == 3  # stored again after it was lost, under the same id
         again = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
-        assert again["missing"] == [] and again["differing"] == []
+        assert again["missing"] == []
+        assert again["differing"] == []
 
         # when the operator asks to send a delivered message again
         retried = await api.gql(RETRY, {"input": {"messageId": tender["id"]}}, token=operator)
         # then it is refused: the province has it already
         assert retried["data"]["provincialMessageRetry"]["code"] == "PROVINCIAL_MESSAGE_SENT"
         # and the province holds each notice once, though it was sent more often
-        assert len(province.held) == 2 and province.requests > province.stored
+        assert len(province.held) == 2
+        assert province.requests > province.stored
     finally:
         exchange.configure(None)
         await platform.close()

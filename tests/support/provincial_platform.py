@@ -3,7 +3,8 @@ speaks: it checks the signature (HMAC-SHA256 with the shared key, or SM2 with SM
 verified here by tests/support/sm2.py's own arithmetic's counterpart, Tongsuo), the timestamp window, the platform
 code and the specification's required items; it stores each message once by its message id (a repeat answers the
 first receipt), answers error receipts for invalid data, lists what it holds by day, can be told to fail the next N
-sends with 503, to lose the answer to a message it stored, and to lose a message (as a province that dropped one would)."""
+sends with 503, to lose the answer to a message it stored, and to lose a message (as a province that dropped one
+would)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,9 @@ class ProvincialPlatformStub(LoopbackServed):
             return 403, {"code": "1002", "message": "交易平台标识码不符"}
         if method == "GET" and path == "/holdings":
             day = parse_qs(query).get("date", [""])[0]
-            items = [{"messageId": k, "digest": digest(h.message["data"])} for k, h in self.held.items() if h.day == day]
+            items = [
+                {"messageId": k, "digest": digest(h.message["data"])} for k, h in self.held.items() if h.day == day
+            ]
             return 200, {"code": "0", "items": items}
         if method != "POST" or path != "/messages":
             return 404, {"code": "1404", "message": "not found"}
@@ -126,8 +129,13 @@ class ProvincialPlatformStub(LoopbackServed):
         except (ValueError, KeyError, TypeError):
             return 400, {"code": "2001", "message": "报文格式错误"}
         missing = spec.missing(data_type, data) if data_type in spec.ALL else ["dataType"]
-        if missing or data.get("PLATFORM_CODE") != self.platform_code:
-            error = {"code": "2002", "message": "必填数据项缺失：" + ",".join(missing or ["PLATFORM_CODE"])}
+        if missing:
+            error = {"code": "2002", "message": "必填数据项缺失：" + ",".join(missing)}
+        elif data.get("PLATFORM_CODE") != self.platform_code:
+            error = {"code": "2003", "message": "报文交易平台标识码不符"}
+        else:
+            error = None
+        if error is not None:
             self.refused.append((200, error))
             return 200, error
         if mid in self.held:  # deduplicated by the message id: the first receipt again

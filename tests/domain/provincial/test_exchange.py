@@ -11,14 +11,17 @@ from tongsuopy.crypto.asymciphers import ec
 
 from api.provincial import HttpProvincialPlatform, Signer
 from domain.common import clock
+from domain.common.actors import Role
+from domain.common.errors import PermissionDenied
 from domain.provincial import exchange, spec
 from domain.provincial.models import ProvincialMessage
 from domain.results import services as results
 from domain.wiring import wire
 from notifications.dispatch import Dispatcher
+from tests.domain.factories import organisation
 from tests.support.provincial_platform import ProvincialPlatformStub
 from tests.support.results import evaluated_lot
-from tests.support.tendering import published_tender
+from tests.support.tendering import person, published_tender
 
 PRICES = [98_000_000, 95_500_000, 97_250_000, 99_000_000]
 
@@ -79,7 +82,8 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     assert len(province.held) == len(sent)
     by_kind = {m.kind: province.held[m.message_id].message for m in sent}
     result, contract = by_kind["result"], by_kind["contract"]
-    assert result["dataType"] == "RESULT" and result["specVersion"] == "V2.0"
+    assert result["dataType"] == "RESULT"
+    assert result["specVersion"] == "V2.0"
     assert result["data"]["BID_AMOUNT"] == "955000.00"
     assert result["data"]["WIN_BIDDER_CODE"]
     assert contract["dataType"] == "CONTRACT"
@@ -108,15 +112,10 @@ async def test_failures_back_off_then_go_dead_and_an_operator_sends_again(db, ma
     assert (m.status, m.attempts) == ("dead", 3)
     manual_clock.advance(hours=2)
     assert await exchange.send_due("w1") == 0
-    # when an operator sends it again
-    from tests.support.tendering import person  # noqa: PLC0415
-    from tests.domain.factories import organisation  # noqa: PLC0415
-    from domain.common.actors import Role  # noqa: PLC0415
-
+    # when an operator sends it again (a tenderer may not)
     operator = person(await organisation(kinds=["operator"]), Role.OPERATOR)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(PermissionDenied):
         await exchange.retry_now(person(await organisation(kinds=["tenderer"]), Role.TENDERER), m.id)
-    assert refused.value.code == "PERMISSION_DENIED"  # type: ignore[attr-defined]
     await exchange.retry_now(operator, m.id, "retry-1")
     await exchange.send_due("w1")
     # then it is at the province, and a second retry is refused
@@ -125,3 +124,48 @@ async def test_failures_back_off_then_go_dead_and_an_operator_sends_again(db, ma
     assert province.held[m.message_id].receipt_id == m.receipt_id
     with pytest.raises(exchange.MessageNotRetryable):
         await exchange.retry_now(operator, m.id)
+
+
+async def test_an_sm2_signed_channel_and_error_receipts(db, manual_clock):
+    # given a province that knows PalmTrade's SM2 public key, and a message sent with the wrong key first
+    ours, other = ec.generate_private_key(ec.SM2()), ec.generate_private_key(ec.SM2())
+    pem = serialization.Encoding.PEM
+
+    def private(key):
+        return key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+    stub = ProvincialPlatformStub(
+        hmac_key=None,
+        sm2_public_pem=ours.public_key().public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo),
+    )
+    await stub.start()
+    wrong = HttpProvincialPlatform(stub.base_url, stub.platform_code, Signer(sm2_key_pem=private(other)))
+    right = HttpProvincialPlatform(stub.base_url, stub.platform_code, Signer(sm2_key_pem=private(ours)))
+    try:
+        t = await published_tender()
+        await queued()
+        exchange.configure(wrong, stub.platform_code)
+        await exchange.send_due("w1")
+        # then the signature is refused: an error receipt, retried later
+        m = await ProvincialMessage.get(lot_id=t.lot.id)
+        assert (m.status, m.attempts, m.last_error) == ("queued", 1, "1001: 签名验证失败")
+        # when the message names another platform, the province answers an error receipt too
+        exchange.configure(right, "T0000000000")
+        manual_clock.advance(seconds=30)
+        await exchange.send_due("w1")
+        m = await ProvincialMessage.get(id=m.id)
+        assert (m.attempts, m.last_error) == (2, "2003: 报文交易平台标识码不符")
+        assert stub.refused == [(200, {"code": "2003", "message": "报文交易平台标识码不符"})]
+        # when signed with the right key and code
+        exchange.configure(right, stub.platform_code)
+        manual_clock.advance(minutes=1)
+        await exchange.send_due("w1")
+        # then it is accepted, and held once
+        m = await ProvincialMessage.get(id=m.id)
+        assert (m.status, m.attempts) == ("sent", 3)
+        assert list(stub.held) == [m.message_id]
+    finally:
+        exchange.configure(None)
+        await wrong.close()
+        await right.close()
+        await stub.stop()
