@@ -8,6 +8,8 @@ main thread's CPU per request of the app call (`time.thread_time`: on PostgreSQL
 own thread is not), the best round and every round. A lever off is the code it replaced, put back for the round:
 
 - `is_punished`: `domain.credit.services.is_punished` as the ORM query it was before it was one statement.
+- `user_of_and_punished`: `query Me` reads the user and organisation with `user_of`, and `underPunishment` asks
+  `is_punished` in a second statement, as before `underPunishment` was read in `user_of`'s statement.
 
     .venv/bin/python bench/lever_ab.py --lever is_punished --postgres postgres://postgres@127.0.0.1:5432/test
 """
@@ -52,7 +54,26 @@ def _is_punished_by_the_orm() -> Iterator[None]:
         services.is_punished = kept
 
 
-LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {"is_punished": _is_punished_by_the_orm}
+@contextlib.contextmanager
+def _punished_asked_apart() -> Iterator[None]:
+    from domain.accounts.organisations import user_of
+    from domain.credit import services
+
+    async def user_of_and_punished(actor: Any, now: datetime | None = None) -> tuple[Any, bool | None]:
+        return await user_of(actor), None  # None: underPunishment asks is_punished itself
+
+    kept = services.user_of_and_punished
+    services.user_of_and_punished = user_of_and_punished  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        services.user_of_and_punished = kept
+
+
+LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    "is_punished": _is_punished_by_the_orm,
+    "user_of_and_punished": _punished_asked_apart,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from domain.accounts.models import Organisation
+from domain.accounts import organisations
+from domain.accounts.models import Organisation, User
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, raises, required_text
@@ -224,6 +225,39 @@ def _punished_now(dialect: str) -> tuple[str, bool]:
         f'SELECT 1 FROM "{JointPunishment._meta.db_table}" WHERE "organisation_id"={org} AND "lifted_at" IS NULL '
         f'AND "starts_at"<={at} AND ("ends_at" IS NULL OR "ends_at">{at}) LIMIT 1',
         not postgres,
+    )
+    return known
+
+
+async def user_of_and_punished(actor: Actor, now: datetime | None = None) -> tuple[User, bool]:
+    """`accounts.organisations.user_of(actor)` and `is_punished(its organisation)` in one statement (`query Me` asks
+    both on every request: issue 21): user_of's statement with `is_punished`'s conditions as an EXISTS over the
+    organisation it joins (tests/domain/credit/test_is_punished.py compares the answers)."""
+    if actor.user_id is None:
+        raise NotFound()
+    client = JointPunishment._meta.db
+    dialect = client.capabilities.dialect
+    statement = organisations.user_with_organisation(
+        dialect, _PUNISHED_COLUMN.get(dialect) or _punished_column(dialect)
+    )
+    at = _STARTS_AT.to_db_value(now or clock.now(), JointPunishment)
+    parameters = [actor.user_id, at] if dialect == "postgres" else [at, at, actor.user_id]
+    _, rows = await client.execute_query(statement.sql, parameters)
+    if not rows:
+        raise NotFound()
+    row = tuple(rows[0])
+    return statement.user(row), bool(row[-1])
+
+
+_PUNISHED_COLUMN: dict[str, str] = {}
+
+
+def _punished_column(dialect: str) -> str:
+    """`is_punished`'s conditions as one selected column of `user_of`'s statement, over its organisation `o`."""
+    at = "$2" if dialect == "postgres" else "?"
+    known = _PUNISHED_COLUMN[dialect] = (
+        f'EXISTS (SELECT 1 FROM "{JointPunishment._meta.db_table}" p WHERE p."organisation_id"=o."id" '
+        f'AND p."lifted_at" IS NULL AND p."starts_at"<={at} AND (p."ends_at" IS NULL OR p."ends_at">{at}))'
     )
     return known
 

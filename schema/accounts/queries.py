@@ -8,6 +8,7 @@ from strawberry.types import Info
 from domain.accounts import experts, models, organisations
 from domain.accounts.states import OrgStatus
 from domain.common.errors import DomainError, NotFound
+from domain.credit import services as credit
 from domain.evaluation import draw
 from schema import fields
 from schema.accounts.types import Expert, Organisation, OrganisationStatus, User
@@ -39,12 +40,13 @@ class AccountQueries:
         if actor.user_id is None:
             return None
         try:
-            user = await organisations.user_of(actor)
+            # the organisation's underPunishment read with it, in one statement (issue 21)
+            user, punished = await credit.user_of_and_punished(actor)
         except NotFound:
             return None
         return Me(
             user=User.from_model(user),
-            organisation=Organisation.from_model(user.organisation),
+            organisation=Organisation.from_model(user.organisation, punished),
             roles=sorted(r.value for r in actor.roles),
         )
 

@@ -118,6 +118,8 @@ class Organisation(Node):
     status: OrganisationStatus = strawberry.field(description="Review state.")
     review_reason: str | None = strawberry.field(description="The operator's reason, if rejected.")
     created_at: datetime = strawberry.field(description="When the form was submitted.")
+    # `underPunishment` when it was read with the organisation (`query Me`: credit.user_of_and_punished)
+    _punished: strawberry.Private[bool | None] = None
 
     @fields.field(description="Credit records; the organisation itself, operators and supervisors.")
     async def credit_records(self, info: Info) -> list[CreditRecord]:
@@ -133,12 +135,15 @@ class Organisation(Node):
 
     @fields.field(description="Whether it is under joint punishment now (barred from registering).")
     async def under_punishment(self) -> bool:
+        if self._punished is not None:
+            return self._punished
         return await credit.is_punished(self._pk)
 
     @classmethod
-    def from_model(cls, m: models.Organisation) -> "Organisation":
+    def from_model(cls, m: models.Organisation, punished: bool | None = None) -> "Organisation":
         return cls(
             _pk=m.id,
+            _punished=punished,
             credit_code=m.credit_code,
             name=m.name,
             region_code=m.region_code,

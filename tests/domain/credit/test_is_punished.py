@@ -1,12 +1,19 @@
 """`is_punished` (`query Me`'s `underPunishment`, registration's bar) answers with one statement written once per
 dialect: it says what the ORM query it replaced says, for punishments in force, lifted, expired and not yet started,
-at their boundaries, on SQLite and PostgreSQL."""
+at their boundaries, on SQLite and PostgreSQL. `query Me` asks it inside user_of's statement
+(`user_of_and_punished`), which answers as the two do."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
+from domain.accounts.models import Organisation, User
+from domain.accounts.organisations import user_of
+from domain.common.actors import Actor, Role
 from domain.common.clock import SHANGHAI
+from domain.common.errors import NotFound
 from domain.credit import services as credit
 from domain.credit.models import JointPunishment
 from tests.domain import factories as df
@@ -93,3 +100,41 @@ async def test_the_statement_sees_a_lift_at_once(db, manual_clock):
     # then the next answer says so
     assert not await credit.is_punished(org.id)
     assert not await _orm_says(org.id, manual_clock.now())
+
+
+async def test_user_of_and_punished_answers_as_user_of_and_is_punished(db, manual_clock):
+    # given users of organisations with every kind of entry, and of one with none
+    now = manual_clock.now()
+    day = timedelta(days=1)
+    orgs = [await df.organisation() for _ in range(5)]
+    in_force, open_ended, lifted, expired, future = (o.id for o in orgs)
+    await _entry(in_force, now - day, now + day)
+    await _entry(open_ended, now - 30 * day, None)
+    await _entry(lifted, now - 30 * day, None, lifted=now - day)
+    await _entry(expired, now - 30 * day, now - day)
+    await _entry(future, now + day, now + 30 * day)
+    orgs.append(await df.organisation())
+    actors = []
+    for org in orgs:
+        user = await df.user(org)
+        actors.append(Actor(user_id=user.id, org_id=org.id, roles=frozenset({Role.BIDDER})))
+
+    # then at the clock's time and around every boundary, in UTC or Shanghai time, `query Me`'s one statement reads
+    # the user and organisation user_of reads, and says what is_punished says of that organisation
+    for at in (None, now - day, now - day + timedelta(microseconds=1), now + day, now + 31 * day):
+        for given in (at, at and at.astimezone(SHANGHAI)):
+            for actor in actors:
+                user, punished = await credit.user_of_and_punished(actor, now=given)
+                expected = await user_of(actor)
+                assert _fields(user) == _fields(expected)
+                assert _fields(user.organisation) == _fields(expected.organisation)
+                assert punished is await credit.is_punished(expected.organisation_id, now=given), (actor, given)
+    assert [(await credit.user_of_and_punished(a))[1] for a in actors] == [True, True, False, False, False, False]
+
+    # and an unknown user is not found, as by user_of
+    with pytest.raises(NotFound):
+        await credit.user_of_and_punished(Actor(user_id=10**9, org_id=orgs[0].id, roles=frozenset({Role.BIDDER})))
+
+
+def _fields(row: User | Organisation) -> dict[str, object]:
+    return {name: getattr(row, name) for name in row._meta.fields_db_projection}
