@@ -1,22 +1,32 @@
 """The caller's own sealed-bid receipts."""
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
-from domain.tendering import models, opening
+from domain.tendering import models, opening, receipts
 from domain.tendering import services as tendering
 from schema import fields
+from schema.errors import as_error, result_union
 from schema.permissions import IsUser
 from schema.relay import int_id, node_resolver
 from schema.tendering.types import (
+    BidReceiptVerified,
     OpeningObjection,
     OpeningRecord,
     OpeningRecordLine,
     SealedBidReceipt,
     SealedBidState,
+)
+
+BidReceiptVerifyResult = result_union(
+    "BidReceiptVerifyResult",
+    BidReceiptVerified,
+    [receipts.BidReceiptInvalid],
+    description="BidReceiptVerified when the platform's signature verifies, else BidReceiptInvalid.",
 )
 
 
@@ -31,6 +41,32 @@ class TenderingQueries:
         except DomainError:
             return []
         return [SealedBidReceipt.from_model(m) for m in rows]
+
+    @fields.field(
+        description="Verify a bid receipt (投标回执) against the platform's published keys: what it attests, or "
+        "BID_RECEIPT_INVALID. Needs no sign-in: the bidder may show its receipt to anyone.",
+        graphql_type=BidReceiptVerifyResult,
+    )
+    async def bid_receipt_verify(
+        self,
+        info: Info,
+        receipt: Annotated[str, strawberry.argument(description="The signed receipt as received: its compact JWS.")],
+    ) -> object:
+        try:
+            content = receipts.verify(receipt, info.context.services.keyring.jwks())
+        except receipts.BidReceiptInvalid as err:
+            return as_error(err, info, [receipts.BidReceiptInvalid])
+        bidder = content["bidder"]
+        return BidReceiptVerified(
+            lot_trade_code=content["lotTradeCode"],
+            lot_name=content["lotName"],
+            bidder_name=bidder["name"],
+            bidder_credit_code=bidder["creditCode"],
+            sha256=content["sha256"],
+            size=content["size"],
+            submitted_at=datetime.fromisoformat(content["submittedAt"]),
+            key_id=receipts.key_id(receipt),
+        )
 
 
 def record_of(r: opening.Record) -> OpeningRecord:

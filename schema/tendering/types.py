@@ -4,9 +4,11 @@ from datetime import datetime
 from typing import TypeAlias
 
 import strawberry
+from strawberry.types import Info
 
-from domain.tendering import models
+from domain.tendering import models, receipts
 from domain.tendering import services as tendering
+from schema import fields
 from schema.describe import describe_values
 from schema.relay import Node
 from schema.scalars import Fen
@@ -40,6 +42,15 @@ class SealedBidReceipt(Node):
     submitted_at: datetime = strawberry.field(description="Server time of receipt (authoritative).")
     size: int = strawberry.field(description="Length of the JWE in characters.")
     status: SealedBidState = strawberry.field(description="Where the sealed bid stands.")
+
+    @fields.field(
+        description="The receipt signed by the platform (投标回执): a compact JWS (ES256, typ "
+        "palmtrade-bid-receipt+jws) over the lot, the bidder, this SHA-256, size and time, verifiable offline against "
+        "/.well-known/jwks.json or with bidReceiptVerify. For the bidder only."
+    )
+    async def signed_receipt(self, info: Info) -> str:
+        bid = await models.SealedBid.get(id=self._pk)
+        return await receipts.signed(info.context.actor, bid, info.context.services.keyring)
 
     @classmethod
     def from_model(cls, m: models.SealedBid) -> "SealedBidReceipt":
@@ -97,3 +108,15 @@ class OpeningUpdate:
     bidder: str | None = strawberry.field(description="The bidder concerned, for a decryption; null otherwise.")
     price_fen: Fen | None = strawberry.field(description="The decrypted price, in fen; null for other changes.")
     occurred_at: datetime = strawberry.field(description="When the change happened.")
+
+
+@strawberry.type(description="A bid receipt whose platform signature verifies: what it attests.")
+class BidReceiptVerified:
+    lot_trade_code: str = strawberry.field(description="The lot's unified trade identifier.")
+    lot_name: str = strawberry.field(description="The lot's name.")
+    bidder_name: str = strawberry.field(description="The bidder's name.")
+    bidder_credit_code: str = strawberry.field(description="The bidder's unified social credit code.")
+    sha256: str = strawberry.field(description="SHA-256 (hex) of the sealed bid exactly as received.")
+    size: int = strawberry.field(description="Length of the sealed bid in characters.")
+    submitted_at: datetime = strawberry.field(description="Server time of receipt.")
+    key_id: str = strawberry.field(description="The platform key that signed it (kid in /.well-known/jwks.json).")
