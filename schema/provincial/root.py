@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.catalogue import Category
+from domain.common.errors import DomainError
 from domain.provincial import exchange, quality
 from domain.provincial.models import ProvincialMessage as MessageModel
 from domain.provincial.models import QualityFinding
@@ -109,7 +110,10 @@ class ProvincialQueries:
         ] = None,
         lot_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this lot (global id).")] = None,
     ) -> list[DataQualityFinding]:
-        lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
+        try:
+            lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
+        except DomainError:
+            return []  # not a lot's id: no lot, no finding
         found = await quality.report(
             info.context.actor, rule=rule, category=category.value if category else None, lot_id=lot
         )
@@ -128,7 +132,10 @@ class ProvincialQueries:
         ] = None,
         lot_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this lot (global id).")] = None,
     ) -> list[ProvincialMessage]:
-        lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
+        try:
+            lot = int_id(lot_id, "Lot", "lotId") if lot_id is not None else None
+        except DomainError:
+            return []
         return [ProvincialMessage.of(m) for m in await exchange.messages(info.context.actor, status=status, lot_id=lot)]
 
 

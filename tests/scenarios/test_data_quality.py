@@ -62,6 +62,7 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
     ] == ["DQ-AMT-001"]
     assert await report(api, operator, rule="DQ-CODE-001") == []
     assert await report(api, operator, category="GOVERNMENT_PROCUREMENT") == []
+    assert await report(api, operator, lotId="not-a-lot") == []
     # and a bidder may not read the report
     _, _, bidder = await f.approved_org(api, operator, kinds=["BIDDER"])
     assert (await api.gql(REPORT, {}, token=bidder, expect_errors=True))["data"] is None
