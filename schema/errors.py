@@ -83,6 +83,10 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
         "PaymentsExceedContract",
         "amount_fen",
     ): "The contract's current amount, the most all payments may add to, in fen.",
+    (
+        "PaymentExceedsContract",
+        "available_fen",
+    ): "What may still be requested: the contract less live requests, in fen.",
     ("ComplaintTooLate", "deadline"): "When the period for complaining ended.",
     ("ComplaintTooLate", "days"): "The days a complaint is allowed after the complainant knew of the act.",
     ("RegistrationClosed", "opens_at"): "When registration opens (or opened).",

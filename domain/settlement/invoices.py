@@ -99,7 +99,8 @@ async def _keep_pdf(data: dict[str, Any], invoice: Invoice) -> int:
         lot_id=None,
         organisation_id=invoice.buyer_org_id,
     )
-    return (await keep_file(io.BytesIO(pdf), made)).id
+    doc = await keep_file(io.BytesIO(pdf), made)
+    return int(doc.id)
 
 
 async def _event(actor: Actor, invoice: Invoice, step: str) -> None:

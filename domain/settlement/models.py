@@ -26,7 +26,7 @@ class TreasuryPayment(Model):
     purpose = fields.CharField(max_length=200)
     status = fields.CharField(max_length=16, db_index=True)
     treasury_ref = fields.CharField(max_length=64, null=True)
-    reason = fields.TextField(null=True)  # the treasury's, on a rejection or a return
+    reason: str | None = fields.TextField(null=True)  # the treasury's, on a rejection or a return
     attempts = fields.IntField(default=0)
     last_error = fields.CharField(max_length=200, null=True)
     next_attempt_at = fields.DatetimeField(null=True, db_index=True)
@@ -110,7 +110,7 @@ class Invoice(Model):
     tax_rate_bp = fields.IntField()  # basis points: 600 is 6%
     tax_fen = fields.BigIntField()
     status = fields.CharField(max_length=16)  # issued | reversed
-    reason = fields.TextField(null=True)  # the red invoice's reason
+    reason: str | None = fields.TextField(null=True)  # the red invoice's reason
     document_id = fields.BigIntField(null=True)
     issued_by = fields.BigIntField()
     issued_at = fields.DatetimeField()

@@ -36,6 +36,7 @@ class DocumentPurpose(Enum):
     EVALUATION_REPORT = "evaluation_report"
     AWARD_NOTICE = "award_notice"
     LOT_ARCHIVE = "lot_archive"
+    INVOICE = "invoice"
 
 
 describe_values(
@@ -82,6 +83,10 @@ describe_values(
         "CONTRACT": (
             "合同文件 (the contract, its changes, its acceptance report): owner a Lot; the parties and the "
             "supervisors of the lot's category."
+        ),
+        "INVOICE": (
+            "电子发票 (数电发票) as the tax-invoice provider delivered it: owner an Invoice; the buyer organisation and "
+            "operators only."
         ),
         "CANCELLATION_DOCUMENT": (
             "终止（废标）文件: owner a Lot, handed in by its tenderer or agency; public once the lot is terminated."

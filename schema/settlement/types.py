@@ -3,31 +3,49 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from domain.settlement import models
+from schema.describe import describe_values
 from schema.relay import to_global_id
 from schema.scalars import Fen
 
 
 @strawberry.enum(description="What a treasury payment request pays.")
-class TreasuryPaymentKind(Enum):
-    CONTRACT = strawberry.enum_value("contract", description="An instalment of a signed contract's price.")
-    SERVICE_FEE = strawberry.enum_value("service_fee", description="A platform service fee.")
+class TreasuryPaymentKind(StrEnum):
+    CONTRACT = "contract"
+    SERVICE_FEE = "service_fee"
 
 
 @strawberry.enum(description="Where a treasury payment request stands.")
-class TreasuryPaymentStatus(Enum):
-    REQUESTED = strawberry.enum_value("requested", description="Stored; queued until the treasury acknowledges it.")
-    SUBMITTED = strawberry.enum_value("submitted", description="The treasury acknowledged the signed request.")
-    ACCEPTED = strawberry.enum_value("accepted", description="The treasury accepted it for payment.")
-    PAID = strawberry.enum_value("paid", description="The treasury paid the payee.")
-    REJECTED = strawberry.enum_value("rejected", description="The treasury refused it; see reason.")
-    RETURNED = strawberry.enum_value("returned", description="Paid, then returned by the payee's bank; see reason.")
+class TreasuryPaymentStatus(StrEnum):
+    REQUESTED = "requested"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    PAID = "paid"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+
+
+describe_values(
+    TreasuryPaymentKind,
+    {"CONTRACT": "An instalment of a signed contract's price.", "SERVICE_FEE": "A platform service fee."},
+)
+describe_values(
+    TreasuryPaymentStatus,
+    {
+        "REQUESTED": "Stored; queued until the treasury acknowledges it.",
+        "SUBMITTED": "The treasury acknowledged the signed request.",
+        "ACCEPTED": "The treasury accepted it for payment.",
+        "PAID": "The treasury paid the payee.",
+        "REJECTED": "The treasury refused it; see reason.",
+        "RETURNED": "Paid, then returned by the payee's bank (退汇); see reason.",
+    },
+)
 
 
 @strawberry.type(
