@@ -23,6 +23,7 @@ REGISTRANTS = (
 )
 MINE = "query { myRegistrations { edges { node { status lot { tradeCode } deposit { reference } } } } }"
 PUNISH = """mutation($input: JointPunishmentAddInput!) { jointPunishmentAdd(input: $input) { __typename } }"""
+ME_PUNISHED = "query { me { organisation { underPunishment } } }"
 
 
 async def open_lot(api: Any, clock: Any, operator: str, **lot: Any) -> tuple[dict[str, Any], str, str]:
@@ -70,6 +71,7 @@ async def test_a_punished_entity_is_refused_with_the_rule_and_nothing_is_created
     operator = await f.operator_token(api)
     project, _, _ = await open_lot(api, manual_clock, operator)
     org_id, _, bidder = await f.approved_org(api, operator)
+    assert (await api.gql(ME_PUNISHED, token=bidder))["data"]["me"]["organisation"]["underPunishment"] is False
     listed = await api.gql(
         PUNISH,
         {
@@ -84,6 +86,8 @@ async def test_a_punished_entity_is_refused_with_the_rule_and_nothing_is_created
         token=operator,
     )
     assert listed["data"]["jointPunishmentAdd"]["__typename"] == "JointPunishmentChanged"
+    # (its `query Me` says so, read with the user in one statement)
+    assert (await api.gql(ME_PUNISHED, token=bidder))["data"]["me"]["organisation"]["underPunishment"] is True
     # when it registers, in English
     body = await api.gql(
         REGISTER, {"input": {"lotId": project["lots"][0]["id"]}}, token=bidder, headers={"accept-language": "en"}
