@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "domain.accounts.third_party_models",
     "domain.credit.models",
     "domain.publication.models",
+    "domain.ratings.models",
     "domain.notifications.models",
     "domain.sms.models",
     "domain.registration.models",

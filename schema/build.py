@@ -47,6 +47,7 @@ from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
 from schema.sso.root import SsoMutations, SsoQueries
 from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
 from schema.delegation_guard import DelegationGuard
+from schema.ratings.root import RatingMutations, RatingQueries
 from schema.kiosk_guard import KioskGuard
 from schema.limits import BoundedLogSchema, MaskUnexpected, Parser, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
@@ -117,6 +118,7 @@ class Query(
     CreditRatingQueries,
     CreditExchangeQueries,
     ThirdPartyQueries,
+    RatingQueries,
     SettlementQueries,
     ProvincialQueries,
 ):
@@ -183,6 +185,7 @@ class Mutation(
     CertificateMutations,
     DocumentMutations,
     ThirdPartyMutations,
+    RatingMutations,
     SettlementMutations,
     ProvincialMutations,
 ):

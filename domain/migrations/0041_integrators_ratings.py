@@ -83,4 +83,28 @@ class Migration(migrations.Migration):
             },
             bases=["Model"],
         ),
+        ops.CreateModel(
+            name="PlatformRating",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ("lot_id", fields.BigIntField(db_index=True)),
+                ("category", fields.CharField(max_length=32, db_index=True)),
+                ("agency_id", fields.BigIntField(null=True, db_index=True)),
+                ("rater_org_id", fields.BigIntField()),
+                ("rater_role", fields.CharField(max_length=16)),
+                ("platform_scores", fields.JSONField(**_json)),
+                ("agency_scores", fields.JSONField(null=True, **_json)),
+                ("comment", fields.TextField(null=True, unique=False)),
+                ("rated_at", fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("editable_until", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "platform_rating",
+                "app": "palmtrade",
+                "unique_together": (("lot_id", "rater_org_id"),),
+                "pk_attr": "id",
+            },
+            bases=["Model"],
+        ),
     ]
