@@ -15,12 +15,12 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.access import scope
 from domain.common import clock, events
-from domain.common.actors import Actor, Role
+from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import InvalidInput, InvalidTransition, NotFound, raises, required_text
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
@@ -40,7 +40,7 @@ from domain.results.errors import (
     WithdrawalUnfounded,
 )
 from domain.results.models import Award, AwardWithdrawal, Candidate
-from domain.results.states import CONTRACT_DAYS, TABLE, WITHDRAWAL_GROUNDS, WithdrawalReason
+from domain.results.states import CONTRACT_DAYS, TABLE, WITHDRAWAL_GROUNDS, AwardStatus, WithdrawalReason
 
 MAX_DETAIL = 2000
 
@@ -123,50 +123,92 @@ async def withdraw(
         if made.candidate_id is None:  # an auction's or listing's winner: no ranked candidate to move on to
             raise InvalidTransition(state=made.status)
         status = TABLE.fire(made.status, "withdraw", by=actor, **facts)
-        candidate = await Candidate.get(id=made.candidate_id)
-        now = clock.now()
-        row = await AwardWithdrawal.create(
-            lot_id=lot_id,
-            award_id=made.id,
-            candidate_id=candidate.id,
-            rank=candidate.rank,
-            organisation_id=made.organisation_id,
-            price_fen=made.price_fen,
-            confirmation_no=made.confirmation_no,
-            awarded_at=made.awarded_at,
-            reason=ground.value,
-            detail=text,
-            complaint_id=complaint_id if ground is WithdrawalReason.COMPLAINT_UPHELD else None,
-            withdrawn_by=actor.user_id,
-            withdrawn_at=now,
-        )
-        withdrawn = await _withdrawn_ranks(lot_id)
-        next_rank = _next_rank(await results._candidates(lot_id), withdrawn)
-        failed = next_rank is None
-        if failed:
-            status = TABLE.fire(status, "fail", by=actor, next_rank=None)
-            row.failed = True
-            await row.save(update_fields=["failed"])
-            await move_lot(actor, lot_id, {LotStatus.AWARDED}, LotStatus.FAILED)
-        made.status, made.next_check_at, made.updated_at = status.value, None, now
-        await made.save(update_fields=["status", "next_check_at", "updated_at"])
-        await events.record(
-            AwardWithdrawn(
-                object_id=str(made.id),
-                lot_id=lot_id,
-                organisation_id=row.organisation_id,
-                rank=row.rank,
-                reason=ground.value,
-                basis=WITHDRAWAL_GROUNDS[ground].basis,
-                failed=failed,
-                audience=Audience(orgs=(row.organisation_id, *results._managers(project)), roles=results.KEEPERS),
-            ),
-            actor,
-        )
+        await _leave(actor, project, made, status, ground, text, complaint_id)
         return {"award_id": made.id}
 
     result, _ = await run_once(actor, idempotency_key, "result.withdraw", request, change)
     return await Award.get(id=result["award_id"])
+
+
+async def _leave(
+    actor: Actor,
+    project: Project,
+    made: Award,
+    status: AwardStatus,
+    ground: WithdrawalReason,
+    text: str,
+    complaint_id: int | None,
+) -> None:
+    """The locked award leaves its winner (status: where the withdrawal step put it): on the record, the lot failed
+    when no candidate remains, the event to the winner, the managers and the keepers."""
+    lot_id = made.lot_id
+    candidate = await Candidate.get(id=made.candidate_id)
+    now = clock.now()
+    row = await AwardWithdrawal.create(
+        lot_id=lot_id,
+        award_id=made.id,
+        candidate_id=candidate.id,
+        rank=candidate.rank,
+        organisation_id=made.organisation_id,
+        price_fen=made.price_fen,
+        confirmation_no=made.confirmation_no,
+        awarded_at=made.awarded_at,
+        reason=ground.value,
+        detail=text,
+        complaint_id=complaint_id if ground is WithdrawalReason.COMPLAINT_UPHELD else None,
+        withdrawn_by=actor.user_id,
+        withdrawn_at=now,
+    )
+    withdrawn = await _withdrawn_ranks(lot_id)
+    next_rank = _next_rank(await results._candidates(lot_id), withdrawn)
+    failed = next_rank is None
+    if failed:
+        status = TABLE.fire(status, "fail", by=actor, next_rank=None)
+        row.failed = True
+        await row.save(update_fields=["failed"])
+        await move_lot(actor, lot_id, {LotStatus.AWARDED}, LotStatus.FAILED)
+    made.status, made.next_check_at, made.updated_at = status.value, None, now
+    await made.save(update_fields=["status", "next_check_at", "updated_at"])
+    await events.record(
+        AwardWithdrawn(
+            object_id=str(made.id),
+            lot_id=lot_id,
+            organisation_id=row.organisation_id,
+            rank=row.rank,
+            reason=ground.value,
+            basis=WITHDRAWAL_GROUNDS[ground].basis,
+            failed=failed,
+            audience=Audience(orgs=(row.organisation_id, *results._managers(project)), roles=results.KEEPERS),
+        ),
+        actor,
+    )
+
+
+async def withdraw_overdue(made: Award, now: datetime) -> None:
+    """Chronograph step (from results.flag_contract_overdue, the award locked): the lot's grace after the overdue
+    flag passed with no contract, so the system withdraws the award on the ground contract_not_signed
+    (招标投标法 第四十六条, 实施条例 第五十五条、第七十四条); the tenderer then awards the next candidate, or the lot
+    fails when none remains. An auction's or listing's award (no ranked candidate) stays flagged."""
+    if made.candidate_id is None:
+        made.next_check_at = None
+        await made.save(update_fields=["next_check_at"])
+        return
+    lot = await lock(Lot.filter(id=made.lot_id)).get()
+    project = await Project.get(id=lot.project_id)
+    grace = int(lot.config.get("contract_grace_days") or 0)
+    facts = {
+        "now": now,
+        "contract_overdue_at": made.contract_overdue_at,
+        "grace_days": grace,
+        "lot_status": lot.status,
+        "open": made.contract_recorded_at is None,
+    }
+    status = TABLE.fire(made.status, "withdraw_overdue", by=SYSTEM, **facts)
+    text = (
+        f"中标人自中标通知书发出之日起 {CONTRACT_DAYS} 日内及其后 {grace} 日宽限期内未订立书面合同，"
+        "平台依规则撤销其中标资格"
+    )
+    await _leave(SYSTEM, project, made, status, WithdrawalReason.CONTRACT_NOT_SIGNED, text, None)
 
 
 @raises(AwardStands, CandidateWithdrawn, CandidateNotNext, CandidatesMissing)

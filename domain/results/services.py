@@ -633,18 +633,39 @@ async def record_performance(
 
 async def flag_contract_overdue(made: Award, now: datetime) -> None:
     """Chronograph transition: no contract recorded by contract_due_at is flagged once, to the tenderer
-    and the supervisors of the lot's category."""
+    and the supervisors of the lot's category; where the lot set a grace (contract_grace_days), an award still
+    without a contract that long after the flag is withdrawn by the system (sequence.withdraw_overdue)."""
     current = await lock(Award.filter(id=made.id)).get()
     due: datetime | None = None
-    if current.contract_recorded_at is None and current.contract_overdue_at is None:
-        facts = {"now": now, "contract_due_at": current.contract_due_at, "flagged": False}
+    if current.contract_recorded_at is None:
+        lot = await Lot.get(id=current.lot_id)
+        grace = int(lot.config.get("contract_grace_days") or 0)
+        facts = {
+            "now": now,
+            "contract_due_at": current.contract_due_at,
+            "flagged": current.contract_overdue_at is not None,
+            "contract_overdue_at": current.contract_overdue_at,
+            "grace_days": grace,
+            "lot_status": lot.status,
+            "open": True,
+        }
         step = TABLE.due(current.status, **facts)
+        if step is not None and step.name == "withdraw_overdue":
+            from domain.results import sequence  # sequence builds on this module
+
+            await sequence.withdraw_overdue(current, now)
+            made.next_check_at = None
+            return
         if step is None:
             due = current.contract_due_at  # not yet: look again then
+            if current.contract_overdue_at is not None:  # flagged: look again when its grace ends, if it has one
+                end = current.contract_overdue_at + timedelta(days=grace)
+                waiting = current.status in (AwardStatus.AWARDED.value, AwardStatus.CONFIRMED.value)
+                due = end if grace > 0 and waiting and end > now else None
         else:
             current.status = TABLE.fire(current.status, step.name, by=SYSTEM, **facts).value
             current.contract_overdue_at, current.updated_at = now, now
-            lot = await Lot.get(id=current.lot_id)
+            due = now + timedelta(days=grace) if grace > 0 else None
             project = await Project.get(id=lot.project_id)
             event_id = uuid.uuid5(_EVENT_NAMESPACE, f"result.contract_overdue:{current.id}")
             if not await OutboxEvent.exists(event_id=event_id):

@@ -14,7 +14,7 @@ and `flagged` (the contract deadline, and whether it was flagged already).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.common.errors import DomainError, InvalidInput, InvalidTransition
@@ -138,6 +138,14 @@ def contract_overdue(facts: Facts) -> DomainError | None:
 @guard("not flagged before")
 def not_flagged(facts: Facts) -> DomainError | None:
     return DomainError() if facts["flagged"] else None
+
+
+@guard("flagged overdue, and the lot's grace after the flag (contract_grace_days, 0 = never) has passed")
+def grace_over(facts: Facts) -> DomainError | None:
+    flagged_at, days = facts["contract_overdue_at"], facts["grace_days"]
+    if flagged_at is None or days <= 0 or facts["now"] < flagged_at + timedelta(days=days):
+        return DomainError()
+    return None
 
 
 # ---------------------------------------------------------------- sequential award
@@ -322,6 +330,19 @@ TABLE: Lifecycle[AwardStatus] = Lifecycle(
             timed=True,
             guards=[contract_overdue, not_flagged],
             note="once, to the tenderer and the supervisors (contract_overdue_at)",
+        ),
+        # 招标投标法 第四十六条 (30 days), 实施条例 第五十五条、第七十四条: a winner that does not sign loses the award;
+        # the platform withdraws it by itself only where the lot set a grace, and the tenderer then awards the next
+        # candidate (第五十五条: 可以) or the lot fails
+        move(
+            "withdraw_overdue",
+            {A.AWARDED, A.CONFIRMED},
+            A.WITHDRAWN,
+            by={SYSTEM},
+            timed=True,
+            guards=[fact_in("lot_status", {LotStatus.AWARDED}), still_open, grace_over],
+            note="contract_grace_days after the overdue flag with no contract signed: withdrawn on the ground "
+            "contract_not_signed, audited and notified",
         ),
         move(
             "flag_contract_overdue_confirmed",

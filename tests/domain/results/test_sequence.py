@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.common import clock
+from domain.common import chronograph, clock
 from domain.common.actors import Role
 from domain.common.errors import NotFound
 from domain.common.models import OutboxEvent
@@ -94,3 +94,32 @@ async def test_a_stranger_cannot_withdraw_an_award(db, manual_clock):
     with pytest.raises(NotFound):
         await sequence.withdraw(stranger, t.lot.id, "declined", "放弃")
     assert (await Award.get(lot_id=t.lot.id)).status == AwardStatus.AWARDED.value
+
+
+async def test_past_the_lots_grace_after_the_overdue_flag_the_system_withdraws_the_award(db, manual_clock):
+    # given a lot awarded with a grace of 5 days after the contract-overdue flag
+    t, candidates = await evaluated_lot(manual_clock, PRICES, config={"contract_grace_days": 5})
+    await results.publish_candidates(t.tenderer, t.lot.id)
+    manual_clock.advance(days=3, seconds=1)
+    made = await results.award(t.tenderer, t.lot.id)
+    # when 30 days pass without a contract, then 5 days less a second, then the rest, the chronograph running each time
+    manual_clock.advance(days=30, seconds=1)
+    await chronograph.fire_due()
+    manual_clock.advance(days=5, seconds=-2)
+    await chronograph.fire_due()
+    still = await Award.get(id=made.id)
+    manual_clock.advance(seconds=2)
+    await chronograph.fire_due()
+    await chronograph.fire_due()
+    # then it was flagged, kept during the grace, then withdrawn once by the system on the ground contract_not_signed
+    assert (still.status, still.contract_overdue_at is not None) == (AwardStatus.AWARDED.value, True)
+    assert (await Award.get(id=made.id)).status == AwardStatus.WITHDRAWN.value
+    [row] = await AwardWithdrawal.filter(lot_id=t.lot.id)
+    assert (row.rank, row.reason, row.withdrawn_by) == (1, "contract_not_signed", None)
+    [event] = await OutboxEvent.filter(type="result.award_withdrawn", object_id=str(made.id))
+    assert (event.actor_label, event.payload["failed"]) == ("client:system", False)
+    assert t.project.tenderer_id in event.audience["orgs"]
+    # and the tenderer awards the next candidate, with a new 30-day deadline
+    nxt = await sequence.award_next(t.tenderer, t.lot.id)
+    assert nxt.organisation_id == candidates[1].organisation_id
+    assert nxt.contract_due_at == clock.now() + timedelta(days=30)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from domain.common.actors import SYSTEM
-from domain.common.errors import InvalidInput, InvalidTransition
+from domain.common.errors import InvalidInput, InvalidTransition, PermissionDenied
 from domain.results.errors import (
     AlreadyConfirmed,
     CandidatesMissing,
@@ -103,7 +103,15 @@ def test_the_performance_record_completes_a_contracted_award() -> None:
 
 def test_the_chronograph_flags_a_missing_contract_once_after_its_deadline() -> None:
     # given
-    due = {"now": NOW, "contract_due_at": NOW, "flagged": False}
+    due = {
+        "now": NOW,
+        "contract_due_at": NOW,
+        "flagged": False,
+        "contract_overdue_at": None,
+        "grace_days": 0,
+        "lot_status": "awarded",
+        "open": True,
+    }
     # when / then
     assert TABLE.due("awarded", **due) is TABLE["flag_contract_overdue"]
     assert TABLE.due("confirmed", **due) is TABLE["flag_contract_overdue_confirmed"]
@@ -111,3 +119,24 @@ def test_the_chronograph_flags_a_missing_contract_once_after_its_deadline() -> N
     assert TABLE.due("awarded", **due | {"contract_due_at": NOW + timedelta(seconds=1)}) is None
     assert TABLE.due("awarded", **due | {"flagged": True}) is None
     assert TABLE.due("contracted", **due) is None
+
+
+def test_the_chronograph_withdraws_a_flagged_award_only_after_the_lots_grace() -> None:
+    # given an award flagged overdue 5 days ago
+    flagged = {
+        "now": NOW,
+        "contract_due_at": NOW - timedelta(days=5),
+        "flagged": True,
+        "contract_overdue_at": NOW - timedelta(days=5),
+        "lot_status": "awarded",
+        "open": True,
+    }
+    # when / then: no grace set, a grace not over, a grace over
+    assert TABLE.due("awarded", **flagged, grace_days=0) is None
+    assert TABLE.due("awarded", **flagged, grace_days=6) is None
+    assert TABLE.due("confirmed", **flagged, grace_days=5) is TABLE["withdraw_overdue"]
+    assert TABLE.fire("awarded", "withdraw_overdue", by=SYSTEM, **flagged, grace_days=5) is AwardStatus.WITHDRAWN
+    # and never once the contract is recorded, nor by a person
+    assert TABLE.due("contracted", **flagged, grace_days=5) is None
+    with pytest.raises(PermissionDenied):
+        TABLE.fire("awarded", "withdraw_overdue", by="tenderer", **flagged, grace_days=5)
