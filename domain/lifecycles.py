@@ -18,6 +18,7 @@ from domain.deposits import states as deposits
 from domain.evaluation import states as evaluation
 from domain.guarantees import states as guarantees
 from domain.negotiation import states as negotiation
+from domain.provincial import states as provincial
 from domain.publication import states as publication
 from domain.registration import states as registration
 from domain.results import states as results
@@ -39,6 +40,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
     ("settlement", (settlement.TABLE, settlement.INVOICE)),
     ("settlement", (settlement.TABLE, settlement.INVOICE)),
+    ("provincial", (provincial.TABLE,)),
 ]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "lifecycles"

@@ -30,9 +30,11 @@ from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, raises
 from domain.common.events import DomainEvent, digest, use_case
 from domain.common.idempotency import run_once
+from domain.common.lifecycle import SYSTEM as SYSTEM_STEP
 from domain.common.storage import claim, lock
 from domain.provincial import quality, spec
 from domain.provincial.models import ProvincialMessage
+from domain.provincial.states import TABLE, MessageStatus
 from domain.publication.events import AnnouncementPublished
 from domain.publication.models import Announcement, Lot, Project
 from domain.results.models import Award, Contract
@@ -43,16 +45,6 @@ NAMESPACE = uuid.UUID("6f1c2a4e-2b0c-4d2e-9b1a-5e7d0c3f8a11")  # message ids: uu
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
-
-
-class Status:
-    QUEUED = "queued"
-    SENT = "sent"
-    HELD = "held"  # a blocking data-quality finding on its lot
-    DEAD = "dead"  # MAX_ATTEMPTS tries failed: an operator sends it again
-
-
-STATUSES = (Status.QUEUED, Status.SENT, Status.HELD, Status.DEAD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +221,7 @@ async def queue_announcement(event: AnnouncementPublished) -> None:
         data_type=of,
         payload=payload,
         digest=digest(payload),
-        status=Status.QUEUED,
+        status=TABLE.fire(None, "queue", by=SYSTEM_STEP).value,
         due_at=now,
         published_on=clock.to_shanghai(ann.published_at or now).date(),
         created_at=now,
@@ -250,7 +242,7 @@ async def _lease(owner: str, batch: int) -> list[ProvincialMessage]:
     now = clock.now()
     async with in_transaction():
         due = await claim(
-            ProvincialMessage.filter(status=Status.QUEUED, due_at__lte=now)
+            ProvincialMessage.filter(status=MessageStatus.QUEUED, due_at__lte=now)
             .filter(Q(lease_until=None) | Q(lease_until__lt=now))
             .order_by("due_at", "id")
             .limit(batch)
@@ -287,7 +279,11 @@ async def send_due(owner: str, batch: int = 50) -> int:
             if held:
                 rules = ", ".join(sorted({f.rule for f in held}))
                 await _settle(
-                    m, owner, f"held by {rules}", status=Status.HELD, last_error=f"data quality: {rules}"[:500]
+                    m,
+                    owner,
+                    f"held by {rules}",
+                    status=TABLE.fire(m.status, "hold", by=SYSTEM_STEP).value,
+                    last_error=f"data quality: {rules}"[:500],
                 )
                 continue
         attempts = m.attempts + 1
@@ -302,20 +298,21 @@ async def send_due(owner: str, batch: int = 50) -> int:
             await _settle(
                 m,
                 owner,
-                status=Status.SENT,
+                status=TABLE.fire(m.status, "deliver", by=SYSTEM_STEP).value,
                 attempts=attempts,
                 receipt_id=receipt.receipt_id,
                 sent_at=clock.now(),
                 last_error=None,
             )
         elif attempts >= deps.max_attempts:
-            await _settle(m, owner, receipt.error, status=Status.DEAD, attempts=attempts, last_error=receipt.error)
+            dead = TABLE.fire(m.status, "give_up", by=SYSTEM_STEP).value
+            await _settle(m, owner, receipt.error, status=dead, attempts=attempts, last_error=receipt.error)
         else:
             await _settle(
                 m,
                 owner,
                 receipt.error,
-                status=Status.QUEUED,
+                status=TABLE.fire(m.status, "fail", by=SYSTEM_STEP).value,
                 attempts=attempts,
                 last_error=receipt.error,
                 due_at=clock.now() + backoff(attempts),
@@ -325,14 +322,15 @@ async def send_due(owner: str, batch: int = 50) -> int:
 
 async def release_held(lot_id: int | None = None) -> int:
     """Held messages whose lot has no blocking finding any more go back in the queue (after the nightly check)."""
-    query = ProvincialMessage.filter(status=Status.HELD)
+    query = ProvincialMessage.filter(status=MessageStatus.HELD)
     if lot_id is not None:
         query = query.filter(lot_id=lot_id)
     released = 0
     for m in await query:
         if m.lot_id is not None and await quality.blocking(m.lot_id):
             continue
-        m.status, m.due_at, m.updated_at = Status.QUEUED, clock.now(), clock.now()
+        m.status = TABLE.fire(m.status, "release", by=SYSTEM_STEP).value
+        m.due_at, m.updated_at = clock.now(), clock.now()
         await m.save()
         await _changed(SYSTEM, m, "data quality resolved")
         released += 1
@@ -372,11 +370,12 @@ async def retry_now(actor: Actor, pk: int, idempotency_key: str | None = None) -
         m = await lock(ProvincialMessage.filter(id=pk)).first()
         if m is None:
             raise NotFound()
-        if m.status == Status.SENT:
+        if m.status == MessageStatus.SENT:
             raise MessageNotRetryable(state=m.status)
-        if m.status == Status.DEAD:
+        if m.status == MessageStatus.DEAD:
             m.attempts = 0
-        m.status, m.due_at, m.lease_owner, m.lease_until = Status.QUEUED, clock.now(), None, None
+        m.status = TABLE.fire(m.status, "retry", by=actor).value
+        m.due_at, m.lease_owner, m.lease_until = clock.now(), None, None
         m.updated_at = clock.now()
         await m.save()
         await _changed(actor, m, "retry now")
@@ -440,13 +439,14 @@ async def reconcile(day: date, actor: Actor = SYSTEM) -> Reconciliation:
     differing: list[str] = []
     async with in_transaction():
         for m in ours:
-            if m.status != Status.SENT:
+            if m.status != MessageStatus.SENT:
                 continue
             theirs = held.get(m.message_id)
             if theirs == digest(data_of(m)):
                 continue
             (missing if theirs is None else differing).append(m.message_id)
-            m.status, m.due_at, m.updated_at = Status.QUEUED, clock.now(), clock.now()
+            m.status = TABLE.fire(m.status, "resend", by=SYSTEM_STEP).value
+            m.due_at, m.updated_at = clock.now(), clock.now()
             await m.save()
             await _changed(actor, m, "reconciliation: " + ("missing" if theirs is None else "differs"))
         unknown = sorted(set(held) - {m.message_id for m in ours})
