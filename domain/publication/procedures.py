@@ -209,7 +209,10 @@ TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadlin
 # require_signed_bids: bids carry a certificate signature; require_two_factor_for_bids: bidders signed in with a
 # certificate and an SMS code (domain/certificates)
 # tender_threshold_reached: a negotiated lot at the public-tender threshold (公开招标数额标准), whose panel needs five
+# credit_commitment_required: registrations and sealed bids need the signed credit commitment (信用承诺制,
+# domain/registration/commitments); on by default for public tenders
 FLAG_SETTINGS = (
+    "credit_commitment_required",
     "deposit_required",
     "registrants_secret",
     "require_signed_bids",
@@ -379,6 +382,7 @@ def configure(
     config: dict[str, Any] = {name: b.default for name, b in limits.items()}
     config["deposit_required"] = procedure in TENDERING or procedure in SALES
     config["registrants_secret"] = procedure in SEALED  # sealed offers: list secret until opening
+    config["credit_commitment_required"] = procedure is Procedure.OPEN_TENDER
     if procedure in TENDERING:
         config["evaluation_method"] = EvaluationMethod.COMPREHENSIVE.value
     for name, value in overrides.items():

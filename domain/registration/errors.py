@@ -78,3 +78,13 @@ class InviteeNotABidder(DomainError):
     message_zh = "受邀主体须为已审核通过、未受联合惩戒的投标人：{name}"
     message_en = "An invitee must be an approved bidder not under joint punishment: {name}"
     exposed: ClassVar[dict[str, str]] = {"name": "str"}
+
+
+class CreditCommitmentRequired(DomainError):
+    code = "CREDIT_COMMITMENT_REQUIRED"
+    message_zh = "本标段实行信用承诺制，请先签署{stage_zh}信用承诺书"
+    message_en = "This lot requires the credit commitment to be signed first (stage: {stage})"
+    exposed: ClassVar[dict[str, str]] = {"stage": "str"}
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage=stage, stage_zh="报名" if stage == "registration" else "投标")

@@ -30,7 +30,8 @@ from domain.credit.models import CreditRecord
 from domain.publication.models import Lot, Project
 from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
-from domain.registration import invitations, security
+from domain.registration import commitments, invitations, security
+from domain.registration.errors import CreditCommitmentRequired as CreditCommitmentRequired
 from domain.registration.errors import NotEligible as NotEligible
 from domain.registration.errors import NotInvited as NotInvited
 from domain.registration.errors import NotRegistered as NotRegistered
@@ -119,12 +120,13 @@ async def _tender_published_at(lot: Lot) -> datetime | None:
     return first.published_at if first else None
 
 
-@raises(RegistrationClosed, NotEligible, NotInvited)
+@raises(RegistrationClosed, NotEligible, NotInvited, CreditCommitmentRequired)
 @use_case("registration.create", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Registration:
     """Registers the caller's organisation for an open lot inside its window; approval is automatic.
     Registering again while registered returns the registration; after a withdrawal it reopens it.
-    Opens the deposit account when the lot asks for security."""
+    Opens the deposit account when the lot asks for security. A lot under 信用承诺制 needs the organisation's
+    registration-stage credit commitment first (registration/commitments)."""
     if actor.user_id is None or actor.org_id is None or not actor.has(Role.BIDDER):
         raise PermissionDenied()
     lot, project = await _lot_for_registration(lot_id)
@@ -143,6 +145,7 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
     org = await Organisation.get(id=actor.org_id)
     facts["ineligible"] = await _eligibility_failure(org, lot, now)
     TABLE.precheck("register", by=actor, **facts)
+    await commitments.ensure_signed(lot.config, lot.id, org.id, commitments.REGISTRATION)
 
     async def create() -> dict[str, Any]:
         existing = await lock(Registration.filter(lot_id=lot.id, organisation_id=org.id)).first()

@@ -25,7 +25,9 @@ from domain.common.storage import lock
 from domain.publication.models import Lot
 from domain.publication.procedures import SEALED, Procedure
 from domain.publication.states import LotStatus
+from domain.registration import commitments
 from domain.registration import services as registration
+from domain.registration.errors import CreditCommitmentRequired
 from domain.registration.errors import NotRegistered as NotRegistered
 from domain.tendering.errors import BidDeadlinePassed as BidDeadlinePassed
 from domain.tendering.errors import NotSealedTender as NotSealedTender
@@ -88,6 +90,7 @@ def check_bidder_authentication(actor: Actor, lot: Lot) -> None:
     NotSealed,
     BidDeadlinePassed,
     NotRegistered,
+    CreditCommitmentRequired,
     SecurityMissing,
     NotSealedTender,
     TwoFactorRequired,
@@ -99,7 +102,7 @@ async def submit(
 ) -> SealedBid:
     """Stores a sealed bid (replacing the caller's previous one) and returns it as the receipt:
     the SHA-256 of the ciphertext and the server time; with the bidder's signature over it when given
-    (required by a lot with require_signed_bids)."""
+    (required by a lot with require_signed_bids). A lot under 信用承诺制 needs the bid-stage credit commitment."""
     lot = await _open_lot(actor, lot_id)
     digest = check_sealed(sealed)
     check_bidder_authentication(actor, lot)
@@ -116,6 +119,7 @@ async def submit(
         reg = await registration.active(lot.id, org_id)
         BID.precheck("submit", by=actor, **facts, registered=reg is not None, security=True)
         assert reg is not None
+        await commitments.ensure_signed(locked.config, lot.id, org_id, commitments.BID)
         security = await registration.security_in_place(lot.id, org_id, now)
         submitted = BID.fire(None, "submit", by=actor, **facts, registered=True, security=security)
         previous = await lock(SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status__in=STANDING)).first()

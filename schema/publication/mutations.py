@@ -133,6 +133,11 @@ class LotConfigInput:
         default=None,
         description="Bidding (sealed bids, auction bids) needs a two-factor sign-in (certificate plus SMS code).",
     )
+    credit_commitment_required: bool | None = strawberry.field(
+        default=None,
+        description="Registrations and sealed bids need the signed credit commitment (信用承诺书, creditCommitmentSign "
+        "at each stage); on by default for open tenders.",
+    )
 
     tender_threshold_reached: bool | None = strawberry.field(
         default=None,

@@ -214,6 +214,10 @@ class LotConfig:
         default=False,
         description="Bidding (sealed bids, auction bids) needs a two-factor sign-in (certificate plus SMS code).",
     )
+    credit_commitment_required: bool = strawberry.field(
+        default=False,
+        description="Registrations and sealed bids need the signed credit commitment (信用承诺书) for the lot.",
+    )
 
     @classmethod
     def from_lot(cls, lot: models.Lot) -> "LotConfig":
@@ -247,6 +251,7 @@ class LotConfig:
             technical_weight=evaluation.technical_weight if evaluation else None,
             require_signed_bids=bool(c.get("require_signed_bids", False)),
             require_two_factor_for_bids=bool(c.get("require_two_factor_for_bids", False)),
+            credit_commitment_required=bool(c.get("credit_commitment_required", False)),
             commercial_weight=evaluation.commercial_weight if evaluation else None,
             negotiation_rounds_min=c.get("negotiation_rounds_min"),
             negotiation_rounds_max=c.get("negotiation_rounds_max"),

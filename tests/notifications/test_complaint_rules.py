@@ -18,6 +18,7 @@ from domain.publication.models import Project
 from domain.registration import services as registration
 from notifications.rules import notifications_for
 from tests.domain.factories import organisation, user
+from tests.support import commitments as committed
 from tests.support.complaints import CATEGORY, evidence, interested_party, supervisor
 from tests.support.tendering import Tender, published_tender
 
@@ -209,8 +210,8 @@ async def test_a_suspension_and_its_lifting_reach_the_registered_bidders_and_the
     withdrawn, withdrawn_users = await party()
     _, bystander = await party()
     handler, supervisors = await watcher()
-    await registration.register(registered, tender.lot.id)
-    await registration.register(withdrawn, tender.lot.id)
+    await committed.register(registered, tender.lot.id)
+    await committed.register(withdrawn, tender.lot.id)
     await registration.withdraw(withdrawn, tender.lot.id)
     complainant, complainant_users = await party()
     today = manual_clock.now().astimezone(SHANGHAI).date()

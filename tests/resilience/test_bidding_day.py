@@ -418,6 +418,15 @@ async def register_device(phone: Phone, number: str) -> None:
     assert registered["__typename"] == "DeviceRegistered", registered
 
 
+async def commit(phone: Phone, lot_id: str, stage: str) -> None:
+    """Signs the lot's credit commitment at the stage (a retry under the same key answers the first outcome)."""
+    sign = {"input": {"lotId": lot_id, "stage": stage, "version": 1, "idempotencyKey": f"cc-{uuid.uuid4()}"}}
+    signed = (await phone.call("CreditCommitmentSign", sign))["creditCommitmentSign"]
+    if OVERLOAD and signed.get("code") == "INVALID_TRANSITION":  # the lot left OPEN at its deadline
+        raise TooLate(signed["code"])
+    assert signed["__typename"] == "CreditCommitmentSigned", signed
+
+
 async def sealed_bidder(
     phone: Phone, person: tuple[str, str, str], lot_id: str, trade_code: str, deadline: datetime, ledger: Ledger, i: int
 ) -> None:
@@ -426,12 +435,14 @@ async def sealed_bidder(
     _, number, _ = person
     await asyncio.sleep(phone.random.random() * 15)
     await sign_in(phone, number)
+    await commit(phone, lot_id, "REGISTRATION")  # an open tender: 信用承诺制 by default
     key = f"reg-{uuid.uuid4()}"
     registered = (await phone.call("LotRegister", {"input": {"lotId": lot_id, "idempotencyKey": key}}))["lotRegister"]
     too_late(registered)
     assert registered["__typename"] == "LotRegistered", registered
     ledger.registrations.add(registered["registration"]["id"])
     await register_device(phone, number)
+    await commit(phone, lot_id, "BID")
     price = 1_000_000_000 + 1_000 * i + phone.random.randrange(1000)
     jwk = new_key()
     sealed = seal(jwk, trade_code, price, {"商务标.pdf": os.urandom(2048)})

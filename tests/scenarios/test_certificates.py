@@ -32,6 +32,8 @@ from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_guarantees import AMOUNT, open_tender, registered_bidder
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 from tests.scenarios.test_sealed_bids import REGISTER, SUBMIT
+from tests.support.commitments import commit_over_api
+from tests.support.commitments import content as commitment_content
 from tests.support.guarantor import CLAIM, ISSUE, MINE, apply
 from tests.support.pki import Leaf, TestCA
 
@@ -144,6 +146,7 @@ async def test_two_cas_a_signed_sealed_bid_and_a_supervisor_verifying_it(api, ma
     _, _, other_token = await f.approved_org(api, operator)
     org = (await api.gql(ME, token=password_token))["data"]["me"]["organisation"]
     other = (await api.gql(ME, token=other_token))["data"]["me"]["organisation"]
+    await commit_over_api(api, password_token, lot["id"], "registration")
     registered = await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=password_token)
     assert registered["data"]["lotRegister"]["__typename"] == "LotRegistered"
     leaf = shandong.issue(org["name"], org["creditCode"])
@@ -159,7 +162,10 @@ async def test_two_cas_a_signed_sealed_bid_and_a_supervisor_verifying_it(api, ma
     assert (await bind(api, other_token, other_leaf))["__typename"] == "CertificateBound"
     assert (await cert_login(api, other_leaf))["session"]["authenticationMethods"] == ["cert"]
 
-    # when the bidder bids from a password session, then signs in with the certificate and an SMS code
+    # when the bidder signs the bid-stage commitment with its certificate, bids from a password session, then signs
+    # in with the certificate and an SMS code
+    committed = {"certificate": leaf.pem, "signature": leaf.sign(commitment_content(lot["tradeCode"], "bid"))}
+    await commit_over_api(api, password_token, lot["id"], "bid", committed)
     sealed = seal(new_key(), lot["tradeCode"], 1_234_500_00, {"商务标.pdf": b"%PDF-1.7"})
     content = bid_submit_content(lot["tradeCode"], sealed)
     signature = {"certificate": leaf.pem, "signature": leaf.sign(content)}
@@ -185,8 +191,11 @@ async def test_two_cas_a_signed_sealed_bid_and_a_supervisor_verifying_it(api, ma
     await api.dispatch()
     supervisor = await f.login(api, await supervisor_phone(api, operator))
     trail = (await api.gql(TRAIL, {"lotId": lot["id"]}, token=supervisor))["data"]["lotAuditTrail"]
-    entries = [e["node"] for e in trail["edges"] if e["node"]["signature"]]
-    # then the signature is there with its content, certificate and verification, and verifies again
+    signed = [e["node"] for e in trail["edges"] if e["node"]["signature"]]
+    entries = [e for e in signed if e["signature"]["act"] == "sealed_bid.submit"]
+    # then the signature is there with its content, certificate and verification, and verifies again (beside the
+    # signed credit commitment, act credit.commit)
+    assert sorted(e["signature"]["act"] for e in signed) == ["credit.commit", "sealed_bid.submit"]
     assert len(entries) == 1
     found = entries[0]["signature"]
     assert found["act"] == "sealed_bid.submit"
@@ -212,7 +221,8 @@ async def test_two_cas_a_signed_sealed_bid_and_a_supervisor_verifying_it(api, ma
     verified = (await api.gql(PACKAGE_VERIFY, {"jws": jws}, token=supervisor))["data"]["evidencePackageVerify"]
     assert verified == {"ok": True, "reason": None}
     payload = json.loads(base64.urlsafe_b64decode(jws.split(".")[1] + "=="))
-    assert [(s["act"], s["content"]) for s in payload["signatures"]] == [("sealed_bid.submit", content)]
+    bid_signatures = [(s["act"], s["content"]) for s in payload["signatures"] if s["act"] != "credit.commit"]
+    assert bid_signatures == [("sealed_bid.submit", content)]
 
 
 async def test_a_platform_setting_keeps_supervisor_powers_for_two_factor_sessions(api, manual_clock):

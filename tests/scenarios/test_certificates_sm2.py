@@ -28,6 +28,8 @@ from tests.scenarios.test_certificates import (
 from tests.scenarios.test_deposits import supervisor_phone
 from tests.scenarios.test_sealed_bids import REGISTER, SUBMIT
 from tests.support import sm2
+from tests.support.commitments import commit_over_api
+from tests.support.commitments import content as commitment_content
 from tests.support.pki import TestCA
 
 CERT_LOGIN = """mutation($input: AuthCertificateLoginInput!) { authCertificateLogin(input: $input) {
@@ -62,8 +64,11 @@ async def test_three_cas_recognised_at_once_and_an_sm2_signed_sealed_bid(api, ma
     # signed with SM2, after one signed with another user ID
     _, phone, password_token = bidders[2]
     leaf = leaves[2]
+    await commit_over_api(api, password_token, lot["id"], "registration")
     registered = await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=password_token)
     assert registered["data"]["lotRegister"]["__typename"] == "LotRegistered"
+    committed = {"certificate": leaf.pem, "signature": leaf.sign(commitment_content(lot["tradeCode"], "bid"))}
+    await commit_over_api(api, password_token, lot["id"], "bid", committed)
     token = (await cert_login(api, leaf, await sms_code(api, phone)))["session"]["accessToken"]
     sealed = seal(new_key(), lot["tradeCode"], 1_234_500_00, {"商务标.pdf": b"%PDF-1.7"})
     content = bid_submit_content(lot["tradeCode"], sealed)
@@ -83,7 +88,8 @@ async def test_three_cas_recognised_at_once_and_an_sm2_signed_sealed_bid(api, ma
     await api.dispatch()
     supervisor = await f.login(api, await supervisor_phone(api, operator))
     trail = (await api.gql(TRAIL, {"lotId": lot["id"]}, token=supervisor))["data"]["lotAuditTrail"]
-    found = [e["node"]["signature"] for e in trail["edges"] if e["node"]["signature"]]
+    signed = [e["node"]["signature"] for e in trail["edges"] if e["node"]["signature"]]
+    found = [s for s in signed if s["act"] != "credit.commit"]  # beside its signed credit commitment
     checked = (await api.gql(SIGNATURE_VERIFY, {"id": found[0]["id"]}, token=supervisor))["data"]["signatureVerify"]
     jws = (await api.gql(PACKAGE, {"lotId": lot["id"]}, token=supervisor))["data"]["evidencePackage"]["jws"]
     verified = (await api.gql(PACKAGE_VERIFY, {"jws": jws}, token=supervisor))["data"]["evidencePackageVerify"]

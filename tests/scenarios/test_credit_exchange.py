@@ -18,6 +18,7 @@ from schema.relay import int_id
 from tests import factories as f
 from tests.scenarios.test_registration import REGISTER, open_lot
 from tests.schema.test_integrators import client_token, create_client
+from tests.support.commitments import commit_over_api
 
 ACCREDIT = """mutation($input: CreditPartnerAccreditInput!) { creditPartnerAccredit(input: $input) {
   __typename ... on CreditPartnerChanged { partner { id code clientId keys { kid } } }
@@ -133,6 +134,7 @@ async def test_a_punishment_imported_from_another_platform_blocks_a_registration
     lifted = package(key, content(code, stranger, manual_clock.now(), lifted=manual_clock.now()))
     third = (await api.gql(IMPORT, {"input": {"package": lifted}}, token=client))["data"]["creditExchangeImport"]
     assert third["imported"] == {"partnerCode": PARTNER, "created": 0, "updated": 1, "unchanged": 1, "pending": 1}
+    await commit_over_api(api, bidder, lot_id, "registration")
     accepted = (await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=bidder))["data"]["lotRegister"]
     assert accepted["__typename"] == "LotRegistered", accepted
 

@@ -10,6 +10,7 @@ from tests import factories as f
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 from tests.scenarios.test_registration import REGISTER
 from tests.scenarios.test_supervision import category_supervisor_phone
+from tests.support.commitments import commit_over_api
 
 RULES = """query($version: Int) { creditRatingRules(version: $version) { version base halfLifeDays maxAgeDays
   goodDefaultWeight badDefaultWeight punishmentInForceWeight weights { kind category weight } grades { grade minScore }
@@ -134,6 +135,8 @@ async def test_a_good_credit_entity_registers_without_a_deposit_and_a_lower_grad
     bad_id, _, bad = await f.approved_org(api, operator)
     await api.gql(f.CREDIT_RECORD, {"input": {**f.credit_record(bad_id), "category": "违约"}}, token=operator)
     # when all three register
+    for token in (good, clean, bad):
+        await commit_over_api(api, token, lot_id, "registration")
     a = await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=good)
     b = await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=clean)
     c = await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=bad)

@@ -18,6 +18,7 @@ from tests import factories as f
 from tests.scenarios.test_deposits import operator_phone, supervisor_phone
 from tests.scenarios.test_publication import publish
 from tests.scenarios.test_sealed_bids import REGISTER, sealed_lot, submit
+from tests.support.commitments import commit_over_api
 
 EXPERT_ADD = """mutation($input: ExpertAddInput!) { expertAdd(input: $input) {
   __typename ... on ExpertAdded { expert { id } } ... on Error { code message } } }"""
@@ -61,8 +62,10 @@ async def add_expert(api: Any, operator: str, name: str, specialties: list[str],
 async def bidder(api: Any, operator: str, lot_id: str) -> tuple[str, str, str]:
     """(organisation global id, phone, token) of a bidder registered for the lot."""
     org, phone, token = await f.approved_org(api, operator)
+    await commit_over_api(api, token, lot_id, "registration")
     done = await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=token)
     assert done["data"]["lotRegister"]["__typename"] == "LotRegistered"
+    await commit_over_api(api, token, lot_id, "bid")
     return org, phone, token
 
 

@@ -15,6 +15,7 @@ from tests import factories as f
 from tests.scenarios.test_opening import RECORD, decrypt
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 from tests.scenarios.test_sealed_bids import MINE, REGISTER
+from tests.support.commitments import commit_over_api
 
 SUBMIT_LOTS = """mutation($input: BidSubmitLotsInput!) { bidSubmitLots(input: $input) {
   __typename ... on LotBidsSubmitted { receipts { id sha256 submittedAt status } }
@@ -44,8 +45,10 @@ async def submit_lots(api: Any, token: str, bids: list[dict[str, Any]], key: str
 
 
 async def register(api: Any, token: str, lot_id: str) -> None:
+    await commit_over_api(api, token, lot_id, "registration")
     answer = (await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=token))["data"]["lotRegister"]
     assert answer["__typename"] == "LotRegistered", answer
+    await commit_over_api(api, token, lot_id, "bid")
 
 
 async def test_one_submission_bids_on_two_lots_each_opened_on_its_own(api, manual_clock):

@@ -7,6 +7,7 @@ from typing import Any
 
 from tests import factories as f
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+from tests.support.commitments import commit_over_api
 
 REGISTER = """mutation($input: LotRegisterInput!) { lotRegister(input: $input) {
   __typename
@@ -38,6 +39,8 @@ async def open_lot(api: Any, clock: Any, operator: str, **lot: Any) -> tuple[dic
 
 
 async def register(api: Any, token: str, lot_id: str, key: str | None = None) -> dict[str, Any]:
+    """lotRegister after signing the registration-stage credit commitment (open tenders ask for it by default)."""
+    await commit_over_api(api, token, lot_id, "registration", strict=False)
     body = await api.gql(REGISTER, {"input": {"lotId": lot_id, "idempotencyKey": key}}, token=token)
     return body["data"]["lotRegister"]  # type: ignore[no-any-return]
 
@@ -220,3 +223,43 @@ async def test_a_bidder_that_withdraws_gets_its_deposit_back(api, manual_clock):
     assert node["deposit"]["status"] == "refund_due"
     assert node["deposit"]["refundDueAt"]
     assert node["securityInPlace"] is False
+
+
+async def test_an_open_tender_takes_a_registration_and_a_bid_only_after_the_credit_commitment(api, manual_clock):
+    # given an open tender (信用承诺制 on by default), another that turned it off, and a bidder
+    from mobile_contract.sealed_bid import new_key, seal
+    from tests.scenarios.test_sealed_bids import MINE as MINE_BIDS
+
+    submit = """mutation($input: BidSubmitInput!) { bidSubmit(input: $input) { __typename
+      ... on CreditCommitmentRequired { stage } ... on Error { code message } } }"""
+
+    operator = await f.operator_token(api)
+    project, _, _ = await open_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    deadline = (manual_clock.now() + timedelta(days=25)).isoformat()
+    free, _, _ = await open_lot(
+        api, manual_clock, operator, config={"bidDeadline": deadline, "creditCommitmentRequired": False}
+    )
+    _, _, bidder = await f.approved_org(api, operator)
+    config = "query($id: ID!) { node(id: $id) { ... on Lot { config { creditCommitmentRequired } } } }"
+    # when it registers before signing, signs and registers, then bids before signing the bid-stage commitment
+    unsigned = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=bidder))["data"]["lotRegister"]
+    nothing = (await api.gql(MINE, token=bidder))["data"]["myRegistrations"]["edges"]
+    await commit_over_api(api, bidder, lot["id"], "registration")
+    signed = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=bidder))["data"]["lotRegister"]
+    sealed = seal(new_key(), lot["tradeCode"], 1_000_000, {"商务标.pdf": b"%PDF-1.7"})
+    bid = {"input": {"lotId": lot["id"], "sealedBid": sealed}}
+    early = (await api.gql(submit, bid, token=bidder, headers={"accept-language": "en"}))["data"]["bidSubmit"]
+    # then the first registration and the bid are refused, typed, and nothing is stored
+    assert (unsigned["__typename"], unsigned["code"]) == ("CreditCommitmentRequired", "CREDIT_COMMITMENT_REQUIRED")
+    assert "信用承诺书" in unsigned["message"]
+    assert nothing == []
+    assert signed["__typename"] == "LotRegistered"
+    assert (early["code"], early["stage"]) == ("CREDIT_COMMITMENT_REQUIRED", "bid"), early
+    assert "credit commitment" in early["message"]
+    assert (await api.gql(MINE_BIDS, {"lotId": lot["id"]}, token=bidder))["data"]["mySealedBids"] == []
+    # and the lot says so, while the lot without the rule registers without a commitment
+    shown = (await api.gql(config, {"id": lot["id"]}, token=bidder))["data"]["node"]["config"]
+    assert shown == {"creditCommitmentRequired": True}
+    other = (await api.gql(REGISTER, {"input": {"lotId": free["lots"][0]["id"]}}, token=bidder))["data"]
+    assert other["lotRegister"]["__typename"] == "LotRegistered", other

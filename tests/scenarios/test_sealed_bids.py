@@ -15,6 +15,7 @@ from tortoise import Tortoise, connections
 from mobile_contract.sealed_bid import HEADER, document, new_key, seal
 from tests import factories as f
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+from tests.support.commitments import commit_over_api
 
 SUBMIT = """mutation($input: BidSubmitInput!) { bidSubmit(input: $input) {
   __typename ... on BidSubmitted { receipt { id sha256 submittedAt size status } } ... on Error { code message } } }"""
@@ -42,9 +43,11 @@ async def sealed_lot(api: Any, clock: Any, operator: str) -> tuple[dict[str, Any
 
 async def registered_bidder(api: Any, operator: str, lot_id: str) -> tuple[str, str]:
     _, phone, token = await f.approved_org(api, operator)
+    await commit_over_api(api, token, lot_id, "registration")  # an open tender: 信用承诺制 by default
     assert (await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=token))["data"]["lotRegister"][
         "__typename"
     ] == "LotRegistered"
+    await commit_over_api(api, token, lot_id, "bid")
     return phone, token
 
 

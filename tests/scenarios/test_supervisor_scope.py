@@ -25,6 +25,7 @@ from tests.scenarios.test_live_events import next_message, ws_connect
 from tests.scenarios.test_registration import REGISTER, open_lot
 from tests.scenarios.test_sealed_bids import SUBMIT
 from tests.scenarios.test_supervision import category_supervisor_phone
+from tests.support.commitments import commit_over_api
 from tests.support.results import evaluated_lot, issue_guarantees, pay_deposits
 from tests.support.tendering import Tender
 
@@ -43,8 +44,10 @@ async def engineering_lot_with_a_sealed_bid(api: Any, manual_clock: Any) -> dict
     project, _, _ = await open_lot(api, manual_clock, operator)
     lot = project["lots"][0]
     _, _, bidder = await f.approved_org(api, operator)
+    await commit_over_api(api, bidder, lot["id"], "registration")
     registered = (await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=bidder))["data"]["lotRegister"]
     assert registered["__typename"] == "LotRegistered", registered
+    await commit_over_api(api, bidder, lot["id"], "bid")
     await pay_deposits(int_id(lot["id"], "Lot"))
     sealed = seal(new_key(), lot["tradeCode"], 1_234_567_00, {"商务标.pdf": b"%PDF-1.7 scope"})
     submitted = (await api.gql(SUBMIT, {"input": {"lotId": lot["id"], "sealedBid": sealed}}, token=bidder))["data"]
@@ -509,6 +512,7 @@ async def test_live_events_of_a_lot_reach_the_supervisors_of_its_category_only(a
     try:
         # when a bidder registers for the lot, and then the operator sets a day of the calendar (no lot's)
         await asyncio.sleep(0.2)  # the subscriptions are listening
+        await commit_over_api(api, bidder, lot_id, "registration")
         registered = (await api.gql(REGISTER, {"input": {"lotId": lot_id}}, token=bidder))["data"]["lotRegister"]
         assert registered["__typename"] == "LotRegistered", registered
         await api.dispatch()

@@ -22,7 +22,6 @@ from domain.registration import services as registration
 from domain.registration.models import Registration
 from domain.supervision.models import CollusionAlert
 from domain.tendering import opening
-from domain.tendering import services as tendering
 from domain.tendering.models import Opening
 from mobile_contract.sealed_bid import new_key, seal
 from schema import relay
@@ -31,6 +30,7 @@ from schema.context import Context
 from schema.relay import to_global_id
 from tests.domain.factories import live_auction, organisation, user
 from tests.domain.results import test_services as results_tests
+from tests.support import commitments as committed
 from tests.support.complaints import evidence, supervisor
 from tests.support.tendering import OPERATOR, evaluating_tender, expert_actor, person, published_tender
 
@@ -353,8 +353,8 @@ async def test_an_opening_objection_is_seen_during_the_window_by_the_lots_bidder
     for price in (90_000_000, 95_000_000, 99_000_000):
         org = await organisation(kinds=["bidder"])
         actor = person(org, Role.BIDDER)
-        await registration.register(actor, t.lot.id)
-        await tendering.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"-"}))
+        await committed.register(actor, t.lot.id)
+        await committed.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"-"}))
         bidders.append(actor)
     deadline = registration.bid_deadline(t.lot)
     assert deadline is not None

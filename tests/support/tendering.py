@@ -24,6 +24,7 @@ from domain.tendering import services as tendering
 from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
 from tests.domain.factories import organisation
+from tests.support.commitments import commit
 
 SPECIALTY = "市政公用工程"
 OPERATOR = Actor(user_id=1, org_id=1, roles=frozenset({Role.OPERATOR}))
@@ -127,7 +128,9 @@ async def evaluating_tender(
     for price in prices:
         org = await organisation(kinds=["bidder"])
         bidder = Bidder(org, person(org, Role.BIDDER), price, new_key())
+        await commit(bidder.actor, t.lot.id, "registration")  # an open tender: 信用承诺制 by default
         await registration.register(bidder.actor, t.lot.id)
+        await commit(bidder.actor, t.lot.id, "bid")
         files = {f"技术标-{org.id}.pdf": secrets.token_bytes(8), "商务标.pdf": secrets.token_bytes(8)}
         await tendering.submit(bidder.actor, t.lot.id, seal(bidder.key, t.lot.trade_code, price, files))
         t.bidders.append(bidder)

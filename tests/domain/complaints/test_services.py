@@ -20,13 +20,12 @@ from domain.publication import announcements, projects
 from domain.publication.errors import LotSuspended
 from domain.publication.models import Announcement, Lot
 from domain.publication.states import LotStatus
-from domain.registration import services as registration
 from domain.results import services as results
 from domain.tendering import opening
-from domain.tendering import services as tendering
 from domain.tendering.models import Opening
 from mobile_contract.sealed_bid import new_key, seal
 from tests.domain.factories import organisation
+from tests.support import commitments as committed
 from tests.support.complaints import evidence, interested_party, supervisor
 from tests.support.tendering import person, published_tender
 
@@ -261,8 +260,8 @@ async def test_an_opening_held_past_its_deadline_by_a_suspension_gets_its_whole_
     for price in (800_000_00, 700_000_00, 750_000_00):
         org = await organisation(kinds=["bidder"])
         actor, key = person(org, Role.BIDDER), new_key()
-        await registration.register(actor, tender.lot.id)
-        await tendering.submit(actor, tender.lot.id, seal(key, tender.lot.trade_code, price, {"a.pdf": b"x"}))
+        await committed.register(actor, tender.lot.id)
+        await committed.submit(actor, tender.lot.id, seal(key, tender.lot.trade_code, price, {"a.pdf": b"x"}))
         bidders.append((actor, key))
     watcher = await supervisor()
     filed = await complaints.file_complaint(

@@ -25,6 +25,7 @@ from domain.publication import announcements, projects
 from domain.publication.models import Lot
 from domain.registration import services as registration
 from tests.domain.factories import organisation
+from tests.support import commitments as committed
 from tests.support.bank import new_key
 
 AMOUNT = 2_000_000  # 2% of 1,000,000 yuan
@@ -95,7 +96,7 @@ async def world() -> World:
 async def bidder(w: World) -> DepositAccount:
     """A registered bidder's deposit account."""
     actor = actor_of(await organisation(kinds=["bidder"]), Role.BIDDER)
-    reg = await registration.register(actor, w.lot.id)
+    reg = await committed.register(actor, w.lot.id)
     return await DepositAccount.get(registration_id=reg.id)
 
 

@@ -32,6 +32,7 @@ from domain.publication import announcements, projects
 from domain.publication.models import Lot
 from domain.registration import services as registration
 from tests.domain.factories import organisation
+from tests.support import commitments as committed
 from tests.support.bank import new_key
 
 AMOUNT = 2_000_000  # 2% of 1,000,000 yuan
@@ -89,7 +90,7 @@ async def world(**config: Any) -> World:
 
 async def bidder(w: World) -> Actor:
     actor = actor_of(await organisation(kinds=["bidder"]), Role.BIDDER)
-    await registration.register(actor, w.lot.id)
+    await committed.register(actor, w.lot.id)
     return actor
 
 

@@ -27,10 +27,10 @@ from domain.supervision.alerts import AlertStatus, Signal, Thresholds, price_fin
 from domain.supervision.consumer import SupervisionConsumer, lot_to_check
 from domain.supervision.models import CollusionAlert
 from domain.tendering import opening
-from domain.tendering import services as tendering
 from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
 from tests.domain.factories import organisation
+from tests.support import commitments as committed
 from tests.support.tendering import published_tender
 
 SUPERVISOR = Actor(
@@ -90,8 +90,8 @@ async def _opened_tender(manual_clock, bidders):
         org = await organisation(kinds=["bidder"])
         actor = replace(Actor(user_id=70_000 + org.id, org_id=org.id, roles=frozenset({Role.BIDDER})), **patch)
         key = new_key()
-        await registration.register(actor, t.lot.id)
-        await tendering.submit(actor, t.lot.id, seal(key, t.lot.trade_code, price, files))
+        await committed.register(actor, t.lot.id)
+        await committed.submit(actor, t.lot.id, seal(key, t.lot.trade_code, price, files))
         orgs.append((org, actor, key))
     deadline = registration.bid_deadline(t.lot)
     manual_clock.set(deadline + timedelta(seconds=1))
@@ -236,7 +236,7 @@ async def _secured_tender() -> tuple[Any, list[Organisation]]:
     orgs = []
     for _ in range(4):
         org = await organisation(kinds=["bidder"])
-        await registration.register(
+        await committed.register(
             Actor(user_id=80_000 + org.id, org_id=org.id, roles=frozenset({Role.BIDDER})), t.lot.id
         )
         orgs.append(org)
@@ -329,8 +329,8 @@ async def _tender_bid_by(manual_clock, bidders):
     t = await published_tender()
     for n, (org, patch) in enumerate(bidders):
         actor = replace(Actor(user_id=90_000 + org.id, org_id=org.id, roles=frozenset({Role.BIDDER})), **patch)
-        await registration.register(actor, t.lot.id)
-        await tendering.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, 60_000_000 + n * 7_000_000, {}))
+        await committed.register(actor, t.lot.id)
+        await committed.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, 60_000_000 + n * 7_000_000, {}))
     return t
 
 

@@ -17,11 +17,10 @@ from domain.common.actors import Role
 from domain.common.errors import NotFound
 from domain.common.events import canonical_json
 from domain.common.models import OutboxEvent
-from domain.registration import services as registration
 from domain.supervision import evidence
-from domain.tendering import services as tendering
 from mobile_contract.sealed_bid import new_key, seal
 from tests.domain.factories import organisation
+from tests.support import commitments as committed
 from tests.support.complaints import supervisor
 from tests.support.tendering import OPERATOR, evaluating_tender, person, published_tender
 
@@ -117,8 +116,8 @@ async def test_a_package_taken_before_the_opening_shows_no_size_of_a_sealed_bid(
     for price in (1, 999_999_999_999):
         org = await organisation(kinds=["bidder"])
         actor = person(org, Role.BIDDER)
-        await registration.register(actor, t.lot.id)
-        await tendering.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"%PDF"}))
+        await committed.register(actor, t.lot.id)
+        await committed.submit(actor, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"%PDF"}))
     await audit.append(await OutboxEvent.all().order_by("id"))
     ring = await _keyring()
 

@@ -13,10 +13,10 @@ from domain.publication import announcements
 from domain.publication.models import Announcement, Lot
 from domain.registration import services as registration
 from domain.tendering import opening
-from domain.tendering import services as tendering
 from domain.tendering.models import Opening, OpeningObjection
 from mobile_contract.sealed_bid import new_key, seal
 from tests.domain.factories import organisation
+from tests.support import commitments as committed
 from tests.support.tendering import Bidder, person, published_tender
 
 
@@ -43,8 +43,8 @@ async def test_a_resent_key_or_objection_acts_once(db, manual_clock):
     for price in (1_000_000_00, 1_100_000_00, 1_200_000_00):
         org = await organisation(kinds=["bidder"])
         bidder = Bidder(org, person(org, Role.BIDDER), price, new_key())
-        await registration.register(bidder.actor, t.lot.id)
-        await tendering.submit(bidder.actor, t.lot.id, seal(bidder.key, t.lot.trade_code, price, {"a.pdf": b"x"}))
+        await committed.register(bidder.actor, t.lot.id)
+        await committed.submit(bidder.actor, t.lot.id, seal(bidder.key, t.lot.trade_code, price, {"a.pdf": b"x"}))
         bidders.append(bidder)
     deadline = registration.bid_deadline(t.lot)
     assert deadline is not None
