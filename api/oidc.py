@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -82,6 +83,23 @@ def _wait(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
 # ---------------------------------------------------------------- Authlib's models over domain/sso
 
 
+class _TooManyFailures(OAuth2Error):  # type: ignore[misc]
+    """Too many wrong secrets from this address or for this client: 429 with Retry-After (as /oauth/token answers;
+    RFC 6749 5.2 has no code for it)."""
+
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, err: RateLimited) -> None:
+        retry_at = err.params.get("retry_at")
+        wait = max(1, math.ceil((retry_at - clock.now()).total_seconds())) if isinstance(retry_at, datetime) else 1
+        super().__init__(description=err.message("en"))
+        self.retry_after = wait
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
+
+
 class _Client(ClientMixin):  # type: ignore[misc]
     def __init__(self, row: SsoClient) -> None:
         self.row = row
@@ -100,7 +118,10 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return redirect_uri in self.row.redirect_uris  # exactly as registered (RFC 6749 3.1.2.2, no patterns)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return _wait(sso.check_secret, self.row, client_secret)
+        try:
+            return _wait(sso.authenticate_client, _actor.get(), self.row, client_secret)
+        except RateLimited as err:
+            raise _TooManyFailures(err) from err
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.row.secret_hash:
@@ -800,6 +821,15 @@ async def logout(request: Request) -> Response:
     if request.method == "POST":
         params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
     hint = params.get("id_token_hint")
+    if not hint:
+        # without the client's proof, the user confirms (1.0 section 2: a logout nobody asked for is a CSRF)
+        csrf, new_csrf = _csrf(request)
+        if request.method == "GET":
+            action = f"/oidc/logout?{request.url.query}" if request.url.query else "/oidc/logout"
+            return _with_csrf(pages.logout_confirm(action, csrf), ctx, csrf, new_csrf)
+        sent = params.get("csrf", "")
+        if not sent or not hmac.compare_digest(sent, request.cookies.get(CSRF_COOKIE, "")):
+            return pages.failure("页面已过期，请重试", "The page expired; try again", 403)
     client_id = params.get("client_id")
     hinted: dict[str, Any] = {}
     if hint:

@@ -105,3 +105,11 @@ def signed_out() -> HTMLResponse:
     return _page(
         "已退出登录", "Signed out", "<p>你已退出掌上交易登录<br><small>You are signed out of PalmTrade</small></p>"
     )
+
+
+def logout_confirm(action: str, csrf: str) -> HTMLResponse:
+    body = (
+        f'<form method="post" action="{escape(action)}"><input type="hidden" name="csrf" value="{escape(csrf)}">'
+        '<button type="submit">退出登录 / Sign out</button></form>'
+    )
+    return _page("退出掌上交易登录？", "Sign out of PalmTrade?", body)

@@ -17,13 +17,15 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
+from domain.accounts import attempts
 from domain.accounts.adapters import deps
+from domain.accounts.errors import InvalidClient
 from domain.accounts.models import Organisation, RefreshToken, User
 from domain.accounts.passwords import hash_secret, verify_nothing, verify_secret
 from domain.accounts.states import roles_of
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
-from domain.common.errors import PermissionDenied, raises, required_text
+from domain.common.errors import PermissionDenied, RateLimited, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
@@ -329,6 +331,32 @@ async def grant_consent(actor: Actor, client: SsoClient, scopes: list[str]) -> N
 
 async def active_client(client_id: str) -> SsoClient | None:
     return await SsoClient.get_or_none(client_id=client_id, is_active=True)
+
+
+@raises(RateLimited, InvalidClient)
+async def authenticate_client(actor: Actor, client: SsoClient, secret: str) -> bool:
+    """Whether the secret is the confidential client's. Past the failed attempts allowed from the address or for the
+    client id (CLIENT_SIGNIN_FAILURES_*, shared with integrators and terminals), RateLimited before any hashing."""
+    checked = attempts.limits(
+        actor,
+        f"signin-sso:{client.client_id}",
+        attempts.clients.per_id,
+        attempts.CLIENT_ADDRESS,
+        attempts.clients.per_address,
+    )
+
+    try:
+        return await attempts.guarded(checked, (InvalidClient,), lambda: _verify_client(actor, client, secret))
+    except InvalidClient:
+        return False
+
+
+@raises(InvalidClient)
+@use_case("sso_client.authenticate", "SsoClient", lambda actor, client, secret: client.client_id)
+async def _verify_client(actor: Actor, client: SsoClient, secret: str) -> bool:
+    if not await check_secret(client, secret):
+        raise InvalidClient()
+    return True
 
 
 async def check_secret(client: SsoClient, secret: str) -> bool:

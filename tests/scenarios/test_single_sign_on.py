@@ -188,7 +188,7 @@ async def test_protocol_errors_are_rfc_6749_answers(api: Any) -> None:
     operator = await operator_token(api)
     registered = await _register(api, operator)
     client_id, secret = registered["client"]["clientId"], registered["clientSecret"]
-    _, phone, _ = await approved_org(api, operator)
+    _, phone, app_token = await approved_org(api, operator)
     auth, token_url = "/oidc/authorize", "/oidc/token"
     verifier = generate_token(48)
     base = {
@@ -214,6 +214,10 @@ async def test_protocol_errors_are_rfc_6749_answers(api: Any) -> None:
             refused = await browser.get(auth, params=params)
             assert refused.status_code == 302
             assert _query(refused.headers["location"])["error"] == "invalid_request"
+        # the app, holding the bidder's access token, needs no sign-in page: straight to consent
+        held = await browser.get(auth, params=base, headers={"authorization": f"Bearer {app_token}"})
+        assert held.status_code == 200
+        assert "同意 / Allow" in held.text
         # an unknown scope: invalid_scope
         scoped = await browser.get(auth, params={**base, "scope": "openid payments"})
         assert _query(scoped.headers["location"])["error"] == "invalid_scope"
@@ -226,6 +230,11 @@ async def test_protocol_errors_are_rfc_6749_answers(api: Any) -> None:
         # a forged form (no CSRF token) changes nothing
         forged = await browser.post(f"{auth}?{httpx.QueryParams(base)}", data={"step": "consent", "decision": "allow"})
         assert forged.status_code == 403
+
+        # a logout without the client's id_token_hint asks the user first, and a forged one changes nothing
+        confirm = await browser.get("/oidc/logout")
+        assert "Sign out of PalmTrade?" in confirm.text
+        assert (await browser.post("/oidc/logout", data={})).status_code == 403
 
         exchange = {
             "grant_type": "authorization_code",
