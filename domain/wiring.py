@@ -64,9 +64,9 @@ from domain.negotiation import services as negotiation
 from domain.negotiation import workflows as negotiation_workflows
 from domain.negotiation.models import Negotiation
 from domain.notifications import retention as notification_retention
+from domain.provincial import exchange as provincial
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
-from domain.provincial import exchange as provincial
 from domain.publication.events import AnnouncementPublished, LotDeadlineMoved, LotStatusChanged
 from domain.registration import invitations
 from domain.registration import security as registration_security

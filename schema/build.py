@@ -57,6 +57,7 @@ from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
 from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.notifications.types import Device, Notification
+from schema.provincial.root import ProvincialMutations, ProvincialQueries
 from schema.publication.clarifications import ClarificationMutations, ClarificationQueries
 from schema.publication.feed import FeedQueries
 from schema.publication.mutations import PublicationMutations
@@ -65,7 +66,6 @@ from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
-from schema.provincial.root import ProvincialMutations, ProvincialQueries
 from schema.relay import Node, resolve_node, resolve_nodes
 from schema.results.after_award import AfterAwardMutations
 from schema.results.mutations import ResultMutations
