@@ -373,6 +373,8 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
         },
     ),
     ("MyDevices", lambda w: {}),
+    ("MySsoConsents", lambda w: {}),
+    ("SsoConsentRevoke", lambda w: {"input": {"clientId": "sso_0000000000000000"}}),
     ("Inbox", lambda w: {"first": 10}),
     ("NotificationsMarkRead", lambda w: {"input": {"ids": w.got["inbox"][:1]}}),
     ("NotificationsMarkAllRead", lambda w: {"input": {}}),
