@@ -44,7 +44,6 @@ from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
-from schema.sso.root import SsoMutations, SsoQueries
 from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
 from schema.delegation_guard import DelegationGuard
 from schema.ratings.root import RatingMutations, RatingQueries
@@ -73,6 +72,7 @@ from schema.results.queries import ResultQueries
 from schema.scalars import SCALARS
 from schema.settlement.mutations import SettlementMutations
 from schema.settlement.queries import SettlementQueries
+from schema.sso.root import SsoMutations, SsoQueries
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
 from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
