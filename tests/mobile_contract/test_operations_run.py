@@ -142,6 +142,20 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("CreditCommitmentText", lambda w: {}),
     ("CreditCommitmentSign", lambda w: {"input": {"lotId": w.lot_id, "stage": "REGISTRATION", "version": 1}}),
     ("MyCreditRepairs", lambda w: {}),
+    ("TreasuryPayments", lambda w: {"lotId": w.lot_id}),
+    (
+        "TreasuryPaymentRequest",
+        lambda w: {
+            "input": {
+                "kind": "CONTRACT",
+                "lotId": w.lot_id,
+                "amountFen": 100,
+                "payeeAccount": "6222020000000000001",
+                "purpose": "进度款",
+                "idempotencyKey": "treasury-1",
+            }
+        },
+    ),
     (
         "CreditRepairApply",
         lambda w: {
