@@ -11,7 +11,9 @@ exists. The last member's sheet makes the report in the same transaction:
 - lowest price (经评审的最低投标价法): compliant bids by price ascending;
 - comprehensive: price score = price_weight * 100 * lowest compliant price / price, technical and
   commercial = the mean of the members' points, each floored to whole hundredths; total descending;
-- ties: the lower price, then the earlier submission (then the lower bid id, so the order is total);
+- ties: the lower price, then the credit tie-break priority where the lot applies one (守信激励,
+  registration/incentives.tie_break_order: a favoured grade first), then the earlier submission (then the lower
+  bid id, so the order is total);
 - the first three are the candidates (中标候选人); with no compliant bid the lot fails (流标) and a
   termination announcement is published.
 
@@ -53,6 +55,7 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import EVALUATED, EvaluationMethod, Procedure, evaluation_settings
 from domain.publication.projects import move_lot
 from domain.publication.states import LotStatus
+from domain.registration import incentives
 from domain.results.models import Candidate
 from domain.tendering.models import Opening, SealedBid
 from domain.tendering.opening import OpeningStatus
@@ -138,11 +141,13 @@ def rank(
     sheets: Mapping[int, Sequence[Judgement]],
     method: str,
     weights: Mapping[str, int],
+    priority: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """The report: every bid with every member's judgement, the votes, the scores and the ranking.
 
-    `sheets` maps each member to a complete sheet. Pure: the same inputs give the same report, and
-    its JSON form is what report_sha256 digests.
+    `sheets` maps each member to a complete sheet; `priority`, where given, orders the organisations whose score
+    and price tie (the lot's credit tie-break). Pure: the same inputs give the same report, and its JSON form is
+    what report_sha256 digests.
     """
     method = EvaluationMethod(method).value
     n = len(members)
@@ -192,15 +197,17 @@ def rank(
         lines.append(line)
 
     submitted = {b.sealed_bid_id: b.submitted_at for b in bids}
+    place = {org: i for i, org in enumerate(priority or ())}
 
-    def order(line: dict[str, Any]) -> tuple[int, int, datetime, int]:
+    def order(line: dict[str, Any]) -> tuple[int, int, int, datetime, int]:
         first = -line["total_centi"] if comprehensive else line["price_fen"]
-        return (first, line["price_fen"], submitted[line["sealed_bid_id"]], line["sealed_bid_id"])
+        favoured = place.get(line["organisation_id"], len(place))
+        return (first, line["price_fen"], favoured, submitted[line["sealed_bid_id"]], line["sealed_bid_id"])
 
     ranked = sorted((line for line in lines if line["compliant"]), key=order)
     for position, line in enumerate(ranked, start=1):
         line["rank"] = position
-    return {
+    report: dict[str, Any] = {
         "method": method,
         "weights": {k: int(weights[k]) for k in ("price", "technical", "commercial")},
         "committee": list(members),
@@ -208,6 +215,9 @@ def rank(
         "bids": lines,
         "ranking": [line["sealed_bid_id"] for line in ranked],
     }
+    if priority:
+        report["tie_break_priority"] = list(priority)
+    return report
 
 
 def check_sheet(
@@ -475,7 +485,10 @@ async def _report(evaluation: Evaluation, lot: Lot, project: Project, bids: list
                 Judgement(s.sealed_bid_id, s.compliant, s.reason, s.technical_centi, s.commercial_centi)
             )
     facts = [BidFacts(b.id, b.organisation_id, int(b.price_fen or 0), b.submitted_at) for b in bids]
-    report = rank(facts, members, sheets, evaluation.method, evaluation.weights)
+    by_submission = [b.organisation_id for b in sorted(facts, key=lambda b: (b.submitted_at, b.sealed_bid_id))]
+    favoured = await incentives.tie_break_order(lot.id, by_submission)
+    priority = favoured if favoured != by_submission else None  # the report names a priority only where it acts
+    report = rank(facts, members, sheets, evaluation.method, evaluation.weights, priority)
     from domain.evaluation import qualification  # it builds on this module
 
     rejected = await qualification.rejected_lines(evaluation.id)

@@ -55,6 +55,20 @@ def test_lowest_price_ranks_compliant_bids_by_price_and_ties_by_earlier_submissi
     assert all(line["total_centi"] is None for line in report["bids"])
 
 
+def test_a_credit_tie_break_priority_orders_bids_whose_score_and_price_tie_before_the_submission_time():
+    # given three bids at one price and a cheaper one; the lot's tie-break favours organisation 103, then 101
+    bids = [bid(1, 900, minutes=1), bid(2, 900, minutes=2), bid(3, 900, minutes=3), bid(4, 800, minutes=9)]
+    sheets = same_sheets(*((b, True, None, None) for b in (1, 2, 3, 4)))
+    # when ranked with and without the priority
+    favoured = scoring.rank(bids, MEMBERS, sheets, "lowest_price", WEIGHTS, priority=[103, 101, 102, 104])
+    plain = scoring.rank(bids, MEMBERS, sheets, "lowest_price", WEIGHTS)
+    # then the price still comes first, the priority orders the tie, and the report names the priority it applied
+    assert favoured["ranking"] == [4, 3, 1, 2]
+    assert favoured["tie_break_priority"] == [103, 101, 102, 104]
+    assert plain["ranking"] == [4, 1, 2, 3]
+    assert "tie_break_priority" not in plain
+
+
 def test_a_bare_majority_of_the_committee_decides_compliance():
     # given bid 1 found compliant by 3 of 5, bid 2 by 2 of 5
     bids = [bid(1, 1000), bid(2, 900)]
