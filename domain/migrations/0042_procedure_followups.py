@@ -1,6 +1,7 @@
 """Procedure follow-ups: round deadlines, bid confirmation, withdrawals (issue 22)."""
 
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
@@ -8,4 +9,10 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = []  # noqa: RUF012
+    operations = [  # noqa: RUF012
+        ops.AddField(
+            model_name="Negotiation",
+            name="round_closes_at",
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+    ]

@@ -37,6 +37,13 @@ class NegotiationClosed(DomainError):
     message_en = "The negotiation rounds are over: no more documents can be exchanged"
 
 
+class RoundClosed(DomainError):
+    code = "NEGOTIATION_ROUND_CLOSED"
+    message_zh = "第 {round} 轮谈判（磋商）已于 {closes_at} 截止，不再接收响应文件"
+    message_en = "Round {round} of the negotiation closed at {closes_at}: no more responses are accepted"
+    exposed: ClassVar[dict[str, str]] = {"round": "int", "closes_at": "datetime"}
+
+
 class RoundLimitReached(DomainError):
     code = "NEGOTIATION_ROUNDS_EXHAUSTED"
     message_zh = "已达到谈判文件规定的最多轮次（{size} 轮）"

@@ -26,6 +26,8 @@ class Negotiation(Model):
     representatives: list[int] | None = fields.JSONField(null=True)
     suppliers: list[int] = fields.JSONField()
     round = fields.IntField(default=1)
+    # when the current round closes: the suppliers' responses are refused after it (null: no deadline set)
+    round_closes_at = fields.DatetimeField(null=True)
     rounds_min = fields.IntField()
     rounds_max = fields.IntField()
     offers_open_at = fields.DatetimeField(null=True)

@@ -62,6 +62,7 @@ from domain.negotiation.errors import (
     NotPurchaserRepresentative,
     PanelComposition,
     PurchaserRecommendsTooMany,
+    RoundClosed,
     RoundLimitReached,
     RoundsNotHeld,
     SupplierEliminated,
@@ -367,8 +368,13 @@ async def start(
 
 @raises(NegotiationNotStarted, NotOnPanel, RoundLimitReached, NegotiationClosed, NotNegotiated)
 @use_case("negotiation.open_round", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
-async def open_round(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Negotiation:
-    """The panel opens the next round, within negotiation_rounds_max; every supplier still negotiating is told."""
+async def open_round(
+    actor: Actor, lot_id: int, idempotency_key: str | None = None, *, closes_at: datetime | None = None
+) -> Negotiation:
+    """The panel opens the next round, within negotiation_rounds_max, closing at `closes_at` when given (the
+    suppliers' responses are refused after it); every supplier still negotiating is told."""
+    if closes_at is not None and (closes_at.tzinfo is None or closes_at <= clock.now()):
+        raise InvalidInput(field="roundClosesAt")
     lot, project = await _lot(lot_id)
 
     async def change() -> dict[str, Any]:
@@ -379,8 +385,8 @@ async def open_round(actor: Actor, lot_id: int, idempotency_key: str | None = No
             raise NegotiationClosed()
         TABLE.fire(negotiation.status, "open_round", by=actor, **_facts(negotiation, lot, clock.now()))
         negotiation.round += 1
-        negotiation.updated_at = clock.now()
-        await negotiation.save(update_fields=["round", "updated_at"])
+        negotiation.round_closes_at, negotiation.updated_at = closes_at, clock.now()
+        await negotiation.save(update_fields=["round", "round_closes_at", "updated_at"])
         await events.record(
             ev.NegotiationRoundOpened(
                 object_id=str(negotiation.id),
@@ -392,11 +398,14 @@ async def open_round(actor: Actor, lot_id: int, idempotency_key: str | None = No
         )
         return {"id": negotiation.id}
 
-    result, _ = await run_once(actor, idempotency_key, "negotiation.open_round", {"lot": lot.id}, change)
+    request = {"lot": lot.id, "closes_at": closes_at.isoformat() if closes_at else None}
+    result, _ = await run_once(actor, idempotency_key, "negotiation.open_round", request, change)
     return await Negotiation.get(id=result["id"])
 
 
-@raises(NegotiationNotStarted, NotOnPanel, NotNegotiating, NegotiationClosed, SupplierEliminated, NotNegotiated)
+@raises(
+    NegotiationNotStarted, NotOnPanel, NotNegotiating, NegotiationClosed, SupplierEliminated, NotNegotiated, RoundClosed
+)
 @use_case("negotiation.post", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def post(
     actor: Actor,
@@ -432,6 +441,11 @@ async def post(
         else:
             raise NotFound()
         TABLE.fire(negotiation.status, "exchange", by=actor)
+        closes = negotiation.round_closes_at
+        # a round with its own deadline takes no response after it (held while the lot is suspended: the lift moves
+        # the deadline by the time held, workflows.extend_windows_when_lifted)
+        if side == "supplier" and closes is not None and clock.now() >= closes:
+            raise RoundClosed(round=negotiation.round, closes_at=closes)
         row = await _standing(negotiation, party)
         if files:  # each file named was handed in on this supplier's thread (documentUploadStart)
             found = await negotiation_files.held(row.id, [d["sha256"] for d in files]) if row is not None else set()

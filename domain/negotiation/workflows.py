@@ -49,8 +49,11 @@ async def extend_windows_when_lifted(event: LotSuspensionLifted) -> None:
         held = _held(negotiation.offers_close_at, negotiation.decryption_ends_at, suspended_at, lifted_at)
         negotiation.decryption_ends_at += held
         negotiation.next_check_at = negotiation.decryption_ends_at
+    elif status == NegotiationStatus.NEGOTIATING.value and negotiation.round_closes_at is not None:
+        held = _held(None, negotiation.round_closes_at, suspended_at, lifted_at)
+        negotiation.round_closes_at += held  # a round with its own deadline: no chronograph step, read on each post
     else:
-        return  # the rounds have no window; a reported or failed negotiation has nothing left to hold
+        return  # a round without a deadline has no window; a reported or failed negotiation has nothing to hold
     negotiation.updated_at = lifted_at
     await negotiation.save()
     if held > timedelta(0):
@@ -60,7 +63,11 @@ async def extend_windows_when_lifted(event: LotSuspensionLifted) -> None:
                 lot_id=negotiation.lot_id,
                 status=status,
                 held_seconds=int(held.total_seconds()),
-                closes_at=negotiation.next_check_at,
+                closes_at=(
+                    negotiation.round_closes_at
+                    if status == NegotiationStatus.NEGOTIATING.value
+                    else negotiation.next_check_at
+                ),
                 audience=Audience(orgs=tuple(await active_suppliers(negotiation)), roles=KEEPERS),
             ),
             SYSTEM,

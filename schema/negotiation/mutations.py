@@ -1,5 +1,6 @@
 """Negotiation and consultation: start, rounds, documents, final offers and the panel's sheets."""
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -28,6 +29,11 @@ _KEY = "Retry safely: a repeat with the same key returns the first outcome (≤ 
 class NegotiationLotInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of a competitive negotiation or consultation lot.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    round_closes_at: datetime | None = strawberry.field(
+        default=None,
+        description="negotiationRoundOpen only: when the new round closes, in the future (the suppliers' responses "
+        "are refused after it); null for a round without a deadline. The other mutations taking this input ignore it.",
+    )
 
 
 @strawberry.type(description="The negotiation as it now stands.")
@@ -213,7 +219,7 @@ class NegotiationMutations:
         self, info: Info, input: Annotated[NegotiationLotInput, strawberry.argument(description="The lot.")]
     ) -> NegotiationChanged:
         lot_id = int_id(input.lot_id, "Lot", "lotId")
-        await negotiation.open_round(info.context.actor, lot_id, input.idempotency_key)
+        await negotiation.open_round(info.context.actor, lot_id, input.idempotency_key, closes_at=input.round_closes_at)
         return NegotiationChanged(negotiation=await _shown(info, lot_id))
 
     @mutation(

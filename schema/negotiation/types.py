@@ -182,6 +182,10 @@ class Negotiation:
     )
     members: int = strawberry.field(description="Experts on the panel.")
     representatives: int = strawberry.field(description="Purchaser's representatives on the panel.")
+    round_closes_at: datetime | None = strawberry.field(
+        description="When the current round closes (server time): a supplier's response at or after it is refused "
+        "(NEGOTIATION_ROUND_CLOSED); null when the round has no deadline."
+    )
     final_offers_open_at: datetime | None = strawberry.field(description="When the final-offer window opened.")
     final_offers_close_at: datetime | None = strawberry.field(
         description="When the final-offer window closes (server time): an offer at or after it is refused."
@@ -216,6 +220,7 @@ async def negotiation_of(info: Info, view: negotiation.View) -> Negotiation:
         supplier_ids=[org_id(int(s)) for s in m.suppliers] if view.panel else [],
         members=len(m.committee),
         representatives=len(m.representatives or []),
+        round_closes_at=m.round_closes_at,
         final_offers_open_at=m.offers_open_at,
         final_offers_close_at=m.offers_close_at,
         decryption_ends_at=m.decryption_ends_at,

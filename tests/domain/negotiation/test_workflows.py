@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from domain.common.actors import Actor, Role
+from domain.common.errors import InvalidInput
 from domain.complaints.events import LotSuspensionLifted
 from domain.complaints.models import LotSuspension
 from domain.negotiation import services, workflows
-from domain.negotiation.models import Negotiation
+from domain.negotiation.errors import RoundClosed
+from domain.negotiation.models import Negotiation, NegotiationMessage
 from domain.publication.models import Lot, Project
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -109,3 +114,37 @@ async def test_a_lift_extends_the_key_window_it_held_and_nothing_that_had_ended(
     # then the key window gains the ten minutes held; the window that had ended does not move
     assert (await Negotiation.get(id=decrypting.id)).decryption_ends_at == T0 + 2 * WINDOW + timedelta(minutes=10)
     assert (await Negotiation.get(id=ended.id)).offers_close_at == T0 + WINDOW
+
+
+async def test_a_round_with_its_own_deadline_refuses_late_responses_and_a_suspension_holds_it(db, manual_clock):
+    # given a negotiation in its first round, the purchaser's representative on the panel and a supplier
+    negotiation = await a_negotiation("negotiating", n=3)
+    negotiation.offers_open_at = negotiation.offers_close_at = negotiation.next_check_at = None
+    await negotiation.save()
+    panel = Actor(user_id=1, org_id=1, roles=frozenset({Role.TENDERER}))
+    supplier = Actor(user_id=900, org_id=10, roles=frozenset({Role.BIDDER}))
+    manual_clock.set(T0)
+    # when the panel opens round 2 closing in the past, then in a day
+    with pytest.raises(InvalidInput):
+        await services.open_round(panel, negotiation.lot_id, closes_at=T0 - timedelta(minutes=1))
+    opened = await services.open_round(panel, negotiation.lot_id, closes_at=T0 + timedelta(days=1))
+    # and the supplier responds in time, then after the deadline
+    manual_clock.set(T0 + timedelta(hours=23))
+    in_time = await services.post(supplier, negotiation.lot_id, "第二轮响应", price_fen=99_000_000)
+    manual_clock.set(T0 + timedelta(days=1))
+    with pytest.raises(RoundClosed) as late:
+        await services.post(supplier, negotiation.lot_id, "迟到的响应", price_fen=98_000_000)
+    # then round 2 has its deadline, the response in time is kept and the late one refused with the round's deadline
+    assert (opened.round, opened.round_closes_at) == (2, T0 + timedelta(days=1))
+    assert in_time.round == 2
+    assert late.value.params == {"round": 2, "closes_at": T0 + timedelta(days=1)}
+    assert await NegotiationMessage.filter(negotiation_id=negotiation.id).count() == 1
+    # and the panel may still write to the supplier after it
+    await services.post(panel, negotiation.lot_id, "请澄清", organisation_id=10)
+
+    # when round 3 closing at T0+2d is held by a suspension from T0+1d12h, lifted 6 hours later
+    await services.open_round(panel, negotiation.lot_id, closes_at=T0 + timedelta(days=2))
+    await suspended(negotiation.lot_id, T0 + timedelta(days=1, hours=12), T0 + timedelta(days=1, hours=18))
+    await workflows.extend_windows_when_lifted(lifted(negotiation.lot_id))
+    # then the round closes 6 hours later than planned
+    assert (await Negotiation.get(id=negotiation.id)).round_closes_at == T0 + timedelta(days=2, hours=6)
