@@ -106,7 +106,13 @@ class AuthMiddleware:
                 # an accredited system acting for a tenderer runs the app's GraphQL mutations only
                 # (schema/delegation_guard.py), never the REST endpoints beside them
                 await _reply(
-                    scope, receive, send, 403, request_id, "FORBIDDEN", "Not for a delegated system / 授权范围不包括此操作"
+                    scope,
+                    receive,
+                    send,
+                    403,
+                    request_id,
+                    "FORBIDDEN",
+                    "Not for a delegated system / 授权范围不包括此操作",
                 )
                 return
         device = device.strip()[:128]  # the app's device id, for collusion checks

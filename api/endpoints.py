@@ -72,7 +72,7 @@ async def oauth_token(request: Request) -> Response:
         except DomainError:
             return JSONResponse({"error": "invalid_request", "error_description": "on_behalf_of"}, status_code=400)
     try:
-        token, expires, client, scopes = await integrators.client_credentials_token(
+        token, expires, _, scopes = await integrators.client_credentials_token(
             request.scope["state"].get("actor", ANONYMOUS), client_id, secret, on_behalf_of
         )
     except DomainError as err:

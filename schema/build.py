@@ -10,6 +10,7 @@ from strawberry.types import Info
 from schema import fields
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
 from schema.accounts.types import CreditRecord, Expert, JointPunishment, Organisation, User
 from schema.auctions.mutations import AuctionMutations
 from schema.auctions.queries import AuctionQueries
@@ -25,6 +26,7 @@ from schema.credit.exchange import CreditExchangeMutations, CreditExchangeQuerie
 from schema.credit.mutations import CreditMutations
 from schema.credit.public import CreditPublicMutations, CreditPublicQueries
 from schema.credit.rating import CreditRatingMutations, CreditRatingQueries
+from schema.delegation_guard import DelegationGuard
 from schema.deposits.mutations import DepositMutations
 from schema.deposits.queries import DepositQueries
 from schema.documents.mutations import DocumentMutations
@@ -44,9 +46,6 @@ from schema.fragment_cache import DEFAULT_ENTRIES, FragmentCache, executor_for
 from schema.guarantees.mutations import GuaranteeMutations
 from schema.guarantees.queries import GuaranteeQueries
 from schema.keys.mutations import PartnerKeyMutations, PartnerKeyQueries
-from schema.accounts.third_party import ThirdPartyMutations, ThirdPartyQueries
-from schema.delegation_guard import DelegationGuard
-from schema.ratings.root import RatingMutations, RatingQueries
 from schema.kiosk_guard import KioskGuard
 from schema.limits import BoundedLogSchema, MaskUnexpected, Parser, limit_extensions
 from schema.live.subscriptions import LiveSubscriptions
@@ -63,6 +62,7 @@ from schema.publication.mutations import PublicationMutations
 from schema.publication.ocds import OcdsQueries
 from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
+from schema.ratings.root import RatingMutations, RatingQueries
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
 from schema.relay import Node, resolve_node, resolve_nodes

@@ -51,9 +51,7 @@ class DelegationGuard(SchemaExtension):
             try:
                 await third_party.check_delegation(actor)
             except DomainError as err:
-                raise GraphQLError(
-                    f"{err.code}: {err.message(locale)}", extensions={"code": err.code}
-                ) from None
+                raise GraphQLError(f"{err.code}: {err.message(locale)}", extensions={"code": err.code}) from None
             document = ctx.graphql_document
             operation = get_operation_ast(document, ctx.operation_name) if document is not None else None
             if document is None or operation is None:
@@ -63,7 +61,7 @@ class DelegationGuard(SchemaExtension):
                 refused = sorted({n for n in root_fields(document, operation) if n not in permitted})
             if refused:
                 raise GraphQLError(
-                    f"FORBIDDEN: this system's authorisation does not cover {', '.join(refused)} / 授权范围不包括此操作",
+                    f"FORBIDDEN: the authorisation does not cover {', '.join(refused)} / 授权范围不包括此操作",
                     extensions={"code": "FORBIDDEN", "fields": refused},
                 )
         yield

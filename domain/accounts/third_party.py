@@ -86,9 +86,7 @@ async def accredit_system(
         raise errors.UnknownScope(" ".join(sorted(WRITE_SCOPES)))
 
     async def create() -> dict[str, Any]:
-        if await AccreditedSystem.exists(client_id=client_id) or await AccreditedSystem.exists(
-            accreditation_no=number
-        ):
+        if await AccreditedSystem.exists(client_id=client_id) or await AccreditedSystem.exists(accreditation_no=number):
             raise InvalidInput(field="accreditationNo")
         now = clock.now()
         system = await AccreditedSystem.create(
@@ -132,9 +130,7 @@ async def change_system_status(actor: Actor, system_id: int, target: SystemStatu
             raise InvalidTransition(state=system.status)
         system.status, system.reason, system.updated_at = target.value, why, clock.now()
         await system.save(update_fields=["status", "reason", "updated_at"])
-        await events.record(
-            ev.SystemStatusChanged(object_id=str(system.id), status=target.value, reason=why), actor
-        )
+        await events.record(ev.SystemStatusChanged(object_id=str(system.id), status=target.value, reason=why), actor)
     return system
 
 

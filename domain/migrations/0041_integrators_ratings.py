@@ -7,7 +7,7 @@ from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
 
-_json = {"encoder": functools.partial(dumps, separators=(",", ":")), "decoder": loads}
+_encoder = functools.partial(dumps, separators=(",", ":"))
 
 
 class Migration(migrations.Migration):
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("tenderer_id", fields.BigIntField(db_index=True)),
-                ("scopes", fields.JSONField(**_json)),
+                ("scopes", fields.JSONField(encoder=_encoder, decoder=loads)),
                 ("expires_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ("granted_by", fields.BigIntField()),
                 ("granted_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
@@ -70,8 +70,8 @@ class Migration(migrations.Migration):
                 ("label", fields.CharField(max_length=16)),
                 ("starts_on", fields.DateField()),
                 ("ends_on", fields.DateField()),
-                ("categories", fields.JSONField(**_json)),
-                ("rows", fields.JSONField(**_json)),
+                ("categories", fields.JSONField(encoder=_encoder, decoder=loads)),
+                ("rows", fields.JSONField(encoder=_encoder, decoder=loads)),
                 ("csv", fields.TextField(unique=False)),
                 ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
@@ -92,8 +92,8 @@ class Migration(migrations.Migration):
                 ("agency_id", fields.BigIntField(null=True, db_index=True)),
                 ("rater_org_id", fields.BigIntField()),
                 ("rater_role", fields.CharField(max_length=16)),
-                ("platform_scores", fields.JSONField(**_json)),
-                ("agency_scores", fields.JSONField(null=True, **_json)),
+                ("platform_scores", fields.JSONField(encoder=_encoder, decoder=loads)),
+                ("agency_scores", fields.JSONField(null=True, encoder=_encoder, decoder=loads)),
                 ("comment", fields.TextField(null=True, unique=False)),
                 ("rated_at", fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 import nh3
+
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import DomainError, InvalidInput, InvalidTransition, NotFound, PermissionDenied, raises
@@ -218,7 +219,9 @@ async def report(
     categories = statistics._categories(actor, category)
     if not starts_on < ends_on or (ends_on - starts_on).days > statistics.MAX_DAYS:
         raise InvalidInput(field="endsOn")
-    query = PlatformRating.filter(rated_at__gte=statistics._start_of(starts_on), rated_at__lt=statistics._start_of(ends_on))
+    query = PlatformRating.filter(
+        rated_at__gte=statistics._start_of(starts_on), rated_at__lt=statistics._start_of(ends_on)
+    )
     if categories is not None:
         query = query.filter(category__in=sorted(categories))
     if agency_id is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -41,7 +42,9 @@ async def produce_due(now: datetime) -> int:
             if await StatisticsReport.exists(supervisor_id=org.id, period=period.value, label=label):
                 continue
             categories = sorted(org.supervised_categories)
-            reader = Actor(org_id=org.id, roles=frozenset({Role.SUPERVISOR}), supervised_categories=frozenset(categories))
+            reader = Actor(
+                org_id=org.id, roles=frozenset({Role.SUPERVISOR}), supervised_categories=frozenset(categories)
+            )
             rows = await statistics.figures(reader, period, starts_on, ends_on)
             async with in_transaction():
                 report = await StatisticsReport.create(
@@ -69,7 +72,7 @@ async def produce_due(now: datetime) -> int:
     return made
 
 
-def _readable(actor: Actor) -> dict[str, object]:
+def _readable(actor: Actor) -> dict[str, Any]:
     if actor.has(Role.OPERATOR) and actor.client_id is None:
         return {}
     if actor.has(Role.SUPERVISOR) and actor.org_id is not None and actor.client_id is None:

@@ -11,11 +11,11 @@ from strawberry.types import Info
 
 from domain.accounts import third_party
 from domain.accounts.third_party_models import AccreditedSystem, SystemAuthorisation
+from domain.common.actors import Role
 from schema import fields
 from schema.errors import mutation, result_union
 from schema.permissions import IsOperator, IsUser, has_role
 from schema.relay import int_id, to_global_id
-from domain.common.actors import Role
 
 IsOperatorOrTenderer = has_role(Role.OPERATOR, Role.TENDERER)
 IsTenderer = has_role(Role.TENDERER)
@@ -99,6 +99,13 @@ class ThirdPartySystemAction(Enum):
     SUSPEND = strawberry.enum_value("suspended", description="Refuse it until reinstated.")
     REINSTATE = strawberry.enum_value("accredited", description="Lift a suspension.")
     REVOKE = strawberry.enum_value("revoked", description="Refuse it for good.")
+
+
+_TARGETS = {
+    ThirdPartySystemAction.SUSPEND: third_party.SystemStatus.SUSPENDED,
+    ThirdPartySystemAction.REINSTATE: third_party.SystemStatus.ACCREDITED,
+    ThirdPartySystemAction.REVOKE: third_party.SystemStatus.REVOKED,
+}
 
 
 @strawberry.input(description="Suspend, reinstate or revoke an accreditation.")
@@ -205,7 +212,7 @@ class ThirdPartyMutations:
         system = await third_party.change_system_status(
             info.context.actor,
             int_id(input.system_id, "ThirdPartySystem", "systemId"),
-            third_party.SystemStatus(input.action.value),
+            _TARGETS[input.action],
             input.reason,
         )
         return ThirdPartySystemDecided(system=ThirdPartySystem.from_model(system))

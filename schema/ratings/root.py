@@ -1,6 +1,7 @@
 """Platform evaluation (第三方评价): rate an ended lot's service, read one's own rating, aggregates for operators and
 supervisors, an agency's own averages (domain/ratings)."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated
 
@@ -53,11 +54,11 @@ class AgencyScores:
     conduct: float = strawberry.field(description="规范廉洁.")
 
 
-def _platform(scores: dict[str, float]) -> PlatformScores | None:
+def _platform(scores: Mapping[str, float]) -> PlatformScores | None:
     return PlatformScores(**scores) if scores else None
 
 
-def _agency(scores: dict[str, float] | None) -> AgencyScores | None:
+def _agency(scores: Mapping[str, float] | None) -> AgencyScores | None:
     return AgencyScores(**scores) if scores else None
 
 
@@ -124,7 +125,9 @@ class AgencyRatingSummary:
 
 @strawberry.type
 class RatingQueries:
-    @fields.field(description="The caller organisation's own rating of a lot, if it gave one.", permission_classes=[IsUser])
+    @fields.field(
+        description="The caller organisation's own rating of a lot, if it gave one.", permission_classes=[IsUser]
+    )
     async def my_platform_rating(
         self, info: Info, lot_id: Annotated[strawberry.ID, strawberry.argument(description="The lot's global id.")]
     ) -> PlatformRating | None:
@@ -196,8 +199,19 @@ class RatingMutations:
         rating = await ratings.rate(
             info.context.actor,
             int_id(input.lot_id, "Lot", "lotId"),
-            strawberry.asdict(input.platform),
-            strawberry.asdict(input.agency) if input.agency else None,
+            {
+                "convenience": input.platform.convenience,
+                "efficiency": input.platform.efficiency,
+                "transparency": input.platform.transparency,
+                "support": input.platform.support,
+            },
+            {
+                "professionalism": input.agency.professionalism,
+                "efficiency": input.agency.efficiency,
+                "conduct": input.agency.conduct,
+            }
+            if input.agency
+            else None,
             input.comment,
             input.idempotency_key,
         )

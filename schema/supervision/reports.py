@@ -16,7 +16,9 @@ from schema.relay import int_id, to_global_id
 from schema.supervision.statistics import StatisticsPeriod, TradingFigures
 
 
-@strawberry.type(description="A scheduled statistics report: one complete period's figures of a supervisor's categories.")
+@strawberry.type(
+    description="A scheduled statistics report: one complete period's figures of a supervisor's categories."
+)
 class StatisticsReport:
     id: strawberry.ID = strawberry.field(description="Global id.")
     supervisor_id: strawberry.ID = strawberry.field(description="The supervisor organisation it was made for.")
@@ -69,8 +71,6 @@ class StatisticsReportQueries:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The report's global id.")]
     ) -> StatisticsReport | None:
         try:
-            return StatisticsReport.from_model(
-                await reports.report(info.context.actor, int_id(id, "StatisticsReport"))
-            )
+            return StatisticsReport.from_model(await reports.report(info.context.actor, int_id(id, "StatisticsReport")))
         except DomainError:
             return None

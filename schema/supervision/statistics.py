@@ -18,7 +18,9 @@ from schema.scalars import Fen
 
 StatisticsPeriod: TypeAlias = statistics.Period
 strawberry.enum(
-    StatisticsPeriod, name="StatisticsPeriod", description="MONTH (2026-01), QUARTER (2026-Q1), HALF_YEAR (2026-H1) or YEAR (2026)."
+    StatisticsPeriod,
+    name="StatisticsPeriod",
+    description="MONTH (2026-01), QUARTER (2026-Q1), HALF_YEAR (2026-H1) or YEAR (2026).",
 )
 describe_values(
     StatisticsPeriod,
@@ -100,7 +102,8 @@ class StatisticsQueries:
         self,
         info: Info,
         period: Annotated[
-            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter, half-year or year.")
+            StatisticsPeriod,
+            strawberry.argument(description="How to group the figures: by month, quarter, half-year or year."),
         ],
         starts_on: Annotated[date, strawberry.argument(description="The first day counted (Beijing date, inclusive).")],
         ends_on: Annotated[
@@ -126,7 +129,8 @@ class StatisticsQueries:
         self,
         info: Info,
         period: Annotated[
-            StatisticsPeriod, strawberry.argument(description="How to group the figures: by month, quarter, half-year or year.")
+            StatisticsPeriod,
+            strawberry.argument(description="How to group the figures: by month, quarter, half-year or year."),
         ],
         starts_on: Annotated[date, strawberry.argument(description="The first day counted (Beijing date, inclusive).")],
         ends_on: Annotated[

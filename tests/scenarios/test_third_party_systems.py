@@ -68,7 +68,9 @@ async def accredited(api: Any, manual_clock: Any, operator: str, rate: int = 600
 
 async def authorise(api: Any, manual_clock: Any, tenderer: str, system: str, scopes: list[str]) -> dict[str, Any]:
     until = (manual_clock.now() + timedelta(days=90)).isoformat()
-    body = await api.gql(AUTHORISE, {"input": {"systemId": system, "scopes": scopes, "expiresAt": until}}, token=tenderer)
+    body = await api.gql(
+        AUTHORISE, {"input": {"systemId": system, "scopes": scopes, "expiresAt": until}}, token=tenderer
+    )
     return body["data"]["thirdPartyAuthorise"]  # type: ignore[no-any-return]
 
 
@@ -98,7 +100,9 @@ async def test_a_system_publishes_for_a_tenderer_that_authorised_it_until_revoke
     created = (await api.gql(PROJECT_CREATE, {"input": project_form()}, token=via))["data"]["projectCreate"]
     assert created["__typename"] == "ProjectCreated", created
     await publish(api, via, created["project"], "TENDER", "市南区道路维修工程招标公告", "<p>招标。</p>")
-    assert "市南区道路维修工程招标公告" in [e["node"]["title"] for e in (await api.gql(LIST))["data"]["announcements"]["edges"]]
+    assert "市南区道路维修工程招标公告" in [
+        e["node"]["title"] for e in (await api.gql(LIST))["data"]["announcements"]["edges"]
+    ]
 
     # and the audit trail names the system and the tenderer it acted for
     await api.dispatch()
@@ -140,7 +144,9 @@ async def test_a_system_publishes_for_a_tenderer_that_authorised_it_until_revoke
     via = (await token_for(api, client, org)).json()["access_token"]
     made = await api.gql(PROJECT_CREATE, {"input": project_form()}, token=via)
     assert made["data"]["projectCreate"]["__typename"] == "ProjectCreated"
-    decided = await api.gql(DECIDE, {"input": {"systemId": system, "action": "REVOKE", "reason": "违规"}}, token=operator)
+    decided = await api.gql(
+        DECIDE, {"input": {"systemId": system, "action": "REVOKE", "reason": "违规"}}, token=operator
+    )
     assert decided["data"]["thirdPartySystemDecide"]["system"] == {"status": "REVOKED", "reason": "违规"}
 
     # then its token is refused at once, a revoked system stays revoked, and the tenderer no longer sees it
@@ -166,9 +172,7 @@ async def test_a_delegated_system_is_held_to_its_clients_rate_limit(api, manual_
     await away_from_a_minute_boundary()
     statuses = []
     for _ in range(4):
-        response = await api.http.post(
-            "/graphql", json={"query": LIST}, headers={"authorization": f"Bearer {via}"}
-        )
+        response = await api.http.post("/graphql", json={"query": LIST}, headers={"authorization": f"Bearer {via}"})
         statuses.append(response.status_code)
 
     # then the fourth is refused as the app's integrators are

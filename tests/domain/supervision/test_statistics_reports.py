@@ -46,9 +46,13 @@ async def test_reports_are_made_once_per_supervisor_and_period_notified_and_neve
     org.supervised_categories = [EC]
     await org.save()
     member = await user(org)
-    keeper = Actor(user_id=member.id, org_id=org.id, roles=frozenset({Role.SUPERVISOR}), supervised_categories=frozenset({EC}))
+    keeper = Actor(
+        user_id=member.id, org_id=org.id, roles=frozenset({Role.SUPERVISOR}), supervised_categories=frozenset({EC})
+    )
     other_org = await organisation(kinds=["supervisor"])
-    other = Actor(user_id=0, org_id=other_org.id, roles=frozenset({Role.SUPERVISOR}), supervised_categories=frozenset({EC}))
+    other = Actor(
+        user_id=0, org_id=other_org.id, roles=frozenset({Role.SUPERVISOR}), supervised_categories=frozenset({EC})
+    )
     bidder = Actor(user_id=1, org_id=(await organisation()).id, roles=frozenset({Role.BIDDER}))
 
     # when the scheduled step runs after the first half-year ended, and again
