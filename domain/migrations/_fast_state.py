@@ -138,7 +138,8 @@ def install() -> bool:
 
 
 def installed() -> bool:
-    return cast(Any, Migration.apply) is apply and cast(Any, StateApps._build_initial_querysets) is build_changed_querysets
+    building: Any = StateApps._build_initial_querysets
+    return cast(Any, Migration.apply) is apply and building is build_changed_querysets
 
 
 def uninstall() -> None:
