@@ -29,7 +29,7 @@ import hashlib
 import inspect
 from typing import Any, cast
 
-from pypika_tortoise import Query, Table
+from pypika_tortoise.queries import Query, Table
 from tortoise.migrations import operations as ops
 from tortoise.migrations.migration import Migration
 from tortoise.migrations.schema_editor.base import BaseSchemaEditor
