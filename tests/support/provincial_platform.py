@@ -138,7 +138,8 @@ class ProvincialPlatformStub(LoopbackServed):
         if error is not None:
             self.refused.append((200, error))
             return 200, error
-        if mid in self.held:  # deduplicated by the message id: the first receipt again
+        if mid in self.held:  # deduplicated by the message id: the first receipt again; new content replaces the old
+            self.held[mid].message = message
             return 200, {"code": "0", "receiptId": self.held[mid].receipt_id, "duplicate": True}
         receipt = "SD" + uuid.uuid4().hex[:18].upper()
         self.held[mid] = Held(message, receipt, str(data["BULLETIN_ISSUE_TIME"])[:10])

@@ -169,3 +169,22 @@ async def test_an_sm2_signed_channel_and_error_receipts(db, manual_clock):
         await wrong.close()
         await right.close()
         await stub.stop()
+
+
+async def test_reconciliation_sends_again_what_the_province_holds_otherwise(db, manual_clock, province):
+    # given a tender notice at the province, whose copy there was altered
+    t = await published_tender()
+    await queued()
+    await exchange.send_due("w1")
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    province.held[m.message_id].message["data"]["BULLETIN_NAME"] = "篡改的标题"
+    day = clock.to_shanghai(clock.now()).date()
+    # when the day is reconciled (the daily job)
+    assert await exchange.reconcile_recent(clock.now()) == 1
+    # then it is found differing, queued again and sent under the same id, and the province holds PalmTrade's copy
+    assert (await ProvincialMessage.get(id=m.id)).status == "queued"
+    await exchange.send_due("w1")
+    assert province.held[m.message_id].message["data"]["BULLETIN_NAME"] == "招标公告"
+    again = await exchange.reconcile(day)
+    assert (again.missing, again.differing, again.unknown) == ([], [], [])
+    assert len(province.held) == 1
