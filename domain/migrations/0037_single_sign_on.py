@@ -43,7 +43,12 @@ class Migration(migrations.Migration):
                 ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={"table": "sso_client", "app": "palmtrade", "pk_attr": "id"},
+            options={
+                "table": "sso_client",
+                "table_description": "A business system (engineering, procurement, property rights ...) that signs users in through PalmTrade.",
+                "app": "palmtrade",
+                "pk_attr": "id",
+            },
             bases=["Model"],
         ),
         ops.CreateModel(
@@ -58,6 +63,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "table": "sso_consent",
+                "table_description": "What a user allowed a client system to know, remembered until the user revokes it.",
                 "app": "palmtrade",
                 "unique_together": (("user_id", "client_id"),),
                 "pk_attr": "id",
@@ -84,7 +90,12 @@ class Migration(migrations.Migration):
                 ("expires_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ("used_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={"table": "sso_authorization_code", "app": "palmtrade", "pk_attr": "id"},
+            options={
+                "table": "sso_authorization_code",
+                "table_description": "An authorization code: single use, 60 seconds, bound to its client, redirect URI, PKCE challenge and nonce.",
+                "app": "palmtrade",
+                "pk_attr": "id",
+            },
             bases=["Model"],
         ),
         ops.CreateModel(
@@ -105,7 +116,12 @@ class Migration(migrations.Migration):
                 ("revoked_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ("revoked_reason", fields.CharField(max_length=32, null=True)),
             ],
-            options={"table": "sso_refresh_token", "app": "palmtrade", "pk_attr": "id"},
+            options={
+                "table": "sso_refresh_token",
+                "table_description": "A refresh token of a client system (only its SHA-256 is kept), rotated on every use.",
+                "app": "palmtrade",
+                "pk_attr": "id",
+            },
             bases=["Model"],
         ),
     ]

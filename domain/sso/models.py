@@ -75,7 +75,7 @@ class SsoAuthorizationCode(Model):
 
 
 class SsoRefreshToken(Model):
-    """A refresh token of a client system, only its SHA-256 kept; rotated on every use."""
+    """A refresh token of a client system (only its SHA-256 is kept), rotated on every use."""
 
     id = fields.BigIntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
