@@ -85,8 +85,8 @@ describe_values(
             "supervisors of the lot's category."
         ),
         "INVOICE": (
-            "电子发票 (数电发票) as the tax-invoice provider delivered it: owner an Invoice; the buyer organisation and "
-            "operators only."
+            "电子发票 (数电发票) as the tax-invoice provider delivered it: owner an Invoice; the buyer "
+            "organisation and operators only."
         ),
         "CANCELLATION_DOCUMENT": (
             "终止（废标）文件: owner a Lot, handed in by its tenderer or agency; public once the lot is terminated."
