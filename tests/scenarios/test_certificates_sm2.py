@@ -64,11 +64,12 @@ async def test_three_cas_recognised_at_once_and_an_sm2_signed_sealed_bid(api, ma
     # signed with SM2, after one signed with another user ID
     _, phone, password_token = bidders[2]
     leaf = leaves[2]
-    await commit_over_api(api, password_token, lot["id"], "registration")
-    registered = await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=password_token)
-    assert registered["data"]["lotRegister"]["__typename"] == "LotRegistered"
-    committed = {"certificate": leaf.pem, "signature": leaf.sign(commitment_content(lot["tradeCode"], "bid"))}
-    await commit_over_api(api, password_token, lot["id"], "bid", committed)
+    for stage in ("registration", "bid"):  # its certificate is bound: the commitments are signed with it
+        committed = {"certificate": leaf.pem, "signature": leaf.sign(commitment_content(lot["tradeCode"], stage))}
+        await commit_over_api(api, password_token, lot["id"], stage, committed)
+        if stage == "registration":
+            registered = await api.gql(REGISTER, {"input": {"lotId": lot["id"]}}, token=password_token)
+            assert registered["data"]["lotRegister"]["__typename"] == "LotRegistered"
     token = (await cert_login(api, leaf, await sms_code(api, phone)))["session"]["accessToken"]
     sealed = seal(new_key(), lot["tradeCode"], 1_234_500_00, {"商务标.pdf": b"%PDF-1.7"})
     content = bid_submit_content(lot["tradeCode"], sealed)

@@ -17,6 +17,7 @@ from tests.scenarios.test_opening import ANSWER, LOT, OBJECT, decrypt
 from tests.scenarios.test_registration import open_lot
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot, submit
 from tests.support.bank import Bank
+from tests.support.commitments import commit_over_api
 from tests.support.results import make_candidates
 
 PUBLISH = """mutation($input: CandidatesPublishInput!) { candidatesPublish(input: $input) {
@@ -61,6 +62,7 @@ KEYS: dict[str, list[dict[str, Any]]] = {}  # each lot's bid keys, in the order 
 
 async def bid(api: Any, token: str, lot_id: str, code: str, price: int) -> None:
     key = new_key()
+    await commit_over_api(api, token, lot_id, "bid")  # an open tender: 信用承诺制 by default
     KEYS.setdefault(lot_id, []).append(key)
     receipt = await submit(api, token, lot_id, seal(key, code, price, {"商务标.pdf": b"%PDF-1.7"}))
     assert receipt["__typename"] == "BidSubmitted", receipt
