@@ -291,9 +291,15 @@ async def applications(actor: Actor, status: str | None) -> list[ExpertApplicati
 @raises(errors.ExpertNotInPool)
 @use_case("expert.train", "Expert", lambda actor, expert_id, *a, **k: str(expert_id))
 async def record_training(
-    actor: Actor, expert_id: int, course: str, hours: int, completed_on: date, passed: bool
+    actor: Actor,
+    expert_id: int,
+    course: str,
+    hours: int,
+    completed_on: date,
+    passed: bool,
+    idempotency_key: str | None = None,
 ) -> ExpertTraining:
-    """The operator records a training the expert attended (专家培训)."""
+    """The operator records a training the expert attended (专家培训); a retry under its key records it once."""
     user_id = _operator(actor)
     name = required_text(course, "course", 200)
     if not 0 < hours <= 1000:
@@ -301,7 +307,9 @@ async def record_training(
     if completed_on > clock.now().date() + timedelta(days=1):
         raise InvalidInput(field="completedOn")
     expert = await _pool_expert(expert_id)
-    async with in_transaction():
+    request = {"expert": expert.id, "course": name, "hours": hours, "on": completed_on.isoformat(), "passed": passed}
+
+    async def create() -> dict[str, Any]:
         row = await ExpertTraining.create(
             expert_id=expert.id,
             course=name,
@@ -312,7 +320,10 @@ async def record_training(
             recorded_at=clock.now(),
         )
         await events.record(_audit(expert.id, "trained", course=name, hours=hours, passed=passed), actor)
-    return row
+        return {"id": row.id}
+
+    result, _ = await run_once(actor, idempotency_key, "expert.train", request, create)
+    return await ExpertTraining.get(id=result["id"])
 
 
 @raises(errors.ExpertNotInPool)
@@ -386,16 +397,23 @@ async def new_conflict(expert_id: int, relation: str, entity: Entity, note: str 
 
 @raises(errors.ExpertNotInPool)
 @use_case("expert.declare_conflict", "Expert", lambda actor, *a, **k: str(actor.expert_id or ""))
-async def declare_conflict(actor: Actor, relation: str, entity: Entity, note: str | None = None) -> ExpertConflict:
+async def declare_conflict(
+    actor: Actor, relation: str, entity: Entity, note: str | None = None, idempotency_key: str | None = None
+) -> ExpertConflict:
     """The signed-in expert declares a conflict (a former employer, a relative's employer, another entity): every
     draw revealed from now on leaves the expert off lots that entity takes part in."""
     if actor.expert_id is None:
         raise PermissionDenied()
     expert = await _pool_expert(actor.expert_id)
-    async with in_transaction():
+    request = {"relation": relation, "entity": [entity.organisation_id, entity.credit_code, entity.name], "note": note}
+
+    async def create() -> dict[str, Any]:
         row = await new_conflict(expert.id, relation, entity, note)
         await events.record(_audit(expert.id, "conflict_declared", conflict=row.id, relation=relation), actor)
-    return row
+        return {"id": row.id}
+
+    result, _ = await run_once(actor, idempotency_key, "expert.declare_conflict", request, create)
+    return await ExpertConflict.get(id=result["id"])
 
 
 def matches(conflict: ExpertConflict, orgs: dict[int, tuple[str, str]]) -> bool:
@@ -415,7 +433,13 @@ def matches(conflict: ExpertConflict, orgs: dict[int, tuple[str, str]]) -> bool:
 @raises(errors.ExpertNotInPool)
 @use_case("expert.penalise", "Expert", lambda actor, expert_id, *a, **k: str(expert_id))
 async def penalise(
-    actor: Actor, expert_id: int, kind: str, reason: str, days: int | None = None, lot_id: int | None = None
+    actor: Actor,
+    expert_id: int,
+    kind: str,
+    reason: str,
+    days: int | None = None,
+    lot_id: int | None = None,
+    idempotency_key: str | None = None,
 ) -> ExpertPenalty:
     """The operator warns an expert, suspends it from draws for `days`, or removes it from the pool (清退: it can no
     longer sign in nor be drawn, nor be taken back on a new application)."""
@@ -427,7 +451,9 @@ async def penalise(
         raise InvalidInput(field="days")
     if kind != PenaltyKind.SUSPENSION and days is not None:
         raise InvalidInput(field="days")
-    async with in_transaction():
+    request = {"expert": expert_id, "kind": kind, "reason": why, "days": days, "lot": lot_id}
+
+    async def create() -> dict[str, Any]:
         expert = await lock(Expert.filter(id=expert_id)).first()
         if expert is None:
             raise NotFound()
@@ -448,12 +474,17 @@ async def penalise(
             expert.is_active = False
             await expert.save(update_fields=["is_active"])
         await events.record(_audit(expert.id, f"penalty_{kind}", penalty=row.id, days=days, reason=why), actor)
-    return row
+        return {"id": row.id}
+
+    result, _ = await run_once(actor, idempotency_key, "expert.penalise", request, create)
+    return await ExpertPenalty.get(id=result["id"])
 
 
 @raises(errors.ExpertNotInPool)
 @use_case("expert.exit", "Expert", lambda actor, expert_id=None, *a, **k: str(expert_id or actor.expert_id or ""))
-async def leave(actor: Actor, expert_id: int | None, kind: str, reason: str) -> ExpertExit:
+async def leave(
+    actor: Actor, expert_id: int | None, kind: str, reason: str, idempotency_key: str | None = None
+) -> ExpertExit:
     """An expert leaves the pool: the signed-in expert at its own request (voluntary), or the operator under a rule
     (age, other rule). It is no longer drawn nor signs in; a new application may take it back."""
     why = required_text(reason, "reason", 500)
@@ -468,7 +499,9 @@ async def leave(actor: Actor, expert_id: int | None, kind: str, reason: str) -> 
         if expert_id is None:
             raise InvalidInput(field="expertId")
         target = expert_id
-    async with in_transaction():
+    request = {"expert": target, "kind": kind, "reason": why}
+
+    async def create() -> dict[str, Any]:
         expert = await lock(Expert.filter(id=target)).first()
         if expert is None:
             raise NotFound()
@@ -480,7 +513,10 @@ async def leave(actor: Actor, expert_id: int | None, kind: str, reason: str) -> 
         expert.is_active = False
         await expert.save(update_fields=["is_active"])
         await events.record(_audit(expert.id, "exited", kind=kind, reason=why), actor)
-    return row
+        return {"id": row.id}
+
+    result, _ = await run_once(actor, idempotency_key, "expert.exit", request, create)
+    return await ExpertExit.get(id=result["id"])
 
 
 # ---------------------------------------------------------------- reading

@@ -78,6 +78,7 @@ class ExpertTrainingRecordInput:
     hours: int = strawberry.field(description="Its hours (1..1000).")
     completed_on: date = strawberry.field(description="The day it ended (Beijing).")
     passed: bool = strawberry.field(description="Whether the expert passed its assessment.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.type(description="The training is recorded.")
@@ -109,6 +110,11 @@ class ExpertConflictEntityInput:
     credit_code: str | None = strawberry.field(default=None, description="Its unified social credit code.")
     entity_name: str | None = strawberry.field(default=None, description="Its name, exactly as registered.")
     note: str | None = strawberry.field(default=None, description="Anything to add (≤ 500 chars).")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="expertConflictDeclare: retry safely, a repeat with the same key returns the first outcome "
+        "(≤ 255 chars); inside expertConflictReport the report's own key counts.",
+    )
 
 
 def _entity(e: ExpertConflictEntityInput) -> Entity:
@@ -171,6 +177,7 @@ class ExpertPenaliseInput:
     reason: str = strawberry.field(description="Why (≤ 500 chars).")
     days: int | None = strawberry.field(default=None, description="A suspension's length in days.")
     lot_id: strawberry.ID | None = strawberry.field(default=None, description="The lot it arose from, if any.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.type(description="The penalty is recorded.")
@@ -186,6 +193,7 @@ class ExpertExitInput:
     kind: str = strawberry.field(description="voluntary (the expert), age or rule (the operator).")
     reason: str = strawberry.field(description="Why (≤ 500 chars).")
     expert_id: strawberry.ID | None = strawberry.field(default=None, description="The expert (operators).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.type(description="The expert has left the pool.")
@@ -266,6 +274,7 @@ class ExpertPoolMutations:
             input.hours,
             input.completed_on,
             input.passed,
+            input.idempotency_key,
         )
         return ExpertTrainingRecorded(training=ExpertTraining.from_model(row))
 
@@ -290,7 +299,9 @@ class ExpertPoolMutations:
         info: Info,
         input: Annotated[ExpertConflictEntityInput, strawberry.argument(description="The conflict.")],
     ) -> ExpertConflictDeclared:
-        row = await pool.declare_conflict(info.context.actor, input.relation, _entity(input), input.note)
+        row = await pool.declare_conflict(
+            info.context.actor, input.relation, _entity(input), input.note, input.idempotency_key
+        )
         return ExpertConflictDeclared(conflict=ExpertConflict.from_model(row))
 
     @mutation(
@@ -348,6 +359,7 @@ class ExpertPoolMutations:
             input.reason,
             input.days,
             _opt(input.lot_id, "Lot", "lotId"),
+            input.idempotency_key,
         )
         return ExpertPenalised(penalty=ExpertPenalty.from_model(row))
 
@@ -360,7 +372,11 @@ class ExpertPoolMutations:
         self, info: Info, input: Annotated[ExpertExitInput, strawberry.argument(description="The exit.")]
     ) -> ExpertExited:
         row = await pool.leave(
-            info.context.actor, _opt(input.expert_id, "Expert", "expertId"), input.kind, input.reason
+            info.context.actor,
+            _opt(input.expert_id, "Expert", "expertId"),
+            input.kind,
+            input.reason,
+            input.idempotency_key,
         )
         return ExpertExited(exit=ExpertExit.from_model(row))
 
