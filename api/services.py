@@ -25,7 +25,7 @@ from api.response_cache import ResponseCache
 from api.settings import Settings
 from domain import wiring
 from domain.accounts import adapters as account_adapters
-from domain.accounts import attempts
+from domain.accounts import attempts, passwords
 from domain.accounts.tokens import KeyRing, TokenPolicy
 from domain.common import chronograph, cpu
 from domain.common.actors import Role
@@ -219,6 +219,7 @@ def plug_adapters(services: Services) -> None:
     account_adapters.deps.signin_failures_per_number = settings.signin_failures_per_number
     attempts.clients.per_address = settings.client_signin_failures_per_address
     attempts.clients.per_id = settings.client_signin_failures_per_id
+    passwords.configure(*settings.password_hash_cost)
     if (cpu.size(), cpu.queue()) != (settings.cpu_pool_size, settings.cpu_pool_queue):
         cpu.configure(settings.cpu_pool_size, settings.cpu_pool_queue)
     if services.store is not None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.accounts import passwords
 from domain.common import cpu
 from domain.db import DEFAULT_DATABASE_URL
 from notifications.keyspace import PREFIX_PATTERN, default_prefix
@@ -33,6 +34,17 @@ def _log_format(value: str) -> str:
     if value not in ("json", "text"):
         raise SettingsError("LOG_FORMAT must be json or text")
     return value
+
+
+def _password_hash_cost() -> tuple[int, int, int]:
+    """PASSWORD_HASH_TIME_COST, PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_PARALLELISM (argon2id), each defaulting to
+    domain/accounts/passwords.py's DEFAULT_COST."""
+    time_cost, memory_kib, parallelism = passwords.DEFAULT_COST
+    return (
+        _int("PASSWORD_HASH_TIME_COST", time_cost),
+        _int("PASSWORD_HASH_MEMORY_KIB", memory_kib),
+        _int("PASSWORD_HASH_PARALLELISM", parallelism),
+    )
 
 
 def _int(name: str, default: int) -> int:
@@ -165,6 +177,8 @@ class Settings:
     cpu_pool_size: int = field(default_factory=cpu.default_size)
     # calls that may wait for a CPU pool thread; one more is refused at once as RATE_LIMITED (the server busy)
     cpu_pool_queue: int = cpu.DEFAULT_QUEUE
+    # argon2id cost of new password and device-secret hashes: passes, memory in KiB, lanes (PASSWORD_HASH_*)
+    password_hash_cost: tuple[int, int, int] = field(default_factory=lambda: _password_hash_cost())
     # failed password sign-ins per client address a minute and per number in 15 minutes, then RATE_LIMITED; 0: off
     signin_failures_per_address: int = 30
     signin_failures_per_number: int = 10
@@ -316,6 +330,7 @@ class Settings:
             worker_stall_seconds=float(os.environ.get("WORKER_STALL_SECONDS") or 300),
             cpu_pool_size=_int("CPU_POOL_SIZE", cpu.default_size()),
             cpu_pool_queue=_int("CPU_POOL_QUEUE", cpu.DEFAULT_QUEUE),
+            password_hash_cost=_password_hash_cost(),
             signin_failures_per_address=_int("SIGNIN_FAILURES_PER_ADDRESS", 30),
             signin_failures_per_number=_int("SIGNIN_FAILURES_PER_NUMBER", 10),
             client_signin_failures_per_address=_int("CLIENT_SIGNIN_FAILURES_PER_ADDRESS", 30),

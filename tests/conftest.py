@@ -28,7 +28,7 @@ from api.app import create_app
 from api.manage import migrate
 from api.services import Services, plug_adapters
 from api.settings import Settings
-from domain.accounts import adapters
+from domain.accounts import adapters, passwords
 from domain.common import clock
 from domain.common.clock import ManualClock
 from domain.db import is_postgres, tortoise_config
@@ -293,7 +293,19 @@ async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[A
     await _settle()
 
 
+# argon2id at its least cost (1 pass over 64 KiB, 1 lane) for every app, server and subprocess the tests start:
+# the suite hashes and verifies thousands of passwords, each about 0.1-0.25 s of CPU at the production cost
+TEST_PASSWORD_HASH_COST = {
+    "PASSWORD_HASH_TIME_COST": "1",
+    "PASSWORD_HASH_MEMORY_KIB": "64",
+    "PASSWORD_HASH_PARALLELISM": "1",
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for name, value in TEST_PASSWORD_HASH_COST.items():
+        os.environ.setdefault(name, value)
+    passwords.configure(*(int(os.environ[name]) for name in TEST_PASSWORD_HASH_COST))
     if os.environ.get("PALMTRADE_CI_SERVICES") == "1" and not (_server_url() and os.environ.get("REDIS_URL")):
         raise pytest.UsageError("PALMTRADE_CI_SERVICES=1 needs DATABASE_URL on PostgreSQL and REDIS_URL")
 

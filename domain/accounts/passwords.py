@@ -11,8 +11,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from domain.accounts import errors
 from domain.common import cpu
 
-_hasher = PasswordHasher()
+# argon2id at RFC 9106's second recommended option (3 passes over 64 MiB, 4 lanes): argon2-cffi's defaults
+DEFAULT_COST = (3, 65536, 4)
+_hasher = PasswordHasher(*DEFAULT_COST)
 _DUMMY_HASH = _hasher.hash("palmtrade-timing-equaliser-0")
+
+
+def configure(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """The argon2id cost of new hashes (PASSWORD_HASH_*): passes, memory in KiB and lanes. Hashes made with other
+    parameters still verify (a hash carries its own) and are redone at the next sign-in (needs_rehash)."""
+    global _hasher, _DUMMY_HASH
+    if (time_cost, memory_kib, parallelism) == cost():
+        return
+    if time_cost < 1 or parallelism < 1 or memory_kib < 8 * parallelism:
+        raise ValueError("argon2 needs time_cost >= 1, parallelism >= 1 and memory_kib >= 8 * parallelism")
+    _hasher = PasswordHasher(time_cost, memory_kib, parallelism)
+    _DUMMY_HASH = _hasher.hash("palmtrade-timing-equaliser-0")
+
+
+def cost() -> tuple[int, int, int]:
+    """The argon2id parameters new hashes are made with: passes, memory in KiB, lanes."""
+    return (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism)
 
 
 def check_password(password: str) -> None:
