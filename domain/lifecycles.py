@@ -16,13 +16,13 @@ from domain.common.lifecycle import Lifecycle, render_page
 from domain.complaints import states as complaints
 from domain.deposits import states as deposits
 from domain.evaluation import states as evaluation
+from domain.experts import states as experts
 from domain.guarantees import states as guarantees
 from domain.negotiation import states as negotiation
 from domain.provincial import states as provincial
 from domain.publication import states as publication
 from domain.registration import states as registration
 from domain.results import states as results
-from domain.settlement import states as settlement
 from domain.settlement import states as settlement
 from domain.tendering import states as tendering
 
@@ -34,11 +34,11 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("guarantees", (guarantees.TABLE,)),
     ("tendering", (tendering.BID, tendering.OPENING)),
     ("evaluation", (evaluation.DRAW, evaluation.EVALUATION)),
+    ("experts", (experts.APPLICATION,)),
     ("negotiation", (negotiation.TABLE, negotiation.OFFER)),
     ("results", (results.PUBLICITY, results.TABLE, results.CONTRACT, results.CONTRACT_CHANGE, results.CANCELLATION)),
     ("auctions", (auctions.TABLE, auctions.LISTING)),
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
-    ("settlement", (settlement.TABLE, settlement.INVOICE)),
     ("settlement", (settlement.TABLE, settlement.INVOICE)),
     ("provincial", (provincial.TABLE,)),
 ]

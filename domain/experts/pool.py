@@ -39,18 +39,14 @@ from domain.experts.models import (
     ExpertPenalty,
     ExpertTraining,
 )
+from domain.experts.states import APPLICATION
+from domain.experts.states import ApplicationStatus as ApplicationStatus
 
 QUALIFICATION = "expert_qualification"  # the documents area's purpose for an applicant's certificates
 MAX_DOCUMENTS = 20
 MAX_BUSY_DAYS = 62
 MAX_SUSPENSION_DAYS = 3650
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
-
-
-class ApplicationStatus:
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class Relation:
@@ -169,7 +165,7 @@ async def apply(
         if found != len(docs):
             raise InvalidInput(field="documentIds")
         await lock_named(f"expert.application:{id_hash}")
-        open_ = (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED)
+        open_ = (ApplicationStatus.SUBMITTED.value, ApplicationStatus.APPROVED.value)
         taken = await ExpertApplication.exists(id_number_hash=id_hash, status__in=open_)
         if taken or await Expert.exists(id_number_hash=id_hash, is_active=True):
             raise errors.ApplicationExists()
@@ -183,7 +179,7 @@ async def apply(
             employer_name=employer,
             employer_id=employer_id,
             document_ids=docs,
-            status=ApplicationStatus.SUBMITTED,
+            status=APPLICATION.fire(None, "submit", by=actor).value,
             created_at=clock.now(),
         )
         await events.record(
@@ -214,8 +210,7 @@ async def review(
         application = await lock(ExpertApplication.filter(id=application_id)).first()
         if application is None:
             raise NotFound()
-        if application.status != ApplicationStatus.SUBMITTED:
-            raise errors.ApplicationReviewed(status=application.status)
+        decided = APPLICATION.fire(application.status, "approve" if approve else "reject", by=actor, reason=why)
         now = clock.now()
         expert_id = None
         if approve:
@@ -250,7 +245,7 @@ async def review(
             expert_id = expert.id
         application.update_from_dict(
             {
-                "status": ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED,
+                "status": decided.value,
                 "reason": why,
                 "reviewed_by": user_id,
                 "reviewed_at": now,

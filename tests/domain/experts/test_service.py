@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from domain.experts.models import ExpertAppraisal, ExpertConflict
 from domain.experts.pool import matches
 from domain.experts.service import FULL_RATING, rating_of, sitting_day
@@ -44,3 +46,23 @@ def test_the_committee_sits_on_the_evaluation_day_else_the_opening_else_the_dead
         2026, 12, 23
     )
     assert sitting_day(Lot(config={})) is None
+
+
+def test_an_application_is_reviewed_once_by_an_operator_and_a_rejection_gives_its_reason():
+    from domain.common.actors import Actor, Role
+    from domain.common.errors import InvalidInput, PermissionDenied
+    from domain.experts.errors import ApplicationReviewed
+    from domain.experts.states import APPLICATION, ApplicationStatus
+
+    operator = Actor(user_id=1, org_id=1, roles=frozenset({Role.OPERATOR}))
+    bidder = Actor(user_id=2, org_id=2, roles=frozenset({Role.BIDDER}))
+    # an operator approves a submitted application, or rejects it with a reason
+    assert APPLICATION.fire("submitted", "approve", by=operator, reason=None) is ApplicationStatus.APPROVED
+    assert APPLICATION.fire("submitted", "reject", by=operator, reason="资格证书过期") is ApplicationStatus.REJECTED
+    # and nobody else, not without a reason, and never twice
+    with pytest.raises(PermissionDenied):
+        APPLICATION.fire("submitted", "approve", by=bidder, reason=None)
+    with pytest.raises(InvalidInput):
+        APPLICATION.fire("submitted", "reject", by=operator, reason=None)
+    with pytest.raises(ApplicationReviewed):
+        APPLICATION.fire("approved", "reject", by=operator, reason="重复")
