@@ -109,6 +109,7 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("PurchaserRecommendsTooMany", "total"): "How many suppliers were recommended in all.",
     ("TooFewInvited", "size"): "The fewest suppliers to invite (the lot's min_bids).",
     ("SupplierEliminated", "round"): "The round after which the panel eliminated the supplier.",
+    ("RoundClosed", "round"): "The round whose deadline passed.",
     ("CreditCommitmentRequired", "stage"): "The stage whose credit commitment is missing: registration or bid.",
 }
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."

@@ -10,23 +10,15 @@ from domain.common.errors import DomainError
 from domain.tendering import models, opening, receipts
 from domain.tendering import services as tendering
 from schema import fields
-from schema.errors import as_error, result_union
 from schema.permissions import IsUser
 from schema.relay import int_id, node_resolver
 from schema.tendering.types import (
-    BidReceiptVerified,
+    BidReceiptVerification,
     OpeningObjection,
     OpeningRecord,
     OpeningRecordLine,
     SealedBidReceipt,
     SealedBidState,
-)
-
-BidReceiptVerifyResult = result_union(
-    "BidReceiptVerifyResult",
-    BidReceiptVerified,
-    [receipts.BidReceiptInvalid],
-    description="BidReceiptVerified when the platform's signature verifies, else BidReceiptInvalid.",
 )
 
 
@@ -43,21 +35,21 @@ class TenderingQueries:
         return [SealedBidReceipt.from_model(m) for m in rows]
 
     @fields.field(
-        description="Verify a bid receipt (投标回执) against the platform's published keys: what it attests, or "
-        "BID_RECEIPT_INVALID. Needs no sign-in: the bidder may show its receipt to anyone.",
-        graphql_type=BidReceiptVerifyResult,
+        description="Verify a bid receipt (投标回执) against the platform's published keys: ok with what it attests, "
+        "or not ok with the reason (BID_RECEIPT_INVALID's). Needs no sign-in: the bidder may show it to anyone."
     )
     async def bid_receipt_verify(
         self,
         info: Info,
         receipt: Annotated[str, strawberry.argument(description="The signed receipt as received: its compact JWS.")],
-    ) -> object:
+    ) -> BidReceiptVerification:
         try:
             content = receipts.verify(receipt, info.context.services.keyring.jwks())
         except receipts.BidReceiptInvalid as err:
-            return as_error(err, info, [receipts.BidReceiptInvalid])
+            return BidReceiptVerification(ok=False, reason=err.message(info.context.locale))
         bidder = content["bidder"]
-        return BidReceiptVerified(
+        return BidReceiptVerification(
+            ok=True,
             lot_trade_code=content["lotTradeCode"],
             lot_name=content["lotName"],
             bidder_name=bidder["name"],

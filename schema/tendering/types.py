@@ -110,13 +110,21 @@ class OpeningUpdate:
     occurred_at: datetime = strawberry.field(description="When the change happened.")
 
 
-@strawberry.type(description="A bid receipt whose platform signature verifies: what it attests.")
-class BidReceiptVerified:
-    lot_trade_code: str = strawberry.field(description="The lot's unified trade identifier.")
-    lot_name: str = strawberry.field(description="The lot's name.")
-    bidder_name: str = strawberry.field(description="The bidder's name.")
-    bidder_credit_code: str = strawberry.field(description="The bidder's unified social credit code.")
-    sha256: str = strawberry.field(description="SHA-256 (hex) of the sealed bid exactly as received.")
-    size: int = strawberry.field(description="Length of the sealed bid in characters.")
-    submitted_at: datetime = strawberry.field(description="Server time of receipt.")
-    key_id: str = strawberry.field(description="The platform key that signed it (kid in /.well-known/jwks.json).")
+@strawberry.type(description="What a bid receipt attests when the platform's signature verifies, or why it does not.")
+class BidReceiptVerification:
+    ok: bool = strawberry.field(description="Whether the platform's signature verifies over a bid receipt.")
+    reason: str | None = strawberry.field(
+        default=None, description="Why it does not verify (the message of BID_RECEIPT_INVALID); null when ok."
+    )
+    lot_trade_code: str | None = strawberry.field(default=None, description="The lot's unified trade identifier.")
+    lot_name: str | None = strawberry.field(default=None, description="The lot's name.")
+    bidder_name: str | None = strawberry.field(default=None, description="The bidder's name.")
+    bidder_credit_code: str | None = strawberry.field(
+        default=None, description="The bidder's unified social credit code."
+    )
+    sha256: str | None = strawberry.field(default=None, description="SHA-256 (hex) of the sealed bid as received.")
+    size: int | None = strawberry.field(default=None, description="Length of the sealed bid in characters.")
+    submitted_at: datetime | None = strawberry.field(default=None, description="Server time of receipt.")
+    key_id: str | None = strawberry.field(
+        default=None, description="The platform key that signed it (kid in /.well-known/jwks.json)."
+    )
