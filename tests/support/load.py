@@ -161,7 +161,9 @@ class Cluster:
     def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{s.port}" for s in self.servers]
 
-    async def start(self) -> None:
+    async def start(self, workers: bool = True) -> None:
+        """Redis, the FCM stub and the servers, each waited for; then the workers, unless `workers` is false (a test
+        that sets its data up while the servers come up starts them with `start_workers` once it is done)."""
         self.redis.start()
         await _wait_port(self.redis_port, self.redis)
         self.stub.start()
@@ -170,6 +172,10 @@ class Cluster:
             process.start()
         for process in self.servers:
             await self.ready(process)
+        if workers:
+            self.start_workers()
+
+    def start_workers(self) -> None:
         for process in self.workers:
             process.start()
 
