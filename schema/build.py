@@ -63,7 +63,6 @@ from schema.publication.ocds import OcdsQueries
 from schema.publication.queries import PublicationQueries
 from schema.publication.types import Announcement, Lot, Project, SavedSearch
 from schema.ratings.root import RatingMutations, RatingQueries
-from schema.ratings.root import RatingMutations, RatingQueries
 from schema.registration.mutations import RegistrationMutations
 from schema.registration.queries import RegistrationQueries
 from schema.relay import Node, resolve_node, resolve_nodes
