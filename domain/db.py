@@ -37,6 +37,7 @@ MODEL_MODULES = [
     "domain.experts.models",
     "domain.provincial.models",
     "domain.sso.models",
+    "domain.venues.models",
     "domain.settlement.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"

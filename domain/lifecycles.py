@@ -25,6 +25,7 @@ from domain.registration import states as registration
 from domain.results import states as results
 from domain.settlement import states as settlement
 from domain.tendering import states as tendering
+from domain.venues import states as venues
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("accounts", (accounts.TABLE,)),
@@ -41,6 +42,7 @@ AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
     ("complaints", (complaints.OBJECTION, complaints.COMPLAINT, complaints.REPORT)),
     ("settlement", (settlement.TABLE, settlement.INVOICE)),
     ("provincial", (provincial.TABLE,)),
+    ("venues", (venues.TABLE,)),
 ]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "lifecycles"

@@ -82,7 +82,6 @@ from domain.supervision import reports as statistics_reports
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
 from domain.tendering import workflows as tendering_workflows
-from domain.tendering.clarifications import ClarificationPublished
 from domain.tendering.models import Opening
 from domain.tendering.opening import OpeningFailed
 from domain.venues import workflows as venue_workflows
@@ -202,8 +201,8 @@ def reactions() -> Reactions:
     wired.on(AwardWithdrawn, credit_commitments.breach_on_award_withdrawn, workflow="credit_publicity")
     # every published announcement (notice, result, contract) is queued for the provincial platform (domain/provincial)
     wired.on(AnnouncementPublished, provincial.queue_announcement, workflow="provincial_exchange")
-    # a lot's rooms follow its moved deadline (a clarification) and are given back when it fails or is terminated
-    wired.on(ClarificationPublished, venue_workflows.follow_moved_deadline, workflow="venues")
+    # a lot's rooms follow its moved deadline (lot.deadline_moved) and are given back when it fails or is terminated
+    wired.on(LotDeadlineMoved, venue_workflows.follow_moved_deadline, workflow="venues")
     wired.on(LotStatusChanged, venue_workflows.release_when_ended, workflow="venues")
     return wired
 

@@ -74,6 +74,7 @@ from schema.settlement.mutations import SettlementMutations
 from schema.settlement.queries import SettlementQueries
 from schema.sso.root import SsoMutations, SsoQueries
 from schema.supervision.root import SupervisionMutations, SupervisionQueries
+from schema.tasks.queries import TaskQueries
 from schema.tendering.multi_lot import MultiLotMutations
 from schema.tendering.mutations import OpeningFaultMutations, OpeningMutations, TenderingMutations
 from schema.tendering.queries import OpeningQueries, TenderingQueries
@@ -81,6 +82,8 @@ from schema.tendering.subscriptions import OpeningSubscriptions
 from schema.terminals.mutations import TerminalMutations
 from schema.terminals.queries import TerminalQueries
 from schema.terminals.types import Terminal
+from schema.venues.mutations import VenueMutations
+from schema.venues.queries import VenueQueries
 
 
 @strawberry.type(description="Everything a client can read: public listings without a token, the rest by role.")
@@ -119,8 +122,10 @@ class Query(
     CreditExchangeQueries,
     ThirdPartyQueries,
     RatingQueries,
-    SettlementQueries,
+    TaskQueries,
+    VenueQueries,
     ProvincialQueries,
+    SettlementQueries,
 ):
     @fields.field(description="Any object by its global id, if the caller may see it.")
     async def node(
@@ -186,8 +191,9 @@ class Mutation(
     DocumentMutations,
     ThirdPartyMutations,
     RatingMutations,
-    SettlementMutations,
+    VenueMutations,
     ProvincialMutations,
+    SettlementMutations,
 ):
     pass
 

@@ -110,6 +110,10 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("TooFewInvited", "size"): "The fewest suppliers to invite (the lot's min_bids).",
     ("SupplierEliminated", "round"): "The round after which the panel eliminated the supplier.",
     ("RoundClosed", "round"): "The round whose deadline passed.",
+    ("VenueConflict", "starts_at"): "When the standing booking that holds the room begins.",
+    ("VenueConflict", "ends_at"): "When the standing booking that holds the room ends.",
+    ("NoRoomAvailable", "starts_at"): "The start of the time no fitting room is free.",
+    ("NoRoomAvailable", "ends_at"): "The end of the time no fitting room is free.",
     ("CreditCommitmentRequired", "stage"): "The stage whose credit commitment is missing: registration or bid.",
 }
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."

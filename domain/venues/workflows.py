@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from domain.publication.events import LotStatusChanged
-from domain.tendering.clarifications import ClarificationPublished
+from domain.publication.events import LotDeadlineMoved, LotStatusChanged
 from domain.venues import services
 
 
-async def follow_moved_deadline(event: ClarificationPublished) -> None:
-    """A clarification that moved the bid deadline moves the lot's opening and evaluation bookings with it."""
-    if event.moved:
-        await services.follow_deadline(event.lot_id)
+async def follow_moved_deadline(event: LotDeadlineMoved) -> None:
+    """A moved bid deadline (lot.deadline_moved, the one record of a move) moves the lot's opening and evaluation
+    bookings with it; a repeat finds them in place and moves nothing."""
+    await services.follow_deadline(int(event.object_id))
 
 
 async def release_when_ended(event: LotStatusChanged) -> None:

@@ -524,6 +524,7 @@ KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("KioskDocuments", lambda w: {"purpose": "TENDER_DOCUMENT", "ownerId": w.lot_id}),
     ("KioskDocumentDownload", lambda w: {"input": {"documentId": to_global_id("Document", 1)}}),
     ("KioskComplaintDecisions", lambda w: {}),
+    ("KioskHallSchedule", lambda w: {}),
     # QR sign-in: the kiosk shows a code and polls, the bidder approves it on the app, the kiosk redeems it
     ("TerminalQrChallenge", lambda w: {}),
     ("TerminalQrRedeem", lambda w: {"input": {"challenge": w.got["TerminalQrChallenge"]["qr"]["challenge"]}}),
@@ -534,6 +535,7 @@ KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("KioskMyGuarantees", lambda w: {"lotId": w.lot_id}, KIOSK_SESSION),
     ("KioskMyNotifications", lambda w: {}, KIOSK_SESSION),
     ("KioskMyUnreadNotificationCount", lambda w: {}, KIOSK_SESSION),
+    ("KioskMyTasks", lambda w: {}, KIOSK_SESSION),
 ]
 INTEGRATOR: list[tuple[str, Vars]] = [
     ("PublicAnnouncements", lambda w: {"first": 10}),
