@@ -26,6 +26,7 @@ from domain.tendering.models import Opening, SealedBid
 from mobile_contract.sealed_bid import new_key, seal
 from notifications.rules import RULES
 from tests.domain.factories import organisation, user
+from tests.support.commitments import commit
 from tests.support.tendering import person, published_tender
 
 
@@ -94,7 +95,9 @@ async def test_a_termination_returns_standing_and_flagged_bids_unopened_and_tell
     for price in (1_000_000, 2_000_000):
         org = await organisation(kinds=["bidder"])
         bidder = person(org, Role.BIDDER)
+        await commit(bidder, t.lot.id, "registration")  # an open tender: 信用承诺制 by default
         await registration.register(bidder, t.lot.id)
+        await commit(bidder, t.lot.id, "bid")
         await tendering.submit(bidder, t.lot.id, seal(new_key(), t.lot.trade_code, price, {"商务标.pdf": b"x"}))
         await user(org)
         bidders.append(bidder)
