@@ -1,7 +1,8 @@
 """Venue booking (场地预约) over HTTP: an operator keeps the rooms and books a lot's opening hall and evaluation room,
 chosen automatically; a second lot asking for a taken hall is refused VENUE_CONFLICT; a clarification that moves the
 deadline moves both bookings; a bidder sees the opening hall's booking, never the evaluation room; the hall's kiosk
-shows the day's schedule; the lot failing at its deadline gives its rooms back, and an operator cancels a booking."""
+shows the day's schedule; an operator cancels a booking (once; never a bidder); the lot failing at its deadline
+gives its rooms back."""
 
 from __future__ import annotations
 
@@ -123,6 +124,26 @@ async def test_a_lot_is_booked_moved_with_its_deadline_hidden_from_bidders_and_r
     # then it lists the lot's opening in the big hall, and never the evaluation room
     assert [(s["hall"], s["tradeCode"]) for s in schedule] == [("第二开标室", t.lot.trade_code)]
     assert (await api.gql(SCHEDULE, {"day": "2020-01-01"}))["data"]["hallSchedule"] == []
+
+    # when the other lot, free again at its own deadline, is booked and the operator cancels its opening hall
+    rebooked = await book(api, op, other.lot.id, 10)
+    assert rebooked["__typename"] == "VenueBooked", rebooked
+    hall = rebooked["bookings"][0]
+    assert (hall["purpose"], hall["roomId"]) == ("OPENING", small)  # the smallest hall that fits
+    cancel = {"input": {"bookingId": hall["id"], "idempotencyKey": "c-1"}}
+    cancelled = (await api.gql(CANCEL, cancel, token=op))["data"]["venueCancel"]
+    replayed = (await api.gql(CANCEL, cancel, token=op))["data"]["venueCancel"]
+    again = {"input": {"bookingId": hall["id"], "idempotencyKey": "c-2"}}
+    twice = (await api.gql(CANCEL, again, token=op))["data"]["venueCancel"]
+    by_a_bidder = await api.gql(CANCEL, {"input": {"bookingId": hall["id"]}}, token=bidder, expect_errors=True)
+
+    # then it is cancelled once (the retry answers the same), a second cancel and a bidder are refused
+    assert cancelled == {"__typename": "VenueCancelled", "booking": {"status": "CANCELLED", "cancelReason": "operator"}}
+    assert replayed == cancelled
+    assert twice == {"__typename": "BookingCancelledAlready", "code": "BOOKING_CANCELLED_ALREADY"}
+    assert [e["extensions"]["code"] for e in by_a_bidder["errors"]] == ["FORBIDDEN"]
+    other_seen = (await api.gql(BOOKINGS, {"lotId": to_global_id("Lot", other.lot.id)}, token=bidder))["data"]
+    assert other_seen == {"lotBookings": []}
 
     # when the deadline passes with no bid, the lot fails (流标) and gives its rooms back
     manual_clock.set(moved_to + timedelta(seconds=1))
