@@ -45,6 +45,9 @@ from schema.context import Context, locale_from
 from schema.kiosk_guard import kiosk_kind
 from schema.lean import LeanPlans, LeanRequest, lean_extension
 
+# the contract's mutations run from a plan like its queries: the hot one, a bid (its refusals are answers too)
+LEAN_MUTATIONS: frozenset[str] = frozenset({"BidPlace"})
+
 
 def operation_policy(settings: Settings) -> OperationPolicy:
     return OperationPolicy(
@@ -77,10 +80,11 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
             for sha256, stored in services.persisted.manifest.items()
             if (age := shared_max_age(stored.document, schema._schema)) is not None
         }
-        # the contract's queries run from a plan (schema/lean.py); its hook is the last, after every refusal
+        # the contract's queries and its bid run from a plan (schema/lean.py); its hook is the last, after every
+        # refusal
         documents = {id(stored.document): stored.document for stored in services.persisted.manifest.values()}
         self.lean = services.lean = LeanPlans(
-            schema, lambda d: documents.get(id(d)) is d, enabled=settings.lean_persisted
+            schema, lambda d: documents.get(id(d)) is d, enabled=settings.lean_persisted, mutations=LEAN_MUTATIONS
         )
         # first: it must see the hash before strawberry asks for a query, and refuse before any other hook
         schema.extensions = (
@@ -181,7 +185,8 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         """The answer of a manifest query sent by hash alone, before strawberry's operation pipeline, when the lean
         run answers it without error (schema/lean.py `LeanPlans.answer`). Only where that pipeline would do nothing
         else for it: its plan exists (the document validated in this process), the allow-list lets the caller run
-        it, and the caller is no terminal or kiosk session (the kiosk guard runs in the pipeline). What the
+        it, and the caller is no terminal or kiosk session (the kiosk guard runs in the pipeline) and no delegated
+        system (the delegation guard runs there too). A planned mutation (the bid) only over POST. What the
         pipeline's PersistedOperations does for such a request is done here: the operation names the log lines
         and the metrics. Anything else, a failed run included (replayed there), takes the pipeline."""
         if data is None or context is None or data.query or not isinstance(data.variables, dict | None):
@@ -191,10 +196,20 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         actor = getattr(context, "actor", None)
         if stored is None or actor is None or kiosk_kind(actor) is not None:
             return None
+        if getattr(actor, "delegation_id", None) is not None:
+            return None
         if self.policy.refusal(actor, stored) is not None:
             return None
         name = data.operation_name if data.operation_name is not None else stored.name
-        lean = LeanRequest(stored.document, name, kwargs.get("root_value"), context, data.variables, data.extensions)
+        lean = LeanRequest(
+            stored.document,
+            name,
+            kwargs.get("root_value"),
+            context,
+            data.variables,
+            data.extensions,
+            mutations=request.method == "POST",
+        )
         if stored.name is not None:
             operation_var.set(stored.name)
             request.state.operation = stored.name

@@ -10,6 +10,12 @@ own thread is not), the best round and every round. A lever off is the code it r
 - `is_punished`: `domain.credit.services.is_punished` as the ORM query it was before it was one statement.
 - `user_of_and_punished`: `query Me` reads the user and organisation with `user_of`, and `underPunishment` asks
   `is_punished` in a second statement, as before `underPunishment` was read in `user_of`'s statement.
+- `bid_lean`: the app's `BidPlace` by hash (schema/lean.py's plan of the bid) against strawberry's pipeline and
+  graphql-core (the lean path off for the round). Its targets are bids, not the screens: an auction in free bidding
+  with 200 bidders written as bench/auction.py writes them; accepted bids (each bidder in turn bids the price plus
+  one increment, so none is refused) and refused bids (a bidder who is not leading bids the starting price:
+  BID_TOO_LOW, recorded on the audit trail as the full path records it). The rate limiter is the in-process one
+  (5 bids a second per bidder; 200 bidders in turn stay under it).
 
     .venv/bin/python bench/lever_ab.py --lever is_punished --postgres postgres://postgres@127.0.0.1:5432/test
 """
@@ -73,6 +79,7 @@ def _punished_asked_apart() -> Iterator[None]:
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "is_punished": _is_punished_by_the_orm,
     "user_of_and_punished": _punished_asked_apart,
+    "bid_lean": contextlib.nullcontext,  # measured by measure_bid: off turns the lean path off for the round
 }
 
 
@@ -96,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.update(DATABASE_URL=url, SECRET_KEY=secret, SEED_DEMO="0", RUN_WORKERS="0", REDIS_URL="")
         os.chdir(folder)
         label = "postgres" if created else "sqlite"
-        asyncio.run(measure(bench, LEVERS[args.lever], f"{label}_{args.lever}", args.requests, args.rounds))
+        if args.lever == "bid_lean":
+            asyncio.run(measure_bid(bench, f"{label}_{args.lever}", args.requests, args.rounds))
+        else:
+            asyncio.run(measure(bench, LEVERS[args.lever], f"{label}_{args.lever}", args.requests, args.rounds))
     finally:
         if created:
             asyncio.run(bench.drop_pg_database(args.postgres, created[1]))
@@ -159,6 +169,89 @@ async def measure(bench: Any, off: Callable[[], Any], label: str, requests: int,
             raise RuntimeError(f"{name}: {len(seen)} different answers between the lever off and on")
     for (name, enabled), measured in sorted(rows.items()):
         figure = f"lever_{label}_{name}_{'on' if enabled else 'off'}_app_cpu"
+        print(f"{figure}: {min(measured):.0f} us")
+        print(f"# {figure}: per round {' '.join(str(round(v)) for v in measured)} us", file=sys.stderr)
+
+
+async def measure_bid(bench: Any, label: str, requests: int, rounds: int) -> None:
+    import auction  # bench/auction.py: its seeded auction and bidders
+    import httpx
+
+    from api.app import create_app
+    from api.settings import Settings
+    from schema.relay import to_global_id
+
+    app = create_app(Settings.from_env())
+    spent = [0.0]
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        started = time.thread_time()
+        try:
+            await app(scope, receive, send)
+        finally:
+            spent[0] += time.thread_time() - started
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://bench") as client,
+    ):
+        lean = app.state.services.lean
+        from domain.accounts.models import User
+
+        # bench/auction.py's bidders sign in as 13900000001..: the demo city's users with those numbers move aside
+        for user in await User.filter(phone__in=[f"139{i:08d}" for i in range(1, 201)]):
+            user.phone = f"1370{user.id:07d}"
+            await user.save(update_fields=["phone"])
+        seeded = await auction.seed(200)
+        lot = to_global_id("Lot", seeded.lots["bids"])
+        sha256 = bench.operation("BidPlace")[1]
+        price = [auction.START_PRICE - auction.STEP]
+        turn = [0]
+        leader = [-1]
+        kinds: dict[tuple[str, bool], set[str]] = {}
+
+        async def burst(target: str, count: int, enabled: bool) -> None:
+            for _ in range(count):
+                turn[0] = (turn[0] + 1) % len(seeded.tokens)
+                if turn[0] == leader[0]:
+                    turn[0] = (turn[0] + 1) % len(seeded.tokens)  # a refusal to the leader is ALREADY_LEADING
+                token = seeded.tokens[turn[0]]
+                amount = price[0] + auction.STEP if target == "accepted" else auction.START_PRICE
+                body = {
+                    "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256}},
+                    "variables": {"input": {"lotId": lot, "amountFen": amount}},
+                }
+                reply = await client.post("/graphql", json=body, headers={"authorization": f"Bearer {token}"})
+                answer = reply.json()
+                result = (answer.get("data") or {}).get("bidPlace") or {}
+                kind = str(result.get("code") or result.get("__typename") or answer)
+                if target == "accepted" and kind == "BidPlaced":
+                    price[0], leader[0] = amount, turn[0]
+                kinds.setdefault((target, enabled), set()).add(kind)
+
+        for enabled in (False, True):
+            lean.enabled = enabled
+            for target in ("accepted", "refused"):
+                await burst(target, 50, enabled)  # plan built, statements warm
+        early = lean.stats.early
+        rows: dict[tuple[str, bool], list[float]] = {}
+        for round_no in range(rounds):
+            for enabled in (False, True) if round_no % 2 == 0 else (True, False):  # neither always second
+                lean.enabled = enabled
+                for target in ("accepted", "refused"):
+                    spent[0] = 0.0
+                    await burst(target, requests, enabled)
+                    rows.setdefault((target, enabled), []).append(spent[0] / requests * 1e6)
+        lean.enabled = True
+        early = lean.stats.early - early
+    expected = {"accepted": {"BidPlaced"}, "refused": {"BID_TOO_LOW"}}
+    for (target, enabled), seen in kinds.items():
+        if seen != expected[target]:
+            raise RuntimeError(f"{target} bids, lean {'on' if enabled else 'off'}: answered {sorted(seen)}")
+    if early != 2 * rounds * requests:
+        raise RuntimeError(f"{early} bids answered early by the lean path, not {2 * rounds * requests}")
+    for (target, enabled), measured in sorted(rows.items()):
+        figure = f"lever_{label}_{target}_{'on' if enabled else 'off'}_app_cpu"
         print(f"{figure}: {min(measured):.0f} us")
         print(f"# {figure}: per round {' '.join(str(round(v)) for v in measured)} us", file=sys.stderr)
 

@@ -17,7 +17,11 @@ that every resolver the lean run has already called answers what it answered the
 path) instead of running again: no resolver runs twice, and the answer, its errors and their null propagation
 are graphql-core's own. A document takes this path only when it is a query, carries no directive, selects no
 introspection field but `__typename`, and no schema extension resolves fields (a middleware); anything else,
-mutations and subscriptions included, is executed by graphql-core as before.
+subscriptions included, is executed by graphql-core as before. The one exception is a mutation named in
+`LeanPlans.mutations` (the app's `BidPlace`) whose operation selects one root field: with a single root field
+graphql-core's serial execution of mutations is the same as this module's, and a failed run is replayed as for a
+query (its resolver answered once: a bid is never placed twice). Its refusals are members of the result union, so a
+refused bid is an answer without errors and takes the lean path as an accepted one does.
 
 Everything around execution is unchanged: the schema extensions still parse (from the persisted document),
 validate (cached), apply the limits, the allow-lists and the kiosk guard, mask errors and trace; the lean run
@@ -235,7 +239,8 @@ class Plan:
 
     def root_fields(self, executor: Any) -> list[_Field]:
         if self.root is None:
-            root_type = executor.schema.query_type
+            mutation = self.operation.operation is OperationType.MUTATION
+            root_type = executor.schema.mutation_type if mutation else executor.schema.query_type
             grouped = collect_fields(
                 executor.schema,
                 executor.fragments,
@@ -244,7 +249,10 @@ class Plan:
                 self.operation,
                 executor.hide_suggestions,
             )[0]
-            self.root = self._fields(executor, root_type, grouped)
+            root = self._fields(executor, root_type, grouped)
+            if mutation and sum(f.typename is None for f in root) != 1:
+                raise _Failed  # graphql-core runs a mutation's root fields one after the other
+            self.root = root
         return self.root
 
 
@@ -499,12 +507,20 @@ class LeanStats:
 
 class LeanPlans:
     """The plans of the documents `eligible` accepts (by identity: persisted documents live as long as the
-    process), one per document and operation name; `enabled` may be turned off at any time."""
+    process), one per document and operation name; `enabled` may be turned off at any time. Their queries, and
+    the mutations named in `mutations` that select one root field."""
 
-    def __init__(self, schema: Schema, eligible: Callable[[DocumentNode], bool], enabled: bool = True) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        eligible: Callable[[DocumentNode], bool],
+        enabled: bool = True,
+        mutations: frozenset[str] = frozenset(),
+    ) -> None:
         self.schema = schema
         self.eligible = eligible
         self.enabled = enabled
+        self.mutations = mutations
         self.stats = LeanStats()
         self._plans: dict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = {}
         self._middleware: bool | None = None
@@ -532,7 +548,10 @@ class LeanPlans:
         return plan
 
     def _make(self, document: DocumentNode, operation: OperationDefinitionNode) -> Plan | None:
-        if operation.operation is not OperationType.QUERY:
+        if operation.operation is OperationType.MUTATION:
+            if operation.name is None or operation.name.value not in self.mutations:
+                return None
+        elif operation.operation is not OperationType.QUERY:
             return None
         finder = _Eligible()
         visit(document, finder)
@@ -571,11 +590,14 @@ class LeanPlans:
     async def answer(self, request: LeanRequest) -> ExecutionResult | None:
         """Before strawberry's operation pipeline: the answer of a query planned already (so validated once in
         this process) when the lean run alone answers it. None otherwise; a failed run is then left pending for
-        this task, and the pipeline's `execute` replays it (the caller runs the pipeline next, then `forget`s)."""
+        this task, and the pipeline's `execute` replays it (the caller runs the pipeline next, then `forget`s). A
+        mutation's plan answers only a request that allows mutations (POST: over GET the pipeline refuses it)."""
         if not self.enabled or self.resolving_extensions():
             return None
         found = self._plans.get((id(request.graphql_document), request.operation_name))
         plan = found[1] if found is not None and found[0] is request.graphql_document else None
+        if plan is not None and not request.mutations and plan.operation.operation is OperationType.MUTATION:
+            return None
         run = None if plan is None else await self._run(plan, request)
         if run is None:
             return None
@@ -645,6 +667,7 @@ class LeanRequest:
     context: Any
     variables: dict[str, Any] | None
     operation_extensions: dict[str, Any] | None
+    mutations: bool = False  # a planned mutation may run (the request is a POST)
 
 
 # a failed early run (LeanPlans.answer) waiting for the pipeline's replay, in this task only
