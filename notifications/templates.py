@@ -442,6 +442,14 @@ TEMPLATES: dict[str, Template] = {
         "Bid deadline approaching",
         "Bids for “{lot}” ({trade_code}), which you registered for, close at {deadline}; you have not sealed a bid.",
     ),
+    "deposit.due_approaching": Template(
+        "保证金即将截止缴纳",
+        "您报名的“{lot}”（{trade_code}）的投标保证金 {amount} 元须于 {deadline} 前到达子账号 {reference}，"
+        "目前尚未到账；也可提交电子保函。",
+        "Deposit due soon",
+        "The deposit of CNY {amount} for “{lot}” ({trade_code}) must reach sub-account {reference} by {deadline} "
+        "and has not arrived; an electronic guarantee also serves.",
+    ),
     "clarification.published": Template(
         "招标文件澄清",
         "您报名的“{lot}”（{trade_code}）发布了澄清/修改：{title}。投标截止时间 {deadline}。",

@@ -67,6 +67,7 @@ class Kind(StrEnum):
     DECRYPTION_WINDOW = "decryption_window"
     DECRYPTION_REMINDER = "decryption_reminder"
     BID_DEADLINE_APPROACHING = "bid_deadline_approaching"
+    DEPOSIT_DUE = "deposit_due"
     LOT_CHANGED = "lot_changed"
     LOT_ENDED = "lot_ended"
     EXPERT_REPLACEMENT_NEEDED = "expert_replacement_needed"

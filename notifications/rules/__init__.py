@@ -51,7 +51,7 @@ from notifications.rules.publication import (
     saved_search_matched,
     tender_document_changed,
 )
-from notifications.rules.registration import deposit_changed, guarantee_changed, registered
+from notifications.rules.registration import deposit_changed, deposit_due, guarantee_changed, registered
 from notifications.rules.results import (
     award_withdrawn,
     bid_rejected_at_qualification,
@@ -122,6 +122,7 @@ RULES: dict[str, Rule] = {
     "deposit.paid": deposit_changed,
     "deposit.refund_scheduled": deposit_changed,
     "deposit.refunded": deposit_changed,
+    "deposit.due_approaching": deposit_due,
     "auction.phase_changed": auction_ended,
     "listing.ended": listing_ended,
     "listing.outbid": listing_outbid,

@@ -8,6 +8,9 @@ from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
 from domain.deposits.models import DepositAccount
+from domain.deposits.states import DepositStatus
+from domain.guarantees.models import Guarantee
+from domain.guarantees.states import LIVE as LIVE_GUARANTEE
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from domain.publication.models import Lot
 from domain.registration.models import Registration
@@ -60,6 +63,40 @@ async def deposit_changed(event: OutboxEvent) -> list[NewNotification]:
         reference=event.payload.get("reference", ""),
         due=shanghai_text(datetime.fromisoformat(due)) if due else "",
     )
+
+
+async def deposit_due(event: OutboxEvent) -> list[NewNotification]:
+    """A day before the deposit's deadline, to each registrant whose deposit has not arrived and who has no live
+    guarantee on the lot (time-critical: a bid without security is rejected), with its own amount and sub-account."""
+    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
+    if lot is None:
+        return []
+    guaranteed = {
+        int(o)
+        for o in await Guarantee.filter(lot_id=lot.id, status__in=[s.value for s in LIVE_GUARANTEE]).values_list(
+            "applicant_id", flat=True
+        )
+    }
+    accounts = await DepositAccount.filter(lot_id=lot.id, status=DepositStatus.AWAITING.value, amount_due_fen__gt=0)
+    made: list[NewNotification] = []
+    for account in accounts:
+        if account.organisation_id in guaranteed:
+            continue
+        made += notify(
+            event,
+            await active_users_of([account.organisation_id]),
+            Kind.DEPOSIT_DUE,
+            event.type,
+            object_type="Lot",
+            object_id=str(lot.id),
+            time_critical=True,
+            lot=lot.name,
+            trade_code=lot.trade_code,
+            amount=Money(account.amount_due_fen - account.paid_fen).yuan_text(),
+            reference=account.reference,
+            deadline=payload_time(event, "deadline"),
+        )
+    return made
 
 
 async def guarantee_changed(event: OutboxEvent) -> list[NewNotification]:

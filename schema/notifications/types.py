@@ -49,6 +49,7 @@ describe_values(
         "DECRYPTION_WINDOW": "The opening has started: decrypt your sealed bid within the window (time-critical).",
         "DECRYPTION_REMINDER": "The last 15 minutes to decrypt a bid that is still sealed (time-critical).",
         "BID_DEADLINE_APPROACHING": "The bid deadline of a lot the caller registered for is a day away.",
+        "DEPOSIT_DUE": "The deposit of a lot the caller registered for is due within a day and has not arrived.",
         "LOT_CHANGED": "A change notice was published for a lot the caller registered for.",
         "LOT_ENDED": "A lot the caller registered for failed or was terminated.",
         "EXPERT_REPLACEMENT_NEEDED": "A drawn expert declined or did not answer: draw a replacement.",
