@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mobile_contract import gate
+from domain.accounts import third_party
 from mobile_contract.sealed_bid import new_key, seal
 from schema.relay import to_global_id
 from tests import factories as f
@@ -29,6 +30,7 @@ from tests.scenarios.test_kiosk import kiosk_terminal
 from tests.scenarios.test_live_events import next_message, ws_connect
 from tests.scenarios.test_results import today
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
+from tests.scenarios.test_third_party_systems import WRITES, accredited, authorise, project_form, token_for
 from tests.schema.test_integrators import client_token, create_client
 from tests.support.complaints import evidence_input
 from tests.support.guarantor import Guarantor
@@ -74,6 +76,13 @@ async def build_world(api: Any, clock: Any) -> World:
     integrator = (await client_token(api, client["client"]["clientId"], client["clientSecret"]))["access_token"]
     supervisor = await f.login(api, await supervisor_phone(api, operator))
     terminal, secret = await kiosk_terminal(api, operator)
+    # an accredited third-party system the tenderer authorised for every write scope: its delegated token
+    system_client, system = await accredited(api, clock, operator, scopes=[*WRITES, "results:write"])
+    granted = await authorise(api, clock, tenderer, system, sorted(third_party.WRITE_SCOPES))
+    assert granted["__typename"] == "ThirdPartyAuthorised", granted
+    tenderer_org = (await api.gql("query { me { organisation { id } } }", token=tenderer))["data"]["me"]
+    delegated = await token_for(api, system_client, tenderer_org["organisation"]["id"])
+    assert delegated.status_code == 200, delegated.text
     credential = {"input": {"deviceId": terminal["deviceId"], "secret": secret}}
     signed = (await send(api, "TerminalSignIn", credential, None))["data"]["terminalSignIn"]
     assert signed["__typename"] == "TerminalSignedIn", signed
@@ -100,6 +109,7 @@ async def build_world(api: Any, clock: Any) -> World:
             "kiosk": signed["session"]["accessToken"],
             KIOSK_DEVICE: None,
             "integrator": integrator,
+            THIRD_PARTY: delegated.json()["access_token"],
         },
     )
 
@@ -117,6 +127,7 @@ OPERATOR = "operator"  # the app's operator screens (the working-day calendar)
 ANONYMOUS = "anonymous"  # the app without a token (reports)
 KIOSK_DEVICE = "kiosk-device"  # a kiosk before it signs in
 KIOSK_SESSION = "kiosk-session"  # a kiosk's QR session for the app user who approved it
+THIRD_PARTY = "third-party"  # an accredited system acting for the tenderer (an integrator's delegated token)
 CLIENT_OF = {
     "app": "app",
     EXPERT: "app",
@@ -128,6 +139,7 @@ CLIENT_OF = {
     KIOSK_DEVICE: "kiosk",
     KIOSK_SESSION: "kiosk",
     "integrator": "integrator",
+    THIRD_PARTY: "integrator",
 }
 
 # In the order a client would send them: later ones use what earlier answers gave (world.got).
@@ -548,6 +560,46 @@ INTEGRATOR: list[tuple[str, Vars]] = [
     # the platform's own package sent back: signed by no partner key, a typed CREDIT_PARTNER_UNKNOWN
     ("CreditExchangeImport", lambda w: {"input": {"package": w.got["CreditExchangeExport"]["package"]}}),
 ]
+
+
+def third_party_lot(w: World) -> str:
+    return str(w.got["ThirdPartyProjectCreate"]["project"]["lots"][0]["id"])
+
+
+# an accredited system writing for the tenderer with the app's own mutations (its scopes: schema/delegation_guard.py);
+# the results mutations answer a typed error on a lot that was never evaluated
+THIRD_PARTY_WRITES: list[tuple[str, Vars]] = [
+    ("ThirdPartyProjectCreate", lambda w: {"input": project_form()}),
+    ("ThirdPartyLotConfigure", lambda w: {"input": {"lotId": third_party_lot(w), "config": {"minBids": 3}}}),
+    (
+        "ThirdPartyAnnouncementDraft",
+        lambda w: {
+            "input": {
+                "projectId": w.got["ThirdPartyProjectCreate"]["project"]["id"],
+                "lotId": third_party_lot(w),
+                "type": "TENDER",
+                "title": "市南区道路维修工程招标公告",
+                "bodyHtml": "<p>招标。</p>",
+            }
+        },
+    ),
+    (
+        "ThirdPartyAnnouncementPublish",
+        lambda w: {"input": {"announcementId": w.got["ThirdPartyAnnouncementDraft"]["announcement"]["id"]}},
+    ),
+    ("ThirdPartyCandidatesPublish", lambda w: {"input": {"lotId": third_party_lot(w)}}),
+    ("ThirdPartyResultAward", lambda w: {"input": {"lotId": third_party_lot(w)}}),
+    (
+        "ThirdPartyContractRecord",
+        lambda w: {
+            "input": {"lotId": third_party_lot(w), "contractNo": "HT-2026-001", "amountFen": 1, "signedOn": w.today}
+        },
+    ),
+    (
+        "ThirdPartyPerformanceRecord",
+        lambda w: {"input": {"lotId": third_party_lot(w), "summary": "按期完工", "completedOn": w.today}},
+    ),
+]
 SUBSCRIPTIONS: dict[str, Callable[[World], dict[str, Any]]] = {
     "AuctionUpdates": lambda w: {"lotId": w.auction_id},
     "AuctionLatestUpdates": lambda w: {"lotId": w.auction_id},
@@ -673,6 +725,7 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     world.got.update(key=key, sealed=seal(key, world.trade_code, PRICE, {"商务标.pdf": b"%PDF-1.7"}))
     plan = [(n, v, c[0] if c else "app") for n, v, *c in APP]
     plan += [(n, v, c[0] if c else "kiosk") for n, v, *c in KIOSK] + [(n, v, "integrator") for n, v in INTEGRATOR]
+    plan += [(n, v, THIRD_PARTY) for n, v in THIRD_PARTY_WRITES]
 
     # when each operation is sent with its client's token
     failures: dict[str, Any] = {}
@@ -740,6 +793,9 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     assert world.got["KioskSignedIn"]["session"]["userName"]
     assert registered_lot_ids(world.got["KioskMyRegistrations"]) >= {world.lot_id}
     assert isinstance(world.got["KioskMyUnreadNotificationCount"], int)
+    # and the accredited system created, configured and published for the tenderer with its delegated token
+    assert world.got["ThirdPartyLotConfigure"]["__typename"] == "LotConfigured", world.got["ThirdPartyLotConfigure"]
+    assert world.got["ThirdPartyAnnouncementPublish"]["announcement"]["status"] == "PUBLISHED"
 
 
 def registered_lot_ids(registrations: dict[str, Any]) -> set[str]:
