@@ -28,7 +28,7 @@ from domain.tendering import states as tendering
 from domain.venues import states as venues
 
 AREAS: list[tuple[str, tuple[Lifecycle[Any], ...]]] = [
-    ("accounts", (accounts.TABLE,)),
+    ("accounts", (accounts.TABLE, accounts.ACCREDITATION)),
     ("publication", (publication.TABLE,)),
     ("registration", (registration.TABLE, registration.QUESTION)),
     ("deposits", (deposits.TABLE,)),

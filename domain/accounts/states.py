@@ -1,4 +1,4 @@
-"""The review lifecycle of a market entity."""
+"""The review lifecycle of a market entity, and the accreditation of a third-party e-trading system."""
 
 from __future__ import annotations
 
@@ -41,6 +41,33 @@ TABLE: Lifecycle[OrgStatus] = Lifecycle(
         move("reinstate", OrgStatus.SUSPENDED, OrgStatus.APPROVED, by={Role.OPERATOR}),
     ),
     initial=frozenset({OrgStatus.PENDING}),
+)
+
+
+
+class SystemStatus(StrEnum):
+    ACCREDITED = "accredited"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+S = SystemStatus
+# 市场化电子交易系统接入: the operator accredits a system, may suspend and reinstate it, and revokes it for good
+ACCREDITATION: Lifecycle[SystemStatus] = Lifecycle(
+    name="AccreditedSystem",
+    states=SystemStatus,
+    doc=(
+        "A third-party e-trading system acts for the tenderers that authorised it only while accredited and before"
+        " its validity ends (checked on every request, so a suspension or revocation refuses its tokens at once)."
+    ),
+    transitions=(
+        move("accredit", None, S.ACCREDITED, by={Role.OPERATOR}, note="behind an integrator client with a write scope"),
+        move("suspend", S.ACCREDITED, S.SUSPENDED, by={Role.OPERATOR}, note="with a reason"),
+        move("reinstate", S.SUSPENDED, S.ACCREDITED, by={Role.OPERATOR}, note="with a reason"),
+        move("revoke", (S.ACCREDITED, S.SUSPENDED), S.REVOKED, by={Role.OPERATOR}, note="with a reason; final"),
+    ),
+    initial=frozenset({S.ACCREDITED}),
+    final=frozenset({S.REVOKED}),
 )
 
 # (from, to) -> roles that may fire it (a view of TABLE)

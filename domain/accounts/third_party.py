@@ -11,7 +11,6 @@ a revocation refuses already issued tokens at once.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Final
 
 from tortoise.transactions import in_transaction
@@ -19,6 +18,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts import errors
 from domain.accounts import events as ev
 from domain.accounts.models import IntegratorClient, Organisation
+from domain.accounts.states import ACCREDITATION, SystemStatus
 from domain.accounts.third_party_models import AccreditedSystem, SystemAuthorisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
@@ -36,23 +36,6 @@ from domain.common.idempotency import run_once
 # what an accredited system may do for a tenderer that authorised it; the GraphQL fields each scope opens are
 # listed in schema/delegation_guard.py
 WRITE_SCOPES: Final = frozenset({"projects:write", "lots:write", "announcements:write", "results:write"})
-
-
-class SystemStatus(StrEnum):
-    ACCREDITED = "accredited"
-    SUSPENDED = "suspended"
-    REVOKED = "revoked"
-
-
-# (from, to): revocation is final; a suspended system may be reinstated
-TRANSITIONS: Final = frozenset(
-    {
-        (SystemStatus.ACCREDITED, SystemStatus.SUSPENDED),
-        (SystemStatus.SUSPENDED, SystemStatus.ACCREDITED),
-        (SystemStatus.ACCREDITED, SystemStatus.REVOKED),
-        (SystemStatus.SUSPENDED, SystemStatus.REVOKED),
-    }
-)
 
 
 def _operator(actor: Actor) -> None:
@@ -95,7 +78,7 @@ async def accredit_system(
             operator_company=company,
             accreditation_no=number,
             valid_until=valid_until,
-            status=SystemStatus.ACCREDITED.value,
+            status=ACCREDITATION.fire(None, "accredit", by=actor).value,
             accredited_by=actor.user_id,
             created_at=now,
             updated_at=now,
@@ -126,8 +109,10 @@ async def change_system_status(actor: Actor, system_id: int, target: SystemStatu
         system = await AccreditedSystem.select_for_update().get_or_none(id=system_id)
         if system is None:
             raise NotFound()
-        if (SystemStatus(system.status), target) not in TRANSITIONS:
+        move = ACCREDITATION.leading(system.status, target)
+        if move is None:
             raise InvalidTransition(state=system.status)
+        ACCREDITATION.fire(system.status, move.name, by=actor)
         system.status, system.reason, system.updated_at = target.value, why, clock.now()
         await system.save(update_fields=["status", "reason", "updated_at"])
         await events.record(ev.SystemStatusChanged(object_id=str(system.id), status=target.value, reason=why), actor)

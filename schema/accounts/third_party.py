@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.accounts import third_party
+from domain.accounts.states import SystemStatus
 from domain.accounts.third_party_models import AccreditedSystem, SystemAuthorisation
 from domain.common.actors import Role
 from schema import fields
@@ -102,9 +103,9 @@ class ThirdPartySystemAction(Enum):
 
 
 _TARGETS = {
-    ThirdPartySystemAction.SUSPEND: third_party.SystemStatus.SUSPENDED,
-    ThirdPartySystemAction.REINSTATE: third_party.SystemStatus.ACCREDITED,
-    ThirdPartySystemAction.REVOKE: third_party.SystemStatus.REVOKED,
+    ThirdPartySystemAction.SUSPEND: SystemStatus.SUSPENDED,
+    ThirdPartySystemAction.REINSTATE: SystemStatus.ACCREDITED,
+    ThirdPartySystemAction.REVOKE: SystemStatus.REVOKED,
 }
 
 

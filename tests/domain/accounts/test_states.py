@@ -6,7 +6,15 @@ import itertools
 
 import pytest
 
-from domain.accounts.states import TRANSITIONS, OrgKind, OrgStatus, ensure_transition, roles_of
+from domain.accounts.states import (
+    ACCREDITATION,
+    TRANSITIONS,
+    OrgKind,
+    OrgStatus,
+    SystemStatus,
+    ensure_transition,
+    roles_of,
+)
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidTransition, PermissionDenied
 
@@ -80,3 +88,36 @@ def test_an_approved_organisation_holds_a_role_per_kind():
         Role.WITNESS,
     }
     assert roles_of("approved", []) == frozenset()
+
+
+ACCREDITATION_MOVES = {
+    (SystemStatus.ACCREDITED, SystemStatus.SUSPENDED): "suspend",
+    (SystemStatus.SUSPENDED, SystemStatus.ACCREDITED): "reinstate",
+    (SystemStatus.ACCREDITED, SystemStatus.REVOKED): "revoke",
+    (SystemStatus.SUSPENDED, SystemStatus.REVOKED): "revoke",
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(SystemStatus, SystemStatus)))
+def test_an_accreditation_moves_only_as_the_table_says_and_only_by_an_operator(current, target):
+    # given the pair and what the table leads to
+    move = ACCREDITATION.leading(current.value, target)
+
+    # then exactly the listed pairs lead anywhere, an operator fires them, nobody else does; revoked is final
+    assert (move.name if move else None) == ACCREDITATION_MOVES.get((current, target))
+    if move is not None:
+        assert ACCREDITATION.fire(current.value, move.name, by=actor_with(Role.OPERATOR)) is target
+        for role in ALL_ROLES - {Role.OPERATOR}:
+            with pytest.raises(PermissionDenied):
+                ACCREDITATION.fire(current.value, move.name, by=actor_with(role))
+
+
+def test_an_accreditation_is_created_accredited_by_an_operator_and_a_revoked_one_stays_revoked():
+    assert ACCREDITATION.fire(None, "accredit", by=actor_with(Role.OPERATOR)) is SystemStatus.ACCREDITED
+    with pytest.raises(PermissionDenied):
+        ACCREDITATION.fire(None, "accredit", by=actor_with(Role.TENDERER))
+    for name in ("suspend", "reinstate", "revoke"):
+        with pytest.raises(InvalidTransition) as raised:
+            ACCREDITATION.fire("revoked", name, by=actor_with(Role.OPERATOR))
+        assert raised.value.params == {"state": "revoked"}
+    assert ACCREDITATION.problems() == []
