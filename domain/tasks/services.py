@@ -114,17 +114,17 @@ def _before(deadline: datetime | None, now: datetime) -> bool:
 
 async def _as_bidder(org_id: int, now: datetime) -> list[Task]:
     regs = await Registration.filter(organisation_id=org_id, status=RegistrationStatus.REGISTERED.value)
-    lot_ids = [r.lot_id for r in regs]  # type: ignore[attr-defined]
+    lot_ids = [r.lot_id for r in regs]
     tasks: list[Task] = []
     lots = {lot.id: lot for lot in await Lot.filter(id__in=lot_ids)} if lot_ids else {}
     if lots:
-        openings = {o.lot_id: o for o in await Opening.filter(lot_id__in=list(lots))}  # type: ignore[attr-defined]
+        openings = {o.lot_id: o for o in await Opening.filter(lot_id__in=list(lots))}
         bids = await SealedBid.filter(
             lot_id__in=list(lots),
             organisation_id=org_id,
             status__in=[BidStatus.SUBMITTED.value, BidStatus.UNCONFIRMED.value],
         )
-        bid_of = {b.lot_id: b for b in bids}  # type: ignore[attr-defined]
+        bid_of = {b.lot_id: b for b in bids}
         accounts = await DepositAccount.filter(
             lot_id__in=list(lots), organisation_id=org_id, status=DepositStatus.AWAITING.value
         )
@@ -173,12 +173,9 @@ async def _as_bidder(org_id: int, now: datetime) -> list[Task]:
     awards = await Award.filter(
         organisation_id=org_id, status__in=[AwardStatus.AWARDED.value, AwardStatus.CONFIRMED.value]
     )
-    contracts = {
-        c.lot_id: c
-        for c in await Contract.filter(lot_id__in=[a.lot_id for a in awards])  # type: ignore[attr-defined]
-    }
+    contracts = {c.lot_id: c for c in await Contract.filter(lot_id__in=[a.lot_id for a in awards])}
     for award in awards:
-        lot_id = award.lot_id  # type: ignore[attr-defined]
+        lot_id = award.lot_id
         if award.status == AwardStatus.AWARDED.value:
             tasks.append(Task(TaskKind.CONFIRM_RESULT, Role.BIDDER, lot_id, "Award", award.id, award.contract_due_at))
         contract = contracts.get(lot_id)

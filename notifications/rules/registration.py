@@ -7,6 +7,7 @@ from datetime import datetime
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.common.money import Money
+from domain.common.queries import column
 from domain.deposits.models import DepositAccount
 from domain.deposits.states import DepositStatus
 from domain.guarantees.models import Guarantee
@@ -71,12 +72,8 @@ async def deposit_due(event: OutboxEvent) -> list[NewNotification]:
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
     if lot is None:
         return []
-    guaranteed = {
-        int(o)
-        for o in await Guarantee.filter(lot_id=lot.id, status__in=[s.value for s in LIVE_GUARANTEE]).values_list(
-            "applicant_id", flat=True
-        )
-    }
+    live = Guarantee.filter(lot_id=lot.id, status__in=[s.value for s in LIVE_GUARANTEE])
+    guaranteed = set(await column(live.values_list("applicant_id", flat=True), int))
     accounts = await DepositAccount.filter(lot_id=lot.id, status=DepositStatus.AWAITING.value, amount_due_fen__gt=0)
     made: list[NewNotification] = []
     for account in accounts:
