@@ -44,7 +44,6 @@ TABLE: Lifecycle[OrgStatus] = Lifecycle(
 )
 
 
-
 class SystemStatus(StrEnum):
     ACCREDITED = "accredited"
     SUSPENDED = "suspended"

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mobile_contract import gate
 from domain.accounts import third_party
+from mobile_contract import gate
 from mobile_contract.sealed_bid import new_key, seal
 from schema.relay import to_global_id
 from tests import factories as f

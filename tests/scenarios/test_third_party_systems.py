@@ -120,10 +120,14 @@ async def persisted(api: Any, name: str, variables: dict[str, Any], token: str |
 
 async def publish_via(api: Any, via: str, project: dict[str, Any], title: str) -> dict[str, Any]:
     draft = {"projectId": project["id"], "lotId": project["lots"][0]["id"], "type": "TENDER", "title": title}
-    drafted = await persisted(api, "ThirdPartyAnnouncementDraft", {"input": {**draft, "bodyHtml": "<p>招标。</p>"}}, via)
+    drafted = await persisted(
+        api, "ThirdPartyAnnouncementDraft", {"input": {**draft, "bodyHtml": "<p>招标。</p>"}}, via
+    )
     made = drafted["data"]["announcementDraft"]
     assert made["__typename"] == "AnnouncementDrafted", drafted
-    done = await persisted(api, "ThirdPartyAnnouncementPublish", {"input": {"announcementId": made["announcement"]["id"]}}, via)
+    done = await persisted(
+        api, "ThirdPartyAnnouncementPublish", {"input": {"announcementId": made["announcement"]["id"]}}, via
+    )
     published = done["data"]["announcementPublish"]
     assert published["__typename"] == "AnnouncementPublished", done
     return published["announcement"]  # type: ignore[no-any-return]
