@@ -2,15 +2,17 @@
 
 import functools
 from json import dumps, loads
+from typing import Any
 
 from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
 
-JSON = {"encoder": functools.partial(dumps, separators=(",", ":")), "decoder": loads}
+def _json(**options: Any) -> Any:
+    return fields.JSONField(encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads, **options)
 
 
-def _client_fk(related_name: str) -> fields.ForeignKeyField:  # type: ignore[type-arg]
+def _client_fk(related_name: str) -> Any:
     return fields.ForeignKeyField(
         "palmtrade.SsoClient",
         source_field="client_id",
@@ -35,9 +37,9 @@ class Migration(migrations.Migration):
                 ("secret_hash", fields.CharField(max_length=255, default="", db_default="")),
                 ("name", fields.CharField(max_length=200)),
                 ("kind", fields.CharField(max_length=24)),
-                ("redirect_uris", fields.JSONField(**JSON)),
-                ("post_logout_redirect_uris", fields.JSONField(default=list, **JSON)),
-                ("scopes", fields.JSONField(**JSON)),
+                ("redirect_uris", _json()),
+                ("post_logout_redirect_uris", _json(default=list)),
+                ("scopes", _json()),
                 ("is_active", fields.BooleanField(default=True, db_default=True)),
                 ("created_by", fields.BigIntField(null=True)),
                 ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
@@ -57,7 +59,7 @@ class Migration(migrations.Migration):
                 ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ("user_id", fields.BigIntField()),
                 ("client", _client_fk("consents")),
-                ("scopes", fields.JSONField(**JSON)),
+                ("scopes", _json()),
                 ("granted_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ("revoked_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],

@@ -109,8 +109,9 @@ _COMMON: dict[str, Bound] = {
     # 答疑: bidders' questions close this many days before the bid deadline (moving with it). Default 10 as the
     # objections to the tender documents (招标投标法实施条例 第二十二条: 投标截止时间10日前提出)
     "question_cutoff_days": Bound(10, 1, 30),
-    # after the contract-overdue flag (招标投标法 第四十六条: 30 days), this many days more before the platform withdraws
-    # the award on the ground contract_not_signed (实施条例 第五十五条、第七十四条); 0: never by itself, the tenderer does
+    # after the contract-overdue flag (招标投标法 第四十六条: 30 days), this many days more before the platform
+    # withdraws the award on the ground contract_not_signed (实施条例 第五十五条、第七十四条); 0: never by itself, the
+    # tenderer does
     "contract_grace_days": Bound(0, 0, 60),
 }
 _PER_PROCEDURE: dict[Procedure, dict[str, Bound]] = {
