@@ -37,6 +37,7 @@ OPENING_HOURS = 2
 EVALUATION_HOURS = 8
 MAX_SEATS = 2000
 MAX_EQUIPMENT = 30
+SCHEDULE_YEARS = (2000, 2199)  # the days a schedule may be asked for (date.max + 1 day would overflow)
 _LOCK = "venues.calendar"  # one writer of the calendar at a time (PostgreSQL advisory lock; SQLite has one writer)
 ENDED = frozenset({LotStatus.FAILED.value, LotStatus.TERMINATED.value})
 
@@ -377,8 +378,11 @@ class HallSlot:
 
 
 async def hall_schedule(day: date | None = None) -> list[HallSlot]:
-    """The opening halls' standing bookings of one day (Asia/Shanghai; today by default): public, as openings are."""
+    """The opening halls' standing bookings of one day (Asia/Shanghai; today by default): public, as openings are;
+    InvalidInput for a day outside SCHEDULE_YEARS."""
     local = day or clock.to_shanghai(clock.now()).date()
+    if not SCHEDULE_YEARS[0] <= local.year <= SCHEDULE_YEARS[1]:
+        raise InvalidInput("day")
     starts = datetime.combine(local, time.min, tzinfo=clock.SHANGHAI)
     ends = starts + timedelta(days=1)
     halls = {r.id: r for r in await Room.filter(kind=RoomKind.OPENING_HALL.value)}

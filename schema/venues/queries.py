@@ -50,7 +50,9 @@ class VenueQueries:
     )
     async def hall_schedule(
         self,
-        day: Annotated[date | None, strawberry.argument(description="The day in Asia/Shanghai; null: today.")] = None,
+        day: Annotated[
+            date | None, strawberry.argument(description="The day in Asia/Shanghai, years 2000 to 2199; null: today.")
+        ] = None,
     ) -> list[HallSlot]:
         return [
             HallSlot(

@@ -124,6 +124,8 @@ async def test_a_lot_is_booked_moved_with_its_deadline_hidden_from_bidders_and_r
     # then it lists the lot's opening in the big hall, and never the evaluation room
     assert [(s["hall"], s["tradeCode"]) for s in schedule] == [("第二开标室", t.lot.trade_code)]
     assert (await api.gql(SCHEDULE, {"day": "2020-01-01"}))["data"]["hallSchedule"] == []
+    far = await api.gql(SCHEDULE, {"day": "9999-12-31"}, expect_errors=True)
+    assert [e["extensions"]["code"] for e in far["errors"]] == ["INVALID_INPUT"]
 
     # when the other lot, free again at its own deadline, is booked and the operator cancels its opening hall
     rebooked = await book(api, op, other.lot.id, 10)
