@@ -516,6 +516,13 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ),
     ("WorkingCalendar", lambda w: {"year": int(CALENDAR_DAY[:4])}, OPERATOR),
     ("CalendarDayClear", lambda w: {"day": CALENDAR_DAY}, OPERATOR),
+    # the to-do screen; the operator keeps a room, books the lot's rooms, reads and cancels the booking
+    ("MyTasks", lambda w: {}),
+    ("RoomSave", lambda w: {"input": {"name": "合同测试开标室", "kind": "OPENING_HALL", "seats": 50}}, OPERATOR),
+    ("Rooms", lambda w: {"kind": "OPENING_HALL"}, OPERATOR),
+    ("VenueBook", lambda w: {"input": {"lotId": w.lot_id, "seats": 10, "idempotencyKey": "venue-1"}}, OPERATOR),
+    ("LotBookings", lambda w: {"lotId": w.lot_id}, OPERATOR),
+    ("VenueCancel", lambda w: {"input": {"bookingId": booking_id(w)}}, OPERATOR),
 ]
 KIOSK: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     (
@@ -635,6 +642,12 @@ def complaint_form(w: World, key: str) -> dict[str, Any]:
 
 def complaint_act(w: World) -> dict[str, Any]:
     return {"input": {"complaintId": w.got["ComplaintFile"]["complaint"]["id"]}}
+
+
+def booking_id(w: World) -> str:
+    """The lot's first booking the operator made, or one that does not exist."""
+    made = w.got["VenueBook"].get("bookings") or [{"id": to_global_id("Booking", 0)}]
+    return str(made[0]["id"])
 
 
 def report_id(w: World) -> str:
