@@ -65,6 +65,7 @@ from domain.negotiation import workflows as negotiation_workflows
 from domain.negotiation.models import Negotiation
 from domain.notifications import retention as notification_retention
 from domain.provincial import exchange as provincial
+from domain.provincial.models import ProvincialMessage
 from domain.publication import holds as publication_holds
 from domain.publication import pauses, search
 from domain.publication.events import AnnouncementPublished, LotDeadlineMoved, LotStatusChanged
@@ -77,6 +78,7 @@ from domain.results import sequence as award_sequence
 from domain.results import services as results
 from domain.results.models import Award, Cancellation
 from domain.results.sequence import AwardWithdrawn
+from domain.settlement.models import TreasuryPayment
 from domain.sms import services as sms
 from domain.supervision import reports as statistics_reports
 from domain.supervision.evidence import LOT_OBJECTS
@@ -85,6 +87,7 @@ from domain.tendering import workflows as tendering_workflows
 from domain.tendering.models import Opening
 from domain.tendering.opening import OpeningFailed
 from domain.venues import workflows as venue_workflows
+from domain.venues.models import Booking
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,17 @@ def _lot_pauses() -> None:
 def _supervisory_scope() -> None:
     """What domain/access/scope reads a supervisor's audit trail by without importing the areas: the lot-bound
     objects an evidence package names (and the experts' notices), and the reports kept by their own category."""
-    scope.plug_lot_bound({**dict(LOT_OBJECTS), "ExpertNotice": ExpertNotice})
+    scope.plug_lot_bound(
+        {
+            **dict(LOT_OBJECTS),
+            "ExpertNotice": ExpertNotice,
+            # a lot's venue bookings, the treasury payments of its contract and its messages to the province (a
+            # payment of a service fee and a message of no lot have none: operators read those alone)
+            "Booking": Booking,
+            "TreasuryPayment": TreasuryPayment,
+            "ProvincialMessage": ProvincialMessage,
+        }
+    )
     scope.plug_categorised("Report", reports.of_categories)
     scope.plug_categorised("Cancellation", cancellations.of_categories)
 

@@ -125,13 +125,21 @@ NOT_LOT_BOUND = frozenset(
         "QrChallenge",
         "CalendarDay",
         "SmsCode",
+        "Room",  # the trading centre's rooms (a lot's booking of one is the lot's)
+        "SsoClient",  # the business systems signing users in through the platform, as IntegratorClient
+        "SsoConsent",  # a user's consent to such a system and its sign-ins there, as Session
+        "SsoGrant",
     }
 )
 
 
 # Audit entries only operators read: a bank's rejected callback names a virtual account whatever its lot; a
-# statistics report made for one supervisor; a participant's rating of the platform and its agency (who rated whom).
-OPERATORS_ONLY = frozenset({"BankCallback", "StatisticsReport", "PlatformRating"})
+# statistics report made for one supervisor; a participant's rating of the platform and its agency (who rated whom);
+# the platform's own fiscal records (its invoices for service fees, the treasury's statements reconciled) and its
+# reconciliations with the provincial platform.
+OPERATORS_ONLY = frozenset(
+    {"BankCallback", "StatisticsReport", "PlatformRating", "Invoice", "TreasuryStatement", "ProvincialExchange"}
+)
 FILES = frozenset({"Document", "Upload"})
 
 
