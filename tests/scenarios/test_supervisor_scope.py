@@ -93,6 +93,17 @@ async def test_a_supervisor_of_another_category_reads_no_registrant_deposit_or_s
 # Query fields that read nothing bound to a lot, each with the reason; every other field is walked below.
 NOT_LOT_BOUND = {
     "me": "the caller itself",
+    "myTasks": "the caller's own next steps",
+    "mySsoConsents": "the caller's own consents to business systems",
+    "myThirdPartyAuthorisations": "the caller organisation's own authorisations of third-party systems",
+    "myAgencyRatingSummary": "the caller agency's own averages, no rater named",
+    "bidReceiptVerify": "answers to whoever holds a signed bid receipt what it attests (never a price)",
+    "hallSchedule": "the public schedule of the trading centre's opening halls (kiosks)",
+    "rooms": "the trading centre's rooms belong to no lot",
+    "ssoClients": "the business systems signing users in belong to no lot (operators)",
+    "thirdPartySystems": "accredited third-party systems belong to no lot",
+    "invoices": "an organisation's invoices for the platform's service fees (the buyer and operators)",
+    "statisticsReport": "a report made for one supervisor organisation, of its categories (statisticsReports walked)",
     "expertMe": "the signed-in expert itself",
     "organisations": "organisations belong to no lot (supervisors review them whatever their category)",
     "organisation": "an organisation belongs to no lot",
@@ -376,8 +387,16 @@ def lot_bound_calls(
                 "evaluationSignatures",
                 "witnessRecords",
                 "witnessRecordToSign",
+                "lotBookings",
+                "treasuryPayments",
+                "myPlatformRating",
             )
         },
+        "provincialMessages": [{}, lot],
+        "dataQualityReport": [{}, lot, {"category": "ENGINEERING_CONSTRUCTION"}],
+        "statisticsReports": [{}],
+        "treasuryMismatches": [{"day": "2026-11-02"}],
+        "platformRatingReport": [year, {**year, "category": "ENGINEERING_CONSTRUCTION"}],
         "evaluationToSign": [{**lot, "kind": "SHEET"}, {**lot, "kind": "REPORT"}],
         **{
             name: [{}]
