@@ -1080,8 +1080,25 @@ def server_log(tmp: Path, lines: int = 30) -> str:
     return "\n".join(tails) or "(no server log)"
 
 
+def _bid_place_sha256() -> str:
+    """The manifest hash of the app's `BidPlace`."""
+    from mobile_contract import gate
+
+    return next(op.sha256 for op in gate.load_operations() if op.name == "BidPlace")
+
+
+# bids sent as the app sends them, by the manifest hash of its BidPlace (`--bid-by-hash` sets it here and, for the
+# client processes, in BENCH_BID_SHA256); None: the text of BID
+BID_SHA256: str | None = os.environ.get("BENCH_BID_SHA256") or None
+
+
 def bid_request(port: int, lot: str, token: str, amount: int) -> bytes:
-    body = json.dumps({"query": BID, "variables": {"input": {"lotId": lot, "amountFen": amount}}}).encode()
+    variables = {"input": {"lotId": lot, "amountFen": amount}}
+    if BID_SHA256 is None:
+        body = json.dumps({"query": BID, "variables": variables}).encode()
+    else:
+        persisted = {"persistedQuery": {"version": 1, "sha256Hash": BID_SHA256}}
+        body = json.dumps({"extensions": persisted, "variables": variables}).encode()
     head = (
         f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -2082,6 +2099,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--allow-fallback", action="store_true", help="run the full scale on SQLite if need be")
     parser.add_argument("--keep-log", action="store_true", help="keep the server log directory")
+    parser.add_argument(
+        "--bid-by-hash",
+        action="store_true",
+        help="send the app's BidPlace by its manifest hash (its lean path, LEAN_PERSISTED) instead of BID's text",
+    )
     parser.add_argument("--watcher", help=argparse.SUPPRESS)
     parser.add_argument("--raw-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bid-client", action="store_true", help=argparse.SUPPRESS)
@@ -2127,6 +2149,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.bid_by_hash:
+        global BID_SHA256
+        BID_SHA256 = os.environ["BENCH_BID_SHA256"] = _bid_place_sha256()  # the bid clients' processes too
     if args.watcher:
         run_loop(watcher_main(json.loads(args.watcher)))
         return 0
