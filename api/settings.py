@@ -135,7 +135,8 @@ class Settings:
     response_cache_seconds: int = 10
     # completed objects (published announcements' cards) reused across requests (schema/fragment_cache.py); 0: off
     fragment_cache_entries: int = 10_000
-    # the mobile contract's queries executed from a plan built once per document (schema/lean.py); False: graphql-core
+    # the mobile contract's queries and its bid executed from a plan built once per document (schema/lean.py);
+    # False: graphql-core
     lean_persisted: bool = True
     ocds_prefix: str = "ocds-xxxxxx"
     # roles granted only to sessions signed in with a certificate and an SMS code (README: Certificates)
