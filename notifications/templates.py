@@ -63,13 +63,6 @@ TEMPLATES: dict[str, Template] = {
         "Good credit record added",
         "A good credit record was added for {name} ({category}): {description}",
     ),
-    "credit.publicised": Template(
-        "不良行为记录已公开",
-        "{name}的不良行为记录“{title}”已公开发布，公示至{until}；{repairable_from}后可申请信用修复。",
-        "Bad-conduct record published",
-        "{name}'s bad-conduct record “{title}” is public until {until}; credit repair may be applied for after "
-        "{repairable_from}.",
-    ),
     "credit.repair_decided.approved": Template(
         "信用修复申请已通过",
         "“{title}”的信用修复申请已通过，该记录已撤下公示。{note}",

@@ -42,7 +42,7 @@ from notifications.rules.complaints import (
     objection_raised,
     report_status_changed,
 )
-from notifications.rules.credit import credit_publicised, credit_repair_decided
+from notifications.rules.credit import credit_repair_decided
 from notifications.rules.experts import committee_complete, expert_drawn, expert_replacement_needed
 from notifications.rules.negotiation import final_offers, message_posted, round_opened, supplier_eliminated
 from notifications.rules.publication import (
@@ -131,7 +131,6 @@ RULES: dict[str, Rule] = {
     "organisation.approved": organisation_reviewed,
     "organisation.rejected": organisation_reviewed,
     "credit.recorded": credit_recorded,
-    "credit.publicised": credit_publicised,
     "credit.repair_decided": credit_repair_decided,
     "punishment.listed": punishment_listed,
 }

@@ -252,11 +252,13 @@ async def test_a_repair_after_the_minimum_period_is_approved_and_withdraws_the_r
     assert again["code"] == "INVALID_TRANSITION", again
     await api.dispatch()
 
-    # and the organisation heard that its record went public and that the repair was approved, in its inbox
+    # and the organisation heard of its record once (at its recording, not again at its publication) and that the
+    # repair was approved, in its inbox
     inbox = "query { myNotifications(first: 50) { edges { node { kind title body } } } }"
     notes = [e["node"] for e in (await api.gql(inbox, token=token))["data"]["myNotifications"]["edges"]]
     titles = [n["title"] for n in notes if n["kind"] == "CREDIT_RECORDED"]
-    assert "不良行为记录已公开" in titles, notes
+    assert titles.count("新增不良信用记录") == 1, notes
+    assert "不良行为记录已公开" not in titles, notes
     assert "信用修复申请已通过" in titles, notes
     assert any("整改到位，准予修复" in n["body"] for n in notes)
 
