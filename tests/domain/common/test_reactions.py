@@ -16,7 +16,7 @@ from domain.common.reactions import Reactions, decode
 from domain.complaints.events import LotSuspensionLifted
 from domain.credit.services import CreditRecorded, PunishmentLifted, PunishmentListed
 from domain.credit_public.repair import RepairDecided
-from domain.publication.events import LotStatusChanged
+from domain.publication.events import AnnouncementPublished, LotDeadlineMoved, LotStatusChanged
 from domain.registration.services import RegistrationWithdrawn
 from domain.results.sequence import AwardWithdrawn
 from domain.wiring import wire
@@ -132,10 +132,12 @@ def test_the_composition_root_wires_every_business_workflow():
         ("auction_results", wired[1][1], "domain.auctions.workflows"),
         ("tendering", LotStatusChanged, "domain.tendering.workflows"),
         ("tendering", wired[3][1], "domain.tendering.workflows"),
+        ("tendering", LotStatusChanged, "domain.tendering.workflows"),  # a terminated lot's sealed bids returned
         ("invitations", LotStatusChanged, "domain.registration.invitations"),
         ("negotiation", LotSuspensionLifted, "domain.negotiation.workflows"),
         ("security", LotStatusChanged, "domain.deposits.workflows"),
         ("security", LotStatusChanged, "domain.guarantees.workflows"),
+        ("security", LotDeadlineMoved, "domain.guarantees.workflows"),
         ("security", RegistrationWithdrawn, "domain.deposits.workflows"),
         ("security", RegistrationWithdrawn, "domain.guarantees.workflows"),
         ("credit_rating", CreditRecorded, "domain.credit.rating"),
@@ -146,6 +148,9 @@ def test_the_composition_root_wires_every_business_workflow():
         ("credit_publicity", PunishmentListed, "domain.credit_public.publicity"),
         ("credit_publicity", PunishmentLifted, "domain.credit_public.publicity"),
         ("credit_publicity", AwardWithdrawn, "domain.credit_public.commitments"),
+        ("provincial_exchange", AnnouncementPublished, "domain.provincial.exchange"),
+        ("venues", LotDeadlineMoved, "domain.venues.workflows"),
+        ("venues", LotStatusChanged, "domain.venues.workflows"),
     ]
     assert (wired[0][1].type, wired[1][1].type, wired[3][1].type) == (
         "auction.phase_changed",
