@@ -29,6 +29,7 @@ from tests.scenarios.test_sealed_bids import submit
 from tests.schema.test_scoring import BIDS, START, SUBMIT
 from tests.support import documents as docs
 from tests.support.bank import Bank
+from tests.support.commitments import commit_over_api
 
 PRICES = [1_250_000_000, 1_199_000_000, 1_230_000_000, 1_260_000_000]
 REPLACED_PRICE = 1_188_000_000  # the second bidder's new bid: the lowest
@@ -42,6 +43,7 @@ async def sealed_bid(api: Any, token: str, lot_id: str, code: str, price: int) -
     """Seals a bid on the 'phone' and submits it: the key that opens it and the receipt's SHA-256."""
     key = new_key()
     files = {"商务标.pdf": f"%PDF-1.7 {price}".encode(), "技术标.pdf": b"%PDF-1.7 tech"}
+    await commit_over_api(api, token, lot_id, "BID")  # an open tender: 信用承诺制 (a replacement signs it again)
     done = await submit(api, token, lot_id, seal(key, code, price, files))
     assert done["__typename"] == "BidSubmitted", done
     return key, str(done["receipt"]["sha256"])
