@@ -468,10 +468,10 @@ TEMPLATES: dict[str, Template] = {
     ),
     "sealed_bid.returned": Template(
         "投标文件已退回",
-        "“{lot}”（{trade_code}）已终止招标，您递交的投标文件未经开启即退回，不再参与开标。",
+        "“{lot}”（{trade_code}）不再开标（流标或终止招标），您递交的投标文件未经开启即退回。",
         "Bid returned",
-        "The tender “{lot}” ({trade_code}) was terminated: your sealed bid is returned unopened and will not be "
-        "opened.",
+        "The tender “{lot}” ({trade_code}) will not be opened (it failed or was terminated): your sealed bid is "
+        "returned unopened.",
     ),
     "invitation.sent": Template(
         "投标邀请书",

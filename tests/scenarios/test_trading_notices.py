@@ -96,5 +96,8 @@ async def test_a_lot_that_fails_at_its_deadline_tells_its_registrants(api, manua
     await chronograph.fire_due()
     await api.dispatch()
 
-    # then every registrant is told the lot failed (流标)
-    assert [(await kinds(api, phone)).count("LOT_ENDED") for phone, _ in bidders] == [1, 1, 1]
+    # then every registrant is told the lot failed (流标), and the two that sealed a bid that it is returned unopened
+    # (实施条例 第四十四条: fewer than three bids are not opened)
+    titles = [[n["title"] for n in await inbox(api, await f.login(api, phone))] for phone, _ in bidders]
+    assert [(await kinds(api, phone)).count("LOT_ENDED") for phone, _ in bidders] == [2, 2, 1]
+    assert [t.count("投标文件已退回") for t in titles] == [1, 1, 0]
