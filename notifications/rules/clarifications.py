@@ -4,6 +4,7 @@ it moved, each bidder whose sealed bid a change flagged, each invitee, the manag
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
@@ -41,8 +42,10 @@ async def clarification_published(event: OutboxEvent) -> list[NewNotification]:
     )
 
 
-async def sealed_bid_flagged(event: OutboxEvent) -> list[NewNotification]:
-    """To the bidder whose bid must be confirmed or replaced: time-critical, an unconfirmed bid is not opened."""
+async def _to_the_bidder(
+    event: OutboxEvent, kind: Kind, time_critical: bool = False, **fields: Any
+) -> list[NewNotification]:
+    """A notice about one sealed bid to its bidder's users, about the bid's lot."""
     lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
     bid = await SealedBid.get_or_none(id=int(event.object_id))
     if lot is None or bid is None:
@@ -50,33 +53,27 @@ async def sealed_bid_flagged(event: OutboxEvent) -> list[NewNotification]:
     return notify(
         event,
         await active_users_of([bid.organisation_id]),
-        Kind.BID_CONFIRMATION_REQUIRED,
+        kind,
         event.type,
         object_type="Lot",
         object_id=str(lot.id),
-        time_critical=True,
+        time_critical=time_critical,
         lot=lot.name,
         trade_code=lot.trade_code,
-        deadline=payload_time(event, "deadline"),
+        **fields,
+    )
+
+
+async def sealed_bid_flagged(event: OutboxEvent) -> list[NewNotification]:
+    """To the bidder whose bid must be confirmed or replaced: time-critical, an unconfirmed bid is not opened."""
+    return await _to_the_bidder(
+        event, Kind.BID_CONFIRMATION_REQUIRED, time_critical=True, deadline=payload_time(event, "deadline")
     )
 
 
 async def sealed_bid_returned(event: OutboxEvent) -> list[NewNotification]:
-    """To the bidder whose sealed bid a termination returned unopened (flagged by a change or standing)."""
-    lot = await Lot.get_or_none(id=int(event.payload["lot_id"]))
-    bid = await SealedBid.get_or_none(id=int(event.object_id))
-    if lot is None or bid is None:
-        return []
-    return notify(
-        event,
-        await active_users_of([bid.organisation_id]),
-        Kind.LOT_ENDED,
-        event.type,
-        object_type="Lot",
-        object_id=str(lot.id),
-        lot=lot.name,
-        trade_code=lot.trade_code,
-    )
+    """To the bidder whose sealed bid went back unopened with its lot (failed or terminated before its opening)."""
+    return await _to_the_bidder(event, Kind.LOT_ENDED)
 
 
 async def invitation_sent(event: OutboxEvent) -> list[NewNotification]:
