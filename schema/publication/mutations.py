@@ -144,6 +144,11 @@ class LotConfigInput:
         description="Competitive negotiation: the project reaches the public-tender threshold (公开招标数额标准), so "
         "its panel has at least five members (财政部令第74号 第七条).",
     )
+    contract_grace_days: int | None = strawberry.field(
+        default=None,
+        description="Days after the contract-overdue flag (30 days from the award, 招标投标法 第四十六条) before the "
+        "platform withdraws the award itself (0 to 60; 0, the default: never by itself, the tenderer does).",
+    )
 
     def overrides(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}

@@ -263,3 +263,29 @@ async def test_a_tender_needs_twenty_days_and_a_bidder_may_not_publish(api, manu
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert refused["data"]["announcementPublish"]["code"] == "CONFIG_OUT_OF_BOUNDS"
     assert (await api.gql(LIST))["data"]["announcements"]["edges"] == []
+
+
+GRACE = """mutation($input: ProjectCreateInput!) { projectCreate(input: $input) { __typename
+  ... on ProjectCreated { project { lots { config { contractGraceDays } } } }
+  ... on Error { code message } ... on FieldError { field } } }"""
+
+
+async def test_a_lot_keeps_its_contract_grace_days_and_refuses_more_than_sixty(api, manual_clock):
+    # given a tenderer
+    operator = await f.operator_token(api)
+    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    deadline = (manual_clock.now() + timedelta(days=25)).isoformat()
+
+    # when it creates a lot whose award the platform withdraws 5 days past the contract-overdue flag, one of 61 days,
+    # and one that says nothing
+    def lot(**grace: int) -> dict[str, Any]:
+        return road_project(manual_clock.now(), config={"bidDeadline": deadline, **grace})
+
+    kept = (await api.gql(GRACE, {"input": lot(contractGraceDays=5)}, token=tenderer))["data"]["projectCreate"]
+    refused = (await api.gql(GRACE, {"input": lot(contractGraceDays=61)}, token=tenderer))["data"]["projectCreate"]
+    default = (await api.gql(GRACE, {"input": lot()}, token=tenderer))["data"]["projectCreate"]
+
+    # then the lot keeps its 5 days, 61 is refused naming the field, and a lot that says nothing never withdraws
+    assert kept["project"]["lots"][0]["config"] == {"contractGraceDays": 5}, kept
+    assert (refused["code"], refused["field"]) == ("CONFIG_OUT_OF_BOUNDS", "contractGraceDays"), refused
+    assert default["project"]["lots"][0]["config"] == {"contractGraceDays": 0}, default
