@@ -26,6 +26,7 @@ from tortoise import Tortoise, connections
 
 from api.app import create_app
 from api.manage import migrate
+from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from api.services import Services, plug_adapters
 from api.settings import Settings
 from domain.accounts import adapters, passwords
@@ -283,10 +284,24 @@ async def _settle() -> None:
         await asyncio.sleep(0.05)
 
 
+async def forget_rate_limits(services: Services) -> None:
+    """Forgets every rate-limit window: the tables restart their ids with each test, so a count kept under
+    `bid:<org id>` by the last test would otherwise limit this test's organisation of the same id."""
+    limiter = services.limiter
+    if isinstance(limiter, MemoryRateLimiter):
+        limiter._windows.clear()
+    elif isinstance(limiter, RedisRateLimiter):
+        client = limiter.space._client
+        keys = [key async for key in client.scan_iter(match=limiter.space.name("rl", "*"))]
+        if keys:
+            await client.delete(*keys)
+
+
 @pytest.fixture
 async def api(server: tuple[str, Services], db: TestDatabase) -> AsyncIterator[Api]:
     base_url, services = server
     services.response_cache.clear()  # like the tables: answers kept for the last test are not this one's
+    await forget_rate_limits(services)  # and counts kept under ids the emptied tables hand out again
     plug_adapters(services)  # another app a test started (traces, health) may have taken the domain's adapters
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         yield Api(base_url=base_url, services=services, http=http)

@@ -43,8 +43,8 @@ async def run_once(
                 return await action(), False
             outcome = await _refusable(action, refused)
         return _outcome(outcome), False
-    if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise InvalidIdempotencyKey()
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidIdempotencyKey()  # printable: no NUL (PostgreSQL stores none), no control character
     caller = actor.key()
     request_hash = digest({"operation": operation, "request": request})
 

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -37,6 +38,14 @@ SCOPES = ("openid", "profile", "organisation", "roles", "offline_access")
 CODE_TTL = timedelta(seconds=60)
 REFRESH_TTL = timedelta(days=30)
 MAX_REDIRECT_URIS = 10
+
+# a client id as register_client makes them: anything else names no client, and is answered so before the database
+# sees it (a NUL, which PostgreSQL cannot store, included)
+CLIENT_ID = re.compile(r"sso_[0-9a-f]{16}")
+
+
+def _client_id_form(client_id: str) -> bool:
+    return CLIENT_ID.fullmatch(client_id) is not None
 
 
 class SystemKind(StrEnum):
@@ -192,6 +201,9 @@ async def update_client(
     )
     allowed = _scopes(scopes) if scopes is not None else None
 
+    if not _client_id_form(client_id):
+        raise errors.SsoClientNotFound()
+
     async def change() -> dict[str, Any]:
         client = await lock(SsoClient.filter(client_id=client_id)).first()
         if client is None:
@@ -227,6 +239,8 @@ async def set_client_active(
 ) -> SsoClient:
     """Enables or disables a client system; disabling revokes every refresh token it holds."""
     _operator(actor)
+    if not _client_id_form(client_id):
+        raise errors.SsoClientNotFound()
 
     async def change() -> dict[str, Any]:
         client = await lock(SsoClient.filter(client_id=client_id)).first()
@@ -269,6 +283,8 @@ async def revoke_consent(actor: Actor, client_id: str, idempotency_key: str | No
     caller stops working."""
     if actor.user_id is None:
         raise PermissionDenied()
+    if not _client_id_form(client_id):
+        raise errors.SsoConsentNotFound()
     user_id = actor.user_id
 
     async def revoke() -> dict[str, Any]:
@@ -330,6 +346,8 @@ async def grant_consent(actor: Actor, client: SsoClient, scopes: list[str]) -> N
 
 
 async def active_client(client_id: str) -> SsoClient | None:
+    if not _client_id_form(client_id):
+        return None
     return await SsoClient.get_or_none(client_id=client_id, is_active=True)
 
 

@@ -130,8 +130,8 @@ async def test_a_failed_action_leaves_the_key_free_and_nothing_written(db):
     assert result["eventId"] == str((await last()).event_id)
 
 
-@pytest.mark.parametrize("key", ["", "k" * 256])
-async def test_keys_must_be_1_to_255_characters(db, key):
+@pytest.mark.parametrize("key", ["", "k" * 256, "bid-\x00-1", "bid\n1", "bid\x7f"])
+async def test_keys_must_be_1_to_255_printable_characters(db, key):
     action = Action()
     with pytest.raises(InvalidIdempotencyKey) as raised:
         await run_once(BIDDER, key, "test.ping", {}, action)
