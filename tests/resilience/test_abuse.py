@@ -30,7 +30,6 @@ from hypothesis import example, given
 
 from api.bulk_seed import seed_announcements
 from api.callbacks import CALLBACKS_PER_MINUTE
-from api.ratelimit import MemoryRateLimiter
 from domain.accounts.models import RefreshToken, SmsCode
 from domain.common import chronograph
 from domain.complaints.models import Report
@@ -38,6 +37,7 @@ from domain.deposits.models import BankCallback
 from domain.publication.models import Announcement
 from mobile_contract.sealed_bid import new_key, seal
 from tests import factories as f
+from tests.conftest import forget_rate_limits
 from tests.mobile_contract.test_operations_run import build_world
 from tests.resilience.abuse_reads import found, reads
 from tests.scenarios.test_deposits import operator_phone, supervisor_phone
@@ -135,23 +135,11 @@ async def run(api: Any, probe: Any) -> int:
     return Target.sent
 
 
-async def reset_rate_limits(services: Any) -> None:
-    """Forgets every rate-limit window, so that what a test used up does not refuse the next test."""
-    limiter = services.limiter
-    if isinstance(limiter, MemoryRateLimiter):
-        limiter._windows.clear()
-        return
-    client = limiter.space._client
-    keys = [key async for key in client.scan_iter(match=limiter.space.name("rl", "*"))]
-    if keys:
-        await client.delete(*keys)
-
-
 @pytest.fixture
 async def limits(api: Any) -> Any:
-    await reset_rate_limits(api.services)
+    await forget_rate_limits(api.services)
     yield
-    await reset_rate_limits(api.services)
+    await forget_rate_limits(api.services)
 
 
 # --- fuzzing ----------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from domain.accounts import adapters, passwords
 from domain.audit.models import AuditEntry
 from domain.common import cpu
 from domain.common.models import OutboxEvent
 from tests import factories as f
+from tests.conftest import forget_rate_limits
 
 ME = "query Me { me { user { name } roles } }"
 
@@ -57,14 +57,8 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], HeldHasher]:
 
 
 async def forget_counts(services: Any) -> None:
-    limiter = services.limiter
-    if isinstance(limiter, MemoryRateLimiter):
-        limiter._windows.clear()
-    elif isinstance(limiter, RedisRateLimiter):
-        client = limiter.space._client
-        keys = [key async for key in client.scan_iter(match=limiter.space.name("rl", "signin-*"))]
-        if keys:
-            await client.delete(*keys)
+    """Forgets the sign-in failure counts (every rate-limit window) before and after a test that counts them."""
+    await forget_rate_limits(services)
 
 
 @pytest.fixture
