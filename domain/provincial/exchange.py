@@ -153,32 +153,39 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
     tenderer = orgs.get(project.tenderer_id)
     winner = orgs.get(award.organisation_id) if award else None
     published = clock.to_shanghai(ann.published_at or clock.now()).isoformat(timespec="seconds")
+    lot_code = lot.trade_code if lot else None
     values: dict[str, Any] = {
         "TENDER_PROJECT_CODE": project.trade_code,
         "TENDER_PROJECT_NAME": project.name,
-        "BID_SECTION_CODE": lot.trade_code if lot else None,
+        "BID_SECTION_CODES": lot_code,
+        "BID_SECTION_CODE": lot_code,
         "BID_SECTION_NAME": lot.name if lot else None,
+        "UNIFIED_DEAL_CODES": lot_code,
+        "UNIFIED_DEAL_CODE": lot_code,
         "TRADE_CATEGORY": project.category,
         "REGION_CODE": project.region_code,
         "TENDERER_NAME": tenderer.name if tenderer else None,
         "TENDERER_CODE": tenderer.credit_code if tenderer else None,
+        "NOTICE_NAME": ann.title,
+        "NOTICE_CONTENT": ann.body_text,
+        "NOTICE_SEND_TIME": published,
+        "NOTICE_NATURE": spec.NOTICE_NATURES["correction" if ann.corrects_id else "first"],
         "BULLETIN_TYPE": spec.BULLETIN_TYPES.get(ann.type, ann.type),
-        "BULLETIN_NAME": ann.title,
-        "BULLETIN_CONTENT": ann.body_text,
-        "BULLETIN_ISSUE_TIME": published,
         "CORRECTS_BULLETIN": message_id("Announcement", ann.corrects_id) if ann.corrects_id else None,
+        "DATA_TIMESTAMP": clock.to_shanghai(clock.now()).isoformat(timespec="seconds"),
     }
     if of in (spec.RESULT, spec.CONTRACT) and award is not None:
         values |= {
             "WIN_BIDDER_NAME": winner.name if winner else None,
             "WIN_BIDDER_CODE": winner.credit_code if winner else None,
-            "BID_AMOUNT": spec.yuan(award.price_fen),
+            "BID_AMOUNT": spec.wan(award.price_fen),
+            "PRICE_UNIT": spec.PRICE_UNIT_WAN,
         }
     if of == spec.CONTRACT and contract is not None:
         values |= {
             "CONTRACT_CODE": contract.contract_no,
-            "CONTRACT_AMOUNT": spec.yuan(contract.amount_fen),
-            "CONTRACT_SIGN_TIME": contract.signed_on.isoformat() if contract.signed_on else None,
+            "CONTRACT_AMOUNT": spec.wan(contract.amount_fen),
+            "CONTRACT_SIGNING_TIME": contract.signed_on.isoformat() if contract.signed_on else None,
         }
     return of, values
 

@@ -57,8 +57,12 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         )
         assert tender["receiptId"] == province.held[tender["messageId"]].receipt_id
         data = province.held[tender["messageId"]].message["data"]
-        assert data["BID_SECTION_CODE"] == project["lots"][0]["tradeCode"]
-        assert (data["BULLETIN_TYPE"], data["PLATFORM_CODE"]) == ("1", province.platform_code)
+        assert data["BID_SECTION_CODES"] == data["UNIFIED_DEAL_CODES"] == project["lots"][0]["tradeCode"]
+        assert (data["BULLETIN_TYPE"], data["NOTICE_NATURE"], data["PLATFORM_CODE"]) == (
+            "1",
+            "1",
+            province.platform_code,
+        )
         # and nobody else reads the exchange
         denied = await api.gql(MESSAGES, {}, token=tenderer, expect_errors=True)
         assert denied["data"] is None
@@ -76,8 +80,11 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         manual_clock.advance(seconds=31)
         await exchange.send_due(api.services.holder)
         assert change["messageId"] in province.held
-        corrects = province.held[change["messageId"]].message["data"]["CORRECTS_BULLETIN"]
-        assert corrects == tender["messageId"]  # the change names the notice it corrects by its message id
+        changed = province.held[change["messageId"]].message["data"]
+        assert (changed["CORRECTS_BULLETIN"], changed["NOTICE_NATURE"]) == (tender["messageId"], "2")
+        assert (
+            changed["CORRECTS_BULLETIN"] == tender["messageId"]
+        )  # the change names the notice it corrects by its message id
         [lost] = await messages(api, operator, status="queued")
         assert lost["attempts"] == 2
         manual_clock.advance(minutes=1, seconds=1)

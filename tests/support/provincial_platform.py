@@ -142,7 +142,7 @@ class ProvincialPlatformStub(LoopbackServed):
             self.held[mid].message = message
             return 200, {"code": "0", "receiptId": self.held[mid].receipt_id, "duplicate": True}
         receipt = "SD" + uuid.uuid4().hex[:18].upper()
-        self.held[mid] = Held(message, receipt, str(data["BULLETIN_ISSUE_TIME"])[:10])
+        self.held[mid] = Held(message, receipt, str(data["NOTICE_SEND_TIME"])[:10])
         self.stored += 1
         if self.drop_answers > 0:
             self.drop_answers -= 1

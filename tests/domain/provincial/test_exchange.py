@@ -47,9 +47,34 @@ def test_the_mapping_names_its_spec_and_each_data_set_its_required_items():
     assert spec.SPEC_VERSION == "V2.0"
     assert "WIN_BIDDER_NAME" not in [i.code for i in spec.items(spec.NOTICE)]
     assert spec.missing(spec.CONTRACT, {"CONTRACT_CODE": "HT-1"})[:2] == ["PLATFORM_CODE", "TENDER_PROJECT_CODE"]
-    assert spec.yuan(95_500_001) == "955000.01"
+    assert "BID_SECTION_CODES" in [i.code for i in spec.items(spec.NOTICE)]
+    assert "BID_SECTION_CODE" in [i.code for i in spec.items(spec.RESULT)]
     assert exchange.backoff(1) == timedelta(seconds=30)
     assert exchange.backoff(20) == exchange.MAX_BACKOFF
+
+
+def test_every_row_states_its_evidence_honestly():
+    # given the table: a corroborated key has two independent implementations, a single one, an own key none
+    for item in spec.ITEMS:
+        assert item.agreeing == {"corroborated": 2, "single": 1, "own": 0}[item.status], item.code
+        assert all(source in (spec.GGZY, spec.SHANXI) for source in item.evidence), item.code
+    assert len({i.code for i in spec.ITEMS}) == len(spec.ITEMS)
+    assert set(spec.BULLETIN_TYPE_STATUS) == set(spec.BULLETIN_TYPES)
+
+
+def test_amounts_go_in_wan_exactly_from_integer_fen():
+    # 1 分 = 0.000001 万元: every fen survives, large and negative amounts too, and comes back the same
+    assert spec.wan(95_500_001) == "95.500001"
+    assert spec.wan(1) == "0.000001"
+    assert spec.wan(0) == "0.000000"
+    assert spec.wan(-150) == "-0.000150"
+    assert spec.wan(None) is None
+    big = 123_456_789_012_345_678  # beyond a float's 53 bits
+    assert spec.wan(big) == "123456789012.345678"
+    for fen in (0, 1, 99, 100, 95_500_001, big, -7):
+        assert spec.fen_of_wan(spec.wan(fen) or "") == fen
+    with pytest.raises(ValueError, match="whole number of fen"):
+        spec.fen_of_wan("0.0000001")
 
 
 async def test_without_an_adapter_the_queue_is_kept_and_nothing_is_sent(db, manual_clock):
@@ -84,10 +109,10 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     result, contract = by_kind["result"], by_kind["contract"]
     assert result["dataType"] == "RESULT"
     assert result["specVersion"] == "V2.0"
-    assert result["data"]["BID_AMOUNT"] == "955000.00"
+    assert (result["data"]["BID_AMOUNT"], result["data"]["PRICE_UNIT"]) == ("95.500000", "1")
     assert result["data"]["WIN_BIDDER_CODE"]
     assert contract["dataType"] == "CONTRACT"
-    assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_AMOUNT"]) == ("HT-2026-007", "955000.00")
+    assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_AMOUNT"]) == ("HT-2026-007", "95.500000")
     assert contract["data"]["BID_SECTION_CODE"] == t.lot.trade_code
 
 
@@ -177,14 +202,14 @@ async def test_reconciliation_sends_again_what_the_province_holds_otherwise(db, 
     await queued()
     await exchange.send_due("w1")
     m = await ProvincialMessage.get(lot_id=t.lot.id)
-    province.held[m.message_id].message["data"]["BULLETIN_NAME"] = "篡改的标题"
+    province.held[m.message_id].message["data"]["NOTICE_NAME"] = "篡改的标题"
     day = clock.to_shanghai(clock.now()).date()
     # when the day is reconciled (the daily job)
     assert await exchange.reconcile_recent(clock.now()) == 1
     # then it is found differing, queued again and sent under the same id, and the province holds PalmTrade's copy
     assert (await ProvincialMessage.get(id=m.id)).status == "queued"
     await exchange.send_due("w1")
-    assert province.held[m.message_id].message["data"]["BULLETIN_NAME"] == "招标公告"
+    assert province.held[m.message_id].message["data"]["NOTICE_NAME"] == "招标公告"
     again = await exchange.reconcile(day)
     assert (again.missing, again.differing, again.unknown) == ([], [], [])
     assert len(province.held) == 1
