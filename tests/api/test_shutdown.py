@@ -224,6 +224,29 @@ async def test_a_worker_on_sigterm_finishes_the_batch_in_hand(db, tmp_path):
     await _delivered_once(events, live)
 
 
+async def test_a_worker_on_sigterm_delivers_what_was_recorded_while_its_dispatcher_waited(db, tmp_path):
+    # given a worker whose dispatcher, finding nothing, waits an hour before it looks again
+    async with _live_messages(db.url) as live:
+        worker = Process("worker", db.url, tmp_path, DISPATCH_INTERVAL="3600", SHUTDOWN_GRACE_SECONDS="15").start()
+        try:
+            await worker.logged("running")
+            await asyncio.sleep(0.5)  # its first look found nothing (or only what start-up recorded)
+            # and events committed meanwhile (a periodic job's, or a server's that has no dispatcher of its own)
+            events = await _pending_events()
+
+            # when it receives SIGTERM, the last worker of the deployment stopping for good
+            worker.send(signal.SIGTERM)
+
+            # then it exits 0, having delivered them before it left: nothing waits for a worker that may never come
+            assert await worker.exit_code(within=20) == 0, worker.logs()
+        finally:
+            worker.stop()
+        assert not await OutboxEvent.filter(event_id__in=events, dispatched_at=None).exists(), worker.logs()
+
+    # once
+    await _delivered_once(events, live)
+
+
 @pytest.mark.skipif(
     not (os.environ.get("DATABASE_URL") or "").startswith("postgres"),
     reason="several workers share an outbox on PostgreSQL; SQLite cannot keep a batch waiting (see above)",
