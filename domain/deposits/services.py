@@ -5,7 +5,9 @@ reference and each refund out of it with a compact JWS. Every callback is record
 accepted or rejected with a code; an accepted one carries `accepted_key` (bank + bank transaction id),
 unique in the database, so one bank transaction is credited at most once even when two deliveries race.
 A payment counts only if it is the full amount due and happened before the lot's bid deadline. Once the
-lot has its result (contract signed, failed or terminated), paid deposits are due back within 5 days;
+lot has its result (contract signed, failed or terminated), paid deposits are due back within 5 days
+(at a tender's award those of bidders that are no ranked candidate already: the candidates stay secured for a
+sequential award until then);
 the chronograph flags those not refunded by then to supervisors. Operators may keep (forfeit) a deposit
 where the rules say so.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -539,14 +542,16 @@ async def on_registration_withdrawn(lot_id: int, organisation_id: int) -> None:
             await _schedule_refund(account, "withdrawn", now)
 
 
-async def refund_all_but(lot_id: int, keep_organisation_id: int | None) -> int:
-    """Schedules the refund of every paid deposit of the lot except the winner's, which stays as
-    security until the contract (an auction's result). Idempotent; returns how many were scheduled."""
+async def refund_all_but(lot_id: int, keep_organisation_id: int | None, *, keep_also: Collection[int] = ()) -> int:
+    """Schedules the refund of every paid deposit of the lot except the winner's and those of `keep_also` (a tender's
+    other ranked candidates, still eligible for a sequential award), which stay as security until the contract, the
+    lot's failure or its cancellation (实施条例 第五十七条). Idempotent; returns how many were scheduled."""
+    kept = {o for o in (keep_organisation_id, *keep_also) if o is not None}
     async with in_transaction():
         now = clock.now()
         query = DepositAccount.filter(lot_id=lot_id, status=DepositStatus.PAID.value)
-        if keep_organisation_id is not None:
-            query = query.exclude(organisation_id=keep_organisation_id)
+        if kept:
+            query = query.exclude(organisation_id__in=sorted(kept))
         accounts = await lock(query)
         for account in accounts:
             await _schedule_refund(account, LotStatus.AWARDED.value, now)

@@ -1,9 +1,10 @@
 """The end of a guarantee's purpose: when the lot has its result (contract, failure, termination) every
-issued guarantee is released (at the award all but the winner's, on a withdrawal the bidder's); one still
+issued guarantee is released (at the award all but the ranked candidates', on a withdrawal the bidder's); one still
 issued at valid_until expires (the chronograph). Each records its event once."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
@@ -36,14 +37,16 @@ async def on_registration_withdrawn(lot_id: int, organisation_id: int) -> None:
     await _release(lot_id, "withdrawn", organisation_id)
 
 
-async def release_all_but(lot_id: int, keep_organisation_id: int | None) -> None:
-    """At the award, every issued guarantee of the lot is released except the winner's, which stays as
-    security until the contract. Idempotent: only guarantees still `issued` move."""
-    await _release(lot_id, LotStatus.AWARDED.value, keep_applicant_id=keep_organisation_id)
+async def release_all_but(lot_id: int, keep_organisation_id: int | None, *, keep_also: Collection[int] = ()) -> None:
+    """At the award, every issued guarantee of the lot is released except the winner's and those of `keep_also` (a
+    tender's other ranked candidates, still eligible for a sequential award), which stay as security until the
+    contract, the lot's failure or its cancellation. Idempotent: only guarantees still `issued` move."""
+    kept = frozenset(o for o in (keep_organisation_id, *keep_also) if o is not None)
+    await _release(lot_id, LotStatus.AWARDED.value, keep_applicant_ids=kept)
 
 
 async def _release(
-    lot_id: int, reason: str, applicant_id: int | None = None, *, keep_applicant_id: int | None = None
+    lot_id: int, reason: str, applicant_id: int | None = None, *, keep_applicant_ids: frozenset[int] = frozenset()
 ) -> None:
     async with in_transaction():
         lot = await Lot.get_or_none(id=lot_id)
@@ -53,8 +56,8 @@ async def _release(
         query = Guarantee.filter(lot_id=lot_id, status=S.ISSUED.value)
         if applicant_id is not None:
             query = query.filter(applicant_id=applicant_id)
-        if keep_applicant_id is not None:
-            query = query.exclude(applicant_id=keep_applicant_id)
+        if keep_applicant_ids:
+            query = query.exclude(applicant_id__in=sorted(keep_applicant_ids))
         for g in await lock(query):
             TABLE.fire(g.status, "release", by=Party.SYSTEM)
             g.status = S.RELEASED.value

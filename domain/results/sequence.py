@@ -281,7 +281,8 @@ async def award_next(
             ),
             actor,
         )
-        # the others' security went at the first award; a withdrawn winner's stays until the lot's result, so that
+        # the non-candidates' security went at the first award, the candidates' (this winner's too) stays until the
+        # contract; a withdrawn winner's stays until the lot's result, so that
         # the tenderer may claim it where 第七十四条 says so (a guarantee claim, a deposit kept by an operator)
         await results.notify_others(actor, made, candidates, winner_name, release=False)
         return {"award_id": made.id}

@@ -5,10 +5,12 @@ agency) publishes them (中标候选人公示) for the lot's candidate_publicity
 ended on server time, and nothing pauses the lot (an objection still unanswered, later a complaint),
 may it award the lot to the first candidate: the result announcement (中标结果公告) names the winner, the
 price and the confirmation number (成交确认书), the winner gets its award notice (中标通知书) and every
-other bidder with a valid bid its result notice, and their deposits and guarantees are let go at once.
+other bidder with a valid bid its result notice; the deposits and guarantees of the bidders that are no ranked
+candidate are let go at once, the other candidates' stay (for a sequential award, sequence.py) until the contract.
 The winner acknowledges the confirmation; the contract must be recorded within 30 days of the award
 (the chronograph flags it to the tenderer and the supervisors when it is not), which publishes the
-contract announcement and lets the winner's security go too (the deposits and guarantees consumers);
+contract announcement and lets the winner's and the candidates' security go too, due back within 5 days (实施条例
+第五十七条; the deposits and guarantees consumers of the lot's status);
 the performance record (履约信息) completes the lot.
 
 Every step runs in one transaction with its announcement and its events, takes an idempotency key
@@ -311,7 +313,7 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
 async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Award:
     """Awards the lot to its first candidate once the publicity has ended on server time and nothing
     pauses it: result announcement, Award with its confirmation number, award and result notices, and
-    the other bidders' deposits and guarantees let go; all in one transaction."""
+    the deposits and guarantees of the bidders that are no ranked candidate let go; all in one transaction."""
     await _managed_lot(actor, lot_id)
 
     async def decide() -> dict[str, Any]:
@@ -375,8 +377,8 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
 async def notify_others(
     actor: Actor, made: Award, candidates: list[Candidate], winner_name: str, *, release: bool = True
 ) -> None:
-    """The result notice to every other bidder with a valid bid; with `release`, their security is let go, the
-    winner's stays until the contract."""
+    """The result notice to every other bidder with a valid bid; with `release`, the security of the bidders that are
+    no ranked candidate is let go, the winner's and the other candidates' stays until the contract."""
     lot_id = made.lot_id
     ranks = {c.organisation_id: c.rank for c in candidates}
     others = await column(
@@ -397,8 +399,11 @@ async def notify_others(
             actor,
         )
     if release:
-        await deposits.refund_all_but(lot_id, made.organisation_id)
-        await guarantee_release.release_all_but(lot_id, made.organisation_id)
+        # 实施条例 第五十五条、第五十七条: the other ranked candidates may still be awarded in turn, so their security
+        # stays, as the winner's, until the contract is signed (or the lot fails or is cancelled)
+        ranked = [c.organisation_id for c in candidates]
+        await deposits.refund_all_but(lot_id, made.organisation_id, keep_also=ranked)
+        await guarantee_release.release_all_but(lot_id, made.organisation_id, keep_also=ranked)
 
 
 @raises(AlreadyConfirmed)

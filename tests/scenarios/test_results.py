@@ -174,10 +174,11 @@ async def test_from_the_publicity_to_the_performance_record(api, manual_clock):
         kinds = [n["kind"] for n in await inbox(api, token)]
         assert kinds.count("RESULT_NOTICE") == 1
         assert "AWARD_NOTICE" not in kinds
-    # and the losers' deposits are due back now, the winner's stays until the contract
-    for token in losers:
-        assert (await my_deposit(api, token))["status"] == "refund_due"
-    assert (await my_deposit(api, winner))["status"] == "paid"
+    # and the deposit of the bidder that is no candidate is due back now; the winner's and the other candidates'
+    # (who may still be awarded in turn) stay until the contract
+    assert (await my_deposit(api, tokens[3]))["status"] == "refund_due"
+    for token in (winner, tokens[0], tokens[2]):
+        assert (await my_deposit(api, token))["status"] == "paid"
 
     # when the winner acknowledges the result confirmation, twice, and a loser tries to
     confirmed = (await api.gql(CONFIRM, {"input": {"lotId": lot_id}}, token=winner))["data"]["resultConfirm"]
@@ -205,15 +206,16 @@ async def test_from_the_publicity_to_the_performance_record(api, manual_clock):
         )
     )["data"]["contractRecord"]
     await api.dispatch()
-    # then the lot is contracted and the winner's deposit is due back within 5 days
+    # then the lot is contracted and the winner's and the other candidates' deposits are due back within 5 days
     assert wrong["code"] == "CONTRACT_AMOUNT_MISMATCH"
     assert wrong["field"] == "amountFen"
     assert recorded["__typename"] == "ContractRecorded", recorded
     assert recorded["result"]["award"]["contractAmountFen"] == 1_188_000_000
     assert await status_of(api, lot_id) == "CONTRACTED"
-    deposit = await my_deposit(api, winner)
-    assert deposit["status"] == "refund_due"
-    assert datetime.fromisoformat(deposit["refundDueAt"]) == manual_clock.now() + timedelta(days=5)
+    for token in (winner, tokens[0], tokens[2]):
+        deposit = await my_deposit(api, token)
+        assert deposit["status"] == "refund_due"
+        assert datetime.fromisoformat(deposit["refundDueAt"]) == manual_clock.now() + timedelta(days=5)
 
     # when the performance is recorded
     manual_clock.advance(timedelta(days=60))

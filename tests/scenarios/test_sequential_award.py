@@ -14,6 +14,7 @@ from tests.scenarios.test_contract_lifecycle import pdf, upload
 from tests.scenarios.test_deposits import AMOUNT, my_deposit, operator_phone, registered
 from tests.scenarios.test_registration import open_lot
 from tests.scenarios.test_results import AWARD, PRICES, PUBLISH, bid, inbox, opened, status_of
+from tests.support import contract_flow
 from tests.support.bank import Bank
 
 WITHDRAW = """mutation($input: AwardWithdrawInput!) { awardWithdraw(input: $input) {
@@ -57,7 +58,14 @@ async def awarded_with_deposits(api: Any, clock: Any) -> dict[str, Any]:
     await api.dispatch()
     # ranks by price: 1_188 (the 2nd bidder), 1_230 (the 3rd), 1_250 (the 1st); the 4th is no candidate
     ranked = [phones[1], phones[2], phones[0]]
-    return {"project": project, "lot": lot, "tenderer_phone": tenderer_phone, "ranked": ranked, "phones": phones}
+    return {
+        "project": project,
+        "lot": lot,
+        "tenderer_phone": tenderer_phone,
+        "ranked": ranked,
+        "phones": phones,
+        "bank": bank,
+    }
 
 
 async def test_the_award_passes_down_the_ranking_and_the_lot_fails_when_none_remains(api, manual_clock, tmp_path):
@@ -163,3 +171,50 @@ async def test_the_award_passes_down_the_ranking_and_the_lot_fails_when_none_rem
     assert [awards[f"{code}-award{n}"]["status"] for n in ("", "-2", "-3")] == ["cancelled"] * 3
     assert awards[f"{code}-award-2"]["value"]["amount"] == 12_300_000
     assert record["compiledRelease"]["tender"]["status"] == "cancelled"
+
+
+async def test_the_next_candidate_is_awarded_while_its_deposit_still_secures_it(api, manual_clock, tmp_path):
+    # given a lot awarded to the first of three candidates, four bidders having paid their deposits
+    t = await awarded_with_deposits(api, manual_clock)
+    lot_id, code = t["lot"]["id"], t["lot"]["tradeCode"]
+    first, second, third = [await f.login(api, phone) for phone in t["ranked"]]
+    outsider = await f.login(api, t["phones"][3])  # its bid was valid but it is no ranked candidate
+
+    # then at the award only the outsider's deposit fell due; the three candidates' still secure their bids
+    assert (await my_deposit(api, outsider))["status"] == "refund_due"
+    for token in (first, second, third):
+        assert (await my_deposit(api, token))["status"] == "paid"
+
+    # when the winner declines and the tenderer awards the next candidate
+    decline = {"lotId": lot_id, "ground": "DECLINED", "detail": "放弃中标"}
+    declined = (await api.gql(WITHDRAW, {"input": decline}, token=first))["data"]["awardWithdraw"]
+    tenderer = await f.login(api, t["tenderer_phone"])
+    nxt = (await api.gql(NEXT, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["awardNext"]
+    await api.dispatch()
+    # then the second candidate is awarded with its deposit still in place, as the third's and the first's
+    assert declined["__typename"] == "AwardWithdrawn", declined
+    assert nxt["result"]["award"]["confirmationNo"] == f"CJ{code}-2", nxt
+    second_deposit = await my_deposit(api, second)
+    assert (second_deposit["status"], second_deposit["securityInPlace"]) == ("paid", True)
+    assert [(await my_deposit(api, token))["status"] for token in (first, third)] == ["paid", "paid"]
+
+    # when the tenderer and the new winner sign the contract
+    parties = await contract_flow.contract_parties(api, manual_clock, t["tenderer_phone"], t["ranked"][1])
+    await contract_flow.signed_contract(api, parties, tmp_path, lot_id, code, 1_230_000_000)
+    await api.dispatch()
+    # then every deposit left is due back within 5 days of the signing (实施条例 第五十七条), the winner's and the
+    # other candidates'
+    for phone in t["ranked"]:
+        deposit = await my_deposit(api, await f.login(api, phone))
+        assert deposit["status"] == "refund_due"
+        assert datetime.fromisoformat(deposit["refundDueAt"]) == manual_clock.now() + timedelta(days=5)
+
+    # when the bank refunds the winner's and the third candidate's deposits with their interest
+    for phone in t["ranked"][1:]:
+        deposit = await my_deposit(api, await f.login(api, phone))
+        refunded = await t["bank"].refund(deposit["reference"], AMOUNT + 1_234)
+        assert refunded.json()["status"] == "accepted", refunded.json()
+    # then both are refunded
+    for phone in t["ranked"][1:]:
+        deposit = await my_deposit(api, await f.login(api, phone))
+        assert (deposit["status"], deposit["paidFen"]) == ("refunded", AMOUNT)

@@ -139,7 +139,9 @@ async def test_a_registered_blocker_pauses_the_award(db, manual_clock):
     assert (await results.award(t.tenderer, t.lot.id)).status == "awarded"
 
 
-async def test_the_award_goes_to_the_first_candidate_with_notices_and_the_others_security_let_go(db, manual_clock):
+async def test_the_award_goes_to_the_first_candidate_with_notices_and_the_non_candidates_security_let_go(
+    db, manual_clock
+):
     # given four bidders, three decrypted, all with deposits and guarantees, candidates publicised
     t, candidates = await evaluated_lot(manual_clock, PRICES, decrypted=3)
     await pay_deposits(t.lot.id)
@@ -168,13 +170,16 @@ async def test_the_award_goes_to_the_first_candidate_with_notices_and_the_others
     # the fourth never decrypted: its bid is invalid and it hears nothing
     assert sorted(e.payload["organisation_id"] for e in others) == sorted([t.bidders[0].org.id, t.bidders[2].org.id])
     assert all(e.audience["orgs"] == [e.payload["organisation_id"]] for e in others)
-    # and every deposit but the winner's is due back, every guarantee but the winner's released
-    accounts = {a.organisation_id: a for a in await DepositAccount.filter(lot_id=t.lot.id)}
-    assert accounts[winner.organisation_id].status == "paid"
-    assert {a.status for o, a in accounts.items() if o != winner.organisation_id} == {"refund_due"}
+    # and the deposit of the one bidder that is no candidate is due back, its guarantee released; the three ranked
+    # candidates' (the winner's and the two that may still be awarded in turn) stay until the contract
+    ranked = {c.organisation_id for c in candidates}
+    assert len(ranked) == 3
+    accounts = {a.organisation_id: a.status for a in await DepositAccount.filter(lot_id=t.lot.id)}
+    assert accounts == {o: "paid" if o in ranked else "refund_due" for o in accounts}
+    assert list(accounts.values()).count("refund_due") == 1
     kept = {g.applicant_id: g.status for g in await Guarantee.filter(lot_id=t.lot.id)}
-    assert kept[winner.organisation_id] == "issued"
-    assert {s for o, s in kept.items() if o != winner.organisation_id} == {"released"}
+    assert kept == {o: "issued" if o in ranked else "released" for o in kept}
+    assert list(kept.values()).count("released") == 1
     # and a second award is refused
     with pytest.raises(InvalidTransition):
         await results.award(t.tenderer, t.lot.id, "award-2")
@@ -224,13 +229,16 @@ async def test_the_contract_is_checked_recorded_and_lets_the_winners_security_go
     assert made.next_check_at is None
     assert await lot_status(t.lot.id) == "contracted"
     assert await Announcement.exists(lot_id=t.lot.id, type="contract", status="published")
-    # and once the lot's change is dispatched the winner's deposit is due back in 5 days, its guarantee released
+    # and once the lot's change is dispatched the winner's deposit and the other candidates' are due back in 5 days
+    # (实施条例 第五十七条), their guarantees released
     await Dispatcher([wire().reactions]).drain()
     deposit = await DepositAccount.get(lot_id=t.lot.id, organisation_id=made.organisation_id)
     assert deposit.status == "refund_due"
     assert deposit.refund_due_at == clock.now() + timedelta(days=5)
+    assert {a.status for a in await DepositAccount.filter(lot_id=t.lot.id)} == {"refund_due"}
     guarantee = await Guarantee.get(lot_id=t.lot.id, applicant_id=made.organisation_id)
     assert guarantee.status == "released"
+    assert {g.status for g in await Guarantee.filter(lot_id=t.lot.id)} == {"released"}
     # and the contract is recorded once
     with pytest.raises(InvalidTransition):
         await results.record_contract(t.tenderer, t.lot.id, "HT-2026-002", made.price_fen, signed)
