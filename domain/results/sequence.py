@@ -202,6 +202,7 @@ async def withdraw_overdue(made: Award, now: datetime) -> None:
         "grace_days": grace,
         "lot_status": lot.status,
         "open": made.contract_recorded_at is None,
+        "half_signed": await results.half_signed_contract(made),
     }
     status = TABLE.fire(made.status, "withdraw_overdue", by=SYSTEM, **facts)
     text = (

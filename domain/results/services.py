@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
+
 from domain.access import scope
 from domain.accounts.models import Organisation
 from domain.common import clock, events
@@ -636,15 +638,28 @@ async def record_performance(
 # ---------------------------------------------------------------- the contract deadline
 
 
+async def half_signed_contract(made: Award) -> bool:
+    """Whether the award's winner has a contract on the lot that one party signed and the other not yet."""
+    return await Contract.filter(
+        Q(buyer_signed_at__isnull=False) | Q(supplier_signed_at__isnull=False),
+        lot_id=made.lot_id,
+        organisation_id=made.organisation_id,
+        signed_on__isnull=True,
+    ).exists()
+
+
 async def flag_contract_overdue(made: Award, now: datetime) -> None:
     """Chronograph transition: no contract recorded by contract_due_at is flagged once, to the tenderer
     and the supervisors of the lot's category; where the lot set a grace (contract_grace_days), an award still
-    without a contract that long after the flag is withdrawn by the system (sequence.withdraw_overdue)."""
+    without a contract that long after the flag is withdrawn by the system (sequence.withdraw_overdue), unless one
+    party has signed the contract already: the system then leaves it alone (the other signature records the contract;
+    the tenderer may still withdraw the flagged award itself)."""
     current = await lock(Award.filter(id=made.id)).get()
     due: datetime | None = None
     if current.contract_recorded_at is None:
         lot = await Lot.get(id=current.lot_id)
         grace = int(lot.config.get("contract_grace_days") or 0)
+        half_signed = await half_signed_contract(current)
         facts = {
             "now": now,
             "contract_due_at": current.contract_due_at,
@@ -653,6 +668,7 @@ async def flag_contract_overdue(made: Award, now: datetime) -> None:
             "grace_days": grace,
             "lot_status": lot.status,
             "open": True,
+            "half_signed": half_signed,
         }
         step = TABLE.due(current.status, **facts)
         if step is not None and step.name == "withdraw_overdue":

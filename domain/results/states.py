@@ -148,6 +148,11 @@ def grace_over(facts: Facts) -> DomainError | None:
     return None
 
 
+@guard("no party has signed the winner's contract yet (a half-signed contract waits for its other signature)")
+def unsigned(facts: Facts) -> DomainError | None:
+    return DomainError() if facts["half_signed"] else None
+
+
 # ---------------------------------------------------------------- sequential award
 
 
@@ -340,9 +345,9 @@ TABLE: Lifecycle[AwardStatus] = Lifecycle(
             A.WITHDRAWN,
             by={SYSTEM},
             timed=True,
-            guards=[fact_in("lot_status", {LotStatus.AWARDED}), still_open, grace_over],
+            guards=[fact_in("lot_status", {LotStatus.AWARDED}), still_open, grace_over, unsigned],
             note="contract_grace_days after the overdue flag with no contract signed: withdrawn on the ground "
-            "contract_not_signed, audited and notified",
+            "contract_not_signed, audited and notified; not while one party has signed the contract (it waits)",
         ),
         move(
             "flag_contract_overdue_confirmed",

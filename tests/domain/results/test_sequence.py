@@ -13,12 +13,13 @@ from domain.common.errors import NotFound
 from domain.common.models import OutboxEvent
 from domain.complaints.models import Complaint
 from domain.credit import services as credit
-from domain.results import sequence
+from domain.results import contracts, sequence
 from domain.results import services as results
 from domain.results.errors import WithdrawalUnfounded
-from domain.results.models import Award, AwardWithdrawal
+from domain.results.models import Award, AwardWithdrawal, Contract
 from domain.results.states import AwardStatus
 from tests.domain.factories import OPERATOR, organisation
+from tests.domain.results.test_contracts import contract_file
 from tests.support.results import evaluated_lot
 from tests.support.tendering import person
 
@@ -123,3 +124,25 @@ async def test_past_the_lots_grace_after_the_overdue_flag_the_system_withdraws_t
     nxt = await sequence.award_next(t.tenderer, t.lot.id)
     assert nxt.organisation_id == candidates[1].organisation_id
     assert nxt.contract_due_at == clock.now() + timedelta(days=30)
+
+
+async def test_past_the_grace_an_award_whose_contract_one_party_signed_is_not_withdrawn(db, manual_clock):
+    # given a lot awarded with a grace of 5 days, whose contract the tenderer drafted and the winner signed
+    t, _ = await evaluated_lot(manual_clock, PRICES, config={"contract_grace_days": 5})
+    await results.publish_candidates(t.tenderer, t.lot.id)
+    manual_clock.advance(days=3, seconds=1)
+    made = await results.award(t.tenderer, t.lot.id)
+    doc = await contract_file(t.lot.id, "合同.pdf")
+    drafted = await contracts.draft(t.tenderer, t.lot.id, "HT-9", made.price_fen, [doc.id])
+    await Contract.filter(id=drafted.id).update(supplier_signed_at=clock.now())  # as contracts.sign leaves it
+    # when 30 days pass without the tenderer's signature, then the grace, the chronograph running each time
+    manual_clock.advance(days=30, seconds=1)
+    await chronograph.fire_due()
+    manual_clock.advance(days=5, seconds=1)
+    await chronograph.fire_due()
+    await chronograph.fire_due()
+    # then the award is flagged but stands: no withdrawal, and the chronograph leaves it alone
+    waiting = await Award.get(id=made.id)
+    assert (waiting.status, waiting.contract_overdue_at is not None) == (AwardStatus.AWARDED.value, True)
+    assert not await AwardWithdrawal.exists(lot_id=t.lot.id)
+    assert waiting.next_check_at is None

@@ -130,13 +130,15 @@ def test_the_chronograph_withdraws_a_flagged_award_only_after_the_lots_grace() -
         "contract_overdue_at": NOW - timedelta(days=5),
         "lot_status": "awarded",
         "open": True,
+        "half_signed": False,
     }
     # when / then: no grace set, a grace not over, a grace over
     assert TABLE.due("awarded", **flagged, grace_days=0) is None
     assert TABLE.due("awarded", **flagged, grace_days=6) is None
     assert TABLE.due("confirmed", **flagged, grace_days=5) is TABLE["withdraw_overdue"]
     assert TABLE.fire("awarded", "withdraw_overdue", by=SYSTEM, **flagged, grace_days=5) is AwardStatus.WITHDRAWN
-    # and never once the contract is recorded, nor by a person
+    # and never once the contract is recorded, nor while one party has signed it, nor by a person
     assert TABLE.due("contracted", **flagged, grace_days=5) is None
+    assert TABLE.due("awarded", **flagged | {"half_signed": True}, grace_days=5) is None
     with pytest.raises(PermissionDenied):
         TABLE.fire("awarded", "withdraw_overdue", by="tenderer", **flagged, grace_days=5)
