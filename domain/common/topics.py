@@ -1,8 +1,8 @@
 """Topics of the live bus: a process receives only the topics its subscribers name (issue 21).
 
 A message's topic follows from its type and payload: a lot's auction feed (bids and phase changes) is
-`auction:<lot id>`, the outbid notices of a lot `outbid:<lot id>`, a user's live notices `user:<user id>`;
-every other message is on the general
+`auction:<lot id>`, a lot's listing (offers counted, the period's end) `listing:<lot id>`, the outbid notices of
+a lot `outbid:<lot id>`, a user's live notices `user:<user id>`; every other message is on the general
 topic. A subscriber names its topics, `ANY` for every message; it never names a message's type here, so
 a type that gets a topic of its own must have its subscribers name it (schema/auctions/fanout.py for the
 auction feed). The Redis broker keeps one channel per topic (notifications/broker.py), so a process with
@@ -19,13 +19,26 @@ ANY: Final = "*"  # every message, whatever its topic
 
 BID_PLACED: Final = "auction.bid_placed"
 PHASE_CHANGED: Final = "auction.phase_changed"
+LISTING_OFFER: Final = "listing.offer_placed"
+LISTING_ENDED: Final = "listing.ended"
 # type -> the topic family; the message's payload names the lot
-BY_LOT: Final = {BID_PLACED: "auction", PHASE_CHANGED: "auction", "auction.outbid": "outbid"}
+BY_LOT: Final = {
+    BID_PLACED: "auction",
+    PHASE_CHANGED: "auction",
+    "auction.outbid": "outbid",
+    LISTING_OFFER: "listing",
+    LISTING_ENDED: "listing",
+}
 
 
 def auction(lot_pk: int) -> str:
     """The topic of a lot's bids and phase changes."""
     return f"auction:{lot_pk}"
+
+
+def listing(lot_pk: int) -> str:
+    """The topic of a lot's listing (挂牌): each offer counted and the period's end (schema/auctions/listing.py)."""
+    return f"listing:{lot_pk}"
 
 
 def user(user_id: int) -> str:

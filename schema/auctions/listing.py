@@ -1,7 +1,12 @@
-"""Listing (挂牌): its state, configuring it, offers, and the caller's bidder number. Decode, call one service, map."""
+"""Listing (挂牌): its state, configuring it, offers, the caller's bidder number, and its live topic. Decode, call one
+service, map."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated, TypeAlias
+from enum import StrEnum
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -9,7 +14,7 @@ from strawberry.types import Info
 from domain.auctions import listing as listings
 from domain.auctions import models
 from domain.auctions.states import ListingStatus as _ListingStatus
-from domain.common import clock
+from domain.common import clock, topics
 from domain.common.errors import DomainError
 from schema import fields
 from schema.describe import describe_values
@@ -253,3 +258,129 @@ class ListingQueries:
             return await listings.my_bidder_no(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
+
+
+# ---------------------------------------------------------------- the live topic
+
+
+class ListingUpdateKind(StrEnum):
+    SNAPSHOT = "snapshot"
+    OFFER = "offer"
+    ENDED = "ended"
+
+
+strawberry.enum(ListingUpdateKind, name="ListingUpdateKind", description="What a listing update reports.")
+describe_values(
+    ListingUpdateKind,
+    {
+        "SNAPSHOT": "The listing as it stands when the subscription starts.",
+        "OFFER": "An offer was accepted: the count (seq) and the listed price moved; who offered is never sent.",
+        "ENDED": "The listing period closed: sold, failed, or turned into an auction (auctionId: watch "
+        "auctionUpdates of the same lot from now on). The last update of the subscription.",
+    },
+)
+
+
+@strawberry.type(
+    description="A listing (挂牌) as it moves, for anyone watching it: offers counted and the listed price, never "
+    "who offered; the reserve only once the listing ended."
+)
+class ListingUpdate:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the listing lot.")
+    kind: ListingUpdateKind = strawberry.field(description="Snapshot, offer or ended.")
+    status: ListingStatus = strawberry.field(description="The listing's status after this update.")
+    seq: int = strawberry.field(description="Offers accepted so far (each offer counts one, with no gaps).")
+    current_price_fen: Fen | None = strawberry.field(
+        description="The listed price after this update (the highest accepted offer), in fen; null before the first "
+        "offer."
+    )
+    min_next_offer_fen: Fen = strawberry.field(description="The lowest offer accepted next, in fen.")
+    ends_at: datetime = strawberry.field(description="When the listing period ends.")
+    reserve_price_fen: Fen | None = strawberry.field(description="底价: null until the listing ended.")
+    auction_id: strawberry.ID | None = strawberry.field(
+        description="挂牌转竞价: global id of the auction the listing turned into (its bidders are the offerers); "
+        "the client switches to auctionUpdates of the same lot. Null otherwise."
+    )
+    auction_starts_at: datetime | None = strawberry.field(
+        description="When the auction the listing turned into starts; null otherwise."
+    )
+    server_time: datetime = strawberry.field(description="Server time of the update: align countdowns to it.")
+
+    @classmethod
+    async def of(cls, kind: ListingUpdateKind, lot_global_id: str, m: models.Listing) -> "ListingUpdate":
+        auction = await models.Auction.get_or_none(id=m.auction_id) if m.auction_id else None
+        return cls(
+            lot_id=strawberry.ID(lot_global_id),
+            kind=kind,
+            status=ListingStatus(m.status),
+            seq=m.seq,
+            current_price_fen=optional_fen(m.current_price_fen),
+            min_next_offer_fen=Fen(listings.next_offer_fen(m)),
+            ends_at=m.ends_at,
+            reserve_price_fen=optional_fen(listings.reserve_shown(m)),
+            auction_id=strawberry.ID(to_global_id("Auction", auction.id)) if auction else None,
+            auction_starts_at=auction.starts_at if auction else None,
+            server_time=clock.now(),
+        )
+
+    @classmethod
+    def offer(cls, last: "ListingUpdate", m: models.Listing, payload: dict[str, Any]) -> "ListingUpdate":
+        price = int(payload["price_fen"])
+        return cls(
+            lot_id=last.lot_id,
+            kind=ListingUpdateKind.OFFER,
+            status=ListingStatus.OPEN,
+            seq=int(payload["seq"]),
+            current_price_fen=Fen(price),
+            min_next_offer_fen=Fen(price + m.increment_fen),
+            ends_at=last.ends_at,
+            reserve_price_fen=None,
+            auction_id=None,
+            auction_starts_at=None,
+            server_time=clock.now(),
+        )
+
+
+LIVE_TYPES = frozenset({topics.LISTING_OFFER, topics.LISTING_ENDED})
+
+
+@strawberry.type
+class ListingSubscriptions:
+    @fields.subscription(
+        description="A listing (挂牌) live, public as the listing query: a snapshot, then each offer counted (the "
+        "count and the listed price, never who offered), then the end of the period, with the auction's id when it "
+        "turned into one (挂牌转竞价). Nothing for a lot without a listing."
+    )
+    async def listing_updates(
+        self,
+        info: Info,
+        lot_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the listing lot to watch.")],
+    ) -> AsyncGenerator[ListingUpdate, None]:
+        pk = int_id(lot_id, "Lot", "lotId")
+        # listening before the snapshot is read: an offer committed after it cannot pass the watcher by
+        stream = await info.context.bus.open(
+            lambda m: m.get("type") in LIVE_TYPES and m.get("payload", {}).get("lot_id") == pk,
+            topics=(topics.listing(pk),),
+        )
+        try:
+            m = await models.Listing.get_or_none(lot_id=pk)
+            if m is None:
+                return
+            last = await ListingUpdate.of(ListingUpdateKind.SNAPSHOT, lot_id, m)
+            yield last
+            if ListingStatus(m.status) in listings.ENDED:
+                return
+            async for message in stream:
+                payload = message.get("payload", {})
+                if message.get("type") == topics.LISTING_OFFER:
+                    if int(payload.get("seq", 0)) <= last.seq:
+                        continue  # already counted (the snapshot, or a repeat of at-least-once delivery)
+                    last = ListingUpdate.offer(last, m, payload)
+                    yield last
+                    continue
+                ended = await models.Listing.get(lot_id=pk)
+                yield await ListingUpdate.of(ListingUpdateKind.ENDED, lot_id, ended)
+                return
+        finally:
+            with contextlib.suppress(asyncio.CancelledError):
+                await stream.aclose()

@@ -10,6 +10,7 @@ from domain.auctions import services as auctions
 from domain.common.errors import DomainError
 from schema import fields
 from schema.auctions import fanout
+from schema.auctions.listing import ListingSubscriptions
 from schema.auctions.types import AuctionUpdate
 from schema.relay import int_id
 
@@ -21,7 +22,7 @@ LATEST_ONLY = (
 
 
 @strawberry.type
-class AuctionSubscriptions:
+class AuctionSubscriptions(ListingSubscriptions):
     @fields.subscription(
         description=(
             "A snapshot, then every bid (in sequence, none missing) and phase change of the lot auction; "
