@@ -53,6 +53,7 @@ from domain.documents import holds as document_holds
 from domain.documents import references as document_references
 from domain.evaluation import draw as expert_draw
 from domain.evaluation import notices as expert_notices
+from domain.evaluation import signing as evaluation_signing
 from domain.evaluation import witnesses
 from domain.evaluation.models import ExpertNotice
 from domain.experts import service as expert_pool
@@ -74,6 +75,7 @@ from domain.registration import security as registration_security
 from domain.registration.services import RegistrationWithdrawn
 from domain.results import cancellation as cancellations
 from domain.results import files as result_files
+from domain.results import finality as result_finality
 from domain.results import sequence as award_sequence
 from domain.results import services as results
 from domain.results.models import Award, Cancellation
@@ -131,6 +133,8 @@ def _award_blockers() -> None:
     opening.plug_attendee(witnesses.assigned)  # 见证: assigned witnesses watch the opening
     cancellations.register_unanswered(objections.cancellation_objection_waits)
     award_sequence.plug_upheld(complaints.upheld_on)
+    # candidates are publicised and a lot awarded only once every member signed the evaluation report (签章完毕)
+    result_finality.plug(evaluation_signing.report_pending)
     result_files.plug(document_references.current_clean)
     negotiation_files.plug(document_references.held_by)  # a round's document names files on its thread
     # a sold auction, reverse auction or listing awards its winner, whose contract follows as a tender's

@@ -601,6 +601,30 @@ async def status(evaluation: Evaluation) -> Status:
     )
 
 
+# the lot setting (domain/publication/procedures FLAG_SETTINGS): the result waits for the report signed by all
+SIGNATURES_REQUIRED = "evaluation_signatures_required"
+
+
+async def report_pending(lot: Lot) -> bool:
+    """Whether the lot's result must still wait for its evaluation report: the lot requires the report signed
+    (evaluation_signatures_required, on by default for tenders) and not every member of the committee has signed the
+    report as it now stands (招标投标法实施条例 第五十三条: the committee members sign the report). A lot without a
+    committee's evaluation (a negotiation panel's report) or configured before the setting waits for nothing here."""
+    if not lot.config.get(SIGNATURES_REQUIRED):
+        return False
+    evaluation = await Evaluation.get_or_none(lot_id=lot.id)
+    if evaluation is None:
+        return False
+    if evaluation.report_sha256 is None:
+        return True
+    current = sha256_text(encode(report_content(lot.trade_code, evaluation.report_sha256)))
+    signed = await EvaluationSignature.filter(
+        evaluation_id=evaluation.id, kind=SignKind.REPORT.value, content_sha256=current, superseded_at=None
+    ).values_list("expert_id", flat=True)
+    members = {int(m) for m in evaluation.committee}
+    return not members or not members <= {int(str(e)) for e in signed}
+
+
 def as_evidence(row: EvaluationSignature) -> dict[str, Any]:
     """A member's signature as the evidence package carries it: enough to verify it offline."""
     return {

@@ -212,9 +212,13 @@ TIME_SETTINGS = ("registration_opens_at", "registration_closes_at", "bid_deadlin
 # tender_threshold_reached: a negotiated lot at the public-tender threshold (公开招标数额标准), whose panel needs five
 # credit_commitment_required: registrations and sealed bids need the signed credit commitment (信用承诺制,
 # domain/registration/commitments); on by default for public tenders
+# evaluation_signatures_required: the candidates wait for the evaluation report signed by every member of the
+# committee (签章完毕, 招标投标法实施条例 第五十三条; domain/evaluation/signing.report_pending); on by default for
+# tenders configured since it exists (a lot configured before has no key and waits for nothing)
 FLAG_SETTINGS = (
     "credit_commitment_required",
     "deposit_required",
+    "evaluation_signatures_required",
     "registrants_secret",
     "require_signed_bids",
     "require_two_factor_for_bids",
@@ -384,6 +388,7 @@ def configure(
     config["deposit_required"] = procedure in TENDERING or procedure in SALES
     config["registrants_secret"] = procedure in SEALED  # sealed offers: list secret until opening
     config["credit_commitment_required"] = procedure is Procedure.OPEN_TENDER
+    config["evaluation_signatures_required"] = procedure in TENDERING
     if procedure in TENDERING:
         config["evaluation_method"] = EvaluationMethod.COMPREHENSIVE.value
     for name, value in overrides.items():

@@ -51,6 +51,7 @@ from domain.results.errors import CandidatesMissing as CandidatesMissing
 from domain.results.errors import ContractAmountMismatch as ContractAmountMismatch
 from domain.results.errors import LotPaused as LotPaused
 from domain.results.errors import PublicityNotOver as PublicityNotOver
+from domain.results.finality import EvaluationReportNotFinal, ensure_report_final
 from domain.results.models import Award, Candidate, Contract
 from domain.results.states import CONTRACT, PUBLICITY, TABLE, ContractStatus
 from domain.results.states import CONTRACT_DAYS as CONTRACT_DAYS
@@ -255,7 +256,7 @@ def _today() -> date:
 # ---------------------------------------------------------------- candidate publicity
 
 
-@raises(CandidatesMissing)
+@raises(CandidatesMissing, EvaluationReportNotFinal)
 @use_case("result.publish_candidates", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Announcement:
     """Publishes the candidate publicity (中标候选人公示) of an evaluated lot, once: rank, bidder, price and
@@ -270,6 +271,7 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
         PUBLICITY.fire(locked.status, "publish_candidates", by=actor, candidates=1)  # no query on a lot not evaluating
         candidates = await _candidates(lot_id)
         PUBLICITY.fire(locked.status, "publish_candidates", by=actor, candidates=len(candidates))
+        await ensure_report_final(locked)  # 实施条例 第五十三条: the report signed by every member first
         names = await _names([c.organisation_id for c in candidates])
         now = clock.now()
         # 招标投标法实施条例 第五十四条: candidates publicised for at least 3 days (the lot's setting, bounded)
@@ -310,7 +312,7 @@ async def publish_candidates(actor: Actor, lot_id: int, idempotency_key: str | N
 # ---------------------------------------------------------------- the award
 
 
-@raises(PublicityNotOver, LotPaused, CandidatesMissing)
+@raises(PublicityNotOver, LotPaused, CandidatesMissing, EvaluationReportNotFinal)
 @use_case("result.award", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Award:
     """Awards the lot to its first candidate once the publicity has ended on server time and nothing
@@ -328,6 +330,7 @@ async def award(actor: Actor, lot_id: int, idempotency_key: str | None = None) -
         pause = await pause_of(lot_id)
         candidates = await _candidates(lot_id)
         awarded = TABLE.fire(None, "award", by=actor, **facts, pause=pause, candidates=len(candidates))
+        await ensure_report_final(lot)
         # 第五十五条: the tenderer awards the candidate ranked first
         winner = candidates[0]
         project = await Project.get(id=lot.project_id)

@@ -138,6 +138,11 @@ class LotConfigInput:
         description="Registrations and sealed bids need the signed credit commitment (信用承诺书, creditCommitmentSign "
         "at each stage); on by default for open tenders.",
     )
+    evaluation_signatures_required: bool | None = strawberry.field(
+        default=None,
+        description="Candidates may be publicised (and the lot awarded) only once every member of the committee has "
+        "signed the evaluation report (签章完毕); on by default for open and invited tenders.",
+    )
 
     tender_threshold_reached: bool | None = strawberry.field(
         default=None,

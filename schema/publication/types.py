@@ -218,6 +218,11 @@ class LotConfig:
         default=False,
         description="Registrations and sealed bids need the signed credit commitment (信用承诺书) for the lot.",
     )
+    evaluation_signatures_required: bool = strawberry.field(
+        default=False,
+        description="Candidates are publicised (and the lot awarded) only once every member of the committee has "
+        "signed the evaluation report; false for lots configured before the setting existed.",
+    )
     contract_grace_days: int = strawberry.field(
         default=0,
         description="Days after the contract-overdue flag before the platform withdraws the award itself; 0: never "
@@ -257,6 +262,7 @@ class LotConfig:
             require_signed_bids=bool(c.get("require_signed_bids", False)),
             require_two_factor_for_bids=bool(c.get("require_two_factor_for_bids", False)),
             credit_commitment_required=bool(c.get("credit_commitment_required", False)),
+            evaluation_signatures_required=bool(c.get("evaluation_signatures_required", False)),
             contract_grace_days=int(c.get("contract_grace_days", 0)),
             commercial_weight=evaluation.commercial_weight if evaluation else None,
             negotiation_rounds_min=c.get("negotiation_rounds_min"),

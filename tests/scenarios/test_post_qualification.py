@@ -20,6 +20,7 @@ from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_proje
 from tests.scenarios.test_results import AWARD, PUBLISH, inbox, status_of
 from tests.scenarios.test_sealed_bids import registered_bidder, submit
 from tests.schema.test_scoring import BIDS, START, SUBMIT
+from tests.support.evaluation_signing import sign_report
 
 PRICES = [1_250_000_000, 1_199_000_000, 1_230_000_000]  # the second, the cheapest, lacks the licence
 LICENCE = "具有市政公用工程施工总承包二级及以上资质，且在有效期内"
@@ -241,7 +242,8 @@ async def test_a_bid_failing_a_mandatory_criterion_by_majority_is_rejected_and_t
     finished = await judge(api, experts[0], lot_id, judgements(review))
     assert (finished["__typename"], finished["code"]) == ("EvaluationFinished", "EVALUATION_FINISHED")
 
-    # when the tenderer publishes the candidates and awards after the publicity
+    # when the committee has signed the report, the tenderer publishes the candidates and awards after the publicity
+    await sign_report(api, operator, lot_id, experts)
     published = (await api.gql(PUBLISH, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["candidatesPublish"]
     manual_clock.advance(timedelta(days=3, seconds=1))
     tenderer = await f.login(api, tenderer_at)

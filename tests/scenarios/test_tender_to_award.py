@@ -30,6 +30,7 @@ from tests.schema.test_scoring import BIDS, START, SUBMIT
 from tests.support import documents as docs
 from tests.support.bank import Bank
 from tests.support.commitments import commit_over_api
+from tests.support.evaluation_signing import certify, sign_as
 
 PRICES = [1_250_000_000, 1_199_000_000, 1_230_000_000, 1_260_000_000]
 REPLACED_PRICE = 1_188_000_000  # the second bidder's new bid: the lowest
@@ -188,10 +189,8 @@ async def test_a_tender_from_its_announcement_to_the_award(api, manual_clock):
     # when the operator starts the evaluation and each member signs in by SMS and hands in a sheet
     started = (await api.gql(START, {"input": {"lotId": lot_id}}, token=operator))["data"]["evaluationStart"]
     assert started["__typename"] == "EvaluationStarted", started
-    sheets = [
-        await score_sheet(api, await f.expert_token(api, expert), lot_id, member)
-        for member, expert in enumerate(committee)
-    ]
+    members = [await f.expert_token(api, expert) for expert in committee]
+    sheets = [await score_sheet(api, who, lot_id, member) for member, who in enumerate(members)]
 
     # then the last sheet makes the report; rank 1 is the best total by the weights, not the lowest price
     assert started["evaluation"]["method"] == "COMPREHENSIVE"
@@ -209,8 +208,23 @@ async def test_a_tender_from_its_announcement_to_the_award(api, manual_clock):
     winner = prices.index(winner_price)
     losers = [n for n in range(3) if n != winner]
 
-    # when the tenderer publishes the candidates and tries to award before the publicity ends
+    # when the tenderer publishes the candidates before the committee signed the report, and again when all but one
+    # member signed it (a tender waits for the report signed by every member: 实施条例 第五十三条)
     tenderer = await f.login(api, tenderer_at)
+    leaves = await certify(api, operator, members)
+    unsigned = (await api.gql(PUBLISH, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["candidatesPublish"]
+    signed = [await sign_as(api, who, leaf, lot_id) for who, leaf in zip(members[:-1], leaves[:-1], strict=True)]
+    almost = (await api.gql(PUBLISH, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["candidatesPublish"]
+    # then both are refused and the lot stays in evaluation
+    assert (unsigned["__typename"], unsigned["code"]) == ("EvaluationReportNotFinal", "EVALUATION_REPORT_NOT_FINAL")
+    assert [s["reportFinal"] for s in signed] == [False] * (len(members) - 1), signed
+    assert almost["code"] == "EVALUATION_REPORT_NOT_FINAL"
+    assert await status_of(api, lot_id) == "EVALUATING"
+    # when the last member signs the report
+    last = await sign_as(api, members[-1], leaves[-1], lot_id)
+    assert (last["__typename"], last["reportFinal"]) == ("EvaluationSigned", True), last
+
+    # when the tenderer publishes the candidates and tries to award before the publicity ends
     published = (await api.gql(PUBLISH, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["candidatesPublish"]
     early = (await api.gql(AWARD, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["resultAward"]
     await api.dispatch()
