@@ -136,9 +136,17 @@ NOT_LOT_BOUND = frozenset(
 # Audit entries only operators read: a bank's rejected callback names a virtual account whatever its lot; a
 # statistics report made for one supervisor; a participant's rating of the platform and its agency (who rated whom);
 # the platform's own fiscal records (its invoices for service fees, the treasury's statements reconciled) and its
-# reconciliations with the provincial platform.
+# reconciliations with the provincial platform; the nightly data-quality run (it names lots of every category).
 OPERATORS_ONLY = frozenset(
-    {"BankCallback", "StatisticsReport", "PlatformRating", "Invoice", "TreasuryStatement", "ProvincialExchange"}
+    {
+        "BankCallback",
+        "StatisticsReport",
+        "PlatformRating",
+        "Invoice",
+        "TreasuryStatement",
+        "ProvincialExchange",
+        "DataQualityRun",
+    }
 )
 FILES = frozenset({"Document", "Upload"})
 

@@ -33,7 +33,7 @@ from domain.common.idempotency import run_once
 from domain.common.lifecycle import SYSTEM as SYSTEM_STEP
 from domain.common.storage import claim, lock
 from domain.provincial import quality, spec
-from domain.provincial.models import ProvincialMessage
+from domain.provincial.models import ProvincialMessage, QualityFinding
 from domain.provincial.states import TABLE, MessageStatus
 from domain.publication.events import AnnouncementPublished
 from domain.publication.models import Announcement, Lot, Project
@@ -344,11 +344,38 @@ async def release_held(lot_id: int | None = None) -> int:
     return released
 
 
+@dataclass(frozen=True, kw_only=True)
+class DataQualityRunRecorded(DomainEvent):
+    """The nightly data-quality run: one audit entry per run (not one per finding: the findings are derived data,
+    recomputed every night, and thousands of unchanged ones would drown the trail), naming the lots whose blocking
+    findings appeared or cleared and how many held messages went back in the queue."""
+
+    type = "data_quality.run"
+    object_type = "DataQualityRun"
+    lots_checked: int
+    findings: int
+    newly_blocked: tuple[int, ...]
+    cleared: tuple[int, ...]
+    released: int
+
+
 async def nightly(now: datetime) -> int:
-    """The nightly data-quality run (every lot), then the held messages whose lot is clean are queued again."""
-    found = await quality.check_all(now)
-    await release_held()
-    return found
+    """The nightly data-quality run (every lot), then the held messages whose lot is clean are queued again; the
+    run is audited once, with the lots newly blocked and cleared; returns how many findings stand."""
+    run = await quality.check_all(now)
+    released = await release_held()
+    await events.record(
+        DataQualityRunRecorded(
+            object_id=clock.to_shanghai(now).date().isoformat(),
+            lots_checked=run.lots,
+            findings=run.findings,
+            newly_blocked=tuple(run.newly_blocked),
+            cleared=tuple(run.cleared),
+            released=released,
+        ),
+        SYSTEM,
+    )
+    return run.findings
 
 
 # ---------------------------------------------------------------- operators
@@ -406,6 +433,65 @@ async def messages(
     if lot_id is not None:
         query = query.filter(lot_id=lot_id)
     return list(await query.order_by("-id").limit(limit))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityRechecked(DomainEvent):
+    """An operator checked a lot against the data-quality rules now: what stands, whether its blocking findings
+    appeared or cleared, and the held messages that went back in the queue."""
+
+    type = "data_quality.rechecked"
+    object_type = "Lot"
+    findings: int
+    blocking: int
+    rules: tuple[str, ...]
+    newly_blocked: bool
+    cleared: bool
+    released: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    lot_id: int
+    findings: list[QualityFinding]
+    newly_blocked: bool
+    cleared: bool
+    released: list[str]  # the message ids queued again
+
+
+@raises()
+@use_case("data_quality.recheck", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
+async def recheck(actor: Actor, lot_id: int) -> Recheck:
+    """An operator checks one lot against the data-quality rules now (not waiting for the night): its findings are
+    replaced, a lot clean of blocking findings has its held messages queued again, and the check is audited with
+    its result."""
+    _operator(actor)
+    if not await Lot.exists(id=lot_id):
+        raise NotFound()
+    check = await quality.check_lot_against_last(lot_id)
+    before = set(
+        await ProvincialMessage.filter(lot_id=lot_id, status=MessageStatus.HELD).values_list("message_id", flat=True)
+    )
+    if not check.blocked and before:
+        await release_held(lot_id)
+    still = set(
+        await ProvincialMessage.filter(lot_id=lot_id, status=MessageStatus.HELD).values_list("message_id", flat=True)
+    )
+    released = sorted(str(mid) for mid in before - still)
+    findings = await QualityFinding.filter(lot_id=lot_id).order_by("rule", "id")
+    await events.record(
+        DataQualityRechecked(
+            object_id=str(lot_id),
+            findings=len(findings),
+            blocking=sum(1 for f in findings if f.blocking),
+            rules=tuple(sorted({f.rule for f in findings})),
+            newly_blocked=check.newly_blocked,
+            cleared=check.cleared,
+            released=tuple(released),
+        ),
+        actor,
+    )
+    return Recheck(lot_id, list(findings), check.newly_blocked, check.cleared, released)
 
 
 # ---------------------------------------------------------------- reconciliation

@@ -263,9 +263,49 @@ async def blocking(lot_id: int) -> list[QualityFinding]:
     return [f for f in await check_lot(lot_id) if f.blocking]
 
 
-async def check_all(now: datetime, batch: int = 500) -> int:
-    """The nightly run: every lot past its draft, checked again; returns how many findings stand."""
-    total, last = 0, 0
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What a check of one lot found, against what the check before it had left standing."""
+
+    lot_id: int
+    findings: list[QualityFinding]
+    was_blocked: bool  # the lot had a blocking finding before this check
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+    @property
+    def newly_blocked(self) -> bool:
+        return self.blocked and not self.was_blocked
+
+    @property
+    def cleared(self) -> bool:
+        return self.was_blocked and not self.blocked
+
+
+async def check_lot_against_last(lot_id: int) -> Check:
+    """Checks the lot again (check_lot) and says whether its blocking findings appeared or cleared since the last
+    check, whichever made it (the nightly run, an operator, the check before a send)."""
+    was_blocked = await QualityFinding.exists(lot_id=lot_id, blocking=True)
+    return Check(lot_id, await check_lot(lot_id), was_blocked)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run over every lot: how many were checked, the findings standing, the lots newly blocked and cleared."""
+
+    lots: int
+    findings: int
+    newly_blocked: list[int]
+    cleared: list[int]
+
+
+async def check_all(now: datetime, batch: int = 500) -> Run:
+    """The nightly run: every lot past its draft, checked again."""
+    lots, total, last = 0, 0, 0
+    newly_blocked: list[int] = []
+    cleared: list[int] = []
     while True:
         ids = await column(
             Lot.filter(id__gt=last)
@@ -276,9 +316,14 @@ async def check_all(now: datetime, batch: int = 500) -> int:
             int,
         )
         if not ids:
-            return total
+            return Run(lots, total, newly_blocked, cleared)
         for lot_id in ids:
-            total += len(await check_lot(lot_id))
+            check = await check_lot_against_last(lot_id)
+            lots, total = lots + 1, total + len(check.findings)
+            if check.newly_blocked:
+                newly_blocked.append(lot_id)
+            elif check.cleared:
+                cleared.append(lot_id)
         last = ids[-1]
 
 

@@ -165,10 +165,28 @@ class ProvincialReconciled:
     unknown: list[str] = strawberry.field(description="Message ids held there that PalmTrade never sent.")
 
 
+@strawberry.input(description="An operator checks one lot against the data-quality rules now.")
+class DataQualityRecheckInput:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+
+
+@strawberry.type(description="The lot was checked now: its findings replace the last check's; audited.")
+class DataQualityRechecked:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot.")
+    findings: list[DataQualityFinding] = strawberry.field(description="Every finding standing after this check.")
+    blocking: int = strawberry.field(description="How many of them hold the lot's messages to the province.")
+    newly_blocked: bool = strawberry.field(description="The lot had no blocking finding before this check, now has.")
+    cleared: bool = strawberry.field(description="The lot's blocking findings, standing before, are gone now.")
+    released_message_ids: list[str] = strawberry.field(
+        description="Message ids held for the lot that went back in the queue (to be sent now)."
+    )
+
+
 ProvincialMessageRetryResult = result_union(
     "ProvincialMessageRetryResult", ProvincialMessageQueued, [exchange.retry_now]
 )
 ProvincialReconcileResult = result_union("ProvincialReconcileResult", ProvincialReconciled, [exchange.reconcile_day])
+DataQualityRecheckResult = result_union("DataQualityRecheckResult", DataQualityRechecked, [exchange.recheck])
 
 
 @strawberry.type
@@ -202,3 +220,24 @@ class ProvincialMutations:
     ) -> ProvincialReconciled:
         r = await exchange.reconcile_day(info.context.actor, input.day)
         return ProvincialReconciled(day=r.day, missing=r.missing, differing=r.differing, unknown=r.unknown)
+
+    @mutation(
+        DataQualityRecheckResult,
+        description="Check one lot against the data-quality rules now (数据质量核查): its findings replace the last "
+        "check's, a lot left without blocking findings has its held messages sent; audited with the result.",
+        permission_classes=[IsOperator],
+    )
+    async def data_quality_recheck(
+        self,
+        info: Info,
+        input: Annotated[DataQualityRecheckInput, strawberry.argument(description="The lot.")],
+    ) -> DataQualityRechecked:
+        r = await exchange.recheck(info.context.actor, int_id(input.lot_id, "Lot", "lotId"))
+        return DataQualityRechecked(
+            lot_id=strawberry.ID(to_global_id("Lot", r.lot_id)),
+            findings=[DataQualityFinding.of(f, info.context.locale) for f in r.findings],
+            blocking=sum(1 for f in r.findings if f.blocking),
+            newly_blocked=r.newly_blocked,
+            cleared=r.cleared,
+            released_message_ids=r.released,
+        )

@@ -75,7 +75,7 @@ async def test_the_report_is_for_operators_and_the_supervisors_of_the_category(d
     # given a lot with a planted amount fault, found by the nightly run
     t, made = await contracted(manual_clock)
     await Contract.filter(lot_id=t.lot.id).update(amount_fen=made.price_fen - 1)
-    assert await quality.check_all(clock.now()) == 1
+    assert await quality.check_all(clock.now()) == quality.Run(lots=1, findings=1, newly_blocked=[t.lot.id], cleared=[])
     # then operators and the category's supervisors read it, by rule and lot; others do not
     assert [f.rule for f in await quality.report(OPERATOR, lot_id=t.lot.id)] == ["DQ-AMT-001"]
     assert [f.rule for f in await quality.report(supervisor("engineering_construction"), rule="DQ-AMT-001")] == [
