@@ -31,6 +31,7 @@ from tests.scenarios.test_live_events import next_message, ws_connect
 from tests.scenarios.test_results import today
 from tests.scenarios.test_sealed_bids import registered_bidder, sealed_lot
 from tests.scenarios.test_third_party_systems import WRITES, accredited, authorise, project_form, token_for
+from tests.scenarios.test_witness import witness
 from tests.schema.test_integrators import client_token, create_client
 from tests.support.complaints import evidence_input
 from tests.support.guarantor import Guarantor
@@ -76,6 +77,7 @@ async def build_world(api: Any, clock: Any) -> World:
     integrator = (await client_token(api, client["client"]["clientId"], client["clientSecret"]))["access_token"]
     supervisor = await f.login(api, await supervisor_phone(api, operator))
     terminal, secret = await kiosk_terminal(api, operator)
+    _, witness_token, _ = await witness(api, operator)
     # an accredited third-party system the tenderer authorised for every write scope: its delegated token
     system_client, system = await accredited(api, clock, operator, scopes=[*WRITES, "results:write"])
     granted = await authorise(api, clock, tenderer, system, sorted(third_party.WRITE_SCOPES))
@@ -110,6 +112,7 @@ async def build_world(api: Any, clock: Any) -> World:
             KIOSK_DEVICE: None,
             "integrator": integrator,
             THIRD_PARTY: delegated.json()["access_token"],
+            WITNESS: witness_token,
         },
     )
 
@@ -128,6 +131,7 @@ ANONYMOUS = "anonymous"  # the app without a token (reports)
 KIOSK_DEVICE = "kiosk-device"  # a kiosk before it signs in
 KIOSK_SESSION = "kiosk-session"  # a kiosk's QR session for the app user who approved it
 THIRD_PARTY = "third-party"  # an accredited system acting for the tenderer (an integrator's delegated token)
+WITNESS = "witness"  # the app's witness screens (见证): a person of a witness organisation
 CLIENT_OF = {
     "app": "app",
     EXPERT: "app",
@@ -140,6 +144,7 @@ CLIENT_OF = {
     KIOSK_SESSION: "kiosk",
     "integrator": "integrator",
     THIRD_PARTY: "integrator",
+    WITNESS: "app",
 }
 
 # In the order a client would send them: later ones use what earlier answers gave (world.got).
@@ -250,6 +255,51 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("ExpertNoticeAnswer", lambda w: {"input": {"lotId": w.lot_id, "confirm": True}}, EXPERT),
     ("MyScoreSheet", lambda w: {"lotId": w.lot_id}, EXPERT),
     ("EvaluationSheetSubmit", lambda w: {"input": {"lotId": w.lot_id, "entries": []}}, EXPERT),
+    # the expert app: availability, conflicts, its record, certificates and signing (the lot is not being evaluated:
+    # typed refusals or nothing to sign); tests/mobile_contract/test_expert_app.py runs the signing journey itself
+    ("ExpertAvailabilitySet", lambda w: {"input": {"days": [w.today], "busy": True}}, EXPERT),
+    (
+        "ExpertConflictDeclare",
+        lambda w: {"input": {"relation": "former_employer", "entityName": "青岛某设计院"}},
+        EXPERT,
+    ),
+    (
+        "ExpertConflictReport",
+        lambda w: {"input": {"lotId": w.lot_id, "conflict": {"relation": "named_entity", "entityName": "某公司"}}},
+        EXPERT,
+    ),
+    ("ExpertRecord", lambda w: {"expertId": w.got["ExpertSignIn"]["session"]["expert"]["id"]}, EXPERT),
+    ("MyExpertCertificates", lambda w: {}, EXPERT),
+    ("ExpertCertificateBind", lambda w: {"input": {"certificate": "x", "challenge": "x", "signature": "x"}}, EXPERT),
+    ("EvaluationToSign", lambda w: {"lotId": w.lot_id, "kind": "SHEET"}, EXPERT),
+    ("EvaluationFaceStart", lambda w: {"input": {"lotId": w.lot_id, "kind": "SHEET"}}, EXPERT),
+    ("EvaluationSign", lambda w: {"input": {"lotId": w.lot_id, "kind": "SHEET"}}, EXPERT),
+    ("EvaluationSignatures", lambda w: {"lotId": w.lot_id}, EXPERT),
+    (
+        "ExpertApply",
+        lambda w: {
+            "input": {
+                "name": "李申请",
+                "idNumber": id_number(),
+                "phone": f.new_phone(),
+                "specialties": [SPECIALTY],
+                "title": "高级工程师",
+                "employerName": "青岛某设计院",
+                "documentIds": [],
+            }
+        },
+    ),
+    ("ExpertApplications", lambda w: {}),
+    # a witness (见证) not assigned to the lot: nothing of it to read, typed refusals
+    ("MyWitnessLots", lambda w: {}, WITNESS),
+    ("WitnessRecords", lambda w: {"lotId": w.lot_id}, WITNESS),
+    (
+        "WitnessObserve",
+        lambda w: {"input": {"lotId": w.lot_id, "stage": "OPENING", "kind": "OBSERVATION", "text": "开标准时"}},
+        WITNESS,
+    ),
+    ("WitnessRecordToSign", lambda w: {"lotId": w.lot_id}, WITNESS),
+    ("WitnessRecordSign", lambda w: {"input": {"lotId": w.lot_id, "certificate": "x", "signature": "x"}}, WITNESS),
     # post-qualification (资格后审): this lot has no criteria, so the judgement answers NO_QUALIFICATION_CRITERIA
     ("QualificationCriteria", lambda w: {"lotId": w.lot_id}),
     ("QualificationReview", lambda w: {"lotId": w.lot_id}, EXPERT),
