@@ -2,7 +2,9 @@
 rest of the committee; the report raises an EXPERT_OUTLIER alert with the evidence naming that member, in the
 supervisors' alert queue, seen by the supervisor of the lot's category and by no other supervisor, bidder or
 expert. The committee took its time (twenty minutes from opening the bids), so nothing is raised for speed; a
-committee that hands its sheets in as soon as it opened the bids is flagged EXPERT_TOO_FAST."""
+committee that hands its sheets in as soon as it opened the bids is flagged EXPERT_TOO_FAST. One member who puts the
+same bidder first in three lots where the committee ranked another first is flagged EXPERT_FAVOURITISM at the third
+lot's report, naming the member, the bidder and the three lots, to the supervisor of the category only."""
 
 from __future__ import annotations
 
@@ -103,3 +105,43 @@ async def test_sheets_handed_in_as_soon_as_the_bids_were_opened_are_flagged_too_
     evidence = json.loads(seen[0]["evidenceJson"])
     assert sorted(e["expertId"] for e in evidence["experts"]) == sorted(t.committee)
     assert {(e["seconds"], e["minimumSeconds"], e["openedBids"]) for e in evidence["experts"]} == {(60, 900, True)}
+
+
+async def test_an_expert_favouring_the_same_bidder_against_the_committee_in_three_lots_is_flagged_at_the_third(
+    api, manual_clock
+):
+    # given a pool of five experts (every lot's committee) and three bidders who bid on each of three tenders; the
+    # first bidder's price is the highest, so the committee ranks the cheapest (the second) first
+    prices = [800_000_00, 700_000_00, 765_000_00]
+    first = await evaluating_tender(manual_clock, prices, pool=5)
+    favouring = first.committee[0]
+    bidders = [b.org for b in first.bidders]
+    favoured = bidders[0].id
+    lots: list[str] = []
+    lot_ids: list[int] = []
+    raised: list[list[str]] = []
+    t = first
+    for n in range(3):
+        if n:
+            t = await evaluating_tender(manual_clock, prices, pool=0, bidders=bidders)
+        assert sorted(t.committee) == sorted(first.committee)
+        # when the member puts the first bidder ahead, a little (no outlier), and the others put the second ahead
+        sheets = [[4000, 3800, 3900] if m == favouring else [3800, 4000, 3900] for m in t.committee]
+        lots.append(await evaluate(api, t, manual_clock, sheets, minutes=20))
+        lot_ids.append(t.lot.id)
+        right = supervisor_of(api, 7, "engineering_construction")
+        raised.append([a["signal"] for a in await alerts_seen(api, right, lots[-1])])
+
+    right = supervisor_of(api, 7, "engineering_construction")
+    other = supervisor_of(api, 8, "government_procurement")
+    seen = await alerts_seen(api, right, lots[2])
+    elsewhere = [await alerts_seen(api, other, lot) for lot in lots]
+
+    # then nothing at the first two lots; at the third one alert naming the member, the bidder and the three lots
+    assert raised == [[], [], ["EXPERT_FAVOURITISM"]], raised
+    assert (seen[0]["status"], seen[0]["category"]) == ("NEW", "engineering_construction")
+    evidence = json.loads(seen[0]["evidenceJson"])
+    assert evidence["experts"] == [{"expertId": favouring, "organisationId": favoured, "lots": sorted(lot_ids)}]
+    assert evidence["thresholds"]["favour_min_lots"] == 3
+    # and the supervisor of another category sees none of it
+    assert elsewhere == [[], [], []]

@@ -118,15 +118,17 @@ async def evaluating_tender(
     committee_size: int = 5,
     pool: int = 7,
     config: dict[str, Any] | None = None,
+    bidders: list[Organisation] | None = None,
 ) -> Tender:
-    """A tender whose opening has closed and whose committee is drawn: one bidder per price; the first
-    `decrypted` of them (all by default) hand over their keys, the others' bids become invalid."""
+    """A tender whose opening has closed and whose committee is drawn: one bidder per price (new organisations, or
+    `bidders` in order); the first `decrypted` of them (all by default) hand over their keys, the others' bids become
+    invalid. `pool` more experts join the pool first (0: the committee is drawn from the experts already there)."""
     t = await published_tender(config)
     t.pool = await add_experts(pool)
     secret = secrets.token_hex(32)
     first = await draw.commit(OPERATOR, t.lot.id, SPECIALTY, committee_size, draw.commitment_of(secret))
-    for price in prices:
-        org = await organisation(kinds=["bidder"])
+    for i, price in enumerate(prices):
+        org = bidders[i] if bidders is not None else await organisation(kinds=["bidder"])
         bidder = Bidder(org, person(org, Role.BIDDER), price, new_key())
         await commit(bidder.actor, t.lot.id, "registration")  # an open tender: 信用承诺制 by default
         await registration.register(bidder.actor, t.lot.id)
