@@ -707,6 +707,7 @@ async def authorize(request: Request) -> Response:
             return response
         if step == "consent" and who is not None:
             if (form.get("decision") or [""])[0] != "allow":
+                await sso.deny_consent(Actor(user_id=who.user_id, ip=ctx.actor.ip), client, scopes)
                 return await run_in_threadpool(server.create_authorization_response, oauth, None, grant)
             await sso.grant_consent(Actor(user_id=who.user_id, ip=ctx.actor.ip), client, scopes)
             return await _issue(ctx, server, oauth, grant, who)

@@ -44,6 +44,14 @@ class SsoConsentGranted(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SsoConsentDenied(DomainEvent):
+    type = "sso_consent.denied"
+    object_type = "SsoClient"
+    client_id: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class SsoConsentRevoked(DomainEvent):
     type = "sso_consent.revoked"
     object_type = "SsoConsent"

@@ -342,6 +342,23 @@ async def grant_consent(actor: Actor, client: SsoClient, scopes: list[str]) -> N
         )
 
 
+async def deny_consent(actor: Actor, client: SsoClient, scopes: list[str]) -> None:
+    """Records that the caller refused the client system these scopes (audited as a grant is); nothing is remembered,
+    so the system asks again next time."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    async with in_transaction():
+        await events.record(
+            ev.SsoConsentDenied(
+                object_id=client.client_id,
+                client_id=client.client_id,
+                scopes=tuple(s for s in SCOPES if s in set(scopes)),
+                audience=Audience(users=(actor.user_id,)),
+            ),
+            actor,
+        )
+
+
 # ---------------------------------------------------------------- the protocol's state
 
 
