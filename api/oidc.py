@@ -52,10 +52,12 @@ from starlette.routing import Route
 from api import oidc_pages as pages
 from api.services import Services
 from domain.accounts import sessions
+from domain.certificates import sso_sign_in as certificate_sign_in
 from domain.common import clock
 from domain.common.actors import ANONYMOUS, Actor
 from domain.common.errors import DomainError, RateLimited
 from domain.common.ids import mask_mobile
+from domain.sso import errors as sso_errors
 from domain.sso import services as sso
 from domain.sso.models import SsoAuthorizationCode, SsoClient, SsoRefreshToken
 from schema.context import locale_from
@@ -66,6 +68,8 @@ PENDING_SECONDS = 300  # between the password and the SMS step
 SESSION_COOKIE = "pt_sso"
 PENDING_COOKIE = "pt_sso_pending"
 CSRF_COOKIE = "pt_sso_csrf"
+CERT_COOKIE = "pt_sso_cert"
+CERT_SECONDS = 180  # the certificate challenge's 2 minutes and the grace of the page's last poll
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: never mistaken for an ID token or an app access token
 
 _issuer: ContextVar[str] = ContextVar("oidc_issuer")
@@ -688,6 +692,7 @@ async def authorize(request: Request) -> Response:
     csrf, new_csrf = _csrf(request)
     action = f"/oidc/authorize?{request.url.query}"
     step = (form.get("step") or [""])[0]
+    key = certificate_sign_in.request_key(client.client_id, request.url.query)
     if request.method == "POST":
         sent = (form.get("csrf") or [""])[0]
         if not sent or not hmac.compare_digest(sent, request.cookies.get(CSRF_COOKIE, "")):
@@ -705,16 +710,46 @@ async def authorize(request: Request) -> Response:
             _set_cookie(response, ctx.issuer, SESSION_COOKIE, cookie)
             response.delete_cookie(PENDING_COOKIE, path="/oidc")
             return response
+        if step in ("cert_start", "cert_form", "cert"):
+            signed = await _certificate_step(ctx, request, form, step, key, action, csrf, client)
+            if isinstance(signed, Response):
+                return _with_csrf(signed, ctx, csrf, new_csrf)
+            return _with_csrf(
+                await _signed_in_with_certificate(
+                    ctx, server, oauth, grant, signed, client, scopes, prompts, action, csrf
+                ),
+                ctx,
+                csrf,
+                new_csrf,
+            )
         if step == "consent" and who is not None:
             if (form.get("decision") or [""])[0] != "allow":
                 await sso.deny_consent(Actor(user_id=who.user_id, ip=ctx.actor.ip), client, scopes)
                 return await run_in_threadpool(server.create_authorization_response, oauth, None, grant)
             await sso.grant_consent(Actor(user_id=who.user_id, ip=ctx.actor.ip), client, scopes)
             return await _issue(ctx, server, oauth, grant, who)
+    message = None
+    if who is None and request.cookies.get(CERT_COOKIE) and "none" not in prompts:
+        polled = await _certificate_poll(ctx, request, key, action, csrf, client)
+        if isinstance(polled, sso.SignedInUser):
+            return _with_csrf(
+                await _signed_in_with_certificate(
+                    ctx, server, oauth, grant, polled, client, scopes, prompts, action, csrf
+                ),
+                ctx,
+                csrf,
+                new_csrf,
+            )
+        if isinstance(polled, Response):
+            return _with_csrf(polled, ctx, csrf, new_csrf)
+        message = polled
     if who is None:
         if "none" in prompts:
             return _redirect_error(grant, LoginRequiredError())
-        return _with_csrf(pages.sign_in(action, csrf, client.name), ctx, csrf, new_csrf)
+        response = pages.sign_in(action, csrf, client.name, message)
+        if request.cookies.get(CERT_COOKIE):
+            response.delete_cookie(CERT_COOKIE, path="/oidc")
+        return _with_csrf(response, ctx, csrf, new_csrf)
     return _with_csrf(
         await _after_sign_in(ctx, server, oauth, grant, who, client, scopes, prompts, action, csrf), ctx, csrf, new_csrf
     )
@@ -801,12 +836,106 @@ async def _sms_step(
         await sessions.logout(ctx.actor, session.refresh_token)
         return pages.failure("登录已超时，请重新登录", "The sign-in timed out; start again", 400)
     family = str(ctx.services.keyring.verify(session.access_token)["sid"])
-    now = clock.now()
-    who = sso.SignedInUser(session.user.id, ("pwd", "sms"), now, family)
-    cookie = _sign(
-        _secret(ctx.services), {"u": who.user_id, "a": list(who.amr), "t": int(now.timestamp()), "s": family}
+    who = sso.SignedInUser(session.user.id, ("pwd", "sms"), clock.now(), family)
+    return who, _session_cookie(ctx, who)
+
+
+def _session_cookie(ctx: _Context, who: sso.SignedInUser) -> str:
+    """The provider's session in the browser: who, how, when, and the PalmTrade session it holds."""
+    value = {"u": who.user_id, "a": list(who.amr), "t": int(who.auth_time.timestamp()), "s": who.session_id}
+    return _sign(_secret(ctx.services), value)
+
+
+# ---------------------------------------------------------------- certificate sign-in at the provider
+
+
+def _certificate_cookie(ctx: _Context, request: Request) -> tuple[int, str, datetime] | None:
+    """This browser's certificate challenge: its id, its text and its expiry (a signed cookie)."""
+    value = _unsign(_secret(ctx.services), request.cookies.get(CERT_COOKIE))
+    try:
+        return (int(value["i"]), str(value["c"]), datetime.fromtimestamp(int(value["x"]), UTC)) if value else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+async def _certificate_page(
+    ctx: _Context, client: SsoClient, key: str, action: str, csrf: str, poll: bool, message: str | None = None
+) -> Response:
+    """A new challenge for this browser and this authorization request, and the page that shows it."""
+    issued = await certificate_sign_in.start(client, key, ctx.issuer)
+    response = pages.certificate(
+        action, csrf, client.name, issued.to_sign, issued.qr_payload, poll, message, 400 if message else 200
     )
-    return who, cookie
+    value = {"i": issued.id, "c": issued.challenge, "x": int(issued.expires_at.timestamp())}
+    _set_cookie(response, ctx.issuer, CERT_COOKIE, _sign(_secret(ctx.services), value), CERT_SECONDS)
+    return response
+
+
+async def _certificate_step(
+    ctx: _Context,
+    request: Request,
+    form: dict[str, list[str]],
+    step: str,
+    key: str,
+    action: str,
+    csrf: str,
+    client: SsoClient,
+) -> sso.SignedInUser | Response:
+    """cert_start: a challenge and its QR page; cert_form: the same challenge for a CA client's signature; cert: the
+    signature posted, checked by the app's certificate sign-in (a failure uses the challenge up: a new one is shown)."""
+    held = _certificate_cookie(ctx, request)
+    if step == "cert_start" or held is None:
+        return await _certificate_page(ctx, client, key, action, csrf, poll=step != "cert_form")
+    row_id, challenge, expires_at = held
+    if step == "cert_form":
+        shown = certificate_sign_in.page_challenge(row_id, ctx.issuer, client.client_id, challenge, expires_at)
+        return pages.certificate(action, csrf, client.name, shown.to_sign, shown.qr_payload, poll=False)
+    certificate = (form.get("certificate") or [""])[0]
+    signature = (form.get("signature") or [""])[0]
+    try:
+        done = await certificate_sign_in.sign_in_on_page(ctx.actor, row_id, challenge, key, certificate, signature)
+    except DomainError as err:
+        return await _certificate_page(ctx, client, key, action, csrf, poll=False, message=err.message(ctx.locale))
+    return sso.SignedInUser(done.user_id, done.amr, clock.now(), done.session_id)
+
+
+async def _certificate_poll(
+    ctx: _Context, request: Request, key: str, action: str, csrf: str, client: SsoClient
+) -> sso.SignedInUser | Response | str | None:
+    """The QR page's reload: the app's approval once it came (the signed-in user), the page again while it waits, a
+    message when the challenge expired or was used, None when the cookie is of another request."""
+    held = _certificate_cookie(ctx, request)
+    if held is None:
+        return None
+    row_id, challenge, expires_at = held
+    try:
+        done = await certificate_sign_in.take_approval(row_id, challenge, key)
+    except sso_errors.SsoSignInNotFound:
+        return None
+    except DomainError as err:
+        return err.message(ctx.locale)
+    if done is None:
+        shown = certificate_sign_in.page_challenge(row_id, ctx.issuer, client.client_id, challenge, expires_at)
+        return pages.certificate(action, csrf, client.name, shown.to_sign, shown.qr_payload, poll=True)
+    return sso.SignedInUser(done.user_id, done.amr, clock.now(), done.session_id)
+
+
+async def _signed_in_with_certificate(
+    ctx: _Context,
+    server: AuthorizationServer,
+    oauth: _Request,
+    grant: Any,
+    who: sso.SignedInUser,
+    client: SsoClient,
+    scopes: list[str],
+    prompts: set[str],
+    action: str,
+    csrf: str,
+) -> Response:
+    response = await _after_sign_in(ctx, server, oauth, grant, who, client, scopes, prompts, action, csrf)
+    _set_cookie(response, ctx.issuer, SESSION_COOKIE, _session_cookie(ctx, who))
+    response.delete_cookie(CERT_COOKIE, path="/oidc")
+    return response
 
 
 # ---------------------------------------------------------------- RP-initiated logout

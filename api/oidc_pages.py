@@ -34,10 +34,10 @@ _STYLE = (
 )
 
 
-def _page(title_zh: str, title_en: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(title_zh: str, title_en: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
     html = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">{head}'
         f"<title>{escape(title_zh)} / {escape(title_en)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title_zh)}<br><small>{escape(title_en)}</small></h1>{body}</body></html>"
     )
@@ -59,8 +59,61 @@ def sign_in(action: str, csrf: str, client_name: str, message: str | None = None
         '<label for="password">密码 / Password</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password" required>'
         '<button type="submit">下一步 / Next</button></form>'
+        f'<form method="post" action="{escape(action)}">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}"><input type="hidden" name="step" value="cert_start">'
+        '<button type="submit">数字证书登录（扫码或证书客户端） / Sign in with a certificate</button></form>'
     )
     return _page("登录掌上交易", "Sign in to PalmTrade", body, status)
+
+
+POLL_SECONDS = 3
+
+
+def certificate(
+    action: str,
+    csrf: str,
+    client_name: str,
+    to_sign: str,
+    qr_payload: str,
+    poll: bool,
+    message: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The certificate sign-in: the one-time text to sign and its QR payload for the PalmTrade app (扫码登录), the page
+    reloading itself (no script) until the app approved it (`poll`); or the form for a CA client's signature."""
+    hidden = f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+    shown = (
+        f'<label for="to-sign">待签内容 / Text to sign</label><textarea id="to-sign" readonly rows="3" '
+        f'style="width:100%">{escape(to_sign)}</textarea>'
+    )
+    if poll:
+        body = (
+            "<p>请用持有数字证书的掌上交易 App 扫码并确认<br><small>Scan the code with the PalmTrade app holding "
+            "your certificate and approve</small></p>"
+            f'<pre id="qr" data-qr="{escape(qr_payload)}">{escape(qr_payload)}</pre>{shown}'
+            f'<form method="post" action="{escape(action)}">{hidden}<input type="hidden" name="step" value="cert_form">'
+            '<button type="submit">改用证书客户端签名 / Sign with a CA client instead</button></form>'
+            "<p><small>二维码 2 分钟内有效，本页自动刷新 / The code is valid for 2 minutes; this page refreshes "
+            "itself</small></p>"
+        )
+    else:
+        body = (
+            "<p>请用证书客户端（U 盾）签署下列内容并粘贴证书和签名<br><small>Sign the text below with your CA "
+            "client (USB key) and paste the certificate and the signature</small></p>"
+            f'{shown}<form method="post" action="{escape(action)}">{hidden}'
+            '<input type="hidden" name="step" value="cert">'
+            '<label for="certificate">证书（PEM 或 Base64） / Certificate (PEM or base64)</label>'
+            '<textarea id="certificate" name="certificate" rows="6" style="width:100%" required></textarea>'
+            '<label for="signature">签名（Base64） / Signature (base64)</label>'
+            '<textarea id="signature" name="signature" rows="3" style="width:100%" required></textarea>'
+            '<button type="submit">登录 / Sign in</button></form>'
+        )
+    intro = (
+        f"<p>{escape(client_name)} 请求使用你的数字证书登录<br><small>"
+        f"{escape(client_name)} asks you to sign in with your certificate</small></p>{_error(message)}"
+    )
+    head = f'<meta http-equiv="refresh" content="{POLL_SECONDS};url={escape(action)}">' if poll else ""
+    return _page("数字证书登录", "Certificate sign-in", intro + body, status, head)
 
 
 def sms_step(action: str, csrf: str, phone_masked: str, message: str | None = None, status: int = 200) -> HTMLResponse:

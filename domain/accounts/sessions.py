@@ -236,6 +236,11 @@ async def _revoke_family(actor: Actor, family: str, reason: str, user_id: int) -
     return int(count)
 
 
+async def end_session(actor: Actor, family: str, user_id: int, reason: str) -> int:
+    """Ends a session by its family (one opened by a sign-in that was then refused): its refresh tokens stop."""
+    return await _revoke_family(actor, family, reason, user_id)
+
+
 @raises(errors.RefreshTokenInvalid)
 @use_case("session.logout", "Session")
 async def logout(actor: Actor, refresh_token: str | None = None) -> None:

@@ -33,6 +33,7 @@ from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, NotFound, PermissionDenied, raises, required_text
 from domain.common.events import Audience, use_case
 from domain.common.idempotency import run_once
+from domain.sso.models import SsoCertificateSignIn
 
 log = logging.getLogger("palmtrade.certificates")
 
@@ -266,7 +267,8 @@ async def _consume(challenge: str, purpose: str, now: datetime) -> None:
 
 
 async def purge_challenges(now: datetime) -> int:
-    """Deletes challenges a day past their expiry (a periodic job)."""
+    """Deletes challenges a day past their expiry, with the provider pages' certificate sign-ins (a periodic job)."""
+    await SsoCertificateSignIn.filter(expires_at__lt=now - CHALLENGE_KEPT).delete()
     return int(await CertificateChallenge.filter(expires_at__lt=now - CHALLENGE_KEPT).delete())
 
 

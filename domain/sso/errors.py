@@ -44,3 +44,27 @@ class SsoConsentNotFound(DomainError):
     code = "SSO_CONSENT_NOT_FOUND"
     message_zh = "未找到对该业务系统的授权"
     message_en = "No consent given to this client system"
+
+
+class SsoSignInNotFound(DomainError):
+    code = "SSO_SIGN_IN_NOT_FOUND"
+    message_zh = "未找到该登录请求，请在业务系统重新发起登录"
+    message_en = "No such sign-in request; start again from the client system"
+
+
+class SsoSignInExpired(DomainError):
+    code = "SSO_SIGN_IN_EXPIRED"
+    message_zh = "登录请求已过期，请刷新登录页面获取新的二维码"
+    message_en = "The sign-in request expired; reload the sign-in page for a new code"
+
+
+class SsoSignInUsed(DomainError):
+    code = "SSO_SIGN_IN_USED"
+    message_zh = "该登录请求已被使用"
+    message_en = "This sign-in request was already used"
+
+
+class SsoCertificateOtherUser(DomainError):
+    code = "SSO_CERTIFICATE_OTHER_USER"
+    message_zh = "该证书绑定的不是当前登录的账号"
+    message_en = "The certificate is bound to another account than the one signed in"

@@ -105,3 +105,10 @@ class SsoSignedOut(DomainEvent):
     object_type = "Session"
     client_id: str
     tokens_revoked: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SsoCertificateSignInApproved(DomainEvent):
+    type = "sso_certificate_sign_in.approved"
+    object_type = "SsoClient"
+    client_id: str

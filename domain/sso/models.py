@@ -97,3 +97,27 @@ class SsoRefreshToken(Model):
 
     class Meta:
         table = "sso_refresh_token"
+
+
+class SsoCertificateSignIn(Model):
+    """A certificate sign-in at the provider's page: the certificate challenge (only its hash) shown to one browser
+    for one authorization request, signed on the page or approved from the app (扫码登录), for 2 minutes and once."""
+
+    id = fields.BigIntField(primary_key=True)
+    challenge_hash = fields.CharField(max_length=64, unique=True)
+    # SHA-256 of the client and the authorization request's query: the sign-in continues that request only
+    request_hash = fields.CharField(max_length=64)
+    client: fields.ForeignKeyRelation[SsoClient] = fields.ForeignKeyField(
+        "palmtrade.SsoClient", related_name="certificate_sign_ins", on_delete=fields.CASCADE
+    )
+    client_id: int
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+    user_id = fields.BigIntField(null=True)
+    # the PalmTrade session (refresh family) the certificate sign-in opened, kept by the provider
+    session_id = fields.CharField(max_length=36, null=True)
+    approved_at = fields.DatetimeField(null=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sso_certificate_sign_in"

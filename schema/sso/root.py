@@ -7,6 +7,7 @@ from typing import Annotated, TypeAlias
 import strawberry
 from strawberry.types import Info
 
+from domain.certificates import sso_sign_in as certificate_sign_in
 from domain.sso import services as sso
 from domain.sso.models import SsoClient as SsoClientModel
 from schema import fields
@@ -131,6 +132,26 @@ class SsoConsentRevoked:
 SsoConsentRevokeResult = result_union("SsoConsentRevokeResult", SsoConsentRevoked, [sso.revoke_consent])
 
 
+@strawberry.input(description="Approve a business system's sign-in page with a certificate (扫码登录).")
+class SsoCertificateApproveInput:
+    challenge: str = strawberry.field(description="The challenge of the page's QR code (palmtrade://...).")
+    certificate: str = strawberry.field(description="A certificate bound to the caller (PEM or base64 DER).")
+    signature: str = strawberry.field(
+        description="The signature of the text to sign (RSA, ECDSA or SM2, base64), as in authCertificateLogin."
+    )
+
+
+@strawberry.type(description="Approved: the sign-in page continues to the client system.")
+class SsoCertificateApproved:
+    client_id: str = strawberry.field(description="The client system's client_id.")
+    client_name: str = strawberry.field(description="The client system the caller is signed in to.")
+
+
+SsoCertificateApproveResult = result_union(
+    "SsoCertificateApproveResult", SsoCertificateApproved, [certificate_sign_in.approve]
+)
+
+
 @strawberry.type
 class SsoQueries:
     @fields.field(
@@ -223,3 +244,19 @@ class SsoMutations:
     ) -> SsoConsentRevoked:
         await sso.revoke_consent(info.context.actor, input.client_id, input.idempotency_key)
         return SsoConsentRevoked(client_id=input.client_id)
+
+    @mutation(
+        SsoCertificateApproveResult,
+        description="Approve a business system's sign-in page with a certificate bound to the caller (扫码登录): the "
+        "challenge is verified as a certificate sign-in, and the page signs the caller in (amr cert).",
+        permission_classes=[IsUser],
+    )
+    async def sso_certificate_approve(
+        self,
+        info: Info,
+        input: Annotated[SsoCertificateApproveInput, strawberry.argument(description="The page's challenge, signed.")],
+    ) -> SsoCertificateApproved:
+        client = await certificate_sign_in.approve(
+            info.context.actor, input.challenge, input.certificate, input.signature
+        )
+        return SsoCertificateApproved(client_id=client.client_id, client_name=client.name)
