@@ -187,6 +187,12 @@ async def may_download(actor: Actor, doc: Document) -> None:
     if doc.purpose in RECORDS:
         await _may_read_record(actor, doc)
         return
+    if doc.purpose == "witness_record":  # the lot's keepers (operators, the category's supervisors), its witness unit
+        assert doc.lot_id is not None
+        _, project = await _lot(doc.lot_id)
+        if _supervises(actor, project) or (actor.org_id is not None and actor.org_id == doc.organisation_id):
+            return
+        raise NotFound()
     if doc.purpose in NEGOTIATION_FILES:
         from domain.negotiation import services as negotiation
 

@@ -124,6 +124,17 @@ PURPOSES: dict[str, Purpose] = {
             "evaluation_report", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="评标报告"
         ),
         Purpose("award_notice", "Lot", frozenset({"pdf"}), 50 * MiB, 1, False, uploadable=False, label_zh="中标通知书"),
+        # a witness's signed record (domain/evaluation/witnesses), one per record, in the lot's archive
+        Purpose(
+            "witness_record",
+            "WitnessRecord",
+            frozenset({"pdf"}),
+            50 * MiB,
+            1,
+            False,
+            uploadable=False,
+            label_zh="见证记录",
+        ),
         # the file of an electronic invoice, as the tax-invoice provider delivered it (domain/settlement/invoices)
         Purpose(
             "invoice", "Invoice", frozenset({"pdf", "ofd"}), 20 * MiB, 1, False, uploadable=False, label_zh="电子发票"

@@ -1,7 +1,8 @@
-"""The lot's records as files: the opening record, the evaluation report and the award notice, rendered to PDF
-(domain/documents/rendering.py) once their facts are final and kept as documents of the lot, their SHA-256 on the
-audit chain. The chronograph makes them (a render costs about a second of CPU, so never in a request), on the
-CPU pool (domain/common/cpu.py)."""
+"""The lot's records as files: the opening record, the evaluation report, the award notice and each signed witness
+record (见证记录), rendered to PDF (domain/documents/rendering.py) once their facts are final and kept as documents of
+the lot (and so in its electronic archive, domain/supervision/archive.py), their SHA-256 on the audit chain. The
+chronograph makes them (a render costs about a second of CPU, so never in a request), on the CPU pool
+(domain/common/cpu.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import io
 from datetime import datetime
 from typing import cast
 
-from domain.accounts.models import Organisation
+from domain.accounts.models import Organisation, User
+from domain.certificates.models import ActSignature
 from domain.common import cpu
 from domain.common.clock import SHANGHAI
 from domain.documents import rendering
 from domain.documents.models import Document
 from domain.documents.storing import Made, keep_file
 from domain.evaluation.models import Evaluation
+from domain.evaluation.records import WitnessRecord
 from domain.publication.models import Lot, Project
 from domain.results.models import Award
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
@@ -111,9 +114,48 @@ async def award_notice(award: Award) -> Document:
     return await _keep(pdf, f"中标通知书-{award.confirmation_no}.pdf", "award_notice", lot.id)
 
 
+async def witness_record(record: WitnessRecord) -> Document:
+    """A witness's signed record (见证记录) as a PDF document of the lot, owned by the record (one per witness)."""
+    lot = await Lot.get(id=record.lot_id)
+    user = await User.get_or_none(id=record.user_id)
+    names = await _names({record.organisation_id})
+    signature = await ActSignature.get_or_none(id=record.signature_id) if record.signature_id else None
+    assert record.signed_at is not None
+    assert record.content_sha256 is not None
+    data = rendering.WitnessRecordData(
+        trade_code=lot.trade_code,
+        lot_name=lot.name,
+        witness=user.name if user is not None else "",
+        organisation=names.get(record.organisation_id, ""),
+        entries=tuple(
+            rendering.WitnessEntryData(
+                seq=int(e["seq"]),
+                stage=str(e["stage"]),
+                kind=str(e["kind"]),
+                text=str(e["text"]),
+                at=datetime.fromisoformat(str(e["at"])),
+            )
+            for e in record.entries or []
+        ),
+        content_sha256=record.content_sha256,
+        signer=signature.subject if signature is not None else "",
+        signed_at=record.signed_at,
+    )
+    pdf = await cpu.run(rendering.witness_record_pdf, data)
+    made = Made(
+        name=f"见证记录-{lot.trade_code}-{record.id}.pdf",
+        purpose="witness_record",
+        owner_type="WitnessRecord",
+        owner_id=record.id,
+        lot_id=lot.id,
+        organisation_id=record.organisation_id,
+    )
+    return await keep_file(io.BytesIO(pdf), made)
+
+
 async def render_due(now: datetime) -> int:
-    """Renders the records whose facts are final and not yet kept: closed openings, reported evaluations, awards
-    (a few per run; the next run takes the rest)."""
+    """Renders the records whose facts are final and not yet kept: closed openings, reported evaluations, awards,
+    signed witness records (a few per run; the next run takes the rest)."""
     made = 0
     openings = await Opening.filter(status="closed").order_by("-id").limit(50)
     for lot_id in (await _missing("opening_record", [o.lot_id for o in openings]))[:5]:
@@ -128,5 +170,18 @@ async def render_due(now: datetime) -> int:
     awards = await Award.all().order_by("-id").limit(50)
     for lot_id in (await _missing("award_notice", [a.lot_id for a in awards]))[:5]:
         await award_notice(next(a for a in awards if a.lot_id == lot_id))
+        made += 1
+    # a witness record once signed (见证记录): one file per record, owned by it
+    signed = await WitnessRecord.filter(status="signed").order_by("-id").limit(50)
+    kept = set(
+        cast(
+            list[int],
+            await Document.filter(
+                purpose="witness_record", owner_type="WitnessRecord", owner_id__in=[r.id for r in signed]
+            ).values_list("owner_id", flat=True),
+        )
+    )
+    for record in [r for r in signed if r.id not in kept][:5]:
+        await witness_record(record)
         made += 1
     return made

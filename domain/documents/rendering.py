@@ -1,5 +1,5 @@
-"""Documents the platform renders to PDF: the opening record (开标记录), the evaluation report (评标报告) and
-the award notice (中标通知书).
+"""Documents the platform renders to PDF: the opening record (开标记录), the evaluation report (评标报告), the
+award notice (中标通知书) and each witness's signed witness record (见证记录).
 
 Pure: plain data in, PDF bytes out, no database. The Chinese font (Kurinto Sans SC, SIL OFL 1.1, from the
 weblate-fonts package) is embedded as a subset, so a reader without Chinese fonts shows the text, and it
@@ -197,6 +197,38 @@ class AwardNoticeData:
 
 
 # ---------------------------------------------------------------- text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WitnessEntryData:
+    """An entry of a witness record: its number, the stage witnessed, observation or anomaly, the text, when."""
+
+    seq: int
+    stage: str
+    kind: str
+    text: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _aware(self.at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WitnessRecordData:
+    """A witness's signed record (见证记录) of one lot: who witnessed, the entries, the signed content's digest and
+    the signing certificate's subject."""
+
+    trade_code: str
+    lot_name: str
+    witness: str
+    organisation: str
+    entries: tuple[WitnessEntryData, ...]
+    content_sha256: str
+    signer: str
+    signed_at: datetime
+
+    def __post_init__(self) -> None:
+        _aware(self.signed_at)
 
 
 def yuan(fen: int) -> str:
@@ -638,4 +670,52 @@ def award_notice_pdf(notice: AwardNoticeData) -> bytes:
     pdf.cell(0, LINE_MM, f"招标人：{notice.tenderer}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.cell(0, LINE_MM, chinese_date(notice.issued_on), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.closing(_AUDIT_NOTE)
+    return pdf.render()
+
+
+_WITNESS_STAGES = {"opening": "开标", "evaluation": "评标", "other": "其他"}
+_WITNESS_KINDS = {"observation": "见证情况", "anomaly": "异常情况"}
+
+
+def witness_record_pdf(record: WitnessRecordData) -> bytes:
+    """A witness's signed record (见证记录) as PDF: the lot, the witness, every entry, the signed content's digest."""
+    pdf = _Document(f"见证记录 {record.trade_code}", record.signed_at)
+    pdf.heading("见证记录", "公共资源交易见证 · 远程见证")
+    anomalies = sum(1 for e in record.entries if e.kind == "anomaly")
+    pdf.fields(
+        [
+            ("标段名称", record.lot_name),
+            ("交易标识码", record.trade_code),
+            ("见证人", record.witness),
+            ("见证机构", record.organisation),
+            ("记载", f"共 {len(record.entries)} 条，其中异常情况 {anomalies} 条"),
+            ("签章时间", shanghai_time(record.signed_at)),
+        ]
+    )
+    pdf.section("一、见证记载")
+    if record.entries:
+        pdf.grid(
+            ("序号", "环节", "类别", "记载内容", "记载时间"),
+            [
+                (
+                    str(e.seq),
+                    _WITNESS_STAGES.get(e.stage, e.stage),
+                    _WITNESS_KINDS.get(e.kind, e.kind),
+                    e.text,
+                    shanghai_time(e.at),
+                )
+                for e in record.entries
+            ],
+            (10, 14, 18, 90, 38),
+            "CCCLC",
+        )
+    else:
+        pdf.paragraph("无。")
+    pdf.section("二、签章")
+    pdf.paragraph(f"见证人以数字证书签章：{record.signer}")
+    pdf.paragraph("签章内容（规范 JSON）SHA-256：")
+    pdf.paragraph(record.content_sha256.lower())
+    pdf.closing(
+        "签章内容为见证记录的规范 JSON（act witness.record），签名及证书载于本标段的证据包，可离线核验。" + _AUDIT_NOTE
+    )
     return pdf.render()

@@ -3,8 +3,9 @@ created by operators) whom an operator assigns to a lot. An assigned witness att
 evaluation read-only (the opening as its bidders watch it, the evaluation as its tenderer reads it, never a vote),
 enters observations and anomalies in its witness record as they happen, and signs the record with its certificate
 (an act like any other signed act, domain/certificates/signatures.py: bound to the witness, valid now, over the
-record's canonical content). A signed record is closed; it enters the audit chain, the lot's evidence package and
-therefore its electronic archive (domain/supervision/archive.py).
+record's canonical content). A signed record is closed; it enters the audit chain and the lot's evidence package,
+and the chronograph renders it to PDF as a file of the lot of its own (domain/documents/records.py, purpose
+witness_record, its SHA-256 on the audit chain), listed in the lot's electronic archive (domain/supervision/archive.py).
 
 The signed content: {"act": "witness.record", "lotTradeCode", "entries": [{"seq", "stage", "kind", "text", "at"}],
 "v": 1}, canonical JSON as every signed act.

@@ -35,6 +35,7 @@ class DocumentPurpose(Enum):
     OPENING_RECORD = "opening_record"
     EVALUATION_REPORT = "evaluation_report"
     AWARD_NOTICE = "award_notice"
+    WITNESS_RECORD = "witness_record"
     LOT_ARCHIVE = "lot_archive"
     INVOICE = "invoice"
 
@@ -102,6 +103,10 @@ describe_values(
         "AWARD_NOTICE": (
             "中标通知书 as a PDF the platform renders at the award: owner a Lot; the tenderer, the winner, "
             "operators and the category's supervisors."
+        ),
+        "WITNESS_RECORD": (
+            "见证记录 as a PDF the platform renders once the witness signed it: owner the WitnessRecord (one file per "
+            "witness of the lot); operators, the category's supervisors and the witness's organisation."
         ),
         "LOT_ARCHIVE": (
             "电子档案: the lot's archive (every file and record with a signed manifest), a zip; owner a Lot; "

@@ -11,8 +11,13 @@ import base64
 import hashlib
 import io
 import json
+import zipfile
 from typing import Any
 
+from pypdf import PdfReader
+
+from domain.common.models import OutboxEvent
+from domain.documents import records as record_files
 from domain.supervision import archive
 from schema.relay import to_global_id
 from tests import factories as f
@@ -121,7 +126,10 @@ async def test_a_witness_attends_a_lot_records_what_it_saw_and_signs_the_record_
     assert json.loads(text)["act"] == "witness.record"
     assert late["code"] == "WITNESS_RECORD_CLOSED"
 
-    # when the supervisor of the category reads the records and the trail, and packs the lot's archive
+    # when the worker renders the signed record to a file of the lot (见证记录), and the supervisor of the category
+    # reads the records and the trail, and packs the lot's archive
+    await api.dispatch()
+    assert await record_files.render_due(manual_clock.now()) >= 1
     await api.dispatch()
     records = (await api.gql(RECORDS, {"lotId": lot_id}, token=supervisor))["data"]["witnessRecords"]
     outsider = (await api.gql(RECORDS, {"lotId": lot_id}, token=bidder))["data"]["witnessRecords"]
@@ -142,6 +150,25 @@ async def test_a_witness_attends_a_lot_records_what_it_saw_and_signs_the_record_
     [kept] = package["witnessRecords"]
     assert (kept["status"], kept["contentSha256"]) == ("signed", signed["record"]["contentSha256"])
     assert any(s["act"] == "witness.record" and s["content"] == text for s in package["signatures"])
+    # and the record is a file of its own in the archive: listed in the signed manifest, its bytes as stored, the
+    # witness's entries in its Chinese text, its SHA-256 on the audit chain
+    [listed] = [item for item in manifest["files"] if item["purpose"] == "witness_record"]
+    pdf = zipfile.ZipFile(io.BytesIO(fetched.content)).read(listed["path"])
+    assert hashlib.sha256(pdf).hexdigest() == listed["sha256"]
+    words = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert all(w in words for w in ("见证记录", t.lot.trade_code, "异常情况", signed["record"]["contentSha256"])), words
+    stored = await OutboxEvent.filter(type="document.stored", object_id=str(listed["documentId"])).first()
+    assert stored is not None
+    assert stored.payload["sha256"] == listed["sha256"]
+    # and the supervisor and the witness fetch it, an outsider does not see it
+    record_id = signed["record"]["id"]
+    for who in (supervisor, present):
+        [doc] = (await api.gql(docs.LIST, {"purpose": "WITNESS_RECORD", "ownerId": record_id}, token=who))["data"][
+            "documents"
+        ]
+        assert doc["id"] == to_global_id("Document", listed["documentId"])
+    unseen = await api.gql(docs.LIST, {"purpose": "WITNESS_RECORD", "ownerId": record_id}, token=bidder)
+    assert unseen["data"]["documents"] == []
 
 
 def _archive_evidence(content: bytes) -> dict[str, Any]:
