@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from domain.access import scope
+from domain.accounts import credentials, sessions
 from domain.accounts import retention as account_retention
-from domain.accounts import sessions
 from domain.accounts.models import User
 from domain.accounts.tokens import KeyRing, rotate_if_due
 from domain.auctions import listing as listings
@@ -82,6 +82,7 @@ from domain.results.models import Award, Cancellation
 from domain.results.sequence import AwardWithdrawn
 from domain.settlement.models import TreasuryPayment
 from domain.sms import services as sms
+from domain.sso import services as single_sign_on
 from domain.supervision import reports as statistics_reports
 from domain.supervision.evidence import LOT_OBJECTS
 from domain.tendering import opening, reminders
@@ -180,6 +181,8 @@ def _security() -> None:
     or an issued guarantee is the bidder's security."""
     registration_security.plug(open_account=deposits.open_account, held=deposit_workflows.paid)
     registration_security.plug(held=guarantee_workflows.in_force)
+    # a changed password also ends the grants client systems hold for the user (single sign-on)
+    credentials.plug(single_sign_on.revoke_user_grants)
 
 
 def reactions() -> Reactions:

@@ -529,6 +529,13 @@ TEMPLATES: dict[str, Template] = {
         "Collusion alert",
         "“{lot}” ({trade_code}) shows a collusion signal: {signal_en}. Please review it.",
     ),
+    "user.password_changed": Template(
+        "账户密码已修改",
+        "你的掌上交易密码已于{at}（北京时间）修改，其他设备和业务系统的登录均已退出。如非本人操作，请立即联系交易中心。",
+        "Your password was changed",
+        "Your PalmTrade password was changed at {at} (Beijing time); your other devices and business systems were "
+        "signed out. If this was not you, contact the trading centre at once.",
+    ),
     "punishment.listed": Template(
         "已被列入联合惩戒名单",
         "{name}已被列入联合惩戒名单（{reason}），{until_zh}不能报名参与交易。",

@@ -136,3 +136,18 @@ class SystemNotAuthorised(DomainError):
     code = "SYSTEM_NOT_AUTHORISED"
     message_zh = "招标人未授权该第三方交易系统代为办理，或授权已撤销、已过期"
     message_en = "The tenderer has not authorised this system to act for it, or revoked or let the authorisation expire"
+
+
+class CurrentPasswordWrong(DomainError):
+    code = "CURRENT_PASSWORD_WRONG"
+    message_zh = "当前密码错误"
+    message_en = "The current password is wrong"
+
+
+class PasswordUnchanged(InvalidInput):
+    code = "PASSWORD_UNCHANGED"
+    message_zh = "新密码不能与当前密码相同"
+    message_en = "The new password must differ from the current one"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(field="newPassword")

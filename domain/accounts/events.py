@@ -113,3 +113,11 @@ class SystemAuthorisationRevoked(DomainEvent):
     system_id: int
     tenderer_id: int
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(DomainEvent):
+    type = "user.password_changed"
+    object_type = "User"
+    refresh_tokens_revoked: int
+    client_tokens_revoked: int

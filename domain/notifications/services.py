@@ -82,6 +82,7 @@ class Kind(StrEnum):
     NEGOTIATION = "negotiation"
     FINAL_OFFER = "final_offer"
     STATISTICS_REPORT = "statistics_report"
+    ACCOUNT_SECURITY = "account_security"
 
 
 class Channel(StrEnum):

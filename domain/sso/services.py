@@ -559,6 +559,17 @@ async def revoke_refresh_token(actor: Actor, client: SsoClient, token: str) -> N
         )
 
 
+async def revoke_user_grants(actor: Actor, user_id: int, now: datetime) -> int:
+    """The user's password changed: every client system's refresh token for the user stops working (their next
+    refresh is invalid_grant, and their access tokens' grants are dead at userinfo), and codes not yet redeemed expire.
+    Runs in the caller's transaction; answers how many refresh tokens it revoked."""
+    await SsoAuthorizationCode.filter(user_id=user_id, used_at=None, expires_at__gt=now).update(expires_at=now)
+    count = await SsoRefreshToken.filter(user_id=user_id, revoked_at=None).update(
+        revoked_at=now, revoked_reason="password_changed"
+    )
+    return int(count)
+
+
 async def grant_alive(grant_id: str) -> bool:
     """Whether a grant still holds a refresh token or was just made from a code (an access token's grant is alive
     until it is revoked: logout, consent withdrawn, client disabled, reuse)."""

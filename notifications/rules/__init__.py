@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from domain.common.models import OutboxEvent
 from domain.notifications.services import NewNotification
-from notifications.rules.accounts import credit_recorded, organisation_reviewed, punishment_listed
+from notifications.rules.accounts import credit_recorded, organisation_reviewed, password_changed, punishment_listed
 from notifications.rules.auctions import (
     AUCTION_NOTICES,
     auction_ended,
@@ -133,6 +133,7 @@ RULES: dict[str, Rule] = {
     "credit.recorded": credit_recorded,
     "credit.repair_decided": credit_repair_decided,
     "punishment.listed": punishment_listed,
+    "user.password_changed": password_changed,
 }
 
 

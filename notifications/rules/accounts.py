@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from domain.accounts.models import Organisation
+from domain.accounts.models import Organisation, User
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.credit.models import CreditRecord, JointPunishment
 from domain.notifications.services import Kind, NewNotification, active_users_of
 from notifications.rules.common import notify
+
+
+async def password_changed(event: OutboxEvent) -> list[NewNotification]:
+    """A security notice to the user whose password changed (time-critical: it may not have been them)."""
+    user = await User.get_or_none(id=int(event.object_id))
+    if user is None:
+        return []
+    at = shanghai_text(event.occurred_at)
+    return notify(event, [user.id], Kind.ACCOUNT_SECURITY, event.type, time_critical=True, at=at)
 
 
 async def organisation_reviewed(event: OutboxEvent) -> list[NewNotification]:

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from domain.accounts import experts, integrators, organisations, sessions
+from domain.accounts import credentials, experts, integrators, organisations, sessions
 from schema.accounts.types import (
     CatalogueCategory,
     Expert,
@@ -18,7 +18,7 @@ from schema.accounts.types import (
     User,
 )
 from schema.errors import mutation, result_union
-from schema.permissions import IsOperator
+from schema.permissions import IsOperator, IsUser
 from schema.relay import int_id
 
 
@@ -135,6 +135,25 @@ class LoggedOut:
 
 
 AuthLogoutResult = result_union("AuthLogoutResult", LoggedOut, [sessions.logout])
+
+
+@strawberry.input(description="Change the caller's password.")
+class PasswordChangeInput:
+    current_password: str = strawberry.field(description="The password the caller signs in with now.")
+    new_password: str = strawberry.field(
+        description="At least 8 characters with letters and digits, other than the current one."
+    )
+
+
+@strawberry.type(
+    description="Changed: the caller's other sessions are signed out and client systems' sign-ins (single sign-on) "
+    "revoked; this session continues."
+)
+class PasswordChanged:
+    revoked: int = strawberry.field(description="How many refresh tokens (the app's and client systems') stopped.")
+
+
+PasswordChangeResult = result_union("PasswordChangeResult", PasswordChanged, [credentials.change_password])
 
 
 @strawberry.input(description="Create client credentials for an integrator.")
@@ -312,6 +331,20 @@ class AccountMutations:
     ) -> LoggedOut:
         await sessions.logout(info.context.actor, input.refresh_token)
         return LoggedOut()
+
+    @mutation(
+        PasswordChangeResult,
+        description="Change the caller's password (limited as sign-ins are): every other session of the caller and "
+        "every client system's sign-in end; this session continues. The caller is told.",
+        permission_classes=[IsUser],
+    )
+    async def password_change(
+        self,
+        info: Info,
+        input: Annotated[PasswordChangeInput, strawberry.argument(description="The current and the new password.")],
+    ) -> PasswordChanged:
+        revoked = await credentials.change_password(info.context.actor, input.current_password, input.new_password)
+        return PasswordChanged(revoked=revoked)
 
     @mutation(
         IntegratorClientCreateResult,

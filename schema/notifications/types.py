@@ -64,6 +64,7 @@ describe_values(
         "NEGOTIATION": "A negotiation round opened, or a document of a round (谈判/磋商) came for the caller.",
         "FINAL_OFFER": "Final offers (最后报价) are called, or their keys are due: within a window (time-critical).",
         "STATISTICS_REPORT": "A scheduled statistics report of the supervisor's categories is ready (never public).",
+        "ACCOUNT_SECURITY": "The caller's password was changed and its other sign-ins ended (a security notice).",
     },
 )
 NotificationChannel: TypeAlias = notifications.Channel
