@@ -12,9 +12,11 @@ from joserfc import jwe
 from joserfc.jwk import OctKey
 from tortoise import Tortoise, connections
 
+from domain.common import chronograph
 from mobile_contract.sealed_bid import HEADER, document, new_key, seal
 from tests import factories as f
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+from tests.support import documents as docs
 from tests.support.commitments import commit_over_api
 
 SUBMIT = """mutation($input: BidSubmitInput!) { bidSubmit(input: $input) {
@@ -187,3 +189,94 @@ async def test_no_role_and_no_table_can_read_a_sealed_price_before_the_opening(a
         assert all(secret not in answer for answer in answers), secret
         assert secret not in stored, secret
     assert sealed in stored  # the ciphertext is kept, and it is all that is kept
+
+
+INBOX = "query { myNotifications(first: 50) { edges { node { kind title body } } } }"
+LOT_STATUS = "query($id: ID!) { node(id: $id) { ... on Lot { status } } }"
+CANCEL = """mutation($input: CancellationPublishInput!) { cancellationPublish(input: $input) {
+  __typename ... on Error { code message } } }"""
+
+
+async def termination_decision(api: Any, token: str, lot_id: str, path: Any) -> str:
+    """The tenderer's termination decision uploaded for the lot; its document's global id."""
+    path.write_bytes(b"%PDF-1.7\n terminate\n%%EOF\n")
+    granted = await docs.grant(api, token, "CANCELLATION_DOCUMENT", lot_id, path)
+    assert granted["__typename"] == "UploadGrant", granted
+    await docs.tus_upload(granted, path)
+    done = (await api.gql(docs.UPLOAD, {"id": granted["upload"]["id"]}, token=token))["data"]["documentUpload"]
+    assert done["status"] == "COMPLETE", done
+    return str(done["documentId"])
+
+
+async def returned_notices(api: Any, token: str) -> list[dict[str, Any]]:
+    body = await api.gql(INBOX, token=token)
+    return [e["node"] for e in body["data"]["myNotifications"]["edges"] if e["node"]["title"] == "投标文件已退回"]
+
+
+async def test_a_lot_that_fails_at_its_deadline_returns_its_sealed_bids_unopened_and_tells_each_bidder(
+    api, manual_clock
+):
+    # given a sealed tender (three bids needed) with two sealed bids, the second bidder's replaced once
+    operator = await f.operator_token(api)
+    project, _, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    bidders = [await registered_bidder(api, operator, lot["id"]) for _ in range(2)]
+    key = new_key()
+    assert (await submit(api, bidders[0][1], lot["id"], seal(key, lot["tradeCode"], PRICE, {})))[
+        "__typename"
+    ] == "BidSubmitted"
+    for price in (PRICE + 1, PRICE + 2):
+        assert (await submit(api, bidders[1][1], lot["id"], seal(key, lot["tradeCode"], price, {})))[
+            "__typename"
+        ] == "BidSubmitted"
+
+    await api.dispatch()  # the opening is scheduled at the deadline
+
+    # when the deadline passes with two bids (流标) and the dispatcher delivers what followed
+    manual_clock.advance(timedelta(days=25, seconds=1))
+    await chronograph.fire_due()
+    await api.dispatch()
+    await api.dispatch()
+
+    # then the lot failed unopened and is ended by its failure notice (流标公告), every bid that stood went back to its
+    # bidder unopened (the replaced one stays superseded), and each bidder is told once
+    assert (await api.gql(LOT_STATUS, {"id": lot["id"]}))["data"]["node"]["status"] == "TERMINATED"
+    tokens = [await f.login(api, phone) for phone, _ in bidders]
+    mine = [(await api.gql(MINE, {"lotId": lot["id"]}, token=t))["data"]["mySealedBids"] for t in tokens]
+    assert [[b["status"] for b in bids] for bids in mine] == [["RETURNED"], ["RETURNED", "SUPERSEDED"]]
+    notices = [await returned_notices(api, t) for t in tokens]
+    assert [len(n) for n in notices] == [1, 1]
+    assert all(n[0]["kind"] == "LOT_ENDED" and "未经开启即退回" in n[0]["body"] for n in notices)
+
+
+async def test_a_lot_terminated_before_its_opening_returns_its_sealed_bids_unopened_and_tells_each_bidder(
+    api, manual_clock, tmp_path
+):
+    # given a sealed tender with two sealed bids and a registrant without one
+    operator = await f.operator_token(api)
+    project, tenderer, _ = await sealed_lot(api, manual_clock, operator)
+    lot = project["lots"][0]
+    bidders = [await registered_bidder(api, operator, lot["id"]) for _ in range(3)]
+    for _, token in bidders[:2]:
+        assert (await submit(api, token, lot["id"], seal(new_key(), lot["tradeCode"], PRICE, {})))[
+            "__typename"
+        ] == "BidSubmitted"
+
+    # when the tenderer terminates the tender before its deadline (终止招标) and the dispatcher delivers it
+    decision = await termination_decision(api, tenderer, lot["id"], tmp_path / "终止决定.pdf")
+    form = {
+        "projectId": project["id"],
+        "lotId": lot["id"],
+        "ground": "TENDER_TERMINATED",
+        "explanation": "项目建设计划调整，终止本次招标。",
+        "documentIds": [decision],
+    }
+    cancelled = (await api.gql(CANCEL, {"input": form}, token=tenderer))["data"]["cancellationPublish"]
+    assert cancelled["__typename"] == "CancellationPublished", cancelled
+    await api.dispatch()
+    await api.dispatch()
+
+    # then both sealed bids are returned unopened and their bidders told once; the registrant without a bid is not
+    mine = [(await api.gql(MINE, {"lotId": lot["id"]}, token=t))["data"]["mySealedBids"] for _, t in bidders]
+    assert [[b["status"] for b in bids] for bids in mine] == [["RETURNED"], ["RETURNED"], []]
+    assert [len(await returned_notices(api, t)) for _, t in bidders] == [1, 1, 0]
