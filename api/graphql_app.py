@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -62,6 +62,9 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
     operations by hash (api/persisted.py) over POST, GET and the WebSocket."""
 
     graphql_transport_ws_handler_class = PersistedTransportWS
+    # a single JSON operation over POST skips strawberry's content negotiation (`_front`); turned off only by
+    # bench/lever_ab.py and tests/api/test_lean_path.py, which compare both
+    front: bool = True
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         settings = services.settings
@@ -131,7 +134,9 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         started = time.perf_counter()
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._front(request) if self.front else None
+            if response is None:
+                response = await self.run(request)
         except HTTPException as err:
             response = http_refusal(scope, err.status_code, err.reason, err)
             request.state.outcome = "refused"
@@ -147,6 +152,57 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
         state = request.state
         elapsed = time.perf_counter() - started
         metrics.observe(getattr(state, "operation", None), getattr(state, "outcome", "ok"), elapsed)
+
+    async def _front(self, request: Request) -> Response | None:
+        """strawberry's `run` for the request every client sends, one operation as JSON over POST, without its
+        content negotiation: `parse_http_body` parses the Content-Type and the Accept header with `email.message` to
+        choose between JSON, multipart uploads and its streaming transports (issue 21: about 5 % of a persisted
+        `query Me`). Taken only when the answer cannot differ: a Content-Type of exactly `application/json` (with or
+        without parameters), no Accept header naming `multipart` or `event-stream`, and a body that is one JSON
+        object whose `query`, `variables` and `extensions` have the types strawberry accepts. Then the same steps as
+        `run`, in its order: the sub-response, the context, `execute_single` (persisted operations,
+        the lean path and the whole pipeline), `process_result` and `create_response`. Anything else is None, and
+        `run` answers it from the start (Starlette keeps the body read here, so it is read once)."""
+        scope = request.scope
+        if scope["method"] != "POST":
+            return None
+        content_type = accept = None
+        for key, value in scope["headers"]:
+            if key == b"content-type" and content_type is None:
+                content_type = value
+            elif key == b"accept" and accept is None:
+                accept = value.lower()
+        if content_type is None or content_type.split(b";", 1)[0] != b"application/json":
+            return None
+        if accept is not None and (b"multipart" in accept or b"event-stream" in accept):
+            return None
+        try:
+            data = self.parse_json(await request.body())
+        except HTTPException:
+            return None  # `run` refuses it, with the same reason
+        if not isinstance(data, dict):
+            return None
+        query, variables, extensions = data.get("query"), data.get("variables"), data.get("extensions")
+        if not (
+            isinstance(query, str | None) and isinstance(variables, dict | None) and isinstance(extensions, dict | None)
+        ):
+            return None
+        request_data = GraphQLRequestData(query, variables, data.get("operationName"), extensions, "http")
+        request_adapter = self.request_adapter_class(request)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        result = await self.execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=None,  # this view's root value (GraphQL[Context, None]; get_root_value is strawberry's)
+            request_data=request_data,
+        )
+        response_data = await self.process_result(request=request, result=result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
         """A request error (nothing executed) answered as application/graphql-response+json has no `data`
