@@ -16,6 +16,13 @@ own thread is not), the best round and every round. A lever off is the code it r
   one increment, so none is refused) and refused bids (a bidder who is not leading bids the starting price:
   BID_TOO_LOW, recorded on the audit trail as the full path records it). The rate limiter is the in-process one
   (5 bids a second per bidder; 200 bidders in turn stay under it).
+- `front`: api/graphql_app.py's `_front` off: every request through strawberry's `run` (its content negotiation,
+  `parse_http_body`), as before the front.
+- `quick_release`: domain/db.py's `QuickReleasePool` releases every connection as asyncpg does, in a task of its own
+  (`asyncio.shield`). PostgreSQL only (SQLite has no pool).
+
+The loop is uvloop, as uvicorn serves (`--loop asyncio` for the plain loop the figures before "Issue 21, 2026-12-07
+(4)" were taken on: there asyncpg's socket writes cost about three times as much, 78 against 25 us per round trip).
 
     .venv/bin/python bench/lever_ab.py --lever is_punished --postgres postgres://postgres@127.0.0.1:5432/test
 """
@@ -76,11 +83,36 @@ def _punished_asked_apart() -> Iterator[None]:
         services.user_of_and_punished = kept
 
 
+@contextlib.contextmanager
+def _without_front() -> Iterator[None]:
+    from api.graphql_app import PalmTradeGraphQL
+
+    PalmTradeGraphQL.front = False
+    try:
+        yield
+    finally:
+        PalmTradeGraphQL.front = True
+
+
+@contextlib.contextmanager
+def _shielded_release() -> Iterator[None]:
+    from domain import db
+
+    db.QUICK_RELEASE = False
+    try:
+        yield
+    finally:
+        db.QUICK_RELEASE = True
+
+
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "is_punished": _is_punished_by_the_orm,
     "user_of_and_punished": _punished_asked_apart,
     "bid_lean": contextlib.nullcontext,  # measured by measure_bid: off turns the lean path off for the round
+    "front": _without_front,
+    "quick_release": _shielded_release,
 }
+BID_LEVERS = {"bid_lean"}  # measured on bids (measure_bid), the others on Me and the screen
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,7 +121,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per target and round")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--postgres", metavar="URL", help="a fresh database on this server instead of SQLite")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument("--bids", action="store_true", help="measure the lever on bids (measure_bid)")
     args = parser.parse_args(argv)
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.install()
     import persisted as bench  # bench/persisted.py: the database it prepares and the stored documents
 
     folder = tempfile.mkdtemp(prefix="palmtrade-lever-")
@@ -103,8 +141,9 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.update(DATABASE_URL=url, SECRET_KEY=secret, SEED_DEMO="0", RUN_WORKERS="0", REDIS_URL="")
         os.chdir(folder)
         label = "postgres" if created else "sqlite"
-        if args.lever == "bid_lean":
-            asyncio.run(measure_bid(bench, f"{label}_{args.lever}", args.requests, args.rounds))
+        if args.lever in BID_LEVERS or args.bids:
+            off = LEVERS[args.lever]
+            asyncio.run(measure_bid(bench, f"{label}_{args.lever}", args.requests, args.rounds, off))
         else:
             asyncio.run(measure(bench, LEVERS[args.lever], f"{label}_{args.lever}", args.requests, args.rounds))
     finally:
@@ -173,7 +212,9 @@ async def measure(bench: Any, off: Callable[[], Any], label: str, requests: int,
         print(f"# {figure}: per round {' '.join(str(round(v)) for v in measured)} us", file=sys.stderr)
 
 
-async def measure_bid(bench: Any, label: str, requests: int, rounds: int) -> None:
+async def measure_bid(
+    bench: Any, label: str, requests: int, rounds: int, off: Callable[[], Any] = contextlib.nullcontext
+) -> None:
     import auction  # bench/auction.py: its seeded auction and bidders
     import httpx
 
@@ -229,21 +270,24 @@ async def measure_bid(bench: Any, label: str, requests: int, rounds: int) -> Non
                     price[0], leader[0] = amount, turn[0]
                 kinds.setdefault((target, enabled), set()).add(kind)
 
+        toggles_lean = off is contextlib.nullcontext  # bid_lean: off is the lean path off
         for enabled in (False, True):
-            lean.enabled = enabled
-            for target in ("accepted", "refused"):
-                await burst(target, 50, enabled)  # plan built, statements warm
+            lean.enabled = enabled or not toggles_lean
+            with contextlib.nullcontext() if enabled else off():
+                for target in ("accepted", "refused"):
+                    await burst(target, 50, enabled)  # plan built, statements warm
         early = lean.stats.early
         rows: dict[tuple[str, bool], list[float]] = {}
         for round_no in range(rounds):
             for enabled in (False, True) if round_no % 2 == 0 else (True, False):  # neither always second
-                lean.enabled = enabled
-                for target in ("accepted", "refused"):
-                    spent[0] = 0.0
-                    await burst(target, requests, enabled)
-                    rows.setdefault((target, enabled), []).append(spent[0] / requests * 1e6)
+                lean.enabled = enabled or not toggles_lean
+                with contextlib.nullcontext() if enabled else off():
+                    for target in ("accepted", "refused"):
+                        spent[0] = 0.0
+                        await burst(target, requests, enabled)
+                        rows.setdefault((target, enabled), []).append(spent[0] / requests * 1e6)
         lean.enabled = True
-        early = lean.stats.early - early
+        early = (lean.stats.early - early) // (1 if toggles_lean else 2)
     expected = {"accepted": {"BidPlaced"}, "refused": {"BID_TOO_LOW"}}
     for (target, enabled), seen in kinds.items():
         if seen != expected[target]:
