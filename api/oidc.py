@@ -52,6 +52,7 @@ from starlette.routing import Route
 from api import oidc_pages as pages
 from api.services import Services
 from domain.accounts import sessions
+from domain.accounts.models import User
 from domain.certificates import sso_sign_in as certificate_sign_in
 from domain.common import clock
 from domain.common.actors import ANONYMOUS, Actor
@@ -70,6 +71,7 @@ PENDING_COOKIE = "pt_sso_pending"
 CSRF_COOKIE = "pt_sso_csrf"
 CERT_COOKIE = "pt_sso_cert"
 CERT_SECONDS = 180  # the certificate challenge's 2 minutes and the grace of the page's last poll
+LOA_TWO = "urn:palmtrade:loa:2"  # two factors (sso.acr_of), asked for by a client system with acr_values
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: never mistaken for an ID token or an app access token
 
 _issuer: ContextVar[str] = ContextVar("oidc_issuer")
@@ -683,6 +685,8 @@ async def authorize(request: Request) -> Response:
     who = await _provider_session(ctx, request)
     if "login" in prompts and request.method == "GET":
         who = None
+    if who is not None and _two_factors_asked(oauth) and sso.acr_of(who.amr) != LOA_TWO:
+        who = None  # a one-factor session at the provider does not answer a request for two: sign in again
     try:
         grant = await run_in_threadpool(server.get_consent_grant, oauth, who)
     except OAuth2Error as error:
@@ -808,13 +812,19 @@ async def _password_step(
     except DomainError as err:
         return pages.sign_in(action, csrf, client.name, err.message(ctx.locale), 400)
     await sessions.logout(ctx.actor, session.refresh_token)
+    return await _second_factor(ctx, session.user, "pwd", action, csrf)
+
+
+async def _second_factor(ctx: _Context, user: User, first: str, action: str, csrf: str) -> Response:
+    """The SMS step after a first factor (pwd or cert): a code texted to the user's phone, the first factor kept in a
+    signed cookie for PENDING_SECONDS."""
     message = None
     try:
-        await sessions.request_sms_code(ctx.actor, session.user.phone)
+        await sessions.request_sms_code(ctx.actor, user.phone)
     except RateLimited as err:
         message = err.message(ctx.locale)
-    pending = {"u": session.user.id, "p": session.user.phone, "x": int(clock.now().timestamp()) + PENDING_SECONDS}
-    response = pages.sms_step(action, csrf, mask_mobile(session.user.phone), message)
+    pending = {"u": user.id, "p": user.phone, "m": first, "x": int(clock.now().timestamp()) + PENDING_SECONDS}
+    response = pages.sms_step(action, csrf, mask_mobile(user.phone), message)
     _set_cookie(response, ctx.issuer, PENDING_COOKIE, _sign(_secret(ctx.services), pending), PENDING_SECONDS)
     return response
 
@@ -836,7 +846,8 @@ async def _sms_step(
         await sessions.logout(ctx.actor, session.refresh_token)
         return pages.failure("登录已超时，请重新登录", "The sign-in timed out; start again", 400)
     family = str(ctx.services.keyring.verify(session.access_token)["sid"])
-    who = sso.SignedInUser(session.user.id, ("pwd", "sms"), clock.now(), family)
+    first = "cert" if pending.get("m") == "cert" else "pwd"
+    who = sso.SignedInUser(session.user.id, tuple(sorted((first, "sms"))), clock.now(), family)
     return who, _session_cookie(ctx, who)
 
 
@@ -932,10 +943,21 @@ async def _signed_in_with_certificate(
     action: str,
     csrf: str,
 ) -> Response:
-    response = await _after_sign_in(ctx, server, oauth, grant, who, client, scopes, prompts, action, csrf)
-    _set_cookie(response, ctx.issuer, SESSION_COOKIE, _session_cookie(ctx, who))
+    response: Response
+    if _two_factors_asked(oauth):
+        # the system asks for two factors: the certificate's session gives way to the SMS step's, as the password's
+        await sessions.end_session(Actor(user_id=who.user_id, ip=ctx.actor.ip), who.session_id, who.user_id, "logout")
+        response = await _second_factor(ctx, await User.get(id=who.user_id), "cert", action, csrf)
+    else:
+        response = await _after_sign_in(ctx, server, oauth, grant, who, client, scopes, prompts, action, csrf)
+        _set_cookie(response, ctx.issuer, SESSION_COOKIE, _session_cookie(ctx, who))
     response.delete_cookie(CERT_COOKIE, path="/oidc")
     return response
+
+
+def _two_factors_asked(oauth: _Request) -> bool:
+    """Whether the client system asked for two factors (acr_values, OpenID Connect Core 3.1.2.1)."""
+    return LOA_TWO in str(oauth.payload.data.get("acr_values", "")).split()
 
 
 # ---------------------------------------------------------------- RP-initiated logout

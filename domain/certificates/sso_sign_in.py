@@ -17,7 +17,7 @@ from domain.certificates import errors as cert_errors
 from domain.certificates import services
 from domain.common import clock, events
 from domain.common.actors import Actor
-from domain.common.errors import PermissionDenied, raises
+from domain.common.errors import DomainError, PermissionDenied, raises
 from domain.common.events import Audience, use_case
 from domain.sso import errors
 from domain.sso import events as ev
@@ -27,7 +27,7 @@ from domain.sso.models import SsoCertificateSignIn, SsoClient
 PICKUP_GRACE = timedelta(seconds=30)
 APP_SCHEME = "palmtrade://sso/certificate-sign-in"
 
-SIGN_IN_ERRORS = (
+SIGN_IN_ERRORS: tuple[type[DomainError], ...] = (
     account_errors.AccountLocked,
     account_errors.AccountDisabled,
     account_errors.SmsCodeInvalid,  # never without a code, which these sign-ins do not take (services.sign_in)

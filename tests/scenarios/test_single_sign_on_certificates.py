@@ -171,3 +171,57 @@ async def test_a_business_system_signs_a_bidder_in_with_its_certificate(api: Any
         late = {"challenge": challenge, "certificate": sm2_leaf.pem, "signature": sm2_leaf.sign(to_sign)}
         expired = await api.gql(APPROVE, {"input": late}, token=sm2_token)
         assert expired["data"]["ssoCertificateApprove"]["code"] == "SSO_SIGN_IN_EXPIRED"
+
+
+async def _certificate_on_page(browser: httpx.AsyncClient, url: str, leaf: Leaf) -> httpx.Response:
+    """The sign-in page, the certificate, a CA client's signature of the shown text posted."""
+    page = await browser.get(url)
+    assert "登录掌上交易" in page.text, page.text
+    qr = await browser.post(_action(page.text), data={"csrf": _csrf(page.text), "step": "cert_start"})
+    form = await browser.post(_action(qr.text), data={"csrf": _csrf(qr.text), "step": "cert_form"})
+    _, to_sign = _shown(form.text)
+    signed = {"csrf": _csrf(form.text), "step": "cert", "certificate": leaf.pem, "signature": leaf.sign(to_sign)}
+    return await browser.post(_action(form.text), data=signed)
+
+
+async def test_a_system_asking_for_two_factors_gets_the_certificate_and_an_sms_code(
+    api: Any, manual_clock: Any
+) -> None:
+    # given a registered system, a recognised CA and a bidder with a bound certificate, signed in there with it alone
+    operator = await f.operator_token(api)
+    registered = await _register(api, operator)
+    client_id, secret = registered["client"]["clientId"], registered["clientSecret"]
+    ca = TestCA("山东CA")
+    await recognise(api, operator, ca)
+    phone, _, leaf = await _bidder_with_certificate(api, operator, ca)
+    keys = KeySet.import_key_set((await api.http.get("/oidc/jwks")).json())
+    authorize = f"{api.base_url}/oidc/authorize"
+    async with (
+        AsyncOAuth2Client(client_id, secret, scope=SCOPE, redirect_uri=REDIRECT, code_challenge_method="S256") as rp,
+        httpx.AsyncClient(base_url=api.base_url, follow_redirects=False) as browser,
+    ):
+        verifier = generate_token(48)
+        url, _ = rp.create_authorization_url(authorize, code_verifier=verifier)
+        consent = await _certificate_on_page(browser, url, leaf)
+        one = await _consent_to_token(api, rp, browser, consent, verifier)
+        assert jwt.decode(one["id_token"], keys, algorithms=["ES256"]).claims["acr"] == "urn:palmtrade:loa:1"
+
+        # when the system asks for two factors (acr_values): the one-factor session does not answer it
+        verifier = generate_token(48)
+        url, _ = rp.create_authorization_url(authorize, code_verifier=verifier, acr_values="urn:palmtrade:loa:2")
+        sms_page = await _certificate_on_page(browser, url, leaf)
+        # and after the certificate the page asks for the SMS code texted to the bidder
+        assert 'name="code"' in sms_page.text, sms_page.text
+        text = [t for to, t in api.sms if to == phone][-1]
+        code = re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+        back = await browser.post(
+            _action(sms_page.text), data={"csrf": _csrf(sms_page.text), "step": "sms", "code": code}
+        )
+        # then the remembered consent lets it straight back, and the ID token says two factors
+        assert back.status_code == 302, back.text
+        two = await rp.fetch_token(
+            f"{api.base_url}/oidc/token", authorization_response=back.headers["location"], code_verifier=verifier
+        )
+        claims = jwt.decode(two["id_token"], keys, algorithms=["ES256"]).claims
+        assert claims["amr"] == ["cert", "mfa", "otp", "sms"]
+        assert claims["acr"] == "urn:palmtrade:loa:2"
