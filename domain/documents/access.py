@@ -180,6 +180,13 @@ async def may_download(actor: Actor, doc: Document) -> None:
         if (actor.org_id is not None and actor.org_id in named) or _supervises(actor, project):
             return
         raise NotFound()
+    if doc.purpose == "statistics_report":  # the supervisor organisation it was made for and operators, no one else
+        if actor.client_id is None and (
+            actor.has(Role.OPERATOR)
+            or (actor.has(Role.SUPERVISOR) and actor.org_id is not None and actor.org_id == doc.organisation_id)
+        ):
+            return
+        raise NotFound()
     if doc.purpose == "invoice":  # the buyer organisation and operators only
         if (actor.org_id is not None and actor.org_id == doc.organisation_id) or actor.has(Role.OPERATOR):
             return

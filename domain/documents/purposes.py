@@ -139,6 +139,18 @@ PURPOSES: dict[str, Purpose] = {
         Purpose(
             "invoice", "Invoice", frozenset({"pdf", "ofd"}), 20 * MiB, 1, False, uploadable=False, label_zh="电子发票"
         ),
+        # a scheduled statistics report, as CSV and PDF (domain/supervision/reports): made by the platform for one
+        # supervisor organisation; its users and operators only, never public (statistics are sensitive data)
+        Purpose(
+            "statistics_report",
+            "StatisticsReport",
+            frozenset({"csv", "pdf"}),
+            50 * MiB,
+            2,
+            False,
+            uploadable=False,
+            label_zh="统计报表",
+        ),
         Purpose(
             "lot_archive",
             "Lot",

@@ -22,6 +22,7 @@ MEDIA_TYPES = {
     "png": "image/png",
     "dwg": "image/vnd.dwg",
     "dxf": "image/vnd.dxf",
+    "csv": "text/csv; charset=utf-8",  # only as declared by the platform for a file it made (storing.Made.kind)
     "age": "application/vnd.age",  # a bid file sealed on the phone (mobile_contract/BID_FILES.md)
     "executable": "application/x-executable",
     "unknown": "application/octet-stream",

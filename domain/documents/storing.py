@@ -34,6 +34,7 @@ class Made:
     owner_id: int
     lot_id: int | None
     organisation_id: int | None = None
+    kind: str | None = None  # a kind the platform knows and bytes cannot tell (csv); None: sniffed
 
 
 async def new_document(
@@ -118,4 +119,5 @@ async def keep_file(source: BinaryIO, made: Made) -> Document:
     if await store.size(object_path(sha)) is None:
         await store.write_part(object_path(sha), chunks())
     async with in_transaction():
-        return await new_document(made, sha, size, sniff(head, tail), "not_required", actor=SYSTEM, audience=Audience())
+        kind = Sniffed(made.kind) if made.kind else sniff(head, tail)
+        return await new_document(made, sha, size, kind, "not_required", actor=SYSTEM, audience=Audience())

@@ -1,6 +1,7 @@
 """Scheduled statistics reports to supervisors (monthly, quarterly, half-yearly, yearly): at each period's end a
 periodic step stores, for every approved supervisor organisation, the figures of its categories as a snapshot (rows
-and CSV), and records an event that notifies its users. Never public: a supervisor reads its own, operators all."""
+and CSV) with its files (CSV and PDF, kept as documents: domain/supervision/report_files), and records an event that
+notifies its users. Never public: a supervisor reads its own, operators all."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import NotFound, PermissionDenied
 from domain.common.events import Audience, DomainEvent
-from domain.supervision import statistics
+from domain.supervision import report_files, statistics
 from domain.supervision.report_models import StatisticsReport
 
 
@@ -39,7 +40,11 @@ async def produce_due(now: datetime) -> int:
         for period in statistics.Period:
             starts_on, ends_on = statistics.last_complete(period, now)
             label = statistics.period_of(statistics._start_of(starts_on), period)
-            if await StatisticsReport.exists(supervisor_id=org.id, period=period.value, label=label):
+            existing = await StatisticsReport.get_or_none(supervisor_id=org.id, period=period.value, label=label)
+            if existing is not None:
+                if not await report_files.has_files(existing.id):  # made before reports had files
+                    async with in_transaction():
+                        await report_files.keep(existing, org.name)
                 continue
             categories = sorted(org.supervised_categories)
             reader = Actor(
@@ -58,6 +63,7 @@ async def produce_due(now: datetime) -> int:
                     csv=statistics.as_csv(rows),
                     created_at=clock.now(),
                 )
+                await report_files.keep(report, org.name)
                 await events.record(
                     StatisticsReportReady(
                         object_id=str(report.id),

@@ -38,6 +38,7 @@ class DocumentPurpose(Enum):
     WITNESS_RECORD = "witness_record"
     LOT_ARCHIVE = "lot_archive"
     INVOICE = "invoice"
+    STATISTICS_REPORT = "statistics_report"
 
 
 describe_values(
@@ -107,6 +108,10 @@ describe_values(
         "WITNESS_RECORD": (
             "见证记录 as a PDF the platform renders once the witness signed it: owner the WitnessRecord (one file per "
             "witness of the lot); operators, the category's supervisors and the witness's organisation."
+        ),
+        "STATISTICS_REPORT": (
+            "统计报表 as CSV and PDF the platform makes at each period's end: owner a StatisticsReport; the "
+            "supervisor organisation it was made for and operators only, never public."
         ),
         "LOT_ARCHIVE": (
             "电子档案: the lot's archive (every file and record with a signed manifest), a zip; owner a Lot; "

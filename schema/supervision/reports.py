@@ -7,10 +7,12 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.errors import DomainError
+from domain.documents import downloads
 from domain.supervision import reports, statistics
 from domain.supervision.report_models import StatisticsReport as ReportModel
 from schema import fields
 from schema.accounts.types import CatalogueCategory
+from schema.documents.types import Document
 from schema.permissions import IsSupervisorOrOperator
 from schema.relay import int_id, to_global_id
 from schema.supervision.statistics import StatisticsPeriod, TradingFigures
@@ -30,6 +32,15 @@ class StatisticsReport:
     rows: list[TradingFigures] = strawberry.field(description="The figures, as tradingStatistics gives them.")
     csv: str = strawberry.field(description="The same figures as CSV (as tradingStatisticsCsv).")
     created_at: datetime = strawberry.field(description="When it was made.")
+    _pk: strawberry.Private[int]
+
+    @fields.field(
+        description="Its files, the CSV and the PDF (purpose STATISTICS_REPORT): fetch each with documentDownload "
+        "(a signed link); the supervisor it was made for and operators only."
+    )
+    async def files(self, info: Info) -> list[Document]:
+        found = await downloads.documents_of(info.context.actor, "statistics_report", self._pk)
+        return [Document.from_model(d) for d in found]
 
     @classmethod
     def from_model(cls, m: ReportModel) -> "StatisticsReport":
@@ -44,6 +55,7 @@ class StatisticsReport:
             rows=[TradingFigures.from_row(statistics.Row(**r)) for r in m.rows],
             csv=m.csv,
             created_at=m.created_at,
+            _pk=m.id,
         )
 
 
