@@ -29,6 +29,7 @@ from domain.accounts import attempts, passwords
 from domain.accounts.tokens import KeyRing, TokenPolicy
 from domain.common import chronograph, cpu
 from domain.common.actors import Role
+from domain.credit import exchange as credit_exchange
 from domain.db import tortoise_config
 from domain.documents import adapters as document_adapters
 from domain.documents.blobs import BlobStore
@@ -203,6 +204,12 @@ def push_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
+def credit_sm2_key(env: dict[str, str] | None = None) -> bytes | None:
+    """The platform's SM2 key (PKCS#8 PEM) that signs SM2SM3 credit-exchange packages, from CREDIT_SM2_KEY_FILE."""
+    path = (os.environ if env is None else env).get("CREDIT_SM2_KEY_FILE")
+    return Path(path).read_bytes() if path else None
+
+
 def plug_adapters(services: Services) -> None:
     """Points the domain's adapters (key ring, SMS outbox, failure counter, CPU pool, blob store, scanner) at this
     process's. They are process-wide: a second app started in the same process (tests) takes them over until they
@@ -212,6 +219,7 @@ def plug_adapters(services: Services) -> None:
     expert_notices.configure(calls=services.voice is not None)
     face.configure(faceid.from_env())  # 刷脸签章 (FACEID_*), none by default
     provincial_exchange.configure(*provincial.from_env())  # PROVINCIAL_*: none by default, messages kept queued
+    credit_exchange.configure_sm2(credit_sm2_key())  # CREDIT_SM2_KEY_FILE: SM2SM3 credit exports, none by default
     settlement_adapters.configure(settings.settlement)  # TREASURY_*, INVOICE_*: none by default, requests queued
     account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)
     account_adapters.deps.failures = services.limiter

@@ -2,9 +2,10 @@
 
 A package is a compact JWS over canonical JSON (mobile_contract/CREDIT_EXCHANGE.md): the credit records and joint
 punishments of the sending platform, each with its own reference and the entity's unified social credit code. This
-platform signs its exports with its current signing key (ES256, published at /.well-known/jwks.json); it accepts a
-package from a partner an operator accredited, signed with one of the partner's registered public keys (ES256 or
-RS256), sent by the integrator client the partner imports through (scope `credit:write`). An imported item keeps its
+platform signs its exports with its current signing key (ES256, published at /.well-known/jwks.json), or on request
+with its SM2 key (SM2SM3, domain/credit/sm2_jws.py) where the deployment has one; it accepts a package from a partner an
+operator accredited, signed with one of the partner's registered public keys (ES256, RS256 or SM2SM3), sent by the
+integrator client the partner imports through (scope `credit:write`). An imported item keeps its
 source (the partner's code and reference): a punishment becomes a JointPunishment row, so it blocks registration here
 as one listed here does, and a record a CreditRecord row; an item about an entity not registered here waits and is
 attached by the daily run once the entity is. A package sent again changes nothing; a changed item (a punishment lifted
@@ -21,8 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from cryptography.exceptions import InvalidSignature
 from joserfc import jws
 from joserfc.errors import JoseError
+from tongsuopy.crypto.asymciphers import ec as sm_ec
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -36,6 +39,7 @@ from domain.common.errors import DomainError, InvalidInput, NotFound, Permission
 from domain.common.events import Audience, DomainEvent, canonical_json, use_case
 from domain.common.idempotency import run_once
 from domain.common.ids import is_valid_uscc
+from domain.credit import sm2_jws
 from domain.credit.models import (
     CreditImport,
     CreditImportItem,
@@ -56,6 +60,24 @@ MAX_ITEMS = 2000
 EXPORT_LIMIT = 1000
 _CODE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 _ALGORITHM = {"EC": "ES256", "RSA": "RS256"}
+ES256, SM2SM3 = "ES256", sm2_jws.ALG
+_sm2_key: sm_ec.EllipticCurvePrivateKey | None = None
+
+
+def configure_sm2(key_pem: bytes | None) -> None:
+    """The platform's SM2 private key (PKCS#8 PEM) that signs SM2SM3 exports; None: SM2 exports are refused."""
+    global _sm2_key
+    _sm2_key = sm2_jws.load_private_key(key_pem) if key_pem is not None else None
+
+
+def sm2_public_jwk() -> dict[str, Any] | None:
+    """The public JWK (with its kid) partners register to verify this platform's SM2SM3 exports; None without a key."""
+    if _sm2_key is None:
+        return None
+    public = sm2_jws.jwk_of(_sm2_key)
+    return {**public, "kid": sm2_jws.thumbprint(public)}
+
+
 _REF = 128
 
 
@@ -76,6 +98,12 @@ class CreditPackageInvalid(DomainError):
     message_zh = "信用包格式不正确：{reason}"
     message_en = "The package does not follow the exchange format: {reason}"
     exposed: ClassVar[dict[str, str]] = {"reason": "str"}
+
+
+class CreditSm2KeyMissing(DomainError):
+    code = "CREDIT_SM2_KEY_MISSING"
+    message_zh = "本平台未配置 SM2 签名密钥（CREDIT_SM2_KEY_FILE），无法导出 SM2 签名的信用包"
+    message_en = "This platform has no SM2 signing key (CREDIT_SM2_KEY_FILE): SM2-signed packages cannot be exported"
 
 
 class CreditPartnerCodeTaken(DomainError):
@@ -130,6 +158,11 @@ def _operator(actor: Actor) -> None:
 
 
 def _public_jwk(jwk: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if sm2_jws.is_sm2_jwk(jwk):
+        try:
+            return sm2_jws.public_jwk(jwk)
+        except ValueError:
+            raise keys.InvalidPublicKey() from None
     key = keys.public_key(jwk)
     public = key.as_dict(private=False)
     return key.thumbprint(), {k: v for k, v in public.items() if k in ("kty", "crv", "x", "y", "n", "e")}
@@ -141,7 +174,7 @@ async def accredit_partner(
     actor: Actor, code: str, name: str, client_id: str, jwk: dict[str, Any], idempotency_key: str | None = None
 ) -> CreditPartner:
     """Accredits a platform of the alliance (operators): its code, the integrator client that imports for it, and the
-    public key its packages are signed with (kid: the key's RFC 7638 thumbprint)."""
+    public key its packages are signed with (P-256, RSA or SM2; kid: the key's RFC 7638 thumbprint)."""
     _operator(actor)
     label = required_text(name, "name", 200)
     partner_code = code.strip().lower() if isinstance(code, str) else ""
@@ -248,12 +281,19 @@ class Export:
     issued_at: datetime
 
 
-async def export(actor: Actor, issuer: str, keyring: KeyRing, since: datetime | None = None) -> Export:
+async def export(
+    actor: Actor, issuer: str, keyring: KeyRing, since: datetime | None = None, algorithm: str = ES256
+) -> Export:
     """This platform's own records and punishments recorded (or lifted) since `since`, at most EXPORT_LIMIT of each,
-    oldest first, signed with the platform's current key: operators and integrators with credit:read. Imported items
-    are not passed on (each platform sends what it recorded itself)."""
+    oldest first, signed with the platform's current key (ES256) or its SM2 key (SM2SM3): operators and integrators
+    with credit:read. Imported items are not passed on (each platform sends what it recorded itself)."""
     if not _may(actor, READ_SCOPE):
         raise PermissionDenied()
+    if algorithm not in (ES256, SM2SM3):
+        raise InvalidInput(field="algorithm")
+    sm2_key = _sm2_key
+    if algorithm == SM2SM3 and sm2_key is None:
+        raise CreditSm2KeyMissing()
     if since is not None:
         if since.tzinfo is None:
             raise InvalidInput(field="since")
@@ -303,13 +343,17 @@ async def export(actor: Actor, issuer: str, keyring: KeyRing, since: datetime | 
             for p in punishments
         ],
     }
-    kid = keyring.signing_kid(now)
-    token = jws.serialize_compact(
-        {"alg": "ES256", "kid": kid, "typ": TYP},
-        canonical_json(content),
-        keyring.private_key(kid),
-        registry=ecdsa.ES256,
-    )
+    if sm2_key is not None and algorithm == SM2SM3:
+        kid = sm2_jws.thumbprint(sm2_jws.jwk_of(sm2_key))
+        token = sm2_jws.sign({"alg": SM2SM3, "kid": kid, "typ": TYP}, canonical_json(content), sm2_key)
+    else:
+        kid = keyring.signing_kid(now)
+        token = jws.serialize_compact(
+            {"alg": ES256, "kid": kid, "typ": TYP},
+            canonical_json(content),
+            keyring.private_key(kid),
+            registry=ecdsa.ES256,
+        )
     sha = hashlib.sha256(token.encode()).hexdigest()
     async with in_transaction():
         await events.record(
@@ -439,9 +483,15 @@ async def verify(actor: Actor, token: str) -> tuple[CreditPartner, str, dict[str
         raise CreditPartnerUnknown()
     if actor.has(Role.INTEGRATOR) and actor.client_id != partner.client_id:
         raise CreditPartnerUnknown()
-    algorithm = _ALGORITHM[str(row.public_jwk["kty"])]
+    public = dict(row.public_jwk)
+    algorithm = SM2SM3 if sm2_jws.is_sm2_jwk(public) else _ALGORITHM[str(public["kty"])]
     if header.get("alg") != algorithm:
         raise CreditPackageSignatureInvalid()
+    if algorithm == SM2SM3:
+        try:
+            return partner, str(kid), json.loads(sm2_jws.verify(token, public))
+        except (InvalidSignature, ValueError, TypeError):
+            raise CreditPackageSignatureInvalid() from None
     try:
         verified = jws.deserialize_compact(token, keys.public_key(dict(row.public_jwk)), algorithms=[algorithm])
         content = json.loads(verified.payload)

@@ -2,6 +2,7 @@
 Format: mobile_contract/CREDIT_EXCHANGE.md."""
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -43,11 +44,23 @@ def _issuer(info: Info) -> str:
     return getattr(settings, "credit_platform_code", None) or DEFAULT_ISSUER
 
 
+@strawberry.enum(description="How a credit-exchange package is signed (mobile_contract/CREDIT_EXCHANGE.md).")
+class CreditPackageAlgorithm(Enum):
+    ES256 = strawberry.enum_value(
+        exchange.ES256, description="ECDSA P-256 with SHA-256 under the platform's key of /.well-known/jwks.json."
+    )
+    SM2SM3 = strawberry.enum_value(
+        exchange.SM2SM3,
+        description="SM2 with SM3 and the default user ID (GM/T 0003) under the platform's SM2 key: this platform's "
+        "JWS convention (alg SM2SM3, r||s signature), see CREDIT_EXCHANGE.md.",
+    )
+
+
 @strawberry.type(description="A signed package of this platform's credit records and punishments.")
 class CreditExport:
     package: str = strawberry.field(
-        description="Compact JWS (ES256, typ credit-exchange+jws) over the canonical JSON content; verify it with "
-        "/.well-known/jwks.json."
+        description="Compact JWS (ES256 or SM2SM3, typ credit-exchange+jws) over the canonical JSON content; verify "
+        "ES256 with /.well-known/jwks.json, SM2SM3 with the key of creditExchangeSm2Key."
     )
     kid: str = strawberry.field(description="The platform key that signed it (the JWS `kid`).")
     sha256: str = strawberry.field(description="SHA-256 of the package text.")
@@ -138,8 +151,21 @@ class CreditExchangeQueries:
             datetime | None,
             strawberry.argument(description="Only what was recorded (or lifted) after this; null: everything."),
         ] = None,
+        algorithm: Annotated[
+            CreditPackageAlgorithm,
+            strawberry.argument(
+                description="ES256 (default), or SM2SM3 where the platform has an SM2 key (else "
+                "CREDIT_SM2_KEY_MISSING)."
+            ),
+        ] = CreditPackageAlgorithm.ES256,
     ) -> CreditExport:
-        out = await exchange.export(info.context.actor, _issuer(info), info.context.services.keyring, since)
+        out = await exchange.export(
+            info.context.actor,
+            _issuer(info),
+            info.context.services.keyring,
+            since,
+            exchange.SM2SM3 if algorithm is CreditPackageAlgorithm.SM2SM3 else exchange.ES256,
+        )
         return CreditExport(
             package=out.jws,
             kid=out.kid,
@@ -148,6 +174,15 @@ class CreditExchangeQueries:
             punishments=out.punishments,
             issued_at=out.issued_at,
         )
+
+    @fields.field(
+        description="The public JWK (kty EC, crv SM2, x, y, kid) of the key this platform signs SM2SM3 packages with, "
+        "for partners to register; null when the platform has no SM2 key: integrators with credit:read and operators.",
+        permission_classes=[CanExportCredit],
+    )
+    async def credit_exchange_sm2_key(self, info: Info) -> JSON | None:
+        key = exchange.sm2_public_jwk()
+        return None if key is None else JSON(key)
 
     @fields.field(description="The accredited partner platforms: operators.", permission_classes=[IsOperator])
     async def credit_partners(self, info: Info) -> list[CreditPartner]:
@@ -166,7 +201,10 @@ class CreditPartnerAccreditInput:
     code: str = strawberry.field(description="Its platform code, the `issuer` of its packages (2-64 of a-z 0-9 . _ -).")
     name: str = strawberry.field(description="Its name.")
     client_id: str = strawberry.field(description="The integrator client (with credit:write) that imports for it.")
-    jwk: JSON = strawberry.field(description="Its public signing key as a JWK: P-256 EC or RSA of at least 2048 bits.")
+    jwk: JSON = strawberry.field(
+        description="Its public signing key as a JWK: P-256 EC, RSA of at least 2048 bits, or SM2 "
+        '({"kty": "EC", "crv": "SM2", "x", "y"}).'
+    )
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",

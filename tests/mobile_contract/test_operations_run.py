@@ -18,7 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tongsuopy.crypto import serialization as sm_serialization
+from tongsuopy.crypto.asymciphers import ec as sm_ec
+
 from domain.accounts import third_party
+from domain.credit import exchange as credit_exchange
 from mobile_contract import gate
 from mobile_contract.sealed_bid import new_key, seal
 from schema.relay import to_global_id
@@ -76,6 +80,12 @@ async def build_world(api: Any, clock: Any) -> World:
     client = await create_client(api, operator, scopes=[*scopes, "credit:write"])
     integrator = (await client_token(api, client["client"]["clientId"], client["clientSecret"]))["access_token"]
     supervisor = await f.login(api, await supervisor_phone(api, operator))
+    # the platform's SM2 key for SM2SM3 credit exports (the api fixture plugs the environment's, none, back next test)
+    credit_exchange.configure_sm2(
+        sm_ec.generate_private_key(sm_ec.SM2()).private_bytes(
+            sm_serialization.Encoding.PEM, sm_serialization.PrivateFormat.PKCS8, sm_serialization.NoEncryption()
+        )
+    )
     terminal, secret = await kiosk_terminal(api, operator)
     _, witness_token, _ = await witness(api, operator)
     # an accredited third-party system the tenderer authorised for every write scope: its delegated token
@@ -614,6 +624,8 @@ INTEGRATOR: list[tuple[str, Vars]] = [
     ("OcdsRecord", lambda w: {"lotId": w.lot_id}),
     ("IntegratorLotResult", lambda w: {"lotId": w.lot_id}),
     ("CreditExchangeExport", lambda w: {}),
+    ("CreditExchangeSm2Key", lambda w: {}),
+    ("CreditExchangeExportSm2", lambda w: {}),  # signed with the SM2 key build_world configured
     # the platform's own package sent back: signed by no partner key, a typed CREDIT_PARTNER_UNKNOWN
     ("CreditExchangeImport", lambda w: {"input": {"package": w.got["CreditExchangeExport"]["package"]}}),
 ]

@@ -85,3 +85,26 @@ def sign_b64(key: object, data: str | bytes, user_id: bytes = DEFAULT_USER_ID, *
         parsed = algos.DSASignature.load(der)
         der = parsed["r"].native.to_bytes(32, "big") + parsed["s"].native.to_bytes(32, "big")
     return base64.b64encode(der).decode()
+
+
+def public_point(private_value: int) -> tuple[int, int]:
+    point = multiply(private_value)
+    assert point is not None
+    return point
+
+
+def verify(public: tuple[int, int], signature_rs: bytes, data: bytes, user_id: bytes = DEFAULT_USER_ID) -> bool:
+    """SM2 with SM3 verification of r||s (GB/T 32918.2 §7.1), independent of Tongsuo."""
+    if len(signature_rs) != 64:
+        return False
+    r, s = int.from_bytes(signature_rs[:32], "big"), int.from_bytes(signature_rs[32:], "big")
+    if not (0 < r < N and 0 < s < N):
+        return False
+    t = (r + s) % N
+    if t == 0:
+        return False
+    point = _add(multiply(s), multiply(t, public))
+    if point is None:
+        return False
+    e = int.from_bytes(_sm3(_z(public, user_id) + data), "big")
+    return (e + point[0]) % N == r
