@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 
+from domain.accounts import adapters
 from domain.accounts.models import User
 from domain.common.models import OutboxEvent
 from domain.notifications.services import Kind
@@ -111,3 +112,16 @@ async def test_a_password_change_signs_out_other_sessions_and_client_systems(api
     [notice] = await password_changed(event)
     assert (notice.user_id, notice.kind) == (user.id, Kind.ACCOUNT_SECURITY)
     assert "密码已修改" in notice.title_zh
+
+
+async def test_wrong_current_passwords_are_limited_as_sign_ins_are(api: Any) -> None:
+    # given a signed-in bidder
+    operator = await f.operator_token(api)
+    _, _, token = await f.approved_org(api, operator)
+    allowed = adapters.deps.signin_failures_per_number
+    # when someone holding its session guesses the current password as often as a number's sign-ins may fail
+    guesses = [await _change(api, token, f"guess{n}wrong", NEW_PASSWORD) for n in range(allowed)]
+    # then each guess is refused as wrong, and after them even the right password is refused until the window passes
+    assert {g["code"] for g in guesses} == {"CURRENT_PASSWORD_WRONG"}
+    limited = await _change(api, token, f.PASSWORD, NEW_PASSWORD)
+    assert limited["code"] == "RATE_LIMITED", limited
