@@ -115,6 +115,9 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("NoRoomAvailable", "starts_at"): "The start of the time no fitting room is free.",
     ("NoRoomAvailable", "ends_at"): "The end of the time no fitting room is free.",
     ("CreditCommitmentRequired", "stage"): "The stage whose credit commitment is missing: registration or bid.",
+    ("CreditCommitmentStale", "stage"): "The stage whose credit commitment was signed on an earlier text version.",
+    ("CreditCommitmentStale", "signed"): "The text version the stage's commitment was signed against.",
+    ("CreditCommitmentStale", "current"): "The text version in force now, which the commitment must be signed on.",
 }
 _CODE = "Stable machine-readable code, e.g. BID_TOO_LOW."
 _MESSAGE = "Human-readable explanation, in the caller's language (zh-CN by default, English on request)."

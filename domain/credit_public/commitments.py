@@ -5,7 +5,6 @@ creates a bad credit record linked to the commitment, published for its period."
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,6 +18,7 @@ from domain.common.errors import InvalidInput, InvalidTransition, NotFound, Perm
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
 from domain.common.storage import lock
+from domain.credit import commitment_texts
 from domain.credit.models import CreditCommitment, CreditRecord
 from domain.credit.services import CreditRecorded
 from domain.credit_public import publicity
@@ -38,34 +38,10 @@ class Stage(StrEnum):
     BID = "bid"  # signed with each bid (a replaced bid signs again)
 
 
-@dataclass(frozen=True, slots=True)
-class CommitmentText:
-    version: int
-    title: str
-    body: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(f"{self.title}\n{self.body}".encode()).hexdigest()
-
-
-# The commitment texts by version, the last the one signed now; a published version never changes (a new one is added).
-TEXTS: dict[int, CommitmentText] = {
-    1: CommitmentText(
-        1,
-        "公共资源交易信用承诺书",
-        "本单位自愿参加本项目交易活动，郑重承诺：\n"
-        "一、所提交的营业执照、资质、业绩、人员、财务等全部材料真实、合法、有效，不存在弄虚作假、"
-        "以他人名义投标或者提供虚假材料的行为；\n"
-        "二、不与其他投标人、招标人或者招标代理机构串通投标，不以行贿等不正当手段谋取中标；\n"
-        "三、投标截止后不撤销投标文件；中标后不放弃中标，按照招标文件和投标文件在规定期限内订立合同、"
-        "提交履约保证金，全面履行合同义务；\n"
-        "四、不捏造事实、伪造材料或者以非法手段取得证明材料进行投诉；\n"
-        "五、自愿接受行政监督部门和交易平台的监督检查。违背上述承诺的，愿意承担相应法律责任，"
-        "同意将违诺行为作为不良行为记录，按规定期限公开并纳入信用记录。",
-    ),
-}
-CURRENT = max(TEXTS)
+# the texts and the rule of their versions live below registration (domain/credit/commitment_texts), which checks them
+CommitmentText = commitment_texts.CommitmentText
+TEXTS = commitment_texts.TEXTS
+in_force = commitment_texts.in_force
 
 # the grounds of a withdrawn award that break the commitment (第三条): the winner's own failure, not force majeure,
 # a complaint or a punishment (those are recorded where they are decided)
@@ -116,16 +92,18 @@ async def sign(
     signed: signatures.Signed | None = None,
     idempotency_key: str | None = None,
 ) -> CreditCommitment:
-    """Records the organisation's commitment for the lot at this stage on the current text, signed with its
-    certificate when its user has one bound (required then); signing again (a replaced bid) renews it."""
+    """Records the organisation's commitment for the lot at this stage on the text in force now (the version given must
+    be it), signed with its certificate when its user has one bound (required then); signing again (a replaced bid, a
+    new version in force) renews it."""
     if actor.org_id is None or actor.user_id is None or not actor.has(Role.BIDDER):
         raise PermissionDenied()
     try:
         stage_ = Stage(stage)
     except ValueError:
         raise InvalidInput(field="stage") from None
-    if version != CURRENT:
-        raise CommitmentVersionOutdated(current=CURRENT)
+    text = in_force(clock.now())
+    if version != text.version:  # signed against the version in force when it is signed
+        raise CommitmentVersionOutdated(current=text.version)
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
@@ -133,7 +111,6 @@ async def sign(
         raise InvalidTransition(state=lot.status)
     if stage_ is Stage.BID and await registration.active(lot_id, actor.org_id) is None:
         raise PermissionDenied()  # a bid needs a registration first
-    text = TEXTS[CURRENT]
     verified = await signatures.check(
         actor, content(lot.trade_code, stage_, text), signed, required=await _has_certificate(actor)
     )

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.common import clock
+from domain.credit.commitment_texts import in_force
 from domain.credit.models import CreditCommitment
-from domain.registration.errors import CreditCommitmentRequired
+from domain.registration.errors import CreditCommitmentRequired, CreditCommitmentStale
 
 SETTING = "credit_commitment_required"
 REGISTRATION = "registration"  # domain/credit_public/commitments.Stage values
@@ -27,8 +29,13 @@ def required(config: dict[str, Any]) -> bool:
 
 async def ensure_signed(config: dict[str, Any], lot_id: int, org_id: int, stage: str) -> None:
     """Raises CreditCommitmentRequired unless the lot requires nothing or the organisation's commitment for this lot
-    and stage is on record."""
+    and stage is on record, and CreditCommitmentStale when that commitment was signed against a text version other
+    than the one in force now (domain/credit/commitment_texts: a stage checks its own commitment's version)."""
     if not required(config):
         return
-    if not await CreditCommitment.filter(organisation_id=org_id, lot_id=lot_id, stage=stage).exists():
+    row = await CreditCommitment.filter(organisation_id=org_id, lot_id=lot_id, stage=stage).first()
+    if row is None:
         raise CreditCommitmentRequired(stage)
+    current = in_force(clock.now()).version
+    if row.version != current:
+        raise CreditCommitmentStale(stage, row.version, current)

@@ -88,3 +88,18 @@ class CreditCommitmentRequired(DomainError):
 
     def __init__(self, stage: str) -> None:
         super().__init__(stage=stage, stage_zh="报名" if stage == "registration" else "投标")
+
+
+class CreditCommitmentStale(DomainError):
+    code = "CREDIT_COMMITMENT_STALE"
+    message_zh = "信用承诺书已更新为第 {current} 版，此前签署的第 {signed} 版不适用于本次{stage_zh}，请阅读新版后重签"
+    message_en = (
+        "The credit commitment text is now version {current}; the version {signed} signed before does not count for "
+        "this stage ({stage}): read the new version and sign it"
+    )
+    exposed: ClassVar[dict[str, str]] = {"stage": "str", "signed": "int", "current": "int"}
+
+    def __init__(self, stage: str, signed: int, current: int) -> None:
+        super().__init__(
+            stage=stage, signed=signed, current=current, stage_zh="报名" if stage == "registration" else "投标"
+        )

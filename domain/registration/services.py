@@ -32,6 +32,7 @@ from domain.publication.procedures import security_amount_fen
 from domain.publication.states import LotStatus
 from domain.registration import commitments, invitations, security
 from domain.registration.errors import CreditCommitmentRequired as CreditCommitmentRequired
+from domain.registration.errors import CreditCommitmentStale as CreditCommitmentStale
 from domain.registration.errors import NotEligible as NotEligible
 from domain.registration.errors import NotInvited as NotInvited
 from domain.registration.errors import NotRegistered as NotRegistered
@@ -120,7 +121,7 @@ async def _tender_published_at(lot: Lot) -> datetime | None:
     return first.published_at if first else None
 
 
-@raises(RegistrationClosed, NotEligible, NotInvited, CreditCommitmentRequired)
+@raises(RegistrationClosed, NotEligible, NotInvited, CreditCommitmentRequired, CreditCommitmentStale)
 @use_case("registration.create", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> Registration:
     """Registers the caller's organisation for an open lot inside its window; approval is automatic.

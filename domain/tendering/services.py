@@ -27,7 +27,7 @@ from domain.publication.procedures import SEALED, Procedure
 from domain.publication.states import LotStatus
 from domain.registration import commitments
 from domain.registration import services as registration
-from domain.registration.errors import CreditCommitmentRequired
+from domain.registration.errors import CreditCommitmentRequired, CreditCommitmentStale
 from domain.registration.errors import NotRegistered as NotRegistered
 from domain.tendering.errors import BidDeadlinePassed as BidDeadlinePassed
 from domain.tendering.errors import NotSealedTender as NotSealedTender
@@ -91,6 +91,7 @@ def check_bidder_authentication(actor: Actor, lot: Lot) -> None:
     BidDeadlinePassed,
     NotRegistered,
     CreditCommitmentRequired,
+    CreditCommitmentStale,
     SecurityMissing,
     NotSealedTender,
     TwoFactorRequired,

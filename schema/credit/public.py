@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from domain.common import clock
 from domain.common.actors import Role
 from domain.common.errors import DomainError
 from domain.credit import models as credit_models
@@ -236,9 +237,12 @@ class CreditPublicQueries:
             return []
         return await _with_names(rows)
 
-    @fields.field(description="The credit commitment text signed now (its newest version).")
+    @fields.field(
+        description="The credit commitment text in force now: the version creditCommitmentSign expects and each stage "
+        "checks its commitment against."
+    )
     def credit_commitment_text(self) -> CreditCommitmentText:
-        text = commitments.TEXTS[commitments.CURRENT]
+        text = commitments.in_force(clock.now())
         return CreditCommitmentText(version=text.version, title=text.title, body=text.body, sha256=text.sha256)
 
     @fields.field(

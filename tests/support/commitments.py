@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.common import clock
 from domain.common.actors import Actor
 from domain.credit_public import commitments
 from domain.registration import services as registration
@@ -19,13 +20,13 @@ SIGN = """mutation($input: CreditCommitmentSignInput!) { creditCommitmentSign(in
 
 def content(lot_trade_code: str, stage: str) -> str:
     """The text a certificate signs for the commitment (mobile_contract/SIGNATURES.md, act credit.commit)."""
-    text = commitments.TEXTS[commitments.CURRENT]
+    text = commitments.in_force(clock.now())
     return canonical(commitments.content(lot_trade_code, commitments.Stage(stage), text))
 
 
 async def commit(actor: Actor, lot_id: int, stage: str) -> None:
     """The organisation's commitment for the lot at `registration` or `bid`, unsigned (no certificate bound)."""
-    await commitments.sign(actor, lot_id, stage, commitments.CURRENT)
+    await commitments.sign(actor, lot_id, stage, commitments.in_force(clock.now()).version)
 
 
 async def commit_over_api(
@@ -34,7 +35,8 @@ async def commit_over_api(
     """creditCommitmentSign for the lot's global id at REGISTRATION or BID (with the certificate's signature
     over the commitment's content where the user has a certificate bound); `strict=False` lets a refusal (a lot no
     longer open) pass for the registration or bid that follows to answer with its own error."""
-    given: dict[str, Any] = {"lotId": lot_id, "stage": stage.upper(), "version": commitments.CURRENT}
+    version = commitments.in_force(clock.now()).version
+    given: dict[str, Any] = {"lotId": lot_id, "stage": stage.upper(), "version": version}
     if signature is not None:
         given["signature"] = signature
     body = await api.gql(SIGN, {"input": given}, token=token)
