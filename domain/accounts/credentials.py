@@ -1,6 +1,6 @@
-"""Changing a password: the current one proves the caller (limited as sign-ins are), the new one meets the rules; the
-user's other sessions end, and so does whatever the old password let others keep (client systems' grants of single
-sign-on, plugged in at domain/wiring: accounts knows nothing of them)."""
+"""Changing a password (or resetting it by SMS code): the current one proves the caller (limited as sign-ins are),
+the new one meets the rules; the user's other sessions end, and so does whatever the old password let others keep
+(client systems' grants of single sign-on, plugged in at domain/wiring: accounts knows nothing of them)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from domain.accounts.adapters import deps
 from domain.accounts.models import RefreshToken, User
 from domain.accounts.passwords import check_password, hash_secret, verify_secret
 from domain.accounts.sessions import ensure_not_locked
+from domain.accounts.sms_codes import SMS_PURPOSE_LOGIN, redeem_code
 from domain.common import clock, events
 from domain.common.actors import Actor
 from domain.common.errors import PermissionDenied, raises
 from domain.common.events import Audience, use_case
+from domain.common.ids import InvalidPhoneNumber, normalize_mobile
 from domain.common.storage import lock
 
 # what else a password change ends, given (actor, user id, now) and answering how many it revoked, in the transaction
@@ -77,16 +79,25 @@ async def _change(actor: Actor, user_id: int, current_password: str, new_passwor
     if new_password == current_password:
         raise errors.PasswordUnchanged()
     new_hash = await hash_secret(new_password)
+    return await _replace(actor, user_id, new_hash, actor.session_id)
+
+
+async def _replace(actor: Actor, user_id: int, new_hash: str, kept_session: str | None) -> int:
+    """The new hash, and every session of the user but `kept_session` and every plugged grant revoked, at once."""
     async with in_transaction():
         user = await lock(User.filter(id=user_id)).get()
         now = clock.now()
         user.password_hash = new_hash
-        await user.save(update_fields=["password_hash"])
-        ended = await (
-            RefreshToken.filter(user_id=user_id, revoked_at=None)
-            .exclude(family=actor.session_id)
-            .update(revoked_at=now, revoked_reason="password_changed")
-        )
+        fields = ["password_hash"]
+        if kept_session is None and user.locked_until is not None:
+            # a reset by SMS code proves the phone: the lock against password guessing is lifted with it
+            user.locked_until, user.next_check_at, user.failed_logins = None, None, 0
+            fields += ["locked_until", "next_check_at", "failed_logins"]
+        await user.save(update_fields=fields)
+        tokens = RefreshToken.filter(user_id=user_id, revoked_at=None)
+        if kept_session is not None:
+            tokens = tokens.exclude(family=kept_session)
+        ended = await tokens.update(revoked_at=now, revoked_reason="password_changed")
         grants = 0
         for revoke in _revokers:
             grants += await revoke(actor, user_id, now)
@@ -95,8 +106,28 @@ async def _change(actor: Actor, user_id: int, current_password: str, new_passwor
                 object_id=str(user_id),
                 refresh_tokens_revoked=int(ended),
                 client_tokens_revoked=grants,
+                reset=kept_session is None,
                 audience=Audience(users=(user_id,)),
             ),
-            actor,
+            Actor(user_id=user_id, org_id=user.organisation_id, ip=actor.ip) if actor.user_id is None else actor,
         )
     return int(ended) + grants
+
+
+@raises(InvalidPhoneNumber, errors.SmsCodeInvalid, errors.SmsCodeExhausted, errors.WeakPassword, errors.AccountDisabled)
+@use_case("user.password_reset", "User")
+async def reset_password(actor: Actor, phone: str, code: str, new_password: str) -> int:
+    """忘记密码: a new password for the holder of the number's latest sign-in SMS code (authSmsCodeRequest), which
+    proves the phone as an SMS sign-in does; every session of the user and every plugged grant ends, a lock is lifted.
+    Answers how many sessions and grants ended."""
+    check_password(new_password)
+    number = normalize_mobile(phone)
+
+    async def holder(now: datetime) -> User | None:
+        user = await User.get_or_none(phone=number)
+        if user is not None and not user.is_active:
+            raise errors.AccountDisabled()
+        return user
+
+    user = await redeem_code(number, SMS_PURPOSE_LOGIN, code, holder)
+    return await _replace(actor, user.id, await hash_secret(new_password), None)

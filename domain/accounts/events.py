@@ -121,3 +121,4 @@ class PasswordChanged(DomainEvent):
     object_type = "User"
     refresh_tokens_revoked: int
     client_tokens_revoked: int
+    reset: bool = False  # by SMS code (忘记密码), not with the current password

@@ -156,6 +156,16 @@ class PasswordChanged:
 PasswordChangeResult = result_union("PasswordChangeResult", PasswordChanged, [credentials.change_password])
 
 
+@strawberry.input(description="Reset a forgotten password with an SMS code (忘记密码).")
+class PasswordResetInput:
+    phone: str = strawberry.field(description="The account's mobile number.")
+    code: str = strawberry.field(description="The latest code texted to it (authSmsCodeRequest).")
+    new_password: str = strawberry.field(description="At least 8 characters with letters and digits.")
+
+
+PasswordResetResult = result_union("PasswordResetResult", PasswordChanged, [credentials.reset_password])
+
+
 @strawberry.input(description="Create client credentials for an integrator.")
 class IntegratorClientCreateInput:
     name: str = strawberry.field(description="A name for the integrator's client, for people.")
@@ -344,6 +354,21 @@ class AccountMutations:
         input: Annotated[PasswordChangeInput, strawberry.argument(description="The current and the new password.")],
     ) -> PasswordChanged:
         revoked = await credentials.change_password(info.context.actor, input.current_password, input.new_password)
+        return PasswordChanged(revoked=revoked)
+
+    @mutation(
+        PasswordResetResult,
+        description="Reset a forgotten password with the latest SMS code of the number: every session of the user and "
+        "every client system's sign-in end, a lock after failed sign-ins is lifted; the user is told.",
+    )
+    async def password_reset(
+        self,
+        info: Info,
+        input: Annotated[
+            PasswordResetInput, strawberry.argument(description="The number, its code, the new password.")
+        ],
+    ) -> PasswordChanged:
+        revoked = await credentials.reset_password(info.context.actor, input.phone, input.code, input.new_password)
         return PasswordChanged(revoked=revoked)
 
     @mutation(

@@ -1,9 +1,10 @@
 """A password change over HTTP (issue 24): the current password and the rules are checked with typed errors; then the
 user's other app session is signed out, a business system's single sign-on refresh fails with invalid_grant, the
-session that changed it continues, and the user is told."""
+session that changed it continues, and the user is told; a forgotten password is reset with an SMS code."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -125,3 +126,31 @@ async def test_wrong_current_passwords_are_limited_as_sign_ins_are(api: Any) -> 
     assert {g["code"] for g in guesses} == {"CURRENT_PASSWORD_WRONG"}
     limited = await _change(api, token, f.PASSWORD, NEW_PASSWORD)
     assert limited["code"] == "RATE_LIMITED", limited
+
+
+RESET = """mutation($input: PasswordResetInput!) { passwordReset(input: $input) { __typename
+  ... on PasswordChanged { revoked } ... on Error { code } } }"""
+CODE_REQUEST = """mutation($input: AuthSmsCodeRequestInput!) { authSmsCodeRequest(input: $input) { __typename } }"""
+
+
+async def test_a_forgotten_password_is_reset_with_an_sms_code(api: Any) -> None:
+    # given a bidder signed in in the app, who then forgets its password
+    operator = await f.operator_token(api)
+    _, phone, _ = await f.approved_org(api, operator)
+    session = await _session(api, phone)
+    await api.gql(CODE_REQUEST, {"input": {"phone": phone}})
+    code = re.search(r"(\d{6})", [t for to, t in api.sms if to == phone][-1]).group(1)  # type: ignore[union-attr]
+    # when it resets it with the texted code (a wrong code and a weak password refused first)
+    wrong = await api.gql(RESET, {"input": {"phone": phone, "code": "000000", "newPassword": NEW_PASSWORD}})
+    weak = await api.gql(RESET, {"input": {"phone": phone, "code": code, "newPassword": "short"}})
+    reset = await api.gql(RESET, {"input": {"phone": phone, "code": code, "newPassword": NEW_PASSWORD}})
+    # then the reset is made, every session ended, and only the new password signs in
+    assert wrong["data"]["passwordReset"]["code"] == "SMS_CODE_INVALID"
+    assert weak["data"]["passwordReset"]["code"] == "WEAK_PASSWORD"
+    assert reset["data"]["passwordReset"]["__typename"] == "PasswordChanged", reset
+    ended = (await api.gql(REFRESH, {"input": {"refreshToken": session["refreshToken"]}}))["data"]["authRefresh"]
+    assert ended["__typename"] != "SignedIn", ended
+    await _session(api, phone, NEW_PASSWORD)
+    [event] = await OutboxEvent.filter(type="user.password_changed")
+    assert event.payload["reset"] is True
+    assert event.actor_user_id == (await User.get(phone=phone)).id
