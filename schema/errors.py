@@ -110,6 +110,7 @@ _PARAMS_OF: dict[tuple[str, str], str] = {
     ("TooFewInvited", "size"): "The fewest suppliers to invite (the lot's min_bids).",
     ("SupplierEliminated", "round"): "The round after which the panel eliminated the supplier.",
     ("RoundClosed", "round"): "The round whose deadline passed.",
+    ("RoundClosed", "closes_at"): "When the round closed (roundClosesAt, moved on by a suspension's length).",
     ("VenueConflict", "starts_at"): "When the standing booking that holds the room begins.",
     ("VenueConflict", "ends_at"): "When the standing booking that holds the room ends.",
     ("NoRoomAvailable", "starts_at"): "The start of the time no fitting room is free.",

@@ -421,3 +421,46 @@ async def test_too_few_final_offers_fail_the_lot_with_a_termination_notice(api, 
     assert await status_of(api, lot.lot_id) == "TERMINATED"
     announced = await api.gql(LIST, {"filter": {"tradeCode": lot.code, "types": ["TERMINATION"]}})
     assert len(announced["data"]["announcements"]["edges"]) == 1
+
+
+async def test_a_round_with_its_own_deadline_takes_no_supplier_response_after_it(api, manual_clock):
+    # given a competitive negotiation of three suppliers under way
+    lot = await opened_lot(api, manual_clock, "COMPETITIVE_NEGOTIATION", RESPONSES[:3], size=PANEL_EXPERTS)
+    await start(api, lot)
+    tenderer = await f.login(api, lot.tenderer_at)
+    closes = manual_clock.now() + timedelta(days=1)
+
+    # when the panel opens a round closing in the past, then one closing in a day
+    past = {"lotId": lot.lot_id, "roundClosesAt": (manual_clock.now() - timedelta(minutes=1)).isoformat()}
+    refused = await op(api, "NegotiationRoundOpen", {"input": past}, tenderer)
+    opened = await op(
+        api, "NegotiationRoundOpen", {"input": {"lotId": lot.lot_id, "roundClosesAt": closes.isoformat()}}, tenderer
+    )
+    # then the first is refused, the second open with its deadline
+    assert (refused["code"], refused["field"]) == ("INVALID_INPUT", "roundClosesAt"), refused
+    assert opened["__typename"] == "NegotiationChanged", opened
+    assert (opened["negotiation"]["round"], opened["negotiation"]["roundClosesAt"]) == (2, closes.isoformat())
+
+    # when a supplier responds in time, and another one second after the round closed
+    first = await f.login(api, lot.suppliers[0][1])
+    answer = {"lotId": lot.lot_id, "text": "第2轮响应：交货期25日", "priceFen": RESPONSES[0] - 2_000_000}
+    in_time = await op(api, "NegotiationPost", {"input": answer}, first)
+    manual_clock.set(closes + timedelta(seconds=1))
+    second = await f.login(api, lot.suppliers[1][1])
+    late = await op(api, "NegotiationPost", {"input": {**answer, "priceFen": RESPONSES[1] - 2_000_000}}, second)
+    tenderer = await f.login(api, lot.tenderer_at)
+    panel = await op(
+        api,
+        "NegotiationPost",
+        {"input": {"lotId": lot.lot_id, "organisationId": lot.suppliers[1][0], "text": "第2轮已截止"}},
+        tenderer,
+    )
+
+    # then the response in time is on the record, the late one refused as data with its round and deadline, and the
+    # panel may still write to the supplier
+    assert (in_time["__typename"], in_time["document"]["round"]) == ("NegotiationPosted", 2), in_time
+    assert (late["__typename"], late["code"], late["round"]) == ("RoundClosed", "NEGOTIATION_ROUND_CLOSED", 2), late
+    assert late["closesAt"] == closes.isoformat()
+    assert panel["__typename"] == "NegotiationPosted", panel
+    thread = await thread_of(api, second, lot)
+    assert [m["round"] for m in thread["messages"] if not m["fromPanel"]] == []
