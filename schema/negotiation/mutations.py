@@ -29,11 +29,20 @@ _KEY = "Retry safely: a repeat with the same key returns the first outcome (≤ 
 class NegotiationLotInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of a competitive negotiation or consultation lot.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(
+    description="The next round of a competitive negotiation (谈判) or consultation (磋商), with its own deadline or "
+    "none; the panel's rounds are the same in both procedures."
+)
+class NegotiationRoundOpenInput:
+    lot_id: strawberry.ID = strawberry.field(description="Global id of the lot under negotiation.")
     round_closes_at: datetime | None = strawberry.field(
         default=None,
-        description="negotiationRoundOpen only: when the new round closes, in the future (the suppliers' responses "
-        "are refused after it); null for a round without a deadline. The other mutations taking this input ignore it.",
+        description="When the new round closes, in the future: the suppliers' responses are refused after it "
+        "(NEGOTIATION_ROUND_CLOSED); null for a round without a deadline.",
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.type(description="The negotiation as it now stands.")
@@ -216,7 +225,9 @@ class NegotiationMutations:
         permission_classes=[IsUserOrExpert],
     )
     async def negotiation_round_open(
-        self, info: Info, input: Annotated[NegotiationLotInput, strawberry.argument(description="The lot.")]
+        self,
+        info: Info,
+        input: Annotated[NegotiationRoundOpenInput, strawberry.argument(description="The lot, the deadline.")],
     ) -> NegotiationChanged:
         lot_id = int_id(input.lot_id, "Lot", "lotId")
         await negotiation.open_round(info.context.actor, lot_id, input.idempotency_key, closes_at=input.round_closes_at)
