@@ -49,7 +49,7 @@ from domain.evaluation.models import (
 )
 from domain.evaluation.states import EVALUATION
 from domain.publication.models import Lot, Project
-from domain.publication.procedures import TENDERING, LocalProtectionBanned, Procedure, check_eligibility
+from domain.publication.procedures import EVALUATED, LocalProtectionBanned, Procedure, check_eligibility
 from domain.publication.projects import manages
 from domain.publication.states import TABLE as LOT_TABLE
 from domain.publication.states import LotStatus
@@ -163,10 +163,15 @@ async def _managed_lot(actor: Actor, lot_id: int) -> tuple[Lot, Project]:
 async def set_criteria(
     actor: Actor, lot_id: int, criteria: Sequence[CriterionForm], idempotency_key: str | None = None
 ) -> list[QualificationCriterion]:
-    """Replaces a draft sealed tender's qualification criteria (none: no post-qualification), by its managers."""
+    """Replaces the qualification criteria (none: no post-qualification) of a draft lot the drawn committee evaluates
+    (a tender or an inquiry), by its managers."""
     checked = check_criteria(criteria)
     lot, project = await _managed_lot(actor, lot_id)
-    if Procedure(lot.procedure) not in TENDERING:
+    # the procedures whose drawn committee judges the opened offers (procedures.EVALUATED): a tender, and an inquiry,
+    # whose suppliers must meet the notice's qualification conditions (政府采购法 第四十条（二）: 符合相应资格条件的
+    # 供应商) before the lowest price wins. A negotiation or consultation panel works through rounds and final offers
+    # (domain/negotiation), without these criteria.
+    if Procedure(lot.procedure) not in EVALUATED:
         raise NotSealedTender()
     LOT_TABLE.fire(lot.status, "configure")
 

@@ -210,7 +210,9 @@ class QualificationCriterionInput:
     mandatory: bool = strawberry.field(default=True, description="Failing it rejects the bid (default true).")
 
 
-@strawberry.input(description="Replace a draft sealed tender's qualification criteria (empty: no post-qualification).")
+@strawberry.input(
+    description="Replace the qualification criteria of a draft tender or inquiry (empty: no post-qualification)."
+)
 class LotQualificationCriteriaSetInput:
     lot_id: strawberry.ID = strawberry.field(description="Global id of the draft lot.")
     criteria: list[QualificationCriterionInput] = strawberry.field(description="The criteria, in order (≤ 20).")
@@ -314,7 +316,7 @@ class QualificationQueries:
 class QualificationMutations:
     @mutation(
         LotQualificationCriteriaSetResult,
-        description="Replace a draft sealed tender's qualification criteria (tenderer, agency, operator).",
+        description="Replace the qualification criteria of a draft tender or inquiry (tenderer, agency, operator).",
         permission_classes=[CanManageProjects],
     )
     async def lot_qualification_criteria_set(

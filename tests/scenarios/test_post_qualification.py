@@ -21,6 +21,7 @@ from tests.scenarios.test_results import AWARD, PUBLISH, inbox, status_of
 from tests.scenarios.test_sealed_bids import registered_bidder, submit
 from tests.schema.test_scoring import BIDS, START, SUBMIT
 from tests.support.evaluation_signing import sign_report
+from tests.support.negotiation import opened_lot
 
 PRICES = [1_250_000_000, 1_199_000_000, 1_230_000_000]  # the second, the cheapest, lacks the licence
 LICENCE = "具有市政公用工程施工总承包二级及以上资质，且在有效期内"
@@ -254,3 +255,61 @@ async def test_a_bid_failing_a_mandatory_criterion_by_majority_is_rejected_and_t
     assert awarded["__typename"] == "LotAwarded", awarded
     assert awarded["result"]["award"]["priceFen"] == candidates[0]
     assert await status_of(api, lot_id) == "AWARDED"
+
+
+INQUIRY_PRICES = [86_000_000, 79_500_000, 81_200_000]  # the second, the cheapest, lacks the licence
+GOODS_LICENCE = "具有医疗器械经营许可证，且在有效期内"
+
+
+async def test_an_inquiry_judges_its_qualification_criteria_and_the_lowest_qualified_price_leads(api, manual_clock):
+    # given an inquiry (询价) published with a mandatory licence criterion, three quotations opened and a panel drawn
+    lot = await opened_lot(
+        api,
+        manual_clock,
+        "INQUIRY",
+        INQUIRY_PRICES,
+        criteria=[{"kind": "QUALIFICATION", "description": GOODS_LICENCE}],
+    )
+    public = (await api.gql(CRITERIA, {"lotId": lot.lot_id}))["data"]["qualificationCriteria"]
+    operator = await f.login(api, lot.operator_at)
+    started = (await api.gql(START, {"input": {"lotId": lot.lot_id}}, token=operator))["data"]["evaluationStart"]
+    experts = [await f.expert_token(api, e) for e in lot.committee]
+    review = (await api.gql(REVIEW, {"lotId": lot.lot_id}, token=experts[0]))["data"]["qualificationReview"]
+    cheapest = next(b["sealedBidId"] for b in review["bids"] if b["priceFen"] == min(INQUIRY_PRICES))
+    early = await api.gql(SUBMIT, {"input": {"lotId": lot.lot_id, "entries": []}}, token=experts[0])
+
+    # when three members of the panel fail the cheapest quotation's licence and two find it met
+    judged = [
+        await judge(api, token, lot.lot_id, judgements(review, failing=cheapest if n < 3 else None))
+        for n, token in enumerate(experts)
+    ]
+
+    # then the criterion was public, nobody could score before the review, and the review rejected the cheapest
+    assert [(c["kind"], c["description"], c["mandatory"]) for c in public] == [("QUALIFICATION", GOODS_LICENCE, True)]
+    assert started["__typename"] == "EvaluationStarted", started
+    assert early["data"]["evaluationSheetSubmit"]["code"] == "QUALIFICATION_PENDING"
+    assert all(j["__typename"] == "QualificationJudged" for j in judged), judged
+    decided = judged[-1]["review"]
+    assert decided["decided"] is True
+    rejected = next(b for b in decided["bids"] if b["sealedBidId"] == cheapest)
+    assert rejected["qualified"] is False
+    assert (rejected["failures"][0]["failVotes"], rejected["failures"][0]["reasons"]) == (3, [EXPIRED] * 3)
+
+    # when every member judges the quotations the panel now lists: the two qualified ones
+    sheets = []
+    for token in experts:
+        bids = (await api.gql(BIDS, {"lotId": lot.lot_id}, token=token))["data"]["evaluationBids"]
+        entries = [{"sealedBidId": b["sealedBidId"], "compliant": True} for b in bids]
+        sheets.append(await api.gql(SUBMIT, {"input": {"lotId": lot.lot_id, "entries": entries}}, token=token))
+    report = sheets[-1]["data"]["evaluationSheetSubmit"]["evaluation"]
+
+    # then the candidates are the two qualified quotations, lowest price first; the rejected supplier learns why
+    qualified = sorted(p for p in INQUIRY_PRICES if p != min(INQUIRY_PRICES))
+    assert report["status"] == "REPORTED", report
+    assert sorted((b["rank"], b["priceFen"]) for b in report["report"]["bids"]) == [
+        (1, qualified[0]),
+        (2, qualified[1]),
+    ]
+    loser = await f.login(api, lot.suppliers[INQUIRY_PRICES.index(min(INQUIRY_PRICES))][1])
+    mine = (await api.gql(MINE, {"lotId": lot.lot_id}, token=loser))["data"]["myQualificationOutcome"]
+    assert (mine["qualified"], mine["failures"][0]["description"]) == (False, GOODS_LICENCE)

@@ -25,6 +25,7 @@ from tests.scenarios.test_expert_draw import (
 )
 from tests.scenarios.test_invited_tender import REGISTER
 from tests.scenarios.test_opening import decrypt
+from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 from tests.scenarios.test_registration import open_lot
 from tests.scenarios.test_sealed_bids import submit
 
@@ -64,14 +65,36 @@ async def invited_supplier(api: Any, operator: str, tenderer: str, lot_id: str, 
     return org, phone, token
 
 
-async def opened_lot(api: Any, clock: Any, procedure: str, prices: list[int], size: int = 5, **config: Any) -> Opened:
+CRITERIA_SET = """mutation($input: LotQualificationCriteriaSetInput!) { lotQualificationCriteriaSet(input: $input) {
+  __typename ... on Error { code message } } }"""
+
+
+async def opened_lot(
+    api: Any,
+    clock: Any,
+    procedure: str,
+    prices: list[int],
+    size: int = 5,
+    criteria: list[dict[str, Any]] | None = None,
+    **config: Any,
+) -> Opened:
     """A published lot of the procedure, one supplier per price sealing it as its first response (invited first for
     a negotiation or consultation), `size` experts to draw committed before the deadline; then the deadline, every
-    supplier's key, the window's end and the reveal."""
+    supplier's key, the window's end and the reveal. `criteria`: its qualification criteria (资格后审), set while a
+    draft."""
     operator_at = await operator_phone()
     operator = await f.login(api, operator_at)
     form = {"bidDeadline": (clock.now() + timedelta(days=DEADLINE_DAYS)).isoformat(), **config}
-    project, _, tenderer_at = await open_lot(api, clock, operator, procedure=procedure, config=form)
+    if criteria is None:
+        project, _, tenderer_at = await open_lot(api, clock, operator, procedure=procedure, config=form)
+    else:
+        _, tenderer_at, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+        draft = road_project(clock.now() + timedelta(days=DEADLINE_DAYS), procedure=procedure, config=form)
+        project = (await api.gql(PROJECT_CREATE, {"input": draft}, token=tenderer))["data"]["projectCreate"]["project"]
+        lot_form = {"lotId": project["lots"][0]["id"], "criteria": criteria}
+        set_ = (await api.gql(CRITERIA_SET, {"input": lot_form}, token=tenderer))["data"]["lotQualificationCriteriaSet"]
+        assert set_["__typename"] == "QualificationCriteriaSet", set_
+        await publish(api, tenderer, project, "TENDER", f"{procedure}采购公告", "<p>资格后审。</p>")
     lot_id, code = project["lots"][0]["id"], project["lots"][0]["tradeCode"]
     for n in range(7):
         await add_expert(api, operator, f"评审专家{n}", [SPECIALTY])

@@ -23,6 +23,7 @@ from domain.publication import announcements
 from domain.publication.models import Lot
 from domain.publication.procedures import LocalProtectionBanned
 from domain.results.models import Candidate
+from domain.tendering.services import NotSealedTender
 from tests.support.tendering import OPERATOR, Tender, evaluating_tender, expert_actor, person, published_tender
 
 MEMBERS = [11, 12, 13, 14, 15]
@@ -333,3 +334,41 @@ async def test_the_committee_reads_a_bidders_licences_while_it_evaluates(db, man
     assert listed[bidder.org.id].opened_files == []  # the helper seals no bid file, only the price
     unlisted = await reviewing.bidder_documents(expert_actor(max(t.pool) + 1000), t.lot.id, [bidder.org.id])
     assert unlisted[bidder.org.id].licences == []
+
+
+@pytest.mark.parametrize(
+    ("procedure", "allowed"),
+    [
+        ("inquiry", True),
+        ("invited_tender", True),
+        ("competitive_negotiation", False),
+        ("competitive_consultation", False),
+        ("listing", False),
+    ],
+)
+async def test_criteria_are_for_the_procedures_a_drawn_committee_evaluates(db, manual_clock, procedure, allowed):
+    # given a draft lot of the procedure beside a published tender
+    t = await published_tender()
+    draft = await Lot.create(
+        project=t.project,
+        lot_no=2,
+        trade_code=t.lot.trade_code[:-3] + "002",
+        name="第2包",
+        procedure=procedure,
+        estimated_price_fen=100_000_000,
+        status="draft",
+        config=t.lot.config,
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    form = [CriterionForm("qualification", "具有相应经营许可证")]
+    # when its tenderer sets a criterion
+    if allowed:
+        made = await qualification.set_criteria(t.tenderer, draft.id, form)
+        # then a tender or an inquiry keeps it
+        assert [c.description for c in made] == ["具有相应经营许可证"]
+    else:
+        # then a negotiation, a consultation (rounds and final offers) or a sale refuses it, and keeps nothing
+        with pytest.raises(NotSealedTender):
+            await qualification.set_criteria(t.tenderer, draft.id, form)
+        assert not await QualificationCriterion.exists(lot_id=draft.id)
