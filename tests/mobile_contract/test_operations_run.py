@@ -461,6 +461,13 @@ APP: list[tuple[str, Vars] | tuple[str, Vars, str]] = [
     ("MyDevices", lambda w: {}),
     ("MySsoConsents", lambda w: {}),
     ("SsoConsentRevoke", lambda w: {"input": {"clientId": "sso_0000000000000000"}}),
+    ("SsoCertificateApprove", lambda w: {"input": {"challenge": "x" * 43, "certificate": "x", "signature": "x"}}),
+    ("PasswordChange", lambda w: {"input": {"currentPassword": "not-the-password1", "newPassword": "qingdao2027new"}}),
+    (
+        "PasswordReset",
+        lambda w: {"input": {"phone": "13700009999", "code": "000000", "newPassword": "qingdao2027new"}},
+        ANONYMOUS,
+    ),
     ("Inbox", lambda w: {"first": 10}),
     ("NotificationsMarkRead", lambda w: {"input": {"ids": w.got["inbox"][:1]}}),
     ("NotificationsMarkAllRead", lambda w: {"input": {}}),
