@@ -178,9 +178,10 @@ def _supervisory_scope() -> None:
 def _security() -> None:
     """What registration asks of deposits and guarantees without importing them (domain/registration/security):
     a registration for a lot asking security opens its deposit account in the same transaction; a paid deposit
-    or an issued guarantee is the bidder's security."""
+    or an issued guarantee covering the lot's current deadline plus the bid validity is the bidder's security, and one
+    a moved deadline left short says so (GUARANTEE_VALIDITY_SHORT)."""
     registration_security.plug(open_account=deposits.open_account, held=deposit_workflows.paid)
-    registration_security.plug(held=guarantee_workflows.in_force)
+    registration_security.plug(held=guarantee_workflows.in_force, shortfall=guarantee_workflows.shortfall)
     # a changed password also ends the grants client systems hold for the user (single sign-on)
     credentials.plug(single_sign_on.revoke_user_grants)
 

@@ -1,6 +1,8 @@
-"""Multi-lot bids to their own awards; candidates' deposits kept to the contract (issue 22)."""
+"""Multi-lot bids to their own awards; candidates' deposits kept to the contract (issue 22). A bid opened without
+security (its guarantee a moved deadline left short)."""
 
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
@@ -8,4 +10,6 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = []  # noqa: RUF012
+    operations = [  # noqa: RUF012
+        ops.AddField(model_name="SealedBid", name="security_shortfall", field=fields.JSONField(null=True)),
+    ]

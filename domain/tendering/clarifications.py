@@ -37,8 +37,10 @@ from domain.publication.models import Announcement, Clarification, Lot, Project,
 from domain.publication.procedures import ClarificationMinimum, Procedure, clarification_minimum
 from domain.publication.projects import managed_project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
+from domain.registration import security as registration_security
 from domain.registration import services as registration
 from domain.registration.errors import NotRegistered
+from domain.registration.security import GuaranteeValidityShortfall
 from domain.registration.states import QUESTION, QuestionStatus
 from domain.tendering.errors import (
     BidDeadlinePassed,
@@ -363,7 +365,15 @@ async def lot_clarifications(lot_id: int) -> list[Clarification]:
     return list(await Clarification.filter(lot_id=lot_id).order_by("id"))
 
 
-@raises(BidDeadlinePassed, NotRegistered, SecurityMissing, NoBidToConfirm, NotSealedTender, TwoFactorRequired)
+@raises(
+    BidDeadlinePassed,
+    NotRegistered,
+    SecurityMissing,
+    GuaranteeValidityShortfall,
+    NoBidToConfirm,
+    NotSealedTender,
+    TwoFactorRequired,
+)
 @use_case("sealed_bid.confirm", "Lot", lambda actor, lot_id, *a, **k: str(lot_id))
 async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None) -> SealedBid:
     """The bidder confirms that its sealed bid, flagged by a change of the documents, stands under the changed
@@ -389,7 +399,10 @@ async def confirm(actor: Actor, lot_id: int, idempotency_key: str | None = None)
             return {"id": done.id}
         registered = await registration.active(lot.id, org_id) is not None
         security = registered and await registration.security_in_place(lot.id, org_id, now)
-        bid.status = BID.fire(bid.status, "confirm", by=actor, **facts, registered=registered, security=security).value
+        short = await registration_security.shortfall(lot.id, org_id, now) if registered and not security else None
+        bid.status = BID.fire(
+            bid.status, "confirm", by=actor, **facts, registered=registered, security=security, security_short=short
+        ).value
         bid.confirmed_at = now
         await bid.save(update_fields=["status", "confirmed_at"])
         await events.record(

@@ -40,6 +40,9 @@ class SealedBid(Model):
     flagged_by = fields.BigIntField(null=True)
     flagged_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
+    # the bid stood at the deadline without the lot's security in place (a guarantee a moved deadline left short):
+    # {"code": ..., "params": {...}} of the refusal a new bid would have met (domain/tendering/opening.mark_unsecured)
+    security_shortfall: dict[str, Any] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "sealed_bid"

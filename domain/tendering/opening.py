@@ -37,7 +37,11 @@ from domain.publication.models import Lot, Project
 from domain.publication.procedures import SEALED, Procedure
 from domain.publication.projects import ensure_not_suspended, managed_project, move_lot
 from domain.publication.states import LotStatus
+from domain.registration import security as registration_security
+from domain.registration import services as registration
+from domain.registration.security import GuaranteeValidityShortfall
 from domain.tendering import clarifications
+from domain.tendering.errors import SecurityMissing
 from domain.tendering.models import Opening, OpeningObjection, SealedBid
 from domain.tendering.sealing import BadBidDocument, CannotDecrypt, open_sealed
 from domain.tendering.services import BidStatus
@@ -177,6 +181,7 @@ async def advance(opening: Opening, now: datetime) -> None:
         opening.closed_at, opening.next_check_at = now, None
     elif opening.status == OpeningStatus.SCHEDULED.value and now >= opening.deadline:
         await clarifications.lapse_unconfirmed(lot.id, now)  # flagged by a change and never confirmed: not opened
+        await mark_unsecured(lot.id, opening.deadline)
         standing = await SealedBid.filter(lot_id=lot.id, status=BidStatus.SUBMITTED.value).count()
         opening.bids = standing
         min_bids = int(lot.config.get("min_bids", 3))
@@ -239,6 +244,41 @@ async def advance(opening: Opening, now: datetime) -> None:
         return
     opening.updated_at = now
     await opening.save()
+
+
+SHORTFALLS: dict[str, type[DomainError]] = {e.code: e for e in (SecurityMissing, GuaranteeValidityShortfall)}
+
+
+async def mark_unsecured(lot_id: int, deadline: datetime) -> int:
+    """Records, on each bid standing at the deadline, a security not in place then, with the refusal a new bid would
+    have met (GUARANTEE_VALIDITY_SHORT for a guarantee the moved deadline left short and nobody extended). Such a bid
+    was sealed while its security covered; it keeps its place, counts for min_bids and is opened, and the opening record
+    and the committee see it opened without security (招标投标法实施条例 第二十六条: the security lasts as long as the
+    bid; the committee rejects a bid without it, 第五十一条). Returns how many were marked."""
+    marked = 0
+    for bid in await SealedBid.filter(lot_id=lot_id, status=BidStatus.SUBMITTED.value):
+        if await registration.security_in_place(lot_id, bid.organisation_id, deadline):
+            continue
+        why = await registration_security.shortfall(lot_id, bid.organisation_id, deadline) or SecurityMissing()
+        params = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in why.params.items()}
+        bid.security_shortfall = {"code": why.code, "params": params}
+        await bid.save(update_fields=["security_shortfall"])
+        marked += 1
+    return marked
+
+
+def shortfall_of(bid: SealedBid) -> DomainError | None:
+    """The reason recorded at the opening why the bid stood without security; None when it was secured."""
+    found = bid.security_shortfall
+    if not found or found.get("code") not in SHORTFALLS:
+        return None
+    cls = SHORTFALLS[found["code"]]
+    exposed = cls.exposed
+    params = {
+        k: datetime.fromisoformat(v) if exposed.get(k) == "datetime" and isinstance(v, str) else v
+        for k, v in (found.get("params") or {}).items()
+    }
+    return cls(**params)
 
 
 async def _fire(opening: Opening, now: datetime) -> None:

@@ -26,9 +26,11 @@ from domain.publication.models import Lot
 from domain.publication.procedures import SEALED, Procedure
 from domain.publication.states import LotStatus
 from domain.registration import commitments
+from domain.registration import security as registration_security
 from domain.registration import services as registration
 from domain.registration.errors import CreditCommitmentRequired, CreditCommitmentStale
 from domain.registration.errors import NotRegistered as NotRegistered
+from domain.registration.security import GuaranteeValidityShortfall
 from domain.tendering.errors import BidDeadlinePassed as BidDeadlinePassed
 from domain.tendering.errors import NotSealedTender as NotSealedTender
 from domain.tendering.errors import SecurityMissing as SecurityMissing
@@ -93,6 +95,7 @@ def check_bidder_authentication(actor: Actor, lot: Lot) -> None:
     CreditCommitmentRequired,
     CreditCommitmentStale,
     SecurityMissing,
+    GuaranteeValidityShortfall,
     NotSealedTender,
     TwoFactorRequired,
     *SIGNATURE_ERRORS,
@@ -122,7 +125,10 @@ async def submit(
         assert reg is not None
         await commitments.ensure_signed(locked.config, lot.id, org_id, commitments.BID)
         security = await registration.security_in_place(lot.id, org_id, now)
-        submitted = BID.fire(None, "submit", by=actor, **facts, registered=True, security=security)
+        short = None if security else await registration_security.shortfall(lot.id, org_id, now)
+        submitted = BID.fire(
+            None, "submit", by=actor, **facts, registered=True, security=security, security_short=short
+        )
         previous = await lock(SealedBid.filter(lot_id=lot.id, organisation_id=org_id, status__in=STANDING)).first()
         if previous is not None:
             previous.status, previous.ended_at = BID.fire(previous.status, "supersede", by=actor).value, now

@@ -51,9 +51,15 @@ def registered(facts: Facts) -> DomainError | None:
     return None if facts["registered"] else NotRegistered()
 
 
-@guard("the lot's security in place: a paid deposit or an issued guarantee (SecurityMissing)")
+@guard(
+    "the lot's security in place: a paid deposit or an issued guarantee covering the deadline plus the bid validity "
+    "(SecurityMissing; GuaranteeValidityShortfall for a guarantee a moved deadline left short)"
+)
 def security_in_place(facts: Facts) -> DomainError | None:
-    return None if facts["security"] else SecurityMissing()
+    if facts["security"]:
+        return None
+    short: DomainError | None = facts.get("security_short")
+    return short or SecurityMissing()
 
 
 B = BidStatus

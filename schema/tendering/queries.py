@@ -19,6 +19,7 @@ from schema.tendering.types import (
     OpeningRecordLine,
     SealedBidReceipt,
     SealedBidState,
+    SecurityShortfall,
 )
 
 
@@ -61,7 +62,7 @@ class TenderingQueries:
         )
 
 
-def record_of(r: opening.Record) -> OpeningRecord:
+def record_of(info: Info, r: opening.Record) -> OpeningRecord:
     o = r.opening
     return OpeningRecord(
         _pk=o.id,
@@ -78,6 +79,7 @@ def record_of(r: opening.Record) -> OpeningRecord:
                 documents=len(b.documents or []),
                 decrypted_at=b.decrypted_at,
                 sha256=b.ciphertext_sha256,
+                security_shortfall=SecurityShortfall.of(info, b),
             )
             for b, name in r.lines
         ],
@@ -100,7 +102,7 @@ class OpeningQueries:
             r = await opening.record(info.context.actor, int_id(lot_id, "Lot", "lotId"))
         except DomainError:
             return None
-        return record_of(r)
+        return record_of(info, r)
 
 
 @node_resolver("SealedBidReceipt")
@@ -117,7 +119,7 @@ async def _visible_record(info: Info, opening_id: int) -> OpeningRecord | None:
     if found is None:
         return None
     try:
-        return record_of(await opening.record(info.context.actor, found.lot_id))
+        return record_of(info, await opening.record(info.context.actor, found.lot_id))
     except DomainError:
         return None
 

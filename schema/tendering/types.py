@@ -6,7 +6,7 @@ from typing import TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from domain.tendering import models, receipts
+from domain.tendering import models, opening, receipts
 from domain.tendering import services as tendering
 from schema import fields
 from schema.describe import describe_values
@@ -36,6 +36,23 @@ describe_values(
 )
 
 
+@strawberry.type(
+    description="Why a bid was opened without the lot's security in place at the deadline (实施条例 第二十六条): "
+    "sealed while its security covered, it kept its place, and the committee judges it without security."
+)
+class SecurityShortfall:
+    code: str = strawberry.field(
+        description="GUARANTEE_VALIDITY_SHORT (its guarantee did not cover the moved deadline plus the bid validity) "
+        "or SECURITY_MISSING."
+    )
+    message: str = strawberry.field(description="The reason in the caller's language (zh-CN, or en).")
+
+    @classmethod
+    def of(cls, info: Info, bid: models.SealedBid) -> "SecurityShortfall | None":
+        why = opening.shortfall_of(bid)
+        return None if why is None else cls(code=why.code, message=why.message(info.context.locale))
+
+
 @strawberry.type(description="The receipt of a sealed bid: the SHA-256 of the ciphertext and the server time.")
 class SealedBidReceipt(Node):
     sha256: str = strawberry.field(description="SHA-256 (hex) of the compact JWE exactly as received.")
@@ -51,6 +68,14 @@ class SealedBidReceipt(Node):
     async def signed_receipt(self, info: Info) -> str:
         bid = await models.SealedBid.get(id=self._pk)
         return await receipts.signed(info.context.actor, bid, info.context.services.keyring)
+
+    @fields.field(
+        description="Set at the opening when the bid stood at the deadline without the lot's security in place (e.g. "
+        "a guarantee the moved deadline left short, not extended); null otherwise."
+    )
+    async def security_shortfall(self, info: Info) -> SecurityShortfall | None:
+        bid = await models.SealedBid.get(id=self._pk)
+        return SecurityShortfall.of(info, bid)
 
     @classmethod
     def from_model(cls, m: models.SealedBid) -> "SealedBidReceipt":
@@ -74,6 +99,11 @@ class OpeningRecordLine:
     decrypted_at: datetime | None = strawberry.field(description="When the bid was decrypted; null when not.")
     sha256: str = strawberry.field(
         description="SHA-256 of the sealed bid as received, to compare with the bidder's receipt."
+    )
+    security_shortfall: SecurityShortfall | None = strawberry.field(
+        default=None,
+        description="Opened without security: why the lot's security was not in place at the deadline (for the "
+        "committee, 实施条例 第五十一条); null when it was.",
     )
 
 
