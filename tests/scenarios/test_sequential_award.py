@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.common import chronograph
 from tests import factories as f
 from tests.domain.disclosure.test_ocds import assert_valid
 from tests.scenarios.test_contract_lifecycle import pdf, upload
@@ -34,13 +35,15 @@ OCDS = "query($lotId: ID!) { ocdsRecord(lotId: $lotId) }"
 PURPOSE = "CANCELLATION_DOCUMENT"
 
 
-async def awarded_with_deposits(api: Any, clock: Any) -> dict[str, Any]:
+async def awarded_with_deposits(api: Any, clock: Any, **config: Any) -> dict[str, Any]:
     """A tender asking 2% security, four bidders that paid and bid, three candidates publicised and the lot
-    awarded to the first (the second bidder's price was the lowest)."""
+    awarded to the first (the second bidder's price was the lowest); `config`: more of the lot's configuration."""
     operator_at = await operator_phone()
     operator = await f.login(api, operator_at)
     bank = await Bank.open(api, operator)
-    project, _, tenderer_phone = await open_lot(api, clock, operator)
+    deadline = (clock.now() + timedelta(days=25)).isoformat()
+    lot_config = {"config": {"bidDeadline": deadline, **config}} if config else {}
+    project, _, tenderer_phone = await open_lot(api, clock, operator, **lot_config)
     lot = project["lots"][0]
     bidders = [await registered(api, operator, lot["id"]) for _ in PRICES]
     for (_, phone, reference), price in zip(bidders, PRICES, strict=True):
@@ -218,3 +221,46 @@ async def test_the_next_candidate_is_awarded_while_its_deposit_still_secures_it(
     for phone in t["ranked"][1:]:
         deposit = await my_deposit(api, await f.login(api, phone))
         assert (deposit["status"], deposit["paidFen"]) == ("refunded", AMOUNT)
+
+
+OVERDUE = """query($lotId: ID!) { lotResult(lotId: $lotId) { award { status } withdrawals { rank ground failed } } }"""
+
+
+async def test_past_the_lots_grace_after_the_overdue_flag_the_platform_withdraws_the_award(api, manual_clock):
+    # given a lot awarded to the first of three candidates, with 5 days of grace after the contract-overdue flag
+    t = await awarded_with_deposits(api, manual_clock, contractGraceDays=5)
+    lot_id = t["lot"]["id"]
+
+    # when 30 days pass without a contract, then the grace less a second, the chronograph running each time
+    manual_clock.advance(timedelta(days=30, seconds=1))
+    await chronograph.fire_due()
+    await api.dispatch()
+    tenderer = await f.login(api, t["tenderer_phone"])
+    told = [n["kind"] for n in await inbox(api, tenderer)]
+    manual_clock.advance(timedelta(days=5, seconds=-2))
+    await chronograph.fire_due()
+    waiting = (await api.gql(OVERDUE, {"lotId": lot_id}))["data"]["lotResult"]
+    # then the tenderer is told the contract is overdue, and the award stands through the grace
+    assert told.count("CONTRACT_OVERDUE") == 1
+    assert (waiting["award"]["status"], waiting["withdrawals"]) == ("AWARDED", [])
+
+    # when the grace is over
+    manual_clock.advance(timedelta(seconds=2))
+    await chronograph.fire_due()
+    await chronograph.fire_due()
+    await api.dispatch()
+    # then the platform withdrew the award once, on the ground that no contract was signed, and told the tenderer
+    # and the withdrawn winner
+    tenderer = await f.login(api, t["tenderer_phone"])
+    winner = await f.login(api, t["ranked"][0])
+    withdrawn = (await api.gql(OVERDUE, {"lotId": lot_id}, token=tenderer))["data"]["lotResult"]
+    assert withdrawn["award"]["status"] == "WITHDRAWN"
+    assert withdrawn["withdrawals"] == [{"rank": 1, "ground": "CONTRACT_NOT_SIGNED", "failed": False}]
+    assert [n["title"] for n in await inbox(api, tenderer)].count("中标资格变更") == 1
+    assert "中标资格变更" in [n["title"] for n in await inbox(api, winner)]
+
+    # when the tenderer awards the next candidate
+    nxt = (await api.gql(NEXT, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["awardNext"]
+    # then the second candidate is awarded
+    assert nxt["__typename"] == "AwardedNext", nxt
+    assert (nxt["result"]["award"]["status"], nxt["result"]["award"]["priceFen"]) == ("AWARDED", 1_230_000_000)
