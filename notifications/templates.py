@@ -204,6 +204,29 @@ TEMPLATES: dict[str, Template] = {
         "The bid deadline of “{lot}” moved to {deadline}: guarantee {letter_no} no longer covers the bid validity "
         "period, which needs it valid until at least {required_until}. Have it extended or give other security.",
     ),
+    "guarantee.extension_requested": Template(
+        "保函展期申请",
+        "“{lot}”的保函 {letter_no} 申请展期至 {extension_until}（须至少至 {required_until}），"
+        "请出具保函修改书或说明理由。",
+        "Guarantee extension asked",
+        "Guarantee {letter_no} for “{lot}” is asked to be extended until {extension_until} (at least {required_until} "
+        "is needed): issue the amended letter or refuse with a reason.",
+    ),
+    "guarantee.extended": Template(
+        "保函已展期",
+        "“{lot}”的保函 {letter_no} 已展期至 {valid_until}，重新覆盖投标截止时间加投标有效期，"
+        "保函有效期不足的问题已解决。",
+        "Guarantee extended",
+        "Guarantee {letter_no} for “{lot}” is extended until {valid_until} and covers the bid deadline plus the bid "
+        "validity period again: the shortfall is settled.",
+    ),
+    "guarantee.extension_declined": Template(
+        "保函展期被拒绝",
+        "担保机构拒绝将“{lot}”的保函 {letter_no} 展期至 {extension_until}：{reason}。请另行提交投标保证。",
+        "Guarantee extension refused",
+        "The guarantor refused to extend guarantee {letter_no} for “{lot}” until {extension_until}: {reason}. "
+        "Give other security.",
+    ),
     "evaluation.reported": Template(
         "评标报告已提交",
         "“{lot}”（{trade_code}）评标结束，评标委员会推荐中标候选人 {candidates} 名。请及时发布中标候选人公示。",

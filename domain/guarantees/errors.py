@@ -15,9 +15,12 @@ from domain.registration.services import NotRegistered
 __all__ = [
     "ClaimExceedsGuarantee",
     "ClaimTooEarly",
+    "ExtensionNotRequested",
     "GuaranteeAlreadyClaimed",
+    "GuaranteeAlreadyCovers",
     "GuaranteeAmountTooLow",
     "GuaranteeExists",
+    "GuaranteeNotActive",
     "GuaranteeTooLate",
     "GuaranteeValidityTooShort",
     "LetterMalformed",
@@ -26,6 +29,7 @@ __all__ = [
     "NoSecurityRequired",
     "NotAGuarantor",
     "NotRegistered",
+    "NotTheApplicant",
     "SignatureInvalid",
 ]
 
@@ -123,3 +127,34 @@ class ClaimExceedsGuarantee(DomainError):
     message_zh = "索赔金额不得超过担保金额 {amount_text} 元"
     message_en = "A claim may not exceed the guaranteed amount of CNY {amount_text}"
     exposed: ClassVar[dict[str, str]] = {"amount_fen": "fen"}
+
+
+class NotTheApplicant(DomainError):
+    code = "NOT_THE_APPLICANT"
+    message_zh = "只有申请该保函的投标人可以申请展期"
+    message_en = "Only the bidder that applied for the guarantee may ask for its extension"
+
+
+class GuaranteeNotActive(DomainError):
+    """An extension concerns a guarantee in force: issued, neither claimed, released nor expired."""
+
+    code = "GUARANTEE_NOT_ACTIVE"
+    message_zh = "保函当前状态（{state}）不能展期，只有已出具的保函可以展期"
+    message_en = "The guarantee is {state}: only an issued guarantee can be extended"
+    exposed: ClassVar[dict[str, str]] = {"state": "str"}
+
+
+class GuaranteeAlreadyCovers(DomainError):
+    code = "GUARANTEE_ALREADY_COVERS"
+    message_zh = "保函有效期已覆盖投标截止时间加投标有效期（至 {required_until}），无需展期"
+    message_en = (
+        "The guarantee already lasts past the bid deadline plus the bid validity period ({required_until}): "
+        "no extension is needed"
+    )
+    exposed: ClassVar[dict[str, str]] = {"required_until": "datetime"}
+
+
+class ExtensionNotRequested(DomainError):
+    code = "GUARANTEE_EXTENSION_NOT_REQUESTED"
+    message_zh = "投标人未申请该保函展期，或申请已处理"
+    message_en = "The bidder has not asked to extend this guarantee, or the request was already answered"

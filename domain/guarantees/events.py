@@ -82,3 +82,33 @@ class GuaranteeValidityShort(GuaranteeEvent):
     type = "guarantee.validity_short"
     deadline: datetime
     required_until: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuaranteeExtensionRequested(GuaranteeEvent):
+    """To the guarantor (and the applicant): extend the guarantee's expiry to `extension_until` (保函展期)."""
+
+    type = "guarantee.extension_requested"
+    extension_until: datetime
+    required_until: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuaranteeExtended(GuaranteeEvent):
+    """The guarantor's amended letter is accepted: the guarantee is valid until `valid_until` and covers the lot's
+    deadline plus the bid validity again; the shortfall told by guarantee.validity_short is settled."""
+
+    type = "guarantee.extended"
+    previous_valid_until: datetime
+    previous_letter_sha256: str | None
+    letter_sha256: str
+    key_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuaranteeExtensionDeclined(GuaranteeEvent):
+    """The guarantor refused the extension, with its reason: the guarantee stays as it was (short, if it was)."""
+
+    type = "guarantee.extension_declined"
+    extension_until: datetime
+    reason: str

@@ -46,6 +46,13 @@ class Guarantee(Model):
     claim_reject_reason: str | None = fields.TextField(null=True)
     released_at = fields.DatetimeField(null=True)
     expired_at = fields.DatetimeField(null=True)
+    # 保函展期: the expiry the applicant asked its guarantor to extend to (pending while set), when and by whom; why the
+    # guarantor refused the last request; when an amended letter last extended it (domain/guarantees/extension)
+    extension_until = fields.DatetimeField(null=True)
+    extension_requested_at = fields.DatetimeField(null=True)
+    extension_requested_by = fields.BigIntField(null=True)
+    extension_decline_reason: str | None = fields.TextField(null=True)
+    extended_at = fields.DatetimeField(null=True)
     next_check_at = fields.DatetimeField(null=True, db_index=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

@@ -117,6 +117,9 @@ RULES: dict[str, Rule] = {
             "claim_rejected",
             "released",
             "validity_short",
+            "extension_requested",
+            "extended",
+            "extension_declined",
         )
     },
     "deposit.paid": deposit_changed,

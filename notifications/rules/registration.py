@@ -117,4 +117,6 @@ async def guarantee_changed(event: OutboxEvent) -> list[NewNotification]:
         reason=event.payload.get("reason") or "",
         deadline=payload_time(event, "deadline"),
         required_until=payload_time(event, "required_until"),
+        valid_until=payload_time(event, "valid_until"),
+        extension_until=payload_time(event, "extension_until"),
     )

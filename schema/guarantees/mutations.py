@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.common.actors import Role
-from domain.guarantees import claims, issuance
+from domain.guarantees import claims, extension, issuance
 from domain.guarantees.models import Guarantee as GuaranteeModel
 from schema.certificates.types import SignatureInput, signed
 from schema.errors import mutation, result_union
@@ -169,6 +169,78 @@ class GuaranteeClaimRejected:
 GuaranteeClaimRejectResult = result_union("GuaranteeClaimRejectResult", GuaranteeClaimRejected, [claims.reject_claim])
 
 
+@strawberry.input(
+    description="保函展期: ask the guarantor of an issued guarantee that a moved deadline left short to extend it."
+)
+class GuaranteeExtensionRequestInput:
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of an issued guarantee the caller applied for."
+    )
+    valid_until: datetime = strawberry.field(
+        description="The new expiry: at least the lot's current deadline plus its bid validity days "
+        "(Guarantee.requiredUntil)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
+
+
+@strawberry.type(description="Asked; the guarantor sees the request on the guarantee (extensionUntil).")
+class GuaranteeExtensionRequested:
+    guarantee: Guarantee = strawberry.field(description="The guarantee with the extension asked for.")
+
+
+GuaranteeExtensionRequestResult = result_union(
+    "GuaranteeExtensionRequestResult", GuaranteeExtensionRequested, [extension.request]
+)
+
+
+@strawberry.input(description="Extend a guarantee with an amended letter signed with one of the guarantor's keys.")
+class GuaranteeExtendInput:
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of an issued guarantee of the caller's organisation with an extension asked for."
+    )
+    letter_jws: str = strawberry.field(
+        description="The amended letter (保函修改书) as a compact JWS in the format of guaranteeIssue's letter: "
+        "the same letterNo and fields as the guarantee, validUntil the expiry asked for (extensionUntil)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
+
+
+@strawberry.type(description="The amended letter is accepted: the guarantee covers the lot's deadline again.")
+class GuaranteeExtended:
+    guarantee: Guarantee = strawberry.field(description="The guarantee with its new expiry and letter.")
+
+
+GuaranteeExtendResult = result_union("GuaranteeExtendResult", GuaranteeExtended, [extension.extend])
+
+
+@strawberry.input(description="Refuse the extension a bidder asked for, saying why.")
+class GuaranteeExtensionDeclineInput:
+    guarantee_id: strawberry.ID = strawberry.field(
+        description="Global id of an issued guarantee of the caller's organisation with an extension asked for."
+    )
+    reason: str = strawberry.field(description="Why, at most 500 characters.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
+
+
+@strawberry.type(description="The extension is refused; the guarantee stays as it was.")
+class GuaranteeExtensionDeclined:
+    guarantee: Guarantee = strawberry.field(description="The guarantee, unchanged but for the refusal.")
+
+
+GuaranteeExtensionDeclineResult = result_union(
+    "GuaranteeExtensionDeclineResult", GuaranteeExtensionDeclined, [extension.decline]
+)
+
+
 def _node(g: GuaranteeModel) -> Guarantee:
     return Guarantee.from_model(g)
 
@@ -290,3 +362,52 @@ class GuaranteeMutations:
             info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
         )
         return GuaranteeClaimRejected(guarantee=_node(g))
+
+    @mutation(
+        GuaranteeExtensionRequestResult,
+        description="Ask the guarantor to extend a guarantee a moved deadline left short (保函展期; the applicant).",
+        permission_classes=[IsBidder],
+    )
+    async def guarantee_extension_request(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeExtensionRequestInput, strawberry.argument(description="The guarantee and the new expiry.")
+        ],
+    ) -> GuaranteeExtensionRequested:
+        g = await extension.request(
+            info.context.actor, _guarantee_id(input.guarantee_id), input.valid_until, input.idempotency_key
+        )
+        return GuaranteeExtensionRequested(guarantee=_node(g))
+
+    @mutation(
+        GuaranteeExtendResult,
+        description="Extend a guarantee with the amended signed letter; verified as an issued letter is (guarantors).",
+        permission_classes=[IsGuarantor],
+    )
+    async def guarantee_extend(
+        self,
+        info: Info,
+        input: Annotated[
+            GuaranteeExtendInput, strawberry.argument(description="The guarantee and the amended letter.")
+        ],
+    ) -> GuaranteeExtended:
+        g = await extension.extend(
+            info.context.actor, _guarantee_id(input.guarantee_id), input.letter_jws, input.idempotency_key
+        )
+        return GuaranteeExtended(guarantee=_node(g))
+
+    @mutation(
+        GuaranteeExtensionDeclineResult,
+        description="Refuse a requested extension with a reason (guarantors).",
+        permission_classes=[IsGuarantor],
+    )
+    async def guarantee_extension_decline(
+        self,
+        info: Info,
+        input: Annotated[GuaranteeExtensionDeclineInput, strawberry.argument(description="The guarantee and why not.")],
+    ) -> GuaranteeExtensionDeclined:
+        g = await extension.decline(
+            info.context.actor, _guarantee_id(input.guarantee_id), input.reason, input.idempotency_key
+        )
+        return GuaranteeExtensionDeclined(guarantee=_node(g))

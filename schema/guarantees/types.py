@@ -80,6 +80,38 @@ class Guarantee(Node):
         description="When the liability ended because the lot has its result; null before."
     )
     expired_at: datetime | None = strawberry.field(description="When it expired while issued; null unless expired.")
+    extension_until: datetime | None = strawberry.field(
+        description="保函展期: the expiry its applicant asked the guarantor to extend it to; null when no request is "
+        "pending (guaranteeExtensionRequest)."
+    )
+    extension_requested_at: datetime | None = strawberry.field(
+        description="When the applicant last asked for an extension; null if never."
+    )
+    extension_decline_reason: str | None = strawberry.field(
+        description="Why the guarantor refused the last extension asked; null unless refused."
+    )
+    extended_at: datetime | None = strawberry.field(
+        description="When an amended letter last extended it (guaranteeExtend); null if never."
+    )
+
+    @fields.field(
+        description="Until when the lot needs it valid now: its current bid deadline plus the bid validity days "
+        "(实施条例 第二十六条); moves with a clarification that moves the deadline; null when the lot has no deadline."
+    )
+    async def required_until(self) -> datetime | None:
+        lot = await LotModel.get(id=self._model.lot_id)
+        return shared.requirement(lot).valid_until
+
+    @fields.field(
+        description="Whether it is issued and its validity falls short of requiredUntil (a deadline moved after it was "
+        "issued): such a guarantee is not security (GUARANTEE_VALIDITY_SHORT) until an extension covers it."
+    )
+    async def validity_short(self) -> bool:
+        if self._model.status != GuaranteeStatus.ISSUED.value:
+            return False
+        lot = await LotModel.get(id=self._model.lot_id)
+        required = shared.requirement(lot).valid_until
+        return required is not None and self._model.valid_until < required
 
     @fields.field(
         description="The bank account the premium is paid from, as the bidder gave it (digits): the bidder "
@@ -128,6 +160,10 @@ class Guarantee(Node):
             claim_reject_reason=m.claim_reject_reason,
             released_at=m.released_at,
             expired_at=m.expired_at,
+            extension_until=m.extension_until,
+            extension_requested_at=m.extension_requested_at,
+            extension_decline_reason=m.extension_decline_reason,
+            extended_at=m.extended_at,
         )
 
 

@@ -51,6 +51,26 @@ VERIFY = """query($letterNo: String!, $code: String!) { guaranteeVerify(letterNo
   applicant { creditCode name } beneficiary { creditCode name } guarantor { creditCode name } } }"""
 
 
+EXTENDED = f"""{GUARANTEE} extensionUntil extensionRequestedAt extensionDeclineReason extendedAt requiredUntil
+  validityShort"""
+
+
+def _extension(name: str, success: str, extra: str = "") -> str:
+    cap = name[0].upper() + name[1:]
+    return f"""mutation($input: {cap}Input!) {{ {name}(input: $input) {{
+  __typename ... on {success} {{ guarantee {{ {EXTENDED} }} }} {ERRORS} {extra} }} }}"""
+
+
+EXTENSION_REQUEST = _extension(
+    "guaranteeExtensionRequest",
+    "GuaranteeExtensionRequested",
+    "... on GuaranteeAlreadyCovers { requiredUntil } ... on GuaranteeValidityTooShort { requiredUntil }",
+)
+EXTEND = _extension("guaranteeExtend", "GuaranteeExtended")
+EXTENSION_DECLINE = _extension("guaranteeExtensionDecline", "GuaranteeExtensionDeclined")
+MINE_EXTENDED = f"""query($lotId: ID) {{ myGuarantees(lotId: $lotId) {{ edges {{ node {{ {EXTENDED} }} }} }} }}"""
+
+
 def new_letter_no() -> str:
     return f"BH{clock.now():%Y}-{next(_letters):06d}"
 
@@ -150,6 +170,46 @@ class Guarantor:
         variables = {"input": {"guaranteeId": guarantee_id, "reason": reason, "idempotencyKey": key}}
         body = await self.api.gql(CLAIM_REJECT, variables, token=self.token)
         return body["data"]["guaranteeClaimReject"]  # type: ignore[no-any-return]
+
+    async def extend(self, guarantee_id: str, letter_jws: str, key: str | None = None) -> dict[str, Any]:
+        """guaranteeExtend with an amended letter (保函修改书) as given."""
+        variables = {"input": {"guaranteeId": guarantee_id, "letterJws": letter_jws, "idempotencyKey": key}}
+        body = await self.api.gql(EXTEND, variables, token=self.token)
+        return body["data"]["guaranteeExtend"]  # type: ignore[no-any-return]
+
+    def amended(self, guarantee: dict[str, Any], **changes: Any) -> str:
+        """The amended letter a guarantor's system signs for an extension request as the guarantee shows it (its
+        extensionUntil): the same letter number, the new validUntil; `changes` override members."""
+        payload = self.letter(
+            guarantee, **{"letterNo": guarantee["letterNo"], "validUntil": guarantee["extensionUntil"], **changes}
+        )
+        return self.sign(payload)
+
+    async def extend_for(self, guarantee: dict[str, Any], key: str | None = None, **changes: Any) -> dict[str, Any]:
+        """Answers an extension request with the amended letter signed with this guarantor's key."""
+        return await self.extend(guarantee["id"], self.amended(guarantee, **changes), key)
+
+    async def decline_extension(self, guarantee_id: str, reason: str, key: str | None = None) -> dict[str, Any]:
+        """Refuses an extension request, with its reason."""
+        variables = {"input": {"guaranteeId": guarantee_id, "reason": reason, "idempotencyKey": key}}
+        body = await self.api.gql(EXTENSION_DECLINE, variables, token=self.token)
+        return body["data"]["guaranteeExtensionDecline"]  # type: ignore[no-any-return]
+
+    async def extension_requests(self) -> list[dict[str, Any]]:
+        """Its issued guarantees with an extension asked for, as guaranteeApplications lists them."""
+        query = APPLICATIONS.replace(GUARANTEE, EXTENDED)
+        body = await self.api.gql(query, {"status": "ISSUED"}, token=self.token)
+        nodes = [e["node"] for e in body["data"]["guaranteeApplications"]["edges"]]
+        return [n for n in nodes if n["extensionUntil"]]
+
+
+async def request_extension(
+    api: Any, token: str, guarantee_id: str, valid_until: datetime, key: str | None = None
+) -> dict[str, Any]:
+    """The applicant's guaranteeExtensionRequest."""
+    variables = {"input": {"guaranteeId": guarantee_id, "validUntil": valid_until.isoformat(), "idempotencyKey": key}}
+    body = await api.gql(EXTENSION_REQUEST, variables, token=token)
+    return body["data"]["guaranteeExtensionRequest"]  # type: ignore[no-any-return]
 
 
 async def apply(
