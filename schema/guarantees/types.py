@@ -17,6 +17,7 @@ from schema.accounts.types import Organisation
 from schema.describe import describe_values
 from schema.publication.types import Lot
 from schema.relay import Node, node_resolver
+from schema.results.holds import CandidateSecurityHold
 from schema.scalars import Fen
 
 GuaranteeState: TypeAlias = GuaranteeStatus
@@ -93,6 +94,15 @@ class Guarantee(Node):
     extended_at: datetime | None = strawberry.field(
         description="When an amended letter last extended it (guaranteeExtend); null if never."
     )
+
+    @fields.field(
+        description="Set while the issued guarantee is held after the award because its bidder is a ranked candidate: "
+        "kept until the contract, released within 5 days after it; null otherwise."
+    )
+    async def held_as_candidate(self, info: Info) -> CandidateSecurityHold | None:
+        if self._model.status != GuaranteeStatus.ISSUED.value:
+            return None
+        return await CandidateSecurityHold.of(info, self._model.lot_id, self._model.applicant_id)
 
     @fields.field(
         description="Until when the lot needs it valid now: its current bid deadline plus the bid validity days "

@@ -10,6 +10,7 @@ from domain.access import scope
 from domain.accounts.models import Organisation as OrganisationModel
 from domain.common.errors import DomainError
 from domain.deposits.models import DepositAccount as DepositAccountModel
+from domain.deposits.states import DepositStatus
 from domain.publication.models import Lot as LotModel
 from domain.registration import models
 from domain.registration import services as registration
@@ -18,6 +19,7 @@ from schema.accounts.types import Organisation
 from schema.describe import describe_values
 from schema.publication.types import Lot
 from schema.relay import Node, node_resolver
+from schema.results.holds import CandidateSecurityHold
 from schema.scalars import Fen
 
 RegistrationState: TypeAlias = registration.RegistrationStatus
@@ -33,6 +35,8 @@ describe_values(
 
 @strawberry.type(description="The virtual sub-account a bidder pays the lot's deposit into.")
 class DepositAccount(Node):
+    _lot: strawberry.Private[int]
+    _org: strawberry.Private[int]
     reference: str = strawberry.field(description="The 19-digit virtual sub-account number (收款子账号).")
     amount_due_fen: Fen = strawberry.field(description="The deposit the lot asks of this bidder, in fen.")
     paid_fen: Fen = strawberry.field(description="What the bank has reported paid in, in fen.")
@@ -43,10 +47,21 @@ class DepositAccount(Node):
     )
     refunded_at: datetime | None = strawberry.field(description="When it was refunded; null before.")
 
+    @fields.field(
+        description="Set while the paid deposit is held after the award because the bidder is a ranked candidate: "
+        "kept until the contract, due back within 5 days after it; null otherwise."
+    )
+    async def held_as_candidate(self, info: Info) -> CandidateSecurityHold | None:
+        if self.status != DepositStatus.PAID.value:
+            return None
+        return await CandidateSecurityHold.of(info, self._lot, self._org)
+
     @classmethod
     def from_model(cls, m: DepositAccountModel) -> "DepositAccount":
         return cls(
             _pk=m.id,
+            _lot=m.lot_id,
+            _org=m.organisation_id,
             reference=m.reference,
             amount_due_fen=m.amount_due_fen,
             paid_fen=m.paid_fen,
