@@ -18,8 +18,6 @@ own thread is not), the best round and every round. A lever off is the code it r
   (5 bids a second per bidder; 200 bidders in turn stay under it).
 - `front`: api/graphql_app.py's `_front` off: every request through strawberry's `run` (its content negotiation,
   `parse_http_body`), as before the front.
-- `quick_release`: domain/db.py's `QuickReleasePool` releases every connection as asyncpg does, in a task of its own
-  (`asyncio.shield`). PostgreSQL only (SQLite has no pool).
 
 The loop is uvloop, as uvicorn serves (`--loop asyncio` for the plain loop the figures before "Issue 21, 2026-12-07
 (4)" were taken on: there asyncpg's socket writes cost about three times as much, 78 against 25 us per round trip).
@@ -94,23 +92,11 @@ def _without_front() -> Iterator[None]:
         PalmTradeGraphQL.front = True
 
 
-@contextlib.contextmanager
-def _shielded_release() -> Iterator[None]:
-    from domain import db
-
-    db.QUICK_RELEASE = False
-    try:
-        yield
-    finally:
-        db.QUICK_RELEASE = True
-
-
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "is_punished": _is_punished_by_the_orm,
     "user_of_and_punished": _punished_asked_apart,
     "bid_lean": contextlib.nullcontext,  # measured by measure_bid: off turns the lean path off for the round
     "front": _without_front,
-    "quick_release": _shielded_release,
 }
 BID_LEVERS = {"bid_lean"}  # measured on bids (measure_bid), the others on Me and the screen
 

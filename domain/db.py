@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 
 MODEL_MODULES = [
@@ -79,64 +76,9 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is 
         return ""
 
 
-class QuickReleasePool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg is untyped
-    """asyncpg's pool, releasing a connection without `asyncio.shield` when the release cannot be interrupted.
-
-    `Pool.release` wraps the holder's release in `asyncio.shield`, a task of its own per release (with the loop
-    iteration it takes), so that a cancelled request cannot leave a connection half returned. With the connections
-    above (no reset query) a release after a transaction that ended, and with nothing else to do, never waits: no
-    ROLLBACK to send, no reset query, no close, no cancellation to wait for, no pool `reset` callback. A coroutine
-    that never suspends cannot be cancelled part way (a cancellation is delivered at a suspension), so it is awaited
-    directly: issue 21, `bench/lever_ab.py --lever quick_release`. Every other release is asyncpg's own, shielded.
-    """
-
-    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109  # asyncpg's
-        holder = getattr(connection, "_holder", None)
-        con = getattr(connection, "_con", None)
-        if (
-            QUICK_RELEASE
-            and type(connection) is PoolConnectionProxy
-            and holder is not None
-            and holder._pool is self
-            and isinstance(con, PooledConnection)
-            and self._reset is None
-            and not con.is_closed()
-            and holder._generation == self._generation
-            and con._protocol.queries_count < holder._max_queries
-            and not con._protocol._is_cancelling()
-            and not con._protocol.is_in_transaction()
-            and con._top_xact is None
-        ):
-            self._check_init()
-            con._on_release()
-            await holder.release(holder._timeout if timeout is None else timeout)  # never suspends: see above
-            return
-        await super().release(connection, timeout=timeout)
-
-
-QUICK_RELEASE = True  # False only for bench/lever_ab.py's rounds with the lever off
-_POOL_DEFAULTS = {
-    name: parameter.default
-    for name, parameter in inspect.signature(asyncpg.create_pool).parameters.items()
-    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-}
-
-
-class PalmTradeAsyncpgClient(AsyncpgDBClient):
-    """tortoise's asyncpg client with the pool above (asyncpg.create_pool builds its own class, with the defaults
-    read from its signature here)."""
-
-    async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
-        return await QuickReleasePool(None, **{**_POOL_DEFAULTS, **kwargs})
-
-
-client_class = PalmTradeAsyncpgClient  # tortoise's engine module protocol: the engine below is this module
-
-
 def _postgres_connection(url: str) -> dict[str, Any]:
     connection: dict[str, Any] = expand_db_url(url)
     connection["credentials"]["connection_class"] = PooledConnection
-    connection["engine"] = __name__
     return connection
 
 
