@@ -253,6 +253,7 @@ async def test_a_bidding_day_under_load_and_faults_loses_nothing(api, manual_clo
             failures = [o for o in failures if o not in gave_up]
         if not failures:
             await drained(cluster)
+            await settled(cluster)
         fcm = await cluster.fcm_stats()
     finally:
         stop.set()
@@ -396,6 +397,23 @@ async def auction_closed(auction_id: int, within: float) -> datetime | None:
             return auction.closed_at
         await asyncio.sleep(0.5)
     return None
+
+
+async def settled(cluster: Cluster) -> None:
+    """The deployment stops as one does: the servers first, then the workers once they have drained what the servers
+    left. A worker delivers what its last periodic step recorded as it leaves (`api.services.stop`); pushes that
+    last delivery queued, or anything a step recorded past it, wait for the next worker to start, as they would in
+    production, so one is started to deliver them and stopped again."""
+    for server in cluster.servers:
+        await asyncio.to_thread(server.stop)
+    await drained(cluster)
+    for worker in cluster.workers:
+        assert await asyncio.to_thread(worker.stop) == 0, worker.tail()
+    pushing = PushDelivery.filter(status__in=["pending", "sending"]).exists()
+    if await OutboxEvent.filter(dispatched_at=None).exists() or await pushing:
+        cluster.workers[0].start()
+        await drained(cluster)
+        assert await asyncio.to_thread(cluster.workers[0].stop) == 0, cluster.workers[0].tail()
 
 
 async def drained(cluster: Cluster, within: float = 60) -> None:
