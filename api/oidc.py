@@ -5,8 +5,9 @@ Authlib has no Starlette server integration; this module follows the shape of it
 synchronous, so each protocol step runs on a worker thread (`run_in_threadpool`) and its storage calls come back to
 the event loop (`anyio.from_thread.run`) to run the async use cases of domain/sso. The user signs in at the provider
 through the app's own use cases (password, then an SMS code; a certificate, signed on the page or approved from the app
-by its QR code, then an SMS code when the client asks for two factors; or an app session's access token); ID tokens and access tokens are signed with joserfc by the platform's ES256 key ring (the keys of
-/.well-known/jwks.json, rotated, sealed under the KEKs), published again at /oidc/jwks.
+by its QR code, then an SMS code when the client asks for two factors; or an app session's access token); ID tokens
+and access tokens are signed with joserfc by the platform's ES256 key ring (the keys of /.well-known/jwks.json,
+rotated, sealed under the KEKs), published again at /oidc/jwks.
 """
 
 from __future__ import annotations
