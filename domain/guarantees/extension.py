@@ -17,11 +17,9 @@ step of the Guarantee).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-from domain.accounts import keys
 from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
@@ -52,6 +50,7 @@ from domain.guarantees.shared import (
     ensure_open,
     event_audience,
     event_facts,
+    guarantor_letter,
     locked,
     lot_of,
     requirement,
@@ -156,11 +155,8 @@ async def extend(actor: Actor, guarantee_id: int, letter_jws: str, idempotency_k
     guarantee; otherwise nothing changes."""
     g = await as_party(actor, guarantee_id, Party.GUARANTOR)
     token = (letter_jws if isinstance(letter_jws, str) else "").strip()
-    verified = await keys.verify(token, keys.KeyPurpose.GUARANTEE_LETTER)
-    if verified.key.organisation_id != g.guarantor_id:
-        raise SignatureInvalid()  # a registered key, but another guarantor's: a forgery
-    amended = letters.parse(verified.payload)
-    sha256 = hashlib.sha256(token.encode()).hexdigest()
+    signed_letter = await guarantor_letter(g, token)
+    amended, sha256 = signed_letter.letter, signed_letter.sha256
 
     async def change() -> dict[str, Any]:
         current = await locked(g.id)
@@ -182,7 +178,7 @@ async def extend(actor: Actor, guarantee_id: int, letter_jws: str, idempotency_k
         current.valid_until = current.extension_until
         current.letter_jws = token
         current.letter_sha256 = sha256
-        current.key_id = verified.key.kid
+        current.key_id = signed_letter.kid
         current.extension_until = None
         current.extended_at = now
         current.next_check_at = current.valid_until
@@ -194,7 +190,7 @@ async def extend(actor: Actor, guarantee_id: int, letter_jws: str, idempotency_k
                 previous_valid_until=previous_until,
                 previous_letter_sha256=previous_sha256,
                 letter_sha256=sha256,
-                key_id=verified.key.kid,
+                key_id=signed_letter.kid,
                 audience=event_audience(current, lot, beneficiary=True),
             ),
             actor,

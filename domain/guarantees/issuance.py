@@ -18,7 +18,6 @@ applicant, the guarantor, operators and supervisors, never carried in events.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +64,7 @@ from domain.guarantees.shared import (
     ensure_terms,
     event_audience,
     event_facts,
+    guarantor_letter,
     locked,
     lot_of,
     new_verification_code,
@@ -233,11 +233,8 @@ async def issue(
     act_signature = await act_signatures.check(
         actor, acts.guarantee_issue(application_no(g), sent), signed, required=False
     )
-    verified = await keys.verify(token, keys.KeyPurpose.GUARANTEE_LETTER)
-    if verified.key.organisation_id != g.guarantor_id:
-        raise SignatureInvalid()  # a registered key, but another guarantor's: a forgery
-    letter = letters.parse(verified.payload)
-    sha256 = hashlib.sha256(token.encode()).hexdigest()
+    signed_letter = await guarantor_letter(g, token)
+    letter, sha256 = signed_letter.letter, signed_letter.sha256
 
     async def change() -> dict[str, Any]:
         current = await locked(g.id)
@@ -262,7 +259,7 @@ async def issue(
         current.verification_code = new_verification_code()
         current.letter_jws = token
         current.letter_sha256 = sha256
-        current.key_id = verified.key.kid
+        current.key_id = signed_letter.kid
         current.decided_by = actor.user_id
         current.decided_at = now
         current.next_check_at = current.valid_until
@@ -271,7 +268,7 @@ async def issue(
         await events.record(
             GuaranteeIssued(
                 **event_facts(current, lot),
-                key_id=verified.key.kid,
+                key_id=signed_letter.kid,
                 letter_sha256=sha256,
                 audience=event_audience(current, lot, beneficiary=True),
             ),

@@ -10,6 +10,7 @@ opening on a lot that keeps its registrants secret.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.access import scope
+from domain.accounts import keys
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import NotFound, PermissionDenied
@@ -25,6 +27,7 @@ from domain.common.models import OutboxEvent
 from domain.common.money import Money
 from domain.common.storage import lock
 from domain.deposits.services import deposit_deadline
+from domain.guarantees import letter as letters
 from domain.guarantees.errors import GuaranteeAmountTooLow, GuaranteeTooLate, GuaranteeValidityTooShort
 from domain.guarantees.models import Guarantee
 from domain.guarantees.states import WITH_LETTER, GuaranteeStatus, Party
@@ -202,3 +205,20 @@ async def locked(guarantee_id: int) -> Guarantee:
     if g is None:
         raise NotFound()
     return g
+
+
+@dataclass(frozen=True)
+class SignedLetter:
+    letter: letters.Letter
+    sha256: str  # of the token exactly as checked
+    kid: str  # the guarantor's letter key that signed it
+
+
+async def guarantor_letter(g: Guarantee, token: str) -> SignedLetter:
+    """A letter (issued or amended) signed by a registered, unrevoked letter key of the guarantee's own guarantor;
+    SignatureInvalid for another guarantor's key (a forgery)."""
+    verified = await keys.verify(token, keys.KeyPurpose.GUARANTEE_LETTER)
+    if verified.key.organisation_id != g.guarantor_id:
+        raise keys.SignatureInvalid()
+    sha256 = hashlib.sha256(token.encode()).hexdigest()
+    return SignedLetter(letters.parse(verified.payload), sha256, verified.key.kid)
