@@ -276,6 +276,8 @@ async def applications(actor: Actor, status: str | None) -> list[ExpertApplicati
     if actor.user_id is None and not actor.has(Role.OPERATOR):
         return []
     if status:
+        if status not in {s.value for s in ApplicationStatus}:
+            return []  # no application has a status the pool does not know (and the database never sees it)
         rows = rows.filter(status=status)
     return list(await rows.order_by("-id").limit(200))
 

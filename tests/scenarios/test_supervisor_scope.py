@@ -152,6 +152,7 @@ NOT_LOT_BOUND = {
     "creditRatingHistory": "an organisation's credit belongs to no lot",
     "mySecurityRelief": "the caller organisation's own relief",
     "creditExchangeExport": "the platform's credit records belong to no lot (integrators and operators)",
+    "creditExchangeSm2Key": "the platform's public SM2 key for credit exchange packages: public, of no lot",
     "creditPartners": "partner platforms belong to no lot",
     "creditImports": "packages from partner platforms belong to no lot",
     "creditPublicRecords": "bad-conduct records in public view are public (公示), personal data masked",
