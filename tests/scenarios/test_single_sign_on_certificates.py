@@ -22,6 +22,7 @@ from tests import factories as f
 from tests.scenarios.test_certificates import ME, bind, recognise
 from tests.scenarios.test_single_sign_on import REDIRECT, SCOPE, _action, _csrf, _register
 from tests.support.pki import Leaf, TestCA
+from tests.support.qr import read_page
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # as tests/scenarios/test_single_sign_on.py: Authlib 1.9 names httpx2
@@ -32,12 +33,13 @@ APPROVE = """mutation($input: SsoCertificateApproveInput!) { ssoCertificateAppro
 
 
 def _shown(page: str) -> tuple[str, str]:
-    """The challenge and the text to sign as the page shows them (and its QR payload, where there is one)."""
+    """The challenge and the text to sign as the page shows them (and its QR code, where there is one, as scanned)."""
     to_sign = html.unescape(re.search(r'id="to-sign"[^>]*>([^<]+)</textarea>', page).group(1))  # type: ignore[union-attr]
     challenge = str(json.loads(to_sign)["challenge"])
     qr = re.search(r'data-qr="([^"]+)"', page)
     if qr is not None:
         payload = html.unescape(qr.group(1))
+        assert read_page(page) == [payload]  # the app's camera reads the same payload off the page's QR code
         assert payload.startswith("palmtrade://sso/certificate-sign-in?")
         assert parse_qs(urlsplit(payload).query)["challenge"] == [challenge]
     return challenge, to_sign
