@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from domain.deposits.services import REFUND_DAYS
 from domain.publication.models import Lot
 from domain.publication.states import LotStatus
-from domain.results.models import Award, Candidate
+from domain.results.models import Award, AwardWithdrawal, Candidate
 
 RULE_ZH = (
     "作为中标候选人，投标保证金（保函）保留至合同签订；合同签订后 {days} 日内退还（解除），标段流标或终止时随之退还"
@@ -42,7 +42,8 @@ class CandidateHold:
 
 async def candidate_hold(lot_id: int, org_id: int) -> CandidateHold | None:
     """The hold on the organisation's security as a ranked candidate of an awarded lot whose contract is not yet
-    signed; None when it is no candidate or the lot is past that point (the security is then due back by rule)."""
+    signed; None when it is no candidate (a withdrawn winner included) or the lot is past that point (the security is
+    then due back by rule)."""
     lot = await Lot.get_or_none(id=lot_id)
     if lot is None or lot.status != LotStatus.AWARDED.value:
         return None
@@ -50,6 +51,8 @@ async def candidate_hold(lot_id: int, org_id: int) -> CandidateHold | None:
     ranked = await Candidate.filter(lot_id=lot_id, organisation_id=org_id).order_by("rank").first()
     if award is None or ranked is None or award.contract_recorded_at is not None:
         return None
+    if await AwardWithdrawal.filter(lot_id=lot_id, organisation_id=org_id).exists():
+        return None  # a winner whose award was withdrawn is no candidate any more: its security waits on other grounds
     return CandidateHold(
         rank=ranked.rank,
         winner=award.organisation_id == org_id,

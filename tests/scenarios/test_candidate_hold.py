@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests import factories as f
-from tests.scenarios.test_sequential_award import awarded_with_deposits
+from tests.scenarios.test_sequential_award import NEXT, WITHDRAW, awarded_with_deposits
 from tests.support import contract_flow
 
 HELD = """query { myRegistrations { edges { node { deposit { status refundDueAt
@@ -51,3 +51,25 @@ async def test_a_candidates_deposit_says_it_is_held_until_the_contract(api, manu
         assert deposit["heldAsCandidate"] is None
         assert deposit["status"] == "refund_due"
         assert datetime.fromisoformat(deposit["refundDueAt"]) == manual_clock.now() + timedelta(days=5)
+
+
+async def test_a_winner_that_declined_is_no_candidate_held_the_next_one_is_the_winner(api, manual_clock):
+    # given a lot awarded to the first of three ranked candidates
+    t = await awarded_with_deposits(api, manual_clock)
+    first, second, third = [await f.login(api, phone) for phone in t["ranked"]]
+    lot_id = t["lot"]["id"]
+
+    # when the winner declines and the tenderer awards the next candidate
+    decline = {"lotId": lot_id, "ground": "DECLINED", "detail": "放弃中标"}
+    declined = (await api.gql(WITHDRAW, {"input": decline}, token=first))["data"]["awardWithdraw"]
+    tenderer = await f.login(api, t["tenderer_phone"])
+    nxt = (await api.gql(NEXT, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["awardNext"]
+    await api.dispatch()
+    assert declined["__typename"] == "AwardWithdrawn", declined
+    assert "result" in nxt, nxt
+
+    # then the one that declined is held as no candidate (its deposit waits on the lot's result on other grounds)
+    assert (await _held(api, first))["heldAsCandidate"] is None
+    # and the second is now the winner held, the third still a candidate
+    held = [(await _held(api, token))["heldAsCandidate"] for token in (second, third)]
+    assert [(h["rank"], h["winner"]) for h in held] == [(2, True), (3, False)]
