@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from domain.accounts.tokens import InvalidToken, KeyRing
+from domain.accounts.ended_sessions import ended_sessions
+from domain.accounts.tokens import InvalidToken, KeyRing, TokenRevoked
 from domain.common.actors import ANONYMOUS, Actor
 
 KEYRING_MAX_AGE_SECONDS = 60
@@ -24,7 +25,8 @@ def bearer_token(header: str | None) -> str | None:
 
 
 async def authenticate(keyring: KeyRing, token: str | None, ip: str | None) -> Actor:
-    """The actor of a token (anonymous without one); InvalidToken for a bad one."""
+    """The actor of a token (anonymous without one); InvalidToken for a bad one, TokenRevoked for one of a session a
+    password change ended."""
     # another process may have rotated the keys: re-read them at least once a minute even where no
     # scheduler runs (RUN_WORKERS=0), or this process would sign with a key the others retired
     await keyring.refresh_if_older_than_seconds(KEYRING_MAX_AGE_SECONDS)
@@ -34,4 +36,10 @@ async def authenticate(keyring: KeyRing, token: str | None, ip: str | None) -> A
     if kid is not None and not keyring.knows(kid):
         # a key published by another process since we last looked
         await keyring.refresh_if_older_than_seconds(5)
-    return keyring.actor(token, ip)
+    actor = keyring.actor(token, ip)
+    if actor.user_id is not None and actor.session_id is not None:
+        # a session a password change ended (on another server: read every few seconds, never per request)
+        await ended_sessions.reload_if_older_than_seconds()
+        if ended_sessions.ended(actor.session_id):
+            raise TokenRevoked()
+    return actor

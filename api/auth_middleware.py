@@ -17,7 +17,7 @@ from api.graphql_http import header as raw_header
 from api.graphql_http import response_media_type
 from api.logs import AccessLog, request_id_var
 from api.services import Services
-from domain.accounts.tokens import InvalidToken
+from domain.accounts.tokens import InvalidToken, TokenRevoked
 from domain.common.actors import ANONYMOUS, Actor
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -84,6 +84,7 @@ class AuthMiddleware:
                     request_id,
                     "UNAUTHENTICATED",
                     f"Invalid or expired access token ({err}) / 访问令牌无效或已过期",
+                    extensions={"cause": err.cause} if isinstance(err, TokenRevoked) else None,
                 )
                 return
             if actor.client_id:

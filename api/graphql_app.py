@@ -38,7 +38,7 @@ from api.persisted import OperationPolicy, PersistedOperations, PersistedTranspo
 from api.response_cache import ANSWERED_WITHOUT_ERRORS, shared_max_age
 from api.services import Services
 from api.settings import Settings
-from domain.accounts.tokens import InvalidToken
+from domain.accounts.tokens import InvalidToken, TokenRevoked
 from domain.common.actors import ANONYMOUS
 from schema.build import build_schema
 from schema.context import Context, locale_from
@@ -325,7 +325,10 @@ class PalmTradeGraphQL(GraphQL[Context, None]):
                 raise InvalidToken("token must be a string")
             context.actor = await authenticate(self.services.keyring, token, client_ip(context.request))
         except InvalidToken as err:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "reason": str(err)}) from err
+            refusal: dict[str, object] = {"code": "UNAUTHENTICATED", "reason": str(err)}
+            if isinstance(err, TokenRevoked):
+                refusal["cause"] = err.cause  # a session a password change ended: sign in again
+            raise ConnectionRejectionError(refusal) from err
         return None
 
 

@@ -1,6 +1,7 @@
 """Changing a password (or resetting it by SMS code): the current one proves the caller (limited as sign-ins are),
 the new one meets the rules; the user's other sessions end, and so does whatever the old password let others keep
-(client systems' grants of single sign-on, plugged in at domain/wiring: accounts knows nothing of them)."""
+(client systems' grants of single sign-on, plugged in at domain/wiring: accounts knows nothing of them), and the
+ended sessions' access tokens are refused from then on (ended_sessions.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts import attempts, errors
 from domain.accounts import events as ev
 from domain.accounts.adapters import deps
+from domain.accounts.ended_sessions import ENDED_REASON, ended_sessions
 from domain.accounts.models import RefreshToken, User
 from domain.accounts.passwords import check_password, hash_secret, verify_secret
 from domain.accounts.sessions import ensure_not_locked
@@ -97,7 +99,8 @@ async def _replace(actor: Actor, user_id: int, new_hash: str, kept_session: str 
         tokens = RefreshToken.filter(user_id=user_id, revoked_at=None)
         if kept_session is not None:
             tokens = tokens.exclude(family=kept_session)
-        ended = await tokens.update(revoked_at=now, revoked_reason="password_changed")
+        sessions = {str(f) for f in await tokens.values_list("family", flat=True)}
+        ended = await tokens.update(revoked_at=now, revoked_reason=ENDED_REASON)
         grants = 0
         for revoke in _revokers:
             grants += await revoke(actor, user_id, now)
@@ -111,6 +114,7 @@ async def _replace(actor: Actor, user_id: int, new_hash: str, kept_session: str 
             ),
             Actor(user_id=user_id, org_id=user.organisation_id, ip=actor.ip) if actor.user_id is None else actor,
         )
+    ended_sessions.note(sessions, now)  # their access tokens are refused from now on, here at once (api/auth.py)
     return int(ended) + grants
 
 

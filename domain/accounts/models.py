@@ -87,6 +87,8 @@ class RefreshToken(Model):
 
     class Meta:
         table = "refresh_token"
+        # the sessions a password change ended lately (ended_sessions.py reads them every few seconds)
+        indexes = (("revoked_reason", "revoked_at"),)
 
 
 class SigningKey(Model):

@@ -37,6 +37,16 @@ class InvalidToken(Exception):
     """No, a malformed, expired or foreign access token."""
 
 
+class TokenRevoked(InvalidToken):
+    """A valid access token of a session a password change or reset ended (ended_sessions.py): refused as an expired
+    one is (UNAUTHENTICATED), told apart by its cause."""
+
+    cause = "TOKEN_REVOKED"
+
+    def __init__(self) -> None:
+        super().__init__("the session ended with a password change; sign in again")
+
+
 @dataclass(frozen=True, slots=True)
 class TokenPolicy:
     issuer: str = "palmtrade"

@@ -9,14 +9,18 @@ import warnings
 from typing import Any
 
 import httpx
+import pytest
+import websockets
 from authlib.common.security import generate_token
 
 from domain.accounts import adapters
+from domain.accounts.ended_sessions import ended_sessions
 from domain.accounts.models import User
 from domain.common.models import OutboxEvent
 from domain.notifications.services import Kind
 from notifications.rules.accounts import password_changed
 from tests import factories as f
+from tests.scenarios.test_live_events import next_message, ws_connect
 from tests.scenarios.test_single_sign_on import (
     REDIRECT,
     SCOPE,
@@ -154,3 +158,66 @@ async def test_a_forgotten_password_is_reset_with_an_sms_code(api: Any) -> None:
     [event] = await OutboxEvent.filter(type="user.password_changed")
     assert event.payload["reset"] is True
     assert event.actor_user_id == (await User.get(phone=phone)).id
+
+
+ME = "query { me { id } }"
+
+
+async def _me(api: Any, token: str) -> httpx.Response:
+    return await api.http.post("/graphql", json={"query": ME}, headers={"authorization": f"Bearer {token}"})
+
+
+def _revoked(response: httpx.Response) -> bool:
+    """Refused as an expired token is (401, UNAUTHENTICATED), told apart by its cause."""
+    extensions = response.json()["errors"][0]["extensions"]
+    return (
+        response.status_code == 401
+        and extensions["code"] == "UNAUTHENTICATED"
+        and (extensions.get("cause") == "TOKEN_REVOKED")
+    )
+
+
+async def test_the_other_sessions_access_tokens_are_refused_from_the_change_on(api: Any) -> None:
+    # given a bidder signed in twice in the app, both sessions' access tokens working
+    operator = await f.operator_token(api)
+    _, phone, _ = await f.approved_org(api, operator)
+    this, other = await _session(api, phone), await _session(api, phone)
+    assert (await _me(api, other["accessToken"])).status_code == 200
+    # when the first session changes the password
+    changed = await _change(api, this["accessToken"], f.PASSWORD, NEW_PASSWORD)
+    assert changed["__typename"] == "PasswordChanged", changed
+    # then the other session's access token is refused at once, over HTTP and on connection_init, and its refresh fails
+    assert _revoked(await _me(api, other["accessToken"]))
+    ws = await ws_connect(api.ws_url, {"authorization": f"Bearer {other['accessToken']}"})
+    with pytest.raises(websockets.ConnectionClosed):
+        await next_message(ws)
+    stale = (await api.gql(REFRESH, {"input": {"refreshToken": other["refreshToken"]}}))["data"]["authRefresh"]
+    assert stale["code"] == "REFRESH_TOKEN_INVALID", stale
+    # while the session that changed it continues, with its token and after a refresh
+    assert (await _me(api, this["accessToken"])).status_code == 200
+    kept = (await api.gql(REFRESH, {"input": {"refreshToken": this["refreshToken"]}}))["data"]["authRefresh"]
+    assert kept["__typename"] == "SignedIn", kept
+    assert (await _me(api, kept["session"]["accessToken"])).status_code == 200
+    # and a new sign-in works, on this server and on one that learns the ended sessions from the database
+    fresh = await _session(api, phone, NEW_PASSWORD)
+    ended_sessions.clear()
+    assert (await _me(api, fresh["accessToken"])).status_code == 200
+    assert _revoked(await _me(api, other["accessToken"]))
+
+
+async def test_a_reset_refuses_every_sessions_access_token(api: Any) -> None:
+    # given a bidder signed in twice in the app
+    operator = await f.operator_token(api)
+    _, phone, _ = await f.approved_org(api, operator)
+    first, second = await _session(api, phone), await _session(api, phone)
+    # when the password is reset with a texted code
+    await api.gql(CODE_REQUEST, {"input": {"phone": phone}})
+    code = re.search(r"(\d{6})", [t for to, t in api.sms if to == phone][-1]).group(1)  # type: ignore[union-attr]
+    reset = await api.gql(RESET, {"input": {"phone": phone, "code": code, "newPassword": NEW_PASSWORD}})
+    assert reset["data"]["passwordReset"]["revoked"] >= 2, reset
+    # then both sessions end: their access tokens are refused, their refreshes fail
+    for session in (first, second):
+        assert _revoked(await _me(api, session["accessToken"]))
+        ended = (await api.gql(REFRESH, {"input": {"refreshToken": session["refreshToken"]}}))["data"]["authRefresh"]
+        assert ended["code"] == "REFRESH_TOKEN_INVALID", ended
+    assert (await _me(api, (await _session(api, phone, NEW_PASSWORD))["accessToken"])).status_code == 200
