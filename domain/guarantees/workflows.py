@@ -14,7 +14,7 @@ from domain.guarantees.shared import S, event_audience, event_facts, record_once
 from domain.publication.events import LotDeadlineMoved, LotStatusChanged
 from domain.publication.models import Lot
 from domain.registration.security import GuaranteeValidityShortfall
-from domain.registration.services import RegistrationWithdrawn
+from domain.registration.services import RegistrationWithdrawn, security_in_place
 
 
 async def release_on_lot_result(event: LotStatusChanged) -> None:
@@ -30,7 +30,9 @@ async def release_on_withdrawal(event: RegistrationWithdrawn) -> None:
 async def recheck_on_deadline_moved(event: LotDeadlineMoved) -> None:
     """A moved deadline asks every issued guarantee of the lot to stay valid until the new deadline plus the bid
     validity period (招标投标法实施条例 第二十六条: the security lasts as long as the bids); one that falls short tells
-    its applicant and guarantor, once per new deadline."""
+    its applicant and guarantor, once per new deadline, when it is the bid's security: an applicant whose security is in
+    place without it (a paid deposit, another guarantee that covers the deadline, none owed) is not asked to extend
+    it (registration.security_in_place, which the short guarantee no longer satisfies)."""
     lot = await Lot.get_or_none(id=int(event.object_id))
     if lot is None:
         return
@@ -39,6 +41,8 @@ async def recheck_on_deadline_moved(event: LotDeadlineMoved) -> None:
         return
     short = await Guarantee.filter(lot_id=lot.id, status=S.ISSUED.value, valid_until__lt=rule.valid_until)
     for g in short:
+        if await security_in_place(lot.id, g.applicant_id):
+            continue
         await record_once(
             GuaranteeValidityShort(
                 **event_facts(g, lot),

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tortoise.expressions import F
+
 from domain.accounts.models import Organisation
 from domain.common.clock import shanghai_text
 from domain.common.models import OutboxEvent
 from domain.common.reactions import decode
+from domain.deposits.models import DepositAccount
 from domain.guarantees import issuance, workflows
 from domain.publication.events import LotDeadlineMoved
 from domain.tendering import clarifications
@@ -48,3 +51,23 @@ async def test_a_moved_deadline_tells_the_holder_of_a_guarantee_that_no_longer_c
     assert notice.title_zh == "保函有效期不足"
     assert shanghai_text(new_deadline) in notice.body_zh
     assert shanghai_text(new_deadline + timedelta(days=90)) in notice.body_en
+
+
+async def test_a_guarantee_that_is_not_the_bids_security_is_not_flagged(db, manual_clock):
+    # given two bidders with guarantees that a moved deadline leaves short, the second of which also paid its deposit
+    w = await world()
+    _, needed = await issued(w)
+    payer, spare = await issued(w)
+    paid = await DepositAccount.filter(lot_id=w.lot.id, organisation_id=payer.org_id).update(
+        status="paid", paid_fen=F("amount_due_fen"), paid_at=manual_clock.now()
+    )
+    assert paid == 1
+    # when a change of the documents moves the deadline
+    manual_clock.advance(timedelta(days=10))
+    await clarifications.publish(w.tenderer, ClarificationForm(lot_id=w.lot.id, changes_documents=True, title="修改"))
+    [moved] = await OutboxEvent.filter(type=LotDeadlineMoved.type)
+    await workflows.recheck_on_deadline_moved(decode(LotDeadlineMoved, moved))
+    # then only the guarantee that is its bid's security is flagged: the deposit is the payer's security
+    flagged = await OutboxEvent.filter(type="guarantee.validity_short").values_list("object_id", flat=True)
+    assert flagged == [str(needed.id)]
+    assert spare.id != needed.id
