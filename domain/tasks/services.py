@@ -1,9 +1,11 @@
 """Guided navigation (智慧导办): every next step the caller owes, derived from the state the areas already keep (no
 to-do table): the deposit or guarantee due, the bid to seal or confirm, the key to hand over, the result to confirm,
 the contract to sign, the objection to answer, the complaint to accept or decide, the final offer to make, the bids to
-score. The deadlines are the ones the areas enforce (deposits.deposit_deadline, registration.bid_deadline, the
+score, the guarantee a moved deadline left short to have extended (the applicant) and the extension to answer (the
+guarantor). The deadlines are the ones the areas enforce (deposits.deposit_deadline, registration.bid_deadline, the
 opening's window, the objection's and complaint's due times, the award's contract deadline, the negotiation's window,
-the evaluation room's booking), read with a fixed number of queries whatever the number of lots."""
+the evaluation room's booking, the lot's deadline for an extension), read with a fixed number of queries whatever
+the number of lots."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from domain.deposits.states import DepositStatus
 from domain.evaluation.models import Evaluation, Score
 from domain.evaluation.states import EvaluationStatus
 from domain.guarantees.models import Guarantee
+from domain.guarantees.shared import requirement
 from domain.guarantees.states import LIVE as LIVE_GUARANTEE
+from domain.guarantees.states import GuaranteeStatus
 from domain.negotiation.models import FinalOffer, Negotiation
 from domain.negotiation.states import FinalOfferStatus, NegotiationStatus
 from domain.publication.models import Lot
@@ -52,6 +56,8 @@ class TaskKind(StrEnum):
     ACCEPT_COMPLAINT = "accept_complaint"  # 投诉受理
     DECIDE_COMPLAINT = "decide_complaint"  # 投诉处理决定
     SCORE_BIDS = "score_bids"  # 评标打分
+    EXTEND_GUARANTEE = "extend_guarantee"  # 保函展期申请（截止时间顺延后保函有效期不足）
+    ANSWER_EXTENSION = "answer_extension"  # 答复保函展期申请（担保机构）
 
 
 OPERATION: dict[TaskKind, str] = {
@@ -66,6 +72,8 @@ OPERATION: dict[TaskKind, str] = {
     TaskKind.ACCEPT_COMPLAINT: "complaintAccept",
     TaskKind.DECIDE_COMPLAINT: "complaintDecide",
     TaskKind.SCORE_BIDS: "evaluationSheetSubmit",
+    TaskKind.EXTEND_GUARANTEE: "guaranteeExtensionRequest",
+    TaskKind.ANSWER_EXTENSION: "guaranteeExtend",
 }
 
 
@@ -125,14 +133,18 @@ async def _as_bidder(org_id: int, now: datetime) -> list[Task]:
             status__in=[BidStatus.SUBMITTED.value, BidStatus.UNCONFIRMED.value],
         )
         bid_of = {b.lot_id: b for b in bids}
-        accounts = await DepositAccount.filter(
-            lot_id__in=list(lots), organisation_id=org_id, status=DepositStatus.AWAITING.value
+        deposits = await DepositAccount.filter(
+            lot_id__in=list(lots),
+            organisation_id=org_id,
+            status__in=[DepositStatus.AWAITING.value, DepositStatus.PAID.value],
         )
-        guaranteed = set(
-            await Guarantee.filter(
-                lot_id__in=list(lots), applicant_id=org_id, status__in=[s.value for s in LIVE_GUARANTEE]
-            ).values_list("lot_id", flat=True)
+        accounts = [a for a in deposits if a.status == DepositStatus.AWAITING.value]
+        paid = {a.lot_id for a in deposits if a.status == DepositStatus.PAID.value}
+        guarantees = await Guarantee.filter(
+            lot_id__in=list(lots), applicant_id=org_id, status__in=[s.value for s in LIVE_GUARANTEE]
         )
+        guaranteed = {g.lot_id for g in guarantees}
+        tasks += _extensions_owed(guarantees, lots, paid, now)
         for account in accounts:
             lot = lots[account.lot_id]
             due = deposit_deadline(lot)
@@ -187,6 +199,53 @@ async def _as_bidder(org_id: int, now: datetime) -> list[Task]:
             tasks.append(
                 Task(TaskKind.SIGN_CONTRACT, Role.BIDDER, lot_id, "Contract", contract.id, award.contract_due_at)
             )
+    return tasks
+
+
+def _extensions_owed(guarantees: list[Guarantee], lots: dict[int, Lot], paid: set[int], now: datetime) -> list[Task]:
+    """An issued guarantee a moved deadline left short (guarantee.validity_short) that is still its bid's security (no
+    paid deposit, no other guarantee of the lot that covers) and not yet asked to be extended: ask the guarantor
+    (guaranteeExtensionRequest) before the lot's deadline, after which no extension is taken."""
+    tasks: list[Task] = []
+    for g in guarantees:
+        lot = lots[g.lot_id]
+        rule = requirement(lot)
+        if (
+            g.status != GuaranteeStatus.ISSUED.value
+            or g.extension_until is not None
+            or rule.valid_until is None
+            or g.valid_until >= rule.valid_until
+            or lot.status != LotStatus.OPEN.value
+            or g.lot_id in paid
+            or not _before(rule.deadline, now)
+        ):
+            continue
+        covered = any(
+            o.lot_id == g.lot_id and o.status == GuaranteeStatus.ISSUED.value and o.valid_until >= rule.valid_until
+            for o in guarantees
+        )
+        if not covered:
+            tasks.append(Task(TaskKind.EXTEND_GUARANTEE, Role.BIDDER, lot.id, "Guarantee", g.id, rule.deadline))
+    return tasks
+
+
+async def _as_guarantor(org_id: int, now: datetime) -> list[Task]:
+    """The extensions its applicants asked for (extension.request) and it has not answered (guaranteeExtend with an
+    amended letter, or guaranteeExtensionDecline), while the lot still takes them (until its deadline)."""
+    asked = await Guarantee.filter(
+        guarantor_id=org_id, status=GuaranteeStatus.ISSUED.value, extension_until__isnull=False
+    )
+    if not asked:
+        return []
+    lots = {lot.id: lot for lot in await Lot.filter(id__in=sorted({g.lot_id for g in asked}))}
+    tasks: list[Task] = []
+    for g in asked:
+        lot = lots.get(g.lot_id)
+        if lot is None or lot.status != LotStatus.OPEN.value:
+            continue
+        deadline = requirement(lot).deadline
+        if _before(deadline, now):
+            tasks.append(Task(TaskKind.ANSWER_EXTENSION, Role.GUARANTOR, lot.id, "Guarantee", g.id, deadline))
     return tasks
 
 
@@ -264,6 +323,8 @@ async def my_tasks(actor: Actor, now: datetime | None = None) -> list[Task]:
                 tasks += await _as_buyer(actor.org_id, role)
         if actor.has(Role.SUPERVISOR):
             tasks += await _as_supervisor(actor.supervised_categories)
+        if actor.has(Role.GUARANTOR):
+            tasks += await _as_guarantor(actor.org_id, now)
     lot_ids = {t.lot_id for t in tasks}
     lots: dict[int, Any] = {lot.id: lot for lot in await Lot.filter(id__in=sorted(lot_ids))} if lot_ids else {}
     return urgency([_named(t, lots) for t in tasks], now)

@@ -31,6 +31,10 @@ describe_values(
         "DECIDE_COMPLAINT": "Decide the accepted complaint (complaintDecide) within 30 working days.",
         "SCORE_BIDS": "Score the bids and hand in the score sheet (evaluationSheetSubmit) by the end of the "
         "evaluation room's booking.",
+        "EXTEND_GUARANTEE": "A moved deadline left the bid's guarantee short of the deadline plus the bid validity: "
+        "ask its guarantor to extend it (guaranteeExtensionRequest) before the new deadline.",
+        "ANSWER_EXTENSION": "An applicant asked the guarantor to extend a guarantee: answer with the amended letter "
+        "(guaranteeExtend) or a refusal (guaranteeExtensionDecline) before the lot's deadline.",
     },
 )
 

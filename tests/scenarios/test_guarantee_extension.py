@@ -31,6 +31,11 @@ MY_BIDS = """query($lotId: ID!) { mySealedBids(lotId: $lotId) { status securityS
 RECORD = """query($lotId: ID!) { openingRecord(lotId: $lotId) { status bids
   lines { bidder status priceFen securityShortfall { code message } } } }"""
 SECURED = """query { myRegistrations { edges { node { securityInPlace } } } }"""
+TASKS = "{ myTasks { kind role objectType objectId deadline operation } }"
+
+
+async def _tasks(api: Any, token: str, kind: str) -> list[dict[str, Any]]:
+    return [t for t in (await api.gql(TASKS, token=token))["data"]["myTasks"] if t["kind"] == kind]
 
 
 def _at(value: str) -> datetime:
@@ -103,6 +108,11 @@ async def test_a_short_guarantee_refuses_the_bid_until_its_guarantor_extends_it(
     assert late["bidSubmit"]["code"] == "GUARANTEE_VALIDITY_SHORT"
     secured = (await api.gql(SECURED, token=a_token))["data"]["myRegistrations"]["edges"]
     assert [e["node"]["securityInPlace"] for e in secured] == [False]
+    # and its guided tasks ask it to have the guarantee extended by the new deadline
+    [owed] = await _tasks(api, a_token, "EXTEND_GUARANTEE")
+    assert (owed["role"], owed["objectType"], owed["operation"]) == ("bidder", "Guarantee", "guaranteeExtensionRequest")
+    assert owed["objectId"] == a_guarantee["id"]
+    assert _at(owed["deadline"]) == deadline
 
     # when the bidder asks its guarantor to extend it, the request retried with its key
     asked = [await request_extension(api, a_token, a_guarantee["id"], required, key="ext-a") for _ in range(2)]
@@ -112,6 +122,11 @@ async def test_a_short_guarantee_refuses_the_bid_until_its_guarantor_extends_it(
     t.guarantor.token = await t.guarantor.sign_in()
     [pending] = await t.guarantor.extension_requests()
     assert _at(pending["extensionUntil"]) == required
+    # and the task moves from the applicant to the guarantor: answer it by the deadline
+    assert await _tasks(api, a_token, "EXTEND_GUARANTEE") == []
+    [answer] = await _tasks(api, t.guarantor.token, "ANSWER_EXTENSION")
+    assert (answer["role"], answer["operation"], answer["objectId"]) == ("guarantor", "guaranteeExtend", pending["id"])
+    assert _at(answer["deadline"]) == deadline
 
     # when the guarantor's system first answers with a letter that keeps the old expiry
     wrong = await t.guarantor.extend_for(pending, validUntil=a_guarantee["validUntil"])
@@ -131,6 +146,7 @@ async def test_a_short_guarantee_refuses_the_bid_until_its_guarantor_extends_it(
     assert now_shown["letterNo"] == a_guarantee["letterNo"]
     assert now_shown["validityShort"] is False
     assert now_shown["extendedAt"]
+    assert await _tasks(api, t.guarantor.token, "ANSWER_EXTENSION") == []
     assert await OutboxEvent.filter(type="guarantee.extended").count() == 1
     await api.dispatch()
     assert [n["title"] for n in await inbox(api, a_token)].count("保函已展期") == 1
