@@ -20,7 +20,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import Actor, Role
 from domain.common.errors import InvalidInput, PermissionDenied, raises, required_text
@@ -45,11 +44,11 @@ from domain.guarantees.shared import (
     MAX_REASON,
     Requirement,
     S,
-    application_no,
     as_party,
     ensure_open,
     event_audience,
     event_facts,
+    expected_letter,
     guarantor_letter,
     locked,
     lot_of,
@@ -124,20 +123,6 @@ async def request(
     return await Guarantee.get(id=result["id"])
 
 
-async def _expected(g: Guarantee, lot: Lot, deadline: datetime, valid_until: datetime) -> letters.Expected:
-    ids = {"applicant": g.applicant_id, "beneficiary": g.beneficiary_id, "guarantor": g.guarantor_id}
-    orgs = {o.id: o for o in await Organisation.filter(id__in=list(ids.values()))}
-    parties = {role: letters.Party(orgs[pk].credit_code.upper(), orgs[pk].name.strip()) for role, pk in ids.items()}
-    return letters.Expected(
-        application_no=application_no(g),
-        lot_trade_code=lot.trade_code,
-        amount_fen=g.amount_fen,
-        valid_until=valid_until,
-        deadline=deadline,
-        **parties,
-    )
-
-
 @raises(
     SignatureInvalid,
     LetterMalformed,
@@ -173,7 +158,7 @@ async def extend(actor: Actor, guarantee_id: int, letter_jws: str, idempotency_k
         assert rule.deadline is not None
         if amended.letter_no != current.letter_no:
             raise LetterMismatch(field="letterNo")  # an amendment of this letter (保函修改书), not another one
-        letters.check(amended, await _expected(current, lot, rule.deadline, current.extension_until))
+        letters.check(amended, await expected_letter(current, lot, rule.deadline, current.extension_until))
         previous_until, previous_sha256 = current.valid_until, current.letter_sha256
         current.valid_until = current.extension_until
         current.letter_jws = token

@@ -64,6 +64,7 @@ from domain.guarantees.shared import (
     ensure_terms,
     event_audience,
     event_facts,
+    expected_letter,
     guarantor_letter,
     locked,
     lot_of,
@@ -97,21 +98,6 @@ async def guarantors() -> list[Organisation]:
         for o in await Organisation.filter(id__in=list(set(signing)), status=OrgStatus.APPROVED.value).order_by("name")
         if OrgKind.GUARANTOR.value in o.kinds
     ]
-
-
-async def _expected(g: Guarantee, lot: Lot, deadline: datetime) -> letters.Expected:
-    """What the letter of this application must say."""
-    ids = {"applicant": g.applicant_id, "beneficiary": g.beneficiary_id, "guarantor": g.guarantor_id}
-    orgs = {o.id: o for o in await Organisation.filter(id__in=list(ids.values()))}
-    parties = {role: letters.Party(orgs[pk].credit_code.upper(), orgs[pk].name.strip()) for role, pk in ids.items()}
-    return letters.Expected(
-        application_no=application_no(g),
-        lot_trade_code=lot.trade_code,
-        amount_fen=g.amount_fen,
-        valid_until=g.valid_until,
-        deadline=deadline,
-        **parties,
-    )
 
 
 # ---------------------------------------------------------------- apply
@@ -251,7 +237,7 @@ async def issue(
             raise NotRegistered()  # the bidder withdrew meanwhile
         # the lot may have changed (a change announcement): the terms are judged as they are now
         ensure_terms(current.amount_fen, current.valid_until, rule)
-        letters.check(letter, await _expected(current, lot, deadline))
+        letters.check(letter, await expected_letter(current, lot, deadline))
         if await Guarantee.exists(letter_no=letter.letter_no):
             raise LetterNoTaken(letter_no=letter.letter_no)
         current.status = S.ISSUED.value

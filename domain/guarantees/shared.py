@@ -19,6 +19,7 @@ from typing import Any
 
 from domain.access import scope
 from domain.accounts import keys
+from domain.accounts.models import Organisation
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import NotFound, PermissionDenied
@@ -222,3 +223,20 @@ async def guarantor_letter(g: Guarantee, token: str) -> SignedLetter:
         raise keys.SignatureInvalid()
     sha256 = hashlib.sha256(token.encode()).hexdigest()
     return SignedLetter(letters.parse(verified.payload), sha256, verified.key.kid)
+
+
+async def expected_letter(
+    g: Guarantee, lot: Lot, deadline: datetime, valid_until: datetime | None = None
+) -> letters.Expected:
+    """What the letter of this application must say; an amended letter (an extension) with its new `valid_until`."""
+    ids = {"applicant": g.applicant_id, "beneficiary": g.beneficiary_id, "guarantor": g.guarantor_id}
+    orgs = {o.id: o for o in await Organisation.filter(id__in=list(ids.values()))}
+    parties = {role: letters.Party(orgs[pk].credit_code.upper(), orgs[pk].name.strip()) for role, pk in ids.items()}
+    return letters.Expected(
+        application_no=application_no(g),
+        lot_trade_code=lot.trade_code,
+        amount_fen=g.amount_fen,
+        valid_until=g.valid_until if valid_until is None else valid_until,
+        deadline=deadline,
+        **parties,
+    )
