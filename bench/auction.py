@@ -1436,6 +1436,9 @@ async def measure_bids(
         await asyncio.sleep(max(0.0, t0 - time.time()))
     cpu0, wcpu0, pg0, w0 = servers.cpu(), servers.worker_cpu(), pg_cpu(), time.monotonic()
     profile = spy(args, servers.procs[0].pid, f"server_{mode}_c{connections}") if drain else None
+    worker_profile = (
+        spy(args, servers.worker.pid, f"worker_{mode}_c{connections}") if drain and servers.worker is not None else None
+    )
     tallies = []
     if mode != "once":
         await asyncio.sleep(max(0.0, t1 - time.time()))
@@ -1443,6 +1446,7 @@ async def measure_bids(
         tallies = [await collect_tally(p) for p in procs]
     cpu1, wcpu1, pg1, w1 = servers.cpu(), servers.worker_cpu(), pg_cpu(), time.monotonic()
     unspy(profile)
+    unspy(worker_profile)
     backlog = await outbox_backlog(db)
     if mode != "once":
         tallies = [await collect_tally(p) for p in procs]
