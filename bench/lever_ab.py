@@ -16,6 +16,9 @@ own thread is not), the best round and every round. A lever off is the code it r
   one increment, so none is refused) and refused bids (a bidder who is not leading bids the starting price:
   BID_TOO_LOW, recorded on the audit trail as the full path records it). The rate limiter is the in-process one
   (5 bids a second per bidder; 200 bidders in turn stay under it).
+- `bid_limit_script` (bids; `--redis URL` for the limiter and broker on Redis): the rate limit's count
+  (notifications/keyspace.py `Keyspace.count`) as the MULTI/INCR/EXPIRE/EXEC transaction it was before it was one
+  EVALSHA.
 - `front`: api/graphql_app.py's `_front` off: every request through strawberry's `run` (its content negotiation,
   `parse_http_body`), as before the front.
 
@@ -92,13 +95,33 @@ def _without_front() -> Iterator[None]:
         PalmTradeGraphQL.front = True
 
 
+@contextlib.contextmanager
+def _count_in_a_transaction() -> Iterator[None]:
+    from notifications.keyspace import Keyspace
+
+    async def count(self: Keyspace, key: str, ttl_seconds: int) -> int:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(self.name(key))
+            pipe.expire(self.name(key), ttl_seconds)
+            number, _ = await pipe.execute()
+        return int(number)
+
+    kept = Keyspace.count
+    Keyspace.count = count  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Keyspace.count = kept  # type: ignore[method-assign]
+
+
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "is_punished": _is_punished_by_the_orm,
     "user_of_and_punished": _punished_asked_apart,
     "bid_lean": contextlib.nullcontext,  # measured by measure_bid: off turns the lean path off for the round
     "front": _without_front,
+    "bid_limit_script": _count_in_a_transaction,
 }
-BID_LEVERS = {"bid_lean"}  # measured on bids (measure_bid), the others on Me and the screen
+BID_LEVERS = {"bid_lean", "bid_limit_script"}  # measured on bids (measure_bid), the others on Me and the screen
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", metavar="URL", help="a fresh database on this server instead of SQLite")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     parser.add_argument("--bids", action="store_true", help="measure the lever on bids (measure_bid)")
+    parser.add_argument("--redis", metavar="URL", default="", help="the broker and rate limits on this Redis")
     args = parser.parse_args(argv)
     if args.loop == "uvloop":
         import uvloop
@@ -124,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         setup = multiprocessing.get_context("spawn").Process(target=bench.prepare, args=(url, secret, 40))
         setup.start()
         setup.join()
-        os.environ.update(DATABASE_URL=url, SECRET_KEY=secret, SEED_DEMO="0", RUN_WORKERS="0", REDIS_URL="")
+        os.environ.update(DATABASE_URL=url, SECRET_KEY=secret, SEED_DEMO="0", RUN_WORKERS="0", REDIS_URL=args.redis)
         os.chdir(folder)
         label = "postgres" if created else "sqlite"
         if args.lever in BID_LEVERS or args.bids:

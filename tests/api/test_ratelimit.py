@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import uuid
+
+import pytest
+
 from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from notifications.keyspace import Keyspace
+from notifications.keyspace import COUNT, Keyspace
 from tests.conftest import free_port
+from tests.notifications.test_broker_namespaces import BASE_URL, _redis_reachable
+
+REDIS = os.environ.get("PALMTRADE_CI_SERVICES") == "1" or _redis_reachable()
 
 
 async def test_the_memory_limiter_counts_per_window():
@@ -25,3 +34,28 @@ async def test_an_unreachable_redis_lets_requests_through():
         await space.aclose()
     assert (allowed, again) == (True, True)
     assert 0 < reset <= 60
+
+
+@pytest.mark.skipif(not REDIS, reason=f"no Redis at {BASE_URL}")
+async def test_the_redis_limiter_counts_for_every_process_in_one_command():
+    # given two processes of one deployment, each with its own connection to Redis
+    prefix = f"test-rl-{uuid.uuid4().hex[:8]}"
+    spaces = [Keyspace(BASE_URL, prefix) for _ in range(2)]
+    first, second = (RedisRateLimiter(space) for space in spaces)
+    try:
+        # when the first has never run the counting script on this server (as after Redis restarted)
+        spaces[0]._shas[COUNT] = "0" * 40
+        # and a bidder's bids are counted alternately by the two, with a limit of 3 a second
+        answers = [(await (first, second)[i % 2].hit("bid:1", 3, window_seconds=60))[0] for i in range(5)]
+
+        # then the count is shared: three allowed, the rest refused, whichever process counted
+        assert answers == [True, True, True, False, False]
+        # and the window's key expires a second after the window (it is counted with its expiry each time)
+        [key] = [k async for k in spaces[0]._client.scan_iter(match=spaces[0].name("rl", "*"))]
+        assert 0 < await spaces[0]._client.ttl(key) <= 61
+        # and the first loaded the script it lacked, and runs it by its SHA1 from then on
+        assert spaces[0]._shas[COUNT] == hashlib.sha1(COUNT.encode()).hexdigest()
+    finally:
+        for space in spaces:
+            await space._client.delete(*[k async for k in space._client.scan_iter(match=space.name("*"))] or ["-"])
+            await space.aclose()
