@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts import attempts, errors
 from domain.accounts import events as ev
 from domain.accounts.adapters import deps
+from domain.accounts.ended_sessions import ENDED_REASONS, ended_sessions
 from domain.accounts.models import Organisation, RefreshToken, User
 from domain.accounts.passwords import hash_secret, needs_rehash, verify_nothing, verify_secret
 from domain.accounts.sms_codes import SMS_PURPOSE_LOGIN, CodeSent, redeem_code, send_code
@@ -225,14 +226,18 @@ async def refresh_session(actor: Actor, refresh_token: str) -> Session:
 
 
 async def _revoke_family(actor: Actor, family: str, reason: str, user_id: int) -> int:
+    """Ends the session: its refresh tokens stop, and its access tokens are refused from the commit on, here at once
+    and in every process within `ended_sessions.RELOAD_SECONDS` (api/auth.py), its open WebSockets closed."""
+    if reason not in ENDED_REASONS:  # ended_sessions.py reads the ended sessions by these reasons
+        raise ValueError(f"unknown reason for ending a session: {reason}")
+    now = clock.now()
     async with in_transaction():
-        count = await RefreshToken.filter(family=family, revoked_at=None).update(
-            revoked_at=clock.now(), revoked_reason=reason
-        )
+        count = await RefreshToken.filter(family=family, revoked_at=None).update(revoked_at=now, revoked_reason=reason)
         await events.record(
             ev.SessionRevoked(object_id=family, reason=reason, audience=Audience(users=(user_id,))),
             actor,
         )
+    ended_sessions.note((family,), now)
     return int(count)
 
 
