@@ -150,6 +150,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
         o.id: o
         for o in await Organisation.filter(id__in=[project.tenderer_id, *([award.organisation_id] if award else [])])
     }
+    corrected = await Announcement.get_or_none(id=ann.corrects_id) if ann.corrects_id else None
     tenderer = orgs.get(project.tenderer_id)
     winner = orgs.get(award.organisation_id) if award else None
     published = clock.to_shanghai(ann.published_at or clock.now()).isoformat(timespec="seconds")
@@ -169,9 +170,11 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
         "NOTICE_NAME": ann.title,
         "NOTICE_CONTENT": ann.body_text,
         "NOTICE_SEND_TIME": published,
-        "NOTICE_NATURE": spec.NOTICE_NATURES["correction" if ann.corrects_id else "first"],
-        "BULLETIN_TYPE": spec.BULLETIN_TYPES.get(ann.type, ann.type),
-        "CORRECTS_BULLETIN": message_id("Announcement", ann.corrects_id) if ann.corrects_id else None,
+        "NOTICE_NATURE": spec.notice_nature(ann.type, ann.corrects_id),
+        "BULLETIN_TYPE": spec.bulletin_type(
+            ann.type, corrects=corrected.type if corrected else None, winner=award is not None
+        ),
+        "ORIGINAL_BULLETIN_CODE": message_id("Announcement", ann.corrects_id) if ann.corrects_id else None,
         "DATA_TIMESTAMP": clock.to_shanghai(clock.now()).isoformat(timespec="seconds"),
     }
     if of in (spec.RESULT, spec.CONTRACT) and award is not None:

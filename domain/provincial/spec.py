@@ -1,31 +1,43 @@
 """The national data specification the provincial platform receives, and the one table mapping PalmTrade's data to it.
 
 Target: 全国公共资源交易平台系统数据规范 (V2.0), the data items of its transaction-information data sets (公告信息,
-中标/成交结果信息, 合同信息). No copy of the specification's text was at hand, so its item identifiers (the JSON keys
-sent) were rebuilt from public source code of platforms that implement it, and each row says how far
-that goes (`status`):
+中标/成交结果信息, 合同信息). No copy of the specification's text was at hand (its table of contents is public; the
+items and code sets are not, nor are those of DB35/T 2167-2024, the Fujian interface standard that carries the code
+sets in its annex B), so its item identifiers (the JSON keys sent) and code values were rebuilt from public source code
+of platforms that implement it, and each row and code says how far that goes (`status`):
 
-- "corroborated": at least two independent implementations use this key for this Chinese item;
+- "corroborated": at least two independent implementations use this key (code) for this Chinese item;
 - "single": one implementation uses it (several of its classes may, they count once);
-- "own": no implementation found: PalmTrade's own key, to be checked against the province's interface document.
+- "own": no implementation found: PalmTrade's own choice, to be checked against the province's interface document.
 
-The implementations read (field names and their Chinese labels only, as facts; no code taken):
+The implementations read (field names, labels and code values only, as facts; no code taken), with the searches
+that found nothing in docs/provincial-spec-sources.md:
 
-- GGZY: lishanling/GGZY, a Fujian public-resource platform in C# (Dos.ORM entity classes whose comments are the
-  items' Chinese names: GGZYJD.DbEntity.YG_WIN_RESULT_ANNO (中标结果公告), GGZYFW.DbEntity.PURCHASE_CONTRACT and
-  PERFORMANCE_INFO (合同, 履约), TENDER_CANDIDATE_ANNOUNCE; and its data-exchange validators, e.g.
-  GGZY/Businesses/GGZY.DataV4Service/Validators/Context/Table/Imp/BID_AMOUNT_TableValidator.cs).
+- GGZY: lishanling/GGZY, a Fujian public-resource platform in C#: its data-exchange configuration (one JSON file per
+  data set of the specification, GGZY/Presentations/FuWu/DataV4/Config/DataConfig/V4/*.json: item key, Chinese name,
+  validators and code-set numbers, e.g. 503 招标公告与资格预审公告, 511 中标候选人公示, 512 合同, 513 中标结果公告),
+  its validators (EnumMatchFieldValidator: PRICE_UNIT 0 元 / 1 万元) and the services that read the codes (FuWu/
+  MvJyxxService.cs, TenderProjectService.cs, WinResultAnnoService.cs: BULLETIN_TYPE 1 招标公告, 2 资格预审公告, 3 on
+  the 中标结果公告; NOTICE_NATURE 2 is the 变更公告), the Dos.ORM entities (TENDER_CANDIDATE_ANNOUNCE,
+  CONTRACT_PERFORMANCE, PERFORMANCE_INFO, PURCHASE_CONTRACT) and, for the 电子招标投标 exchange beside it,
+  GGZYFW.DbEntity/T_EC2_AMENDBULLETIN.cs (变更公告: ORIGINALBULLETINCODE 原公告编号, ORIGINALBULLETINTYPE 原公告类型).
 - SHANXI: the JAXB classes of package com.itender.ms.platform.shanxi (Java, @XmlElement names with Chinese comments:
-  GCJSNOTICE, root GCJS_NOTICE, 招标公告与资格预审公告; GCJSRESULTNOTICE, root GCJS_RESULT_NOTICE, 中标结果公告), the
-  Shanxi provincial interface; the index did not name its repository.
+  GCJSNOTICE, root GCJS_NOTICE, 招标公告与资格预审公告; GCJSRESULTNOTICE, root GCJS_RESULT_NOTICE, 中标结果公告;
+  GCJSWINCANDIDATE), the Shanxi provincial interface; the index did not name its repository.
+- BIDLINK: gumiemie/mytest, src/main/java/pubService/notice/NoticeProcessor.java (必联网 sending its notices to the
+  电子招标投标公共服务平台): its comments give the code sets "公告类型: 1 招标公告, 2 资格预审公告, 9 其他" and
+  "公示类型 1 正常 2 更正 9 其他", and a 变更公告 names the original by originalBulletinCode / originalBulletinType.
 - NOTICE-DEMO: a Python interface test building a tender notice (公告类型 1 招标公告 2 资审公告; 公告性质 1 首次公告
   2 更正公告 3 澄清公告), and a Vue form listing 公告性质 as 正常公告, 更正公告 in that order (repositories not named).
+- REVIEW-PAGE: a Vue 中标公告审核 page showing notice_nature '1' 正常公告, '2' 变更公告, '9' 其他 (repository not named;
+  index file id 21121763989).
 
 Amounts (BID_AMOUNT 中标金额, CONTRACT_AMOUNT 合同金额) go in 万元 with PRICE_UNIT "1": SHANXI documents BID_AMOUNT as
-"中标金额（单位：万元）"; GGZY carries a PRICE_UNIT (价格单位) beside each amount and its BID_AMOUNT validator reads
-PRICE_UNIT "1" as 万元 (anything else as 元). Neither states decimal places (GGZY decimal, SHANXI BigDecimal/String),
-so the amount is written with 6 decimals: 1 分 = 0.000001 万元, an exact image of the integer fen (Decimal, no float, no
-rounding). Times are ISO 8601 in Beijing time; the platform identifier (交易系统标识码) from PROVINCIAL_PLATFORM_CODE.
+"中标金额（单位：万元）"; GGZY carries a PRICE_UNIT (价格单位) beside each amount, its enumeration is 0 元 / 1 万元
+and its BID_AMOUNT validator reads PRICE_UNIT "1" as 万元. GGZY's configuration allows 14 integer and 6 decimal digits
+for every amount, so the amount is written with 6 decimals: 1 分 = 0.000001 万元, an exact image of the integer fen
+(Decimal, no float, no rounding). Times are ISO 8601 in Beijing time; the platform identifier (交易系统标识码) from
+PROVINCIAL_PLATFORM_CODE.
 """
 
 from __future__ import annotations
@@ -43,7 +55,10 @@ Status = Literal["corroborated", "single", "own"]
 
 GGZY = "lishanling/GGZY"
 SHANXI = "com.itender.ms.platform.shanxi (GCJSNOTICE, GCJSRESULTNOTICE)"
+BIDLINK = "gumiemie/mytest (src/main/java/pubService/notice/NoticeProcessor.java)"
 NOTICE_DEMO = "tender-notice interface test and 公告性质 form (unnamed repositories)"
+REVIEW_PAGE = "Vue 中标公告审核 page (unnamed repository)"
+SOURCES = (GGZY, SHANXI, BIDLINK, NOTICE_DEMO, REVIEW_PAGE)  # independent of one another
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +75,16 @@ class Item:
     def agreeing(self) -> int:
         """How many independent implementations use this key."""
         return len(self.evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One value of a code set (代码集) as sent, with the implementations that give it this meaning."""
+
+    value: str
+    label: str
+    status: Status
+    evidence: tuple[str, ...] = ()
 
 
 _CORROBORATED = (GGZY, SHANXI)
@@ -82,6 +107,9 @@ ITEMS: tuple[Item, ...] = (
     Item("BID_SECTION_NAME", "标段（包）名称", "Lot.name", ALL, "single", (GGZY,), False),
     Item("UNIFIED_DEAL_CODES", "统一交易标识码", "Lot.trade_code", (NOTICE,), "corroborated", _CORROBORATED, False),
     Item("UNIFIED_DEAL_CODE", "统一交易标识码", "Lot.trade_code", (RESULT, CONTRACT), "corroborated", _CORROBORATED),
+    # own: no implementation carries a 交易类别 item; they tell the trade by the data set (GGZY has one per trade:
+    # 招标公告与资格预审公告, 采购公告, 出让公告信息 ...) and the project by TENDER_PROJECT_TYPE (招标项目类型, industry
+    # codes A01 房建 ... A99), which PalmTrade's category cannot fill (docs/provincial-spec-sources.md)
     Item("TRADE_CATEGORY", "交易类别", "Project.category (catalogue)", ALL, "own"),
     Item("REGION_CODE", "标段（包）所在行政区域代码", "Project.region_code (GB/T 2260)", ALL, "single", (GGZY,)),
     Item("TENDERER_NAME", "招标人名称", "the tenderer organisation's name", ALL, "corroborated", _CORROBORATED),
@@ -96,14 +124,19 @@ ITEMS: tuple[Item, ...] = (
         "corroborated",
         _CORROBORATED,
     ),
-    Item("NOTICE_NATURE", "公告性质", "a correction or not, by NOTICE_NATURES", ALL, "corroborated", _CORROBORATED),
-    Item("BULLETIN_TYPE", "公告类型", "Announcement.type, by BULLETIN_TYPES", ALL, "corroborated", _CORROBORATED),
+    Item("NOTICE_NATURE", "公告性质", "a correction or not, by notice_nature()", ALL, "corroborated", _CORROBORATED),
+    Item("BULLETIN_TYPE", "公告类型", "Announcement.type, by bulletin_type()", ALL, "corroborated", _CORROBORATED),
+    # no data set of the specification found names the notice a correction corrects (GGZY's 503 and 513 carry none:
+    # a correction is NOTICE_NATURE 2 on the same TENDER_PROJECT_CODE); the 电子招标投标 exchange beside it does, as
+    # 原公告编号 (GGZY T_EC2_AMENDBULLETIN.ORIGINALBULLETINCODE, BIDLINK originalBulletinCode; SHANXI has its own
+    # PSP_RELATE_NOTICE_ID): the key is that name in the specification's spelling, one implementation's column
     Item(
-        "CORRECTS_BULLETIN",
-        "更正公告原公告编号",
+        "ORIGINAL_BULLETIN_CODE",
+        "原公告编号",
         "the corrected announcement's message id",
         ALL,
-        "own",
+        "single",
+        (GGZY,),
         required=False,
     ),
     Item(
@@ -124,34 +157,88 @@ ITEMS: tuple[Item, ...] = (
     ),
     Item("BID_AMOUNT", "中标金额", "Award.price_fen, in 万元 (wan)", (RESULT, CONTRACT), "corroborated", _CORROBORATED),
     Item("PRICE_UNIT", "价格单位", "always PRICE_UNIT_WAN (1 = 万元)", (RESULT, CONTRACT), "single", (GGZY,)),
-    Item("CONTRACT_CODE", "合同编号", "Contract.contract_no", (CONTRACT,), "own"),
+    # GGZY's 合同 data set (512, 工程建设) has CONTRACT_CODE 合同编号 as a required item
+    Item("CONTRACT_CODE", "合同编号", "Contract.contract_no", (CONTRACT,), "single", (GGZY,)),
+    # GGZY spells the amount and the day differently by data set: CONTRACT_AMOUNT / SIGNING_TIME in 采购合同 (554),
+    # CONTRACT_AMOUNT / CONTRACT_SIGNING_TIME in 履约信息 (305), CONTRACT_PRICE / CONTRACT_SIGN_TIME in the 工程建设
+    # 合同 (512); PalmTrade's one contract data set spans every category: it keeps CONTRACT_AMOUNT (two of the three)
+    # and CONTRACT_SIGNING_TIME (履约信息's, the data set closest to a contract announcement of any category)
     Item("CONTRACT_AMOUNT", "合同金额", "Contract.amount_fen, in 万元 (wan)", (CONTRACT,), "single", (GGZY,)),
-    Item("CONTRACT_SIGNING_TIME", "合同签订时间", "Contract.signed_on", (CONTRACT,), "single", (GGZY,)),
+    Item("CONTRACT_SIGNING_TIME", "合同签署时间", "Contract.signed_on", (CONTRACT,), "single", (GGZY,)),
     Item(
         "DATA_TIMESTAMP", "数据时间戳", "when the message was made (Beijing time)", ALL, "corroborated", _CORROBORATED
     ),
 )
 
-PRICE_UNIT_WAN = "1"  # 价格单位: "1" is 万元 (GGZY's BID_AMOUNT validator; SHANXI's BID_AMOUNT is in 万元)
+PRICE_UNIT_WAN = "1"  # 价格单位: "1" is 万元 (GGZY's PRICE_UNIT enumeration and BID_AMOUNT validator)
 
-# 公告性质: "1" first publication, "2" a correction (NOTICE-DEMO's codes; its form lists 正常公告, 更正公告 so)
-NOTICE_NATURES: dict[str, str] = {"first": "1", "correction": "2"}
-NOTICE_NATURE_STATUS: Status = "single"
-
-# 公告类型 (BULLETIN_TYPE) by PalmTrade's announcement type: "1" 招标公告 is NOTICE-DEMO's code and SHANXI's GCJS_NOTICE
-# carries 招标公告 and 资格预审公告 under this one item; the other codes are PalmTrade's own (status per code below).
-BULLETIN_TYPES: dict[str, str] = {
-    "tender": "1",  # 招标/采购/出让公告
-    "qualification_result": "2",  # 资格预审结果公告
-    "change": "3",  # 变更/澄清公告
-    "candidate_publicity": "4",  # 中标候选人公示
-    "result": "5",  # 中标/成交结果公告
-    "contract": "6",  # 合同公告
-    "performance": "7",  # 履约信息
-    "termination": "8",  # 终止公告
-    "contract_change": "9",  # 合同变更公告
+# 价格单位 (PRICE_UNIT): GGZY's EnumMatchFieldValidator; SHANXI states BID_AMOUNT in 万元 but carries no unit item
+PRICE_UNIT_CODES: dict[str, Code] = {
+    "0": Code("0", "元", "single", (GGZY,)),
+    "1": Code("1", "万元", "single", (GGZY,)),
 }
-BULLETIN_TYPE_STATUS: dict[str, Status] = {kind: ("single" if kind == "tender" else "own") for kind in BULLETIN_TYPES}
+
+# 公告性质 (NOTICE_NATURE): "1" a first publication, "2" a correction (GGZY reads NOTICE_NATURE 2 with
+# BULLETIN_TYPE 1 as its 变更公告; REVIEW-PAGE shows 1 正常公告, 2 变更公告, 9 其他; NOTICE-DEMO 1 首次公告, 2 更正公告)
+NOTICE_NATURE_CODES: dict[str, Code] = {
+    "1": Code("1", "正常公告", "corroborated", (GGZY, REVIEW_PAGE, NOTICE_DEMO)),
+    "2": Code("2", "更正/变更公告", "corroborated", (GGZY, REVIEW_PAGE, NOTICE_DEMO)),
+    "9": Code("9", "其他", "single", (REVIEW_PAGE,)),
+}
+NOTICE_NATURES: dict[str, str] = {"first": "1", "correction": "2"}
+NOTICE_NATURE_STATUS: Status = "corroborated"
+
+# 公告类型 (BULLETIN_TYPE). A change (变更/澄清公告) is no type of its own: it is sent with NOTICE_NATURE "2" and
+# the type of the announcement it corrects (GGZY's 变更公告 is BULLETIN_TYPE 1 with NOTICE_NATURE 2; BIDLINK's
+# 变更公告 names its originalBulletinType 1 or 2). "3" is GGZY's code on the 中标结果公告 (WIN_RESULT_ANNO, code set 32,
+# read as 结果公告); BIDLINK sends 1 (a winner) or 9 (none) in its result bulletin instead, which would read as a
+# 招标公告 here: "3" is kept for a result with a winner, and 9 for one without (GGZY's 中标结果公告 requires
+# WIN_BIDDER_NAME; BIDLINK sends 9).
+# No implementation gives a 公告类型 for the other kinds (the specification carries the candidates' publicity and
+# the contract in data sets of their own, 中标候选人公示 with PUBLICITY_TYPE and 合同 without a type): they go under
+# 9 其他 rather than a number of PalmTrade's own that may mean something else in the province's code set.
+BULLETIN_TYPE_CODES: dict[str, Code] = {
+    "1": Code("1", "招标公告", "corroborated", (GGZY, BIDLINK, NOTICE_DEMO)),
+    "2": Code("2", "资格预审公告", "corroborated", (GGZY, BIDLINK, NOTICE_DEMO)),
+    "3": Code("3", "中标结果公告", "single", (GGZY,)),
+    "9": Code("9", "其他", "single", (BIDLINK,)),
+}
+OTHER_BULLETIN = "9"
+# the kinds with a code of their own; every other kind is sent as OTHER_BULLETIN
+BULLETIN_TYPES: dict[str, str] = {"tender": "1", "result": "3"}
+# how far each PalmTrade announcement type's 公告类型 goes ("own": filed under 9 其他 by PalmTrade's choice)
+BULLETIN_TYPE_STATUS: dict[str, Status] = {
+    "tender": "corroborated",
+    "change": "corroborated",  # the corrected announcement's type with NOTICE_NATURE 2
+    "result": "single",
+    "qualification_result": "own",
+    "candidate_publicity": "own",
+    "contract": "own",
+    "performance": "own",
+    "termination": "own",
+    "contract_change": "own",
+}
+CODE_SETS: dict[str, dict[str, Code]] = {
+    "BULLETIN_TYPE": BULLETIN_TYPE_CODES,
+    "NOTICE_NATURE": NOTICE_NATURE_CODES,
+    "PRICE_UNIT": PRICE_UNIT_CODES,
+}
+
+
+def bulletin_type(kind: str, *, corrects: str | None = None, winner: bool = True) -> str:
+    """The 公告类型 of an announcement of this type: a change takes the type of the announcement it corrects (a
+    tender notice when it names none), a result without a winner and every kind without a code is 9 其他."""
+    if kind == "change":
+        kind = corrects if corrects not in (None, "change") else "tender"
+    if kind == "result" and not winner:
+        return OTHER_BULLETIN
+    return BULLETIN_TYPES.get(kind, OTHER_BULLETIN)
+
+
+def notice_nature(kind: str, corrects_id: int | None) -> str:
+    """公告性质: a change, or any announcement correcting another, is a correction (2); else a first publication (1)."""
+    return NOTICE_NATURES["correction" if corrects_id or kind == "change" else "first"]
+
 
 DATA_SET_OF: dict[str, str] = {
     "candidate_publicity": RESULT,
@@ -187,6 +274,11 @@ def fen_of_wan(text: str) -> int:
     if fen != fen.to_integral_value():
         raise ValueError(f"{text} 万元 is not a whole number of fen")
     return int(fen)
+
+
+def invalid_codes(values: dict[str, Any]) -> list[str]:
+    """The coded items whose value is not in their code set, by their codes (what a province refuses)."""
+    return [k for k, codes in CODE_SETS.items() if values.get(k) not in (None, "") and values[k] not in codes]
 
 
 def missing(of: str, values: dict[str, Any]) -> list[str]:

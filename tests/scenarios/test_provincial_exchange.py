@@ -81,10 +81,10 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         await exchange.send_due(api.services.holder)
         assert change["messageId"] in province.held
         changed = province.held[change["messageId"]].message["data"]
-        assert (changed["CORRECTS_BULLETIN"], changed["NOTICE_NATURE"]) == (tender["messageId"], "2")
-        assert (
-            changed["CORRECTS_BULLETIN"] == tender["messageId"]
-        )  # the change names the notice it corrects by its message id
+        # a correction of the tender notice: 公告性质 2 with the tender notice's 公告类型 1, naming the notice it
+        # corrects (原公告编号) by its message id
+        assert (changed["NOTICE_NATURE"], changed["BULLETIN_TYPE"]) == ("2", "1")
+        assert changed["ORIGINAL_BULLETIN_CODE"] == tender["messageId"]
         [lost] = await messages(api, operator, status="queued")
         assert lost["attempts"] == 2
         manual_clock.advance(minutes=1, seconds=1)

@@ -1,7 +1,8 @@
 """A provincial platform's exchange interface (省公共资源交易平台数据交换) on loopback, speaking what api/provincial.py
 speaks: it checks the signature (HMAC-SHA256 with the shared key, or SM2 with SM3 against the platform's public key,
 verified here by tests/support/sm2.py's own arithmetic's counterpart, Tongsuo), the timestamp window, the platform
-code and the specification's required items; it stores each message once by its message id (a repeat answers the
+code, the specification's required items and the values of its coded items (公告类型, 公告性质, 价格单位, against
+the code sets of domain/provincial/spec.py); it stores each message once by its message id (a repeat answers the
 first receipt), answers error receipts for invalid data, lists what it holds by day, can be told to fail the next N
 sends with 503, to lose the answer to a message it stored, and to lose a message (as a province that dropped one
 would)."""
@@ -129,8 +130,11 @@ class ProvincialPlatformStub(LoopbackServed):
         except (ValueError, KeyError, TypeError):
             return 400, {"code": "2001", "message": "报文格式错误"}
         missing = spec.missing(data_type, data) if data_type in spec.ALL else ["dataType"]
+        invalid = spec.invalid_codes(data) if not missing else []
         if missing:
             error = {"code": "2002", "message": "必填数据项缺失：" + ",".join(missing)}
+        elif invalid:
+            error = {"code": "2004", "message": "代码值不在代码集内：" + ",".join(invalid)}
         elif data.get("PLATFORM_CODE") != self.platform_code:
             error = {"code": "2003", "message": "报文交易平台标识码不符"}
         else:

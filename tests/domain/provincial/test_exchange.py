@@ -15,6 +15,7 @@ from domain.common.actors import Role
 from domain.common.errors import PermissionDenied
 from domain.provincial import exchange, spec
 from domain.provincial.models import ProvincialMessage
+from domain.publication.states import AnnouncementType
 from domain.results import services as results
 from domain.wiring import wire
 from notifications.dispatch import Dispatcher
@@ -53,13 +54,47 @@ def test_the_mapping_names_its_spec_and_each_data_set_its_required_items():
     assert exchange.backoff(20) == exchange.MAX_BACKOFF
 
 
+def honest(status: str, evidence: tuple[str, ...]) -> bool:
+    """Corroborated by at least two independent implementations, single by one, own by none; all of them named."""
+    agreeing = {"corroborated": len(evidence) >= 2, "single": len(evidence) == 1, "own": not evidence}
+    return agreeing[status] and all(source in spec.SOURCES for source in evidence)
+
+
+SENT_KINDS = {k.value for k in AnnouncementType} - {"complaint_decision", "bad_conduct"}  # the others go elsewhere
+
+
 def test_every_row_states_its_evidence_honestly():
-    # given the table: a corroborated key has two independent implementations, a single one, an own key none
+    # given the table: a corroborated key has two independent implementations or more, a single one, an own key none
     for item in spec.ITEMS:
-        assert item.agreeing == {"corroborated": 2, "single": 1, "own": 0}[item.status], item.code
-        assert all(source in (spec.GGZY, spec.SHANXI) for source in item.evidence), item.code
+        assert honest(item.status, item.evidence), item.code
     assert len({i.code for i in spec.ITEMS}) == len(spec.ITEMS)
-    assert set(spec.BULLETIN_TYPE_STATUS) == set(spec.BULLETIN_TYPES)
+    # and so has every code of every code set, each under its own value
+    for name, codes in spec.CODE_SETS.items():
+        assert name in {i.code for i in spec.ITEMS}
+        for value, code in codes.items():
+            assert code.value == value, (name, value)
+            assert honest(code.status, code.evidence), (name, value)
+    # and every announcement type sent has a 公告类型 in the code set and says how far it goes
+    assert set(spec.BULLETIN_TYPE_STATUS) == SENT_KINDS
+    for kind in SENT_KINDS:
+        assert spec.bulletin_type(kind) in spec.BULLETIN_TYPE_CODES, kind
+        if spec.BULLETIN_TYPE_STATUS[kind] == "own":
+            assert spec.bulletin_type(kind) == spec.OTHER_BULLETIN, kind  # no code of PalmTrade's own is sent
+
+
+def test_codes_follow_the_implementations():
+    # a tender notice is 公告类型 1, a result with a winner 3, without one 9 其他, a kind no source codes 9
+    assert spec.bulletin_type("tender") == "1"
+    assert (spec.bulletin_type("result"), spec.bulletin_type("result", winner=False)) == ("3", "9")
+    assert spec.bulletin_type("candidate_publicity") == spec.bulletin_type("contract") == "9"
+    # a change takes the type of what it corrects (a tender notice when it names none) and is 公告性质 2
+    assert spec.bulletin_type("change", corrects="tender") == spec.bulletin_type("change") == "1"
+    assert spec.bulletin_type("change", corrects="result") == "3"
+    assert spec.notice_nature("change", None) == spec.notice_nature("result", 7) == "2"
+    assert spec.notice_nature("tender", None) == "1"
+    # and a value outside its code set is found, as a province refuses it
+    assert spec.invalid_codes({"BULLETIN_TYPE": "4", "NOTICE_NATURE": "2", "PRICE_UNIT": "1"}) == ["BULLETIN_TYPE"]
+    assert spec.invalid_codes({"BULLETIN_TYPE": "1", "NOTICE_NATURE": "3", "PRICE_UNIT": None}) == ["NOTICE_NATURE"]
 
 
 def test_amounts_go_in_wan_exactly_from_integer_fen():
@@ -107,6 +142,15 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     assert len(province.held) == len(sent)
     by_kind = {m.kind: province.held[m.message_id].message for m in sent}
     result, contract = by_kind["result"], by_kind["contract"]
+    # each with the 公告类型 of its kind (the candidates' publicity and the contract under 9 其他), all first
+    # publications
+    assert {kind: by_kind[kind]["data"]["BULLETIN_TYPE"] for kind in by_kind} == {
+        "tender": "1",
+        "candidate_publicity": "9",
+        "result": "3",
+        "contract": "9",
+    }
+    assert {m["data"]["NOTICE_NATURE"] for m in by_kind.values()} == {"1"}
     assert result["dataType"] == "RESULT"
     assert result["specVersion"] == "V2.0"
     assert (result["data"]["BID_AMOUNT"], result["data"]["PRICE_UNIT"]) == ("95.500000", "1")
@@ -114,6 +158,20 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     assert contract["dataType"] == "CONTRACT"
     assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_AMOUNT"]) == ("HT-2026-007", "95.500000")
     assert contract["data"]["BID_SECTION_CODE"] == t.lot.trade_code
+
+
+async def test_a_code_outside_its_code_set_is_refused_by_the_province(db, manual_clock, province):
+    # given a tender notice queued with a 公告类型 no implementation gives (the 4 PalmTrade once invented)
+    t = await published_tender()
+    await queued()
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    await ProvincialMessage.filter(id=m.id).update(payload={**m.payload, "BULLETIN_TYPE": "4"})
+    # when it is sent
+    await exchange.send_due("w1")
+    # then the province answers an error receipt naming the item, keeps nothing, and the message waits
+    m = await ProvincialMessage.get(id=m.id)
+    assert (m.status, m.attempts, m.last_error) == ("queued", 1, "2004: 代码值不在代码集内：BULLETIN_TYPE")
+    assert province.held == {}
 
 
 async def test_failures_back_off_then_go_dead_and_an_operator_sends_again(db, manual_clock, province):
