@@ -31,6 +31,12 @@ that found nothing in docs/provincial-spec-sources.md:
   2 更正公告 3 澄清公告), and a Vue form listing 公告性质 as 正常公告, 更正公告 in that order (repositories not named).
 - REVIEW-PAGE: a Vue 中标公告审核 page showing notice_nature '1' 正常公告, '2' 变更公告, '9' 其他 (repository not named;
   index file id 21121763989).
+- HBZB: dusizhong/hbzb-cloud, an e-tendering system: hbzbdb.sql and hbzb-tas-server's AnnounceController.java give
+  公告类型 1 招标公告, 2 资格预审公告, 9 其他 and 公告性质 1 正常公告, 2 更正公告 (变更公告 in the table), 9 其他; its
+  变更公告 keeps the original's 公告类型 and points to it by 原公告uid.
+- ASYYSY: allon-huang/asyysy, an e-tendering system's Oracle upgrade script (webs/docs/sql/05.SQL升级/bd/00.已发测试/
+  upgrade.style.bd.1.0.0.00.sql, table BD_CCNOTICE 澄清/变更公告): 公告性质 1-正常公告 2-更正公告 9-其他, 公告类型
+  1-招标公告 2-资格预审公告 9-其他.
 
 Amounts (BID_AMOUNT 中标金额, CONTRACT_AMOUNT 合同金额) go in 万元 with PRICE_UNIT "1": SHANXI documents BID_AMOUNT as
 "中标金额（单位：万元）"; GGZY carries a PRICE_UNIT (价格单位) beside each amount, its enumeration is 0 元 / 1 万元
@@ -58,7 +64,9 @@ SHANXI = "com.itender.ms.platform.shanxi (GCJSNOTICE, GCJSRESULTNOTICE)"
 BIDLINK = "gumiemie/mytest (src/main/java/pubService/notice/NoticeProcessor.java)"
 NOTICE_DEMO = "tender-notice interface test and 公告性质 form (unnamed repositories)"
 REVIEW_PAGE = "Vue 中标公告审核 page (unnamed repository)"
-SOURCES = (GGZY, SHANXI, BIDLINK, NOTICE_DEMO, REVIEW_PAGE)  # independent of one another
+HBZB = "dusizhong/hbzb-cloud (hbzbdb.sql, hbzb-tas-server .../controller/AnnounceController.java)"
+ASYYSY = "allon-huang/asyysy (webs/docs/sql/05.SQL升级/bd/00.已发测试/upgrade.style.bd.1.0.0.00.sql)"
+SOURCES = (GGZY, SHANXI, BIDLINK, NOTICE_DEMO, REVIEW_PAGE, HBZB, ASYYSY)  # independent of one another
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +136,9 @@ ITEMS: tuple[Item, ...] = (
     Item("BULLETIN_TYPE", "公告类型", "Announcement.type, by bulletin_type()", ALL, "corroborated", _CORROBORATED),
     # no data set of the specification found names the notice a correction corrects (GGZY's 503 and 513 carry none:
     # a correction is NOTICE_NATURE 2 on the same TENDER_PROJECT_CODE); the 电子招标投标 exchange beside it does, as
-    # 原公告编号 (GGZY T_EC2_AMENDBULLETIN.ORIGINALBULLETINCODE, BIDLINK originalBulletinCode; SHANXI has its own
-    # PSP_RELATE_NOTICE_ID): the key is that name in the specification's spelling, one implementation's column
+    # 原公告编号 (GGZY T_EC2_AMENDBULLETIN.ORIGINALBULLETINCODE, BIDLINK originalBulletinCode; HBZB keeps 原公告uid,
+    # SHANXI its own PSP_RELATE_NOTICE_ID): the key is that name in the specification's spelling, one implementation's
+    # column
     Item(
         "ORIGINAL_BULLETIN_CODE",
         "原公告编号",
@@ -179,29 +188,33 @@ PRICE_UNIT_CODES: dict[str, Code] = {
 }
 
 # 公告性质 (NOTICE_NATURE): "1" a first publication, "2" a correction (GGZY reads NOTICE_NATURE 2 with
-# BULLETIN_TYPE 1 as its 变更公告; REVIEW-PAGE shows 1 正常公告, 2 变更公告, 9 其他; NOTICE-DEMO 1 首次公告, 2 更正公告)
+# BULLETIN_TYPE 1 as its 变更公告; HBZB and ASYYSY 1 正常公告, 2 更正公告, 9 其他; REVIEW-PAGE 1 正常公告, 2 变更公告,
+# 9 其他; NOTICE-DEMO 1 首次公告, 2 更正公告)
 NOTICE_NATURE_CODES: dict[str, Code] = {
-    "1": Code("1", "正常公告", "corroborated", (GGZY, REVIEW_PAGE, NOTICE_DEMO)),
-    "2": Code("2", "更正/变更公告", "corroborated", (GGZY, REVIEW_PAGE, NOTICE_DEMO)),
-    "9": Code("9", "其他", "single", (REVIEW_PAGE,)),
+    "1": Code("1", "正常公告", "corroborated", (GGZY, HBZB, ASYYSY, REVIEW_PAGE, NOTICE_DEMO)),
+    "2": Code("2", "更正/变更公告", "corroborated", (GGZY, HBZB, ASYYSY, REVIEW_PAGE, NOTICE_DEMO)),
+    "9": Code("9", "其他", "corroborated", (HBZB, ASYYSY, REVIEW_PAGE)),
 }
 NOTICE_NATURES: dict[str, str] = {"first": "1", "correction": "2"}
 NOTICE_NATURE_STATUS: Status = "corroborated"
 
 # 公告类型 (BULLETIN_TYPE). A change (变更/澄清公告) is no type of its own: it is sent with NOTICE_NATURE "2" and
 # the type of the announcement it corrects (GGZY's 变更公告 is BULLETIN_TYPE 1 with NOTICE_NATURE 2; BIDLINK's
-# 变更公告 names its originalBulletinType 1 or 2). "3" is GGZY's code on the 中标结果公告 (WIN_RESULT_ANNO, code set 32,
-# read as 结果公告); BIDLINK sends 1 (a winner) or 9 (none) in its result bulletin instead, which would read as a
-# 招标公告 here: "3" is kept for a result with a winner, and 9 for one without (GGZY's 中标结果公告 requires
+# 变更公告 names its originalBulletinType 1 or 2; HBZB's copies the original's type). The notice's code set is 1, 2,
+# 9 in BIDLINK, HBZB and ASYYSY; "3" is GGZY's code on the 中标结果公告 (WIN_RESULT_ANNO, validated against the same
+# code set 32 as the notice, read as 结果公告), the only implementation that codes a result. The sources disagree on
+# a result: BIDLINK sends 1 (a winner) or 9 (none) in its result bulletin, which would read as a 招标公告 here, and
+# the senders' 1/2/9 lists come from notice tables that never carry a result. GGZY is a receiving platform whose code
+# set holds 3: "3" is kept for a result with a winner, and 9 for one without (GGZY's 中标结果公告 requires
 # WIN_BIDDER_NAME; BIDLINK sends 9).
 # No implementation gives a 公告类型 for the other kinds (the specification carries the candidates' publicity and
 # the contract in data sets of their own, 中标候选人公示 with PUBLICITY_TYPE and 合同 without a type): they go under
 # 9 其他 rather than a number of PalmTrade's own that may mean something else in the province's code set.
 BULLETIN_TYPE_CODES: dict[str, Code] = {
-    "1": Code("1", "招标公告", "corroborated", (GGZY, BIDLINK, NOTICE_DEMO)),
-    "2": Code("2", "资格预审公告", "corroborated", (GGZY, BIDLINK, NOTICE_DEMO)),
+    "1": Code("1", "招标公告", "corroborated", (GGZY, BIDLINK, HBZB, ASYYSY, NOTICE_DEMO)),
+    "2": Code("2", "资格预审公告", "corroborated", (GGZY, BIDLINK, HBZB, ASYYSY, NOTICE_DEMO)),
     "3": Code("3", "中标结果公告", "single", (GGZY,)),
-    "9": Code("9", "其他", "single", (BIDLINK,)),
+    "9": Code("9", "其他", "corroborated", (BIDLINK, HBZB, ASYYSY)),
 }
 OTHER_BULLETIN = "9"
 # the kinds with a code of their own; every other kind is sent as OTHER_BULLETIN
