@@ -191,6 +191,7 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.http_protocol import protocol
     from api.lifecycle import GracefulServer
 
     app = create_app(settings)
@@ -201,6 +202,7 @@ def _serve(settings: Settings) -> None:
         log_level=settings.log_level,
         log_config=None,  # uvicorn's loggers go through ours (api/logs.py): one format, masked, with request ids
         access_log=False,  # the auth middleware writes the access log, sampled (ACCESS_LOG_SAMPLE, api/logs.py)
+        http=protocol(settings.http_one_write),  # a response's head and body in one write (HTTP_ONE_WRITE)
         ws="websockets-sansio",
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]  # a float works
     )

@@ -210,6 +210,9 @@ class Settings:
     # the access log (api/logs.py AccessLog): every error and slow request, and this share of the others
     access_log_sample: float = 1.0
     access_log_slow_ms: int = 1000
+    # each response of known length in one socket write, its head with its body (api/http_protocol.py); off: stock
+    # uvicorn's two writes
+    http_one_write: bool = True
     # SMS (notifications/sms): providers in failover order; none in development (the log sender), required in
     # production
     sms_providers: tuple[str, ...] = ()
@@ -351,6 +354,7 @@ class Settings:
             gc_gen0_threshold=_gc_threshold(),
             access_log_sample=_share("ACCESS_LOG_SAMPLE", 1.0),
             access_log_slow_ms=_int("ACCESS_LOG_SLOW_MS", 1000),
+            http_one_write=_bool("HTTP_ONE_WRITE", True),
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,

@@ -114,9 +114,47 @@ def serve(port: int) -> None:
         from api import logs
 
         logs.configure("info", "json")
-        uvicorn.run(app, host=HOST, port=port, log_level="info", log_config=None, access_log=True, lifespan="on")
+        uvicorn.run(
+            app,
+            host=HOST,
+            port=port,
+            log_level="info",
+            log_config=None,
+            access_log=True,
+            lifespan="on",
+            http=bench_protocol(settings.http_one_write),
+        )
         return
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.run(
+        app,
+        host=HOST,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        http=bench_protocol(settings.http_one_write),
+    )
+
+
+def bench_protocol(one_write: bool) -> Any:
+    """The app's HTTP protocol as `serve` picks it (HTTP_ONE_WRITE, api/http_protocol.py), except that the plain
+    Starlette routes (/bench/...) are always answered as stock uvicorn answers them: the baseline stays plain
+    Starlette on stock uvicorn, two writes per response."""
+    from api.http_protocol import protocol
+
+    chosen = protocol(one_write)
+    if isinstance(chosen, str):
+        return chosen
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class BenchProtocol(chosen):  # type: ignore[valid-type,misc]
+        def on_headers_complete(self) -> None:
+            if self.url.startswith(b"/bench/"):
+                HttpToolsProtocol.on_headers_complete(self)  # stock: no HeadHeld
+            else:
+                super().on_headers_complete()
+
+    return BenchProtocol
 
 
 def _watch_gc() -> dict[str, float]:

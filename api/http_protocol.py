@@ -1,0 +1,94 @@
+"""One socket write per response: uvicorn's httptools protocol, with the head of a response held back and written
+together with its first (usually only) body chunk.
+
+Stock uvicorn writes a response in at least two `transport.write` calls, the head on `http.response.start` and the
+body on `http.response.body`; uvloop sends each at once when its buffer is empty, so every GraphQL answer cost two
+write syscalls, and on a virtual machine a loopback write is expensive (the sender runs the receiver's TCP stack).
+Here the head of a response whose body is not chunked (a Content-Length, or none at all as for 204 and 304) waits
+for the body's first write and leaves with it (`writelines`, one syscall); a chunked response, a HEAD request (no
+body follows) and an informational `100 Continue` are written as stock uvicorn writes them. The bytes on the wire
+and their order are the same; only how they are grouped into writes changes. A held head is written before the
+connection closes (an app that fails or returns between the head and the body), as stock uvicorn would have.
+
+Coupled to uvicorn's `uvicorn/protocols/http/httptools_impl.py` (uvicorn pinned in requirements.lock): the cycle's
+`transport`, `response_started`, `chunked_encoding` and `scope`, and the head being the first write of a cycle once
+its response has started (`RequestResponseCycle.send`). The cycle is stock (its class is named inside the 60 lines
+of `HttpToolsProtocol.on_headers_complete`, which are not copied here): only its transport is wrapped.
+tests/api/test_http_protocol.py serves the app with both protocols and compares the bytes and counts the writes,
+so an upgrade that changes any of this fails there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+except ImportError:  # no httptools (uvicorn[standard] not installed): uvicorn's h11 protocol serves, as stock
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+
+class HeadHeld:
+    """A request-response cycle's transport that holds the response head's write until the body's first write."""
+
+    __slots__ = ("_cycle", "_head", "_started", "_transport")
+
+    def __init__(self, cycle: RequestResponseCycle, transport: asyncio.Transport) -> None:
+        self._cycle = cycle
+        self._transport = transport
+        self._head: bytes | None = None
+        self._started = False  # the head has come (the first write once the response started)
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._transport.writelines((head, data))
+            return
+        if not self._started and self._cycle.response_started:
+            self._started = True
+            cycle = self._cycle
+            if cycle.chunked_encoding is not True and cycle.scope["method"] != "HEAD":
+                self._head = data  # a body follows, of a known length (or none: 204, 304)
+                return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def flush(self) -> None:
+        """Writes a held head now (the response ends without a body write)."""
+        head = self._head
+        if head is not None:
+            self._head = None
+            if not self._transport.is_closing():
+                self._transport.write(head)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+if HttpToolsProtocol is not None:
+
+    class OneWriteProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol answering each response of known length in one write."""
+
+        def on_headers_complete(self) -> None:
+            previous = self.cycle
+            super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not previous:  # a request (an upgrade to WebSocket makes no cycle)
+                cycle.transport = HeadHeld(cycle, cycle.transport)  # type: ignore[assignment]
+
+
+def protocol(one_write: bool) -> type[asyncio.Protocol] | str:
+    """What uvicorn's `Config(http=...)` takes: OneWriteProtocol with HTTP_ONE_WRITE on and httptools installed;
+    else "auto", uvicorn's own choice (httptools, or h11 without it)."""
+    if one_write and HttpToolsProtocol is not None:
+        return OneWriteProtocol
+    return "auto"
