@@ -19,6 +19,8 @@ own thread is not), the best round and every round. A lever off is the code it r
 - `bid_limit_script` (bids; `--redis URL` for the limiter and broker on Redis): the rate limit's count
   (notifications/keyspace.py `Keyspace.count`) as the MULTI/INCR/EXPIRE/EXEC transaction it was before it was one
   EVALSHA.
+- `bid_publish_batch` (bids, `--redis URL`): the live publication after the bid (notifications/broker.py
+  `RedisBroker.publish`) as it was before its writer task: each publish its own PUBLISH and SET pipeline, awaited.
 - `front`: api/graphql_app.py's `_front` off: every request through strawberry's `run` (its content negotiation,
   `parse_http_body`), as before the front.
 
@@ -114,14 +116,38 @@ def _count_in_a_transaction() -> Iterator[None]:
         Keyspace.count = kept  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def _publish_each_in_a_pipeline() -> Iterator[None]:
+    from domain.common.topics import topic_of, watermark
+    from notifications.broker import TOPIC_CHANNEL, RedisBroker, _encode, channel_of
+    from notifications.keyspace import MARK_SECONDS
+
+    async def publish(self: RedisBroker, message: dict[str, Any]) -> None:
+        mark = watermark(message)
+        async with self.space._client.pipeline(transaction=False) as pipe:
+            pipe.publish(self.space.name(channel_of(topic_of(message))), _encode(message))
+            if mark is not None:
+                pipe.set(self.space.name(f"{TOPIC_CHANNEL}-seq:{mark[0]}"), mark[1], ex=MARK_SECONDS)
+            await pipe.execute()
+
+    kept = RedisBroker.publish
+    RedisBroker.publish = publish  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        RedisBroker.publish = kept  # type: ignore[method-assign]
+
+
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "is_punished": _is_punished_by_the_orm,
     "user_of_and_punished": _punished_asked_apart,
     "bid_lean": contextlib.nullcontext,  # measured by measure_bid: off turns the lean path off for the round
     "front": _without_front,
     "bid_limit_script": _count_in_a_transaction,
+    "bid_publish_batch": _publish_each_in_a_pipeline,
 }
-BID_LEVERS = {"bid_lean", "bid_limit_script"}  # measured on bids (measure_bid), the others on Me and the screen
+# measured on bids (measure_bid), the others on Me and the screen
+BID_LEVERS = {"bid_lean", "bid_limit_script", "bid_publish_batch"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,6 +29,8 @@ TOPIC_CHANNEL: Final = "live"  # <prefix>:live:<topic> (a topic is `auction:<lot
 PATTERN: Final = f"{TOPIC_CHANNEL}:*"  # the deployment's prefix has no glob characters (keyspace.PREFIX_PATTERN)
 WAIT_FOR_REDIS: Final = 5.0  # seconds a new subscriber waits for Redis to confirm its channel before reading on
 MARKS_KEPT: Final = 10_000  # in-process marks (one per bid published), the oldest dropped first
+PUBLISH_BATCH: Final = 200  # messages written to Redis in one command at most
+Outgoing = tuple[str, str, tuple[str, int] | None, "asyncio.Future[BaseException | None]"]
 
 
 def _accepts(accept: Accept, message: dict[str, Any]) -> bool:
@@ -219,7 +221,12 @@ def _encode(message: dict[str, Any]) -> str:
 
 class RedisBroker(InProcessBroker):
     """Publishes to the deployment's Redis channel of each message's topic; one listener per process
-    subscribes the channels its local subscribers want and feeds them."""
+    subscribes the channels its local subscribers want and feeds them.
+
+    The process's publications are written by one task, in the order they were asked, each batch once Redis
+    answered the one before: what is asked while a write is in flight goes in the next, as one command (several
+    bids share a round trip under load). A message lost to a Redis fault sets no mark, so the outbox's live
+    consumer publishes it (notifications/live.py)."""
 
     def __init__(self, space: Keyspace, queue_size: int = 1000) -> None:
         super().__init__(queue_size)
@@ -233,15 +240,70 @@ class RedisBroker(InProcessBroker):
         self._lock = asyncio.Lock()
         self._syncs: set[asyncio.Task[None]] = set()
         self.received: Counter[str] = Counter()  # messages read from Redis, per topic (ANY: through the pattern)
+        self._outgoing: list[Outgoing] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._queued = 0  # messages asked to be published, ever
+        self._written = 0  # of those, the ones whose write has ended (sent or failed)
+        self._progress: asyncio.Future[None] | None = None  # done when the writer ends a batch
 
     async def publish(self, message: dict[str, Any]) -> None:
+        """Returns once Redis has taken the message (raises what kept it from Redis)."""
         mark = watermark(message)
-        topic = topic_of(message)
-        await self.space.publish(
-            channel_of(topic), _encode(message), None if mark is None else (f"{TOPIC_CHANNEL}-seq:{mark[0]}", mark[1])
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[BaseException | None] = loop.create_future()
+        self._outgoing.append(
+            (
+                channel_of(topic_of(message)),
+                _encode(message),
+                None if mark is None else (f"{TOPIC_CHANNEL}-seq:{mark[0]}", mark[1]),
+                done,
+            )
         )
+        self._queued += 1
+        if self._writer is None:
+            self._writer = loop.create_task(self._write(), name="redis-publisher")
+        error = await done
+        if error is not None:
+            raise error
+
+    async def _write(self) -> None:
+        batch: list[Outgoing] = []
+        try:
+            while self._outgoing:
+                batch = self._outgoing[:PUBLISH_BATCH]
+                del self._outgoing[:PUBLISH_BATCH]
+                error: BaseException | None = None
+                try:
+                    await self.space.publish([(channel, data, mark) for channel, data, mark, _ in batch])
+                except Exception as err:
+                    error = err
+                self._ended(batch, error)
+                batch = []
+        finally:  # cancelled (closing): what was not written fails
+            self._ended(batch + self._outgoing, ConnectionError("the broker closed before publishing this"))
+            self._outgoing.clear()
+            self._writer = None
+
+    def _ended(self, batch: list[Outgoing], error: BaseException | None) -> None:
+        for *_, done in batch:
+            if not done.done():
+                done.set_result(error)
+        self._written += len(batch)
+        if self._progress is not None and not self._progress.done():
+            self._progress.set_result(None)
+
+    async def _flushed(self) -> None:
+        """Returns once what this process asked to publish before has been written (or failed to be)."""
+        target = self._queued
+        while self._written < target and self._writer is not None:
+            if self._progress is None or self._progress.done():
+                self._progress = asyncio.get_running_loop().create_future()
+            await asyncio.wait([self._progress])
 
     async def marks(self, names: Iterable[str]) -> dict[str, int]:
+        """As in process; a bid this process published is marked by the time its `publish` returned, and one it
+        asked to publish before the call is waited for."""
+        await self._flushed()
         names = list(names)
         values = await self.space.marks([f"{TOPIC_CHANNEL}-seq:{t}" for t in names])
         return {t: v for t, v in zip(names, values, strict=True) if v is not None}
@@ -370,6 +432,12 @@ class RedisBroker(InProcessBroker):
         await self.space.ping()
 
     async def close(self) -> None:
+        writer = self._writer
+        if writer is not None:
+            await asyncio.wait([writer], timeout=WAIT_FOR_REDIS)  # what is asked is written, if Redis takes it
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

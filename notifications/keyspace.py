@@ -30,6 +30,15 @@ DEFAULT_PORTS: Final = {"postgres": 5432, "mysql": 3306}
 MARK_SECONDS: Final = 300
 # INCR and EXPIRE as one command: one round trip and one reply, as atomic as the MULTI/EXEC it replaced (issue 21)
 COUNT: Final = "local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) return n"
+# messages published in order, each with its mark if it has one, in one command (`publish`); ARGV: the marks'
+# lifetime, then per message its channel, its data, its mark's index in KEYS (0: none) and the mark's value
+PUBLISH: Final = """local ttl = ARGV[1]
+for i = 2, #ARGV, 4 do
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+  local k = tonumber(ARGV[i + 2])
+  if k > 0 then redis.call('SET', KEYS[k], ARGV[i + 3], 'EX', ttl) end
+end
+return 0"""
 
 
 def default_prefix(redis_url: str, database_url: str) -> str:
@@ -69,16 +78,18 @@ class Keyspace:
     def name(self, *parts: str | int) -> str:
         return ":".join((self.prefix, *(str(p) for p in parts)))
 
-    async def publish(self, channel: str, data: str, mark: tuple[str, int] | None = None) -> None:
-        """Publishes `data`; with `mark` (key, value), also sets the key to the value for `MARK_SECONDS`, in the
-        same round trip."""
-        if mark is None:
-            await self._client.publish(self.name(channel), data)
-            return
-        async with self._client.pipeline(transaction=False) as pipe:
-            pipe.publish(self.name(channel), data)
-            pipe.set(self.name(mark[0]), mark[1], ex=MARK_SECONDS)
-            await pipe.execute()
+    async def publish(self, messages: Sequence[tuple[str, str, tuple[str, int] | None]]) -> None:
+        """Publishes each (channel, data, mark) in order; with a mark (key, value), sets the key to the value for
+        `MARK_SECONDS` right after its message is published. One command (`PUBLISH`), in one round trip."""
+        keys: list[str] = []
+        args: list[str | int] = [MARK_SECONDS]
+        for channel, data, mark in messages:
+            if mark is None:
+                args += (self.name(channel), data, 0, 0)
+            else:
+                keys.append(self.name(mark[0]))
+                args += (self.name(channel), data, len(keys), mark[1])
+        await self._script(PUBLISH, len(keys), *keys, *args)
 
     async def marks(self, keys: Sequence[str]) -> list[int | None]:
         """The values `publish` set for `keys` (None where none is set), in one round trip."""
