@@ -218,8 +218,8 @@ class Settings:
     sms_providers: tuple[str, ...] = ()
     sms: dict[str, str] = field(default_factory=dict)  # ALIYUN_SMS_* and TENCENT_SMS_* as read
     sms_callback_token: str | None = None  # the secret in the receipt callback URLs (/callbacks/sms/...?token=)
-    # treasury payments and e-invoices (domain/settlement/adapters.py): TREASURY_* and INVOICE_* as read; none by
-    # default, so payment requests stay queued and invoicing answers INVOICE_PROVIDER_DOWN
+    # treasury payments and e-invoices through Nuonuo (domain/settlement/adapters.py): TREASURY_* and INVOICE_* as
+    # read; none by default, so payment requests stay queued and invoicing answers INVOICE_PROVIDER_DOWN
     settlement: dict[str, str] = field(default_factory=dict)
     # key-encryption keys sealing the private signing keys (domain/accounts/key_encryption.py): KEY_ENCRYPTION_KEYS
     # ("id:<32 bytes base64url>", comma-separated, newest first) else KEY_ENCRYPTION_KEY_FILE (one a line); production
@@ -374,9 +374,16 @@ SETTLEMENT_SETTINGS = (
     "TREASURY_CALLBACK_URL",
     "TREASURY_PAYER_ACCOUNT",
     "INVOICE_URL",
+    "INVOICE_TOKEN_URL",
     "INVOICE_APP_KEY",
     "INVOICE_APP_SECRET",
+    "INVOICE_ACCESS_TOKEN",
+    "INVOICE_SELLER_TAX_NUM",
+    "INVOICE_SELLER_NAME",
+    "INVOICE_CLERK",
+    "INVOICE_GOODS_CODE",
     "INVOICE_SERVICE_FEE_TAX_RATE_BP",
+    "INVOICE_RESULT_POLL_S",
 )
 SMS_SETTINGS = (
     "ALIYUN_SMS_ACCESS_KEY_ID",

@@ -11,8 +11,7 @@ Amounts are integer fen, price including tax. Tax = amount x rate / (1 + rate), 
 
 from __future__ import annotations
 
-import base64
-import binascii
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from domain.common.idempotency import run_once
 from domain.common.ids import InvalidCreditCode, is_valid_uscc
 from domain.documents.storing import Made, keep_file
 from domain.settlement import adapters
+from domain.settlement.adapters import IssuedInvoice
 from domain.settlement.errors import (
     BuyerTaxIdInvalid,
     InvoiceAlreadyIssued,
@@ -84,13 +84,15 @@ async def create_fee(actor: Actor, org_id: int, lot_id: int | None, item: str, a
     )
 
 
-async def _keep_pdf(data: dict[str, Any], invoice: Invoice) -> int:
-    try:
-        pdf = base64.b64decode(str(data.get("pdf", "")), validate=True)
-    except (binascii.Error, ValueError):
-        raise InvoiceProviderDown() from None
-    if not pdf.startswith(b"%PDF"):
-        raise InvoiceProviderDown()
+def serial_of(fee_id: int, colour: str, *content: object) -> str:
+    """Our serial of an invoice, the provider's order number (at most 20 characters): the fee, the colour and a
+    digest of what is invoiced, so a retry of the same content is the same order (never issued twice) while
+    corrected buyer details after a refusal make a new one."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in content).encode()).hexdigest()[:6].upper()
+    return f"PTF{fee_id:010d}{'B' if colour == 'blue' else 'R'}{digest}"
+
+
+async def _keep_pdf(pdf: bytes, invoice: Invoice) -> int:
     made = Made(
         name=f"发票-{invoice.invoice_no}.pdf",
         purpose=PURPOSE,
@@ -132,26 +134,18 @@ async def issue_invoice(actor: Actor, fee_id: int, idempotency_key: str | None =
         raise InvalidCreditCode(buyer.credit_code)
     rate = adapters.deps.tax_rate_bp
     tax = tax_of(fee.amount_fen, rate)
+    serial = serial_of(fee.id, "blue", buyer.name, buyer.credit_code, fee.item, fee.amount_fen, rate)
+    # the provider first, outside the transaction (its result is polled): a retry resumes the same order
+    issued: IssuedInvoice | None = None
+    if not await Invoice.exists(fee_id=fee.id, colour="blue"):
+        issued = await adapters.issue_blue(serial, buyer.name, buyer.credit_code, fee.item, fee.amount_fen, tax, rate)
 
     async def change() -> dict[str, Any]:
-        if await Invoice.exists(fee_id=fee.id, colour="blue"):
+        if issued is None or await Invoice.exists(fee_id=fee.id, colour="blue"):
             raise InvoiceAlreadyIssued()
-        serial = f"PTF{fee.id:012d}B"
-        data = await adapters.invoice_call(
-            "/v1/invoices",
-            {
-                "serial": serial,
-                "buyer": {"name": buyer.name, "taxId": buyer.credit_code},
-                "item": fee.item,
-                "amountFen": fee.amount_fen,
-                "taxRate": f"{rate / 10_000:.4f}",
-                "taxFen": tax,
-            },
-        )
-        now = clock.now()
         invoice = await Invoice.create(
             serial=serial,
-            invoice_no=str(data["invoiceNo"])[:32],
+            invoice_no=issued.invoice_no[:32],
             colour="blue",
             fee_id=fee.id,
             buyer_org_id=buyer.id,
@@ -163,9 +157,9 @@ async def issue_invoice(actor: Actor, fee_id: int, idempotency_key: str | None =
             tax_fen=tax,
             status=INVOICE.fire(None, "issue", by=actor).value,
             issued_by=actor.user_id or 0,
-            issued_at=now,
+            issued_at=issued.issued_at,
         )
-        invoice.document_id = await _keep_pdf(data, invoice)
+        invoice.document_id = await _keep_pdf(issued.pdf, invoice)
         await invoice.save(update_fields=["document_id"])
         await _event(actor, invoice, "issued")
         return {"id": invoice.id}
@@ -185,24 +179,22 @@ async def reverse_invoice(actor: Actor, invoice_id: int, reason: str, idempotenc
     if original is None:
         raise NotFound()
 
+    serial = serial_of(original.fee_id, "red", original.invoice_no)
+    # the provider first, outside the transaction, only for an invoice that may be reversed (a replay or a refusal
+    # is answered by change() alone)
+    issued: IssuedInvoice | None = None
+    if INVOICE.allows(original.status, "reverse", by=actor) and not await Invoice.exists(original_id=original.id):
+        issued = await adapters.issue_red(serial, original.invoice_no, original.buyer_name, original.buyer_tax_id)
+
     async def change() -> dict[str, Any]:
         row = await Invoice.get(id=original.id)
         new_status = INVOICE.fire(row.status, "reverse", by=actor).value
-        serial = f"{row.serial[:-1]}R"
-        data = await adapters.invoice_call(
-            "/v1/invoices/red",
-            {
-                "serial": serial,
-                "originalInvoiceNo": row.invoice_no,
-                "reason": why,
-                "amountFen": -row.amount_fen,
-                "taxFen": -row.tax_fen,
-            },
-        )
+        if issued is None:
+            raise InvoiceProviderDown()
         now = clock.now()
         red = await Invoice.create(
             serial=serial,
-            invoice_no=str(data["invoiceNo"])[:32],
+            invoice_no=issued.invoice_no[:32],
             colour="red",
             fee_id=row.fee_id,
             original_id=row.id,
@@ -216,9 +208,9 @@ async def reverse_invoice(actor: Actor, invoice_id: int, reason: str, idempotenc
             status=InvoiceStatus.ISSUED.value,
             reason=why,
             issued_by=actor.user_id or 0,
-            issued_at=now,
+            issued_at=issued.issued_at,
         )
-        red.document_id = await _keep_pdf(data, red)
+        red.document_id = await _keep_pdf(issued.pdf, red)
         await red.save(update_fields=["document_id"])
         row.status, row.reversed_at = new_status, now
         await row.save(update_fields=["status", "reversed_at"])

@@ -26,9 +26,7 @@ async def test_an_invoice_issued_downloaded_and_reversed(api):
     stub = InvoiceProviderStub()
     await stub.start()
     try:
-        adapters.configure(
-            {"INVOICE_URL": stub.base_url, "INVOICE_APP_KEY": stub.app_key, "INVOICE_APP_SECRET": stub.secret}
-        )
+        adapters.configure(stub.settings())
         operator = await f.operator_token(api)
         buyer_id, _, buyer = await f.approved_org(api, operator, kinds=["TENDERER"])
         _, _, stranger = await f.approved_org(api, operator)

@@ -114,9 +114,7 @@ async def test_provider_errors_change_nothing() -> None:
     stub = InvoiceProviderStub()
     await stub.start()
     try:
-        adapters.configure(
-            {"INVOICE_URL": stub.base_url, "INVOICE_APP_KEY": stub.app_key, "INVOICE_APP_SECRET": stub.secret}
-        )
+        adapters.configure(stub.settings())
         operator, tenderer = await _parties()
         fee = await invoices.create_fee(operator, tenderer.org_id or 0, None, "交易服务费", 10_600)
         buyer = await df.Organisation.get(id=tenderer.org_id)
