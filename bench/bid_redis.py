@@ -6,7 +6,9 @@ main thread (`time.thread_time`: redis-py's work and the loop's, uvloop as uvico
 of the levers in bench/lever_ab.py off (`bid_limit_script`: MULTI/INCR/EXPIRE/EXEC; `bid_publish_batch`: a PUBLISH
 and SET pipeline per publication) and on (one EVALSHA each; publications asked while one is in flight written
 together). `publish xN` asks N publications at once (N requests of one process answered at the same time) and
-gives the CPU per publication. Keys and channels are under a fresh prefix, deleted at the end.
+gives the CPU per publication. `marks x20` is the outbox's live consumer asking for the marks of 20 bids this process
+published (a dispatcher in the server's process), per call: off, Redis is asked (MGET); on, the process knows them.
+Keys and channels are under a fresh prefix, deleted at the end.
 
     .venv/bin/python bench/bid_redis.py --redis redis://127.0.0.1:6379/12
 """
@@ -19,7 +21,8 @@ import contextlib
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,7 @@ async def measure(url: str, calls: int, rounds: int, together: list[int]) -> Non
     from lever_ab import _count_in_a_transaction, _publish_each_in_a_pipeline
 
     from api.ratelimit import RedisRateLimiter
+    from domain.common.topics import watermark
     from notifications.broker import RedisBroker
     from notifications.keyspace import Keyspace
 
@@ -73,7 +77,26 @@ async def measure(url: str, calls: int, rounds: int, together: list[int]) -> Non
 
         return run
 
+    published = [bid_message(seq) for seq in range(1, 21)]
+    for message in published:
+        await broker.publish(message)
+    names = [mark[0] for message in published if (mark := watermark(message)) is not None]
+
+    async def marks(n: int) -> None:
+        for _ in range(n // 20):
+            await broker.marks(names)
+
+    @contextlib.contextmanager
+    def marks_asked_of_redis() -> Iterator[None]:
+        kept = broker._marks
+        broker._marks = OrderedDict()
+        try:
+            yield
+        finally:
+            broker._marks = kept
+
     targets: dict[str, tuple[Callable[[int], Awaitable[None]], Callable[[], Any]]] = {
+        "marks x20": (marks, marks_asked_of_redis),  # first: the publications below push its marks out (MARKS_KEPT)
         "limit": (limit, _count_in_a_transaction),
         **{f"publish x{n}": (publish(n), _publish_each_in_a_pipeline) for n in together},
     }
@@ -88,7 +111,8 @@ async def measure(url: str, calls: int, rounds: int, together: list[int]) -> Non
                     with contextlib.nullcontext() if enabled else off():
                         started = time.thread_time()
                         await run(calls)
-                        rows.setdefault((name, enabled), []).append((time.thread_time() - started) / calls * 1e6)
+                        per = calls // 20 if name == "marks x20" else calls
+                        rows.setdefault((name, enabled), []).append((time.thread_time() - started) / per * 1e6)
     finally:
         keys = [key async for key in space._client.scan_iter(match=space.name("*"))]
         if keys:

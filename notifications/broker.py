@@ -30,7 +30,7 @@ PATTERN: Final = f"{TOPIC_CHANNEL}:*"  # the deployment's prefix has no glob cha
 WAIT_FOR_REDIS: Final = 5.0  # seconds a new subscriber waits for Redis to confirm its channel before reading on
 MARKS_KEPT: Final = 10_000  # in-process marks (one per bid published), the oldest dropped first
 PUBLISH_BATCH: Final = 200  # messages written to Redis in one command at most
-Outgoing = tuple[str, str, tuple[str, int] | None, "asyncio.Future[BaseException | None]"]
+Outgoing = tuple[str, str, tuple[str, int] | None, "asyncio.Future[BaseException | None]"]  # channel, data, mark
 
 
 def _accepts(accept: Accept, message: dict[str, Any]) -> bool:
@@ -251,14 +251,7 @@ class RedisBroker(InProcessBroker):
         mark = watermark(message)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[BaseException | None] = loop.create_future()
-        self._outgoing.append(
-            (
-                channel_of(topic_of(message)),
-                _encode(message),
-                None if mark is None else (f"{TOPIC_CHANNEL}-seq:{mark[0]}", mark[1]),
-                done,
-            )
-        )
+        self._outgoing.append((channel_of(topic_of(message)), _encode(message), mark, done))
         self._queued += 1
         if self._writer is None:
             self._writer = loop.create_task(self._write(), name="redis-publisher")
@@ -274,7 +267,12 @@ class RedisBroker(InProcessBroker):
                 del self._outgoing[:PUBLISH_BATCH]
                 error: BaseException | None = None
                 try:
-                    await self.space.publish([(channel, data, mark) for channel, data, mark, _ in batch])
+                    await self.space.publish(
+                        [
+                            (channel, data, None if mark is None else (f"{TOPIC_CHANNEL}-seq:{mark[0]}", mark[1]))
+                            for channel, data, mark, _ in batch
+                        ]
+                    )
                 except Exception as err:
                     error = err
                 self._ended(batch, error)
@@ -285,7 +283,9 @@ class RedisBroker(InProcessBroker):
             self._writer = None
 
     def _ended(self, batch: list[Outgoing], error: BaseException | None) -> None:
-        for *_, done in batch:
+        for _, _, mark, done in batch:
+            if error is None and mark is not None:
+                self._mark(*mark)  # Redis took it: known here without asking Redis (`marks`)
             if not done.done():
                 done.set_result(error)
         self._written += len(batch)
@@ -301,12 +301,17 @@ class RedisBroker(InProcessBroker):
             await asyncio.wait([self._progress])
 
     async def marks(self, names: Iterable[str]) -> dict[str, int]:
-        """As in process; a bid this process published is marked by the time its `publish` returned, and one it
-        asked to publish before the call is waited for."""
+        """As in process, from Redis for what another process published: a bid this process published is marked
+        by the time its `publish` returned (and known here, so Redis is not asked for it), and one it asked to
+        publish before the call is waited for."""
         await self._flushed()
         names = list(names)
-        values = await self.space.marks([f"{TOPIC_CHANNEL}-seq:{t}" for t in names])
-        return {t: v for t, v in zip(names, values, strict=True) if v is not None}
+        found = {t: self._marks[t] for t in names if t in self._marks}
+        if len(found) < len(names):
+            rest = [t for t in names if t not in found]
+            values = await self.space.marks([f"{TOPIC_CHANNEL}-seq:{t}" for t in rest])
+            found.update((t, v) for t, v in zip(rest, values, strict=True) if v is not None)
+        return found
 
     @property
     def channels(self) -> frozenset[str]:

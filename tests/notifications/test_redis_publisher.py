@@ -99,3 +99,31 @@ async def test_closing_writes_what_was_asked():
         # then it was written before the connection closed
         await asked
         assert (await asyncio.wait_for(anext(watcher), timeout=5))["payload"]["seq"] == 1
+
+
+async def test_marks_of_what_the_process_published_need_no_round_trip(monkeypatch):
+    async with processes("redis", 2) as [server, worker]:
+        # given bids 1 and 2 published by the server process, bid 3 by another
+        for seq in (1, 2):
+            await server.publish(bid(5, seq))
+        await worker.publish(bid(5, 3))
+        marks = {m[0]: m[1] for seq in (1, 2, 3) if (m := watermark(bid(5, seq))) is not None}
+        asked: list[list[str]] = []
+        fetch = server.space.marks
+
+        async def counted(keys: Any) -> list[int | None]:
+            asked.append(list(keys))
+            return await fetch(keys)
+
+        monkeypatch.setattr(server.space, "marks", counted)
+
+        # when the server's own outbox consumer asks for the marks of its two bids
+        mine = sorted(marks)[:2]
+        assert await server.marks(mine) == {t: marks[t] for t in mine}
+        # then Redis was not asked
+        assert asked == []
+
+        # and asked for the three, Redis is asked only for the other process's bid, and every mark is found
+        assert await server.marks(sorted(marks)) == marks
+        assert len(asked) == 1
+        assert len(asked[0]) == 1
