@@ -109,7 +109,7 @@ class Deps:
     clerk: str = ""  # 开票员: the name of the 数电 drawer account
     goods_code: str = "3040203000000000000"
     tax_rate_bp: int = DEFAULT_TAX_RATE_BP
-    poll_delays: tuple[float, ...] = (2.0, 3.0, 5.0, 5.0, 5.0)
+    poll_delays: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)  # about 10 s, then a retry resumes
     token_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     transport: httpx.AsyncBaseTransport | None = None
 
@@ -222,7 +222,7 @@ DIGITAL_NORMAL = "pc"  # 电子发票(普通发票), the 数电 normal invoice
 SELLER = "0"  # applySource / identity: 销方
 RED_REASON_WRONG = "2"  # 冲红原因 1销货退回 2开票有误 3服务中止 4销售折让
 DEFAULT_GOODS_CODE = "3040203000000000000"  # 税收分类编码 信息系统服务 (信息技术服务, 6%)
-DEFAULT_POLL_DELAYS = (2.0, 3.0, 5.0, 5.0, 5.0)
+DEFAULT_POLL_DELAYS = (1.0, 2.0, 3.0, 4.0)
 TOKEN_MARGIN = timedelta(hours=1)  # a self-use token is renewed this long before it lapses (the docs: at ~23 h)
 MAX_PDF_BYTES = 10 * 1024 * 1024
 YUAN = Decimal("0.01")

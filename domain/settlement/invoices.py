@@ -1,6 +1,8 @@
-"""Electronic invoices (数电发票) for the platform's service fees, issued through the tax-invoice provider; the file
-the provider delivers (PDF) kept through the documents storage for the buyer organisation and operators only;
-reversed only by a red invoice (红字发票, 红冲) with a reason and its own number.
+"""Electronic invoices (数电发票) for the platform's service fees, issued through the tax-invoice provider (Nuonuo,
+adapters.py); the file the provider delivers (PDF) kept through the documents storage for the buyer organisation and
+operators only; reversed only by a red invoice (红字发票, 红冲) with a reason and its own number. The provider is asked
+before the transaction that records the invoice (its result is polled), under an order number (serial_of) that a
+retry repeats, so the provider issues it once.
 
 Deposits' interest is not invoiced: interest on deposits is not a taxable sale (存款利息 不征收增值税, 财税〔2016〕36号
 附件1 《销售服务、无形资产、不动产注释》), and the bank, not the platform, pays it with the refund.

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domain.common.actors import Actor, Role
+from domain.common.clock import ManualClock
 from domain.settlement import adapters, invoices
 from domain.settlement.errors import BuyerTaxIdInvalid, InvoiceProviderDown
 from domain.settlement.models import Invoice
@@ -216,3 +217,22 @@ async def test_a_red_reversal_through_a_red_confirmation_form(nuonuo: InvoicePro
     assert (red.colour, red.invoice_no, red.amount_fen, red.tax_fen) == ("red", order.invoice_no, -106_000, -6_000)
     assert red.document_id is not None
     assert (await Invoice.get(id=blue.id)).status == "reversed"
+
+
+async def test_the_token_is_renewed_before_it_lapses(nuonuo: InvoiceProviderStub, manual_clock: ManualClock) -> None:
+    # given a token asked for with the first invoice (24 h, as Nuonuo gives them)
+    operator, buyer_id = await _parties()
+    first = await invoices.create_fee(operator, buyer_id, None, "交易服务费", 10_000)
+    await invoices.issue_invoice(operator, first.id)
+    assert nuonuo.token_calls == 1
+
+    # when 22 h pass it is still used; at 23 h (an hour before it lapses) a new one is asked for
+    manual_clock.advance(hours=22)
+    second = await invoices.create_fee(operator, buyer_id, None, "交易服务费", 20_000)
+    await invoices.issue_invoice(operator, second.id)
+    assert nuonuo.token_calls == 1
+    manual_clock.advance(hours=1, seconds=1)
+    third = await invoices.create_fee(operator, buyer_id, None, "交易服务费", 30_000)
+    await invoices.issue_invoice(operator, third.id)
+    assert nuonuo.token_calls == 2
+    assert "070301" not in nuonuo.codes("requestBillingNew")
