@@ -13,7 +13,8 @@ domain/deposits), the platform signing with its own key and verifying the treasu
         | rejected | returned, "amountFen", "reason", "occurredAt"}
 
 Tax-invoice provider: 诺诺开放平台 (Nuonuo open platform, one of the largest 数电发票 service providers), spoken
-as its published protocol (API docs https://open.jss.com.cn/#/api-doc/common-api; token and public error codes
+as its published protocol (API docs https://open.jss.com.cn/#/api-doc/common-api, copies of the issue and
+result-query pages in github.com/ZUOXIANGE/NuoNuoSdk docs/; token and public error codes
 https://open.jss.com.cn/#/dev-doc/create-app?type=self). Every call is
 
     POST {INVOICE_URL}?senid=<32 alnum>&nonce=<8 digits>&timestamp=<unix s>&appkey=<appKey>
@@ -40,12 +41,18 @@ before it lapses, renewed once when a call answers 070301; INVOICE_ACCESS_TOKEN 
         the provider issues the red invoice itself under that order number when no confirmation is needed
     nuonuo.OpeMplatform.queryInvoiceRedConfirm {"identity": 0, "billId"}: whether a form was submitted before
 
+The red reversal goes by the form because its orderNo makes the red invoice in one step (the 快捷冲红 method,
+fastInvoiceRed, needs the form's number first); its reason is 2 开票有误, as the GraphQL input carries free text
+only. A form the buyer must confirm (the buyer booked the blue invoice) waits for that: until then a reversal
+answers InvoiceProviderDown and its retry resumes the form.
+
 Issuing is asynchronous: the submission answers a serial number and the invoice (number, time, PDF address) comes
-from the result query, polled here (INVOICE_RESULT_POLL_S, seconds between looks) rather than through the
-provider's callBackUrl, which is not signed. The order number is our invoice serial, derived from the fee and the
-content (invoices.py), so a retry after a timeout or a pending answer resumes the same order (E9106, then the
-query) and nothing is issued twice. Amounts are integer fen turned into the yuan text the provider wants with
-Decimal (never float). The provider's PDF is fetched from its pdfUrl (no redirect, at most 10 MB, a PDF).
+from the result query, polled here (INVOICE_RESULT_POLL_S, seconds between looks) rather than through the provider's
+callBackUrl, for which we found no documented way to authenticate the caller. The order number is our invoice
+serial, derived from the fee and the content (invoices.py), so a retry after a timeout or a pending answer resumes
+the same order (E9106, then the query) and nothing is issued twice. Amounts are integer fen turned into the yuan
+text the provider wants with Decimal (never float). The provider's PDF is fetched from its pdfUrl (no redirect, at
+most 10 MB, a PDF).
 
 Why no SDK: Nuonuo publishes official SDKs for Java, .NET and PHP and a Python sample, not a Python package;
 nuonuo-sdk on PyPI (0.2.0) is a third party's, synchronous (requests, simplejson) and only a thin signing wrapper
