@@ -50,6 +50,14 @@ def test_fen_become_exact_yuan_text() -> None:
     assert [adapters.rate_text(v) for v in (600, 1300, 900, 0)] == ["0.06", "0.13", "0.09", "0"]
 
 
+def test_the_signature_matches_the_reference_one() -> None:
+    # the value nuonuo-sdk 0.2.0's sign() (which follows Nuonuo's official Python sample) gives for these inputs
+    body = '{"order":{"buyerName":"青岛测试","orderNo":"PTF0000000001BABC123"}}'
+    senid, nonce, stamp = "0123456789abcdef0123456789abcdef", "12345678", "1765000000"
+    signed = adapters.nuonuo_signature("SDDED2523BED4643", "/open/v1/services", "SD63236305", senid, nonce, stamp, body)
+    assert signed == "Iunn+HQXZ7UthXaXlu96PAc9ekg="
+
+
 async def test_an_invoice_is_polled_to_completion_with_exact_amounts(nuonuo: InvoiceProviderStub) -> None:
     # given a provider that answers 开票中 twice before the invoice is done
     nuonuo.pending_looks = 2
