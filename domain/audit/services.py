@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,40 +122,26 @@ async def prepare(events: Sequence[OutboxEvent]) -> list[Unlinked]:
         fresh.setdefault(str(event.event_id), event)
     if not fresh:
         return []
+    if using_postgres():  # audit_chain_link skips them under the chain's lock, in the linking statement
+        return [_unlinked(event) for event in fresh.values()]
     present = {str(i) for i in await AuditEntry.filter(event_id__in=list(fresh)).values_list("event_id", flat=True)}
     return [_unlinked(event) for key, event in fresh.items() if key not in present]
 
 
-_COLUMNS = (
-    "seq",
-    "event_id",
-    "at",
-    "actor",
-    "actor_user_id",
-    "actor_org_id",
-    "action",
-    "object_type",
-    "object_id",
-    "outcome",
-    "digest",
-    "prev_hash",
-    "hash",
-)
-_TYPES = ("bigint", "uuid", "timestamptz", "text", "bigint", "bigint", *["text"] * 7)
-_INSERT = (
-    f"INSERT INTO audit_entry ({', '.join(_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'${i}::{t}[]' for i, t in enumerate(_TYPES, 1))})"
-)
+_LINK = f"SELECT * FROM audit_chain_link($1, {', '.join(f'${i}' for i in range(2, 13))})"
+_CHAIN_LOCK = zlib.crc32(b"audit_chain")  # lock_named("audit_chain")'s key
 
 
 async def link(entries: Sequence[Unlinked]) -> list[AuditEntry]:
-    """Chains prepared entries onto the trail's head, in one insert.
+    """Chains prepared entries onto the trail's head, in one insert (on PostgreSQL one statement, lock included).
 
     Call inside a transaction, as late in it as possible: on PostgreSQL a transaction-scoped advisory lock
     serialises appenders, so that several dispatcher processes extend one chain, and it is held until the commit.
     """
     if not entries:
         return []
+    if using_postgres():
+        return await _link_in_one_statement(entries)
     await lock_named("audit_chain")
     last = await AuditEntry.all().order_by("-seq").only("seq", "hash").first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
@@ -180,11 +167,39 @@ async def link(entries: Sequence[Unlinked]) -> list[AuditEntry]:
             )
         )
         prev = hash_
-    if using_postgres():
-        columns = [[getattr(entry, name) for entry in created] for name in _COLUMNS]
-        await connections.get("default").execute_query(_INSERT, columns)
-    else:
-        await AuditEntry.bulk_create(created)
+    await AuditEntry.bulk_create(created)
+    return created
+
+
+async def _link_in_one_statement(entries: Sequence[Unlinked]) -> list[AuditEntry]:
+    """PostgreSQL: the lock, the head, the skipping of events already chained, the hashes and the insert in one
+    round trip (audit_chain_link, migration 0052), so the chain's lock is held from it to the commit only."""
+    fields = ("event_id", "at", "actor", "actor_user_id", "actor_org_id", "action", "object_type", "object_id")
+    columns: list[list[object]] = [[getattr(item, name) for item in entries] for name in fields]
+    columns += [[item.outcome for item in entries], [item.digest for item in entries]]
+    columns.append([item.middle.decode() for item in entries])
+    rows = await connections.get("default").execute_query_dict(_LINK, [_CHAIN_LOCK, *columns])
+    by_id = {item.event_id: item for item in entries}
+    created = []
+    for row in rows:
+        item = by_id[str(row["linked_event_id"])]
+        created.append(
+            AuditEntry(
+                seq=row["linked_seq"],
+                event_id=item.event_id,
+                at=item.at,
+                actor=item.actor,
+                actor_user_id=item.actor_user_id,
+                actor_org_id=item.actor_org_id,
+                action=item.action,
+                object_type=item.object_type,
+                object_id=item.object_id,
+                outcome=item.outcome,
+                digest=item.digest,
+                prev_hash=row["linked_prev_hash"],
+                hash=row["linked_hash"],
+            )
+        )
     return created
 
 

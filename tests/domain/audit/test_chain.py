@@ -410,6 +410,27 @@ async def test_appending_the_same_event_twice_in_one_batch_chains_it_once(db):
     assert (await verify()).ok
 
 
+async def test_a_batch_mixing_chained_and_new_events_chains_the_new_ones_after_the_head(db):
+    # given 2 events on the chain (on PostgreSQL, linked by audit_chain_link, which skips what is chained)
+    first = await df.outbox(2, text="青岛")
+    async with in_transaction():
+        await audit.append(first)
+
+    # when a batch holding one of them and two new ones (one with no actor ids) is appended
+    later = await df.outbox(1, actor=BIDDER, text='黄岛区 "quoted" \\ é') + await df.outbox(1)
+    async with in_transaction():
+        created = await audit.append([later[0], first[1], later[1]])
+
+    # then only the new ones were chained, in the batch's order, after the head, each hash as verify computes it
+    assert [(e.seq, str(e.event_id)) for e in created] == [(3, str(later[0].event_id)), (4, str(later[1].event_id))]
+    entries = await AuditEntry.all().order_by("seq")
+    assert [e.hash for e in created] == [e.hash for e in entries[2:]]
+    assert entries[2].prev_hash == entries[1].hash
+    for entry in entries:
+        assert entry.hash == entry_hash(**fields_of(entry))  # type: ignore[arg-type]
+    assert (await verify()).ok
+
+
 async def test_appending_nothing_changes_nothing(db):
     async with in_transaction():
         assert await audit.append([]) == []
