@@ -412,6 +412,73 @@ _INSERT = (
 )
 
 
+# PostgreSQL, storing in one statement: the new notifications of active recipients (as _INSERT), and the push
+# deliveries of each to every device of its user or expert, at the due time and expiry worked out from the recipient's
+# preferences beforehand ($14-$16: the message ids whose push is allowed; a notification that is not new makes none)
+_STORE = (
+    f"WITH made AS ({_INSERT.replace(' RETURNING id, message_id', ' RETURNING id, message_id, user_id, expert_id')}),"
+    " pushed AS (INSERT INTO push_delivery (notification_id, device_id, status, attempts, due_at, expires_at,"
+    " created_at) SELECT made.id, d.id, 'pending', 0, w.due_at, w.expires_at, $13::timestamptz FROM made"
+    " JOIN unnest($14::uuid[], $15::timestamptz[], $16::timestamptz[]) AS w(message_id, due_at, expires_at)"
+    " ON w.message_id = made.message_id"
+    " JOIN LATERAL (SELECT id FROM device WHERE device.user_id = made.user_id UNION ALL"
+    " SELECT id FROM device WHERE made.expert_id IS NOT NULL AND device.expert_id = made.expert_id) AS d ON true"
+    " ORDER BY made.id, d.id)"
+    " SELECT id, message_id FROM made"
+)
+
+
+def _push_due(item: NewNotification | Notification, prefs: Mapping[int, Preferences], now: datetime) -> datetime | None:
+    """When the notification's pushes are due, or None when its recipient muted them: at once, or at the end of the
+    quiet hours for what is not time-critical. An expert has no preferences: what reaches an expert is the draw's
+    notice, which nobody may mute."""
+    pref = prefs.get(item.user_id, Preferences()) if item.user_id is not None else Preferences()
+    if not pref.allows(item.kind, Channel.PUSH):
+        return None
+    quiet = None if item.time_critical else pref.quiet_until(now)
+    return quiet or now
+
+
+async def _store_in_one_statement(
+    items: Sequence[NewNotification], prefs: Mapping[int, Preferences] | None, now: datetime
+) -> list[Notification]:
+    """PostgreSQL: the new notifications and their pushes in one round trip (three before: the insert, the devices,
+    the deliveries); the same rows as the general path."""
+    if prefs is None:
+        prefs = await preferences_of(item.user_id for item in items if item.user_id is not None)
+    columns: list[list[Any]] = [
+        [item.message_id for item in items],
+        [item.user_id for item in items],
+        [item.expert_id for item in items],
+        [item.kind.value for item in items],
+        [item.title_zh[:200] for item in items],
+        [item.body_zh for item in items],
+        [item.title_en[:200] for item in items],
+        [item.body_en for item in items],
+        [item.object_type for item in items],
+        [item.object_id for item in items],
+        [item.event_id for item in items],
+        [item.time_critical for item in items],
+    ]
+    pushed: list[tuple[uuid.UUID, datetime, datetime]] = []
+    for item in items:
+        due = _push_due(item, prefs, now)
+        if due is not None:
+            pushed.append((item.message_id, due, due + (TIME_CRITICAL_PUSH_TTL if item.time_critical else PUSH_TTL)))
+    inserted = await connections.get("default").execute_query_dict(
+        _STORE, [*columns, now, [p[0] for p in pushed], [p[1] for p in pushed], [p[2] for p in pushed]]
+    )
+    ids = {str(r["message_id"]): int(r["id"]) for r in inserted}
+    created = []
+    for item in items:
+        if (found := ids.get(str(item.message_id))) is not None:
+            row = _row(item, now)
+            row.id = found
+            row._saved_in_db = True
+            created.append(row)
+    return created
+
+
 def _row(item: NewNotification, now: datetime) -> Notification:
     return Notification(
         message_id=item.message_id,
@@ -472,6 +539,8 @@ async def store(items: Sequence[NewNotification], prefs: Mapping[int, Preference
     if not items:
         return []
     now = clock.now()
+    if using_postgres():
+        return await _store_in_one_statement(list({item.message_id: item for item in items}.values()), prefs, now)
     created = await _insert_new(list({item.message_id: item for item in items}.values()), now)
     if not created:
         return []
@@ -487,12 +556,9 @@ async def store(items: Sequence[NewNotification], prefs: Mapping[int, Preference
             devices.setdefault(("expert", int(expert_id)), []).append(int(device_id))
     deliveries = []
     for notification in created:
-        # an expert has no preferences: what reaches an expert is the draw's notice, which nobody may mute
-        pref = prefs.get(notification.user_id, Preferences()) if notification.user_id is not None else Preferences()
-        if not pref.allows(notification.kind, Channel.PUSH):
+        due = _push_due(notification, prefs, now)
+        if due is None:
             continue
-        quiet = None if notification.time_critical else pref.quiet_until(now)
-        due = quiet or now
         ttl = TIME_CRITICAL_PUSH_TTL if notification.time_critical else PUSH_TTL
         recipient: tuple[str, int | None]
         if notification.user_id is not None:
