@@ -3,6 +3,7 @@ Chinese text in an embedded font subset, their text can be extracted, and the sa
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fpdf.fonts import TTFFont
 from pypdf import PdfReader
 
 from domain.common.events import digest
@@ -395,3 +397,21 @@ def test_amounts_in_figures_and_in_capitals() -> None:
 def test_digests_are_shortened_to_their_ends() -> None:
     digest_hex = receipt("x")
     assert rendering.short_sha256(digest_hex.upper()) == f"{digest_hex[:8]}…{digest_hex[-8:]}"
+
+
+def test_a_rendered_document_leaves_no_garbage_in_a_frozen_process() -> None:
+    """In a process whose start-up heap is frozen (api/gc_tuning.py), a rendered document's fonts (about 240,000
+    objects in reference cycles) are freed by the time the bytes come back, not when the oldest generation is
+    next collected."""
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.freeze()
+    gc.disable()  # the collector's own turns out of the way: only what render does counts
+    try:
+        award_notice_pdf(award_notice())
+        left = [o for o in gc.get_objects() if isinstance(o, (TTFFont, rendering._Document))]
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+    assert left == []
