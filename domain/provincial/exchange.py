@@ -163,7 +163,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
         "BID_SECTION_NAME": lot.name if lot else None,
         "UNIFIED_DEAL_CODES": lot_code,
         "UNIFIED_DEAL_CODE": lot_code,
-        "TRADE_CATEGORY": project.category,
+        "TENDER_PROJECT_TYPE": spec.industry_of(project.category, project.industry),
         "REGION_CODE": project.region_code,
         "TENDERER_NAME": tenderer.name if tenderer else None,
         "TENDERER_CODE": tenderer.credit_code if tenderer else None,
@@ -199,11 +199,15 @@ def data_of(m: ProvincialMessage) -> dict[str, Any]:
 
 
 def envelope(m: ProvincialMessage) -> dict[str, Any]:
-    """The message as sent: its id, the specification version, its data set and the mapped items."""
+    """The message as sent: its id, the specification version, the specification's data set of its trade (number,
+    English and Chinese names: how the province tells the trades apart, spec.DATA_SETS) and the mapped items."""
+    declared = spec.spec_data_set(m.category, m.data_type)
     return {
         "messageId": m.message_id,
         "specVersion": spec.SPEC_VERSION,
-        "dataType": m.data_type,
+        "dataNo": declared.no,
+        "dataType": declared.name,
+        "dataCn": declared.label,
         "platformCode": deps.platform_code,
         "data": data_of(m),
     }

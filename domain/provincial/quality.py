@@ -20,6 +20,7 @@ from domain.common.ids import is_valid_uscc
 from domain.common.queries import column
 from domain.provincial.models import QualityFinding
 from domain.publication.identifiers import is_valid_trade_code, lot_code
+from domain.publication.industries import INDUSTRY_CATEGORY
 from domain.publication.models import Announcement, Lot, Project
 from domain.publication.states import AnnouncementStatus, AnnouncementType, LotStatus
 from domain.results.models import Award, Contract, ContractChange
@@ -38,6 +39,15 @@ RULES: dict[str, Rule] = {
     r.id: r
     for r in (
         Rule("DQ-REQ-001", True, "必填字段缺失", "A required field is missing"),
+        # not blocking: the industry is optional while projects made before it was asked have none; holding would
+        # stop the real-time exchange of every such lot for an item whose code table no province has confirmed yet
+        # (one source), and a message is mapped when it is queued, so a hold would not add the industry to it
+        Rule(
+            "DQ-REQ-002",
+            False,
+            "工程建设项目缺少招标项目类型",
+            "An engineering project has no 招标项目类型 (industry)",
+        ),
         Rule("DQ-DATE-001", False, "投标截止时间晚于定标时间", "The tender period ends after the award"),
         Rule("DQ-DATE-002", False, "开标早于投标截止时间", "The opening started before the bid deadline"),
         Rule("DQ-DATE-003", False, "合同签订早于定标", "The contract was signed before the award"),
@@ -128,6 +138,16 @@ async def findings_of(lot: Lot) -> list[Found]:
     for name, object_type, object_id, _ in missing:
         zh, en = name.split(" / ")
         add("DQ-REQ-001", object_type, object_id, f"缺少必填字段：{zh}", f"Missing required field: {en}")
+    if project.category == INDUSTRY_CATEGORY and not project.industry:
+        add(
+            "DQ-REQ-002",
+            "Project",
+            project.id,
+            f"工程建设项目 {project.trade_code} 未填写招标项目类型（TENDER_PROJECT_TYPE，如 A01 房屋建筑），"
+            "报送省级平台的数据缺少该项",
+            f"The engineering project {project.trade_code} has no 招标项目类型 (TENDER_PROJECT_TYPE, e.g. A01): the "
+            "provincial platform receives its messages without it",
+        )
 
     # dates in order
     deadline = _deadline(lot)

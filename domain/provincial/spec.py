@@ -44,6 +44,11 @@ and its BID_AMOUNT validator reads PRICE_UNIT "1" as 万元. GGZY's configuratio
 for every amount, so the amount is written with 6 decimals: 1 分 = 0.000001 万元, an exact image of the integer fen
 (Decimal, no float, no rounding). Times are ISO 8601 in Beijing time; the platform identifier (交易系统标识码) from
 PROVINCIAL_PLATFORM_CODE.
+
+The trade (工程建设, 政府采购, 土地 ...) is no item: each message declares the specification's data set of its project's
+trade (DATA_SETS: number, English and Chinese name, as GGZY's receiver reads them from a message's title), which is how
+both GGZY and SHANXI tell the trades apart. An engineering project's industry goes as TENDER_PROJECT_TYPE 招标项目类型
+(TENDER_PROJECT_TYPE_CODES).
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+
+from domain.publication.industries import INDUSTRIES
+from domain.publication.industries import INDUSTRY_CATEGORY as INDUSTRY_CATEGORY_ENUM
 
 SPEC_VERSION = "V2.0"
 
@@ -115,10 +123,20 @@ ITEMS: tuple[Item, ...] = (
     Item("BID_SECTION_NAME", "标段（包）名称", "Lot.name", ALL, "single", (GGZY,), False),
     Item("UNIFIED_DEAL_CODES", "统一交易标识码", "Lot.trade_code", (NOTICE,), "corroborated", _CORROBORATED, False),
     Item("UNIFIED_DEAL_CODE", "统一交易标识码", "Lot.trade_code", (RESULT, CONTRACT), "corroborated", _CORROBORATED),
-    # own: no implementation carries a 交易类别 item; they tell the trade by the data set (GGZY has one per trade:
-    # 招标公告与资格预审公告, 采购公告, 出让公告信息 ...) and the project by TENDER_PROJECT_TYPE (招标项目类型, industry
-    # codes A01 房建 ... A99), which PalmTrade's category cannot fill (docs/provincial-spec-sources.md)
-    Item("TRADE_CATEGORY", "交易类别", "Project.category (catalogue)", ALL, "own"),
+    # 招标项目类型, the engineering project's industry (code set TENDER_PROJECT_TYPE_CODES): an item of the 招标项目
+    # data set in both implementations (GGZY 501 TENDER_PROJECT, required, 3 characters, code set 10; SHANXI
+    # GCJS_TENDER_PROJECT, required). PalmTrade sends no data set of the project's own, so, like TENDER_PROJECT_NAME,
+    # the project's items ride on each message; sent for engineering projects only, and optional until every project
+    # has one (a project made before Project.industry has none: data-quality rule DQ-REQ-002 names it)
+    Item(
+        "TENDER_PROJECT_TYPE",
+        "招标项目类型",
+        "Project.industry (engineering projects)",
+        ALL,
+        "corroborated",
+        _CORROBORATED,
+        required=False,
+    ),
     Item("REGION_CODE", "标段（包）所在行政区域代码", "Project.region_code (GB/T 2260)", ALL, "single", (GGZY,)),
     Item("TENDERER_NAME", "招标人名称", "the tenderer organisation's name", ALL, "corroborated", _CORROBORATED),
     Item("TENDERER_CODE", "招标人代码", "the tenderer organisation's credit code", ALL, "corroborated", _CORROBORATED),
@@ -231,7 +249,27 @@ BULLETIN_TYPE_STATUS: dict[str, Status] = {
     "termination": "own",
     "contract_change": "own",
 }
+# 招标项目类型 (TENDER_PROJECT_TYPE), the industry of an engineering project: GGZY's table of it, GGZY/Businesses/
+# GGZY.Services/DZBH/ParamModel/DictModel.cs ProjectTypeDict (labels as written there; 房建 is 房屋建筑 in its
+# DashboardService's chart, the same repository); its receiver validates the item against code set 10 (501.json:
+# NotNull, 3 characters, DomainMatch 10), whose table is in its database, not in the repository. SHANXI carries the
+# item with no values. No second implementation of the codes was found (docs/provincial-spec-sources.md): single.
+# The values and labels live in domain/publication/industries.py, where a project is checked against them.
+# GGZY's procurement project (550 采购项目类型) uses the same code set with G01, G02 ... (an A code with G in front:
+# TUserService), which PalmTrade does not send: only engineering projects carry an industry.
+TENDER_PROJECT_TYPE_CODES: dict[str, Code] = {
+    value: Code(value, label, "single", (GGZY,)) for value, label in INDUSTRIES.items()
+}
+INDUSTRY_CATEGORY: str = INDUSTRY_CATEGORY_ENUM.value  # the catalogue category whose projects carry 招标项目类型
+
+
+def industry_of(category: str, industry: str | None) -> str | None:
+    """The 招标项目类型 sent for a project: its industry when it is an engineering project, else none."""
+    return industry if category == INDUSTRY_CATEGORY and industry else None
+
+
 CODE_SETS: dict[str, dict[str, Code]] = {
+    "TENDER_PROJECT_TYPE": TENDER_PROJECT_TYPE_CODES,
     "BULLETIN_TYPE": BULLETIN_TYPE_CODES,
     "NOTICE_NATURE": NOTICE_NATURE_CODES,
     "PRICE_UNIT": PRICE_UNIT_CODES,
@@ -264,6 +302,89 @@ DATA_SET_OF: dict[str, str] = {
 def data_set(kind: str) -> str:
     """Which data set an announcement of this type goes in: its result or its contract, else the notice."""
     return DATA_SET_OF.get(kind, NOTICE)
+
+
+@dataclass(frozen=True, slots=True)
+class DataSet:
+    """A data set of the specification as the receiver names it: its number (DATA_NO), its English name (DATA_EN)
+    and its Chinese name (DATA_CN), with the implementations that give it."""
+
+    no: str
+    name: str
+    label: str
+    status: Status
+    evidence: tuple[str, ...] = ()
+
+
+def _ggzy(no: str, name: str, label: str) -> DataSet:
+    return DataSet(no, name, label, "single", (GGZY,))
+
+
+# How the province tells the trades apart: by the data set each message declares, never by an item. GGZY has one
+# data set per trade and kind (its V4 configuration, one file per data set: DataNo, DataName, DataCnName), and its
+# receiver reads the data set from the message's title (DATA_NO, DATA_EN, DATA_CN; Validators/Title: "DATA_EN与
+# DATA_NO不匹配"); SHANXI sends each data set under its own type, the trade in its name (receiveInfo(..., "GCJS_
+# CONTRACT_PERFORMANCE", ...): GCJS = 工程建设). That the trade goes by the data set is corroborated; the numbers and
+# names below are GGZY's (SHANXI's own names, GCJS_NOTICE ..., differ): single.
+# PalmTrade's three sets (NOTICE, RESULT, CONTRACT) are sent under the data set of the project's trade:
+#   工程建设 503/513/512; 政府采购 551/553/554; 土地使用权 600/601; 矿业权 651/653 (采矿权: PalmTrade does not tell
+#   探矿权 650/652 apart); 国有产权 700/701 (实物/产权 挂牌; the 股权 sets 750/753 are not told apart); 药品和医用耗材
+#   1104/1107; every other trade 其他交易 1800/1801. A trade with no contract data set of its own sends its contract
+#   as 履约信息 (305 PERFORMANCE_INFO, of every trade).
+_OTHER = {
+    NOTICE: _ggzy("1800", "OTHER_TRADE_PUB_INFO", "交易公告信息"),
+    RESULT: _ggzy("1801", "OTHER_TRADE_RESULT_INFO", "成交公示信息"),
+}
+_PERFORMANCE = _ggzy("305", "PERFORMANCE_INFO", "履约信息")
+DATA_SETS: dict[str, dict[str, DataSet]] = {
+    "engineering_construction": {
+        NOTICE: _ggzy("503", "TENDER_ANN_QUA_INQUERY_ANN", "招标公告与资格预审公告"),
+        RESULT: _ggzy("513", "WIN_RESULT_ANNO", "中标结果公告"),
+        CONTRACT: _ggzy("512", "CONTRACT_PERFORMANCE", "合同"),
+    },
+    "government_procurement": {
+        NOTICE: _ggzy("551", "PURCHASE_QUALI_INQUERY_ANN", "采购（资格预审）公告"),
+        RESULT: _ggzy("553", "BID_DEAL_ANNOUNCE", "中标(成交)结果公告"),
+        CONTRACT: _ggzy("554", "PURCHASE_CONTRACT", "采购合同"),
+    },
+    "land_use_rights": {
+        NOTICE: _ggzy("600", "DEAL_BEHAVIOR_INFO", "出让公告信息"),
+        RESULT: _ggzy("601", "DEAL_LAND_INFO", "成交宗地信息"),
+        CONTRACT: _PERFORMANCE,
+    },
+    "mining_rights": {
+        NOTICE: _ggzy("651", "MINING_BID_AUCTION_TRANS_ANN", "采矿权招拍挂出让公告信息"),
+        RESULT: _ggzy("653", "MINING_BID_AUC_TRANS_RES_ANN", "采矿权招拍挂出让结果公示信息"),
+        CONTRACT: _PERFORMANCE,
+    },
+    "state_owned_property": {
+        NOTICE: _ggzy("700", "LISTING_PUB_INFO", "挂牌披露信息"),
+        RESULT: _ggzy("701", "TRADE_RESULT_INFO", "交易结果信息"),
+        CONTRACT: _PERFORMANCE,
+    },
+    "medical_consumables": {
+        NOTICE: _ggzy("1104", "DEA_MEDI_TENDER_ANNO", "招标公告信息"),
+        RESULT: _ggzy("1107", "DEA_MEDI_WIN_BID_ANNO", "中标公告信息"),
+        CONTRACT: _PERFORMANCE,
+    },
+}
+OTHER_TRADE: dict[str, DataSet] = {**_OTHER, CONTRACT: _PERFORMANCE}
+TRADE_DATA_SET_STATUS: Status = "corroborated"  # that a receiver tells the trade by the data set (GGZY, SHANXI)
+
+
+def spec_data_set(category: str, of: str) -> DataSet:
+    """The specification's data set a message of PalmTrade's set `of` goes in for a project of this category."""
+    return DATA_SETS.get(category, OTHER_TRADE)[of]
+
+
+def declared(no: str, name: str) -> str | None:
+    """PalmTrade's set (NOTICE, RESULT, CONTRACT) a message declaring this data set carries; None when the number
+    and the name are no data set of the table or do not belong together (what a receiver refuses)."""
+    for sets in (*DATA_SETS.values(), OTHER_TRADE):
+        for of, ds in sets.items():
+            if (ds.no, ds.name) == (no, name):
+                return of
+    return None
 
 
 def items(of: str) -> tuple[Item, ...]:

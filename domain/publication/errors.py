@@ -15,6 +15,15 @@ class RegionUnknown(InvalidInput):
         super().__init__(field="regionCode", value=value)
 
 
+class IndustryUnknown(InvalidInput):
+    code = "INDUSTRY_UNKNOWN"
+    message_zh = "未知的招标项目类型代码：{value}（工程建设项目适用，如 A01 房屋建筑）"
+    message_en = "Unknown 招标项目类型 (industry) code: {value} (for engineering projects, e.g. A01 房屋建筑)"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(field="industry", value=value)
+
+
 class NotATenderer(InvalidInput):
     code = "NOT_A_TENDERER"
     message_zh = "招标人须为已审核通过的招标人主体"

@@ -17,6 +17,18 @@ class ProjectCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProjectIndustrySet(DomainEvent):
+    """A project's 招标项目类型 (industry) was given or changed (an engineering project made without one, or
+    mistaken)."""
+
+    type = "project.industry_set"
+    object_type = "Project"
+    trade_code: str
+    before: str | None
+    after: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnnouncementDrafted(DomainEvent):
     type = "announcement.drafted"
     object_type = "Announcement"

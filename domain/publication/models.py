@@ -28,6 +28,9 @@ class Project(Model):
     name = fields.CharField(max_length=200)
     category = fields.CharField(max_length=32, db_index=True)
     region_code = fields.CharField(max_length=6, db_index=True)
+    # 招标项目类型 of an engineering project (domain/provincial/spec.py TENDER_PROJECT_TYPE_CODES: A01 房屋建筑 ...);
+    # null for other trades and for projects made before it was asked
+    industry = fields.CharField(max_length=3, null=True)
     tenderer_id = fields.BigIntField(db_index=True)
     agency_id = fields.BigIntField(null=True, db_index=True)
     created_by = fields.BigIntField(null=True)

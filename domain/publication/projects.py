@@ -18,8 +18,9 @@ from domain.common.idempotency import run_once
 from domain.common.storage import lock, lock_named
 from domain.publication import events as ev
 from domain.publication import pauses
-from domain.publication.errors import LotSuspended, NotATenderer, RegionUnknown
+from domain.publication.errors import IndustryUnknown, LotSuspended, NotATenderer, RegionUnknown
 from domain.publication.identifiers import CATEGORY_CODES, lot_code, trade_code
+from domain.publication.industries import INDUSTRIES, INDUSTRY_CATEGORY
 from domain.publication.models import Lot, Project, Region
 from domain.publication.procedures import (
     TIME_SETTINGS,
@@ -52,6 +53,7 @@ class ProjectForm:
     region_code: str
     lots: list[LotForm]
     tenderer_id: int | None = None
+    industry: str | None = None  # 招标项目类型 of an engineering project (domain/publication/industries.py)
 
 
 async def _tenderer_for(actor: Actor, tenderer_id: int | None) -> tuple[int, int | None]:
@@ -82,7 +84,27 @@ def _lot_values(form: LotForm, index: int) -> dict[str, Any]:
     }
 
 
-@raises(RegionUnknown, NotATenderer, ConfigOutOfBounds, SecurityOverCap, LocalProtectionBanned, EvaluationWeightsNot100)
+def _industry(category: Category, industry: str | None) -> str | None:
+    """The project's 招标项目类型: a code of the table for an engineering project (optional for now), none for the
+    other trades (they have no industry in the table: InvalidInput on `industry`)."""
+    if industry is None or industry == "":
+        return None
+    if category != INDUSTRY_CATEGORY:
+        raise InvalidInput(field="industry")
+    if industry not in INDUSTRIES:
+        raise IndustryUnknown(industry[:16])
+    return industry
+
+
+@raises(
+    RegionUnknown,
+    IndustryUnknown,
+    NotATenderer,
+    ConfigOutOfBounds,
+    SecurityOverCap,
+    LocalProtectionBanned,
+    EvaluationWeightsNot100,
+)
 @use_case("project.create", "Project")
 async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str | None = None) -> Project:
     """Creates a project with its lots, each with a lifelong trade identifier and a checked configuration."""
@@ -91,6 +113,7 @@ async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str |
         category = Category(form.category)
     except ValueError:
         raise InvalidInput(field="category") from None
+    industry = _industry(category, form.industry)
     if not 1 <= len(form.lots) <= MAX_LOTS:
         raise InvalidInput(field="lots")
     lots = [_lot_values(lot, i) for i, lot in enumerate(form.lots)]
@@ -103,6 +126,7 @@ async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str |
         "region": form.region_code,
         "lots": lots,
         "tenderer": tenderer_id,
+        **({"industry": industry} if industry else {}),
     }
 
     async def create() -> dict[str, Any]:
@@ -118,6 +142,7 @@ async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str |
             name=name,
             category=category.value,
             region_code=form.region_code,
+            industry=industry,
             tenderer_id=tenderer_id,
             agency_id=agency_id,
             created_by=actor.user_id,
@@ -146,6 +171,38 @@ async def create_project(actor: Actor, form: ProjectForm, idempotency_key: str |
 
     result, _ = await run_once(actor, idempotency_key, "project.create", request, create)
     return await Project.get(id=result["project_id"])
+
+
+@raises(IndustryUnknown)
+@use_case("project.industry", "Project", lambda actor, project_id, *a, **k: str(project_id))
+async def set_industry(actor: Actor, project_id: int, industry: str, idempotency_key: str | None = None) -> Project:
+    """Gives an engineering project its 招标项目类型 (industry), or corrects it: a project made before it was asked
+    has none, and data quality reports it (DQ-REQ-002) until it is given. Messages to the province queued from now
+    on carry it; audited with the value before."""
+    project = await managed_project(actor, project_id)
+    code = _industry(Category(project.category), industry)
+    if code is None:
+        raise InvalidInput(field="industry")
+
+    async def change() -> dict[str, Any]:
+        locked = await lock(Project.filter(id=project_id)).get()
+        if locked.industry != code:
+            await Project.filter(id=project_id).update(industry=code)
+            orgs = tuple(o for o in (locked.tenderer_id, locked.agency_id) if o)
+            await events.record(
+                ev.ProjectIndustrySet(
+                    object_id=str(project_id),
+                    trade_code=locked.trade_code,
+                    before=locked.industry,
+                    after=code,
+                    audience=Audience(orgs=orgs),
+                ),
+                actor,
+            )
+        return {"project_id": project_id}
+
+    await run_once(actor, idempotency_key, "project.industry", {"project": project_id, "industry": code}, change)
+    return await Project.get(id=project_id)
 
 
 async def manages(actor: Actor, project: Project) -> bool:

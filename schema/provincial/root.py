@@ -65,7 +65,10 @@ class ProvincialMessage:
     announcement_id: strawberry.ID = strawberry.field(description="Global id of the announcement sent.")
     lot_id: strawberry.ID | None = strawberry.field(description="Global id of its lot, if any.")
     kind: str = strawberry.field(description="The announcement type, e.g. result.")
-    data_type: str = strawberry.field(description="The specification's data set: NOTICE, RESULT or CONTRACT.")
+    data_type: str = strawberry.field(
+        description="PalmTrade's data set: NOTICE, RESULT or CONTRACT; sent under the specification's data set of "
+        "the project's trade (e.g. 503 TENDER_ANN_QUA_INQUERY_ANN for an engineering notice)."
+    )
     status: str = strawberry.field(
         description="queued, sent (the province's receipt came), held (a blocking data-quality finding), dead "
         "(every try failed: retry it)."

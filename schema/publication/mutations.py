@@ -181,6 +181,14 @@ class ProjectCreateInput:
         description="The trading catalogue category; it decides who supervises the project."
     )
     region_code: str = strawberry.field(description="GB/T 2260 code of the project's region.")
+    industry: str | None = strawberry.field(
+        default=None,
+        description="Engineering projects: the 招标项目类型 (industry) as the national data specification codes it, "
+        "sent to the provincial platform as TENDER_PROJECT_TYPE: A01 房屋建筑, A02 市政, A03 公路, A04 铁路, A05 民航, "
+        "A06 水运, A07 水利, A08 能源, A09 邮电通信, A10 桥梁, A11 城市轨道, A12 矿产冶金, A13 信息网络, A14 工业制造, "
+        "A97 海洋渔港项目, A98 园林绿化, A99 其他. Optional for now (data quality reports an engineering lot without "
+        "one); another code is INDUSTRY_UNKNOWN, any code on another trade's project an InvalidInput on `industry`.",
+    )
     lots: list[LotInput] = strawberry.field(description="The lots (标段/包), at least one.")
     tenderer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Agencies and operators: the tenderer they act for."
@@ -197,6 +205,26 @@ class ProjectCreated:
 
 
 ProjectCreateResult = result_union("ProjectCreateResult", ProjectCreated, [projects.create_project])
+
+
+@strawberry.input(description="Give an engineering project its 招标项目类型 (industry), or correct it.")
+class ProjectIndustrySetInput:
+    project_id: strawberry.ID = strawberry.field(description="Global id of a project the caller manages.")
+    industry: str = strawberry.field(
+        description="The 招标项目类型 code, as projectCreate's `industry` lists them (A01 房屋建筑 ... A99 其他)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry safely: a repeat with the same key returns the first outcome (≤ 255 chars).",
+    )
+
+
+@strawberry.type(description="The project's 招标项目类型 is set; messages to the province from now on carry it.")
+class ProjectIndustrySet:
+    project: Project = strawberry.field(description="The project with its industry.")
+
+
+ProjectIndustrySetResult = result_union("ProjectIndustrySetResult", ProjectIndustrySet, [projects.set_industry])
 
 
 @strawberry.input(description="Change a draft lot's configuration or eligibility.")
@@ -360,6 +388,7 @@ class PublicationMutations:
             name=input.name,
             category=input.category.value,
             region_code=input.region_code,
+            industry=input.industry,
             tenderer_id=tenderer,
             lots=[
                 projects.LotForm(
@@ -374,6 +403,27 @@ class PublicationMutations:
         )
         project = await projects.create_project(info.context.actor, form, input.idempotency_key)
         return ProjectCreated(project=Project.from_model(project))
+
+    @mutation(
+        ProjectIndustrySetResult,
+        description="Give an engineering project its 招标项目类型 (industry) or correct it (tenderer, its agency, "
+        "operator): a project made without one is reported by data quality (DQ-REQ-002) until it has one.",
+        permission_classes=[CanManageProjects],
+    )
+    async def project_industry_set(
+        self,
+        info: Info,
+        input: Annotated[
+            ProjectIndustrySetInput, strawberry.argument(description="The project and its 招标项目类型 code.")
+        ],
+    ) -> ProjectIndustrySet:
+        project = await projects.set_industry(
+            info.context.actor,
+            int_id(input.project_id, "Project", "projectId"),
+            input.industry,
+            input.idempotency_key,
+        )
+        return ProjectIndustrySet(project=Project.from_model(project))
 
     @mutation(
         LotConfigureResult, description="Change a draft lot's configuration.", permission_classes=[CanManageProjects]

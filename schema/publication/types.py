@@ -319,6 +319,10 @@ class Project(Node):
     name: str = strawberry.field(description="The project's name.")
     category: CatalogueCategory = strawberry.field(description="Its trading catalogue category (交易目录).")
     region_code: str = strawberry.field(description="GB/T 2260 code of the project's region.")
+    industry: str | None = strawberry.field(
+        description="Engineering projects: the 招标项目类型 (industry) code, e.g. A01 房屋建筑 (projectCreate's "
+        "`industry`); null for other trades and for projects made without one."
+    )
     created_at: datetime = strawberry.field(description="When the project was created.")
 
     @fields.field(description="The lots, in order.")
@@ -333,6 +337,7 @@ class Project(Node):
             name=m.name,
             category=Category(m.category),
             region_code=m.region_code,
+            industry=m.industry,
             created_at=m.created_at,
         )
 

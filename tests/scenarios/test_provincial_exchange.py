@@ -1,7 +1,8 @@
 """A tenderer publishes over HTTP and the provincial platform (its stub, signature checked) receives each notice with
 a receipt; an outage is retried with backoff and succeeds; a receipt lost on the way is never a second item at the
-province; an operator's reconciliation finds a notice the province lost and sends it again; operators follow it all
-in provincialMessages."""
+province; each goes under the data set of its trade with the project's 招标项目类型 (a code outside the table refused
+when the project is made); an operator's reconciliation finds a notice the province lost and sends it again;
+operators follow it all in provincialMessages."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from api.provincial import HttpProvincialPlatform, Signer
 from domain.common import clock
 from domain.provincial import exchange
 from tests import factories as f
-from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
+from tests.scenarios.test_publication import publish, road_project
 from tests.support.provincial_platform import ProvincialPlatformStub
+
+PROJECT_CREATE = """
+mutation($input: ProjectCreateInput!) { projectCreate(input: $input) {
+  __typename
+  ... on ProjectCreated { project { id tradeCode industry lots { id tradeCode } } }
+  ... on Error { code message }
+  ... on FieldError { field }
+} }"""
 
 MESSAGES = """query($status: String, $lotId: ID) { provincialMessages(status: $status, lotId: $lotId) {
   id messageId kind dataType status attempts lastError receiptId sentAt } }"""
@@ -37,10 +46,23 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
     try:
         operator = await f.operator_token(api)
         _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
-        created = await api.gql(
-            PROJECT_CREATE, {"input": road_project(clock.now() + timedelta(days=25))}, token=tenderer
-        )
+        road = road_project(clock.now() + timedelta(days=25))
+        # a 招标项目类型 outside the specification's table is refused, as is one on a project of another trade
+        unknown = await api.gql(PROJECT_CREATE, {"input": {**road, "industry": "A50"}}, token=tenderer)
+        assert unknown["data"]["projectCreate"] == {
+            "__typename": "IndustryUnknown",
+            "code": "INDUSTRY_UNKNOWN",
+            "message": unknown["data"]["projectCreate"]["message"],
+            "field": "industry",
+        }
+        assert "A50" in unknown["data"]["projectCreate"]["message"]
+        procurement = {**road, "category": "GOVERNMENT_PROCUREMENT", "industry": "A03"}
+        other = (await api.gql(PROJECT_CREATE, {"input": procurement}, token=tenderer))["data"]["projectCreate"]
+        assert (other["__typename"], other["field"]) == ("InvalidInput", "industry")
+        # the road project is made with its 招标项目类型, A03 公路
+        created = await api.gql(PROJECT_CREATE, {"input": {**road, "industry": "A03"}}, token=tenderer)
         project = created["data"]["projectCreate"]["project"]
+        assert project["industry"] == "A03"
 
         # when the tenderer publishes the tender notice and the worker runs
         notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
@@ -63,6 +85,11 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
             "1",
             province.platform_code,
         )
+        # under the engineering trade's notice data set, with the project's industry; no item of PalmTrade's own
+        envelope = province.held[tender["messageId"]].message
+        assert (envelope["dataNo"], envelope["dataType"]) == ("503", "TENDER_ANN_QUA_INQUERY_ANN")
+        assert data["TENDER_PROJECT_TYPE"] == "A03"
+        assert "TRADE_CATEGORY" not in data
         # and nobody else reads the exchange
         denied = await api.gql(MESSAGES, {}, token=tenderer, expect_errors=True)
         assert denied["data"] is None
@@ -119,6 +146,63 @@ async def test_publications_reach_the_province_with_receipts_retried_once_each_a
         # and the province holds each notice once, though it was sent more often
         assert len(province.held) == 2
         assert province.requests > province.stored
+    finally:
+        exchange.configure(None)
+        await platform.close()
+        await province.stop()
+
+
+INDUSTRY_SET = """mutation($input: ProjectIndustrySetInput!) { projectIndustrySet(input: $input) {
+  __typename ... on ProjectIndustrySet { project { id industry } }
+  ... on Error { code message } ... on FieldError { field } } }"""
+RECHECK = """mutation($input: DataQualityRecheckInput!) { dataQualityRecheck(input: $input) {
+  __typename ... on DataQualityRechecked { blocking findings { rule blocking objectType explanationEn } }
+  ... on Error { code message } } }"""
+
+
+async def test_a_project_made_without_its_industry_is_reported_until_its_manager_gives_it(api, manual_clock):
+    # given a road project made without its 招标项目类型 (as every project made before it was asked), its tender out
+    province = ProvincialPlatformStub()
+    await province.start()
+    platform = HttpProvincialPlatform(province.base_url, province.platform_code, Signer(hmac_key=province.hmac_key))
+    exchange.configure(platform, province.platform_code, max_attempts=5)
+    try:
+        operator = await f.operator_token(api)
+        _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+        _, _, stranger = await f.approved_org(api, operator, kinds=["TENDERER"])
+        road = road_project(clock.now() + timedelta(days=25))
+        project = (await api.gql(PROJECT_CREATE, {"input": road}, token=tenderer))["data"]["projectCreate"]["project"]
+        assert project["industry"] is None
+        notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
+        await api.dispatch()
+        await exchange.send_due(api.services.holder)
+        # then its notice reaches the province without the item, and data quality names the project, not holding it
+        [tender] = await messages(api, operator)
+        assert tender["status"] == "sent"
+        assert "TENDER_PROJECT_TYPE" not in province.held[tender["messageId"]].message["data"]
+        lot = {"lotId": project["lots"][0]["id"]}
+        checked = (await api.gql(RECHECK, {"input": lot}, token=operator))["data"]["dataQualityRecheck"]
+        assert checked["blocking"] == 0
+        [finding] = checked["findings"]
+        assert (finding["rule"], finding["blocking"], finding["objectType"]) == ("DQ-REQ-002", False, "Project")
+        # when another tenderer tries to give it one, and its own tenderer gives a code outside the table
+        given = {"projectId": project["id"], "industry": "A03"}
+        foreign = (await api.gql(INDUSTRY_SET, {"input": given}, token=stranger))["data"]["projectIndustrySet"]
+        assert foreign["code"] == "NOT_FOUND"
+        bad = {**given, "industry": "B01"}
+        refused = (await api.gql(INDUSTRY_SET, {"input": bad}, token=tenderer))["data"]["projectIndustrySet"]
+        assert (refused["code"], refused["field"]) == ("INDUSTRY_UNKNOWN", "industry")
+        # then nothing changed; when it gives A03 公路, the project has it and the finding is gone
+        done = (await api.gql(INDUSTRY_SET, {"input": given}, token=tenderer))["data"]["projectIndustrySet"]
+        assert done == {"__typename": "ProjectIndustrySet", "project": {"id": project["id"], "industry": "A03"}}
+        checked = (await api.gql(RECHECK, {"input": lot}, token=operator))["data"]["dataQualityRecheck"]
+        assert checked["findings"] == []
+        # and the next notice to the province carries it
+        await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>", correctsId=notice["id"])
+        await api.dispatch()
+        await exchange.send_due(api.services.holder)
+        [change] = [m for m in await messages(api, operator) if m["kind"] == "change"]
+        assert province.held[change["messageId"]].message["data"]["TENDER_PROJECT_TYPE"] == "A03"
     finally:
         exchange.configure(None)
         await platform.close()

@@ -1,11 +1,12 @@
 """A provincial platform's exchange interface (省公共资源交易平台数据交换) on loopback, speaking what api/provincial.py
 speaks: it checks the signature (HMAC-SHA256 with the shared key, or SM2 with SM3 against the platform's public key,
 verified here by tests/support/sm2.py's own arithmetic's counterpart, Tongsuo), the timestamp window, the platform
-code, the specification's required items and the values of its coded items (公告类型, 公告性质, 价格单位, against
-the code sets of domain/provincial/spec.py); it stores each message once by its message id (a repeat answers the
-first receipt), answers error receipts for invalid data, lists what it holds by day, can be told to fail the next N
-sends with 503, to lose the answer to a message it stored, and to lose a message (as a province that dropped one
-would)."""
+code, the data set each message declares (its number and name must be one data set of a trade, spec.DATA_SETS: the
+trade is told by it), the specification's required items and the values of its coded items (招标项目类型, 公告类型,
+公告性质, 价格单位, against the code sets of domain/provincial/spec.py); it stores each message once by its message
+id (a repeat answers the first receipt), answers error receipts for invalid data, lists what it holds by day, can be
+told to fail the next N sends with 503, to lose the answer to a message it stored, and to lose a message (as a
+province that dropped one would)."""
 
 from __future__ import annotations
 
@@ -126,12 +127,22 @@ class ProvincialPlatformStub(LoopbackServed):
             return 503, {"code": "1503", "message": "服务暂不可用"}
         try:
             message = json.loads(body)
-            mid, data_type, data = message["messageId"], message["dataType"], message["data"]
+            mid, data_no, data_type, data = (
+                message["messageId"],
+                message["dataNo"],
+                message["dataType"],
+                message["data"],
+            )
         except (ValueError, KeyError, TypeError):
             return 400, {"code": "2001", "message": "报文格式错误"}
-        missing = spec.missing(data_type, data) if data_type in spec.ALL else ["dataType"]
-        invalid = spec.invalid_codes(data) if not missing else []
-        if missing:
+        # the data set the message declares, by number and name (GGZY's title check: "DATA_EN与DATA_NO不匹配"),
+        # tells the trade; its PalmTrade set gives the required items
+        of = spec.declared(str(data_no), str(data_type))
+        missing = spec.missing(of, data) if of is not None else []
+        invalid = spec.invalid_codes(data) if of is not None and not missing else []
+        if of is None:
+            error = {"code": "2005", "message": f"数据集编号与名称不符或未知：{data_no} {data_type}"}
+        elif missing:
             error = {"code": "2002", "message": "必填数据项缺失：" + ",".join(missing)}
         elif invalid:
             error = {"code": "2004", "message": "代码值不在代码集内：" + ",".join(invalid)}

@@ -91,6 +91,7 @@ async def published_tender(config: dict[str, Any] | None = None, estimated_price
         name="青岛市市北区管网改造工程",
         category="engineering_construction",
         region_code="370200",
+        industry="A02",  # 招标项目类型 市政 (a pipe network)
         lots=[
             projects.LotForm(
                 name="第1标段",

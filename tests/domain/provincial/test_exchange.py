@@ -74,6 +74,11 @@ def test_every_row_states_its_evidence_honestly():
         for value, code in codes.items():
             assert code.value == value, (name, value)
             assert honest(code.status, code.evidence), (name, value)
+    # and so has every data set a trade's messages are declared under, each PalmTrade set of each trade in one
+    for sets in (*spec.DATA_SETS.values(), spec.OTHER_TRADE):
+        assert set(sets) == set(spec.ALL)
+        for ds in sets.values():
+            assert honest(ds.status, ds.evidence), ds.name
     # and every announcement type sent has a 公告类型 in the code set and says how far it goes
     assert set(spec.BULLETIN_TYPE_STATUS) == SENT_KINDS
     for kind in SENT_KINDS:
@@ -95,6 +100,42 @@ def test_codes_follow_the_implementations():
     # and a value outside its code set is found, as a province refuses it
     assert spec.invalid_codes({"BULLETIN_TYPE": "4", "NOTICE_NATURE": "2", "PRICE_UNIT": "1"}) == ["BULLETIN_TYPE"]
     assert spec.invalid_codes({"BULLETIN_TYPE": "1", "NOTICE_NATURE": "3", "PRICE_UNIT": None}) == ["NOTICE_NATURE"]
+
+
+def test_the_trade_is_told_by_the_data_set_the_message_declares_not_by_an_own_item():
+    # no item of PalmTrade's own is left: the trade is the data set the message declares (GGZY's DATA_NO / DATA_EN)
+    assert "TRADE_CATEGORY" not in {i.code for i in spec.ITEMS}
+    assert [i.status for i in spec.ITEMS if i.status == "own"] == []
+    assert spec.TRADE_DATA_SET_STATUS == "corroborated"
+    engineering = spec.spec_data_set("engineering_construction", spec.NOTICE)
+    procurement = spec.spec_data_set("government_procurement", spec.NOTICE)
+    assert (engineering.no, engineering.name) == ("503", "TENDER_ANN_QUA_INQUERY_ANN")
+    assert (procurement.no, procurement.name) == ("551", "PURCHASE_QUALI_INQUERY_ANN")
+    assert spec.spec_data_set("engineering_construction", spec.RESULT).name == "WIN_RESULT_ANNO"
+    assert spec.spec_data_set("land_use_rights", spec.RESULT).name == "DEAL_LAND_INFO"
+    # a trade with no data sets of its own goes as 其他交易, a contract with no contract set as 履约信息
+    assert spec.spec_data_set("rural_collective_property", spec.NOTICE).name == "OTHER_TRADE_PUB_INFO"
+    assert spec.spec_data_set("state_owned_property", spec.CONTRACT).name == "PERFORMANCE_INFO"
+    # and the receiver finds the set by number and name together: a name under another set's number is none
+    assert spec.declared("503", "TENDER_ANN_QUA_INQUERY_ANN") == spec.NOTICE
+    assert spec.declared("305", "PERFORMANCE_INFO") == spec.CONTRACT
+    assert spec.declared("513", "TENDER_ANN_QUA_INQUERY_ANN") is None
+    assert spec.declared("503", "NOTICE") is None
+
+
+def test_the_industry_is_sent_for_engineering_projects_in_the_specification_codes():
+    # the 招标项目类型 codes are GGZY's table, A01 房屋建筑 to A99 其他, each single-sourced
+    codes = spec.TENDER_PROJECT_TYPE_CODES
+    assert list(codes)[:3] == ["A01", "A02", "A03"]
+    assert list(codes)[-1] == "A99"
+    assert (codes["A01"].label, codes["A07"].label, codes["A99"].label) == ("房屋建筑", "水利", "其他")
+    assert {c.status for c in codes.values()} == {"single"}
+    # sent for an engineering project only, and a value outside the table is found as a province refuses it
+    assert spec.industry_of("engineering_construction", "A03") == "A03"
+    assert spec.industry_of("government_procurement", "A03") is None
+    assert spec.industry_of("engineering_construction", None) is None
+    assert spec.invalid_codes({"TENDER_PROJECT_TYPE": "A50", "BULLETIN_TYPE": "1"}) == ["TENDER_PROJECT_TYPE"]
+    assert "TENDER_PROJECT_TYPE" not in spec.missing(spec.NOTICE, {})  # optional while old projects have none
 
 
 def test_amounts_go_in_wan_exactly_from_integer_fen():
@@ -151,11 +192,18 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
         "contract": "9",
     }
     assert {m["data"]["NOTICE_NATURE"] for m in by_kind.values()} == {"1"}
-    assert result["dataType"] == "RESULT"
+    # under the engineering trade's data sets (by number and name), with the project's 招标项目类型 (A02 市政)
+    assert (result["dataNo"], result["dataType"], result["dataCn"]) == ("513", "WIN_RESULT_ANNO", "中标结果公告")
+    assert {kind: by_kind[kind]["dataType"] for kind in ("tender", "candidate_publicity")} == {
+        "tender": "TENDER_ANN_QUA_INQUERY_ANN",
+        "candidate_publicity": "TENDER_ANN_QUA_INQUERY_ANN",
+    }
+    assert {m["data"]["TENDER_PROJECT_TYPE"] for m in by_kind.values()} == {"A02"}
+    assert "TRADE_CATEGORY" not in result["data"]
     assert result["specVersion"] == "V2.0"
     assert (result["data"]["BID_AMOUNT"], result["data"]["PRICE_UNIT"]) == ("95.500000", "1")
     assert result["data"]["WIN_BIDDER_CODE"]
-    assert contract["dataType"] == "CONTRACT"
+    assert (contract["dataNo"], contract["dataType"]) == ("512", "CONTRACT_PERFORMANCE")
     assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_AMOUNT"]) == ("HT-2026-007", "95.500000")
     assert contract["data"]["BID_SECTION_CODE"] == t.lot.trade_code
 
@@ -171,6 +219,20 @@ async def test_a_code_outside_its_code_set_is_refused_by_the_province(db, manual
     # then the province answers an error receipt naming the item, keeps nothing, and the message waits
     m = await ProvincialMessage.get(id=m.id)
     assert (m.status, m.attempts, m.last_error) == ("queued", 1, "2004: 代码值不在代码集内：BULLETIN_TYPE")
+    assert province.held == {}
+
+
+async def test_an_industry_outside_the_code_table_is_refused_by_the_province(db, manual_clock, province):
+    # given a tender notice queued with a 招标项目类型 outside GGZY's table
+    t = await published_tender()
+    await queued()
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    assert m.payload["TENDER_PROJECT_TYPE"] == "A02"
+    await ProvincialMessage.filter(id=m.id).update(payload={**m.payload, "TENDER_PROJECT_TYPE": "A50"})
+    # when it is sent, then the province refuses the item and keeps nothing
+    await exchange.send_due("w1")
+    m = await ProvincialMessage.get(id=m.id)
+    assert (m.status, m.last_error) == ("queued", "2004: 代码值不在代码集内：TENDER_PROJECT_TYPE")
     assert province.held == {}
 
 

@@ -13,7 +13,7 @@ from domain.common import clock
 from domain.common.actors import Actor, Role
 from domain.common.errors import PermissionDenied
 from domain.provincial import quality
-from domain.publication.models import Lot
+from domain.publication.models import Lot, Project
 from domain.results import services as results
 from domain.results.models import Award, Contract
 from tests.support.results import evaluated_lot
@@ -69,6 +69,24 @@ async def test_a_clean_lot_has_no_finding_and_planted_faults_are_each_named(db, 
     )
     # and a second check replaces the first's findings instead of adding to them
     assert len(await quality.check_lot(t.lot.id)) == len(found)
+
+
+async def test_an_engineering_project_without_its_industry_is_reported_without_holding_its_messages(db, manual_clock):
+    # given a contracted engineering lot whose project has no 招标项目类型 (as every project made before it was asked)
+    t, _ = await contracted(manual_clock)
+    await Project.filter(id=t.project.id).update(industry=None)
+    # when it is checked
+    found = await quality.check_lot(t.lot.id)
+    # then the missing industry is named on the project, in both languages, and holds nothing
+    [missing] = found
+    assert (missing.rule, missing.object_type, missing.object_id) == ("DQ-REQ-002", "Project", t.project.id)
+    assert missing.blocking is False
+    assert "招标项目类型" in missing.detail["zh"]
+    assert "TENDER_PROJECT_TYPE" in missing.detail["en"]
+    assert await quality.blocking(t.lot.id) == []
+    # and another trade's project, which carries no industry, is not asked for one
+    await Project.filter(id=t.project.id).update(category="government_procurement")
+    assert await quality.check_lot(t.lot.id) == []
 
 
 async def test_the_report_is_for_operators_and_the_supervisors_of_the_category(db, manual_clock):
