@@ -238,8 +238,11 @@ async def seed_demo_publication() -> None:
                 )
                 for (lot_name, procedure, estimate, _), deadline in zip(lots, deadlines, strict=True)
             ]
+            # an engineering project's 招标项目类型: the demo's is a city road, A02 市政 (domain/publication/industries)
+            industry = "A02" if category == "engineering_construction" else None
             project = await projects.create_project(
-                actor, projects.ProjectForm(name=name, category=category, region_code=region, lots=forms)
+                actor,
+                projects.ProjectForm(name=name, category=category, region_code=region, lots=forms, industry=industry),
             )
             project_lots = list(await project.lots.all().order_by("lot_no"))
             first_lot = project_lots[0] if project_lots else None
