@@ -34,7 +34,7 @@ before it lapses, renewed once when a call answers 070301; INVOICE_ACCESS_TOKEN 
         invoiceDate, clerk, invoiceType 1, invoiceLine pc (电子发票(普通发票)), pushMode -1, invoiceDetail [{goodsName,
         goodsCode (税收分类编码), withTaxFlag 1, price, num, taxRate, taxIncludedAmount, taxExcludedAmount, tax}]}}
         -> {"invoiceSerialNum"}: accepted, issued asynchronously; E9106: the order was submitted before
-    nuonuo.OpeMplatform.queryInvoiceResult  {"orderNos": [orderNo]} -> [{status 20 开票中 | 21 签章中 | 2 开票完成 |
+    nuonuo.OpeMplatform.queryInvoiceResult  {"orderNos": [up to 50]} -> [{status 20 开票中 | 21 签章中 | 2 开票完成 |
         22 开票失败 (failCause) | 24 签章失败 | 3/31 作废, allElectronicInvoiceNumber, invoiceTime (ms), pdfUrl}]
     nuonuo.OpeMplatform.reInvoice           {"orderno"}: pushes a failed order again (E9613: 20 a day at most)
     nuonuo.OpeMplatform.saveInvoiceRedConfirm  the seller's 红字确认单 for a full reversal (no lines) with orderNo:
@@ -48,11 +48,13 @@ answers InvoiceProviderDown and its retry resumes the form.
 
 Issuing is asynchronous: the submission answers a serial number and the invoice (number, time, PDF address) comes
 from the result query, polled here (INVOICE_RESULT_POLL_S, seconds between looks) rather than through the provider's
-callBackUrl, for which we found no documented way to authenticate the caller. The order number is our invoice
-serial, derived from the fee and the content (invoices.py), so a retry after a timeout or a pending answer resumes
-the same order (E9106, then the query) and nothing is issued twice. Amounts are integer fen turned into the yuan
-text the provider wants with Decimal (never float). The provider's PDF is fetched from its pdfUrl (no redirect, at
-most 10 MB, a PDF).
+callBackUrl, for which we found no documented way to authenticate the caller. A fee's blue orders are numbered by
+attempt, PTF<fee>B00 to B49 (the order number is our invoice serial): before submitting, one query looks at them
+all, and an order issued or still being issued is resumed, so a retry after a timeout or a pending answer never
+issues twice; only when every earlier order failed (开票失败, e.g. a buyer the tax system refused, since corrected) is
+the next number submitted. A red form's order, PTF<fee>R00, is resumed likewise (the form refused as a duplicate,
+then the query). Amounts are integer fen turned into the yuan text the provider wants with Decimal (never float).
+The provider's PDF is fetched from its pdfUrl (no redirect, at most 10 MB, a PDF).
 
 Why no SDK: Nuonuo publishes official SDKs for Java, .NET and PHP and a Python sample, not a Python package;
 nuonuo-sdk on PyPI (0.2.0) is a third party's, synchronous (requests, simplejson) and only a thin signing wrapper
@@ -232,6 +234,7 @@ DEFAULT_GOODS_CODE = "3040203000000000000"  # 税收分类编码 信息系统服
 DEFAULT_POLL_DELAYS = (1.0, 2.0, 3.0, 4.0)
 TOKEN_MARGIN = timedelta(hours=1)  # a self-use token is renewed this long before it lapses (the docs: at ~23 h)
 MAX_PDF_BYTES = 10 * 1024 * 1024
+MAX_ATTEMPTS = 50  # a fee's blue orders ...00 to ...49: queryInvoiceResult looks at 50 order numbers at once
 YUAN = Decimal("0.01")
 
 log = logging.getLogger("palmtrade.settlement")
@@ -244,6 +247,7 @@ class IssuedInvoice:
     invoice_no: str
     issued_at: datetime
     pdf: bytes
+    order_no: str = ""
 
 
 @dataclass
@@ -391,44 +395,82 @@ async def _download(url: str) -> bytes:
     return data
 
 
-async def _finished(order_no: str, resumed: bool) -> IssuedInvoice:
-    """Polls the result of an order until it is issued (开票完成) and fetches its PDF. A failure of this
-    submission is its cause; a failed earlier one (a retry of the same order) is pushed again once (开票重试),
-    as is one whose seal failed. Still pending after the last poll: InvoiceProviderDown, and a later retry of the
-    same order resumes it."""
+async def _settled(found: dict[str, Any], resumed: bool, retried: bool) -> IssuedInvoice | None:
+    """The invoice of a finished order (its PDF fetched); None while it is being issued or pushed again (签章失败,
+    or a failed order resumed: 开票重试, once); a failure as the domain's error."""
+    order_no, status = str(found.get("orderNo") or ""), str(found.get("status"))
+    if status == ISSUED:
+        number = str(found.get("allElectronicInvoiceNumber") or found.get("invoiceNo") or "")
+        if not number:
+            raise InvoiceProviderDown()
+        try:
+            when = datetime.fromtimestamp(int(found["invoiceTime"]) / 1000, UTC)
+        except (KeyError, TypeError, ValueError):
+            when = clock.now()
+        return IssuedInvoice(number, when, await _download(str(found.get("pdfUrl") or "")), order_no)
+    if status in VOIDED:
+        raise InvoiceProviderDown()
+    if status not in (FAILED, SEAL_FAILED):
+        return None
+    if retried or (status == FAILED and not resumed):
+        cause = str(found.get("failCause") or found.get("statusMsg") or "")
+        raise _refused(QUERY, {"code": status, "describe": cause})
+    answer = await nuonuo_call(RETRY, {"orderno": order_no})
+    if answer["code"] != OK:
+        raise _refused(RETRY, answer)
+    return None
+
+
+async def _finished(order_no: str, resumed: bool, seen: dict[str, Any] | None = None) -> IssuedInvoice:
+    """Polls the result of an order (after `seen`, a look already had) until it is issued (开票完成) and fetches its
+    PDF. A failure of this submission is its cause; a failed earlier one (a resumed red form) is pushed again once
+    (开票重试), as is one whose seal failed. Still pending after the last poll: InvoiceProviderDown, and a later
+    retry resumes the same order."""
     retried = False
+    if seen is not None:
+        done = await _settled(seen, resumed, retried)
+        if done is not None:
+            return done
+        retried = str(seen.get("status")) in (FAILED, SEAL_FAILED)
     for delay in deps.poll_delays:
         await asyncio.sleep(delay)
         found = await _lookup(order_no)
-        status = str(found.get("status")) if found else ""
-        if found is None or (status not in (ISSUED, FAILED, SEAL_FAILED) and status not in VOIDED):
+        if found is None:
             continue
-        if status == ISSUED:
-            number = str(found.get("allElectronicInvoiceNumber") or found.get("invoiceNo") or "")
-            if not number:
-                raise InvoiceProviderDown()
-            try:
-                when = datetime.fromtimestamp(int(found["invoiceTime"]) / 1000, UTC)
-            except (KeyError, TypeError, ValueError):
-                when = clock.now()
-            return IssuedInvoice(number, when, await _download(str(found.get("pdfUrl") or "")))
-        if status in VOIDED:
-            raise InvoiceProviderDown()
-        if retried or (status == FAILED and not resumed):
-            cause = str(found.get("failCause") or found.get("statusMsg") or "")
-            raise _refused(QUERY, {"code": status, "describe": cause})
-        answer = await nuonuo_call(RETRY, {"orderno": order_no})
-        if answer["code"] != OK:
-            raise _refused(RETRY, answer)
-        retried = True
+        done = await _settled({**found, "orderNo": order_no}, resumed, retried)
+        if done is not None:
+            return done
+        retried = retried or str(found.get("status")) in (FAILED, SEAL_FAILED)
     raise InvoiceProviderDown()
 
 
+async def _attempts(prefix: str) -> list[dict[str, Any]]:
+    """The orders of earlier attempts under `prefix` the provider knows, in order."""
+    numbers = [f"{prefix}{n:02d}" for n in range(MAX_ATTEMPTS)]
+    answer = await nuonuo_call(QUERY, {"orderNos": numbers, "isOfferInvoiceDetail": "0"})
+    if answer["code"] == NOT_FOUND:
+        return []
+    found = answer.get("result")
+    if answer["code"] != OK or not isinstance(found, list):
+        raise _refused(QUERY, answer)
+    known = [dict(o) for o in found if isinstance(o, dict) and str(o.get("orderNo")) in numbers]
+    return sorted(known, key=lambda o: str(o["orderNo"]))
+
+
 async def issue_blue(
-    order_no: str, buyer_name: str, buyer_tax_num: str, item: str, amount_fen: int, tax_fen: int, rate_bp: int
+    prefix: str, buyer_name: str, buyer_tax_num: str, item: str, amount_fen: int, tax_fen: int, rate_bp: int
 ) -> IssuedInvoice:
-    """Issues a 数电 normal invoice (电子发票(普通发票)) of one line, price including tax, for order `order_no` (our
-    serial: the provider issues an order number once, so a retry resumes the first submission)."""
+    """Issues a 数电 normal invoice (电子发票(普通发票)) of one line, price including tax, as order `prefix`00, 01, ...
+    (our serials). An earlier order of the fee issued or still being issued is resumed, never doubled; a new one is
+    submitted only when every earlier one failed (so corrected buyer details go out under a new number)."""
+    earlier = await _attempts(prefix)
+    for found in earlier:
+        if str(found.get("status")) != FAILED and str(found.get("status")) not in VOIDED:
+            return await _finished(str(found["orderNo"]), resumed=False, seen=found)
+    attempt = 1 + max((int(str(o["orderNo"])[-2:]) for o in earlier), default=-1)
+    if attempt >= MAX_ATTEMPTS:
+        raise InvoiceProviderDown()
+    order_no = f"{prefix}{attempt:02d}"
     order = {
         "buyerName": buyer_name,
         "buyerTaxNum": buyer_tax_num,
@@ -455,9 +497,9 @@ async def issue_blue(
         ],
     }
     answer = await nuonuo_call(ISSUE, {"order": order})
-    if answer["code"] not in (OK, DUPLICATE_ORDER):
+    if answer["code"] not in (OK, DUPLICATE_ORDER):  # E9106: a concurrent request submitted this attempt
         raise _refused(ISSUE, answer)
-    return await _finished(order_no, resumed=answer["code"] == DUPLICATE_ORDER)
+    return await _finished(order_no, resumed=False)
 
 
 async def issue_red(order_no: str, blue_invoice_no: str, buyer_name: str, buyer_tax_num: str) -> IssuedInvoice:

@@ -1,8 +1,8 @@
 """Electronic invoices (数电发票) for the platform's service fees, issued through the tax-invoice provider (Nuonuo,
 adapters.py); the file the provider delivers (PDF) kept through the documents storage for the buyer organisation and
 operators only; reversed only by a red invoice (红字发票, 红冲) with a reason and its own number. The provider is asked
-before the transaction that records the invoice (its result is polled), under an order number (serial_of) that a
-retry repeats, so the provider issues it once.
+before the transaction that records the invoice (its result is polled), under order numbers a retry finds again
+(blue_prefix, red_serial), so the provider issues it once.
 
 Deposits' interest is not invoiced: interest on deposits is not a taxable sale (存款利息 不征收增值税, 财税〔2016〕36号
 附件1 《销售服务、无形资产、不动产注释》), and the bank, not the platform, pays it with the refund.
@@ -13,7 +13,6 @@ Amounts are integer fen, price including tax. Tax = amount x rate / (1 + rate), 
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -86,12 +85,15 @@ async def create_fee(actor: Actor, org_id: int, lot_id: int | None, item: str, a
     )
 
 
-def serial_of(fee_id: int, colour: str, *content: object) -> str:
-    """Our serial of an invoice, the provider's order number (at most 20 characters): the fee, the colour and a
-    digest of what is invoiced, so a retry of the same content is the same order (never issued twice) while
-    corrected buyer details after a refusal make a new one."""
-    digest = hashlib.sha256("\x1f".join(str(part) for part in content).encode()).hexdigest()[:6].upper()
-    return f"PTF{fee_id:010d}{'B' if colour == 'blue' else 'R'}{digest}"
+def blue_prefix(fee_id: int) -> str:
+    """The stem of a fee's blue order numbers at the provider, our serials: PTF<fee>B00, B01, ... one per attempt
+    after failed ones (adapters.issue_blue)."""
+    return f"PTF{fee_id:010d}B"
+
+
+def red_serial(fee_id: int) -> str:
+    """The order number (and serial) of the red invoice reversing a fee's blue one: one only."""
+    return f"PTF{fee_id:010d}R00"
 
 
 async def _keep_pdf(pdf: bytes, invoice: Invoice) -> int:
@@ -136,17 +138,17 @@ async def issue_invoice(actor: Actor, fee_id: int, idempotency_key: str | None =
         raise InvalidCreditCode(buyer.credit_code)
     rate = adapters.deps.tax_rate_bp
     tax = tax_of(fee.amount_fen, rate)
-    serial = serial_of(fee.id, "blue", buyer.name, buyer.credit_code, fee.item, fee.amount_fen, rate)
     # the provider first, outside the transaction (its result is polled): a retry resumes the same order
     issued: IssuedInvoice | None = None
     if not await Invoice.exists(fee_id=fee.id, colour="blue"):
-        issued = await adapters.issue_blue(serial, buyer.name, buyer.credit_code, fee.item, fee.amount_fen, tax, rate)
+        prefix = blue_prefix(fee.id)
+        issued = await adapters.issue_blue(prefix, buyer.name, buyer.credit_code, fee.item, fee.amount_fen, tax, rate)
 
     async def change() -> dict[str, Any]:
         if issued is None or await Invoice.exists(fee_id=fee.id, colour="blue"):
             raise InvoiceAlreadyIssued()
         invoice = await Invoice.create(
-            serial=serial,
+            serial=issued.order_no,
             invoice_no=issued.invoice_no[:32],
             colour="blue",
             fee_id=fee.id,
@@ -181,7 +183,7 @@ async def reverse_invoice(actor: Actor, invoice_id: int, reason: str, idempotenc
     if original is None:
         raise NotFound()
 
-    serial = serial_of(original.fee_id, "red", original.invoice_no)
+    serial = red_serial(original.fee_id)
     # the provider first, outside the transaction, only for an invoice that may be reversed (a replay or a refusal
     # is answered by change() alone)
     issued: IssuedInvoice | None = None

@@ -8,15 +8,17 @@ describes it, so the invoice adapter is proven against the provider's wire forma
   accessToken不匹配, 070401 userTax not the token's, 070501 unknown method), then the method's:
   requestBillingNew (E4000 a required field missing, E9101, E9106 duplicate orderNo, E9127/E9130/E9131 amounts,
   E9302 salerTaxNum not userTax; accepted: E0000 {"invoiceSerialNum"}), queryInvoiceResult (E9500 发票不存在,
-  E9611; status 20 开票中 for `pending_looks` looks, then 2 开票完成 with the 20-digit number, invoiceTime and pdfUrl,
-  or 22 开票失败 with failCause for a buyer tax number in `invalid_tax_ids`), reInvoice (E9613 after 20),
+  E9611; not found for a new order's first `query_lag` looks, then status 20 开票中 for `pending_looks` looks, then
+  2 开票完成 with the 20-digit number, invoiceTime and pdfUrl, or 22 开票失败 with failCause for a buyer tax number in
+  `invalid_tax_ids`), reInvoice (E9613 after 20),
   saveInvoiceRedConfirm (the red invoice issued under its orderNo; E9103 reversed already) and
   queryInvoiceRedConfirm;
 - GET /files/<number>.pdf: the invoice's PDF (made with fpdf2).
 
 The codes are the documented ones (API docs and 公共异常码 on open.jss.com.cn); two answers are this stub's
 assumption where the docs name none: a red form's billId submitted twice (E4000) and an unknown blue number
-(E9102). `down` answers 503 to everything; `hold` keeps every order 开票中.
+(E9102). `down` answers 503 to everything; `hold` keeps every order 开票中; `lose_answer` carries out the next call
+of that method but answers 504.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class Order:
     invoice_time: int = 0
     original_no: str = ""
     retries: int = 0
+    unseen_looks: int = 0  # result queries that do not find it yet
     request: dict[str, Any] = field(default_factory=dict)
 
 
@@ -114,6 +117,8 @@ class InvoiceProviderStub(LoopbackServed):
     token_lifetime: int = 86_400
     pending_looks: int = 1  # result looks answering 开票中 before an order is finished
     hold: bool = False  # every order stays 开票中
+    query_lag: int = 0  # result queries that do not find a new order yet (发票不存在)
+    lose_answer: str = ""  # the next call of this method is carried out but answered 504, as if its answer were lost
     down: bool = False
     invalid_tax_ids: set[str] = field(default_factory=set)
     orders: dict[str, Order] = field(default_factory=dict)  # orderNo -> order
@@ -188,6 +193,9 @@ class InvoiceProviderStub(LoopbackServed):
             name = headers.get("method", "")
             answer = self._services(query, headers, body)
             self.answered.append((name, str(answer.get("code"))))
+            if self.lose_answer and name.endswith(self.lose_answer):
+                self.lose_answer = ""
+                return 504, as_json, b"{}"
         else:
             return 404, as_json, b"{}"
         return 200, as_json, json.dumps(answer, ensure_ascii=False).encode()
@@ -288,6 +296,7 @@ class InvoiceProviderStub(LoopbackServed):
             excluded=excluded,
             tax=tax,
             looks_left=self.pending_looks,
+            unseen_looks=self.query_lag,
         )
 
     def _look(self, order: Order) -> dict[str, Any]:
@@ -329,9 +338,12 @@ class InvoiceProviderStub(LoopbackServed):
         if not serials and not numbers:
             return _answer("E9611", "发票流水号或订单号不能全为空")
         if serials:
-            found = [o for o in self.orders.values() if o.serial in serials]
+            known = [o for o in self.orders.values() if o.serial in serials]
         else:
-            found = [self.orders[n] for n in numbers if n in self.orders]
+            known = [self.orders[n] for n in numbers if n in self.orders]
+        found = [o for o in known if o.unseen_looks <= 0]
+        for order in known:
+            order.unseen_looks -= 1
         if not found:
             return _answer("E9500", "发票不存在")
         return _answer("E0000", "获取成功", [self._look(o) for o in found])

@@ -77,8 +77,10 @@ async def test_an_invoice_is_polled_to_completion_with_exact_amounts(nuonuo: Inv
         "0.06",
     )
     assert (order.request["invoiceLine"], order.request["salerTaxNum"]) == ("pc", nuonuo.seller_tax_num)
-    # and the result was looked up until done: 开票中, 开票中, 开票完成
-    assert len(nuonuo.codes("queryInvoiceResult")) == 3
+    # and the fee's earlier orders were looked for (none: 发票不存在), then the result until done: 开票中, 开票中,
+    # 开票完成
+    assert nuonuo.codes("queryInvoiceResult") == ["E9500", "E0000", "E0000", "E0000"]
+    assert invoice.serial == f"PTF{fee.id:010d}B00"
     assert invoice.invoice_no == order.invoice_no
     assert len(invoice.invoice_no) == 20
     assert invoice.issued_at.timestamp() == order.invoice_time / 1000
@@ -99,10 +101,28 @@ async def test_a_retry_resumes_the_pending_order_and_never_issues_twice(nuonuo: 
     nuonuo.hold = False
     invoice = await invoices.issue_invoice(operator, fee.id, "k2")
 
-    # then the retry was refused as a duplicate order (E9106) and resumed: one order, one invoice
-    assert nuonuo.codes("requestBillingNew") == ["E0000", "E9106"]
+    # then the retry found the order still being issued and resumed it: one order, one invoice
+    assert nuonuo.codes("requestBillingNew") == ["E0000"]
     assert len(nuonuo.orders) == 1
     assert len(nuonuo.issued) == 1
+    assert invoice.invoice_no == nuonuo.orders[invoice.serial].invoice_no
+    assert await Invoice.filter(fee_id=fee.id).count() == 1
+
+
+async def test_a_submission_whose_answer_was_lost_is_not_issued_twice(nuonuo: InvoiceProviderStub) -> None:
+    # given a provider that takes the order but whose answer is lost, and whose query does not know it at once
+    operator, buyer_id = await _parties()
+    fee = await invoices.create_fee(operator, buyer_id, None, "交易服务费", 50_000)
+    nuonuo.lose_answer, nuonuo.query_lag = "requestBillingNew", 1
+    with pytest.raises(InvoiceProviderDown):
+        await invoices.issue_invoice(operator, fee.id)
+
+    # when the operator retries at once
+    invoice = await invoices.issue_invoice(operator, fee.id)
+
+    # then the same order number went again, was refused as a duplicate (E9106) and resumed: one invoice
+    assert nuonuo.codes("requestBillingNew") == ["E0000", "E9106"]
+    assert list(nuonuo.orders) == [f"PTF{fee.id:010d}B00"]
     assert invoice.invoice_no == nuonuo.orders[invoice.serial].invoice_no
     assert await Invoice.filter(fee_id=fee.id).count() == 1
 
@@ -120,17 +140,17 @@ async def test_a_buyer_the_tax_system_refuses_then_corrected(nuonuo: InvoiceProv
     with pytest.raises(BuyerTaxIdInvalid):
         await invoices.issue_invoice(operator, fee.id)
 
-    # then the same order was pushed again once (开票重试), not submitted twice, and nothing was recorded
-    assert nuonuo.codes("requestBillingNew") == ["E0000", "E9106"]
-    assert nuonuo.codes("reInvoice") == ["E0000"]
+    # then each attempt was a new order after the failed one (B00, B01), and nothing was recorded
+    assert [o.status for o in nuonuo.orders.values()] == ["22", "22"]
     assert await Invoice.filter(fee_id=fee.id).count() == 0
 
-    # when the buyer's id is corrected, the content differs: a new order, issued
+    # when the buyer's id is corrected: the next order, issued
     buyer.credit_code = f.new_credit_code()
     await buyer.save(update_fields=["credit_code"])
     invoice = await invoices.issue_invoice(operator, fee.id)
     assert invoice.buyer_tax_id == buyer.credit_code
-    assert len(nuonuo.orders) == 2
+    assert invoice.serial == f"PTF{fee.id:010d}B02"
+    assert len(nuonuo.orders) == 3
     assert len(nuonuo.issued) == 1
 
 
@@ -153,7 +173,7 @@ async def test_the_signature_and_token_errors(nuonuo: InvoiceProviderStub) -> No
     adapters.configure(nuonuo.settings(INVOICE_SELLER_TAX_NUM="91330100MA27XXXX1X"))
     with pytest.raises(InvoiceProviderDown):
         await invoices.issue_invoice(operator, fee.id)
-    assert nuonuo.codes("requestBillingNew") == ["070601", "070401"]
+    assert nuonuo.codes("queryInvoiceResult") == ["070601", "070401"]
     assert nuonuo.orders == {}
     assert await Invoice.all().count() == 0
 
@@ -168,7 +188,7 @@ async def test_the_signature_and_token_errors(nuonuo: InvoiceProviderStub) -> No
     third = await invoices.create_fee(operator, buyer_id, None, "交易服务费", 30_000)
     await invoices.issue_invoice(operator, third.id)
     assert nuonuo.token_calls == calls + 2
-    assert nuonuo.codes("requestBillingNew")[-2:] == ["070301", "E0000"]
+    assert [code for _, code in nuonuo.answered].count("070301") == 1
 
 
 async def test_the_provider_refuses_wrong_orders_with_its_codes(nuonuo: InvoiceProviderStub) -> None:
@@ -243,4 +263,4 @@ async def test_the_token_is_renewed_before_it_lapses(nuonuo: InvoiceProviderStub
     third = await invoices.create_fee(operator, buyer_id, None, "交易服务费", 30_000)
     await invoices.issue_invoice(operator, third.id)
     assert nuonuo.token_calls == 2
-    assert "070301" not in nuonuo.codes("requestBillingNew")
+    assert "070301" not in [code for _, code in nuonuo.answered]
