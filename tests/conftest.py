@@ -25,6 +25,7 @@ import uvicorn
 from tortoise import Tortoise, connections
 
 from api.app import create_app
+from api.http_protocol import protocol
 from api.manage import migrate
 from api.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from api.services import Services, plug_adapters
@@ -256,10 +257,17 @@ async def server(
 
 @contextlib.asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[str]:
-    """The app served by uvicorn on a free loopback port (its lifespan run), until the block ends; its base URL."""
+    """The app served by uvicorn on a free loopback port (its lifespan run), until the block ends; its base URL. The
+    HTTP protocol is `serve`'s (one write per response, HTTP_ONE_WRITE's default)."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        http=protocol(one_write=True),
+        ws="websockets-sansio",
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
