@@ -22,7 +22,7 @@ from schema.kiosk_guard import root_fields
 
 # the same mutations the app uses, by the scope that opens them
 SCOPE_FIELDS: Final[dict[str, frozenset[str]]] = {
-    "projects:write": frozenset({"projectCreate"}),
+    "projects:write": frozenset({"projectCreate", "projectIndustrySet"}),
     "lots:write": frozenset({"lotConfigure"}),
     "announcements:write": frozenset({"announcementDraft", "announcementPublish"}),
     "results:write": frozenset({"candidatesPublish", "resultAward", "contractRecord", "performanceRecord"}),

@@ -646,6 +646,10 @@ def third_party_lot(w: World) -> str:
 # the results mutations answer a typed error on a lot that was never evaluated
 THIRD_PARTY_WRITES: list[tuple[str, Vars]] = [
     ("ThirdPartyProjectCreate", lambda w: {"input": project_form()}),
+    (
+        "ThirdPartyProjectIndustrySet",
+        lambda w: {"input": {"projectId": w.got["ThirdPartyProjectCreate"]["project"]["id"], "industry": "A02"}},
+    ),
     ("ThirdPartyLotConfigure", lambda w: {"input": {"lotId": third_party_lot(w), "config": {"minBids": 3}}}),
     (
         "ThirdPartyAnnouncementDraft",
@@ -878,6 +882,7 @@ async def test_every_operation_runs_as_its_client_sends_it(api, manual_clock):
     assert isinstance(world.got["KioskMyUnreadNotificationCount"], int)
     # and the accredited system created, configured and published for the tenderer with its delegated token
     assert world.got["ThirdPartyLotConfigure"]["__typename"] == "LotConfigured", world.got["ThirdPartyLotConfigure"]
+    assert world.got["ThirdPartyProjectIndustrySet"]["project"]["industry"] == "A02"
     assert world.got["ThirdPartyAnnouncementPublish"]["announcement"]["status"] == "PUBLISHED"
 
 
