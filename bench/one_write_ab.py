@@ -15,6 +15,7 @@ round by round. Plain Starlette (`GET /bench/plain`, on the stock port, stock uv
 
     .venv/bin/python bench/one_write_ab.py                        # 6 rounds of 3,000 requests per arm and target
     .venv/bin/python bench/one_write_ab.py --rounds 2 --requests 500  # a smoke test
+    .venv/bin/python bench/one_write_ab.py --strace --rounds 2 --requests 2000 --connections 1   # syscalls
 
 Output, one figure a line, ``name: value unit``: every round's CPU per request of each arm, then the medians and
 the medians' ratio to plain Starlette's.
@@ -25,12 +26,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -110,6 +113,26 @@ def window(pid: int, port: int, request: bytes, connections: int, n: int) -> flo
     return (cpu_ns(pid) - cpu0) / n / 1e3
 
 
+def syscalls(pid: int, port: int, request: bytes, connections: int, n: int, out: Path) -> dict[str, float]:
+    """The server's syscalls per request over n requests, by name (`strace -c -f -p`, attached around them)."""
+    import signal
+
+    import uvloop
+
+    tracer = subprocess.Popen(["strace", "-c", "-f", "-p", str(pid), "-o", str(out)], stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached to every thread
+    uvloop.run(_drive(port, request, connections, n))
+    time.sleep(0.2)
+    tracer.send_signal(signal.SIGINT)
+    tracer.wait(timeout=30)
+    calls: dict[str, float] = {}
+    for line in out.read_text().splitlines():
+        found = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$", line)
+        if found:
+            calls[found.group(2)] = int(found.group(1)) / n
+    return calls
+
+
 def run(args: argparse.Namespace) -> int:
     from api.seed import DEMO_PASSWORD
 
@@ -147,9 +170,21 @@ def run(args: argparse.Namespace) -> int:
             for r in range(args.rounds):
                 order = arms if r % 2 == 0 else arms[::-1]
                 for arm, port in order:
+                    if args.strace:
+                        calls = syscalls(proc.pid, port, request, args.connections, n, tmp / "strace.txt")
+                        writes = sum(calls.get(name, 0.0) for name in ("write", "writev", "sendmsg", "sendto"))
+                        print(
+                            f"{name}_{arm}_round{r + 1}_syscalls_per_request: {calls.get('total', 0.0):.2f} count "
+                            f"(writes {writes:.3f}: write {calls.get('write', 0.0):.3f}, writev "
+                            f"{calls.get('writev', 0.0):.3f})",
+                            flush=True,
+                        )
+                        continue
                     us = window(proc.pid, port, request, args.connections, n)
                     figures.setdefault((name, arm), []).append(us)
                     print(f"{name}_{arm}_round{r + 1}_server_cpu_per_request: {us:.0f} us", flush=True)
+        if args.strace:
+            return 0
         plain = statistics.median(figures[("plain_starlette_json", "stock")])
         print(f"plain_starlette_json_server_cpu_per_request_median: {plain:.0f} us")
         for name in args.targets[1:]:
@@ -182,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
         "--targets", default=",".join(TARGETS[1:]), help=f"comma-separated, of {', '.join(TARGETS[1:])} (plain always)"
+    )
+    parser.add_argument(
+        "--strace", action="store_true", help="count the server's syscalls per request (strace -c) instead of its CPU"
     )
     args = parser.parse_args(argv)
     args.targets = [TARGETS[0], *(t for t in args.targets.split(",") if t and t != TARGETS[0])]
