@@ -51,7 +51,9 @@ def bid_message(seq: int) -> dict[str, Any]:
     }
 
 
-async def measure(url: str, calls: int, rounds: int, together: list[int]) -> None:
+async def measure(
+    url: str, calls: int, rounds: int, together: list[int], only: str | None = None, chosen: str = ""
+) -> None:
     from lever_ab import _count_in_a_transaction, _publish_each_in_a_pipeline
 
     from api.ratelimit import RedisRateLimiter
@@ -102,12 +104,15 @@ async def measure(url: str, calls: int, rounds: int, together: list[int]) -> Non
     }
     rows: dict[tuple[str, bool], list[float]] = {}
     try:
+        sides = {"off": (False,), "on": (True,), None: (False, True)}[only]
         for name, (run, off) in targets.items():
-            for enabled in (False, True):
+            if chosen and name not in chosen.split(","):
+                continue
+            for enabled in sides:
                 with contextlib.nullcontext() if enabled else off():
                     await run(200)  # connections open, scripts loaded
             for round_no in range(rounds):
-                for enabled in (False, True) if round_no % 2 == 0 else (True, False):
+                for enabled in sides if round_no % 2 == 0 else sides[::-1]:
                     with contextlib.nullcontext() if enabled else off():
                         started = time.thread_time()
                         await run(calls)
@@ -130,11 +135,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=2000, help="calls per target and round")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--together", default="1,8", help="publications asked at once, one target each")
+    parser.add_argument("--only", choices=["off", "on"], help="one side only (instructions under callgrind)")
+    parser.add_argument("--targets", default="", help="comma-separated names (default: all)")
     args = parser.parse_args(argv)
     import uvloop
 
     uvloop.install()
-    asyncio.run(measure(args.redis, args.calls, args.rounds, [int(n) for n in args.together.split(",")]))
+    together = [int(n) for n in args.together.split(",")]
+    asyncio.run(measure(args.redis, args.calls, args.rounds, together, args.only, args.targets))
 
 
 if __name__ == "__main__":
