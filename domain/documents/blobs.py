@@ -4,12 +4,12 @@ object storage (AWS S3, Aliyun OSS, Tencent COS, Huawei OBS, MinIO) are used ali
 Objects are named by their SHA-256 (`objects/ab/cd/<sha256>`); an upload under way is staged under
 `uploads/<id>/`: one file written at the upload's offset on a folder, one part per request otherwise.
 
-On a folder the staged file is written with plain system calls from a worker thread (`write_at`), not through
-OpenDAL's writer: the event loop keeps receiving the next megabyte while a thread writes (and hashes, see
-`Sink`) the last one, the received chunks reach the file without being joined into one buffer (`os.writev`),
-and nothing is fsynced per request. OpenDAL's folder writer fsyncs on every close (6-9 ms per tus PATCH, the
-client waiting), joins and copies each chunk, and runs its writes on its own runtime (bench/documents.py,
-bench/README.md "Issue 17 upload throughput").
+On a folder the staged file is written with plain system calls from worker threads (`write_at`), not through
+OpenDAL's writer: the event loop keeps receiving the next megabytes while one thread writes the last ones and
+another hashes the same bytes (`_Lanes`), the received chunks reach the file without being joined into one
+buffer (`os.writev`), and nothing is fsynced per request. OpenDAL's folder writer fsyncs on every close (6-9 ms
+per tus PATCH, the client waiting), joins and copies each chunk, and runs its writes on its own runtime
+(bench/documents.py, bench/README.md "Issue 17 upload throughput").
 
 Durability on a folder. A tus PATCH is acknowledged (204) once its bytes are in the file (the page cache), not on
 the disk: a process that dies loses nothing acknowledged; a power loss or kernel crash may. After one, the
@@ -31,7 +31,8 @@ import errno
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +47,14 @@ from domain.documents.errors import StorageUnavailable
 log = logging.getLogger("palmtrade.documents")
 
 CHUNK = 1024 * 1024
-# received bytes handed to the worker thread at a time (a folder): the loop fills the next batch meanwhile, so at
-# most two batches (and the server's own read buffer) are held per request
+# received bytes handed to the worker threads at a time (a folder), and at most so many chunks (one writev takes
+# at most IOV_MAX, 1024 on Linux, and a slow network delivers small ones)
 BATCH = 1024 * 1024
+BATCH_CHUNKS = 512
+# bytes of one request the threads may hold before the loop stops receiving (a bounded queue of batches): the
+# loop fills the next batch while several are written and hashed, so a batch that takes a thread longer (a busy
+# core, the disk) does not stop the loop
+IN_FLIGHT = 2 * 1024 * 1024
 # a staged file's written bytes are sent on to the disk every so many (see `_start_writeback`)
 WRITEBACK = 8 * 1024 * 1024
 # what OpenDAL raises: its own classes (no common base) and, from file objects, OSError
@@ -74,8 +80,9 @@ def staging_path(upload_id: str, index: int) -> str:
     return f"uploads/{upload_id}/{index:06d}"
 
 
-# what the worker thread does with each batch once it is in the file: its position in the file and its chunks
-# (the running SHA-256 and a request's checksum are fed there, off the event loop: hashlib lets go of the GIL)
+# what a worker thread does with each batch: its position in the file and its chunks (the writing thread's, once
+# the batch is in the file; a hashing lane's, at the same time: the running SHA-256 and a request's checksum are
+# fed there, off the event loop: hashlib lets go of the GIL)
 Sink = Callable[[int, list[bytes]], None]
 
 
@@ -112,15 +119,17 @@ def _open_at(file: Path, offset: int) -> int:
     return fd
 
 
-def _write_all(fd: int, chunks: list[bytes]) -> None:
-    """All of `chunks` at the file's position, one writev for the batch (no join: no copy in user space)."""
-    total = sum(len(c) for c in chunks)
+def _write_all(fd: int, chunks: list[bytes]) -> int:
+    """All of `chunks` at the file's position, one writev for the batch (no join: no copy in user space); their
+    size."""
+    total = sum(map(len, chunks))
     done = os.writev(fd, chunks)
     if done == total:
-        return
+        return total
     rest = memoryview(b"".join(chunks))[done:]  # a short write (a signal, a full disk): finish it piecewise
     while rest:
         rest = rest[os.write(fd, rest) :]
+    return total
 
 
 def _start_writeback(fd: int, offset: int, length: int) -> None:
@@ -158,6 +167,135 @@ def _promote_file(root: Path, source: Path, target: Path) -> None:
         _fsync_dir(made.parent)
     os.replace(source, target)
     _fsync_dir(target.parent)
+
+
+class _Lanes:
+    """One request's batches through several lanes at once on the writers' pool (a folder): one writes each batch
+    into the staged file, the others hash it, all reading the same immutable bytes. Each lane takes its batches in
+    order, one at a time: the thread that finishes a batch goes on with the lane's next one, an idle lane is
+    started by a new pool task, so no thread waits for another and the pool stays shared between requests. The
+    loop hands each batch to every lane and goes on receiving while the lanes hold at most IN_FLIGHT bytes
+    (`settle`). Once a lane's work fails (or the loop `halt`s them), every lane skips what it still holds, and the
+    loop hears of it only when no lane is running: nothing touches the file or the running hash after that."""
+
+    __slots__ = (
+        "_done",
+        "_error",
+        "_halted",
+        "_idle",
+        "_lock",
+        "_loop",
+        "_pool",
+        "_queues",
+        "_running",
+        "_sent",
+        "_waiter",
+        "_work",
+    )
+
+    def __init__(self, pool: ThreadPoolExecutor, loop: asyncio.AbstractEventLoop, work: list[Sink]) -> None:
+        self._pool = pool
+        self._loop = loop
+        self._work = work
+        self._lock = threading.Lock()
+        self._queues: list[deque[tuple[int, list[bytes], int]]] = [deque() for _ in work]
+        self._running = [False] * len(work)
+        self._done = [0] * len(work)  # bytes each lane is through
+        self._sent = 0
+        self._error: BaseException | None = None
+        self._halted = False
+        self._waiter: tuple[asyncio.Future[None], int] | None = None
+        self._idle: Callable[[], None] | None = None
+
+    def held(self) -> int:
+        """Bytes handed to the lanes that some lane is not through yet."""
+        return self._sent - min(self._done)
+
+    def put(self, at: int, batch: list[bytes], size: int) -> None:
+        """Hands a batch (`size` bytes at `at`) to every lane (the loop)."""
+        start = []
+        with self._lock:
+            self._sent += size
+            for lane, queue in enumerate(self._queues):
+                queue.append((at, batch, size))
+                if not self._running[lane]:
+                    self._running[lane] = True
+                    start.append(lane)
+        for lane in start:
+            self._pool.submit(self._run, lane)
+
+    def _ready(self, held: int) -> bool:
+        """(under the lock) The loop may go on: the lanes hold at most `held` bytes, or they stopped and are idle."""
+        if self._error is not None or self._halted:
+            return not any(self._running)
+        return self._sent - min(self._done) <= held
+
+    async def settle(self, held: int) -> None:
+        """Until the lanes hold at most `held` bytes; raises the error a lane met (once no lane runs)."""
+        while True:
+            with self._lock:
+                if self._ready(held):
+                    if self._error is not None:
+                        raise self._error
+                    return
+                waiter = self._loop.create_future()
+                self._waiter = (waiter, held)
+            await waiter
+
+    async def halt(self) -> None:
+        """The lanes skip what they still hold; returns once none runs (its error, if any, left unsaid)."""
+        with self._lock:
+            self._halted = True
+        try:
+            await self.settle(0)
+        except Exception:  # the error the loop is already raising for, or one it no longer needs
+            return
+
+    def when_idle(self, then: Callable[[], None]) -> None:
+        """`then()` once every lane is through all it was handed: now, or in the thread that finishes last."""
+        with self._lock:
+            if any(self._running):
+                self._idle = then
+                return
+        then()
+
+    def _run(self, lane: int) -> None:
+        work, queue = self._work[lane], self._queues[lane]
+        while True:
+            with self._lock:
+                if not queue:
+                    self._running[lane] = False
+                    then = None
+                    if not any(self._running):
+                        then, self._idle = self._idle, None
+                    break
+                at, batch, size = queue.popleft()
+                skip = self._error is not None or self._halted
+            if not skip:
+                try:
+                    work(at, batch)
+                except BaseException as err:  # handed to the loop by `settle`
+                    with self._lock:
+                        self._error = self._error or err
+            with self._lock:
+                self._done[lane] += size
+            self._wake()
+        self._wake()
+        if then is not None:
+            then()
+
+    def _wake(self) -> None:
+        with self._lock:
+            waiter = self._waiter
+            if waiter is None or not self._ready(waiter[1]):
+                return
+            self._waiter = None
+        self._loop.call_soon_threadsafe(_resolve, waiter[0])
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class BlobStore:
@@ -262,11 +400,21 @@ class BlobStore:
         except OSError as err:
             raise StorageUnavailable() from err
 
-    async def write_at(self, path: str, offset: int, chunks: AsyncIterator[bytes], sink: Sink | None = None) -> int:
+    async def write_at(
+        self,
+        path: str,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        sink: Sink | None = None,
+        *,
+        lanes: Sequence[Sink] = (),
+    ) -> int:
         """A folder's staged file: writes what the stream yields at `offset` (what arrived before a broken
-        connection too), from a worker thread, a batch at a time while the loop receives the next one; `sink`
-        gets each batch in the thread once it is written. Returns the bytes written. No fsync (see the module's
-        docstring): `promote` makes the finished file durable."""
+        connection too), from the writers' threads, a batch at a time while the loop receives the next ones; `sink`
+        gets each batch in the writing thread once it is written, each of `lanes` gets each batch in a thread of
+        its own at the same time (hashing: the bytes are immutable), every lane in order (`_Lanes`). Returns the
+        bytes written, once every lane is through them. No fsync (see the module's docstring): `promote` makes
+        the finished file durable."""
         pool = _writers()
         try:
             fd = await asyncio.wrap_future(pool.submit(_open_at, self._local(path), offset))
@@ -276,45 +424,43 @@ class BlobStore:
 
         kicked = offset
 
-        def job(at: int, batch: list[bytes]) -> None:
+        def write(at: int, batch: list[bytes]) -> None:
             nonlocal kicked
-            _write_all(fd, batch)
+            end = at + _write_all(fd, batch)
             if sink is not None:
                 sink(at, batch)
-            end = at + sum(len(c) for c in batch)
             if end - kicked >= WRITEBACK:
                 _start_writeback(fd, kicked, end - kicked)
                 kicked = end
 
+        flow = _Lanes(pool, asyncio.get_running_loop(), [write, *lanes])
         written = 0
-        pending: Future[None] | None = None  # the thread's batch: one at a time, so the file and the hash in order
         batch: list[bytes] = []
         size = 0
         try:
             async for chunk in chunks:
                 batch.append(chunk)
                 size += len(chunk)
-                if size >= BATCH:
-                    if pending is not None:
-                        await asyncio.wrap_future(pending)
-                    pending = pool.submit(job, offset + written, batch)
+                if size >= BATCH or len(batch) >= BATCH_CHUNKS:
+                    flow.put(offset + written, batch, size)
                     written += size
                     batch, size = [], 0
-            if pending is not None:
-                await asyncio.wrap_future(pending)
+                    if flow.held() > IN_FLIGHT:
+                        await flow.settle(IN_FLIGHT)
             if batch:
-                pending = pool.submit(job, offset + written, batch)
+                flow.put(offset + written, batch, size)
                 written += size
-                await asyncio.wrap_future(pending)
-        except OSError as err:
-            log.warning("storage write of %s failed: %s", path, err)
-            raise StorageUnavailable() from err
+            await flow.settle(0)
+        except BaseException as err:
+            # the lanes stop before anything else touches the file or the running hash (the next PATCH, a retry)
+            await flow.halt()
+            if isinstance(err, OSError):
+                log.warning("storage write of %s failed: %s", path, err)
+                raise StorageUnavailable() from err
+            raise
         finally:
-            if pending is not None:
-                # closed once the thread is done with it, also when this request was cancelled meanwhile
-                pending.add_done_callback(lambda _: os.close(fd))
-            else:
-                os.close(fd)
+            # closed once the lanes are through, also when this request failed or was cancelled meanwhile
+            flow.when_idle(lambda: os.close(fd))
         return written
 
     async def read(self, path: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:

@@ -29,7 +29,7 @@ from domain.common.idempotency import run_once
 from domain.common.storage import lock
 from domain.documents import access
 from domain.documents.adapters import blob_store, deps
-from domain.documents.blobs import CHUNK, Part, staging_path
+from domain.documents.blobs import CHUNK, Part, Sink, staging_path
 from domain.documents.errors import (
     DeclaredHashInvalid,
     DocumentNotReady,
@@ -238,6 +238,24 @@ class RunningDigest:
         """It covers the staged file's first `offset` bytes: hashed, or being read to be hashed."""
         return self.written == offset and (self.at == offset or self.catching is not None)
 
+    def wrote(self, position: int, chunks: list[bytes]) -> None:
+        """The staged file holds these bytes (the writing thread, while another `hash`es them)."""
+        with self.lock:
+            self.written = max(self.written, position + sum(map(len, chunks)))
+
+    def hash(self, position: int, chunks: list[bytes]) -> None:
+        """Hashes bytes at `position` from memory, in a thread of its own while another writes them: for a running
+        hash that is not catching up (only this thread moves `at` then, so it hashes without the lock and the
+        writing thread's `wrote` never waits for it)."""
+        if position != self.at:
+            return
+        n = 0
+        for chunk in chunks:
+            self.sha.update(chunk)  # lets go of the GIL for more than 2 KiB: the loop runs meanwhile
+            n += len(chunk)
+        with self.lock:
+            self.at += n
+
     def feed(self, position: int, chunks: list[bytes]) -> None:
         with self.lock:
             end = position + sum(len(c) for c in chunks)
@@ -287,6 +305,16 @@ class RunningDigest:
     def restore(self, state: tuple[Any, int, int]) -> None:
         with self.lock:
             self.sha, self.at, self.written = state
+
+
+def _checking(check: Any) -> Sink:
+    """A request's Upload-Checksum hasher fed batch by batch."""
+
+    def update(at: int, batch: list[bytes]) -> None:
+        for chunk in batch:
+            check.update(chunk)
+
+    return update
 
 
 async def _bounded(chunks: AsyncIterator[bytes], limit: int, feed: Any = None) -> AsyncIterator[bytes]:
@@ -360,14 +388,19 @@ async def receive(
             path = staging_path(upload.id, 0)
             before = digest.snapshot() if digest is not None and check is not None else None
 
-            def sink(at: int, batch: list[bytes]) -> None:
-                if digest is not None:
-                    digest.feed(at, batch)
-                if check is not None:
-                    for chunk in batch:
-                        check.update(chunk)
-
-            written = await store.write_at(path, offset, _bounded(chunks, limit), sink)
+            # the running hash and the request's checksum each in a thread of their own while a third writes the
+            # same bytes (blobs._Lanes); a running hash still catching up on the staged file is fed by the writing
+            # thread, in order with what is written (`RunningDigest.feed`)
+            lanes: list[Sink] = []
+            sink: Sink | None = None
+            if digest is not None and digest.catching is None:
+                sink = digest.wrote
+                lanes.append(digest.hash)
+            elif digest is not None:
+                sink = digest.feed
+            if check is not None:
+                lanes.append(_checking(check))
+            written = await store.write_at(path, offset, _bounded(chunks, limit), sink, lanes=lanes)
             if check is not None and checksum is not None and check.digest() != checksum[1]:
                 if digest is not None and before is not None:
                     digest.restore(before)  # the next PATCH writes over these bytes
