@@ -27,6 +27,7 @@ without waiting for them, so the closing fsync has only the last few MiB left to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -290,7 +291,8 @@ class _Lanes:
             if waiter is None or not self._ready(waiter[1]):
                 return
             self._waiter = None
-        self._loop.call_soon_threadsafe(_resolve, waiter[0])
+        with contextlib.suppress(RuntimeError):  # the loop is closed (the process is stopping): nobody waits
+            self._loop.call_soon_threadsafe(_resolve, waiter[0])
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
