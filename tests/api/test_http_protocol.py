@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -24,7 +25,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api import http_protocol
 from api.app import create_app
-from api.http_protocol import OneWriteProtocol
+from api.http_protocol import HeadHeld, OneWriteProtocol
 from api.services import Services
 from domain.accounts import adapters
 from domain.common import clock
@@ -431,3 +432,41 @@ async def test_what_uvicorn_does_for_a_failing_app_is_the_same_bytes(raw_pair, p
     assert stock.startswith(answer + b"\r\n"), stock
     assert (len(raw_pair.stock.writes), len(raw_pair.one_write.writes)) == writes
     assert sum(raw_pair.one_write.writes) == sum(raw_pair.stock.writes)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def writelines(self, parts: Iterable[bytes]) -> None:
+        self.written.append(b"".join(parts))
+
+
+class _Cycle:
+    """What HeadHeld reads of uvicorn's cycle."""
+
+    def __init__(self) -> None:
+        self.response_started = False
+        self.chunked_encoding: bool | None = False
+        self.scope = {"method": "GET"}
+        self.transport: Any = None
+
+
+def test_a_cycle_goes_with_its_request_not_with_the_garbage_collector():
+    # given a cycle whose transport holds its head (the two referring to each other until the head has come)
+    sink, cycle = _Sink(), _Cycle()
+    cycle.transport = HeadHeld(cycle, sink)  # type: ignore[arg-type]
+    gone = weakref.ref(cycle)
+
+    # when its response is written and the request is done with it
+    cycle.response_started = True
+    cycle.transport.write(b"head|")
+    cycle.transport.write(b"body")
+    del cycle
+
+    # then it is freed at once (no reference cycle left for the collector: it cost 9 us a request), in one write
+    assert gone() is None
+    assert sink.written == [b"head|body"]
