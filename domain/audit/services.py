@@ -149,23 +149,7 @@ async def link(entries: Sequence[Unlinked]) -> list[AuditEntry]:
     for item in entries:
         seq += 1
         hash_ = _linked_hash(seq, item.middle, prev)
-        created.append(
-            AuditEntry(
-                seq=seq,
-                event_id=item.event_id,
-                at=item.at,
-                actor=item.actor,
-                actor_user_id=item.actor_user_id,
-                actor_org_id=item.actor_org_id,
-                action=item.action,
-                object_type=item.object_type,
-                object_id=item.object_id,
-                outcome=item.outcome,
-                digest=item.digest,
-                prev_hash=prev,
-                hash=hash_,
-            )
-        )
+        created.append(_entry(item, seq, prev, hash_))
         prev = hash_
     await AuditEntry.bulk_create(created)
     return created
@@ -183,24 +167,27 @@ async def _link_in_one_statement(entries: Sequence[Unlinked]) -> list[AuditEntry
     created = []
     for row in rows:
         item = by_id[str(row["linked_event_id"])]
-        created.append(
-            AuditEntry(
-                seq=row["linked_seq"],
-                event_id=item.event_id,
-                at=item.at,
-                actor=item.actor,
-                actor_user_id=item.actor_user_id,
-                actor_org_id=item.actor_org_id,
-                action=item.action,
-                object_type=item.object_type,
-                object_id=item.object_id,
-                outcome=item.outcome,
-                digest=item.digest,
-                prev_hash=row["linked_prev_hash"],
-                hash=row["linked_hash"],
-            )
-        )
+        created.append(_entry(item, row["linked_seq"], row["linked_prev_hash"], row["linked_hash"]))
     return created
+
+
+def _entry(item: Unlinked, seq: int, prev_hash: str, hash_: str) -> AuditEntry:
+    """The chained entry of a prepared one (not saved)."""
+    return AuditEntry(
+        seq=seq,
+        event_id=item.event_id,
+        at=item.at,
+        actor=item.actor,
+        actor_user_id=item.actor_user_id,
+        actor_org_id=item.actor_org_id,
+        action=item.action,
+        object_type=item.object_type,
+        object_id=item.object_id,
+        outcome=item.outcome,
+        digest=item.digest,
+        prev_hash=prev_hash,
+        hash=hash_,
+    )
 
 
 async def append(events: Sequence[OutboxEvent]) -> list[AuditEntry]:

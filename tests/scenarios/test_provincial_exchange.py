@@ -6,8 +6,11 @@ operators follow it all in provincialMessages."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from api.provincial import HttpProvincialPlatform, Signer
 from domain.common import clock
@@ -32,124 +35,132 @@ RECONCILE = """mutation($input: ProvincialReconcileInput!) { provincialReconcile
   __typename ... on ProvincialReconciled { day missing differing unknown } ... on Error { code message } } }"""
 
 
+@pytest.fixture
+async def province() -> AsyncIterator[ProvincialPlatformStub]:
+    """The provincial platform's stub, PalmTrade configured to send to it (HMAC-signed)."""
+    stub = ProvincialPlatformStub()
+    await stub.start()
+    platform = HttpProvincialPlatform(stub.base_url, stub.platform_code, Signer(hmac_key=stub.hmac_key))
+    exchange.configure(platform, stub.platform_code, max_attempts=5)
+    try:
+        yield stub
+    finally:
+        exchange.configure(None)
+        await platform.close()
+        await stub.stop()
+
+
 async def messages(api: Any, token: str, **filters: Any) -> list[dict[str, Any]]:
     body = await api.gql(MESSAGES, filters, token=token)
     return list(body["data"]["provincialMessages"])
 
 
-async def test_publications_reach_the_province_with_receipts_retried_once_each_and_reconciled(api, manual_clock):
+async def test_publications_reach_the_province_with_receipts_retried_once_each_and_reconciled(
+    api, manual_clock, province
+):
     # given the provincial platform's stub and PalmTrade configured to send to it (HMAC-signed)
-    province = ProvincialPlatformStub()
-    await province.start()
-    platform = HttpProvincialPlatform(province.base_url, province.platform_code, Signer(hmac_key=province.hmac_key))
-    exchange.configure(platform, province.platform_code, max_attempts=5)
-    try:
-        operator = await f.operator_token(api)
-        _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
-        road = road_project(clock.now() + timedelta(days=25))
-        # a 招标项目类型 outside the specification's table is refused, as is one on a project of another trade
-        unknown = await api.gql(PROJECT_CREATE, {"input": {**road, "industry": "A50"}}, token=tenderer)
-        assert unknown["data"]["projectCreate"] == {
-            "__typename": "IndustryUnknown",
-            "code": "INDUSTRY_UNKNOWN",
-            "message": unknown["data"]["projectCreate"]["message"],
-            "field": "industry",
-        }
-        assert "A50" in unknown["data"]["projectCreate"]["message"]
-        procurement = {**road, "category": "GOVERNMENT_PROCUREMENT", "industry": "A03"}
-        other = (await api.gql(PROJECT_CREATE, {"input": procurement}, token=tenderer))["data"]["projectCreate"]
-        assert (other["__typename"], other["field"]) == ("InvalidInput", "industry")
-        # the road project is made with its 招标项目类型, A03 公路
-        created = await api.gql(PROJECT_CREATE, {"input": {**road, "industry": "A03"}}, token=tenderer)
-        project = created["data"]["projectCreate"]["project"]
-        assert project["industry"] == "A03"
+    operator = await f.operator_token(api)
+    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    road = road_project(clock.now() + timedelta(days=25))
+    # a 招标项目类型 outside the specification's table is refused, as is one on a project of another trade
+    unknown = await api.gql(PROJECT_CREATE, {"input": {**road, "industry": "A50"}}, token=tenderer)
+    assert unknown["data"]["projectCreate"] == {
+        "__typename": "IndustryUnknown",
+        "code": "INDUSTRY_UNKNOWN",
+        "message": unknown["data"]["projectCreate"]["message"],
+        "field": "industry",
+    }
+    assert "A50" in unknown["data"]["projectCreate"]["message"]
+    procurement = {**road, "category": "GOVERNMENT_PROCUREMENT", "industry": "A03"}
+    other = (await api.gql(PROJECT_CREATE, {"input": procurement}, token=tenderer))["data"]["projectCreate"]
+    assert (other["__typename"], other["field"]) == ("InvalidInput", "industry")
+    # the road project is made with its 招标项目类型, A03 公路
+    created = await api.gql(PROJECT_CREATE, {"input": {**road, "industry": "A03"}}, token=tenderer)
+    project = created["data"]["projectCreate"]["project"]
+    assert project["industry"] == "A03"
 
-        # when the tenderer publishes the tender notice and the worker runs
-        notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
-        await api.dispatch()
-        await exchange.send_due(api.services.holder)
+    # when the tenderer publishes the tender notice and the worker runs
+    notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
+    await api.dispatch()
+    await exchange.send_due(api.services.holder)
 
-        # then the province holds it, and the operator sees it sent with the province's receipt
-        [tender] = await messages(api, operator)
-        assert (tender["kind"], tender["dataType"], tender["status"], tender["attempts"]) == (
-            "tender",
-            "NOTICE",
-            "sent",
-            1,
-        )
-        assert tender["receiptId"] == province.held[tender["messageId"]].receipt_id
-        data = province.held[tender["messageId"]].message["data"]
-        assert data["BID_SECTION_CODES"] == data["UNIFIED_DEAL_CODES"] == project["lots"][0]["tradeCode"]
-        assert (data["BULLETIN_TYPE"], data["NOTICE_NATURE"], data["PLATFORM_CODE"]) == (
-            "1",
-            "1",
-            province.platform_code,
-        )
-        # under the engineering trade's notice data set, with the project's industry; no item of PalmTrade's own
-        envelope = province.held[tender["messageId"]].message
-        assert (envelope["dataNo"], envelope["dataType"]) == ("503", "TENDER_ANN_QUA_INQUERY_ANN")
-        assert data["TENDER_PROJECT_TYPE"] == "A03"
-        assert "TRADE_CATEGORY" not in data
-        # and nobody else reads the exchange
-        denied = await api.gql(MESSAGES, {}, token=tenderer, expect_errors=True)
-        assert denied["data"] is None
-        assert denied["errors"]
+    # then the province holds it, and the operator sees it sent with the province's receipt
+    [tender] = await messages(api, operator)
+    assert (tender["kind"], tender["dataType"], tender["status"], tender["attempts"]) == (
+        "tender",
+        "NOTICE",
+        "sent",
+        1,
+    )
+    assert tender["receiptId"] == province.held[tender["messageId"]].receipt_id
+    data = province.held[tender["messageId"]].message["data"]
+    assert data["BID_SECTION_CODES"] == data["UNIFIED_DEAL_CODES"] == project["lots"][0]["tradeCode"]
+    assert (data["BULLETIN_TYPE"], data["NOTICE_NATURE"], data["PLATFORM_CODE"]) == (
+        "1",
+        "1",
+        province.platform_code,
+    )
+    # under the engineering trade's notice data set, with the project's industry; no item of PalmTrade's own
+    envelope = province.held[tender["messageId"]].message
+    assert (envelope["dataNo"], envelope["dataType"]) == ("503", "TENDER_ANN_QUA_INQUERY_ANN")
+    assert data["TENDER_PROJECT_TYPE"] == "A03"
+    assert "TRADE_CATEGORY" not in data
+    # and nobody else reads the exchange
+    denied = await api.gql(MESSAGES, {}, token=tenderer, expect_errors=True)
+    assert denied["data"] is None
+    assert denied["errors"]
 
-        # when a change notice goes out while the province answers 503, then stores it but its answer is lost
-        province.fail_next, province.drop_answers = 1, 1
-        await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>", correctsId=notice["id"])
-        await api.dispatch()
-        await exchange.send_due(api.services.holder)
-        # then it waits with its error, and is sent once the backoff has passed
-        [change] = await messages(api, operator, status="queued")
-        assert (change["attempts"], change["lastError"]) == (1, "unavailable: HTTP 503")
-        assert change["messageId"] not in province.held
-        manual_clock.advance(seconds=31)
-        await exchange.send_due(api.services.holder)
-        assert change["messageId"] in province.held
-        changed = province.held[change["messageId"]].message["data"]
-        # a correction of the tender notice: 公告性质 2 with the tender notice's 公告类型 1, naming the notice it
-        # corrects (原公告编号) by its message id
-        assert (changed["NOTICE_NATURE"], changed["BULLETIN_TYPE"]) == ("2", "1")
-        assert changed["ORIGINAL_BULLETIN_CODE"] == tender["messageId"]
-        [lost] = await messages(api, operator, status="queued")
-        assert lost["attempts"] == 2
-        manual_clock.advance(minutes=1, seconds=1)
-        await exchange.send_due(api.services.holder)
-        # and the province answers the third try with the receipt of the copy it stored on the second: one item
-        assert {m["status"] for m in await messages(api, operator)} == {"sent"}
-        [sent] = [m for m in await messages(api, operator) if m["id"] == change["id"]]
-        assert sent["receiptId"] == province.held[change["messageId"]].receipt_id
-        assert province.stored == 2
+    # when a change notice goes out while the province answers 503, then stores it but its answer is lost
+    province.fail_next, province.drop_answers = 1, 1
+    await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>", correctsId=notice["id"])
+    await api.dispatch()
+    await exchange.send_due(api.services.holder)
+    # then it waits with its error, and is sent once the backoff has passed
+    [change] = await messages(api, operator, status="queued")
+    assert (change["attempts"], change["lastError"]) == (1, "unavailable: HTTP 503")
+    assert change["messageId"] not in province.held
+    manual_clock.advance(seconds=31)
+    await exchange.send_due(api.services.holder)
+    assert change["messageId"] in province.held
+    changed = province.held[change["messageId"]].message["data"]
+    # a correction of the tender notice: 公告性质 2 with the tender notice's 公告类型 1, naming the notice it
+    # corrects (原公告编号) by its message id
+    assert (changed["NOTICE_NATURE"], changed["BULLETIN_TYPE"]) == ("2", "1")
+    assert changed["ORIGINAL_BULLETIN_CODE"] == tender["messageId"]
+    [lost] = await messages(api, operator, status="queued")
+    assert lost["attempts"] == 2
+    manual_clock.advance(minutes=1, seconds=1)
+    await exchange.send_due(api.services.holder)
+    # and the province answers the third try with the receipt of the copy it stored on the second: one item
+    assert {m["status"] for m in await messages(api, operator)} == {"sent"}
+    [sent] = [m for m in await messages(api, operator) if m["id"] == change["id"]]
+    assert sent["receiptId"] == province.held[change["messageId"]].receipt_id
+    assert province.stored == 2
 
-        # when the province loses the change notice and the operator reconciles the day
-        province.lose(change["messageId"])
-        day = clock.to_shanghai(clock.now()).date().isoformat()
-        reconciled = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
-        # then the lost one is found and queued again, sent again under the same message id, once
-        assert (reconciled["__typename"], reconciled["missing"], reconciled["unknown"]) == (
-            "ProvincialReconciled",
-            [change["messageId"]],
-            [],
-        )
-        await exchange.send_due(api.services.holder)
-        assert sorted(province.held) == sorted([tender["messageId"], change["messageId"]])
-        assert province.stored == 3  # stored again after it was lost, under the same id
-        again = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
-        assert again["missing"] == []
-        assert again["differing"] == []
+    # when the province loses the change notice and the operator reconciles the day
+    province.lose(change["messageId"])
+    day = clock.to_shanghai(clock.now()).date().isoformat()
+    reconciled = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
+    # then the lost one is found and queued again, sent again under the same message id, once
+    assert (reconciled["__typename"], reconciled["missing"], reconciled["unknown"]) == (
+        "ProvincialReconciled",
+        [change["messageId"]],
+        [],
+    )
+    await exchange.send_due(api.services.holder)
+    assert sorted(province.held) == sorted([tender["messageId"], change["messageId"]])
+    assert province.stored == 3  # stored again after it was lost, under the same id
+    again = (await api.gql(RECONCILE, {"input": {"day": day}}, token=operator))["data"]["provincialReconcile"]
+    assert again["missing"] == []
+    assert again["differing"] == []
 
-        # when the operator asks to send a delivered message again
-        retried = await api.gql(RETRY, {"input": {"messageId": tender["id"]}}, token=operator)
-        # then it is refused: the province has it already
-        assert retried["data"]["provincialMessageRetry"]["code"] == "PROVINCIAL_MESSAGE_SENT"
-        # and the province holds each notice once, though it was sent more often
-        assert len(province.held) == 2
-        assert province.requests > province.stored
-    finally:
-        exchange.configure(None)
-        await platform.close()
-        await province.stop()
+    # when the operator asks to send a delivered message again
+    retried = await api.gql(RETRY, {"input": {"messageId": tender["id"]}}, token=operator)
+    # then it is refused: the province has it already
+    assert retried["data"]["provincialMessageRetry"]["code"] == "PROVINCIAL_MESSAGE_SENT"
+    # and the province holds each notice once, though it was sent more often
+    assert len(province.held) == 2
+    assert province.requests > province.stored
 
 
 INDUSTRY_SET = """mutation($input: ProjectIndustrySetInput!) { projectIndustrySet(input: $input) {
@@ -160,50 +171,41 @@ RECHECK = """mutation($input: DataQualityRecheckInput!) { dataQualityRecheck(inp
   ... on Error { code message } } }"""
 
 
-async def test_a_project_made_without_its_industry_is_reported_until_its_manager_gives_it(api, manual_clock):
+async def test_a_project_made_without_its_industry_is_reported_until_its_manager_gives_it(api, manual_clock, province):
     # given a road project made without its 招标项目类型 (as every project made before it was asked), its tender out
-    province = ProvincialPlatformStub()
-    await province.start()
-    platform = HttpProvincialPlatform(province.base_url, province.platform_code, Signer(hmac_key=province.hmac_key))
-    exchange.configure(platform, province.platform_code, max_attempts=5)
-    try:
-        operator = await f.operator_token(api)
-        _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
-        _, _, stranger = await f.approved_org(api, operator, kinds=["TENDERER"])
-        road = road_project(clock.now() + timedelta(days=25))
-        project = (await api.gql(PROJECT_CREATE, {"input": road}, token=tenderer))["data"]["projectCreate"]["project"]
-        assert project["industry"] is None
-        notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
-        await api.dispatch()
-        await exchange.send_due(api.services.holder)
-        # then its notice reaches the province without the item, and data quality names the project, not holding it
-        [tender] = await messages(api, operator)
-        assert tender["status"] == "sent"
-        assert "TENDER_PROJECT_TYPE" not in province.held[tender["messageId"]].message["data"]
-        lot = {"lotId": project["lots"][0]["id"]}
-        checked = (await api.gql(RECHECK, {"input": lot}, token=operator))["data"]["dataQualityRecheck"]
-        assert checked["blocking"] == 0
-        [finding] = checked["findings"]
-        assert (finding["rule"], finding["blocking"], finding["objectType"]) == ("DQ-REQ-002", False, "Project")
-        # when another tenderer tries to give it one, and its own tenderer gives a code outside the table
-        given = {"projectId": project["id"], "industry": "A03"}
-        foreign = (await api.gql(INDUSTRY_SET, {"input": given}, token=stranger))["data"]["projectIndustrySet"]
-        assert foreign["code"] == "NOT_FOUND"
-        bad = {**given, "industry": "B01"}
-        refused = (await api.gql(INDUSTRY_SET, {"input": bad}, token=tenderer))["data"]["projectIndustrySet"]
-        assert (refused["code"], refused["field"]) == ("INDUSTRY_UNKNOWN", "industry")
-        # then nothing changed; when it gives A03 公路, the project has it and the finding is gone
-        done = (await api.gql(INDUSTRY_SET, {"input": given}, token=tenderer))["data"]["projectIndustrySet"]
-        assert done == {"__typename": "ProjectIndustrySet", "project": {"id": project["id"], "industry": "A03"}}
-        checked = (await api.gql(RECHECK, {"input": lot}, token=operator))["data"]["dataQualityRecheck"]
-        assert checked["findings"] == []
-        # and the next notice to the province carries it
-        await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>", correctsId=notice["id"])
-        await api.dispatch()
-        await exchange.send_due(api.services.holder)
-        [change] = [m for m in await messages(api, operator) if m["kind"] == "change"]
-        assert province.held[change["messageId"]].message["data"]["TENDER_PROJECT_TYPE"] == "A03"
-    finally:
-        exchange.configure(None)
-        await platform.close()
-        await province.stop()
+    operator = await f.operator_token(api)
+    _, _, tenderer = await f.approved_org(api, operator, kinds=["TENDERER"])
+    _, _, stranger = await f.approved_org(api, operator, kinds=["TENDERER"])
+    road = road_project(clock.now() + timedelta(days=25))
+    project = (await api.gql(PROJECT_CREATE, {"input": road}, token=tenderer))["data"]["projectCreate"]["project"]
+    assert project["industry"] is None
+    notice = await publish(api, tenderer, project, "TENDER", "道路维修工程施工招标公告", "<p>招标</p>")
+    await api.dispatch()
+    await exchange.send_due(api.services.holder)
+    # then its notice reaches the province without the item, and data quality names the project, not holding it
+    [tender] = await messages(api, operator)
+    assert tender["status"] == "sent"
+    assert "TENDER_PROJECT_TYPE" not in province.held[tender["messageId"]].message["data"]
+    lot = {"lotId": project["lots"][0]["id"]}
+    checked = (await api.gql(RECHECK, {"input": lot}, token=operator))["data"]["dataQualityRecheck"]
+    assert checked["blocking"] == 0
+    [finding] = checked["findings"]
+    assert (finding["rule"], finding["blocking"], finding["objectType"]) == ("DQ-REQ-002", False, "Project")
+    # when another tenderer tries to give it one, and its own tenderer gives a code outside the table
+    given = {"projectId": project["id"], "industry": "A03"}
+    foreign = (await api.gql(INDUSTRY_SET, {"input": given}, token=stranger))["data"]["projectIndustrySet"]
+    assert foreign["code"] == "NOT_FOUND"
+    bad = {**given, "industry": "B01"}
+    refused = (await api.gql(INDUSTRY_SET, {"input": bad}, token=tenderer))["data"]["projectIndustrySet"]
+    assert (refused["code"], refused["field"]) == ("INDUSTRY_UNKNOWN", "industry")
+    # then nothing changed; when it gives A03 公路, the project has it and the finding is gone
+    done = (await api.gql(INDUSTRY_SET, {"input": given}, token=tenderer))["data"]["projectIndustrySet"]
+    assert done == {"__typename": "ProjectIndustrySet", "project": {"id": project["id"], "industry": "A03"}}
+    checked = (await api.gql(RECHECK, {"input": lot}, token=operator))["data"]["dataQualityRecheck"]
+    assert checked["findings"] == []
+    # and the next notice to the province carries it
+    await publish(api, tenderer, project, "CHANGE", "道路维修工程变更公告", "<p>变更</p>", correctsId=notice["id"])
+    await api.dispatch()
+    await exchange.send_due(api.services.holder)
+    [change] = [m for m in await messages(api, operator) if m["kind"] == "change"]
+    assert province.held[change["messageId"]].message["data"]["TENDER_PROJECT_TYPE"] == "A03"

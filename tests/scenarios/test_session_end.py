@@ -35,6 +35,14 @@ async def _live(api: Any, token: str) -> Any:
     return ws
 
 
+async def _signed_in_twice_live(api: Any) -> list[tuple[dict[str, Any], Any]]:
+    """A new bidder's two app sessions, each with a socket following its events."""
+    operator = await f.operator_token(api)
+    _, phone, _ = await f.approved_org(api, operator)
+    sessions = [await _session(api, phone), await _session(api, phone)]
+    return [(session, await _live(api, session["accessToken"])) for session in sessions]
+
+
 async def _closed_for_revocation(ws: Any, within: float = 5) -> bool:
     """Whether the server closes the socket with 4401 TOKEN_REVOKED within `within` seconds."""
     with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -57,10 +65,7 @@ async def _still_open(ws: Any) -> bool:
 
 async def test_a_sign_out_ends_the_sessions_access_token_and_its_sockets(api: Any) -> None:
     # given a bidder signed in twice, each session with a socket following its events
-    operator = await f.operator_token(api)
-    _, phone, _ = await f.approved_org(api, operator)
-    leaving, staying = await _session(api, phone), await _session(api, phone)
-    leaving_ws, staying_ws = await _live(api, leaving["accessToken"]), await _live(api, staying["accessToken"])
+    (leaving, leaving_ws), (staying, staying_ws) = await _signed_in_twice_live(api)
     try:
         # when the first session signs out
         out = await api.gql(SIGN_OUT, {"input": {}}, token=leaving["accessToken"])
@@ -99,10 +104,7 @@ async def test_a_refresh_token_presented_twice_ends_the_session_it_was_stolen_fr
 
 async def test_a_password_change_closes_the_other_sessions_sockets(api: Any) -> None:
     # given a bidder signed in twice, both sessions following their events live
-    operator = await f.operator_token(api)
-    _, phone, _ = await f.approved_org(api, operator)
-    this, other = await _session(api, phone), await _session(api, phone)
-    this_ws, other_ws = await _live(api, this["accessToken"]), await _live(api, other["accessToken"])
+    (this, this_ws), (_, other_ws) = await _signed_in_twice_live(api)
     try:
         # when the first session changes the password
         change = {"input": {"currentPassword": f.PASSWORD, "newPassword": NEW_PASSWORD}}
