@@ -27,8 +27,14 @@ https://open.jss.com.cn/#/dev-doc/create-app?type=self). Every call is
 
 The token: POST {INVOICE_TOKEN_URL} (https://open.nuonuo.com/accessToken), form client_id=appKey,
 client_secret=appSecret, grant_type=client_credentials -> {"access_token", "expires_in": "86400"} or
-{"error": "0703xx", "error_description"}; at most 50 calls in 30 days, so it is kept (per process) until an hour
-before it lapses, renewed once when a call answers 070301; INVOICE_ACCESS_TOKEN gives a token set never to lapse.
+{"error": "0703xx", "error_description"}; at most 50 calls in 30 days, so every process of a deployment (servers,
+workers, and across restarts) shares one token through the database: InvoiceProviderToken, per token URL and app
+key, holds it sealed under the key-encryption keys (domain/accounts/key_encryption.py, as the signing keys; never
+plain) and when to renew it, an hour before it lapses. A process keeps it in memory until then; when it is due, or
+a call answers 070301, one process renews it under a lock (PostgreSQL's advisory lock on the URL and app key,
+SQLite's one writer) held in a short transaction for the token call alone (~100 ms, at most TIMEOUT), while the
+others wait and then read the renewed one, so a deployment spends one call a day. A stored token no KEK opens (a
+KEK dropped) is renewed. INVOICE_ACCESS_TOKEN gives a token set never to lapse (nothing stored).
 
     nuonuo.OpeMplatform.requestBillingNew   {"order": {buyerName, buyerTaxNum, salerTaxNum, orderNo (ours, at most 20),
         invoiceDate, clerk, invoiceType 1, invoiceLine pc (电子发票(普通发票)), pushMode -1, invoiceDetail [{goodsName,
@@ -85,12 +91,18 @@ from typing import Any
 import httpx
 from joserfc import jws
 from joserfc.errors import JoseError
+from tortoise import connections
+from tortoise.transactions import in_transaction
 
+from domain.accounts import adapters as account_adapters
 from domain.accounts import keys
+from domain.accounts.key_encryption import SigningKeyUnreadable
 from domain.accounts.keys import SignatureInvalid
 from domain.common import clock
 from domain.common.errors import DomainError
+from domain.common.storage import lock_named, using_postgres
 from domain.settlement.errors import BuyerTaxIdInvalid, InvoiceProviderDown
+from domain.settlement.models import InvoiceProviderToken
 
 TIMEOUT = 10.0
 DEFAULT_TAX_RATE_BP = 600  # 6%: 现代服务 (信息技术服务) for a general VAT taxpayer, 财税〔2016〕36号
@@ -281,9 +293,68 @@ def _invoicing_configured() -> bool:
     return bool(deps.invoice_url and deps.invoice_app_key and deps.invoice_secret and deps.seller_tax_num)
 
 
-async def _access_token(renew: bool = False) -> str:
+def _token_label(key: tuple[str, str]) -> str:
+    return f"invoice-provider token {key[0]} {key[1]}"
+
+
+async def _stored_token(key: tuple[str, str]) -> _Token | None:
+    """The token every process shares (InvoiceProviderToken), unsealed; None when there is none or no KEK of the
+    ring opens it (it is then renewed)."""
+    row = await InvoiceProviderToken.get_or_none(token_url=key[0], app_key=key[1])
+    if row is None:
+        return None
+    try:
+        value = (await account_adapters.deps.keyring.keks.open(row.sealed_token, _token_label(key))).decode()
+    except SigningKeyUnreadable:
+        log.warning("the stored nuonuo token cannot be opened with the configured key-encryption keys: renewed")
+        return None
+    return _Token(value, row.renew_at)
+
+
+async def _lock_token(key: tuple[str, str]) -> None:
+    """The renewal's lock, held until the transaction ends: PostgreSQL's advisory lock on the token URL and app
+    key; on SQLite a write first, so the transaction is the one writer from here on (other processes wait)."""
+    if using_postgres():
+        await lock_named(_token_label(key))
+    else:
+        await connections.get("default").execute_query(
+            "UPDATE invoice_provider_token SET renew_at = renew_at WHERE 1 = 0"
+        )
+
+
+async def _fetch_token() -> _Token:
+    """A new token from the token URL (one of the 50 calls in 30 days); InvoiceProviderDown when refused."""
+    form = {
+        "client_id": deps.invoice_app_key,
+        "client_secret": deps.invoice_secret,
+        "grant_type": "client_credentials",
+    }
+    try:
+        async with _client() as client:
+            answer = await client.post(deps.token_url, data=form)
+        body = answer.json()
+    except (httpx.HTTPError, ValueError):
+        raise InvoiceProviderDown() from None
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if answer.status_code != 200 or not isinstance(token, str) or not token:
+        error = body.get("error") if isinstance(body, dict) else None
+        log.error("nuonuo token refused: HTTP %s %s", answer.status_code, error)
+        raise InvoiceProviderDown()
+    try:
+        lifetime = timedelta(seconds=int(body.get("expires_in") or 86_400))
+    except (TypeError, ValueError):
+        lifetime = timedelta(seconds=86_400)
+    margin = min(TOKEN_MARGIN, lifetime / 10)
+    return _Token(token, clock.now() + lifetime - margin)
+
+
+async def _access_token(renew: bool = False, refused: str = "") -> str:
     """The self-use app's access token (client_credentials), kept until an hour before it lapses: the token URL
-    allows 50 calls in 30 days. A configured INVOICE_ACCESS_TOKEN (a token set never to lapse) is used as is."""
+    allows 50 calls in 30 days, so every process of a deployment shares one, stored sealed in the database
+    (InvoiceProviderToken) and kept in memory until its renewal time. When it is due, or `renew` after the
+    provider refused `refused` (070301), one process renews it under a lock (PostgreSQL advisory lock, SQLite's
+    one writer) held for the token call, at most TIMEOUT; the others wait and read the stored one. A configured
+    INVOICE_ACCESS_TOKEN (a token set never to lapse) is used as is."""
     if deps.invoice_access_token:
         return deps.invoice_access_token
     key = (deps.token_url, deps.invoice_app_key)
@@ -291,29 +362,21 @@ async def _access_token(renew: bool = False) -> str:
         held = _tokens.get(key)
         if held is not None and not renew and clock.now() < held.renew_at:
             return held.value
-        form = {
-            "client_id": deps.invoice_app_key,
-            "client_secret": deps.invoice_secret,
-            "grant_type": "client_credentials",
-        }
-        try:
-            async with _client() as client:
-                answer = await client.post(deps.token_url, data=form)
-            body = answer.json()
-        except (httpx.HTTPError, ValueError):
-            raise InvoiceProviderDown() from None
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if answer.status_code != 200 or not isinstance(token, str) or not token:
-            error = body.get("error") if isinstance(body, dict) else None
-            log.error("nuonuo token refused: HTTP %s %s", answer.status_code, error)
-            raise InvoiceProviderDown()
-        try:
-            lifetime = timedelta(seconds=int(body.get("expires_in") or 86_400))
-        except (TypeError, ValueError):
-            lifetime = timedelta(seconds=86_400)
-        margin = min(TOKEN_MARGIN, lifetime / 10)
-        _tokens[key] = _Token(token, clock.now() + lifetime - margin)
-        return token
+        stored = None if renew else await _stored_token(key)  # no lock while it is valid
+        if stored is None or clock.now() >= stored.renew_at:
+            async with in_transaction():
+                await _lock_token(key)
+                stored = await _stored_token(key)  # renewed meanwhile by another process?
+                if stored is None or clock.now() >= stored.renew_at or (renew and stored.value == refused):
+                    stored = await _fetch_token()
+                    sealed = await account_adapters.deps.keyring.keks.seal(stored.value.encode(), _token_label(key))
+                    await InvoiceProviderToken.update_or_create(
+                        {"sealed_token": sealed, "renew_at": stored.renew_at, "updated_at": clock.now()},
+                        token_url=key[0],
+                        app_key=key[1],
+                    )
+        _tokens[key] = stored
+        return stored.value
 
 
 async def nuonuo_call(method: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -323,8 +386,9 @@ async def nuonuo_call(method: str, content: dict[str, Any]) -> dict[str, Any]:
         raise InvoiceProviderDown()
     body = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     path = httpx.URL(deps.invoice_url).path
+    token = ""
     for attempt in range(2):
-        token = await _access_token(renew=attempt > 0)
+        token = await _access_token(renew=attempt > 0, refused=token)
         senid, nonce, timestamp = (
             uuid.uuid4().hex,
             str(10_000_000 + secrets.randbelow(90_000_000)),

@@ -118,3 +118,19 @@ class Invoice(Model):
 
     class Meta:
         table = "invoice"
+
+
+class InvoiceProviderToken(Model):
+    """The invoice provider's access token shared by every process of a deployment, per token URL and app key:
+    sealed under the key-encryption keys (never plain), and when it is to be renewed."""
+
+    id = fields.BigIntField(primary_key=True)
+    token_url = fields.CharField(max_length=300)
+    app_key = fields.CharField(max_length=64)
+    sealed_token = fields.TextField()  # a key_encryption envelope bound to the token URL and app key
+    renew_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "invoice_provider_token"
+        unique_together = (("token_url", "app_key"),)
