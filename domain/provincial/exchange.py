@@ -37,7 +37,7 @@ from domain.provincial.models import ProvincialMessage, QualityFinding
 from domain.provincial.states import TABLE, MessageStatus
 from domain.publication.events import AnnouncementPublished
 from domain.publication.models import Announcement, Lot, Project
-from domain.results.models import Award, Contract
+from domain.results.models import Award, Candidate, Contract
 
 log = logging.getLogger("palmtrade.provincial")
 
@@ -146,9 +146,18 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
         of = spec.NOTICE  # a publicity or a failure (流标, 流拍) names no winner: it is a notice
     if of == spec.CONTRACT and contract is None:
         of = spec.NOTICE
+    # an engineering project's candidates' publicity and contract go in their own sets (511, 512)
+    of = spec.trade_set(project.category, of, ann.type)
+    candidates = await Candidate.filter(lot_id=lot.id).order_by("rank").limit(3) if of == spec.PUBLICITY and lot else []
     orgs = {
         o.id: o
-        for o in await Organisation.filter(id__in=[project.tenderer_id, *([award.organisation_id] if award else [])])
+        for o in await Organisation.filter(
+            id__in=[
+                project.tenderer_id,
+                *([award.organisation_id] if award else []),
+                *(c.organisation_id for c in candidates),
+            ]
+        )
     }
     corrected = await Announcement.get_or_none(id=ann.corrects_id) if ann.corrects_id else None
     tenderer = orgs.get(project.tenderer_id)
@@ -189,6 +198,40 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
             "CONTRACT_CODE": contract.contract_no,
             "CONTRACT_AMOUNT": spec.wan(contract.amount_fen),
             "CONTRACT_SIGNING_TIME": contract.signed_on.isoformat() if contract.signed_on else None,
+        }
+    if of == spec.PUBLICITY:
+        starts = ann.publicity_starts_at or ann.published_at or clock.now()
+        values |= {
+            "PUBLICITY_NAME": ann.title,
+            "PUBLICITY_CONTENT": ann.body_text,
+            "PUBLICITY_REFER_TIME": published,
+            "PUBLICITY_TYPE": spec.publicity_type(ann.corrects_id, len(candidates)),
+            "PUBLICITY_START_TIME": clock.to_shanghai(starts).isoformat(timespec="seconds"),
+            "PUBLICITY_END_TIME": (
+                clock.to_shanghai(ann.publicity_ends_at).isoformat(timespec="seconds")
+                if ann.publicity_ends_at
+                else None
+            ),
+            "OBJECTION_METHOD": spec.OBJECTION_METHOD_TEXT,
+        }
+        for c, rank in zip(candidates, ("FIRST", "SECOND", "THIRD"), strict=False):
+            org = orgs.get(c.organisation_id)
+            values |= {
+                f"{rank}_BIDDER_NAME": org.name if org else None,
+                f"{rank}_BIDDER_CODE": org.credit_code if org else None,
+            }
+    if of == spec.WORKS_CONTRACT and contract is not None:
+        values |= {
+            "TENDER_CODE": tenderer.credit_code if tenderer else None,
+            "BIDDER_NAME": winner.name if winner else None,
+            "BIDDER_CODE": winner.credit_code if winner else None,
+            "PRICE_UNIT": spec.PRICE_UNIT_WAN,
+            "CONTRACT_CODE": contract.contract_no,
+            "CONTRACT_NAME": f"{lot.name}合同" if lot else None,
+            "PRICE_FORM_CODE": spec.PRICE_FORM_AMOUNT,
+            "CONTRACT_CONTENT": ann.body_text,
+            "CONTRACT_PRICE": spec.wan(contract.amount_fen),
+            "CONTRACT_SIGN_TIME": contract.signed_on.isoformat() if contract.signed_on else None,
         }
     return of, values
 

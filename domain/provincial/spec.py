@@ -63,7 +63,11 @@ from domain.publication.industries import INDUSTRY_CATEGORY as INDUSTRY_CATEGORY
 SPEC_VERSION = "V2.0"
 
 NOTICE, RESULT, CONTRACT = "NOTICE", "RESULT", "CONTRACT"  # the data sets: 公告信息, 中标/成交结果信息, 合同信息
-ALL = (NOTICE, RESULT, CONTRACT)
+# engineering construction's own sets (GGZY 511 中标候选人公示 and 512 合同, with items of their own): the candidates'
+# publicity and the contract of an engineering project go in them; every other trade keeps NOTICE and CONTRACT
+PUBLICITY, WORKS_CONTRACT = "PUBLICITY", "WORKS_CONTRACT"
+ALL = (NOTICE, RESULT, CONTRACT, PUBLICITY, WORKS_CONTRACT)
+ANNOUNCED = (NOTICE, RESULT, CONTRACT)  # the sets carrying the announcement's items (公告标题, 公告类型 ...)
 
 Status = Literal["corroborated", "single", "own"]
 
@@ -74,7 +78,8 @@ NOTICE_DEMO = "tender-notice interface test and 公告性质 form (unnamed repos
 REVIEW_PAGE = "Vue 中标公告审核 page (unnamed repository)"
 HBZB = "dusizhong/hbzb-cloud (hbzbdb.sql, hbzb-tas-server .../controller/AnnounceController.java)"
 ASYYSY = "allon-huang/asyysy (webs/docs/sql/05.SQL升级/bd/00.已发测试/upgrade.style.bd.1.0.0.00.sql)"
-SOURCES = (GGZY, SHANXI, BIDLINK, NOTICE_DEMO, REVIEW_PAGE, HBZB, ASYYSY)  # independent of one another
+PUBLICITY_PAGE = "JavaScript 中标候选人公示 list (unnamed repository; index file ids 47595643599, 47507631452)"
+SOURCES = (GGZY, SHANXI, BIDLINK, NOTICE_DEMO, REVIEW_PAGE, HBZB, ASYYSY, PUBLICITY_PAGE)  # independent of one another
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,10 @@ class Item:
     status: Status
     evidence: tuple[str, ...] = ()  # the independent implementations that use this key for this item
     required: bool = True
+    required_in: tuple[str, ...] = ()  # the sets where an item otherwise optional is required
+
+    def required_for(self, of: str) -> bool:
+        return self.required or of in self.required_in
 
     @property
     def agreeing(self) -> int:
@@ -118,11 +127,35 @@ ITEMS: tuple[Item, ...] = (
     ),
     Item("TENDER_PROJECT_NAME", "招标项目名称", "Project.name", ALL, "single", (GGZY,)),
     # the notice names every lot it concerns (plural keys), the result and the contract one lot
-    Item("BID_SECTION_CODES", "相关标段（包）编号", "Lot.trade_code", (NOTICE,), "corroborated", _CORROBORATED, False),
-    Item("BID_SECTION_CODE", "标段（包）编号", "Lot.trade_code", (RESULT, CONTRACT), "corroborated", _CORROBORATED),
+    # (GGZY's 511 names the lots of a publicity by BID_SECTION_CODES, required there, and UNIFIED_DEAL_CODE)
+    Item(
+        "BID_SECTION_CODES",
+        "相关标段（包）编号",
+        "Lot.trade_code",
+        (NOTICE, PUBLICITY),
+        "corroborated",
+        _CORROBORATED,
+        False,
+        required_in=(PUBLICITY,),
+    ),
+    Item(
+        "BID_SECTION_CODE",
+        "标段（包）编号",
+        "Lot.trade_code",
+        (RESULT, CONTRACT, WORKS_CONTRACT),
+        "corroborated",
+        _CORROBORATED,
+    ),
     Item("BID_SECTION_NAME", "标段（包）名称", "Lot.name", ALL, "single", (GGZY,), False),
     Item("UNIFIED_DEAL_CODES", "统一交易标识码", "Lot.trade_code", (NOTICE,), "corroborated", _CORROBORATED, False),
-    Item("UNIFIED_DEAL_CODE", "统一交易标识码", "Lot.trade_code", (RESULT, CONTRACT), "corroborated", _CORROBORATED),
+    Item(
+        "UNIFIED_DEAL_CODE",
+        "统一交易标识码",
+        "Lot.trade_code",
+        (RESULT, CONTRACT, PUBLICITY, WORKS_CONTRACT),
+        "corroborated",
+        _CORROBORATED,
+    ),
     # 招标项目类型, the engineering project's industry (code set TENDER_PROJECT_TYPE_CODES): an item of the 招标项目
     # data set in both implementations (GGZY 501 TENDER_PROJECT, required, 3 characters, code set 10; SHANXI
     # GCJS_TENDER_PROJECT, required). PalmTrade sends no data set of the project's own, so, like TENDER_PROJECT_NAME,
@@ -139,19 +172,80 @@ ITEMS: tuple[Item, ...] = (
     ),
     Item("REGION_CODE", "标段（包）所在行政区域代码", "Project.region_code (GB/T 2260)", ALL, "single", (GGZY,)),
     Item("TENDERER_NAME", "招标人名称", "the tenderer organisation's name", ALL, "corroborated", _CORROBORATED),
-    Item("TENDERER_CODE", "招标人代码", "the tenderer organisation's credit code", ALL, "corroborated", _CORROBORATED),
-    Item("NOTICE_NAME", "公告标题", "Announcement.title", ALL, "corroborated", _CORROBORATED),
-    Item("NOTICE_CONTENT", "公告内容", "Announcement.body_text", ALL, "corroborated", _CORROBORATED),
+    Item(
+        "TENDERER_CODE",
+        "招标人代码",
+        "the tenderer organisation's credit code",
+        (*ANNOUNCED, PUBLICITY),
+        "corroborated",
+        _CORROBORATED,
+    ),
+    # GGZY's 512 spells the tenderer's code TENDER_CODE (required there)
+    Item("TENDER_CODE", "招标人代码", "the tenderer organisation's credit code", (WORKS_CONTRACT,), "single", (GGZY,)),
+    Item("NOTICE_NAME", "公告标题", "Announcement.title", ANNOUNCED, "corroborated", _CORROBORATED),
+    Item("NOTICE_CONTENT", "公告内容", "Announcement.body_text", ANNOUNCED, "corroborated", _CORROBORATED),
     Item(
         "NOTICE_SEND_TIME",
         "公告发布时间",
         "Announcement.published_at (Beijing time)",
-        ALL,
+        ANNOUNCED,
         "corroborated",
         _CORROBORATED,
     ),
-    Item("NOTICE_NATURE", "公告性质", "a correction or not, by notice_nature()", ALL, "corroborated", _CORROBORATED),
-    Item("BULLETIN_TYPE", "公告类型", "Announcement.type, by bulletin_type()", ALL, "corroborated", _CORROBORATED),
+    Item(
+        "NOTICE_NATURE", "公告性质", "a correction or not, by notice_nature()", ANNOUNCED, "corroborated", _CORROBORATED
+    ),
+    Item(
+        "BULLETIN_TYPE", "公告类型", "Announcement.type, by bulletin_type()", ANNOUNCED, "corroborated", _CORROBORATED
+    ),
+    # 中标候选人公示 (GGZY 511 TENDER_CANDIDATE_ANNOUNCE; the keys are its configuration's and its entity's, one
+    # implementation): required there (NotNull) are the title, content, the time it was submitted, the type, the
+    # period and the way to object; the candidates' names and credit codes are optional. 511 carries no amount: the
+    # candidates' prices are in PUBLICITY_CONTENT (the publicity's table), not in items of their own.
+    Item("PUBLICITY_NAME", "公示标题", "Announcement.title", (PUBLICITY,), "single", (GGZY,)),
+    Item("PUBLICITY_CONTENT", "公示内容", "Announcement.body_text", (PUBLICITY,), "single", (GGZY,)),
+    Item(
+        "PUBLICITY_REFER_TIME",
+        "公示提交时间",
+        "Announcement.published_at (Beijing time)",
+        (PUBLICITY,),
+        "single",
+        (GGZY,),
+    ),
+    Item("PUBLICITY_TYPE", "公示类型", "a correction or not, by publicity_type()", (PUBLICITY,), "single", (GGZY,)),
+    Item(
+        "PUBLICITY_START_TIME",
+        "公示开始时间",
+        "Announcement.publicity_starts_at (else published_at)",
+        (PUBLICITY,),
+        "single",
+        (GGZY,),
+    ),
+    Item("PUBLICITY_END_TIME", "公示结束时间", "Announcement.publicity_ends_at", (PUBLICITY,), "single", (GGZY,)),
+    Item(
+        "OBJECTION_METHOD",
+        "提出异议的渠道和方式",
+        "OBJECTION_METHOD_TEXT (the publicity's own sentence on objections)",
+        (PUBLICITY,),
+        "single",
+        (GGZY,),
+    ),
+    *(
+        Item(
+            f"{rank}_BIDDER_{key}",
+            f"{label}中标候选人{what}",
+            f"Candidate rank {n}: {source}",
+            (PUBLICITY,),
+            "single",
+            (GGZY,),
+            False,
+        )
+        for n, (rank, label) in enumerate((("FIRST", "第一"), ("SECOND", "第二"), ("THIRD", "第三")), 1)
+        for key, what, source in (
+            ("NAME", "名称", "the organisation's name"),
+            ("CODE", "统一社会信用代码", "the organisation's credit code"),
+        )
+    ),
     # no data set of the specification found names the notice a correction corrects (GGZY's 503 and 513 carry none:
     # a correction is NOTICE_NATURE 2 on the same TENDER_PROJECT_CODE); the 电子招标投标 exchange beside it does, as
     # 原公告编号 (GGZY T_EC2_AMENDBULLETIN.ORIGINALBULLETINCODE, BIDLINK originalBulletinCode; HBZB keeps 原公告uid,
@@ -182,16 +276,51 @@ ITEMS: tuple[Item, ...] = (
         "corroborated",
         _CORROBORATED,
     ),
+    # GGZY's 512 names the winner BIDDER_NAME / BIDDER_CODE 中标人名称 / 代码 (required there)
+    Item("BIDDER_NAME", "中标人名称", "the award's organisation name", (WORKS_CONTRACT,), "single", (GGZY,)),
+    Item("BIDDER_CODE", "中标人代码", "the award's organisation credit code", (WORKS_CONTRACT,), "single", (GGZY,)),
     Item("BID_AMOUNT", "中标金额", "Award.price_fen, in 万元 (wan)", (RESULT, CONTRACT), "corroborated", _CORROBORATED),
-    Item("PRICE_UNIT", "价格单位", "always PRICE_UNIT_WAN (1 = 万元)", (RESULT, CONTRACT), "single", (GGZY,)),
+    Item(
+        "PRICE_UNIT",
+        "价格单位",
+        "always PRICE_UNIT_WAN (1 = 万元)",
+        (RESULT, CONTRACT, WORKS_CONTRACT),
+        "single",
+        (GGZY,),
+    ),
     # GGZY's 合同 data set (512, 工程建设) has CONTRACT_CODE 合同编号 as a required item
-    Item("CONTRACT_CODE", "合同编号", "Contract.contract_no", (CONTRACT,), "single", (GGZY,)),
+    Item("CONTRACT_CODE", "合同编号", "Contract.contract_no", (CONTRACT, WORKS_CONTRACT), "single", (GGZY,)),
+    # and CONTRACT_NAME 合同名称 (required): PalmTrade's contract has no name, the lot's is taken (标段名称 + 合同)
+    Item("CONTRACT_NAME", "合同名称", 'Lot.name + "合同"', (WORKS_CONTRACT,), "single", (GGZY,)),
+    # PRICE_FORM_CODE 价款形式代码 (required, PRICE_FORM_CODES): every PalmTrade bid, award and contract is a sum in
+    # fen (no rate, unit-price or other form is tendered), so an engineering contract is 1 金额 (PRICE_FORM_AMOUNT)
+    Item(
+        "PRICE_FORM_CODE",
+        "价款形式代码",
+        "PRICE_FORM_AMOUNT (PalmTrade prices are sums)",
+        (WORKS_CONTRACT,),
+        "single",
+        (GGZY,),
+    ),
+    Item("CONTRACT_CONTENT", "合同主要内容", "Announcement.body_text", (WORKS_CONTRACT,), "single", (GGZY,)),
     # GGZY spells the amount and the day differently by data set: CONTRACT_AMOUNT / SIGNING_TIME in 采购合同 (554),
     # CONTRACT_AMOUNT / CONTRACT_SIGNING_TIME in 履约信息 (305), CONTRACT_PRICE / CONTRACT_SIGN_TIME in the 工程建设
-    # 合同 (512); PalmTrade's one contract data set spans every category: it keeps CONTRACT_AMOUNT (two of the three)
-    # and CONTRACT_SIGNING_TIME (履约信息's, the data set closest to a contract announcement of any category)
+    # 合同 (512); PalmTrade's contract set of the other trades keeps CONTRACT_AMOUNT (two of the three) and
+    # CONTRACT_SIGNING_TIME (履约信息's, the data set closest to a contract announcement of any category); the
+    # engineering contract (WORKS_CONTRACT, 512) uses 512's keys
     Item("CONTRACT_AMOUNT", "合同金额", "Contract.amount_fen, in 万元 (wan)", (CONTRACT,), "single", (GGZY,)),
     Item("CONTRACT_SIGNING_TIME", "合同签署时间", "Contract.signed_on", (CONTRACT,), "single", (GGZY,)),
+    # the engineering contract in 512's own spelling: CONTRACT_PRICE (optional there), CONTRACT_SIGN_TIME (required)
+    Item(
+        "CONTRACT_PRICE",
+        "合同金额",
+        "Contract.amount_fen, in 万元 (wan)",
+        (WORKS_CONTRACT,),
+        "single",
+        (GGZY,),
+        required=False,
+    ),
+    Item("CONTRACT_SIGN_TIME", "合同签署时间", "Contract.signed_on", (WORKS_CONTRACT,), "single", (GGZY,)),
     Item(
         "DATA_TIMESTAMP", "数据时间戳", "when the message was made (Beijing time)", ALL, "corroborated", _CORROBORATED
     ),
@@ -214,6 +343,37 @@ NOTICE_NATURE_CODES: dict[str, Code] = {
     "9": Code("9", "其他", "corroborated", (HBZB, ASYYSY, REVIEW_PAGE)),
 }
 NOTICE_NATURES: dict[str, str] = {"first": "1", "correction": "2"}
+
+# 公示类型 (PUBLICITY_TYPE) of the 中标候选人公示 (GGZY 511: required, 1 character, code set 13, whose table is in its
+# database, not in the repository). BIDLINK's sender of the 中标候选人公示 states the set ("公示类型 1 正常 2 更正 9
+# 其他": 1, or 9 when there is no candidate); PUBLICITY-PAGE, a list of 中标候选人公示, shows publicityType 1 正常公示,
+# 2 变更公示 under the same comment
+PUBLICITY_TYPE_CODES: dict[str, Code] = {
+    "1": Code("1", "正常", "corroborated", (BIDLINK, PUBLICITY_PAGE)),
+    "2": Code("2", "更正", "corroborated", (BIDLINK, PUBLICITY_PAGE)),
+    "9": Code("9", "其他", "single", (BIDLINK,)),
+}
+# what PalmTrade's publicity says of objections (domain/results/services.publish_candidates, 实施条例 第五十四条)
+OBJECTION_METHOD_TEXT = "投标人或者其他利害关系人对评标结果有异议的，应当在公示期间向招标人提出"
+
+# 价款形式代码 (PRICE_FORM_CODE) of GGZY's 512 (EnumMatch PRICE_FORM_CODE: its enumeration dictionary, the only
+# source found)
+PRICE_FORM_CODES: dict[str, Code] = {
+    "1": Code("1", "金额", "single", (GGZY,)),
+    "2": Code("2", "费率/比率/优惠率/合格率等", "single", (GGZY,)),
+    "3": Code("3", "单价", "single", (GGZY,)),
+    "9": Code("9", "其他形式", "single", (GGZY,)),
+}
+PRICE_FORM_AMOUNT = "1"
+
+# items GGZY's 511 and 512 require that PalmTrade does not send (no data of its own to fill them yet): the province's
+# interface document decides whether its receiver asks for them
+NOT_SENT: dict[str, str] = {
+    "NOTICE_MEDIA": "511 公示发布媒体: no setting names the media",
+    "URL": "511 公示源URL: no public base URL is known to the domain",
+    "BULLETIN_DUTY": "511 公示发布责任人: the publisher is a user id, no name is exchanged",
+    "EXAMINER_NAME": "511 交易平台数据验证责任人姓名: no such role in PalmTrade",
+}
 NOTICE_NATURE_STATUS: Status = "corroborated"
 
 # 公告类型 (BULLETIN_TYPE). A change (变更/澄清公告) is no type of its own: it is sent with NOTICE_NATURE "2" and
@@ -273,7 +433,16 @@ CODE_SETS: dict[str, dict[str, Code]] = {
     "BULLETIN_TYPE": BULLETIN_TYPE_CODES,
     "NOTICE_NATURE": NOTICE_NATURE_CODES,
     "PRICE_UNIT": PRICE_UNIT_CODES,
+    "PUBLICITY_TYPE": PUBLICITY_TYPE_CODES,
+    "PRICE_FORM_CODE": PRICE_FORM_CODES,
 }
+
+
+def publicity_type(corrects_id: int | None, candidates: int) -> str:
+    """公示类型: a correction 2, a publicity without a candidate 9 (BIDLINK), else 1 正常."""
+    if corrects_id:
+        return "2"
+    return "1" if candidates else "9"
 
 
 def bulletin_type(kind: str, *, corrects: str | None = None, winner: bool = True) -> str:
@@ -304,6 +473,17 @@ def data_set(kind: str) -> str:
     return DATA_SET_OF.get(kind, NOTICE)
 
 
+def trade_set(category: str, of: str, kind: str) -> str:
+    """PalmTrade's set for a message of a project of this category: an engineering project's candidates' publicity
+    goes in PUBLICITY (511) and its contract in WORKS_CONTRACT (512); every other trade keeps `of`."""
+    sets = DATA_SETS.get(category, OTHER_TRADE)
+    if kind == "candidate_publicity" and PUBLICITY in sets:
+        return PUBLICITY
+    if of == CONTRACT and WORKS_CONTRACT in sets:
+        return WORKS_CONTRACT
+    return of
+
+
 @dataclass(frozen=True, slots=True)
 class DataSet:
     """A data set of the specification as the receiver names it: its number (DATA_NO), its English name (DATA_EN)
@@ -327,7 +507,8 @@ def _ggzy(no: str, name: str, label: str) -> DataSet:
 # CONTRACT_PERFORMANCE", ...): GCJS = 工程建设). That the trade goes by the data set is corroborated; the numbers and
 # names below are GGZY's (SHANXI's own names, GCJS_NOTICE ..., differ): single.
 # PalmTrade's three sets (NOTICE, RESULT, CONTRACT) are sent under the data set of the project's trade:
-#   工程建设 503/513/512; 政府采购 551/553/554; 土地使用权 600/601; 矿业权 651/653 (采矿权: PalmTrade does not tell
+#   工程建设 503/511/513/512 (the candidates' publicity and the contract in PUBLICITY and WORKS_CONTRACT);
+#   政府采购 551/553/554; 土地使用权 600/601; 矿业权 651/653 (采矿权: PalmTrade does not tell
 #   探矿权 650/652 apart); 国有产权 700/701 (实物/产权 挂牌; the 股权 sets 750/753 are not told apart); 药品和医用耗材
 #   1104/1107; every other trade 其他交易 1800/1801. A trade with no contract data set of its own sends its contract
 #   as 履约信息 (305 PERFORMANCE_INFO, of every trade).
@@ -339,8 +520,9 @@ _PERFORMANCE = _ggzy("305", "PERFORMANCE_INFO", "履约信息")
 DATA_SETS: dict[str, dict[str, DataSet]] = {
     "engineering_construction": {
         NOTICE: _ggzy("503", "TENDER_ANN_QUA_INQUERY_ANN", "招标公告与资格预审公告"),
+        PUBLICITY: _ggzy("511", "TENDER_CANDIDATE_ANNOUNCE", "中标候选人公示"),
         RESULT: _ggzy("513", "WIN_RESULT_ANNO", "中标结果公告"),
-        CONTRACT: _ggzy("512", "CONTRACT_PERFORMANCE", "合同"),
+        WORKS_CONTRACT: _ggzy("512", "CONTRACT_PERFORMANCE", "合同"),
     },
     "government_procurement": {
         NOTICE: _ggzy("551", "PURCHASE_QUALI_INQUERY_ANN", "采购（资格预审）公告"),
@@ -373,8 +555,13 @@ TRADE_DATA_SET_STATUS: Status = "corroborated"  # that a receiver tells the trad
 
 
 def spec_data_set(category: str, of: str) -> DataSet:
-    """The specification's data set a message of PalmTrade's set `of` goes in for a project of this category."""
-    return DATA_SETS.get(category, OTHER_TRADE)[of]
+    """The specification's data set a message of PalmTrade's set `of` goes in for a project of this category (a
+    message queued before its trade had a set of its own goes in that set: an engineering CONTRACT in 512)."""
+    sets = DATA_SETS.get(category, OTHER_TRADE)
+    return sets.get(of) or sets[_FORMER.get(of, NOTICE)]
+
+
+_FORMER = {CONTRACT: WORKS_CONTRACT, WORKS_CONTRACT: CONTRACT, PUBLICITY: NOTICE}
 
 
 def declared(no: str, name: str) -> str | None:
@@ -417,9 +604,9 @@ def invalid_codes(values: dict[str, Any]) -> list[str]:
 
 def missing(of: str, values: dict[str, Any]) -> list[str]:
     """The required items of the data set left empty, by their codes."""
-    return [i.code for i in items(of) if i.required and values.get(i.code) in (None, "")]
+    return [i.code for i in items(of) if i.required_for(of) and values.get(i.code) in (None, "")]
 
 
 def fields_of(of: str, values: dict[str, Any]) -> dict[str, Any]:
     """The data set's items in table order, absent optional ones left out."""
-    return {i.code: values.get(i.code) for i in items(of) if values.get(i.code) not in (None, "") or i.required}
+    return {i.code: values.get(i.code) for i in items(of) if values.get(i.code) not in (None, "") or i.required_for(of)}

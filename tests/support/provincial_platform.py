@@ -2,8 +2,10 @@
 speaks: it checks the signature (HMAC-SHA256 with the shared key, or SM2 with SM3 against the platform's public key,
 verified here by tests/support/sm2.py's own arithmetic's counterpart, Tongsuo), the timestamp window, the platform
 code, the data set each message declares (its number and name must be one data set of a trade, spec.DATA_SETS: the
-trade is told by it), the specification's required items and the values of its coded items (招标项目类型, 公告类型,
-公告性质, 价格单位, against the code sets of domain/provincial/spec.py); it stores each message once by its message
+trade is told by it), the required items of that data set (an engineering 中标候选人公示, 511, asks for its
+title, period, 公示类型 ...; an engineering 合同, 512, for CONTRACT_NAME, PRICE_FORM_CODE ...) and the values of its
+coded items (招标项目类型, 公告类型, 公告性质, 价格单位, 公示类型, 价款形式代码, against the code sets of
+domain/provincial/spec.py); it stores each message once by its message
 id (a repeat answers the first receipt), answers error receipts for invalid data, lists what it holds by day, can be
 told to fail the next N sends with 503, to lose the answer to a message it stored, and to lose a message (as a
 province that dropped one would)."""
@@ -157,7 +159,8 @@ class ProvincialPlatformStub(LoopbackServed):
             self.held[mid].message = message
             return 200, {"code": "0", "receiptId": self.held[mid].receipt_id, "duplicate": True}
         receipt = "SD" + uuid.uuid4().hex[:18].upper()
-        self.held[mid] = Held(message, receipt, str(data["NOTICE_SEND_TIME"])[:10])
+        sent = data.get("NOTICE_SEND_TIME") or data.get("PUBLICITY_REFER_TIME") or data.get("DATA_TIMESTAMP")
+        self.held[mid] = Held(message, receipt, str(sent)[:10])
         self.stored += 1
         if self.drop_answers > 0:
             self.drop_answers -= 1

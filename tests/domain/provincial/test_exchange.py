@@ -10,13 +10,16 @@ from tongsuopy.crypto import serialization
 from tongsuopy.crypto.asymciphers import ec
 
 from api.provincial import HttpProvincialPlatform, Signer
+from domain.accounts.models import Organisation
 from domain.common import clock
 from domain.common.actors import Role
 from domain.common.errors import PermissionDenied
 from domain.provincial import exchange, spec
 from domain.provincial.models import ProvincialMessage
+from domain.publication.models import Announcement
 from domain.publication.states import AnnouncementType
 from domain.results import services as results
+from domain.results.models import Candidate
 from domain.wiring import wire
 from notifications.dispatch import Dispatcher
 from tests.domain.factories import organisation
@@ -75,8 +78,9 @@ def test_every_row_states_its_evidence_honestly():
             assert code.value == value, (name, value)
             assert honest(code.status, code.evidence), (name, value)
     # and so has every data set a trade's messages are declared under, each PalmTrade set of each trade in one
-    for sets in (*spec.DATA_SETS.values(), spec.OTHER_TRADE):
-        assert set(sets) == set(spec.ALL)
+    for category, sets in (*spec.DATA_SETS.items(), ("other", spec.OTHER_TRADE)):
+        engineering = {spec.NOTICE, spec.PUBLICITY, spec.RESULT, spec.WORKS_CONTRACT}
+        assert set(sets) == (engineering if category == "engineering_construction" else set(spec.ANNOUNCED))
         for ds in sets.values():
             assert honest(ds.status, ds.evidence), ds.name
     # and every announcement type sent has a 公告类型 in the code set and says how far it goes
@@ -183,29 +187,111 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     assert len(province.held) == len(sent)
     by_kind = {m.kind: province.held[m.message_id].message for m in sent}
     result, contract = by_kind["result"], by_kind["contract"]
-    # each with the 公告类型 of its kind (the candidates' publicity and the contract under 9 其他), all first
-    # publications
-    assert {kind: by_kind[kind]["data"]["BULLETIN_TYPE"] for kind in by_kind} == {
+    # the notice and the result with the 公告类型 of their kind, first publications
+    assert {kind: by_kind[kind]["data"]["BULLETIN_TYPE"] for kind in ("tender", "result")} == {
         "tender": "1",
-        "candidate_publicity": "9",
         "result": "3",
-        "contract": "9",
     }
-    assert {m["data"]["NOTICE_NATURE"] for m in by_kind.values()} == {"1"}
+    assert {by_kind[kind]["data"]["NOTICE_NATURE"] for kind in ("tender", "result")} == {"1"}
     # under the engineering trade's data sets (by number and name), with the project's 招标项目类型 (A02 市政)
     assert (result["dataNo"], result["dataType"], result["dataCn"]) == ("513", "WIN_RESULT_ANNO", "中标结果公告")
-    assert {kind: by_kind[kind]["dataType"] for kind in ("tender", "candidate_publicity")} == {
-        "tender": "TENDER_ANN_QUA_INQUERY_ANN",
-        "candidate_publicity": "TENDER_ANN_QUA_INQUERY_ANN",
-    }
+    assert by_kind["tender"]["dataType"] == "TENDER_ANN_QUA_INQUERY_ANN"
     assert {m["data"]["TENDER_PROJECT_TYPE"] for m in by_kind.values()} == {"A02"}
     assert "TRADE_CATEGORY" not in result["data"]
     assert result["specVersion"] == "V2.0"
     assert (result["data"]["BID_AMOUNT"], result["data"]["PRICE_UNIT"]) == ("95.500000", "1")
     assert result["data"]["WIN_BIDDER_CODE"]
     assert (contract["dataNo"], contract["dataType"]) == ("512", "CONTRACT_PERFORMANCE")
-    assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_AMOUNT"]) == ("HT-2026-007", "95.500000")
+    assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_PRICE"]) == ("HT-2026-007", "95.500000")
     assert contract["data"]["BID_SECTION_CODE"] == t.lot.trade_code
+
+
+async def test_an_engineering_publicity_and_contract_go_in_their_own_data_sets(db, manual_clock, province):
+    # given an engineering lot evaluated (candidates ranked by price), publicised, awarded and its contract recorded
+    t, _ = await evaluated_lot(manual_clock, PRICES)
+    await results.publish_candidates(t.tenderer, t.lot.id)
+    manual_clock.advance(days=3, seconds=1)
+    made = await results.award(t.tenderer, t.lot.id)
+    today = clock.to_shanghai(clock.now()).date()
+    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-011", made.price_fen, today)
+    # when they are sent
+    await queued()
+    await exchange.send_due("w1")
+    sent = {m.kind: m for m in await ProvincialMessage.filter(lot_id=t.lot.id)}
+    assert {m.status for m in sent.values()} == {"sent"}
+    publicity = province.held[sent["candidate_publicity"].message_id].message
+    contract = province.held[sent["contract"].message_id].message
+    # then the candidates' publicity is GGZY's 511 with its items: 公示类型 1 正常, the period, the ranked candidates
+    assert (publicity["dataNo"], publicity["dataType"], publicity["dataCn"]) == (
+        "511",
+        "TENDER_CANDIDATE_ANNOUNCE",
+        "中标候选人公示",
+    )
+    assert sent["candidate_publicity"].data_type == spec.PUBLICITY
+    data = publicity["data"]
+    ann = await Announcement.get(id=sent["candidate_publicity"].object_id)
+    assert (data["PUBLICITY_NAME"], data["PUBLICITY_TYPE"]) == (ann.title, "1")
+    assert data["PUBLICITY_END_TIME"] == clock.to_shanghai(ann.publicity_ends_at).isoformat(timespec="seconds")
+    assert data["PUBLICITY_START_TIME"] < data["PUBLICITY_END_TIME"]
+    assert (data["BID_SECTION_CODES"], data["UNIFIED_DEAL_CODE"]) == (t.lot.trade_code, t.lot.trade_code)
+    assert data["OBJECTION_METHOD"] == spec.OBJECTION_METHOD_TEXT
+    ranked = await Candidate.filter(lot_id=t.lot.id).order_by("rank")
+    names = {o.id: o.name for o in await Organisation.filter(id__in=[c.organisation_id for c in ranked])}
+    assert [data.get(f"{r}_BIDDER_NAME") for r in ("FIRST", "SECOND", "THIRD")] == [
+        names[c.organisation_id] for c in ranked[:3]
+    ]
+    assert not {"BULLETIN_TYPE", "NOTICE_NAME"} & set(data)  # 511 has items of its own
+    # and the contract is 512 with its required items: the name, 价款形式 1 金额, the price in 万元
+    assert sent["contract"].data_type == spec.WORKS_CONTRACT
+    c = contract["data"]
+    assert (c["CONTRACT_NAME"], c["PRICE_FORM_CODE"], c["PRICE_UNIT"]) == (f"{t.lot.name}合同", "1", "1")
+    assert (c["CONTRACT_CODE"], c["CONTRACT_PRICE"], c["CONTRACT_SIGN_TIME"]) == (
+        "HT-2026-011",
+        spec.wan(made.price_fen),
+        today.isoformat(),
+    )
+    assert all(c[k] for k in ("BIDDER_CODE", "TENDER_CODE", "CONTRACT_CONTENT"))
+    assert spec.missing(spec.WORKS_CONTRACT, c) == []
+    # every other trade keeps what it had: its publicity goes as a notice, its contract in its contract set
+    assert spec.trade_set("government_procurement", spec.NOTICE, "candidate_publicity") == spec.NOTICE
+    assert spec.trade_set("government_procurement", spec.CONTRACT, "contract") == spec.CONTRACT
+    assert spec.spec_data_set("government_procurement", spec.CONTRACT).no == "554"
+
+
+def test_the_publicity_and_contract_sets_require_the_items_ggzy_requires():
+    # 511 and 512 as GGZY's configuration has them (NotNull), found by number and name
+    assert spec.declared("511", "TENDER_CANDIDATE_ANNOUNCE") == spec.PUBLICITY
+    assert spec.declared("512", "CONTRACT_PERFORMANCE") == spec.WORKS_CONTRACT
+    assert {"PUBLICITY_NAME", "PUBLICITY_TYPE", "PUBLICITY_END_TIME", "BID_SECTION_CODES"} <= set(
+        spec.missing(spec.PUBLICITY, {})
+    )
+    assert "BID_SECTION_CODES" not in spec.missing(spec.NOTICE, {})  # optional in the notice
+    assert {"CONTRACT_NAME", "PRICE_FORM_CODE", "CONTRACT_CODE", "CONTRACT_SIGN_TIME"} <= set(
+        spec.missing(spec.WORKS_CONTRACT, {})
+    )
+    assert "CONTRACT_NAME" not in spec.missing(spec.CONTRACT, {})  # the other trades' contract set unchanged
+    # the code sets: 公示类型 1 正常 2 更正 9 其他 (BIDLINK, PUBLICITY-PAGE), 价款形式 1 金额 ... 9 (GGZY)
+    assert (spec.publicity_type(None, 3), spec.publicity_type(7, 3), spec.publicity_type(None, 0)) == ("1", "2", "9")
+    assert list(spec.PRICE_FORM_CODES) == ["1", "2", "3", "9"]
+    assert spec.invalid_codes({"PUBLICITY_TYPE": "3", "PRICE_FORM_CODE": "5"}) == ["PUBLICITY_TYPE", "PRICE_FORM_CODE"]
+
+
+@pytest.mark.parametrize(("kind", "item"), [("contract", "CONTRACT_NAME"), ("candidate_publicity", "PUBLICITY_TYPE")])
+async def test_a_message_missing_a_required_item_of_its_set_is_refused(db, manual_clock, province, kind, item):
+    # given an engineering lot's publicity and contract queued, one of them without a required item of its set
+    t, _ = await evaluated_lot(manual_clock, PRICES)
+    await results.publish_candidates(t.tenderer, t.lot.id)
+    manual_clock.advance(days=3, seconds=1)
+    made = await results.award(t.tenderer, t.lot.id)
+    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-012", made.price_fen, clock.now().date())
+    await queued()
+    m = await ProvincialMessage.get(lot_id=t.lot.id, kind=kind)
+    await ProvincialMessage.filter(id=m.id).update(payload={k: v for k, v in m.payload.items() if k != item})
+    # when it is sent, then the province refuses it naming the item and keeps nothing of it
+    await exchange.send_due("w1")
+    m = await ProvincialMessage.get(id=m.id)
+    assert (m.status, m.last_error) == ("queued", f"2002: 必填数据项缺失：{item}")
+    assert m.message_id not in province.held
 
 
 async def test_a_code_outside_its_code_set_is_refused_by_the_province(db, manual_clock, province):
