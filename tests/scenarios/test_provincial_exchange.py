@@ -16,7 +16,12 @@ from api.provincial import HttpProvincialPlatform, Signer
 from domain.common import clock
 from domain.provincial import exchange
 from tests import factories as f
+from tests.scenarios.test_deposits import AMOUNT, operator_phone, registered
 from tests.scenarios.test_publication import publish, road_project
+from tests.scenarios.test_registration import open_lot
+from tests.scenarios.test_results import AWARD, CONTRACT, PUBLISH, bid, opened, today
+from tests.scenarios.test_results import PRICES as RESULT_PRICES
+from tests.support.bank import Bank
 from tests.support.provincial_platform import ProvincialPlatformStub
 
 PROJECT_CREATE = """
@@ -209,3 +214,54 @@ async def test_a_project_made_without_its_industry_is_reported_until_its_manager
     await exchange.send_due(api.services.holder)
     [change] = [m for m in await messages(api, operator) if m["kind"] == "change"]
     assert province.held[change["messageId"]].message["data"]["TENDER_PROJECT_TYPE"] == "A03"
+
+
+async def test_an_engineering_publicity_and_contract_reach_the_province_in_their_own_data_sets(
+    api, manual_clock, province
+):
+    # given an engineering tender bid by four bidders (paid through the bank), opened and evaluated
+    staff_phone = await operator_phone()
+    operator = await f.login(api, staff_phone)
+    bank = await Bank.open(api, operator)
+    project, _, tenderer_phone = await open_lot(api, manual_clock, operator)
+    lot_id, code = project["lots"][0]["id"], project["lots"][0]["tradeCode"]
+    bidders = [await registered(api, operator, lot_id) for _ in RESULT_PRICES]
+    for (_, phone, reference), price in zip(bidders, RESULT_PRICES, strict=True):
+        assert (await bank.pay(reference, AMOUNT)).json()["status"] == "accepted"
+        await bid(api, await f.login(api, phone), lot_id, code, price)
+    await opened(api, manual_clock, lot_id, [phone for _, phone, _ in bidders])
+    # when the tenderer publishes the candidates, awards after the publicity and records the contract over HTTP
+    tenderer = await f.login(api, tenderer_phone)
+    published = (await api.gql(PUBLISH, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["candidatesPublish"]
+    assert published["__typename"] == "CandidatesPublished", published
+    manual_clock.advance(timedelta(days=3, seconds=1))
+    tenderer = await f.login(api, tenderer_phone)
+    awarded = (await api.gql(AWARD, {"input": {"lotId": lot_id}}, token=tenderer))["data"]["resultAward"]
+    assert awarded["__typename"] == "LotAwarded", awarded
+    contract = {
+        "lotId": lot_id,
+        "contractNo": "HT-2026-0511",
+        "signedOn": today(manual_clock),
+        "amountFen": 1_188_000_000,
+    }
+    recorded = (await api.gql(CONTRACT, {"input": contract}, token=tenderer))["data"]["contractRecord"]
+    assert recorded["__typename"] == "ContractRecorded", recorded
+    await api.dispatch()
+    await exchange.send_due(api.services.holder)
+    # then the province holds the candidates' publicity as 511 and the contract as 512, each with its items
+    staff = await f.login(api, staff_phone)
+    sent = {m["kind"]: m for m in await messages(api, staff, lotId=lot_id)}
+    assert {sent[k]["status"] for k in ("candidate_publicity", "contract")} == {"sent"}
+    assert (sent["candidate_publicity"]["dataType"], sent["contract"]["dataType"]) == ("PUBLICITY", "WORKS_CONTRACT")
+    publicity = province.held[sent["candidate_publicity"]["messageId"]].message
+    held = province.held[sent["contract"]["messageId"]].message
+    assert (publicity["dataNo"], publicity["dataType"]) == ("511", "TENDER_CANDIDATE_ANNOUNCE")
+    assert publicity["data"]["PUBLICITY_TYPE"] == "1"
+    assert all(publicity["data"][k] for k in ("FIRST_BIDDER_NAME", "THIRD_BIDDER_CODE"))
+    assert (held["dataNo"], held["dataType"]) == ("512", "CONTRACT_PERFORMANCE")
+    assert (held["data"]["CONTRACT_CODE"], held["data"]["CONTRACT_PRICE"]) == (
+        "HT-2026-0511",
+        "1188.000000",
+    )  # 1 188 000 000 fen = 1188 万元
+    assert held["data"]["PRICE_FORM_CODE"] == "1"
+    assert held["data"]["CONTRACT_NAME"].endswith("合同")
