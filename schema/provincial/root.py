@@ -66,8 +66,9 @@ class ProvincialMessage:
     lot_id: strawberry.ID | None = strawberry.field(description="Global id of its lot, if any.")
     kind: str = strawberry.field(description="The announcement type, e.g. result.")
     data_type: str = strawberry.field(
-        description="PalmTrade's data set: NOTICE, RESULT or CONTRACT; sent under the specification's data set of "
-        "the project's trade (e.g. 503 TENDER_ANN_QUA_INQUERY_ANN for an engineering notice)."
+        description="PalmTrade's data set: NOTICE, RESULT or CONTRACT, and for an engineering project PUBLICITY (its "
+        "candidates' publicity) or WORKS_CONTRACT (its contract); sent under the specification's data set of the "
+        "project's trade (e.g. 503 TENDER_ANN_QUA_INQUERY_ANN for an engineering notice, 511 for its publicity)."
     )
     status: str = strawberry.field(
         description="queued, sent (the province's receipt came), held (a blocking data-quality finding), dead "
