@@ -162,7 +162,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
     corrected = await Announcement.get_or_none(id=ann.corrects_id) if ann.corrects_id else None
     tenderer = orgs.get(project.tenderer_id)
     winner = orgs.get(award.organisation_id) if award else None
-    published = clock.to_shanghai(ann.published_at or clock.now()).isoformat(timespec="seconds")
+    published = spec.time_text(ann.published_at or clock.now())
     lot_code = lot.trade_code if lot else None
     values: dict[str, Any] = {
         "TENDER_PROJECT_CODE": project.trade_code,
@@ -184,7 +184,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
             ann.type, corrects=corrected.type if corrected else None, winner=award is not None
         ),
         "ORIGINAL_BULLETIN_CODE": message_id("Announcement", ann.corrects_id) if ann.corrects_id else None,
-        "DATA_TIMESTAMP": clock.to_shanghai(clock.now()).isoformat(timespec="seconds"),
+        "DATA_TIMESTAMP": spec.time_text(clock.now()),
     }
     if of in (spec.RESULT, spec.CONTRACT) and award is not None:
         values |= {
@@ -197,7 +197,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
         values |= {
             "CONTRACT_CODE": contract.contract_no,
             "CONTRACT_AMOUNT": spec.wan(contract.amount_fen),
-            "CONTRACT_SIGNING_TIME": contract.signed_on.isoformat() if contract.signed_on else None,
+            "CONTRACT_SIGNING_TIME": spec.day_text(contract.signed_on),
         }
     if of == spec.PUBLICITY:
         starts = ann.publicity_starts_at or ann.published_at or clock.now()
@@ -206,12 +206,8 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
             "PUBLICITY_CONTENT": ann.body_text,
             "PUBLICITY_REFER_TIME": published,
             "PUBLICITY_TYPE": spec.publicity_type(ann.corrects_id, len(candidates)),
-            "PUBLICITY_START_TIME": clock.to_shanghai(starts).isoformat(timespec="seconds"),
-            "PUBLICITY_END_TIME": (
-                clock.to_shanghai(ann.publicity_ends_at).isoformat(timespec="seconds")
-                if ann.publicity_ends_at
-                else None
-            ),
+            "PUBLICITY_START_TIME": spec.time_text(starts),
+            "PUBLICITY_END_TIME": spec.time_text(ann.publicity_ends_at),
             "OBJECTION_METHOD": spec.OBJECTION_METHOD_TEXT,
         }
         for c, rank in zip(candidates, ("FIRST", "SECOND", "THIRD"), strict=False):
@@ -231,7 +227,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
             "PRICE_FORM_CODE": spec.PRICE_FORM_AMOUNT,
             "CONTRACT_CONTENT": ann.body_text,
             "CONTRACT_PRICE": spec.wan(contract.amount_fen),
-            "CONTRACT_SIGN_TIME": contract.signed_on.isoformat() if contract.signed_on else None,
+            "CONTRACT_SIGN_TIME": spec.day_text(contract.signed_on),
         }
     return of, values
 

@@ -42,7 +42,9 @@ Amounts (BID_AMOUNT 中标金额, CONTRACT_AMOUNT 合同金额) go in 万元 wit
 "中标金额（单位：万元）"; GGZY carries a PRICE_UNIT (价格单位) beside each amount, its enumeration is 0 元 / 1 万元
 and its BID_AMOUNT validator reads PRICE_UNIT "1" as 万元. GGZY's configuration allows 14 integer and 6 decimal digits
 for every amount, so the amount is written with 6 decimals: 1 分 = 0.000001 万元, an exact image of the integer fen
-(Decimal, no float, no rounding). Times are ISO 8601 in Beijing time; the platform identifier (交易系统标识码) from
+(Decimal, no float, no rounding). Times are yyyyMMddHHmmss in Beijing time, as GGZY's receiver validates them
+(`DateMatch` with that format on 512's CONTRACT_SIGN_TIME and SUBMIT_TIME; single: no second source gives the wire
+format); a day alone (a contract's signing day) is that day at 000000. The platform identifier (交易系统标识码) from
 PROVINCIAL_PLATFORM_CODE.
 
 The trade (工程建设, 政府采购, 土地 ...) is no item: each message declares the specification's data set of its project's
@@ -54,9 +56,11 @@ both GGZY and SHANXI tell the trades apart. An engineering project's industry go
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from domain.common import clock
 from domain.publication.industries import INDUSTRIES
 from domain.publication.industries import INDUSTRY_CATEGORY as INDUSTRY_CATEGORY_ENUM
 
@@ -589,6 +593,19 @@ def wan(fen: int | None) -> str | None:
     return str((Decimal(fen) / _WAN).quantize(_SIX_PLACES))
 
 
+TIME_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, GGZY's DateMatch format (single)
+
+
+def time_text(at: datetime | None) -> str | None:
+    """An instant as the specification's time: Beijing time, yyyyMMddHHmmss."""
+    return None if at is None else clock.to_shanghai(at).strftime(TIME_FORMAT)
+
+
+def day_text(day: date | None) -> str | None:
+    """A day alone (a contract's signing day) as the specification's time: the day at 000000."""
+    return None if day is None else f"{day:%Y%m%d}000000"
+
+
 def fen_of_wan(text: str) -> int:
     """The integer fen a 万元 amount stands for; ValueError when it is not a whole number of fen."""
     fen = Decimal(text) * _WAN
@@ -600,6 +617,35 @@ def fen_of_wan(text: str) -> int:
 def invalid_codes(values: dict[str, Any]) -> list[str]:
     """The coded items whose value is not in their code set, by their codes (what a province refuses)."""
     return [k for k, codes in CODE_SETS.items() if values.get(k) not in (None, "") and values[k] not in codes]
+
+
+TIME_ITEMS = (
+    "NOTICE_SEND_TIME",
+    "DATA_TIMESTAMP",
+    "CONTRACT_SIGNING_TIME",
+    "CONTRACT_SIGN_TIME",
+    "PUBLICITY_REFER_TIME",
+    "PUBLICITY_START_TIME",
+    "PUBLICITY_END_TIME",
+)
+
+
+def invalid_times(values: dict[str, Any]) -> list[str]:
+    """The time items not written yyyyMMddHHmmss (a receiver's DateMatch refuses them), by their codes."""
+    bad = []
+    for key in TIME_ITEMS:
+        value = values.get(key)
+        if value in (None, ""):
+            continue
+        text = str(value)
+        try:
+            datetime.strptime(text, TIME_FORMAT).replace(tzinfo=clock.SHANGHAI)
+        except ValueError:
+            bad.append(key)
+            continue
+        if len(text) != len("yyyyMMddHHmmss"):  # strptime also takes unpadded fields
+            bad.append(key)
+    return bad
 
 
 def missing(of: str, values: dict[str, Any]) -> list[str]:

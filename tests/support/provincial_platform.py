@@ -142,12 +142,15 @@ class ProvincialPlatformStub(LoopbackServed):
         of = spec.declared(str(data_no), str(data_type))
         missing = spec.missing(of, data) if of is not None else []
         invalid = spec.invalid_codes(data) if of is not None and not missing else []
+        untimely = spec.invalid_times(data) if of is not None and not missing and not invalid else []
         if of is None:
             error = {"code": "2005", "message": f"数据集编号与名称不符或未知：{data_no} {data_type}"}
         elif missing:
             error = {"code": "2002", "message": "必填数据项缺失：" + ",".join(missing)}
         elif invalid:
             error = {"code": "2004", "message": "代码值不在代码集内：" + ",".join(invalid)}
+        elif untimely:
+            error = {"code": "2006", "message": "时间格式错误（yyyyMMddHHmmss）：" + ",".join(untimely)}
         elif data.get("PLATFORM_CODE") != self.platform_code:
             error = {"code": "2003", "message": "报文交易平台标识码不符"}
         else:
@@ -160,7 +163,8 @@ class ProvincialPlatformStub(LoopbackServed):
             return 200, {"code": "0", "receiptId": self.held[mid].receipt_id, "duplicate": True}
         receipt = "SD" + uuid.uuid4().hex[:18].upper()
         sent = data.get("NOTICE_SEND_TIME") or data.get("PUBLICITY_REFER_TIME") or data.get("DATA_TIMESTAMP")
-        self.held[mid] = Held(message, receipt, str(sent)[:10])
+        sent = str(sent)  # yyyyMMddHHmmss: the day of the reconciliation, yyyy-mm-dd
+        self.held[mid] = Held(message, receipt, f"{sent[:4]}-{sent[4:6]}-{sent[6:8]}")
         self.stored += 1
         if self.drop_answers > 0:
             self.drop_answers -= 1

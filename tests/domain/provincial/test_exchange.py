@@ -204,6 +204,11 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     assert (contract["dataNo"], contract["dataType"]) == ("512", "CONTRACT_PERFORMANCE")
     assert (contract["data"]["CONTRACT_CODE"], contract["data"]["CONTRACT_PRICE"]) == ("HT-2026-007", "95.500000")
     assert contract["data"]["BID_SECTION_CODE"] == t.lot.trade_code
+    # every time as GGZY's DateMatch reads it: yyyyMMddHHmmss in Beijing time, a signing day at 000000
+    assert contract["data"]["CONTRACT_SIGN_TIME"] == today.strftime("%Y%m%d") + "000000"
+    sent_at = clock.to_shanghai(clock.now()).strftime("%Y%m%d")
+    assert all(m["data"]["DATA_TIMESTAMP"].startswith(sent_at) for m in by_kind.values())
+    assert all(spec.invalid_times(m["data"]) == [] for m in by_kind.values())
 
 
 async def test_an_engineering_publicity_and_contract_go_in_their_own_data_sets(db, manual_clock, province):
@@ -231,7 +236,7 @@ async def test_an_engineering_publicity_and_contract_go_in_their_own_data_sets(d
     data = publicity["data"]
     ann = await Announcement.get(id=sent["candidate_publicity"].object_id)
     assert (data["PUBLICITY_NAME"], data["PUBLICITY_TYPE"]) == (ann.title, "1")
-    assert data["PUBLICITY_END_TIME"] == clock.to_shanghai(ann.publicity_ends_at).isoformat(timespec="seconds")
+    assert data["PUBLICITY_END_TIME"] == clock.to_shanghai(ann.publicity_ends_at).strftime("%Y%m%d%H%M%S")
     assert data["PUBLICITY_START_TIME"] < data["PUBLICITY_END_TIME"]
     assert (data["BID_SECTION_CODES"], data["UNIFIED_DEAL_CODE"]) == (t.lot.trade_code, t.lot.trade_code)
     assert data["OBJECTION_METHOD"] == spec.OBJECTION_METHOD_TEXT
@@ -248,7 +253,7 @@ async def test_an_engineering_publicity_and_contract_go_in_their_own_data_sets(d
     assert (c["CONTRACT_CODE"], c["CONTRACT_PRICE"], c["CONTRACT_SIGN_TIME"]) == (
         "HT-2026-011",
         spec.wan(made.price_fen),
-        today.isoformat(),
+        today.strftime("%Y%m%d") + "000000",
     )
     assert all(c[k] for k in ("BIDDER_CODE", "TENDER_CODE", "CONTRACT_CONTENT"))
     assert spec.missing(spec.WORKS_CONTRACT, c) == []
@@ -305,6 +310,21 @@ async def test_a_code_outside_its_code_set_is_refused_by_the_province(db, manual
     # then the province answers an error receipt naming the item, keeps nothing, and the message waits
     m = await ProvincialMessage.get(id=m.id)
     assert (m.status, m.attempts, m.last_error) == ("queued", 1, "2004: 代码值不在代码集内：BULLETIN_TYPE")
+    assert province.held == {}
+
+
+async def test_a_time_not_written_as_the_specification_reads_it_is_refused(db, manual_clock, province):
+    # given a tender notice queued with its time in ISO 8601 (as PalmTrade sent times before), not yyyyMMddHHmmss
+    t = await published_tender()
+    await queued()
+    m = await ProvincialMessage.get(lot_id=t.lot.id)
+    assert spec.invalid_times(m.payload) == []
+    iso = clock.to_shanghai(clock.now()).isoformat(timespec="seconds")
+    await ProvincialMessage.filter(id=m.id).update(payload={**m.payload, "NOTICE_SEND_TIME": iso})
+    # when it is sent, then the province refuses the item and keeps nothing
+    await exchange.send_due("w1")
+    m = await ProvincialMessage.get(id=m.id)
+    assert (m.status, m.last_error) == ("queued", "2006: 时间格式错误（yyyyMMddHHmmss）：NOTICE_SEND_TIME")
     assert province.held == {}
 
 
