@@ -111,6 +111,15 @@ class HttpProvincialPlatform:
         await self._client.aclose()
 
 
+def publicity_items(env: dict[str, str] | None = None) -> tuple[str, str, str]:
+    """The candidates' publicity's items only the deployment knows: 公示发布媒体, an announcement's public address
+    (`{id}` its id) and 交易平台数据验证责任人 (exchange.configure's keywords)."""
+    e = os.environ if env is None else env
+    keys = ("PROVINCIAL_NOTICE_MEDIA", "PROVINCIAL_PUBLIC_URL", "PROVINCIAL_EXAMINER_NAME")
+    media, url, examiner = (e.get(key, "") for key in keys)
+    return media, url, examiner
+
+
 def from_env(env: dict[str, str] | None = None) -> tuple[HttpProvincialPlatform | None, str, int]:
     """The adapter the environment configures (None without PROVINCIAL_EXCHANGE_URL), the platform code and the
     tries before a message is dead."""

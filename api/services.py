@@ -218,7 +218,11 @@ def plug_adapters(services: Services) -> None:
     account_adapters.configure(services.keyring, services.sms, settings.secret_key)
     expert_notices.configure(calls=services.voice is not None)
     face.configure(faceid.from_env())  # 刷脸签章 (FACEID_*), none by default
-    provincial_exchange.configure(*provincial.from_env())  # PROVINCIAL_*: none by default, messages kept queued
+    # PROVINCIAL_*: none by default, messages kept queued
+    media, public_url, examiner = provincial.publicity_items()
+    provincial_exchange.configure(
+        *provincial.from_env(), notice_media=media, public_url=public_url, examiner_name=examiner
+    )
     credit_exchange.configure_sm2(credit_sm2_key())  # CREDIT_SM2_KEY_FILE: SM2SM3 credit exports, none by default
     settlement_adapters.configure(settings.settlement)  # TREASURY_*, INVOICE_*: none by default, requests queued
     account_adapters.deps.two_factor_roles = frozenset(Role(r) for r in settings.two_factor_roles)

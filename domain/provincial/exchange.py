@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain.accounts.models import Organisation
+from domain.accounts.models import Organisation, User
 from domain.common import clock, events
 from domain.common.actors import SYSTEM, Actor, Role
 from domain.common.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, raises
@@ -77,14 +77,27 @@ class _Deps:
     platform: ProvincialPlatform | None = None
     platform_code: str = ""
     max_attempts: int = 8
+    notice_media: str = ""  # 公示发布媒体: where the platform publishes (PROVINCIAL_NOTICE_MEDIA)
+    public_url: str = ""  # an announcement's public address, `{id}` its id (PROVINCIAL_PUBLIC_URL)
+    examiner_name: str = ""  # 交易平台数据验证责任人 (PROVINCIAL_EXAMINER_NAME)
 
 
 deps = _Deps()
 
 
-def configure(platform: ProvincialPlatform | None, platform_code: str = "", max_attempts: int = 8) -> None:
-    """Plugs the adapter (api/services.plug_adapters); None keeps messages queued and sends nothing."""
+def configure(
+    platform: ProvincialPlatform | None,
+    platform_code: str = "",
+    max_attempts: int = 8,
+    *,
+    notice_media: str = "",
+    public_url: str = "",
+    examiner_name: str = "",
+) -> None:
+    """Plugs the adapter (api/services.plug_adapters); None keeps messages queued and sends nothing. The rest are
+    items of the candidates' publicity (511) that only the deployment knows."""
     deps.platform, deps.platform_code, deps.max_attempts = platform, platform_code, max(1, max_attempts)
+    deps.notice_media, deps.public_url, deps.examiner_name = notice_media, public_url, examiner_name
 
 
 # ---------------------------------------------------------------- events (audited)
@@ -200,6 +213,7 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
             "CONTRACT_SIGNING_TIME": spec.day_text(contract.signed_on),
         }
     if of == spec.PUBLICITY:
+        publisher = await User.get_or_none(id=ann.published_by) if ann.published_by else None
         starts = ann.publicity_starts_at or ann.published_at or clock.now()
         values |= {
             "PUBLICITY_NAME": ann.title,
@@ -209,6 +223,10 @@ async def _values(ann: Announcement) -> tuple[str, dict[str, Any]]:
             "PUBLICITY_START_TIME": spec.time_text(starts),
             "PUBLICITY_END_TIME": spec.time_text(ann.publicity_ends_at),
             "OBJECTION_METHOD": spec.OBJECTION_METHOD_TEXT,
+            "NOTICE_MEDIA": deps.notice_media or None,
+            "URL": deps.public_url.replace("{id}", message_id("Announcement", ann.id)) if deps.public_url else None,
+            "BULLETIN_DUTY": publisher.name if publisher else (tenderer.contact_name if tenderer else None),
+            "EXAMINER_NAME": deps.examiner_name or None,
         }
         for c, rank in zip(candidates, ("FIRST", "SECOND", "THIRD"), strict=False):
             org = orgs.get(c.organisation_id)

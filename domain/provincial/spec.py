@@ -234,6 +234,29 @@ ITEMS: tuple[Item, ...] = (
         "single",
         (GGZY,),
     ),
+    # also required (NotNull) in GGZY's 511: where the publicity appeared, its address there, who published it and
+    # who at the platform answers for the data (settings PROVINCIAL_NOTICE_MEDIA, PROVINCIAL_PUBLIC_URL,
+    # PROVINCIAL_EXAMINER_NAME; unset, the item is left out and a receiver as strict as GGZY's refuses the set)
+    Item("NOTICE_MEDIA", "公示发布媒体", "setting PROVINCIAL_NOTICE_MEDIA", (PUBLICITY,), "single", (GGZY,)),
+    Item(
+        "URL", "公示源URL", "setting PROVINCIAL_PUBLIC_URL with {id}: the announcement", (PUBLICITY,), "single", (GGZY,)
+    ),
+    Item(
+        "BULLETIN_DUTY",
+        "公示发布责任人",
+        "the publishing user's name (Announcement.published_by), else the tenderer's contact",
+        (PUBLICITY,),
+        "single",
+        (GGZY,),
+    ),
+    Item(
+        "EXAMINER_NAME",
+        "交易平台数据验证责任人姓名",
+        "setting PROVINCIAL_EXAMINER_NAME",
+        (PUBLICITY,),
+        "single",
+        (GGZY,),
+    ),
     *(
         Item(
             f"{rank}_BIDDER_{key}",
@@ -372,12 +395,7 @@ PRICE_FORM_AMOUNT = "1"
 
 # items GGZY's 511 and 512 require that PalmTrade does not send (no data of its own to fill them yet): the province's
 # interface document decides whether its receiver asks for them
-NOT_SENT: dict[str, str] = {
-    "NOTICE_MEDIA": "511 公示发布媒体: no setting names the media",
-    "URL": "511 公示源URL: no public base URL is known to the domain",
-    "BULLETIN_DUTY": "511 公示发布责任人: the publisher is a user id, no name is exchanged",
-    "EXAMINER_NAME": "511 交易平台数据验证责任人姓名: no such role in PalmTrade",
-}
+NOT_SENT: dict[str, str] = {}  # every item GGZY requires in the sets PalmTrade sends is mapped (the four of 511 above)
 NOTICE_NATURE_STATUS: Status = "corroborated"
 
 # 公告类型 (BULLETIN_TYPE). A change (变更/澄清公告) is no type of its own: it is sent with NOTICE_NATURE "2" and

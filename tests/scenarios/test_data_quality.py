@@ -17,7 +17,7 @@ from domain.results.models import Contract
 from schema.relay import int_id, to_global_id
 from tests import factories as f
 from tests.scenarios.test_deposits import supervisor_phone
-from tests.support.provincial_platform import ProvincialPlatformStub
+from tests.support.provincial_platform import PUBLICITY_SETTINGS, ProvincialPlatformStub
 from tests.support.results import evaluated_lot
 
 REPORT = """query($rule: String, $category: CatalogueCategory, $lotId: ID) {
@@ -74,7 +74,7 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
     province = ProvincialPlatformStub()
     await province.start()
     platform = HttpProvincialPlatform(province.base_url, province.platform_code, Signer(hmac_key=province.hmac_key))
-    exchange.configure(platform, province.platform_code)
+    exchange.configure(platform, province.platform_code, **PUBLICITY_SETTINGS)
     try:
         await api.dispatch()
         await exchange.send_due(api.services.holder)
@@ -132,7 +132,7 @@ async def test_an_operator_rechecks_a_lot_now_audited_and_its_held_messages_go(a
     province = ProvincialPlatformStub()
     await province.start()
     platform = HttpProvincialPlatform(province.base_url, province.platform_code, Signer(hmac_key=province.hmac_key))
-    exchange.configure(platform, province.platform_code)
+    exchange.configure(platform, province.platform_code, **PUBLICITY_SETTINGS)
     try:
         await api.dispatch()
         await exchange.send_due(api.services.holder)

@@ -22,7 +22,7 @@ from tests.scenarios.test_registration import open_lot
 from tests.scenarios.test_results import AWARD, CONTRACT, PUBLISH, bid, opened, today
 from tests.scenarios.test_results import PRICES as RESULT_PRICES
 from tests.support.bank import Bank
-from tests.support.provincial_platform import ProvincialPlatformStub
+from tests.support.provincial_platform import PUBLICITY_SETTINGS, ProvincialPlatformStub
 
 PROJECT_CREATE = """
 mutation($input: ProjectCreateInput!) { projectCreate(input: $input) {
@@ -46,7 +46,7 @@ async def province() -> AsyncIterator[ProvincialPlatformStub]:
     stub = ProvincialPlatformStub()
     await stub.start()
     platform = HttpProvincialPlatform(stub.base_url, stub.platform_code, Signer(hmac_key=stub.hmac_key))
-    exchange.configure(platform, stub.platform_code, max_attempts=5)
+    exchange.configure(platform, stub.platform_code, max_attempts=5, **PUBLICITY_SETTINGS)
     try:
         yield stub
     finally:

@@ -37,6 +37,13 @@ from tests.support.serving import LoopbackServed
 
 WINDOW_SECONDS = 300
 
+# what a deployment sets for the candidates' publicity's 511 items (exchange.configure's keywords)
+PUBLICITY_SETTINGS = {
+    "notice_media": "厦门市公共资源交易网",
+    "public_url": "https://ggzy.example.gov.cn/announcements/{id}",
+    "examiner_name": "林晓",
+}
+
 
 @dataclass
 class Held:

@@ -23,7 +23,7 @@ from domain.results.models import Candidate
 from domain.wiring import wire
 from notifications.dispatch import Dispatcher
 from tests.domain.factories import organisation
-from tests.support.provincial_platform import ProvincialPlatformStub
+from tests.support.provincial_platform import PUBLICITY_SETTINGS, ProvincialPlatformStub
 from tests.support.results import evaluated_lot
 from tests.support.tendering import person, published_tender
 
@@ -35,7 +35,7 @@ async def province():
     stub = ProvincialPlatformStub()
     await stub.start()
     platform = HttpProvincialPlatform(stub.base_url, stub.platform_code, Signer(hmac_key=stub.hmac_key))
-    exchange.configure(platform, stub.platform_code, max_attempts=3)
+    exchange.configure(platform, stub.platform_code, max_attempts=3, **PUBLICITY_SETTINGS)
     yield stub
     exchange.configure(None)
     await platform.close()
@@ -240,6 +240,10 @@ async def test_an_engineering_publicity_and_contract_go_in_their_own_data_sets(d
     assert data["PUBLICITY_START_TIME"] < data["PUBLICITY_END_TIME"]
     assert (data["BID_SECTION_CODES"], data["UNIFIED_DEAL_CODE"]) == (t.lot.trade_code, t.lot.trade_code)
     assert data["OBJECTION_METHOD"] == spec.OBJECTION_METHOD_TEXT
+    # with the items only the deployment knows, and who answers for it (the tenderer's contact: no user published)
+    assert (data["NOTICE_MEDIA"], data["EXAMINER_NAME"]) == ("厦门市公共资源交易网", "林晓")
+    assert data["URL"] == f"https://ggzy.example.gov.cn/announcements/{sent['candidate_publicity'].message_id}"
+    assert data["BULLETIN_DUTY"]
     ranked = await Candidate.filter(lot_id=t.lot.id).order_by("rank")
     names = {o.id: o.name for o in await Organisation.filter(id__in=[c.organisation_id for c in ranked])}
     assert [data.get(f"{r}_BIDDER_NAME") for r in ("FIRST", "SECOND", "THIRD")] == [
@@ -328,6 +332,19 @@ async def test_a_time_not_written_as_the_specification_reads_it_is_refused(db, m
     assert province.held == {}
 
 
+async def test_a_publicity_without_the_deployments_items_is_refused_as_ggzy_would(db, manual_clock, province):
+    # given a deployment that did not set 公示发布媒体, the public address and the data's responsible person
+    exchange.deps.notice_media = exchange.deps.public_url = exchange.deps.examiner_name = ""
+    t, _ = await evaluated_lot(manual_clock, PRICES)
+    await results.publish_candidates(t.tenderer, t.lot.id)
+    # when the candidates' publicity is sent
+    await queued()
+    await exchange.send_due("w1")
+    # then the province refuses it naming the three items (the publisher is known), and the message waits
+    m = await ProvincialMessage.get(lot_id=t.lot.id, kind="candidate_publicity")
+    assert (m.status, m.last_error) == ("queued", "2002: 必填数据项缺失：NOTICE_MEDIA,URL,EXAMINER_NAME")
+
+
 async def test_an_industry_outside_the_code_table_is_refused_by_the_province(db, manual_clock, province):
     # given a tender notice queued with a 招标项目类型 outside GGZY's table
     t = await published_tender()
@@ -395,7 +412,7 @@ async def test_an_sm2_signed_channel_and_error_receipts(db, manual_clock):
     try:
         t = await published_tender()
         await queued()
-        exchange.configure(wrong, stub.platform_code)
+        exchange.configure(wrong, stub.platform_code, **PUBLICITY_SETTINGS)
         await exchange.send_due("w1")
         # then the signature is refused: an error receipt, retried later
         m = await ProvincialMessage.get(lot_id=t.lot.id)
