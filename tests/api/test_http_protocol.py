@@ -273,9 +273,12 @@ async def test_a_document_streamed_with_range_is_the_same_bytes_its_head_sent_wi
     assert stock.endswith(content[1000:2600001])
     assert whole_mine == whole_stock
     assert whole_stock.endswith(content)
-    # and the head left with the first chunk: one write fewer, the chunks as they came
-    assert mine_writes == [stock_writes[0] + stock_writes[1], *stock_writes[2:]]
-    assert stock_writes[1:] == [1024 * 1024, 1024 * 1024, 2600001 - 1000 - 2 * 1024 * 1024, 0]  # an empty last
+    # and the head left with the first chunk: stock uvicorn writes the head alone, this protocol with body bytes
+    assert mine_writes[0] > stock_writes[0]  # stock's first write is the head alone
+    assert sum(mine_writes) == sum(stock_writes)
+    if not os.environ.get("STORAGE_URL"):  # a folder is read 1 MiB at a time; an S3 body comes as the network gives it
+        assert mine_writes == [stock_writes[0] + stock_writes[1], *stock_writes[2:]]
+        assert stock_writes[1:] == [1024 * 1024, 1024 * 1024, 2600001 - 1000 - 2 * 1024 * 1024, 0]  # an empty last
 
 
 async def test_a_document_not_modified_is_one_write_with_the_same_bytes(pair, db):
