@@ -12,6 +12,13 @@ stops answering moves to the next one and sends the same request again, with the
 where the operation takes one (`Phone.call`). Every request is timed and classified into `Metrics`:
 ok, a typed GraphQL error (its code), HTTP status, transport failure; `server_errors` are the 5xx and
 INTERNAL answers, which a bidding day must never produce.
+
+The phones speak HTTP with aiohttp, one `ClientSession` per 25 of them (`Pools`): per request it costs the
+generator a fraction of httpx's CPU (bench/loadgen_ab.py: 3.6x less for one phone, 13x less for 50 phones
+over two pools), and the generator shares the machine with the servers it measures. `Metrics` says what the
+generator itself cost and how late its event loop ran (`loadgen_*`), since that lateness is in every latency
+it records, and gives each operation's p99 in the steady state apart (`<op>_p99_steady`: past the start-up
+burst and outside every fault's window).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
 import signal
@@ -27,10 +35,12 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import websockets
 
@@ -102,6 +112,7 @@ class Fault:
     at: float  # seconds since the load began
     what: str
     took: float = 0.0
+    started: float = math.nan  # time.monotonic() when it began (`Metrics` cuts its window out of the steady state)
 
 
 class Cluster:
@@ -203,7 +214,7 @@ class Cluster:
     # ------------------------------------------------------------------------------------------ faults
 
     def _fault(self, what: str, started: float) -> None:
-        self.faults.append(Fault(started - self.began, what, time.monotonic() - started))
+        self.faults.append(Fault(started - self.began, what, time.monotonic() - started, started))
 
     async def kill_server(self, index: int = 0, down_for: float = 2.0) -> None:
         started = time.monotonic()
@@ -265,36 +276,120 @@ async def _wait_port(port: int, process: Process, within: float = 20) -> None:
 
 @dataclass
 class Metrics:
-    """Latency per operation and every outcome, for the figures and the no-500 invariant."""
+    """Latency per operation and every outcome, for the figures and the no-500 invariant; what the generator cost.
+
+    Each sample keeps when its request began (`started`, time.monotonic()), so that the report can give, beside the
+    p50/p99 of the whole run, the p99 of the steady state (`<op>_p99_steady`): the samples begun `steady_after`
+    seconds or more after `began` (past the start-up burst of sign-ins) whose request overlapped no fault's window,
+    from the fault's start to `fault_settle` seconds after it ended.
+
+    `begin()` (at the start of the load, on its loop) starts a task that sleeps 50 ms at a time and records by how
+    much each sleep overran: the generator's event-loop lag, which is in every latency it records; and notes the
+    process's CPU time, so that `end()` can report what the generator spent (`loadgen_cpu`, `loadgen_cpu_cores`).
+    """
 
     began: float = field(default_factory=time.monotonic)
+    steady_after: float = 30.0
+    fault_settle: float = 15.0
     latency: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    started: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     outcomes: Counter[str] = field(default_factory=Counter)
     by_operation: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     server_errors: list[str] = field(default_factory=list)
     resent: int = 0
+    lag: list[float] = field(default_factory=list)  # seconds each 50 ms sleep of the generator's loop overran
+    cpu: tuple[float, float] = (math.nan, math.nan)  # process CPU seconds at begin() and end()
+    window: tuple[float, float] = (math.nan, math.nan)  # time.monotonic() at begin() and end()
+    _lag_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def record(self, operation: str, seconds: float, outcome: str) -> None:
+    LAG_TICK = 0.05
+
+    def record(self, operation: str, seconds: float, outcome: str, started: float | None = None) -> None:
+        """`started`: when the request began (time.monotonic()); by default `seconds` before now."""
         self.latency[operation].append(seconds)
+        self.started[operation].append(time.monotonic() - seconds if started is None else started)
         self.outcomes[outcome] += 1
         self.by_operation[operation][outcome] += 1
+
+    # ------------------------------------------------------------------------------------ the generator
+
+    def begin(self, at: float | None = None) -> None:
+        """The load begins (`at`, time.monotonic(), default now): the lag monitor starts on the running loop."""
+        self.began = time.monotonic() if at is None else at
+        self.cpu = (time.process_time(), math.nan)
+        self.window = (time.monotonic(), math.nan)
+        if self._lag_task is None:
+            self._lag_task = asyncio.get_running_loop().create_task(self._watch_loop(), name="loadgen-lag")
+
+    def end(self) -> None:
+        """The load is over: the lag monitor stops, the generator's CPU is read."""
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            self._lag_task = None
+        if math.isnan(self.cpu[1]):
+            self.cpu = (self.cpu[0], time.process_time())
+            self.window = (self.window[0], time.monotonic())
+
+    async def _watch_loop(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(self.LAG_TICK)
+            self.lag.append(max(0.0, time.monotonic() - before - self.LAG_TICK))
+
+    def generator_report(self) -> list[str]:
+        """`loadgen_*`: the generator's event-loop lag and CPU between begin() and end() (end() if not yet)."""
+        if math.isnan(self.cpu[0]):
+            return []
+        self.end()
+        cpu, elapsed = self.cpu[1] - self.cpu[0], self.window[1] - self.window[0]
+        lag = sorted(self.lag)
+        return [
+            f"loadgen_loop_lag_p50: {1000 * _pct(lag, 0.50):.1f} ms",
+            f"loadgen_loop_lag_p99: {1000 * _pct(lag, 0.99):.1f} ms",
+            f"loadgen_loop_lag_max: {1000 * (lag[-1] if lag else math.nan):.1f} ms",
+            f"loadgen_loop_lag_samples: {len(lag)} count",
+            f"loadgen_cpu: {cpu:.2f} s",
+            f"loadgen_cpu_cores: {cpu / elapsed if elapsed > 0 else math.nan:.2f} cores",
+        ]
+
+    # ------------------------------------------------------------------------------------ the figures
+
+    def steady(self, operation: str, faults: Iterable[Fault] = ()) -> list[float]:
+        """The operation's latencies in the steady state: begun `steady_after` s or more after `began`, their
+        request overlapping no fault's window (its start to `fault_settle` s after its end)."""
+        windows = [(f.started, f.started + f.took + self.fault_settle) for f in faults if not math.isnan(f.started)]
+        cut = self.began + self.steady_after
+        return [
+            seconds
+            for seconds, started in zip(self.latency[operation], self.started[operation], strict=True)
+            if started >= cut
+            and not any(started <= w_end and started + seconds >= w_start for w_start, w_end in windows)
+        ]
 
     @property
     def requests(self) -> int:
         return sum(len(v) for v in self.latency.values())
 
-    def report(self, elapsed: float) -> list[str]:
+    def report(self, elapsed: float, faults: Iterable[Fault] = ()) -> list[str]:
+        """The figures; `faults` (the cluster's) are cut out of the `_steady` ones."""
+        faults = list(faults)
         lines = [f"requests: {self.requests} count", f"request_rate: {self.requests / elapsed:.1f} req/s"]
         for name in sorted(self.latency):
             values = sorted(self.latency[name])
+            steady = sorted(self.steady(name, faults))
             lines.append(f"{name}_p50: {1000 * _pct(values, 0.50):.1f} ms")
             lines.append(f"{name}_p99: {1000 * _pct(values, 0.99):.1f} ms")
             lines.append(f"{name}_count: {len(values)} count")
+            lines.append(f"{name}_p99_steady: {1000 * _pct(steady, 0.99):.1f} ms")
+            lines.append(f"{name}_count_steady: {len(steady)} count")
         for outcome, n in sorted(self.outcomes.items()):
             if outcome != "ok":
                 lines.append(f"outcome_{outcome}: {n} count")
         lines.append(f"resent_after_a_broken_connection: {self.resent} count")
         lines.append(f"server_errors: {len(self.server_errors)} count")
+        lines.append(f"steady_after: {self.steady_after:.0f} s")
+        lines.append(f"steady_fault_settle: {self.fault_settle:.0f} s")
+        lines += self.generator_report()
         return lines
 
 
@@ -311,11 +406,56 @@ class Unanswered(Exception):
     """No server answered the request before the client gave up."""
 
 
-class Phone:
-    """One client: its token, the servers it knows, and the metrics it reports into."""
+CLIENTS_PER_POOL = 25
+# what a broken or unanswered request raises: the phone sends it again to the next server
+TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError)
+
+
+class Pools:
+    """The phones' HTTP clients: one aiohttp session per `per_pool` phones (a connection each at most).
+
+    `timeout` bounds each phase of a request as httpx's `Timeout(30)` did: waiting for a pooled connection or
+    connecting, and each read. A pooled connection idle `keepalive` seconds is dropped, well before uvicorn's 5 s:
+    at the same 5 s a phone now and then sent on a connection the server was closing (a broken connection)."""
 
     def __init__(
-        self, http: httpx.AsyncClient, urls: list[str], metrics: Metrics, token: str | None = None, seed: int = 0
+        self, clients: int, per_pool: int = CLIENTS_PER_POOL, timeout: float = 30.0, keepalive: float = 2.0
+    ) -> None:
+        self.count = max(1, -(-clients // per_pool))
+        self.per_pool, self.timeout, self.keepalive = per_pool, timeout, keepalive
+        self.sessions: list[aiohttp.ClientSession] = []
+
+    async def __aenter__(self) -> Pools:
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.timeout, sock_connect=self.timeout, sock_read=self.timeout
+        )
+        self.sessions = [
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.per_pool, keepalive_timeout=self.keepalive),
+                timeout=timeout,
+                trust_env=False,
+            )
+            for _ in range(self.count)
+        ]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for session in self.sessions:
+            await session.close()
+
+    def __getitem__(self, index: int) -> aiohttp.ClientSession:
+        """The session of the phone numbered `index` (any int: taken modulo the sessions)."""
+        return self.sessions[index % len(self.sessions)]
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+
+class Phone:
+    """One client: its token, the servers it knows, and the metrics it reports into; `http`: its pool's session."""
+
+    def __init__(
+        self, http: aiohttp.ClientSession, urls: list[str], metrics: Metrics, token: str | None = None, seed: int = 0
     ) -> None:
         self.http, self.urls, self.metrics, self.token = http, urls, metrics, token
         self.random = random.Random(seed)
@@ -334,12 +474,18 @@ class Phone:
         (default: the operation's name)."""
         op = OPERATIONS[operation]
         name = label or operation
-        body = {
-            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": op.sha256}},
-            "operationName": operation,
-            "variables": variables or {},
-        }
-        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
+        body = json.dumps(
+            {
+                "extensions": {"persistedQuery": {"version": 1, "sha256Hash": op.sha256}},
+                "operationName": operation,
+                "variables": variables or {},
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        headers = {"content-type": "application/json"}
+        if self.token:
+            headers["authorization"] = f"Bearer {self.token}"
         if fresh:
             headers["cache-control"] = "no-cache"
         deadline = time.monotonic() + give_up_after
@@ -352,35 +498,39 @@ class Phone:
             url = self.urls[self.server] + "/graphql"
             started = time.monotonic()
             try:
-                response = await self.http.post(url, json=body, headers=headers)
-            except httpx.TransportError as err:
-                self.metrics.record(name, time.monotonic() - started, f"transport_{type(err).__name__}")
+                async with self.http.post(url, data=body, headers=headers) as response:
+                    status = response.status
+                    raw = await response.read()
+                    retry_after = response.headers.get("retry-after", "1")
+            except TRANSPORT_ERRORS as err:
+                self.metrics.record(name, time.monotonic() - started, f"transport_{type(err).__name__}", started)
                 self.server = (self.server + 1) % len(self.urls)
                 if time.monotonic() > deadline:
                     raise Unanswered(operation) from err
                 continue
             took = time.monotonic() - started
-            if response.status_code >= 500:
-                self.metrics.record(name, took, f"http_{response.status_code}")
-                self.metrics.server_errors.append(f"{operation}: HTTP {response.status_code} {response.text[:300]}")
+            if status >= 500:
+                self.metrics.record(name, took, f"http_{status}", started)
+                text = raw[:600].decode(errors="replace")[:300]
+                self.metrics.server_errors.append(f"{operation}: HTTP {status} {text}")
                 self.server = (self.server + 1) % len(self.urls)
                 if time.monotonic() > deadline:
                     raise Unanswered(operation)
                 continue
-            answer = response.json()
+            answer = json.loads(raw)
             errors = answer.get("errors") or []
             codes = [str((e.get("extensions") or {}).get("code")) for e in errors]
             if "INTERNAL" in codes:
                 self.metrics.server_errors.append(f"{operation}: {errors[:1]}")
-            if response.status_code != 200 or errors:
-                self.metrics.record(name, took, f"{response.status_code}_{'_'.join(codes) or 'error'}")
-                if response.status_code == 429:
-                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+            if status != 200 or errors:
+                self.metrics.record(name, took, f"{status}_{'_'.join(codes) or 'error'}", started)
+                if status == 429:
+                    await asyncio.sleep(float(retry_after))
                     continue
-                raise AssertionError(f"{operation} answered {response.status_code}: {answer}")
+                raise AssertionError(f"{operation} answered {status}: {answer}")
             data = answer["data"]
             typed = next((v.get("code") for v in data.values() if isinstance(v, dict) and "code" in v), None)
-            self.metrics.record(name, took, f"typed_{typed}" if typed else "ok")
+            self.metrics.record(name, took, f"typed_{typed}" if typed else "ok", started)
             return dict(data)
 
 
@@ -426,7 +576,8 @@ class Watcher:
                         message = json.loads(raw)
                         if message["type"] == "next":
                             if first:
-                                self.metrics.record("ws_AuctionUpdates_snapshot", time.monotonic() - started, "ok")
+                                took = time.monotonic() - started
+                                self.metrics.record("ws_AuctionUpdates_snapshot", took, "ok", started)
                                 first = False
                             self.updates += 1
                             self.last = message["payload"]["data"]["auctionUpdates"]
