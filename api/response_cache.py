@@ -9,6 +9,13 @@ with Redis reaches every process. A hit still passes the token check, the integr
 the operation allow-list; nothing about the caller is stored. Only answers without errors are kept, within
 RESPONSE_CACHE_BYTES (and RESPONSE_CACHE_ENTRIES) per process, the least recently used dropped first.
 
+Conditionally public root fields (schema/caching.py CONDITIONAL_ROOT_FIELDS: one announcement) qualify a
+query too, but its answer is caller-dependent in general (a draft for its project's managers, null for
+everyone else): such a query is looked up like any other, and its answer is kept only when every such
+field's resolver marked it shareable in the request's state (`schema.caching.mark_answer`: a published
+announcement). A null or a draft is never kept, so a hit is always an answer every caller gets alike;
+an answer not kept is sent `Cache-Control: no-store`.
+
 Only requests by hash take this path (`extensions.persistedQuery`, POST or GET): the text of a query
 is never looked up here. A client that sends `Cache-Control: no-cache` (pull to refresh) gets a fresh
 answer, which replaces the kept one. A GET from an anonymous caller is answered `Cache-Control: public`
@@ -29,9 +36,13 @@ from urllib.parse import parse_qs
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionSetNode,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -45,7 +56,14 @@ from api.graphql_http import response_media_type
 from api.persisted import OperationPolicy, PersistedStore, requested_hash
 from domain.common.actors import ANONYMOUS, Actor
 from domain.common.events import EventBus
-from schema.caching import INVALIDATED_BY, PUBLIC_ROOT_FIELDS, PUBLIC_TYPES
+from schema.caching import (
+    CONDITIONAL_ROOT_FIELDS,
+    INVALIDATED_BY,
+    PUBLIC_FIELDS,
+    PUBLIC_ROOT_FIELDS,
+    PUBLIC_TYPES,
+    SHAREABLE,
+)
 from schema.context import locale_from
 
 log = logging.getLogger("palmtrade.api.cache")
@@ -62,8 +80,11 @@ def shared_max_age(
     schema: GraphQLSchema,
     roots: Mapping[str, int] = PUBLIC_ROOT_FIELDS,
     public: frozenset[str] = PUBLIC_TYPES,
+    conditional: Mapping[str, int] = CONDITIONAL_ROOT_FIELDS,
+    public_fields: Mapping[str, frozenset[str]] = PUBLIC_FIELDS,
 ) -> int | None:
-    """Seconds the answer of this document may be shared between callers; None: never."""
+    """Seconds the answer of this document may be shared between callers; None: never. A document selecting
+    a conditional root field qualifies too: its answer is kept only when marked so (`conditional_roots`)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
         return None
@@ -80,13 +101,42 @@ def shared_max_age(
             parent_name = get_named_type(parent).name if parent is not None else None
             if parent is not None and parent is schema.query_type and name in roots:
                 ages.append(roots[name])
-            elif parent_name not in public or name.startswith("__"):
+            elif parent is not None and parent is schema.query_type and name in conditional:
+                ages.append(conditional[name])
+            elif name.startswith("__") or (
+                parent_name not in public and name not in public_fields.get(parent_name or "", frozenset())
+            ):
                 refused.append(f"{parent_name}.{name}")
 
     visit(document, TypeInfoVisitor(info, Fields()))
     if refused or not ages:
         return None
     return min(ages)
+
+
+def conditional_roots(document: DocumentNode, conditional: Mapping[str, int] = CONDITIONAL_ROOT_FIELDS) -> bool:
+    """Whether the document's operation selects a conditionally public root field, directly or through its
+    fragments (a validated document: every fragment at the root is on the query type)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def selects(selection_set: SelectionSetNode, seen: frozenset[str]) -> bool:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in conditional:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                if selects(selection.selection_set, seen):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in seen and selects(fragment.selection_set, seen | {name}):
+                    return True
+        return False
+
+    return any(
+        selects(d.selection_set, frozenset()) for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    )
 
 
 class ResponseCache:
@@ -211,6 +261,7 @@ class ResponseCacheMiddleware:
         self.policy = policy
         self.max_ages = max_ages  # sha256 -> seconds, filled when the schema is built
         self.path = path
+        self._conditional: dict[str, bool] = {}  # sha256 -> whether its answer is kept only when marked shareable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path or not self.cache.enabled:
@@ -236,7 +287,7 @@ class ResponseCacheMiddleware:
         if found is None:
             await self.app(scope, receive, send)
             return
-        key, max_age = found
+        key, max_age, conditional = found
         headers = self._cache_headers(scope, method, max_age)
         # `Cache-Control: no-cache` from the client (pull to refresh): run it, and keep the fresh answer
         fresh = "no-cache" in (_header(scope, b"cache-control") or "").lower()
@@ -258,9 +309,10 @@ class ResponseCacheMiddleware:
             return
         state = scope.setdefault("state", {})
         state.pop(ANSWERED_WITHOUT_ERRORS, None)
-        await self.app(scope, receive, self._storing(key, max_age, headers, state, send))
+        state.pop(SHAREABLE, None)
+        await self.app(scope, receive, self._storing(key, max_age, headers, state, send, conditional))
 
-    def _cacheable(self, scope: Scope, request: Mapping[str, Any]) -> tuple[Key, int] | None:
+    def _cacheable(self, scope: Scope, request: Mapping[str, Any]) -> tuple[Key, int, bool] | None:
         if request.get("query") is not None:
             return None  # only by hash: a text is never looked up here
         extensions = request.get("extensions")
@@ -281,7 +333,10 @@ class ResponseCacheMiddleware:
         ):
             return None
         locale = locale_from(_header(scope, b"accept-language"))
-        return (wanted, name, _canonical(variables or {}), locale), max_age
+        conditional = self._conditional.get(wanted)
+        if conditional is None:
+            conditional = self._conditional[wanted] = conditional_roots(stored.document)
+        return (wanted, name, _canonical(variables or {}), locale), max_age, conditional
 
     def _cache_headers(self, scope: Scope, method: str, max_age: int) -> list[tuple[bytes, bytes]]:
         age = min(max_age, self.cache.max_age_cap)
@@ -293,9 +348,16 @@ class ResponseCacheMiddleware:
         ]
 
     def _storing(
-        self, key: Key, max_age: int, headers: list[tuple[bytes, bytes]], state: dict[str, Any], send: Send
+        self,
+        key: Key,
+        max_age: int,
+        headers: list[tuple[bytes, bytes]],
+        state: dict[str, Any],
+        send: Send,
+        conditional: bool = False,
     ) -> Send:
-        """Holds the response start until the body shows whether the answer may be kept."""
+        """Holds the response start until the body shows whether the answer may be kept; with `conditional`,
+        only when the resolvers of the conditionally public fields marked it shareable."""
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -311,7 +373,11 @@ class ResponseCacheMiddleware:
                 return
             body = b"".join(chunks)
             extra: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store")]
-            if start.get("status") == 200 and state.get(ANSWERED_WITHOUT_ERRORS) is True:
+            if (
+                start.get("status") == 200
+                and state.get(ANSWERED_WITHOUT_ERRORS) is True
+                and (not conditional or state.get(SHAREABLE) is True)
+            ):
                 self.cache.put(key, body, max_age)
                 extra = [(b"x-palmtrade-cache", b"miss"), *headers]
             await send({**start, "headers": [*start.get("headers", []), *extra]})

@@ -14,7 +14,8 @@ from domain.common.catalogue import Category
 from domain.common.errors import DomainError, InvalidInput
 from domain.publication import models, reading, search
 from domain.publication.models import Announcement as AnnouncementModel
-from schema import fields, fragment_cache
+from domain.publication.states import AnnouncementStatus
+from schema import caching, fields, fragment_cache
 from schema.accounts.types import CatalogueCategory
 from schema.permissions import IsAuthenticated
 from schema.publication.types import (
@@ -335,7 +336,10 @@ class PublicationQueries:
         try:
             ann = await reading.visible_announcement(info.context.actor, int_id(id, "Announcement"))
         except DomainError:
+            caching.mark_answer(info.context.request, shareable=False)  # null: another caller may see a draft
             return None
+        # a published one is the same for everyone (schema/caching.py CONDITIONAL_ROOT_FIELDS); a draft is not
+        caching.mark_answer(info.context.request, shareable=ann.status == AnnouncementStatus.PUBLISHED.value)
         return Announcement.from_model(ann)
 
     @fields.field(description="The catalogue categories with their Chinese names.")

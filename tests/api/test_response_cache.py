@@ -1,6 +1,7 @@
 """The shared response cache of public persisted queries (api/response_cache.py): which documents
-qualify, hits and their headers, invalidation by a published announcement, refresh by the client, and
-that what is declared caller-independent (schema/caching.py) answers every caller alike."""
+qualify, hits and their headers, invalidation by a published announcement or a lot's move, refresh by the
+client, one announcement's detail kept only when it is published (never a draft, never a null), and that
+what is declared caller-independent (schema/caching.py) answers every caller alike."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ from typing import Any
 
 from graphql import parse
 
-from api.response_cache import ResponseCache, shared_max_age
+from api.response_cache import ResponseCache, conditional_roots, shared_max_age
+from domain.common.actors import SYSTEM
+from domain.publication import announcements, projects
+from domain.publication.models import Announcement
+from domain.publication.states import LotStatus
 from mobile_contract import gate
 from schema.build import build_schema
-from schema.caching import PUBLIC_ROOT_FIELDS
+from schema.caching import CONDITIONAL_ROOT_FIELDS, PUBLIC_ROOT_FIELDS
+from schema.relay import to_global_id
 from tests import factories as f
 from tests.api.test_persisted import by_hash
-from tests.support.tendering import published_tender
+from tests.support.tendering import Tender, published_tender
 
 DOCUMENTS = {op.name: op for op in gate.load_operations()}
 LIST = DOCUMENTS["AnnouncementList"]
+SEARCH = DOCUMENTS["AnnouncementSearch"]
+DETAIL = DOCUMENTS["AnnouncementDetail"]
 SCHEMA = build_schema()._schema
 
 
@@ -33,11 +41,22 @@ def test_only_queries_of_public_fields_are_shared():
     # two public roots: the shorter age wins
     assert age("{ catalogue { name } announcements(first: 1) { edges { node { id } } } }") == 10
     assert age("{ __typename regions { code name } }") == PUBLIC_ROOT_FIELDS["regions"]
-    # a field of a type not declared public (the lot may say more to its tenderer), the caller, a
-    # query whose answer depends on who asks, introspection and a mutation are never shared
-    assert age("{ announcements { edges { node { lot { status } } } } }") is None
+    # the search, and one announcement's detail: kept only when its resolver marks it (a published one)
+    assert age(SEARCH.text) == PUBLIC_ROOT_FIELDS["searchAnnouncementsConnection"]
+    assert age(DETAIL.text) == CONDITIONAL_ROOT_FIELDS["announcement"]
+    assert conditional_roots(parse(DETAIL.text))
+    assert not conditional_roots(parse(SEARCH.text))
+    assert conditional_roots(
+        parse('query { ... on Query { ...One } } fragment One on Query { announcement(id: "x") { id } }')
+    )
+    assert age("{ announcements { edges { node { lot { name status } project { name } } } } }") == 10
+    # a field of a type not declared public, or not among its public fields (a lot's config moves with a
+    # clarification, a project's lots include drafts), the caller, introspection and a mutation are never shared
+    assert age("{ announcements { edges { node { lot { config { bidDeadline } } } } } }") is None
+    assert age("{ announcements { edges { node { project { lots { id } } } } } }") is None
+    assert age("{ announcements { edges { node { project { industry } } } } }") is None
     assert age("{ me { roles } }") is None
-    assert age('{ announcement(id: "x") { title } }') is None
+    assert age('{ announcement(id: "x") { title } me { roles } }') is None
     assert age("{ announcements { edges { node { id } } } __schema { queryType { name } } }") is None
     assert age("mutation { authLogout { __typename } }") is None
 
@@ -152,20 +171,176 @@ async def test_text_and_private_queries_never_take_the_cache(api):
 
 async def test_every_shared_operation_answers_every_caller_alike(api):
     """The promise of schema/caching.py, checked on every manifest operation that qualifies: an
-    anonymous caller, the operator and a bidder get the same bytes when each runs it afresh."""
-    await published_tender()
+    anonymous caller, the operator (who manages every project) and a bidder get the same bytes when each
+    runs it afresh (one announcement's detail: a published one)."""
+    tender = await published_tender()
     operator = await f.operator_token(api)
     _, _, bidder = await f.approved_org(api, operator)
     services = api.services
     shared = [op for op in gate.load_operations() if op.sha256 in services.shared_ages]
-    assert LIST.name in {op.name for op in shared}
+    assert {LIST.name, SEARCH.name, DETAIL.name} <= {op.name for op in shared}
     for op in shared:
         answers = set()
         for token in (None, operator, bidder):
             headers = {"cache-control": "no-cache"}
             if token:
                 headers["authorization"] = f"Bearer {token}"
-            response = await post(api, by_hash(op.sha256, {"first": 5} if "$first" in op.text else None), headers)
+            response = await post(api, by_hash(op.sha256, await variables_of(op.text, tender)), headers)
             assert "errors" not in response.json(), (op.name, response.text)
+            assert None not in response.json()["data"].values(), (op.name, response.text)  # a null is never shared
             answers.add(response.content)
         assert len(answers) == 1, op.name
+
+
+async def variables_of(text: str, tender: Tender) -> dict[str, Any] | None:
+    """Variables that make a shared operation answer something: a page, a word the tender's notice has, its id."""
+    wanted: dict[str, Any] = {}
+    if "$first" in text:
+        wanted["first"] = 5
+    if "$query" in text:
+        wanted["query"] = "招标"
+    if "$id" in text:
+        wanted["id"] = await notice_id(tender)
+    return wanted or None
+
+
+async def notice_id(tender: Tender) -> str:
+    notice = await Announcement.get(lot_id=tender.lot.id, type="tender")
+    return to_global_id("Announcement", notice.id)
+
+
+async def cleared(api: Any, before: int) -> None:
+    """Waits until the cache was cleared since `before` (with Redis the message comes back through the server)."""
+    for _ in range(100):
+        if api.services.response_cache.cleared > before:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the cache was not cleared")
+
+
+async def test_a_search_is_answered_once_and_replayed_until_a_publication(api):
+    # given a published tender, its event delivered
+    await published_tender()
+    await api.dispatch()
+    words = {"query": "招标", "first": 10}
+
+    # when the same search is asked twice
+    first = await post(api, by_hash(SEARCH.sha256, words))
+    again = await post(api, by_hash(SEARCH.sha256, words))
+
+    # then the second is the first's bytes, not executed
+    assert first.headers["x-palmtrade-cache"] == "miss"
+    assert again.headers["x-palmtrade-cache"] == "hit"
+    assert again.content == first.content
+    assert first.json()["data"]["searchAnnouncementsConnection"]["totalCount"] == 1
+    assert again.headers["cache-control"] == f"private, max-age={PUBLIC_ROOT_FIELDS['searchAnnouncementsConnection']}"
+    other = await post(api, by_hash(SEARCH.sha256, {"query": "管网", "first": 10}))
+    assert other.headers["x-palmtrade-cache"] == "miss"
+
+    # and once another tender is published, the search runs again and finds both
+    before = api.services.response_cache.cleared
+    await published_tender()
+    await api.dispatch()
+    await cleared(api, before)
+    after = await post(api, by_hash(SEARCH.sha256, words))
+    assert after.headers["x-palmtrade-cache"] == "miss"
+    assert after.json()["data"]["searchAnnouncementsConnection"]["totalCount"] == 2
+
+
+async def test_a_published_announcements_detail_is_shared_by_every_caller(api):
+    # given a published tender notice
+    tender = await published_tender()
+    await api.dispatch()
+    operator = await f.operator_token(api)
+    _, _, bidder = await f.approved_org(api, operator)
+    one = by_hash(DETAIL.sha256, {"id": await notice_id(tender)})
+
+    # when anyone reads it, then the operator (who manages the project) and a bidder
+    anyone = await post(api, one)
+    managing = await post(api, one, {"authorization": f"Bearer {operator}"})
+    bidding = await post(api, one, {"authorization": f"Bearer {bidder}"})
+
+    # then the first ran it and the others got the same bytes from the cache
+    assert anyone.json()["data"]["announcement"]["status"] == "PUBLISHED"
+    assert anyone.headers["x-palmtrade-cache"] == "miss"
+    assert anyone.headers["cache-control"] == f"private, max-age={CONDITIONAL_ROOT_FIELDS['announcement']}"
+    assert managing.headers["x-palmtrade-cache"] == "hit"
+    assert bidding.headers["x-palmtrade-cache"] == "hit"
+    assert managing.content == bidding.content == anyone.content
+
+
+async def test_a_lots_move_clears_the_detail_that_shows_its_status(api):
+    # given a tender's detail kept, its lot open
+    tender = await published_tender()
+    await api.dispatch()
+    one = by_hash(DETAIL.sha256, {"id": await notice_id(tender)})
+    kept = await post(api, one)
+    assert kept.json()["data"]["announcement"]["lot"]["status"] == "OPEN"
+    assert (await post(api, one)).headers["x-palmtrade-cache"] == "hit"
+
+    # when the lot moves with no announcement (the opening starts) and its event is delivered
+    before = api.services.response_cache.cleared
+    assert await projects.move_lot(SYSTEM, tender.lot.id, {LotStatus.OPEN}, LotStatus.EVALUATING)
+    await api.dispatch()
+    await cleared(api, before)
+
+    # then the detail runs again and shows the lot's status now
+    after = await post(api, one)
+    assert after.headers["x-palmtrade-cache"] == "miss"
+    assert after.json()["data"]["announcement"]["lot"]["status"] == "EVALUATING"
+
+
+async def draft_of(tender: Tender) -> str:
+    """A change notice its tenderer drafted (not published): seen only by who manages the project."""
+    form = announcements.AnnouncementForm(
+        project_id=tender.project.id,
+        type="change",
+        title="草稿公告",
+        body_html="<p>草稿</p>",
+        lot_id=tender.lot.id,
+        corrects_id=(await Announcement.get(lot_id=tender.lot.id, type="tender")).id,
+    )
+    return to_global_id("Announcement", (await announcements.draft_announcement(tender.tenderer, form)).id)
+
+
+async def test_a_draft_and_its_null_are_never_kept(api):
+    # given a draft, the operator managing its project, and anyone
+    tender = await published_tender()
+    operator = {"authorization": f"Bearer {await f.operator_token(api)}"}
+    one = by_hash(DETAIL.sha256, {"id": await draft_of(tender)})
+
+    # when its manager reads it, then anyone (twice), then its manager again
+    owner_first = await post(api, one, operator)
+    anyone = [await post(api, one) for _ in range(2)]
+    owner_again = await post(api, one, operator)
+
+    # then the manager sees the draft and anyone null, each run afresh: nothing kept, nothing replayed
+    assert owner_first.json()["data"]["announcement"]["status"] == "DRAFT"
+    assert owner_again.json()["data"]["announcement"]["status"] == "DRAFT"
+    for response in (owner_first, *anyone, owner_again):
+        assert response.headers.get("x-palmtrade-cache") != "hit"
+        assert response.headers["cache-control"] == "no-store"
+    for response in anyone:
+        assert response.json()["data"]["announcement"] is None
+    assert len(api.services.response_cache) == 0
+
+
+async def test_a_null_is_never_kept_for_the_manager_who_asks_next(api):
+    # given a draft and its manager
+    tender = await published_tender()
+    operator = {"authorization": f"Bearer {await f.operator_token(api)}"}
+    one = by_hash(DETAIL.sha256, {"id": await draft_of(tender)})
+
+    # when anyone reads it first (null), then its manager
+    anyone = await post(api, one)
+    owner = await post(api, one, operator)
+    missing = await post(api, by_hash(DETAIL.sha256, {"id": to_global_id("Announcement", 999_999)}))
+    again = await post(api, by_hash(DETAIL.sha256, {"id": to_global_id("Announcement", 999_999)}))
+
+    # then the manager still gets the draft, and no null (nor an unknown id's) was kept
+    assert anyone.json()["data"]["announcement"] is None
+    assert owner.json()["data"]["announcement"]["title"] == "草稿公告"
+    assert owner.headers.get("x-palmtrade-cache") != "hit"
+    assert missing.json()["data"]["announcement"] is None
+    assert again.headers.get("x-palmtrade-cache") != "hit"
+    assert len(api.services.response_cache) == 0
