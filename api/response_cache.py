@@ -36,13 +36,9 @@ from urllib.parse import parse_qs
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
-    SelectionSetNode,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -65,6 +61,7 @@ from schema.caching import (
     SHAREABLE,
 )
 from schema.context import locale_from
+from schema.kiosk_guard import root_fields
 
 log = logging.getLogger("palmtrade.api.cache")
 
@@ -116,26 +113,11 @@ def shared_max_age(
 
 def conditional_roots(document: DocumentNode, conditional: Mapping[str, int] = CONDITIONAL_ROOT_FIELDS) -> bool:
     """Whether the document's operation selects a conditionally public root field, directly or through its
-    fragments (a validated document: every fragment at the root is on the query type)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
-    def selects(selection_set: SelectionSetNode, seen: frozenset[str]) -> bool:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value in conditional:
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                if selects(selection.selection_set, seen):
-                    return True
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is not None and name not in seen and selects(fragment.selection_set, seen | {name}):
-                    return True
-        return False
-
+    fragments (the kiosk guard's reading of the root fields)."""
     return any(
-        selects(d.selection_set, frozenset()) for d in document.definitions if isinstance(d, OperationDefinitionNode)
+        not conditional.keys().isdisjoint(root_fields(document, d))
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
     )
 
 
