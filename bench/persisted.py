@@ -31,9 +31,15 @@ hash), also unprefixed (PostgreSQL's when it ran). The database holds the demo c
 announcements (``--announcements``), so the screen shows 20 real cards (``*_screen_cards``). ``--profile DIR``
 samples the server per target with py-spy.
 
+``--public-reads`` adds the bidding day's two other anonymous app reads by hash, each executed (``no-cache``)
+and from the response cache: ``AnnouncementSearch`` (``first: 10``, the bidding day's word with the most hits,
+``*_search_word``) and ``AnnouncementDetail`` (the newest published announcement), printed as
+``search_{executed,cached}_cpu_vs_plain`` and ``detail_{executed,cached}_cpu_vs_plain``.
+
     .venv/bin/python bench/persisted.py                    # 5 s per target, 32 connections
     .venv/bin/python bench/persisted.py --scale tiny       # smoke test for CI (a few seconds)
     .venv/bin/python bench/persisted.py --postgres postgres://postgres@127.0.0.1:5432/palmtrade
+    .venv/bin/python bench/persisted.py --public-reads     # also search and one announcement, executed vs cached
 
 Exits non-zero if any request fails or setup fails; a missed goal is reported, not an error.
 """
@@ -53,6 +59,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +69,12 @@ ROOT = hb.ROOT
 GOAL = 0.40
 SCREEN = "AnnouncementList"
 VARIABLES = {"first": 20}
+# what tests/resilience/test_bidding_day.py's anonymous phones search for (one of them per run: the most hits)
+SEARCH_WORDS = ["道路", "维修", "地块", "工程", "出让", "施工", "青岛"]
+PUBLIC_READS = (
+    ("search", "AnnouncementSearch", "searchAnnouncementsConnection"),
+    ("detail", "AnnouncementDetail", "announcement"),
+)
 
 
 def screen_document() -> tuple[str, str]:
@@ -75,6 +88,44 @@ def operation(name: str) -> tuple[str, str]:
 
     op = next(o for o in gate.load_operations() if o.name == name)
     return op.text, op.sha256
+
+
+def public_read_variables(base: str) -> dict[str, dict[str, object]]:
+    """The variables of the public reads: the bidding day's word with the most hits, the newest announcement."""
+    import httpx
+
+    def run(name: str, variables: dict[str, object]) -> Any:
+        reply = httpx.post(f"{base}/graphql", json={"query": operation(name)[0], "variables": variables}, timeout=10.0)
+        return reply.json()["data"]
+
+    counts = {
+        word: run("AnnouncementSearch", {"query": word, "first": 1})["searchAnnouncementsConnection"]["totalCount"]
+        for word in SEARCH_WORDS
+    }
+    listed = run(SCREEN, {"first": 1})["announcements"]["edges"]
+    return {
+        "search": {"query": max(SEARCH_WORDS, key=lambda w: counts[w]), "first": 10},
+        "detail": {"id": listed[0]["node"]["id"]},
+    }
+
+
+def public_targets(variables: dict[str, dict[str, object]]) -> list[hb.Target]:
+    """Each public read by hash, anonymous (as the bidding day's browsers), executed (no-cache) and cached."""
+    found = []
+    for short, name, root in PUBLIC_READS:
+        body = {
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": operation(name)[1]}},
+            "operationName": name,
+            "variables": variables[short],
+        }
+        payload = json.dumps(body).encode()
+        for how, headers in (("executed", {"cache-control": "no-cache"}), ("cached", {})):
+            found.append(
+                hb.Target(
+                    f"{short}_{how}", "POST", "/graphql", body=payload, headers=headers, graphql=True, expect=root
+                )
+            )
+    return found
 
 
 def targets(token: str) -> list[hb.Target]:
@@ -179,7 +230,11 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
     with hb.serving(port, hb.server_env(database_url, secret, tmp, label), tmp, label) as proc:
         token = hb.sign_in(base, DEMO_PASSWORD)
         cards = screen_cards(base, token)
-        results = [measure(pool, port, target, args, proc.pid, label) for target in targets(token)]
+        wanted = targets(token)
+        reads = public_read_variables(base) if args.public_reads else {}
+        if reads:
+            wanted += public_targets(reads)
+        results = [measure(pool, port, target, args, proc.pid, label) for target in wanted]
 
     by_name = {r.name: r for r in results}
     for r in results:
@@ -221,6 +276,16 @@ def run_one(label: str, database_url: str, tmp: Path, args: argparse.Namespace, 
         print(f"screen_cached_rps_vs_plain: {persisted_vs_plain:.2f} x")
         print(f"me_cpu_vs_plain: {me:.1f} x")
         print(f"me_persisted_cpu_vs_plain: {me_persisted:.1f} x")
+    if reads:
+        print(f"{label}_search_word: {reads['search']['query']} ({json.dumps(reads['search'], ensure_ascii=False)})")
+        for short, _, _ in PUBLIC_READS:
+            for how in ("executed", "cached"):
+                figure = cpu_ratio(f"{short}_{how}", "plain_starlette_json")
+                print(f"{label}_{short}_{how}_cpu_vs_plain: {figure:.1f} x")
+                if label == "postgres" or not args.postgres:
+                    print(f"{short}_{how}_cpu_vs_plain: {figure:.1f} x")
+            saved = cpu_ratio(f"{short}_executed", f"{short}_cached")
+            print(f"{label}_{short}_executed_vs_cached_cpu: {saved:.1f} x")
     met = "yes" if persisted_vs_plain >= GOAL else "no"
     print(f"{label}_persisted_goal_met: {met} (goal {GOAL:.2f} x of plain)")
     errors = sum(r.errors for r in results)
@@ -263,6 +328,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=None, help="load generator processes (default 1)")
     parser.add_argument("--postgres", metavar="URL", help="also measure on a fresh database on this server")
     parser.add_argument("--profile", metavar="DIR", help="py-spy each target's window into DIR (py-spy installed)")
+    parser.add_argument(
+        "--public-reads",
+        action="store_true",
+        help="also AnnouncementSearch and AnnouncementDetail by hash, anonymous, executed and cached",
+    )
     parser.add_argument(
         "--announcements", type=int, default=None, help="generated announcements besides the demo city's (default 40)"
     )
