@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from graphql import parse
@@ -18,7 +19,7 @@ from domain.publication.models import Announcement
 from domain.publication.states import LotStatus
 from mobile_contract import gate
 from schema.build import build_schema
-from schema.caching import CONDITIONAL_ROOT_FIELDS, PUBLIC_ROOT_FIELDS
+from schema.caching import CONDITIONAL_ROOT_FIELDS, PUBLIC_ROOT_FIELDS, SHAREABLE, mark_answer
 from schema.relay import to_global_id
 from tests import factories as f
 from tests.api.test_persisted import by_hash
@@ -59,6 +60,16 @@ def test_only_queries_of_public_fields_are_shared():
     assert age('{ announcement(id: "x") { title } me { roles } }') is None
     assert age("{ announcements { edges { node { id } } } __schema { queryType { name } } }") is None
     assert age("mutation { authLogout { __typename } }") is None
+
+
+def test_one_unshareable_answer_keeps_the_request_from_the_cache():
+    # two conditional fields in one request (aliases): a published one, then a draft, then a published one again
+    request = SimpleNamespace(scope={"type": "http"})
+    mark_answer(request, shareable=True)
+    assert request.scope["state"][SHAREABLE] is True
+    mark_answer(request, shareable=False)
+    mark_answer(request, shareable=True)
+    assert request.scope["state"][SHAREABLE] is False
 
 
 def test_entries_expire_and_the_least_recent_goes_first():
