@@ -14,6 +14,7 @@ own. In production `/metrics` answers only with `METRICS_TOKEN` as a bearer toke
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Iterable
@@ -83,6 +84,26 @@ CACHE_ENTRIES = Gauge(
     "Answers kept, against RESPONSE_CACHE_ENTRIES per process.",
     multiprocess_mode="livesum",
 )
+# how late this process's event loop ran a timer (api/services.py starts watch_loop in every server and worker):
+# every await of every request waits its turn behind the same queue, so a request with twenty round trips to the
+# database is twenty times this late; the figure to read when answers are slow but each statement is fast
+LOOP_LAG = Histogram(
+    "palmtrade_event_loop_lag_seconds",
+    "How late the process's event loop ran a timer due every 0.25 s: what each await of a request waits for its turn.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+LOOP_TICK = 0.25
+
+
+async def watch_loop(stop: asyncio.Event, tick: float = LOOP_TICK) -> None:
+    """Observes the event loop's lateness into LOOP_LAG every `tick` seconds until `stop` is set (or cancelled)."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        due = loop.time() + tick
+        await asyncio.sleep(tick)
+        LOOP_LAG.observe(max(0.0, loop.time() - due))
+
+
 WEBSOCKETS = Gauge(
     "palmtrade_websocket_connections",
     "Open graphql-transport-ws connections (subscriptions: live auctions, notifications).",

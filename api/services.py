@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from tortoise import Tortoise
 
-from api import faceid, pool_layout, provincial, tracing
+from api import faceid, metrics, pool_layout, provincial, tracing
 from api.lifecycle import Lifecycle
 from api.persisted import PersistedStore
 from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -275,6 +275,8 @@ async def start(services: Services, with_workers: bool) -> None:
             )
             for name, step, idle in loops
         ]
+    # every process: how late its event loop runs (api/metrics.py LOOP_LAG), on /metrics
+    services.tasks.append(asyncio.create_task(metrics.watch_loop(services.stop), name="loop-lag"))
     if services.response_cache.enabled:
         # every server process, workers or not: a published announcement clears the shared answers
         services.tasks.append(

@@ -3,7 +3,9 @@ the database, and a token in production."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -105,3 +107,26 @@ def test_metric_names_follow_prometheus_conventions():
     assert all(re.fullmatch(r"palmtrade_[a-z0-9_]+", n) for n in names)
     wanted = ("palmtrade_graphql_requests", "palmtrade_graphql_request_seconds", "palmtrade_websocket_connections")
     assert all(any(n.startswith(w) for n in names) for w in wanted), names
+
+
+async def test_the_event_loop_lag_counts_a_blocked_loop():
+    # given the loop watcher at a short tick, and the lag histogram's count of lags over 0.1 s before
+    def over_100ms() -> float:
+        text = metrics.generate_latest(metrics.REGISTRY).decode()
+        return _samples(text).get(("palmtrade_event_loop_lag_seconds_count", ()), 0.0) - _samples(text).get(
+            ("palmtrade_event_loop_lag_seconds_bucket", (("le", "0.1"),)), 0.0
+        )
+
+    before = over_100ms()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(metrics.watch_loop(stop, tick=0.02))
+    await asyncio.sleep(0.05)
+
+    # when something holds the loop for 0.3 s (a synchronous call on it)
+    time.sleep(0.3)  # noqa: ASYNC251 - the point: the loop held
+    await asyncio.sleep(0.05)
+    stop.set()
+    await watcher
+
+    # then one tick came at least 0.1 s late
+    assert over_100ms() - before >= 1
