@@ -37,6 +37,7 @@ from domain.documents.scanning import scanner_from_address
 from domain.evaluation import face
 from domain.evaluation import notices as expert_notices
 from domain.provincial import exchange as provincial_exchange
+from domain.publication import search
 from domain.settlement import adapters as settlement_adapters
 from domain.settlement import treasury as settlement_treasury
 from domain.sms.services import LogOutbox
@@ -252,6 +253,9 @@ async def start(services: Services, with_workers: bool) -> None:
         services.owns_database = True
         await pool_layout.check(settings.database_url, settings.database_processes)
     await services.keyring.load()
+    # jieba's dictionary before the first request: loaded by the first search, it held that server's loop for a
+    # second or more in the bidding day's opening burst and after every restart
+    search.warm()
     plug_adapters(services)
     await services.bus.start()
     if with_workers:

@@ -24,6 +24,7 @@ import pytest
 from api.app import create_app
 from api.services import Services, start, stop
 from domain.accounts import adapters
+from domain.publication import search
 from tests.conftest import free_port
 from tests.support.processes import Process
 
@@ -128,6 +129,16 @@ async def test_a_serving_process_is_alive_and_ready(api):
         "checks": {"database": "ok", "broker": "ok", "signingKeys": "ok", "draining": "ok"},
     }
     assert ready.headers["cache-control"] == "no-store"
+
+
+async def test_a_process_loads_the_search_dictionary_before_it_serves(api):
+    # given a process whose jieba dictionary is not loaded (the first search would load it on the event loop)
+    search._tokenizer.cache_clear()
+
+    # when another app starts (as `serve` and `worker` do before they take requests)
+    async with _own_app(api.services):
+        # then the dictionary is in memory already
+        assert search._tokenizer.cache_info().currsize == 1
 
 
 async def test_a_draining_process_is_not_ready_but_still_serves(api):
