@@ -69,6 +69,10 @@ CACHE_TOO_LARGE = Counter(
     "palmtrade_response_cache_too_large",
     "Answers not kept for their size (over a sixteenth of RESPONSE_CACHE_BYTES).",
 )
+CACHE_COALESCED = Counter(
+    "palmtrade_response_cache_coalesced",
+    "Requests by hash that found no kept answer but one being computed for another caller, and were answered with it.",
+)
 CACHE_CLEARS = Counter(
     "palmtrade_response_cache_clears",
     "Times the response cache was emptied by an event that may change a shared answer (a published announcement).",

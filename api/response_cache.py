@@ -16,6 +16,11 @@ field's resolver marked it shareable in the request's state (`schema.caching.mar
 announcement). A null or a draft is never kept, so a hit is always an answer every caller gets alike;
 an answer not kept is sent `Cache-Control: no-store`.
 
+A miss is computed once however many ask for it at the same time (single flight): the first runs the
+operation, and the others asking for the same key meanwhile wait for it and are answered with its body, as a
+hit, when it is kept; when it is not (errors, a draft), each runs for itself. A cold cache in a burst (every
+phone opening the app at once, a server just restarted) costs one execution per screen, not one per phone.
+
 Only requests by hash take this path (`extensions.persistedQuery`, POST or GET): the text of a query
 is never looked up here. A client that sends `Cache-Control: no-cache` (pull to refresh) gets a fresh
 answer, which replaces the kept one. A GET from an anonymous caller is answered `Cache-Control: public`
@@ -148,6 +153,7 @@ class ResponseCache:
         self.cleared = 0
         self.evicted = 0  # dropped to stay within a bound (expired entries are not counted)
         self.too_large = 0  # answers not kept for their size
+        self.coalesced = 0  # misses answered with another caller's answer computed meanwhile (single flight)
 
     @property
     def enabled(self) -> bool:
@@ -244,6 +250,8 @@ class ResponseCacheMiddleware:
         self.max_ages = max_ages  # sha256 -> seconds, filled when the schema is built
         self.path = path
         self._conditional: dict[str, bool] = {}  # sha256 -> whether its answer is kept only when marked shareable
+        # key -> the answer being computed for it now (single flight): the body once kept, None when it was not
+        self._inflight: dict[Key, asyncio.Future[bytes | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path or not self.cache.enabled:
@@ -274,6 +282,13 @@ class ResponseCacheMiddleware:
         # `Cache-Control: no-cache` from the client (pull to refresh): run it, and keep the fresh answer
         fresh = "no-cache" in (_header(scope, b"cache-control") or "").lower()
         cached = None if fresh else self.cache.get(key)
+        if cached is None and not fresh and key in self._inflight:
+            # the same answer is being computed for another caller: wait for it rather than compute it again (a
+            # cold cache in a burst: every phone opening the app at once asks for the same home screen)
+            cached = await asyncio.shield(self._inflight[key])
+            if cached is not None:
+                self.cache.coalesced += 1
+                metrics.CACHE_COALESCED.inc()
         if cached is not None:
             await send(
                 {
@@ -292,7 +307,19 @@ class ResponseCacheMiddleware:
         state = scope.setdefault("state", {})
         state.pop(ANSWERED_WITHOUT_ERRORS, None)
         state.pop(SHAREABLE, None)
-        await self.app(scope, receive, self._storing(key, max_age, headers, state, send, conditional))
+        # the first miss of a key computes it for everyone who asks meanwhile; a fresh request (pull to refresh)
+        # runs for itself, and so does a caller whose leader's answer was not kept (an error, a draft)
+        leader: asyncio.Future[bytes | None] | None = None
+        if not fresh and key not in self._inflight:
+            leader = self._inflight[key] = asyncio.get_running_loop().create_future()
+        try:
+            await self.app(scope, receive, self._storing(key, max_age, headers, state, send, conditional, leader))
+        finally:
+            if leader is not None:
+                if not leader.done():
+                    leader.set_result(None)
+                if self._inflight.get(key) is leader:
+                    del self._inflight[key]
 
     def _cacheable(self, scope: Scope, request: Mapping[str, Any]) -> tuple[Key, int, bool] | None:
         if request.get("query") is not None:
@@ -337,6 +364,7 @@ class ResponseCacheMiddleware:
         state: dict[str, Any],
         send: Send,
         conditional: bool = False,
+        leader: asyncio.Future[bytes | None] | None = None,
     ) -> Send:
         """Holds the response start until the body shows whether the answer may be kept; with `conditional`,
         only when the resolvers of the conditionally public fields marked it shareable."""
@@ -362,6 +390,8 @@ class ResponseCacheMiddleware:
             ):
                 self.cache.put(key, body, max_age)
                 extra = [(b"x-palmtrade-cache", b"miss"), *headers]
+                if leader is not None and not leader.done():
+                    leader.set_result(body)  # the callers waiting for this key are answered before this one is sent
             await send({**start, "headers": [*start.get("headers", []), *extra]})
             await send({"type": "http.response.body", "body": body})
 

@@ -355,3 +355,43 @@ async def test_a_null_is_never_kept_for_the_manager_who_asks_next(api):
     assert missing.json()["data"]["announcement"] is None
     assert again.headers.get("x-palmtrade-cache") != "hit"
     assert len(api.services.response_cache) == 0
+
+
+async def test_a_burst_of_the_same_miss_is_computed_once(api):
+    # given a cold cache (the app opened by many phones at once)
+    await published_tender()
+    api.services.response_cache.clear()
+    before = api.services.response_cache.coalesced
+
+    # when six ask for the same screen at the same moment
+    answers = await asyncio.gather(*(post(api, by_hash(LIST.sha256, {"first": 5})) for _ in range(6)))
+
+    # then one ran it and the five others were given its answer, byte for byte
+    assert sorted(a.headers["x-palmtrade-cache"] for a in answers) == ["hit"] * 5 + ["miss"]
+    assert api.services.response_cache.coalesced - before == 5
+    assert len({a.content for a in answers}) == 1
+
+
+async def test_a_burst_never_shares_an_answer_that_is_not_kept(api):
+    # given a draft, its manager, and an answer with errors
+    tender = await published_tender()
+    operator = {"authorization": f"Bearer {await f.operator_token(api)}"}
+    one = by_hash(DETAIL.sha256, {"id": await draft_of(tender)})
+    before = api.services.response_cache.coalesced
+
+    # when its manager and two others ask at the same moment (the manager first), then the other way round,
+    # and three ask at once for a refused page
+    owner_first = await asyncio.gather(post(api, one, operator), post(api, one), post(api, one))
+    anyone_first = await asyncio.gather(post(api, one), post(api, one, operator))
+    refused = await asyncio.gather(*(post(api, by_hash(LIST.sha256, {"first": 0})) for _ in range(3)))
+
+    # then each ran for itself: the manager sees the draft, the others null, every refusal its own error
+    assert owner_first[0].json()["data"]["announcement"]["status"] == "DRAFT"
+    assert anyone_first[1].json()["data"]["announcement"]["status"] == "DRAFT"
+    for response in (*owner_first[1:], anyone_first[0]):
+        assert response.json()["data"]["announcement"] is None
+    for response in refused:
+        assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    for response in (*owner_first, *anyone_first, *refused):
+        assert response.headers.get("x-palmtrade-cache") != "hit"
+    assert api.services.response_cache.coalesced == before
