@@ -107,10 +107,6 @@ class Process:
         )
 
 
-# each server's and worker's PostgreSQL pool in a cluster: README's deployment (two servers and a worker at ?maxsize=20)
-POOL_SIZE = int(os.environ.get("PALMTRADE_LOAD_POOL", "20"))
-
-
 @dataclass
 class Fault:
     at: float  # seconds since the load began
@@ -123,19 +119,9 @@ class Cluster:
     """Servers, workers, Redis and the FCM stub around one database; faults on demand."""
 
     def __init__(
-        self,
-        database_url: str,
-        tmp: Path,
-        servers: int = 2,
-        workers: int = 1,
-        settings: dict[str, str] | None = None,
-        pool_size: int = POOL_SIZE,
+        self, database_url: str, tmp: Path, servers: int = 2, workers: int = 1, settings: dict[str, str] | None = None
     ) -> None:
-        """`settings`: environment variables of every server and worker over the cluster's own (a soak's retention).
-        `pool_size`: each process's PostgreSQL pool (`?maxsize=`), with DATABASE_PROCESSES set to the processes, as
-        README's deployment runs two servers and a worker; asyncpg's default of 5 made a bidding day's opening burst
-        wait for connections, not for the database (idle backends, the servers' loops on time, LotRegister 1-2.5 s
-        inside the server at 3,000 clients)."""
+        """`settings`: environment variables of every server and worker over the cluster's own (a soak's retention)."""
         self.tmp = tmp
         self.redis_port = free_port()
         self.stub_port = free_port()
@@ -149,12 +135,9 @@ class Cluster:
             tmp,
             port=self.stub_port,
         )
-        if pool_size and database_url.startswith(("postgres://", "postgresql://")) and "maxsize=" not in database_url:
-            database_url += ("&" if "?" in database_url else "?") + f"maxsize={pool_size}"
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "DATABASE_PROCESSES": str(servers + workers),
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "SECRET_KEY": SECRET,
             "SEED_DEMO": "0",
