@@ -32,9 +32,12 @@ def claim(query: QuerySet[M]) -> QuerySet[M]:
 
 
 def lock(query: QuerySet[M]) -> QuerySet[M]:
-    """FOR UPDATE on PostgreSQL; on SQLite the transaction already has the single writer."""
+    """FOR NO KEY UPDATE on PostgreSQL: one holder at a time, as FOR UPDATE, but an insert of a row that refers to
+    the locked one (its foreign-key check takes FOR KEY SHARE) does not wait for it. FOR UPDATE made every
+    registration, commitment and network fact of a lot wait for a bid submission holding the lot. On SQLite the
+    transaction already has the single writer."""
     if using_postgres():
-        return query.select_for_update()
+        return query.select_for_update(no_key=True)
     return query
 
 

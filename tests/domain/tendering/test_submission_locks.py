@@ -1,0 +1,107 @@
+"""Bid submissions on one lot do not queue behind each other, nor the lot's other inserts behind them (PostgreSQL's
+row locks; SQLite has one writer). A submission shares the lot (FOR SHARE) and serialises only with the same
+bidder's (an advisory lock); `storage.lock` is FOR NO KEY UPDATE, which an insert referring to the locked row (its
+foreign-key check takes FOR KEY SHARE) passes. Each waits at most LOCK_TIMEOUT here, so a regression fails at once
+instead of hanging."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from domain.common.actors import Role
+from domain.common.storage import lock, lock_shared, using_postgres
+from domain.publication.models import Lot
+from domain.registration import services as registration
+from domain.tendering import services as tendering
+from domain.tendering.models import SealedBid
+from mobile_contract.sealed_bid import new_key, seal
+from tests.domain.factories import organisation
+from tests.support.commitments import commit
+from tests.support.tendering import person, published_tender
+
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
+
+
+def _postgres_only() -> None:
+    if not using_postgres():
+        pytest.skip("PostgreSQL's row locks (SQLite has one writer)")
+
+
+async def _bidder(lot_id: int):  # type: ignore[no-untyped-def]
+    org = await organisation(kinds=["bidder"])
+    bidder = person(org, Role.BIDDER)
+    await commit(bidder, lot_id, "registration")
+    await registration.register(bidder, lot_id)
+    await commit(bidder, lot_id, "bid")
+    return bidder
+
+
+async def _holding(held: asyncio.Event, release: asyncio.Event, take) -> None:  # type: ignore[no-untyped-def]
+    async with in_transaction():
+        await take()
+        held.set()
+        await release.wait()
+
+
+async def test_a_submission_does_not_wait_for_another_bidders_submission_in_flight(db):
+    _postgres_only()
+    # given a tender and two bidders, one of whose submissions holds the lot as a submission does
+    t = await published_tender()
+    first, second = await _bidder(t.lot.id), await _bidder(t.lot.id)
+    held, release = asyncio.Event(), asyncio.Event()
+    in_flight = asyncio.create_task(_holding(held, release, lambda: lock_shared(Lot, t.lot.id)))
+    await held.wait()
+    try:
+        # when the other bidder submits meanwhile (waiting 2 s at most for any lock)
+        async with in_transaction() as connection:
+            await connection.execute_query(LOCK_TIMEOUT)
+            sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
+            bid = await tendering.submit(second, t.lot.id, sealed)
+    finally:
+        release.set()
+        await in_flight
+
+    # then it is stored without waiting for the first
+    assert await SealedBid.filter(id=bid.id, organisation_id=second.org_id).exists()
+    assert first.org_id != second.org_id
+
+
+async def test_an_insert_referring_to_a_locked_lot_does_not_wait_for_it(db):
+    _postgres_only()
+    # given a lot held by `lock` (a bid submission's lot before, a status move, a clarification)
+    t = await published_tender()
+    held, release = asyncio.Event(), asyncio.Event()
+    holder = asyncio.create_task(_holding(held, release, lambda: lock(Lot.filter(id=t.lot.id)).get()))
+    await held.wait()
+    try:
+        # when a bidder registers for it meanwhile (rows referring to the lot: registration, commitment, facts)
+        async with in_transaction() as connection:
+            await connection.execute_query(LOCK_TIMEOUT)
+            bidder = await _bidder(t.lot.id)
+    finally:
+        release.set()
+        await holder
+
+    # then the registration is in, without waiting for the holder to commit
+    assert await registration.active(t.lot.id, int(bidder.org_id or 0)) is not None
+
+
+async def test_a_change_of_the_lot_still_waits_for_a_submission_in_flight(db):
+    _postgres_only()
+    # given a submission in flight (the lot shared)
+    t = await published_tender()
+    held, release = asyncio.Event(), asyncio.Event()
+    in_flight = asyncio.create_task(_holding(held, release, lambda: lock_shared(Lot, t.lot.id)))
+    await held.wait()
+    try:
+        # when the lot is locked to be changed (the opening, a deadline move), waiting 2 s at most
+        async with in_transaction() as connection:
+            await connection.execute_query(LOCK_TIMEOUT)
+            with pytest.raises(Exception, match="lock timeout"):
+                await lock(Lot.filter(id=t.lot.id)).get()
+    finally:
+        release.set()
+        await in_flight
