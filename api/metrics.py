@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from tortoise import connections
 
-from domain.common import chronograph, clock
+from domain.common import chronograph, clock, cpu
 from domain.common.models import OutboxEvent
 from domain.notifications.models import PushDelivery
 from domain.sms.models import SmsMessage
@@ -97,15 +97,45 @@ LOOP_LAG = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 LOOP_TICK = 0.25
+# sampled at the same ticks: the two queues a request may wait in without the loop being late or the database busy
+DB_POOL_IN_USE = Histogram(
+    "palmtrade_db_pool_in_use_ratio",
+    "The share of this process's PostgreSQL pool (?maxsize=) checked out, sampled every 0.25 s; at 1 a request's "
+    "next statement waits for a connection.",
+    buckets=(0.25, 0.5, 0.75, 0.99, 1.0),
+)
+CPU_POOL_WAITING = Histogram(
+    "palmtrade_cpu_pool_waiting_calls",
+    "Calls waiting for a CPU pool thread (argon2, certificate paths, PDF rendering, bid-file decryption), sampled "
+    "every 0.25 s.",
+    buckets=(0, 1, 2, 4, 8, 16, 32),
+)
+
+
+def _db_pool_in_use() -> float | None:
+    """Checked-out share of the default connection's asyncpg pool; None off PostgreSQL or before it is open."""
+    try:
+        pool = getattr(connections.get("default"), "_pool", None)
+    except Exception:
+        return None
+    if pool is None or not hasattr(pool, "get_idle_size"):
+        return None
+    most = pool.get_max_size()
+    return (pool.get_size() - pool.get_idle_size()) / most if most else None
 
 
 async def watch_loop(stop: asyncio.Event, tick: float = LOOP_TICK) -> None:
-    """Observes the event loop's lateness into LOOP_LAG every `tick` seconds until `stop` is set (or cancelled)."""
+    """Observes the event loop's lateness into LOOP_LAG every `tick` seconds until `stop` is set (or cancelled), and
+    at each tick how full the database pool is and how many calls wait for the CPU pool."""
     loop = asyncio.get_running_loop()
     while not stop.is_set():
         due = loop.time() + tick
         await asyncio.sleep(tick)
         LOOP_LAG.observe(max(0.0, loop.time() - due))
+        in_use = _db_pool_in_use()
+        if in_use is not None:
+            DB_POOL_IN_USE.observe(in_use)
+        CPU_POOL_WAITING.observe(max(0, cpu.pending() - cpu.size()))
 
 
 WEBSOCKETS = Gauge(

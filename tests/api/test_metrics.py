@@ -130,3 +130,23 @@ async def test_the_event_loop_lag_counts_a_blocked_loop():
 
     # then one tick came at least 0.1 s late
     assert over_100ms() - before >= 1
+
+
+async def test_the_loop_watcher_samples_the_database_pool_and_the_cpu_pools_queue(db):
+    # given the counts of both samples before
+    def count(name: str) -> float:
+        return _samples(metrics.generate_latest(metrics.REGISTRY).decode()).get((f"{name}_count", ()), 0.0)
+
+    cpu_before, db_before = count("palmtrade_cpu_pool_waiting_calls"), count("palmtrade_db_pool_in_use_ratio")
+
+    # when the watcher runs a few ticks
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(metrics.watch_loop(stop, tick=0.02))
+    await asyncio.sleep(0.15)
+    stop.set()
+    await watcher
+
+    # then the CPU pool's queue was sampled at each tick, and the database pool's use on PostgreSQL (SQLite has none)
+    ticks = count("palmtrade_cpu_pool_waiting_calls") - cpu_before
+    assert ticks >= 3
+    assert count("palmtrade_db_pool_in_use_ratio") - db_before == (ticks if db.url.startswith("postgres") else 0)
