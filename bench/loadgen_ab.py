@@ -33,7 +33,9 @@ import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import http_baseline as hb  # cpu_seconds
+import http_baseline as hb  # cpu_seconds; puts the repository on sys.path
+
+from tests.support.load import wait_port
 
 POOL = 25  # phones per client, as tests/support/load.py pools them
 BODY = {
@@ -69,18 +71,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def wait_port(port: int, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"the echo server is not listening on {port}")
 
 
 Post = Callable[[int], Awaitable[None]]

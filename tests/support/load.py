@@ -176,9 +176,9 @@ class Cluster:
         """Redis, the FCM stub and the servers, each waited for; then the workers, unless `workers` is false (a test
         that sets its data up while the servers come up starts them with `start_workers` once it is done)."""
         self.redis.start()
-        await _wait_port(self.redis_port, self.redis)
+        await wait_port(self.redis_port, self.redis)
         self.stub.start()
-        await _wait_port(self.stub_port, self.stub)
+        await wait_port(self.stub_port, self.stub)
         for process in self.servers:
             process.start()
         for process in self.servers:
@@ -240,7 +240,7 @@ class Cluster:
         self.redis.stop()
         await asyncio.sleep(0.5)
         self.redis.start()
-        await _wait_port(self.redis_port, self.redis)
+        await wait_port(self.redis_port, self.redis)
         self._fault("Redis restarted (its data gone: rate-limit windows, pub/sub subscriptions)", started)
 
     async def block_fcm(self, seconds: float) -> None:
@@ -257,10 +257,12 @@ class Cluster:
             return dict((await http.get(f"http://127.0.0.1:{self.stub_port}/_stub/stats")).json())
 
 
-async def _wait_port(port: int, process: Process, within: float = 20) -> None:
+async def wait_port(port: int, process: Process | None = None, within: float = 20) -> None:
+    """Until something listens on the loopback port (AssertionError after `within` s, or once `process` exited)."""
     deadline = time.monotonic() + within
+    name = process.name if process is not None else f"port {port}"
     while time.monotonic() < deadline:
-        if not process.alive:
+        if process is not None and not process.alive:
             raise AssertionError(f"{process.name} exited\n{process.tail()}")
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -268,7 +270,7 @@ async def _wait_port(port: int, process: Process, within: float = 20) -> None:
             return
         except OSError:
             await asyncio.sleep(0.05)
-    raise AssertionError(f"{process.name} is not listening on {port}")
+    raise AssertionError(f"{name} is not listening on {port}")
 
 
 # --------------------------------------------------------------------------------------------- metrics

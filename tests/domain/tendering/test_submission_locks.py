@@ -7,6 +7,7 @@ instead of hanging."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -39,11 +40,26 @@ async def _bidder(lot_id: int):  # type: ignore[no-untyped-def]
     return bidder
 
 
-async def _holding(held: asyncio.Event, release: asyncio.Event, take) -> None:  # type: ignore[no-untyped-def]
-    async with in_transaction():
-        await take()
-        held.set()
-        await release.wait()
+@contextlib.asynccontextmanager
+async def _held(take):  # type: ignore[no-untyped-def]
+    """Another transaction holds what `take` locks until the block ends; the block waits LOCK_TIMEOUT at most."""
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with in_transaction():
+            await take()
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    try:
+        async with in_transaction() as connection:
+            await connection.execute_query(LOCK_TIMEOUT)
+            yield
+    finally:
+        release.set()
+        await holder
 
 
 async def test_a_submission_does_not_wait_for_another_bidders_submission_in_flight(db):
@@ -51,18 +67,10 @@ async def test_a_submission_does_not_wait_for_another_bidders_submission_in_flig
     # given a tender and two bidders, one of whose submissions holds the lot as a submission does
     t = await published_tender()
     first, second = await _bidder(t.lot.id), await _bidder(t.lot.id)
-    held, release = asyncio.Event(), asyncio.Event()
-    in_flight = asyncio.create_task(_holding(held, release, lambda: lock_shared(Lot, t.lot.id)))
-    await held.wait()
-    try:
-        # when the other bidder submits meanwhile (waiting 2 s at most for any lock)
-        async with in_transaction() as connection:
-            await connection.execute_query(LOCK_TIMEOUT)
-            sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
-            bid = await tendering.submit(second, t.lot.id, sealed)
-    finally:
-        release.set()
-        await in_flight
+    # when the other bidder submits meanwhile (waiting 2 s at most for any lock)
+    async with _held(lambda: lock_shared(Lot, t.lot.id)):
+        sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
+        bid = await tendering.submit(second, t.lot.id, sealed)
 
     # then it is stored without waiting for the first
     assert await SealedBid.filter(id=bid.id, organisation_id=second.org_id).exists()
@@ -73,17 +81,9 @@ async def test_an_insert_referring_to_a_locked_lot_does_not_wait_for_it(db):
     _postgres_only()
     # given a lot held by `lock` (a bid submission's lot before, a status move, a clarification)
     t = await published_tender()
-    held, release = asyncio.Event(), asyncio.Event()
-    holder = asyncio.create_task(_holding(held, release, lambda: lock(Lot.filter(id=t.lot.id)).get()))
-    await held.wait()
-    try:
-        # when a bidder registers for it meanwhile (rows referring to the lot: registration, commitment, facts)
-        async with in_transaction() as connection:
-            await connection.execute_query(LOCK_TIMEOUT)
-            bidder = await _bidder(t.lot.id)
-    finally:
-        release.set()
-        await holder
+    # when a bidder registers for it meanwhile (rows referring to the lot: registration, commitment, facts)
+    async with _held(lambda: lock(Lot.filter(id=t.lot.id)).get()):
+        bidder = await _bidder(t.lot.id)
 
     # then the registration is in, without waiting for the holder to commit
     assert await registration.active(t.lot.id, int(bidder.org_id or 0)) is not None
@@ -93,15 +93,7 @@ async def test_a_change_of_the_lot_still_waits_for_a_submission_in_flight(db):
     _postgres_only()
     # given a submission in flight (the lot shared)
     t = await published_tender()
-    held, release = asyncio.Event(), asyncio.Event()
-    in_flight = asyncio.create_task(_holding(held, release, lambda: lock_shared(Lot, t.lot.id)))
-    await held.wait()
-    try:
-        # when the lot is locked to be changed (the opening, a deadline move), waiting 2 s at most
-        async with in_transaction() as connection:
-            await connection.execute_query(LOCK_TIMEOUT)
-            with pytest.raises(Exception, match="lock timeout"):
-                await lock(Lot.filter(id=t.lot.id)).get()
-    finally:
-        release.set()
-        await in_flight
+    # when the lot is locked to be changed (the opening, a deadline move), waiting 2 s at most
+    async with _held(lambda: lock_shared(Lot, t.lot.id)):
+        with pytest.raises(Exception, match="lock timeout"):
+            await lock(Lot.filter(id=t.lot.id)).get()
