@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from tests.support.load import OPERATIONS, Fault, Metrics, Phone, Pools, free_port
+from tests.support.serving import read_body
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -32,12 +33,7 @@ class Server:
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.received.append((time.monotonic(), json.loads(body), headers))
         status, extra = self.statuses.pop(0) if self.statuses else (200, {})

@@ -40,7 +40,7 @@ from urllib.parse import parse_qs
 import uvicorn
 from fpdf import FPDF
 
-from tests.support.serving import LoopbackServed
+from tests.support.serving import LoopbackServed, read_body
 
 _numbers = itertools.count(1)
 SERVICES = "/open/v1/services"
@@ -163,12 +163,7 @@ class InvoiceProviderStub(LoopbackServed):
         return token
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
         status, kind, payload = self._route(scope["method"], scope["path"], query, headers, body)

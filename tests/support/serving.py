@@ -54,3 +54,13 @@ class LoopbackServed:
             return
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+
+
+async def read_body(receive: Any) -> bytes:
+    """The whole body of an ASGI HTTP request, however many messages it came in."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body

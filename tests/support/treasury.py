@@ -16,7 +16,7 @@ from joserfc import jws
 from joserfc.jwk import ECKey
 
 from domain.accounts import keys
-from tests.support.serving import LoopbackServed
+from tests.support.serving import LoopbackServed, read_body
 
 _ids = itertools.count(1)
 
@@ -75,12 +75,7 @@ class TreasuryStub(LoopbackServed):
         return {"date": day, "entries": entries}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         status, text, ctype = self._answer(scope["method"], scope["path"], scope.get("query_string", b""), body)
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype)]})
         await send({"type": "http.response.body", "body": text.encode()})
