@@ -326,7 +326,7 @@ async def _file_demo_complaint(lot_id: int) -> None:
         bidder,
         lot_id,
         "other",
-        clock.to_shanghai(clock.now()).date(),
+        clock.today(),
         "招标公告要求投标人近三年具有同类工程业绩，但未明确“同类工程”的认定标准，可能排斥潜在投标人。",
         "请求责令招标人澄清同类工程业绩的认定标准，并相应顺延投标截止时间。",
         [],

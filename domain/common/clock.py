@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,11 @@ def now() -> datetime:
 
 def to_shanghai(when: datetime) -> datetime:
     return when.astimezone(SHANGHAI)
+
+
+def today() -> date:
+    """Today's date as users read it: in Asia/Shanghai, not UTC (the two differ from 16:00 to 24:00 UTC)."""
+    return to_shanghai(now()).date()
 
 
 def shanghai_text(when: datetime) -> str:

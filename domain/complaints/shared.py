@@ -49,7 +49,7 @@ def checked_evidence(items: list[Evidence]) -> list[dict[str, Any]]:
 
 
 def today() -> date:
-    return clock.to_shanghai(clock.now()).date()
+    return clock.today()
 
 
 def managers(project: Project) -> tuple[int, ...]:

@@ -301,7 +301,7 @@ async def record_training(
     name = required_text(course, "course", 200)
     if not 0 < hours <= 1000:
         raise InvalidInput(field="hours")
-    if completed_on > clock.now().date() + timedelta(days=1):
+    if completed_on > clock.today():
         raise InvalidInput(field="completedOn")
     expert = await _pool_expert(expert_id)
     request = {"expert": expert.id, "course": name, "hours": hours, "on": completed_on.isoformat(), "passed": passed}
@@ -331,7 +331,7 @@ async def set_busy_days(actor: Actor, days: list[date], busy: bool) -> list[date
     if actor.expert_id is None:
         raise PermissionDenied()
     wanted = sorted(set(days))
-    today = clock.to_shanghai(clock.now()).date()
+    today = clock.today()
     if not wanted or len(wanted) > MAX_BUSY_DAYS or wanted[0] < today:
         raise InvalidInput(field="days")
     expert = await _pool_expert(actor.expert_id)

@@ -250,7 +250,7 @@ async def _candidates(lot_id: int) -> list[Candidate]:
 
 
 def _today() -> date:
-    return clock.to_shanghai(clock.now()).date()
+    return clock.today()
 
 
 # ---------------------------------------------------------------- candidate publicity

@@ -272,7 +272,7 @@ async def step() -> None:
     if not adapters.deps.treasury_url:
         return
     await send_queued()
-    yesterday = clock.to_shanghai(clock.now()).date() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     if await OutboxEvent.exists(type=TreasuryReconciled.type, object_id=yesterday.isoformat()):
         return
     try:

@@ -380,7 +380,7 @@ class HallSlot:
 async def hall_schedule(day: date | None = None) -> list[HallSlot]:
     """The opening halls' standing bookings of one day (Asia/Shanghai; today by default): public, as openings are;
     InvalidInput for a day outside SCHEDULE_YEARS."""
-    local = day or clock.to_shanghai(clock.now()).date()
+    local = day or clock.today()
     if not SCHEDULE_YEARS[0] <= local.year <= SCHEDULE_YEARS[1]:
         raise InvalidInput("day")
     starts = datetime.combine(local, time.min, tzinfo=clock.SHANGHAI)

@@ -37,9 +37,7 @@ async def test_a_planted_amount_fault_is_reported_with_its_link_and_holds_the_lo
     await results.publish_candidates(t.tenderer, t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    await results.record_contract(
-        t.tenderer, t.lot.id, "HT-2026-031", made.price_fen, clock.to_shanghai(clock.now()).date()
-    )
+    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-031", made.price_fen, clock.today())
     await Contract.filter(lot_id=t.lot.id).update(amount_fen=made.price_fen + 500_000)
     contract = await Contract.get(lot_id=t.lot.id)
     operator = await f.operator_token(api)
@@ -122,9 +120,7 @@ async def test_an_operator_rechecks_a_lot_now_audited_and_its_held_messages_go(a
     await results.publish_candidates(t.tenderer, t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    await results.record_contract(
-        t.tenderer, t.lot.id, "HT-2026-032", made.price_fen, clock.to_shanghai(clock.now()).date()
-    )
+    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-032", made.price_fen, clock.today())
     await Contract.filter(lot_id=t.lot.id).update(amount_fen=made.price_fen + 500_000)
     operator = await f.operator_token(api)
     supervisor = await f.login(api, await supervisor_phone(api, operator))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from domain.common import clock
 from tests import factories as f
 from tests.scenarios.test_publication import PROJECT_CREATE, publish, road_project
 from tests.scenarios.test_registration import register
@@ -89,7 +90,7 @@ async def test_participants_rate_an_ended_lot_and_only_aggregates_are_read(api, 
     # and operators and the category's supervisor read averages only, without raters
     supervisor = await f.login(api, await category_supervisor_phone(api, operator, "ENGINEERING_CONSTRUCTION"))
     elsewhere = await f.login(api, await category_supervisor_phone(api, operator, "GOVERNMENT_PROCUREMENT"))
-    today = manual_clock.now().date()
+    today = clock.today()
     month = {"from": (today - timedelta(days=40)).isoformat(), "to": (today + timedelta(days=40)).isoformat()}
     seen = (await api.gql(REPORT, month, token=operator))["data"]["platformRatingReport"]
     assert seen == [

@@ -51,7 +51,7 @@ async def test_an_objection_and_a_complaint_carry_verified_signatures(ring, cas)
     objection = await objections.raise_objection(
         actor, tender.lot.id, "documents", objection_text, [], None, Signed(leaf.pem, leaf.sign(content))
     )
-    knew_on = clock.to_shanghai(clock.now()).date()
+    knew_on = clock.today()
     complaint_content = signing.complaint_content(code, "other", "理由", "请求")
     complaint = await complaints.file_complaint(
         actor, tender.lot.id, "other", knew_on, "理由", "请求", [], None, Signed(leaf.pem, leaf.sign(complaint_content))

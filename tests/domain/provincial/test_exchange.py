@@ -175,7 +175,7 @@ async def test_the_result_and_the_contract_reach_the_province_with_winner_and_am
     await results.publish_candidates(t.tenderer, t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    today = clock.to_shanghai(clock.now()).date()
+    today = clock.today()
     await results.record_contract(t.tenderer, t.lot.id, "HT-2026-007", made.price_fen, today)
     # when the outbox is delivered and the sender runs
     await queued()
@@ -217,7 +217,7 @@ async def test_an_engineering_publicity_and_contract_go_in_their_own_data_sets(d
     await results.publish_candidates(t.tenderer, t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    today = clock.to_shanghai(clock.now()).date()
+    today = clock.today()
     await results.record_contract(t.tenderer, t.lot.id, "HT-2026-011", made.price_fen, today)
     # when they are sent
     await queued()
@@ -292,7 +292,7 @@ async def test_a_message_missing_a_required_item_of_its_set_is_refused(db, manua
     await results.publish_candidates(t.tenderer, t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-012", made.price_fen, clock.now().date())
+    await results.record_contract(t.tenderer, t.lot.id, "HT-2026-012", made.price_fen, clock.today())
     await queued()
     m = await ProvincialMessage.get(lot_id=t.lot.id, kind=kind)
     await ProvincialMessage.filter(id=m.id).update(payload={k: v for k, v in m.payload.items() if k != item})
@@ -446,7 +446,7 @@ async def test_reconciliation_sends_again_what_the_province_holds_otherwise(db, 
     await exchange.send_due("w1")
     m = await ProvincialMessage.get(lot_id=t.lot.id)
     province.held[m.message_id].message["data"]["NOTICE_NAME"] = "篡改的标题"
-    day = clock.to_shanghai(clock.now()).date()
+    day = clock.today()
     # when the day is reconciled (the daily job)
     assert await exchange.reconcile_recent(clock.now()) == 1
     # then it is found differing, queued again and sent under the same id, and the province holds PalmTrade's copy

@@ -32,7 +32,7 @@ async def contracted(manual_clock):
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
     manual_clock.advance(days=2)
-    today = clock.to_shanghai(clock.now()).date()
+    today = clock.today()
     await results.record_contract(t.tenderer, t.lot.id, "HT-2026-009", made.price_fen, today)
     return t, made
 

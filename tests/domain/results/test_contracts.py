@@ -108,7 +108,7 @@ async def test_changes_are_announced_where_the_law_asks_and_a_termination_closes
     assert ended.status == "terminated"
     assert (await Announcement.get(id=ended.termination_announcement_id)).type == "contract_change"
     with pytest.raises(InvalidTransition):
-        await contracts.record_payment(t.tenderer, t.lot.id, 100, clock.now().date(), "进度款", "PZ-9")
+        await contracts.record_payment(t.tenderer, t.lot.id, 100, clock.today(), "进度款", "PZ-9")
     record = await ocds.record(t.lot.id)
     for release in [*record["releases"], record["compiledRelease"]]:
         assert_valid(release)

@@ -208,7 +208,7 @@ async def test_the_contract_is_checked_recorded_and_lets_the_winners_security_go
     await issue_guarantees(t.lot.id)
     manual_clock.advance(days=3, seconds=1)
     made = await results.award(t.tenderer, t.lot.id)
-    today = clock.to_shanghai(clock.now()).date()
+    today = clock.today()
     # when the tenderer records wrong contracts
     with pytest.raises(results.ContractAmountMismatch):
         await results.record_contract(t.tenderer, t.lot.id, "HT-2026-001", made.price_fen + 1, today)
@@ -222,7 +222,7 @@ async def test_the_contract_is_checked_recorded_and_lets_the_winners_security_go
     assert await lot_status(t.lot.id) == "awarded"
     # when the right one is recorded
     manual_clock.advance(days=10)
-    signed = clock.to_shanghai(clock.now()).date() - timedelta(days=1)
+    signed = clock.today() - timedelta(days=1)
     made = await results.record_contract(t.tenderer, t.lot.id, "HT-2026-001", made.price_fen, signed, "ht-1")
     # then the contract announcement is out, the lot contracted and no deadline is watched
     assert (made.status, made.contract_no, made.contract_signed_on) == ("contracted", "HT-2026-001", signed)
@@ -263,7 +263,7 @@ async def test_a_contract_not_recorded_in_30_days_is_flagged_once(db, manual_clo
     assert set(event.audience["roles"]) == {"operator", "supervisor"}
     assert event.payload["category"] == "engineering_construction"
     # and a late contract is still recorded, marked late
-    signed = clock.to_shanghai(clock.now()).date()
+    signed = clock.today()
     await results.record_contract(t.tenderer, t.lot.id, "HT-LATE", made.price_fen, signed)
     [recorded] = await OutboxEvent.filter(type="result.contract_recorded")
     assert recorded.payload["late"] is True
@@ -271,7 +271,7 @@ async def test_a_contract_not_recorded_in_30_days_is_flagged_once(db, manual_clo
 
 async def test_a_contract_recorded_in_time_is_never_flagged(db, manual_clock):
     t, _, made = await awarded(manual_clock)
-    await results.record_contract(t.tenderer, t.lot.id, "HT-1", made.price_fen, clock.to_shanghai(clock.now()).date())
+    await results.record_contract(t.tenderer, t.lot.id, "HT-1", made.price_fen, clock.today())
     manual_clock.advance(days=31)
     await chronograph.fire_due()
     assert (await Award.get(id=made.id)).contract_overdue_at is None
@@ -281,13 +281,13 @@ async def test_a_contract_recorded_in_time_is_never_flagged(db, manual_clock):
 async def test_the_performance_record_completes_the_lot(db, manual_clock):
     # given a contracted lot
     t, _, made = await awarded(manual_clock)
-    signed = clock.to_shanghai(clock.now()).date()
+    signed = clock.today()
     await results.record_contract(t.tenderer, t.lot.id, "HT-1", made.price_fen, signed)
     # when the performance is recorded with a date before the contract, then properly
     with pytest.raises(InvalidInput):
         await results.record_performance(t.tenderer, t.lot.id, "按期完工", signed - timedelta(days=1))
     manual_clock.advance(days=90)
-    done = clock.to_shanghai(clock.now()).date()
+    done = clock.today()
     made = await results.record_performance(t.tenderer, t.lot.id, "工程按期完工，验收合格。", done)
     # then
     assert made.status == "completed"

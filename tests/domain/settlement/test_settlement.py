@@ -92,7 +92,7 @@ async def test_a_fee_payment_through_the_treasury() -> None:
 
         # reconciliation flags a planted amount difference, once
         stub.amounts[p.request_no] = 40_000
-        today = clock.to_shanghai(clock.now()).date()
+        today = clock.today()
         flagged = await treasury.reconcile(today)
         assert [(m.request_no, m.kind) for m in flagged] == [(p.request_no, "amount")]
         assert len(await treasury.reconcile(today)) == 1
