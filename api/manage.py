@@ -203,6 +203,7 @@ def _serve(settings: Settings) -> None:
         log_config=None,  # uvicorn's loggers go through ours (api/logs.py): one format, masked, with request ids
         access_log=False,  # the auth middleware writes the access log, sampled (ACCESS_LOG_SAMPLE, api/logs.py)
         http=protocol(settings.http_one_write),  # a response's head and body in one write (HTTP_ONE_WRITE)
+        timeout_keep_alive=settings.http_keep_alive_seconds,  # HTTP_KEEP_ALIVE_SECONDS
         ws="websockets-sansio",
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]  # a float works
     )

@@ -213,6 +213,10 @@ class Settings:
     # each response of known length in one socket write, its head with its body (api/http_protocol.py); off: stock
     # uvicorn's two writes
     http_one_write: bool = True
+    # how long `serve` keeps an idle HTTP connection open: longer than any client or proxy in front keeps one idle
+    # (nginx's upstream keepalive_timeout is 60 s, Aliyun SLB's 15-60 s), so that the server never closes a
+    # connection the moment its peer reuses it (uvicorn's own 5 s equals httpx's and races it: a reset request)
+    http_keep_alive_seconds: int = 75
     # SMS (notifications/sms): providers in failover order; none in development (the log sender), required in
     # production
     sms_providers: tuple[str, ...] = ()
@@ -355,6 +359,7 @@ class Settings:
             access_log_sample=_share("ACCESS_LOG_SAMPLE", 1.0),
             access_log_slow_ms=_int("ACCESS_LOG_SLOW_MS", 1000),
             http_one_write=_bool("HTTP_ONE_WRITE", True),
+            http_keep_alive_seconds=_int("HTTP_KEEP_ALIVE_SECONDS", 75),
             sms_providers=_sms_providers(production),
             sms={name: os.environ[name] for name in SMS_SETTINGS if os.environ.get(name)},
             sms_callback_token=os.environ.get("SMS_CALLBACK_TOKEN") or None,

@@ -268,6 +268,7 @@ async def serving(app: Any) -> AsyncIterator[str]:
         lifespan="on",
         http=protocol(one_write=True),
         ws="websockets-sansio",
+        timeout_keep_alive=app.state.services.settings.http_keep_alive_seconds,  # as `serve`: longer than httpx's 5 s
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

@@ -27,6 +27,7 @@ from api import http_protocol
 from api.app import create_app
 from api.http_protocol import HeadHeld, OneWriteProtocol
 from api.services import Services
+from api.settings import Settings
 from domain.accounts import adapters
 from domain.common import clock
 from domain.documents.adapters import blob_store
@@ -34,6 +35,7 @@ from domain.documents.blobs import object_path
 from domain.documents.links import download_signature
 from domain.documents.models import Document
 from tests.conftest import free_port
+from tests.support.processes import Process
 
 GRAPHQL = b'{"query":"query Probe { __typename }"}'
 
@@ -473,3 +475,37 @@ def test_a_cycle_goes_with_its_request_not_with_the_garbage_collector():
     # then it is freed at once (no reference cycle left for the collector: it cost 9 us a request), in one write
     assert gone() is None
     assert sink.written == [b"head|body"]
+
+
+# --- keep-alive -----------------------------------------------------------------------------------
+
+
+async def _answered(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    writer.write(b"GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    length = int(re.search(rb"content-length: (\d+)", head, re.IGNORECASE).group(1))  # type: ignore[union-attr]
+    await reader.readexactly(length)
+    return head.split(b"\r\n", 1)[0]
+
+
+async def test_serve_keeps_an_idle_connection_open_for_http_keep_alive_seconds(db, tmp_path):
+    # given `serve` keeping idle connections 3 s (the default is 75 s: longer than a proxy or httpx keeps one idle,
+    # so the server never closes a connection at the moment its peer reuses it; uvicorn's own 5 s raced httpx's 5 s)
+    assert Settings.from_env().http_keep_alive_seconds == 75
+    server = Process("serve", db.url, tmp_path, RUN_WORKERS="0", HTTP_KEEP_ALIVE_SECONDS="3").start()
+    try:
+        await server.ready()
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        assert await _answered(reader, writer) == b"HTTP/1.1 200 OK"
+
+        # when the connection idles 2 s, then it still answers on it
+        await asyncio.sleep(2)
+        assert await _answered(reader, writer) == b"HTTP/1.1 200 OK"
+
+        # and when it idles past the setting, the server has closed it
+        await asyncio.sleep(4)
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+    finally:
+        server.stop()
