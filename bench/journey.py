@@ -26,8 +26,9 @@ One run:
    on a third lot for ``--count-bidders`` bidders one at a time, and the lines the server's log
    (``--pg-log``, default /var/log/postgresql/postgresql-15-main.log) gains for that role and database are counted
    (``statement:`` and ``execute`` lines; asyncpg's extended protocol logs each Execute, not Parse/Bind);
-   transactions are ``pg_stat_database`` xact_commit + xact_rollback of the database over the same window (read
-   from another database, after 1.5 s for the backends to report). The logging server is separate so that the
+   transactions are counted from the same lines, per backend (``[pid]``): each ``BEGIN`` block is one, and so is
+   each statement outside one (``pg_stat_database``'s xact counters lag by up to a second per backend and smeared
+   one operation into the next). The logging server is separate so that the
    log writes are not in the CPU figures. The role is dropped at the end.
 
 PostgreSQL CPU: ``*_pg_cpu_per_op`` sums every ``postgres`` process on the machine (backends of other databases
@@ -391,15 +392,15 @@ class StatementLog:
         self.path = Path(path)
         # log_line_prefix '%m [%p] %q%u@%d ': "2026-12-07 15:31:00.123 UTC [123] role@db LOG:  statement: BEGIN;"
         self.pattern = re.compile(
-            rf"^\S+ \S+ \S+ \[\d+\] {re.escape(role)}@{re.escape(database)} LOG:  (statement|execute [^:]*): (.*)$"
+            rf"^\S+ \S+ \S+ \[(\d+)\] {re.escape(role)}@{re.escape(database)} LOG:  (statement|execute [^:]*): (.*)$"
         )
         self.offset = self.path.stat().st_size
 
     def mark(self) -> None:
         self.offset = self.path.stat().st_size
 
-    def read(self) -> list[str]:
-        """The statements logged since the last mark (or read); moves the mark."""
+    def read(self) -> list[tuple[int, str]]:
+        """The statements logged since the last mark (or read), with their backend's pid; moves the mark."""
         with self.path.open("rb") as stream:
             stream.seek(self.offset)
             chunk = stream.read()
@@ -409,38 +410,40 @@ class StatementLog:
         for line in chunk[:end].decode("utf-8", "replace").splitlines():
             m = self.pattern.match(line)
             if m:
-                found.append(m.group(2))
+                found.append((int(m.group(1)), m.group(3)))
         return found
 
 
-async def xacts(admin_url: str, database: str) -> float:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute("SELECT pg_stat_clear_snapshot()")
-        row = await conn.fetchrow(
-            "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1", database
-        )
-        return float(row["n"]) if row else math.nan
-    finally:
-        await conn.close()
+def transactions(lines: list[tuple[int, str]]) -> int:
+    """Transactions in statements logged in order: a BEGIN ... COMMIT/ROLLBACK block of a backend is one, and so is
+    each statement a backend sends outside one."""
+    open_: set[int] = set()
+    count = 0
+    for pid, text in lines:
+        word = text.lstrip().split(None, 1)[0].rstrip(";").upper() if text.strip() else ""
+        if word in ("BEGIN", "START"):
+            open_.add(pid)
+            count += 1
+        elif word in ("COMMIT", "ROLLBACK", "END"):
+            open_.discard(pid)
+        elif pid not in open_:
+            count += 1
+    return count
 
 
 async def count_statements(
     client: Client,
     statements: StatementLog,
-    admin_url: str,
-    database: str,
     step: Step,
     bidders: list[Bidder],
-    lot: dict,
+    lot: dict[str, Any],
 ) -> Counted:
     """The step for each bidder, one at a time; the log read after each call."""
     await asyncio.sleep(0.3)
     statements.read()  # whatever came before (the previous step's last lines)
-    before = await xacts(admin_url, database)
-    per_call, lines, calls = [], [], []
+    per_call: list[int] = []
+    lines: list[tuple[int, str]] = []
+    calls: list[list[tuple[int, str]]] = []
     for i, b in enumerate(bidders):
         await client.call(step, b, i, lot)
         await asyncio.sleep(0.05)  # a statement sent after the answer (none expected) lands in this call's lines
@@ -448,11 +451,11 @@ async def count_statements(
         per_call.append(len(got))
         calls.append(got)
         lines += got
-    await asyncio.sleep(1.5)  # idle backends report their transactions within a second
+    await asyncio.sleep(0.3)
     lines += statements.read()
-    after = await xacts(admin_url, database)
-    begins = sum(1 for s in lines if s.lstrip().upper().startswith("BEGIN"))
-    return Counted(len(lines), begins, (after - before) / len(bidders), per_call, calls[min(1, len(calls) - 1)])
+    begins = sum(1 for _, s in lines if s.lstrip().upper().startswith("BEGIN"))
+    sample = [s for _, s in calls[min(1, len(calls) - 1)]]
+    return Counted(len(lines), begins, transactions(lines) / len(bidders), per_call, sample)
 
 
 async def idle_statements(statements: StatementLog, seconds: float) -> int:
@@ -613,12 +616,10 @@ async def count_pass(
             idle = await idle_statements(statements, 3.0)
             log(f"statements: the journey for {len(bidders)} bidders on a server logging as {role}")
             for step in JOURNEY:
-                counted[step.name] = await count_statements(client, statements, admin_url, db.name, step, bidders, lot)
+                counted[step.name] = await count_statements(client, statements, step, bidders, lot)
             anonymous = Bidder("-")
             await client.call(SCREEN, anonymous, 0, lot)
-            counted[SCREEN.name] = await count_statements(
-                client, statements, admin_url, db.name, SCREEN, [anonymous] * len(bidders), lot
-            )
+            counted[SCREEN.name] = await count_statements(client, statements, SCREEN, [anonymous] * len(bidders), lot)
         finally:
             errors = client.errors
             await client.close()
