@@ -273,10 +273,44 @@ class Window:
         return seconds / self.count * 1e6 if self.count else math.nan
 
 
+PROFILE: Path | None = None  # --profile DIR: py-spy samples the server over each window of the c1 pass
+
+
+@contextlib.contextmanager
+def profiling(pid: int, name: str) -> Any:
+    """py-spy's raw stacks of the server over the block, in PROFILE/<name>.txt (py-spy is not a dependency)."""
+    if PROFILE is None:
+        yield
+        return
+    import signal
+    import subprocess
+
+    PROFILE.mkdir(parents=True, exist_ok=True)
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-r", "200", "-f", "raw"]
+    spy = subprocess.Popen(
+        [*command, "--nonblocking", "-o", str(PROFILE / f"{name}.txt")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # attached
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+        spy.wait(timeout=60)
+
+
 async def window(
     name: str, pid: int, database: str | None, count: int, concurrency: int, call: Callable[[int], Awaitable[float]]
 ) -> Window:
     """`call(i)` for i in range(count), `concurrency` in flight; the CPU of the server and PostgreSQL around it."""
+    with profiling(pid, name) if concurrency == 1 else contextlib.nullcontext():
+        return await _window(name, pid, database, count, concurrency, call)
+
+
+async def _window(
+    name: str, pid: int, database: str | None, count: int, concurrency: int, call: Callable[[int], Awaitable[float]]
+) -> Window:
     queue = list(range(count))
     latencies: list[float] = []
 
@@ -692,6 +726,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--count-bidders", type=int, default=20, help="bidders of the statement-counting pass")
     parser.add_argument("--no-count", action="store_true", help="skip the statement-counting pass")
     parser.add_argument("--dump-statements", metavar="FILE", help="write each operation's logged statements here")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the server over each c1 window into DIR/<op>.txt")
     parser.add_argument("--pg-log", default=PG_LOG, help="the PostgreSQL server's log file (log_statement lines)")
     parser.add_argument("--plain", type=int, default=None, help="plain Starlette requests per pass (default 2000)")
     parser.add_argument(
@@ -719,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
         from domain.accounts import passwords
 
         passwords.configure(*(int(os.environ[name]) for name in TEST_ARGON2))
+    global PROFILE
+    PROFILE = Path(args.profile) if args.profile else None
     tmp = Path(tempfile.mkdtemp(prefix="palmtrade-bench-journey-"))
     try:
         lines, errors = asyncio.run(run(args, tmp))
