@@ -31,6 +31,11 @@ One run:
    one operation into the next). The logging server is separate so that the
    log writes are not in the CPU figures. The role is dropped at the end.
 
+The server's kernel CPU (stime: socket reads and writes, among them one round trip's per statement) is printed
+apart (``*_server_sys_cpu_per_op``), and so is the least a statement costs a client: ``asyncpg_round_trip_*``, a
+prepared primary-key SELECT on one raw asyncpg connection from this process, 5,000 times in a row (its CPU, its
+kernel share, PostgreSQL's).
+
 PostgreSQL CPU: ``*_pg_cpu_per_op`` sums every ``postgres`` process on the machine (backends of other databases
 and the WAL writer, checkpointer etc. included: other activity on the machine adds noise);
 ``*_pg_db_cpu_per_op`` only this database's backends (bench/README.md "How CPU is measured"). A backend that exits
@@ -259,11 +264,20 @@ def _delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(v - before.get(pid, 0.0) for pid, v in after.items() if not math.isnan(v))
 
 
+def sys_seconds(pid: int) -> float:
+    """stime of a process (Linux /proc): its CPU in the kernel (socket writes and reads among it); NaN elsewhere."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[12]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return math.nan
+
+
 @dataclass
 class Window:
     name: str
     count: int
     server_cpu: float
+    server_sys: float
     pg_cpu: float
     pg_db_cpu: float
     wall: float
@@ -319,15 +333,14 @@ async def _window(
             latencies.append(await call(queue.pop(0)))
 
     pg_before, db_before = postgres_cpu(database)
-    server_before = hb.cpu_seconds(pid)
+    server_before, sys_before = hb.cpu_seconds(pid), sys_seconds(pid)
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall = time.perf_counter() - began
-    server = hb.cpu_seconds(pid) - server_before
+    server, sys_ = hb.cpu_seconds(pid) - server_before, sys_seconds(pid) - sys_before
     pg_after, db_after = postgres_cpu(database)
-    return Window(
-        name, count, server, _delta(pg_before, pg_after), _delta(db_before, db_after), wall, sorted(latencies)
-    )
+    pg, db = _delta(pg_before, pg_after), _delta(db_before, db_after)
+    return Window(name, count, server, sys_, pg, db, wall, sorted(latencies))
 
 
 # --------------------------------------------------------------------------- set-up
@@ -503,6 +516,29 @@ async def idle_statements(statements: StatementLog, seconds: float) -> int:
 # --------------------------------------------------------------------------- the run
 
 
+async def round_trip_floor(url: str, database: str, n: int) -> tuple[float, float, float]:
+    """What one statement costs at the least: a prepared primary-key SELECT on one asyncpg connection from this
+    process, n times one after another: (this process's CPU, its kernel share, PostgreSQL's CPU) per statement."""
+    import asyncpg
+
+    parts = urlsplit(url)
+    conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, parts.path, "", "")))
+    try:
+        stmt = await conn.prepare('SELECT "id", "name", "status", "kinds" FROM "organisation" WHERE "id" = $1')
+        for _ in range(100):
+            await stmt.fetchrow(1)
+        pid = os.getpid()
+        pg_before, _ = postgres_cpu(database)
+        cpu_before, sys_before = hb.cpu_seconds(pid), sys_seconds(pid)
+        for _ in range(n):
+            await stmt.fetchrow(1)
+        cpu, sys_ = hb.cpu_seconds(pid) - cpu_before, sys_seconds(pid) - sys_before
+        pg_after, _ = postgres_cpu(database)
+        return cpu / n, sys_ / n, _delta(pg_before, pg_after) / n
+    finally:
+        await conn.close()
+
+
 def server_env(url: str, tmp: Path, label: str, args: argparse.Namespace) -> dict[str, str]:
     env = hb.server_env(url, args.secret, tmp, label)
     env.update(
@@ -586,6 +622,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> tuple[list[str], list[str]
             for lot in lots:
                 seal_bids(lot, args.bidders)
             lines.append(f"setup_time: {time.perf_counter() - began:.1f} s")
+            if db.postgres:
+                floor = await round_trip_floor(db.url, db.name, 5000)
+                lines.append(f"asyncpg_round_trip_cpu: {floor[0] * 1e6:.0f} us")
+                lines.append(f"asyncpg_round_trip_sys_cpu: {floor[1] * 1e6:.0f} us")
+                lines.append(f"asyncpg_round_trip_pg_cpu: {floor[2] * 1e6:.0f} us")
             client = Client(base, hashes)
             try:
                 c1 = await journey_pass("c1", client, proc.pid, database, lots[0], bidders, 1, args.plain)
@@ -680,6 +721,7 @@ def report(
     p1 = plain1.per_op_us(plain1.server_cpu)
     p8 = plain8.per_op_us(plain8.server_cpu)
     out.append(f"plain_cpu_per_request: {p1:.0f} us")
+    out.append(f"plain_sys_cpu_per_request: {plain1.per_op_us(plain1.server_sys):.0f} us")
     out.append(f"plain_c8_cpu_per_request: {p8:.0f} us")
     c8_by_name = {w.name: w for w in c8}
     for w in c1[1:]:
@@ -687,6 +729,7 @@ def report(
         w8 = c8_by_name[n]
         server = w.per_op_us(w.server_cpu)
         out.append(f"{n}_server_cpu_per_op: {server:.0f} us")
+        out.append(f"{n}_server_sys_cpu_per_op: {w.per_op_us(w.server_sys):.0f} us")
         if database:
             out.append(f"{n}_pg_cpu_per_op: {w.per_op_us(w.pg_cpu):.0f} us")
             out.append(f"{n}_pg_db_cpu_per_op: {w.per_op_us(w.pg_db_cpu):.0f} us")
