@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import tortoise.backends.sqlite.executor  # noqa: F401  (registers its sqlite3 adapters: the one below replaces one)
 from tortoise.backends.base.config_generator import expand_db_url
 
 MODEL_MODULES = [
@@ -41,6 +44,16 @@ MODEL_MODULES = [
     "domain.settlement.models",
 ]
 DEFAULT_DATABASE_URL = "sqlite://data/palmtrade.sqlite3"
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """A datetime as SQLite stores and compares it: text, so an aware time is written in UTC. Tortoise's own adapter
+    kept the offset it was given, so a bound in Beijing time ("the day from 00:00+08:00") compared as text against
+    times stored in UTC, and a filter by a Beijing day missed what fell on it from 16:00 to 24:00 UTC."""
+    return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat(" ")
+
+
+sqlite3.register_adapter(datetime, sqlite_datetime)
 
 
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from tortoise import connections
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
-from domain.db import PooledConnection, postgres_credentials, tortoise_config
+from domain.common.clock import SHANGHAI
+from domain.common.models import SchedulerLease
+from domain.db import PooledConnection, postgres_credentials, sqlite_datetime, tortoise_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "schema", "domain", "notifications")
@@ -99,3 +102,19 @@ async def test_a_released_connection_keeps_no_lock_and_no_open_transaction(db) -
         assert rows[0]["held"] == 0
         assert rows[0]["timeout"] == "0"
         assert rows[0]["left_open"] == 0
+
+
+async def test_a_beijing_day_finds_what_was_stored_on_it_after_16_utc(db) -> None:
+    # given a lease taken at 17:30 UTC on 5 January, which is 01:30 on 6 January in Beijing, and one an hour earlier
+    late = datetime(2027, 1, 5, 17, 30, tzinfo=UTC)
+    await SchedulerLease.create(name="late", holder="w1", leased_until=late)
+    await SchedulerLease.create(name="early", holder="w1", leased_until=late - timedelta(hours=2))
+
+    # when the rows of 6 January in Beijing are asked for, its bounds written in Beijing time
+    start = datetime.combine(date(2027, 1, 6), time.min, tzinfo=SHANGHAI)
+    found = SchedulerLease.filter(leased_until__gte=start, leased_until__lt=start + timedelta(days=1))
+
+    # then the late one is found and the early one (23:30 on the 5th in Beijing) is not, on SQLite as on PostgreSQL
+    # (SQLite compares the text: the bound was written with its +08:00 and missed the late row)
+    assert [lease.name for lease in await found] == ["late"]
+    assert sqlite_datetime(start) == "2027-01-05 16:00:00+00:00"
