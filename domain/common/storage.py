@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import zlib
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.exceptions import DoesNotExist
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -48,3 +49,19 @@ async def lock_shared(model: type[Model], pk: int) -> None:
         await connections.get("default").execute_query(
             f'SELECT 1 FROM "{model._meta.db_table}" WHERE "{model._meta.pk_attr}" = $1 FOR SHARE', [pk]
         )
+
+
+async def read_shared(model: type[M], pk: Any) -> M:
+    """The row of this primary key under FOR SHARE (PostgreSQL) in one statement: the lock `lock_shared` takes and
+    the row a `get` would read after it (the lock held, nobody changes it until the transaction ends). SQLite's
+    single writer needs no lock: a plain `get`. DoesNotExist when there is no such row."""
+    if not using_postgres():
+        return await model.get(pk=pk)
+    db = connections.get("default")
+    meta = model._meta
+    columns = ",".join(f'"{column}"' for column in meta.fields_db_projection.values())
+    sql = f'SELECT {columns} FROM "{meta.db_table}" WHERE "{meta.db_pk_column}"=$1 FOR SHARE'
+    rows = await db.executor_class(model=model, db=db).execute_select(sql, [pk])
+    if not rows:
+        raise DoesNotExist(model)
+    return rows[0]

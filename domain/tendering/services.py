@@ -21,7 +21,7 @@ from domain.common.actors import Actor, Role
 from domain.common.errors import NotFound, PermissionDenied, raises
 from domain.common.events import Audience, DomainEvent, use_case
 from domain.common.idempotency import run_once
-from domain.common.storage import lock, lock_named, lock_shared
+from domain.common.storage import lock, lock_named, read_shared
 from domain.publication.models import Lot
 from domain.publication.procedures import SEALED, Procedure
 from domain.publication.states import LotStatus
@@ -119,9 +119,10 @@ async def submit(
         # the lot shared with the other bidders' submissions (a deadline move, the opening and every other change
         # of the lot wait for them all, and they for it), the bidder's own earlier bid by a lock of its own: one
         # submission per lot at a time made a deadline rush queue, and a queued bid was judged late by its wait
-        await lock_shared(Lot, lot.id)
+        # (the lot read with its lock, in one statement: held until the commit, it is the row a read after the
+        # advisory lock would find)
+        locked = await read_shared(Lot, lot.id)
         await lock_named(f"sealed_bid.submit:{lot.id}:{org_id}")
-        locked = await Lot.get(id=lot.id)
         now = clock.now()
         facts = _times(locked, now)
         BID.precheck("submit", by=actor, **facts, registered=True, security=True)  # no query once too late
