@@ -68,12 +68,16 @@ async def run_once(
         await record.save(update_fields=["result"])
         return result
 
-    for _ in range(3):
-        stored = await _stored(caller, key, clock.now())
-        if stored is not None:
-            if stored.operation != operation or stored.request_hash != request_hash:
-                raise IdempotencyKeyReused()
-            return dict(stored.result), True
+    # The claim comes first, unread: a key is new far more often than it is retried, so a first request spends no
+    # round trip looking for a result it cannot have. A claim refused by the unique key (a retry, a request of the
+    # same key in flight, which the insert waits for, or an expired key) reads what holds the key, then claims again.
+    for attempt in range(3):
+        if attempt:
+            stored = await _stored(caller, key, clock.now())
+            if stored is not None:
+                if stored.operation != operation or stored.request_hash != request_hash:
+                    raise IdempotencyKeyReused()
+                return dict(stored.result), True
         try:
             async with in_transaction():
                 if refused is None:

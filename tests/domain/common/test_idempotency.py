@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -208,3 +209,21 @@ async def test_concurrent_retries_with_a_different_input_are_refused(db):
     assert action.calls == 1
     assert sum(isinstance(o, IdempotencyKeyReused) for o in outcomes) == 1
     assert await OutboxEvent.all().count() == 1
+
+
+async def test_a_first_request_claims_its_key_without_reading_it_first(db, caplog):
+    # given the statements the database client sends (tortoise logs each at DEBUG)
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+
+    def reads() -> int:
+        return sum("SELECT" in r.getMessage() and "idempotency_record" in r.getMessage() for r in caplog.records)
+
+    # when a key is used for the first time, then the claim is its first statement: no read before it
+    await run_once(BIDDER, "k-first", "test.ping", {"n": 1}, Action())
+    assert reads() == 0
+    assert any("INSERT" in r.getMessage() and "idempotency_record" in r.getMessage() for r in caplog.records)
+
+    # and when it is retried, the refused claim reads the stored result
+    _, replayed = await run_once(BIDDER, "k-first", "test.ping", {"n": 1}, Action())
+    assert replayed
+    assert reads() == 1
