@@ -108,7 +108,7 @@ async def _eligibility_failure(org: Organisation, lot: Lot, now: datetime) -> st
 
 
 async def _lot_for_registration(lot_id: int) -> tuple[Lot, Project]:
-    lot = await Lot.get_or_none(id=lot_id).prefetch_related("project")
+    lot = await Lot.get_or_none(id=lot_id).select_related("project")  # one query: the lot joined with its project
     if lot is None or lot.status == LotStatus.DRAFT.value:
         raise NotFound()
     return lot, lot.project
