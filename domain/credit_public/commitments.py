@@ -130,11 +130,14 @@ async def sign(
                 signed_by=actor.user_id,
                 signed_at=now,
             )
+            stored = verified is None  # the insert wrote every value; only a signature's id is left to write
         else:
             row.version, row.text_sha256, row.signed_by, row.signed_at = text.version, text.sha256, actor.user_id, now
+            stored = False
         if verified is not None:
             row.signature_id = (await signatures.record(actor, verified, "CreditCommitment", row.id, lot_id)).id
-        await row.save()
+        if not stored:
+            await row.save()
         await events.record(
             CommitmentSigned(
                 object_id=str(row.id),
