@@ -148,9 +148,13 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
     TABLE.precheck("register", by=actor, **facts)
     await commitments.ensure_signed(lot.config, lot.id, org.id, commitments.REGISTRATION)
 
+    written: list[Registration] = []  # the row as the committed transaction left it: the answer, not read again
+
     async def create() -> dict[str, Any]:
+        written.clear()
         existing = await lock(Registration.filter(lot_id=lot.id, organisation_id=org.id)).first()
         if existing is not None and existing.status == RegistrationStatus.REGISTERED.value:
+            written.append(existing)
             return {"id": existing.id}
         if existing is None:
             reg = await Registration.create(
@@ -180,10 +184,15 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
             ),
             actor,
         )
+        written.append(reg)
         return {"id": reg.id}
 
-    result, _ = await run_once(actor, idempotency_key, "registration.create", {"lot": lot.id}, create)
-    return await Registration.get(id=result["id"])
+    result, replayed = await run_once(actor, idempotency_key, "registration.create", {"lot": lot.id}, create)
+    if not replayed and written and written[-1].id == result["id"]:
+        reg = written[-1]
+    else:  # a replay answers as the first request did: with the row as it is now
+        reg = await Registration.get(id=result["id"])
+    return reg
 
 
 @raises(RegistrationLocked)
