@@ -117,7 +117,10 @@ async def sign(
     org_id = actor.org_id
     request = {"lot": lot_id, "stage": stage_.value, "version": version, "signed": bool(signed)}
 
+    written: list[CreditCommitment] = []  # the row as the committed transaction left it: the answer, not read again
+
     async def change() -> dict[str, Any]:
+        written.clear()
         now = clock.now()
         row = await lock(CreditCommitment.filter(organisation_id=org_id, lot_id=lot_id, stage=stage_.value)).first()
         if row is None:
@@ -149,10 +152,13 @@ async def sign(
             ),
             actor,
         )
+        written.append(row)
         return {"id": row.id}
 
-    result, _ = await run_once(actor, idempotency_key, "credit.commitment_sign", request, change)
-    return await CreditCommitment.get(id=result["id"])
+    result, replayed = await run_once(actor, idempotency_key, "credit.commitment_sign", request, change)
+    if not replayed and written and written[-1].id == result["id"]:
+        return written[-1]
+    return await CreditCommitment.get(id=result["id"])  # a replay: the row as it is now, as before
 
 
 async def _category(lot_id: int) -> str | None:
