@@ -39,8 +39,10 @@ class BidReceiptInvalid(DomainError):
 
 
 async def content_of(bid: SealedBid) -> dict[str, Any]:
-    """What the receipt attests: the lot, the bidder, the sealed bid's digest and size, the server time."""
-    lot = await Lot.get(id=bid.lot_id)
+    """What the receipt attests: the lot, the bidder, the sealed bid's digest and size, the server time. The lot
+    is read unless the bid comes with it (services.submit gives the new bid the lot it read under its lock)."""
+    held = bid.lot
+    lot = held if isinstance(held, Lot) and held.id == bid.lot_id else await Lot.get(id=bid.lot_id)
     org = await Organisation.get(id=bid.organisation_id)
     return {
         "format": FORMAT,

@@ -114,8 +114,10 @@ async def submit(
         actor, acts.bid_submit(lot.trade_code, sealed), signed, required=bool(lot.config.get("require_signed_bids"))
     )
     org_id, user_id = int(actor.org_id or 0), int(actor.user_id or 0)  # both checked by _open_lot
+    written: list[SealedBid] = []  # the bid as the committed transaction left it, its lot in hand: the answer
 
     async def store() -> dict[str, Any]:
+        written.clear()
         # the lot shared with the other bidders' submissions (a deadline move, the opening and every other change
         # of the lot wait for them all, and they for it), the bidder's own earlier bid by a lock of its own: one
         # submission per lot at a time made a deadline rush queue, and a queued bid was judged late by its wait
@@ -163,13 +165,17 @@ async def submit(
             ),
             actor,
         )
+        bid.lot = locked  # the receipt's lot (receipts.content_of): the row read under the lock, not read again
+        written.append(bid)
         return {"id": bid.id}
 
     request: dict[str, Any] = {"lot": lot.id, "sha256": digest}
     if verified is not None:
         request["signature"] = verified.signature
-    result, _ = await run_once(actor, idempotency_key, "sealed_bid.submit", request, store)
-    return await SealedBid.get(id=result["id"])
+    result, replayed = await run_once(actor, idempotency_key, "sealed_bid.submit", request, store)
+    if not replayed and written and written[-1].id == result["id"]:
+        return written[-1]
+    return await SealedBid.get(id=result["id"])  # a replay answers as the first request did: the row as it is now
 
 
 @raises(BidDeadlinePassed, NotSealedTender)

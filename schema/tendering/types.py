@@ -59,6 +59,10 @@ class SealedBidReceipt(Node):
     submitted_at: datetime = strawberry.field(description="Server time of receipt (authoritative).")
     size: int = strawberry.field(description="Length of the JWE in characters.")
     status: SealedBidState = strawberry.field(description="Where the sealed bid stands.")
+    _row: strawberry.Private[models.SealedBid | None] = None  # the row the fields came from, when in hand
+
+    async def _bid(self) -> models.SealedBid:
+        return self._row if self._row is not None else await models.SealedBid.get(id=self._pk)
 
     @fields.field(
         description="The receipt signed by the platform (投标回执): a compact JWS (ES256, typ "
@@ -66,7 +70,7 @@ class SealedBidReceipt(Node):
         "/.well-known/jwks.json or with bidReceiptVerify. For the bidder only."
     )
     async def signed_receipt(self, info: Info) -> str:
-        bid = await models.SealedBid.get(id=self._pk)
+        bid = await self._bid()
         return await receipts.signed(info.context.actor, bid, info.context.services.keyring)
 
     @fields.field(
@@ -74,7 +78,7 @@ class SealedBidReceipt(Node):
         "a guarantee the moved deadline left short, not extended); null otherwise."
     )
     async def security_shortfall(self, info: Info) -> SecurityShortfall | None:
-        bid = await models.SealedBid.get(id=self._pk)
+        bid = await self._bid()
         return SecurityShortfall.of(info, bid)
 
     @classmethod
@@ -85,6 +89,7 @@ class SealedBidReceipt(Node):
             submitted_at=m.submitted_at,
             size=m.size,
             status=SealedBidState(m.status),
+            _row=m,
         )
 
 

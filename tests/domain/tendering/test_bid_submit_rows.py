@@ -1,0 +1,121 @@
+"""A bid submission answers from the rows it holds: the lot read once under its lock (FOR SHARE on PostgreSQL, the
+same lock as before, in the statement that reads it), the bid it inserted, that lot for the receipt. Its answer and
+receipt are what a read after the commit gives, and a replay of its idempotency key (the rows not in hand, read)
+answers the same."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import pytest
+from tortoise.exceptions import DoesNotExist
+from tortoise.transactions import in_transaction
+
+from domain.common.actors import Role
+from domain.common.storage import lock, lock_shared, read_shared, using_postgres
+from domain.publication.models import Lot
+from domain.registration import services as registration
+from domain.tendering import receipts
+from domain.tendering import services as tendering
+from domain.tendering.models import SealedBid
+from mobile_contract.sealed_bid import new_key, seal
+from tests.domain.factories import organisation
+from tests.support.commitments import commit
+from tests.support.tendering import person, published_tender
+
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in type(row)._meta.fields_db_projection}
+
+
+async def _bidder(lot_id: int):  # type: ignore[no-untyped-def]
+    org = await organisation(kinds=["bidder"])
+    bidder = person(org, Role.BIDDER)
+    await commit(bidder, lot_id, "registration")
+    await registration.register(bidder, lot_id)
+    await commit(bidder, lot_id, "bid")
+    return bidder
+
+
+@contextlib.asynccontextmanager
+async def _held(take):  # type: ignore[no-untyped-def]
+    """Another transaction holds what `take` locks until the block ends; the block waits LOCK_TIMEOUT at most."""
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with in_transaction():
+            await take()
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    try:
+        async with in_transaction() as connection:
+            await connection.execute_query(LOCK_TIMEOUT)
+            yield
+    finally:
+        release.set()
+        await holder
+
+
+async def test_read_shared_reads_the_row_a_get_reads(db):
+    # given a lot
+    t = await published_tender()
+    # when it is read shared in a transaction, and a lot that is not
+    async with in_transaction():
+        row = await read_shared(Lot, t.lot.id)
+        with pytest.raises(DoesNotExist):
+            await read_shared(Lot, t.lot.id + 1000)
+    # then the row is the one a get reads, every column decoded alike (its JSON config too)
+    assert _columns(row) == _columns(await Lot.get(id=t.lot.id))
+    assert isinstance(row.config, dict)
+
+
+async def test_read_shared_holds_the_row_for_share(db):
+    if not using_postgres():
+        pytest.skip("PostgreSQL's row locks (SQLite has one writer)")
+    t = await published_tender()
+    # when the lot is read shared by a transaction in flight, another reader shares it without waiting
+    async with _held(lambda: read_shared(Lot, t.lot.id)):
+        await lock_shared(Lot, t.lot.id)
+        assert (await read_shared(Lot, t.lot.id)).id == t.lot.id
+    # and a change of the lot waits for it (2 s at most here)
+    async with _held(lambda: read_shared(Lot, t.lot.id)):
+        with pytest.raises(Exception, match="lock timeout"):
+            await lock(Lot.filter(id=t.lot.id)).get()
+
+
+async def test_the_answer_is_the_row_a_read_after_the_commit_gives(db):
+    # given a registered bidder
+    t = await published_tender()
+    bidder = await _bidder(t.lot.id)
+    sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
+    # when it submits
+    bid = await tendering.submit(bidder, t.lot.id, sealed)
+    # then the bid answered is the stored row, its lot the stored lot, and its receipt says what one read says
+    stored = await SealedBid.get(id=bid.id)
+    assert _columns(bid) == _columns(stored)
+    assert bid.submitted_at.isoformat() == stored.submitted_at.isoformat()
+    assert isinstance(bid.lot, Lot)
+    assert _columns(bid.lot) == _columns(await Lot.get(id=t.lot.id))
+    assert await receipts.content_of(bid) == await receipts.content_of(stored)
+
+
+async def test_a_replay_answers_as_the_first_request(db):
+    # given a bidder's submission with an idempotency key
+    t = await published_tender()
+    bidder = await _bidder(t.lot.id)
+    sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
+    first = await tendering.submit(bidder, t.lot.id, sealed, "key-1")
+    # when it is sent again with the key
+    again = await tendering.submit(bidder, t.lot.id, sealed, "key-1")
+    # then the replay (the row read, not in hand) answers the same bid, the same receipt
+    assert again is not first
+    assert _columns(again) == _columns(first)
+    assert await receipts.content_of(again) == await receipts.content_of(first)
+    assert await SealedBid.filter(lot_id=t.lot.id).count() == 1
