@@ -22,6 +22,7 @@ from domain.tendering import services as tendering
 from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
 from tests.domain.factories import organisation
+from tests.domain.registration.statements import statements
 from tests.support.commitments import commit
 from tests.support.tendering import person, published_tender
 
@@ -119,3 +120,25 @@ async def test_a_replay_answers_as_the_first_request(db):
     assert _columns(again) == _columns(first)
     assert await receipts.content_of(again) == await receipts.content_of(first)
     assert await SealedBid.filter(lot_id=t.lot.id).count() == 1
+
+
+async def test_a_submission_reads_neither_its_bid_nor_its_lot_again(db, monkeypatch):
+    # given a registered bidder
+    t = await published_tender()
+    bidder = await _bidder(t.lot.id)
+    sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
+    # when it submits, and its receipt's content is made
+    with statements(monkeypatch) as sent:
+        bid = await tendering.submit(bidder, t.lot.id, sealed)
+    with statements(monkeypatch) as receipt_sent:
+        await receipts.content_of(bid)
+    # then the lot is read under its lock on PostgreSQL by the statement that reads it (no SELECT 1 before), the bid
+    # is not read back after its INSERT, and the receipt reads only the bidder's organisation
+    lot_reads = [q for q in sent if q.startswith("SELECT") and 'FROM "lot"' in q]
+    if using_postgres():
+        assert [q for q in lot_reads if q.endswith("FOR SHARE")] == [lot_reads[1]]
+        assert not [q for q in sent if q.startswith("SELECT 1")]
+    inserted = next(i for i, q in enumerate(sent) if q.startswith('INSERT INTO "sealed_bid"'))
+    assert not [q for q in sent[inserted:] if 'FROM "sealed_bid"' in q], sent[inserted:]
+    assert len(receipt_sent) == 1, receipt_sent
+    assert 'FROM "organisation"' in receipt_sent[0]
