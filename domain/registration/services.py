@@ -192,6 +192,8 @@ async def register(actor: Actor, lot_id: int, idempotency_key: str | None = None
         reg = written[-1]
     else:  # a replay answers as the first request did: with the row as it is now
         reg = await Registration.get(id=result["id"])
+    if reg.lot_id == lot.id:
+        reg.lot = lot  # the lot in hand goes with the answer (securityInPlace reads no lot again)
     return reg
 
 
@@ -260,11 +262,13 @@ async def active(lot_id: int, org_id: int) -> Registration | None:
     )
 
 
-async def security_in_place(lot_id: int, org_id: int, at: datetime | None = None) -> bool:
+async def security_in_place(lot_id: int, org_id: int, at: datetime | None = None, *, lot: Lot | None = None) -> bool:
     """Whether the organisation has the lot's security in place at `at` (default now): a paid deposit
     or an issued guarantee accepted by the platform. A lot that asks no security always says yes.
-    Later issues call this before accepting a bid or an auction entry."""
-    lot = await Lot.get_or_none(id=lot_id)
+    Later issues call this before accepting a bid or an auction entry. A caller holding the lot passes it
+    (`lot`), and it is not read again."""
+    if lot is None or lot.id != lot_id:
+        lot = await Lot.get_or_none(id=lot_id)
     if lot is None:
         return False
     if await security.amount_owed(lot, org_id) == 0:  # none asked, or waived by a credit incentive

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from domain.publication.models import Lot as LotModel
 from domain.registration import services as registration
 from schema.errors import mutation, result_union
 from schema.permissions import IsUser
@@ -59,7 +60,8 @@ class RegistrationMutations:
         reg = await registration.register(
             info.context.actor, int_id(input.lot_id, "Lot", "lotId"), input.idempotency_key
         )
-        return LotRegistered(registration=Registration.from_model(reg))
+        lot = reg.lot  # register() gives the registration its lot, fetched: securityInPlace reads it no more
+        return LotRegistered(registration=Registration.from_model(reg, lot if isinstance(lot, LotModel) else None))
 
     @mutation(
         LotWithdrawResult, description="Withdraw a registration before the bid deadline.", permission_classes=[IsUser]

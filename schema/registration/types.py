@@ -79,6 +79,7 @@ class Registration(Node):
     status: RegistrationState = strawberry.field(description="Registered, or withdrawn by the bidder.")
     registered_at: datetime = strawberry.field(description="When the organisation (last) registered.")
     withdrawn_at: datetime | None = strawberry.field(description="When it withdrew; null while registered.")
+    _lot_row: strawberry.Private[LotModel | None] = None  # the lot when the caller holds it (lotRegister)
 
     @fields.field(description="The lot.")
     async def lot(self) -> Lot:
@@ -100,10 +101,10 @@ class Registration(Node):
 
     @fields.field(description="Whether a paid deposit or an issued guarantee is in place now.")
     async def security_in_place(self) -> bool:
-        return await registration.security_in_place(self._lot, self._org)
+        return await registration.security_in_place(self._lot, self._org, lot=self._lot_row)
 
     @classmethod
-    def from_model(cls, m: models.Registration) -> "Registration":
+    def from_model(cls, m: models.Registration, lot: LotModel | None = None) -> "Registration":
         return cls(
             _pk=m.id,
             _lot=m.lot_id,
@@ -111,6 +112,7 @@ class Registration(Node):
             status=RegistrationState(m.status),
             registered_at=m.registered_at,
             withdrawn_at=m.withdrawn_at,
+            _lot_row=lot,
         )
 
 
