@@ -43,15 +43,19 @@ class Session:
     user: User
     amr: tuple[str, ...] = ()
     withheld_roles: tuple[str, ...] = ()
+    organisation: Organisation | None = None  # the user's organisation as the access token was issued on
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _access_token(user: User, family: str, amr: tuple[str, ...]) -> tuple[str, datetime, tuple[str, ...]]:
+async def _access_token(
+    user: User, family: str, amr: tuple[str, ...]
+) -> tuple[str, datetime, tuple[str, ...], Organisation]:
     """The access token of a session signed in by `amr`; roles that need two factors are withheld from a
-    session without them (claim `mfa` names them). Returns the token, its expiry and the withheld roles."""
+    session without them (claim `mfa` names them). Returns the token, its expiry, the withheld roles and the
+    organisation read for it."""
     org = await Organisation.get(id=user.organisation_id)
     roles = roles_of(org.status, list(org.kinds))
     withheld = set() if two_factor(amr) else roles & deps.two_factor_roles
@@ -62,7 +66,7 @@ async def _access_token(user: User, family: str, amr: tuple[str, ...]) -> tuple[
     if Role.SUPERVISOR in granted:
         claims["cats"] = list(org.supervised_categories)
     token, expires = deps.keyring.issue(f"user:{user.id}", claims)
-    return token, expires, tuple(sorted(withheld))
+    return token, expires, tuple(sorted(withheld)), org
 
 
 async def _new_refresh(user: User, family: str, now: datetime, amr: tuple[str, ...]) -> tuple[str, datetime]:
@@ -92,8 +96,8 @@ async def open_session(actor: Actor, user: User, method: str, amr: tuple[str, ..
             ev.UserSignedIn(object_id=str(user.id), method=method, audience=Audience(users=(user.id,))),
             Actor(user_id=user.id, org_id=user.organisation_id, ip=actor.ip),
         )
-    access, access_exp, withheld = await _access_token(user, family, methods)
-    return Session(access, access_exp, refresh, refresh_exp, user, methods, withheld)
+    access, access_exp, withheld, org = await _access_token(user, family, methods)
+    return Session(access, access_exp, refresh, refresh_exp, user, methods, withheld, org)
 
 
 def ensure_not_locked(user: User, now: datetime) -> None:
@@ -221,8 +225,8 @@ async def refresh_session(actor: Actor, refresh_token: str) -> Session:
     if reused:
         await _revoke_family(actor, str(row.family), "reuse", row.user_id)
         raise errors.RefreshTokenReused()
-    access, access_exp, withheld = await _access_token(user, str(row.family), amr)
-    return Session(access, access_exp, new_token, new_exp, user, amr, withheld)
+    access, access_exp, withheld, org = await _access_token(user, str(row.family), amr)
+    return Session(access, access_exp, new_token, new_exp, user, amr, withheld, org)
 
 
 async def _revoke_family(actor: Actor, family: str, reason: str, user_id: int) -> int:

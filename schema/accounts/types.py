@@ -169,22 +169,26 @@ class User(Node):
     name: str = strawberry.field(description="The person's name, as registered.")
     phone_masked: str = strawberry.field(description="Mobile number with the middle digits hidden.")
     last_login_at: datetime | None = strawberry.field(description="Last successful sign-in.")
+    _org_row: strawberry.Private[models.Organisation | None] = None  # the organisation when the caller holds it
 
     @fields.field(description="The organisation the user acts for.")
     async def organisation(self, info: Info) -> Organisation:
+        if self._org_row is not None and self._org_row.id == self._org:  # this request's loader starts with it
+            info.context.loaders.organisation.prime(self._org, self._org_row)
         org = await info.context.loaders.organisation.load(self._org)
         if org is None:
             raise NotFound()
         return Organisation.from_model(org)
 
     @classmethod
-    def from_model(cls, m: models.User) -> "User":
+    def from_model(cls, m: models.User, organisation: models.Organisation | None = None) -> "User":
         return cls(
             _pk=m.id,
             _org=m.organisation_id,
             name=m.name,
             phone_masked=mask_mobile(m.phone),
             last_login_at=m.last_login_at,
+            _org_row=organisation,
         )
 
 
@@ -212,7 +216,7 @@ class Session:
             access_token_expires_at=s.access_expires_at,
             refresh_token=s.refresh_token,
             refresh_token_expires_at=s.refresh_expires_at,
-            user=User.from_model(s.user),
+            user=User.from_model(s.user, s.organisation),
             authentication_methods=list(s.amr),
             withheld_roles=list(s.withheld_roles),
         )
