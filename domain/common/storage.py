@@ -61,7 +61,7 @@ async def read_shared(model: type[M], pk: Any) -> M:
     meta = model._meta
     columns = ",".join(f'"{column}"' for column in meta.fields_db_projection.values())
     sql = f'SELECT {columns} FROM "{meta.db_table}" WHERE "{meta.db_pk_column}"=$1 FOR SHARE'
-    rows = await db.executor_class(model=model, db=db).execute_select(sql, [pk])
+    rows: list[M] = await db.executor_class(model=model, db=db).execute_select(sql, [pk])
     if not rows:
         raise DoesNotExist(model)
     return rows[0]
