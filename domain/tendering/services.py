@@ -132,7 +132,7 @@ async def submit(
         BID.precheck("submit", by=actor, **facts, registered=reg is not None, security=True)
         assert reg is not None
         await commitments.ensure_signed(locked.config, lot.id, org_id, commitments.BID)
-        security = await registration.security_in_place(lot.id, org_id, now)
+        security = await registration.security_in_place(lot.id, org_id, now, lot=locked)  # not read again
         short = None if security else await registration_security.shortfall(lot.id, org_id, now)
         submitted = BID.fire(
             None, "submit", by=actor, **facts, registered=True, security=security, security_short=short

@@ -122,7 +122,7 @@ async def test_a_replay_answers_as_the_first_request(db):
     assert await SealedBid.filter(lot_id=t.lot.id).count() == 1
 
 
-async def test_a_submission_reads_neither_its_bid_nor_its_lot_again(db, monkeypatch):
+async def test_a_submission_reads_its_lot_twice_and_its_bid_not_again(db, monkeypatch):
     # given a registered bidder
     t = await published_tender()
     bidder = await _bidder(t.lot.id)
@@ -135,6 +135,7 @@ async def test_a_submission_reads_neither_its_bid_nor_its_lot_again(db, monkeypa
     # then the lot is read under its lock on PostgreSQL by the statement that reads it (no SELECT 1 before), the bid
     # is not read back after its INSERT, and the receipt reads only the bidder's organisation
     lot_reads = [q for q in sent if q.startswith("SELECT") and 'FROM "lot"' in q]
+    assert len(lot_reads) == 2, lot_reads  # before the transaction (its typed refusals), and the locked one
     if using_postgres():
         assert [q for q in lot_reads if q.endswith("FOR SHARE")] == [lot_reads[1]]
         assert not [q for q in sent if q.startswith("SELECT 1")]
