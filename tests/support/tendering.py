@@ -4,12 +4,17 @@ fixtures: the helper moves the clock past the deadline and the decryption window
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import itertools
 import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from domain.accounts.models import Expert, Organisation
 from domain.common import chronograph, clock
@@ -151,3 +156,39 @@ async def evaluating_tender(
     t.committee = draw.committee(await draw.ExpertDraw.filter(lot_id=t.lot.id))
     await t.reload()
     return t
+
+
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
+
+
+async def registered_bidder(lot_id: int) -> Actor:
+    """A new bidder organisation's person, registered for the lot with both credit commitments signed."""
+    org = await organisation(kinds=["bidder"])
+    bidder = person(org, Role.BIDDER)
+    await commit(bidder, lot_id, "registration")
+    await registration.register(bidder, lot_id)
+    await commit(bidder, lot_id, "bid")
+    return bidder
+
+
+@contextlib.asynccontextmanager
+async def held(take: Callable[[], Awaitable[Any]]) -> AsyncIterator[None]:
+    """Another transaction holds what `take` locks until the block ends; the block runs in a transaction of its own
+    that waits LOCK_TIMEOUT at most for a lock (PostgreSQL)."""
+    taken, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with in_transaction():
+            await take()
+            taken.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await taken.wait()
+    try:
+        async with in_transaction() as connection:
+            await connection.execute_query(LOCK_TIMEOUT)
+            yield
+    finally:
+        release.set()
+        await holder

@@ -5,63 +5,24 @@ answers the same."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 import pytest
 from tortoise.exceptions import DoesNotExist
 from tortoise.transactions import in_transaction
 
-from domain.common.actors import Role
 from domain.common.storage import lock, lock_shared, read_shared, using_postgres
 from domain.publication.models import Lot
-from domain.registration import services as registration
 from domain.tendering import receipts
 from domain.tendering import services as tendering
 from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
-from tests.domain.factories import organisation
 from tests.domain.registration.statements import statements
-from tests.support.commitments import commit
-from tests.support.tendering import person, published_tender
-
-LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
+from tests.support.tendering import held, published_tender, registered_bidder
 
 
 def _columns(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in type(row)._meta.fields_db_projection}
-
-
-async def _bidder(lot_id: int):  # type: ignore[no-untyped-def]
-    org = await organisation(kinds=["bidder"])
-    bidder = person(org, Role.BIDDER)
-    await commit(bidder, lot_id, "registration")
-    await registration.register(bidder, lot_id)
-    await commit(bidder, lot_id, "bid")
-    return bidder
-
-
-@contextlib.asynccontextmanager
-async def _held(take):  # type: ignore[no-untyped-def]
-    """Another transaction holds what `take` locks until the block ends; the block waits LOCK_TIMEOUT at most."""
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with in_transaction():
-            await take()
-            held.set()
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
-    await held.wait()
-    try:
-        async with in_transaction() as connection:
-            await connection.execute_query(LOCK_TIMEOUT)
-            yield
-    finally:
-        release.set()
-        await holder
 
 
 async def test_read_shared_reads_the_row_a_get_reads(db):
@@ -82,11 +43,11 @@ async def test_read_shared_holds_the_row_for_share(db):
         pytest.skip("PostgreSQL's row locks (SQLite has one writer)")
     t = await published_tender()
     # when the lot is read shared by a transaction in flight, another reader shares it without waiting
-    async with _held(lambda: read_shared(Lot, t.lot.id)):
+    async with held(lambda: read_shared(Lot, t.lot.id)):
         await lock_shared(Lot, t.lot.id)
         assert (await read_shared(Lot, t.lot.id)).id == t.lot.id
     # and a change of the lot waits for it (2 s at most here)
-    async with _held(lambda: read_shared(Lot, t.lot.id)):
+    async with held(lambda: read_shared(Lot, t.lot.id)):
         with pytest.raises(Exception, match="lock timeout"):
             await lock(Lot.filter(id=t.lot.id)).get()
 
@@ -94,7 +55,7 @@ async def test_read_shared_holds_the_row_for_share(db):
 async def test_the_answer_is_the_row_a_read_after_the_commit_gives(db):
     # given a registered bidder
     t = await published_tender()
-    bidder = await _bidder(t.lot.id)
+    bidder = await registered_bidder(t.lot.id)
     sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
     # when it submits
     bid = await tendering.submit(bidder, t.lot.id, sealed)
@@ -110,7 +71,7 @@ async def test_the_answer_is_the_row_a_read_after_the_commit_gives(db):
 async def test_a_replay_answers_as_the_first_request(db):
     # given a bidder's submission with an idempotency key
     t = await published_tender()
-    bidder = await _bidder(t.lot.id)
+    bidder = await registered_bidder(t.lot.id)
     sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
     first = await tendering.submit(bidder, t.lot.id, sealed, "key-1")
     # when it is sent again with the key
@@ -125,7 +86,7 @@ async def test_a_replay_answers_as_the_first_request(db):
 async def test_a_submission_reads_its_lot_twice_and_its_bid_not_again(db, monkeypatch):
     # given a registered bidder
     t = await published_tender()
-    bidder = await _bidder(t.lot.id)
+    bidder = await registered_bidder(t.lot.id)
     sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
     # when it submits, and its receipt's content is made
     with statements(monkeypatch) as sent:

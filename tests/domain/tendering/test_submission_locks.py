@@ -6,24 +6,15 @@ instead of hanging."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import pytest
-from tortoise.transactions import in_transaction
 
-from domain.common.actors import Role
 from domain.common.storage import lock, lock_shared, using_postgres
 from domain.publication.models import Lot
 from domain.registration import services as registration
 from domain.tendering import services as tendering
 from domain.tendering.models import SealedBid
 from mobile_contract.sealed_bid import new_key, seal
-from tests.domain.factories import organisation
-from tests.support.commitments import commit
-from tests.support.tendering import person, published_tender
-
-LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
+from tests.support.tendering import held, published_tender, registered_bidder
 
 
 def _postgres_only() -> None:
@@ -31,44 +22,13 @@ def _postgres_only() -> None:
         pytest.skip("PostgreSQL's row locks (SQLite has one writer)")
 
 
-async def _bidder(lot_id: int):  # type: ignore[no-untyped-def]
-    org = await organisation(kinds=["bidder"])
-    bidder = person(org, Role.BIDDER)
-    await commit(bidder, lot_id, "registration")
-    await registration.register(bidder, lot_id)
-    await commit(bidder, lot_id, "bid")
-    return bidder
-
-
-@contextlib.asynccontextmanager
-async def _held(take):  # type: ignore[no-untyped-def]
-    """Another transaction holds what `take` locks until the block ends; the block waits LOCK_TIMEOUT at most."""
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with in_transaction():
-            await take()
-            held.set()
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
-    await held.wait()
-    try:
-        async with in_transaction() as connection:
-            await connection.execute_query(LOCK_TIMEOUT)
-            yield
-    finally:
-        release.set()
-        await holder
-
-
 async def test_a_submission_does_not_wait_for_another_bidders_submission_in_flight(db):
     _postgres_only()
     # given a tender and two bidders, one of whose submissions holds the lot as a submission does
     t = await published_tender()
-    first, second = await _bidder(t.lot.id), await _bidder(t.lot.id)
+    first, second = await registered_bidder(t.lot.id), await registered_bidder(t.lot.id)
     # when the other bidder submits meanwhile (waiting 2 s at most for any lock)
-    async with _held(lambda: lock_shared(Lot, t.lot.id)):
+    async with held(lambda: lock_shared(Lot, t.lot.id)):
         sealed = seal(new_key(), t.lot.trade_code, 1_000_000, {"a.pdf": b"x"})
         bid = await tendering.submit(second, t.lot.id, sealed)
 
@@ -82,8 +42,8 @@ async def test_an_insert_referring_to_a_locked_lot_does_not_wait_for_it(db):
     # given a lot held by `lock` (a bid submission's lot before, a status move, a clarification)
     t = await published_tender()
     # when a bidder registers for it meanwhile (rows referring to the lot: registration, commitment, facts)
-    async with _held(lambda: lock(Lot.filter(id=t.lot.id)).get()):
-        bidder = await _bidder(t.lot.id)
+    async with held(lambda: lock(Lot.filter(id=t.lot.id)).get()):
+        bidder = await registered_bidder(t.lot.id)
 
     # then the registration is in, without waiting for the holder to commit
     assert await registration.active(t.lot.id, int(bidder.org_id or 0)) is not None
@@ -94,6 +54,6 @@ async def test_a_change_of_the_lot_still_waits_for_a_submission_in_flight(db):
     # given a submission in flight (the lot shared)
     t = await published_tender()
     # when the lot is locked to be changed (the opening, a deadline move), waiting 2 s at most
-    async with _held(lambda: lock_shared(Lot, t.lot.id)):
+    async with held(lambda: lock_shared(Lot, t.lot.id)):
         with pytest.raises(Exception, match="lock timeout"):
             await lock(Lot.filter(id=t.lot.id)).get()
