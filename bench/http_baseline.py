@@ -312,11 +312,25 @@ def serving(port: int, env: dict[str, str], tmp: Path, label: str) -> Iterator[s
         )
         try:
             wait_for_server(proc, f"http://{HOST}:{port}", log_path)
+            wait_quiet(proc.pid, label)
             yield proc
             if proc.poll() is not None:
                 raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
         finally:
             stop_server(proc)
+
+
+def wait_quiet(pid: int, label: str, within: float = 60.0) -> None:
+    """Until the process has used under a tenth of a core in two 0.25 s windows running (at most `within` s): a server
+    running the workers makes its start-up documents (the statistics reports' PDFs, ~0.4 s each on a quiet machine,
+    seconds on a loaded one) right after it answers /healthz, and a short window measured then measured that."""
+    started = time.monotonic()
+    quiet = 0
+    while quiet < 2 and time.monotonic() - started < within:
+        before = cpu_seconds(pid)
+        time.sleep(0.25)
+        quiet = quiet + 1 if cpu_seconds(pid) - before < 0.025 else 0
+    print(f"# {label}: server quiet {time.monotonic() - started:.1f} s after it answered", file=sys.stderr)
 
 
 def cpu_seconds(pid: int) -> float:
