@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from domain.common import cpu
 from domain.common.catalogue import Category
 from domain.documents import rendering
 from domain.documents.models import Document
@@ -125,7 +126,9 @@ async def keep(report: StatisticsReport, supervisor: str) -> list[Document]:
 
     return [
         await keep_file(io.BytesIO(report_csv(report)), made("csv", "csv")),
-        await keep_file(io.BytesIO(report_pdf(report, supervisor)), made("pdf", None)),
+        # rendered on the CPU pool: two 10 MB fonts parsed and a page laid out take ~0.4 s here, which held the
+        # loop of a worker (or of a server running the workers) that long after each start, when reports are made
+        await keep_file(io.BytesIO(await cpu.run(report_pdf, report, supervisor)), made("pdf", None)),
     ]
 
 

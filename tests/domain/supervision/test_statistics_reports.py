@@ -39,7 +39,9 @@ def test_half_years_and_the_last_complete_period_of_each_kind_in_beijing_time():
     )
 
 
-async def test_reports_are_made_once_per_supervisor_and_period_notified_and_never_public(db, manual_clock):
+async def test_reports_are_made_once_per_supervisor_and_period_notified_and_never_public(api, manual_clock):
+    # (`api`: the reports store their files, through the document store the test server's adapters configure; run
+    # alone, this test found none)
     # given lots concluded in 2026-Q1, a supervisor of engineering construction with a user, and a bidder
     await seed_concluded_lots()
     org = await organisation(kinds=["supervisor"])
