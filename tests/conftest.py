@@ -341,3 +341,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+# how long a test waits for a `serve` process it started to answer: a start is 13-20 s on a loaded two-core machine
+# (imports and the schema about 7 s, the migration check about 4 s), and CI runs two suites side by side
+SERVER_START = 60.0

@@ -36,7 +36,7 @@ from domain.audit.models import AuditEntry
 from domain.common.models import OutboxEvent
 from schema.relay import from_global_id
 from tests import factories as f
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, SERVER_START, free_port
 from tests.scenarios.test_auction import START_PRICE, STATE, at, auction_lot, bidders
 
 pytestmark = pytest.mark.postgres_redis
@@ -105,7 +105,7 @@ class Server:
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.tmp.glob("server-*.log")))
 
-    async def healthy(self, within: float = 30) -> None:
+    async def healthy(self, within: float = SERVER_START) -> None:
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=2) as http:
             while time.monotonic() < deadline:

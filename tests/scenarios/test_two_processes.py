@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from domain.audit.models import AuditEntry
 from domain.common.models import OutboxEvent
 from tests import factories as f
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, SERVER_START, free_port
 from tests.scenarios.test_live_events import SUBSCRIBE, next_message, ws_connect
 
 pytestmark = pytest.mark.postgres_redis
@@ -64,8 +65,9 @@ async def _outbox_drained() -> None:
     raise AssertionError("the servers' dispatchers did not drain the outbox")
 
 
-async def _wait_healthy(client: httpx.AsyncClient, host: str) -> None:
-    for _ in range(150):
+async def _wait_healthy(client: httpx.AsyncClient, host: str, within: float = SERVER_START) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         try:
             if (await client.get(f"http://{host}/healthz")).status_code == 200:
                 return

@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 from domain.accounts.models import User
 from domain.common.storage import using_postgres
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, SERVER_START, free_port
 
 SECRET = "process-test-secret-0123456789abcdef0123"
 
@@ -99,7 +99,7 @@ class Process:
                 raise AssertionError(f"{text!r} not logged within {within} s\n{self.logs()}")
             await asyncio.sleep(0.05)
 
-    async def ready(self, within: float = 30) -> None:
+    async def ready(self, within: float = SERVER_START) -> None:
         """Waits for GET /readyz to answer 200."""
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=5) as http:
