@@ -292,6 +292,12 @@ class RedisBroker(InProcessBroker):
         if self._progress is not None and not self._progress.done():
             self._progress.set_result(None)
 
+    @property
+    def published(self) -> int:
+        """How many messages this process has asked to publish, ever (the tests wait for Redis only after a test
+        that published)."""
+        return self._queued
+
     async def _flushed(self) -> None:
         """Returns once what this process asked to publish before has been written (or failed to be)."""
         target = self._queued
