@@ -4,7 +4,8 @@ supervisors only."""
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.models import Model
+
+from domain.db import Model
 
 
 class NetworkFact(Model):

@@ -6,8 +6,9 @@ from typing import Any
 
 from tortoise import fields
 from tortoise.manager import Manager
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from domain.db import Model
 
 
 class AppendOnlyError(RuntimeError):

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.common import clock
 from domain.common.models import SchedulerLease
 from domain.common.storage import claim
+from domain.db import Model
 
 log = logging.getLogger("palmtrade.chronograph")
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery
 
 from domain.common.models import OutboxEvent
 from domain.common.queries import column
+from domain.db import Model
 
 M = TypeVar("M", bound=Model)
 

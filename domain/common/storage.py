@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.exceptions import DoesNotExist
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from domain.db import Model
 
 M = TypeVar("M", bound=Model)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
-from tortoise.models import Model
+
+from domain.db import Model
 
 
 class ExpertCertificate(Model):

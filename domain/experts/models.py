@@ -4,7 +4,8 @@ penalties, exits and fees. The expert itself stays domain/accounts' Expert; thes
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.models import Model
+
+from domain.db import Model
 
 
 class ExpertApplication(Model):

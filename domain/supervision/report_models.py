@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
-from tortoise.models import Model
+
+from domain.db import Model
 
 
 class StatisticsReport(Model):

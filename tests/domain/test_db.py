@@ -4,6 +4,7 @@ safe only while nothing run through the pool leaves session state behind. These 
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -11,11 +12,12 @@ from pathlib import Path
 import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
+from tortoise.models import Model as TortoiseModel
 from tortoise.transactions import in_transaction
 
 from domain.common.clock import SHANGHAI
 from domain.common.models import SchedulerLease
-from domain.db import PooledConnection, postgres_credentials, sqlite_datetime, tortoise_config
+from domain.db import MODEL_MODULES, Model, PooledConnection, postgres_credentials, sqlite_datetime, tortoise_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "schema", "domain", "notifications")
@@ -118,3 +120,23 @@ async def test_a_beijing_day_finds_what_was_stored_on_it_after_16_utc(db) -> Non
     # (SQLite compares the text: the bound was written with its +08:00 and missed the late row)
     assert [lease.name for lease in await found] == ["late"]
     assert sqlite_datetime(start) == "2027-01-05 16:00:00+00:00"
+
+
+def test_every_model_is_made_without_reading_its_source_and_no_model_relies_on_field_comments() -> None:
+    # given every model module, and tortoise's reading of `#:` comments from a model class's source
+    modules = [importlib.import_module(name) for name in MODEL_MODULES]
+    classes = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, TortoiseModel) and value.__module__ == module.__name__
+    ]
+
+    # then each is PalmTrade's Model, which skips that read (inspect.getsource on every class at every start)
+    assert len(classes) >= 100
+    assert all(issubclass(m, Model) for m in classes)
+    assert all(m.__dict__.get("_no_comments") for m in classes if not m._meta.abstract)
+    # and no model writes such a comment, which the skipped read would have made its field's description
+    for module in modules:
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        assert not re.search(r"^\s*#:", source, flags=re.MULTILINE), module.__name__

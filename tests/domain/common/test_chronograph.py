@@ -10,14 +10,12 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tortoise.models import Model
-
 from domain.accounts import sessions
 from domain.accounts.models import User
 from domain.common import chronograph
 from domain.common.chronograph import PeriodicJob, TimedTransition, fire_due, run_periodic, take_lease
 from domain.common.models import OutboxEvent, SchedulerLease
-from domain.db import MODEL_MODULES
+from domain.db import MODEL_MODULES, Model
 from domain.wiring import wire
 from tests.domain import factories as df
 
