@@ -31,6 +31,7 @@ def settle(freeze: bool, gen0_threshold: int) -> Collector:
     every collection; they are still freed when their last reference goes), and sets the youngest generation's
     threshold when `gen0_threshold` is not 0."""
     before = Collector(froze=freeze, threshold=gc.get_threshold())
+    gc.enable()  # `python -m api.manage` starts with the collector off (api/manage.py)
     if freeze:
         gc.collect()
         gc.freeze()

@@ -4,6 +4,8 @@ threshold set, both put back when the app stops; the settings that choose it."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -57,3 +59,43 @@ def test_the_gc_settings_default_to_freezing_and_7000_and_are_read_from_the_envi
     monkeypatch.setenv("GC_GEN0_THRESHOLD", "-1")
     with pytest.raises(SettingsError, match="GC_GEN0_THRESHOLD"):
         Settings.from_env()
+
+
+def test_a_process_started_by_manage_collects_nothing_until_it_has_started_and_then_collects():
+    # given `python -m api.manage` as serve and the worker start: the collector off while the domain is imported
+    code = (
+        "import gc, runpy, sys\n"
+        "sys.argv = ['api.manage', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('api.manage', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.isenabled())\n"
+        "from api import gc_tuning\n"
+        "gc_tuning.settle(freeze=False, gen0_threshold=0)\n"
+        "print(gc.isenabled())\n"
+    )
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+
+    # then it is off through the imports (the parser's --help leaves before main turns it on for a command), and on
+    # once the process settles as serve and the worker do
+    assert printed.stdout.split()[-2:] == ["False", "True"]
+
+
+def test_a_command_other_than_serve_or_the_worker_collects_as_usual():
+    # given the collector off, as `python -m api.manage` starts; when a command other than serve or the worker runs
+    # (its database work left out); then the collector is on for it
+    code = (
+        "import gc, sys\n"
+        "from unittest import mock\n"
+        "import api.manage as m\n"
+        "gc.disable()\n"
+        "async def no_db(settings, job):\n"
+        "    job.close()\n"
+        "    return {'ok': True}\n"
+        "with mock.patch.object(m, '_with_db', no_db):\n"
+        "    m.main(['verify-audit'])\n"
+        "print(gc.isenabled())\n"
+    )
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert printed.stdout.split()[-1:] == ["True"], printed.stderr
