@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import tortoise.backends.sqlite.executor
+import tortoise.backends.sqlite.executor  # registers its sqlite3 adapters: the one below replaces one
 import tortoise.models
 from tortoise.backends.base.config_generator import expand_db_url
 

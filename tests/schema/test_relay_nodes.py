@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import timedelta
-from typing import Any
-
-import strawberry
 
 from domain.accounts.models import PartnerKey
 from domain.accounts.states import OrgStatus
@@ -28,13 +24,13 @@ from domain.tendering import opening
 from domain.tendering.models import Opening
 from mobile_contract.sealed_bid import new_key, seal
 from schema import relay
-from schema.build import build_schema
 from schema.context import Context
 from schema.relay import to_global_id
 from tests.domain.factories import live_auction, organisation, user
 from tests.domain.results import test_services as results_tests
 from tests.support import commitments as committed
 from tests.support.complaints import evidence, supervisor
+from tests.support.schema import run, served
 from tests.support.tendering import OPERATOR, evaluating_tender, expert_actor, person, published_tender
 
 NODE_TYPES = """
@@ -42,22 +38,6 @@ NODE_TYPES = """
 """
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
-
-
-@functools.cache
-def served() -> strawberry.Schema:
-    """The schema, built once for the module as a server builds it once (a build is about 0.3 s of CPU; its
-    fragment cache keys completed objects by their values, so objects of another test are never taken)."""
-    return build_schema()
-
-
-async def run(document: str, actor: Actor, **variables: Any) -> dict[str, Any]:
-    result = await served().execute(
-        document, variable_values=variables, context_value=Context(request=None, response=None, actor=actor)
-    )
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
 
 
 async def node_types() -> list[str]:

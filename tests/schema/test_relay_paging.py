@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import timedelta
 from typing import Any
 
-import strawberry
 from tortoise.transactions import in_transaction
 
 from domain.auctions.models import AuctionBid
@@ -17,33 +15,16 @@ from domain.common.actors import ANONYMOUS, Actor, Role
 from domain.notifications.models import Notification, PushDelivery
 from domain.publication.models import Announcement
 from domain.registration.models import Registration
-from schema.build import build_schema
-from schema.context import Context
 from schema.relay import to_global_id
 from tests.domain.factories import live_auction, organisation, outbox, user
 from tests.domain.publication import test_search as search_tests
+from tests.support.schema import run
 from tests.support.tendering import OPERATOR, published_tender
 
 CONNECTION_FIELDS = """
 { __schema { queryType { fields { name args { name description } type { name ofType { name } } } } } }
 """
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
-
-
-@functools.cache
-def served() -> strawberry.Schema:
-    """The schema, built once for the module as a server builds it once (a build is about 0.3 s of CPU; its
-    fragment cache keys completed objects by their values, so objects of another test are never taken)."""
-    return build_schema()
-
-
-async def run(document: str, actor: Actor, **variables: Any) -> dict[str, Any]:
-    result = await served().execute(
-        document, variable_values=variables, context_value=Context(request=None, response=None, actor=actor)
-    )
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
 
 
 def document(field: str, arguments: str = "", declared: str = "", key: str = "id") -> str:
