@@ -28,12 +28,10 @@ A listing (挂牌, domain/auctions/listing.py) that ends with two or more offere
 (from_listing): its offerers are its entries, with their bidder numbers, and its highest offer leads from the start.
 
 On PostgreSQL the common bid (unsigned, no phase change due, no key seen before) is judged and recorded by one
-statement, migration 0024's auction_bid_place, so the row lock is held for one round trip; since 0056 it refuses what
-an unlocked look at the auction refuses without taking the lock at all (a refusal judged on the committed auction is
-the answer it gave at that moment), so a hot lot's too-low bids do not queue with the bids that move its price. It
-answers with the outcome, or that the bid needs this module's Python path, which every bid takes on SQLite. Both
-write the same rows and events (tests/domain/auctions/test_bid_paths.py). A refused bid's failure event is written by
-the transaction (or the statement) that refused it.
+statement, migration 0024's auction_bid_place, so the row lock is held for one round trip; it answers with the
+outcome, or that the bid needs this module's Python path, which every bid takes on SQLite. Both write the same rows
+and events (tests/domain/auctions/test_bid_paths.py). A refused bid's failure event is written by the transaction
+(or the statement) that refused it.
 
 A lot may require bids signed with a bound certificate (require_signed_bids: the signature is checked
 before the row lock and stored with the bid) and bidders signed in with two factors
@@ -694,9 +692,8 @@ async def place_bid(
 
 # ---------------------------------------------------------------- bidding in one statement (PostgreSQL)
 
-# PostgreSQL judges and records the common bid in one statement (migration 0024's auction_bid_place, as 0056 left it),
-# so the auction's row lock is held for one round trip and a refusal takes none; tests turn it off to run the Python
-# path on the same database
+# PostgreSQL judges and records the common bid in one statement (migration 0024's auction_bid_place), so the
+# auction's row lock is held for one round trip; tests turn it off to run the Python path on the same database
 FAST_PATH = True
 
 ONE_STATEMENT = "SELECT * FROM auction_bid_place(" + ", ".join(f"${n}" for n in range(1, 25)) + ")"
