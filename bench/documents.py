@@ -16,7 +16,8 @@ One run, on the embedded default:
    only, the same with an fsync every PATCH's worth of bytes (``documents_raw_copy_fsync``, what the server did
    until issue 17's levers: OpenDAL's folder writer fsynced each PATCH) and with one fsync at the end
    (``documents_raw_copy_fsync_end``, as durable as the server now is: a finished file fsynced before the last
-   204, domain/documents/blobs.py);
+   204, domain/documents/blobs.py); and the SHA-256 of the file alone, read the same way (``documents_sha256_only``,
+   best of three: the ceiling of any upload that checks the declared hash, which every byte goes through);
 6. for each PATCH size (``--patch-mb 8``, or a curve: ``--patch-mb 8,32,64``): plain Starlette taking the same
    PATCHes (best of two, its file deleted after each), then the upload: ``documentUploadStart`` (purpose
    TENDER_DOCUMENT, declared size and SHA-256), then tus PATCHes straight to the upload URL (httpx, each body
@@ -35,6 +36,7 @@ in the next. MB means MiB (1,048,576 bytes) throughout. Output, one figure a lin
     documents_upload / documents_raw_copy / documents_download          MB/s
     documents_upload_vs_copy / documents_download_vs_copy               x (goal: upload >= 0.5 of the copy)
     documents_upload_vs_copy_fsync_end / _vs_plain_starlette            x
+    documents_sha256_only / _sha256_vs_copy / documents_upload_vs_sha256 MB/s, x (the hash check's ceiling)
     documents_upload_patch<MB> / documents_upload_vs_copy_patch<MB>     MB/s, x (one pair per PATCH size, ...)
     documents_upload_rss_growth                                         MB (goal: < 64)
     documents_upload_server_cpu / documents_upload_cpu_per_mb           s, ms/MB
@@ -314,6 +316,20 @@ def raw_copy(source: Path, target: Path, fsync_every: int = 0) -> float:
     return time.perf_counter() - began
 
 
+def hash_only(source: Path) -> float:
+    """Seconds to SHA-256 the file read as the raw copy reads it (1 MiB chunks, from the page cache after the
+    copies): the least the server's check of the declared hash costs, on one core. Every uploaded byte goes
+    through that hash, so the upload can be no faster than this, whatever it does with the bytes otherwise."""
+    buffer = bytearray(READ_BYTES)
+    view = memoryview(buffer)
+    digest = hashlib.sha256()
+    began = time.perf_counter()
+    with source.open("rb", buffering=0) as src:
+        while n := src.readinto(buffer):
+            digest.update(view[:n])
+    return time.perf_counter() - began
+
+
 def best_copy(source: Path, target: Path, fsync_every: int = 0) -> list[float]:
     """COPIES timed copies after an untimed one (a VM backs fresh guest pages lazily: a first copy can run at a
     third of the speed of the next), each deleted after it; their seconds."""
@@ -497,6 +513,7 @@ def run(args: argparse.Namespace) -> int:
             # the baseline: a raw copy on the same disk (the storage folder is beside the source file); and two as
             # durable as a server can be: an fsync every PATCH's worth of bytes, and one at the end
             copies = best_copy(source, tmp / "copy.pdf")
+            hash_seconds = min(hash_only(source) for _ in range(COPIES))
             copy_seconds = min(copies)
             synced_seconds = min(best_copy(source, tmp / "copy.pdf", args.patch_sizes[0]))
             synced_end_seconds = min(best_copy(source, tmp / "copy.pdf", -1))
@@ -556,6 +573,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"documents_upload_vs_copy_fsync: {upload_rate * synced_seconds / mb(size):.3f} x")
         print(f"documents_upload_vs_copy_fsync_end: {upload_rate * synced_end_seconds / mb(size):.3f} x")
         print(f"documents_upload_goal: {'met' if upload_ratio >= UPLOAD_GOAL else 'not met'} (>= {UPLOAD_GOAL})")
+        print(f"documents_sha256_only: {mb(size) / hash_seconds:.1f} MB/s")
+        print(f"documents_sha256_vs_copy: {copy_seconds / hash_seconds:.3f} x")
+        print(f"documents_upload_vs_sha256: {hash_seconds / up.seconds:.3f} x")
         plain_rate = mb(size) / plain.seconds
         print(f"documents_plain_starlette_upload: {plain_rate:.1f} MB/s")
         print(f"documents_plain_starlette_vs_copy: {plain_rate / copy_rate:.3f} x")
