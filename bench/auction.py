@@ -43,7 +43,9 @@ One run:
      the outbox is drained; plain Starlette's CPU per request (bench/http_baseline.py's route, its own
      server process) measured before, as the unit of the ratios;
    - ``outbox``: a server without a dispatcher takes bids for --outbox-seconds; their events are held
-     not due while 1, then 2, worker processes start, then released at once: events/s until empty; then
+     not due while 1, then 2, worker processes start, then released at once: events/s until empty; such a
+     pair --outbox-trials times (3; tiny 1), the order alternating, each figure the median over the trials and
+     the second worker's gain each trial's own, with its least and greatest; then
      this process's dispatcher at batch sizes 200, 20 and 2 over a fresh backlog (CPU per event);
    - the bids checked afterwards: sequences 1..N without a gap, prices strictly increasing, the
      auction row equal to the last bid, as many stored as the clients saw accepted.
@@ -76,6 +78,7 @@ import secrets
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,6 +121,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "plain_connections": 32,
         "plain_seconds": 5.0,
         "outbox_seconds": 3.0,
+        "outbox_trials": 3,
     },
     "tiny": {
         "bidders": 60,
@@ -134,6 +138,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "plain_connections": 4,
         "plain_seconds": 0.5,
         "outbox_seconds": 1.0,
+        "outbox_trials": 1,
     },
 }
 BID = (
@@ -1798,12 +1803,23 @@ def cost_lines(
         value = refused.cost.get(part, 0.0) / refused_n * 1e6 if refused_n else math.nan
         lines.append(f"refused_bid_cpu_{part}: {value:.0f} us")
     lines.append(f"refused_bid_cpu_vs_plain: {ratio(refused_us):.1f} x")
-    for r in outbox_runs:
-        lines.append(f"outbox_events_per_s_w{r.workers}: {r.rate:.0f} events/s")
-        lines.append(f"outbox_cpu_per_event_w{r.workers}: {sum(r.cpu.values()) / max(1, r.events) * 1e6:.0f} us")
-    if len(outbox_runs) == 2:
-        one, two = outbox_runs
-        lines.append(f"outbox_second_worker_gain: {(two.rate - one.rate) / one.rate:.2f} x")
+    # the outbox runs come in trials of one run with 1 worker and one with 2: each figure is the median over trials,
+    # the gain each trial's own (its two runs a minute apart), with its spread
+    for workers in (1, 2):
+        runs = [r for r in outbox_runs if r.workers == workers]
+        if runs:
+            rate = statistics.median(r.rate for r in runs)
+            cpu = statistics.median(sum(r.cpu.values()) / max(1, r.events) for r in runs)
+            lines.append(f"outbox_events_per_s_w{workers}: {rate:.0f} events/s")
+            lines.append(f"outbox_cpu_per_event_w{workers}: {cpu * 1e6:.0f} us")
+    ones = [r for r in outbox_runs if r.workers == 1]
+    twos = [r for r in outbox_runs if r.workers == 2]
+    gains = [(two.rate - one.rate) / one.rate for one, two in zip(ones, twos, strict=False)]
+    if gains:
+        lines.append(f"outbox_second_worker_gain: {statistics.median(gains):.2f} x")
+        lines.append(f"outbox_second_worker_gain_min: {min(gains):.2f} x")
+        lines.append(f"outbox_second_worker_gain_max: {max(gains):.2f} x")
+        lines.append(f"outbox_trials: {len(gains)} count")
     for size, (events, cpu) in batch_costs.items():
         lines.append(f"outbox_batch{size}_events: {events:.0f} count")
         lines.append(f"outbox_batch{size}_cpu_per_event: {sum(cpu.values()) / max(1.0, events) * 1e6:.0f} us")
@@ -1937,12 +1953,17 @@ async def run(args: argparse.Namespace) -> int:
         outbox_runs: list[OutboxRun] = []
         batch_costs: dict[int, tuple[float, dict[str, float]]] = {}
         backlog_accepted = 0
-        for workers in (1, 2) if args.outbox_seconds > 0 else ():
-            backlog, accepted = await make_backlog(args, db, tmp, redis_url, seeded, bids_lot)
-            backlog_accepted += accepted
-            run_ = await measure_outbox(args, db, tmp, redis_url, workers)
-            outbox_runs.append(run_)
-            log(f"outbox: {workers} workers, {run_.events} of {backlog} events in {run_.seconds:.2f} s")
+        # (a pair per trial, 1 then 2 workers, the order alternating: one pair's gain moved by 0.5-0.9 x between runs)
+        for trial in range(args.outbox_trials if args.outbox_seconds > 0 else 0):
+            for workers in (1, 2) if trial % 2 == 0 else (2, 1):
+                backlog, accepted = await make_backlog(args, db, tmp, redis_url, seeded, bids_lot)
+                backlog_accepted += accepted
+                run_ = await measure_outbox(args, db, tmp, redis_url, workers)
+                outbox_runs.append(run_)
+                log(
+                    f"outbox: trial {trial + 1}, {workers} workers, {run_.events} of {backlog} events in "
+                    f"{run_.seconds:.2f} s ({run_.rate:.0f}/s)"
+                )
         if args.outbox_seconds > 0 and args.outbox_batches:
             backlog, accepted = await make_backlog(args, db, tmp, redis_url, seeded, bids_lot)
             backlog_accepted += accepted
@@ -2099,6 +2120,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--outbox-seconds", type=float, default=None, help="bids left for the outbox workers per run (0: no outbox)"
     )
+    parser.add_argument(
+        "--outbox-trials",
+        type=int,
+        default=None,
+        help="pairs of outbox runs (1 worker, 2 workers; the order alternating); medians reported (full scale 3)",
+    )
     parser.add_argument("--outbox-batches", default="200,20,2", help="in-process dispatcher batch sizes ('' for none)")
     parser.add_argument(
         "--profile", metavar="DIR", help="py-spy the server in each bid step and the workers (py-spy installed)"
@@ -2132,6 +2159,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "plain_connections",
         "plain_seconds",
         "outbox_seconds",
+        "outbox_trials",
     ):
         if getattr(args, name) is None:
             setattr(args, name, scale[name])
