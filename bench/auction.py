@@ -1803,18 +1803,15 @@ def cost_lines(
         value = refused.cost.get(part, 0.0) / refused_n * 1e6 if refused_n else math.nan
         lines.append(f"refused_bid_cpu_{part}: {value:.0f} us")
     lines.append(f"refused_bid_cpu_vs_plain: {ratio(refused_us):.1f} x")
-    # the outbox runs come in trials of one run with 1 worker and one with 2: each figure is the median over trials,
-    # the gain each trial's own (its two runs a minute apart), with its spread
-    for workers in (1, 2):
-        runs = [r for r in outbox_runs if r.workers == workers]
-        if runs:
-            rate = statistics.median(r.rate for r in runs)
-            cpu = statistics.median(sum(r.cpu.values()) / max(1, r.events) for r in runs)
-            lines.append(f"outbox_events_per_s_w{workers}: {rate:.0f} events/s")
+    # the outbox runs come in trials of one run with 1 worker and one with 2 (a backlog made between them): each
+    # figure is the median over the trials, the gain each trial's own, with its spread
+    runs = {workers: [r for r in outbox_runs if r.workers == workers] for workers in (1, 2)}
+    for workers, of in runs.items():
+        if of:
+            cpu = statistics.median(sum(r.cpu.values()) / max(1, r.events) for r in of)
+            lines.append(f"outbox_events_per_s_w{workers}: {statistics.median(r.rate for r in of):.0f} events/s")
             lines.append(f"outbox_cpu_per_event_w{workers}: {cpu * 1e6:.0f} us")
-    ones = [r for r in outbox_runs if r.workers == 1]
-    twos = [r for r in outbox_runs if r.workers == 2]
-    gains = [(two.rate - one.rate) / one.rate for one, two in zip(ones, twos, strict=False)]
+    gains = [(two.rate - one.rate) / one.rate for one, two in zip(runs[1], runs[2], strict=False)]
     if gains:
         lines.append(f"outbox_second_worker_gain: {statistics.median(gains):.2f} x")
         lines.append(f"outbox_second_worker_gain_min: {min(gains):.2f} x")
