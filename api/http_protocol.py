@@ -9,11 +9,15 @@ for the body's first write and leaves with it (`writelines`, one syscall); a chu
 body follows) and an informational `100 Continue` are written as stock uvicorn writes them. The bytes on the wire
 and their order are the same; only how they are grouped into writes changes. A held head is written before the
 connection closes (an app that fails or returns between the head and the body), as stock uvicorn would have.
+A request body's chunk that finds no other waiting for the app is handed on as the bytes object httptools made, not
+copied twice (into the cycle's bytearray, then out of it) as stock uvicorn does (issue 17: an upload's every byte).
 
 Coupled to uvicorn's `uvicorn/protocols/http/httptools_impl.py` (uvicorn pinned in requirements.lock): the cycle's
 `transport`, `response_started`, `chunked_encoding` and `scope`, and the head being the first write of a cycle once
-its response has started (`RequestResponseCycle.send`). The cycle is stock (its class is named inside the 60 lines
-of `HttpToolsProtocol.on_headers_complete`, which are not copied here): only its transport is wrapped.
+its response has started (`RequestResponseCycle.send`), and the cycle's `body`, which `receive` hands on with
+`bytes(...)` and then sets to a new bytearray, and its `message_event`. The cycle is stock (its class is named
+inside the 60 lines of `HttpToolsProtocol.on_headers_complete`, which are not copied here): only its transport is
+wrapped.
 tests/api/test_http_protocol.py serves the app with both protocols and compares the bytes and counts the writes,
 so an upgrade that changes any of this fails there.
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -85,6 +91,27 @@ if HttpToolsProtocol is not None:
             cycle = self.cycle
             if cycle is not previous:  # a request (an upgrade to WebSocket makes no cycle)
                 cycle.transport = HeadHeld(cycle, cycle.transport)  # type: ignore[assignment]
+
+        def on_body(self, body: bytes) -> None:
+            """Stock `on_body` appends each chunk httptools parsed to the cycle's bytearray, and `receive` copies that
+            into a new bytes object: two copies of every byte of a request body. A chunk that finds nothing waiting
+            is kept as the bytes object it is, which `receive`'s `bytes(...)` hands on as it is; chunks that arrive
+            before the app asks for the first are joined as stock uvicorn joins them (issue 17: an upload's 256 KiB
+            chunks are taken one at a time by a reading app)."""
+            cycle = self.cycle
+            if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
+                return
+            waiting: bytes | bytearray = cycle.body  # bytes once a chunk was kept as it came
+            if not waiting:
+                cycle.body = body  # type: ignore[assignment]
+            elif isinstance(waiting, bytearray):
+                waiting += body
+            else:
+                cycle.body = bytearray(waiting)
+                cycle.body += body
+            if len(cycle.body) > HIGH_WATER_LIMIT:
+                self.flow.pause_reading()
+            cycle.message_event.set()
 
 
 def protocol(one_write: bool) -> type[asyncio.Protocol] | str:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from api import http_protocol
 from api.app import create_app
@@ -380,6 +381,18 @@ async def _raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]}
     body = {"type": "http.response.body", "body": b"hello"}
     path = scope["path"]
+    if path.startswith("/echo"):  # the body's SHA-256, read after a pause on /echo-late (chunks pile up)
+        if path == "/echo-late":
+            await asyncio.sleep(0.3)
+        digest, more = hashlib.sha256(), True
+        while more:
+            message = await receive()
+            digest.update(message["body"])
+            more = message.get("more_body", False)
+        answer = digest.hexdigest().encode()
+        await send({**start, "headers": [(b"content-length", str(len(answer)).encode())]})
+        await send({**body, "body": answer})
+        return
     if path == "/fails-before-start":
         raise RuntimeError("before the response (test_http_protocol)")
     if path == "/returns-before-start":
@@ -437,6 +450,106 @@ async def test_what_uvicorn_does_for_a_failing_app_is_the_same_bytes(raw_pair, p
     assert stock.startswith(answer + b"\r\n"), stock
     assert (len(raw_pair.stock.writes), len(raw_pair.one_write.writes)) == writes
     assert sum(raw_pair.one_write.writes) == sum(raw_pair.stock.writes)
+
+
+async def _sent_in_pieces(port: int, head: bytes, body: bytes, pieces: int) -> bytes:
+    """Writes the head, then the body in `pieces` writes with a pause after each (each its own read on the server),
+    and returns the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head)
+        size = -(-len(body) // pieces)
+        for start in range(0, len(body), size):
+            writer.write(body[start : start + size])
+            await writer.drain()
+            await asyncio.sleep(0.005)
+        return await asyncio.wait_for(reader.read(), timeout=20)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("path", ["/echo", "/echo-late"])
+@pytest.mark.parametrize("pieces", [1, 40])
+async def test_a_request_body_reaches_the_app_whole_as_stock_uvicorn_hands_it_on(raw_pair, path, pieces):
+    # given a 3 MiB body, sent at once or in 40 writes; read by the app as it comes, or after a pause so that
+    # chunks wait for it (joined, as stock uvicorn joins them)
+    body = os.urandom(3 * 1024 * 1024 + 7)
+    head = request("POST", path, body)[: -len(body)]
+
+    # when both servers take it
+    answers = [
+        _masked(await _sent_in_pieces(served.port, head, body, pieces))
+        for served in (raw_pair.stock, raw_pair.one_write)
+    ]
+
+    # then the app saw every byte in order through both
+    assert answers[0] == answers[1]
+    assert answers[1].endswith(hashlib.sha256(body).hexdigest().encode()), answers[1]
+
+
+async def test_a_body_chunk_that_finds_nothing_waiting_is_handed_to_the_app_without_a_copy():
+    # given OneWriteProtocol on a transport in memory, and an app that keeps the body chunks it receives
+    received: list[bytes] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            received.append(message["body"])
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    class Memory(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.written = _Sink()
+
+        def get_extra_info(self, name: str, default: Any = None) -> Any:
+            return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+        def write(self, data: Any) -> None:
+            self.written.write(data)
+
+        def writelines(self, parts: Any) -> None:
+            self.written.writelines(parts)
+
+        def is_closing(self) -> bool:
+            return False
+
+        def pause_reading(self) -> None:
+            pass
+
+        def resume_reading(self) -> None:
+            pass
+
+    async def scenario() -> None:
+        config = uvicorn.Config(app, log_level="critical", lifespan="off")
+        config.load()
+        protocol = OneWriteProtocol(config=config, server_state=ServerState(), app_state={})
+        transport = Memory()
+        protocol.connection_made(transport)
+        body = os.urandom(300_000)
+
+        # when the head and the first 100,000 bytes arrive in one read, and the app takes them
+        protocol.data_received(request("POST", "/", body, close=False)[: -len(body)] + body[:100_000])
+        first = protocol.cycle.body
+        await asyncio.sleep(0.01)
+
+        # then the app was handed the very bytes object httptools made: no copy
+        assert type(first) is bytes
+        assert len(first) == 100_000
+        assert received[0] is first
+
+        # when the rest arrives in two reads before the app asks again, they are joined for it
+        protocol.data_received(body[100_000:200_000])
+        protocol.data_received(body[200_000:])
+        await asyncio.sleep(0.01)
+        assert [len(part) for part in received] == [100_000, 200_000]
+        assert b"".join(received) == body
+        assert transport.written.written[0].startswith(b"HTTP/1.1 204 No Content\r\n")
+
+    await scenario()
 
 
 class _Sink:
