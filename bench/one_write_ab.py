@@ -16,6 +16,11 @@ round by round. Plain Starlette (`GET /bench/plain`, on the stock port, stock uv
     .venv/bin/python bench/one_write_ab.py                        # 6 rounds of 3,000 requests per arm and target
     .venv/bin/python bench/one_write_ab.py --rounds 2 --requests 500  # a smoke test
     .venv/bin/python bench/one_write_ab.py --strace --rounds 2 --requests 2000 --connections 1   # syscalls
+    .venv/bin/python bench/one_write_ab.py --targets body_8mib --connections 1   # a request body's copies
+
+``body_8mib`` (not in the default targets): ``--bodies`` POSTs of 8 MiB of random bytes that a route reads with
+``request.stream()`` and drops, as an upload's PATCH is read: the server's CPU per MB of request body, where
+OneWriteProtocol hands each chunk on as httptools made it and stock uvicorn copies it twice (issue 17).
 
 Output, one figure a line, ``name: value unit``: every round's CPU per request of each arm, then the medians and
 the medians' ratio to plain Starlette's.
@@ -45,7 +50,9 @@ TARGETS = (
     "graphql_authenticated_me_persisted",
     "screen_query_persisted",
     "screen_query_persisted_executed",
+    "body_8mib",
 )
+BODY_MIB = 8  # body_8mib: a POST of 8 MiB of random bytes that a route reads and drops (an upload's PATCH)
 
 
 def serve(stock_port: int, one_port: int) -> None:
@@ -64,8 +71,15 @@ def serve(stock_port: int, one_port: int) -> None:
     async def plain(request: Request) -> JSONResponse:
         return JSONResponse({"hello": "world"})
 
+    async def sink(request: Request) -> JSONResponse:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+        return JSONResponse({"size": size})
+
     app = create_app(Settings.from_env())
     app.router.routes.insert(0, Route("/bench/plain", plain, methods=["GET"]))
+    app.router.routes.insert(0, Route("/bench/sink", sink, methods=["POST"]))
 
     async def main() -> None:
         common = {"host": hb.HOST, "log_level": "warning", "access_log": False}
@@ -157,14 +171,21 @@ def run(args: argparse.Namespace) -> int:
         token = hb.sign_in(f"http://{hb.HOST}:{stock_port}", DEMO_PASSWORD)
         targets = {t.name: t for t in pb.targets(token)}
         figures: dict[tuple[str, str], list[float]] = {}
+        body = os.urandom(BODY_MIB * 1024 * 1024)
         for name in args.targets:
-            request = hb._raw_request(hb.Job(hb.HOST, stock_port, targets[name], 1, "raw", 0, 0, 0))
+            if name == "body_8mib":
+                head = f"POST /bench/sink HTTP/1.1\r\nhost: {hb.HOST}\r\ncontent-length: {len(body)}\r\n\r\n"
+                request = head.encode() + body
+            else:
+                request = hb._raw_request(hb.Job(hb.HOST, stock_port, targets[name], 1, "raw", 0, 0, 0))
             arms = (
                 [("stock", stock_port)]
                 if name == "plain_starlette_json"
                 else [("stock", stock_port), ("one_write", one_port)]
             )
             n = args.requests // 3 if name.endswith("_executed") else args.requests  # windows of a similar length
+            if name == "body_8mib":
+                n = args.bodies
             for _, port in arms:  # warm-up
                 window(proc.pid, port, request, args.connections, 200)
             for r in range(args.rounds):
@@ -189,6 +210,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"plain_starlette_json_server_cpu_per_request_median: {plain:.0f} us")
         for name in args.targets[1:]:
             stock, one = (statistics.median(figures[(name, arm)]) for arm in ("stock", "one_write"))
+            if name == "body_8mib":
+                print(f"{name}_stock_median: {stock / BODY_MIB / 1e3:.3f} ms/MB")
+                print(f"{name}_one_write_median: {one / BODY_MIB / 1e3:.3f} ms/MB")
+                print(f"{name}_one_write_saves: {(stock - one) / BODY_MIB / 1e3:.3f} ms/MB")
+                continue
             print(f"{name}_stock_median: {stock:.0f} us ({stock / plain:.2f} x plain)")
             print(f"{name}_one_write_median: {one:.0f} us ({one / plain:.2f} x plain)")
             print(f"{name}_one_write_saves: {stock - one:.0f} us per request")
@@ -216,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
-        "--targets", default=",".join(TARGETS[1:]), help=f"comma-separated, of {', '.join(TARGETS[1:])} (plain always)"
+        "--bodies", type=int, default=25, help=f"body_8mib: {BODY_MIB} MiB requests per arm and round (25: 200 MiB)"
+    )
+    parser.add_argument(
+        "--targets", default=",".join(TARGETS[1:-1]), help=f"comma-separated, of {', '.join(TARGETS[1:])} (plain always)"
     )
     parser.add_argument(
         "--strace", action="store_true", help="count the server's syscalls per request (strace -c) instead of its CPU"
