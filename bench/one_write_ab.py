@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         "--bodies", type=int, default=25, help=f"body_8mib: {BODY_MIB} MiB requests per arm and round (25: 200 MiB)"
     )
     parser.add_argument(
-        "--targets", default=",".join(TARGETS[1:-1]), help=f"comma-separated, of {', '.join(TARGETS[1:])} (plain always)"
+        "--targets",
+        default=",".join(TARGETS[1:-1]),
+        help=f"comma-separated, of {', '.join(TARGETS[1:])} (plain always; body_8mib only when named)",
     )
     parser.add_argument(
         "--strace", action="store_true", help="count the server's syscalls per request (strace -c) instead of its CPU"
