@@ -23,6 +23,8 @@ own thread is not), the best round and every round. A lever off is the code it r
   `RedisBroker.publish`) as it was before its writer task: each publish its own PUBLISH and SET pipeline, awaited.
 - `front`: api/graphql_app.py's `_front` off: every request through strawberry's `run` (its content negotiation,
   `parse_http_body`), as before the front.
+- `pool_in_place` (PostgreSQL; on bids too with `--bids`): domain/db_pool.py's pool taking and giving back an idle
+  connection in place; off, asyncpg's own `_acquire` and `release` (a coroutine each, the release a shielded task).
 
 The loop is uvloop, as uvicorn serves (`--loop asyncio` for the plain loop the figures before "Issue 21, 2026-12-07
 (4)" were taken on: there asyncpg's socket writes cost about three times as much, 78 against 25 us per round trip).
@@ -138,6 +140,20 @@ def _publish_each_in_a_pipeline() -> Iterator[None]:
         RedisBroker.publish = kept  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def _pool_by_asyncpgs_code() -> Iterator[None]:
+    import asyncpg
+
+    from domain.db_pool import Pool
+
+    kept = Pool._acquire, Pool.release
+    Pool._acquire, Pool.release = asyncpg.Pool._acquire, asyncpg.Pool.release  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Pool._acquire, Pool.release = kept  # type: ignore[method-assign]
+
+
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "is_punished": _is_punished_by_the_orm,
     "user_of_and_punished": _punished_asked_apart,
@@ -145,6 +161,7 @@ LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "front": _without_front,
     "bid_limit_script": _count_in_a_transaction,
     "bid_publish_batch": _publish_each_in_a_pipeline,
+    "pool_in_place": _pool_by_asyncpgs_code,
 }
 # measured on bids (measure_bid), the others on Me and the screen
 BID_LEVERS = {"bid_lean", "bid_limit_script", "bid_publish_batch"}

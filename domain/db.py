@@ -110,6 +110,7 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is 
 
 def _postgres_connection(url: str) -> dict[str, Any]:
     connection: dict[str, Any] = expand_db_url(url)
+    connection["engine"] = "domain.db_pool"  # asyncpg's pool, an idle connection taken and given back in place
     connection["credentials"]["connection_class"] = PooledConnection
     return connection
 
