@@ -9,17 +9,21 @@ new key or channel cannot leave the prefix out.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import redis.asyncio as redis
-from redis.asyncio.connection import parse_url
-from redis.exceptions import NoScriptError, RedisError
+from redis.asyncio.connection import Connection, parse_url
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = ["PREFIX_PATTERN", "Keyspace", "Listener", "RedisError", "default_prefix"]
 
@@ -74,6 +78,7 @@ class Keyspace:
         self.prefix = prefix.rstrip(":")
         self._client = redis.from_url(url, **options)
         self._shas: dict[str, str] = {}  # script -> its SHA1 (EVALSHA)
+        self._lane = _Lane.of(self._client.connection_pool)
 
     def name(self, *parts: str | int) -> str:
         return ":".join((self.prefix, *(str(p) for p in parts)))
@@ -128,11 +133,12 @@ class Keyspace:
         sha = self._shas.get(script) or self._shas.setdefault(
             script, hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
         )
+        run = self._client.evalsha if self._lane is None else self._lane.evalsha
         try:
-            return await self._client.evalsha(sha, numkeys, *args)
+            return await run(sha, numkeys, *args)
         except NoScriptError:
             self._shas[script] = await self._client.script_load(script)
-            return await self._client.evalsha(self._shas[script], numkeys, *args)
+            return await run(self._shas[script], numkeys, *args)
 
     async def peek(self, key: str) -> int:
         """The count of `key` (0 if none), counting nothing."""
@@ -142,7 +148,190 @@ class Keyspace:
         await self._client.ping()
 
     async def aclose(self) -> None:
+        if self._lane is not None:
+            self._lane.close()
         await self._client.aclose()
+
+
+class _Lane:
+    """One connection of its own that carries `Keyspace._script`'s EVALSHA commands (a bid's rate-limit count and
+    live publication, issue 21) pipelined: a command is written at once and its future waits in line; Redis answers
+    in the order it was asked, so each reply read resolves the oldest future. redis-py spends about 70 us of CPU a
+    command around the round trip (its pool's lock and health check, the retry wrapper, the parser's coroutines;
+    bench/README.md, issue 21 (15)); here a command is one write and one future.
+
+    Used for a plain TCP connection (`redis://`), as redis-py would open it: the URL's user, password and database,
+    its `socket_connect_timeout` and `socket_timeout`. Errors are redis-py's: a lost connection fails every command
+    in line with its ConnectionError (the next command connects again), a command past `socket_timeout` closes the
+    connection with TimeoutError, an error reply is a ResponseError (NoScriptError for NOSCRIPT). TLS and Unix
+    sockets keep redis-py's client (`of` gives None)."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self._host = str(kwargs.get("host") or "localhost")
+        self._port = int(kwargs.get("port") or 6379)
+        hello: list[tuple[str | int, ...]] = []
+        if kwargs.get("password"):
+            user = (kwargs["username"],) if kwargs.get("username") else ()
+            hello.append(("AUTH", *user, kwargs["password"]))
+        if int(kwargs.get("db") or 0):
+            hello.append(("SELECT", int(kwargs["db"])))
+        self._hello = hello
+        self._connect_timeout: float | None = kwargs.get("socket_connect_timeout")
+        self._timeout: float | None = kwargs.get("socket_timeout")
+        self._wire: _Wire | None = None
+        self._connecting: asyncio.Lock | None = None
+
+    @classmethod
+    def of(cls, pool: Any) -> _Lane | None:
+        kwargs = getattr(pool, "connection_kwargs", None)
+        if getattr(pool, "connection_class", None) is not Connection or kwargs is None:
+            return None
+        return cls(kwargs)
+
+    async def evalsha(self, sha: str, numkeys: int, *args: str | int) -> Any:
+        return await self.call("EVALSHA", sha, numkeys, *args)
+
+    async def call(self, *command: str | int | bytes) -> Any:
+        wire = self._wire
+        if wire is None or wire.gone is not None:
+            wire = await self._connect()
+        reply = wire.send(command)
+        if self._timeout is None:
+            return await reply
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await reply
+        except TimeoutError:
+            wire.close(RedisTimeoutError(f"Timeout reading from {self._host}:{self._port}"))
+            raise RedisTimeoutError(f"Timeout reading from {self._host}:{self._port}") from None
+
+    async def _connect(self) -> _Wire:
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._wire is not None and self._wire.gone is None:
+                return self._wire
+            try:
+                async with asyncio.timeout(self._connect_timeout):
+                    _, wire = await asyncio.get_running_loop().create_connection(_Wire, self._host, self._port)
+            except (OSError, TimeoutError) as error:
+                raise RedisConnectionError(f"Error connecting to {self._host}:{self._port}: {error}") from error
+            try:
+                for command in self._hello:  # before any other command: the connection is not lent until done
+                    async with asyncio.timeout(self._connect_timeout):
+                        await wire.send(command)
+            except BaseException as error:
+                wire.close(RedisConnectionError(f"Error connecting to {self._host}:{self._port}: {error}"))
+                raise
+            self._wire = wire
+            return wire
+
+    def close(self) -> None:
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            wire.close(RedisConnectionError("Connection closed by the client"))
+
+
+class _Wire(asyncio.Protocol):
+    """One TCP connection of a `_Lane`: the commands written, their replies read in order."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self._waiting: deque[asyncio.Future[Any]] = deque()
+        self._buffer = bytearray()
+        self.gone: RedisError | None = None  # why it can take no more commands
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def send(self, command: Sequence[str | int | bytes]) -> asyncio.Future[Any]:
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.gone is not None or self._transport is None:
+            reply.set_exception(self.gone or RedisConnectionError("Not connected"))
+            return reply
+        self._waiting.append(reply)
+        self._transport.write(_packed(command))
+        return reply
+
+    def close(self, error: RedisError) -> None:
+        if self.gone is None:
+            self.gone = error
+        if self._transport is not None:
+            self._transport.close()
+        waiting, self._waiting = self._waiting, deque()
+        for reply in waiting:
+            if not reply.done():
+                reply.set_exception(self.gone)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close(RedisConnectionError(f"Connection to Redis lost: {exc or 'closed by the server'}"))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        at = 0
+        try:
+            while self._waiting:
+                parsed = _reply(buffer, at)
+                if parsed is None:
+                    break
+                value, at = parsed
+                reply = self._waiting.popleft()
+                if reply.done():  # its caller gave up (cancelled, timed out)
+                    continue
+                if isinstance(value, ResponseError):
+                    reply.set_exception(value)
+                else:
+                    reply.set_result(value)
+        except (RedisError, ValueError) as error:  # not RESP: nothing more on this connection can be trusted
+            self.close(error if isinstance(error, RedisError) else RedisConnectionError(f"Redis sent no RESP: {error}"))
+            return
+        del buffer[:at]
+
+
+def _packed(command: Sequence[str | int | bytes]) -> bytes:
+    """A command as RESP's array of bulk strings."""
+    parts = [b"*%d\r\n" % len(command)]
+    for arg in command:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts += (b"$%d\r\n" % len(data), data, b"\r\n")
+    return b"".join(parts)
+
+
+def _reply(buffer: bytearray, at: int) -> tuple[Any, int] | None:
+    """The RESP2 reply that starts at `at`, and where the next one starts; None if it is not all there yet."""
+    end = buffer.find(b"\r\n", at)
+    if end < 0:
+        return None
+    kind, line = buffer[at : at + 1], bytes(buffer[at + 1 : end])
+    at = end + 2
+    if kind == b":":
+        return int(line), at
+    if kind == b"+":
+        return line, at
+    if kind == b"-":
+        text = line.decode(errors="replace")
+        return (NoScriptError(text) if text.startswith("NOSCRIPT") else ResponseError(text)), at
+    if kind == b"$":
+        size = int(line)
+        if size < 0:
+            return None, at
+        if len(buffer) < at + size + 2:
+            return None
+        return bytes(buffer[at : at + size]), at + size + 2
+    if kind == b"*":
+        count = int(line)
+        if count < 0:
+            return None, at
+        items = []
+        for _ in range(count):
+            item = _reply(buffer, at)
+            if item is None:
+                return None
+            value, at = item
+            items.append(value)
+        return items, at
+    raise RedisConnectionError(f"Redis sent {bytes(kind)!r}: not a RESP2 reply")
 
 
 class Listener:
