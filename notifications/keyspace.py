@@ -164,7 +164,12 @@ class _Lane:
     its `socket_connect_timeout` and `socket_timeout`. Errors are redis-py's: a lost connection fails every command
     in line with its ConnectionError (the next command connects again), a command past `socket_timeout` closes the
     connection with TimeoutError, an error reply is a ResponseError (NoScriptError for NOSCRIPT). TLS and Unix
-    sockets keep redis-py's client (`of` gives None)."""
+    sockets keep redis-py's client (`of` gives None).
+
+    A failed command is not sent again. Its callers already handle the failure: the rate limit lets the request
+    through, and a publication Redis did not acknowledge has no mark, so the outbox's live consumer publishes it.
+    redis-py retried a command of a lost connection up to ten times with backoffs of up to a second (a bid held for
+    seconds while Redis restarts), and a count Redis had done before the connection went was counted twice."""
 
     def __init__(self, kwargs: dict[str, Any]) -> None:
         self._host = str(kwargs.get("host") or "localhost")
