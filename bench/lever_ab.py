@@ -57,6 +57,19 @@ LOGIN = "mutation($i: AuthLoginInput!) { authLogin(input: $i) { ... on SignedIn 
 
 
 @contextlib.contextmanager
+def _replaced(owner: Any, **attributes: Any) -> Iterator[None]:
+    """`owner`'s attributes set as given for the block (a lever off: the code it replaced, put back), then restored."""
+    kept = {name: getattr(owner, name) for name in attributes}
+    for name, value in attributes.items():
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for name, value in kept.items():
+            setattr(owner, name, value)
+
+
+@contextlib.contextmanager
 def _is_punished_by_the_orm() -> Iterator[None]:
     from domain.common import clock
     from domain.credit import services
@@ -66,12 +79,8 @@ def _is_punished_by_the_orm() -> Iterator[None]:
         in_force = services._in_force(now or clock.now())
         return await JointPunishment.filter(in_force, organisation_id=organisation_id).exists()
 
-    kept = services.is_punished
-    services.is_punished = is_punished
-    try:
+    with _replaced(services, is_punished=is_punished):
         yield
-    finally:
-        services.is_punished = kept
 
 
 @contextlib.contextmanager
@@ -82,23 +91,16 @@ def _punished_asked_apart() -> Iterator[None]:
     async def user_of_and_punished(actor: Any, now: datetime | None = None) -> tuple[Any, bool | None]:
         return await user_of(actor), None  # None: underPunishment asks is_punished itself
 
-    kept = services.user_of_and_punished
-    services.user_of_and_punished = user_of_and_punished  # type: ignore[assignment]
-    try:
+    with _replaced(services, user_of_and_punished=user_of_and_punished):
         yield
-    finally:
-        services.user_of_and_punished = kept
 
 
 @contextlib.contextmanager
 def _without_front() -> Iterator[None]:
     from api.graphql_app import PalmTradeGraphQL
 
-    PalmTradeGraphQL.front = False
-    try:
+    with _replaced(PalmTradeGraphQL, front=False):
         yield
-    finally:
-        PalmTradeGraphQL.front = True
 
 
 @contextlib.contextmanager
@@ -112,12 +114,8 @@ def _count_in_a_transaction() -> Iterator[None]:
             number, _ = await pipe.execute()
         return int(number)
 
-    kept = Keyspace.count
-    Keyspace.count = count  # type: ignore[method-assign]
-    try:
+    with _replaced(Keyspace, count=count):
         yield
-    finally:
-        Keyspace.count = kept  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -134,12 +132,8 @@ def _publish_each_in_a_pipeline() -> Iterator[None]:
                 pipe.set(self.space.name(f"{TOPIC_CHANNEL}-seq:{mark[0]}"), mark[1], ex=MARK_SECONDS)
             await pipe.execute()
 
-    kept = RedisBroker.publish
-    RedisBroker.publish = publish  # type: ignore[method-assign]
-    try:
+    with _replaced(RedisBroker, publish=publish):
         yield
-    finally:
-        RedisBroker.publish = kept  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -148,12 +142,8 @@ def _pool_by_asyncpgs_code() -> Iterator[None]:
 
     from domain.db_pool import Pool
 
-    kept = Pool._acquire, Pool.release
-    Pool._acquire, Pool.release = asyncpg.Pool._acquire, asyncpg.Pool.release  # type: ignore[method-assign]
-    try:
+    with _replaced(Pool, _acquire=asyncpg.Pool._acquire, release=asyncpg.Pool.release):
         yield
-    finally:
-        Pool._acquire, Pool.release = kept  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -174,12 +164,8 @@ def _scripts_through_redis_py() -> Iterator[None]:
             self._shas[script] = await self._client.script_load(script)
             return await self._client.evalsha(self._shas[script], numkeys, *args)
 
-    kept = Keyspace._script
-    Keyspace._script = _script  # type: ignore[method-assign]
-    try:
+    with _replaced(Keyspace, _script=_script):
         yield
-    finally:
-        Keyspace._script = kept  # type: ignore[method-assign]
 
 
 LEVERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
